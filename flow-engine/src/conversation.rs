@@ -1,0 +1,649 @@
+//! Conversation tests: scripted dialogues with expected bot lines, nodes, intents, variables
+//! and outcome, run against a flow with mocked HTTP. The format is documented in the README.
+//!
+//! Also the turn driver shared by every text driver (tests, the CLI simulator): it feeds one
+//! caller event and resolves the HTTP requests and transfers the flow makes in that turn.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+
+use crate::compile::CompiledFlow;
+use crate::model::{HttpMethod, Outcome};
+use crate::runtime::{
+    Action, CallInfo, Direction, Event, HandoffStatus, HttpRequest, Record, Session, Transfer,
+};
+
+/// A file of conversations for one flow.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConversationFile {
+    /// HTTP mocks shared by every conversation of the file.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub http: Vec<HttpMock>,
+    /// Tenant settings shared by every conversation (`tenant.*` in the flow).
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub tenant: serde_json::Map<String, serde_json::Value>,
+    pub conversations: Vec<Conversation>,
+}
+
+/// One scripted dialogue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Conversation {
+    pub name: String,
+    /// Call variables (override the flow's initial values).
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub vars: serde_json::Map<String, serde_json::Value>,
+    /// Tenant settings for this conversation (merged over the file's).
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub tenant: serde_json::Map<String, serde_json::Value>,
+    /// Call facts: channel, direction, from, to, started_at_ms.
+    #[serde(default)]
+    pub call: CallSetup,
+    /// HTTP mocks for this conversation, tried before the file's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub http: Vec<HttpMock>,
+    /// How transfers end unless a turn says otherwise (default `connected`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handoff: Option<HandoffStatus>,
+    pub turns: Vec<Turn>,
+    /// The expected outcome once the turns are done; the call must have ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<Outcome>,
+}
+
+/// Call facts for a conversation.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallSetup {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
+    #[serde(default)]
+    pub direction: Direction,
+    #[serde(default)]
+    pub from: String,
+    #[serde(default)]
+    pub to: String,
+    #[serde(default)]
+    pub started_at_ms: i64,
+}
+
+/// One turn: at most one caller input, then expectations. A first turn without input checks
+/// what the bot does when the call starts.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Turn {
+    /// The caller says (or types) this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caller: Option<String>,
+    /// Speech-recognition confidence for `caller`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<f32>,
+    /// The caller presses these keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digits: Option<String>,
+    /// The caller says nothing until the timeout.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub silence: bool,
+    /// The caller hangs up.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hangup: bool,
+    /// Every line the bot says in this turn, in order: a substring, or `/regex/`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bot: Option<Vec<String>>,
+    /// The node the session waits at (or ended at) after the turn.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
+    /// The intent recognised in this turn.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intent: Option<String>,
+    /// Variables that must hold these values after the turn.
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub vars: serde_json::Map<String, serde_json::Value>,
+    /// HTTP mocks for this turn only, tried first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub http: Vec<HttpMock>,
+    /// How a transfer in this turn ends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handoff: Option<HandoffStatus>,
+}
+
+/// A canned HTTP answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpMock {
+    /// Method to match (any when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<HttpMethod>,
+    /// URL to match: a substring, or `/regex/`.
+    pub url: String,
+    /// Status code (default 200).
+    #[serde(default = "default_status")]
+    pub status: u16,
+    /// Response body: a string is sent as it is, anything else as JSON.
+    #[serde(default)]
+    pub body: serde_json::Value,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    /// Fail without an answer, with this error (e.g. `timeout`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+fn default_status() -> u16 {
+    200
+}
+
+impl ConversationFile {
+    /// Parses YAML (or JSON, which is YAML too).
+    pub fn parse(text: &str) -> Result<ConversationFile, serde_yaml_ng::Error> {
+        serde_yaml_ng::from_str(text)
+    }
+}
+
+impl HttpMock {
+    /// Whether this mock answers the request.
+    pub fn matches(&self, request: &HttpRequest) -> bool {
+        self.method.is_none_or(|m| m == request.method) && text_matches(&self.url, &request.url)
+    }
+
+    /// The event this mock answers with.
+    pub fn answer(&self) -> Event {
+        if let Some(error) = &self.error {
+            return Event::HttpFailed {
+                error: error.clone(),
+            };
+        }
+        let body = match &self.body {
+            serde_json::Value::String(text) => text.clone(),
+            serde_json::Value::Null => String::new(),
+            other => other.to_string(),
+        };
+        Event::HttpResponse {
+            status: self.status,
+            headers: self.headers.clone(),
+            body,
+        }
+    }
+}
+
+/// Matches `pattern` (a substring, or `/regex/`) against `text`.
+pub fn text_matches(pattern: &str, text: &str) -> bool {
+    match regex_pattern(pattern) {
+        Some(Ok(regex)) => regex.is_match(text),
+        Some(Err(_)) => false,
+        None => text.contains(pattern),
+    }
+}
+
+fn regex_pattern(pattern: &str) -> Option<Result<Regex, regex::Error>> {
+    let inner = pattern.strip_prefix('/')?.strip_suffix('/')?;
+    (!inner.is_empty()).then(|| Regex::new(inner))
+}
+
+/// What a driver does with the requests a flow makes during a turn.
+pub trait Resolver {
+    /// Answers an HTTP request with `HttpResponse` or `HttpFailed`.
+    fn http(&mut self, request: &HttpRequest) -> Event;
+    /// Answers a transfer with `HandoffResult`.
+    fn transfer(&mut self, transfer: &Transfer) -> Event;
+}
+
+/// Everything that happened in one turn.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TurnOutput {
+    /// What the bot said, in order.
+    pub lines: Vec<String>,
+    pub records: Vec<Record>,
+    pub http: Vec<HttpRequest>,
+    pub transfers: Vec<Transfer>,
+    /// Set when the bot hung up.
+    pub hung_up: Option<Outcome>,
+}
+
+impl TurnOutput {
+    /// The intent recognised in this turn, if any.
+    pub fn intent(&self) -> Option<&str> {
+        self.records.iter().find_map(|record| match record {
+            Record::Heard {
+                intent: Some(intent),
+                ..
+            }
+            | Record::Digits {
+                intent: Some(intent),
+                ..
+            } => Some(intent.as_str()),
+            _ => None,
+        })
+    }
+
+    /// The last node the flow entered in this turn.
+    pub fn last_node(&self) -> Option<&str> {
+        self.records.iter().rev().find_map(|record| match record {
+            Record::NodeEntered { node, .. } => Some(node.as_str()),
+            _ => None,
+        })
+    }
+
+    /// The nodes entered in this turn, in order.
+    pub fn path(&self) -> Vec<&str> {
+        self.records
+            .iter()
+            .filter_map(|record| match record {
+                Record::NodeEntered { node, .. } => Some(node.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// Requests resolved in one turn before the driver gives up (the step limits end real loops
+/// first; this only guards the driver itself).
+const MAX_RESOLUTIONS_PER_TURN: usize = 1_000;
+
+/// Feeds one event and resolves the HTTP requests and transfers that follow it.
+pub fn drive(session: &mut Session, event: Event, resolver: &mut impl Resolver) -> TurnOutput {
+    let mut output = TurnOutput::default();
+    let mut next = Some(event);
+    let mut actions = Vec::new();
+    let mut resolutions = 0;
+    while let Some(event) = next.take() {
+        actions.clear();
+        session.handle_into(event, &mut actions);
+        for action in actions.drain(..) {
+            match action {
+                Action::Say { text, .. } | Action::Play { text, .. } => output.lines.push(text),
+                Action::Listen(_) => {}
+                Action::Http(request) => {
+                    next = Some(resolver.http(&request));
+                    output.http.push(request);
+                }
+                Action::Transfer(transfer) => {
+                    next = Some(resolver.transfer(&transfer));
+                    output.transfers.push(transfer);
+                }
+                Action::HangUp { outcome } => output.hung_up = Some(outcome),
+                Action::Record(record) => output.records.push(record),
+            }
+        }
+        resolutions += 1;
+        if resolutions > MAX_RESOLUTIONS_PER_TURN {
+            break;
+        }
+    }
+    output
+}
+
+/// One failed expectation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// Turn number, 1-based as written in the file.
+    pub turn: usize,
+    pub what: String,
+    pub expected: String,
+    pub actual: String,
+}
+
+/// One line of a conversation's transcript.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TranscriptLine {
+    Caller(String),
+    Bot(String),
+    Note(String),
+}
+
+/// The result of running one conversation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConversationResult {
+    pub name: String,
+    pub failures: Vec<Failure>,
+    pub transcript: Vec<TranscriptLine>,
+    /// Size in bytes of the JSON snapshot taken after each turn, when
+    /// [`RunOptions::resume_every_turn`] is set.
+    pub snapshot_sizes: Vec<usize>,
+}
+
+/// How to run a conversation.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunOptions {
+    /// After every turn, snapshot the session to JSON and continue on a session resumed from
+    /// it, as a stateless server would between two webhooks.
+    pub resume_every_turn: bool,
+}
+
+impl ConversationResult {
+    pub fn passed(&self) -> bool {
+        self.failures.is_empty()
+    }
+
+    /// A readable report: the failures with expected and actual values, then the transcript.
+    pub fn report(&self) -> String {
+        let mut text = String::new();
+        let _ = writeln!(text, "✗ {}", self.name);
+        for failure in &self.failures {
+            let _ = writeln!(text, "  turn {}: {}", failure.turn, failure.what);
+            for line in failure.expected.lines() {
+                let _ = writeln!(text, "    - expected: {line}");
+            }
+            for line in failure.actual.lines() {
+                let _ = writeln!(text, "    + actual:   {line}");
+            }
+        }
+        let _ = writeln!(text, "  transcript:");
+        for line in &self.transcript {
+            let _ = match line {
+                TranscriptLine::Caller(said) => writeln!(text, "    caller: {said}"),
+                TranscriptLine::Bot(said) => writeln!(text, "    bot:    {said}"),
+                TranscriptLine::Note(note) => writeln!(text, "    ({note})"),
+            };
+        }
+        text
+    }
+}
+
+struct MockResolver<'a> {
+    layers: [&'a [HttpMock]; 3],
+    handoff: HandoffStatus,
+    unmatched: Vec<String>,
+}
+
+impl Resolver for MockResolver<'_> {
+    fn http(&mut self, request: &HttpRequest) -> Event {
+        match self
+            .layers
+            .iter()
+            .flat_map(|mocks| mocks.iter())
+            .find(|m| m.matches(request))
+        {
+            Some(mock) => mock.answer(),
+            None => {
+                self.unmatched
+                    .push(format!("{} {}", request.method.as_str(), request.url));
+                Event::HttpFailed {
+                    error: "no mock answers this request".into(),
+                }
+            }
+        }
+    }
+
+    fn transfer(&mut self, _: &Transfer) -> Event {
+        Event::HandoffResult {
+            status: self.handoff,
+        }
+    }
+}
+
+/// Runs one conversation of a file against a compiled flow.
+pub fn run(
+    flow: &Arc<CompiledFlow>,
+    file: &ConversationFile,
+    conversation: &Conversation,
+) -> ConversationResult {
+    run_with(flow, file, conversation, RunOptions::default())
+}
+
+/// Runs one conversation with options.
+pub fn run_with(
+    flow: &Arc<CompiledFlow>,
+    file: &ConversationFile,
+    conversation: &Conversation,
+    options: RunOptions,
+) -> ConversationResult {
+    let mut tenant = file.tenant.clone();
+    tenant.extend(conversation.tenant.clone());
+    let call = CallInfo {
+        call_id: format!("test:{}", conversation.name),
+        channel: conversation
+            .call
+            .channel
+            .clone()
+            .unwrap_or_else(|| "test".to_owned()),
+        direction: conversation.call.direction,
+        from: conversation.call.from.clone(),
+        to: conversation.call.to.clone(),
+        started_at_ms: conversation.call.started_at_ms,
+        vars: conversation.vars.clone(),
+        tenant,
+    };
+    let mut session = Session::new(flow.clone(), call);
+    let mut result = ConversationResult {
+        name: conversation.name.clone(),
+        failures: Vec::new(),
+        transcript: Vec::new(),
+        snapshot_sizes: Vec::new(),
+    };
+    let default_handoff = conversation.handoff.unwrap_or(HandoffStatus::Connected);
+    let mut turns = conversation.turns.iter().enumerate().peekable();
+    // A first turn without input holds the expectations for the greeting.
+    let first_is_start = turns
+        .peek()
+        .is_some_and(|(_, turn)| input_of(turn).is_none());
+    let mut resolver = MockResolver {
+        layers: [&[], &conversation.http, &file.http],
+        handoff: default_handoff,
+        unmatched: Vec::new(),
+    };
+    let start = drive(&mut session, Event::Started, &mut resolver);
+    record_output(&mut result, &start);
+    if first_is_start {
+        if let Some((_, turn)) = turns.next() {
+            check_turn(&mut result, 1, turn, &start, &session, &mut resolver);
+        }
+    }
+    for (index, turn) in turns {
+        let number = index + 1;
+        let Some(event) = input_of(turn) else {
+            result.failures.push(Failure {
+                turn: number,
+                what: "turn has no caller input".into(),
+                expected: "one of caller, digits, silence or hangup".into(),
+                actual: "none (only the first turn may omit it)".into(),
+            });
+            continue;
+        };
+        if session.is_ended() {
+            result.failures.push(Failure {
+                turn: number,
+                what: "call already ended".into(),
+                expected: "the bot still listening".into(),
+                actual: format!(
+                    "ended with outcome {}",
+                    session.outcome().map_or("?", Outcome::as_str)
+                ),
+            });
+            break;
+        }
+        result
+            .transcript
+            .push(TranscriptLine::Caller(describe_input(turn)));
+        resolver.layers[0] = &turn.http;
+        resolver.handoff = turn.handoff.unwrap_or(default_handoff);
+        if options.resume_every_turn {
+            match round_trip(flow, &session) {
+                Ok((resumed, size)) => {
+                    session = resumed;
+                    result.snapshot_sizes.push(size);
+                }
+                Err(error) => {
+                    result.failures.push(Failure {
+                        turn: number,
+                        what: "snapshot and resume".into(),
+                        expected: "the session resumes from its snapshot".into(),
+                        actual: error,
+                    });
+                    break;
+                }
+            }
+        }
+        let output = drive(&mut session, event, &mut resolver);
+        record_output(&mut result, &output);
+        check_turn(&mut result, number, turn, &output, &session, &mut resolver);
+    }
+    if let Some(expected) = conversation.outcome {
+        let actual = session.outcome();
+        if actual != Some(expected) {
+            result.failures.push(Failure {
+                turn: conversation.turns.len(),
+                what: "outcome".into(),
+                expected: expected.as_str().into(),
+                actual: actual.map_or_else(
+                    || {
+                        format!(
+                            "still running at node {}",
+                            session.current_node().unwrap_or("?")
+                        )
+                    },
+                    |o| o.as_str().to_owned(),
+                ),
+            });
+        }
+    }
+    result
+}
+
+/// Runs every conversation of a file.
+pub fn run_file(flow: &Arc<CompiledFlow>, file: &ConversationFile) -> Vec<ConversationResult> {
+    file.conversations
+        .iter()
+        .map(|c| run(flow, file, c))
+        .collect()
+}
+
+/// Snapshots a session to JSON text and resumes a new session from it.
+fn round_trip(flow: &Arc<CompiledFlow>, session: &Session) -> Result<(Session, usize), String> {
+    let text = serde_json::to_string(&session.snapshot()).map_err(|e| e.to_string())?;
+    let snapshot = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+    let resumed = Session::resume(flow.clone(), snapshot).map_err(|e| e.to_string())?;
+    Ok((resumed, text.len()))
+}
+
+fn input_of(turn: &Turn) -> Option<Event> {
+    if let Some(text) = &turn.caller {
+        Some(Event::Heard {
+            text: text.clone(),
+            confidence: turn.confidence,
+        })
+    } else if let Some(digits) = &turn.digits {
+        Some(Event::Digits {
+            digits: digits.clone(),
+        })
+    } else if turn.silence {
+        Some(Event::NoInput)
+    } else if turn.hangup {
+        Some(Event::HungUp)
+    } else {
+        None
+    }
+}
+
+fn describe_input(turn: &Turn) -> String {
+    if let Some(text) = &turn.caller {
+        text.clone()
+    } else if let Some(digits) = &turn.digits {
+        format!("[keys {digits}]")
+    } else if turn.silence {
+        "[silence]".into()
+    } else {
+        "[hangs up]".into()
+    }
+}
+
+fn record_output(result: &mut ConversationResult, output: &TurnOutput) {
+    for record in &output.records {
+        match record {
+            Record::HttpRequested { method, url, .. } => result
+                .transcript
+                .push(TranscriptLine::Note(format!("{} {url}", method.as_str()))),
+            Record::Transfer { target, .. } => result
+                .transcript
+                .push(TranscriptLine::Note(format!("transfer to {target:?}"))),
+            Record::ScriptError { node, message, .. } => result
+                .transcript
+                .push(TranscriptLine::Note(format!("error at {node}: {message}"))),
+            Record::Said { text, .. } => result.transcript.push(TranscriptLine::Bot(text.clone())),
+            Record::Ended { outcome, .. } => result
+                .transcript
+                .push(TranscriptLine::Note(format!("ended: {}", outcome.as_str()))),
+            _ => {}
+        }
+    }
+}
+
+fn check_turn(
+    result: &mut ConversationResult,
+    turn_number: usize,
+    turn: &Turn,
+    output: &TurnOutput,
+    session: &Session,
+    resolver: &mut MockResolver<'_>,
+) {
+    let mut fail = |what: String, expected: String, actual: String| {
+        result.failures.push(Failure {
+            turn: turn_number,
+            what,
+            expected,
+            actual,
+        });
+    };
+    for request in resolver.unmatched.drain(..) {
+        fail(
+            "HTTP request without a mock".into(),
+            "a mock in `http`".into(),
+            request,
+        );
+    }
+    if let Some(expected) = &turn.bot {
+        let lines_match = expected.len() == output.lines.len()
+            && expected
+                .iter()
+                .zip(&output.lines)
+                .all(|(pattern, line)| text_matches(pattern, line));
+        if !lines_match {
+            fail(
+                "bot lines".into(),
+                if expected.is_empty() {
+                    "(nothing)".into()
+                } else {
+                    expected.join("\n")
+                },
+                if output.lines.is_empty() {
+                    "(nothing)".into()
+                } else {
+                    output.lines.join("\n")
+                },
+            );
+        }
+    }
+    if let Some(expected) = &turn.node {
+        let actual = session
+            .current_node()
+            .or(output.last_node())
+            .unwrap_or("(none)");
+        if actual != expected {
+            fail("node".into(), expected.clone(), actual.to_owned());
+        }
+    }
+    if let Some(expected) = &turn.intent {
+        let actual = output.intent().unwrap_or("(none)");
+        if actual != expected {
+            fail("intent".into(), expected.clone(), actual.to_owned());
+        }
+    }
+    if !turn.vars.is_empty() {
+        let vars = session.vars_json();
+        for (name, expected) in &turn.vars {
+            let actual = vars.get(name);
+            if actual != Some(expected) {
+                fail(
+                    format!("variable {name}"),
+                    expected.to_string(),
+                    actual.map_or_else(|| "(unset)".to_owned(), |v| v.to_string()),
+                );
+            }
+        }
+    }
+}

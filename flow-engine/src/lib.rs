@@ -1,0 +1,20 @@
+//! Callflow's flow engine: the flow format, its validation, a Rhai sandbox, intent and slot
+//! recognition, and a sans-I/O runtime. It does no I/O of its own: a driver feeds a
+//! [`runtime::Session`] events and carries out the actions it returns.
+
+pub mod compile;
+pub mod conversation;
+pub mod model;
+pub mod nlu;
+pub mod runtime;
+pub mod schema;
+pub mod script;
+pub mod slots;
+pub mod template;
+pub mod validate;
+pub mod value;
+
+pub use compile::{CompileOptions, CompiledFlow};
+pub use model::FlowDocument;
+pub use runtime::{Action, CallInfo, Event, Session};
+pub use validate::{Diagnostic, Severity};

@@ -1,0 +1,70 @@
+//! Conversions between JSON values and Rhai values.
+
+use rhai::{Dynamic, Map};
+
+/// JSON → Rhai. Integers stay integers, other numbers become floats.
+pub fn to_dynamic(value: &serde_json::Value) -> Dynamic {
+    match value {
+        serde_json::Value::Null => Dynamic::UNIT,
+        serde_json::Value::Bool(b) => Dynamic::from_bool(*b),
+        serde_json::Value::Number(n) => match n.as_i64() {
+            Some(i) => Dynamic::from_int(i),
+            None => Dynamic::from_float(n.as_f64().unwrap_or(0.0)),
+        },
+        serde_json::Value::String(s) => Dynamic::from(s.clone()),
+        serde_json::Value::Array(items) => {
+            Dynamic::from_array(items.iter().map(to_dynamic).collect())
+        }
+        serde_json::Value::Object(map) => Dynamic::from_map(to_map(map)),
+    }
+}
+
+/// A JSON object → a Rhai map.
+pub fn to_map(map: &serde_json::Map<String, serde_json::Value>) -> Map {
+    map.iter()
+        .map(|(k, v)| (k.as_str().into(), to_dynamic(v)))
+        .collect()
+}
+
+/// Rhai → JSON; `None` for values JSON cannot hold (function pointers, custom types).
+pub fn to_json(value: &Dynamic) -> Option<serde_json::Value> {
+    use serde_json::Value;
+    if value.is_unit() {
+        return Some(Value::Null);
+    }
+    if let Ok(b) = value.as_bool() {
+        return Some(Value::Bool(b));
+    }
+    if let Ok(i) = value.as_int() {
+        return Some(Value::from(i));
+    }
+    if let Ok(f) = value.as_float() {
+        return Some(serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number));
+    }
+    if value.is_string() {
+        return Some(Value::String(value.clone().into_string().ok()?));
+    }
+    if value.is_char() {
+        return Some(Value::String(value.as_char().ok()?.to_string()));
+    }
+    if value.is_array() {
+        let array = value.read_lock::<rhai::Array>()?;
+        return array
+            .iter()
+            .map(to_json)
+            .collect::<Option<Vec<_>>>()
+            .map(Value::Array);
+    }
+    if value.is_map() {
+        let map = value.read_lock::<Map>()?;
+        return map_to_json(&map).map(Value::Object);
+    }
+    None
+}
+
+/// A Rhai map → a JSON object; `None` if any value cannot be stored.
+pub fn map_to_json(map: &Map) -> Option<serde_json::Map<String, serde_json::Value>> {
+    map.iter()
+        .map(|(k, v)| Some((k.to_string(), to_json(v)?)))
+        .collect()
+}

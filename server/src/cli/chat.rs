@@ -1,0 +1,234 @@
+//! `callflow chat`: a text simulator of a call.
+
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use flow_engine::conversation::{drive, HttpMock, Resolver, TurnOutput};
+use flow_engine::runtime::{
+    CallInfo, Event, HandoffStatus, HttpRequest, Record, Session, Transfer,
+};
+
+use super::flows;
+use super::http::Client;
+
+pub struct Options {
+    pub file: PathBuf,
+    pub vars: serde_json::Map<String, serde_json::Value>,
+    pub tenant: serde_json::Map<String, serde_json::Value>,
+    pub mock_http: Option<PathBuf>,
+    pub subflows: Vec<PathBuf>,
+    pub handoff: HandoffStatus,
+    pub trace: bool,
+}
+
+struct ChatResolver {
+    mocks: Vec<HttpMock>,
+    client: Option<Client>,
+    handoff: HandoffStatus,
+}
+
+impl Resolver for ChatResolver {
+    fn http(&mut self, request: &HttpRequest) -> Event {
+        if let Some(mock) = self.mocks.iter().find(|m| m.matches(request)) {
+            return mock.answer();
+        }
+        match &self.client {
+            Some(client) => client.send(request),
+            None => Event::HttpFailed {
+                error: "the HTTP client is not available".into(),
+            },
+        }
+    }
+
+    fn transfer(&mut self, _: &Transfer) -> Event {
+        Event::HandoffResult {
+            status: self.handoff,
+        }
+    }
+}
+
+const HELP: &str = "Type what the caller says. Commands:
+  /digits 12#   press keys
+  /silence      say nothing until the timeout
+  /hangup       hang up
+  /vars         show the variables
+  /help         show this help";
+
+pub fn run(options: Options) -> Result<ExitCode, String> {
+    let subflows = flows::compile_subflows(&options.subflows)?;
+    let flow = flows::compile(&options.file, &subflows)?;
+    let mocks = match &options.mock_http {
+        Some(path) => serde_yaml_ng::from_str::<Vec<HttpMock>>(&flows::read(path)?)
+            .map_err(|e| format!("{}: {e}", path.display()))?,
+        None => Vec::new(),
+    };
+    let mut resolver = ChatResolver {
+        mocks,
+        client: Client::new().ok(),
+        handoff: options.handoff,
+    };
+    let call = CallInfo {
+        call_id: "chat".into(),
+        channel: "simulator".into(),
+        vars: options.vars,
+        tenant: options.tenant,
+        ..CallInfo::default()
+    };
+    let mut session = Session::new(flow.clone(), call);
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "{} ({}) — type what the caller says; /help lists the commands",
+        flow.name(),
+        flow.document().language
+    );
+    let output = drive(&mut session, Event::Started, &mut resolver);
+    show(&mut out, &session, &output, options.trace);
+    let stdin = std::io::stdin();
+    let mut lines = stdin.lock().lines();
+    while !session.is_ended() {
+        let _ = write!(out, "> ");
+        let _ = out.flush();
+        let line = match lines.next() {
+            Some(Ok(line)) => line,
+            Some(Err(error)) => return Err(format!("reading input failed: {error}")),
+            None => {
+                let _ = writeln!(out);
+                "/hangup".to_owned()
+            }
+        };
+        let line = line.trim();
+        let event = match line
+            .split_once(' ')
+            .map_or((line, ""), |(c, rest)| (c, rest.trim()))
+        {
+            ("/digits", keys) if !keys.is_empty() => Event::Digits {
+                digits: keys.to_owned(),
+            },
+            ("/digits", _) => {
+                let _ = writeln!(out, "  usage: /digits 12#");
+                continue;
+            }
+            ("/silence", _) => Event::NoInput,
+            ("/hangup" | "/quit" | "/exit", _) => Event::HungUp,
+            ("/vars", _) => {
+                let vars = serde_json::Value::Object(session.vars_json());
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string_pretty(&vars).unwrap_or_default()
+                );
+                continue;
+            }
+            ("/help", _) => {
+                let _ = writeln!(out, "{HELP}");
+                continue;
+            }
+            (command, _) if command.starts_with('/') => {
+                let _ = writeln!(out, "  unknown command {command}; /help lists the commands");
+                continue;
+            }
+            _ if line.is_empty() => continue,
+            _ => Event::Heard {
+                text: line.to_owned(),
+                confidence: None,
+            },
+        };
+        let output = drive(&mut session, event, &mut resolver);
+        show(&mut out, &session, &output, options.trace);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn show(out: &mut impl Write, session: &Session, output: &TurnOutput, trace: bool) {
+    for record in &output.records {
+        if trace {
+            let _ = writeln!(
+                out,
+                "  · {}",
+                serde_json::to_string(record).unwrap_or_default()
+            );
+        }
+        match record {
+            Record::Said { node, text } => {
+                let _ = writeln!(out, "bot [{node}]: {text}");
+            }
+            Record::Heard {
+                intent: Some(intent),
+                score,
+                global,
+                ..
+            } => {
+                let scope = if *global { "global intent" } else { "intent" };
+                let _ = writeln!(
+                    out,
+                    "  ({scope} {intent}, score {:.2})",
+                    score.unwrap_or(1.0)
+                );
+            }
+            Record::Digits {
+                intent: Some(intent),
+                ..
+            } => {
+                let _ = writeln!(out, "  (intent {intent} by key)");
+            }
+            Record::SlotFilled { var, value, .. } => {
+                let _ = writeln!(out, "  ({var} = {value})");
+            }
+            Record::NoMatch { count, .. } => {
+                let _ = writeln!(out, "  (no match #{count})");
+            }
+            Record::NoInput { count, .. } => {
+                let _ = writeln!(out, "  (no input #{count})");
+            }
+            Record::HttpRequested { method, url, .. } => {
+                let _ = writeln!(out, "  ({} {url})", method.as_str());
+            }
+            Record::HttpResult {
+                status,
+                error,
+                port,
+                ..
+            } => {
+                let result = match (status, error) {
+                    (Some(status), _) => status.to_string(),
+                    (None, Some(error)) => error.clone(),
+                    (None, None) => "?".into(),
+                };
+                let _ = writeln!(out, "  (→ {result}, port {port})");
+            }
+            Record::Transfer {
+                target, summary, ..
+            } => {
+                let _ = writeln!(out, "  (transfer to {target:?}; summary: {summary})");
+            }
+            Record::ScriptError {
+                node,
+                field,
+                message,
+                ..
+            } => {
+                let _ = writeln!(out, "  (error in {node} {field}: {message})");
+            }
+            Record::StepLimit {
+                node, limit, scope, ..
+            } => {
+                let _ = writeln!(
+                    out,
+                    "  (stopped at {node}: more than {limit} steps in one {scope})"
+                );
+            }
+            _ => {}
+        }
+    }
+    match (session.outcome(), session.current_node()) {
+        (Some(outcome), _) => {
+            let _ = writeln!(out, "call ended: {}", outcome.as_str());
+        }
+        (None, Some(node)) => {
+            let _ = writeln!(out, "  (waiting at {node})");
+        }
+        (None, None) => {}
+    }
+}

@@ -1,0 +1,97 @@
+//! Real HTTP for `http` nodes in the simulator.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::time::Duration;
+
+use flow_engine::model::HttpMethod;
+use flow_engine::runtime::{Event, HttpRequest};
+
+/// Responses larger than this are cut off and treated as a failure.
+const MAX_BODY_BYTES: u64 = 1024 * 1024;
+
+pub struct Client {
+    inner: reqwest::blocking::Client,
+}
+
+impl Client {
+    pub fn new() -> Result<Client, String> {
+        reqwest::blocking::Client::builder()
+            .user_agent(concat!("callflow/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map(|inner| Client { inner })
+            .map_err(|e| format!("cannot start the HTTP client: {e}"))
+    }
+
+    /// Makes the request and turns the answer (or the failure) into an event for the flow.
+    pub fn send(&self, request: &HttpRequest) -> Event {
+        let method = match request.method {
+            HttpMethod::Get => reqwest::Method::GET,
+            HttpMethod::Post => reqwest::Method::POST,
+            HttpMethod::Put => reqwest::Method::PUT,
+            HttpMethod::Patch => reqwest::Method::PATCH,
+            HttpMethod::Delete => reqwest::Method::DELETE,
+        };
+        let mut builder = self
+            .inner
+            .request(method, &request.url)
+            .timeout(Duration::from_millis(u64::from(request.timeout_ms)));
+        for (name, value) in &request.headers {
+            builder = builder.header(name, value);
+        }
+        if let Some(body) = &request.body {
+            let is_json = request
+                .headers
+                .iter()
+                .any(|(n, _)| n.eq_ignore_ascii_case("content-type"));
+            if !is_json {
+                builder = builder.header("content-type", "application/json");
+            }
+            builder = builder.body(body.clone());
+        }
+        let response = match builder.send() {
+            Ok(response) => response,
+            Err(error) => {
+                return Event::HttpFailed {
+                    error: describe(&error),
+                }
+            }
+        };
+        let status = response.status().as_u16();
+        let headers: BTreeMap<String, String> = response
+            .headers()
+            .iter()
+            .filter_map(|(name, value)| {
+                Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
+            })
+            .collect();
+        let mut bytes = Vec::new();
+        if let Err(error) = response.take(MAX_BODY_BYTES + 1).read_to_end(&mut bytes) {
+            return Event::HttpFailed {
+                error: format!("reading the response failed: {error}"),
+            };
+        }
+        if bytes.len() as u64 > MAX_BODY_BYTES {
+            return Event::HttpFailed {
+                error: "the response is larger than 1 MB".into(),
+            };
+        }
+        Event::HttpResponse {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+}
+
+fn describe(error: &reqwest::Error) -> String {
+    if error.is_timeout() {
+        "timeout".into()
+    } else if error.is_connect() {
+        format!("connection failed: {error}")
+    } else if error.is_builder() {
+        format!("invalid request: {error}")
+    } else {
+        error.to_string()
+    }
+}

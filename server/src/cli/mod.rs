@@ -1,0 +1,153 @@
+//! The command line: one module per subcommand.
+
+mod chat;
+mod flows;
+mod http;
+mod test;
+mod validate;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Callflow: low-code call flows for customer-service phone robots.
+#[derive(Debug, Parser)]
+#[command(name = "callflow", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check flow files and print every problem as `file: node: field: message`.
+    ///
+    /// Exits 1 when any file has an error; warnings are printed but do not fail.
+    Validate {
+        /// Flow documents (JSON).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Flows that `subflow` nodes may call (their `name` is the reference).
+        #[arg(long = "subflow", value_name = "FILE")]
+        subflows: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Talk to a flow in the terminal, as a caller would.
+    ///
+    /// Type what the caller says. Commands: `/digits 12#` presses keys, `/silence` stays silent
+    /// until the timeout, `/hangup` hangs up, `/vars` shows the variables, `/help` lists these.
+    /// HTTP nodes make real requests unless `--mock-http` answers them.
+    Chat {
+        /// The flow document (JSON).
+        file: PathBuf,
+        /// A call variable, `name=value` (value parsed as JSON when it can be, else text).
+        #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_assignment)]
+        vars: Vec<(String, serde_json::Value)>,
+        /// A tenant setting visible as `tenant.NAME`, e.g. `--tenant api=https://shop.example/api`.
+        #[arg(long = "tenant", value_name = "NAME=VALUE", value_parser = parse_assignment)]
+        tenant: Vec<(String, serde_json::Value)>,
+        /// HTTP mocks (YAML or JSON list, the `http` format of conversation tests).
+        #[arg(long, value_name = "FILE")]
+        mock_http: Option<PathBuf>,
+        /// Flows that `subflow` nodes may call.
+        #[arg(long = "subflow", value_name = "FILE")]
+        subflows: Vec<PathBuf>,
+        /// How transfers to a human end in the simulation.
+        #[arg(long, value_enum, default_value_t = HandoffChoice::Connected)]
+        handoff: HandoffChoice,
+        /// Show every analytics record as it happens.
+        #[arg(long)]
+        trace: bool,
+    },
+    /// Run conversation tests (YAML or JSON) against a flow.
+    ///
+    /// Exits 1 when any conversation fails, printing what was expected and what happened.
+    Test {
+        /// The flow document (JSON).
+        file: PathBuf,
+        /// Conversation test files.
+        #[arg(required = true)]
+        conversations: Vec<PathBuf>,
+        /// Flows that `subflow` nodes may call.
+        #[arg(long = "subflow", value_name = "FILE")]
+        subflows: Vec<PathBuf>,
+        /// Print the transcript of passing conversations too.
+        #[arg(long, short)]
+        verbose: bool,
+    },
+    /// Print the JSON Schema of the flow format.
+    Schema,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum HandoffChoice {
+    Connected,
+    NoAnswer,
+    Busy,
+    Failed,
+}
+
+fn parse_assignment(text: &str) -> Result<(String, serde_json::Value), String> {
+    let (name, value) = text
+        .split_once('=')
+        .ok_or_else(|| format!("expected NAME=VALUE, got \"{text}\""))?;
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(format!("the name is empty in \"{text}\""));
+    }
+    let value =
+        serde_json::from_str(value).unwrap_or_else(|_| serde_json::Value::String(value.to_owned()));
+    Ok((name.to_owned(), value))
+}
+
+/// Runs a parsed command line; `Err` is a usage or I/O problem (exit 2).
+pub fn run(cli: Cli) -> Result<ExitCode, String> {
+    match cli.command {
+        Command::Validate {
+            files,
+            subflows,
+            format,
+        } => validate::run(&files, &subflows, format),
+        Command::Chat {
+            file,
+            vars,
+            tenant,
+            mock_http,
+            subflows,
+            handoff,
+            trace,
+        } => chat::run(chat::Options {
+            file,
+            vars: vars.into_iter().collect(),
+            tenant: tenant.into_iter().collect(),
+            mock_http,
+            subflows,
+            handoff: match handoff {
+                HandoffChoice::Connected => flow_engine::runtime::HandoffStatus::Connected,
+                HandoffChoice::NoAnswer => flow_engine::runtime::HandoffStatus::NoAnswer,
+                HandoffChoice::Busy => flow_engine::runtime::HandoffStatus::Busy,
+                HandoffChoice::Failed => flow_engine::runtime::HandoffStatus::Failed,
+            },
+            trace,
+        }),
+        Command::Test {
+            file,
+            conversations,
+            subflows,
+            verbose,
+        } => test::run(&file, &conversations, &subflows, verbose),
+        Command::Schema => {
+            print!("{}", flow_engine::schema::flow_schema_json());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

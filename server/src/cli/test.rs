@@ -1,0 +1,47 @@
+//! `callflow test`: conversation tests.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use flow_engine::conversation::{self, ConversationFile};
+
+use super::flows;
+
+pub fn run(
+    file: &Path,
+    conversations: &[PathBuf],
+    subflows: &[PathBuf],
+    verbose: bool,
+) -> Result<ExitCode, String> {
+    let subflows = flows::compile_subflows(subflows)?;
+    let flow = flows::compile(file, &subflows)?;
+    let (mut passed, mut failed) = (0, 0);
+    for path in conversations {
+        let parsed = ConversationFile::parse(&flows::read(path)?)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        println!("{} × {}", file.display(), path.display());
+        for result in conversation::run_file(&flow, &parsed) {
+            if result.passed() {
+                passed += 1;
+                println!("  ✓ {}", result.name);
+                if verbose {
+                    let report = result.report();
+                    for line in report.lines().skip(1) {
+                        println!("  {line}");
+                    }
+                }
+            } else {
+                failed += 1;
+                for line in result.report().lines() {
+                    println!("  {line}");
+                }
+            }
+        }
+    }
+    println!("{passed} passed, {failed} failed");
+    Ok(if failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}

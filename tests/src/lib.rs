@@ -1,0 +1,37 @@
+//! Helpers for the end-to-end tests: the real `callflow` binary and the repository's files.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::OnceLock;
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A command running the `callflow` binary, built once per test run, in the repository root.
+pub fn callflow() -> Command {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    let path = BINARY.get_or_init(|| {
+        let built = escargot::CargoBuild::new()
+            .package("server")
+            .bin("callflow")
+            .manifest_path(root().join("Cargo.toml"))
+            .run()
+            .unwrap_or_else(|e| panic!("building callflow failed: {e}"));
+        built.path().to_path_buf()
+    });
+    let mut command = Command::new(path);
+    command.current_dir(root());
+    command
+}
+
+/// The example flow files, sorted.
+pub fn example_flows() -> Vec<PathBuf> {
+    let mut flows: Vec<PathBuf> = std::fs::read_dir(root().join("flows"))
+        .map(|entries| entries.filter_map(|e| Some(e.ok()?.path())).collect())
+        .unwrap_or_default();
+    flows.retain(|p| p.extension().is_some_and(|e| e == "json"));
+    flows.sort();
+    flows
+}

@@ -1,0 +1,244 @@
+//! The `callflow` command line, run as a user would run it.
+
+use std::io::Write;
+use std::process::{Output, Stdio};
+
+use callflow_tests::{callflow, example_flows, root};
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn run(args: &[&str]) -> Output {
+    callflow().args(args).output().expect("callflow runs")
+}
+
+#[test]
+fn every_subcommand_has_help() {
+    for args in [
+        vec!["--help"],
+        vec!["validate", "--help"],
+        vec!["chat", "--help"],
+        vec!["test", "--help"],
+        vec!["schema", "--help"],
+    ] {
+        let output = run(&args);
+        assert!(
+            output.status.success(),
+            "{args:?}: {}",
+            text(&output.stderr)
+        );
+        assert!(text(&output.stdout).contains("Usage: callflow"), "{args:?}");
+    }
+    let help = text(&run(&["chat", "--help"]).stdout);
+    assert!(
+        help.contains("/digits 12#") && help.contains("--mock-http"),
+        "{help}"
+    );
+}
+
+#[test]
+fn the_example_flows_validate() {
+    let flows = example_flows();
+    assert!(flows.len() >= 5);
+    let output = callflow()
+        .arg("validate")
+        .args(&flows)
+        .output()
+        .expect("runs");
+    assert!(
+        output.status.success(),
+        "{}{}",
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+    assert_eq!(text(&output.stdout), "", "no diagnostics expected");
+    assert!(text(&output.stderr).contains(&format!(
+        "{} file(s) checked: 0 error(s), 0 warning(s)",
+        flows.len()
+    )));
+}
+
+#[test]
+fn a_malformed_flow_gets_precise_messages_and_exit_1() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("broken.json");
+    std::fs::write(
+        &path,
+        r#"{
+  "schema": 1, "name": "坏的流程", "language": "zh-CN", "start": "greet",
+  "nodes": [
+    { "id": "greet", "type": "say", "text": "您好 {{ vars.name ", "next": "ask" },
+    { "id": "ask", "type": "ask", "prompt": "请问？",
+      "intents": [ { "name": "track", "examples": ["查物流"], "next": "nowhere" } ],
+      "no_match": { "next": "bye" }, "no_input": { "next": "bye" }, "timeout_ms": "five" },
+    { "id": "calc", "type": "script", "code": "let x = 1;\nx +* 2;", "next": "bye", "error": "bye" },
+    { "id": "bye", "type": "end", "outcome": "resolved" }
+  ]
+}"#,
+    )
+    .expect("write");
+    let output = callflow()
+        .arg("validate")
+        .arg(&path)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = text(&output.stdout);
+    let file = path.display().to_string();
+    // Each line is `file: node: field: message`.
+    for expected in [
+        format!("{file}: greet: /nodes/0/text: error[template_syntax]"),
+        format!("{file}: ask: /nodes/1/timeout_ms: error[wrong_type]"),
+        format!("{file}: calc: /nodes/2/code: error[script_syntax]"),
+    ] {
+        assert!(
+            stdout.contains(&expected),
+            "missing {expected:?} in:\n{stdout}"
+        );
+    }
+    assert!(
+        stdout.contains("(line 2, column"),
+        "script error has its place:\n{stdout}"
+    );
+}
+
+#[test]
+fn invalid_json_names_line_and_column() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("syntax.json");
+    std::fs::write(&path, "{\n  \"schema\": 1,\n  \"name\": \n}").expect("write");
+    let output = callflow()
+        .arg("validate")
+        .arg(&path)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = text(&output.stdout);
+    assert!(
+        stdout.contains("error[json_syntax]") && stdout.contains("line 4"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_missing_file_is_a_clear_error() {
+    let output = run(&["validate", "no/such/flow.json"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(text(&output.stdout)
+        .contains("no/such/flow.json: -: /: error[unreadable_file]: cannot read"));
+}
+
+#[test]
+fn callflow_test_passes_every_example_conversation() {
+    for flow in example_flows() {
+        let stem = flow
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .expect("name")
+            .to_owned();
+        let conversations = root().join("flows/tests").join(format!("{stem}.yaml"));
+        let output = callflow()
+            .arg("test")
+            .arg(&flow)
+            .arg(&conversations)
+            .output()
+            .expect("runs");
+        let stdout = text(&output.stdout);
+        assert!(
+            output.status.success(),
+            "{stem}:\n{stdout}{}",
+            text(&output.stderr)
+        );
+        let summary = stdout.lines().last().unwrap_or_default();
+        assert!(summary.ends_with(" passed, 0 failed"), "{summary}");
+        let passed: usize = summary
+            .split(' ')
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        assert!(passed >= 5, "{stem}: only {passed} conversations");
+    }
+}
+
+#[test]
+fn a_failing_conversation_prints_a_diff_and_exits_1() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("wrong.yaml");
+    std::fs::write(
+        &path,
+        "conversations:\n  - name: expects the wrong greeting\n    turns:\n      - bot: [\"Hello there\"]\n",
+    )
+    .expect("write");
+    let output = callflow()
+        .args(["test", "flows/order-status.json"])
+        .arg(&path)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("✗ expects the wrong greeting"), "{stdout}");
+    assert!(stdout.contains("- expected: Hello there"), "{stdout}");
+    assert!(stdout.contains("+ actual:"), "{stdout}");
+    assert!(stdout.ends_with("0 passed, 1 failed\n"), "{stdout}");
+}
+
+#[test]
+fn chat_runs_a_conversation_from_standard_input() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mocks = dir.path().join("mocks.yaml");
+    std::fs::write(&mocks, "- url: /orders/\n  status: 503\n").expect("write");
+    let mut child = callflow()
+        .args([
+            "chat",
+            "flows/order-status.json",
+            "--tenant",
+            "name=演示商城",
+            "--tenant",
+        ])
+        .arg("api=https://demo-shop.callflow.test/api")
+        .arg("--mock-http")
+        .arg(&mocks)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawns");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all("/vars\n/silence\n转人工\n".as_bytes())
+        .expect("write");
+    let output = child.wait_with_output().expect("finishes");
+    let stdout = text(&output.stdout);
+    assert!(output.status.success(), "{stdout}{}", text(&output.stderr));
+    assert!(
+        stdout.contains("演示商城"),
+        "the greeting uses the tenant name:\n{stdout}"
+    );
+    assert!(stdout.contains("(no input #1)"), "{stdout}");
+    assert!(stdout.contains("(global intent "), "{stdout}");
+    assert!(stdout.contains("transfer to Queue"), "{stdout}");
+    assert!(stdout.contains("call ended: handoff"), "{stdout}");
+}
+
+#[test]
+fn chat_hangs_up_at_end_of_input() {
+    let output = callflow()
+        .args(["chat", "flows/order-status.json"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("runs");
+    assert!(output.status.success());
+    assert!(text(&output.stdout).contains("call ended: abandoned"));
+}
+
+#[test]
+fn schema_prints_the_committed_schema() {
+    let output = run(&["schema"]);
+    assert!(output.status.success());
+    let committed = std::fs::read_to_string(root().join("schema/flow-v1.schema.json"))
+        .expect("committed schema");
+    assert_eq!(text(&output.stdout), committed);
+}
