@@ -78,7 +78,9 @@ pub fn parse_yes_no(text: &str) -> Option<bool> {
         "2" => return Some(false),
         _ => {}
     }
-    let (mut yes, mut no, mut unsure) = (false, false, false);
+    // A question mark means the caller is asking, not answering.
+    let asks = chars.iter().any(|c| matches!(c, '?' | '？'));
+    let (mut yes, mut no, mut unsure) = (false, false, asks);
     let mut note = |answer: Answer| match answer {
         Answer::Yes => yes = true,
         Answer::No => no = true,
@@ -995,6 +997,24 @@ const CN_YES_NO: &[(&str, Answer)] = &[
     ("可不可以", Answer::Neutral),
     ("要不然", Answer::Neutral),
     ("没关系", Answer::Neutral),
+    // "你是谁", "这是哪里": 是 as a verb, not an answer.
+    ("你是", Answer::Neutral),
+    ("您是", Answer::Neutral),
+    ("我是", Answer::Neutral),
+    ("这是", Answer::Neutral),
+    ("那是", Answer::Neutral),
+    ("他是", Answer::Neutral),
+    ("她是", Answer::Neutral),
+    ("就是", Answer::Neutral),
+    // A caller who asks back has not answered yet.
+    ("谁", Answer::Unsure),
+    ("什么", Answer::Unsure),
+    ("哪", Answer::Unsure),
+    ("为什么", Answer::Unsure),
+    ("为啥", Answer::Unsure),
+    ("怎么", Answer::Unsure),
+    ("多少", Answer::Unsure),
+    ("吗", Answer::Unsure),
 ];
 
 /// English answer words, apostrophes removed.
@@ -1424,6 +1444,14 @@ mod tests {
             "嗯……不清楚",
             "转人工",
             "是不是",
+            "你是谁啊",
+            "这是哪里",
+            "你是哪个公司的",
+            "是什么优惠券",
+            "你是机器人吗",
+            "是吗",
+            "可以吗？",
+            "我是张伟",
         ] {
             assert_eq!(parse_yes_no(text), None, "{text}");
         }
