@@ -122,11 +122,50 @@ fn happy_path(flow: &Arc<CompiledFlow>) -> (Vec<Event>, CallInfo) {
     (events, call)
 }
 
+/// A flow near the largest allowed size (5,000 nodes): 2,499 question-and-answer pairs in a chain, each
+/// question with two intents, a branch and a template.
+fn largest_flow() -> FlowDocument {
+    let pairs = 2_499;
+    let mut nodes = Vec::with_capacity(pairs * 2 + 1);
+    for i in 0..pairs {
+        let next = if i + 1 == pairs {
+            "bye".to_owned()
+        } else {
+            format!("ask{}", i + 1)
+        };
+        nodes.push(serde_json::json!({
+            "id": format!("ask{i}"), "type": "ask", "prompt": format!("第{i}个问题：{{{{vars.name}}}}，请问是否继续？"),
+            "intents": [
+                { "name": "yes", "examples": ["继续", "好的"], "next": format!("check{i}") },
+                { "name": "human", "examples": ["转人工"], "next": "bye" }
+            ],
+            "no_match": { "prompts": ["没听清"], "max": 1, "next": format!("check{i}") },
+            "no_input": { "max": 1, "next": "bye" }
+        }));
+        nodes.push(serde_json::json!({
+            "id": format!("check{i}"), "type": "branch",
+            "cases": [ { "when": format!("vars.count > {i}"), "next": "bye" } ], "else": next
+        }));
+    }
+    nodes.push(serde_json::json!({ "id": "bye", "type": "end", "outcome": "resolved" }));
+    serde_json::from_value(serde_json::json!({
+        "schema": 1, "name": "largest", "language": "zh-CN", "start": "ask0",
+        "variables": { "name": "张伟", "count": 0 }, "nodes": nodes
+    }))
+    .expect("a valid generated flow")
+}
+
 fn bench_compile(c: &mut Criterion) {
     let mut group = c.benchmark_group("compile");
     for (name, document) in example_flows() {
         group.bench_function(&name, |b| b.iter(|| compile(black_box(&document))));
     }
+    let largest = largest_flow();
+    assert_eq!(largest.nodes.len(), 4_999);
+    group.sample_size(10);
+    group.bench_function("generated_4999_nodes", |b| {
+        b.iter(|| compile(black_box(&largest)))
+    });
     group.finish();
 }
 
@@ -275,6 +314,22 @@ fn bench_nlu(c: &mut Criterion) {
                 "你好，我想问一下我买的东西现在到哪儿了",
             )))
         })
+    });
+    let mut larger = examples.clone();
+    for i in 0..5 {
+        larger.push((
+            (0..5).map(|j| format!("第{i}类问题的例句{j}号")).collect(),
+            vec![format!("关键词{i}")],
+        ));
+    }
+    let index = IntentIndex::new(
+        larger
+            .iter()
+            .map(|(examples, keywords)| IntentSpec { examples, keywords }),
+    );
+    let utterance = Utterance::new("你好，我想问一下我买的东西现在到哪儿了");
+    group.bench_function("best_match_10_intents", |b| {
+        b.iter(|| index.best_match(black_box(&utterance)))
     });
     group.finish();
 }

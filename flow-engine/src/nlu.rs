@@ -1256,56 +1256,6 @@ mod tests {
         assert_eq!(table.get(with_class(mix(1000), 1)), None);
     }
 
-    /// Run with `cargo test --release -p flow-engine --lib nlu::tests::speed -- --ignored
-    /// --nocapture`.
-    #[test]
-    #[ignore]
-    fn speed() {
-        let fixture = Fixture::shop();
-        let mut data = fixture.data.clone();
-        for i in 0..6 {
-            data.push((
-                (0..5).map(|j| format!("第{i}类问题的例句{j}号")).collect(),
-                vec![format!("关键词{i}")],
-            ));
-        }
-        let index = IntentIndex::new(data.iter().map(|(e, k)| IntentSpec {
-            examples: e,
-            keywords: k,
-        }));
-        let utterances: Vec<Utterance> = [
-            "你好，我昨天买的东西快递到哪了",
-            "where's my order",
-            "我要转人工",
-            "我想问一下发票怎么开",
-        ]
-        .iter()
-        .map(|t| Utterance::new(t))
-        .collect();
-        let rounds = 200_000;
-        let start = std::time::Instant::now();
-        let mut hits = 0;
-        for r in 0..rounds {
-            if index
-                .best_match(&utterances[r % utterances.len()])
-                .is_some()
-            {
-                hits += 1;
-            }
-        }
-        let per = start.elapsed() / rounds as u32;
-        println!("best_match: {per:?} per call ({hits} hits)");
-        let start = std::time::Instant::now();
-        let mut units = 0;
-        for r in 0..rounds {
-            units += Utterance::new(["你好，我昨天买的东西快递到哪了", "where's my order"][r % 2])
-                .units
-                .len();
-        }
-        let per = start.elapsed() / rounds as u32;
-        println!("Utterance::new: {per:?} per call ({units} units)");
-    }
-
     proptest::proptest! {
         #[test]
         fn scores_stay_in_range(

@@ -1532,3 +1532,636 @@ impl Session {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::compile::{CompileOptions, CompiledFlow, RuntimeLimits};
+    use crate::FlowDocument;
+
+    fn document(value: serde_json::Value) -> FlowDocument {
+        serde_json::from_value(value).expect("a well-formed flow")
+    }
+
+    fn compile_with(value: serde_json::Value, options: &CompileOptions) -> Arc<CompiledFlow> {
+        CompiledFlow::compile(&document(value), options)
+            .unwrap_or_else(|e| panic!("{:#?}", e.diagnostics))
+    }
+
+    fn compile(value: serde_json::Value) -> Arc<CompiledFlow> {
+        compile_with(value, &CompileOptions::default())
+    }
+
+    fn start(flow: &Arc<CompiledFlow>) -> (Session, Vec<Action>) {
+        let mut session = Session::new(flow.clone(), CallInfo::default());
+        let actions = session.handle(Event::Started);
+        (session, actions)
+    }
+
+    fn said(actions: &[Action]) -> Vec<&str> {
+        actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::Say { text, .. } => Some(text.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn records(actions: &[Action]) -> Vec<&Record> {
+        actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::Record(r) => Some(r),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn heard(text: &str) -> Event {
+        Event::Heard {
+            text: text.into(),
+            confidence: Some(0.9),
+        }
+    }
+
+    /// A flow that asks a question answered by `slot`, then says the captured value.
+    fn slot_flow(slot: serde_json::Value) -> Arc<CompiledFlow> {
+        compile(json!({
+            "schema": 1, "name": "slot", "language": "zh-CN", "start": "ask",
+            "nodes": [
+                { "id": "ask", "type": "ask", "prompt": "请说", "slot": slot, "next": "echo",
+                  "no_match": { "prompts": ["再说一遍"], "max": 5, "next": "bye" },
+                  "no_input": { "max": 0, "next": "bye" } },
+                { "id": "echo", "type": "say", "text": "值：{{vars.v}}", "next": "bye" },
+                { "id": "bye", "type": "end", "outcome": "resolved" }
+            ]
+        }))
+    }
+
+    #[test]
+    fn slots_understand_chinese_and_english_answers() {
+        let cases: &[(serde_json::Value, &str, serde_json::Value)] = &[
+            (json!({ "var": "v", "type": "yes_no" }), "是的", json!(true)),
+            (json!({ "var": "v", "type": "yes_no" }), "对", json!(true)),
+            (json!({ "var": "v", "type": "yes_no" }), "好的", json!(true)),
+            (
+                json!({ "var": "v", "type": "yes_no" }),
+                "不是",
+                json!(false),
+            ),
+            (
+                json!({ "var": "v", "type": "yes_no" }),
+                "不用了",
+                json!(false),
+            ),
+            (
+                json!({ "var": "v", "type": "yes_no" }),
+                "yes please",
+                json!(true),
+            ),
+            (
+                json!({ "var": "v", "type": "digits" }),
+                "一二三",
+                json!("123"),
+            ),
+            (
+                json!({ "var": "v", "type": "digits" }),
+                "幺三八两",
+                json!("1382"),
+            ),
+            (
+                json!({ "var": "v", "type": "digits" }),
+                "one two three",
+                json!("123"),
+            ),
+            (
+                json!({ "var": "v", "type": "number", "min": 0, "max": 10 }),
+                "十分",
+                json!(10),
+            ),
+            (json!({ "var": "v", "type": "number" }), "七十五", json!(75)),
+            (
+                json!({ "var": "v", "type": "number" }),
+                "twenty one",
+                json!(21),
+            ),
+            (
+                json!({ "var": "v", "type": "order_number", "pattern": "\\d{8}" }),
+                "我的订单号是一二三四五六七八",
+                json!("12345678"),
+            ),
+            (
+                json!({ "var": "v", "type": "phone_number" }),
+                "幺三八 一二三四 五六七八",
+                json!("13812345678"),
+            ),
+        ];
+        for (slot, answer, expected) in cases {
+            let flow = slot_flow(slot.clone());
+            let (mut session, _) = start(&flow);
+            let actions = session.handle(heard(answer));
+            assert_eq!(
+                session.vars_json().get("v"),
+                Some(expected),
+                "{answer}: {actions:?}"
+            );
+            assert_eq!(session.outcome(), Some(Outcome::Resolved), "{answer}");
+        }
+    }
+
+    #[test]
+    fn a_number_out_of_range_is_a_no_match() {
+        let flow = slot_flow(json!({ "var": "v", "type": "number", "min": 0, "max": 10 }));
+        let (mut session, _) = start(&flow);
+        let actions = session.handle(heard("十五"));
+        assert_eq!(said(&actions), vec!["再说一遍"]);
+        assert!(records(&actions)
+            .iter()
+            .any(|r| matches!(r, Record::NoMatch { count: 1, .. })));
+        assert_eq!(session.current_node(), Some("ask"));
+    }
+
+    fn retry_flow() -> Arc<CompiledFlow> {
+        compile(json!({
+            "schema": 1, "name": "retry", "language": "zh-CN", "start": "ask",
+            "nodes": [
+                { "id": "ask", "type": "ask", "prompt": "请问？",
+                  "intents": [ { "name": "track", "examples": ["查物流"], "next": "ok" } ],
+                  "no_match": { "prompts": ["没听清", "请说查物流"], "max": 3, "next": "agent" },
+                  "no_input": { "prompts": ["您还在吗"], "max": 1, "next": "bye" } },
+                { "id": "ok", "type": "end", "outcome": "resolved" },
+                { "id": "agent", "type": "end", "outcome": "handoff" },
+                { "id": "bye", "type": "end", "outcome": "abandoned" }
+            ]
+        }))
+    }
+
+    #[test]
+    fn no_match_prompts_escalate_then_take_the_port() {
+        let (mut session, greeting) = start(&retry_flow());
+        assert_eq!(said(&greeting), vec!["请问？"]);
+        let lines: Vec<Vec<String>> = (0..3)
+            .map(|_| {
+                let actions = session.handle(heard("随便说点什么"));
+                said(&actions).into_iter().map(str::to_owned).collect()
+            })
+            .collect();
+        // The last reprompt repeats once the list runs out.
+        assert_eq!(
+            lines,
+            vec![vec!["没听清"], vec!["请说查物流"], vec!["请说查物流"]]
+        );
+        // A no-input in between has its own counter.
+        let actions = session.handle(Event::NoInput);
+        assert_eq!(said(&actions), vec!["您还在吗"]);
+        let actions = session.handle(heard("还是听不懂"));
+        assert!(records(&actions)
+            .iter()
+            .any(|r| matches!(r, Record::NoMatch { count: 4, .. })));
+        assert_eq!(session.outcome(), Some(Outcome::Handoff));
+    }
+
+    #[test]
+    fn no_input_takes_its_port_after_max_reprompts() {
+        let (mut session, _) = start(&retry_flow());
+        session.handle(Event::NoInput);
+        let actions = session.handle(Event::NoInput);
+        assert!(said(&actions).is_empty());
+        assert_eq!(session.outcome(), Some(Outcome::Abandoned));
+        assert!(actions.contains(&Action::HangUp {
+            outcome: Outcome::Abandoned
+        }));
+    }
+
+    #[test]
+    fn counters_reset_when_the_node_is_entered_again() {
+        let flow = compile(json!({
+            "schema": 1, "name": "loop", "language": "zh-CN", "start": "ask",
+            "nodes": [
+                { "id": "ask", "type": "ask", "prompt": "请问？",
+                  "intents": [ { "name": "again", "examples": ["再来"], "next": "ask" } ],
+                  "no_match": { "prompts": ["没听清"], "max": 1, "next": "bye" },
+                  "no_input": { "max": 0, "next": "bye" } },
+                { "id": "bye", "type": "end", "outcome": "resolved" }
+            ]
+        }));
+        let (mut session, _) = start(&flow);
+        session.handle(heard("嗯？"));
+        session.handle(heard("再来"));
+        let actions = session.handle(heard("嗯？"));
+        assert_eq!(
+            said(&actions),
+            vec!["没听清"],
+            "a fresh visit has a fresh counter"
+        );
+        assert!(!session.is_ended());
+    }
+
+    fn script_flow(code: &str) -> Arc<CompiledFlow> {
+        compile(json!({
+            "schema": 1, "name": "script", "language": "zh-CN", "start": "run",
+            "variables": { "n": 1 },
+            "nodes": [
+                { "id": "run", "type": "script", "code": code, "next": "ok", "error": "broken" },
+                { "id": "ok", "type": "say", "text": "完成 {{vars.n}}", "next": "ask" },
+                { "id": "broken", "type": "say", "text": "出错 {{vars.n}}", "next": "ask" },
+                { "id": "ask", "type": "ask", "prompt": "再试？",
+                  "intents": [ { "name": "again", "examples": ["再来"], "next": "run" } ],
+                  "no_match": { "max": 0, "next": "bye" }, "no_input": { "max": 0, "next": "bye" } },
+                { "id": "bye", "type": "end", "outcome": "resolved" }
+            ]
+        }))
+    }
+
+    #[test]
+    fn runaway_scripts_take_the_error_port_and_the_session_stays_usable() {
+        for code in [
+            "vars.n = 2; loop { }",
+            "vars.n = 2; let s = \"x\"; loop { s += s; }",
+            "vars.n = 2; fn f(n) { f(n + 1) } f(0);",
+        ] {
+            let (mut session, actions) = start(&script_flow(code));
+            assert_eq!(
+                said(&actions),
+                vec!["出错 1", "再试？"],
+                "{code}: changes are undone"
+            );
+            let error = records(&actions)
+                .into_iter()
+                .find_map(|r| match r {
+                    Record::ScriptError { node, error, .. } => Some((node.clone(), error.clone())),
+                    _ => None,
+                })
+                .expect("the failure is recorded");
+            assert_eq!(error.0, "run");
+            assert!(
+                [
+                    "TooManyOperations",
+                    "Deadline",
+                    "DataTooLarge",
+                    "StackOverflow"
+                ]
+                .contains(&error.1.as_str()),
+                "{code}: {}",
+                error.1
+            );
+            // The session goes on: the next turn runs normally.
+            let actions = session.handle(heard("再来"));
+            assert_eq!(said(&actions)[1], "再试？");
+        }
+    }
+
+    #[test]
+    fn a_script_changes_vars() {
+        let (_, actions) = start(&script_flow("vars.n = vars.n * 21 + 21;"));
+        assert_eq!(said(&actions), vec!["完成 42", "再试？"]);
+    }
+
+    #[test]
+    fn a_runaway_flow_ends_on_the_error_path() {
+        let options = CompileOptions {
+            limits: RuntimeLimits {
+                max_steps_per_turn: 30,
+                ..RuntimeLimits::default()
+            },
+            ..CompileOptions::default()
+        };
+        let flow = compile_with(
+            json!({
+                "schema": 1, "name": "spin", "language": "zh-CN", "start": "count",
+                "variables": { "n": 0 },
+                "settings": { "error_message": "系统繁忙，请稍后再拨。" },
+                "nodes": [
+                    { "id": "count", "type": "set", "assign": [ { "var": "n", "value": "{{vars.n + 1}}" } ], "next": "check" },
+                    { "id": "check", "type": "branch", "cases": [ { "when": "vars.n > 1000", "next": "bye" } ], "else": "count" },
+                    { "id": "bye", "type": "end", "outcome": "resolved" }
+                ]
+            }),
+            &options,
+        );
+        let (session, actions) = start(&flow);
+        assert_eq!(session.outcome(), Some(Outcome::Failed));
+        assert_eq!(said(&actions), vec!["系统繁忙，请稍后再拨。"]);
+        assert!(records(&actions)
+            .iter()
+            .any(|r| matches!(r, Record::StepLimit { limit: 30, scope, .. } if scope == "turn")));
+        let entered = records(&actions)
+            .iter()
+            .filter(|r| matches!(r, Record::NodeEntered { .. }))
+            .count();
+        assert_eq!(entered, 30);
+    }
+
+    #[test]
+    fn the_call_step_limit_counts_across_turns() {
+        let options = CompileOptions {
+            limits: RuntimeLimits {
+                max_steps_per_call: 5,
+                ..RuntimeLimits::default()
+            },
+            ..CompileOptions::default()
+        };
+        let flow = compile_with(
+            json!({
+                "schema": 1, "name": "chatty", "language": "zh-CN", "start": "ask",
+                "nodes": [
+                    { "id": "ask", "type": "ask", "prompt": "请说",
+                      "intents": [ { "name": "again", "examples": ["再来"], "next": "ask" } ],
+                      "no_match": { "max": 9, "next": "bye" }, "no_input": { "max": 9, "next": "bye" } },
+                    { "id": "bye", "type": "end", "outcome": "resolved" }
+                ]
+            }),
+            &options,
+        );
+        let (mut session, _) = start(&flow);
+        for _ in 0..4 {
+            session.handle(heard("再来"));
+        }
+        assert!(!session.is_ended());
+        let actions = session.handle(heard("再来"));
+        assert_eq!(session.outcome(), Some(Outcome::Failed));
+        assert!(records(&actions)
+            .iter()
+            .any(|r| matches!(r, Record::StepLimit { scope, .. } if scope == "call")));
+    }
+
+    fn http_flow() -> Arc<CompiledFlow> {
+        compile(json!({
+            "schema": 1, "name": "http", "language": "zh-CN", "start": "lookup",
+            "variables": { "order_id": "A1" },
+            "nodes": [
+                { "id": "lookup", "type": "http", "method": "POST",
+                  "url": "{{tenant.api}}/orders/{{vars.order_id}}",
+                  "headers": { "x-shop": "{{tenant.name}}" }, "body": "{\"id\": \"{{vars.order_id}}\"}",
+                  "timeout_ms": 3000,
+                  "save": { "status": "body.status", "first": "body.items.0.name", "code": "status",
+                            "kind": "headers.Content-Type", "missing": "body.nope" },
+                  "on_status": { "404": "not_found", "4xx": "client_error" },
+                  "next": "found", "error": "failed" },
+                { "id": "found", "type": "say", "text": "{{vars.status}} {{vars.first}} {{vars.code}} {{vars.kind}}", "next": "bye" },
+                { "id": "not_found", "type": "say", "text": "没有这个订单", "next": "bye" },
+                { "id": "client_error", "type": "say", "text": "请求有误 {{vars.code}}", "next": "bye" },
+                { "id": "failed", "type": "say", "text": "系统忙", "next": "bye" },
+                { "id": "bye", "type": "end", "outcome": "resolved" }
+            ]
+        }))
+    }
+
+    fn start_http() -> (Session, HttpRequest) {
+        let mut tenant = serde_json::Map::new();
+        tenant.insert("api".into(), json!("https://shop.test/api"));
+        tenant.insert("name".into(), json!("演示商城"));
+        let mut session = Session::new(
+            http_flow(),
+            CallInfo {
+                tenant,
+                ..CallInfo::default()
+            },
+        );
+        let actions = session.handle(Event::Started);
+        let request = actions
+            .into_iter()
+            .find_map(|a| match a {
+                Action::Http(request) => Some(request),
+                _ => None,
+            })
+            .expect("an HTTP request");
+        (session, request)
+    }
+
+    #[test]
+    fn http_requests_are_rendered_and_responses_saved() {
+        let (mut session, request) = start_http();
+        assert_eq!(request.method, HttpMethod::Post);
+        assert_eq!(request.url, "https://shop.test/api/orders/A1");
+        assert_eq!(
+            request.headers,
+            vec![("x-shop".to_owned(), "演示商城".to_owned())]
+        );
+        assert_eq!(request.body.as_deref(), Some("{\"id\": \"A1\"}"));
+        assert_eq!(request.timeout_ms, 3000);
+        assert_eq!(session.current_node(), Some("lookup"));
+        let mut headers = BTreeMap::new();
+        headers.insert("content-type".to_owned(), "application/json".to_owned());
+        let actions = session.handle(Event::HttpResponse {
+            status: 200,
+            headers,
+            body: r#"{"status":"shipped","items":[{"name":"T恤"}]}"#.into(),
+        });
+        assert_eq!(said(&actions), vec!["shipped T恤 200 application/json"]);
+        assert_eq!(
+            session.vars_json().get("missing"),
+            Some(&serde_json::Value::Null)
+        );
+    }
+
+    #[test]
+    fn http_status_ports_exact_before_class_then_error() {
+        for (status, expected) in [
+            (404, "没有这个订单"),
+            (409, "请求有误 409"),
+            (500, "系统忙"),
+            (302, "系统忙"),
+        ] {
+            let (mut session, _) = start_http();
+            let actions = session.handle(Event::HttpResponse {
+                status,
+                headers: BTreeMap::new(),
+                body: "not json".into(),
+            });
+            assert_eq!(said(&actions), vec![expected], "{status}");
+        }
+        let (mut session, _) = start_http();
+        let actions = session.handle(Event::HttpFailed {
+            error: "timeout".into(),
+        });
+        assert_eq!(said(&actions), vec!["系统忙"]);
+        assert!(records(&actions)
+            .iter()
+            .any(|r| matches!(r, Record::HttpResult { status: None, error: Some(e), .. } if e == "timeout")));
+    }
+
+    fn handoff_flow() -> Arc<CompiledFlow> {
+        compile(json!({
+            "schema": 1, "name": "handoff", "language": "zh-CN", "start": "ask",
+            "variables": { "order_id": "123" },
+            "nodes": [
+                { "id": "ask", "type": "ask", "prompt": "请问？",
+                  "intents": [ { "name": "track", "examples": ["查物流"], "next": "bye" } ],
+                  "no_match": { "max": 0, "next": "agent" }, "no_input": { "max": 0, "next": "bye" } },
+                { "id": "agent", "type": "handoff", "queue": "after-sales", "message": "正在转接",
+                  "summary": "订单{{vars.order_id}}", "busy": "busy", "error": "sorry" },
+                { "id": "busy", "type": "say", "text": "坐席忙", "next": "fail" },
+                { "id": "sorry", "type": "say", "text": "转接失败", "next": "fail" },
+                { "id": "fail", "type": "end", "outcome": "failed" },
+                { "id": "bye", "type": "end", "outcome": "resolved" }
+            ],
+            "global_intents": [ { "name": "human", "examples": ["转人工"], "dtmf": "0", "next": "agent" } ]
+        }))
+    }
+
+    #[test]
+    fn handoff_results_take_their_ports() {
+        for (status, lines, outcome) in [
+            (HandoffStatus::Connected, vec![], Outcome::Handoff),
+            (HandoffStatus::Busy, vec!["坐席忙"], Outcome::Failed),
+            (HandoffStatus::NoAnswer, vec!["转接失败"], Outcome::Failed),
+            (HandoffStatus::Failed, vec!["转接失败"], Outcome::Failed),
+        ] {
+            let (mut session, _) = start(&handoff_flow());
+            let actions = session.handle(heard("我要转人工"));
+            assert_eq!(said(&actions), vec!["正在转接"]);
+            let transfer = actions
+                .iter()
+                .find_map(|a| match a {
+                    Action::Transfer(t) => Some(t.clone()),
+                    _ => None,
+                })
+                .expect("a transfer");
+            assert_eq!(transfer.target, TransferTarget::Queue("after-sales".into()));
+            assert_eq!(transfer.summary, "订单123");
+            assert_eq!(transfer.vars.get("order_id"), Some(&json!("123")));
+            let actions = session.handle(Event::HandoffResult { status });
+            assert_eq!(said(&actions), lines, "{status:?}");
+            assert_eq!(session.outcome(), Some(outcome), "{status:?}");
+            let hung_up = actions.iter().any(|a| matches!(a, Action::HangUp { .. }));
+            assert_eq!(
+                hung_up,
+                status != HandoffStatus::Connected,
+                "an agent's call is not hung up"
+            );
+        }
+    }
+
+    #[test]
+    fn a_global_intent_works_by_key_and_is_recorded_as_global() {
+        let (mut session, _) = start(&handoff_flow());
+        let actions = session.handle(Event::Digits {
+            digits: "0#".into(),
+        });
+        assert!(records(&actions)
+            .iter()
+            .any(|r| matches!(r, Record::Digits { intent: Some(i), .. } if i == "human")));
+        let (mut session, _) = start(&handoff_flow());
+        let actions = session.handle(heard("转人工"));
+        assert!(records(&actions).iter().any(
+            |r| matches!(r, Record::Heard { intent: Some(i), global: true, .. } if i == "human")
+        ));
+    }
+
+    #[test]
+    fn events_out_of_place_are_ignored_and_recorded() {
+        let flow = handoff_flow();
+        let mut session = Session::new(flow.clone(), CallInfo::default());
+        let actions = session.handle(heard("喂"));
+        assert!(matches!(
+            records(&actions)[..],
+            [Record::EventIgnored { .. }]
+        ));
+        session.handle(Event::Started);
+        let actions = session.handle(Event::HttpFailed { error: "x".into() });
+        assert!(matches!(
+            records(&actions)[..],
+            [Record::EventIgnored { .. }]
+        ));
+        assert_eq!(session.current_node(), Some("ask"));
+        let actions = session.handle(Event::PlaybackInterrupted);
+        assert!(matches!(records(&actions)[..], [Record::BargeIn { node }] if node == "ask"));
+        let actions = session.handle(Event::HungUp);
+        assert!(!actions.iter().any(|a| matches!(a, Action::HangUp { .. })));
+        assert_eq!(session.outcome(), Some(Outcome::Abandoned));
+        let actions = session.handle(Event::Started);
+        assert!(matches!(
+            records(&actions)[..],
+            [Record::EventIgnored { .. }]
+        ));
+    }
+
+    fn with_subflow() -> Arc<CompiledFlow> {
+        let child = compile(json!({
+            "schema": 1, "name": "collect-phone", "language": "zh-CN", "start": "ask",
+            "variables": { "phone": "", "greeting": "" },
+            "nodes": [
+                { "id": "ask", "type": "ask", "prompt": "{{vars.greeting}}请说手机号",
+                  "slot": { "var": "phone", "type": "phone_number" }, "next": "done",
+                  "no_match": { "max": 0, "next": "failed" }, "no_input": { "max": 0, "next": "failed" } },
+                { "id": "done", "type": "end", "outcome": "resolved" },
+                { "id": "failed", "type": "end", "outcome": "failed" }
+            ],
+            "global_intents": [ { "name": "back", "examples": ["返回"], "next": "failed" } ]
+        }));
+        let mut subflows = BTreeMap::new();
+        subflows.insert("collect-phone".to_owned(), child);
+        compile_with(
+            json!({
+                "schema": 1, "name": "parent", "language": "zh-CN", "start": "call",
+                "variables": { "mobile": "", "name": "张伟" },
+                "nodes": [
+                    { "id": "call", "type": "subflow", "flow": "collect-phone",
+                      "inputs": { "greeting": "{{vars.name}}您好，" }, "outputs": { "mobile": "phone" },
+                      "next": "thanks", "error": "sorry" },
+                    { "id": "thanks", "type": "say", "text": "已记录{{vars.mobile}}，{{vars.name}}", "next": "bye" },
+                    { "id": "sorry", "type": "say", "text": "没有记录", "next": "bye" },
+                    { "id": "agent", "type": "handoff", "queue": "q", "error": "bye" },
+                    { "id": "bye", "type": "end", "outcome": "resolved" }
+                ],
+                "global_intents": [ { "name": "human", "examples": ["转人工"], "next": "agent" } ]
+            }),
+            &CompileOptions {
+                subflows,
+                ..CompileOptions::default()
+            },
+        )
+    }
+
+    #[test]
+    fn subflows_take_inputs_and_return_outputs() {
+        let (mut session, actions) = start(&with_subflow());
+        assert_eq!(said(&actions), vec!["张伟您好，请说手机号"]);
+        assert_eq!(session.current_node(), Some("ask"));
+        let actions = session.handle(heard("13812345678"));
+        assert_eq!(
+            said(&actions),
+            vec!["已记录13812345678，张伟"],
+            "the parent's vars are back"
+        );
+        assert_eq!(session.outcome(), Some(Outcome::Resolved));
+    }
+
+    #[test]
+    fn a_failed_subflow_takes_the_error_port() {
+        let (mut session, _) = start(&with_subflow());
+        let actions = session.handle(heard("返回"));
+        assert_eq!(said(&actions), vec!["没有记录"]);
+    }
+
+    #[test]
+    fn a_parent_global_intent_leaves_the_subflow() {
+        let (mut session, _) = start(&with_subflow());
+        let snapshot = session.snapshot();
+        assert_eq!(
+            snapshot.frames.len(),
+            1,
+            "the subflow's caller is in the snapshot"
+        );
+        let mut resumed = Session::resume(session.flow().clone(), snapshot.clone());
+        assert!(
+            matches!(resumed, Err(ResumeError::OtherFlow)),
+            "resume takes the root flow"
+        );
+        resumed = Session::resume(with_subflow(), snapshot);
+        let mut resumed = resumed.expect("resumes");
+        for session in [&mut session, &mut resumed] {
+            let actions = session.handle(heard("转人工"));
+            assert!(actions.iter().any(|a| matches!(a, Action::Transfer(_))));
+            assert_eq!(session.current_node(), Some("agent"));
+            assert_eq!(session.vars_json().get("name"), Some(&json!("张伟")));
+        }
+    }
+}

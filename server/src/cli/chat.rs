@@ -1,6 +1,6 @@
 //! `callflow chat`: a text simulator of a call.
 
-use std::io::{BufRead, Write};
+use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -86,6 +86,8 @@ pub fn run(options: Options) -> Result<ExitCode, String> {
     let output = drive(&mut session, Event::Started, &mut resolver);
     show(&mut out, &session, &output, options.trace);
     let stdin = std::io::stdin();
+    // Piped input is not echoed by a terminal; echo it so the transcript reads as a dialogue.
+    let interactive = stdin.is_terminal();
     let mut lines = stdin.lock().lines();
     while !session.is_ended() {
         let _ = write!(out, "> ");
@@ -99,6 +101,9 @@ pub fn run(options: Options) -> Result<ExitCode, String> {
             }
         };
         let line = line.trim();
+        if !interactive {
+            let _ = writeln!(out, "{line}");
+        }
         let event = match line
             .split_once(' ')
             .map_or((line, ""), |(c, rest)| (c, rest.trim()))
