@@ -242,3 +242,70 @@ fn schema_prints_the_committed_schema() {
         .expect("committed schema");
     assert_eq!(text(&output.stdout), committed);
 }
+
+/// Answers one HTTP request on 127.0.0.1 with `body`, and hands back the request it got.
+fn serve_once(body: &'static str) -> (String, std::thread::JoinHandle<String>) {
+    use std::io::{BufRead, BufReader};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let address = format!("http://{}", listener.local_addr().expect("address"));
+    let handle = std::thread::spawn(move || {
+        let (stream, _) = listener.accept().expect("a request arrives");
+        let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+        let mut head = String::new();
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line).expect("read") == 0 || line == "\r\n" {
+                break;
+            }
+            head.push_str(&line);
+        }
+        let mut stream = stream;
+        write!(
+            stream,
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .expect("respond");
+        head
+    });
+    (address, handle)
+}
+
+#[test]
+fn chat_makes_real_http_requests() {
+    let (api, server) = serve_once(
+        r#"{"order_id":"2024061801","status":"shipped","carrier":"顺丰速运","tracking_no":"SF1234567890","eta":"明天下午","customer_name":"王先生"}"#,
+    );
+    let mut child = callflow()
+        .args([
+            "chat",
+            "flows/order-status.json",
+            "--tenant",
+            "name=演示商城",
+            "--tenant",
+        ])
+        .arg(format!("api={api}"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawns");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all("查物流\n二零二四零六一八零一\n没有了，谢谢\n".as_bytes())
+        .expect("write");
+    let output = child.wait_with_output().expect("finishes");
+    let stdout = text(&output.stdout);
+    let request = server.join().expect("the server saw the request");
+    assert!(
+        request.starts_with("GET /orders/2024061801 HTTP/1.1"),
+        "{request}"
+    );
+    assert!(stdout.contains("(→ 200, port next)"), "{stdout}");
+    assert!(
+        stdout.contains("顺丰速运") && stdout.contains("尾号7890"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("call ended: resolved"), "{stdout}");
+}

@@ -13,13 +13,14 @@ pub fn read(path: &Path) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
 }
 
-/// One diagnostic as `file: node: field: severity[code]: message (line, column)`.
+/// One diagnostic as `file: node: field: severity[code]: message`.
 pub fn format_diagnostic(path: &Path, diagnostic: &Diagnostic) -> String {
     let severity = match diagnostic.severity {
         Severity::Error => "error",
         Severity::Warning => "warning",
     };
-    let mut line = format!(
+    // Messages of script, template and JSON syntax errors already name their line and column.
+    format!(
         "{}: {}: {}: {severity}[{}]: {}",
         path.display(),
         diagnostic.node.as_deref().unwrap_or("-"),
@@ -30,11 +31,7 @@ pub fn format_diagnostic(path: &Path, diagnostic: &Diagnostic) -> String {
         },
         diagnostic.code,
         diagnostic.message,
-    );
-    if let (Some(l), Some(c)) = (diagnostic.line, diagnostic.column) {
-        line.push_str(&format!(" (line {l}, column {c})"));
-    }
-    line
+    )
 }
 
 pub fn print_diagnostics(out: &mut impl Write, path: &Path, diagnostics: &[Diagnostic]) {
