@@ -13,6 +13,30 @@ fn run(args: &[&str]) -> Output {
     callflow().args(args).output().expect("callflow runs")
 }
 
+/// `callflow chat` on the order-status example for 演示商城, with the caller's lines on stdin.
+fn chat(args: &[&str], caller: &str) -> Output {
+    let mut child = callflow()
+        .args([
+            "chat",
+            "flows/order-status.json",
+            "--tenant",
+            "name=演示商城",
+        ])
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawns");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(caller.as_bytes())
+        .expect("write");
+    child.wait_with_output().expect("finishes")
+}
+
 #[test]
 fn every_subcommand_has_help() {
     for args in [
@@ -188,29 +212,15 @@ fn chat_runs_a_conversation_from_standard_input() {
     let dir = tempfile::tempdir().expect("temp dir");
     let mocks = dir.path().join("mocks.yaml");
     std::fs::write(&mocks, "- url: /orders/\n  status: 503\n").expect("write");
-    let mut child = callflow()
-        .args([
-            "chat",
-            "flows/order-status.json",
+    let output = chat(
+        &[
             "--tenant",
-            "name=演示商城",
-            "--tenant",
-        ])
-        .arg("api=https://demo-shop.callflow.test/api")
-        .arg("--mock-http")
-        .arg(&mocks)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawns");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all("/vars\n/silence\n转人工\n".as_bytes())
-        .expect("write");
-    let output = child.wait_with_output().expect("finishes");
+            "api=https://demo-shop.callflow.test/api",
+            "--mock-http",
+            &mocks.display().to_string(),
+        ],
+        "/vars\n/silence\n转人工\n",
+    );
     let stdout = text(&output.stdout);
     assert!(output.status.success(), "{stdout}{}", text(&output.stderr));
     assert!(
@@ -276,26 +286,10 @@ fn chat_makes_real_http_requests() {
     let (api, server) = serve_once(
         r#"{"order_id":"2024061801","status":"shipped","carrier":"顺丰速运","tracking_no":"SF1234567890","eta":"明天下午","customer_name":"王先生"}"#,
     );
-    let mut child = callflow()
-        .args([
-            "chat",
-            "flows/order-status.json",
-            "--tenant",
-            "name=演示商城",
-            "--tenant",
-        ])
-        .arg(format!("api={api}"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("spawns");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all("查物流\n二零二四零六一八零一\n没有了，谢谢\n".as_bytes())
-        .expect("write");
-    let output = child.wait_with_output().expect("finishes");
+    let output = chat(
+        &["--tenant", &format!("api={api}")],
+        "查物流\n二零二四零六一八零一\n没有了，谢谢\n",
+    );
     let stdout = text(&output.stdout);
     let request = server.join().expect("the server saw the request");
     assert!(
