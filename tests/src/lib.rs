@@ -1,4 +1,7 @@
-//! Helpers for the end-to-end tests: the real `callflow` binary and the repository's files.
+//! Helpers for the end-to-end tests: the real `callflow` binary, the real server, and the
+//! repository's files.
+
+pub mod app;
 
 use std::path::PathBuf;
 use std::process::Command;

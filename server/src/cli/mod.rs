@@ -3,6 +3,7 @@
 mod chat;
 mod flows;
 mod http;
+mod serve;
 mod test;
 mod validate;
 
@@ -80,6 +81,19 @@ enum Command {
     },
     /// Print the JSON Schema of the flow format.
     Schema,
+    /// Run the Callflow server (HTTP API, demo shop API, health and metrics).
+    ///
+    /// Uses an SQLite database in the data directory unless DATABASE_URL names PostgreSQL.
+    /// Migrations run at start. Ctrl-C or SIGTERM stops it after the requests in flight.
+    Serve {
+        #[command(flatten)]
+        server: serve::ServerArgs,
+    },
+    /// Apply the database migrations and exit.
+    Migrate {
+        #[command(flatten)]
+        server: serve::ServerArgs,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -145,6 +159,8 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
             subflows,
             verbose,
         } => test::run(&file, &conversations, &subflows, verbose),
+        Command::Serve { server } => serve::serve(server),
+        Command::Migrate { server } => serve::migrate(server),
         Command::Schema => {
             print!("{}", flow_engine::schema::flow_schema_json());
             Ok(ExitCode::SUCCESS)

@@ -1,0 +1,279 @@
+//! Signing in and out, who am I, and API keys.
+
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::app::AppState;
+use crate::auth::{Credential, Permission, Principal, SESSION_COOKIE};
+use crate::error::{ApiError, ApiResult, Json};
+use crate::store::{now_ms, ApiKey, NewAuditEntry, Role};
+
+/// How long a login session lasts.
+const SESSION_TTL: Duration = Duration::from_secs(12 * 60 * 60);
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(me))
+        .routes(routes!(list_keys, create_key))
+        .routes(routes!(revoke_key))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoginResponse {
+    pub user: UserView,
+    /// Send this as `X-CSRF-Token` with every write made with the session cookie.
+    pub csrf_token: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserView {
+    pub id: String,
+    pub email: String,
+    pub display_name: String,
+    #[schema(value_type = String, example = "editor")]
+    pub role: Role,
+    pub tenant_id: String,
+}
+
+/// Signs in with email and password and sets the session cookie.
+#[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginRequest,
+    security(()),
+    responses((status = 200, body = LoginResponse), (status = 401, description = "wrong email or password")))]
+async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Json(body): Json<LoginRequest>,
+) -> ApiResult<Response> {
+    let user = state
+        .store
+        .authenticate_user(&body.email, &body.password)
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_credentials",
+                "the email or the password is wrong",
+            )
+        })?;
+    let created = state
+        .store
+        .create_login_session(
+            &user.tenant_id,
+            &user.id,
+            now_ms(),
+            SESSION_TTL.as_millis() as i64,
+        )
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("the account is disabled"))?;
+    // Secure cookies need HTTPS; behind a TLS proxy the proxy says so.
+    let secure = headers
+        .get("x-forwarded-proto")
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"));
+    let cookie = format!(
+        "{SESSION_COOKIE}={}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{}",
+        created.token,
+        SESSION_TTL.as_secs(),
+        if secure { "; Secure" } else { "" }
+    );
+    let body = LoginResponse {
+        csrf_token: created.session.csrf_token.clone(),
+        user: UserView {
+            id: user.id,
+            email: user.email,
+            display_name: user.display_name,
+            role: user.role,
+            tenant_id: user.tenant_id,
+        },
+    };
+    let mut response = Json(body).into_response();
+    let value = HeaderValue::from_str(&cookie).map_err(|e| ApiError::internal(e.to_string()))?;
+    response.headers_mut().insert(header::SET_COOKIE, value);
+    Ok(response)
+}
+
+/// Ends the login session and clears its cookie.
+#[utoipa::path(post, path = "/auth/logout", tag = "auth", responses((status = 204)))]
+async fn logout(State(state): State<AppState>, principal: Principal) -> ApiResult<Response> {
+    if let Credential::Session { session_id, .. } = &principal.credential {
+        state
+            .store
+            .delete_login_session(&principal.tenant_id, session_id)
+            .await?;
+    }
+    let clear = format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    let value = HeaderValue::from_str(&clear).map_err(|e| ApiError::internal(e.to_string()))?;
+    response.headers_mut().insert(header::SET_COOKIE, value);
+    Ok(response)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeResponse {
+    pub tenant_id: String,
+    pub tenant_name: String,
+    #[schema(value_type = String, example = "owner")]
+    pub role: Role,
+    /// `user:<id>` or `key:<id>`.
+    pub actor: String,
+}
+
+/// Who the request is authenticated as.
+#[utoipa::path(get, path = "/auth/me", tag = "auth", responses((status = 200, body = MeResponse)))]
+async fn me(State(state): State<AppState>, principal: Principal) -> ApiResult<Json<MeResponse>> {
+    let tenant = state
+        .store
+        .get_tenant(&principal.tenant_id)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("the tenant no longer exists"))?;
+    Ok(Json(MeResponse {
+        tenant_id: tenant.id,
+        tenant_name: tenant.name,
+        role: principal.role,
+        actor: principal.actor(),
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiKeyView {
+    pub id: String,
+    pub name: String,
+    #[schema(value_type = String, example = "editor")]
+    pub role: Role,
+    /// The key's public part, to tell keys apart.
+    pub prefix: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+impl From<ApiKey> for ApiKeyView {
+    fn from(key: ApiKey) -> Self {
+        ApiKeyView {
+            id: key.id,
+            name: key.name,
+            role: key.role,
+            prefix: key.prefix,
+            created_at: key.created_at,
+            last_used_at: key.last_used_at,
+            revoked_at: key.revoked_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewApiKey {
+    pub name: String,
+    #[schema(value_type = String, example = "editor")]
+    pub role: Role,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedApiKeyView {
+    pub key: ApiKeyView,
+    /// The secret token. It is shown this once and cannot be recovered.
+    pub token: String,
+}
+
+/// Lists the tenant's API keys (owners only).
+#[utoipa::path(get, path = "/api-keys", tag = "auth", responses((status = 200, body = Vec<ApiKeyView>)))]
+async fn list_keys(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> ApiResult<Json<Vec<ApiKeyView>>> {
+    principal.require(Permission::ManageTenant)?;
+    let keys = state.store.list_api_keys(&principal.tenant_id).await?;
+    Ok(Json(keys.into_iter().map(ApiKeyView::from).collect()))
+}
+
+/// Creates an API key; the token is in this answer only (owners only).
+#[utoipa::path(post, path = "/api-keys", tag = "auth", request_body = NewApiKey,
+    responses((status = 201, body = CreatedApiKeyView)))]
+async fn create_key(
+    State(state): State<AppState>,
+    principal: Principal,
+    Json(body): Json<NewApiKey>,
+) -> ApiResult<(StatusCode, Json<CreatedApiKeyView>)> {
+    principal.require(Permission::ManageTenant)?;
+    let name = body.name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ApiError::bad_request(
+            "invalid_name",
+            "a key needs a name of 1 to 100 characters",
+        ));
+    }
+    let now = now_ms();
+    let created = state
+        .store
+        .create_api_key(&principal.tenant_id, name, body.role, now)
+        .await?;
+    state
+        .store
+        .record_audit(
+            &principal.tenant_id,
+            &NewAuditEntry {
+                actor: &principal.actor(),
+                action: "api_key.create",
+                object: &created.key.id,
+                detail: &serde_json::json!({ "name": name, "role": body.role }),
+            },
+            now,
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedApiKeyView {
+            key: created.key.into(),
+            token: created.token,
+        }),
+    ))
+}
+
+/// Revokes an API key at once (owners only).
+#[utoipa::path(delete, path = "/api-keys/{id}", tag = "auth", params(("id" = String, Path)),
+    responses((status = 204), (status = 404)))]
+async fn revoke_key(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    principal.require(Permission::ManageTenant)?;
+    let now = now_ms();
+    if !state
+        .store
+        .revoke_api_key(&principal.tenant_id, &id, now)
+        .await?
+    {
+        return Err(ApiError::not_found("the API key"));
+    }
+    state
+        .store
+        .record_audit(
+            &principal.tenant_id,
+            &NewAuditEntry {
+                actor: &principal.actor(),
+                action: "api_key.revoke",
+                object: &id,
+                detail: &serde_json::json!({}),
+            },
+            now,
+        )
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,48 @@
+//! The HTTP API under `/api/v1`, one module per area, documented with OpenAPI.
+
+pub mod auth;
+
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::app::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Callflow API",
+        version = "1",
+        description = "Everything the Callflow editor does, as an API: flows, versions, \
+                       publishing, imports, web-chat sessions and call records. Authenticate \
+                       with an API key (`Authorization: Bearer cf_…`) or a session cookie from \
+                       `POST /api/v1/auth/login` plus its `X-CSRF-Token` on writes. Errors are \
+                       RFC 9457 problem+json documents with a stable `code`."
+    ),
+    modifiers(&Security),
+    security(("api_key" = []), ("session" = []))
+)]
+pub struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
+                crate::auth::SESSION_COOKIE,
+            ))),
+        );
+    }
+}
+
+/// Every API route, with its OpenAPI description, relative to `/api/v1`.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().merge(auth::router())
+}

@@ -1,0 +1,224 @@
+//! The HTTP application: shared state, the router with its layers, and serving with graceful
+//! shutdown.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{header, HeaderName, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::metrics::{self, Metrics};
+use crate::outbound::OutboundHttp;
+use crate::store::Store;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_swagger_ui::SwaggerUi;
+
+/// State shared by every request.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub metrics: Arc<Metrics>,
+    /// Runs flows' HTTP requests, with the SSRF guard.
+    pub outbound: OutboundHttp,
+}
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The OpenAPI description and the API routes under `/api/v1`.
+pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(crate::api::ApiDoc::openapi())
+        .nest("/api/v1", crate::api::router())
+        .split_for_parts()
+}
+
+/// The whole application.
+pub fn router(state: AppState, config: &Config) -> Router {
+    let timeout = config.request_timeout;
+    let (api, openapi) = api();
+    let openapi = Arc::new(openapi);
+    Router::new()
+        .merge(api)
+        .route(
+            "/openapi.json",
+            get(move || {
+                let openapi = openapi.clone();
+                async move { axum::Json(openapi.as_ref().clone()) }
+            }),
+        )
+        .merge(SwaggerUi::new("/docs"))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_text))
+        .nest_service("/demo-shop/api", crate::demo_shop::router())
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.metrics.clone(), metrics::track))
+        .layer(middleware::from_fn(move |request: Request, next: Next| {
+            with_timeout(timeout, request, next)
+        }))
+        .layer(DefaultBodyLimit::max(config.body_limit_bytes))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &Request| {
+                let id = request
+                    .headers()
+                    .get(&REQUEST_ID)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default();
+                tracing::info_span!("request", method = %request.method(), uri = %request.uri(), request_id = %id)
+            }),
+        )
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .with_state(state)
+}
+
+async fn healthz() -> impl IntoResponse {
+    axum::Json(serde_json::json!({ "status": "ok" }))
+}
+
+/// Ready when the database answers.
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => axum::Json(serde_json::json!({ "status": "ready" })).into_response(),
+        Err(error) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database_unavailable",
+            format!("the database does not answer: {error}"),
+        )
+        .into_response(),
+    }
+}
+
+async fn metrics_text(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        state.metrics.render(),
+    )
+}
+
+async fn not_found(request: Request) -> ApiError {
+    ApiError::not_found(&format!("{} {}", request.method(), request.uri().path()))
+}
+
+/// Ends a request that takes longer than the configured timeout with a problem+json answer.
+async fn with_timeout(timeout: Duration, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "request_timeout",
+            format!("the request took longer than {} s", timeout.as_secs()),
+        )
+        .into_response(),
+    }
+}
+
+/// A running server.
+pub struct Running {
+    pub address: SocketAddr,
+    pub state: AppState,
+    shutdown: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    /// Stops accepting connections, finishes the requests in flight, and waits.
+    pub async fn stop(self) -> std::io::Result<()> {
+        let _ = self.shutdown.send(());
+        self.task
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e)))
+    }
+}
+
+/// Opens the database, migrates it, and starts serving in the background.
+pub async fn start(config: &Config) -> Result<Running, String> {
+    if config.is_sqlite() {
+        std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+            format!(
+                "cannot create the data directory {}: {e}",
+                config.data_dir.display()
+            )
+        })?;
+    }
+    let store = Store::connect(&config.database_url)
+        .await
+        .map_err(|e| format!("cannot open the database: {e}"))?;
+    store
+        .migrate()
+        .await
+        .map_err(|e| format!("migrating the database failed: {e}"))?;
+    let outbound = OutboundHttp::new().map_err(|e| format!("cannot start the HTTP client: {e}"))?;
+    let state = AppState {
+        store,
+        metrics: Metrics::new(),
+        outbound,
+    };
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    let address = listener.local_addr().map_err(|e| e.to_string())?;
+    let app = router(state.clone(), config);
+    let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    Ok(Running {
+        address,
+        state,
+        shutdown,
+        task,
+    })
+}
+
+/// Serves until `signal` completes, then shuts down gracefully.
+pub async fn serve_until(config: &Config, signal: impl Future<Output = ()>) -> Result<(), String> {
+    let running = start(config).await?;
+    tracing::info!(address = %running.address, "listening");
+    println!("Callflow is listening on http://{}", running.address);
+    signal.await;
+    tracing::info!("shutting down; finishing requests in flight");
+    running
+        .stop()
+        .await
+        .map_err(|e| format!("the server failed: {e}"))
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}

@@ -1,0 +1,220 @@
+//! Who is calling: the [`Principal`] extractor (an API key as a Bearer token, or a login
+//! session cookie with a CSRF token for writes), and what each role may do.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, Method};
+use sha2::{Digest, Sha256};
+
+use crate::app::AppState;
+use crate::error::ApiError;
+use crate::store::{now_ms, Role};
+
+/// The cookie that carries a login session.
+pub const SESSION_COOKIE: &str = "callflow_session";
+/// The header a cookie-authenticated write must carry, holding the session's CSRF token.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// What a request may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    /// See flows, versions and the schema.
+    ReadFlows,
+    /// Create, change, delete, import and publish flows.
+    EditFlows,
+    /// Start and drive web-chat sessions (the simulator).
+    RunSessions,
+    /// See call records.
+    ReadCalls,
+    /// Manage API keys, users and tenant settings.
+    ManageTenant,
+}
+
+/// Owners do everything; editors build flows; viewers read; agents read the calls they take.
+pub fn allows(role: Role, permission: Permission) -> bool {
+    use Permission::*;
+    match role {
+        Role::Owner => true,
+        Role::Editor => matches!(permission, ReadFlows | EditFlows | RunSessions | ReadCalls),
+        Role::Viewer => matches!(permission, ReadFlows | ReadCalls),
+        Role::Agent => matches!(permission, ReadCalls),
+    }
+}
+
+/// How the principal proved who it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    ApiKey { key_id: String },
+    Session { session_id: String, user_id: String },
+}
+
+/// The authenticated caller. Its tenant scopes every query of the request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub tenant_id: String,
+    pub role: Role,
+    pub credential: Credential,
+}
+
+impl Principal {
+    /// Fails with 403 unless the role allows `permission`.
+    pub fn require(&self, permission: Permission) -> Result<(), ApiError> {
+        if allows(self.role, permission) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(format!(
+                "the role {} may not do this ({permission:?})",
+                self.role
+            )))
+        }
+    }
+
+    /// Who did it, for audit entries and version authors: `user:<id>` or `key:<id>`.
+    pub fn actor(&self) -> String {
+        match &self.credential {
+            Credential::ApiKey { key_id } => format!("key:{key_id}"),
+            Credential::Session { user_id, .. } => format!("user:{user_id}"),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Principal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(token) = bearer_token(&parts.headers)? {
+            let key = state
+                .store
+                .authenticate_api_key(token, now_ms())
+                .await?
+                .ok_or_else(|| ApiError::unauthorized("the API key is unknown or revoked"))?;
+            return Ok(Principal {
+                tenant_id: key.tenant_id,
+                role: key.role,
+                credential: Credential::ApiKey { key_id: key.id },
+            });
+        }
+        let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
+            return Err(ApiError::unauthorized(
+                "sign in, or send an API key as Authorization: Bearer <key>",
+            ));
+        };
+        let (session, user) = state
+            .store
+            .authenticate_login_session(token, now_ms())
+            .await?
+            .ok_or_else(|| ApiError::unauthorized("the session has expired; sign in again"))?;
+        if !is_safe(&parts.method) {
+            let sent = parts
+                .headers
+                .get(CSRF_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            if !same_secret(sent, &session.csrf_token) {
+                return Err(ApiError::new(
+                    axum::http::StatusCode::FORBIDDEN,
+                    "csrf_token_mismatch",
+                    format!("writes with a session cookie must send the {CSRF_HEADER} header given at sign-in"),
+                ));
+            }
+        }
+        Ok(Principal {
+            tenant_id: session.tenant_id,
+            role: user.role,
+            credential: Credential::Session {
+                session_id: session.id,
+                user_id: user.id,
+            },
+        })
+    }
+}
+
+fn is_safe(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// The Bearer token, if the request has an Authorization header; a malformed header is an error
+/// rather than a silent fall-back to the cookie.
+fn bearer_token(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let text = value
+        .to_str()
+        .map_err(|_| ApiError::unauthorized("the Authorization header is not readable text"))?;
+    match text.split_once(' ') {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
+            Ok(Some(token.trim()))
+        }
+        _ => Err(ApiError::unauthorized(
+            "use Authorization: Bearer <API key>",
+        )),
+    }
+}
+
+/// A cookie's value by name.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value)
+}
+
+/// Compares two secrets in time that does not depend on where they differ.
+fn same_secret(a: &str, b: &str) -> bool {
+    let (a, b) = (Sha256::digest(a.as_bytes()), Sha256::digest(b.as_bytes()));
+    a.iter()
+        .zip(b.iter())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+        == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_allow_what_they_should() {
+        use Permission::*;
+        let all = [ReadFlows, EditFlows, RunSessions, ReadCalls, ManageTenant];
+        let allowed = |role| {
+            all.iter()
+                .filter(|p| allows(role, **p))
+                .copied()
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(allowed(Role::Owner), all.to_vec());
+        assert_eq!(
+            allowed(Role::Editor),
+            vec![ReadFlows, EditFlows, RunSessions, ReadCalls]
+        );
+        assert_eq!(allowed(Role::Viewer), vec![ReadFlows, ReadCalls]);
+        assert_eq!(allowed(Role::Agent), vec![ReadCalls]);
+    }
+
+    #[test]
+    fn cookies_and_bearer_tokens_are_read_exactly() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::COOKIE,
+            "a=1; callflow_session=abc; b=2".parse().expect("header"),
+        );
+        assert_eq!(cookie(&headers, SESSION_COOKIE), Some("abc"));
+        assert_eq!(cookie(&headers, "callflow"), None);
+        headers.insert(
+            header::AUTHORIZATION,
+            "Bearer cf_x_y".parse().expect("header"),
+        );
+        assert_eq!(bearer_token(&headers).expect("valid"), Some("cf_x_y"));
+        headers.insert(header::AUTHORIZATION, "Basic abc".parse().expect("header"));
+        assert!(bearer_token(&headers).is_err());
+        assert!(same_secret("abc", "abc"));
+        assert!(!same_secret("abc", "abd"));
+    }
+}

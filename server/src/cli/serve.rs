@@ -1,0 +1,97 @@
+//! `callflow serve` and `callflow migrate`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use server::config::{Config, Overrides};
+
+/// Where the server listens and keeps its data.
+#[derive(Debug, Args)]
+pub struct ServerArgs {
+    /// Address to listen on.
+    #[arg(
+        long,
+        env = "CALLFLOW_LISTEN",
+        value_name = "ADDRESS",
+        help = "Address to listen on [default: 127.0.0.1:8080]"
+    )]
+    listen: Option<SocketAddr>,
+    /// Directory for the SQLite database and other data.
+    #[arg(
+        long,
+        env = "CALLFLOW_DATA_DIR",
+        value_name = "DIR",
+        help = "Directory for the SQLite database and other data [default: ./data]"
+    )]
+    data_dir: Option<PathBuf>,
+    /// `postgres://…` to use PostgreSQL instead of SQLite.
+    #[arg(long, env = "DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    database_url: Option<String>,
+    /// A TOML file with any of: listen, data_dir, database_url, request_timeout_secs,
+    /// body_limit_bytes. Flags and the environment take precedence.
+    #[arg(long, env = "CALLFLOW_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+impl ServerArgs {
+    fn config(self) -> Result<Config, String> {
+        Config::resolve(Overrides {
+            listen: self.listen,
+            data_dir: self.data_dir,
+            database_url: self.database_url,
+            config_file: self.config,
+        })
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .try_init();
+}
+
+pub fn serve(args: ServerArgs) -> Result<ExitCode, String> {
+    let config = args.config()?;
+    init_tracing();
+    runtime()?.block_on(server::app::serve_until(
+        &config,
+        server::app::shutdown_signal(),
+    ))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn migrate(args: ServerArgs) -> Result<ExitCode, String> {
+    let config = args.config()?;
+    init_tracing();
+    runtime()?.block_on(async {
+        if config.is_sqlite() {
+            std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+                format!(
+                    "cannot create the data directory {}: {e}",
+                    config.data_dir.display()
+                )
+            })?;
+        }
+        let store = server::store::Store::connect(&config.database_url)
+            .await
+            .map_err(|e| format!("cannot open the database: {e}"))?;
+        store
+            .migrate()
+            .await
+            .map_err(|e| format!("migrating the database failed: {e}"))
+    })?;
+    println!("The database is up to date.");
+    Ok(ExitCode::SUCCESS)
+}

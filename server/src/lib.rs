@@ -1,0 +1,11 @@
+//! The Callflow server: storage, the HTTP API and the channels that drive the flow engine.
+
+pub mod api;
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod demo_shop;
+pub mod error;
+pub mod metrics;
+pub mod outbound;
+pub mod store;

@@ -1,0 +1,217 @@
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use super::users::{role_column, Role};
+use super::{constraint, new_id, random_hex, sha256_hex, Result, Store, StoreError};
+
+// `cf_<prefix>_<secret>`: the prefix (6 random bytes) finds the row and is shown in lists; the
+// secret (32 random bytes) is stored only as its SHA-256. A fast hash is enough for 256 random
+// bits, and it keeps authenticating every request cheap.
+const TOKEN_SCHEME: &str = "cf_";
+const PREFIX_BYTES: usize = 6;
+const SECRET_BYTES: usize = 32;
+// Refresh `last_used_at` at most this often, so that requests do not each cost a write.
+const LAST_USED_GRANULARITY_MS: i64 = 60_000;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ApiKey {
+    pub id: String,
+    pub tenant_id: String,
+    pub name: String,
+    pub role: Role,
+    /// The token's public part, shown in lists so that people can tell keys apart.
+    pub prefix: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+/// A new key and its token, which is shown once and never stored.
+#[derive(Clone, Debug)]
+pub struct CreatedApiKey {
+    pub key: ApiKey,
+    pub token: String,
+}
+
+const COLUMNS: &str = "tenant_id, id, name, role, prefix, created_at, last_used_at, revoked_at";
+
+impl ApiKey {
+    fn from_row(row: &AnyRow) -> Result<Self> {
+        Ok(ApiKey {
+            id: row.try_get("id")?,
+            tenant_id: row.try_get("tenant_id")?,
+            name: row.try_get("name")?,
+            role: role_column(row, "api_keys")?,
+            prefix: row.try_get("prefix")?,
+            created_at: row.try_get("created_at")?,
+            last_used_at: row.try_get("last_used_at")?,
+            revoked_at: row.try_get("revoked_at")?,
+        })
+    }
+}
+
+/// `(prefix, secret)` of a well-formed token.
+fn parse_token(token: &str) -> Option<(&str, &str)> {
+    let (prefix, secret) = token.strip_prefix(TOKEN_SCHEME)?.split_once('_')?;
+    let is_lower_hex = |text: &str, bytes: usize| {
+        text.len() == bytes * 2 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    };
+    (is_lower_hex(prefix, PREFIX_BYTES) && is_lower_hex(secret, SECRET_BYTES))
+        .then_some((prefix, secret))
+}
+
+/// Compares without stopping at the first difference, so timing does not reveal how much of a
+/// guessed hash was right.
+fn constant_time_eq(left: &[u8], right: &[u8]) -> bool {
+    left.len() == right.len()
+        && left
+            .iter()
+            .zip(right)
+            .fold(0u8, |difference, (a, b)| difference | (a ^ b))
+            == 0
+}
+
+impl Store {
+    pub async fn create_api_key(
+        &self,
+        tenant_id: &str,
+        name: &str,
+        role: Role,
+        now_ms: i64,
+    ) -> Result<CreatedApiKey> {
+        // 48 random bits make a prefix collision rare, not impossible.
+        let mut attempts_left = 3;
+        loop {
+            let prefix = random_hex(PREFIX_BYTES)?;
+            let secret = random_hex(SECRET_BYTES)?;
+            let inserted = sqlx::query(&format!(
+                "INSERT INTO api_keys (tenant_id, id, name, role, prefix, hash, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {COLUMNS}"
+            ))
+            .bind(tenant_id)
+            .bind(new_id("key"))
+            .bind(name)
+            .bind(role.as_str())
+            .bind(&prefix)
+            .bind(sha256_hex(&secret))
+            .bind(now_ms)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(StoreError::from);
+            match inserted {
+                Ok(row) => {
+                    return Ok(CreatedApiKey {
+                        key: ApiKey::from_row(&row)?,
+                        token: format!("{TOKEN_SCHEME}{prefix}_{secret}"),
+                    })
+                }
+                Err(error)
+                    if error.is_conflict_on(constraint::API_KEY_PREFIX) && attempts_left > 1 =>
+                {
+                    attempts_left -= 1;
+                }
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    pub async fn get_api_key(&self, tenant_id: &str, key_id: &str) -> Result<Option<ApiKey>> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM api_keys WHERE tenant_id = $1 AND id = $2"
+        ))
+        .bind(tenant_id)
+        .bind(key_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(ApiKey::from_row).transpose()
+    }
+
+    /// The tenant's keys, revoked ones included, newest first.
+    pub async fn list_api_keys(&self, tenant_id: &str) -> Result<Vec<ApiKey>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM api_keys WHERE tenant_id = $1 ORDER BY created_at DESC, id DESC"
+        ))
+        .bind(tenant_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(ApiKey::from_row).collect()
+    }
+
+    /// Returns whether an unrevoked key was revoked.
+    pub async fn revoke_api_key(&self, tenant_id: &str, key_id: &str, now_ms: i64) -> Result<bool> {
+        let result = sqlx::query(
+            "UPDATE api_keys SET revoked_at = $3 \
+             WHERE tenant_id = $1 AND id = $2 AND revoked_at IS NULL",
+        )
+        .bind(tenant_id)
+        .bind(key_id)
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected() > 0)
+    }
+
+    /// The unrevoked key a bearer token belongs to. This lookup establishes the tenant, so it
+    /// takes none.
+    pub async fn authenticate_api_key(&self, token: &str, now_ms: i64) -> Result<Option<ApiKey>> {
+        let Some((prefix, secret)) = parse_token(token) else {
+            return Ok(None);
+        };
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS}, hash FROM api_keys WHERE prefix = $1 AND revoked_at IS NULL"
+        ))
+        .bind(prefix)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let stored_hash: String = row.try_get("hash")?;
+        if !constant_time_eq(stored_hash.as_bytes(), sha256_hex(secret).as_bytes()) {
+            return Ok(None);
+        }
+        let mut key = ApiKey::from_row(&row)?;
+        if key
+            .last_used_at
+            .is_none_or(|last_used| now_ms - last_used >= LAST_USED_GRANULARITY_MS)
+        {
+            sqlx::query("UPDATE api_keys SET last_used_at = $3 WHERE tenant_id = $1 AND id = $2")
+                .bind(&key.tenant_id)
+                .bind(&key.id)
+                .bind(now_ms)
+                .execute(&self.pool)
+                .await?;
+            key.last_used_at = Some(now_ms);
+        }
+        Ok(Some(key))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_well_formed_tokens_parse() {
+        let prefix = "0123456789ab";
+        let secret = "f".repeat(64);
+        assert_eq!(
+            parse_token(&format!("cf_{prefix}_{secret}")),
+            Some((prefix, secret.as_str()))
+        );
+        assert_eq!(parse_token(&format!("cf_{prefix}_{}", &secret[1..])), None);
+        assert_eq!(parse_token(&format!("xx_{prefix}_{secret}")), None);
+        assert_eq!(
+            parse_token(&format!("cf_{}_{secret}", prefix.to_uppercase())),
+            None
+        );
+        assert_eq!(parse_token(""), None);
+    }
+
+    #[test]
+    fn constant_time_eq_compares_whole_slices() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"abcd"));
+    }
+}

@@ -1,0 +1,441 @@
+use std::ops::Range;
+
+use serde_json::Value;
+use sqlx::any::AnyRow;
+use sqlx::{Any, AnyConnection, AnyPool, Executor, Row};
+
+use super::{json_column, new_id, optional_json_column, Result, Store, StoreError};
+
+/// One conversation on any channel, from start to outcome.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Call {
+    pub id: String,
+    pub tenant_id: String,
+    pub flow_id: String,
+    /// `None` for a conversation with the draft (the editor's simulator).
+    pub flow_version: Option<i64>,
+    /// `chat`, `phone`, …
+    pub channel: String,
+    /// `inbound` or `outbound`.
+    pub direction: String,
+    pub from_number: Option<String>,
+    pub to_number: Option<String>,
+    pub started_at: i64,
+    pub ended_at: Option<i64>,
+    /// The end node's outcome (`resolved`, `handoff`, `abandoned`, `failed`), once ended.
+    pub outcome: Option<String>,
+    /// What the call ended with: handoff summary, collected variables.
+    pub summary: Option<Value>,
+    /// The carrier's id for a phone call.
+    pub call_sid: Option<String>,
+    pub duration_ms: Option<i64>,
+    /// The events so far; they are numbered 1 to `event_count`.
+    pub event_count: i64,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct NewCall<'a> {
+    pub flow_id: &'a str,
+    pub flow_version: Option<i64>,
+    pub channel: &'a str,
+    pub direction: &'a str,
+    pub from_number: Option<&'a str>,
+    pub to_number: Option<&'a str>,
+    pub call_sid: Option<&'a str>,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct CallEnd<'a> {
+    pub ended_at: i64,
+    pub outcome: &'a str,
+    pub summary: Option<&'a Value>,
+    pub duration_ms: Option<i64>,
+}
+
+/// An event to append; the store numbers it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewCallEvent {
+    pub at: i64,
+    pub kind: String,
+    pub node: Option<String>,
+    pub data: Value,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct CallEvent {
+    /// 1, 2, … in the order the events were appended to the call.
+    pub seq: i64,
+    pub at: i64,
+    pub kind: String,
+    pub node: Option<String>,
+    pub data: Value,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct CallWithEvents {
+    pub call: Call,
+    pub events: Vec<CallEvent>,
+}
+
+/// Conditions for [`Store::list_calls`]; each `None` matches everything.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CallFilter {
+    pub flow_id: Option<String>,
+    pub flow_version: Option<i64>,
+    pub outcome: Option<String>,
+    pub channel: Option<String>,
+    /// Calls that started at or after this time.
+    pub from_ms: Option<i64>,
+    /// Calls that started before this time.
+    pub to_ms: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct CallPage {
+    /// Newest first.
+    pub calls: Vec<Call>,
+    /// Pass back to get the next page; `None` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+const COLUMNS: &str = "tenant_id, id, flow_id, flow_version, channel, direction, from_number, \
+     to_number, started_at, ended_at, outcome, summary, call_sid, duration_ms, event_count";
+const MAX_PAGE_SIZE: u32 = 1000;
+// Stays under SQLite's limit of 32 766 bound parameters per statement.
+const EVENTS_PER_INSERT: usize = 500;
+
+impl Call {
+    fn from_row(row: &AnyRow) -> Result<Self> {
+        Ok(Call {
+            id: row.try_get("id")?,
+            tenant_id: row.try_get("tenant_id")?,
+            flow_id: row.try_get("flow_id")?,
+            flow_version: row.try_get("flow_version")?,
+            channel: row.try_get("channel")?,
+            direction: row.try_get("direction")?,
+            from_number: row.try_get("from_number")?,
+            to_number: row.try_get("to_number")?,
+            started_at: row.try_get("started_at")?,
+            ended_at: row.try_get("ended_at")?,
+            outcome: row.try_get("outcome")?,
+            summary: optional_json_column(row, "calls", "summary")?,
+            call_sid: row.try_get("call_sid")?,
+            duration_ms: row.try_get("duration_ms")?,
+            event_count: row.try_get("event_count")?,
+        })
+    }
+}
+
+impl CallEvent {
+    fn from_row(row: &AnyRow) -> Result<Self> {
+        Ok(CallEvent {
+            seq: row.try_get("seq")?,
+            at: row.try_get("at")?,
+            kind: row.try_get("kind")?,
+            node: row.try_get("node")?,
+            data: json_column(row, "call_events", "data")?,
+        })
+    }
+}
+
+/// The position after a call in the `started_at DESC, id DESC` order. Opaque to clients: hex
+/// so that nobody mistakes it for something to build by hand.
+fn encode_cursor(call: &Call) -> String {
+    hex::encode(format!("{}:{}", call.started_at, call.id))
+}
+
+fn decode_cursor(cursor: &str) -> Result<(i64, String)> {
+    let bytes = hex::decode(cursor).map_err(|_| StoreError::InvalidCursor)?;
+    let text = String::from_utf8(bytes).map_err(|_| StoreError::InvalidCursor)?;
+    let (started_at, id) = text.split_once(':').ok_or(StoreError::InvalidCursor)?;
+    let started_at = started_at.parse().map_err(|_| StoreError::InvalidCursor)?;
+    Ok((started_at, id.to_owned()))
+}
+
+enum Argument<'a> {
+    Text(&'a str),
+    Integer(i64),
+}
+
+/// SQL built from conditions, each with one argument in place of its `?`, numbered `$n` in the
+/// order pushed.
+struct QueryBuilder<'a> {
+    sql: String,
+    arguments: Vec<Argument<'a>>,
+}
+
+impl<'a> QueryBuilder<'a> {
+    fn new(sql: String) -> Self {
+        QueryBuilder {
+            sql,
+            arguments: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, template: &str, argument: Argument<'a>) {
+        self.arguments.push(argument);
+        let placeholder = format!("${}", self.arguments.len());
+        self.sql.push_str(&template.replace('?', &placeholder));
+    }
+
+    async fn fetch_all(self, pool: &AnyPool) -> Result<Vec<AnyRow>> {
+        let mut query = sqlx::query(&self.sql);
+        for argument in self.arguments {
+            query = match argument {
+                Argument::Text(text) => query.bind(text),
+                Argument::Integer(integer) => query.bind(integer),
+            };
+        }
+        Ok(query.fetch_all(pool).await?)
+    }
+}
+
+/// Numbers `events` after the call's last event and inserts them, inside the caller's
+/// transaction. `None` when the tenant has no such call.
+pub(super) async fn append_events_in(
+    connection: &mut AnyConnection,
+    tenant_id: &str,
+    call_id: &str,
+    events: &[NewCallEvent],
+) -> Result<Option<Range<i64>>> {
+    let count = events.len() as i64;
+    // Bumping the counter first takes the call's row lock, so concurrent appends to one call
+    // queue up here and each gets its own consecutive range.
+    let last: Option<i64> = sqlx::query_scalar(
+        "UPDATE calls SET event_count = event_count + $3 \
+         WHERE tenant_id = $1 AND id = $2 RETURNING event_count",
+    )
+    .bind(tenant_id)
+    .bind(call_id)
+    .bind(count)
+    .fetch_optional(&mut *connection)
+    .await?;
+    let Some(last) = last else {
+        return Ok(None);
+    };
+    let first = last - count + 1;
+    let mut seq = first;
+    for chunk in events.chunks(EVENTS_PER_INSERT) {
+        let mut sql = String::from(
+            "INSERT INTO call_events (tenant_id, call_id, seq, at, kind, node, data) VALUES ",
+        );
+        for index in 0..chunk.len() {
+            let base = index * 5 + 3;
+            if index > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!(
+                "($1, $2, ${}, ${}, ${}, ${}, ${})",
+                base,
+                base + 1,
+                base + 2,
+                base + 3,
+                base + 4
+            ));
+        }
+        let mut query = sqlx::query(&sql).bind(tenant_id).bind(call_id);
+        for event in chunk {
+            query = query
+                .bind(seq)
+                .bind(event.at)
+                .bind(event.kind.as_str())
+                .bind(event.node.as_deref())
+                .bind(event.data.to_string());
+            seq += 1;
+        }
+        query.execute(&mut *connection).await?;
+    }
+    Ok(Some(first..last + 1))
+}
+
+/// Returns whether a call still running was ended.
+pub(super) async fn end_call_with<'e>(
+    executor: impl Executor<'e, Database = Any>,
+    tenant_id: &str,
+    call_id: &str,
+    end: &CallEnd<'_>,
+) -> Result<bool> {
+    let result = sqlx::query(
+        "UPDATE calls SET ended_at = $3, outcome = $4, summary = $5, duration_ms = $6 \
+         WHERE tenant_id = $1 AND id = $2 AND ended_at IS NULL",
+    )
+    .bind(tenant_id)
+    .bind(call_id)
+    .bind(end.ended_at)
+    .bind(end.outcome)
+    .bind(end.summary.map(Value::to_string))
+    .bind(end.duration_ms)
+    .execute(executor)
+    .await?;
+    Ok(result.rows_affected() > 0)
+}
+
+impl Store {
+    /// `None` when the tenant has no such (undeleted) flow or no such version of it.
+    pub async fn create_call(
+        &self,
+        tenant_id: &str,
+        new: &NewCall<'_>,
+        now_ms: i64,
+    ) -> Result<Option<Call>> {
+        let row = sqlx::query(&format!(
+            "INSERT INTO calls (tenant_id, id, flow_id, flow_version, channel, direction, \
+                                from_number, to_number, started_at, call_sid) \
+             SELECT f.tenant_id, $2, f.id, $4, $5, $6, $7, $8, $9, $10 FROM flows f \
+             WHERE f.tenant_id = $1 AND f.id = $3 AND f.deleted_at IS NULL \
+               AND ($4 IS NULL OR EXISTS (SELECT 1 FROM flow_versions v \
+                    WHERE v.tenant_id = $1 AND v.flow_id = $3 AND v.version = $4)) \
+             RETURNING {COLUMNS}"
+        ))
+        .bind(tenant_id)
+        .bind(new_id("cal"))
+        .bind(new.flow_id)
+        .bind(new.flow_version)
+        .bind(new.channel)
+        .bind(new.direction)
+        .bind(new.from_number)
+        .bind(new.to_number)
+        .bind(now_ms)
+        .bind(new.call_sid)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(Call::from_row).transpose()
+    }
+
+    /// The call and all its events, in order.
+    pub async fn get_call(&self, tenant_id: &str, call_id: &str) -> Result<Option<CallWithEvents>> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM calls WHERE tenant_id = $1 AND id = $2"
+        ))
+        .bind(tenant_id)
+        .bind(call_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let call = Call::from_row(&row)?;
+        let rows = sqlx::query(
+            "SELECT seq, at, kind, node, data FROM call_events \
+             WHERE tenant_id = $1 AND call_id = $2 ORDER BY seq",
+        )
+        .bind(tenant_id)
+        .bind(call_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let events = rows
+            .iter()
+            .map(CallEvent::from_row)
+            .collect::<Result<_>>()?;
+        Ok(Some(CallWithEvents { call, events }))
+    }
+
+    pub async fn get_call_by_sid(&self, tenant_id: &str, call_sid: &str) -> Result<Option<Call>> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM calls WHERE tenant_id = $1 AND call_sid = $2"
+        ))
+        .bind(tenant_id)
+        .bind(call_sid)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(Call::from_row).transpose()
+    }
+
+    /// Appends events in one transaction and returns the sequence numbers they got; `None`
+    /// when the tenant has no such call.
+    pub async fn append_events(
+        &self,
+        tenant_id: &str,
+        call_id: &str,
+        events: &[NewCallEvent],
+    ) -> Result<Option<Range<i64>>> {
+        let mut transaction = self.begin_write().await?;
+        let appended = append_events_in(&mut transaction, tenant_id, call_id, events).await?;
+        transaction.commit().await?;
+        Ok(appended)
+    }
+
+    /// Records how a call ended; `false` when the tenant has no such call or it already ended.
+    pub async fn end_call(
+        &self,
+        tenant_id: &str,
+        call_id: &str,
+        end: &CallEnd<'_>,
+    ) -> Result<bool> {
+        end_call_with(&self.pool, tenant_id, call_id, end).await
+    }
+
+    /// One page of the tenant's calls, newest first. `limit` is capped at 1000.
+    pub async fn list_calls(
+        &self,
+        tenant_id: &str,
+        filter: &CallFilter,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<CallPage> {
+        let limit = limit.clamp(1, MAX_PAGE_SIZE);
+        let after = cursor.map(decode_cursor).transpose()?;
+        let mut query = QueryBuilder::new(format!("SELECT {COLUMNS} FROM calls"));
+        query.push(" WHERE tenant_id = ?", Argument::Text(tenant_id));
+        if let Some(flow_id) = &filter.flow_id {
+            query.push(" AND flow_id = ?", Argument::Text(flow_id));
+        }
+        if let Some(version) = filter.flow_version {
+            query.push(" AND flow_version = ?", Argument::Integer(version));
+        }
+        if let Some(outcome) = &filter.outcome {
+            query.push(" AND outcome = ?", Argument::Text(outcome));
+        }
+        if let Some(channel) = &filter.channel {
+            query.push(" AND channel = ?", Argument::Text(channel));
+        }
+        if let Some(from_ms) = filter.from_ms {
+            query.push(" AND started_at >= ?", Argument::Integer(from_ms));
+        }
+        if let Some(to_ms) = filter.to_ms {
+            query.push(" AND started_at < ?", Argument::Integer(to_ms));
+        }
+        if let Some((started_at, id)) = &after {
+            query.push(" AND (started_at < ?", Argument::Integer(*started_at));
+            query.push(" OR (started_at = ?", Argument::Integer(*started_at));
+            query.push(" AND id < ?))", Argument::Text(id));
+        }
+        // One row more than asked tells whether another page follows.
+        query.push(
+            " ORDER BY started_at DESC, id DESC LIMIT ?",
+            Argument::Integer(i64::from(limit) + 1),
+        );
+        let rows = query.fetch_all(&self.pool).await?;
+        let mut calls = rows
+            .iter()
+            .map(Call::from_row)
+            .collect::<Result<Vec<_>>>()?;
+        let next_cursor = if calls.len() > limit as usize {
+            calls.truncate(limit as usize);
+            calls.last().map(encode_cursor)
+        } else {
+            None
+        };
+        Ok(CallPage { calls, next_cursor })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_reject_garbage() {
+        let text = hex::encode("1700000000000:cal_0190");
+        assert_eq!(
+            decode_cursor(&text).ok(),
+            Some((1_700_000_000_000, "cal_0190".to_owned()))
+        );
+        for garbage in ["", "zz", &hex::encode("no colon"), &hex::encode("x:cal_1")] {
+            assert!(matches!(
+                decode_cursor(garbage),
+                Err(StoreError::InvalidCursor)
+            ));
+        }
+    }
+}

@@ -1,0 +1,221 @@
+//! Storage: one [`Store`] over SQLite or PostgreSQL, one module per concept.
+//!
+//! Tenancy: every function on tenant-owned data takes `tenant_id` first, and it must come from
+//! the authenticated principal. Every statement filters by it, so another tenant's row is simply
+//! not there (`None`, `false`, an empty list), exactly as if it did not exist. The only lookups
+//! without a tenant are the ones that establish the principal: API-key and login-session tokens,
+//! and login by email (emails are unique across tenants, so the email finds the tenant).
+//!
+//! Ids are a type prefix and a UUID v7 in hex (`flw_01980c1e5f3a7d2c9b1e4f6a8c0d2e4f`): the prefix
+//! tells what an id names wherever it turns up, v7 keeps inserts in index order. A login
+//! session's id is instead the SHA-256 of its cookie token, so a stolen database holds no tokens.
+//!
+//! Times are epoch milliseconds passed in by the caller ([`now_ms`] reads the clock), so tests
+//! control time. JSON lives in TEXT columns; a row whose JSON does not parse is
+//! [`StoreError::Corrupt`], never a panic.
+
+mod api_keys;
+mod audit;
+mod calls;
+mod chat_sessions;
+mod error;
+mod flows;
+mod login_sessions;
+mod tenants;
+mod users;
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rand::RngCore;
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::migrate::Migrator;
+use sqlx::{Any, AnyPool, Executor, Row, Transaction};
+
+pub use api_keys::{ApiKey, CreatedApiKey};
+pub use audit::{AuditEntry, NewAuditEntry};
+pub use calls::{
+    Call, CallEnd, CallEvent, CallFilter, CallPage, CallWithEvents, NewCall, NewCallEvent,
+};
+pub use chat_sessions::{ChatSession, ChatTurn};
+pub use error::{constraint, StoreError};
+pub use flows::{Flow, FlowSummary, FlowVersion, FlowVersionSummary, NewFlow};
+pub use login_sessions::{CreatedLoginSession, LoginSession};
+pub use tenants::{Tenant, TenantSettings};
+pub use users::{verify_password, NewUser, Role, User};
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
+
+// busy_timeout comes first so that the switch to WAL waits for other new connections. WAL lets
+// readers run beside the single writer; NORMAL sync is safe with WAL and saves an fsync per
+// commit (a power cut may lose the last commits, never corrupt the file).
+const SQLITE_CONNECTION_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; \
+     PRAGMA journal_mode = WAL; \
+     PRAGMA synchronous = NORMAL; \
+     PRAGMA foreign_keys = ON;";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    fn from_url(url: &str) -> Result<Self> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Ok(Backend::Postgres)
+        } else {
+            let scheme = url.split(':').next().unwrap_or_default();
+            Err(StoreError::UnsupportedUrl(format!("{scheme}:…")))
+        }
+    }
+}
+
+/// Pool settings for [`Store::connect_with`].
+#[derive(Clone, Debug)]
+pub struct StoreOptions {
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The database. Cheap to clone: clones share one pool.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Opens `sqlite://path?mode=rwc` (the file is created when missing) or `postgres://…`.
+    pub async fn connect(url: &str) -> Result<Self> {
+        Self::connect_with(url, &StoreOptions::default()).await
+    }
+
+    pub async fn connect_with(url: &str, options: &StoreOptions) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::from_url(url)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(options.max_connections)
+            .acquire_timeout(options.acquire_timeout)
+            .after_connect(move |connection, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        connection.execute(SQLITE_CONNECTION_PRAGMAS).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(url)
+            .await?;
+        Ok(Store { pool, backend })
+    }
+
+    /// The URL that [`Store::connect`] takes for an SQLite file, created when missing.
+    pub fn sqlite_url(path: &std::path::Path) -> String {
+        // `?` and `#` would end the path part of the URL.
+        let path = path
+            .to_string_lossy()
+            .replace('%', "%25")
+            .replace('?', "%3F")
+            .replace('#', "%23");
+        format!("sqlite://{path}?mode=rwc")
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Applies the embedded migrations for this backend; already applied ones are skipped, and on
+    /// PostgreSQL an advisory lock keeps concurrently starting servers from racing.
+    pub async fn migrate(&self) -> Result<()> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator.run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Readiness: the database answers a query.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Waits for the connections to close; later calls on any clone fail.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// A transaction that will write. SQLite must take the write lock up front: a transaction
+    /// that reads first and then writes gets `SQLITE_BUSY` instead of waiting for the lock when
+    /// another connection committed in between.
+    async fn begin_write(&self) -> Result<Transaction<'static, Any>> {
+        let transaction = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        };
+        Ok(transaction)
+    }
+}
+
+/// Milliseconds since the Unix epoch, by the system clock.
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| {
+            i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
+        })
+}
+
+fn new_id(prefix: &str) -> String {
+    format!("{prefix}_{}", uuid::Uuid::now_v7().simple())
+}
+
+/// `bytes` bytes from the operating system's generator, hex-encoded.
+fn random_hex(bytes: usize) -> Result<String> {
+    let mut buffer = vec![0u8; bytes];
+    rand::rngs::OsRng
+        .try_fill_bytes(&mut buffer)
+        .map_err(|error| StoreError::Random(error.to_string()))?;
+    Ok(hex::encode(buffer))
+}
+
+fn sha256_hex(text: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(text.as_bytes()))
+}
+
+fn json_column(
+    row: &AnyRow,
+    table: &'static str,
+    column: &'static str,
+) -> Result<serde_json::Value> {
+    let text: String = row.try_get(column)?;
+    serde_json::from_str(&text).map_err(|error| StoreError::corrupt(table, column, error))
+}
+
+fn optional_json_column(
+    row: &AnyRow,
+    table: &'static str,
+    column: &'static str,
+) -> Result<Option<serde_json::Value>> {
+    let text: Option<String> = row.try_get(column)?;
+    text.map(|text| {
+        serde_json::from_str(&text).map_err(|error| StoreError::corrupt(table, column, error))
+    })
+    .transpose()
+}

@@ -1,0 +1,119 @@
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use super::{new_id, Result, Store, StoreError};
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tenant {
+    pub id: String,
+    pub name: String,
+    pub slug: String,
+    pub settings: TenantSettings,
+    pub created_at: i64,
+}
+
+/// Per-tenant settings, stored as JSON. Keys this version does not know are kept in `other`,
+/// so an older server never drops what a newer one wrote.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TenantSettings {
+    /// Display name by language tag, e.g. `zh-CN` → 演示商城, `en` → Demo Shop.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub display_name: BTreeMap<String, String>,
+    /// The merchant's own API, `{{tenant.api}}` in flows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_base_url: Option<String>,
+    /// Hosts that HTTP nodes may reach even when they resolve to private addresses.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed_hosts: Vec<String>,
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, serde_json::Value>,
+}
+
+const COLUMNS: &str = "id, name, slug, settings, created_at";
+
+impl Tenant {
+    fn from_row(row: &AnyRow) -> Result<Self> {
+        let settings: String = row.try_get("settings")?;
+        Ok(Tenant {
+            id: row.try_get("id")?,
+            name: row.try_get("name")?,
+            slug: row.try_get("slug")?,
+            settings: serde_json::from_str(&settings)
+                .map_err(|error| StoreError::corrupt("tenants", "settings", error))?,
+            created_at: row.try_get("created_at")?,
+        })
+    }
+}
+
+fn settings_json(settings: &TenantSettings) -> Result<String> {
+    serde_json::to_string(settings)
+        .map_err(|error| StoreError::corrupt("tenants", "settings", error))
+}
+
+impl Store {
+    /// Fails with [`StoreError::Conflict`] on [`constraint::TENANT_SLUG`](super::constraint::TENANT_SLUG).
+    pub async fn create_tenant(
+        &self,
+        name: &str,
+        slug: &str,
+        settings: &TenantSettings,
+        now_ms: i64,
+    ) -> Result<Tenant> {
+        let row = sqlx::query(&format!(
+            "INSERT INTO tenants (id, name, slug, settings, created_at) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING {COLUMNS}"
+        ))
+        .bind(new_id("ten"))
+        .bind(name)
+        .bind(slug)
+        .bind(settings_json(settings)?)
+        .bind(now_ms)
+        .fetch_one(&self.pool)
+        .await?;
+        Tenant::from_row(&row)
+    }
+
+    pub async fn get_tenant(&self, tenant_id: &str) -> Result<Option<Tenant>> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM tenants WHERE id = $1"))
+            .bind(tenant_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(Tenant::from_row).transpose()
+    }
+
+    pub async fn get_tenant_by_slug(&self, slug: &str) -> Result<Option<Tenant>> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM tenants WHERE slug = $1"))
+            .bind(slug)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(Tenant::from_row).transpose()
+    }
+
+    /// All tenants, for operators (`callflow admin`), never for a tenant's own principal.
+    pub async fn list_tenants(&self) -> Result<Vec<Tenant>> {
+        let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM tenants ORDER BY slug"))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(Tenant::from_row).collect()
+    }
+
+    pub async fn update_tenant(
+        &self,
+        tenant_id: &str,
+        name: &str,
+        settings: &TenantSettings,
+    ) -> Result<Option<Tenant>> {
+        let row = sqlx::query(&format!(
+            "UPDATE tenants SET name = $2, settings = $3 WHERE id = $1 RETURNING {COLUMNS}"
+        ))
+        .bind(tenant_id)
+        .bind(name)
+        .bind(settings_json(settings)?)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(Tenant::from_row).transpose()
+    }
+}

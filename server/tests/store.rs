@@ -1,0 +1,1775 @@
+//! The storage story, told twice: every test runs on SQLite (a fresh file) and on PostgreSQL
+//! (a fresh database, dropped afterwards), as `sqlite::<name>` and `postgres::<name>`.
+//!
+//! PostgreSQL is `postgres://postgres@127.0.0.1:5432` unless `CALLFLOW_TEST_POSTGRES_URL` says
+//! otherwise. When it is unreachable the PostgreSQL half is skipped with a notice, except under
+//! `CI=true`, where that is a failure.
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::io::Write;
+
+use serde_json::{json, Value};
+use server::store::{
+    constraint, Backend, CallEnd, CallFilter, ChatTurn, Flow, FlowSummary, NewAuditEntry, NewCall,
+    NewCallEvent, NewFlow, NewUser, Role, Store, StoreError, TenantSettings,
+};
+use sqlx::Connection;
+
+/// A migrated, empty database of its own for one test.
+struct TestDb {
+    store: Store,
+    url: String,
+}
+
+impl TestDb {
+    /// Runs SQL behind the store's back, to damage rows the store itself would never write.
+    async fn execute_raw(&self, sql: &str) {
+        let mut connection = sqlx::AnyConnection::connect(&self.url)
+            .await
+            .expect("raw connection");
+        sqlx::query(sql)
+            .execute(&mut connection)
+            .await
+            .expect("raw statement");
+        connection.close().await.expect("close raw connection");
+    }
+}
+
+type Panic = Box<dyn std::any::Any + Send>;
+type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+/// Runs the test in a task of its own, so that a failing assertion still lets the caller clean
+/// up before it fails the test with the original panic.
+async fn run_test<F, Fut>(store: Store, url: String, test: F) -> Result<(), Panic>
+where
+    F: FnOnce(TestDb) -> Fut,
+    Fut: Future<Output = TestResult> + Send + 'static,
+{
+    let outcome = tokio::spawn(test(TestDb {
+        store: store.clone(),
+        url,
+    }))
+    .await;
+    store.close().await;
+    match outcome {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(error)) => Err(Box::new(format!("test failed with error: {error:?}")) as Panic),
+        Err(join_error) => Err(join_error.into_panic()),
+    }
+}
+
+async fn with_sqlite<F, Fut>(test: F)
+where
+    F: FnOnce(TestDb) -> Fut,
+    Fut: Future<Output = TestResult> + Send + 'static,
+{
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let url = Store::sqlite_url(&directory.path().join("callflow.db"));
+    let store = Store::connect(&url).await.expect("open SQLite");
+    assert_eq!(store.backend(), Backend::Sqlite);
+    store.migrate().await.expect("migrate SQLite");
+    if let Err(panic) = run_test(store, url, test).await {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+async fn with_postgres<F, Fut>(test: F)
+where
+    F: FnOnce(TestDb) -> Fut,
+    Fut: Future<Output = TestResult> + Send + 'static,
+{
+    let server_url = std::env::var("CALLFLOW_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned());
+    let server_url = server_url.trim_end_matches('/');
+    let mut admin = match sqlx::PgConnection::connect(&format!("{server_url}/postgres")).await {
+        Ok(connection) => connection,
+        Err(error) if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("PostgreSQL at {server_url} is required under CI=true: {error}")
+        }
+        Err(error) => {
+            // Straight to the stderr handle: libtest captures `eprintln!` of passing tests.
+            static NOTICE: std::sync::Once = std::sync::Once::new();
+            NOTICE.call_once(|| {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "\n!!!!!!!! SKIPPING the PostgreSQL half of the store tests: {server_url} is \
+                     unreachable ({error}). Under CI=true this is a failure. !!!!!!!!\n"
+                );
+            });
+            return;
+        }
+    };
+    let database = format!("callflow_test_{}", uuid::Uuid::new_v4().simple());
+    sqlx::query(&format!("CREATE DATABASE {database}"))
+        .execute(&mut admin)
+        .await
+        .expect("create test database");
+    let url = format!("{server_url}/{database}");
+    let connected = async {
+        let store = Store::connect(&url).await?;
+        store.migrate().await?;
+        Ok::<_, StoreError>(store)
+    }
+    .await;
+    let outcome = match connected {
+        Ok(store) if store.backend() == Backend::Postgres => run_test(store, url, test).await,
+        Ok(store) => Err(Box::new(format!("{url} opened as {:?}", store.backend())) as Panic),
+        Err(error) => Err(Box::new(format!("open and migrate {url}: {error}")) as Panic),
+    };
+    let dropped = sqlx::query(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
+        .execute(&mut admin)
+        .await;
+    if let Err(error) = dropped {
+        eprintln!("could not drop test database {database}: {error}");
+    }
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+/// Declares each test function once per backend.
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    super::with_sqlite(super::$name).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    super::with_postgres(super::$name).await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_databases!(
+    migrations_are_idempotent,
+    tenants,
+    users_and_passwords,
+    api_keys,
+    login_sessions,
+    flow_revisions,
+    flow_names_and_search,
+    publish_and_restore,
+    concurrent_publishes_get_consecutive_versions,
+    call_events_from_concurrent_appends,
+    list_calls_filters_and_pages,
+    chat_session_turns,
+    audit_log,
+    corrupt_rows_are_errors,
+);
+
+const T0: i64 = 1_750_000_000_000;
+
+/// Two tenants: the one under test, and the stranger that must never see its data.
+async fn two_tenants(store: &Store) -> Result<(String, String), StoreError> {
+    let own = store
+        .create_tenant("Demo Shop", "demo", &TenantSettings::default(), T0)
+        .await?;
+    let stranger = store
+        .create_tenant("Other Shop", "other", &TenantSettings::default(), T0)
+        .await?;
+    Ok((own.id, stranger.id))
+}
+
+fn flow_document(name: &str, greeting: &str) -> Value {
+    json!({
+        "schema": 1, "name": name, "language": "zh-CN", "start": "greet",
+        "nodes": [
+            { "id": "greet", "type": "say", "text": greeting, "next": "bye" },
+            { "id": "bye", "type": "end", "outcome": "resolved" }
+        ]
+    })
+}
+
+async fn create_flow(store: &Store, tenant: &str, name: &str) -> Result<Flow, StoreError> {
+    store
+        .create_flow(
+            tenant,
+            &NewFlow {
+                name,
+                draft: &flow_document(name, "您好"),
+            },
+            T0,
+        )
+        .await
+}
+
+fn chat_call(flow_id: &str, flow_version: Option<i64>) -> NewCall<'_> {
+    NewCall {
+        flow_id,
+        flow_version,
+        channel: "chat",
+        direction: "inbound",
+        from_number: None,
+        to_number: None,
+        call_sid: None,
+    }
+}
+
+fn event(at: i64, kind: &str, node: Option<&str>, data: Value) -> NewCallEvent {
+    NewCallEvent {
+        at,
+        kind: kind.to_owned(),
+        node: node.map(str::to_owned),
+        data,
+    }
+}
+
+async fn migrations_are_idempotent(db: TestDb) -> TestResult {
+    let store = &db.store;
+    store.migrate().await?;
+    store.migrate().await?;
+    store.ping().await?;
+    let (tenant, _) = two_tenants(store).await?;
+    store.migrate().await?;
+    assert!(store.get_tenant(&tenant).await?.is_some());
+    Ok(())
+}
+
+async fn tenants(db: TestDb) -> TestResult {
+    let store = &db.store;
+    let mut settings: TenantSettings = serde_json::from_value(json!({
+        "display_name": { "zh-CN": "演示商城", "en": "Demo Shop" },
+        "api_base_url": "http://127.0.0.1:8080/demo-shop",
+        "allowed_hosts": ["127.0.0.1"],
+        "future_setting": { "kept": true }
+    }))
+    .expect("settings");
+    let tenant = store
+        .create_tenant("Demo Shop", "demo", &settings, T0)
+        .await?;
+    assert!(tenant.id.starts_with("ten_"), "{}", tenant.id);
+    assert_eq!(tenant.settings, settings);
+    assert_eq!(
+        tenant.settings.other["future_setting"],
+        json!({ "kept": true })
+    );
+
+    assert_eq!(store.get_tenant(&tenant.id).await?, Some(tenant.clone()));
+    assert_eq!(
+        store.get_tenant_by_slug("demo").await?,
+        Some(tenant.clone())
+    );
+    assert_eq!(store.get_tenant("ten_missing").await?, None);
+    assert_eq!(store.get_tenant_by_slug("nope").await?, None);
+
+    let duplicate = store
+        .create_tenant("Copycat", "demo", &TenantSettings::default(), T0)
+        .await;
+    assert!(
+        matches!(&duplicate, Err(error) if error.is_conflict_on(constraint::TENANT_SLUG)),
+        "{duplicate:?}"
+    );
+
+    settings.allowed_hosts.push("shop.example".to_owned());
+    let updated = store
+        .update_tenant(&tenant.id, "演示商城", &settings)
+        .await?
+        .expect("tenant exists");
+    assert_eq!(updated.name, "演示商城");
+    assert_eq!(
+        updated.settings.allowed_hosts,
+        ["127.0.0.1", "shop.example"]
+    );
+    assert_eq!(
+        store.update_tenant("ten_missing", "x", &settings).await?,
+        None
+    );
+
+    store
+        .create_tenant("Other", "other", &TenantSettings::default(), T0 + 1)
+        .await?;
+    let slugs: Vec<String> = store
+        .list_tenants()
+        .await?
+        .into_iter()
+        .map(|tenant| tenant.slug)
+        .collect();
+    assert_eq!(slugs, ["demo", "other"]);
+    Ok(())
+}
+
+async fn users_and_passwords(db: TestDb) -> TestResult {
+    let store = &db.store;
+    let (tenant, stranger) = two_tenants(store).await?;
+    let user = store
+        .create_user(
+            &tenant,
+            &NewUser {
+                email: "  Manager@Demo.Example ",
+                display_name: "王经理",
+                password: "correct horse",
+                role: Role::Owner,
+            },
+            T0,
+        )
+        .await?;
+    assert!(user.id.starts_with("usr_"), "{}", user.id);
+    assert_eq!(user.email, "manager@demo.example");
+    assert_eq!(user.role, Role::Owner);
+    assert_eq!(user.tenant_id, tenant);
+
+    let found = store
+        .authenticate_user("MANAGER@demo.example", "correct horse")
+        .await?;
+    assert_eq!(found, Some(user.clone()));
+    assert_eq!(
+        store
+            .authenticate_user("manager@demo.example", "wrong horse")
+            .await?,
+        None
+    );
+    assert_eq!(
+        store
+            .authenticate_user("nobody@demo.example", "correct horse")
+            .await?,
+        None
+    );
+
+    // Emails are unique across tenants: the email alone finds the tenant at login.
+    let duplicate = store
+        .create_user(
+            &stranger,
+            &NewUser {
+                email: "manager@demo.example",
+                display_name: "Someone",
+                password: "x",
+                role: Role::Viewer,
+            },
+            T0,
+        )
+        .await;
+    assert!(
+        matches!(&duplicate, Err(error) if error.is_conflict_on(constraint::USER_EMAIL)),
+        "{duplicate:?}"
+    );
+
+    // The stranger can neither see nor change the user.
+    assert_eq!(store.get_user(&stranger, &user.id).await?, None);
+    assert!(store.list_users(&stranger).await?.is_empty());
+    assert!(
+        !store
+            .set_user_role(&stranger, &user.id, Role::Viewer)
+            .await?
+    );
+    assert!(
+        !store
+            .set_user_password(&stranger, &user.id, "hijacked")
+            .await?
+    );
+    assert!(
+        !store
+            .set_user_disabled(&stranger, &user.id, Some(T0))
+            .await?
+    );
+    let unchanged = store
+        .get_user(&tenant, &user.id)
+        .await?
+        .expect("user exists");
+    assert_eq!(unchanged, user);
+    assert!(store
+        .authenticate_user("manager@demo.example", "correct horse")
+        .await?
+        .is_some());
+
+    assert!(store.set_user_role(&tenant, &user.id, Role::Editor).await?);
+    assert!(
+        store
+            .set_user_password(&tenant, &user.id, "battery staple")
+            .await?
+    );
+    let renewed = store
+        .authenticate_user("manager@demo.example", "battery staple")
+        .await?
+        .expect("user");
+    assert_eq!(renewed.role, Role::Editor);
+    assert_eq!(
+        store
+            .authenticate_user("manager@demo.example", "correct horse")
+            .await?,
+        None
+    );
+
+    assert!(
+        store
+            .set_user_disabled(&tenant, &user.id, Some(T0 + 5))
+            .await?
+    );
+    assert_eq!(
+        store
+            .authenticate_user("manager@demo.example", "battery staple")
+            .await?,
+        None
+    );
+    assert!(store.set_user_disabled(&tenant, &user.id, None).await?);
+    assert!(store
+        .authenticate_user("manager@demo.example", "battery staple")
+        .await?
+        .is_some());
+
+    let emails: Vec<String> = store
+        .list_users(&tenant)
+        .await?
+        .into_iter()
+        .map(|user| user.email)
+        .collect();
+    assert_eq!(emails, ["manager@demo.example"]);
+    Ok(())
+}
+
+async fn api_keys(db: TestDb) -> TestResult {
+    let store = &db.store;
+    let (tenant, stranger) = two_tenants(store).await?;
+    let created = store
+        .create_api_key(&tenant, "importer", Role::Editor, T0)
+        .await?;
+    let key = created.key.clone();
+    assert!(key.id.starts_with("key_"), "{}", key.id);
+    let token_parts: Vec<&str> = created.token.split('_').collect();
+    assert_eq!(token_parts.len(), 3, "{}", created.token);
+    assert_eq!(token_parts[0], "cf");
+    assert_eq!(token_parts[1], key.prefix);
+    assert_eq!(token_parts[2].len(), 64, "32 random bytes in hex");
+
+    let other = store
+        .create_api_key(&tenant, "reader", Role::Viewer, T0 + 1)
+        .await?;
+    assert_ne!(other.key.prefix, key.prefix);
+    assert_ne!(other.token, created.token);
+
+    let found = store
+        .authenticate_api_key(&created.token, T0 + 10)
+        .await?
+        .expect("valid token");
+    assert_eq!(found.id, key.id);
+    assert_eq!(found.tenant_id, tenant);
+    assert_eq!(found.role, Role::Editor);
+    assert_eq!(found.last_used_at, Some(T0 + 10));
+    assert_eq!(
+        store
+            .get_api_key(&tenant, &key.id)
+            .await?
+            .expect("key")
+            .last_used_at,
+        Some(T0 + 10)
+    );
+
+    let mut wrong_secret = created.token.clone();
+    let last = wrong_secret.pop().expect("non-empty token");
+    wrong_secret.push(if last == '0' { '1' } else { '0' });
+    assert_eq!(store.authenticate_api_key(&wrong_secret, T0).await?, None);
+    let other_secret = format!(
+        "cf_{}_{}",
+        key.prefix,
+        other.token.split('_').nth(2).unwrap_or_default()
+    );
+    assert_eq!(store.authenticate_api_key(&other_secret, T0).await?, None);
+    for garbage in [
+        "",
+        "cf_",
+        "Bearer x",
+        "cf_zzzz_zzzz",
+        &created.token.to_uppercase(),
+    ] {
+        assert_eq!(
+            store.authenticate_api_key(garbage, T0).await?,
+            None,
+            "{garbage:?}"
+        );
+    }
+
+    // The stranger can neither see nor revoke the key.
+    assert_eq!(store.get_api_key(&stranger, &key.id).await?, None);
+    assert!(store.list_api_keys(&stranger).await?.is_empty());
+    assert!(!store.revoke_api_key(&stranger, &key.id, T0).await?);
+    assert!(store
+        .authenticate_api_key(&created.token, T0 + 20)
+        .await?
+        .is_some());
+
+    assert!(store.revoke_api_key(&tenant, &key.id, T0 + 30).await?);
+    assert!(!store.revoke_api_key(&tenant, &key.id, T0 + 31).await?);
+    assert_eq!(
+        store.authenticate_api_key(&created.token, T0 + 40).await?,
+        None
+    );
+    let listed = store.list_api_keys(&tenant).await?;
+    assert_eq!(listed.len(), 2);
+    assert_eq!(listed[0].id, other.key.id, "newest first");
+    assert_eq!(listed[1].revoked_at, Some(T0 + 30));
+    assert!(store
+        .authenticate_api_key(&other.token, T0 + 40)
+        .await?
+        .is_some());
+    Ok(())
+}
+
+async fn login_sessions(db: TestDb) -> TestResult {
+    let store = &db.store;
+    let (tenant, stranger) = two_tenants(store).await?;
+    let user = store
+        .create_user(
+            &tenant,
+            &NewUser {
+                email: "agent@demo.example",
+                display_name: "小李",
+                password: "secret",
+                role: Role::Agent,
+            },
+            T0,
+        )
+        .await?;
+    let ttl = 3_600_000;
+    let created = store
+        .create_login_session(&tenant, &user.id, T0, ttl)
+        .await?
+        .expect("user exists");
+    assert_eq!(created.token.len(), 64);
+    assert_ne!(
+        created.session.id, created.token,
+        "only the token's hash is stored"
+    );
+    assert_eq!(created.session.expires_at, T0 + ttl);
+    assert_eq!(created.session.csrf_token.len(), 64);
+
+    let (session, session_user) = store
+        .authenticate_login_session(&created.token, T0 + ttl - 1)
+        .await?
+        .expect("valid until expiry");
+    assert_eq!(session, created.session);
+    assert_eq!(session_user, user);
+    assert_eq!(
+        store
+            .authenticate_login_session(&created.token, T0 + ttl)
+            .await?,
+        None
+    );
+    assert_eq!(
+        store.authenticate_login_session("not a token", T0).await?,
+        None
+    );
+    assert_eq!(
+        store
+            .authenticate_login_session(&created.session.id, T0)
+            .await?,
+        None
+    );
+
+    // A stranger can neither open a session for the user nor end one.
+    assert!(store
+        .create_login_session(&stranger, &user.id, T0, ttl)
+        .await?
+        .is_none());
+    assert!(!store.delete_login_session(&stranger, &session.id).await?);
+    assert!(store
+        .authenticate_login_session(&created.token, T0)
+        .await?
+        .is_some());
+
+    assert!(store.delete_login_session(&tenant, &session.id).await?);
+    assert_eq!(
+        store.authenticate_login_session(&created.token, T0).await?,
+        None
+    );
+
+    let short = store
+        .create_login_session(&tenant, &user.id, T0, 10)
+        .await?
+        .expect("user exists");
+    let long = store
+        .create_login_session(&tenant, &user.id, T0, ttl)
+        .await?
+        .expect("user exists");
+    assert_eq!(store.delete_expired_login_sessions(T0 + 10).await?, 1);
+    assert_eq!(
+        store.authenticate_login_session(&short.token, T0).await?,
+        None
+    );
+
+    // Disabling the user ends its sessions and refuses new ones.
+    assert!(
+        store
+            .set_user_disabled(&tenant, &user.id, Some(T0 + 20))
+            .await?
+    );
+    assert_eq!(
+        store
+            .authenticate_login_session(&long.token, T0 + 30)
+            .await?,
+        None
+    );
+    assert!(store
+        .create_login_session(&tenant, &user.id, T0 + 30, ttl)
+        .await?
+        .is_none());
+    Ok(())
+}
+
+async fn flow_revisions(db: TestDb) -> TestResult {
+    let store = &db.store;
+    let (tenant, stranger) = two_tenants(store).await?;
+    let flow = create_flow(store, &tenant, "订单查询").await?;
+    assert!(flow.id.starts_with("flw_"), "{}", flow.id);
+    assert_eq!(flow.revision, 1);
+    assert_eq!(flow.published_version, None);
+    assert_eq!(flow.draft, flow_document("订单查询", "您好"));
+    assert_eq!(store.get_flow(&tenant, &flow.id).await?, Some(flow.clone()));
+
+    let second_draft = flow_document("订单查询", "您好，这里是演示商城。");
+    let updated = store
+        .update_draft(
+            &tenant,
+            &flow.id,
+            1,
+            &NewFlow {
+                name: "订单查询",
+                draft: &second_draft,
+            },
+            T0 + 10,
+        )
+        .await?
+        .expect("flow exists");
+    assert_eq!(updated.revision, 2);
+    assert_eq!(updated.draft, second_draft);
+    assert_eq!(updated.updated_at, T0 + 10);
+    assert_eq!(updated.created_at, T0);
+
+    let stale = store
+        .update_draft(
+            &tenant,
+            &flow.id,
+            1,
+            &NewFlow {
+                name: "订单查询",
+                draft: &flow_document("订单查询", "stale"),
+            },
+            T0 + 20,
+        )
+        .await;
+    assert!(
+        matches!(stale, Err(StoreError::RevisionMismatch { current: 2 })),
+        "{stale:?}"
+    );
+
+    // Two editors saving from the same revision at once: exactly one wins.
+    let writers = (0..2).map(|writer| {
+        let store = store.clone();
+        let tenant = tenant.clone();
+        let flow_id = flow.id.clone();
+        tokio::spawn(async move {
+            let draft = flow_document("订单查询", &format!("writer {writer}"));
+            let result = store
+                .update_draft(
+                    &tenant,
+                    &flow_id,
+                    2,
+                    &NewFlow {
+                        name: "订单查询",
+                        draft: &draft,
+                    },
+                    T0 + 30,
+                )
+                .await;
+            (draft, result)
+        })
+    });
+    let mut winners = Vec::new();
+    let mut losers = 0;
+    for writer in writers.collect::<Vec<_>>() {
+        let (draft, result) = writer.await?;
+        match result {
+            Ok(Some(flow)) => {
+                assert_eq!(flow.revision, 3);
+                winners.push(draft);
+            }
+            Err(StoreError::RevisionMismatch { current: 3 }) => losers += 1,
+            other => panic!("unexpected result {other:?}"),
+        }
+    }
+    assert_eq!((winners.len(), losers), (1, 1));
+    let current = store.get_flow(&tenant, &flow.id).await?.expect("flow");
+    assert_eq!(current.revision, 3);
+    assert_eq!(current.draft, winners[0]);
+
+    // The stranger sees nothing and changes nothing.
+    assert_eq!(store.get_flow(&stranger, &flow.id).await?, None);
+    assert_eq!(
+        store
+            .update_draft(
+                &stranger,
+                &flow.id,
+                3,
+                &NewFlow {
+                    name: "hijacked",
+                    draft: &json!({}),
+                },
+                T0 + 40,
+            )
+            .await?,
+        None,
+        "another tenant's flow is not found, not a revision mismatch"
+    );
+    assert!(!store.delete_flow(&stranger, &flow.id, T0 + 40).await?);
+    assert_eq!(
+        store.get_flow(&tenant, &flow.id).await?,
+        Some(current.clone())
+    );
+
+    assert_eq!(
+        store
+            .update_draft(
+                &tenant,
+                "flw_missing",
+                1,
+                &NewFlow {
+                    name: "x",
+                    draft: &json!({}),
+                },
+                T0,
+            )
+            .await?,
+        None
+    );
+
+    assert!(store.delete_flow(&tenant, &flow.id, T0 + 50).await?);
+    assert!(!store.delete_flow(&tenant, &flow.id, T0 + 51).await?);
+    assert_eq!(store.get_flow(&tenant, &flow.id).await?, None);
+    assert_eq!(
+        store
+            .update_draft(
+                &tenant,
+                &flow.id,
+                3,
+                &NewFlow {
+                    name: "订单查询",
+                    draft: &json!({}),
+                },
+                T0 + 60,
+            )
+            .await?,
+        None
+    );
+    Ok(())
+}
+
+async fn flow_names_and_search(db: TestDb) -> TestResult {
+    let store = &db.store;
+    let (tenant, stranger) = two_tenants(store).await?;
+    let orders = create_flow(store, &tenant, "Order Status 订单查询").await?;
+    let returns = create_flow(store, &tenant, "Returns 退货").await?;
+    let discount = create_flow(store, &tenant, "50%_off survey").await?;
+
+    let duplicate = store
+        .create_flow(
+            &tenant,
+            &NewFlow {
+                name: "Returns 退货",
+                draft: &json!({}),
+            },
+            T0,
+        )
+        .await;
+    assert!(
+        matches!(&duplicate, Err(error) if error.is_conflict_on(constraint::FLOW_NAME)),
+        "{duplicate:?}"
+    );
+    let rename = store
+        .update_draft(
+            &tenant,
+            &orders.id,
+            1,
+            &NewFlow {
+                name: "Returns 退货",
+                draft: &orders.draft,
+            },
+            T0,
+        )
+        .await;
+    assert!(
+        matches!(&rename, Err(error) if error.is_conflict_on(constraint::FLOW_NAME)),
+        "{rename:?}"
+    );
+    // Names are unique per tenant only.
+    let strangers_returns = create_flow(store, &stranger, "Returns 退货").await?;
+
+    let names = |flows: Vec<FlowSummary>| -> Vec<String> {
+        flows.into_iter().map(|flow| flow.name).collect()
+    };
+    let mut all = names(store.list_flows(&tenant, None).await?);
+    all.sort();
+    assert_eq!(
+        all,
+        ["50%_off survey", "Order Status 订单查询", "Returns 退货"]
+    );
+    assert_eq!(
+        names(store.list_flows(&tenant, Some("STATUS")).await?),
+        ["Order Status 订单查询"]
+    );
+    assert_eq!(
+        names(store.list_flows(&tenant, Some("退货")).await?),
+        ["Returns 退货"]
+    );
+    assert_eq!(
+        names(store.list_flows(&tenant, Some("%_")).await?),
+        ["50%_off survey"],
+        "wildcards in the search are literal"
+    );
+    assert!(store
+        .list_flows(&tenant, Some("nothing like it"))
+        .await?
+        .is_empty());
+    assert_eq!(
+        names(store.list_flows(&stranger, None).await?),
+        ["Returns 退货"]
+    );
+    assert!(store.list_flows(&stranger, Some("Order")).await?.is_empty());
+
+    // Deleting frees the name.
+    assert!(store.delete_flow(&tenant, &returns.id, T0 + 1).await?);
+    let reborn = create_flow(store, &tenant, "Returns 退货").await?;
+    assert_ne!(reborn.id, returns.id);
+
+    // An import creates all flows or none.
+    let draft = json!({ "schema": 1 });
+    let failed = store
+        .create_flows(
+            &tenant,
+            &[
+                NewFlow {
+                    name: "Imported one",
+                    draft: &draft,
+                },
+                NewFlow {
+                    name: "50%_off survey",
+                    draft: &draft,
+                },
+            ],
+            T0 + 2,
+        )
+        .await;
+    assert!(
+        matches!(&failed, Err(error) if error.is_conflict_on(constraint::FLOW_NAME)),
+        "{failed:?}"
+    );
+    assert!(store
+        .list_flows(&tenant, Some("Imported"))
+        .await?
+        .is_empty());
+    let imported = store
+        .create_flows(
+            &tenant,
+            &[
+                NewFlow {
+                    name: "Imported one",
+                    draft: &draft,
+                },
+                NewFlow {
+                    name: "Imported two",
+                    draft: &draft,
+                },
+            ],
+            T0 + 3,
+        )
+        .await?;
+    assert_eq!(imported.len(), 2);
+    assert_eq!(store.list_flows(&tenant, None).await?.len(), 5);
+    assert_eq!(store.get_flow(&stranger, &discount.id).await?, None);
+    assert!(store
+        .get_flow(&stranger, &strangers_returns.id)
+        .await?
+        .is_some());
+    Ok(())
+}
+
+async fn publish_and_restore(db: TestDb) -> TestResult {
+    let store = &db.store;
+    let (tenant, stranger) = two_tenants(store).await?;
+    let flow = create_flow(store, &tenant, "售后").await?;
+    let first_document = flow.draft.clone();
+
+    let v1 = store
+        .publish_flow(&tenant, &flow.id, 1, "first", "user:usr_1", T0 + 1)
+        .await?
+        .expect("flow exists");
+    assert_eq!(
+        (
+            v1.version,
+            v1.draft_revision,
+            v1.note.as_str(),
+            v1.created_by.as_str()
+        ),
+        (1, 1, "first", "user:usr_1")
+    );
+    assert_eq!(v1.document, first_document);
+
+    let mut revision = 1;
+    let mut documents = vec![first_document.clone()];
+    for (number, greeting) in [(2, "第二版"), (3, "第三版")] {
+        let document = flow_document("售后", greeting);
+        revision = store
+            .update_draft(
+                &tenant,
+                &flow.id,
+                revision,
+                &NewFlow {
+                    name: "售后",
+                    draft: &document,
+                },
+                T0 + number,
+            )
+            .await?
+            .expect("flow")
+            .revision;
+        let version = store
+            .publish_flow(
+                &tenant,
+                &flow.id,
+                revision,
+                &format!("v{number}"),
+                "key:key_1",
+                T0 + number,
+            )
+            .await?
+            .expect("flow");
+        assert_eq!(version.version, number);
+        assert_eq!(version.document, document);
+        documents.push(document);
+    }
+    assert_eq!(revision, 3);
+
+    // Publishing a draft other than the one validated is refused.
+    let stale = store
+        .publish_flow(&tenant, &flow.id, 2, "stale", "user:usr_1", T0 + 9)
+        .await;
+    assert!(
+        matches!(stale, Err(StoreError::RevisionMismatch { current: 3 })),
+        "{stale:?}"
+    );
+
+    let current = store.get_flow(&tenant, &flow.id).await?.expect("flow");
+    assert_eq!(current.published_version, Some(3));
+    assert_eq!(current.revision, 3, "publishing does not change the draft");
+
+    // Versions are immutable: each still holds the document it was published with.
+    for (index, document) in documents.iter().enumerate() {
+        let number = index as i64 + 1;
+        let version = store
+            .get_flow_version(&tenant, &flow.id, number)
+            .await?
+            .expect("version exists");
+        assert_eq!(&version.document, document, "version {number}");
+    }
+    let listed: Vec<(i64, String)> = store
+        .list_flow_versions(&tenant, &flow.id)
+        .await?
+        .into_iter()
+        .map(|version| (version.version, version.note))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            (3, "v3".to_owned()),
+            (2, "v2".to_owned()),
+            (1, "first".to_owned())
+        ]
+    );
+    assert_eq!(
+        store
+            .get_published_flow_version(&tenant, &flow.id)
+            .await?
+            .map(|version| version.version),
+        Some(3)
+    );
+    assert_eq!(store.get_flow_version(&tenant, &flow.id, 4).await?, None);
+
+    // The stranger sees no versions and can neither publish nor restore.
+    assert!(store
+        .list_flow_versions(&stranger, &flow.id)
+        .await?
+        .is_empty());
+    assert_eq!(store.get_flow_version(&stranger, &flow.id, 1).await?, None);
+    assert_eq!(
+        store
+            .get_published_flow_version(&stranger, &flow.id)
+            .await?,
+        None
+    );
+    assert_eq!(
+        store
+            .publish_flow(&stranger, &flow.id, 3, "hijack", "user:x", T0 + 10)
+            .await?,
+        None
+    );
+    assert_eq!(
+        store
+            .restore_flow_version(&stranger, &flow.id, 1, 3, T0 + 10)
+            .await?,
+        None
+    );
+    let untouched = store.get_flow(&tenant, &flow.id).await?.expect("flow");
+    assert_eq!(untouched, current);
+    assert_eq!(store.list_flow_versions(&tenant, &flow.id).await?.len(), 3);
+
+    // Restore copies a version into the draft as a new revision.
+    let stale_restore = store
+        .restore_flow_version(&tenant, &flow.id, 1, 2, T0 + 11)
+        .await;
+    assert!(
+        matches!(
+            stale_restore,
+            Err(StoreError::RevisionMismatch { current: 3 })
+        ),
+        "{stale_restore:?}"
+    );
+    assert_eq!(
+        store
+            .restore_flow_version(&tenant, &flow.id, 9, 3, T0 + 11)
+            .await?,
+        None
+    );
+    let restored = store
+        .restore_flow_version(&tenant, &flow.id, 1, 3, T0 + 12)
+        .await?
+        .expect("flow and version exist");
+    assert_eq!(restored.revision, 4);
+    assert_eq!(restored.draft, first_document);
+    assert_eq!(restored.updated_at, T0 + 12);
+    assert_eq!(restored.published_version, Some(3));
+    assert_eq!(
+        store
+            .get_flow_version(&tenant, &flow.id, 3)
+            .await?
+            .expect("v3")
+            .document,
+        documents[2]
+    );
+
+    // A deleted flow can no longer be published; its versions stay for its calls.
+    assert!(store.delete_flow(&tenant, &flow.id, T0 + 13).await?);
+    assert_eq!(
+        store
+            .publish_flow(&tenant, &flow.id, 4, "gone", "user:usr_1", T0 + 14)
+            .await?,
+        None
+    );
+    assert_eq!(
+        store
+            .restore_flow_version(&tenant, &flow.id, 1, 4, T0 + 14)
+            .await?,
+        None
+    );
+    assert!(store
+        .get_flow_version(&tenant, &flow.id, 1)
+        .await?
+        .is_some());
+    Ok(())
+}
+
+async fn concurrent_publishes_get_consecutive_versions(db: TestDb) -> TestResult {
+    let store = &db.store;
+    let (tenant, _) = two_tenants(store).await?;
+    let flow = create_flow(store, &tenant, "问卷").await?;
+    let publishers: Vec<_> = (0..6)
+        .map(|index| {
+            let store = store.clone();
+            let tenant = tenant.clone();
+            let flow_id = flow.id.clone();
+            tokio::spawn(async move {
+                store
+                    .publish_flow(
+                        &tenant,
+                        &flow_id,
+                        1,
+                        &format!("publisher {index}"),
+                        "system",
+                        T0,
+                    )
+                    .await
+            })
+        })
+        .collect();
+    let mut versions = Vec::new();
+    for publisher in publishers {
+        let version = publisher.await?.expect("publish").expect("flow exists");
+        versions.push(version.version);
+    }
+    versions.sort_unstable();
+    assert_eq!(versions, [1, 2, 3, 4, 5, 6]);
+    assert_eq!(
+        store
+            .get_flow(&tenant, &flow.id)
+            .await?
+            .expect("flow")
+            .published_version,
+        Some(6)
+    );
+    Ok(())
+}
+
+async fn call_events_from_concurrent_appends(db: TestDb) -> TestResult {
+    let store = &db.store;
+    let (tenant, stranger) = two_tenants(store).await?;
+    let flow = create_flow(store, &tenant, "外呼关怀").await?;
+    let call = store
+        .create_call(
+            &tenant,
+            &NewCall {
+                flow_id: &flow.id,
+                flow_version: None,
+                channel: "phone",
+                direction: "outbound",
+                from_number: Some("+8610000000"),
+                to_number: Some("+8613800000000"),
+                call_sid: Some("CA123"),
+            },
+            T0,
+        )
+        .await?
+        .expect("flow exists");
+    assert!(call.id.starts_with("cal_"), "{}", call.id);
+    assert_eq!(call.event_count, 0);
+    assert_eq!(
+        store
+            .get_call_by_sid(&tenant, "CA123")
+            .await?
+            .map(|found| found.id),
+        Some(call.id.clone())
+    );
+    assert_eq!(store.get_call_by_sid(&stranger, "CA123").await?, None);
+
+    const TASKS: i64 = 8;
+    const BATCHES: i64 = 3;
+    const BATCH: i64 = 4;
+    let appenders: Vec<_> = (0..TASKS)
+        .map(|task| {
+            let store = store.clone();
+            let tenant = tenant.clone();
+            let call_id = call.id.clone();
+            tokio::spawn(async move {
+                let mut ranges = Vec::new();
+                for batch in 0..BATCHES {
+                    let events: Vec<NewCallEvent> = (0..BATCH)
+                        .map(|index| {
+                            event(
+                                T0 + index,
+                                "said",
+                                Some("greet"),
+                                json!({ "task": task, "batch": batch, "index": index }),
+                            )
+                        })
+                        .collect();
+                    let range = store
+                        .append_events(&tenant, &call_id, &events)
+                        .await?
+                        .expect("call exists");
+                    ranges.push((task, batch, range));
+                }
+                Ok::<_, StoreError>(ranges)
+            })
+        })
+        .collect();
+    let mut ranges = Vec::new();
+    for appender in appenders {
+        ranges.extend(appender.await??);
+    }
+
+    let total = TASKS * BATCHES * BATCH;
+    let stored = store
+        .get_call(&tenant, &call.id)
+        .await?
+        .expect("call exists");
+    assert_eq!(stored.call.event_count, total);
+    let seqs: Vec<i64> = stored.events.iter().map(|event| event.seq).collect();
+    assert_eq!(
+        seqs,
+        (1..=total).collect::<Vec<_>>(),
+        "unique and contiguous"
+    );
+    // Each batch got a consecutive range holding exactly its own events, in order.
+    for (task, batch, range) in ranges {
+        assert_eq!(range.end - range.start, BATCH);
+        for (index, seq) in range.enumerate() {
+            let stored_event = &stored.events[(seq - 1) as usize];
+            assert_eq!(
+                stored_event.data,
+                json!({ "task": task, "batch": batch, "index": index })
+            );
+        }
+    }
+
+    // The stranger can neither read nor write the call.
+    let before = store.get_call(&tenant, &call.id).await?.expect("call");
+    assert_eq!(store.get_call(&stranger, &call.id).await?, None);
+    assert_eq!(
+        store
+            .append_events(&stranger, &call.id, &[event(T0, "said", None, json!({}))])
+            .await?,
+        None
+    );
+    assert!(
+        !store
+            .end_call(
+                &stranger,
+                &call.id,
+                &CallEnd {
+                    ended_at: T0 + 5,
+                    outcome: "failed",
+                    summary: None,
+                    duration_ms: None,
+                },
+            )
+            .await?
+    );
+    assert_eq!(store.get_call(&tenant, &call.id).await?, Some(before));
+    // Nor create calls on the tenant's flow.
+    assert_eq!(
+        store
+            .create_call(&stranger, &chat_call(&flow.id, None), T0)
+            .await?,
+        None
+    );
+    assert_eq!(
+        store
+            .create_call(&tenant, &chat_call(&flow.id, Some(1)), T0)
+            .await?,
+        None
+    );
+
+    let summary = json!({ "vars": { "order_id": "A1001" } });
+    assert!(
+        store
+            .end_call(
+                &tenant,
+                &call.id,
+                &CallEnd {
+                    ended_at: T0 + 60_000,
+                    outcome: "resolved",
+                    summary: Some(&summary),
+                    duration_ms: Some(60_000),
+                },
+            )
+            .await?
+    );
+    assert!(
+        !store
+            .end_call(
+                &tenant,
+                &call.id,
+                &CallEnd {
+                    ended_at: T0 + 70_000,
+                    outcome: "failed",
+                    summary: None,
+                    duration_ms: None,
+                },
+            )
+            .await?
+    );
+    let ended = store.get_call(&tenant, &call.id).await?.expect("call").call;
+    assert_eq!(ended.ended_at, Some(T0 + 60_000));
+    assert_eq!(ended.outcome.as_deref(), Some("resolved"));
+    assert_eq!(ended.summary, Some(summary));
+    assert_eq!(ended.duration_ms, Some(60_000));
+    assert_eq!(
+        store.append_events(&tenant, &call.id, &[]).await?,
+        Some(total + 1..total + 1)
+    );
+    Ok(())
+}
+
+struct ExpectedCall {
+    started_at: i64,
+    id: String,
+    flow_id: String,
+    channel: &'static str,
+    outcome: &'static str,
+}
+
+async fn list_calls_filters_and_pages(db: TestDb) -> TestResult {
+    let store = &db.store;
+    let (tenant, stranger) = two_tenants(store).await?;
+    let orders = create_flow(store, &tenant, "orders").await?;
+    let survey = create_flow(store, &tenant, "survey").await?;
+    store
+        .publish_flow(&tenant, &orders.id, 1, "", "system", T0)
+        .await?
+        .expect("flow");
+
+    // 25 calls; every third pair shares a start time, so ties are broken by id.
+    let mut expected = Vec::new();
+    for index in 0..25_i64 {
+        let (flow_id, version) = if index % 5 == 0 {
+            (&survey.id, None)
+        } else {
+            (&orders.id, Some(1))
+        };
+        let channel = if index % 2 == 0 { "chat" } else { "phone" };
+        let started_at = T0 + (index / 2) * 1000;
+        let call = store
+            .create_call(
+                &tenant,
+                &NewCall {
+                    channel,
+                    ..chat_call(flow_id, version)
+                },
+                started_at,
+            )
+            .await?
+            .expect("flow exists");
+        let outcome = if index % 3 == 0 {
+            "handoff"
+        } else {
+            "resolved"
+        };
+        store
+            .end_call(
+                &tenant,
+                &call.id,
+                &CallEnd {
+                    ended_at: started_at + 500,
+                    outcome,
+                    summary: None,
+                    duration_ms: Some(500),
+                },
+            )
+            .await?;
+        expected.push(ExpectedCall {
+            started_at,
+            id: call.id,
+            flow_id: flow_id.clone(),
+            channel,
+            outcome,
+        });
+    }
+    expected.sort_by(|a, b| (b.started_at, &b.id).cmp(&(a.started_at, &a.id)));
+
+    let list_all = |filter: CallFilter, page_size: u32| {
+        let store = store.clone();
+        let tenant = tenant.clone();
+        async move {
+            let mut ids = Vec::new();
+            let mut cursor: Option<String> = None;
+            let mut pages = Vec::new();
+            loop {
+                let page = store
+                    .list_calls(&tenant, &filter, cursor.as_deref(), page_size)
+                    .await?;
+                pages.push(page.calls.len());
+                ids.extend(page.calls.into_iter().map(|call| call.id));
+                match page.next_cursor {
+                    Some(next) => cursor = Some(next),
+                    None => break,
+                }
+            }
+            Ok::<_, StoreError>((ids, pages))
+        }
+    };
+
+    let (ids, pages) = list_all(CallFilter::default(), 10).await?;
+    assert_eq!(pages, [10, 10, 5]);
+    let expected_ids: Vec<String> = expected.iter().map(|call| call.id.clone()).collect();
+    assert_eq!(ids, expected_ids, "newest first, no duplicates, no gaps");
+    assert_eq!(ids.iter().collect::<HashSet<_>>().len(), 25);
+
+    let (ids, pages) = list_all(CallFilter::default(), 5).await?;
+    assert_eq!(pages, [5, 5, 5, 5, 5]);
+    assert_eq!(ids, expected_ids);
+
+    let matching = |keep: &dyn Fn(&ExpectedCall) -> bool| -> Vec<String> {
+        expected
+            .iter()
+            .filter(|call| keep(call))
+            .map(|call| call.id.clone())
+            .collect()
+    };
+    let filtered = [
+        (
+            CallFilter {
+                flow_id: Some(survey.id.clone()),
+                ..CallFilter::default()
+            },
+            matching(&|call| call.flow_id == survey.id),
+        ),
+        (
+            CallFilter {
+                flow_id: Some(orders.id.clone()),
+                flow_version: Some(1),
+                ..CallFilter::default()
+            },
+            matching(&|call| call.flow_id == orders.id),
+        ),
+        (
+            CallFilter {
+                outcome: Some("handoff".to_owned()),
+                channel: Some("phone".to_owned()),
+                ..CallFilter::default()
+            },
+            matching(&|call| call.outcome == "handoff" && call.channel == "phone"),
+        ),
+        (
+            CallFilter {
+                from_ms: Some(T0 + 3000),
+                to_ms: Some(T0 + 8000),
+                ..CallFilter::default()
+            },
+            matching(&|call| call.started_at >= T0 + 3000 && call.started_at < T0 + 8000),
+        ),
+        (
+            CallFilter {
+                channel: Some("sip".to_owned()),
+                ..CallFilter::default()
+            },
+            Vec::new(),
+        ),
+    ];
+    for (filter, want) in filtered {
+        let (ids, _) = list_all(filter.clone(), 3).await?;
+        assert_eq!(ids, want, "{filter:?}");
+    }
+    assert_eq!(
+        list_all(
+            CallFilter {
+                from_ms: Some(T0 + 3000),
+                to_ms: Some(T0 + 8000),
+                ..CallFilter::default()
+            },
+            100
+        )
+        .await?
+        .0
+        .len(),
+        10
+    );
+
+    let invalid = store
+        .list_calls(&tenant, &CallFilter::default(), Some("not-a-cursor"), 10)
+        .await;
+    assert!(
+        matches!(invalid, Err(StoreError::InvalidCursor)),
+        "{invalid:?}"
+    );
+
+    // The stranger lists nothing, with or without a cursor from the tenant's pages.
+    let first_page = store
+        .list_calls(&tenant, &CallFilter::default(), None, 10)
+        .await?;
+    let strangers = store
+        .list_calls(&stranger, &CallFilter::default(), None, 10)
+        .await?;
+    assert!(strangers.calls.is_empty());
+    assert_eq!(strangers.next_cursor, None);
+    let strangers_next = store
+        .list_calls(
+            &stranger,
+            &CallFilter {
+                flow_id: Some(orders.id.clone()),
+                ..CallFilter::default()
+            },
+            first_page.next_cursor.as_deref(),
+            10,
+        )
+        .await?;
+    assert!(strangers_next.calls.is_empty());
+    Ok(())
+}
+
+async fn chat_session_turns(db: TestDb) -> TestResult {
+    let store = &db.store;
+    let (tenant, stranger) = two_tenants(store).await?;
+    let flow = create_flow(store, &tenant, "订单查询").await?;
+    let call = store
+        .create_call(&tenant, &chat_call(&flow.id, None), T0)
+        .await?
+        .expect("flow");
+    let start = json!({ "node": "greet", "vars": {} });
+    let session = store
+        .create_chat_session(&tenant, &call.id, &start, T0)
+        .await?
+        .expect("call exists");
+    assert!(session.id.starts_with("cht_"), "{}", session.id);
+    assert_eq!(
+        (session.turn, session.flow_id.as_str(), session.flow_version),
+        (0, flow.id.as_str(), None)
+    );
+    assert_eq!(session.snapshot, start);
+
+    let first = json!({ "node": "ask", "vars": { "order_id": "" } });
+    let turn = store
+        .save_chat_turn(
+            &tenant,
+            &session.id,
+            &ChatTurn {
+                expected_turn: 0,
+                snapshot: &first,
+                events: &[
+                    event(T0 + 1, "node_entered", Some("greet"), json!({})),
+                    event(T0 + 1, "said", Some("greet"), json!({ "text": "您好" })),
+                ],
+                end: None,
+            },
+            T0 + 1,
+        )
+        .await?
+        .expect("session exists");
+    assert_eq!(turn, 1);
+
+    // Two turns racing from turn 1: exactly one is saved.
+    let racers: Vec<_> = (0..2)
+        .map(|racer| {
+            let store = store.clone();
+            let tenant = tenant.clone();
+            let session_id = session.id.clone();
+            tokio::spawn(async move {
+                let snapshot = json!({ "node": "lookup", "racer": racer });
+                let events = [event(
+                    T0 + 2,
+                    "heard",
+                    Some("ask"),
+                    json!({ "racer": racer }),
+                )];
+                let result = store
+                    .save_chat_turn(
+                        &tenant,
+                        &session_id,
+                        &ChatTurn {
+                            expected_turn: 1,
+                            snapshot: &snapshot,
+                            events: &events,
+                            end: None,
+                        },
+                        T0 + 2,
+                    )
+                    .await;
+                (racer, result)
+            })
+        })
+        .collect();
+    let mut winner = None;
+    let mut losers = 0;
+    for racer in racers {
+        match racer.await? {
+            (racer, Ok(Some(2))) => winner = Some(racer),
+            (_, Err(StoreError::RevisionMismatch { current: 2 })) => losers += 1,
+            (_, other) => panic!("unexpected result {other:?}"),
+        }
+    }
+    let winner = winner.expect("one racer won");
+    assert_eq!(losers, 1);
+    let saved = store
+        .get_chat_session(&tenant, &session.id)
+        .await?
+        .expect("session");
+    assert_eq!(saved.turn, 2);
+    assert_eq!(saved.snapshot, json!({ "node": "lookup", "racer": winner }));
+    let events = store
+        .get_call(&tenant, &call.id)
+        .await?
+        .expect("call")
+        .events;
+    assert_eq!(events.len(), 3, "the losing turn left no events");
+    assert_eq!(events[2].data, json!({ "racer": winner }));
+
+    // The stranger can neither read, advance nor start sessions on the tenant's calls.
+    assert_eq!(store.get_chat_session(&stranger, &session.id).await?, None);
+    assert_eq!(
+        store
+            .save_chat_turn(
+                &stranger,
+                &session.id,
+                &ChatTurn {
+                    expected_turn: 2,
+                    snapshot: &json!({}),
+                    events: &[event(T0, "said", None, json!({}))],
+                    end: None,
+                },
+                T0 + 3,
+            )
+            .await?,
+        None,
+        "another tenant's session is not found, not a mismatch"
+    );
+    assert_eq!(
+        store
+            .create_chat_session(&stranger, &call.id, &start, T0)
+            .await?,
+        None
+    );
+    assert_eq!(
+        store
+            .get_chat_session(&tenant, &session.id)
+            .await?
+            .expect("session"),
+        saved
+    );
+
+    // The last turn ends the session and its call together.
+    let summary = json!({ "vars": { "order_id": "A1001" } });
+    let end = CallEnd {
+        ended_at: T0 + 4,
+        outcome: "resolved",
+        summary: Some(&summary),
+        duration_ms: Some(4),
+    };
+    assert_eq!(
+        store
+            .save_chat_turn(
+                &tenant,
+                &session.id,
+                &ChatTurn {
+                    expected_turn: 2,
+                    snapshot: &json!({ "ended": true }),
+                    events: &[event(
+                        T0 + 4,
+                        "ended",
+                        Some("bye"),
+                        json!({ "outcome": "resolved" })
+                    )],
+                    end: Some(end),
+                },
+                T0 + 4,
+            )
+            .await?,
+        Some(3)
+    );
+    let ended = store
+        .get_chat_session(&tenant, &session.id)
+        .await?
+        .expect("session");
+    assert_eq!(ended.ended_at, Some(T0 + 4));
+    let recorded = store.get_call(&tenant, &call.id).await?.expect("call");
+    assert_eq!(recorded.call.outcome.as_deref(), Some("resolved"));
+    assert_eq!(recorded.call.summary, Some(summary));
+    assert_eq!(
+        recorded
+            .events
+            .iter()
+            .map(|event| event.kind.as_str())
+            .collect::<Vec<_>>(),
+        ["node_entered", "said", "heard", "ended"]
+    );
+    assert_eq!(
+        store
+            .save_chat_turn(
+                &tenant,
+                "cht_missing",
+                &ChatTurn {
+                    expected_turn: 0,
+                    snapshot: &json!({}),
+                    events: &[],
+                    end: None,
+                },
+                T0,
+            )
+            .await?,
+        None
+    );
+
+    // A session on a published version runs that version.
+    let version = store
+        .publish_flow(&tenant, &flow.id, 1, "", "system", T0 + 5)
+        .await?
+        .expect("flow");
+    let versioned_call = store
+        .create_call(&tenant, &chat_call(&flow.id, Some(version.version)), T0 + 6)
+        .await?
+        .expect("version exists");
+    let versioned = store
+        .create_chat_session(&tenant, &versioned_call.id, &start, T0 + 6)
+        .await?
+        .expect("call exists");
+    assert_eq!(versioned.flow_version, Some(1));
+    Ok(())
+}
+
+async fn audit_log(db: TestDb) -> TestResult {
+    let store = &db.store;
+    let (tenant, stranger) = two_tenants(store).await?;
+    for (offset, action) in [
+        (0, "flow.create"),
+        (1, "flow.publish"),
+        (2, "api_key.revoke"),
+    ] {
+        let entry = store
+            .record_audit(
+                &tenant,
+                &NewAuditEntry {
+                    actor: "user:usr_1",
+                    action,
+                    object: "flw_1",
+                    detail: &json!({ "offset": offset }),
+                },
+                T0 + offset,
+            )
+            .await?;
+        assert!(entry.id.starts_with("aud_"), "{}", entry.id);
+    }
+    let actions: Vec<String> = store
+        .list_audit(&tenant, 2)
+        .await?
+        .into_iter()
+        .map(|entry| entry.action)
+        .collect();
+    assert_eq!(actions, ["api_key.revoke", "flow.publish"]);
+    let all = store.list_audit(&tenant, 10).await?;
+    assert_eq!(all.len(), 3);
+    assert_eq!(all[2].detail, json!({ "offset": 0 }));
+    assert!(store.list_audit(&stranger, 10).await?.is_empty());
+    Ok(())
+}
+
+async fn corrupt_rows_are_errors(db: TestDb) -> TestResult {
+    let store = &db.store;
+    let (tenant, _) = two_tenants(store).await?;
+    let flow = create_flow(store, &tenant, "damaged").await?;
+    db.execute_raw("UPDATE flows SET draft = '{\"truncated\": ' WHERE name = 'damaged'")
+        .await;
+    let loaded = store.get_flow(&tenant, &flow.id).await;
+    assert!(
+        matches!(
+            &loaded,
+            Err(StoreError::Corrupt {
+                table: "flows",
+                column: "draft",
+                ..
+            })
+        ),
+        "{loaded:?}"
+    );
+    // Lists do not carry the draft, so one damaged flow does not hide the others.
+    assert_eq!(store.list_flows(&tenant, None).await?.len(), 1);
+
+    let user = store
+        .create_user(
+            &tenant,
+            &NewUser {
+                email: "x@demo.example",
+                display_name: "X",
+                password: "x",
+                role: Role::Viewer,
+            },
+            T0,
+        )
+        .await?;
+    db.execute_raw("UPDATE users SET password_hash = 'not a PHC string'")
+        .await;
+    assert_eq!(store.authenticate_user("x@demo.example", "x").await?, None);
+    db.execute_raw("UPDATE tenants SET settings = '[1, 2' WHERE slug = 'demo'")
+        .await;
+    assert!(matches!(
+        store.get_tenant(&tenant).await,
+        Err(StoreError::Corrupt {
+            table: "tenants",
+            ..
+        })
+    ));
+    assert!(store.get_user(&tenant, &user.id).await?.is_some());
+    Ok(())
+}

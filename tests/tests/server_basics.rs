@@ -1,0 +1,334 @@
+//! The server's foundations, on SQLite and PostgreSQL: health, readiness, metrics, errors as
+//! problem+json, authentication, the OpenAPI document, and a restart that keeps the data.
+
+use callflow_tests::app::TestApp;
+use callflow_tests::on_both_databases;
+use serde_json::Value;
+
+async fn health_readiness_and_metrics(app: TestApp) -> TestApp {
+    let health = app
+        .client
+        .get(app.url("/healthz"))
+        .send()
+        .await
+        .expect("healthz");
+    assert_eq!(health.status(), 200);
+    let ready = app
+        .client
+        .get(app.url("/readyz"))
+        .send()
+        .await
+        .expect("readyz");
+    assert_eq!(ready.status(), 200);
+    assert!(
+        ready.headers().contains_key("x-request-id"),
+        "every answer carries a request id"
+    );
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .expect("metrics");
+    assert_eq!(metrics.status(), 200);
+    let text = metrics.text().await.expect("text");
+    assert!(text.contains("callflow_http_requests_total{"), "{text}");
+    assert!(text.contains("route=\"/readyz\""), "{text}");
+    assert!(
+        text.contains("callflow_http_request_duration_seconds_bucket"),
+        "{text}"
+    );
+    app
+}
+
+async fn errors_are_problem_json(app: TestApp) -> TestApp {
+    let response = app
+        .client
+        .get(app.url("/no/such/thing"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 404);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    let problem: Value = response.json().await.expect("json");
+    assert_eq!(problem["code"], "not_found");
+    assert_eq!(problem["status"], 404);
+    assert!(problem["detail"]
+        .as_str()
+        .is_some_and(|d| d.contains("/no/such/thing")));
+    app
+}
+
+async fn requests_without_credentials_are_refused(app: TestApp) -> TestApp {
+    let response = app
+        .client
+        .get(app.url("/api/v1/auth/me"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 401);
+    let problem: Value = response.json().await.expect("json");
+    assert_eq!(problem["code"], "unauthorized");
+    let response = app
+        .client
+        .get(app.url("/api/v1/auth/me"))
+        .bearer_auth("cf_000000000000_0000")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 401);
+    app
+}
+
+async fn api_keys_are_shown_once_and_can_be_revoked(app: TestApp) -> TestApp {
+    let tenant = app.tenant("Key Shop").await;
+    let me: Value = app
+        .client
+        .get(app.url("/api/v1/auth/me"))
+        .bearer_auth(&tenant.owner_key)
+        .send()
+        .await
+        .expect("me")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(me["tenant_id"], tenant.id.as_str());
+    assert_eq!(me["role"], "owner");
+    let created = app
+        .client
+        .post(app.url("/api/v1/api-keys"))
+        .bearer_auth(&tenant.owner_key)
+        .json(&serde_json::json!({ "name": "importer", "role": "editor" }))
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(created.status(), 201);
+    let created: Value = created.json().await.expect("json");
+    let token = created["token"].as_str().expect("token").to_owned();
+    let id = created["key"]["id"].as_str().expect("id").to_owned();
+    let listed: Value = app
+        .client
+        .get(app.url("/api/v1/api-keys"))
+        .bearer_auth(&tenant.owner_key)
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("json");
+    let listed_text = listed.to_string();
+    assert!(
+        listed_text.contains(&id) && !listed_text.contains(&token),
+        "lists never show tokens"
+    );
+    // An editor may not manage keys.
+    let forbidden = app
+        .client
+        .get(app.url("/api/v1/api-keys"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("list");
+    assert_eq!(forbidden.status(), 403);
+    let revoked = app
+        .client
+        .delete(app.url(&format!("/api/v1/api-keys/{id}")))
+        .bearer_auth(&tenant.owner_key)
+        .send()
+        .await
+        .expect("revoke");
+    assert_eq!(revoked.status(), 204);
+    let after = app
+        .client
+        .get(app.url("/api/v1/auth/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("me");
+    assert_eq!(after.status(), 401, "a revoked key stops working at once");
+    // Another tenant's key id is not found.
+    let other = app.tenant("Other Shop").await;
+    let response = app
+        .client
+        .delete(app.url(&format!("/api/v1/api-keys/{id}")))
+        .bearer_auth(&other.owner_key)
+        .send()
+        .await
+        .expect("revoke");
+    assert_eq!(response.status(), 404);
+    app
+}
+
+async fn sign_in_with_a_cookie_and_csrf(app: TestApp) -> TestApp {
+    let tenant = app.tenant("Cookie Shop").await;
+    app.store
+        .create_user(
+            &tenant.id,
+            &server::store::NewUser {
+                email: "manager@example.com",
+                display_name: "店长",
+                password: "correct horse battery staple",
+                role: server::store::Role::Editor,
+            },
+            server::store::now_ms(),
+        )
+        .await
+        .expect("user");
+    let wrong = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .json(&serde_json::json!({ "email": "manager@example.com", "password": "nope" }))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(wrong.status(), 401);
+    let login = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .json(&serde_json::json!({ "email": "Manager@Example.com", "password": "correct horse battery staple" }))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(login.status(), 200);
+    let cookie = login.headers()["set-cookie"]
+        .to_str()
+        .expect("cookie")
+        .to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    let session = cookie.split(';').next().expect("pair").to_owned();
+    let body: Value = login.json().await.expect("json");
+    let csrf = body["csrf_token"].as_str().expect("csrf").to_owned();
+    let me = app
+        .client
+        .get(app.url("/api/v1/auth/me"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .expect("me");
+    assert_eq!(me.status(), 200);
+    // A write with the cookie but without the CSRF token is refused.
+    let logout = app
+        .client
+        .post(app.url("/api/v1/auth/logout"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .expect("logout");
+    assert_eq!(logout.status(), 403);
+    let problem: Value = logout.json().await.expect("json");
+    assert_eq!(problem["code"], "csrf_token_mismatch");
+    let logout = app
+        .client
+        .post(app.url("/api/v1/auth/logout"))
+        .header("cookie", &session)
+        .header("x-csrf-token", &csrf)
+        .send()
+        .await
+        .expect("logout");
+    assert_eq!(logout.status(), 204);
+    let me = app
+        .client
+        .get(app.url("/api/v1/auth/me"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .expect("me");
+    assert_eq!(me.status(), 401, "the session ended");
+    app
+}
+
+async fn malformed_json_says_what_and_where(app: TestApp) -> TestApp {
+    let tenant = app.tenant("Json Shop").await;
+    let response = app
+        .client
+        .post(app.url("/api/v1/api-keys"))
+        .bearer_auth(&tenant.owner_key)
+        .header("content-type", "application/json")
+        .body("{\"name\": \"x\",\n \"role\": }")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 400);
+    let problem: Value = response.json().await.expect("json");
+    assert_eq!(problem["code"], "malformed_json");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("line 2")),
+        "{problem}"
+    );
+    let response = app
+        .client
+        .post(app.url("/api/v1/api-keys"))
+        .bearer_auth(&tenant.owner_key)
+        .json(&serde_json::json!({ "name": "x", "role": "boss" }))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 422);
+    let problem: Value = response.json().await.expect("json");
+    assert_eq!(problem["code"], "invalid_body");
+    assert_eq!(problem["errors"][0]["field"], "/role");
+    app
+}
+
+async fn the_openapi_document_and_docs_page_are_served(app: TestApp) -> TestApp {
+    let document: Value = app
+        .client
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .expect("doc")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(document["info"]["title"], "Callflow API");
+    assert!(
+        document["paths"]["/api/v1/auth/login"]["post"].is_object(),
+        "{document}"
+    );
+    let docs = app
+        .client
+        .get(app.url("/docs/"))
+        .send()
+        .await
+        .expect("docs");
+    assert_eq!(docs.status(), 200);
+    let page = docs.text().await.expect("html");
+    assert!(
+        page.contains("swagger"),
+        "the docs page is Swagger UI, served locally"
+    );
+    app
+}
+
+async fn data_survives_a_restart(mut app: TestApp) -> TestApp {
+    let tenant = app.tenant("Restart Shop").await;
+    app.restart().await;
+    let me = app
+        .client
+        .get(app.url("/api/v1/auth/me"))
+        .bearer_auth(&tenant.owner_key)
+        .send()
+        .await
+        .expect("me");
+    assert_eq!(me.status(), 200);
+    app
+}
+
+on_both_databases!(
+    health_readiness_and_metrics,
+    errors_are_problem_json,
+    requests_without_credentials_are_refused,
+    api_keys_are_shown_once_and_can_be_revoked,
+    sign_in_with_a_cookie_and_csrf,
+    malformed_json_says_what_and_where,
+    the_openapi_document_and_docs_page_are_served,
+    data_survives_a_restart,
+);
