@@ -1,6 +1,9 @@
 //! The HTTP API under `/api/v1`, one module per area, documented with OpenAPI.
 
 pub mod auth;
+pub mod calls;
+pub mod flows;
+pub mod sessions;
 
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -44,5 +47,9 @@ impl Modify for Security {
 
 /// Every API route, with its OpenAPI description, relative to `/api/v1`.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().merge(auth::router())
+    OpenApiRouter::new()
+        .merge(auth::router())
+        .merge(flows::router())
+        .merge(sessions::router())
+        .merge(calls::router())
 }
