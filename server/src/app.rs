@@ -46,17 +46,9 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
 pub fn router(state: AppState, config: &Config) -> Router {
     let timeout = config.request_timeout;
     let (api, openapi) = api();
-    let openapi = Arc::new(openapi);
     Router::new()
         .merge(api)
-        .route(
-            "/openapi.json",
-            get(move || {
-                let openapi = openapi.clone();
-                async move { axum::Json(openapi.as_ref().clone()) }
-            }),
-        )
-        .merge(SwaggerUi::new("/docs"))
+        .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))

@@ -305,6 +305,16 @@ async fn the_openapi_document_and_docs_page_are_served(app: TestApp) -> TestApp 
         page.contains("swagger"),
         "the docs page is Swagger UI, served locally"
     );
+    let initializer = app
+        .client
+        .get(app.url("/docs/swagger-initializer.js"))
+        .send()
+        .await
+        .expect("initializer")
+        .text()
+        .await
+        .expect("text");
+    assert!(initializer.contains("/openapi.json"), "the page loads our document: {initializer}");
     app
 }
 
