@@ -31,6 +31,11 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Runs flows' HTTP requests, with the SSRF guard.
     pub outbound: OutboundHttp,
+    /// Compiled flows, shared by every call.
+    pub flows: Arc<crate::flow_cache::FlowCache>,
+    /// The one built-in demo shop: mounted at `/demo-shop/api` and answering flows' requests
+    /// to [`crate::channels::DEMO_SHOP_BASE`] in process.
+    pub demo_shop: Router,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -52,7 +57,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
-        .nest_service("/demo-shop/api", crate::demo_shop::router())
+        .nest_service("/demo-shop/api", state.demo_shop.clone())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.metrics.clone(), metrics::track))
         .layer(middleware::from_fn(move |request: Request, next: Next| {
@@ -122,6 +127,8 @@ async fn with_timeout(timeout: Duration, request: Request, next: Next) -> Respon
 pub struct Running {
     pub address: SocketAddr,
     pub state: AppState,
+    /// What the first run created, when this start found no tenants; the caller shows it.
+    pub first_run: Option<crate::first_run::FirstRunCredentials>,
     shutdown: tokio::sync::oneshot::Sender<()>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
@@ -158,11 +165,17 @@ pub async fn start(config: &Config) -> Result<Running, String> {
         store,
         metrics: Metrics::new(),
         outbound,
+        flows: Arc::default(),
+        demo_shop: crate::demo_shop::router(),
     };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
+    // After binding, so the credentials it returns name the real port.
+    let first_run = crate::first_run::run(&state.store, address, &config.data_dir)
+        .await
+        .map_err(|e| format!("the first run (creating the demo tenant) failed: {e}"))?;
     let app = router(state.clone(), config);
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
@@ -175,6 +188,7 @@ pub async fn start(config: &Config) -> Result<Running, String> {
     Ok(Running {
         address,
         state,
+        first_run,
         shutdown,
         task,
     })
@@ -185,6 +199,9 @@ pub async fn serve_until(config: &Config, signal: impl Future<Output = ()>) -> R
     let running = start(config).await?;
     tracing::info!(address = %running.address, "listening");
     println!("Callflow is listening on http://{}", running.address);
+    if let Some(credentials) = &running.first_run {
+        println!("{credentials}");
+    }
     signal.await;
     tracing::info!("shutting down; finishing requests in flight");
     running

@@ -88,8 +88,15 @@ impl ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
+impl ApiError {
+    /// The answer with one extension member beside the standard ones (RFC 9457 §3.2), e.g. the
+    /// per-item results of a failed import.
+    pub fn into_response_with(self, name: &str, value: impl Serialize) -> Response {
+        let value = serde_json::to_value(value).unwrap_or_default();
+        self.respond(Some((name, value)))
+    }
+
+    fn respond(self, extension: Option<(&str, serde_json::Value)>) -> Response {
         if self.status.is_server_error() {
             tracing::error!(code = self.code, detail = %self.detail, "request failed");
         }
@@ -105,13 +112,28 @@ impl IntoResponse for ApiError {
             detail: &self.detail,
             errors: &self.errors,
         };
-        let body = serde_json::to_vec(&problem).unwrap_or_default();
+        let body = match extension {
+            None => serde_json::to_vec(&problem),
+            Some((name, value)) => serde_json::to_value(&problem).and_then(|mut problem| {
+                if let Some(members) = problem.as_object_mut() {
+                    members.insert(name.to_owned(), value);
+                }
+                serde_json::to_vec(&problem)
+            }),
+        }
+        .unwrap_or_default();
         (
             self.status,
             [(header::CONTENT_TYPE, "application/problem+json")],
             body,
         )
             .into_response()
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        self.respond(None)
     }
 }
 

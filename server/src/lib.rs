@@ -3,9 +3,12 @@
 pub mod api;
 pub mod app;
 pub mod auth;
+pub mod channels;
 pub mod config;
 pub mod demo_shop;
 pub mod error;
+pub mod first_run;
+pub mod flow_cache;
 pub mod metrics;
 pub mod outbound;
 pub mod store;

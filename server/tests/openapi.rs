@@ -33,14 +33,23 @@ fn the_committed_openapi_document_is_current() {
 fn every_operation_is_documented() {
     let document: serde_json::Value = serde_json::from_str(&generated()).expect("json");
     let paths = document["paths"].as_object().expect("paths");
-    assert!(paths.keys().all(|p| p.starts_with("/api/v1/")), "{:?}", paths.keys());
+    assert!(
+        paths.keys().all(|p| p.starts_with("/api/v1/")),
+        "{:?}",
+        paths.keys()
+    );
     for (path, operations) in paths {
         for (method, operation) in operations.as_object().expect("operations") {
             assert!(
                 operation["tags"].as_array().is_some_and(|t| !t.is_empty()),
                 "{method} {path} has no tag"
             );
-            assert!(operation["responses"].as_object().is_some_and(|r| !r.is_empty()), "{method} {path}");
+            assert!(
+                operation["responses"]
+                    .as_object()
+                    .is_some_and(|r| !r.is_empty()),
+                "{method} {path}"
+            );
         }
     }
 }

@@ -314,7 +314,10 @@ async fn the_openapi_document_and_docs_page_are_served(app: TestApp) -> TestApp 
         .text()
         .await
         .expect("text");
-    assert!(initializer.contains("/openapi.json"), "the page loads our document: {initializer}");
+    assert!(
+        initializer.contains("/openapi.json"),
+        "the page loads our document: {initializer}"
+    );
     app
 }
 

@@ -1,9 +1,518 @@
-//! The sessions API.
+//! The sessions API: web-chat conversations with a flow's draft, a version or the published
+//! version (the editor's simulator and the chat channel). The driver is
+//! [`crate::channels::webchat`].
 
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::de::{self, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::{Map, Value};
+use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
+use utoipa::openapi::RefOr;
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::app::AppState;
+use crate::auth::{Permission, Principal};
+use crate::channels::webchat::{self, CallerInput, ChatError, SessionState, StartRequest};
+use crate::error::{ApiError, ApiResult, FieldError, Json};
+use crate::flow_cache::{FlowError, Selector};
+
+/// The longest text one chat message may have.
+const MAX_TEXT_CHARS: usize = 2_000;
+/// The most keys one `digits` event may carry.
+const MAX_DIGITS: usize = 64;
+/// The longest `from` / `to`.
+const MAX_PARTY_CHARS: usize = 200;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .routes(routes!(start_session))
+        .routes(routes!(get_session))
+        .routes(routes!(send_event))
+}
+
+/// Which version of the flow a session runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum VersionChoice {
+    Draft,
+    #[default]
+    Published,
+    Number(i64),
+}
+
+impl From<VersionChoice> for Selector {
+    fn from(choice: VersionChoice) -> Self {
+        match choice {
+            VersionChoice::Draft => Selector::Draft,
+            VersionChoice::Published => Selector::Published,
+            VersionChoice::Number(number) => Selector::Version(number),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for VersionChoice {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Choice;
+
+        impl Visitor<'_> for Choice {
+            type Value = VersionChoice;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("\"draft\", \"published\" or a version number (1, 2, …)")
+            }
+
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<VersionChoice, E> {
+                match text {
+                    "draft" => Ok(VersionChoice::Draft),
+                    "published" => Ok(VersionChoice::Published),
+                    _ => Err(E::invalid_value(de::Unexpected::Str(text), &self)),
+                }
+            }
+
+            fn visit_i64<E: de::Error>(self, number: i64) -> Result<VersionChoice, E> {
+                if number >= 1 {
+                    Ok(VersionChoice::Number(number))
+                } else {
+                    Err(E::invalid_value(de::Unexpected::Signed(number), &self))
+                }
+            }
+
+            fn visit_u64<E: de::Error>(self, number: u64) -> Result<VersionChoice, E> {
+                match i64::try_from(number) {
+                    Ok(number) => self.visit_i64(number),
+                    Err(_) => Err(E::invalid_value(de::Unexpected::Unsigned(number), &self)),
+                }
+            }
+        }
+
+        deserializer.deserialize_any(Choice)
+    }
+}
+
+impl utoipa::PartialSchema for VersionChoice {
+    fn schema() -> RefOr<Schema> {
+        OneOfBuilder::new()
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some(["draft", "published"])),
+            )
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .minimum(Some(1)),
+            )
+            .description(Some(
+                "`draft`, `published` (the default) or a version number.",
+            ))
+            .examples([Value::from("published"), Value::from(3)])
+            .into()
+    }
+}
+
+impl ToSchema for VersionChoice {}
+
+/// A new conversation.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StartSession {
+    pub flow_id: String,
+    #[serde(default)]
+    pub version: VersionChoice,
+    /// Call variables: they override the flow's initial values.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub vars: Map<String, Value>,
+    /// Who is chatting (`call.from` in the flow).
+    #[serde(default)]
+    pub from: Option<String>,
+    /// Whom they contacted (`call.to`).
+    #[serde(default)]
+    pub to: Option<String>,
+}
+
+/// What the person in the chat does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EventType {
+    /// Types (or says) a line: `text`, optionally `confidence`.
+    Text,
+    /// Presses keys: `digits`.
+    Digits,
+    /// Says nothing until the bot's listen timeout.
+    NoInput,
+    /// Leaves the chat.
+    Hangup,
+}
+
+/// An event in the chat: `type` says which; `text` and `confidence` go with `text`, `digits`
+/// with `digits`.
+// A flat object rather than a tagged union, so that a wrong value is reported at its own field.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({ "type": "text", "text": "我的快递到哪了" }))]
+pub struct SessionEvent {
+    #[serde(rename = "type")]
+    pub kind: EventType,
+    /// For `text`: the line.
+    #[serde(default)]
+    pub text: Option<String>,
+    /// For `text`: speech-recognition confidence, 0 to 1, when the text came from speech.
+    #[serde(default)]
+    pub confidence: Option<f32>,
+    /// For `digits`: the keys, `0`–`9`, `*` and `#`.
+    #[serde(default)]
+    pub digits: Option<String>,
+}
+
+/// A line the bot said.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessageView {
+    pub text: String,
+    /// The node that said it.
+    pub node: String,
+}
+
+/// How the bot listens.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListenView {
+    /// `speech` (text in chat) and/or `dtmf` (keys).
+    #[schema(example = json!(["speech", "dtmf"]))]
+    pub modes: Vec<String>,
+    /// After this long without input, send `no_input`.
+    pub timeout_ms: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_digits: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finish_on_key: Option<String>,
+}
+
+/// Where the conversation was handed to a person.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TransferView {
+    /// `queue`, `phone` or `sip`.
+    #[serde(rename = "type")]
+    #[schema(example = "queue")]
+    pub kind: String,
+    #[schema(example = "orders")]
+    pub target: String,
+    /// What the agent is told.
+    pub summary: String,
+}
+
+/// A session after its latest turn.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionView {
+    pub id: String,
+    /// The call that records the conversation (`GET /calls/{id}`).
+    pub call_id: String,
+    pub flow_id: String,
+    /// The version it runs; `null` for the draft.
+    pub version: Option<i64>,
+    /// The draft revision it runs, for a draft session.
+    pub draft_revision: Option<i64>,
+    /// Turns taken so far (starting counts as one).
+    pub turn: i64,
+    /// The node the bot waits at; `null` once ended.
+    pub node: Option<String>,
+    pub ended: bool,
+    /// `resolved`, `handoff`, `abandoned` or `failed`, once ended.
+    pub outcome: Option<String>,
+    /// What the bot said in the latest turn, in order.
+    pub messages: Vec<MessageView>,
+    /// The nodes the latest turn went through.
+    pub path: Vec<String>,
+    /// The intent recognised in the latest turn.
+    pub intent: Option<String>,
+    /// The flow's variables now.
+    #[schema(value_type = Object)]
+    pub vars: Map<String, Value>,
+    /// How the bot listens now; `null` when it does not wait for input.
+    pub listen: Option<ListenView>,
+    /// Set when the latest turn handed the conversation to a person.
+    pub transfer: Option<TransferView>,
+}
+
+impl From<SessionState> for SessionView {
+    fn from(state: SessionState) -> Self {
+        let last = state.last;
+        SessionView {
+            ended: state.outcome.is_some(),
+            outcome: state.outcome.map(|outcome| outcome.as_str().to_owned()),
+            id: state.id,
+            call_id: state.call_id,
+            flow_id: state.flow_id,
+            version: state.flow_version,
+            draft_revision: state.draft_revision,
+            turn: state.turn,
+            node: state.node,
+            messages: last
+                .messages
+                .into_iter()
+                .map(|message| MessageView {
+                    text: message.text,
+                    node: message.node,
+                })
+                .collect(),
+            path: last.path,
+            intent: last.intent,
+            vars: state.vars,
+            listen: last.listen.map(|listen| ListenView {
+                modes: listen
+                    .modes
+                    .iter()
+                    .filter_map(|mode| Some(serde_json::to_value(mode).ok()?.as_str()?.to_owned()))
+                    .collect(),
+                timeout_ms: listen.timeout_ms,
+                max_digits: listen.max_digits,
+                finish_on_key: listen.finish_on_key,
+            }),
+            transfer: last.transfer.map(|transfer| TransferView {
+                kind: transfer.kind,
+                target: transfer.target,
+                summary: transfer.summary,
+            }),
+        }
+    }
+}
+
+impl From<ChatError> for ApiError {
+    fn from(error: ChatError) -> Self {
+        match error {
+            ChatError::NotFound => ApiError::not_found("the session"),
+            ChatError::Ended => {
+                ApiError::conflict("session_ended", "the session has ended; start a new one")
+            }
+            ChatError::TurnConflict => ApiError::conflict(
+                "turn_conflict",
+                "another event of this session was handled at the same time; get the session \
+                 and send the event again",
+            ),
+            ChatError::FlowChanged(detail) => ApiError::conflict("flow_changed", detail),
+            ChatError::Flow(error) => flow_error(error),
+            ChatError::Corrupt(detail) => ApiError::internal(detail),
+            ChatError::Store(error) => error.into(),
+        }
+    }
+}
+
+fn flow_error(error: FlowError) -> ApiError {
+    match error {
+        FlowError::NotFound => ApiError::not_found("the flow"),
+        FlowError::VersionNotFound(version) => ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("version {version} of the flow was not found"),
+        ),
+        FlowError::NotPublished => ApiError::conflict(
+            "not_published",
+            "the flow has no published version; publish it, or start a session on the draft",
+        ),
+        FlowError::Invalid(diagnostics) => {
+            let errors: Vec<FieldError> = diagnostics
+                .into_iter()
+                .map(|diagnostic| FieldError {
+                    field: diagnostic.field,
+                    code: diagnostic.code.to_owned(),
+                    message: diagnostic.message,
+                    node: diagnostic.node,
+                })
+                .collect();
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "flow_invalid",
+                format!("the flow has {} error(s) and cannot run", errors.len()),
+            )
+            .with_errors(errors)
+        }
+        FlowError::Gone(detail) => ApiError::conflict("flow_changed", detail),
+        FlowError::Store(error) => error.into(),
+        FlowError::Internal(detail) => ApiError::internal(detail),
+    }
+}
+
+fn invalid(field: &str, code: &'static str, message: String) -> ApiError {
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_body",
+        format!("the request body has a wrong value at {field}: {message}"),
+    )
+    .with_errors(vec![FieldError {
+        field: field.to_owned(),
+        code: code.to_owned(),
+        message,
+        node: None,
+    }])
+}
+
+fn check_party(field: &str, value: Option<&str>) -> ApiResult<()> {
+    match value {
+        Some(value) if value.chars().count() > MAX_PARTY_CHARS => Err(invalid(
+            field,
+            "too_long",
+            format!("at most {MAX_PARTY_CHARS} characters are allowed"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+impl SessionEvent {
+    fn into_input(self) -> ApiResult<CallerInput> {
+        let kind = self.kind;
+        let only_for = |field: &str, present: bool, owner: &str| {
+            if present {
+                Err(invalid(
+                    &format!("/{field}"),
+                    "unexpected_field",
+                    format!("`{field}` belongs to `{owner}` events only"),
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        only_for(
+            "text",
+            self.text.is_some() && kind != EventType::Text,
+            "text",
+        )?;
+        only_for(
+            "confidence",
+            self.confidence.is_some() && kind != EventType::Text,
+            "text",
+        )?;
+        only_for(
+            "digits",
+            self.digits.is_some() && kind != EventType::Digits,
+            "digits",
+        )?;
+        match kind {
+            EventType::Text => {
+                let text = self.text.ok_or_else(|| {
+                    invalid(
+                        "/text",
+                        "missing_field",
+                        "a `text` event needs `text`".into(),
+                    )
+                })?;
+                let length = text.chars().count();
+                if length > MAX_TEXT_CHARS {
+                    return Err(invalid(
+                        "/text",
+                        "too_long",
+                        format!(
+                            "the text has {length} characters; at most {MAX_TEXT_CHARS} are allowed"
+                        ),
+                    ));
+                }
+                if let Some(confidence) = self.confidence.filter(|c| !(0.0..=1.0).contains(c)) {
+                    return Err(invalid(
+                        "/confidence",
+                        "out_of_range",
+                        format!("a confidence is between 0 and 1, not {confidence}"),
+                    ));
+                }
+                Ok(CallerInput::Text {
+                    text,
+                    confidence: self.confidence,
+                })
+            }
+            EventType::Digits => {
+                let digits = self.digits.unwrap_or_default();
+                if digits.is_empty()
+                    || digits.len() > MAX_DIGITS
+                    || !digits
+                        .chars()
+                        .all(|c| c.is_ascii_digit() || c == '*' || c == '#')
+                {
+                    return Err(invalid(
+                        "/digits",
+                        "invalid_digits",
+                        format!("a `digits` event needs 1 to {MAX_DIGITS} of 0-9, * and #"),
+                    ));
+                }
+                Ok(CallerInput::Digits(digits))
+            }
+            EventType::NoInput => Ok(CallerInput::NoInput),
+            EventType::Hangup => Ok(CallerInput::HangUp),
+        }
+    }
+}
+
+/// Starts a conversation with a flow: creates its call, runs the flow from its start, and
+/// answers with what the bot said and where it waits.
+#[utoipa::path(post, path = "/sessions", tag = "sessions", request_body = StartSession,
+    responses(
+        (status = 201, body = SessionView),
+        (status = 404, description = "no such flow or version"),
+        (status = 409, description = "`not_published`: the flow has no published version"),
+        (status = 422, description = "`flow_invalid`: the flow does not compile (with its errors), or a bad body")))]
+async fn start_session(
+    State(state): State<AppState>,
+    principal: Principal,
+    Json(body): Json<StartSession>,
+) -> ApiResult<(StatusCode, Json<SessionView>)> {
+    principal.require(Permission::RunSessions)?;
+    check_party("/from", body.from.as_deref())?;
+    check_party("/to", body.to.as_deref())?;
+    let request = StartRequest {
+        flow_id: body.flow_id,
+        selector: body.version.into(),
+        vars: body.vars,
+        from: body.from,
+        to: body.to,
+    };
+    let session = webchat::start(&state, &principal.tenant_id, request).await?;
+    Ok((StatusCode::CREATED, Json(session.into())))
+}
+
+/// The session as it stands, with what its latest turn said.
+#[utoipa::path(get, path = "/sessions/{id}", tag = "sessions", params(("id" = String, Path)),
+    responses((status = 200, body = SessionView), (status = 404)))]
+async fn get_session(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<SessionView>> {
+    principal.require(Permission::ReadCalls)?;
+    let session = webchat::get(&state.store, &principal.tenant_id, &id).await?;
+    Ok(Json(session.into()))
+}
+
+/// Sends what the person in the chat did and runs the flow until it waits again (or ends).
+#[utoipa::path(post, path = "/sessions/{id}/events", tag = "sessions",
+    params(("id" = String, Path)), request_body = SessionEvent,
+    responses(
+        (status = 200, body = SessionView),
+        (status = 404),
+        (status = 409, description = "`session_ended`, or `turn_conflict` when another event \
+            of the session was handled at the same time (send it again)"),
+        (status = 422, description = "a bad event")))]
+async fn send_event(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    Json(body): Json<SessionEvent>,
+) -> ApiResult<Json<SessionView>> {
+    principal.require(Permission::RunSessions)?;
+    let input = body.into_input()?;
+    let session = webchat::send(&state, &principal.tenant_id, &id, input).await?;
+    Ok(Json(session.into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_are_draft_published_or_a_number() {
+        let parse = |text: &str| serde_json::from_str::<VersionChoice>(text);
+        assert_eq!(parse("\"draft\"").ok(), Some(VersionChoice::Draft));
+        assert_eq!(parse("\"published\"").ok(), Some(VersionChoice::Published));
+        assert_eq!(parse("3").ok(), Some(VersionChoice::Number(3)));
+        for bad in ["0", "-1", "\"latest\"", "1.5", "null", "[]"] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -1,5 +1,6 @@
 //! The command line: one module per subcommand.
 
+mod admin;
 mod chat;
 mod flows;
 mod http;
@@ -94,6 +95,12 @@ enum Command {
         #[command(flatten)]
         server: serve::ServerArgs,
     },
+    /// Manage tenants, users and API keys in the server's database.
+    ///
+    /// Uses the same database as `callflow serve` (--data-dir, DATABASE_URL, --config). Every
+    /// failure prints what is wrong and exits with status 1.
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -161,6 +168,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
         } => test::run(&file, &conversations, &subflows, verbose),
         Command::Serve { server } => serve::serve(server),
         Command::Migrate { server } => serve::migrate(server),
+        Command::Admin(command) => admin::run(command),
         Command::Schema => {
             print!("{}", flow_engine::schema::flow_schema_json());
             Ok(ExitCode::SUCCESS)

@@ -97,7 +97,10 @@ async fn conversation(client: &Client, flow_id: &str, totals: &Totals, latencies
     let timed = |started: Instant| u32::try_from(started.elapsed().as_micros()).unwrap_or(u32::MAX);
     let started = Instant::now();
     let session = match client
-        .post("/api/v1/sessions", &json!({ "flow_id": flow_id, "version": "published" }))
+        .post(
+            "/api/v1/sessions",
+            &json!({ "flow_id": flow_id, "version": "published" }),
+        )
         .await
     {
         Ok(session) => session,
@@ -109,12 +112,17 @@ async fn conversation(client: &Client, flow_id: &str, totals: &Totals, latencies
     };
     latencies.push(timed(started));
     totals.turns.fetch_add(1, Ordering::Relaxed);
-    let Some(id) = session["id"].as_str() else { return };
+    let Some(id) = session["id"].as_str() else {
+        return;
+    };
     let path = format!("/api/v1/sessions/{id}/events");
     let mut last = session.clone();
     for line in HAPPY_PATH {
         let started = Instant::now();
-        match client.post(&path, &json!({ "type": "text", "text": line })).await {
+        match client
+            .post(&path, &json!({ "type": "text", "text": line }))
+            .await
+        {
             Ok(view) => {
                 latencies.push(timed(started));
                 totals.turns.fetch_add(1, Ordering::Relaxed);
@@ -155,7 +163,9 @@ fn local_only(url: &str) -> Result<(), String> {
     if rest.starts_with("[::1]") || host == "localhost" || host.starts_with("127.") {
         Ok(())
     } else {
-        Err(format!("load is only ever sent to this machine (127.0.0.0/8), not {url}"))
+        Err(format!(
+            "load is only ever sent to this machine (127.0.0.0/8), not {url}"
+        ))
     }
 }
 
@@ -173,11 +183,16 @@ async fn main() -> Result<(), String> {
     });
     let flow_id = client.flow_id(&args.flow).await?;
     if let Some(count) = args.hold {
-        let pid = args.pid.ok_or("--hold needs --pid to read the server's memory")?;
+        let pid = args
+            .pid
+            .ok_or("--hold needs --pid to read the server's memory")?;
         let before = rss_kib(pid).ok_or("cannot read the server's memory")?;
         for _ in 0..count {
             client
-                .post("/api/v1/sessions", &json!({ "flow_id": flow_id, "version": "published" }))
+                .post(
+                    "/api/v1/sessions",
+                    &json!({ "flow_id": flow_id, "version": "published" }),
+                )
                 .await?;
         }
         let after = rss_kib(pid).ok_or("cannot read the server's memory")?;
@@ -192,8 +207,12 @@ async fn main() -> Result<(), String> {
     let started = Instant::now();
     let workers: Vec<_> = (0..args.concurrency)
         .map(|_| {
-            let (client, totals, stop, flow_id) =
-                (client.clone(), totals.clone(), stop.clone(), flow_id.clone());
+            let (client, totals, stop, flow_id) = (
+                client.clone(),
+                totals.clone(),
+                stop.clone(),
+                flow_id.clone(),
+            );
             tokio::spawn(async move {
                 let mut latencies = Vec::with_capacity(100_000);
                 while !stop.load(Ordering::Relaxed) {

@@ -1,0 +1,697 @@
+//! `callflow admin`: tenants, users and API keys for real deployments, straight in the database
+//! that `callflow serve` uses (same `--data-dir`, `DATABASE_URL` and `--config`).
+//!
+//! Every failure (unknown tenant, duplicate slug or email, bad input, unreachable database)
+//! prints `callflow admin: …` and exits with status 1; clap's usage errors exit with 2.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+use server::config::{Config, Overrides};
+use server::store::{constraint, now_ms, NewAuditEntry, NewUser, Role, Store, Tenant};
+
+/// The database to administer, as `callflow serve` finds it.
+#[derive(Debug, Args)]
+pub struct DatabaseArgs {
+    /// Directory of the SQLite database (as for `callflow serve`).
+    #[arg(
+        long,
+        env = "CALLFLOW_DATA_DIR",
+        value_name = "DIR",
+        help = "Directory for the SQLite database and other data [default: ./data]"
+    )]
+    data_dir: Option<PathBuf>,
+    /// `postgres://…` to use PostgreSQL instead of SQLite.
+    #[arg(long, env = "DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    database_url: Option<String>,
+    /// The server's TOML configuration file (its data_dir and database_url are used).
+    #[arg(long, env = "CALLFLOW_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+impl DatabaseArgs {
+    fn config(&self) -> Result<Config, String> {
+        Config::resolve(Overrides {
+            listen: None,
+            data_dir: self.data_dir.clone(),
+            database_url: self.database_url.clone(),
+            config_file: self.config.clone(),
+        })
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create and list tenants (shops).
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+    /// Create users who log in to a tenant.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Create, list and revoke a tenant's API keys.
+    #[command(subcommand, name = "api-key")]
+    ApiKey(ApiKeyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Create a tenant and print its id.
+    Create {
+        /// The shop's name, e.g. "Shop".
+        #[arg(long)]
+        name: String,
+        /// Short unique identifier: lower-case letters, digits and hyphens, e.g. `shop`.
+        #[arg(long)]
+        slug: String,
+        /// Base URL of the shop's own API, `{{tenant.api}}` in flows.
+        #[arg(long, value_name = "URL")]
+        api_base_url: Option<String>,
+        /// A host that flows' HTTP nodes may reach although it is private or loopback,
+        /// `host` or `host:port` (repeatable).
+        #[arg(long = "allow-host", value_name = "HOST[:PORT]")]
+        allowed_hosts: Vec<String>,
+        /// A display name for a language, `LANG=NAME`, e.g. `zh-CN=演示商城` (repeatable).
+        #[arg(long = "display-name", value_name = "LANG=NAME")]
+        display_names: Vec<String>,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// List all tenants.
+    List {
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user in a tenant. Without a password, one is generated and printed.
+    Create {
+        /// The tenant's slug.
+        #[arg(long, value_name = "SLUG")]
+        tenant: String,
+        /// The login email; unique across all tenants.
+        #[arg(long)]
+        email: String,
+        /// What the user may do.
+        #[arg(long, value_parser = parse_role, value_name = "owner|editor|viewer|agent")]
+        role: Role,
+        /// The name shown in the editor [default: the email's part before @].
+        #[arg(long, value_name = "NAME")]
+        name: Option<String>,
+        /// The password (at least 12 characters). Prefer the environment variable, which stays
+        /// out of the shell history.
+        #[arg(long, env = "CALLFLOW_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApiKeyCommand {
+    /// Create an API key and print its token, which is shown only this once.
+    Create {
+        /// The tenant's slug.
+        #[arg(long, value_name = "SLUG")]
+        tenant: String,
+        /// What the key is for, e.g. "CI import".
+        #[arg(long)]
+        name: String,
+        /// What the key may do.
+        #[arg(long, value_parser = parse_role, value_name = "owner|editor|viewer|agent")]
+        role: Role,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// List a tenant's API keys, revoked ones included.
+    List {
+        /// The tenant's slug.
+        #[arg(long, value_name = "SLUG")]
+        tenant: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Revoke an API key at once.
+    Revoke {
+        /// The tenant's slug.
+        #[arg(long, value_name = "SLUG")]
+        tenant: String,
+        /// The key's id (`key_…`, see `api-key list`).
+        #[arg(long)]
+        id: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+fn parse_role(text: &str) -> Result<Role, String> {
+    text.trim().to_lowercase().parse().map_err(|_: String| {
+        format!("unknown role \"{text}\"; choose one of owner, editor, viewer, agent")
+    })
+}
+
+/// Minimum length of a password given on the command line.
+const MIN_PASSWORD_CHARS: usize = 12;
+/// Who the audit log says did what `callflow admin` does.
+const ACTOR: &str = "system";
+
+/// Runs an admin command; any failure is printed and exits with status 1.
+pub fn run(command: AdminCommand) -> Result<ExitCode, String> {
+    let outcome = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))
+        .and_then(|runtime| runtime.block_on(execute(command)));
+    match outcome {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(message) => {
+            let _ = writeln!(std::io::stderr(), "callflow admin: {message}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+async fn open(database: &DatabaseArgs) -> Result<Store, String> {
+    let config = database.config()?;
+    if config.is_sqlite() {
+        std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+            format!(
+                "cannot create the data directory {}: {e}",
+                config.data_dir.display()
+            )
+        })?;
+    }
+    let store = Store::connect(&config.database_url)
+        .await
+        .map_err(|e| format!("cannot open the database: {e}"))?;
+    store
+        .migrate()
+        .await
+        .map_err(|e| format!("migrating the database failed: {e}"))?;
+    Ok(store)
+}
+
+async fn execute(command: AdminCommand) -> Result<(), String> {
+    match command {
+        AdminCommand::Tenant(TenantCommand::Create {
+            name,
+            slug,
+            api_base_url,
+            allowed_hosts,
+            display_names,
+            database,
+        }) => {
+            let name = name.trim();
+            check_name(name, "tenant name", 200)?;
+            check_slug(&slug)?;
+            let mut settings = server::store::TenantSettings::default();
+            if let Some(url) = api_base_url {
+                settings.api_base_url = Some(check_api_base_url(&url)?);
+            }
+            for host in &allowed_hosts {
+                check_allowed_host(host)?;
+            }
+            settings.allowed_hosts = allowed_hosts.iter().map(|h| h.trim().to_owned()).collect();
+            for entry in &display_names {
+                let (language, display) = entry
+                    .split_once('=')
+                    .map(|(l, d)| (l.trim(), d.trim()))
+                    .filter(|(l, d)| !l.is_empty() && !d.is_empty())
+                    .ok_or_else(|| {
+                        format!(
+                            "--display-name wants LANG=NAME, e.g. zh-CN=演示商城, not \"{entry}\""
+                        )
+                    })?;
+                settings
+                    .display_name
+                    .insert(language.to_owned(), display.to_owned());
+            }
+            let store = open(&database).await?;
+            let now = now_ms();
+            let tenant = match store.create_tenant(name, &slug, &settings, now).await {
+                Ok(tenant) => tenant,
+                Err(error) if error.is_conflict_on(constraint::TENANT_SLUG) => {
+                    let existing = store
+                        .get_tenant_by_slug(&slug)
+                        .await
+                        .ok()
+                        .flatten()
+                        .map(|t| format!(": \"{}\" ({})", t.name, t.id))
+                        .unwrap_or_default();
+                    return Err(format!(
+                        "a tenant with the slug \"{slug}\" already exists{existing}; choose another slug"
+                    ));
+                }
+                Err(error) => return Err(format!("cannot create the tenant: {error}")),
+            };
+            audit(
+                &store,
+                &tenant.id,
+                "tenant.create",
+                &tenant.id,
+                serde_json::json!({ "name": tenant.name, "slug": tenant.slug }),
+            )
+            .await?;
+            println!(
+                "Created tenant \"{}\" with the slug \"{}\".",
+                tenant.name, tenant.slug
+            );
+            println!("tenant id: {}", tenant.id);
+            Ok(())
+        }
+        AdminCommand::Tenant(TenantCommand::List { database }) => {
+            let store = open(&database).await?;
+            let tenants = store
+                .list_tenants()
+                .await
+                .map_err(|e| format!("cannot list the tenants: {e}"))?;
+            if tenants.is_empty() {
+                println!("No tenants yet; `callflow admin tenant create` makes one.");
+                return Ok(());
+            }
+            let rows: Vec<[String; 4]> = tenants
+                .iter()
+                .map(|t| {
+                    [
+                        t.slug.clone(),
+                        t.id.clone(),
+                        t.name.clone(),
+                        t.settings.api_base_url.clone().unwrap_or_default(),
+                    ]
+                })
+                .collect();
+            print_table(["SLUG", "ID", "NAME", "API BASE URL"], &rows);
+            Ok(())
+        }
+        AdminCommand::User(UserCommand::Create {
+            tenant,
+            email,
+            role,
+            name,
+            password,
+            database,
+        }) => {
+            let email = email.trim().to_lowercase();
+            check_email(&email)?;
+            let display_name = match &name {
+                Some(name) => name.trim().to_owned(),
+                None => email.split('@').next().unwrap_or_default().to_owned(),
+            };
+            check_name(&display_name, "name", 200)?;
+            let (password, generated) = match password {
+                Some(password) => {
+                    if password.chars().count() < MIN_PASSWORD_CHARS {
+                        return Err(format!(
+                            "the password is too short: use at least {MIN_PASSWORD_CHARS} characters, or leave it out to have one generated"
+                        ));
+                    }
+                    (password, false)
+                }
+                None => (
+                    server::first_run::generate_password().map_err(|e| e.to_string())?,
+                    true,
+                ),
+            };
+            let store = open(&database).await?;
+            let tenant = find_tenant(&store, &tenant).await?;
+            let user = match store
+                .create_user(
+                    &tenant.id,
+                    &NewUser {
+                        email: &email,
+                        display_name: &display_name,
+                        password: &password,
+                        role,
+                    },
+                    now_ms(),
+                )
+                .await
+            {
+                Ok(user) => user,
+                Err(error) if error.is_conflict_on(constraint::USER_EMAIL) => {
+                    let place = tenant_of_email(&store, &email)
+                        .await
+                        .map(|slug| format!(" in the tenant \"{slug}\""))
+                        .unwrap_or_default();
+                    return Err(format!(
+                        "a user with the email {email} already exists{place} (emails are unique across all tenants)"
+                    ));
+                }
+                Err(error) => return Err(format!("cannot create the user: {error}")),
+            };
+            audit(
+                &store,
+                &tenant.id,
+                "user.create",
+                &user.id,
+                serde_json::json!({ "email": user.email, "role": user.role }),
+            )
+            .await?;
+            println!(
+                "Created user {} ({}) in the tenant \"{}\".",
+                user.email, user.role, tenant.slug
+            );
+            println!("user id:  {}", user.id);
+            if generated {
+                println!("password: {password}");
+                println!(
+                    "The password was generated and is shown only now; store it somewhere safe."
+                );
+            }
+            Ok(())
+        }
+        AdminCommand::ApiKey(ApiKeyCommand::Create {
+            tenant,
+            name,
+            role,
+            database,
+        }) => {
+            let name = name.trim();
+            check_name(name, "key name", 100)?;
+            let store = open(&database).await?;
+            let tenant = find_tenant(&store, &tenant).await?;
+            let created = store
+                .create_api_key(&tenant.id, name, role, now_ms())
+                .await
+                .map_err(|e| format!("cannot create the API key: {e}"))?;
+            audit(
+                &store,
+                &tenant.id,
+                "api_key.create",
+                &created.key.id,
+                serde_json::json!({ "name": name, "role": role }),
+            )
+            .await?;
+            println!(
+                "Created API key \"{}\" ({}) in the tenant \"{}\".",
+                created.key.name, created.key.role, tenant.slug
+            );
+            println!("key id: {}", created.key.id);
+            println!("token:  {}", created.token);
+            println!(
+                "The token is shown only now and cannot be recovered. Send it as `Authorization: Bearer <token>`."
+            );
+            Ok(())
+        }
+        AdminCommand::ApiKey(ApiKeyCommand::List { tenant, database }) => {
+            let store = open(&database).await?;
+            let tenant = find_tenant(&store, &tenant).await?;
+            let keys = store
+                .list_api_keys(&tenant.id)
+                .await
+                .map_err(|e| format!("cannot list the API keys: {e}"))?;
+            if keys.is_empty() {
+                println!("The tenant \"{}\" has no API keys.", tenant.slug);
+                return Ok(());
+            }
+            let rows: Vec<[String; 6]> = keys
+                .iter()
+                .map(|k| {
+                    [
+                        k.id.clone(),
+                        k.name.clone(),
+                        k.role.to_string(),
+                        format!("cf_{}_…", k.prefix),
+                        k.last_used_at
+                            .map(format_time)
+                            .unwrap_or_else(|| "-".into()),
+                        match k.revoked_at {
+                            Some(at) => format!("revoked {}", format_time(at)),
+                            None => "active".into(),
+                        },
+                    ]
+                })
+                .collect();
+            print_table(
+                ["ID", "NAME", "ROLE", "TOKEN", "LAST USED", "STATUS"],
+                &rows,
+            );
+            Ok(())
+        }
+        AdminCommand::ApiKey(ApiKeyCommand::Revoke {
+            tenant,
+            id,
+            database,
+        }) => {
+            let store = open(&database).await?;
+            let tenant = find_tenant(&store, &tenant).await?;
+            let id = id.trim();
+            let key = store
+                .get_api_key(&tenant.id, id)
+                .await
+                .map_err(|e| format!("cannot read the API key: {e}"))?
+                .ok_or_else(|| {
+                    format!(
+                        "the tenant \"{}\" has no API key with the id \"{id}\" (`callflow admin api-key list --tenant {}` shows its keys)",
+                        tenant.slug, tenant.slug
+                    )
+                })?;
+            if let Some(at) = key.revoked_at {
+                println!(
+                    "The API key {} (\"{}\") was already revoked at {}.",
+                    key.id,
+                    key.name,
+                    format_time(at)
+                );
+                return Ok(());
+            }
+            let now = now_ms();
+            store
+                .revoke_api_key(&tenant.id, &key.id, now)
+                .await
+                .map_err(|e| format!("cannot revoke the API key: {e}"))?;
+            audit(
+                &store,
+                &tenant.id,
+                "api_key.revoke",
+                &key.id,
+                serde_json::json!({}),
+            )
+            .await?;
+            println!(
+                "Revoked the API key {} (\"{}\") of the tenant \"{}\".",
+                key.id, key.name, tenant.slug
+            );
+            Ok(())
+        }
+    }
+}
+
+async fn find_tenant(store: &Store, slug: &str) -> Result<Tenant, String> {
+    let slug = slug.trim();
+    if let Some(tenant) = store
+        .get_tenant_by_slug(slug)
+        .await
+        .map_err(|e| format!("cannot read the tenants: {e}"))?
+    {
+        return Ok(tenant);
+    }
+    let known: Vec<String> = store
+        .list_tenants()
+        .await
+        .map(|tenants| tenants.into_iter().map(|t| t.slug).collect())
+        .unwrap_or_default();
+    Err(if known.is_empty() {
+        format!("there is no tenant with the slug \"{slug}\"; there are no tenants yet (`callflow admin tenant create`)")
+    } else {
+        format!(
+            "there is no tenant with the slug \"{slug}\"; the tenants are: {}",
+            known.join(", ")
+        )
+    })
+}
+
+/// The slug of the tenant that has a user with this email, for the duplicate-email message.
+async fn tenant_of_email(store: &Store, email: &str) -> Option<String> {
+    for tenant in store.list_tenants().await.ok()? {
+        let users = store.list_users(&tenant.id).await.ok()?;
+        if users.iter().any(|u| u.email == email) {
+            return Some(tenant.slug);
+        }
+    }
+    None
+}
+
+async fn audit(
+    store: &Store,
+    tenant_id: &str,
+    action: &str,
+    object: &str,
+    mut detail: serde_json::Value,
+) -> Result<(), String> {
+    if let Some(detail) = detail.as_object_mut() {
+        detail.insert("via".into(), "callflow admin".into());
+    }
+    store
+        .record_audit(
+            tenant_id,
+            &NewAuditEntry {
+                actor: ACTOR,
+                action,
+                object,
+                detail: &detail,
+            },
+            now_ms(),
+        )
+        .await
+        .map(|_| ())
+        .map_err(|e| format!("done, but recording it in the audit log failed: {e}"))
+}
+
+fn check_name(name: &str, what: &str, max_chars: usize) -> Result<(), String> {
+    let count = name.chars().count();
+    if count == 0 || count > max_chars {
+        return Err(format!(
+            "the {what} must have 1 to {max_chars} characters, not {count}"
+        ));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(format!("the {what} must not contain control characters"));
+    }
+    Ok(())
+}
+
+fn check_slug(slug: &str) -> Result<(), String> {
+    let valid = (2..=63).contains(&slug.len())
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !slug.starts_with('-')
+        && !slug.ends_with('-');
+    if valid {
+        Ok(())
+    } else {
+        Err(format!(
+            "the slug \"{slug}\" is not valid: use 2 to 63 lower-case letters, digits and hyphens, not starting or ending with a hyphen (e.g. \"my-shop\")"
+        ))
+    }
+}
+
+fn check_email(email: &str) -> Result<(), String> {
+    let valid = email.len() <= 254
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && !domain.is_empty()
+                && !domain.contains('@')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+        });
+    if valid {
+        Ok(())
+    } else {
+        Err(format!(
+            "\"{email}\" is not an email address (expected name@example.com)"
+        ))
+    }
+}
+
+fn check_api_base_url(url: &str) -> Result<String, String> {
+    let url = url.trim().trim_end_matches('/');
+    let parsed = reqwest::Url::parse(url)
+        .map_err(|e| format!("--api-base-url \"{url}\" is not a URL: {e}"))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        return Err(format!(
+            "--api-base-url \"{url}\" must be an http:// or https:// URL with a host"
+        ));
+    }
+    Ok(url.to_owned())
+}
+
+fn check_allowed_host(host: &str) -> Result<(), String> {
+    let host = host.trim();
+    let bare_ipv6 = host.parse::<std::net::Ipv6Addr>().is_ok();
+    let valid = bare_ipv6
+        || (!host.is_empty()
+            && !host.contains(['/', '?', '#', '@'])
+            && reqwest::Url::parse(&format!("http://{host}/"))
+                .is_ok_and(|url| url.host_str().is_some()));
+    if valid {
+        Ok(())
+    } else {
+        Err(format!(
+            "--allow-host \"{host}\" is not a host or host:port (e.g. shop.internal or 10.0.0.5:8080)"
+        ))
+    }
+}
+
+/// Epoch milliseconds as `YYYY-MM-DD HH:MM UTC`.
+fn format_time(ms: i64) -> String {
+    let seconds = ms.div_euclid(1000);
+    let (days, rest) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
+        rest / 3600,
+        rest % 3600 / 60
+    )
+}
+
+fn print_table<const N: usize>(header: [&str; N], rows: &[[String; N]]) {
+    let mut widths = header.map(|h| h.chars().count());
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let line = |cells: [&str; N]| {
+        let mut text = String::new();
+        for (index, (cell, width)) in cells.iter().zip(widths).enumerate() {
+            text.push_str(cell);
+            if index + 1 < N {
+                let pad = width - cell.chars().count() + 2;
+                text.extend(std::iter::repeat_n(' ', pad));
+            }
+        }
+        text
+    };
+    println!("{}", line(header));
+    for row in rows {
+        println!("{}", line(row.each_ref().map(String::as_str)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_utc_dates() {
+        assert_eq!(format_time(0), "1970-01-01 00:00 UTC");
+        assert_eq!(format_time(1_718_700_000_000), "2024-06-18 08:40 UTC");
+        assert_eq!(format_time(951_782_400_000), "2000-02-29 00:00 UTC");
+    }
+
+    #[test]
+    fn inputs_are_checked() {
+        assert!(check_slug("my-shop").is_ok());
+        assert!(check_slug("My Shop").is_err());
+        assert!(check_slug("-x").is_err());
+        assert!(check_email("ana@shop.example").is_ok());
+        assert!(check_email("ana").is_err());
+        assert!(check_email("a b@x").is_err());
+        assert_eq!(
+            check_api_base_url("https://shop.example/api/").as_deref(),
+            Ok("https://shop.example/api")
+        );
+        assert!(check_api_base_url("ftp://x").is_err());
+        assert!(check_allowed_host("10.0.0.5:8080").is_ok());
+        assert!(check_allowed_host("[::1]:9000").is_ok());
+        assert!(check_allowed_host("::1").is_ok());
+        assert!(check_allowed_host("http://x/").is_err());
+        assert_eq!(parse_role("Editor"), Ok(Role::Editor));
+        assert!(parse_role("boss").is_err());
+    }
+}

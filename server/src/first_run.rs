@@ -1,0 +1,409 @@
+//! First run: on a database without tenants, the server creates the demo tenant ("Demo Shop" /
+//! 演示商城, slug `demo`) with the five example flows published, an owner user and an owner API
+//! key, so that a fresh install can be tried at once.
+//!
+//! [`run`] returns the new credentials instead of printing them; the caller shows them (once)
+//! and [`FirstRunCredentials`]'s `Display` is the text to show. They are also written to
+//! `<data_dir>/first-run.txt`, readable only by the server's user, when the data directory
+//! exists, so someone who missed the console output can still find them.
+//!
+//! With any tenant present it does nothing. Two servers starting against the same fresh
+//! database race on the tenant's unique slug: the loser sees the conflict and does nothing.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use rand::RngCore;
+use serde_json::Value;
+
+use crate::store::{
+    constraint, now_ms, NewAuditEntry, NewFlow, NewUser, Role, Store, StoreError, TenantSettings,
+};
+
+/// The demo shop API's base URL (`tenant.api` of the demo tenant). The web-chat channel answers
+/// requests to it in-process from the built-in demo shop API ([`crate::demo_shop`]).
+pub const DEMO_SHOP_BASE: &str = "http://demo-shop.internal/api";
+pub const DEMO_TENANT_NAME: &str = "Demo Shop";
+pub const DEMO_TENANT_SLUG: &str = "demo";
+/// The demo owner's login. `.test` is reserved (RFC 2606): it never reaches a real mailbox.
+pub const DEMO_OWNER_EMAIL: &str = "owner@demo.callflow.test";
+pub const DEMO_OWNER_NAME: &str = "Demo Owner";
+pub const DEMO_API_KEY_NAME: &str = "first-run owner key";
+/// The note of each example flow's version 1.
+pub const EXAMPLE_FLOW_NOTE: &str = "示例流程 / example flow";
+/// The file in the data directory that keeps the first run's credentials.
+pub const CREDENTIALS_FILE: &str = "first-run.txt";
+/// Length of generated passwords.
+pub const PASSWORD_LENGTH: usize = 20;
+
+/// The example flows of `flows/`, embedded so that the binary is self-contained:
+/// `(name, document)`.
+pub const EXAMPLE_FLOWS: [(&str, &str); 5] = [
+    (
+        "order-status",
+        include_str!("../../flows/order-status.json"),
+    ),
+    (
+        "order-status-en",
+        include_str!("../../flows/order-status-en.json"),
+    ),
+    (
+        "returns-refunds",
+        include_str!("../../flows/returns-refunds.json"),
+    ),
+    (
+        "birthday-care",
+        include_str!("../../flows/birthday-care.json"),
+    ),
+    (
+        "satisfaction-survey",
+        include_str!("../../flows/satisfaction-survey.json"),
+    ),
+];
+
+/// Letters and digits that cannot be mistaken for one another (no 0/O/o, 1/l/I).
+const PASSWORD_ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+
+/// What the first run created, to be shown to the person who started the server.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FirstRunCredentials {
+    pub tenant_id: String,
+    pub tenant_name: String,
+    pub tenant_slug: String,
+    /// Names of the published example flows.
+    pub flows: Vec<String>,
+    /// Where the server answers, e.g. `http://127.0.0.1:8080`.
+    pub url: String,
+    pub email: String,
+    pub password: String,
+    /// The owner API key's bearer token.
+    pub api_key: String,
+    /// Where the credentials were written, when they were.
+    pub saved_to: Option<PathBuf>,
+    /// Why writing them failed, when it did.
+    pub save_error: Option<String>,
+}
+
+impl FirstRunCredentials {
+    /// The credentials block, as shown on the console and written to the file.
+    fn write_credentials(&self, out: &mut impl fmt::Write) -> fmt::Result {
+        writeln!(
+            out,
+            "First run: created the demo tenant \"{}\" (演示商城, slug {}) with {} published example flows:",
+            self.tenant_name,
+            self.tenant_slug,
+            self.flows.len()
+        )?;
+        writeln!(out, "{}.", self.flows.join(", "))?;
+        writeln!(out)?;
+        writeln!(out, "  URL:       {}", self.url)?;
+        writeln!(out, "  Email:     {}", self.email)?;
+        writeln!(out, "  Password:  {}", self.password)?;
+        writeln!(out, "  API key:   {}", self.api_key)?;
+        writeln!(out)?;
+        writeln!(out, "Try the API with the key:")?;
+        writeln!(
+            out,
+            "  curl -H \"Authorization: Bearer {}\" {}/api/v1/flows",
+            self.api_key, self.url
+        )?;
+        writeln!(out, "Log in with the email and password:")?;
+        writeln!(
+            out,
+            "  curl -c cookies.txt -H 'Content-Type: application/json' -d '{{\"email\":\"{}\",\"password\":\"{}\"}}' {}/api/v1/auth/login",
+            self.email, self.password, self.url
+        )
+    }
+
+    /// The content of [`CREDENTIALS_FILE`].
+    pub fn file_text(&self) -> String {
+        let mut text = String::from(
+            "Callflow first-run credentials. Keep them somewhere safe, then delete this file.\n\n",
+        );
+        // Writing to a String cannot fail.
+        let _ = self.write_credentials(&mut text);
+        text
+    }
+}
+
+impl fmt::Display for FirstRunCredentials {
+    fn fmt(&self, out: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const RULE: &str =
+            "================================================================================";
+        writeln!(out, "{RULE}")?;
+        self.write_credentials(out)?;
+        writeln!(out)?;
+        write!(out, "These credentials are shown only now")?;
+        match (&self.saved_to, &self.save_error) {
+            (Some(path), _) => {
+                writeln!(out, ". They are also saved, readable only by this user, in")?;
+                writeln!(out, "  {}", path.display())?;
+                writeln!(out, "Store them somewhere safe, then delete that file.")?;
+            }
+            (None, Some(error)) => {
+                writeln!(out, "; store them somewhere safe.")?;
+                writeln!(out, "(Saving them to a file failed: {error}.)")?;
+            }
+            (None, None) => writeln!(out, "; store them somewhere safe.")?,
+        }
+        write!(out, "{RULE}")
+    }
+}
+
+/// Why the first run failed.
+#[derive(Debug, thiserror::Error)]
+pub enum FirstRunError {
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("the embedded example flow {name} is not valid JSON: {detail}")]
+    BadExampleFlow { name: &'static str, detail: String },
+    #[error("the operating system's random number generator failed: {0}")]
+    Random(String),
+}
+
+/// A password of [`PASSWORD_LENGTH`] characters from the operating system's generator, in an
+/// alphabet without look-alike characters (about 115 bits).
+pub fn generate_password() -> Result<String, FirstRunError> {
+    // Rejection sampling keeps every character equally likely.
+    let limit = u8::MAX as usize / PASSWORD_ALPHABET.len() * PASSWORD_ALPHABET.len();
+    let mut password = String::with_capacity(PASSWORD_LENGTH);
+    let mut buffer = [0u8; 64];
+    while password.len() < PASSWORD_LENGTH {
+        rand::rngs::OsRng
+            .try_fill_bytes(&mut buffer)
+            .map_err(|error| FirstRunError::Random(error.to_string()))?;
+        for &byte in &buffer {
+            if (byte as usize) < limit && password.len() < PASSWORD_LENGTH {
+                password.push(char::from(
+                    PASSWORD_ALPHABET[byte as usize % PASSWORD_ALPHABET.len()],
+                ));
+            }
+        }
+    }
+    Ok(password)
+}
+
+/// The URL a person can open for a listening address: an unspecified address (`0.0.0.0`,
+/// `[::]`) is shown as the loopback address, which reaches it from the same machine.
+pub fn url_for(address: SocketAddr) -> String {
+    let ip = match address.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    format!("http://{}", SocketAddr::new(ip, address.port()))
+}
+
+/// The demo tenant's settings.
+pub fn demo_settings() -> TenantSettings {
+    TenantSettings {
+        display_name: [
+            ("zh-CN".to_owned(), "演示商城".to_owned()),
+            ("en-US".to_owned(), DEMO_TENANT_NAME.to_owned()),
+        ]
+        .into_iter()
+        .collect(),
+        api_base_url: Some(DEMO_SHOP_BASE.to_owned()),
+        allowed_hosts: Vec::new(),
+        other: serde_json::Map::new(),
+    }
+}
+
+/// On a database without tenants, creates the demo tenant and returns its credentials; with
+/// any tenant present, or when another server created the demo tenant first, returns `None`.
+/// `address` is where the server listens (for the URL shown); the credentials are written to
+/// `data_dir`/[`CREDENTIALS_FILE`] when that directory exists.
+pub async fn run(
+    store: &Store,
+    address: SocketAddr,
+    data_dir: &Path,
+) -> Result<Option<FirstRunCredentials>, FirstRunError> {
+    if store.get_tenant_by_slug(DEMO_TENANT_SLUG).await?.is_some()
+        || !store.list_tenants().await?.is_empty()
+    {
+        return Ok(None);
+    }
+    // Everything that could fail without the database comes before the tenant exists, so a
+    // failure leaves nothing half made.
+    let documents = EXAMPLE_FLOWS
+        .iter()
+        .map(|&(name, text)| {
+            serde_json::from_str::<Value>(text)
+                .map(|document| (name, document))
+                .map_err(|error| FirstRunError::BadExampleFlow {
+                    name,
+                    detail: error.to_string(),
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let password = generate_password()?;
+    let now = now_ms();
+    let tenant = match store
+        .create_tenant(DEMO_TENANT_NAME, DEMO_TENANT_SLUG, &demo_settings(), now)
+        .await
+    {
+        Ok(tenant) => tenant,
+        // Another server starting against the same database got there first.
+        Err(error) if error.is_conflict_on(constraint::TENANT_SLUG) => return Ok(None),
+        Err(error) => return Err(error.into()),
+    };
+    tracing::info!(tenant = %tenant.id, "first run: creating the demo tenant");
+
+    let new_flows: Vec<NewFlow<'_>> = documents
+        .iter()
+        .map(|(name, draft)| NewFlow { name, draft })
+        .collect();
+    let flows = store.create_flows(&tenant.id, &new_flows, now).await?;
+    for flow in &flows {
+        store
+            .publish_flow(
+                &tenant.id,
+                &flow.id,
+                flow.revision,
+                EXAMPLE_FLOW_NOTE,
+                "system",
+                now,
+            )
+            .await?;
+    }
+    let user = store
+        .create_user(
+            &tenant.id,
+            &NewUser {
+                email: DEMO_OWNER_EMAIL,
+                display_name: DEMO_OWNER_NAME,
+                password: &password,
+                role: Role::Owner,
+            },
+            now,
+        )
+        .await?;
+    let key = store
+        .create_api_key(&tenant.id, DEMO_API_KEY_NAME, Role::Owner, now)
+        .await?;
+    store
+        .record_audit(
+            &tenant.id,
+            &NewAuditEntry {
+                actor: "system",
+                action: "tenant.first_run",
+                object: &tenant.id,
+                detail: &serde_json::json!({
+                    "user": user.id,
+                    "api_key": key.key.id,
+                    "flows": flows.iter().map(|f| f.id.as_str()).collect::<Vec<_>>(),
+                }),
+            },
+            now,
+        )
+        .await?;
+
+    let mut credentials = FirstRunCredentials {
+        tenant_id: tenant.id,
+        tenant_name: tenant.name,
+        tenant_slug: tenant.slug,
+        flows: flows.into_iter().map(|f| f.name).collect(),
+        url: url_for(address),
+        email: user.email,
+        password,
+        api_key: key.token,
+        saved_to: None,
+        save_error: None,
+    };
+    if data_dir.is_dir() {
+        let path = data_dir.join(CREDENTIALS_FILE);
+        match write_private(&path, &credentials.file_text()) {
+            Ok(()) => credentials.saved_to = Some(path),
+            Err(error) => {
+                tracing::warn!(path = %path.display(), %error, "cannot save the first-run credentials");
+                credentials.save_error = Some(format!("{}: {error}", path.display()));
+            }
+        }
+    }
+    tracing::info!(
+        tenant = %credentials.tenant_id,
+        flows = credentials.flows.len(),
+        "first run: created the demo tenant, its owner and an API key"
+    );
+    Ok(Some(credentials))
+}
+
+/// Writes `text` to `path`, readable and writable only by the owner (mode 0600 on Unix); the
+/// permissions are narrowed before anything is written, also when the file existed.
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        options.mode(0o600);
+        let file = options.open(path)?;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        write_all(file, text)
+    }
+    #[cfg(not(unix))]
+    {
+        write_all(options.open(path)?, text)
+    }
+}
+
+fn write_all(mut file: std::fs::File, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_long_readable_and_different() {
+        let first = generate_password().expect("password");
+        let second = generate_password().expect("password");
+        assert_eq!(first.chars().count(), PASSWORD_LENGTH);
+        assert!(first.bytes().all(|b| PASSWORD_ALPHABET.contains(&b)));
+        assert!(!first.contains(['0', 'O', 'o', '1', 'l', 'I']));
+        assert_ne!(first, second);
+    }
+
+    #[test]
+    fn example_flows_are_embedded_under_their_own_names() {
+        for (name, text) in EXAMPLE_FLOWS {
+            let document: Value = serde_json::from_str(text).expect("JSON");
+            assert_eq!(document["name"], name);
+        }
+    }
+
+    #[test]
+    fn unspecified_addresses_are_shown_as_loopback() {
+        let url = |text: &str| url_for(text.parse().expect("address"));
+        assert_eq!(url("0.0.0.0:8080"), "http://127.0.0.1:8080");
+        assert_eq!(url("[::]:80"), "http://[::1]:80");
+        assert_eq!(url("10.0.0.5:9000"), "http://10.0.0.5:9000");
+    }
+
+    #[test]
+    fn the_message_says_everything_once() {
+        let credentials = FirstRunCredentials {
+            tenant_id: "ten_1".into(),
+            tenant_name: DEMO_TENANT_NAME.into(),
+            tenant_slug: DEMO_TENANT_SLUG.into(),
+            flows: vec!["order-status".into()],
+            url: "http://127.0.0.1:8080".into(),
+            email: DEMO_OWNER_EMAIL.into(),
+            password: "pw".into(),
+            api_key: "cf_k".into(),
+            saved_to: Some(PathBuf::from("data/first-run.txt")),
+            save_error: None,
+        };
+        let text = credentials.to_string();
+        assert!(text.contains("  API key:   cf_k\n"), "{text}");
+        assert!(text
+            .contains("curl -H \"Authorization: Bearer cf_k\" http://127.0.0.1:8080/api/v1/flows"));
+        assert!(text.contains("shown only now"));
+        assert!(text.contains("data/first-run.txt"));
+        assert!(credentials.file_text().contains("  Password:  pw\n"));
+    }
+}

@@ -1,0 +1,674 @@
+//! Compiled flows, shared by every call through an `Arc` (compile once, run many).
+//!
+//! A compiled flow is identified by a [`FlowRef`]: the flow's published version or draft
+//! revision, and the same for every flow its `subflow` nodes call, directly or not. Versions
+//! and revisions never change once written, so an entry never goes stale; the caches only
+//! bound their size and forget the least recently used entries. A session stores its
+//! `FlowRef`, so every turn runs on exactly the documents it started with, on any server
+//! instance, whatever was published or edited since.
+//!
+//! Subflows name other flows of the same tenant by `name`. A published flow (or a numbered
+//! version) calls their published versions, a draft calls their drafts. Cycles and nesting
+//! deeper than the runtime allows are compile errors.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use flow_engine::compile::{CompileOptions, RuntimeLimits};
+use flow_engine::validate::{self, ValidationContext};
+use flow_engine::{CompiledFlow, Diagnostic, FlowDocument, Severity};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tokio::sync::OnceCell;
+
+use crate::store::{Store, StoreError};
+
+/// Compiled published versions kept at most.
+pub const PUBLISHED_CAPACITY: usize = 1_000;
+/// Compiled draft revisions kept at most: drafts churn while someone edits, and must not push
+/// the published versions that live calls run out of the cache.
+pub const DRAFT_CAPACITY: usize = 256;
+
+/// Which document of a flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// A published version.
+    Version(i64),
+    /// The draft at this revision.
+    Draft(i64),
+}
+
+/// One flow's document, exactly.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Pin {
+    pub flow_id: String,
+    pub source: Source,
+}
+
+/// Everything a compiled flow was built from: the flow and, by name, each flow its subflows
+/// call.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct FlowRef {
+    pub root: Pin,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub subflows: BTreeMap<String, Pin>,
+}
+
+impl FlowRef {
+    pub fn is_draft(&self) -> bool {
+        matches!(self.root.source, Source::Draft(_))
+    }
+}
+
+/// What a new session asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Selector {
+    Draft,
+    Published,
+    Version(i64),
+}
+
+/// The documents behind a [`FlowRef`], by the same names.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Documents {
+    pub root: Value,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub subflows: BTreeMap<String, Value>,
+}
+
+/// A flow ready for a new session.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub flow_ref: FlowRef,
+    pub flow: Arc<CompiledFlow>,
+    pub documents: Documents,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FlowError {
+    #[error("the flow was not found")]
+    NotFound,
+    #[error("version {0} of the flow was not found")]
+    VersionNotFound(i64),
+    #[error("the flow has no published version")]
+    NotPublished,
+    #[error("the flow has errors")]
+    Invalid(Vec<Diagnostic>),
+    /// A pinned document is no longer there (a draft session's revision without its copy).
+    #[error("{0}")]
+    Gone(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("compiling failed: {0}")]
+    Internal(String),
+}
+
+type Key = (String, FlowRef);
+type Cell = Arc<OnceCell<Arc<CompiledFlow>>>;
+
+/// A map that forgets its least recently used entry when full. Entries are cells, so that
+/// concurrent first uses of one flow compile it once.
+struct Lru {
+    capacity: usize,
+    tick: u64,
+    entries: HashMap<Key, (Cell, u64)>,
+}
+
+impl Lru {
+    fn new(capacity: usize) -> Lru {
+        Lru {
+            capacity,
+            tick: 0,
+            entries: HashMap::new(),
+        }
+    }
+
+    fn cell(&mut self, key: Key) -> Cell {
+        self.tick += 1;
+        let tick = self.tick;
+        if let Some((cell, used)) = self.entries.get_mut(&key) {
+            *used = tick;
+            return cell.clone();
+        }
+        if self.entries.len() >= self.capacity {
+            // A linear scan, on misses only: cheaper than keeping an order on every hit.
+            let oldest = self
+                .entries
+                .iter()
+                .min_by_key(|(_, (_, used))| *used)
+                .map(|(key, _)| key.clone());
+            if let Some(oldest) = oldest {
+                self.entries.remove(&oldest);
+            }
+        }
+        let cell = Cell::default();
+        self.entries.insert(key, (cell.clone(), tick));
+        cell
+    }
+}
+
+/// The compiled-flow caches of one server.
+pub struct FlowCache {
+    published: Mutex<Lru>,
+    drafts: Mutex<Lru>,
+    options: CompileOptions,
+}
+
+impl Default for FlowCache {
+    fn default() -> Self {
+        FlowCache::new(PUBLISHED_CAPACITY, DRAFT_CAPACITY)
+    }
+}
+
+impl FlowCache {
+    pub fn new(published: usize, drafts: usize) -> FlowCache {
+        FlowCache {
+            published: Mutex::new(Lru::new(published.max(1))),
+            drafts: Mutex::new(Lru::new(drafts.max(1))),
+            options: CompileOptions::default(),
+        }
+    }
+
+    fn cell(&self, tenant_id: &str, flow_ref: &FlowRef) -> Cell {
+        let lru = if flow_ref.is_draft() {
+            &self.drafts
+        } else {
+            &self.published
+        };
+        lru.lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .cell((tenant_id.to_owned(), flow_ref.clone()))
+    }
+
+    /// Finds the documents a new session on `flow_id` runs and compiles them (or takes them
+    /// from the cache).
+    pub async fn resolve(
+        &self,
+        store: &Store,
+        tenant_id: &str,
+        flow_id: &str,
+        selector: Selector,
+    ) -> Result<Resolved, FlowError> {
+        let (root, root_document) = load_root(store, tenant_id, flow_id, selector).await?;
+        let draft = selector == Selector::Draft;
+        let mut subflows = BTreeMap::new();
+        let mut documents = Documents {
+            root: root_document,
+            subflows: BTreeMap::new(),
+        };
+        let mut problems = Vec::new();
+        let mut pending: Vec<(String, String)> = subflow_calls(&documents.root)
+            .into_iter()
+            .map(|(node, name)| (name, node))
+            .collect();
+        while let Some((name, node)) = pending.pop() {
+            if subflows.contains_key(&name) {
+                continue;
+            }
+            let Some(child) = find_flow_by_name(store, tenant_id, &name).await? else {
+                // The compiler reports the unknown name on the node that uses it.
+                continue;
+            };
+            let (pin, document) = if draft {
+                match store.get_flow(tenant_id, &child).await? {
+                    Some(flow) => (
+                        Pin {
+                            flow_id: flow.id,
+                            source: Source::Draft(flow.revision),
+                        },
+                        flow.draft,
+                    ),
+                    None => continue,
+                }
+            } else {
+                match store.get_published_flow_version(tenant_id, &child).await? {
+                    Some(version) => (
+                        Pin {
+                            flow_id: version.flow_id,
+                            source: Source::Version(version.version),
+                        },
+                        version.document,
+                    ),
+                    None => {
+                        problems.push(not_published(&node, &name));
+                        continue;
+                    }
+                }
+            };
+            pending.extend(
+                subflow_calls(&document)
+                    .into_iter()
+                    .map(|(node, name)| (name, node)),
+            );
+            subflows.insert(name.clone(), pin);
+            documents.subflows.insert(name, document);
+        }
+        if !problems.is_empty() {
+            return Err(FlowError::Invalid(problems));
+        }
+        let flow_ref = FlowRef { root, subflows };
+        let flow = self.compiled(tenant_id, &flow_ref, &documents).await?;
+        Ok(Resolved {
+            flow_ref,
+            flow,
+            documents,
+        })
+    }
+
+    /// The compiled flow a session stored: from the cache, else compiled again from the
+    /// `documents` given (a draft session keeps its own copy) or from the published versions.
+    pub async fn get(
+        &self,
+        store: &Store,
+        tenant_id: &str,
+        flow_ref: &FlowRef,
+        documents: Option<&Documents>,
+    ) -> Result<Arc<CompiledFlow>, FlowError> {
+        let cell = self.cell(tenant_id, flow_ref);
+        if let Some(flow) = cell.get() {
+            return Ok(flow.clone());
+        }
+        let documents = match documents {
+            Some(documents) => documents.clone(),
+            None => load_pinned(store, tenant_id, flow_ref).await?,
+        };
+        self.compile_into(&cell, flow_ref, documents).await
+    }
+
+    async fn compiled(
+        &self,
+        tenant_id: &str,
+        flow_ref: &FlowRef,
+        documents: &Documents,
+    ) -> Result<Arc<CompiledFlow>, FlowError> {
+        let cell = self.cell(tenant_id, flow_ref);
+        if let Some(flow) = cell.get() {
+            return Ok(flow.clone());
+        }
+        self.compile_into(&cell, flow_ref, documents.clone()).await
+    }
+
+    async fn compile_into(
+        &self,
+        cell: &Cell,
+        flow_ref: &FlowRef,
+        documents: Documents,
+    ) -> Result<Arc<CompiledFlow>, FlowError> {
+        let flow = cell
+            .get_or_try_init(|| async {
+                let options = self.options.clone();
+                let flow_ref = flow_ref.clone();
+                // Compiling runs scripts' parser and builds intent indexes: CPU work that must
+                // not hold up the requests sharing this thread.
+                tokio::task::spawn_blocking(move || compile_tree(&flow_ref, &documents, &options))
+                    .await
+                    .map_err(|error| FlowError::Internal(error.to_string()))?
+                    .map_err(FlowError::Invalid)
+            })
+            .await?;
+        Ok(flow.clone())
+    }
+}
+
+async fn load_root(
+    store: &Store,
+    tenant_id: &str,
+    flow_id: &str,
+    selector: Selector,
+) -> Result<(Pin, Value), FlowError> {
+    let pin = |source| Pin {
+        flow_id: flow_id.to_owned(),
+        source,
+    };
+    match selector {
+        Selector::Draft => {
+            let flow = store
+                .get_flow(tenant_id, flow_id)
+                .await?
+                .ok_or(FlowError::NotFound)?;
+            Ok((pin(Source::Draft(flow.revision)), flow.draft))
+        }
+        Selector::Published => match store.get_published_flow_version(tenant_id, flow_id).await? {
+            Some(version) => Ok((pin(Source::Version(version.version)), version.document)),
+            None if store.get_flow(tenant_id, flow_id).await?.is_some() => {
+                Err(FlowError::NotPublished)
+            }
+            None => Err(FlowError::NotFound),
+        },
+        Selector::Version(number) => {
+            if store.get_flow(tenant_id, flow_id).await?.is_none() {
+                return Err(FlowError::NotFound);
+            }
+            let version = store
+                .get_flow_version(tenant_id, flow_id, number)
+                .await?
+                .ok_or(FlowError::VersionNotFound(number))?;
+            Ok((pin(Source::Version(number)), version.document))
+        }
+    }
+}
+
+/// The documents of a reference whose every pin is a published version.
+async fn load_pinned(
+    store: &Store,
+    tenant_id: &str,
+    flow_ref: &FlowRef,
+) -> Result<Documents, FlowError> {
+    let load = |pin: &Pin| {
+        let pin = pin.clone();
+        async move {
+            let Source::Version(number) = pin.source else {
+                return Err(FlowError::Gone(
+                    "the session ran a draft whose document is not stored with it".into(),
+                ));
+            };
+            store
+                .get_flow_version(tenant_id, &pin.flow_id, number)
+                .await?
+                .map(|version| version.document)
+                .ok_or_else(|| FlowError::Gone(format!("version {number} of a flow is gone")))
+        }
+    };
+    let mut documents = Documents {
+        root: load(&flow_ref.root).await?,
+        subflows: BTreeMap::new(),
+    };
+    for (name, pin) in &flow_ref.subflows {
+        documents.subflows.insert(name.clone(), load(pin).await?);
+    }
+    Ok(documents)
+}
+
+/// The tenant's flow with exactly this name.
+async fn find_flow_by_name(
+    store: &Store,
+    tenant_id: &str,
+    name: &str,
+) -> Result<Option<String>, StoreError> {
+    let flows = store.list_flows(tenant_id, Some(name)).await?;
+    Ok(flows
+        .into_iter()
+        .find(|flow| flow.name == name)
+        .map(|flow| flow.id))
+}
+
+/// `(node id, flow name)` of each `subflow` node of a document, read without parsing it all.
+fn subflow_calls(document: &Value) -> Vec<(String, String)> {
+    let Some(nodes) = document.get("nodes").and_then(Value::as_array) else {
+        return Vec::new();
+    };
+    nodes
+        .iter()
+        .filter(|node| node.get("type").and_then(Value::as_str) == Some("subflow"))
+        .filter_map(|node| {
+            let id = node.get("id").and_then(Value::as_str).unwrap_or_default();
+            let flow = node.get("flow").and_then(Value::as_str)?;
+            Some((id.to_owned(), flow.to_owned()))
+        })
+        .collect()
+}
+
+fn error(code: &'static str, node: Option<&str>, field: String, message: String) -> Diagnostic {
+    Diagnostic {
+        severity: Severity::Error,
+        code,
+        node: node.filter(|id| !id.is_empty()).map(str::to_owned),
+        field,
+        message,
+        line: None,
+        column: None,
+    }
+}
+
+fn not_published(node: &str, name: &str) -> Diagnostic {
+    error(
+        "subflow_not_published",
+        Some(node),
+        String::new(),
+        format!(
+            "The subflow \"{name}\" has no published version; publish it before the flows that \
+             call it."
+        ),
+    )
+}
+
+/// Parses a stored document; a document that does not have the flow format's shape gets the
+/// validator's diagnostics.
+fn parse(document: &Value, options: &CompileOptions) -> Result<FlowDocument, Vec<Diagnostic>> {
+    serde_json::from_value(document.clone()).map_err(|_| {
+        let context = ValidationContext {
+            sandbox: &options.sandbox,
+            known_subflows: None,
+        };
+        validate::validate_value(document, &context)
+            .diagnostics
+            .into_iter()
+            .filter(|d| d.severity == Severity::Error)
+            .collect()
+    })
+}
+
+/// Compiles the subflows bottom-up, then the root.
+fn compile_tree(
+    flow_ref: &FlowRef,
+    documents: &Documents,
+    options: &CompileOptions,
+) -> Result<Arc<CompiledFlow>, Vec<Diagnostic>> {
+    let mut tree = Tree {
+        flow_ref,
+        documents,
+        options,
+        compiled: BTreeMap::new(),
+        stack: Vec::new(),
+    };
+    tree.compile(None)
+}
+
+struct Tree<'a> {
+    flow_ref: &'a FlowRef,
+    documents: &'a Documents,
+    options: &'a CompileOptions,
+    compiled: BTreeMap<String, Arc<CompiledFlow>>,
+    /// Flow ids of the flows being compiled, outermost first.
+    stack: Vec<String>,
+}
+
+impl Tree<'_> {
+    /// Compiles the root (`None`) or the named subflow.
+    fn compile(&mut self, name: Option<&str>) -> Result<Arc<CompiledFlow>, Vec<Diagnostic>> {
+        let (pin, value) = match name {
+            None => (&self.flow_ref.root, &self.documents.root),
+            Some(name) => match (
+                self.flow_ref.subflows.get(name),
+                self.documents.subflows.get(name),
+            ) {
+                (Some(pin), Some(value)) => (pin, value),
+                _ => {
+                    return Err(vec![error(
+                        "unknown_subflow",
+                        None,
+                        String::new(),
+                        format!("There is no flow called \"{name}\"."),
+                    )])
+                }
+            },
+        };
+        let in_subflow = |mut diagnostics: Vec<Diagnostic>| {
+            if let Some(name) = name {
+                for diagnostic in &mut diagnostics {
+                    diagnostic.message = format!("In subflow \"{name}\": {}", diagnostic.message);
+                }
+            }
+            diagnostics
+        };
+        let document = parse(value, self.options).map_err(in_subflow)?;
+        self.stack.push(pin.flow_id.clone());
+        let mut subflows = BTreeMap::new();
+        for (index, node) in document.nodes.iter().enumerate() {
+            let flow_engine::model::Node::Subflow(call) = node else {
+                continue;
+            };
+            let child = &call.flow;
+            if !self.flow_ref.subflows.contains_key(child) {
+                // Unknown: the compiler reports it with the node.
+                continue;
+            }
+            if let Some(compiled) = self.compiled.get(child) {
+                subflows.insert(child.clone(), compiled.clone());
+                continue;
+            }
+            let field = format!("/nodes/{index}/flow");
+            let child_id = &self.flow_ref.subflows[child].flow_id;
+            if self.stack.contains(child_id) {
+                return Err(in_subflow(vec![error(
+                    "subflow_cycle",
+                    Some(&call.id),
+                    field,
+                    format!(
+                        "The subflow \"{child}\" calls back into a flow that is calling it; \
+                         subflows may not call each other in a loop."
+                    ),
+                )]));
+            }
+            let limit = RuntimeLimits::default().max_subflow_depth;
+            if self.stack.len() > limit {
+                return Err(in_subflow(vec![error(
+                    "subflow_too_deep",
+                    Some(&call.id),
+                    field,
+                    format!("Subflows may nest at most {limit} deep."),
+                )]));
+            }
+            let compiled = self.compile(Some(child))?;
+            self.compiled.insert(child.clone(), compiled.clone());
+            subflows.insert(child.clone(), compiled);
+        }
+        self.stack.pop();
+        let options = CompileOptions {
+            subflows,
+            ..self.options.clone()
+        };
+        CompiledFlow::compile(&document, &options).map_err(|error| in_subflow(error.diagnostics))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn say_end(name: &str) -> Value {
+        json!({
+            "schema": 1, "name": name, "language": "en-US", "start": "hi",
+            "nodes": [
+                { "id": "hi", "type": "say", "text": "Hi from {{vars.who}}.", "next": "bye" },
+                { "id": "bye", "type": "end", "outcome": "resolved" }
+            ]
+        })
+    }
+
+    fn calling(name: &str, child: &str) -> Value {
+        json!({
+            "schema": 1, "name": name, "language": "en-US", "start": "call",
+            "nodes": [
+                { "id": "call", "type": "subflow", "flow": child, "next": "bye" },
+                { "id": "bye", "type": "end", "outcome": "resolved" }
+            ]
+        })
+    }
+
+    fn pin(id: &str) -> Pin {
+        Pin {
+            flow_id: id.into(),
+            source: Source::Version(1),
+        }
+    }
+
+    #[test]
+    fn subflows_compile_bottom_up() {
+        let flow_ref = FlowRef {
+            root: pin("a"),
+            subflows: [("b".to_owned(), pin("b")), ("c".to_owned(), pin("c"))].into(),
+        };
+        let documents = Documents {
+            root: calling("a", "b"),
+            subflows: [
+                ("b".to_owned(), calling("b", "c")),
+                ("c".into(), say_end("c")),
+            ]
+            .into(),
+        };
+        let flow = compile_tree(&flow_ref, &documents, &CompileOptions::default());
+        assert!(flow.is_ok(), "{flow:?}");
+    }
+
+    #[test]
+    fn cycles_are_diagnosed() {
+        let flow_ref = FlowRef {
+            root: pin("a"),
+            subflows: [("b".to_owned(), pin("b")), ("a".to_owned(), pin("a"))].into(),
+        };
+        let documents = Documents {
+            root: calling("a", "b"),
+            subflows: [
+                ("b".to_owned(), calling("b", "a")),
+                ("a".into(), calling("a", "b")),
+            ]
+            .into(),
+        };
+        let Err(diagnostics) = compile_tree(&flow_ref, &documents, &CompileOptions::default())
+        else {
+            panic!("a cycle compiled");
+        };
+        assert_eq!(diagnostics[0].code, "subflow_cycle", "{diagnostics:?}");
+        assert!(diagnostics[0].message.contains("In subflow \"b\""));
+    }
+
+    #[test]
+    fn unknown_subflows_and_bad_shapes_are_diagnosed() {
+        let flow_ref = FlowRef {
+            root: pin("a"),
+            subflows: BTreeMap::new(),
+        };
+        let documents = Documents {
+            root: calling("a", "nowhere"),
+            subflows: BTreeMap::new(),
+        };
+        let Err(diagnostics) = compile_tree(&flow_ref, &documents, &CompileOptions::default())
+        else {
+            panic!("compiled");
+        };
+        assert!(diagnostics.iter().any(|d| d.code == "unknown_subflow"));
+        let documents = Documents {
+            root: json!({ "schema": 1, "nodes": "no" }),
+            subflows: BTreeMap::new(),
+        };
+        let Err(diagnostics) = compile_tree(&flow_ref, &documents, &CompileOptions::default())
+        else {
+            panic!("compiled");
+        };
+        assert!(!diagnostics.is_empty());
+    }
+
+    #[test]
+    fn the_cache_forgets_the_least_recently_used() {
+        let mut lru = Lru::new(2);
+        let key = |id: &str| {
+            (
+                "t".to_owned(),
+                FlowRef {
+                    root: pin(id),
+                    subflows: BTreeMap::new(),
+                },
+            )
+        };
+        let first = lru.cell(key("a"));
+        lru.cell(key("b"));
+        assert!(Arc::ptr_eq(&first, &lru.cell(key("a"))));
+        lru.cell(key("c"));
+        assert!(lru.entries.contains_key(&key("a")));
+        assert!(!lru.entries.contains_key(&key("b")));
+    }
+}

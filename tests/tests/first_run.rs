@@ -1,0 +1,806 @@
+//! The first run (the demo tenant with its published example flows, an owner and an API key,
+//! shown once) and `callflow admin`: with the real binary, and in-process on SQLite and
+//! PostgreSQL.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+use callflow_tests::app::TestApp;
+use callflow_tests::{callflow, on_both_databases};
+use serde_json::{json, Value};
+use server::config::{Config, Overrides};
+use server::first_run::{self, DEMO_OWNER_EMAIL, DEMO_TENANT_SLUG, EXAMPLE_FLOW_NOTE};
+use server::store::{Role, Store};
+use sqlx::Connection;
+
+/// How long the binary may take to start and print what it prints.
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Environment variables the binary reads, cleared so that the caller's shell cannot steer it.
+const SERVER_ENV: [&str; 6] = [
+    "DATABASE_URL",
+    "CALLFLOW_LISTEN",
+    "CALLFLOW_DATA_DIR",
+    "CALLFLOW_CONFIG",
+    "CALLFLOW_PASSWORD",
+    "RUST_LOG",
+];
+
+fn callflow_clean() -> Command {
+    let mut command = callflow();
+    for name in SERVER_ENV {
+        command.env_remove(name);
+    }
+    command
+}
+
+/// `callflow serve` on `127.0.0.1:0` with a data directory, its stdout read line by line.
+struct Served {
+    child: Child,
+    lines: Receiver<String>,
+    /// Every stdout line read so far.
+    seen: Vec<String>,
+}
+
+impl Served {
+    fn start(data_dir: &Path) -> Served {
+        let mut child = callflow_clean()
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("callflow serve starts");
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let (sender, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Served {
+            child,
+            lines,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Reads lines until one satisfies `done`; panics with what was read on timeout or exit.
+    fn read_until(&mut self, done: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if done(&line) {
+                        return line;
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    let _ = self.child.kill();
+                    panic!("timed out; the server printed:\n{}", self.seen.join("\n"));
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    let status = self.child.wait();
+                    panic!(
+                        "the server ended ({status:?}); it printed:\n{}",
+                        self.seen.join("\n")
+                    );
+                }
+            }
+        }
+    }
+
+    /// The address from "Callflow is listening on http://…".
+    fn address(&mut self) -> SocketAddr {
+        let line = self.read_until(|line| line.starts_with("Callflow is listening on http://"));
+        line.trim_start_matches("Callflow is listening on http://")
+            .trim()
+            .parse()
+            .expect("an address")
+    }
+
+    /// Sends SIGTERM and waits for the exit; returns the status and everything printed.
+    fn terminate(mut self) -> (ExitStatus, Vec<String>) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -TERM failed");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("the server did not stop within 20 s of SIGTERM");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        // The reader thread ends at EOF, closing the channel.
+        while let Ok(line) = self.lines.recv_timeout(Duration::from_secs(5)) {
+            self.seen.push(line);
+        }
+        (status, std::mem::take(&mut self.seen))
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// The `  Label:  value` lines of the credentials block.
+struct Printed {
+    url: String,
+    email: String,
+    password: String,
+    api_key: String,
+}
+
+fn labelled(lines: &[String], label: &str) -> Option<String> {
+    lines.iter().find_map(|line| {
+        line.strip_prefix("  ")?
+            .strip_prefix(label)?
+            .strip_prefix(':')
+            .map(|value| value.trim().to_owned())
+    })
+}
+
+fn printed_credentials(lines: &[String]) -> Printed {
+    let get = |label| {
+        labelled(lines, label)
+            .unwrap_or_else(|| panic!("no {label} in the output:\n{}", lines.join("\n")))
+    };
+    Printed {
+        url: get("URL"),
+        email: get("Email"),
+        password: get("Password"),
+        api_key: get("API key"),
+    }
+}
+
+async fn me(client: &reqwest::Client, base: &str, token: &str) -> (u16, Value) {
+    let response = client
+        .get(format!("{base}/api/v1/auth/me"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("GET /auth/me");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn login(client: &reqwest::Client, base: &str, email: &str, password: &str) -> (u16, Value) {
+    let response = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({ "email": email, "password": password }))
+        .send()
+        .await
+        .expect("POST /auth/login");
+    let status = response.status().as_u16();
+    let has_cookie = response.headers().contains_key("set-cookie");
+    let mut body: Value = response.json().await.unwrap_or(Value::Null);
+    body["has_cookie"] = json!(has_cookie);
+    (status, body)
+}
+
+#[cfg(unix)]
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .expect("metadata")
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+// (a) The real binary: first run prints the login once, the key and the password work, the
+// file is private, SIGTERM stops it cleanly, and a second start creates nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_prints_working_credentials_once() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let data_dir = directory.path().join("data");
+    let client = reqwest::Client::new();
+
+    let mut served = Served::start(&data_dir);
+    let address = served.address();
+    served.read_until(|line| line.starts_with("  API key:"));
+    served.read_until(|line| line.starts_with("====="));
+    let printed = printed_credentials(&served.seen);
+    let output = served.seen.join("\n");
+    assert_eq!(printed.url, format!("http://{address}"));
+    assert_eq!(printed.email, DEMO_OWNER_EMAIL);
+    assert!(printed.password.len() >= 16, "{}", printed.password);
+    assert!(printed.api_key.starts_with("cf_"), "{}", printed.api_key);
+    assert!(
+        output.contains(&format!(
+            "curl -H \"Authorization: Bearer {}\" http://{address}/api/v1/flows",
+            printed.api_key
+        )),
+        "{output}"
+    );
+    assert!(output.contains("shown only now"), "{output}");
+    let file = data_dir.join("first-run.txt");
+    assert!(
+        output.contains(&file.display().to_string()),
+        "the output says where the file is:\n{output}"
+    );
+
+    let (status, body) = me(&client, &printed.url, &printed.api_key).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["tenant_name"], "Demo Shop");
+    assert_eq!(body["role"], "owner");
+    let (status, body) = login(&client, &printed.url, &printed.email, &printed.password).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["user"]["role"], "owner");
+    assert_eq!(body["has_cookie"], true);
+
+    let saved = std::fs::read_to_string(&file).expect("first-run.txt exists");
+    assert!(saved.contains(&printed.password) && saved.contains(&printed.api_key));
+    #[cfg(unix)]
+    assert_eq!(
+        mode(&file),
+        0o600,
+        "first-run.txt is readable only by its owner"
+    );
+
+    let (status, _) = served.terminate();
+    assert!(
+        status.success(),
+        "SIGTERM ends the server cleanly: {status:?}"
+    );
+
+    // Again, on the same data directory: nothing new, and the key still works.
+    let mut served = Served::start(&data_dir);
+    let address = served.address();
+    let base = format!("http://{address}");
+    let (status, body) = me(&client, &base, &printed.api_key).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["tenant_name"], "Demo Shop");
+    let (status, lines) = served.terminate();
+    assert!(status.success(), "{status:?}");
+    let output = lines.join("\n");
+    assert!(
+        !output.contains("First run") && labelled(&lines, "API key").is_none(),
+        "a second start prints no credentials:\n{output}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&file).expect("still there"),
+        saved,
+        "a second start leaves the file alone"
+    );
+}
+
+// (b) In-process, on both databases.
+
+async fn demo_tenant_has_the_published_example_flows(mut app: TestApp) -> TestApp {
+    let store = app.store.clone();
+    let tenant = store
+        .get_tenant_by_slug(DEMO_TENANT_SLUG)
+        .await
+        .expect("read")
+        .expect("the first run made the demo tenant");
+    assert_eq!(tenant.name, "Demo Shop");
+    assert_eq!(tenant.settings.display_name["zh-CN"], "演示商城");
+    assert_eq!(tenant.settings.display_name["en-US"], "Demo Shop");
+    assert_eq!(
+        tenant.settings.api_base_url.as_deref(),
+        Some(first_run::DEMO_SHOP_BASE)
+    );
+
+    let flows = store.list_flows(&tenant.id, None).await.expect("flows");
+    let mut names: Vec<&str> = flows.iter().map(|f| f.name.as_str()).collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        [
+            "birthday-care",
+            "order-status",
+            "order-status-en",
+            "returns-refunds",
+            "satisfaction-survey"
+        ]
+    );
+    for flow in &flows {
+        assert_eq!(flow.published_version, Some(1), "{}", flow.name);
+        let version = store
+            .get_published_flow_version(&tenant.id, &flow.id)
+            .await
+            .expect("read")
+            .expect("published");
+        assert_eq!(version.note, EXAMPLE_FLOW_NOTE);
+        let file = callflow_tests::root().join(format!("flows/{}.json", flow.name));
+        let on_disk: Value =
+            serde_json::from_str(&std::fs::read_to_string(file).expect("flow file")).expect("json");
+        assert_eq!(
+            version.document, on_disk,
+            "{} is the repository's flow",
+            flow.name
+        );
+    }
+
+    let users = store.list_users(&tenant.id).await.expect("users");
+    assert_eq!(users.len(), 1);
+    assert_eq!(users[0].email, DEMO_OWNER_EMAIL);
+    assert_eq!(users[0].role, Role::Owner);
+    let keys = store.list_api_keys(&tenant.id).await.expect("keys");
+    assert_eq!(keys.len(), 1);
+    assert_eq!(keys[0].role, Role::Owner);
+
+    // The credentials file, in the data directory on both databases, holds a working key.
+    let saved =
+        std::fs::read_to_string(app.config.data_dir.join("first-run.txt")).expect("first-run.txt");
+    let lines: Vec<String> = saved.lines().map(str::to_owned).collect();
+    let printed = printed_credentials(&lines);
+    assert_eq!(printed.url, format!("http://{}", app.address));
+    let base = app.url("");
+    let (status, body) = me(&app.client, &base, &printed.api_key).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["tenant_id"], tenant.id.as_str());
+
+    // Neither a second start nor another first run creates anything.
+    let tenants = store.list_tenants().await.expect("tenants");
+    app.restart().await;
+    let again = first_run::run(&app.store, app.address, &app.config.data_dir)
+        .await
+        .expect("first run");
+    assert!(
+        again.is_none(),
+        "with tenants present the first run does nothing"
+    );
+    assert_eq!(app.store.list_tenants().await.expect("tenants"), tenants);
+    assert_eq!(
+        app.store
+            .list_flows(&tenant.id, None)
+            .await
+            .expect("flows")
+            .len(),
+        5
+    );
+    assert_eq!(
+        app.store.list_users(&tenant.id).await.expect("users").len(),
+        1
+    );
+    assert_eq!(
+        app.store
+            .list_api_keys(&tenant.id)
+            .await
+            .expect("keys")
+            .len(),
+        1
+    );
+    assert_eq!(
+        std::fs::read_to_string(app.config.data_dir.join("first-run.txt")).expect("file"),
+        saved
+    );
+    let (status, _) = me(&app.client, &base, &printed.api_key).await;
+    assert_eq!(status, 200);
+    app
+}
+
+/// The harness's tenants live beside the demo tenant without seeing it.
+async fn test_tenants_do_not_see_the_demo_tenant(app: TestApp) -> TestApp {
+    let tenant = app.tenant("Other Shop").await;
+    let flows = app.store.list_flows(&tenant.id, None).await.expect("flows");
+    assert!(flows.is_empty());
+    let (status, body) = me(&app.client, &app.url(""), &tenant.owner_key).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["tenant_name"], "Other Shop");
+    app
+}
+
+on_both_databases!(
+    demo_tenant_has_the_published_example_flows,
+    test_tenants_do_not_see_the_demo_tenant,
+);
+
+/// A fresh, empty PostgreSQL database for a test that needs `start()` to see no tenants;
+/// `None` (with a notice) when PostgreSQL is unreachable outside CI. Returns the database URL
+/// and a connection to drop it with.
+async fn fresh_postgres() -> Option<(String, String, sqlx::PgConnection)> {
+    let server_url = std::env::var("CALLFLOW_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned());
+    let server_url = server_url.trim_end_matches('/').to_owned();
+    let mut admin = match sqlx::PgConnection::connect(&format!("{server_url}/postgres")).await {
+        Ok(connection) => connection,
+        Err(error) if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("PostgreSQL at {server_url} is required under CI=true: {error}")
+        }
+        Err(error) => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "!!!!!!!! SKIPPING a PostgreSQL first-run test: {server_url} is unreachable ({error}); under CI=true this fails"
+            );
+            return None;
+        }
+    };
+    let database = format!("callflow_first_run_{}", uuid::Uuid::new_v4().simple());
+    sqlx::query(&format!("CREATE DATABASE {database}"))
+        .execute(&mut admin)
+        .await
+        .expect("create test database");
+    Some((format!("{server_url}/{database}"), database, admin))
+}
+
+fn config(database_url: String, data_dir: &Path) -> Config {
+    Config::resolve(Overrides {
+        listen: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
+        data_dir: Some(data_dir.to_path_buf()),
+        database_url: Some(database_url),
+        config_file: None,
+    })
+    .expect("config")
+}
+
+/// Two servers starting at once against the same fresh database make one demo tenant, and
+/// exactly one of them reports credentials.
+async fn two_servers_make_one_demo_tenant(database_url: String, data_dir: &Path) {
+    let first = config(database_url.clone(), data_dir);
+    let second = config(database_url, data_dir);
+    let (a, b) = tokio::join!(server::app::start(&first), server::app::start(&second));
+    let (a, b) = (a.expect("first starts"), b.expect("second starts"));
+    let reports = [&a, &b]
+        .iter()
+        .filter(|running| running.first_run.is_some())
+        .count();
+    assert_eq!(reports, 1, "exactly one server reports the first run");
+    let credentials = a
+        .first_run
+        .clone()
+        .or_else(|| b.first_run.clone())
+        .expect("one");
+    let store: Store = a.state.store.clone();
+    let tenants = store.list_tenants().await.expect("tenants");
+    assert_eq!(tenants.len(), 1, "{tenants:?}");
+    assert_eq!(tenants[0].id, credentials.tenant_id);
+    assert_eq!(
+        store
+            .list_flows(&tenants[0].id, None)
+            .await
+            .expect("flows")
+            .len(),
+        5
+    );
+    a.stop().await.expect("stops");
+    b.stop().await.expect("stops");
+    store.close().await;
+}
+
+/// On SQLite, two first runs at once (over two connection pools, as two servers would have)
+/// make one demo tenant. (Servers on PostgreSQL are started whole, below; two servers
+/// migrating one new SQLite file at the same moment is not a supported setup.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_first_runs_on_sqlite_make_one_demo_tenant() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let url = Store::sqlite_url(&directory.path().join("callflow.db"));
+    let first = Store::connect(&url).await.expect("connects");
+    first.migrate().await.expect("migrates");
+    let second = Store::connect(&url).await.expect("connects");
+    let address = SocketAddr::from(([127, 0, 0, 1], 8080));
+    let (a, b) = tokio::join!(
+        first_run::run(&first, address, directory.path()),
+        first_run::run(&second, address, directory.path())
+    );
+    let (a, b) = (a.expect("first run"), b.expect("first run"));
+    assert_eq!(
+        usize::from(a.is_some()) + usize::from(b.is_some()),
+        1,
+        "exactly one reports the first run"
+    );
+    let tenants = first.list_tenants().await.expect("tenants");
+    assert_eq!(tenants.len(), 1, "{tenants:?}");
+    assert_eq!(
+        first
+            .list_flows(&tenants[0].id, None)
+            .await
+            .expect("flows")
+            .len(),
+        5
+    );
+    first.close().await;
+    second.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_first_runs_on_postgres_make_one_demo_tenant() {
+    let Some((url, database, mut admin)) = fresh_postgres().await else {
+        return;
+    };
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let outcome = tokio::spawn({
+        let directory = directory.path().to_path_buf();
+        async move { two_servers_make_one_demo_tenant(url, &directory).await }
+    })
+    .await;
+    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
+        .execute(&mut admin)
+        .await;
+    if let Err(error) = outcome {
+        std::panic::resume_unwind(error.into_panic());
+    }
+}
+
+/// A PostgreSQL server without a data directory only prints: no file is written anywhere.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_data_directory_nothing_is_written() {
+    let Some((url, database, mut admin)) = fresh_postgres().await else {
+        return;
+    };
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let missing = directory.path().join("no-such-dir");
+    let outcome = tokio::spawn(async move {
+        let running = server::app::start(&config(url, &missing))
+            .await
+            .expect("starts");
+        let credentials = running.first_run.clone().expect("first run");
+        assert_eq!(credentials.saved_to, None);
+        assert!(
+            !missing.exists(),
+            "PostgreSQL does not need a data directory"
+        );
+        let text = credentials.to_string();
+        assert!(text.contains(&credentials.api_key) && text.contains("shown only now"));
+        let store = running.state.store.clone();
+        running.stop().await.expect("stops");
+        store.close().await;
+    })
+    .await;
+    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
+        .execute(&mut admin)
+        .await;
+    if let Err(error) = outcome {
+        std::panic::resume_unwind(error.into_panic());
+    }
+}
+
+// (c) `callflow admin`, end to end on SQLite.
+
+fn admin(data_dir: &Path, args: &[&str]) -> Output {
+    let output = callflow_clean()
+        .arg("admin")
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .output()
+        .expect("callflow admin runs");
+    output
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn value_of(output: &Output, label: &str) -> String {
+    let text = stdout(output);
+    text.lines()
+        .find_map(|line| line.strip_prefix(label))
+        .map(|value| value.trim().to_owned())
+        .unwrap_or_else(|| panic!("no \"{label}\" in:\n{text}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_creates_tenants_users_and_keys_that_work() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let data_dir = directory.path().join("data");
+    let client = reqwest::Client::new();
+
+    let created = admin(
+        &data_dir,
+        &[
+            "tenant",
+            "create",
+            "--name",
+            "Shop",
+            "--slug",
+            "shop",
+            "--api-base-url",
+            "https://shop.example/api",
+            "--allow-host",
+            "10.0.0.5:8080",
+        ],
+    );
+    assert!(created.status.success(), "{}", stderr(&created));
+    let tenant_id = value_of(&created, "tenant id:");
+    assert!(tenant_id.starts_with("ten_"), "{tenant_id}");
+
+    let duplicate = admin(
+        &data_dir,
+        &["tenant", "create", "--name", "Other", "--slug", "shop"],
+    );
+    assert_eq!(duplicate.status.code(), Some(1));
+    let message = stderr(&duplicate);
+    assert!(
+        message.contains("a tenant with the slug \"shop\" already exists")
+            && message.contains(&tenant_id),
+        "{message}"
+    );
+
+    let listed = admin(&data_dir, &["tenant", "list"]);
+    assert!(listed.status.success());
+    let text = stdout(&listed);
+    assert!(
+        text.contains("shop")
+            && text.contains(&tenant_id)
+            && text.contains("https://shop.example/api"),
+        "{text}"
+    );
+
+    let password = "correct horse battery staple";
+    let user = callflow_clean()
+        .args([
+            "admin",
+            "user",
+            "create",
+            "--tenant",
+            "shop",
+            "--email",
+            "Ana@Shop.example",
+            "--role",
+            "editor",
+            "--name",
+            "Ana",
+            "--data-dir",
+        ])
+        .arg(&data_dir)
+        .env("CALLFLOW_PASSWORD", password)
+        .output()
+        .expect("runs");
+    assert!(user.status.success(), "{}", stderr(&user));
+    assert!(
+        !stdout(&user).contains(password),
+        "a given password is not printed"
+    );
+    assert!(value_of(&user, "user id:").starts_with("usr_"));
+
+    let duplicate = callflow_clean()
+        .args([
+            "admin",
+            "user",
+            "create",
+            "--tenant",
+            "shop",
+            "--email",
+            "ana@shop.example",
+        ])
+        .args(["--role", "owner", "--data-dir"])
+        .arg(&data_dir)
+        .output()
+        .expect("runs");
+    assert_eq!(duplicate.status.code(), Some(1));
+    assert!(
+        stderr(&duplicate).contains("ana@shop.example already exists in the tenant \"shop\""),
+        "{}",
+        stderr(&duplicate)
+    );
+
+    let generated = admin(
+        &data_dir,
+        &[
+            "user",
+            "create",
+            "--tenant",
+            "shop",
+            "--email",
+            "bob@shop.example",
+            "--role",
+            "viewer",
+        ],
+    );
+    assert!(generated.status.success(), "{}", stderr(&generated));
+    let bob_password = value_of(&generated, "password:");
+    assert!(bob_password.len() >= 16, "{bob_password}");
+
+    let unknown = admin(
+        &data_dir,
+        &[
+            "api-key", "create", "--tenant", "nope", "--name", "x", "--role", "owner",
+        ],
+    );
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(
+        stderr(&unknown).contains("no tenant with the slug \"nope\"; the tenants are: shop"),
+        "{}",
+        stderr(&unknown)
+    );
+
+    let key = admin(
+        &data_dir,
+        &[
+            "api-key",
+            "create",
+            "--tenant",
+            "shop",
+            "--name",
+            "CI import",
+            "--role",
+            "editor",
+        ],
+    );
+    assert!(key.status.success(), "{}", stderr(&key));
+    let token = value_of(&key, "token:");
+    let key_id = value_of(&key, "key id:");
+
+    // Serve the same data directory: a tenant exists, so no demo tenant and no credentials.
+    let mut served = Served::start(&data_dir);
+    let base = format!("http://{}", served.address());
+    let (status, body) = me(&client, &base, &token).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["tenant_name"], "Shop");
+    assert_eq!(body["role"], "editor");
+    let (status, body) = login(&client, &base, "ana@shop.example", password).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["user"]["role"], "editor");
+    let (status, _) = login(&client, &base, "bob@shop.example", &bob_password).await;
+    assert_eq!(status, 200);
+
+    let listed = admin(&data_dir, &["api-key", "list", "--tenant", "shop"]);
+    assert!(listed.status.success());
+    assert!(
+        stdout(&listed).contains(&key_id) && stdout(&listed).contains("active"),
+        "{}",
+        stdout(&listed)
+    );
+    assert!(!stdout(&listed).contains(&token), "lists never show tokens");
+
+    // Revoking, while the server runs, takes effect at once.
+    let revoked = admin(
+        &data_dir,
+        &["api-key", "revoke", "--tenant", "shop", "--id", &key_id],
+    );
+    assert!(revoked.status.success(), "{}", stderr(&revoked));
+    let (status, _) = me(&client, &base, &token).await;
+    assert_eq!(status, 401);
+    let unknown = admin(
+        &data_dir,
+        &["api-key", "revoke", "--tenant", "shop", "--id", "key_nope"],
+    );
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(stderr(&unknown).contains("no API key with the id \"key_nope\""));
+
+    let (status, lines) = served.terminate();
+    assert!(status.success(), "{status:?}");
+    assert!(
+        labelled(&lines, "API key").is_none() && !data_dir.join("first-run.txt").exists(),
+        "no first run on a database with tenants:\n{}",
+        lines.join("\n")
+    );
+}
+
+#[test]
+fn every_admin_command_has_help() {
+    for args in [
+        &["admin", "--help"][..],
+        &["admin", "tenant", "create", "--help"],
+        &["admin", "tenant", "list", "--help"],
+        &["admin", "user", "create", "--help"],
+        &["admin", "api-key", "create", "--help"],
+        &["admin", "api-key", "list", "--help"],
+        &["admin", "api-key", "revoke", "--help"],
+    ] {
+        let output = callflow_clean().args(args).output().expect("runs");
+        assert!(output.status.success(), "{args:?}");
+        assert!(
+            stdout(&output).contains("Usage: callflow admin"),
+            "{args:?}"
+        );
+    }
+}

@@ -1,0 +1,175 @@
+//! Tenant isolation across the whole API: every operation of the OpenAPI document is called
+//! with another tenant's credentials on this tenant's objects. Each answer is 404 (or 403) and
+//! carries none of this tenant's data; list endpoints answer without this tenant's objects.
+//! New endpoints are covered as soon as they are documented.
+
+use callflow_tests::app::TestApp;
+use callflow_tests::on_both_databases;
+use serde_json::{json, Value};
+use server::store::{now_ms, NewFlow};
+
+/// Tenant A's objects that the other tenant must not reach.
+struct Secrets {
+    flow_id: String,
+    flow_name: String,
+    session_id: String,
+    call_id: String,
+    key_id: String,
+}
+
+async fn tenant_a(app: &TestApp, owner_key: &str, tenant_id: &str) -> Secrets {
+    let text = std::fs::read_to_string(callflow_tests::root().join("flows/order-status.json"))
+        .expect("flow");
+    let mut document: Value = serde_json::from_str(&text).expect("json");
+    let flow_name = format!("secret-flow-{}", uuid::Uuid::new_v4().simple());
+    document["name"] = json!(flow_name);
+    let flow = app
+        .store
+        .create_flow(
+            tenant_id,
+            &NewFlow {
+                name: &flow_name,
+                draft: &document,
+            },
+            now_ms(),
+        )
+        .await
+        .expect("create flow");
+    app.store
+        .publish_flow(tenant_id, &flow.id, flow.revision, "v1", "test", now_ms())
+        .await
+        .expect("publish")
+        .expect("published");
+    let session: Value = app
+        .client
+        .post(app.url("/api/v1/sessions"))
+        .bearer_auth(owner_key)
+        .json(&json!({ "flow_id": flow.id, "version": "published" }))
+        .send()
+        .await
+        .expect("start session")
+        .json()
+        .await
+        .expect("json");
+    let key: Value = app
+        .client
+        .post(app.url("/api/v1/api-keys"))
+        .bearer_auth(owner_key)
+        .json(&json!({ "name": "secret key", "role": "viewer" }))
+        .send()
+        .await
+        .expect("create key")
+        .json()
+        .await
+        .expect("json");
+    Secrets {
+        flow_id: flow.id,
+        flow_name,
+        session_id: session["id"].as_str().expect("session id").to_owned(),
+        call_id: session["call_id"].as_str().expect("call id").to_owned(),
+        key_id: key["key"]["id"].as_str().expect("key id").to_owned(),
+    }
+}
+
+/// The path with tenant A's ids in place of its parameters.
+fn fill(path: &str, secrets: &Secrets) -> String {
+    let object = if path.starts_with("/api/v1/sessions") {
+        &secrets.session_id
+    } else if path.starts_with("/api/v1/calls") {
+        &secrets.call_id
+    } else if path.starts_with("/api/v1/api-keys") {
+        &secrets.key_id
+    } else {
+        &secrets.flow_id
+    };
+    path.replace("{id}", object).replace("{version}", "1")
+}
+
+/// A body of the right general shape, with tenant A's flow id wherever one is taken.
+fn body(path: &str, secrets: &Secrets) -> Value {
+    if path.ends_with("/events") {
+        json!({ "type": "text", "text": "查物流" })
+    } else if path == "/api/v1/sessions" {
+        json!({ "flow_id": secrets.flow_id, "version": "published" })
+    } else if path.ends_with("/publish") {
+        json!({ "note": "stolen" })
+    } else {
+        json!({ "schema": 1, "name": "x", "language": "zh-CN", "start": "a", "nodes": [] })
+    }
+}
+
+async fn another_tenant_reaches_nothing(app: TestApp) -> TestApp {
+    let a = app.tenant("Tenant A").await;
+    let b = app.tenant("Tenant B").await;
+    let secrets = tenant_a(&app, &a.owner_key, &a.id).await;
+    let document: Value = app
+        .client
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .expect("doc")
+        .json()
+        .await
+        .expect("json");
+    let paths = document["paths"].as_object().expect("paths");
+    let mut checked = 0;
+    for (path, operations) in paths {
+        for method in operations.as_object().expect("operations").keys() {
+            let url = app.url(&fill(path, &secrets));
+            let request = match method.as_str() {
+                "get" => app.client.get(&url),
+                "post" => app.client.post(&url).json(&body(path, &secrets)),
+                "put" => app
+                    .client
+                    .put(&url)
+                    .header("if-match", "\"1\"")
+                    .json(&body(path, &secrets)),
+                "delete" => app.client.delete(&url),
+                "patch" => app.client.patch(&url).json(&body(path, &secrets)),
+                other => panic!("unexpected method {other} for {path}"),
+            };
+            let response = request
+                .bearer_auth(&b.owner_key)
+                .send()
+                .await
+                .expect("request");
+            let status = response.status().as_u16();
+            let text = response.text().await.expect("body");
+            for secret in [
+                &secrets.flow_id,
+                &secrets.flow_name,
+                &secrets.session_id,
+                &secrets.call_id,
+                &secrets.key_id,
+            ] {
+                assert!(
+                    !text.contains(secret.as_str()),
+                    "{method} {path} leaked {secret}: {text}"
+                );
+            }
+            let has_object = path.contains('{') || path == "/api/v1/sessions";
+            if has_object {
+                assert!(
+                    matches!(status, 403 | 404),
+                    "{method} {path} answered {status}: {text}"
+                );
+            } else {
+                assert!(status < 500, "{method} {path} answered {status}: {text}");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 10, "only {checked} operations are documented");
+    // Tenant A still has everything.
+    let flow = app
+        .client
+        .get(app.url(&format!("/api/v1/flows/{}", secrets.flow_id)))
+        .bearer_auth(&a.owner_key)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(flow.status(), 200, "the other tenant changed nothing");
+    app
+}
+
+on_both_databases!(another_tenant_reaches_nothing);
