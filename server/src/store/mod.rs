@@ -24,6 +24,7 @@ mod login_sessions;
 mod tenants;
 mod users;
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rand::RngCore;
@@ -96,6 +97,36 @@ impl Default for StoreOptions {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// SQLite has one writer at a time. Writers queue here, in order, instead of in SQLite's
+    /// busy handler, which sleeps in growing steps and turns contention into long stalls.
+    write_lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// A write transaction; on SQLite it also holds the store's writer lock until it ends.
+pub(crate) struct WriteTransaction {
+    transaction: Transaction<'static, Any>,
+    _writer: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl WriteTransaction {
+    pub(crate) async fn commit(self) -> Result<()> {
+        self.transaction.commit().await?;
+        Ok(())
+    }
+}
+
+impl std::ops::Deref for WriteTransaction {
+    type Target = sqlx::AnyConnection;
+
+    fn deref(&self) -> &Self::Target {
+        &self.transaction
+    }
+}
+
+impl std::ops::DerefMut for WriteTransaction {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.transaction
+    }
 }
 
 impl Store {
@@ -120,7 +151,11 @@ impl Store {
             })
             .connect(url)
             .await?;
-        Ok(Store { pool, backend })
+        Ok(Store {
+            pool,
+            backend,
+            write_lock: Arc::new(tokio::sync::Mutex::new(())),
+        })
     }
 
     /// The URL that [`Store::connect`] takes for an SQLite file, created when missing.
@@ -163,12 +198,18 @@ impl Store {
     /// A transaction that will write. SQLite must take the write lock up front: a transaction
     /// that reads first and then writes gets `SQLITE_BUSY` instead of waiting for the lock when
     /// another connection committed in between.
-    async fn begin_write(&self) -> Result<Transaction<'static, Any>> {
-        let transaction = match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
+    async fn begin_write(&self) -> Result<WriteTransaction> {
+        let (transaction, writer) = match self.backend {
+            Backend::Sqlite => {
+                let writer = self.write_lock.clone().lock_owned().await;
+                (self.pool.begin_with("BEGIN IMMEDIATE").await?, Some(writer))
+            }
+            Backend::Postgres => (self.pool.begin().await?, None),
         };
-        Ok(transaction)
+        Ok(WriteTransaction {
+            transaction,
+            _writer: writer,
+        })
     }
 }
 
