@@ -143,8 +143,8 @@ impl Running {
     }
 }
 
-/// Opens the database, migrates it, and starts serving in the background.
-pub async fn start(config: &Config) -> Result<Running, String> {
+/// Opens the configured database (creating SQLite's data directory) and migrates it.
+pub async fn open_store(config: &Config) -> Result<Store, String> {
     if config.is_sqlite() {
         std::fs::create_dir_all(&config.data_dir).map_err(|e| {
             format!(
@@ -160,6 +160,12 @@ pub async fn start(config: &Config) -> Result<Running, String> {
         .migrate()
         .await
         .map_err(|e| format!("migrating the database failed: {e}"))?;
+    Ok(store)
+}
+
+/// Opens the database, migrates it, and starts serving in the background.
+pub async fn start(config: &Config) -> Result<Running, String> {
+    let store = open_store(config).await?;
     let outbound = OutboundHttp::new().map_err(|e| format!("cannot start the HTTP client: {e}"))?;
     let state = AppState {
         store,

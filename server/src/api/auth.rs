@@ -10,10 +10,11 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::audit;
 use crate::app::AppState;
 use crate::auth::{Credential, Permission, Principal, SESSION_COOKIE};
 use crate::error::{ApiError, ApiResult, Json};
-use crate::store::{now_ms, ApiKey, NewAuditEntry, Role};
+use crate::store::{now_ms, ApiKey, Role};
 
 /// How long a login session lasts.
 const SESSION_TTL: Duration = Duration::from_secs(12 * 60 * 60);
@@ -223,19 +224,16 @@ async fn create_key(
         .store
         .create_api_key(&principal.tenant_id, name, body.role, now)
         .await?;
-    state
-        .store
-        .record_audit(
-            &principal.tenant_id,
-            &NewAuditEntry {
-                actor: &principal.actor(),
-                action: "api_key.create",
-                object: &created.key.id,
-                detail: &serde_json::json!({ "name": name, "role": body.role }),
-            },
-            now,
-        )
-        .await?;
+    let detail = serde_json::json!({ "name": name, "role": body.role });
+    audit(
+        &state,
+        &principal,
+        "api_key.create",
+        &created.key.id,
+        detail,
+        now,
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
         Json(CreatedApiKeyView {
@@ -262,18 +260,14 @@ async fn revoke_key(
     {
         return Err(ApiError::not_found("the API key"));
     }
-    state
-        .store
-        .record_audit(
-            &principal.tenant_id,
-            &NewAuditEntry {
-                actor: &principal.actor(),
-                action: "api_key.revoke",
-                object: &id,
-                detail: &serde_json::json!({}),
-            },
-            now,
-        )
-        .await?;
+    audit(
+        &state,
+        &principal,
+        "api_key.revoke",
+        &id,
+        serde_json::json!({}),
+        now,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }

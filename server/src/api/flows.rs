@@ -23,12 +23,13 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::audit;
 use crate::app::AppState;
 use crate::auth::{Permission, Principal};
 use crate::error::{ApiError, ApiResult, FieldError, Json};
 use crate::store::{
-    constraint, now_ms, Flow, FlowSummary, FlowVersion, FlowVersionSummary, NewAuditEntry, NewFlow,
-    Store, StoreError,
+    constraint, now_ms, Flow, FlowSummary, FlowVersion, FlowVersionSummary, NewFlow, Store,
+    StoreError,
 };
 
 /// Most flow documents in one import request.
@@ -1214,30 +1215,6 @@ async fn load_version(
 
 fn flow_not_found() -> ApiError {
     ApiError::not_found("the flow")
-}
-
-async fn audit(
-    state: &AppState,
-    principal: &Principal,
-    action: &str,
-    object: &str,
-    detail: Value,
-    now: i64,
-) -> ApiResult<()> {
-    state
-        .store
-        .record_audit(
-            &principal.tenant_id,
-            &NewAuditEntry {
-                actor: &principal.actor(),
-                action,
-                object,
-                detail: &detail,
-            },
-            now,
-        )
-        .await?;
-    Ok(())
 }
 
 /// The flow's name from its document. A draft may be unfinished, but it must be an object with

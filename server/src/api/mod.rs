@@ -9,7 +9,12 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 
+use serde_json::Value;
+
 use crate::app::AppState;
+use crate::auth::Principal;
+use crate::error::ApiResult;
+use crate::store::NewAuditEntry;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -43,6 +48,31 @@ impl Modify for Security {
             ))),
         );
     }
+}
+
+/// Records who did what in the tenant's audit log.
+pub(crate) async fn audit(
+    state: &AppState,
+    principal: &Principal,
+    action: &str,
+    object: &str,
+    detail: Value,
+    now: i64,
+) -> ApiResult<()> {
+    state
+        .store
+        .record_audit(
+            &principal.tenant_id,
+            &NewAuditEntry {
+                actor: &principal.actor(),
+                action,
+                object,
+                detail: &detail,
+            },
+            now,
+        )
+        .await?;
+    Ok(())
 }
 
 /// Every API route, with its OpenAPI description, relative to `/api/v1`.

@@ -5,42 +5,11 @@
 //! prints `callflow admin: …` and exits with status 1; clap's usage errors exit with 2.
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Subcommand};
-use server::config::{Config, Overrides};
+use super::serve::DatabaseArgs;
+use clap::Subcommand;
 use server::store::{constraint, now_ms, NewAuditEntry, NewUser, Role, Store, Tenant};
-
-/// The database to administer, as `callflow serve` finds it.
-#[derive(Debug, Args)]
-pub struct DatabaseArgs {
-    /// Directory of the SQLite database (as for `callflow serve`).
-    #[arg(
-        long,
-        env = "CALLFLOW_DATA_DIR",
-        value_name = "DIR",
-        help = "Directory for the SQLite database and other data [default: ./data]"
-    )]
-    data_dir: Option<PathBuf>,
-    /// `postgres://…` to use PostgreSQL instead of SQLite.
-    #[arg(long, env = "DATABASE_URL", value_name = "URL", hide_env_values = true)]
-    database_url: Option<String>,
-    /// The server's TOML configuration file (its data_dir and database_url are used).
-    #[arg(long, env = "CALLFLOW_CONFIG", value_name = "FILE")]
-    config: Option<PathBuf>,
-}
-
-impl DatabaseArgs {
-    fn config(&self) -> Result<Config, String> {
-        Config::resolve(Overrides {
-            listen: None,
-            data_dir: self.data_dir.clone(),
-            database_url: self.database_url.clone(),
-            config_file: self.config.clone(),
-        })
-    }
-}
 
 #[derive(Debug, Subcommand)]
 pub enum AdminCommand {
@@ -175,23 +144,7 @@ pub fn run(command: AdminCommand) -> Result<ExitCode, String> {
 }
 
 async fn open(database: &DatabaseArgs) -> Result<Store, String> {
-    let config = database.config()?;
-    if config.is_sqlite() {
-        std::fs::create_dir_all(&config.data_dir).map_err(|e| {
-            format!(
-                "cannot create the data directory {}: {e}",
-                config.data_dir.display()
-            )
-        })?;
-    }
-    let store = Store::connect(&config.database_url)
-        .await
-        .map_err(|e| format!("cannot open the database: {e}"))?;
-    store
-        .migrate()
-        .await
-        .map_err(|e| format!("migrating the database failed: {e}"))?;
-    Ok(store)
+    server::app::open_store(&database.config(None)?).await
 }
 
 async fn execute(command: AdminCommand) -> Result<(), String> {

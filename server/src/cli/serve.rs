@@ -7,17 +7,9 @@ use std::process::ExitCode;
 use clap::Args;
 use server::config::{Config, Overrides};
 
-/// Where the server listens and keeps its data.
+/// Where the server keeps its data; shared by `serve`, `migrate` and `admin`.
 #[derive(Debug, Args)]
-pub struct ServerArgs {
-    /// Address to listen on.
-    #[arg(
-        long,
-        env = "CALLFLOW_LISTEN",
-        value_name = "ADDRESS",
-        help = "Address to listen on [default: 127.0.0.1:8080]"
-    )]
-    listen: Option<SocketAddr>,
+pub struct DatabaseArgs {
     /// Directory for the SQLite database and other data.
     #[arg(
         long,
@@ -35,14 +27,35 @@ pub struct ServerArgs {
     config: Option<PathBuf>,
 }
 
+impl DatabaseArgs {
+    pub(super) fn config(&self, listen: Option<SocketAddr>) -> Result<Config, String> {
+        Config::resolve(Overrides {
+            listen,
+            data_dir: self.data_dir.clone(),
+            database_url: self.database_url.clone(),
+            config_file: self.config.clone(),
+        })
+    }
+}
+
+/// Where the server listens and keeps its data.
+#[derive(Debug, Args)]
+pub struct ServerArgs {
+    /// Address to listen on.
+    #[arg(
+        long,
+        env = "CALLFLOW_LISTEN",
+        value_name = "ADDRESS",
+        help = "Address to listen on [default: 127.0.0.1:8080]"
+    )]
+    listen: Option<SocketAddr>,
+    #[command(flatten)]
+    database: DatabaseArgs,
+}
+
 impl ServerArgs {
     fn config(self) -> Result<Config, String> {
-        Config::resolve(Overrides {
-            listen: self.listen,
-            data_dir: self.data_dir,
-            database_url: self.database_url,
-            config_file: self.config,
-        })
+        self.database.config(self.listen)
     }
 }
 
@@ -75,23 +88,7 @@ pub fn serve(args: ServerArgs) -> Result<ExitCode, String> {
 pub fn migrate(args: ServerArgs) -> Result<ExitCode, String> {
     let config = args.config()?;
     init_tracing();
-    runtime()?.block_on(async {
-        if config.is_sqlite() {
-            std::fs::create_dir_all(&config.data_dir).map_err(|e| {
-                format!(
-                    "cannot create the data directory {}: {e}",
-                    config.data_dir.display()
-                )
-            })?;
-        }
-        let store = server::store::Store::connect(&config.database_url)
-            .await
-            .map_err(|e| format!("cannot open the database: {e}"))?;
-        store
-            .migrate()
-            .await
-            .map_err(|e| format!("migrating the database failed: {e}"))
-    })?;
+    runtime()?.block_on(server::app::open_store(&config))?;
     println!("The database is up to date.");
     Ok(ExitCode::SUCCESS)
 }
