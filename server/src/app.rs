@@ -36,6 +36,8 @@ pub struct AppState {
     /// The one built-in demo shop: mounted at `/demo-shop/api` and answering flows' requests
     /// to [`crate::channels::DEMO_SHOP_BASE`] in process.
     pub demo_shop: Router,
+    /// Web-chat sessions between turns, kept by the server that took their last turn.
+    pub sessions: Arc<crate::channels::webchat::Sessions>,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -173,6 +175,7 @@ pub async fn start(config: &Config) -> Result<Running, String> {
         outbound,
         flows: Arc::default(),
         demo_shop: crate::demo_shop::router(),
+        sessions: Arc::default(),
     };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -182,14 +185,20 @@ pub async fn start(config: &Config) -> Result<Running, String> {
     let first_run = crate::first_run::run(&state.store, address, &config.data_dir)
         .await
         .map_err(|e| format!("the first run (creating the demo tenant) failed: {e}"))?;
+    let statistics = (state.store.backend() == crate::store::Backend::Postgres)
+        .then(|| tokio::spawn(keep_statistics(state.store.clone())));
     let app = router(state.clone(), config);
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
-        axum::serve(listener, app)
+        let served = axum::serve(listener, app)
             .with_graceful_shutdown(async {
                 let _ = stopped.await;
             })
-            .await
+            .await;
+        if let Some(statistics) = statistics {
+            statistics.abort();
+        }
+        served
     });
     Ok(Running {
         address,
@@ -198,6 +207,24 @@ pub async fn start(config: &Config) -> Result<Running, String> {
         shutdown,
         task,
     })
+}
+
+/// Keeps PostgreSQL's statistics of the busiest tables fresh (see
+/// [`Store::refresh_statistics`]) until the store closes.
+async fn keep_statistics(store: Store) {
+    let mut ticks = tokio::time::interval(std::time::Duration::from_secs(2));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match store.refresh_statistics().await {
+            Ok(analyzed) if !analyzed.is_empty() => {
+                tracing::debug!(?analyzed, "refreshed table statistics");
+            }
+            Ok(_) => {}
+            Err(crate::store::StoreError::Database(sqlx::Error::PoolClosed)) => return,
+            Err(error) => tracing::warn!(%error, "refreshing table statistics failed"),
+        }
+    }
 }
 
 /// Serves until `signal` completes, then shuts down gracefully.

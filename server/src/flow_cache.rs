@@ -11,7 +11,7 @@
 //! version) calls their published versions, a draft calls their drafts. Cycles and nesting
 //! deeper than the runtime allows are compile errors.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use flow_engine::compile::{CompileOptions, RuntimeLimits};
@@ -152,6 +152,9 @@ impl Lru {
 pub struct FlowCache {
     published: Mutex<Lru>,
     drafts: Mutex<Lru>,
+    /// Published versions known to call no subflows: a new session on one needs only the
+    /// flow's current version number to find its compiled flow.
+    standalone: Mutex<HashSet<(String, Pin)>>,
     options: CompileOptions,
 }
 
@@ -166,6 +169,7 @@ impl FlowCache {
         FlowCache {
             published: Mutex::new(Lru::new(published.max(1))),
             drafts: Mutex::new(Lru::new(drafts.max(1))),
+            standalone: Mutex::default(),
             options: CompileOptions::default(),
         }
     }
@@ -190,7 +194,13 @@ impl FlowCache {
         flow_id: &str,
         selector: Selector,
     ) -> Result<Resolved, FlowError> {
+        if selector == Selector::Published {
+            if let Some(resolved) = self.resolve_standalone(store, tenant_id, flow_id).await? {
+                return Ok(resolved);
+            }
+        }
         let (root, root_document) = load_root(store, tenant_id, flow_id, selector).await?;
+        let standalone = subflow_calls(&root_document).is_empty();
         let draft = selector == Selector::Draft;
         let mut subflows = BTreeMap::new();
         let mut documents = Documents {
@@ -249,11 +259,63 @@ impl FlowCache {
         }
         let flow_ref = FlowRef { root, subflows };
         let flow = self.compiled(tenant_id, &flow_ref, &documents).await?;
+        if standalone && !flow_ref.is_draft() {
+            let mut known = self
+                .standalone
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if known.len() >= PUBLISHED_CAPACITY {
+                known.clear();
+            }
+            known.insert((tenant_id.to_owned(), flow_ref.root.clone()));
+        }
         Ok(Resolved {
             flow_ref,
             flow,
             documents,
         })
+    }
+
+    /// The published version of a flow that calls no subflows, when it is compiled already:
+    /// one light query instead of loading and resolving its documents.
+    async fn resolve_standalone(
+        &self,
+        store: &Store,
+        tenant_id: &str,
+        flow_id: &str,
+    ) -> Result<Option<Resolved>, FlowError> {
+        let Some(version) = store.published_version_number(tenant_id, flow_id).await? else {
+            return Err(FlowError::NotFound);
+        };
+        let Some(version) = version else {
+            return Err(FlowError::NotPublished);
+        };
+        let root = Pin {
+            flow_id: flow_id.to_owned(),
+            source: Source::Version(version),
+        };
+        let key = (tenant_id.to_owned(), root);
+        if !self
+            .standalone
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(&key)
+        {
+            return Ok(None);
+        }
+        let flow_ref = FlowRef {
+            root: key.1,
+            subflows: BTreeMap::new(),
+        };
+        let Some(flow) = self.cell(tenant_id, &flow_ref).get().cloned() else {
+            return Ok(None);
+        };
+        Ok(Some(Resolved {
+            flow_ref,
+            flow,
+            // Only draft sessions keep their documents.
+            documents: Documents::default(),
+        }))
     }
 
     /// The compiled flow a session stored: from the cache, else compiled again from the

@@ -11,8 +11,9 @@ use std::io::Write;
 
 use serde_json::{json, Value};
 use server::store::{
-    constraint, Backend, CallEnd, CallFilter, ChatTurn, Flow, FlowSummary, NewAuditEntry, NewCall,
-    NewCallEvent, NewFlow, NewUser, Role, Store, StoreError, TenantSettings,
+    constraint, Backend, CallEnd, CallFilter, ChatStart, ChatTurn, Flow, FlowSummary,
+    NewAuditEntry, NewCall, NewCallEvent, NewFlow, NewUser, Role, Store, StoreError,
+    TenantSettings,
 };
 use sqlx::Connection;
 
@@ -163,6 +164,8 @@ on_both_databases!(
     call_events_from_concurrent_appends,
     list_calls_filters_and_pages,
     chat_session_turns,
+    chats_start_with_their_first_turn,
+    concurrent_turns_commit_together_and_fail_alone,
     audit_log,
     corrupt_rows_are_errors,
 );
@@ -1222,7 +1225,7 @@ async fn call_events_from_concurrent_appends(db: TestDb) -> TestResult {
                 &call.id,
                 &CallEnd {
                     ended_at: T0 + 5,
-                    outcome: "failed",
+                    outcome: "failed".into(),
                     summary: None,
                     duration_ms: None,
                 },
@@ -1252,8 +1255,8 @@ async fn call_events_from_concurrent_appends(db: TestDb) -> TestResult {
                 &call.id,
                 &CallEnd {
                     ended_at: T0 + 60_000,
-                    outcome: "resolved",
-                    summary: Some(&summary),
+                    outcome: "resolved".into(),
+                    summary: Some(summary.clone()),
                     duration_ms: Some(60_000),
                 },
             )
@@ -1266,7 +1269,7 @@ async fn call_events_from_concurrent_appends(db: TestDb) -> TestResult {
                 &call.id,
                 &CallEnd {
                     ended_at: T0 + 70_000,
-                    outcome: "failed",
+                    outcome: "failed".into(),
                     summary: None,
                     duration_ms: None,
                 },
@@ -1335,7 +1338,7 @@ async fn list_calls_filters_and_pages(db: TestDb) -> TestResult {
                 &call.id,
                 &CallEnd {
                     ended_at: started_at + 500,
-                    outcome,
+                    outcome: outcome.into(),
                     summary: None,
                     duration_ms: Some(500),
                 },
@@ -1506,10 +1509,10 @@ async fn chat_session_turns(db: TestDb) -> TestResult {
         .save_chat_turn(
             &tenant,
             &session.id,
-            &ChatTurn {
+            ChatTurn {
                 expected_turn: 0,
-                snapshot: &first,
-                events: &[
+                snapshot: first.to_string(),
+                events: vec![
                     event(T0 + 1, "node_entered", Some("greet"), json!({})),
                     event(T0 + 1, "said", Some("greet"), json!({ "text": "您好" })),
                 ],
@@ -1529,7 +1532,7 @@ async fn chat_session_turns(db: TestDb) -> TestResult {
             let session_id = session.id.clone();
             tokio::spawn(async move {
                 let snapshot = json!({ "node": "lookup", "racer": racer });
-                let events = [event(
+                let events = vec![event(
                     T0 + 2,
                     "heard",
                     Some("ask"),
@@ -1539,10 +1542,10 @@ async fn chat_session_turns(db: TestDb) -> TestResult {
                     .save_chat_turn(
                         &tenant,
                         &session_id,
-                        &ChatTurn {
+                        ChatTurn {
                             expected_turn: 1,
-                            snapshot: &snapshot,
-                            events: &events,
+                            snapshot: snapshot.to_string(),
+                            events,
                             end: None,
                         },
                         T0 + 2,
@@ -1584,10 +1587,10 @@ async fn chat_session_turns(db: TestDb) -> TestResult {
             .save_chat_turn(
                 &stranger,
                 &session.id,
-                &ChatTurn {
+                ChatTurn {
                     expected_turn: 2,
-                    snapshot: &json!({}),
-                    events: &[event(T0, "said", None, json!({}))],
+                    snapshot: "{}".into(),
+                    events: vec![event(T0, "said", None, json!({}))],
                     end: None,
                 },
                 T0 + 3,
@@ -1614,8 +1617,8 @@ async fn chat_session_turns(db: TestDb) -> TestResult {
     let summary = json!({ "vars": { "order_id": "A1001" } });
     let end = CallEnd {
         ended_at: T0 + 4,
-        outcome: "resolved",
-        summary: Some(&summary),
+        outcome: "resolved".into(),
+        summary: Some(summary.clone()),
         duration_ms: Some(4),
     };
     assert_eq!(
@@ -1623,10 +1626,10 @@ async fn chat_session_turns(db: TestDb) -> TestResult {
             .save_chat_turn(
                 &tenant,
                 &session.id,
-                &ChatTurn {
+                ChatTurn {
                     expected_turn: 2,
-                    snapshot: &json!({ "ended": true }),
-                    events: &[event(
+                    snapshot: json!({ "ended": true }).to_string(),
+                    events: vec![event(
                         T0 + 4,
                         "ended",
                         Some("bye"),
@@ -1660,10 +1663,10 @@ async fn chat_session_turns(db: TestDb) -> TestResult {
             .save_chat_turn(
                 &tenant,
                 "cht_missing",
-                &ChatTurn {
+                ChatTurn {
                     expected_turn: 0,
-                    snapshot: &json!({}),
-                    events: &[],
+                    snapshot: "{}".into(),
+                    events: Vec::new(),
                     end: None,
                 },
                 T0,
@@ -1686,6 +1689,205 @@ async fn chat_session_turns(db: TestDb) -> TestResult {
         .await?
         .expect("call exists");
     assert_eq!(versioned.flow_version, Some(1));
+    Ok(())
+}
+
+fn chat_start(flow_id: &str, flow_version: Option<i64>, events: Vec<NewCallEvent>) -> ChatStart {
+    ChatStart {
+        call_id: Store::new_call_id(),
+        session_id: Store::new_chat_session_id(),
+        flow_id: flow_id.to_owned(),
+        flow_version,
+        channel: "chat".into(),
+        direction: "inbound".into(),
+        from_number: Some("visitor-7".into()),
+        to_number: None,
+        started_at: T0,
+        snapshot: json!({ "node": "ask" }).to_string(),
+        events,
+        end: None,
+    }
+}
+
+async fn chats_start_with_their_first_turn(db: TestDb) -> TestResult {
+    let store = &db.store;
+    let (tenant, stranger) = two_tenants(store).await?;
+    let flow = create_flow(store, &tenant, "订单查询").await?;
+    let start = chat_start(
+        &flow.id,
+        None,
+        vec![
+            event(T0, "node_entered", Some("greet"), json!({})),
+            event(T0, "said", Some("greet"), json!({ "text": "您好" })),
+        ],
+    );
+    assert!(start.call_id.starts_with("cal_") && start.session_id.starts_with("cht_"));
+    assert_eq!(store.start_chat(&tenant, start.clone()).await?, Some(1));
+    let session = store
+        .get_chat_session(&tenant, &start.session_id)
+        .await?
+        .expect("session");
+    assert_eq!(
+        (session.turn, session.call_id.as_str(), session.ended_at),
+        (1, start.call_id.as_str(), None)
+    );
+    assert_eq!(session.snapshot, json!({ "node": "ask" }));
+    let call = store
+        .get_call(&tenant, &start.call_id)
+        .await?
+        .expect("call");
+    assert_eq!(call.call.event_count, 2);
+    assert_eq!(call.call.from_number.as_deref(), Some("visitor-7"));
+    assert_eq!(
+        call.events.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        [1, 2]
+    );
+    // The next turn numbers its events after the first turn's.
+    let turn = ChatTurn {
+        expected_turn: 1,
+        snapshot: "{}".into(),
+        events: vec![event(T0 + 1, "heard", Some("ask"), json!({}))],
+        end: None,
+    };
+    assert_eq!(
+        store
+            .save_chat_turn(&tenant, &start.session_id, turn, T0 + 1)
+            .await?,
+        Some(2)
+    );
+    let call = store
+        .get_call(&tenant, &start.call_id)
+        .await?
+        .expect("call");
+    assert_eq!(call.events.last().map(|e| e.seq), Some(3));
+
+    // Another tenant's flow, an unknown version, an unknown flow: nothing is created.
+    for (owner, flow_id, version) in [
+        (&stranger, flow.id.as_str(), None),
+        (&tenant, flow.id.as_str(), Some(9)),
+        (&tenant, "flw_missing", None),
+    ] {
+        let start = chat_start(flow_id, version, Vec::new());
+        assert_eq!(store.start_chat(owner, start.clone()).await?, None);
+        assert_eq!(
+            store.get_chat_session(owner, &start.session_id).await?,
+            None
+        );
+        assert_eq!(store.get_call(owner, &start.call_id).await?, None);
+    }
+
+    // A conversation that ends in its first turn ends its session and call at once.
+    let mut short = chat_start(
+        &flow.id,
+        None,
+        vec![event(T0, "ended", None, json!({ "outcome": "resolved" }))],
+    );
+    short.end = Some(CallEnd {
+        ended_at: T0 + 5,
+        outcome: "resolved".into(),
+        summary: Some(json!({ "vars": {} })),
+        duration_ms: Some(5),
+    });
+    assert_eq!(store.start_chat(&tenant, short.clone()).await?, Some(1));
+    let call = store
+        .get_call(&tenant, &short.call_id)
+        .await?
+        .expect("call");
+    assert_eq!(
+        (
+            call.call.ended_at,
+            call.call.outcome.as_deref(),
+            call.call.duration_ms
+        ),
+        (Some(T0 + 5), Some("resolved"), Some(5))
+    );
+    let session = store
+        .get_chat_session(&tenant, &short.session_id)
+        .await?
+        .expect("session");
+    assert_eq!(session.ended_at, Some(T0 + 5));
+    Ok(())
+}
+
+/// Many conversations at once share commits; one turn that cannot be written fails alone.
+async fn concurrent_turns_commit_together_and_fail_alone(db: TestDb) -> TestResult {
+    let store = &db.store;
+    let (tenant, _) = two_tenants(store).await?;
+    let flow = create_flow(store, &tenant, "订单查询").await?;
+    let duplicate = chat_start(&flow.id, None, Vec::new());
+    assert_eq!(store.start_chat(&tenant, duplicate.clone()).await?, Some(1));
+
+    let mut tasks = Vec::new();
+    for n in 0..40 {
+        let store = store.clone();
+        let tenant = tenant.clone();
+        let mut start = chat_start(
+            &flow.id,
+            None,
+            vec![event(T0, "said", Some("greet"), json!({ "n": n }))],
+        );
+        if n == 17 {
+            // Reuses a call id: the primary key refuses it.
+            start.call_id = duplicate.call_id.clone();
+        }
+        tasks.push(tokio::spawn(async move {
+            let started = store.start_chat(&tenant, start.clone()).await;
+            if started.is_err() {
+                return (n, start, started.map(|_| 0));
+            }
+            let mut turn = 1;
+            for step in 0..3 {
+                let next = ChatTurn {
+                    expected_turn: turn,
+                    snapshot: json!({ "n": n, "step": step }).to_string(),
+                    events: vec![
+                        event(T0 + step, "heard", Some("ask"), json!({ "n": n })),
+                        event(T0 + step, "said", Some("ask"), json!({ "n": n })),
+                    ],
+                    end: (step == 2).then(|| CallEnd {
+                        ended_at: T0 + 9,
+                        outcome: "resolved".into(),
+                        summary: None,
+                        duration_ms: Some(9),
+                    }),
+                };
+                match store
+                    .save_chat_turn(&tenant, &start.session_id, next, T0 + step)
+                    .await
+                {
+                    Ok(Some(saved)) => turn = saved,
+                    other => return (n, start, other.map(|_| -1)),
+                }
+            }
+            (n, start, Ok(turn))
+        }));
+    }
+    for task in tasks {
+        let (n, start, outcome) = task.await?;
+        if n == 17 {
+            assert!(
+                matches!(outcome, Err(StoreError::Conflict { .. })),
+                "{outcome:?}"
+            );
+            assert_eq!(
+                store.get_chat_session(&tenant, &start.session_id).await?,
+                None
+            );
+            continue;
+        }
+        assert_eq!(outcome?, 4, "conversation {n}");
+        let call = store
+            .get_call(&tenant, &start.call_id)
+            .await?
+            .expect("call");
+        assert_eq!(call.call.outcome.as_deref(), Some("resolved"));
+        assert_eq!(call.call.event_count, 7);
+        assert_eq!(
+            call.events.iter().map(|e| e.seq).collect::<Vec<_>>(),
+            (1..=7).collect::<Vec<_>>()
+        );
+        assert!(call.events.iter().all(|e| e.data["n"] == n), "{n}");
+    }
     Ok(())
 }
 

@@ -5,6 +5,8 @@
 
 use std::io::{Read, Write};
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use callflow_tests::app::{TestApp, TestTenant};
 use callflow_tests::on_both_databases;
@@ -231,12 +233,15 @@ async fn metric(app: &TestApp, name: &str) -> f64 {
         .unwrap_or_else(|| panic!("no {name} in {text}"))
 }
 
-/// A local HTTP server that answers every request with a small JSON body.
-fn local_api() -> SocketAddr {
+/// A local HTTP server that answers every request with a small JSON body, and counts them.
+fn local_api() -> (SocketAddr, Arc<AtomicUsize>) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let address = listener.local_addr().expect("address");
+    let requests = Arc::new(AtomicUsize::new(0));
+    let counter = requests.clone();
     std::thread::spawn(move || {
         for mut stream in listener.incoming().map_while(Result::ok) {
+            counter.fetch_add(1, Ordering::SeqCst);
             let mut buffer = Vec::new();
             let mut chunk = [0u8; 1024];
             while !buffer.windows(4).any(|w| w == b"\r\n\r\n") {
@@ -253,7 +258,7 @@ fn local_api() -> SocketAddr {
             let _ = stream.write_all(response.as_bytes());
         }
     });
-    address
+    (address, requests)
 }
 
 async fn list_calls(app: &TestApp, key: &str, query: &str) -> Value {
@@ -704,7 +709,7 @@ async fn subflows_run_and_cycles_are_refused(app: TestApp) -> TestApp {
 async fn private_addresses_are_refused_unless_allowed(app: TestApp) -> TestApp {
     let tenant = app.tenant("Local Shop").await;
     let key = &tenant.owner_key;
-    let address = local_api();
+    let (address, _) = local_api();
     let flow = json!({
         "schema": 1, "name": "local-api", "language": "en-US", "start": "fetch",
         "variables": { "greeting": "" },
@@ -751,6 +756,99 @@ async fn private_addresses_are_refused_unless_allowed(app: TestApp) -> TestApp {
     let allowed = start(&app, key, json!({ "flow_id": flow_id })).await;
     assert_eq!(said(&allowed), "The API says hello from the local API.");
     assert_eq!(allowed["outcome"], "resolved");
+    app
+}
+
+/// Two servers on one database (behind a load balancer, say) take turns of the same
+/// conversation: the copy a server kept from its last turn is behind, and the turn runs from the
+/// database instead, with no lost or doubled step and no request made from the old state.
+async fn two_servers_take_turns_of_one_conversation(app: TestApp) -> TestApp {
+    let tenant = app.tenant("Busy Shop").await;
+    let key = tenant.owner_key.clone();
+    let (address, requests) = local_api();
+    let tenant_row = app
+        .store
+        .get_tenant(&tenant.id)
+        .await
+        .expect("tenant")
+        .expect("tenant");
+    let settings = TenantSettings {
+        allowed_hosts: vec![address.to_string()],
+        ..tenant_row.settings
+    };
+    app.store
+        .update_tenant(&tenant.id, &tenant_row.name, &settings)
+        .await
+        .expect("update")
+        .expect("tenant");
+    // Every answer is looked up, then the bot asks again.
+    let flow = json!({
+        "schema": 1, "name": "lookup-loop", "language": "en-US", "start": "ask",
+        "variables": { "answer": "", "greeting": "" },
+        "nodes": [
+            { "id": "ask", "type": "ask", "prompt": "Say something.", "save_as": "answer",
+              "next": "fetch", "no_match": { "max": 0, "next": "fetch" },
+              "no_input": { "max": 0, "next": "done" } },
+            { "id": "fetch", "type": "http", "method": "GET",
+              "url": format!("http://{address}/lookup"), "timeout_ms": 3000,
+              "save": { "greeting": "body.greeting" }, "next": "echo", "error": "done" },
+            { "id": "echo", "type": "say", "text": "{{vars.answer}}: {{vars.greeting}}",
+              "next": "ask" },
+            { "id": "done", "type": "end", "outcome": "resolved" }
+        ]
+    });
+    let flow_id = create_published(&app, &tenant.id, &flow).await;
+    let mut config = app.config.clone();
+    config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+    let other = server::app::start(&config).await.expect("a second server");
+    let other_url = |path: &str| format!("http://{}/api/v1{path}", other.address);
+
+    let session = start(&app, &key, json!({ "flow_id": flow_id })).await;
+    let id = session["id"].as_str().expect("id").to_owned();
+    let on_first = send(&app, &key, &session, text("one")).await;
+    assert_eq!(
+        said(&on_first),
+        "one: hello from the local API | Say something."
+    );
+    let on_other: Value = app
+        .client
+        .post(other_url(&format!("/sessions/{id}/events")))
+        .bearer_auth(&key)
+        .json(&text("two"))
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        said(&on_other),
+        "two: hello from the local API | Say something."
+    );
+    assert_eq!(on_other["turn"], 3);
+    // The first server's copy is from turn 2; the turn runs from the database's turn 3.
+    let back = send(&app, &key, &session, text("three")).await;
+    assert_eq!(
+        said(&back),
+        "three: hello from the local API | Say something."
+    );
+    assert_eq!(back["turn"], 4);
+    assert_eq!(
+        requests.load(Ordering::SeqCst),
+        3,
+        "one lookup per turn, none from the old copy"
+    );
+    let ended = send(&app, &key, &session, json!({ "type": "no_input" })).await;
+    assert_eq!(ended["outcome"], "resolved");
+    let call = call_of(&app, &key, &session).await;
+    assert_ordered(&call);
+    let heard: Vec<&str> = events(&call)
+        .iter()
+        .filter(|e| e["kind"] == "heard")
+        .filter_map(|e| e["data"]["text"].as_str())
+        .collect();
+    assert_eq!(heard, ["one", "two", "three"]);
+    other.stop().await.expect("stops");
     app
 }
 
@@ -1087,4 +1185,5 @@ on_both_databases!(
     roles_decide_who_chats_and_who_reads,
     bad_events_get_clear_errors,
     concurrent_events_apply_once,
+    two_servers_take_turns_of_one_conversation,
 );

@@ -285,7 +285,7 @@ impl From<ChatError> for ApiError {
             ChatError::Ended => {
                 ApiError::conflict("session_ended", "the session has ended; start a new one")
             }
-            ChatError::TurnConflict => ApiError::conflict(
+            ChatError::TurnConflict | ChatError::Stale => ApiError::conflict(
                 "turn_conflict",
                 "another event of this session was handled at the same time; get the session \
                  and send the event again",

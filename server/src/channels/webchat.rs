@@ -11,7 +11,9 @@
 //! once, and the call's summary keeps the target, the flow's summary and the variables so that
 //! the agent can see them.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use flow_engine::model::{InputMode, Outcome};
 use flow_engine::runtime::{
@@ -27,7 +29,7 @@ use crate::app::AppState;
 use crate::flow_cache::{Documents, FlowError, FlowRef, Selector, Source};
 use crate::outbound::Policy;
 use crate::store::{
-    now_ms, CallEnd, ChatSession, ChatTurn, NewCall, NewCallEvent, Store, StoreError, Tenant,
+    now_ms, CallEnd, ChatSession, ChatStart, ChatTurn, NewCallEvent, Store, StoreError, Tenant,
 };
 
 /// The calls' `channel`.
@@ -201,6 +203,10 @@ pub enum ChatError {
     Ended,
     #[error("another turn of this session was saved first")]
     TurnConflict,
+    /// The copy of the session this server kept is behind the database (another server took
+    /// a turn): the turn is run again from the database.
+    #[error("the session moved on elsewhere")]
+    Stale,
     #[error("the session cannot continue on its flow: {0}")]
     FlowChanged(String),
     #[error("a stored session is unreadable: {0}")]
@@ -218,7 +224,8 @@ impl From<StoreError> for ChatError {
     }
 }
 
-/// Starts a conversation: creates its call and session, and runs the flow from its start.
+/// Starts a conversation: runs the flow from its start, then creates its call and session
+/// with that first turn in one write.
 pub async fn start(
     state: &AppState,
     tenant_id: &str,
@@ -237,30 +244,26 @@ pub async fn start(
         Source::Version(version) => Some(version),
         Source::Draft(_) => None,
     };
-    let call = state
-        .store
-        .create_call(
-            tenant_id,
-            &NewCall {
-                flow_id: &request.flow_id,
-                flow_version,
-                channel: CHANNEL,
-                direction: "inbound",
-                from_number: request.from.as_deref(),
-                to_number: request.to.as_deref(),
-                call_sid: None,
-            },
-            now_ms(),
-        )
-        .await?
-        .ok_or(ChatError::Flow(FlowError::NotFound))?;
+    let started_at = now_ms();
+    let chat = ChatSession {
+        id: Store::new_chat_session_id(),
+        tenant_id: tenant_id.to_owned(),
+        flow_id: request.flow_id,
+        flow_version,
+        call_id: Store::new_call_id(),
+        snapshot: Value::Null,
+        turn: 0,
+        created_at: started_at,
+        updated_at: started_at,
+        ended_at: None,
+    };
     let info = CallInfo {
-        call_id: call.id.clone(),
+        call_id: chat.call_id.clone(),
         channel: CHANNEL.to_owned(),
         direction: Direction::Inbound,
-        from: request.from.unwrap_or_default(),
-        to: request.to.unwrap_or_default(),
-        started_at_ms: call.started_at,
+        from: request.from.clone().unwrap_or_default(),
+        to: request.to.clone().unwrap_or_default(),
+        started_at_ms: started_at,
         vars: request.vars,
         tenant: tenant_map(&tenant, &resolved.flow.document().language),
     };
@@ -272,13 +275,6 @@ pub async fn start(
         last: LastTurn::default(),
         handoff: None,
     };
-    let chat = state
-        .store
-        .create_chat_session(tenant_id, &call.id, &to_json(&stored)?, now_ms())
-        .await?
-        .ok_or(ChatError::NotFound)?;
-    state.metrics.active_sessions.inc();
-    let policy = policy_of(&tenant);
     run_turn(
         state,
         tenant_id,
@@ -286,7 +282,9 @@ pub async fn start(
             chat,
             stored,
             session,
-            policy: Some(policy),
+            policy: Some(policy_of(&tenant)),
+            parties: Some((request.from, request.to)),
+            check_before_http: false,
         },
         Event::Started,
     )
@@ -294,38 +292,51 @@ pub async fn start(
 }
 
 /// Runs one turn of a session with the caller's input.
+///
+/// The session comes from this server's [`Sessions`] when it took the previous turn, else from
+/// the database. A kept copy can be behind when another server shares the database and took a
+/// turn in between: the save's compare-and-set then fails, or, before the turn's first HTTP
+/// request (the only thing a turn does outside), a check of the stored turn counter does; the
+/// turn is then run again from the database, having changed nothing.
 pub async fn send(
     state: &AppState,
     tenant_id: &str,
     session_id: &str,
     input: CallerInput,
 ) -> Result<SessionState, ChatError> {
-    let (chat, stored) = load(&state.store, tenant_id, session_id).await?;
-    if chat.ended_at.is_some() {
-        return Err(ChatError::Ended);
-    }
-    let flow = state
-        .flows
-        .get(
-            &state.store,
-            tenant_id,
-            &stored.flow,
-            stored.documents.as_ref(),
-        )
-        .await?;
-    let session = resume(flow, &stored)?;
-    run_turn(
-        state,
-        tenant_id,
-        Turn {
+    let mut kept = state.sessions.take(tenant_id, session_id);
+    loop {
+        let from_memory = kept.is_some();
+        let (chat, stored) = match kept.take() {
+            Some(session) => session,
+            None => load(&state.store, tenant_id, session_id).await?,
+        };
+        if chat.ended_at.is_some() {
+            return Err(ChatError::Ended);
+        }
+        let flow = state
+            .flows
+            .get(
+                &state.store,
+                tenant_id,
+                &stored.flow,
+                stored.documents.as_ref(),
+            )
+            .await?;
+        let session = resume(flow, &stored)?;
+        let turn = Turn {
             chat,
             stored,
             session,
             policy: None,
-        },
-        input.into_event(),
-    )
-    .await
+            parties: None,
+            check_before_http: from_memory,
+        };
+        match run_turn(state, tenant_id, turn, input.clone().into_event()).await {
+            Err(ChatError::TurnConflict | ChatError::Stale) if from_memory => continue,
+            outcome => return outcome,
+        }
+    }
 }
 
 /// The session as it stands, with what its last turn did.
@@ -357,8 +368,8 @@ fn resume(flow: Arc<CompiledFlow>, stored: &Stored) -> Result<Session, ChatError
         .map_err(|error| ChatError::FlowChanged(error.to_string()))
 }
 
-fn to_json(stored: &Stored) -> Result<Value, ChatError> {
-    serde_json::to_value(stored).map_err(|error| ChatError::Corrupt(error.to_string()))
+fn to_json(stored: &Stored) -> Result<String, ChatError> {
+    serde_json::to_string(stored).map_err(|error| ChatError::Corrupt(error.to_string()))
 }
 
 fn policy_of(tenant: &Tenant) -> Policy {
@@ -374,6 +385,10 @@ struct Turn {
     session: Session,
     /// The tenant's outbound policy, loaded on the first request that leaves the process.
     policy: Option<Policy>,
+    /// For the first turn of a new conversation, which creates it: who chats, and with whom.
+    parties: Option<(Option<String>, Option<String>)>,
+    /// The session came from memory: make sure it is current before any HTTP request.
+    check_before_http: bool,
 }
 
 async fn run_turn(
@@ -387,6 +402,8 @@ async fn run_turn(
         stored,
         mut session,
         policy,
+        parties,
+        check_before_http,
     } = turn;
     let mut io = Io {
         http: FlowHttp {
@@ -396,6 +413,7 @@ async fn run_turn(
         store: &state.store,
         tenant_id,
         policy,
+        check_turn: check_before_http.then(|| (chat.id.clone(), chat.turn)),
     };
     let output = drive(&mut session, event, &mut io).await?;
     let now = now_ms();
@@ -423,33 +441,63 @@ async fn run_turn(
         last,
         handoff: output.transfer.or(stored.handoff),
     };
-    let summary = summary(stored.handoff.as_ref(), &stored.snapshot.vars);
     let end = outcome.map(|outcome| CallEnd {
         ended_at: now,
-        outcome: outcome.as_str(),
-        summary: Some(&summary),
+        outcome: outcome.as_str().to_owned(),
+        summary: Some(summary(stored.handoff.as_ref(), &stored.snapshot.vars)),
         duration_ms: Some((now - session.call().started_at_ms).max(0)),
     });
-    let saved = state
-        .store
-        .save_chat_turn(
-            tenant_id,
-            &chat.id,
-            &ChatTurn {
-                expected_turn: chat.turn,
-                snapshot: &to_json(&stored)?,
-                events: &events,
+    let snapshot = to_json(&stored)?;
+    let saved = match parties {
+        Some((from_number, to_number)) => {
+            let start = ChatStart {
+                call_id: chat.call_id.clone(),
+                session_id: chat.id.clone(),
+                flow_id: chat.flow_id.clone(),
+                flow_version: chat.flow_version,
+                channel: CHANNEL.to_owned(),
+                direction: "inbound".to_owned(),
+                from_number,
+                to_number,
+                started_at: chat.created_at,
+                snapshot,
+                events,
                 end,
-            },
-            now,
-        )
-        .await?
-        .ok_or(ChatError::NotFound)?;
+            };
+            let saved = state.store.start_chat(tenant_id, start).await?;
+            // The flow was deleted while its first turn ran.
+            let saved = saved.ok_or(ChatError::Flow(FlowError::NotFound))?;
+            state.metrics.active_sessions.inc();
+            saved
+        }
+        None => {
+            let turn = ChatTurn {
+                expected_turn: chat.turn,
+                snapshot,
+                events,
+                end,
+            };
+            state
+                .store
+                .save_chat_turn(tenant_id, &chat.id, turn, now)
+                .await?
+                .ok_or(ChatError::NotFound)?
+        }
+    };
     state.metrics.turns.inc();
     if outcome.is_some() {
         state.metrics.active_sessions.dec();
     }
-    Ok(SessionState::new(&chat, saved, &stored))
+    let result = SessionState::new(&chat, saved, &stored);
+    if outcome.is_none() {
+        let chat = ChatSession {
+            turn: saved,
+            updated_at: now,
+            ..chat
+        };
+        state.sessions.keep(tenant_id, chat, stored);
+    }
+    Ok(result)
 }
 
 /// What the call record keeps when the conversation ends.
@@ -482,16 +530,92 @@ fn call_event(at: i64, record: &Record) -> NewCallEvent {
     }
 }
 
+/// Sessions between turns that this server took the last turn of, so that the next turn need
+/// not read them back: taken out for a turn, put back after it is saved. At most
+/// [`KEPT_SESSIONS`]; past that the least recently saved half is dropped (and read from the
+/// database when they continue).
+#[derive(Default)]
+pub struct Sessions {
+    kept: Mutex<HashMap<String, Kept>>,
+    saves: AtomicU64,
+}
+
+/// Sessions kept in memory at most.
+pub const KEPT_SESSIONS: usize = 20_000;
+
+struct Kept {
+    tenant_id: String,
+    chat: ChatSession,
+    stored: Stored,
+    saved: u64,
+}
+
+impl Sessions {
+    fn take(&self, tenant_id: &str, session_id: &str) -> Option<(ChatSession, Stored)> {
+        let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
+        match kept.get(session_id) {
+            Some(entry) if entry.tenant_id == tenant_id => kept
+                .remove(session_id)
+                .map(|entry| (entry.chat, entry.stored)),
+            _ => None,
+        }
+    }
+
+    fn keep(&self, tenant_id: &str, chat: ChatSession, stored: Stored) {
+        let saved = self.saves.fetch_add(1, Ordering::Relaxed);
+        let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
+        if kept.len() >= KEPT_SESSIONS {
+            let mut ages: Vec<u64> = kept.values().map(|entry| entry.saved).collect();
+            let middle = ages.len() / 2;
+            let (_, median, _) = ages.select_nth_unstable(middle);
+            let median = *median;
+            kept.retain(|_, entry| entry.saved > median);
+        }
+        kept.insert(
+            chat.id.clone(),
+            Kept {
+                tenant_id: tenant_id.to_owned(),
+                chat,
+                stored,
+                saved,
+            },
+        );
+    }
+
+    /// Sessions kept now.
+    pub fn len(&self) -> usize {
+        self.kept
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// Carries out what a turn asks of the outside world.
 struct Io<'a> {
     http: FlowHttp<'a>,
     store: &'a Store,
     tenant_id: &'a str,
     policy: Option<Policy>,
+    /// `(session, turn)` to confirm in the database before the first request.
+    check_turn: Option<(String, i64)>,
 }
 
 impl Io<'_> {
     async fn http(&mut self, request: &HttpRequest) -> Result<Event, ChatError> {
+        if let Some((session_id, turn)) = self.check_turn.take() {
+            let stored = self
+                .store
+                .chat_session_turn(self.tenant_id, &session_id)
+                .await?;
+            if stored != Some(turn) {
+                return Err(ChatError::Stale);
+            }
+        }
         if FlowHttp::is_outbound(request) && self.policy.is_none() {
             let tenant = self.store.get_tenant(self.tenant_id).await?;
             self.policy = Some(tenant.as_ref().map(policy_of).unwrap_or_default());

@@ -148,29 +148,41 @@ impl Store {
         .bind(now_ms)
         .execute(&self.pool)
         .await?;
+        self.api_keys
+            .forget(|_, (key, _)| key.tenant_id == tenant_id && key.id == key_id);
         Ok(result.rows_affected() > 0)
     }
 
     /// The unrevoked key a bearer token belongs to. This lookup establishes the tenant, so it
-    /// takes none.
+    /// takes none. Keys found are remembered for [`super::recent::TTL`]: revoking through this
+    /// store takes effect at once, revoking from another process (`callflow admin`, another
+    /// server) within that time.
     pub async fn authenticate_api_key(&self, token: &str, now_ms: i64) -> Result<Option<ApiKey>> {
         let Some((prefix, secret)) = parse_token(token) else {
             return Ok(None);
         };
-        let row = sqlx::query(&format!(
-            "SELECT {COLUMNS}, hash FROM api_keys WHERE prefix = $1 AND revoked_at IS NULL"
-        ))
-        .bind(prefix)
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(row) = row else {
-            return Ok(None);
+        let (mut key, stored_hash) = match self.api_keys.get(prefix) {
+            Some(cached) => cached,
+            None => {
+                let generation = self.api_keys.generation();
+                let row = sqlx::query(&format!(
+                    "SELECT {COLUMNS}, hash FROM api_keys WHERE prefix = $1 AND revoked_at IS NULL"
+                ))
+                .bind(prefix)
+                .fetch_optional(&self.pool)
+                .await?;
+                let Some(row) = row else {
+                    return Ok(None);
+                };
+                let found = (ApiKey::from_row(&row)?, row.try_get::<String, _>("hash")?);
+                self.api_keys
+                    .put(prefix.to_owned(), found.clone(), generation);
+                found
+            }
         };
-        let stored_hash: String = row.try_get("hash")?;
         if !constant_time_eq(stored_hash.as_bytes(), sha256_hex(secret).as_bytes()) {
             return Ok(None);
         }
-        let mut key = ApiKey::from_row(&row)?;
         if key
             .last_used_at
             .is_none_or(|last_used| now_ms - last_used >= LAST_USED_GRANULARITY_MS)
@@ -182,6 +194,11 @@ impl Store {
                 .execute(&self.pool)
                 .await?;
             key.last_used_at = Some(now_ms);
+            self.api_keys.update(|cached, (found, _)| {
+                if cached == prefix {
+                    found.last_used_at = Some(now_ms);
+                }
+            });
         }
         Ok(Some(key))
     }

@@ -2,9 +2,12 @@ use std::ops::Range;
 
 use serde_json::Value;
 use sqlx::any::AnyRow;
-use sqlx::{Any, AnyConnection, AnyPool, Executor, Row};
+use sqlx::{Any, AnyPool, Executor, Row};
 
-use super::{json_column, new_id, optional_json_column, Result, Store, StoreError};
+use super::turns::{insert_events, EventRun};
+use super::{
+    json_column, new_id, optional_json_column, Result, Store, StoreError, WriteTransaction,
+};
 
 /// One conversation on any channel, from start to outcome.
 #[derive(Clone, Debug, PartialEq)]
@@ -44,11 +47,14 @@ pub struct NewCall<'a> {
     pub call_sid: Option<&'a str>,
 }
 
-#[derive(Clone, Copy, Debug)]
-pub struct CallEnd<'a> {
+/// How a call ended.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CallEnd {
     pub ended_at: i64,
-    pub outcome: &'a str,
-    pub summary: Option<&'a Value>,
+    /// `resolved`, `handoff`, `abandoned` or `failed`.
+    pub outcome: String,
+    /// What the call ended with: handoff summary, collected variables.
+    pub summary: Option<Value>,
     pub duration_ms: Option<i64>,
 }
 
@@ -101,8 +107,6 @@ pub struct CallPage {
 const COLUMNS: &str = "tenant_id, id, flow_id, flow_version, channel, direction, from_number, \
      to_number, started_at, ended_at, outcome, summary, call_sid, duration_ms, event_count";
 const MAX_PAGE_SIZE: u32 = 1000;
-// Stays under SQLite's limit of 32 766 bound parameters per statement.
-const EVENTS_PER_INSERT: usize = 500;
 
 impl Call {
     fn from_row(row: &AnyRow) -> Result<Self> {
@@ -192,8 +196,8 @@ impl<'a> QueryBuilder<'a> {
 
 /// Numbers `events` after the call's last event and inserts them, inside the caller's
 /// transaction. `None` when the tenant has no such call.
-pub(super) async fn append_events_in(
-    connection: &mut AnyConnection,
+async fn append_events_in(
+    transaction: &mut WriteTransaction,
     tenant_id: &str,
     call_id: &str,
     events: &[NewCallEvent],
@@ -208,52 +212,28 @@ pub(super) async fn append_events_in(
     .bind(tenant_id)
     .bind(call_id)
     .bind(count)
-    .fetch_optional(&mut *connection)
+    .fetch_optional(&mut **transaction)
     .await?;
     let Some(last) = last else {
         return Ok(None);
     };
     let first = last - count + 1;
-    let mut seq = first;
-    for chunk in events.chunks(EVENTS_PER_INSERT) {
-        let mut sql = String::from(
-            "INSERT INTO call_events (tenant_id, call_id, seq, at, kind, node, data) VALUES ",
-        );
-        for index in 0..chunk.len() {
-            let base = index * 5 + 3;
-            if index > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!(
-                "($1, $2, ${}, ${}, ${}, ${}, ${})",
-                base,
-                base + 1,
-                base + 2,
-                base + 3,
-                base + 4
-            ));
-        }
-        let mut query = sqlx::query(&sql).bind(tenant_id).bind(call_id);
-        for event in chunk {
-            query = query
-                .bind(seq)
-                .bind(event.at)
-                .bind(event.kind.as_str())
-                .bind(event.node.as_deref())
-                .bind(event.data.to_string());
-            seq += 1;
-        }
-        query.execute(&mut *connection).await?;
-    }
+    let run = EventRun {
+        tenant_id,
+        call_id: call_id.to_owned(),
+        first,
+        events,
+    };
+    insert_events(transaction, std::slice::from_ref(&run)).await?;
     Ok(Some(first..last + 1))
 }
 
 /// Returns whether a call still running was ended.
-pub(super) async fn end_call_with<'e>(
+async fn end_call_with<'e>(
     executor: impl Executor<'e, Database = Any>,
     tenant_id: &str,
     call_id: &str,
-    end: &CallEnd<'_>,
+    end: &CallEnd,
 ) -> Result<bool> {
     let result = sqlx::query(
         "UPDATE calls SET ended_at = $3, outcome = $4, summary = $5, duration_ms = $6 \
@@ -262,8 +242,8 @@ pub(super) async fn end_call_with<'e>(
     .bind(tenant_id)
     .bind(call_id)
     .bind(end.ended_at)
-    .bind(end.outcome)
-    .bind(end.summary.map(Value::to_string))
+    .bind(end.outcome.as_str())
+    .bind(end.summary.as_ref().map(Value::to_string))
     .bind(end.duration_ms)
     .execute(executor)
     .await?;
@@ -356,12 +336,7 @@ impl Store {
     }
 
     /// Records how a call ended; `false` when the tenant has no such call or it already ended.
-    pub async fn end_call(
-        &self,
-        tenant_id: &str,
-        call_id: &str,
-        end: &CallEnd<'_>,
-    ) -> Result<bool> {
+    pub async fn end_call(&self, tenant_id: &str, call_id: &str, end: &CallEnd) -> Result<bool> {
         end_call_with(&self.pool, tenant_id, call_id, end).await
     }
 

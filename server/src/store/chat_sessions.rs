@@ -2,8 +2,7 @@ use serde_json::Value;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::calls::{append_events_in, end_call_with, CallEnd, NewCallEvent};
-use super::{json_column, new_id, Result, Store, StoreError};
+use super::{json_column, new_id, Result, Store};
 
 /// A web-chat conversation between turns: the engine's snapshot, so that any server instance,
 /// or the same one after a restart, can run the next turn.
@@ -22,18 +21,6 @@ pub struct ChatSession {
     pub created_at: i64,
     pub updated_at: i64,
     pub ended_at: Option<i64>,
-}
-
-/// What one turn leaves behind, saved atomically by [`Store::save_chat_turn`].
-#[derive(Clone, Copy, Debug)]
-pub struct ChatTurn<'a> {
-    /// The session's `turn` when this turn started.
-    pub expected_turn: i64,
-    pub snapshot: &'a Value,
-    /// Appended to the session's call.
-    pub events: &'a [NewCallEvent],
-    /// Set when the conversation ended in this turn; ends the session and its call.
-    pub end: Option<CallEnd<'a>>,
 }
 
 const COLUMNS: &str = "tenant_id, id, flow_id, flow_version, call_id, snapshot, turn, \
@@ -98,54 +85,18 @@ impl Store {
         row.as_ref().map(ChatSession::from_row).transpose()
     }
 
-    /// Saves a turn's snapshot, appends its events and, if it ended the conversation, ends the
-    /// session and the call: all or nothing. A compare-and-set on `expected_turn` lets exactly
-    /// one of two concurrent turns win; the other gets [`StoreError::RevisionMismatch`].
-    /// Returns the new turn number, or `None` when the tenant has no such session.
-    pub async fn save_chat_turn(
+    /// The session's turn counter alone: whether a copy kept in memory is current.
+    pub async fn chat_session_turn(
         &self,
         tenant_id: &str,
         session_id: &str,
-        turn: &ChatTurn<'_>,
-        now_ms: i64,
     ) -> Result<Option<i64>> {
-        let mut transaction = self.begin_write().await?;
-        let saved = sqlx::query(
-            "UPDATE chat_sessions SET snapshot = $4, turn = turn + 1, updated_at = $5, \
-                 ended_at = COALESCE(ended_at, $6) \
-             WHERE tenant_id = $1 AND id = $2 AND turn = $3 \
-             RETURNING turn, call_id",
+        Ok(
+            sqlx::query_scalar("SELECT turn FROM chat_sessions WHERE tenant_id = $1 AND id = $2")
+                .bind(tenant_id)
+                .bind(session_id)
+                .fetch_optional(&self.pool)
+                .await?,
         )
-        .bind(tenant_id)
-        .bind(session_id)
-        .bind(turn.expected_turn)
-        .bind(turn.snapshot.to_string())
-        .bind(now_ms)
-        .bind(turn.end.map(|end| end.ended_at))
-        .fetch_optional(&mut *transaction)
-        .await?;
-        let Some(saved) = saved else {
-            let current: Option<i64> = sqlx::query_scalar(
-                "SELECT turn FROM chat_sessions WHERE tenant_id = $1 AND id = $2",
-            )
-            .bind(tenant_id)
-            .bind(session_id)
-            .fetch_optional(&mut *transaction)
-            .await?;
-            return match current {
-                Some(current) => Err(StoreError::RevisionMismatch { current }),
-                None => Ok(None),
-            };
-        };
-        let new_turn: i64 = saved.try_get("turn")?;
-        let call_id: String = saved.try_get("call_id")?;
-        if !turn.events.is_empty() {
-            append_events_in(&mut transaction, tenant_id, &call_id, turn.events).await?;
-        }
-        if let Some(end) = &turn.end {
-            end_call_with(&mut *transaction, tenant_id, &call_id, end).await?;
-        }
-        transaction.commit().await?;
-        Ok(Some(new_turn))
     }
 }

@@ -30,6 +30,9 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database error: {0}")]
     Database(sqlx::Error),
+    /// The store was closed, or its writer stopped, before the write was done.
+    #[error("the database is closed")]
+    Closed,
 }
 
 impl From<sqlx::Error> for StoreError {

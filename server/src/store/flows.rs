@@ -415,6 +415,23 @@ impl Store {
         row.as_ref().map(FlowVersion::from_row).transpose()
     }
 
+    /// The number of the version a flow's new calls run, without its document: `None` when
+    /// the tenant has no such (undeleted) flow, `Some(None)` when it was never published.
+    pub async fn published_version_number(
+        &self,
+        tenant_id: &str,
+        flow_id: &str,
+    ) -> Result<Option<Option<i64>>> {
+        Ok(sqlx::query_scalar(
+            "SELECT published_version FROM flows \
+             WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL",
+        )
+        .bind(tenant_id)
+        .bind(flow_id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
     /// The version a flow's new calls run: `None` when the flow is deleted or never published.
     pub async fn get_published_flow_version(
         &self,

@@ -76,12 +76,23 @@ impl Store {
         Tenant::from_row(&row)
     }
 
+    /// The tenant, remembered for a moment (see [`super::recent`]): every new conversation
+    /// reads it.
     pub async fn get_tenant(&self, tenant_id: &str) -> Result<Option<Tenant>> {
+        if let Some(tenant) = self.tenants.get(tenant_id) {
+            return Ok(Some(tenant));
+        }
+        let generation = self.tenants.generation();
         let row = sqlx::query(&format!("SELECT {COLUMNS} FROM tenants WHERE id = $1"))
             .bind(tenant_id)
             .fetch_optional(&self.pool)
             .await?;
-        row.as_ref().map(Tenant::from_row).transpose()
+        let tenant = row.as_ref().map(Tenant::from_row).transpose()?;
+        if let Some(tenant) = &tenant {
+            self.tenants
+                .put(tenant.id.clone(), tenant.clone(), generation);
+        }
+        Ok(tenant)
     }
 
     pub async fn get_tenant_by_slug(&self, slug: &str) -> Result<Option<Tenant>> {
@@ -114,6 +125,7 @@ impl Store {
         .bind(settings_json(settings)?)
         .fetch_optional(&self.pool)
         .await?;
+        self.tenants.forget(|id, _| id == tenant_id);
         row.as_ref().map(Tenant::from_row).transpose()
     }
 }

@@ -1,0 +1,624 @@
+//! Group commit for conversation turns.
+//!
+//! Every turn of every conversation writes its session snapshot, its call events and, at the
+//! end, the call's outcome, and the caller waits until that is durable. One transaction per turn
+//! would make the database's commit the limit: SQLite has a single writer, and each statement
+//! and commit is a round trip. Instead, turns queue here and a writer task commits everything
+//! that queued while the previous batch was being written in one transaction, then answers each
+//! turn. Under light load a batch holds one turn and nothing waits; under heavy load the cost of
+//! a commit is shared by many turns.
+//!
+//! Each turn keeps its own outcome: a compare-and-set on the session's turn counter that loses
+//! is an answer for that turn only. A statement that fails rolls back the batch, and its turns
+//! are then committed one by one, so that one bad turn cannot fail its neighbours.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+use sqlx::Row;
+use tokio::sync::{mpsc, oneshot, Mutex};
+
+use super::calls::{CallEnd, NewCallEvent};
+use super::{Result, Store, StoreError, WriteTransaction};
+
+/// Turns committed together at most.
+const MAX_BATCH: usize = 256;
+
+/// What one turn of a running session leaves behind; see [`Store::save_chat_turn`].
+#[derive(Clone, Debug)]
+pub struct ChatTurn {
+    /// The session's `turn` when this turn started.
+    pub expected_turn: i64,
+    /// The session's new snapshot, as JSON text.
+    pub snapshot: String,
+    /// Appended to the session's call.
+    pub events: Vec<NewCallEvent>,
+    /// Set when the conversation ended in this turn; ends the session and its call.
+    pub end: Option<CallEnd>,
+}
+
+/// A new conversation together with its first turn; see [`Store::start_chat`]. The ids come from
+/// [`Store::new_call_id`] and [`Store::new_chat_session_id`], so that the first turn can run
+/// (and name its call) before anything is written.
+#[derive(Clone, Debug)]
+pub struct ChatStart {
+    pub call_id: String,
+    pub session_id: String,
+    pub flow_id: String,
+    /// `None` for the draft.
+    pub flow_version: Option<i64>,
+    pub channel: String,
+    pub direction: String,
+    pub from_number: Option<String>,
+    pub to_number: Option<String>,
+    pub started_at: i64,
+    /// The snapshot after the first turn, as JSON text.
+    pub snapshot: String,
+    pub events: Vec<NewCallEvent>,
+    pub end: Option<CallEnd>,
+}
+
+enum Work {
+    Start(ChatStart),
+    Turn { session_id: String, turn: ChatTurn },
+}
+
+struct Job {
+    tenant_id: String,
+    work: Work,
+    now_ms: i64,
+    reply: oneshot::Sender<Result<Option<i64>>>,
+}
+
+/// The sending side, held by every clone of the [`Store`]; the writer tasks end when the last
+/// clone is dropped.
+#[derive(Clone, Debug)]
+pub(super) struct TurnQueue {
+    sender: mpsc::UnboundedSender<Job>,
+}
+
+impl std::fmt::Debug for Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Job")
+            .field("tenant_id", &self.tenant_id)
+            .finish()
+    }
+}
+
+impl TurnQueue {
+    /// Starts `writers` writer tasks on `store` (a clone without a queue of its own).
+    pub(super) fn start(store: Store, writers: usize) -> TurnQueue {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        let receiver = Arc::new(Mutex::new(receiver));
+        for _ in 0..writers.max(1) {
+            tokio::spawn(write_batches(store.clone(), receiver.clone()));
+        }
+        TurnQueue { sender }
+    }
+
+    async fn submit(&self, tenant_id: &str, work: Work, now_ms: i64) -> Result<Option<i64>> {
+        let (reply, answer) = oneshot::channel();
+        self.sender
+            .send(Job {
+                tenant_id: tenant_id.to_owned(),
+                work,
+                now_ms,
+                reply,
+            })
+            .map_err(|_| StoreError::Closed)?;
+        answer.await.map_err(|_| StoreError::Closed)?
+    }
+}
+
+/// Takes everything queued (up to [`MAX_BATCH`]) and commits it, until the queue closes.
+async fn write_batches(store: Store, receiver: Arc<Mutex<mpsc::UnboundedReceiver<Job>>>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    loop {
+        {
+            let mut receiver = receiver.lock().await;
+            if receiver.recv_many(&mut batch, MAX_BATCH).await == 0 {
+                return;
+            }
+        }
+        commit(&store, std::mem::take(&mut batch)).await;
+    }
+}
+
+async fn commit(store: &Store, batch: Vec<Job>) {
+    match commit_together(store, &batch).await {
+        Ok(outcomes) => {
+            for (job, outcome) in batch.into_iter().zip(outcomes) {
+                let _ = job.reply.send(outcome);
+            }
+        }
+        Err(error) if batch.len() == 1 => {
+            if let Some(job) = batch.into_iter().next() {
+                let _ = job.reply.send(Err(error));
+            }
+        }
+        Err(_) => {
+            for job in batch {
+                let single = std::slice::from_ref(&job);
+                let outcome = match commit_together(store, single).await {
+                    Ok(mut outcomes) => outcomes.pop().unwrap_or(Ok(None)),
+                    Err(error) => Err(error),
+                };
+                let _ = job.reply.send(outcome);
+            }
+        }
+    }
+}
+
+/// The most rows one multi-row statement takes (SQLite allows 500 terms in a compound SELECT).
+/// Larger sets go in chunks whose sizes are powers of two, so that few distinct statements
+/// (each prepared once per connection) serve every batch size.
+const MAX_ROWS: usize = 128;
+
+/// Splits `0..total` into ranges of power-of-two lengths, largest first, at most `MAX_ROWS`.
+fn chunks(total: usize) -> Vec<std::ops::Range<usize>> {
+    let mut ranges = Vec::new();
+    let mut start = 0;
+    while start < total {
+        let left = (total - start).min(MAX_ROWS);
+        let size = 1 << (usize::BITS - 1 - left.leading_zeros());
+        ranges.push(start..start + size);
+        start += size;
+    }
+    ranges
+}
+
+/// `SELECT $1 AS a, $2 AS b UNION ALL SELECT $3, $4 …`: `rows` rows of `columns`, as a table
+/// both databases can join.
+fn rows_table(columns: &[&str], rows: usize) -> String {
+    let mut sql = String::with_capacity(rows * columns.len() * 6 + 32);
+    let mut parameter = 0;
+    for row in 0..rows {
+        sql.push_str(if row == 0 {
+            "SELECT "
+        } else {
+            " UNION ALL SELECT "
+        });
+        for (index, column) in columns.iter().enumerate() {
+            parameter += 1;
+            if index > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('$');
+            sql.push_str(&parameter.to_string());
+            if row == 0 {
+                sql.push_str(" AS ");
+                sql.push_str(column);
+            }
+        }
+    }
+    sql
+}
+
+/// Events to insert, numbered from `first`.
+pub(super) struct EventRun<'a> {
+    pub(super) tenant_id: &'a str,
+    pub(super) call_id: String,
+    pub(super) first: i64,
+    pub(super) events: &'a [NewCallEvent],
+}
+
+/// One transaction for the whole batch, with a few multi-row statements whatever its size; each
+/// job gets its own outcome.
+async fn commit_together(store: &Store, batch: &[Job]) -> Result<Vec<Result<Option<i64>>>> {
+    let mut outcomes: Vec<Result<Option<i64>>> = batch.iter().map(|_| Ok(None)).collect();
+    let mut starts = Vec::new();
+    // A session can have two turns in one batch (two requests at once): each round updates a
+    // session once, so that the second turn sees the first one's counter and loses.
+    let mut rounds: Vec<Vec<usize>> = Vec::new();
+    let mut seen: std::collections::HashMap<(&str, &str), usize> = Default::default();
+    for (index, job) in batch.iter().enumerate() {
+        match &job.work {
+            Work::Start(_) => starts.push(index),
+            Work::Turn { session_id, .. } => {
+                let round = seen.entry((&job.tenant_id, session_id)).or_insert(0);
+                if rounds.len() <= *round {
+                    rounds.push(Vec::new());
+                }
+                rounds[*round].push(index);
+                *round += 1;
+            }
+        }
+    }
+    let mut transaction = store.begin_write().await?;
+    let mut runs = Vec::new();
+    for range in chunks(starts.len()) {
+        insert_starts(
+            &mut transaction,
+            batch,
+            &starts[range],
+            &mut outcomes,
+            &mut runs,
+        )
+        .await?;
+    }
+    for round in &rounds {
+        for range in chunks(round.len()) {
+            save_turns(
+                &mut transaction,
+                batch,
+                &round[range],
+                &mut outcomes,
+                &mut runs,
+            )
+            .await?;
+        }
+    }
+    insert_events(&mut transaction, &runs).await?;
+    transaction.commit().await?;
+    Ok(outcomes)
+}
+
+fn start_of(job: &Job) -> Option<&ChatStart> {
+    match &job.work {
+        Work::Start(start) => Some(start),
+        Work::Turn { .. } => None,
+    }
+}
+
+fn turn_of(job: &Job) -> Option<(&str, &ChatTurn)> {
+    match &job.work {
+        Work::Turn { session_id, turn } => Some((session_id, turn)),
+        Work::Start(_) => None,
+    }
+}
+
+/// Creates the calls and sessions of new conversations (those whose flow, and version, the
+/// tenant has); the others stay `Ok(None)`.
+async fn insert_starts<'a>(
+    transaction: &mut WriteTransaction,
+    batch: &'a [Job],
+    indices: &[usize],
+    outcomes: &mut [Result<Option<i64>>],
+    runs: &mut Vec<EventRun<'a>>,
+) -> Result<()> {
+    let table = rows_table(
+        &[
+            "tid", "cid", "fid", "ver", "chan", "dir", "src", "dst", "t0", "n", "t1", "outcome",
+            "summary", "dur",
+        ],
+        indices.len(),
+    );
+    let sql = format!(
+        "INSERT INTO calls (tenant_id, id, flow_id, flow_version, channel, direction, \
+                            from_number, to_number, started_at, event_count, \
+                            ended_at, outcome, summary, duration_ms) \
+         SELECT v.tid, v.cid, f.id, v.ver, v.chan, v.dir, v.src, v.dst, v.t0, v.n, v.t1, \
+                v.outcome, v.summary, v.dur \
+         FROM ({table}) v JOIN flows f ON f.tenant_id = v.tid AND f.id = v.fid \
+         WHERE f.deleted_at IS NULL AND (v.ver IS NULL OR EXISTS (SELECT 1 FROM flow_versions \
+               fv WHERE fv.tenant_id = v.tid AND fv.flow_id = v.fid AND fv.version = v.ver)) \
+         RETURNING id"
+    );
+    let mut query = sqlx::query(&sql);
+    for &index in indices {
+        let job = &batch[index];
+        let Some(start) = start_of(job) else { continue };
+        let end = start.end.as_ref();
+        query = query
+            .bind(job.tenant_id.as_str())
+            .bind(start.call_id.as_str())
+            .bind(start.flow_id.as_str())
+            .bind(start.flow_version)
+            .bind(start.channel.as_str())
+            .bind(start.direction.as_str())
+            .bind(start.from_number.as_deref())
+            .bind(start.to_number.as_deref())
+            .bind(start.started_at)
+            .bind(start.events.len() as i64)
+            .bind(end.map(|end| end.ended_at))
+            .bind(end.map(|end| end.outcome.as_str()))
+            .bind(
+                end.and_then(|end| end.summary.as_ref())
+                    .map(Value::to_string),
+            )
+            .bind(end.and_then(|end| end.duration_ms));
+    }
+    let created: std::collections::HashSet<String> = query
+        .fetch_all(&mut **transaction)
+        .await?
+        .iter()
+        .map(|row| row.try_get::<String, _>("id"))
+        .collect::<std::result::Result<_, _>>()?;
+    let started: Vec<usize> = indices
+        .iter()
+        .copied()
+        .filter(|&index| start_of(&batch[index]).is_some_and(|s| created.contains(&s.call_id)))
+        .collect();
+    for range in chunks(started.len()) {
+        let rows = &started[range];
+        let mut sql = String::from(
+            "INSERT INTO chat_sessions (tenant_id, id, flow_id, flow_version, call_id, \
+                                        snapshot, turn, created_at, updated_at, ended_at) VALUES ",
+        );
+        for row in 0..rows.len() {
+            let base = row * 8;
+            if row > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!(
+                "(${}, ${}, ${}, ${}, ${}, ${}, 1, ${}, ${}, ${})",
+                base + 1,
+                base + 2,
+                base + 3,
+                base + 4,
+                base + 5,
+                base + 6,
+                base + 7,
+                base + 7,
+                base + 8
+            ));
+        }
+        let mut query = sqlx::query(&sql);
+        for &index in rows {
+            let job = &batch[index];
+            let Some(start) = start_of(job) else { continue };
+            query = query
+                .bind(job.tenant_id.as_str())
+                .bind(start.session_id.as_str())
+                .bind(start.flow_id.as_str())
+                .bind(start.flow_version)
+                .bind(start.call_id.as_str())
+                .bind(start.snapshot.as_str())
+                .bind(start.started_at)
+                .bind(start.end.as_ref().map(|end| end.ended_at));
+        }
+        query.execute(&mut **transaction).await?;
+    }
+    for index in started {
+        let job = &batch[index];
+        let Some(start) = start_of(job) else { continue };
+        outcomes[index] = Ok(Some(1));
+        runs.push(EventRun {
+            tenant_id: &job.tenant_id,
+            call_id: start.call_id.clone(),
+            first: 1,
+            events: &start.events,
+        });
+    }
+    Ok(())
+}
+
+/// Saves turns of distinct sessions: the compare-and-set on each session's counter, then its
+/// call's event count and end.
+async fn save_turns<'a>(
+    transaction: &mut WriteTransaction,
+    batch: &'a [Job],
+    indices: &[usize],
+    outcomes: &mut [Result<Option<i64>>],
+    runs: &mut Vec<EventRun<'a>>,
+) -> Result<()> {
+    let table = rows_table(
+        &["tid", "sid", "expected", "snap", "t", "t1"],
+        indices.len(),
+    );
+    let sql = format!(
+        "UPDATE chat_sessions SET snapshot = v.snap, turn = chat_sessions.turn + 1, \
+             updated_at = v.t, ended_at = COALESCE(chat_sessions.ended_at, v.t1) \
+         FROM ({table}) v \
+         WHERE chat_sessions.tenant_id = v.tid AND chat_sessions.id = v.sid \
+           AND chat_sessions.turn = v.expected \
+         RETURNING chat_sessions.tenant_id, chat_sessions.id, chat_sessions.turn, \
+                   chat_sessions.call_id"
+    );
+    let mut query = sqlx::query(&sql);
+    for &index in indices {
+        let job = &batch[index];
+        let Some((session_id, turn)) = turn_of(job) else {
+            continue;
+        };
+        query = query
+            .bind(job.tenant_id.as_str())
+            .bind(session_id)
+            .bind(turn.expected_turn)
+            .bind(turn.snapshot.as_str())
+            .bind(job.now_ms)
+            .bind(turn.end.as_ref().map(|end| end.ended_at));
+    }
+    let mut saved: std::collections::HashMap<(String, String), (i64, String)> = query
+        .fetch_all(&mut **transaction)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok((
+                (row.try_get("tenant_id")?, row.try_get("id")?),
+                (row.try_get("turn")?, row.try_get("call_id")?),
+            ))
+        })
+        .collect::<Result<_>>()?;
+    // The calls of saved turns that add events or end.
+    let mut counted = Vec::new();
+    for &index in indices {
+        let job = &batch[index];
+        let Some((session_id, turn)) = turn_of(job) else {
+            continue;
+        };
+        match saved.remove(&(job.tenant_id.clone(), session_id.to_owned())) {
+            Some((new_turn, call_id)) => {
+                outcomes[index] = Ok(Some(new_turn));
+                if !turn.events.is_empty() || turn.end.is_some() {
+                    counted.push((index, call_id));
+                }
+            }
+            None => {
+                let current: Option<i64> = sqlx::query_scalar(
+                    "SELECT turn FROM chat_sessions WHERE tenant_id = $1 AND id = $2",
+                )
+                .bind(job.tenant_id.as_str())
+                .bind(session_id)
+                .fetch_optional(&mut **transaction)
+                .await?;
+                outcomes[index] = match current {
+                    Some(current) => Err(StoreError::RevisionMismatch { current }),
+                    None => Ok(None),
+                };
+            }
+        }
+    }
+    for range in chunks(counted.len()) {
+        let rows = &counted[range];
+        let table = rows_table(
+            &["tid", "cid", "n", "t1", "outcome", "summary", "dur"],
+            rows.len(),
+        );
+        // Right-hand sides all see the row as it was: a call that something else ended
+        // already keeps its end.
+        let sql = format!(
+            "UPDATE calls SET event_count = calls.event_count + v.n, \
+                 outcome = CASE WHEN calls.ended_at IS NULL AND v.t1 IS NOT NULL \
+                           THEN v.outcome ELSE calls.outcome END, \
+                 summary = CASE WHEN calls.ended_at IS NULL AND v.t1 IS NOT NULL \
+                           THEN v.summary ELSE calls.summary END, \
+                 duration_ms = CASE WHEN calls.ended_at IS NULL AND v.t1 IS NOT NULL \
+                               THEN v.dur ELSE calls.duration_ms END, \
+                 ended_at = COALESCE(calls.ended_at, v.t1) \
+             FROM ({table}) v WHERE calls.tenant_id = v.tid AND calls.id = v.cid \
+             RETURNING calls.id, calls.event_count"
+        );
+        let mut query = sqlx::query(&sql);
+        for (index, call_id) in rows {
+            let job = &batch[*index];
+            let Some((_, turn)) = turn_of(job) else {
+                continue;
+            };
+            let end = turn.end.as_ref();
+            query = query
+                .bind(job.tenant_id.as_str())
+                .bind(call_id.as_str())
+                .bind(turn.events.len() as i64)
+                .bind(end.map(|end| end.ended_at))
+                .bind(end.map(|end| end.outcome.as_str()))
+                .bind(
+                    end.and_then(|end| end.summary.as_ref())
+                        .map(Value::to_string),
+                )
+                .bind(end.and_then(|end| end.duration_ms));
+        }
+        let counts: std::collections::HashMap<String, i64> = query
+            .fetch_all(&mut **transaction)
+            .await?
+            .iter()
+            .map(|row| Ok((row.try_get("id")?, row.try_get("event_count")?)))
+            .collect::<Result<_>>()?;
+        for (index, call_id) in rows {
+            let job = &batch[*index];
+            let Some((_, turn)) = turn_of(job) else {
+                continue;
+            };
+            let Some(&last) = counts.get(call_id) else {
+                return Err(StoreError::corrupt(
+                    "chat_sessions",
+                    "call_id",
+                    format!("the session's call {call_id} is missing"),
+                ));
+            };
+            if !turn.events.is_empty() {
+                runs.push(EventRun {
+                    tenant_id: &job.tenant_id,
+                    call_id: call_id.clone(),
+                    first: last - turn.events.len() as i64 + 1,
+                    events: &turn.events,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+/// Inserts the batch's events, several calls' in one statement.
+pub(super) async fn insert_events(
+    transaction: &mut WriteTransaction,
+    runs: &[EventRun<'_>],
+) -> Result<()> {
+    let rows: Vec<(&EventRun, i64, &NewCallEvent, String)> = runs
+        .iter()
+        .flat_map(|run| {
+            run.events
+                .iter()
+                .zip(run.first..)
+                .map(move |(event, seq)| (run, seq, event, event.data.to_string()))
+        })
+        .collect();
+    for range in chunks(rows.len()) {
+        let rows = &rows[range];
+        let mut sql = String::from(
+            "INSERT INTO call_events (tenant_id, call_id, seq, at, kind, node, data) VALUES ",
+        );
+        for row in 0..rows.len() {
+            let base = row * 7;
+            if row > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('(');
+            for column in 1..=7 {
+                if column > 1 {
+                    sql.push_str(", ");
+                }
+                sql.push('$');
+                sql.push_str(&(base + column).to_string());
+            }
+            sql.push(')');
+        }
+        let mut query = sqlx::query(&sql);
+        for (run, seq, event, data) in rows {
+            query = query
+                .bind(run.tenant_id)
+                .bind(run.call_id.as_str())
+                .bind(*seq)
+                .bind(event.at)
+                .bind(event.kind.as_str())
+                .bind(event.node.as_deref())
+                .bind(data.as_str());
+        }
+        query.execute(&mut **transaction).await?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// A fresh call id, for [`ChatStart::call_id`].
+    pub fn new_call_id() -> String {
+        super::new_id("cal")
+    }
+
+    /// A fresh session id, for [`ChatStart::session_id`].
+    pub fn new_chat_session_id() -> String {
+        super::new_id("cht")
+    }
+
+    fn turn_queue(&self) -> Result<&TurnQueue> {
+        self.turns.as_ref().ok_or(StoreError::Closed)
+    }
+
+    /// Creates a conversation's call and session with its first turn already saved (the
+    /// session is at turn 1): all or nothing, committed with other turns. `None` when the
+    /// tenant has no such (undeleted) flow or no such version of it.
+    pub async fn start_chat(&self, tenant_id: &str, start: ChatStart) -> Result<Option<i64>> {
+        let now_ms = start.started_at;
+        self.turn_queue()?
+            .submit(tenant_id, Work::Start(start), now_ms)
+            .await
+    }
+
+    /// Saves a turn's snapshot, appends its events and, if it ended the conversation, ends the
+    /// session and the call: all or nothing, committed with other turns. A compare-and-set on
+    /// `expected_turn` lets exactly one of two concurrent turns win; the other gets
+    /// [`StoreError::RevisionMismatch`]. Returns the new turn number, or `None` when the tenant
+    /// has no such session.
+    pub async fn save_chat_turn(
+        &self,
+        tenant_id: &str,
+        session_id: &str,
+        turn: ChatTurn,
+        now_ms: i64,
+    ) -> Result<Option<i64>> {
+        let work = Work::Turn {
+            session_id: session_id.to_owned(),
+            turn,
+        };
+        self.turn_queue()?.submit(tenant_id, work, now_ms).await
+    }
+}
