@@ -6,6 +6,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+// glibc's allocator serialises threads on its arena locks under load: with it, allocation was a
+// fifth of the server's CPU in scripts/loadtest.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let command = cli::Cli::parse();
     match cli::run(command) {

@@ -781,7 +781,7 @@ async fn two_servers_take_turns_of_one_conversation(app: TestApp) -> TestApp {
         .await
         .expect("update")
         .expect("tenant");
-    // Every answer is looked up, then the bot asks again.
+    // Every answer is posted, then the bot asks again.
     let flow = json!({
         "schema": 1, "name": "lookup-loop", "language": "en-US", "start": "ask",
         "variables": { "answer": "", "greeting": "" },
@@ -789,7 +789,7 @@ async fn two_servers_take_turns_of_one_conversation(app: TestApp) -> TestApp {
             { "id": "ask", "type": "ask", "prompt": "Say something.", "save_as": "answer",
               "next": "fetch", "no_match": { "max": 0, "next": "fetch" },
               "no_input": { "max": 0, "next": "done" } },
-            { "id": "fetch", "type": "http", "method": "GET",
+            { "id": "fetch", "type": "http", "method": "POST",
               "url": format!("http://{address}/lookup"), "timeout_ms": 3000,
               "save": { "greeting": "body.greeting" }, "next": "echo", "error": "done" },
             { "id": "echo", "type": "say", "text": "{{vars.answer}}: {{vars.greeting}}",
@@ -836,7 +836,7 @@ async fn two_servers_take_turns_of_one_conversation(app: TestApp) -> TestApp {
     assert_eq!(
         requests.load(Ordering::SeqCst),
         3,
-        "one lookup per turn, none from the old copy"
+        "one request per turn, none from the old copy"
     );
     let ended = send(&app, &key, &session, json!({ "type": "no_input" })).await;
     assert_eq!(ended["outcome"], "resolved");

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use flow_engine::model::{InputMode, Outcome};
+use flow_engine::model::{HttpMethod, InputMode, Outcome};
 use flow_engine::runtime::{
     Action, CallInfo, Direction, Event, HandoffStatus, HttpRequest, Record, Session, Snapshot,
     TransferTarget, WaitSnapshot,
@@ -296,8 +296,9 @@ pub async fn start(
 /// The session comes from this server's [`Sessions`] when it took the previous turn, else from
 /// the database. A kept copy can be behind when another server shares the database and took a
 /// turn in between: the save's compare-and-set then fails, or, before the turn's first HTTP
-/// request (the only thing a turn does outside), a check of the stored turn counter does; the
-/// turn is then run again from the database, having changed nothing.
+/// request that is not a GET (the only thing a turn does outside that may change
+/// something), a check of the stored turn counter does; the turn is then run again from the
+/// database, having changed nothing.
 pub async fn send(
     state: &AppState,
     tenant_id: &str,
@@ -607,7 +608,11 @@ struct Io<'a> {
 
 impl Io<'_> {
     async fn http(&mut self, request: &HttpRequest) -> Result<Event, ChatError> {
-        if let Some((session_id, turn)) = self.check_turn.take() {
+        // A GET changes nothing (RFC 9110 calls it safe): one from an old copy does
+        // no harm, as the turn is then discarded at its save. Anything else might change
+        // something, so it waits until the copy is confirmed current.
+        let safe = request.method == HttpMethod::Get;
+        if let Some((session_id, turn)) = self.check_turn.take_if(|_| !safe) {
             let stored = self
                 .store
                 .chat_session_turn(self.tenant_id, &session_id)

@@ -285,7 +285,13 @@ impl Store {
         .bind(now_ms)
         .execute(&self.pool)
         .await?;
+        self.forget_published(tenant_id, flow_id);
         Ok(result.rows_affected() > 0)
+    }
+
+    fn forget_published(&self, tenant_id: &str, flow_id: &str) {
+        self.published
+            .forget(|(tenant, flow), _| tenant == tenant_id && flow == flow_id);
     }
 
     /// Freezes the draft as the next version and makes it the published one. The caller names
@@ -377,6 +383,7 @@ impl Store {
             .execute(&mut *transaction)
             .await?;
         transaction.commit().await?;
+        self.forget_published(tenant_id, flow_id);
         Ok(Some(version))
     }
 
@@ -417,19 +424,28 @@ impl Store {
 
     /// The number of the version a flow's new calls run, without its document: `None` when
     /// the tenant has no such (undeleted) flow, `Some(None)` when it was never published.
+    /// Remembered for a moment (see [`super::recent`]): publishing or deleting through this
+    /// store is seen at once, through another server within [`super::CACHE_TTL`].
     pub async fn published_version_number(
         &self,
         tenant_id: &str,
         flow_id: &str,
     ) -> Result<Option<Option<i64>>> {
-        Ok(sqlx::query_scalar(
+        let key = (tenant_id.to_owned(), flow_id.to_owned());
+        if let Some(number) = self.published.get(&key) {
+            return Ok(number);
+        }
+        let generation = self.published.generation();
+        let number: Option<Option<i64>> = sqlx::query_scalar(
             "SELECT published_version FROM flows \
              WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL",
         )
         .bind(tenant_id)
         .bind(flow_id)
         .fetch_optional(&self.pool)
-        .await?)
+        .await?;
+        self.published.put(key, number, generation);
+        Ok(number)
     }
 
     /// The version a flow's new calls run: `None` when the flow is deleted or never published.

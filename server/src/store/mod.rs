@@ -110,6 +110,8 @@ pub struct Store {
     /// Unrevoked keys by prefix, with their secret's hash.
     api_keys: Arc<recent::Recent<String, (ApiKey, String)>>,
     tenants: Arc<recent::Recent<String, Tenant>>,
+    /// Flows' published version numbers, by `(tenant, flow)`.
+    published: Arc<recent::Recent<(String, String), Option<Option<i64>>>>,
 }
 
 /// A write transaction; on SQLite it also holds the store's writer lock until it ends.
@@ -178,6 +180,7 @@ impl Store {
             turns: None,
             api_keys: Arc::default(),
             tenants: Arc::default(),
+            published: Arc::default(),
         };
         // SQLite commits one writer at a time anyway. PostgreSQL takes a few batches at once:
         // measured with scripts/loadtest, 1 writer 4,208 turns/s, 2 4,953, 4 5,719, 8 5,103.

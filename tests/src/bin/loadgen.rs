@@ -31,6 +31,10 @@ struct Args {
     /// Open this many sessions, leave them waiting, and report memory per session instead.
     #[arg(long)]
     hold: Option<usize>,
+    /// Send at most this many turns per second in all (spread evenly over the conversations),
+    /// to measure latency at a given load rather than at the server's limit.
+    #[arg(long)]
+    rate: Option<f64>,
     /// The server's process id, for its memory use (with --hold).
     #[arg(long)]
     pid: Option<u32>,
@@ -92,8 +96,15 @@ struct Totals {
     errors: AtomicU64,
 }
 
-/// One conversation; returns each request's latency in microseconds.
-async fn conversation(client: &Client, flow_id: &str, totals: &Totals, latencies: &mut Vec<u32>) {
+/// One conversation; records each request's step (0 = the start) and latency in microseconds.
+async fn conversation(
+    client: &Client,
+    flow_id: &str,
+    totals: &Totals,
+    latencies: &mut Vec<(usize, u32)>,
+    pace: &mut Pace,
+) {
+    pace.wait().await;
     let timed = |started: Instant| u32::try_from(started.elapsed().as_micros()).unwrap_or(u32::MAX);
     let started = Instant::now();
     let session = match client
@@ -110,21 +121,22 @@ async fn conversation(client: &Client, flow_id: &str, totals: &Totals, latencies
             return;
         }
     };
-    latencies.push(timed(started));
+    latencies.push((0, timed(started)));
     totals.turns.fetch_add(1, Ordering::Relaxed);
     let Some(id) = session["id"].as_str() else {
         return;
     };
     let path = format!("/api/v1/sessions/{id}/events");
     let mut last = session.clone();
-    for line in HAPPY_PATH {
+    for (step, line) in HAPPY_PATH.iter().enumerate() {
+        pace.wait().await;
         let started = Instant::now();
         match client
             .post(&path, &json!({ "type": "text", "text": line }))
             .await
         {
             Ok(view) => {
-                latencies.push(timed(started));
+                latencies.push((step + 1, timed(started)));
                 totals.turns.fetch_add(1, Ordering::Relaxed);
                 last = view;
             }
@@ -138,6 +150,22 @@ async fn conversation(client: &Client, flow_id: &str, totals: &Totals, latencies
     totals.conversations.fetch_add(1, Ordering::Relaxed);
     if last["outcome"] == "resolved" {
         totals.resolved.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Spaces one conversation's requests `interval` apart (when a rate is set); a request that
+/// takes longer than that delays the next one, so the concurrency never exceeds the workers.
+struct Pace {
+    interval: Option<Duration>,
+    next: tokio::time::Instant,
+}
+
+impl Pace {
+    async fn wait(&mut self) {
+        if let Some(interval) = self.interval {
+            tokio::time::sleep_until(self.next).await;
+            self.next = (self.next + interval).max(tokio::time::Instant::now());
+        }
     }
 }
 
@@ -205,8 +233,20 @@ async fn main() -> Result<(), String> {
     let totals = Arc::new(Totals::default());
     let stop = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
+    let interval = args
+        .rate
+        .filter(|rate| *rate > 0.0)
+        .map(|rate| Duration::from_secs_f64(args.concurrency as f64 / rate));
     let workers: Vec<_> = (0..args.concurrency)
-        .map(|_| {
+        .map(|worker| {
+            // Workers start spread over one interval, so that the requests do not come in waves.
+            let mut pace = Pace {
+                interval,
+                next: tokio::time::Instant::now()
+                    + interval
+                        .unwrap_or_default()
+                        .mul_f64(worker as f64 / args.concurrency as f64),
+            };
             let (client, totals, stop, flow_id) = (
                 client.clone(),
                 totals.clone(),
@@ -216,7 +256,7 @@ async fn main() -> Result<(), String> {
             tokio::spawn(async move {
                 let mut latencies = Vec::with_capacity(100_000);
                 while !stop.load(Ordering::Relaxed) {
-                    conversation(&client, &flow_id, &totals, &mut latencies).await;
+                    conversation(&client, &flow_id, &totals, &mut latencies, &mut pace).await;
                 }
                 latencies
             })
@@ -229,6 +269,11 @@ async fn main() -> Result<(), String> {
         latencies.extend(worker.await.map_err(|e| e.to_string())?);
     }
     let elapsed = started.elapsed().as_secs_f64();
+    let mut by_step: Vec<Vec<u32>> = vec![Vec::new(); HAPPY_PATH.len() + 1];
+    for (step, latency) in &latencies {
+        by_step[*step].push(*latency);
+    }
+    let mut latencies: Vec<u32> = latencies.into_iter().map(|(_, latency)| latency).collect();
     latencies.sort_unstable();
     let turns = totals.turns.load(Ordering::Relaxed);
     println!(
@@ -243,5 +288,22 @@ async fn main() -> Result<(), String> {
         totals.resolved.load(Ordering::Relaxed),
         totals.errors.load(Ordering::Relaxed),
     );
+    let steps: Vec<String> = by_step
+        .iter_mut()
+        .enumerate()
+        .map(|(step, latencies)| {
+            latencies.sort_unstable();
+            let name = match step {
+                0 => "start".to_owned(),
+                n => format!("\"{}\"", HAPPY_PATH[n - 1]),
+            };
+            format!(
+                "{name} p50 {:.2} p99 {:.2}",
+                percentile(latencies, 50.0),
+                percentile(latencies, 99.0)
+            )
+        })
+        .collect();
+    println!("  by step (ms): {}", steps.join("; "));
     Ok(())
 }
