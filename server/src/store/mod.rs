@@ -111,8 +111,11 @@ pub struct Store {
     api_keys: Arc<recent::Recent<String, (ApiKey, String)>>,
     tenants: Arc<recent::Recent<String, Tenant>>,
     /// Flows' published version numbers, by `(tenant, flow)`.
-    published: Arc<recent::Recent<(String, String), Option<Option<i64>>>>,
+    published: Arc<recent::Recent<(String, String), PublishedNumber>>,
 }
+
+/// What [`Store::published_version_number`] answers.
+type PublishedNumber = Option<Option<i64>>;
 
 /// A write transaction; on SQLite it also holds the store's writer lock until it ends.
 pub(crate) struct WriteTransaction {
