@@ -4,6 +4,7 @@ pub mod auth;
 pub mod calls;
 pub mod flows;
 pub mod sessions;
+pub mod tools;
 
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -82,4 +83,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(flows::router())
         .merge(sessions::router())
         .merge(calls::router())
+        .merge(tools::router())
 }
