@@ -62,6 +62,9 @@ pub const EXAMPLE_FLOWS: [(&str, &str); 5] = [
     ),
 ];
 
+/// The audit entry that the first run writes last: its mark of having finished.
+pub const FIRST_RUN_ACTION: &str = "tenant.first_run";
+
 /// Letters and digits that cannot be mistaken for one another (no 0/O/o, 1/l/I).
 const PASSWORD_ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 
@@ -184,6 +187,35 @@ pub fn generate_password() -> Result<String, FirstRunError> {
     Ok(password)
 }
 
+/// A first run takes well under a second; one that started longer ago than this and did not
+/// finish was cut off, rather than still running in another server starting at the same time.
+pub const CUT_OFF_AFTER_MS: i64 = 60_000;
+
+/// Whether `tenant` is a demo tenant whose first run was cut off: made with the demo's name and
+/// settings more than [`CUT_OFF_AFTER_MS`] ago, without the first run's closing audit entry.
+async fn is_unfinished_demo(
+    store: &Store,
+    tenant: &crate::store::Tenant,
+    now_ms: i64,
+) -> Result<bool, FirstRunError> {
+    if tenant.name != DEMO_TENANT_NAME || tenant.settings != demo_settings() {
+        return Ok(false);
+    }
+    let entries = store.list_audit(&tenant.id, 1_000).await?;
+    if entries.iter().any(|entry| entry.action == FIRST_RUN_ACTION) {
+        return Ok(false);
+    }
+    if now_ms - tenant.created_at < CUT_OFF_AFTER_MS {
+        tracing::warn!(
+            tenant = %tenant.id,
+            "the demo tenant's first run has not finished; if no other server is starting, \
+             start this one again in a minute to finish it"
+        );
+        return Ok(false);
+    }
+    Ok(true)
+}
+
 /// The URL a person can open for a listening address: an unspecified address (`0.0.0.0`,
 /// `[::]`) is shown as the loopback address, which reaches it from the same machine.
 pub fn url_for(address: SocketAddr) -> String {
@@ -212,18 +244,22 @@ pub fn demo_settings() -> TenantSettings {
 
 /// On a database without tenants, creates the demo tenant and returns its credentials; with
 /// any tenant present, or when another server created the demo tenant first, returns `None`.
-/// `address` is where the server listens (for the URL shown); the credentials are written to
-/// `data_dir`/[`CREDENTIALS_FILE`] when that directory exists.
+/// A first run that was cut off (the demo tenant is there, but not the record that the first
+/// run finished) is finished: missing flows are created and published, the owner gets a new
+/// password and a new key, since the old ones were never shown. `address` is where the server
+/// listens (for the URL shown); the credentials are written to `data_dir`/[`CREDENTIALS_FILE`]
+/// when that directory exists.
 pub async fn run(
     store: &Store,
     address: SocketAddr,
     data_dir: &Path,
 ) -> Result<Option<FirstRunCredentials>, FirstRunError> {
-    if store.get_tenant_by_slug(DEMO_TENANT_SLUG).await?.is_some()
-        || !store.list_tenants().await?.is_empty()
-    {
-        return Ok(None);
-    }
+    let unfinished = match store.get_tenant_by_slug(DEMO_TENANT_SLUG).await? {
+        Some(tenant) if is_unfinished_demo(store, &tenant, now_ms()).await? => Some(tenant),
+        Some(_) => return Ok(None),
+        None if !store.list_tenants().await?.is_empty() => return Ok(None),
+        None => None,
+    };
     // Everything that could fail without the database comes before the tenant exists, so a
     // failure leaves nothing half made.
     let documents = EXAMPLE_FLOWS
@@ -239,23 +275,37 @@ pub async fn run(
         .collect::<Result<Vec<_>, _>>()?;
     let password = generate_password()?;
     let now = now_ms();
-    let tenant = match store
-        .create_tenant(DEMO_TENANT_NAME, DEMO_TENANT_SLUG, &demo_settings(), now)
-        .await
-    {
-        Ok(tenant) => tenant,
-        // Another server starting against the same database got there first.
-        Err(error) if error.is_conflict_on(constraint::TENANT_SLUG) => return Ok(None),
-        Err(error) => return Err(error.into()),
+    let tenant = match unfinished {
+        Some(tenant) => {
+            tracing::warn!(tenant = %tenant.id, "first run: finishing the demo tenant that an earlier start left half made");
+            tenant
+        }
+        None => match store
+            .create_tenant(DEMO_TENANT_NAME, DEMO_TENANT_SLUG, &demo_settings(), now)
+            .await
+        {
+            Ok(tenant) => tenant,
+            // Another server starting against the same database got there first.
+            Err(error) if error.is_conflict_on(constraint::TENANT_SLUG) => return Ok(None),
+            Err(error) => return Err(error.into()),
+        },
     };
     tracing::info!(tenant = %tenant.id, "first run: creating the demo tenant");
 
-    let new_flows: Vec<NewFlow<'_>> = documents
+    let existing = store.list_flows(&tenant.id, None).await?;
+    let missing: Vec<NewFlow<'_>> = documents
         .iter()
+        .filter(|(name, _)| !existing.iter().any(|flow| flow.name == *name))
         .map(|(name, draft)| NewFlow { name, draft })
         .collect();
-    let flows = store.create_flows(&tenant.id, &new_flows, now).await?;
-    for flow in &flows {
+    store.create_flows(&tenant.id, &missing, now).await?;
+    let flows: Vec<_> = store
+        .list_flows(&tenant.id, None)
+        .await?
+        .into_iter()
+        .filter(|flow| EXAMPLE_FLOWS.iter().any(|(name, _)| *name == flow.name))
+        .collect();
+    for flow in flows.iter().filter(|flow| flow.published_version.is_none()) {
         store
             .publish_flow(
                 &tenant.id,
@@ -267,18 +317,39 @@ pub async fn run(
             )
             .await?;
     }
-    let user = store
-        .create_user(
-            &tenant.id,
-            &NewUser {
-                email: DEMO_OWNER_EMAIL,
-                display_name: DEMO_OWNER_NAME,
-                password: &password,
-                role: Role::Owner,
-            },
-            now,
-        )
-        .await?;
+    let owner = store
+        .list_users(&tenant.id)
+        .await?
+        .into_iter()
+        .find(|user| user.email == DEMO_OWNER_EMAIL);
+    let user = match owner {
+        Some(user) => {
+            store
+                .set_user_password(&tenant.id, &user.id, &password)
+                .await?;
+            user
+        }
+        None => {
+            store
+                .create_user(
+                    &tenant.id,
+                    &NewUser {
+                        email: DEMO_OWNER_EMAIL,
+                        display_name: DEMO_OWNER_NAME,
+                        password: &password,
+                        role: Role::Owner,
+                    },
+                    now,
+                )
+                .await?
+        }
+    };
+    // A key from the cut-off run was never shown to anyone.
+    for key in store.list_api_keys(&tenant.id).await? {
+        if key.name == DEMO_API_KEY_NAME && key.revoked_at.is_none() {
+            store.revoke_api_key(&tenant.id, &key.id, now).await?;
+        }
+    }
     let key = store
         .create_api_key(&tenant.id, DEMO_API_KEY_NAME, Role::Owner, now)
         .await?;
@@ -287,7 +358,7 @@ pub async fn run(
             &tenant.id,
             &NewAuditEntry {
                 actor: "system",
-                action: "tenant.first_run",
+                action: FIRST_RUN_ACTION,
                 object: &tenant.id,
                 detail: &serde_json::json!({
                     "user": user.id,

@@ -30,6 +30,9 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database error: {0}")]
     Database(sqlx::Error),
+    /// The lock that keeps two processes from migrating one SQLite file at once failed.
+    #[error("cannot lock the database file for migrating: {0}")]
+    Lock(String),
     /// The store was closed, or its writer stopped, before the write was done.
     #[error("the database is closed")]
     Closed,

@@ -112,6 +112,8 @@ pub struct Store {
     tenants: Arc<recent::Recent<String, Tenant>>,
     /// Flows' published version numbers, by `(tenant, flow)`.
     published: Arc<recent::Recent<(String, String), PublishedNumber>>,
+    /// The SQLite database file, for the lock that migrations take.
+    sqlite_file: Option<std::path::PathBuf>,
 }
 
 /// What [`Store::published_version_number`] answers.
@@ -184,6 +186,10 @@ impl Store {
             api_keys: Arc::default(),
             tenants: Arc::default(),
             published: Arc::default(),
+            sqlite_file: match backend {
+                Backend::Sqlite => sqlite_file(url),
+                Backend::Postgres => None,
+            },
         };
         // SQLite commits one writer at a time anyway. PostgreSQL takes a few batches at once:
         // measured with scripts/loadtest, 1 writer 4,208 turns/s, 2 4,953, 4 5,719, 8 5,103.
@@ -210,12 +216,34 @@ impl Store {
         self.backend
     }
 
-    /// Applies the embedded migrations for this backend; already applied ones are skipped, and on
-    /// PostgreSQL an advisory lock keeps concurrently starting servers from racing.
+    /// Applies the embedded migrations for this backend; already applied ones are skipped.
+    /// Processes starting at once do not race: on PostgreSQL sqlx takes an advisory lock, on
+    /// SQLite (where it takes none) an exclusive lock on the file `<database>-migrate.lock`.
     pub async fn migrate(&self) -> Result<()> {
         let migrator = match self.backend {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        let _lock = match &self.sqlite_file {
+            Some(file) => {
+                let mut path = file.clone().into_os_string();
+                path.push("-migrate.lock");
+                let path = std::path::PathBuf::from(path);
+                let locked = tokio::task::spawn_blocking(move || {
+                    let lock = std::fs::OpenOptions::new()
+                        .create(true)
+                        .truncate(false)
+                        .write(true)
+                        .open(&path)?;
+                    lock.lock()?;
+                    Ok::<_, std::io::Error>(lock)
+                })
+                .await
+                .map_err(|error| StoreError::Lock(error.to_string()))?
+                .map_err(|error| StoreError::Lock(error.to_string()))?;
+                Some(locked)
+            }
+            None => None,
         };
         migrator.run(&self.pool).await?;
         Ok(())
@@ -276,6 +304,15 @@ impl Store {
             _writer: writer,
         })
     }
+}
+
+/// The file of an SQLite URL; `None` for an in-memory database.
+fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    use std::str::FromStr;
+    let options = sqlx::sqlite::SqliteConnectOptions::from_str(url).ok()?;
+    let file = options.get_filename();
+    (!file.as_os_str().is_empty() && file != std::path::Path::new(":memory:"))
+        .then(|| file.to_path_buf())
 }
 
 /// Milliseconds since the Unix epoch, by the system clock.
