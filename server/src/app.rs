@@ -60,7 +60,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
         .nest_service("/demo-shop/api", state.demo_shop.clone())
-        .fallback(not_found)
+        .fallback(crate::editor::fallback)
         .layer(middleware::from_fn_with_state(state.metrics.clone(), metrics::track))
         .layer(middleware::from_fn(move |request: Request, next: Next| {
             with_timeout(timeout, request, next)
@@ -106,10 +106,6 @@ async fn metrics_text(State(state): State<AppState>) -> impl IntoResponse {
         )],
         state.metrics.render(),
     )
-}
-
-async fn not_found(request: Request) -> ApiError {
-    ApiError::not_found(&format!("{} {}", request.method(), request.uri().path()))
 }
 
 /// Ends a request that takes longer than the configured timeout with a problem+json answer.

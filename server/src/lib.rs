@@ -6,6 +6,7 @@ pub mod auth;
 pub mod channels;
 pub mod config;
 pub mod demo_shop;
+pub mod editor;
 pub mod error;
 pub mod first_run;
 pub mod flow_cache;

@@ -44,7 +44,7 @@ async fn health_readiness_and_metrics(app: TestApp) -> TestApp {
 async fn errors_are_problem_json(app: TestApp) -> TestApp {
     let response = app
         .client
-        .get(app.url("/no/such/thing"))
+        .get(app.url("/api/v1/no/such/thing"))
         .send()
         .await
         .expect("request");
@@ -58,7 +58,70 @@ async fn errors_are_problem_json(app: TestApp) -> TestApp {
     assert_eq!(problem["status"], 404);
     assert!(problem["detail"]
         .as_str()
-        .is_some_and(|d| d.contains("/no/such/thing")));
+        .is_some_and(|d| d.contains("/api/v1/no/such/thing")));
+    // Only reads outside the API get the editor's page.
+    let response = app
+        .client
+        .post(app.url("/no/such/thing"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 404);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    app
+}
+
+/// The editor is part of the binary: its page at `/` and at its own routes, its built files
+/// with long caching, and a 304 for a page the browser has.
+async fn the_editor_is_served(app: TestApp) -> TestApp {
+    let get = |path: &str| app.client.get(app.url(path)).send();
+    let page = get("/").await.expect("request");
+    assert_eq!(page.status(), 200);
+    assert!(page.headers()["content-type"]
+        .to_str()
+        .is_ok_and(|t| t.starts_with("text/html")));
+    let policy = page.headers()["content-security-policy"]
+        .to_str()
+        .expect("policy");
+    assert!(policy.contains("default-src 'self'"), "{policy}");
+    assert_eq!(page.headers()["cache-control"], "no-cache");
+    let etag = page.headers()["etag"].clone();
+    let html = page.text().await.expect("html");
+    assert!(html.contains("<div id=\"root\">"), "{html}");
+    // A route of the editor's own gets the same page.
+    let routed = get("/flows/flw_123").await.expect("request");
+    assert_eq!(routed.status(), 200);
+    assert_eq!(routed.text().await.expect("html"), html);
+    // The page's script is served, cached for good.
+    let script = html
+        .split("src=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the page loads a script");
+    assert!(script.starts_with("/assets/"), "{script}");
+    let asset = get(script).await.expect("request");
+    assert_eq!(asset.status(), 200);
+    assert!(asset.headers()["content-type"]
+        .to_str()
+        .is_ok_and(|t| t.contains("javascript")));
+    assert_eq!(
+        asset.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    // A file that is not there is a 404, not the page.
+    let missing = get("/assets/missing-0000.js").await.expect("request");
+    assert_eq!(missing.status(), 404);
+    let unchanged = app
+        .client
+        .get(app.url("/"))
+        .header("if-none-match", etag)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(unchanged.status(), 304);
     app
 }
 
@@ -338,6 +401,7 @@ async fn data_survives_a_restart(mut app: TestApp) -> TestApp {
 on_both_databases!(
     health_readiness_and_metrics,
     errors_are_problem_json,
+    the_editor_is_served,
     requests_without_credentials_are_refused,
     api_keys_are_shown_once_and_can_be_revoked,
     sign_in_with_a_cookie_and_csrf,

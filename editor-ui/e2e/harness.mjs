@@ -1,0 +1,130 @@
+// The end-to-end harness: a real `callflow serve` on a fresh data directory and a free port, and
+// Debian's Chromium driven by playwright-core. Used by the end-to-end suite (run.mjs) and the
+// editor benchmark (bench.mjs).
+
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const here = dirname(fileURLToPath(import.meta.url));
+export const repo = resolve(here, '..', '..');
+export const artifacts = join(here, 'artifacts');
+export const CHROMIUM = process.env.CALLFLOW_CHROMIUM ?? '/usr/bin/chromium';
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+];
+
+/** The `callflow` binary: `CALLFLOW_BIN`, else the debug build, else the release build. */
+export function binary() {
+  const candidates = [
+    process.env.CALLFLOW_BIN,
+    join(repo, 'target', 'debug', 'callflow'),
+    join(repo, 'target', 'release', 'callflow'),
+  ].filter(Boolean);
+  const found = candidates.find((path) => existsSync(path));
+  if (!found) {
+    throw new Error(
+      `no callflow binary (tried ${candidates.join(', ')}); run \`cargo build -p server\` first`,
+    );
+  }
+  return found;
+}
+
+/**
+ * Starts `callflow serve` on 127.0.0.1 with a new SQLite data directory. Resolves with
+ * { url, email, password, apiKey, stop() } once the first run has printed its credentials.
+ */
+export async function startServer() {
+  const dataDir = mkdtempSync(join(tmpdir(), 'callflow-e2e-'));
+  const child = spawn(binary(), ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir], {
+    env: { ...process.env, DATABASE_URL: '', RUST_LOG: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const url = await new Promise((resolveUrl, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`the server did not start in 60 s:\n${output}`)),
+      60_000,
+    );
+    const onData = (chunk) => {
+      output += chunk.toString();
+      const match = output.match(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
+      if (match && existsSync(join(dataDir, 'first-run.txt'))) {
+        clearTimeout(timer);
+        resolveUrl(match[1]);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', (chunk) => (output += chunk.toString()));
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the server exited with ${code}:\n${output}`));
+    });
+  });
+  // The credentials file is written before the address is printed.
+  const credentials = readFileSync(join(dataDir, 'first-run.txt'), 'utf8');
+  const field = (label) => {
+    const match = credentials.match(new RegExp(`${label}:\\s+(\\S+)`));
+    if (!match) throw new Error(`no ${label} in first-run.txt:\n${credentials}`);
+    return match[1];
+  };
+  return {
+    url,
+    email: field('Email'),
+    password: field('Password'),
+    apiKey: field('API key'),
+    async stop() {
+      child.removeAllListeners('exit');
+      child.kill('SIGTERM');
+      await new Promise((done) => {
+        if (child.exitCode !== null) done();
+        else child.once('exit', done);
+      });
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Debian's Chromium through playwright-core. Without it the suite is skipped with a notice,
+ * except under CI=true, where that is a failure.
+ */
+export async function launchBrowser() {
+  if (!existsSync(CHROMIUM)) {
+    const message = `Chromium is not at ${CHROMIUM} (apt-get install chromium)`;
+    if (process.env.CI === 'true') throw new Error(`${message}; it is required under CI=true`);
+    console.warn(`!!!!!!!! SKIPPING the browser tests: ${message}; under CI=true this fails`);
+    return null;
+  }
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+}
+
+/** A small JSON client for setting up data through the API, with the first run's key. */
+export function api(server) {
+  return async (method, path, body) => {
+    const response = await fetch(`${server.url}/api/v1${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${server.apiKey}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    const json = text ? JSON.parse(text) : null;
+    if (!response.ok) {
+      throw new Error(`${method} ${path}: ${response.status} ${text}`);
+    }
+    return json;
+  };
+}
+
+export function ensureArtifacts() {
+  mkdirSync(artifacts, { recursive: true });
+  return artifacts;
+}

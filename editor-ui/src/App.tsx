@@ -1,0 +1,132 @@
+import { useCallback, useEffect, useState } from "react";
+
+import { api, ApiError, csrfToken, onUnauthorized, type Me } from "./api";
+import { Dialog } from "./components/Dialog";
+import { ErrorAlert } from "./components/ErrorAlert";
+import { LanguageSwitch, useI18n } from "./i18n";
+import { EditorPage } from "./pages/EditorPage";
+import { FlowListPage } from "./pages/FlowListPage";
+import { LoginForm, LoginPage, type LoginNotice } from "./pages/LoginPage";
+import { navigate, useRoute } from "./router";
+import { SIGNED_IN_AGAIN } from "./session";
+
+type Auth =
+  | { state: "checking" }
+  | { state: "signed-out"; notice?: LoginNotice }
+  /** `expired`: the login ran out while working; the page stays and a sign-in dialog covers it. */
+  | { state: "signed-in"; me: Me; expired?: boolean };
+
+
+export function App() {
+  const { t } = useI18n();
+  const route = useRoute();
+  const [auth, setAuth] = useState<Auth>({ state: "checking" });
+  const [startupError, setStartupError] = useState<unknown>(null);
+
+  const checkLogin = useCallback(async () => {
+    setStartupError(null);
+    try {
+      const me = await api.me();
+      // Writes need the CSRF token given at sign-in; this tab does not have it, so sign in again.
+      if (!csrfToken()) setAuth({ state: "signed-out", notice: "sign-in-again" });
+      else setAuth({ state: "signed-in", me });
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) setAuth({ state: "signed-out" });
+      else setStartupError(error);
+    }
+  }, []);
+
+  useEffect(() => {
+    void checkLogin();
+  }, [checkLogin]);
+
+  useEffect(
+    () =>
+      onUnauthorized(() => {
+        api.forgetLogin();
+        setAuth((current) => (current.state === "signed-in" ? { ...current, expired: true } : current));
+      }),
+    [],
+  );
+
+  const signOut = async () => {
+    try {
+      await api.logout();
+    } catch {
+      // Signed out locally whatever the server says.
+    }
+    setAuth({ state: "signed-out" });
+  };
+
+  let main: React.ReactNode;
+  if (startupError) {
+    main = (
+      <div className="page-center">
+        <ErrorAlert error={startupError} />
+        <button type="button" className="primary" onClick={() => void checkLogin()}>
+          {t("common.retry")}
+        </button>
+      </div>
+    );
+  } else if (auth.state === "checking") {
+    main = <div className="page-center muted">{t("common.loading")}</div>;
+  } else if (auth.state === "signed-out") {
+    main = (
+      <LoginPage
+        notice={auth.notice}
+        onSignedIn={async () => {
+          try {
+            setAuth({ state: "signed-in", me: await api.me() });
+          } catch (error) {
+            setStartupError(error);
+          }
+        }}
+      />
+    );
+  } else if (route.name === "editor") {
+    main = <EditorPage key={route.flowId} flowId={route.flowId} me={auth.me} />;
+  } else {
+    main = <FlowListPage />;
+  }
+
+  return (
+    <div className="app">
+      <header className="app-header">
+        <a
+          className="brand"
+          href="#/"
+          onClick={(event) => {
+            event.preventDefault();
+            navigate("#/");
+          }}
+        >
+          <span aria-hidden="true">☎️</span> {t("app.title")}
+        </a>
+        <div className="header-spacer" />
+        {auth.state === "signed-in" && <span className="tenant" title={auth.me.actor}>{auth.me.tenant_name}</span>}
+        <a className="header-link" href="/docs" target="_blank" rel="noreferrer">
+          {t("app.apiDocs")}
+        </a>
+        <LanguageSwitch />
+        {auth.state === "signed-in" && (
+          <button type="button" onClick={() => void signOut()} data-testid="logout">
+            {t("app.signOut")}
+          </button>
+        )}
+      </header>
+      <main className="app-main">{main}</main>
+      {auth.state === "signed-in" && auth.expired && (
+        <Dialog title={t("login.expiredTitle")} testId="relogin-dialog">
+          <LoginForm
+            inDialog
+            notice="expired"
+            onSignedIn={() => {
+              setAuth({ state: "signed-in", me: auth.me });
+              window.dispatchEvent(new Event(SIGNED_IN_AGAIN));
+            }}
+          />
+        </Dialog>
+      )}
+    </div>
+  );
+}

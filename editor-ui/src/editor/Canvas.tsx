@@ -1,0 +1,323 @@
+// The flow on a React Flow canvas. The document stays the truth: every gesture becomes a
+// document change (connect, move, delete), and the canvas is drawn again from the document.
+
+import {
+  Background,
+  Controls,
+  MarkerType,
+  MiniMap,
+  ReactFlow,
+  useNodesInitialized,
+  useReactFlow,
+  type Connection,
+  type Edge,
+  type EdgeChange,
+  type NodeChange,
+  type OnConnectEnd,
+} from "@xyflow/react";
+import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from "react";
+
+import { newNode } from "../flow/catalog";
+import type { IssueCount } from "../flow/diagnostics";
+import { FLOW_NODE_ID } from "../flow/ports";
+import type { FlowDocument, NodeType, Position } from "../flow/types";
+import { NODE_TYPES } from "../flow/types";
+import { documentToGraph, type GraphEdge } from "../graph/convert";
+import { addNode, deleteNodes, moveNodes, setPort } from "../graph/ops";
+import type { Size } from "../graph/layout";
+import { useI18n } from "../i18n";
+import type { ChangeOptions } from "./history";
+import { nodeTypes } from "./nodes";
+import type { Trace, ViewNode } from "./view";
+
+export const PALETTE_MIME = "application/x-callflow-node";
+
+interface CanvasProps {
+  doc: FlowDocument;
+  readOnly: boolean;
+  selected: ReadonlySet<string>;
+  onSelect: (ids: string[]) => void;
+  issues: ReadonlyMap<string, IssueCount>;
+  trace: Trace | null;
+  change: (update: (doc: FlowDocument) => FlowDocument, options?: ChangeOptions) => void;
+  /** Measured node sizes, for the auto-layout. */
+  sizes: React.MutableRefObject<Map<string, Size>>;
+}
+
+function minimapClass(node: ViewNode): string {
+  return node.data.kind === "step" ? `minimap-${node.data.node.type}` : "minimap-flow";
+}
+
+/** Edges a conversation took: from each node of the path to the next. */
+function traversed(trace: Trace | null, edges: readonly GraphEdge[]): Set<string> {
+  const ids = new Set<string>();
+  if (!trace) return ids;
+  for (let i = 0; i + 1 < trace.path.length; i += 1) {
+    const from = trace.path[i];
+    const to = trace.path[i + 1];
+    const edge = edges.find((e) => e.source === from && e.target === to);
+    if (edge) ids.add(edge.id);
+  }
+  const first = trace.path[0];
+  const entry = edges.find((e) => e.source === FLOW_NODE_ID && e.sourceHandle === "start" && e.target === first);
+  if (entry) ids.add(entry.id);
+  return ids;
+}
+
+export function Canvas({ doc, readOnly, selected, onSelect, issues, trace, change, sizes }: CanvasProps) {
+  const { t } = useI18n();
+  const flow = useReactFlow();
+  const [flowNodePosition, setFlowNodePosition] = useState<Position | undefined>(undefined);
+  const [measured, setMeasured] = useState<Map<string, { width: number; height: number }>>(() => new Map());
+  const [selectedEdges, setSelectedEdges] = useState<ReadonlySet<string>>(() => new Set());
+  const dragSeq = useRef(0);
+  const dragging = useRef(false);
+  const reconnected = useRef(true);
+  const wrapper = useRef<HTMLDivElement>(null);
+  const nodesInitialized = useNodesInitialized();
+  const placedView = useRef(false);
+
+  const graph = useMemo(() => documentToGraph(doc, { flowNodePosition }), [doc, flowNodePosition]);
+  const visited = useMemo(() => new Set(trace?.path ?? []), [trace]);
+  const traversedEdges = useMemo(() => traversed(trace, graph.edges), [trace, graph.edges]);
+
+  const nodes: ViewNode[] = useMemo(
+    () =>
+      graph.nodes.map((node): ViewNode => {
+        const common = {
+          selected: selected.has(node.id),
+          measured: measured.get(node.id),
+          draggable: !readOnly,
+          connectable: !readOnly,
+        };
+        if (node.data.kind === "flow") {
+          return { ...node, type: "flow", ...common, data: { ...node.data, issues: issues.get(FLOW_NODE_ID), readOnly } };
+        }
+        const docId = node.data.node.id;
+        const traceMark = trace?.current === docId ? "current" : visited.has(docId) ? "visited" : undefined;
+        return {
+          ...node,
+          type: "step",
+          ...common,
+          data: { ...node.data, issues: issues.get(docId), trace: traceMark, isStart: doc.start === docId, readOnly },
+        };
+      }),
+    [graph.nodes, selected, measured, readOnly, issues, trace, visited, doc.start],
+  );
+
+  const edges: Edge[] = useMemo(
+    () =>
+      graph.edges.map((edge) => {
+        const kind = edge.data?.port.kind ?? "next";
+        const classes = [`edge-${kind}`];
+        if (traversedEdges.has(edge.id)) classes.push("traversed");
+        return {
+          ...edge,
+          selected: selectedEdges.has(edge.id),
+          className: classes.join(" "),
+          markerEnd: { type: MarkerType.ArrowClosed, width: 16, height: 16 },
+          reconnectable: !readOnly,
+          deletable: !readOnly,
+          animated: traversedEdges.has(edge.id),
+        };
+      }),
+    [graph.edges, selectedEdges, traversedEdges, readOnly],
+  );
+
+  // The first view: the whole flow when it fits legibly, else its beginning at a readable zoom.
+  useEffect(() => {
+    if (!nodesInitialized || placedView.current || !wrapper.current) return;
+    placedView.current = true;
+    const box = wrapper.current.getBoundingClientRect();
+    const bounds = flow.getNodesBounds(nodes.map((n) => n.id));
+    const fits = Math.min(box.width / (bounds.width + 80), box.height / (bounds.height + 80));
+    if (fits >= 0.6 || nodes.length < 2) {
+      void flow.fitView({ padding: 0.15, maxZoom: 1 });
+      return;
+    }
+    const entry = nodes.find((n) => n.id === FLOW_NODE_ID);
+    const zoom = 0.8;
+    const anchor = entry?.position ?? { x: bounds.x, y: bounds.y };
+    void flow.setViewport({ x: 40 - anchor.x * zoom, y: box.height / 3 - anchor.y * zoom, zoom });
+  }, [nodesInitialized, flow, nodes]);
+
+  const docIdOf = useCallback(
+    (canvasId: string) => {
+      const node = graph.nodes.find((n) => n.id === canvasId);
+      return node && node.data.kind === "step" ? node.data.node.id : canvasId;
+    },
+    [graph.nodes],
+  );
+
+  const onNodesChange = useCallback(
+    (changes: NodeChange<ViewNode>[]) => {
+      const positions = new Map<string, Position>();
+      let selection: Set<string> | null = null;
+      let dimensions: Map<string, { width: number; height: number }> | null = null;
+      for (const c of changes) {
+        if (c.type === "position" && c.position) {
+          if (c.id === FLOW_NODE_ID) setFlowNodePosition(c.position);
+          else positions.set(docIdOf(c.id), c.position);
+        } else if (c.type === "select") {
+          selection ??= new Set(selected);
+          if (c.selected) selection.add(c.id);
+          else selection.delete(c.id);
+        } else if (c.type === "dimensions" && c.dimensions) {
+          dimensions ??= new Map(measured);
+          dimensions.set(c.id, c.dimensions);
+          sizes.current.set(docIdOf(c.id), c.dimensions);
+        }
+      }
+      if (positions.size > 0 && !readOnly) {
+        // A drag is one undo step however long it lasts; arrow-key nudges in quick succession too.
+        const coalesce = dragging.current ? `drag:${dragSeq.current}` : "nudge";
+        change((d) => moveNodes(d, positions), { coalesce });
+      }
+      if (selection) onSelect([...selection]);
+      if (dimensions) setMeasured(dimensions);
+    },
+    [change, docIdOf, measured, onSelect, readOnly, selected, sizes],
+  );
+
+  const onEdgesChange = useCallback(
+    (changes: EdgeChange[]) => {
+      let next: Set<string> | null = null;
+      for (const c of changes) {
+        if (c.type === "select") {
+          next ??= new Set(selectedEdges);
+          if (c.selected) next.add(c.id);
+          else next.delete(c.id);
+        }
+      }
+      if (next) setSelectedEdges(next);
+    },
+    [selectedEdges],
+  );
+
+  const onConnect = useCallback(
+    (connection: Connection) => {
+      if (readOnly || !connection.sourceHandle) return;
+      const target = docIdOf(connection.target);
+      change((d) => setPort(d, docIdOf(connection.source), connection.sourceHandle!, target));
+    },
+    [change, docIdOf, readOnly],
+  );
+
+  const onReconnect = useCallback(
+    (old: Edge, connection: Connection) => {
+      reconnected.current = true;
+      if (readOnly || !connection.sourceHandle) return;
+      change((d) => {
+        let next = d;
+        if (old.source !== connection.source || old.sourceHandle !== connection.sourceHandle) {
+          next = setPort(next, docIdOf(old.source), old.sourceHandle ?? "", null);
+        }
+        return setPort(next, docIdOf(connection.source), connection.sourceHandle!, docIdOf(connection.target));
+      });
+    },
+    [change, docIdOf, readOnly],
+  );
+
+  const onDelete = useCallback(
+    ({ nodes: goneNodes, edges: goneEdges }: { nodes: ViewNode[]; edges: Edge[] }) => {
+      if (readOnly) return;
+      const ids = goneNodes.filter((n) => n.id !== FLOW_NODE_ID).map((n) => docIdOf(n.id));
+      change((d) => {
+        let next = deleteNodes(d, ids);
+        for (const edge of goneEdges) {
+          if (ids.includes(docIdOf(edge.source)) || !edge.sourceHandle) continue;
+          next = setPort(next, docIdOf(edge.source), edge.sourceHandle, null);
+        }
+        return next;
+      });
+      onSelect([]);
+      setSelectedEdges(new Set());
+    },
+    [change, docIdOf, onSelect, readOnly],
+  );
+
+  // Dropping a connection on a node's body (not its handle) connects to that node too.
+  const onConnectEnd: OnConnectEnd = useCallback(
+    (event, state) => {
+      if (readOnly || state.isValid || !state.fromHandle || state.fromHandle.type !== "source") return;
+      const point = "changedTouches" in event ? event.changedTouches[0] : event;
+      const element = document.elementFromPoint(point.clientX, point.clientY)?.closest<HTMLElement>(".react-flow__node");
+      const targetId = element?.dataset.id;
+      if (!targetId || targetId === FLOW_NODE_ID || !state.fromNode) return;
+      const source = state.fromNode.id;
+      const handle = state.fromHandle.id;
+      if (!handle) return;
+      change((d) => setPort(d, docIdOf(source), handle, docIdOf(targetId)));
+    },
+    [change, docIdOf, readOnly],
+  );
+
+  const onDragOver = (event: DragEvent) => {
+    if (readOnly || ![...event.dataTransfer.types].includes(PALETTE_MIME)) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = "copy";
+  };
+
+  const onDrop = (event: DragEvent) => {
+    const type = event.dataTransfer.getData(PALETTE_MIME) as NodeType;
+    if (readOnly || !(NODE_TYPES as readonly string[]).includes(type)) return;
+    event.preventDefault();
+    const position = flow.screenToFlowPosition({ x: event.clientX, y: event.clientY });
+    const node = newNode(doc, type, { x: position.x - 20, y: position.y - 20 });
+    change((d) => addNode(d, node));
+    onSelect([node.id]);
+  };
+
+  return (
+    <div ref={wrapper} className="canvas" onDragOver={onDragOver} onDrop={onDrop} data-testid="canvas" data-read-only={readOnly || undefined}>
+      <ReactFlow<ViewNode, Edge>
+        nodes={nodes}
+        edges={edges}
+        nodeTypes={nodeTypes}
+        onNodesChange={onNodesChange}
+        onEdgesChange={onEdgesChange}
+        onConnect={onConnect}
+        onConnectEnd={onConnectEnd}
+        onReconnect={onReconnect}
+        onReconnectStart={() => {
+          reconnected.current = false;
+        }}
+        onReconnectEnd={(_, edge) => {
+          if (!reconnected.current && !readOnly && edge.sourceHandle) {
+            change((d) => setPort(d, docIdOf(edge.source), edge.sourceHandle!, null));
+          }
+          reconnected.current = true;
+        }}
+        onDelete={onDelete}
+        onNodeDragStart={() => {
+          dragSeq.current += 1;
+          dragging.current = true;
+        }}
+        onNodeDragStop={() => {
+          dragging.current = false;
+        }}
+        onSelectionDragStart={() => {
+          dragSeq.current += 1;
+          dragging.current = true;
+        }}
+        onSelectionDragStop={() => {
+          dragging.current = false;
+        }}
+        isValidConnection={(connection) => connection.target !== FLOW_NODE_ID && connection.targetHandle === "in"}
+        nodesDraggable={!readOnly}
+        nodesConnectable={!readOnly}
+        edgesReconnectable={!readOnly}
+        deleteKeyCode={readOnly ? null : ["Delete", "Backspace"]}
+        selectionKeyCode="Shift"
+        multiSelectionKeyCode={["Shift", "Meta", "Control"]}
+        minZoom={0.1}
+        maxZoom={2}
+        ariaLabelConfig={{ "node.a11yDescription.default": t("canvas.a11yNodes") }}
+      >
+        <Background gap={20} size={1} />
+        <MiniMap<ViewNode> pannable zoomable ariaLabel={t("canvas.minimap")} nodeClassName={minimapClass} />
+        <Controls showInteractive={false} aria-label={t("canvas.controls")} />
+      </ReactFlow>
+    </div>
+  );
+}

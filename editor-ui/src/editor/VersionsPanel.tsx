@@ -1,0 +1,70 @@
+// Published versions: open one read-only on the canvas, or restore it into the draft.
+
+import { useCallback, useEffect, useState } from "react";
+
+import { api, type VersionSummary } from "../api";
+import { ErrorAlert } from "../components/ErrorAlert";
+import { formatTime, useI18n } from "../i18n";
+
+interface VersionsPanelProps {
+  flowId: string;
+  publishedVersion: number | null;
+  /** Bumped after a publish so the list is read again. */
+  refreshKey: number;
+  viewing: number | null;
+  onView: (version: number) => void;
+  onRestore: (version: number) => void;
+}
+
+export function VersionsPanel({ flowId, publishedVersion, refreshKey, viewing, onView, onRestore }: VersionsPanelProps) {
+  const { t, lang } = useI18n();
+  const [versions, setVersions] = useState<VersionSummary[] | null>(null);
+  const [error, setError] = useState<unknown>(null);
+
+  const load = useCallback(async () => {
+    try {
+      setVersions(await api.listVersions(flowId));
+      setError(null);
+    } catch (caught) {
+      setError(caught);
+    }
+  }, [flowId]);
+
+  useEffect(() => {
+    void load();
+  }, [load, refreshKey]);
+
+  return (
+    <div className="versions-panel">
+      <p className="muted small">{t("versions.help")}</p>
+      <ErrorAlert error={error} />
+      {versions === null && !error && <p className="muted">{t("common.loading")}</p>}
+      {versions?.length === 0 && <p className="muted" data-testid="versions-empty">{t("versions.none")}</p>}
+      <ul className="version-list" data-testid="versions">
+        {versions?.map((version) => (
+          <li
+            key={version.version}
+            className={viewing === version.version ? "version-item viewing" : "version-item"}
+            data-testid={`version-${version.version}`}
+          >
+            <div className="version-head">
+              <strong>{t("versions.label", { n: version.version })}</strong>
+              {publishedVersion === version.version && <span className="badge badge-ok">{t("versions.live")}</span>}
+              <span className="muted small">{formatTime(lang, version.created_at)}</span>
+            </div>
+            <div className="version-note">{version.note || <span className="muted">{t("versions.noNote")}</span>}</div>
+            <div className="muted small">{t("versions.by", { who: version.created_by })}</div>
+            <div className="version-actions">
+              <button type="button" onClick={() => onView(version.version)} data-testid={`version-view-${version.version}`} aria-pressed={viewing === version.version}>
+                {t("versions.view")}
+              </button>
+              <button type="button" onClick={() => onRestore(version.version)} data-testid={`version-restore-${version.version}`}>
+                {t("versions.restore")}
+              </button>
+            </div>
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}

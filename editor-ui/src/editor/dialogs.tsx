@@ -1,0 +1,138 @@
+// The editor's dialogs: publishing, and what to do when someone else saved first.
+
+import { useState } from "react";
+
+import { ConfirmDialog, Dialog } from "../components/Dialog";
+import { ErrorAlert } from "../components/ErrorAlert";
+import { useI18n } from "../i18n";
+
+export function PublishDialog({
+  errors,
+  onPublish,
+  onClose,
+}: {
+  errors: number;
+  onPublish: (note: string) => Promise<unknown>;
+  onClose: () => void;
+}) {
+  const { t } = useI18n();
+  const [note, setNote] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const publish = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      await onPublish(note.trim());
+    } catch (caught) {
+      setError(caught);
+      setBusy(false);
+    }
+  };
+  return (
+    <Dialog
+      title={t("publish.title")}
+      onClose={onClose}
+      testId="publish-dialog"
+      footer={
+        <>
+          <button type="button" onClick={onClose}>
+            {t("common.cancel")}
+          </button>
+          <button type="button" className="primary" onClick={() => void publish()} disabled={busy || errors > 0} data-testid="publish-confirm">
+            {busy ? t("publish.publishing") : t("publish.confirm")}
+          </button>
+        </>
+      }
+    >
+      <p>{t("publish.help")}</p>
+      {errors > 0 && (
+        <div className="alert alert-error" role="alert" data-testid="publish-blocked">
+          {t("publish.blocked", { n: errors })}
+        </div>
+      )}
+      <label className="field">
+        <span>{t("publish.note")}</span>
+        <textarea
+          rows={3}
+          maxLength={500}
+          value={note}
+          onChange={(e) => setNote(e.target.value)}
+          placeholder={t("publish.notePlaceholder")}
+          data-testid="publish-note"
+          data-autofocus
+        />
+      </label>
+      <ErrorAlert error={error} />
+    </Dialog>
+  );
+}
+
+export function ConflictDialog({
+  name,
+  onReload,
+  onKeepCopy,
+}: {
+  name: string;
+  onReload: () => Promise<unknown>;
+  onKeepCopy: () => Promise<unknown>;
+}) {
+  const { t } = useI18n();
+  const [busy, setBusy] = useState<"reload" | "copy" | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const run = async (which: "reload" | "copy") => {
+    setBusy(which);
+    setError(null);
+    try {
+      await (which === "reload" ? onReload() : onKeepCopy());
+    } catch (caught) {
+      setError(caught);
+    } finally {
+      setBusy(null);
+    }
+  };
+  return (
+    <Dialog title={t("conflict.title")} testId="conflict-dialog">
+      <p>{t("conflict.message")}</p>
+      <div className="conflict-choices">
+        <button type="button" onClick={() => void run("reload")} disabled={busy !== null} data-testid="conflict-reload">
+          <strong>{t("conflict.reload")}</strong>
+          <span className="muted small">{t("conflict.reloadHelp")}</span>
+        </button>
+        <button type="button" className="primary" onClick={() => void run("copy")} disabled={busy !== null} data-testid="conflict-keep-copy">
+          <strong>{t("conflict.keepCopy")}</strong>
+          <span className="small">{t("conflict.keepCopyHelp", { name: `${name} (copy)` })}</span>
+        </button>
+      </div>
+      <ErrorAlert error={error} />
+    </Dialog>
+  );
+}
+
+export function RestoreDialog({ version, onConfirm, onCancel }: { version: number; onConfirm: () => Promise<unknown>; onCancel: () => void }) {
+  const { t } = useI18n();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  return (
+    <ConfirmDialog
+      title={t("restore.title", { n: version })}
+      message={t("restore.message", { n: version })}
+      confirmLabel={t("restore.confirm")}
+      busy={busy}
+      testId="restore-dialog"
+      onCancel={onCancel}
+      onConfirm={async () => {
+        setBusy(true);
+        setError(null);
+        try {
+          await onConfirm();
+        } catch (caught) {
+          setError(caught);
+          setBusy(false);
+        }
+      }}
+    >
+      <ErrorAlert error={error} />
+    </ConfirmDialog>
+  );
+}

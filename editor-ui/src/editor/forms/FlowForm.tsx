@@ -1,0 +1,157 @@
+// The flow's own settings: name, language, start, variables, global intents, defaults.
+
+import { useId } from "react";
+
+import type { FlowDocument, FlowSettings, JsonValue } from "../../flow/types";
+import { useI18n } from "../../i18n";
+import { useForm } from "./context";
+import { withList, withMap, withOptional } from "./edit";
+import { Issues, NumberInput, PortSelect, Section, SelectInput, TemplateInput, TextInput } from "./fields";
+import { IntentsEditor } from "./IntentsEditor";
+import { ValueEditor } from "./NodeForms";
+
+type DocChange = (patch: (doc: FlowDocument) => FlowDocument, coalesce?: string) => void;
+
+export function FlowForm({ doc, onChange }: { doc: FlowDocument; onChange: DocChange }) {
+  const { t } = useI18n();
+  const { readOnly } = useForm();
+  const descriptionId = useId();
+  const settings: FlowSettings = doc.settings ?? {};
+  const setSetting = (key: keyof FlowSettings & string, value: unknown) =>
+    onChange((d) => withMap(d, "settings", withOptional(d.settings ?? {}, key, value)), `flow:settings/${key}`);
+  const variables = Object.entries(doc.variables ?? {});
+  const setVariables = (entries: [string, JsonValue][], field = "variables") => {
+    const next: Record<string, JsonValue> = {};
+    for (const [name, value] of entries) if (!(name in next)) next[name] = value;
+    onChange((d) => withMap(d, "variables", next), `flow:${field}`);
+  };
+  const languages = ["zh-CN", "en-US"];
+
+  return (
+    <div className="flow-form">
+      <TextInput
+        label={t("flow.name")}
+        help={t("flow.nameHelp")}
+        value={doc.name}
+        path="/name"
+        testId="flow-name"
+        required
+        onChange={(name) => onChange((d) => ({ ...d, name }), "flow:name")}
+      />
+      <div className="field">
+        <label htmlFor={descriptionId}>{t("flow.description")}</label>
+        <textarea
+          id={descriptionId}
+          rows={3}
+          value={doc.description ?? ""}
+          readOnly={readOnly}
+          data-field="/description"
+          onChange={(e) => onChange((d) => withOptional(d, "description", e.target.value), "flow:description")}
+        />
+        <Issues path="/description" />
+      </div>
+      <SelectInput
+        label={t("flow.language")}
+        help={t("flow.languageHelp")}
+        value={doc.language}
+        path="/language"
+        options={languages.map((language) => ({ value: language, label: t(`language.${language as "zh-CN" | "en-US"}`) }))}
+        onChange={(language) => onChange((d) => ({ ...d, language }))}
+      />
+      <PortSelect
+        label={t("flow.start")}
+        help={t("flow.startHelp")}
+        value={doc.start}
+        path="/start"
+        testId="flow-start"
+        onChange={(target) => onChange((d) => ({ ...d, start: target ?? "" }))}
+      />
+
+      <Section title={t("flow.variables")} testId="section-variables">
+        <p className="field-help">{t("flow.variablesHelp")}</p>
+        <div data-field="/variables">
+          {variables.map(([name, value], index) => (
+            <fieldset key={index} className="card">
+              <legend>
+                <code>vars.{name || "…"}</code>
+              </legend>
+              <TextInput
+                label={t("flow.variableName")}
+                value={name}
+                path={`/variables/${name}#key`}
+                onChange={(next) => setVariables(variables.map((entry, i) => (i === index ? [next, entry[1]] : entry)), `variables/${index}/name`)}
+              />
+              <ValueEditor
+                label={t("flow.variableValue")}
+                value={value}
+                path={`/variables/${name}`}
+                onChange={(next) => setVariables(variables.map((entry, i) => (i === index ? [entry[0], next] : entry)), `variables/${index}`)}
+              />
+              {!readOnly && (
+                <div className="card-actions">
+                  <button type="button" className="danger-text" onClick={() => setVariables(variables.filter((_, i) => i !== index))}>
+                    {t("flow.removeVariable")}
+                  </button>
+                </div>
+              )}
+            </fieldset>
+          ))}
+          {!readOnly && (
+            <button
+              type="button"
+              className="add-button"
+              onClick={() => {
+                let n = variables.length + 1;
+                while (variables.some(([name]) => name === `var_${n}`)) n += 1;
+                setVariables([...variables, [`var_${n}`, ""]]);
+              }}
+            >
+              ＋ {t("flow.addVariable")}
+            </button>
+          )}
+          <Issues path="/variables" below />
+        </div>
+      </Section>
+
+      <Section title={t("flow.globalIntents")} testId="section-global-intents">
+        <p className="field-help">{t("flow.globalIntentsHelp")}</p>
+        <IntentsEditor
+          intents={doc.global_intents ?? []}
+          path="/global_intents"
+          onChange={(intents, field) => onChange((d) => withList(d, "global_intents", intents), `flow:${field ?? "global_intents"}`)}
+        />
+      </Section>
+
+      <Section title={t("flow.settings")} open={false}>
+        <TextInput label={t("form.voice")} help={t("flow.voiceHelp")} value={settings.voice} path="/settings/voice" onChange={(v) => setSetting("voice", v)} />
+        <NumberInput
+          label={t("flow.noInputTimeout")}
+          help={t("flow.noInputTimeoutHelp")}
+          value={settings.no_input_timeout_ms}
+          min={0}
+          step={500}
+          path="/settings/no_input_timeout_ms"
+          onChange={(v) => setSetting("no_input_timeout_ms", v)}
+        />
+        <NumberInput
+          label={t("flow.intentThreshold")}
+          help={t("flow.intentThresholdHelp")}
+          value={settings.intent_threshold}
+          min={0}
+          max={1}
+          step={0.05}
+          path="/settings/intent_threshold"
+          onChange={(v) => setSetting("intent_threshold", v)}
+        />
+        <TemplateInput
+          label={t("flow.errorMessage")}
+          help={t("flow.errorMessageHelp")}
+          value={settings.error_message}
+          path="/settings/error_message"
+          multiline
+          onChange={(v) => setSetting("error_message", v)}
+        />
+      </Section>
+    </div>
+  );
+}

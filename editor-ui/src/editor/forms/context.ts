@@ -1,0 +1,28 @@
+import { createContext, useContext } from "react";
+
+import type { LocatedDiagnostic } from "../../flow/diagnostics";
+import type { FlowDocument } from "../../flow/types";
+
+export interface FormContextValue {
+  doc: FlowDocument;
+  readOnly: boolean;
+  /** Diagnostics of the node (or the flow) being edited; paths are relative to it. */
+  diagnostics: readonly LocatedDiagnostic[];
+  /** The tenant's other flows, for subflow nodes. */
+  flowNames: readonly string[];
+}
+
+export const FormContext = createContext<FormContextValue | null>(null);
+
+export function useForm(): FormContextValue {
+  const value = useContext(FormContext);
+  if (!value) throw new Error("form fields need a FormContext");
+  return value;
+}
+
+/** The diagnostics of one field (exactly), or of everything below it. */
+export function useIssues(path: string | undefined, below = false): LocatedDiagnostic[] {
+  const { diagnostics } = useForm();
+  if (path === undefined) return [];
+  return diagnostics.filter((d) => d.path === path || (below && d.path.startsWith(path + "/")));
+}

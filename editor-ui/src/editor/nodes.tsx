@@ -1,0 +1,148 @@
+// How nodes look on the canvas: a header, a one-line summary, and one labelled handle per port.
+
+import { Handle, Position, type NodeProps } from "@xyflow/react";
+import { memo } from "react";
+
+import type { FlowEntryGraphNode, StepViewNode } from "./view";
+import { iconOf } from "../flow/catalog";
+import { FLOW_NODE_ID, type Port } from "../flow/ports";
+import type { FlowNode } from "../flow/types";
+import { portLabel, typeName, useI18n } from "../i18n";
+
+function summaryOf(node: FlowNode): string {
+  const record = node as Record<string, unknown>;
+  const text = (value: unknown) => (typeof value === "string" ? value : "");
+  switch (node.type) {
+    case "say":
+      return text(record.text);
+    case "ask":
+    case "menu":
+      return text(record.prompt);
+    case "set":
+      return Array.isArray(record.assign)
+        ? (record.assign as { var?: unknown }[]).map((a) => `${text(a?.var)} =`).join(" ")
+        : "";
+    case "script":
+      return text(record.code).split("\n").find((line) => line.trim() && !line.trim().startsWith("//")) ?? "";
+    case "http":
+      return `${text(record.method) || "GET"} ${text(record.url)}`;
+    case "handoff":
+      return text(record.queue) || text(record.phone) || text(record.sip);
+    case "subflow":
+      return text(record.flow);
+    case "end":
+      return text(record.outcome);
+    default:
+      return "";
+  }
+}
+
+function PortRow({ nodeId, nodeType, port, readOnly }: { nodeId: string; nodeType: string; port: Port; readOnly: boolean }) {
+  const { t } = useI18n();
+  const label = portLabel(t, nodeType, port);
+  const connected = port.target !== undefined && port.target !== "";
+  return (
+    <li className={`port port-${port.kind}${connected ? " connected" : ""}${port.optional ? " optional" : ""}`}>
+      <span className="port-label" title={label}>
+        {label}
+        {port.optional && !connected && <span className="muted"> {t("port.optionalMark")}</span>}
+      </span>
+      <Handle
+        type="source"
+        position={Position.Right}
+        id={port.id}
+        className={`handle handle-${port.kind}`}
+        data-testid={`handle-${nodeId}-${port.id}`}
+        title={label}
+        aria-label={label}
+        isConnectable={!readOnly}
+      />
+    </li>
+  );
+}
+
+export const StepNodeView = memo(function StepNodeView({ data, id, selected }: NodeProps<StepViewNode>) {
+  const { t } = useI18n();
+  const node = data.node;
+  const summary = summaryOf(node);
+  const classes = ["flow-node", `type-${node.type}`];
+  if (selected) classes.push("selected");
+  if (data.issues?.errors) classes.push("has-errors");
+  else if (data.issues?.warnings) classes.push("has-warnings");
+  if (data.trace) classes.push(`trace-${data.trace}`);
+  if (data.isStart) classes.push("is-start");
+  const domId = node.id || id;
+  return (
+    <div className={classes.join(" ")} data-testid={`node-${domId}`} data-type={node.type}>
+      <Handle
+        type="target"
+        position={Position.Left}
+        id="in"
+        className="handle handle-in"
+        data-testid={`handle-${domId}-in`}
+        aria-label={t("port.in")}
+        isConnectable={!data.readOnly}
+      />
+      <div className="flow-node-header">
+        <span className="node-icon" aria-hidden="true">
+          {iconOf(node.type)}
+        </span>
+        <span className="node-title" title={node.id}>
+          {node.label || node.id || t("node.noId")}
+        </span>
+        {data.issues && (data.issues.errors > 0 || data.issues.warnings > 0) && (
+          <span
+            className={data.issues.errors ? "node-badge badge-error" : "node-badge badge-warning"}
+            data-testid={`node-badge-${domId}`}
+            title={t("node.issues", { errors: data.issues.errors, warnings: data.issues.warnings })}
+          >
+            {data.issues.errors > 0 ? `⛔ ${data.issues.errors}` : `⚠️ ${data.issues.warnings}`}
+          </span>
+        )}
+      </div>
+      <div className="flow-node-type">
+        {typeName(t, node.type)}
+        {node.label ? <span className="node-id"> · {node.id}</span> : null}
+      </div>
+      {summary && <div className="flow-node-summary">{summary}</div>}
+      {data.ports.length > 0 && (
+        <ul className="flow-node-ports">
+          {data.ports.map((port) => (
+            <PortRow key={port.id} nodeId={domId} nodeType={node.type} port={port} readOnly={data.readOnly} />
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+});
+
+export const FlowEntryView = memo(function FlowEntryView({ data, selected }: NodeProps<FlowEntryGraphNode>) {
+  const { t } = useI18n();
+  const classes = ["flow-node", "flow-entry"];
+  if (selected) classes.push("selected");
+  if (data.issues?.errors) classes.push("has-errors");
+  else if (data.issues?.warnings) classes.push("has-warnings");
+  return (
+    <div className={classes.join(" ")} data-testid={`node-${FLOW_NODE_ID}`}>
+      <div className="flow-node-header">
+        <span className="node-icon" aria-hidden="true">
+          📞
+        </span>
+        <span className="node-title">{t("node.flowEntry")}</span>
+        {data.issues && (data.issues.errors > 0 || data.issues.warnings > 0) && (
+          <span className={data.issues.errors ? "node-badge badge-error" : "node-badge badge-warning"}>
+            {data.issues.errors > 0 ? `⛔ ${data.issues.errors}` : `⚠️ ${data.issues.warnings}`}
+          </span>
+        )}
+      </div>
+      <div className="flow-node-type">{t("node.flowEntryHelp")}</div>
+      <ul className="flow-node-ports">
+        {data.ports.map((port) => (
+          <PortRow key={port.id} nodeId={FLOW_NODE_ID} nodeType="$flow" port={port} readOnly={data.readOnly} />
+        ))}
+      </ul>
+    </div>
+  );
+});
+
+export const nodeTypes = { step: StepNodeView, flow: FlowEntryView };

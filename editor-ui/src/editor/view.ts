@@ -1,0 +1,31 @@
+// What the canvas draws beyond the document: selection, problems, the "Try it" trace.
+
+import type { Node } from "@xyflow/react";
+
+import type { FlowEntryData, StepNodeData } from "../graph/convert";
+import type { IssueCount } from "../flow/diagnostics";
+
+export type TraceMark = "current" | "visited";
+
+export type StepViewData = StepNodeData & {
+  issues?: IssueCount;
+  trace?: TraceMark;
+  isStart?: boolean;
+  readOnly: boolean;
+};
+
+export type FlowEntryViewData = FlowEntryData & {
+  issues?: IssueCount;
+  readOnly: boolean;
+};
+
+export type StepViewNode = Node<StepViewData, "step">;
+export type FlowEntryGraphNode = Node<FlowEntryViewData, "flow">;
+export type ViewNode = StepViewNode | FlowEntryGraphNode;
+
+/** The nodes a "Try it" conversation went through, and where it waits now. */
+export interface Trace {
+  current: string | null;
+  /** Every node entered, in order, over the whole conversation. */
+  path: string[];
+}

@@ -1,0 +1,69 @@
+// Reading flow files the user drops or picks, and saving a flow as a file.
+
+import type { FlowDocument } from "./flow/types";
+
+export interface PickedDocument {
+  file: string;
+  /** Position inside the file when the file holds a list of flows. */
+  position: number | null;
+  document: unknown;
+}
+
+export interface UnreadableFile {
+  file: string;
+  error: string;
+}
+
+/** Each file is one flow document or a JSON list of them. */
+export async function readFlowFiles(files: Iterable<File>): Promise<{ documents: PickedDocument[]; unreadable: UnreadableFile[] }> {
+  const documents: PickedDocument[] = [];
+  const unreadable: UnreadableFile[] = [];
+  for (const file of files) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(await readText(file));
+    } catch (error) {
+      unreadable.push({ file: file.name, error: error instanceof Error ? error.message : String(error) });
+      continue;
+    }
+    if (Array.isArray(parsed)) {
+      parsed.forEach((document, position) => documents.push({ file: file.name, position, document }));
+    } else {
+      documents.push({ file: file.name, position: null, document: parsed });
+    }
+  }
+  return { documents, unreadable };
+}
+
+function readText(file: File): Promise<string> {
+  if (typeof file.text === "function") return file.text();
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result));
+    reader.onerror = () => reject(reader.error);
+    reader.readAsText(file);
+  });
+}
+
+export function downloadJson(document: FlowDocument | unknown, fileName: string): void {
+  const blob = new Blob([JSON.stringify(document, null, 2) + "\n"], { type: "application/json" });
+  const url = URL.createObjectURL(blob);
+  const link = window.document.createElement("a");
+  link.href = url;
+  link.download = fileName;
+  window.document.body.appendChild(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+/** `base (copy)`, or `base (copy 2)`, … whichever no flow has yet. */
+export function copyName(base: string, taken: Iterable<string>): string {
+  const names = new Set(taken);
+  const first = `${base} (copy)`;
+  if (!names.has(first)) return first;
+  for (let n = 2; ; n += 1) {
+    const candidate = `${base} (copy ${n})`;
+    if (!names.has(candidate)) return candidate;
+  }
+}

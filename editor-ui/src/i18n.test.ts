@@ -1,0 +1,45 @@
+import { describe, expect, it } from "vitest";
+
+import { ApiError } from "./api";
+import { dictionaries, portLabel, problemMessage, translate, type MessageKey } from "./i18n";
+
+const placeholders = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+
+describe("dictionaries", () => {
+  const keys = Object.keys(dictionaries["zh-CN"]) as MessageKey[];
+
+  it("translate every text into both languages, with the same placeholders", () => {
+    expect(Object.keys(dictionaries.en).sort()).toEqual([...keys].sort());
+    for (const key of keys) {
+      expect(dictionaries["zh-CN"][key].trim(), key).not.toBe("");
+      expect(dictionaries.en[key].trim(), key).not.toBe("");
+      expect(placeholders(dictionaries.en[key]), key).toEqual(placeholders(dictionaries["zh-CN"][key]));
+    }
+  });
+
+  it("name every node type in both languages", () => {
+    expect(translate("zh-CN", "node.say.name")).toBe("播报");
+    expect(translate("en", "node.say.name")).toBe("Say");
+    expect(translate("zh-CN", "node.menu.name")).toBe("按键菜单");
+    expect(translate("en", "node.ask.name")).toBe("Ask a question");
+  });
+
+  it("fill in parameters", () => {
+    expect(translate("en", "list.version", { n: 3 })).toBe("Version 3");
+  });
+});
+
+describe("labels and errors", () => {
+  const t = (key: MessageKey, params?: Record<string, string | number>) => translate("en", key, params);
+
+  it("name ports in plain words", () => {
+    expect(portLabel(t, "http", { id: "next", kind: "next", path: ["next"], optional: false, target: "" })).toBe("Success (2xx)");
+    expect(portLabel(t, "menu", { id: "choice-0", kind: "choice", name: "1", path: [], optional: false, target: "" })).toBe("Key 1");
+    expect(portLabel(t, "ask", { id: "no_input", kind: "no_input", path: [], optional: false, target: "" })).toBe("No response");
+  });
+
+  it("say what a known problem means, and show the server's words otherwise", () => {
+    expect(problemMessage(t, new ApiError(409, { code: "flow_name_taken", detail: "x" }))).toMatch(/already exists/);
+    expect(problemMessage(t, new ApiError(418, { code: "teapot", detail: "short and stout" }))).toBe("short and stout");
+  });
+});
