@@ -1,0 +1,242 @@
+// The editor's end-to-end suite: a real `callflow serve` (fresh SQLite data directory, first-run
+// credentials) and Debian's Chromium through playwright-core. A customer-service manager's
+// first session, step by step: log in; build a three-node flow from scratch by dragging from
+// the palette and connecting ports; see validation errors appear and clear; publish; complete a
+// conversation in Try it; restore an older version; switch the language. Screenshots of every
+// step (and of any failure) go to e2e/artifacts/.
+// Usage (from editor-ui/): node e2e/run.mjs
+
+import { join } from 'node:path';
+import { ensureArtifacts, launchBrowser, startServer } from './harness.mjs';
+
+const TIMEOUT = 15_000;
+const results = [];
+
+function check(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: join(ensureArtifacts(), `${name}.png`), fullPage: true });
+}
+
+async function step(page, name, body) {
+  const started = Date.now();
+  try {
+    await body();
+    await shot(page, name);
+    results.push({ name, ok: true, ms: Date.now() - started });
+    console.log(`ok   ${name} (${Date.now() - started} ms)`);
+  } catch (error) {
+    await shot(page, `FAILED-${name}`).catch(() => {});
+    results.push({ name, ok: false, error });
+    console.log(`FAIL ${name}\n     ${String(error.stack ?? error).split('\n').join('\n     ')}`);
+    throw error;
+  }
+}
+
+/** The centre of an element, for mouse gestures. */
+async function centre(locator) {
+  await locator.scrollIntoViewIfNeeded();
+  const box = await locator.boundingBox();
+  check(box, 'the element has no box');
+  return { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+}
+
+/** Drags from one port handle to another with the mouse, as a person connects two nodes. */
+async function connect(page, from, to) {
+  const start = await centre(page.getByTestId(from));
+  const end = await centre(page.getByTestId(to));
+  await page.mouse.move(start.x, start.y);
+  await page.mouse.down();
+  await page.mouse.move((start.x + end.x) / 2, (start.y + end.y) / 2, { steps: 8 });
+  await page.mouse.move(end.x, end.y, { steps: 8 });
+  await page.mouse.up();
+}
+
+/** Replaces the text of a CodeMirror field (its test id is on the editable content). */
+async function typeCode(page, testId, text) {
+  const editor = page.getByTestId(testId);
+  await editor.click();
+  await page.keyboard.press('Control+A');
+  await page.keyboard.press('Delete');
+  await page.keyboard.insertText(text);
+}
+
+async function errorProblems(page) {
+  return page.locator('[data-testid="problem"][data-severity="error"]').count();
+}
+
+async function waitSaved(page) {
+  await page.locator('[data-testid="save-status"][data-state="saved"]').waitFor({ timeout: TIMEOUT });
+}
+
+async function main() {
+  const server = await startServer();
+  const browser = await launchBrowser();
+  if (!browser) {
+    await server.stop();
+    return;
+  }
+  const context = await browser.newContext({ viewport: { width: 1600, height: 1000 }, locale: 'zh-CN' });
+  const page = await context.newPage();
+  page.setDefaultTimeout(TIMEOUT);
+  const pageErrors = [];
+  page.on('pageerror', (error) => pageErrors.push(error));
+  page.on('console', (message) => {
+    // Signing in with a wrong password, and the check for a session before signing in, are
+    // answered 401 on purpose; Chromium logs every failed request.
+    const expected = /status of 401/.test(message.text());
+    if (message.type() === 'error' && !expected) pageErrors.push(new Error(message.text()));
+  });
+  const flowName = `三步流程-${Date.now()}`;
+  try {
+    await step(page, '01-login', async () => {
+      await page.goto(server.url);
+      await page.getByTestId('login-email').waitFor();
+      check(
+        (await page.getByTestId('lang-switch').getAttribute('data-lang')) === 'zh-CN',
+        'the editor opens in Chinese',
+      );
+      await page.getByTestId('login-email').fill(server.email);
+      await page.getByTestId('login-password').fill('not the password');
+      await page.getByTestId('login-submit').click();
+      await page.getByTestId('error-alert').waitFor();
+      await page.getByTestId('login-password').fill(server.password);
+      await page.getByTestId('login-submit').click();
+      await page.getByTestId('flow-list').waitFor();
+      const rows = await page.getByTestId('flow-row').count();
+      check(rows >= 5, `the demo tenant's five example flows are listed, not ${rows}`);
+    });
+
+    await step(page, '02-build-three-nodes-by-dragging', async () => {
+      await page.getByTestId('create-flow').click();
+      await page.getByTestId('create-name').fill(flowName);
+      await page.getByTestId('template-blank').click();
+      await page.getByTestId('create-submit').click();
+      await page.getByTestId('node-greeting').waitFor();
+      // From scratch: the blank flow's greeting and end go first.
+      await page.getByTestId('node-greeting').click();
+      await page.getByTestId('node-end').click({ modifiers: ['Shift'] });
+      await page.keyboard.press('Delete');
+      await page.getByTestId('node-greeting').waitFor({ state: 'detached' });
+      const canvas = page.getByTestId('canvas');
+      const box = await canvas.boundingBox();
+      const drops = [
+        ['ask', 0.3],
+        ['say', 0.55],
+        ['end', 0.8],
+      ];
+      for (const [type, across] of drops) {
+        await page.getByTestId(`palette-${type}`).dragTo(canvas, {
+          targetPosition: { x: box.width * across, y: box.height * 0.4 },
+        });
+        await page.getByTestId(`node-${type}_1`).waitFor();
+      }
+      check((await page.locator('.react-flow__node').count()) === 4, 'three nodes and the start');
+    });
+
+    await step(page, '03-validation-errors-appear', async () => {
+      await page.waitForFunction(
+        () => document.querySelectorAll('[data-testid="problem"][data-severity="error"]').length > 0,
+      );
+      const onAsk = await page
+        .locator('[data-testid="problem"][data-severity="error"][data-node="ask_1"]')
+        .count();
+      check(onAsk > 0, 'the unfinished ask node has errors listed');
+      // Clicking a problem selects its node.
+      await page.locator('[data-testid="problem"][data-node="ask_1"]').first().click();
+      await page.locator('[data-testid="property-panel"][data-owner="ask_1"]').waitFor();
+    });
+
+    await step(page, '04-connect-and-fill-in-until-no-errors', async () => {
+      await connect(page, 'handle-$flow-start', 'handle-ask_1-in');
+      await page.getByTestId('node-ask_1').click();
+      await typeCode(page, 'ask-prompt', '请问您想查询什么？');
+      // "Save the answer as" sits in the collapsed "collect information" section.
+      await page.locator('details:has(input[data-field="/save_as"]) > summary').click();
+      await page.locator('input[data-field="/save_as"]').fill('answer');
+      await page.getByTestId('handle-ask_1-next').waitFor();
+      await connect(page, 'handle-ask_1-next', 'handle-say_1-in');
+      await connect(page, 'handle-ask_1-no_match', 'handle-end_1-in');
+      await connect(page, 'handle-ask_1-no_input', 'handle-end_1-in');
+      await page.getByTestId('node-say_1').click();
+      await typeCode(page, 'say-text', '您说的是{{vars.answer}}，再见。');
+      await connect(page, 'handle-say_1-next', 'handle-end_1-in');
+      await page.waitForFunction(
+        () => document.querySelectorAll('[data-testid="problem"][data-severity="error"]').length === 0,
+        null,
+        { timeout: TIMEOUT },
+      );
+      check((await errorProblems(page)) === 0, 'every error is fixed');
+      check((await page.locator('.react-flow__edge').count()) >= 5, 'the five connections are drawn');
+      await waitSaved(page);
+    });
+
+    await step(page, '05-publish', async () => {
+      await page.getByTestId('publish-button').click();
+      await page.getByTestId('publish-note').fill('第一版');
+      await page.getByTestId('publish-confirm').click();
+      await page.getByTestId('published-version').waitFor();
+      const badge = await page.getByTestId('published-version').textContent();
+      check(/1/.test(badge ?? ''), `version 1 is live: ${badge}`);
+    });
+
+    await step(page, '06-try-it-conversation', async () => {
+      await page.getByTestId('tab-tryit').click();
+      await page.getByTestId('tryit-start').click();
+      await page.locator('[data-testid="tryit-message"]', { hasText: '请问您想查询什么？' }).waitFor();
+      await page.getByTestId('tryit-input').fill('查订单');
+      await page.getByTestId('tryit-send').click();
+      await page.locator('[data-testid="tryit-message"]', { hasText: '您说的是查订单，再见。' }).waitFor();
+      await page.locator('[data-testid="tryit-status"][data-ended]').waitFor();
+      const vars = await page.getByTestId('tryit-vars').textContent();
+      check(vars?.includes('查订单'), `the variables show the answer: ${vars}`);
+    });
+
+    await step(page, '07-restore-an-older-version', async () => {
+      await page.getByTestId('tab-properties').click();
+      await page.getByTestId('node-say_1').click();
+      await typeCode(page, 'say-text', '改过的结束语。');
+      await waitSaved(page);
+      await page.getByTestId('publish-button').click();
+      await page.getByTestId('publish-note').fill('第二版');
+      await page.getByTestId('publish-confirm').click();
+      await page.waitForFunction(() =>
+        /2/.test(document.querySelector('[data-testid="published-version"]')?.textContent ?? ''),
+      );
+      await page.getByTestId('tab-versions').click();
+      await page.getByTestId('version-1').waitFor();
+      await page.getByTestId('version-2').waitFor();
+      await page.getByTestId('version-restore-1').click();
+      await page.getByTestId('confirm-ok').click();
+      await waitSaved(page);
+      await page.getByTestId('tab-properties').click();
+      await page.getByTestId('node-say_1').click();
+      await page.locator('[data-testid="say-text"]', { hasText: '您说的是' }).waitFor();
+    });
+
+    await step(page, '08-switch-language-and-remember-it', async () => {
+      await page.getByTestId('lang-switch').click();
+      await page.locator('[data-testid="lang-switch"][data-lang="en"]').waitFor();
+      const tab = await page.getByTestId('tab-tryit').textContent();
+      check(/Try it/i.test(tab ?? ''), `the tabs are in English: ${tab}`);
+      await page.reload();
+      await page.locator('[data-testid="lang-switch"][data-lang="en"]').waitFor();
+      await page.getByTestId('lang-switch').click();
+      await page.locator('[data-testid="lang-switch"][data-lang="zh-CN"]').waitFor();
+    });
+
+    check(pageErrors.length === 0, `the page logged errors: ${pageErrors.map(String).join('; ')}`);
+  } finally {
+    await browser.close();
+    await server.stop();
+    const failed = results.filter((r) => !r.ok).length;
+    console.log(`\n${results.length - failed} passed, ${failed} failed; screenshots in e2e/artifacts/`);
+  }
+}
+
+main().catch((error) => {
+  console.error(`end-to-end suite failed: ${error.message ?? error}`);
+  process.exit(1);
+});
