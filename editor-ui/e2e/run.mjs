@@ -227,6 +227,30 @@ async function main() {
       await page.locator('[data-testid="lang-switch"][data-lang="zh-CN"]').waitFor();
     });
 
+    await step(page, '09-a-second-tab-of-the-same-login-can-write', async () => {
+      const second = await context.newPage();
+      second.setDefaultTimeout(TIMEOUT);
+      try {
+        await second.goto(server.url);
+        await second.getByTestId('flow-list').waitFor();
+        const before = await second.getByTestId('flow-row').count();
+        await second.getByTestId('flow-search').fill(flowName);
+        await second.locator(`[data-testid="flow-row"][data-name="${flowName}"]`).waitFor();
+        await second
+          .locator(`[data-testid="flow-row"][data-name="${flowName}"]`)
+          .getByTestId('flow-duplicate')
+          .click();
+        await second.getByTestId('flow-search').fill('');
+        await second.waitForFunction(
+          (count) => document.querySelectorAll('[data-testid="flow-row"]').length === count + 1,
+          before,
+        );
+        await shot(second, '09-second-tab');
+      } finally {
+        await second.close();
+      }
+    });
+
     check(pageErrors.length === 0, `the page logged errors: ${pageErrors.map(String).join('; ')}`);
   } finally {
     await browser.close();

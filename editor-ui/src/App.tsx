@@ -26,8 +26,8 @@ export function App() {
   const checkLogin = useCallback(async () => {
     setStartupError(null);
     try {
+      // `me` hands a cookie login's CSRF token to this tab too, for its writes.
       const me = await api.me();
-      // Writes need the CSRF token given at sign-in; this tab does not have it, so sign in again.
       if (!csrfToken()) setAuth({ state: "signed-out", notice: "sign-in-again" });
       else setAuth({ state: "signed-in", me });
     } catch (error) {

@@ -41,6 +41,8 @@ export interface Me {
   tenant_name: string;
   role: string;
   actor: string;
+  /** For a cookie login: the token writes must send (so that a new tab can write too). */
+  csrf_token?: string;
 }
 
 export interface FlowSummary {
@@ -277,7 +279,9 @@ export const api = {
   },
 
   async me(): Promise<Me> {
-    return (await send<Me>("GET", `${V1}/auth/me`)).data;
+    const me = (await send<Me>("GET", `${V1}/auth/me`)).data;
+    if (me.csrf_token) setCsrfToken(me.csrf_token);
+    return me;
   },
 
   async listFlows(search = "", signal?: AbortSignal): Promise<FlowSummary[]> {

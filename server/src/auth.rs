@@ -44,8 +44,15 @@ pub fn allows(role: Role, permission: Permission) -> bool {
 /// How the principal proved who it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Credential {
-    ApiKey { key_id: String },
-    Session { session_id: String, user_id: String },
+    ApiKey {
+        key_id: String,
+    },
+    Session {
+        session_id: String,
+        user_id: String,
+        /// The login session's CSRF token, which `GET /auth/me` hands back to the page.
+        csrf_token: String,
+    },
 }
 
 /// The authenticated caller. Its tenant scopes every query of the request.
@@ -124,6 +131,7 @@ impl FromRequestParts<AppState> for Principal {
             credential: Credential::Session {
                 session_id: session.id,
                 user_id: user.id,
+                csrf_token: session.csrf_token,
             },
         })
     }

@@ -128,6 +128,39 @@ async fn http_nodes_can_be_tried(app: TestApp) -> TestApp {
     let body: Value =
         serde_json::from_str(tried["body"].as_str().expect("body text")).expect("JSON body");
     assert_eq!(body["order_id"], "2024061801");
+    // `{{tenant.api}}` is the shop's own API base, from its settings.
+    let tenant_row = app
+        .store
+        .get_tenant(&tenant.id)
+        .await
+        .expect("tenant")
+        .expect("tenant");
+    let settings = server::store::TenantSettings {
+        api_base_url: Some(DEMO_SHOP_BASE.to_owned()),
+        ..tenant_row.settings
+    };
+    app.store
+        .update_tenant(&tenant.id, &tenant_row.name, &settings)
+        .await
+        .expect("update")
+        .expect("tenant");
+    let (status, via_tenant) = post(
+        &app,
+        &key,
+        "/http/test",
+        json!({ "url": "{{tenant.api}}/orders/{{vars.order_id}}",
+                "vars": { "order_id": "2024061801" } }),
+    )
+    .await;
+    assert_eq!(
+        (status, &via_tenant["status"]),
+        (200, &json!(200)),
+        "{via_tenant}"
+    );
+    assert_eq!(
+        via_tenant["url"],
+        format!("{DEMO_SHOP_BASE}/orders/2024061801").as_str()
+    );
     let (status, missing) = post(
         &app,
         &key,

@@ -275,6 +275,20 @@ async fn sign_in_with_a_cookie_and_csrf(app: TestApp) -> TestApp {
         .await
         .expect("me");
     assert_eq!(me.status(), 200);
+    // Another tab of the same login gets the CSRF token from `me`; an API key has none.
+    let me: Value = me.json().await.expect("json");
+    assert_eq!(me["csrf_token"], csrf.as_str());
+    let by_key: Value = app
+        .client
+        .get(app.url("/api/v1/auth/me"))
+        .bearer_auth(&tenant.owner_key)
+        .send()
+        .await
+        .expect("me")
+        .json()
+        .await
+        .expect("json");
+    assert!(by_key.get("csrf_token").is_none(), "{by_key}");
     // A write with the cookie but without the CSRF token is refused.
     let logout = app
         .client

@@ -30,5 +30,9 @@ describe("http test placeholders", () => {
     expect(fillPlaceholders("{{tenant.api}}/orders/{{ vars.order_id }}", { "tenant.api": "https://shop", "vars.order_id": "42" })).toBe(
       "https://shop/orders/42",
     );
+    // Without a value, a placeholder stays for the server to fill (tenant.api from the shop).
+    expect(fillPlaceholders("{{tenant.api}}/orders/{{ vars.order_id }}", { "vars.order_id": "42" })).toBe(
+      "{{tenant.api}}/orders/42",
+    );
   });
 });

@@ -132,6 +132,10 @@ pub struct MeResponse {
     pub role: Role,
     /// `user:<id>` or `key:<id>`.
     pub actor: String,
+    /// For a login session (cookie): the token to send as `X-CSRF-Token` with writes, so that
+    /// another tab of the same session can write too. Cross-site pages cannot read it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub csrf_token: Option<String>,
 }
 
 /// Who the request is authenticated as.
@@ -147,6 +151,10 @@ async fn me(State(state): State<AppState>, principal: Principal) -> ApiResult<Js
         tenant_name: tenant.name,
         role: principal.role,
         actor: principal.actor(),
+        csrf_token: match principal.credential {
+            Credential::Session { csrf_token, .. } => Some(csrf_token),
+            Credential::ApiKey { .. } => None,
+        },
     }))
 }
 

@@ -20,9 +20,14 @@ export function placeholdersOf(texts: readonly (string | null | undefined)[]): s
   return found;
 }
 
+/** Fills the placeholders that have a value; the others stay for the server, which fills
+ * `tenant.*` from the shop's settings (and anything else with nothing). */
 export function fillPlaceholders(text: string, values: Readonly<Record<string, string>>): string {
-  return text.replace(PLACEHOLDER, (_, expression: string) => values[expression] ?? "");
+  return text.replace(PLACEHOLDER, (whole: string, expression: string) => values[expression] ?? whole);
 }
+
+/** Placeholders the server fills by itself when left empty. */
+export const serverFilled = (expression: string) => expression.startsWith("tenant.");
 
 function sampleValue(expression: string, variables: Record<string, unknown> | undefined): string {
   const match = /^vars\.([A-Za-z_][A-Za-z0-9_]*)$/.exec(expression);
@@ -53,7 +58,9 @@ export function HttpTester({ node }: { node: HttpNode }) {
     setBusy(true);
     setError(null);
     setResult(null);
-    const filled = Object.fromEntries(expressions.map((e) => [e, valueOf(e)]));
+    const filled = Object.fromEntries(
+      expressions.filter((e) => !(serverFilled(e) && valueOf(e) === "")).map((e) => [e, valueOf(e)]),
+    );
     try {
       const body = node.body ? fillPlaceholders(node.body, filled) : undefined;
       setResult(
@@ -91,6 +98,7 @@ export function HttpTester({ node }: { node: HttpNode }) {
                   id={`${baseId}-${index}`}
                   type="text"
                   value={valueOf(expression)}
+                  placeholder={serverFilled(expression) ? t("http.serverFills") : undefined}
                   onChange={(e) => setValues({ ...values, [expression]: e.target.value })}
                 />
               </div>
