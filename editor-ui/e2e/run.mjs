@@ -6,8 +6,9 @@
 // step (and of any failure) go to e2e/artifacts/.
 // Usage (from editor-ui/): node e2e/run.mjs
 
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureArtifacts, launchBrowser, startServer } from './harness.mjs';
+import { artifacts, ensureArtifacts, launchBrowser, startServer } from './harness.mjs';
 
 const TIMEOUT = 15_000;
 const results = [];
@@ -72,6 +73,7 @@ async function waitSaved(page) {
 }
 
 async function main() {
+  rmSync(artifacts, { recursive: true, force: true });
   const server = await startServer();
   const browser = await launchBrowser();
   if (!browser) {
@@ -249,6 +251,46 @@ async function main() {
       } finally {
         await second.close();
       }
+    });
+
+    await step(page, '10-order-status-from-a-template-by-phone-keys', async () => {
+      await page.goto(`${server.url}/#/`);
+      await page.getByTestId('create-flow').click();
+      await page.getByTestId('create-name').fill(`查订单-${Date.now()}`);
+      await page.getByTestId('template-order-status').click();
+      await page.getByTestId('create-submit').click();
+      await page.getByTestId('node-fetch_order').waitFor();
+      await page.waitForFunction(
+        () => document.querySelectorAll('[data-testid="problem"][data-severity="error"]').length === 0,
+      );
+      await page.getByTestId('tab-tryit').click();
+      await page.getByTestId('tryit-start').click();
+      await page.locator('[data-testid="tryit-message"][data-node="ask_need"]').waitFor();
+      await page.getByTestId('tryit-input').fill('查物流');
+      await page.getByTestId('tryit-send').click();
+      await page.locator('[data-testid="tryit-message"][data-node="ask_order_id"]').waitFor();
+      // The order number on the keypad, ended with #, as a caller would.
+      for (const key of '2024061801#') await page.getByTestId(`key-${key}`).click();
+      const shipped = page.locator('[data-testid="tryit-message"][data-node="say_shipped"]');
+      await shipped.waitFor();
+      const text = await shipped.textContent();
+      check(text?.includes('顺丰速运'), `the demo shop's carrier is said: ${text}`);
+    });
+
+    await step(page, '11-http-node-test-button', async () => {
+      await page.getByTestId('tab-properties').click();
+      // Try it followed the conversation across the canvas; show the whole flow again.
+      await page.getByTestId('toolbar-fit').click();
+      await page.waitForTimeout(400);
+      await page.getByTestId('node-fetch_order').click();
+      await page.locator('[data-testid="property-panel"][data-owner="fetch_order"]').waitFor();
+      await page.locator('[data-testid="http-test"] > summary').click();
+      await page.getByLabel('{{vars.order_id}}').fill('2024061801');
+      await page.getByTestId('http-test-run').click();
+      const result = page.getByTestId('http-test-result');
+      await result.waitFor();
+      const text = await result.textContent();
+      check(text?.includes('200') && text.includes('SF1234567890'), `the lookup answered: ${text}`);
     });
 
     check(pageErrors.length === 0, `the page logged errors: ${pageErrors.map(String).join('; ')}`);
