@@ -61,6 +61,23 @@ impl TestApp {
         }
     }
 
+    /// Changes the tenant's settings directly in the store (as an owner would in its settings).
+    pub async fn change_settings(&self, tenant_id: &str, change: impl FnOnce(&mut TenantSettings)) {
+        let tenant = self
+            .store
+            .get_tenant(tenant_id)
+            .await
+            .expect("read tenant")
+            .expect("the tenant exists");
+        let mut settings = tenant.settings;
+        change(&mut settings);
+        self.store
+            .update_tenant(tenant_id, &tenant.name, &settings)
+            .await
+            .expect("update tenant")
+            .expect("the tenant exists");
+    }
+
     /// An API key of the given role for the tenant.
     pub async fn key(&self, tenant_id: &str, role: Role) -> String {
         self.store

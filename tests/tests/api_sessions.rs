@@ -13,7 +13,7 @@ use callflow_tests::on_both_databases;
 use reqwest::Method;
 use serde_json::{json, Value};
 use server::channels::DEMO_SHOP_BASE;
-use server::store::{now_ms, NewFlow, Role, TenantSettings};
+use server::store::{now_ms, NewFlow, Role};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -55,20 +55,15 @@ async fn post(app: &TestApp, key: &str, path: &str, body: Value) -> (u16, Value)
 /// A tenant whose `tenant.api` is the built-in demo shop, named 演示商城 in Chinese.
 async fn shop_tenant(app: &TestApp, name: &str) -> TestTenant {
     let tenant = app.tenant(name).await;
-    let settings = TenantSettings {
-        display_name: [
+    app.change_settings(&tenant.id, |settings| {
+        settings.display_name = [
             ("zh-CN".to_owned(), "演示商城".to_owned()),
             ("en-US".to_owned(), "Demo Shop".to_owned()),
         ]
-        .into(),
-        api_base_url: Some(DEMO_SHOP_BASE.to_owned()),
-        ..TenantSettings::default()
-    };
-    app.store
-        .update_tenant(&tenant.id, name, &settings)
-        .await
-        .expect("update tenant")
-        .expect("tenant");
+        .into();
+        settings.api_base_url = Some(DEMO_SHOP_BASE.to_owned());
+    })
+    .await;
     tenant
 }
 
@@ -738,21 +733,10 @@ async fn private_addresses_are_refused_unless_allowed(app: TestApp) -> TestApp {
     assert!(error.starts_with("blocked"), "{error}");
     assert!(error.contains("127.0.0.1"), "{error}");
 
-    let tenant_row = app
-        .store
-        .get_tenant(&tenant.id)
-        .await
-        .expect("tenant")
-        .expect("tenant");
-    let settings = TenantSettings {
-        allowed_hosts: vec![address.to_string()],
-        ..tenant_row.settings
-    };
-    app.store
-        .update_tenant(&tenant.id, &tenant_row.name, &settings)
-        .await
-        .expect("update")
-        .expect("tenant");
+    app.change_settings(&tenant.id, |settings| {
+        settings.allowed_hosts = vec![address.to_string()];
+    })
+    .await;
     let allowed = start(&app, key, json!({ "flow_id": flow_id })).await;
     assert_eq!(said(&allowed), "The API says hello from the local API.");
     assert_eq!(allowed["outcome"], "resolved");
@@ -766,21 +750,10 @@ async fn two_servers_take_turns_of_one_conversation(app: TestApp) -> TestApp {
     let tenant = app.tenant("Busy Shop").await;
     let key = tenant.owner_key.clone();
     let (address, requests) = local_api();
-    let tenant_row = app
-        .store
-        .get_tenant(&tenant.id)
-        .await
-        .expect("tenant")
-        .expect("tenant");
-    let settings = TenantSettings {
-        allowed_hosts: vec![address.to_string()],
-        ..tenant_row.settings
-    };
-    app.store
-        .update_tenant(&tenant.id, &tenant_row.name, &settings)
-        .await
-        .expect("update")
-        .expect("tenant");
+    app.change_settings(&tenant.id, |settings| {
+        settings.allowed_hosts = vec![address.to_string()];
+    })
+    .await;
     // Every answer is posted, then the bot asks again.
     let flow = json!({
         "schema": 1, "name": "lookup-loop", "language": "en-US", "start": "ask",

@@ -129,21 +129,10 @@ async fn http_nodes_can_be_tried(app: TestApp) -> TestApp {
         serde_json::from_str(tried["body"].as_str().expect("body text")).expect("JSON body");
     assert_eq!(body["order_id"], "2024061801");
     // `{{tenant.api}}` is the shop's own API base, from its settings.
-    let tenant_row = app
-        .store
-        .get_tenant(&tenant.id)
-        .await
-        .expect("tenant")
-        .expect("tenant");
-    let settings = server::store::TenantSettings {
-        api_base_url: Some(DEMO_SHOP_BASE.to_owned()),
-        ..tenant_row.settings
-    };
-    app.store
-        .update_tenant(&tenant.id, &tenant_row.name, &settings)
-        .await
-        .expect("update")
-        .expect("tenant");
+    app.change_settings(&tenant.id, |settings| {
+        settings.api_base_url = Some(DEMO_SHOP_BASE.to_owned());
+    })
+    .await;
     let (status, via_tenant) = post(
         &app,
         &key,
@@ -183,21 +172,10 @@ async fn http_nodes_can_be_tried(app: TestApp) -> TestApp {
     let (status, refused) = post(&app, &key, "/http/test", request.clone()).await;
     assert_eq!(status, 403, "{refused}");
     assert_eq!(refused["code"], "blocked");
-    let tenant_row = app
-        .store
-        .get_tenant(&tenant.id)
-        .await
-        .expect("tenant")
-        .expect("tenant");
-    let settings = server::store::TenantSettings {
-        allowed_hosts: vec![address.to_string()],
-        ..tenant_row.settings
-    };
-    app.store
-        .update_tenant(&tenant.id, &tenant_row.name, &settings)
-        .await
-        .expect("update")
-        .expect("tenant");
+    app.change_settings(&tenant.id, |settings| {
+        settings.allowed_hosts = vec![address.to_string()];
+    })
+    .await;
     let (status, allowed) = post(&app, &key, "/http/test", request).await;
     assert_eq!(status, 200, "{allowed}");
     assert_eq!(
@@ -212,15 +190,10 @@ async fn http_nodes_can_be_tried(app: TestApp) -> TestApp {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let closed_address = closed.local_addr().expect("address");
     drop(closed);
-    let settings = server::store::TenantSettings {
-        allowed_hosts: vec![closed_address.to_string()],
-        ..Default::default()
-    };
-    app.store
-        .update_tenant(&tenant.id, &tenant_row.name, &settings)
-        .await
-        .expect("update")
-        .expect("tenant");
+    app.change_settings(&tenant.id, |settings| {
+        settings.allowed_hosts = vec![closed_address.to_string()];
+    })
+    .await;
     let (status, failed) = post(
         &app,
         &key,

@@ -312,16 +312,26 @@ function AskForm({ node, change }: FormProps<AskNode>) {
           path="/threshold"
           onChange={(value) => change((n) => withOptional(n, "threshold", value), "threshold")}
         />
-        <Checkbox
-          label={t("form.globalIntents")}
-          help={t("form.globalIntentsHelp")}
-          checked={node.global_intents !== false}
-          path="/global_intents"
-          onChange={(on) => change((n) => withDefaultTrue(n, "global_intents", on))}
-        />
-        <Checkbox label={t("form.bargeIn")} checked={node.barge_in !== false} path="/barge_in" onChange={(on) => change((n) => withDefaultTrue(n, "barge_in", on))} />
-        <TextInput label={t("form.voice")} value={node.voice} path="/voice" onChange={(voice) => change((n) => withOptional(n, "voice", voice), "voice")} />
+        <ListeningOptions node={node} change={change} />
       </Section>
+    </>
+  );
+}
+
+/** What ask and menu nodes share about listening: global intents, barge-in, the voice. */
+function ListeningOptions<T extends AskNode | MenuNode>({ node, change }: FormProps<T>) {
+  const { t } = useI18n();
+  return (
+    <>
+      <Checkbox
+        label={t("form.globalIntents")}
+        help={t("form.globalIntentsHelp")}
+        checked={node.global_intents !== false}
+        path="/global_intents"
+        onChange={(on) => change((n) => withDefaultTrue(n, "global_intents", on))}
+      />
+      <Checkbox label={t("form.bargeIn")} checked={node.barge_in !== false} path="/barge_in" onChange={(on) => change((n) => withDefaultTrue(n, "barge_in", on))} />
+      <TextInput label={t("form.voice")} value={node.voice} path="/voice" onChange={(voice) => change((n) => withOptional(n, "voice", voice), "voice")} />
     </>
   );
 }
@@ -402,15 +412,7 @@ function MenuForm({ node, change }: FormProps<MenuNode>) {
           path="/timeout_ms"
           onChange={(ms) => change((n) => withOptional(n, "timeout_ms", ms), "timeout_ms")}
         />
-        <Checkbox
-          label={t("form.globalIntents")}
-          help={t("form.globalIntentsHelp")}
-          checked={node.global_intents !== false}
-          path="/global_intents"
-          onChange={(on) => change((n) => withDefaultTrue(n, "global_intents", on))}
-        />
-        <Checkbox label={t("form.bargeIn")} checked={node.barge_in !== false} path="/barge_in" onChange={(on) => change((n) => withDefaultTrue(n, "barge_in", on))} />
-        <TextInput label={t("form.voice")} value={node.voice} path="/voice" onChange={(voice) => change((n) => withOptional(n, "voice", voice), "voice")} />
+        <ListeningOptions node={node} change={change} />
       </Section>
     </>
   );
