@@ -12,4 +12,5 @@ pub mod first_run;
 pub mod flow_cache;
 pub mod metrics;
 pub mod outbound;
+pub mod secrets;
 pub mod store;
