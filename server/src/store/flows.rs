@@ -424,7 +424,7 @@ impl Store {
 
     /// The number of the version a flow's new calls run, without its document: `None` when
     /// the tenant has no such (undeleted) flow, `Some(None)` when it was never published.
-    /// Remembered for a moment (see [`super::recent`]): publishing or deleting through this
+    /// Remembered for a moment (see the `recent` module of the store): publishing or deleting through this
     /// store is seen at once, through another server within [`super::CACHE_TTL`].
     pub async fn published_version_number(
         &self,

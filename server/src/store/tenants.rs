@@ -76,7 +76,7 @@ impl Store {
         Tenant::from_row(&row)
     }
 
-    /// The tenant, remembered for a moment (see [`super::recent`]): every new conversation
+    /// The tenant, remembered for a moment (see the `recent` module of the store): every new conversation
     /// reads it.
     pub async fn get_tenant(&self, tenant_id: &str) -> Result<Option<Tenant>> {
         if let Some(tenant) = self.tenants.get(tenant_id) {
