@@ -424,8 +424,9 @@ impl Store {
 
     /// The number of the version a flow's new calls run, without its document: `None` when
     /// the tenant has no such (undeleted) flow, `Some(None)` when it was never published.
-    /// Remembered for a moment (see the `recent` module of the store): publishing or deleting through this
-    /// store is seen at once, through another server within [`super::CACHE_TTL`].
+    /// Remembered for a moment (see the store's `recent` module): publishing or deleting
+    /// through this store is seen at once, through another server within
+    /// [`super::CACHE_TTL`].
     pub async fn published_version_number(
         &self,
         tenant_id: &str,

@@ -76,8 +76,8 @@ impl Store {
         Tenant::from_row(&row)
     }
 
-    /// The tenant, remembered for a moment (see the `recent` module of the store): every new conversation
-    /// reads it.
+    /// The tenant, remembered for a moment (see the store's `recent` module): every new
+    /// conversation reads it.
     pub async fn get_tenant(&self, tenant_id: &str) -> Result<Option<Tenant>> {
         if let Some(tenant) = self.tenants.get(tenant_id) {
             return Ok(Some(tenant));
