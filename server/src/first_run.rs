@@ -299,12 +299,18 @@ pub async fn run(
         .map(|(name, draft)| NewFlow { name, draft })
         .collect();
     store.create_flows(&tenant.id, &missing, now).await?;
-    let flows: Vec<_> = store
+    // In the examples' own order, as the credentials list them.
+    let mut flows: Vec<_> = store
         .list_flows(&tenant.id, None)
         .await?
         .into_iter()
         .filter(|flow| EXAMPLE_FLOWS.iter().any(|(name, _)| *name == flow.name))
         .collect();
+    flows.sort_by_key(|flow| {
+        EXAMPLE_FLOWS
+            .iter()
+            .position(|(name, _)| *name == flow.name)
+    });
     for flow in flows.iter().filter(|flow| flow.published_version.is_none()) {
         store
             .publish_flow(
