@@ -38,7 +38,18 @@ pub struct AppState {
     pub demo_shop: Router,
     /// Web-chat sessions between turns, kept by the server that took their last turn.
     pub sessions: Arc<crate::channels::webchat::Sessions>,
+    /// How phone calls reach this server and where their providers are.
+    pub telephony: Arc<crate::config::TelephonyConfig>,
+    /// Seals and opens tenants' provider secrets.
+    pub secrets: Arc<crate::secrets::SecretBox>,
+    /// Talks to carriers' REST APIs (outbound calls).
+    pub carrier: reqwest::Client,
+    /// Speech synthesis for media streams, with its cache.
+    pub tts: Arc<crate::speech::tts::Tts>,
 }
+
+/// Synthesised prompts kept in memory: about 40 minutes of 8 kHz audio.
+const TTS_CACHE_BYTES: usize = 64 * 1024 * 1024;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -60,6 +71,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
         .nest_service("/demo-shop/api", state.demo_shop.clone())
+        .merge(crate::channels::twilio::voice::router())
         .fallback(crate::editor::fallback)
         .layer(middleware::from_fn_with_state(state.metrics.clone(), metrics::track))
         .layer(middleware::from_fn(move |request: Request, next: Next| {
@@ -172,6 +184,22 @@ pub async fn start(config: &Config) -> Result<Running, String> {
         flows: Arc::default(),
         demo_shop: crate::demo_shop::router(),
         sessions: Arc::default(),
+        telephony: Arc::new(config.telephony.clone()),
+        secrets: Arc::new(
+            crate::secrets::SecretBox::configured(
+                config.telephony.secret_key.as_deref(),
+                &config.data_dir,
+            )
+            .map_err(|e| format!("the secret key: {e}"))?,
+        ),
+        carrier: reqwest::Client::builder()
+            .timeout(Duration::from_secs(15))
+            .build()
+            .map_err(|e| format!("cannot start the HTTP client: {e}"))?,
+        tts: Arc::new(crate::speech::tts::Tts::new(
+            config.telephony.espeak_program.clone(),
+            TTS_CACHE_BYTES,
+        )),
     };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

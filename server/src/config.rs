@@ -16,6 +16,11 @@ pub struct FileConfig {
     pub database_url: Option<String>,
     pub request_timeout_secs: Option<u64>,
     pub body_limit_bytes: Option<usize>,
+    pub public_url: Option<String>,
+    pub secret_key: Option<String>,
+    pub twilio_api_url: Option<String>,
+    pub deepgram_url: Option<String>,
+    pub espeak_program: Option<PathBuf>,
 }
 
 /// The resolved configuration.
@@ -27,7 +32,29 @@ pub struct Config {
     pub database_url: String,
     pub request_timeout: Duration,
     pub body_limit_bytes: usize,
+    pub telephony: TelephonyConfig,
 }
+
+/// What phone calls need from the server's configuration.
+#[derive(Debug, Clone)]
+pub struct TelephonyConfig {
+    /// The server's address as the carrier reaches it, e.g. `https://callflow.example.com`:
+    /// webhook signatures are checked against it, and it starts the URLs the server gives the
+    /// carrier. Without it, each request's `Host` (and `X-Forwarded-Proto`) is used.
+    pub public_url: Option<String>,
+    /// Base64 of the 32-byte key that seals tenants' provider secrets; without it the server
+    /// keeps its own key in `<data_dir>/secret.key`.
+    pub secret_key: Option<String>,
+    /// Twilio's REST API (outbound calls).
+    pub twilio_api_url: String,
+    /// Deepgram's API (live recognition and Aura speech).
+    pub deepgram_url: String,
+    /// The espeak-ng program for local speech.
+    pub espeak_program: PathBuf,
+}
+
+pub const DEFAULT_TWILIO_API_URL: &str = "https://api.twilio.com";
+pub const DEFAULT_DEEPGRAM_URL: &str = "https://api.deepgram.com";
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATA_DIR: &str = "./data";
@@ -42,6 +69,11 @@ pub struct Overrides {
     pub data_dir: Option<PathBuf>,
     pub database_url: Option<String>,
     pub config_file: Option<PathBuf>,
+    pub public_url: Option<String>,
+    pub secret_key: Option<String>,
+    pub twilio_api_url: Option<String>,
+    pub deepgram_url: Option<String>,
+    pub espeak_program: Option<PathBuf>,
 }
 
 impl Config {
@@ -81,6 +113,33 @@ impl Config {
                     .unwrap_or(DEFAULT_REQUEST_TIMEOUT_SECS),
             ),
             body_limit_bytes: file.body_limit_bytes.unwrap_or(DEFAULT_BODY_LIMIT_BYTES),
+            telephony: TelephonyConfig {
+                public_url: overrides
+                    .public_url
+                    .or(file.public_url)
+                    .filter(|url| !url.trim().is_empty())
+                    .map(|url| url.trim().trim_end_matches('/').to_owned()),
+                secret_key: overrides
+                    .secret_key
+                    .or(file.secret_key)
+                    .filter(|key| !key.trim().is_empty()),
+                twilio_api_url: overrides
+                    .twilio_api_url
+                    .or(file.twilio_api_url)
+                    .unwrap_or_else(|| DEFAULT_TWILIO_API_URL.to_owned())
+                    .trim_end_matches('/')
+                    .to_owned(),
+                deepgram_url: overrides
+                    .deepgram_url
+                    .or(file.deepgram_url)
+                    .unwrap_or_else(|| DEFAULT_DEEPGRAM_URL.to_owned())
+                    .trim_end_matches('/')
+                    .to_owned(),
+                espeak_program: overrides
+                    .espeak_program
+                    .or(file.espeak_program)
+                    .unwrap_or_else(|| PathBuf::from("espeak-ng")),
+            },
         })
     }
 

@@ -15,3 +15,4 @@ pub mod outbound;
 pub mod secrets;
 pub mod speech;
 pub mod store;
+pub mod telephony;

@@ -35,6 +35,15 @@ pub struct Metrics {
     pub active_sessions: Gauge,
     /// Events handled by flow sessions.
     pub turns: Counter,
+    /// Carrier calls to numbers no tenant has.
+    pub unknown_number_calls: Counter,
+    /// Media streams open now.
+    pub active_streams: Gauge,
+    /// From the caller's complete utterance (final transcript or keys) to the first audio
+    /// byte of the reply sent, on media streams.
+    pub phone_reply_seconds: Histogram,
+    /// Handling one inbound media frame (decode and hand to recognition).
+    pub phone_frame_seconds: Histogram,
 }
 
 impl Metrics {
@@ -48,6 +57,28 @@ impl Metrics {
         });
         let active_sessions = Gauge::default();
         let turns = Counter::default();
+        let unknown_number_calls = Counter::default();
+        let active_streams = Gauge::default();
+        let fine = [
+            0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0,
+        ];
+        let phone_reply_seconds = Histogram::new(fine);
+        let phone_frame_seconds = Histogram::new(fine);
+        registry.register(
+            "active_streams",
+            "Media streams open now",
+            active_streams.clone(),
+        );
+        registry.register(
+            "phone_reply_seconds",
+            "From a caller's complete utterance to the first audio byte of the reply",
+            phone_reply_seconds.clone(),
+        );
+        registry.register(
+            "phone_frame_seconds",
+            "Handling one inbound media frame",
+            phone_frame_seconds.clone(),
+        );
         registry.register("http_requests", "HTTP requests answered", requests.clone());
         registry.register(
             "http_request_duration_seconds",
@@ -60,12 +91,21 @@ impl Metrics {
             active_sessions.clone(),
         );
         registry.register("turns", "Events handled by flow sessions", turns.clone());
+        registry.register(
+            "unknown_number_calls",
+            "Carrier calls to numbers no tenant has",
+            unknown_number_calls.clone(),
+        );
         Arc::new(Metrics {
             registry,
             requests,
             latency,
             active_sessions,
             turns,
+            unknown_number_calls,
+            active_streams,
+            phone_reply_seconds,
+            phone_frame_seconds,
         })
     }
 

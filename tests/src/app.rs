@@ -100,6 +100,13 @@ impl TestApp {
         self.running = Some(running);
     }
 
+    /// Changes the server's configuration and restarts it on the same database and address
+    /// (to point it at local fakes of its providers, say).
+    pub async fn reconfigure(&mut self, change: impl FnOnce(&mut Config)) {
+        change(&mut self.config);
+        self.restart().await;
+    }
+
     async fn stop(mut self) {
         if let Some(running) = self.running.take() {
             let store = running.state.store.clone();
@@ -114,7 +121,7 @@ async fn start(database_url: String, data_dir: PathBuf) -> TestApp {
         listen: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
         data_dir: Some(data_dir),
         database_url: Some(database_url),
-        config_file: None,
+        ..Overrides::default()
     })
     .expect("config");
     let running = server::app::start(&config)

@@ -2,6 +2,7 @@
 //! repository's files.
 
 pub mod app;
+pub mod fakes;
 
 use std::path::PathBuf;
 use std::process::Command;

@@ -442,7 +442,7 @@ fn config(database_url: String, data_dir: &Path) -> Config {
         listen: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
         data_dir: Some(data_dir.to_path_buf()),
         database_url: Some(database_url),
-        config_file: None,
+        ..Overrides::default()
     })
     .expect("config")
 }

@@ -19,7 +19,7 @@ const MAX_PAGE_SIZE: u32 = 1000;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(list_calls))
+        .routes(routes!(list_calls, super::telephony::place_call))
         .routes(routes!(get_call))
 }
 
@@ -122,13 +122,25 @@ pub struct CallView {
     /// Epoch milliseconds.
     pub started_at: i64,
     pub ended_at: Option<i64>,
-    /// `resolved`, `handoff`, `abandoned` or `failed`, once ended.
+    /// `resolved`, `handoff`, `abandoned` or `failed` once ended; `unreached` for an outbound
+    /// call nobody answered.
     pub outcome: Option<String>,
     /// What the call ended with: the handoff (`transfer`: type, target, summary) and the
     /// variables (`vars`).
     #[schema(value_type = Option<Object>)]
     pub summary: Option<Value>,
+    /// From start to end, as this server measured it.
     pub duration_ms: Option<i64>,
+    /// A phone call's id at the carrier (Twilio's `CallSid`).
+    pub call_sid: Option<String>,
+    /// A phone call's final status at the carrier: `completed`, `busy`, `no-answer`,
+    /// `failed`, `canceled`.
+    pub carrier_status: Option<String>,
+    /// A phone call's length as the carrier counts it.
+    pub carrier_duration_ms: Option<i64>,
+    /// Who answered an outbound call, when answering-machine detection was asked
+    /// (`human`, `machine_start`, …).
+    pub answered_by: Option<String>,
 }
 
 impl From<Call> for CallView {
@@ -146,6 +158,10 @@ impl From<Call> for CallView {
             outcome: call.outcome,
             summary: call.summary,
             duration_ms: call.duration_ms,
+            call_sid: call.call_sid,
+            carrier_status: call.carrier_status,
+            carrier_duration_ms: call.carrier_duration_ms,
+            answered_by: call.answered_by,
         }
     }
 }

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod calls;
 pub mod flows;
 pub mod sessions;
+pub mod telephony;
 pub mod tools;
 
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -84,4 +85,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(sessions::router())
         .merge(calls::router())
         .merge(tools::router())
+        .merge(telephony::router())
 }

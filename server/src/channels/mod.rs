@@ -2,6 +2,7 @@
 //! actions (`webchat`: the sessions API, the editor's simulator). Here is what every driver
 //! does alike: a flow's HTTP requests, and the tenant as a flow sees it (`tenant.*`).
 
+pub mod phone;
 pub mod twilio;
 pub mod webchat;
 

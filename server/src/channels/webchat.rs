@@ -102,7 +102,7 @@ pub struct Handoff {
 }
 
 impl Handoff {
-    fn new(target: &TransferTarget, summary: &str) -> Handoff {
+    pub(crate) fn new(target: &TransferTarget, summary: &str) -> Handoff {
         let (kind, target) = match target {
             TransferTarget::Queue(queue) => ("queue", queue),
             TransferTarget::Phone(number) => ("phone", number),
@@ -373,7 +373,7 @@ fn to_json(stored: &Stored) -> Result<String, ChatError> {
     serde_json::to_string(stored).map_err(|error| ChatError::Corrupt(error.to_string()))
 }
 
-fn policy_of(tenant: &Tenant) -> Policy {
+pub(crate) fn policy_of(tenant: &Tenant) -> Policy {
     Policy {
         allowed_hosts: tenant.settings.allowed_hosts.clone(),
     }
@@ -460,6 +460,7 @@ async fn run_turn(
                 direction: "inbound".to_owned(),
                 from_number,
                 to_number,
+                call_sid: None,
                 started_at: chat.created_at,
                 snapshot,
                 events,
@@ -502,7 +503,7 @@ async fn run_turn(
 }
 
 /// What the call record keeps when the conversation ends.
-fn summary(handoff: Option<&Handoff>, vars: &Map<String, Value>) -> Value {
+pub(crate) fn summary(handoff: Option<&Handoff>, vars: &Map<String, Value>) -> Value {
     let mut summary = Map::new();
     if let Some(handoff) = handoff {
         summary.insert(
@@ -515,7 +516,7 @@ fn summary(handoff: Option<&Handoff>, vars: &Map<String, Value>) -> Value {
 }
 
 /// An engine record as a call event: its kind, its node, and the record itself as data.
-fn call_event(at: i64, record: &Record) -> NewCallEvent {
+pub(crate) fn call_event(at: i64, record: &Record) -> NewCallEvent {
     let data = serde_json::to_value(record).unwrap_or_default();
     let kind = data
         .get("kind")

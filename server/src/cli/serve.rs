@@ -22,19 +22,25 @@ pub struct DatabaseArgs {
     #[arg(long, env = "DATABASE_URL", value_name = "URL", hide_env_values = true)]
     database_url: Option<String>,
     /// A TOML file with any of: listen, data_dir, database_url, request_timeout_secs,
-    /// body_limit_bytes. Flags and the environment take precedence.
+    /// body_limit_bytes, public_url, secret_key, twilio_api_url, deepgram_url, espeak_program.
+    /// Flags and the environment take precedence.
     #[arg(long, env = "CALLFLOW_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
 }
 
 impl DatabaseArgs {
     pub(super) fn config(&self, listen: Option<SocketAddr>) -> Result<Config, String> {
-        Config::resolve(Overrides {
+        Config::resolve(self.overrides(listen))
+    }
+
+    fn overrides(&self, listen: Option<SocketAddr>) -> Overrides {
+        Overrides {
             listen,
             data_dir: self.data_dir.clone(),
             database_url: self.database_url.clone(),
             config_file: self.config.clone(),
-        })
+            ..Overrides::default()
+        }
     }
 }
 
@@ -51,11 +57,46 @@ pub struct ServerArgs {
     listen: Option<SocketAddr>,
     #[command(flatten)]
     database: DatabaseArgs,
+    #[command(flatten)]
+    telephony: TelephonyArgs,
+}
+
+/// Phone calls: how the carrier reaches this server, and where the providers are.
+#[derive(Debug, Args)]
+pub struct TelephonyArgs {
+    /// The server's address as Twilio reaches it, e.g. https://callflow.example.com (webhook
+    /// signatures are checked against it).
+    #[arg(long, env = "CALLFLOW_PUBLIC_URL", value_name = "URL")]
+    public_url: Option<String>,
+    /// Base64 of a 32-byte key sealing tenants' provider secrets [default: a key the server
+    /// keeps in <data-dir>/secret.key].
+    #[arg(
+        long,
+        env = "CALLFLOW_SECRET_KEY",
+        value_name = "KEY",
+        hide_env_values = true
+    )]
+    secret_key: Option<String>,
+    /// Twilio's REST API [default: https://api.twilio.com].
+    #[arg(long, env = "CALLFLOW_TWILIO_API_URL", value_name = "URL")]
+    twilio_api_url: Option<String>,
+    /// Deepgram's API [default: https://api.deepgram.com].
+    #[arg(long, env = "CALLFLOW_DEEPGRAM_URL", value_name = "URL")]
+    deepgram_url: Option<String>,
+    /// The espeak-ng program for local speech [default: espeak-ng].
+    #[arg(long, env = "CALLFLOW_ESPEAK", value_name = "PROGRAM")]
+    espeak: Option<PathBuf>,
 }
 
 impl ServerArgs {
     fn config(self) -> Result<Config, String> {
-        self.database.config(self.listen)
+        let mut overrides = self.database.overrides(self.listen);
+        overrides.public_url = self.telephony.public_url;
+        overrides.secret_key = self.telephony.secret_key;
+        overrides.twilio_api_url = self.telephony.twilio_api_url;
+        overrides.deepgram_url = self.telephony.deepgram_url;
+        overrides.espeak_program = self.telephony.espeak;
+        Config::resolve(overrides)
     }
 }
 

@@ -1,4 +1,12 @@
 //! Speech in and out of phone calls: audio formats (G.711 μ-law at 8 kHz, and downsampling to
 //! it), and the recognition and synthesis providers built on them.
+//!
+//! - [`deepgram`]: live recognition of the caller (Deepgram streaming).
+//! - [`tts`]: prompts made into phone-line audio, cached, with a fallback voice; the
+//!   synthesizers behind it are [`aura`] (Deepgram Aura) and [`espeak`] (eSpeak NG, local).
 
+pub mod aura;
+pub mod deepgram;
+pub mod espeak;
 pub mod mulaw;
+pub mod tts;

@@ -34,6 +34,14 @@ pub struct Call {
     pub duration_ms: Option<i64>,
     /// The events so far; they are numbered 1 to `event_count`.
     pub event_count: i64,
+    /// A phone call's final status as the carrier reports it: `completed`, `busy`,
+    /// `no-answer`, `failed` or `canceled`.
+    pub carrier_status: Option<String>,
+    /// A phone call's length as the carrier counts it (answered to hung up).
+    pub carrier_duration_ms: Option<i64>,
+    /// Who answered an outbound call, when answering-machine detection was asked:
+    /// `human`, `machine_start`, `fax`, `unknown`, …
+    pub answered_by: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -56,6 +64,14 @@ pub struct CallEnd {
     /// What the call ended with: handoff summary, collected variables.
     pub summary: Option<Value>,
     pub duration_ms: Option<i64>,
+}
+
+/// What the carrier reports about a phone call; see [`Store::record_carrier_report`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CarrierReport {
+    pub status: Option<String>,
+    pub duration_ms: Option<i64>,
+    pub answered_by: Option<String>,
 }
 
 /// An event to append; the store numbers it.
@@ -105,7 +121,8 @@ pub struct CallPage {
 }
 
 const COLUMNS: &str = "tenant_id, id, flow_id, flow_version, channel, direction, from_number, \
-     to_number, started_at, ended_at, outcome, summary, call_sid, duration_ms, event_count";
+     to_number, started_at, ended_at, outcome, summary, call_sid, duration_ms, event_count, \
+     carrier_status, carrier_duration_ms, answered_by";
 const MAX_PAGE_SIZE: u32 = 1000;
 
 impl Call {
@@ -126,6 +143,9 @@ impl Call {
             call_sid: row.try_get("call_sid")?,
             duration_ms: row.try_get("duration_ms")?,
             event_count: row.try_get("event_count")?,
+            carrier_status: row.try_get("carrier_status")?,
+            carrier_duration_ms: row.try_get("carrier_duration_ms")?,
+            answered_by: row.try_get("answered_by")?,
         })
     }
 }
@@ -338,6 +358,64 @@ impl Store {
     /// Records how a call ended; `false` when the tenant has no such call or it already ended.
     pub async fn end_call(&self, tenant_id: &str, call_id: &str, end: &CallEnd) -> Result<bool> {
         end_call_with(&self.pool, tenant_id, call_id, end).await
+    }
+
+    /// Sets a phone call's carrier id once the carrier has given it (outbound calls);
+    /// `false` when the tenant has no such call.
+    pub async fn set_call_sid(
+        &self,
+        tenant_id: &str,
+        call_id: &str,
+        call_sid: &str,
+    ) -> Result<bool> {
+        let result = sqlx::query("UPDATE calls SET call_sid = $3 WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant_id)
+            .bind(call_id)
+            .bind(call_sid)
+            .execute(&self.pool)
+            .await?;
+        Ok(result.rows_affected() > 0)
+    }
+
+    /// Sets a running call's summary (what an agent taking a transfer sees); `false` when the
+    /// tenant has no such call.
+    pub async fn set_call_summary(
+        &self,
+        tenant_id: &str,
+        call_id: &str,
+        summary: &Value,
+    ) -> Result<bool> {
+        let result = sqlx::query("UPDATE calls SET summary = $3 WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant_id)
+            .bind(call_id)
+            .bind(summary.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(result.rows_affected() > 0)
+    }
+
+    /// Records what the carrier says about a call: its status, length and who answered. A
+    /// field left `None` keeps what the call has.
+    pub async fn record_carrier_report(
+        &self,
+        tenant_id: &str,
+        call_id: &str,
+        report: &CarrierReport,
+    ) -> Result<bool> {
+        let result = sqlx::query(
+            "UPDATE calls SET carrier_status = COALESCE($3, carrier_status), \
+                              carrier_duration_ms = COALESCE($4, carrier_duration_ms), \
+                              answered_by = COALESCE($5, answered_by) \
+             WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(tenant_id)
+        .bind(call_id)
+        .bind(report.status.as_deref())
+        .bind(report.duration_ms)
+        .bind(report.answered_by.as_deref())
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected() > 0)
     }
 
     /// One page of the tenant's calls, newest first. `limit` is capped at 1000.

@@ -99,4 +99,21 @@ impl Store {
                 .await?,
         )
     }
+
+    /// The session of a call.
+    pub async fn chat_session_id_of_call(
+        &self,
+        tenant_id: &str,
+        call_id: &str,
+    ) -> Result<Option<String>> {
+        Ok(
+            sqlx::query_scalar(
+                "SELECT id FROM chat_sessions WHERE tenant_id = $1 AND call_id = $2",
+            )
+            .bind(tenant_id)
+            .bind(call_id)
+            .fetch_optional(&self.pool)
+            .await?,
+        )
+    }
 }

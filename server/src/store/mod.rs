@@ -22,6 +22,7 @@ mod error;
 mod flows;
 mod login_sessions;
 mod recent;
+mod telephony;
 mod tenants;
 mod turns;
 mod users;
@@ -37,13 +38,15 @@ use sqlx::{Any, AnyPool, Executor, Row, Transaction};
 pub use api_keys::{ApiKey, CreatedApiKey};
 pub use audit::{AuditEntry, NewAuditEntry};
 pub use calls::{
-    Call, CallEnd, CallEvent, CallFilter, CallPage, CallWithEvents, NewCall, NewCallEvent,
+    Call, CallEnd, CallEvent, CallFilter, CallPage, CallWithEvents, CarrierReport, NewCall,
+    NewCallEvent,
 };
 pub use chat_sessions::ChatSession;
 pub use error::{constraint, StoreError};
 pub use flows::{Flow, FlowSummary, FlowVersion, FlowVersionSummary, NewFlow};
 pub use login_sessions::{CreatedLoginSession, LoginSession};
 pub use recent::TTL as CACHE_TTL;
+pub use telephony::{PhoneNumber, PHONE_NUMBER_TAKEN};
 pub use tenants::{Tenant, TenantSettings};
 pub use turns::{ChatStart, ChatTurn};
 pub use users::{verify_password, NewUser, Role, User};

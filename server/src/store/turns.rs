@@ -51,6 +51,9 @@ pub struct ChatStart {
     pub direction: String,
     pub from_number: Option<String>,
     pub to_number: Option<String>,
+    /// The carrier's id of a phone call; unique per tenant, so that a retried incoming-call
+    /// webhook cannot start the call twice.
+    pub call_sid: Option<String>,
     pub started_at: i64,
     /// The snapshot after the first turn, as JSON text.
     pub snapshot: String,
@@ -279,16 +282,16 @@ async fn insert_starts<'a>(
     let table = rows_table(
         &[
             "tid", "cid", "fid", "ver", "chan", "dir", "src", "dst", "t0", "n", "t1", "outcome",
-            "summary", "dur",
+            "summary", "dur", "sid",
         ],
         indices.len(),
     );
     let sql = format!(
         "INSERT INTO calls (tenant_id, id, flow_id, flow_version, channel, direction, \
                             from_number, to_number, started_at, event_count, \
-                            ended_at, outcome, summary, duration_ms) \
+                            ended_at, outcome, summary, duration_ms, call_sid) \
          SELECT v.tid, v.cid, f.id, v.ver, v.chan, v.dir, v.src, v.dst, v.t0, v.n, v.t1, \
-                v.outcome, v.summary, v.dur \
+                v.outcome, v.summary, v.dur, v.sid \
          FROM ({table}) v JOIN flows f ON f.tenant_id = v.tid AND f.id = v.fid \
          WHERE f.deleted_at IS NULL AND (v.ver IS NULL OR EXISTS (SELECT 1 FROM flow_versions \
                fv WHERE fv.tenant_id = v.tid AND fv.flow_id = v.fid AND fv.version = v.ver)) \
@@ -316,7 +319,8 @@ async fn insert_starts<'a>(
                 end.and_then(|end| end.summary.as_ref())
                     .map(Value::to_string),
             )
-            .bind(end.and_then(|end| end.duration_ms));
+            .bind(end.and_then(|end| end.duration_ms))
+            .bind(start.call_sid.as_deref());
     }
     let created: std::collections::HashSet<String> = query
         .fetch_all(&mut **transaction)

@@ -1,0 +1,549 @@
+//! The phone channel, whatever carries the call (Twilio webhooks, Twilio media streams): a
+//! call's state between carrier requests, one turn of its flow, and its call record.
+//!
+//! A phone call is a session like a web chat's (the `chat_sessions` table), with the call's
+//! snapshot, the flow documents it runs on, and what the carrier needs to continue it: the
+//! TwiML answered to the last webhook (a retried webhook gets the same answer) and, when a
+//! media stream hands the call back to TwiML, what is left to do. Every turn is saved before the
+//! carrier is answered, so any server instance can take the next request.
+
+use flow_engine::model::Outcome;
+use flow_engine::runtime::{
+    Action, CallInfo, Direction, Event, Listen, Session, Snapshot, Transfer, WaitSnapshot,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::webchat::{call_event, policy_of, summary, Handoff};
+use super::{tenant_map, FlowHttp};
+use crate::app::AppState;
+use crate::flow_cache::{FlowError, FlowRef, Selector, Source};
+use crate::outbound::Policy;
+use crate::store::{
+    constraint, now_ms, CallEnd, ChatSession, ChatStart, ChatTurn, NewCallEvent, Store, StoreError,
+};
+use crate::telephony::AsrFallback;
+
+/// The calls' `channel`.
+pub const CHANNEL: &str = "phone";
+
+/// Engine events one turn may feed; the flow's step limits end real loops long before.
+const MAX_EVENTS_PER_TURN: usize = 1_000;
+
+/// How the carrier carries a call's audio.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Twilio plays prompts and recognises speech; each turn is a webhook answered with TwiML.
+    Webhook,
+    /// A media stream to this server: Deepgram recognises speech, prompts are synthesised here.
+    Stream,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Webhook => "webhook",
+            Mode::Stream => "stream",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Mode> {
+        match text {
+            "webhook" => Some(Mode::Webhook),
+            "stream" => Some(Mode::Stream),
+            _ => None,
+        }
+    }
+}
+
+/// A prompt to play.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Prompt {
+    pub text: String,
+    /// The flow's voice for it (node, else flow).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voice: Option<String>,
+    /// An audio file to play instead of speaking `text`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    pub barge_in: bool,
+}
+
+/// What the flow waits for after a turn's prompts.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Next {
+    /// Nothing more (the flow is waiting on nothing the carrier can give).
+    #[default]
+    Nothing,
+    Listen(Listen),
+    Transfer(Transfer),
+    HangUp {
+        outcome: Outcome,
+    },
+}
+
+/// What a flow asked of the call in one turn: prompts, then what follows them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub prompts: Vec<Prompt>,
+    pub next: Next,
+}
+
+/// What the database keeps of a phone call between carrier requests (the session snapshot).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PhoneState {
+    /// The exact flow documents the call runs on.
+    pub flow: FlowRef,
+    pub snapshot: Snapshot,
+    pub mode: Mode,
+    /// The flow's language (for the carrier's recognition and voices).
+    pub language: String,
+    /// The carrier's id of the call (empty until an outbound call is placed).
+    #[serde(default)]
+    pub call_sid: String,
+    pub direction: Direction,
+    /// The caller's and the called number, as the carrier gave them.
+    #[serde(default)]
+    pub from: String,
+    #[serde(default)]
+    pub to: String,
+    /// The TwiML that answered the last webhook: the answer to a retry of it.
+    #[serde(default)]
+    pub twiml: String,
+    /// What is left to do when a media stream hands the call back to TwiML.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending: Option<Plan>,
+    /// The call's latest transfer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handoff: Option<Handoff>,
+    /// Set when speech recognition failed during the call: the fallback it took.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asr_fallback: Option<AsrFallback>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PhoneError {
+    #[error("the call was not found")]
+    NotFound,
+    #[error(transparent)]
+    Flow(#[from] FlowError),
+    #[error("another request of this call was saved first")]
+    TurnConflict,
+    #[error("the call was started already")]
+    Duplicate,
+    #[error("the call cannot continue on its flow: {0}")]
+    FlowChanged(String),
+    #[error("a stored call is unreadable: {0}")]
+    Corrupt(String),
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for PhoneError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::RevisionMismatch { .. } => PhoneError::TurnConflict,
+            other if other.is_conflict_on(constraint::CALL_SID) => PhoneError::Duplicate,
+            other => PhoneError::Store(other),
+        }
+    }
+}
+
+/// A new phone call.
+#[derive(Debug, Clone)]
+pub struct NewPhoneCall {
+    pub flow_id: String,
+    /// `None`: the published version.
+    pub version: Option<i64>,
+    pub mode: Mode,
+    pub direction: Direction,
+    pub from: String,
+    pub to: String,
+    pub call_sid: Option<String>,
+    pub vars: Map<String, Value>,
+}
+
+/// A call being handled: its session row, its state, and its flow ready to run.
+pub struct Call {
+    pub chat: ChatSession,
+    pub phone: PhoneState,
+    pub session: Session,
+}
+
+impl Call {
+    /// Whether the call is over: its flow ended, or its record was closed (a handoff taken as
+    /// a fallback ends the record while the flow still waited).
+    pub fn is_ended(&self) -> bool {
+        self.chat.ended_at.is_some()
+            || matches!(self.phone.snapshot.wait, WaitSnapshot::Ended { .. })
+    }
+
+    pub fn has_started(&self) -> bool {
+        !matches!(self.phone.snapshot.wait, WaitSnapshot::Start)
+    }
+}
+
+/// Makes a call ready to start (nothing is written yet).
+pub async fn prepare(
+    state: &AppState,
+    tenant_id: &str,
+    new: NewPhoneCall,
+) -> Result<Call, PhoneError> {
+    let selector = new.version.map_or(Selector::Published, Selector::Version);
+    let resolved = state
+        .flows
+        .resolve(&state.store, tenant_id, &new.flow_id, selector)
+        .await?;
+    let tenant = state
+        .store
+        .get_tenant(tenant_id)
+        .await?
+        .ok_or(PhoneError::NotFound)?;
+    let flow_version = match resolved.flow_ref.root.source {
+        Source::Version(version) => Some(version),
+        Source::Draft(_) => None,
+    };
+    let started_at = now_ms();
+    let language = resolved.flow.document().language.clone();
+    let chat = ChatSession {
+        id: Store::new_chat_session_id(),
+        tenant_id: tenant_id.to_owned(),
+        flow_id: new.flow_id,
+        flow_version,
+        call_id: Store::new_call_id(),
+        snapshot: Value::Null,
+        turn: 0,
+        created_at: started_at,
+        updated_at: started_at,
+        ended_at: None,
+    };
+    let info = CallInfo {
+        call_id: chat.call_id.clone(),
+        channel: CHANNEL.to_owned(),
+        direction: new.direction,
+        from: new.from.clone(),
+        to: new.to.clone(),
+        started_at_ms: started_at,
+        vars: new.vars,
+        tenant: tenant_map(&tenant, &language),
+    };
+    let session = Session::new(resolved.flow.clone(), info);
+    let phone = PhoneState {
+        flow: resolved.flow_ref,
+        snapshot: session.snapshot(),
+        mode: new.mode,
+        language,
+        call_sid: new.call_sid.unwrap_or_default(),
+        direction: new.direction,
+        from: new.from,
+        to: new.to,
+        twiml: String::new(),
+        pending: None,
+        handoff: None,
+        asr_fallback: None,
+    };
+    Ok(Call {
+        chat,
+        phone,
+        session,
+    })
+}
+
+/// Loads a call for its next turn.
+pub async fn load(state: &AppState, tenant_id: &str, session_id: &str) -> Result<Call, PhoneError> {
+    let mut chat = state
+        .store
+        .get_chat_session(tenant_id, session_id)
+        .await?
+        .ok_or(PhoneError::NotFound)?;
+    let phone: PhoneState = serde_json::from_value(std::mem::take(&mut chat.snapshot))
+        .map_err(|error| PhoneError::Corrupt(error.to_string()))?;
+    let flow = state
+        .flows
+        .get(&state.store, tenant_id, &phone.flow, None)
+        .await?;
+    let session = Session::resume(flow, phone.snapshot.clone())
+        .map_err(|error| PhoneError::FlowChanged(error.to_string()))?;
+    Ok(Call {
+        chat,
+        phone,
+        session,
+    })
+}
+
+/// Finds a call by the carrier's id.
+pub async fn find_by_sid(
+    state: &AppState,
+    tenant_id: &str,
+    call_sid: &str,
+) -> Result<Option<Call>, PhoneError> {
+    let Some(record) = state.store.get_call_by_sid(tenant_id, call_sid).await? else {
+        return Ok(None);
+    };
+    let Some(session_id) = state
+        .store
+        .chat_session_id_of_call(tenant_id, &record.id)
+        .await?
+    else {
+        return Ok(None);
+    };
+    load(state, tenant_id, &session_id).await.map(Some)
+}
+
+/// Everything one turn did.
+#[derive(Debug, Default)]
+pub struct TurnOutput {
+    pub plan: Plan,
+    pub events: Vec<NewCallEvent>,
+}
+
+/// Feeds one event and carries out the HTTP requests that follow, until the flow waits for
+/// the caller, a transfer, or the end.
+pub async fn drive(
+    state: &AppState,
+    tenant_id: &str,
+    session: &mut Session,
+    event: Event,
+) -> Result<TurnOutput, PhoneError> {
+    let http = FlowHttp {
+        outbound: &state.outbound,
+        demo_shop: &state.demo_shop,
+    };
+    let mut policy: Option<Policy> = None;
+    let mut output = TurnOutput::default();
+    let mut next = Some(event);
+    let mut actions = Vec::new();
+    let mut handled = 0;
+    while let Some(event) = next.take() {
+        handled += 1;
+        if handled > MAX_EVENTS_PER_TURN {
+            break;
+        }
+        session.handle_into(event, &mut actions);
+        let at = now_ms();
+        for action in std::mem::take(&mut actions) {
+            match action {
+                Action::Say {
+                    text,
+                    voice,
+                    barge_in,
+                } => output.plan.prompts.push(Prompt {
+                    text,
+                    voice,
+                    url: None,
+                    barge_in,
+                }),
+                Action::Play {
+                    url,
+                    text,
+                    barge_in,
+                } => output.plan.prompts.push(Prompt {
+                    text,
+                    voice: None,
+                    url: Some(url),
+                    barge_in,
+                }),
+                Action::Listen(listen) => output.plan.next = Next::Listen(listen),
+                Action::Transfer(transfer) => output.plan.next = Next::Transfer(transfer),
+                Action::HangUp { outcome } => output.plan.next = Next::HangUp { outcome },
+                Action::Http(request) => {
+                    if FlowHttp::is_outbound(&request) && policy.is_none() {
+                        let tenant = state.store.get_tenant(tenant_id).await?;
+                        policy = Some(tenant.as_ref().map(policy_of).unwrap_or_default());
+                    }
+                    let policy = policy.clone().unwrap_or_default();
+                    next = Some(http.send(&request, &policy).await);
+                }
+                Action::Record(record) => output.events.push(call_event(at, &record)),
+            }
+        }
+    }
+    Ok(output)
+}
+
+/// A call event of the phone channel itself (recognition failed, barge-in, the carrier's
+/// status…).
+pub fn phone_event(kind: &str, node: Option<&str>, data: Value) -> NewCallEvent {
+    NewCallEvent {
+        at: now_ms(),
+        kind: kind.to_owned(),
+        node: node.map(str::to_owned),
+        data,
+    }
+}
+
+/// How the call record ends when the flow ended in this turn.
+fn end_of(call: &Call, now: i64) -> Option<CallEnd> {
+    call.session.outcome().map(|outcome| CallEnd {
+        ended_at: now,
+        outcome: outcome.as_str().to_owned(),
+        summary: Some(summary(
+            call.phone.handoff.as_ref(),
+            &call.phone.snapshot.vars,
+        )),
+        duration_ms: Some((now - call.session.call().started_at_ms).max(0)),
+    })
+}
+
+fn to_json(phone: &PhoneState) -> Result<String, PhoneError> {
+    serde_json::to_string(phone).map_err(|error| PhoneError::Corrupt(error.to_string()))
+}
+
+/// Notes what a turn left: the snapshot, and the transfer for the record.
+pub fn absorb(call: &mut Call, plan: &Plan) {
+    call.phone.snapshot = call.session.snapshot();
+    if let Next::Transfer(transfer) = &plan.next {
+        call.phone.handoff = Some(Handoff::new(&transfer.target, &transfer.summary));
+    }
+}
+
+/// Writes a new call with its first turn's events (none when it has not started): its call
+/// record and its session, in one write. A second start of the same carrier call is
+/// [`PhoneError::Duplicate`].
+pub async fn insert(
+    state: &AppState,
+    tenant_id: &str,
+    call: &mut Call,
+    events: Vec<NewCallEvent>,
+) -> Result<(), PhoneError> {
+    let now = now_ms();
+    call.phone.snapshot = call.session.snapshot();
+    let start = ChatStart {
+        call_id: call.chat.call_id.clone(),
+        session_id: call.chat.id.clone(),
+        flow_id: call.chat.flow_id.clone(),
+        flow_version: call.chat.flow_version,
+        channel: CHANNEL.to_owned(),
+        direction: direction_name(call.phone.direction).to_owned(),
+        from_number: Some(call.phone.from.clone()).filter(|n| !n.is_empty()),
+        to_number: Some(call.phone.to.clone()).filter(|n| !n.is_empty()),
+        call_sid: Some(call.phone.call_sid.clone()).filter(|sid| !sid.is_empty()),
+        started_at: call.chat.created_at,
+        snapshot: to_json(&call.phone)?,
+        events,
+        end: end_of(call, now),
+    };
+    let saved = state.store.start_chat(tenant_id, start).await?;
+    call.chat.turn = saved.ok_or(PhoneError::Flow(FlowError::NotFound))?;
+    state.metrics.turns.inc();
+    Ok(())
+}
+
+/// Saves a turn of a running call: its snapshot, events and (when the flow ended) the end of
+/// its record. A lost compare-and-set (another server took this turn) is
+/// [`PhoneError::TurnConflict`].
+pub async fn save(
+    state: &AppState,
+    tenant_id: &str,
+    call: &mut Call,
+    events: Vec<NewCallEvent>,
+) -> Result<(), PhoneError> {
+    let end = end_of(call, now_ms());
+    save_with_end(state, tenant_id, call, events, end).await
+}
+
+/// Saves a turn that ends the call record with `outcome` although the flow did not end
+/// (a handoff taken as a fallback).
+pub async fn finish(
+    state: &AppState,
+    tenant_id: &str,
+    call: &mut Call,
+    events: Vec<NewCallEvent>,
+    outcome: &str,
+) -> Result<(), PhoneError> {
+    let now = now_ms();
+    let end = CallEnd {
+        ended_at: now,
+        outcome: outcome.to_owned(),
+        summary: Some(summary(
+            call.phone.handoff.as_ref(),
+            &call.phone.snapshot.vars,
+        )),
+        duration_ms: Some((now - call.session.call().started_at_ms).max(0)),
+    };
+    save_with_end(state, tenant_id, call, events, Some(end)).await
+}
+
+async fn save_with_end(
+    state: &AppState,
+    tenant_id: &str,
+    call: &mut Call,
+    events: Vec<NewCallEvent>,
+    end: Option<CallEnd>,
+) -> Result<(), PhoneError> {
+    let now = now_ms();
+    call.phone.snapshot = call.session.snapshot();
+    let ended = end.is_some();
+    let turn = ChatTurn {
+        expected_turn: call.chat.turn,
+        snapshot: to_json(&call.phone)?,
+        events,
+        end,
+    };
+    let saved = state
+        .store
+        .save_chat_turn(tenant_id, &call.chat.id, turn, now)
+        .await?
+        .ok_or(PhoneError::NotFound)?;
+    call.chat.turn = saved;
+    if ended {
+        call.chat.ended_at = Some(now);
+    }
+    state.metrics.turns.inc();
+    Ok(())
+}
+
+/// Makes the transfer's summary and the variables visible on the call record while the call
+/// is with the agent (the record's summary is otherwise written at the end).
+pub async fn publish_handoff(
+    state: &AppState,
+    tenant_id: &str,
+    call: &Call,
+) -> Result<(), PhoneError> {
+    let summary = summary(call.phone.handoff.as_ref(), &call.phone.snapshot.vars);
+    state
+        .store
+        .set_call_summary(tenant_id, &call.chat.call_id, &summary)
+        .await?;
+    Ok(())
+}
+
+pub fn direction_name(direction: Direction) -> &'static str {
+    match direction {
+        Direction::Inbound => "inbound",
+        Direction::Outbound => "outbound",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modes_round_trip() {
+        for mode in [Mode::Webhook, Mode::Stream] {
+            assert_eq!(Mode::parse(mode.as_str()), Some(mode));
+        }
+        assert_eq!(Mode::parse("sip"), None);
+    }
+
+    #[test]
+    fn a_plan_survives_storage() {
+        let plan = Plan {
+            prompts: vec![Prompt {
+                text: "您好".into(),
+                voice: Some("espeak:cmn".into()),
+                url: None,
+                barge_in: true,
+            }],
+            next: Next::HangUp {
+                outcome: Outcome::Resolved,
+            },
+        };
+        let text = serde_json::to_string(&plan).expect("serialises");
+        let back: Plan = serde_json::from_str(&text).expect("parses");
+        assert_eq!(back, plan);
+    }
+}

@@ -1,0 +1,988 @@
+//! Twilio's voice webhooks: an incoming call, the result of each `<Gather>`, `<Dial>` and
+//! `<Enqueue>`, an outbound call answered, a media stream handing the call back, and status
+//! callbacks. Every request's `X-Twilio-Signature` is checked with the tenant's auth token
+//! (403 otherwise); every turn is saved before Twilio gets its TwiML, so any server instance can
+//! take the next webhook; and the URLs given to Twilio carry the turn they continue, so a
+//! retried webhook gets the answer it had the first time instead of moving the flow twice.
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
+use flow_engine::model::InputMode;
+use flow_engine::runtime::{Direction as FlowDirection, Event, HandoffStatus, TransferTarget};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::twiml::{
+    Connect, Dial, DialTarget, Enqueue, Gather, GatherInput, Method, Prompt as TwimlPrompt,
+    Response as Twiml, Say, SpeechTimeout, Stream, Verb,
+};
+use super::webhook::{CallStatus, DialCallStatus, Direction, GatherResult, VoiceWebhook};
+use crate::app::AppState;
+use crate::channels::phone::{self, Call, Mode, NewPhoneCall, Next, PhoneError, Plan, Prompt};
+use crate::config::TelephonyConfig;
+use crate::speech::tts::TtsProvider;
+use crate::store::{now_ms, CallEnd, CarrierReport, PhoneNumber};
+use crate::telephony::{self, Telephony};
+
+/// The webhook routes, under `/twilio`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/twilio/voice", post(incoming))
+        .route("/twilio/status", post(status_by_number))
+        .route("/twilio/calls/{tenant}/{session}/{step}", post(step))
+        .route(
+            "/twilio/stream/{tenant}",
+            axum::routing::get(super::stream::upgrade),
+        )
+}
+
+/// The server's address as Twilio reaches it: the configured public URL, else this request's
+/// `Host` with `X-Forwarded-Proto` (default `http`).
+pub fn public_base(config: &TelephonyConfig, headers: &HeaderMap) -> String {
+    if let Some(url) = &config.public_url {
+        return url.clone();
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("localhost");
+    let scheme = headers
+        .get("x-forwarded-proto")
+        .and_then(|value| value.to_str().ok())
+        .map(|value| value.split(',').next().unwrap_or("http").trim())
+        .filter(|value| matches!(*value, "http" | "https"))
+        .unwrap_or("http");
+    format!("{scheme}://{host}")
+}
+
+/// A TwiML answer.
+fn twiml(body: String) -> Response {
+    ([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], body).into_response()
+}
+
+/// What a caller hears when the call cannot be taken: in Chinese, then English.
+fn polite_goodbye(zh: &str, en: &str) -> String {
+    Twiml::new()
+        .with(Say::new(zh).language("zh-CN").voice("Polly.Zhiyu"))
+        .with(Say::new(en).language("en-US").voice("Polly.Joanna"))
+        .with(Verb::Hangup)
+        .render()
+}
+
+fn not_in_service() -> String {
+    polite_goodbye(
+        "您好，您拨打的号码暂未开通服务，再见。",
+        "Sorry, this number is not in service. Goodbye.",
+    )
+}
+
+fn sorry() -> String {
+    polite_goodbye(
+        "抱歉，系统暂时无法处理您的来电，请稍后再拨。",
+        "Sorry, we cannot take your call right now. Please call again later.",
+    )
+}
+
+fn forbidden() -> Response {
+    (
+        StatusCode::FORBIDDEN,
+        "the request's X-Twilio-Signature is not valid",
+    )
+        .into_response()
+}
+
+fn bad_request(detail: String) -> Response {
+    (StatusCode::BAD_REQUEST, detail).into_response()
+}
+
+/// Whether the request was signed by the account, over the URL Twilio requested.
+fn signed(
+    config: &TelephonyConfig,
+    headers: &HeaderMap,
+    uri: &Uri,
+    webhook: &VoiceWebhook,
+    telephony: &Telephony,
+) -> bool {
+    let Some(account) = &telephony.twilio else {
+        return false;
+    };
+    let Some(signature) = headers
+        .get("x-twilio-signature")
+        .and_then(|value| value.to_str().ok())
+    else {
+        return false;
+    };
+    let path = uri.path_and_query().map_or("/", |path| path.as_str());
+    let url = format!("{}{path}", public_base(config, headers));
+    webhook.validate_signature(&account.auth_token, &url, signature)
+}
+
+async fn telephony_of(state: &AppState, tenant_id: &str) -> Option<Telephony> {
+    match telephony::load(&state.store, &state.secrets, tenant_id).await {
+        Ok(telephony) => Some(telephony),
+        Err(error) => {
+            tracing::error!(tenant_id, %error, "telephony settings unreadable");
+            None
+        }
+    }
+}
+
+/// Where the server answers a call's next webhooks.
+#[derive(Debug, Clone)]
+pub struct Urls {
+    pub base: String,
+    pub tenant_id: String,
+    pub session_id: String,
+    /// The turn the next webhook continues.
+    pub turn: i64,
+}
+
+impl Urls {
+    pub fn step(&self, step: &str) -> String {
+        format!(
+            "{}/twilio/calls/{}/{}/{step}?turn={}",
+            self.base, self.tenant_id, self.session_id, self.turn
+        )
+    }
+
+    /// The call's status callback (not tied to a turn).
+    pub fn status(&self) -> String {
+        format!(
+            "{}/twilio/calls/{}/{}/status",
+            self.base, self.tenant_id, self.session_id
+        )
+    }
+
+    /// The media-stream WebSocket of the tenant.
+    pub fn stream(&self) -> String {
+        let base = if let Some(rest) = self.base.strip_prefix("https://") {
+            format!("wss://{rest}")
+        } else if let Some(rest) = self.base.strip_prefix("http://") {
+            format!("ws://{rest}")
+        } else {
+            self.base.clone()
+        };
+        format!("{base}/twilio/stream/{}", self.tenant_id)
+    }
+}
+
+/// Twilio's default voice for a language, when the tenant names none.
+fn default_twilio_voice(language: &str) -> Option<&'static str> {
+    let lower = language.to_ascii_lowercase();
+    if lower.starts_with("zh") || lower.starts_with("cmn") {
+        Some("Polly.Zhiyu")
+    } else if lower == "en-gb" {
+        Some("Polly.Amy")
+    } else if lower.starts_with("en") {
+        Some("Polly.Joanna")
+    } else {
+        None
+    }
+}
+
+/// How a call's TwiML is rendered.
+pub struct RenderContext<'a> {
+    pub urls: &'a Urls,
+    pub language: &'a str,
+    pub telephony: &'a Telephony,
+    /// The number shown to a transfer's target (the call's number at this end).
+    pub caller_id: Option<&'a str>,
+    pub call_id: &'a str,
+    /// Listen for keys only (speech recognition failed and the tenant chose the keypad).
+    pub dtmf_only: bool,
+}
+
+fn say(prompt: &Prompt, context: &RenderContext<'_>) -> TwimlPrompt {
+    if let Some(url) = &prompt.url {
+        return TwimlPrompt::Play(super::twiml::Play::new(url.clone()));
+    }
+    let voice = context
+        .telephony
+        .voice(prompt.voice.as_deref(), context.language);
+    // Webhook mode speaks with Twilio's voices: a voice of another provider is not one of them.
+    let named = match voice.provider {
+        TtsProvider::Twilio => voice.voice.clone(),
+        _ => None,
+    };
+    let mut say = Say::new(prompt.text.clone()).language(context.language.to_owned());
+    if let Some(voice) = named.or_else(|| default_twilio_voice(context.language).map(str::to_owned))
+    {
+        say = say.voice(voice);
+    }
+    TwimlPrompt::Say(say)
+}
+
+fn push_prompt(twiml: &mut Twiml, prompt: TwimlPrompt) {
+    match prompt {
+        TwimlPrompt::Say(say) => {
+            twiml.push(say);
+        }
+        TwimlPrompt::Play(play) => {
+            twiml.push(play);
+        }
+        TwimlPrompt::Pause(pause) => {
+            twiml.push(pause);
+        }
+    }
+}
+
+/// Renders what a turn asked for as TwiML for webhook mode.
+pub fn render(plan: &Plan, context: &RenderContext<'_>) -> String {
+    let mut twiml = Twiml::new();
+    match &plan.next {
+        Next::Listen(listen) => {
+            // Prompts up to the last one the caller may not interrupt are played before the
+            // Gather; the rest are its prompt, which speech or a key cuts short.
+            let split = plan
+                .prompts
+                .iter()
+                .rposition(|prompt| !prompt.barge_in)
+                .map_or(0, |index| index + 1);
+            for prompt in &plan.prompts[..split] {
+                push_prompt(&mut twiml, say(prompt, context));
+            }
+            let speech = listen.modes.contains(&InputMode::Speech) && !context.dtmf_only;
+            let dtmf = listen.modes.contains(&InputMode::Dtmf) || context.dtmf_only;
+            let input = match (speech, dtmf) {
+                (true, true) => GatherInput::Both,
+                (true, false) => GatherInput::Speech,
+                _ => GatherInput::Dtmf,
+            };
+            let mut gather = Gather::new(input);
+            gather.action = Some(context.urls.step("gather"));
+            gather.method = Some(Method::Post);
+            gather.timeout_s = Some(listen.timeout_ms.div_ceil(1000).max(1));
+            if speech {
+                gather.speech_timeout = Some(SpeechTimeout::Auto);
+                gather.language = Some(listen.language.clone());
+                gather.hints = listen.hints.clone();
+            }
+            gather.num_digits = listen.max_digits;
+            gather.finish_on_key = listen.finish_on_key.clone();
+            gather.action_on_empty_result = Some(true);
+            gather.barge_in = Some(listen.barge_in);
+            for prompt in &plan.prompts[split..] {
+                gather = gather.prompt(say(prompt, context));
+            }
+            twiml.push(gather);
+        }
+        Next::Transfer(transfer) => {
+            for prompt in &plan.prompts {
+                push_prompt(&mut twiml, say(prompt, context));
+            }
+            match &transfer.target {
+                TransferTarget::Queue(queue) => {
+                    let mut enqueue = Enqueue::new(queue.clone());
+                    enqueue.action = Some(context.urls.step("queue"));
+                    enqueue.method = Some(Method::Post);
+                    twiml.push(enqueue);
+                }
+                TransferTarget::Phone(number) => {
+                    twiml.push(dial(DialTarget::Number(number.clone()), context));
+                }
+                TransferTarget::Sip(address) => {
+                    // The agent's phone learns which call record to open.
+                    let separator = if address.contains('?') { '&' } else { '?' };
+                    let address =
+                        format!("{address}{separator}X-Callflow-Call-Id={}", context.call_id);
+                    twiml.push(dial(DialTarget::Sip(address), context));
+                }
+            }
+        }
+        Next::HangUp { .. } | Next::Nothing => {
+            for prompt in &plan.prompts {
+                push_prompt(&mut twiml, say(prompt, context));
+            }
+            twiml.push(Verb::Hangup);
+        }
+    }
+    twiml.render()
+}
+
+fn dial(target: DialTarget, context: &RenderContext<'_>) -> Dial {
+    let mut dial = Dial::new(target);
+    dial.action = Some(context.urls.step("dial"));
+    dial.method = Some(Method::Post);
+    dial.timeout_s = Some(30);
+    dial.caller_id = context.caller_id.map(str::to_owned);
+    dial
+}
+
+/// TwiML that connects the call to the media-stream WebSocket; when the stream ends, Twilio
+/// asks the `resume` step what to do next.
+pub fn render_stream(urls: &Urls) -> String {
+    match Stream::new(urls.stream()) {
+        Ok(stream) => {
+            let stream = stream
+                .parameter("tenant", urls.tenant_id.clone())
+                .parameter("session", urls.session_id.clone());
+            let mut connect = Connect::stream(stream);
+            connect.action = Some(urls.step("resume"));
+            connect.method = Some(Method::Post);
+            Twiml::new().with(connect).render()
+        }
+        Err(error) => {
+            tracing::error!(%error, "media streams need the server's public URL to be https");
+            sorry()
+        }
+    }
+}
+
+/// The number of the call at this end: who was called (inbound), or who calls (outbound).
+fn own_number(webhook: &VoiceWebhook) -> Option<&str> {
+    match webhook.direction() {
+        Some(Direction::OutboundApi | Direction::OutboundDial) => webhook.from(),
+        _ => webhook.to(),
+    }
+}
+
+fn parse(body: &Bytes) -> Result<VoiceWebhook, Response> {
+    VoiceWebhook::from_form(body).map_err(|error| bad_request(error.to_string()))
+}
+
+/// An incoming call to one of the tenants' numbers.
+async fn incoming(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Bytes,
+) -> Response {
+    let webhook = match parse(&body) {
+        Ok(webhook) => webhook,
+        Err(response) => return response,
+    };
+    let number = match own_number(&webhook) {
+        Some(number) => state.store.phone_number(number).await,
+        None => Ok(None),
+    };
+    let number = match number {
+        Ok(Some(number)) => number,
+        Ok(None) => {
+            state.metrics.unknown_number_calls.inc();
+            tracing::warn!(
+                call_sid = webhook.call_sid(),
+                to = webhook.to().unwrap_or_default(),
+                from = webhook.from().unwrap_or_default(),
+                "a call to a number no tenant has"
+            );
+            return twiml(not_in_service());
+        }
+        Err(error) => {
+            tracing::error!(%error, "looking up a called number failed");
+            return twiml(sorry());
+        }
+    };
+    let Some(telephony) = telephony_of(&state, &number.tenant_id).await else {
+        return twiml(sorry());
+    };
+    if !signed(&state.telephony, &headers, &uri, &webhook, &telephony) {
+        return forbidden();
+    }
+    let base = public_base(&state.telephony, &headers);
+    match start_incoming(&state, &number, &webhook, &telephony, base).await {
+        Ok(body) => twiml(body),
+        Err(error) => {
+            tracing::error!(%error, tenant_id = number.tenant_id, "an incoming call failed");
+            twiml(sorry())
+        }
+    }
+}
+
+async fn start_incoming(
+    state: &AppState,
+    number: &PhoneNumber,
+    webhook: &VoiceWebhook,
+    telephony: &Telephony,
+    base: String,
+) -> Result<String, PhoneError> {
+    let tenant_id = &number.tenant_id;
+    let mode = Mode::parse(&number.mode).unwrap_or(Mode::Webhook);
+    let new = NewPhoneCall {
+        flow_id: number.flow_id.clone(),
+        version: number.flow_version,
+        mode,
+        direction: FlowDirection::Inbound,
+        from: webhook.from().unwrap_or_default().to_owned(),
+        to: webhook.to().unwrap_or_default().to_owned(),
+        call_sid: Some(webhook.call_sid().to_owned()),
+        vars: serde_json::Map::new(),
+    };
+    let mut call = phone::prepare(state, tenant_id, new).await?;
+    let urls = Urls {
+        base,
+        tenant_id: tenant_id.clone(),
+        session_id: call.chat.id.clone(),
+        turn: 1,
+    };
+    let inserted = match mode {
+        Mode::Stream => {
+            call.phone.twiml = render_stream(&urls);
+            phone::insert(state, tenant_id, &mut call, Vec::new()).await
+        }
+        Mode::Webhook => {
+            let output = phone::drive(state, tenant_id, &mut call.session, Event::Started).await?;
+            phone::absorb(&mut call, &output.plan);
+            call.phone.twiml = render(&output.plan, &context(&call, &urls, telephony, false));
+            let inserted = phone::insert(state, tenant_id, &mut call, output.events).await;
+            if inserted.is_ok() && matches!(output.plan.next, Next::Transfer(_)) {
+                phone::publish_handoff(state, tenant_id, &call).await?;
+            }
+            inserted
+        }
+    };
+    match inserted {
+        Ok(()) => Ok(call.phone.twiml),
+        // Twilio asked twice for the same call: the first start stands.
+        Err(PhoneError::Duplicate) => {
+            match phone::find_by_sid(state, tenant_id, webhook.call_sid()).await? {
+                Some(existing) => Ok(existing.phone.twiml),
+                None => Err(PhoneError::NotFound),
+            }
+        }
+        Err(error) => Err(error),
+    }
+}
+
+fn context<'a>(
+    call: &'a Call,
+    urls: &'a Urls,
+    telephony: &'a Telephony,
+    dtmf_only: bool,
+) -> RenderContext<'a> {
+    let own = match call.phone.direction {
+        FlowDirection::Inbound => &call.phone.to,
+        FlowDirection::Outbound => &call.phone.from,
+    };
+    RenderContext {
+        urls,
+        language: &call.phone.language,
+        telephony,
+        caller_id: Some(own.as_str()).filter(|number| !number.is_empty()),
+        call_id: &call.chat.call_id,
+        dtmf_only,
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct StepQuery {
+    #[serde(default)]
+    turn: Option<i64>,
+}
+
+/// A webhook that continues a call: `answer`, `gather`, `dial`, `queue`, `resume`, `status`.
+async fn step(
+    State(state): State<AppState>,
+    Path((tenant_id, session_id, step)): Path<(String, String, String)>,
+    Query(query): Query<StepQuery>,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Bytes,
+) -> Response {
+    let webhook = match parse(&body) {
+        Ok(webhook) => webhook,
+        Err(response) => return response,
+    };
+    let Some(telephony) = telephony_of(&state, &tenant_id).await else {
+        return twiml(sorry());
+    };
+    if !signed(&state.telephony, &headers, &uri, &webhook, &telephony) {
+        return forbidden();
+    }
+    let base = public_base(&state.telephony, &headers);
+    let result = match step.as_str() {
+        "status" => status(&state, &tenant_id, &session_id, &webhook)
+            .await
+            .map(|()| String::new()),
+        "answer" | "gather" | "dial" | "queue" | "resume" => {
+            let Some(turn) = query.turn else {
+                return bad_request("the URL has no turn".into());
+            };
+            continue_call(
+                &state,
+                &telephony,
+                Step {
+                    tenant_id: &tenant_id,
+                    session_id: &session_id,
+                    name: &step,
+                    turn,
+                    base,
+                },
+                &webhook,
+            )
+            .await
+        }
+        _ => return (StatusCode::NOT_FOUND, "no such step").into_response(),
+    };
+    match result {
+        Ok(body) if step == "status" => (StatusCode::NO_CONTENT, body).into_response(),
+        Ok(body) => twiml(body),
+        Err(PhoneError::NotFound) => twiml(not_in_service()),
+        Err(error) => {
+            tracing::error!(%error, tenant_id, session_id, step, "a call webhook failed");
+            twiml(sorry())
+        }
+    }
+}
+
+struct Step<'a> {
+    tenant_id: &'a str,
+    session_id: &'a str,
+    name: &'a str,
+    turn: i64,
+    base: String,
+}
+
+/// The flow event a step's webhook brings.
+fn event_of(step: &str, webhook: &VoiceWebhook) -> Option<Event> {
+    match step {
+        "answer" => Some(Event::Started),
+        "gather" => Some(match webhook.gather_result() {
+            GatherResult::Digits(digits) => Event::Digits {
+                digits: digits.to_owned(),
+            },
+            GatherResult::Speech {
+                transcript,
+                confidence,
+            } => Event::Heard {
+                text: transcript.to_owned(),
+                confidence,
+            },
+            GatherResult::Nothing => Event::NoInput,
+        }),
+        "dial" => {
+            let status = match webhook.dial_call_status() {
+                Some(DialCallStatus::Completed | DialCallStatus::Answered) => {
+                    HandoffStatus::Connected
+                }
+                Some(DialCallStatus::Busy) => HandoffStatus::Busy,
+                Some(DialCallStatus::NoAnswer) => HandoffStatus::NoAnswer,
+                _ => HandoffStatus::Failed,
+            };
+            Some(Event::HandoffResult { status })
+        }
+        "queue" => Some(match webhook.queue_result() {
+            Some("bridged") => Event::HandoffResult {
+                status: HandoffStatus::Connected,
+            },
+            // The caller hung up while waiting.
+            Some("hangup") => Event::HungUp,
+            Some("queue-full") => Event::HandoffResult {
+                status: HandoffStatus::Busy,
+            },
+            Some("leave" | "redirected") => Event::HandoffResult {
+                status: HandoffStatus::NoAnswer,
+            },
+            _ => Event::HandoffResult {
+                status: HandoffStatus::Failed,
+            },
+        }),
+        _ => None,
+    }
+}
+
+async fn continue_call(
+    state: &AppState,
+    telephony: &Telephony,
+    step: Step<'_>,
+    webhook: &VoiceWebhook,
+) -> Result<String, PhoneError> {
+    let mut call = phone::load(state, step.tenant_id, step.session_id).await?;
+    if call.phone.call_sid.is_empty() {
+        // An outbound call, answered: from now on it is known by Twilio's id.
+        call.phone.call_sid = webhook.call_sid().to_owned();
+    } else if call.phone.call_sid != webhook.call_sid() {
+        return Err(PhoneError::NotFound);
+    }
+    let urls = Urls {
+        base: step.base,
+        tenant_id: step.tenant_id.to_owned(),
+        session_id: step.session_id.to_owned(),
+        turn: call.chat.turn + 1,
+    };
+    if step.name == "resume" {
+        return resume(state, telephony, step.tenant_id, call, urls).await;
+    }
+    // A retry of a webhook already answered (or one overtaken by a later one): the same answer.
+    if call.chat.turn != step.turn {
+        return Ok(match call.phone.twiml.is_empty() {
+            true => Twiml::new().with(Verb::Hangup).render(),
+            false => call.phone.twiml.clone(),
+        });
+    }
+    if call.is_ended() {
+        return Ok(Twiml::new().with(Verb::Hangup).render());
+    }
+    let mut events = Vec::new();
+    if step.name == "answer" {
+        if let Some(answered_by) = webhook.answered_by() {
+            let report = CarrierReport {
+                answered_by: Some(answered_by.as_str().to_owned()),
+                ..CarrierReport::default()
+            };
+            state
+                .store
+                .record_carrier_report(step.tenant_id, &call.chat.call_id, &report)
+                .await?;
+        }
+        if call.phone.mode == Mode::Stream && !call.has_started() {
+            call.phone.twiml = render_stream(&urls);
+            phone::save(state, step.tenant_id, &mut call, events).await?;
+            return Ok(call.phone.twiml);
+        }
+    }
+    let plan = {
+        let Some(event) = event_of(step.name, webhook) else {
+            return Err(PhoneError::NotFound);
+        };
+        if step.name == "dial" {
+            events.push(phone::phone_event(
+                "handoff_result",
+                None,
+                json!({
+                    "dial_call_status": webhook.dial_call_status().map(|s| s.as_str().to_owned()),
+                    "dial_call_sid": webhook.dial_call_sid(),
+                    "dial_call_duration_s": webhook.dial_call_duration(),
+                }),
+            ));
+        }
+        let output = phone::drive(state, step.tenant_id, &mut call.session, event).await?;
+        events.extend(output.events);
+        output.plan
+    };
+    phone::absorb(&mut call, &plan);
+    let dtmf_only = call.phone.asr_fallback == Some(crate::telephony::AsrFallback::Dtmf);
+    call.phone.twiml = render(&plan, &context(&call, &urls, telephony, dtmf_only));
+    match phone::save(state, step.tenant_id, &mut call, events).await {
+        Ok(()) => {}
+        // A retry raced this request and was saved first: answer as it did.
+        Err(PhoneError::TurnConflict) => {
+            let current = phone::load(state, step.tenant_id, step.session_id).await?;
+            return Ok(current.phone.twiml);
+        }
+        Err(error) => return Err(error),
+    }
+    if matches!(plan.next, Next::Transfer(_)) {
+        phone::publish_handoff(state, step.tenant_id, &call).await?;
+    }
+    Ok(call.phone.twiml)
+}
+
+/// A media stream ended and handed the call back to TwiML: what it left pending, once. A
+/// stream that ended without leaving anything (its server stopped) is connected again; a retry
+/// gets the answer the first request got.
+async fn resume(
+    state: &AppState,
+    telephony: &Telephony,
+    tenant_id: &str,
+    mut call: Call,
+    urls: Urls,
+) -> Result<String, PhoneError> {
+    let Some(plan) = call.phone.pending.take() else {
+        if call.is_ended() {
+            return Ok(Twiml::new().with(Verb::Hangup).render());
+        }
+        return Ok(match call.phone.mode {
+            Mode::Stream => render_stream(&urls),
+            Mode::Webhook => call.phone.twiml.clone(),
+        });
+    };
+    call.phone.mode = Mode::Webhook;
+    let dtmf_only = call.phone.asr_fallback == Some(crate::telephony::AsrFallback::Dtmf);
+    let handoff_fallback = call.phone.asr_fallback == Some(crate::telephony::AsrFallback::Handoff)
+        && matches!(plan.next, Next::Transfer(_));
+    call.phone.twiml = render(&plan, &context(&call, &urls, telephony, dtmf_only));
+    if handoff_fallback {
+        // The call leaves the flow for an agent: its record ends as a handoff.
+        phone::finish(state, tenant_id, &mut call, Vec::new(), "handoff").await?;
+    } else if !call.is_ended() {
+        phone::save(state, tenant_id, &mut call, Vec::new()).await?;
+    }
+    Ok(call.phone.twiml)
+}
+
+/// A status callback to the global URL: the tenant is found by the call's number.
+async fn status_by_number(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Bytes,
+) -> Response {
+    let webhook = match parse(&body) {
+        Ok(webhook) => webhook,
+        Err(response) => return response,
+    };
+    let number = match own_number(&webhook) {
+        Some(number) => state.store.phone_number(number).await.ok().flatten(),
+        None => None,
+    };
+    let Some(number) = number else {
+        return StatusCode::NO_CONTENT.into_response();
+    };
+    let Some(telephony) = telephony_of(&state, &number.tenant_id).await else {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    };
+    if !signed(&state.telephony, &headers, &uri, &webhook, &telephony) {
+        return forbidden();
+    }
+    let call = match phone::find_by_sid(&state, &number.tenant_id, webhook.call_sid()).await {
+        Ok(Some(call)) => call,
+        Ok(None) => return StatusCode::NO_CONTENT.into_response(),
+        Err(error) => {
+            tracing::error!(%error, "a status callback failed");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    match status(&state, &number.tenant_id, &call.chat.id, &webhook).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(error) => {
+            tracing::error!(%error, "a status callback failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+/// Records the carrier's status; a final one ends a call the flow had not ended (the caller
+/// hung up, or an outbound call was not answered).
+pub async fn status(
+    state: &AppState,
+    tenant_id: &str,
+    session_id: &str,
+    webhook: &VoiceWebhook,
+) -> Result<(), PhoneError> {
+    let Some(status) = webhook.call_status() else {
+        return Ok(());
+    };
+    for _ in 0..3 {
+        let mut call = phone::load(state, tenant_id, session_id).await?;
+        if !call.phone.call_sid.is_empty() && call.phone.call_sid != webhook.call_sid() {
+            return Err(PhoneError::NotFound);
+        }
+        let report = CarrierReport {
+            status: Some(status.as_str().to_owned()),
+            duration_ms: webhook
+                .call_duration()
+                .map(|seconds| i64::from(seconds) * 1000),
+            answered_by: webhook.answered_by().map(|by| by.as_str().to_owned()),
+        };
+        state
+            .store
+            .record_carrier_report(tenant_id, &call.chat.call_id, &report)
+            .await?;
+        if !status.is_final() || call.is_ended() {
+            return Ok(());
+        }
+        if !call.has_started() {
+            // Nobody answered: the call ends before its flow began.
+            let now = now_ms();
+            let end = CallEnd {
+                ended_at: now,
+                outcome: UNREACHED.to_owned(),
+                summary: Some(json!({ "carrier_status": status.as_str() })),
+                duration_ms: Some((now - call.chat.created_at).max(0)),
+            };
+            state
+                .store
+                .end_call(tenant_id, &call.chat.call_id, &end)
+                .await?;
+            return Ok(());
+        }
+        let output = phone::drive(state, tenant_id, &mut call.session, Event::HungUp).await?;
+        phone::absorb(&mut call, &output.plan);
+        let mut events = output.events;
+        if status != CallStatus::Completed {
+            events.push(phone::phone_event(
+                "carrier_status",
+                None,
+                json!({ "status": status.as_str() }),
+            ));
+        }
+        match phone::save(state, tenant_id, &mut call, events).await {
+            Err(PhoneError::TurnConflict) => continue,
+            other => return other,
+        }
+    }
+    Err(PhoneError::TurnConflict)
+}
+
+/// The outcome of an outbound call nobody answered (busy, no answer, failed).
+pub const UNREACHED: &str = "unreached";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::telephony::{SpeechSettings, TtsSettings};
+    use flow_engine::model::Outcome;
+    use flow_engine::runtime::{Listen, Transfer};
+
+    fn urls() -> Urls {
+        Urls {
+            base: "https://cf.example.com".into(),
+            tenant_id: "ten_1".into(),
+            session_id: "cht_1".into(),
+            turn: 3,
+        }
+    }
+
+    fn prompt(text: &str, barge_in: bool) -> Prompt {
+        Prompt {
+            text: text.into(),
+            voice: None,
+            url: None,
+            barge_in,
+        }
+    }
+
+    fn render_with(plan: &Plan, telephony: &Telephony) -> String {
+        let urls = urls();
+        render(
+            plan,
+            &RenderContext {
+                urls: &urls,
+                language: "zh-CN",
+                telephony,
+                caller_id: Some("+8657100000000"),
+                call_id: "cal_1",
+                dtmf_only: false,
+            },
+        )
+    }
+
+    #[test]
+    fn a_listen_becomes_a_gather_after_the_prompts_that_may_not_be_interrupted() {
+        let plan = Plan {
+            prompts: vec![
+                prompt("录音提示", false),
+                prompt("请问有什么可以帮您？", true),
+            ],
+            next: Next::Listen(Listen {
+                node: "ask".into(),
+                modes: vec![InputMode::Speech, InputMode::Dtmf],
+                language: "zh-CN".into(),
+                timeout_ms: 4500,
+                hints: vec!["查订单".into(), "退货".into()],
+                max_digits: Some(12),
+                finish_on_key: Some("#".into()),
+                barge_in: true,
+            }),
+        };
+        let xml = render_with(&plan, &Telephony::default());
+        let document = roxmltree::Document::parse(&xml).expect("well-formed");
+        let verbs: Vec<_> = document
+            .root_element()
+            .children()
+            .filter(|n| n.is_element())
+            .collect();
+        assert_eq!(verbs[0].tag_name().name(), "Say");
+        assert_eq!(verbs[0].text(), Some("录音提示"));
+        let gather = verbs[1];
+        assert_eq!(gather.tag_name().name(), "Gather");
+        assert_eq!(gather.attribute("input"), Some("dtmf speech"));
+        assert_eq!(
+            gather.attribute("action"),
+            Some("https://cf.example.com/twilio/calls/ten_1/cht_1/gather?turn=3")
+        );
+        assert_eq!(gather.attribute("timeout"), Some("5"));
+        assert_eq!(gather.attribute("hints"), Some("查订单,退货"));
+        assert_eq!(gather.attribute("numDigits"), Some("12"));
+        assert_eq!(gather.attribute("finishOnKey"), Some("#"));
+        assert_eq!(gather.attribute("language"), Some("zh-CN"));
+        assert_eq!(gather.attribute("actionOnEmptyResult"), Some("true"));
+        let inner: Vec<_> = gather.children().filter(|n| n.is_element()).collect();
+        assert_eq!(inner.len(), 1);
+        assert_eq!(inner[0].text(), Some("请问有什么可以帮您？"));
+        assert_eq!(inner[0].attribute("voice"), Some("Polly.Zhiyu"));
+    }
+
+    #[test]
+    fn transfers_dial_or_enqueue_with_an_action() {
+        let transfer = |target| Plan {
+            prompts: vec![prompt("正在为您转接人工客服", true)],
+            next: Next::Transfer(Transfer {
+                target,
+                summary: "订单号 1".into(),
+                vars: serde_json::Map::new(),
+            }),
+        };
+        let telephony = Telephony::default();
+        let queue = render_with(
+            &transfer(TransferTarget::Queue("support".into())),
+            &telephony,
+        );
+        assert!(queue.contains(
+            r#"<Enqueue action="https://cf.example.com/twilio/calls/ten_1/cht_1/queue?turn=3" method="POST">support</Enqueue>"#
+        ), "{queue}");
+        let number = render_with(
+            &transfer(TransferTarget::Phone("+8613800000000".into())),
+            &telephony,
+        );
+        assert!(
+            number.contains("<Number>+8613800000000</Number>"),
+            "{number}"
+        );
+        assert!(number.contains(r#"callerId="+8657100000000""#), "{number}");
+        let sip = render_with(
+            &transfer(TransferTarget::Sip("sip:agent@pbx.example.com".into())),
+            &telephony,
+        );
+        assert!(
+            sip.contains("sip:agent@pbx.example.com?X-Callflow-Call-Id=cal_1"),
+            "{sip}"
+        );
+    }
+
+    #[test]
+    fn a_twilio_voice_from_the_tenant_or_the_node_is_used() {
+        let telephony = Telephony {
+            speech: SpeechSettings {
+                tts: TtsSettings {
+                    provider: TtsProvider::Twilio,
+                    voice: Some("Google.cmn-CN-Standard-A".into()),
+                    fallback: None,
+                },
+                ..SpeechSettings::default()
+            },
+            ..Telephony::default()
+        };
+        let plan = Plan {
+            prompts: vec![
+                prompt("您好", true),
+                Prompt {
+                    voice: Some("twilio:Polly.Zhiyu".into()),
+                    ..prompt("再见", true)
+                },
+            ],
+            next: Next::HangUp {
+                outcome: Outcome::Resolved,
+            },
+        };
+        let xml = render_with(&plan, &telephony);
+        assert!(xml.contains(r#"voice="Google.cmn-CN-Standard-A""#), "{xml}");
+        assert!(xml.contains(r#"voice="Polly.Zhiyu""#), "{xml}");
+        assert!(xml.ends_with("<Hangup/></Response>"), "{xml}");
+    }
+
+    #[test]
+    fn the_stream_url_follows_the_public_scheme() {
+        assert_eq!(urls().stream(), "wss://cf.example.com/twilio/stream/ten_1");
+        let local = Urls {
+            base: "http://127.0.0.1:8080".into(),
+            ..urls()
+        };
+        assert_eq!(local.stream(), "ws://127.0.0.1:8080/twilio/stream/ten_1");
+        let xml = render_stream(&urls());
+        assert!(
+            xml.contains(r#"<Parameter name="session" value="cht_1"/>"#),
+            "{xml}"
+        );
+        assert!(
+            xml.contains(
+                r#"action="https://cf.example.com/twilio/calls/ten_1/cht_1/resume?turn=3""#
+            ),
+            "{xml}"
+        );
+    }
+}

@@ -1,0 +1,148 @@
+//! Phone calls' settings: each tenant's carrier and speech settings (as the caller seals them),
+//! and the phone numbers that answer with a flow.
+
+use serde_json::Value;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use super::{json_column, Result, Store, StoreError};
+
+/// A carrier number bound to a flow.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PhoneNumber {
+    /// E.164, e.g. `+8657188880000`.
+    pub number: String,
+    pub tenant_id: String,
+    pub flow_id: String,
+    /// `None`: each call runs the flow's published version of its time.
+    pub flow_version: Option<i64>,
+    /// `webhook` or `stream`.
+    pub mode: String,
+    /// Per-number options (voice, language), as JSON.
+    pub settings: Value,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const COLUMNS: &str =
+    "number, tenant_id, flow_id, flow_version, mode, settings, created_at, updated_at";
+
+impl PhoneNumber {
+    fn from_row(row: &AnyRow) -> Result<Self> {
+        Ok(PhoneNumber {
+            number: row.try_get("number")?,
+            tenant_id: row.try_get("tenant_id")?,
+            flow_id: row.try_get("flow_id")?,
+            flow_version: row.try_get("flow_version")?,
+            mode: row.try_get("mode")?,
+            settings: json_column(row, "phone_numbers", "settings")?,
+            created_at: row.try_get("created_at")?,
+            updated_at: row.try_get("updated_at")?,
+        })
+    }
+}
+
+/// The constraint a number owned by another tenant violates.
+pub const PHONE_NUMBER_TAKEN: &str = "phone_numbers_pkey";
+
+impl Store {
+    /// The tenant's telephony settings as stored (secrets sealed), with when they changed.
+    pub async fn get_telephony_settings(&self, tenant_id: &str) -> Result<Option<(Value, i64)>> {
+        let row =
+            sqlx::query("SELECT settings, updated_at FROM telephony_settings WHERE tenant_id = $1")
+                .bind(tenant_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(|row| {
+            Ok((
+                json_column(&row, "telephony_settings", "settings")?,
+                row.try_get("updated_at")?,
+            ))
+        })
+        .transpose()
+    }
+
+    pub async fn put_telephony_settings(
+        &self,
+        tenant_id: &str,
+        settings: &Value,
+        now_ms: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO telephony_settings (tenant_id, settings, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (tenant_id) DO UPDATE SET settings = excluded.settings, \
+                                                   updated_at = excluded.updated_at",
+        )
+        .bind(tenant_id)
+        .bind(settings.to_string())
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Binds a number to one of the tenant's flows, or changes its binding. `Ok(None)` when the
+    /// tenant has no such flow; a [`StoreError::Conflict`] on [`PHONE_NUMBER_TAKEN`] when
+    /// another tenant has the number.
+    pub async fn put_phone_number(&self, number: &PhoneNumber) -> Result<Option<PhoneNumber>> {
+        let row = sqlx::query(&format!(
+            "INSERT INTO phone_numbers ({COLUMNS}) \
+             SELECT $1, f.tenant_id, f.id, $4, $5, $6, $7, $7 FROM flows f \
+             WHERE f.tenant_id = $2 AND f.id = $3 AND f.deleted_at IS NULL \
+             ON CONFLICT (number) DO UPDATE SET flow_id = excluded.flow_id, \
+                 flow_version = excluded.flow_version, mode = excluded.mode, \
+                 settings = excluded.settings, updated_at = excluded.updated_at \
+             WHERE phone_numbers.tenant_id = excluded.tenant_id \
+             RETURNING {COLUMNS}"
+        ))
+        .bind(&number.number)
+        .bind(&number.tenant_id)
+        .bind(&number.flow_id)
+        .bind(number.flow_version)
+        .bind(&number.mode)
+        .bind(number.settings.to_string())
+        .bind(number.updated_at)
+        .fetch_optional(&self.pool)
+        .await?;
+        match row {
+            Some(row) => Ok(Some(PhoneNumber::from_row(&row)?)),
+            None => match self.phone_number(&number.number).await? {
+                Some(owner) if owner.tenant_id != number.tenant_id => Err(StoreError::Conflict {
+                    constraint: PHONE_NUMBER_TAKEN.to_owned(),
+                }),
+                _ => Ok(None),
+            },
+        }
+    }
+
+    /// The number with its tenant, whoever has it: how an incoming call finds its flow.
+    pub async fn phone_number(&self, number: &str) -> Result<Option<PhoneNumber>> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM phone_numbers WHERE number = $1"
+        ))
+        .bind(number)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(PhoneNumber::from_row).transpose()
+    }
+
+    pub async fn list_phone_numbers(&self, tenant_id: &str) -> Result<Vec<PhoneNumber>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM phone_numbers WHERE tenant_id = $1 ORDER BY number"
+        ))
+        .bind(tenant_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(PhoneNumber::from_row).collect()
+    }
+
+    /// `false` when the tenant has no such number.
+    pub async fn delete_phone_number(&self, tenant_id: &str, number: &str) -> Result<bool> {
+        let result = sqlx::query("DELETE FROM phone_numbers WHERE tenant_id = $1 AND number = $2")
+            .bind(tenant_id)
+            .bind(number)
+            .execute(&self.pool)
+            .await?;
+        Ok(result.rows_affected() > 0)
+    }
+}

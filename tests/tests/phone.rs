@@ -1,0 +1,970 @@
+//! Phone calls end to end, on SQLite and PostgreSQL: the real server, a fake Twilio that signs
+//! its webhooks and follows the TwiML it gets (and acts as the REST API for outbound calls), a
+//! media-stream client replaying real call audio, a fake Deepgram, and espeak-ng for prompts.
+
+use std::time::Duration;
+
+use callflow_tests::app::{TestApp, TestTenant};
+use callflow_tests::fakes::deepgram::FakeDeepgram;
+use callflow_tests::fakes::media::{replay_fixture_audio, MediaStep, ScriptedSpeech};
+use callflow_tests::fakes::twilio::{sign, Answer, Caller, EndReason, FakeTwilio, Heard, Step};
+use callflow_tests::on_both_databases;
+use reqwest::Method;
+use serde_json::{json, Value};
+use server::channels::DEMO_SHOP_BASE;
+use server::store::{now_ms, NewFlow, Role};
+
+const ACCOUNT_SID: &str = "AC0123456789abcdef0123456789abcdef";
+const AUTH_TOKEN: &str = "f00dfeedf00dfeedf00dfeedf00dfeed";
+const SHOP_NUMBER: &str = "+8657188880000";
+const CALLER: &str = "+8613900001111";
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------
+
+async fn request(
+    app: &TestApp,
+    method: Method,
+    key: &str,
+    path: &str,
+    body: Option<&Value>,
+) -> (u16, Value) {
+    let mut request = app
+        .client
+        .request(method, app.url(&format!("/api/v1{path}")))
+        .bearer_auth(key);
+    if let Some(body) = body {
+        request = request.json(body);
+    }
+    let response = request.send().await.expect("request");
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("body");
+    let value = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"))
+    };
+    (status, value)
+}
+
+fn example(file: &str) -> Value {
+    let path = callflow_tests::root().join("flows").join(file);
+    serde_json::from_str(&std::fs::read_to_string(path).expect("example flow")).expect("JSON")
+}
+
+/// A shop tenant with the example flow published, the fake Twilio account set, and a number
+/// bound to the flow in `mode`.
+struct Phone {
+    tenant: TestTenant,
+    flow_id: String,
+    twilio: FakeTwilio,
+}
+
+impl Phone {
+    fn voice_url(&self, app: &TestApp) -> String {
+        app.url("/twilio/voice")
+    }
+
+    fn status_url(&self, app: &TestApp) -> String {
+        app.url("/twilio/status")
+    }
+}
+
+async fn shop(app: &mut TestApp, flow: &str, mode: &str, deepgram: Option<&FakeDeepgram>) -> Phone {
+    let twilio = FakeTwilio::start(ACCOUNT_SID, AUTH_TOKEN).await;
+    let api = twilio.api_base_url();
+    let deepgram_url = deepgram.map(FakeDeepgram::base_url);
+    app.reconfigure(|config| {
+        config.telephony.twilio_api_url = api;
+        if let Some(url) = deepgram_url {
+            config.telephony.deepgram_url = url;
+        }
+    })
+    .await;
+    let tenant = app.tenant("Phone Shop").await;
+    app.change_settings(&tenant.id, |settings| {
+        settings.display_name = [("zh-CN".to_owned(), "演示商城".to_owned())].into();
+        settings.api_base_url = Some(DEMO_SHOP_BASE.to_owned());
+    })
+    .await;
+    let document = example(flow);
+    let name = document["name"].as_str().expect("name").to_owned();
+    let created = app
+        .store
+        .create_flow(
+            &tenant.id,
+            &NewFlow {
+                name: &name,
+                draft: &document,
+            },
+            now_ms(),
+        )
+        .await
+        .expect("create flow");
+    app.store
+        .publish_flow(
+            &tenant.id,
+            &created.id,
+            created.revision,
+            "test",
+            "test",
+            now_ms(),
+        )
+        .await
+        .expect("publish")
+        .expect("published");
+    let mut settings = json!({
+        "twilio": { "account_sid": ACCOUNT_SID, "auth_token": AUTH_TOKEN },
+        "speech": { "asr": { "provider": "deepgram", "fallback": "twilio" },
+                    "tts": { "provider": "espeak" } }
+    });
+    if let Some(deepgram) = deepgram {
+        settings["deepgram"] = json!({ "api_key": deepgram.api_key() });
+    }
+    let (status, body) = request(
+        app,
+        Method::PUT,
+        &tenant.owner_key,
+        "/telephony",
+        Some(&settings),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = request(
+        app,
+        Method::PUT,
+        &tenant.owner_key,
+        &format!("/phone-numbers/{}", SHOP_NUMBER.replace('+', "%2B")),
+        Some(&json!({ "flow_id": created.id, "mode": mode })),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    Phone {
+        tenant,
+        flow_id: created.id,
+        twilio,
+    }
+}
+
+async fn calls(app: &TestApp, key: &str) -> Vec<Value> {
+    let (status, body) = request(app, Method::GET, key, "/calls?channel=phone", None).await;
+    assert_eq!(status, 200, "{body}");
+    body["calls"].as_array().cloned().unwrap_or_default()
+}
+
+async fn call_detail(app: &TestApp, key: &str, id: &str) -> Value {
+    let (status, body) = request(app, Method::GET, key, &format!("/calls/{id}"), None).await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+/// The one phone call of the tenant, with its events.
+async fn only_call(app: &TestApp, key: &str) -> Value {
+    let list = calls(app, key).await;
+    assert_eq!(list.len(), 1, "{list:?}");
+    call_detail(app, key, list[0]["id"].as_str().expect("id")).await
+}
+
+fn event_kinds(call: &Value) -> Vec<String> {
+    call["events"]
+        .as_array()
+        .map(|events| {
+            events
+                .iter()
+                .filter_map(|event| event["kind"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn said_contains(said: &[&str], needle: &str) -> bool {
+    said.iter().any(|line| line.contains(needle))
+}
+
+/// Waits until the call record has ended (status callbacks and stream saves are asynchronous
+/// to the fake's view).
+async fn ended_call(app: &TestApp, key: &str) -> Value {
+    for _ in 0..100 {
+        let list = calls(app, key).await;
+        if let Some(call) = list.first() {
+            if !call["ended_at"].is_null() && !call["carrier_status"].is_null() {
+                return call_detail(app, key, call["id"].as_str().expect("id")).await;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the call did not end: {:?}", calls(app, key).await);
+}
+
+/// The calls and their events, for a failure message.
+async fn calls_debug(app: &TestApp, key: &str) -> String {
+    let mut text = String::new();
+    for call in calls(app, key).await {
+        let detail = call_detail(app, key, call["id"].as_str().unwrap_or_default()).await;
+        text.push_str(&format!("{} {}\n", call["outcome"], call["carrier_status"]));
+        for event in detail["events"].as_array().cloned().unwrap_or_default() {
+            text.push_str(&format!(
+                "  {} {} {}\n",
+                event["kind"], event["node"], event["data"]
+            ));
+        }
+    }
+    text
+}
+
+// ---------------------------------------------------------------------------------------------
+// Settings and numbers
+// ---------------------------------------------------------------------------------------------
+
+async fn settings_keep_secrets_sealed(mut app: TestApp) -> TestApp {
+    let phone = shop(&mut app, "order-status.json", "webhook", None).await;
+    let key = &phone.tenant.owner_key;
+    let (status, body) = request(&app, Method::GET, key, "/telephony", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["twilio"]["account_sid"], ACCOUNT_SID);
+    assert_eq!(body["twilio"]["auth_token_set"], true);
+    assert!(!body.to_string().contains(AUTH_TOKEN), "{body}");
+    // At rest the token is sealed, not written out.
+    let (stored, _) = app
+        .store
+        .get_telephony_settings(&phone.tenant.id)
+        .await
+        .expect("read")
+        .expect("stored");
+    assert!(!stored.to_string().contains(AUTH_TOKEN), "{stored}");
+    // Leaving the token out keeps it; a new account needs its own.
+    let (status, _) = request(
+        &app,
+        Method::PUT,
+        key,
+        "/telephony",
+        Some(&json!({ "twilio": { "account_sid": ACCOUNT_SID } })),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let telephony = server::telephony::load(&app.store, &secret_box(&app), &phone.tenant.id)
+        .await
+        .expect("load");
+    assert_eq!(
+        telephony
+            .twilio
+            .map(|account| account.auth_token)
+            .as_deref(),
+        Some(AUTH_TOKEN)
+    );
+    let (status, body) = request(
+        &app,
+        Method::PUT,
+        key,
+        "/telephony",
+        Some(&json!({
+            "twilio": { "account_sid": "AC1111111111111111111111111111111x" },
+            "speech": { "asr": { "fallback": "handoff" } }
+        })),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["code"], "invalid_settings");
+    let fields: Vec<&str> = body["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|error| error["field"].as_str())
+        .collect();
+    assert!(fields.contains(&"/twilio/account_sid"), "{fields:?}");
+    assert!(fields.contains(&"/twilio/auth_token"), "{fields:?}");
+    assert!(
+        fields.contains(&"/speech/asr/fallback_handoff"),
+        "{fields:?}"
+    );
+    // Only owners manage telephony.
+    let editor = app.key(&phone.tenant.id, Role::Editor).await;
+    let (status, _) = request(&app, Method::GET, &editor, "/telephony", None).await;
+    assert_eq!(status, 403);
+    app
+}
+
+fn secret_box(app: &TestApp) -> server::secrets::SecretBox {
+    server::secrets::SecretBox::configured(
+        app.config.telephony.secret_key.as_deref(),
+        &app.config.data_dir,
+    )
+    .expect("the server's key")
+}
+
+async fn numbers_bind_to_one_tenant(mut app: TestApp) -> TestApp {
+    let phone = shop(&mut app, "order-status.json", "webhook", None).await;
+    let key = &phone.tenant.owner_key;
+    let (status, body) = request(&app, Method::GET, key, "/phone-numbers", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(body[0]["number"], SHOP_NUMBER);
+    assert_eq!(body[0]["flow_id"], phone.flow_id.as_str());
+    assert_eq!(body[0]["voice_url"], app.url("/twilio/voice"));
+    let (status, body) = request(
+        &app,
+        Method::PUT,
+        key,
+        "/phone-numbers/0571-8888",
+        Some(&json!({ "flow_id": phone.flow_id })),
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (422, Some("invalid_number"))
+    );
+    let (status, body) = request(
+        &app,
+        Method::PUT,
+        key,
+        "/phone-numbers/%2B8657188880001",
+        Some(&json!({ "flow_id": "flw_missing" })),
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (422, Some("flow_not_found"))
+    );
+    let (status, body) = request(
+        &app,
+        Method::PUT,
+        key,
+        "/phone-numbers/%2B8657188880001",
+        Some(&json!({ "flow_id": phone.flow_id, "mode": "sip" })),
+    )
+    .await;
+    assert_eq!((status, body["code"].as_str()), (422, Some("invalid_mode")));
+    // Another tenant can neither take the number nor see it.
+    let other = app.tenant("Other Shop").await;
+    let other_flow = app
+        .store
+        .create_flow(
+            &other.id,
+            &NewFlow {
+                name: "x",
+                draft: &example("order-status.json"),
+            },
+            now_ms(),
+        )
+        .await
+        .expect("flow");
+    let path = format!("/phone-numbers/{}", SHOP_NUMBER.replace('+', "%2B"));
+    let (status, body) = request(
+        &app,
+        Method::PUT,
+        &other.owner_key,
+        &path,
+        Some(&json!({ "flow_id": other_flow.id })),
+    )
+    .await;
+    assert_eq!((status, body["code"].as_str()), (409, Some("number_taken")));
+    let (status, _) = request(&app, Method::GET, &other.owner_key, &path, None).await;
+    assert_eq!(status, 404);
+    let (status, _) = request(&app, Method::DELETE, &other.owner_key, &path, None).await;
+    assert_eq!(status, 404);
+    let (status, _) = request(&app, Method::DELETE, key, &path, None).await;
+    assert_eq!(status, 204);
+    let (_, body) = request(&app, Method::GET, key, "/phone-numbers", None).await;
+    assert_eq!(body, json!([]));
+    app
+}
+
+// ---------------------------------------------------------------------------------------------
+// Webhook mode
+// ---------------------------------------------------------------------------------------------
+
+async fn order_status_by_webhook(mut app: TestApp) -> TestApp {
+    let phone = shop(&mut app, "order-status.json", "webhook", None).await;
+    let caller = Caller::new(vec![
+        Step::Say("我的快递到哪了".into()),
+        Step::Press("2024061801".into()),
+        Step::Say("没有了".into()),
+    ]);
+    let log = phone
+        .twilio
+        .inbound_call_with_status(
+            &phone.voice_url(&app),
+            CALLER,
+            SHOP_NUMBER,
+            caller,
+            &phone.status_url(&app),
+        )
+        .await;
+    let said = log.said();
+    assert!(said_contains(&said, "欢迎致电演示商城"), "{said:?}");
+    assert!(said_contains(&said, "顺丰速运"), "{said:?}");
+    assert_eq!(log.ended, EndReason::Hangup, "{log:?}");
+    // Prompts before a listen are inside its Gather, in Chinese with a Chinese voice.
+    assert!(log.heard.iter().any(|heard| matches!(heard,
+        Heard::Say { in_gather: true, language: Some(language), voice: Some(_), .. } if language == "zh-CN")));
+    let call = ended_call(&app, &phone.tenant.owner_key).await;
+    assert_eq!(call["channel"], "phone");
+    assert_eq!(call["direction"], "inbound");
+    assert_eq!(call["from"], CALLER);
+    assert_eq!(call["to"], SHOP_NUMBER);
+    assert_eq!(call["call_sid"], log.call_sid.as_str());
+    assert_eq!(call["outcome"], "resolved");
+    assert_eq!(call["carrier_status"], "completed");
+    assert!(call["carrier_duration_ms"].is_i64(), "{call}");
+    assert!(call["duration_ms"].is_i64(), "{call}");
+    assert_eq!(call["summary"]["vars"]["order_id"], "2024061801");
+    let kinds = event_kinds(&call);
+    for kind in [
+        "node_entered",
+        "said",
+        "heard",
+        "digits",
+        "http_result",
+        "ended",
+    ] {
+        assert!(
+            kinds.iter().any(|k| k == kind),
+            "{kind} missing from {kinds:?}"
+        );
+    }
+    app
+}
+
+async fn handoff_by_webhook(mut app: TestApp) -> TestApp {
+    let phone = shop(&mut app, "order-status.json", "webhook", None).await;
+    let caller = Caller::new(vec![
+        Step::Say("我的快递到哪了".into()),
+        Step::Press("2024061801".into()),
+        Step::Say("转人工".into()),
+        Step::Transfer("bridged".into()),
+    ]);
+    let log = phone
+        .twilio
+        .inbound_call_with_status(
+            &phone.voice_url(&app),
+            CALLER,
+            SHOP_NUMBER,
+            caller,
+            &phone.status_url(&app),
+        )
+        .await;
+    assert_eq!(log.dialed.len(), 1, "{log:?}");
+    assert_eq!(log.dialed[0].verb, "Enqueue");
+    assert_eq!(log.dialed[0].targets[0].target, "orders");
+    assert_eq!(log.dialed[0].outcome, "bridged");
+    let call = ended_call(&app, &phone.tenant.owner_key).await;
+    assert_eq!(call["outcome"], "handoff", "{call}");
+    assert_eq!(call["summary"]["transfer"]["type"], "queue");
+    assert_eq!(call["summary"]["transfer"]["target"], "orders");
+    let summary = call["summary"]["transfer"]["summary"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(summary.contains("2024061801"), "{summary}");
+    assert_eq!(call["summary"]["vars"]["carrier"], "顺丰速运");
+    app
+}
+
+async fn forged_signatures_are_refused(mut app: TestApp) -> TestApp {
+    let phone = shop(&mut app, "order-status.json", "webhook", None).await;
+    let url = phone.voice_url(&app);
+    let params = vec![
+        ("AccountSid".to_owned(), ACCOUNT_SID.to_owned()),
+        ("ApiVersion".to_owned(), "2010-04-01".to_owned()),
+        (
+            "CallSid".to_owned(),
+            "CA00000000000000000000000000000001".to_owned(),
+        ),
+        ("CallStatus".to_owned(), "ringing".to_owned()),
+        ("Direction".to_owned(), "inbound".to_owned()),
+        ("From".to_owned(), CALLER.to_owned()),
+        ("To".to_owned(), SHOP_NUMBER.to_owned()),
+    ];
+    for signature in [
+        sign("0000000000000000000000000000dead", &url, &params),
+        String::new(),
+        sign(AUTH_TOKEN, &format!("{url}?x=1"), &params),
+    ] {
+        let response = app
+            .client
+            .post(&url)
+            .header("X-Twilio-Signature", signature)
+            .form(&params)
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(response.status().as_u16(), 403);
+    }
+    // A changed parameter breaks a signature that was good.
+    let good = sign(AUTH_TOKEN, &url, &params);
+    let mut changed = params.clone();
+    changed[5].1 = "+8613900002222".into();
+    let response = app
+        .client
+        .post(&url)
+        .header("X-Twilio-Signature", &good)
+        .form(&changed)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(response.status().as_u16(), 403);
+    assert!(calls(&app, &phone.tenant.owner_key).await.is_empty());
+    // The WebSocket refuses a forged upgrade too.
+    let ws_url = app
+        .url(&format!("/twilio/stream/{}", phone.tenant.id))
+        .replace("http://", "ws://");
+    let mut forged =
+        tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(
+            ws_url.as_str(),
+        )
+        .expect("request");
+    forged.headers_mut().insert(
+        "x-twilio-signature",
+        sign("0000000000000000000000000000dead", &ws_url, &[])
+            .parse()
+            .expect("header"),
+    );
+    assert!(tokio_tungstenite::connect_async(forged).await.is_err());
+    // The good signature passes.
+    let response = app
+        .client
+        .post(&url)
+        .header("X-Twilio-Signature", &good)
+        .form(&params)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(calls(&app, &phone.tenant.owner_key).await.len(), 1);
+    app
+}
+
+/// Posts a signed webhook as Twilio would and returns the TwiML.
+async fn post_signed(app: &TestApp, url: &str, params: &[(String, String)]) -> String {
+    let response = app
+        .client
+        .post(url)
+        .header("X-Twilio-Signature", sign(AUTH_TOKEN, url, params))
+        .form(params)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(response.status().as_u16(), 200);
+    response.text().await.expect("body")
+}
+
+fn gather_action(twiml: &str) -> String {
+    let document = roxmltree::Document::parse(twiml).expect("TwiML");
+    document
+        .descendants()
+        .find(|node| node.has_tag_name("Gather"))
+        .and_then(|gather| gather.attribute("action"))
+        .unwrap_or_else(|| panic!("no Gather in {twiml}"))
+        .to_owned()
+}
+
+async fn retried_webhooks_do_not_advance_twice(mut app: TestApp) -> TestApp {
+    let phone = shop(&mut app, "order-status.json", "webhook", None).await;
+    let key = &phone.tenant.owner_key;
+    let url = phone.voice_url(&app);
+    let call_sid = "CA00000000000000000000000000000002";
+    let base = vec![
+        ("AccountSid".to_owned(), ACCOUNT_SID.to_owned()),
+        ("CallSid".to_owned(), call_sid.to_owned()),
+        ("CallStatus".to_owned(), "in-progress".to_owned()),
+        ("Direction".to_owned(), "inbound".to_owned()),
+        ("From".to_owned(), CALLER.to_owned()),
+        ("To".to_owned(), SHOP_NUMBER.to_owned()),
+    ];
+    let first = post_signed(&app, &url, &base).await;
+    let again = post_signed(&app, &url, &base).await;
+    assert_eq!(first, again, "a retried incoming call starts nothing new");
+    assert_eq!(calls(&app, key).await.len(), 1);
+    let action = gather_action(&first);
+    let mut said = base.clone();
+    said.push(("SpeechResult".to_owned(), "我的快递到哪了".to_owned()));
+    said.push(("Confidence".to_owned(), "0.9".to_owned()));
+    let answer = post_signed(&app, &action, &said).await;
+    assert!(answer.contains("订单号"), "{answer}");
+    let before = only_call(&app, key).await;
+    let retried = post_signed(&app, &action, &said).await;
+    assert_eq!(answer, retried, "a retried gather gets the same answer");
+    let after = only_call(&app, key).await;
+    assert_eq!(
+        before["events"], after["events"],
+        "and the flow did not move"
+    );
+    // The next step goes on from where the first answer left it.
+    let next = gather_action(&answer);
+    assert_ne!(next, action);
+    let mut digits = base.clone();
+    digits.push(("Digits".to_owned(), "2024061801".to_owned()));
+    let answer = post_signed(&app, &next, &digits).await;
+    assert!(answer.contains("顺丰速运"), "{answer}");
+    app
+}
+
+async fn unknown_numbers_get_a_polite_goodbye(mut app: TestApp) -> TestApp {
+    let phone = shop(&mut app, "order-status.json", "webhook", None).await;
+    let log = phone
+        .twilio
+        .inbound_call(
+            &phone.voice_url(&app),
+            CALLER,
+            "+8657100000009",
+            Caller::default(),
+        )
+        .await;
+    assert_eq!(log.ended, EndReason::Hangup, "{log:?}");
+    assert!(said_contains(&log.said(), "暂未开通"), "{:?}", log.said());
+    assert!(
+        said_contains(&log.said(), "not in service"),
+        "{:?}",
+        log.said()
+    );
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        metrics.contains("callflow_unknown_number_calls_total 1"),
+        "{metrics}"
+    );
+    app
+}
+
+// ---------------------------------------------------------------------------------------------
+// Outbound calls
+// ---------------------------------------------------------------------------------------------
+
+async fn outbound_survey_records_its_score(mut app: TestApp) -> TestApp {
+    let phone = shop(&mut app, "satisfaction-survey.json", "webhook", None).await;
+    let key = &phone.tenant.owner_key;
+    let customer = "+8613800138000";
+    phone.twilio.on_outbound(
+        customer,
+        Answer::Human(Caller::new(vec![
+            Step::Say("十分".into()),
+            Step::Say("物流很快，包装也很好".into()),
+        ])),
+    );
+    let (status, body) = request(
+        &app,
+        Method::POST,
+        key,
+        "/calls",
+        Some(&json!({
+            "to": customer,
+            "flow_id": phone.flow_id,
+            "variables": { "customer_name": "陈女士", "order_id": "2024061803" },
+            "machine_detection": true
+        })),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let call_id = body["call_id"].as_str().expect("call id").to_owned();
+    let placed = phone
+        .twilio
+        .wait_outbound(customer, Duration::from_secs(30))
+        .await
+        .expect("the call finished");
+    assert_eq!(placed.param("From"), Some(SHOP_NUMBER));
+    assert_eq!(placed.param("MachineDetection"), Some("Enable"));
+    let log = placed.log.expect("log");
+    assert!(said_contains(&log.said(), "陈女士您好"), "{:?}", log.said());
+    let mut call = Value::Null;
+    for _ in 0..100 {
+        call = call_detail(&app, key, &call_id).await;
+        if !call["ended_at"].is_null() && !call["carrier_status"].is_null() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(call["direction"], "outbound");
+    assert_eq!(call["outcome"], "resolved", "{call}");
+    assert_eq!(call["summary"]["vars"]["score"], 10);
+    assert_eq!(call["summary"]["vars"]["liked"], "物流很快，包装也很好");
+    assert_eq!(call["answered_by"], "human");
+    assert_eq!(call["carrier_status"], "completed");
+    assert_eq!(call["call_sid"], placed.sid.as_str());
+    app
+}
+
+async fn outbound_calls_nobody_answers_are_unreached(mut app: TestApp) -> TestApp {
+    let phone = shop(&mut app, "birthday-care.json", "webhook", None).await;
+    let key = &phone.tenant.owner_key;
+    let customer = "+8613800138001";
+    phone.twilio.on_outbound(customer, Answer::Busy);
+    let (status, body) = request(
+        &app,
+        Method::POST,
+        key,
+        "/calls",
+        Some(&json!({ "to": customer, "flow_id": phone.flow_id,
+                      "variables": { "customer_name": "林女士" } })),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let call_id = body["call_id"].as_str().expect("id").to_owned();
+    phone
+        .twilio
+        .wait_outbound(customer, Duration::from_secs(30))
+        .await
+        .expect("finished");
+    let mut call = Value::Null;
+    for _ in 0..100 {
+        call = call_detail(&app, key, &call_id).await;
+        if !call["ended_at"].is_null() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(call["outcome"], "unreached", "{call}");
+    assert_eq!(call["carrier_status"], "busy");
+    // Bad requests are named; a carrier that refuses is a 502.
+    let (status, body) = request(
+        &app,
+        Method::POST,
+        key,
+        "/calls",
+        Some(&json!({ "to": "12345", "flow_id": phone.flow_id })),
+    )
+    .await;
+    assert_eq!(
+        (status, body["errors"][0]["field"].as_str()),
+        (422, Some("/to"))
+    );
+    let (status, _) = request(
+        &app,
+        Method::PUT,
+        key,
+        "/telephony",
+        Some(&json!({ "twilio": { "account_sid": ACCOUNT_SID, "auth_token": "wrong-token" } })),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, body) = request(
+        &app,
+        Method::POST,
+        key,
+        "/calls",
+        Some(&json!({ "to": customer, "flow_id": phone.flow_id })),
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (502, Some("carrier_failed")),
+        "{body}"
+    );
+    app
+}
+
+// ---------------------------------------------------------------------------------------------
+// Media-stream mode
+// ---------------------------------------------------------------------------------------------
+
+/// The caller's speech: the replay fixture's audio (what it says is the fake Deepgram's script).
+fn speech() -> MediaStep {
+    MediaStep::Speak(replay_fixture_audio())
+}
+
+async fn order_status_by_media_stream(mut app: TestApp) -> TestApp {
+    let deepgram = FakeDeepgram::start().await;
+    let phone = shop(&mut app, "order-status.json", "stream", Some(&deepgram)).await;
+    deepgram.script(["我的快递到哪了", "没有了"]);
+    // A caller who knows the menu answers as soon as each prompt starts: by speech, by keys.
+    let caller = Caller::with_media(ScriptedSpeech::new(vec![
+        MediaStep::BargeIn,
+        speech(),
+        MediaStep::Silence(400),
+        MediaStep::BargeIn,
+        MediaStep::Dtmf("2024061801#".into()),
+        MediaStep::BargeIn,
+        speech(),
+        MediaStep::Silence(400),
+        MediaStep::WaitClosed,
+    ]));
+    let log = phone
+        .twilio
+        .inbound_call_with_status(
+            &phone.voice_url(&app),
+            CALLER,
+            SHOP_NUMBER,
+            caller,
+            &phone.status_url(&app),
+        )
+        .await;
+    assert_eq!(log.streams.len(), 1, "{log:?}");
+    let report = log.streams[0].report.clone().expect("the stream ran");
+    assert!(
+        report.protocol_errors.is_empty(),
+        "{:?}",
+        report.protocol_errors
+    );
+    assert!(
+        report.timeouts.is_empty(),
+        "{report:?}\n{}",
+        calls_debug(&app, &phone.tenant.owner_key).await
+    );
+    // Real speech from espeak-ng: seconds of audio, one mark per prompt.
+    assert!(report.audio_bytes_received > 8 * 3000, "{report:?}");
+    assert!(report.marks_sent_by_server.len() >= 5, "{report:?}");
+    assert!(report.closed_by_server, "{report:?}");
+    assert_eq!(log.ended, EndReason::Hangup, "{log:?}");
+    let call = ended_call(&app, &phone.tenant.owner_key).await;
+    assert_eq!(call["outcome"], "resolved", "{call}");
+    assert_eq!(call["summary"]["vars"]["order_id"], "2024061801");
+    let heard: Vec<&Value> = call["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter(|event| event["kind"] == "heard")
+        .collect();
+    assert_eq!(heard[0]["data"]["text"], "我的快递到哪了", "{heard:?}");
+    assert_eq!(heard[0]["data"]["intent"], "track_order");
+    let stats = deepgram.stats();
+    assert!(
+        stats.queries[0].contains("encoding=mulaw"),
+        "{:?}",
+        stats.queries
+    );
+    assert!(
+        stats.queries[0].contains("sample_rate=8000"),
+        "{:?}",
+        stats.queries
+    );
+    app
+}
+
+async fn barge_in_cuts_the_prompt(mut app: TestApp) -> TestApp {
+    let deepgram = FakeDeepgram::start().await;
+    let phone = shop(&mut app, "order-status.json", "stream", Some(&deepgram)).await;
+    deepgram.script(["我的快递到哪了"]);
+    let caller = Caller::with_media(ScriptedSpeech::new(vec![
+        // Speak over the greeting.
+        MediaStep::BargeIn,
+        speech(),
+        MediaStep::Silence(400),
+        MediaStep::WaitForPrompt,
+        MediaStep::HangUp,
+    ]));
+    let log = phone
+        .twilio
+        .inbound_call_with_status(
+            &phone.voice_url(&app),
+            CALLER,
+            SHOP_NUMBER,
+            caller,
+            &phone.status_url(&app),
+        )
+        .await;
+    let report = log.streams[0].report.clone().expect("the stream ran");
+    assert!(report.clears >= 1, "{report:?}");
+    assert!(report.audio_bytes_cleared > 0, "{report:?}");
+    let call = ended_call(&app, &phone.tenant.owner_key).await;
+    let kinds = event_kinds(&call);
+    assert!(kinds.iter().any(|k| k == "barge_in"), "{kinds:?}");
+    assert_eq!(call["outcome"], "abandoned");
+    // What was said over the prompt was heard, and answered.
+    assert!(kinds.iter().any(|k| k == "heard"), "{kinds:?}");
+    app
+}
+
+async fn deepgram_failure_falls_back_to_twilio(mut app: TestApp) -> TestApp {
+    let deepgram = FakeDeepgram::start().await;
+    deepgram.refuse_connections(true);
+    let phone = shop(&mut app, "order-status.json", "stream", Some(&deepgram)).await;
+    let caller = Caller {
+        steps: vec![
+            Step::Say("我的快递到哪了".into()),
+            Step::Press("2024061801".into()),
+            Step::Say("没有了".into()),
+        ],
+        ..Caller::with_media(ScriptedSpeech::new(vec![MediaStep::WaitClosed]))
+    };
+    let log = phone
+        .twilio
+        .inbound_call_with_status(
+            &phone.voice_url(&app),
+            CALLER,
+            SHOP_NUMBER,
+            caller,
+            &phone.status_url(&app),
+        )
+        .await;
+    // The stream hands over to TwiML, which asks again with Twilio listening.
+    assert_eq!(log.streams.len(), 1, "{log:?}");
+    assert!(said_contains(&log.said(), "顺丰速运"), "{:?}", log.said());
+    let call = ended_call(&app, &phone.tenant.owner_key).await;
+    assert_eq!(call["outcome"], "resolved", "{call}");
+    let failed: Vec<&Value> = call["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter(|event| event["kind"] == "asr_failed")
+        .collect();
+    assert_eq!(failed.len(), 1, "{call}");
+    assert_eq!(failed[0]["data"]["fallback"], "twilio");
+    app
+}
+
+async fn deepgram_failure_can_hand_off(mut app: TestApp) -> TestApp {
+    let deepgram = FakeDeepgram::start().await;
+    let phone = shop(&mut app, "order-status.json", "stream", Some(&deepgram)).await;
+    let (status, body) = request(
+        &app,
+        Method::PUT,
+        &phone.tenant.owner_key,
+        "/telephony",
+        Some(&json!({
+            "twilio": { "account_sid": ACCOUNT_SID },
+            "deepgram": {},
+            "speech": { "asr": { "provider": "deepgram", "fallback": "handoff",
+                                 "fallback_handoff": "queue:support" } }
+        })),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    // Deepgram drops the call's recognition once the caller has spoken for a moment.
+    deepgram.drop_after_audio_ms(Some(300));
+    let caller = Caller {
+        steps: vec![Step::Transfer("bridged".into())],
+        ..Caller::with_media(ScriptedSpeech::new(vec![
+            MediaStep::WaitForPrompt,
+            speech(),
+            MediaStep::WaitClosed,
+        ]))
+    };
+    let log = phone
+        .twilio
+        .inbound_call_with_status(
+            &phone.voice_url(&app),
+            CALLER,
+            SHOP_NUMBER,
+            caller,
+            &phone.status_url(&app),
+        )
+        .await;
+    assert_eq!(log.dialed.len(), 1, "{log:?}");
+    assert_eq!(log.dialed[0].targets[0].target, "support");
+    let call = ended_call(&app, &phone.tenant.owner_key).await;
+    assert_eq!(call["outcome"], "handoff", "{call}");
+    assert_eq!(call["summary"]["transfer"]["target"], "support");
+    assert!(event_kinds(&call).iter().any(|k| k == "asr_failed"));
+    app
+}
+
+on_both_databases!(
+    settings_keep_secrets_sealed,
+    numbers_bind_to_one_tenant,
+    order_status_by_webhook,
+    handoff_by_webhook,
+    forged_signatures_are_refused,
+    retried_webhooks_do_not_advance_twice,
+    unknown_numbers_get_a_polite_goodbye,
+    outbound_survey_records_its_score,
+    outbound_calls_nobody_answers_are_unreached,
+    order_status_by_media_stream,
+    barge_in_cuts_the_prompt,
+    deepgram_failure_falls_back_to_twilio,
+    deepgram_failure_can_hand_off,
+);
