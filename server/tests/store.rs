@@ -11,9 +11,9 @@ use std::io::Write;
 
 use serde_json::{json, Value};
 use server::store::{
-    constraint, Backend, CallEnd, CallFilter, ChatStart, ChatTurn, Flow, FlowSummary,
-    NewAuditEntry, NewCall, NewCallEvent, NewFlow, NewUser, Role, Store, StoreError,
-    TenantSettings,
+    constraint, Backend, CallEnd, CallFilter, CarrierReport, ChatStart, ChatTurn, Flow,
+    FlowSummary, NewAuditEntry, NewCall, NewCallEvent, NewFlow, NewUser, PhoneNumber, Role, Store,
+    StoreError, TenantSettings, PHONE_NUMBER_TAKEN,
 };
 use sqlx::Connection;
 
@@ -168,6 +168,8 @@ on_both_databases!(
     concurrent_turns_commit_together_and_fail_alone,
     audit_log,
     corrupt_rows_are_errors,
+    phone_numbers_and_telephony_settings,
+    phone_calls_keep_the_carrier_report,
 );
 
 const T0: i64 = 1_750_000_000_000;
@@ -1702,6 +1704,7 @@ fn chat_start(flow_id: &str, flow_version: Option<i64>, events: Vec<NewCallEvent
         direction: "inbound".into(),
         from_number: Some("visitor-7".into()),
         to_number: None,
+        call_sid: None,
         started_at: T0,
         snapshot: json!({ "node": "ask" }).to_string(),
         events,
@@ -1973,5 +1976,175 @@ async fn corrupt_rows_are_errors(db: TestDb) -> TestResult {
         })
     ));
     assert!(store.get_user(&tenant, &user.id).await?.is_some());
+    Ok(())
+}
+
+async fn phone_numbers_and_telephony_settings(db: TestDb) -> TestResult {
+    let store = &db.store;
+    let (tenant, stranger) = two_tenants(store).await?;
+    let flow = create_flow(store, &tenant, "订单查询").await?;
+    let other_flow = create_flow(store, &stranger, "别家").await?;
+    assert_eq!(store.get_telephony_settings(&tenant).await?, None);
+    store
+        .put_telephony_settings(&tenant, &json!({ "twilio": { "account_sid": "AC1" } }), T0)
+        .await?;
+    store
+        .put_telephony_settings(&tenant, &json!({ "speech": {} }), T0 + 1)
+        .await?;
+    assert_eq!(
+        store.get_telephony_settings(&tenant).await?,
+        Some((json!({ "speech": {} }), T0 + 1))
+    );
+    assert_eq!(store.get_telephony_settings(&stranger).await?, None);
+    let number = |tenant: &str, flow_id: &str, mode: &str| PhoneNumber {
+        number: "+8657188880000".into(),
+        tenant_id: tenant.to_owned(),
+        flow_id: flow_id.to_owned(),
+        flow_version: None,
+        mode: mode.into(),
+        settings: json!({}),
+        created_at: T0,
+        updated_at: T0 + 2,
+    };
+    let bound = store
+        .put_phone_number(&number(&tenant, &flow.id, "webhook"))
+        .await?
+        .expect("the flow exists");
+    assert_eq!(bound.mode, "webhook");
+    // Binding again changes the binding and keeps when it was made.
+    let rebound = store
+        .put_phone_number(&PhoneNumber {
+            updated_at: T0 + 3,
+            ..number(&tenant, &flow.id, "stream")
+        })
+        .await?
+        .expect("the flow exists");
+    assert_eq!(
+        (
+            rebound.mode.as_str(),
+            rebound.created_at,
+            rebound.updated_at
+        ),
+        ("stream", T0 + 2, T0 + 3)
+    );
+    // Another tenant cannot take it, even with a flow of its own.
+    let taken = store
+        .put_phone_number(&number(&stranger, &other_flow.id, "webhook"))
+        .await;
+    assert!(
+        matches!(&taken, Err(error) if error.is_conflict_on(PHONE_NUMBER_TAKEN)),
+        "{taken:?}"
+    );
+    // A flow of another tenant, or none, binds nothing.
+    let mut elsewhere = number(&tenant, &other_flow.id, "webhook");
+    elsewhere.number = "+8657188880001".into();
+    assert_eq!(store.put_phone_number(&elsewhere).await?, None);
+    assert_eq!(
+        store
+            .phone_number("+8657188880000")
+            .await?
+            .map(|n| n.tenant_id),
+        Some(tenant.clone())
+    );
+    assert_eq!(store.list_phone_numbers(&tenant).await?.len(), 1);
+    assert!(store.list_phone_numbers(&stranger).await?.is_empty());
+    assert!(
+        !store
+            .delete_phone_number(&stranger, "+8657188880000")
+            .await?
+    );
+    assert!(store.delete_phone_number(&tenant, "+8657188880000").await?);
+    assert_eq!(store.phone_number("+8657188880000").await?, None);
+    Ok(())
+}
+
+async fn phone_calls_keep_the_carrier_report(db: TestDb) -> TestResult {
+    let store = &db.store;
+    let (tenant, stranger) = two_tenants(store).await?;
+    let flow = create_flow(store, &tenant, "订单查询").await?;
+    let start = |sid: &str| ChatStart {
+        channel: "phone".into(),
+        call_sid: Some(sid.to_owned()),
+        ..chat_start(
+            &flow.id,
+            None,
+            vec![event(T0, "said", Some("greet"), json!({}))],
+        )
+    };
+    let first = start("CA01");
+    let call_id = first.call_id.clone();
+    let session_id = first.session_id.clone();
+    assert_eq!(store.start_chat(&tenant, first).await?, Some(1));
+    // The carrier's id is unique per tenant: a second start of the same call fails alone.
+    let again = store.start_chat(&tenant, start("CA01")).await;
+    assert!(
+        matches!(&again, Err(error) if error.is_conflict_on(constraint::CALL_SID)),
+        "{again:?}"
+    );
+    let found = store
+        .get_call_by_sid(&tenant, "CA01")
+        .await?
+        .expect("found");
+    assert_eq!(found.id, call_id);
+    assert_eq!(store.get_call_by_sid(&stranger, "CA01").await?, None);
+    assert_eq!(
+        store.chat_session_id_of_call(&tenant, &call_id).await?,
+        Some(session_id)
+    );
+    assert_eq!(
+        store.chat_session_id_of_call(&stranger, &call_id).await?,
+        None
+    );
+    // Reports fill in what they carry and keep the rest.
+    let report = CarrierReport {
+        answered_by: Some("human".into()),
+        ..CarrierReport::default()
+    };
+    assert!(
+        store
+            .record_carrier_report(&tenant, &call_id, &report)
+            .await?
+    );
+    let report = CarrierReport {
+        status: Some("completed".into()),
+        duration_ms: Some(42_000),
+        answered_by: None,
+    };
+    assert!(
+        store
+            .record_carrier_report(&tenant, &call_id, &report)
+            .await?
+    );
+    assert!(
+        !store
+            .record_carrier_report(&stranger, &call_id, &report)
+            .await?
+    );
+    let summary = json!({ "transfer": { "type": "queue", "target": "orders" } });
+    assert!(store.set_call_summary(&tenant, &call_id, &summary).await?);
+    assert!(
+        !store
+            .set_call_summary(&stranger, &call_id, &summary)
+            .await?
+    );
+    let call = store.get_call(&tenant, &call_id).await?.expect("call").call;
+    assert_eq!(call.carrier_status.as_deref(), Some("completed"));
+    assert_eq!(call.carrier_duration_ms, Some(42_000));
+    assert_eq!(call.answered_by.as_deref(), Some("human"));
+    assert_eq!(call.summary, Some(summary));
+    assert_eq!(call.channel, "phone");
+    // An outbound call learns its id after it is created.
+    let outbound = ChatStart {
+        channel: "phone".into(),
+        direction: "outbound".into(),
+        ..chat_start(&flow.id, None, Vec::new())
+    };
+    let outbound_id = outbound.call_id.clone();
+    store.start_chat(&tenant, outbound).await?;
+    assert!(store.set_call_sid(&tenant, &outbound_id, "CA02").await?);
+    assert_eq!(
+        store.get_call_by_sid(&tenant, "CA02").await?.map(|c| c.id),
+        Some(outbound_id)
+    );
     Ok(())
 }

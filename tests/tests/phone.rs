@@ -49,8 +49,33 @@ async fn request(
 }
 
 fn example(file: &str) -> Value {
+    if file == SHORT {
+        return short_flow();
+    }
     let path = callflow_tests::root().join("flows").join(file);
     serde_json::from_str(&std::fs::read_to_string(path).expect("example flow")).expect("JSON")
+}
+
+/// A flow with short prompts and a short no-input timeout, for media-stream tests at real time.
+const SHORT: &str = "short";
+
+fn short_flow() -> Value {
+    json!({
+        "schema": 1,
+        "name": "short",
+        "language": "zh-CN",
+        "start": "hello",
+        "variables": { "answer": "" },
+        "settings": { "no_input_timeout_ms": 1500, "voice": "aura:aura-2-luna-zh" },
+        "nodes": [
+            { "id": "hello", "type": "say", "text": "您好", "next": "ask" },
+            { "id": "ask", "type": "ask", "prompt": "请讲", "save_as": "answer", "next": "bye",
+              "no_match": { "max": 0, "next": "bye" },
+              "no_input": { "prompts": ["请再说一遍"], "max": 1, "next": "bye" } },
+            { "id": "bye", "type": "say", "text": "再见", "next": "end" },
+            { "id": "end", "type": "end", "outcome": "resolved" }
+        ]
+    })
 }
 
 /// A shop tenant with the example flow published, the fake Twilio account set, and a number
@@ -953,7 +978,162 @@ async fn deepgram_failure_can_hand_off(mut app: TestApp) -> TestApp {
     app
 }
 
+async fn handoff_from_a_media_stream(mut app: TestApp) -> TestApp {
+    let deepgram = FakeDeepgram::start().await;
+    let phone = shop(&mut app, "order-status.json", "stream", Some(&deepgram)).await;
+    deepgram.script(["转人工"]);
+    let caller = Caller {
+        steps: vec![Step::Transfer("bridged".into())],
+        ..Caller::with_media(ScriptedSpeech::new(vec![
+            MediaStep::BargeIn,
+            speech(),
+            MediaStep::Silence(400),
+            MediaStep::WaitClosed,
+        ]))
+    };
+    let log = phone
+        .twilio
+        .inbound_call_with_status(
+            &phone.voice_url(&app),
+            CALLER,
+            SHOP_NUMBER,
+            caller,
+            &phone.status_url(&app),
+        )
+        .await;
+    // The stream closes once the transfer message is heard; TwiML takes the call to the queue.
+    let report = log.streams[0].report.clone().expect("the stream ran");
+    assert!(report.closed_by_server, "{report:?}");
+    assert_eq!(log.dialed.len(), 1, "{log:?}");
+    assert_eq!(log.dialed[0].verb, "Enqueue");
+    assert_eq!(log.dialed[0].targets[0].target, "orders");
+    let call = ended_call(&app, &phone.tenant.owner_key).await;
+    assert_eq!(call["outcome"], "handoff", "{call}");
+    assert_eq!(call["summary"]["transfer"]["target"], "orders");
+    assert!(
+        call["summary"]["transfer"]["summary"]
+            .as_str()
+            .is_some_and(|summary| summary.contains("未提供")),
+        "{call}"
+    );
+    app
+}
+
+async fn silence_on_a_stream_reprompts_then_ends(mut app: TestApp) -> TestApp {
+    let deepgram = FakeDeepgram::start().await;
+    let phone = shop(&mut app, SHORT, "stream", Some(&deepgram)).await;
+    let caller = Caller::with_media(ScriptedSpeech::new(vec![MediaStep::WaitClosed]));
+    let log = phone
+        .twilio
+        .inbound_call_with_status(
+            &phone.voice_url(&app),
+            CALLER,
+            SHOP_NUMBER,
+            caller,
+            &phone.status_url(&app),
+        )
+        .await;
+    assert_eq!(log.streams.len(), 1, "{log:?}");
+    let report = log.streams[0].report.clone().expect("the stream ran");
+    // 您好, 请讲, 请再说一遍, 再见: four prompts, each heard to its end.
+    assert_eq!(report.marks_sent_by_server.len(), 4, "{report:?}");
+    assert_eq!(report.marks_echoed, report.marks_sent_by_server);
+    let call = ended_call(&app, &phone.tenant.owner_key).await;
+    let no_inputs = event_kinds(&call)
+        .iter()
+        .filter(|k| *k == "no_input")
+        .count();
+    assert_eq!(no_inputs, 2, "{call}");
+    assert_eq!(call["outcome"], "resolved");
+    // The flow's Aura voice spoke, through the fake Deepgram.
+    let spoken = deepgram.stats().speak_texts;
+    assert!(spoken.iter().any(|text| text == "请再说一遍"), "{spoken:?}");
+    app
+}
+
+async fn a_failing_voice_falls_back_to_espeak(mut app: TestApp) -> TestApp {
+    let deepgram = FakeDeepgram::start().await;
+    deepgram.fail_speak(true);
+    let phone = shop(&mut app, SHORT, "stream", Some(&deepgram)).await;
+    deepgram.script(["好的"]);
+    let caller = Caller::with_media(ScriptedSpeech::new(vec![
+        MediaStep::WaitMarks(2),
+        speech(),
+        MediaStep::Silence(400),
+        MediaStep::WaitClosed,
+    ]));
+    let log = phone
+        .twilio
+        .inbound_call_with_status(
+            &phone.voice_url(&app),
+            CALLER,
+            SHOP_NUMBER,
+            caller,
+            &phone.status_url(&app),
+        )
+        .await;
+    let report = log.streams[0].report.clone().expect("the stream ran");
+    assert!(report.audio_bytes_received > 8 * 500, "{report:?}");
+    let call = ended_call(&app, &phone.tenant.owner_key).await;
+    assert_eq!(call["outcome"], "resolved", "{call}");
+    assert_eq!(call["summary"]["vars"]["answer"], "好的");
+    let fallbacks: Vec<&Value> = call["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter(|event| event["kind"] == "tts_fallback")
+        .collect();
+    assert!(!fallbacks.is_empty(), "{call}");
+    assert_eq!(fallbacks[0]["data"]["used"], "espeak");
+    app
+}
+
+async fn outbound_birthday_call(mut app: TestApp) -> TestApp {
+    let phone = shop(&mut app, "birthday-care.json", "webhook", None).await;
+    let key = &phone.tenant.owner_key;
+    let customer = "+8613800138002";
+    phone.twilio.on_outbound(
+        customer,
+        Answer::Human(Caller::new(vec![Step::Say("谢谢".into())])),
+    );
+    let (status, body) = request(
+        &app,
+        Method::POST,
+        key,
+        "/calls",
+        Some(&json!({ "to": customer, "flow_id": phone.flow_id,
+                      "variables": { "customer_name": "林女士" } })),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let call_id = body["call_id"].as_str().expect("id").to_owned();
+    let placed = phone
+        .twilio
+        .wait_outbound(customer, Duration::from_secs(30))
+        .await
+        .expect("finished");
+    let log = placed.log.expect("log");
+    assert!(said_contains(&log.said(), "林女士"), "{:?}", log.said());
+    let mut call = Value::Null;
+    for _ in 0..100 {
+        call = call_detail(&app, key, &call_id).await;
+        if !call["ended_at"].is_null() && !call["carrier_status"].is_null() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(call["direction"], "outbound");
+    assert!(call["outcome"].is_string(), "{call}");
+    assert_eq!(call["summary"]["vars"]["customer_name"], "林女士");
+    assert_eq!(call["carrier_status"], "completed");
+    app
+}
+
 on_both_databases!(
+    handoff_from_a_media_stream,
+    silence_on_a_stream_reprompts_then_ends,
+    a_failing_voice_falls_back_to_espeak,
+    outbound_birthday_call,
     settings_keep_secrets_sealed,
     numbers_bind_to_one_tenant,
     order_status_by_webhook,

@@ -243,6 +243,13 @@ fn client_for(base_url: &str, api_key: &str) -> Result<Deepgram, AsrError> {
     if !url.ends_with('/') {
         url.push('/');
     }
+    // The crate panics on other schemes when it builds the stream address.
+    let scheme = url
+        .split_once("://")
+        .map(|(scheme, _)| scheme.to_ascii_lowercase());
+    if !matches!(scheme.as_deref(), Some("http" | "https" | "ws" | "wss")) {
+        return Err(AsrError::InvalidUrl(base_url.to_string()));
+    }
     let client = Deepgram::with_base_url_and_api_key(url.as_str(), api_key)
         .map_err(|_| AsrError::InvalidUrl(base_url.to_string()))?;
     let mut clients = clients.lock().unwrap_or_else(PoisonError::into_inner);
@@ -564,9 +571,18 @@ mod tests {
             .to_string(),
             "Deepgram refused the recognition stream with HTTP 503"
         );
-        assert!(matches!(
-            client_for("not a url", "k"),
-            Err(AsrError::InvalidUrl(_))
-        ));
+        for bad in [
+            "not a url",
+            "ftp://deepgram.example",
+            "mailto:ops@example.com",
+            "",
+        ] {
+            assert!(
+                matches!(client_for(bad, "k"), Err(AsrError::InvalidUrl(_))),
+                "{bad}"
+            );
+        }
+        assert!(client_for("https://api.deepgram.com", "k").is_ok());
+        assert!(client_for("http://127.0.0.1:1/deepgram", "k").is_ok());
     }
 }

@@ -95,14 +95,9 @@ pub enum TtsError {
         /// The language asked for.
         language: String,
     },
-    /// The provider failed.
-    #[error("{provider} speech failed: {message}")]
-    Failed {
-        /// The provider.
-        provider: TtsProvider,
-        /// What went wrong.
-        message: String,
-    },
+    /// The provider failed; the message names the provider and says what went wrong.
+    #[error("speech synthesis failed: {0}")]
+    Failed(String),
     /// Both the voice asked for and the fallback voice failed.
     #[error("{primary}; the fallback voice failed too: {fallback}")]
     FallbackFailed {
@@ -335,7 +330,7 @@ impl Tts {
         aura: Option<&AuraConfig>,
     ) -> Result<Arc<[u8]>, TtsError> {
         let provider = voice.provider;
-        let failed = |message: String| TtsError::Failed { provider, message };
+        let failed = |message: String| TtsError::Failed(format!("{provider}: {message}"));
         let audio = match provider {
             TtsProvider::Twilio => return Err(TtsError::Unsupported(provider)),
             TtsProvider::Aura => {
@@ -519,7 +514,7 @@ mod tests {
         };
         assert_eq!(**primary, TtsError::NotConfigured);
         assert!(
-            matches!(&**fallback, TtsError::Failed { provider: TtsProvider::Espeak, message } if message.contains("not installed")),
+            matches!(&**fallback, TtsError::Failed(message) if message.starts_with("espeak: ") && message.contains("not installed")),
             "{fallback:?}"
         );
         assert_eq!(

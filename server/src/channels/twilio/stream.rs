@@ -50,6 +50,8 @@ const DIGIT_PAUSE: Duration = Duration::from_secs(3);
 const MARK_GRACE: Duration = Duration::from_secs(3);
 /// How long the caller may speak before the no-input timer runs again.
 const MAX_UTTERANCE: Duration = Duration::from_secs(15);
+/// How long to wait for the answer to a `Finalize`.
+const FINALIZE_WAIT: Duration = Duration::from_millis(800);
 /// The longest wait for the `start` message.
 const START_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -149,6 +151,10 @@ struct Live {
     confidence: Option<f32>,
     /// When the caller's utterance was complete, for the reply-latency metric.
     heard_at: Option<Instant>,
+    /// Recognition has words the caller is still saying (interim results).
+    speaking: bool,
+    /// A `Finalize` was sent: the next final result completes the utterance.
+    finalizing: bool,
     /// Events to save with the next turn.
     unsaved: Vec<NewCallEvent>,
     closing: Option<(Closing, Instant)>,
@@ -218,6 +224,8 @@ async fn run(
         heard: String::new(),
         confidence: None,
         heard_at: None,
+        speaking: false,
+        finalizing: false,
         unsaved: Vec::new(),
         closing: None,
         done: false,
@@ -457,6 +465,8 @@ impl Live {
         self.digits_at = None;
         self.heard.clear();
         self.confidence = None;
+        self.speaking = false;
+        self.finalizing = false;
         let output =
             phone::drive(&self.state, &self.tenant_id, &mut self.call.session, event).await?;
         phone::absorb(&mut self.call, &output.plan);
@@ -769,7 +779,7 @@ impl Live {
                 confidence,
                 is_final,
                 speech_final,
-                ..
+                from_finalize,
             } => {
                 if self.listen.is_none() {
                     return Ok(());
@@ -782,9 +792,10 @@ impl Live {
                     }
                     self.barge_in(socket).await?;
                 }
-                if words {
+                if words && !self.finalizing {
                     self.no_input_at = Some(Instant::now() + MAX_UTTERANCE);
                 }
+                self.speaking = words && !is_final;
                 if is_final && !text.trim().is_empty() {
                     if !self.heard.is_empty() {
                         self.heard.push(' ');
@@ -792,7 +803,8 @@ impl Live {
                     self.heard.push_str(text.trim());
                     self.confidence = Some(confidence);
                 }
-                if speech_final && !self.heard.is_empty() {
+                let complete = speech_final || (from_finalize && self.finalizing);
+                if complete && !self.heard.is_empty() {
                     self.submit_speech(socket).await?;
                 }
             }
@@ -827,6 +839,16 @@ impl Live {
         }
         if self.no_input_at.is_some_and(|at| at <= now) {
             self.no_input_at = None;
+            if self.speaking && !self.finalizing {
+                // The caller has been talking for long: ask for what was heard so far.
+                if let Some(sender) = self.asr_tx.as_mut() {
+                    if sender.finalize().await.is_ok() {
+                        self.finalizing = true;
+                        self.no_input_at = Some(now + FINALIZE_WAIT);
+                        return Ok(());
+                    }
+                }
+            }
             if !self.heard.is_empty() {
                 return self.submit_speech(socket).await;
             }

@@ -340,8 +340,8 @@ fn own_number(webhook: &VoiceWebhook) -> Option<&str> {
     }
 }
 
-fn parse(body: &Bytes) -> Result<VoiceWebhook, Response> {
-    VoiceWebhook::from_form(body).map_err(|error| bad_request(error.to_string()))
+fn parse(body: &Bytes) -> Result<VoiceWebhook, Box<Response>> {
+    VoiceWebhook::from_form(body).map_err(|error| Box::new(bad_request(error.to_string())))
 }
 
 /// An incoming call to one of the tenants' numbers.
@@ -353,7 +353,7 @@ async fn incoming(
 ) -> Response {
     let webhook = match parse(&body) {
         Ok(webhook) => webhook,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let number = match own_number(&webhook) {
         Some(number) => state.store.phone_number(number).await,
@@ -484,7 +484,7 @@ async fn step(
 ) -> Response {
     let webhook = match parse(&body) {
         Ok(webhook) => webhook,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let Some(telephony) = telephony_of(&state, &tenant_id).await else {
         return twiml(sorry());
@@ -713,7 +713,7 @@ async fn status_by_number(
 ) -> Response {
     let webhook = match parse(&body) {
         Ok(webhook) => webhook,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let number = match own_number(&webhook) {
         Some(number) => state.store.phone_number(number).await.ok().flatten(),
