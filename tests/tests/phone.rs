@@ -139,10 +139,16 @@ async fn shop(app: &mut TestApp, flow: &str, mode: &str, deepgram: Option<&FakeD
         .await
         .expect("publish")
         .expect("published");
+    // Webhook mode speaks with Twilio's voices, media streams with espeak-ng.
+    let tts = if mode == "webhook" {
+        "twilio"
+    } else {
+        "espeak"
+    };
     let mut settings = json!({
         "twilio": { "account_sid": ACCOUNT_SID, "auth_token": AUTH_TOKEN },
         "speech": { "asr": { "provider": "deepgram", "fallback": "twilio" },
-                    "tts": { "provider": "espeak" } }
+                    "tts": { "provider": tts } }
     });
     if let Some(deepgram) = deepgram {
         settings["deepgram"] = json!({ "api_key": deepgram.api_key() });
@@ -916,10 +922,31 @@ async fn deepgram_failure_falls_back_to_twilio(mut app: TestApp) -> TestApp {
             &phone.status_url(&app),
         )
         .await;
-    // The stream hands over to TwiML, which asks again with Twilio listening.
+    // The stream hands over to TwiML, which asks again with Twilio listening (the prompts still
+    // in the tenant's espeak-ng voice, played from this server).
     assert_eq!(log.streams.len(), 1, "{log:?}");
-    assert!(said_contains(&log.said(), "顺丰速运"), "{:?}", log.said());
+    assert!(
+        log.heard.iter().any(|heard| matches!(
+            heard,
+            Heard::Play {
+                in_gather: true,
+                ..
+            }
+        )),
+        "{log:?}"
+    );
     let call = ended_call(&app, &phone.tenant.owner_key).await;
+    assert!(
+        call["events"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .any(|event| event["kind"] == "said"
+                && event["data"]["text"]
+                    .as_str()
+                    .is_some_and(|text| text.contains("顺丰速运"))),
+        "{call}"
+    );
     assert_eq!(call["outcome"], "resolved", "{call}");
     let failed: Vec<&Value> = call["events"]
         .as_array()
@@ -1129,7 +1156,86 @@ async fn outbound_birthday_call(mut app: TestApp) -> TestApp {
     app
 }
 
+async fn webhook_mode_plays_the_servers_own_voice(mut app: TestApp) -> TestApp {
+    let phone = shop(&mut app, SHORT, "webhook", None).await;
+    let (status, body) = request(
+        &app,
+        Method::PUT,
+        &phone.tenant.owner_key,
+        "/telephony",
+        Some(&json!({ "twilio": { "account_sid": ACCOUNT_SID },
+                      "speech": { "tts": { "provider": "espeak" } } })),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let log = phone
+        .twilio
+        .inbound_call(
+            &phone.voice_url(&app),
+            CALLER,
+            SHOP_NUMBER,
+            Caller::new(vec![Step::Say("好的".into())]),
+        )
+        .await;
+    let urls: Vec<String> = log
+        .heard
+        .iter()
+        .filter_map(|heard| match heard {
+            Heard::Play { url, .. } => Some(url.clone()),
+            _ => None,
+        })
+        .collect();
+    // 您好, 请讲, 再见 — each a <Play> of audio this server speaks.
+    assert_eq!(urls.len(), 3, "{log:?}");
+    for url in &urls {
+        let response = app.client.get(url).send().await.expect("audio");
+        assert_eq!(response.status().as_u16(), 200, "{url}");
+        assert_eq!(
+            response.headers()["content-type"].to_str().ok(),
+            Some("audio/wav")
+        );
+        let wav = response.bytes().await.expect("bytes");
+        assert_eq!(&wav[..4], b"RIFF");
+        assert_eq!(u16::from_le_bytes([wav[20], wav[21]]), 7, "μ-law");
+        assert_eq!(
+            u32::from_le_bytes([wav[24], wav[25], wav[26], wav[27]]),
+            8000
+        );
+        // Real speech: a few hundred milliseconds at least, and not silence.
+        let audio = &wav[58..];
+        assert!(audio.len() > 8 * 300, "{} bytes", audio.len());
+        assert!(audio.iter().filter(|b| **b != 0xFF && **b != 0x7F).count() > audio.len() / 4);
+    }
+    // A URL cannot be made up or moved to another tenant.
+    let forged = urls[0].replace(&phone.tenant.id, "ten_other");
+    assert_eq!(
+        app.client
+            .get(&forged)
+            .send()
+            .await
+            .expect("get")
+            .status()
+            .as_u16(),
+        404
+    );
+    let mut broken = urls[0].clone();
+    broken.pop();
+    broken.push('A');
+    assert_eq!(
+        app.client
+            .get(&broken)
+            .send()
+            .await
+            .expect("get")
+            .status()
+            .as_u16(),
+        404
+    );
+    app
+}
+
 on_both_databases!(
+    webhook_mode_plays_the_servers_own_voice,
     handoff_from_a_media_stream,
     silence_on_a_stream_reprompts_then_ends,
     a_failing_voice_falls_back_to_espeak,

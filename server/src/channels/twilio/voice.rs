@@ -14,7 +14,7 @@ use axum::Router;
 use flow_engine::model::InputMode;
 use flow_engine::runtime::{Direction as FlowDirection, Event, HandoffStatus, TransferTarget};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use super::twiml::{
     Connect, Dial, DialTarget, Enqueue, Gather, GatherInput, Method, Prompt as TwimlPrompt,
@@ -24,7 +24,8 @@ use super::webhook::{CallStatus, DialCallStatus, Direction, GatherResult, VoiceW
 use crate::app::AppState;
 use crate::channels::phone::{self, Call, Mode, NewPhoneCall, Next, PhoneError, Plan, Prompt};
 use crate::config::TelephonyConfig;
-use crate::speech::tts::TtsProvider;
+use crate::secrets::SecretBox;
+use crate::speech::tts::{AuraConfig, TtsProvider, VoiceSpec};
 use crate::store::{now_ms, CallEnd, CarrierReport, PhoneNumber};
 use crate::telephony::{self, Telephony};
 
@@ -38,6 +39,7 @@ pub fn router() -> Router<AppState> {
             "/twilio/stream/{tenant}",
             axum::routing::get(super::stream::upgrade),
         )
+        .route("/twilio/audio/{tenant}/{token}", axum::routing::get(audio))
 }
 
 /// The server's address as Twilio reaches it: the configured public URL, else this request's
@@ -194,6 +196,114 @@ pub struct RenderContext<'a> {
     pub call_id: &'a str,
     /// Listen for keys only (speech recognition failed and the tenant chose the keypad).
     pub dtmf_only: bool,
+    /// Where Twilio fetches prompts spoken by this server's voices (Aura, espeak-ng); without
+    /// it such prompts fall back to Twilio's own voice.
+    pub audio: Option<AudioUrls<'a>>,
+}
+
+/// URLs of prompts synthesised by this server, for `<Play>`: the text and voice are sealed into
+/// the URL, so that any server instance can speak it and nobody can make one up.
+#[derive(Clone, Copy)]
+pub struct AudioUrls<'a> {
+    pub base: &'a str,
+    pub tenant_id: &'a str,
+    pub secrets: &'a SecretBox,
+}
+
+impl AudioUrls<'_> {
+    pub fn url(&self, text: &str, voice: &VoiceSpec) -> String {
+        let payload = json!({
+            "text": text,
+            "provider": voice.provider,
+            "voice": voice.voice,
+            "language": voice.language,
+        });
+        let token = self
+            .secrets
+            .seal(&payload.to_string(), &audio_context(self.tenant_id));
+        format!("{}/twilio/audio/{}/{token}", self.base, self.tenant_id)
+    }
+}
+
+fn audio_context(tenant_id: &str) -> String {
+    format!("audio/{tenant_id}")
+}
+
+/// `GET /twilio/audio/{tenant}/{token}`: a prompt in a voice of this server, as a μ-law WAV
+/// file for `<Play>`.
+async fn audio(
+    State(state): State<AppState>,
+    Path((tenant_id, token)): Path<(String, String)>,
+) -> Response {
+    let Ok(payload) = state.secrets.open(&token, &audio_context(&tenant_id)) else {
+        return (StatusCode::NOT_FOUND, "no such prompt").into_response();
+    };
+    let Ok(payload) = serde_json::from_str::<Value>(&payload) else {
+        return (StatusCode::NOT_FOUND, "no such prompt").into_response();
+    };
+    let text = payload["text"].as_str().unwrap_or_default().to_owned();
+    let language = payload["language"].as_str().unwrap_or("zh-CN").to_owned();
+    let provider =
+        serde_json::from_value(payload["provider"].clone()).unwrap_or(TtsProvider::Espeak);
+    let voice = VoiceSpec {
+        provider,
+        voice: payload["voice"].as_str().map(str::to_owned),
+        language: language.clone(),
+    };
+    let Some(telephony) = telephony_of(&state, &tenant_id).await else {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    };
+    let fallback = telephony
+        .fallback_voice(&language)
+        .filter(|fallback| fallback.provider != TtsProvider::Twilio)
+        .or_else(|| Some(VoiceSpec::new(TtsProvider::Espeak, language.clone())))
+        .filter(|fallback| *fallback != voice);
+    let aura = telephony.deepgram_key.clone().map(|api_key| AuraConfig {
+        base_url: state.telephony.deepgram_url.clone(),
+        api_key,
+    });
+    match state
+        .tts
+        .synthesize(&text, &voice, fallback.as_ref(), aura.as_ref())
+        .await
+    {
+        Ok(synthesized) => (
+            [
+                (header::CONTENT_TYPE, "audio/wav"),
+                (header::CACHE_CONTROL, "public, max-age=86400, immutable"),
+            ],
+            mulaw_wav(&synthesized.audio),
+        )
+            .into_response(),
+        Err(error) => {
+            tracing::warn!(tenant_id, %error, "a prompt for <Play> could not be spoken");
+            (StatusCode::BAD_GATEWAY, "the prompt could not be spoken").into_response()
+        }
+    }
+}
+
+/// 8 kHz mono μ-law audio as a WAV file (format 7), which Twilio plays.
+pub fn mulaw_wav(audio: &[u8]) -> Vec<u8> {
+    let length = u32::try_from(audio.len()).unwrap_or(u32::MAX - 64);
+    let mut wav = Vec::with_capacity(audio.len() + 58);
+    wav.extend_from_slice(b"RIFF");
+    wav.extend_from_slice(&(50 + length).to_le_bytes());
+    wav.extend_from_slice(b"WAVEfmt ");
+    wav.extend_from_slice(&18u32.to_le_bytes());
+    wav.extend_from_slice(&7u16.to_le_bytes()); // μ-law
+    wav.extend_from_slice(&1u16.to_le_bytes()); // mono
+    wav.extend_from_slice(&8000u32.to_le_bytes());
+    wav.extend_from_slice(&8000u32.to_le_bytes()); // bytes per second
+    wav.extend_from_slice(&1u16.to_le_bytes()); // block align
+    wav.extend_from_slice(&8u16.to_le_bytes()); // bits per sample
+    wav.extend_from_slice(&0u16.to_le_bytes()); // no extension
+    wav.extend_from_slice(b"fact");
+    wav.extend_from_slice(&4u32.to_le_bytes());
+    wav.extend_from_slice(&length.to_le_bytes());
+    wav.extend_from_slice(b"data");
+    wav.extend_from_slice(&length.to_le_bytes());
+    wav.extend_from_slice(&audio[..length as usize]);
+    wav
 }
 
 fn say(prompt: &Prompt, context: &RenderContext<'_>) -> TwimlPrompt {
@@ -203,10 +313,15 @@ fn say(prompt: &Prompt, context: &RenderContext<'_>) -> TwimlPrompt {
     let voice = context
         .telephony
         .voice(prompt.voice.as_deref(), context.language);
-    // Webhook mode speaks with Twilio's voices: a voice of another provider is not one of them.
+    // A voice of this server's is played from its audio URL; Twilio's voices are `<Say>`.
     let named = match voice.provider {
         TtsProvider::Twilio => voice.voice.clone(),
-        _ => None,
+        _ => match &context.audio {
+            Some(audio) => {
+                return TwimlPrompt::Play(super::twiml::Play::new(audio.url(&prompt.text, &voice)))
+            }
+            None => None,
+        },
     };
     let mut say = Say::new(prompt.text.clone()).language(context.language.to_owned());
     if let Some(voice) = named.or_else(|| default_twilio_voice(context.language).map(str::to_owned))
@@ -426,7 +541,10 @@ async fn start_incoming(
         Mode::Webhook => {
             let output = phone::drive(state, tenant_id, &mut call.session, Event::Started).await?;
             phone::absorb(&mut call, &output.plan);
-            call.phone.twiml = render(&output.plan, &context(&call, &urls, telephony, false));
+            call.phone.twiml = render(
+                &output.plan,
+                &context(&call, &urls, telephony, &state.secrets, false),
+            );
             let inserted = phone::insert(state, tenant_id, &mut call, output.events).await;
             if inserted.is_ok() && matches!(output.plan.next, Next::Transfer(_)) {
                 phone::publish_handoff(state, tenant_id, &call).await?;
@@ -451,6 +569,7 @@ fn context<'a>(
     call: &'a Call,
     urls: &'a Urls,
     telephony: &'a Telephony,
+    secrets: &'a SecretBox,
     dtmf_only: bool,
 ) -> RenderContext<'a> {
     let own = match call.phone.direction {
@@ -464,6 +583,11 @@ fn context<'a>(
         caller_id: Some(own.as_str()).filter(|number| !number.is_empty()),
         call_id: &call.chat.call_id,
         dtmf_only,
+        audio: Some(AudioUrls {
+            base: &urls.base,
+            tenant_id: &urls.tenant_id,
+            secrets,
+        }),
     }
 }
 
@@ -655,7 +779,10 @@ async fn continue_call(
     };
     phone::absorb(&mut call, &plan);
     let dtmf_only = call.phone.asr_fallback == Some(crate::telephony::AsrFallback::Dtmf);
-    call.phone.twiml = render(&plan, &context(&call, &urls, telephony, dtmf_only));
+    call.phone.twiml = render(
+        &plan,
+        &context(&call, &urls, telephony, &state.secrets, dtmf_only),
+    );
     match phone::save(state, step.tenant_id, &mut call, events).await {
         Ok(()) => {}
         // A retry raced this request and was saved first: answer as it did.
@@ -694,7 +821,10 @@ async fn resume(
     let dtmf_only = call.phone.asr_fallback == Some(crate::telephony::AsrFallback::Dtmf);
     let handoff_fallback = call.phone.asr_fallback == Some(crate::telephony::AsrFallback::Handoff)
         && matches!(plan.next, Next::Transfer(_));
-    call.phone.twiml = render(&plan, &context(&call, &urls, telephony, dtmf_only));
+    call.phone.twiml = render(
+        &plan,
+        &context(&call, &urls, telephony, &state.secrets, dtmf_only),
+    );
     if handoff_fallback {
         // The call leaves the flow for an agent: its record ends as a handoff.
         phone::finish(state, tenant_id, &mut call, Vec::new(), "handoff").await?;
@@ -847,6 +977,7 @@ mod tests {
                 caller_id: Some("+8657100000000"),
                 call_id: "cal_1",
                 dtmf_only: false,
+                audio: None,
             },
         )
     }
