@@ -50,6 +50,8 @@ const DIGIT_PAUSE: Duration = Duration::from_secs(3);
 const MARK_GRACE: Duration = Duration::from_secs(3);
 /// How long the caller may speak before the no-input timer runs again.
 const MAX_UTTERANCE: Duration = Duration::from_secs(15);
+/// The largest message Twilio may send (its messages are a few hundred bytes).
+const MAX_MESSAGE: usize = 64 * 1024;
 /// How long to wait for the answer to a `Finalize`.
 const FINALIZE_WAIT: Duration = Duration::from_millis(800);
 /// The longest wait for the `start` message.
@@ -96,6 +98,13 @@ pub async fn upgrade(
     if !signature::validate(&account.auth_token, &url, &no_params, sent) {
         return StatusCode::FORBIDDEN.into_response();
     }
+    // Twilio's messages are small (a 20 ms frame is about 300 bytes of JSON). tungstenite
+    // clears its whole read buffer on every read, so a small one saves that work 50 times a
+    // second per call.
+    let upgrade = upgrade
+        .read_buffer_size(4096)
+        .max_message_size(MAX_MESSAGE)
+        .max_frame_size(MAX_MESSAGE);
     upgrade.on_upgrade(move |socket| async move {
         if let Err(error) = run(state, tenant_id.clone(), telephony, socket).await {
             tracing::warn!(tenant_id, %error, "a media stream ended with an error");
