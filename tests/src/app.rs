@@ -42,6 +42,33 @@ impl TestApp {
         format!("http://{}{path}", self.address)
     }
 
+    /// Calls the API under `/api/v1` with an API key: the status, and the body as JSON
+    /// (`null` when empty).
+    pub async fn api(
+        &self,
+        method: reqwest::Method,
+        key: &str,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let mut request = self
+            .client
+            .request(method, self.url(&format!("/api/v1{path}")))
+            .bearer_auth(key);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("body");
+        let value = if text.is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"))
+        };
+        (status, value)
+    }
+
     /// Makes a tenant and an owner API key directly in the store.
     pub async fn tenant(&self, name: &str) -> TestTenant {
         let slug = format!(

@@ -26,22 +26,7 @@ async fn request(
     path: &str,
     body: Option<&Value>,
 ) -> (u16, Value) {
-    let mut request = app
-        .client
-        .request(method, app.url(&format!("/api/v1{path}")))
-        .bearer_auth(key);
-    if let Some(body) = body {
-        request = request.json(body);
-    }
-    let response = request.send().await.expect("request");
-    let status = response.status().as_u16();
-    let text = response.text().await.expect("body");
-    let value = if text.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"))
-    };
-    (status, value)
+    app.api(method, key, path, body).await
 }
 
 async fn get(app: &TestApp, key: &str, path: &str) -> (u16, Value) {

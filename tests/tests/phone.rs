@@ -7,7 +7,9 @@ use std::time::Duration;
 use callflow_tests::app::{TestApp, TestTenant};
 use callflow_tests::fakes::deepgram::FakeDeepgram;
 use callflow_tests::fakes::media::{replay_fixture_audio, MediaStep, ScriptedSpeech};
-use callflow_tests::fakes::twilio::{sign, Answer, Caller, EndReason, FakeTwilio, Heard, Step};
+use callflow_tests::fakes::twilio::{
+    sign, Answer, CallLog, Caller, EndReason, FakeTwilio, Heard, Step,
+};
 use callflow_tests::on_both_databases;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -30,22 +32,7 @@ async fn request(
     path: &str,
     body: Option<&Value>,
 ) -> (u16, Value) {
-    let mut request = app
-        .client
-        .request(method, app.url(&format!("/api/v1{path}")))
-        .bearer_auth(key);
-    if let Some(body) = body {
-        request = request.json(body);
-    }
-    let response = request.send().await.expect("request");
-    let status = response.status().as_u16();
-    let text = response.text().await.expect("body");
-    let value = if text.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"))
-    };
-    (status, value)
+    app.api(method, key, path, body).await
 }
 
 fn example(file: &str) -> Value {
@@ -93,6 +80,19 @@ impl Phone {
 
     fn status_url(&self, app: &TestApp) -> String {
         app.url("/twilio/status")
+    }
+
+    /// A call from [`CALLER`] to the shop's number, with the status callback at its end.
+    async fn ring(&self, app: &TestApp, caller: Caller) -> CallLog {
+        self.twilio
+            .inbound_call_with_status(
+                &self.voice_url(app),
+                CALLER,
+                SHOP_NUMBER,
+                caller,
+                &self.status_url(app),
+            )
+            .await
     }
 }
 
@@ -242,6 +242,18 @@ async fn calls_debug(app: &TestApp, key: &str) -> String {
         }
     }
     text
+}
+
+/// Waits until the call has ended and the carrier's status is in.
+async fn ended_call_by_id(app: &TestApp, key: &str, id: &str) -> Value {
+    for _ in 0..100 {
+        let call = call_detail(app, key, id).await;
+        if !call["ended_at"].is_null() && !call["carrier_status"].is_null() {
+            return call;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the call did not end: {}", call_detail(app, key, id).await);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -411,16 +423,7 @@ async fn order_status_by_webhook(mut app: TestApp) -> TestApp {
         Step::Press("2024061801".into()),
         Step::Say("没有了".into()),
     ]);
-    let log = phone
-        .twilio
-        .inbound_call_with_status(
-            &phone.voice_url(&app),
-            CALLER,
-            SHOP_NUMBER,
-            caller,
-            &phone.status_url(&app),
-        )
-        .await;
+    let log = phone.ring(&app, caller).await;
     let said = log.said();
     assert!(said_contains(&said, "欢迎致电演示商城"), "{said:?}");
     assert!(said_contains(&said, "顺丰速运"), "{said:?}");
@@ -464,16 +467,7 @@ async fn handoff_by_webhook(mut app: TestApp) -> TestApp {
         Step::Say("转人工".into()),
         Step::Transfer("bridged".into()),
     ]);
-    let log = phone
-        .twilio
-        .inbound_call_with_status(
-            &phone.voice_url(&app),
-            CALLER,
-            SHOP_NUMBER,
-            caller,
-            &phone.status_url(&app),
-        )
-        .await;
+    let log = phone.ring(&app, caller).await;
     assert_eq!(log.dialed.len(), 1, "{log:?}");
     assert_eq!(log.dialed[0].verb, "Enqueue");
     assert_eq!(log.dialed[0].targets[0].target, "orders");
@@ -702,14 +696,7 @@ async fn outbound_survey_records_its_score(mut app: TestApp) -> TestApp {
     assert_eq!(placed.param("MachineDetection"), Some("Enable"));
     let log = placed.log.expect("log");
     assert!(said_contains(&log.said(), "陈女士您好"), "{:?}", log.said());
-    let mut call = Value::Null;
-    for _ in 0..100 {
-        call = call_detail(&app, key, &call_id).await;
-        if !call["ended_at"].is_null() && !call["carrier_status"].is_null() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let call = ended_call_by_id(&app, key, &call_id).await;
     assert_eq!(call["direction"], "outbound");
     assert_eq!(call["outcome"], "resolved", "{call}");
     assert_eq!(call["summary"]["vars"]["score"], 10);
@@ -741,14 +728,7 @@ async fn outbound_calls_nobody_answers_are_unreached(mut app: TestApp) -> TestAp
         .wait_outbound(customer, Duration::from_secs(30))
         .await
         .expect("finished");
-    let mut call = Value::Null;
-    for _ in 0..100 {
-        call = call_detail(&app, key, &call_id).await;
-        if !call["ended_at"].is_null() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let call = ended_call_by_id(&app, key, &call_id).await;
     assert_eq!(call["outcome"], "unreached", "{call}");
     assert_eq!(call["carrier_status"], "busy");
     // Bad requests are named; a carrier that refuses is a 502.
@@ -814,16 +794,7 @@ async fn order_status_by_media_stream(mut app: TestApp) -> TestApp {
         MediaStep::Silence(400),
         MediaStep::WaitClosed,
     ]));
-    let log = phone
-        .twilio
-        .inbound_call_with_status(
-            &phone.voice_url(&app),
-            CALLER,
-            SHOP_NUMBER,
-            caller,
-            &phone.status_url(&app),
-        )
-        .await;
+    let log = phone.ring(&app, caller).await;
     assert_eq!(log.streams.len(), 1, "{log:?}");
     let report = log.streams[0].report.clone().expect("the stream ran");
     assert!(
@@ -878,16 +849,7 @@ async fn barge_in_cuts_the_prompt(mut app: TestApp) -> TestApp {
         MediaStep::WaitForPrompt,
         MediaStep::HangUp,
     ]));
-    let log = phone
-        .twilio
-        .inbound_call_with_status(
-            &phone.voice_url(&app),
-            CALLER,
-            SHOP_NUMBER,
-            caller,
-            &phone.status_url(&app),
-        )
-        .await;
+    let log = phone.ring(&app, caller).await;
     let report = log.streams[0].report.clone().expect("the stream ran");
     assert!(report.clears >= 1, "{report:?}");
     assert!(report.audio_bytes_cleared > 0, "{report:?}");
@@ -912,16 +874,7 @@ async fn deepgram_failure_falls_back_to_twilio(mut app: TestApp) -> TestApp {
         ],
         ..Caller::with_media(ScriptedSpeech::new(vec![MediaStep::WaitClosed]))
     };
-    let log = phone
-        .twilio
-        .inbound_call_with_status(
-            &phone.voice_url(&app),
-            CALLER,
-            SHOP_NUMBER,
-            caller,
-            &phone.status_url(&app),
-        )
-        .await;
+    let log = phone.ring(&app, caller).await;
     // The stream hands over to TwiML, which asks again with Twilio listening (the prompts still
     // in the tenant's espeak-ng voice, played from this server).
     assert_eq!(log.streams.len(), 1, "{log:?}");
@@ -986,16 +939,7 @@ async fn deepgram_failure_can_hand_off(mut app: TestApp) -> TestApp {
             MediaStep::WaitClosed,
         ]))
     };
-    let log = phone
-        .twilio
-        .inbound_call_with_status(
-            &phone.voice_url(&app),
-            CALLER,
-            SHOP_NUMBER,
-            caller,
-            &phone.status_url(&app),
-        )
-        .await;
+    let log = phone.ring(&app, caller).await;
     assert_eq!(log.dialed.len(), 1, "{log:?}");
     assert_eq!(log.dialed[0].targets[0].target, "support");
     let call = ended_call(&app, &phone.tenant.owner_key).await;
@@ -1018,16 +962,7 @@ async fn handoff_from_a_media_stream(mut app: TestApp) -> TestApp {
             MediaStep::WaitClosed,
         ]))
     };
-    let log = phone
-        .twilio
-        .inbound_call_with_status(
-            &phone.voice_url(&app),
-            CALLER,
-            SHOP_NUMBER,
-            caller,
-            &phone.status_url(&app),
-        )
-        .await;
+    let log = phone.ring(&app, caller).await;
     // The stream closes once the transfer message is heard; TwiML takes the call to the queue.
     let report = log.streams[0].report.clone().expect("the stream ran");
     assert!(report.closed_by_server, "{report:?}");
@@ -1050,16 +985,7 @@ async fn silence_on_a_stream_reprompts_then_ends(mut app: TestApp) -> TestApp {
     let deepgram = FakeDeepgram::start().await;
     let phone = shop(&mut app, SHORT, "stream", Some(&deepgram)).await;
     let caller = Caller::with_media(ScriptedSpeech::new(vec![MediaStep::WaitClosed]));
-    let log = phone
-        .twilio
-        .inbound_call_with_status(
-            &phone.voice_url(&app),
-            CALLER,
-            SHOP_NUMBER,
-            caller,
-            &phone.status_url(&app),
-        )
-        .await;
+    let log = phone.ring(&app, caller).await;
     assert_eq!(log.streams.len(), 1, "{log:?}");
     let report = log.streams[0].report.clone().expect("the stream ran");
     // 您好, 请讲, 请再说一遍, 再见: four prompts, each heard to its end.
@@ -1089,16 +1015,7 @@ async fn a_failing_voice_falls_back_to_espeak(mut app: TestApp) -> TestApp {
         MediaStep::Silence(400),
         MediaStep::WaitClosed,
     ]));
-    let log = phone
-        .twilio
-        .inbound_call_with_status(
-            &phone.voice_url(&app),
-            CALLER,
-            SHOP_NUMBER,
-            caller,
-            &phone.status_url(&app),
-        )
-        .await;
+    let log = phone.ring(&app, caller).await;
     let report = log.streams[0].report.clone().expect("the stream ran");
     assert!(report.audio_bytes_received > 8 * 500, "{report:?}");
     let call = ended_call(&app, &phone.tenant.owner_key).await;
@@ -1141,14 +1058,7 @@ async fn outbound_birthday_call(mut app: TestApp) -> TestApp {
         .expect("finished");
     let log = placed.log.expect("log");
     assert!(said_contains(&log.said(), "林女士"), "{:?}", log.said());
-    let mut call = Value::Null;
-    for _ in 0..100 {
-        call = call_detail(&app, key, &call_id).await;
-        if !call["ended_at"].is_null() && !call["carrier_status"].is_null() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let call = ended_call_by_id(&app, key, &call_id).await;
     assert_eq!(call["direction"], "outbound");
     assert!(call["outcome"].is_string(), "{call}");
     assert_eq!(call["summary"]["vars"]["customer_name"], "林女士");

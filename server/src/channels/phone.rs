@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::webchat::{call_event, policy_of, summary, Handoff};
-use super::{tenant_map, FlowHttp};
+use super::{tenant_map, EventFeed, FlowHttp};
 use crate::app::AppState;
 use crate::flow_cache::{FlowError, FlowRef, Selector, Source};
 use crate::outbound::Policy;
@@ -26,9 +26,6 @@ use crate::telephony::AsrFallback;
 
 /// The calls' `channel`.
 pub const CHANNEL: &str = "phone";
-
-/// Engine events one turn may feed; the flow's step limits end real loops long before.
-const MAX_EVENTS_PER_TURN: usize = 1_000;
 
 /// How the carrier carries a call's audio.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -313,17 +310,9 @@ pub async fn drive(
     };
     let mut policy: Option<Policy> = None;
     let mut output = TurnOutput::default();
-    let mut next = Some(event);
-    let mut actions = Vec::new();
-    let mut handled = 0;
-    while let Some(event) = next.take() {
-        handled += 1;
-        if handled > MAX_EVENTS_PER_TURN {
-            break;
-        }
-        session.handle_into(event, &mut actions);
-        let at = now_ms();
-        for action in std::mem::take(&mut actions) {
+    let mut turn = EventFeed::new(event);
+    while let Some((at, actions)) = turn.step(session) {
+        for action in actions {
             match action {
                 Action::Say {
                     text,
@@ -354,7 +343,7 @@ pub async fn drive(
                         policy = Some(tenant.as_ref().map(policy_of).unwrap_or_default());
                     }
                     let policy = policy.clone().unwrap_or_default();
-                    next = Some(http.send(&request, &policy).await);
+                    turn.answer(http.send(&request, &policy).await);
                 }
                 Action::Record(record) => output.events.push(call_event(at, &record)),
             }

@@ -35,10 +35,6 @@ use crate::store::{
 /// The calls' `channel`.
 pub const CHANNEL: &str = "chat";
 
-/// Engine events one turn may feed (the caller's, then HTTP results and transfer results);
-/// the flow's step limits end real loops long before.
-const MAX_EVENTS_PER_TURN: usize = 1_000;
-
 /// A new conversation.
 #[derive(Debug, Clone)]
 pub struct StartRequest {
@@ -646,17 +642,9 @@ struct Output {
 /// [`flow_engine::conversation::drive`] does for synchronous drivers.
 async fn drive(session: &mut Session, event: Event, io: &mut Io<'_>) -> Result<Output, ChatError> {
     let mut output = Output::default();
-    let mut next = Some(event);
-    let mut actions = Vec::new();
-    let mut handled = 0;
-    while let Some(event) = next.take() {
-        handled += 1;
-        if handled > MAX_EVENTS_PER_TURN {
-            break;
-        }
-        session.handle_into(event, &mut actions);
-        let at = now_ms();
-        for action in std::mem::take(&mut actions) {
+    let mut turn = super::EventFeed::new(event);
+    while let Some((at, actions)) = turn.step(session) {
+        for action in actions {
             match action {
                 // The `said` record carries the same text with its node.
                 Action::Say { .. } | Action::Play { .. } | Action::HangUp { .. } => {}
@@ -668,10 +656,10 @@ async fn drive(session: &mut Session, event: Event, io: &mut Io<'_>) -> Result<O
                         finish_on_key: listen.finish_on_key,
                     });
                 }
-                Action::Http(request) => next = Some(io.http(&request).await?),
+                Action::Http(request) => turn.answer(io.http(&request).await?),
                 Action::Transfer(transfer) => {
                     output.transfer = Some(Handoff::new(&transfer.target, &transfer.summary));
-                    next = Some(Event::HandoffResult {
+                    turn.answer(Event::HandoffResult {
                         status: HandoffStatus::Connected,
                     });
                 }
