@@ -39,3 +39,23 @@ pub fn example_flows() -> Vec<PathBuf> {
     flows.sort();
     flows
 }
+
+/// Whether `espeak-ng` can run here, for tests that speak prompts with it. Without it a test
+/// prints a notice and passes, except under `CI=true`, where its absence is a failure.
+pub fn espeak_available() -> bool {
+    let found = Command::new("espeak-ng")
+        .arg("--version")
+        .output()
+        .is_ok_and(|output| output.status.success());
+    if !found {
+        assert_ne!(
+            std::env::var("CI").as_deref(),
+            Ok("true"),
+            "CI: espeak-ng is required (apt-get install espeak-ng)"
+        );
+        eprintln!(
+            "NOTICE: espeak-ng is not installed; skipping this test (apt-get install espeak-ng)"
+        );
+    }
+    found
+}

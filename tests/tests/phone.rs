@@ -779,6 +779,9 @@ fn speech() -> MediaStep {
 }
 
 async fn order_status_by_media_stream(mut app: TestApp) -> TestApp {
+    if !callflow_tests::espeak_available() {
+        return app;
+    }
     let deepgram = FakeDeepgram::start().await;
     let phone = shop(&mut app, "order-status.json", "stream", Some(&deepgram)).await;
     deepgram.script(["我的快递到哪了", "没有了"]);
@@ -838,6 +841,9 @@ async fn order_status_by_media_stream(mut app: TestApp) -> TestApp {
 }
 
 async fn barge_in_cuts_the_prompt(mut app: TestApp) -> TestApp {
+    if !callflow_tests::espeak_available() {
+        return app;
+    }
     let deepgram = FakeDeepgram::start().await;
     let phone = shop(&mut app, "order-status.json", "stream", Some(&deepgram)).await;
     deepgram.script(["我的快递到哪了"]);
@@ -863,6 +869,9 @@ async fn barge_in_cuts_the_prompt(mut app: TestApp) -> TestApp {
 }
 
 async fn deepgram_failure_falls_back_to_twilio(mut app: TestApp) -> TestApp {
+    if !callflow_tests::espeak_available() {
+        return app;
+    }
     let deepgram = FakeDeepgram::start().await;
     deepgram.refuse_connections(true);
     let phone = shop(&mut app, "order-status.json", "stream", Some(&deepgram)).await;
@@ -913,6 +922,9 @@ async fn deepgram_failure_falls_back_to_twilio(mut app: TestApp) -> TestApp {
 }
 
 async fn deepgram_failure_can_hand_off(mut app: TestApp) -> TestApp {
+    if !callflow_tests::espeak_available() {
+        return app;
+    }
     let deepgram = FakeDeepgram::start().await;
     let phone = shop(&mut app, "order-status.json", "stream", Some(&deepgram)).await;
     let (status, body) = request(
@@ -950,6 +962,9 @@ async fn deepgram_failure_can_hand_off(mut app: TestApp) -> TestApp {
 }
 
 async fn handoff_from_a_media_stream(mut app: TestApp) -> TestApp {
+    if !callflow_tests::espeak_available() {
+        return app;
+    }
     let deepgram = FakeDeepgram::start().await;
     let phone = shop(&mut app, "order-status.json", "stream", Some(&deepgram)).await;
     deepgram.script(["转人工"]);
@@ -982,6 +997,9 @@ async fn handoff_from_a_media_stream(mut app: TestApp) -> TestApp {
 }
 
 async fn silence_on_a_stream_reprompts_then_ends(mut app: TestApp) -> TestApp {
+    if !callflow_tests::espeak_available() {
+        return app;
+    }
     let deepgram = FakeDeepgram::start().await;
     let phone = shop(&mut app, SHORT, "stream", Some(&deepgram)).await;
     let caller = Caller::with_media(ScriptedSpeech::new(vec![MediaStep::WaitClosed]));
@@ -1005,6 +1023,9 @@ async fn silence_on_a_stream_reprompts_then_ends(mut app: TestApp) -> TestApp {
 }
 
 async fn a_failing_voice_falls_back_to_espeak(mut app: TestApp) -> TestApp {
+    if !callflow_tests::espeak_available() {
+        return app;
+    }
     let deepgram = FakeDeepgram::start().await;
     deepgram.fail_speak(true);
     let phone = shop(&mut app, SHORT, "stream", Some(&deepgram)).await;
@@ -1067,6 +1088,9 @@ async fn outbound_birthday_call(mut app: TestApp) -> TestApp {
 }
 
 async fn webhook_mode_plays_the_servers_own_voice(mut app: TestApp) -> TestApp {
+    if !callflow_tests::espeak_available() {
+        return app;
+    }
     let phone = shop(&mut app, SHORT, "webhook", None).await;
     let (status, body) = request(
         &app,

@@ -553,25 +553,6 @@ async fn concurrent_requests_for_a_new_prompt_make_one_synthesis() {
     assert_eq!(fake.stats().speak_texts.len(), 3);
 }
 
-/// Whether `espeak-ng` can run here; under `CI=true` its absence is a failure.
-fn espeak_available() -> bool {
-    let found = std::process::Command::new("espeak-ng")
-        .arg("--version")
-        .output()
-        .is_ok_and(|output| output.status.success());
-    if !found {
-        assert_ne!(
-            std::env::var("CI").as_deref(),
-            Ok("true"),
-            "CI: espeak-ng is required (apt-get install espeak-ng)"
-        );
-        eprintln!(
-            "NOTICE: espeak-ng is not installed; skipping this test (apt-get install espeak-ng)"
-        );
-    }
-    found
-}
-
 fn rms(samples: &[i16]) -> f64 {
     if samples.is_empty() {
         return 0.0;
@@ -581,7 +562,7 @@ fn rms(samples: &[i16]) -> f64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn aura_failing_falls_back_to_espeak() {
-    if !espeak_available() {
+    if !callflow_tests::espeak_available() {
         return;
     }
     let fake = FakeDeepgram::start().await;
@@ -617,7 +598,7 @@ async fn aura_failing_falls_back_to_espeak() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn espeak_speaks_chinese_and_english() {
-    if !espeak_available() {
+    if !callflow_tests::espeak_available() {
         return;
     }
     let tts = Tts::new("espeak-ng", 1 << 20);
@@ -651,7 +632,7 @@ async fn espeak_speaks_chinese_and_english() {
 
 #[tokio::test]
 async fn espeak_reports_an_unknown_voice() {
-    if !espeak_available() {
+    if !callflow_tests::espeak_available() {
         return;
     }
     // (eSpeak NG itself maps a name that starts with a known language, like "no-such", to
