@@ -90,6 +90,80 @@ impl FlowHttp<'_> {
     }
 }
 
+/// A new conversation ready for its first event: its session row (not yet written), the flow
+/// session, the documents it runs on and its tenant.
+pub(crate) struct Opened {
+    pub chat: crate::store::ChatSession,
+    pub session: Session,
+    pub resolved: crate::flow_cache::Resolved,
+    pub tenant: Tenant,
+}
+
+/// Who takes part in a new conversation, and how.
+pub(crate) struct Parties {
+    pub channel: &'static str,
+    pub direction: flow_engine::runtime::Direction,
+    pub from: String,
+    pub to: String,
+    pub vars: Map<String, Value>,
+}
+
+/// Opens a conversation on `flow_id` (the documents `selector` picks), with new call and
+/// session ids; nothing is written.
+pub(crate) async fn open(
+    state: &crate::app::AppState,
+    tenant_id: &str,
+    flow_id: String,
+    selector: crate::flow_cache::Selector,
+    parties: Parties,
+) -> Result<Opened, crate::flow_cache::FlowError> {
+    use crate::flow_cache::{FlowError, Source};
+    use crate::store::{now_ms, ChatSession, Store};
+    let resolved = state
+        .flows
+        .resolve(&state.store, tenant_id, &flow_id, selector)
+        .await?;
+    let tenant = state
+        .store
+        .get_tenant(tenant_id)
+        .await?
+        .ok_or(FlowError::NotFound)?;
+    let flow_version = match resolved.flow_ref.root.source {
+        Source::Version(version) => Some(version),
+        Source::Draft(_) => None,
+    };
+    let started_at = now_ms();
+    let chat = ChatSession {
+        id: Store::new_chat_session_id(),
+        tenant_id: tenant_id.to_owned(),
+        flow_id,
+        flow_version,
+        call_id: Store::new_call_id(),
+        snapshot: Value::Null,
+        turn: 0,
+        created_at: started_at,
+        updated_at: started_at,
+        ended_at: None,
+    };
+    let info = flow_engine::runtime::CallInfo {
+        call_id: chat.call_id.clone(),
+        channel: parties.channel.to_owned(),
+        direction: parties.direction,
+        from: parties.from,
+        to: parties.to,
+        started_at_ms: started_at,
+        vars: parties.vars,
+        tenant: tenant_map(&tenant, &resolved.flow.document().language),
+    };
+    let session = Session::new(resolved.flow.clone(), info);
+    Ok(Opened {
+        chat,
+        session,
+        resolved,
+        tenant,
+    })
+}
+
 /// Engine events one turn may feed (the caller's, then HTTP results and transfer results);
 /// the flow's step limits end real loops long before.
 const MAX_EVENTS_PER_TURN: usize = 1_000;

@@ -9,18 +9,18 @@
 
 use flow_engine::model::Outcome;
 use flow_engine::runtime::{
-    Action, CallInfo, Direction, Event, Listen, Session, Snapshot, Transfer, WaitSnapshot,
+    Action, Direction, Event, Listen, Session, Snapshot, Transfer, WaitSnapshot,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::webchat::{call_event, policy_of, summary, Handoff};
-use super::{tenant_map, EventFeed, FlowHttp};
+use super::{EventFeed, FlowHttp};
 use crate::app::AppState;
-use crate::flow_cache::{FlowError, FlowRef, Selector, Source};
+use crate::flow_cache::{FlowError, FlowRef, Selector};
 use crate::outbound::Policy;
 use crate::store::{
-    constraint, now_ms, CallEnd, ChatSession, ChatStart, ChatTurn, NewCallEvent, Store, StoreError,
+    constraint, now_ms, CallEnd, ChatSession, ChatStart, ChatTurn, NewCallEvent, StoreError,
 };
 use crate::telephony::AsrFallback;
 
@@ -189,44 +189,26 @@ pub async fn prepare(
     new: NewPhoneCall,
 ) -> Result<Call, PhoneError> {
     let selector = new.version.map_or(Selector::Published, Selector::Version);
-    let resolved = state
-        .flows
-        .resolve(&state.store, tenant_id, &new.flow_id, selector)
-        .await?;
-    let tenant = state
-        .store
-        .get_tenant(tenant_id)
-        .await?
-        .ok_or(PhoneError::NotFound)?;
-    let flow_version = match resolved.flow_ref.root.source {
-        Source::Version(version) => Some(version),
-        Source::Draft(_) => None,
-    };
-    let started_at = now_ms();
+    let super::Opened {
+        chat,
+        session,
+        resolved,
+        ..
+    } = super::open(
+        state,
+        tenant_id,
+        new.flow_id,
+        selector,
+        super::Parties {
+            channel: CHANNEL,
+            direction: new.direction,
+            from: new.from.clone(),
+            to: new.to.clone(),
+            vars: new.vars,
+        },
+    )
+    .await?;
     let language = resolved.flow.document().language.clone();
-    let chat = ChatSession {
-        id: Store::new_chat_session_id(),
-        tenant_id: tenant_id.to_owned(),
-        flow_id: new.flow_id,
-        flow_version,
-        call_id: Store::new_call_id(),
-        snapshot: Value::Null,
-        turn: 0,
-        created_at: started_at,
-        updated_at: started_at,
-        ended_at: None,
-    };
-    let info = CallInfo {
-        call_id: chat.call_id.clone(),
-        channel: CHANNEL.to_owned(),
-        direction: new.direction,
-        from: new.from.clone(),
-        to: new.to.clone(),
-        started_at_ms: started_at,
-        vars: new.vars,
-        tenant: tenant_map(&tenant, &language),
-    };
-    let session = Session::new(resolved.flow.clone(), info);
     let phone = PhoneState {
         flow: resolved.flow_ref,
         snapshot: session.snapshot(),

@@ -17,14 +17,14 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use flow_engine::model::{HttpMethod, InputMode, Outcome};
 use flow_engine::runtime::{
-    Action, CallInfo, Direction, Event, HandoffStatus, HttpRequest, Record, Session, Snapshot,
+    Action, Direction, Event, HandoffStatus, HttpRequest, Record, Session, Snapshot,
     TransferTarget, WaitSnapshot,
 };
 use flow_engine::CompiledFlow;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{tenant_map, FlowHttp};
+use super::FlowHttp;
 use crate::app::AppState;
 use crate::flow_cache::{Documents, FlowError, FlowRef, Selector, Source};
 use crate::outbound::Policy;
@@ -227,43 +227,25 @@ pub async fn start(
     tenant_id: &str,
     request: StartRequest,
 ) -> Result<SessionState, ChatError> {
-    let resolved = state
-        .flows
-        .resolve(&state.store, tenant_id, &request.flow_id, request.selector)
-        .await?;
-    let tenant = state
-        .store
-        .get_tenant(tenant_id)
-        .await?
-        .ok_or(ChatError::NotFound)?;
-    let flow_version = match resolved.flow_ref.root.source {
-        Source::Version(version) => Some(version),
-        Source::Draft(_) => None,
-    };
-    let started_at = now_ms();
-    let chat = ChatSession {
-        id: Store::new_chat_session_id(),
-        tenant_id: tenant_id.to_owned(),
-        flow_id: request.flow_id,
-        flow_version,
-        call_id: Store::new_call_id(),
-        snapshot: Value::Null,
-        turn: 0,
-        created_at: started_at,
-        updated_at: started_at,
-        ended_at: None,
-    };
-    let info = CallInfo {
-        call_id: chat.call_id.clone(),
-        channel: CHANNEL.to_owned(),
-        direction: Direction::Inbound,
-        from: request.from.clone().unwrap_or_default(),
-        to: request.to.clone().unwrap_or_default(),
-        started_at_ms: started_at,
-        vars: request.vars,
-        tenant: tenant_map(&tenant, &resolved.flow.document().language),
-    };
-    let session = Session::new(resolved.flow.clone(), info);
+    let super::Opened {
+        chat,
+        session,
+        resolved,
+        tenant,
+    } = super::open(
+        state,
+        tenant_id,
+        request.flow_id,
+        request.selector,
+        super::Parties {
+            channel: CHANNEL,
+            direction: Direction::Inbound,
+            from: request.from.clone().unwrap_or_default(),
+            to: request.to.clone().unwrap_or_default(),
+            vars: request.vars,
+        },
+    )
+    .await?;
     let stored = Stored {
         documents: resolved.flow_ref.is_draft().then_some(resolved.documents),
         flow: resolved.flow_ref,
