@@ -1152,9 +1152,11 @@ async fn webhook_mode_plays_the_servers_own_voice(mut app: TestApp) -> TestApp {
             .as_u16(),
         404
     );
-    let mut broken = urls[0].clone();
-    broken.pop();
-    broken.push('A');
+    // One character of the sealed token changed.
+    let mut broken: Vec<char> = urls[0].chars().collect();
+    let middle = broken.len() - 20;
+    broken[middle] = if broken[middle] == 'A' { 'B' } else { 'A' };
+    let broken: String = broken.into_iter().collect();
     assert_eq!(
         app.client
             .get(&broken)

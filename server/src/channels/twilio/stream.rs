@@ -25,6 +25,7 @@ use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
 use bytes::Bytes;
 use flow_engine::model::InputMode;
 use flow_engine::runtime::{Event, Listen, Transfer};
@@ -134,6 +135,21 @@ struct Playing {
 enum Closing {
     /// Close the stream; Twilio continues with the call's pending TwiML.
     Close,
+}
+
+/// A media message, read in place.
+#[derive(serde::Deserialize)]
+struct Frame<'a> {
+    #[serde(borrow)]
+    event: &'a str,
+    #[serde(borrow, default)]
+    media: Option<FramePayload<'a>>,
+}
+
+#[derive(serde::Deserialize)]
+struct FramePayload<'a> {
+    #[serde(borrow)]
+    payload: &'a str,
 }
 
 struct Live {
@@ -685,18 +701,24 @@ impl Live {
     }
 
     async fn on_message(&mut self, socket: &mut WebSocket, text: &str) -> Result<(), StreamError> {
+        let started = Instant::now();
+        // Nearly every message is a 20 ms audio frame: read it without copying its fields.
+        if let Ok(frame) = serde_json::from_str::<Frame<'_>>(text) {
+            if let Some(media) = frame.media.filter(|_| frame.event == "media") {
+                self.on_audio(socket, media.payload).await?;
+                self.state
+                    .metrics
+                    .phone_frame_seconds
+                    .observe(started.elapsed().as_secs_f64());
+                return Ok(());
+            }
+        }
         let Ok(message) = InboundMessage::parse(text) else {
             return Ok(());
         };
         match message {
             InboundMessage::Media { media, .. } => {
-                let started = Instant::now();
-                if let (Some(sender), Ok(audio)) = (self.asr_tx.as_mut(), media.decode_payload()) {
-                    if let Err(error) = sender.send_audio(Bytes::from(audio)).await {
-                        self.recognition_failed(error.to_string());
-                        self.apply_fallback(socket).await?;
-                    }
-                }
+                self.on_audio(socket, &media.payload).await?;
                 self.state
                     .metrics
                     .phone_frame_seconds
@@ -721,6 +743,21 @@ impl Live {
             InboundMessage::Connected { .. }
             | InboundMessage::Start { .. }
             | InboundMessage::Unknown => {}
+        }
+        Ok(())
+    }
+
+    /// Hands a frame of the caller's audio (base64 μ-law) to recognition.
+    async fn on_audio(&mut self, socket: &mut WebSocket, payload: &str) -> Result<(), StreamError> {
+        let Some(sender) = self.asr_tx.as_mut() else {
+            return Ok(());
+        };
+        let Ok(audio) = base64::engine::general_purpose::STANDARD.decode(payload) else {
+            return Ok(());
+        };
+        if let Err(error) = sender.send_audio(Bytes::from(audio)).await {
+            self.recognition_failed(error.to_string());
+            self.apply_fallback(socket).await?;
         }
         Ok(())
     }
