@@ -862,6 +862,26 @@ async fn barge_in_cuts_the_prompt(mut app: TestApp) -> TestApp {
     let call = ended_call(&app, &phone.tenant.owner_key).await;
     let kinds = event_kinds(&call);
     assert!(kinds.iter().any(|k| k == "barge_in"), "{kinds:?}");
+    // The greeting's marks tell what the caller heard before cutting in.
+    let cut = call["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .find(|event| event["kind"] == "prompt_interrupted")
+        .cloned()
+        .expect("the interrupted prompt is recorded");
+    assert!(
+        cut["data"]["interrupted"]
+            .as_str()
+            .is_some_and(|text| !text.is_empty()),
+        "{cut}"
+    );
+    assert!(
+        cut["data"]["heard_prompts"]
+            .as_u64()
+            .is_some_and(|n| n <= 1),
+        "{cut}"
+    );
     assert_eq!(call["outcome"], "abandoned");
     // What was said over the prompt was heard, and answered.
     assert!(kinds.iter().any(|k| k == "heard"), "{kinds:?}");

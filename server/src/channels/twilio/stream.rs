@@ -126,6 +126,8 @@ enum StreamError {
 /// A prompt sent and not yet heard to its end.
 struct Playing {
     mark: String,
+    /// What the prompt says.
+    text: String,
     barge_in: bool,
     /// When Twilio should have played it, at the latest.
     due: Instant,
@@ -654,6 +656,7 @@ impl Live {
                 .map_or_else(Instant::now, |p| p.due.max(Instant::now()));
             self.playing.push_back(Playing {
                 mark,
+                text: prompt.text.clone(),
                 barge_in: prompt.barge_in,
                 due: starts + Duration::from_millis((audio.len() / BYTES_PER_MS) as u64),
             });
@@ -688,6 +691,15 @@ impl Live {
         if self.interrupted || self.playing.is_empty() {
             return Ok(());
         }
+        // The marks Twilio echoed tell which prompts were heard to their end; the first one
+        // still playing is where the caller cut in.
+        let cut: Vec<&str> = self.playing.iter().map(|p| p.text.as_str()).collect();
+        let heard = self.turn_prompts.len().saturating_sub(cut.len());
+        self.unsaved.push(phone::phone_event(
+            "prompt_interrupted",
+            self.listen.as_ref().map(|listen| listen.node.as_str()),
+            json!({ "interrupted": cut[0], "not_played": &cut[1..], "heard_prompts": heard }),
+        ));
         self.clear(socket).await?;
         let output = phone::drive(
             &self.state,
