@@ -115,6 +115,8 @@ pub struct Store {
     tenants: Arc<recent::Recent<String, Tenant>>,
     /// Flows' published version numbers, by `(tenant, flow)`.
     published: Arc<recent::Recent<(String, String), PublishedNumber>>,
+    /// Tenants' telephony settings (read by every carrier webhook).
+    telephony: Arc<recent::Recent<String, Option<(serde_json::Value, i64)>>>,
     /// The SQLite database file, for the lock that migrations take.
     sqlite_file: Option<std::path::PathBuf>,
 }
@@ -189,6 +191,7 @@ impl Store {
             api_keys: Arc::default(),
             tenants: Arc::default(),
             published: Arc::default(),
+            telephony: Arc::default(),
             sqlite_file: match backend {
                 Backend::Sqlite => sqlite_file(url),
                 Backend::Postgres => None,

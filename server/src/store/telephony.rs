@@ -1,5 +1,6 @@
-//! Phone calls' settings: each tenant's carrier and speech settings (as the caller seals them),
-//! and the phone numbers that answer with a flow.
+//! Phone calls' settings: each tenant's carrier and speech settings (as the caller seals them;
+//! remembered for [`super::CACHE_TTL`], as every carrier webhook reads them), and the phone
+//! numbers that answer with a flow.
 
 use serde_json::Value;
 use sqlx::any::AnyRow;
@@ -48,18 +49,26 @@ pub const PHONE_NUMBER_TAKEN: &str = "phone_numbers_pkey";
 impl Store {
     /// The tenant's telephony settings as stored (secrets sealed), with when they changed.
     pub async fn get_telephony_settings(&self, tenant_id: &str) -> Result<Option<(Value, i64)>> {
+        if let Some(settings) = self.telephony.get(tenant_id) {
+            return Ok(settings);
+        }
+        let generation = self.telephony.generation();
         let row =
             sqlx::query("SELECT settings, updated_at FROM telephony_settings WHERE tenant_id = $1")
                 .bind(tenant_id)
                 .fetch_optional(&self.pool)
                 .await?;
-        row.map(|row| {
-            Ok((
-                json_column(&row, "telephony_settings", "settings")?,
-                row.try_get("updated_at")?,
-            ))
-        })
-        .transpose()
+        let settings = row
+            .map(|row| -> Result<(Value, i64)> {
+                Ok((
+                    json_column(&row, "telephony_settings", "settings")?,
+                    row.try_get("updated_at")?,
+                ))
+            })
+            .transpose()?;
+        self.telephony
+            .put(tenant_id.to_owned(), settings.clone(), generation);
+        Ok(settings)
     }
 
     pub async fn put_telephony_settings(
@@ -78,6 +87,7 @@ impl Store {
         .bind(now_ms)
         .execute(&self.pool)
         .await?;
+        self.telephony.forget(|id, _| id == tenant_id);
         Ok(())
     }
 
