@@ -527,6 +527,8 @@ async fn forged_signatures_are_refused(mut app: TestApp) -> TestApp {
         .await
         .expect("post");
     assert_eq!(response.status().as_u16(), 403);
+    let problem: Value = response.json().await.expect("problem+json");
+    assert_eq!(problem["code"], "invalid_signature");
     assert!(calls(&app, &phone.tenant.owner_key).await.is_empty());
     // The WebSocket refuses a forged upgrade too.
     let ws_url = app

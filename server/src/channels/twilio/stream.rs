@@ -77,13 +77,13 @@ pub async fn upgrade(
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     };
     let Some(account) = telephony.twilio.clone() else {
-        return StatusCode::FORBIDDEN.into_response();
+        return super::voice::forbidden();
     };
     let Some(sent) = headers
         .get("x-twilio-signature")
         .and_then(|value| value.to_str().ok())
     else {
-        return StatusCode::FORBIDDEN.into_response();
+        return super::voice::forbidden();
     };
     let base = public_base(&state.telephony, &headers);
     let ws_base = if let Some(rest) = base.strip_prefix("https://") {
@@ -97,7 +97,7 @@ pub async fn upgrade(
     let url = format!("{ws_base}{path}");
     let no_params: [(&str, &str); 0] = [];
     if !signature::validate(&account.auth_token, &url, &no_params, sent) {
-        return StatusCode::FORBIDDEN.into_response();
+        return super::voice::forbidden();
     }
     // Twilio's messages are small (a 20 ms frame is about 300 bytes of JSON). tungstenite
     // clears its whole read buffer on every read, so a small one saves that work 50 times a

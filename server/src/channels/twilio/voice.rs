@@ -24,6 +24,7 @@ use super::webhook::{CallStatus, DialCallStatus, Direction, GatherResult, VoiceW
 use crate::app::AppState;
 use crate::channels::phone::{self, Call, Mode, NewPhoneCall, Next, PhoneError, Plan, Prompt};
 use crate::config::TelephonyConfig;
+use crate::error::ApiError;
 use crate::secrets::SecretBox;
 use crate::speech::tts::{AuraConfig, TtsProvider, VoiceSpec};
 use crate::store::{now_ms, CallEnd, CarrierReport, PhoneNumber};
@@ -89,16 +90,18 @@ fn sorry() -> String {
     )
 }
 
-fn forbidden() -> Response {
-    (
+/// The answer to a request not signed by the tenant's Twilio account.
+pub fn forbidden() -> Response {
+    ApiError::new(
         StatusCode::FORBIDDEN,
-        "the request's X-Twilio-Signature is not valid",
+        "invalid_signature",
+        "the request's X-Twilio-Signature does not match the account's auth token",
     )
-        .into_response()
+    .into_response()
 }
 
 fn bad_request(detail: String) -> Response {
-    (StatusCode::BAD_REQUEST, detail).into_response()
+    ApiError::bad_request("invalid_webhook", detail).into_response()
 }
 
 /// Whether the request was signed by the account, over the URL Twilio requested.
@@ -236,10 +239,10 @@ async fn audio(
     Path((tenant_id, token)): Path<(String, String)>,
 ) -> Response {
     let Ok(payload) = state.secrets.open(&token, &audio_context(&tenant_id)) else {
-        return (StatusCode::NOT_FOUND, "no such prompt").into_response();
+        return ApiError::not_found("the prompt").into_response();
     };
     let Ok(payload) = serde_json::from_str::<Value>(&payload) else {
-        return (StatusCode::NOT_FOUND, "no such prompt").into_response();
+        return ApiError::not_found("the prompt").into_response();
     };
     let text = payload["text"].as_str().unwrap_or_default().to_owned();
     let language = payload["language"].as_str().unwrap_or("zh-CN").to_owned();
@@ -277,7 +280,12 @@ async fn audio(
             .into_response(),
         Err(error) => {
             tracing::warn!(tenant_id, %error, "a prompt for <Play> could not be spoken");
-            (StatusCode::BAD_GATEWAY, "the prompt could not be spoken").into_response()
+            ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                "speech_failed",
+                "the prompt could not be spoken",
+            )
+            .into_response()
         }
     }
 }
@@ -639,7 +647,7 @@ async fn step(
             )
             .await
         }
-        _ => return (StatusCode::NOT_FOUND, "no such step").into_response(),
+        _ => return ApiError::not_found("the call step").into_response(),
     };
     match result {
         Ok(body) if step == "status" => (StatusCode::NO_CONTENT, body).into_response(),
