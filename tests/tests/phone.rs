@@ -1075,6 +1075,37 @@ async fn a_failing_voice_falls_back_to_espeak(mut app: TestApp) -> TestApp {
     app
 }
 
+async fn failing_voices_hand_the_call_to_twilios_say(mut app: TestApp) -> TestApp {
+    let deepgram = FakeDeepgram::start().await;
+    deepgram.fail_speak(true);
+    let phone = shop(&mut app, SHORT, "stream", Some(&deepgram)).await;
+    // Neither the flow's Aura voice nor espeak-ng (missing here) can speak.
+    app.reconfigure(|config| {
+        config.telephony.espeak_program = "/nonexistent/espeak-ng".into();
+    })
+    .await;
+    let caller = Caller {
+        steps: vec![Step::Say("好的".into())],
+        ..Caller::with_media(ScriptedSpeech::new(vec![MediaStep::WaitClosed]))
+    };
+    let log = phone.ring(&app, caller).await;
+    assert_eq!(log.streams.len(), 1, "{log:?}");
+    let report = log.streams[0].report.clone().expect("the stream ran");
+    assert_eq!(report.audio_bytes_received, 0, "{report:?}");
+    // Twilio says the prompts instead, and listens.
+    let said = log.said();
+    assert!(said_contains(&said, "您好"), "{log:?}");
+    assert!(said_contains(&said, "再见"), "{log:?}");
+    let call = ended_call(&app, &phone.tenant.owner_key).await;
+    assert_eq!(call["outcome"], "resolved", "{call}");
+    assert_eq!(call["summary"]["vars"]["answer"], "好的");
+    assert!(
+        event_kinds(&call).iter().any(|k| k == "tts_failed"),
+        "{call}"
+    );
+    app
+}
+
 async fn outbound_birthday_call(mut app: TestApp) -> TestApp {
     let phone = shop(&mut app, "birthday-care.json", "webhook", None).await;
     let key = &phone.tenant.owner_key;
@@ -1197,6 +1228,7 @@ on_both_databases!(
     handoff_from_a_media_stream,
     silence_on_a_stream_reprompts_then_ends,
     a_failing_voice_falls_back_to_espeak,
+    failing_voices_hand_the_call_to_twilios_say,
     outbound_birthday_call,
     settings_keep_secrets_sealed,
     numbers_bind_to_one_tenant,

@@ -118,6 +118,9 @@ pub struct PhoneState {
     /// Set when speech recognition failed during the call: the fallback it took.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub asr_fallback: Option<AsrFallback>,
+    /// Set when this server's voices failed during the call: Twilio's speak from then on.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tts_failed: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -222,6 +225,7 @@ pub async fn prepare(
         pending: None,
         handoff: None,
         asr_fallback: None,
+        tts_failed: false,
     };
     Ok(Call {
         chat,

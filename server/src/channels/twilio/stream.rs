@@ -621,6 +621,7 @@ impl Live {
                     }
                     Err(error) => {
                         tracing::warn!(%error, "speech synthesis failed");
+                        self.call.phone.tts_failed = true;
                         self.unsaved.push(phone::phone_event(
                             "tts_failed",
                             None,

@@ -591,7 +591,8 @@ fn context<'a>(
         caller_id: Some(own.as_str()).filter(|number| !number.is_empty()),
         call_id: &call.chat.call_id,
         dtmf_only,
-        audio: Some(AudioUrls {
+        // Once this server's voices have failed on the call, Twilio's speak.
+        audio: (!call.phone.tts_failed).then_some(AudioUrls {
             base: &urls.base,
             tenant_id: &urls.tenant_id,
             secrets,
