@@ -133,12 +133,6 @@ struct Playing {
     due: Instant,
 }
 
-/// What the stream does once the prompts sent have been heard.
-enum Closing {
-    /// Close the stream; Twilio continues with the call's pending TwiML.
-    Close,
-}
-
 /// A media message, read in place.
 #[derive(serde::Deserialize)]
 struct Frame<'a> {
@@ -184,7 +178,9 @@ struct Live {
     finalizing: bool,
     /// Events to save with the next turn.
     unsaved: Vec<NewCallEvent>,
-    closing: Option<(Closing, Instant)>,
+    /// The stream closes once the prompts sent have been heard (or by this time at the
+    /// latest); Twilio then continues with the call's pending TwiML.
+    closing: Option<Instant>,
     done: bool,
 }
 
@@ -303,14 +299,14 @@ impl Live {
                 "a media stream for a call already started"
             );
             self.call.phone.mode = Mode::Webhook;
-            self.closing = Some((Closing::Close, Instant::now()));
+            self.closing = Some(Instant::now());
             self.save().await;
         } else {
             self.turn(socket, Event::Started).await?;
         }
         while !self.done {
-            if let Some((_, deadline)) = &self.closing {
-                if self.playing.is_empty() || Instant::now() >= *deadline {
+            if let Some(deadline) = self.closing {
+                if self.playing.is_empty() || Instant::now() >= deadline {
                     break;
                 }
             }
@@ -332,9 +328,8 @@ impl Live {
     }
 
     fn deadline(&self) -> Option<Instant> {
-        let closing = self.closing.as_ref().map(|(_, at)| *at);
         let mark = self.playing.back().map(|playing| playing.due + MARK_GRACE);
-        [self.no_input_at, self.digits_at, closing, mark]
+        [self.no_input_at, self.digits_at, self.closing, mark]
             .into_iter()
             .flatten()
             .min()
@@ -431,7 +426,7 @@ impl Live {
                     prompts: self.turn_prompts.clone(),
                     next: Next::Listen(listen),
                 });
-                self.closing = Some((Closing::Close, Instant::now()));
+                self.closing = Some(Instant::now());
                 self.save().await;
             }
             AsrFallback::Handoff => {
@@ -466,7 +461,7 @@ impl Live {
                 });
                 self.call.phone.mode = Mode::Webhook;
                 self.listen = None;
-                self.closing = Some((Closing::Close, Instant::now()));
+                self.closing = Some(Instant::now());
                 self.save().await;
             }
         }
@@ -509,7 +504,7 @@ impl Live {
                 prompts: plan.prompts[spoken..].to_vec(),
                 next: plan.next.clone(),
             });
-            self.closing = Some((Closing::Close, self.drain_deadline()));
+            self.closing = Some(self.drain_deadline());
             self.save().await;
             return Ok(());
         }
@@ -527,7 +522,7 @@ impl Live {
                     prompts: Vec::new(),
                     next: Next::Transfer(transfer),
                 });
-                self.closing = Some((Closing::Close, self.drain_deadline()));
+                self.closing = Some(self.drain_deadline());
                 self.save().await;
                 if let Err(error) =
                     phone::publish_handoff(&self.state, &self.tenant_id, &self.call).await
@@ -540,7 +535,7 @@ impl Live {
                     prompts: Vec::new(),
                     next: plan.next,
                 });
-                self.closing = Some((Closing::Close, self.drain_deadline()));
+                self.closing = Some(self.drain_deadline());
                 self.save().await;
             }
         }
