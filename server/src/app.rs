@@ -41,7 +41,7 @@ pub struct AppState {
     /// How phone calls reach this server and where their providers are.
     pub telephony: Arc<crate::config::TelephonyConfig>,
     /// Seals and opens tenants' provider secrets.
-    pub secrets: Arc<crate::secrets::SecretBox>,
+    pub secrets: Arc<crate::secrets::ServerKey>,
     /// Talks to carriers' REST APIs (outbound calls).
     pub carrier: reqwest::Client,
     /// Speech synthesis for media streams, with its cache.
@@ -177,6 +177,12 @@ pub async fn open_store(config: &Config) -> Result<Store, String> {
 pub async fn start(config: &Config) -> Result<Running, String> {
     let store = open_store(config).await?;
     let outbound = OutboundHttp::new().map_err(|e| format!("cannot start the HTTP client: {e}"))?;
+    if !config.is_sqlite() && config.telephony.secret_key.is_none() {
+        tracing::warn!(
+            "no CALLFLOW_SECRET_KEY: tenants' secrets are sealed with a key kept in this \
+             server's data directory; servers sharing the database need the same key"
+        );
+    }
     let state = AppState {
         store,
         metrics: Metrics::new(),
@@ -186,9 +192,9 @@ pub async fn start(config: &Config) -> Result<Running, String> {
         sessions: Arc::default(),
         telephony: Arc::new(config.telephony.clone()),
         secrets: Arc::new(
-            crate::secrets::SecretBox::configured(
-                config.telephony.secret_key.as_deref(),
-                &config.data_dir,
+            crate::secrets::ServerKey::new(
+                config.telephony.secret_key.clone(),
+                config.data_dir.clone(),
             )
             .map_err(|e| format!("the secret key: {e}"))?,
         ),

@@ -25,7 +25,7 @@ const NONCE_BYTES: usize = 12;
 /// The file in the data directory that keeps a generated key.
 pub const KEY_FILE: &str = "secret.key";
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum SecretError {
     #[error("the secret key must be 32 bytes in base64 (e.g. `openssl rand -base64 32`): {0}")]
     BadKey(String),
@@ -37,6 +37,39 @@ pub enum SecretError {
     WrongKey,
     #[error("the secret key file {path}: {detail}")]
     KeyFile { path: String, detail: String },
+}
+
+/// The server's key, found (or made) the first time a secret is sealed or opened: a server
+/// that never handles a secret writes no key file (and needs no data directory).
+pub struct ServerKey {
+    configured: Option<String>,
+    data_dir: std::path::PathBuf,
+    key: std::sync::OnceLock<Result<SecretBox, SecretError>>,
+}
+
+impl ServerKey {
+    /// A configured key is checked at once, so that a wrong one stops the server at start.
+    pub fn new(
+        configured: Option<String>,
+        data_dir: std::path::PathBuf,
+    ) -> Result<ServerKey, SecretError> {
+        let key = std::sync::OnceLock::new();
+        if let Some(configured) = configured.as_deref().filter(|key| !key.trim().is_empty()) {
+            let _ = key.set(Ok(SecretBox::from_base64(configured)?));
+        }
+        Ok(ServerKey {
+            configured,
+            data_dir,
+            key,
+        })
+    }
+
+    pub fn get(&self) -> Result<&SecretBox, SecretError> {
+        self.key
+            .get_or_init(|| SecretBox::configured(self.configured.as_deref(), &self.data_dir))
+            .as_ref()
+            .map_err(Clone::clone)
+    }
 }
 
 /// Seals and opens secrets with the server's key.
@@ -258,5 +291,27 @@ mod tests {
         std::fs::write(data_dir.join(KEY_FILE), "garbage").expect("write");
         let error = SecretBox::configured(None, &data_dir).expect_err("refused");
         assert!(error.to_string().contains("secret.key"), "{error}");
+    }
+
+    #[test]
+    fn the_server_key_is_made_only_when_first_needed() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let data_dir = dir.path().join("data");
+        let key = ServerKey::new(None, data_dir.clone()).expect("no key to check");
+        assert!(
+            !data_dir.exists(),
+            "nothing is written before a secret is sealed"
+        );
+        let sealed = key.get().expect("made").seal("token", "t/f");
+        assert!(data_dir.join(KEY_FILE).exists());
+        let again = ServerKey::new(None, data_dir).expect("found");
+        assert_eq!(
+            again.get().expect("read").open(&sealed, "t/f").as_deref(),
+            Ok("token")
+        );
+        assert!(matches!(
+            ServerKey::new(Some("not base64!".into()), dir.path().into()),
+            Err(SecretError::BadKey(_))
+        ));
     }
 }

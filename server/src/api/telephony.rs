@@ -62,7 +62,7 @@ async fn put_settings(
     });
     let view = telephony::update(
         &state.store,
-        &state.secrets,
+        server_key(&state)?,
         &principal.tenant_id,
         update,
         now,
@@ -78,6 +78,18 @@ async fn put_settings(
     )
     .await?;
     Ok(Json(view))
+}
+
+/// The server's key for tenants' secrets; unusable (a key file that cannot be written) is a
+/// 503 that says why.
+fn server_key(state: &AppState) -> ApiResult<&crate::secrets::SecretBox> {
+    state.secrets.get().map_err(|error| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "secret_key_unavailable",
+            format!("the server cannot seal or open secrets: {error}"),
+        )
+    })
 }
 
 /// A phone number and the flow it answers with.
@@ -405,7 +417,7 @@ pub(crate) async fn place_call(
         })?,
         None => Mode::parse(&from.mode).unwrap_or(Mode::Webhook),
     };
-    let settings = telephony::load(&state.store, &state.secrets, &tenant_id)
+    let settings = telephony::load(&state.store, server_key(&state)?, &tenant_id)
         .await
         .map_err(|error| ApiError::internal(error.to_string()))?;
     let Some(account) = settings.twilio else {

@@ -73,7 +73,10 @@ pub async fn upgrade(
     uri: Uri,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    let Ok(telephony) = telephony::load(&state.store, &state.secrets, &tenant_id).await else {
+    let Ok(secrets) = state.secrets.get() else {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    };
+    let Ok(telephony) = telephony::load(&state.store, secrets, &tenant_id).await else {
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     };
     let Some(account) = telephony.twilio.clone() else {

@@ -25,7 +25,7 @@ use crate::app::AppState;
 use crate::channels::phone::{self, Call, Mode, NewPhoneCall, Next, PhoneError, Plan, Prompt};
 use crate::config::TelephonyConfig;
 use crate::error::ApiError;
-use crate::secrets::SecretBox;
+use crate::secrets::{SecretBox, ServerKey};
 use crate::speech::tts::{AuraConfig, TtsProvider, VoiceSpec};
 use crate::store::{now_ms, CallEnd, CarrierReport, PhoneNumber};
 use crate::telephony::{self, Telephony};
@@ -127,7 +127,14 @@ fn signed(
 }
 
 async fn telephony_of(state: &AppState, tenant_id: &str) -> Option<Telephony> {
-    match telephony::load(&state.store, &state.secrets, tenant_id).await {
+    let secrets = match state.secrets.get() {
+        Ok(secrets) => secrets,
+        Err(error) => {
+            tracing::error!(%error, "the server's secret key is unusable");
+            return None;
+        }
+    };
+    match telephony::load(&state.store, secrets, tenant_id).await {
         Ok(telephony) => Some(telephony),
         Err(error) => {
             tracing::error!(tenant_id, %error, "telephony settings unreadable");
@@ -238,7 +245,10 @@ async fn audio(
     State(state): State<AppState>,
     Path((tenant_id, token)): Path<(String, String)>,
 ) -> Response {
-    let Ok(payload) = state.secrets.open(&token, &audio_context(&tenant_id)) else {
+    let Ok(secrets) = state.secrets.get() else {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    };
+    let Ok(payload) = secrets.open(&token, &audio_context(&tenant_id)) else {
         return ApiError::not_found("the prompt").into_response();
     };
     let Ok(payload) = serde_json::from_str::<Value>(&payload) else {
@@ -577,7 +587,7 @@ fn context<'a>(
     call: &'a Call,
     urls: &'a Urls,
     telephony: &'a Telephony,
-    secrets: &'a SecretBox,
+    secrets: &'a ServerKey,
     dtmf_only: bool,
 ) -> RenderContext<'a> {
     let own = match call.phone.direction {
@@ -592,11 +602,15 @@ fn context<'a>(
         call_id: &call.chat.call_id,
         dtmf_only,
         // Once this server's voices have failed on the call, Twilio's speak.
-        audio: (!call.phone.tts_failed).then_some(AudioUrls {
-            base: &urls.base,
-            tenant_id: &urls.tenant_id,
-            secrets,
-        }),
+        audio: secrets
+            .get()
+            .ok()
+            .filter(|_| !call.phone.tts_failed)
+            .map(|secrets| AudioUrls {
+                base: &urls.base,
+                tenant_id: &urls.tenant_id,
+                secrets,
+            }),
     }
 }
 
