@@ -10,6 +10,8 @@ use server::store::{now_ms, NewFlow};
 
 /// Tenant A's objects that the other tenant must not reach.
 struct Secrets {
+    /// A phone number bound to the flow.
+    number: String,
     flow_id: String,
     flow_name: String,
     session_id: String,
@@ -62,7 +64,18 @@ async fn tenant_a(app: &TestApp, owner_key: &str, tenant_id: &str) -> Secrets {
         .json()
         .await
         .expect("json");
+    let number = "+8657100000001".to_owned();
+    let (status, bound) = app
+        .api(
+            reqwest::Method::PUT,
+            owner_key,
+            &format!("/phone-numbers/{}", number.replace('+', "%2B")),
+            Some(&json!({ "flow_id": flow.id })),
+        )
+        .await;
+    assert_eq!(status, 200, "{bound}");
     Secrets {
+        number,
         flow_id: flow.id,
         flow_name,
         session_id: session["id"].as_str().expect("session id").to_owned(),
@@ -82,7 +95,9 @@ fn fill(path: &str, secrets: &Secrets) -> String {
     } else {
         &secrets.flow_id
     };
-    path.replace("{id}", object).replace("{version}", "1")
+    path.replace("{id}", object)
+        .replace("{version}", "1")
+        .replace("{number}", &secrets.number.replace('+', "%2B"))
 }
 
 /// A body of the right general shape, with tenant A's flow id wherever one is taken.
@@ -91,6 +106,10 @@ fn body(path: &str, secrets: &Secrets) -> Value {
         json!({ "type": "text", "text": "查物流" })
     } else if path == "/api/v1/sessions" {
         json!({ "flow_id": secrets.flow_id, "version": "published" })
+    } else if path.starts_with("/api/v1/phone-numbers") {
+        json!({ "flow_id": secrets.flow_id })
+    } else if path == "/api/v1/calls" {
+        json!({ "to": "+8613800000000", "flow_id": secrets.flow_id })
     } else if path.ends_with("/publish") {
         json!({ "note": "stolen" })
     } else {
@@ -148,7 +167,14 @@ async fn another_tenant_reaches_nothing(app: TestApp) -> TestApp {
                 );
             }
             let has_object = path.contains('{') || path == "/api/v1/sessions";
-            if has_object {
+            if path.starts_with("/api/v1/phone-numbers/") && method == "put" {
+                // A number belongs to one tenant across the server: binding another's is
+                // refused as a conflict, and with its flow as a flow the tenant does not have.
+                assert!(
+                    matches!(status, 409 | 422),
+                    "{method} {path} answered {status}: {text}"
+                );
+            } else if has_object {
                 assert!(
                     matches!(status, 403 | 404),
                     "{method} {path} answered {status}: {text}"

@@ -228,6 +228,14 @@ async fn put_number(
             }])
         })?,
     };
+    if state
+        .store
+        .get_flow(&principal.tenant_id, &binding.flow_id)
+        .await?
+        .is_none()
+    {
+        return Err(flow_not_found("the tenant has no such flow"));
+    }
     if let Some(version) = binding.version {
         let exists = state
             .store
