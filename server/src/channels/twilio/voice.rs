@@ -473,6 +473,17 @@ fn own_number(webhook: &VoiceWebhook) -> Option<&str> {
     }
 }
 
+/// The tenant's number the webhook's call is on, whoever has it.
+async fn number_of(
+    state: &AppState,
+    webhook: &VoiceWebhook,
+) -> Result<Option<PhoneNumber>, crate::store::StoreError> {
+    match own_number(webhook) {
+        Some(number) => state.store.phone_number(number).await,
+        None => Ok(None),
+    }
+}
+
 fn parse(body: &Bytes) -> Result<VoiceWebhook, Box<Response>> {
     VoiceWebhook::from_form(body).map_err(|error| Box::new(bad_request(error.to_string())))
 }
@@ -488,11 +499,7 @@ async fn incoming(
         Ok(webhook) => webhook,
         Err(response) => return *response,
     };
-    let number = match own_number(&webhook) {
-        Some(number) => state.store.phone_number(number).await,
-        None => Ok(None),
-    };
-    let number = match number {
+    let number = match number_of(&state, &webhook).await {
         Ok(Some(number)) => number,
         Ok(None) => {
             state.metrics.unknown_number_calls.inc();
@@ -868,11 +875,7 @@ async fn status_by_number(
         Ok(webhook) => webhook,
         Err(response) => return *response,
     };
-    let number = match own_number(&webhook) {
-        Some(number) => state.store.phone_number(number).await.ok().flatten(),
-        None => None,
-    };
-    let Some(number) = number else {
+    let Ok(Some(number)) = number_of(&state, &webhook).await else {
         return StatusCode::NO_CONTENT.into_response();
     };
     let Some(telephony) = telephony_of(&state, &number.tenant_id).await else {
