@@ -17,11 +17,10 @@ import {
 } from "@xyflow/react";
 import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from "react";
 
-import { newNode } from "../flow/catalog";
+import { NODE_TYPES, newNode } from "../flow/catalog";
 import type { IssueCount } from "../flow/diagnostics";
 import { FLOW_NODE_ID } from "../flow/ports";
 import type { FlowDocument, NodeType, Position } from "../flow/types";
-import { NODE_TYPES } from "../flow/types";
 import { documentToGraph, type GraphEdge } from "../graph/convert";
 import { addNode, deleteNodes, moveNodes, setPort } from "../graph/ops";
 import type { Size } from "../graph/layout";

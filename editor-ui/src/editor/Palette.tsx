@@ -1,7 +1,7 @@
 // The node types to drag onto the canvas (or add with a click or Enter).
 
-import { NODE_ICONS } from "../flow/catalog";
-import { NODE_TYPES, type NodeType } from "../flow/types";
+import { NODE_ICONS, NODE_TYPES } from "../flow/catalog";
+import type { NodeType } from "../flow/types";
 import { typeHelp, typeName, useI18n } from "../i18n";
 import { PALETTE_MIME } from "./Canvas";
 

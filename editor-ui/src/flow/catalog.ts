@@ -17,6 +17,9 @@ export const NODE_ICONS: Record<NodeType, string> = {
   end: "⏹️",
 };
 
+/** The palette's node types, in its order. */
+export const NODE_TYPES = Object.keys(NODE_ICONS) as NodeType[];
+
 export function iconOf(type: string): string {
   return (NODE_ICONS as Record<string, string>)[type] ?? "▫️";
 }

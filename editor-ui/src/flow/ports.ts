@@ -55,9 +55,10 @@ function objectOf(value: unknown): Record<string, unknown> {
 
 /** Whether an `ask` node uses its `next` port: with a slot, or with neither intents nor a slot. */
 export function askUsesNext(node: FlowNode): boolean {
-  const intents = arrayOf(node.intents);
-  const slot = node.slot;
-  return (slot !== undefined && slot !== null) || intents.length === 0 || targetOf(node.next) !== undefined;
+  const record = node as Record<string, unknown>;
+  const intents = arrayOf(record.intents);
+  const slot = record.slot;
+  return (slot !== undefined && slot !== null) || intents.length === 0 || targetOf(record.next) !== undefined;
 }
 
 export function nodePorts(node: FlowNode): Port[] {

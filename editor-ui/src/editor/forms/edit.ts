@@ -18,7 +18,7 @@ export function withList<T extends object>(node: T, key: string, value: readonly
 }
 
 /** Sets a map, or removes it when empty. */
-export function withMap<T extends object>(node: T, key: string, value: Record<string, unknown>): T {
+export function withMap<T extends object>(node: T, key: string, value: object): T {
   const copy = { ...node } as Record<string, unknown>;
   if (Object.keys(value).length === 0) delete copy[key];
   else copy[key] = value;
