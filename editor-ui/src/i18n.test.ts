@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 
 import { ApiError } from "./api";
-import { dictionaries, portLabel, problemMessage, translate, type MessageKey } from "./i18n";
+import { dictionaries, problemMessage, translate, type MessageKey } from "./i18n";
+import { portLabel } from "./nodes/registry";
 
 const placeholders = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
 

@@ -1,10 +1,11 @@
-// The editor's texts in Chinese (zh-CN, the default) and English. The language is chosen in the
-// header and remembered in localStorage.
+// The editor's texts in Chinese (zh-CN, the default) and English; each node kind's own texts are
+// in its folder (src/nodes/<kind>/messages.ts). The language is chosen in the header and
+// remembered in localStorage.
 
 import { createContext, createElement, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
 
 import { ApiError } from "./api";
-import type { Port } from "./flow/ports";
+import * as nodeTexts from "./nodes/messages";
 
 export type Lang = "zh-CN" | "en";
 const STORAGE_KEY = "callflow.lang";
@@ -109,26 +110,6 @@ const zh = {
   "palette.title": "节点",
   "palette.help": "拖到画布上，或点击添加。",
 
-  "node.say.name": "播报",
-  "node.say.help": "说一段话，然后继续",
-  "node.ask.name": "提问",
-  "node.ask.help": "提问并听回答：识别意图或收集信息",
-  "node.menu.name": "按键菜单",
-  "node.menu.help": "“查订单请按1……”，按键选择",
-  "node.branch.name": "条件分支",
-  "node.branch.help": "按条件走不同的路",
-  "node.set.name": "设置变量",
-  "node.set.help": "不用写代码，给变量赋值",
-  "node.script.name": "脚本",
-  "node.script.help": "运行一段 Rhai 脚本，计算或整理数据",
-  "node.http.name": "调用接口",
-  "node.http.help": "调用商城自己的接口，如查订单",
-  "node.handoff.name": "转人工",
-  "node.handoff.help": "把电话转给人工客服，附带通话摘要",
-  "node.subflow.name": "子流程",
-  "node.subflow.help": "运行另一个流程，结束后回来",
-  "node.end.name": "结束通话",
-  "node.end.help": "挂断并记录通话结果",
   "node.flowEntry": "来电开始",
   "node.flowEntryHelp": "起点和全局意图",
   "node.noId": "（没有编号）",
@@ -136,16 +117,7 @@ const zh = {
 
   "port.in": "进入",
   "port.next": "下一步",
-  "port.ask.answered": "收到回答后",
-  "port.ask.captured": "收集到后",
-  "port.script.next": "完成后",
-  "port.script.error": "出错时",
-  "port.http.next": "成功 (2xx)",
-  "port.http.error": "失败时",
-  "port.handoff.next": "转接结束后",
-  "port.handoff.error": "转接失败",
-  "port.subflow.next": "子流程结束后",
-  "port.subflow.error": "子流程失败",
+  "port.error": "出错时",
   "port.else": "否则",
   "port.no_match": "没听懂",
   "port.no_input": "没回应",
@@ -198,41 +170,6 @@ const zh = {
   "field.removeItem": "删除 {item}",
   "field.duplicateKey": "“{key}”重复了，只有第一个生效。",
 
-  "say.text": "要说的话",
-  "say.textHelp": "可以用 {{vars.customer_name}} 这样的占位符插入变量。",
-  "say.audio": "音频文件网址",
-  "say.audioHelp": "填写后播放这个音频，代替合成语音。",
-
-  "ask.prompt": "问题",
-  "ask.promptHelp": "机器人说的问题，例如“请问有什么可以帮您？”",
-  "ask.intents": "意图（来电者想做什么）",
-  "ask.intentsHelp": "每个意图有几句例句，来电者说类似的话就会走到它的连线。",
-  "ask.slot": "收集信息",
-  "ask.slotEnabled": "从回答中收集一个值",
-  "ask.slotHelp": "例如订单号、手机号、分数或“是/否”。",
-  "ask.slotVar": "保存到变量",
-  "ask.slotType": "类型",
-  "ask.slotPattern": "格式（正则表达式）",
-  "ask.slotPatternHelp": "例如 \\d{8,12} 表示 8 到 12 位数字；订单号必须填写。",
-  "ask.slotMin": "最小值",
-  "ask.slotMax": "最大值",
-  "ask.saveAs": "把原话保存到变量",
-  "ask.saveAsHelp": "保存来电者说的原话或按键，例如退货原因。",
-  "ask.nextHelp": "收集到信息、或者没有意图时收到任何回答，就走这里。",
-  "ask.nextIgnored": "有意图但没有收集信息时，这条连线用不到。",
-  "ask.input": "接受的回答方式",
-  "ask.inputSpeech": "说话",
-  "ask.inputDtmf": "按键",
-  "ask.maxDigits": "最多按几位",
-  "ask.finishOnKey": "结束键",
-  "ask.finishDefault": "默认（#）",
-  "ask.hints": "识别提示词",
-  "ask.hintsHelp": "帮助语音识别的词，例如商品名。",
-  "ask.addHint": "添加提示词",
-  "ask.hint": "提示词 {n}",
-  "ask.threshold": "意图识别门槛（0–1）",
-  "ask.thresholdHelp": "越高越严格；留空使用流程默认值。",
-
   "intent.title": "意图 {n}",
   "intent.name": "意图名称",
   "intent.nameHelp": "英文小写加下划线，会出现在通话统计里，例如 track_order。",
@@ -262,33 +199,6 @@ const zh = {
   "retry.maxHelp": "0 表示立刻走连线。",
   "retry.then": "之后去哪里",
 
-  "menu.prompt": "菜单提示",
-  "menu.promptHelp": "例如“查订单请按1，退换货请按2”。",
-  "menu.choices": "按键选项",
-  "menu.choice": "按键 {key}",
-  "menu.key": "按键",
-  "menu.label": "选项名称",
-  "menu.labelHelp": "来电者也可以直接说出这个名称。",
-  "menu.next": "按下后去哪里",
-  "menu.add": "添加选项",
-  "menu.remove": "删除选项",
-
-  "branch.help": "从上到下检查条件，第一个成立的生效；都不成立时走“否则”。",
-  "branch.case": "条件 {n}",
-  "branch.when": "条件",
-  "branch.whenHelp": "例如 vars.status == \"shipped\" 或 vars.score >= 7。",
-  "branch.then": "成立时去哪里",
-  "branch.add": "添加条件",
-  "branch.remove": "删除条件",
-  "branch.elseHelp": "所有条件都不成立时。",
-
-  "set.help": "按顺序给变量赋值。文字里可以用 {{ }} 占位符。",
-  "set.assignment": "赋值 {n}",
-  "set.var": "变量名",
-  "set.value": "值",
-  "set.add": "添加赋值",
-  "set.remove": "删除赋值",
-
   "value.kind": "{label}的类型",
   "value.text": "文字",
   "value.number": "数字",
@@ -298,88 +208,10 @@ const zh = {
   "value.false": "否 (false)",
   "value.badJson": "不是有效的 JSON：{error}",
 
-  "script.code": "脚本（Rhai）",
-  "script.codeHelp": "可以读写 vars，读取 call、input 和 tenant。出错时改动不会保留。",
-  "script.errorHelp": "脚本出错或运行太久时。",
-
-  "http.method": "请求方式",
-  "http.timeout": "超时（毫秒）",
-  "http.timeoutHelp": "默认 5000，最多 10000。",
-  "http.serverFills": "留空则由服务器按店铺设置填写",
-  "http.url": "网址",
-  "http.urlHelp": "例如 {{tenant.api}}/orders/{{vars.order_id}}",
-  "http.headers": "请求头",
-  "http.headerName": "名称",
-  "http.headerValue": "值",
-  "http.addHeader": "添加请求头",
-  "http.body": "请求内容",
-  "http.bodyHelp": "通常是 JSON；文字变量请用 {{ to_json(vars.x) }}，自动加引号和转义。",
-  "http.save": "保存返回结果",
-  "http.saveHelp": "把返回的字段存进变量，例如 body.status、status、headers.content-type。",
-  "http.saveVar": "变量",
-  "http.savePath": "返回字段",
-  "http.addSave": "添加保存项",
-  "http.onStatus": "按状态码走不同连线",
-  "http.onStatusHelp": "例如 404（没找到）或 5xx（服务器出错），优先于成功/失败。",
-  "http.status": "状态码",
-  "http.statusNext": "去哪里",
-  "http.addStatus": "添加状态码",
-  "http.errorHelp": "连不上、超时或其他状态码时。",
-
-  "httpTest.title": "测试请求",
-  "httpTest.help": "用下面的示例值替换占位符，由服务器发出真实请求（受安全策略限制）。",
-  "httpTest.values": "占位符的示例值",
-  "httpTest.run": "发送测试请求",
-  "httpTest.running": "正在请求…",
-  "httpTest.unavailable": "这个服务器暂不支持测试请求。",
-  "httpTest.elapsed": "用时 {ms} 毫秒",
-  "httpTest.headers": "响应头（{n}）",
-
-  "handoff.target": "转给谁",
-  "handoff.queue": "客服队列",
-  "handoff.phone": "电话号码",
-  "handoff.sip": "SIP 地址",
-  "handoff.queueValue": "队列名称",
-  "handoff.queueHelp": "例如 after-sales。",
-  "handoff.phoneValue": "电话号码",
-  "handoff.phoneHelp": "国际格式，例如 +8613800138000。",
-  "handoff.sipValue": "SIP 地址",
-  "handoff.sipHelp": "例如 sip:agent@example.com。",
-  "handoff.message": "转接前说的话",
-  "handoff.messageHelp": "例如“正在为您转接人工客服，请稍候。”",
-  "handoff.summary": "给客服看的摘要",
-  "handoff.summaryHelp": "把收集到的信息告诉客服，例如订单号和问题。",
-  "handoff.nextHelp": "不连接时，接通后通话以“转人工”结束。",
-  "handoff.defaultsToError": "不连接时走“转接失败”。",
-
-  "subflow.flow": "要运行的流程",
-  "subflow.flowHelp": "填写流程名称。",
-  "subflow.inputs": "传入的值",
-  "subflow.inputsHelp": "给子流程的变量赋值。",
-  "subflow.outputs": "带回的值",
-  "subflow.outputsHelp": "子流程结束后，把它的变量复制回来。",
-  "subflow.childVar": "子流程变量",
-  "subflow.parentVar": "本流程变量",
-  "subflow.inputValue": "值",
-  "subflow.addInput": "添加传入值",
-  "subflow.addOutput": "添加带回值",
-  "subflow.errorHelp": "子流程以“失败”结束时；不连接则走“结束后”。",
-
-  "end.outcome": "通话结果",
   "outcome.resolved": "已解决",
   "outcome.handoff": "已转人工",
   "outcome.abandoned": "中途放弃",
   "outcome.failed": "失败",
-  "outcomeHelp.resolved": "机器人解决了问题，或来电者做了明确决定。",
-  "outcomeHelp.handoff": "已经接通人工客服。",
-  "outcomeHelp.abandoned": "来电者挂断、不说话或没有给出可用的回答。",
-  "outcomeHelp.failed": "想转人工但没转成，或者流程本身出错。",
-
-  "slot.digits": "数字串（按键或说出）",
-  "slot.number": "数值",
-  "slot.order_number": "订单号",
-  "slot.phone_number": "手机号",
-  "slot.yes_no": "是/否",
 
   "flow.name": "流程名称",
   "flow.nameHelp": "在流程列表和通话记录里显示；子流程用它来调用。",
@@ -559,6 +391,8 @@ const zh = {
   "diag.ignored_field": "设置不会生效",
   "diag.shadowed_key": "按键被遮挡",
   "diag.unreachable": "走不到的节点",
+
+  ...nodeTexts.zh,
 };
 
 export type MessageKey = keyof typeof zh;
@@ -663,26 +497,6 @@ const en: Record<MessageKey, string> = {
   "palette.title": "Nodes",
   "palette.help": "Drag onto the canvas, or click to add.",
 
-  "node.say.name": "Say",
-  "node.say.help": "Says something, then continues",
-  "node.ask.name": "Ask a question",
-  "node.ask.help": "Asks and listens: recognises intents or collects a value",
-  "node.menu.name": "Key menu",
-  "node.menu.help": "“Press 1 for orders…”: choices by key",
-  "node.branch.name": "Branch",
-  "node.branch.help": "Takes a different path depending on conditions",
-  "node.set.name": "Set variables",
-  "node.set.help": "Gives variables values, no code needed",
-  "node.script.name": "Script",
-  "node.script.help": "Runs a Rhai script to compute or tidy data",
-  "node.http.name": "Call an API",
-  "node.http.help": "Calls the shop's own API, e.g. to look up an order",
-  "node.handoff.name": "Hand off to an agent",
-  "node.handoff.help": "Transfers the call to a person with a summary",
-  "node.subflow.name": "Subflow",
-  "node.subflow.help": "Runs another flow, then comes back",
-  "node.end.name": "End call",
-  "node.end.help": "Hangs up and records how the call ended",
   "node.flowEntry": "Call starts",
   "node.flowEntryHelp": "Start and global intents",
   "node.noId": "(no id)",
@@ -690,16 +504,7 @@ const en: Record<MessageKey, string> = {
 
   "port.in": "In",
   "port.next": "Next",
-  "port.ask.answered": "Answered",
-  "port.ask.captured": "Captured",
-  "port.script.next": "Done",
-  "port.script.error": "On error",
-  "port.http.next": "Success (2xx)",
-  "port.http.error": "Failed",
-  "port.handoff.next": "After the transfer",
-  "port.handoff.error": "Transfer failed",
-  "port.subflow.next": "After the subflow",
-  "port.subflow.error": "Subflow failed",
+  "port.error": "On error",
   "port.else": "Otherwise",
   "port.no_match": "Not understood",
   "port.no_input": "No response",
@@ -752,41 +557,6 @@ const en: Record<MessageKey, string> = {
   "field.removeItem": "Remove {item}",
   "field.duplicateKey": "“{key}” appears twice; only the first counts.",
 
-  "say.text": "What to say",
-  "say.textHelp": "Use placeholders like {{vars.customer_name}} to insert variables.",
-  "say.audio": "Audio file URL",
-  "say.audioHelp": "When set, this audio plays instead of synthesised speech.",
-
-  "ask.prompt": "Question",
-  "ask.promptHelp": "What the robot asks, e.g. “How can I help you?”",
-  "ask.intents": "Intents (what the caller wants)",
-  "ask.intentsHelp": "Each intent has example phrases; when the caller says something similar, its connection is taken.",
-  "ask.slot": "Collect a value",
-  "ask.slotEnabled": "Collect a value from the answer",
-  "ask.slotHelp": "For example an order number, a phone number, a score or yes/no.",
-  "ask.slotVar": "Save into variable",
-  "ask.slotType": "Kind",
-  "ask.slotPattern": "Format (regular expression)",
-  "ask.slotPatternHelp": "E.g. \\d{8,12} for 8 to 12 digits; required for order numbers.",
-  "ask.slotMin": "Minimum",
-  "ask.slotMax": "Maximum",
-  "ask.saveAs": "Save the exact answer into",
-  "ask.saveAsHelp": "Keeps the caller's words or keys, e.g. the reason for a return.",
-  "ask.nextHelp": "Taken when the value is collected, or on any answer when there are no intents.",
-  "ask.nextIgnored": "With intents and no value to collect, this connection is not used.",
-  "ask.input": "Accepted answers",
-  "ask.inputSpeech": "Speech",
-  "ask.inputDtmf": "Keypad",
-  "ask.maxDigits": "Most keys",
-  "ask.finishOnKey": "Finish key",
-  "ask.finishDefault": "Default (#)",
-  "ask.hints": "Recognition hints",
-  "ask.hintsHelp": "Words that help speech recognition, e.g. product names.",
-  "ask.addHint": "Add hint",
-  "ask.hint": "Hint {n}",
-  "ask.threshold": "Intent threshold (0–1)",
-  "ask.thresholdHelp": "Higher is stricter; empty uses the flow's default.",
-
   "intent.title": "Intent {n}",
   "intent.name": "Intent name",
   "intent.nameHelp": "Lower case with underscores, shown in call statistics, e.g. track_order.",
@@ -816,33 +586,6 @@ const en: Record<MessageKey, string> = {
   "retry.maxHelp": "0 follows the connection at once.",
   "retry.then": "Then go to",
 
-  "menu.prompt": "Menu prompt",
-  "menu.promptHelp": "E.g. “For orders press 1, for returns press 2.”",
-  "menu.choices": "Key choices",
-  "menu.choice": "Key {key}",
-  "menu.key": "Key",
-  "menu.label": "Choice name",
-  "menu.labelHelp": "Callers may also say this name.",
-  "menu.next": "Then go to",
-  "menu.add": "Add choice",
-  "menu.remove": "Remove choice",
-
-  "branch.help": "Conditions are checked top to bottom; the first that holds wins; otherwise “Otherwise”.",
-  "branch.case": "Condition {n}",
-  "branch.when": "Condition",
-  "branch.whenHelp": "E.g. vars.status == \"shipped\" or vars.score >= 7.",
-  "branch.then": "When it holds, go to",
-  "branch.add": "Add condition",
-  "branch.remove": "Remove condition",
-  "branch.elseHelp": "When no condition holds.",
-
-  "set.help": "Assigns variables in order. Text may use {{ }} placeholders.",
-  "set.assignment": "Assignment {n}",
-  "set.var": "Variable",
-  "set.value": "Value",
-  "set.add": "Add assignment",
-  "set.remove": "Remove assignment",
-
   "value.kind": "Kind of {label}",
   "value.text": "Text",
   "value.number": "Number",
@@ -852,88 +595,10 @@ const en: Record<MessageKey, string> = {
   "value.false": "No (false)",
   "value.badJson": "Not valid JSON: {error}",
 
-  "script.code": "Script (Rhai)",
-  "script.codeHelp": "Reads and changes vars; reads call, input and tenant. On error its changes are dropped.",
-  "script.errorHelp": "When the script fails or runs too long.",
-
-  "http.method": "Method",
-  "http.timeout": "Timeout (ms)",
-  "http.timeoutHelp": "Default 5000, at most 10000.",
-  "http.serverFills": "leave empty: the server fills it from the shop's settings",
-  "http.url": "URL",
-  "http.urlHelp": "E.g. {{tenant.api}}/orders/{{vars.order_id}}",
-  "http.headers": "Headers",
-  "http.headerName": "Name",
-  "http.headerValue": "Value",
-  "http.addHeader": "Add header",
-  "http.body": "Body",
-  "http.bodyHelp": "Usually JSON; write text variables as {{ to_json(vars.x) }} to quote and escape them.",
-  "http.save": "Save from the answer",
-  "http.saveHelp": "Saves answer fields into variables, e.g. body.status, status, headers.content-type.",
-  "http.saveVar": "Variable",
-  "http.savePath": "Answer field",
-  "http.addSave": "Add field",
-  "http.onStatus": "Connections by status code",
-  "http.onStatusHelp": "E.g. 404 (not found) or 5xx (server error); checked before success/failure.",
-  "http.status": "Status",
-  "http.statusNext": "Go to",
-  "http.addStatus": "Add status",
-  "http.errorHelp": "When the call cannot connect, times out or gets another status.",
-
-  "httpTest.title": "Test the request",
-  "httpTest.help": "Fills the placeholders with the sample values below; the server makes the real request (within its safety rules).",
-  "httpTest.values": "Sample values for the placeholders",
-  "httpTest.run": "Send test request",
-  "httpTest.running": "Requesting…",
-  "httpTest.unavailable": "This server cannot test requests yet.",
-  "httpTest.elapsed": "{ms} ms",
-  "httpTest.headers": "Response headers ({n})",
-
-  "handoff.target": "Transfer to",
-  "handoff.queue": "Agent queue",
-  "handoff.phone": "Phone number",
-  "handoff.sip": "SIP address",
-  "handoff.queueValue": "Queue name",
-  "handoff.queueHelp": "E.g. after-sales.",
-  "handoff.phoneValue": "Phone number",
-  "handoff.phoneHelp": "International format, e.g. +14155550100.",
-  "handoff.sipValue": "SIP address",
-  "handoff.sipHelp": "E.g. sip:agent@example.com.",
-  "handoff.message": "Said before the transfer",
-  "handoff.messageHelp": "E.g. “Please hold while I connect you to an agent.”",
-  "handoff.summary": "Summary for the agent",
-  "handoff.summaryHelp": "Tells the agent what was collected, e.g. the order number and the problem.",
-  "handoff.nextHelp": "When not connected, a connected transfer ends the call as “handed off”.",
-  "handoff.defaultsToError": "When not connected, “Transfer failed” is taken.",
-
-  "subflow.flow": "Flow to run",
-  "subflow.flowHelp": "The flow's name.",
-  "subflow.inputs": "Values passed in",
-  "subflow.inputsHelp": "Sets the subflow's variables.",
-  "subflow.outputs": "Values brought back",
-  "subflow.outputsHelp": "Copies the subflow's variables back when it ends.",
-  "subflow.childVar": "Subflow variable",
-  "subflow.parentVar": "This flow's variable",
-  "subflow.inputValue": "Value",
-  "subflow.addInput": "Add value",
-  "subflow.addOutput": "Add value",
-  "subflow.errorHelp": "When the subflow ends as failed; when not connected, “After the subflow” is taken.",
-
-  "end.outcome": "Outcome",
   "outcome.resolved": "Resolved",
   "outcome.handoff": "Handed off",
   "outcome.abandoned": "Abandoned",
   "outcome.failed": "Failed",
-  "outcomeHelp.resolved": "The robot answered, or the caller made a clear decision.",
-  "outcomeHelp.handoff": "Connected to an agent.",
-  "outcomeHelp.abandoned": "The caller hung up, stayed silent or gave no usable answer.",
-  "outcomeHelp.failed": "The caller wanted an agent but the transfer failed, or the flow itself failed.",
-
-  "slot.digits": "Digits (keyed or spoken)",
-  "slot.number": "Number",
-  "slot.order_number": "Order number",
-  "slot.phone_number": "Phone number",
-  "slot.yes_no": "Yes/no",
 
   "flow.name": "Flow name",
   "flow.nameHelp": "Shown in the flow list and call records; subflows call the flow by it.",
@@ -1113,6 +778,8 @@ const en: Record<MessageKey, string> = {
   "diag.ignored_field": "Setting has no effect",
   "diag.shadowed_key": "Key hidden by another",
   "diag.unreachable": "Unreachable node",
+
+  ...nodeTexts.en,
 };
 
 export const dictionaries: Record<Lang, Record<MessageKey, string>> = { "zh-CN": zh, en };
@@ -1128,46 +795,6 @@ export function translate(lang: Lang, key: MessageKey, params?: Params): string 
 
 function hasKey(key: string): key is MessageKey {
   return key in zh;
-}
-
-export function typeName(t: Translate, type: string): string {
-  const key = `node.${type}.name`;
-  return hasKey(key) ? t(key) : type;
-}
-
-export function typeHelp(t: Translate, type: string): string {
-  const key = `node.${type}.help`;
-  return hasKey(key) ? t(key) : "";
-}
-
-/** What a port is called on the canvas, in plain words. */
-export function portLabel(t: Translate, nodeType: string, port: Port): string {
-  const short = (text: string, max = 28) => (text.length > max ? text.slice(0, max - 1) + "…" : text);
-  switch (port.kind) {
-    case "intent":
-      return t("port.intent", { name: port.name || "?" }) + (port.key ? ` · ${t("port.choice", { key: port.key })}` : "");
-    case "choice":
-      return t("port.choice", { key: port.name || "?" });
-    case "case":
-      return t("port.case", { when: short(port.name || "…") });
-    case "status":
-      return t("port.status", { code: port.name ?? "" });
-    case "global_intent":
-      return t("port.global", { name: port.name || "?" }) + (port.key ? ` · ${t("port.choice", { key: port.key })}` : "");
-    case "start":
-      return t("port.start");
-    case "next": {
-      const specific = `port.${nodeType}.next`;
-      if (nodeType === "ask") return t("port.ask.answered");
-      return hasKey(specific) ? t(specific) : t("port.next");
-    }
-    case "error": {
-      const specific = `port.${nodeType}.error`;
-      return hasKey(specific) ? t(specific) : t("port.script.error");
-    }
-    default:
-      return t(`port.${port.kind}`);
-  }
 }
 
 /** How a call ended, in words: `resolved` → "Resolved". */

@@ -17,16 +17,16 @@ import {
 } from "@xyflow/react";
 import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from "react";
 
-import { NODE_TYPES, newNode } from "../flow/catalog";
 import type { IssueCount } from "../flow/diagnostics";
 import { FLOW_NODE_ID } from "../flow/ports";
-import type { FlowDocument, NodeType, Position } from "../flow/types";
+import type { FlowDocument, Position } from "../flow/types";
 import { documentToGraph, type GraphEdge } from "../graph/convert";
-import { addNode, deleteNodes, moveNodes, setPort } from "../graph/ops";
+import { addNode, deleteNodes, moveNodes, newNode, setPort } from "../graph/ops";
 import type { Size } from "../graph/layout";
 import { useI18n } from "../i18n";
+import { isNodeType } from "../nodes/registry";
+import { nodeTypes } from "./canvasNodes";
 import type { ChangeOptions } from "./history";
-import { nodeTypes } from "./nodes";
 import type { Trace, ViewNode } from "./view";
 
 export const PALETTE_MIME = "application/x-callflow-node";
@@ -258,8 +258,8 @@ export function Canvas({ doc, readOnly, selected, onSelect, issues, trace, chang
   };
 
   const onDrop = (event: DragEvent) => {
-    const type = event.dataTransfer.getData(PALETTE_MIME) as NodeType;
-    if (readOnly || !(NODE_TYPES as readonly string[]).includes(type)) return;
+    const type = event.dataTransfer.getData(PALETTE_MIME);
+    if (readOnly || !isNodeType(type)) return;
     event.preventDefault();
     const position = flow.screenToFlowPosition({ x: event.clientX, y: event.clientY });
     const node = newNode(doc, type, { x: position.x - 20, y: position.y - 20 });

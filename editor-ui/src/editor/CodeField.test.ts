@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { fillPlaceholders, placeholdersOf } from "./forms/HttpTester";
+import { fillPlaceholders, placeholdersOf } from "../nodes/http/HttpTester";
 import { toEditorDiagnostics } from "./CodeField";
 
 describe("toEditorDiagnostics", () => {

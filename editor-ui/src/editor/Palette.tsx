@@ -1,8 +1,8 @@
 // The node types to drag onto the canvas (or add with a click or Enter).
 
-import { NODE_ICONS, NODE_TYPES } from "../flow/catalog";
 import type { NodeType } from "../flow/types";
-import { typeHelp, typeName, useI18n } from "../i18n";
+import { useI18n } from "../i18n";
+import { iconOf, NODE_TYPES, typeHelp, typeName } from "../nodes/registry";
 import { PALETTE_MIME } from "./Canvas";
 
 export function Palette({ onAdd, disabled }: { onAdd: (type: NodeType) => void; disabled: boolean }) {
@@ -28,7 +28,7 @@ export function Palette({ onAdd, disabled }: { onAdd: (type: NodeType) => void; 
               title={typeHelp(t, type)}
             >
               <span className="palette-icon" aria-hidden="true">
-                {NODE_ICONS[type]}
+                {iconOf(type)}
               </span>
               <span className="palette-text">
                 <span className="palette-name">{typeName(t, type)}</span>

@@ -1,17 +1,18 @@
 // The right-hand form for what is selected: one node, several nodes, or the flow itself.
 
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useMemo, useRef, useState } from "react";
 
 import type { LocatedDiagnostic } from "../flow/diagnostics";
-import { iconOf } from "../flow/catalog";
 import { FLOW_NODE_ID } from "../flow/ports";
 import type { FlowDocument, FlowNode } from "../flow/types";
-import { typeHelp, typeName, useI18n } from "../i18n";
+import { useI18n } from "../i18n";
+import { iconOf, typeHelp, typeName } from "../nodes/registry";
 import { FormContext } from "./forms/context";
 import { withOptional } from "./forms/edit";
 import { Issues } from "./forms/fields";
 import { FlowForm } from "./forms/FlowForm";
-import { NodeForm } from "./forms/NodeForms";
+import { NodeForm } from "./forms/NodeForm";
+import { flowVariables } from "./variables";
 
 export interface FocusRequest {
   owner: string;
@@ -69,6 +70,7 @@ export function PropertyPanel(props: PropertyPanelProps) {
   const node = steps.length === 1 ? doc.nodes.find((n) => n.id === steps[0]) : undefined;
   const owner = steps.length === 0 ? FLOW_NODE_ID : node?.id;
   const ownDiagnostics = diagnostics.filter((d) => d.owner === owner);
+  const variables = useMemo(() => flowVariables(doc), [doc]);
 
   useEffect(() => {
     if (!focus || !container.current || focus.owner !== owner) return;
@@ -115,7 +117,7 @@ export function PropertyPanel(props: PropertyPanelProps) {
   }
 
   return (
-    <FormContext.Provider value={{ doc, readOnly, diagnostics: ownDiagnostics, flowNames }}>
+    <FormContext.Provider value={{ doc, readOnly, diagnostics: ownDiagnostics, variables, flowNames }}>
       <div ref={container} className="property-panel" data-testid="property-panel" data-owner={owner ?? ""}>
         {readOnly && <div className="alert alert-info small">{t("panel.readOnly")}</div>}
         <fieldset className="plain-fieldset" disabled={readOnly}>

@@ -1,9 +1,9 @@
-// The output ports of every node type, in the order the flow engine lists them
-// (flow-engine/src/model.rs, `Node::ports`). A port is a field of the node holding the id of
-// the next node.
+// Output ports: a port is a field holding the id of the next node. Each node kind lists its own
+// (src/nodes/<kind>/); the flow itself has the start and one port per global intent.
 
+import { arrayOf } from "./read";
 import { getAt, type PathKey } from "./pointer";
-import type { FlowDocument, FlowNode } from "./types";
+import type { FlowDocument } from "./types";
 
 export type PortKind =
   | "next"
@@ -39,112 +39,33 @@ export interface Port {
 /** The pseudo-node standing for the flow itself: its start and its global intents. */
 export const FLOW_NODE_ID = "$flow";
 
-function targetOf(value: unknown): string | undefined {
-  return typeof value === "string" ? value : undefined;
+export interface PortOptions {
+  optional?: boolean;
+  name?: string;
+  /** A keypad key; only a non-empty string counts. */
+  key?: unknown;
 }
 
-function arrayOf(value: unknown): Record<string, unknown>[] {
-  return Array.isArray(value) ? (value as Record<string, unknown>[]) : [];
-}
-
-function objectOf(value: unknown): Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : {};
-}
-
-/** Whether an `ask` node uses its `next` port: with a slot, or with neither intents nor a slot. */
-export function askUsesNext(node: FlowNode): boolean {
-  const record = node as Record<string, unknown>;
-  const intents = arrayOf(record.intents);
-  const slot = record.slot;
-  return (slot !== undefined && slot !== null) || intents.length === 0 || targetOf(record.next) !== undefined;
-}
-
-export function nodePorts(node: FlowNode): Port[] {
-  const ports: Port[] = [];
-  const add = (id: string, kind: PortKind, path: PathKey[], optional: boolean, name?: string, key?: unknown) => {
-    const target = targetOf(getAt(node, path));
-    ports.push({
-      id,
-      kind,
-      path,
-      optional,
-      target,
-      ...(name !== undefined ? { name } : {}),
-      ...(typeof key === "string" && key !== "" ? { key } : {}),
-    });
+/** The port whose target is at `path` inside `owner` (a node, or the document). */
+export function portAt(owner: unknown, id: string, kind: PortKind, path: PathKey[], options: PortOptions = {}): Port {
+  const target = getAt(owner, path);
+  return {
+    id,
+    kind,
+    path,
+    optional: options.optional ?? false,
+    target: typeof target === "string" ? target : undefined,
+    ...(options.name !== undefined ? { name: options.name } : {}),
+    ...(typeof options.key === "string" && options.key !== "" ? { key: options.key } : {}),
   };
-  const retries = () => {
-    add("no_match", "no_match", ["no_match", "next"], false);
-    add("no_input", "no_input", ["no_input", "next"], false);
-  };
-  switch (node.type) {
-    case "say":
-    case "set":
-      add("next", "next", ["next"], false);
-      break;
-    case "ask":
-      arrayOf(node.intents).forEach((intent, i) =>
-        add(`intent-${i}`, "intent", ["intents", i, "next"], false, String(intent.name ?? ""), intent.dtmf),
-      );
-      if (askUsesNext(node)) add("next", "next", ["next"], true);
-      retries();
-      break;
-    case "menu":
-      arrayOf(node.choices).forEach((choice, i) =>
-        add(`choice-${i}`, "choice", ["choices", i, "next"], false, String(choice.key ?? "")),
-      );
-      retries();
-      break;
-    case "branch":
-      arrayOf(node.cases).forEach((branchCase, i) =>
-        add(`case-${i}`, "case", ["cases", i, "next"], false, String(branchCase.when ?? "")),
-      );
-      add("else", "else", ["else"], false);
-      break;
-    case "script":
-      add("next", "next", ["next"], false);
-      add("error", "error", ["error"], false);
-      break;
-    case "http":
-      for (const status of Object.keys(objectOf(node.on_status))) {
-        add(`status-${status}`, "status", ["on_status", status], false, status);
-      }
-      add("next", "next", ["next"], false);
-      add("error", "error", ["error"], false);
-      break;
-    case "handoff":
-      add("next", "next", ["next"], true);
-      add("no_answer", "no_answer", ["no_answer"], true);
-      add("busy", "busy", ["busy"], true);
-      add("error", "error", ["error"], false);
-      break;
-    case "subflow":
-      add("next", "next", ["next"], false);
-      add("error", "error", ["error"], true);
-      break;
-    default:
-      break;
-  }
-  return ports;
 }
 
 /** The flow's own ports: where calls start, and each global intent. Paths are from the document root. */
 export function flowPorts(doc: FlowDocument): Port[] {
-  const ports: Port[] = [
-    { id: "start", kind: "start", path: ["start"], optional: false, target: targetOf(doc.start) },
+  return [
+    portAt(doc, "start", "start", ["start"]),
+    ...arrayOf(doc.global_intents).map((intent, i) =>
+      portAt(doc, `global-${i}`, "global_intent", ["global_intents", i, "next"], { name: String(intent.name ?? ""), key: intent.dtmf }),
+    ),
   ];
-  arrayOf(doc.global_intents).forEach((intent, i) =>
-    ports.push({
-      id: `global-${i}`,
-      kind: "global_intent",
-      name: String(intent.name ?? ""),
-      ...(typeof intent.dtmf === "string" && intent.dtmf !== "" ? { key: intent.dtmf } : {}),
-      path: ["global_intents", i, "next"],
-      optional: false,
-      target: targetOf(intent.next),
-    }),
-  );
-  return ports;
 }

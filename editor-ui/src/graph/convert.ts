@@ -4,9 +4,10 @@
 
 import type { Edge, Node } from "@xyflow/react";
 
-import { FLOW_NODE_ID, flowPorts, nodePorts, type Port } from "../flow/ports";
+import { FLOW_NODE_ID, flowPorts, type Port } from "../flow/ports";
 import { getAt, removeAt, setAt, type PathKey } from "../flow/pointer";
 import type { FlowDocument, FlowNode, Position } from "../flow/types";
+import { nodePorts } from "../nodes/registry";
 
 export const GRID_X = 280;
 export const GRID_Y = 200;

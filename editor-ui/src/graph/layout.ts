@@ -2,8 +2,8 @@
 
 import dagre from "@dagrejs/dagre";
 
-import { nodePorts } from "../flow/ports";
 import type { FlowDocument, Position } from "../flow/types";
+import { nodePorts } from "../nodes/registry";
 
 export interface Size {
   width: number;

@@ -1,9 +1,10 @@
 // Editing operations on a flow document. Each takes a document and gives a new one; nothing is
 // changed in place, so every version can be kept for undo.
 
-import { FLOW_NODE_ID, flowPorts, nodePorts, type Port } from "../flow/ports";
+import { FLOW_NODE_ID, flowPorts, type Port } from "../flow/ports";
 import { removeAt, setAt } from "../flow/pointer";
-import type { FlowDocument, FlowNode, Position } from "../flow/types";
+import type { FlowDocument, FlowNode, NodeType, Position } from "../flow/types";
+import { connectablePorts, createNode, nodePorts } from "../nodes/registry";
 
 export function nodeIndex(doc: FlowDocument, id: string): number {
   return doc.nodes.findIndex((node) => node.id === id);
@@ -13,10 +14,11 @@ export function findNode(doc: FlowDocument, id: string): FlowNode | undefined {
   return doc.nodes.find((node) => node.id === id);
 }
 
-export function portsOf(doc: FlowDocument, source: string): Port[] {
+/** The ports of a node (or of the flow) that may be connected, drawn or not. */
+function portsOf(doc: FlowDocument, source: string): Port[] {
   if (source === FLOW_NODE_ID) return flowPorts(doc);
   const node = findNode(doc, source);
-  return node ? nodePorts(node) : [];
+  return node ? connectablePorts(node) : [];
 }
 
 /**
@@ -24,7 +26,7 @@ export function portsOf(doc: FlowDocument, source: string): Port[] {
  * `""` (validation then asks for a connection), an optional one is removed.
  */
 export function setPort(doc: FlowDocument, source: string, portId: string, target: string | null): FlowDocument {
-  const port = portsOf(doc, source).find((p) => p.id === portId) ?? impliedPort(doc, source, portId);
+  const port = portsOf(doc, source).find((p) => p.id === portId);
   if (!port) return doc;
   if (source === FLOW_NODE_ID) {
     return target === null ? setAt(doc, port.path, "") : setAt(doc, port.path, target);
@@ -33,15 +35,6 @@ export function setPort(doc: FlowDocument, source: string, portId: string, targe
     if (target !== null) return setAt(node, port.path, target);
     return port.optional ? removeAt(node, port.path) : setAt(node, port.path, "");
   });
-}
-
-/** An `ask` node's `next` port is shown only when it is used, but may always be connected. */
-function impliedPort(doc: FlowDocument, source: string, portId: string): Port | undefined {
-  const node = findNode(doc, source);
-  if (node?.type === "ask" && portId === "next") {
-    return { id: "next", kind: "next", path: ["next"], optional: true, target: undefined };
-  }
-  return undefined;
 }
 
 export function updateNode(doc: FlowDocument, id: string, update: (node: FlowNode) => FlowNode): FlowDocument {
@@ -103,6 +96,12 @@ export function uniqueId(doc: FlowDocument, base: string, taken: ReadonlySet<str
     const candidate = `${stem}_${n}`;
     if (!used.has(candidate)) return candidate;
   }
+}
+
+/** A new node of `type` at `position`, with an id no node of `doc` has. */
+export function newNode(doc: FlowDocument, type: NodeType, position: Position): FlowNode {
+  const common = { id: uniqueId(doc, `${type}_1`), position: { x: Math.round(position.x), y: Math.round(position.y) } };
+  return createNode(type, common);
 }
 
 export function addNode(doc: FlowDocument, node: FlowNode): FlowDocument {

@@ -3,7 +3,7 @@ import { useCallback, useEffect, useRef, useState, type DragEvent } from "react"
 import { api, type FlowSummary, type ImportResult, type Template } from "../api";
 import { ConfirmDialog, Dialog } from "../components/Dialog";
 import { ErrorAlert } from "../components/ErrorAlert";
-import { blankFlow } from "../flow/catalog";
+import { blankFlow } from "../flow/blank";
 import type { FlowDocument } from "../flow/types";
 import { copyName, downloadJson, readFlowFiles, type PickedDocument } from "../files";
 import { formatTime, problemMessage, useI18n } from "../i18n";

@@ -8,7 +8,7 @@ import { useForm } from "./context";
 import { withList, withMap, withOptional } from "./edit";
 import { Issues, NumberInput, PortSelect, Section, SelectInput, TemplateInput, TextInput } from "./fields";
 import { IntentsEditor } from "./IntentsEditor";
-import { ValueEditor } from "./NodeForms";
+import { ValueEditor } from "./ValueEditor";
 
 type DocChange = (patch: (doc: FlowDocument) => FlowDocument, coalesce?: string) => void;
 

@@ -8,6 +8,8 @@ export interface FormContextValue {
   readOnly: boolean;
   /** Diagnostics of the node (or the flow) being edited; paths are relative to it. */
   diagnostics: readonly LocatedDiagnostic[];
+  /** The flow's variables (editor/variables.ts), for "insert variable". */
+  variables: readonly string[];
   /** The tenant's other flows, for subflow nodes. */
   flowNames: readonly string[];
 }

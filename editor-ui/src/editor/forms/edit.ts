@@ -50,4 +50,9 @@ export function moveIndex<T>(items: readonly T[], index: number, by: number): T[
   return copy;
 }
 
+/** The values of a union the schema defines, in the order given: the type checker refuses a list that misses one. */
+export function everyValue<T extends string>(values: Record<T, true>): T[] {
+  return Object.keys(values) as T[];
+}
+
 export const DTMF_KEYS = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "0", "*", "#"] as const;

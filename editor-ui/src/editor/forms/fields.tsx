@@ -1,12 +1,11 @@
 // Form controls for the property panel. Each control carries `data-field` with the pointer of
 // its field, so the problems list can focus it, and shows that field's diagnostics.
 
-import { useEffect, useId, useMemo, useRef, useState, type ReactNode } from "react";
+import { useEffect, useId, useRef, useState, type ReactNode } from "react";
 
 import { FLOW_NODE_ID } from "../../flow/ports";
 import { useI18n } from "../../i18n";
 import { CodeField, type CodeFieldHandle, type CodeMode } from "../CodeField";
-import { BUILTIN_NAMES, flowVariables } from "../variables";
 import { useForm, useIssues } from "./context";
 
 export function Issues({ path, below = false }: { path: string; below?: boolean }) {
@@ -191,12 +190,18 @@ export function Checkbox({
   );
 }
 
+/** What the call, the last answer and the shop provide to templates and scripts. */
+const BUILTIN_NAMES = {
+  call: ["call.from", "call.to", "call.channel", "call.direction", "call.id"],
+  input: ["input.text", "input.digits", "input.intent"],
+  tenant: ["tenant.name", "tenant.api"],
+} as const;
+
 /** Inserts a variable at the cursor of a template or code field. */
 function VariableInserter({ onInsert, template }: { onInsert: (text: string) => void; template: boolean }) {
   const { t } = useI18n();
-  const { doc, readOnly } = useForm();
+  const { variables, readOnly } = useForm();
   const id = useId();
-  const variables = useMemo(() => flowVariables(doc), [doc]);
   if (readOnly) return null;
   const wrap = (name: string) => (template ? `{{${name}}}` : name);
   return (

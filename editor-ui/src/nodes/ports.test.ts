@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 
+import { flowPorts } from "../flow/ports";
+import type { FlowDocument, FlowNode } from "../flow/types";
 import { exampleFlows } from "../test/flows";
-import { flowPorts, nodePorts } from "./ports";
-import type { FlowDocument, FlowNode } from "./types";
+import { nodePorts } from "./registry";
 
 const summary = (node: FlowNode) => nodePorts(node).map((p) => [p.id, p.kind, p.name ?? null, p.target ?? null, p.optional]);
 

@@ -4,38 +4,9 @@ import { Handle, Position, type NodeProps } from "@xyflow/react";
 import { memo } from "react";
 
 import type { FlowEntryGraphNode, StepViewNode } from "./view";
-import { iconOf } from "../flow/catalog";
 import { FLOW_NODE_ID, type Port } from "../flow/ports";
-import type { FlowNode } from "../flow/types";
-import { portLabel, typeName, useI18n } from "../i18n";
-
-function summaryOf(node: FlowNode): string {
-  const record = node as Record<string, unknown>;
-  const text = (value: unknown) => (typeof value === "string" ? value : "");
-  switch (node.type) {
-    case "say":
-      return text(record.text);
-    case "ask":
-    case "menu":
-      return text(record.prompt);
-    case "set":
-      return Array.isArray(record.assign)
-        ? (record.assign as { var?: unknown }[]).map((a) => `${text(a?.var)} =`).join(" ")
-        : "";
-    case "script":
-      return text(record.code).split("\n").find((line) => line.trim() && !line.trim().startsWith("//")) ?? "";
-    case "http":
-      return `${text(record.method) || "GET"} ${text(record.url)}`;
-    case "handoff":
-      return text(record.queue) || text(record.phone) || text(record.sip);
-    case "subflow":
-      return text(record.flow);
-    case "end":
-      return text(record.outcome);
-    default:
-      return "";
-  }
-}
+import { useI18n } from "../i18n";
+import { iconOf, portLabel, summaryOf, typeName } from "../nodes/registry";
 
 function PortRow({ nodeId, nodeType, port, readOnly }: { nodeId: string; nodeType: string; port: Port; readOnly: boolean }) {
   const { t } = useI18n();

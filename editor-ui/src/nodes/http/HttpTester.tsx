@@ -7,7 +7,7 @@ import { api, ApiError, type HttpTestResponse } from "../../api";
 import { ErrorAlert } from "../../components/ErrorAlert";
 import type { HttpNode } from "../../flow/types";
 import { useI18n } from "../../i18n";
-import { useForm } from "./context";
+import { useForm } from "../../editor/forms/context";
 
 const PLACEHOLDER = /\{\{\s*([\s\S]*?)\s*\}\}/g;
 
