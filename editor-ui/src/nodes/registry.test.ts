@@ -1,0 +1,97 @@
+import { describe, expect, it } from "vitest";
+
+import { flowVariables } from "../editor/variables";
+import type { FlowDocument, FlowNode } from "../flow/types";
+import { newNode } from "../graph/ops";
+import { translate, type MessageKey } from "../i18n";
+import { connectablePorts, iconOf, NODE_TYPES, nodePorts, portLabel, summaryOf, typeHelp, typeName } from "./registry";
+
+const empty: FlowDocument = { schema: 1, name: "f", language: "zh-CN", start: "", nodes: [] };
+const t = (key: MessageKey, params?: Record<string, string | number>) => translate("en", key, params);
+
+describe("the palette", () => {
+  it("offers every node kind, in the engine's order", () => {
+    expect(NODE_TYPES).toEqual(["say", "ask", "menu", "branch", "set", "script", "http", "handoff", "subflow", "end"]);
+  });
+
+  it("adds nodes with their starting values, a fresh id and a whole-pixel position", () => {
+    const at = { x: 10.4, y: 20.6 };
+    const common = { position: { x: 10, y: 21 } };
+    const retry = { prompts: [], max: 2, next: "" };
+    expect(NODE_TYPES.map((type) => newNode(empty, type, at))).toEqual([
+      { id: "say_1", ...common, type: "say", text: "", next: "" },
+      { id: "ask_1", ...common, type: "ask", prompt: "", no_match: retry, no_input: retry },
+      { id: "menu_1", ...common, type: "menu", prompt: "", choices: [{ key: "1", label: "", next: "" }], no_match: retry, no_input: retry },
+      { id: "branch_1", ...common, type: "branch", cases: [{ when: "", next: "" }], else: "" },
+      { id: "set_1", ...common, type: "set", assign: [{ var: "", value: "" }], next: "" },
+      { id: "script_1", ...common, type: "script", code: "", next: "", error: "" },
+      { id: "http_1", ...common, type: "http", method: "GET", url: "", timeout_ms: 3000, next: "", error: "" },
+      { id: "handoff_1", ...common, type: "handoff", queue: "", error: "" },
+      { id: "subflow_1", ...common, type: "subflow", flow: "", next: "" },
+      { id: "end_1", ...common, type: "end", outcome: "resolved" },
+    ]);
+    const withSay = { ...empty, nodes: [newNode(empty, "say", at)] };
+    expect(newNode(withSay, "say", at).id).toBe("say_2");
+  });
+
+  it("names and explains each kind, and shows an unknown kind as it is", () => {
+    expect([iconOf("http"), typeName(t, "http"), typeHelp(t, "http")]).toEqual(["🌐", "Call an API", "Calls the shop's own API, e.g. to look up an order"]);
+    expect([iconOf("answer"), typeName(t, "answer"), typeHelp(t, "answer")]).toEqual(["▫️", "answer", ""]);
+    expect(iconOf("constructor")).toBe("▫️");
+  });
+});
+
+describe("a node on the canvas", () => {
+  it("shows one line about what it does", () => {
+    const nodes: FlowNode[] = [
+      { id: "a", type: "say", text: "您好", next: "" },
+      { id: "b", type: "ask", prompt: "请问？", no_match: { next: "" }, no_input: { next: "" } },
+      { id: "c", type: "set", assign: [{ var: "x", value: 1 }, { var: "y", value: "" }], next: "" },
+      { id: "d", type: "script", code: "// tidy\n\nvars.eta = 2;\nvars.x = 1;", next: "", error: "" },
+      { id: "e", type: "http", url: "https://shop/orders", next: "", error: "" },
+      { id: "f", type: "handoff", phone: "+8613800138000", error: "" },
+      { id: "g", type: "subflow", flow: "退货", next: "" },
+      { id: "h", type: "end", outcome: "abandoned" },
+      { id: "i", type: "branch", cases: [], else: "" },
+      { id: "j", type: "answer", text: "kept" },
+    ];
+    expect(nodes.map(summaryOf)).toEqual(["您好", "请问？", "x = y =", "vars.eta = 2;", "GET https://shop/orders", "+8613800138000", "退货", "abandoned", "", ""]);
+  });
+
+  it("summarises a node whose fields do not follow the schema", () => {
+    expect(summaryOf({ id: "s", type: "set", assign: "x", next: "" } as unknown as FlowNode)).toBe("");
+    expect(summaryOf({ id: "s", type: "say", text: 3, next: "" } as unknown as FlowNode)).toBe("");
+  });
+
+  it("names ports after the kind where the general name does not fit", () => {
+    const names = (node: FlowNode) => nodePorts(node).map((port) => portLabel(t, node.type, port));
+    expect(names({ id: "h", type: "handoff", error: "" })).toEqual(["After the transfer", "No answer", "Busy", "Transfer failed"]);
+    expect(names({ id: "s", type: "script", code: "", next: "", error: "" })).toEqual(["Done", "On error"]);
+    expect(names({ id: "a", type: "ask", prompt: "", no_match: { next: "" }, no_input: { next: "" } })).toEqual(["Answered", "Not understood", "No response"]);
+  });
+
+  it("an ask node's next port is drawn only when used, and can always be connected", () => {
+    const ask: FlowNode = { id: "a", type: "ask", prompt: "", intents: [{ name: "x", next: "" }], no_match: { next: "" }, no_input: { next: "" } };
+    expect(nodePorts(ask).map((port) => port.id)).toEqual(["intent-0", "no_match", "no_input"]);
+    expect(connectablePorts(ask).map((port) => port.id)).toEqual(["intent-0", "no_match", "no_input", "next"]);
+    expect(connectablePorts({ id: "x", type: "answer", next: "y" })).toEqual([]);
+  });
+});
+
+describe("flow variables", () => {
+  it("are those declared and those the nodes set, each kind saying which", () => {
+    const doc: FlowDocument = {
+      ...empty,
+      variables: { order_id: "", zeta: 1 },
+      nodes: [
+        { id: "a", type: "ask", prompt: "", slot: { var: "phone", type: "phone_number" }, save_as: "reason", no_match: { next: "" }, no_input: { next: "" } },
+        { id: "s", type: "set", assign: [{ var: "count", value: 0 }, { var: "", value: 1 }], next: "" },
+        { id: "h", type: "http", url: "", save: { status: "body.status" }, next: "", error: "" },
+        { id: "c", type: "subflow", flow: "child", outputs: { refund: "amount" }, next: "" },
+        { id: "m", type: "menu", prompt: "", choices: [], save_as: "ignored", no_match: { next: "" }, no_input: { next: "" } } as unknown as FlowNode,
+        { id: "x", type: "answer", save_as: "unknown_kind" },
+      ],
+    };
+    expect(flowVariables(doc)).toEqual(["count", "order_id", "phone", "reason", "refund", "status", "zeta"]);
+  });
+});
