@@ -1,7 +1,10 @@
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+
 import { describe, expect, it } from "vitest";
 
 import { flowVariables } from "../editor/variables";
-import type { FlowDocument, FlowNode } from "../flow/types";
+import type { FlowDocument, FlowNode, NodeType } from "../flow/types";
 import { newNode } from "../graph/ops";
 import { translate, type MessageKey } from "../i18n";
 import { connectablePorts, iconOf, NODE_TYPES, nodePorts, portLabel, summaryOf, typeHelp, typeName } from "./registry";
@@ -10,33 +13,39 @@ const empty: FlowDocument = { schema: 1, name: "f", language: "zh-CN", start: ""
 const t = (key: MessageKey, params?: Record<string, string | number>) => translate("en", key, params);
 
 describe("the palette", () => {
-  it("offers every node kind, in the engine's order", () => {
-    expect(NODE_TYPES).toEqual(["say", "ask", "menu", "branch", "set", "script", "http", "handoff", "subflow", "end"]);
+  it("offers every node kind of the schema, in the schema's order", () => {
+    const schema = JSON.parse(readFileSync(resolve(process.cwd(), "../schema/flow-v1.schema.json"), "utf8"));
+    const kinds = schema.$defs.Node.oneOf.map((node: { properties: { type: { const: string } } }) => node.properties.type.const);
+    expect(NODE_TYPES).toEqual(kinds);
   });
 
   it("adds nodes with their starting values, a fresh id and a whole-pixel position", () => {
     const at = { x: 10.4, y: 20.6 };
+    for (const type of NODE_TYPES) expect(newNode(empty, type, at)).toMatchObject({ id: `${type}_1`, position: { x: 10, y: 21 }, type });
     const common = { position: { x: 10, y: 21 } };
     const retry = { prompts: [], max: 2, next: "" };
-    expect(NODE_TYPES.map((type) => newNode(empty, type, at))).toEqual([
-      { id: "say_1", ...common, type: "say", text: "", next: "" },
-      { id: "ask_1", ...common, type: "ask", prompt: "", no_match: retry, no_input: retry },
-      { id: "menu_1", ...common, type: "menu", prompt: "", choices: [{ key: "1", label: "", next: "" }], no_match: retry, no_input: retry },
-      { id: "branch_1", ...common, type: "branch", cases: [{ when: "", next: "" }], else: "" },
-      { id: "set_1", ...common, type: "set", assign: [{ var: "", value: "" }], next: "" },
-      { id: "script_1", ...common, type: "script", code: "", next: "", error: "" },
-      { id: "http_1", ...common, type: "http", method: "GET", url: "", timeout_ms: 3000, next: "", error: "" },
-      { id: "handoff_1", ...common, type: "handoff", queue: "", error: "" },
-      { id: "subflow_1", ...common, type: "subflow", flow: "", next: "" },
-      { id: "end_1", ...common, type: "end", outcome: "resolved" },
-    ]);
+    const starting = {
+      say: { text: "", next: "" },
+      ask: { prompt: "", no_match: retry, no_input: retry },
+      menu: { prompt: "", choices: [{ key: "1", label: "", next: "" }], no_match: retry, no_input: retry },
+      branch: { cases: [{ when: "", next: "" }], else: "" },
+      set: { assign: [{ var: "", value: "" }], next: "" },
+      script: { code: "", next: "", error: "" },
+      http: { method: "GET", url: "", timeout_ms: 3000, next: "", error: "" },
+      handoff: { queue: "", error: "" },
+      subflow: { flow: "", next: "" },
+      end: { outcome: "resolved" },
+    } as const;
+    for (const [type, fields] of Object.entries(starting)) {
+      expect(newNode(empty, type as NodeType, at)).toEqual({ id: `${type}_1`, ...common, type, ...fields });
+    }
     const withSay = { ...empty, nodes: [newNode(empty, "say", at)] };
     expect(newNode(withSay, "say", at).id).toBe("say_2");
   });
 
   it("names and explains each kind, and shows an unknown kind as it is", () => {
     expect([iconOf("http"), typeName(t, "http"), typeHelp(t, "http")]).toEqual(["🌐", "Call an API", "Calls the shop's own API, e.g. to look up an order"]);
-    expect([iconOf("answer"), typeName(t, "answer"), typeHelp(t, "answer")]).toEqual(["▫️", "answer", ""]);
+    expect([iconOf("no_such_kind"), typeName(t, "no_such_kind"), typeHelp(t, "no_such_kind")]).toEqual(["▫️", "no_such_kind", ""]);
     expect(iconOf("constructor")).toBe("▫️");
   });
 });
@@ -53,7 +62,7 @@ describe("a node on the canvas", () => {
       { id: "g", type: "subflow", flow: "退货", next: "" },
       { id: "h", type: "end", outcome: "abandoned" },
       { id: "i", type: "branch", cases: [], else: "" },
-      { id: "j", type: "answer", text: "kept" },
+      { id: "j", type: "no_such_kind", text: "kept" },
     ];
     expect(nodes.map(summaryOf)).toEqual(["您好", "请问？", "x = y =", "vars.eta = 2;", "GET https://shop/orders", "+8613800138000", "退货", "abandoned", "", ""]);
   });
@@ -74,7 +83,7 @@ describe("a node on the canvas", () => {
     const ask: FlowNode = { id: "a", type: "ask", prompt: "", intents: [{ name: "x", next: "" }], no_match: { next: "" }, no_input: { next: "" } };
     expect(nodePorts(ask).map((port) => port.id)).toEqual(["intent-0", "no_match", "no_input"]);
     expect(connectablePorts(ask).map((port) => port.id)).toEqual(["intent-0", "no_match", "no_input", "next"]);
-    expect(connectablePorts({ id: "x", type: "answer", next: "y" })).toEqual([]);
+    expect(connectablePorts({ id: "x", type: "no_such_kind", next: "y" })).toEqual([]);
   });
 });
 
@@ -89,7 +98,7 @@ describe("flow variables", () => {
         { id: "h", type: "http", url: "", save: { status: "body.status" }, next: "", error: "" },
         { id: "c", type: "subflow", flow: "child", outputs: { refund: "amount" }, next: "" },
         { id: "m", type: "menu", prompt: "", choices: [], save_as: "ignored", no_match: { next: "" }, no_input: { next: "" } } as unknown as FlowNode,
-        { id: "x", type: "answer", save_as: "unknown_kind" },
+        { id: "x", type: "no_such_kind", save_as: "unknown_kind" },
       ],
     };
     expect(flowVariables(doc)).toEqual(["count", "order_id", "phone", "reason", "refund", "status", "zeta"]);
