@@ -14,7 +14,11 @@ const BANNER = `// Generated from schema/flow-v1.schema.json by \`npm run genera
 // Do not edit: change the engine's model, regenerate the schema, then run \`npm run generate\`.`;
 
 /** Keywords that say what a value may be; a schema with none of them allows any JSON value. */
-const TYPE_KEYWORDS = ["type", "$ref", "allOf", "anyOf", "oneOf", "enum", "const", "properties", "items"];
+const TYPE_KEYWORDS = ["type", "$ref", "allOf", "anyOf", "oneOf", "not", "enum", "const", "properties", "items"];
+/** Keywords whose value is a schema, a list of schemas, or a map of names to schemas. */
+const SCHEMA_VALUES = ["items", "additionalProperties", "not", "contains"];
+const SCHEMA_LISTS = ["allOf", "anyOf", "oneOf", "prefixItems"];
+const SCHEMA_MAPS = ["properties", "$defs"];
 
 const JSON_VALUE: JSONSchema = {
   description: "Any JSON value.",
@@ -42,9 +46,9 @@ function normalise(schema: Schema): Schema {
   const result: Schema = {};
   for (const [keyword, value] of Object.entries(schema)) {
     if (keyword === "additionalProperties" && value === true) result[keyword] = JSON_VALUE_REF;
-    else if (keyword === "properties" || keyword === "$defs") result[keyword] = mapValues(value, normalise);
-    else if (Array.isArray(value)) result[keyword] = value.map((item) => (isObject(item) ? normalise(item) : item));
-    else if (isObject(value) && (keyword === "items" || keyword === "additionalProperties")) result[keyword] = normalise(value);
+    else if (SCHEMA_MAPS.includes(keyword)) result[keyword] = mapValues(value, normalise);
+    else if (SCHEMA_LISTS.includes(keyword) && Array.isArray(value)) result[keyword] = value.map((item) => (isObject(item) ? normalise(item) : item));
+    else if (SCHEMA_VALUES.includes(keyword) && isObject(value)) result[keyword] = normalise(value);
     else result[keyword] = value;
   }
   return result;

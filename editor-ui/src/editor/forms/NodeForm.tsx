@@ -4,7 +4,7 @@ import type { FlowNode, KnownNode } from "../../flow/types";
 import { useI18n } from "../../i18n";
 import { nodeKind } from "../../nodes/registry";
 
-export type NodeChange = (patch: (node: FlowNode) => FlowNode, coalesce?: string) => void;
+type NodeChange = (patch: (node: FlowNode) => FlowNode, coalesce?: string) => void;
 
 export function NodeForm({ node, onChange }: { node: FlowNode; onChange: NodeChange }) {
   const { t } = useI18n();
