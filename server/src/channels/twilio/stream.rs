@@ -30,14 +30,14 @@ use bytes::Bytes;
 use flow_engine::model::InputMode;
 use flow_engine::runtime::{Event, Listen, Transfer};
 use serde_json::json;
+use speech::deepgram::{self, AsrEvent, DeepgramConfig, LiveReceiver, LiveSender};
+use speech::tts::{AuraConfig, TtsProvider, VoiceSpec};
+use twilio::media_stream::{InboundMessage, OutboundMessage};
+use twilio::signature;
 
-use super::media_stream::{InboundMessage, OutboundMessage};
-use super::signature;
 use super::voice::public_base;
 use crate::app::AppState;
 use crate::channels::phone::{self, Call, Mode, Next, PhoneError, Plan, Prompt};
-use crate::speech::deepgram::{self, AsrEvent, DeepgramConfig, LiveReceiver, LiveSender};
-use crate::speech::tts::{AuraConfig, TtsProvider, VoiceSpec};
 use crate::store::NewCallEvent;
 use crate::telephony::{self, AsrFallback, AsrProvider, Telephony};
 

@@ -15,18 +15,18 @@ use flow_engine::model::InputMode;
 use flow_engine::runtime::{Direction as FlowDirection, Event, HandoffStatus, TransferTarget};
 use serde::Deserialize;
 use serde_json::{json, Value};
-
-use super::twiml::{
+use speech::tts::{AuraConfig, TtsProvider, VoiceSpec};
+use twilio::twiml::{
     Connect, Dial, DialTarget, Enqueue, Gather, GatherInput, Method, Prompt as TwimlPrompt,
     Response as Twiml, Say, SpeechTimeout, Stream, Verb,
 };
-use super::webhook::{CallStatus, DialCallStatus, Direction, GatherResult, VoiceWebhook};
+use twilio::webhook::{CallStatus, DialCallStatus, Direction, GatherResult, VoiceWebhook};
+
 use crate::app::AppState;
 use crate::channels::phone::{self, Call, Mode, NewPhoneCall, Next, PhoneError, Plan, Prompt};
 use crate::config::TelephonyConfig;
 use crate::error::ApiError;
 use crate::secrets::{SecretBox, ServerKey};
-use crate::speech::tts::{AuraConfig, TtsProvider, VoiceSpec};
 use crate::store::{now_ms, CallEnd, CarrierReport, PhoneNumber};
 use crate::telephony::{self, Telephony};
 
@@ -326,7 +326,7 @@ pub fn mulaw_wav(audio: &[u8]) -> Vec<u8> {
 
 fn say(prompt: &Prompt, context: &RenderContext<'_>) -> TwimlPrompt {
     if let Some(url) = &prompt.url {
-        return TwimlPrompt::Play(super::twiml::Play::new(url.clone()));
+        return TwimlPrompt::Play(twilio::twiml::Play::new(url.clone()));
     }
     let voice = context
         .telephony
@@ -336,7 +336,7 @@ fn say(prompt: &Prompt, context: &RenderContext<'_>) -> TwimlPrompt {
         TtsProvider::Twilio => voice.voice.clone(),
         _ => match &context.audio {
             Some(audio) => {
-                return TwimlPrompt::Play(super::twiml::Play::new(audio.url(&prompt.text, &voice)))
+                return TwimlPrompt::Play(twilio::twiml::Play::new(audio.url(&prompt.text, &voice)))
             }
             None => None,
         },
