@@ -19,6 +19,7 @@ use crate::telephony::{self, Telephony};
 
 /// A request signed by the Twilio account of the tenant it is for.
 pub struct TwilioRequest<F = VoiceWebhook> {
+    /// The tenant whose account signed the request.
     pub tenant_id: String,
     /// The tenant's number the call is on, when the path names no tenant and the tenant was
     /// found by it (`/twilio/voice`, `/twilio/status`).
@@ -27,6 +28,7 @@ pub struct TwilioRequest<F = VoiceWebhook> {
     pub telephony: Telephony,
     /// The server's address as Twilio reaches it, for the URLs of the answer.
     pub base: String,
+    /// What the request carries, as signed.
     pub form: F,
 }
 
@@ -36,6 +38,7 @@ pub trait SignedForm: Sized {
     /// than its `http(s)://` one.
     const WEBSOCKET: bool;
 
+    /// Reads the request's body.
     fn parse(body: &[u8]) -> Result<Self, WebhookError>;
 
     /// The parameters the signature covers.
