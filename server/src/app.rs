@@ -45,7 +45,7 @@ pub struct AppState {
     /// Talks to carriers' REST APIs (outbound calls).
     pub carrier: reqwest::Client,
     /// Speech synthesis for media streams, with its cache.
-    pub tts: Arc<crate::speech::tts::Tts>,
+    pub tts: Arc<speech::tts::Tts>,
 }
 
 /// Synthesised prompts kept in memory: about 40 minutes of 8 kHz audio.
@@ -202,7 +202,7 @@ pub async fn start(config: &Config) -> Result<Running, String> {
             .timeout(Duration::from_secs(15))
             .build()
             .map_err(|e| format!("cannot start the HTTP client: {e}"))?,
-        tts: Arc::new(crate::speech::tts::Tts::new(
+        tts: Arc::new(speech::tts::Tts::new(
             config.telephony.espeak_program.clone(),
             TTS_CACHE_BYTES,
         )),

@@ -13,6 +13,5 @@ pub mod flow_cache;
 pub mod metrics;
 pub mod outbound;
 pub mod secrets;
-pub mod speech;
 pub mod store;
 pub mod telephony;

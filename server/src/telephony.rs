@@ -8,8 +8,8 @@ use utoipa::ToSchema;
 
 use crate::error::{ApiError, FieldError};
 use crate::secrets::SecretBox;
-use crate::speech::tts::{TtsProvider, VoiceSpec};
 use crate::store::{Store, StoreError};
+use speech::tts::{TtsProvider, VoiceSpec};
 
 /// Who recognises the caller's speech.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -178,17 +178,10 @@ pub struct TelephonyUpdate {
     pub speech: SpeechSettings,
 }
 
-/// A tenant's Twilio account, opened for a call.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TwilioAccount {
-    pub account_sid: String,
-    pub auth_token: String,
-}
-
 /// A tenant's telephony settings, secrets opened: what calls use.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Telephony {
-    pub twilio: Option<TwilioAccount>,
+    pub twilio: Option<twilio::Account>,
     pub deepgram_key: Option<String>,
     pub speech: SpeechSettings,
 }
@@ -252,7 +245,7 @@ pub async fn load(
     };
     Ok(Telephony {
         twilio: stored.twilio.and_then(|twilio| {
-            open(&twilio.auth_token, "twilio.auth_token").map(|auth_token| TwilioAccount {
+            open(&twilio.auth_token, "twilio.auth_token").map(|auth_token| twilio::Account {
                 account_sid: twilio.account_sid,
                 auth_token,
             })

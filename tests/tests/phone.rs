@@ -560,6 +560,126 @@ async fn forged_signatures_are_refused(mut app: TestApp) -> TestApp {
     app
 }
 
+/// Posts `params` as a webhook with `signature`: the status and the body.
+async fn post_webhook(
+    app: &TestApp,
+    url: &str,
+    signature: &str,
+    params: &[(String, String)],
+) -> (u16, String) {
+    let response = app
+        .client
+        .post(url)
+        .header("X-Twilio-Signature", signature)
+        .form(params)
+        .send()
+        .await
+        .expect("post");
+    let status = response.status().as_u16();
+    (status, response.text().await.expect("body"))
+}
+
+/// The HTTP status a media-stream handshake to `url` signed with `signature` is answered with.
+async fn handshake_status(url: &str, signature: &str) -> u16 {
+    let mut request =
+        tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(url)
+            .expect("request");
+    request
+        .headers_mut()
+        .insert("x-twilio-signature", signature.parse().expect("header"));
+    match tokio_tungstenite::connect_async(request).await {
+        Ok(_) => 101,
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => response.status().as_u16(),
+        Err(error) => panic!("the handshake failed without an answer: {error}"),
+    }
+}
+
+async fn every_twilio_route_checks_the_signature(mut app: TestApp) -> TestApp {
+    let phone = shop(&mut app, "order-status.json", "webhook", None).await;
+    let forged = "0000000000000000000000000000dead";
+    let params = vec![
+        ("AccountSid".to_owned(), ACCOUNT_SID.to_owned()),
+        (
+            "CallSid".to_owned(),
+            "CA00000000000000000000000000000003".to_owned(),
+        ),
+        ("CallStatus".to_owned(), "completed".to_owned()),
+        ("Direction".to_owned(), "inbound".to_owned()),
+        ("From".to_owned(), CALLER.to_owned()),
+        ("To".to_owned(), SHOP_NUMBER.to_owned()),
+    ];
+    // A status callback for the shop's number, signed by another account.
+    let status_url = phone.status_url(&app);
+    let (status, body) = post_webhook(
+        &app,
+        &status_url,
+        &sign(forged, &status_url, &params),
+        &params,
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    let problem: Value = serde_json::from_str(&body).expect("problem+json");
+    assert_eq!(problem["code"], "invalid_signature");
+    // One for a number nobody has is acknowledged and dropped, signed or not.
+    let mut elsewhere = params.clone();
+    elsewhere[5].1 = "+8657100000009".into();
+    let (status, _) = post_webhook(&app, &status_url, "", &elsewhere).await;
+    assert_eq!(status, 204);
+    // A call's own webhooks: the tenant comes from the path.
+    let step_url = app.url(&format!(
+        "/twilio/calls/{}/ses_unknown/gather?turn=1",
+        phone.tenant.id
+    ));
+    let (status, body) =
+        post_webhook(&app, &step_url, &sign(forged, &step_url, &params), &params).await;
+    assert_eq!(status, 403, "{body}");
+    let (status, body) = post_webhook(
+        &app,
+        &step_url,
+        &sign(AUTH_TOKEN, &step_url, &params),
+        &params,
+    )
+    .await;
+    assert_eq!(
+        status, 200,
+        "signed by the account, for a call it does not have"
+    );
+    assert!(body.contains("not in service"), "{body}");
+    // A body that is no voice webhook is refused before anything else.
+    let voice_url = phone.voice_url(&app);
+    let no_call = &params[2..];
+    let (status, body) = post_webhook(
+        &app,
+        &voice_url,
+        &sign(AUTH_TOKEN, &voice_url, no_call),
+        no_call,
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    let problem: Value = serde_json::from_str(&body).expect("problem+json");
+    assert_eq!(problem["code"], "invalid_webhook");
+    // The media-stream handshake is signed over its ws:// URL, for the tenant in its path.
+    let ws_url = app
+        .url(&format!("/twilio/stream/{}", phone.tenant.id))
+        .replace("http://", "ws://");
+    let http_url = ws_url.replace("ws://", "http://");
+    assert_eq!(
+        handshake_status(&ws_url, &sign(AUTH_TOKEN, &http_url, &[])).await,
+        403
+    );
+    let other = app.tenant("No Twilio").await;
+    let other_url = app
+        .url(&format!("/twilio/stream/{}", other.id))
+        .replace("http://", "ws://");
+    assert_eq!(
+        handshake_status(&other_url, &sign(AUTH_TOKEN, &other_url, &[])).await,
+        403,
+        "a tenant without a Twilio account"
+    );
+    assert!(calls(&app, &phone.tenant.owner_key).await.is_empty());
+    app
+}
+
 /// Posts a signed webhook as Twilio would and returns the TwiML.
 async fn post_signed(app: &TestApp, url: &str, params: &[(String, String)]) -> String {
     let response = app
@@ -1235,6 +1355,7 @@ on_both_databases!(
     order_status_by_webhook,
     handoff_by_webhook,
     forged_signatures_are_refused,
+    every_twilio_route_checks_the_signature,
     retried_webhooks_do_not_advance_twice,
     unknown_numbers_get_a_polite_goodbye,
     outbound_survey_records_its_score,

@@ -11,17 +11,18 @@ use std::time::Duration;
 use axum::body::Bytes;
 use base64::Engine;
 use callflow_tests::fakes::deepgram::FakeDeepgram;
-use server::speech::deepgram::{connect, AsrError, AsrEvent, DeepgramConfig, LiveReceiver};
-use server::speech::mulaw;
-use server::speech::tts::{AuraConfig, Tts, TtsError, TtsProvider, VoiceSpec};
-use server::speech::{aura, espeak};
+use speech::deepgram::{connect, AsrError, AsrEvent, DeepgramConfig, LiveReceiver};
+use speech::mulaw;
+use speech::tts::{AuraConfig, Tts, TtsError, TtsProvider, VoiceSpec};
+use speech::{aura, espeak};
 
 const TESTING: &str = "Testing. 123. Testing. 123.";
 
 /// The 20 ms μ-law frames of a recorded call ("Testing. 123. Testing. 123.", 4.68 s).
 fn recorded_call() -> Vec<Bytes> {
-    let path = callflow_tests::root()
-        .join("server/tests/fixtures/telephony/twilio-media-streams/replay_testing-websocket_mulaw8k.jsonl");
+    let path = callflow_tests::root().join(
+        "crates/twilio/tests/fixtures/twilio-media-streams/replay_testing-websocket_mulaw8k.jsonl",
+    );
     let replay = std::fs::read_to_string(&path).expect("the recorded media stream");
     replay
         .lines()

@@ -581,7 +581,7 @@ fn speech_audio() -> Vec<u8> {
         let energy: u64 = block
             .iter()
             .map(|&code| {
-                let sample = i64::from(server::speech::mulaw::decode(code));
+                let sample = i64::from(speech::mulaw::decode(code));
                 (sample * sample) as u64
             })
             .sum();

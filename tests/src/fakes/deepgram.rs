@@ -39,7 +39,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use serde_json::{json, Value};
-use server::speech::mulaw;
+use speech::mulaw;
 use tokio::sync::watch;
 use tokio::time::Instant;
 

@@ -1,16 +1,7 @@
-//! The Twilio phone channel's protocol building blocks, pure and free of I/O:
-//! - `signature`: checking the `X-Twilio-Signature` on Twilio's requests;
-//! - `webhook`: Twilio's form-encoded voice webhooks, typed;
-//! - `twiml`: building TwiML replies;
-//! - `media_stream`: the JSON messages of a Twilio Media Streams WebSocket.
-//!
-//! And the channel itself: `voice` (the webhooks, TwiML per turn), `stream` (the media-stream
-//! WebSocket) and `rest` (placing outbound calls through Twilio's REST API).
+//! The Twilio phone channel: `voice` (the webhooks, TwiML per turn), `stream` (the media-stream
+//! WebSocket) and `request` (the signature check and tenant of every request from Twilio).
+//! Twilio's wire formats themselves are the `twilio` crate's.
 
-pub mod media_stream;
-pub mod rest;
-pub mod signature;
+pub mod request;
 pub mod stream;
-pub mod twiml;
 pub mod voice;
-pub mod webhook;

@@ -22,22 +22,20 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
+use axum::extract::State;
+use axum::response::Response;
 use base64::Engine as _;
 use bytes::Bytes;
 use flow_engine::model::InputMode;
 use flow_engine::runtime::{Event, Listen, Transfer};
 use serde_json::json;
+use speech::deepgram::{self, AsrEvent, DeepgramConfig, LiveReceiver, LiveSender};
+use speech::tts::{AuraConfig, TtsProvider, VoiceSpec};
+use twilio::media_stream::{InboundMessage, OutboundMessage};
 
-use super::media_stream::{InboundMessage, OutboundMessage};
-use super::signature;
-use super::voice::public_base;
+use super::request::{Handshake, TwilioRequest};
 use crate::app::AppState;
 use crate::channels::phone::{self, Call, Mode, Next, PhoneError, Plan, Prompt};
-use crate::speech::deepgram::{self, AsrEvent, DeepgramConfig, LiveReceiver, LiveSender};
-use crate::speech::tts::{AuraConfig, TtsProvider, VoiceSpec};
 use crate::store::NewCallEvent;
 use crate::telephony::{self, AsrFallback, AsrProvider, Telephony};
 
@@ -68,40 +66,14 @@ const BACKCHANNELS: [&str; 14] = [
 /// with the tenant's auth token.
 pub async fn upgrade(
     State(state): State<AppState>,
-    Path(tenant_id): Path<String>,
-    headers: HeaderMap,
-    uri: Uri,
     upgrade: WebSocketUpgrade,
+    request: TwilioRequest<Handshake>,
 ) -> Response {
-    let Ok(secrets) = state.secrets.get() else {
-        return StatusCode::SERVICE_UNAVAILABLE.into_response();
-    };
-    let Ok(telephony) = telephony::load(&state.store, secrets, &tenant_id).await else {
-        return StatusCode::SERVICE_UNAVAILABLE.into_response();
-    };
-    let Some(account) = telephony.twilio.clone() else {
-        return super::voice::forbidden();
-    };
-    let Some(sent) = headers
-        .get("x-twilio-signature")
-        .and_then(|value| value.to_str().ok())
-    else {
-        return super::voice::forbidden();
-    };
-    let base = public_base(&state.telephony, &headers);
-    let ws_base = if let Some(rest) = base.strip_prefix("https://") {
-        format!("wss://{rest}")
-    } else if let Some(rest) = base.strip_prefix("http://") {
-        format!("ws://{rest}")
-    } else {
-        base
-    };
-    let path = uri.path_and_query().map_or("/", |path| path.as_str());
-    let url = format!("{ws_base}{path}");
-    let no_params: [(&str, &str); 0] = [];
-    if !signature::validate(&account.auth_token, &url, &no_params, sent) {
-        return super::voice::forbidden();
-    }
+    let TwilioRequest {
+        tenant_id,
+        telephony,
+        ..
+    } = request;
     // Twilio's messages are small (a 20 ms frame is about 300 bytes of JSON). tungstenite
     // clears its whole read buffer on every read, so a small one saves that work 50 times a
     // second per call.

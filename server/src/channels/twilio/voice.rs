@@ -5,9 +5,8 @@
 //! take the next webhook; and the URLs given to Twilio carry the turn they continue, so a
 //! retried webhook gets the answer it had the first time instead of moving the flow twice.
 
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode, Uri};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
@@ -15,20 +14,21 @@ use flow_engine::model::InputMode;
 use flow_engine::runtime::{Direction as FlowDirection, Event, HandoffStatus, TransferTarget};
 use serde::Deserialize;
 use serde_json::{json, Value};
-
-use super::twiml::{
+use speech::tts::{AuraConfig, TtsProvider, VoiceSpec};
+use twilio::twiml::{
     Connect, Dial, DialTarget, Enqueue, Gather, GatherInput, Method, Prompt as TwimlPrompt,
     Response as Twiml, Say, SpeechTimeout, Stream, Verb,
 };
-use super::webhook::{CallStatus, DialCallStatus, Direction, GatherResult, VoiceWebhook};
+use twilio::webhook::{CallStatus, DialCallStatus, GatherResult, VoiceWebhook};
+
+use super::request::{invalid_webhook, load_telephony, TwilioRejection, TwilioRequest};
 use crate::app::AppState;
 use crate::channels::phone::{self, Call, Mode, NewPhoneCall, Next, PhoneError, Plan, Prompt};
 use crate::config::TelephonyConfig;
 use crate::error::ApiError;
 use crate::secrets::{SecretBox, ServerKey};
-use crate::speech::tts::{AuraConfig, TtsProvider, VoiceSpec};
 use crate::store::{now_ms, CallEnd, CarrierReport, PhoneNumber};
-use crate::telephony::{self, Telephony};
+use crate::telephony::Telephony;
 
 /// The webhook routes, under `/twilio`.
 pub fn router() -> Router<AppState> {
@@ -90,59 +90,6 @@ fn sorry() -> String {
     )
 }
 
-/// The answer to a request not signed by the tenant's Twilio account.
-pub fn forbidden() -> Response {
-    ApiError::new(
-        StatusCode::FORBIDDEN,
-        "invalid_signature",
-        "the request's X-Twilio-Signature does not match the account's auth token",
-    )
-    .into_response()
-}
-
-fn bad_request(detail: String) -> Response {
-    ApiError::bad_request("invalid_webhook", detail).into_response()
-}
-
-/// Whether the request was signed by the account, over the URL Twilio requested.
-fn signed(
-    config: &TelephonyConfig,
-    headers: &HeaderMap,
-    uri: &Uri,
-    webhook: &VoiceWebhook,
-    telephony: &Telephony,
-) -> bool {
-    let Some(account) = &telephony.twilio else {
-        return false;
-    };
-    let Some(signature) = headers
-        .get("x-twilio-signature")
-        .and_then(|value| value.to_str().ok())
-    else {
-        return false;
-    };
-    let path = uri.path_and_query().map_or("/", |path| path.as_str());
-    let url = format!("{}{path}", public_base(config, headers));
-    webhook.validate_signature(&account.auth_token, &url, signature)
-}
-
-async fn telephony_of(state: &AppState, tenant_id: &str) -> Option<Telephony> {
-    let secrets = match state.secrets.get() {
-        Ok(secrets) => secrets,
-        Err(error) => {
-            tracing::error!(%error, "the server's secret key is unusable");
-            return None;
-        }
-    };
-    match telephony::load(&state.store, secrets, tenant_id).await {
-        Ok(telephony) => Some(telephony),
-        Err(error) => {
-            tracing::error!(tenant_id, %error, "telephony settings unreadable");
-            None
-        }
-    }
-}
-
 /// Where the server answers a call's next webhooks.
 #[derive(Debug, Clone)]
 pub struct Urls {
@@ -171,14 +118,22 @@ impl Urls {
 
     /// The media-stream WebSocket of the tenant.
     pub fn stream(&self) -> String {
-        let base = if let Some(rest) = self.base.strip_prefix("https://") {
-            format!("wss://{rest}")
-        } else if let Some(rest) = self.base.strip_prefix("http://") {
-            format!("ws://{rest}")
-        } else {
-            self.base.clone()
-        };
-        format!("{base}/twilio/stream/{}", self.tenant_id)
+        format!(
+            "{}/twilio/stream/{}",
+            websocket_base(&self.base),
+            self.tenant_id
+        )
+    }
+}
+
+/// The server's address for WebSockets: `wss://` for `https://`, `ws://` for `http://`.
+pub fn websocket_base(base: &str) -> String {
+    if let Some(rest) = base.strip_prefix("https://") {
+        format!("wss://{rest}")
+    } else if let Some(rest) = base.strip_prefix("http://") {
+        format!("ws://{rest}")
+    } else {
+        base.to_owned()
     }
 }
 
@@ -263,7 +218,7 @@ async fn audio(
         voice: payload["voice"].as_str().map(str::to_owned),
         language: language.clone(),
     };
-    let Some(telephony) = telephony_of(&state, &tenant_id).await else {
+    let Some(telephony) = load_telephony(&state, &tenant_id).await else {
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     };
     let fallback = telephony
@@ -326,7 +281,7 @@ pub fn mulaw_wav(audio: &[u8]) -> Vec<u8> {
 
 fn say(prompt: &Prompt, context: &RenderContext<'_>) -> TwimlPrompt {
     if let Some(url) = &prompt.url {
-        return TwimlPrompt::Play(super::twiml::Play::new(url.clone()));
+        return TwimlPrompt::Play(twilio::twiml::Play::new(url.clone()));
     }
     let voice = context
         .telephony
@@ -336,7 +291,7 @@ fn say(prompt: &Prompt, context: &RenderContext<'_>) -> TwimlPrompt {
         TtsProvider::Twilio => voice.voice.clone(),
         _ => match &context.audio {
             Some(audio) => {
-                return TwimlPrompt::Play(super::twiml::Play::new(audio.url(&prompt.text, &voice)))
+                return TwimlPrompt::Play(twilio::twiml::Play::new(audio.url(&prompt.text, &voice)))
             }
             None => None,
         },
@@ -465,43 +420,14 @@ pub fn render_stream(urls: &Urls) -> String {
     }
 }
 
-/// The number of the call at this end: who was called (inbound), or who calls (outbound).
-fn own_number(webhook: &VoiceWebhook) -> Option<&str> {
-    match webhook.direction() {
-        Some(Direction::OutboundApi | Direction::OutboundDial) => webhook.from(),
-        _ => webhook.to(),
-    }
-}
-
-/// The tenant's number the webhook's call is on, whoever has it.
-async fn number_of(
-    state: &AppState,
-    webhook: &VoiceWebhook,
-) -> Result<Option<PhoneNumber>, crate::store::StoreError> {
-    match own_number(webhook) {
-        Some(number) => state.store.phone_number(number).await,
-        None => Ok(None),
-    }
-}
-
-fn parse(body: &Bytes) -> Result<VoiceWebhook, Box<Response>> {
-    VoiceWebhook::from_form(body).map_err(|error| Box::new(bad_request(error.to_string())))
-}
-
 /// An incoming call to one of the tenants' numbers.
 async fn incoming(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    uri: Uri,
-    body: Bytes,
+    request: Result<TwilioRequest, TwilioRejection>,
 ) -> Response {
-    let webhook = match parse(&body) {
-        Ok(webhook) => webhook,
-        Err(response) => return *response,
-    };
-    let number = match number_of(&state, &webhook).await {
-        Ok(Some(number)) => number,
-        Ok(None) => {
+    let request = match request {
+        Ok(request) => request,
+        Err(TwilioRejection::UnknownNumber(webhook)) => {
             state.metrics.unknown_number_calls.inc();
             tracing::warn!(
                 call_sid = webhook.call_sid(),
@@ -511,18 +437,21 @@ async fn incoming(
             );
             return twiml(not_in_service());
         }
-        Err(error) => {
-            tracing::error!(%error, "looking up a called number failed");
-            return twiml(sorry());
+        Err(TwilioRejection::NumberLookupFailed | TwilioRejection::SettingsUnavailable) => {
+            return twiml(sorry())
         }
+        Err(rejection) => return rejection.into_response(),
     };
-    let Some(telephony) = telephony_of(&state, &number.tenant_id).await else {
-        return twiml(sorry());
+    let TwilioRequest {
+        number: Some(number),
+        telephony,
+        base,
+        form: webhook,
+        ..
+    } = request
+    else {
+        return twiml(not_in_service());
     };
-    if !signed(&state.telephony, &headers, &uri, &webhook, &telephony) {
-        return forbidden();
-    }
-    let base = public_base(&state.telephony, &headers);
     match start_incoming(&state, &number, &webhook, &telephony, base).await {
         Ok(body) => twiml(body),
         Err(error) => {
@@ -632,28 +561,25 @@ async fn step(
     State(state): State<AppState>,
     Path((tenant_id, session_id, step)): Path<(String, String, String)>,
     Query(query): Query<StepQuery>,
-    headers: HeaderMap,
-    uri: Uri,
-    body: Bytes,
+    request: Result<TwilioRequest, TwilioRejection>,
 ) -> Response {
-    let webhook = match parse(&body) {
-        Ok(webhook) => webhook,
-        Err(response) => return *response,
+    let TwilioRequest {
+        telephony,
+        base,
+        form: webhook,
+        ..
+    } = match request {
+        Ok(request) => request,
+        Err(TwilioRejection::SettingsUnavailable) => return twiml(sorry()),
+        Err(rejection) => return rejection.into_response(),
     };
-    let Some(telephony) = telephony_of(&state, &tenant_id).await else {
-        return twiml(sorry());
-    };
-    if !signed(&state.telephony, &headers, &uri, &webhook, &telephony) {
-        return forbidden();
-    }
-    let base = public_base(&state.telephony, &headers);
     let result = match step.as_str() {
         "status" => status(&state, &tenant_id, &session_id, &webhook)
             .await
             .map(|()| String::new()),
         "answer" | "gather" | "dial" | "queue" | "resume" => {
             let Some(turn) = query.turn else {
-                return bad_request("the URL has no turn".into());
+                return invalid_webhook("the URL has no turn".into());
             };
             continue_call(
                 &state,
@@ -867,24 +793,20 @@ async fn resume(
 /// A status callback to the global URL: the tenant is found by the call's number.
 async fn status_by_number(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    uri: Uri,
-    body: Bytes,
+    request: Result<TwilioRequest, TwilioRejection>,
 ) -> Response {
-    let webhook = match parse(&body) {
-        Ok(webhook) => webhook,
-        Err(response) => return *response,
+    let TwilioRequest {
+        tenant_id,
+        form: webhook,
+        ..
+    } = match request {
+        Ok(request) => request,
+        Err(TwilioRejection::UnknownNumber(_) | TwilioRejection::NumberLookupFailed) => {
+            return StatusCode::NO_CONTENT.into_response()
+        }
+        Err(rejection) => return rejection.into_response(),
     };
-    let Ok(Some(number)) = number_of(&state, &webhook).await else {
-        return StatusCode::NO_CONTENT.into_response();
-    };
-    let Some(telephony) = telephony_of(&state, &number.tenant_id).await else {
-        return StatusCode::SERVICE_UNAVAILABLE.into_response();
-    };
-    if !signed(&state.telephony, &headers, &uri, &webhook, &telephony) {
-        return forbidden();
-    }
-    let call = match phone::find_by_sid(&state, &number.tenant_id, webhook.call_sid()).await {
+    let call = match phone::find_by_sid(&state, &tenant_id, webhook.call_sid()).await {
         Ok(Some(call)) => call,
         Ok(None) => return StatusCode::NO_CONTENT.into_response(),
         Err(error) => {
@@ -892,7 +814,7 @@ async fn status_by_number(
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
     };
-    match status(&state, &number.tenant_id, &call.chat.id, &webhook).await {
+    match status(&state, &tenant_id, &call.chat.id, &webhook).await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(error) => {
             tracing::error!(%error, "a status callback failed");

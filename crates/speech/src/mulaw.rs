@@ -491,6 +491,11 @@ mod tests {
         assert_eq!(encode(-32768), 0x00);
         assert_eq!(encode(32124), 0x80);
         assert_eq!(encode(-32124), 0x00);
+        // The codes a media-stream test sends as its audio.
+        assert_eq!(
+            encode_slice(&[0, 1000, -1000, 32767, -32768]),
+            [0xFF, 0xCE, 0x4E, 0x80, 0x00]
+        );
     }
 
     #[test]
@@ -622,7 +627,7 @@ mod tests {
     fn replay_frames() -> Vec<Vec<u8>> {
         let replay = include_str!(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/telephony/twilio-media-streams/replay_testing-websocket_mulaw8k.jsonl"
+            "/../twilio/tests/fixtures/twilio-media-streams/replay_testing-websocket_mulaw8k.jsonl"
         ));
         replay
             .lines()

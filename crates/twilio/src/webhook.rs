@@ -12,23 +12,39 @@
 
 use percent_encoding::percent_decode;
 
-use super::signature;
+use crate::signature;
 
 /// Why a webhook body is not a usable Twilio voice webhook.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WebhookError {
+    /// A parameter the webhook needs is absent or empty.
     #[error("webhook parameter {field} is missing or empty")]
-    Missing { field: &'static str },
+    Missing {
+        /// The parameter's name.
+        field: &'static str,
+    },
+    /// A parameter's value cannot be what Twilio means by it.
     #[error("webhook parameter {field} is not {expected}: {value:?}")]
     Invalid {
+        /// The parameter's name.
         field: &'static str,
+        /// The value as sent.
         value: String,
+        /// What the value should be.
         expected: &'static str,
     },
+    /// A parameter that has one value is sent twice with different ones.
     #[error("webhook parameter {field} is sent more than once with different values")]
-    Conflicting { field: &'static str },
+    Conflicting {
+        /// The parameter's name.
+        field: &'static str,
+    },
+    /// A `name=value` pair of the body decodes to bytes that are not UTF-8.
     #[error("webhook form field number {index} is not valid UTF-8 once decoded")]
-    NotUtf8 { index: usize },
+    NotUtf8 {
+        /// The pair's place in the body, from 0.
+        index: usize,
+    },
 }
 
 macro_rules! twilio_enum {
@@ -36,7 +52,7 @@ macro_rules! twilio_enum {
         $(#[$meta])*
         #[derive(Debug, Clone, PartialEq, Eq)]
         pub enum $name {
-            $($variant,)*
+            $(#[doc = concat!("`", $text, "`")] $variant,)*
             /// A value this version does not know, kept as sent.
             Other(String),
         }
@@ -126,9 +142,13 @@ twilio_enum!(
 /// Where a party of the call is, as Twilio guesses from the number (`FromCity`, …).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Location<'a> {
+    /// `…City`.
     pub city: Option<&'a str>,
+    /// `…State`: the state or province.
     pub state: Option<&'a str>,
+    /// `…Zip`: the postal code.
     pub zip: Option<&'a str>,
+    /// `…Country`: the ISO 3166-1 alpha-2 code.
     pub country: Option<&'a str>,
 }
 
@@ -139,7 +159,9 @@ pub enum GatherResult<'a> {
     Digits(&'a str),
     /// Recognised speech (`SpeechResult`, `Confidence` from 0 to 1).
     Speech {
+        /// What was said.
         transcript: &'a str,
+        /// How sure the recogniser is, when it says.
         confidence: Option<f32>,
     },
     /// Nothing was heard or pressed.
@@ -490,7 +512,7 @@ mod tests {
     fn samples() -> Vec<Value> {
         let text = include_str!(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/telephony/twilio-webhooks/incoming_call_webhook_samples.json"
+            "/tests/fixtures/twilio-webhooks/incoming_call_webhook_samples.json"
         ));
         serde_json::from_str::<Value>(text)
             .unwrap()

@@ -1,16 +1,19 @@
-//! Twilio's REST API, for what the server asks of Twilio: placing an outbound call.
+//! Twilio's REST API, for what a server asks of Twilio: placing an outbound call.
 
 use serde::Deserialize;
 
-use crate::telephony::TwilioAccount;
+use crate::Account;
 
 /// An outbound call to place.
 #[derive(Debug, Clone)]
 pub struct PlaceCall<'a> {
+    /// The number to call (E.164), a SIP URI or a `client:` identity.
     pub to: &'a str,
+    /// The account's number the call comes from (E.164).
     pub from: &'a str,
     /// Where Twilio asks for TwiML once the call is answered.
     pub url: &'a str,
+    /// Where Twilio posts the call's `answered` and `completed` status callbacks.
     pub status_callback: &'a str,
     /// Answering-machine detection (`MachineDetection=Enable`).
     pub machine_detection: bool,
@@ -21,22 +24,30 @@ pub struct PlaceCall<'a> {
 /// What Twilio answered.
 #[derive(Debug, Clone, Deserialize)]
 pub struct PlacedCall {
+    /// The new call's SID (`CA…`).
     pub sid: String,
+    /// Where the call is in its life (`queued`, usually).
     #[serde(default)]
     pub status: String,
 }
 
+/// Why a call was not placed.
 #[derive(Debug, thiserror::Error)]
 pub enum RestError {
+    /// The request did not reach Twilio, or its answer did not arrive.
     #[error("Twilio could not be reached: {0}")]
     Unreachable(String),
     /// Twilio refused, with its own error code and message.
     #[error("Twilio refused the call ({status}, code {code}): {message}")]
     Refused {
+        /// The HTTP status.
         status: u16,
+        /// Twilio's error code (0 when the answer had none).
         code: i64,
+        /// Twilio's message, or the start of its answer.
         message: String,
     },
+    /// Twilio accepted the call but its answer is not the call resource.
     #[error("Twilio's answer is not understood: {0}")]
     Unexpected(String),
 }
@@ -49,11 +60,13 @@ struct TwilioError {
     message: String,
 }
 
-/// `POST /2010-04-01/Accounts/{AccountSid}/Calls.json`.
+/// Places `call` from `account`: `POST /2010-04-01/Accounts/{AccountSid}/Calls.json` at
+/// `api_url` (`https://api.twilio.com`, or a stand-in), the call's status callbacks asked for on
+/// `answered` and `completed`.
 pub async fn place_call(
     client: &reqwest::Client,
     api_url: &str,
-    account: &TwilioAccount,
+    account: &Account,
     call: &PlaceCall<'_>,
 ) -> Result<PlacedCall, RestError> {
     let url = format!(

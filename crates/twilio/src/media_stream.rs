@@ -22,45 +22,65 @@ use serde::{Deserialize, Serialize};
 #[serde(tag = "event", rename_all = "lowercase")]
 pub enum InboundMessage {
     /// The socket is open; the first message.
-    Connected { protocol: String, version: String },
+    Connected {
+        /// `Call`.
+        protocol: String,
+        /// The protocol's version, e.g. `1.0.0`.
+        version: String,
+    },
     /// The stream's metadata; the second message.
     #[serde(rename_all = "camelCase")]
     Start {
+        /// The message's place in the stream, from 1 (`start`).
         #[serde(with = "decimal_string")]
         sequence_number: u64,
+        /// The stream's metadata.
         start: Start,
+        /// The stream's id (`MZ…`).
         stream_sid: String,
     },
     /// A chunk of the call's audio.
     #[serde(rename_all = "camelCase")]
     Media {
+        /// The message's place in the stream, from 1 (`start`).
         #[serde(with = "decimal_string")]
         sequence_number: u64,
+        /// The audio.
         media: Media,
+        /// The stream's id (`MZ…`).
         stream_sid: String,
     },
     /// A key the caller pressed.
     #[serde(rename_all = "camelCase")]
     Dtmf {
+        /// The stream's id (`MZ…`).
         stream_sid: String,
+        /// The message's place in the stream, from 1 (`start`).
         #[serde(with = "decimal_string")]
         sequence_number: u64,
+        /// The key.
         dtmf: Dtmf,
     },
     /// Playback reached a mark the server sent (or the mark was cleared).
     #[serde(rename_all = "camelCase")]
     Mark {
+        /// The message's place in the stream, from 1 (`start`).
         #[serde(with = "decimal_string")]
         sequence_number: u64,
+        /// The stream's id (`MZ…`).
         stream_sid: String,
+        /// The mark.
         mark: Mark,
     },
     /// The stream has ended; the last message.
     #[serde(rename_all = "camelCase")]
     Stop {
+        /// The message's place in the stream, from 1 (`start`).
         #[serde(with = "decimal_string")]
         sequence_number: u64,
+        /// Whose stream ended.
         stop: Stop,
+        /// The stream's id (`MZ…`).
         stream_sid: String,
     },
     /// An event this version does not know.
@@ -113,12 +133,16 @@ impl InboundMessage {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Start {
+    /// The account's SID (`AC…`).
     pub account_sid: String,
+    /// The stream's id (`MZ…`).
     pub stream_sid: String,
+    /// The call's SID (`CA…`).
     pub call_sid: String,
     /// The tracks the stream carries.
     #[serde(default)]
     pub tracks: Vec<Track>,
+    /// The audio's encoding.
     pub media_format: MediaFormat,
     /// The TwiML `<Parameter>`s of the `<Stream>`.
     #[serde(default)]
@@ -131,7 +155,9 @@ pub struct Start {
 pub struct MediaFormat {
     /// `audio/x-mulaw`.
     pub encoding: String,
+    /// Samples a second.
     pub sample_rate: u32,
+    /// 1: mono.
     pub channels: u16,
 }
 
@@ -139,10 +165,13 @@ impl MediaFormat {
     /// The encoding of a Twilio media stream.
     pub const MULAW: &'static str = "audio/x-mulaw";
 
+    /// The sample rate of a Twilio media stream (G.711's), in hertz.
+    pub const SAMPLE_RATE: u32 = 8000;
+
     /// Whether this is G.711 μ-law, 8 kHz, mono: the only format Twilio streams today.
     pub fn is_mulaw_8k_mono(&self) -> bool {
         self.encoding.eq_ignore_ascii_case(Self::MULAW)
-            && self.sample_rate == crate::speech::mulaw::TELEPHONY_RATE
+            && self.sample_rate == Self::SAMPLE_RATE
             && self.channels == 1
     }
 }
@@ -163,6 +192,7 @@ pub enum Track {
 /// The `media` message's body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Media {
+    /// Whose audio it is.
     pub track: Track,
     /// The chunk's number in its track, from 1.
     #[serde(with = "decimal_string")]
@@ -204,6 +234,7 @@ pub struct Dtmf {
 /// A mark's name, both ways.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Mark {
+    /// The name the server gave it.
     pub name: String,
 }
 
@@ -211,7 +242,9 @@ pub struct Mark {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Stop {
+    /// The account's SID (`AC…`).
     pub account_sid: String,
+    /// The call's SID (`CA…`).
     pub call_sid: String,
 }
 
@@ -222,15 +255,25 @@ pub enum OutboundMessage {
     /// Audio to play to the caller, queued after audio already sent.
     #[serde(rename_all = "camelCase")]
     Media {
+        /// The stream's id (`MZ…`).
         stream_sid: String,
+        /// The audio.
         media: OutboundMedia,
     },
     /// Ask Twilio to echo this mark when playback reaches it.
     #[serde(rename_all = "camelCase")]
-    Mark { stream_sid: String, mark: Mark },
+    Mark {
+        /// The stream's id (`MZ…`).
+        stream_sid: String,
+        /// The mark to echo.
+        mark: Mark,
+    },
     /// Drop all audio not yet played; pending marks are echoed at once.
     #[serde(rename_all = "camelCase")]
-    Clear { stream_sid: String },
+    Clear {
+        /// The stream's id (`MZ…`).
+        stream_sid: String,
+    },
 }
 
 /// The body of an outbound `media` message.
@@ -251,6 +294,7 @@ impl OutboundMessage {
         }
     }
 
+    /// A mark named `name`, echoed when playback gets to it.
     pub fn mark(stream_sid: impl Into<String>, name: impl Into<String>) -> Self {
         OutboundMessage::Mark {
             stream_sid: stream_sid.into(),
@@ -258,6 +302,7 @@ impl OutboundMessage {
         }
     }
 
+    /// Drops the audio not yet played.
     pub fn clear(stream_sid: impl Into<String>) -> Self {
         OutboundMessage::Clear {
             stream_sid: stream_sid.into(),
@@ -324,15 +369,17 @@ mod decimal_string {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::speech::mulaw;
     use serde_json::Value;
 
     const SID: &str = "MZXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX";
 
+    /// μ-law bytes in 20 ms of audio: one byte per sample at 8 kHz.
+    const FRAME_BYTES_20MS: usize = 160;
+
     fn docs() -> Value {
         serde_json::from_str(include_str!(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/telephony/twilio-media-streams/docs_message_examples.json"
+            "/tests/fixtures/twilio-media-streams/docs_message_examples.json"
         )))
         .unwrap()
     }
@@ -340,7 +387,7 @@ mod tests {
     fn replay() -> Vec<&'static str> {
         include_str!(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/telephony/twilio-media-streams/replay_testing-websocket_mulaw8k.jsonl"
+            "/tests/fixtures/twilio-media-streams/replay_testing-websocket_mulaw8k.jsonl"
         ))
         .lines()
         .collect()
@@ -477,7 +524,8 @@ mod tests {
 
     #[test]
     fn outbound_media_carries_mulaw_as_base64() {
-        let audio = mulaw::encode_slice(&[0, 1000, -1000, 32767, -32768]);
+        // The μ-law codes of the samples 0, 1000, -1000, 32767 and -32768.
+        let audio = [0xFF, 0xCE, 0x4E, 0x80, 0x00];
         let message = OutboundMessage::media("MZ1", &audio);
         assert_eq!(
             message.to_json(),
@@ -541,11 +589,11 @@ mod tests {
             assert_eq!(chunk.timestamp, 20 * i as u64);
             let bytes = chunk.decode_payload().unwrap();
             // 20 ms of 8 kHz μ-law: 160 bytes, one per sample.
-            assert_eq!(bytes.len(), mulaw::FRAME_BYTES_20MS);
+            assert_eq!(bytes.len(), FRAME_BYTES_20MS);
             total_bytes += bytes.len();
         }
         // The audio's length matches the timestamps: the last chunk starts 20 ms before the end.
-        let audio_ms = total_bytes as u64 * 1000 / u64::from(mulaw::TELEPHONY_RATE);
+        let audio_ms = total_bytes as u64 * 1000 / u64::from(MediaFormat::SAMPLE_RATE);
         assert_eq!(audio_ms, 4680);
         assert_eq!(media[233].timestamp + 20, audio_ms);
     }

@@ -230,7 +230,7 @@ mod tests {
     fn vectors() -> Vec<Value> {
         let text = include_str!(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/telephony/twilio-webhooks/signature_test_vectors.json"
+            "/tests/fixtures/twilio-webhooks/signature_test_vectors.json"
         ));
         let doc: Value = serde_json::from_str(text).unwrap();
         doc["vectors"].as_array().unwrap().clone()

@@ -79,15 +79,25 @@ impl fmt::Display for Response {
 /// One TwiML verb.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Verb {
+    /// `<Say>`.
     Say(Say),
+    /// `<Play>`.
     Play(Play),
+    /// `<Gather>`.
     Gather(Gather),
+    /// `<Dial>`.
     Dial(Dial),
+    /// `<Enqueue>`.
     Enqueue(Enqueue),
+    /// `<Redirect>`.
     Redirect(Redirect),
+    /// `<Pause>`.
     Pause(Pause),
+    /// `<Hangup>`.
     Hangup,
+    /// `<Connect>`.
     Connect(Connect),
+    /// `<Reject>`.
     Reject(Reject),
 }
 
@@ -122,7 +132,9 @@ verb_from!(Say, Play, Gather, Dial, Enqueue, Redirect, Pause, Connect, Reject);
 /// The HTTP method Twilio uses for an action or redirect URL (Twilio's default is POST).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
+    /// `GET`.
     Get,
+    /// `POST`.
     Post,
 }
 
@@ -138,6 +150,7 @@ impl Method {
 /// `<Say>`: text spoken by text-to-speech.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Say {
+    /// What to say, spoken as written (markup included).
     pub text: String,
     /// A voice name, e.g. `Polly.Zhiyu` or `Google.cmn-CN-Standard-A`.
     pub voice: Option<String>,
@@ -148,6 +161,7 @@ pub struct Say {
 }
 
 impl Say {
+    /// Says `text` in Twilio's default voice.
     pub fn new(text: impl Into<String>) -> Self {
         Self {
             text: text.into(),
@@ -155,12 +169,14 @@ impl Say {
         }
     }
 
+    /// This `<Say>` in `voice`.
     #[must_use]
     pub fn voice(mut self, voice: impl Into<String>) -> Self {
         self.voice = Some(voice.into());
         self
     }
 
+    /// This `<Say>` in `language`.
     #[must_use]
     pub fn language(mut self, language: impl Into<String>) -> Self {
         self.language = Some(language.into());
@@ -181,12 +197,14 @@ impl Say {
 /// `<Play>`: an audio file played to the caller.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Play {
+    /// Where Twilio fetches the audio (WAV or MP3).
     pub url: String,
     /// How many times to play it (0 = until the call ends).
     pub loop_count: Option<u32>,
 }
 
 impl Play {
+    /// Plays the audio at `url` once.
     pub fn new(url: impl Into<String>) -> Self {
         Self {
             url: url.into(),
@@ -206,10 +224,12 @@ impl Play {
 /// `<Pause>`: silence, `length` seconds (Twilio's default is 1).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Pause {
+    /// Seconds of silence.
     pub length: Option<u32>,
 }
 
 impl Pause {
+    /// `length` seconds of silence.
     pub fn seconds(length: u32) -> Self {
         Self {
             length: Some(length),
@@ -226,6 +246,7 @@ impl Pause {
 /// What a `<Gather>` listens for.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum GatherInput {
+    /// Speech only.
     Speech,
     /// Key presses only (Twilio's default).
     #[default]
@@ -249,14 +270,18 @@ impl GatherInput {
 pub enum SpeechTimeout {
     /// Twilio decides when the speaker has finished.
     Auto,
+    /// This many seconds of silence.
     Seconds(u32),
 }
 
 /// A prompt nested in a `<Gather>`; the caller's input interrupts it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Prompt {
+    /// `<Say>`.
     Say(Say),
+    /// `<Play>`.
     Play(Play),
+    /// `<Pause>`.
     Pause(Pause),
 }
 
@@ -282,12 +307,17 @@ impl From<Pause> for Prompt {
 /// `Confidence`, `Digits`) to `action`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Gather {
+    /// What to listen for.
     pub input: GatherInput,
+    /// Where Twilio posts what was collected (Twilio's default is the current URL).
     pub action: Option<String>,
+    /// How `action` is requested.
     pub method: Option<Method>,
     /// Seconds to wait for input to start (Twilio's default is 5).
     pub timeout_s: Option<u32>,
+    /// How long to wait after speech ends (Twilio's default: the `timeout`).
     pub speech_timeout: Option<SpeechTimeout>,
+    /// Keys to collect before posting, without waiting for `finish_on_key`.
     pub num_digits: Option<u32>,
     /// The key that ends digit entry (Twilio's default is `#`; empty turns it off).
     pub finish_on_key: Option<String>,
@@ -301,10 +331,12 @@ pub struct Gather {
     pub action_on_empty_result: Option<bool>,
     /// Whether input interrupts the prompts (Twilio's default is true).
     pub barge_in: Option<bool>,
+    /// What the caller hears while Twilio listens.
     pub prompts: Vec<Prompt>,
 }
 
 impl Gather {
+    /// A gather for `input`, with Twilio's defaults otherwise and no prompt.
     pub fn new(input: GatherInput) -> Self {
         Self {
             input,
@@ -374,9 +406,13 @@ pub enum DialTarget {
 /// `<Dial>`: connects the caller to another party; `action` gets `DialCallStatus`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dial {
+    /// Whom to call.
     pub target: DialTarget,
+    /// The number the other party sees (one of the account's).
     pub caller_id: Option<String>,
+    /// Where Twilio posts how the dial ended (otherwise the call goes on to the next verb).
     pub action: Option<String>,
+    /// How `action` is requested.
     pub method: Option<Method>,
     /// Seconds to let the other party ring (Twilio's default is 30).
     pub timeout_s: Option<u32>,
@@ -387,6 +423,7 @@ pub struct Dial {
 }
 
 impl Dial {
+    /// Calls `target`, with Twilio's defaults otherwise.
     pub fn new(target: DialTarget) -> Self {
         Self {
             target,
@@ -421,15 +458,18 @@ impl Dial {
 /// `<Enqueue>`: puts the caller in a named queue for an agent.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Enqueue {
+    /// The queue's name.
     pub queue: String,
     /// TwiML played while the caller waits.
     pub wait_url: Option<String>,
     /// Gets `QueueResult` and `QueueTime` when the caller leaves the queue.
     pub action: Option<String>,
+    /// How `action` is requested.
     pub method: Option<Method>,
 }
 
 impl Enqueue {
+    /// Puts the caller in `queue`, with Twilio's hold music.
     pub fn new(queue: impl Into<String>) -> Self {
         Self {
             queue: queue.into(),
@@ -451,11 +491,14 @@ impl Enqueue {
 /// `<Redirect>`: continues the call with the TwiML at `url`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Redirect {
+    /// Where the call's next TwiML is.
     pub url: String,
+    /// How `url` is requested.
     pub method: Option<Method>,
 }
 
 impl Redirect {
+    /// Continues the call with the TwiML at `url`, asked for with `POST`.
     pub fn new(url: impl Into<String>) -> Self {
         Self {
             url: url.into(),
@@ -475,13 +518,16 @@ impl Redirect {
 /// Why a call is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RejectReason {
+    /// The caller hears that the call was not accepted (Twilio's default).
     Rejected,
+    /// The caller hears a busy signal.
     Busy,
 }
 
 /// `<Reject>`: refuses an incoming call without answering it (no charge).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Reject {
+    /// What the caller hears.
     pub reason: Option<RejectReason>,
 }
 
@@ -505,12 +551,16 @@ impl Reject {
 /// requests `action`, if set.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Connect {
+    /// Where the audio goes.
     pub stream: Stream,
+    /// Where Twilio asks for the call's next TwiML once the socket closes.
     pub action: Option<String>,
+    /// How `action` is requested.
     pub method: Option<Method>,
 }
 
 impl Connect {
+    /// Connects the call to `stream`; the call ends when the socket closes.
     pub fn stream(stream: Stream) -> Self {
         Self {
             stream,
@@ -532,8 +582,11 @@ impl Connect {
 /// Which audio a `<Stream>` carries (a bidirectional stream takes `inbound_track` only).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StreamTrack {
+    /// The caller's audio.
     Inbound,
+    /// The audio Twilio plays to the caller.
     Outbound,
+    /// Both.
     Both,
 }
 
@@ -552,7 +605,9 @@ impl StreamTrack {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Stream {
     url: String,
+    /// A name for the stream, unique on the call.
     pub name: Option<String>,
+    /// Which audio the stream carries (Twilio's default is the caller's).
     pub track: Option<StreamTrack>,
     /// `<Parameter name value/>` pairs, in order.
     pub parameters: Vec<(String, String)>,
@@ -561,8 +616,14 @@ pub struct Stream {
 /// Why TwiML cannot be built as asked.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TwimlError {
+    /// A `<Stream>` URL Twilio would not connect to.
     #[error("stream url {url:?} {reason}")]
-    StreamUrl { url: String, reason: &'static str },
+    StreamUrl {
+        /// The URL as given.
+        url: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
 }
 
 impl Stream {
@@ -614,6 +675,7 @@ impl Stream {
         })
     }
 
+    /// Where the stream connects.
     pub fn url(&self) -> &str {
         &self.url
     }
