@@ -33,10 +33,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use rand::RngCore;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::migrate::Migrator;
-use sqlx::{Any, AnyPool, Executor, Row, Transaction};
+use sqlx::{Any, AnyPool, Executor, Row};
 
 pub use api_keys::{ApiKey, CreatedApiKey};
-pub use audit::{AuditEntry, NewAuditEntry};
+pub use audit::{Actor, AuditEntry};
 pub use calls::{
     Call, CallEnd, CallEvent, CallFilter, CallPage, CallWithEvents, CarrierReport, NewCall,
     NewCallEvent,
@@ -46,7 +46,7 @@ pub use error::{constraint, StoreError};
 pub use flows::{Flow, FlowSummary, FlowVersion, FlowVersionSummary, NewFlow};
 pub use login_sessions::{CreatedLoginSession, LoginSession};
 pub use recent::TTL as CACHE_TTL;
-pub use telephony::{PhoneNumber, PHONE_NUMBER_TAKEN};
+pub use telephony::{Mode, PhoneNumber, PHONE_NUMBER_TAKEN};
 pub use tenants::{Tenant, TenantSettings};
 pub use turns::{ChatStart, ChatTurn};
 pub use users::{verify_password, NewUser, Role, User};
@@ -126,7 +126,7 @@ type PublishedNumber = Option<Option<i64>>;
 
 /// A write transaction; on SQLite it also holds the store's writer lock until it ends.
 pub(crate) struct WriteTransaction {
-    transaction: Transaction<'static, Any>,
+    transaction: sqlx::Transaction<'static, Any>,
     _writer: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
@@ -151,7 +151,49 @@ impl std::ops::DerefMut for WriteTransaction {
     }
 }
 
+/// Changes that commit together or not at all, such as a change and the audit entry that
+/// records it. Each module of the store adds the writes it offers. Dropping a transaction
+/// without committing it rolls it back.
+pub struct Transaction<'s> {
+    write: WriteTransaction,
+    store: &'s Store,
+    /// What the store must forget of the rows it remembers, once the changes are committed.
+    after_commit: Vec<Forget>,
+}
+
+/// Forgets rows a [`Store`] remembers.
+type Forget = Box<dyn FnOnce(&Store) + Send>;
+
+impl Transaction<'_> {
+    pub async fn commit(self) -> Result<()> {
+        self.write.commit().await?;
+        for forget in self.after_commit {
+            forget(self.store);
+        }
+        Ok(())
+    }
+
+    fn connection(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.write
+    }
+
+    /// Forgets remembered rows once committed: a read that races with the commit may still
+    /// remember the old row, but the forgetting comes after it.
+    fn forget_after_commit(&mut self, forget: impl FnOnce(&Store) + Send + 'static) {
+        self.after_commit.push(Box::new(forget));
+    }
+}
+
 impl Store {
+    /// A transaction for changes that must commit together.
+    pub async fn transaction(&self) -> Result<Transaction<'_>> {
+        Ok(Transaction {
+            write: self.begin_write().await?,
+            store: self,
+            after_commit: Vec::new(),
+        })
+    }
+
     /// Opens `sqlite://path?mode=rwc` (the file is created when missing) or `postgres://…`.
     pub async fn connect(url: &str) -> Result<Self> {
         let mut options = StoreOptions::default();
