@@ -10,10 +10,10 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::audit;
-use crate::app::AppState;
+use crate::accounts::{self, Via};
 use crate::auth::{Credential, Permission, Principal, SESSION_COOKIE};
 use crate::error::{ApiError, ApiResult, Json};
+use crate::state::AppState;
 use crate::store::{now_ms, ApiKey, Role};
 
 /// How long a login session lasts.
@@ -150,7 +150,7 @@ async fn me(State(state): State<AppState>, principal: Principal) -> ApiResult<Js
         tenant_id: tenant.id,
         tenant_name: tenant.name,
         role: principal.role,
-        actor: principal.actor(),
+        actor: principal.actor().name,
         csrf_token: match principal.credential {
             Credential::Session { csrf_token, .. } => Some(csrf_token),
             Credential::ApiKey { .. } => None,
@@ -227,19 +227,13 @@ async fn create_key(
             "a key needs a name of 1 to 100 characters",
         ));
     }
-    let now = now_ms();
-    let created = state
-        .store
-        .create_api_key(&principal.tenant_id, name, body.role, now)
-        .await?;
-    let detail = serde_json::json!({ "name": name, "role": body.role });
-    audit(
-        &state,
-        &principal,
-        "api_key.create",
-        &created.key.id,
-        detail,
-        now,
+    let created = accounts::create_api_key(
+        &state.store,
+        &principal.actor(),
+        name,
+        body.role,
+        Via::Api,
+        now_ms(),
     )
     .await?;
     Ok((
@@ -260,22 +254,8 @@ async fn revoke_key(
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     principal.require(Permission::ManageTenant)?;
-    let now = now_ms();
-    if !state
-        .store
-        .revoke_api_key(&principal.tenant_id, &id, now)
-        .await?
-    {
+    if !accounts::revoke_api_key(&state.store, &principal.actor(), &id, Via::Api, now_ms()).await? {
         return Err(ApiError::not_found("the API key"));
     }
-    audit(
-        &state,
-        &principal,
-        "api_key.revoke",
-        &id,
-        serde_json::json!({}),
-        now,
-    )
-    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
