@@ -43,7 +43,10 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
         .nest_service("/demo-shop/api", state.demo_shop.public_router())
-        .merge(crate::channels::twilio::voice::router())
+        .merge(
+            crate::channels::twilio::voice::router()
+                .route_layer(middleware::from_fn(crate::error::refuse_nul_in_parameters)),
+        )
         .fallback(crate::editor::fallback)
         .layer(middleware::from_fn_with_state(state.metrics.clone(), metrics::track))
         .layer(middleware::from_fn(move |request: Request, next: Next| {

@@ -574,6 +574,19 @@ async fn text_with_a_nul_character_is_refused_and_named(app: TestApp) -> TestApp
         )
         .await,
     );
+    // The carrier's webhooks are guarded the same way, before any signature is checked.
+    let response = app
+        .client
+        .post(app.url("/twilio/calls/ten%00x/cht_x/status"))
+        .send()
+        .await
+        .expect("webhook");
+    let status = response.status().as_u16();
+    nul(
+        400,
+        "tenant",
+        (status, response.json().await.expect("json")),
+    );
     // Nothing was written.
     let (_, flows) = app.api(reqwest::Method::GET, key, "/flows", None).await;
     assert_eq!(flows, json!([]));

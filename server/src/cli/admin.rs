@@ -198,12 +198,21 @@ async fn open(database: &DatabaseArgs) -> Result<Store, String> {
 
 async fn execute(command: AdminCommand) -> Result<(), String> {
     match command {
-        AdminCommand::Tenant(TenantCommand::Create {
+        AdminCommand::Tenant(command) => tenant(command).await,
+        AdminCommand::User(command) => user(command).await,
+        AdminCommand::ApiKey(command) => api_key(command).await,
+    }
+}
+
+/// `callflow admin tenant …`.
+async fn tenant(command: TenantCommand) -> Result<(), String> {
+    match command {
+        TenantCommand::Create {
             name,
             slug,
             settings: given,
             database,
-        }) => {
+        } => {
             let name = name.trim();
             check_name(name, "tenant name", 200)?;
             check_slug(&slug)?;
@@ -234,12 +243,12 @@ async fn execute(command: AdminCommand) -> Result<(), String> {
             println!("tenant id: {}", tenant.id);
             Ok(())
         }
-        AdminCommand::Tenant(TenantCommand::Update {
+        TenantCommand::Update {
             tenant,
             name,
             settings: given,
             database,
-        }) => {
+        } => {
             let name = name.map(|name| name.trim().to_owned());
             if let Some(name) = &name {
                 check_name(name, "tenant name", 200)?;
@@ -257,7 +266,7 @@ async fn execute(command: AdminCommand) -> Result<(), String> {
             println!("Changed the tenant \"{}\" ({name}).", found.slug);
             Ok(())
         }
-        AdminCommand::Tenant(TenantCommand::List { database }) => {
+        TenantCommand::List { database } => {
             let store = open(&database).await?;
             let tenants = store
                 .list_tenants()
@@ -281,14 +290,20 @@ async fn execute(command: AdminCommand) -> Result<(), String> {
             print_table(["SLUG", "ID", "NAME", "API BASE URL"], &rows);
             Ok(())
         }
-        AdminCommand::User(UserCommand::Create {
+    }
+}
+
+/// `callflow admin user …`.
+async fn user(command: UserCommand) -> Result<(), String> {
+    match command {
+        UserCommand::Create {
             tenant,
             email,
             role,
             name,
             password,
             database,
-        }) => {
+        } => {
             let email = email.trim().to_lowercase();
             check_email(&email)?;
             let display_name = match &name {
@@ -346,7 +361,7 @@ async fn execute(command: AdminCommand) -> Result<(), String> {
             }
             Ok(())
         }
-        AdminCommand::User(UserCommand::SetRole { user, role }) => {
+        UserCommand::SetRole { user, role } => {
             let (store, tenant, found) = find_user(&user).await?;
             let actor = Actor::system(&tenant.id);
             accounts::set_user_role(&store, &actor, &found.id, role, Via::Admin, now_ms())
@@ -358,7 +373,7 @@ async fn execute(command: AdminCommand) -> Result<(), String> {
             );
             Ok(())
         }
-        AdminCommand::User(UserCommand::Disable { user }) => {
+        UserCommand::Disable { user } => {
             let (store, tenant, found) = find_user(&user).await?;
             let actor = Actor::system(&tenant.id);
             accounts::set_user_disabled(&store, &actor, &found.id, true, Via::Admin, now_ms())
@@ -367,7 +382,7 @@ async fn execute(command: AdminCommand) -> Result<(), String> {
             println!("Disabled {} and ended their sessions.", found.email);
             Ok(())
         }
-        AdminCommand::User(UserCommand::Enable { user }) => {
+        UserCommand::Enable { user } => {
             let (store, tenant, found) = find_user(&user).await?;
             let actor = Actor::system(&tenant.id);
             accounts::set_user_disabled(&store, &actor, &found.id, false, Via::Admin, now_ms())
@@ -376,12 +391,18 @@ async fn execute(command: AdminCommand) -> Result<(), String> {
             println!("Enabled {}.", found.email);
             Ok(())
         }
-        AdminCommand::ApiKey(ApiKeyCommand::Create {
+    }
+}
+
+/// `callflow admin api-key …`.
+async fn api_key(command: ApiKeyCommand) -> Result<(), String> {
+    match command {
+        ApiKeyCommand::Create {
             tenant,
             name,
             role,
             database,
-        }) => {
+        } => {
             let name = name.trim();
             check_name(name, "key name", 100)?;
             let store = open(&database).await?;
@@ -402,7 +423,7 @@ async fn execute(command: AdminCommand) -> Result<(), String> {
             );
             Ok(())
         }
-        AdminCommand::ApiKey(ApiKeyCommand::List { tenant, database }) => {
+        ApiKeyCommand::List { tenant, database } => {
             let store = open(&database).await?;
             let tenant = find_tenant(&store, &tenant).await?;
             let keys = store
@@ -437,11 +458,11 @@ async fn execute(command: AdminCommand) -> Result<(), String> {
             );
             Ok(())
         }
-        AdminCommand::ApiKey(ApiKeyCommand::Revoke {
+        ApiKeyCommand::Revoke {
             tenant,
             id,
             database,
-        }) => {
+        } => {
             let store = open(&database).await?;
             let tenant = find_tenant(&store, &tenant).await?;
             let id = id.trim();

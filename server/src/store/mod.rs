@@ -10,6 +10,10 @@
 //! tells what an id names wherever it turns up, v7 keeps inserts in index order. A login
 //! session's id is instead the SHA-256 of its cookie token, so a stolen database holds no tokens.
 //!
+//! Changes to tenants' settings, flows, users, keys and numbers are methods of a
+//! [`Transaction`], so that the caller commits each with its audit entry; conversation turns
+//! and carrier reports, which the audit log does not record, are written by the store itself.
+//!
 //! Times are epoch milliseconds passed in by the caller ([`now_ms`] reads the clock), so tests
 //! control time. JSON lives in TEXT columns; a row whose JSON does not parse is
 //! [`StoreError::Corrupt`], never a panic.
@@ -49,7 +53,7 @@ pub use recent::TTL as CACHE_TTL;
 pub use telephony::{Mode, PhoneNumber, PHONE_NUMBER_TAKEN};
 pub use tenants::{Tenant, TenantSettings};
 pub use turns::{ChatStart, ChatTurn};
-pub use users::{verify_password, NewUser, Role, User};
+pub use users::{NewUser, Role, User};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 

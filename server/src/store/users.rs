@@ -114,7 +114,7 @@ fn hash_password(password: &str) -> Result<String> {
 }
 
 /// Whether `password` matches the PHC string `hash`; a malformed hash matches nothing.
-pub fn verify_password(hash: &str, password: &str) -> bool {
+fn verify_password(hash: &str, password: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|parsed| {
         Argon2::default()
             .verify_password(password.as_bytes(), &parsed)
@@ -151,17 +151,6 @@ async fn verify_password_blocking(hash: Option<String>, password: &str) -> Resul
 }
 
 impl Store {
-    pub async fn get_user(&self, tenant_id: &str, user_id: &str) -> Result<Option<User>> {
-        let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM users WHERE tenant_id = $1 AND id = $2"
-        ))
-        .bind(tenant_id)
-        .bind(user_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref().map(User::from_row).transpose()
-    }
-
     pub async fn list_users(&self, tenant_id: &str) -> Result<Vec<User>> {
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM users WHERE tenant_id = $1 ORDER BY email"

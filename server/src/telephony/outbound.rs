@@ -14,7 +14,7 @@ use crate::channels::phone::{self, NewPhoneCall, PhoneError};
 use crate::channels::twilio::voice::Urls;
 use crate::flow_cache::FlowError;
 use crate::state::AppState;
-use crate::store::{Actor, CallEnd, NewCall, StoreError};
+use crate::store::{Actor, CallEnd, ChatSession, NewCall, PhoneNumber, StoreError};
 
 /// How long the callee's phone rings before the carrier gives up.
 const RING_TIMEOUT_S: u32 = 30;
@@ -190,77 +190,9 @@ pub async fn place(
         .map_err(|error| OutboundError::Internal(error.to_string()))?
         .twilio
         .ok_or(OutboundError::NotConfigured)?;
-    let new = NewPhoneCall {
-        flow_id: call.flow_id.clone(),
-        version: call.version,
-        mode: call.mode.unwrap_or(from.mode),
-        direction: Direction::Outbound,
-        from: from.number.clone(),
-        to: call.to.clone(),
-        call_sid: None,
-        vars: call.variables,
-    };
-    let mut prepared =
-        phone::prepare(state, tenant_id, new)
-            .await
-            .map_err(|error| match error {
-                PhoneError::Flow(FlowError::NotFound) => {
-                    invalid("/flow_id", "the account has no such flow")
-                }
-                PhoneError::Flow(FlowError::NotPublished) => OutboundError::FlowNotPublished,
-                PhoneError::Flow(FlowError::VersionNotFound(version)) => {
-                    invalid("/version", format!("the flow has no version {version}"))
-                }
-                other => OutboundError::Internal(other.to_string()),
-            })?;
-    let call_id = prepared.chat.call_id.clone();
-    let mut transaction = state.store.transaction().await?;
-    let record = NewCall {
-        flow_id: &prepared.chat.flow_id,
-        flow_version: prepared.chat.flow_version,
-        channel: phone::CHANNEL,
-        direction: phone::direction_name(Direction::Outbound),
-        from_number: Some(&from.number),
-        to_number: Some(&call.to),
-        call_sid: None,
-    };
-    if transaction
-        .create_call(tenant_id, &call_id, &record, now_ms)
-        .await?
-        .is_none()
-    {
-        return Err(invalid("/flow_id", "the account has no such flow"));
-    }
-    let detail = json!({ "to": call.to, "from": from.number, "flow_id": call.flow_id });
-    transaction
-        .record_audit(actor, "call.place", &call_id, &detail, now_ms)
-        .await?;
-    transaction.commit().await?;
-    let failed = |reason: Value| CallEnd {
-        ended_at: now_ms,
-        outcome: "failed".into(),
-        summary: Some(reason),
-        duration_ms: Some(0),
-    };
-    prepared.phone.snapshot = prepared.session.snapshot();
-    let session = match phone_state(&prepared) {
-        Ok(snapshot) => {
-            state
-                .store
-                .create_chat_session(tenant_id, &call_id, &snapshot, now_ms)
-                .await
-        }
-        Err(error) => Err(error),
-    };
-    let session = match session {
-        Ok(Some(session)) => session,
-        Ok(None) => return Err(OutboundError::Internal("the call's record vanished".into())),
-        Err(error) => {
-            let end = failed(json!({ "error": "the call could not be started" }));
-            state.store.end_call(tenant_id, &call_id, &end).await?;
-            return Err(error.into());
-        }
-    };
+    let mut prepared = prepare(state, tenant_id, &call, from).await?;
+    record(state, actor, &prepared, &call, &from.number, now_ms).await?;
+    let session = start(state, tenant_id, &mut prepared, now_ms).await?;
     let urls = Urls {
         base: base_url.to_owned(),
         tenant_id: tenant_id.to_owned(),
@@ -276,11 +208,15 @@ pub async fn place(
         machine_detection: call.machine_detection,
         ring_timeout_s: RING_TIMEOUT_S,
     };
+    let call_id = prepared.chat.call_id;
     let placed = match state.carrier.place_call(&account, &request).await {
         Ok(placed) => placed,
         Err(error) => {
-            let end = failed(json!({ "carrier_error": error.to_string() }));
-            state.store.end_call(tenant_id, &call_id, &end).await?;
+            let reason = json!({ "carrier_error": error.to_string() });
+            state
+                .store
+                .end_call(tenant_id, &call_id, &failed(reason, now_ms))
+                .await?;
             return Err(OutboundError::Carrier(error));
         }
     };
@@ -297,6 +233,117 @@ pub async fn place(
         from: from.number.clone(),
         to: call.to,
     })
+}
+
+/// The call's flow, ready to run when the call is answered.
+async fn prepare(
+    state: &AppState,
+    tenant_id: &str,
+    call: &OutboundCall,
+    from: &PhoneNumber,
+) -> Result<phone::Call, OutboundError> {
+    let new = NewPhoneCall {
+        flow_id: call.flow_id.clone(),
+        version: call.version,
+        mode: call.mode.unwrap_or(from.mode),
+        direction: Direction::Outbound,
+        from: from.number.clone(),
+        to: call.to.clone(),
+        call_sid: None,
+        vars: call.variables.clone(),
+    };
+    phone::prepare(state, tenant_id, new)
+        .await
+        .map_err(|error| match error {
+            PhoneError::Flow(FlowError::NotFound) => {
+                invalid("/flow_id", "the account has no such flow")
+            }
+            PhoneError::Flow(FlowError::NotPublished) => OutboundError::FlowNotPublished,
+            PhoneError::Flow(FlowError::VersionNotFound(version)) => {
+                invalid("/version", format!("the flow has no version {version}"))
+            }
+            other => OutboundError::Internal(other.to_string()),
+        })
+}
+
+/// Writes the call's record and the audit entry that says who placed it, together.
+async fn record(
+    state: &AppState,
+    actor: &Actor,
+    prepared: &phone::Call,
+    call: &OutboundCall,
+    from: &str,
+    now_ms: i64,
+) -> Result<(), OutboundError> {
+    let call_id = prepared.chat.call_id.as_str();
+    let record = NewCall {
+        flow_id: &prepared.chat.flow_id,
+        flow_version: prepared.chat.flow_version,
+        channel: phone::CHANNEL,
+        direction: phone::direction_name(Direction::Outbound),
+        from_number: Some(from),
+        to_number: Some(&call.to),
+        call_sid: None,
+    };
+    let mut transaction = state.store.transaction().await?;
+    if transaction
+        .create_call(&actor.tenant_id, call_id, &record, now_ms)
+        .await?
+        .is_none()
+    {
+        return Err(invalid("/flow_id", "the account has no such flow"));
+    }
+    let detail = json!({ "to": call.to, "from": from, "flow_id": call.flow_id });
+    transaction
+        .record_audit(actor, "call.place", call_id, &detail, now_ms)
+        .await?;
+    transaction.commit().await?;
+    Ok(())
+}
+
+/// Starts the recorded call's session, which the carrier's requests continue; a call that
+/// cannot start ends its record `failed`.
+async fn start(
+    state: &AppState,
+    tenant_id: &str,
+    prepared: &mut phone::Call,
+    now_ms: i64,
+) -> Result<ChatSession, OutboundError> {
+    let call_id = prepared.chat.call_id.clone();
+    prepared.phone.snapshot = prepared.session.snapshot();
+    let started = match phone_state(prepared) {
+        Ok(snapshot) => {
+            state
+                .store
+                .create_chat_session(tenant_id, &call_id, &snapshot, now_ms)
+                .await
+        }
+        Err(error) => Err(error),
+    };
+    match started {
+        Ok(Some(session)) => Ok(session),
+        Ok(None) => Err(OutboundError::Internal(
+            "the call's record vanished".to_owned(),
+        )),
+        Err(error) => {
+            let reason = json!({ "error": "the call could not be started" });
+            state
+                .store
+                .end_call(tenant_id, &call_id, &failed(reason, now_ms))
+                .await?;
+            Err(error.into())
+        }
+    }
+}
+
+/// How a call that never rang ends.
+fn failed(reason: Value, now_ms: i64) -> CallEnd {
+    CallEnd {
+        ended_at: now_ms,
+        outcome: "failed".into(),
+        summary: Some(reason),
+        duration_ms: Some(0),
+    }
 }
 
 /// The call's state as its session keeps it between carrier requests.
