@@ -1,10 +1,11 @@
-//! Accounts: tenants, users and API keys, as the API and `callflow admin` change them. Each
-//! change is written in one transaction with its audit entry.
+//! Accounts: tenants, users and API keys, as the API and `callflow admin` change them, and
+//! signing in. Each change is written in one transaction with its audit entry.
 
 use serde_json::{json, Value};
 
 use crate::store::{
-    Actor, CreatedApiKey, NewUser, Role, Store, StoreError, Tenant, TenantSettings, User,
+    Actor, CreatedApiKey, CreatedLoginSession, NewUser, Role, Store, StoreError, Tenant,
+    TenantSettings, User,
 };
 
 /// Where a change comes from, as its audit entry says.
@@ -23,6 +24,36 @@ impl Via {
         }
         detail
     }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SignInError {
+    #[error("the email or the password is wrong")]
+    WrongCredentials,
+    #[error("the account is disabled")]
+    Disabled,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Signs a user in by email and password, in whichever tenant the email is: a login session
+/// that lasts `ttl_ms`.
+pub async fn sign_in(
+    store: &Store,
+    email: &str,
+    password: &str,
+    ttl_ms: i64,
+    now_ms: i64,
+) -> Result<(User, CreatedLoginSession), SignInError> {
+    let user = store
+        .authenticate_user(email, password)
+        .await?
+        .ok_or(SignInError::WrongCredentials)?;
+    let created = store
+        .create_login_session(&user.tenant_id, &user.id, now_ms, ttl_ms)
+        .await?
+        .ok_or(SignInError::Disabled)?;
+    Ok((user, created))
 }
 
 /// Creates a tenant, whose audit log starts with its creation.

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::accounts::{self, Via};
+use crate::accounts::{self, SignInError, Via};
 use crate::auth::{Credential, Permission, Principal, SESSION_COOKIE};
 use crate::error::{ApiError, ApiResult, Json};
 use crate::state::AppState;
@@ -61,27 +61,23 @@ async fn login(
     headers: HeaderMap,
     Json(body): Json<LoginRequest>,
 ) -> ApiResult<Response> {
-    let user = state
-        .store
-        .authenticate_user(&body.email, &body.password)
-        .await?
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "invalid_credentials",
-                "the email or the password is wrong",
-            )
-        })?;
-    let created = state
-        .store
-        .create_login_session(
-            &user.tenant_id,
-            &user.id,
-            now_ms(),
-            SESSION_TTL.as_millis() as i64,
-        )
-        .await?
-        .ok_or_else(|| ApiError::unauthorized("the account is disabled"))?;
+    let (user, created) = accounts::sign_in(
+        &state.store,
+        &body.email,
+        &body.password,
+        SESSION_TTL.as_millis() as i64,
+        now_ms(),
+    )
+    .await
+    .map_err(|error| match error {
+        SignInError::WrongCredentials => ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+            error.to_string(),
+        ),
+        SignInError::Disabled => ApiError::unauthorized(error.to_string()),
+        SignInError::Store(error) => error.into(),
+    })?;
     // Secure cookies need HTTPS; behind a TLS proxy the proxy says so.
     let secure = headers
         .get("x-forwarded-proto")
