@@ -1,13 +1,12 @@
-//! The HTTP application: shared state, the router with its layers, and serving with graceful
-//! shutdown.
+//! The HTTP application: the router with its layers, and serving with graceful shutdown (the
+//! periodic jobs run alongside).
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::{header, HeaderName, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -16,48 +15,21 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 
 use crate::config::Config;
-use crate::error::ApiError;
-use crate::metrics::{self, Metrics};
-use crate::outbound::OutboundHttp;
+use crate::error::{ApiError, REQUEST_ID};
+use crate::metrics;
+pub use crate::state::AppState;
 use crate::store::Store;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
 
-/// State shared by every request.
-#[derive(Clone)]
-pub struct AppState {
-    pub store: Store,
-    pub metrics: Arc<Metrics>,
-    /// Runs flows' HTTP requests, with the SSRF guard.
-    pub outbound: OutboundHttp,
-    /// Compiled flows, shared by every call.
-    pub flows: Arc<crate::flow_cache::FlowCache>,
-    /// The one built-in demo shop: mounted at `/demo-shop/api` and answering flows' requests
-    /// to [`crate::channels::DEMO_SHOP_BASE`] in process.
-    pub demo_shop: Router,
-    /// Web-chat sessions between turns, kept by the server that took their last turn.
-    pub sessions: Arc<crate::channels::webchat::Sessions>,
-    /// How phone calls reach this server and where their providers are.
-    pub telephony: Arc<crate::config::TelephonyConfig>,
-    /// Seals and opens tenants' provider secrets.
-    pub secrets: Arc<crate::secrets::ServerKey>,
-    /// Talks to carriers' REST APIs (outbound calls).
-    pub carrier: reqwest::Client,
-    /// Speech synthesis for media streams, with its cache.
-    pub tts: Arc<speech::tts::Tts>,
-}
-
-/// Synthesised prompts kept in memory: about 40 minutes of 8 kHz audio.
-const TTS_CACHE_BYTES: usize = 64 * 1024 * 1024;
-
-const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
-
 /// The OpenAPI description and the API routes under `/api/v1`.
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(crate::api::ApiDoc::openapi())
+    let (router, mut openapi) = OpenApiRouter::with_openapi(crate::api::ApiDoc::openapi())
         .nest("/api/v1", crate::api::router())
-        .split_for_parts()
+        .split_for_parts();
+    crate::api::describe_errors(&mut openapi);
+    (router, openapi)
 }
 
 /// The whole application.
@@ -70,14 +42,18 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
-        .nest_service("/demo-shop/api", state.demo_shop.clone())
-        .merge(crate::channels::twilio::voice::router())
+        .nest_service("/demo-shop/api", state.demo_shop.public_router())
+        .merge(
+            crate::channels::twilio::voice::router()
+                .route_layer(middleware::from_fn(crate::error::refuse_nul_in_parameters)),
+        )
         .fallback(crate::editor::fallback)
         .layer(middleware::from_fn_with_state(state.metrics.clone(), metrics::track))
         .layer(middleware::from_fn(move |request: Request, next: Next| {
             with_timeout(timeout, request, next)
         }))
         .layer(DefaultBodyLimit::max(config.body_limit_bytes))
+        .layer(middleware::from_fn(crate::error::with_request_id))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request| {
                 let id = request
@@ -101,12 +77,15 @@ async fn healthz() -> impl IntoResponse {
 async fn readyz(State(state): State<AppState>) -> Response {
     match state.store.ping().await {
         Ok(()) => axum::Json(serde_json::json!({ "status": "ready" })).into_response(),
-        Err(error) => ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "database_unavailable",
-            format!("the database does not answer: {error}"),
-        )
-        .into_response(),
+        Err(error) => {
+            tracing::warn!(%error, "not ready: the database does not answer");
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database_unavailable",
+                "the database does not answer",
+            )
+            .into_response()
+        }
     }
 }
 
@@ -138,7 +117,7 @@ pub struct Running {
     pub address: SocketAddr,
     pub state: AppState,
     /// What the first run created, when this start found no tenants; the caller shows it.
-    pub first_run: Option<crate::first_run::FirstRunCredentials>,
+    pub first_run: Option<crate::demo::first_run::FirstRunCredentials>,
     shutdown: tokio::sync::oneshot::Sender<()>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
@@ -176,47 +155,22 @@ pub async fn open_store(config: &Config) -> Result<Store, String> {
 /// Opens the database, migrates it, and starts serving in the background.
 pub async fn start(config: &Config) -> Result<Running, String> {
     let store = open_store(config).await?;
-    let outbound = OutboundHttp::new().map_err(|e| format!("cannot start the HTTP client: {e}"))?;
     if !config.is_sqlite() && config.telephony.secret_key.is_none() {
         tracing::warn!(
             "no CALLFLOW_SECRET_KEY: tenants' secrets are sealed with a key kept in this \
              server's data directory; servers sharing the database need the same key"
         );
     }
-    let state = AppState {
-        store,
-        metrics: Metrics::new(),
-        outbound,
-        flows: Arc::default(),
-        demo_shop: crate::demo_shop::router(),
-        sessions: Arc::default(),
-        telephony: Arc::new(config.telephony.clone()),
-        secrets: Arc::new(
-            crate::secrets::ServerKey::new(
-                config.telephony.secret_key.clone(),
-                config.data_dir.clone(),
-            )
-            .map_err(|e| format!("the secret key: {e}"))?,
-        ),
-        carrier: reqwest::Client::builder()
-            .timeout(Duration::from_secs(15))
-            .build()
-            .map_err(|e| format!("cannot start the HTTP client: {e}"))?,
-        tts: Arc::new(speech::tts::Tts::new(
-            config.telephony.espeak_program.clone(),
-            TTS_CACHE_BYTES,
-        )),
-    };
+    let state = AppState::new(config, store)?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
     // After binding, so the credentials it returns name the real port.
-    let first_run = crate::first_run::run(&state.store, address, &config.data_dir)
+    let first_run = crate::demo::first_run::run(&state.store, address, &config.data_dir)
         .await
         .map_err(|e| format!("the first run (creating the demo tenant) failed: {e}"))?;
-    let statistics = (state.store.backend() == crate::store::Backend::Postgres)
-        .then(|| tokio::spawn(keep_statistics(state.store.clone())));
+    let jobs = crate::jobs::start(&state);
     let app = router(state.clone(), config);
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
@@ -225,9 +179,7 @@ pub async fn start(config: &Config) -> Result<Running, String> {
                 let _ = stopped.await;
             })
             .await;
-        if let Some(statistics) = statistics {
-            statistics.abort();
-        }
+        jobs.stop().await;
         served
     });
     Ok(Running {
@@ -237,24 +189,6 @@ pub async fn start(config: &Config) -> Result<Running, String> {
         shutdown,
         task,
     })
-}
-
-/// Keeps PostgreSQL's statistics of the busiest tables fresh (see
-/// [`Store::refresh_statistics`]) until the store closes.
-async fn keep_statistics(store: Store) {
-    let mut ticks = tokio::time::interval(std::time::Duration::from_secs(2));
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        ticks.tick().await;
-        match store.refresh_statistics().await {
-            Ok(analyzed) if !analyzed.is_empty() => {
-                tracing::debug!(?analyzed, "refreshed table statistics");
-            }
-            Ok(_) => {}
-            Err(crate::store::StoreError::Database(sqlx::Error::PoolClosed)) => return,
-            Err(error) => tracing::warn!(%error, "refreshing table statistics failed"),
-        }
-    }
 }
 
 /// Serves until `signal` completes, then shuts down gracefully.

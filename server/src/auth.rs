@@ -6,9 +6,9 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, Method};
 use sha2::{Digest, Sha256};
 
-use crate::app::AppState;
 use crate::error::ApiError;
-use crate::store::{now_ms, Role};
+use crate::state::AppState;
+use crate::store::{now_ms, Actor, Role};
 
 /// The cookie that carries a login session.
 pub const SESSION_COOKIE: &str = "callflow_session";
@@ -24,13 +24,16 @@ pub enum Permission {
     EditFlows,
     /// Start and drive web-chat sessions (the simulator).
     RunSessions,
+    /// Place outbound phone calls, which ring real phones and cost money.
+    PlaceCalls,
     /// See call records.
     ReadCalls,
     /// Manage API keys, users and tenant settings.
     ManageTenant,
 }
 
-/// Owners do everything; editors build flows; viewers read; agents read the calls they take.
+/// Owners do everything, placing calls included; editors build and try flows; viewers read;
+/// agents read the calls they take.
 pub fn allows(role: Role, permission: Permission) -> bool {
     use Permission::*;
     match role {
@@ -76,11 +79,15 @@ impl Principal {
         }
     }
 
-    /// Who did it, for audit entries and version authors: `user:<id>` or `key:<id>`.
-    pub fn actor(&self) -> String {
-        match &self.credential {
-            Credential::ApiKey { key_id } => format!("key:{key_id}"),
-            Credential::Session { user_id, .. } => format!("user:{user_id}"),
+    /// Who does what the request asks, for audit entries and version authors: named
+    /// `user:<id>` or `key:<id>`.
+    pub fn actor(&self) -> Actor {
+        Actor {
+            tenant_id: self.tenant_id.clone(),
+            name: match &self.credential {
+                Credential::ApiKey { key_id } => format!("key:{key_id}"),
+                Credential::Session { user_id, .. } => format!("user:{user_id}"),
+            },
         }
     }
 }
@@ -190,7 +197,14 @@ mod tests {
     #[test]
     fn roles_allow_what_they_should() {
         use Permission::*;
-        let all = [ReadFlows, EditFlows, RunSessions, ReadCalls, ManageTenant];
+        let all = [
+            ReadFlows,
+            EditFlows,
+            RunSessions,
+            PlaceCalls,
+            ReadCalls,
+            ManageTenant,
+        ];
         let allowed = |role| {
             all.iter()
                 .filter(|p| allows(role, **p))

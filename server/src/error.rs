@@ -1,17 +1,46 @@
-//! API errors as RFC 9457 `application/problem+json`, each with a stable `code`.
+//! API errors as RFC 9457 `application/problem+json`, each with a stable `code` and the
+//! request's id. An internal error's detail goes to the log under that id, never to the client.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Request};
-use axum::http::{header, StatusCode};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::{header, HeaderName, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use serde_json::Value;
+
+/// The header that carries a request's id, set by the server when the client sent none.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+tokio::task_local! {
+    /// The id of the request being answered, for the problem documents of its errors.
+    static CURRENT_REQUEST_ID: String;
+}
+
+/// Middleware: makes the request's id known to the errors its handler answers with.
+pub async fn with_request_id(request: Request, next: Next) -> Response {
+    let id = request
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    CURRENT_REQUEST_ID.scope(id, next.run(request)).await
+}
+
+fn current_request_id() -> Option<String> {
+    CURRENT_REQUEST_ID
+        .try_with(Clone::clone)
+        .ok()
+        .filter(|id| !id.is_empty())
+}
 
 /// Result of a handler.
 pub type ApiResult<T, E = ApiError> = Result<T, E>;
 
 /// One problem inside a request body, e.g. a flow validation diagnostic.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
     /// JSON pointer of the field, e.g. `/nodes/3/next`.
     pub field: String,
@@ -31,17 +60,24 @@ pub struct ApiError {
     pub errors: Vec<FieldError>,
 }
 
-/// The JSON body of an error answer.
-#[derive(Debug, Serialize)]
-struct Problem<'a> {
+/// The JSON body of an error answer (RFC 9457), as the API documents it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// `https://callflow.dev/problems/<code>`.
     #[serde(rename = "type")]
-    kind: String,
-    title: &'a str,
-    status: u16,
-    code: &'a str,
-    detail: &'a str,
-    #[serde(skip_serializing_if = "<[FieldError]>::is_empty")]
-    errors: &'a [FieldError],
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    /// Stable machine-readable code, e.g. `not_found`, `revision_conflict`, `internal`.
+    pub code: String,
+    pub detail: String,
+    /// The request's `X-Request-Id`: quote it when asking about an error, above all an
+    /// `internal` one, whose cause is only in the server's log.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// The problems inside the request, each with the JSON pointer of its field.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
 }
 
 impl ApiError {
@@ -57,6 +93,16 @@ impl ApiError {
     pub fn with_errors(mut self, errors: Vec<FieldError>) -> Self {
         self.errors = errors;
         self
+    }
+
+    /// The error with the one field it is about.
+    pub fn with_field(self, field: &str, code: &str, message: impl Into<String>) -> Self {
+        self.with_errors(vec![FieldError {
+            field: field.to_owned(),
+            code: code.to_owned(),
+            message: message.into(),
+            node: None,
+        }])
     }
 
     pub fn not_found(what: &str) -> Self {
@@ -83,10 +129,14 @@ impl ApiError {
         Self::new(StatusCode::CONFLICT, code, detail)
     }
 
+    /// A failure of the server itself. `detail` (which may hold a database's or a library's
+    /// text) is logged with the request's id; the client gets only that id.
     pub fn internal(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", detail)
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, INTERNAL, detail)
     }
 }
+
+const INTERNAL: &str = "internal";
 
 impl ApiError {
     /// The answer with one extension member beside the standard ones (RFC 9457 §3.2), e.g. the
@@ -96,21 +146,37 @@ impl ApiError {
         self.respond(Some((name, value)))
     }
 
-    fn respond(self, extension: Option<(&str, serde_json::Value)>) -> Response {
+    fn respond(self, extension: Option<(&str, Value)>) -> Response {
+        let request_id = current_request_id();
         if self.status.is_server_error() {
-            tracing::error!(code = self.code, detail = %self.detail, "request failed");
+            tracing::error!(
+                code = self.code,
+                detail = %self.detail,
+                request_id = request_id.as_deref().unwrap_or_default(),
+                "request failed"
+            );
         }
-        let title = self.status.canonical_reason().unwrap_or("Error");
+        let detail = if self.code == INTERNAL {
+            match &request_id {
+                Some(id) => {
+                    format!("the server failed; its log says why under the request id {id}")
+                }
+                None => "the server failed; its log says why".to_owned(),
+            }
+        } else {
+            self.detail
+        };
         let problem = Problem {
             kind: format!(
                 "https://callflow.dev/problems/{}",
                 self.code.replace('_', "-")
             ),
-            title,
+            title: self.status.canonical_reason().unwrap_or("Error").to_owned(),
             status: self.status.as_u16(),
-            code: self.code,
-            detail: &self.detail,
-            errors: &self.errors,
+            code: self.code.to_owned(),
+            detail,
+            request_id,
+            errors: self.errors,
         };
         let body = match extension {
             None => serde_json::to_vec(&problem),
@@ -178,6 +244,7 @@ where
 
 /// Parses a JSON body; a wrong value is reported with the JSON pointer of its field.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    refuse_nul_in_json(bytes)?;
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let pointer = pointer_of(error.path());
@@ -213,6 +280,102 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         )
     })?;
     Ok(value)
+}
+
+/// The NUL character (U+0000) has no place in any text the API takes, and PostgreSQL cannot
+/// store it: text holding one is refused, naming where it is, before anything reads it.
+fn nul_character(status: StatusCode, field: &str, detail: String) -> ApiError {
+    ApiError::new(status, "nul_character", detail).with_field(
+        field,
+        "nul_character",
+        "contains the NUL character (U+0000)",
+    )
+}
+
+/// Refuses a JSON body with a NUL character in any string or key, which JSON can only write as
+/// the escape `\u0000`: bodies without that escape are not looked at further.
+fn refuse_nul_in_json(bytes: &[u8]) -> Result<(), ApiError> {
+    if !bytes.windows(6).any(|window| window == b"\\u0000") {
+        return Ok(());
+    }
+    // Malformed JSON is reported by the parse proper.
+    let Ok(value) = serde_json::from_slice::<Value>(bytes) else {
+        return Ok(());
+    };
+    match nul_pointer(&value) {
+        Some(pointer) => {
+            let place = if pointer.is_empty() {
+                "the top level".to_owned()
+            } else {
+                pointer.clone()
+            };
+            Err(nul_character(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &pointer,
+                format!("the request body has the NUL character (U+0000) at {place}; no text may contain it"),
+            ))
+        }
+        None => Ok(()),
+    }
+}
+
+/// The JSON pointer of the first string or key holding a NUL character.
+fn nul_pointer(value: &Value) -> Option<String> {
+    let segment = |text: &str| format!("/{}", text.replace('~', "~0").replace('/', "~1"));
+    match value {
+        Value::String(text) => text.contains('\0').then(String::new),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(index, item)| nul_pointer(item).map(|rest| format!("/{index}{rest}"))),
+        Value::Object(members) => members.iter().find_map(|(key, member)| {
+            if key.contains('\0') {
+                return Some(segment(key));
+            }
+            nul_pointer(member).map(|rest| format!("{}{rest}", segment(key)))
+        }),
+        _ => None,
+    }
+}
+
+/// Middleware after routing: refuses a request whose path parameters or query parameters hold
+/// a NUL character, naming the parameter.
+pub async fn refuse_nul_in_parameters(request: Request, next: Next) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let path = axum::extract::RawPathParams::from_request_parts(&mut parts, &())
+        .await
+        .ok()
+        .and_then(|params| {
+            params
+                .iter()
+                .find(|(_, value)| value.contains('\0'))
+                .map(|(name, _)| name.to_owned())
+        });
+    if let Some(name) = path {
+        return nul_character(
+            StatusCode::BAD_REQUEST,
+            &name,
+            format!("the path parameter `{name}` has the NUL character (U+0000); no text may contain it"),
+        )
+        .into_response();
+    }
+    let query = axum::extract::Query::<Vec<(String, String)>>::try_from_uri(&parts.uri)
+        .ok()
+        .and_then(|axum::extract::Query(pairs)| {
+            pairs
+                .into_iter()
+                .find(|(name, value)| name.contains('\0') || value.contains('\0'))
+                .map(|(name, _)| name)
+        });
+    if let Some(name) = query {
+        return nul_character(
+            StatusCode::BAD_REQUEST,
+            &name,
+            format!("the query parameter `{name}` has the NUL character (U+0000); no text may contain it"),
+        )
+        .into_response();
+    }
+    next.run(Request::from_parts(parts, body)).await
 }
 
 /// A serde path as a JSON pointer (`nodes[3].next` → `/nodes/3/next`).

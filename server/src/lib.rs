@@ -1,17 +1,21 @@
-//! The Callflow server: storage, the HTTP API and the channels that drive the flow engine.
+//! The Callflow server: storage, the HTTP API, the domain modules that own the logic, and the
+//! channels that drive the flow engine.
 
+pub mod accounts;
 pub mod api;
 pub mod app;
 pub mod auth;
 pub mod channels;
 pub mod config;
-pub mod demo_shop;
+pub mod demo;
 pub mod editor;
 pub mod error;
-pub mod first_run;
 pub mod flow_cache;
+pub mod flows;
+pub mod jobs;
 pub mod metrics;
 pub mod outbound;
 pub mod secrets;
+pub mod state;
 pub mod store;
 pub mod telephony;

@@ -11,11 +11,24 @@ use std::io::Write;
 
 use serde_json::{json, Value};
 use server::store::{
-    constraint, Backend, CallEnd, CallFilter, CarrierReport, ChatStart, ChatTurn, Flow,
-    FlowSummary, NewAuditEntry, NewCall, NewCallEvent, NewFlow, NewUser, PhoneNumber, Role, Store,
-    StoreError, TenantSettings, PHONE_NUMBER_TAKEN,
+    constraint, Actor, Backend, CallEnd, CallFilter, CarrierReport, ChatStart, ChatTurn, Flow,
+    FlowSummary, Mode, NewCall, NewCallEvent, NewFlow, NewUser, PhoneNumber, Role, Store,
+    StoreError, TenantSettings, User, PHONE_NUMBER_TAKEN,
 };
 use sqlx::Connection;
+
+/// Runs one write in a transaction of its own, committed when the write succeeds: the store
+/// offers writes only inside transactions, where the server writes their audit entries too.
+macro_rules! write {
+    ($store:expr, |$transaction:ident| $write:expr) => {{
+        let mut $transaction = $store.transaction().await?;
+        let written = $write.await;
+        if written.is_ok() {
+            $transaction.commit().await?;
+        }
+        written
+    }};
+}
 
 /// A migrated, empty database of its own for one test.
 struct TestDb {
@@ -161,7 +174,7 @@ on_both_databases!(
     flow_names_and_search,
     publish_and_restore,
     concurrent_publishes_get_consecutive_versions,
-    call_events_from_concurrent_appends,
+    calls_are_created_and_ended_in_their_tenant,
     list_calls_filters_and_pages,
     chat_session_turns,
     chats_start_with_their_first_turn,
@@ -170,18 +183,34 @@ on_both_databases!(
     corrupt_rows_are_errors,
     phone_numbers_and_telephony_settings,
     phone_calls_keep_the_carrier_report,
+    a_failed_audit_write_changes_nothing,
 );
 
 const T0: i64 = 1_750_000_000_000;
 
+/// The tenant's user with this id, as the store lists them.
+async fn user_of(store: &Store, tenant: &str, id: &str) -> Result<Option<User>, StoreError> {
+    Ok(store
+        .list_users(tenant)
+        .await?
+        .into_iter()
+        .find(|user| user.id == id))
+}
+
 /// Two tenants: the one under test, and the stranger that must never see its data.
 async fn two_tenants(store: &Store) -> Result<(String, String), StoreError> {
-    let own = store
-        .create_tenant("Demo Shop", "demo", &TenantSettings::default(), T0)
-        .await?;
-    let stranger = store
-        .create_tenant("Other Shop", "other", &TenantSettings::default(), T0)
-        .await?;
+    let own = write!(store, |tx| tx.create_tenant(
+        "Demo Shop",
+        "demo",
+        &TenantSettings::default(),
+        T0
+    ))?;
+    let stranger = write!(store, |tx| tx.create_tenant(
+        "Other Shop",
+        "other",
+        &TenantSettings::default(),
+        T0
+    ))?;
     Ok((own.id, stranger.id))
 }
 
@@ -196,16 +225,14 @@ fn flow_document(name: &str, greeting: &str) -> Value {
 }
 
 async fn create_flow(store: &Store, tenant: &str, name: &str) -> Result<Flow, StoreError> {
-    store
-        .create_flow(
-            tenant,
-            &NewFlow {
-                name,
-                draft: &flow_document(name, "您好"),
-            },
-            T0,
-        )
-        .await
+    write!(store, |tx| tx.create_flow(
+        tenant,
+        &NewFlow {
+            name,
+            draft: &flow_document(name, "您好"),
+        },
+        T0,
+    ))
 }
 
 fn chat_call(flow_id: &str, flow_version: Option<i64>) -> NewCall<'_> {
@@ -249,9 +276,12 @@ async fn tenants(db: TestDb) -> TestResult {
         "future_setting": { "kept": true }
     }))
     .expect("settings");
-    let tenant = store
-        .create_tenant("Demo Shop", "demo", &settings, T0)
-        .await?;
+    let tenant = write!(store, |tx| tx.create_tenant(
+        "Demo Shop",
+        "demo",
+        &settings,
+        T0
+    ))?;
     assert!(tenant.id.starts_with("ten_"), "{}", tenant.id);
     assert_eq!(tenant.settings, settings);
     assert_eq!(
@@ -267,32 +297,40 @@ async fn tenants(db: TestDb) -> TestResult {
     assert_eq!(store.get_tenant("ten_missing").await?, None);
     assert_eq!(store.get_tenant_by_slug("nope").await?, None);
 
-    let duplicate = store
-        .create_tenant("Copycat", "demo", &TenantSettings::default(), T0)
-        .await;
+    let duplicate = write!(store, |tx| tx.create_tenant(
+        "Copycat",
+        "demo",
+        &TenantSettings::default(),
+        T0
+    ));
     assert!(
         matches!(&duplicate, Err(error) if error.is_conflict_on(constraint::TENANT_SLUG)),
         "{duplicate:?}"
     );
 
     settings.allowed_hosts.push("shop.example".to_owned());
-    let updated = store
-        .update_tenant(&tenant.id, "演示商城", &settings)
-        .await?
-        .expect("tenant exists");
+    let updated = write!(store, |tx| tx.update_tenant(
+        &tenant.id,
+        "演示商城",
+        &settings
+    ))?
+    .expect("tenant exists");
     assert_eq!(updated.name, "演示商城");
     assert_eq!(
         updated.settings.allowed_hosts,
         ["127.0.0.1", "shop.example"]
     );
     assert_eq!(
-        store.update_tenant("ten_missing", "x", &settings).await?,
+        write!(store, |tx| tx.update_tenant("ten_missing", "x", &settings))?,
         None
     );
 
-    store
-        .create_tenant("Other", "other", &TenantSettings::default(), T0 + 1)
-        .await?;
+    write!(store, |tx| tx.create_tenant(
+        "Other",
+        "other",
+        &TenantSettings::default(),
+        T0 + 1
+    ))?;
     let slugs: Vec<String> = store
         .list_tenants()
         .await?
@@ -306,18 +344,16 @@ async fn tenants(db: TestDb) -> TestResult {
 async fn users_and_passwords(db: TestDb) -> TestResult {
     let store = &db.store;
     let (tenant, stranger) = two_tenants(store).await?;
-    let user = store
-        .create_user(
-            &tenant,
-            &NewUser {
-                email: "  Manager@Demo.Example ",
-                display_name: "王经理",
-                password: "correct horse",
-                role: Role::Owner,
-            },
-            T0,
-        )
-        .await?;
+    let user = write!(store, |tx| tx.create_user(
+        &tenant,
+        &NewUser {
+            email: "  Manager@Demo.Example ",
+            display_name: "王经理",
+            password: "correct horse",
+            role: Role::Owner,
+        },
+        T0,
+    ))?;
     assert!(user.id.starts_with("usr_"), "{}", user.id);
     assert_eq!(user.email, "manager@demo.example");
     assert_eq!(user.role, Role::Owner);
@@ -341,43 +377,37 @@ async fn users_and_passwords(db: TestDb) -> TestResult {
     );
 
     // Emails are unique across tenants: the email alone finds the tenant at login.
-    let duplicate = store
-        .create_user(
-            &stranger,
-            &NewUser {
-                email: "manager@demo.example",
-                display_name: "Someone",
-                password: "x",
-                role: Role::Viewer,
-            },
-            T0,
-        )
-        .await;
+    let duplicate = write!(store, |tx| tx.create_user(
+        &stranger,
+        &NewUser {
+            email: "manager@demo.example",
+            display_name: "Someone",
+            password: "x",
+            role: Role::Viewer,
+        },
+        T0,
+    ));
     assert!(
         matches!(&duplicate, Err(error) if error.is_conflict_on(constraint::USER_EMAIL)),
         "{duplicate:?}"
     );
 
     // The stranger can neither see nor change the user.
-    assert_eq!(store.get_user(&stranger, &user.id).await?, None);
+    assert_eq!(user_of(store, &stranger, &user.id).await?, None);
     assert!(store.list_users(&stranger).await?.is_empty());
-    assert!(
-        !store
-            .set_user_role(&stranger, &user.id, Role::Viewer)
-            .await?
-    );
-    assert!(
-        !store
-            .set_user_password(&stranger, &user.id, "hijacked")
-            .await?
-    );
-    assert!(
-        !store
-            .set_user_disabled(&stranger, &user.id, Some(T0))
-            .await?
-    );
-    let unchanged = store
-        .get_user(&tenant, &user.id)
+    assert!(!write!(store, |tx| tx.set_user_role(
+        &stranger,
+        &user.id,
+        Role::Viewer
+    ))?);
+    assert!(!write!(store, |tx| tx
+        .set_user_password(&stranger, &user.id, "hijacked"))?);
+    assert!(!write!(store, |tx| tx.set_user_disabled(
+        &stranger,
+        &user.id,
+        Some(T0)
+    ))?);
+    let unchanged = user_of(store, &tenant, &user.id)
         .await?
         .expect("user exists");
     assert_eq!(unchanged, user);
@@ -386,12 +416,16 @@ async fn users_and_passwords(db: TestDb) -> TestResult {
         .await?
         .is_some());
 
-    assert!(store.set_user_role(&tenant, &user.id, Role::Editor).await?);
-    assert!(
-        store
-            .set_user_password(&tenant, &user.id, "battery staple")
-            .await?
-    );
+    assert!(write!(store, |tx| tx.set_user_role(
+        &tenant,
+        &user.id,
+        Role::Editor
+    ))?);
+    assert!(write!(store, |tx| tx.set_user_password(
+        &tenant,
+        &user.id,
+        "battery staple"
+    ))?);
     let renewed = store
         .authenticate_user("manager@demo.example", "battery staple")
         .await?
@@ -404,18 +438,18 @@ async fn users_and_passwords(db: TestDb) -> TestResult {
         None
     );
 
-    assert!(
-        store
-            .set_user_disabled(&tenant, &user.id, Some(T0 + 5))
-            .await?
-    );
+    assert!(write!(store, |tx| tx.set_user_disabled(
+        &tenant,
+        &user.id,
+        Some(T0 + 5)
+    ))?);
     assert_eq!(
         store
             .authenticate_user("manager@demo.example", "battery staple")
             .await?,
         None
     );
-    assert!(store.set_user_disabled(&tenant, &user.id, None).await?);
+    assert!(write!(store, |tx| tx.set_user_disabled(&tenant, &user.id, None))?);
     assert!(store
         .authenticate_user("manager@demo.example", "battery staple")
         .await?
@@ -434,9 +468,12 @@ async fn users_and_passwords(db: TestDb) -> TestResult {
 async fn api_keys(db: TestDb) -> TestResult {
     let store = &db.store;
     let (tenant, stranger) = two_tenants(store).await?;
-    let created = store
-        .create_api_key(&tenant, "importer", Role::Editor, T0)
-        .await?;
+    let created = write!(store, |tx| tx.create_api_key(
+        &tenant,
+        "importer",
+        Role::Editor,
+        T0
+    ))?;
     let key = created.key.clone();
     assert!(key.id.starts_with("key_"), "{}", key.id);
     let token_parts: Vec<&str> = created.token.split('_').collect();
@@ -445,9 +482,12 @@ async fn api_keys(db: TestDb) -> TestResult {
     assert_eq!(token_parts[1], key.prefix);
     assert_eq!(token_parts[2].len(), 64, "32 random bytes in hex");
 
-    let other = store
-        .create_api_key(&tenant, "reader", Role::Viewer, T0 + 1)
-        .await?;
+    let other = write!(store, |tx| tx.create_api_key(
+        &tenant,
+        "reader",
+        Role::Viewer,
+        T0 + 1
+    ))?;
     assert_ne!(other.key.prefix, key.prefix);
     assert_ne!(other.token, created.token);
 
@@ -495,14 +535,22 @@ async fn api_keys(db: TestDb) -> TestResult {
     // The stranger can neither see nor revoke the key.
     assert_eq!(store.get_api_key(&stranger, &key.id).await?, None);
     assert!(store.list_api_keys(&stranger).await?.is_empty());
-    assert!(!store.revoke_api_key(&stranger, &key.id, T0).await?);
+    assert!(!write!(store, |tx| tx.revoke_api_key(&stranger, &key.id, T0))?);
     assert!(store
         .authenticate_api_key(&created.token, T0 + 20)
         .await?
         .is_some());
 
-    assert!(store.revoke_api_key(&tenant, &key.id, T0 + 30).await?);
-    assert!(!store.revoke_api_key(&tenant, &key.id, T0 + 31).await?);
+    assert!(write!(store, |tx| tx.revoke_api_key(
+        &tenant,
+        &key.id,
+        T0 + 30
+    ))?);
+    assert!(!write!(store, |tx| tx.revoke_api_key(
+        &tenant,
+        &key.id,
+        T0 + 31
+    ))?);
     assert_eq!(
         store.authenticate_api_key(&created.token, T0 + 40).await?,
         None
@@ -521,18 +569,16 @@ async fn api_keys(db: TestDb) -> TestResult {
 async fn login_sessions(db: TestDb) -> TestResult {
     let store = &db.store;
     let (tenant, stranger) = two_tenants(store).await?;
-    let user = store
-        .create_user(
-            &tenant,
-            &NewUser {
-                email: "agent@demo.example",
-                display_name: "小李",
-                password: "secret",
-                role: Role::Agent,
-            },
-            T0,
-        )
-        .await?;
+    let user = write!(store, |tx| tx.create_user(
+        &tenant,
+        &NewUser {
+            email: "agent@demo.example",
+            display_name: "小李",
+            password: "secret",
+            role: Role::Agent,
+        },
+        T0,
+    ))?;
     let ttl = 3_600_000;
     let created = store
         .create_login_session(&tenant, &user.id, T0, ttl)
@@ -601,11 +647,11 @@ async fn login_sessions(db: TestDb) -> TestResult {
     );
 
     // Disabling the user ends its sessions and refuses new ones.
-    assert!(
-        store
-            .set_user_disabled(&tenant, &user.id, Some(T0 + 20))
-            .await?
-    );
+    assert!(write!(store, |tx| tx.set_user_disabled(
+        &tenant,
+        &user.id,
+        Some(T0 + 20)
+    ))?);
     assert_eq!(
         store
             .authenticate_login_session(&long.token, T0 + 30)
@@ -630,36 +676,32 @@ async fn flow_revisions(db: TestDb) -> TestResult {
     assert_eq!(store.get_flow(&tenant, &flow.id).await?, Some(flow.clone()));
 
     let second_draft = flow_document("订单查询", "您好，这里是演示商城。");
-    let updated = store
-        .update_draft(
-            &tenant,
-            &flow.id,
-            1,
-            &NewFlow {
-                name: "订单查询",
-                draft: &second_draft,
-            },
-            T0 + 10,
-        )
-        .await?
-        .expect("flow exists");
+    let updated = write!(store, |tx| tx.update_draft(
+        &tenant,
+        &flow.id,
+        1,
+        &NewFlow {
+            name: "订单查询",
+            draft: &second_draft,
+        },
+        T0 + 10,
+    ))?
+    .expect("flow exists");
     assert_eq!(updated.revision, 2);
     assert_eq!(updated.draft, second_draft);
     assert_eq!(updated.updated_at, T0 + 10);
     assert_eq!(updated.created_at, T0);
 
-    let stale = store
-        .update_draft(
-            &tenant,
-            &flow.id,
-            1,
-            &NewFlow {
-                name: "订单查询",
-                draft: &flow_document("订单查询", "stale"),
-            },
-            T0 + 20,
-        )
-        .await;
+    let stale = write!(store, |tx| tx.update_draft(
+        &tenant,
+        &flow.id,
+        1,
+        &NewFlow {
+            name: "订单查询",
+            draft: &flow_document("订单查询", "stale"),
+        },
+        T0 + 20,
+    ));
     assert!(
         matches!(stale, Err(StoreError::RevisionMismatch { current: 2 })),
         "{stale:?}"
@@ -672,25 +714,23 @@ async fn flow_revisions(db: TestDb) -> TestResult {
         let flow_id = flow.id.clone();
         tokio::spawn(async move {
             let draft = flow_document("订单查询", &format!("writer {writer}"));
-            let result = store
-                .update_draft(
-                    &tenant,
-                    &flow_id,
-                    2,
-                    &NewFlow {
-                        name: "订单查询",
-                        draft: &draft,
-                    },
-                    T0 + 30,
-                )
-                .await;
-            (draft, result)
+            let result = write!(store, |tx| tx.update_draft(
+                &tenant,
+                &flow_id,
+                2,
+                &NewFlow {
+                    name: "订单查询",
+                    draft: &draft,
+                },
+                T0 + 30,
+            ));
+            Ok::<_, StoreError>((draft, result))
         })
     });
     let mut winners = Vec::new();
     let mut losers = 0;
     for writer in writers.collect::<Vec<_>>() {
-        let (draft, result) = writer.await?;
+        let (draft, result) = writer.await??;
         match result {
             Ok(Some(flow)) => {
                 assert_eq!(flow.revision, 3);
@@ -708,59 +748,65 @@ async fn flow_revisions(db: TestDb) -> TestResult {
     // The stranger sees nothing and changes nothing.
     assert_eq!(store.get_flow(&stranger, &flow.id).await?, None);
     assert_eq!(
-        store
-            .update_draft(
-                &stranger,
-                &flow.id,
-                3,
-                &NewFlow {
-                    name: "hijacked",
-                    draft: &json!({}),
-                },
-                T0 + 40,
-            )
-            .await?,
+        write!(store, |tx| tx.update_draft(
+            &stranger,
+            &flow.id,
+            3,
+            &NewFlow {
+                name: "hijacked",
+                draft: &json!({}),
+            },
+            T0 + 40,
+        ))?,
         None,
         "another tenant's flow is not found, not a revision mismatch"
     );
-    assert!(!store.delete_flow(&stranger, &flow.id, T0 + 40).await?);
+    assert!(!write!(store, |tx| tx.delete_flow(
+        &stranger,
+        &flow.id,
+        T0 + 40
+    ))?);
     assert_eq!(
         store.get_flow(&tenant, &flow.id).await?,
         Some(current.clone())
     );
 
     assert_eq!(
-        store
-            .update_draft(
-                &tenant,
-                "flw_missing",
-                1,
-                &NewFlow {
-                    name: "x",
-                    draft: &json!({}),
-                },
-                T0,
-            )
-            .await?,
+        write!(store, |tx| tx.update_draft(
+            &tenant,
+            "flw_missing",
+            1,
+            &NewFlow {
+                name: "x",
+                draft: &json!({}),
+            },
+            T0,
+        ))?,
         None
     );
 
-    assert!(store.delete_flow(&tenant, &flow.id, T0 + 50).await?);
-    assert!(!store.delete_flow(&tenant, &flow.id, T0 + 51).await?);
+    assert!(write!(store, |tx| tx.delete_flow(
+        &tenant,
+        &flow.id,
+        T0 + 50
+    ))?);
+    assert!(!write!(store, |tx| tx.delete_flow(
+        &tenant,
+        &flow.id,
+        T0 + 51
+    ))?);
     assert_eq!(store.get_flow(&tenant, &flow.id).await?, None);
     assert_eq!(
-        store
-            .update_draft(
-                &tenant,
-                &flow.id,
-                3,
-                &NewFlow {
-                    name: "订单查询",
-                    draft: &json!({}),
-                },
-                T0 + 60,
-            )
-            .await?,
+        write!(store, |tx| tx.update_draft(
+            &tenant,
+            &flow.id,
+            3,
+            &NewFlow {
+                name: "订单查询",
+                draft: &json!({}),
+            },
+            T0 + 60,
+        ))?,
         None
     );
     Ok(())
@@ -773,32 +819,28 @@ async fn flow_names_and_search(db: TestDb) -> TestResult {
     let returns = create_flow(store, &tenant, "Returns 退货").await?;
     let discount = create_flow(store, &tenant, "50%_off survey").await?;
 
-    let duplicate = store
-        .create_flow(
-            &tenant,
-            &NewFlow {
-                name: "Returns 退货",
-                draft: &json!({}),
-            },
-            T0,
-        )
-        .await;
+    let duplicate = write!(store, |tx| tx.create_flow(
+        &tenant,
+        &NewFlow {
+            name: "Returns 退货",
+            draft: &json!({}),
+        },
+        T0,
+    ));
     assert!(
         matches!(&duplicate, Err(error) if error.is_conflict_on(constraint::FLOW_NAME)),
         "{duplicate:?}"
     );
-    let rename = store
-        .update_draft(
-            &tenant,
-            &orders.id,
-            1,
-            &NewFlow {
-                name: "Returns 退货",
-                draft: &orders.draft,
-            },
-            T0,
-        )
-        .await;
+    let rename = write!(store, |tx| tx.update_draft(
+        &tenant,
+        &orders.id,
+        1,
+        &NewFlow {
+            name: "Returns 退货",
+            draft: &orders.draft,
+        },
+        T0,
+    ));
     assert!(
         matches!(&rename, Err(error) if error.is_conflict_on(constraint::FLOW_NAME)),
         "{rename:?}"
@@ -839,52 +881,42 @@ async fn flow_names_and_search(db: TestDb) -> TestResult {
     assert!(store.list_flows(&stranger, Some("Order")).await?.is_empty());
 
     // Deleting frees the name.
-    assert!(store.delete_flow(&tenant, &returns.id, T0 + 1).await?);
+    assert!(write!(store, |tx| tx.delete_flow(
+        &tenant,
+        &returns.id,
+        T0 + 1
+    ))?);
     let reborn = create_flow(store, &tenant, "Returns 退货").await?;
     assert_ne!(reborn.id, returns.id);
 
-    // An import creates all flows or none.
+    // A transaction creates all flows or none.
     let draft = json!({ "schema": 1 });
-    let failed = store
-        .create_flows(
-            &tenant,
-            &[
-                NewFlow {
-                    name: "Imported one",
-                    draft: &draft,
-                },
-                NewFlow {
-                    name: "50%_off survey",
-                    draft: &draft,
-                },
-            ],
-            T0 + 2,
-        )
+    let new = |name| NewFlow {
+        name,
+        draft: &draft,
+    };
+    let mut transaction = store.transaction().await?;
+    transaction
+        .create_flow(&tenant, &new("Imported one"), T0 + 2)
+        .await?;
+    let failed = transaction
+        .create_flow(&tenant, &new("50%_off survey"), T0 + 2)
         .await;
     assert!(
         matches!(&failed, Err(error) if error.is_conflict_on(constraint::FLOW_NAME)),
         "{failed:?}"
     );
+    drop(transaction);
     assert!(store
         .list_flows(&tenant, Some("Imported"))
         .await?
         .is_empty());
-    let imported = store
-        .create_flows(
-            &tenant,
-            &[
-                NewFlow {
-                    name: "Imported one",
-                    draft: &draft,
-                },
-                NewFlow {
-                    name: "Imported two",
-                    draft: &draft,
-                },
-            ],
-            T0 + 3,
-        )
-        .await?;
+    let mut transaction = store.transaction().await?;
+    let mut imported = Vec::new();
+    for name in ["Imported one", "Imported two"] {
+        imported.push(transaction.create_flow(&tenant, &new(name), T0 + 3).await?);
+    }
+    transaction.commit().await?;
     assert_eq!(imported.len(), 2);
     assert_eq!(store.list_flows(&tenant, None).await?.len(), 5);
     assert_eq!(store.get_flow(&stranger, &discount.id).await?, None);
@@ -901,10 +933,15 @@ async fn publish_and_restore(db: TestDb) -> TestResult {
     let flow = create_flow(store, &tenant, "售后").await?;
     let first_document = flow.draft.clone();
 
-    let v1 = store
-        .publish_flow(&tenant, &flow.id, 1, "first", "user:usr_1", T0 + 1)
-        .await?
-        .expect("flow exists");
+    let v1 = write!(store, |tx| tx.publish_flow(
+        &tenant,
+        &flow.id,
+        1,
+        "first",
+        "user:usr_1",
+        T0 + 1
+    ))?
+    .expect("flow exists");
     assert_eq!(
         (
             v1.version,
@@ -920,31 +957,27 @@ async fn publish_and_restore(db: TestDb) -> TestResult {
     let mut documents = vec![first_document.clone()];
     for (number, greeting) in [(2, "第二版"), (3, "第三版")] {
         let document = flow_document("售后", greeting);
-        revision = store
-            .update_draft(
-                &tenant,
-                &flow.id,
-                revision,
-                &NewFlow {
-                    name: "售后",
-                    draft: &document,
-                },
-                T0 + number,
-            )
-            .await?
-            .expect("flow")
-            .revision;
-        let version = store
-            .publish_flow(
-                &tenant,
-                &flow.id,
-                revision,
-                &format!("v{number}"),
-                "key:key_1",
-                T0 + number,
-            )
-            .await?
-            .expect("flow");
+        revision = write!(store, |tx| tx.update_draft(
+            &tenant,
+            &flow.id,
+            revision,
+            &NewFlow {
+                name: "售后",
+                draft: &document,
+            },
+            T0 + number,
+        ))?
+        .expect("flow")
+        .revision;
+        let version = write!(store, |tx| tx.publish_flow(
+            &tenant,
+            &flow.id,
+            revision,
+            &format!("v{number}"),
+            "key:key_1",
+            T0 + number,
+        ))?
+        .expect("flow");
         assert_eq!(version.version, number);
         assert_eq!(version.document, document);
         documents.push(document);
@@ -952,9 +985,14 @@ async fn publish_and_restore(db: TestDb) -> TestResult {
     assert_eq!(revision, 3);
 
     // Publishing a draft other than the one validated is refused.
-    let stale = store
-        .publish_flow(&tenant, &flow.id, 2, "stale", "user:usr_1", T0 + 9)
-        .await;
+    let stale = write!(store, |tx| tx.publish_flow(
+        &tenant,
+        &flow.id,
+        2,
+        "stale",
+        "user:usr_1",
+        T0 + 9
+    ));
     assert!(
         matches!(stale, Err(StoreError::RevisionMismatch { current: 3 })),
         "{stale:?}"
@@ -1009,15 +1047,25 @@ async fn publish_and_restore(db: TestDb) -> TestResult {
         None
     );
     assert_eq!(
-        store
-            .publish_flow(&stranger, &flow.id, 3, "hijack", "user:x", T0 + 10)
-            .await?,
+        write!(store, |tx| tx.publish_flow(
+            &stranger,
+            &flow.id,
+            3,
+            "hijack",
+            "user:x",
+            T0 + 10
+        ))?,
         None
     );
     assert_eq!(
-        store
-            .restore_flow_version(&stranger, &flow.id, 1, 3, T0 + 10)
-            .await?,
+        write!(store, |tx| tx.restore_flow_version(
+            &stranger,
+            &flow.id,
+            1,
+            3,
+            "售后",
+            T0 + 10
+        ))?,
         None
     );
     let untouched = store.get_flow(&tenant, &flow.id).await?.expect("flow");
@@ -1025,9 +1073,14 @@ async fn publish_and_restore(db: TestDb) -> TestResult {
     assert_eq!(store.list_flow_versions(&tenant, &flow.id).await?.len(), 3);
 
     // Restore copies a version into the draft as a new revision.
-    let stale_restore = store
-        .restore_flow_version(&tenant, &flow.id, 1, 2, T0 + 11)
-        .await;
+    let stale_restore = write!(store, |tx| tx.restore_flow_version(
+        &tenant,
+        &flow.id,
+        1,
+        2,
+        "售后",
+        T0 + 11
+    ));
     assert!(
         matches!(
             stale_restore,
@@ -1036,16 +1089,27 @@ async fn publish_and_restore(db: TestDb) -> TestResult {
         "{stale_restore:?}"
     );
     assert_eq!(
-        store
-            .restore_flow_version(&tenant, &flow.id, 9, 3, T0 + 11)
-            .await?,
+        write!(store, |tx| tx.restore_flow_version(
+            &tenant,
+            &flow.id,
+            9,
+            3,
+            "售后",
+            T0 + 11
+        ))?,
         None
     );
-    let restored = store
-        .restore_flow_version(&tenant, &flow.id, 1, 3, T0 + 12)
-        .await?
-        .expect("flow and version exist");
+    let restored = write!(store, |tx| tx.restore_flow_version(
+        &tenant,
+        &flow.id,
+        1,
+        3,
+        "售后",
+        T0 + 12
+    ))?
+    .expect("flow and version exist");
     assert_eq!(restored.revision, 4);
+    assert_eq!(restored.name, "售后");
     assert_eq!(restored.draft, first_document);
     assert_eq!(restored.updated_at, T0 + 12);
     assert_eq!(restored.published_version, Some(3));
@@ -1059,17 +1123,31 @@ async fn publish_and_restore(db: TestDb) -> TestResult {
     );
 
     // A deleted flow can no longer be published; its versions stay for its calls.
-    assert!(store.delete_flow(&tenant, &flow.id, T0 + 13).await?);
+    assert!(write!(store, |tx| tx.delete_flow(
+        &tenant,
+        &flow.id,
+        T0 + 13
+    ))?);
     assert_eq!(
-        store
-            .publish_flow(&tenant, &flow.id, 4, "gone", "user:usr_1", T0 + 14)
-            .await?,
+        write!(store, |tx| tx.publish_flow(
+            &tenant,
+            &flow.id,
+            4,
+            "gone",
+            "user:usr_1",
+            T0 + 14
+        ))?,
         None
     );
     assert_eq!(
-        store
-            .restore_flow_version(&tenant, &flow.id, 1, 4, T0 + 14)
-            .await?,
+        write!(store, |tx| tx.restore_flow_version(
+            &tenant,
+            &flow.id,
+            1,
+            4,
+            "售后",
+            T0 + 14
+        ))?,
         None
     );
     assert!(store
@@ -1089,16 +1167,14 @@ async fn concurrent_publishes_get_consecutive_versions(db: TestDb) -> TestResult
             let tenant = tenant.clone();
             let flow_id = flow.id.clone();
             tokio::spawn(async move {
-                store
-                    .publish_flow(
-                        &tenant,
-                        &flow_id,
-                        1,
-                        &format!("publisher {index}"),
-                        "system",
-                        T0,
-                    )
-                    .await
+                write!(store, |tx| tx.publish_flow(
+                    &tenant,
+                    &flow_id,
+                    1,
+                    &format!("publisher {index}"),
+                    "system",
+                    T0,
+                ))
             })
         })
         .collect();
@@ -1120,26 +1196,25 @@ async fn concurrent_publishes_get_consecutive_versions(db: TestDb) -> TestResult
     Ok(())
 }
 
-async fn call_events_from_concurrent_appends(db: TestDb) -> TestResult {
+async fn calls_are_created_and_ended_in_their_tenant(db: TestDb) -> TestResult {
     let store = &db.store;
     let (tenant, stranger) = two_tenants(store).await?;
     let flow = create_flow(store, &tenant, "外呼关怀").await?;
-    let call = store
-        .create_call(
-            &tenant,
-            &NewCall {
-                flow_id: &flow.id,
-                flow_version: None,
-                channel: "phone",
-                direction: "outbound",
-                from_number: Some("+8610000000"),
-                to_number: Some("+8613800000000"),
-                call_sid: Some("CA123"),
-            },
-            T0,
-        )
-        .await?
-        .expect("flow exists");
+    let call = write!(store, |tx| tx.create_call(
+        &tenant,
+        &Store::new_call_id(),
+        &NewCall {
+            flow_id: &flow.id,
+            flow_version: None,
+            channel: "phone",
+            direction: "outbound",
+            from_number: Some("+8610000000"),
+            to_number: Some("+8613800000000"),
+            call_sid: Some("CA123"),
+        },
+        T0,
+    ))?
+    .expect("flow exists");
     assert!(call.id.starts_with("cal_"), "{}", call.id);
     assert_eq!(call.event_count, 0);
     assert_eq!(
@@ -1151,75 +1226,9 @@ async fn call_events_from_concurrent_appends(db: TestDb) -> TestResult {
     );
     assert_eq!(store.get_call_by_sid(&stranger, "CA123").await?, None);
 
-    const TASKS: i64 = 8;
-    const BATCHES: i64 = 3;
-    const BATCH: i64 = 4;
-    let appenders: Vec<_> = (0..TASKS)
-        .map(|task| {
-            let store = store.clone();
-            let tenant = tenant.clone();
-            let call_id = call.id.clone();
-            tokio::spawn(async move {
-                let mut ranges = Vec::new();
-                for batch in 0..BATCHES {
-                    let events: Vec<NewCallEvent> = (0..BATCH)
-                        .map(|index| {
-                            event(
-                                T0 + index,
-                                "said",
-                                Some("greet"),
-                                json!({ "task": task, "batch": batch, "index": index }),
-                            )
-                        })
-                        .collect();
-                    let range = store
-                        .append_events(&tenant, &call_id, &events)
-                        .await?
-                        .expect("call exists");
-                    ranges.push((task, batch, range));
-                }
-                Ok::<_, StoreError>(ranges)
-            })
-        })
-        .collect();
-    let mut ranges = Vec::new();
-    for appender in appenders {
-        ranges.extend(appender.await??);
-    }
-
-    let total = TASKS * BATCHES * BATCH;
-    let stored = store
-        .get_call(&tenant, &call.id)
-        .await?
-        .expect("call exists");
-    assert_eq!(stored.call.event_count, total);
-    let seqs: Vec<i64> = stored.events.iter().map(|event| event.seq).collect();
-    assert_eq!(
-        seqs,
-        (1..=total).collect::<Vec<_>>(),
-        "unique and contiguous"
-    );
-    // Each batch got a consecutive range holding exactly its own events, in order.
-    for (task, batch, range) in ranges {
-        assert_eq!(range.end - range.start, BATCH);
-        for (index, seq) in range.enumerate() {
-            let stored_event = &stored.events[(seq - 1) as usize];
-            assert_eq!(
-                stored_event.data,
-                json!({ "task": task, "batch": batch, "index": index })
-            );
-        }
-    }
-
     // The stranger can neither read nor write the call.
     let before = store.get_call(&tenant, &call.id).await?.expect("call");
     assert_eq!(store.get_call(&stranger, &call.id).await?, None);
-    assert_eq!(
-        store
-            .append_events(&stranger, &call.id, &[event(T0, "said", None, json!({}))])
-            .await?,
-        None
-    );
     assert!(
         !store
             .end_call(
@@ -1237,15 +1246,21 @@ async fn call_events_from_concurrent_appends(db: TestDb) -> TestResult {
     assert_eq!(store.get_call(&tenant, &call.id).await?, Some(before));
     // Nor create calls on the tenant's flow.
     assert_eq!(
-        store
-            .create_call(&stranger, &chat_call(&flow.id, None), T0)
-            .await?,
+        write!(store, |tx| tx.create_call(
+            &stranger,
+            &Store::new_call_id(),
+            &chat_call(&flow.id, None),
+            T0
+        ))?,
         None
     );
     assert_eq!(
-        store
-            .create_call(&tenant, &chat_call(&flow.id, Some(1)), T0)
-            .await?,
+        write!(store, |tx| tx.create_call(
+            &tenant,
+            &Store::new_call_id(),
+            &chat_call(&flow.id, Some(1)),
+            T0
+        ))?,
         None
     );
 
@@ -1283,10 +1298,6 @@ async fn call_events_from_concurrent_appends(db: TestDb) -> TestResult {
     assert_eq!(ended.outcome.as_deref(), Some("resolved"));
     assert_eq!(ended.summary, Some(summary));
     assert_eq!(ended.duration_ms, Some(60_000));
-    assert_eq!(
-        store.append_events(&tenant, &call.id, &[]).await?,
-        Some(total + 1..total + 1)
-    );
     Ok(())
 }
 
@@ -1303,10 +1314,9 @@ async fn list_calls_filters_and_pages(db: TestDb) -> TestResult {
     let (tenant, stranger) = two_tenants(store).await?;
     let orders = create_flow(store, &tenant, "orders").await?;
     let survey = create_flow(store, &tenant, "survey").await?;
-    store
-        .publish_flow(&tenant, &orders.id, 1, "", "system", T0)
-        .await?
-        .expect("flow");
+    write!(store, |tx| tx
+        .publish_flow(&tenant, &orders.id, 1, "", "system", T0))?
+    .expect("flow");
 
     // 25 calls; every third pair shares a start time, so ties are broken by id.
     let mut expected = Vec::new();
@@ -1318,17 +1328,16 @@ async fn list_calls_filters_and_pages(db: TestDb) -> TestResult {
         };
         let channel = if index % 2 == 0 { "chat" } else { "phone" };
         let started_at = T0 + (index / 2) * 1000;
-        let call = store
-            .create_call(
-                &tenant,
-                &NewCall {
-                    channel,
-                    ..chat_call(flow_id, version)
-                },
-                started_at,
-            )
-            .await?
-            .expect("flow exists");
+        let call = write!(store, |tx| tx.create_call(
+            &tenant,
+            &Store::new_call_id(),
+            &NewCall {
+                channel,
+                ..chat_call(flow_id, version)
+            },
+            started_at,
+        ))?
+        .expect("flow exists");
         let outcome = if index % 3 == 0 {
             "handoff"
         } else {
@@ -1490,10 +1499,13 @@ async fn chat_session_turns(db: TestDb) -> TestResult {
     let store = &db.store;
     let (tenant, stranger) = two_tenants(store).await?;
     let flow = create_flow(store, &tenant, "订单查询").await?;
-    let call = store
-        .create_call(&tenant, &chat_call(&flow.id, None), T0)
-        .await?
-        .expect("flow");
+    let call = write!(store, |tx| tx.create_call(
+        &tenant,
+        &Store::new_call_id(),
+        &chat_call(&flow.id, None),
+        T0
+    ))?
+    .expect("flow");
     let start = json!({ "node": "greet", "vars": {} });
     let session = store
         .create_chat_session(&tenant, &call.id, &start, T0)
@@ -1678,14 +1690,22 @@ async fn chat_session_turns(db: TestDb) -> TestResult {
     );
 
     // A session on a published version runs that version.
-    let version = store
-        .publish_flow(&tenant, &flow.id, 1, "", "system", T0 + 5)
-        .await?
-        .expect("flow");
-    let versioned_call = store
-        .create_call(&tenant, &chat_call(&flow.id, Some(version.version)), T0 + 6)
-        .await?
-        .expect("version exists");
+    let version = write!(store, |tx| tx.publish_flow(
+        &tenant,
+        &flow.id,
+        1,
+        "",
+        "system",
+        T0 + 5
+    ))?
+    .expect("flow");
+    let versioned_call = write!(store, |tx| tx.create_call(
+        &tenant,
+        &Store::new_call_id(),
+        &chat_call(&flow.id, Some(version.version)),
+        T0 + 6
+    ))?
+    .expect("version exists");
     let versioned = store
         .create_chat_session(&tenant, &versioned_call.id, &start, T0 + 6)
         .await?
@@ -1902,18 +1922,18 @@ async fn audit_log(db: TestDb) -> TestResult {
         (1, "flow.publish"),
         (2, "api_key.revoke"),
     ] {
-        let entry = store
-            .record_audit(
-                &tenant,
-                &NewAuditEntry {
-                    actor: "user:usr_1",
-                    action,
-                    object: "flw_1",
-                    detail: &json!({ "offset": offset }),
-                },
-                T0 + offset,
-            )
-            .await?;
+        let actor = Actor {
+            tenant_id: tenant.clone(),
+            name: "user:usr_1".to_owned(),
+        };
+        let detail = json!({ "offset": offset });
+        let entry = write!(store, |tx| tx.record_audit(
+            &actor,
+            action,
+            "flw_1",
+            &detail,
+            T0 + offset,
+        ))?;
         assert!(entry.id.starts_with("aud_"), "{}", entry.id);
     }
     let actions: Vec<String> = store
@@ -1926,6 +1946,7 @@ async fn audit_log(db: TestDb) -> TestResult {
     let all = store.list_audit(&tenant, 10).await?;
     assert_eq!(all.len(), 3);
     assert_eq!(all[2].detail, json!({ "offset": 0 }));
+    assert_eq!(all[2].actor, "user:usr_1");
     assert!(store.list_audit(&stranger, 10).await?.is_empty());
     Ok(())
 }
@@ -1951,18 +1972,16 @@ async fn corrupt_rows_are_errors(db: TestDb) -> TestResult {
     // Lists do not carry the draft, so one damaged flow does not hide the others.
     assert_eq!(store.list_flows(&tenant, None).await?.len(), 1);
 
-    let user = store
-        .create_user(
-            &tenant,
-            &NewUser {
-                email: "x@demo.example",
-                display_name: "X",
-                password: "x",
-                role: Role::Viewer,
-            },
-            T0,
-        )
-        .await?;
+    let user = write!(store, |tx| tx.create_user(
+        &tenant,
+        &NewUser {
+            email: "x@demo.example",
+            display_name: "X",
+            password: "x",
+            role: Role::Viewer,
+        },
+        T0,
+    ))?;
     db.execute_raw("UPDATE users SET password_hash = 'not a PHC string'")
         .await;
     assert_eq!(store.authenticate_user("x@demo.example", "x").await?, None);
@@ -1975,7 +1994,7 @@ async fn corrupt_rows_are_errors(db: TestDb) -> TestResult {
             ..
         })
     ));
-    assert!(store.get_user(&tenant, &user.id).await?.is_some());
+    assert!(user_of(store, &tenant, &user.id).await?.is_some());
     Ok(())
 }
 
@@ -1985,40 +2004,44 @@ async fn phone_numbers_and_telephony_settings(db: TestDb) -> TestResult {
     let flow = create_flow(store, &tenant, "订单查询").await?;
     let other_flow = create_flow(store, &stranger, "别家").await?;
     assert_eq!(store.get_telephony_settings(&tenant).await?, None);
-    store
-        .put_telephony_settings(&tenant, &json!({ "twilio": { "account_sid": "AC1" } }), T0)
-        .await?;
-    store
-        .put_telephony_settings(&tenant, &json!({ "speech": {} }), T0 + 1)
-        .await?;
+    write!(store, |tx| tx.put_telephony_settings(
+        &tenant,
+        &json!({ "twilio": { "account_sid": "AC1" } }),
+        T0
+    ))?;
+    write!(store, |tx| tx.put_telephony_settings(
+        &tenant,
+        &json!({ "speech": {} }),
+        T0 + 1
+    ))?;
     assert_eq!(
         store.get_telephony_settings(&tenant).await?,
         Some((json!({ "speech": {} }), T0 + 1))
     );
     assert_eq!(store.get_telephony_settings(&stranger).await?, None);
-    let number = |tenant: &str, flow_id: &str, mode: &str| PhoneNumber {
+    let number = |tenant: &str, flow_id: &str, mode: Mode| PhoneNumber {
         number: "+8657188880000".into(),
         tenant_id: tenant.to_owned(),
         flow_id: flow_id.to_owned(),
         flow_version: None,
-        mode: mode.into(),
+        mode,
         settings: json!({}),
         created_at: T0,
         updated_at: T0 + 2,
     };
-    let bound = store
-        .put_phone_number(&number(&tenant, &flow.id, "webhook"))
-        .await?
-        .expect("the flow exists");
-    assert_eq!(bound.mode, "webhook");
+    let bound = write!(store, |tx| tx.put_phone_number(&number(
+        &tenant,
+        &flow.id,
+        Mode::Webhook
+    )))?
+    .expect("the flow exists");
+    assert_eq!(bound.mode, Mode::Webhook);
     // Binding again changes the binding and keeps when it was made.
-    let rebound = store
-        .put_phone_number(&PhoneNumber {
-            updated_at: T0 + 3,
-            ..number(&tenant, &flow.id, "stream")
-        })
-        .await?
-        .expect("the flow exists");
+    let rebound = write!(store, |tx| tx.put_phone_number(&PhoneNumber {
+        updated_at: T0 + 3,
+        ..number(&tenant, &flow.id, Mode::Stream)
+    }))?
+    .expect("the flow exists");
     assert_eq!(
         (
             rebound.mode.as_str(),
@@ -2028,17 +2051,19 @@ async fn phone_numbers_and_telephony_settings(db: TestDb) -> TestResult {
         ("stream", T0 + 2, T0 + 3)
     );
     // Another tenant cannot take it, even with a flow of its own.
-    let taken = store
-        .put_phone_number(&number(&stranger, &other_flow.id, "webhook"))
-        .await;
+    let taken = write!(store, |tx| tx.put_phone_number(&number(
+        &stranger,
+        &other_flow.id,
+        Mode::Webhook
+    )));
     assert!(
         matches!(&taken, Err(error) if error.is_conflict_on(PHONE_NUMBER_TAKEN)),
         "{taken:?}"
     );
     // A flow of another tenant, or none, binds nothing.
-    let mut elsewhere = number(&tenant, &other_flow.id, "webhook");
+    let mut elsewhere = number(&tenant, &other_flow.id, Mode::Webhook);
     elsewhere.number = "+8657188880001".into();
-    assert_eq!(store.put_phone_number(&elsewhere).await?, None);
+    assert_eq!(write!(store, |tx| tx.put_phone_number(&elsewhere))?, None);
     assert_eq!(
         store
             .phone_number("+8657188880000")
@@ -2048,12 +2073,10 @@ async fn phone_numbers_and_telephony_settings(db: TestDb) -> TestResult {
     );
     assert_eq!(store.list_phone_numbers(&tenant).await?.len(), 1);
     assert!(store.list_phone_numbers(&stranger).await?.is_empty());
-    assert!(
-        !store
-            .delete_phone_number(&stranger, "+8657188880000")
-            .await?
-    );
-    assert!(store.delete_phone_number(&tenant, "+8657188880000").await?);
+    assert!(!write!(store, |tx| tx
+        .delete_phone_number(&stranger, "+8657188880000"))?);
+    assert!(write!(store, |tx| tx
+        .delete_phone_number(&tenant, "+8657188880000"))?);
     assert_eq!(store.phone_number("+8657188880000").await?, None);
     Ok(())
 }
@@ -2146,5 +2169,167 @@ async fn phone_calls_keep_the_carrier_report(db: TestDb) -> TestResult {
         store.get_call_by_sid(&tenant, "CA02").await?.map(|c| c.id),
         Some(outbound_id)
     );
+    Ok(())
+}
+
+/// Makes every audit write fail from now on, as a full disk or a lost connection would.
+async fn refuse_audit_writes(db: &TestDb) {
+    match db.store.backend() {
+        Backend::Sqlite => {
+            db.execute_raw(
+                "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log \
+                 BEGIN SELECT RAISE(ABORT, 'audit refused'); END",
+            )
+            .await
+        }
+        Backend::Postgres => {
+            db.execute_raw(
+                "CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql \
+                 AS $$ BEGIN RAISE EXCEPTION 'audit refused'; END $$",
+            )
+            .await;
+            db.execute_raw(
+                "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log \
+                 FOR EACH ROW EXECUTE FUNCTION refuse_audit()",
+            )
+            .await;
+        }
+    }
+}
+
+/// Every change is written with its audit entry or not at all.
+async fn a_failed_audit_write_changes_nothing(db: TestDb) -> TestResult {
+    use server::accounts::{self, Via};
+    use server::flows::{self, import, publish};
+    use server::telephony::{numbers, settings};
+
+    let store = &db.store;
+    let (tenant, _) = two_tenants(store).await?;
+    let actor = Actor::system(&tenant);
+    let flow = flows::create(store, &actor, flow_document("售后", "您好"), T0)
+        .await?
+        .flow;
+    publish::publish(store, &actor, &flow.id, None, "v1", T0).await?;
+    let key = accounts::create_api_key(store, &actor, "reader", Role::Viewer, Via::Api, T0).await?;
+    let bound = numbers::Binding {
+        flow_id: flow.id.clone(),
+        version: None,
+        mode: Mode::Webhook,
+    };
+    numbers::bind(store, &actor, "+8657188880000", &bound, T0).await?;
+    let flow = store.get_flow(&tenant, &flow.id).await?.expect("flow");
+    let audited = store.list_audit(&tenant, 100).await?.len();
+    let tenants = store.list_tenants().await?;
+
+    refuse_audit_writes(&db).await;
+    let refused = |what: &str, failed: bool| assert!(failed, "{what} was not refused");
+    let is_storage = |error: &flows::FlowError| matches!(error, flows::FlowError::Store(_));
+    let document = flow_document("新流程", "您好");
+    let created = flows::create(store, &actor, document.clone(), T0 + 1).await;
+    refused("flows::create", created.as_ref().is_err_and(is_storage));
+    let renamed = flow_document("改名", "您好");
+    let updated = flows::update(
+        store,
+        &actor,
+        &flow.id,
+        Some(flow.revision),
+        renamed,
+        T0 + 1,
+    )
+    .await;
+    refused("flows::update", updated.as_ref().is_err_and(is_storage));
+    let published = publish::publish(store, &actor, &flow.id, None, "v2", T0 + 1).await;
+    refused("publish", published.as_ref().is_err_and(is_storage));
+    let restored = publish::restore(store, &actor, &flow.id, 1, Some(flow.revision), T0 + 1).await;
+    refused("restore", restored.as_ref().is_err_and(is_storage));
+    let deleted = flows::delete(store, &actor, &flow.id, T0 + 1).await;
+    refused("flows::delete", deleted.as_ref().is_err_and(is_storage));
+    for all_or_nothing in [true, false] {
+        let options = import::ImportOptions {
+            all_or_nothing,
+            publish: true,
+            note: None,
+        };
+        let documents = vec![document.clone(), flow_document("另一个", "您好")];
+        let imported = import::import(store, &actor, documents, &options, T0 + 1).await;
+        refused("import", imported.is_err());
+    }
+    let admin = Via::Admin;
+    let other = TenantSettings::default();
+    refused(
+        "create_tenant",
+        accounts::create_tenant(store, "New", "new", &other, T0 + 1)
+            .await
+            .is_err(),
+    );
+    refused(
+        "update_tenant",
+        accounts::update_tenant(store, &actor, "Renamed", &other, admin, T0 + 1)
+            .await
+            .is_err(),
+    );
+    let user = NewUser {
+        email: "new@demo.example",
+        display_name: "New",
+        password: "correct horse battery staple",
+        role: Role::Editor,
+    };
+    refused(
+        "create_user",
+        accounts::create_user(store, &actor, &user, admin, T0 + 1)
+            .await
+            .is_err(),
+    );
+    refused(
+        "create_api_key",
+        accounts::create_api_key(store, &actor, "writer", Role::Editor, admin, T0 + 1)
+            .await
+            .is_err(),
+    );
+    refused(
+        "revoke_api_key",
+        accounts::revoke_api_key(store, &actor, &key.key.id, admin, T0 + 1)
+            .await
+            .is_err(),
+    );
+    let secrets =
+        server::secrets::SecretBox::from_base64(&server::secrets::SecretBox::generate_key())?;
+    let update = serde_json::from_value(json!({ "speech": {} }))?;
+    refused(
+        "telephony settings",
+        settings::update(store, &secrets, &actor, update, T0 + 1)
+            .await
+            .is_err(),
+    );
+    refused(
+        "numbers::bind",
+        numbers::bind(store, &actor, "+8657188880001", &bound, T0 + 1)
+            .await
+            .is_err(),
+    );
+    refused(
+        "numbers::release",
+        numbers::release(store, &actor, "+8657188880000", T0 + 1)
+            .await
+            .is_err(),
+    );
+
+    assert_eq!(store.get_flow(&tenant, &flow.id).await?, Some(flow.clone()));
+    assert_eq!(store.list_flows(&tenant, None).await?.len(), 1);
+    assert_eq!(store.list_flow_versions(&tenant, &flow.id).await?.len(), 1);
+    assert_eq!(store.list_tenants().await?, tenants);
+    assert!(store.list_users(&tenant).await?.is_empty());
+    let keys = store.list_api_keys(&tenant).await?;
+    assert_eq!(keys, vec![key.key]);
+    assert_eq!(store.get_telephony_settings(&tenant).await?, None);
+    let numbers = store.list_phone_numbers(&tenant).await?;
+    assert_eq!(
+        numbers
+            .iter()
+            .map(|n| n.number.as_str())
+            .collect::<Vec<_>>(),
+        ["+8657188880000"]
+    );
+    assert_eq!(store.list_audit(&tenant, 100).await?.len(), audited);
     Ok(())
 }

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 
 use server::app::Running;
 use server::config::{Config, Overrides};
-use server::store::{now_ms, Role, Store, TenantSettings};
+use server::store::{now_ms, Backend, Flow, FlowVersion, NewFlow, Role, Store, TenantSettings};
 use sqlx::Connection;
 
 /// Which database a test runs on.
@@ -76,11 +76,12 @@ impl TestApp {
             name.to_lowercase().replace(' ', "-"),
             uuid::Uuid::new_v4().simple()
         );
-        let tenant = self
-            .store
+        let mut transaction = self.store.transaction().await.expect("transaction");
+        let tenant = transaction
             .create_tenant(name, &slug, &TenantSettings::default(), now_ms())
             .await
             .expect("create tenant");
+        transaction.commit().await.expect("commit");
         let owner_key = self.key(&tenant.id, Role::Owner).await;
         TestTenant {
             id: tenant.id,
@@ -98,20 +99,76 @@ impl TestApp {
             .expect("the tenant exists");
         let mut settings = tenant.settings;
         change(&mut settings);
-        self.store
+        let mut transaction = self.store.transaction().await.expect("transaction");
+        transaction
             .update_tenant(tenant_id, &tenant.name, &settings)
             .await
             .expect("update tenant")
             .expect("the tenant exists");
+        transaction.commit().await.expect("commit");
     }
 
     /// An API key of the given role for the tenant.
     pub async fn key(&self, tenant_id: &str, role: Role) -> String {
-        self.store
+        let mut transaction = self.store.transaction().await.expect("transaction");
+        let created = transaction
             .create_api_key(tenant_id, &format!("{role} key"), role, now_ms())
             .await
-            .expect("create key")
-            .token
+            .expect("create key");
+        transaction.commit().await.expect("commit");
+        created.token
+    }
+
+    /// Creates a flow named `name` from `document` and publishes it as version 1, straight in
+    /// the store: the document is not validated, so tests can run flows the API would refuse.
+    pub async fn published_flow(
+        &self,
+        tenant_id: &str,
+        name: &str,
+        document: &serde_json::Value,
+    ) -> (Flow, FlowVersion) {
+        let mut transaction = self.store.transaction().await.expect("transaction");
+        let new = NewFlow {
+            name,
+            draft: document,
+        };
+        let flow = transaction
+            .create_flow(tenant_id, &new, now_ms())
+            .await
+            .expect("create flow");
+        let version = transaction
+            .publish_flow(tenant_id, &flow.id, flow.revision, "test", "test", now_ms())
+            .await
+            .expect("publish")
+            .expect("published");
+        transaction.commit().await.expect("commit");
+        (flow, version)
+    }
+
+    /// Makes every audit write fail from now on, as a full disk or a lost connection would:
+    /// behind the server's back, with a trigger on the audit log.
+    pub async fn refuse_audit_writes(&self) {
+        let statements: &[&str] = match self.store.backend() {
+            Backend::Sqlite => &["CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log \
+                 BEGIN SELECT RAISE(ABORT, 'audit refused'); END"],
+            Backend::Postgres => &[
+                "CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql \
+                 AS $$ BEGIN RAISE EXCEPTION 'audit refused'; END $$",
+                "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log \
+                 FOR EACH ROW EXECUTE FUNCTION refuse_audit()",
+            ],
+        };
+        sqlx::any::install_default_drivers();
+        let mut connection = sqlx::AnyConnection::connect(&self.config.database_url)
+            .await
+            .expect("a connection of its own");
+        for statement in statements {
+            sqlx::query(statement)
+                .execute(&mut connection)
+                .await
+                .expect("the trigger is made");
+        }
+        let _ = connection.close().await;
     }
 
     /// Stops the server (finishing requests in flight) and starts it again on the same

@@ -61,7 +61,8 @@ fn example(file: &str) -> Value {
 /// Creates a flow from a document (named as the document) and returns its id.
 async fn create(app: &TestApp, tenant_id: &str, document: &Value) -> String {
     let name = document["name"].as_str().expect("name");
-    app.store
+    let mut transaction = app.store.transaction().await.expect("transaction");
+    let flow = transaction
         .create_flow(
             tenant_id,
             &NewFlow {
@@ -71,8 +72,9 @@ async fn create(app: &TestApp, tenant_id: &str, document: &Value) -> String {
             now_ms(),
         )
         .await
-        .expect("create flow")
-        .id
+        .expect("create flow");
+    transaction.commit().await.expect("commit");
+    flow.id
 }
 
 /// Publishes the flow's current draft.
@@ -83,12 +85,15 @@ async fn publish(app: &TestApp, tenant_id: &str, flow_id: &str) -> i64 {
         .await
         .expect("get flow")
         .expect("flow");
-    app.store
+    let mut transaction = app.store.transaction().await.expect("transaction");
+    let version = transaction
         .publish_flow(tenant_id, flow_id, flow.revision, "test", "test", now_ms())
         .await
         .expect("publish")
         .expect("published")
-        .version
+        .version;
+    transaction.commit().await.expect("commit");
+    version
 }
 
 async fn create_published(app: &TestApp, tenant_id: &str, document: &Value) -> String {
@@ -105,7 +110,8 @@ async fn edit(app: &TestApp, tenant_id: &str, flow_id: &str, document: &Value) {
         .await
         .expect("get flow")
         .expect("flow");
-    app.store
+    let mut transaction = app.store.transaction().await.expect("transaction");
+    transaction
         .update_draft(
             tenant_id,
             flow_id,
@@ -119,6 +125,7 @@ async fn edit(app: &TestApp, tenant_id: &str, flow_id: &str, document: &Value) {
         .await
         .expect("update draft")
         .expect("updated");
+    transaction.commit().await.expect("commit");
 }
 
 async fn start(app: &TestApp, key: &str, body: Value) -> Value {
@@ -1117,6 +1124,25 @@ async fn concurrent_events_apply_once(app: TestApp) -> TestApp {
 }
 
 /// Runs the futures concurrently and collects their results in order.
+/// A refund that one tenant's flow asks the demo shop for is that tenant's: another tenant
+/// asking for the same order gets a refund of its own, not "already requested".
+async fn each_tenant_has_its_own_demo_shop(app: TestApp) -> TestApp {
+    let document = example("returns-refunds.json");
+    for name in ["Refund Shop A", "Refund Shop B"] {
+        let tenant = shop_tenant(&app, name).await;
+        let flow_id = create_published(&app, &tenant.id, &document).await;
+        let key = tenant.owner_key.as_str();
+        let session = start(&app, key, json!({ "flow_id": flow_id })).await;
+        send(&app, key, &session, text("我要退货")).await;
+        send(&app, key, &session, digits("2024061801#")).await;
+        send(&app, key, &session, text("尺码不合适")).await;
+        let answer = said(&send(&app, key, &session, text("是的")).await);
+        assert!(answer.contains("退货申请已提交"), "{name}: {answer}");
+        assert!(answer.contains("8800123456"), "{name}: {answer}");
+    }
+    app
+}
+
 async fn futures_join_all<F>(futures: Vec<F>) -> Vec<F::Output>
 where
     F: std::future::Future + Send + 'static,
@@ -1144,4 +1170,5 @@ on_both_databases!(
     bad_events_get_clear_errors,
     concurrent_events_apply_once,
     two_servers_take_turns_of_one_conversation,
+    each_tenant_has_its_own_demo_shop,
 );

@@ -13,7 +13,7 @@ use callflow_tests::app::TestApp;
 use callflow_tests::{callflow, on_both_databases};
 use serde_json::{json, Value};
 use server::config::{Config, Overrides};
-use server::first_run::{self, DEMO_OWNER_EMAIL, DEMO_TENANT_SLUG, EXAMPLE_FLOW_NOTE};
+use server::demo::first_run::{self, DEMO_OWNER_EMAIL, DEMO_TENANT_SLUG, EXAMPLE_FLOW_NOTE};
 use server::store::{Role, Store};
 use sqlx::Connection;
 
@@ -549,7 +549,8 @@ async fn concurrent_first_runs_on_postgres_make_one_demo_tenant() {
 /// concurrent first runs above.)
 async fn a_cut_off_first_run_is_finished(store: Store, data_dir: &Path) {
     let long_ago = server::store::now_ms() - first_run::CUT_OFF_AFTER_MS - 1_000;
-    let tenant = store
+    let mut transaction = store.transaction().await.expect("transaction");
+    let tenant = transaction
         .create_tenant(
             first_run::DEMO_TENANT_NAME,
             DEMO_TENANT_SLUG,
@@ -560,7 +561,7 @@ async fn a_cut_off_first_run_is_finished(store: Store, data_dir: &Path) {
         .expect("tenant");
     let (name, text) = first_run::EXAMPLE_FLOWS[0];
     let document: Value = serde_json::from_str(text).expect("json");
-    store
+    transaction
         .create_flow(
             &tenant.id,
             &server::store::NewFlow {
@@ -571,7 +572,7 @@ async fn a_cut_off_first_run_is_finished(store: Store, data_dir: &Path) {
         )
         .await
         .expect("flow");
-    store
+    transaction
         .create_user(
             &tenant.id,
             &server::store::NewUser {
@@ -584,7 +585,7 @@ async fn a_cut_off_first_run_is_finished(store: Store, data_dir: &Path) {
         )
         .await
         .expect("user");
-    let unseen = store
+    let unseen = transaction
         .create_api_key(
             &tenant.id,
             first_run::DEMO_API_KEY_NAME,
@@ -593,6 +594,7 @@ async fn a_cut_off_first_run_is_finished(store: Store, data_dir: &Path) {
         )
         .await
         .expect("key");
+    transaction.commit().await.expect("commit");
 
     let address = SocketAddr::from(([127, 0, 0, 1], 8080));
     let credentials = first_run::run(&store, address, data_dir)
@@ -928,13 +930,133 @@ async fn admin_creates_tenants_users_and_keys_that_work() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_changes_tenants_and_users_with_an_audit_entry_each() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let data_dir = directory.path().join("data");
+    let client = reqwest::Client::new();
+    let succeeds = |args: &[&str]| {
+        let output = admin(&data_dir, args);
+        assert!(output.status.success(), "{args:?}: {}", stderr(&output));
+        output
+    };
+    succeeds(&["tenant", "create", "--name", "Shop", "--slug", "shop"]);
+    let password = "correct horse battery staple";
+    let user = callflow_clean()
+        .args([
+            "admin",
+            "user",
+            "create",
+            "--tenant",
+            "shop",
+            "--email",
+            "ana@shop.example",
+        ])
+        .args(["--role", "viewer", "--data-dir"])
+        .arg(&data_dir)
+        .env("CALLFLOW_PASSWORD", password)
+        .output()
+        .expect("runs");
+    assert!(user.status.success(), "{}", stderr(&user));
+
+    let updated = succeeds(&[
+        "tenant",
+        "update",
+        "--tenant",
+        "shop",
+        "--name",
+        "Shop Two",
+        "--api-base-url",
+        "https://two.example/api",
+    ]);
+    assert!(
+        stdout(&updated).contains("Shop Two"),
+        "{}",
+        stdout(&updated)
+    );
+    let listed = stdout(&succeeds(&["tenant", "list"]));
+    assert!(
+        listed.contains("Shop Two") && listed.contains("https://two.example/api"),
+        "{listed}"
+    );
+    let ana = ["--tenant", "shop", "--email", "ana@shop.example"];
+    succeeds(&[&["user", "set-role"][..], &ana, &["--role", "owner"]].concat());
+    let nobody = admin(
+        &data_dir,
+        &[
+            "user",
+            "disable",
+            "--tenant",
+            "shop",
+            "--email",
+            "nobody@shop.example",
+        ],
+    );
+    assert_eq!(nobody.status.code(), Some(1));
+    assert!(
+        stderr(&nobody).contains("has no user nobody@shop.example"),
+        "{}",
+        stderr(&nobody)
+    );
+
+    let mut served = Served::start(&data_dir);
+    let base = format!("http://{}", served.address());
+    let (status, body) = login(&client, &base, "ana@shop.example", password).await;
+    assert_eq!(
+        (status, &body["user"]["role"]),
+        (200, &json!("owner")),
+        "{body}"
+    );
+    succeeds(&[&["user", "disable"][..], &ana].concat());
+    let (status, _) = login(&client, &base, "ana@shop.example", password).await;
+    assert_eq!(status, 401, "a disabled user cannot sign in");
+    succeeds(&[&["user", "enable"][..], &ana].concat());
+    let (status, _) = login(&client, &base, "ana@shop.example", password).await;
+    assert_eq!(status, 200, "an enabled user can sign in again");
+    let (status, _) = served.terminate();
+    assert!(status.success(), "{status:?}");
+
+    let store = Store::connect(&Store::sqlite_url(&data_dir.join("callflow.db")))
+        .await
+        .expect("opens");
+    let tenant = store
+        .get_tenant_by_slug("shop")
+        .await
+        .expect("reads")
+        .expect("the tenant");
+    let mut actions: Vec<String> = store
+        .list_audit(&tenant.id, 100)
+        .await
+        .expect("audit log")
+        .into_iter()
+        .map(|entry| entry.action)
+        .collect();
+    actions.reverse();
+    assert_eq!(
+        actions,
+        [
+            "tenant.create",
+            "user.create",
+            "tenant.update",
+            "user.set_role",
+            "user.disable",
+            "user.enable"
+        ]
+    );
+    store.close().await;
+}
+
 #[test]
 fn every_admin_command_has_help() {
     for args in [
         &["admin", "--help"][..],
         &["admin", "tenant", "create", "--help"],
         &["admin", "tenant", "list", "--help"],
+        &["admin", "tenant", "update", "--help"],
         &["admin", "user", "create", "--help"],
+        &["admin", "user", "set-role", "--help"],
+        &["admin", "user", "disable", "--help"],
+        &["admin", "user", "enable", "--help"],
         &["admin", "api-key", "create", "--help"],
         &["admin", "api-key", "list", "--help"],
         &["admin", "api-key", "revoke", "--help"],

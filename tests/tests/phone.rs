@@ -14,7 +14,7 @@ use callflow_tests::on_both_databases;
 use reqwest::Method;
 use serde_json::{json, Value};
 use server::channels::DEMO_SHOP_BASE;
-use server::store::{now_ms, NewFlow, Role};
+use server::store::Role;
 
 const ACCOUNT_SID: &str = "AC0123456789abcdef0123456789abcdef";
 const AUTH_TOKEN: &str = "f00dfeedf00dfeedf00dfeedf00dfeed";
@@ -115,30 +115,7 @@ async fn shop(app: &mut TestApp, flow: &str, mode: &str, deepgram: Option<&FakeD
     .await;
     let document = example(flow);
     let name = document["name"].as_str().expect("name").to_owned();
-    let created = app
-        .store
-        .create_flow(
-            &tenant.id,
-            &NewFlow {
-                name: &name,
-                draft: &document,
-            },
-            now_ms(),
-        )
-        .await
-        .expect("create flow");
-    app.store
-        .publish_flow(
-            &tenant.id,
-            &created.id,
-            created.revision,
-            "test",
-            "test",
-            now_ms(),
-        )
-        .await
-        .expect("publish")
-        .expect("published");
+    let (created, _) = app.published_flow(&tenant.id, &name, &document).await;
     // Webhook mode speaks with Twilio's voices, media streams with espeak-ng.
     let tts = if mode == "webhook" {
         "twilio"
@@ -379,18 +356,9 @@ async fn numbers_bind_to_one_tenant(mut app: TestApp) -> TestApp {
     assert_eq!((status, body["code"].as_str()), (422, Some("invalid_mode")));
     // Another tenant can neither take the number nor see it.
     let other = app.tenant("Other Shop").await;
-    let other_flow = app
-        .store
-        .create_flow(
-            &other.id,
-            &NewFlow {
-                name: "x",
-                draft: &example("order-status.json"),
-            },
-            now_ms(),
-        )
-        .await
-        .expect("flow");
+    let (other_flow, _) = app
+        .published_flow(&other.id, "x", &example("order-status.json"))
+        .await;
     let path = format!("/phone-numbers/{}", SHOP_NUMBER.replace('+', "%2B"));
     let (status, body) = request(
         &app,
@@ -891,6 +859,64 @@ async fn outbound_calls_nobody_answers_are_unreached(mut app: TestApp) -> TestAp
     app
 }
 
+/// Calls ring real phones and cost money: editors may try flows but not place calls.
+async fn only_owners_place_calls(mut app: TestApp) -> TestApp {
+    let phone = shop(&mut app, "birthday-care.json", "webhook", None).await;
+    let editor = app.key(&phone.tenant.id, Role::Editor).await;
+    let customer = "+8613800138003";
+    phone.twilio.on_outbound(
+        customer,
+        Answer::Human(Caller::new(vec![Step::Say("谢谢".into())])),
+    );
+    let body = json!({ "to": customer, "flow_id": phone.flow_id,
+                       "variables": { "customer_name": "林女士" } });
+    let (status, problem) = request(&app, Method::POST, &editor, "/calls", Some(&body)).await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (403, Some("forbidden")),
+        "{problem}"
+    );
+    assert!(phone.twilio.outbound_calls().await.is_empty());
+    assert!(calls(&app, &phone.tenant.owner_key).await.is_empty());
+    let (status, placed) = request(
+        &app,
+        Method::POST,
+        &phone.tenant.owner_key,
+        "/calls",
+        Some(&body),
+    )
+    .await;
+    assert_eq!(status, 201, "{placed}");
+    app
+}
+
+/// The call's record and audit entry are written before the phone rings: when that fails, the
+/// request fails and nobody is called, so a retry cannot ring twice.
+async fn a_call_whose_audit_entry_fails_never_rings(mut app: TestApp) -> TestApp {
+    let phone = shop(&mut app, "birthday-care.json", "webhook", None).await;
+    let key = &phone.tenant.owner_key;
+    let customer = "+8613800138004";
+    phone.twilio.on_outbound(
+        customer,
+        Answer::Human(Caller::new(vec![Step::Say("谢谢".into())])),
+    );
+    app.refuse_audit_writes().await;
+    let body = json!({ "to": customer, "flow_id": phone.flow_id,
+                       "variables": { "customer_name": "林女士" } });
+    let (status, problem) = request(&app, Method::POST, key, "/calls", Some(&body)).await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (500, Some("internal")),
+        "{problem}"
+    );
+    assert!(
+        phone.twilio.outbound_calls().await.is_empty(),
+        "the carrier was asked to call"
+    );
+    assert!(calls(&app, key).await.is_empty(), "a record was kept");
+    app
+}
+
 // ---------------------------------------------------------------------------------------------
 // Media-stream mode
 // ---------------------------------------------------------------------------------------------
@@ -1360,6 +1386,8 @@ on_both_databases!(
     unknown_numbers_get_a_polite_goodbye,
     outbound_survey_records_its_score,
     outbound_calls_nobody_answers_are_unreached,
+    only_owners_place_calls,
+    a_call_whose_audit_entry_fails_never_rings,
     order_status_by_media_stream,
     barge_in_cuts_the_prompt,
     deepgram_failure_falls_back_to_twilio,

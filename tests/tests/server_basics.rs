@@ -3,7 +3,7 @@
 
 use callflow_tests::app::TestApp;
 use callflow_tests::on_both_databases;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 async fn health_readiness_and_metrics(app: TestApp) -> TestApp {
     let health = app
@@ -227,7 +227,8 @@ async fn api_keys_are_shown_once_and_can_be_revoked(app: TestApp) -> TestApp {
 
 async fn sign_in_with_a_cookie_and_csrf(app: TestApp) -> TestApp {
     let tenant = app.tenant("Cookie Shop").await;
-    app.store
+    let mut transaction = app.store.transaction().await.expect("transaction");
+    transaction
         .create_user(
             &tenant.id,
             &server::store::NewUser {
@@ -240,6 +241,7 @@ async fn sign_in_with_a_cookie_and_csrf(app: TestApp) -> TestApp {
         )
         .await
         .expect("user");
+    transaction.commit().await.expect("commit");
     let wrong = app
         .client
         .post(app.url("/api/v1/auth/login"))
@@ -422,4 +424,171 @@ on_both_databases!(
     malformed_json_says_what_and_where,
     the_openapi_document_and_docs_page_are_served,
     data_survives_a_restart,
+    internal_errors_show_only_the_request_id,
+    text_with_a_nul_character_is_refused_and_named,
 );
+
+/// A storage failure is logged under the request's id; the client gets that id, never the
+/// database's text. (An audit write that fails is such a failure, and it undoes the change.)
+async fn internal_errors_show_only_the_request_id(app: TestApp) -> TestApp {
+    let tenant = app.tenant("Failing Shop").await;
+    app.refuse_audit_writes().await;
+    let document = json!({ "schema": 1, "name": "refused", "language": "zh-CN", "start": "a",
+                           "nodes": [] });
+    let response = app
+        .client
+        .post(app.url("/api/v1/flows"))
+        .bearer_auth(&tenant.owner_key)
+        .json(&document)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 500);
+    let request_id = response.headers()["x-request-id"]
+        .to_str()
+        .expect("text")
+        .to_owned();
+    let text = response.text().await.expect("body");
+    let problem: Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(problem["code"], "internal");
+    assert_eq!(problem["request_id"], request_id.as_str());
+    for leak in [
+        "audit refused",
+        "storage",
+        "database",
+        "audit_log",
+        "trigger",
+        "sql",
+    ] {
+        assert!(
+            !text.to_lowercase().contains(leak),
+            "the answer shows the server's own text ({leak}): {text}"
+        );
+    }
+    let (status, flows) = app
+        .api(reqwest::Method::GET, &tenant.owner_key, "/flows", None)
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        flows,
+        json!([]),
+        "the flow whose audit entry failed was not kept"
+    );
+    // Every problem document names its request.
+    let (status, problem) = app
+        .api(
+            reqwest::Method::GET,
+            &tenant.owner_key,
+            "/flows/flw_missing",
+            None,
+        )
+        .await;
+    assert_eq!((status, &problem["code"]), (404, &json!("not_found")));
+    assert!(problem["request_id"].is_string(), "{problem}");
+    app
+}
+
+/// PostgreSQL cannot store the NUL character and SQLite can: both refuse it the same way,
+/// before it reaches the database, naming where it is.
+async fn text_with_a_nul_character_is_refused_and_named(app: TestApp) -> TestApp {
+    let tenant = app.tenant("Nul Shop").await;
+    let key = tenant.owner_key.as_str();
+    let nul = |status: u16, field: &str, answer: (u16, Value)| {
+        let (got, problem) = answer;
+        assert_eq!(got, status, "{field}: {problem}");
+        assert_eq!(problem["code"], "nul_character", "{problem}");
+        assert_eq!(problem["errors"][0]["field"], field, "{problem}");
+    };
+    // Signing in needs no credentials.
+    let response = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({ "email": "a\u{0}@example.com", "password": "x" }))
+        .send()
+        .await
+        .expect("login");
+    let status = response.status().as_u16();
+    nul(
+        422,
+        "/email",
+        (status, response.json().await.expect("json")),
+    );
+    let flow = json!({ "schema": 1, "name": "na\u{0}me", "language": "zh-CN", "start": "a",
+                       "nodes": [] });
+    nul(
+        422,
+        "/name",
+        app.api(reqwest::Method::POST, key, "/flows", Some(&flow))
+            .await,
+    );
+    let nested = json!({ "schema": 1, "name": "ok", "language": "zh-CN", "start": "a",
+                         "nodes": [{ "id": "a", "type": "say", "text": "hi\u{0}" }] });
+    nul(
+        422,
+        "/nodes/0/text",
+        app.api(reqwest::Method::POST, key, "/flows", Some(&nested))
+            .await,
+    );
+    nul(
+        400,
+        "id",
+        app.api(reqwest::Method::GET, key, "/flows/flw%00x", None)
+            .await,
+    );
+    nul(
+        400,
+        "search",
+        app.api(reqwest::Method::GET, key, "/flows?search=a%00", None)
+            .await,
+    );
+    nul(
+        422,
+        "/note",
+        app.api(
+            reqwest::Method::POST,
+            key,
+            "/flows/flw_x/publish",
+            Some(&json!({ "note": "\u{0}" })),
+        )
+        .await,
+    );
+    nul(
+        422,
+        "/name",
+        app.api(
+            reqwest::Method::POST,
+            key,
+            "/api-keys",
+            Some(&json!({ "name": "k\u{0}", "role": "viewer" })),
+        )
+        .await,
+    );
+    nul(
+        422,
+        "/vars/o\u{0}rder",
+        app.api(
+            reqwest::Method::POST,
+            key,
+            "/sessions",
+            Some(&json!({ "flow_id": "flw_x", "vars": { "o\u{0}rder": 1 } })),
+        )
+        .await,
+    );
+    // The carrier's webhooks are guarded the same way, before any signature is checked.
+    let response = app
+        .client
+        .post(app.url("/twilio/calls/ten%00x/cht_x/status"))
+        .send()
+        .await
+        .expect("webhook");
+    let status = response.status().as_u16();
+    nul(
+        400,
+        "tenant",
+        (status, response.json().await.expect("json")),
+    );
+    // Nothing was written.
+    let (_, flows) = app.api(reqwest::Method::GET, key, "/flows", None).await;
+    assert_eq!(flows, json!([]));
+    app
+}

@@ -6,7 +6,6 @@
 use callflow_tests::app::TestApp;
 use callflow_tests::on_both_databases;
 use serde_json::{json, Value};
-use server::store::{now_ms, NewFlow};
 
 /// Tenant A's objects that the other tenant must not reach.
 struct Secrets {
@@ -25,23 +24,7 @@ async fn tenant_a(app: &TestApp, owner_key: &str, tenant_id: &str) -> Secrets {
     let mut document: Value = serde_json::from_str(&text).expect("json");
     let flow_name = format!("secret-flow-{}", uuid::Uuid::new_v4().simple());
     document["name"] = json!(flow_name);
-    let flow = app
-        .store
-        .create_flow(
-            tenant_id,
-            &NewFlow {
-                name: &flow_name,
-                draft: &document,
-            },
-            now_ms(),
-        )
-        .await
-        .expect("create flow");
-    app.store
-        .publish_flow(tenant_id, &flow.id, flow.revision, "v1", "test", now_ms())
-        .await
-        .expect("publish")
-        .expect("published");
+    let (flow, _) = app.published_flow(tenant_id, &flow_name, &document).await;
     let session: Value = app
         .client
         .post(app.url("/api/v1/sessions"))

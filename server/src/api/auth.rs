@@ -10,10 +10,10 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::audit;
-use crate::app::AppState;
+use crate::accounts::{self, SignInError, Via};
 use crate::auth::{Credential, Permission, Principal, SESSION_COOKIE};
 use crate::error::{ApiError, ApiResult, Json};
+use crate::state::AppState;
 use crate::store::{now_ms, ApiKey, Role};
 
 /// How long a login session lasts.
@@ -61,27 +61,23 @@ async fn login(
     headers: HeaderMap,
     Json(body): Json<LoginRequest>,
 ) -> ApiResult<Response> {
-    let user = state
-        .store
-        .authenticate_user(&body.email, &body.password)
-        .await?
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "invalid_credentials",
-                "the email or the password is wrong",
-            )
-        })?;
-    let created = state
-        .store
-        .create_login_session(
-            &user.tenant_id,
-            &user.id,
-            now_ms(),
-            SESSION_TTL.as_millis() as i64,
-        )
-        .await?
-        .ok_or_else(|| ApiError::unauthorized("the account is disabled"))?;
+    let (user, created) = accounts::sign_in(
+        &state.store,
+        &body.email,
+        &body.password,
+        SESSION_TTL.as_millis() as i64,
+        now_ms(),
+    )
+    .await
+    .map_err(|error| match error {
+        SignInError::WrongCredentials => ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+            error.to_string(),
+        ),
+        SignInError::Disabled => ApiError::unauthorized(error.to_string()),
+        SignInError::Store(error) => error.into(),
+    })?;
     // Secure cookies need HTTPS; behind a TLS proxy the proxy says so.
     let secure = headers
         .get("x-forwarded-proto")
@@ -150,7 +146,7 @@ async fn me(State(state): State<AppState>, principal: Principal) -> ApiResult<Js
         tenant_id: tenant.id,
         tenant_name: tenant.name,
         role: principal.role,
-        actor: principal.actor(),
+        actor: principal.actor().name,
         csrf_token: match principal.credential {
             Credential::Session { csrf_token, .. } => Some(csrf_token),
             Credential::ApiKey { .. } => None,
@@ -227,19 +223,13 @@ async fn create_key(
             "a key needs a name of 1 to 100 characters",
         ));
     }
-    let now = now_ms();
-    let created = state
-        .store
-        .create_api_key(&principal.tenant_id, name, body.role, now)
-        .await?;
-    let detail = serde_json::json!({ "name": name, "role": body.role });
-    audit(
-        &state,
-        &principal,
-        "api_key.create",
-        &created.key.id,
-        detail,
-        now,
+    let created = accounts::create_api_key(
+        &state.store,
+        &principal.actor(),
+        name,
+        body.role,
+        Via::Api,
+        now_ms(),
     )
     .await?;
     Ok((
@@ -260,22 +250,8 @@ async fn revoke_key(
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     principal.require(Permission::ManageTenant)?;
-    let now = now_ms();
-    if !state
-        .store
-        .revoke_api_key(&principal.tenant_id, &id, now)
-        .await?
-    {
+    if !accounts::revoke_api_key(&state.store, &principal.actor(), &id, Via::Api, now_ms()).await? {
         return Err(ApiError::not_found("the API key"));
     }
-    audit(
-        &state,
-        &principal,
-        "api_key.revoke",
-        &id,
-        serde_json::json!({}),
-        now,
-    )
-    .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,12 +1,10 @@
 //! The flows API: drafts with revisions, validation, publishing numbered versions, restore,
-//! export, import, and the JSON Schema of the flow format.
+//! export, import, and the JSON Schema of the flow format. The logic is [`crate::flows`]'s.
 //!
 //! A draft's revision is its `ETag`. Every write that replaces a draft must name the revision it
 //! started from in `If-Match`, so a save made meanwhile by someone else is never overwritten
-//! unseen: the loser gets 412 with the current revision. The flow's name is always its
-//! document's `name`, which `subflow` nodes refer to.
+//! unseen: the loser gets 412 with the current revision.
 
-use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
 use axum::extract::rejection::QueryRejection;
@@ -14,30 +12,20 @@ use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use flow_engine::script::Sandbox;
-use flow_engine::validate::{self, Diagnostic, Severity, ValidationContext};
+use flow_engine::validate::{Diagnostic, Severity};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::audit;
-use crate::app::AppState;
 use crate::auth::{Permission, Principal};
 use crate::error::{ApiError, ApiResult, FieldError, Json};
-use crate::store::{
-    constraint, now_ms, Flow, FlowSummary, FlowVersion, FlowVersionSummary, NewFlow, Store,
-    StoreError,
-};
-
-/// Most flow documents in one import request.
-pub const MAX_IMPORT_FLOWS: usize = 100;
-/// Longest version note, in characters.
-pub const MAX_NOTE_CHARS: usize = 500;
-/// The note of versions published by an import that gives none.
-const IMPORT_NOTE: &str = "Imported";
+use crate::flows::import::{self, ImportError, ImportOptions, ImportStatus, Imported};
+use crate::flows::{self, publish, DiagnosedFlow, FlowError};
+use crate::state::AppState;
+use crate::store::{now_ms, FlowSummary, FlowVersion, FlowVersionSummary};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -148,22 +136,6 @@ impl From<Diagnostic> for DiagnosticView {
 }
 
 impl DiagnosticView {
-    fn error(code: &str, field: &str, message: String) -> Self {
-        DiagnosticView {
-            severity: DiagnosticSeverity::Error,
-            code: code.to_owned(),
-            node: None,
-            field: field.to_owned(),
-            message,
-            line: None,
-            column: None,
-        }
-    }
-
-    fn is_error(&self) -> bool {
-        self.severity == DiagnosticSeverity::Error
-    }
-
     /// As a problem's field error, its pointer prefixed with where the document sits in the body.
     fn to_field_error(&self, prefix: &str) -> FieldError {
         FieldError {
@@ -282,24 +254,6 @@ pub struct ImportRequest {
     pub note: Option<String>,
 }
 
-/// What happened to one document of an import.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ImportStatus {
-    /// Saved as a draft (which may have validation errors, listed in `diagnostics`).
-    Created,
-    /// Saved and published as version 1.
-    Published,
-    /// Not saved: publishing was asked for and the document has validation errors.
-    Invalid,
-    /// Not saved: the tenant has a flow of that name, or an earlier document of the request has it.
-    Conflict,
-    /// Not saved: not a JSON object, or no `name`.
-    Rejected,
-    /// Not saved, though nothing is wrong with it: an `all_or_nothing` import failed elsewhere.
-    Skipped,
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ImportResult {
     /// Position of the document in `flows`.
@@ -336,11 +290,9 @@ async fn list_flows(
     principal.require(Permission::ReadFlows)?;
     let Query(query) =
         query.map_err(|rejection| ApiError::bad_request("invalid_query", rejection.body_text()))?;
-    let search = query
-        .search
-        .as_deref()
-        .filter(|text| !text.trim().is_empty());
-    let flows = state.store.list_flows(&principal.tenant_id, search).await?;
+    let flows = flows::list(&state.store, &principal.tenant_id, query.search.as_deref())
+        .await
+        .map_err(flow_error)?;
     Ok(Json(flows.into_iter().map(FlowSummaryView::from).collect()))
 }
 
@@ -361,31 +313,11 @@ async fn create_flow(
     Json(document): Json<Value>,
 ) -> ApiResult<Response> {
     principal.require(Permission::EditFlows)?;
-    let name = document_name(&document).map_err(invalid_document)?;
-    let now = now_ms();
-    let flow = state
-        .store
-        .create_flow(
-            &principal.tenant_id,
-            &NewFlow {
-                name,
-                draft: &document,
-            },
-            now,
-        )
+    let created = flows::create(&state.store, &principal.actor(), document, now_ms())
         .await
-        .map_err(|error| write_error(error, name))?;
-    audit(
-        &state,
-        &principal,
-        "flow.create",
-        &flow.id,
-        json!({ "name": flow.name, "revision": flow.revision }),
-        now,
-    )
-    .await?;
-    let location = format!("/api/v1/flows/{}", flow.id);
-    flow_answer(&state, StatusCode::CREATED, flow, Some(location)).await
+        .map_err(flow_error)?;
+    let location = format!("/api/v1/flows/{}", created.flow.id);
+    flow_answer(StatusCode::CREATED, created, Some(location))
 }
 
 /// A flow with its draft and the draft's diagnostics.
@@ -399,8 +331,10 @@ async fn get_flow(
     PathParams(id): PathParams<String>,
 ) -> ApiResult<Response> {
     principal.require(Permission::ReadFlows)?;
-    let flow = load_flow(&state.store, &principal.tenant_id, &id).await?;
-    flow_answer(&state, StatusCode::OK, flow, None).await
+    let flow = flows::get(&state.store, &principal.tenant_id, &id)
+        .await
+        .map_err(flow_error)?;
+    flow_answer(StatusCode::OK, flow, None)
 }
 
 /// Replaces the draft (and the name, which is the document's `name`). `If-Match` must carry the
@@ -424,34 +358,18 @@ async fn update_flow(
     Json(document): Json<Value>,
 ) -> ApiResult<Response> {
     principal.require(Permission::EditFlows)?;
-    let expected = required_revision(&state.store, &principal.tenant_id, &id, &headers).await?;
-    let name = document_name(&document).map_err(invalid_document)?;
-    let now = now_ms();
-    let flow = state
-        .store
-        .update_draft(
-            &principal.tenant_id,
-            &id,
-            expected,
-            &NewFlow {
-                name,
-                draft: &document,
-            },
-            now,
-        )
-        .await
-        .map_err(|error| draft_write_error(error, expected, name))?
-        .ok_or_else(flow_not_found)?;
-    audit(
-        &state,
-        &principal,
-        "flow.update",
-        &flow.id,
-        json!({ "name": flow.name, "revision": flow.revision }),
-        now,
+    let expected = if_match(&headers)?;
+    let flow = flows::update(
+        &state.store,
+        &principal.actor(),
+        &id,
+        expected,
+        document,
+        now_ms(),
     )
-    .await?;
-    flow_answer(&state, StatusCode::OK, flow, None).await
+    .await
+    .map_err(flow_error)?;
+    flow_answer(StatusCode::OK, flow, None)
 }
 
 /// Deletes a flow. Its published versions stay, for the calls that ran them; its name is free.
@@ -463,15 +381,9 @@ async fn delete_flow(
     PathParams(id): PathParams<String>,
 ) -> ApiResult<StatusCode> {
     principal.require(Permission::EditFlows)?;
-    let now = now_ms();
-    if !state
-        .store
-        .delete_flow(&principal.tenant_id, &id, now)
-        .await?
-    {
-        return Err(flow_not_found());
-    }
-    audit(&state, &principal, "flow.delete", &id, json!({}), now).await?;
+    flows::delete(&state.store, &principal.actor(), &id, now_ms())
+        .await
+        .map_err(flow_error)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -486,14 +398,12 @@ async fn validate_flow(
     Json(document): Json<Value>,
 ) -> ApiResult<Json<ValidationView>> {
     principal.require(Permission::ReadFlows)?;
-    let mut known = flow_names(&state.store, &principal.tenant_id).await?;
-    if let Ok(name) = document_name(&document) {
-        known.insert(name.to_owned());
-    }
-    let checked = check_document(document, known).await?;
+    let checked = flows::check(&state.store, &principal.tenant_id, document)
+        .await
+        .map_err(flow_error)?;
     Ok(Json(ValidationView {
         valid: checked.valid,
-        diagnostics: checked.diagnostics,
+        diagnostics: views(checked.diagnostics),
     }))
 }
 
@@ -517,42 +427,17 @@ async fn publish_flow(
     Json(body): Json<PublishRequest>,
 ) -> ApiResult<Response> {
     principal.require(Permission::EditFlows)?;
-    check_note(&body.note, "/note")?;
     let expected = if_match(&headers)?;
-    let flow = load_flow(&state.store, &principal.tenant_id, &id).await?;
-    if let Some(expected) = expected {
-        if expected != flow.revision {
-            return Err(revision_conflict(expected, flow.revision));
-        }
-    }
-    let known = flow_names(&state.store, &principal.tenant_id).await?;
-    let checked = check_document(flow.draft, known).await?;
-    if !checked.valid {
-        return Err(flow_invalid(flow.revision, &checked.diagnostics));
-    }
-    let now = now_ms();
-    let version = state
-        .store
-        .publish_flow(
-            &principal.tenant_id,
-            &id,
-            flow.revision,
-            &body.note,
-            &principal.actor(),
-            now,
-        )
-        .await
-        .map_err(|error| draft_write_error(error, flow.revision, &flow.name))?
-        .ok_or_else(flow_not_found)?;
-    audit(
-        &state,
-        &principal,
-        "flow.publish",
+    let version = publish::publish(
+        &state.store,
+        &principal.actor(),
         &id,
-        json!({ "version": version.version, "revision": version.draft_revision, "note": version.note }),
-        now,
+        expected,
+        &body.note,
+        now_ms(),
     )
-    .await?;
+    .await
+    .map_err(flow_error)?;
     let location = format!("/api/v1/flows/{id}/versions/{}", version.version);
     Ok((
         StatusCode::CREATED,
@@ -572,11 +457,9 @@ async fn list_versions(
     PathParams(id): PathParams<String>,
 ) -> ApiResult<Json<Vec<VersionSummaryView>>> {
     principal.require(Permission::ReadFlows)?;
-    load_flow(&state.store, &principal.tenant_id, &id).await?;
-    let versions = state
-        .store
-        .list_flow_versions(&principal.tenant_id, &id)
-        .await?;
+    let versions = publish::versions(&state.store, &principal.tenant_id, &id)
+        .await
+        .map_err(flow_error)?;
     Ok(Json(
         versions.into_iter().map(VersionSummaryView::from).collect(),
     ))
@@ -593,8 +476,9 @@ async fn get_version(
     PathParams((id, version)): PathParams<(String, i64)>,
 ) -> ApiResult<Json<VersionView>> {
     principal.require(Permission::ReadFlows)?;
-    load_flow(&state.store, &principal.tenant_id, &id).await?;
-    let version = load_version(&state.store, &principal.tenant_id, &id, version).await?;
+    let version = publish::version(&state.store, &principal.tenant_id, &id, version)
+        .await
+        .map_err(flow_error)?;
     Ok(Json(version.into()))
 }
 
@@ -618,38 +502,17 @@ async fn restore_version(
 ) -> ApiResult<Response> {
     principal.require(Permission::EditFlows)?;
     let expected = if_match(&headers)?;
-    let flow = load_flow(&state.store, &principal.tenant_id, &id).await?;
-    let version = load_version(&state.store, &principal.tenant_id, &id, version).await?;
-    let expected = expected.ok_or_else(precondition_required)?;
-    // Written as a draft update rather than copied in place, so that the flow's name stays the
-    // document's name even when the flow was renamed after this version.
-    let name = document_name(&version.document).unwrap_or(&flow.name);
-    let now = now_ms();
-    let restored = state
-        .store
-        .update_draft(
-            &principal.tenant_id,
-            &id,
-            expected,
-            &NewFlow {
-                name,
-                draft: &version.document,
-            },
-            now,
-        )
-        .await
-        .map_err(|error| draft_write_error(error, expected, name))?
-        .ok_or_else(flow_not_found)?;
-    audit(
-        &state,
-        &principal,
-        "flow.restore",
+    let restored = publish::restore(
+        &state.store,
+        &principal.actor(),
         &id,
-        json!({ "version": version.version, "revision": restored.revision }),
-        now,
+        version,
+        expected,
+        now_ms(),
     )
-    .await?;
-    flow_answer(&state, StatusCode::OK, restored, None).await
+    .await
+    .map_err(flow_error)?;
+    flow_answer(StatusCode::OK, restored, None)
 }
 
 /// The draft as a file to download: `<name>.json`.
@@ -665,7 +528,9 @@ async fn export_flow(
     PathParams(id): PathParams<String>,
 ) -> ApiResult<Response> {
     principal.require(Permission::ReadFlows)?;
-    let flow = load_flow(&state.store, &principal.tenant_id, &id).await?;
+    let flow = flows::load(&state.store, &principal.tenant_id, &id)
+        .await
+        .map_err(flow_error)?;
     let mut text = serde_json::to_string_pretty(&flow.draft)
         .map_err(|error| ApiError::internal(format!("the draft does not serialize: {error}")))?;
     text.push('\n');
@@ -699,71 +564,32 @@ async fn import_flows(
     Json(body): Json<ImportRequest>,
 ) -> ApiResult<Response> {
     principal.require(Permission::EditFlows)?;
-    if body.flows.len() > MAX_IMPORT_FLOWS {
-        return Err(ApiError::new(
+    let options = ImportOptions {
+        all_or_nothing: body.all_or_nothing,
+        publish: body.publish,
+        note: body.note,
+    };
+    let imported = import::import(
+        &state.store,
+        &principal.actor(),
+        body.flows,
+        &options,
+        now_ms(),
+    )
+    .await
+    .map_err(|error| match error {
+        ImportError::TooMany(count) => ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "too_many_flows",
-            format!(
-                "an import takes at most {MAX_IMPORT_FLOWS} flows; this one has {}: split it",
-                body.flows.len()
-            ),
-        ));
-    }
-    if body.flows.is_empty() {
-        return Err(invalid_body(
-            "/flows",
-            "empty_value",
-            "there is no flow to import".to_owned(),
-        ));
-    }
-    let note = body.note.as_deref().unwrap_or(IMPORT_NOTE);
-    check_note(note, "/note")?;
-    let tenant_id = principal.tenant_id.as_str();
-    let existing = flow_names(&state.store, tenant_id).await?;
-    let mut plan = ImportPlan::new(body.flows, &existing);
-    let mut known = existing;
-    known.extend(plan.ready.iter().map(|item| item.name.clone()));
-    plan.check(known, body.publish).await?;
-    let now = now_ms();
-    let saved = if body.all_or_nothing {
-        if !plan.failed.is_empty() {
-            return Ok(plan.into_failure());
-        }
-        match save_all(&state, &principal, &plan.ready, body.publish, note, now).await? {
-            Saved::All(saved) => saved,
-            Saved::NamesTaken(taken) => {
-                plan.mark_taken(&taken);
-                return Ok(plan.into_failure());
-            }
-        }
-    } else {
-        save_each(&state, &principal, &mut plan, body.publish, note, now).await?
+            ImportError::TooMany(count).to_string(),
+        ),
+        ImportError::NameTakenMeanwhile => ApiError::conflict("flow_name_taken", error.to_string()),
+        ImportError::Flow(error) => flow_error(error),
+    })?;
+    let results = match imported {
+        Imported::NothingSaved(results) => return Ok(import_failure(results)),
+        Imported::Results(results) => results,
     };
-    let mut results = plan.failed;
-    for (item, (id, version)) in plan.ready.into_iter().zip(saved) {
-        audit(
-            &state,
-            &principal,
-            "flow.import",
-            &id,
-            json!({ "name": item.name, "version": version }),
-            now,
-        )
-        .await?;
-        results.push(ImportResult {
-            index: item.index,
-            status: if version.is_some() {
-                ImportStatus::Published
-            } else {
-                ImportStatus::Created
-            },
-            name: Some(item.name),
-            id: Some(id),
-            version,
-            diagnostics: item.diagnostics,
-        });
-    }
-    results.sort_by_key(|result| result.index);
     let all_saved = results.iter().all(|result| {
         matches!(
             result.status,
@@ -775,6 +601,7 @@ async fn import_flows(
     } else {
         StatusCode::OK
     };
+    let results = results.into_iter().map(ImportResult::from).collect();
     Ok((status, Json(ImportResults { results })).into_response())
 }
 
@@ -793,295 +620,146 @@ async fn flow_schema() -> Response {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Import
+// Answers and errors
 // ---------------------------------------------------------------------------------------------
 
-/// A document of an import that passed the checks so far.
-struct ImportItem {
-    index: usize,
-    name: String,
-    document: Value,
-    diagnostics: Vec<DiagnosticView>,
+fn views(diagnostics: Vec<Diagnostic>) -> Vec<DiagnosticView> {
+    diagnostics.into_iter().map(DiagnosticView::from).collect()
 }
 
-/// The documents of an import, sorted into the ones to save and the ones that failed.
-struct ImportPlan {
-    ready: Vec<ImportItem>,
-    failed: Vec<ImportResult>,
-}
-
-impl ImportPlan {
-    /// Rejects documents without a name and documents whose name is taken, by the tenant or by
-    /// an earlier document of the request.
-    fn new(documents: Vec<Value>, existing: &BTreeSet<String>) -> Self {
-        let mut plan = ImportPlan {
-            ready: Vec::new(),
-            failed: Vec::new(),
-        };
-        let mut seen = BTreeSet::new();
-        for (index, document) in documents.into_iter().enumerate() {
-            let name = match document_name(&document) {
-                Ok(name) => name.to_owned(),
-                Err(problem) => {
-                    plan.failed.push(ImportResult {
-                        index,
-                        name: None,
-                        status: ImportStatus::Rejected,
-                        id: None,
-                        version: None,
-                        diagnostics: vec![problem],
-                    });
-                    continue;
-                }
-            };
-            let taken = if existing.contains(&name) {
-                Some(format!("The tenant already has a flow named \"{name}\"."))
-            } else if !seen.insert(name.clone()) {
-                Some(format!(
-                    "An earlier flow of this import is also named \"{name}\"."
-                ))
-            } else {
-                None
-            };
-            match taken {
-                Some(message) => plan.failed.push(conflict_result(index, name, message)),
-                None => plan.ready.push(ImportItem {
-                    index,
-                    name,
-                    document,
-                    diagnostics: Vec::new(),
-                }),
-            }
-        }
-        plan
-    }
-
-    /// Validates the documents to save; with `publish`, the ones with errors fail.
-    async fn check(&mut self, known: BTreeSet<String>, publish: bool) -> ApiResult<()> {
-        let items = std::mem::take(&mut self.ready);
-        let (positions, documents): (Vec<_>, Vec<_>) = items
-            .into_iter()
-            .map(|item| ((item.index, item.name), item.document))
-            .unzip();
-        let checked = check_documents(documents, known).await?;
-        for ((index, name), checked) in positions.into_iter().zip(checked) {
-            if publish && !checked.valid {
-                self.failed.push(ImportResult {
-                    index,
-                    name: Some(name),
-                    status: ImportStatus::Invalid,
-                    id: None,
-                    version: None,
-                    diagnostics: checked.diagnostics,
-                });
-            } else {
-                self.ready.push(ImportItem {
-                    index,
-                    name,
-                    document: checked.document,
-                    diagnostics: checked.diagnostics,
-                });
-            }
-        }
-        Ok(())
-    }
-
-    /// Moves the documents whose name turned out to be taken to the failed ones.
-    fn mark_taken(&mut self, taken: &BTreeSet<String>) {
-        let (conflicts, ready) = std::mem::take(&mut self.ready)
-            .into_iter()
-            .partition(|item| taken.contains(&item.name));
-        self.ready = ready;
-        for item in conflicts {
-            let message = format!("The tenant already has a flow named \"{}\".", item.name);
-            self.failed
-                .push(conflict_result(item.index, item.name, message));
+impl From<import::ImportResult> for ImportResult {
+    fn from(result: import::ImportResult) -> Self {
+        ImportResult {
+            index: result.index,
+            name: result.name,
+            status: result.status,
+            id: result.id,
+            version: result.version,
+            diagnostics: views(result.diagnostics),
         }
     }
-
-    /// The 422 answer of an all-or-nothing import that saved nothing.
-    fn into_failure(self) -> Response {
-        let errors = self
-            .failed
-            .iter()
-            .flat_map(|result| {
-                let prefix = format!("/flows/{}", result.index);
-                result
-                    .diagnostics
-                    .iter()
-                    .filter(|diagnostic| diagnostic.is_error())
-                    .map(move |diagnostic| diagnostic.to_field_error(&prefix))
-            })
-            .collect();
-        let failed = self.failed.len();
-        let mut results = self.failed;
-        results.extend(self.ready.into_iter().map(|item| ImportResult {
-            index: item.index,
-            name: Some(item.name),
-            status: ImportStatus::Skipped,
-            id: None,
-            version: None,
-            diagnostics: item.diagnostics,
-        }));
-        results.sort_by_key(|result| result.index);
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "import_failed",
-            format!(
-                "{failed} of {} flows cannot be imported, so none was saved; see `results`",
-                results.len()
-            ),
-        )
-        .with_errors(errors)
-        .into_response_with("results", results)
-    }
 }
 
-fn conflict_result(index: usize, name: String, message: String) -> ImportResult {
-    ImportResult {
-        index,
-        name: Some(name),
-        status: ImportStatus::Conflict,
-        id: None,
-        version: None,
-        diagnostics: vec![DiagnosticView::error(
-            "flow_name_taken",
-            "/name",
-            format!("{message} Rename the flow or change the existing one."),
-        )],
-    }
-}
-
-enum Saved {
-    /// Each item's new flow id and, when published, its version.
-    All(Vec<(String, Option<i64>)>),
-    /// Nothing was saved: these names were taken meanwhile.
-    NamesTaken(BTreeSet<String>),
-}
-
-/// Saves every item in one transaction, then publishes them; if a publication fails, the new
-/// flows are deleted again.
-async fn save_all(
-    state: &AppState,
-    principal: &Principal,
-    items: &[ImportItem],
-    publish: bool,
-    note: &str,
-    now: i64,
-) -> ApiResult<Saved> {
-    let tenant_id = principal.tenant_id.as_str();
-    let new: Vec<NewFlow<'_>> = items
+/// The 422 answer of an all-or-nothing import that saved nothing.
+fn import_failure(results: Vec<import::ImportResult>) -> Response {
+    let results: Vec<ImportResult> = results.into_iter().map(ImportResult::from).collect();
+    let failed = results
         .iter()
-        .map(|item| NewFlow {
-            name: &item.name,
-            draft: &item.document,
+        .filter(|result| result.status != ImportStatus::Skipped)
+        .count();
+    let errors = results
+        .iter()
+        .filter(|result| result.status != ImportStatus::Skipped)
+        .flat_map(|result| {
+            let prefix = format!("/flows/{}", result.index);
+            result
+                .diagnostics
+                .iter()
+                .filter(|diagnostic| diagnostic.severity == DiagnosticSeverity::Error)
+                .map(move |diagnostic| diagnostic.to_field_error(&prefix))
         })
         .collect();
-    let created = match state.store.create_flows(tenant_id, &new, now).await {
-        Ok(created) => created,
-        Err(error) if error.is_conflict_on(constraint::FLOW_NAME) => {
-            let existing = flow_names(&state.store, tenant_id).await?;
-            let taken: BTreeSet<String> = items
-                .iter()
-                .filter(|item| existing.contains(&item.name))
-                .map(|item| item.name.clone())
-                .collect();
-            if taken.is_empty() {
-                return Err(ApiError::conflict(
-                    "flow_name_taken",
-                    "another request took one of these names meanwhile; send the import again",
-                ));
-            }
-            return Ok(Saved::NamesTaken(taken));
-        }
-        Err(error) => return Err(error.into()),
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "import_failed",
+        format!(
+            "{failed} of {} flows cannot be imported, so none was saved; see `results`",
+            results.len()
+        ),
+    )
+    .with_errors(errors)
+    .into_response_with("results", results)
+}
+
+/// A flow answer: the flow, its draft's diagnostics and its revision as the `ETag`.
+fn flow_answer(
+    status: StatusCode,
+    diagnosed: DiagnosedFlow,
+    location: Option<String>,
+) -> ApiResult<Response> {
+    let DiagnosedFlow { flow, diagnostics } = diagnosed;
+    let etag = etag(flow.revision);
+    let view = FlowView {
+        id: flow.id,
+        name: flow.name,
+        revision: flow.revision,
+        published_version: flow.published_version,
+        created_at: flow.created_at,
+        updated_at: flow.updated_at,
+        draft: flow.draft,
+        diagnostics: views(diagnostics),
     };
-    let mut saved = Vec::with_capacity(created.len());
-    for flow in &created {
-        let version = if publish {
-            match publish_new(state, principal, flow, note, now).await {
-                Ok(version) => Some(version),
-                Err(error) => {
-                    for flow in &created {
-                        if let Err(cleanup) =
-                            state.store.delete_flow(tenant_id, &flow.id, now).await
-                        {
-                            tracing::warn!(flow = %flow.id, error = %cleanup, "undoing a failed import");
-                        }
-                    }
-                    return Err(error);
-                }
-            }
-        } else {
-            None
-        };
-        saved.push((flow.id.clone(), version));
+    let mut response = (status, [(header::ETAG, etag)], Json(view)).into_response();
+    if let Some(location) = location {
+        let value = location
+            .parse()
+            .map_err(|_| ApiError::internal("the flow's URL is not a header value"))?;
+        response.headers_mut().insert(header::LOCATION, value);
     }
-    Ok(Saved::All(saved))
+    Ok(response)
 }
 
-/// Saves (and publishes) each item on its own; items whose name was taken meanwhile move to
-/// the failed ones. Returns the saved items' ids and versions, in `plan.ready`'s order.
-async fn save_each(
-    state: &AppState,
-    principal: &Principal,
-    plan: &mut ImportPlan,
-    publish: bool,
-    note: &str,
-    now: i64,
-) -> ApiResult<Vec<(String, Option<i64>)>> {
-    let mut saved = Vec::with_capacity(plan.ready.len());
-    let mut taken = BTreeSet::new();
-    for item in &plan.ready {
-        let new = NewFlow {
-            name: &item.name,
-            draft: &item.document,
-        };
-        let flow = match state
-            .store
-            .create_flow(&principal.tenant_id, &new, now)
-            .await
-        {
-            Ok(flow) => flow,
-            Err(error) if error.is_conflict_on(constraint::FLOW_NAME) => {
-                taken.insert(item.name.clone());
-                continue;
-            }
-            Err(error) => return Err(error.into()),
-        };
-        let version = if publish {
-            Some(publish_new(state, principal, &flow, note, now).await?)
-        } else {
-            None
-        };
-        saved.push((flow.id, version));
+/// The flows domain's errors as answers.
+fn flow_error(error: FlowError) -> ApiError {
+    match error {
+        FlowError::NotFound => ApiError::not_found("the flow"),
+        FlowError::VersionNotFound(version) => {
+            ApiError::not_found(&format!("version {version} of the flow"))
+        }
+        FlowError::InvalidDocument(problem) => {
+            let problem = DiagnosticView::from(problem);
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_body",
+                problem.message.clone(),
+            )
+            .with_errors(vec![problem.to_field_error("")])
+        }
+        FlowError::NameTaken(name) => {
+            let message =
+                format!("the tenant already has a flow named \"{name}\"; choose another name");
+            ApiError::conflict("flow_name_taken", message.clone()).with_field(
+                "/name",
+                "flow_name_taken",
+                message,
+            )
+        }
+        FlowError::RevisionRequired => ApiError::new(
+            StatusCode::PRECONDITION_REQUIRED,
+            "precondition_required",
+            "send the revision your change starts from as If-Match: \"<revision>\" (the ETag of \
+             GET /flows/{id}), so that a change saved meanwhile is not overwritten",
+        ),
+        FlowError::RevisionConflict { sent, current } => ApiError::new(
+            StatusCode::PRECONDITION_FAILED,
+            "revision_conflict",
+            format!(
+                "the flow was saved by someone else after revision {sent}; the current revision \
+                 is {current}. Load it, redo your change on it and send If-Match: \"{current}\""
+            ),
+        ),
+        FlowError::Invalid {
+            revision,
+            diagnostics,
+        } => {
+            let errors: Vec<FieldError> = views(diagnostics)
+                .iter()
+                .filter(|diagnostic| diagnostic.severity == DiagnosticSeverity::Error)
+                .map(|diagnostic| diagnostic.to_field_error(""))
+                .collect();
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "flow_invalid",
+                format!(
+                    "the draft (revision {revision}) has {} error(s); fix them before publishing",
+                    errors.len()
+                ),
+            )
+            .with_errors(errors)
+        }
+        FlowError::Store(error) => error.into(),
+        FlowError::Internal(detail) => ApiError::internal(detail),
     }
-    plan.mark_taken(&taken);
-    Ok(saved)
-}
-
-/// Publishes a flow this request has just created and validated.
-async fn publish_new(
-    state: &AppState,
-    principal: &Principal,
-    flow: &Flow,
-    note: &str,
-    now: i64,
-) -> ApiResult<i64> {
-    let version = state
-        .store
-        .publish_flow(
-            &principal.tenant_id,
-            &flow.id,
-            flow.revision,
-            note,
-            &principal.actor(),
-            now,
-        )
-        .await
-        .map_err(|error| draft_write_error(error, flow.revision, &flow.name))?
-        .ok_or_else(flow_not_found)?;
-    Ok(version.version)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1109,196 +787,6 @@ where
             ))),
         }
     }
-}
-
-/// A document and what validation found in it.
-struct Checked {
-    document: Value,
-    diagnostics: Vec<DiagnosticView>,
-    /// No errors; warnings allowed.
-    valid: bool,
-}
-
-/// Validates documents on a blocking thread: a large flow takes a while (every script and
-/// template is compiled). `known` are the flow names `subflow` nodes may use.
-async fn check_documents(
-    documents: Vec<Value>,
-    known: BTreeSet<String>,
-) -> ApiResult<Vec<Checked>> {
-    tokio::task::spawn_blocking(move || {
-        let sandbox = Sandbox::shared();
-        let context = ValidationContext {
-            sandbox: &sandbox,
-            known_subflows: Some(&known),
-        };
-        documents
-            .into_iter()
-            .map(|document| {
-                let validated = validate::validate_value(&document, &context);
-                Checked {
-                    valid: !validated.has_errors(),
-                    diagnostics: validated.diagnostics.into_iter().map(Into::into).collect(),
-                    document,
-                }
-            })
-            .collect()
-    })
-    .await
-    .map_err(|error| ApiError::internal(format!("validation failed: {error}")))
-}
-
-async fn check_document(document: Value, known: BTreeSet<String>) -> ApiResult<Checked> {
-    check_documents(vec![document], known)
-        .await?
-        .pop()
-        .ok_or_else(|| ApiError::internal("validation returned nothing"))
-}
-
-/// The names of the tenant's flows, which `subflow` nodes may call.
-async fn flow_names(store: &Store, tenant_id: &str) -> ApiResult<BTreeSet<String>> {
-    Ok(store
-        .list_flows(tenant_id, None)
-        .await?
-        .into_iter()
-        .map(|flow| flow.name)
-        .collect())
-}
-
-/// A flow answer: the flow, its draft's diagnostics and its revision as the `ETag`.
-async fn flow_answer(
-    state: &AppState,
-    status: StatusCode,
-    flow: Flow,
-    location: Option<String>,
-) -> ApiResult<Response> {
-    let known = flow_names(&state.store, &flow.tenant_id).await?;
-    let checked = check_document(flow.draft, known).await?;
-    let etag = etag(flow.revision);
-    let view = FlowView {
-        id: flow.id,
-        name: flow.name,
-        revision: flow.revision,
-        published_version: flow.published_version,
-        created_at: flow.created_at,
-        updated_at: flow.updated_at,
-        draft: checked.document,
-        diagnostics: checked.diagnostics,
-    };
-    let mut response = (status, [(header::ETAG, etag)], Json(view)).into_response();
-    if let Some(location) = location {
-        let value = location
-            .parse()
-            .map_err(|_| ApiError::internal("the flow's URL is not a header value"))?;
-        response.headers_mut().insert(header::LOCATION, value);
-    }
-    Ok(response)
-}
-
-async fn load_flow(store: &Store, tenant_id: &str, id: &str) -> ApiResult<Flow> {
-    store
-        .get_flow(tenant_id, id)
-        .await?
-        .ok_or_else(flow_not_found)
-}
-
-async fn load_version(
-    store: &Store,
-    tenant_id: &str,
-    id: &str,
-    version: i64,
-) -> ApiResult<FlowVersion> {
-    store
-        .get_flow_version(tenant_id, id, version)
-        .await?
-        .ok_or_else(|| ApiError::not_found(&format!("version {version} of the flow")))
-}
-
-fn flow_not_found() -> ApiError {
-    ApiError::not_found("the flow")
-}
-
-/// The flow's name from its document. A draft may be unfinished, but it must be an object with
-/// a name: the name is how the flow is listed and how `subflow` nodes call it.
-fn document_name(document: &Value) -> Result<&str, DiagnosticView> {
-    let Some(object) = document.as_object() else {
-        return Err(DiagnosticView::error(
-            "wrong_type",
-            "",
-            "A flow document is a JSON object.".to_owned(),
-        ));
-    };
-    match object.get("name") {
-        None => Err(DiagnosticView::error(
-            "missing_field",
-            "/name",
-            "The flow needs a name.".to_owned(),
-        )),
-        Some(Value::String(name)) if name.trim().is_empty() => Err(DiagnosticView::error(
-            "empty_value",
-            "/name",
-            "The flow's name is empty; give it a name.".to_owned(),
-        )),
-        Some(Value::String(name)) if name.chars().count() > validate::MAX_NAME_CHARS => {
-            Err(DiagnosticView::error(
-                "too_large",
-                "/name",
-                format!(
-                    "The flow's name has {} characters; at most {} are allowed.",
-                    name.chars().count(),
-                    validate::MAX_NAME_CHARS
-                ),
-            ))
-        }
-        Some(Value::String(name)) => Ok(name),
-        Some(_) => Err(DiagnosticView::error(
-            "wrong_type",
-            "/name",
-            "The flow's name must be text.".to_owned(),
-        )),
-    }
-}
-
-fn invalid_document(problem: DiagnosticView) -> ApiError {
-    ApiError::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid_body",
-        problem.message.clone(),
-    )
-    .with_errors(vec![problem.to_field_error("")])
-}
-
-fn invalid_body(field: &str, code: &str, message: String) -> ApiError {
-    invalid_document(DiagnosticView::error(code, field, message))
-}
-
-fn check_note(note: &str, field: &str) -> ApiResult<()> {
-    let length = note.chars().count();
-    if length > MAX_NOTE_CHARS {
-        return Err(invalid_body(
-            field,
-            "too_large",
-            format!("the note has {length} characters; at most {MAX_NOTE_CHARS} are allowed"),
-        ));
-    }
-    Ok(())
-}
-
-/// 422 with the draft's errors, each with its node and field.
-fn flow_invalid(revision: i64, diagnostics: &[DiagnosticView]) -> ApiError {
-    let errors: Vec<FieldError> = diagnostics
-        .iter()
-        .filter(|diagnostic| diagnostic.is_error())
-        .map(|diagnostic| diagnostic.to_field_error(""))
-        .collect();
-    ApiError::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "flow_invalid",
-        format!(
-            "the draft (revision {revision}) has {} error(s); fix them before publishing",
-            errors.len()
-        ),
-    )
-    .with_errors(errors)
 }
 
 /// A quoted entity tag for a revision.
@@ -1329,67 +817,6 @@ fn if_match(headers: &HeaderMap) -> ApiResult<Option<i64>> {
                 "If-Match must name one revision as the ETag gave it, e.g. If-Match: \"3\"",
             )
         })
-}
-
-/// The revision a draft write starts from, which `If-Match` must name. A missing flow is 404
-/// before a missing precondition is 428.
-async fn required_revision(
-    store: &Store,
-    tenant_id: &str,
-    id: &str,
-    headers: &HeaderMap,
-) -> ApiResult<i64> {
-    match if_match(headers)? {
-        Some(revision) => Ok(revision),
-        None => {
-            load_flow(store, tenant_id, id).await?;
-            Err(precondition_required())
-        }
-    }
-}
-
-fn precondition_required() -> ApiError {
-    ApiError::new(
-        StatusCode::PRECONDITION_REQUIRED,
-        "precondition_required",
-        "send the revision your change starts from as If-Match: \"<revision>\" (the ETag of \
-         GET /flows/{id}), so that a change saved meanwhile is not overwritten",
-    )
-}
-
-fn revision_conflict(sent: i64, current: i64) -> ApiError {
-    ApiError::new(
-        StatusCode::PRECONDITION_FAILED,
-        "revision_conflict",
-        format!(
-            "the flow was saved by someone else after revision {sent}; the current revision is \
-             {current}. Load it, redo your change on it and send If-Match: \"{current}\""
-        ),
-    )
-}
-
-/// A draft write's error: a lost compare-and-set is 412, a taken name 409.
-fn draft_write_error(error: StoreError, sent: i64, name: &str) -> ApiError {
-    match error {
-        StoreError::RevisionMismatch { current } => revision_conflict(sent, current),
-        other => write_error(other, name),
-    }
-}
-
-/// A write's error: a taken name is 409 `flow_name_taken`.
-fn write_error(error: StoreError, name: &str) -> ApiError {
-    if error.is_conflict_on(constraint::FLOW_NAME) {
-        let message =
-            format!("the tenant already has a flow named \"{name}\"; choose another name");
-        ApiError::conflict("flow_name_taken", message.clone()).with_errors(vec![FieldError {
-            field: "/name".to_owned(),
-            code: "flow_name_taken".to_owned(),
-            message,
-            node: None,
-        }])
-    } else {
-        error.into()
-    }
 }
 
 /// `Content-Disposition` for a download named after the flow: the name itself when it is plain
@@ -1452,30 +879,6 @@ mod tests {
             attachment("订单 \"A\""),
             "attachment; filename=\"__ _A_.json\"; \
              filename*=UTF-8''%E8%AE%A2%E5%8D%95%20%22A%22.json"
-        );
-    }
-
-    #[test]
-    fn documents_need_an_object_with_a_name() {
-        assert_eq!(document_name(&json!({ "name": "a" })).ok(), Some("a"));
-        let field = |document: Value| document_name(&document).err().map(|d| (d.code, d.field));
-        assert_eq!(field(json!([])), Some(("wrong_type".into(), "".into())));
-        assert_eq!(
-            field(json!({})),
-            Some(("missing_field".into(), "/name".into()))
-        );
-        assert_eq!(
-            field(json!({ "name": " " })),
-            Some(("empty_value".into(), "/name".into()))
-        );
-        assert_eq!(
-            field(json!({ "name": 7 })),
-            Some(("wrong_type".into(), "/name".into()))
-        );
-        let long = "x".repeat(validate::MAX_NAME_CHARS + 1);
-        assert_eq!(
-            field(json!({ "name": long })),
-            Some(("too_large".into(), "/name".into()))
         );
     }
 }

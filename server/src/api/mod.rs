@@ -11,12 +11,10 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 
-use serde_json::Value;
+use axum::http::StatusCode;
 
-use crate::app::AppState;
-use crate::auth::Principal;
-use crate::error::ApiResult;
-use crate::store::NewAuditEntry;
+use crate::error::{ApiError, ApiResult, FieldError, Problem};
+use crate::state::AppState;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -27,8 +25,12 @@ use crate::store::NewAuditEntry;
                        publishing, imports, web-chat sessions and call records. Authenticate \
                        with an API key (`Authorization: Bearer cf_…`) or a session cookie from \
                        `POST /api/v1/auth/login` plus its `X-CSRF-Token` on writes. Errors are \
-                       RFC 9457 problem+json documents with a stable `code`."
+                       RFC 9457 problem+json documents (`Problem`) with a stable `code` and the \
+                       request's id. Text holding the NUL character (U+0000) is refused \
+                       anywhere: `nul_character`, 400 in a path or query parameter, 422 in a \
+                       body, naming the parameter or the field."
     ),
+    components(schemas(Problem, FieldError)),
     modifiers(&Security),
     security(("api_key" = []), ("session" = []))
 )]
@@ -52,29 +54,58 @@ impl Modify for Security {
     }
 }
 
-/// Records who did what in the tenant's audit log.
-pub(crate) async fn audit(
-    state: &AppState,
-    principal: &Principal,
-    action: &str,
-    object: &str,
-    detail: Value,
-    now: i64,
-) -> ApiResult<()> {
+/// The server's key for tenants' secrets; unusable (a key file that cannot be written) is a
+/// 503, with the reason in the log.
+fn server_key(state: &AppState) -> ApiResult<&crate::secrets::SecretBox> {
     state
-        .store
-        .record_audit(
-            &principal.tenant_id,
-            &NewAuditEntry {
-                actor: &principal.actor(),
-                action,
-                object,
-                detail: &detail,
-            },
-            now,
+        .secrets
+        .get()
+        .map_err(|error| secret_key_unavailable(&error.to_string()))
+}
+
+fn secret_key_unavailable(detail: &str) -> ApiError {
+    tracing::error!(detail, "the server's secret key is unusable");
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "secret_key_unavailable",
+        "the server cannot seal or open secrets: its key is unusable (see its log)",
+    )
+}
+
+/// Documents, once the routes are in, every operation's answers that it does not list itself
+/// (errors): a problem document.
+pub fn describe_errors(openapi: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let problem = ResponseBuilder::new()
+        .description("An error: a problem document with its `code` and the request's `request_id`")
+        .content(
+            "application/problem+json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build(),
         )
-        .await?;
-    Ok(())
+        .build();
+    openapi
+        .components
+        .get_or_insert_with(Default::default)
+        .responses
+        .insert("Problem".to_owned(), problem.into());
+    for item in openapi.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for operation in operations.into_iter().flatten() {
+            operation
+                .responses
+                .responses
+                .entry("default".to_owned())
+                .or_insert_with(|| Ref::from_response_name("Problem").into());
+        }
+    }
 }
 
 /// Every API route, with its OpenAPI description, relative to `/api/v1`.
@@ -86,4 +117,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(calls::router())
         .merge(tools::router())
         .merge(telephony::router())
+        .route_layer(axum::middleware::from_fn(
+            crate::error::refuse_nul_in_parameters,
+        ))
 }

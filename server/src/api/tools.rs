@@ -18,8 +18,8 @@ use utoipa_axum::routes;
 use crate::app::AppState;
 use crate::auth::{Permission, Principal};
 use crate::channels::{tenant_map, FlowHttp};
+use crate::demo::first_run::EXAMPLE_FLOWS;
 use crate::error::{ApiError, ApiResult, FieldError, Json};
-use crate::first_run::EXAMPLE_FLOWS;
 use crate::outbound::Policy;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -209,6 +209,7 @@ async fn test_http(
     let http = FlowHttp {
         outbound: &state.outbound,
         demo_shop: &state.demo_shop,
+        tenant_id: &principal.tenant_id,
     };
     let started = Instant::now();
     let answer = http.send(&request, &policy).await;

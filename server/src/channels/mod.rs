@@ -11,16 +11,15 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{HeaderName, HeaderValue, Method, Request, Uri};
-use axum::Router;
 use flow_engine::runtime::{Action, Event, HttpRequest, Session};
 use serde_json::{Map, Value};
-use tower::ServiceExt;
 
+use crate::demo::DemoShop;
 use crate::outbound::{OutboundHttp, Policy, MAX_RESPONSE_BYTES, MAX_TIMEOUT};
 use crate::store::Tenant;
 
 /// Requests under this base URL are answered by the built-in demo shop, in process.
-pub use crate::first_run::DEMO_SHOP_BASE;
+pub use crate::demo::first_run::DEMO_SHOP_BASE;
 
 /// The tenant settings a flow sees as `tenant`: `name` (the display name in the flow's
 /// language, else the tenant's name) and `api` (the merchant's API base URL).
@@ -72,8 +71,10 @@ pub fn demo_shop_path(url: &str) -> Option<&str> {
 #[derive(Clone, Copy)]
 pub struct FlowHttp<'a> {
     pub outbound: &'a OutboundHttp,
-    /// The one demo shop of this server (also mounted at `/demo-shop/api`).
-    pub demo_shop: &'a Router,
+    /// The demo shop of this server, with a ledger per tenant.
+    pub demo_shop: &'a DemoShop,
+    /// The tenant whose flow makes the requests.
+    pub tenant_id: &'a str,
 }
 
 impl FlowHttp<'_> {
@@ -84,7 +85,7 @@ impl FlowHttp<'_> {
 
     pub async fn send(&self, request: &HttpRequest, policy: &Policy) -> Event {
         match demo_shop_path(&request.url) {
-            Some(path) => call_demo_shop(self.demo_shop.clone(), request, path).await,
+            Some(path) => call_demo_shop(self.demo_shop, self.tenant_id, request, path).await,
             None => self.outbound.send(request, policy).await,
         }
     }
@@ -210,7 +211,12 @@ fn failed(error: &str) -> Event {
 }
 
 /// Asks the demo shop router directly, with the same time and size limits as real requests.
-async fn call_demo_shop(shop: Router, request: &HttpRequest, path: &str) -> Event {
+async fn call_demo_shop(
+    shop: &DemoShop,
+    tenant_id: &str,
+    request: &HttpRequest,
+    path: &str,
+) -> Event {
     let Ok(uri) = path.parse::<Uri>() else {
         return failed("invalid url");
     };
@@ -241,7 +247,7 @@ async fn call_demo_shop(shop: Router, request: &HttpRequest, path: &str) -> Even
         ms => Duration::from_millis(u64::from(ms)).min(MAX_TIMEOUT),
     };
     let exchange = async {
-        let Ok(response) = shop.oneshot(http_request).await;
+        let response = shop.answer(tenant_id, http_request).await;
         let status = response.status().as_u16();
         let headers: BTreeMap<String, String> = response
             .headers()
@@ -310,10 +316,11 @@ mod tests {
     #[tokio::test]
     async fn the_demo_shop_answers_in_process() {
         let outbound = OutboundHttp::new().expect("client");
-        let demo_shop = crate::demo_shop::router();
+        let demo_shop = DemoShop::default();
         let http = FlowHttp {
             outbound: &outbound,
             demo_shop: &demo_shop,
+            tenant_id: "ten_1",
         };
         let request = HttpRequest {
             method: flow_engine::model::HttpMethod::Get,

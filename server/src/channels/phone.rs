@@ -27,32 +27,7 @@ use crate::telephony::AsrFallback;
 /// The calls' `channel`.
 pub const CHANNEL: &str = "phone";
 
-/// How the carrier carries a call's audio.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Mode {
-    /// Twilio plays prompts and recognises speech; each turn is a webhook answered with TwiML.
-    Webhook,
-    /// A media stream to this server: Deepgram recognises speech, prompts are synthesised here.
-    Stream,
-}
-
-impl Mode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Mode::Webhook => "webhook",
-            Mode::Stream => "stream",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Mode> {
-        match text {
-            "webhook" => Some(Mode::Webhook),
-            "stream" => Some(Mode::Stream),
-            _ => None,
-        }
-    }
-}
+pub use crate::store::Mode;
 
 /// A prompt to play.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -293,6 +268,7 @@ pub async fn drive(
     let http = FlowHttp {
         outbound: &state.outbound,
         demo_shop: &state.demo_shop,
+        tenant_id,
     };
     let mut policy: Option<Policy> = None;
     let mut output = TurnOutput::default();

@@ -388,6 +388,7 @@ async fn run_turn(
         http: FlowHttp {
             outbound: &state.outbound,
             demo_shop: &state.demo_shop,
+            tenant_id,
         },
         store: &state.store,
         tenant_id,

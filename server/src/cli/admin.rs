@@ -9,14 +9,15 @@ use std::process::ExitCode;
 
 use super::serve::DatabaseArgs;
 use clap::Subcommand;
-use server::store::{constraint, now_ms, NewAuditEntry, NewUser, Role, Store, Tenant};
+use server::accounts::{self, Via};
+use server::store::{constraint, now_ms, Actor, NewUser, Role, Store, Tenant, User};
 
 #[derive(Debug, Subcommand)]
 pub enum AdminCommand {
-    /// Create and list tenants (shops).
+    /// Create, change and list tenants (shops).
     #[command(subcommand)]
     Tenant(TenantCommand),
-    /// Create users who log in to a tenant.
+    /// Create users who log in to a tenant, change their role, disable and enable them.
     #[command(subcommand)]
     User(UserCommand),
     /// Create, list and revoke a tenant's API keys.
@@ -34,16 +35,21 @@ pub enum TenantCommand {
         /// Short unique identifier: lower-case letters, digits and hyphens, e.g. `shop`.
         #[arg(long)]
         slug: String,
-        /// Base URL of the shop's own API, `{{tenant.api}}` in flows.
-        #[arg(long, value_name = "URL")]
-        api_base_url: Option<String>,
-        /// A host that flows' HTTP nodes may reach although it is private or loopback,
-        /// `host` or `host:port` (repeatable).
-        #[arg(long = "allow-host", value_name = "HOST[:PORT]")]
-        allowed_hosts: Vec<String>,
-        /// A display name for a language, `LANG=NAME`, e.g. `zh-CN=演示商城` (repeatable).
-        #[arg(long = "display-name", value_name = "LANG=NAME")]
-        display_names: Vec<String>,
+        #[command(flatten)]
+        settings: TenantSettingsArgs,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Change a tenant: what is given replaces what it has, the rest stays.
+    Update {
+        /// The tenant's slug.
+        #[arg(long, value_name = "SLUG")]
+        tenant: String,
+        /// A new name.
+        #[arg(long)]
+        name: Option<String>,
+        #[command(flatten)]
+        settings: TenantSettingsArgs,
         #[command(flatten)]
         database: DatabaseArgs,
     },
@@ -77,6 +83,52 @@ pub enum UserCommand {
         #[command(flatten)]
         database: DatabaseArgs,
     },
+    /// Change what a user may do.
+    SetRole {
+        #[command(flatten)]
+        user: UserArgs,
+        /// What the user may do from now on.
+        #[arg(long, value_parser = parse_role, value_name = "owner|editor|viewer|agent")]
+        role: Role,
+    },
+    /// Stop a user from signing in, ending their login sessions at once.
+    Disable {
+        #[command(flatten)]
+        user: UserArgs,
+    },
+    /// Let a disabled user sign in again.
+    Enable {
+        #[command(flatten)]
+        user: UserArgs,
+    },
+}
+
+/// A tenant's settings as the command line gives them.
+#[derive(Debug, clap::Args)]
+pub struct TenantSettingsArgs {
+    /// Base URL of the shop's own API, `{{tenant.api}}` in flows.
+    #[arg(long, value_name = "URL")]
+    api_base_url: Option<String>,
+    /// A host that flows' HTTP nodes may reach although it is private or loopback,
+    /// `host` or `host:port` (repeatable; replaces the tenant's list).
+    #[arg(long = "allow-host", value_name = "HOST[:PORT]")]
+    allowed_hosts: Vec<String>,
+    /// A display name for a language, `LANG=NAME`, e.g. `zh-CN=演示商城` (repeatable).
+    #[arg(long = "display-name", value_name = "LANG=NAME")]
+    display_names: Vec<String>,
+}
+
+/// Which user a command changes.
+#[derive(Debug, clap::Args)]
+pub struct UserArgs {
+    /// The tenant's slug.
+    #[arg(long, value_name = "SLUG")]
+    tenant: String,
+    /// The user's login email.
+    #[arg(long)]
+    email: String,
+    #[command(flatten)]
+    database: DatabaseArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -124,9 +176,6 @@ fn parse_role(text: &str) -> Result<Role, String> {
 
 /// Minimum length of a password given on the command line.
 const MIN_PASSWORD_CHARS: usize = 12;
-/// Who the audit log says did what `callflow admin` does.
-const ACTOR: &str = "system";
-
 /// Runs an admin command; any failure is printed and exits with status 1.
 pub fn run(command: AdminCommand) -> Result<ExitCode, String> {
     let outcome = tokio::runtime::Builder::new_current_thread()
@@ -149,42 +198,29 @@ async fn open(database: &DatabaseArgs) -> Result<Store, String> {
 
 async fn execute(command: AdminCommand) -> Result<(), String> {
     match command {
-        AdminCommand::Tenant(TenantCommand::Create {
+        AdminCommand::Tenant(command) => tenant(command).await,
+        AdminCommand::User(command) => user(command).await,
+        AdminCommand::ApiKey(command) => api_key(command).await,
+    }
+}
+
+/// `callflow admin tenant …`.
+async fn tenant(command: TenantCommand) -> Result<(), String> {
+    match command {
+        TenantCommand::Create {
             name,
             slug,
-            api_base_url,
-            allowed_hosts,
-            display_names,
+            settings: given,
             database,
-        }) => {
+        } => {
             let name = name.trim();
             check_name(name, "tenant name", 200)?;
             check_slug(&slug)?;
             let mut settings = server::store::TenantSettings::default();
-            if let Some(url) = api_base_url {
-                settings.api_base_url = Some(check_api_base_url(&url)?);
-            }
-            for host in &allowed_hosts {
-                check_allowed_host(host)?;
-            }
-            settings.allowed_hosts = allowed_hosts.iter().map(|h| h.trim().to_owned()).collect();
-            for entry in &display_names {
-                let (language, display) = entry
-                    .split_once('=')
-                    .map(|(l, d)| (l.trim(), d.trim()))
-                    .filter(|(l, d)| !l.is_empty() && !d.is_empty())
-                    .ok_or_else(|| {
-                        format!(
-                            "--display-name wants LANG=NAME, e.g. zh-CN=演示商城, not \"{entry}\""
-                        )
-                    })?;
-                settings
-                    .display_name
-                    .insert(language.to_owned(), display.to_owned());
-            }
+            change_settings(&mut settings, given)?;
             let store = open(&database).await?;
             let now = now_ms();
-            let tenant = match store.create_tenant(name, &slug, &settings, now).await {
+            let tenant = match accounts::create_tenant(&store, name, &slug, &settings, now).await {
                 Ok(tenant) => tenant,
                 Err(error) if error.is_conflict_on(constraint::TENANT_SLUG) => {
                     let existing = store
@@ -200,14 +236,6 @@ async fn execute(command: AdminCommand) -> Result<(), String> {
                 }
                 Err(error) => return Err(format!("cannot create the tenant: {error}")),
             };
-            audit(
-                &store,
-                &tenant.id,
-                "tenant.create",
-                &tenant.id,
-                serde_json::json!({ "name": tenant.name, "slug": tenant.slug }),
-            )
-            .await?;
             println!(
                 "Created tenant \"{}\" with the slug \"{}\".",
                 tenant.name, tenant.slug
@@ -215,7 +243,30 @@ async fn execute(command: AdminCommand) -> Result<(), String> {
             println!("tenant id: {}", tenant.id);
             Ok(())
         }
-        AdminCommand::Tenant(TenantCommand::List { database }) => {
+        TenantCommand::Update {
+            tenant,
+            name,
+            settings: given,
+            database,
+        } => {
+            let name = name.map(|name| name.trim().to_owned());
+            if let Some(name) = &name {
+                check_name(name, "tenant name", 200)?;
+            }
+            let store = open(&database).await?;
+            let found = find_tenant(&store, &tenant).await?;
+            let mut settings = found.settings.clone();
+            change_settings(&mut settings, given)?;
+            let name = name.unwrap_or(found.name);
+            let actor = Actor::system(&found.id);
+            accounts::update_tenant(&store, &actor, &name, &settings, Via::Admin, now_ms())
+                .await
+                .map_err(|e| format!("cannot change the tenant: {e}"))?
+                .ok_or_else(|| format!("the tenant \"{}\" no longer exists", found.slug))?;
+            println!("Changed the tenant \"{}\" ({name}).", found.slug);
+            Ok(())
+        }
+        TenantCommand::List { database } => {
             let store = open(&database).await?;
             let tenants = store
                 .list_tenants()
@@ -239,14 +290,20 @@ async fn execute(command: AdminCommand) -> Result<(), String> {
             print_table(["SLUG", "ID", "NAME", "API BASE URL"], &rows);
             Ok(())
         }
-        AdminCommand::User(UserCommand::Create {
+    }
+}
+
+/// `callflow admin user …`.
+async fn user(command: UserCommand) -> Result<(), String> {
+    match command {
+        UserCommand::Create {
             tenant,
             email,
             role,
             name,
             password,
             database,
-        }) => {
+        } => {
             let email = email.trim().to_lowercase();
             check_email(&email)?;
             let display_name = match &name {
@@ -264,24 +321,20 @@ async fn execute(command: AdminCommand) -> Result<(), String> {
                     (password, false)
                 }
                 None => (
-                    server::first_run::generate_password().map_err(|e| e.to_string())?,
+                    server::demo::first_run::generate_password().map_err(|e| e.to_string())?,
                     true,
                 ),
             };
             let store = open(&database).await?;
             let tenant = find_tenant(&store, &tenant).await?;
-            let user = match store
-                .create_user(
-                    &tenant.id,
-                    &NewUser {
-                        email: &email,
-                        display_name: &display_name,
-                        password: &password,
-                        role,
-                    },
-                    now_ms(),
-                )
-                .await
+            let new = NewUser {
+                email: &email,
+                display_name: &display_name,
+                password: &password,
+                role,
+            };
+            let actor = Actor::system(&tenant.id);
+            let user = match accounts::create_user(&store, &actor, &new, Via::Admin, now_ms()).await
             {
                 Ok(user) => user,
                 Err(error) if error.is_conflict_on(constraint::USER_EMAIL) => {
@@ -295,14 +348,6 @@ async fn execute(command: AdminCommand) -> Result<(), String> {
                 }
                 Err(error) => return Err(format!("cannot create the user: {error}")),
             };
-            audit(
-                &store,
-                &tenant.id,
-                "user.create",
-                &user.id,
-                serde_json::json!({ "email": user.email, "role": user.role }),
-            )
-            .await?;
             println!(
                 "Created user {} ({}) in the tenant \"{}\".",
                 user.email, user.role, tenant.slug
@@ -316,28 +361,57 @@ async fn execute(command: AdminCommand) -> Result<(), String> {
             }
             Ok(())
         }
-        AdminCommand::ApiKey(ApiKeyCommand::Create {
+        UserCommand::SetRole { user, role } => {
+            let (store, tenant, found) = find_user(&user).await?;
+            let actor = Actor::system(&tenant.id);
+            accounts::set_user_role(&store, &actor, &found.id, role, Via::Admin, now_ms())
+                .await
+                .map_err(|e| format!("cannot change the role: {e}"))?;
+            println!(
+                "{} is now {role} in the tenant \"{}\".",
+                found.email, tenant.slug
+            );
+            Ok(())
+        }
+        UserCommand::Disable { user } => {
+            let (store, tenant, found) = find_user(&user).await?;
+            let actor = Actor::system(&tenant.id);
+            accounts::set_user_disabled(&store, &actor, &found.id, true, Via::Admin, now_ms())
+                .await
+                .map_err(|e| format!("cannot disable the user: {e}"))?;
+            println!("Disabled {} and ended their sessions.", found.email);
+            Ok(())
+        }
+        UserCommand::Enable { user } => {
+            let (store, tenant, found) = find_user(&user).await?;
+            let actor = Actor::system(&tenant.id);
+            accounts::set_user_disabled(&store, &actor, &found.id, false, Via::Admin, now_ms())
+                .await
+                .map_err(|e| format!("cannot enable the user: {e}"))?;
+            println!("Enabled {}.", found.email);
+            Ok(())
+        }
+    }
+}
+
+/// `callflow admin api-key …`.
+async fn api_key(command: ApiKeyCommand) -> Result<(), String> {
+    match command {
+        ApiKeyCommand::Create {
             tenant,
             name,
             role,
             database,
-        }) => {
+        } => {
             let name = name.trim();
             check_name(name, "key name", 100)?;
             let store = open(&database).await?;
             let tenant = find_tenant(&store, &tenant).await?;
-            let created = store
-                .create_api_key(&tenant.id, name, role, now_ms())
-                .await
-                .map_err(|e| format!("cannot create the API key: {e}"))?;
-            audit(
-                &store,
-                &tenant.id,
-                "api_key.create",
-                &created.key.id,
-                serde_json::json!({ "name": name, "role": role }),
-            )
-            .await?;
+            let actor = Actor::system(&tenant.id);
+            let created =
+                accounts::create_api_key(&store, &actor, name, role, Via::Admin, now_ms())
+                    .await
+                    .map_err(|e| format!("cannot create the API key: {e}"))?;
             println!(
                 "Created API key \"{}\" ({}) in the tenant \"{}\".",
                 created.key.name, created.key.role, tenant.slug
@@ -349,7 +423,7 @@ async fn execute(command: AdminCommand) -> Result<(), String> {
             );
             Ok(())
         }
-        AdminCommand::ApiKey(ApiKeyCommand::List { tenant, database }) => {
+        ApiKeyCommand::List { tenant, database } => {
             let store = open(&database).await?;
             let tenant = find_tenant(&store, &tenant).await?;
             let keys = store
@@ -384,11 +458,11 @@ async fn execute(command: AdminCommand) -> Result<(), String> {
             );
             Ok(())
         }
-        AdminCommand::ApiKey(ApiKeyCommand::Revoke {
+        ApiKeyCommand::Revoke {
             tenant,
             id,
             database,
-        }) => {
+        } => {
             let store = open(&database).await?;
             let tenant = find_tenant(&store, &tenant).await?;
             let id = id.trim();
@@ -411,19 +485,10 @@ async fn execute(command: AdminCommand) -> Result<(), String> {
                 );
                 return Ok(());
             }
-            let now = now_ms();
-            store
-                .revoke_api_key(&tenant.id, &key.id, now)
+            let actor = Actor::system(&tenant.id);
+            accounts::revoke_api_key(&store, &actor, &key.id, Via::Admin, now_ms())
                 .await
                 .map_err(|e| format!("cannot revoke the API key: {e}"))?;
-            audit(
-                &store,
-                &tenant.id,
-                "api_key.revoke",
-                &key.id,
-                serde_json::json!({}),
-            )
-            .await?;
             println!(
                 "Revoked the API key {} (\"{}\") of the tenant \"{}\".",
                 key.id, key.name, tenant.slug
@@ -457,6 +522,56 @@ async fn find_tenant(store: &Store, slug: &str) -> Result<Tenant, String> {
     })
 }
 
+/// The database, the tenant and its user a user command names.
+async fn find_user(user: &UserArgs) -> Result<(Store, Tenant, User), String> {
+    let store = open(&user.database).await?;
+    let tenant = find_tenant(&store, &user.tenant).await?;
+    let email = user.email.trim().to_lowercase();
+    let found = store
+        .list_users(&tenant.id)
+        .await
+        .map_err(|e| format!("cannot read the users: {e}"))?
+        .into_iter()
+        .find(|candidate| candidate.email == email)
+        .ok_or_else(|| format!("the tenant \"{}\" has no user {email}", tenant.slug))?;
+    Ok((store, tenant, found))
+}
+
+/// Applies the tenant settings given on the command line: an API base URL, the allowed hosts
+/// (replacing the list when any is given) and display names by language.
+fn change_settings(
+    settings: &mut server::store::TenantSettings,
+    given: TenantSettingsArgs,
+) -> Result<(), String> {
+    let TenantSettingsArgs {
+        api_base_url,
+        allowed_hosts,
+        display_names,
+    } = given;
+    if let Some(url) = api_base_url {
+        settings.api_base_url = Some(check_api_base_url(&url)?);
+    }
+    if !allowed_hosts.is_empty() {
+        for host in &allowed_hosts {
+            check_allowed_host(host)?;
+        }
+        settings.allowed_hosts = allowed_hosts.iter().map(|h| h.trim().to_owned()).collect();
+    }
+    for entry in &display_names {
+        let (language, display) = entry
+            .split_once('=')
+            .map(|(l, d)| (l.trim(), d.trim()))
+            .filter(|(l, d)| !l.is_empty() && !d.is_empty())
+            .ok_or_else(|| {
+                format!("--display-name wants LANG=NAME, e.g. zh-CN=演示商城, not \"{entry}\"")
+            })?;
+        settings
+            .display_name
+            .insert(language.to_owned(), display.to_owned());
+    }
+    Ok(())
+}
+
 /// The slug of the tenant that has a user with this email, for the duplicate-email message.
 async fn tenant_of_email(store: &Store, email: &str) -> Option<String> {
     for tenant in store.list_tenants().await.ok()? {
@@ -466,32 +581,6 @@ async fn tenant_of_email(store: &Store, email: &str) -> Option<String> {
         }
     }
     None
-}
-
-async fn audit(
-    store: &Store,
-    tenant_id: &str,
-    action: &str,
-    object: &str,
-    mut detail: serde_json::Value,
-) -> Result<(), String> {
-    if let Some(detail) = detail.as_object_mut() {
-        detail.insert("via".into(), "callflow admin".into());
-    }
-    store
-        .record_audit(
-            tenant_id,
-            &NewAuditEntry {
-                actor: ACTOR,
-                action,
-                object,
-                detail: &detail,
-            },
-            now_ms(),
-        )
-        .await
-        .map(|_| ())
-        .map_err(|e| format!("done, but recording it in the audit log failed: {e}"))
 }
 
 fn check_name(name: &str, what: &str, max_chars: usize) -> Result<(), String> {

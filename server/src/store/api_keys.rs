@@ -2,7 +2,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use super::users::{role_column, Role};
-use super::{constraint, new_id, random_hex, sha256_hex, Result, Store, StoreError};
+use super::{constraint, new_id, random_hex, sha256_hex, Result, Store, StoreError, Transaction};
 
 // `cf_<prefix>_<secret>`: the prefix (6 random bytes) finds the row and is shown in lists; the
 // secret (32 random bytes) is stored only as its SHA-256. A fast hash is enough for 256 random
@@ -71,22 +71,23 @@ fn constant_time_eq(left: &[u8], right: &[u8]) -> bool {
             == 0
 }
 
-impl Store {
+impl Transaction<'_> {
     pub async fn create_api_key(
-        &self,
+        &mut self,
         tenant_id: &str,
         name: &str,
         role: Role,
         now_ms: i64,
     ) -> Result<CreatedApiKey> {
-        // 48 random bits make a prefix collision rare, not impossible.
-        let mut attempts_left = 3;
-        loop {
+        // 48 random bits make a prefix collision rare, not impossible. A collision inserts
+        // nothing (rather than failing, which would end the transaction) and draws again.
+        for _ in 0..3 {
             let prefix = random_hex(PREFIX_BYTES)?;
             let secret = random_hex(SECRET_BYTES)?;
-            let inserted = sqlx::query(&format!(
+            let row = sqlx::query(&format!(
                 "INSERT INTO api_keys (tenant_id, id, name, role, prefix, hash, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {COLUMNS}"
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                 ON CONFLICT (prefix) DO NOTHING RETURNING {COLUMNS}"
             ))
             .bind(tenant_id)
             .bind(new_id("key"))
@@ -95,26 +96,47 @@ impl Store {
             .bind(&prefix)
             .bind(sha256_hex(&secret))
             .bind(now_ms)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(StoreError::from);
-            match inserted {
-                Ok(row) => {
-                    return Ok(CreatedApiKey {
-                        key: ApiKey::from_row(&row)?,
-                        token: format!("{TOKEN_SCHEME}{prefix}_{secret}"),
-                    })
-                }
-                Err(error)
-                    if error.is_conflict_on(constraint::API_KEY_PREFIX) && attempts_left > 1 =>
-                {
-                    attempts_left -= 1;
-                }
-                Err(error) => return Err(error),
+            .fetch_optional(self.connection())
+            .await?;
+            if let Some(row) = row {
+                return Ok(CreatedApiKey {
+                    key: ApiKey::from_row(&row)?,
+                    token: format!("{TOKEN_SCHEME}{prefix}_{secret}"),
+                });
             }
         }
+        Err(StoreError::Conflict {
+            constraint: constraint::API_KEY_PREFIX.to_owned(),
+        })
     }
 
+    /// Returns whether an unrevoked key was revoked.
+    pub async fn revoke_api_key(
+        &mut self,
+        tenant_id: &str,
+        key_id: &str,
+        now_ms: i64,
+    ) -> Result<bool> {
+        let result = sqlx::query(
+            "UPDATE api_keys SET revoked_at = $3 \
+             WHERE tenant_id = $1 AND id = $2 AND revoked_at IS NULL",
+        )
+        .bind(tenant_id)
+        .bind(key_id)
+        .bind(now_ms)
+        .execute(self.connection())
+        .await?;
+        let (tenant_id, key_id) = (tenant_id.to_owned(), key_id.to_owned());
+        self.forget_after_commit(move |store| {
+            store
+                .api_keys
+                .forget(|_, (key, _)| key.tenant_id == tenant_id && key.id == key_id);
+        });
+        Ok(result.rows_affected() > 0)
+    }
+}
+
+impl Store {
     pub async fn get_api_key(&self, tenant_id: &str, key_id: &str) -> Result<Option<ApiKey>> {
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM api_keys WHERE tenant_id = $1 AND id = $2"
@@ -135,22 +157,6 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(ApiKey::from_row).collect()
-    }
-
-    /// Returns whether an unrevoked key was revoked.
-    pub async fn revoke_api_key(&self, tenant_id: &str, key_id: &str, now_ms: i64) -> Result<bool> {
-        let result = sqlx::query(
-            "UPDATE api_keys SET revoked_at = $3 \
-             WHERE tenant_id = $1 AND id = $2 AND revoked_at IS NULL",
-        )
-        .bind(tenant_id)
-        .bind(key_id)
-        .bind(now_ms)
-        .execute(&self.pool)
-        .await?;
-        self.api_keys
-            .forget(|_, (key, _)| key.tenant_id == tenant_id && key.id == key_id);
-        Ok(result.rows_affected() > 0)
     }
 
     /// The unrevoked key a bearer token belongs to. This lookup establishes the tenant, so it

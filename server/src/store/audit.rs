@@ -2,7 +2,7 @@ use serde_json::Value;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::{json_column, new_id, Result, Store};
+use super::{json_column, new_id, Result, Store, Transaction};
 
 /// Who did what to which object, for the tenant's owners and for support.
 #[derive(Clone, Debug, PartialEq)]
@@ -19,12 +19,22 @@ pub struct AuditEntry {
     pub detail: Value,
 }
 
-#[derive(Clone, Copy, Debug)]
-pub struct NewAuditEntry<'a> {
-    pub actor: &'a str,
-    pub action: &'a str,
-    pub object: &'a str,
-    pub detail: &'a Value,
+/// Who makes a change, in which tenant: what the audit entries of the change name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Actor {
+    pub tenant_id: String,
+    /// `user:<id>`, `key:<id>` or `system`.
+    pub name: String,
+}
+
+impl Actor {
+    /// The server itself, or an operator through `callflow admin`.
+    pub fn system(tenant_id: &str) -> Actor {
+        Actor {
+            tenant_id: tenant_id.to_owned(),
+            name: "system".to_owned(),
+        }
+    }
 }
 
 const COLUMNS: &str = "tenant_id, id, at, actor, action, object, detail";
@@ -43,29 +53,35 @@ impl AuditEntry {
     }
 }
 
-impl Store {
+impl Transaction<'_> {
+    /// Records in the actor's tenant that it did `action` to `object`; committed with the
+    /// change it records.
     pub async fn record_audit(
-        &self,
-        tenant_id: &str,
-        entry: &NewAuditEntry<'_>,
+        &mut self,
+        actor: &Actor,
+        action: &str,
+        object: &str,
+        detail: &Value,
         now_ms: i64,
     ) -> Result<AuditEntry> {
         let row = sqlx::query(&format!(
             "INSERT INTO audit_log (tenant_id, id, at, actor, action, object, detail) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {COLUMNS}"
         ))
-        .bind(tenant_id)
+        .bind(&actor.tenant_id)
         .bind(new_id("aud"))
         .bind(now_ms)
-        .bind(entry.actor)
-        .bind(entry.action)
-        .bind(entry.object)
-        .bind(entry.detail.to_string())
-        .fetch_one(&self.pool)
+        .bind(&actor.name)
+        .bind(action)
+        .bind(object)
+        .bind(detail.to_string())
+        .fetch_one(self.connection())
         .await?;
         AuditEntry::from_row(&row)
     }
+}
 
+impl Store {
     /// The tenant's latest `limit` entries, newest first.
     pub async fn list_audit(&self, tenant_id: &str, limit: u32) -> Result<Vec<AuditEntry>> {
         let rows = sqlx::query(&format!(

@@ -1,13 +1,8 @@
-use std::ops::Range;
-
 use serde_json::Value;
 use sqlx::any::AnyRow;
 use sqlx::{Any, AnyPool, Executor, Row};
 
-use super::turns::{insert_events, EventRun};
-use super::{
-    json_column, new_id, optional_json_column, Result, Store, StoreError, WriteTransaction,
-};
+use super::{json_column, optional_json_column, Result, Store, StoreError, Transaction};
 
 /// One conversation on any channel, from start to outcome.
 #[derive(Clone, Debug, PartialEq)]
@@ -214,40 +209,6 @@ impl<'a> QueryBuilder<'a> {
     }
 }
 
-/// Numbers `events` after the call's last event and inserts them, inside the caller's
-/// transaction. `None` when the tenant has no such call.
-async fn append_events_in(
-    transaction: &mut WriteTransaction,
-    tenant_id: &str,
-    call_id: &str,
-    events: &[NewCallEvent],
-) -> Result<Option<Range<i64>>> {
-    let count = events.len() as i64;
-    // Bumping the counter first takes the call's row lock, so concurrent appends to one call
-    // queue up here and each gets its own consecutive range.
-    let last: Option<i64> = sqlx::query_scalar(
-        "UPDATE calls SET event_count = event_count + $3 \
-         WHERE tenant_id = $1 AND id = $2 RETURNING event_count",
-    )
-    .bind(tenant_id)
-    .bind(call_id)
-    .bind(count)
-    .fetch_optional(&mut **transaction)
-    .await?;
-    let Some(last) = last else {
-        return Ok(None);
-    };
-    let first = last - count + 1;
-    let run = EventRun {
-        tenant_id,
-        call_id: call_id.to_owned(),
-        first,
-        events,
-    };
-    insert_events(transaction, std::slice::from_ref(&run)).await?;
-    Ok(Some(first..last + 1))
-}
-
 /// Returns whether a call still running was ended.
 async fn end_call_with<'e>(
     executor: impl Executor<'e, Database = Any>,
@@ -271,37 +232,6 @@ async fn end_call_with<'e>(
 }
 
 impl Store {
-    /// `None` when the tenant has no such (undeleted) flow or no such version of it.
-    pub async fn create_call(
-        &self,
-        tenant_id: &str,
-        new: &NewCall<'_>,
-        now_ms: i64,
-    ) -> Result<Option<Call>> {
-        let row = sqlx::query(&format!(
-            "INSERT INTO calls (tenant_id, id, flow_id, flow_version, channel, direction, \
-                                from_number, to_number, started_at, call_sid) \
-             SELECT f.tenant_id, $2, f.id, $4, $5, $6, $7, $8, $9, $10 FROM flows f \
-             WHERE f.tenant_id = $1 AND f.id = $3 AND f.deleted_at IS NULL \
-               AND ($4 IS NULL OR EXISTS (SELECT 1 FROM flow_versions v \
-                    WHERE v.tenant_id = $1 AND v.flow_id = $3 AND v.version = $4)) \
-             RETURNING {COLUMNS}"
-        ))
-        .bind(tenant_id)
-        .bind(new_id("cal"))
-        .bind(new.flow_id)
-        .bind(new.flow_version)
-        .bind(new.channel)
-        .bind(new.direction)
-        .bind(new.from_number)
-        .bind(new.to_number)
-        .bind(now_ms)
-        .bind(new.call_sid)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref().map(Call::from_row).transpose()
-    }
-
     /// The call and all its events, in order.
     pub async fn get_call(&self, tenant_id: &str, call_id: &str) -> Result<Option<CallWithEvents>> {
         let row = sqlx::query(&format!(
@@ -339,20 +269,6 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         row.as_ref().map(Call::from_row).transpose()
-    }
-
-    /// Appends events in one transaction and returns the sequence numbers they got; `None`
-    /// when the tenant has no such call.
-    pub async fn append_events(
-        &self,
-        tenant_id: &str,
-        call_id: &str,
-        events: &[NewCallEvent],
-    ) -> Result<Option<Range<i64>>> {
-        let mut transaction = self.begin_write().await?;
-        let appended = append_events_in(&mut transaction, tenant_id, call_id, events).await?;
-        transaction.commit().await?;
-        Ok(appended)
     }
 
     /// Records how a call ended; `false` when the tenant has no such call or it already ended.
@@ -470,6 +386,44 @@ impl Store {
             None
         };
         Ok(CallPage { calls, next_cursor })
+    }
+}
+
+impl Transaction<'_> {
+    /// A call that starts before its conversation does (an outbound call, placed after its
+    /// record is written). `None` when the tenant has no such (undeleted) flow or no such
+    /// version of it.
+    /// `call_id` comes from [`Store::new_call_id`], so that the conversation can name its call
+    /// before the record is written.
+    pub async fn create_call(
+        &mut self,
+        tenant_id: &str,
+        call_id: &str,
+        new: &NewCall<'_>,
+        now_ms: i64,
+    ) -> Result<Option<Call>> {
+        let row = sqlx::query(&format!(
+            "INSERT INTO calls (tenant_id, id, flow_id, flow_version, channel, direction, \
+                                from_number, to_number, started_at, call_sid) \
+             SELECT f.tenant_id, $2, f.id, $4, $5, $6, $7, $8, $9, $10 FROM flows f \
+             WHERE f.tenant_id = $1 AND f.id = $3 AND f.deleted_at IS NULL \
+               AND ($4 IS NULL OR EXISTS (SELECT 1 FROM flow_versions v \
+                    WHERE v.tenant_id = $1 AND v.flow_id = $3 AND v.version = $4)) \
+             RETURNING {COLUMNS}"
+        ))
+        .bind(tenant_id)
+        .bind(call_id)
+        .bind(new.flow_id)
+        .bind(new.flow_version)
+        .bind(new.channel)
+        .bind(new.direction)
+        .bind(new.from_number)
+        .bind(new.to_number)
+        .bind(now_ms)
+        .bind(new.call_sid)
+        .fetch_optional(self.connection())
+        .await?;
+        row.as_ref().map(Call::from_row).transpose()
     }
 }
 

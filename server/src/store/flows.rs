@@ -1,8 +1,8 @@
 use serde_json::Value;
 use sqlx::any::AnyRow;
-use sqlx::{Any, Executor, Row};
+use sqlx::Row;
 
-use super::{constraint, json_column, new_id, Result, Store, StoreError};
+use super::{json_column, new_id, Result, Store, StoreError, Transaction};
 
 /// A flow and its draft. The draft may be invalid; only published versions are known to compile.
 #[derive(Clone, Debug, PartialEq)]
@@ -87,6 +87,20 @@ impl Flow {
     }
 }
 
+impl From<Flow> for FlowSummary {
+    fn from(flow: Flow) -> Self {
+        FlowSummary {
+            id: flow.id,
+            tenant_id: flow.tenant_id,
+            name: flow.name,
+            revision: flow.revision,
+            published_version: flow.published_version,
+            created_at: flow.created_at,
+            updated_at: flow.updated_at,
+        }
+    }
+}
+
 impl FlowSummary {
     fn from_row(row: &AnyRow) -> Result<Self> {
         Ok(FlowSummary {
@@ -144,54 +158,7 @@ fn contains_pattern(text: &str) -> String {
     pattern
 }
 
-async fn insert_flow<'e>(
-    executor: impl Executor<'e, Database = Any>,
-    tenant_id: &str,
-    new: &NewFlow<'_>,
-    now_ms: i64,
-) -> Result<Flow> {
-    let row = sqlx::query(&format!(
-        "INSERT INTO flows (tenant_id, id, name, draft, revision, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, 1, $5, $5) RETURNING {COLUMNS}"
-    ))
-    .bind(tenant_id)
-    .bind(new_id("flw"))
-    .bind(new.name)
-    .bind(new.draft.to_string())
-    .bind(now_ms)
-    .fetch_one(executor)
-    .await?;
-    Flow::from_row(&row)
-}
-
 impl Store {
-    /// Fails with [`StoreError::Conflict`] on [`constraint::FLOW_NAME`] when the tenant has a
-    /// flow of that name.
-    pub async fn create_flow(
-        &self,
-        tenant_id: &str,
-        new: &NewFlow<'_>,
-        now_ms: i64,
-    ) -> Result<Flow> {
-        insert_flow(&self.pool, tenant_id, new, now_ms).await
-    }
-
-    /// Creates all the flows or, on the first error, none.
-    pub async fn create_flows(
-        &self,
-        tenant_id: &str,
-        flows: &[NewFlow<'_>],
-        now_ms: i64,
-    ) -> Result<Vec<Flow>> {
-        let mut transaction = self.begin_write().await?;
-        let mut created = Vec::with_capacity(flows.len());
-        for new in flows {
-            created.push(insert_flow(&mut *transaction, tenant_id, new, now_ms).await?);
-        }
-        transaction.commit().await?;
-        Ok(created)
-    }
-
     pub async fn get_flow(&self, tenant_id: &str, flow_id: &str) -> Result<Option<Flow>> {
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM flows WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL"
@@ -225,166 +192,9 @@ impl Store {
         rows.iter().map(FlowSummary::from_row).collect()
     }
 
-    /// Replaces name and draft if the draft is still at `expected_revision`, as one
-    /// compare-and-set; `None` when the flow does not exist, [`StoreError::RevisionMismatch`]
-    /// when someone else saved first.
-    pub async fn update_draft(
-        &self,
-        tenant_id: &str,
-        flow_id: &str,
-        expected_revision: i64,
-        update: &NewFlow<'_>,
-        now_ms: i64,
-    ) -> Result<Option<Flow>> {
-        let row = sqlx::query(&format!(
-            "UPDATE flows SET name = $4, draft = $5, revision = revision + 1, updated_at = $6 \
-             WHERE tenant_id = $1 AND id = $2 AND revision = $3 AND deleted_at IS NULL \
-             RETURNING {COLUMNS}"
-        ))
-        .bind(tenant_id)
-        .bind(flow_id)
-        .bind(expected_revision)
-        .bind(update.name)
-        .bind(update.draft.to_string())
-        .bind(now_ms)
-        .fetch_optional(&self.pool)
-        .await?;
-        match row {
-            Some(row) => Flow::from_row(&row).map(Some),
-            None => self.revision_mismatch_or_missing(tenant_id, flow_id).await,
-        }
-    }
-
-    /// After a compare-and-set matched nothing: `None` if the flow is gone, else the mismatch.
-    async fn revision_mismatch_or_missing<T>(
-        &self,
-        tenant_id: &str,
-        flow_id: &str,
-    ) -> Result<Option<T>> {
-        let current: Option<i64> = sqlx::query_scalar(
-            "SELECT revision FROM flows WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL",
-        )
-        .bind(tenant_id)
-        .bind(flow_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        match current {
-            Some(current) => Err(StoreError::RevisionMismatch { current }),
-            None => Ok(None),
-        }
-    }
-
-    /// Soft delete: the flow disappears and frees its name; its versions and calls stay.
-    pub async fn delete_flow(&self, tenant_id: &str, flow_id: &str, now_ms: i64) -> Result<bool> {
-        let result = sqlx::query(
-            "UPDATE flows SET deleted_at = $3 \
-             WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL",
-        )
-        .bind(tenant_id)
-        .bind(flow_id)
-        .bind(now_ms)
-        .execute(&self.pool)
-        .await?;
-        self.forget_published(tenant_id, flow_id);
-        Ok(result.rows_affected() > 0)
-    }
-
     fn forget_published(&self, tenant_id: &str, flow_id: &str) {
         self.published
             .forget(|(tenant, flow), _| tenant == tenant_id && flow == flow_id);
-    }
-
-    /// Freezes the draft as the next version and makes it the published one. The caller names
-    /// the revision it validated, so a draft saved after validation is never published unseen.
-    pub async fn publish_flow(
-        &self,
-        tenant_id: &str,
-        flow_id: &str,
-        expected_revision: i64,
-        note: &str,
-        created_by: &str,
-        now_ms: i64,
-    ) -> Result<Option<FlowVersion>> {
-        // The flow's row lock serialises publishers, so the primary key should never refuse
-        // the next number; one retry covers a database that lets two through anyway.
-        match self
-            .try_publish(
-                tenant_id,
-                flow_id,
-                expected_revision,
-                note,
-                created_by,
-                now_ms,
-            )
-            .await
-        {
-            Err(error) if error.is_conflict_on(constraint::FLOW_VERSION) => {
-                self.try_publish(
-                    tenant_id,
-                    flow_id,
-                    expected_revision,
-                    note,
-                    created_by,
-                    now_ms,
-                )
-                .await
-            }
-            result => result,
-        }
-    }
-
-    async fn try_publish(
-        &self,
-        tenant_id: &str,
-        flow_id: &str,
-        expected_revision: i64,
-        note: &str,
-        created_by: &str,
-        now_ms: i64,
-    ) -> Result<Option<FlowVersion>> {
-        let mut transaction = self.begin_write().await?;
-        // A no-op write, to hold the flow's row lock until commit.
-        let current: Option<i64> = sqlx::query_scalar(
-            "UPDATE flows SET published_version = published_version \
-             WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL RETURNING revision",
-        )
-        .bind(tenant_id)
-        .bind(flow_id)
-        .fetch_optional(&mut *transaction)
-        .await?;
-        let Some(current) = current else {
-            return Ok(None);
-        };
-        if current != expected_revision {
-            return Err(StoreError::RevisionMismatch { current });
-        }
-        let row = sqlx::query(&format!(
-            "INSERT INTO flow_versions \
-                 (tenant_id, flow_id, version, document, note, draft_revision, created_at, created_by) \
-             SELECT f.tenant_id, f.id, \
-                    (SELECT COALESCE(MAX(v.version), 0) + 1 FROM flow_versions v \
-                     WHERE v.tenant_id = f.tenant_id AND v.flow_id = f.id), \
-                    f.draft, $3, f.revision, $4, $5 \
-             FROM flows f WHERE f.tenant_id = $1 AND f.id = $2 \
-             RETURNING {VERSION_COLUMNS}"
-        ))
-        .bind(tenant_id)
-        .bind(flow_id)
-        .bind(note)
-        .bind(now_ms)
-        .bind(created_by)
-        .fetch_one(&mut *transaction)
-        .await?;
-        let version = FlowVersion::from_row(&row)?;
-        sqlx::query("UPDATE flows SET published_version = $3 WHERE tenant_id = $1 AND id = $2")
-            .bind(tenant_id)
-            .bind(flow_id)
-            .bind(version.version)
-            .execute(&mut *transaction)
-            .await?;
-        transaction.commit().await?;
-        self.forget_published(tenant_id, flow_id);
-        Ok(Some(version))
     }
 
     /// Newest first.
@@ -468,22 +278,123 @@ impl Store {
         .await?;
         row.as_ref().map(FlowVersion::from_row).transpose()
     }
+}
 
-    /// Copies a version's document into the draft, as a draft update from `expected_revision`.
+impl Transaction<'_> {
+    /// Fails with [`StoreError::Conflict`] on [`super::constraint::FLOW_NAME`] when the
+    /// tenant has a flow of that name.
+    pub async fn create_flow(
+        &mut self,
+        tenant_id: &str,
+        new: &NewFlow<'_>,
+        now_ms: i64,
+    ) -> Result<Flow> {
+        let row = sqlx::query(&format!(
+            "INSERT INTO flows (tenant_id, id, name, draft, revision, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, 1, $5, $5) RETURNING {COLUMNS}"
+        ))
+        .bind(tenant_id)
+        .bind(new_id("flw"))
+        .bind(new.name)
+        .bind(new.draft.to_string())
+        .bind(now_ms)
+        .fetch_one(self.connection())
+        .await?;
+        Flow::from_row(&row)
+    }
+
+    /// Replaces name and draft if the draft is still at `expected_revision`, as one
+    /// compare-and-set; `None` when the flow does not exist, [`StoreError::RevisionMismatch`]
+    /// when someone else saved first.
+    pub async fn update_draft(
+        &mut self,
+        tenant_id: &str,
+        flow_id: &str,
+        expected_revision: i64,
+        update: &NewFlow<'_>,
+        now_ms: i64,
+    ) -> Result<Option<Flow>> {
+        let row = sqlx::query(&format!(
+            "UPDATE flows SET name = $4, draft = $5, revision = revision + 1, updated_at = $6 \
+             WHERE tenant_id = $1 AND id = $2 AND revision = $3 AND deleted_at IS NULL \
+             RETURNING {COLUMNS}"
+        ))
+        .bind(tenant_id)
+        .bind(flow_id)
+        .bind(expected_revision)
+        .bind(update.name)
+        .bind(update.draft.to_string())
+        .bind(now_ms)
+        .fetch_optional(self.connection())
+        .await?;
+        match row {
+            Some(row) => Flow::from_row(&row).map(Some),
+            None => self.revision_mismatch_or_missing(tenant_id, flow_id).await,
+        }
+    }
+
+    /// After a compare-and-set matched nothing: `None` if the flow is gone, else the mismatch.
+    async fn revision_mismatch_or_missing<T>(
+        &mut self,
+        tenant_id: &str,
+        flow_id: &str,
+    ) -> Result<Option<T>> {
+        let current: Option<i64> = sqlx::query_scalar(
+            "SELECT revision FROM flows WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL",
+        )
+        .bind(tenant_id)
+        .bind(flow_id)
+        .fetch_optional(self.connection())
+        .await?;
+        match current {
+            Some(current) => Err(StoreError::RevisionMismatch { current }),
+            None => Ok(None),
+        }
+    }
+
+    /// Soft delete: the flow disappears and frees its name; its versions and calls stay.
+    pub async fn delete_flow(
+        &mut self,
+        tenant_id: &str,
+        flow_id: &str,
+        now_ms: i64,
+    ) -> Result<bool> {
+        let result = sqlx::query(
+            "UPDATE flows SET deleted_at = $3 \
+             WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL",
+        )
+        .bind(tenant_id)
+        .bind(flow_id)
+        .bind(now_ms)
+        .execute(self.connection())
+        .await?;
+        self.forget_published_after_commit(tenant_id, flow_id);
+        Ok(result.rows_affected() > 0)
+    }
+
+    fn forget_published_after_commit(&mut self, tenant_id: &str, flow_id: &str) {
+        let (tenant_id, flow_id) = (tenant_id.to_owned(), flow_id.to_owned());
+        self.forget_after_commit(move |store| store.forget_published(&tenant_id, &flow_id));
+    }
+
+    /// Copies a version's document into the draft, as a draft update from `expected_revision`,
+    /// and names the flow `name` (a version's name may differ from the flow's current one).
     /// `None` when the flow or the version does not exist.
     pub async fn restore_flow_version(
-        &self,
+        &mut self,
         tenant_id: &str,
         flow_id: &str,
         version: i64,
         expected_revision: i64,
+        name: &str,
         now_ms: i64,
     ) -> Result<Option<Flow>> {
         let row = sqlx::query(&format!(
             "UPDATE flows SET \
+                 name = $5, \
                  draft = (SELECT v.document FROM flow_versions v \
                           WHERE v.tenant_id = $1 AND v.flow_id = $2 AND v.version = $3), \
-                 revision = revision + 1, updated_at = $5 \
+                 revision = revision + 1, updated_at = $6 \
              WHERE tenant_id = $1 AND id = $2 AND revision = $4 AND deleted_at IS NULL \
                AND EXISTS (SELECT 1 FROM flow_versions v \
                            WHERE v.tenant_id = $1 AND v.flow_id = $2 AND v.version = $3) \
@@ -493,20 +404,81 @@ impl Store {
         .bind(flow_id)
         .bind(version)
         .bind(expected_revision)
+        .bind(name)
         .bind(now_ms)
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.connection())
         .await?;
         if let Some(row) = row {
             return Flow::from_row(&row).map(Some);
         }
-        if self
-            .get_flow_version(tenant_id, flow_id, version)
-            .await?
-            .is_none()
-        {
+        let version_exists: Option<i64> = sqlx::query_scalar(
+            "SELECT version FROM flow_versions \
+             WHERE tenant_id = $1 AND flow_id = $2 AND version = $3",
+        )
+        .bind(tenant_id)
+        .bind(flow_id)
+        .bind(version)
+        .fetch_optional(self.connection())
+        .await?;
+        if version_exists.is_none() {
             return Ok(None);
         }
         self.revision_mismatch_or_missing(tenant_id, flow_id).await
+    }
+
+    /// Freezes the draft as the next version and makes it the published one. The caller names
+    /// the revision it validated, so a draft saved after validation is never published unseen.
+    /// The flow's row lock, taken first, serialises publishers of one flow.
+    pub async fn publish_flow(
+        &mut self,
+        tenant_id: &str,
+        flow_id: &str,
+        expected_revision: i64,
+        note: &str,
+        created_by: &str,
+        now_ms: i64,
+    ) -> Result<Option<FlowVersion>> {
+        // A no-op write, to hold the flow's row lock until commit.
+        let current: Option<i64> = sqlx::query_scalar(
+            "UPDATE flows SET published_version = published_version \
+             WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL RETURNING revision",
+        )
+        .bind(tenant_id)
+        .bind(flow_id)
+        .fetch_optional(self.connection())
+        .await?;
+        let Some(current) = current else {
+            return Ok(None);
+        };
+        if current != expected_revision {
+            return Err(StoreError::RevisionMismatch { current });
+        }
+        let row = sqlx::query(&format!(
+            "INSERT INTO flow_versions \
+                 (tenant_id, flow_id, version, document, note, draft_revision, created_at, created_by) \
+             SELECT f.tenant_id, f.id, \
+                    (SELECT COALESCE(MAX(v.version), 0) + 1 FROM flow_versions v \
+                     WHERE v.tenant_id = f.tenant_id AND v.flow_id = f.id), \
+                    f.draft, $3, f.revision, $4, $5 \
+             FROM flows f WHERE f.tenant_id = $1 AND f.id = $2 \
+             RETURNING {VERSION_COLUMNS}"
+        ))
+        .bind(tenant_id)
+        .bind(flow_id)
+        .bind(note)
+        .bind(now_ms)
+        .bind(created_by)
+        .fetch_one(self.connection())
+        .await?;
+        let version = FlowVersion::from_row(&row)?;
+        sqlx::query("UPDATE flows SET published_version = $3 WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant_id)
+            .bind(flow_id)
+            .bind(version.version)
+            .execute(self.connection())
+            .await?;
+        self.forget_published_after_commit(tenant_id, flow_id);
+        Ok(Some(version))
     }
 }
 

@@ -10,6 +10,10 @@
 //! tells what an id names wherever it turns up, v7 keeps inserts in index order. A login
 //! session's id is instead the SHA-256 of its cookie token, so a stolen database holds no tokens.
 //!
+//! Changes to tenants' settings, flows, users, keys and numbers are methods of a
+//! [`Transaction`], so that the caller commits each with its audit entry; conversation turns
+//! and carrier reports, which the audit log does not record, are written by the store itself.
+//!
 //! Times are epoch milliseconds passed in by the caller ([`now_ms`] reads the clock), so tests
 //! control time. JSON lives in TEXT columns; a row whose JSON does not parse is
 //! [`StoreError::Corrupt`], never a panic.
@@ -33,10 +37,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use rand::RngCore;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::migrate::Migrator;
-use sqlx::{Any, AnyPool, Executor, Row, Transaction};
+use sqlx::{Any, AnyPool, Executor, Row};
 
 pub use api_keys::{ApiKey, CreatedApiKey};
-pub use audit::{AuditEntry, NewAuditEntry};
+pub use audit::{Actor, AuditEntry};
 pub use calls::{
     Call, CallEnd, CallEvent, CallFilter, CallPage, CallWithEvents, CarrierReport, NewCall,
     NewCallEvent,
@@ -46,10 +50,10 @@ pub use error::{constraint, StoreError};
 pub use flows::{Flow, FlowSummary, FlowVersion, FlowVersionSummary, NewFlow};
 pub use login_sessions::{CreatedLoginSession, LoginSession};
 pub use recent::TTL as CACHE_TTL;
-pub use telephony::{PhoneNumber, PHONE_NUMBER_TAKEN};
+pub use telephony::{Mode, PhoneNumber, PHONE_NUMBER_TAKEN};
 pub use tenants::{Tenant, TenantSettings};
 pub use turns::{ChatStart, ChatTurn};
-pub use users::{verify_password, NewUser, Role, User};
+pub use users::{NewUser, Role, User};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
@@ -126,7 +130,7 @@ type PublishedNumber = Option<Option<i64>>;
 
 /// A write transaction; on SQLite it also holds the store's writer lock until it ends.
 pub(crate) struct WriteTransaction {
-    transaction: Transaction<'static, Any>,
+    transaction: sqlx::Transaction<'static, Any>,
     _writer: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
@@ -151,7 +155,49 @@ impl std::ops::DerefMut for WriteTransaction {
     }
 }
 
+/// Changes that commit together or not at all, such as a change and the audit entry that
+/// records it. Each module of the store adds the writes it offers. Dropping a transaction
+/// without committing it rolls it back.
+pub struct Transaction<'s> {
+    write: WriteTransaction,
+    store: &'s Store,
+    /// What the store must forget of the rows it remembers, once the changes are committed.
+    after_commit: Vec<Forget>,
+}
+
+/// Forgets rows a [`Store`] remembers.
+type Forget = Box<dyn FnOnce(&Store) + Send>;
+
+impl Transaction<'_> {
+    pub async fn commit(self) -> Result<()> {
+        self.write.commit().await?;
+        for forget in self.after_commit {
+            forget(self.store);
+        }
+        Ok(())
+    }
+
+    fn connection(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.write
+    }
+
+    /// Forgets remembered rows once committed: a read that races with the commit may still
+    /// remember the old row, but the forgetting comes after it.
+    fn forget_after_commit(&mut self, forget: impl FnOnce(&Store) + Send + 'static) {
+        self.after_commit.push(Box::new(forget));
+    }
+}
+
 impl Store {
+    /// A transaction for changes that must commit together.
+    pub async fn transaction(&self) -> Result<Transaction<'_>> {
+        Ok(Transaction {
+            write: self.begin_write().await?,
+            store: self,
+            after_commit: Vec::new(),
+        })
+    }
+
     /// Opens `sqlite://path?mode=rwc` (the file is created when missing) or `postgres://…`.
     pub async fn connect(url: &str) -> Result<Self> {
         let mut options = StoreOptions::default();

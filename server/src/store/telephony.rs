@@ -2,11 +2,40 @@
 //! remembered for [`super::CACHE_TTL`], as every carrier webhook reads them), and the phone
 //! numbers that answer with a flow.
 
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::{json_column, Result, Store, StoreError};
+use super::{json_column, Result, Store, StoreError, Transaction};
+
+/// How the carrier carries a call's audio; stored by its snake_case name.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Twilio plays prompts and recognises speech; each turn is a webhook answered with TwiML.
+    #[default]
+    Webhook,
+    /// A media stream to this server: Deepgram recognises speech, prompts are synthesised here.
+    Stream,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Webhook => "webhook",
+            Mode::Stream => "stream",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Mode> {
+        match text {
+            "webhook" => Some(Mode::Webhook),
+            "stream" => Some(Mode::Stream),
+            _ => None,
+        }
+    }
+}
 
 /// A carrier number bound to a flow.
 #[derive(Clone, Debug, PartialEq)]
@@ -17,8 +46,7 @@ pub struct PhoneNumber {
     pub flow_id: String,
     /// `None`: each call runs the flow's published version of its time.
     pub flow_version: Option<i64>,
-    /// `webhook` or `stream`.
-    pub mode: String,
+    pub mode: Mode,
     /// Per-number options (voice, language), as JSON.
     pub settings: Value,
     pub created_at: i64,
@@ -35,7 +63,12 @@ impl PhoneNumber {
             tenant_id: row.try_get("tenant_id")?,
             flow_id: row.try_get("flow_id")?,
             flow_version: row.try_get("flow_version")?,
-            mode: row.try_get("mode")?,
+            mode: {
+                let mode: String = row.try_get("mode")?;
+                Mode::parse(&mode).ok_or_else(|| {
+                    StoreError::corrupt("phone_numbers", "mode", format!("unknown mode {mode:?}"))
+                })?
+            },
             settings: json_column(row, "phone_numbers", "settings")?,
             created_at: row.try_get("created_at")?,
             updated_at: row.try_get("updated_at")?,
@@ -71,60 +104,6 @@ impl Store {
         Ok(settings)
     }
 
-    pub async fn put_telephony_settings(
-        &self,
-        tenant_id: &str,
-        settings: &Value,
-        now_ms: i64,
-    ) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO telephony_settings (tenant_id, settings, updated_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (tenant_id) DO UPDATE SET settings = excluded.settings, \
-                                                   updated_at = excluded.updated_at",
-        )
-        .bind(tenant_id)
-        .bind(settings.to_string())
-        .bind(now_ms)
-        .execute(&self.pool)
-        .await?;
-        self.telephony.forget(|id, _| id == tenant_id);
-        Ok(())
-    }
-
-    /// Binds a number to one of the tenant's flows, or changes its binding. `Ok(None)` when the
-    /// tenant has no such flow; a [`StoreError::Conflict`] on [`PHONE_NUMBER_TAKEN`] when
-    /// another tenant has the number.
-    pub async fn put_phone_number(&self, number: &PhoneNumber) -> Result<Option<PhoneNumber>> {
-        let row = sqlx::query(&format!(
-            "INSERT INTO phone_numbers ({COLUMNS}) \
-             SELECT $1, f.tenant_id, f.id, $4, $5, $6, $7, $7 FROM flows f \
-             WHERE f.tenant_id = $2 AND f.id = $3 AND f.deleted_at IS NULL \
-             ON CONFLICT (number) DO UPDATE SET flow_id = excluded.flow_id, \
-                 flow_version = excluded.flow_version, mode = excluded.mode, \
-                 settings = excluded.settings, updated_at = excluded.updated_at \
-             WHERE phone_numbers.tenant_id = excluded.tenant_id \
-             RETURNING {COLUMNS}"
-        ))
-        .bind(&number.number)
-        .bind(&number.tenant_id)
-        .bind(&number.flow_id)
-        .bind(number.flow_version)
-        .bind(&number.mode)
-        .bind(number.settings.to_string())
-        .bind(number.updated_at)
-        .fetch_optional(&self.pool)
-        .await?;
-        match row {
-            Some(row) => Ok(Some(PhoneNumber::from_row(&row)?)),
-            None => match self.phone_number(&number.number).await? {
-                Some(owner) if owner.tenant_id != number.tenant_id => Err(StoreError::Conflict {
-                    constraint: PHONE_NUMBER_TAKEN.to_owned(),
-                }),
-                _ => Ok(None),
-            },
-        }
-    }
-
     /// The number with its tenant, whoever has it: how an incoming call finds its flow.
     pub async fn phone_number(&self, number: &str) -> Result<Option<PhoneNumber>> {
         let row = sqlx::query(&format!(
@@ -145,13 +124,75 @@ impl Store {
         .await?;
         rows.iter().map(PhoneNumber::from_row).collect()
     }
+}
+
+impl Transaction<'_> {
+    pub async fn put_telephony_settings(
+        &mut self,
+        tenant_id: &str,
+        settings: &Value,
+        now_ms: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO telephony_settings (tenant_id, settings, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (tenant_id) DO UPDATE SET settings = excluded.settings, \
+                                                   updated_at = excluded.updated_at",
+        )
+        .bind(tenant_id)
+        .bind(settings.to_string())
+        .bind(now_ms)
+        .execute(self.connection())
+        .await?;
+        let tenant_id = tenant_id.to_owned();
+        self.forget_after_commit(move |store| store.telephony.forget(|id, _| *id == tenant_id));
+        Ok(())
+    }
+
+    /// Binds a number to one of the tenant's flows, or changes its binding. `Ok(None)` when the
+    /// tenant has no such flow; a [`StoreError::Conflict`] on [`PHONE_NUMBER_TAKEN`] when
+    /// another tenant has the number.
+    pub async fn put_phone_number(&mut self, number: &PhoneNumber) -> Result<Option<PhoneNumber>> {
+        let row = sqlx::query(&format!(
+            "INSERT INTO phone_numbers ({COLUMNS}) \
+             SELECT $1, f.tenant_id, f.id, $4, $5, $6, $7, $7 FROM flows f \
+             WHERE f.tenant_id = $2 AND f.id = $3 AND f.deleted_at IS NULL \
+             ON CONFLICT (number) DO UPDATE SET flow_id = excluded.flow_id, \
+                 flow_version = excluded.flow_version, mode = excluded.mode, \
+                 settings = excluded.settings, updated_at = excluded.updated_at \
+             WHERE phone_numbers.tenant_id = excluded.tenant_id \
+             RETURNING {COLUMNS}"
+        ))
+        .bind(&number.number)
+        .bind(&number.tenant_id)
+        .bind(&number.flow_id)
+        .bind(number.flow_version)
+        .bind(number.mode.as_str())
+        .bind(number.settings.to_string())
+        .bind(number.updated_at)
+        .fetch_optional(self.connection())
+        .await?;
+        if let Some(row) = row {
+            return PhoneNumber::from_row(&row).map(Some);
+        }
+        let owner: Option<String> =
+            sqlx::query_scalar("SELECT tenant_id FROM phone_numbers WHERE number = $1")
+                .bind(&number.number)
+                .fetch_optional(self.connection())
+                .await?;
+        match owner {
+            Some(owner) if owner != number.tenant_id => Err(StoreError::Conflict {
+                constraint: PHONE_NUMBER_TAKEN.to_owned(),
+            }),
+            _ => Ok(None),
+        }
+    }
 
     /// `false` when the tenant has no such number.
-    pub async fn delete_phone_number(&self, tenant_id: &str, number: &str) -> Result<bool> {
+    pub async fn delete_phone_number(&mut self, tenant_id: &str, number: &str) -> Result<bool> {
         let result = sqlx::query("DELETE FROM phone_numbers WHERE tenant_id = $1 AND number = $2")
             .bind(tenant_id)
             .bind(number)
-            .execute(&self.pool)
+            .execute(self.connection())
             .await?;
         Ok(result.rows_affected() > 0)
     }

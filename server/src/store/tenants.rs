@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::{new_id, Result, Store, StoreError};
+use super::{new_id, Result, Store, StoreError, Transaction};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Tenant {
@@ -54,28 +54,6 @@ fn settings_json(settings: &TenantSettings) -> Result<String> {
 }
 
 impl Store {
-    /// Fails with [`StoreError::Conflict`] on [`constraint::TENANT_SLUG`](super::constraint::TENANT_SLUG).
-    pub async fn create_tenant(
-        &self,
-        name: &str,
-        slug: &str,
-        settings: &TenantSettings,
-        now_ms: i64,
-    ) -> Result<Tenant> {
-        let row = sqlx::query(&format!(
-            "INSERT INTO tenants (id, name, slug, settings, created_at) \
-             VALUES ($1, $2, $3, $4, $5) RETURNING {COLUMNS}"
-        ))
-        .bind(new_id("ten"))
-        .bind(name)
-        .bind(slug)
-        .bind(settings_json(settings)?)
-        .bind(now_ms)
-        .fetch_one(&self.pool)
-        .await?;
-        Tenant::from_row(&row)
-    }
-
     /// The tenant, remembered for a moment (see the store's `recent` module): every new
     /// conversation reads it.
     pub async fn get_tenant(&self, tenant_id: &str) -> Result<Option<Tenant>> {
@@ -110,9 +88,33 @@ impl Store {
             .await?;
         rows.iter().map(Tenant::from_row).collect()
     }
+}
+
+impl Transaction<'_> {
+    /// Fails with [`StoreError::Conflict`] on [`constraint::TENANT_SLUG`](super::constraint::TENANT_SLUG).
+    pub async fn create_tenant(
+        &mut self,
+        name: &str,
+        slug: &str,
+        settings: &TenantSettings,
+        now_ms: i64,
+    ) -> Result<Tenant> {
+        let row = sqlx::query(&format!(
+            "INSERT INTO tenants (id, name, slug, settings, created_at) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING {COLUMNS}"
+        ))
+        .bind(new_id("ten"))
+        .bind(name)
+        .bind(slug)
+        .bind(settings_json(settings)?)
+        .bind(now_ms)
+        .fetch_one(self.connection())
+        .await?;
+        Tenant::from_row(&row)
+    }
 
     pub async fn update_tenant(
-        &self,
+        &mut self,
         tenant_id: &str,
         name: &str,
         settings: &TenantSettings,
@@ -123,9 +125,10 @@ impl Store {
         .bind(tenant_id)
         .bind(name)
         .bind(settings_json(settings)?)
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.connection())
         .await?;
-        self.tenants.forget(|id, _| id == tenant_id);
+        let forgotten = tenant_id.to_owned();
+        self.forget_after_commit(move |store| store.tenants.forget(|id, _| *id == forgotten));
         row.as_ref().map(Tenant::from_row).transpose()
     }
 }

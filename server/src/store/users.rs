@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::{new_id, Result, Store, StoreError};
+use super::{new_id, Result, Store, StoreError, Transaction};
 
 /// What a user or an API key may do; the HTTP layer enforces it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -114,7 +114,7 @@ fn hash_password(password: &str) -> Result<String> {
 }
 
 /// Whether `password` matches the PHC string `hash`; a malformed hash matches nothing.
-pub fn verify_password(hash: &str, password: &str) -> bool {
+fn verify_password(hash: &str, password: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|parsed| {
         Argon2::default()
             .verify_password(password.as_bytes(), &parsed)
@@ -151,42 +151,6 @@ async fn verify_password_blocking(hash: Option<String>, password: &str) -> Resul
 }
 
 impl Store {
-    /// Fails with [`StoreError::Conflict`] on [`constraint::USER_EMAIL`](super::constraint::USER_EMAIL)
-    /// when any tenant already has the email.
-    pub async fn create_user(
-        &self,
-        tenant_id: &str,
-        new: &NewUser<'_>,
-        now_ms: i64,
-    ) -> Result<User> {
-        let password_hash = hash_password_blocking(new.password).await?;
-        let row = sqlx::query(&format!(
-            "INSERT INTO users (tenant_id, id, email, display_name, password_hash, role, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {COLUMNS}"
-        ))
-        .bind(tenant_id)
-        .bind(new_id("usr"))
-        .bind(normalize_email(new.email))
-        .bind(new.display_name)
-        .bind(password_hash)
-        .bind(new.role.as_str())
-        .bind(now_ms)
-        .fetch_one(&self.pool)
-        .await?;
-        User::from_row(&row)
-    }
-
-    pub async fn get_user(&self, tenant_id: &str, user_id: &str) -> Result<Option<User>> {
-        let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM users WHERE tenant_id = $1 AND id = $2"
-        ))
-        .bind(tenant_id)
-        .bind(user_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref().map(User::from_row).transpose()
-    }
-
     pub async fn list_users(&self, tenant_id: &str) -> Result<Vec<User>> {
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM users WHERE tenant_id = $1 ORDER BY email"
@@ -195,62 +159,6 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(User::from_row).collect()
-    }
-
-    /// Returns whether the user exists in the tenant.
-    pub async fn set_user_role(&self, tenant_id: &str, user_id: &str, role: Role) -> Result<bool> {
-        let result = sqlx::query("UPDATE users SET role = $3 WHERE tenant_id = $1 AND id = $2")
-            .bind(tenant_id)
-            .bind(user_id)
-            .bind(role.as_str())
-            .execute(&self.pool)
-            .await?;
-        Ok(result.rows_affected() > 0)
-    }
-
-    /// Returns whether the user exists in the tenant.
-    pub async fn set_user_password(
-        &self,
-        tenant_id: &str,
-        user_id: &str,
-        password: &str,
-    ) -> Result<bool> {
-        let password_hash = hash_password_blocking(password).await?;
-        let result =
-            sqlx::query("UPDATE users SET password_hash = $3 WHERE tenant_id = $1 AND id = $2")
-                .bind(tenant_id)
-                .bind(user_id)
-                .bind(password_hash)
-                .execute(&self.pool)
-                .await?;
-        Ok(result.rows_affected() > 0)
-    }
-
-    /// Disables (`Some(now)`) or re-enables (`None`) a user. Disabling also ends the user's
-    /// login sessions. Returns whether the user exists in the tenant.
-    pub async fn set_user_disabled(
-        &self,
-        tenant_id: &str,
-        user_id: &str,
-        disabled_at: Option<i64>,
-    ) -> Result<bool> {
-        let mut transaction = self.begin_write().await?;
-        let result =
-            sqlx::query("UPDATE users SET disabled_at = $3 WHERE tenant_id = $1 AND id = $2")
-                .bind(tenant_id)
-                .bind(user_id)
-                .bind(disabled_at)
-                .execute(&mut *transaction)
-                .await?;
-        if disabled_at.is_some() {
-            sqlx::query("DELETE FROM login_sessions WHERE tenant_id = $1 AND user_id = $2")
-                .bind(tenant_id)
-                .bind(user_id)
-                .execute(&mut *transaction)
-                .await?;
-        }
-        transaction.commit().await?;
-        Ok(result.rows_affected() > 0)
     }
 
     /// Login: the enabled user with this email and password, in whichever tenant it is.
@@ -269,5 +177,91 @@ impl Store {
         let password_hash: String = row.try_get("password_hash")?;
         let verified = verify_password_blocking(Some(password_hash), password).await?;
         Ok((verified && user.disabled_at.is_none()).then_some(user))
+    }
+}
+
+impl Transaction<'_> {
+    /// Fails with [`StoreError::Conflict`] on [`constraint::USER_EMAIL`](super::constraint::USER_EMAIL)
+    /// when any tenant already has the email.
+    pub async fn create_user(
+        &mut self,
+        tenant_id: &str,
+        new: &NewUser<'_>,
+        now_ms: i64,
+    ) -> Result<User> {
+        let password_hash = hash_password_blocking(new.password).await?;
+        let row = sqlx::query(&format!(
+            "INSERT INTO users (tenant_id, id, email, display_name, password_hash, role, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {COLUMNS}"
+        ))
+        .bind(tenant_id)
+        .bind(new_id("usr"))
+        .bind(normalize_email(new.email))
+        .bind(new.display_name)
+        .bind(password_hash)
+        .bind(new.role.as_str())
+        .bind(now_ms)
+        .fetch_one(self.connection())
+        .await?;
+        User::from_row(&row)
+    }
+
+    /// Returns whether the user exists in the tenant.
+    pub async fn set_user_role(
+        &mut self,
+        tenant_id: &str,
+        user_id: &str,
+        role: Role,
+    ) -> Result<bool> {
+        let result = sqlx::query("UPDATE users SET role = $3 WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant_id)
+            .bind(user_id)
+            .bind(role.as_str())
+            .execute(self.connection())
+            .await?;
+        Ok(result.rows_affected() > 0)
+    }
+
+    /// Returns whether the user exists in the tenant.
+    pub async fn set_user_password(
+        &mut self,
+        tenant_id: &str,
+        user_id: &str,
+        password: &str,
+    ) -> Result<bool> {
+        let password_hash = hash_password_blocking(password).await?;
+        let result =
+            sqlx::query("UPDATE users SET password_hash = $3 WHERE tenant_id = $1 AND id = $2")
+                .bind(tenant_id)
+                .bind(user_id)
+                .bind(password_hash)
+                .execute(self.connection())
+                .await?;
+        Ok(result.rows_affected() > 0)
+    }
+
+    /// Disables (`Some(now)`) or re-enables (`None`) a user. Disabling also ends the user's
+    /// login sessions. Returns whether the user exists in the tenant.
+    pub async fn set_user_disabled(
+        &mut self,
+        tenant_id: &str,
+        user_id: &str,
+        disabled_at: Option<i64>,
+    ) -> Result<bool> {
+        let result =
+            sqlx::query("UPDATE users SET disabled_at = $3 WHERE tenant_id = $1 AND id = $2")
+                .bind(tenant_id)
+                .bind(user_id)
+                .bind(disabled_at)
+                .execute(self.connection())
+                .await?;
+        if disabled_at.is_some() {
+            sqlx::query("DELETE FROM login_sessions WHERE tenant_id = $1 AND user_id = $2")
+                .bind(tenant_id)
+                .bind(user_id)
+                .execute(self.connection())
+                .await?;
+        }
+        Ok(result.rows_affected() > 0)
     }
 }

@@ -469,7 +469,7 @@ async fn start_incoming(
     base: String,
 ) -> Result<String, PhoneError> {
     let tenant_id = &number.tenant_id;
-    let mode = Mode::parse(&number.mode).unwrap_or(Mode::Webhook);
+    let mode = number.mode;
     let new = NewPhoneCall {
         flow_id: number.flow_id.clone(),
         version: number.flow_version,

@@ -18,11 +18,11 @@ use rand::RngCore;
 use serde_json::Value;
 
 use crate::store::{
-    constraint, now_ms, NewAuditEntry, NewFlow, NewUser, Role, Store, StoreError, TenantSettings,
+    constraint, now_ms, Actor, NewFlow, NewUser, Role, Store, StoreError, TenantSettings,
 };
 
-/// The demo shop API's base URL (`tenant.api` of the demo tenant). The web-chat channel answers
-/// requests to it in-process from the built-in demo shop API ([`crate::demo_shop`]).
+/// The demo shop API's base URL (`tenant.api` of the demo tenant). Flows' requests to it are
+/// answered in process by the built-in demo shop ([`super::shop`]), from their tenant's ledger.
 pub const DEMO_SHOP_BASE: &str = "http://demo-shop.internal/api";
 pub const DEMO_TENANT_NAME: &str = "Demo Shop";
 pub const DEMO_TENANT_SLUG: &str = "demo";
@@ -42,23 +42,23 @@ pub const PASSWORD_LENGTH: usize = 20;
 pub const EXAMPLE_FLOWS: [(&str, &str); 5] = [
     (
         "order-status",
-        include_str!("../../flows/order-status.json"),
+        include_str!("../../../flows/order-status.json"),
     ),
     (
         "order-status-en",
-        include_str!("../../flows/order-status-en.json"),
+        include_str!("../../../flows/order-status-en.json"),
     ),
     (
         "returns-refunds",
-        include_str!("../../flows/returns-refunds.json"),
+        include_str!("../../../flows/returns-refunds.json"),
     ),
     (
         "birthday-care",
-        include_str!("../../flows/birthday-care.json"),
+        include_str!("../../../flows/birthday-care.json"),
     ),
     (
         "satisfaction-survey",
-        include_str!("../../flows/satisfaction-survey.json"),
+        include_str!("../../../flows/satisfaction-survey.json"),
     ),
 ];
 
@@ -280,39 +280,55 @@ pub async fn run(
             tracing::warn!(tenant = %tenant.id, "first run: finishing the demo tenant that an earlier start left half made");
             tenant
         }
-        None => match store
-            .create_tenant(DEMO_TENANT_NAME, DEMO_TENANT_SLUG, &demo_settings(), now)
-            .await
-        {
-            Ok(tenant) => tenant,
-            // Another server starting against the same database got there first.
-            Err(error) if error.is_conflict_on(constraint::TENANT_SLUG) => return Ok(None),
-            Err(error) => return Err(error.into()),
-        },
+        None => {
+            let mut transaction = store.transaction().await?;
+            let created = transaction
+                .create_tenant(DEMO_TENANT_NAME, DEMO_TENANT_SLUG, &demo_settings(), now)
+                .await;
+            match created {
+                Ok(tenant) => {
+                    transaction.commit().await?;
+                    tenant
+                }
+                // Another server starting against the same database got there first.
+                Err(error) if error.is_conflict_on(constraint::TENANT_SLUG) => return Ok(None),
+                Err(error) => return Err(error.into()),
+            }
+        }
     };
     tracing::info!(tenant = %tenant.id, "first run: creating the demo tenant");
 
+    // What a cut-off run left, read before the rest is written in one transaction.
     let existing = store.list_flows(&tenant.id, None).await?;
-    let missing: Vec<NewFlow<'_>> = documents
-        .iter()
-        .filter(|(name, _)| !existing.iter().any(|flow| flow.name == *name))
-        .map(|(name, draft)| NewFlow { name, draft })
-        .collect();
-    store.create_flows(&tenant.id, &missing, now).await?;
-    // In the examples' own order, as the credentials list them.
-    let mut flows: Vec<_> = store
-        .list_flows(&tenant.id, None)
+    let owner = store
+        .list_users(&tenant.id)
         .await?
         .into_iter()
-        .filter(|flow| EXAMPLE_FLOWS.iter().any(|(name, _)| *name == flow.name))
+        .find(|user| user.email == DEMO_OWNER_EMAIL);
+    let unshown_keys: Vec<String> = store
+        .list_api_keys(&tenant.id)
+        .await?
+        .into_iter()
+        .filter(|key| key.name == DEMO_API_KEY_NAME && key.revoked_at.is_none())
+        .map(|key| key.id)
         .collect();
+    let mut transaction = store.transaction().await?;
+    let mut flows = existing;
+    for (name, draft) in &documents {
+        if !flows.iter().any(|flow| flow.name == *name) {
+            let new = NewFlow { name, draft };
+            flows.push(transaction.create_flow(&tenant.id, &new, now).await?.into());
+        }
+    }
+    // In the examples' own order, as the credentials list them.
+    flows.retain(|flow| EXAMPLE_FLOWS.iter().any(|(name, _)| *name == flow.name));
     flows.sort_by_key(|flow| {
         EXAMPLE_FLOWS
             .iter()
             .position(|(name, _)| *name == flow.name)
     });
     for flow in flows.iter().filter(|flow| flow.published_version.is_none()) {
-        store
+        transaction
             .publish_flow(
                 &tenant.id,
                 &flow.id,
@@ -323,20 +339,15 @@ pub async fn run(
             )
             .await?;
     }
-    let owner = store
-        .list_users(&tenant.id)
-        .await?
-        .into_iter()
-        .find(|user| user.email == DEMO_OWNER_EMAIL);
     let user = match owner {
         Some(user) => {
-            store
+            transaction
                 .set_user_password(&tenant.id, &user.id, &password)
                 .await?;
             user
         }
         None => {
-            store
+            transaction
                 .create_user(
                     &tenant.id,
                     &NewUser {
@@ -351,30 +362,27 @@ pub async fn run(
         }
     };
     // A key from the cut-off run was never shown to anyone.
-    for key in store.list_api_keys(&tenant.id).await? {
-        if key.name == DEMO_API_KEY_NAME && key.revoked_at.is_none() {
-            store.revoke_api_key(&tenant.id, &key.id, now).await?;
-        }
+    for key_id in &unshown_keys {
+        transaction.revoke_api_key(&tenant.id, key_id, now).await?;
     }
-    let key = store
+    let key = transaction
         .create_api_key(&tenant.id, DEMO_API_KEY_NAME, Role::Owner, now)
         .await?;
-    store
+    let detail = serde_json::json!({
+        "user": user.id,
+        "api_key": key.key.id,
+        "flows": flows.iter().map(|f| f.id.as_str()).collect::<Vec<_>>(),
+    });
+    transaction
         .record_audit(
+            &Actor::system(&tenant.id),
+            FIRST_RUN_ACTION,
             &tenant.id,
-            &NewAuditEntry {
-                actor: "system",
-                action: FIRST_RUN_ACTION,
-                object: &tenant.id,
-                detail: &serde_json::json!({
-                    "user": user.id,
-                    "api_key": key.key.id,
-                    "flows": flows.iter().map(|f| f.id.as_str()).collect::<Vec<_>>(),
-                }),
-            },
+            &detail,
             now,
         )
         .await?;
+    transaction.commit().await?;
 
     let mut credentials = FirstRunCredentials {
         tenant_id: tenant.id,

@@ -14,8 +14,10 @@
 //! the base URL (`tenant.api`), not of the flow. Orders and refunds are shared by both.
 //!
 //! Bad bodies get `400 {"error":"invalid_json"|"invalid_request","message"}`. State (refunds,
-//! id counters) lives in memory for the router's lifetime; everything else is fixed, so apart
-//! from the generated ids the answers are deterministic.
+//! id counters) lives in memory for the shop's lifetime, in a ledger per tenant: a refund that
+//! one tenant's flow asked for is not another tenant's. Requests to the public mount
+//! (`/demo-shop/api`) share a ledger of their own, which no tenant's flow sees. Everything else
+//! is fixed, so apart from the generated ids the answers are deterministic.
 //!
 //! Sample orders: `2024061801` shipped, `2024061802` processing, `2024061803` delivered,
 //! `12345678` cancelled, `2024061807` with the unknown status `returning`, `99999999` not
@@ -27,14 +29,15 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::body::{Body, Bytes};
+use axum::extract::{DefaultBodyLimit, Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
+use tower::ServiceExt;
 
 /// How long the deliberately slow order takes to answer.
 pub const SLOW_ORDER_DELAY: Duration = Duration::from_secs(4);
@@ -47,24 +50,56 @@ const MAX_TEXT_CHARS: usize = 500;
 const COUPON_VALID_DAYS: u32 = 30;
 const MAX_COUPON_AMOUNT: i64 = 1000;
 
-/// The demo shop API. Each call makes a shop with fresh state.
-pub fn router() -> Router {
-    let shop = Arc::new(Shop::new());
-    let routes = |language| {
-        Router::new()
-            .route("/orders/{order_id}", get(get_order))
-            .route("/refunds", post(create_refund))
-            .route("/coupons", post(create_coupon))
-            .route("/surveys", post(create_survey))
-            .with_state(ShopState {
-                shop: shop.clone(),
-                language,
-            })
-    };
-    routes(Language::Zh)
-        .nest("/en", routes(Language::En))
-        .fallback(|| async { error(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+/// The demo shop API, with fresh ledgers.
+#[derive(Clone)]
+pub struct DemoShop {
+    router: Router,
+}
+
+impl Default for DemoShop {
+    fn default() -> DemoShop {
+        let shop = Arc::new(Shop::default());
+        let routes = |language| {
+            Router::new()
+                .route("/orders/{order_id}", get(get_order))
+                .route("/refunds", post(create_refund))
+                .route("/coupons", post(create_coupon))
+                .route("/surveys", post(create_survey))
+                .with_state(ShopState {
+                    shop: shop.clone(),
+                    language,
+                })
+        };
+        let router = routes(Language::Zh)
+            .nest("/en", routes(Language::En))
+            .fallback(|| async { error(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
+            .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
+        DemoShop { router }
+    }
+}
+
+impl DemoShop {
+    /// The shop for anyone who calls it over HTTP, with the public ledger.
+    pub fn public_router(&self) -> Router {
+        self.router.clone().layer(Extension(Customer::Public))
+    }
+
+    /// Answers a request of a tenant's flow, in process, from the tenant's ledger.
+    pub async fn answer(&self, tenant_id: &str, mut request: Request<Body>) -> Response {
+        request
+            .extensions_mut()
+            .insert(Customer::Tenant(tenant_id.to_owned()));
+        let Ok(response) = self.router.clone().oneshot(request).await;
+        response
+    }
+}
+
+/// Whose ledger a request reads and writes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Customer {
+    Tenant(String),
+    /// Whoever calls the public mount.
+    Public,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,11 +114,12 @@ struct ShopState {
     language: Language,
 }
 
+#[derive(Default)]
 struct Shop {
-    state: Mutex<Ledger>,
+    ledgers: Mutex<HashMap<Customer, Ledger>>,
 }
 
-/// What the shop remembers between requests.
+/// What the shop remembers between requests for one customer.
 struct Ledger {
     /// Refund request id by order id.
     refunds: HashMap<String, String>,
@@ -92,23 +128,25 @@ struct Ledger {
     next_survey: u64,
 }
 
-impl Shop {
-    fn new() -> Shop {
-        let refunds = HashMap::from([("2024061810".to_owned(), "8800100001".to_owned())]);
-        Shop {
-            state: Mutex::new(Ledger {
-                refunds,
-                next_refund: 8_800_123_456,
-                next_coupon: 20_240_618_001,
-                next_survey: 20_240_618_001,
-            }),
+impl Default for Ledger {
+    fn default() -> Ledger {
+        Ledger {
+            refunds: HashMap::from([("2024061810".to_owned(), "8800100001".to_owned())]),
+            next_refund: 8_800_123_456,
+            next_coupon: 20_240_618_001,
+            next_survey: 20_240_618_001,
         }
     }
+}
 
-    fn ledger(&self) -> std::sync::MutexGuard<'_, Ledger> {
-        // A panic while holding the lock cannot leave the ledger half-updated in a way that
+impl Shop {
+    /// Runs `change` on the customer's ledger, made fresh on its first request. Ledgers only
+    /// grow with tenants: refunds are kept for the sample orders alone.
+    fn with_ledger<T>(&self, customer: Customer, change: impl FnOnce(&mut Ledger) -> T) -> T {
+        // A panic while holding the lock cannot leave a ledger half-updated in a way that
         // matters for a demo, so keep serving.
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+        let mut ledgers = self.ledgers.lock().unwrap_or_else(PoisonError::into_inner);
+        change(ledgers.entry(customer).or_default())
     }
 }
 
@@ -451,6 +489,7 @@ fn is_phone_number(text: &str) -> bool {
 
 async fn create_refund(
     State(ShopState { shop, .. }): State<ShopState>,
+    Extension(customer): Extension<Customer>,
     body: Bytes,
 ) -> Result<Response, BadRequest> {
     let fields = json_object(&body)?;
@@ -470,26 +509,32 @@ async fn create_refund(
     if find_order(&order_id).is_none() {
         return Ok(order_not_found());
     }
-    let mut ledger = shop.ledger();
-    if let Some(existing) = ledger.refunds.get(&order_id) {
-        return Ok((
+    let refund = shop.with_ledger(customer, |ledger| {
+        if let Some(existing) = ledger.refunds.get(&order_id) {
+            return Err(existing.clone());
+        }
+        let refund_id = ledger.next_refund.to_string();
+        ledger.next_refund += 1;
+        ledger.refunds.insert(order_id, refund_id.clone());
+        Ok(refund_id)
+    });
+    Ok(match refund {
+        Ok(refund_id) => (
+            StatusCode::CREATED,
+            Json(json!({ "refund_id": refund_id, "status": "pending_review" })),
+        )
+            .into_response(),
+        Err(existing) => (
             StatusCode::CONFLICT,
             Json(json!({ "error": "refund_exists", "refund_id": existing })),
         )
-            .into_response());
-    }
-    let refund_id = ledger.next_refund.to_string();
-    ledger.next_refund += 1;
-    ledger.refunds.insert(order_id, refund_id.clone());
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "refund_id": refund_id, "status": "pending_review" })),
-    )
-        .into_response())
+            .into_response(),
+    })
 }
 
 async fn create_coupon(
     State(ShopState { shop, .. }): State<ShopState>,
+    Extension(customer): Extension<Customer>,
     body: Bytes,
 ) -> Result<Response, BadRequest> {
     let fields = json_object(&body)?;
@@ -507,9 +552,11 @@ async fn create_coupon(
     }
     text(&fields, "campaign")?;
     let send_sms = flag(&fields, "send_sms")?.unwrap_or(true);
-    let mut ledger = shop.ledger();
-    let coupon_id = format!("CP{}", ledger.next_coupon);
-    ledger.next_coupon += 1;
+    let coupon_id = shop.with_ledger(customer, |ledger| {
+        let id = format!("CP{}", ledger.next_coupon);
+        ledger.next_coupon += 1;
+        id
+    });
     Ok((
         StatusCode::CREATED,
         Json(json!({
@@ -524,6 +571,7 @@ async fn create_coupon(
 
 async fn create_survey(
     State(ShopState { shop, .. }): State<ShopState>,
+    Extension(customer): Extension<Customer>,
     body: Bytes,
 ) -> Result<Response, BadRequest> {
     let fields = json_object(&body)?;
@@ -541,9 +589,11 @@ async fn create_survey(
     if !order_id.is_empty() && find_order(&order_id).is_none() {
         return Ok(order_not_found());
     }
-    let mut ledger = shop.ledger();
-    let survey_id = format!("SV{}", ledger.next_survey);
-    ledger.next_survey += 1;
+    let survey_id = shop.with_ledger(customer, |ledger| {
+        let id = format!("SV{}", ledger.next_survey);
+        ledger.next_survey += 1;
+        id
+    });
     Ok((
         StatusCode::CREATED,
         Json(json!({ "survey_id": survey_id, "status": "saved" })),
@@ -587,6 +637,11 @@ mod tests {
             status,
             serde_json::from_slice(&bytes).unwrap_or(Value::Null),
         )
+    }
+
+    /// The shop as the public mount serves it.
+    fn router() -> Router {
+        DemoShop::default().public_router()
     }
 
     async fn get_json(app: &Router, path: &str) -> (StatusCode, Value) {
@@ -691,6 +746,34 @@ mod tests {
     }
 
     const REFUND: &str = r#"{"order_id": "2024061801", "reason": "尺码不合适", "type": "return_and_refund", "channel": "phone"}"#;
+
+    #[tokio::test]
+    async fn each_tenant_and_the_public_mount_keep_their_own_refunds() {
+        let shop = DemoShop::default();
+        let refund = |tenant: Option<&'static str>| {
+            let shop = shop.clone();
+            async move {
+                let request = Request::builder()
+                    .method(Method::POST)
+                    .uri("/refunds")
+                    .header("content-type", "application/json")
+                    .body(Body::from(REFUND))
+                    .unwrap();
+                let response = match tenant {
+                    Some(tenant) => shop.answer(tenant, request).await,
+                    None => shop.public_router().oneshot(request).await.unwrap(),
+                };
+                response.status()
+            }
+        };
+        let customers = [Some("ten_a"), Some("ten_b"), None];
+        for customer in customers {
+            assert_eq!(refund(customer).await, StatusCode::CREATED, "{customer:?}");
+        }
+        for customer in customers {
+            assert_eq!(refund(customer).await, StatusCode::CONFLICT, "{customer:?}");
+        }
+    }
 
     #[tokio::test]
     async fn refunds_create_then_conflict() {

@@ -1,14 +1,15 @@
-//! A tenant's telephony: the Twilio account, the speech providers and their fallbacks, as the
-//! API shows and takes them, as the database keeps them (secrets sealed with the server's key),
-//! and as a call uses them (secrets opened).
+//! A tenant's telephony settings: the Twilio account, the speech providers and their
+//! fallbacks, as the API shows and takes them, as the database keeps them (secrets sealed with
+//! the server's key), and as a call uses them (secrets opened).
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{json, Value};
 use utoipa::ToSchema;
 
-use crate::error::{ApiError, FieldError};
+use super::is_phone_number;
+use crate::error::FieldError;
 use crate::secrets::SecretBox;
-use crate::store::{Store, StoreError};
+use crate::store::{Actor, Store, StoreError};
 use speech::tts::{TtsProvider, VoiceSpec};
 
 /// Who recognises the caller's speech.
@@ -192,6 +193,9 @@ pub enum TelephonyError {
     Store(#[from] StoreError),
     #[error("the stored telephony settings are unreadable: {0}")]
     Corrupt(String),
+    /// An update with errors, each naming its field.
+    #[error("the telephony settings have errors")]
+    Invalid(Vec<FieldError>),
 }
 
 fn context(tenant_id: &str, field: &str) -> String {
@@ -274,16 +278,21 @@ pub fn is_account_sid(sid: &str) -> bool {
 }
 
 /// Checks an update and saves it, sealing new secrets and keeping the ones left out.
+/// The change and its audit entry (which says which secrets changed, not what they are) are
+/// written together.
 pub async fn update(
     store: &Store,
     secrets: &SecretBox,
-    tenant_id: &str,
+    actor: &Actor,
     update: TelephonyUpdate,
     now_ms: i64,
-) -> Result<TelephonyView, ApiError> {
-    let (current, _) = load_stored(store, tenant_id)
-        .await
-        .map_err(|error| ApiError::internal(error.to_string()))?;
+) -> Result<TelephonyView, TelephonyError> {
+    let tenant_id = actor.tenant_id.as_str();
+    let secrets_changed = json!({
+        "twilio_auth_token": update.twilio.as_ref().is_some_and(|t| t.auth_token.is_some()),
+        "deepgram_api_key": update.deepgram.as_ref().is_some_and(|d| d.api_key.is_some()),
+    });
+    let (current, _) = load_stored(store, tenant_id).await?;
     let mut errors = Vec::new();
     let secret = |value: Option<String>,
                   kept: Option<&String>,
@@ -354,26 +363,30 @@ pub async fn update(
         }
     }
     if !errors.is_empty() {
-        return Err(ApiError::new(
-            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_settings",
-            "the telephony settings have errors",
-        )
-        .with_errors(errors));
+        return Err(TelephonyError::Invalid(errors));
     }
     let stored = Stored {
         twilio,
         deepgram,
         speech,
     };
-    let value =
-        serde_json::to_value(&stored).map_err(|error| ApiError::internal(error.to_string()))?;
-    store
+    let value = serde_json::to_value(&stored)
+        .map_err(|error| TelephonyError::Corrupt(error.to_string()))?;
+    let mut transaction = store.transaction().await?;
+    transaction
         .put_telephony_settings(tenant_id, &value, now_ms)
         .await?;
-    view(store, tenant_id)
-        .await
-        .map_err(|error| ApiError::internal(error.to_string()))
+    transaction
+        .record_audit(
+            actor,
+            "telephony.update",
+            "telephony",
+            &secrets_changed,
+            now_ms,
+        )
+        .await?;
+    transaction.commit().await?;
+    view(store, tenant_id).await
 }
 
 /// A handoff target written as `queue:<name>`, `sip:<address>` or a phone number.
@@ -387,16 +400,6 @@ pub fn parse_target(target: &str) -> Option<flow_engine::runtime::TransferTarget
         return (target.len() > 4).then(|| TransferTarget::Sip(target.to_owned()));
     }
     is_phone_number(target).then(|| TransferTarget::Phone(target.to_owned()))
-}
-
-/// E.164: `+`, then 7 to 15 digits, the first not 0.
-pub fn is_phone_number(number: &str) -> bool {
-    let Some(digits) = number.strip_prefix('+') else {
-        return false;
-    };
-    (7..=15).contains(&digits.len())
-        && digits.bytes().all(|byte| byte.is_ascii_digit())
-        && !digits.starts_with('0')
 }
 
 impl Telephony {

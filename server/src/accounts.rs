@@ -1,0 +1,231 @@
+//! Accounts: tenants, users and API keys, as the API and `callflow admin` change them, and
+//! signing in. Each change is written in one transaction with its audit entry.
+
+use serde_json::{json, Value};
+
+use crate::store::{
+    Actor, CreatedApiKey, CreatedLoginSession, NewUser, Role, Store, StoreError, Tenant,
+    TenantSettings, User,
+};
+
+/// Where a change comes from, as its audit entry says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// The HTTP API, by the actor's credential.
+    Api,
+    /// An operator's `callflow admin`.
+    Admin,
+}
+
+impl Via {
+    fn mark(self, mut detail: Value) -> Value {
+        if let (Via::Admin, Some(members)) = (self, detail.as_object_mut()) {
+            members.insert("via".into(), "callflow admin".into());
+        }
+        detail
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SignInError {
+    #[error("the email or the password is wrong")]
+    WrongCredentials,
+    #[error("the account is disabled")]
+    Disabled,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Signs a user in by email and password, in whichever tenant the email is: a login session
+/// that lasts `ttl_ms`.
+pub async fn sign_in(
+    store: &Store,
+    email: &str,
+    password: &str,
+    ttl_ms: i64,
+    now_ms: i64,
+) -> Result<(User, CreatedLoginSession), SignInError> {
+    let user = store
+        .authenticate_user(email, password)
+        .await?
+        .ok_or(SignInError::WrongCredentials)?;
+    let created = store
+        .create_login_session(&user.tenant_id, &user.id, now_ms, ttl_ms)
+        .await?
+        .ok_or(SignInError::Disabled)?;
+    Ok((user, created))
+}
+
+/// Creates a tenant, whose audit log starts with its creation.
+pub async fn create_tenant(
+    store: &Store,
+    name: &str,
+    slug: &str,
+    settings: &TenantSettings,
+    now_ms: i64,
+) -> Result<Tenant, StoreError> {
+    let mut transaction = store.transaction().await?;
+    let tenant = transaction
+        .create_tenant(name, slug, settings, now_ms)
+        .await?;
+    let detail = Via::Admin.mark(json!({ "name": tenant.name, "slug": tenant.slug }));
+    transaction
+        .record_audit(
+            &Actor::system(&tenant.id),
+            "tenant.create",
+            &tenant.id,
+            &detail,
+            now_ms,
+        )
+        .await?;
+    transaction.commit().await?;
+    Ok(tenant)
+}
+
+/// Renames a tenant and replaces its settings; `None` when there is no such tenant.
+pub async fn update_tenant(
+    store: &Store,
+    actor: &Actor,
+    name: &str,
+    settings: &TenantSettings,
+    via: Via,
+    now_ms: i64,
+) -> Result<Option<Tenant>, StoreError> {
+    let mut transaction = store.transaction().await?;
+    let Some(tenant) = transaction
+        .update_tenant(&actor.tenant_id, name, settings)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let detail = via.mark(json!({ "name": tenant.name, "settings": tenant.settings }));
+    transaction
+        .record_audit(actor, "tenant.update", &tenant.id, &detail, now_ms)
+        .await?;
+    transaction.commit().await?;
+    Ok(Some(tenant))
+}
+
+/// Creates a user in the actor's tenant.
+pub async fn create_user(
+    store: &Store,
+    actor: &Actor,
+    new: &NewUser<'_>,
+    via: Via,
+    now_ms: i64,
+) -> Result<User, StoreError> {
+    let mut transaction = store.transaction().await?;
+    let user = transaction
+        .create_user(&actor.tenant_id, new, now_ms)
+        .await?;
+    let detail = via.mark(json!({ "email": user.email, "role": user.role }));
+    transaction
+        .record_audit(actor, "user.create", &user.id, &detail, now_ms)
+        .await?;
+    transaction.commit().await?;
+    Ok(user)
+}
+
+/// Changes what a user of the actor's tenant may do; `false` when it has no such user.
+pub async fn set_user_role(
+    store: &Store,
+    actor: &Actor,
+    user_id: &str,
+    role: Role,
+    via: Via,
+    now_ms: i64,
+) -> Result<bool, StoreError> {
+    let mut transaction = store.transaction().await?;
+    if !transaction
+        .set_user_role(&actor.tenant_id, user_id, role)
+        .await?
+    {
+        return Ok(false);
+    }
+    let detail = via.mark(json!({ "role": role }));
+    transaction
+        .record_audit(actor, "user.set_role", user_id, &detail, now_ms)
+        .await?;
+    transaction.commit().await?;
+    Ok(true)
+}
+
+/// Disables a user of the actor's tenant (ending their login sessions) or enables them again;
+/// `false` when it has no such user.
+pub async fn set_user_disabled(
+    store: &Store,
+    actor: &Actor,
+    user_id: &str,
+    disabled: bool,
+    via: Via,
+    now_ms: i64,
+) -> Result<bool, StoreError> {
+    let mut transaction = store.transaction().await?;
+    let disabled_at = disabled.then_some(now_ms);
+    if !transaction
+        .set_user_disabled(&actor.tenant_id, user_id, disabled_at)
+        .await?
+    {
+        return Ok(false);
+    }
+    let action = if disabled {
+        "user.disable"
+    } else {
+        "user.enable"
+    };
+    transaction
+        .record_audit(actor, action, user_id, &via.mark(json!({})), now_ms)
+        .await?;
+    transaction.commit().await?;
+    Ok(true)
+}
+
+/// Creates an API key in the actor's tenant; its token is in the answer only.
+pub async fn create_api_key(
+    store: &Store,
+    actor: &Actor,
+    name: &str,
+    role: Role,
+    via: Via,
+    now_ms: i64,
+) -> Result<CreatedApiKey, StoreError> {
+    let mut transaction = store.transaction().await?;
+    let created = transaction
+        .create_api_key(&actor.tenant_id, name, role, now_ms)
+        .await?;
+    let detail = via.mark(json!({ "name": name, "role": role }));
+    transaction
+        .record_audit(actor, "api_key.create", &created.key.id, &detail, now_ms)
+        .await?;
+    transaction.commit().await?;
+    Ok(created)
+}
+
+/// Revokes one of the actor's tenant's keys at once; `false` when it has no such unrevoked
+/// key.
+pub async fn revoke_api_key(
+    store: &Store,
+    actor: &Actor,
+    key_id: &str,
+    via: Via,
+    now_ms: i64,
+) -> Result<bool, StoreError> {
+    let mut transaction = store.transaction().await?;
+    if !transaction
+        .revoke_api_key(&actor.tenant_id, key_id, now_ms)
+        .await?
+    {
+        return Ok(false);
+    }
+    transaction
+        .record_audit(
+            actor,
+            "api_key.revoke",
+            key_id,
+            &via.mark(json!({})),
+            now_ms,
+        )
+        .await?;
+    transaction.commit().await?;
+    Ok(true)
+}

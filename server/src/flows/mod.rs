@@ -1,0 +1,362 @@
+//! Flows: drafts with revisions and what validation finds in them. Publishing and restoring
+//! versions are in [`publish`], importing many documents at once in [`import`].
+//!
+//! A draft's revision guards every change: a write names the revision it started from, so a
+//! save made meanwhile by someone else is never overwritten unseen. The flow's name is always its
+//! document's `name`, which `subflow` nodes refer to. Every change is written in one
+//! transaction with its audit entry.
+
+pub mod import;
+pub mod publish;
+
+use std::collections::BTreeSet;
+
+use flow_engine::script::Sandbox;
+use flow_engine::validate::{self, Diagnostic, Severity, ValidationContext};
+use serde_json::{json, Value};
+
+use crate::store::{constraint, Actor, Flow, FlowSummary, NewFlow, Store, StoreError, Transaction};
+
+#[derive(Debug, thiserror::Error)]
+pub enum FlowError {
+    #[error("the flow was not found")]
+    NotFound,
+    #[error("version {0} of the flow was not found")]
+    VersionNotFound(i64),
+    /// Not a document that can be saved: not an object, or no usable name; or a wrong value
+    /// of the request around it (a note too long).
+    #[error("{}", .0.message)]
+    InvalidDocument(Diagnostic),
+    #[error("the tenant already has a flow named \"{0}\"")]
+    NameTaken(String),
+    /// A change that must name the revision it starts from did not.
+    #[error("the change names no revision to start from")]
+    RevisionRequired,
+    /// Someone saved after the revision `sent`.
+    #[error("the flow was saved after revision {sent}; the current revision is {current}")]
+    RevisionConflict { sent: i64, current: i64 },
+    /// The draft at `revision` has validation errors, so it cannot be published.
+    #[error("the draft (revision {revision}) has errors")]
+    Invalid {
+        revision: i64,
+        diagnostics: Vec<Diagnostic>,
+    },
+    #[error(transparent)]
+    Store(StoreError),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for FlowError {
+    fn from(error: StoreError) -> Self {
+        FlowError::Store(error)
+    }
+}
+
+impl FlowError {
+    /// A write's error: the name `name` taken, or else.
+    fn of_save(error: StoreError, name: &str) -> FlowError {
+        if error.is_conflict_on(constraint::FLOW_NAME) {
+            FlowError::NameTaken(name.to_owned())
+        } else {
+            FlowError::Store(error)
+        }
+    }
+
+    /// A draft write's error: a lost compare-and-set from `sent`, the name taken, or else.
+    fn of_write(error: StoreError, sent: i64, name: &str) -> FlowError {
+        match error {
+            StoreError::RevisionMismatch { current } => {
+                FlowError::RevisionConflict { sent, current }
+            }
+            error => FlowError::of_save(error, name),
+        }
+    }
+}
+
+/// An error diagnostic of the server's own, about the document as a whole or the request.
+pub fn problem(code: &'static str, field: &str, message: String) -> Diagnostic {
+    Diagnostic {
+        severity: Severity::Error,
+        code,
+        node: None,
+        field: field.to_owned(),
+        message,
+        line: None,
+        column: None,
+    }
+}
+
+/// The flow's name from its document. A draft may be unfinished, but it must be an object with
+/// a name: the name is how the flow is listed and how `subflow` nodes call it.
+pub fn document_name(document: &Value) -> Result<&str, Diagnostic> {
+    let Some(object) = document.as_object() else {
+        return Err(problem(
+            "wrong_type",
+            "",
+            "A flow document is a JSON object.".to_owned(),
+        ));
+    };
+    match object.get("name") {
+        None => Err(problem(
+            "missing_field",
+            "/name",
+            "The flow needs a name.".to_owned(),
+        )),
+        Some(Value::String(name)) if name.trim().is_empty() => Err(problem(
+            "empty_value",
+            "/name",
+            "The flow's name is empty; give it a name.".to_owned(),
+        )),
+        Some(Value::String(name)) if name.chars().count() > validate::MAX_NAME_CHARS => {
+            Err(problem(
+                "too_large",
+                "/name",
+                format!(
+                    "The flow's name has {} characters; at most {} are allowed.",
+                    name.chars().count(),
+                    validate::MAX_NAME_CHARS
+                ),
+            ))
+        }
+        Some(Value::String(name)) => Ok(name),
+        Some(_) => Err(problem(
+            "wrong_type",
+            "/name",
+            "The flow's name must be text.".to_owned(),
+        )),
+    }
+}
+
+/// A document and what validation found in it.
+#[derive(Debug)]
+pub struct Checked {
+    pub document: Value,
+    pub diagnostics: Vec<Diagnostic>,
+    /// No errors; warnings allowed.
+    pub valid: bool,
+}
+
+/// A flow and what validation finds in its draft (which is `flow.draft`).
+#[derive(Debug)]
+pub struct DiagnosedFlow {
+    pub flow: Flow,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Validates documents on a blocking thread: a large flow takes a while (every script and
+/// template is compiled). `known` are the flow names `subflow` nodes may use.
+async fn check_documents(
+    documents: Vec<Value>,
+    known: BTreeSet<String>,
+) -> Result<Vec<Checked>, FlowError> {
+    tokio::task::spawn_blocking(move || {
+        let sandbox = Sandbox::shared();
+        let context = ValidationContext {
+            sandbox: &sandbox,
+            known_subflows: Some(&known),
+        };
+        documents
+            .into_iter()
+            .map(|document| {
+                let validated = validate::validate_value(&document, &context);
+                Checked {
+                    valid: !validated.has_errors(),
+                    diagnostics: validated.diagnostics,
+                    document,
+                }
+            })
+            .collect()
+    })
+    .await
+    .map_err(|error| FlowError::Internal(format!("validation failed: {error}")))
+}
+
+async fn check_document(document: Value, known: BTreeSet<String>) -> Result<Checked, FlowError> {
+    check_documents(vec![document], known)
+        .await?
+        .pop()
+        .ok_or_else(|| FlowError::Internal("validation returned nothing".to_owned()))
+}
+
+/// The names of the tenant's flows, which `subflow` nodes may call.
+async fn flow_names(store: &Store, tenant_id: &str) -> Result<BTreeSet<String>, FlowError> {
+    Ok(store
+        .list_flows(tenant_id, None)
+        .await?
+        .into_iter()
+        .map(|flow| flow.name)
+        .collect())
+}
+
+/// The flow with its draft's diagnostics.
+async fn diagnose(store: &Store, mut flow: Flow) -> Result<DiagnosedFlow, FlowError> {
+    let known = flow_names(store, &flow.tenant_id).await?;
+    let checked = check_document(std::mem::take(&mut flow.draft), known).await?;
+    flow.draft = checked.document;
+    Ok(DiagnosedFlow {
+        flow,
+        diagnostics: checked.diagnostics,
+    })
+}
+
+/// The tenant's flow, without diagnostics.
+pub async fn load(store: &Store, tenant_id: &str, id: &str) -> Result<Flow, FlowError> {
+    store
+        .get_flow(tenant_id, id)
+        .await?
+        .ok_or(FlowError::NotFound)
+}
+
+/// The tenant's flows, most recently edited first; `search` keeps names containing it.
+pub async fn list(
+    store: &Store,
+    tenant_id: &str,
+    search: Option<&str>,
+) -> Result<Vec<FlowSummary>, FlowError> {
+    let search = search.filter(|text| !text.trim().is_empty());
+    Ok(store.list_flows(tenant_id, search).await?)
+}
+
+/// The tenant's flow with its draft's diagnostics.
+pub async fn get(store: &Store, tenant_id: &str, id: &str) -> Result<DiagnosedFlow, FlowError> {
+    diagnose(store, load(store, tenant_id, id).await?).await
+}
+
+/// Validates a document without saving anything; `subflow` nodes may name the tenant's flows
+/// and the document itself.
+pub async fn check(store: &Store, tenant_id: &str, document: Value) -> Result<Checked, FlowError> {
+    let mut known = flow_names(store, tenant_id).await?;
+    if let Ok(name) = document_name(&document) {
+        known.insert(name.to_owned());
+    }
+    check_document(document, known).await
+}
+
+/// Writes the audit entry of a change to a flow.
+async fn record(
+    transaction: &mut Transaction<'_>,
+    actor: &Actor,
+    action: &str,
+    flow_id: &str,
+    detail: Value,
+    now_ms: i64,
+) -> Result<(), FlowError> {
+    transaction
+        .record_audit(actor, action, flow_id, &detail, now_ms)
+        .await?;
+    Ok(())
+}
+
+/// Commits a draft written in `transaction` with its audit entry, and answers it diagnosed.
+async fn commit_draft(
+    store: &Store,
+    mut transaction: Transaction<'_>,
+    actor: &Actor,
+    action: &str,
+    flow: Flow,
+    now_ms: i64,
+) -> Result<DiagnosedFlow, FlowError> {
+    let detail = json!({ "name": flow.name, "revision": flow.revision });
+    record(&mut transaction, actor, action, &flow.id, detail, now_ms).await?;
+    transaction.commit().await?;
+    diagnose(store, flow).await
+}
+
+/// Creates a flow from a document. The draft is saved even when it has validation errors (an
+/// editor autosaves unfinished flows); they are in the answer's diagnostics.
+pub async fn create(
+    store: &Store,
+    actor: &Actor,
+    document: Value,
+    now_ms: i64,
+) -> Result<DiagnosedFlow, FlowError> {
+    let name = document_name(&document).map_err(FlowError::InvalidDocument)?;
+    let new = NewFlow {
+        name,
+        draft: &document,
+    };
+    let mut transaction = store.transaction().await?;
+    let flow = transaction
+        .create_flow(&actor.tenant_id, &new, now_ms)
+        .await
+        .map_err(|error| FlowError::of_save(error, name))?;
+    commit_draft(store, transaction, actor, "flow.create", flow, now_ms).await
+}
+
+/// Replaces the draft and the name (the document's `name`), if the draft is still at
+/// `expected`. Without `expected` it is [`FlowError::RevisionRequired`], once the flow is
+/// known to exist.
+pub async fn update(
+    store: &Store,
+    actor: &Actor,
+    id: &str,
+    expected: Option<i64>,
+    document: Value,
+    now_ms: i64,
+) -> Result<DiagnosedFlow, FlowError> {
+    let Some(expected) = expected else {
+        load(store, &actor.tenant_id, id).await?;
+        return Err(FlowError::RevisionRequired);
+    };
+    let name = document_name(&document).map_err(FlowError::InvalidDocument)?;
+    let new = NewFlow {
+        name,
+        draft: &document,
+    };
+    let mut transaction = store.transaction().await?;
+    let flow = transaction
+        .update_draft(&actor.tenant_id, id, expected, &new, now_ms)
+        .await
+        .map_err(|error| FlowError::of_write(error, expected, name))?
+        .ok_or(FlowError::NotFound)?;
+    commit_draft(store, transaction, actor, "flow.update", flow, now_ms).await
+}
+
+/// Deletes a flow. Its published versions stay, for the calls that ran them; its name is free.
+pub async fn delete(store: &Store, actor: &Actor, id: &str, now_ms: i64) -> Result<(), FlowError> {
+    let mut transaction = store.transaction().await?;
+    if !transaction
+        .delete_flow(&actor.tenant_id, id, now_ms)
+        .await?
+    {
+        return Err(FlowError::NotFound);
+    }
+    record(
+        &mut transaction,
+        actor,
+        "flow.delete",
+        id,
+        json!({}),
+        now_ms,
+    )
+    .await?;
+    transaction.commit().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_need_an_object_with_a_name() {
+        assert_eq!(document_name(&json!({ "name": "a" })).ok(), Some("a"));
+        let field = |document: Value| document_name(&document).err().map(|d| (d.code, d.field));
+        assert_eq!(field(json!([])), Some(("wrong_type", "".into())));
+        assert_eq!(field(json!({})), Some(("missing_field", "/name".into())));
+        assert_eq!(
+            field(json!({ "name": " " })),
+            Some(("empty_value", "/name".into()))
+        );
+        assert_eq!(
+            field(json!({ "name": 7 })),
+            Some(("wrong_type", "/name".into()))
+        );
+        let long = "x".repeat(validate::MAX_NAME_CHARS + 1);
+        assert_eq!(
+            field(json!({ "name": long })),
+            Some(("too_large", "/name".into()))
+        );
+    }
+}

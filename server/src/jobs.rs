@@ -1,0 +1,193 @@
+//! Periodic jobs: housekeeping that every server runs on a timer, from [`crate::app::start`]
+//! until shutdown. Adding one is a function and a line in [`JOBS`].
+//!
+//! Servers sharing a PostgreSQL database each run every job, so a job must be correct when
+//! another server runs it at the same time: a statement that converges (deleting what has
+//! expired) rather than work that must happen exactly once.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::state::AppState;
+use crate::store::now_ms;
+
+type JobError = Box<dyn std::error::Error + Send + Sync>;
+type JobFuture<'a> = Pin<Box<dyn Future<Output = Result<(), JobError>> + Send + 'a>>;
+
+/// A job and how often it runs.
+pub struct Job<C> {
+    pub name: &'static str,
+    pub every: Duration,
+    pub run: for<'a> fn(&'a C) -> JobFuture<'a>,
+}
+
+/// Every server's jobs.
+const JOBS: &[Job<AppState>] = &[
+    Job {
+        name: "purge expired login sessions",
+        every: Duration::from_secs(60),
+        run: |state| Box::pin(purge_expired_login_sessions(state)),
+    },
+    Job {
+        name: "refresh table statistics",
+        every: Duration::from_secs(2),
+        run: |state| Box::pin(refresh_statistics(state)),
+    },
+];
+
+/// Login sessions past their expiry can never sign anyone in again; they only take space.
+async fn purge_expired_login_sessions(state: &AppState) -> Result<(), JobError> {
+    let removed = state.store.delete_expired_login_sessions(now_ms()).await?;
+    if removed > 0 {
+        tracing::debug!(removed, "purged expired login sessions");
+    }
+    Ok(())
+}
+
+/// See [`crate::store::Store::refresh_statistics`]; nothing to do on SQLite.
+async fn refresh_statistics(state: &AppState) -> Result<(), JobError> {
+    let analyzed = state.store.refresh_statistics().await?;
+    if !analyzed.is_empty() {
+        tracing::debug!(?analyzed, "refreshed table statistics");
+    }
+    Ok(())
+}
+
+/// The running jobs.
+pub struct Jobs {
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+/// Starts every job; each runs at once, then every `every`.
+pub fn start(state: &AppState) -> Jobs {
+    start_jobs(Arc::new(state.clone()), JOBS)
+}
+
+fn start_jobs<C: Send + Sync + 'static>(context: Arc<C>, jobs: &'static [Job<C>]) -> Jobs {
+    let (stop, stopped) = watch::channel(false);
+    let tasks = jobs
+        .iter()
+        .map(|job| tokio::spawn(repeat(context.clone(), job, stopped.clone())))
+        .collect();
+    Jobs { stop, tasks }
+}
+
+async fn repeat<C>(context: Arc<C>, job: &Job<C>, mut stopped: watch::Receiver<bool>) {
+    let mut ticks = tokio::time::interval(job.every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => {}
+            _ = stopped.changed() => return,
+        }
+        // A run in progress finishes before the job looks at the stop signal again.
+        if let Err(error) = (job.run)(&context).await {
+            tracing::warn!(job = job.name, %error, "a periodic job failed");
+        }
+    }
+}
+
+impl Jobs {
+    /// Stops every job, letting a run in progress finish.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        for task in self.tasks {
+            let _ = task.await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    async fn count(runs: &AtomicUsize) -> Result<(), JobError> {
+        runs.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+
+    const COUNTING: &[Job<AtomicUsize>] = &[Job {
+        name: "count",
+        every: Duration::from_secs(60),
+        run: |runs| Box::pin(count(runs)),
+    }];
+
+    #[tokio::test(start_paused = true)]
+    async fn jobs_run_at_start_then_on_their_interval_until_stopped() {
+        let runs = Arc::new(AtomicUsize::new(0));
+        let jobs = start_jobs(runs.clone(), COUNTING);
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert_eq!(runs.load(Ordering::SeqCst), 1, "the first run is at start");
+        tokio::time::sleep(Duration::from_secs(120)).await;
+        assert_eq!(runs.load(Ordering::SeqCst), 3, "then one a minute");
+        jobs.stop().await;
+        tokio::time::sleep(Duration::from_secs(600)).await;
+        assert_eq!(runs.load(Ordering::SeqCst), 3, "none after stopping");
+    }
+
+    #[tokio::test]
+    async fn the_purge_removes_expired_login_sessions_only() {
+        use crate::config::{Config, Overrides};
+        use crate::store::{NewUser, Role, TenantSettings};
+        let directory = tempfile::tempdir().expect("directory");
+        let config = Config::resolve(Overrides {
+            data_dir: Some(directory.path().to_path_buf()),
+            ..Overrides::default()
+        })
+        .expect("config");
+        let store = crate::app::open_store(&config).await.expect("store");
+        let state = AppState::new(&config, store).expect("state");
+        let now = now_ms();
+        let mut transaction = state.store.transaction().await.expect("transaction");
+        let tenant = transaction
+            .create_tenant("Shop", "shop", &TenantSettings::default(), now)
+            .await
+            .expect("tenant");
+        let new = NewUser {
+            email: "ana@shop.example",
+            display_name: "Ana",
+            password: "correct horse battery staple",
+            role: Role::Owner,
+        };
+        let user = transaction
+            .create_user(&tenant.id, &new, now)
+            .await
+            .expect("user");
+        transaction.commit().await.expect("commit");
+        let session = |created, ttl| {
+            state
+                .store
+                .create_login_session(&tenant.id, &user.id, created, ttl)
+        };
+        session(now - 60_000, 1_000)
+            .await
+            .expect("expired")
+            .expect("made");
+        let live = session(now, 60_000).await.expect("live").expect("made");
+
+        purge_expired_login_sessions(&state).await.expect("purge");
+        assert_eq!(
+            state
+                .store
+                .delete_expired_login_sessions(now)
+                .await
+                .expect("count"),
+            0,
+            "the expired session was purged"
+        );
+        let signed_in = state
+            .store
+            .authenticate_login_session(&live.token, now)
+            .await
+            .expect("authenticate");
+        assert!(signed_in.is_some(), "the live session was kept");
+        state.store.close().await;
+    }
+}

@@ -1,0 +1,76 @@
+//! What every request shares: the store, the caches and the clients of outside services.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::config::Config;
+use crate::demo::DemoShop;
+use crate::metrics::Metrics;
+use crate::outbound::OutboundHttp;
+use crate::store::Store;
+use crate::telephony::{Carrier, TwilioCarrier};
+
+/// State shared by every request.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub metrics: Arc<Metrics>,
+    /// Runs flows' HTTP requests, with the SSRF guard.
+    pub outbound: OutboundHttp,
+    /// Compiled flows, shared by every call.
+    pub flows: Arc<crate::flow_cache::FlowCache>,
+    /// The built-in demo shop, with a ledger per tenant: it answers flows' requests to
+    /// [`crate::channels::DEMO_SHOP_BASE`] in process and is mounted at `/demo-shop/api`.
+    pub demo_shop: DemoShop,
+    /// Web-chat sessions between turns, kept by the server that took their last turn.
+    pub sessions: Arc<crate::channels::webchat::Sessions>,
+    /// How phone calls reach this server and where their providers are.
+    pub telephony: Arc<crate::config::TelephonyConfig>,
+    /// Seals and opens tenants' provider secrets.
+    pub secrets: Arc<crate::secrets::ServerKey>,
+    /// Places outbound calls.
+    pub carrier: Arc<dyn Carrier>,
+    /// Speech synthesis for media streams, with its cache.
+    pub tts: Arc<speech::tts::Tts>,
+}
+
+/// Synthesised prompts kept in memory: about 40 minutes of 8 kHz audio.
+const TTS_CACHE_BYTES: usize = 64 * 1024 * 1024;
+
+/// How long a carrier's REST API may take to answer.
+const CARRIER_TIMEOUT: Duration = Duration::from_secs(15);
+
+impl AppState {
+    /// The state of a server on `store`, configured by `config`.
+    pub fn new(config: &Config, store: Store) -> Result<AppState, String> {
+        let outbound =
+            OutboundHttp::new().map_err(|e| format!("cannot start the HTTP client: {e}"))?;
+        let carrier_client = reqwest::Client::builder()
+            .timeout(CARRIER_TIMEOUT)
+            .build()
+            .map_err(|e| format!("cannot start the HTTP client: {e}"))?;
+        let secrets = crate::secrets::ServerKey::new(
+            config.telephony.secret_key.clone(),
+            config.data_dir.clone(),
+        )
+        .map_err(|e| format!("the secret key: {e}"))?;
+        Ok(AppState {
+            store,
+            metrics: Metrics::new(),
+            outbound,
+            flows: Arc::default(),
+            demo_shop: DemoShop::default(),
+            sessions: Arc::default(),
+            telephony: Arc::new(config.telephony.clone()),
+            secrets: Arc::new(secrets),
+            carrier: Arc::new(TwilioCarrier::new(
+                carrier_client,
+                config.telephony.twilio_api_url.clone(),
+            )),
+            tts: Arc::new(speech::tts::Tts::new(
+                config.telephony.espeak_program.clone(),
+                TTS_CACHE_BYTES,
+            )),
+        })
+    }
+}

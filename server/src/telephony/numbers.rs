@@ -1,0 +1,121 @@
+//! A tenant's phone numbers and the flows they answer with. A number belongs to one tenant
+//! across the server: incoming calls find their tenant by it.
+
+use serde_json::json;
+
+use super::{is_phone_number, Mode};
+use crate::store::{Actor, PhoneNumber, Store, StoreError, PHONE_NUMBER_TAKEN};
+
+/// What a number answers with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Binding {
+    pub flow_id: String,
+    /// `None`: each call runs the flow's published version of its time.
+    pub version: Option<i64>,
+    pub mode: Mode,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum NumberError {
+    #[error("\"{0}\" is not an E.164 phone number such as +8657188880000")]
+    InvalidNumber(String),
+    /// The tenant has no such flow, or the flow no such version: the message says which.
+    #[error("{0}")]
+    FlowNotFound(String),
+    #[error("another account has this phone number")]
+    Taken,
+    #[error("the phone number was not found")]
+    NotFound,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The tenant's numbers, in order.
+pub async fn list(store: &Store, tenant_id: &str) -> Result<Vec<PhoneNumber>, NumberError> {
+    Ok(store.list_phone_numbers(tenant_id).await?)
+}
+
+/// One of the tenant's numbers; another tenant's is not found.
+pub async fn get(store: &Store, tenant_id: &str, number: &str) -> Result<PhoneNumber, NumberError> {
+    store
+        .phone_number(number)
+        .await?
+        .filter(|found| found.tenant_id == tenant_id)
+        .ok_or(NumberError::NotFound)
+}
+
+/// Binds a number to one of the tenant's flows (or changes its binding), with its audit entry.
+pub async fn bind(
+    store: &Store,
+    actor: &Actor,
+    number: &str,
+    binding: &Binding,
+    now_ms: i64,
+) -> Result<PhoneNumber, NumberError> {
+    let tenant_id = actor.tenant_id.as_str();
+    if !is_phone_number(number) {
+        return Err(NumberError::InvalidNumber(number.to_owned()));
+    }
+    let no_such_flow = || NumberError::FlowNotFound("the tenant has no such flow".to_owned());
+    if store.get_flow(tenant_id, &binding.flow_id).await?.is_none() {
+        return Err(no_such_flow());
+    }
+    if let Some(version) = binding.version {
+        if store
+            .get_flow_version(tenant_id, &binding.flow_id, version)
+            .await?
+            .is_none()
+        {
+            return Err(NumberError::FlowNotFound(format!(
+                "the flow has no version {version}"
+            )));
+        }
+    }
+    let row = PhoneNumber {
+        number: number.to_owned(),
+        tenant_id: tenant_id.to_owned(),
+        flow_id: binding.flow_id.clone(),
+        flow_version: binding.version,
+        mode: binding.mode,
+        settings: json!({}),
+        created_at: now_ms,
+        updated_at: now_ms,
+    };
+    let mut transaction = store.transaction().await?;
+    let saved = match transaction.put_phone_number(&row).await {
+        Ok(saved) => saved.ok_or_else(no_such_flow)?,
+        Err(error) if error.is_conflict_on(PHONE_NUMBER_TAKEN) => return Err(NumberError::Taken),
+        Err(error) => return Err(error.into()),
+    };
+    let detail = json!({
+        "flow_id": binding.flow_id,
+        "version": binding.version,
+        "mode": binding.mode.as_str(),
+    });
+    transaction
+        .record_audit(actor, "phone_number.bind", number, &detail, now_ms)
+        .await?;
+    transaction.commit().await?;
+    Ok(saved)
+}
+
+/// Releases a number: calls to it are no longer answered by a flow.
+pub async fn release(
+    store: &Store,
+    actor: &Actor,
+    number: &str,
+    now_ms: i64,
+) -> Result<(), NumberError> {
+    let mut transaction = store.transaction().await?;
+    if !transaction
+        .delete_phone_number(&actor.tenant_id, number)
+        .await?
+    {
+        return Err(NumberError::NotFound);
+    }
+    transaction
+        .record_audit(actor, "phone_number.release", number, &json!({}), now_ms)
+        .await?;
+    transaction.commit().await?;
+    Ok(())
+}
