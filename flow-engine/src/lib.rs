@@ -6,6 +6,7 @@ pub mod compile;
 pub mod conversation;
 pub mod model;
 pub mod nlu;
+pub mod nodes;
 pub mod runtime;
 pub mod schema;
 pub mod script;
@@ -18,3 +19,6 @@ pub use compile::{CompileOptions, CompiledFlow};
 pub use model::FlowDocument;
 pub use runtime::{Action, CallInfo, Event, Session};
 pub use validate::{Diagnostic, Severity};
+
+#[cfg(test)]
+mod testing;
