@@ -1,10 +1,13 @@
-//! Fixtures for the unit tests: small flows as JSON, and ways to validate them and to read what
-//! validation found.
+//! Fixtures for the unit tests: small flows as JSON, ways to validate them and to read what
+//! validation found, and ways to run them and to read what a turn did.
 
 use std::sync::Arc;
 
 use serde_json::{json, Value};
 
+use crate::compile::{CompileOptions, CompiledFlow};
+use crate::model::FlowDocument;
+use crate::runtime::{Action, CallInfo, Event, Record, Session};
 use crate::script::Sandbox;
 use crate::validate::{validate_json, validate_value, Diagnostic, Validated, ValidationContext};
 
@@ -189,4 +192,72 @@ pub(crate) fn realistic_flow() -> Value {
         "settings": { "voice": "xiaoyun", "no_input_timeout_ms": 5000, "intent_threshold": 0.5,
                       "error_message": "系统繁忙，请稍后再拨。" }
     })
+}
+
+pub(crate) fn document(value: serde_json::Value) -> FlowDocument {
+    serde_json::from_value(value).expect("a well-formed flow")
+}
+
+pub(crate) fn compile_with(
+    value: serde_json::Value,
+    options: &CompileOptions,
+) -> Arc<CompiledFlow> {
+    CompiledFlow::compile(&document(value), options)
+        .unwrap_or_else(|e| panic!("{:#?}", e.diagnostics))
+}
+
+pub(crate) fn compile(value: serde_json::Value) -> Arc<CompiledFlow> {
+    compile_with(value, &CompileOptions::default())
+}
+
+pub(crate) fn start(flow: &Arc<CompiledFlow>) -> (Session, Vec<Action>) {
+    let mut session = Session::new(flow.clone(), CallInfo::default());
+    let actions = session.handle(Event::Started);
+    (session, actions)
+}
+
+pub(crate) fn said(actions: &[Action]) -> Vec<&str> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Say { text, .. } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+pub(crate) fn records(actions: &[Action]) -> Vec<&Record> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Record(r) => Some(r),
+            _ => None,
+        })
+        .collect()
+}
+
+pub(crate) fn heard(text: &str) -> Event {
+    Event::Heard {
+        text: text.into(),
+        confidence: Some(0.9),
+    }
+}
+
+pub(crate) fn handoff_flow() -> Arc<CompiledFlow> {
+    compile(json!({
+        "schema": 1, "name": "handoff", "language": "zh-CN", "start": "ask",
+        "variables": { "order_id": "123" },
+        "nodes": [
+            { "id": "ask", "type": "ask", "prompt": "请问？",
+              "intents": [ { "name": "track", "examples": ["查物流"], "next": "bye" } ],
+              "no_match": { "max": 0, "next": "agent" }, "no_input": { "max": 0, "next": "bye" } },
+            { "id": "agent", "type": "handoff", "queue": "after-sales", "message": "正在转接",
+              "summary": "订单{{vars.order_id}}", "busy": "busy", "error": "sorry" },
+            { "id": "busy", "type": "say", "text": "坐席忙", "next": "fail" },
+            { "id": "sorry", "type": "say", "text": "转接失败", "next": "fail" },
+            { "id": "fail", "type": "end", "outcome": "failed" },
+            { "id": "bye", "type": "end", "outcome": "resolved" }
+        ],
+        "global_intents": [ { "name": "human", "examples": ["转人工"], "dtmf": "0", "next": "agent" } ]
+    }))
 }

@@ -4,13 +4,18 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::listening;
-use super::{Kind, Ports};
+use regex::Regex;
+use rhai::Dynamic;
+
+use super::listening::{self, CompiledRetry, Listener};
+use super::{Compiled, Kind, Ports};
+use crate::compile::NodeCompiler;
 use crate::model::{
     default_input_modes, default_true, is_default_input_modes, is_true, node_common, InputMode,
     Intent, Retry,
 };
-use crate::validate::{Checker, DTMF_MAX_DIGITS, MAX_TEXT_CHARS, NO_INPUT_TIMEOUT_MS};
+use crate::slots;
+use crate::validate::{Checker, Diagnostic, DTMF_MAX_DIGITS, MAX_TEXT_CHARS, NO_INPUT_TIMEOUT_MS};
 
 node_common! {
     /// Asks a question and listens: recognises intents, captures a slot, or takes any answer.
@@ -192,6 +197,97 @@ impl Kind for AskNode {
         }
         c.threshold(id, at("/threshold"), self.threshold);
     }
+
+    fn compile(&self, c: &NodeCompiler<'_>) -> Result<Compiled, Diagnostic> {
+        let slot = match &self.slot {
+            Some(slot) => Some(CompiledSlot {
+                var: slot.var.clone(),
+                kind: slot.kind,
+                pattern: slot
+                    .pattern
+                    .as_deref()
+                    .map(|p| {
+                        Regex::new(&format!("^(?:{p})$"))
+                            .map_err(|e| c.internal("/slot/pattern", e.to_string()))
+                    })
+                    .transpose()?,
+                min: slot.min,
+                max: slot.max,
+            }),
+            None => None,
+        };
+        let dtmf = self.dtmf.as_ref();
+        Ok(Compiled::Listen(Box::new(Listener {
+            prompt: c.template("/prompt", &self.prompt)?,
+            modes: self.input.clone(),
+            intents: c.intents(&self.intents)?,
+            slot,
+            save_as: self.save_as.clone(),
+            next: c.optional_port("/next", self.next.as_deref())?,
+            no_match: CompiledRetry::compile(c, "/no_match", &self.no_match)?,
+            no_input: CompiledRetry::compile(c, "/no_input", &self.no_input)?,
+            timeout_ms: c.no_input_timeout(self.timeout_ms),
+            hints: self.hints.clone(),
+            max_digits: dtmf.and_then(|d| d.max_digits),
+            finish_on_key: Some(
+                dtmf.and_then(|d| d.finish_on_key.clone())
+                    .unwrap_or_else(|| "#".to_owned()),
+            ),
+            threshold: self.threshold.unwrap_or(c.threshold()),
+            global_intents: self.global_intents,
+            barge_in: self.barge_in,
+            voice: c.voice(self.voice.as_ref()),
+        })))
+    }
+}
+
+/// A slot compiled: its pattern matches the whole answer.
+pub(crate) struct CompiledSlot {
+    pub var: String,
+    kind: SlotType,
+    pattern: Option<Regex>,
+    min: Option<f64>,
+    max: Option<f64>,
+}
+
+impl CompiledSlot {
+    /// Parses the slot's value from speech or keys, honouring its pattern and range.
+    pub fn value(&self, text: &str) -> Option<Dynamic> {
+        match self.kind {
+            SlotType::Digits | SlotType::OrderNumber => {
+                let digits = slots::parse_digits(text);
+                let candidate = match (&self.pattern, digits) {
+                    (Some(pattern), Some(digits)) if pattern.is_match(&digits) => digits,
+                    // Order numbers may carry letters: try the text itself, tidied.
+                    (Some(pattern), _) => {
+                        let compact: String = text
+                            .chars()
+                            .filter(|c| c.is_ascii_alphanumeric())
+                            .map(|c| c.to_ascii_uppercase())
+                            .collect();
+                        pattern.is_match(&compact).then_some(compact)?
+                    }
+                    (None, digits) => digits?,
+                };
+                Some(candidate.into())
+            }
+            SlotType::Number => {
+                let number = slots::parse_number(text)?;
+                if self.min.is_some_and(|min| number < min)
+                    || self.max.is_some_and(|max| number > max)
+                {
+                    return None;
+                }
+                Some(if number.fract() == 0.0 && number.abs() < 9.0e15 {
+                    Dynamic::from_int(number as i64)
+                } else {
+                    Dynamic::from_float(number)
+                })
+            }
+            SlotType::PhoneNumber => slots::parse_phone(text).map(Dynamic::from),
+            SlotType::YesNo => slots::parse_yes_no(text).map(Dynamic::from_bool),
+        }
+    }
 }
 
 impl AskNode {
@@ -307,11 +403,16 @@ fn regex_error_summary(error: &regex::Error) -> String {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use std::sync::Arc;
 
-    use crate::testing::{ask, clean, find, one, only, with};
-    use crate::validate::Severity;
+    use serde_json::json;
     use serde_json::Value;
+
+    use crate::compile::CompiledFlow;
+    use crate::model::Outcome;
+    use crate::runtime::Record;
+    use crate::testing::{ask, clean, compile, find, heard, one, only, records, said, start, with};
+    use crate::validate::Severity;
 
     #[test]
     fn ask_ports_and_answers() {
@@ -386,5 +487,102 @@ mod tests {
         ));
         find(&validated, "ignored_field", "/nodes/0/slot/pattern");
         find(&validated, "ignored_field", "/nodes/0/slot/min");
+    }
+
+    /// A flow that asks a question answered by `slot`, then says the captured value.
+    fn slot_flow(slot: serde_json::Value) -> Arc<CompiledFlow> {
+        compile(json!({
+            "schema": 1, "name": "slot", "language": "zh-CN", "start": "ask",
+            "nodes": [
+                { "id": "ask", "type": "ask", "prompt": "请说", "slot": slot, "next": "echo",
+                  "no_match": { "prompts": ["再说一遍"], "max": 5, "next": "bye" },
+                  "no_input": { "max": 0, "next": "bye" } },
+                { "id": "echo", "type": "say", "text": "值：{{vars.v}}", "next": "bye" },
+                { "id": "bye", "type": "end", "outcome": "resolved" }
+            ]
+        }))
+    }
+
+    #[test]
+    fn slots_understand_chinese_and_english_answers() {
+        let cases: &[(serde_json::Value, &str, serde_json::Value)] = &[
+            (json!({ "var": "v", "type": "yes_no" }), "是的", json!(true)),
+            (json!({ "var": "v", "type": "yes_no" }), "对", json!(true)),
+            (json!({ "var": "v", "type": "yes_no" }), "好的", json!(true)),
+            (
+                json!({ "var": "v", "type": "yes_no" }),
+                "不是",
+                json!(false),
+            ),
+            (
+                json!({ "var": "v", "type": "yes_no" }),
+                "不用了",
+                json!(false),
+            ),
+            (
+                json!({ "var": "v", "type": "yes_no" }),
+                "yes please",
+                json!(true),
+            ),
+            (
+                json!({ "var": "v", "type": "digits" }),
+                "一二三",
+                json!("123"),
+            ),
+            (
+                json!({ "var": "v", "type": "digits" }),
+                "幺三八两",
+                json!("1382"),
+            ),
+            (
+                json!({ "var": "v", "type": "digits" }),
+                "one two three",
+                json!("123"),
+            ),
+            (
+                json!({ "var": "v", "type": "number", "min": 0, "max": 10 }),
+                "十分",
+                json!(10),
+            ),
+            (json!({ "var": "v", "type": "number" }), "七十五", json!(75)),
+            (
+                json!({ "var": "v", "type": "number" }),
+                "twenty one",
+                json!(21),
+            ),
+            (
+                json!({ "var": "v", "type": "order_number", "pattern": "\\d{8}" }),
+                "我的订单号是一二三四五六七八",
+                json!("12345678"),
+            ),
+            (
+                json!({ "var": "v", "type": "phone_number" }),
+                "幺三八 一二三四 五六七八",
+                json!("13812345678"),
+            ),
+        ];
+        for (slot, answer, expected) in cases {
+            let flow = slot_flow(slot.clone());
+            let (mut session, _) = start(&flow);
+            let actions = session.handle(heard(answer));
+            assert_eq!(
+                session.vars_json().get("v"),
+                Some(expected),
+                "{answer}: {actions:?}"
+            );
+            assert_eq!(session.outcome(), Some(Outcome::Resolved), "{answer}");
+        }
+    }
+
+    #[test]
+    fn a_number_out_of_range_is_a_no_match() {
+        let flow = slot_flow(json!({ "var": "v", "type": "number", "min": 0, "max": 10 }));
+        let (mut session, _) = start(&flow);
+        let actions = session.handle(heard("十五"));
+        assert_eq!(said(&actions), vec!["再说一遍"]);
+        assert!(records(&actions)
+            .iter()
+            .any(|r| matches!(r, Record::NoMatch { count: 1, .. })));
+        assert_eq!(session.current_node(), Some("ask"));
     }
 }

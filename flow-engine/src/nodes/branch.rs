@@ -3,8 +3,12 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Kind, Ports};
+use rhai::{Dynamic, AST};
+
+use super::{Compiled, Kind, Ports, Run};
+use crate::compile::{NodeCompiler, NodeIx};
 use crate::model::node_common;
+use crate::runtime::{Step, Visit};
 use crate::validate::{place, Checker, Diagnostic, MAX_CASES, MAX_TEXT_CHARS};
 
 node_common! {
@@ -52,6 +56,60 @@ impl Kind for BranchNode {
             check_condition(c, id, format!("{base}/cases/{i}/when"), &case.when);
         }
     }
+
+    fn compile(&self, c: &NodeCompiler<'_>) -> Result<Compiled, Diagnostic> {
+        let cases = self
+            .cases
+            .iter()
+            .enumerate()
+            .map(|(i, case)| {
+                let ast = c
+                    .sandbox()
+                    .compile_expression(&case.when)
+                    .map_err(|e| c.internal(&format!("/cases/{i}/when"), e.to_string()))?;
+                Ok((ast, c.port(&format!("/cases/{i}/next"), &case.next)?))
+            })
+            .collect::<Result<_, Diagnostic>>()?;
+        Ok(Compiled::Branch(Branch {
+            cases,
+            otherwise: c.port("/else", &self.otherwise)?,
+        }))
+    }
+}
+
+pub(crate) struct Branch {
+    cases: Vec<(AST, NodeIx)>,
+    otherwise: NodeIx,
+}
+
+impl Run for Branch {
+    fn enter(&self, visit: &mut Visit<'_>) -> Step {
+        for (i, (condition, target)) in self.cases.iter().enumerate() {
+            match visit.eval_expression(condition) {
+                Ok(value) if truthy(&value) => return Step::Goto(*target),
+                Ok(_) => {}
+                Err(error) => visit.script_error(&format!("/cases/{i}/when"), &error),
+            }
+        }
+        Step::Goto(self.otherwise)
+    }
+}
+
+/// Conditions count as true unless false, unit, zero or empty.
+fn truthy(value: &Dynamic) -> bool {
+    if let Ok(b) = value.as_bool() {
+        return b;
+    }
+    if value.is_unit() {
+        return false;
+    }
+    if let Ok(i) = value.as_int() {
+        return i != 0;
+    }
+    if value.is_string() {
+        return !value.clone().into_string().unwrap_or_default().is_empty();
+    }
+    true
 }
 
 fn check_condition(c: &mut Checker<'_>, node: Option<&str>, field: String, expression: &str) {

@@ -1,8 +1,10 @@
 //! `end`: ends the call, or returns from a subflow, with an outcome.
 
-use super::{Kind, Ports};
+use super::{subflow, Compiled, Kind, Ports, Run};
+use crate::compile::NodeCompiler;
 use crate::model::{node_common, Outcome};
-use crate::validate::Checker;
+use crate::runtime::{Step, Visit};
+use crate::validate::{Checker, Diagnostic};
 
 node_common! {
     /// Ends the call (or returns from a subflow) with an outcome.
@@ -19,4 +21,23 @@ impl Kind for EndNode {
     fn ports<'a>(&'a self, _: &mut Ports<'a>) {}
 
     fn check(&self, _: &mut Checker<'_>, _: &str) {}
+
+    fn compile(&self, _: &NodeCompiler<'_>) -> Result<Compiled, Diagnostic> {
+        Ok(Compiled::End(End {
+            outcome: self.outcome,
+        }))
+    }
+}
+
+pub(crate) struct End {
+    outcome: Outcome,
+}
+
+impl Run for End {
+    fn enter(&self, visit: &mut Visit<'_>) -> Step {
+        match subflow::return_to_caller(visit, self.outcome) {
+            Some(step) => step,
+            None => visit.finish(self.outcome, true),
+        }
+    }
 }

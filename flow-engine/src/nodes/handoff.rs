@@ -1,8 +1,13 @@
 //! `handoff`: transfers the call to a human — a queue, a phone number or a SIP address.
 
-use super::{Kind, Ports};
-use crate::model::node_common;
-use crate::validate::{shorten, Checker};
+use super::{Compiled, Kind, Ports, Run};
+use crate::compile::{NodeCompiler, NodeIx};
+use crate::model::{node_common, Outcome};
+use crate::runtime::{
+    Action, Event, HandoffStatus, Record, Step, Transfer, TransferTarget, Visit, Wait,
+};
+use crate::template::Template;
+use crate::validate::{shorten, Checker, Diagnostic};
 
 node_common! {
     /// Transfers the call to a human: a queue, a phone number or a SIP address.
@@ -119,6 +124,102 @@ impl Kind for HandoffNode {
             c.template(id, at("/summary"), summary);
         }
     }
+
+    fn compile(&self, c: &NodeCompiler<'_>) -> Result<Compiled, Diagnostic> {
+        let (kind, target, field) = if let Some(queue) = &self.queue {
+            (TransferKind::Queue, queue, "/queue")
+        } else if let Some(phone) = &self.phone {
+            (TransferKind::Phone, phone, "/phone")
+        } else if let Some(sip) = &self.sip {
+            (TransferKind::Sip, sip, "/sip")
+        } else {
+            return Err(c.internal("", "no handoff target".into()));
+        };
+        let error = c.port("/error", &self.error)?;
+        Ok(Compiled::Handoff(Box::new(Handoff {
+            kind,
+            target: c.template(field, target)?,
+            message: c.optional_template("/message", self.message.as_deref())?,
+            summary: c.optional_template("/summary", self.summary.as_deref())?,
+            next: c.optional_port("/next", self.next.as_deref())?,
+            no_answer: c
+                .optional_port("/no_answer", self.no_answer.as_deref())?
+                .unwrap_or(error),
+            busy: c
+                .optional_port("/busy", self.busy.as_deref())?
+                .unwrap_or(error),
+            error,
+        })))
+    }
+}
+
+pub(crate) struct Handoff {
+    kind: TransferKind,
+    target: Template,
+    message: Option<Template>,
+    summary: Option<Template>,
+    next: Option<NodeIx>,
+    no_answer: NodeIx,
+    busy: NodeIx,
+    error: NodeIx,
+}
+
+enum TransferKind {
+    Queue,
+    Phone,
+    Sip,
+}
+
+impl Run for Handoff {
+    fn enter(&self, visit: &mut Visit<'_>) -> Step {
+        if let Some(message) = &self.message {
+            let text = visit.render("/message", message);
+            let voice = visit.flow().document.settings.voice.clone();
+            visit.say(text, voice, false);
+        }
+        let target = visit.render("", &self.target);
+        let target = match self.kind {
+            TransferKind::Queue => TransferTarget::Queue(target),
+            TransferKind::Phone => TransferTarget::Phone(target),
+            TransferKind::Sip => TransferTarget::Sip(target),
+        };
+        let summary = match &self.summary {
+            Some(summary) => visit.render("/summary", summary),
+            None => String::new(),
+        };
+        visit.record(Record::Transfer {
+            node: visit.id(),
+            target: target.clone(),
+            summary: summary.clone(),
+        });
+        let vars = visit.vars_json();
+        visit.act(Action::Transfer(Transfer {
+            target,
+            summary,
+            vars,
+        }));
+        Step::Wait(Wait::Handoff { node: visit.node() })
+    }
+
+    fn resume(&self, visit: &mut Visit<'_>, _: Wait, event: Event) -> Result<Step, Event> {
+        let Event::HandoffResult { status } = event else {
+            return Err(event);
+        };
+        visit.record(Record::HandoffResult {
+            node: visit.id(),
+            status,
+        });
+        Ok(match status {
+            HandoffStatus::Connected => match self.next {
+                Some(next) => Step::Goto(next),
+                // The agent has the call now: it ends here without hanging up.
+                None => visit.finish(Outcome::Handoff, false),
+            },
+            HandoffStatus::NoAnswer => Step::Goto(self.no_answer),
+            HandoffStatus::Busy => Step::Goto(self.busy),
+            HandoffStatus::Failed => Step::Goto(self.error),
+        })
+    }
 }
 
 fn looks_like_phone(phone: &str) -> bool {
@@ -135,10 +236,12 @@ fn is_sip_address(address: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use serde_json::json;
-
-    use crate::testing::{clean, one, only, with};
-    use crate::validate::Severity;
     use serde_json::Value;
+
+    use crate::model::Outcome;
+    use crate::runtime::{Action, Event, HandoffStatus, TransferTarget};
+    use crate::testing::{clean, handoff_flow, heard, one, only, said, start, with};
+    use crate::validate::Severity;
 
     #[test]
     fn a_handoff_target_of_the_wrong_type_is_not_reported_as_absent() {
@@ -182,5 +285,38 @@ mod tests {
             "/nodes/0/sip",
         );
         assert_eq!(d.severity, Severity::Error);
+    }
+
+    #[test]
+    fn handoff_results_take_their_ports() {
+        for (status, lines, outcome) in [
+            (HandoffStatus::Connected, vec![], Outcome::Handoff),
+            (HandoffStatus::Busy, vec!["坐席忙"], Outcome::Failed),
+            (HandoffStatus::NoAnswer, vec!["转接失败"], Outcome::Failed),
+            (HandoffStatus::Failed, vec!["转接失败"], Outcome::Failed),
+        ] {
+            let (mut session, _) = start(&handoff_flow());
+            let actions = session.handle(heard("我要转人工"));
+            assert_eq!(said(&actions), vec!["正在转接"]);
+            let transfer = actions
+                .iter()
+                .find_map(|a| match a {
+                    Action::Transfer(t) => Some(t.clone()),
+                    _ => None,
+                })
+                .expect("a transfer");
+            assert_eq!(transfer.target, TransferTarget::Queue("after-sales".into()));
+            assert_eq!(transfer.summary, "订单123");
+            assert_eq!(transfer.vars.get("order_id"), Some(&json!("123")));
+            let actions = session.handle(Event::HandoffResult { status });
+            assert_eq!(said(&actions), lines, "{status:?}");
+            assert_eq!(session.outcome(), Some(outcome), "{status:?}");
+            let hung_up = actions.iter().any(|a| matches!(a, Action::HangUp { .. }));
+            assert_eq!(
+                hung_up,
+                status != HandoffStatus::Connected,
+                "an agent's call is not hung up"
+            );
+        }
     }
 }

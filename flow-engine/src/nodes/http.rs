@@ -2,9 +2,15 @@
 
 use std::collections::BTreeMap;
 
-use super::{Kind, Ports};
+use rhai::Dynamic;
+
+use super::{Compiled, Kind, Ports, Run};
+use crate::compile::{NodeCompiler, NodeIx};
 use crate::model::{escape_pointer, node_common, HttpMethod};
-use crate::validate::{shorten, Checker, HTTP_TIMEOUT_MS};
+use crate::runtime::{Action, Event, HttpRequest, Record, Step, Visit, Wait};
+use crate::template::Template;
+use crate::validate::{shorten, Checker, Diagnostic, HTTP_TIMEOUT_MS};
+use crate::value;
 
 node_common! {
     /// Calls the merchant's HTTP API.
@@ -129,6 +135,200 @@ impl Kind for HttpNode {
             }
         }
     }
+
+    fn compile(&self, c: &NodeCompiler<'_>) -> Result<Compiled, Diagnostic> {
+        let headers = self
+            .headers
+            .iter()
+            .map(|(name, value)| Ok((name.clone(), c.template("/headers", value)?)))
+            .collect::<Result<_, Diagnostic>>()?;
+        let mut on_status = self
+            .on_status
+            .iter()
+            .map(|(status, target)| {
+                let pattern = StatusPattern::parse(status)
+                    .ok_or_else(|| c.internal("/on_status", format!("bad status \"{status}\"")))?;
+                Ok((pattern, c.port("/on_status", target)?))
+            })
+            .collect::<Result<Vec<_>, Diagnostic>>()?;
+        // Exact codes win over classes.
+        on_status.sort_by_key(|(pattern, _)| matches!(pattern, StatusPattern::Class(_)));
+        Ok(Compiled::Http(Box::new(HttpCall {
+            method: self.method,
+            url: c.template("/url", &self.url)?,
+            headers,
+            body: c.optional_template("/body", self.body.as_deref())?,
+            timeout_ms: self.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS),
+            save: self
+                .save
+                .iter()
+                .map(|(var, path)| (var.clone(), path.split('.').map(str::to_owned).collect()))
+                .collect(),
+            on_status,
+            next: c.port("/next", &self.next)?,
+            error: c.port("/error", &self.error)?,
+        })))
+    }
+}
+
+const DEFAULT_TIMEOUT_MS: u32 = 5_000;
+
+pub(crate) struct HttpCall {
+    method: HttpMethod,
+    url: Template,
+    headers: Vec<(String, Template)>,
+    body: Option<Template>,
+    timeout_ms: u32,
+    /// Variable, and the path of the response field it gets.
+    save: Vec<(String, Vec<String>)>,
+    on_status: Vec<(StatusPattern, NodeIx)>,
+    next: NodeIx,
+    error: NodeIx,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StatusPattern {
+    Exact(u16),
+    Class(u16),
+}
+
+impl StatusPattern {
+    fn parse(text: &str) -> Option<StatusPattern> {
+        let bytes = text.as_bytes();
+        if bytes.len() != 3 || !(b'1'..=b'5').contains(&bytes[0]) {
+            return None;
+        }
+        if text[1..].eq_ignore_ascii_case("xx") {
+            return Some(StatusPattern::Class(u16::from(bytes[0] - b'0')));
+        }
+        text.parse().ok().map(StatusPattern::Exact)
+    }
+
+    fn matches(self, status: u16) -> bool {
+        match self {
+            StatusPattern::Exact(code) => code == status,
+            StatusPattern::Class(class) => status / 100 == class,
+        }
+    }
+}
+
+impl Run for HttpCall {
+    fn enter(&self, visit: &mut Visit<'_>) -> Step {
+        let url = visit.render("/url", &self.url);
+        let headers = self
+            .headers
+            .iter()
+            .map(|(name, value)| (name.clone(), visit.render("/headers", value)))
+            .collect();
+        let body = self.body.as_ref().map(|b| visit.render("/body", b));
+        visit.record(Record::HttpRequested {
+            node: visit.id(),
+            method: self.method,
+            url: url.clone(),
+        });
+        visit.act(Action::Http(HttpRequest {
+            method: self.method,
+            url,
+            headers,
+            body,
+            timeout_ms: self.timeout_ms,
+        }));
+        Step::Wait(Wait::Http { node: visit.node() })
+    }
+
+    fn resume(&self, visit: &mut Visit<'_>, _: Wait, event: Event) -> Result<Step, Event> {
+        match event {
+            Event::HttpResponse {
+                status,
+                headers,
+                body,
+            } => Ok(self.on_response(visit, status, &headers, &body)),
+            Event::HttpFailed { error } => {
+                visit.record(Record::HttpResult {
+                    node: visit.id(),
+                    status: None,
+                    error: Some(error),
+                    port: "error".into(),
+                });
+                Ok(Step::Goto(self.error))
+            }
+            other => Err(other),
+        }
+    }
+}
+
+impl HttpCall {
+    /// Saves the fields asked for and takes the port of the status.
+    fn on_response(
+        &self,
+        visit: &mut Visit<'_>,
+        status: u16,
+        headers: &BTreeMap<String, String>,
+        body: &str,
+    ) -> Step {
+        let (port, target) = match self
+            .on_status
+            .iter()
+            .find(|(pattern, _)| pattern.matches(status))
+        {
+            Some((_, target)) => (status.to_string(), *target),
+            None if (200..300).contains(&status) => ("next".to_owned(), self.next),
+            None => ("error".to_owned(), self.error),
+        };
+        if !self.save.is_empty() {
+            let json: Option<serde_json::Value> = serde_json::from_str(body).ok();
+            for (var, path) in &self.save {
+                let value = response_field(status, headers, body, json.as_ref(), path);
+                visit.vars().insert(var.as_str().into(), value);
+            }
+        }
+        visit.record(Record::HttpResult {
+            node: visit.id(),
+            status: Some(status),
+            error: None,
+            port,
+        });
+        Step::Goto(target)
+    }
+}
+
+/// A field of an HTTP response by path: `status`, `headers.<name>`, `body`, `body.a.0.b`.
+fn response_field(
+    status: u16,
+    headers: &BTreeMap<String, String>,
+    body: &str,
+    json: Option<&serde_json::Value>,
+    path: &[String],
+) -> Dynamic {
+    match path.first().map(String::as_str) {
+        Some("status") => Dynamic::from_int(i64::from(status)),
+        Some("headers") => path
+            .get(1)
+            .and_then(|name| headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)))
+            .map_or(Dynamic::UNIT, |(_, v)| v.clone().into()),
+        Some("body") => match json {
+            Some(json) => {
+                let mut current = json;
+                for segment in &path[1..] {
+                    let next = match current {
+                        serde_json::Value::Object(map) => map.get(segment),
+                        serde_json::Value::Array(items) => {
+                            segment.parse::<usize>().ok().and_then(|i| items.get(i))
+                        }
+                        _ => None,
+                    };
+                    match next {
+                        Some(value) => current = value,
+                        None => return Dynamic::UNIT,
+                    }
+                }
+                value::to_dynamic(current)
+            }
+            None if path.len() == 1 => body.to_owned().into(),
+            None => Dynamic::UNIT,
+        },
+        _ => Dynamic::UNIT,
+    }
 }
 
 /// RFC 9110 token characters.
@@ -164,10 +364,16 @@ fn is_status_pattern(status: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
 
-    use crate::testing::{clean, find, one, only, summary, with};
+    use serde_json::json;
     use serde_json::Value;
+
+    use crate::compile::CompiledFlow;
+    use crate::model::HttpMethod;
+    use crate::runtime::{Action, CallInfo, Event, HttpRequest, Record, Session};
+    use crate::testing::{clean, compile, find, one, only, records, said, summary, with};
 
     #[test]
     fn http_nodes() {
@@ -243,5 +449,101 @@ mod tests {
             "/nodes/0/body",
         );
         assert_eq!((d.line, d.column), (Some(1), Some(8)));
+    }
+
+    fn http_flow() -> Arc<CompiledFlow> {
+        compile(json!({
+            "schema": 1, "name": "http", "language": "zh-CN", "start": "lookup",
+            "variables": { "order_id": "A1" },
+            "nodes": [
+                { "id": "lookup", "type": "http", "method": "POST",
+                  "url": "{{tenant.api}}/orders/{{vars.order_id}}",
+                  "headers": { "x-shop": "{{tenant.name}}" }, "body": "{\"id\": \"{{vars.order_id}}\"}",
+                  "timeout_ms": 3000,
+                  "save": { "status": "body.status", "first": "body.items.0.name", "code": "status",
+                            "kind": "headers.Content-Type", "missing": "body.nope" },
+                  "on_status": { "404": "not_found", "4xx": "client_error" },
+                  "next": "found", "error": "failed" },
+                { "id": "found", "type": "say", "text": "{{vars.status}} {{vars.first}} {{vars.code}} {{vars.kind}}", "next": "bye" },
+                { "id": "not_found", "type": "say", "text": "没有这个订单", "next": "bye" },
+                { "id": "client_error", "type": "say", "text": "请求有误 {{vars.code}}", "next": "bye" },
+                { "id": "failed", "type": "say", "text": "系统忙", "next": "bye" },
+                { "id": "bye", "type": "end", "outcome": "resolved" }
+            ]
+        }))
+    }
+
+    fn start_http() -> (Session, HttpRequest) {
+        let mut tenant = serde_json::Map::new();
+        tenant.insert("api".into(), json!("https://shop.test/api"));
+        tenant.insert("name".into(), json!("演示商城"));
+        let mut session = Session::new(
+            http_flow(),
+            CallInfo {
+                tenant,
+                ..CallInfo::default()
+            },
+        );
+        let actions = session.handle(Event::Started);
+        let request = actions
+            .into_iter()
+            .find_map(|a| match a {
+                Action::Http(request) => Some(request),
+                _ => None,
+            })
+            .expect("an HTTP request");
+        (session, request)
+    }
+
+    #[test]
+    fn http_requests_are_rendered_and_responses_saved() {
+        let (mut session, request) = start_http();
+        assert_eq!(request.method, HttpMethod::Post);
+        assert_eq!(request.url, "https://shop.test/api/orders/A1");
+        assert_eq!(
+            request.headers,
+            vec![("x-shop".to_owned(), "演示商城".to_owned())]
+        );
+        assert_eq!(request.body.as_deref(), Some("{\"id\": \"A1\"}"));
+        assert_eq!(request.timeout_ms, 3000);
+        assert_eq!(session.current_node(), Some("lookup"));
+        let mut headers = BTreeMap::new();
+        headers.insert("content-type".to_owned(), "application/json".to_owned());
+        let actions = session.handle(Event::HttpResponse {
+            status: 200,
+            headers,
+            body: r#"{"status":"shipped","items":[{"name":"T恤"}]}"#.into(),
+        });
+        assert_eq!(said(&actions), vec!["shipped T恤 200 application/json"]);
+        assert_eq!(
+            session.vars_json().get("missing"),
+            Some(&serde_json::Value::Null)
+        );
+    }
+
+    #[test]
+    fn http_status_ports_exact_before_class_then_error() {
+        for (status, expected) in [
+            (404, "没有这个订单"),
+            (409, "请求有误 409"),
+            (500, "系统忙"),
+            (302, "系统忙"),
+        ] {
+            let (mut session, _) = start_http();
+            let actions = session.handle(Event::HttpResponse {
+                status,
+                headers: BTreeMap::new(),
+                body: "not json".into(),
+            });
+            assert_eq!(said(&actions), vec![expected], "{status}");
+        }
+        let (mut session, _) = start_http();
+        let actions = session.handle(Event::HttpFailed {
+            error: "timeout".into(),
+        });
+        assert_eq!(said(&actions), vec!["系统忙"]);
+        assert!(records(&actions)
+            .iter()
+            .any(|r| matches!(r, Record::HttpResult { status: None, error: Some(e), .. } if e == "timeout")));
     }
 }

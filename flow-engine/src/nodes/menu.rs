@@ -6,10 +6,11 @@ use serde::{Deserialize, Serialize};
 
 use std::collections::HashSet;
 
-use super::listening;
-use super::{Kind, Ports};
-use crate::model::{default_true, is_true, node_common, Retry};
-use crate::validate::{is_key, Checker, NO_INPUT_TIMEOUT_MS};
+use super::listening::{self, CompiledRetry, Listener};
+use super::{Compiled, Kind, Ports};
+use crate::compile::NodeCompiler;
+use crate::model::{default_true, is_true, node_common, InputMode, Intent, Retry};
+use crate::validate::{is_key, Checker, Diagnostic, NO_INPUT_TIMEOUT_MS};
 
 node_common! {
     /// A keypad menu: "press 1 for …". Spoken digits and choice labels work too.
@@ -108,14 +109,52 @@ impl Kind for MenuNode {
             "silence timeout (milliseconds)",
         );
     }
+
+    fn compile(&self, c: &NodeCompiler<'_>) -> Result<Compiled, Diagnostic> {
+        // A menu is a listener whose intents are its choices: a key press or a spoken key
+        // selects one, and so does saying its label.
+        let intents: Vec<Intent> = self
+            .choices
+            .iter()
+            .map(|choice| Intent {
+                name: choice.label.clone().unwrap_or_else(|| choice.key.clone()),
+                examples: choice.label.iter().cloned().collect(),
+                keywords: Vec::new(),
+                dtmf: Some(choice.key.clone()),
+                next: choice.next.clone(),
+            })
+            .collect();
+        Ok(Compiled::Listen(Box::new(Listener {
+            prompt: c.template("/prompt", &self.prompt)?,
+            modes: vec![InputMode::Speech, InputMode::Dtmf],
+            intents: c.intents(&intents)?,
+            slot: None,
+            save_as: None,
+            next: None,
+            no_match: CompiledRetry::compile(c, "/no_match", &self.no_match)?,
+            no_input: CompiledRetry::compile(c, "/no_input", &self.no_input)?,
+            timeout_ms: c.no_input_timeout(self.timeout_ms),
+            hints: self
+                .choices
+                .iter()
+                .filter_map(|c| c.label.clone())
+                .collect(),
+            max_digits: Some(1),
+            finish_on_key: None,
+            threshold: c.threshold(),
+            global_intents: self.global_intents,
+            barge_in: self.barge_in,
+            voice: c.voice(self.voice.as_ref()),
+        })))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use serde_json::json;
+    use serde_json::Value;
 
     use crate::testing::{find, one, only, summary};
-    use serde_json::Value;
 
     #[test]
     fn menus() {

@@ -20,8 +20,10 @@ pub mod subflow;
 
 use serde::de::DeserializeOwned;
 
+use crate::compile::NodeCompiler;
 use crate::model::{Node, Port, Position};
-use crate::validate::Checker;
+use crate::runtime::{Event, Step, Visit, Wait};
+use crate::validate::{Checker, Diagnostic};
 
 /// What every kind of node tells the engine; implemented by the kind's document struct.
 pub(crate) trait Kind {
@@ -41,6 +43,35 @@ pub(crate) trait Kind {
     /// Checks its own fields (`base` is its JSON pointer); its ports are checked with the
     /// graph.
     fn check(&self, c: &mut Checker<'_>, base: &str);
+
+    /// Compiles it; validation has passed, so a failure here is an internal error.
+    fn compile(&self, c: &NodeCompiler<'_>) -> Result<Compiled, Diagnostic>;
+}
+
+/// A node compiled: what a call runs.
+pub(crate) enum Compiled {
+    Say(say::Say),
+    /// `ask` and `menu`.
+    Listen(Box<listening::Listener>),
+    Branch(branch::Branch),
+    Set(set::Set),
+    Script(script::Script),
+    Http(Box<http::HttpCall>),
+    Handoff(Box<handoff::Handoff>),
+    Subflow(Box<subflow::SubflowCall>),
+    End(end::End),
+}
+
+/// What a call does at a compiled node.
+pub(crate) trait Run {
+    /// Enters the node: its actions, then where the call goes.
+    fn enter(&self, visit: &mut Visit<'_>) -> Step;
+
+    /// Takes an event that arrives while the call waits here; gives it back when this node
+    /// does not wait for it.
+    fn resume(&self, _visit: &mut Visit<'_>, _wait: Wait, event: Event) -> Result<Step, Event> {
+        Err(event)
+    }
 }
 
 /// The `type` of every kind, for messages.
@@ -75,6 +106,23 @@ macro_rules! each_kind {
     };
 }
 
+/// `$body` with `$n` bound to the compiled node's own struct, whatever its kind.
+macro_rules! each_compiled {
+    ($node:expr, $n:ident => $body:expr) => {
+        match $node {
+            Compiled::Say($n) => $body,
+            Compiled::Listen($n) => $body,
+            Compiled::Branch($n) => $body,
+            Compiled::Set($n) => $body,
+            Compiled::Script($n) => $body,
+            Compiled::Http($n) => $body,
+            Compiled::Handoff($n) => $body,
+            Compiled::Subflow($n) => $body,
+            Compiled::End($n) => $body,
+        }
+    };
+}
+
 /// Reads a node's fields as one kind's struct, reporting what is wrong with them.
 pub(crate) trait ReadFields {
     fn read<T: DeserializeOwned>(&mut self) -> Option<T>;
@@ -104,6 +152,26 @@ pub(crate) fn check(node: &Node, c: &mut Checker<'_>, base: &str) {
         c.name_text(Some(node.id()), format!("{base}/label"), label, "label");
     }
     each_kind!(node, n => n.check(c, base));
+}
+
+/// Compiles a node.
+pub(crate) fn compile(node: &Node, c: &NodeCompiler<'_>) -> Result<Compiled, Diagnostic> {
+    each_kind!(node, n => n.compile(c))
+}
+
+impl Compiled {
+    pub(crate) fn enter(&self, visit: &mut Visit<'_>) -> Step {
+        each_compiled!(self, n => n.enter(visit))
+    }
+
+    pub(crate) fn resume(
+        &self,
+        visit: &mut Visit<'_>,
+        wait: Wait,
+        event: Event,
+    ) -> Result<Step, Event> {
+        each_compiled!(self, n => n.resume(visit, wait, event))
+    }
 }
 
 /// The output ports of a node, as its kind adds them.
@@ -160,5 +228,53 @@ impl Node {
         let mut ports = Ports(Vec::new());
         each_kind!(self, n => n.ports(&mut ports));
         ports.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    use super::*;
+    use crate::testing::realistic_flow;
+
+    struct Unread;
+
+    impl ReadFields for Unread {
+        fn read<T: DeserializeOwned>(&mut self) -> Option<T> {
+            None
+        }
+    }
+
+    #[test]
+    fn every_kind_is_registered_under_its_type() {
+        // The schema is generated from `Node`, so it lists every kind a document can hold.
+        let schema: Value =
+            serde_json::from_str(&crate::schema::flow_schema_json()).expect("the schema is JSON");
+        let in_schema: Vec<&str> = schema["$defs"]["Node"]["oneOf"]
+            .as_array()
+            .expect("node kinds")
+            .iter()
+            .filter_map(|kind| kind["properties"]["type"]["const"].as_str())
+            .collect();
+        assert_eq!(in_schema, TYPES);
+        for type_name in TYPES {
+            assert!(
+                read(type_name, &mut Unread).is_some(),
+                "{type_name} is read"
+            );
+        }
+        assert!(read("dance", &mut Unread).is_none());
+        let document: crate::FlowDocument =
+            serde_json::from_value(realistic_flow()).expect("a valid flow");
+        let mut seen: Vec<&str> = Vec::new();
+        for node in &document.nodes {
+            let json = serde_json::to_value(node).expect("serializes");
+            assert_eq!(json["type"], node.type_name());
+            seen.push(node.type_name());
+        }
+        seen.sort_unstable();
+        seen.dedup();
+        assert_eq!(seen.len(), TYPES.len(), "the fixture has every kind");
     }
 }

@@ -1,8 +1,11 @@
 //! `say`: speaks a text, or plays audio, and goes on.
 
-use super::{Kind, Ports};
+use super::{Compiled, Kind, Ports, Run};
+use crate::compile::{NodeCompiler, NodeIx};
 use crate::model::{default_true, is_true, node_common};
-use crate::validate::Checker;
+use crate::runtime::{Action, Record, Step, Visit};
+use crate::template::Template;
+use crate::validate::{Checker, Diagnostic};
 
 node_common! {
     /// Speaks a text (or plays audio) and continues.
@@ -44,5 +47,45 @@ impl Kind for SayNode {
                 .to_owned();
             c.warning("empty_text", id, at("/text"), message);
         }
+    }
+
+    fn compile(&self, c: &NodeCompiler<'_>) -> Result<Compiled, Diagnostic> {
+        Ok(Compiled::Say(Say {
+            text: c.template("/text", &self.text)?,
+            audio: c.optional_template("/audio", self.audio.as_deref())?,
+            voice: c.voice(self.voice.as_ref()),
+            barge_in: self.barge_in,
+            next: c.port("/next", &self.next)?,
+        }))
+    }
+}
+
+pub(crate) struct Say {
+    text: Template,
+    audio: Option<Template>,
+    voice: Option<String>,
+    barge_in: bool,
+    next: NodeIx,
+}
+
+impl Run for Say {
+    fn enter(&self, visit: &mut Visit<'_>) -> Step {
+        let spoken = visit.render("/text", &self.text);
+        match &self.audio {
+            Some(audio) => {
+                let url = visit.render("/audio", audio);
+                visit.act(Action::Play {
+                    url,
+                    text: spoken.clone(),
+                    barge_in: self.barge_in,
+                });
+                visit.record(Record::Said {
+                    node: visit.id(),
+                    text: spoken,
+                });
+            }
+            None => visit.say(spoken, self.voice.clone(), self.barge_in),
+        }
+        Step::Goto(self.next)
     }
 }

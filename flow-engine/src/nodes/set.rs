@@ -4,9 +4,15 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{Kind, Ports};
+use rhai::Dynamic;
+
+use super::{Compiled, Kind, Ports, Run};
+use crate::compile::{NodeCompiler, NodeIx};
 use crate::model::node_common;
-use crate::validate::Checker;
+use crate::runtime::{Step, Visit};
+use crate::template::Template;
+use crate::validate::{Checker, Diagnostic};
+use crate::value;
 
 node_common! {
     /// Assigns variables without code.
@@ -45,5 +51,59 @@ impl Kind for SetNode {
                 c.template(id, format!("{base}/assign/{i}/value"), text);
             }
         }
+    }
+
+    fn compile(&self, c: &NodeCompiler<'_>) -> Result<Compiled, Diagnostic> {
+        let assign = self
+            .assign
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                let value = match &a.value {
+                    Value::String(text) => {
+                        let template = c.template(&format!("/assign/{i}/value"), text)?;
+                        if template.is_literal() {
+                            Assigned::Literal(Dynamic::from(text.clone()))
+                        } else {
+                            Assigned::Template(template)
+                        }
+                    }
+                    other => Assigned::Literal(value::to_dynamic(other)),
+                };
+                Ok((a.var.clone(), value))
+            })
+            .collect::<Result<_, Diagnostic>>()?;
+        Ok(Compiled::Set(Set {
+            assign,
+            next: c.port("/next", &self.next)?,
+        }))
+    }
+}
+
+pub(crate) struct Set {
+    assign: Vec<(String, Assigned)>,
+    next: NodeIx,
+}
+
+enum Assigned {
+    Literal(Dynamic),
+    Template(Template),
+}
+
+impl Run for Set {
+    fn enter(&self, visit: &mut Visit<'_>) -> Step {
+        for (i, (var, assigned)) in self.assign.iter().enumerate() {
+            let value = match assigned {
+                Assigned::Literal(value) => value.clone(),
+                Assigned::Template(template) => {
+                    match visit.evaluate(&format!("/assign/{i}/value"), template) {
+                        Some(value) => value,
+                        None => continue,
+                    }
+                }
+            };
+            visit.vars().insert(var.as_str().into(), value);
+        }
+        Step::Goto(self.next)
     }
 }

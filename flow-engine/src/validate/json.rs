@@ -199,7 +199,6 @@ fn char_column(text: &str, line: usize, byte_column: usize) -> u32 {
 
 #[cfg(test)]
 mod tests {
-
     use super::*;
     use crate::testing::{only, validate_text};
 

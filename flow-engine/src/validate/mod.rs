@@ -185,6 +185,9 @@ pub fn validate_document(
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+    use std::time::{Duration, Instant};
+
     use serde_json::json;
 
     use super::*;
@@ -192,8 +195,6 @@ mod tests {
         ask, clean, end, find, flow, one, only, realistic_flow, sandbox, say, summary, validate,
         with,
     };
-    use std::collections::BTreeSet;
-    use std::time::{Duration, Instant};
 
     #[test]
     fn realistic_flow_is_clean() {
