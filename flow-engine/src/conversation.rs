@@ -1,8 +1,5 @@
 //! Conversation tests: scripted dialogues with expected bot lines, nodes, intents, variables
 //! and outcome, run against a flow with mocked HTTP. The format is documented in the README.
-//!
-//! Also the turn driver shared by every text driver (tests, the CLI simulator): it feeds one
-//! caller event and resolves the HTTP requests and transfers the flow makes in that turn.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -14,8 +11,9 @@ use serde::{Deserialize, Serialize};
 use crate::compile::CompiledFlow;
 use crate::model::{HttpMethod, Outcome};
 use crate::runtime::{
-    Action, CallInfo, Direction, Event, HandoffStatus, HttpRequest, Record, Session, Transfer,
+    CallInfo, Direction, Event, HandoffStatus, HttpRequest, Record, Session, Transfer,
 };
+use crate::turn::{drive, Resolver, TurnOutput};
 
 /// A file of conversations for one flow.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -183,99 +181,6 @@ pub fn text_matches(pattern: &str, text: &str) -> bool {
 fn regex_pattern(pattern: &str) -> Option<Result<Regex, regex::Error>> {
     let inner = pattern.strip_prefix('/')?.strip_suffix('/')?;
     (!inner.is_empty()).then(|| Regex::new(inner))
-}
-
-/// What a driver does with the requests a flow makes during a turn.
-pub trait Resolver {
-    /// Answers an HTTP request with `HttpResponse` or `HttpFailed`.
-    fn http(&mut self, request: &HttpRequest) -> Event;
-    /// Answers a transfer with `HandoffResult`.
-    fn transfer(&mut self, transfer: &Transfer) -> Event;
-}
-
-/// Everything that happened in one turn.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct TurnOutput {
-    /// What the bot said, in order.
-    pub lines: Vec<String>,
-    pub records: Vec<Record>,
-    pub http: Vec<HttpRequest>,
-    pub transfers: Vec<Transfer>,
-    /// Set when the bot hung up.
-    pub hung_up: Option<Outcome>,
-}
-
-impl TurnOutput {
-    /// The intent recognised in this turn, if any.
-    pub fn intent(&self) -> Option<&str> {
-        self.records.iter().find_map(|record| match record {
-            Record::Heard {
-                intent: Some(intent),
-                ..
-            }
-            | Record::Digits {
-                intent: Some(intent),
-                ..
-            } => Some(intent.as_str()),
-            _ => None,
-        })
-    }
-
-    /// The last node the flow entered in this turn.
-    pub fn last_node(&self) -> Option<&str> {
-        self.records.iter().rev().find_map(|record| match record {
-            Record::NodeEntered { node, .. } => Some(node.as_str()),
-            _ => None,
-        })
-    }
-
-    /// The nodes entered in this turn, in order.
-    pub fn path(&self) -> Vec<&str> {
-        self.records
-            .iter()
-            .filter_map(|record| match record {
-                Record::NodeEntered { node, .. } => Some(node.as_str()),
-                _ => None,
-            })
-            .collect()
-    }
-}
-
-/// Requests resolved in one turn before the driver gives up (the step limits end real loops
-/// first; this only guards the driver itself).
-const MAX_RESOLUTIONS_PER_TURN: usize = 1_000;
-
-/// Feeds one event and resolves the HTTP requests and transfers that follow it.
-pub fn drive(session: &mut Session, event: Event, resolver: &mut impl Resolver) -> TurnOutput {
-    let mut output = TurnOutput::default();
-    let mut next = Some(event);
-    let mut actions = Vec::new();
-    let mut resolutions = 0;
-    while let Some(event) = next.take() {
-        actions.clear();
-        session.handle_into(event, &mut actions);
-        for action in actions.drain(..) {
-            match action {
-                Action::Say { text, .. } | Action::Play { text, .. } => output.lines.push(text),
-                Action::Listen(_) => {}
-                Action::Http(request) => {
-                    next = Some(resolver.http(&request));
-                    output.http.push(request);
-                }
-                Action::Transfer(transfer) => {
-                    next = Some(resolver.transfer(&transfer));
-                    output.transfers.push(transfer);
-                }
-                Action::HangUp { outcome } => output.hung_up = Some(outcome),
-                Action::Record(record) => output.records.push(record),
-            }
-        }
-        resolutions += 1;
-        if resolutions > MAX_RESOLUTIONS_PER_TURN {
-            break;
-        }
-    }
-    output
 }
 
 /// One failed expectation.

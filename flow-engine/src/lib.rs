@@ -12,6 +12,7 @@ pub mod schema;
 pub mod script;
 pub mod slots;
 pub mod template;
+pub mod turn;
 pub mod validate;
 pub mod value;
 

@@ -12,7 +12,7 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::http::{HeaderName, HeaderValue, Method, Request, Uri};
 use axum::Router;
-use flow_engine::runtime::{Action, Event, HttpRequest, Session};
+use flow_engine::runtime::{Event, HttpRequest, Session};
 use serde_json::{Map, Value};
 use tower::ServiceExt;
 
@@ -162,45 +162,6 @@ pub(crate) async fn open(
         resolved,
         tenant,
     })
-}
-
-/// Engine events one turn may feed (the caller's, then HTTP results and transfer results);
-/// the flow's step limits end real loops long before.
-const MAX_EVENTS_PER_TURN: usize = 1_000;
-
-/// One turn's events as a driver feeds them: the caller's event, then each answer the driver
-/// gives to what the flow asked (an HTTP result, a transfer result), until the flow waits.
-pub(crate) struct EventFeed {
-    next: Option<Event>,
-    handled: usize,
-    actions: Vec<Action>,
-}
-
-impl EventFeed {
-    pub(crate) fn new(event: Event) -> EventFeed {
-        EventFeed {
-            next: Some(event),
-            handled: 0,
-            actions: Vec::new(),
-        }
-    }
-
-    /// Feeds the next event and returns the actions it produced, with the time; `None` when
-    /// no answer is pending (or the turn has fed too many events).
-    pub(crate) fn step(&mut self, session: &mut Session) -> Option<(i64, Vec<Action>)> {
-        let event = self.next.take()?;
-        self.handled += 1;
-        if self.handled > MAX_EVENTS_PER_TURN {
-            return None;
-        }
-        session.handle_into(event, &mut self.actions);
-        Some((crate::store::now_ms(), std::mem::take(&mut self.actions)))
-    }
-
-    /// The answer to what the flow just asked, fed by the next [`EventFeed::step`].
-    pub(crate) fn answer(&mut self, event: Event) {
-        self.next = Some(event);
-    }
 }
 
 fn failed(error: &str) -> Event {

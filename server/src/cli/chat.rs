@@ -4,10 +4,11 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use flow_engine::conversation::{drive, HttpMock, Resolver, TurnOutput};
+use flow_engine::conversation::HttpMock;
 use flow_engine::runtime::{
     CallInfo, Event, HandoffStatus, HttpRequest, Record, Session, Transfer,
 };
+use flow_engine::turn::{drive, Resolver, TurnOutput};
 
 use super::flows;
 use super::http::Client;
