@@ -4,6 +4,7 @@
 
 pub mod compile;
 pub mod conversation;
+pub mod link;
 pub mod model;
 pub mod nlu;
 pub mod nodes;

@@ -47,6 +47,9 @@
 //! | `script_syntax` | E | a script that does not compile (line/column) |
 //! | `empty_condition` | E | a branch condition that is blank |
 //! | `unknown_subflow` | E | a subflow name not among the known flows |
+//! | `subflow_cycle` | E | subflows that call each other in a loop (found by [`crate::link`]) |
+//! | `subflow_too_deep` | E | subflows nested deeper than the runtime allows ([`crate::link`]) |
+//! | `subflow_not_published` | E | a published flow calls one never published ([`crate::link`]) |
 //! | `endless_loop` | E | a loop of non-waiting nodes with no way out |
 //! | `loop_without_input` | W | a loop of non-waiting nodes that only conditions can leave |
 //! | `unreachable` | W | no path from `start` leads to the node |
