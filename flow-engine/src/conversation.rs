@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::compile::CompiledFlow;
 use crate::model::{HttpMethod, Outcome};
 use crate::runtime::{
-    CallInfo, Direction, Event, HandoffStatus, HttpRequest, Record, Session, Transfer,
+    CallInfo, Direction, Event, HandoffStatus, HttpFailure, HttpRequest, Record, Session, Transfer,
 };
 use crate::turn::{drive, Resolver, TurnOutput};
 
@@ -153,6 +153,7 @@ impl HttpMock {
     pub fn answer(&self) -> Event {
         if let Some(error) = &self.error {
             return Event::HttpFailed {
+                failure: HttpFailure::Failed,
                 error: error.clone(),
             };
         }
@@ -269,6 +270,7 @@ impl Resolver for MockResolver<'_> {
                 self.unmatched
                     .push(format!("{} {}", request.method.as_str(), request.url));
                 Event::HttpFailed {
+                    failure: HttpFailure::Failed,
                     error: "no mock answers this request".into(),
                 }
             }

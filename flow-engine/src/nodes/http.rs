@@ -243,11 +243,12 @@ impl Run for HttpCall {
                 headers,
                 body,
             } => Ok(self.on_response(visit, status, &headers, &body)),
-            Event::HttpFailed { error } => {
+            Event::HttpFailed { failure, error } => {
                 visit.record(Record::HttpResult {
                     node: visit.id(),
                     status: None,
                     error: Some(error),
+                    failure: Some(failure),
                     port: "error".into(),
                 });
                 Ok(Step::Goto(self.error))
@@ -286,6 +287,7 @@ impl HttpCall {
             node: visit.id(),
             status: Some(status),
             error: None,
+            failure: None,
             port,
         });
         Step::Goto(target)
@@ -372,7 +374,7 @@ mod tests {
 
     use crate::compile::CompiledFlow;
     use crate::model::HttpMethod;
-    use crate::runtime::{Action, CallInfo, Event, HttpRequest, Record, Session};
+    use crate::runtime::{Action, CallInfo, Event, HttpFailure, HttpRequest, Record, Session};
     use crate::testing::{clean, compile, find, one, only, records, said, summary, with};
 
     #[test]
@@ -539,11 +541,62 @@ mod tests {
         }
         let (mut session, _) = start_http();
         let actions = session.handle(Event::HttpFailed {
+            failure: HttpFailure::Timeout,
             error: "timeout".into(),
         });
         assert_eq!(said(&actions), vec!["系统忙"]);
         assert!(records(&actions)
             .iter()
             .any(|r| matches!(r, Record::HttpResult { status: None, error: Some(e), .. } if e == "timeout")));
+        assert!(records(&actions).iter().any(|r| matches!(
+            r,
+            Record::HttpResult {
+                failure: Some(HttpFailure::Timeout),
+                ..
+            }
+        )));
+    }
+
+    #[test]
+    fn a_stored_snapshot_resumes_and_a_failure_without_a_kind_is_taken() {
+        let flow = http_flow();
+        // A snapshot and an event as drivers stored them before failures had kinds.
+        let snapshot = json!({
+            "flow": flow.fingerprint(),
+            "wait": { "for": "http", "node": "lookup" },
+            "vars": { "order_id": "A1" },
+            "call": {
+                "call_id": "c1", "channel": "phone", "direction": "inbound",
+                "from": "+8613800000000", "to": "+8610086", "started_at_ms": 1_700_000_000_000_i64,
+                "tenant": { "api": "https://shop.test/api", "name": "演示商城" }
+            },
+            "steps": 1
+        });
+        let event: Event =
+            serde_json::from_value(json!({ "type": "http_failed", "error": "timeout" }))
+                .expect("an event without a kind");
+        assert_eq!(
+            event,
+            Event::HttpFailed {
+                failure: HttpFailure::Failed,
+                error: "timeout".into()
+            }
+        );
+        let snapshot = serde_json::from_value(snapshot).expect("the stored snapshot");
+        let mut session = Session::resume(flow, snapshot).expect("resumes");
+        assert_eq!(session.current_node(), Some("lookup"));
+        let actions = session.handle(event);
+        assert_eq!(said(&actions), vec!["系统忙"]);
+        let record: Record = serde_json::from_value(json!({
+            "kind": "http_result", "node": "lookup", "error": "timeout", "port": "error"
+        }))
+        .expect("a record without a kind of failure");
+        assert!(matches!(record, Record::HttpResult { failure: None, .. }));
+        let stored = serde_json::to_value(Event::HttpFailed {
+            failure: HttpFailure::TooLarge,
+            error: "response larger than 1 MB".into(),
+        })
+        .expect("serializes");
+        assert_eq!(stored["failure"], "too_large");
     }
 }

@@ -18,8 +18,8 @@ use crate::template::Template;
 use crate::value;
 
 pub use protocol::{
-    Action, CallInfo, Direction, Event, HandoffStatus, HttpRequest, Listen, Record, Transfer,
-    TransferTarget,
+    Action, CallInfo, Direction, Event, HandoffStatus, HttpFailure, HttpRequest, Listen, Record,
+    Transfer, TransferTarget,
 };
 pub use snapshot::{FrameSnapshot, ResumeError, Snapshot, WaitSnapshot};
 pub(crate) use visit::Visit;
@@ -386,7 +386,7 @@ mod tests {
 
     use crate::compile::{CompileOptions, RuntimeLimits};
     use crate::model::Outcome;
-    use crate::runtime::{Action, CallInfo, Event, Record, Session};
+    use crate::runtime::{Action, CallInfo, Event, HttpFailure, Record, Session};
     use crate::testing::{compile_with, handoff_flow, heard, records, said, start};
 
     #[test]
@@ -467,7 +467,10 @@ mod tests {
             [Record::EventIgnored { .. }]
         ));
         session.handle(Event::Started);
-        let actions = session.handle(Event::HttpFailed { error: "x".into() });
+        let actions = session.handle(Event::HttpFailed {
+            failure: HttpFailure::Failed,
+            error: "x".into(),
+        });
         assert!(matches!(
             records(&actions)[..],
             [Record::EventIgnored { .. }]

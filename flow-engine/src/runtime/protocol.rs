@@ -32,13 +32,42 @@ pub enum Event {
         body: String,
     },
     /// The last [`Action::Http`] failed without an answer (timeout, refused, invalid URL…).
-    HttpFailed { error: String },
+    HttpFailed {
+        /// What kind of failure; events from before failures had kinds read as `failed`.
+        #[serde(default)]
+        failure: HttpFailure,
+        /// What went wrong, in words.
+        error: String,
+    },
     /// How the last [`Action::Transfer`] went.
     HandoffResult { status: HandoffStatus },
     /// The caller spoke over a prompt and the prompt was cut off.
     PlaybackInterrupted,
     /// The caller hung up (or closed the chat).
     HungUp,
+}
+
+/// Why an HTTP request got no answer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HttpFailure {
+    /// The request cannot be made as written: its URL, scheme or a header is not valid.
+    InvalidRequest,
+    /// The address may not be contacted (a private or reserved network).
+    Blocked,
+    /// The host name does not resolve.
+    HostNotFound,
+    /// No connection could be made.
+    Connect,
+    /// No answer in time.
+    Timeout,
+    /// The answer is larger than allowed.
+    TooLarge,
+    /// Too many redirects, or one to an address that is not valid.
+    Redirect,
+    /// Any other failure.
+    #[default]
+    Failed,
 }
 
 /// Result of a transfer to a human.
@@ -183,6 +212,9 @@ pub enum Record {
         status: Option<u16>,
         #[serde(skip_serializing_if = "Option::is_none")]
         error: Option<String>,
+        /// The kind of failure, when there was no answer.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        failure: Option<HttpFailure>,
         port: String,
     },
     ScriptError {

@@ -12,7 +12,7 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::http::{HeaderName, HeaderValue, Method, Request, Uri};
 use axum::Router;
-use flow_engine::runtime::{Event, HttpRequest, Session};
+use flow_engine::runtime::{Event, HttpFailure, HttpRequest, Session};
 use serde_json::{Map, Value};
 use tower::ServiceExt;
 
@@ -164,8 +164,9 @@ pub(crate) async fn open(
     })
 }
 
-fn failed(error: &str) -> Event {
+fn failed(failure: HttpFailure, error: &str) -> Event {
     Event::HttpFailed {
+        failure,
         error: error.to_owned(),
     }
 }
@@ -173,10 +174,10 @@ fn failed(error: &str) -> Event {
 /// Asks the demo shop router directly, with the same time and size limits as real requests.
 async fn call_demo_shop(shop: Router, request: &HttpRequest, path: &str) -> Event {
     let Ok(uri) = path.parse::<Uri>() else {
-        return failed("invalid url");
+        return failed(HttpFailure::InvalidRequest, "invalid url");
     };
     let Ok(method) = Method::from_bytes(request.method.as_str().as_bytes()) else {
-        return failed("invalid url");
+        return failed(HttpFailure::InvalidRequest, "invalid url");
     };
     let mut builder = Request::builder().method(method).uri(uri);
     let mut has_content_type = false;
@@ -185,7 +186,7 @@ async fn call_demo_shop(shop: Router, request: &HttpRequest, path: &str) -> Even
             HeaderName::from_bytes(name.trim().as_bytes()),
             HeaderValue::from_str(value.trim()),
         ) else {
-            return failed("invalid header");
+            return failed(HttpFailure::InvalidRequest, "invalid header");
         };
         has_content_type |= name == axum::http::header::CONTENT_TYPE;
         builder = builder.header(name, value);
@@ -195,7 +196,7 @@ async fn call_demo_shop(shop: Router, request: &HttpRequest, path: &str) -> Even
     }
     let body = request.body.clone().map_or_else(Body::empty, Body::from);
     let Ok(http_request) = builder.body(body) else {
-        return failed("invalid url");
+        return failed(HttpFailure::InvalidRequest, "invalid url");
     };
     let limit = match request.timeout_ms {
         0 => MAX_TIMEOUT,
@@ -220,12 +221,12 @@ async fn call_demo_shop(shop: Router, request: &HttpRequest, path: &str) -> Even
                 headers,
                 body: String::from_utf8_lossy(&bytes).into_owned(),
             },
-            Err(_) => failed("response larger than 1 MB"),
+            Err(_) => failed(HttpFailure::TooLarge, "response larger than 1 MB"),
         }
     };
     tokio::time::timeout(limit, exchange)
         .await
-        .unwrap_or_else(|_| failed("timeout"))
+        .unwrap_or_else(|_| failed(HttpFailure::Timeout, "timeout"))
 }
 
 #[cfg(test)]
