@@ -300,23 +300,7 @@ pub fn run_with(
     conversation: &Conversation,
     options: RunOptions,
 ) -> ConversationResult {
-    let mut tenant = file.tenant.clone();
-    tenant.extend(conversation.tenant.clone());
-    let call = CallInfo {
-        call_id: format!("test:{}", conversation.name),
-        channel: conversation
-            .call
-            .channel
-            .clone()
-            .unwrap_or_else(|| "test".to_owned()),
-        direction: conversation.call.direction,
-        from: conversation.call.from.clone(),
-        to: conversation.call.to.clone(),
-        started_at_ms: conversation.call.started_at_ms,
-        vars: conversation.vars.clone(),
-        tenant,
-    };
-    let mut session = Session::new(flow.clone(), call);
+    let mut session = Session::new(flow.clone(), call_info(file, conversation));
     let mut result = ConversationResult {
         name: conversation.name.clone(),
         failures: Vec::new(),
@@ -353,15 +337,7 @@ pub fn run_with(
             continue;
         };
         if session.is_ended() {
-            result.failures.push(Failure {
-                turn: number,
-                what: "call already ended".into(),
-                expected: "the bot still listening".into(),
-                actual: format!(
-                    "ended with outcome {}",
-                    session.outcome().map_or("?", Outcome::as_str)
-                ),
-            });
+            result.failures.push(ended_early(number, &session));
             break;
         }
         result
@@ -370,20 +346,9 @@ pub fn run_with(
         resolver.layers[0] = &turn.http;
         resolver.handoff = turn.handoff.unwrap_or(default_handoff);
         if options.resume_every_turn {
-            match round_trip(flow, &session) {
-                Ok((resumed, size)) => {
-                    session = resumed;
-                    result.snapshot_sizes.push(size);
-                }
-                Err(error) => {
-                    result.failures.push(Failure {
-                        turn: number,
-                        what: "snapshot and resume".into(),
-                        expected: "the session resumes from its snapshot".into(),
-                        actual: error,
-                    });
-                    break;
-                }
+            if let Err(failure) = resume(flow, &mut session, &mut result, number) {
+                result.failures.push(failure);
+                break;
             }
         }
         let output = drive(&mut session, event, &mut resolver);
@@ -391,25 +356,86 @@ pub fn run_with(
         check_turn(&mut result, number, turn, &output, &session, &mut resolver);
     }
     if let Some(expected) = conversation.outcome {
-        let actual = session.outcome();
-        if actual != Some(expected) {
-            result.failures.push(Failure {
-                turn: conversation.turns.len(),
-                what: "outcome".into(),
-                expected: expected.as_str().into(),
-                actual: actual.map_or_else(
-                    || {
-                        format!(
-                            "still running at node {}",
-                            session.current_node().unwrap_or("?")
-                        )
-                    },
-                    |o| o.as_str().to_owned(),
-                ),
-            });
-        }
+        check_outcome(&mut result, conversation, &session, expected);
     }
     result
+}
+
+/// The call facts of a conversation, its tenant settings over the file's.
+fn call_info(file: &ConversationFile, conversation: &Conversation) -> CallInfo {
+    let mut tenant = file.tenant.clone();
+    tenant.extend(conversation.tenant.clone());
+    CallInfo {
+        call_id: format!("test:{}", conversation.name),
+        channel: conversation
+            .call
+            .channel
+            .clone()
+            .unwrap_or_else(|| "test".to_owned()),
+        direction: conversation.call.direction,
+        from: conversation.call.from.clone(),
+        to: conversation.call.to.clone(),
+        started_at_ms: conversation.call.started_at_ms,
+        vars: conversation.vars.clone(),
+        tenant,
+    }
+}
+
+/// A caller's turn after the call ended.
+fn ended_early(turn: usize, session: &Session) -> Failure {
+    Failure {
+        turn,
+        what: "call already ended".into(),
+        expected: "the bot still listening".into(),
+        actual: format!(
+            "ended with outcome {}",
+            session.outcome().map_or("?", Outcome::as_str)
+        ),
+    }
+}
+
+/// Continues on a session resumed from the snapshot of `session`, as a stateless server would
+/// between two webhooks.
+fn resume(
+    flow: &Arc<CompiledFlow>,
+    session: &mut Session,
+    result: &mut ConversationResult,
+    turn: usize,
+) -> Result<(), Failure> {
+    let (resumed, size) = round_trip(flow, session).map_err(|error| Failure {
+        turn,
+        what: "snapshot and resume".into(),
+        expected: "the session resumes from its snapshot".into(),
+        actual: error,
+    })?;
+    *session = resumed;
+    result.snapshot_sizes.push(size);
+    Ok(())
+}
+
+fn check_outcome(
+    result: &mut ConversationResult,
+    conversation: &Conversation,
+    session: &Session,
+    expected: Outcome,
+) {
+    let actual = session.outcome();
+    if actual != Some(expected) {
+        result.failures.push(Failure {
+            turn: conversation.turns.len(),
+            what: "outcome".into(),
+            expected: expected.as_str().into(),
+            actual: actual.map_or_else(
+                || {
+                    format!(
+                        "still running at node {}",
+                        session.current_node().unwrap_or("?")
+                    )
+                },
+                |o| o.as_str().to_owned(),
+            ),
+        });
+    }
 }
 
 /// Runs every conversation of a file.
