@@ -191,7 +191,7 @@ impl<'a> Compiler<'a> {
                 let at = NodeCompiler {
                     compiler: &self,
                     id: node.id(),
-                    base: format!("/nodes/{ix}"),
+                    ix,
                 };
                 Ok(CompiledNode {
                     id: node.id().to_owned(),
@@ -266,26 +266,27 @@ impl<'a> Compiler<'a> {
 }
 
 /// One node being compiled: what its kind's `compile` works with. Fields are named by JSON
-/// pointers below the node (`/text`, `/no_match/next`).
+/// pointers below the node (`/text`, `/no_match/next`); a field's full pointer is only spelled
+/// out for a diagnostic.
 pub(crate) struct NodeCompiler<'c> {
     compiler: &'c Compiler<'c>,
     id: &'c str,
-    /// The node's JSON pointer, `/nodes/3`.
-    base: String,
+    /// The node's index in the document's `nodes`.
+    ix: NodeIx,
 }
 
 impl NodeCompiler<'_> {
-    fn at(&self, field: &str) -> String {
-        format!("{}{field}", self.base)
-    }
-
     /// An error that validation should have caught.
     pub fn internal(&self, field: &str, message: String) -> Diagnostic {
-        Compiler::internal(self.id, &self.at(field), message)
+        Compiler::internal(self.id, &format!("/nodes/{}{field}", self.ix), message)
     }
 
     pub fn port(&self, field: &str, target: &str) -> Result<NodeIx, Diagnostic> {
-        self.compiler.port(self.id, &self.at(field), target)
+        self.compiler
+            .ids
+            .get(target)
+            .copied()
+            .ok_or_else(|| self.internal(field, format!("no node \"{target}\"")))
     }
 
     pub fn optional_port(
@@ -297,7 +298,8 @@ impl NodeCompiler<'_> {
     }
 
     pub fn template(&self, field: &str, text: &str) -> Result<Template, Diagnostic> {
-        self.compiler.template(self.id, &self.at(field), text)
+        Template::parse(text, &self.compiler.options.sandbox)
+            .map_err(|e| self.internal(field, e.to_string()))
     }
 
     pub fn optional_template(

@@ -7,7 +7,7 @@ pub mod conversation;
 pub mod link;
 pub mod model;
 pub mod nlu;
-pub mod nodes;
+mod nodes;
 pub mod runtime;
 pub mod schema;
 pub mod script;

@@ -1,7 +1,7 @@
 //! The flow document, schema version 1: the one format shared by the editor, the API,
 //! `flows/` and the tests. Transitions live on the node that owns them: every output port is a
 //! field holding the id of the next node. Each node kind's own fields are in its module of
-//! [`crate::nodes`].
+//! `nodes`.
 
 use std::collections::BTreeMap;
 

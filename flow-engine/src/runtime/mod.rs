@@ -1,7 +1,7 @@
 //! The sans-I/O runtime. A call is a [`Session`]: the driver feeds it [`Event`]s and carries out
 //! the [`Action`]s it returns. Time, I/O results and the caller's input all arrive as events, so
 //! a conversation is deterministic and can be replayed or resumed from a [`Snapshot`] anywhere.
-//! What a call does at each kind of node is in that kind's module of [`crate::nodes`].
+//! What a call does at each kind of node is in that kind's module of `nodes`.
 
 mod protocol;
 mod snapshot;

@@ -1,5 +1,5 @@
 //! The checks of a whole typed document: its own fields, node ids, the start node, the global
-//! intents, every connection, then each node's own checks (in [`crate::nodes`]) and the graph.
+//! intents, every connection, then each node's own checks (in `nodes`) and the graph.
 
 use std::collections::{HashMap, HashSet};
 

@@ -64,7 +64,7 @@
 //! The modules follow the order a document is read in: `json` (the text), `shape` (the
 //! value against the model, part by part, with `serde_error` turning serde's messages into
 //! plain words), `document` (the whole typed document, each node's own checks in
-//! [`crate::nodes`]) and `graph` (where the ports lead). `order` sorts what they found.
+//! `nodes`) and `graph` (where the ports lead). `order` sorts what they found.
 
 mod checker;
 mod diagnostic;
