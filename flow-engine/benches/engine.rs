@@ -7,11 +7,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use flow_engine::conversation::{self, ConversationFile, HttpMock, Resolver};
+use flow_engine::conversation::{ConversationFile, HttpMock};
 use flow_engine::nlu::{IntentIndex, IntentSpec, Utterance};
 use flow_engine::runtime::{CallInfo, Event, HandoffStatus, HttpRequest, Session, Transfer};
 use flow_engine::script::{Bindings, Sandbox};
 use flow_engine::template::Template;
+use flow_engine::turn::{self, Resolver};
 use flow_engine::{CompiledFlow, FlowDocument};
 
 fn flows_dir() -> PathBuf {
@@ -115,7 +116,7 @@ fn happy_path(flow: &Arc<CompiledFlow>) -> (Vec<Event>, CallInfo) {
             answers: Vec::new(),
         };
         events.push(input.clone());
-        conversation::drive(&mut session, input, &mut recorder);
+        turn::drive(&mut session, input, &mut recorder);
         events.extend(recorder.answers);
     }
     assert!(session.is_ended(), "the happy path ends the call");

@@ -1,8 +1,5 @@
 //! Conversation tests: scripted dialogues with expected bot lines, nodes, intents, variables
 //! and outcome, run against a flow with mocked HTTP. The format is documented in the README.
-//!
-//! Also the turn driver shared by every text driver (tests, the CLI simulator): it feeds one
-//! caller event and resolves the HTTP requests and transfers the flow makes in that turn.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -14,8 +11,9 @@ use serde::{Deserialize, Serialize};
 use crate::compile::CompiledFlow;
 use crate::model::{HttpMethod, Outcome};
 use crate::runtime::{
-    Action, CallInfo, Direction, Event, HandoffStatus, HttpRequest, Record, Session, Transfer,
+    CallInfo, Direction, Event, HandoffStatus, HttpFailure, HttpRequest, Record, Session, Transfer,
 };
+use crate::turn::{drive, Resolver, TurnOutput};
 
 /// A file of conversations for one flow.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -155,6 +153,7 @@ impl HttpMock {
     pub fn answer(&self) -> Event {
         if let Some(error) = &self.error {
             return Event::HttpFailed {
+                failure: HttpFailure::Failed,
                 error: error.clone(),
             };
         }
@@ -183,99 +182,6 @@ pub fn text_matches(pattern: &str, text: &str) -> bool {
 fn regex_pattern(pattern: &str) -> Option<Result<Regex, regex::Error>> {
     let inner = pattern.strip_prefix('/')?.strip_suffix('/')?;
     (!inner.is_empty()).then(|| Regex::new(inner))
-}
-
-/// What a driver does with the requests a flow makes during a turn.
-pub trait Resolver {
-    /// Answers an HTTP request with `HttpResponse` or `HttpFailed`.
-    fn http(&mut self, request: &HttpRequest) -> Event;
-    /// Answers a transfer with `HandoffResult`.
-    fn transfer(&mut self, transfer: &Transfer) -> Event;
-}
-
-/// Everything that happened in one turn.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct TurnOutput {
-    /// What the bot said, in order.
-    pub lines: Vec<String>,
-    pub records: Vec<Record>,
-    pub http: Vec<HttpRequest>,
-    pub transfers: Vec<Transfer>,
-    /// Set when the bot hung up.
-    pub hung_up: Option<Outcome>,
-}
-
-impl TurnOutput {
-    /// The intent recognised in this turn, if any.
-    pub fn intent(&self) -> Option<&str> {
-        self.records.iter().find_map(|record| match record {
-            Record::Heard {
-                intent: Some(intent),
-                ..
-            }
-            | Record::Digits {
-                intent: Some(intent),
-                ..
-            } => Some(intent.as_str()),
-            _ => None,
-        })
-    }
-
-    /// The last node the flow entered in this turn.
-    pub fn last_node(&self) -> Option<&str> {
-        self.records.iter().rev().find_map(|record| match record {
-            Record::NodeEntered { node, .. } => Some(node.as_str()),
-            _ => None,
-        })
-    }
-
-    /// The nodes entered in this turn, in order.
-    pub fn path(&self) -> Vec<&str> {
-        self.records
-            .iter()
-            .filter_map(|record| match record {
-                Record::NodeEntered { node, .. } => Some(node.as_str()),
-                _ => None,
-            })
-            .collect()
-    }
-}
-
-/// Requests resolved in one turn before the driver gives up (the step limits end real loops
-/// first; this only guards the driver itself).
-const MAX_RESOLUTIONS_PER_TURN: usize = 1_000;
-
-/// Feeds one event and resolves the HTTP requests and transfers that follow it.
-pub fn drive(session: &mut Session, event: Event, resolver: &mut impl Resolver) -> TurnOutput {
-    let mut output = TurnOutput::default();
-    let mut next = Some(event);
-    let mut actions = Vec::new();
-    let mut resolutions = 0;
-    while let Some(event) = next.take() {
-        actions.clear();
-        session.handle_into(event, &mut actions);
-        for action in actions.drain(..) {
-            match action {
-                Action::Say { text, .. } | Action::Play { text, .. } => output.lines.push(text),
-                Action::Listen(_) => {}
-                Action::Http(request) => {
-                    next = Some(resolver.http(&request));
-                    output.http.push(request);
-                }
-                Action::Transfer(transfer) => {
-                    next = Some(resolver.transfer(&transfer));
-                    output.transfers.push(transfer);
-                }
-                Action::HangUp { outcome } => output.hung_up = Some(outcome),
-                Action::Record(record) => output.records.push(record),
-            }
-        }
-        resolutions += 1;
-        if resolutions > MAX_RESOLUTIONS_PER_TURN {
-            break;
-        }
-    }
-    output
 }
 
 /// One failed expectation.
@@ -364,6 +270,7 @@ impl Resolver for MockResolver<'_> {
                 self.unmatched
                     .push(format!("{} {}", request.method.as_str(), request.url));
                 Event::HttpFailed {
+                    failure: HttpFailure::Failed,
                     error: "no mock answers this request".into(),
                 }
             }
@@ -393,23 +300,7 @@ pub fn run_with(
     conversation: &Conversation,
     options: RunOptions,
 ) -> ConversationResult {
-    let mut tenant = file.tenant.clone();
-    tenant.extend(conversation.tenant.clone());
-    let call = CallInfo {
-        call_id: format!("test:{}", conversation.name),
-        channel: conversation
-            .call
-            .channel
-            .clone()
-            .unwrap_or_else(|| "test".to_owned()),
-        direction: conversation.call.direction,
-        from: conversation.call.from.clone(),
-        to: conversation.call.to.clone(),
-        started_at_ms: conversation.call.started_at_ms,
-        vars: conversation.vars.clone(),
-        tenant,
-    };
-    let mut session = Session::new(flow.clone(), call);
+    let mut session = Session::new(flow.clone(), call_info(file, conversation));
     let mut result = ConversationResult {
         name: conversation.name.clone(),
         failures: Vec::new(),
@@ -446,15 +337,7 @@ pub fn run_with(
             continue;
         };
         if session.is_ended() {
-            result.failures.push(Failure {
-                turn: number,
-                what: "call already ended".into(),
-                expected: "the bot still listening".into(),
-                actual: format!(
-                    "ended with outcome {}",
-                    session.outcome().map_or("?", Outcome::as_str)
-                ),
-            });
+            result.failures.push(ended_early(number, &session));
             break;
         }
         result
@@ -463,20 +346,9 @@ pub fn run_with(
         resolver.layers[0] = &turn.http;
         resolver.handoff = turn.handoff.unwrap_or(default_handoff);
         if options.resume_every_turn {
-            match round_trip(flow, &session) {
-                Ok((resumed, size)) => {
-                    session = resumed;
-                    result.snapshot_sizes.push(size);
-                }
-                Err(error) => {
-                    result.failures.push(Failure {
-                        turn: number,
-                        what: "snapshot and resume".into(),
-                        expected: "the session resumes from its snapshot".into(),
-                        actual: error,
-                    });
-                    break;
-                }
+            if let Err(failure) = resume(flow, &mut session, &mut result, number) {
+                result.failures.push(failure);
+                break;
             }
         }
         let output = drive(&mut session, event, &mut resolver);
@@ -484,25 +356,86 @@ pub fn run_with(
         check_turn(&mut result, number, turn, &output, &session, &mut resolver);
     }
     if let Some(expected) = conversation.outcome {
-        let actual = session.outcome();
-        if actual != Some(expected) {
-            result.failures.push(Failure {
-                turn: conversation.turns.len(),
-                what: "outcome".into(),
-                expected: expected.as_str().into(),
-                actual: actual.map_or_else(
-                    || {
-                        format!(
-                            "still running at node {}",
-                            session.current_node().unwrap_or("?")
-                        )
-                    },
-                    |o| o.as_str().to_owned(),
-                ),
-            });
-        }
+        check_outcome(&mut result, conversation, &session, expected);
     }
     result
+}
+
+/// The call facts of a conversation, its tenant settings over the file's.
+fn call_info(file: &ConversationFile, conversation: &Conversation) -> CallInfo {
+    let mut tenant = file.tenant.clone();
+    tenant.extend(conversation.tenant.clone());
+    CallInfo {
+        call_id: format!("test:{}", conversation.name),
+        channel: conversation
+            .call
+            .channel
+            .clone()
+            .unwrap_or_else(|| "test".to_owned()),
+        direction: conversation.call.direction,
+        from: conversation.call.from.clone(),
+        to: conversation.call.to.clone(),
+        started_at_ms: conversation.call.started_at_ms,
+        vars: conversation.vars.clone(),
+        tenant,
+    }
+}
+
+/// A caller's turn after the call ended.
+fn ended_early(turn: usize, session: &Session) -> Failure {
+    Failure {
+        turn,
+        what: "call already ended".into(),
+        expected: "the bot still listening".into(),
+        actual: format!(
+            "ended with outcome {}",
+            session.outcome().map_or("?", Outcome::as_str)
+        ),
+    }
+}
+
+/// Continues on a session resumed from the snapshot of `session`, as a stateless server would
+/// between two webhooks.
+fn resume(
+    flow: &Arc<CompiledFlow>,
+    session: &mut Session,
+    result: &mut ConversationResult,
+    turn: usize,
+) -> Result<(), Failure> {
+    let (resumed, size) = round_trip(flow, session).map_err(|error| Failure {
+        turn,
+        what: "snapshot and resume".into(),
+        expected: "the session resumes from its snapshot".into(),
+        actual: error,
+    })?;
+    *session = resumed;
+    result.snapshot_sizes.push(size);
+    Ok(())
+}
+
+fn check_outcome(
+    result: &mut ConversationResult,
+    conversation: &Conversation,
+    session: &Session,
+    expected: Outcome,
+) {
+    let actual = session.outcome();
+    if actual != Some(expected) {
+        result.failures.push(Failure {
+            turn: conversation.turns.len(),
+            what: "outcome".into(),
+            expected: expected.as_str().into(),
+            actual: actual.map_or_else(
+                || {
+                    format!(
+                        "still running at node {}",
+                        session.current_node().unwrap_or("?")
+                    )
+                },
+                |o| o.as_str().to_owned(),
+            ),
+        });
+    }
 }
 
 /// Runs every conversation of a file.

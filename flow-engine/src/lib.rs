@@ -4,13 +4,16 @@
 
 pub mod compile;
 pub mod conversation;
+pub mod link;
 pub mod model;
 pub mod nlu;
+mod nodes;
 pub mod runtime;
 pub mod schema;
 pub mod script;
 pub mod slots;
 pub mod template;
+pub mod turn;
 pub mod validate;
 pub mod value;
 
@@ -18,3 +21,6 @@ pub use compile::{CompileOptions, CompiledFlow};
 pub use model::FlowDocument;
 pub use runtime::{Action, CallInfo, Event, Session};
 pub use validate::{Diagnostic, Severity};
+
+#[cfg(test)]
+mod testing;

@@ -1,11 +1,23 @@
 //! The flow document, schema version 1: the one format shared by the editor, the API,
 //! `flows/` and the tests. Transitions live on the node that owns them: every output port is a
-//! field holding the id of the next node.
+//! field holding the id of the next node. Each node kind's own fields are in its module of
+//! `nodes`.
 
 use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+
+pub use crate::nodes::ask::{AskNode, DtmfRules, Slot, SlotType};
+pub use crate::nodes::branch::{BranchCase, BranchNode};
+pub use crate::nodes::end::EndNode;
+pub use crate::nodes::handoff::HandoffNode;
+pub use crate::nodes::http::HttpNode;
+pub use crate::nodes::menu::{MenuChoice, MenuNode};
+pub use crate::nodes::say::SayNode;
+pub use crate::nodes::script::ScriptNode;
+pub use crate::nodes::set::{Assignment, SetNode};
+pub use crate::nodes::subflow::SubflowNode;
 
 /// The only schema version this engine reads.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -93,7 +105,9 @@ pub enum Node {
 macro_rules! node_common {
     ($(#[$meta:meta])* pub struct $name:ident { $($body:tt)* }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+        #[derive(
+            Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize, ::schemars::JsonSchema,
+        )]
         #[serde(deny_unknown_fields)]
         pub struct $name {
             /// Unique id within the flow: letters, digits, `_` and `-`, at most 64 characters.
@@ -103,228 +117,13 @@ macro_rules! node_common {
             pub label: Option<String>,
             /// Position on the editor's canvas.
             #[serde(default, skip_serializing_if = "Option::is_none")]
-            pub position: Option<Position>,
+            pub position: Option<$crate::model::Position>,
             $($body)*
         }
     };
 }
 
-node_common! {
-    /// Speaks a text (or plays audio) and continues.
-    pub struct SayNode {
-        /// Text to speak; may contain `{{ expr }}` templates.
-        pub text: String,
-        /// URL of an audio file to play instead of synthesising `text` (template).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub audio: Option<String>,
-        /// Voice for this node only.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub voice: Option<String>,
-        /// Whether the caller may interrupt this prompt by speaking (default true).
-        #[serde(default = "default_true", skip_serializing_if = "is_true")]
-        pub barge_in: bool,
-        /// Next node.
-        pub next: String,
-    }
-}
-
-node_common! {
-    /// Asks a question and listens: recognises intents, captures a slot, or takes any answer.
-    pub struct AskNode {
-        /// The question (template).
-        pub prompt: String,
-        /// Input modes accepted (default both speech and DTMF).
-        #[serde(default = "default_input_modes", skip_serializing_if = "is_default_input_modes")]
-        pub input: Vec<InputMode>,
-        /// Intents recognised here, each with its own port.
-        #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        pub intents: Vec<Intent>,
-        /// A value to capture from the answer, e.g. an order number.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub slot: Option<Slot>,
-        /// Variable that receives the caller's raw answer (text or digits).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub save_as: Option<String>,
-        /// Taken when the slot is captured, or on any answer when the node has neither intents nor
-        /// a slot. Required in those cases.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub next: Option<String>,
-        /// What happens when the answer matches nothing.
-        pub no_match: Retry,
-        /// What happens when the caller says nothing.
-        pub no_input: Retry,
-        /// Silence before a no-input, in milliseconds (flow default otherwise).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub timeout_ms: Option<u32>,
-        /// Phrases that help speech recognition (e.g. product names).
-        #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        pub hints: Vec<String>,
-        /// DTMF collection rules.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub dtmf: Option<DtmfRules>,
-        /// Minimum intent score for this node (0–1; flow default otherwise).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub threshold: Option<f32>,
-        /// Whether the flow's global intents are recognised here (default true).
-        #[serde(default = "default_true", skip_serializing_if = "is_true")]
-        pub global_intents: bool,
-        /// Whether the caller may interrupt the prompt (default true).
-        #[serde(default = "default_true", skip_serializing_if = "is_true")]
-        pub barge_in: bool,
-        /// Voice for this node only.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub voice: Option<String>,
-    }
-}
-
-node_common! {
-    /// A keypad menu: "press 1 for …". Spoken digits and choice labels work too.
-    pub struct MenuNode {
-        /// The menu prompt (template).
-        pub prompt: String,
-        /// The choices, one key each.
-        pub choices: Vec<MenuChoice>,
-        /// What happens on a key or answer that is not a choice.
-        pub no_match: Retry,
-        /// What happens when the caller presses nothing.
-        pub no_input: Retry,
-        /// Silence before a no-input, in milliseconds.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub timeout_ms: Option<u32>,
-        /// Whether the flow's global intents are recognised here (default true).
-        #[serde(default = "default_true", skip_serializing_if = "is_true")]
-        pub global_intents: bool,
-        /// Whether the caller may interrupt the prompt (default true).
-        #[serde(default = "default_true", skip_serializing_if = "is_true")]
-        pub barge_in: bool,
-        /// Voice for this node only.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub voice: Option<String>,
-    }
-}
-
-node_common! {
-    /// Chooses the next node by conditions, first true wins.
-    pub struct BranchNode {
-        /// Conditions checked in order.
-        pub cases: Vec<BranchCase>,
-        /// Taken when no condition holds.
-        #[serde(rename = "else")]
-        pub otherwise: String,
-    }
-}
-
-node_common! {
-    /// Assigns variables without code.
-    pub struct SetNode {
-        /// Assignments, applied in order.
-        pub assign: Vec<Assignment>,
-        /// Next node.
-        pub next: String,
-    }
-}
-
-node_common! {
-    /// Runs a Rhai script that can read and change `vars`.
-    pub struct ScriptNode {
-        /// Rhai source. Sees `vars`, `call`, `input` and `tenant`.
-        pub code: String,
-        /// Taken when the script finishes.
-        pub next: String,
-        /// Taken when the script fails or exceeds its limits; its changes are discarded.
-        pub error: String,
-    }
-}
-
-node_common! {
-    /// Calls the merchant's HTTP API.
-    pub struct HttpNode {
-        /// HTTP method (default GET).
-        #[serde(default)]
-        pub method: HttpMethod,
-        /// URL template, e.g. `{{tenant.api}}/orders/{{vars.order_id}}`.
-        pub url: String,
-        /// Request headers (values are templates).
-        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-        pub headers: BTreeMap<String, String>,
-        /// Request body template (usually JSON).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub body: Option<String>,
-        /// Timeout in milliseconds (default 5000, at most 10000).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub timeout_ms: Option<u32>,
-        /// Response fields saved into variables: variable name → path such as `body.status`,
-        /// `body.items.0.name`, `status` or `headers.content-type`.
-        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-        pub save: BTreeMap<String, String>,
-        /// Ports for particular status codes, checked first: `"404"` or a class like `"4xx"`.
-        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-        pub on_status: BTreeMap<String, String>,
-        /// Taken on a 2xx answer.
-        pub next: String,
-        /// Taken on a transport failure, a timeout or any other status.
-        pub error: String,
-    }
-}
-
-node_common! {
-    /// Transfers the call to a human: a queue, a phone number or a SIP address.
-    pub struct HandoffNode {
-        /// Agent queue name (template).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub queue: Option<String>,
-        /// Phone number in E.164 form (template).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub phone: Option<String>,
-        /// SIP address, `sip:agent@example.com` (template).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub sip: Option<String>,
-        /// What the bot says before transferring (template).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub message: Option<String>,
-        /// Summary shown to the agent (template).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub summary: Option<String>,
-        /// Taken after a connected transfer ends. When absent the call ends with outcome `handoff`.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub next: Option<String>,
-        /// Taken when nobody answers (defaults to `error`).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub no_answer: Option<String>,
-        /// Taken when the target is busy (defaults to `error`).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub busy: Option<String>,
-        /// Taken when the transfer fails.
-        pub error: String,
-    }
-}
-
-node_common! {
-    /// Runs another flow and comes back.
-    pub struct SubflowNode {
-        /// Name of the flow to run.
-        pub flow: String,
-        /// Child variables set from templates evaluated here.
-        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-        pub inputs: BTreeMap<String, String>,
-        /// Variables copied back: this flow's variable → the child's variable.
-        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-        pub outputs: BTreeMap<String, String>,
-        /// Taken when the child flow ends.
-        pub next: String,
-        /// Taken when the child flow ends with outcome `failed` (defaults to `next`).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        pub error: Option<String>,
-    }
-}
-
-node_common! {
-    /// Ends the call (or returns from a subflow) with an outcome.
-    pub struct EndNode {
-        /// How the call ended, for the dashboard.
-        pub outcome: Outcome,
-    }
-}
+pub(crate) use node_common;
 
 /// `speech` or `dtmf`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
@@ -353,43 +152,6 @@ pub struct Intent {
     pub next: String,
 }
 
-/// A value captured from the caller's answer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Slot {
-    /// Variable that receives the value.
-    pub var: String,
-    /// What kind of value.
-    #[serde(rename = "type")]
-    pub kind: SlotType,
-    /// For `order_number` (required) and `digits` (optional): a regular expression the digits or
-    /// text must match entirely, e.g. `\d{8,12}`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pattern: Option<String>,
-    /// For `number`: smallest accepted value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub min: Option<f64>,
-    /// For `number`: largest accepted value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max: Option<f64>,
-}
-
-/// Kinds of slot value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum SlotType {
-    /// A string of digits, spoken (一二三, 幺, "one two three") or keyed.
-    Digits,
-    /// A number, e.g. 七十五, "twenty one", 8.5.
-    Number,
-    /// An order number matching `pattern`.
-    OrderNumber,
-    /// A phone number.
-    PhoneNumber,
-    /// Yes or no (是/对/好的 … 不是/不用 …); stored as a boolean.
-    YesNo,
-}
-
 /// Escalating reprompts, then a port.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -402,52 +164,6 @@ pub struct Retry {
     pub max: u32,
     /// Node taken after `max` reprompts.
     pub next: String,
-}
-
-/// DTMF collection rules for an `ask` node.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DtmfRules {
-    /// Most digits to collect.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_digits: Option<u32>,
-    /// Key that ends the entry (default `#`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub finish_on_key: Option<String>,
-}
-
-/// One keypad choice of a menu.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct MenuChoice {
-    /// The key: `0`–`9`, `*` or `#`.
-    pub key: String,
-    /// What the choice is called; a caller may also say it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    /// Node taken when chosen.
-    pub next: String,
-}
-
-/// One condition of a branch.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct BranchCase {
-    /// Expression, e.g. `vars.status == "shipped"`.
-    pub when: String,
-    /// Node taken when it holds.
-    pub next: String,
-}
-
-/// `var = value`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Assignment {
-    /// Variable name.
-    pub var: String,
-    /// A JSON value. A string is a template; a string that is one `{{ expr }}` keeps the
-    /// expression's type (number, boolean, …).
-    pub value: serde_json::Value,
 }
 
 /// HTTP methods for `http` nodes.
@@ -495,19 +211,19 @@ impl Outcome {
     }
 }
 
-fn default_true() -> bool {
+pub(crate) fn default_true() -> bool {
     true
 }
 
-fn is_true(value: &bool) -> bool {
+pub(crate) fn is_true(value: &bool) -> bool {
     *value
 }
 
-fn default_input_modes() -> Vec<InputMode> {
+pub(crate) fn default_input_modes() -> Vec<InputMode> {
     vec![InputMode::Speech, InputMode::Dtmf]
 }
 
-fn is_default_input_modes(modes: &Vec<InputMode>) -> bool {
+pub(crate) fn is_default_input_modes(modes: &Vec<InputMode>) -> bool {
     *modes == default_input_modes()
 }
 
@@ -525,140 +241,14 @@ pub struct Port<'a> {
     pub target: &'a str,
 }
 
-impl Node {
-    pub fn id(&self) -> &str {
-        self.common().0
-    }
-
-    pub fn label(&self) -> Option<&str> {
-        self.common().1.as_deref()
-    }
-
-    pub fn position(&self) -> Option<Position> {
-        *self.common().2
-    }
-
-    pub fn type_name(&self) -> &'static str {
-        match self {
-            Node::Say(_) => "say",
-            Node::Ask(_) => "ask",
-            Node::Menu(_) => "menu",
-            Node::Branch(_) => "branch",
-            Node::Set(_) => "set",
-            Node::Script(_) => "script",
-            Node::Http(_) => "http",
-            Node::Handoff(_) => "handoff",
-            Node::Subflow(_) => "subflow",
-            Node::End(_) => "end",
-        }
-    }
-
-    /// Whether the node stops the turn to wait for the caller or the outside world.
-    pub fn waits(&self) -> bool {
-        matches!(
-            self,
-            Node::Ask(_) | Node::Menu(_) | Node::Http(_) | Node::Handoff(_) | Node::Subflow(_)
-        )
-    }
-
-    fn common(&self) -> (&String, &Option<String>, &Option<Position>) {
-        macro_rules! common {
-            ($n:expr) => {
-                (&$n.id, &$n.label, &$n.position)
-            };
-        }
-        match self {
-            Node::Say(n) => common!(n),
-            Node::Ask(n) => common!(n),
-            Node::Menu(n) => common!(n),
-            Node::Branch(n) => common!(n),
-            Node::Set(n) => common!(n),
-            Node::Script(n) => common!(n),
-            Node::Http(n) => common!(n),
-            Node::Handoff(n) => common!(n),
-            Node::Subflow(n) => common!(n),
-            Node::End(n) => common!(n),
-        }
-    }
-
-    /// Every output port this node has, in a stable order.
-    pub fn ports<'a>(&'a self) -> Vec<Port<'a>> {
-        let mut ports = Vec::new();
-        let mut add = |field: String, label: &str, target: &'a str| {
-            ports.push(Port {
-                field,
-                label: label.to_owned(),
-                target,
-            });
-        };
-        match self {
-            Node::Say(n) => add("/next".into(), "next", &n.next),
-            Node::Ask(n) => {
-                for (i, intent) in n.intents.iter().enumerate() {
-                    add(format!("/intents/{i}/next"), &intent.name, &intent.next);
-                }
-                if let Some(next) = &n.next {
-                    add("/next".into(), "next", next);
-                }
-                add("/no_match/next".into(), "no_match", &n.no_match.next);
-                add("/no_input/next".into(), "no_input", &n.no_input.next);
-            }
-            Node::Menu(n) => {
-                for (i, choice) in n.choices.iter().enumerate() {
-                    add(format!("/choices/{i}/next"), &choice.key, &choice.next);
-                }
-                add("/no_match/next".into(), "no_match", &n.no_match.next);
-                add("/no_input/next".into(), "no_input", &n.no_input.next);
-            }
-            Node::Branch(n) => {
-                for (i, case) in n.cases.iter().enumerate() {
-                    add(format!("/cases/{i}/next"), &case.when, &case.next);
-                }
-                add("/else".into(), "else", &n.otherwise);
-            }
-            Node::Set(n) => add("/next".into(), "next", &n.next),
-            Node::Script(n) => {
-                add("/next".into(), "next", &n.next);
-                add("/error".into(), "error", &n.error);
-            }
-            Node::Http(n) => {
-                for (status, target) in &n.on_status {
-                    add(
-                        format!("/on_status/{}", escape_pointer(status)),
-                        status,
-                        target,
-                    );
-                }
-                add("/next".into(), "next", &n.next);
-                add("/error".into(), "error", &n.error);
-            }
-            Node::Handoff(n) => {
-                if let Some(next) = &n.next {
-                    add("/next".into(), "next", next);
-                }
-                if let Some(target) = &n.no_answer {
-                    add("/no_answer".into(), "no_answer", target);
-                }
-                if let Some(target) = &n.busy {
-                    add("/busy".into(), "busy", target);
-                }
-                add("/error".into(), "error", &n.error);
-            }
-            Node::Subflow(n) => {
-                add("/next".into(), "next", &n.next);
-                if let Some(target) = &n.error {
-                    add("/error".into(), "error", target);
-                }
-            }
-            Node::End(_) => {}
-        }
-        ports
-    }
-}
-
 /// Escapes a JSON-pointer segment (RFC 6901).
 pub fn escape_pointer(segment: &str) -> String {
     segment.replace('~', "~0").replace('/', "~1")
+}
+
+/// Undoes [`escape_pointer`].
+pub(crate) fn unescape_pointer(segment: &str) -> String {
+    segment.replace("~1", "/").replace("~0", "~")
 }
 
 impl FlowDocument {

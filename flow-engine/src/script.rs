@@ -640,7 +640,13 @@ type HelperResult<T> = Result<T, Box<EvalAltResult>>;
 
 fn register_helpers(engine: &mut Engine, limits: &Limits) {
     let max_string = limits.max_string_size;
+    register_regex_helpers(engine, max_string);
+    register_json_helpers(engine, max_string);
+    register_date_helpers(engine);
+    register_text_helpers(engine);
+}
 
+fn register_regex_helpers(engine: &mut Engine, max_string: usize) {
     engine.register_fn(
         "regex_match",
         |text: &str, pattern: &str| -> HelperResult<bool> {
@@ -676,7 +682,9 @@ fn register_helpers(engine: &mut Engine, limits: &Limits) {
             with_regex(pattern, |re| replace_all(re, text, replacement, max_string))?
         },
     );
+}
 
+fn register_json_helpers(engine: &mut Engine, max_string: usize) {
     engine.register_fn("json_parse", |text: &str| -> HelperResult<Dynamic> {
         serde_json::from_str::<serde_json::Value>(text)
             .map(|value| crate::value::to_dynamic(&value))
@@ -690,7 +698,9 @@ fn register_helpers(engine: &mut Engine, limits: &Limits) {
     engine.register_fn("to_json", move |value: Map| {
         write_json(&Dynamic::from_map(value), max_string)
     });
+}
 
+fn register_date_helpers(engine: &mut Engine) {
     engine.register_fn(
         "date_parts",
         |epoch_ms: INT, offset: INT| -> HelperResult<Map> {
@@ -720,7 +730,9 @@ fn register_helpers(engine: &mut Engine, limits: &Limits) {
         days_between(a, b, 0)
     });
     engine.register_fn("days_between", days_between);
+}
 
+fn register_text_helpers(engine: &mut Engine) {
     engine.register_fn("digits_only", |text: &str| -> String {
         text.chars()
             .filter_map(|c| match c {

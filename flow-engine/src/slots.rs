@@ -785,6 +785,37 @@ fn en_words(chars: &[char], mut i: usize) -> Vec<(String, usize)> {
     words
 }
 
+/// Digit words read one by one ("one two three" is 123): the value, and where it ends.
+fn en_digit_run(words: &[(String, usize)]) -> (f64, usize) {
+    let mut value = 0.0;
+    let mut end = 0;
+    for (digit, e) in words
+        .iter()
+        .map_while(|(w, e)| en_digit(w).map(|d| (d, *e)))
+    {
+        value = value * 10.0 + f64::from(digit);
+        end = e;
+    }
+    (value, end)
+}
+
+/// The digit words after "point" ("point five" is 0.5): the fraction, and where it ends
+/// (`point_end` when no digit follows).
+fn en_fraction(words: &[(String, usize)], point_end: usize) -> Option<(f64, usize)> {
+    let mut fraction = String::from("0.");
+    let mut end = point_end;
+    for (w, e) in words {
+        match en_digit(w) {
+            Some(d) => {
+                fraction.push(char::from_digit(d, 10)?);
+                end = *e;
+            }
+            None => break,
+        }
+    }
+    Some((fraction.parse::<f64>().ok()?, end))
+}
+
 fn en_number(chars: &[char], i: usize) -> Option<(f64, usize)> {
     let words = en_words(chars, i);
     let (first, _) = words.first()?;
@@ -794,16 +825,7 @@ fn en_number(chars: &[char], i: usize) -> Option<(f64, usize)> {
     };
     let is_digit = |k: usize| words.get(k).and_then(|(w, _)| en_digit(w)).is_some();
     if is_digit(0) && is_digit(1) {
-        // Read digit by digit: "one two three" is 123.
-        let mut value = 0.0;
-        let mut end = 0;
-        for (w, e) in words
-            .iter()
-            .map_while(|(w, e)| en_digit(w).map(|d| (d, *e)))
-        {
-            value = value * 10.0 + f64::from(w);
-            end = e;
-        }
+        let (value, end) = en_digit_run(words);
         return Some((sign * value, end));
     }
     #[derive(Clone, Copy, PartialEq)]
@@ -864,19 +886,8 @@ fn en_number(chars: &[char], i: usize) -> Option<(f64, usize)> {
             k += 1;
             continue;
         } else if w == "point" && last != Last::Start && is_digit(k + 1) {
-            let mut frac = String::from("0.");
-            let mut frac_end = *e;
-            for (w, e) in &words[k + 1..] {
-                match en_digit(w) {
-                    Some(d) => {
-                        frac.push(char::from_digit(d, 10)?);
-                        frac_end = *e;
-                    }
-                    None => break,
-                }
-            }
-            let value = total + current + frac.parse::<f64>().ok()?;
-            return Some((sign * value, frac_end));
+            let (fraction, end) = en_fraction(&words[k + 1..], *e)?;
+            return Some((sign * (total + current + fraction), end));
         } else {
             break;
         }

@@ -5,7 +5,9 @@
 use std::sync::Arc;
 
 use flow_engine::compile::{CompileOptions, RuntimeLimits};
-use flow_engine::runtime::{Action, CallInfo, Event, HandoffStatus, Record, Session, Snapshot};
+use flow_engine::runtime::{
+    Action, CallInfo, Event, HandoffStatus, HttpFailure, Record, Session, Snapshot,
+};
 use flow_engine::{CompiledFlow, FlowDocument};
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -145,7 +147,7 @@ fn event_strategy() -> impl Strategy<Value = Event> {
         2 => (prop::sample::select(vec![200u16, 201, 404, 500, 503]), prop::sample::select(vec![
             r#"{"status":"shipped"}"#.to_owned(), "not json".to_owned(), String::new(),
         ])).prop_map(|(status, body)| Event::HttpResponse { status, headers: Default::default(), body }),
-        1 => Just(Event::HttpFailed { error: "timeout".into() }),
+        1 => Just(Event::HttpFailed { failure: HttpFailure::Timeout, error: "timeout".into() }),
         1 => prop::sample::select(vec![
             HandoffStatus::Connected, HandoffStatus::NoAnswer, HandoffStatus::Busy, HandoffStatus::Failed,
         ]).prop_map(|status| Event::HandoffResult { status }),

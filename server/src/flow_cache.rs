@@ -14,9 +14,9 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use flow_engine::compile::{CompileOptions, RuntimeLimits};
-use flow_engine::validate::{self, ValidationContext};
-use flow_engine::{CompiledFlow, Diagnostic, FlowDocument, Severity};
+use flow_engine::compile::CompileOptions;
+use flow_engine::link::{self, Linkable};
+use flow_engine::{CompiledFlow, Diagnostic};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::sync::OnceCell;
@@ -200,7 +200,7 @@ impl FlowCache {
             }
         }
         let (root, root_document) = load_root(store, tenant_id, flow_id, selector).await?;
-        let standalone = subflow_calls(&root_document).is_empty();
+        let standalone = link::subflow_calls(&root_document).is_empty();
         let draft = selector == Selector::Draft;
         let mut subflows = BTreeMap::new();
         let mut documents = Documents {
@@ -208,15 +208,13 @@ impl FlowCache {
             subflows: BTreeMap::new(),
         };
         let mut problems = Vec::new();
-        let mut pending: Vec<(String, String)> = subflow_calls(&documents.root)
-            .into_iter()
-            .map(|(node, name)| (name, node))
-            .collect();
-        while let Some((name, node)) = pending.pop() {
-            if subflows.contains_key(&name) {
+        let mut pending = link::subflow_calls(&documents.root);
+        while let Some(call) = pending.pop() {
+            let name = &call.flow;
+            if subflows.contains_key(name) {
                 continue;
             }
-            let Some(child) = find_flow_by_name(store, tenant_id, &name).await? else {
+            let Some(child) = find_flow_by_name(store, tenant_id, name).await? else {
                 // The compiler reports the unknown name on the node that uses it.
                 continue;
             };
@@ -241,18 +239,14 @@ impl FlowCache {
                         version.document,
                     ),
                     None => {
-                        problems.push(not_published(&node, &name));
+                        problems.push(link::not_published(&call));
                         continue;
                     }
                 }
             };
-            pending.extend(
-                subflow_calls(&document)
-                    .into_iter()
-                    .map(|(node, name)| (name, node)),
-            );
+            pending.extend(link::subflow_calls(&document));
             subflows.insert(name.clone(), pin);
-            documents.subflows.insert(name, document);
+            documents.subflows.insert(call.flow, document);
         }
         if !problems.is_empty() {
             return Err(FlowError::Invalid(problems));
@@ -363,7 +357,7 @@ impl FlowCache {
                 let flow_ref = flow_ref.clone();
                 // Compiling runs scripts' parser and builds intent indexes: CPU work that must
                 // not hold up the requests sharing this thread.
-                tokio::task::spawn_blocking(move || compile_tree(&flow_ref, &documents, &options))
+                tokio::task::spawn_blocking(move || link_tree(&flow_ref, &documents, &options))
                     .await
                     .map_err(|error| FlowError::Internal(error.to_string()))?
                     .map_err(FlowError::Invalid)
@@ -455,263 +449,34 @@ async fn find_flow_by_name(
         .map(|flow| flow.id))
 }
 
-/// `(node id, flow name)` of each `subflow` node of a document, read without parsing it all.
-fn subflow_calls(document: &Value) -> Vec<(String, String)> {
-    let Some(nodes) = document.get("nodes").and_then(Value::as_array) else {
-        return Vec::new();
-    };
-    nodes
-        .iter()
-        .filter(|node| node.get("type").and_then(Value::as_str) == Some("subflow"))
-        .filter_map(|node| {
-            let id = node.get("id").and_then(Value::as_str).unwrap_or_default();
-            let flow = node.get("flow").and_then(Value::as_str)?;
-            Some((id.to_owned(), flow.to_owned()))
-        })
-        .collect()
-}
-
-fn error(code: &'static str, node: Option<&str>, field: String, message: String) -> Diagnostic {
-    Diagnostic {
-        severity: Severity::Error,
-        code,
-        node: node.filter(|id| !id.is_empty()).map(str::to_owned),
-        field,
-        message,
-        line: None,
-        column: None,
-    }
-}
-
-fn not_published(node: &str, name: &str) -> Diagnostic {
-    error(
-        "subflow_not_published",
-        Some(node),
-        String::new(),
-        format!(
-            "The subflow \"{name}\" has no published version; publish it before the flows that \
-             call it."
-        ),
-    )
-}
-
-/// Parses a stored document; a document that does not have the flow format's shape gets the
-/// validator's diagnostics.
-fn parse(document: &Value, options: &CompileOptions) -> Result<FlowDocument, Vec<Diagnostic>> {
-    serde_json::from_value(document.clone()).map_err(|_| {
-        let context = ValidationContext {
-            sandbox: &options.sandbox,
-            known_subflows: None,
-        };
-        validate::validate_value(document, &context)
-            .diagnostics
-            .into_iter()
-            .filter(|d| d.severity == Severity::Error)
-            .collect()
-    })
-}
-
-/// Compiles the subflows bottom-up, then the root.
-fn compile_tree(
+/// Compiles the documents behind a reference, each subflow by the pin of its name.
+fn link_tree(
     flow_ref: &FlowRef,
     documents: &Documents,
     options: &CompileOptions,
 ) -> Result<Arc<CompiledFlow>, Vec<Diagnostic>> {
-    let mut tree = Tree {
-        flow_ref,
-        documents,
-        options,
-        compiled: BTreeMap::new(),
-        stack: Vec::new(),
+    let root = Linkable {
+        id: &flow_ref.root.flow_id,
+        document: &documents.root,
     };
-    tree.compile(None)
-}
-
-struct Tree<'a> {
-    flow_ref: &'a FlowRef,
-    documents: &'a Documents,
-    options: &'a CompileOptions,
-    compiled: BTreeMap<String, Arc<CompiledFlow>>,
-    /// Flow ids of the flows being compiled, outermost first.
-    stack: Vec<String>,
-}
-
-impl Tree<'_> {
-    /// Compiles the root (`None`) or the named subflow.
-    fn compile(&mut self, name: Option<&str>) -> Result<Arc<CompiledFlow>, Vec<Diagnostic>> {
-        let (pin, value) = match name {
-            None => (&self.flow_ref.root, &self.documents.root),
-            Some(name) => match (
-                self.flow_ref.subflows.get(name),
-                self.documents.subflows.get(name),
-            ) {
-                (Some(pin), Some(value)) => (pin, value),
-                _ => {
-                    return Err(vec![error(
-                        "unknown_subflow",
-                        None,
-                        String::new(),
-                        format!("There is no flow called \"{name}\"."),
-                    )])
-                }
-            },
-        };
-        let in_subflow = |mut diagnostics: Vec<Diagnostic>| {
-            if let Some(name) = name {
-                for diagnostic in &mut diagnostics {
-                    diagnostic.message = format!("In subflow \"{name}\": {}", diagnostic.message);
-                }
-            }
-            diagnostics
-        };
-        let document = parse(value, self.options).map_err(in_subflow)?;
-        self.stack.push(pin.flow_id.clone());
-        let mut subflows = BTreeMap::new();
-        for (index, node) in document.nodes.iter().enumerate() {
-            let flow_engine::model::Node::Subflow(call) = node else {
-                continue;
-            };
-            let child = &call.flow;
-            if !self.flow_ref.subflows.contains_key(child) {
-                // Unknown: the compiler reports it with the node.
-                continue;
-            }
-            if let Some(compiled) = self.compiled.get(child) {
-                subflows.insert(child.clone(), compiled.clone());
-                continue;
-            }
-            let field = format!("/nodes/{index}/flow");
-            let child_id = &self.flow_ref.subflows[child].flow_id;
-            if self.stack.contains(child_id) {
-                return Err(in_subflow(vec![error(
-                    "subflow_cycle",
-                    Some(&call.id),
-                    field,
-                    format!(
-                        "The subflow \"{child}\" calls back into a flow that is calling it; \
-                         subflows may not call each other in a loop."
-                    ),
-                )]));
-            }
-            let limit = RuntimeLimits::default().max_subflow_depth;
-            if self.stack.len() > limit {
-                return Err(in_subflow(vec![error(
-                    "subflow_too_deep",
-                    Some(&call.id),
-                    field,
-                    format!("Subflows may nest at most {limit} deep."),
-                )]));
-            }
-            let compiled = self.compile(Some(child))?;
-            self.compiled.insert(child.clone(), compiled.clone());
-            subflows.insert(child.clone(), compiled);
-        }
-        self.stack.pop();
-        let options = CompileOptions {
-            subflows,
-            ..self.options.clone()
-        };
-        CompiledFlow::compile(&document, &options).map_err(|error| in_subflow(error.diagnostics))
-    }
+    let lookup = |name: &str| {
+        Some(Linkable {
+            id: &flow_ref.subflows.get(name)?.flow_id,
+            document: documents.subflows.get(name)?,
+        })
+    };
+    link::link(root, lookup, options)
 }
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
-
     use super::*;
-
-    fn say_end(name: &str) -> Value {
-        json!({
-            "schema": 1, "name": name, "language": "en-US", "start": "hi",
-            "nodes": [
-                { "id": "hi", "type": "say", "text": "Hi from {{vars.who}}.", "next": "bye" },
-                { "id": "bye", "type": "end", "outcome": "resolved" }
-            ]
-        })
-    }
-
-    fn calling(name: &str, child: &str) -> Value {
-        json!({
-            "schema": 1, "name": name, "language": "en-US", "start": "call",
-            "nodes": [
-                { "id": "call", "type": "subflow", "flow": child, "next": "bye" },
-                { "id": "bye", "type": "end", "outcome": "resolved" }
-            ]
-        })
-    }
 
     fn pin(id: &str) -> Pin {
         Pin {
             flow_id: id.into(),
             source: Source::Version(1),
         }
-    }
-
-    #[test]
-    fn subflows_compile_bottom_up() {
-        let flow_ref = FlowRef {
-            root: pin("a"),
-            subflows: [("b".to_owned(), pin("b")), ("c".to_owned(), pin("c"))].into(),
-        };
-        let documents = Documents {
-            root: calling("a", "b"),
-            subflows: [
-                ("b".to_owned(), calling("b", "c")),
-                ("c".into(), say_end("c")),
-            ]
-            .into(),
-        };
-        let flow = compile_tree(&flow_ref, &documents, &CompileOptions::default());
-        assert!(flow.is_ok(), "{flow:?}");
-    }
-
-    #[test]
-    fn cycles_are_diagnosed() {
-        let flow_ref = FlowRef {
-            root: pin("a"),
-            subflows: [("b".to_owned(), pin("b")), ("a".to_owned(), pin("a"))].into(),
-        };
-        let documents = Documents {
-            root: calling("a", "b"),
-            subflows: [
-                ("b".to_owned(), calling("b", "a")),
-                ("a".into(), calling("a", "b")),
-            ]
-            .into(),
-        };
-        let Err(diagnostics) = compile_tree(&flow_ref, &documents, &CompileOptions::default())
-        else {
-            panic!("a cycle compiled");
-        };
-        assert_eq!(diagnostics[0].code, "subflow_cycle", "{diagnostics:?}");
-        assert!(diagnostics[0].message.contains("In subflow \"b\""));
-    }
-
-    #[test]
-    fn unknown_subflows_and_bad_shapes_are_diagnosed() {
-        let flow_ref = FlowRef {
-            root: pin("a"),
-            subflows: BTreeMap::new(),
-        };
-        let documents = Documents {
-            root: calling("a", "nowhere"),
-            subflows: BTreeMap::new(),
-        };
-        let Err(diagnostics) = compile_tree(&flow_ref, &documents, &CompileOptions::default())
-        else {
-            panic!("compiled");
-        };
-        assert!(diagnostics.iter().any(|d| d.code == "unknown_subflow"));
-        let documents = Documents {
-            root: json!({ "schema": 1, "nodes": "no" }),
-            subflows: BTreeMap::new(),
-        };
-        let Err(diagnostics) = compile_tree(&flow_ref, &documents, &CompileOptions::default())
-        else {
-            panic!("compiled");
-        };
-        assert!(!diagnostics.is_empty());
     }
 
     #[test]

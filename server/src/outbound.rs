@@ -35,7 +35,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use flow_engine::model::HttpMethod;
-use flow_engine::runtime::{Event, HttpRequest};
+use flow_engine::runtime::{Event, HttpFailure, HttpRequest};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Client, Method, StatusCode, Url};
@@ -285,6 +285,24 @@ pub enum OutboundError {
 }
 
 impl OutboundError {
+    /// The kind of failure the flow's records keep.
+    pub fn failure(&self) -> HttpFailure {
+        match self {
+            OutboundError::InvalidUrl
+            | OutboundError::UnsupportedScheme
+            | OutboundError::InvalidHeader => HttpFailure::InvalidRequest,
+            OutboundError::Blocked { .. } => HttpFailure::Blocked,
+            OutboundError::HostNotFound => HttpFailure::HostNotFound,
+            OutboundError::ConnectionFailed => HttpFailure::Connect,
+            OutboundError::Timeout => HttpFailure::Timeout,
+            OutboundError::TooLarge => HttpFailure::TooLarge,
+            OutboundError::TooManyRedirects | OutboundError::InvalidRedirect => {
+                HttpFailure::Redirect
+            }
+            OutboundError::Failed => HttpFailure::Failed,
+        }
+    }
+
     fn from_reqwest(error: &reqwest::Error) -> OutboundError {
         // The resolver's refusal travels up through hyper's and reqwest's wrappers.
         let mut source: Option<&(dyn StdError + 'static)> = Some(error);
@@ -412,6 +430,7 @@ impl OutboundHttp {
             Err(error) => {
                 tracing::debug!(%error, "outbound request failed");
                 Event::HttpFailed {
+                    failure: error.failure(),
                     error: error.to_string(),
                 }
             }
@@ -830,7 +849,7 @@ mod tests {
 
     fn failure(event: &Event) -> &str {
         match event {
-            Event::HttpFailed { error } => error,
+            Event::HttpFailed { error, .. } => error,
             other => panic!("expected HttpFailed, got {other:?}"),
         }
     }
@@ -880,6 +899,13 @@ mod tests {
             failure(&event),
             "blocked: loopback address 127.0.0.1 is not allowed"
         );
+        assert!(matches!(
+            event,
+            Event::HttpFailed {
+                failure: HttpFailure::Blocked,
+                ..
+            }
+        ));
         // Allowing another port of the same host does not help.
         let other_port = Policy::allowing([format!("127.0.0.1:{}", server.addr.port() + 1)]);
         let event = http
@@ -1016,6 +1042,13 @@ mod tests {
         let started = Instant::now();
         let event = http.send(&request, &server.policy()).await;
         assert_eq!(failure(&event), "timeout");
+        assert!(matches!(
+            event,
+            Event::HttpFailed {
+                failure: HttpFailure::Timeout,
+                ..
+            }
+        ));
         assert!(started.elapsed() < Duration::from_millis(1500));
     }
 

@@ -724,6 +724,7 @@ async fn private_addresses_are_refused_unless_allowed(app: TestApp) -> TestApp {
     let error = result["data"]["error"].as_str().expect("error");
     assert!(error.starts_with("blocked"), "{error}");
     assert!(error.contains("127.0.0.1"), "{error}");
+    assert_eq!(result["data"]["failure"], "blocked");
 
     app.change_settings(&tenant.id, |settings| {
         settings.allowed_hosts = vec![address.to_string()];

@@ -7,7 +7,7 @@ use std::time::Instant;
 use axum::extract::State;
 use axum::http::StatusCode;
 use flow_engine::compile::CompileOptions;
-use flow_engine::runtime::{Action, CallInfo, Direction, Event, Session};
+use flow_engine::runtime::{Action, CallInfo, Direction, Event, HttpFailure, Session};
 use flow_engine::{CompiledFlow, FlowDocument};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -227,12 +227,15 @@ async fn test_http(
             body,
             elapsed_ms,
         })),
-        Event::HttpFailed { error } if error.starts_with("blocked") => Err(ApiError::new(
+        Event::HttpFailed {
+            failure: HttpFailure::Blocked,
+            error,
+        } => Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "blocked",
             format!("{error} (an owner can allow the host in the tenant's settings)"),
         )),
-        Event::HttpFailed { error } => Err(ApiError::new(
+        Event::HttpFailed { error, .. } => Err(ApiError::new(
             StatusCode::BAD_GATEWAY,
             "http_failed",
             format!("{} {}: {error}", request.method.as_str(), request.url),

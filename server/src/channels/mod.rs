@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{HeaderName, HeaderValue, Method, Request, Uri};
-use flow_engine::runtime::{Action, Event, HttpRequest, Session};
+use flow_engine::runtime::{Event, HttpFailure, HttpRequest, Session};
 use serde_json::{Map, Value};
 
 use crate::demo::DemoShop;
@@ -165,47 +165,9 @@ pub(crate) async fn open(
     })
 }
 
-/// Engine events one turn may feed (the caller's, then HTTP results and transfer results);
-/// the flow's step limits end real loops long before.
-const MAX_EVENTS_PER_TURN: usize = 1_000;
-
-/// One turn's events as a driver feeds them: the caller's event, then each answer the driver
-/// gives to what the flow asked (an HTTP result, a transfer result), until the flow waits.
-pub(crate) struct EventFeed {
-    next: Option<Event>,
-    handled: usize,
-    actions: Vec<Action>,
-}
-
-impl EventFeed {
-    pub(crate) fn new(event: Event) -> EventFeed {
-        EventFeed {
-            next: Some(event),
-            handled: 0,
-            actions: Vec::new(),
-        }
-    }
-
-    /// Feeds the next event and returns the actions it produced, with the time; `None` when
-    /// no answer is pending (or the turn has fed too many events).
-    pub(crate) fn step(&mut self, session: &mut Session) -> Option<(i64, Vec<Action>)> {
-        let event = self.next.take()?;
-        self.handled += 1;
-        if self.handled > MAX_EVENTS_PER_TURN {
-            return None;
-        }
-        session.handle_into(event, &mut self.actions);
-        Some((crate::store::now_ms(), std::mem::take(&mut self.actions)))
-    }
-
-    /// The answer to what the flow just asked, fed by the next [`EventFeed::step`].
-    pub(crate) fn answer(&mut self, event: Event) {
-        self.next = Some(event);
-    }
-}
-
-fn failed(error: &str) -> Event {
+fn failed(failure: HttpFailure, error: &str) -> Event {
     Event::HttpFailed {
+        failure,
         error: error.to_owned(),
     }
 }
@@ -218,10 +180,10 @@ async fn call_demo_shop(
     path: &str,
 ) -> Event {
     let Ok(uri) = path.parse::<Uri>() else {
-        return failed("invalid url");
+        return failed(HttpFailure::InvalidRequest, "invalid url");
     };
     let Ok(method) = Method::from_bytes(request.method.as_str().as_bytes()) else {
-        return failed("invalid url");
+        return failed(HttpFailure::InvalidRequest, "invalid url");
     };
     let mut builder = Request::builder().method(method).uri(uri);
     let mut has_content_type = false;
@@ -230,7 +192,7 @@ async fn call_demo_shop(
             HeaderName::from_bytes(name.trim().as_bytes()),
             HeaderValue::from_str(value.trim()),
         ) else {
-            return failed("invalid header");
+            return failed(HttpFailure::InvalidRequest, "invalid header");
         };
         has_content_type |= name == axum::http::header::CONTENT_TYPE;
         builder = builder.header(name, value);
@@ -240,7 +202,7 @@ async fn call_demo_shop(
     }
     let body = request.body.clone().map_or_else(Body::empty, Body::from);
     let Ok(http_request) = builder.body(body) else {
-        return failed("invalid url");
+        return failed(HttpFailure::InvalidRequest, "invalid url");
     };
     let limit = match request.timeout_ms {
         0 => MAX_TIMEOUT,
@@ -265,12 +227,12 @@ async fn call_demo_shop(
                 headers,
                 body: String::from_utf8_lossy(&bytes).into_owned(),
             },
-            Err(_) => failed("response larger than 1 MB"),
+            Err(_) => failed(HttpFailure::TooLarge, "response larger than 1 MB"),
         }
     };
     tokio::time::timeout(limit, exchange)
         .await
-        .unwrap_or_else(|_| failed("timeout"))
+        .unwrap_or_else(|_| failed(HttpFailure::Timeout, "timeout"))
 }
 
 #[cfg(test)]

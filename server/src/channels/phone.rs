@@ -11,11 +11,12 @@ use flow_engine::model::Outcome;
 use flow_engine::runtime::{
     Action, Direction, Event, Listen, Session, Snapshot, Transfer, WaitSnapshot,
 };
+use flow_engine::turn::EventFeed;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::webchat::{call_event, policy_of, summary, Handoff};
-use super::{EventFeed, FlowHttp};
+use super::FlowHttp;
 use crate::app::AppState;
 use crate::flow_cache::{FlowError, FlowRef, Selector};
 use crate::outbound::Policy;
@@ -273,7 +274,8 @@ pub async fn drive(
     let mut policy: Option<Policy> = None;
     let mut output = TurnOutput::default();
     let mut turn = EventFeed::new(event);
-    while let Some((at, actions)) = turn.step(session) {
+    while let Some(actions) = turn.step(session) {
+        let at = now_ms();
         for action in actions {
             match action {
                 Action::Say {

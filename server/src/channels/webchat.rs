@@ -20,6 +20,7 @@ use flow_engine::runtime::{
     Action, Direction, Event, HandoffStatus, HttpRequest, Record, Session, Snapshot,
     TransferTarget, WaitSnapshot,
 };
+use flow_engine::turn::EventFeed;
 use flow_engine::CompiledFlow;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -622,11 +623,12 @@ struct Output {
 }
 
 /// Feeds one event and resolves the HTTP requests and transfers that follow it, as
-/// [`flow_engine::conversation::drive`] does for synchronous drivers.
+/// [`flow_engine::turn::drive`] does for synchronous drivers.
 async fn drive(session: &mut Session, event: Event, io: &mut Io<'_>) -> Result<Output, ChatError> {
     let mut output = Output::default();
-    let mut turn = super::EventFeed::new(event);
-    while let Some((at, actions)) = turn.step(session) {
+    let mut turn = EventFeed::new(event);
+    while let Some(actions) = turn.step(session) {
+        let at = now_ms();
         for action in actions {
             match action {
                 // The `said` record carries the same text with its node.

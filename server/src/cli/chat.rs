@@ -4,10 +4,11 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use flow_engine::conversation::{drive, HttpMock, Resolver, TurnOutput};
+use flow_engine::conversation::HttpMock;
 use flow_engine::runtime::{
-    CallInfo, Event, HandoffStatus, HttpRequest, Record, Session, Transfer,
+    CallInfo, Event, HandoffStatus, HttpFailure, HttpRequest, Record, Session, Transfer,
 };
+use flow_engine::turn::{drive, Resolver, TurnOutput};
 
 use super::flows;
 use super::http::Client;
@@ -36,6 +37,7 @@ impl Resolver for ChatResolver {
         match &self.client {
             Some(client) => client.send(request),
             None => Event::HttpFailed {
+                failure: HttpFailure::Failed,
                 error: "the HTTP client is not available".into(),
             },
         }

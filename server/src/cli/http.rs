@@ -5,7 +5,7 @@ use std::io::Read;
 use std::time::Duration;
 
 use flow_engine::model::HttpMethod;
-use flow_engine::runtime::{Event, HttpRequest};
+use flow_engine::runtime::{Event, HttpFailure, HttpRequest};
 
 /// Responses larger than this are cut off and treated as a failure.
 const MAX_BODY_BYTES: u64 = 1024 * 1024;
@@ -51,11 +51,7 @@ impl Client {
         }
         let response = match builder.send() {
             Ok(response) => response,
-            Err(error) => {
-                return Event::HttpFailed {
-                    error: describe(&error),
-                }
-            }
+            Err(error) => return failed(&error),
         };
         let status = response.status().as_u16();
         let headers: BTreeMap<String, String> = response
@@ -68,11 +64,13 @@ impl Client {
         let mut bytes = Vec::new();
         if let Err(error) = response.take(MAX_BODY_BYTES + 1).read_to_end(&mut bytes) {
             return Event::HttpFailed {
+                failure: HttpFailure::Failed,
                 error: format!("reading the response failed: {error}"),
             };
         }
         if bytes.len() as u64 > MAX_BODY_BYTES {
             return Event::HttpFailed {
+                failure: HttpFailure::TooLarge,
                 error: "the response is larger than 1 MB".into(),
             };
         }
@@ -84,14 +82,18 @@ impl Client {
     }
 }
 
-fn describe(error: &reqwest::Error) -> String {
-    if error.is_timeout() {
-        "timeout".into()
+fn failed(error: &reqwest::Error) -> Event {
+    let (failure, error) = if error.is_timeout() {
+        (HttpFailure::Timeout, "timeout".into())
     } else if error.is_connect() {
-        format!("connection failed: {error}")
+        (HttpFailure::Connect, format!("connection failed: {error}"))
     } else if error.is_builder() {
-        format!("invalid request: {error}")
+        (
+            HttpFailure::InvalidRequest,
+            format!("invalid request: {error}"),
+        )
     } else {
-        error.to_string()
-    }
+        (HttpFailure::Failed, error.to_string())
+    };
+    Event::HttpFailed { failure, error }
 }

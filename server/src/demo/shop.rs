@@ -610,8 +610,8 @@ mod tests {
 
     use axum::body::Body;
     use axum::http::{Method, Request};
-    use flow_engine::conversation::{drive, Resolver, TurnOutput};
     use flow_engine::runtime::{Event, HandoffStatus, HttpRequest, Transfer};
+    use flow_engine::turn::{drive, Resolver, TurnOutput};
     use flow_engine::{CallInfo, CompileOptions, CompiledFlow, FlowDocument, Session};
     use tower::ServiceExt;
 

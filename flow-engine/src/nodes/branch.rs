@@ -1,0 +1,174 @@
+//! `branch`: chooses the next node by conditions, the first that holds wins.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use rhai::{Dynamic, AST};
+
+use super::{Compiled, Kind, Ports, Run};
+use crate::compile::{NodeCompiler, NodeIx};
+use crate::model::node_common;
+use crate::runtime::{Step, Visit};
+use crate::validate::{place, Checker, Diagnostic, MAX_CASES, MAX_TEXT_CHARS};
+
+node_common! {
+    /// Chooses the next node by conditions, first true wins.
+    pub struct BranchNode {
+        /// Conditions checked in order.
+        pub cases: Vec<BranchCase>,
+        /// Taken when no condition holds.
+        #[serde(rename = "else")]
+        pub otherwise: String,
+    }
+}
+
+/// One condition of a branch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BranchCase {
+    /// Expression, e.g. `vars.status == "shipped"`.
+    pub when: String,
+    /// Node taken when it holds.
+    pub next: String,
+}
+
+impl Kind for BranchNode {
+    const TYPE: &'static str = "branch";
+    const WAITS: bool = false;
+
+    fn ports<'a>(&'a self, ports: &mut Ports<'a>) {
+        for (i, case) in self.cases.iter().enumerate() {
+            ports.add(format!("/cases/{i}/next"), &case.when, &case.next);
+        }
+        ports.add("/else", "else", &self.otherwise);
+    }
+
+    fn check(&self, c: &mut Checker<'_>, base: &str) {
+        let id = Some(self.id.as_str());
+        if self.cases.len() > MAX_CASES {
+            let message = format!(
+                "This branch has {} conditions; at most {MAX_CASES} are allowed.",
+                self.cases.len()
+            );
+            c.error("too_large", id, format!("{base}/cases"), message);
+        }
+        for (i, case) in self.cases.iter().enumerate() {
+            check_condition(c, id, format!("{base}/cases/{i}/when"), &case.when);
+        }
+    }
+
+    fn compile(&self, c: &NodeCompiler<'_>) -> Result<Compiled, Diagnostic> {
+        let cases = self
+            .cases
+            .iter()
+            .enumerate()
+            .map(|(i, case)| {
+                let ast = c
+                    .sandbox()
+                    .compile_expression(&case.when)
+                    .map_err(|e| c.internal(&format!("/cases/{i}/when"), e.to_string()))?;
+                Ok((ast, c.port(&format!("/cases/{i}/next"), &case.next)?))
+            })
+            .collect::<Result<_, Diagnostic>>()?;
+        Ok(Compiled::Branch(Branch {
+            cases,
+            otherwise: c.port("/else", &self.otherwise)?,
+        }))
+    }
+}
+
+pub(crate) struct Branch {
+    cases: Vec<(AST, NodeIx)>,
+    otherwise: NodeIx,
+}
+
+impl Run for Branch {
+    fn enter(&self, visit: &mut Visit<'_>) -> Step {
+        for (i, (condition, target)) in self.cases.iter().enumerate() {
+            match visit.eval_expression(condition) {
+                Ok(value) if truthy(&value) => return Step::Goto(*target),
+                Ok(_) => {}
+                Err(error) => visit.script_error(&format!("/cases/{i}/when"), &error),
+            }
+        }
+        Step::Goto(self.otherwise)
+    }
+}
+
+/// Conditions count as true unless false, unit, zero or empty.
+fn truthy(value: &Dynamic) -> bool {
+    if let Ok(b) = value.as_bool() {
+        return b;
+    }
+    if value.is_unit() {
+        return false;
+    }
+    if let Ok(i) = value.as_int() {
+        return i != 0;
+    }
+    if value.is_string() {
+        return !value.clone().into_string().unwrap_or_default().is_empty();
+    }
+    true
+}
+
+fn check_condition(c: &mut Checker<'_>, node: Option<&str>, field: String, expression: &str) {
+    if expression.trim().is_empty() {
+        let message =
+            "This condition is empty. Write a condition, e.g. vars.status == \"shipped\"."
+                .to_owned();
+        c.error("empty_condition", node, field, message);
+        return;
+    }
+    if !c.text_size(node, field.clone(), expression, MAX_TEXT_CHARS, "condition") {
+        return;
+    }
+    if let Err(error) = c.sandbox.compile_expression(expression) {
+        let place = place(error.line, error.column);
+        let message = format!(
+            "This condition has a mistake{place}: {}. Write it like vars.status == \
+                \"shipped\".",
+            error.message.trim_end_matches('.')
+        );
+        c.push(
+            Diagnostic::error("expression_syntax", field, message)
+                .on(node)
+                .at(error.line, error.column),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::testing::{clean, one, only};
+    use crate::validate::Severity;
+
+    #[test]
+    fn branch_conditions() {
+        let branch = |when: &str| json!({ "type": "branch", "id": "b", "cases": [{ "when": when, "next": "done" }], "else": "done" });
+        clean(&one(branch(
+            "vars.status == \"shipped\" && input.confidence > 0.5",
+        )));
+        let d = only(
+            &one(branch("vars.x == = 1")),
+            "expression_syntax",
+            "/nodes/0/cases/0/when",
+        );
+        assert_eq!(d.node.as_deref(), Some("b"));
+        assert_eq!((d.line, d.column), (Some(1), Some(11)));
+        let d = only(
+            &one(branch("  ")),
+            "empty_condition",
+            "/nodes/0/cases/0/when",
+        );
+        assert_eq!(d.severity, Severity::Error);
+        let d = only(
+            &one(branch("foo > 1")),
+            "expression_syntax",
+            "/nodes/0/cases/0/when",
+        );
+        assert!(d.message.contains("foo"), "{}", d.message);
+    }
+}

@@ -1,0 +1,611 @@
+//! How `ask` and `menu` listen: what the caller's answer matches (the flow's global intents
+//! first, then the node's intents, its slot or any answer), and escalating reprompts on
+//! no-match and no-input before their ports are taken.
+
+use std::collections::HashMap;
+
+use rhai::Dynamic;
+
+use super::ask::CompiledSlot;
+use super::Run;
+use crate::compile::{NodeCompiler, NodeIx};
+use crate::model::{InputMode, Intent, Retry};
+use crate::nlu::{IntentIndex, IntentSpec, Utterance};
+use crate::runtime::{Action, Event, Listen, Record, Step, Visit, Wait};
+use crate::slots;
+use crate::template::Template;
+use crate::validate::{shorten, Checker, Diagnostic, MAX_RETRIES};
+use crate::value;
+
+/// Checks the reprompts of a `no_match` or `no_input` at `base`.
+pub(crate) fn check_retry(c: &mut Checker<'_>, node: Option<&str>, base: &str, retry: &Retry) {
+    for (i, prompt) in retry.prompts.iter().enumerate() {
+        c.template(node, format!("{base}/prompts/{i}"), prompt);
+    }
+    if retry.max > MAX_RETRIES {
+        let message = format!(
+            "{} retries is too many; at most {MAX_RETRIES} are allowed. Callers give up \
+                long before.",
+            retry.max
+        );
+        c.error("out_of_range", node, format!("{base}/max"), message);
+    }
+}
+
+/// Global intents are checked before a listening node's own, so equal names or keys on the
+/// node are never reached.
+pub(crate) fn check_shadowing(
+    c: &mut Checker<'_>,
+    node: Option<&str>,
+    field: String,
+    name: Option<&str>,
+    key: Option<&str>,
+) {
+    if let Some(name) = name.filter(|n| c.globals.names.contains_key(n)) {
+        let message = format!(
+            "A global intent is also called \"{}\" and is checked first, so this one is never \
+             used. Rename one of them, or turn off global intents on this node.",
+            shorten(name, 60)
+        );
+        c.warning(
+            "intent_name_conflict",
+            node,
+            format!("{field}/name"),
+            message,
+        );
+    }
+    if let Some(key) = key {
+        if let Some(&j) = c.globals.keys.get(key) {
+            let global = c
+                .globals
+                .intents
+                .get(j)
+                .map(|i| i.name.as_str())
+                .unwrap_or_default();
+            let message = format!(
+                "Key \"{key}\" also selects the global intent \"{}\", which is checked \
+                    first, so \
+                 this key never reaches this choice. Use another key.",
+                shorten(global, 60)
+            );
+            c.warning("shadowed_key", node, field, message);
+        }
+    }
+}
+
+/// Intents with their ports, their DTMF keys and their matcher.
+pub(crate) struct IntentSet {
+    pub names: Vec<String>,
+    pub targets: Vec<NodeIx>,
+    pub keys: Vec<(String, usize)>,
+    pub index: IntentIndex,
+}
+
+impl IntentSet {
+    pub fn new(intents: &[Intent], ids: &HashMap<String, NodeIx>) -> Option<IntentSet> {
+        if intents.is_empty() {
+            return None;
+        }
+        Some(IntentSet {
+            names: intents.iter().map(|i| i.name.clone()).collect(),
+            targets: intents.iter().map(|i| ids[&i.next]).collect(),
+            keys: intents
+                .iter()
+                .enumerate()
+                .filter_map(|(n, i)| Some((i.dtmf.clone()?, n)))
+                .collect(),
+            index: IntentIndex::new(intents.iter().map(|i| IntentSpec {
+                examples: &i.examples,
+                keywords: &i.keywords,
+            })),
+        })
+    }
+
+    pub fn by_key(&self, digits: &str) -> Option<usize> {
+        self.keys
+            .iter()
+            .find(|(key, _)| key == digits)
+            .map(|(_, n)| *n)
+    }
+}
+
+/// An `ask` or a `menu`, compiled: says a prompt and waits for the caller.
+pub(crate) struct Listener {
+    pub prompt: Template,
+    pub modes: Vec<InputMode>,
+    pub intents: Option<IntentSet>,
+    pub slot: Option<CompiledSlot>,
+    pub save_as: Option<String>,
+    pub next: Option<NodeIx>,
+    pub no_match: CompiledRetry,
+    pub no_input: CompiledRetry,
+    pub timeout_ms: u32,
+    pub hints: Vec<String>,
+    pub max_digits: Option<u32>,
+    pub finish_on_key: Option<String>,
+    pub threshold: f32,
+    pub global_intents: bool,
+    pub barge_in: bool,
+    pub voice: Option<String>,
+}
+
+pub(crate) struct CompiledRetry {
+    pub prompts: Vec<Template>,
+    pub max: u32,
+    pub next: NodeIx,
+}
+
+impl CompiledRetry {
+    pub fn compile(c: &NodeCompiler<'_>, base: &str, retry: &Retry) -> Result<Self, Diagnostic> {
+        Ok(CompiledRetry {
+            prompts: retry
+                .prompts
+                .iter()
+                .enumerate()
+                .map(|(i, p)| c.template(&format!("{base}/prompts/{i}"), p))
+                .collect::<Result<_, _>>()?,
+            max: retry.max,
+            next: c.port(&format!("{base}/next"), &retry.next)?,
+        })
+    }
+}
+
+/// An intent recognised in an answer: its name and its score.
+type Recognised<'a> = Option<(&'a str, f32)>;
+
+impl Run for Listener {
+    fn enter(&self, visit: &mut Visit<'_>) -> Step {
+        let prompt = visit.render("/prompt", &self.prompt);
+        visit.say(prompt, self.voice.clone(), self.barge_in);
+        self.listen(visit);
+        Step::Wait(Wait::Listening {
+            node: visit.node(),
+            no_match: 0,
+            no_input: 0,
+        })
+    }
+
+    fn resume(&self, visit: &mut Visit<'_>, wait: Wait, event: Event) -> Result<Step, Event> {
+        let Wait::Listening {
+            no_match, no_input, ..
+        } = wait
+        else {
+            return Err(event);
+        };
+        let counts = Counts { no_match, no_input };
+        match event {
+            Event::PlaybackInterrupted => {
+                visit.record(Record::BargeIn { node: visit.id() });
+                Ok(Step::Wait(wait))
+            }
+            Event::Heard { text, confidence } => {
+                Ok(self.on_speech(visit, counts, &text, confidence))
+            }
+            Event::Digits { digits } => Ok(self.on_digits(visit, counts, &digits)),
+            Event::NoInput => Ok(self.on_no_input(visit, counts)),
+            other => Err(other),
+        }
+    }
+}
+
+/// How often the caller was not understood, and how often they said nothing, at this visit.
+#[derive(Clone, Copy)]
+struct Counts {
+    no_match: u32,
+    no_input: u32,
+}
+
+impl Listener {
+    fn listen(&self, visit: &mut Visit<'_>) {
+        let listen = Listen {
+            node: visit.id(),
+            modes: self.modes.clone(),
+            language: visit.flow().document.language.clone(),
+            timeout_ms: self.timeout_ms,
+            hints: self.hints.clone(),
+            max_digits: self.max_digits,
+            finish_on_key: self.finish_on_key.clone(),
+            barge_in: self.barge_in,
+        };
+        visit.act(Action::Listen(listen));
+    }
+
+    fn on_speech(
+        &self,
+        visit: &mut Visit<'_>,
+        counts: Counts,
+        text: &str,
+        confidence: Option<f32>,
+    ) -> Step {
+        let text = text.trim();
+        if text.is_empty() {
+            return self.on_no_input(visit, counts);
+        }
+        let utterance = Utterance::new(text);
+        if let Some(step) = self.global_intent(visit, text, confidence, &utterance) {
+            return step;
+        }
+        set_input(visit, text, "", None, confidence);
+        if let Some(step) = self.match_speech(visit, text, confidence, &utterance) {
+            return step;
+        }
+        record_heard(visit, text, None, None, false);
+        self.on_no_match(visit, counts, text)
+    }
+
+    fn on_digits(&self, visit: &mut Visit<'_>, counts: Counts, digits: &str) -> Step {
+        let mut keys = digits.trim().to_owned();
+        if let Some(finish) = &self.finish_on_key {
+            if keys.len() > finish.len() && keys.ends_with(finish.as_str()) {
+                keys.truncate(keys.len() - finish.len());
+            }
+        }
+        if let Some(step) = self.match_digits(visit, &keys) {
+            return step;
+        }
+        record_digits(visit, &keys, None);
+        self.on_no_match(visit, counts, &keys)
+    }
+
+    fn on_no_match(&self, visit: &mut Visit<'_>, counts: Counts, answer: &str) -> Step {
+        let count = counts.no_match + 1;
+        visit.record(Record::NoMatch {
+            node: visit.id(),
+            count,
+            text: answer.to_owned(),
+        });
+        self.retry(visit, &self.no_match, count, |no_match| Counts {
+            no_match,
+            ..counts
+        })
+    }
+
+    fn on_no_input(&self, visit: &mut Visit<'_>, counts: Counts) -> Step {
+        let count = counts.no_input + 1;
+        visit.record(Record::NoInput {
+            node: visit.id(),
+            count,
+        });
+        self.retry(visit, &self.no_input, count, |no_input| Counts {
+            no_input,
+            ..counts
+        })
+    }
+
+    /// Reprompts and listens again, or takes the retry's port once `max` reprompts were used.
+    fn retry(
+        &self,
+        visit: &mut Visit<'_>,
+        retry: &CompiledRetry,
+        count: u32,
+        counts: impl Fn(u32) -> Counts,
+    ) -> Step {
+        if count > retry.max {
+            return Step::Goto(retry.next);
+        }
+        let prompt = match retry
+            .prompts
+            .get(count as usize - 1)
+            .or(retry.prompts.last())
+        {
+            Some(reprompt) => visit.render("/reprompt", reprompt),
+            None => visit.render("/prompt", &self.prompt),
+        };
+        visit.say(prompt, self.voice.clone(), self.barge_in);
+        self.listen(visit);
+        let counts = counts(count);
+        Step::Wait(Wait::Listening {
+            node: visit.node(),
+            no_match: counts.no_match,
+            no_input: counts.no_input,
+        })
+    }
+
+    /// A global intent of this flow or of any flow that called it, when it beats the node's own.
+    fn global_intent(
+        &self,
+        visit: &mut Visit<'_>,
+        text: &str,
+        confidence: Option<f32>,
+        utterance: &Utterance,
+    ) -> Option<Step> {
+        if !self.global_intents {
+            return None;
+        }
+        let local = self
+            .intents
+            .as_ref()
+            .and_then(|set| set.index.best_match(utterance))
+            .filter(|m| m.score >= self.threshold)
+            .map_or(0.0, |m| m.score);
+        for level in (0..=visit.depth()).rev() {
+            let flow = visit.flow_at(level).clone();
+            let Some(set) = &flow.global_intents else {
+                continue;
+            };
+            let Some(found) = set.index.best_match(utterance) else {
+                continue;
+            };
+            if found.score < flow.threshold || found.score <= local {
+                continue;
+            }
+            let intent = Some((set.names[found.index].as_str(), found.score));
+            record_heard(visit, text, confidence, intent, true);
+            set_input(visit, text, "", intent, confidence);
+            visit.unwind_to(level);
+            return Some(Step::Goto(set.targets[found.index]));
+        }
+        None
+    }
+
+    /// The innermost global intent with this key: its name, its target and its frame level.
+    fn keyed_global(&self, visit: &Visit<'_>, keys: &str) -> Option<(String, NodeIx, usize)> {
+        if !self.global_intents || keys.is_empty() {
+            return None;
+        }
+        (0..=visit.depth()).rev().find_map(|level| {
+            let set = visit.flow_at(level).global_intents.as_ref()?;
+            let index = set.by_key(keys)?;
+            Some((set.names[index].clone(), set.targets[index], level))
+        })
+    }
+
+    fn match_speech(
+        &self,
+        visit: &mut Visit<'_>,
+        text: &str,
+        confidence: Option<f32>,
+        utterance: &Utterance,
+    ) -> Option<Step> {
+        let speech = self.modes.contains(&InputMode::Speech);
+        if let Some(set) = &self.intents {
+            // A spoken key ("按一", "one") picks a keyed intent, as a key press would.
+            let keyed =
+                slots::parse_key(text).and_then(|key| set.by_key(key.encode_utf8(&mut [0; 4])));
+            let best = keyed.map(|index| (index, 1.0)).or_else(|| {
+                speech
+                    .then(|| set.index.best_match(utterance))
+                    .flatten()
+                    .filter(|m| m.score >= self.threshold)
+                    .map(|m| (m.index, m.score))
+            });
+            if let Some((index, score)) = best {
+                let intent = Some((set.names[index].as_str(), score));
+                record_heard(visit, text, confidence, intent, false);
+                set_input(visit, text, "", intent, confidence);
+                self.save_answer(visit, text);
+                return Some(Step::Goto(set.targets[index]));
+            }
+        }
+        if let Some(slot) = &self.slot {
+            let value = slot.value(text)?;
+            record_heard(visit, text, confidence, None, false);
+            return Some(self.fill_slot(visit, slot, value, text));
+        }
+        if self.intents.is_none() {
+            let next = self.next?;
+            record_heard(visit, text, confidence, None, false);
+            self.save_answer(visit, text);
+            return Some(Step::Goto(next));
+        }
+        None
+    }
+
+    fn match_digits(&self, visit: &mut Visit<'_>, keys: &str) -> Option<Step> {
+        if let Some((name, target, level)) = self.keyed_global(visit, keys) {
+            record_digits(visit, keys, Some(&name));
+            set_input(visit, "", keys, Some((&name, 1.0)), None);
+            visit.unwind_to(level);
+            return Some(Step::Goto(target));
+        }
+        if keys.is_empty() {
+            return None;
+        }
+        if let Some(set) = &self.intents {
+            if let Some(index) = set.by_key(keys) {
+                let name = set.names[index].as_str();
+                record_digits(visit, keys, Some(name));
+                set_input(visit, "", keys, Some((name, 1.0)), None);
+                self.save_answer(visit, keys);
+                return Some(Step::Goto(set.targets[index]));
+            }
+        }
+        if let Some(slot) = &self.slot {
+            let value = slot.value(keys)?;
+            record_digits(visit, keys, None);
+            set_input(visit, "", keys, None, None);
+            return Some(self.fill_slot(visit, slot, value, keys));
+        }
+        if self.intents.is_none() {
+            let next = self.next?;
+            record_digits(visit, keys, None);
+            set_input(visit, "", keys, None, None);
+            self.save_answer(visit, keys);
+            return Some(Step::Goto(next));
+        }
+        None
+    }
+
+    fn fill_slot(
+        &self,
+        visit: &mut Visit<'_>,
+        slot: &CompiledSlot,
+        value: Dynamic,
+        raw: &str,
+    ) -> Step {
+        visit.record(Record::SlotFilled {
+            node: visit.id(),
+            var: slot.var.clone(),
+            value: value::to_json(&value).unwrap_or_default(),
+        });
+        visit.vars().insert(slot.var.as_str().into(), value);
+        self.save_answer(visit, raw);
+        match self.next {
+            Some(next) => Step::Goto(next),
+            None => Step::Goto(self.no_match.next),
+        }
+    }
+
+    fn save_answer(&self, visit: &mut Visit<'_>, answer: &str) {
+        if let Some(var) = &self.save_as {
+            visit.vars().insert(var.as_str().into(), answer.into());
+        }
+    }
+}
+
+/// What scripts and templates see of the answer as `input`.
+fn set_input(
+    visit: &mut Visit<'_>,
+    text: &str,
+    digits: &str,
+    intent: Recognised<'_>,
+    confidence: Option<f32>,
+) {
+    let input = &mut visit.bindings().input;
+    input.clear();
+    input.insert("text".into(), text.into());
+    input.insert("digits".into(), digits.into());
+    input.insert(
+        "intent".into(),
+        intent.map_or(Dynamic::UNIT, |(name, _)| name.into()),
+    );
+    input.insert(
+        "score".into(),
+        intent.map_or(Dynamic::UNIT, |(_, score)| {
+            Dynamic::from_float(f64::from(score))
+        }),
+    );
+    input.insert(
+        "confidence".into(),
+        confidence.map_or(Dynamic::UNIT, |c| Dynamic::from_float(f64::from(c))),
+    );
+}
+
+fn record_heard(
+    visit: &mut Visit<'_>,
+    text: &str,
+    confidence: Option<f32>,
+    intent: Recognised<'_>,
+    global: bool,
+) {
+    visit.record(Record::Heard {
+        node: visit.id(),
+        text: text.to_owned(),
+        confidence,
+        intent: intent.map(|(name, _)| name.to_owned()),
+        score: intent.map(|(_, score)| score),
+        global,
+    });
+}
+
+fn record_digits(visit: &mut Visit<'_>, keys: &str, intent: Option<&str>) {
+    visit.record(Record::Digits {
+        node: visit.id(),
+        digits: keys.to_owned(),
+        intent: intent.map(str::to_owned),
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use serde_json::json;
+
+    use crate::compile::CompiledFlow;
+    use crate::model::Outcome;
+    use crate::runtime::{Action, Event, Record};
+    use crate::testing::{compile, handoff_flow, heard, records, said, start};
+
+    fn retry_flow() -> Arc<CompiledFlow> {
+        compile(json!({
+            "schema": 1, "name": "retry", "language": "zh-CN", "start": "ask",
+            "nodes": [
+                { "id": "ask", "type": "ask", "prompt": "请问？",
+                  "intents": [ { "name": "track", "examples": ["查物流"], "next": "ok" } ],
+                  "no_match": { "prompts": ["没听清", "请说查物流"], "max": 3, "next": "agent" },
+                  "no_input": { "prompts": ["您还在吗"], "max": 1, "next": "bye" } },
+                { "id": "ok", "type": "end", "outcome": "resolved" },
+                { "id": "agent", "type": "end", "outcome": "handoff" },
+                { "id": "bye", "type": "end", "outcome": "abandoned" }
+            ]
+        }))
+    }
+
+    #[test]
+    fn no_match_prompts_escalate_then_take_the_port() {
+        let (mut session, greeting) = start(&retry_flow());
+        assert_eq!(said(&greeting), vec!["请问？"]);
+        let lines: Vec<Vec<String>> = (0..3)
+            .map(|_| {
+                let actions = session.handle(heard("随便说点什么"));
+                said(&actions).into_iter().map(str::to_owned).collect()
+            })
+            .collect();
+        // The last reprompt repeats once the list runs out.
+        assert_eq!(
+            lines,
+            vec![vec!["没听清"], vec!["请说查物流"], vec!["请说查物流"]]
+        );
+        // A no-input in between has its own counter.
+        let actions = session.handle(Event::NoInput);
+        assert_eq!(said(&actions), vec!["您还在吗"]);
+        let actions = session.handle(heard("还是听不懂"));
+        assert!(records(&actions)
+            .iter()
+            .any(|r| matches!(r, Record::NoMatch { count: 4, .. })));
+        assert_eq!(session.outcome(), Some(Outcome::Handoff));
+    }
+
+    #[test]
+    fn no_input_takes_its_port_after_max_reprompts() {
+        let (mut session, _) = start(&retry_flow());
+        session.handle(Event::NoInput);
+        let actions = session.handle(Event::NoInput);
+        assert!(said(&actions).is_empty());
+        assert_eq!(session.outcome(), Some(Outcome::Abandoned));
+        assert!(actions.contains(&Action::HangUp {
+            outcome: Outcome::Abandoned
+        }));
+    }
+
+    #[test]
+    fn counters_reset_when_the_node_is_entered_again() {
+        let flow = compile(json!({
+            "schema": 1, "name": "loop", "language": "zh-CN", "start": "ask",
+            "nodes": [
+                { "id": "ask", "type": "ask", "prompt": "请问？",
+                  "intents": [ { "name": "again", "examples": ["再来"], "next": "ask" } ],
+                  "no_match": { "prompts": ["没听清"], "max": 1, "next": "bye" },
+                  "no_input": { "max": 0, "next": "bye" } },
+                { "id": "bye", "type": "end", "outcome": "resolved" }
+            ]
+        }));
+        let (mut session, _) = start(&flow);
+        session.handle(heard("嗯？"));
+        session.handle(heard("再来"));
+        let actions = session.handle(heard("嗯？"));
+        assert_eq!(
+            said(&actions),
+            vec!["没听清"],
+            "a fresh visit has a fresh counter"
+        );
+        assert!(!session.is_ended());
+    }
+
+    #[test]
+    fn a_global_intent_works_by_key_and_is_recorded_as_global() {
+        let (mut session, _) = start(&handoff_flow());
+        let actions = session.handle(Event::Digits {
+            digits: "0#".into(),
+        });
+        assert!(records(&actions)
+            .iter()
+            .any(|r| matches!(r, Record::Digits { intent: Some(i), .. } if i == "human")));
+        let (mut session, _) = start(&handoff_flow());
+        let actions = session.handle(heard("转人工"));
+        assert!(records(&actions).iter().any(
+            |r| matches!(r, Record::Heard { intent: Some(i), global: true, .. } if i == "human")
+        ));
+    }
+}

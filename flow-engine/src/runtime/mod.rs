@@ -1,0 +1,490 @@
+//! The sans-I/O runtime. A call is a [`Session`]: the driver feeds it [`Event`]s and carries out
+//! the [`Action`]s it returns. Time, I/O results and the caller's input all arrive as events, so
+//! a conversation is deterministic and can be replayed or resumed from a [`Snapshot`] anywhere.
+//! What a call does at each kind of node is in that kind's module of `nodes`.
+
+mod protocol;
+mod snapshot;
+mod visit;
+
+use std::sync::Arc;
+
+use rhai::{Dynamic, Map};
+
+use crate::compile::{CompiledFlow, NodeIx};
+use crate::model::Outcome;
+use crate::script::{Bindings, ScriptError, ScriptErrorKind};
+use crate::template::Template;
+use crate::value;
+
+pub use protocol::{
+    Action, CallInfo, Direction, Event, HandoffStatus, HttpFailure, HttpRequest, Listen, Record,
+    Transfer, TransferTarget,
+};
+pub use snapshot::{FrameSnapshot, ResumeError, Snapshot, WaitSnapshot};
+pub(crate) use visit::Visit;
+
+/// What the session waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Wait {
+    NotStarted,
+    /// For the caller, at an `ask` or a `menu`, with how often it was not understood and how
+    /// often it said nothing there.
+    Listening {
+        node: NodeIx,
+        no_match: u32,
+        no_input: u32,
+    },
+    /// For the answer to an HTTP request.
+    Http {
+        node: NodeIx,
+    },
+    /// For the result of a transfer.
+    Handoff {
+        node: NodeIx,
+    },
+    Ended {
+        outcome: Outcome,
+    },
+}
+
+impl Wait {
+    /// The node the session waits at.
+    fn node(self) -> Option<NodeIx> {
+        match self {
+            Wait::Listening { node, .. } | Wait::Http { node } | Wait::Handoff { node } => {
+                Some(node)
+            }
+            Wait::NotStarted | Wait::Ended { .. } => None,
+        }
+    }
+}
+
+/// Where the call goes after a node.
+pub(crate) enum Step {
+    /// On to this node, in the same turn.
+    Goto(NodeIx),
+    /// Nowhere until the next event: the turn ends.
+    Wait(Wait),
+}
+
+/// A caller of a subflow, waiting for it to end.
+#[derive(Clone)]
+struct Frame {
+    flow: Arc<CompiledFlow>,
+    /// The `subflow` node in `flow`.
+    node: NodeIx,
+    vars: Map,
+}
+
+/// One call running through a flow.
+pub struct Session {
+    root: Arc<CompiledFlow>,
+    flow: Arc<CompiledFlow>,
+    frames: Vec<Frame>,
+    wait: Wait,
+    bindings: Bindings,
+    call: CallInfo,
+    steps_in_call: u32,
+    steps_in_turn: u32,
+}
+
+impl Session {
+    /// A new session, not yet started: feed it [`Event::Started`].
+    pub fn new(flow: Arc<CompiledFlow>, call: CallInfo) -> Session {
+        let mut vars = flow.initial_vars.clone();
+        vars.extend(
+            call.vars
+                .iter()
+                .map(|(k, v)| (k.as_str().into(), value::to_dynamic(v))),
+        );
+        let bindings = Bindings {
+            vars,
+            call: call_map(&call),
+            input: Map::new(),
+            tenant: value::to_map(&call.tenant),
+        };
+        Session {
+            root: flow.clone(),
+            flow,
+            frames: Vec::new(),
+            wait: Wait::NotStarted,
+            bindings,
+            call,
+            steps_in_call: 0,
+            steps_in_turn: 0,
+        }
+    }
+
+    /// Handles one event and returns what to do.
+    pub fn handle(&mut self, event: Event) -> Vec<Action> {
+        let mut out = Vec::new();
+        self.handle_into(event, &mut out);
+        out
+    }
+
+    /// Like [`Session::handle`], appending to a buffer the driver reuses.
+    pub fn handle_into(&mut self, event: Event, out: &mut Vec<Action>) {
+        self.steps_in_turn = 0;
+        let step = match (self.wait, event) {
+            (Wait::Ended { .. }, event) => {
+                ignored(out, &event, "the call has ended");
+                return;
+            }
+            (_, Event::HungUp) => {
+                self.wait = self.finish(out, None, Outcome::Abandoned, false);
+                return;
+            }
+            (Wait::NotStarted, Event::Started) => Step::Goto(self.flow.start),
+            (Wait::NotStarted, event) => {
+                ignored(out, &event, "the call has not started");
+                return;
+            }
+            (
+                wait
+                @ (Wait::Listening { node, .. } | Wait::Http { node } | Wait::Handoff { node }),
+                event,
+            ) => {
+                let flow = self.flow.clone();
+                let mut visit = Visit::new(self, out, node);
+                match flow.nodes[node].kind.resume(&mut visit, wait, event) {
+                    Ok(step) => step,
+                    Err(event @ Event::PlaybackInterrupted) => {
+                        ignored(out, &event, "no prompt can be interrupted now");
+                        return;
+                    }
+                    Err(event) => {
+                        ignored(out, &event, "the session is not waiting for this event");
+                        return;
+                    }
+                }
+            }
+        };
+        match step {
+            Step::Goto(node) => self.run(out, node),
+            Step::Wait(wait) => self.wait = wait,
+        }
+    }
+
+    /// The id of the node the session waits at (or ended at).
+    pub fn current_node(&self) -> Option<&str> {
+        self.wait
+            .node()
+            .map(|node| self.flow.nodes[node].id.as_str())
+    }
+
+    /// How the call ended, once it has.
+    pub fn outcome(&self) -> Option<Outcome> {
+        match self.wait {
+            Wait::Ended { outcome } => Some(outcome),
+            _ => None,
+        }
+    }
+
+    pub fn is_ended(&self) -> bool {
+        self.outcome().is_some()
+    }
+
+    /// Whether the session waits for the caller (rather than for HTTP or a transfer).
+    pub fn is_listening(&self) -> bool {
+        matches!(self.wait, Wait::Listening { .. })
+    }
+
+    /// The current variables.
+    pub fn vars(&self) -> &Map {
+        &self.bindings.vars
+    }
+
+    /// The current variables as JSON.
+    pub fn vars_json(&self) -> serde_json::Map<String, serde_json::Value> {
+        value::map_to_json(&self.bindings.vars).unwrap_or_default()
+    }
+
+    /// The flow the session runs (a subflow while one is active).
+    pub fn flow(&self) -> &Arc<CompiledFlow> {
+        &self.flow
+    }
+
+    pub fn call(&self) -> &CallInfo {
+        &self.call
+    }
+
+    fn id(&self, node: NodeIx) -> String {
+        self.flow.nodes[node].id.clone()
+    }
+
+    /// Runs nodes from `node` until the flow must wait or ends.
+    fn run(&mut self, out: &mut Vec<Action>, mut node: NodeIx) {
+        loop {
+            if let Some((limit, scope)) = self.count_step() {
+                out.push(Action::Record(Record::StepLimit {
+                    node: self.id(node),
+                    limit,
+                    scope: scope.to_owned(),
+                }));
+                self.fail(out, node);
+                return;
+            }
+            let flow = self.flow.clone();
+            let compiled = &flow.nodes[node];
+            out.push(Action::Record(Record::NodeEntered {
+                node: compiled.id.clone(),
+                node_type: compiled.type_name.to_owned(),
+            }));
+            match compiled.kind.enter(&mut Visit::new(self, out, node)) {
+                Step::Goto(next) => node = next,
+                Step::Wait(wait) => {
+                    self.wait = wait;
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Counts a step; the limit and its scope (`turn` or `call`) once one is exceeded.
+    fn count_step(&mut self) -> Option<(u32, &'static str)> {
+        let limits = self.root.limits;
+        self.steps_in_turn += 1;
+        self.steps_in_call += 1;
+        if self.steps_in_turn > limits.max_steps_per_turn {
+            Some((limits.max_steps_per_turn, "turn"))
+        } else if self.steps_in_call > limits.max_steps_per_call {
+            Some((limits.max_steps_per_call, "call"))
+        } else {
+            None
+        }
+    }
+
+    fn say(
+        &self,
+        out: &mut Vec<Action>,
+        node: NodeIx,
+        text: String,
+        voice: Option<String>,
+        barge_in: bool,
+    ) {
+        if text.is_empty() {
+            return;
+        }
+        out.push(Action::Record(Record::Said {
+            node: self.id(node),
+            text: text.clone(),
+        }));
+        out.push(Action::Say {
+            text,
+            voice,
+            barge_in,
+        });
+    }
+
+    fn render(
+        &mut self,
+        out: &mut Vec<Action>,
+        node: NodeIx,
+        field: &str,
+        template: &Template,
+    ) -> String {
+        match template.render(&self.flow.sandbox, &mut self.bindings) {
+            Ok(text) => text,
+            Err(error) => {
+                script_error(out, &self.flow.nodes[node].id, field, &error);
+                String::new()
+            }
+        }
+    }
+
+    /// Evaluates a template to a value that can be stored in `vars`; failures are recorded.
+    fn evaluate(
+        &mut self,
+        out: &mut Vec<Action>,
+        node: NodeIx,
+        field: &str,
+        template: &Template,
+    ) -> Option<Dynamic> {
+        let error = match template.evaluate(&self.flow.sandbox, &mut self.bindings) {
+            Ok(value) if value::to_json(&value).is_some() => return Some(value),
+            Ok(_) => ScriptError {
+                kind: ScriptErrorKind::UnstorableValue,
+                message: "the value cannot be stored in a variable".into(),
+                line: 0,
+                column: 0,
+            },
+            Err(error) => error,
+        };
+        script_error(out, &self.flow.nodes[node].id, field, &error);
+        None
+    }
+
+    /// Ends the call, and returns the wait that says so. `hang_up` is false when the caller
+    /// hung up or an agent took the call.
+    fn finish(
+        &self,
+        out: &mut Vec<Action>,
+        node: Option<NodeIx>,
+        outcome: Outcome,
+        hang_up: bool,
+    ) -> Wait {
+        out.push(Action::Record(Record::Ended {
+            node: node.map(|n| self.id(n)),
+            outcome,
+        }));
+        if hang_up {
+            out.push(Action::HangUp { outcome });
+        }
+        Wait::Ended { outcome }
+    }
+
+    /// The flow's clear error path: the error message, if any, then hang up as failed.
+    fn fail(&mut self, out: &mut Vec<Action>, node: NodeIx) {
+        if let Some(message) = self.root.error_message.clone() {
+            let text = self.render(out, node, "/settings/error_message", &message);
+            let voice = self.root.document.settings.voice.clone();
+            self.say(out, node, text, voice, false);
+        }
+        self.wait = self.finish(out, Some(node), Outcome::Failed, true);
+    }
+}
+
+fn ignored(out: &mut Vec<Action>, event: &Event, reason: &str) {
+    let name = serde_json::to_value(event)
+        .ok()
+        .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(str::to_owned))
+        .unwrap_or_default();
+    out.push(Action::Record(Record::EventIgnored {
+        event: name,
+        reason: reason.to_owned(),
+    }));
+}
+
+fn script_error(out: &mut Vec<Action>, node: &str, field: &str, error: &ScriptError) {
+    out.push(Action::Record(Record::ScriptError {
+        node: node.to_owned(),
+        field: field.to_owned(),
+        error: format!("{:?}", error.kind),
+        message: error.message.clone(),
+    }));
+}
+
+fn call_map(call: &CallInfo) -> Map {
+    let mut map = Map::new();
+    map.insert("id".into(), call.call_id.clone().into());
+    map.insert("channel".into(), call.channel.clone().into());
+    let direction = match call.direction {
+        Direction::Inbound => "inbound",
+        Direction::Outbound => "outbound",
+    };
+    map.insert("direction".into(), direction.into());
+    map.insert("from".into(), call.from.clone().into());
+    map.insert("to".into(), call.to.clone().into());
+    map.insert("started_at".into(), Dynamic::from_int(call.started_at_ms));
+    map
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::compile::{CompileOptions, RuntimeLimits};
+    use crate::model::Outcome;
+    use crate::runtime::{Action, CallInfo, Event, HttpFailure, Record, Session};
+    use crate::testing::{compile_with, handoff_flow, heard, records, said, start};
+
+    #[test]
+    fn a_runaway_flow_ends_on_the_error_path() {
+        let options = CompileOptions {
+            limits: RuntimeLimits {
+                max_steps_per_turn: 30,
+                ..RuntimeLimits::default()
+            },
+            ..CompileOptions::default()
+        };
+        let flow = compile_with(
+            json!({
+                "schema": 1, "name": "spin", "language": "zh-CN", "start": "count",
+                "variables": { "n": 0 },
+                "settings": { "error_message": "系统繁忙，请稍后再拨。" },
+                "nodes": [
+                    { "id": "count", "type": "set", "assign": [ { "var": "n", "value": "{{vars.n + 1}}" } ], "next": "check" },
+                    { "id": "check", "type": "branch", "cases": [ { "when": "vars.n > 1000", "next": "bye" } ], "else": "count" },
+                    { "id": "bye", "type": "end", "outcome": "resolved" }
+                ]
+            }),
+            &options,
+        );
+        let (session, actions) = start(&flow);
+        assert_eq!(session.outcome(), Some(Outcome::Failed));
+        assert_eq!(said(&actions), vec!["系统繁忙，请稍后再拨。"]);
+        assert!(records(&actions)
+            .iter()
+            .any(|r| matches!(r, Record::StepLimit { limit: 30, scope, .. } if scope == "turn")));
+        let entered = records(&actions)
+            .iter()
+            .filter(|r| matches!(r, Record::NodeEntered { .. }))
+            .count();
+        assert_eq!(entered, 30);
+    }
+
+    #[test]
+    fn the_call_step_limit_counts_across_turns() {
+        let options = CompileOptions {
+            limits: RuntimeLimits {
+                max_steps_per_call: 5,
+                ..RuntimeLimits::default()
+            },
+            ..CompileOptions::default()
+        };
+        let flow = compile_with(
+            json!({
+                "schema": 1, "name": "chatty", "language": "zh-CN", "start": "ask",
+                "nodes": [
+                    { "id": "ask", "type": "ask", "prompt": "请说",
+                      "intents": [ { "name": "again", "examples": ["再来"], "next": "ask" } ],
+                      "no_match": { "max": 9, "next": "bye" }, "no_input": { "max": 9, "next": "bye" } },
+                    { "id": "bye", "type": "end", "outcome": "resolved" }
+                ]
+            }),
+            &options,
+        );
+        let (mut session, _) = start(&flow);
+        for _ in 0..4 {
+            session.handle(heard("再来"));
+        }
+        assert!(!session.is_ended());
+        let actions = session.handle(heard("再来"));
+        assert_eq!(session.outcome(), Some(Outcome::Failed));
+        assert!(records(&actions)
+            .iter()
+            .any(|r| matches!(r, Record::StepLimit { scope, .. } if scope == "call")));
+    }
+
+    #[test]
+    fn events_out_of_place_are_ignored_and_recorded() {
+        let flow = handoff_flow();
+        let mut session = Session::new(flow.clone(), CallInfo::default());
+        let actions = session.handle(heard("喂"));
+        assert!(matches!(
+            records(&actions)[..],
+            [Record::EventIgnored { .. }]
+        ));
+        session.handle(Event::Started);
+        let actions = session.handle(Event::HttpFailed {
+            failure: HttpFailure::Failed,
+            error: "x".into(),
+        });
+        assert!(matches!(
+            records(&actions)[..],
+            [Record::EventIgnored { .. }]
+        ));
+        assert_eq!(session.current_node(), Some("ask"));
+        let actions = session.handle(Event::PlaybackInterrupted);
+        assert!(matches!(records(&actions)[..], [Record::BargeIn { node }] if node == "ask"));
+        let actions = session.handle(Event::HungUp);
+        assert!(!actions.iter().any(|a| matches!(a, Action::HangUp { .. })));
+        assert_eq!(session.outcome(), Some(Outcome::Abandoned));
+        let actions = session.handle(Event::Started);
+        assert!(matches!(
+            records(&actions)[..],
+            [Record::EventIgnored { .. }]
+        ));
+    }
+}

@@ -1,0 +1,286 @@
+//! What passes between a session and its driver: the events it is fed, the actions it returns
+//! (analytics records among them), and the facts about the call it starts with.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{HttpMethod, InputMode, Outcome};
+
+/// Something that happened outside the engine.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    /// The call was answered (or the chat opened): run from the start node.
+    Started,
+    /// A final speech transcript (or a typed line in chat).
+    Heard {
+        text: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        confidence: Option<f32>,
+    },
+    /// Keys pressed on the keypad.
+    Digits { digits: String },
+    /// The caller said nothing before the listen timeout.
+    NoInput,
+    /// The answer to the last [`Action::Http`].
+    HttpResponse {
+        status: u16,
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        headers: BTreeMap<String, String>,
+        #[serde(default)]
+        body: String,
+    },
+    /// The last [`Action::Http`] failed without an answer (timeout, refused, invalid URL…).
+    HttpFailed {
+        /// What kind of failure; events from before failures had kinds read as `failed`.
+        #[serde(default)]
+        failure: HttpFailure,
+        /// What went wrong, in words.
+        error: String,
+    },
+    /// How the last [`Action::Transfer`] went.
+    HandoffResult { status: HandoffStatus },
+    /// The caller spoke over a prompt and the prompt was cut off.
+    PlaybackInterrupted,
+    /// The caller hung up (or closed the chat).
+    HungUp,
+}
+
+/// Why an HTTP request got no answer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HttpFailure {
+    /// The request cannot be made as written: its URL, scheme or a header is not valid.
+    InvalidRequest,
+    /// The address may not be contacted (a private or reserved network).
+    Blocked,
+    /// The host name does not resolve.
+    HostNotFound,
+    /// No connection could be made.
+    Connect,
+    /// No answer in time.
+    Timeout,
+    /// The answer is larger than allowed.
+    TooLarge,
+    /// Too many redirects, or one to an address that is not valid.
+    Redirect,
+    /// Any other failure.
+    #[default]
+    Failed,
+}
+
+/// Result of a transfer to a human.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HandoffStatus {
+    Connected,
+    NoAnswer,
+    Busy,
+    Failed,
+}
+
+/// Something the driver must do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Action {
+    /// Speak a text.
+    Say {
+        text: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        voice: Option<String>,
+        barge_in: bool,
+    },
+    /// Play an audio file; `text` is what it says (for chat channels and transcripts).
+    Play {
+        url: String,
+        text: String,
+        barge_in: bool,
+    },
+    /// Wait for the caller; answer with `Heard`, `Digits` or `NoInput`.
+    Listen(Listen),
+    /// Make an HTTP request; answer with `HttpResponse` or `HttpFailed`.
+    Http(HttpRequest),
+    /// Transfer the call to a human; answer with `HandoffResult`.
+    Transfer(Transfer),
+    /// End the call.
+    HangUp { outcome: Outcome },
+    /// An analytics record of a step; drivers store it with the call.
+    Record(Record),
+}
+
+/// How to listen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Listen {
+    pub node: String,
+    pub modes: Vec<InputMode>,
+    pub language: String,
+    pub timeout_ms: u32,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hints: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_digits: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finish_on_key: Option<String>,
+    pub barge_in: bool,
+}
+
+/// An HTTP request to make.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HttpRequest {
+    pub method: HttpMethod,
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<(String, String)>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    pub timeout_ms: u32,
+}
+
+/// A transfer to a human.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Transfer {
+    pub target: TransferTarget,
+    /// Summary for the agent.
+    pub summary: String,
+    /// The variables collected so far.
+    pub vars: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Where a transfer goes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransferTarget {
+    Queue(String),
+    Phone(String),
+    Sip(String),
+}
+
+/// An analytics record: one for every step of the flow and every input.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Record {
+    NodeEntered {
+        node: String,
+        node_type: String,
+    },
+    Said {
+        node: String,
+        text: String,
+    },
+    Heard {
+        node: String,
+        text: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        confidence: Option<f32>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        intent: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        score: Option<f32>,
+        /// Whether the intent was one of the flow's global intents.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        global: bool,
+    },
+    Digits {
+        node: String,
+        digits: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        intent: Option<String>,
+    },
+    SlotFilled {
+        node: String,
+        var: String,
+        value: serde_json::Value,
+    },
+    NoMatch {
+        node: String,
+        count: u32,
+        text: String,
+    },
+    NoInput {
+        node: String,
+        count: u32,
+    },
+    HttpRequested {
+        node: String,
+        method: HttpMethod,
+        url: String,
+    },
+    HttpResult {
+        node: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        status: Option<u16>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+        /// The kind of failure, when there was no answer.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        failure: Option<HttpFailure>,
+        port: String,
+    },
+    ScriptError {
+        node: String,
+        field: String,
+        error: String,
+        message: String,
+    },
+    Transfer {
+        node: String,
+        target: TransferTarget,
+        summary: String,
+    },
+    HandoffResult {
+        node: String,
+        status: HandoffStatus,
+    },
+    BargeIn {
+        node: String,
+    },
+    StepLimit {
+        node: String,
+        limit: u32,
+        scope: String,
+    },
+    EventIgnored {
+        event: String,
+        reason: String,
+    },
+    Ended {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        node: Option<String>,
+        outcome: Outcome,
+    },
+}
+
+/// Call direction.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    #[default]
+    Inbound,
+    Outbound,
+}
+
+/// Facts about the call, given by the driver at the start.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CallInfo {
+    #[serde(default)]
+    pub call_id: String,
+    /// `phone`, `chat`, `simulator`, `test`…
+    #[serde(default)]
+    pub channel: String,
+    #[serde(default)]
+    pub direction: Direction,
+    #[serde(default)]
+    pub from: String,
+    #[serde(default)]
+    pub to: String,
+    /// When the call started, epoch milliseconds (scripts get time only from here).
+    #[serde(default)]
+    pub started_at_ms: i64,
+    /// Variables that override the flow's initial values.
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub vars: serde_json::Map<String, serde_json::Value>,
+    /// Tenant settings visible to the flow as `tenant` (name, api, …).
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub tenant: serde_json::Map<String, serde_json::Value>,
+}

@@ -1,0 +1,190 @@
+//! A session frozen between two events, to be resumed exactly, on any server.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use super::{call_map, CallInfo, Frame, Session, Wait};
+use crate::compile::CompiledFlow;
+use crate::model::Outcome;
+use crate::nodes::Compiled;
+use crate::script::Bindings;
+use crate::value;
+
+/// A session frozen between two events; [`Session::resume`] continues it exactly.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// Fingerprint of the root flow.
+    pub flow: String,
+    /// Callers of the active subflows, outermost first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub frames: Vec<FrameSnapshot>,
+    pub wait: WaitSnapshot,
+    pub vars: serde_json::Map<String, serde_json::Value>,
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub input: serde_json::Map<String, serde_json::Value>,
+    pub call: CallInfo,
+    pub steps: u32,
+}
+
+/// A subflow caller in a snapshot.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FrameSnapshot {
+    /// The `subflow` node that called.
+    pub node: String,
+    pub vars: serde_json::Map<String, serde_json::Value>,
+}
+
+/// What a snapshotted session waits for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "for", rename_all = "snake_case")]
+pub enum WaitSnapshot {
+    Start,
+    Input {
+        node: String,
+        no_match: u32,
+        no_input: u32,
+    },
+    Http {
+        node: String,
+    },
+    Handoff {
+        node: String,
+    },
+    Ended {
+        outcome: Outcome,
+    },
+}
+
+/// Why a snapshot cannot be resumed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ResumeError {
+    #[error("the snapshot was taken on another version of the flow")]
+    OtherFlow,
+    #[error("the snapshot names node \"{0}\", which the flow does not have")]
+    UnknownNode(String),
+    #[error("the snapshot's node \"{0}\" does not wait for anything")]
+    NotWaiting(String),
+}
+
+impl Session {
+    /// Freezes the session. The call's tenant settings are part of it.
+    pub fn snapshot(&self) -> Snapshot {
+        let frames = self
+            .frames
+            .iter()
+            .map(|frame| FrameSnapshot {
+                node: frame.flow.nodes[frame.node].id.clone(),
+                vars: value::map_to_json(&frame.vars).unwrap_or_default(),
+            })
+            .collect();
+        let wait = match self.wait {
+            Wait::NotStarted => WaitSnapshot::Start,
+            Wait::Listening {
+                node,
+                no_match,
+                no_input,
+            } => WaitSnapshot::Input {
+                node: self.id(node),
+                no_match,
+                no_input,
+            },
+            Wait::Http { node } => WaitSnapshot::Http {
+                node: self.id(node),
+            },
+            Wait::Handoff { node } => WaitSnapshot::Handoff {
+                node: self.id(node),
+            },
+            Wait::Ended { outcome } => WaitSnapshot::Ended { outcome },
+        };
+        let mut call = self.call.clone();
+        // Initial variables are already in `vars`.
+        call.vars.clear();
+        Snapshot {
+            flow: self.root.fingerprint.clone(),
+            frames,
+            wait,
+            vars: self.vars_json(),
+            input: value::map_to_json(&self.bindings.input).unwrap_or_default(),
+            call,
+            steps: self.steps_in_call,
+        }
+    }
+
+    /// Continues a snapshotted session on the same compiled flow.
+    pub fn resume(root: Arc<CompiledFlow>, snapshot: Snapshot) -> Result<Session, ResumeError> {
+        if snapshot.flow != root.fingerprint {
+            return Err(ResumeError::OtherFlow);
+        }
+        let mut flow = root.clone();
+        let mut frames = Vec::with_capacity(snapshot.frames.len());
+        for frame in &snapshot.frames {
+            let node = flow
+                .node_ix(&frame.node)
+                .ok_or_else(|| ResumeError::UnknownNode(frame.node.clone()))?;
+            let Compiled::Subflow(call) = &flow.nodes[node].kind else {
+                return Err(ResumeError::NotWaiting(frame.node.clone()));
+            };
+            let child = call.flow.clone();
+            frames.push(Frame {
+                flow,
+                node,
+                vars: value::to_map(&frame.vars),
+            });
+            flow = child;
+        }
+        let lookup = |id: &str| {
+            flow.node_ix(id)
+                .ok_or_else(|| ResumeError::UnknownNode(id.to_owned()))
+        };
+        let wait = match &snapshot.wait {
+            WaitSnapshot::Start => Wait::NotStarted,
+            WaitSnapshot::Input {
+                node,
+                no_match,
+                no_input,
+            } => {
+                let ix = lookup(node)?;
+                if !matches!(flow.nodes[ix].kind, Compiled::Listen(_)) {
+                    return Err(ResumeError::NotWaiting(node.clone()));
+                }
+                Wait::Listening {
+                    node: ix,
+                    no_match: *no_match,
+                    no_input: *no_input,
+                }
+            }
+            WaitSnapshot::Http { node } => {
+                let ix = lookup(node)?;
+                if !matches!(flow.nodes[ix].kind, Compiled::Http(_)) {
+                    return Err(ResumeError::NotWaiting(node.clone()));
+                }
+                Wait::Http { node: ix }
+            }
+            WaitSnapshot::Handoff { node } => {
+                let ix = lookup(node)?;
+                if !matches!(flow.nodes[ix].kind, Compiled::Handoff(_)) {
+                    return Err(ResumeError::NotWaiting(node.clone()));
+                }
+                Wait::Handoff { node: ix }
+            }
+            WaitSnapshot::Ended { outcome } => Wait::Ended { outcome: *outcome },
+        };
+        let bindings = Bindings {
+            vars: value::to_map(&snapshot.vars),
+            call: call_map(&snapshot.call),
+            input: value::to_map(&snapshot.input),
+            tenant: value::to_map(&snapshot.call.tenant),
+        };
+        Ok(Session {
+            root,
+            flow,
+            frames,
+            wait,
+            bindings,
+            call: snapshot.call,
+            steps_in_call: snapshot.steps,
+            steps_in_turn: 0,
+        })
+    }
+}

@@ -1,0 +1,615 @@
+//! The checker that document and node checks report to, and the checks of single fields that
+//! many of them share: sizes, templates, variable names, keys, ranges, intents.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::ops::RangeInclusive;
+
+use super::diagnostic::place;
+use super::{
+    shorten, Diagnostic, ValidationContext, MAX_EXAMPLES, MAX_EXAMPLE_CHARS, MAX_ID_CHARS,
+    MAX_INTENTS, MAX_NAME_CHARS, MAX_TEXT_CHARS, MAX_VARIABLE_CHARS, NO_INPUT_TIMEOUT_MS,
+};
+use crate::model::{FlowSettings, Intent};
+use crate::script::Sandbox;
+use crate::template::Template;
+
+/// Collects the diagnostics of one document.
+pub(crate) struct Checker<'c> {
+    pub sandbox: &'c Sandbox,
+    /// Names of the flows a `subflow` node may call; `None` skips that check.
+    pub known_subflows: Option<&'c BTreeSet<String>>,
+    /// The flow's global intents, which listening nodes check their own against.
+    pub globals: Globals<'c>,
+    out: Vec<Diagnostic>,
+}
+
+/// The flow's global intents by name and by key.
+pub(crate) struct Globals<'g> {
+    pub names: HashMap<&'g str, usize>,
+    pub keys: HashMap<&'g str, usize>,
+    pub intents: &'g [Intent],
+}
+
+impl<'g> Globals<'g> {
+    pub fn of(intents: &'g [Intent]) -> Self {
+        Globals {
+            names: intents
+                .iter()
+                .enumerate()
+                .map(|(j, i)| (i.name.as_str(), j))
+                .collect(),
+            keys: intents
+                .iter()
+                .enumerate()
+                .filter_map(|(j, i)| Some((i.dtmf.as_deref()?, j)))
+                .collect(),
+            intents,
+        }
+    }
+}
+
+impl<'c> Checker<'c> {
+    pub fn new(context: &ValidationContext<'c>, globals: Globals<'c>) -> Self {
+        Checker {
+            sandbox: context.sandbox,
+            known_subflows: context.known_subflows,
+            globals,
+            out: Vec::new(),
+        }
+    }
+
+    /// What was found, in the order it was found.
+    pub fn into_diagnostics(self) -> Vec<Diagnostic> {
+        self.out
+    }
+}
+
+impl Checker<'_> {
+    pub fn push(&mut self, diagnostic: Diagnostic) {
+        self.out.push(diagnostic);
+    }
+
+    pub fn error(
+        &mut self,
+        code: &'static str,
+        node: Option<&str>,
+        field: String,
+        message: String,
+    ) {
+        self.out
+            .push(Diagnostic::error(code, field, message).on(node));
+    }
+
+    pub fn warning(
+        &mut self,
+        code: &'static str,
+        node: Option<&str>,
+        field: String,
+        message: String,
+    ) {
+        self.out
+            .push(Diagnostic::warning(code, field, message).on(node));
+    }
+
+    pub fn node_id(&mut self, id: &str, field: &str) {
+        let problem = if id.is_empty() {
+            Some(
+                "This node has no id. Give it a short id made of letters, digits, _ or -."
+                    .to_owned(),
+            )
+        } else if id.chars().count() > MAX_ID_CHARS {
+            Some(format!(
+                "The id \"{}…\" is {} characters long; ids may have at most {MAX_ID_CHARS}. \
+                    Shorten it.",
+                shorten(id, 40),
+                id.chars().count()
+            ))
+        } else if !id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        {
+            let bad: String = id
+                .chars()
+                .filter(|ch| !(ch.is_ascii_alphanumeric() || *ch == '_' || *ch == '-'))
+                .collect();
+            let mut unique = String::new();
+            for ch in bad.chars() {
+                if !unique.contains(ch) {
+                    unique.push(ch);
+                }
+            }
+            Some(format!(
+                "The id \"{}\" contains characters that are not allowed (\"{}\"). Use only letters \
+                 A–Z, digits, _ and -.",
+                shorten(id, 80),
+                shorten(&unique, 20)
+            ))
+        } else {
+            None
+        };
+        if let Some(message) = problem {
+            let node = (!id.is_empty()).then_some(id);
+            self.error("invalid_id", node, field.to_owned(), message);
+        }
+    }
+
+    pub fn text_size(
+        &mut self,
+        node: Option<&str>,
+        field: String,
+        text: &str,
+        max: usize,
+        what: &str,
+    ) -> bool {
+        // Counting characters only matters when the byte length could exceed the limit.
+        if text.len() <= max {
+            return true;
+        }
+        let count = text.chars().count();
+        if count <= max {
+            return true;
+        }
+        let message = format!(
+            "This {what} is {count} characters long; at most {max} are allowed. Shorten it."
+        );
+        self.error("too_large", node, field, message);
+        false
+    }
+
+    pub fn name_text(&mut self, node: Option<&str>, field: String, text: &str, what: &str) {
+        self.text_size(node, field, text, MAX_NAME_CHARS, what);
+    }
+
+    pub fn template(&mut self, node: Option<&str>, field: String, text: &str) {
+        if !self.text_size(node, field.clone(), text, MAX_TEXT_CHARS, "text") {
+            return;
+        }
+        if let Err(error) = Template::parse(text, self.sandbox) {
+            let place = place(error.line, error.column);
+            let message = format!(
+                "This text has a mistake in a {{{{ … }}}} placeholder{place}: {}. Fix the \
+                    expression \
+                 between {{{{ and }}}}.",
+                error.message.trim_end_matches('.')
+            );
+            self.push(
+                Diagnostic::error("template_syntax", field, message)
+                    .on(node)
+                    .at(error.line, error.column),
+            );
+        }
+    }
+
+    pub fn variable(&mut self, node: Option<&str>, field: String, name: &str) {
+        if name.is_empty() {
+            self.error(
+                "invalid_variable",
+                node,
+                field,
+                "The variable name is empty. Give the variable a name.".into(),
+            );
+        } else if name.chars().count() > MAX_VARIABLE_CHARS {
+            let message = format!(
+                "The variable name \"{}…\" is too long; at most {MAX_VARIABLE_CHARS} \
+                    characters are allowed.",
+                shorten(name, 40)
+            );
+            self.error("invalid_variable", node, field, message);
+        } else if !is_identifier(name) {
+            let message = format!(
+                "\"{}\" is not a valid variable name. Use letters, digits and _ only, not starting \
+                 with a digit (for example {}).",
+                shorten(name, 60),
+                suggest_identifier(name)
+            );
+            self.error("invalid_variable", node, field, message);
+        }
+    }
+
+    pub fn key(&mut self, node: Option<&str>, field: String, key: &str, what: &str) {
+        if !is_key(key) {
+            let message = format!(
+                "\"{}\" is not a keypad key. The {what} must be one of 0–9, * or #.",
+                shorten(key, 20)
+            );
+            self.error("invalid_key", node, field, message);
+        }
+    }
+
+    pub fn range_u32(
+        &mut self,
+        node: Option<&str>,
+        field: String,
+        value: Option<u32>,
+        range: RangeInclusive<u32>,
+        what: &str,
+    ) {
+        if let Some(value) = value {
+            if !range.contains(&value) {
+                let message = format!(
+                    "The {what} is {value}; it must be between {} and {}.",
+                    range.start(),
+                    range.end()
+                );
+                self.error("out_of_range", node, field, message);
+            }
+        }
+    }
+
+    pub fn threshold(&mut self, node: Option<&str>, field: String, value: Option<f32>) {
+        if let Some(value) = value {
+            if !(0.0..=1.0).contains(&value) {
+                let message = format!(
+                    "The threshold is {value}; it must be between 0 and 1 (e.g. 0.5 for \
+                        \"half sure\")."
+                );
+                self.error("out_of_range", node, field, message);
+            }
+        }
+    }
+
+    pub fn language(&mut self, language: &str) {
+        let field = "/language".to_owned();
+        if language.trim().is_empty() {
+            let message =
+                "The flow has no language. Set \"language\" to a tag such as zh-CN or en-US."
+                    .to_owned();
+            self.error("empty_value", None, field, message);
+        } else if !looks_like_language_tag(language) {
+            let hint = if language.contains('_') {
+                format!(" Write {} instead.", language.replace('_', "-"))
+            } else {
+                String::new()
+            };
+            let message = format!(
+                "\"{}\" does not look like a language tag such as zh-CN or en-US; speech \
+                    may not work.{hint}",
+                shorten(language, 40)
+            );
+            self.warning("invalid_language", None, field, message);
+        }
+    }
+
+    pub fn settings(&mut self, settings: &FlowSettings) {
+        self.range_u32(
+            None,
+            "/settings/no_input_timeout_ms".into(),
+            settings.no_input_timeout_ms,
+            NO_INPUT_TIMEOUT_MS,
+            "silence timeout (milliseconds)",
+        );
+        self.threshold(
+            None,
+            "/settings/intent_threshold".into(),
+            settings.intent_threshold,
+        );
+        if let Some(text) = &settings.error_message {
+            self.template(None, "/settings/error_message".into(), text);
+        }
+    }
+
+    // --- intents -------------------------------------------------------------------------------
+
+    /// Checks a list of intents; `positions` maps each to its index in the JSON list.
+    pub fn intents(
+        &mut self,
+        node: Option<&str>,
+        base: &str,
+        intents: &[Intent],
+        positions: &[usize],
+        global: bool,
+    ) {
+        let what = if global { "global intent" } else { "intent" };
+        if intents.len() > MAX_INTENTS {
+            let message = format!(
+                "There are {} {what}s here; at most {MAX_INTENTS} are allowed.",
+                intents.len()
+            );
+            self.error("too_large", node, base.to_owned(), message);
+        }
+        let mut names: HashSet<&str> = HashSet::new();
+        let mut keys: HashSet<&str> = HashSet::new();
+        for (j, intent) in intents.iter().enumerate() {
+            let at = format!("{base}/{}", positions.get(j).copied().unwrap_or(j));
+            if intent.name.trim().is_empty() {
+                let message =
+                    format!("This {what} has no name. Give it a name such as track_order.");
+                self.error("empty_value", node, format!("{at}/name"), message);
+            } else if !names.insert(intent.name.as_str()) {
+                let message = format!(
+                    "Another {what} here is already called \"{}\". Merge them or rename one.",
+                    shorten(&intent.name, 60)
+                );
+                self.error("duplicate_intent", node, format!("{at}/name"), message);
+            }
+            self.name_text(node, format!("{at}/name"), &intent.name, "intent name");
+            self.phrases(node, &at, "examples", &intent.examples, "example");
+            self.phrases(node, &at, "keywords", &intent.keywords, "keyword");
+            let has_phrase = intent
+                .examples
+                .iter()
+                .chain(&intent.keywords)
+                .any(|p| !p.trim().is_empty());
+            if !has_phrase && intent.dtmf.is_none() {
+                let message = format!(
+                    "The {what} \"{}\" cannot be recognised: it has no example phrases, \
+                        keywords or \
+                     key. Add a few examples of what callers say.",
+                    shorten(&intent.name, 60)
+                );
+                self.error("intent_without_examples", node, at.clone(), message);
+            }
+            if let Some(key) = &intent.dtmf {
+                self.key(node, format!("{at}/dtmf"), key, "key");
+                if is_key(key) && !keys.insert(key.as_str()) {
+                    let message = format!(
+                        "Another {what} here already uses key \"{key}\". Give each its own key."
+                    );
+                    self.error("duplicate_key", node, format!("{at}/dtmf"), message);
+                }
+            }
+        }
+    }
+
+    pub fn phrases(
+        &mut self,
+        node: Option<&str>,
+        at: &str,
+        list: &str,
+        phrases: &[String],
+        what: &str,
+    ) {
+        if phrases.len() > MAX_EXAMPLES {
+            let message = format!(
+                "There are {} {what}s here; at most {MAX_EXAMPLES} are allowed.",
+                phrases.len()
+            );
+            self.error("too_large", node, format!("{at}/{list}"), message);
+        }
+        for (i, phrase) in phrases.iter().enumerate() {
+            let field = format!("{at}/{list}/{i}");
+            if phrase.trim().is_empty() {
+                self.error(
+                    "empty_value",
+                    node,
+                    field,
+                    format!("This {what} is empty. Fill it in or remove it."),
+                );
+            } else {
+                self.text_size(node, field, phrase, MAX_EXAMPLE_CHARS, what);
+            }
+        }
+    }
+}
+
+fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn suggest_identifier(name: &str) -> String {
+    let mut out: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .take(MAX_VARIABLE_CHARS)
+        .collect();
+    if out.starts_with(|c: char| c.is_ascii_digit()) || out.is_empty() {
+        out.insert(0, '_');
+    }
+    out
+}
+
+pub(crate) fn is_key(key: &str) -> bool {
+    matches!(key.as_bytes(), [b'0'..=b'9' | b'*' | b'#'])
+}
+
+/// Roughly BCP 47: a 2–3 letter (or 5–8 letter) language, then subtags of 1–8 letters or digits.
+fn looks_like_language_tag(tag: &str) -> bool {
+    let mut parts = tag.split('-');
+    let language_ok = parts.next().is_some_and(|p| {
+        matches!(p.len(), 2 | 3 | 5..=8) && p.bytes().all(|b| b.is_ascii_alphabetic())
+    });
+    language_ok
+        && parts.all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::testing::{ask, clean, end, find, flow, one, only, say, summary, validate, with};
+    use crate::validate::Severity;
+
+    #[test]
+    fn intents_within_a_node() {
+        let node = with(
+            ask("q"),
+            json!({ "next": null, "intents": [
+            { "name": "a", "examples": ["x"], "dtmf": "1", "next": "done" },
+            { "name": "a", "keywords": ["y"], "dtmf": "1", "next": "done" },
+            { "name": "b", "examples": [" "], "dtmf": "12", "next": "done" },
+            { "name": "c", "next": "done" },
+            { "name": "", "examples": ["z"], "next": "done" }
+        ] }),
+        );
+        let validated = one(node);
+        let d = find(&validated, "duplicate_intent", "/nodes/0/intents/1/name");
+        assert_eq!(d.node.as_deref(), Some("q"));
+        find(&validated, "duplicate_key", "/nodes/0/intents/1/dtmf");
+        find(&validated, "empty_value", "/nodes/0/intents/2/examples/0");
+        find(&validated, "invalid_key", "/nodes/0/intents/2/dtmf");
+        let d = find(&validated, "intent_without_examples", "/nodes/0/intents/3");
+        assert!(d.message.contains("\"c\""), "{}", d.message);
+        find(&validated, "empty_value", "/nodes/0/intents/4/name");
+        assert_eq!(
+            validated.diagnostics.len(),
+            6,
+            "{}",
+            summary(&validated.diagnostics)
+        );
+    }
+
+    #[test]
+    fn variable_names() {
+        let d = only(
+            &one(with(ask("q"), json!({ "save_as": "1st answer" }))),
+            "invalid_variable",
+            "/nodes/0/save_as",
+        );
+        assert!(d.message.contains("_1st_answer"), "{}", d.message);
+        let set = json!({ "type": "set", "id": "s", "assign": [{ "var": "ok_1", "value": 1 }, { "var": "", "value": 2 }, { "var": "a.b", "value": "x" }], "next": "done" });
+        let validated = one(set);
+        find(&validated, "invalid_variable", "/nodes/0/assign/1/var");
+        find(&validated, "invalid_variable", "/nodes/0/assign/2/var");
+        assert_eq!(validated.diagnostics.len(), 2);
+        let subflow = json!({ "type": "subflow", "id": "f", "flow": "child", "inputs": { "in-put": "x" }, "outputs": { "ok": "bad name" }, "next": "done" });
+        let validated = one(subflow);
+        find(&validated, "invalid_variable", "/nodes/0/inputs/in-put");
+        find(&validated, "invalid_variable", "/nodes/0/outputs/ok");
+        assert_eq!(validated.diagnostics.len(), 2);
+        let mut value = flow(json!([end("done")]));
+        value["variables"] = json!({ "good": 1, "not good": 2 });
+        only(&validate(&value), "invalid_variable", "/variables/not good");
+    }
+
+    #[test]
+    fn ranges() {
+        let node = with(
+            ask("q"),
+            json!({
+                "timeout_ms": 999, "threshold": 1.5, "no_match": { "max": 11, "next": "done" },
+                "dtmf": { "max_digits": 0, "finish_on_key": "##" }
+            }),
+        );
+        let validated = one(node);
+        find(&validated, "out_of_range", "/nodes/0/timeout_ms");
+        find(&validated, "out_of_range", "/nodes/0/threshold");
+        find(&validated, "out_of_range", "/nodes/0/no_match/max");
+        find(&validated, "out_of_range", "/nodes/0/dtmf/max_digits");
+        find(&validated, "invalid_key", "/nodes/0/dtmf/finish_on_key");
+        assert_eq!(
+            validated.diagnostics.len(),
+            5,
+            "{}",
+            summary(&validated.diagnostics)
+        );
+        clean(&one(with(
+            ask("q"),
+            json!({ "timeout_ms": 60_000, "threshold": 0, "no_match": { "max": 10, "next": "done" } }),
+        )));
+        let mut value = flow(json!([end("done")]));
+        value["settings"] = json!({ "no_input_timeout_ms": 70_000, "intent_threshold": -0.1 });
+        let validated = validate(&value);
+        find(&validated, "out_of_range", "/settings/no_input_timeout_ms");
+        find(&validated, "out_of_range", "/settings/intent_threshold");
+    }
+
+    #[test]
+    fn language_and_names() {
+        let mut value = flow(json!([end("done")]));
+        for good in ["zh-CN", "en", "yue-Hant-HK", "cmn-Hans-CN"] {
+            value["language"] = json!(good);
+            clean(&validate(&value));
+        }
+        value["language"] = json!("zh_CN");
+        let d = only(&validate(&value), "invalid_language", "/language");
+        assert_eq!(d.severity, Severity::Warning);
+        assert!(d.message.contains("zh-CN"), "{}", d.message);
+        value["language"] = json!("");
+        only(&validate(&value), "empty_value", "/language");
+        value["language"] = json!("en");
+        value["name"] = json!("n".repeat(MAX_NAME_CHARS + 1));
+        only(&validate(&value), "too_large", "/name");
+        only(
+            &one(with(say("s", "done"), json!({ "text": "" }))),
+            "empty_text",
+            "/nodes/0/text",
+        );
+        clean(&one(with(
+            say("s", "done"),
+            json!({ "text": "", "audio": "https://x/a.wav" }),
+        )));
+    }
+
+    #[test]
+    fn template_errors_carry_their_place() {
+        let validated = one(with(
+            say("s", "done"),
+            json!({ "text": "您好，\n请稍等 {{ vars.name + }}" }),
+        ));
+        let d = only(&validated, "template_syntax", "/nodes/0/text");
+        assert_eq!(d.node.as_deref(), Some("s"));
+        assert_eq!((d.line, d.column), (Some(2), Some(20)));
+        assert!(d.message.contains("line 2, column 20"), "{}", d.message);
+        let d = only(
+            &one(with(ask("q"), json!({ "prompt": "hi {{ vars.x" }))),
+            "template_syntax",
+            "/nodes/0/prompt",
+        );
+        assert_eq!((d.line, d.column), (Some(1), Some(4)));
+        assert!(d.message.contains("not closed"), "{}", d.message);
+    }
+
+    #[test]
+    fn every_template_field_is_parsed() {
+        let bad = "{{ }}";
+        let value = json!({
+            "schema": 1, "name": "t", "language": "en", "start": "s",
+            "nodes": [
+                { "type": "say", "id": "s", "text": bad, "audio": bad, "next": "q" },
+                { "type": "ask", "id": "q", "prompt": bad, "save_as": "a", "next": "m",
+                  "no_match": { "prompts": [bad], "next": "m" }, "no_input": { "prompts": ["ok", bad], "next": "m" } },
+                { "type": "menu", "id": "m", "prompt": bad, "choices": [{ "key": "1", "next": "h" }],
+                  "no_match": { "prompts": [bad], "next": "h" }, "no_input": { "next": "h" } },
+                { "type": "http", "id": "h", "url": bad, "headers": { "X-A": bad }, "body": bad, "next": "o", "error": "o" },
+                { "type": "handoff", "id": "o", "queue": bad, "message": bad, "summary": bad, "error": "f" },
+                { "type": "handoff", "id": "p", "phone": bad, "error": "f" },
+                { "type": "handoff", "id": "r", "sip": bad, "error": "f" },
+                { "type": "subflow", "id": "f", "flow": "x", "inputs": { "a": bad }, "next": "t" },
+                { "type": "set", "id": "t", "assign": [{ "var": "a", "value": bad }, { "var": "b", "value": 1 }], "next": "e" },
+                end("e")
+            ],
+            "settings": { "error_message": bad }
+        });
+        let validated = validate(&value);
+        let fields: Vec<&str> = validated
+            .diagnostics
+            .iter()
+            .filter(|d| d.code == "template_syntax")
+            .map(|d| d.field.as_str())
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "/nodes/0/text",
+                "/nodes/0/audio",
+                "/nodes/1/prompt",
+                "/nodes/1/no_match/prompts/0",
+                "/nodes/1/no_input/prompts/1",
+                "/nodes/2/prompt",
+                "/nodes/2/no_match/prompts/0",
+                "/nodes/3/url",
+                "/nodes/3/headers/X-A",
+                "/nodes/3/body",
+                "/nodes/4/queue",
+                "/nodes/4/message",
+                "/nodes/4/summary",
+                "/nodes/5/phone",
+                "/nodes/6/sip",
+                "/nodes/7/inputs/a",
+                "/nodes/8/assign/0/value",
+                "/settings/error_message",
+            ],
+            "{}",
+            summary(&validated.diagnostics)
+        );
+        assert!(validated
+            .diagnostics
+            .iter()
+            .all(|d| d.code != "template_syntax" || (d.line, d.column) == (Some(1), Some(1))));
+    }
+}

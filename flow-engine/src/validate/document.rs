@@ -1,0 +1,431 @@
+//! The checks of a whole typed document: its own fields, node ids, the start node, the global
+//! intents, every connection, then each node's own checks (in `nodes`) and the graph.
+
+use std::collections::{HashMap, HashSet};
+
+use super::checker::{Checker, Globals};
+use super::{graph, shorten, Diagnostic, ValidationContext, MAX_NODES, MAX_TEXT_CHARS};
+use crate::model::{escape_pointer, FlowDocument, Port, SCHEMA_VERSION};
+use crate::nodes;
+
+/// Which top-level parts were read from the JSON (all of them for a typed document).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Known {
+    pub name: bool,
+    pub language: bool,
+    pub start: bool,
+    pub nodes: bool,
+    /// Every node was read with all its fields, so every port is known.
+    pub all_ports: bool,
+}
+
+/// A document to check, possibly missing the parts that could not be read.
+pub(super) struct Subject<'d> {
+    pub doc: &'d FlowDocument,
+    /// Position in the JSON `nodes` list of each of `doc.nodes`.
+    pub node_pos: Vec<usize>,
+    /// Position in the JSON `global_intents` list of each of `doc.global_intents`.
+    pub intent_pos: Vec<usize>,
+    /// Nodes in the JSON that could not be read: position and id (if it is a string).
+    pub broken: Vec<(usize, Option<String>)>,
+    pub known: Known,
+}
+
+impl<'d> Subject<'d> {
+    /// A typed document: every part was read.
+    pub fn whole(doc: &'d FlowDocument) -> Self {
+        Subject {
+            doc,
+            node_pos: (0..doc.nodes.len()).collect(),
+            intent_pos: (0..doc.global_intents.len()).collect(),
+            broken: Vec::new(),
+            known: Known {
+                name: true,
+                language: true,
+                start: true,
+                nodes: true,
+                all_ports: true,
+            },
+        }
+    }
+}
+
+/// The node ids in use.
+pub(super) struct Ids<'d> {
+    /// The first node with each id, as an index into `doc.nodes`.
+    pub nodes: HashMap<&'d str, usize>,
+    /// Ids of nodes that could not be read: they still count as taken and as port targets.
+    pub broken: HashSet<&'d str>,
+}
+
+impl Ids<'_> {
+    fn exists(&self, id: &str) -> bool {
+        self.nodes.contains_key(id) || self.broken.contains(id)
+    }
+}
+
+pub(super) fn check(subject: &Subject<'_>, context: &ValidationContext<'_>) -> Vec<Diagnostic> {
+    let doc = subject.doc;
+    let mut c = Checker::new(context, Globals::of(&doc.global_intents));
+    flow_fields(&mut c, subject);
+    let ids = ids(&mut c, subject);
+    size_and_start(&mut c, subject, &ids);
+    c.intents(
+        None,
+        "/global_intents",
+        &doc.global_intents,
+        &subject.intent_pos,
+        true,
+    );
+    for (j, intent) in doc.global_intents.iter().enumerate() {
+        let field = format!("/global_intents/{}/next", subject.intent_pos[j]);
+        let label = format!("global intent \"{}\"", shorten(&intent.name, 60));
+        port(&mut c, None, field, &label, &intent.next, &ids);
+    }
+    for (k, node) in doc.nodes.iter().enumerate() {
+        let base = format!("/nodes/{}", subject.node_pos[k]);
+        nodes::check(node, &mut c, &base);
+        for port_of_node in node.ports() {
+            let label = port_label(&port_of_node);
+            let field = format!("{base}{}", port_of_node.field);
+            port(
+                &mut c,
+                Some(node.id()),
+                field,
+                &label,
+                port_of_node.target,
+                &ids,
+            );
+        }
+    }
+    c.settings(&doc.settings);
+    graph::check(&mut c, subject, &ids.nodes);
+    c.into_diagnostics()
+}
+
+/// The flow's own fields: schema, name, description, language and variable names.
+fn flow_fields(c: &mut Checker<'_>, subject: &Subject<'_>) {
+    let doc = subject.doc;
+    if doc.schema != SCHEMA_VERSION {
+        c.error(
+            "unsupported_schema",
+            None,
+            "/schema".into(),
+            format!(
+                "This flow uses schema version {}, but only version {SCHEMA_VERSION} is supported.",
+                doc.schema
+            ),
+        );
+    }
+    if subject.known.name {
+        c.name_text(None, "/name".into(), &doc.name, "flow name");
+        if doc.name.trim().is_empty() {
+            c.error(
+                "empty_value",
+                None,
+                "/name".into(),
+                "The flow has no name. Give it a name.".into(),
+            );
+        }
+    }
+    if let Some(description) = &doc.description {
+        c.text_size(
+            None,
+            "/description".into(),
+            description,
+            MAX_TEXT_CHARS,
+            "description",
+        );
+    }
+    if subject.known.language {
+        c.language(&doc.language);
+    }
+    for name in doc.variables.keys() {
+        c.variable(None, format!("/variables/{}", escape_pointer(name)), name);
+    }
+}
+
+/// Checks every id, broken nodes included, and lists the ones in use.
+fn ids<'d>(c: &mut Checker<'_>, subject: &'d Subject<'d>) -> Ids<'d> {
+    let doc = subject.doc;
+    let mut ids = Ids {
+        nodes: HashMap::with_capacity(doc.nodes.len()),
+        broken: HashSet::new(),
+    };
+    let mut all: Vec<(usize, &str, Option<usize>)> = doc
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(k, node)| (subject.node_pos[k], node.id(), Some(k)))
+        .chain(
+            subject
+                .broken
+                .iter()
+                .filter_map(|(pos, id)| Some((*pos, id.as_deref()?, None))),
+        )
+        .collect();
+    all.sort_by_key(|(pos, _, _)| *pos);
+    let mut seen: HashSet<&str> = HashSet::with_capacity(all.len());
+    for (pos, id, index) in all {
+        let field = format!("/nodes/{pos}/id");
+        c.node_id(id, &field);
+        if !seen.insert(id) {
+            c.error(
+                "duplicate_id",
+                Some(id),
+                field,
+                format!(
+                    "Another node already has the id \"{}\". Every node needs its own \
+                        id; rename \
+                     this one.",
+                    shorten(id, 80)
+                ),
+            );
+            continue;
+        }
+        match index {
+            Some(k) => {
+                ids.nodes.insert(id, k);
+            }
+            None => {
+                ids.broken.insert(id);
+            }
+        }
+    }
+    ids
+}
+
+/// The number of nodes, and the start node.
+fn size_and_start(c: &mut Checker<'_>, subject: &Subject<'_>, ids: &Ids<'_>) {
+    let doc = subject.doc;
+    let node_count = doc.nodes.len() + subject.broken.len();
+    if subject.known.nodes && node_count == 0 {
+        c.error(
+            "empty_flow",
+            None,
+            "/nodes".into(),
+            "The flow has no nodes. Add at least one node.".into(),
+        );
+    }
+    if node_count > MAX_NODES {
+        c.error(
+            "too_large",
+            None,
+            "/nodes".into(),
+            format!(
+                "The flow has {node_count} nodes; at most {MAX_NODES} are allowed. Move \
+                parts into subflows."
+            ),
+        );
+    }
+    if !(subject.known.start && subject.known.nodes && node_count > 0) {
+        return;
+    }
+    if doc.start.is_empty() {
+        c.error(
+            "missing_start",
+            None,
+            "/start".into(),
+            "The flow has no start node. Set \"start\" to the id of the node where \
+                calls begin."
+                .into(),
+        );
+    } else if !ids.exists(&doc.start) {
+        c.error(
+            "missing_start",
+            None,
+            "/start".into(),
+            format!(
+                "The start node \"{}\" does not exist. Set \"start\" to the id of the \
+                    node where \
+                 calls begin.",
+                shorten(&doc.start, 80)
+            ),
+        );
+    }
+}
+
+/// A connection must lead to a node that exists.
+fn port(
+    c: &mut Checker<'_>,
+    node: Option<&str>,
+    field: String,
+    label: &str,
+    target: &str,
+    ids: &Ids<'_>,
+) {
+    if target.is_empty() {
+        let message = format!(
+            "The {label} connection is empty. Connect it to the node that should come next."
+        );
+        c.error("missing_port", node, field, message);
+    } else if !ids.exists(target) {
+        let message = format!(
+            "The {label} connection leads to node \"{}\", which does not exist. Connect \
+                it to an \
+             existing node (check the spelling of the id).",
+            shorten(target, 80)
+        );
+        c.error("dangling_port", node, field, message);
+    }
+}
+
+/// How a port is named in messages.
+fn port_label(port: &Port<'_>) -> String {
+    let field = port.field.as_str();
+    if let Some(rest) = field.strip_prefix("/cases/") {
+        let number = rest
+            .split('/')
+            .next()
+            .and_then(|i| i.parse::<usize>().ok())
+            .unwrap_or(0)
+            + 1;
+        return format!("condition {number}");
+    }
+    let label = shorten(&port.label, 60);
+    if field.starts_with("/intents/") {
+        format!("intent \"{label}\"")
+    } else if field.starts_with("/choices/") {
+        format!("key \"{label}\"")
+    } else if field.starts_with("/on_status/") {
+        format!("status \"{label}\"")
+    } else {
+        format!("\"{label}\"")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::testing::{ask, clean, end, find, flow, one, only, say, summary, validate, with};
+    use crate::validate::{Severity, MAX_ID_CHARS};
+
+    #[test]
+    fn ids() {
+        let validated = validate(&flow(json!([
+            say("a", "done"),
+            say("a", "done"),
+            end("done")
+        ])));
+        let d = only(&validated, "duplicate_id", "/nodes/1/id");
+        assert_eq!(d.node.as_deref(), Some("a"));
+        let validated = validate(&flow(json!([
+            say("a", "done"),
+            say("", "done"),
+            say("b c/d", "done"),
+            end("done")
+        ])));
+        let empty = find(&validated, "invalid_id", "/nodes/1/id");
+        assert_eq!(empty.node, None);
+        let bad = find(&validated, "invalid_id", "/nodes/2/id");
+        assert!(bad.message.contains("\" /\""), "{}", bad.message);
+        let long = "x".repeat(MAX_ID_CHARS + 1);
+        let validated = validate(&flow(json!([say(&long, "done"), end("done")])));
+        let d = only(&validated, "invalid_id", "/nodes/0/id");
+        assert!(d.message.contains("at most 64"), "{}", d.message);
+        let longest = "x".repeat(MAX_ID_CHARS);
+        clean(&validate(&flow(json!([
+            say(&longest, "A_b-9"),
+            say("A_b-9", "done"),
+            end("done")
+        ]))));
+    }
+
+    #[test]
+    fn start_and_empty_flow() {
+        let mut value = flow(json!([end("done")]));
+        value["start"] = json!("begin");
+        let d = only(&validate(&value), "missing_start", "/start");
+        assert!(d.message.contains("\"begin\""), "{}", d.message);
+        value["start"] = json!("");
+        only(&validate(&value), "missing_start", "/start");
+        value["nodes"] = json!([]);
+        only(&validate(&value), "empty_flow", "/nodes");
+    }
+
+    #[test]
+    fn dangling_and_missing_ports() {
+        let validated = one(with(
+            ask("q"),
+            json!({ "no_input": { "next": "nowhere" }, "no_match": { "next": "" } }),
+        ));
+        let d = find(&validated, "dangling_port", "/nodes/0/no_input/next");
+        assert_eq!(d.node.as_deref(), Some("q"));
+        assert!(
+            d.message.contains("\"no_input\"") && d.message.contains("\"nowhere\""),
+            "{}",
+            d.message
+        );
+        let d = find(&validated, "missing_port", "/nodes/0/no_match/next");
+        assert!(d.message.contains("\"no_match\""), "{}", d.message);
+        assert_eq!(
+            validated.diagnostics.len(),
+            2,
+            "{}",
+            summary(&validated.diagnostics)
+        );
+        let validated = one(
+            json!({ "type": "branch", "id": "b", "cases": [{ "when": "vars.a == 1", "next": "x" }], "else": "done" }),
+        );
+        let d = only(&validated, "dangling_port", "/nodes/0/cases/0/next");
+        assert!(d.message.contains("condition 1"), "{}", d.message);
+        let validated = one(
+            json!({ "type": "http", "id": "h", "url": "https://x", "on_status": { "4/4": "x" }, "next": "done", "error": "done" }),
+        );
+        find(&validated, "dangling_port", "/nodes/0/on_status/4~14");
+        find(&validated, "invalid_status", "/nodes/0/on_status/4~14");
+    }
+
+    #[test]
+    fn global_intents() {
+        let mut value = flow(json!([
+            with(ask("q"), json!({ "next": null, "intents": [
+                { "name": "agent", "examples": ["人工"], "next": "done" },
+                { "name": "menu", "examples": ["菜单"], "dtmf": "0", "next": "done" }
+            ] })),
+            { "type": "menu", "id": "m", "prompt": "按1", "choices": [{ "key": "0", "next": "done" }],
+              "no_match": { "next": "done" }, "no_input": { "next": "done" } },
+            { "type": "menu", "id": "quiet", "prompt": "按1", "global_intents": false,
+              "choices": [{ "key": "0", "next": "done" }], "no_match": { "next": "done" }, "no_input": { "next": "done" } },
+            end("done")
+        ]));
+        value["global_intents"] = json!([
+            { "name": "agent", "examples": ["转人工"], "dtmf": "0", "next": "m" },
+            { "name": "agent", "examples": ["人工"], "next": "quiet" },
+            { "name": "bye", "dtmf": "#", "next": "ghost" },
+            { "name": "nothing", "next": "done" }
+        ]);
+        let validated = validate(&value);
+        let d = find(
+            &validated,
+            "intent_name_conflict",
+            "/nodes/0/intents/0/name",
+        );
+        assert_eq!(
+            (d.severity, d.node.as_deref()),
+            (Severity::Warning, Some("q"))
+        );
+        find(&validated, "shadowed_key", "/nodes/0/intents/1/dtmf");
+        find(&validated, "shadowed_key", "/nodes/1/choices/0/key");
+        let d = find(&validated, "duplicate_intent", "/global_intents/1/name");
+        assert_eq!(d.node, None);
+        find(&validated, "dangling_port", "/global_intents/2/next");
+        find(&validated, "intent_without_examples", "/global_intents/3");
+        // Reached through the global intents from the listening nodes.
+        assert!(
+            validated
+                .diagnostics
+                .iter()
+                .all(|d| d.code != "unreachable"),
+            "{}",
+            summary(&validated.diagnostics)
+        );
+        assert_eq!(
+            validated.diagnostics.len(),
+            6,
+            "{}",
+            summary(&validated.diagnostics)
+        );
+    }
+}
