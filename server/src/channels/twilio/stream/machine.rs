@@ -126,6 +126,8 @@ struct Playing {
 #[derive(Debug)]
 struct Speaking {
     prompts: VecDeque<Prompt>,
+    /// The mark of the prompt asked for and not yet answered.
+    mark: String,
     next: Next,
     /// The prompts are a turn's: `next` is carried out once they are sent. Otherwise (the
     /// keypad prompt) the call listens on as it did.
@@ -252,6 +254,7 @@ impl Machine {
         self.turn_prompts = plan.prompts.clone();
         self.speaking = Some(Speaking {
             prompts: plan.prompts.into(),
+            mark: String::new(),
             next: plan.next,
             turn: true,
         });
@@ -271,11 +274,10 @@ impl Machine {
         voice_fallback: Option<(&str, &str)>,
         now: Instant,
     ) {
-        let Some(prompt) = self
-            .speaking
-            .as_mut()
-            .and_then(|speaking| speaking.prompts.pop_front())
-        else {
+        let Some((prompt, mark)) = self.speaking.as_mut().and_then(|speaking| {
+            let prompt = speaking.prompts.pop_front()?;
+            Some((prompt, std::mem::take(&mut speaking.mark)))
+        }) else {
             return;
         };
         if let Some((voice, used)) = voice_fallback {
@@ -286,7 +288,7 @@ impl Machine {
             .back()
             .map_or(now, |playing| playing.due.max(now));
         self.playing.push_back(Playing {
-            mark: format!("p{}", self.marks),
+            mark,
             text: prompt.text,
             barge_in: prompt.barge_in,
             due: starts + audio,
@@ -503,7 +505,7 @@ impl Machine {
 
     /// Asks for the next prompt of those being said, or carries out what follows them.
     fn say_next(&mut self, now: Instant) {
-        let Some(speaking) = &self.speaking else {
+        let Some(speaking) = &mut self.speaking else {
             return;
         };
         match speaking.prompts.front() {
@@ -513,6 +515,7 @@ impl Machine {
                 let prompt = prompt.clone();
                 self.marks += 1;
                 let mark = format!("p{}", self.marks);
+                speaking.mark.clone_from(&mark);
                 self.outputs.push_back(Output::Say { prompt, mark });
             }
             None => {
@@ -595,6 +598,7 @@ impl Machine {
                     self.no_input_at = None;
                     self.speaking = Some(Speaking {
                         prompts: VecDeque::from([own_prompt(text, true)]),
+                        mark: String::new(),
                         next: Next::Listen(listen),
                         turn: false,
                     });

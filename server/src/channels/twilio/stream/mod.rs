@@ -272,7 +272,12 @@ impl Task {
                     self.asr_tx = None;
                     self.asr_rx = None;
                 }
-                Output::Save(save) => self.save(save).await,
+                Output::Save(save) => {
+                    // A turn's prompts are sent before it is saved: the reply to the caller's
+                    // input, if any, has been measured.
+                    self.heard_at = None;
+                    self.save(save).await;
+                }
                 Output::PublishHandoff => {
                     if let Err(error) =
                         phone::publish_handoff(&self.state, &self.tenant_id, &self.call).await
