@@ -8,7 +8,7 @@
 //! record is complete even if the server stops. [`journal`] keeps the events not yet saved.
 
 mod journal;
-pub mod machine;
+pub(crate) mod machine;
 
 use std::time::{Duration, Instant};
 
@@ -241,17 +241,13 @@ impl Task {
                     if !matches!(event, Event::Started | Event::HungUp) {
                         self.heard_at = Some(Instant::now());
                     }
-                    let output =
-                        phone::drive(&self.state, &self.tenant_id, &mut self.call.session, event)
-                            .await?;
+                    let output = self.drive(event).await?;
                     phone::absorb(&mut self.call, &output.plan);
                     self.machine
                         .handle_turn(output.plan, output.events, Instant::now());
                 }
                 Output::Notify(event) => {
-                    let output =
-                        phone::drive(&self.state, &self.tenant_id, &mut self.call.session, event)
-                            .await?;
+                    let output = self.drive(event).await?;
                     self.machine.record(output.events);
                 }
                 Output::Say { prompt, mark } => self.say(socket, &prompt, mark).await?,
@@ -288,6 +284,11 @@ impl Task {
             }
         }
         Ok(())
+    }
+
+    /// Runs the call's flow with `event` (and the HTTP requests it makes).
+    async fn drive(&mut self, event: Event) -> Result<phone::TurnOutput, PhoneError> {
+        phone::drive(&self.state, &self.tenant_id, &mut self.call.session, event).await
     }
 
     /// Connects Deepgram, or takes the fallback when it cannot be had.
