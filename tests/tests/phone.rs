@@ -14,7 +14,7 @@ use callflow_tests::on_both_databases;
 use reqwest::Method;
 use serde_json::{json, Value};
 use server::channels::DEMO_SHOP_BASE;
-use server::store::Role;
+use server::store::{ChatTurn, Role};
 
 const ACCOUNT_SID: &str = "AC0123456789abcdef0123456789abcdef";
 const AUTH_TOKEN: &str = "f00dfeedf00dfeedf00dfeedf00dfeed";
@@ -155,6 +155,23 @@ async fn shop(app: &mut TestApp, flow: &str, mode: &str, deepgram: Option<&FakeD
     }
 }
 
+/// Changes the shop's speech settings (the Twilio and Deepgram keys stay).
+async fn set_speech(app: &TestApp, phone: &Phone, speech: Value) {
+    let (status, body) = request(
+        app,
+        Method::PUT,
+        &phone.tenant.owner_key,
+        "/telephony",
+        Some(&json!({
+            "twilio": { "account_sid": ACCOUNT_SID },
+            "deepgram": {},
+            "speech": speech
+        })),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+}
+
 async fn calls(app: &TestApp, key: &str) -> Vec<Value> {
     let (status, body) = request(app, Method::GET, key, "/calls?channel=phone", None).await;
     assert_eq!(status, 200, "{body}");
@@ -181,6 +198,18 @@ fn event_kinds(call: &Value) -> Vec<String> {
             events
                 .iter()
                 .filter_map(|event| event["kind"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn events_of_kind<'a>(call: &'a Value, kind: &str) -> Vec<&'a Value> {
+    call["events"]
+        .as_array()
+        .map(|events| {
+            events
+                .iter()
+                .filter(|event| event["kind"] == kind)
                 .collect()
         })
         .unwrap_or_default()
@@ -1078,12 +1107,7 @@ async fn deepgram_failure_falls_back_to_twilio(mut app: TestApp) -> TestApp {
         "{call}"
     );
     assert_eq!(call["outcome"], "resolved", "{call}");
-    let failed: Vec<&Value> = call["events"]
-        .as_array()
-        .expect("events")
-        .iter()
-        .filter(|event| event["kind"] == "asr_failed")
-        .collect();
+    let failed = events_of_kind(&call, "asr_failed");
     assert_eq!(failed.len(), 1, "{call}");
     assert_eq!(failed[0]["data"]["fallback"], "twilio");
     app
@@ -1095,20 +1119,13 @@ async fn deepgram_failure_can_hand_off(mut app: TestApp) -> TestApp {
     }
     let deepgram = FakeDeepgram::start().await;
     let phone = shop(&mut app, "order-status.json", "stream", Some(&deepgram)).await;
-    let (status, body) = request(
+    set_speech(
         &app,
-        Method::PUT,
-        &phone.tenant.owner_key,
-        "/telephony",
-        Some(&json!({
-            "twilio": { "account_sid": ACCOUNT_SID },
-            "deepgram": {},
-            "speech": { "asr": { "provider": "deepgram", "fallback": "handoff",
-                                 "fallback_handoff": "queue:support" } }
-        })),
+        &phone,
+        json!({ "asr": { "provider": "deepgram", "fallback": "handoff",
+                         "fallback_handoff": "queue:support" } }),
     )
     .await;
-    assert_eq!(status, 200, "{body}");
     // Deepgram drops the call's recognition once the caller has spoken for a moment.
     deepgram.drop_after_audio_ms(Some(300));
     let caller = Caller {
@@ -1126,6 +1143,42 @@ async fn deepgram_failure_can_hand_off(mut app: TestApp) -> TestApp {
     assert_eq!(call["outcome"], "handoff", "{call}");
     assert_eq!(call["summary"]["transfer"]["target"], "support");
     assert!(event_kinds(&call).iter().any(|k| k == "asr_failed"));
+    app
+}
+
+/// With the `dtmf` fallback, a caller whose recognition fails before the flow starts is told to
+/// use the keypad when the flow first listens (the prompt once, in the tenant's voice).
+async fn deepgram_failure_at_the_start_asks_for_the_keypad(mut app: TestApp) -> TestApp {
+    let deepgram = FakeDeepgram::start().await;
+    deepgram.refuse_connections(true);
+    let phone = shop(&mut app, SHORT, "stream", Some(&deepgram)).await;
+    set_speech(
+        &app,
+        &phone,
+        json!({ "asr": { "provider": "deepgram", "fallback": "dtmf" },
+                "tts": { "provider": "aura", "voice": "aura-2-luna-zh" } }),
+    )
+    .await;
+    let caller = Caller::with_media(ScriptedSpeech::new(vec![MediaStep::WaitClosed]));
+    let log = phone.ring(&app, caller).await;
+    assert_eq!(log.streams.len(), 1, "{log:?}");
+    let report = log.streams[0].report.clone().expect("the stream ran");
+    assert!(report.closed_by_server, "{report:?}");
+    let spoken = deepgram.stats().speak_texts;
+    let keypad = "抱歉，语音识别暂时无法使用，请使用电话按键输入。";
+    assert_eq!(
+        spoken.iter().filter(|text| *text == keypad).count(),
+        1,
+        "{spoken:?} {report:?}\n{}",
+        calls_debug(&app, &phone.tenant.owner_key).await
+    );
+    // 您好, 请讲, the keypad prompt, 请再说一遍, 再见.
+    assert_eq!(report.marks_sent_by_server.len(), 5, "{report:?}");
+    let call = ended_call(&app, &phone.tenant.owner_key).await;
+    assert_eq!(call["outcome"], "resolved", "{call}");
+    let failed = events_of_kind(&call, "asr_failed");
+    assert_eq!(failed.len(), 1, "{call}");
+    assert_eq!(failed[0]["data"]["fallback"], "dtmf");
     app
 }
 
@@ -1187,6 +1240,75 @@ async fn silence_on_a_stream_reprompts_then_ends(mut app: TestApp) -> TestApp {
     // The flow's Aura voice spoke, through the fake Deepgram.
     let spoken = deepgram.stats().speak_texts;
     assert!(spoken.iter().any(|text| text == "请再说一遍"), "{spoken:?}");
+    app
+}
+
+/// Saves a turn of the shop's one call as another request of it would, once its flow waits at
+/// `node`; whether it did within a few seconds.
+async fn save_a_turn_elsewhere_at(app: &TestApp, phone: &Phone, node: &str) -> bool {
+    let tenant = &phone.tenant.id;
+    for _ in 0..300 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let Some(call) = calls(app, &phone.tenant.owner_key).await.pop() else {
+            continue;
+        };
+        let call_id = call["id"].as_str().expect("id");
+        let Ok(Some(session_id)) = app.store.chat_session_id_of_call(tenant, call_id).await else {
+            continue;
+        };
+        let Ok(Some(session)) = app.store.get_chat_session(tenant, &session_id).await else {
+            continue;
+        };
+        if session.snapshot["snapshot"]["wait"]["node"] != node {
+            continue;
+        }
+        let turn = ChatTurn {
+            expected_turn: session.turn,
+            snapshot: session.snapshot.to_string(),
+            events: Vec::new(),
+            end: None,
+        };
+        let saved = app
+            .store
+            .save_chat_turn(tenant, &session_id, turn, server::store::now_ms())
+            .await;
+        assert!(matches!(saved, Ok(Some(_))), "{saved:?}");
+        return true;
+    }
+    false
+}
+
+/// Another request of the call saves a turn while the stream runs: the stream's next save
+/// loses the race, reads the call's turn again and saves; the call is recorded to its end.
+async fn a_stream_saves_on_after_a_turn_saved_elsewhere(mut app: TestApp) -> TestApp {
+    if !callflow_tests::espeak_available() {
+        return app;
+    }
+    let deepgram = FakeDeepgram::start().await;
+    let phone = shop(&mut app, SHORT, "stream", Some(&deepgram)).await;
+    deepgram.script(["好的"]);
+    let caller = Caller::with_media(ScriptedSpeech::new(vec![
+        MediaStep::WaitMarks(2),
+        speech(),
+        MediaStep::Silence(400),
+        MediaStep::WaitClosed,
+    ]));
+    let (log, saved_elsewhere) = tokio::join!(
+        phone.ring(&app, caller),
+        save_a_turn_elsewhere_at(&app, &phone, "ask")
+    );
+    assert!(saved_elsewhere);
+    let report = log.streams[0].report.clone().expect("the stream ran");
+    assert!(report.closed_by_server, "{report:?}");
+    let call = ended_call(&app, &phone.tenant.owner_key).await;
+    assert_eq!(
+        call["outcome"],
+        "resolved",
+        "{}",
+        calls_debug(&app, &phone.tenant.owner_key).await
+    );
+    assert_eq!(call["summary"]["vars"]["answer"], "好的");
+    assert_eq!(events_of_kind(&call, "heard").len(), 1, "{call}");
     app
 }
 
@@ -1392,4 +1514,6 @@ on_both_databases!(
     barge_in_cuts_the_prompt,
     deepgram_failure_falls_back_to_twilio,
     deepgram_failure_can_hand_off,
+    deepgram_failure_at_the_start_asks_for_the_keypad,
+    a_stream_saves_on_after_a_turn_saved_elsewhere,
 );

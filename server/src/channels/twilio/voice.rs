@@ -906,12 +906,7 @@ mod tests {
     }
 
     fn prompt(text: &str, barge_in: bool) -> Prompt {
-        Prompt {
-            text: text.into(),
-            voice: None,
-            url: None,
-            barge_in,
-        }
+        crate::channels::twilio::stream::machine::own_prompt(text.into(), barge_in)
     }
 
     fn render_with(plan: &Plan, telephony: &Telephony) -> String {
