@@ -10,8 +10,9 @@ use flow_engine::runtime::Direction;
 use serde_json::{json, Map, Value};
 
 use super::{is_phone_number, settings, Mode};
-use crate::channels::phone::{self, NewPhoneCall, PhoneError};
+use crate::channels::phone::{self, NewPhoneCall};
 use crate::channels::twilio::voice::Urls;
+use crate::conversation::{direction_name, ConversationError};
 use crate::flow_cache::FlowError;
 use crate::state::AppState;
 use crate::store::{Actor, CallEnd, ChatSession, NewCall, PhoneNumber, StoreError};
@@ -256,11 +257,11 @@ async fn prepare(
     phone::prepare(state, tenant_id, new)
         .await
         .map_err(|error| match error {
-            PhoneError::Flow(FlowError::NotFound) => {
+            ConversationError::Flow(FlowError::NotFound) => {
                 invalid("/flow_id", "the account has no such flow")
             }
-            PhoneError::Flow(FlowError::NotPublished) => OutboundError::FlowNotPublished,
-            PhoneError::Flow(FlowError::VersionNotFound(version)) => {
+            ConversationError::Flow(FlowError::NotPublished) => OutboundError::FlowNotPublished,
+            ConversationError::Flow(FlowError::VersionNotFound(version)) => {
                 invalid("/version", format!("the flow has no version {version}"))
             }
             other => OutboundError::Internal(other.to_string()),
@@ -281,7 +282,7 @@ async fn record(
         flow_id: &prepared.chat.flow_id,
         flow_version: prepared.chat.flow_version,
         channel: phone::CHANNEL,
-        direction: phone::direction_name(Direction::Outbound),
+        direction: direction_name(Direction::Outbound),
         from_number: Some(from),
         to_number: Some(&call.to),
         call_sid: None,

@@ -35,7 +35,8 @@ use twilio::media_stream::{InboundMessage, OutboundMessage};
 
 use super::request::{Handshake, TwilioRequest};
 use crate::app::AppState;
-use crate::channels::phone::{self, Call, Mode, Next, PhoneError, Plan, Prompt};
+use crate::channels::phone::{self, Call, Mode, Next, Plan, Prompt};
+use crate::conversation::ConversationError;
 use crate::store::NewCallEvent;
 use crate::telephony::{self, AsrFallback, AsrProvider, Telephony};
 
@@ -93,7 +94,7 @@ enum StreamError {
     #[error("the stream did not start: {0}")]
     NoStart(&'static str),
     #[error(transparent)]
-    Phone(#[from] PhoneError),
+    Phone(#[from] ConversationError),
     #[error("the WebSocket failed: {0}")]
     Socket(String),
 }
@@ -421,7 +422,7 @@ impl Live {
                     summary: handoff_summary(self.language()).to_owned(),
                     vars: self.call.phone.snapshot.vars.clone(),
                 };
-                self.call.phone.handoff = Some(crate::channels::webchat::Handoff::new(
+                self.call.phone.handoff = Some(crate::conversation::Handoff::new(
                     &transfer.target,
                     &transfer.summary,
                 ));

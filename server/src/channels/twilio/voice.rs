@@ -23,8 +23,9 @@ use twilio::webhook::{CallStatus, DialCallStatus, GatherResult, VoiceWebhook};
 
 use super::request::{invalid_webhook, load_telephony, TwilioRejection, TwilioRequest};
 use crate::app::AppState;
-use crate::channels::phone::{self, Call, Mode, NewPhoneCall, Next, PhoneError, Plan, Prompt};
+use crate::channels::phone::{self, Call, Mode, NewPhoneCall, Next, Plan, Prompt};
 use crate::config::TelephonyConfig;
+use crate::conversation::ConversationError;
 use crate::error::ApiError;
 use crate::secrets::{SecretBox, ServerKey};
 use crate::store::{now_ms, CallEnd, CarrierReport, PhoneNumber};
@@ -467,7 +468,7 @@ async fn start_incoming(
     webhook: &VoiceWebhook,
     telephony: &Telephony,
     base: String,
-) -> Result<String, PhoneError> {
+) -> Result<String, ConversationError> {
     let tenant_id = &number.tenant_id;
     let mode = number.mode;
     let new = NewPhoneCall {
@@ -509,10 +510,10 @@ async fn start_incoming(
     match inserted {
         Ok(()) => Ok(call.phone.twiml),
         // Twilio asked twice for the same call: the first start stands.
-        Err(PhoneError::Duplicate) => {
+        Err(ConversationError::Duplicate) => {
             match phone::find_by_sid(state, tenant_id, webhook.call_sid()).await? {
                 Some(existing) => Ok(existing.phone.twiml),
-                None => Err(PhoneError::NotFound),
+                None => Err(ConversationError::NotFound),
             }
         }
         Err(error) => Err(error),
@@ -600,7 +601,7 @@ async fn step(
     match result {
         Ok(body) if step == "status" => (StatusCode::NO_CONTENT, body).into_response(),
         Ok(body) => twiml(body),
-        Err(PhoneError::NotFound) => twiml(not_in_service()),
+        Err(ConversationError::NotFound) => twiml(not_in_service()),
         Err(error) => {
             tracing::error!(%error, tenant_id, session_id, step, "a call webhook failed");
             twiml(sorry())
@@ -669,13 +670,13 @@ async fn continue_call(
     telephony: &Telephony,
     step: Step<'_>,
     webhook: &VoiceWebhook,
-) -> Result<String, PhoneError> {
+) -> Result<String, ConversationError> {
     let mut call = phone::load(state, step.tenant_id, step.session_id).await?;
     if call.phone.call_sid.is_empty() {
         // An outbound call, answered: from now on it is known by Twilio's id.
         call.phone.call_sid = webhook.call_sid().to_owned();
     } else if call.phone.call_sid != webhook.call_sid() {
-        return Err(PhoneError::NotFound);
+        return Err(ConversationError::NotFound);
     }
     let urls = Urls {
         base: step.base,
@@ -716,7 +717,7 @@ async fn continue_call(
     }
     let plan = {
         let Some(event) = event_of(step.name, webhook) else {
-            return Err(PhoneError::NotFound);
+            return Err(ConversationError::NotFound);
         };
         if step.name == "dial" {
             events.push(phone::phone_event(
@@ -742,7 +743,7 @@ async fn continue_call(
     match phone::save(state, step.tenant_id, &mut call, events).await {
         Ok(()) => {}
         // A retry raced this request and was saved first: answer as it did.
-        Err(PhoneError::TurnConflict) => {
+        Err(ConversationError::TurnConflict) => {
             let current = phone::load(state, step.tenant_id, step.session_id).await?;
             return Ok(current.phone.twiml);
         }
@@ -763,7 +764,7 @@ async fn resume(
     tenant_id: &str,
     mut call: Call,
     urls: Urls,
-) -> Result<String, PhoneError> {
+) -> Result<String, ConversationError> {
     let Some(plan) = call.phone.pending.take() else {
         if call.is_ended() {
             return Ok(Twiml::new().with(Verb::Hangup).render());
@@ -830,14 +831,14 @@ pub async fn status(
     tenant_id: &str,
     session_id: &str,
     webhook: &VoiceWebhook,
-) -> Result<(), PhoneError> {
+) -> Result<(), ConversationError> {
     let Some(status) = webhook.call_status() else {
         return Ok(());
     };
     for _ in 0..3 {
         let mut call = phone::load(state, tenant_id, session_id).await?;
         if !call.phone.call_sid.is_empty() && call.phone.call_sid != webhook.call_sid() {
-            return Err(PhoneError::NotFound);
+            return Err(ConversationError::NotFound);
         }
         let report = CarrierReport {
             status: Some(status.as_str().to_owned()),
@@ -879,11 +880,11 @@ pub async fn status(
             ));
         }
         match phone::save(state, tenant_id, &mut call, events).await {
-            Err(PhoneError::TurnConflict) => continue,
+            Err(ConversationError::TurnConflict) => continue,
             other => return other,
         }
     }
-    Err(PhoneError::TurnConflict)
+    Err(ConversationError::TurnConflict)
 }
 
 /// The outcome of an outbound call nobody answered (busy, no answer, failed).
