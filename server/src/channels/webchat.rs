@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::app::AppState;
-use crate::conversation::{self, Channel, ConversationError, Handoff, KeptCopy, Saved, Parties};
+use crate::conversation::{self, Channel, ConversationError, Handoff, KeptCopy, Parties, Saved};
 use crate::flow_cache::{Documents, FlowError, FlowRef, Selector, Source};
 use crate::flow_http::FlowHttp;
 use crate::store::{now_ms, ChatSession, Store, Tenant};

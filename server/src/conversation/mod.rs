@@ -1,7 +1,7 @@
 //! One conversation's lifecycle, whatever carries it: open it on a flow ([`open`]), take a turn
-//! ([`turn`]), record what happened as call events ([`record`]), end its call record, and hand
-//! it to an agent ([`handoff`]). Web chat, both phone modes and the editor's request trial go
-//! through here; a channel driver only turns its wire messages into engine events and says how
+//! ([`take_turn`]), record what happened as call events ([`create`], [`save`]), end its call
+//! record ([`ending`]), and hand it to an agent ([`Handoff`]). Web chat, both phone modes, the
+//! editor's request trial and the CLI simulator (which only takes turns) go through here; a channel driver only turns its wire messages into engine events and says how
 //! the flow's prompts render ([`Channel`]), so a new node kind never touches a driver.
 //!
 //! Between turns a conversation is its row (`chat_sessions`, with its call record) and what its
@@ -24,7 +24,7 @@ pub use error::ConversationError;
 pub use handoff::Handoff;
 pub use record::{call_event, channel_event, create, ending, save, summary, Parties};
 pub use tenant::tenant_map;
-pub use turn::{take_turn, Channel, KeptCopy, TurnError};
+pub use turn::{take_turn, Channel, KeptCopy, Requests, TurnError};
 
 use crate::flow_cache::{Documents, FlowError, FlowRef, Resolved, Selector, Source};
 use crate::state::AppState;

@@ -2,13 +2,35 @@
 //! requests here, a transfer by the channel) until the flow waits for the caller or ends, on
 //! the engine's [`EventFeed`]. The flow's records become the turn's call events.
 
+use std::future::Future;
+
 use flow_engine::model::HttpMethod;
-use flow_engine::runtime::{Action, Event, Record, Session};
+use flow_engine::runtime::{Action, Event, HttpRequest, Record, Session};
 use flow_engine::turn::EventFeed;
 
 use super::{call_event, ConversationError};
 use crate::flow_http::FlowHttp;
 use crate::store::{now_ms, NewCallEvent, Store, StoreError};
+
+/// Where a turn's HTTP requests go: [`FlowHttp`] in the server, the simulator's mocks and
+/// client in `callflow chat`.
+pub trait Requests {
+    /// Answers with `HttpResponse` or `HttpFailed`; fails only when the request could not be
+    /// weighed (the tenant's policy could not be read).
+    fn send(
+        &mut self,
+        request: &HttpRequest,
+    ) -> impl Future<Output = Result<Event, StoreError>> + Send;
+}
+
+impl Requests for FlowHttp<'_> {
+    fn send(
+        &mut self,
+        request: &HttpRequest,
+    ) -> impl Future<Output = Result<Event, StoreError>> + Send {
+        FlowHttp::send(self, request)
+    }
+}
 
 /// What a channel makes of a turn: how it renders the flow's prompts, listening, transfers
 /// and hang-ups. Every other action is the conversation's.
@@ -69,7 +91,7 @@ impl From<TurnError> for ConversationError {
 pub async fn take_turn(
     session: &mut Session,
     event: Event,
-    http: &mut FlowHttp<'_>,
+    http: &mut impl Requests,
     mut kept: Option<KeptCopy<'_>>,
     channel: &mut impl Channel,
 ) -> Result<Vec<NewCallEvent>, TurnError> {
