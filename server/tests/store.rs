@@ -9,11 +9,12 @@ use std::collections::HashSet;
 use std::future::Future;
 use std::io::Write;
 
+use flow_engine::runtime::Direction;
 use serde_json::{json, Value};
 use server::store::{
-    constraint, Actor, Backend, CallEnd, CallFilter, CarrierReport, ChatStart, ChatTurn, Flow,
-    FlowSummary, Mode, NewCall, NewCallEvent, NewFlow, NewUser, PhoneNumber, Role, Store,
-    StoreError, TenantSettings, User, PHONE_NUMBER_TAKEN,
+    constraint, Actor, Backend, CallEnd, CallFilter, CallOutcome, CarrierReport, ChatStart,
+    ChatTurn, Flow, FlowSummary, Mode, NewCall, NewCallEvent, NewFlow, NewUser, PhoneNumber, Role,
+    Store, StoreError, TenantSettings, User, PHONE_NUMBER_TAKEN,
 };
 use sqlx::Connection;
 
@@ -240,7 +241,7 @@ fn chat_call(flow_id: &str, flow_version: Option<i64>) -> NewCall<'_> {
         flow_id,
         flow_version,
         channel: "chat",
-        direction: "inbound",
+        direction: Direction::Inbound,
         from_number: None,
         to_number: None,
         call_sid: None,
@@ -1207,7 +1208,7 @@ async fn calls_are_created_and_ended_in_their_tenant(db: TestDb) -> TestResult {
             flow_id: &flow.id,
             flow_version: None,
             channel: "phone",
-            direction: "outbound",
+            direction: Direction::Outbound,
             from_number: Some("+8610000000"),
             to_number: Some("+8613800000000"),
             call_sid: Some("CA123"),
@@ -1236,7 +1237,7 @@ async fn calls_are_created_and_ended_in_their_tenant(db: TestDb) -> TestResult {
                 &call.id,
                 &CallEnd {
                     ended_at: T0 + 5,
-                    outcome: "failed".into(),
+                    outcome: CallOutcome::Failed,
                     summary: None,
                     duration_ms: None,
                 },
@@ -1272,7 +1273,7 @@ async fn calls_are_created_and_ended_in_their_tenant(db: TestDb) -> TestResult {
                 &call.id,
                 &CallEnd {
                     ended_at: T0 + 60_000,
-                    outcome: "resolved".into(),
+                    outcome: CallOutcome::Resolved,
                     summary: Some(summary.clone()),
                     duration_ms: Some(60_000),
                 },
@@ -1286,7 +1287,7 @@ async fn calls_are_created_and_ended_in_their_tenant(db: TestDb) -> TestResult {
                 &call.id,
                 &CallEnd {
                     ended_at: T0 + 70_000,
-                    outcome: "failed".into(),
+                    outcome: CallOutcome::Failed,
                     summary: None,
                     duration_ms: None,
                 },
@@ -1339,9 +1340,9 @@ async fn list_calls_filters_and_pages(db: TestDb) -> TestResult {
         ))?
         .expect("flow exists");
         let outcome = if index % 3 == 0 {
-            "handoff"
+            CallOutcome::Handoff
         } else {
-            "resolved"
+            CallOutcome::Resolved
         };
         store
             .end_call(
@@ -1349,7 +1350,7 @@ async fn list_calls_filters_and_pages(db: TestDb) -> TestResult {
                 &call.id,
                 &CallEnd {
                     ended_at: started_at + 500,
-                    outcome: outcome.into(),
+                    outcome,
                     summary: None,
                     duration_ms: Some(500),
                 },
@@ -1360,7 +1361,7 @@ async fn list_calls_filters_and_pages(db: TestDb) -> TestResult {
             id: call.id,
             flow_id: flow_id.clone(),
             channel,
-            outcome,
+            outcome: outcome.as_str(),
         });
     }
     expected.sort_by(|a, b| (b.started_at, &b.id).cmp(&(a.started_at, &a.id)));
@@ -1631,7 +1632,7 @@ async fn chat_session_turns(db: TestDb) -> TestResult {
     let summary = json!({ "vars": { "order_id": "A1001" } });
     let end = CallEnd {
         ended_at: T0 + 4,
-        outcome: "resolved".into(),
+        outcome: CallOutcome::Resolved,
         summary: Some(summary.clone()),
         duration_ms: Some(4),
     };
@@ -1721,7 +1722,7 @@ fn chat_start(flow_id: &str, flow_version: Option<i64>, events: Vec<NewCallEvent
         flow_id: flow_id.to_owned(),
         flow_version,
         channel: "chat".into(),
-        direction: "inbound".into(),
+        direction: Direction::Inbound,
         from_number: Some("visitor-7".into()),
         to_number: None,
         call_sid: None,
@@ -1807,7 +1808,7 @@ async fn chats_start_with_their_first_turn(db: TestDb) -> TestResult {
     );
     short.end = Some(CallEnd {
         ended_at: T0 + 5,
-        outcome: "resolved".into(),
+        outcome: CallOutcome::Resolved,
         summary: Some(json!({ "vars": {} })),
         duration_ms: Some(5),
     });
@@ -1869,7 +1870,7 @@ async fn concurrent_turns_commit_together_and_fail_alone(db: TestDb) -> TestResu
                     ],
                     end: (step == 2).then(|| CallEnd {
                         ended_at: T0 + 9,
-                        outcome: "resolved".into(),
+                        outcome: CallOutcome::Resolved,
                         summary: None,
                         duration_ms: Some(9),
                     }),
@@ -2159,7 +2160,7 @@ async fn phone_calls_keep_the_carrier_report(db: TestDb) -> TestResult {
     // An outbound call learns its id after it is created.
     let outbound = ChatStart {
         channel: "phone".into(),
-        direction: "outbound".into(),
+        direction: Direction::Outbound,
         ..chat_start(&flow.id, None, Vec::new())
     };
     let outbound_id = outbound.call_id.clone();

@@ -16,7 +16,7 @@ use utoipa_axum::routes;
 use crate::app::AppState;
 use crate::auth::{Permission, Principal};
 use crate::channels::webchat::{self, CallerInput, SessionState, StartRequest};
-use crate::conversation::ConversationError;
+use crate::conversation::{ConversationError, HandoffKind};
 use crate::error::{ApiError, ApiResult, FieldError, Json};
 use crate::flow_cache::{FlowError, Selector};
 
@@ -193,10 +193,9 @@ pub struct ListenView {
 /// Where the conversation was handed to a person.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TransferView {
-    /// `queue`, `phone` or `sip`.
     #[serde(rename = "type")]
     #[schema(example = "queue")]
-    pub kind: String,
+    pub kind: HandoffKind,
     #[schema(example = "orders")]
     pub target: String,
     /// What the agent is told.

@@ -19,7 +19,7 @@ use crate::app::AppState;
 use crate::conversation::{self, summary, Channel, ConversationError, Handoff, Parties, Saved};
 use crate::flow_cache::{FlowError, FlowRef, Selector};
 use crate::flow_http::FlowHttp;
-use crate::store::{now_ms, CallEnd, ChatSession, NewCallEvent};
+use crate::store::{now_ms, CallEnd, CallOutcome, ChatSession, NewCallEvent};
 use crate::telephony::AsrFallback;
 
 /// The calls' `channel`.
@@ -294,11 +294,11 @@ pub use conversation::channel_event as phone_event;
 fn end_of(call: &Call, now: i64) -> Option<CallEnd> {
     call.session
         .outcome()
-        .map(|outcome| ending(call, outcome.as_str(), now))
+        .map(|outcome| ending(call, outcome.into(), now))
 }
 
 /// The end of the call's record with `outcome`.
-fn ending(call: &Call, outcome: &str, now: i64) -> CallEnd {
+fn ending(call: &Call, outcome: CallOutcome, now: i64) -> CallEnd {
     conversation::ending(
         outcome,
         call.phone.handoff.as_ref(),
@@ -363,7 +363,7 @@ pub async fn finish(
     tenant_id: &str,
     call: &mut Call,
     events: Vec<NewCallEvent>,
-    outcome: &str,
+    outcome: CallOutcome,
 ) -> Result<(), ConversationError> {
     let end = ending(call, outcome, now_ms());
     save_with_end(state, tenant_id, call, events, Some(end)).await

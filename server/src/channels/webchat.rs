@@ -338,7 +338,7 @@ async fn run_turn(
     };
     let end = outcome.map(|outcome| {
         conversation::ending(
-            outcome.as_str(),
+            outcome.into(),
             stored.handoff.as_ref(),
             &stored.snapshot.vars,
             session.call().started_at_ms,

@@ -2,13 +2,25 @@
 
 use flow_engine::runtime::TransferTarget;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// What a conversation is handed to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HandoffKind {
+    /// An agent queue.
+    Queue,
+    /// A phone number.
+    Phone,
+    /// A SIP address.
+    Sip,
+}
 
 /// A conversation's transfer, as its call record and the sessions API show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Handoff {
-    /// `queue`, `phone` or `sip`.
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: HandoffKind,
     pub target: String,
     pub summary: String,
 }
@@ -16,12 +28,12 @@ pub struct Handoff {
 impl Handoff {
     pub fn new(target: &TransferTarget, summary: &str) -> Handoff {
         let (kind, target) = match target {
-            TransferTarget::Queue(queue) => ("queue", queue),
-            TransferTarget::Phone(number) => ("phone", number),
-            TransferTarget::Sip(address) => ("sip", address),
+            TransferTarget::Queue(queue) => (HandoffKind::Queue, queue),
+            TransferTarget::Phone(number) => (HandoffKind::Phone, number),
+            TransferTarget::Sip(address) => (HandoffKind::Sip, address),
         };
         Handoff {
-            kind: kind.to_owned(),
+            kind,
             target: target.clone(),
             summary: summary.to_owned(),
         }

@@ -13,7 +13,7 @@ mod record;
 mod tenant;
 mod turn;
 
-use flow_engine::runtime::{CallInfo, Direction, Session, Snapshot};
+use flow_engine::runtime::{CallInfo, Session, Snapshot};
 use flow_engine::CompiledFlow;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -21,7 +21,7 @@ use serde_json::{Map, Value};
 use std::sync::Arc;
 
 pub use error::ConversationError;
-pub use handoff::Handoff;
+pub use handoff::{Handoff, HandoffKind};
 pub use record::{call_event, channel_event, create, ending, save, summary, Parties};
 pub use tenant::tenant_map;
 pub use turn::{take_turn, Channel, KeptCopy, Requests, TurnError};
@@ -158,12 +158,4 @@ pub async fn resume<S: Saved>(
 /// What a channel keeps, as the row's snapshot text.
 pub fn to_json<S: Saved>(kept: &S) -> Result<String, ConversationError> {
     serde_json::to_string(kept).map_err(|error| ConversationError::Corrupt(error.to_string()))
-}
-
-/// The direction as the call record stores it.
-pub fn direction_name(direction: Direction) -> &'static str {
-    match direction {
-        Direction::Inbound => "inbound",
-        Direction::Outbound => "outbound",
-    }
 }

@@ -4,9 +4,11 @@
 use flow_engine::runtime::{Direction, Record};
 use serde_json::{Map, Value};
 
-use super::{direction_name, Handoff};
+use super::Handoff;
 use crate::state::AppState;
-use crate::store::{now_ms, CallEnd, ChatSession, ChatStart, ChatTurn, NewCallEvent, StoreError};
+use crate::store::{
+    now_ms, CallEnd, CallOutcome, ChatSession, ChatStart, ChatTurn, NewCallEvent, StoreError,
+};
 
 /// Who takes part in a conversation, and how.
 #[derive(Debug, Clone)]
@@ -63,7 +65,7 @@ pub fn summary(handoff: Option<&Handoff>, vars: &Map<String, Value>) -> Value {
 
 /// The end of a call record that started at `started_at`, ending now with `outcome`.
 pub fn ending(
-    outcome: &str,
+    outcome: CallOutcome,
     handoff: Option<&Handoff>,
     vars: &Map<String, Value>,
     started_at: i64,
@@ -71,7 +73,7 @@ pub fn ending(
 ) -> CallEnd {
     CallEnd {
         ended_at: now,
-        outcome: outcome.to_owned(),
+        outcome,
         summary: Some(summary(handoff, vars)),
         duration_ms: Some((now - started_at).max(0)),
     }
@@ -94,7 +96,7 @@ pub async fn create(
         flow_id: row.flow_id.clone(),
         flow_version: row.flow_version,
         channel: parties.channel.to_owned(),
-        direction: direction_name(parties.direction).to_owned(),
+        direction: parties.direction,
         from_number: parties.from.clone(),
         to_number: parties.to.clone(),
         call_sid: parties.call_sid.clone(),

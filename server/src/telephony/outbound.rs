@@ -11,11 +11,11 @@ use serde_json::{json, Map, Value};
 
 use super::{is_phone_number, settings, Mode};
 use crate::channels::phone::{self, NewPhoneCall};
-use crate::channels::twilio::voice::Urls;
-use crate::conversation::{direction_name, ConversationError};
+use crate::channels::twilio::voice::{Urls, WebhookStep};
+use crate::conversation::ConversationError;
 use crate::flow_cache::FlowError;
 use crate::state::AppState;
-use crate::store::{Actor, CallEnd, ChatSession, NewCall, PhoneNumber, StoreError};
+use crate::store::{Actor, CallEnd, CallOutcome, ChatSession, NewCall, PhoneNumber, StoreError};
 use twilio::Account;
 
 /// How long the callee's phone rings before the carrier gives up.
@@ -201,7 +201,7 @@ pub async fn place(
         session_id: session.id,
         turn: session.turn,
     };
-    let (answer_url, status_url) = (urls.step("answer"), urls.status());
+    let (answer_url, status_url) = (urls.step(WebhookStep::Answer), urls.status());
     let request = CallRequest {
         to: &call.to,
         from: &from.number,
@@ -282,7 +282,7 @@ async fn record(
         flow_id: &prepared.chat.flow_id,
         flow_version: prepared.chat.flow_version,
         channel: phone::CHANNEL,
-        direction: direction_name(Direction::Outbound),
+        direction: Direction::Outbound,
         from_number: Some(from),
         to_number: Some(&call.to),
         call_sid: None,
@@ -342,7 +342,7 @@ async fn start(
 fn failed(reason: Value, now_ms: i64) -> CallEnd {
     CallEnd {
         ended_at: now_ms,
-        outcome: "failed".into(),
+        outcome: CallOutcome::Failed,
         summary: Some(reason),
         duration_ms: Some(0),
     }

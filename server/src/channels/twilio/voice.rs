@@ -28,7 +28,7 @@ use crate::config::TelephonyConfig;
 use crate::conversation::ConversationError;
 use crate::error::ApiError;
 use crate::secrets::{SecretBox, ServerKey};
-use crate::store::{now_ms, CallEnd, CarrierReport, PhoneNumber};
+use crate::store::{now_ms, CallEnd, CallOutcome, CarrierReport, PhoneNumber};
 use crate::telephony::Telephony;
 
 /// The webhook routes, under `/twilio`.
@@ -91,6 +91,49 @@ fn sorry() -> String {
     )
 }
 
+/// The webhooks that continue a call, named by the last segment of their URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebhookStep {
+    /// The call was answered (an outbound call, or a stream call's first request).
+    Answer,
+    /// What a `<Gather>` heard.
+    Gather,
+    /// How a `<Dial>` transfer ended.
+    Dial,
+    /// How an `<Enqueue>` transfer ended.
+    Queue,
+    /// A media stream handed the call back to TwiML.
+    Resume,
+    /// The carrier's status callback.
+    Status,
+}
+
+impl WebhookStep {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WebhookStep::Answer => "answer",
+            WebhookStep::Gather => "gather",
+            WebhookStep::Dial => "dial",
+            WebhookStep::Queue => "queue",
+            WebhookStep::Resume => "resume",
+            WebhookStep::Status => "status",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<WebhookStep> {
+        [
+            WebhookStep::Answer,
+            WebhookStep::Gather,
+            WebhookStep::Dial,
+            WebhookStep::Queue,
+            WebhookStep::Resume,
+            WebhookStep::Status,
+        ]
+        .into_iter()
+        .find(|step| step.as_str() == name)
+    }
+}
+
 /// Where the server answers a call's next webhooks.
 #[derive(Debug, Clone)]
 pub struct Urls {
@@ -102,18 +145,25 @@ pub struct Urls {
 }
 
 impl Urls {
-    pub fn step(&self, step: &str) -> String {
+    pub fn step(&self, step: WebhookStep) -> String {
         format!(
-            "{}/twilio/calls/{}/{}/{step}?turn={}",
-            self.base, self.tenant_id, self.session_id, self.turn
+            "{}/twilio/calls/{}/{}/{}?turn={}",
+            self.base,
+            self.tenant_id,
+            self.session_id,
+            step.as_str(),
+            self.turn
         )
     }
 
     /// The call's status callback (not tied to a turn).
     pub fn status(&self) -> String {
         format!(
-            "{}/twilio/calls/{}/{}/status",
-            self.base, self.tenant_id, self.session_id
+            "{}/twilio/calls/{}/{}/{}",
+            self.base,
+            self.tenant_id,
+            self.session_id,
+            WebhookStep::Status.as_str()
         )
     }
 
@@ -342,7 +392,7 @@ pub fn render(plan: &Plan, context: &RenderContext<'_>) -> String {
                 _ => GatherInput::Dtmf,
             };
             let mut gather = Gather::new(input);
-            gather.action = Some(context.urls.step("gather"));
+            gather.action = Some(context.urls.step(WebhookStep::Gather));
             gather.method = Some(Method::Post);
             gather.timeout_s = Some(listen.timeout_ms.div_ceil(1000).max(1));
             if speech {
@@ -366,7 +416,7 @@ pub fn render(plan: &Plan, context: &RenderContext<'_>) -> String {
             match &transfer.target {
                 TransferTarget::Queue(queue) => {
                     let mut enqueue = Enqueue::new(queue.clone());
-                    enqueue.action = Some(context.urls.step("queue"));
+                    enqueue.action = Some(context.urls.step(WebhookStep::Queue));
                     enqueue.method = Some(Method::Post);
                     twiml.push(enqueue);
                 }
@@ -394,7 +444,7 @@ pub fn render(plan: &Plan, context: &RenderContext<'_>) -> String {
 
 fn dial(target: DialTarget, context: &RenderContext<'_>) -> Dial {
     let mut dial = Dial::new(target);
-    dial.action = Some(context.urls.step("dial"));
+    dial.action = Some(context.urls.step(WebhookStep::Dial));
     dial.method = Some(Method::Post);
     dial.timeout_s = Some(30);
     dial.caller_id = context.caller_id.map(str::to_owned);
@@ -410,7 +460,7 @@ pub fn render_stream(urls: &Urls) -> String {
                 .parameter("tenant", urls.tenant_id.clone())
                 .parameter("session", urls.session_id.clone());
             let mut connect = Connect::stream(stream);
-            connect.action = Some(urls.step("resume"));
+            connect.action = Some(urls.step(WebhookStep::Resume));
             connect.method = Some(Method::Post);
             Twiml::new().with(connect).render()
         }
@@ -574,11 +624,14 @@ async fn step(
         Err(TwilioRejection::SettingsUnavailable) => return twiml(sorry()),
         Err(rejection) => return rejection.into_response(),
     };
-    let result = match step.as_str() {
-        "status" => status(&state, &tenant_id, &session_id, &webhook)
+    let Some(name) = WebhookStep::parse(&step) else {
+        return ApiError::not_found("the call step").into_response();
+    };
+    let result = match name {
+        WebhookStep::Status => status(&state, &tenant_id, &session_id, &webhook)
             .await
             .map(|()| String::new()),
-        "answer" | "gather" | "dial" | "queue" | "resume" => {
+        _ => {
             let Some(turn) = query.turn else {
                 return invalid_webhook("the URL has no turn".into());
             };
@@ -588,7 +641,7 @@ async fn step(
                 Step {
                     tenant_id: &tenant_id,
                     session_id: &session_id,
-                    name: &step,
+                    name,
                     turn,
                     base,
                 },
@@ -596,10 +649,9 @@ async fn step(
             )
             .await
         }
-        _ => return ApiError::not_found("the call step").into_response(),
     };
     match result {
-        Ok(body) if step == "status" => (StatusCode::NO_CONTENT, body).into_response(),
+        Ok(body) if name == WebhookStep::Status => (StatusCode::NO_CONTENT, body).into_response(),
         Ok(body) => twiml(body),
         Err(ConversationError::NotFound) => twiml(not_in_service()),
         Err(error) => {
@@ -612,16 +664,16 @@ async fn step(
 struct Step<'a> {
     tenant_id: &'a str,
     session_id: &'a str,
-    name: &'a str,
+    name: WebhookStep,
     turn: i64,
     base: String,
 }
 
 /// The flow event a step's webhook brings.
-fn event_of(step: &str, webhook: &VoiceWebhook) -> Option<Event> {
+fn event_of(step: WebhookStep, webhook: &VoiceWebhook) -> Option<Event> {
     match step {
-        "answer" => Some(Event::Started),
-        "gather" => Some(match webhook.gather_result() {
+        WebhookStep::Answer => Some(Event::Started),
+        WebhookStep::Gather => Some(match webhook.gather_result() {
             GatherResult::Digits(digits) => Event::Digits {
                 digits: digits.to_owned(),
             },
@@ -634,7 +686,7 @@ fn event_of(step: &str, webhook: &VoiceWebhook) -> Option<Event> {
             },
             GatherResult::Nothing => Event::NoInput,
         }),
-        "dial" => {
+        WebhookStep::Dial => {
             let status = match webhook.dial_call_status() {
                 Some(DialCallStatus::Completed | DialCallStatus::Answered) => {
                     HandoffStatus::Connected
@@ -645,7 +697,7 @@ fn event_of(step: &str, webhook: &VoiceWebhook) -> Option<Event> {
             };
             Some(Event::HandoffResult { status })
         }
-        "queue" => Some(match webhook.queue_result() {
+        WebhookStep::Queue => Some(match webhook.queue_result() {
             Some("bridged") => Event::HandoffResult {
                 status: HandoffStatus::Connected,
             },
@@ -661,7 +713,7 @@ fn event_of(step: &str, webhook: &VoiceWebhook) -> Option<Event> {
                 status: HandoffStatus::Failed,
             },
         }),
-        _ => None,
+        WebhookStep::Resume | WebhookStep::Status => None,
     }
 }
 
@@ -684,7 +736,7 @@ async fn continue_call(
         session_id: step.session_id.to_owned(),
         turn: call.chat.turn + 1,
     };
-    if step.name == "resume" {
+    if step.name == WebhookStep::Resume {
         return resume(state, telephony, step.tenant_id, call, urls).await;
     }
     // A retry of a webhook already answered (or one overtaken by a later one): the same answer.
@@ -698,7 +750,7 @@ async fn continue_call(
         return Ok(Twiml::new().with(Verb::Hangup).render());
     }
     let mut events = Vec::new();
-    if step.name == "answer" {
+    if step.name == WebhookStep::Answer {
         if let Some(answered_by) = webhook.answered_by() {
             let report = CarrierReport {
                 answered_by: Some(answered_by.as_str().to_owned()),
@@ -719,7 +771,7 @@ async fn continue_call(
         let Some(event) = event_of(step.name, webhook) else {
             return Err(ConversationError::NotFound);
         };
-        if step.name == "dial" {
+        if step.name == WebhookStep::Dial {
             events.push(phone::phone_event(
                 "handoff_result",
                 None,
@@ -784,7 +836,14 @@ async fn resume(
     );
     if handoff_fallback {
         // The call leaves the flow for an agent: its record ends as a handoff.
-        phone::finish(state, tenant_id, &mut call, Vec::new(), "handoff").await?;
+        phone::finish(
+            state,
+            tenant_id,
+            &mut call,
+            Vec::new(),
+            CallOutcome::Handoff,
+        )
+        .await?;
     } else if !call.is_ended() {
         phone::save(state, tenant_id, &mut call, Vec::new()).await?;
     }
@@ -859,7 +918,7 @@ pub async fn status(
             let now = now_ms();
             let end = CallEnd {
                 ended_at: now,
-                outcome: UNREACHED.to_owned(),
+                outcome: CallOutcome::Unreached,
                 summary: Some(json!({ "carrier_status": status.as_str() })),
                 duration_ms: Some((now - call.chat.created_at).max(0)),
             };
@@ -887,15 +946,28 @@ pub async fn status(
     Err(ConversationError::TurnConflict)
 }
 
-/// The outcome of an outbound call nobody answered (busy, no answer, failed).
-pub const UNREACHED: &str = "unreached";
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::telephony::{SpeechSettings, TtsSettings};
     use flow_engine::model::Outcome;
     use flow_engine::runtime::{Listen, Transfer};
+
+    #[test]
+    fn webhook_steps_round_trip_through_their_url_names() {
+        for step in [
+            WebhookStep::Answer,
+            WebhookStep::Gather,
+            WebhookStep::Dial,
+            WebhookStep::Queue,
+            WebhookStep::Resume,
+            WebhookStep::Status,
+        ] {
+            assert_eq!(WebhookStep::parse(step.as_str()), Some(step));
+        }
+        assert_eq!(WebhookStep::parse("hangup"), None);
+        assert!(urls().step(WebhookStep::Gather).contains("/gather?turn="));
+    }
 
     fn urls() -> Urls {
         Urls {
