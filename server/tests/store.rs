@@ -12,9 +12,9 @@ use std::io::Write;
 use flow_engine::runtime::Direction;
 use serde_json::{json, Value};
 use server::store::{
-    constraint, Actor, Backend, CallEnd, CallFilter, CallOutcome, CarrierReport, ChatStart,
-    ChatTurn, Flow, FlowSummary, Mode, NewCall, NewCallEvent, NewFlow, NewUser, PhoneNumber, Role,
-    Store, StoreError, TenantSettings, User, PHONE_NUMBER_TAKEN,
+    constraint, Actor, Backend, CallEnd, CallFilter, CallOutcome, CarrierReport, Channel,
+    ChatStart, ChatTurn, Flow, FlowSummary, Mode, NewCall, NewCallEvent, NewFlow, NewUser,
+    PhoneNumber, Role, Store, StoreError, TenantSettings, User, PHONE_NUMBER_TAKEN,
 };
 use sqlx::Connection;
 
@@ -240,7 +240,7 @@ fn chat_call(flow_id: &str, flow_version: Option<i64>) -> NewCall<'_> {
     NewCall {
         flow_id,
         flow_version,
-        channel: "chat",
+        channel: Channel::Chat,
         direction: Direction::Inbound,
         from_number: None,
         to_number: None,
@@ -1207,7 +1207,7 @@ async fn calls_are_created_and_ended_in_their_tenant(db: TestDb) -> TestResult {
         &NewCall {
             flow_id: &flow.id,
             flow_version: None,
-            channel: "phone",
+            channel: Channel::Phone,
             direction: Direction::Outbound,
             from_number: Some("+8610000000"),
             to_number: Some("+8613800000000"),
@@ -1327,7 +1327,11 @@ async fn list_calls_filters_and_pages(db: TestDb) -> TestResult {
         } else {
             (&orders.id, Some(1))
         };
-        let channel = if index % 2 == 0 { "chat" } else { "phone" };
+        let channel = if index % 2 == 0 {
+            Channel::Chat
+        } else {
+            Channel::Phone
+        };
         let started_at = T0 + (index / 2) * 1000;
         let call = write!(store, |tx| tx.create_call(
             &tenant,
@@ -1360,7 +1364,7 @@ async fn list_calls_filters_and_pages(db: TestDb) -> TestResult {
             started_at,
             id: call.id,
             flow_id: flow_id.clone(),
-            channel,
+            channel: channel.as_str(),
             outcome: outcome.as_str(),
         });
     }
@@ -1721,7 +1725,7 @@ fn chat_start(flow_id: &str, flow_version: Option<i64>, events: Vec<NewCallEvent
         session_id: Store::new_chat_session_id(),
         flow_id: flow_id.to_owned(),
         flow_version,
-        channel: "chat".into(),
+        channel: Channel::Chat,
         direction: Direction::Inbound,
         from_number: Some("visitor-7".into()),
         to_number: None,
@@ -2087,7 +2091,7 @@ async fn phone_calls_keep_the_carrier_report(db: TestDb) -> TestResult {
     let (tenant, stranger) = two_tenants(store).await?;
     let flow = create_flow(store, &tenant, "订单查询").await?;
     let start = |sid: &str| ChatStart {
-        channel: "phone".into(),
+        channel: Channel::Phone,
         call_sid: Some(sid.to_owned()),
         ..chat_start(
             &flow.id,
@@ -2159,7 +2163,7 @@ async fn phone_calls_keep_the_carrier_report(db: TestDb) -> TestResult {
     assert_eq!(call.channel, "phone");
     // An outbound call learns its id after it is created.
     let outbound = ChatStart {
-        channel: "phone".into(),
+        channel: Channel::Phone,
         direction: Direction::Outbound,
         ..chat_start(&flow.id, None, Vec::new())
     };

@@ -22,6 +22,7 @@ use crate::conversation::{new_session, Parties};
 use crate::demo::first_run::EXAMPLE_FLOWS;
 use crate::error::{ApiError, ApiResult, FieldError, Json};
 use crate::flow_http::FlowHttp;
+use crate::store::Channel;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -186,7 +187,7 @@ async fn test_http(
         .with_errors(errors)
     })?;
     let parties = Parties {
-        channel: "test",
+        channel: Channel::Test,
         direction: Direction::Inbound,
         from: None,
         to: None,

@@ -16,14 +16,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::app::AppState;
-use crate::conversation::{self, summary, Channel, ConversationError, Handoff, Parties, Saved};
+use crate::conversation::{self, summary, ConversationError, Handoff, Parties, Renderer, Saved};
 use crate::flow_cache::{FlowError, FlowRef, Selector};
 use crate::flow_http::FlowHttp;
-use crate::store::{now_ms, CallEnd, CallOutcome, ChatSession, NewCallEvent};
+use crate::store::{now_ms, CallEnd, CallOutcome, Channel, ChatSession, NewCallEvent};
 use crate::telephony::AsrFallback;
-
-/// The calls' `channel`.
-pub const CHANNEL: &str = "phone";
 
 pub use crate::store::Mode;
 
@@ -188,7 +185,7 @@ pub async fn prepare(
 fn parties_of(direction: Direction, from: &str, to: &str, call_sid: Option<&str>) -> Parties {
     let known = |text: &str| Some(text.to_owned()).filter(|text| !text.is_empty());
     Parties {
-        channel: CHANNEL,
+        channel: Channel::Phone,
         direction,
         from: known(from),
         to: known(to),
@@ -254,7 +251,7 @@ pub async fn drive(
 
 /// A phone call renders a turn as prompts, then what follows them; a transfer waits for the
 /// carrier.
-impl Channel for Plan {
+impl Renderer for Plan {
     fn act(&mut self, action: Action) -> Option<Event> {
         match action {
             Action::Say {

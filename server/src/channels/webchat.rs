@@ -23,13 +23,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::app::AppState;
-use crate::conversation::{self, Channel, ConversationError, Handoff, KeptCopy, Parties, Saved};
+use crate::conversation::{self, ConversationError, Handoff, KeptCopy, Parties, Renderer, Saved};
 use crate::flow_cache::{Documents, FlowError, FlowRef, Selector, Source};
 use crate::flow_http::FlowHttp;
-use crate::store::{now_ms, ChatSession, Store, Tenant};
-
-/// The calls' `channel`.
-pub const CHANNEL: &str = "chat";
+use crate::store::{now_ms, Channel, ChatSession, Store, Tenant};
 
 /// A new conversation.
 #[derive(Debug, Clone)]
@@ -182,7 +179,7 @@ pub async fn start(
     request: StartRequest,
 ) -> Result<SessionState, ConversationError> {
     let parties = Parties {
-        channel: CHANNEL,
+        channel: Channel::Chat,
         direction: Direction::Inbound,
         from: request.from,
         to: request.to,
@@ -450,7 +447,7 @@ struct Output {
     transfer: Option<Handoff>,
 }
 
-impl Channel for Output {
+impl Renderer for Output {
     fn act(&mut self, action: Action) -> Option<Event> {
         match action {
             Action::Listen(listen) => {

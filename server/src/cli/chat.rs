@@ -10,7 +10,7 @@ use flow_engine::conversation::HttpMock;
 use flow_engine::runtime::{
     Action, CallInfo, Event, HandoffStatus, HttpFailure, HttpRequest, Record, Session,
 };
-use server::conversation::{take_turn, Channel, Requests};
+use server::conversation::{take_turn, Renderer, Requests};
 use server::store::StoreError;
 
 use super::flows;
@@ -64,7 +64,7 @@ struct Terminal {
     records: Vec<Record>,
 }
 
-impl Channel for Terminal {
+impl Renderer for Terminal {
     fn act(&mut self, action: Action) -> Option<Event> {
         match action {
             Action::Transfer(_) => Some(Event::HandoffResult {

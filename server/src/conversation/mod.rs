@@ -2,7 +2,7 @@
 //! ([`take_turn`]), record what happened as call events ([`create`], [`save`]), end its call
 //! record ([`ending`]), and hand it to an agent ([`Handoff`]). Web chat, both phone modes, the
 //! editor's request trial and the CLI simulator (which only takes turns) go through here; a channel driver only turns its wire messages into engine events and says how
-//! the flow's prompts render ([`Channel`]), so a new node kind never touches a driver.
+//! the flow's prompts render ([`Renderer`]), so a new node kind never touches a driver.
 //!
 //! Between turns a conversation is its row (`chat_sessions`, with its call record) and what its
 //! channel keeps of it ([`Saved`]: the engine's snapshot and the flow documents it runs on).
@@ -24,7 +24,7 @@ pub use error::ConversationError;
 pub use handoff::{Handoff, HandoffKind};
 pub use record::{call_event, channel_event, create, ending, save, summary, Parties};
 pub use tenant::tenant_map;
-pub use turn::{take_turn, Channel, KeptCopy, Requests, TurnError};
+pub use turn::{take_turn, KeptCopy, Renderer, Requests, TurnError};
 
 use crate::flow_cache::{Documents, FlowError, FlowRef, Resolved, Selector, Source};
 use crate::state::AppState;
@@ -115,7 +115,7 @@ pub fn new_session(
     let language = flow.document().language.clone();
     let info = CallInfo {
         call_id: call_id.to_owned(),
-        channel: parties.channel.to_owned(),
+        channel: parties.channel.as_str().to_owned(),
         direction: parties.direction,
         from: parties.from.clone().unwrap_or_default(),
         to: parties.to.clone().unwrap_or_default(),

@@ -7,14 +7,14 @@ use serde_json::{Map, Value};
 use super::Handoff;
 use crate::state::AppState;
 use crate::store::{
-    now_ms, CallEnd, CallOutcome, ChatSession, ChatStart, ChatTurn, NewCallEvent, StoreError,
+    now_ms, CallEnd, CallOutcome, Channel, ChatSession, ChatStart, ChatTurn, NewCallEvent,
+    StoreError,
 };
 
 /// Who takes part in a conversation, and how.
 #[derive(Debug, Clone)]
 pub struct Parties {
-    /// The calls' `channel`: `chat`, `phone`, …
-    pub channel: &'static str,
+    pub channel: Channel,
     pub direction: Direction,
     pub from: Option<String>,
     pub to: Option<String>,
@@ -95,7 +95,7 @@ pub async fn create(
         session_id: row.id.clone(),
         flow_id: row.flow_id.clone(),
         flow_version: row.flow_version,
-        channel: parties.channel.to_owned(),
+        channel: parties.channel,
         direction: parties.direction,
         from_number: parties.from.clone(),
         to_number: parties.to.clone(),

@@ -34,7 +34,7 @@ impl Requests for FlowHttp<'_> {
 
 /// What a channel makes of a turn: how it renders the flow's prompts, listening, transfers
 /// and hang-ups. Every other action is the conversation's.
-pub trait Channel {
+pub trait Renderer {
     /// Takes a `Say`, `Play`, `Listen`, `Transfer` or `HangUp`. Answers a transfer the
     /// channel settles at once (a chat hands to an agent queue at once) with its
     /// `HandoffResult`; a transfer left unanswered waits for the carrier.
@@ -93,7 +93,7 @@ pub async fn take_turn(
     event: Event,
     http: &mut impl Requests,
     mut kept: Option<KeptCopy<'_>>,
-    channel: &mut impl Channel,
+    channel: &mut impl Renderer,
 ) -> Result<Vec<NewCallEvent>, TurnError> {
     let mut events = Vec::new();
     let mut feed = EventFeed::new(event);

@@ -44,11 +44,33 @@ pub struct Call {
 pub struct NewCall<'a> {
     pub flow_id: &'a str,
     pub flow_version: Option<i64>,
-    pub channel: &'a str,
+    pub channel: Channel,
     pub direction: Direction,
     pub from_number: Option<&'a str>,
     pub to_number: Option<&'a str>,
     pub call_sid: Option<&'a str>,
+}
+
+/// The channel a conversation runs on, stored as its snake_case name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    /// Web chat: the sessions API, the editor's "Try it" panel, a chat widget.
+    Chat,
+    /// A phone call, by Twilio's webhooks or media streams.
+    Phone,
+    /// The editor's trial of an `http` node; never stored.
+    Test,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Chat => "chat",
+            Channel::Phone => "phone",
+            Channel::Test => "test",
+        }
+    }
 }
 
 /// A direction as calls store it.
@@ -459,7 +481,7 @@ impl Transaction<'_> {
         .bind(call_id)
         .bind(new.flow_id)
         .bind(new.flow_version)
-        .bind(new.channel)
+        .bind(new.channel.as_str())
         .bind(direction_name(new.direction))
         .bind(new.from_number)
         .bind(new.to_number)

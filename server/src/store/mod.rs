@@ -43,7 +43,7 @@ pub use api_keys::{ApiKey, CreatedApiKey};
 pub use audit::{Actor, AuditEntry};
 pub use calls::{
     Call, CallEnd, CallEvent, CallFilter, CallOutcome, CallPage, CallWithEvents, CarrierReport,
-    NewCall, NewCallEvent,
+    Channel, NewCall, NewCallEvent,
 };
 pub use chat_sessions::ChatSession;
 pub use error::{constraint, StoreError};

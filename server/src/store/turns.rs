@@ -20,7 +20,7 @@ use tokio::sync::{mpsc, oneshot, Mutex};
 
 use flow_engine::runtime::Direction;
 
-use super::calls::{direction_name, CallEnd, NewCallEvent};
+use super::calls::{direction_name, CallEnd, Channel, NewCallEvent};
 use super::{Result, Store, StoreError, WriteTransaction};
 
 /// Turns committed together at most.
@@ -49,7 +49,7 @@ pub struct ChatStart {
     pub flow_id: String,
     /// `None` for the draft.
     pub flow_version: Option<i64>,
-    pub channel: String,
+    pub channel: Channel,
     pub direction: Direction,
     pub from_number: Option<String>,
     pub to_number: Option<String>,

@@ -15,7 +15,9 @@ use crate::channels::twilio::voice::{Urls, WebhookStep};
 use crate::conversation::ConversationError;
 use crate::flow_cache::FlowError;
 use crate::state::AppState;
-use crate::store::{Actor, CallEnd, CallOutcome, ChatSession, NewCall, PhoneNumber, StoreError};
+use crate::store::{
+    Actor, CallEnd, CallOutcome, Channel, ChatSession, NewCall, PhoneNumber, StoreError,
+};
 use twilio::Account;
 
 /// How long the callee's phone rings before the carrier gives up.
@@ -281,7 +283,7 @@ async fn record(
     let record = NewCall {
         flow_id: &prepared.chat.flow_id,
         flow_version: prepared.chat.flow_version,
-        channel: phone::CHANNEL,
+        channel: Channel::Phone,
         direction: Direction::Outbound,
         from_number: Some(from),
         to_number: Some(&call.to),
