@@ -120,17 +120,19 @@ impl WebhookStep {
         }
     }
 
+    pub const ALL: [WebhookStep; 6] = [
+        WebhookStep::Answer,
+        WebhookStep::Gather,
+        WebhookStep::Dial,
+        WebhookStep::Queue,
+        WebhookStep::Resume,
+        WebhookStep::Status,
+    ];
+
     pub fn parse(name: &str) -> Option<WebhookStep> {
-        [
-            WebhookStep::Answer,
-            WebhookStep::Gather,
-            WebhookStep::Dial,
-            WebhookStep::Queue,
-            WebhookStep::Resume,
-            WebhookStep::Status,
-        ]
-        .into_iter()
-        .find(|step| step.as_str() == name)
+        WebhookStep::ALL
+            .into_iter()
+            .find(|step| step.as_str() == name)
     }
 }
 
@@ -955,14 +957,7 @@ mod tests {
 
     #[test]
     fn webhook_steps_round_trip_through_their_url_names() {
-        for step in [
-            WebhookStep::Answer,
-            WebhookStep::Gather,
-            WebhookStep::Dial,
-            WebhookStep::Queue,
-            WebhookStep::Resume,
-            WebhookStep::Status,
-        ] {
+        for step in WebhookStep::ALL {
             assert_eq!(WebhookStep::parse(step.as_str()), Some(step));
         }
         assert_eq!(WebhookStep::parse("hangup"), None);
