@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use crate::config::Config;
 use crate::demo::DemoShop;
+use crate::flow_http::OutboundHttp;
 use crate::metrics::Metrics;
-use crate::outbound::OutboundHttp;
 use crate::store::Store;
 use crate::telephony::{Carrier, TwilioCarrier};
 
@@ -20,7 +20,7 @@ pub struct AppState {
     /// Compiled flows, shared by every call.
     pub flows: Arc<crate::flow_cache::FlowCache>,
     /// The built-in demo shop, with a ledger per tenant: it answers flows' requests to
-    /// [`crate::channels::DEMO_SHOP_BASE`] in process and is mounted at `/demo-shop/api`.
+    /// [`crate::flow_http::DEMO_SHOP_BASE`] in process and is mounted at `/demo-shop/api`.
     pub demo_shop: DemoShop,
     /// Web-chat sessions between turns, kept by the server that took their last turn.
     pub sessions: Arc<crate::channels::webchat::Sessions>,

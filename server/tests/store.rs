@@ -9,11 +9,12 @@ use std::collections::HashSet;
 use std::future::Future;
 use std::io::Write;
 
+use flow_engine::runtime::Direction;
 use serde_json::{json, Value};
 use server::store::{
-    constraint, Actor, Backend, CallEnd, CallFilter, CarrierReport, ChatStart, ChatTurn, Flow,
-    FlowSummary, Mode, NewCall, NewCallEvent, NewFlow, NewUser, PhoneNumber, Role, Store,
-    StoreError, TenantSettings, User, PHONE_NUMBER_TAKEN,
+    constraint, Actor, Backend, CallEnd, CallFilter, CallOutcome, CarrierReport, Channel,
+    ChatStart, ChatTurn, Flow, FlowSummary, Mode, NewCall, NewCallEvent, NewFlow, NewUser,
+    PhoneNumber, Role, Store, StoreError, TenantSettings, User, PHONE_NUMBER_TAKEN,
 };
 use sqlx::Connection;
 
@@ -239,8 +240,8 @@ fn chat_call(flow_id: &str, flow_version: Option<i64>) -> NewCall<'_> {
     NewCall {
         flow_id,
         flow_version,
-        channel: "chat",
-        direction: "inbound",
+        channel: Channel::Chat,
+        direction: Direction::Inbound,
         from_number: None,
         to_number: None,
         call_sid: None,
@@ -1206,8 +1207,8 @@ async fn calls_are_created_and_ended_in_their_tenant(db: TestDb) -> TestResult {
         &NewCall {
             flow_id: &flow.id,
             flow_version: None,
-            channel: "phone",
-            direction: "outbound",
+            channel: Channel::Phone,
+            direction: Direction::Outbound,
             from_number: Some("+8610000000"),
             to_number: Some("+8613800000000"),
             call_sid: Some("CA123"),
@@ -1236,7 +1237,7 @@ async fn calls_are_created_and_ended_in_their_tenant(db: TestDb) -> TestResult {
                 &call.id,
                 &CallEnd {
                     ended_at: T0 + 5,
-                    outcome: "failed".into(),
+                    outcome: CallOutcome::Failed,
                     summary: None,
                     duration_ms: None,
                 },
@@ -1272,7 +1273,7 @@ async fn calls_are_created_and_ended_in_their_tenant(db: TestDb) -> TestResult {
                 &call.id,
                 &CallEnd {
                     ended_at: T0 + 60_000,
-                    outcome: "resolved".into(),
+                    outcome: CallOutcome::Resolved,
                     summary: Some(summary.clone()),
                     duration_ms: Some(60_000),
                 },
@@ -1286,7 +1287,7 @@ async fn calls_are_created_and_ended_in_their_tenant(db: TestDb) -> TestResult {
                 &call.id,
                 &CallEnd {
                     ended_at: T0 + 70_000,
-                    outcome: "failed".into(),
+                    outcome: CallOutcome::Failed,
                     summary: None,
                     duration_ms: None,
                 },
@@ -1326,7 +1327,11 @@ async fn list_calls_filters_and_pages(db: TestDb) -> TestResult {
         } else {
             (&orders.id, Some(1))
         };
-        let channel = if index % 2 == 0 { "chat" } else { "phone" };
+        let channel = if index % 2 == 0 {
+            Channel::Chat
+        } else {
+            Channel::Phone
+        };
         let started_at = T0 + (index / 2) * 1000;
         let call = write!(store, |tx| tx.create_call(
             &tenant,
@@ -1339,9 +1344,9 @@ async fn list_calls_filters_and_pages(db: TestDb) -> TestResult {
         ))?
         .expect("flow exists");
         let outcome = if index % 3 == 0 {
-            "handoff"
+            CallOutcome::Handoff
         } else {
-            "resolved"
+            CallOutcome::Resolved
         };
         store
             .end_call(
@@ -1349,7 +1354,7 @@ async fn list_calls_filters_and_pages(db: TestDb) -> TestResult {
                 &call.id,
                 &CallEnd {
                     ended_at: started_at + 500,
-                    outcome: outcome.into(),
+                    outcome,
                     summary: None,
                     duration_ms: Some(500),
                 },
@@ -1359,8 +1364,8 @@ async fn list_calls_filters_and_pages(db: TestDb) -> TestResult {
             started_at,
             id: call.id,
             flow_id: flow_id.clone(),
-            channel,
-            outcome,
+            channel: channel.as_str(),
+            outcome: outcome.as_str(),
         });
     }
     expected.sort_by(|a, b| (b.started_at, &b.id).cmp(&(a.started_at, &a.id)));
@@ -1631,7 +1636,7 @@ async fn chat_session_turns(db: TestDb) -> TestResult {
     let summary = json!({ "vars": { "order_id": "A1001" } });
     let end = CallEnd {
         ended_at: T0 + 4,
-        outcome: "resolved".into(),
+        outcome: CallOutcome::Resolved,
         summary: Some(summary.clone()),
         duration_ms: Some(4),
     };
@@ -1720,8 +1725,8 @@ fn chat_start(flow_id: &str, flow_version: Option<i64>, events: Vec<NewCallEvent
         session_id: Store::new_chat_session_id(),
         flow_id: flow_id.to_owned(),
         flow_version,
-        channel: "chat".into(),
-        direction: "inbound".into(),
+        channel: Channel::Chat,
+        direction: Direction::Inbound,
         from_number: Some("visitor-7".into()),
         to_number: None,
         call_sid: None,
@@ -1807,7 +1812,7 @@ async fn chats_start_with_their_first_turn(db: TestDb) -> TestResult {
     );
     short.end = Some(CallEnd {
         ended_at: T0 + 5,
-        outcome: "resolved".into(),
+        outcome: CallOutcome::Resolved,
         summary: Some(json!({ "vars": {} })),
         duration_ms: Some(5),
     });
@@ -1869,7 +1874,7 @@ async fn concurrent_turns_commit_together_and_fail_alone(db: TestDb) -> TestResu
                     ],
                     end: (step == 2).then(|| CallEnd {
                         ended_at: T0 + 9,
-                        outcome: "resolved".into(),
+                        outcome: CallOutcome::Resolved,
                         summary: None,
                         duration_ms: Some(9),
                     }),
@@ -2086,7 +2091,7 @@ async fn phone_calls_keep_the_carrier_report(db: TestDb) -> TestResult {
     let (tenant, stranger) = two_tenants(store).await?;
     let flow = create_flow(store, &tenant, "订单查询").await?;
     let start = |sid: &str| ChatStart {
-        channel: "phone".into(),
+        channel: Channel::Phone,
         call_sid: Some(sid.to_owned()),
         ..chat_start(
             &flow.id,
@@ -2158,8 +2163,8 @@ async fn phone_calls_keep_the_carrier_report(db: TestDb) -> TestResult {
     assert_eq!(call.channel, "phone");
     // An outbound call learns its id after it is created.
     let outbound = ChatStart {
-        channel: "phone".into(),
-        direction: "outbound".into(),
+        channel: Channel::Phone,
+        direction: Direction::Outbound,
         ..chat_start(&flow.id, None, Vec::new())
     };
     let outbound_id = outbound.call_id.clone();

@@ -12,7 +12,7 @@ use callflow_tests::app::{TestApp, TestTenant};
 use callflow_tests::on_both_databases;
 use reqwest::Method;
 use serde_json::{json, Value};
-use server::channels::DEMO_SHOP_BASE;
+use server::flow_http::DEMO_SHOP_BASE;
 use server::store::{now_ms, NewFlow, Role};
 
 // ---------------------------------------------------------------------------------------------

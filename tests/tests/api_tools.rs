@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use callflow_tests::app::TestApp;
 use callflow_tests::on_both_databases;
 use serde_json::{json, Value};
-use server::channels::DEMO_SHOP_BASE;
+use server::flow_http::DEMO_SHOP_BASE;
 use server::store::Role;
 
 async fn post(app: &TestApp, key: &str, path: &str, body: Value) -> (u16, Value) {

@@ -13,7 +13,7 @@ use callflow_tests::fakes::twilio::{
 use callflow_tests::on_both_databases;
 use reqwest::Method;
 use serde_json::{json, Value};
-use server::channels::DEMO_SHOP_BASE;
+use server::flow_http::DEMO_SHOP_BASE;
 use server::store::{ChatTurn, Role};
 
 const ACCOUNT_SID: &str = "AC0123456789abcdef0123456789abcdef";

@@ -15,7 +15,8 @@ use utoipa_axum::routes;
 
 use crate::app::AppState;
 use crate::auth::{Permission, Principal};
-use crate::channels::webchat::{self, CallerInput, ChatError, SessionState, StartRequest};
+use crate::channels::webchat::{self, CallerInput, SessionState, StartRequest};
+use crate::conversation::{ConversationError, HandoffKind};
 use crate::error::{ApiError, ApiResult, FieldError, Json};
 use crate::flow_cache::{FlowError, Selector};
 
@@ -192,10 +193,9 @@ pub struct ListenView {
 /// Where the conversation was handed to a person.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TransferView {
-    /// `queue`, `phone` or `sip`.
     #[serde(rename = "type")]
     #[schema(example = "queue")]
-    pub kind: String,
+    pub kind: HandoffKind,
     #[schema(example = "orders")]
     pub target: String,
     /// What the agent is told.
@@ -278,22 +278,24 @@ impl From<SessionState> for SessionView {
     }
 }
 
-impl From<ChatError> for ApiError {
-    fn from(error: ChatError) -> Self {
+impl From<ConversationError> for ApiError {
+    fn from(error: ConversationError) -> Self {
         match error {
-            ChatError::NotFound => ApiError::not_found("the session"),
-            ChatError::Ended => {
+            ConversationError::NotFound => ApiError::not_found("the session"),
+            ConversationError::Ended => {
                 ApiError::conflict("session_ended", "the session has ended; start a new one")
             }
-            ChatError::TurnConflict | ChatError::Stale => ApiError::conflict(
+            ConversationError::TurnConflict
+            | ConversationError::Stale
+            | ConversationError::Duplicate => ApiError::conflict(
                 "turn_conflict",
                 "another event of this session was handled at the same time; get the session \
                  and send the event again",
             ),
-            ChatError::FlowChanged(detail) => ApiError::conflict("flow_changed", detail),
-            ChatError::Flow(error) => flow_error(error),
-            ChatError::Corrupt(detail) => ApiError::internal(detail),
-            ChatError::Store(error) => error.into(),
+            ConversationError::FlowChanged(detail) => ApiError::conflict("flow_changed", detail),
+            ConversationError::Flow(error) => flow_error(error),
+            ConversationError::Corrupt(detail) => ApiError::internal(detail),
+            ConversationError::Store(error) => error.into(),
         }
     }
 }

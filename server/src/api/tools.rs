@@ -7,7 +7,8 @@ use std::time::Instant;
 use axum::extract::State;
 use axum::http::StatusCode;
 use flow_engine::compile::CompileOptions;
-use flow_engine::runtime::{Action, CallInfo, Direction, Event, HttpFailure, Session};
+use flow_engine::runtime::{Action, Direction, Event, HttpFailure};
+use flow_engine::turn::EventFeed;
 use flow_engine::{CompiledFlow, FlowDocument};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -17,10 +18,11 @@ use utoipa_axum::routes;
 
 use crate::app::AppState;
 use crate::auth::{Permission, Principal};
-use crate::channels::{tenant_map, FlowHttp};
+use crate::conversation::{new_session, Parties};
 use crate::demo::first_run::EXAMPLE_FLOWS;
 use crate::error::{ApiError, ApiResult, FieldError, Json};
-use crate::outbound::Policy;
+use crate::flow_http::FlowHttp;
+use crate::store::Channel;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -184,35 +186,27 @@ async fn test_http(
         )
         .with_errors(errors)
     })?;
-    let info = CallInfo {
-        call_id: "http-test".into(),
-        channel: "test".into(),
+    let parties = Parties {
+        channel: Channel::Test,
         direction: Direction::Inbound,
-        from: String::new(),
-        to: String::new(),
-        started_at_ms: crate::store::now_ms(),
-        vars: Map::new(),
-        tenant: tenant_map(&tenant, &document.language),
+        from: None,
+        to: None,
+        call_sid: None,
     };
-    let mut session = Session::new(flow, info);
-    let request = session
-        .handle(Event::Started)
+    let started_at = crate::store::now_ms();
+    let mut session = new_session(flow, "http-test", &parties, Map::new(), &tenant, started_at);
+    // The first step of the trial flow is the node's request.
+    let request = EventFeed::new(Event::Started)
+        .step(&mut session)
+        .unwrap_or_default()
         .into_iter()
         .find_map(|action| match action {
             Action::Http(request) => Some(request),
             _ => None,
         })
         .ok_or_else(|| invalid_node(String::new(), "the node made no request".into()))?;
-    let policy = Policy {
-        allowed_hosts: tenant.settings.allowed_hosts.clone(),
-    };
-    let http = FlowHttp {
-        outbound: &state.outbound,
-        demo_shop: &state.demo_shop,
-        tenant_id: &principal.tenant_id,
-    };
     let started = Instant::now();
-    let answer = http.send(&request, &policy).await;
+    let answer = FlowHttp::for_tenant(&state, &tenant).send(&request).await?;
     let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     match answer {
         Event::HttpResponse {

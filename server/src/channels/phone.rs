@@ -1,7 +1,8 @@
 //! The phone channel, whatever carries the call (Twilio webhooks, Twilio media streams): a
-//! call's state between carrier requests, one turn of its flow, and its call record.
+//! call's state between carrier requests, and a turn's actions as the prompts and what follows
+//! them that the carriers render, around a [`crate::conversation`].
 //!
-//! A phone call is a session like a web chat's (the `chat_sessions` table), with the call's
+//! A phone call is a conversation like a web chat's (the `chat_sessions` table), with the call's
 //! snapshot, the flow documents it runs on, and what the carrier needs to continue it: the
 //! TwiML answered to the last webhook (a retried webhook gets the same answer) and, when a
 //! media stream hands the call back to TwiML, what is left to do. Every turn is saved before the
@@ -11,22 +12,15 @@ use flow_engine::model::Outcome;
 use flow_engine::runtime::{
     Action, Direction, Event, Listen, Session, Snapshot, Transfer, WaitSnapshot,
 };
-use flow_engine::turn::EventFeed;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::webchat::{call_event, policy_of, summary, Handoff};
-use super::FlowHttp;
 use crate::app::AppState;
+use crate::conversation::{self, summary, ConversationError, Handoff, Parties, Renderer, Saved};
 use crate::flow_cache::{FlowError, FlowRef, Selector};
-use crate::outbound::Policy;
-use crate::store::{
-    constraint, now_ms, CallEnd, ChatSession, ChatStart, ChatTurn, NewCallEvent, StoreError,
-};
+use crate::flow_http::FlowHttp;
+use crate::store::{now_ms, CallEnd, CallOutcome, Channel, ChatSession, NewCallEvent};
 use crate::telephony::AsrFallback;
-
-/// The calls' `channel`.
-pub const CHANNEL: &str = "phone";
 
 pub use crate::store::Mode;
 
@@ -99,31 +93,13 @@ pub struct PhoneState {
     pub tts_failed: bool,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum PhoneError {
-    #[error("the call was not found")]
-    NotFound,
-    #[error(transparent)]
-    Flow(#[from] FlowError),
-    #[error("another request of this call was saved first")]
-    TurnConflict,
-    #[error("the call was started already")]
-    Duplicate,
-    #[error("the call cannot continue on its flow: {0}")]
-    FlowChanged(String),
-    #[error("a stored call is unreadable: {0}")]
-    Corrupt(String),
-    #[error(transparent)]
-    Store(StoreError),
-}
+impl Saved for PhoneState {
+    fn flow(&self) -> &FlowRef {
+        &self.flow
+    }
 
-impl From<StoreError> for PhoneError {
-    fn from(error: StoreError) -> Self {
-        match error {
-            StoreError::RevisionMismatch { .. } => PhoneError::TurnConflict,
-            other if other.is_conflict_on(constraint::CALL_SID) => PhoneError::Duplicate,
-            other => PhoneError::Store(other),
-        }
+    fn snapshot(&self) -> &Snapshot {
+        &self.snapshot
     }
 }
 
@@ -166,25 +142,20 @@ pub async fn prepare(
     state: &AppState,
     tenant_id: &str,
     new: NewPhoneCall,
-) -> Result<Call, PhoneError> {
+) -> Result<Call, ConversationError> {
     let selector = new.version.map_or(Selector::Published, Selector::Version);
-    let super::Opened {
-        chat,
+    let conversation::Opened {
+        row: chat,
         session,
         resolved,
         ..
-    } = super::open(
+    } = conversation::open(
         state,
         tenant_id,
         new.flow_id,
         selector,
-        super::Parties {
-            channel: CHANNEL,
-            direction: new.direction,
-            from: new.from.clone(),
-            to: new.to.clone(),
-            vars: new.vars,
-        },
+        parties_of(new.direction, &new.from, &new.to, new.call_sid.as_deref()),
+        new.vars,
     )
     .await?;
     let language = resolved.flow.document().language.clone();
@@ -210,21 +181,27 @@ pub async fn prepare(
     })
 }
 
+/// Who takes part in a phone call, as its record keeps them (an unknown number is none).
+fn parties_of(direction: Direction, from: &str, to: &str, call_sid: Option<&str>) -> Parties {
+    let known = |text: &str| Some(text.to_owned()).filter(|text| !text.is_empty());
+    Parties {
+        channel: Channel::Phone,
+        direction,
+        from: known(from),
+        to: known(to),
+        call_sid: call_sid.and_then(known),
+    }
+}
+
 /// Loads a call for its next turn.
-pub async fn load(state: &AppState, tenant_id: &str, session_id: &str) -> Result<Call, PhoneError> {
-    let mut chat = state
-        .store
-        .get_chat_session(tenant_id, session_id)
-        .await?
-        .ok_or(PhoneError::NotFound)?;
-    let phone: PhoneState = serde_json::from_value(std::mem::take(&mut chat.snapshot))
-        .map_err(|error| PhoneError::Corrupt(error.to_string()))?;
-    let flow = state
-        .flows
-        .get(&state.store, tenant_id, &phone.flow, None)
-        .await?;
-    let session = Session::resume(flow, phone.snapshot.clone())
-        .map_err(|error| PhoneError::FlowChanged(error.to_string()))?;
+pub async fn load(
+    state: &AppState,
+    tenant_id: &str,
+    session_id: &str,
+) -> Result<Call, ConversationError> {
+    let (chat, phone) =
+        conversation::load::<PhoneState>(&state.store, tenant_id, session_id).await?;
+    let session = conversation::resume(state, tenant_id, &phone).await?;
     Ok(Call {
         chat,
         phone,
@@ -237,7 +214,7 @@ pub async fn find_by_sid(
     state: &AppState,
     tenant_id: &str,
     call_sid: &str,
-) -> Result<Option<Call>, PhoneError> {
+) -> Result<Option<Call>, ConversationError> {
     let Some(record) = state.store.get_call_by_sid(tenant_id, call_sid).await? else {
         return Ok(None);
     };
@@ -265,83 +242,67 @@ pub async fn drive(
     tenant_id: &str,
     session: &mut Session,
     event: Event,
-) -> Result<TurnOutput, PhoneError> {
-    let http = FlowHttp {
-        outbound: &state.outbound,
-        demo_shop: &state.demo_shop,
-        tenant_id,
-    };
-    let mut policy: Option<Policy> = None;
-    let mut output = TurnOutput::default();
-    let mut turn = EventFeed::new(event);
-    while let Some(actions) = turn.step(session) {
-        let at = now_ms();
-        for action in actions {
-            match action {
-                Action::Say {
-                    text,
-                    voice,
-                    barge_in,
-                } => output.plan.prompts.push(Prompt {
-                    text,
-                    voice,
-                    url: None,
-                    barge_in,
-                }),
-                Action::Play {
-                    url,
-                    text,
-                    barge_in,
-                } => output.plan.prompts.push(Prompt {
-                    text,
-                    voice: None,
-                    url: Some(url),
-                    barge_in,
-                }),
-                Action::Listen(listen) => output.plan.next = Next::Listen(listen),
-                Action::Transfer(transfer) => output.plan.next = Next::Transfer(transfer),
-                Action::HangUp { outcome } => output.plan.next = Next::HangUp { outcome },
-                Action::Http(request) => {
-                    if FlowHttp::is_outbound(&request) && policy.is_none() {
-                        let tenant = state.store.get_tenant(tenant_id).await?;
-                        policy = Some(tenant.as_ref().map(policy_of).unwrap_or_default());
-                    }
-                    let policy = policy.clone().unwrap_or_default();
-                    turn.answer(http.send(&request, &policy).await);
-                }
-                Action::Record(record) => output.events.push(call_event(at, &record)),
-            }
+) -> Result<TurnOutput, ConversationError> {
+    let mut http = FlowHttp::new(state, tenant_id);
+    let mut plan = Plan::default();
+    let events = conversation::take_turn(session, event, &mut http, None, &mut plan).await?;
+    Ok(TurnOutput { plan, events })
+}
+
+/// A phone call renders a turn as prompts, then what follows them; a transfer waits for the
+/// carrier.
+impl Renderer for Plan {
+    fn act(&mut self, action: Action) -> Option<Event> {
+        match action {
+            Action::Say {
+                text,
+                voice,
+                barge_in,
+            } => self.prompts.push(Prompt {
+                text,
+                voice,
+                url: None,
+                barge_in,
+            }),
+            Action::Play {
+                url,
+                text,
+                barge_in,
+            } => self.prompts.push(Prompt {
+                text,
+                voice: None,
+                url: Some(url),
+                barge_in,
+            }),
+            Action::Listen(listen) => self.next = Next::Listen(listen),
+            Action::Transfer(transfer) => self.next = Next::Transfer(transfer),
+            Action::HangUp { outcome } => self.next = Next::HangUp { outcome },
+            Action::Http(_) | Action::Record(_) => {}
         }
+        None
     }
-    Ok(output)
 }
 
 /// A call event of the phone channel itself (recognition failed, barge-in, the carrier's
 /// status…).
-pub fn phone_event(kind: &str, node: Option<&str>, data: Value) -> NewCallEvent {
-    NewCallEvent {
-        at: now_ms(),
-        kind: kind.to_owned(),
-        node: node.map(str::to_owned),
-        data,
-    }
-}
+pub use conversation::channel_event as phone_event;
 
 /// How the call record ends when the flow ended in this turn.
 fn end_of(call: &Call, now: i64) -> Option<CallEnd> {
-    call.session.outcome().map(|outcome| CallEnd {
-        ended_at: now,
-        outcome: outcome.as_str().to_owned(),
-        summary: Some(summary(
-            call.phone.handoff.as_ref(),
-            &call.phone.snapshot.vars,
-        )),
-        duration_ms: Some((now - call.session.call().started_at_ms).max(0)),
-    })
+    call.session
+        .outcome()
+        .map(|outcome| ending(call, outcome.into(), now))
 }
 
-fn to_json(phone: &PhoneState) -> Result<String, PhoneError> {
-    serde_json::to_string(phone).map_err(|error| PhoneError::Corrupt(error.to_string()))
+/// The end of the call's record with `outcome`.
+fn ending(call: &Call, outcome: CallOutcome, now: i64) -> CallEnd {
+    conversation::ending(
+        outcome,
+        call.phone.handoff.as_ref(),
+        &call.phone.snapshot.vars,
+        call.session.call().started_at_ms,
+        now,
+    )
 }
 
 /// Notes what a turn left: the snapshot, and the transfer for the record.
@@ -354,45 +315,40 @@ pub fn absorb(call: &mut Call, plan: &Plan) {
 
 /// Writes a new call with its first turn's events (none when it has not started): its call
 /// record and its session, in one write. A second start of the same carrier call is
-/// [`PhoneError::Duplicate`].
+/// [`ConversationError::Duplicate`].
 pub async fn insert(
     state: &AppState,
     tenant_id: &str,
     call: &mut Call,
     events: Vec<NewCallEvent>,
-) -> Result<(), PhoneError> {
+) -> Result<(), ConversationError> {
     let now = now_ms();
     call.phone.snapshot = call.session.snapshot();
-    let start = ChatStart {
-        call_id: call.chat.call_id.clone(),
-        session_id: call.chat.id.clone(),
-        flow_id: call.chat.flow_id.clone(),
-        flow_version: call.chat.flow_version,
-        channel: CHANNEL.to_owned(),
-        direction: direction_name(call.phone.direction).to_owned(),
-        from_number: Some(call.phone.from.clone()).filter(|n| !n.is_empty()),
-        to_number: Some(call.phone.to.clone()).filter(|n| !n.is_empty()),
-        call_sid: Some(call.phone.call_sid.clone()).filter(|sid| !sid.is_empty()),
-        started_at: call.chat.created_at,
-        snapshot: to_json(&call.phone)?,
-        events,
-        end: end_of(call, now),
-    };
-    let saved = state.store.start_chat(tenant_id, start).await?;
-    call.chat.turn = saved.ok_or(PhoneError::Flow(FlowError::NotFound))?;
-    state.metrics.turns.inc();
+    let parties = parties_of(
+        call.phone.direction,
+        &call.phone.from,
+        &call.phone.to,
+        Some(&call.phone.call_sid),
+    );
+    let snapshot = conversation::to_json(&call.phone)?;
+    let end = end_of(call, now);
+    let saved = conversation::create(
+        state, tenant_id, &call.chat, &parties, snapshot, events, end,
+    )
+    .await?;
+    call.chat.turn = saved.ok_or(ConversationError::Flow(FlowError::NotFound))?;
     Ok(())
 }
 
 /// Saves a turn of a running call: its snapshot, events and (when the flow ended) the end of
 /// its record. A lost compare-and-set (another server took this turn) is
-/// [`PhoneError::TurnConflict`].
+/// [`ConversationError::TurnConflict`].
 pub async fn save(
     state: &AppState,
     tenant_id: &str,
     call: &mut Call,
     events: Vec<NewCallEvent>,
-) -> Result<(), PhoneError> {
+) -> Result<(), ConversationError> {
     let end = end_of(call, now_ms());
     save_with_end(state, tenant_id, call, events, end).await
 }
@@ -404,18 +360,9 @@ pub async fn finish(
     tenant_id: &str,
     call: &mut Call,
     events: Vec<NewCallEvent>,
-    outcome: &str,
-) -> Result<(), PhoneError> {
-    let now = now_ms();
-    let end = CallEnd {
-        ended_at: now,
-        outcome: outcome.to_owned(),
-        summary: Some(summary(
-            call.phone.handoff.as_ref(),
-            &call.phone.snapshot.vars,
-        )),
-        duration_ms: Some((now - call.session.call().started_at_ms).max(0)),
-    };
+    outcome: CallOutcome,
+) -> Result<(), ConversationError> {
+    let end = ending(call, outcome, now_ms());
     save_with_end(state, tenant_id, call, events, Some(end)).await
 }
 
@@ -425,26 +372,18 @@ async fn save_with_end(
     call: &mut Call,
     events: Vec<NewCallEvent>,
     end: Option<CallEnd>,
-) -> Result<(), PhoneError> {
+) -> Result<(), ConversationError> {
     let now = now_ms();
     call.phone.snapshot = call.session.snapshot();
     let ended = end.is_some();
-    let turn = ChatTurn {
-        expected_turn: call.chat.turn,
-        snapshot: to_json(&call.phone)?,
-        events,
-        end,
-    };
-    let saved = state
-        .store
-        .save_chat_turn(tenant_id, &call.chat.id, turn, now)
+    let snapshot = conversation::to_json(&call.phone)?;
+    let saved = conversation::save(state, tenant_id, &call.chat, snapshot, events, end, now)
         .await?
-        .ok_or(PhoneError::NotFound)?;
+        .ok_or(ConversationError::NotFound)?;
     call.chat.turn = saved;
     if ended {
         call.chat.ended_at = Some(now);
     }
-    state.metrics.turns.inc();
     Ok(())
 }
 
@@ -454,20 +393,13 @@ pub async fn publish_handoff(
     state: &AppState,
     tenant_id: &str,
     call: &Call,
-) -> Result<(), PhoneError> {
+) -> Result<(), ConversationError> {
     let summary = summary(call.phone.handoff.as_ref(), &call.phone.snapshot.vars);
     state
         .store
         .set_call_summary(tenant_id, &call.chat.call_id, &summary)
         .await?;
     Ok(())
-}
-
-pub fn direction_name(direction: Direction) -> &'static str {
-    match direction {
-        Direction::Inbound => "inbound",
-        Direction::Outbound => "outbound",
-    }
 }
 
 #[cfg(test)]

@@ -1,9 +1,9 @@
-//! The web-chat channel (the sessions API, the editor's "Try it" panel, a chat widget).
+//! The web-chat channel (the sessions API, the editor's "Try it" panel, a chat widget): text
+//! in, the bot's lines as JSON messages out, around a [`crate::conversation`].
 //!
 //! Stateless between requests: every turn loads the session's snapshot from the database,
-//! resumes it on the cached compiled flow it started on, feeds the caller's event, carries out
-//! the flow's HTTP requests and transfers, and saves the new snapshot together with the turn's
-//! call events (and the call's end) in one transaction. Any server instance can take the next
+//! resumes it on the cached compiled flow it started on, takes the turn, and saves the new
+//! snapshot together with the turn's call events (and the call's end) in one transaction. Any server instance can take the next
 //! turn, and a restart between two turns loses nothing. A compare-and-set on the turn counter
 //! lets exactly one of two concurrent turns on a session win.
 //!
@@ -13,28 +13,20 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Mutex, PoisonError};
 
-use flow_engine::model::{HttpMethod, InputMode, Outcome};
+use flow_engine::model::{InputMode, Outcome};
 use flow_engine::runtime::{
-    Action, Direction, Event, HandoffStatus, HttpRequest, Record, Session, Snapshot,
-    TransferTarget, WaitSnapshot,
+    Action, Direction, Event, HandoffStatus, Record, Session, Snapshot, WaitSnapshot,
 };
-use flow_engine::turn::EventFeed;
-use flow_engine::CompiledFlow;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::FlowHttp;
 use crate::app::AppState;
+use crate::conversation::{self, ConversationError, Handoff, KeptCopy, Parties, Renderer, Saved};
 use crate::flow_cache::{Documents, FlowError, FlowRef, Selector, Source};
-use crate::outbound::Policy;
-use crate::store::{
-    now_ms, CallEnd, ChatSession, ChatStart, ChatTurn, NewCallEvent, Store, StoreError, Tenant,
-};
-
-/// The calls' `channel`.
-pub const CHANNEL: &str = "chat";
+use crate::flow_http::FlowHttp;
+use crate::store::{now_ms, Channel, ChatSession, Store, Tenant};
 
 /// A new conversation.
 #[derive(Debug, Clone)]
@@ -88,31 +80,6 @@ pub struct ListenInfo {
     pub finish_on_key: Option<String>,
 }
 
-/// Where a conversation was handed to, and what the agent is told.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Handoff {
-    /// `queue`, `phone` or `sip`.
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub target: String,
-    pub summary: String,
-}
-
-impl Handoff {
-    pub(crate) fn new(target: &TransferTarget, summary: &str) -> Handoff {
-        let (kind, target) = match target {
-            TransferTarget::Queue(queue) => ("queue", queue),
-            TransferTarget::Phone(number) => ("phone", number),
-            TransferTarget::Sip(address) => ("sip", address),
-        };
-        Handoff {
-            kind: kind.to_owned(),
-            target: target.clone(),
-            summary: summary.to_owned(),
-        }
-    }
-}
-
 /// What the last turn did, as the API shows it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LastTurn {
@@ -144,6 +111,20 @@ struct Stored {
     /// The conversation's latest transfer, for the call's summary when it ends.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     handoff: Option<Handoff>,
+}
+
+impl Saved for Stored {
+    fn flow(&self) -> &FlowRef {
+        &self.flow
+    }
+
+    fn documents(&self) -> Option<&Documents> {
+        self.documents.as_ref()
+    }
+
+    fn snapshot(&self) -> &Snapshot {
+        &self.snapshot
+    }
 }
 
 /// A session as it stands after a turn (or between turns).
@@ -190,61 +171,32 @@ impl SessionState {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum ChatError {
-    #[error("the session was not found")]
-    NotFound,
-    #[error(transparent)]
-    Flow(#[from] FlowError),
-    #[error("the session has ended")]
-    Ended,
-    #[error("another turn of this session was saved first")]
-    TurnConflict,
-    /// The copy of the session this server kept is behind the database (another server took
-    /// a turn): the turn is run again from the database.
-    #[error("the session moved on elsewhere")]
-    Stale,
-    #[error("the session cannot continue on its flow: {0}")]
-    FlowChanged(String),
-    #[error("a stored session is unreadable: {0}")]
-    Corrupt(String),
-    #[error(transparent)]
-    Store(StoreError),
-}
-
-impl From<StoreError> for ChatError {
-    fn from(error: StoreError) -> Self {
-        match error {
-            StoreError::RevisionMismatch { .. } => ChatError::TurnConflict,
-            other => ChatError::Store(other),
-        }
-    }
-}
-
 /// Starts a conversation: runs the flow from its start, then creates its call and session
 /// with that first turn in one write.
 pub async fn start(
     state: &AppState,
     tenant_id: &str,
     request: StartRequest,
-) -> Result<SessionState, ChatError> {
-    let super::Opened {
-        chat,
+) -> Result<SessionState, ConversationError> {
+    let parties = Parties {
+        channel: Channel::Chat,
+        direction: Direction::Inbound,
+        from: request.from,
+        to: request.to,
+        call_sid: None,
+    };
+    let conversation::Opened {
+        row,
         session,
         resolved,
         tenant,
-    } = super::open(
+    } = conversation::open(
         state,
         tenant_id,
         request.flow_id,
         request.selector,
-        super::Parties {
-            channel: CHANNEL,
-            direction: Direction::Inbound,
-            from: request.from.clone().unwrap_or_default(),
-            to: request.to.clone().unwrap_or_default(),
-            vars: request.vars,
-        },
+        parties.clone(),
+        request.vars,
     )
     .await?;
     let stored = Stored {
@@ -258,12 +210,12 @@ pub async fn start(
         state,
         tenant_id,
         Turn {
-            chat,
+            row,
             stored,
             session,
-            policy: Some(policy_of(&tenant)),
-            parties: Some((request.from, request.to)),
-            check_before_http: false,
+            tenant: Some(tenant),
+            parties: Some(parties),
+            from_memory: false,
         },
         Event::Started,
     )
@@ -283,37 +235,30 @@ pub async fn send(
     tenant_id: &str,
     session_id: &str,
     input: CallerInput,
-) -> Result<SessionState, ChatError> {
+) -> Result<SessionState, ConversationError> {
     let mut kept = state.sessions.take(tenant_id, session_id);
     loop {
         let from_memory = kept.is_some();
-        let (chat, stored) = match kept.take() {
+        let (row, stored) = match kept.take() {
             Some(session) => session,
-            None => load(&state.store, tenant_id, session_id).await?,
+            None => conversation::load::<Stored>(&state.store, tenant_id, session_id).await?,
         };
-        if chat.ended_at.is_some() {
-            return Err(ChatError::Ended);
+        if row.ended_at.is_some() {
+            return Err(ConversationError::Ended);
         }
-        let flow = state
-            .flows
-            .get(
-                &state.store,
-                tenant_id,
-                &stored.flow,
-                stored.documents.as_ref(),
-            )
-            .await?;
-        let session = resume(flow, &stored)?;
+        let session = conversation::resume(state, tenant_id, &stored).await?;
         let turn = Turn {
-            chat,
+            row,
             stored,
             session,
-            policy: None,
+            tenant: None,
             parties: None,
-            check_before_http: from_memory,
+            from_memory,
         };
         match run_turn(state, tenant_id, turn, input.clone().into_event()).await {
-            Err(ChatError::TurnConflict | ChatError::Stale) if from_memory => continue,
+            Err(ConversationError::TurnConflict | ConversationError::Stale) if from_memory => {
+                continue
+            }
             outcome => return outcome,
         }
     }
@@ -324,51 +269,22 @@ pub async fn get(
     store: &Store,
     tenant_id: &str,
     session_id: &str,
-) -> Result<SessionState, ChatError> {
-    let (chat, stored) = load(store, tenant_id, session_id).await?;
-    Ok(SessionState::new(&chat, chat.turn, &stored))
-}
-
-async fn load(
-    store: &Store,
-    tenant_id: &str,
-    session_id: &str,
-) -> Result<(ChatSession, Stored), ChatError> {
-    let mut chat = store
-        .get_chat_session(tenant_id, session_id)
-        .await?
-        .ok_or(ChatError::NotFound)?;
-    let stored = serde_json::from_value(std::mem::take(&mut chat.snapshot))
-        .map_err(|error| ChatError::Corrupt(error.to_string()))?;
-    Ok((chat, stored))
-}
-
-fn resume(flow: Arc<CompiledFlow>, stored: &Stored) -> Result<Session, ChatError> {
-    Session::resume(flow, stored.snapshot.clone())
-        .map_err(|error| ChatError::FlowChanged(error.to_string()))
-}
-
-fn to_json(stored: &Stored) -> Result<String, ChatError> {
-    serde_json::to_string(stored).map_err(|error| ChatError::Corrupt(error.to_string()))
-}
-
-pub(crate) fn policy_of(tenant: &Tenant) -> Policy {
-    Policy {
-        allowed_hosts: tenant.settings.allowed_hosts.clone(),
-    }
+) -> Result<SessionState, ConversationError> {
+    let (row, stored) = conversation::load::<Stored>(store, tenant_id, session_id).await?;
+    Ok(SessionState::new(&row, row.turn, &stored))
 }
 
 /// A session loaded for a turn.
 struct Turn {
-    chat: ChatSession,
+    row: ChatSession,
     stored: Stored,
     session: Session,
-    /// The tenant's outbound policy, loaded on the first request that leaves the process.
-    policy: Option<Policy>,
+    /// The tenant, when the turn had to read it already.
+    tenant: Option<Tenant>,
     /// For the first turn of a new conversation, which creates it: who chats, and with whom.
-    parties: Option<(Option<String>, Option<String>)>,
+    parties: Option<Parties>,
     /// The session came from memory: make sure it is current before any HTTP request.
-    check_before_http: bool,
+    from_memory: bool,
 }
 
 async fn run_turn(
@@ -376,33 +292,28 @@ async fn run_turn(
     tenant_id: &str,
     turn: Turn,
     event: Event,
-) -> Result<SessionState, ChatError> {
+) -> Result<SessionState, ConversationError> {
     let Turn {
-        chat,
+        row,
         stored,
         mut session,
-        policy,
+        tenant,
         parties,
-        check_before_http,
+        from_memory,
     } = turn;
-    let mut io = Io {
-        http: FlowHttp {
-            outbound: &state.outbound,
-            demo_shop: &state.demo_shop,
-            tenant_id,
-        },
+    let mut http = match &tenant {
+        Some(tenant) => FlowHttp::for_tenant(state, tenant),
+        None => FlowHttp::new(state, tenant_id),
+    };
+    let kept = from_memory.then(|| KeptCopy {
         store: &state.store,
         tenant_id,
-        policy,
-        check_turn: check_before_http.then(|| (chat.id.clone(), chat.turn)),
-    };
-    let output = drive(&mut session, event, &mut io).await?;
+        id: row.id.clone(),
+        turn: row.turn,
+    });
+    let mut output = Output::default();
+    let events = conversation::take_turn(&mut session, event, &mut http, kept, &mut output).await?;
     let now = now_ms();
-    let events: Vec<NewCallEvent> = output
-        .records
-        .iter()
-        .map(|(at, record)| call_event(*at, record))
-        .collect();
     let outcome = session.outcome();
     let listen = match session.is_listening() {
         true => output.listen.or(stored.last.listen),
@@ -422,94 +333,43 @@ async fn run_turn(
         last,
         handoff: output.transfer.or(stored.handoff),
     };
-    let end = outcome.map(|outcome| CallEnd {
-        ended_at: now,
-        outcome: outcome.as_str().to_owned(),
-        summary: Some(summary(stored.handoff.as_ref(), &stored.snapshot.vars)),
-        duration_ms: Some((now - session.call().started_at_ms).max(0)),
+    let end = outcome.map(|outcome| {
+        conversation::ending(
+            outcome.into(),
+            stored.handoff.as_ref(),
+            &stored.snapshot.vars,
+            session.call().started_at_ms,
+            now,
+        )
     });
-    let snapshot = to_json(&stored)?;
+    let snapshot = conversation::to_json(&stored)?;
     let saved = match parties {
-        Some((from_number, to_number)) => {
-            let start = ChatStart {
-                call_id: chat.call_id.clone(),
-                session_id: chat.id.clone(),
-                flow_id: chat.flow_id.clone(),
-                flow_version: chat.flow_version,
-                channel: CHANNEL.to_owned(),
-                direction: "inbound".to_owned(),
-                from_number,
-                to_number,
-                call_sid: None,
-                started_at: chat.created_at,
-                snapshot,
-                events,
-                end,
-            };
-            let saved = state.store.start_chat(tenant_id, start).await?;
+        Some(parties) => {
+            let saved =
+                conversation::create(state, tenant_id, &row, &parties, snapshot, events, end)
+                    .await?;
             // The flow was deleted while its first turn ran.
-            let saved = saved.ok_or(ChatError::Flow(FlowError::NotFound))?;
+            let saved = saved.ok_or(ConversationError::Flow(FlowError::NotFound))?;
             state.metrics.active_sessions.inc();
             saved
         }
-        None => {
-            let turn = ChatTurn {
-                expected_turn: chat.turn,
-                snapshot,
-                events,
-                end,
-            };
-            state
-                .store
-                .save_chat_turn(tenant_id, &chat.id, turn, now)
-                .await?
-                .ok_or(ChatError::NotFound)?
-        }
+        None => conversation::save(state, tenant_id, &row, snapshot, events, end, now)
+            .await?
+            .ok_or(ConversationError::NotFound)?,
     };
-    state.metrics.turns.inc();
     if outcome.is_some() {
         state.metrics.active_sessions.dec();
     }
-    let result = SessionState::new(&chat, saved, &stored);
+    let result = SessionState::new(&row, saved, &stored);
     if outcome.is_none() {
-        let chat = ChatSession {
+        let row = ChatSession {
             turn: saved,
             updated_at: now,
-            ..chat
+            ..row
         };
-        state.sessions.keep(tenant_id, chat, stored);
+        state.sessions.keep(tenant_id, row, stored);
     }
     Ok(result)
-}
-
-/// What the call record keeps when the conversation ends.
-pub(crate) fn summary(handoff: Option<&Handoff>, vars: &Map<String, Value>) -> Value {
-    let mut summary = Map::new();
-    if let Some(handoff) = handoff {
-        summary.insert(
-            "transfer".into(),
-            serde_json::to_value(handoff).unwrap_or_default(),
-        );
-    }
-    summary.insert("vars".into(), Value::Object(vars.clone()));
-    Value::Object(summary)
-}
-
-/// An engine record as a call event: its kind, its node, and the record itself as data.
-pub(crate) fn call_event(at: i64, record: &Record) -> NewCallEvent {
-    let data = serde_json::to_value(record).unwrap_or_default();
-    let kind = data
-        .get("kind")
-        .and_then(Value::as_str)
-        .unwrap_or("record")
-        .to_owned();
-    let node = data.get("node").and_then(Value::as_str).map(str::to_owned);
-    NewCallEvent {
-        at,
-        kind,
-        node,
-        data,
-    }
 }
 
 /// Sessions between turns that this server took the last turn of, so that the next turn need
@@ -577,44 +437,9 @@ impl Sessions {
     }
 }
 
-/// Carries out what a turn asks of the outside world.
-struct Io<'a> {
-    http: FlowHttp<'a>,
-    store: &'a Store,
-    tenant_id: &'a str,
-    policy: Option<Policy>,
-    /// `(session, turn)` to confirm in the database before the first request.
-    check_turn: Option<(String, i64)>,
-}
-
-impl Io<'_> {
-    async fn http(&mut self, request: &HttpRequest) -> Result<Event, ChatError> {
-        // A GET changes nothing (RFC 9110 calls it safe): one from an old copy does
-        // no harm, as the turn is then discarded at its save. Anything else might change
-        // something, so it waits until the copy is confirmed current.
-        let safe = request.method == HttpMethod::Get;
-        if let Some((session_id, turn)) = self.check_turn.take_if(|_| !safe) {
-            let stored = self
-                .store
-                .chat_session_turn(self.tenant_id, &session_id)
-                .await?;
-            if stored != Some(turn) {
-                return Err(ChatError::Stale);
-            }
-        }
-        if FlowHttp::is_outbound(request) && self.policy.is_none() {
-            let tenant = self.store.get_tenant(self.tenant_id).await?;
-            self.policy = Some(tenant.as_ref().map(policy_of).unwrap_or_default());
-        }
-        let policy = self.policy.clone().unwrap_or_default();
-        Ok(self.http.send(request, &policy).await)
-    }
-}
-
 /// Everything one turn did.
 #[derive(Debug, Default)]
 struct Output {
-    records: Vec<(i64, Record)>,
     messages: Vec<Message>,
     path: Vec<String>,
     intent: Option<String>,
@@ -622,98 +447,45 @@ struct Output {
     transfer: Option<Handoff>,
 }
 
-/// Feeds one event and resolves the HTTP requests and transfers that follow it, as
-/// [`flow_engine::turn::drive`] does for synchronous drivers.
-async fn drive(session: &mut Session, event: Event, io: &mut Io<'_>) -> Result<Output, ChatError> {
-    let mut output = Output::default();
-    let mut turn = EventFeed::new(event);
-    while let Some(actions) = turn.step(session) {
-        let at = now_ms();
-        for action in actions {
-            match action {
-                // The `said` record carries the same text with its node.
-                Action::Say { .. } | Action::Play { .. } | Action::HangUp { .. } => {}
-                Action::Listen(listen) => {
-                    output.listen = Some(ListenInfo {
-                        modes: listen.modes,
-                        timeout_ms: listen.timeout_ms,
-                        max_digits: listen.max_digits,
-                        finish_on_key: listen.finish_on_key,
-                    });
-                }
-                Action::Http(request) => turn.answer(io.http(&request).await?),
-                Action::Transfer(transfer) => {
-                    output.transfer = Some(Handoff::new(&transfer.target, &transfer.summary));
-                    turn.answer(Event::HandoffResult {
-                        status: HandoffStatus::Connected,
-                    });
-                }
-                Action::Record(record) => {
-                    match &record {
-                        Record::Said { node, text } => output.messages.push(Message {
-                            text: text.clone(),
-                            node: node.clone(),
-                        }),
-                        Record::NodeEntered { node, .. } => output.path.push(node.clone()),
-                        Record::Heard {
-                            intent: Some(intent),
-                            ..
-                        }
-                        | Record::Digits {
-                            intent: Some(intent),
-                            ..
-                        } if output.intent.is_none() => output.intent = Some(intent.clone()),
-                        _ => {}
-                    }
-                    output.records.push((at, record));
-                }
+impl Renderer for Output {
+    fn act(&mut self, action: Action) -> Option<Event> {
+        match action {
+            Action::Listen(listen) => {
+                self.listen = Some(ListenInfo {
+                    modes: listen.modes,
+                    timeout_ms: listen.timeout_ms,
+                    max_digits: listen.max_digits,
+                    finish_on_key: listen.finish_on_key,
+                });
+                None
             }
+            Action::Transfer(transfer) => {
+                self.transfer = Some(Handoff::new(&transfer.target, &transfer.summary));
+                Some(Event::HandoffResult {
+                    status: HandoffStatus::Connected,
+                })
+            }
+            // The `said` record carries the same text with its node.
+            _ => None,
         }
     }
-    Ok(output)
-}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn records_become_call_events() {
-        let event = call_event(
-            7,
-            &Record::Heard {
-                node: "ask".into(),
-                text: "查订单".into(),
-                confidence: None,
-                intent: Some("track_order".into()),
-                score: Some(0.9),
-                global: false,
-            },
-        );
-        assert_eq!(event.kind, "heard");
-        assert_eq!(event.node.as_deref(), Some("ask"));
-        assert_eq!(event.at, 7);
-        assert_eq!(event.data["intent"], "track_order");
-        let ended = call_event(
-            8,
-            &Record::Ended {
-                node: None,
-                outcome: Outcome::Abandoned,
-            },
-        );
-        assert_eq!(ended.kind, "ended");
-        assert_eq!(ended.node, None);
-    }
-
-    #[test]
-    fn the_summary_keeps_the_transfer_and_the_variables() {
-        let handoff = Handoff::new(&TransferTarget::Queue("orders".into()), "订单号：1");
-        let vars: Map<String, Value> = [("order_id".to_owned(), Value::from("1"))]
-            .into_iter()
-            .collect();
-        let summary = summary(Some(&handoff), &vars);
-        assert_eq!(summary["transfer"]["type"], "queue");
-        assert_eq!(summary["transfer"]["target"], "orders");
-        assert_eq!(summary["vars"]["order_id"], "1");
+    fn record(&mut self, record: &Record) {
+        match record {
+            Record::Said { node, text } => self.messages.push(Message {
+                text: text.clone(),
+                node: node.clone(),
+            }),
+            Record::NodeEntered { node, .. } => self.path.push(node.clone()),
+            Record::Heard {
+                intent: Some(intent),
+                ..
+            }
+            | Record::Digits {
+                intent: Some(intent),
+                ..
+            } if self.intent.is_none() => self.intent = Some(intent.clone()),
+            _ => {}
+        }
     }
 }

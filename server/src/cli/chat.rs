@@ -4,11 +4,14 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use std::future::Future;
+
 use flow_engine::conversation::HttpMock;
 use flow_engine::runtime::{
-    CallInfo, Event, HandoffStatus, HttpFailure, HttpRequest, Record, Session, Transfer,
+    Action, CallInfo, Event, HandoffStatus, HttpFailure, HttpRequest, Record, Session,
 };
-use flow_engine::turn::{drive, Resolver, TurnOutput};
+use server::conversation::{take_turn, Renderer, Requests};
+use server::store::StoreError;
 
 use super::flows;
 use super::http::Client;
@@ -23,31 +26,77 @@ pub struct Options {
     pub trace: bool,
 }
 
-struct ChatResolver {
+/// The simulator's answers to a flow's requests: a matching mock, else a real request.
+struct SimulatedRequests {
     mocks: Vec<HttpMock>,
     client: Option<Client>,
-    handoff: HandoffStatus,
 }
 
-impl Resolver for ChatResolver {
-    fn http(&mut self, request: &HttpRequest) -> Event {
-        if let Some(mock) = self.mocks.iter().find(|m| m.matches(request)) {
-            return mock.answer();
+impl Requests for SimulatedRequests {
+    fn send(
+        &mut self,
+        request: &HttpRequest,
+    ) -> impl Future<Output = Result<Event, StoreError>> + Send {
+        let mocked = self
+            .mocks
+            .iter()
+            .find(|m| m.matches(request))
+            .map(HttpMock::answer);
+        let client = self.client.clone();
+        let request = request.clone();
+        async move {
+            Ok(match (mocked, client) {
+                (Some(answer), _) => answer,
+                (None, Some(client)) => client.send(&request).await,
+                (None, None) => Event::HttpFailed {
+                    failure: HttpFailure::Failed,
+                    error: "the HTTP client is not available".into(),
+                },
+            })
         }
-        match &self.client {
-            Some(client) => client.send(request),
-            None => Event::HttpFailed {
-                failure: HttpFailure::Failed,
-                error: "the HTTP client is not available".into(),
-            },
+    }
+}
+
+/// The terminal as a channel: a transfer gets the result the options name at once, and the
+/// turn's records are shown after it.
+struct Terminal {
+    handoff: HandoffStatus,
+    records: Vec<Record>,
+}
+
+impl Renderer for Terminal {
+    fn act(&mut self, action: Action) -> Option<Event> {
+        match action {
+            Action::Transfer(_) => Some(Event::HandoffResult {
+                status: self.handoff,
+            }),
+            _ => None,
         }
     }
 
-    fn transfer(&mut self, _: &Transfer) -> Event {
-        Event::HandoffResult {
-            status: self.handoff,
-        }
+    fn record(&mut self, record: &Record) {
+        self.records.push(record.clone());
     }
+}
+
+/// One turn, as a conversation in the server takes it.
+fn turn(
+    runtime: &tokio::runtime::Runtime,
+    session: &mut Session,
+    event: Event,
+    requests: &mut SimulatedRequests,
+    handoff: HandoffStatus,
+) -> Vec<Record> {
+    let mut terminal = Terminal {
+        handoff,
+        records: Vec::new(),
+    };
+    // The simulator has no tenant policy to read and keeps no copy to confirm, so a turn
+    // cannot fail; should that change, the caller is told rather than left guessing.
+    if let Err(error) = runtime.block_on(take_turn(session, event, requests, None, &mut terminal)) {
+        eprintln!("the turn failed: {error}");
+    }
+    terminal.records
 }
 
 const HELP: &str = "Type what the caller says. Commands:
@@ -65,11 +114,14 @@ pub fn run(options: Options) -> Result<ExitCode, String> {
             .map_err(|e| format!("{}: {e}", path.display()))?,
         None => Vec::new(),
     };
-    let mut resolver = ChatResolver {
+    let mut requests = SimulatedRequests {
         mocks,
         client: Client::new().ok(),
-        handoff: options.handoff,
     };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
     let call = CallInfo {
         call_id: "chat".into(),
         channel: "simulator".into(),
@@ -85,8 +137,14 @@ pub fn run(options: Options) -> Result<ExitCode, String> {
         flow.name(),
         flow.document().language
     );
-    let output = drive(&mut session, Event::Started, &mut resolver);
-    show(&mut out, &session, &output, options.trace);
+    let records = turn(
+        &runtime,
+        &mut session,
+        Event::Started,
+        &mut requests,
+        options.handoff,
+    );
+    show(&mut out, &session, &records, options.trace);
     let stdin = std::io::stdin();
     // Piped input is not echoed by a terminal; echo it so the transcript reads as a dialogue.
     let interactive = stdin.is_terminal();
@@ -142,14 +200,20 @@ pub fn run(options: Options) -> Result<ExitCode, String> {
                 confidence: None,
             },
         };
-        let output = drive(&mut session, event, &mut resolver);
-        show(&mut out, &session, &output, options.trace);
+        let records = turn(
+            &runtime,
+            &mut session,
+            event,
+            &mut requests,
+            options.handoff,
+        );
+        show(&mut out, &session, &records, options.trace);
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn show(out: &mut impl Write, session: &Session, output: &TurnOutput, trace: bool) {
-    for record in &output.records {
+fn show(out: &mut impl Write, session: &Session, records: &[Record], trace: bool) {
+    for record in records {
         if trace {
             let _ = writeln!(
                 out,

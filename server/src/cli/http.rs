@@ -1,7 +1,6 @@
 //! Real HTTP for `http` nodes in the simulator.
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::time::Duration;
 
 use flow_engine::model::HttpMethod;
@@ -10,13 +9,14 @@ use flow_engine::runtime::{Event, HttpFailure, HttpRequest};
 /// Responses larger than this are cut off and treated as a failure.
 const MAX_BODY_BYTES: u64 = 1024 * 1024;
 
+#[derive(Clone)]
 pub struct Client {
-    inner: reqwest::blocking::Client,
+    inner: reqwest::Client,
 }
 
 impl Client {
     pub fn new() -> Result<Client, String> {
-        reqwest::blocking::Client::builder()
+        reqwest::Client::builder()
             .user_agent(concat!("callflow/", env!("CARGO_PKG_VERSION")))
             .build()
             .map(|inner| Client { inner })
@@ -24,7 +24,7 @@ impl Client {
     }
 
     /// Makes the request and turns the answer (or the failure) into an event for the flow.
-    pub fn send(&self, request: &HttpRequest) -> Event {
+    pub async fn send(&self, request: &HttpRequest) -> Event {
         let method = match request.method {
             HttpMethod::Get => reqwest::Method::GET,
             HttpMethod::Post => reqwest::Method::POST,
@@ -49,7 +49,7 @@ impl Client {
             }
             builder = builder.body(body.clone());
         }
-        let response = match builder.send() {
+        let mut response = match builder.send().await {
             Ok(response) => response,
             Err(error) => return failed(&error),
         };
@@ -62,17 +62,23 @@ impl Client {
             })
             .collect();
         let mut bytes = Vec::new();
-        if let Err(error) = response.take(MAX_BODY_BYTES + 1).read_to_end(&mut bytes) {
-            return Event::HttpFailed {
-                failure: HttpFailure::Failed,
-                error: format!("reading the response failed: {error}"),
-            };
-        }
-        if bytes.len() as u64 > MAX_BODY_BYTES {
-            return Event::HttpFailed {
-                failure: HttpFailure::TooLarge,
-                error: "the response is larger than 1 MB".into(),
-            };
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
+                Ok(None) => break,
+                Err(error) => {
+                    return Event::HttpFailed {
+                        failure: HttpFailure::Failed,
+                        error: format!("reading the response failed: {error}"),
+                    }
+                }
+            }
+            if bytes.len() as u64 > MAX_BODY_BYTES {
+                return Event::HttpFailed {
+                    failure: HttpFailure::TooLarge,
+                    error: "the response is larger than 1 MB".into(),
+                };
+            }
         }
         Event::HttpResponse {
             status,

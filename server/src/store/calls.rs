@@ -1,3 +1,4 @@
+use flow_engine::runtime::Direction;
 use serde_json::Value;
 use sqlx::any::AnyRow;
 use sqlx::{Any, AnyPool, Executor, Row};
@@ -43,19 +44,84 @@ pub struct Call {
 pub struct NewCall<'a> {
     pub flow_id: &'a str,
     pub flow_version: Option<i64>,
-    pub channel: &'a str,
-    pub direction: &'a str,
+    pub channel: Channel,
+    pub direction: Direction,
     pub from_number: Option<&'a str>,
     pub to_number: Option<&'a str>,
     pub call_sid: Option<&'a str>,
+}
+
+/// The channel a conversation runs on, stored as its snake_case name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    /// Web chat: the sessions API, the editor's "Try it" panel, a chat widget.
+    Chat,
+    /// A phone call, by Twilio's webhooks or media streams.
+    Phone,
+    /// The editor's trial of an `http` node; never stored.
+    Test,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Chat => "chat",
+            Channel::Phone => "phone",
+            Channel::Test => "test",
+        }
+    }
+}
+
+/// A direction as calls store it.
+pub(super) fn direction_name(direction: Direction) -> &'static str {
+    match direction {
+        Direction::Inbound => "inbound",
+        Direction::Outbound => "outbound",
+    }
+}
+
+/// How a call record ended: its flow's outcome, or `unreached` for an outbound call nobody
+/// answered. Stored as its snake_case name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallOutcome {
+    Resolved,
+    Handoff,
+    Abandoned,
+    Failed,
+    Unreached,
+}
+
+impl CallOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallOutcome::Resolved => "resolved",
+            CallOutcome::Handoff => "handoff",
+            CallOutcome::Abandoned => "abandoned",
+            CallOutcome::Failed => "failed",
+            CallOutcome::Unreached => "unreached",
+        }
+    }
+}
+
+impl From<flow_engine::model::Outcome> for CallOutcome {
+    fn from(outcome: flow_engine::model::Outcome) -> Self {
+        use flow_engine::model::Outcome;
+        match outcome {
+            Outcome::Resolved => CallOutcome::Resolved,
+            Outcome::Handoff => CallOutcome::Handoff,
+            Outcome::Abandoned => CallOutcome::Abandoned,
+            Outcome::Failed => CallOutcome::Failed,
+        }
+    }
 }
 
 /// How a call ended.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CallEnd {
     pub ended_at: i64,
-    /// `resolved`, `handoff`, `abandoned` or `failed`.
-    pub outcome: String,
+    pub outcome: CallOutcome,
     /// What the call ended with: handoff summary, collected variables.
     pub summary: Option<Value>,
     pub duration_ms: Option<i64>,
@@ -415,8 +481,8 @@ impl Transaction<'_> {
         .bind(call_id)
         .bind(new.flow_id)
         .bind(new.flow_version)
-        .bind(new.channel)
-        .bind(new.direction)
+        .bind(new.channel.as_str())
+        .bind(direction_name(new.direction))
         .bind(new.from_number)
         .bind(new.to_number)
         .bind(now_ms)
@@ -430,6 +496,24 @@ impl Transaction<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn outcomes_are_stored_as_their_snake_case_names() {
+        for outcome in [
+            CallOutcome::Resolved,
+            CallOutcome::Handoff,
+            CallOutcome::Abandoned,
+            CallOutcome::Failed,
+            CallOutcome::Unreached,
+        ] {
+            let name = serde_json::to_value(outcome).expect("serialises");
+            assert_eq!(name, outcome.as_str());
+        }
+        assert_eq!(
+            CallOutcome::from(flow_engine::model::Outcome::Handoff),
+            CallOutcome::Handoff
+        );
+    }
 
     #[test]
     fn cursors_round_trip_and_reject_garbage() {

@@ -42,8 +42,8 @@ use sqlx::{Any, AnyPool, Executor, Row};
 pub use api_keys::{ApiKey, CreatedApiKey};
 pub use audit::{Actor, AuditEntry};
 pub use calls::{
-    Call, CallEnd, CallEvent, CallFilter, CallPage, CallWithEvents, CarrierReport, NewCall,
-    NewCallEvent,
+    Call, CallEnd, CallEvent, CallFilter, CallOutcome, CallPage, CallWithEvents, CarrierReport,
+    Channel, NewCall, NewCallEvent,
 };
 pub use chat_sessions::ChatSession;
 pub use error::{constraint, StoreError};

@@ -18,7 +18,9 @@ use serde_json::Value;
 use sqlx::Row;
 use tokio::sync::{mpsc, oneshot, Mutex};
 
-use super::calls::{CallEnd, NewCallEvent};
+use flow_engine::runtime::Direction;
+
+use super::calls::{direction_name, CallEnd, Channel, NewCallEvent};
 use super::{Result, Store, StoreError, WriteTransaction};
 
 /// Turns committed together at most.
@@ -47,8 +49,8 @@ pub struct ChatStart {
     pub flow_id: String,
     /// `None` for the draft.
     pub flow_version: Option<i64>,
-    pub channel: String,
-    pub direction: String,
+    pub channel: Channel,
+    pub direction: Direction,
     pub from_number: Option<String>,
     pub to_number: Option<String>,
     /// The carrier's id of a phone call; unique per tenant, so that a retried incoming-call
@@ -308,7 +310,7 @@ async fn insert_starts<'a>(
             .bind(start.flow_id.as_str())
             .bind(start.flow_version)
             .bind(start.channel.as_str())
-            .bind(start.direction.as_str())
+            .bind(direction_name(start.direction))
             .bind(start.from_number.as_deref())
             .bind(start.to_number.as_deref())
             .bind(start.started_at)

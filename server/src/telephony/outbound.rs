@@ -10,11 +10,14 @@ use flow_engine::runtime::Direction;
 use serde_json::{json, Map, Value};
 
 use super::{is_phone_number, settings, Mode};
-use crate::channels::phone::{self, NewPhoneCall, PhoneError};
-use crate::channels::twilio::voice::Urls;
+use crate::channels::phone::{self, NewPhoneCall};
+use crate::channels::twilio::voice::{Urls, WebhookStep};
+use crate::conversation::ConversationError;
 use crate::flow_cache::FlowError;
 use crate::state::AppState;
-use crate::store::{Actor, CallEnd, ChatSession, NewCall, PhoneNumber, StoreError};
+use crate::store::{
+    Actor, CallEnd, CallOutcome, Channel, ChatSession, NewCall, PhoneNumber, StoreError,
+};
 use twilio::Account;
 
 /// How long the callee's phone rings before the carrier gives up.
@@ -200,7 +203,7 @@ pub async fn place(
         session_id: session.id,
         turn: session.turn,
     };
-    let (answer_url, status_url) = (urls.step("answer"), urls.status());
+    let (answer_url, status_url) = (urls.step(WebhookStep::Answer), urls.status());
     let request = CallRequest {
         to: &call.to,
         from: &from.number,
@@ -256,11 +259,11 @@ async fn prepare(
     phone::prepare(state, tenant_id, new)
         .await
         .map_err(|error| match error {
-            PhoneError::Flow(FlowError::NotFound) => {
+            ConversationError::Flow(FlowError::NotFound) => {
                 invalid("/flow_id", "the account has no such flow")
             }
-            PhoneError::Flow(FlowError::NotPublished) => OutboundError::FlowNotPublished,
-            PhoneError::Flow(FlowError::VersionNotFound(version)) => {
+            ConversationError::Flow(FlowError::NotPublished) => OutboundError::FlowNotPublished,
+            ConversationError::Flow(FlowError::VersionNotFound(version)) => {
                 invalid("/version", format!("the flow has no version {version}"))
             }
             other => OutboundError::Internal(other.to_string()),
@@ -280,8 +283,8 @@ async fn record(
     let record = NewCall {
         flow_id: &prepared.chat.flow_id,
         flow_version: prepared.chat.flow_version,
-        channel: phone::CHANNEL,
-        direction: phone::direction_name(Direction::Outbound),
+        channel: Channel::Phone,
+        direction: Direction::Outbound,
         from_number: Some(from),
         to_number: Some(&call.to),
         call_sid: None,
@@ -341,7 +344,7 @@ async fn start(
 fn failed(reason: Value, now_ms: i64) -> CallEnd {
     CallEnd {
         ended_at: now_ms,
-        outcome: "failed".into(),
+        outcome: CallOutcome::Failed,
         summary: Some(reason),
         duration_ms: Some(0),
     }

@@ -23,11 +23,12 @@ use twilio::webhook::{CallStatus, DialCallStatus, GatherResult, VoiceWebhook};
 
 use super::request::{invalid_webhook, load_telephony, TwilioRejection, TwilioRequest};
 use crate::app::AppState;
-use crate::channels::phone::{self, Call, Mode, NewPhoneCall, Next, PhoneError, Plan, Prompt};
+use crate::channels::phone::{self, Call, Mode, NewPhoneCall, Next, Plan, Prompt};
 use crate::config::TelephonyConfig;
+use crate::conversation::ConversationError;
 use crate::error::ApiError;
 use crate::secrets::{SecretBox, ServerKey};
-use crate::store::{now_ms, CallEnd, CarrierReport, PhoneNumber};
+use crate::store::{now_ms, CallEnd, CallOutcome, CarrierReport, PhoneNumber};
 use crate::telephony::Telephony;
 
 /// The webhook routes, under `/twilio`.
@@ -90,6 +91,51 @@ fn sorry() -> String {
     )
 }
 
+/// The webhooks that continue a call, named by the last segment of their URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebhookStep {
+    /// The call was answered (an outbound call, or a stream call's first request).
+    Answer,
+    /// What a `<Gather>` heard.
+    Gather,
+    /// How a `<Dial>` transfer ended.
+    Dial,
+    /// How an `<Enqueue>` transfer ended.
+    Queue,
+    /// A media stream handed the call back to TwiML.
+    Resume,
+    /// The carrier's status callback.
+    Status,
+}
+
+impl WebhookStep {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WebhookStep::Answer => "answer",
+            WebhookStep::Gather => "gather",
+            WebhookStep::Dial => "dial",
+            WebhookStep::Queue => "queue",
+            WebhookStep::Resume => "resume",
+            WebhookStep::Status => "status",
+        }
+    }
+
+    pub const ALL: [WebhookStep; 6] = [
+        WebhookStep::Answer,
+        WebhookStep::Gather,
+        WebhookStep::Dial,
+        WebhookStep::Queue,
+        WebhookStep::Resume,
+        WebhookStep::Status,
+    ];
+
+    pub fn parse(name: &str) -> Option<WebhookStep> {
+        WebhookStep::ALL
+            .into_iter()
+            .find(|step| step.as_str() == name)
+    }
+}
+
 /// Where the server answers a call's next webhooks.
 #[derive(Debug, Clone)]
 pub struct Urls {
@@ -101,18 +147,25 @@ pub struct Urls {
 }
 
 impl Urls {
-    pub fn step(&self, step: &str) -> String {
+    pub fn step(&self, step: WebhookStep) -> String {
         format!(
-            "{}/twilio/calls/{}/{}/{step}?turn={}",
-            self.base, self.tenant_id, self.session_id, self.turn
+            "{}/twilio/calls/{}/{}/{}?turn={}",
+            self.base,
+            self.tenant_id,
+            self.session_id,
+            step.as_str(),
+            self.turn
         )
     }
 
     /// The call's status callback (not tied to a turn).
     pub fn status(&self) -> String {
         format!(
-            "{}/twilio/calls/{}/{}/status",
-            self.base, self.tenant_id, self.session_id
+            "{}/twilio/calls/{}/{}/{}",
+            self.base,
+            self.tenant_id,
+            self.session_id,
+            WebhookStep::Status.as_str()
         )
     }
 
@@ -341,7 +394,7 @@ pub fn render(plan: &Plan, context: &RenderContext<'_>) -> String {
                 _ => GatherInput::Dtmf,
             };
             let mut gather = Gather::new(input);
-            gather.action = Some(context.urls.step("gather"));
+            gather.action = Some(context.urls.step(WebhookStep::Gather));
             gather.method = Some(Method::Post);
             gather.timeout_s = Some(listen.timeout_ms.div_ceil(1000).max(1));
             if speech {
@@ -365,7 +418,7 @@ pub fn render(plan: &Plan, context: &RenderContext<'_>) -> String {
             match &transfer.target {
                 TransferTarget::Queue(queue) => {
                     let mut enqueue = Enqueue::new(queue.clone());
-                    enqueue.action = Some(context.urls.step("queue"));
+                    enqueue.action = Some(context.urls.step(WebhookStep::Queue));
                     enqueue.method = Some(Method::Post);
                     twiml.push(enqueue);
                 }
@@ -393,7 +446,7 @@ pub fn render(plan: &Plan, context: &RenderContext<'_>) -> String {
 
 fn dial(target: DialTarget, context: &RenderContext<'_>) -> Dial {
     let mut dial = Dial::new(target);
-    dial.action = Some(context.urls.step("dial"));
+    dial.action = Some(context.urls.step(WebhookStep::Dial));
     dial.method = Some(Method::Post);
     dial.timeout_s = Some(30);
     dial.caller_id = context.caller_id.map(str::to_owned);
@@ -409,7 +462,7 @@ pub fn render_stream(urls: &Urls) -> String {
                 .parameter("tenant", urls.tenant_id.clone())
                 .parameter("session", urls.session_id.clone());
             let mut connect = Connect::stream(stream);
-            connect.action = Some(urls.step("resume"));
+            connect.action = Some(urls.step(WebhookStep::Resume));
             connect.method = Some(Method::Post);
             Twiml::new().with(connect).render()
         }
@@ -467,7 +520,7 @@ async fn start_incoming(
     webhook: &VoiceWebhook,
     telephony: &Telephony,
     base: String,
-) -> Result<String, PhoneError> {
+) -> Result<String, ConversationError> {
     let tenant_id = &number.tenant_id;
     let mode = number.mode;
     let new = NewPhoneCall {
@@ -509,10 +562,10 @@ async fn start_incoming(
     match inserted {
         Ok(()) => Ok(call.phone.twiml),
         // Twilio asked twice for the same call: the first start stands.
-        Err(PhoneError::Duplicate) => {
+        Err(ConversationError::Duplicate) => {
             match phone::find_by_sid(state, tenant_id, webhook.call_sid()).await? {
                 Some(existing) => Ok(existing.phone.twiml),
-                None => Err(PhoneError::NotFound),
+                None => Err(ConversationError::NotFound),
             }
         }
         Err(error) => Err(error),
@@ -573,11 +626,14 @@ async fn step(
         Err(TwilioRejection::SettingsUnavailable) => return twiml(sorry()),
         Err(rejection) => return rejection.into_response(),
     };
-    let result = match step.as_str() {
-        "status" => status(&state, &tenant_id, &session_id, &webhook)
+    let Some(name) = WebhookStep::parse(&step) else {
+        return ApiError::not_found("the call step").into_response();
+    };
+    let result = match name {
+        WebhookStep::Status => status(&state, &tenant_id, &session_id, &webhook)
             .await
             .map(|()| String::new()),
-        "answer" | "gather" | "dial" | "queue" | "resume" => {
+        _ => {
             let Some(turn) = query.turn else {
                 return invalid_webhook("the URL has no turn".into());
             };
@@ -587,7 +643,7 @@ async fn step(
                 Step {
                     tenant_id: &tenant_id,
                     session_id: &session_id,
-                    name: &step,
+                    name,
                     turn,
                     base,
                 },
@@ -595,12 +651,11 @@ async fn step(
             )
             .await
         }
-        _ => return ApiError::not_found("the call step").into_response(),
     };
     match result {
-        Ok(body) if step == "status" => (StatusCode::NO_CONTENT, body).into_response(),
+        Ok(body) if name == WebhookStep::Status => (StatusCode::NO_CONTENT, body).into_response(),
         Ok(body) => twiml(body),
-        Err(PhoneError::NotFound) => twiml(not_in_service()),
+        Err(ConversationError::NotFound) => twiml(not_in_service()),
         Err(error) => {
             tracing::error!(%error, tenant_id, session_id, step, "a call webhook failed");
             twiml(sorry())
@@ -611,16 +666,16 @@ async fn step(
 struct Step<'a> {
     tenant_id: &'a str,
     session_id: &'a str,
-    name: &'a str,
+    name: WebhookStep,
     turn: i64,
     base: String,
 }
 
 /// The flow event a step's webhook brings.
-fn event_of(step: &str, webhook: &VoiceWebhook) -> Option<Event> {
+fn event_of(step: WebhookStep, webhook: &VoiceWebhook) -> Option<Event> {
     match step {
-        "answer" => Some(Event::Started),
-        "gather" => Some(match webhook.gather_result() {
+        WebhookStep::Answer => Some(Event::Started),
+        WebhookStep::Gather => Some(match webhook.gather_result() {
             GatherResult::Digits(digits) => Event::Digits {
                 digits: digits.to_owned(),
             },
@@ -633,7 +688,7 @@ fn event_of(step: &str, webhook: &VoiceWebhook) -> Option<Event> {
             },
             GatherResult::Nothing => Event::NoInput,
         }),
-        "dial" => {
+        WebhookStep::Dial => {
             let status = match webhook.dial_call_status() {
                 Some(DialCallStatus::Completed | DialCallStatus::Answered) => {
                     HandoffStatus::Connected
@@ -644,7 +699,7 @@ fn event_of(step: &str, webhook: &VoiceWebhook) -> Option<Event> {
             };
             Some(Event::HandoffResult { status })
         }
-        "queue" => Some(match webhook.queue_result() {
+        WebhookStep::Queue => Some(match webhook.queue_result() {
             Some("bridged") => Event::HandoffResult {
                 status: HandoffStatus::Connected,
             },
@@ -660,7 +715,7 @@ fn event_of(step: &str, webhook: &VoiceWebhook) -> Option<Event> {
                 status: HandoffStatus::Failed,
             },
         }),
-        _ => None,
+        WebhookStep::Resume | WebhookStep::Status => None,
     }
 }
 
@@ -669,13 +724,13 @@ async fn continue_call(
     telephony: &Telephony,
     step: Step<'_>,
     webhook: &VoiceWebhook,
-) -> Result<String, PhoneError> {
+) -> Result<String, ConversationError> {
     let mut call = phone::load(state, step.tenant_id, step.session_id).await?;
     if call.phone.call_sid.is_empty() {
         // An outbound call, answered: from now on it is known by Twilio's id.
         call.phone.call_sid = webhook.call_sid().to_owned();
     } else if call.phone.call_sid != webhook.call_sid() {
-        return Err(PhoneError::NotFound);
+        return Err(ConversationError::NotFound);
     }
     let urls = Urls {
         base: step.base,
@@ -683,7 +738,7 @@ async fn continue_call(
         session_id: step.session_id.to_owned(),
         turn: call.chat.turn + 1,
     };
-    if step.name == "resume" {
+    if step.name == WebhookStep::Resume {
         return resume(state, telephony, step.tenant_id, call, urls).await;
     }
     // A retry of a webhook already answered (or one overtaken by a later one): the same answer.
@@ -697,7 +752,7 @@ async fn continue_call(
         return Ok(Twiml::new().with(Verb::Hangup).render());
     }
     let mut events = Vec::new();
-    if step.name == "answer" {
+    if step.name == WebhookStep::Answer {
         if let Some(answered_by) = webhook.answered_by() {
             let report = CarrierReport {
                 answered_by: Some(answered_by.as_str().to_owned()),
@@ -716,9 +771,9 @@ async fn continue_call(
     }
     let plan = {
         let Some(event) = event_of(step.name, webhook) else {
-            return Err(PhoneError::NotFound);
+            return Err(ConversationError::NotFound);
         };
-        if step.name == "dial" {
+        if step.name == WebhookStep::Dial {
             events.push(phone::phone_event(
                 "handoff_result",
                 None,
@@ -742,7 +797,7 @@ async fn continue_call(
     match phone::save(state, step.tenant_id, &mut call, events).await {
         Ok(()) => {}
         // A retry raced this request and was saved first: answer as it did.
-        Err(PhoneError::TurnConflict) => {
+        Err(ConversationError::TurnConflict) => {
             let current = phone::load(state, step.tenant_id, step.session_id).await?;
             return Ok(current.phone.twiml);
         }
@@ -763,7 +818,7 @@ async fn resume(
     tenant_id: &str,
     mut call: Call,
     urls: Urls,
-) -> Result<String, PhoneError> {
+) -> Result<String, ConversationError> {
     let Some(plan) = call.phone.pending.take() else {
         if call.is_ended() {
             return Ok(Twiml::new().with(Verb::Hangup).render());
@@ -783,7 +838,14 @@ async fn resume(
     );
     if handoff_fallback {
         // The call leaves the flow for an agent: its record ends as a handoff.
-        phone::finish(state, tenant_id, &mut call, Vec::new(), "handoff").await?;
+        phone::finish(
+            state,
+            tenant_id,
+            &mut call,
+            Vec::new(),
+            CallOutcome::Handoff,
+        )
+        .await?;
     } else if !call.is_ended() {
         phone::save(state, tenant_id, &mut call, Vec::new()).await?;
     }
@@ -830,14 +892,14 @@ pub async fn status(
     tenant_id: &str,
     session_id: &str,
     webhook: &VoiceWebhook,
-) -> Result<(), PhoneError> {
+) -> Result<(), ConversationError> {
     let Some(status) = webhook.call_status() else {
         return Ok(());
     };
     for _ in 0..3 {
         let mut call = phone::load(state, tenant_id, session_id).await?;
         if !call.phone.call_sid.is_empty() && call.phone.call_sid != webhook.call_sid() {
-            return Err(PhoneError::NotFound);
+            return Err(ConversationError::NotFound);
         }
         let report = CarrierReport {
             status: Some(status.as_str().to_owned()),
@@ -858,7 +920,7 @@ pub async fn status(
             let now = now_ms();
             let end = CallEnd {
                 ended_at: now,
-                outcome: UNREACHED.to_owned(),
+                outcome: CallOutcome::Unreached,
                 summary: Some(json!({ "carrier_status": status.as_str() })),
                 duration_ms: Some((now - call.chat.created_at).max(0)),
             };
@@ -879,15 +941,12 @@ pub async fn status(
             ));
         }
         match phone::save(state, tenant_id, &mut call, events).await {
-            Err(PhoneError::TurnConflict) => continue,
+            Err(ConversationError::TurnConflict) => continue,
             other => return other,
         }
     }
-    Err(PhoneError::TurnConflict)
+    Err(ConversationError::TurnConflict)
 }
-
-/// The outcome of an outbound call nobody answered (busy, no answer, failed).
-pub const UNREACHED: &str = "unreached";
 
 #[cfg(test)]
 mod tests {
@@ -895,6 +954,15 @@ mod tests {
     use crate::telephony::{SpeechSettings, TtsSettings};
     use flow_engine::model::Outcome;
     use flow_engine::runtime::{Listen, Transfer};
+
+    #[test]
+    fn webhook_steps_round_trip_through_their_url_names() {
+        for step in WebhookStep::ALL {
+            assert_eq!(WebhookStep::parse(step.as_str()), Some(step));
+        }
+        assert_eq!(WebhookStep::parse("hangup"), None);
+        assert!(urls().step(WebhookStep::Gather).contains("/gather?turn="));
+    }
 
     fn urls() -> Urls {
         Urls {

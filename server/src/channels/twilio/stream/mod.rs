@@ -25,8 +25,8 @@ use twilio::media_stream::{InboundMessage, OutboundMessage};
 use self::machine::{CallState, Machine, Output, Save, Settings, Transcript};
 use super::request::{Handshake, TwilioRequest};
 use crate::app::AppState;
-use crate::channels::phone::{self, Call, Next, PhoneError, Prompt};
-use crate::channels::webchat::Handoff;
+use crate::channels::phone::{self, Call, Next, Prompt};
+use crate::conversation::{ConversationError, Handoff};
 use crate::telephony::{self, AsrProvider, Telephony};
 
 /// μ-law bytes per media message sent to Twilio (400 ms of audio).
@@ -70,7 +70,7 @@ enum StreamError {
     #[error("the stream did not start: {0}")]
     NoStart(&'static str),
     #[error(transparent)]
-    Phone(#[from] PhoneError),
+    Phone(#[from] ConversationError),
     #[error("the WebSocket failed: {0}")]
     Socket(String),
 }
@@ -287,7 +287,7 @@ impl Task {
     }
 
     /// Runs the call's flow with `event` (and the HTTP requests it makes).
-    async fn drive(&mut self, event: Event) -> Result<phone::TurnOutput, PhoneError> {
+    async fn drive(&mut self, event: Event) -> Result<phone::TurnOutput, ConversationError> {
         phone::drive(&self.state, &self.tenant_id, &mut self.call.session, event).await
     }
 
@@ -364,7 +364,7 @@ impl Task {
             self.call.phone.handoff = Some(Handoff::new(&transfer.target, &transfer.summary));
         }
         let mut result = self.write(events.clone()).await;
-        if matches!(result, Err(PhoneError::TurnConflict)) {
+        if matches!(result, Err(ConversationError::TurnConflict)) {
             result = match self.reread_turn().await {
                 Ok(true) => self.write(events.clone()).await,
                 Ok(false) => {
@@ -382,14 +382,17 @@ impl Task {
         }
     }
 
-    async fn write(&mut self, events: Vec<crate::store::NewCallEvent>) -> Result<(), PhoneError> {
+    async fn write(
+        &mut self,
+        events: Vec<crate::store::NewCallEvent>,
+    ) -> Result<(), ConversationError> {
         phone::save(&self.state, &self.tenant_id, &mut self.call, events).await
     }
 
     /// Takes the stored call's turn as this stream's: the stream carries the call's state, so
     /// its next save writes over what another request saved meanwhile. Whether to save again:
     /// not when that request ended the call.
-    async fn reread_turn(&mut self) -> Result<bool, PhoneError> {
+    async fn reread_turn(&mut self) -> Result<bool, ConversationError> {
         let stored = phone::load(&self.state, &self.tenant_id, &self.call.chat.id).await?;
         self.call.chat.turn = stored.chat.turn;
         Ok(!stored.is_ended())

@@ -1,0 +1,40 @@
+use crate::flow_cache::FlowError;
+use crate::store::{constraint, StoreError};
+
+/// Why a conversation could not go on.
+#[derive(Debug, thiserror::Error)]
+pub enum ConversationError {
+    #[error("the conversation was not found")]
+    NotFound,
+    #[error(transparent)]
+    Flow(#[from] FlowError),
+    #[error("the conversation has ended")]
+    Ended,
+    /// Another turn of the conversation was saved first (a compare-and-set on its turn counter
+    /// lost).
+    #[error("another turn of this conversation was saved first")]
+    TurnConflict,
+    /// The copy of the conversation this server kept is behind the database (another server
+    /// took a turn): the turn is run again from the database.
+    #[error("the conversation moved on elsewhere")]
+    Stale,
+    /// A carrier's call was started twice (a retried webhook).
+    #[error("the call was started already")]
+    Duplicate,
+    #[error("the conversation cannot continue on its flow: {0}")]
+    FlowChanged(String),
+    #[error("a stored conversation is unreadable: {0}")]
+    Corrupt(String),
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for ConversationError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::RevisionMismatch { .. } => ConversationError::TurnConflict,
+            other if other.is_conflict_on(constraint::CALL_SID) => ConversationError::Duplicate,
+            other => ConversationError::Store(other),
+        }
+    }
+}

@@ -1,0 +1,161 @@
+//! One conversation's lifecycle, whatever carries it: open it on a flow ([`open`]), take a turn
+//! ([`take_turn`]), record what happened as call events ([`create`], [`save`]), end its call
+//! record ([`ending`]), and hand it to an agent ([`Handoff`]). Web chat, both phone modes, the
+//! editor's request trial and the CLI simulator (which only takes turns) go through here; a channel driver only turns its wire messages into engine events and says how
+//! the flow's prompts render ([`Renderer`]), so a new node kind never touches a driver.
+//!
+//! Between turns a conversation is its row (`chat_sessions`, with its call record) and what its
+//! channel keeps of it ([`Saved`]: the engine's snapshot and the flow documents it runs on).
+
+mod error;
+mod handoff;
+mod record;
+mod tenant;
+mod turn;
+
+use flow_engine::runtime::{CallInfo, Session, Snapshot};
+use flow_engine::CompiledFlow;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use std::sync::Arc;
+
+pub use error::ConversationError;
+pub use handoff::{Handoff, HandoffKind};
+pub use record::{call_event, channel_event, create, ending, save, summary, Parties};
+pub use tenant::tenant_map;
+pub use turn::{take_turn, KeptCopy, Renderer, Requests, TurnError};
+
+use crate::flow_cache::{Documents, FlowError, FlowRef, Resolved, Selector, Source};
+use crate::state::AppState;
+use crate::store::{now_ms, ChatSession, Store, Tenant};
+
+/// What a channel keeps of a conversation between turns (its row's snapshot column).
+pub trait Saved: Serialize + DeserializeOwned {
+    /// The exact flow documents the conversation runs on.
+    fn flow(&self) -> &FlowRef;
+    /// The conversation's own copy of draft documents, when it runs a draft.
+    fn documents(&self) -> Option<&Documents> {
+        None
+    }
+    fn snapshot(&self) -> &Snapshot;
+}
+
+/// A new conversation ready for its first event: its row (not yet written), the flow session,
+/// the documents it runs on and its tenant.
+pub struct Opened {
+    pub row: ChatSession,
+    pub session: Session,
+    pub resolved: Resolved,
+    pub tenant: Tenant,
+}
+
+/// Opens a conversation on `flow_id` (the documents `selector` picks), with new call and
+/// session ids; nothing is written.
+pub async fn open(
+    state: &AppState,
+    tenant_id: &str,
+    flow_id: String,
+    selector: Selector,
+    parties: Parties,
+    vars: Map<String, Value>,
+) -> Result<Opened, FlowError> {
+    let resolved = state
+        .flows
+        .resolve(&state.store, tenant_id, &flow_id, selector)
+        .await?;
+    let tenant = state
+        .store
+        .get_tenant(tenant_id)
+        .await?
+        .ok_or(FlowError::NotFound)?;
+    let flow_version = match resolved.flow_ref.root.source {
+        Source::Version(version) => Some(version),
+        Source::Draft(_) => None,
+    };
+    let started_at = now_ms();
+    let row = ChatSession {
+        id: Store::new_chat_session_id(),
+        tenant_id: tenant_id.to_owned(),
+        flow_id,
+        flow_version,
+        call_id: Store::new_call_id(),
+        snapshot: Value::Null,
+        turn: 0,
+        created_at: started_at,
+        updated_at: started_at,
+        ended_at: None,
+    };
+    let session = new_session(
+        resolved.flow.clone(),
+        &row.call_id,
+        &parties,
+        vars,
+        &tenant,
+        started_at,
+    );
+    Ok(Opened {
+        row,
+        session,
+        resolved,
+        tenant,
+    })
+}
+
+/// The engine's session for a conversation on `flow`: who takes part, the variables it starts
+/// with, and its tenant as the flow sees it.
+pub fn new_session(
+    flow: Arc<CompiledFlow>,
+    call_id: &str,
+    parties: &Parties,
+    vars: Map<String, Value>,
+    tenant: &Tenant,
+    started_at: i64,
+) -> Session {
+    let language = flow.document().language.clone();
+    let info = CallInfo {
+        call_id: call_id.to_owned(),
+        channel: parties.channel.as_str().to_owned(),
+        direction: parties.direction,
+        from: parties.from.clone().unwrap_or_default(),
+        to: parties.to.clone().unwrap_or_default(),
+        started_at_ms: started_at,
+        vars,
+        tenant: tenant_map(tenant, &language),
+    };
+    Session::new(flow, info)
+}
+
+/// Reads a conversation's row and what its channel keeps of it.
+pub async fn load<S: Saved>(
+    store: &Store,
+    tenant_id: &str,
+    id: &str,
+) -> Result<(ChatSession, S), ConversationError> {
+    let mut row = store
+        .get_chat_session(tenant_id, id)
+        .await?
+        .ok_or(ConversationError::NotFound)?;
+    let kept = serde_json::from_value(std::mem::take(&mut row.snapshot))
+        .map_err(|error| ConversationError::Corrupt(error.to_string()))?;
+    Ok((row, kept))
+}
+
+/// The engine's session as the conversation left it, on the flow it started on.
+pub async fn resume<S: Saved>(
+    state: &AppState,
+    tenant_id: &str,
+    kept: &S,
+) -> Result<Session, ConversationError> {
+    let flow = state
+        .flows
+        .get(&state.store, tenant_id, kept.flow(), kept.documents())
+        .await?;
+    Session::resume(flow, kept.snapshot().clone())
+        .map_err(|error| ConversationError::FlowChanged(error.to_string()))
+}
+
+/// What a channel keeps, as the row's snapshot text.
+pub fn to_json<S: Saved>(kept: &S) -> Result<String, ConversationError> {
+    serde_json::to_string(kept).map_err(|error| ConversationError::Corrupt(error.to_string()))
+}
