@@ -60,5 +60,7 @@ CREATE INDEX conversations_tenant_flow_started_idx
     ON conversations (tenant_id, flow_id, started_at, id);
 CREATE UNIQUE INDEX conversations_tenant_id_call_sid_key
     ON conversations (tenant_id, call_sid) WHERE call_sid IS NOT NULL;
+-- Not partial (NULLs are distinct anyway), so that PostgreSQL uses it for the group commit's
+-- join on session_id as readily as for a lookup.
 CREATE UNIQUE INDEX conversations_tenant_id_session_id_key
-    ON conversations (tenant_id, session_id) WHERE session_id IS NOT NULL;
+    ON conversations (tenant_id, session_id);
