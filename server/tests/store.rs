@@ -74,7 +74,46 @@ where
     }
 }
 
-async fn with_sqlite<F, Fut>(test: F)
+/// Migrates a test's database: to the latest schema, or (`before`) only with the migrations
+/// numbered below it, as a database the server has not been upgraded on yet.
+async fn migrate(store: &Store, url: &str, before: Option<i64>) -> Result<(), StoreError> {
+    let Some(before) = before else {
+        return store.migrate().await;
+    };
+    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../migrations")
+        .join(match store.backend() {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        });
+    // The old migrations, copied unchanged so that their checksums match the server's.
+    let old = tempfile::tempdir().expect("temporary directory");
+    for entry in std::fs::read_dir(&source).expect("migrations directory") {
+        let path = entry.expect("migration").path();
+        let name = path
+            .file_name()
+            .and_then(|name| name.to_str())
+            .unwrap_or("");
+        let version: i64 = name
+            .split('_')
+            .next()
+            .unwrap_or("")
+            .parse()
+            .unwrap_or(i64::MAX);
+        if version < before {
+            std::fs::copy(&path, old.path().join(name)).expect("copy migration");
+        }
+    }
+    let migrator = sqlx::migrate::Migrator::new(old.path())
+        .await
+        .expect("read old migrations");
+    let mut connection = sqlx::AnyConnection::connect(url).await?;
+    migrator.run(&mut connection).await?;
+    connection.close().await?;
+    Ok(())
+}
+
+async fn with_sqlite<F, Fut>(before: Option<i64>, test: F)
 where
     F: FnOnce(TestDb) -> Fut,
     Fut: Future<Output = TestResult> + Send + 'static,
@@ -83,13 +122,13 @@ where
     let url = Store::sqlite_url(&directory.path().join("callflow.db"));
     let store = Store::connect(&url).await.expect("open SQLite");
     assert_eq!(store.backend(), Backend::Sqlite);
-    store.migrate().await.expect("migrate SQLite");
+    migrate(&store, &url, before).await.expect("migrate SQLite");
     if let Err(panic) = run_test(store, url, test).await {
         std::panic::resume_unwind(panic);
     }
 }
 
-async fn with_postgres<F, Fut>(test: F)
+async fn with_postgres<F, Fut>(before: Option<i64>, test: F)
 where
     F: FnOnce(TestDb) -> Fut,
     Fut: Future<Output = TestResult> + Send + 'static,
@@ -123,7 +162,7 @@ where
     let url = format!("{server_url}/{database}");
     let connected = async {
         let store = Store::connect(&url).await?;
-        store.migrate().await?;
+        migrate(&store, &url, before).await?;
         Ok::<_, StoreError>(store)
     }
     .await;
@@ -143,14 +182,15 @@ where
     }
 }
 
-/// Declares each test function once per backend.
+/// Declares each test function once per backend. `name before N` starts the test on a database
+/// migrated only up to migration N - 1.
 macro_rules! on_both_databases {
-    ($($name:ident),* $(,)?) => {
+    ($($name:ident $(before $version:literal)?),* $(,)?) => {
         mod sqlite {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $name() {
-                    super::with_sqlite(super::$name).await;
+                    super::with_sqlite([$($version)?].first().copied(), super::$name).await;
                 }
             )*
         }
@@ -158,7 +198,7 @@ macro_rules! on_both_databases {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $name() {
-                    super::with_postgres(super::$name).await;
+                    super::with_postgres([$($version)?].first().copied(), super::$name).await;
                 }
             )*
         }
@@ -185,6 +225,7 @@ on_both_databases!(
     phone_numbers_and_telephony_settings,
     phone_calls_keep_the_carrier_report,
     a_failed_audit_write_changes_nothing,
+    conversations_keep_every_call_and_session before 4,
 );
 
 const T0: i64 = 1_750_000_000_000;
@@ -2336,5 +2377,244 @@ async fn a_failed_audit_write_changes_nothing(db: TestDb) -> TestResult {
         ["+8657188880000"]
     );
     assert_eq!(store.list_audit(&tenant, 100).await?.len(), audited);
+    Ok(())
+}
+
+/// A database from before migration 0004 (calls and chat sessions apart) keeps every call,
+/// session and event in `conversations`, under the same ids, readable and resumable.
+async fn conversations_keep_every_call_and_session(db: TestDb) -> TestResult {
+    let store = &db.store;
+    // Two tenants, each with a flow; the first has a published version its phone call runs.
+    for statement in [
+        "INSERT INTO tenants (id, name, slug, settings, created_at) VALUES \
+         ('ten_a', 'Demo Shop', 'demo', '{}', 1), ('ten_b', 'Other Shop', 'other', '{}', 1)",
+        "INSERT INTO flows (tenant_id, id, name, draft, revision, published_version, created_at, \
+         updated_at) VALUES ('ten_a', 'flw_1', '订单查询', '{}', 1, 1, 1, 1), \
+         ('ten_b', 'flw_1', 'Orders', '{}', 1, NULL, 1, 1)",
+        "INSERT INTO flow_versions (tenant_id, flow_id, version, document, note, draft_revision, \
+         created_at, created_by) VALUES ('ten_a', 'flw_1', 1, '{}', '', 1, 1, 'system')",
+        // A web chat in progress, and the same ids in the other tenant.
+        "INSERT INTO calls (tenant_id, id, flow_id, flow_version, channel, direction, started_at, \
+         event_count) VALUES ('ten_a', 'cal_web', 'flw_1', NULL, 'chat', 'inbound', 100, 2), \
+         ('ten_b', 'cal_web', 'flw_1', NULL, 'chat', 'inbound', 150, 0)",
+        "INSERT INTO chat_sessions (tenant_id, id, flow_id, flow_version, call_id, snapshot, \
+         turn, created_at, updated_at) VALUES \
+         ('ten_a', 'cht_web', 'flw_1', NULL, 'cal_web', '{\"node\": \"ask\"}', 2, 100, 110), \
+         ('ten_b', 'cht_web', 'flw_1', NULL, 'cal_web', '{\"node\": \"other\"}', 1, 150, 160)",
+        "INSERT INTO call_events (tenant_id, call_id, seq, at, kind, node, data) VALUES \
+         ('ten_a', 'cal_web', 1, 101, 'said', 'greet', '{\"text\": \"您好\"}'), \
+         ('ten_a', 'cal_web', 2, 109, 'heard', 'ask', '{\"text\": \"查订单\"}')",
+        // A phone call that ended, with its session and the carrier's report.
+        "INSERT INTO calls (tenant_id, id, flow_id, flow_version, channel, direction, \
+         from_number, to_number, started_at, ended_at, outcome, summary, call_sid, duration_ms, \
+         event_count, carrier_status, carrier_duration_ms, answered_by) VALUES \
+         ('ten_a', 'cal_phone', 'flw_1', 1, 'phone', 'inbound', '+8613800000000', \
+          '+14155550100', 200, 260, 'resolved', '{\"vars\": {}}', 'CA01', 60, 1, 'completed', \
+          61000, NULL)",
+        "INSERT INTO chat_sessions (tenant_id, id, flow_id, flow_version, call_id, snapshot, \
+         turn, created_at, updated_at, ended_at) VALUES \
+         ('ten_a', 'cht_phone', 'flw_1', 1, 'cal_phone', '{\"phone\": true}', 3, 200, 260, 260)",
+        "INSERT INTO call_events (tenant_id, call_id, seq, at, kind, node, data) VALUES \
+         ('ten_a', 'cal_phone', 1, 201, 'said', 'greet', '{}')",
+        // An outbound call nobody answered: its record never had a session.
+        "INSERT INTO calls (tenant_id, id, flow_id, flow_version, channel, direction, to_number, \
+         started_at, ended_at, outcome, call_sid, event_count, carrier_status, answered_by) \
+         VALUES ('ten_a', 'cal_unreached', 'flw_1', 1, 'phone', 'outbound', '+14155550101', \
+         300, 330, 'unreached', 'CA02', 0, 'no-answer', 'unknown')",
+    ] {
+        db.execute_raw(statement).await;
+    }
+
+    store.migrate().await?;
+
+    let page = store
+        .list_calls("ten_a", &CallFilter::default(), None, 10)
+        .await?;
+    assert_eq!(
+        page.calls
+            .iter()
+            .map(|call| call.id.as_str())
+            .collect::<Vec<_>>(),
+        ["cal_unreached", "cal_phone", "cal_web"]
+    );
+    let phone = &page.calls[1];
+    assert_eq!(
+        (
+            phone.channel.as_str(),
+            phone.flow_version,
+            phone.from_number.as_deref(),
+            phone.to_number.as_deref(),
+            phone.started_at,
+            phone.ended_at,
+            phone.outcome.as_deref(),
+            phone.duration_ms,
+            phone.event_count,
+        ),
+        (
+            "phone",
+            Some(1),
+            Some("+8613800000000"),
+            Some("+14155550100"),
+            200,
+            Some(260),
+            Some("resolved"),
+            Some(60),
+            1
+        )
+    );
+    assert_eq!(phone.summary, Some(json!({ "vars": {} })));
+    assert_eq!(
+        (
+            phone.carrier_status.as_deref(),
+            phone.carrier_duration_ms,
+            phone.answered_by.as_deref()
+        ),
+        (Some("completed"), Some(61000), None)
+    );
+    let unreached = &page.calls[0];
+    assert_eq!(
+        (
+            unreached.direction.as_str(),
+            unreached.outcome.as_deref(),
+            unreached.ended_at,
+            unreached.answered_by.as_deref(),
+        ),
+        ("outbound", Some("unreached"), Some(330), Some("unknown"))
+    );
+    let other = store
+        .list_calls("ten_b", &CallFilter::default(), None, 10)
+        .await?;
+    assert_eq!(other.calls.len(), 1);
+    assert_eq!(
+        (other.calls[0].id.as_str(), other.calls[0].started_at),
+        ("cal_web", 150)
+    );
+
+    // Sessions are found by their old ids, in their own tenant, with their call.
+    let web = store
+        .get_chat_session("ten_a", "cht_web")
+        .await?
+        .expect("web session");
+    assert_eq!(
+        (
+            web.call_id.as_str(),
+            web.turn,
+            web.created_at,
+            web.updated_at,
+            web.ended_at
+        ),
+        ("cal_web", 2, 100, 110, None)
+    );
+    assert_eq!(web.snapshot, json!({ "node": "ask" }));
+    let web_b = store
+        .get_chat_session("ten_b", "cht_web")
+        .await?
+        .expect("the other tenant's session");
+    assert_eq!(
+        (web_b.turn, web_b.snapshot),
+        (1, json!({ "node": "other" }))
+    );
+    let phone_session = store
+        .get_chat_session("ten_a", "cht_phone")
+        .await?
+        .expect("phone session");
+    assert_eq!(
+        (
+            phone_session.call_id.as_str(),
+            phone_session.turn,
+            phone_session.ended_at
+        ),
+        ("cal_phone", 3, Some(260))
+    );
+    assert_eq!(
+        store.chat_session_id_of_call("ten_a", "cal_phone").await?,
+        Some("cht_phone".to_owned())
+    );
+    assert_eq!(
+        store
+            .chat_session_id_of_call("ten_a", "cal_unreached")
+            .await?,
+        None
+    );
+    assert_eq!(
+        store
+            .get_call_by_sid("ten_a", "CA02")
+            .await?
+            .map(|call| call.id),
+        Some("cal_unreached".to_owned())
+    );
+
+    // The web chat resumes where it was: its next turn numbers its events after the old ones.
+    let resumed = store
+        .save_chat_turn(
+            "ten_a",
+            "cht_web",
+            ChatTurn {
+                expected_turn: 2,
+                snapshot: json!({ "node": "lookup" }).to_string(),
+                events: vec![event(
+                    120,
+                    "said",
+                    Some("lookup"),
+                    json!({ "text": "稍等" }),
+                )],
+                end: None,
+            },
+            120,
+        )
+        .await?;
+    assert_eq!(resumed, Some(3));
+    let recorded = store.get_call("ten_a", "cal_web").await?.expect("call");
+    assert_eq!(
+        recorded
+            .events
+            .iter()
+            .map(|event| (event.seq, event.kind.as_str(), event.data.clone()))
+            .collect::<Vec<_>>(),
+        [
+            (1, "said", json!({ "text": "您好" })),
+            (2, "heard", json!({ "text": "查订单" })),
+            (3, "said", json!({ "text": "稍等" })),
+        ]
+    );
+    assert_eq!(recorded.call.event_count, 3);
+    assert_eq!(
+        store.chat_session_turn("ten_b", "cht_web").await?,
+        Some(1),
+        "the other tenant's session with the same id is untouched"
+    );
+    assert!(store
+        .get_call("ten_b", "cal_web")
+        .await?
+        .expect("call")
+        .events
+        .is_empty());
+
+    // The indexes came along: a call sid and a session id stay unique per tenant.
+    let again = store
+        .start_chat(
+            "ten_a",
+            ChatStart {
+                channel: Channel::Phone,
+                call_sid: Some("CA01".to_owned()),
+                ..chat_start("flw_1", None, Vec::new())
+            },
+        )
+        .await;
+    assert!(
+        matches!(&again, Err(error) if error.is_conflict_on(constraint::CALL_SID)),
+        "{again:?}"
+    );
+    let reused = store
+        .start_chat(
+            "ten_a",
+            ChatStart {
+                session_id: "cht_web".to_owned(),
+                ..chat_start("flw_1", None, Vec::new())
+            },
+        )
+        .await;
+    assert!(reused.is_err(), "{reused:?}");
+    store.migrate().await?;
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! call's state between carrier requests, and a turn's actions as the prompts and what follows
 //! them that the carriers render, around a [`crate::conversation`].
 //!
-//! A phone call is a conversation like a web chat's (the `chat_sessions` table), with the call's
+//! A phone call is a conversation like a web chat's (a `conversations` row), with the call's
 //! snapshot, the flow documents it runs on, and what the carrier needs to continue it: the
 //! TwiML answered to the last webhook (a retried webhook gets the same answer) and, when a
 //! media stream hands the call back to TwiML, what is left to do. Every turn is saved before the

@@ -4,8 +4,8 @@
 //! editor's request trial and the CLI simulator (which only takes turns) go through here; a channel driver only turns its wire messages into engine events and says how
 //! the flow's prompts render ([`Renderer`]), so a new node kind never touches a driver.
 //!
-//! Between turns a conversation is its row (`chat_sessions`, with its call record) and what its
-//! channel keeps of it ([`Saved`]: the engine's snapshot and the flow documents it runs on).
+//! Between turns a conversation is its `conversations` row (record, snapshot, turn counter) and
+//! what its channel keeps of it ([`Saved`]: the engine's snapshot and the flow documents it runs on).
 
 mod error;
 mod handoff;

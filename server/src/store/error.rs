@@ -77,7 +77,7 @@ pub mod constraint {
     pub const API_KEY_PREFIX: &str = "api_keys_prefix_key";
     pub const FLOW_NAME: &str = "flows_tenant_id_name_key";
     pub const FLOW_VERSION: &str = "flow_versions_pkey";
-    pub const CALL_SID: &str = "calls_tenant_id_call_sid_key";
+    pub const CALL_SID: &str = "conversations_tenant_id_call_sid_key";
     pub const CALL_EVENT_SEQ: &str = "call_events_pkey";
 }
 

@@ -20,8 +20,7 @@
 
 mod api_keys;
 mod audit;
-mod calls;
-mod chat_sessions;
+mod conversations;
 mod error;
 mod flows;
 mod login_sessions;
@@ -41,11 +40,10 @@ use sqlx::{Any, AnyPool, Executor, Row};
 
 pub use api_keys::{ApiKey, CreatedApiKey};
 pub use audit::{Actor, AuditEntry};
-pub use calls::{
+pub use conversations::{
     Call, CallEnd, CallEvent, CallFilter, CallOutcome, CallPage, CallWithEvents, CarrierReport,
-    Channel, NewCall, NewCallEvent,
+    Channel, ChatSession, NewCall, NewCallEvent,
 };
-pub use chat_sessions::ChatSession;
 pub use error::{constraint, StoreError};
 pub use flows::{Flow, FlowSummary, FlowVersion, FlowVersionSummary, NewFlow};
 pub use login_sessions::{CreatedLoginSession, LoginSession};
@@ -302,8 +300,8 @@ impl Store {
     }
 
     /// PostgreSQL plans queries from table statistics, and a new table has none: it may then
-    /// look calls up by `(tenant_id, id)` through another index whose first column is
-    /// `tenant_id`, scanning the tenant's every call, and cached plans keep that choice.
+    /// look conversations up by `(tenant_id, id)` through another index whose first column is
+    /// `tenant_id`, scanning the tenant's every conversation, and cached plans keep that choice.
     /// Autovacuum fixes the statistics only after its next nap and a tenth of the table changed.
     /// This analyzes the tables that every turn writes once their changes since the last analyze
     /// reach half their size (and at least 500 rows): often while they are young, rarely later.
@@ -314,7 +312,7 @@ impl Store {
         }
         let stale: Vec<String> = sqlx::query_scalar(
             "SELECT relname::text FROM pg_stat_user_tables \
-             WHERE relname IN ('calls', 'call_events', 'chat_sessions') \
+             WHERE relname IN ('conversations', 'call_events') \
                AND schemaname = current_schema() \
                AND n_mod_since_analyze >= GREATEST(500, n_live_tup / 2)",
         )

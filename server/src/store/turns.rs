@@ -1,7 +1,7 @@
 //! Group commit for conversation turns.
 //!
-//! Every turn of every conversation writes its session snapshot, its call events and, at the
-//! end, the call's outcome, and the caller waits until that is durable. One transaction per turn
+//! Every turn of every conversation writes its snapshot, its call events and, at the end, its
+//! outcome (one `conversations` row and its events), and the caller waits until that is durable. One transaction per turn
 //! would make the database's commit the limit: SQLite has a single writer, and each statement
 //! and commit is a round trip. Instead, turns queue here and a writer task commits everything
 //! that queued while the previous batch was being written in one transaction, then answers each
@@ -20,7 +20,7 @@ use tokio::sync::{mpsc, oneshot, Mutex};
 
 use flow_engine::runtime::Direction;
 
-use super::calls::{direction_name, CallEnd, Channel, NewCallEvent};
+use super::conversations::{direction_name, CallEnd, Channel, NewCallEvent};
 use super::{Result, Store, StoreError, WriteTransaction};
 
 /// Turns committed together at most.
@@ -35,7 +35,7 @@ pub struct ChatTurn {
     pub snapshot: String,
     /// Appended to the session's call.
     pub events: Vec<NewCallEvent>,
-    /// Set when the conversation ended in this turn; ends the session and its call.
+    /// Set when the conversation ended in this turn; ends the conversation.
     pub end: Option<CallEnd>,
 }
 
@@ -272,8 +272,8 @@ fn turn_of(job: &Job) -> Option<(&str, &ChatTurn)> {
     }
 }
 
-/// Creates the calls and sessions of new conversations (those whose flow, and version, the
-/// tenant has); the others stay `Ok(None)`.
+/// Creates new conversations (those whose flow, and version, the tenant has) at turn 1; the
+/// others stay `Ok(None)`.
 async fn insert_starts<'a>(
     transaction: &mut WriteTransaction,
     batch: &'a [Job],
@@ -284,16 +284,17 @@ async fn insert_starts<'a>(
     let table = rows_table(
         &[
             "tid", "cid", "fid", "ver", "chan", "dir", "src", "dst", "t0", "n", "t1", "outcome",
-            "summary", "dur", "sid",
+            "summary", "dur", "csid", "sid", "snap",
         ],
         indices.len(),
     );
     let sql = format!(
-        "INSERT INTO calls (tenant_id, id, flow_id, flow_version, channel, direction, \
-                            from_number, to_number, started_at, event_count, \
-                            ended_at, outcome, summary, duration_ms, call_sid) \
+        "INSERT INTO conversations (tenant_id, id, flow_id, flow_version, channel, direction, \
+                                    from_number, to_number, started_at, event_count, \
+                                    ended_at, outcome, summary, duration_ms, call_sid, \
+                                    session_id, snapshot, turn, updated_at) \
          SELECT v.tid, v.cid, f.id, v.ver, v.chan, v.dir, v.src, v.dst, v.t0, v.n, v.t1, \
-                v.outcome, v.summary, v.dur, v.sid \
+                v.outcome, v.summary, v.dur, v.csid, v.sid, v.snap, 1, v.t0 \
          FROM ({table}) v JOIN flows f ON f.tenant_id = v.tid AND f.id = v.fid \
          WHERE f.deleted_at IS NULL AND (v.ver IS NULL OR EXISTS (SELECT 1 FROM flow_versions \
                fv WHERE fv.tenant_id = v.tid AND fv.flow_id = v.fid AND fv.version = v.ver)) \
@@ -322,7 +323,9 @@ async fn insert_starts<'a>(
                     .map(Value::to_string),
             )
             .bind(end.and_then(|end| end.duration_ms))
-            .bind(start.call_sid.as_deref());
+            .bind(start.call_sid.as_deref())
+            .bind(start.session_id.as_str())
+            .bind(start.snapshot.as_str());
     }
     let created: std::collections::HashSet<String> = query
         .fetch_all(&mut **transaction)
@@ -330,54 +333,12 @@ async fn insert_starts<'a>(
         .iter()
         .map(|row| row.try_get::<String, _>("id"))
         .collect::<std::result::Result<_, _>>()?;
-    let started: Vec<usize> = indices
-        .iter()
-        .copied()
-        .filter(|&index| start_of(&batch[index]).is_some_and(|s| created.contains(&s.call_id)))
-        .collect();
-    for range in chunks(started.len()) {
-        let rows = &started[range];
-        let mut sql = String::from(
-            "INSERT INTO chat_sessions (tenant_id, id, flow_id, flow_version, call_id, \
-                                        snapshot, turn, created_at, updated_at, ended_at) VALUES ",
-        );
-        for row in 0..rows.len() {
-            let base = row * 8;
-            if row > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!(
-                "(${}, ${}, ${}, ${}, ${}, ${}, 1, ${}, ${}, ${})",
-                base + 1,
-                base + 2,
-                base + 3,
-                base + 4,
-                base + 5,
-                base + 6,
-                base + 7,
-                base + 7,
-                base + 8
-            ));
-        }
-        let mut query = sqlx::query(&sql);
-        for &index in rows {
-            let job = &batch[index];
-            let Some(start) = start_of(job) else { continue };
-            query = query
-                .bind(job.tenant_id.as_str())
-                .bind(start.session_id.as_str())
-                .bind(start.flow_id.as_str())
-                .bind(start.flow_version)
-                .bind(start.call_id.as_str())
-                .bind(start.snapshot.as_str())
-                .bind(start.started_at)
-                .bind(start.end.as_ref().map(|end| end.ended_at));
-        }
-        query.execute(&mut **transaction).await?;
-    }
-    for index in started {
+    for &index in indices {
         let job = &batch[index];
         let Some(start) = start_of(job) else { continue };
+        if !created.contains(&start.call_id) {
+            continue;
+        }
         outcomes[index] = Ok(Some(1));
         runs.push(EventRun {
             tenant_id: &job.tenant_id,
@@ -389,8 +350,8 @@ async fn insert_starts<'a>(
     Ok(())
 }
 
-/// Saves turns of distinct sessions: the compare-and-set on each session's counter, then its
-/// call's event count and end.
+/// Saves turns of distinct sessions in one statement: the compare-and-set on each
+/// conversation's turn counter, its snapshot, its event count and, when it ended, its end.
 async fn save_turns<'a>(
     transaction: &mut WriteTransaction,
     batch: &'a [Job],
@@ -399,17 +360,28 @@ async fn save_turns<'a>(
     runs: &mut Vec<EventRun<'a>>,
 ) -> Result<()> {
     let table = rows_table(
-        &["tid", "sid", "expected", "snap", "t", "t1"],
+        &[
+            "tid", "sid", "expected", "snap", "t", "n", "t1", "outcome", "summary", "dur",
+        ],
         indices.len(),
     );
+    // Right-hand sides all see the row as it was: a conversation that something else ended
+    // already (the carrier's status report) keeps its end.
     let sql = format!(
-        "UPDATE chat_sessions SET snapshot = v.snap, turn = chat_sessions.turn + 1, \
-             updated_at = v.t, ended_at = COALESCE(chat_sessions.ended_at, v.t1) \
+        "UPDATE conversations SET snapshot = v.snap, turn = conversations.turn + 1, \
+             updated_at = v.t, event_count = conversations.event_count + v.n, \
+             outcome = CASE WHEN conversations.ended_at IS NULL AND v.t1 IS NOT NULL \
+                       THEN v.outcome ELSE conversations.outcome END, \
+             summary = CASE WHEN conversations.ended_at IS NULL AND v.t1 IS NOT NULL \
+                       THEN v.summary ELSE conversations.summary END, \
+             duration_ms = CASE WHEN conversations.ended_at IS NULL AND v.t1 IS NOT NULL \
+                           THEN v.dur ELSE conversations.duration_ms END, \
+             ended_at = COALESCE(conversations.ended_at, v.t1) \
          FROM ({table}) v \
-         WHERE chat_sessions.tenant_id = v.tid AND chat_sessions.id = v.sid \
-           AND chat_sessions.turn = v.expected \
-         RETURNING chat_sessions.tenant_id, chat_sessions.id, chat_sessions.turn, \
-                   chat_sessions.call_id"
+         WHERE conversations.tenant_id = v.tid AND conversations.session_id = v.sid \
+           AND conversations.turn = v.expected \
+         RETURNING conversations.tenant_id, conversations.session_id, conversations.turn, \
+                   conversations.id, conversations.event_count"
     );
     let mut query = sqlx::query(&sql);
     for &index in indices {
@@ -417,42 +389,58 @@ async fn save_turns<'a>(
         let Some((session_id, turn)) = turn_of(job) else {
             continue;
         };
+        let end = turn.end.as_ref();
         query = query
             .bind(job.tenant_id.as_str())
             .bind(session_id)
             .bind(turn.expected_turn)
             .bind(turn.snapshot.as_str())
             .bind(job.now_ms)
-            .bind(turn.end.as_ref().map(|end| end.ended_at));
+            .bind(turn.events.len() as i64)
+            .bind(end.map(|end| end.ended_at))
+            .bind(end.map(|end| end.outcome.as_str()))
+            .bind(
+                end.and_then(|end| end.summary.as_ref())
+                    .map(Value::to_string),
+            )
+            .bind(end.and_then(|end| end.duration_ms));
     }
-    let mut saved: std::collections::HashMap<(String, String), (i64, String)> = query
+    type Saved = (i64, String, i64);
+    let mut saved: std::collections::HashMap<(String, String), Saved> = query
         .fetch_all(&mut **transaction)
         .await?
         .iter()
         .map(|row| {
             Ok((
-                (row.try_get("tenant_id")?, row.try_get("id")?),
-                (row.try_get("turn")?, row.try_get("call_id")?),
+                (row.try_get("tenant_id")?, row.try_get("session_id")?),
+                (
+                    row.try_get("turn")?,
+                    row.try_get("id")?,
+                    row.try_get("event_count")?,
+                ),
             ))
         })
         .collect::<Result<_>>()?;
-    // The calls of saved turns that add events or end.
-    let mut counted = Vec::new();
     for &index in indices {
         let job = &batch[index];
         let Some((session_id, turn)) = turn_of(job) else {
             continue;
         };
         match saved.remove(&(job.tenant_id.clone(), session_id.to_owned())) {
-            Some((new_turn, call_id)) => {
+            Some((new_turn, call_id, last)) => {
                 outcomes[index] = Ok(Some(new_turn));
-                if !turn.events.is_empty() || turn.end.is_some() {
-                    counted.push((index, call_id));
+                if !turn.events.is_empty() {
+                    runs.push(EventRun {
+                        tenant_id: &job.tenant_id,
+                        call_id,
+                        first: last - turn.events.len() as i64 + 1,
+                        events: &turn.events,
+                    });
                 }
             }
             None => {
                 let current: Option<i64> = sqlx::query_scalar(
-                    "SELECT turn FROM chat_sessions WHERE tenant_id = $1 AND id = $2",
+                    "SELECT turn FROM conversations WHERE tenant_id = $1 AND session_id = $2",
                 )
                 .bind(job.tenant_id.as_str())
                 .bind(session_id)
@@ -465,75 +453,9 @@ async fn save_turns<'a>(
             }
         }
     }
-    for range in chunks(counted.len()) {
-        let rows = &counted[range];
-        let table = rows_table(
-            &["tid", "cid", "n", "t1", "outcome", "summary", "dur"],
-            rows.len(),
-        );
-        // Right-hand sides all see the row as it was: a call that something else ended
-        // already keeps its end.
-        let sql = format!(
-            "UPDATE calls SET event_count = calls.event_count + v.n, \
-                 outcome = CASE WHEN calls.ended_at IS NULL AND v.t1 IS NOT NULL \
-                           THEN v.outcome ELSE calls.outcome END, \
-                 summary = CASE WHEN calls.ended_at IS NULL AND v.t1 IS NOT NULL \
-                           THEN v.summary ELSE calls.summary END, \
-                 duration_ms = CASE WHEN calls.ended_at IS NULL AND v.t1 IS NOT NULL \
-                               THEN v.dur ELSE calls.duration_ms END, \
-                 ended_at = COALESCE(calls.ended_at, v.t1) \
-             FROM ({table}) v WHERE calls.tenant_id = v.tid AND calls.id = v.cid \
-             RETURNING calls.id, calls.event_count"
-        );
-        let mut query = sqlx::query(&sql);
-        for (index, call_id) in rows {
-            let job = &batch[*index];
-            let Some((_, turn)) = turn_of(job) else {
-                continue;
-            };
-            let end = turn.end.as_ref();
-            query = query
-                .bind(job.tenant_id.as_str())
-                .bind(call_id.as_str())
-                .bind(turn.events.len() as i64)
-                .bind(end.map(|end| end.ended_at))
-                .bind(end.map(|end| end.outcome.as_str()))
-                .bind(
-                    end.and_then(|end| end.summary.as_ref())
-                        .map(Value::to_string),
-                )
-                .bind(end.and_then(|end| end.duration_ms));
-        }
-        let counts: std::collections::HashMap<String, i64> = query
-            .fetch_all(&mut **transaction)
-            .await?
-            .iter()
-            .map(|row| Ok((row.try_get("id")?, row.try_get("event_count")?)))
-            .collect::<Result<_>>()?;
-        for (index, call_id) in rows {
-            let job = &batch[*index];
-            let Some((_, turn)) = turn_of(job) else {
-                continue;
-            };
-            let Some(&last) = counts.get(call_id) else {
-                return Err(StoreError::corrupt(
-                    "chat_sessions",
-                    "call_id",
-                    format!("the session's call {call_id} is missing"),
-                ));
-            };
-            if !turn.events.is_empty() {
-                runs.push(EventRun {
-                    tenant_id: &job.tenant_id,
-                    call_id: call_id.clone(),
-                    first: last - turn.events.len() as i64 + 1,
-                    events: &turn.events,
-                });
-            }
-        }
-    }
     Ok(())
 }
+
 /// Inserts the batch's events, several calls' in one statement.
 pub(super) async fn insert_events(
     transaction: &mut WriteTransaction,
@@ -599,8 +521,7 @@ impl Store {
         self.turns.as_ref().ok_or(StoreError::Closed)
     }
 
-    /// Creates a conversation's call and session with its first turn already saved (the
-    /// session is at turn 1): all or nothing, committed with other turns. `None` when the
+    /// Creates a conversation with its first turn already saved (it is at turn 1): all or nothing, committed with other turns. `None` when the
     /// tenant has no such (undeleted) flow or no such version of it.
     pub async fn start_chat(&self, tenant_id: &str, start: ChatStart) -> Result<Option<i64>> {
         let now_ms = start.started_at;
@@ -609,8 +530,8 @@ impl Store {
             .await
     }
 
-    /// Saves a turn's snapshot, appends its events and, if it ended the conversation, ends the
-    /// session and the call: all or nothing, committed with other turns. A compare-and-set on
+    /// Saves a turn's snapshot, appends its events and, if it ended the conversation, ends it:
+    /// all or nothing, committed with other turns. A compare-and-set on
     /// `expected_turn` lets exactly one of two concurrent turns win; the other gets
     /// [`StoreError::RevisionMismatch`]. Returns the new turn number, or `None` when the tenant
     /// has no such session.

@@ -353,5 +353,5 @@ fn failed(reason: Value, now_ms: i64) -> CallEnd {
 /// The call's state as its session keeps it between carrier requests.
 fn phone_state(prepared: &phone::Call) -> Result<Value, StoreError> {
     serde_json::to_value(&prepared.phone)
-        .map_err(|error| StoreError::corrupt("chat_sessions", "snapshot", error))
+        .map_err(|error| StoreError::corrupt("conversations", "snapshot", error))
 }

@@ -1,11 +1,16 @@
+//! Conversations, one row each whatever carries them (web chat, phone, the editor's Try it):
+//! the record the API lists ([`Call`]: parties, start, end, outcome, the carrier's report) and,
+//! while it runs, the engine's snapshot between turns ([`ChatSession`]). Turns are saved by the
+//! group commit in `turns.rs`; the events of a conversation are `call_events` rows under its id.
+
 use flow_engine::runtime::Direction;
 use serde_json::Value;
 use sqlx::any::AnyRow;
 use sqlx::{Any, AnyPool, Executor, Row};
 
-use super::{json_column, optional_json_column, Result, Store, StoreError, Transaction};
+use super::{json_column, new_id, optional_json_column, Result, Store, StoreError, Transaction};
 
-/// One conversation on any channel, from start to outcome.
+/// A conversation's record on any channel, from start to outcome.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Call {
     pub id: String,
@@ -181,6 +186,47 @@ pub struct CallPage {
     pub next_cursor: Option<String>,
 }
 
+/// A running conversation between turns, by the id its channel knows it by: the engine's
+/// snapshot, so that any server instance, or the same one after a restart, can run the next turn.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChatSession {
+    /// The session id (`cht_…`) that the sessions API and the carrier's webhook URLs carry.
+    pub id: String,
+    pub tenant_id: String,
+    pub flow_id: String,
+    /// `None` when the session runs the draft.
+    pub flow_version: Option<i64>,
+    /// The conversation's own id, which its record and events are listed under.
+    pub call_id: String,
+    pub snapshot: Value,
+    /// Turns saved so far; each save names the turn it started from.
+    pub turn: i64,
+    /// When the conversation started.
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub ended_at: Option<i64>,
+}
+
+const SESSION_COLUMNS: &str = "tenant_id, session_id, flow_id, flow_version, id, snapshot, \
+     turn, started_at, updated_at, ended_at";
+
+impl ChatSession {
+    fn from_row(row: &AnyRow) -> Result<Self> {
+        Ok(ChatSession {
+            id: row.try_get("session_id")?,
+            tenant_id: row.try_get("tenant_id")?,
+            flow_id: row.try_get("flow_id")?,
+            flow_version: row.try_get("flow_version")?,
+            call_id: row.try_get("id")?,
+            snapshot: json_column(row, "conversations", "snapshot")?,
+            turn: row.try_get("turn")?,
+            created_at: row.try_get("started_at")?,
+            updated_at: row.try_get("updated_at")?,
+            ended_at: row.try_get("ended_at")?,
+        })
+    }
+}
+
 const COLUMNS: &str = "tenant_id, id, flow_id, flow_version, channel, direction, from_number, \
      to_number, started_at, ended_at, outcome, summary, call_sid, duration_ms, event_count, \
      carrier_status, carrier_duration_ms, answered_by";
@@ -200,7 +246,7 @@ impl Call {
             started_at: row.try_get("started_at")?,
             ended_at: row.try_get("ended_at")?,
             outcome: row.try_get("outcome")?,
-            summary: optional_json_column(row, "calls", "summary")?,
+            summary: optional_json_column(row, "conversations", "summary")?,
             call_sid: row.try_get("call_sid")?,
             duration_ms: row.try_get("duration_ms")?,
             event_count: row.try_get("event_count")?,
@@ -283,7 +329,7 @@ async fn end_call_with<'e>(
     end: &CallEnd,
 ) -> Result<bool> {
     let result = sqlx::query(
-        "UPDATE calls SET ended_at = $3, outcome = $4, summary = $5, duration_ms = $6 \
+        "UPDATE conversations SET ended_at = $3, outcome = $4, summary = $5, duration_ms = $6 \
          WHERE tenant_id = $1 AND id = $2 AND ended_at IS NULL",
     )
     .bind(tenant_id)
@@ -301,7 +347,7 @@ impl Store {
     /// The call and all its events, in order.
     pub async fn get_call(&self, tenant_id: &str, call_id: &str) -> Result<Option<CallWithEvents>> {
         let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM calls WHERE tenant_id = $1 AND id = $2"
+            "SELECT {COLUMNS} FROM conversations WHERE tenant_id = $1 AND id = $2"
         ))
         .bind(tenant_id)
         .bind(call_id)
@@ -328,7 +374,7 @@ impl Store {
 
     pub async fn get_call_by_sid(&self, tenant_id: &str, call_sid: &str) -> Result<Option<Call>> {
         let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM calls WHERE tenant_id = $1 AND call_sid = $2"
+            "SELECT {COLUMNS} FROM conversations WHERE tenant_id = $1 AND call_sid = $2"
         ))
         .bind(tenant_id)
         .bind(call_sid)
@@ -350,12 +396,13 @@ impl Store {
         call_id: &str,
         call_sid: &str,
     ) -> Result<bool> {
-        let result = sqlx::query("UPDATE calls SET call_sid = $3 WHERE tenant_id = $1 AND id = $2")
-            .bind(tenant_id)
-            .bind(call_id)
-            .bind(call_sid)
-            .execute(&self.pool)
-            .await?;
+        let result =
+            sqlx::query("UPDATE conversations SET call_sid = $3 WHERE tenant_id = $1 AND id = $2")
+                .bind(tenant_id)
+                .bind(call_id)
+                .bind(call_sid)
+                .execute(&self.pool)
+                .await?;
         Ok(result.rows_affected() > 0)
     }
 
@@ -367,12 +414,13 @@ impl Store {
         call_id: &str,
         summary: &Value,
     ) -> Result<bool> {
-        let result = sqlx::query("UPDATE calls SET summary = $3 WHERE tenant_id = $1 AND id = $2")
-            .bind(tenant_id)
-            .bind(call_id)
-            .bind(summary.to_string())
-            .execute(&self.pool)
-            .await?;
+        let result =
+            sqlx::query("UPDATE conversations SET summary = $3 WHERE tenant_id = $1 AND id = $2")
+                .bind(tenant_id)
+                .bind(call_id)
+                .bind(summary.to_string())
+                .execute(&self.pool)
+                .await?;
         Ok(result.rows_affected() > 0)
     }
 
@@ -385,7 +433,7 @@ impl Store {
         report: &CarrierReport,
     ) -> Result<bool> {
         let result = sqlx::query(
-            "UPDATE calls SET carrier_status = COALESCE($3, carrier_status), \
+            "UPDATE conversations SET carrier_status = COALESCE($3, carrier_status), \
                               carrier_duration_ms = COALESCE($4, carrier_duration_ms), \
                               answered_by = COALESCE($5, answered_by) \
              WHERE tenant_id = $1 AND id = $2",
@@ -400,6 +448,77 @@ impl Store {
         Ok(result.rows_affected() > 0)
     }
 
+    /// Starts the session of a conversation recorded with [`Transaction::create_call`] (an
+    /// outbound call, placed before it runs) at turn 0. `None` when the tenant has no such
+    /// conversation or it has a session already.
+    pub async fn create_chat_session(
+        &self,
+        tenant_id: &str,
+        call_id: &str,
+        snapshot: &Value,
+        now_ms: i64,
+    ) -> Result<Option<ChatSession>> {
+        let row = sqlx::query(&format!(
+            "UPDATE conversations SET session_id = $3, snapshot = $4, turn = 0, updated_at = $5 \
+             WHERE tenant_id = $1 AND id = $2 AND session_id IS NULL \
+             RETURNING {SESSION_COLUMNS}"
+        ))
+        .bind(tenant_id)
+        .bind(call_id)
+        .bind(new_id("cht"))
+        .bind(snapshot.to_string())
+        .bind(now_ms)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(ChatSession::from_row).transpose()
+    }
+
+    pub async fn get_chat_session(
+        &self,
+        tenant_id: &str,
+        session_id: &str,
+    ) -> Result<Option<ChatSession>> {
+        let row = sqlx::query(&format!(
+            "SELECT {SESSION_COLUMNS} FROM conversations WHERE tenant_id = $1 AND session_id = $2"
+        ))
+        .bind(tenant_id)
+        .bind(session_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(ChatSession::from_row).transpose()
+    }
+
+    /// The session's turn counter alone: whether a copy kept in memory is current.
+    pub async fn chat_session_turn(
+        &self,
+        tenant_id: &str,
+        session_id: &str,
+    ) -> Result<Option<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT turn FROM conversations WHERE tenant_id = $1 AND session_id = $2",
+        )
+        .bind(tenant_id)
+        .bind(session_id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// The session of a conversation, when it has one.
+    pub async fn chat_session_id_of_call(
+        &self,
+        tenant_id: &str,
+        call_id: &str,
+    ) -> Result<Option<String>> {
+        let session_id: Option<Option<String>> = sqlx::query_scalar(
+            "SELECT session_id FROM conversations WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(tenant_id)
+        .bind(call_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(session_id.flatten())
+    }
+
     /// One page of the tenant's calls, newest first. `limit` is capped at 1000.
     pub async fn list_calls(
         &self,
@@ -410,7 +529,7 @@ impl Store {
     ) -> Result<CallPage> {
         let limit = limit.clamp(1, MAX_PAGE_SIZE);
         let after = cursor.map(decode_cursor).transpose()?;
-        let mut query = QueryBuilder::new(format!("SELECT {COLUMNS} FROM calls"));
+        let mut query = QueryBuilder::new(format!("SELECT {COLUMNS} FROM conversations"));
         query.push(" WHERE tenant_id = ?", Argument::Text(tenant_id));
         if let Some(flow_id) = &filter.flow_id {
             query.push(" AND flow_id = ?", Argument::Text(flow_id));
@@ -469,9 +588,9 @@ impl Transaction<'_> {
         now_ms: i64,
     ) -> Result<Option<Call>> {
         let row = sqlx::query(&format!(
-            "INSERT INTO calls (tenant_id, id, flow_id, flow_version, channel, direction, \
-                                from_number, to_number, started_at, call_sid) \
-             SELECT f.tenant_id, $2, f.id, $4, $5, $6, $7, $8, $9, $10 FROM flows f \
+            "INSERT INTO conversations (tenant_id, id, flow_id, flow_version, channel, direction, \
+                                        from_number, to_number, started_at, call_sid, updated_at) \
+             SELECT f.tenant_id, $2, f.id, $4, $5, $6, $7, $8, $9, $10, $9 FROM flows f \
              WHERE f.tenant_id = $1 AND f.id = $3 AND f.deleted_at IS NULL \
                AND ($4 IS NULL OR EXISTS (SELECT 1 FROM flow_versions v \
                     WHERE v.tenant_id = $1 AND v.flow_id = $3 AND v.version = $4)) \
