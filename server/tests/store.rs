@@ -1337,7 +1337,7 @@ async fn calls_are_created_and_ended_in_their_tenant(db: TestDb) -> TestResult {
     );
     let ended = store.get_call(&tenant, &call.id).await?.expect("call").call;
     assert_eq!(ended.ended_at, Some(T0 + 60_000));
-    assert_eq!(ended.outcome.as_deref(), Some("resolved"));
+    assert_eq!(ended.outcome.map(CallOutcome::as_str), Some("resolved"));
     assert_eq!(ended.summary, Some(summary));
     assert_eq!(ended.duration_ms, Some(60_000));
     Ok(())
@@ -1708,7 +1708,10 @@ async fn chat_session_turns(db: TestDb) -> TestResult {
         .expect("session");
     assert_eq!(ended.ended_at, Some(T0 + 4));
     let recorded = store.get_call(&tenant, &call.id).await?.expect("call");
-    assert_eq!(recorded.call.outcome.as_deref(), Some("resolved"));
+    assert_eq!(
+        recorded.call.outcome.map(CallOutcome::as_str),
+        Some("resolved")
+    );
     assert_eq!(recorded.call.summary, Some(summary));
     assert_eq!(
         recorded
@@ -1865,7 +1868,7 @@ async fn chats_start_with_their_first_turn(db: TestDb) -> TestResult {
     assert_eq!(
         (
             call.call.ended_at,
-            call.call.outcome.as_deref(),
+            call.call.outcome.map(CallOutcome::as_str),
             call.call.duration_ms
         ),
         (Some(T0 + 5), Some("resolved"), Some(5))
@@ -1949,7 +1952,7 @@ async fn concurrent_turns_commit_together_and_fail_alone(db: TestDb) -> TestResu
             .get_call(&tenant, &start.call_id)
             .await?
             .expect("call");
-        assert_eq!(call.call.outcome.as_deref(), Some("resolved"));
+        assert_eq!(call.call.outcome.map(CallOutcome::as_str), Some("resolved"));
         assert_eq!(call.call.event_count, 7);
         assert_eq!(
             call.events.iter().map(|e| e.seq).collect::<Vec<_>>(),
@@ -2041,6 +2044,51 @@ async fn corrupt_rows_are_errors(db: TestDb) -> TestResult {
         })
     ));
     assert!(user_of(store, &tenant, &user.id).await?.is_some());
+
+    // Channels, directions and outcomes are stored by name; a name no version of the server
+    // writes is an error of the row, not a panic and not a string passed on to clients.
+    let call = write!(store, |tx| tx.create_call(
+        &tenant,
+        &Store::new_call_id(),
+        &chat_call(&flow.id, None),
+        T0,
+    ))?
+    .expect("flow exists");
+    for (column, value) in [
+        ("channel", "'carrier_pigeon'"),
+        ("direction", "'sideways'"),
+        ("outcome", "'Resolved'"),
+    ] {
+        db.execute_raw(
+            "UPDATE conversations SET channel = 'chat', direction = 'inbound', outcome = NULL",
+        )
+        .await;
+        db.execute_raw(&format!(
+            "UPDATE conversations SET {column} = {value} WHERE id = '{}'",
+            call.id
+        ))
+        .await;
+        let loaded = store.get_call(&tenant, &call.id).await;
+        assert!(
+            matches!(
+                &loaded,
+                Err(StoreError::Corrupt { table: "conversations", column: named, .. })
+                    if *named == column
+            ),
+            "{column}: {loaded:?}"
+        );
+    }
+    db.execute_raw("UPDATE conversations SET outcome = 'handoff'")
+        .await;
+    let fixed = store.get_call(&tenant, &call.id).await?.expect("the call");
+    assert_eq!(
+        (fixed.call.channel, fixed.call.direction, fixed.call.outcome),
+        (
+            Channel::Chat,
+            Direction::Inbound,
+            Some(CallOutcome::Handoff)
+        )
+    );
     Ok(())
 }
 
@@ -2201,7 +2249,7 @@ async fn phone_calls_keep_the_carrier_report(db: TestDb) -> TestResult {
     assert_eq!(call.carrier_duration_ms, Some(42_000));
     assert_eq!(call.answered_by.as_deref(), Some("human"));
     assert_eq!(call.summary, Some(summary));
-    assert_eq!(call.channel, "phone");
+    assert_eq!(call.channel, Channel::Phone);
     // An outbound call learns its id after it is created.
     let outbound = ChatStart {
         channel: Channel::Phone,
@@ -2446,7 +2494,7 @@ async fn conversations_keep_every_call_and_session(db: TestDb) -> TestResult {
             phone.to_number.as_deref(),
             phone.started_at,
             phone.ended_at,
-            phone.outcome.as_deref(),
+            phone.outcome.map(CallOutcome::as_str),
             phone.duration_ms,
             phone.event_count,
         ),
@@ -2474,12 +2522,17 @@ async fn conversations_keep_every_call_and_session(db: TestDb) -> TestResult {
     let unreached = &page.calls[0];
     assert_eq!(
         (
-            unreached.direction.as_str(),
-            unreached.outcome.as_deref(),
+            unreached.direction,
+            unreached.outcome.map(CallOutcome::as_str),
             unreached.ended_at,
             unreached.answered_by.as_deref(),
         ),
-        ("outbound", Some("unreached"), Some(330), Some("unknown"))
+        (
+            Direction::Outbound,
+            Some("unreached"),
+            Some(330),
+            Some("unknown")
+        )
     );
     let other = store
         .list_calls("ten_b", &CallFilter::default(), None, 10)

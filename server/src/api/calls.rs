@@ -3,6 +3,7 @@
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
+use flow_engine::runtime::Direction;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
@@ -13,7 +14,7 @@ use crate::auth::{Permission, Principal};
 use crate::channels::twilio::voice::public_base;
 use crate::error::{ApiError, ApiResult, Json};
 use crate::state::AppState;
-use crate::store::{now_ms, Call, CallEvent, CallFilter, StoreError};
+use crate::store::{now_ms, Call, CallEvent, CallFilter, CallOutcome, Channel, StoreError};
 use crate::telephony::outbound::{self, OutboundCall, OutboundError};
 use crate::telephony::Mode;
 
@@ -112,18 +113,17 @@ pub struct CallView {
     pub flow_id: String,
     /// The version it ran; `null` for a conversation with the draft.
     pub flow_version: Option<i64>,
-    /// `chat`, `phone`, …
-    pub channel: String,
-    /// `inbound` or `outbound`.
-    pub direction: String,
+    pub channel: Channel,
+    #[schema(schema_with = direction_schema)]
+    pub direction: Direction,
     pub from: Option<String>,
     pub to: Option<String>,
     /// Epoch milliseconds.
     pub started_at: i64,
     pub ended_at: Option<i64>,
-    /// `resolved`, `handoff`, `abandoned` or `failed` once ended; `unreached` for an outbound
-    /// call nobody answered.
-    pub outcome: Option<String>,
+    /// How it ended, once ended: the flow's outcome, or `unreached` for an outbound call nobody
+    /// answered.
+    pub outcome: Option<CallOutcome>,
     /// What the call ended with: the handoff (`transfer`: type, target, summary) and the
     /// variables (`vars`).
     #[schema(value_type = Option<Object>)]
@@ -140,6 +140,20 @@ pub struct CallView {
     /// Who answered an outbound call, when answering-machine detection was asked
     /// (`human`, `machine_start`, …).
     pub answered_by: Option<String>,
+}
+
+/// The engine's [`Direction`] is serialised by its snake_case name; the engine knows nothing of
+/// OpenAPI, so its schema is written here, the names taken from serde so they cannot drift.
+fn direction_schema() -> utoipa::openapi::schema::Object {
+    let names = [Direction::Inbound, Direction::Outbound]
+        .map(|direction| serde_json::to_value(direction).unwrap_or_default());
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(names))
+        .description(Some(
+            "Who placed the call: the caller (`inbound`) or this server (`outbound`).",
+        ))
+        .build()
 }
 
 impl From<Call> for CallView {

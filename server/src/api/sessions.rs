@@ -19,6 +19,7 @@ use crate::channels::webchat::{self, CallerInput, SessionState, StartRequest};
 use crate::conversation::{ConversationError, HandoffKind};
 use crate::error::{ApiError, ApiResult, FieldError, Json};
 use crate::flow_cache::{FlowError, Selector};
+use crate::store::CallOutcome;
 
 /// The longest text one chat message may have.
 const MAX_TEXT_CHARS: usize = 2_000;
@@ -218,8 +219,8 @@ pub struct SessionView {
     /// The node the bot waits at; `null` once ended.
     pub node: Option<String>,
     pub ended: bool,
-    /// `resolved`, `handoff`, `abandoned` or `failed`, once ended.
-    pub outcome: Option<String>,
+    /// How it ended, once ended (never `unreached`, which only outbound phone calls end with).
+    pub outcome: Option<CallOutcome>,
     /// What the bot said in the latest turn, in order.
     pub messages: Vec<MessageView>,
     /// The nodes the latest turn went through.
@@ -240,7 +241,7 @@ impl From<SessionState> for SessionView {
         let last = state.last;
         SessionView {
             ended: state.outcome.is_some(),
-            outcome: state.outcome.map(|outcome| outcome.as_str().to_owned()),
+            outcome: state.outcome.map(CallOutcome::from),
             id: state.id,
             call_id: state.call_id,
             flow_id: state.flow_id,

@@ -8,7 +8,10 @@ use serde_json::Value;
 use sqlx::any::AnyRow;
 use sqlx::{Any, AnyPool, Executor, Row};
 
-use super::{json_column, new_id, optional_json_column, Result, Store, StoreError, Transaction};
+use super::{
+    json_column, name_column, new_id, optional_json_column, optional_name_column, Result, Store,
+    StoreError, Transaction,
+};
 
 /// A conversation's record on any channel, from start to outcome.
 #[derive(Clone, Debug, PartialEq)]
@@ -18,16 +21,14 @@ pub struct Call {
     pub flow_id: String,
     /// `None` for a conversation with the draft (the editor's simulator).
     pub flow_version: Option<i64>,
-    /// `chat`, `phone`, …
-    pub channel: String,
-    /// `inbound` or `outbound`.
-    pub direction: String,
+    pub channel: Channel,
+    pub direction: Direction,
     pub from_number: Option<String>,
     pub to_number: Option<String>,
     pub started_at: i64,
     pub ended_at: Option<i64>,
-    /// The end node's outcome (`resolved`, `handoff`, `abandoned`, `failed`), once ended.
-    pub outcome: Option<String>,
+    /// How it ended, once ended.
+    pub outcome: Option<CallOutcome>,
     /// What the call ended with: handoff summary, collected variables.
     pub summary: Option<Value>,
     /// The carrier's id for a phone call.
@@ -57,7 +58,9 @@ pub struct NewCall<'a> {
 }
 
 /// The channel a conversation runs on, stored as its snake_case name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     /// Web chat: the sessions API, the editor's "Try it" panel, a chat widget.
@@ -88,7 +91,9 @@ pub(super) fn direction_name(direction: Direction) -> &'static str {
 
 /// How a call record ended: its flow's outcome, or `unreached` for an outbound call nobody
 /// answered. Stored as its snake_case name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum CallOutcome {
     Resolved,
@@ -239,13 +244,13 @@ impl Call {
             tenant_id: row.try_get("tenant_id")?,
             flow_id: row.try_get("flow_id")?,
             flow_version: row.try_get("flow_version")?,
-            channel: row.try_get("channel")?,
-            direction: row.try_get("direction")?,
+            channel: name_column(row, "conversations", "channel")?,
+            direction: name_column(row, "conversations", "direction")?,
             from_number: row.try_get("from_number")?,
             to_number: row.try_get("to_number")?,
             started_at: row.try_get("started_at")?,
             ended_at: row.try_get("ended_at")?,
-            outcome: row.try_get("outcome")?,
+            outcome: optional_name_column(row, "conversations", "outcome")?,
             summary: optional_json_column(row, "conversations", "summary")?,
             call_sid: row.try_get("call_sid")?,
             duration_ms: row.try_get("duration_ms")?,

@@ -401,6 +401,36 @@ fn json_column(
     serde_json::from_str(&text).map_err(|error| StoreError::corrupt(table, column, error))
 }
 
+/// A column holding an enum by its snake_case (serde) name; a name this server does not know is
+/// [`StoreError::Corrupt`], so a bad row fails its read instead of the process.
+fn name_column<T: serde::de::DeserializeOwned>(
+    row: &AnyRow,
+    table: &'static str,
+    column: &'static str,
+) -> Result<T> {
+    let text: String = row.try_get(column)?;
+    decode_name(&text, table, column)
+}
+
+fn optional_name_column<T: serde::de::DeserializeOwned>(
+    row: &AnyRow,
+    table: &'static str,
+    column: &'static str,
+) -> Result<Option<T>> {
+    let text: Option<String> = row.try_get(column)?;
+    text.map(|text| decode_name(&text, table, column))
+        .transpose()
+}
+
+fn decode_name<T: serde::de::DeserializeOwned>(
+    text: &str,
+    table: &'static str,
+    column: &'static str,
+) -> Result<T> {
+    serde_json::from_value(serde_json::Value::String(text.to_owned()))
+        .map_err(|_| StoreError::corrupt(table, column, format!("unknown name {text:?}")))
+}
+
 fn optional_json_column(
     row: &AnyRow,
     table: &'static str,
