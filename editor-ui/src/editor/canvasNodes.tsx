@@ -35,7 +35,7 @@ function PortRow({ nodeId, nodeType, port, readOnly }: { nodeId: string; nodeTyp
 export const StepNodeView = memo(function StepNodeView({ data, id, selected }: NodeProps<StepViewNode>) {
   const { t } = useI18n();
   const node = data.node;
-  const summary = summaryOf(node);
+  const summary = summaryOf(t, node);
   const classes = ["flow-node", `type-${node.type}`];
   if (selected) classes.push("selected");
   if (data.issues?.errors) classes.push("has-errors");

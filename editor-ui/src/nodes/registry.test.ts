@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { flowVariables } from "../editor/variables";
 import type { FlowDocument, FlowNode, NodeType } from "../flow/types";
 import { newNode } from "../graph/ops";
-import { translate, type MessageKey } from "../i18n";
+import { translate, type MessageKey, type Translate } from "../i18n";
 import { connectablePorts, iconOf, NODE_TYPES, nodePorts, portLabel, summaryOf, typeHelp, typeName } from "./registry";
 
 const empty: FlowDocument = { schema: 1, name: "f", language: "zh-CN", start: "", nodes: [] };
@@ -64,12 +64,16 @@ describe("a node on the canvas", () => {
       { id: "i", type: "branch", cases: [], else: "" },
       { id: "j", type: "no_such_kind", text: "kept" },
     ];
-    expect(nodes.map(summaryOf)).toEqual(["您好", "请问？", "x = y =", "vars.eta = 2;", "GET https://shop/orders", "+8613800138000", "退货", "abandoned", "", ""]);
+    const zh: Translate = (key, params) => translate("zh-CN", key, params);
+    const en: Translate = (key, params) => translate("en", key, params);
+    expect(nodes.map((node) => summaryOf(zh, node))).toEqual(["您好", "请问？", "x = y =", "vars.eta = 2;", "GET https://shop/orders", "+8613800138000", "退货", "中途放弃", "", ""]);
+    // The outcome is a name in the editor's language, never the stored value.
+    expect(summaryOf(en, nodes[7])).toBe("Abandoned");
   });
 
   it("summarises a node whose fields do not follow the schema", () => {
-    expect(summaryOf({ id: "s", type: "set", assign: "x", next: "" } as unknown as FlowNode)).toBe("");
-    expect(summaryOf({ id: "s", type: "say", text: 3, next: "" } as unknown as FlowNode)).toBe("");
+    expect(summaryOf(t, { id: "s", type: "set", assign: "x", next: "" } as unknown as FlowNode)).toBe("");
+    expect(summaryOf(t, { id: "s", type: "say", text: 3, next: "" } as unknown as FlowNode)).toBe("");
   });
 
   it("names ports after the kind where the general name does not fit", () => {

@@ -74,8 +74,8 @@ export function typeHelp(t: Translate, type: string): string {
   return kind ? t(kind.help) : "";
 }
 
-export function summaryOf(node: FlowNode): string {
-  return nodeKind(node.type)?.summary(node as KnownNode) ?? "";
+export function summaryOf(t: Translate, node: FlowNode): string {
+  return nodeKind(node.type)?.summary(node as KnownNode, t) ?? "";
 }
 
 /** The flow variables a node sets. */

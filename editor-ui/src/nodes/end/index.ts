@@ -1,5 +1,5 @@
-import { textOf } from "../../flow/read";
 import type { EndNode } from "../../flow/types";
+import { outcomeName } from "../../i18n";
 import type { NodeKind } from "../kind";
 import { EndForm } from "./EndForm";
 import "./style.css";
@@ -11,6 +11,6 @@ export const end: NodeKind<EndNode> = {
   help: "node.end.help",
   create: (common) => ({ ...common, type: "end", outcome: "resolved" }),
   ports: () => [],
-  summary: (node) => textOf(node.outcome),
+  summary: (node, t) => outcomeName(t, node.outcome),
   Form: EndForm,
 };
