@@ -4,6 +4,7 @@
 
 pub mod compile;
 pub mod conversation;
+pub mod knowledge;
 pub mod link;
 pub mod model;
 pub mod nlu;
@@ -13,6 +14,7 @@ pub mod schema;
 pub mod script;
 pub mod slots;
 pub mod template;
+pub mod text;
 pub mod turn;
 pub mod validate;
 pub mod value;

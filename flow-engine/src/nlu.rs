@@ -57,6 +57,8 @@
 
 use std::cmp::Ordering;
 
+use crate::text::{is_cjk, normalize};
+
 /// The score of an example found verbatim inside a longer utterance.
 const CONTAINED_SCORE: f32 = 0.9;
 /// How strongly features shared by many intents are discounted (0: not at all).
@@ -484,60 +486,6 @@ impl FeatureTable {
 
 // ---------------------------------------------------------------------------------------------
 // Normalisation and features
-
-/// Full-width ASCII (U+FF01–FF5E) and the ideographic space to their half-width forms, so that
-/// text typed with a Chinese IME compares equal to plain ASCII.
-pub(crate) fn fold_width(c: char) -> char {
-    match c {
-        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-        '\u{3000}' => ' ',
-        _ => c,
-    }
-}
-
-/// Scripts written without spaces, where each character is a unit.
-pub(crate) fn is_cjk(c: char) -> bool {
-    matches!(c,
-        '\u{3007}'
-        | '\u{3040}'..='\u{30FF}'
-        | '\u{3400}'..='\u{4DBF}'
-        | '\u{4E00}'..='\u{9FFF}'
-        | '\u{AC00}'..='\u{D7AF}'
-        | '\u{F900}'..='\u{FAFF}'
-        | '\u{20000}'..='\u{2FFFF}')
-}
-
-fn normalize(text: &str) -> String {
-    #[derive(PartialEq)]
-    enum Last {
-        Nothing,
-        Cjk,
-        Word,
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut last = Last::Nothing;
-    let mut gap = false;
-    for c in text.chars().map(fold_width).flat_map(char::to_lowercase) {
-        if is_cjk(c) {
-            out.push(c);
-            last = Last::Cjk;
-            gap = false;
-        } else if c.is_alphanumeric() {
-            if gap && last == Last::Word {
-                out.push(' ');
-            }
-            out.push(c);
-            last = Last::Word;
-            gap = false;
-        } else if matches!(c, '\'' | '\u{2019}') && last == Last::Word {
-            // Contractions stay one word ("don't" → "dont", "where's" → "wheres"), which the
-            // stemmer then maps close to the spelled-out form.
-        } else {
-            gap = true;
-        }
-    }
-    out
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Script {

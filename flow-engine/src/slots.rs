@@ -6,7 +6,7 @@
 //! about the words around a value — speech recognisers return whole sentences — and return
 //! `None` rather than guess when the text holds no value.
 
-use crate::nlu::{fold_width, is_cjk};
+use crate::text::{fold_width, is_cjk};
 
 /// A digit string from spoken or written digits: "一二三" → "123", "幺三八" → "138",
 /// "one two three" → "123", "1 2 3" → "123". `None` when the text holds no digits.

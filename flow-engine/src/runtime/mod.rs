@@ -12,6 +12,7 @@ use std::sync::Arc;
 use rhai::{Dynamic, Map};
 
 use crate::compile::{CompiledFlow, NodeIx};
+use crate::knowledge::Knowledge;
 use crate::model::Outcome;
 use crate::script::{Bindings, ScriptError, ScriptErrorKind};
 use crate::template::Template;
@@ -85,6 +86,8 @@ pub struct Session {
     wait: Wait,
     bindings: Bindings,
     call: CallInfo,
+    /// The knowledge bases the call may search, pinned at the revisions it started with.
+    knowledge: Knowledge,
     steps_in_call: u32,
     steps_in_turn: u32,
 }
@@ -111,9 +114,21 @@ impl Session {
             wait: Wait::NotStarted,
             bindings,
             call,
+            knowledge: Knowledge::default(),
             steps_in_call: 0,
             steps_in_turn: 0,
         }
+    }
+
+    /// Gives the session the knowledge bases its flow's `answer` nodes search. The driver does
+    /// this after [`Session::new`] and after every [`Session::resume`], with the same revisions
+    /// for the whole call.
+    pub fn set_knowledge(&mut self, knowledge: Knowledge) {
+        self.knowledge = knowledge;
+    }
+
+    pub fn knowledge(&self) -> &Knowledge {
+        &self.knowledge
     }
 
     /// Handles one event and returns what to do.

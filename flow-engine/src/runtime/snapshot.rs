@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{call_map, CallInfo, Frame, Session, Wait};
 use crate::compile::CompiledFlow;
+use crate::knowledge::Knowledge;
 use crate::model::Outcome;
 use crate::nodes::Compiled;
 use crate::script::Bindings;
@@ -183,6 +184,7 @@ impl Session {
             wait,
             bindings,
             call: snapshot.call,
+            knowledge: Knowledge::default(),
             steps_in_call: snapshot.steps,
             steps_in_turn: 0,
         })

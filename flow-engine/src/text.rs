@@ -1,0 +1,181 @@
+//! Text analysis shared by intent recognition, slot parsing and knowledge-base retrieval:
+//! normalisation, Chinese word segmentation (jieba), English stems (Snowball) and toneless
+//! pinyin, so that every matcher sees the caller's words the same way.
+//!
+//! Pinyin is here because speech recognisers write the right sound with the wrong character
+//! (取肖 for 取消, 情 for 请): compared by toneless syllables the two are equal.
+
+use std::sync::OnceLock;
+
+use jieba_rs::Jieba;
+use pinyin::ToPinyin;
+use rust_stemmers::{Algorithm, Stemmer};
+
+/// Full-width ASCII (U+FF01–FF5E) and the ideographic space to their half-width forms, so that
+/// text typed with a Chinese IME compares equal to plain ASCII.
+pub fn fold_width(c: char) -> char {
+    match c {
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+        '\u{3000}' => ' ',
+        _ => c,
+    }
+}
+
+/// Scripts written without spaces, where each character is a unit.
+pub fn is_cjk(c: char) -> bool {
+    matches!(c,
+        '\u{3007}'
+        | '\u{3040}'..='\u{30FF}'
+        | '\u{3400}'..='\u{4DBF}'
+        | '\u{4E00}'..='\u{9FFF}'
+        | '\u{AC00}'..='\u{D7AF}'
+        | '\u{F900}'..='\u{FAFF}'
+        | '\u{20000}'..='\u{2FFFF}')
+}
+
+pub fn normalize(text: &str) -> String {
+    #[derive(PartialEq)]
+    enum Last {
+        Nothing,
+        Cjk,
+        Word,
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut last = Last::Nothing;
+    let mut gap = false;
+    for c in text.chars().map(fold_width).flat_map(char::to_lowercase) {
+        if is_cjk(c) {
+            out.push(c);
+            last = Last::Cjk;
+            gap = false;
+        } else if c.is_alphanumeric() {
+            if gap && last == Last::Word {
+                out.push(' ');
+            }
+            out.push(c);
+            last = Last::Word;
+            gap = false;
+        } else if matches!(c, '\'' | '\u{2019}') && last == Last::Word {
+            // Contractions stay one word ("don't" → "dont", "where's" → "wheres"), which the
+            // stemmer then maps close to the spelled-out form.
+        } else {
+            gap = true;
+        }
+    }
+    out
+}
+
+/// The process's segmenter: loading jieba's dictionary takes about 0.1 s, so it is loaded once.
+fn jieba() -> &'static Jieba {
+    static JIEBA: OnceLock<Jieba> = OnceLock::new();
+    JIEBA.get_or_init(Jieba::new)
+}
+
+fn stemmer() -> &'static Stemmer {
+    static STEMMER: OnceLock<Stemmer> = OnceLock::new();
+    STEMMER.get_or_init(|| Stemmer::create(Algorithm::English))
+}
+
+/// The words of `normalized` (the output of [`normalize`]) in text order: Chinese runs cut by
+/// jieba, Latin words stemmed ("cancelling" → "cancel"), digits kept as written.
+pub fn words(normalized: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for run in runs(normalized) {
+        match run {
+            Run::Cjk(text) => out.extend(
+                jieba()
+                    .cut(text, true)
+                    .into_iter()
+                    .map(|t| t.word.to_owned()),
+            ),
+            Run::Latin(text) => out.extend(text.split(' ').filter(|w| !w.is_empty()).map(|w| {
+                if w.bytes().all(|b| b.is_ascii_alphabetic()) {
+                    stemmer().stem(w).into_owned()
+                } else {
+                    w.to_owned()
+                }
+            })),
+        }
+    }
+    out
+}
+
+/// The toneless pinyin syllable of a Chinese character ("消" → "xiao"), or `None` for any
+/// other character.
+pub fn pinyin(c: char) -> Option<&'static str> {
+    c.to_pinyin().map(|p| p.plain())
+}
+
+/// `normalized` with every Chinese character replaced by its toneless syllable, one unit per
+/// character: "取肖订单" → ["qu", "xiao", "ding", "dan"]. Other characters are kept, one unit
+/// each for CJK characters without a reading, one per Latin word.
+pub fn pinyin_units(normalized: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for run in runs(normalized) {
+        match run {
+            Run::Cjk(text) => out.extend(
+                text.chars()
+                    .map(|c| pinyin(c).map_or_else(|| c.to_string(), str::to_owned)),
+            ),
+            Run::Latin(text) => {
+                out.extend(text.split(' ').filter(|w| !w.is_empty()).map(str::to_owned))
+            }
+        }
+    }
+    out
+}
+
+enum Run<'a> {
+    Cjk(&'a str),
+    Latin(&'a str),
+}
+
+/// `normalized` cut into maximal runs of CJK and of other text.
+fn runs(normalized: &str) -> impl Iterator<Item = Run<'_>> {
+    let mut rest = normalized;
+    std::iter::from_fn(move || {
+        let first = rest.chars().next()?;
+        let cjk = is_cjk(first);
+        let end = rest
+            .char_indices()
+            .find(|&(_, c)| is_cjk(c) != cjk)
+            .map_or(rest.len(), |(i, _)| i);
+        let (run, tail) = rest.split_at(end);
+        rest = tail;
+        Some(if cjk {
+            Run::Cjk(run)
+        } else {
+            Run::Latin(run.trim())
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalizes_width_case_and_punctuation() {
+        assert_eq!(
+            normalize("Ｗhere's  my ORDER？ 我的 快递"),
+            "wheres my order我的快递"
+        );
+    }
+
+    #[test]
+    fn cuts_chinese_into_words_and_stems_english() {
+        assert_eq!(words(&normalize("我要取消订单")), ["我要", "取消", "订单"]);
+        assert_eq!(
+            words(&normalize("Cancelling my orders 12345")),
+            ["cancel", "my", "order", "12345"]
+        );
+        assert_eq!(words(&normalize("退款refund")), ["退款", "refund"]);
+    }
+
+    #[test]
+    fn homophones_share_their_pinyin() {
+        assert_eq!(pinyin_units("取消"), pinyin_units("取肖"));
+        assert_ne!(pinyin_units("取消"), pinyin_units("取件"));
+        assert_eq!(pinyin_units("退款ok"), ["tui", "kuan", "ok"]);
+    }
+}
