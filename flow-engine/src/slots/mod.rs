@@ -6,12 +6,14 @@
 //! about the words around a value — speech recognisers return whole sentences — and return
 //! `None` rather than guess when the text holds no value.
 
+mod date;
 mod digits;
 mod key;
 mod number;
 mod phone;
 mod yes_no;
 
+pub use date::parse_date;
 pub use digits::parse_digits;
 pub use key::parse_key;
 pub use number::parse_number;

@@ -70,7 +70,7 @@ const CN_NON_NUMBERS: &[&str] = &[
 ];
 
 /// The number starting at `chars[i]`, with the index after it.
-fn number_at(chars: &[char], i: usize) -> Option<(f64, usize)> {
+pub(super) fn number_at(chars: &[char], i: usize) -> Option<(f64, usize)> {
     let c = chars[i];
     let next = chars.get(i + 1).copied();
     let prev = i.checked_sub(1).map(|p| chars[p]);
@@ -108,7 +108,7 @@ fn number_at(chars: &[char], i: usize) -> Option<(f64, usize)> {
     None
 }
 
-fn starts_with(chars: &[char], i: usize, word: &str) -> bool {
+pub(super) fn starts_with(chars: &[char], i: usize, word: &str) -> bool {
     let n = word.chars().count();
     chars.len() >= i + n && word.chars().zip(&chars[i..]).all(|(a, &b)| a == b)
 }
@@ -254,7 +254,7 @@ pub(super) fn cn_integer(run: &[char]) -> Option<f64> {
     Some(total + section + trailing)
 }
 
-fn word_at(chars: &[char], i: usize) -> (String, usize) {
+pub(super) fn word_at(chars: &[char], i: usize) -> (String, usize) {
     let mut end = i;
     while end < chars.len() && chars[end].is_ascii_alphabetic() {
         end += 1;
@@ -281,7 +281,7 @@ fn en_small(word: &str) -> Option<f64> {
     })
 }
 
-fn en_tens(word: &str) -> Option<f64> {
+pub(super) fn en_tens(word: &str) -> Option<f64> {
     Some(match word {
         "twenty" => 20.0,
         "thirty" => 30.0,
