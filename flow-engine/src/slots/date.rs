@@ -1,8 +1,8 @@
 //! Dates, resolved against the call's local date: 明天, 下周三, 6月18号, 618, 双十一, 3天后,
 //! "next Friday", "June 18th", "12/25", "in 3 days".
 
-use super::number::{cn_integer, en_tens, number_at, starts_with, word_at};
-use super::{cn_number_digit, cn_unit, fold, longest_phrase};
+use super::number::{cn_integer, en_tens, number_at, word_at};
+use super::{cn_number_digit, cn_unit, fold, longest_phrase, negated, skip_spaces, words_after};
 use crate::calendar::Date;
 
 /// A date from speech or text, seen from `today` (the call's local date).
@@ -586,106 +586,6 @@ fn en_ordinal(word: &str) -> Option<i64> {
 /// A count as a whole number ("three" → 3), or `None` for fractions and huge numbers.
 fn whole(value: f64) -> Option<i64> {
     (value.fract() == 0.0 && (0.0..10_000.0).contains(&value)).then_some(value as i64)
-}
-
-fn skip_spaces(chars: &[char], mut i: usize) -> usize {
-    while matches!(chars.get(i), Some(' ' | ',')) {
-        i += 1;
-    }
-    i
-}
-
-/// Up to `limit` Latin words after `i`, each with the index after it; spaces, commas and
-/// hyphens separate them, apostrophes are dropped ("doesn't" → "doesnt"), anything else ends
-/// the list.
-fn words_after(chars: &[char], mut i: usize, limit: usize) -> Vec<(String, usize)> {
-    let mut words = Vec::new();
-    while words.len() < limit {
-        while matches!(chars.get(i), Some(' ' | ',' | '-')) {
-            i += 1;
-        }
-        let mut word = String::new();
-        while let Some(&c) = chars.get(i) {
-            if c.is_ascii_alphabetic() {
-                word.push(c);
-            } else if word.is_empty() || !matches!(c, '\'' | '’') {
-                break;
-            }
-            i += 1;
-        }
-        if word.is_empty() {
-            break;
-        }
-        words.push((word, i));
-    }
-    words
-}
-
-// ---------------------------------------------------------------------------------------------
-// Negation
-
-/// Whether the date at `chars[start..end]` is denied: 不是明天, 明天不行, "not tomorrow",
-/// "tomorrow doesn't work".
-fn negated(chars: &[char], start: usize, end: usize) -> bool {
-    let is_break = |c: &char| matches!(c, ',' | '，' | '。' | '.' | '!' | '！' | '?' | '？' | ';');
-    let before: Vec<char> = chars[start.saturating_sub(3)..start]
-        .iter()
-        .rev()
-        .take_while(|c| !is_break(c))
-        .copied()
-        .collect();
-    let before: String = before.iter().rev().collect();
-    let reassuring = ["没问题", "没关系", "不错"]
-        .iter()
-        .any(|w| before.contains(w));
-    if !reassuring && before.contains(['不', '别', '没']) {
-        return true;
-    }
-    let mut after = end;
-    while after < chars.len()
-        && matches!(
-            chars[after],
-            ' ' | '的' | '就' | '也' | '都' | '可' | '恐' | '怕'
-        )
-    {
-        after += 1;
-    }
-    if matches!(chars.get(after), Some('不' | '没')) && !starts_with(chars, after, "不错") {
-        return true;
-    }
-    const DENIALS: &[&str] = &[
-        "not", "dont", "doesnt", "wont", "cant", "cannot", "isnt", "never", "neither",
-    ];
-    let preceding = words_before(chars, start, 2);
-    let following = words_after(chars, end, 3);
-    preceding
-        .iter()
-        .chain(following.iter().map(|(w, _)| w))
-        .any(|w| DENIALS.contains(&w.as_str()))
-}
-
-/// Up to `limit` Latin words right before `end` (apostrophes dropped: "can't" → "cant").
-fn words_before(chars: &[char], end: usize, limit: usize) -> Vec<String> {
-    let mut words = Vec::new();
-    let mut i = end;
-    while words.len() < limit {
-        while i > 0 && matches!(chars[i - 1], ' ' | '-') {
-            i -= 1;
-        }
-        let mut word = Vec::new();
-        while i > 0 && (chars[i - 1].is_ascii_alphabetic() || matches!(chars[i - 1], '\'' | '’'))
-        {
-            i -= 1;
-            if chars[i].is_ascii_alphabetic() {
-                word.push(chars[i]);
-            }
-        }
-        if word.is_empty() {
-            break;
-        }
-        words.push(word.iter().rev().collect());
-    }
-    words
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 //! about the words around a value — speech recognisers return whole sentences — and return
 //! `None` rather than guess when the text holds no value.
 
+mod amount;
 mod date;
 mod digits;
 mod key;
@@ -13,6 +14,7 @@ mod number;
 mod phone;
 mod yes_no;
 
+pub use amount::{parse_amount, Amount};
 pub use date::parse_date;
 pub use digits::parse_digits;
 pub use key::parse_key;
@@ -21,6 +23,7 @@ pub use phone::parse_phone;
 pub use yes_no::parse_yes_no;
 
 use crate::text::{fold_width, is_cjk};
+use number::starts_with;
 
 fn fold(text: &str) -> Vec<char> {
     text.chars()
@@ -154,6 +157,106 @@ fn longest_word_phrase<T: Copy>(words: &[String], lexicon: &[(&str, T)]) -> Opti
         }
     }
     best
+}
+
+// ---------------------------------------------------------------------------------------------
+// Words around a value, and denials
+
+fn skip_spaces(chars: &[char], mut i: usize) -> usize {
+    while matches!(chars.get(i), Some(' ' | ',')) {
+        i += 1;
+    }
+    i
+}
+
+/// Up to `limit` Latin words after `i`, each with the index after it; spaces, commas and
+/// hyphens separate them, apostrophes are dropped ("doesn't" → "doesnt"), anything else ends
+/// the list.
+fn words_after(chars: &[char], mut i: usize, limit: usize) -> Vec<(String, usize)> {
+    let mut words = Vec::new();
+    while words.len() < limit {
+        while matches!(chars.get(i), Some(' ' | ',' | '-')) {
+            i += 1;
+        }
+        let mut word = String::new();
+        while let Some(&c) = chars.get(i) {
+            if c.is_ascii_alphabetic() {
+                word.push(c);
+            } else if word.is_empty() || !matches!(c, '\'' | '’') {
+                break;
+            }
+            i += 1;
+        }
+        if word.is_empty() {
+            break;
+        }
+        words.push((word, i));
+    }
+    words
+}
+
+/// Whether the value said at `chars[start..end]` is denied: 不是明天, 明天不行, "not tomorrow",
+/// "tomorrow doesn't work".
+fn negated(chars: &[char], start: usize, end: usize) -> bool {
+    let is_break = |c: &char| matches!(c, ',' | '，' | '。' | '.' | '!' | '！' | '?' | '？' | ';');
+    let before: Vec<char> = chars[start.saturating_sub(3)..start]
+        .iter()
+        .rev()
+        .take_while(|c| !is_break(c))
+        .copied()
+        .collect();
+    let before: String = before.iter().rev().collect();
+    let reassuring = ["没问题", "没关系", "不错"]
+        .iter()
+        .any(|w| before.contains(w));
+    if !reassuring && before.contains(['不', '别', '没']) {
+        return true;
+    }
+    let mut after = end;
+    while after < chars.len()
+        && matches!(
+            chars[after],
+            ' ' | '的' | '就' | '也' | '都' | '可' | '恐' | '怕'
+        )
+    {
+        after += 1;
+    }
+    if matches!(chars.get(after), Some('不' | '没')) && !starts_with(chars, after, "不错") {
+        return true;
+    }
+    const DENIALS: &[&str] = &[
+        "not", "dont", "doesnt", "wont", "cant", "cannot", "isnt", "never", "neither",
+    ];
+    let preceding = words_before(chars, start, 2);
+    let following = words_after(chars, end, 3);
+    preceding
+        .iter()
+        .chain(following.iter().map(|(w, _)| w))
+        .any(|w| DENIALS.contains(&w.as_str()))
+}
+
+/// Up to `limit` Latin words right before `end` (apostrophes dropped: "can't" → "cant").
+fn words_before(chars: &[char], end: usize, limit: usize) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut i = end;
+    while words.len() < limit {
+        while i > 0 && matches!(chars[i - 1], ' ' | '-') {
+            i -= 1;
+        }
+        let mut word = Vec::new();
+        while i > 0 && (chars[i - 1].is_ascii_alphabetic() || matches!(chars[i - 1], '\'' | '’'))
+        {
+            i -= 1;
+            if chars[i].is_ascii_alphabetic() {
+                word.push(chars[i]);
+            }
+        }
+        if word.is_empty() {
+            break;
+        }
+        words.push(word.iter().rev().collect());
+    }
+    words
 }
 
 #[cfg(test)]
