@@ -9,6 +9,7 @@
 
 mod error;
 mod handoff;
+pub mod local_time;
 mod record;
 mod tenant;
 mod turn;
@@ -120,6 +121,10 @@ pub fn new_session(
         from: parties.from.clone().unwrap_or_default(),
         to: parties.to.clone().unwrap_or_default(),
         started_at_ms: started_at,
+        utc_offset_minutes: local_time::utc_offset_minutes(
+            local_time::time_zone(tenant),
+            started_at,
+        ),
         vars,
         tenant: tenant_map(tenant, &language),
     };
