@@ -360,6 +360,13 @@ mod tests {
             ("seventy five", Some((75.0, None))),
             ("5k", Some((5000.0, None))),
             ("not 20, 30 dollars", Some((30.0, USD))),
+            ("$5", Some((5.0, USD))),
+            ("USD 40", Some((40.0, USD))),
+            ("forty-five dollars", Some((45.0, USD))),
+            ("two hundred and fifty bucks", Some((250.0, USD))),
+            ("about 60 bucks I think", Some((60.0, USD))),
+            ("99.99", Some((99.99, None))),
+            ("the refund should be 35 euros", Some((35.0, Some("EUR")))),
         ]);
     }
 
