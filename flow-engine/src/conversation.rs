@@ -8,6 +8,7 @@ use std::sync::Arc;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
+use crate::calendar;
 use crate::compile::CompiledFlow;
 use crate::model::{HttpMethod, Outcome};
 use crate::runtime::{
@@ -25,7 +26,47 @@ pub struct ConversationFile {
     /// Tenant settings shared by every conversation (`tenant.*` in the flow).
     #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
     pub tenant: serde_json::Map<String, serde_json::Value>,
+    /// When every conversation of the file takes place (unless its `call` says otherwise), so
+    /// that 明天 or "next Friday" always mean the same day.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub now: Option<Now>,
     pub conversations: Vec<Conversation>,
+}
+
+/// A moment with its UTC offset, written as in RFC 3339: `2026-06-15T10:00:00+08:00`. It sets
+/// the call's start and the offset its local date is seen at.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Now {
+    text: String,
+    epoch_ms: i64,
+    utc_offset_minutes: i32,
+}
+
+impl TryFrom<String> for Now {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        let parsed = calendar::parse_moment(&text)
+            .and_then(|(ms, offset)| Some((ms, i32::try_from(offset).ok()?)));
+        match parsed {
+            Some((epoch_ms, utc_offset_minutes)) => Ok(Now {
+                text,
+                epoch_ms,
+                utc_offset_minutes,
+            }),
+            None => Err(format!(
+                "now: \"{text}\" is not a moment with its UTC offset, like \
+                 2026-06-15T10:00:00+08:00"
+            )),
+        }
+    }
+}
+
+impl From<Now> for String {
+    fn from(now: Now) -> String {
+        now.text
+    }
 }
 
 /// One scripted dialogue.
@@ -39,7 +80,7 @@ pub struct Conversation {
     /// Tenant settings for this conversation (merged over the file's).
     #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
     pub tenant: serde_json::Map<String, serde_json::Value>,
-    /// Call facts: channel, direction, from, to, started_at_ms.
+    /// Call facts: channel, direction, from, to, started_at_ms or now.
     #[serde(default)]
     pub call: CallSetup,
     /// HTTP mocks for this conversation, tried before the file's.
@@ -68,6 +109,9 @@ pub struct CallSetup {
     pub to: String,
     #[serde(default)]
     pub started_at_ms: i64,
+    /// When the call takes place (over the file's `now`; wins over `started_at_ms`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub now: Option<Now>,
 }
 
 /// One turn: at most one caller input, then expectations. A first turn without input checks
@@ -365,6 +409,7 @@ pub fn run_with(
 fn call_info(file: &ConversationFile, conversation: &Conversation) -> CallInfo {
     let mut tenant = file.tenant.clone();
     tenant.extend(conversation.tenant.clone());
+    let now = conversation.call.now.as_ref().or(file.now.as_ref());
     CallInfo {
         call_id: format!("test:{}", conversation.name),
         channel: conversation
@@ -375,7 +420,8 @@ fn call_info(file: &ConversationFile, conversation: &Conversation) -> CallInfo {
         direction: conversation.call.direction,
         from: conversation.call.from.clone(),
         to: conversation.call.to.clone(),
-        started_at_ms: conversation.call.started_at_ms,
+        started_at_ms: now.map_or(conversation.call.started_at_ms, |now| now.epoch_ms),
+        utc_offset_minutes: now.map_or(0, |now| now.utc_offset_minutes),
         vars: conversation.vars.clone(),
         tenant,
     }

@@ -2,6 +2,7 @@
 //! recognition, and a sans-I/O runtime. It does no I/O of its own: a driver feeds a
 //! [`runtime::Session`] events and carries out the actions it returns.
 
+pub mod calendar;
 pub mod compile;
 pub mod conversation;
 pub mod knowledge;

@@ -26,6 +26,8 @@ use rhai::{
     ParseError, ParseErrorType, Position, Scope, Stmt, Token, AST, INT,
 };
 
+use crate::calendar::{Date, MAX_UTC_OFFSET_MINUTES, MS_PER_DAY};
+
 /// The names a script or expression can see.
 #[derive(Debug, Clone, Default)]
 pub struct Bindings {
@@ -109,9 +111,6 @@ const CLOCK_EVERY: u64 = 256;
 const REGEX_CACHE_SIZE: usize = 64;
 /// Bounds the memory one cached regex may take (the crate's default is 10 MiB).
 const REGEX_SIZE_LIMIT: usize = 256 * 1024;
-
-const MS_PER_DAY: i64 = 86_400_000;
-const MAX_UTC_OFFSET_MINUTES: INT = 24 * 60;
 
 thread_local! {
     /// When the running evaluation on this thread passed its first `CLOCK_EVERY` operations.
@@ -730,6 +729,48 @@ fn register_date_helpers(engine: &mut Engine) {
         days_between(a, b, 0)
     });
     engine.register_fn("days_between", days_between);
+    // Date slots save ISO dates ("2026-06-18"); prompts say the weekday with these.
+    engine.register_fn("weekday", |iso: &str| -> HelperResult<INT> {
+        Ok(INT::from(iso_date(iso)?.weekday()))
+    });
+    engine.register_fn(
+        "weekday_name",
+        |iso: &str, language: &str| -> HelperResult<String> {
+            let weekday = iso_date(iso)?.weekday();
+            Ok(weekday_name(weekday, language).to_owned())
+        },
+    );
+}
+
+fn iso_date(iso: &str) -> HelperResult<Date> {
+    Date::parse_iso(iso).ok_or_else(|| {
+        format!("{iso:?} is not a date written as YYYY-MM-DD (e.g. 2026-06-18)").into()
+    })
+}
+
+/// The weekday's name in the flow's language: Chinese for `zh…`, English otherwise.
+fn weekday_name(weekday: u32, language: &str) -> &'static str {
+    const ZH: [&str; 7] = [
+        "星期一",
+        "星期二",
+        "星期三",
+        "星期四",
+        "星期五",
+        "星期六",
+        "星期日",
+    ];
+    const EN: [&str; 7] = [
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+    ];
+    let names = if language.starts_with("zh") { ZH } else { EN };
+    let index = usize::try_from(weekday.clamp(1, 7) - 1).unwrap_or(0);
+    names[index]
 }
 
 fn register_text_helpers(engine: &mut Engine) {
@@ -864,16 +905,15 @@ impl LocalTime {
         let local = local_ms(epoch_ms, offset_minutes)?;
         let days = local.div_euclid(MS_PER_DAY);
         let ms_of_day = local.rem_euclid(MS_PER_DAY);
-        let (year, month, day) = civil_from_days(days);
+        let date = Date::from_days(days);
         Ok(LocalTime {
-            year,
-            month,
-            day,
+            year: date.year(),
+            month: INT::from(date.month()),
+            day: INT::from(date.day()),
             hour: ms_of_day / 3_600_000,
             minute: ms_of_day / 60_000 % 60,
             second: ms_of_day / 1000 % 60,
-            // 1970-01-01 was a Thursday.
-            weekday: (days + 3).rem_euclid(7) + 1,
+            weekday: INT::from(date.weekday()),
         })
     }
 
@@ -919,21 +959,6 @@ fn local_ms(epoch_ms: INT, offset_minutes: INT) -> HelperResult<INT> {
 fn days_between(a: INT, b: INT, offset_minutes: INT) -> HelperResult<INT> {
     let day = |ms: INT| local_ms(ms, offset_minutes).map(|local| local.div_euclid(MS_PER_DAY));
     Ok(day(b)? - day(a)?)
-}
-
-/// Howard Hinnant's `civil_from_days`: days since 1970-01-01 → (year, month, day) in the
-/// proleptic Gregorian calendar.
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 impl Default for Limits {
@@ -1485,15 +1510,18 @@ mod tests {
         let e = eval(&s, "date_parts(0, 100000)", &mut bindings()).expect_err("bad offset");
         assert!(e.message.contains("480"), "{}", e.message);
         assert!(eval(&s, "date_parts(9223372036854775807, 60)", &mut bindings()).is_err());
-    }
-
-    #[test]
-    fn civil_from_days_matches_known_dates() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(19_675), (2023, 11, 14));
-        assert_eq!(civil_from_days(-719_468), (0, 3, 1));
-        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
-        assert_eq!(civil_from_days(2_932_896), (9999, 12, 31));
+        assert_eq!(eval_int(&s, r#"weekday("2026-06-18")"#), 4);
+        assert_eq!(eval_int(&s, r#"weekday("2026-06-21")"#), 7);
+        assert_eq!(
+            eval_str(&s, r#"weekday_name("2026-06-18", "zh-CN")"#),
+            "星期四"
+        );
+        assert_eq!(
+            eval_str(&s, r#"weekday_name("2026-06-21", "en")"#),
+            "Sunday"
+        );
+        let e = eval(&s, r#"weekday("6月18日")"#, &mut bindings()).expect_err("not ISO");
+        assert!(e.message.contains("YYYY-MM-DD"), "{}", e.message);
     }
 
     #[test]

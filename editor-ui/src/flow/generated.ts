@@ -17,7 +17,7 @@ export type InputMode = "speech" | "dtmf";
 /**
  * Kinds of slot value.
  */
-export type SlotType = "digits" | "number" | "order_number" | "phone_number" | "yes_no";
+export type SlotType = "digits" | "number" | "order_number" | "phone_number" | "yes_no" | "date" | "amount";
 /**
  * HTTP methods for `http` nodes.
  */
@@ -238,13 +238,18 @@ export interface Slot {
    */
   pattern?: string | null;
   /**
-   * For `number`: smallest accepted value.
+   * For `number` and `amount`: smallest accepted value.
    */
   min?: number | null;
   /**
-   * For `number`: largest accepted value.
+   * For `number` and `amount`: largest accepted value.
    */
   max?: number | null;
+  /**
+   * For `amount`: variable that receives the currency the caller named, as an ISO 4217 code
+   * (`CNY` for 块/元/¥, `USD` for "dollars"/$, …), or an empty string when none was named.
+   */
+  currency_var?: string | null;
 }
 /**
  * Escalating reprompts, then a port.

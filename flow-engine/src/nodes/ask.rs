@@ -9,6 +9,7 @@ use rhai::Dynamic;
 
 use super::listening::{self, CompiledRetry, Listener};
 use super::{Compiled, Kind, Ports};
+use crate::calendar::Date;
 use crate::compile::NodeCompiler;
 use crate::model::{
     default_input_modes, default_true, is_default_input_modes, is_true, node_common, InputMode,
@@ -79,12 +80,16 @@ pub struct Slot {
     /// text must match entirely, e.g. `\d{8,12}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pattern: Option<String>,
-    /// For `number`: smallest accepted value.
+    /// For `number` and `amount`: smallest accepted value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min: Option<f64>,
-    /// For `number`: largest accepted value.
+    /// For `number` and `amount`: largest accepted value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max: Option<f64>,
+    /// For `amount`: variable that receives the currency the caller named, as an ISO 4217 code
+    /// (`CNY` for 块/元/¥, `USD` for "dollars"/$, …), or an empty string when none was named.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency_var: Option<String>,
 }
 
 /// Kinds of slot value.
@@ -101,6 +106,13 @@ pub enum SlotType {
     PhoneNumber,
     /// Yes or no (是/对/好的 … 不是/不用 …); stored as a boolean.
     YesNo,
+    /// A date (明天, 下周三, 6月18号, 618, "next Friday", "June 18th", "in 3 days"), resolved
+    /// against the call's local date; stored as `YYYY-MM-DD` (`weekday_name(vars.x, "zh-CN")`
+    /// says its weekday). Weeks start on Monday; a date without a year is the next one to come.
+    Date,
+    /// An amount of money (一百二十块五, ¥120.5, 1.5万, "$19.99", "twenty bucks"); stored as a
+    /// number, its currency in `currency_var` when set.
+    Amount,
 }
 
 /// DTMF collection rules for an `ask` node.
@@ -213,6 +225,7 @@ impl Kind for AskNode {
                     .transpose()?,
                 min: slot.min,
                 max: slot.max,
+                currency_var: slot.currency_var.clone(),
             }),
             None => None,
         };
@@ -248,12 +261,29 @@ pub(crate) struct CompiledSlot {
     pattern: Option<Regex>,
     min: Option<f64>,
     max: Option<f64>,
+    pub currency_var: Option<String>,
+}
+
+/// A slot's value as captured, with the currency an amount was given in.
+pub(crate) struct Captured {
+    pub value: Dynamic,
+    pub currency: Option<&'static str>,
+}
+
+impl From<Dynamic> for Captured {
+    fn from(value: Dynamic) -> Self {
+        Captured {
+            value,
+            currency: None,
+        }
+    }
 }
 
 impl CompiledSlot {
-    /// Parses the slot's value from speech or keys, honouring its pattern and range.
-    pub fn value(&self, text: &str) -> Option<Dynamic> {
-        match self.kind {
+    /// Parses the slot's value from speech or keys, honouring its pattern and range; dates are
+    /// resolved against `today`, the call's local date.
+    pub fn value(&self, text: &str, today: Date) -> Option<Captured> {
+        let captured = match self.kind {
             SlotType::Digits | SlotType::OrderNumber => {
                 let digits = slots::parse_digits(text);
                 let candidate = match (&self.pattern, digits) {
@@ -269,24 +299,33 @@ impl CompiledSlot {
                     }
                     (None, digits) => digits?,
                 };
-                Some(candidate.into())
+                Dynamic::from(candidate).into()
             }
-            SlotType::Number => {
-                let number = slots::parse_number(text)?;
-                if self.min.is_some_and(|min| number < min)
-                    || self.max.is_some_and(|max| number > max)
-                {
-                    return None;
+            SlotType::Number => self.in_range(slots::parse_number(text)?)?.into(),
+            SlotType::Amount => {
+                let amount = slots::parse_amount(text)?;
+                Captured {
+                    value: self.in_range(amount.value)?,
+                    currency: amount.currency,
                 }
-                Some(if number.fract() == 0.0 && number.abs() < 9.0e15 {
-                    Dynamic::from_int(number as i64)
-                } else {
-                    Dynamic::from_float(number)
-                })
             }
-            SlotType::PhoneNumber => slots::parse_phone(text).map(Dynamic::from),
-            SlotType::YesNo => slots::parse_yes_no(text).map(Dynamic::from_bool),
+            SlotType::PhoneNumber => Dynamic::from(slots::parse_phone(text)?).into(),
+            SlotType::YesNo => Dynamic::from_bool(slots::parse_yes_no(text)?).into(),
+            SlotType::Date => Dynamic::from(slots::parse_date(text, today)?.to_string()).into(),
+        };
+        Some(captured)
+    }
+
+    /// The number, if within the slot's range: whole numbers as integers.
+    fn in_range(&self, number: f64) -> Option<Dynamic> {
+        if self.min.is_some_and(|min| number < min) || self.max.is_some_and(|max| number > max) {
+            return None;
         }
+        Some(if number.fract() == 0.0 && number.abs() < 9.0e15 {
+            Dynamic::from_int(number as i64)
+        } else {
+            Dynamic::from_float(number)
+        })
     }
 }
 
@@ -363,13 +402,23 @@ impl Slot {
         }
         for (value, name) in [(self.min, "min"), (self.max, "max")] {
             let Some(value) = value else { continue };
-            if self.kind != SlotType::Number {
-                let message =
-                    format!("\"{name}\" is only used by number slots; it is ignored here.");
+            if !matches!(self.kind, SlotType::Number | SlotType::Amount) {
+                let message = format!(
+                    "\"{name}\" is only used by number and amount slots; it is ignored here."
+                );
                 c.warning("ignored_field", id, at(&format!("/slot/{name}")), message);
             } else if !value.is_finite() {
                 let message = format!("\"{name}\" must be a finite number.");
                 c.error("out_of_range", id, at(&format!("/slot/{name}")), message);
+            }
+        }
+        if let Some(currency_var) = &self.currency_var {
+            if self.kind == SlotType::Amount {
+                c.variable(id, at("/slot/currency_var"), currency_var);
+            } else {
+                let message =
+                    "\"currency_var\" is only used by amount slots; it is ignored here.".to_owned();
+                c.warning("ignored_field", id, at("/slot/currency_var"), message);
             }
         }
         if let (Some(min), Some(max)) = (self.min, self.max) {
@@ -487,6 +536,29 @@ mod tests {
         ));
         find(&validated, "ignored_field", "/nodes/0/slot/pattern");
         find(&validated, "ignored_field", "/nodes/0/slot/min");
+        clean(&one(slot(json!({
+            "var": "paid", "type": "amount", "min": 0, "max": 5000, "currency_var": "currency"
+        }))));
+        clean(&one(slot(json!({ "var": "day", "type": "date" }))));
+        only(
+            &one(slot(
+                json!({ "var": "day", "type": "date", "currency_var": "c" }),
+            )),
+            "ignored_field",
+            "/nodes/0/slot/currency_var",
+        );
+        only(
+            &one(slot(
+                json!({ "var": "paid", "type": "amount", "currency_var": "the currency" }),
+            )),
+            "invalid_variable",
+            "/nodes/0/slot/currency_var",
+        );
+        only(
+            &one(slot(json!({ "var": "day", "type": "date", "max": 3 }))),
+            "ignored_field",
+            "/nodes/0/slot/max",
+        );
     }
 
     /// A flow that asks a question answered by `slot`, then says the captured value.
@@ -559,6 +631,23 @@ mod tests {
                 json!({ "var": "v", "type": "phone_number" }),
                 "幺三八 一二三四 五六七八",
                 json!("13812345678"),
+            ),
+            (
+                json!({ "var": "v", "type": "amount" }),
+                "一百二十块五",
+                json!(120.5),
+            ),
+            (json!({ "var": "v", "type": "amount" }), "两百", json!(200)),
+            // The test call starts at the epoch: Thursday 1 January 1970, UTC.
+            (
+                json!({ "var": "v", "type": "date" }),
+                "明天",
+                json!("1970-01-02"),
+            ),
+            (
+                json!({ "var": "v", "type": "date" }),
+                "next Monday",
+                json!("1970-01-05"),
             ),
         ];
         for (slot, answer, expected) in cases {

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use rhai::Dynamic;
 
-use super::ask::CompiledSlot;
+use super::ask::{Captured, CompiledSlot};
 use super::Run;
 use crate::compile::{NodeCompiler, NodeIx};
 use crate::model::{InputMode, Intent, Retry};
@@ -378,9 +378,9 @@ impl Listener {
             }
         }
         if let Some(slot) = &self.slot {
-            let value = slot.value(text)?;
+            let captured = slot.value(text, visit.today())?;
             record_heard(visit, text, confidence, None, false);
-            return Some(self.fill_slot(visit, slot, value, text));
+            return Some(self.fill_slot(visit, slot, captured, text));
         }
         if self.intents.is_none() {
             let next = self.next?;
@@ -411,10 +411,10 @@ impl Listener {
             }
         }
         if let Some(slot) = &self.slot {
-            let value = slot.value(keys)?;
+            let captured = slot.value(keys, visit.today())?;
             record_digits(visit, keys, None);
             set_input(visit, "", keys, None, None);
-            return Some(self.fill_slot(visit, slot, value, keys));
+            return Some(self.fill_slot(visit, slot, captured, keys));
         }
         if self.intents.is_none() {
             let next = self.next?;
@@ -430,15 +430,21 @@ impl Listener {
         &self,
         visit: &mut Visit<'_>,
         slot: &CompiledSlot,
-        value: Dynamic,
+        captured: Captured,
         raw: &str,
     ) -> Step {
         visit.record(Record::SlotFilled {
             node: visit.id(),
             var: slot.var.clone(),
-            value: value::to_json(&value).unwrap_or_default(),
+            value: value::to_json(&captured.value).unwrap_or_default(),
         });
-        visit.vars().insert(slot.var.as_str().into(), value);
+        visit
+            .vars()
+            .insert(slot.var.as_str().into(), captured.value);
+        if let Some(var) = &slot.currency_var {
+            let currency = captured.currency.unwrap_or_default();
+            visit.vars().insert(var.as_str().into(), currency.into());
+        }
         self.save_answer(visit, raw);
         match self.next {
             Some(next) => Step::Goto(next),

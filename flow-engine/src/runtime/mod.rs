@@ -392,6 +392,11 @@ fn call_map(call: &CallInfo) -> Map {
     map.insert("from".into(), call.from.clone().into());
     map.insert("to".into(), call.to.clone().into());
     map.insert("started_at".into(), Dynamic::from_int(call.started_at_ms));
+    map.insert(
+        "utc_offset_minutes".into(),
+        Dynamic::from_int(i64::from(call.utc_offset_minutes)),
+    );
+    map.insert("today".into(), call.local_date().to_string().into());
     map
 }
 

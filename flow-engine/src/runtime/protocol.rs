@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::calendar::Date;
 use crate::model::{HttpMethod, InputMode, Outcome};
 
 /// Something that happened outside the engine.
@@ -260,6 +261,17 @@ pub enum Direction {
     Outbound,
 }
 
+fn is_zero(minutes: &i32) -> bool {
+    *minutes == 0
+}
+
+impl CallInfo {
+    /// The call's local date where the tenant is.
+    pub fn local_date(&self) -> Date {
+        Date::of_moment(self.started_at_ms, i64::from(self.utc_offset_minutes))
+    }
+}
+
 /// Facts about the call, given by the driver at the start.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CallInfo {
@@ -277,6 +289,11 @@ pub struct CallInfo {
     /// When the call started, epoch milliseconds (scripts get time only from here).
     #[serde(default)]
     pub started_at_ms: i64,
+    /// The UTC offset at the tenant when the call started, in minutes east of UTC (480 for
+    /// China). With `started_at_ms` it gives the call's local date, which date slots (明天,
+    /// "next Friday") are resolved against; the engine has no time-zone data of its own.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub utc_offset_minutes: i32,
     /// Variables that override the flow's initial values.
     #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
     pub vars: serde_json::Map<String, serde_json::Value>,

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use rhai::{Dynamic, Map, AST};
 
 use super::{Action, Frame, Record, Session, Step};
+use crate::calendar::Date;
 use crate::compile::{CompiledFlow, NodeIx, RuntimeLimits};
 use crate::model::Outcome;
 use crate::script::{Bindings, ScriptError};
@@ -48,6 +49,11 @@ impl<'s> Visit<'s> {
 
     pub fn record(&mut self, record: Record) {
         self.out.push(Action::Record(record));
+    }
+
+    /// The call's local date, which date slots are resolved against.
+    pub fn today(&self) -> Date {
+        self.session.call.local_date()
     }
 
     pub fn bindings(&mut self) -> &mut Bindings {

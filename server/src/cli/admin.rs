@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 use super::serve::DatabaseArgs;
 use clap::Subcommand;
+use flow_engine::calendar::Date;
 use server::accounts::{self, Via};
 use server::store::{constraint, now_ms, Actor, NewUser, Role, Store, Tenant, User};
 
@@ -663,19 +664,10 @@ fn check_allowed_host(host: &str) -> Result<(), String> {
 /// Epoch milliseconds as `YYYY-MM-DD HH:MM UTC`.
 fn format_time(ms: i64) -> String {
     let seconds = ms.div_euclid(1000);
-    let (days, rest) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let rest = seconds.rem_euclid(86_400);
     format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
+        "{} {:02}:{:02} UTC",
+        Date::of_moment(ms, 0),
         rest / 3600,
         rest % 3600 / 60
     )

@@ -10,8 +10,9 @@ use flow_engine::conversation::HttpMock;
 use flow_engine::runtime::{
     Action, CallInfo, Event, HandoffStatus, HttpFailure, HttpRequest, Record, Session,
 };
+use server::conversation::local_time::{utc_offset_minutes, DEFAULT_TIME_ZONE};
 use server::conversation::{take_turn, Renderer, Requests};
-use server::store::StoreError;
+use server::store::{now_ms, StoreError};
 
 use super::flows;
 use super::http::Client;
@@ -122,9 +123,12 @@ pub fn run(options: Options) -> Result<ExitCode, String> {
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    let started_at = now_ms();
     let call = CallInfo {
         call_id: "chat".into(),
         channel: "simulator".into(),
+        started_at_ms: started_at,
+        utc_offset_minutes: utc_offset_minutes(DEFAULT_TIME_ZONE, started_at),
         vars: options.vars,
         tenant: options.tenant,
         ..CallInfo::default()

@@ -9,6 +9,7 @@
 
 mod error;
 mod handoff;
+pub mod local_time;
 mod record;
 mod tenant;
 mod turn;
@@ -120,6 +121,10 @@ pub fn new_session(
         from: parties.from.clone().unwrap_or_default(),
         to: parties.to.clone().unwrap_or_default(),
         started_at_ms: started_at,
+        utc_offset_minutes: local_time::utc_offset_minutes(
+            local_time::time_zone(tenant),
+            started_at,
+        ),
         vars,
         tenant: tenant_map(tenant, &language),
     };
@@ -158,4 +163,57 @@ pub async fn resume<S: Saved>(
 /// What a channel keeps, as the row's snapshot text.
 pub fn to_json<S: Saved>(kept: &S) -> Result<String, ConversationError> {
     serde_json::to_string(kept).map_err(|error| ConversationError::Corrupt(error.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use flow_engine::runtime::{Direction, Event};
+    use flow_engine::FlowDocument;
+
+    use super::*;
+    use crate::store::{Channel, TenantSettings};
+
+    /// Every channel opens its session here, so every channel dates 明天 in the tenant's zone:
+    /// at 01:00 in Shanghai it is already the 15th, while UTC still says the 14th.
+    #[test]
+    fn sessions_date_answers_in_the_tenants_time_zone() {
+        let document: FlowDocument = serde_json::from_value(serde_json::json!({
+            "schema": 1, "name": "date", "language": "zh-CN", "start": "ask",
+            "nodes": [
+                { "id": "ask", "type": "ask", "prompt": "哪天？",
+                  "slot": { "var": "day", "type": "date" }, "next": "done",
+                  "no_match": { "max": 0, "next": "done" }, "no_input": { "max": 0, "next": "done" } },
+                { "id": "done", "type": "end", "outcome": "resolved" }
+            ]
+        }))
+        .expect("a flow document");
+        let flow = CompiledFlow::compile(&document, &Default::default()).expect("compiles");
+        let tenant = Tenant {
+            id: "t".into(),
+            name: "Shop".into(),
+            slug: "shop".into(),
+            settings: TenantSettings::default(),
+            created_at: 0,
+        };
+        let parties = Parties {
+            channel: Channel::Chat,
+            direction: Direction::Inbound,
+            from: None,
+            to: None,
+            call_sid: None,
+        };
+        // 2026-06-14T17:00:00Z is 2026-06-15 01:00 in Shanghai.
+        let started_at = 1_781_456_400_000;
+        let mut session = new_session(flow, "c", &parties, Map::new(), &tenant, started_at);
+        assert_eq!(session.call().utc_offset_minutes, 480);
+        session.handle(Event::Started);
+        session.handle(Event::Heard {
+            text: "明天".into(),
+            confidence: None,
+        });
+        assert_eq!(
+            session.vars_json().get("day"),
+            Some(&Value::String("2026-06-16".into()))
+        );
+    }
 }

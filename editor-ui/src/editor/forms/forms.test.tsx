@@ -163,6 +163,22 @@ describe("ask form", () => {
     await userEvent.selectOptions(screen.getByLabelText("Kind"), "order_number");
     expect((latest().nodes[1] as { slot: unknown }).slot).toEqual({ var: "order_id", type: "order_number" });
   });
+
+  it("offers date and amount slots; an amount keeps its range and currency variable, a date drops them", async () => {
+    const { latest } = setup(["ask"]);
+    await userEvent.click(screen.getByLabelText("Collect a value from the answer"));
+    await userEvent.type(screen.getByLabelText("Save into variable"), "paid");
+    const kind = screen.getByLabelText("Kind");
+    expect(within(kind).getByRole("option", { name: "Date" })).toBeTruthy();
+    await userEvent.selectOptions(kind, "amount");
+    await userEvent.type(screen.getByLabelText("Maximum"), "5000");
+    await userEvent.type(screen.getByLabelText("Save the currency into variable"), "currency");
+    expect((latest().nodes[1] as { slot: unknown }).slot).toEqual({ var: "paid", type: "amount", max: 5000, currency_var: "currency" });
+    await userEvent.selectOptions(screen.getByLabelText("Kind"), "date");
+    expect((latest().nodes[1] as { slot: unknown }).slot).toEqual({ var: "paid", type: "date" });
+    expect(screen.queryByLabelText("Maximum")).toBeNull();
+    expect(screen.getByText(/Weeks start on Monday/)).toBeTruthy();
+  });
 });
 
 describe("http form", () => {

@@ -7,7 +7,28 @@ import type { NodeFormProps } from "../kind";
 import { ListeningOptions, ListeningTimeout, RetryEditor } from "../shared/ListeningFields";
 import { PortField } from "../shared/PortField";
 
-const SLOT_TYPES = everyValue<SlotType>({ digits: true, number: true, order_number: true, phone_number: true, yes_no: true });
+const SLOT_TYPES = everyValue<SlotType>({
+  digits: true,
+  number: true,
+  order_number: true,
+  phone_number: true,
+  yes_no: true,
+  date: true,
+  amount: true,
+});
+
+/** The slot as another kind: settings the new kind does not use are dropped, so switching
+ * kinds never leaves a setting that has no effect. */
+export function slotOfType(slot: Slot, type: SlotType): Slot {
+  const next: Slot = { var: slot.var, type };
+  if ((type === "digits" || type === "order_number") && slot.pattern !== undefined) next.pattern = slot.pattern;
+  if (type === "number" || type === "amount") {
+    if (slot.min !== undefined) next.min = slot.min;
+    if (slot.max !== undefined) next.max = slot.max;
+  }
+  if (type === "amount" && slot.currency_var !== undefined) next.currency_var = slot.currency_var;
+  return next;
+}
 
 export function AskForm({ node, change }: NodeFormProps<AskNode>) {
   const { t } = useI18n();
@@ -60,7 +81,8 @@ export function AskForm({ node, change }: NodeFormProps<AskNode>) {
               value={slot.type}
               path="/slot/type"
               options={SLOT_TYPES.map((type) => ({ value: type, label: t(`slot.${type}`) }))}
-              onChange={(type) => setSlot({ ...slot, type })}
+              help={slot.type === "date" ? t("ask.slotDateHelp") : undefined}
+              onChange={(type) => setSlot(slotOfType(slot, type))}
             />
             {(slot.type === "digits" || slot.type === "order_number") && (
               <TextInput
@@ -72,11 +94,20 @@ export function AskForm({ node, change }: NodeFormProps<AskNode>) {
                 onChange={(pattern) => setSlot(withOptional(slot, "pattern", pattern), "slot/pattern")}
               />
             )}
-            {slot.type === "number" && (
+            {(slot.type === "number" || slot.type === "amount") && (
               <div className="field-row">
                 <NumberInput label={t("ask.slotMin")} value={slot.min} path="/slot/min" onChange={(min) => setSlot(withOptional(slot, "min", min), "slot/min")} />
                 <NumberInput label={t("ask.slotMax")} value={slot.max} path="/slot/max" onChange={(max) => setSlot(withOptional(slot, "max", max), "slot/max")} />
               </div>
+            )}
+            {slot.type === "amount" && (
+              <TextInput
+                label={t("ask.slotCurrencyVar")}
+                help={t("ask.slotCurrencyVarHelp")}
+                value={slot.currency_var}
+                path="/slot/currency_var"
+                onChange={(name) => setSlot(withOptional(slot, "currency_var", name), "slot/currency_var")}
+              />
             )}
           </>
         )}
