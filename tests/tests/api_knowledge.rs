@@ -529,7 +529,98 @@ async fn entries_roles_and_refused_files(app: TestApp) -> TestApp {
     app
 }
 
+/// A conversation pins the revision of each knowledge base it started with: an edit made while
+/// it goes on changes nothing for it, on this server or another one, and the next conversation
+/// sees the edit.
+async fn calls_keep_the_revision_they_started_with(app: TestApp) -> TestApp {
+    let tenant = app.tenant("Pinning Shop").await;
+    let owner = &tenant.owner_key;
+    let created = send(
+        request(&app, reqwest::Method::POST, owner, "/knowledge-bases")
+            .json(&json!({ "key": "shop-faq", "name": "商城常见问题", "language": "zh-CN" })),
+    )
+    .await;
+    assert_eq!(created.status, 201);
+    let entry = send(
+        request(
+            &app,
+            reqwest::Method::POST,
+            owner,
+            "/knowledge-bases/shop-faq/entries",
+        )
+        .json(&json!({ "question": "多久发货", "answer": "48小时内发货。" })),
+    )
+    .await;
+    let entry_path = format!(
+        "/knowledge-bases/shop-faq/entries/{}",
+        entry.body["id"].as_str().expect("id")
+    );
+    let flow = json!({
+        "schema": 1, "name": "faq", "language": "zh-CN", "start": "ask",
+        "variables": { "answer": "" },
+        "nodes": [
+            { "id": "ask", "type": "ask", "prompt": "请问有什么可以帮您？", "save_as": "answer",
+              "next": "done", "no_match": { "max": 0, "next": "done" },
+              "no_input": { "max": 0, "next": "done" } },
+            { "id": "done", "type": "end", "outcome": "resolved" }
+        ]
+    });
+    let (flow, _) = app.published_flow(&tenant.id, "faq", &flow).await;
+    let start = || async {
+        let started = send(
+            request(&app, reqwest::Method::POST, owner, "/sessions")
+                .json(&json!({ "flow_id": flow.id })),
+        )
+        .await;
+        assert_eq!(started.status, 201, "{:?}", started.body);
+        started.body["id"].as_str().expect("session id").to_owned()
+    };
+    let before = start().await;
+
+    let edited = send(
+        request(&app, reqwest::Method::PUT, owner, &entry_path)
+            .json(&json!({ "question": "多久发货", "answer": "24小时内发货。" })),
+    )
+    .await;
+    assert_eq!(edited.status, 200);
+    let after = start().await;
+
+    // Another server instance on the same database, with nothing cached.
+    let other = server::state::AppState::new(&app.config, app.store.clone()).expect("state");
+    for (session, revision, answer) in [
+        (&before, 2, "48小时内发货。"),
+        (&after, 3, "24小时内发货。"),
+    ] {
+        let row = app
+            .store
+            .get_chat_session(&tenant.id, session)
+            .await
+            .expect("read")
+            .expect("the conversation");
+        let knowledge = server::conversation::pinned_knowledge(&other, &tenant.id, &row)
+            .await
+            .expect("knowledge");
+        let index = knowledge.get("shop-faq").expect("the base is pinned");
+        assert_eq!(index.revision(), revision);
+        assert_eq!(index.entries()[0].answer, answer);
+    }
+    // The old conversation goes on after the edit.
+    let turn = send(
+        request(
+            &app,
+            reqwest::Method::POST,
+            owner,
+            &format!("/sessions/{before}/events"),
+        )
+        .json(&json!({ "type": "text", "text": "多久发货" })),
+    )
+    .await;
+    assert_eq!(turn.status, 200, "{:?}", turn.body);
+    app
+}
+
 on_both_databases!(
     a_base_from_a_spreadsheet_round_trips,
-    entries_roles_and_refused_files
+    entries_roles_and_refused_files,
+    calls_keep_the_revision_they_started_with
 );
