@@ -238,7 +238,7 @@ const zh = {
   "flow.errorMessage": "出错时说的话",
   "flow.errorMessageHelp": "流程出错挂断前说的话。",
   "language.zh-CN": "中文 (zh-CN)",
-  "language.en-US": "English (en-US)",
+  "language.en-US": "英语 (en-US)",
 
   "problems.title": "问题",
   "problems.checking": "正在检查…",

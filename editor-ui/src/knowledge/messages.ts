@@ -3,6 +3,8 @@
 export const zh = {
   "nav.flows": "通话流程",
   "nav.knowledge": "知识库",
+  "language.en": "英语 (en)",
+  "language.zh": "中文 (zh)",
 
   "kb.title": "知识库",
   "kb.help": "把常见问题和答案放进知识库，流程里的“回答”节点会用它回答来电者。可以从 Excel 或 CSV 表格批量导入。",
@@ -158,6 +160,8 @@ export const zh = {
 export const en: Record<keyof typeof zh, string> = {
   "nav.flows": "Call flows",
   "nav.knowledge": "Knowledge",
+  "language.en": "English (en)",
+  "language.zh": "Chinese (zh)",
 
   "kb.title": "Knowledge bases",
   "kb.help": "Put frequent questions and their answers in a knowledge base; the flows' Answer node uses it to answer callers. Import them in bulk from an Excel or CSV sheet.",
