@@ -172,17 +172,19 @@ export function EntriesPanel({ baseKey, canEdit, changes, onChanged }: Props) {
                   <td>
                     <span className={entry.enabled ? "badge badge-ok" : "badge"}>{entry.enabled ? t("entry.on") : t("entry.off")}</span>
                   </td>
-                  <td className="row-actions">
-                    {canEdit && (
-                      <>
-                        <button type="button" onClick={() => setEditing(entry)} data-testid="entry-edit" aria-label={t("kb.actionOn", { action: t("entry.edit"), name: entry.question })}>
-                          {t("entry.edit")}
-                        </button>
-                        <button type="button" className="danger-text" onClick={() => setDeleting(entry)} data-testid="entry-delete" aria-label={t("kb.actionOn", { action: t("entry.delete"), name: entry.question })}>
-                          {t("entry.delete")}
-                        </button>
-                      </>
-                    )}
+                  <td>
+                    <div className="row-actions">
+                      {canEdit && (
+                        <>
+                          <button type="button" onClick={() => setEditing(entry)} data-testid="entry-edit" aria-label={t("kb.actionOn", { action: t("entry.edit"), name: entry.question })}>
+                            {t("entry.edit")}
+                          </button>
+                          <button type="button" className="danger-text" onClick={() => setDeleting(entry)} data-testid="entry-delete" aria-label={t("kb.actionOn", { action: t("entry.delete"), name: entry.question })}>
+                            {t("entry.delete")}
+                          </button>
+                        </>
+                      )}
+                    </div>
                   </td>
                 </tr>
               ))}

@@ -121,7 +121,7 @@ export function ImportExportPanel({ base, canEdit, onChanged }: { base: Knowledg
               ))}
             </div>
           </fieldset>
-          <div>
+          <div className="kb-submit-row">
             <button type="submit" className="primary" disabled={importing || !file} data-testid="kb-import-submit">
               {importing ? t("kbimport.importing") : t("kbimport.submit")}
             </button>

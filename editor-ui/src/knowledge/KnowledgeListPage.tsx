@@ -108,20 +108,22 @@ export function KnowledgeListPage({ canEdit }: { canEdit: boolean }) {
                   </td>
                   <td>{t("kb.revisionN", { n: base.revision })}</td>
                   <td className="muted">{base.updated_at != null ? formatTime(lang, base.updated_at) : t("kb.never")}</td>
-                  <td className="row-actions">
-                    <button type="button" onClick={() => navigate(knowledgeHref(base.key))} aria-label={t("kb.actionOn", { action: t("kb.open"), name: base.name })}>
-                      {t("kb.open")}
-                    </button>
-                    {canEdit && (
-                      <>
-                        <button type="button" onClick={() => setRenaming(base)} data-testid="kb-rename" aria-label={t("kb.actionOn", { action: t("kb.rename"), name: base.name })}>
-                          {t("kb.rename")}
-                        </button>
-                        <button type="button" className="danger-text" onClick={() => setDeleting(base)} data-testid="kb-delete" aria-label={t("kb.actionOn", { action: t("kb.delete"), name: base.name })}>
-                          {t("kb.delete")}
-                        </button>
-                      </>
-                    )}
+                  <td>
+                    <div className="row-actions">
+                      <button type="button" onClick={() => navigate(knowledgeHref(base.key))} aria-label={t("kb.actionOn", { action: t("kb.open"), name: base.name })}>
+                        {t("kb.open")}
+                      </button>
+                      {canEdit && (
+                        <>
+                          <button type="button" onClick={() => setRenaming(base)} data-testid="kb-rename" aria-label={t("kb.actionOn", { action: t("kb.rename"), name: base.name })}>
+                            {t("kb.rename")}
+                          </button>
+                          <button type="button" className="danger-text" onClick={() => setDeleting(base)} data-testid="kb-delete" aria-label={t("kb.actionOn", { action: t("kb.delete"), name: base.name })}>
+                            {t("kb.delete")}
+                          </button>
+                        </>
+                      )}
+                    </div>
                   </td>
                 </tr>
               ))}

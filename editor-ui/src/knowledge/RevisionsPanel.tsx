@@ -3,8 +3,25 @@
 import { useEffect, useState } from "react";
 
 import { ErrorAlert } from "../components/ErrorAlert";
-import { formatTime, useI18n } from "../i18n";
+import { formatTime, textFor, useI18n, type Translate } from "../i18n";
 import { knowledgeApi, type KnowledgeRevision } from "./api";
+
+/**
+ * What a revision changed, in words: the server's sentence, or its structured summary
+ * (`{"kind": "import", "created": 3, …}`) with the kind and every count named.
+ */
+export function summaryText(t: Translate, summary: KnowledgeRevision["summary"]): string {
+  if (typeof summary === "string") return summary;
+  if (!summary || typeof summary !== "object") return "";
+  const parts: string[] = [];
+  const kind = typeof summary.kind === "string" ? summary.kind : null;
+  if (kind) parts.push(textFor(t, `kbrev.kind.${kind}`) ?? kind);
+  for (const [name, value] of Object.entries(summary)) {
+    if (typeof value === "number") parts.push(textFor(t, `kbrev.count.${name}`, { n: value }) ?? `${name}: ${value}`);
+    else if (name !== "kind" && typeof value === "string" && value) parts.push(value);
+  }
+  return parts.join(t("kbrev.separator"));
+}
 
 /** `revision` is the base's current one: the list loads again when it moves on. */
 export function RevisionsPanel({ baseKey, revision }: { baseKey: string; revision: number }) {
@@ -48,7 +65,7 @@ export function RevisionsPanel({ baseKey, revision }: { baseKey: string; revisio
                   <td>{t("kb.revisionN", { n: item.revision })}</td>
                   <td className="muted">{formatTime(lang, item.at)}</td>
                   <td data-testid="kb-revision-by">{item.by}</td>
-                  <td>{item.summary}</td>
+                  <td>{summaryText(t, item.summary)}</td>
                 </tr>
               ))}
             </tbody>

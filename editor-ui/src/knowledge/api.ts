@@ -44,8 +44,9 @@ export interface EntryQuery {
 export interface KnowledgeRevision {
   revision: number;
   at: Instant;
+  /** The name of whoever made it. */
   by: string;
-  summary: string;
+  summary: string | Record<string, unknown>;
 }
 
 export type Decision = "answered" | "ambiguous" | "no_answer";

@@ -2,12 +2,13 @@ import { fireEvent, render, screen, waitFor, within } from "@testing-library/rea
 import userEvent from "@testing-library/user-event";
 import { afterEach, describe, expect, it, vi } from "vitest";
 
-import { I18nProvider, type Lang } from "../i18n";
+import { I18nProvider, translate, type Lang, type MessageKey } from "../i18n";
 import { parseRoute } from "../router";
 import type { KnowledgeBase, KnowledgeEntry } from "./api";
 import { alternativesOf } from "./EntriesPanel";
 import { KnowledgeBasePage } from "./KnowledgeBasePage";
 import { checkNewBase, KnowledgeListPage } from "./KnowledgeListPage";
+import { summaryText } from "./RevisionsPanel";
 
 interface Call {
   method: string;
@@ -327,6 +328,21 @@ describe("a knowledge base's page", () => {
     expect(row.textContent).toContain("第 7 版");
     expect(row.textContent).toContain("导入 12 条");
     expect(row.textContent).toMatch(/2026/);
+  });
+});
+
+describe("summaryText", () => {
+  const zhT = (key: MessageKey, params?: Record<string, string | number>) => translate("zh-CN", key, params);
+  const enT = (key: MessageKey, params?: Record<string, string | number>) => translate("en", key, params);
+
+  it("names a structured summary's kind and counts in the user's language", () => {
+    expect(summaryText(zhT, { kind: "import", created: 5, updated: 0 })).toBe("导入表格，新增 5 条，更新 0 条");
+    expect(summaryText(enT, { kind: "entry_updated" })).toBe("Changed an entry");
+  });
+
+  it("keeps the server's sentence, and shows what it cannot name as it is", () => {
+    expect(summaryText(enT, "Imported 12 rows")).toBe("Imported 12 rows");
+    expect(summaryText(enT, { kind: "merged", moved: 2 })).toBe("merged, moved: 2");
   });
 });
 
