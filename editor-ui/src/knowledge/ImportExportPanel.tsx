@@ -4,14 +4,9 @@ import { useId, useRef, useState } from "react";
 
 import { ErrorAlert } from "../components/ErrorAlert";
 import { downloadBlob } from "../files";
-import { textFor, useI18n, type Translate } from "../i18n";
-import { knowledgeApi, spreadsheetType, type ExportFormat, type ImportMode, type ImportReport, type ImportRow, type KnowledgeBase } from "./api";
-
-/** A row's problem in the user's language: known codes translated, else the server's words. */
-export function rowMessage(t: Translate, row: ImportRow): string {
-  if (!row.error) return "";
-  return textFor(t, `kbrow.${row.error.code}`) ?? row.error.message;
-}
+import { textFor, useI18n } from "../i18n";
+import { knowledgeApi, spreadsheetType, type ExportFormat, type ImportMode, type ImportReport, type KnowledgeBase } from "./api";
+import { codeMessage } from "./problems";
 
 export function ImportExportPanel({ base, canEdit, onChanged }: { base: KnowledgeBase; canEdit: boolean; onChanged: () => void }) {
   const { t } = useI18n();
@@ -156,7 +151,7 @@ export function ImportExportPanel({ base, canEdit, onChanged }: { base: Knowledg
                 <tr key={row.row} className={`kb-row-${row.status}`} data-testid="kb-import-row" data-row={row.row} data-status={row.status}>
                   <td>{row.row}</td>
                   <td className="kb-row-status">{textFor(t, `kbimport.status.${row.status}`) ?? row.status}</td>
-                  <td data-testid="kb-import-row-message">{rowMessage(t, row)}</td>
+                  <td data-testid="kb-import-row-message">{row.error ? codeMessage(t, row.error) : ""}</td>
                 </tr>
               ))}
             </tbody>

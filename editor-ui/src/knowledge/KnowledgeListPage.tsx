@@ -11,8 +11,8 @@ import { languageName, LANGUAGES } from "./language";
 import { FieldProblems, fieldProblems, FormProblem } from "./problems";
 import "./style.css";
 
-/** A key as flows write it: lowercase letters, digits and hyphens. */
-const KEY_PATTERN = /^[a-z0-9][a-z0-9-]{0,63}$/;
+/** A key as flows write it: lowercase letters, digits and hyphens, not first or last. */
+const KEY_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
 const NAME_MAX = 100;
 
 export function KnowledgeListPage({ canEdit }: { canEdit: boolean }) {

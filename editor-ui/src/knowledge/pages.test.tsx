@@ -90,6 +90,8 @@ describe("knowledge base list", () => {
     expect(calls.filter((call) => call.method === "POST")).toHaveLength(0);
     expect(checkNewBase({ key: "shop-faq-2", name: "x" })).toEqual({});
     expect(checkNewBase({ key: "-x", name: "x".repeat(101) })).toEqual({ key: "kb.keyInvalid", name: "kb.nameTooLong" });
+    expect(checkNewBase({ key: "faq-", name: "x" })).toEqual({ key: "kb.keyInvalid" });
+    expect(checkNewBase({ key: "a", name: "x" })).toEqual({});
   });
 
   it("shows a taken key at the key field and opens the base it created", async () => {
@@ -198,7 +200,7 @@ describe("a knowledge base's page", () => {
     const calls = serve(
       on("PUT", "/api/v1/knowledge-bases/shop-faq/entries/e1", () =>
         rejectAnswer
-          ? json(422, { code: "validation_failed", detail: "1 error", errors: [{ field: "/answer", code: "template_syntax", message: "unclosed {{" }] })
+          ? json(422, { code: "invalid_entry", detail: "the entry cannot be saved", errors: [{ field: "answer", code: "invalid_template", message: "答案中的模板无法解析（第 1 行第 3 列）：缺少 }}" }] })
           : json(200, refund),
       ),
       ...basics(),
@@ -212,7 +214,9 @@ describe("a knowledge base's page", () => {
     fireEvent.change(within(dialog).getByTestId("entry-answer-input"), { target: { value: "{{vars.name 您好" } });
     await userEvent.click(within(dialog).getByTestId("entry-save"));
     const answerField = within(dialog).getByTestId("entry-answer-input").closest(".field")!;
-    await waitFor(() => expect(answerField.textContent).toContain("占位符 {{ }} 写法有误"));
+    await waitFor(() => expect(answerField.textContent).toContain("答案中的模板无法解析（第 1 行第 3 列）"));
+    // The details are at the field; above the buttons only the headline.
+    expect(within(dialog).getByTestId("error-alert").textContent).toBe("条目有些内容不符合要求，请看标出的地方。");
     expect(calls.find((call) => call.method === "PUT")!.body).toEqual({
       question: "怎么退款",
       alternatives: ["退钱", "钱怎么退"],
@@ -244,11 +248,13 @@ describe("a knowledge base's page", () => {
         json(200, {
           created: 2,
           updated: 0,
-          failed: 1,
+          failed: 2,
           rows: [
             { row: 2, status: "created", entry_id: "e9" },
-            { row: 3, status: "failed", error: { code: "missing_answer", message: "row 3 has no answer" } },
+            { row: 3, status: "failed", error: { code: "empty_answer", message: "答案不能为空。" } },
             { row: 4, status: "created", entry_id: "e10" },
+            { row: 5, status: "failed", error: { code: "invalid_enabled", message: "" } },
+            { row: 6, status: "unchanged", entry_id: "e1" },
           ],
         }),
       ),
@@ -262,8 +268,15 @@ describe("a knowledge base's page", () => {
     await userEvent.click(screen.getByTestId("kb-import-mode-partial"));
     await userEvent.click(screen.getByTestId("kb-import-submit"));
     const rows = await screen.findAllByTestId("kb-import-row");
-    expect(rows.map((row) => row.textContent)).toEqual(["2已新增", "3失败缺少答案。", "4已新增"]);
-    expect(screen.getByTestId("kb-import-summary").textContent).toBe("新增 2 条，更新 0 条，失败 1 条。");
+    expect(rows.map((row) => row.textContent)).toEqual([
+      "2已新增",
+      "3失败答案不能为空。",
+      "4已新增",
+      // Without the server's words, the code is named.
+      "5失败“启用”一栏只能填 是/否、true/false 或 1/0。",
+      "6没有变化",
+    ]);
+    expect(screen.getByTestId("kb-import-summary").textContent).toBe("新增 2 条，更新 0 条，失败 2 条。");
     const post = calls.find((call) => call.method === "POST")!;
     expect(post.url).toBe("/api/v1/knowledge-bases/shop-faq/import?mode=partial");
     expect(post.headers["Content-Type"]).toBe("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
@@ -281,7 +294,6 @@ describe("a knowledge base's page", () => {
     await userEvent.upload(screen.getByTestId("kb-import-input"), new File(["问题,答案"], "faq.csv", { type: "text/csv" }));
     await userEvent.click(screen.getByTestId("kb-import-submit"));
     expect((await screen.findByTestId("kb-import-rejected")).textContent).toContain("这次什么也没有写入");
-    // An error code the editor does not know yet: the server's own words.
     expect(screen.getByTestId("kb-import-row-message").textContent).toBe("第 5 行：答案太长");
   });
 

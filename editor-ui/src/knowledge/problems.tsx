@@ -1,5 +1,7 @@
 // API problems on the Knowledge pages, shown next to the field they concern: the field errors of
-// a problem (`errors[]`), and problem codes that are about one field (a taken key).
+// a problem (`errors[]`), and problem codes that are about one field (a taken key). The server
+// words its messages in the editor's language (`Accept-Language`), with details such as where a
+// template breaks, so they are shown as they are; a message-less error is named by its code.
 
 import { ApiError } from "../api";
 import { problemMessage, textFor, useI18n, type Translate } from "../i18n";
@@ -8,6 +10,11 @@ import { problemMessage, textFor, useI18n, type Translate } from "../i18n";
 const CODE_FIELDS: Record<string, string> = {
   key_taken: "key",
 };
+
+/** What one field error or import row error says, in the user's language. */
+export function codeMessage(t: Translate, error: { code: string; message?: string | null }): string {
+  return error.message?.trim() || textFor(t, `kbcode.${error.code}`) || error.code;
+}
 
 /** `"/question"`, `"question"`, `"/alternatives/2"` → `"question"`, `"alternatives"`. */
 function fieldName(pointer: string): string {
@@ -19,7 +26,7 @@ export function fieldProblems(t: Translate, error: unknown, field: string): stri
   if (!(error instanceof ApiError)) return [];
   const found = error.errors
     .filter((item) => fieldName(item.field ?? "") === field)
-    .map((item) => textFor(t, `kbfield.${item.code}`) ?? item.message);
+    .map((item) => codeMessage(t, item));
   if (CODE_FIELDS[error.code] === field) found.push(problemMessage(t, error));
   return found;
 }
@@ -65,7 +72,7 @@ export function FormProblem({ error, fields }: { error: unknown; fields: readonl
         {rest.length > 0 && (
           <ul className="alert-list">
             {rest.map((item, index) => (
-              <li key={index}>{textFor(t, `kbfield.${item.code}`) ?? item.message}</li>
+              <li key={index}>{codeMessage(t, item)}</li>
             ))}
           </ul>
         )}
