@@ -11,7 +11,7 @@
 //! version) calls their published versions, a draft calls their drafts. Cycles and nesting
 //! deeper than the runtime allows are compile errors.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use flow_engine::compile::CompileOptions;
@@ -19,7 +19,6 @@ use flow_engine::link::{self, Linkable};
 use flow_engine::{CompiledFlow, Diagnostic};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use tokio::sync::OnceCell;
 
 use crate::store::{Store, StoreError};
 
@@ -105,48 +104,8 @@ pub enum FlowError {
 }
 
 type Key = (String, FlowRef);
-type Cell = Arc<OnceCell<Arc<CompiledFlow>>>;
-
-/// A map that forgets its least recently used entry when full. Entries are cells, so that
-/// concurrent first uses of one flow compile it once.
-struct Lru {
-    capacity: usize,
-    tick: u64,
-    entries: HashMap<Key, (Cell, u64)>,
-}
-
-impl Lru {
-    fn new(capacity: usize) -> Lru {
-        Lru {
-            capacity,
-            tick: 0,
-            entries: HashMap::new(),
-        }
-    }
-
-    fn cell(&mut self, key: Key) -> Cell {
-        self.tick += 1;
-        let tick = self.tick;
-        if let Some((cell, used)) = self.entries.get_mut(&key) {
-            *used = tick;
-            return cell.clone();
-        }
-        if self.entries.len() >= self.capacity {
-            // A linear scan, on misses only: cheaper than keeping an order on every hit.
-            let oldest = self
-                .entries
-                .iter()
-                .min_by_key(|(_, (_, used))| *used)
-                .map(|(key, _)| key.clone());
-            if let Some(oldest) = oldest {
-                self.entries.remove(&oldest);
-            }
-        }
-        let cell = Cell::default();
-        self.entries.insert(key, (cell.clone(), tick));
-        cell
-    }
-}
+type Cell = crate::lru::Cell<Arc<CompiledFlow>>;
+type Lru = crate::lru::Lru<Key, Arc<CompiledFlow>>;
 
 /// The compiled-flow caches of one server.
 pub struct FlowCache {
@@ -495,7 +454,7 @@ mod tests {
         lru.cell(key("b"));
         assert!(Arc::ptr_eq(&first, &lru.cell(key("a"))));
         lru.cell(key("c"));
-        assert!(lru.entries.contains_key(&key("a")));
-        assert!(!lru.entries.contains_key(&key("b")));
+        assert!(lru.contains(&key("a")));
+        assert!(!lru.contains(&key("b")));
     }
 }

@@ -13,8 +13,8 @@ use flow_engine::runtime::Direction;
 use serde_json::{json, Value};
 use server::store::{
     constraint, Actor, Backend, CallEnd, CallFilter, CallOutcome, CarrierReport, Channel,
-    ChatStart, ChatTurn, Flow, FlowSummary, Mode, NewCall, NewCallEvent, NewFlow, NewUser,
-    PhoneNumber, Role, Store, StoreError, TenantSettings, User, PHONE_NUMBER_TAKEN,
+    ChatStart, ChatTurn, EntryFields, Flow, FlowSummary, Mode, NewCall, NewCallEvent, NewFlow,
+    NewUser, PhoneNumber, Role, Store, StoreError, TenantSettings, User, PHONE_NUMBER_TAKEN,
 };
 use sqlx::Connection;
 
@@ -226,6 +226,7 @@ on_both_databases!(
     phone_calls_keep_the_carrier_report,
     a_failed_audit_write_changes_nothing,
     conversations_keep_every_call_and_session before 4,
+    knowledge_bases_keep_every_revision,
 );
 
 const T0: i64 = 1_750_000_000_000;
@@ -2669,5 +2670,197 @@ async fn conversations_keep_every_call_and_session(db: TestDb) -> TestResult {
         .await;
     assert!(reused.is_err(), "{reused:?}");
     store.migrate().await?;
+    Ok(())
+}
+
+fn faq(question: &str, answer: &str, enabled: bool) -> EntryFields {
+    EntryFields {
+        question: question.to_owned(),
+        alternatives: vec![format!("{question}？"), "怎么办".to_owned()],
+        answer: answer.to_owned(),
+        category: "物流".to_owned(),
+        enabled,
+    }
+}
+
+async fn knowledge_bases_keep_every_revision(db: TestDb) -> TestResult {
+    let store = &db.store;
+    let (tenant, stranger) = two_tenants(store).await?;
+    let base = write!(store, |tx| tx.create_knowledge_base(
+        &tenant,
+        "shop-faq",
+        "商城常见问题",
+        "zh-CN",
+        "user:u1",
+        T0
+    ))?;
+    assert!(base.id.starts_with("kb_"), "{}", base.id);
+    assert_eq!(base.revision, 1);
+    let taken = write!(store, |tx| tx
+        .create_knowledge_base(&tenant, "shop-faq", "Other", "en", "user:u1", T0));
+    assert!(
+        matches!(&taken, Err(error) if error.is_conflict_on(constraint::KNOWLEDGE_BASE_KEY)),
+        "{taken:?}"
+    );
+    // Keys are per tenant.
+    write!(store, |tx| tx.create_knowledge_base(
+        &stranger, "shop-faq", "Theirs", "en", "user:u9", T0
+    ))?;
+
+    // Revision 2: two entries.
+    let mut tx = store.transaction().await?;
+    let at2 = tx
+        .next_knowledge_revision(&tenant, "shop-faq", Some(1), T0 + 1)
+        .await?
+        .expect("base");
+    assert_eq!(at2.revision, 2);
+    let shipping = tx
+        .insert_knowledge_entry(
+            &tenant,
+            &base.id,
+            2,
+            &faq("多久发货", "48小时内发货", true),
+            T0 + 1,
+        )
+        .await?;
+    let invoice = tx
+        .insert_knowledge_entry(
+            &tenant,
+            &base.id,
+            2,
+            &faq("能开发票吗", "可以", false),
+            T0 + 1,
+        )
+        .await?;
+    tx.record_knowledge_revision(
+        &tenant,
+        &base.id,
+        2,
+        "user:u1",
+        &json!({"created": 2}),
+        T0 + 1,
+    )
+    .await?;
+    tx.commit().await?;
+    assert!(shipping.id.starts_with("kbe_"));
+
+    // A writer that started from revision 1 lost, and changed nothing.
+    let mut tx = store.transaction().await?;
+    let stale = tx
+        .next_knowledge_revision(&tenant, "shop-faq", Some(1), T0 + 2)
+        .await;
+    assert!(
+        matches!(stale, Err(StoreError::RevisionMismatch { current: 2 })),
+        "{stale:?}"
+    );
+    drop(tx);
+
+    // Revision 3: one entry changed, the other deleted.
+    let mut tx = store.transaction().await?;
+    tx.next_knowledge_revision(&tenant, "shop-faq", None, T0 + 3)
+        .await?
+        .expect("base");
+    let changed = tx
+        .replace_knowledge_entry(
+            &tenant,
+            &base.id,
+            &shipping.id,
+            3,
+            &faq("多久发货", "24小时内发货", true),
+            T0 + 3,
+        )
+        .await?
+        .expect("entry");
+    assert!(
+        tx.delete_knowledge_entry(&tenant, &base.id, &invoice.id, 3)
+            .await?
+    );
+    assert!(
+        !tx.delete_knowledge_entry(&tenant, &base.id, "kbe_missing", 3)
+            .await?
+    );
+    tx.record_knowledge_revision(
+        &tenant,
+        &base.id,
+        3,
+        "user:u2",
+        &json!({"updated": 1}),
+        T0 + 3,
+    )
+    .await?;
+    tx.commit().await?;
+    assert_eq!(changed.id, shipping.id);
+    assert_eq!(changed.created_at, T0 + 1);
+    assert_eq!(changed.updated_at, T0 + 3);
+
+    let at = |revision| store.knowledge_entries(&tenant, &base.id, revision);
+    assert!(at(Some(1)).await?.is_empty());
+    let two = at(Some(2)).await?;
+    assert_eq!(two, vec![shipping.clone(), invoice.clone()]);
+    let three = at(Some(3)).await?;
+    assert_eq!(three, vec![changed.clone()]);
+    assert_eq!(at(None).await?, three);
+    assert_eq!(
+        store
+            .knowledge_entry(&tenant, &base.id, &shipping.id)
+            .await?,
+        Some(changed.clone())
+    );
+    assert_eq!(
+        store
+            .knowledge_entry(&tenant, &base.id, &invoice.id)
+            .await?,
+        None
+    );
+
+    let listed = store.list_knowledge_bases(&tenant).await?;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].base.revision, 3);
+    assert_eq!((listed[0].entries, listed[0].enabled_entries), (1, 1));
+    let revisions = store.list_knowledge_revisions(&tenant, &base.id).await?;
+    let numbers: Vec<i64> = revisions.iter().map(|revision| revision.revision).collect();
+    assert_eq!(numbers, vec![3, 2, 1]);
+    assert_eq!(revisions[0].actor, "user:u2");
+    assert_eq!(revisions[0].summary, json!({"updated": 1}));
+
+    // The stranger sees nothing of it.
+    assert!(store
+        .knowledge_entries(&stranger, &base.id, None)
+        .await?
+        .is_empty());
+    let theirs = store.list_knowledge_bases(&stranger).await?;
+    assert_eq!(theirs.len(), 1);
+    assert_ne!(theirs[0].base.id, base.id);
+
+    // Renaming keeps the revision; deleting frees the key but keeps the revisions loadable.
+    let renamed = write!(store, |tx| tx.rename_knowledge_base(
+        &tenant,
+        "shop-faq",
+        "FAQ",
+        T0 + 4
+    ))?
+    .expect("base");
+    assert_eq!((renamed.name.as_str(), renamed.revision), ("FAQ", 3));
+    assert!(write!(store, |tx| tx.delete_knowledge_base(
+        &tenant,
+        "shop-faq",
+        T0 + 5
+    ))?);
+    assert!(!write!(store, |tx| tx.delete_knowledge_base(
+        &tenant,
+        "shop-faq",
+        T0 + 5
+    ))?);
+    assert_eq!(store.get_knowledge_base(&tenant, "shop-faq").await?, None);
+    let again = write!(store, |tx| tx.create_knowledge_base(
+        &tenant,
+        "shop-faq",
+        "新的",
+        "zh-CN",
+        "user:u1",
+        T0 + 6
+    ))?;
+    assert_ne!(again.id, base.id);
+    assert_eq!(at(Some(2)).await?, two);
     Ok(())
 }

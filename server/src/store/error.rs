@@ -79,6 +79,7 @@ pub mod constraint {
     pub const FLOW_VERSION: &str = "flow_versions_pkey";
     pub const CALL_SID: &str = "conversations_tenant_id_call_sid_key";
     pub const CALL_EVENT_SEQ: &str = "call_events_pkey";
+    pub const KNOWLEDGE_BASE_KEY: &str = "knowledge_bases_tenant_id_key_key";
 }
 
 // SQLite extended result code for a primary-key violation (2067 is any other unique one).

@@ -23,6 +23,7 @@ mod audit;
 mod conversations;
 mod error;
 mod flows;
+mod knowledge;
 mod login_sessions;
 mod recent;
 mod telephony;
@@ -46,6 +47,9 @@ pub use conversations::{
 };
 pub use error::{constraint, StoreError};
 pub use flows::{Flow, FlowSummary, FlowVersion, FlowVersionSummary, NewFlow};
+pub use knowledge::{
+    EntryFields, KnowledgeBase, KnowledgeBaseSummary, KnowledgeRevision, StoredEntry,
+};
 pub use login_sessions::{CreatedLoginSession, LoginSession};
 pub use recent::TTL as CACHE_TTL;
 pub use telephony::{Mode, PhoneNumber, PHONE_NUMBER_TAKEN};

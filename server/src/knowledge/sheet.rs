@@ -1,0 +1,574 @@
+//! FAQ spreadsheets, CSV and XLSX, as CS managers keep them: a header row naming the columns
+//! in Chinese or English, in any order, then one entry per row. Columns: `问题|question`,
+//! `相似问法|alternatives` (one per line, or separated by `|`), `答案|answer`, `分类|category`,
+//! `启用|enabled` (是/否, yes/no, true/false, 1/0) and `编号|id`. Other columns (notes) are
+//! ignored. Export writes the same columns, so an exported file imports unchanged.
+//!
+//! CSV may be UTF-8 (with or without a BOM), UTF-16 with a BOM, or GBK/GB 18030, which Excel
+//! writes for Chinese on Windows. Rows are numbered as a spreadsheet shows them: the header is
+//! row 1.
+
+use std::io::Cursor;
+
+use calamine::{Data, Reader, Xlsx};
+use encoding_rs::{GB18030, UTF_16BE, UTF_16LE};
+
+use crate::language::{Language, Text};
+use crate::store::StoredEntry;
+
+/// Files larger than this are refused before they are read.
+pub const MAX_FILE_BYTES: usize = 5 * 1024 * 1024;
+/// Data rows (not counting the header) at most per file.
+pub const MAX_ROWS: usize = 5_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Xlsx,
+}
+
+impl Format {
+    pub const CSV_TYPE: &str = "text/csv";
+    pub const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+    /// The format of a `Content-Type` (parameters ignored).
+    pub fn of_content_type(content_type: &str) -> Option<Format> {
+        let mime = content_type.split(';').next().unwrap_or("").trim();
+        match mime.to_ascii_lowercase().as_str() {
+            Format::CSV_TYPE | "application/csv" | "text/plain" => Some(Format::Csv),
+            Format::XLSX_TYPE => Some(Format::Xlsx),
+            _ => None,
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Csv => "text/csv; charset=utf-8",
+            Format::Xlsx => Format::XLSX_TYPE,
+        }
+    }
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Xlsx => "xlsx",
+        }
+    }
+}
+
+/// The columns, in export order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Column {
+    Id,
+    Question,
+    Alternatives,
+    Answer,
+    Category,
+    Enabled,
+}
+
+impl Column {
+    pub const ALL: [Column; 6] = [
+        Column::Id,
+        Column::Question,
+        Column::Alternatives,
+        Column::Answer,
+        Column::Category,
+        Column::Enabled,
+    ];
+
+    fn names(self) -> (&'static str, &'static str) {
+        match self {
+            Column::Id => ("编号", "id"),
+            Column::Question => ("问题", "question"),
+            Column::Alternatives => ("相似问法", "alternatives"),
+            Column::Answer => ("答案", "answer"),
+            Column::Category => ("分类", "category"),
+            Column::Enabled => ("启用", "enabled"),
+        }
+    }
+
+    pub fn name(self, language: Language) -> &'static str {
+        let (zh, en) = self.names();
+        language.pick(zh, en)
+    }
+
+    fn of_header(header: &str) -> Option<Column> {
+        let header = header.trim().trim_start_matches('\u{feff}').trim();
+        Column::ALL.into_iter().find(|column| {
+            let (zh, en) = column.names();
+            header == zh || header.eq_ignore_ascii_case(en)
+        })
+    }
+
+    fn slot(self) -> usize {
+        self as usize
+    }
+}
+
+/// One data row: its spreadsheet row number and its cells by [`Column`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SheetRow {
+    pub row: usize,
+    cells: [Option<String>; 6],
+}
+
+impl SheetRow {
+    /// The cell of `column`, trimmed; `None` when the column is absent or the cell blank.
+    pub fn get(&self, column: Column) -> Option<&str> {
+        self.cells[column.slot()]
+            .as_deref()
+            .map(str::trim)
+            .filter(|text| !text.is_empty())
+    }
+
+    /// The alternatives cell split into questions.
+    pub fn alternatives(&self) -> Vec<String> {
+        self.get(Column::Alternatives)
+            .map(split_alternatives)
+            .unwrap_or_default()
+    }
+}
+
+/// One question per line, or separated by `|`.
+pub fn split_alternatives(cell: &str) -> Vec<String> {
+    cell.split(['\n', '|'])
+        .map(|part| part.trim().trim_end_matches('\r').trim())
+        .filter(|part| !part.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Why a file cannot be read at all (as opposed to a bad row).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SheetError {
+    TooLarge {
+        bytes: usize,
+    },
+    TooManyRows {
+        rows: usize,
+    },
+    /// Not a CSV or XLSX file, or a damaged one.
+    Unreadable,
+    /// Text in an encoding other than UTF-8, UTF-16 or GBK.
+    NotUtf8,
+    /// No header row, or rows but not the question and answer columns.
+    MissingColumns(Vec<Column>),
+    /// The same column twice in the header.
+    DuplicateColumn(String),
+}
+
+impl SheetError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            SheetError::TooLarge { .. } => "file_too_large",
+            SheetError::TooManyRows { .. } => "too_many_rows",
+            SheetError::Unreadable => "unreadable_file",
+            SheetError::NotUtf8 => "unsupported_encoding",
+            SheetError::MissingColumns(_) => "missing_column",
+            SheetError::DuplicateColumn(_) => "duplicate_column",
+        }
+    }
+
+    pub fn message(&self) -> Text {
+        match self {
+            SheetError::TooLarge { bytes } => Text::new(
+                format!(
+                    "文件有 {:.1} MB，最大 {} MB；请拆分后分批导入。",
+                    *bytes as f64 / 1_048_576.0,
+                    MAX_FILE_BYTES / 1_048_576
+                ),
+                format!(
+                    "The file has {:.1} MB; at most {} MB are accepted. Split it and import the parts.",
+                    *bytes as f64 / 1_048_576.0,
+                    MAX_FILE_BYTES / 1_048_576
+                ),
+            ),
+            SheetError::TooManyRows { rows } => Text::new(
+                format!("文件有 {rows} 行数据，最多 {MAX_ROWS} 行；请拆分后分批导入。"),
+                format!(
+                    "The file has {rows} data rows; at most {MAX_ROWS} are accepted. Split it and import the parts."
+                ),
+            ),
+            SheetError::Unreadable => Text::new(
+                "无法读取文件：它不是有效的 CSV 或 XLSX 文件。请在 Excel 或 WPS 中另存为 CSV（UTF-8）或 Excel 工作簿（.xlsx）后再导入。",
+                "The file cannot be read: it is not a valid CSV or XLSX file. Save it from Excel or WPS as CSV UTF-8 or as an Excel workbook (.xlsx) and import it again.",
+            ),
+            SheetError::NotUtf8 => Text::new(
+                "无法识别文件的文字编码。请在 Excel 中选择“另存为 → CSV UTF-8（逗号分隔）”后再导入。",
+                "The file's text encoding is not recognised. In Excel choose Save As → CSV UTF-8 (Comma delimited) and import it again.",
+            ),
+            SheetError::MissingColumns(columns) => {
+                let zh: Vec<&str> = columns.iter().map(|c| c.name(Language::Chinese)).collect();
+                let en: Vec<&str> = columns.iter().map(|c| c.name(Language::English)).collect();
+                Text::new(
+                    format!(
+                        "第 1 行（表头）缺少必需的列：{}。表头可用中文或英文列名：问题、相似问法、答案、分类、启用、编号。",
+                        zh.join("、")
+                    ),
+                    format!(
+                        "Row 1 (the header) lacks the required column(s): {}. Header names may be Chinese or English: question, alternatives, answer, category, enabled, id.",
+                        en.join(", ")
+                    ),
+                )
+            }
+            SheetError::DuplicateColumn(name) => Text::new(
+                format!("表头中“{name}”列出现了两次。"),
+                format!("The header has the column \"{name}\" twice."),
+            ),
+        }
+    }
+}
+
+/// The data rows of a file, blank rows left out.
+pub fn read(format: Format, bytes: &[u8]) -> Result<Vec<SheetRow>, SheetError> {
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(SheetError::TooLarge { bytes: bytes.len() });
+    }
+    let rows = match format {
+        Format::Csv => csv_rows(&decode(bytes)?)?,
+        Format::Xlsx => xlsx_rows(bytes)?,
+    };
+    let mut rows = rows.into_iter();
+    let Some((_, header)) = rows.next() else {
+        return Err(SheetError::MissingColumns(vec![
+            Column::Question,
+            Column::Answer,
+        ]));
+    };
+    let mut slots: Vec<Option<Column>> = Vec::with_capacity(header.len());
+    for name in &header {
+        let column = Column::of_header(name);
+        if let Some(column) = column {
+            if slots.contains(&Some(column)) {
+                return Err(SheetError::DuplicateColumn(name.trim().to_owned()));
+            }
+        }
+        slots.push(column);
+    }
+    let missing: Vec<Column> = [Column::Question, Column::Answer]
+        .into_iter()
+        .filter(|column| !slots.contains(&Some(*column)))
+        .collect();
+    if !missing.is_empty() {
+        return Err(SheetError::MissingColumns(missing));
+    }
+    let mut data = Vec::new();
+    for (row, cells) in rows {
+        if cells.iter().all(|cell| cell.trim().is_empty()) {
+            continue;
+        }
+        let mut sheet_row = SheetRow {
+            row,
+            cells: Default::default(),
+        };
+        for (cell, slot) in cells.into_iter().zip(&slots) {
+            if let Some(column) = slot {
+                sheet_row.cells[column.slot()] = Some(cell);
+            }
+        }
+        data.push(sheet_row);
+    }
+    Ok(data)
+}
+
+/// The text of a CSV file: UTF-8 (BOM or not), UTF-16 with a BOM, else GB 18030 (GBK's
+/// superset), else an error asking for UTF-8.
+fn decode(bytes: &[u8]) -> Result<String, SheetError> {
+    if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        return String::from_utf8(rest.to_vec()).map_err(|_| SheetError::NotUtf8);
+    }
+    for (bom, encoding) in [(b"\xFF\xFE", UTF_16LE), (b"\xFE\xFF", UTF_16BE)] {
+        if let Some(rest) = bytes.strip_prefix(bom) {
+            return encoding
+                .decode_without_bom_handling_and_without_replacement(rest)
+                .map(|text| text.into_owned())
+                .ok_or(SheetError::NotUtf8);
+        }
+    }
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return Ok(text.to_owned());
+    }
+    if bytes.contains(&0) {
+        return Err(SheetError::Unreadable);
+    }
+    GB18030
+        .decode_without_bom_handling_and_without_replacement(bytes)
+        .map(|text| text.into_owned())
+        .ok_or(SheetError::NotUtf8)
+}
+
+/// Each CSV record with its row number.
+fn csv_rows(text: &str) -> Result<Vec<(usize, Vec<String>)>, SheetError> {
+    if text.contains('\0') {
+        return Err(SheetError::Unreadable);
+    }
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut rows = Vec::new();
+    for (index, record) in reader.records().enumerate() {
+        let record = record.map_err(|_| SheetError::Unreadable)?;
+        rows.push((index + 1, record.iter().map(str::to_owned).collect()));
+        if rows.len() > MAX_ROWS + 1 {
+            return Err(SheetError::TooManyRows {
+                rows: rows.len() - 1,
+            });
+        }
+    }
+    Ok(rows)
+}
+
+/// The first worksheet's rows with their row numbers; rows before the first used one are
+/// skipped, like blank rows.
+fn xlsx_rows(bytes: &[u8]) -> Result<Vec<(usize, Vec<String>)>, SheetError> {
+    let mut workbook: Xlsx<_> =
+        calamine::open_workbook_from_rs(Cursor::new(bytes)).map_err(|_| SheetError::Unreadable)?;
+    let range = match workbook.worksheet_range_at(0) {
+        Some(Ok(range)) => range,
+        Some(Err(_)) => return Err(SheetError::Unreadable),
+        None => return Ok(Vec::new()),
+    };
+    let first_row = range.start().map_or(0, |(row, _)| row as usize);
+    let first_column = range.start().map_or(0, |(_, column)| column as usize);
+    if range.height() > MAX_ROWS + 1 {
+        return Err(SheetError::TooManyRows {
+            rows: range.height() - 1,
+        });
+    }
+    Ok(range
+        .rows()
+        .enumerate()
+        .map(|(index, cells)| {
+            // Columns left of the first used one are blank: keep positions as the sheet has them.
+            let mut row = vec![String::new(); first_column];
+            row.extend(cells.iter().map(cell_text));
+            (first_row + index + 1, row)
+        })
+        .collect())
+}
+
+fn cell_text(cell: &Data) -> String {
+    match cell {
+        Data::Float(number) if number.fract() == 0.0 && number.abs() < 1e15 => {
+            format!("{}", *number as i64)
+        }
+        other => other.to_string(),
+    }
+}
+
+/// An `enabled` cell's meaning; `None` when it says neither yes nor no.
+pub fn parse_enabled(cell: &str) -> Option<bool> {
+    match cell.trim().to_lowercase().as_str() {
+        "是" | "启用" | "yes" | "y" | "true" | "1" | "on" => Some(true),
+        "否" | "停用" | "禁用" | "no" | "n" | "false" | "0" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+/// The entries as a file, header in `language`.
+pub fn write(
+    format: Format,
+    language: Language,
+    entries: &[StoredEntry],
+) -> Result<Vec<u8>, String> {
+    let header: Vec<&str> = Column::ALL
+        .iter()
+        .map(|column| column.name(language))
+        .collect();
+    let rows: Vec<[String; 6]> = entries
+        .iter()
+        .map(|entry| {
+            [
+                entry.id.clone(),
+                entry.fields.question.clone(),
+                entry.fields.alternatives.join("\n"),
+                entry.fields.answer.clone(),
+                entry.fields.category.clone(),
+                match (entry.fields.enabled, language) {
+                    (true, Language::Chinese) => "是",
+                    (false, Language::Chinese) => "否",
+                    (true, Language::English) => "yes",
+                    (false, Language::English) => "no",
+                }
+                .to_owned(),
+            ]
+        })
+        .collect();
+    match format {
+        Format::Csv => write_csv(&header, &rows),
+        Format::Xlsx => write_xlsx(&header, &rows).map_err(|error| error.to_string()),
+    }
+}
+
+fn write_csv(header: &[&str], rows: &[[String; 6]]) -> Result<Vec<u8>, String> {
+    // The BOM makes Excel read the file as UTF-8 instead of the system's code page.
+    let mut buffer = b"\xEF\xBB\xBF".to_vec();
+    {
+        let mut writer = csv::Writer::from_writer(&mut buffer);
+        writer.write_record(header).map_err(|e| e.to_string())?;
+        for row in rows {
+            writer.write_record(row).map_err(|e| e.to_string())?;
+        }
+        writer.flush().map_err(|e| e.to_string())?;
+    }
+    Ok(buffer)
+}
+
+fn write_xlsx(
+    header: &[&str],
+    rows: &[[String; 6]],
+) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::{Format as CellFormat, Workbook};
+    let mut workbook = Workbook::new();
+    let bold = CellFormat::new().set_bold();
+    let wrapped = CellFormat::new().set_text_wrap();
+    let sheet = workbook.add_worksheet();
+    for (column, (name, width)) in header
+        .iter()
+        .zip([36.0, 30.0, 30.0, 50.0, 12.0, 8.0])
+        .enumerate()
+    {
+        let column = column as u16;
+        sheet.write_string_with_format(0, column, *name, &bold)?;
+        sheet.set_column_width(column, width)?;
+    }
+    for (index, row) in rows.iter().enumerate() {
+        let line = index as u32 + 1;
+        for (column, text) in row.iter().enumerate() {
+            sheet.write_string_with_format(line, column as u16, text, &wrapped)?;
+        }
+    }
+    workbook.save_to_buffer()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::EntryFields;
+
+    fn entry(id: &str, question: &str, alternatives: &[&str], enabled: bool) -> StoredEntry {
+        StoredEntry {
+            id: id.to_owned(),
+            fields: EntryFields {
+                question: question.to_owned(),
+                alternatives: alternatives.iter().map(|a| (*a).to_owned()).collect(),
+                answer: "付款后 48 小时内发货，节假日顺延。".to_owned(),
+                category: "物流".to_owned(),
+                enabled,
+            },
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    #[test]
+    fn headers_are_chinese_or_english_in_any_order() {
+        let csv = "Answer,备注,问题,ENABLED\n可以开,内部,能开发票吗,否\n\n,,,\nyes,,,\n";
+        let rows = read(Format::Csv, csv.as_bytes()).expect("rows");
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].row, 2);
+        assert_eq!(rows[0].get(Column::Question), Some("能开发票吗"));
+        assert_eq!(rows[0].get(Column::Answer), Some("可以开"));
+        assert_eq!(rows[0].get(Column::Enabled), Some("否"));
+        assert_eq!(rows[0].get(Column::Category), None);
+        assert_eq!(rows[1].get(Column::Answer), Some("yes"));
+    }
+
+    #[test]
+    fn a_header_without_question_or_answer_is_refused() {
+        let error = read(Format::Csv, "问题,分类\n多久发货,物流\n".as_bytes());
+        assert_eq!(error, Err(SheetError::MissingColumns(vec![Column::Answer])));
+        let message = error.err().map(|e| e.message()).expect("message");
+        assert!(message.zh.contains("答案"), "{}", message.zh);
+        assert!(message.en.contains("answer"), "{}", message.en);
+        assert_eq!(
+            read(Format::Csv, "问题,question,答案\n".as_bytes()),
+            Err(SheetError::DuplicateColumn("question".to_owned()))
+        );
+    }
+
+    #[test]
+    fn csv_in_utf8_with_bom_utf16_and_gbk_reads_the_same() {
+        let text = "问题,答案\n多久发货,48小时\n";
+        let expect = |bytes: &[u8]| {
+            let rows = read(Format::Csv, bytes).expect("rows");
+            assert_eq!(rows[0].get(Column::Question), Some("多久发货"));
+        };
+        expect(text.as_bytes());
+        expect(&[b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat());
+        let (gbk, _, _) = encoding_rs::GBK.encode(text);
+        expect(&gbk);
+        let mut utf16 = vec![0xFF, 0xFE];
+        utf16.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+        expect(&utf16);
+        // Invalid in UTF-8 and in GB 18030 alike.
+        assert_eq!(
+            read(Format::Csv, b"\xEF\xBB\xBF\xff\xfe\x80,x\n"),
+            Err(SheetError::NotUtf8)
+        );
+        assert_eq!(
+            read(Format::Csv, b"\x81\x20,\x80\n"),
+            Err(SheetError::NotUtf8)
+        );
+    }
+
+    #[test]
+    fn damaged_files_are_unreadable() {
+        assert_eq!(
+            read(Format::Xlsx, b"PK\x03\x04 not really a workbook"),
+            Err(SheetError::Unreadable)
+        );
+        // A workbook sent as CSV.
+        assert_eq!(
+            read(Format::Csv, b"PK\x03\x04\x14\x00\x00\x00\x08\x00"),
+            Err(SheetError::Unreadable)
+        );
+    }
+
+    #[test]
+    fn limits_are_enforced() {
+        let big = vec![b'a'; MAX_FILE_BYTES + 1];
+        assert!(matches!(
+            read(Format::Csv, &big),
+            Err(SheetError::TooLarge { .. })
+        ));
+        let mut many = String::from("问题,答案\n");
+        for n in 0..=MAX_ROWS {
+            many.push_str(&format!("问{n},答{n}\n"));
+        }
+        assert_eq!(
+            read(Format::Csv, many.as_bytes()),
+            Err(SheetError::TooManyRows { rows: MAX_ROWS + 1 })
+        );
+    }
+
+    #[test]
+    fn exports_read_back_as_written() {
+        let entries = vec![
+            entry("kbe_1", "多久发货", &["什么时候发货", "几天能发"], true),
+            entry("kbe_2", "Can I get an invoice, \"VAT\"?", &[], false),
+        ];
+        for format in [Format::Csv, Format::Xlsx] {
+            for language in [Language::Chinese, Language::English] {
+                let bytes = write(format, language, &entries).expect("write");
+                let rows = read(format, &bytes).expect("read");
+                assert_eq!(rows.len(), 2, "{format:?}");
+                for (row, entry) in rows.iter().zip(&entries) {
+                    assert_eq!(row.get(Column::Id), Some(entry.id.as_str()));
+                    assert_eq!(
+                        row.get(Column::Question),
+                        Some(entry.fields.question.as_str())
+                    );
+                    assert_eq!(row.alternatives(), entry.fields.alternatives);
+                    assert_eq!(
+                        row.get(Column::Enabled).and_then(parse_enabled),
+                        Some(entry.fields.enabled)
+                    );
+                }
+                assert_eq!(rows[1].row, 3);
+            }
+        }
+    }
+}
