@@ -30,17 +30,25 @@ pub enum Permission {
     ReadCalls,
     /// Manage API keys, users and tenant settings.
     ManageTenant,
+    /// See knowledge bases and their entries, and try questions on them.
+    ReadKnowledge,
+    /// Create, change, import and delete knowledge bases and their entries.
+    EditKnowledge,
 }
 
-/// Owners do everything, placing calls included; editors build and try flows; viewers read;
-/// agents read the calls they take.
+/// Owners do everything, placing calls included; editors build and try flows and keep the
+/// knowledge bases; viewers read; agents read the calls they take and the knowledge bases they
+/// answer from.
 pub fn allows(role: Role, permission: Permission) -> bool {
     use Permission::*;
     match role {
         Role::Owner => true,
-        Role::Editor => matches!(permission, ReadFlows | EditFlows | RunSessions | ReadCalls),
-        Role::Viewer => matches!(permission, ReadFlows | ReadCalls),
-        Role::Agent => matches!(permission, ReadCalls),
+        Role::Editor => matches!(
+            permission,
+            ReadFlows | EditFlows | RunSessions | ReadCalls | ReadKnowledge | EditKnowledge
+        ),
+        Role::Viewer => matches!(permission, ReadFlows | ReadCalls | ReadKnowledge),
+        Role::Agent => matches!(permission, ReadCalls | ReadKnowledge),
     }
 }
 
@@ -204,6 +212,8 @@ mod tests {
             PlaceCalls,
             ReadCalls,
             ManageTenant,
+            ReadKnowledge,
+            EditKnowledge,
         ];
         let allowed = |role| {
             all.iter()
@@ -214,10 +224,20 @@ mod tests {
         assert_eq!(allowed(Role::Owner), all.to_vec());
         assert_eq!(
             allowed(Role::Editor),
-            vec![ReadFlows, EditFlows, RunSessions, ReadCalls]
+            vec![
+                ReadFlows,
+                EditFlows,
+                RunSessions,
+                ReadCalls,
+                ReadKnowledge,
+                EditKnowledge
+            ]
         );
-        assert_eq!(allowed(Role::Viewer), vec![ReadFlows, ReadCalls]);
-        assert_eq!(allowed(Role::Agent), vec![ReadCalls]);
+        assert_eq!(
+            allowed(Role::Viewer),
+            vec![ReadFlows, ReadCalls, ReadKnowledge]
+        );
+        assert_eq!(allowed(Role::Agent), vec![ReadCalls, ReadKnowledge]);
     }
 
     #[test]

@@ -32,6 +32,8 @@ pub struct AppState {
     pub carrier: Arc<dyn Carrier>,
     /// Speech synthesis for media streams, with its cache.
     pub tts: Arc<speech::tts::Tts>,
+    /// Knowledge-base indexes per revision, shared by every call.
+    pub knowledge: Arc<crate::knowledge::KnowledgeIndexes>,
 }
 
 /// Synthesised prompts kept in memory: about 40 minutes of 8 kHz audio.
@@ -71,6 +73,7 @@ impl AppState {
                 config.telephony.espeak_program.clone(),
                 TTS_CACHE_BYTES,
             )),
+            knowledge: Arc::default(),
         })
     }
 }

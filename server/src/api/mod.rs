@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod calls;
 pub mod flows;
+pub mod knowledge;
 pub mod sessions;
 pub mod telephony;
 pub mod tools;
@@ -22,7 +23,7 @@ use crate::state::AppState;
         title = "Callflow API",
         version = "1",
         description = "Everything the Callflow editor does, as an API: flows, versions, \
-                       publishing, imports, web-chat sessions and call records. Authenticate \
+                       publishing, imports, knowledge bases, web-chat sessions and call records. Authenticate \
                        with an API key (`Authorization: Bearer cf_…`) or a session cookie from \
                        `POST /api/v1/auth/login` plus its `X-CSRF-Token` on writes. Errors are \
                        RFC 9457 problem+json documents (`Problem`) with a stable `code` and the \
@@ -113,6 +114,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(auth::router())
         .merge(flows::router())
+        .merge(knowledge::router())
         .merge(sessions::router())
         .merge(calls::router())
         .merge(tools::router())

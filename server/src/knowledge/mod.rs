@@ -555,6 +555,52 @@ pub async fn delete_entry(
     Ok(())
 }
 
+/// What a search found on a base's current revision.
+pub struct Found {
+    pub index: std::sync::Arc<flow_engine::knowledge::KnowledgeIndex>,
+    pub hits: Vec<flow_engine::knowledge::KnowledgeHit>,
+    pub decision: Decision,
+}
+
+/// Searches the base's current revision for `question`, as a call's `answer` node would.
+pub async fn search(
+    store: &Store,
+    indexes: &KnowledgeIndexes,
+    tenant_id: &str,
+    key: &str,
+    question: &str,
+    limit: usize,
+) -> Result<Found, KnowledgeError> {
+    let base = load(store, tenant_id, key).await?;
+    let index = indexes
+        .index(store, tenant_id, &base.id, base.revision)
+        .await?;
+    let hits = index.search(question, limit.clamp(1, MAX_HITS));
+    let decision = decide(&hits);
+    Ok(Found {
+        index,
+        hits,
+        decision,
+    })
+}
+
+/// The base's current entries as a file, header in the base's language.
+pub async fn export(
+    store: &Store,
+    tenant_id: &str,
+    key: &str,
+    format: sheet::Format,
+) -> Result<(KnowledgeBase, Vec<u8>), KnowledgeError> {
+    let base = load(store, tenant_id, key).await?;
+    let entries = store.knowledge_entries(tenant_id, &base.id, None).await?;
+    let language = Language::of_tag(&base.language);
+    let bytes = tokio::task::spawn_blocking(move || sheet::write(format, language, &entries))
+        .await
+        .map_err(|error| KnowledgeError::Internal(format!("exporting failed: {error}")))?
+        .map_err(|error| KnowledgeError::Internal(format!("exporting failed: {error}")))?;
+    Ok((base, bytes))
+}
+
 /// A revision as people read it: who (a user's name) and what, in their language.
 #[derive(Debug, Clone)]
 pub struct RevisionView {
