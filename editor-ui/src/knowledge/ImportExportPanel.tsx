@@ -127,7 +127,12 @@ export function ImportExportPanel({ base, canEdit, onChanged }: { base: Knowledg
       {report && (
         <section className="card kb-card" data-testid="kb-import-report" data-rejected={report.rejected} aria-live="polite">
           <h2>{t("kbimport.results")}</h2>
-          <p data-testid="kb-import-summary">{t("kbimport.summary", { created: report.created, updated: report.updated, failed: report.failed })}</p>
+          <p data-testid="kb-import-summary">{t("kbimport.summary", {
+              created: report.created,
+              updated: report.updated,
+              unchanged: report.unchanged ?? report.rows.filter((row) => row.status === "unchanged").length,
+              failed: report.failed,
+            })}</p>
           {report.rejected && (
             <div className="alert alert-error" role="alert" data-testid="kb-import-rejected">
               {t("kbimport.rejected", { failed: report.failed })}

@@ -75,6 +75,7 @@ export interface ImportRow {
 export interface ImportReport {
   created: number;
   updated: number;
+  unchanged?: number;
   failed: number;
   rows: ImportRow[];
   /** True when nothing was written (all or nothing, and a row failed). */

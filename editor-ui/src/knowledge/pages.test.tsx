@@ -99,7 +99,8 @@ describe("knowledge base list", () => {
     const calls = serve(
       on("GET", "/api/v1/knowledge-bases", () => json(200, { items: [] })),
       on("POST", "/api/v1/knowledge-bases", () =>
-        taken ? json(409, { code: "key_taken", detail: "key shop-faq is taken" }) : json(201, { ...faq, key: "shop-faq-2" }),
+        taken
+          ? json(409, { code: "key_taken", detail: "已有键为“shop-faq”的知识库，请换一个键。", errors: [{ field: "/key", code: "key_taken", message: "shop-faq" }] }) : json(201, { ...faq, key: "shop-faq-2" }),
       ),
     );
     show(<KnowledgeListPage canEdit />);
@@ -109,6 +110,7 @@ describe("knowledge base list", () => {
     await userEvent.click(screen.getByTestId("kb-create-submit"));
     const keyField = screen.getByTestId("kb-create-key").closest(".field")!;
     await waitFor(() => expect(keyField.textContent).toContain("已经有这个标识的知识库了"));
+    expect(screen.getAllByTestId("field-problem").map((node) => node.textContent)).toEqual(["已经有这个标识的知识库了，请换一个。"]);
     expect(screen.getByTestId("kb-create-key").getAttribute("aria-invalid")).toBe("true");
     expect(calls.at(-1)!.body).toEqual({ key: "shop-faq", name: "商城常见问题", language: "zh-CN" });
 
@@ -276,7 +278,7 @@ describe("a knowledge base's page", () => {
       "5失败“启用”一栏只能填 是/否、true/false 或 1/0。",
       "6没有变化",
     ]);
-    expect(screen.getByTestId("kb-import-summary").textContent).toBe("新增 2 条，更新 0 条，失败 2 条。");
+    expect(screen.getByTestId("kb-import-summary").textContent).toBe("新增 2 条，更新 0 条，没有变化 1 条，失败 2 条。");
     const post = calls.find((call) => call.method === "POST")!;
     expect(post.url).toBe("/api/v1/knowledge-bases/shop-faq/import?mode=partial");
     expect(post.headers["Content-Type"]).toBe("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");

@@ -24,11 +24,9 @@ function fieldName(pointer: string): string {
 /** What is wrong with `field`, in the user's language; empty when nothing is. */
 export function fieldProblems(t: Translate, error: unknown, field: string): string[] {
   if (!(error instanceof ApiError)) return [];
-  const found = error.errors
-    .filter((item) => fieldName(item.field ?? "") === field)
-    .map((item) => codeMessage(t, item));
-  if (CODE_FIELDS[error.code] === field) found.push(problemMessage(t, error));
-  return found;
+  // Such a problem's own field error names only the value (the taken key), not what is wrong.
+  if (CODE_FIELDS[error.code]) return CODE_FIELDS[error.code] === field ? [problemMessage(t, error)] : [];
+  return error.errors.filter((item) => fieldName(item.field ?? "") === field).map((item) => codeMessage(t, item));
 }
 
 /** Whether every part of `error` is shown at one of `fields`. */
