@@ -2,7 +2,7 @@
 
 import { useEffect, useId, useState } from "react";
 
-import { ConfirmDialog, Dialog } from "../components/Dialog";
+import { ConfirmDialog, Dialog, FormButtons } from "../components/Dialog";
 import { ErrorAlert } from "../components/ErrorAlert";
 import { useI18n } from "../i18n";
 import { knowledgeApi, type EntryDraft, type KnowledgeEntry } from "./api";
@@ -389,14 +389,7 @@ function EntryDialog({
           </div>
         </div>
         <FormProblem error={error} fields={ENTRY_FIELDS} />
-        <div className="dialog-footer">
-          <button type="button" onClick={onClose}>
-            {t("common.cancel")}
-          </button>
-          <button type="submit" className="primary" disabled={busy} data-testid="entry-save">
-            {busy ? t("entry.saving") : t("entry.save")}
-          </button>
-        </div>
+        <FormButtons submitLabel={busy ? t("entry.saving") : t("entry.save")} busy={busy} onCancel={onClose} submitTestId="entry-save" />
       </form>
     </Dialog>
   );

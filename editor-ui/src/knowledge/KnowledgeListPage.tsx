@@ -2,7 +2,7 @@
 
 import { useCallback, useEffect, useState } from "react";
 
-import { ConfirmDialog, Dialog } from "../components/Dialog";
+import { ConfirmDialog, Dialog, FormButtons } from "../components/Dialog";
 import { ErrorAlert } from "../components/ErrorAlert";
 import { formatTime, useI18n } from "../i18n";
 import { knowledgeHref, navigate } from "../router";
@@ -255,14 +255,7 @@ function CreateBaseDialog({ onClose, onCreated }: { onClose: () => void; onCreat
           <FieldProblems messages={languageProblems} />
         </label>
         <FormProblem error={error} fields={["key", "name", "language"]} />
-        <div className="dialog-footer">
-          <button type="button" onClick={onClose}>
-            {t("common.cancel")}
-          </button>
-          <button type="submit" className="primary" disabled={busy} data-testid="kb-create-submit">
-            {t("kb.createSubmit")}
-          </button>
-        </div>
+        <FormButtons submitLabel={t("kb.createSubmit")} busy={busy} onCancel={onClose} submitTestId="kb-create-submit" />
       </form>
     </Dialog>
   );
@@ -308,14 +301,7 @@ function RenameBaseDialog({ base, onClose, onRenamed }: { base: KnowledgeBase; o
           <FieldProblems messages={problems} />
         </label>
         <FormProblem error={error} fields={["name"]} />
-        <div className="dialog-footer">
-          <button type="button" onClick={onClose}>
-            {t("common.cancel")}
-          </button>
-          <button type="submit" className="primary" disabled={busy} data-testid="kb-rename-submit">
-            {t("kb.renameSubmit")}
-          </button>
-        </div>
+        <FormButtons submitLabel={t("kb.renameSubmit")} busy={busy} onCancel={onClose} submitTestId="kb-rename-submit" />
       </form>
     </Dialog>
   );

@@ -1,25 +1,8 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 
 import { ApiError, setRequestLanguage } from "../api";
+import { stubFetch, type Call } from "../test/fetch";
 import { knowledgeApi, spreadsheetType, XLSX_TYPE } from "./api";
-
-interface Call {
-  url: string;
-  init: RequestInit;
-}
-
-function stubFetch(respond: (call: Call) => Response): Call[] {
-  const calls: Call[] = [];
-  vi.stubGlobal(
-    "fetch",
-    vi.fn(async (url: string, init: RequestInit) => {
-      const call = { url, init };
-      calls.push(call);
-      return respond(call);
-    }),
-  );
-  return calls;
-}
 
 const json = (status: number, body: unknown) =>
   new Response(JSON.stringify(body), { status, headers: { "Content-Type": status < 400 ? "application/json" : "application/problem+json" } });
