@@ -1555,7 +1555,7 @@ async fn chat_session_turns(db: TestDb) -> TestResult {
     .expect("flow");
     let start = json!({ "node": "greet", "vars": {} });
     let session = store
-        .create_chat_session(&tenant, &call.id, &start, T0)
+        .create_chat_session(&tenant, &call.id, &start, &Value::Null, T0)
         .await?
         .expect("call exists");
     assert!(session.id.starts_with("cht_"), "{}", session.id);
@@ -1662,7 +1662,7 @@ async fn chat_session_turns(db: TestDb) -> TestResult {
     );
     assert_eq!(
         store
-            .create_chat_session(&stranger, &call.id, &start, T0)
+            .create_chat_session(&stranger, &call.id, &start, &Value::Null, T0)
             .await?,
         None
     );
@@ -1757,7 +1757,7 @@ async fn chat_session_turns(db: TestDb) -> TestResult {
     ))?
     .expect("version exists");
     let versioned = store
-        .create_chat_session(&tenant, &versioned_call.id, &start, T0 + 6)
+        .create_chat_session(&tenant, &versioned_call.id, &start, &Value::Null, T0 + 6)
         .await?
         .expect("call exists");
     assert_eq!(versioned.flow_version, Some(1));
@@ -1766,6 +1766,7 @@ async fn chat_session_turns(db: TestDb) -> TestResult {
 
 fn chat_start(flow_id: &str, flow_version: Option<i64>, events: Vec<NewCallEvent>) -> ChatStart {
     ChatStart {
+        knowledge: None,
         call_id: Store::new_call_id(),
         session_id: Store::new_chat_session_id(),
         flow_id: flow_id.to_owned(),
@@ -2181,6 +2182,7 @@ async fn phone_calls_keep_the_carrier_report(db: TestDb) -> TestResult {
     let (tenant, stranger) = two_tenants(store).await?;
     let flow = create_flow(store, &tenant, "订单查询").await?;
     let start = |sid: &str| ChatStart {
+        knowledge: None,
         channel: Channel::Phone,
         call_sid: Some(sid.to_owned()),
         ..chat_start(
@@ -2253,6 +2255,7 @@ async fn phone_calls_keep_the_carrier_report(db: TestDb) -> TestResult {
     assert_eq!(call.channel, Channel::Phone);
     // An outbound call learns its id after it is created.
     let outbound = ChatStart {
+        knowledge: None,
         channel: Channel::Phone,
         direction: Direction::Outbound,
         ..chat_start(&flow.id, None, Vec::new())
@@ -2649,6 +2652,7 @@ async fn conversations_keep_every_call_and_session(db: TestDb) -> TestResult {
         .start_chat(
             "ten_a",
             ChatStart {
+                knowledge: None,
                 channel: Channel::Phone,
                 call_sid: Some("CA01".to_owned()),
                 ..chat_start("flw_1", None, Vec::new())
@@ -2663,6 +2667,7 @@ async fn conversations_keep_every_call_and_session(db: TestDb) -> TestResult {
         .start_chat(
             "ten_a",
             ChatStart {
+                knowledge: None,
                 session_id: "cht_web".to_owned(),
                 ..chat_start("flw_1", None, Vec::new())
             },

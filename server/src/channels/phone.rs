@@ -201,7 +201,7 @@ pub async fn load(
 ) -> Result<Call, ConversationError> {
     let (chat, phone) =
         conversation::load::<PhoneState>(&state.store, tenant_id, session_id).await?;
-    let session = conversation::resume(state, tenant_id, &phone).await?;
+    let session = conversation::resume(state, tenant_id, &chat, &phone).await?;
     Ok(Call {
         chat,
         phone,

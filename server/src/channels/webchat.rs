@@ -246,7 +246,7 @@ pub async fn send(
         if row.ended_at.is_some() {
             return Err(ConversationError::Ended);
         }
-        let session = conversation::resume(state, tenant_id, &stored).await?;
+        let session = conversation::resume(state, tenant_id, &row, &stored).await?;
         let turn = Turn {
             row,
             stored,

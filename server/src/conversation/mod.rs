@@ -4,8 +4,10 @@
 //! editor's request trial and the CLI simulator (which only takes turns) go through here; a channel driver only turns its wire messages into engine events and says how
 //! the flow's prompts render ([`Renderer`]), so a new node kind never touches a driver.
 //!
-//! Between turns a conversation is its `conversations` row (record, snapshot, turn counter) and
-//! what its channel keeps of it ([`Saved`]: the engine's snapshot and the flow documents it runs on).
+//! Between turns a conversation is its `conversations` row (record, snapshot, turn counter, the
+//! knowledge-base revisions it pinned when it opened) and what its channel keeps of it
+//! ([`Saved`]: the engine's snapshot and the flow documents it runs on). Every resume, on any
+//! server, gives the session exactly the knowledge-base revisions it started with.
 
 mod error;
 mod handoff;
@@ -13,6 +15,7 @@ mod record;
 mod tenant;
 mod turn;
 
+use flow_engine::knowledge::Knowledge;
 use flow_engine::runtime::{CallInfo, Session, Snapshot};
 use flow_engine::CompiledFlow;
 use serde::de::DeserializeOwned;
@@ -27,6 +30,7 @@ pub use tenant::tenant_map;
 pub use turn::{take_turn, KeptCopy, Renderer, Requests, TurnError};
 
 use crate::flow_cache::{Documents, FlowError, FlowRef, Resolved, Selector, Source};
+use crate::knowledge::{KnowledgeError, Pinned};
 use crate::state::AppState;
 use crate::store::{now_ms, ChatSession, Store, Tenant};
 
@@ -73,6 +77,11 @@ pub async fn open(
         Source::Version(version) => Some(version),
         Source::Draft(_) => None,
     };
+    let (knowledge, pinned) = state
+        .knowledge
+        .pin(&state.store, tenant_id, None)
+        .await
+        .map_err(knowledge_failure)?;
     let started_at = now_ms();
     let row = ChatSession {
         id: Store::new_chat_session_id(),
@@ -85,8 +94,13 @@ pub async fn open(
         created_at: started_at,
         updated_at: started_at,
         ended_at: None,
+        knowledge: if pinned.0.is_empty() {
+            Value::Null
+        } else {
+            serde_json::to_value(&pinned).map_err(|error| FlowError::Internal(error.to_string()))?
+        },
     };
-    let session = new_session(
+    let mut session = new_session(
         resolved.flow.clone(),
         &row.call_id,
         &parties,
@@ -94,6 +108,7 @@ pub async fn open(
         &tenant,
         started_at,
     );
+    session.set_knowledge(knowledge);
     Ok(Opened {
         row,
         session,
@@ -141,18 +156,52 @@ pub async fn load<S: Saved>(
     Ok((row, kept))
 }
 
-/// The engine's session as the conversation left it, on the flow it started on.
+/// The engine's session as the conversation left it, on the flow and the knowledge-base
+/// revisions it started on.
 pub async fn resume<S: Saved>(
     state: &AppState,
     tenant_id: &str,
+    row: &ChatSession,
     kept: &S,
 ) -> Result<Session, ConversationError> {
     let flow = state
         .flows
         .get(&state.store, tenant_id, kept.flow(), kept.documents())
         .await?;
-    Session::resume(flow, kept.snapshot().clone())
-        .map_err(|error| ConversationError::FlowChanged(error.to_string()))
+    let mut session = Session::resume(flow, kept.snapshot().clone())
+        .map_err(|error| ConversationError::FlowChanged(error.to_string()))?;
+    session.set_knowledge(pinned_knowledge(state, tenant_id, row).await?);
+    Ok(session)
+}
+
+/// The knowledge-base revisions a conversation pinned when it opened, loaded (from the cache of
+/// indexes, else the database) for a session that resumes it.
+pub async fn pinned_knowledge(
+    state: &AppState,
+    tenant_id: &str,
+    row: &ChatSession,
+) -> Result<Knowledge, ConversationError> {
+    if row.knowledge.is_null() {
+        return Ok(Knowledge::default());
+    }
+    let pinned: Pinned = serde_json::from_value(row.knowledge.clone())
+        .map_err(|error| ConversationError::Corrupt(error.to_string()))?;
+    state
+        .knowledge
+        .pinned(&state.store, tenant_id, &pinned)
+        .await
+        .map_err(|error| match error {
+            KnowledgeError::Store(error) => ConversationError::from(error),
+            error => ConversationError::Corrupt(error.to_string()),
+        })
+}
+
+/// A knowledge base that cannot be loaded for a new conversation.
+fn knowledge_failure(error: KnowledgeError) -> FlowError {
+    match error {
+        KnowledgeError::Store(error) => FlowError::Store(error),
+        error => FlowError::Internal(format!("loading knowledge bases failed: {error}")),
+    }
 }
 
 /// What a channel keeps, as the row's snapshot text.

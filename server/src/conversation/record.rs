@@ -102,6 +102,7 @@ pub async fn create(
         call_sid: parties.call_sid.clone(),
         started_at: row.created_at,
         snapshot,
+        knowledge: (!row.knowledge.is_null()).then(|| row.knowledge.to_string()),
         events,
         end,
     };

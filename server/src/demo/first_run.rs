@@ -7,6 +7,9 @@
 //! `<data_dir>/first-run.txt`, readable only by the server's user, when the data directory
 //! exists, so someone who missed the console output can still find them.
 //!
+//! The demo tenant also gets a knowledge base from each `flows/knowledge/<name>.<language>.csv`
+//! embedded in the binary (see [`seed_knowledge_bases`]).
+//!
 //! With any tenant present it does nothing. Two servers starting against the same fresh
 //! database race on the tenant's unique slug: the loser sees the conflict and does nothing.
 
@@ -163,6 +166,104 @@ pub enum FirstRunError {
     BadExampleFlow { name: &'static str, detail: String },
     #[error("the operating system's random number generator failed: {0}")]
     Random(String),
+    #[error("the embedded knowledge base {name} cannot be seeded: {detail}")]
+    BadKnowledgeFile { name: String, detail: String },
+}
+
+/// `flows/` as the binary carries it; only `knowledge/*.csv` is read from it (the example flows
+/// are in [`EXAMPLE_FLOWS`]).
+#[derive(rust_embed::RustEmbed)]
+#[folder = "../flows/"]
+struct FlowFiles;
+
+/// The embedded knowledge-base files: `(file name, contents)`, by name.
+pub fn knowledge_files() -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = FlowFiles::iter()
+        .filter_map(|path| {
+            let name = path.strip_prefix("knowledge/")?;
+            if name.contains('/') || !name.ends_with(".csv") {
+                return None;
+            }
+            let file = FlowFiles::get(&path)?;
+            Some((name.to_owned(), file.data.into_owned()))
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// The key, language and display name of a knowledge-base file named `<name>.<language>.csv`:
+/// a Chinese file's key is `<name>`, another language's `<name>-<language>` (`shop-faq.en.csv`
+/// is `shop-faq-en`). Names of the demo's own bases are known; others are named by their key.
+pub fn knowledge_file_base(file: &str) -> Option<(String, String, String)> {
+    let stem = file.strip_suffix(".csv")?;
+    let (name, language) = stem.rsplit_once('.')?;
+    let key = if language.to_ascii_lowercase().starts_with("zh") {
+        name.to_owned()
+    } else {
+        format!("{name}-{}", language.to_ascii_lowercase())
+    };
+    let display = match key.as_str() {
+        "shop-faq" => "商城常见问题".to_owned(),
+        "shop-faq-en" => "Shop FAQ".to_owned(),
+        _ => key.clone(),
+    };
+    Some((key, language.to_owned(), display))
+}
+
+/// Creates a knowledge base from each file (see [`knowledge_file_base`]) that the tenant does not
+/// have yet, or has empty (a cut-off first run), and imports the file's rows into it as one
+/// revision. Rows that fail are logged and left out. Returns the keys seeded.
+pub async fn seed_knowledge_bases(
+    store: &Store,
+    tenant_id: &str,
+    files: &[(String, Vec<u8>)],
+) -> Result<Vec<String>, FirstRunError> {
+    use crate::knowledge::{self, import, sheet::Format};
+    let actor = Actor::system(tenant_id);
+    let bad = |name: &str, error: &dyn std::fmt::Display| FirstRunError::BadKnowledgeFile {
+        name: name.to_owned(),
+        detail: error.to_string(),
+    };
+    let mut seeded = Vec::new();
+    for (file, bytes) in files {
+        let Some((key, language, name)) = knowledge_file_base(file) else {
+            tracing::warn!(
+                file,
+                "first run: a knowledge file not named <name>.<language>.csv is skipped"
+            );
+            continue;
+        };
+        let base = match store.get_knowledge_base(tenant_id, &key).await? {
+            Some(base) if base.revision > 1 => continue,
+            Some(base) => base,
+            None => knowledge::create(store, &actor, &key, &name, &language, now_ms())
+                .await
+                .map_err(|error| bad(file, &error))?,
+        };
+        let report = import::import(
+            store,
+            &actor,
+            &base.key,
+            Format::Csv,
+            bytes.clone(),
+            import::Mode::Partial,
+            now_ms(),
+        )
+        .await
+        .map_err(|error| bad(file, &error))?;
+        for row in report.rows.iter().filter(|row| row.error.is_some()) {
+            let message = row.error.as_ref().map(|(_, text)| text.en.as_str());
+            tracing::warn!(
+                file,
+                row = row.row,
+                message,
+                "first run: a knowledge-base row was left out"
+            );
+        }
+        seeded.push(key);
+    }
+    Ok(seeded)
 }
 
 /// A password of [`PASSWORD_LENGTH`] characters from the operating system's generator, in an
@@ -297,6 +398,8 @@ pub async fn run(
         }
     };
     tracing::info!(tenant = %tenant.id, "first run: creating the demo tenant");
+
+    seed_knowledge_bases(store, &tenant.id, &knowledge_files()).await?;
 
     // What a cut-off run left, read before the rest is written in one transaction.
     let existing = store.list_flows(&tenant.id, None).await?;
@@ -459,6 +562,80 @@ mod tests {
             let document: Value = serde_json::from_str(text).expect("JSON");
             assert_eq!(document["name"], name);
         }
+    }
+
+    #[test]
+    fn knowledge_files_name_their_base() {
+        let base = |file: &str| knowledge_file_base(file);
+        assert_eq!(
+            base("shop-faq.zh-CN.csv"),
+            Some(("shop-faq".into(), "zh-CN".into(), "商城常见问题".into()))
+        );
+        assert_eq!(
+            base("shop-faq.en.csv"),
+            Some(("shop-faq-en".into(), "en".into(), "Shop FAQ".into()))
+        );
+        assert_eq!(
+            base("returns.en-US.csv"),
+            Some((
+                "returns-en-us".into(),
+                "en-US".into(),
+                "returns-en-us".into()
+            ))
+        );
+        assert_eq!(base("faq.csv"), None);
+        for (file, _) in knowledge_files() {
+            assert!(base(&file).is_some(), "{file}");
+        }
+    }
+
+    #[tokio::test]
+    async fn knowledge_files_become_bases_once() {
+        let directory = tempfile::tempdir().expect("directory");
+        let store = Store::connect(&Store::sqlite_url(&directory.path().join("db")))
+            .await
+            .expect("store");
+        store.migrate().await.expect("migrate");
+        let mut transaction = store.transaction().await.expect("transaction");
+        let tenant = transaction
+            .create_tenant("Demo", "demo", &TenantSettings::default(), now_ms())
+            .await
+            .expect("tenant");
+        transaction.commit().await.expect("commit");
+        let files = vec![
+            (
+                "shop-faq.zh-CN.csv".to_owned(),
+                "问题,答案,分类\n多久发货,48小时内发货,物流\n没有答案,,\n"
+                    .as_bytes()
+                    .to_vec(),
+            ),
+            (
+                "shop-faq.en.csv".to_owned(),
+                b"\xEF\xBB\xBFquestion,answer\nHow long is shipping?,Two days.\n".to_vec(),
+            ),
+        ];
+        let seeded = seed_knowledge_bases(&store, &tenant.id, &files)
+            .await
+            .expect("seeded");
+        assert_eq!(seeded, vec!["shop-faq", "shop-faq-en"]);
+        let bases = store.list_knowledge_bases(&tenant.id).await.expect("bases");
+        let summary: Vec<(String, String, i64, i64)> = bases
+            .into_iter()
+            .map(|b| (b.base.key, b.base.name, b.base.revision, b.entries))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                ("shop-faq".into(), "商城常见问题".into(), 2, 1),
+                ("shop-faq-en".into(), "Shop FAQ".into(), 2, 1)
+            ]
+        );
+        // A second run seeds nothing again.
+        let again = seed_knowledge_bases(&store, &tenant.id, &files)
+            .await
+            .expect("seeded");
+        assert!(again.is_empty());
+        store.close().await;
     }
 
     #[test]

@@ -210,10 +210,13 @@ pub struct ChatSession {
     pub created_at: i64,
     pub updated_at: i64,
     pub ended_at: Option<i64>,
+    /// The knowledge-base revisions the conversation started with (JSON, the conversation
+    /// module's to read); `null` when it pinned none.
+    pub knowledge: Value,
 }
 
 const SESSION_COLUMNS: &str = "tenant_id, session_id, flow_id, flow_version, id, snapshot, \
-     turn, started_at, updated_at, ended_at";
+     turn, started_at, updated_at, ended_at, knowledge";
 
 impl ChatSession {
     fn from_row(row: &AnyRow) -> Result<Self> {
@@ -228,6 +231,8 @@ impl ChatSession {
             created_at: row.try_get("started_at")?,
             updated_at: row.try_get("updated_at")?,
             ended_at: row.try_get("ended_at")?,
+            knowledge: optional_json_column(row, "conversations", "knowledge")?
+                .unwrap_or(Value::Null),
         })
     }
 }
@@ -461,10 +466,12 @@ impl Store {
         tenant_id: &str,
         call_id: &str,
         snapshot: &Value,
+        knowledge: &Value,
         now_ms: i64,
     ) -> Result<Option<ChatSession>> {
         let row = sqlx::query(&format!(
-            "UPDATE conversations SET session_id = $3, snapshot = $4, turn = 0, updated_at = $5 \
+            "UPDATE conversations SET session_id = $3, snapshot = $4, turn = 0, updated_at = $5, \
+                 knowledge = $6 \
              WHERE tenant_id = $1 AND id = $2 AND session_id IS NULL \
              RETURNING {SESSION_COLUMNS}"
         ))
@@ -473,6 +480,7 @@ impl Store {
         .bind(new_id("cht"))
         .bind(snapshot.to_string())
         .bind(now_ms)
+        .bind((!knowledge.is_null()).then(|| knowledge.to_string()))
         .fetch_optional(&self.pool)
         .await?;
         row.as_ref().map(ChatSession::from_row).transpose()

@@ -59,6 +59,8 @@ pub struct ChatStart {
     pub started_at: i64,
     /// The snapshot after the first turn, as JSON text.
     pub snapshot: String,
+    /// The knowledge-base revisions the conversation pinned, as JSON text.
+    pub knowledge: Option<String>,
     pub events: Vec<NewCallEvent>,
     pub end: Option<CallEnd>,
 }
@@ -284,7 +286,7 @@ async fn insert_starts<'a>(
     let table = rows_table(
         &[
             "tid", "cid", "fid", "ver", "chan", "dir", "src", "dst", "t0", "n", "t1", "outcome",
-            "summary", "dur", "csid", "sid", "snap",
+            "summary", "dur", "csid", "sid", "snap", "kb",
         ],
         indices.len(),
     );
@@ -292,9 +294,9 @@ async fn insert_starts<'a>(
         "INSERT INTO conversations (tenant_id, id, flow_id, flow_version, channel, direction, \
                                     from_number, to_number, started_at, event_count, \
                                     ended_at, outcome, summary, duration_ms, call_sid, \
-                                    session_id, snapshot, turn, updated_at) \
+                                    session_id, snapshot, turn, updated_at, knowledge) \
          SELECT v.tid, v.cid, f.id, v.ver, v.chan, v.dir, v.src, v.dst, v.t0, v.n, v.t1, \
-                v.outcome, v.summary, v.dur, v.csid, v.sid, v.snap, 1, v.t0 \
+                v.outcome, v.summary, v.dur, v.csid, v.sid, v.snap, 1, v.t0, v.kb \
          FROM ({table}) v JOIN flows f ON f.tenant_id = v.tid AND f.id = v.fid \
          WHERE f.deleted_at IS NULL AND (v.ver IS NULL OR EXISTS (SELECT 1 FROM flow_versions \
                fv WHERE fv.tenant_id = v.tid AND fv.flow_id = v.fid AND fv.version = v.ver)) \
@@ -325,7 +327,8 @@ async fn insert_starts<'a>(
             .bind(end.and_then(|end| end.duration_ms))
             .bind(start.call_sid.as_deref())
             .bind(start.session_id.as_str())
-            .bind(start.snapshot.as_str());
+            .bind(start.snapshot.as_str())
+            .bind(start.knowledge.as_deref());
     }
     let created: std::collections::HashSet<String> = query
         .fetch_all(&mut **transaction)

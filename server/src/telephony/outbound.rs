@@ -319,7 +319,13 @@ async fn start(
         Ok(snapshot) => {
             state
                 .store
-                .create_chat_session(tenant_id, &call_id, &snapshot, now_ms)
+                .create_chat_session(
+                    tenant_id,
+                    &call_id,
+                    &snapshot,
+                    &prepared.chat.knowledge,
+                    now_ms,
+                )
                 .await
         }
         Err(error) => Err(error),
