@@ -62,6 +62,7 @@ export async function knowledgeSteps({ page, server, step }) {
     await page.getByTestId('kb-create-submit').click();
     const problem = await page.getByTestId('field-problem').textContent();
     check(/小写字母/.test(problem ?? ''), `the key is refused in Chinese: ${problem}`);
+    await shot(page, 'kb-02-key-refused');
     await page.getByTestId('kb-create-key').fill(key);
     await page.getByTestId('kb-create-submit').click();
     await page.waitForURL(new RegExp(`#/knowledge/${key}$`));
