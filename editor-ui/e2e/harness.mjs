@@ -128,3 +128,49 @@ export function ensureArtifacts() {
   mkdirSync(artifacts, { recursive: true });
   return artifacts;
 }
+
+export const TIMEOUT = 15_000;
+
+export function check(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+export async function shot(page, name) {
+  await page.screenshot({ path: join(ensureArtifacts(), `${name}.png`), fullPage: true });
+}
+
+/**
+ * Named steps that screenshot the page after they pass (and when they fail, as
+ * `FAILED-<name>`), collecting their outcome in `results`.
+ */
+export function stepper(results) {
+  return async function step(page, name, body) {
+    const started = Date.now();
+    try {
+      await body();
+      await shot(page, name);
+      results.push({ name, ok: true, ms: Date.now() - started });
+      console.log(`ok   ${name} (${Date.now() - started} ms)`);
+    } catch (error) {
+      await shot(page, `FAILED-${name}`).catch(() => {});
+      results.push({ name, ok: false, error });
+      console.log(`FAIL ${name}\n     ${String(error.stack ?? error).split('\n').join('\n     ')}`);
+      throw error;
+    }
+  };
+}
+
+/** A browser page that collects what the page logs as errors, except the expected 401s. */
+export async function watchedPage(context) {
+  const page = await context.newPage();
+  page.setDefaultTimeout(TIMEOUT);
+  const errors = [];
+  page.on('pageerror', (error) => errors.push(error));
+  page.on('console', (message) => {
+    // Signing in with a wrong password, and the check for a session before signing in, are
+    // answered 401 on purpose; Chromium logs every failed request.
+    const expected = /status of 401/.test(message.text());
+    if (message.type() === 'error' && !expected) errors.push(new Error(message.text()));
+  });
+  return { page, errors };
+}

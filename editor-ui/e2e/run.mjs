@@ -2,39 +2,17 @@
 // credentials) and Debian's Chromium through playwright-core. A customer-service manager's
 // first session, step by step: log in; build a three-node flow from scratch by dragging from
 // the palette and connecting ports; see validation errors appear and clear; publish; complete a
-// conversation in Try it; restore an older version; switch the language. Screenshots of every
-// step (and of any failure) go to e2e/artifacts/.
+// conversation in Try it; restore an older version; switch the language; then fill a knowledge
+// base on the Knowledge page (knowledge.mjs). Screenshots of every step (and of any failure)
+// go to e2e/artifacts/.
 // Usage (from editor-ui/): node e2e/run.mjs
 
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { artifacts, ensureArtifacts, launchBrowser, startServer } from './harness.mjs';
+import { artifacts, check, launchBrowser, shot, startServer, stepper, TIMEOUT, watchedPage } from './harness.mjs';
+import { knowledgeSteps } from './knowledge.mjs';
 
-const TIMEOUT = 15_000;
 const results = [];
-
-function check(condition, message) {
-  if (!condition) throw new Error(message);
-}
-
-async function shot(page, name) {
-  await page.screenshot({ path: join(ensureArtifacts(), `${name}.png`), fullPage: true });
-}
-
-async function step(page, name, body) {
-  const started = Date.now();
-  try {
-    await body();
-    await shot(page, name);
-    results.push({ name, ok: true, ms: Date.now() - started });
-    console.log(`ok   ${name} (${Date.now() - started} ms)`);
-  } catch (error) {
-    await shot(page, `FAILED-${name}`).catch(() => {});
-    results.push({ name, ok: false, error });
-    console.log(`FAIL ${name}\n     ${String(error.stack ?? error).split('\n').join('\n     ')}`);
-    throw error;
-  }
-}
+const step = stepper(results);
 
 /** The centre of an element, for mouse gestures. */
 async function centre(locator) {
@@ -81,16 +59,7 @@ async function main() {
     return;
   }
   const context = await browser.newContext({ viewport: { width: 1600, height: 1000 }, locale: 'zh-CN' });
-  const page = await context.newPage();
-  page.setDefaultTimeout(TIMEOUT);
-  const pageErrors = [];
-  page.on('pageerror', (error) => pageErrors.push(error));
-  page.on('console', (message) => {
-    // Signing in with a wrong password, and the check for a session before signing in, are
-    // answered 401 on purpose; Chromium logs every failed request.
-    const expected = /status of 401/.test(message.text());
-    if (message.type() === 'error' && !expected) pageErrors.push(new Error(message.text()));
-  });
+  const { page, errors: pageErrors } = await watchedPage(context);
   const flowName = `三步流程-${Date.now()}`;
   try {
     await step(page, '01-login', async () => {
@@ -292,6 +261,8 @@ async function main() {
       const text = await result.textContent();
       check(text?.includes('200') && text.includes('SF1234567890'), `the lookup answered: ${text}`);
     });
+
+    await knowledgeSteps({ page, server, step });
 
     check(pageErrors.length === 0, `the page logged errors: ${pageErrors.map(String).join('; ')}`);
   } finally {

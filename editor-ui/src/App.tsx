@@ -1,13 +1,15 @@
 import { useCallback, useEffect, useState } from "react";
 
-import { api, ApiError, csrfToken, onUnauthorized, type Me } from "./api";
+import { api, ApiError, canWrite, csrfToken, onUnauthorized, type Me } from "./api";
 import { Dialog } from "./components/Dialog";
 import { ErrorAlert } from "./components/ErrorAlert";
 import { LanguageSwitch, useI18n } from "./i18n";
 import { EditorPage } from "./pages/EditorPage";
 import { FlowListPage } from "./pages/FlowListPage";
 import { LoginForm, LoginPage, type LoginNotice } from "./pages/LoginPage";
-import { navigate, useRoute } from "./router";
+import { KnowledgeBasePage } from "./knowledge/KnowledgeBasePage";
+import { KnowledgeListPage } from "./knowledge/KnowledgeListPage";
+import { KNOWLEDGE_HREF, navigate, useRoute } from "./router";
 import { SIGNED_IN_AGAIN } from "./session";
 
 type Auth =
@@ -15,7 +17,6 @@ type Auth =
   | { state: "signed-out"; notice?: LoginNotice }
   /** `expired`: the login ran out while working; the page stays and a sign-in dialog covers it. */
   | { state: "signed-in"; me: Me; expired?: boolean };
-
 
 export function App() {
   const { t } = useI18n();
@@ -58,6 +59,7 @@ export function App() {
     setAuth({ state: "signed-out" });
   };
 
+  const section = route.name === "knowledge" || route.name === "knowledgeBase" ? "knowledge" : "flows";
   let main: React.ReactNode;
   if (startupError) {
     main = (
@@ -85,6 +87,10 @@ export function App() {
     );
   } else if (route.name === "editor") {
     main = <EditorPage key={route.flowId} flowId={route.flowId} me={auth.me} />;
+  } else if (route.name === "knowledge") {
+    main = <KnowledgeListPage canEdit={canWrite(auth.me)} />;
+  } else if (route.name === "knowledgeBase") {
+    main = <KnowledgeBasePage key={route.key} baseKey={route.key} canEdit={canWrite(auth.me)} role={auth.me.role} />;
   } else {
     main = <FlowListPage />;
   }
@@ -102,6 +108,16 @@ export function App() {
         >
           <span aria-hidden="true">☎️</span> {t("app.title")}
         </a>
+        {auth.state === "signed-in" && (
+          <nav className="app-nav" aria-label={t("app.title")}>
+            <a href="#/" className={section === "flows" ? "active" : undefined} aria-current={section === "flows" ? "page" : undefined} data-testid="nav-flows">
+              {t("nav.flows")}
+            </a>
+            <a href={KNOWLEDGE_HREF} className={section === "knowledge" ? "active" : undefined} aria-current={section === "knowledge" ? "page" : undefined} data-testid="nav-knowledge">
+              {t("nav.knowledge")}
+            </a>
+          </nav>
+        )}
         <div className="header-spacer" />
         {auth.state === "signed-in" && <span className="tenant" title={auth.me.actor}>{auth.me.tenant_name}</span>}
         <a className="header-link" href="/docs" target="_blank" rel="noreferrer">

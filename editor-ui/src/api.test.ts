@@ -1,24 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 
 import { api, ApiError, fileNameOf } from "./api";
-
-interface Call {
-  url: string;
-  init: RequestInit;
-}
-
-function stubFetch(respond: (call: Call) => Response): Call[] {
-  const calls: Call[] = [];
-  vi.stubGlobal(
-    "fetch",
-    vi.fn(async (url: string, init: RequestInit) => {
-      const call = { url, init };
-      calls.push(call);
-      return respond(call);
-    }),
-  );
-  return calls;
-}
+import { stubFetch } from "./test/fetch";
 
 const json = (status: number, body: unknown, type = "application/json") =>
   new Response(JSON.stringify(body), { status, headers: { "Content-Type": type } });

@@ -45,6 +45,11 @@ export interface Me {
   csrf_token?: string;
 }
 
+/** Whether the login may change flows and knowledge bases; other roles only look. */
+export function canWrite(me: Me): boolean {
+  return me.role === "owner" || me.role === "editor";
+}
+
 export interface FlowSummary {
   id: string;
   name: string;
@@ -202,7 +207,10 @@ export function onUnauthorized(listener: UnauthorizedListener): () => void {
 }
 
 interface RequestOptions {
+  /** Sent as JSON. */
   body?: unknown;
+  /** Sent as it is, e.g. a spreadsheet, with its content type. */
+  raw?: { data: Blob; type: string };
   headers?: Record<string, string>;
   signal?: AbortSignal;
 }
@@ -212,51 +220,75 @@ export interface Answer<T> {
   response: Response;
 }
 
-async function send<T>(method: string, path: string, options: RequestOptions = {}): Promise<Answer<T>> {
+let requestLanguage: string | null = null;
+
+/** The editor's language, sent as `Accept-Language` so that the server's messages match it. */
+export function setRequestLanguage(lang: string | null): void {
+  requestLanguage = lang;
+}
+
+function parseJson(text: string): unknown {
+  if (text === "") return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A successful response, still unread; an error answer is thrown as an `ApiError`. */
+async function request(method: string, path: string, options: RequestOptions = {}): Promise<Response> {
   const headers: Record<string, string> = { Accept: "application/json, application/problem+json", ...options.headers };
-  if (options.body !== undefined) headers["Content-Type"] = "application/json";
+  if (requestLanguage && !headers["Accept-Language"]) headers["Accept-Language"] = requestLanguage;
+  let body: BodyInit | undefined;
+  if (options.raw) {
+    headers["Content-Type"] = options.raw.type;
+    body = options.raw.data;
+  } else if (options.body !== undefined) {
+    headers["Content-Type"] = "application/json";
+    body = JSON.stringify(options.body);
+  }
   if (method !== "GET" && method !== "HEAD") {
     const token = csrfToken();
     if (token) headers["X-CSRF-Token"] = token;
   }
   let response: Response;
   try {
-    response = await fetch(path, {
-      method,
-      headers,
-      credentials: "same-origin",
-      body: options.body !== undefined ? JSON.stringify(options.body) : undefined,
-      signal: options.signal,
-    });
+    response = await fetch(path, { method, headers, credentials: "same-origin", body, signal: options.signal });
   } catch (error) {
     if (error instanceof DOMException && error.name === "AbortError") throw error;
     throw new ApiError(0, { code: "network", detail: error instanceof Error ? error.message : String(error) });
   }
-  const text = await response.text();
-  let parsed: unknown = undefined;
-  if (text !== "") {
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      parsed = undefined;
-    }
-  }
   if (!response.ok) {
-    const body =
+    const text = await response.text();
+    const parsed = parseJson(text);
+    const problem =
       parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)
         ? (parsed as Record<string, unknown>)
         : { detail: text.slice(0, 500) };
-    const error = new ApiError(response.status, body);
+    const error = new ApiError(response.status, problem);
     if (response.status === 401 && !path.endsWith("/auth/login")) {
       unauthorizedListeners.forEach((listener) => listener());
     }
     throw error;
   }
-  return { data: parsed as T, response };
+  return response;
 }
 
-const V1 = "/api/v1";
-const enc = encodeURIComponent;
+/** A JSON answer. */
+export async function send<T>(method: string, path: string, options: RequestOptions = {}): Promise<Answer<T>> {
+  const response = await request(method, path, options);
+  return { data: parseJson(await response.text()) as T, response };
+}
+
+/** A file answer (an export): its bytes and the file name the server suggests. */
+export async function receiveFile(path: string, options: RequestOptions = {}): Promise<{ blob: Blob; fileName: string | null }> {
+  const response = await request("GET", path, { ...options, headers: { Accept: "*/*", ...options.headers } });
+  return { blob: await response.blob(), fileName: fileNameOf(response.headers.get("Content-Disposition")) };
+}
+
+export const V1 = "/api/v1";
+export const enc = encodeURIComponent;
 const ifMatch = (revision: number) => ({ "If-Match": `"${revision}"` });
 
 export const api = {

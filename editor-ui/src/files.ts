@@ -46,7 +46,11 @@ function readText(file: File): Promise<string> {
 }
 
 export function downloadJson(document: FlowDocument | unknown, fileName: string): void {
-  const blob = new Blob([JSON.stringify(document, null, 2) + "\n"], { type: "application/json" });
+  downloadBlob(new Blob([JSON.stringify(document, null, 2) + "\n"], { type: "application/json" }), fileName);
+}
+
+/** Hands a file to the browser's downloads. */
+export function downloadBlob(blob: Blob, fileName: string): void {
   const url = URL.createObjectURL(blob);
   const link = window.document.createElement("a");
   link.href = url;

@@ -4,7 +4,8 @@
 
 import { createContext, createElement, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
 
-import { ApiError } from "./api";
+import { ApiError, setRequestLanguage } from "./api";
+import * as knowledgeTexts from "./knowledge/messages";
 import * as nodeTexts from "./nodes/messages";
 
 export type Lang = "zh-CN" | "en";
@@ -237,7 +238,7 @@ const zh = {
   "flow.errorMessage": "出错时说的话",
   "flow.errorMessageHelp": "流程出错挂断前说的话。",
   "language.zh-CN": "中文 (zh-CN)",
-  "language.en-US": "English (en-US)",
+  "language.en-US": "英语 (en-US)",
 
   "problems.title": "问题",
   "problems.checking": "正在检查…",
@@ -393,6 +394,7 @@ const zh = {
   "diag.unreachable": "走不到的节点",
 
   ...nodeTexts.zh,
+  ...knowledgeTexts.zh,
 };
 
 export type MessageKey = keyof typeof zh;
@@ -780,6 +782,7 @@ const en: Record<MessageKey, string> = {
   "diag.unreachable": "Unreachable node",
 
   ...nodeTexts.en,
+  ...knowledgeTexts.en,
 };
 
 export const dictionaries: Record<Lang, Record<MessageKey, string>> = { "zh-CN": zh, en };
@@ -795,6 +798,11 @@ export function translate(lang: Lang, key: MessageKey, params?: Params): string 
 
 function hasKey(key: string): key is MessageKey {
   return key in zh;
+}
+
+/** The text of `key` when the dictionaries have it: for codes that come from the server. */
+export function textFor(t: Translate, key: string, params?: Params): string | null {
+  return hasKey(key) ? t(key, params) : null;
 }
 
 /** How a call ended, in words: `resolved` → "Resolved". */
@@ -820,11 +828,14 @@ export function problemMessage(t: Translate, error: unknown): string {
   return String(error);
 }
 
-export function formatTime(lang: Lang, epochMs: number): string {
+/** A time from the server, epoch milliseconds or an RFC 3339 text, in the user's language. */
+export function formatTime(lang: Lang, when: number | string): string {
+  const date = new Date(when);
+  if (Number.isNaN(date.getTime())) return String(when);
   return new Intl.DateTimeFormat(lang === "zh-CN" ? "zh-CN" : "en-GB", {
     dateStyle: "medium",
     timeStyle: "short",
-  }).format(new Date(epochMs));
+  }).format(date);
 }
 
 interface I18nValue {
@@ -858,6 +869,8 @@ export function I18nProvider({ children, initial }: { children: ReactNode; initi
   useEffect(() => {
     document.documentElement.lang = lang === "zh-CN" ? "zh-CN" : "en";
   }, [lang]);
+  // Set while rendering, not in an effect, so that the very first requests carry it too.
+  setRequestLanguage(lang === "zh-CN" ? "zh-CN" : "en");
   const t = useCallback<Translate>((key, params) => translate(lang, key, params), [lang]);
   const value = useMemo(() => ({ lang, setLang, t }), [lang, setLang, t]);
   return createElement(I18nContext.Provider, { value }, children);

@@ -1,14 +1,38 @@
-// A small hash router: `#/` is the flow list, `#/flows/<id>` the editor of one flow. Hash routes
-// need nothing from the server that serves the built files.
+// A small hash router: `#/` is the flow list, `#/flows/<id>` the editor of one flow,
+// `#/knowledge` the knowledge bases and `#/knowledge/<key>` one of them. Hash routes need
+// nothing from the server that serves the built files.
 
 import { useEffect, useState } from "react";
 
-export type Route = { name: "flows" } | { name: "editor"; flowId: string };
+export type Route =
+  | { name: "flows" }
+  | { name: "editor"; flowId: string }
+  | { name: "knowledge" }
+  | { name: "knowledgeBase"; key: string };
+
+function decoded(part: string): string | null {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return null;
+  }
+}
 
 export function parseRoute(hash: string): Route {
-  const match = /^#\/flows\/([^/?#]+)/.exec(hash);
-  if (match) return { name: "editor", flowId: decodeURIComponent(match[1]) };
+  const flow = /^#\/flows\/([^/?#]+)/.exec(hash);
+  const flowId = flow && decoded(flow[1]);
+  if (flowId) return { name: "editor", flowId };
+  const base = /^#\/knowledge\/([^/?#]+)/.exec(hash);
+  const key = base && decoded(base[1]);
+  if (key) return { name: "knowledgeBase", key };
+  if (/^#\/knowledge\/?$/.test(hash)) return { name: "knowledge" };
   return { name: "flows" };
+}
+
+export const KNOWLEDGE_HREF = "#/knowledge";
+
+export function knowledgeHref(key: string): string {
+  return `${KNOWLEDGE_HREF}/${encodeURIComponent(key)}`;
 }
 
 export function flowHref(flowId: string): string {

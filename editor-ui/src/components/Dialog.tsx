@@ -119,3 +119,18 @@ export function ConfirmDialog({ title, message, confirmLabel, danger, busy, onCo
     </Dialog>
   );
 }
+
+/** The buttons under a form in a dialog: cancel, and submit the form. */
+export function FormButtons({ submitLabel, busy, onCancel, submitTestId }: { submitLabel: string; busy?: boolean; onCancel: () => void; submitTestId?: string }) {
+  const { t } = useI18n();
+  return (
+    <div className="dialog-footer">
+      <button type="button" onClick={onCancel}>
+        {t("common.cancel")}
+      </button>
+      <button type="submit" className="primary" disabled={busy} data-testid={submitTestId}>
+        {submitLabel}
+      </button>
+    </div>
+  );
+}

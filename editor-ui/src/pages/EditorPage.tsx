@@ -4,7 +4,7 @@
 import { ReactFlowProvider, useReactFlow } from "@xyflow/react";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 
-import { api, type FlowView, type Me, type VersionView } from "../api";
+import { api, canWrite, type FlowView, type Me, type VersionView } from "../api";
 import { ErrorAlert } from "../components/ErrorAlert";
 import { useAutosave, type SaveStatus } from "../editor/autosave";
 import { Canvas } from "../editor/Canvas";
@@ -93,7 +93,7 @@ function isEditable(target: EventTarget | null): boolean {
 function Editor({ flowId, initial, me }: { flowId: string; initial: FlowView; me: Me }) {
   const { t } = useI18n();
   const flow = useReactFlow();
-  const canEdit = me.role === "owner" || me.role === "editor";
+  const canEdit = canWrite(me);
   const initialDoc = useMemo(() => prepare(initial.draft), [initial]);
   const history = useHistory(initialDoc);
   const doc = history.doc;
