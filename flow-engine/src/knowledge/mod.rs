@@ -77,8 +77,9 @@ pub struct KnowledgeHit {
     pub score: f32,
 }
 
-/// How an index ranks and scores. [`Default`] is what Callflow ships, tuned on the tuning split
-/// of `flow-engine/tests/data/knowledge`; the fields are public so that evaluations can
+/// How an index ranks and scores. [`Default`] is what Callflow ships, chosen by the `tune` test
+/// of `flow-engine/tests/knowledge_datasets.rs` on the tuning split of
+/// `flow-engine/tests/data/knowledge` (never its test split); the fields are public so that evaluations can
 /// compare variants (e.g. [`RetrievalSettings::char_bigram_bm25`]) with the same code.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RetrievalSettings {
@@ -94,9 +95,9 @@ pub struct RetrievalSettings {
     pub b: f32,
     /// Filler phrases, stop words and synonym expansion on the question's side.
     pub query_handling: bool,
-    /// Weight of a question's filler phrases (就是那个, 我想问一下).
+    /// Weight of a question's filler phrases (就是那个, 我想问一下); tuning chose 0.
     pub filler_weight: f32,
-    /// Weight of stop words (的, 了, 我们) and pairs of them.
+    /// Weight of stop words (的, 了, 我们) and pairs of them; tuning chose 0.
     pub stop_weight: f32,
     /// Weight of synonyms added to the question.
     pub synonym_weight: f32,
@@ -112,17 +113,17 @@ pub struct RetrievalSettings {
 impl Default for RetrievalSettings {
     fn default() -> Self {
         RetrievalSettings {
-            weights: [0.4, 0.35, 0.25],
+            weights: [0.3, 0.4, 0.3],
             question_weight: 1.0,
             answer_weight: 0.5,
             k1: 1.2,
             b: 0.75,
             query_handling: true,
-            filler_weight: 0.1,
-            stop_weight: 0.1,
-            synonym_weight: 0.5,
-            pinyin_syllable_weight: 0.2,
-            unseen_weight: 0.3,
+            filler_weight: 0.0,
+            stop_weight: 0.0,
+            synonym_weight: 0.3,
+            pinyin_syllable_weight: 0.4,
+            unseen_weight: 1.0,
             calibration: Calibration::default(),
             thresholds: Thresholds::default(),
         }

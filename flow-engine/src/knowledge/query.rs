@@ -1,7 +1,7 @@
 //! What a caller's question is searched with. Callers ramble: they open with 就是那个, 我想问一下,
 //! tell the story of their order, and name things in their own words (包裹 where the FAQ says
-//! 物流). Filler and grammar words are kept but weigh little, so a long question is not won by
-//! the entry that shares its chatter; and words of the shop's vocabulary bring their synonyms
+//! 物流). Filler and grammar words weigh little (nothing, with the tuned defaults), so a long
+//! question is not won by the entry that shares its chatter; and words of the shop's vocabulary bring their synonyms
 //! along, so the entry is found whichever word its writer chose.
 //!
 //! Synonyms are matched by their pinyin as well as their characters, because the recogniser's
