@@ -76,9 +76,9 @@ impl Default for Thresholds {
     /// answers, less the wrong ones, that still refuse 85% of the unanswerable questions.
     fn default() -> Self {
         Thresholds {
-            answer: 0.6,
-            ambiguous: 0.25,
-            close: 0.2,
+            answer: 0.65,
+            ambiguous: 0.45,
+            close: 0.05,
         }
     }
 }
@@ -105,9 +105,9 @@ impl Default for Calibration {
     /// Fitted on the tuning split (logistic regression: was the top hit the right entry?).
     fn default() -> Self {
         Calibration {
-            bias: -2.37,
-            relevance: 11.3,
-            margin: 10.8,
+            bias: -1.39,
+            relevance: 7.67,
+            margin: 12.13,
         }
     }
 }

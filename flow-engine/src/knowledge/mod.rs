@@ -113,9 +113,9 @@ pub struct RetrievalSettings {
 impl Default for RetrievalSettings {
     fn default() -> Self {
         RetrievalSettings {
-            weights: [0.3, 0.4, 0.3],
+            weights: [0.3, 0.3, 0.4],
             question_weight: 1.0,
-            answer_weight: 0.5,
+            answer_weight: 0.3,
             k1: 1.2,
             b: 0.75,
             query_handling: true,
@@ -251,39 +251,23 @@ impl KnowledgeIndex {
     /// The best `limit` entries as (entry, fused relevance, confidence), best first: what
     /// [`Self::search`] returns plus the uncalibrated relevance, for fitting the calibration.
     pub fn rank(&self, question: &str, limit: usize) -> Vec<(usize, f32, f32)> {
-        let n = self.entries.len();
         let terms = query_terms(question, &self.settings);
-        let mut fused = vec![0.0f32; n];
-        let mut touched_any: Vec<u32> = Vec::new();
-        let mut scores = vec![0.0f32; n];
-        let mut touched = Vec::new();
+        let mut fused = vec![0.0f32; self.entries.len()];
         for analysis in Analysis::ALL {
             let slot = analysis.slot();
             let weight = self.settings.weights[slot];
             if weight <= 0.0 {
                 continue;
             }
-            let reference = self.indexes[slot].score(
-                &terms[slot],
-                self.settings.unseen_weight,
-                &mut scores,
-                &mut touched,
-            );
-            for &doc in &touched {
-                let d = doc as usize;
-                if reference > 0.0 {
-                    if fused[d] == 0.0 {
-                        touched_any.push(doc);
-                    }
-                    fused[d] += weight * scores[d] / reference;
-                }
-                scores[d] = 0.0;
+            let index = &self.indexes[slot];
+            let reference = index.reference(&terms[slot], self.settings.unseen_weight);
+            if reference > 0.0 {
+                index.accumulate(&terms[slot], weight / reference, &mut fused);
             }
-            touched.clear();
         }
-        let mut ranked: Vec<(usize, f32)> = touched_any
-            .iter()
-            .map(|&d| (d as usize, fused[d as usize]))
+        let mut ranked: Vec<(usize, f32)> = fused
+            .into_iter()
+            .enumerate()
             .filter(|(_, f)| *f > 0.0)
             .collect();
         // Only the best `limit` (at least two, for the margin) are sorted: a common word can
