@@ -10,12 +10,12 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use super::analysis::{analyze, Analysis, Term};
+use super::analysis::{analyze, Term};
 use super::lexicon::{FILLERS, SYNONYMS};
 use super::RetrievalSettings;
 use crate::text::{is_cjk, normalize, pinyin_units, words};
 
-/// The weighted terms of a question under each analysis, in [`Analysis::slot`] order. Each
+/// The weighted terms of a question under each analysis, in `Analysis::ALL` order. Each
 /// term appears once, with the largest weight any part of the question gave it; the order is
 /// deterministic (sorted by term).
 pub(crate) fn query_terms(question: &str, settings: &RetrievalSettings) -> [Vec<(String, f32)>; 3] {
