@@ -322,3 +322,119 @@ impl Knowledge {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(id: &str, question: &str, answer: &str) -> KnowledgeEntry {
+        KnowledgeEntry {
+            id: id.into(),
+            question: question.into(),
+            alternatives: vec![],
+            answer: answer.into(),
+            category: String::new(),
+        }
+    }
+
+    fn shop() -> KnowledgeIndex {
+        KnowledgeIndex::new(
+            3,
+            vec![
+                entry(
+                    "kbe_ship",
+                    "物流信息长时间不更新怎么办？",
+                    "请联系客服核实，确认丢件会补发。",
+                ),
+                entry(
+                    "kbe_refund",
+                    "退款多久到账？",
+                    "审核通过后1到3个工作日原路退回。",
+                ),
+                entry(
+                    "kbe_invoice",
+                    "可以开发票吗？",
+                    "支持电子普通发票和增值税专用发票。",
+                ),
+                entry(
+                    "kbe_en_return",
+                    "How do I return an item?",
+                    "Open the order and choose Return.",
+                ),
+                entry(
+                    "kbe_en_track",
+                    "Where is my order?",
+                    "Track it under My orders.",
+                ),
+            ],
+        )
+    }
+
+    fn best(index: &KnowledgeIndex, question: &str) -> Option<String> {
+        let hits = index.search(question, 3);
+        hits.first().map(|h| index.entries()[h.entry].id.clone())
+    }
+
+    #[test]
+    fn finds_entries_by_synonyms_homophones_and_stems() {
+        let index = shop();
+        // 包裹 and 没动 are not in the entry; their synonyms 物流 and 不更新 are.
+        assert_eq!(
+            best(&index, "我的包裹好几天没动了").as_deref(),
+            Some("kbe_ship")
+        );
+        // 钱退回来 for 退款; 报销凭证 for 发票.
+        assert_eq!(
+            best(&index, "钱什么时候能退回来").as_deref(),
+            Some("kbe_refund")
+        );
+        assert_eq!(
+            best(&index, "你们能给报销凭证吗").as_deref(),
+            Some("kbe_invoice")
+        );
+        // 推宽 is how a recogniser may write 退款.
+        assert_eq!(best(&index, "推宽多久到账").as_deref(), Some("kbe_refund"));
+        assert_eq!(
+            best(&index, "I want to send this back").as_deref(),
+            Some("kbe_en_return")
+        );
+        assert_eq!(
+            best(&index, "where's my parcel").as_deref(),
+            Some("kbe_en_track")
+        );
+    }
+
+    #[test]
+    fn scores_are_confidences_best_first_and_deterministic() {
+        let index = shop();
+        let hits = index.search("就是那个我想问一下退款要几天才能到账啊", 5);
+        assert!(hits.len() <= 5 && !hits.is_empty());
+        assert!(hits.windows(2).all(|w| w[0].score >= w[1].score));
+        assert!(hits.iter().all(|h| (0.0..=1.0).contains(&h.score)));
+        assert_eq!(
+            hits,
+            shop().search("就是那个我想问一下退款要几天才能到账啊", 5)
+        );
+        assert_eq!(index.search("退款", 1).len(), 1);
+    }
+
+    #[test]
+    fn off_topic_questions_get_no_answer() {
+        let index = shop();
+        assert_eq!(
+            index.decide("今天天气怎么样会不会下雨").as_str(),
+            "no_answer"
+        );
+        assert_eq!(index.decide("").as_str(), "no_answer");
+        assert!(KnowledgeIndex::new(1, vec![]).search("退款", 3).is_empty());
+    }
+
+    #[test]
+    fn a_clear_question_is_answered() {
+        let index = shop();
+        match index.decide("可以开发票吗") {
+            Decision::Answered(hit) => assert_eq!(index.entries()[hit.entry].id, "kbe_invoice"),
+            other => panic!("{other:?}"),
+        }
+    }
+}
