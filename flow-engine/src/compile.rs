@@ -97,7 +97,7 @@ pub struct CompileError {
 }
 
 const DEFAULT_NO_INPUT_TIMEOUT_MS: u32 = 5_000;
-const DEFAULT_THRESHOLD: f32 = 0.5;
+use crate::nlu::DEFAULT_THRESHOLD;
 
 impl CompiledFlow {
     /// Validates and compiles a flow. Any error-level diagnostic fails the compilation.
