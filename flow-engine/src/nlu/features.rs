@@ -161,14 +161,7 @@ fn extract(normalized: &str) -> Vec<(u64, f32)> {
     }
     let words: Vec<u64> = words(normalized)
         .iter()
-        .map(|w| {
-            let w = if w.len() >= LONG_NUMBER && w.bytes().all(|b| b.is_ascii_digit()) {
-                "#"
-            } else {
-                w.as_str()
-            };
-            fnv(seed(Kind::Word), w.as_bytes())
-        })
+        .map(|w| fnv(seed(Kind::Word), identifier_folded(w).as_bytes()))
         .collect();
     raw.extend(words.iter().map(|&w| (mix(w), WORD_WEIGHT)));
     raw.extend(words.windows(2).map(|p| {
@@ -180,14 +173,7 @@ fn extract(normalized: &str) -> Vec<(u64, f32)> {
     if normalized.chars().any(is_cjk) {
         let syllables: Vec<u64> = pinyin_units(normalized)
             .iter()
-            .map(|s| {
-                let s = if s.len() >= LONG_NUMBER && s.bytes().all(|b| b.is_ascii_digit()) {
-                    "#"
-                } else {
-                    s.as_str()
-                };
-                fnv(seed(Kind::Pinyin), s.as_bytes())
-            })
+            .map(|s| fnv(seed(Kind::Pinyin), identifier_folded(s).as_bytes()))
             .collect();
         for n in 1..=3 {
             for gram in syllables.windows(n) {
@@ -212,6 +198,15 @@ fn extract(normalized: &str) -> Vec<(u64, f32)> {
         out.push((hash, weight * (1.0 + (tf as f32).ln())));
     }
     out
+}
+
+/// `#` for a digit string of [`LONG_NUMBER`] digits or more, else the word itself.
+fn identifier_folded(word: &str) -> &str {
+    if word.len() >= LONG_NUMBER && word.bytes().all(|b| b.is_ascii_digit()) {
+        "#"
+    } else {
+        word
+    }
 }
 
 fn seed(kind: Kind) -> u64 {
@@ -263,10 +258,9 @@ fn tokenize(normalized: &str) -> Vec<Token<'_>> {
             .find(|&(_, c)| c == ' ' || is_cjk(c))
             .map_or(rest.len(), |(i, _)| i);
         let (word, tail) = rest.split_at(end);
-        let key = if word.len() >= LONG_NUMBER && word.bytes().all(|b| b.is_ascii_digit()) {
-            std::borrow::Cow::Borrowed("#")
-        } else {
-            stem(word)
+        let key = match identifier_folded(word) {
+            "#" => std::borrow::Cow::Borrowed("#"),
+            _ => stem(word),
         };
         tokens.push(Token {
             text: word,
