@@ -15,7 +15,7 @@ const BIAS: f32 = 1.0;
 /// Stopping tolerance on the projected gradient (liblinear's default).
 const EPSILON: f32 = 0.1;
 /// Passes over the rows at most.
-const MAX_PASSES: usize = 200;
+const MAX_PASSES: usize = 50;
 /// Weights this close to zero are dropped after training.
 const PRUNE: f32 = 1e-4;
 

@@ -600,8 +600,8 @@ mod tests {
             "nodes": [
                 { "id": "ask", "type": "ask", "prompt": "请问？",
                   "intents": [
-                    { "name": "track", "examples": ["查物流", "我的快递到哪了"], "next": "ok" },
-                    { "name": "refund", "examples": ["我要退款", "申请退款"], "next": "ok" }
+                    { "name": "track", "examples": ["查物流", "我的快递到哪了", "帮我查一下订单", "包裹什么时候到"], "next": "ok" },
+                    { "name": "refund", "examples": ["我要退款", "申请退款", "钱什么时候退给我"], "next": "ok" }
                   ],
                   "no_match": { "next": "ok" }, "no_input": { "next": "ok" } },
                 { "id": "ok", "type": "end", "outcome": "resolved" }
