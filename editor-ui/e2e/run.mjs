@@ -2,9 +2,9 @@
 // credentials) and Debian's Chromium through playwright-core. A customer-service manager's
 // first session, step by step: log in; build a three-node flow from scratch by dragging from
 // the palette and connecting ports; see validation errors appear and clear; publish; complete a
-// conversation in Try it; restore an older version; switch the language; then fill a knowledge
-// base on the Knowledge page (knowledge.mjs). Screenshots of every step (and of any failure)
-// go to e2e/artifacts/.
+// conversation in Try it; restore an older version; switch the language; try a sentence on an
+// ask node; then fill a knowledge base on the Knowledge page (knowledge.mjs). Screenshots of
+// every step (and of any failure) go to e2e/artifacts/.
 // Usage (from editor-ui/): node e2e/run.mjs
 
 import { rmSync } from 'node:fs';
@@ -260,6 +260,21 @@ async function main() {
       await result.waitFor();
       const text = await result.textContent();
       check(text?.includes('200') && text.includes('SF1234567890'), `the lookup answered: ${text}`);
+    });
+
+    await step(page, '12-try-a-sentence-on-an-ask-node', async () => {
+      await page.getByTestId('node-ask_need').click();
+      await page.locator('[data-testid="property-panel"][data-owner="ask_need"]').waitFor();
+      await page.locator('[data-testid="try-intent"] > summary').click();
+      // A paraphrase none of the node's examples says word for word.
+      await page.getByTestId('try-intent-text').fill('帮我看看我买的东西到哪儿了');
+      await page.getByTestId('try-intent-run').click();
+      const chosen = page.getByTestId('try-intent-chosen');
+      await chosen.waitFor();
+      check((await chosen.textContent()) === 'track_order', `the intent shown: ${await chosen.textContent()}`);
+      const runnerUp = await page.getByTestId('try-intent-runner-up').textContent();
+      check(runnerUp?.includes('after_sales'), `the runner-up shown: ${runnerUp}`);
+      await page.getByTestId('try-intent').scrollIntoViewIfNeeded();
     });
 
     await knowledgeSteps({ page, server, step });

@@ -107,6 +107,15 @@ export interface HttpTestRequest {
   timeout_ms?: number;
 }
 
+/** How a listening node of the draft understands a sentence (`POST /flows/{id}/draft/try-intent`). */
+export interface TriedIntent {
+  /** The intent a call would take, or null for a no-match. */
+  intent: string | null;
+  confidence: number;
+  ranking: { intent: string; confidence: number }[];
+  threshold: number;
+}
+
 export interface HttpTestResponse {
   status: number;
   headers: [string, string][];
@@ -383,6 +392,10 @@ export const api = {
       if (error instanceof ApiError && (error.status === 404 || error.status === 405 || error.status === 501)) return [];
       throw error;
     }
+  },
+
+  async tryIntent(flowId: string, node: string, text: string): Promise<TriedIntent> {
+    return (await send<TriedIntent>("POST", `${V1}/flows/${enc(flowId)}/draft/try-intent`, { body: { node, text } })).data;
   },
 
   async testHttp(request: HttpTestRequest): Promise<HttpTestResponse> {

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use crate::model::{FlowDocument, Intent};
+use crate::nlu::{Utterance, DEFAULT_THRESHOLD};
 use crate::nodes::listening::IntentSet;
 use crate::nodes::{self, Compiled};
 use crate::script::Sandbox;
@@ -97,9 +98,55 @@ pub struct CompileError {
 }
 
 const DEFAULT_NO_INPUT_TIMEOUT_MS: u32 = 5_000;
-const DEFAULT_THRESHOLD: f32 = 0.5;
+
+/// How a listening node would understand a sentence (the editor's "try a sentence" box).
+#[derive(Debug, Clone, PartialEq)]
+pub struct IntentRanking {
+    /// The intent taken: the best one when it clears the threshold.
+    pub intent: Option<String>,
+    /// The best intent's confidence (0 when the node has no intents).
+    pub confidence: f32,
+    /// The node's intents with their confidences, best first (negated ones left out).
+    pub ranking: Vec<(String, f32)>,
+    /// The threshold the node applies.
+    pub threshold: f32,
+}
 
 impl CompiledFlow {
+    /// How the listening node `node` ranks its own intents for `text`, as a call would (global
+    /// intents aside); `None` when there is no such node or it does not listen.
+    pub fn rank_intents(&self, node: &str, text: &str) -> Option<IntentRanking> {
+        let &ix = self.ids.get(node)?;
+        let Compiled::Listen(listener) = &self.nodes.get(ix)?.kind else {
+            return None;
+        };
+        let threshold = listener.threshold;
+        let Some(set) = &listener.intents else {
+            return Some(IntentRanking {
+                intent: None,
+                confidence: 0.0,
+                ranking: Vec::new(),
+                threshold,
+            });
+        };
+        let ranking: Vec<(String, f32)> = set
+            .index
+            .rank(&Utterance::new(text))
+            .into_iter()
+            .map(|m| (set.names[m.index].clone(), m.score))
+            .collect();
+        let confidence = ranking.first().map_or(0.0, |r| r.1);
+        Some(IntentRanking {
+            intent: ranking
+                .first()
+                .filter(|r| r.1 >= threshold)
+                .map(|r| r.0.clone()),
+            confidence,
+            ranking,
+            threshold,
+        })
+    }
+
     /// Validates and compiles a flow. Any error-level diagnostic fails the compilation.
     pub fn compile(
         document: &FlowDocument,

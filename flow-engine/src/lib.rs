@@ -20,7 +20,7 @@ pub mod turn;
 pub mod validate;
 pub mod value;
 
-pub use compile::{CompileOptions, CompiledFlow};
+pub use compile::{CompileOptions, CompiledFlow, IntentRanking};
 pub use model::FlowDocument;
 pub use runtime::{Action, CallInfo, Event, Session};
 pub use validate::{Diagnostic, Severity};

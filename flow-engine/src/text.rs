@@ -88,16 +88,24 @@ pub fn words(normalized: &str) -> Vec<String> {
                     .into_iter()
                     .map(|t| t.word.to_owned()),
             ),
-            Run::Latin(text) => out.extend(text.split(' ').filter(|w| !w.is_empty()).map(|w| {
-                if w.bytes().all(|b| b.is_ascii_alphabetic()) {
-                    stemmer().stem(w).into_owned()
-                } else {
-                    w.to_owned()
-                }
-            })),
+            Run::Latin(text) => out.extend(
+                text.split(' ')
+                    .filter(|w| !w.is_empty())
+                    .map(|w| stem(w).into_owned()),
+            ),
         }
     }
     out
+}
+
+/// The Snowball stem of one Latin word ("cancelling" → "cancel"); words with digits or
+/// non-ASCII letters are kept as written.
+pub fn stem(word: &str) -> std::borrow::Cow<'_, str> {
+    if word.bytes().all(|b| b.is_ascii_alphabetic()) {
+        stemmer().stem(word)
+    } else {
+        std::borrow::Cow::Borrowed(word)
+    }
 }
 
 /// The toneless pinyin syllable of a Chinese character ("消" → "xiao"), or `None` for any

@@ -1,22 +1,21 @@
-//! Intent matching measured on public datasets kept beside the workspace (../shared/datasets).
-//! See each dataset's SOURCE.txt for origin, format and licence.
+//! Intent recognition held to its targets, with the shipped default threshold, beside the
+//! TF-IDF + LinearSVC peer (`flow_engine::nlu::eval`), on:
 //!
-//! Run with `cargo test -p flow-engine --test nlu_datasets -- --nocapture` to see the figures.
-//! A missing dataset fails the test when `CI=true` and is skipped (with a notice) otherwise.
+//! * the Chinese e-commerce set written for this project (`tests/data/nlu/zh-ecommerce`, see
+//!   its README), clean and with recognition homophones;
+//! * the Bitext customer-support set kept beside the workspace (../shared/datasets), with 5,
+//!   10 and 20 training sentences per intent and held-out intents as out-of-scope.
+//!
+//! Run with `cargo test -p flow-engine --test nlu_datasets -- --nocapture` to see the figures
+//! (`scripts/nlu-bench` prints the same through `callflow nlu-eval`). A missing shared dataset
+//! fails the test when `CI=true` and is skipped (with a notice) otherwise.
 
 use std::path::PathBuf;
 
-use flow_engine::nlu::{similarity, IntentIndex, IntentSpec, Utterance};
+use flow_engine::nlu::eval::{self, Comparison, Example, Trained};
+use flow_engine::nlu::DEFAULT_THRESHOLD;
 
-/// Measured 84.68% (3594/4244); the floor leaves room for tuning trade-offs, not regressions.
-const BITEXT_MIN_ACCURACY: f64 = 0.82;
-/// Measured 0.6811 over the first 5,000 pairs.
-const ATEC_MIN_AUC: f64 = 0.66;
-
-fn dataset(relative: &str) -> Option<String> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/datasets")
-        .join(relative);
+fn read(path: PathBuf) -> Option<String> {
     match std::fs::read_to_string(&path) {
         Ok(text) => Some(text),
         Err(e) => {
@@ -32,166 +31,133 @@ fn dataset(relative: &str) -> Option<String> {
     }
 }
 
-/// RFC 4180 records: quoted fields may hold commas, doubled quotes and line breaks.
-fn parse_csv(text: &str) -> Vec<Vec<String>> {
-    let mut records = Vec::new();
-    let mut record = Vec::new();
-    let mut field = String::new();
-    let mut quoted = false;
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if quoted {
-            match c {
-                '"' if chars.peek() == Some(&'"') => {
-                    field.push('"');
-                    chars.next();
-                }
-                '"' => quoted = false,
-                _ => field.push(c),
-            }
-            continue;
-        }
-        match c {
-            '"' => quoted = true,
-            ',' => record.push(std::mem::take(&mut field)),
-            '\r' => {}
-            '\n' => {
-                record.push(std::mem::take(&mut field));
-                records.push(std::mem::take(&mut record));
-            }
-            _ => field.push(c),
-        }
-    }
-    if !field.is_empty() || !record.is_empty() {
-        record.push(field);
-        records.push(record);
-    }
-    records
+fn ours(name: &str) -> Vec<Example> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/nlu/zh-ecommerce")
+        .join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let rows = eval::read_labelled(&text).unwrap_or_default();
+    assert!(!rows.is_empty(), "{} is missing or empty", path.display());
+    rows
 }
 
-#[test]
-fn csv_parser_handles_quotes() {
-    let rows = parse_csv("a,b\n\"x, y\",\"say \"\"hi\"\"\"\r\n\"multi\nline\",z");
-    assert_eq!(
-        rows,
-        vec![
-            vec!["a", "b"],
-            vec!["x, y", "say \"hi\""],
-            vec!["multi\nline", "z"],
-        ]
+fn bitext() -> Option<String> {
+    read(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../shared/datasets/bitext-customer-support-en/utterance_intent.csv"),
+    )
+}
+
+fn compare(name: &str, train: &[Example], test: &[Example]) -> Comparison {
+    let c = Trained::new(train).evaluate(test, DEFAULT_THRESHOLD, 0.0);
+    println!("== {name}\n{c}");
+    c
+}
+
+/// The issue's targets (accuracy with the default threshold) and the floors this code is held
+/// to: its measured figures less one point. Where a floor is below its target, the target is
+/// not met yet (see BENCHMARKS.md); the floors keep it from slipping further, and the peer
+/// must stay below.
+struct Bar {
+    target: f64,
+    floor: f64,
+    /// Out-of-scope rejection floor (target 0.70).
+    rejection_floor: f64,
+}
+
+const ZH_CLEAN: Bar = Bar {
+    target: 0.92,
+    floor: 0.54,
+    rejection_floor: 0.94,
+};
+const ZH_HOMOPHONES: Bar = Bar {
+    target: 0.88,
+    floor: 0.34,
+    rejection_floor: 0.94,
+};
+const BITEXT: [(usize, Bar); 3] = [
+    (
+        5,
+        Bar {
+            target: 0.85,
+            floor: 0.70,
+            rejection_floor: 0.77,
+        },
+    ),
+    (
+        10,
+        Bar {
+            target: 0.93,
+            floor: 0.88,
+            rejection_floor: 0.63,
+        },
+    ),
+    (
+        20,
+        Bar {
+            target: 0.975,
+            floor: 0.95,
+            rejection_floor: 0.47,
+        },
+    ),
+];
+
+fn holds(name: &str, c: &Comparison, bar: &Bar) {
+    let (ours, peer) = (c.ours.accuracy(), c.peer.accuracy());
+    if ours < bar.target {
+        println!("{name}: target {} not met ({ours:.4})", bar.target);
+    }
+    assert!(
+        ours >= bar.floor,
+        "{name}: accuracy {ours:.4} below {}",
+        bar.floor
+    );
+    assert!(
+        ours > peer,
+        "{name}: accuracy {ours:.4} not above the peer's {peer:.4}"
+    );
+    let rejection = c.ours.rejection();
+    assert!(
+        rejection >= bar.rejection_floor,
+        "{name}: out-of-scope rejection {rejection:.4} below {}",
+        bar.rejection_floor
     );
 }
 
 #[test]
-fn bitext_intent_accuracy() {
-    let Some(text) = dataset("bitext-customer-support-en/utterance_intent.csv") else {
-        return;
-    };
-    let rows = parse_csv(&text);
-    assert_eq!(
-        rows.first().map(|r| r.join(",")),
-        Some("utterance,intent,category,tags".to_string())
+fn chinese_paraphrases_and_out_of_scope() {
+    let c = compare(
+        "zh-ecommerce, 5 per intent",
+        &ours("train5.csv"),
+        &ours("test.csv"),
     );
-    let mut intents: Vec<String> = Vec::new();
-    let mut examples: Vec<Vec<String>> = Vec::new();
-    let mut tests: Vec<(&str, usize)> = Vec::new();
-    for row in &rows[1..] {
-        assert_eq!(row.len(), 4, "{row:?}");
-        let (utterance, intent) = (&row[0], &row[1]);
-        let i = match intents.iter().position(|n| n == intent) {
-            Some(i) => i,
-            None => {
-                intents.push(intent.clone());
-                examples.push(Vec::new());
-                intents.len() - 1
-            }
-        };
-        if examples[i].len() < 10 {
-            examples[i].push(utterance.clone());
-        } else {
-            tests.push((utterance, i));
-        }
-    }
-    assert_eq!(intents.len(), 27);
-    let index = IntentIndex::new(examples.iter().map(|e| IntentSpec {
-        examples: e,
-        keywords: &[],
-    }));
-    let correct = tests
+    holds("zh clean", &c, &ZH_CLEAN);
+}
+
+#[test]
+fn chinese_with_recognition_homophones() {
+    let c = compare(
+        "zh-ecommerce homophones, 5 per intent",
+        &ours("train5.csv"),
+        &ours("test-homophones.csv"),
+    );
+    holds("zh homophones", &c, &ZH_HOMOPHONES);
+}
+
+#[test]
+fn bitext_by_examples_per_intent() {
+    let Some(text) = bitext() else { return };
+    let results: Vec<(String, Comparison, &Bar)> = BITEXT
         .iter()
-        .filter(|(text, want)| {
-            index
-                .best_match(&Utterance::new(text))
-                .is_some_and(|m| m.index == *want)
+        .map(|(per_intent, bar)| {
+            let split = eval::bitext_split(&text, *per_intent).unwrap_or_default();
+            assert_eq!(split.train.len(), 22 * per_intent);
+            let name = format!("bitext, {per_intent} per intent");
+            let c = compare(&name, &split.train, &split.test);
+            (name, c, bar)
         })
-        .count();
-    let accuracy = correct as f64 / tests.len() as f64;
-    println!(
-        "bitext: top-1 accuracy {:.2}% ({correct}/{}), 10 examples × {} intents",
-        accuracy * 100.0,
-        tests.len(),
-        intents.len()
-    );
-    assert!(
-        accuracy >= BITEXT_MIN_ACCURACY,
-        "bitext accuracy {accuracy:.4} below {BITEXT_MIN_ACCURACY}"
-    );
-}
-
-#[test]
-fn atec_paraphrase_auc() {
-    let Some(text) = dataset("atec-question-matching-zh/atec_nlp_sim_train.tsv") else {
-        return;
-    };
-    let mut scored: Vec<(f32, bool)> = Vec::new();
-    for line in text.lines().take(5000) {
-        let cols: Vec<&str> = line.split('\t').collect();
-        assert_eq!(cols.len(), 4, "{line}");
-        let a = Utterance::new(cols[1]);
-        let b = Utterance::new(cols[2]);
-        scored.push((similarity(&a, &b), cols[3].trim() == "1"));
+        .collect();
+    for (name, c, bar) in &results {
+        holds(name, c, bar);
     }
-    let auc = roc_auc(&mut scored);
-    let positives = scored.iter().filter(|s| s.1).count();
-    println!(
-        "atec: ROC AUC {auc:.4} over {} pairs ({positives} paraphrases)",
-        scored.len()
-    );
-    assert!(
-        auc >= ATEC_MIN_AUC,
-        "atec AUC {auc:.4} below {ATEC_MIN_AUC}"
-    );
-}
-
-/// The probability that a random positive outscores a random negative (ties count half),
-/// by the rank-sum (Mann–Whitney) formula with average ranks for ties.
-fn roc_auc(scored: &mut [(f32, bool)]) -> f64 {
-    scored.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let mut rank_sum = 0.0;
-    let mut i = 0;
-    while i < scored.len() {
-        let mut j = i;
-        while j < scored.len() && scored[j].0 == scored[i].0 {
-            j += 1;
-        }
-        // Ranks i+1..=j share their average.
-        let avg = (i + 1 + j) as f64 / 2.0;
-        rank_sum += avg * scored[i..j].iter().filter(|s| s.1).count() as f64;
-        i = j;
-    }
-    let pos = scored.iter().filter(|s| s.1).count() as f64;
-    let neg = scored.len() as f64 - pos;
-    if pos == 0.0 || neg == 0.0 {
-        return 0.5;
-    }
-    (rank_sum - pos * (pos + 1.0) / 2.0) / (pos * neg)
-}
-
-#[test]
-fn auc_of_known_rankings() {
-    assert_eq!(roc_auc(&mut [(0.1, false), (0.9, true)]), 1.0);
-    assert_eq!(roc_auc(&mut [(0.9, false), (0.1, true)]), 0.0);
-    assert_eq!(roc_auc(&mut [(0.5, false), (0.5, true)]), 0.5);
-    let auc = roc_auc(&mut [(0.1, false), (0.4, true), (0.5, false), (0.8, true)]);
-    assert!((auc - 0.75).abs() < 1e-9);
 }

@@ -1112,6 +1112,7 @@ async fn the_flow_schema_is_public_and_committed(app: TestApp) -> TestApp {
         ("/api/v1/flows/{id}/publish", "post"),
         ("/api/v1/flows/{id}/versions/{version}/restore", "post"),
         ("/api/v1/flows/{id}/export", "get"),
+        ("/api/v1/flows/{id}/draft/try-intent", "post"),
         ("/api/v1/schema/flow", "get"),
     ] {
         let operation = &paths[path][method];
@@ -1120,7 +1121,63 @@ async fn the_flow_schema_is_public_and_committed(app: TestApp) -> TestApp {
     app
 }
 
+async fn a_sentence_is_tried_on_a_listening_node_of_the_draft(app: TestApp) -> TestApp {
+    let tenant = app.tenant("Try Shop").await;
+    let api = Client::new(&app, &tenant.owner_key);
+    let id = api.create(&example("order-status.json")).await;
+    let path = format!("/flows/{id}/draft/try-intent");
+    let tried = api
+        .post(
+            &path,
+            &json!({ "node": "ask_need", "text": "帮我看看我买的东西到哪了" }),
+        )
+        .await;
+    assert_eq!(tried.status, 200, "{}", tried.body);
+    assert_eq!(tried.body["intent"], "track_order");
+    let ranking = tried.body["ranking"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(ranking.len(), 2);
+    assert_eq!(ranking[0]["intent"], "track_order");
+    assert_eq!(ranking[1]["intent"], "after_sales");
+    let confidence = tried.body["confidence"].as_f64().unwrap_or_default();
+    let threshold = tried.body["threshold"].as_f64().unwrap_or(1.0);
+    assert!(
+        confidence >= threshold && confidence <= 1.0,
+        "{}",
+        tried.body
+    );
+
+    let unrelated = api
+        .post(
+            &path,
+            &json!({ "node": "ask_need", "text": "明天北京下不下雨" }),
+        )
+        .await;
+    assert_eq!(unrelated.status, 200);
+    assert_eq!(unrelated.body["intent"], Value::Null);
+
+    let not_listening = api
+        .post(&path, &json!({ "node": "say_goodbye", "text": "查物流" }))
+        .await;
+    assert_eq!(not_listening.status, 404, "{}", not_listening.body);
+    assert_eq!(not_listening.code(), "not_found");
+
+    let broken = api.create(&broken_flow()).await;
+    let answer = api
+        .post(
+            &format!("/flows/{broken}/draft/try-intent"),
+            &json!({ "node": "ask", "text": "查物流" }),
+        )
+        .await;
+    assert_eq!(answer.status, 422, "{}", answer.body);
+    assert_eq!(answer.code(), "flow_invalid");
+    app
+}
+
 on_both_databases!(
+    a_sentence_is_tried_on_a_listening_node_of_the_draft,
     flows_are_created_read_listed_and_searched,
     saving_a_draft_needs_its_current_revision,
     publishing_makes_numbered_immutable_versions,

@@ -33,6 +33,9 @@ interface PropertyPanelProps {
   /** Renames a node; answers why not when the id cannot be used. */
   onRename: (from: string, to: string) => string | null;
   onDelete: (ids: string[]) => void;
+  /** The flow being edited and a way to save it now, for the "try a sentence" box. */
+  flowId?: string;
+  flushDraft?: () => Promise<boolean>;
 }
 
 const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
@@ -63,7 +66,7 @@ export function focusField(container: HTMLElement, path: string): boolean {
 }
 
 export function PropertyPanel(props: PropertyPanelProps) {
-  const { doc, selected, diagnostics, readOnly, flowNames, focus, onNodeChange, onDocChange, onRename, onDelete } = props;
+  const { doc, selected, diagnostics, readOnly, flowNames, focus, onNodeChange, onDocChange, onRename, onDelete, flowId, flushDraft } = props;
   const { t } = useI18n();
   const container = useRef<HTMLDivElement>(null);
   const steps = selected.filter((id) => id !== FLOW_NODE_ID);
@@ -117,7 +120,7 @@ export function PropertyPanel(props: PropertyPanelProps) {
   }
 
   return (
-    <FormContext.Provider value={{ doc, readOnly, diagnostics: ownDiagnostics, variables, flowNames }}>
+    <FormContext.Provider value={{ doc, readOnly, diagnostics: ownDiagnostics, variables, flowNames, flowId, flushDraft }}>
       <div ref={container} className="property-panel" data-testid="property-panel" data-owner={owner ?? ""}>
         {readOnly && <div className="alert alert-info small">{t("panel.readOnly")}</div>}
         <fieldset className="plain-fieldset" disabled={readOnly}>

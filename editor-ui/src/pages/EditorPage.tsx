@@ -456,6 +456,8 @@ function Editor({ flowId, initial, me }: { flowId: string; initial: FlowView; me
               onDocChange={onDocChange}
               onRename={onRename}
               onDelete={deleteSelected}
+              flowId={flowId}
+              flushDraft={autosave.flush}
             />
           </div>
           <div role="tabpanel" id="tabpanel-versions" aria-labelledby="tab-versions" hidden={tab !== "versions"} className="tabpanel">

@@ -600,6 +600,34 @@ mod tests {
     }
 
     #[test]
+    fn ranking_a_sentence_shows_the_intent_and_the_runner_up() {
+        let flow = compile(json!({
+            "schema": 1, "name": "rank", "language": "zh-CN", "start": "ask",
+            "nodes": [
+                { "id": "ask", "type": "ask", "prompt": "请问？",
+                  "intents": [
+                    { "name": "track", "examples": ["查物流", "我的快递到哪了", "帮我查一下订单", "包裹什么时候到"], "next": "ok" },
+                    { "name": "refund", "examples": ["我要退款", "申请退款", "钱什么时候退给我"], "next": "ok" }
+                  ],
+                  "no_match": { "next": "ok" }, "no_input": { "next": "ok" } },
+                { "id": "ok", "type": "end", "outcome": "resolved" }
+            ]
+        }));
+        let r = flow.rank_intents("ask", "帮我查一下物流");
+        let r = r.as_ref();
+        assert_eq!(r.and_then(|r| r.intent.as_deref()), Some("track"));
+        assert_eq!(
+            r.map(|r| r.ranking.iter().map(|x| x.0.as_str()).collect::<Vec<_>>()),
+            Some(vec!["track", "refund"])
+        );
+        assert!(r.is_some_and(|r| r.confidence >= r.threshold && r.ranking[1].1 < r.confidence));
+        let unrelated = flow.rank_intents("ask", "明天天气怎么样");
+        assert_eq!(unrelated.map(|r| r.intent), Some(None));
+        assert!(flow.rank_intents("ok", "查物流").is_none());
+        assert!(flow.rank_intents("nowhere", "查物流").is_none());
+    }
+
+    #[test]
     fn a_global_intent_works_by_key_and_is_recorded_as_global() {
         let (mut session, _) = start(&handoff_flow());
         let actions = session.handle(Event::Digits {

@@ -10,6 +10,7 @@ use super::{
     MAX_INTENTS, MAX_NAME_CHARS, MAX_TEXT_CHARS, MAX_VARIABLE_CHARS, NO_INPUT_TIMEOUT_MS,
 };
 use crate::model::{FlowSettings, Intent};
+use crate::nlu::{confusable_pairs, IntentSpec};
 use crate::script::Sandbox;
 use crate::template::Template;
 
@@ -349,6 +350,26 @@ impl Checker<'_> {
                 }
             }
         }
+        if intents.len() > MAX_INTENTS {
+            return;
+        }
+        let specs: Vec<IntentSpec<'_>> = intents
+            .iter()
+            .map(|i| IntentSpec {
+                examples: &i.examples,
+                keywords: &i.keywords,
+            })
+            .collect();
+        for (a, b, _) in confusable_pairs(&specs) {
+            let at = format!("{base}/{}", positions.get(b).copied().unwrap_or(b));
+            let message = format!(
+                "The {what}s \"{}\" and \"{}\" have examples too alike to tell apart, so \
+                 callers may get either. Give each examples of its own, or merge them.",
+                shorten(&intents[a].name, 60),
+                shorten(&intents[b].name, 60)
+            );
+            self.warning("intents_alike", node, format!("{at}/examples"), message);
+        }
     }
 
     pub fn phrases(
@@ -448,6 +469,28 @@ mod tests {
         assert_eq!(
             validated.diagnostics.len(),
             6,
+            "{}",
+            summary(&validated.diagnostics)
+        );
+    }
+
+    #[test]
+    fn intents_too_alike_are_named() {
+        let node = with(
+            ask("q"),
+            json!({ "next": null, "intents": [
+            { "name": "退款", "examples": ["我要退款", "申请退款"], "next": "done" },
+            { "name": "退货", "examples": ["我要退货", "东西怎么寄回去"], "next": "done" },
+            { "name": "退钱", "examples": ["我要退款", "申请退款吧"], "next": "done" }
+        ] }),
+        );
+        let validated = one(node);
+        let d = find(&validated, "intents_alike", "/nodes/0/intents/2/examples");
+        assert_eq!(d.severity, Severity::Warning);
+        assert!(d.message.contains("\"退款\" and \"退钱\""), "{}", d.message);
+        assert_eq!(
+            validated.diagnostics.len(),
+            1,
             "{}",
             summary(&validated.diagnostics)
         );

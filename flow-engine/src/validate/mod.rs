@@ -56,6 +56,7 @@
 //! | `answer_not_saved` | W | an `ask` that takes any answer but stores it nowhere |
 //! | `ignored_field` | W | a field that has no effect here (e.g. `pattern` on a number slot) |
 //! | `intent_name_conflict` | W | a node's intent named like a global intent, which wins |
+//! | `intents_alike` | W | two intents of one list whose examples are too alike to tell apart |
 //! | `shadowed_key` | W | a node's key that a global intent takes first |
 //! | `invalid_phone` | W | a phone number that is neither E.164 nor digits |
 //! | `invalid_language` | W | a language that does not look like a BCP 47 tag |

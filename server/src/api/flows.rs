@@ -39,6 +39,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(restore_version))
         .routes(routes!(export_flow))
         .routes(routes!(flow_schema))
+        .routes(routes!(try_intent))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -697,6 +698,92 @@ fn flow_answer(
         response.headers_mut().insert(header::LOCATION, value);
     }
     Ok(response)
+}
+
+/// A sentence to try on a listening node of the draft.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct TryIntent {
+    /// The id of an `ask` or `menu` node of the draft.
+    pub node: String,
+    /// What a caller might say.
+    pub text: String,
+}
+
+/// One intent and the node's confidence in it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IntentConfidence {
+    /// The intent's name.
+    pub intent: String,
+    /// 0 to 1.
+    pub confidence: f32,
+}
+
+/// How the node understands the sentence.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TriedIntent {
+    /// The intent a call would take, or null for a no-match.
+    pub intent: Option<String>,
+    /// The best intent's confidence, 0 to 1.
+    pub confidence: f32,
+    /// The node's intents, most likely first.
+    pub ranking: Vec<IntentConfidence>,
+    /// The confidence an intent needs on this node.
+    pub threshold: f32,
+}
+
+/// How a listening node of the draft understands a sentence: the intent a call would take, its
+/// confidence and the other intents' (global intents aside). The draft is compiled as it is
+/// saved; nothing is stored.
+#[utoipa::path(post, path = "/flows/{id}/draft/try-intent", tag = "flows",
+    params(("id" = String, Path)), request_body = TryIntent,
+    responses(
+        (status = 200, body = TriedIntent),
+        (status = 404, description = "`not_found`: no such flow, or no listening node with this id in the draft"),
+        (status = 422, description = "`flow_invalid`: the draft has errors and does not compile")))]
+async fn try_intent(
+    State(state): State<AppState>,
+    principal: Principal,
+    PathParams(id): PathParams<String>,
+    Json(request): Json<TryIntent>,
+) -> ApiResult<Json<TriedIntent>> {
+    principal.require(Permission::ReadFlows)?;
+    let flow = flows::get(&state.store, &principal.tenant_id, &id)
+        .await
+        .map_err(flow_error)?;
+    let invalid = |errors: Vec<FieldError>| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "flow_invalid",
+            "the draft has errors; fix them to try sentences",
+        )
+        .with_errors(errors)
+    };
+    let document: flow_engine::FlowDocument =
+        serde_json::from_value(flow.flow.draft).map_err(|_| invalid(Vec::new()))?;
+    let compiled =
+        flow_engine::CompiledFlow::compile(&document, &flow_engine::CompileOptions::default())
+            .map_err(|error| {
+                invalid(
+                    views(error.diagnostics)
+                        .iter()
+                        .filter(|d| d.severity == DiagnosticSeverity::Error)
+                        .map(|d| d.to_field_error(""))
+                        .collect(),
+                )
+            })?;
+    let ranked = compiled
+        .rank_intents(&request.node, &request.text)
+        .ok_or_else(|| ApiError::not_found("a listening node with this id"))?;
+    Ok(Json(TriedIntent {
+        intent: ranked.intent,
+        confidence: ranked.confidence,
+        ranking: ranked
+            .ranking
+            .into_iter()
+            .map(|(intent, confidence)| IntentConfidence { intent, confidence })
+            .collect(),
+        threshold: ranked.threshold,
+    }))
 }
 
 /// The flows domain's errors as answers.

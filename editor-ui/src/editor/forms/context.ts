@@ -12,6 +12,10 @@ export interface FormContextValue {
   variables: readonly string[];
   /** The tenant's other flows, for subflow nodes. */
   flowNames: readonly string[];
+  /** The flow being edited, for tools that ask the server about its draft. */
+  flowId?: string;
+  /** Saves the draft now; true when the server has what is on screen. */
+  flushDraft?: () => Promise<boolean>;
 }
 
 export const FormContext = createContext<FormContextValue | null>(null);

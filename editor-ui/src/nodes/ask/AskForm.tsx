@@ -6,6 +6,7 @@ import { useI18n } from "../../i18n";
 import type { NodeFormProps } from "../kind";
 import { ListeningOptions, ListeningTimeout, RetryEditor } from "../shared/ListeningFields";
 import { PortField } from "../shared/PortField";
+import { TryIntent } from "../shared/TryIntent";
 
 const SLOT_TYPES = everyValue<SlotType>({
   digits: true,
@@ -65,6 +66,7 @@ export function AskForm({ node, change }: NodeFormProps<AskNode>) {
           onChange={(next, field) => change((n) => withList(n, "intents", next), field ?? "intents")}
         />
       </Section>
+      {intents.length > 0 && <TryIntent nodeId={node.id} />}
       <Section title={t("ask.slot")} open={slot !== null}>
         <Checkbox
           label={t("ask.slotEnabled")}

@@ -44,6 +44,17 @@ export const zh = {
   "slot.yes_no": "是/否",
   "slot.date": "日期",
   "slot.amount": "金额",
+  "tryIntent.title": "试一句话",
+  "tryIntent.help": "输入来电者可能说的一句话，看看会识别成哪个意图（使用已保存的草稿）。",
+  "tryIntent.sentence": "来电者说",
+  "tryIntent.run": "识别",
+  "tryIntent.running": "识别中…",
+  "tryIntent.chosen": "识别为：",
+  "tryIntent.noMatch": "没有匹配（会重新提示）",
+  "tryIntent.confidence": "置信度 {value}",
+  "tryIntent.runnerUp": "第二名：{name}（{value}）",
+  "tryIntent.threshold": "置信度达到 {value} 才算识别成功。",
+  "tryIntent.notSaved": "草稿还没保存成功，请稍后再试。",
 };
 
 export const en: Record<keyof typeof zh, string> = {
@@ -90,4 +101,15 @@ export const en: Record<keyof typeof zh, string> = {
   "slot.yes_no": "Yes/no",
   "slot.date": "Date",
   "slot.amount": "Amount",
+  "tryIntent.title": "Try a sentence",
+  "tryIntent.help": "Type what a caller might say and see which intent it goes to (uses the saved draft).",
+  "tryIntent.sentence": "Caller says",
+  "tryIntent.run": "Recognise",
+  "tryIntent.running": "Recognising…",
+  "tryIntent.chosen": "Understood as:",
+  "tryIntent.noMatch": "No match (the caller is asked again)",
+  "tryIntent.confidence": "confidence {value}",
+  "tryIntent.runnerUp": "Runner-up: {name} ({value})",
+  "tryIntent.threshold": "An intent needs a confidence of {value} to be taken.",
+  "tryIntent.notSaved": "The draft is not saved yet; try again in a moment.",
 };

@@ -5,6 +5,7 @@ import type { MenuNode } from "../../flow/types";
 import { useI18n } from "../../i18n";
 import type { NodeFormProps } from "../kind";
 import { ListeningOptions, ListeningTimeout, RetryEditor } from "../shared/ListeningFields";
+import { TryIntent } from "../shared/TryIntent";
 
 export function MenuForm({ node, change }: NodeFormProps<MenuNode>) {
   const { t } = useI18n();
@@ -65,6 +66,7 @@ export function MenuForm({ node, change }: NodeFormProps<MenuNode>) {
         )}
         <Issues path="/choices" />
       </Section>
+      {choices.some((c) => (c.label ?? "").trim() !== "") && <TryIntent nodeId={node.id} />}
       <RetryEditor node={node} change={change} which="no_match" />
       <RetryEditor node={node} change={change} which="no_input" />
       <Section title={t("form.advanced")} open={false}>

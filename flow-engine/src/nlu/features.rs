@@ -1,0 +1,376 @@
+//! What a classifier sees of a sentence: sparse, hashed features of four kinds, plus the units
+//! used for verbatim matching and negation.
+//!
+//! * character n-grams of 1 to 4 characters over the normalised text, padded with a space at
+//!   both ends so that beginnings and endings count ("查物流" gives " 查", "流 ");
+//! * words (`text::words`: jieba for Chinese, Snowball stems for English) and word bigrams;
+//! * for Chinese, toneless pinyin syllables and their bigrams and trigrams
+//!   (`text::pinyin_units`), so that a recogniser's homophone (取肖 for 取消) still shares
+//!   features with the example.
+//!
+//! Digit strings of 4 digits or more (order, phone, account numbers) all become `#`: they
+//! identify things, not intents.
+//!
+//! Each feature carries a sublinear term frequency (`1 + ln tf`) times the weight of its kind;
+//! a trained index then multiplies in the IDF and normalises the vector (see `index.rs`).
+//! Hashes are FNV-1a then splitmix64, seeded per kind: stable across runs and platforms, so the
+//! same flow trains the same model.
+
+use crate::text::{is_cjk, normalize, pinyin_units, stem, words};
+
+/// Digit strings this long are identifiers; they all map to one symbol.
+const LONG_NUMBER: usize = 4;
+
+/// Weights of the feature kinds, tuned on the tuning splits of the evaluation data
+/// (`callflow nlu-eval --tune`), not on its test splits.
+const CHAR_WEIGHT: f32 = 1.0;
+const WORD_WEIGHT: f32 = 2.0;
+const WORD_BIGRAM_WEIGHT: f32 = 1.0;
+const PINYIN_WEIGHT: f32 = 1.0;
+
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    Char = 1,
+    Word = 2,
+    WordBigram = 3,
+    Pinyin = 4,
+}
+
+/// The caller's text, normalised and analysed once, shared by every index of a turn.
+#[derive(Debug, Clone)]
+pub struct Utterance {
+    normalized: String,
+    /// Unit hashes (one per CJK character, one per stemmed Latin word) in text order, for
+    /// verbatim matching.
+    pub(super) units: Vec<u64>,
+    /// `negated[i]`: a match starting at unit `i` directly follows a negation.
+    pub(super) negated: Vec<bool>,
+    /// Sorted by hash, deduplicated: (feature hash, kind weight × sublinear tf).
+    pub(super) features: Vec<(u64, f32)>,
+}
+
+impl Utterance {
+    pub fn new(text: &str) -> Self {
+        let normalized = normalize(text);
+        let tokens = tokenize(&normalized);
+        let units = tokens.iter().map(|t| t.unit).collect();
+        let negated = (0..tokens.len()).map(|i| is_negated(&tokens, i)).collect();
+        let features = if tokens.is_empty() {
+            Vec::new()
+        } else {
+            extract(&normalized)
+        };
+        Self {
+            normalized,
+            units,
+            negated,
+            features,
+        }
+    }
+
+    pub fn normalized(&self) -> &str {
+        &self.normalized
+    }
+
+    /// Whether nothing but punctuation and spaces was said.
+    pub fn is_empty(&self) -> bool {
+        self.units.is_empty()
+    }
+
+    /// Where `needle` (units of an example or keyword) occurs in this utterance.
+    pub(super) fn find(&self, needle: &[u64]) -> Found {
+        let hay = &self.units;
+        if needle.is_empty() || needle.len() > hay.len() {
+            return Found::No;
+        }
+        let mut found = Found::No;
+        for start in 0..=hay.len() - needle.len() {
+            if hay[start..start + needle.len()] == *needle {
+                if !self.negated.get(start).copied().unwrap_or(false) {
+                    return Found::Plain;
+                }
+                found = Found::Negated;
+            }
+        }
+        found
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Found {
+    No,
+    /// Only right after a negation.
+    Negated,
+    Plain,
+}
+
+/// Cosine similarity of two utterances' features (kind weights and tf, no IDF): how alike two
+/// phrasings are, from 0 to 1.
+pub fn similarity(a: &Utterance, b: &Utterance) -> f32 {
+    let norm = |u: &Utterance| u.features.iter().map(|f| f.1 * f.1).sum::<f32>().sqrt();
+    let (na, nb) = (norm(a), norm(b));
+    if na == 0.0 || nb == 0.0 {
+        return 0.0;
+    }
+    let (mut i, mut j, mut dot) = (0, 0, 0.0);
+    while i < a.features.len() && j < b.features.len() {
+        let (fa, fb) = (a.features[i], b.features[j]);
+        match fa.0.cmp(&fb.0) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                dot += fa.1 * fb.1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    (dot / (na * nb)).clamp(0.0, 1.0)
+}
+
+fn extract(normalized: &str) -> Vec<(u64, f32)> {
+    let mut raw: Vec<(u64, f32)> = Vec::with_capacity(normalized.len() * 3);
+    // Characters, with long numbers folded to '#'.
+    let mut chars: Vec<char> = Vec::with_capacity(normalized.len() + 2);
+    chars.push(' ');
+    let mut run: Vec<char> = Vec::new();
+    for c in normalized.chars().chain(std::iter::once(' ')) {
+        if c.is_ascii_digit() {
+            run.push(c);
+            continue;
+        }
+        if run.len() >= LONG_NUMBER {
+            chars.push('#');
+        } else {
+            chars.extend(&run);
+        }
+        run.clear();
+        chars.push(c);
+    }
+    for n in 1..=4 {
+        for gram in chars.windows(n) {
+            if n == 1 && gram[0] == ' ' {
+                continue;
+            }
+            let mut h = seed(Kind::Char);
+            for &c in gram {
+                h = fnv(h, &(c as u32).to_le_bytes());
+            }
+            raw.push((mix(h), CHAR_WEIGHT));
+        }
+    }
+    let words: Vec<u64> = words(normalized)
+        .iter()
+        .map(|w| fnv(seed(Kind::Word), identifier_folded(w).as_bytes()))
+        .collect();
+    raw.extend(words.iter().map(|&w| (mix(w), WORD_WEIGHT)));
+    raw.extend(words.windows(2).map(|p| {
+        (
+            mix(p[0].rotate_left(17) ^ p[1] ^ seed(Kind::WordBigram)),
+            WORD_BIGRAM_WEIGHT,
+        )
+    }));
+    if normalized.chars().any(is_cjk) {
+        let syllables: Vec<u64> = pinyin_units(normalized)
+            .iter()
+            .map(|s| fnv(seed(Kind::Pinyin), identifier_folded(s).as_bytes()))
+            .collect();
+        for n in 1..=3 {
+            for gram in syllables.windows(n) {
+                let h = gram
+                    .iter()
+                    .fold(seed(Kind::Pinyin) ^ n as u64, |h, &s| h.rotate_left(21) ^ s);
+                raw.push((mix(h), PINYIN_WEIGHT));
+            }
+        }
+    }
+    // Term frequencies: equal hashes are adjacent after sorting.
+    raw.sort_unstable_by_key(|f| f.0);
+    let mut out: Vec<(u64, f32)> = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        let (hash, weight) = raw[i];
+        let mut tf = 0u32;
+        while i < raw.len() && raw[i].0 == hash {
+            tf += 1;
+            i += 1;
+        }
+        out.push((hash, weight * (1.0 + (tf as f32).ln())));
+    }
+    out
+}
+
+/// `#` for a digit string of [`LONG_NUMBER`] digits or more, else the word itself.
+fn identifier_folded(word: &str) -> &str {
+    if word.len() >= LONG_NUMBER && word.bytes().all(|b| b.is_ascii_digit()) {
+        "#"
+    } else {
+        word
+    }
+}
+
+fn seed(kind: Kind) -> u64 {
+    0xCBF2_9CE4_8422_2325 ^ (kind as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+fn fnv(mut h: u64, bytes: &[u8]) -> u64 {
+    for &b in bytes {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01B3);
+    }
+    h
+}
+
+/// splitmix64's finaliser: a cheap, well-mixing 64-bit hash step.
+pub(super) const fn mix(mut x: u64) -> u64 {
+    x ^= x >> 30;
+    x = x.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x ^= x >> 27;
+    x = x.wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+struct Token<'a> {
+    /// The unit as written, for negation rules.
+    text: &'a str,
+    unit: u64,
+}
+
+/// One unit per CJK character, one per Latin word (stemmed, long numbers as `#`).
+fn tokenize(normalized: &str) -> Vec<Token<'_>> {
+    let mut tokens = Vec::new();
+    let mut rest = normalized;
+    while let Some(c) = rest.chars().next() {
+        if c == ' ' {
+            rest = &rest[1..];
+            continue;
+        }
+        if is_cjk(c) {
+            let (text, tail) = rest.split_at(c.len_utf8());
+            tokens.push(Token {
+                text,
+                unit: mix(0x243F_6A88_85A3_08D3 ^ c as u64),
+            });
+            rest = tail;
+            continue;
+        }
+        let end = rest
+            .char_indices()
+            .find(|&(_, c)| c == ' ' || is_cjk(c))
+            .map_or(rest.len(), |(i, _)| i);
+        let (word, tail) = rest.split_at(end);
+        let key = match identifier_folded(word) {
+            "#" => std::borrow::Cow::Borrowed("#"),
+            _ => stem(word),
+        };
+        tokens.push(Token {
+            text: word,
+            unit: mix(fnv(0x1319_8A2E_0370_7344, key.as_bytes())),
+        });
+        rest = tail;
+    }
+    tokens
+}
+
+/// Whether a match starting at token `i` directly follows a negation: the negator ends right
+/// before it, or — for negators that take a verb ("不要转人工", "don't cancel") — one token
+/// before. A bare 不 counts only when adjacent, so "查不到物流" still asks about logistics.
+fn is_negated(tokens: &[Token], i: usize) -> bool {
+    let ends_at = |end: usize, pattern: &[&str]| -> bool {
+        end + 1 >= pattern.len()
+            && pattern
+                .iter()
+                .rev()
+                .zip(tokens[..=end].iter().rev())
+                .all(|(p, t)| *p == t.text)
+    };
+    const VERBAL: &[&[&str]] = &[
+        &["别"],
+        &["勿"],
+        &["不", "要"],
+        &["不", "用"],
+        &["不", "想"],
+        &["不", "必"],
+        &["不", "需", "要"],
+        &["not"],
+        &["never"],
+        &["dont"],
+    ];
+    const ADJACENT_ONLY: &[&[&str]] = &[&["不"], &["no"]];
+    let direct = i >= 1
+        && VERBAL
+            .iter()
+            .chain(ADJACENT_ONLY)
+            .any(|p| ends_at(i - 1, p));
+    direct || (i >= 2 && VERBAL.iter().any(|p| ends_at(i - 2, p)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalises_width_case_punctuation_and_spaces() {
+        assert_eq!(
+            Utterance::new("ＨＥＬＬＯ，　Ｗｏｒｌｄ！").normalized(),
+            "hello world"
+        );
+        assert_eq!(Utterance::new("我 要 转 人工").normalized(), "我要转人工");
+        assert!(Utterance::new("，。！ ").is_empty());
+        assert!(Utterance::new("，。！ ").features.is_empty());
+    }
+
+    #[test]
+    fn homophones_share_pinyin_features() {
+        let right = Utterance::new("我要取消订单");
+        let misheard = Utterance::new("我要取肖订单");
+        let other = Utterance::new("我要取件");
+        assert!(similarity(&right, &misheard) > similarity(&right, &other));
+        assert!(similarity(&right, &misheard) > 0.6);
+    }
+
+    #[test]
+    fn long_numbers_are_one_symbol() {
+        let a = Utterance::new("订单12345678怎么还没发货");
+        let b = Utterance::new("订单87654321怎么还没发货");
+        assert_eq!(a.features, b.features);
+        assert_eq!(a.units, b.units);
+        assert_ne!(
+            Utterance::new("选1").features,
+            Utterance::new("选2").features
+        );
+    }
+
+    #[test]
+    fn similarity_is_bounded_and_reflexive() {
+        for t in ["查物流", "where is my order", "", "好"] {
+            let u = Utterance::new(t);
+            let s = similarity(&u, &u);
+            assert!(
+                u.is_empty() && s == 0.0 || (s - 1.0).abs() < 1e-5,
+                "{t}: {s}"
+            );
+        }
+        let s = similarity(&Utterance::new("查物流"), &Utterance::new("退款"));
+        assert!(s < 0.1, "{s}");
+    }
+
+    #[test]
+    fn negation_is_found_before_a_verbatim_match() {
+        let needle = Utterance::new("转人工").units;
+        assert_eq!(Utterance::new("我要转人工").find(&needle), Found::Plain);
+        assert_eq!(Utterance::new("不要转人工").find(&needle), Found::Negated);
+        assert_eq!(Utterance::new("别转人工").find(&needle), Found::Negated);
+        assert_eq!(
+            Utterance::new("不要转人工，我就要转人工").find(&needle),
+            Found::Plain
+        );
+        assert_eq!(
+            Utterance::new("查不到物流").find(&Utterance::new("物流").units),
+            Found::Plain
+        );
+        assert_eq!(
+            Utterance::new("don't cancel").find(&Utterance::new("cancel").units),
+            Found::Negated
+        );
+    }
+}

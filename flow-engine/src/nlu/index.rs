@@ -1,0 +1,624 @@
+//! The classifier a listening node (or a flow's global intents) uses: trained once when the
+//! flow compiles, asked once per caller turn.
+//!
+//! # Training
+//!
+//! Every example and keyword of every intent is a training row, and so is every sentence of
+//! the background class (`background.rs`). Features (`features.rs`) are weighted by a smoothed
+//! IDF over those rows (`ln((1 + n) / (1 + df)) + 1`) and each row is L2-normalised; a feature
+//! no row has weighs as much as the rarest one, so text the node has never seen counts
+//! in the norm and pulls the confidence towards the background. A multinomial logistic
+//! regression (`model.rs`) learns intents plus background; the background's rows together
+//! weigh as much as an average intent's.
+//!
+//! # Answers
+//!
+//! The confidence of an intent is its softmax probability among intents and background.
+//! Around it, phrases keep the meaning callers expect:
+//!
+//! * an utterance equal to one of an intent's examples (after normalisation) is that intent,
+//!   confidence 1;
+//! * a keyword, or an example of two units or more, found verbatim inside the utterance adds
+//!   [`PHRASE_BOOST`] to that intent's logit: strong evidence, not a verdict, so 我要投诉你们的
+//!   快递员 still goes to a complaint intent over one with the keyword 快递;
+//! * a phrase found only right after a negation (不要转人工, "don't cancel") removes its intent
+//!   from the answer.
+
+use super::background;
+use super::features::{Found, Utterance};
+use super::model::{softmax, Model, Row};
+
+/// Added to an intent's decision value when one of its keywords or examples occurs in the
+/// utterance (decision values are about +1 for a typical example of the class, -1 for others).
+const PHRASE_BOOST: f32 = 0.5;
+/// How much a feature no training row has counts in an utterance's norm, relative to the
+/// rarest known feature: unseen text dilutes the evidence, but a long paraphrase has many
+/// unseen features and must not lose its intent to them.
+const UNSEEN_SHARE: f32 = 0.4;
+/// How many intents the background class weighs as, in training.
+const BACKGROUND_WEIGHT: f32 = 1.5;
+/// Decision values times this are the softmax's logits: the calibration of the confidences.
+const SHARPNESS: f32 = 6.0;
+
+/// The confidence at or above which an intent is taken, unless a flow or node sets its own:
+/// chosen on the tuning splits of the evaluation data (`callflow nlu-eval --tune`), see
+/// BENCHMARKS.md.
+pub const DEFAULT_THRESHOLD: f32 = 0.45;
+
+/// One intent's training data.
+#[derive(Debug, Clone, Copy)]
+pub struct IntentSpec<'a> {
+    pub examples: &'a [String],
+    pub keywords: &'a [String],
+}
+
+/// An intent and how confident the index is that the utterance means it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct IntentMatch {
+    /// Index into the intents the index was built from.
+    pub index: usize,
+    /// Calibrated confidence, 0 to 1.
+    pub score: f32,
+}
+
+#[derive(Debug, Clone)]
+struct Phrase {
+    units: Vec<u64>,
+    intent: usize,
+    keyword: bool,
+}
+
+/// A trained intent classifier, built once at compile time.
+#[derive(Debug, Clone)]
+pub struct IntentIndex {
+    intents: usize,
+    vocabulary: Vocabulary,
+    model: Option<Model>,
+    phrases: Vec<Phrase>,
+}
+
+impl IntentIndex {
+    pub fn new<'a>(intents: impl IntoIterator<Item = IntentSpec<'a>>) -> Self {
+        let mut texts: Vec<(Utterance, usize)> = Vec::new();
+        let mut phrases = Vec::new();
+        let mut n = 0;
+        for (intent, spec) in intents.into_iter().enumerate() {
+            n = intent + 1;
+            let keywords = spec.keywords.iter().map(|k| (k, true));
+            for (text, keyword) in spec.examples.iter().map(|e| (e, false)).chain(keywords) {
+                let u = Utterance::new(text);
+                if u.is_empty() {
+                    continue;
+                }
+                phrases.push(Phrase {
+                    units: u.units.clone(),
+                    intent,
+                    keyword,
+                });
+                texts.push((u, intent));
+            }
+        }
+        if texts.is_empty() {
+            return Self {
+                intents: n,
+                vocabulary: Vocabulary::build(&[]),
+                model: None,
+                phrases,
+            };
+        }
+        let own = texts.len();
+        texts.extend(background::SENTENCES.iter().map(|s| (Utterance::new(s), n)));
+        let vocabulary = Vocabulary::build(&texts);
+        // Every class weighs the same in all, whatever its number of rows, so that an intent
+        // with many examples and keywords does not win unrelated text by its bias; the
+        // background weighs BACKGROUND_WEIGHT intents.
+        let mut counts = vec![0usize; n + 1];
+        for (_, class) in &texts {
+            counts[*class] += 1;
+        }
+        let average = own as f32 / n as f32;
+        let rows: Vec<Row> = texts
+            .iter()
+            .map(|(u, class)| Row {
+                features: vocabulary.vector(u),
+                class: *class,
+                weight: average / counts[*class] as f32
+                    * if *class == n { BACKGROUND_WEIGHT } else { 1.0 },
+            })
+            .collect();
+        let model = Model::train(&rows, vocabulary.columns(), n + 1);
+        Self {
+            intents: n,
+            vocabulary,
+            model: Some(model),
+            phrases,
+        }
+    }
+
+    /// How many intents the index was built from.
+    pub fn len(&self) -> usize {
+        self.intents
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.intents == 0
+    }
+
+    /// The most likely intent and its confidence; `None` when nothing was said, the index has
+    /// no examples, or every intent was negated. Compare the score with a threshold to decide
+    /// whether the caller was understood.
+    pub fn best_match(&self, utterance: &Utterance) -> Option<IntentMatch> {
+        let mut best: Option<IntentMatch> = None;
+        self.score(utterance, |index, score| {
+            if best.is_none_or(|b| score > b.score) {
+                best = Some(IntentMatch { index, score });
+            }
+        });
+        best
+    }
+
+    /// Every intent that is not negated, most likely first (ties: the intent listed first).
+    pub fn rank(&self, utterance: &Utterance) -> Vec<IntentMatch> {
+        let mut all = Vec::with_capacity(self.intents);
+        self.score(utterance, |index, score| {
+            all.push(IntentMatch { index, score })
+        });
+        all.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.index.cmp(&b.index)));
+        all
+    }
+
+    /// Calls `each(intent, confidence)` in intent order.
+    fn score(&self, utterance: &Utterance, mut each: impl FnMut(usize, f32)) {
+        let Some(model) = &self.model else { return };
+        if utterance.is_empty() {
+            return;
+        }
+        if let Some(p) = self
+            .phrases
+            .iter()
+            .find(|p| !p.keyword && p.units == utterance.units)
+        {
+            for i in 0..self.intents {
+                each(i, if i == p.intent { 1.0 } else { 0.0 });
+            }
+            return;
+        }
+        let classes = model.classes();
+        let mut logits = vec![0f32; classes];
+        self.vocabulary.add_logits(model, utterance, &mut logits);
+        let mut negated = vec![false; classes];
+        let mut boosted = vec![false; classes];
+        for p in &self.phrases {
+            if boosted[p.intent] || (!p.keyword && p.units.len() < 2) {
+                continue;
+            }
+            match utterance.find(&p.units) {
+                Found::Plain => {
+                    boosted[p.intent] = true;
+                    negated[p.intent] = false;
+                }
+                Found::Negated => negated[p.intent] = true,
+                Found::No => {}
+            }
+        }
+        for l in logits.iter_mut() {
+            *l *= SHARPNESS;
+        }
+        for i in 0..self.intents {
+            if boosted[i] {
+                logits[i] += PHRASE_BOOST * SHARPNESS;
+            }
+            if negated[i] {
+                logits[i] = f32::NEG_INFINITY;
+            }
+        }
+        softmax(&mut logits);
+        for (i, &p) in logits.iter().enumerate().take(self.intents) {
+            if !negated[i] {
+                each(i, p);
+            }
+        }
+    }
+}
+
+/// Feature hashes → column and IDF, in an open-addressing table (linear probing).
+#[derive(Debug, Clone)]
+struct Vocabulary {
+    keys: Vec<u64>,
+    slots: Vec<(u32, f32)>,
+    shift: u32,
+    columns: usize,
+    /// The IDF of a feature no row had.
+    unseen_idf: f32,
+}
+
+impl Vocabulary {
+    fn build(texts: &[(Utterance, usize)]) -> Self {
+        let mut all: Vec<u64> = texts
+            .iter()
+            .flat_map(|(u, _)| u.features.iter().map(|f| f.0))
+            .collect();
+        all.sort_unstable();
+        let rows = texts.len() as f32;
+        let capacity = (all.len().max(4) * 2).next_power_of_two();
+        let mut vocabulary = Self {
+            keys: vec![0; capacity],
+            slots: vec![(0, 0.0); capacity],
+            shift: 64 - capacity.trailing_zeros(),
+            columns: 0,
+            unseen_idf: UNSEEN_SHARE * ((1.0 + rows).ln() + 1.0),
+        };
+        let mut i = 0;
+        while i < all.len() {
+            let key = all[i];
+            let start = i;
+            while i < all.len() && all[i] == key {
+                i += 1;
+            }
+            // Features are deduplicated per text, so the run length is the document frequency.
+            let df = (i - start) as f32;
+            let idf = ((1.0 + rows) / (1.0 + df)).ln() + 1.0;
+            let column = u32::try_from(vocabulary.columns).unwrap_or(u32::MAX);
+            vocabulary.insert(key, column, idf);
+            vocabulary.columns += 1;
+        }
+        vocabulary
+    }
+
+    fn columns(&self) -> usize {
+        self.columns
+    }
+
+    fn slot(&self, key: u64) -> usize {
+        // Fibonacci hashing spreads the (already mixed) bits over the table.
+        (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize
+    }
+
+    /// Keys are stored as `key | 1` so that 0 can mark an empty slot.
+    fn insert(&mut self, key: u64, column: u32, idf: f32) {
+        let key = key | 1;
+        let mask = self.keys.len() - 1;
+        let mut i = self.slot(key);
+        while self.keys[i] != 0 && self.keys[i] != key {
+            i = (i + 1) & mask;
+        }
+        self.keys[i] = key;
+        self.slots[i] = (column, idf);
+    }
+
+    fn get(&self, key: u64) -> Option<(u32, f32)> {
+        let key = key | 1;
+        let mask = self.keys.len() - 1;
+        let mut i = self.slot(key);
+        loop {
+            let k = self.keys[i];
+            if k == key {
+                return Some(self.slots[i]);
+            }
+            if k == 0 {
+                return None;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// The TF-IDF vector of `u`, L2-normalised with unseen features counted in the norm.
+    fn vector(&self, u: &Utterance) -> Vec<(u32, f32)> {
+        let mut out = Vec::with_capacity(u.features.len());
+        let mut norm = 0.0;
+        for &(hash, value) in &u.features {
+            match self.get(hash) {
+                Some((column, idf)) => {
+                    let v = value * idf;
+                    norm += v * v;
+                    out.push((column, v));
+                }
+                None => {
+                    let v = value * self.unseen_idf;
+                    norm += v * v;
+                }
+            }
+        }
+        if norm > 0.0 {
+            let scale = 1.0 / f32::sqrt(norm);
+            for f in &mut out {
+                f.1 *= scale;
+            }
+        }
+        out
+    }
+
+    /// The model's logits for `u`, without building its vector: the model is linear, so the
+    /// weights are summed first and scaled by the norm once.
+    fn add_logits(&self, model: &Model, u: &Utterance, logits: &mut [f32]) {
+        let mut sums = vec![0f32; logits.len()];
+        let mut norm = 0.0;
+        for &(hash, value) in &u.features {
+            let (v, column) = match self.get(hash) {
+                Some((column, idf)) => (value * idf, Some(column)),
+                None => (value * self.unseen_idf, None),
+            };
+            norm += v * v;
+            if let Some(column) = column {
+                model.add_column(column, v, &mut sums);
+            }
+        }
+        let scale = if norm > 0.0 {
+            1.0 / f32::sqrt(norm)
+        } else {
+            0.0
+        };
+        model.add_bias(logits);
+        for (l, s) in logits.iter_mut().zip(&sums) {
+            *l += s * scale;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn index(data: &[(&[&str], &[&str])]) -> IntentIndex {
+        let owned: Vec<(Vec<String>, Vec<String>)> =
+            data.iter().map(|(e, k)| (strings(e), strings(k))).collect();
+        IntentIndex::new(owned.iter().map(|(e, k)| IntentSpec {
+            examples: e,
+            keywords: k,
+        }))
+    }
+
+    fn shop() -> IntentIndex {
+        index(&[
+            (
+                &[
+                    "我的快递到哪了",
+                    "查物流",
+                    "查一下订单",
+                    "where is my order",
+                    "track my package",
+                ],
+                &["物流", "快递", "tracking"],
+            ),
+            (
+                &[
+                    "转人工",
+                    "人工客服",
+                    "我要找人工",
+                    "talk to a human",
+                    "agent",
+                ],
+                &[],
+            ),
+            (
+                &[
+                    "我想退货",
+                    "怎么退款",
+                    "申请退款",
+                    "i want a refund",
+                    "return an item",
+                ],
+                &["退货"],
+            ),
+            (
+                &["修改收货地址", "地址填错了", "change my shipping address"],
+                &[],
+            ),
+        ])
+    }
+
+    fn best(index: &IntentIndex, text: &str) -> Option<(usize, f32)> {
+        index
+            .best_match(&Utterance::new(text))
+            .map(|m| (m.index, m.score))
+    }
+
+    /// The intent when it clears the default threshold.
+    fn understood(index: &IntentIndex, text: &str) -> Option<usize> {
+        best(index, text)
+            .filter(|m| m.1 >= DEFAULT_THRESHOLD)
+            .map(|m| m.0)
+    }
+
+    #[test]
+    fn paraphrases_in_chinese_and_english() {
+        let index = shop();
+        for (text, want) in [
+            ("我的快递到哪儿了", 0),
+            ("帮我查一下物流", 0),
+            ("我要转人工", 1),
+            ("人工客服", 1),
+            ("退款怎么申请", 2),
+            ("我的收货地址写错了", 3),
+            ("Where's my order?", 0),
+            ("I'd like tracking info", 0),
+            ("can I talk to a human", 1),
+            ("I want to return two items", 2),
+            ("how do I change the shipping address", 3),
+            ("ＷＨＥＲＥ　ＩＳ　ＭＹ　ＯＲＤＥＲ？", 0),
+        ] {
+            assert_eq!(
+                understood(&index, text),
+                Some(want),
+                "{text}: {:?}",
+                best(&index, text)
+            );
+        }
+    }
+
+    #[test]
+    fn a_whole_example_is_certain() {
+        let index = shop();
+        assert_eq!(best(&index, "查物流！"), Some((0, 1.0)));
+        assert_eq!(best(&index, "转……人工！！！"), Some((1, 1.0)));
+        assert_eq!(best(&index, "Where is my ORDER?"), Some((0, 1.0)));
+    }
+
+    #[test]
+    fn unrelated_requests_are_not_understood() {
+        let index = shop();
+        for text in [
+            "今天天气晴朗",
+            "你们几点下班",
+            "what time do you open",
+            "xyzzy",
+            "好的",
+        ] {
+            assert_eq!(
+                understood(&index, text),
+                None,
+                "{text}: {:?}",
+                best(&index, text)
+            );
+        }
+        assert_eq!(best(&index, ""), None);
+        assert_eq!(best(&index, "，。？！"), None);
+        assert_eq!(best(&IntentIndex::new([]), "查物流"), None);
+    }
+
+    #[test]
+    fn a_single_intent_still_rejects_unrelated_text() {
+        let one = index(&[(&["查物流", "我的快递到哪了", "帮我查一下订单"], &[])]);
+        assert_eq!(understood(&one, "我的包裹到哪了"), Some(0));
+        for text in ["明天天气好不好", "我想订一张机票", "你们老板是谁"] {
+            assert_eq!(
+                understood(&one, text),
+                None,
+                "{text}: {:?}",
+                best(&one, text)
+            );
+        }
+        let two = index(&[
+            (&["是的", "对", "没错"], &[]),
+            (&["不是", "不对", "错了"], &[]),
+        ]);
+        assert_eq!(understood(&two, "对的没错"), Some(0));
+        assert_eq!(understood(&two, "帮我查一下天气预报"), None);
+    }
+
+    #[test]
+    fn negation_removes_the_intent() {
+        let e = strings(&["zzz"]);
+        let k = strings(&["order", "人工"]);
+        let index = IntentIndex::new([IntentSpec {
+            examples: &e,
+            keywords: &k,
+        }]);
+        assert_eq!(understood(&index, "人工服务"), Some(0));
+        assert_eq!(best(&index, "不要人工"), None);
+        assert_eq!(best(&index, "不要转人工"), None);
+        assert_eq!(understood(&index, "不要转人工，我就要人工"), Some(0));
+        assert_eq!(best(&index, "don't order"), None);
+        let shop = shop();
+        assert_ne!(understood(&shop, "不要转人工"), Some(1));
+    }
+
+    #[test]
+    fn a_keyword_is_evidence_not_a_verdict() {
+        let flow: serde_json::Value =
+            serde_json::from_str(include_str!("../../../flows/order-status.json"))
+                .unwrap_or_default();
+        let node = flow["nodes"]
+            .as_array()
+            .and_then(|n| n.iter().find(|n| n["id"] == "ask_need"))
+            .cloned()
+            .unwrap_or_default();
+        let list = |v: &serde_json::Value| -> Vec<String> {
+            v.as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|s| s.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let mut intents: Vec<(String, Vec<String>, Vec<String>)> = node["intents"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|i| {
+                        let name = i["name"].as_str().unwrap_or_default().to_owned();
+                        (name, list(&i["examples"]), list(&i["keywords"]))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert!(intents
+            .iter()
+            .any(|i| i.0 == "track_order" && i.2.contains(&"快递".into())));
+        intents.push((
+            "complaint".into(),
+            strings(&[
+                "我要投诉",
+                "我要投诉你们的客服",
+                "对你们的服务很不满意",
+                "我要举报",
+            ]),
+            strings(&["投诉"]),
+        ));
+        let index = IntentIndex::new(intents.iter().map(|(_, e, k)| IntentSpec {
+            examples: e,
+            keywords: k,
+        }));
+        let name = |text: &str| understood(&index, text).map(|i| intents[i].0.as_str());
+        assert_eq!(name("我要投诉你们的快递员"), Some("complaint"));
+        assert_eq!(name("我的快递怎么还没到"), Some("track_order"));
+        assert_eq!(name("我想退款"), Some("after_sales"));
+    }
+
+    #[test]
+    fn ranking_lists_every_intent_best_first() {
+        let index = shop();
+        let ranked = index.rank(&Utterance::new("我想申请退款"));
+        assert_eq!(ranked.len(), 4);
+        assert_eq!(ranked[0].index, 2);
+        assert!(ranked.windows(2).all(|w| w[0].score >= w[1].score));
+        let total: f32 = ranked.iter().map(|m| m.score).sum();
+        assert!(total <= 1.0 + 1e-4, "{total}");
+    }
+
+    #[test]
+    fn training_is_deterministic() {
+        let (a, b) = (shop(), shop());
+        for text in ["帮我查一下物流", "退款怎么申请", "随便说点什么"] {
+            assert_eq!(best(&a, text), best(&b, text));
+        }
+    }
+
+    #[test]
+    fn empty_examples_and_keywords_are_ignored() {
+        let index = index(&[(&["", "！！", "查物流"], &["", "？"])]);
+        assert_eq!(best(&index, "查物流"), Some((0, 1.0)));
+        assert_eq!(best(&index, "？"), None);
+    }
+
+    #[test]
+    fn many_intents_use_the_heap() {
+        let names: Vec<Vec<String>> = (0..70)
+            .map(|i| vec![format!("intent{i} example"), format!("example number {i}")])
+            .collect();
+        let index = IntentIndex::new(names.iter().map(|e| IntentSpec {
+            examples: e,
+            keywords: &[],
+        }));
+        assert_eq!(best(&index, "intent69 example"), Some((69, 1.0)));
+        assert_eq!(
+            best(&index, "the example number 42 please").map(|m| m.0),
+            Some(42)
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_is_safe(text in "\\PC{0,40}") {
+            let u = Utterance::new(&text);
+            if let Some(m) = shop().best_match(&u) {
+                proptest::prop_assert!((0.0..=1.0).contains(&m.score));
+            }
+        }
+    }
+}

@@ -1,0 +1,241 @@
+//! Linear SVMs on sparse vectors, one per class (one-vs-rest), trained by liblinear's dual
+//! coordinate descent; the index turns their decision values into confidences with a softmax.
+//!
+//! Training visits the rows in an order drawn from a fixed-seed generator, so the same rows
+//! always give the same weights. A row's cost is C times its weight, which lets the background
+//! class (many generic sentences) weigh as much as one intent.
+//!
+//! The stored model is one short list of (class, weight) per column, near-zero weights
+//! dropped: no dense matrix.
+
+/// The SVM's cost (liblinear's C).
+const C: f32 = 1.0;
+/// The value of the bias feature.
+const BIAS: f32 = 1.0;
+/// Stopping tolerance on the projected gradient (liblinear's default).
+const EPSILON: f32 = 0.1;
+/// Passes over the rows at most.
+const MAX_PASSES: usize = 50;
+/// Weights this close to zero are dropped after training.
+const PRUNE: f32 = 1e-4;
+
+/// One training example: its features (column, value) and its class.
+pub(super) struct Row {
+    pub features: Vec<(u32, f32)>,
+    pub class: usize,
+    /// How much the row counts: classes with many rows are weighted down so that each class
+    /// weighs about the same.
+    pub weight: f32,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct Model {
+    classes: usize,
+    bias: Vec<f32>,
+    /// Column `c`'s weights are `weights[offsets[c]..offsets[c + 1]]`.
+    offsets: Vec<u32>,
+    weights: Vec<(u32, f32)>,
+}
+
+impl Model {
+    pub fn train(rows: &[Row], columns: usize, classes: usize) -> Self {
+        let xs: Vec<&[(u32, f32)]> = rows.iter().map(|r| r.features.as_slice()).collect();
+        let costs: Vec<f32> = rows.iter().map(|r| C * r.weight).collect();
+        let mut per_class: Vec<Vec<f32>> = Vec::with_capacity(classes);
+        for k in 0..classes {
+            let ys: Vec<f32> = rows
+                .iter()
+                .map(|r| if r.class == k { 1.0 } else { -1.0 })
+                .collect();
+            per_class.push(dual_cd(&xs, &ys, &costs, columns + 1));
+        }
+        let mut offsets = Vec::with_capacity(columns + 1);
+        let mut weights = Vec::new();
+        offsets.push(0);
+        for c in 0..columns {
+            for (k, w) in per_class.iter().enumerate() {
+                if w[c].abs() > PRUNE {
+                    weights.push((k as u32, w[c]));
+                }
+            }
+            offsets.push(u32::try_from(weights.len()).unwrap_or(u32::MAX));
+        }
+        Self {
+            classes,
+            bias: per_class.iter().map(|w| w[columns] * BIAS).collect(),
+            offsets,
+            weights,
+        }
+    }
+
+    pub fn classes(&self) -> usize {
+        self.classes
+    }
+
+    /// Adds the biases to `out` (one slot per class).
+    pub fn add_bias(&self, out: &mut [f32]) {
+        for (o, b) in out.iter_mut().zip(&self.bias) {
+            *o += b;
+        }
+    }
+
+    /// Adds column `c`'s weights times `value` to `out`.
+    pub fn add_column(&self, c: u32, value: f32, out: &mut [f32]) {
+        let (start, end) = (self.offsets[c as usize], self.offsets[c as usize + 1]);
+        for &(k, wk) in &self.weights[start as usize..end as usize] {
+            out[k as usize] += wk * value;
+        }
+    }
+
+    /// Adds the logits of `x` to `out`.
+    #[cfg(test)]
+    pub fn add_logits(&self, x: &[(u32, f32)], out: &mut [f32]) {
+        self.add_bias(out);
+        for &(c, v) in x {
+            self.add_column(c, v, out);
+        }
+    }
+
+    /// Stored (class, weight) pairs, for tests of the sparsity.
+    #[cfg(test)]
+    pub fn stored_weights(&self) -> usize {
+        self.weights.len()
+    }
+}
+
+/// In place: logits to probabilities.
+pub(super) fn softmax(v: &mut [f32]) {
+    let max = v.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let mut sum = 0.0;
+    for x in v.iter_mut() {
+        *x = (*x - max).exp();
+        sum += *x;
+    }
+    if sum > 0.0 {
+        for x in v.iter_mut() {
+            *x /= sum;
+        }
+    }
+}
+
+/// Linear SVM, L2-regularised squared hinge, by dual coordinate descent as in liblinear
+/// (Hsieh et al., 2008, solver 1): `xs` rows of (column, value), labels ±1, a cost per row;
+/// a bias feature of value [`BIAS`] is added as column `dims - 1`. Coordinates are visited in
+/// a shuffled order from a fixed seed until the projected gradient's spread is below
+/// [`EPSILON`] or after [`MAX_PASSES`] passes. Returns the weights, bias last.
+pub(crate) fn dual_cd(xs: &[&[(u32, f32)]], ys: &[f32], costs: &[f32], dims: usize) -> Vec<f32> {
+    let mut w = vec![0f32; dims];
+    let bias = dims - 1;
+    let mut alpha = vec![0f32; xs.len()];
+    let diag: Vec<f32> = costs.iter().map(|c| 0.5 / c.max(1e-6)).collect();
+    let qd: Vec<f32> = xs
+        .iter()
+        .zip(&diag)
+        .map(|(x, d)| d + BIAS * BIAS + x.iter().map(|f| f.1 * f.1).sum::<f32>())
+        .collect();
+    let mut order: Vec<usize> = (0..xs.len()).collect();
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    for _ in 0..MAX_PASSES {
+        shuffle(&mut order, &mut state);
+        let (mut pg_max, mut pg_min) = (f32::NEG_INFINITY, f32::INFINITY);
+        for &i in &order {
+            let x = xs[i];
+            let dot = w[bias] * BIAS + x.iter().map(|&(j, v)| w[j as usize] * v).sum::<f32>();
+            let g = ys[i] * dot - 1.0 + diag[i] * alpha[i];
+            let pg = if alpha[i] == 0.0 { g.min(0.0) } else { g };
+            pg_max = pg_max.max(pg);
+            pg_min = pg_min.min(pg);
+            if pg.abs() > 1e-12 {
+                let old = alpha[i];
+                alpha[i] = (old - g / qd[i]).max(0.0);
+                let d = (alpha[i] - old) * ys[i];
+                for &(j, v) in x {
+                    w[j as usize] += d * v;
+                }
+                w[bias] += d * BIAS;
+            }
+        }
+        if pg_max - pg_min < EPSILON {
+            break;
+        }
+    }
+    w
+}
+
+/// Fisher–Yates with xorshift64: a fixed seed gives a fixed order.
+pub(crate) fn shuffle<T>(v: &mut [T], state: &mut u64) {
+    for i in (1..v.len()).rev() {
+        *state ^= *state << 13;
+        *state ^= *state >> 7;
+        *state ^= *state << 17;
+        let j = (*state % (i as u64 + 1)) as usize;
+        v.swap(i, j);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(features: &[(u32, f32)], class: usize) -> Row {
+        Row {
+            features: features.to_vec(),
+            class,
+            weight: 1.0,
+        }
+    }
+
+    fn predict(model: &Model, x: &[(u32, f32)]) -> Vec<f32> {
+        let mut out = vec![0.0; model.classes()];
+        model.add_logits(x, &mut out);
+        softmax(&mut out);
+        out
+    }
+
+    #[test]
+    fn learns_separable_classes() {
+        // Columns 0–1 mean class 0, 2–3 class 1, 4 class 2; column 5 is shared noise.
+        let rows = vec![
+            row(&[(0, 0.7), (5, 0.7)], 0),
+            row(&[(1, 0.7), (5, 0.7)], 0),
+            row(&[(2, 0.7), (5, 0.7)], 1),
+            row(&[(3, 0.7), (5, 0.7)], 1),
+            row(&[(4, 1.0)], 2),
+        ];
+        let model = Model::train(&rows, 6, 3);
+        for (x, want) in [(0, 0), (1, 0), (2, 1), (3, 1), (4, 2)] {
+            let p = predict(&model, &[(x, 1.0)]);
+            let best = (0..3).max_by(|&a, &b| p[a].total_cmp(&p[b]));
+            assert_eq!(best, Some(want), "column {x}: {p:?}");
+            assert!(p[want] > 0.6, "column {x}: {p:?}");
+        }
+        let p = predict(&model, &[(5, 1.0)]);
+        assert!(
+            p.iter().all(|&q| q < 0.7),
+            "shared noise stays uncertain: {p:?}"
+        );
+    }
+
+    #[test]
+    fn training_is_deterministic_and_sparse() {
+        let rows: Vec<Row> = (0..40u32)
+            .map(|i| row(&[(i, 1.0), (40 + i % 4, 0.5)], (i % 4) as usize))
+            .collect();
+        // 60 columns, of which rows use 44.
+        let a = Model::train(&rows, 60, 4);
+        let b = Model::train(&rows, 60, 4);
+        let x = [(3, 0.5), (41, 0.5)];
+        assert_eq!(predict(&a, &x), predict(&b, &x));
+        // Columns no row has store nothing.
+        assert!(a.stored_weights() <= 44 * 4, "{}", a.stored_weights());
+        assert!(a.stored_weights() > 40, "{}", a.stored_weights());
+    }
+
+    #[test]
+    fn softmax_sums_to_one() {
+        let mut v = vec![1.0, 2.0, 3.0, -1000.0];
+        softmax(&mut v);
+        assert!((v.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+        assert!(v[2] > v[1] && v[1] > v[0]);
+    }
+}
