@@ -12,7 +12,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use flow_engine::knowledge::{Knowledge, KnowledgeEntry, KnowledgeHit, KnowledgeIndex};
+use flow_engine::knowledge::{self as engine, Knowledge, KnowledgeEntry, KnowledgeHit, KnowledgeIndex};
 use serde::{Deserialize, Serialize};
 
 use super::KnowledgeError;
@@ -22,30 +22,26 @@ use crate::store::Store;
 /// Indexes kept at most: each base's current revision plus the older ones calls still run on.
 pub const CAPACITY: usize = 256;
 
-/// A score from which the best entry is taken to answer the question.
-pub const ANSWER_THRESHOLD: f32 = 0.5;
-/// How close the runner-up may come before the question is ambiguous.
-pub const AMBIGUITY_MARGIN: f32 = 0.05;
-
-/// What a search concludes.
+/// What a search concludes: the engine's decision, as the API names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Decision {
     /// The best entry answers the question.
     Answered,
-    /// Two entries fit about equally well: ask which one was meant.
+    /// Two or three entries fit about equally well: ask which one was meant.
     Ambiguous,
     /// No entry answers it.
     NoAnswer,
 }
 
-/// The decision on a search's hits (best first, calibrated scores).
-pub fn decide(hits: &[KnowledgeHit]) -> Decision {
-    match hits {
-        [best, ..] if best.score < ANSWER_THRESHOLD => Decision::NoAnswer,
-        [best, second, ..] if best.score - second.score < AMBIGUITY_MARGIN => Decision::Ambiguous,
-        [_, ..] => Decision::Answered,
-        [] => Decision::NoAnswer,
+/// The decision an `answer` node would take on these hits (best first, calibrated scores),
+/// with the index's default thresholds: the Knowledge page's "try a question" shows exactly
+/// what a call would do.
+pub fn decide(index: &KnowledgeIndex, hits: &[KnowledgeHit]) -> Decision {
+    match engine::Decision::from_hits(hits, &index.settings().thresholds) {
+        engine::Decision::Answered(_) => Decision::Answered,
+        engine::Decision::Ambiguous(_) => Decision::Ambiguous,
+        engine::Decision::NoAnswer => Decision::NoAnswer,
     }
 }
 
@@ -170,21 +166,30 @@ impl KnowledgeIndexes {
 mod tests {
     use super::*;
 
-    fn hits(scores: &[f32]) -> Vec<KnowledgeHit> {
-        scores
-            .iter()
-            .enumerate()
-            .map(|(entry, &score)| KnowledgeHit { entry, score })
-            .collect()
-    }
-
     #[test]
-    fn decisions_follow_the_scores() {
-        assert_eq!(decide(&hits(&[])), Decision::NoAnswer);
-        assert_eq!(decide(&hits(&[0.3, 0.29])), Decision::NoAnswer);
-        assert_eq!(decide(&hits(&[0.9, 0.4])), Decision::Answered);
-        assert_eq!(decide(&hits(&[0.8])), Decision::Answered);
-        assert_eq!(decide(&hits(&[0.7, 0.68])), Decision::Ambiguous);
+    fn decisions_are_the_ones_a_call_takes() {
+        let entry = |id: &str, question: &str, answer: &str| KnowledgeEntry {
+            id: id.to_owned(),
+            question: question.to_owned(),
+            alternatives: Vec::new(),
+            answer: answer.to_owned(),
+            category: String::new(),
+        };
+        let index = KnowledgeIndex::new(
+            1,
+            vec![
+                entry("kbe_1", "退款多久到账", "退款一般1到3个工作日原路退回。"),
+                entry("kbe_2", "怎么开发票", "在订单详情页点申请开票即可。"),
+            ],
+        );
+        let mut seen = BTreeSet::new();
+        for question in ["退款多久能到账啊", "我想开个发票", "附近有好吃的餐厅吗"] {
+            let hits = index.search(question, 3);
+            let ours = serde_json::to_value(decide(&index, &hits)).expect("json");
+            assert_eq!(ours, index.decide(question).as_str(), "{question}");
+            seen.insert(index.decide(question).as_str());
+        }
+        assert!(seen.contains("no_answer"), "{seen:?}");
     }
 
     #[test]

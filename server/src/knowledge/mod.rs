@@ -576,7 +576,7 @@ pub async fn search(
         .index(store, tenant_id, &base.id, base.revision)
         .await?;
     let hits = index.search(question, limit.clamp(1, MAX_HITS));
-    let decision = decide(&hits);
+    let decision = decide(&index, &hits);
     Ok(Found {
         index,
         hits,
