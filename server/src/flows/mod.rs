@@ -155,6 +155,7 @@ async fn check_documents(
         let context = ValidationContext {
             sandbox: &sandbox,
             known_subflows: Some(&known),
+            known_knowledge_bases: None,
         };
         documents
             .into_iter()
