@@ -313,7 +313,8 @@ async fn demo_tenant_has_the_published_example_flows(mut app: TestApp) -> TestAp
             "order-status",
             "order-status-en",
             "returns-refunds",
-            "satisfaction-survey"
+            "satisfaction-survey",
+            "shop-faq"
         ]
     );
     for flow in &flows {
@@ -603,7 +604,7 @@ async fn a_cut_off_first_run_is_finished(store: Store, data_dir: &Path) {
         .expect("the cut-off first run is finished and reported");
     assert_eq!(credentials.tenant_id, tenant.id);
     let flows = store.list_flows(&tenant.id, None).await.expect("flows");
-    assert_eq!(flows.len(), 5);
+    assert_eq!(flows.len(), first_run::EXAMPLE_FLOWS.len());
     assert!(
         flows.iter().all(|flow| flow.published_version == Some(1)),
         "{flows:?}"

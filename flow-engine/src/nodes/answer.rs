@@ -216,8 +216,11 @@ pub(crate) struct Answer {
 // The one place that turns search results into a decision; when the index decides itself
 // (calibrated thresholds per revision), only `decide` changes.
 
-/// Lowest score that answers.
+/// Lowest score that answers at an `answer` node, where the caller was asked for a question.
 const ANSWER_MIN: f32 = 0.3;
+/// Lowest score that answers from anywhere: there the caller was asked something else, and a
+/// wrong answer costs more than the node's own reprompt.
+const FROM_ANYWHERE_MIN: f32 = 0.6;
 /// A runner-up within this fraction of the best score makes the question ambiguous.
 const CLOSE: f32 = 0.9;
 /// Lowest score for which a caller's reply picks one of the offered entries.
@@ -233,11 +236,12 @@ enum Decision {
     NoAnswer,
 }
 
-fn decide(index: &KnowledgeIndex, question: &str) -> Decision {
+/// What `index` makes of `question`, counting hits from `min` up.
+fn decide(index: &KnowledgeIndex, question: &str, min: f32) -> Decision {
     let hits: Vec<KnowledgeHit> = index
         .search(question, Shortlist::CAPACITY)
         .into_iter()
-        .filter(|h| h.score >= ANSWER_MIN)
+        .filter(|h| h.score >= min)
         .collect();
     let Some(best) = hits.first() else {
         return Decision::NoAnswer;
@@ -507,7 +511,7 @@ impl Answer {
         question: &str,
         disambiguate: bool,
     ) -> Step {
-        match decide(index, question) {
+        match decide(index, question, ANSWER_MIN) {
             Decision::Answered(list) => self.give(visit, index, list),
             Decision::Ambiguous(list) if disambiguate => self.offer_choice(visit, index, list, 0),
             Decision::Ambiguous(list) => self.give(visit, index, list.with_first(0)),
@@ -685,7 +689,7 @@ impl Answer {
             }
             // Perhaps another question: answer it when the knowledge base clearly can; else the
             // answer stands, unconfirmed.
-            Reaction::Other => match decide(index, reply) {
+            Reaction::Other => match decide(index, reply, ANSWER_MIN) {
                 Decision::Answered(next) => self.give(visit, index, next),
                 _ => Step::Goto(self.answered),
             },
@@ -861,7 +865,7 @@ pub(crate) fn from_anywhere(
         );
         return false;
     };
-    let Decision::Answered(list) = decide(&index, text) else {
+    let Decision::Answered(list) = decide(&index, text, FROM_ANYWHERE_MIN) else {
         return false;
     };
     let Some(&best) = list.as_slice().first() else {
