@@ -1,0 +1,153 @@
+//! Okapi BM25 over one analysis, as an inverted index: a search touches only the postings of
+//! the question's terms, never every entry, so it stays well under a millisecond at 10,000
+//! entries.
+
+use std::collections::HashMap;
+
+/// One analysis's inverted index over every entry.
+#[derive(Debug, Clone)]
+pub(crate) struct Bm25 {
+    terms: HashMap<String, u32>,
+    /// Per term: (entry, weighted term frequency), entries ascending.
+    postings: Vec<Vec<(u32, f32)>>,
+    idf: Vec<f32>,
+    /// Per entry: BM25's length normalisation `k1 · (1 − b + b · len / avg_len)`.
+    length_norm: Vec<f32>,
+    k1: f32,
+    /// The idf of a term no entry contains: what the question's unknown words would weigh.
+    unseen_idf: f32,
+}
+
+impl Bm25 {
+    /// `documents` yields each entry's terms with their field weight (a term from the
+    /// question counts more than one from the answer).
+    pub(crate) fn build<'a>(
+        documents: impl Iterator<Item = Vec<(&'a str, f32)>>,
+        k1: f32,
+        b: f32,
+    ) -> Self {
+        let mut terms: HashMap<String, u32> = HashMap::new();
+        let mut postings: Vec<Vec<(u32, f32)>> = Vec::new();
+        let mut lengths = Vec::new();
+        for (doc, doc_terms) in documents.enumerate() {
+            let doc = u32::try_from(doc).unwrap_or(u32::MAX);
+            let mut length = 0.0;
+            for (term, weight) in doc_terms {
+                length += weight;
+                let id = match terms.get(term) {
+                    Some(&id) => id,
+                    None => {
+                        let id = postings.len() as u32;
+                        terms.insert(term.to_owned(), id);
+                        postings.push(Vec::new());
+                        id
+                    }
+                };
+                let list = &mut postings[id as usize];
+                match list.last_mut() {
+                    Some((last, tf)) if *last == doc => *tf += weight,
+                    _ => list.push((doc, weight)),
+                }
+            }
+            lengths.push(length);
+        }
+        let n = lengths.len() as f32;
+        let avg = if lengths.is_empty() {
+            1.0
+        } else {
+            (lengths.iter().sum::<f32>() / n).max(f32::EPSILON)
+        };
+        let idf_of = |df: f32| (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
+        Bm25 {
+            idf: postings.iter().map(|p| idf_of(p.len() as f32)).collect(),
+            length_norm: lengths
+                .iter()
+                .map(|len| k1 * (1.0 - b + b * len / avg))
+                .collect(),
+            unseen_idf: idf_of(1.0),
+            terms,
+            postings,
+            k1,
+        }
+    }
+
+    /// Adds each entry's BM25 score for the weighted `query` terms to `scores` (one slot per
+    /// entry), noting newly touched entries in `touched`. Returns the query's reference score:
+    /// what an entry holding every known term once, at average length, would score, plus
+    /// `unseen` times what the unknown terms would add. Dividing by it puts questions of any
+    /// length on one scale, the fraction of the question an entry explains.
+    pub(crate) fn score(
+        &self,
+        query: &[(String, f32)],
+        unseen: f32,
+        scores: &mut [f32],
+        touched: &mut Vec<u32>,
+    ) -> f32 {
+        let mut reference = 0.0;
+        for (term, weight) in query {
+            let Some(&id) = self.terms.get(term) else {
+                reference += unseen * weight * self.unseen_idf;
+                continue;
+            };
+            let idf = self.idf[id as usize];
+            reference += weight * idf;
+            let factor = weight * idf * (self.k1 + 1.0);
+            for &(doc, tf) in &self.postings[id as usize] {
+                let slot = &mut scores[doc as usize];
+                if *slot == 0.0 {
+                    touched.push(doc);
+                }
+                *slot += factor * tf / (tf + self.length_norm[doc as usize]);
+            }
+        }
+        reference
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn index(docs: &[&[&'static str]]) -> Bm25 {
+        Bm25::build(
+            docs.iter().map(|d| d.iter().map(|t| (*t, 1.0)).collect()),
+            1.2,
+            0.75,
+        )
+    }
+
+    fn query(terms: &[&str]) -> Vec<(String, f32)> {
+        terms.iter().map(|t| (t.to_string(), 1.0)).collect()
+    }
+
+    #[test]
+    fn rare_terms_outweigh_common_ones() {
+        let bm25 = index(&[&["退款", "订单"], &["发票", "订单"], &["物流", "订单"]]);
+        let mut scores = vec![0.0; 3];
+        let mut touched = Vec::new();
+        bm25.score(&query(&["订单", "发票"]), 0.0, &mut scores, &mut touched);
+        assert!(scores[1] > scores[0] && scores[0] > 0.0, "{scores:?}");
+        assert_eq!(scores[0], scores[2]);
+        touched.sort_unstable();
+        assert_eq!(touched, [0, 1, 2]);
+    }
+
+    #[test]
+    fn unknown_terms_raise_the_reference_only_when_asked() {
+        let bm25 = index(&[&["退款"], &["发票"]]);
+        let mut scores = vec![0.0; 2];
+        let known = bm25.score(
+            &query(&["退款", "电饭煲"]),
+            0.0,
+            &mut scores,
+            &mut Vec::new(),
+        );
+        let with_unknown = bm25.score(
+            &query(&["退款", "电饭煲"]),
+            1.0,
+            &mut scores,
+            &mut Vec::new(),
+        );
+        assert!(with_unknown > known && known > 0.0);
+    }
+}

@@ -1,0 +1,339 @@
+//! Knowledge bases as the engine sees them: a tenant's FAQ entries, indexed once per revision,
+//! searched for the caller's question. The server builds a [`KnowledgeIndex`] per knowledge
+//! base revision and hands the ones a call uses to its session ([`Knowledge`]); the engine does
+//! no I/O and never reads a database.
+//!
+//! Retrieval is BM25 over three analyses of each entry's question, alternatives and answer
+//! ([`Analysis`]), fused by a weighted sum of scores each normalised by what the question could
+//! score at most, so that a rambling question and a terse one land on the same scale. That
+//! fused relevance, with its margin over the runner-up, is mapped to a calibrated confidence
+//! ([`Calibration`]); [`KnowledgeIndex::decide`] turns the ranking into answered, ambiguous or
+//! no answer ([`Decision`]). Everything is deterministic: the same entries and question give
+//! the same hits and scores, so recorded calls replay.
+//!
+//! Using it:
+//!
+//! ```
+//! use flow_engine::knowledge::{Decision, KnowledgeEntry, KnowledgeIndex};
+//!
+//! let entry = |id: &str, question: &str, answer: &str| KnowledgeEntry {
+//!     id: id.into(),
+//!     question: question.into(),
+//!     alternatives: vec![],
+//!     answer: answer.into(),
+//!     category: String::new(),
+//! };
+//! let index = KnowledgeIndex::new(7, vec![
+//!     entry("kbe_1", "退款多久到账？", "退款审核通过后1到3个工作日原路退回。"),
+//!     entry("kbe_2", "可以开发票吗？", "可以，在订单详情页申请电子发票。"),
+//! ]);
+//! let hits = index.search("就是那个我想问一下钱什么时候能退回来", 3);
+//! assert_eq!(index.entries()[hits[0].entry].id, "kbe_1");
+//! // What an `answer` node does with it; `as_str` is the API's and analytics' name.
+//! let said = match index.decide("就是那个我想问一下钱什么时候能退回来") {
+//!     Decision::Answered(hit) => index.entries()[hit.entry].answer.clone(),
+//!     Decision::Ambiguous(hits) => format!("您是想问这{}个问题中的哪一个？", hits.len()),
+//!     Decision::NoAnswer => "这个问题我帮您转人工。".to_owned(),
+//! };
+//! assert!(!said.is_empty());
+//! ```
+
+mod analysis;
+mod bm25;
+mod decision;
+mod lexicon;
+mod query;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+pub use analysis::Analysis;
+pub use decision::{Calibration, Decision, Thresholds};
+
+use crate::text::normalize;
+use analysis::analyze;
+use bm25::Bm25;
+use query::query_terms;
+
+/// One FAQ entry, as indexed. Only enabled entries are given to an index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnowledgeEntry {
+    /// The entry's stable id (`kbe_…`), recorded with every answer for analytics.
+    pub id: String,
+    pub question: String,
+    /// Other ways callers ask the same question.
+    pub alternatives: Vec<String>,
+    /// What the robot says; a template (`{{vars.name}}`) allowed.
+    pub answer: String,
+    pub category: String,
+}
+
+/// One result of a search.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct KnowledgeHit {
+    /// Index into [`KnowledgeIndex::entries`].
+    pub entry: usize,
+    /// Calibrated confidence, 0 to 1: how likely this entry answers the question.
+    pub score: f32,
+}
+
+/// How an index ranks and scores. [`Default`] is what Callflow ships, tuned on the tuning split
+/// of `flow-engine/tests/data/knowledge`; the fields are public so that evaluations can
+/// compare variants (e.g. [`RetrievalSettings::char_bigram_bm25`]) with the same code.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetrievalSettings {
+    /// Weight of each analysis in the fused relevance, in [`Analysis::ALL`] order.
+    pub weights: [f32; 3],
+    /// Weight of terms from an entry's question and alternatives...
+    pub question_weight: f32,
+    /// ...and from its answer, which is long and wordy but often holds the caller's words.
+    pub answer_weight: f32,
+    /// BM25's term-frequency saturation.
+    pub k1: f32,
+    /// BM25's length normalisation.
+    pub b: f32,
+    /// Filler phrases, stop words and synonym expansion on the question's side.
+    pub query_handling: bool,
+    /// Weight of a question's filler phrases (就是那个, 我想问一下).
+    pub filler_weight: f32,
+    /// Weight of stop words (的, 了, 我们) and pairs of them.
+    pub stop_weight: f32,
+    /// Weight of synonyms added to the question.
+    pub synonym_weight: f32,
+    /// Weight of single pinyin syllables beside syllable pairs.
+    pub pinyin_syllable_weight: f32,
+    /// How much the question's words no entry contains count against every entry (0 ignores
+    /// them; 1 counts them fully): off-topic questions are mostly such words.
+    pub unseen_weight: f32,
+    pub calibration: Calibration,
+    pub thresholds: Thresholds,
+}
+
+impl Default for RetrievalSettings {
+    fn default() -> Self {
+        RetrievalSettings {
+            weights: [0.4, 0.35, 0.25],
+            question_weight: 1.0,
+            answer_weight: 0.5,
+            k1: 1.2,
+            b: 0.75,
+            query_handling: true,
+            filler_weight: 0.1,
+            stop_weight: 0.1,
+            synonym_weight: 0.5,
+            pinyin_syllable_weight: 0.2,
+            unseen_weight: 0.3,
+            calibration: Calibration::default(),
+            thresholds: Thresholds::default(),
+        }
+    }
+}
+
+impl RetrievalSettings {
+    /// Plain BM25 over character bigrams of question, alternatives and answer alike, with no
+    /// query handling: the baseline the shipped settings are measured against.
+    pub fn char_bigram_bm25() -> Self {
+        RetrievalSettings {
+            weights: [0.0, 1.0, 0.0],
+            answer_weight: 1.0,
+            query_handling: false,
+            unseen_weight: 0.0,
+            ..RetrievalSettings::default()
+        }
+    }
+}
+
+/// A searchable revision of one knowledge base. Immutable; shared by every call through an
+/// `Arc`.
+#[derive(Debug, Clone)]
+pub struct KnowledgeIndex {
+    revision: i64,
+    entries: Vec<KnowledgeEntry>,
+    settings: RetrievalSettings,
+    /// One inverted index per analysis, in [`Analysis::ALL`] order.
+    indexes: Vec<Bm25>,
+}
+
+impl KnowledgeIndex {
+    /// Indexes `entries` (the enabled entries of revision `revision`) with the shipped
+    /// settings.
+    pub fn new(revision: i64, entries: Vec<KnowledgeEntry>) -> Self {
+        Self::with_settings(revision, entries, RetrievalSettings::default())
+    }
+
+    pub fn with_settings(
+        revision: i64,
+        entries: Vec<KnowledgeEntry>,
+        settings: RetrievalSettings,
+    ) -> Self {
+        // Each entry's texts analysed once, then handed to each analysis's index.
+        let analysed: Vec<Vec<([Vec<analysis::Term>; 3], f32)>> = entries
+            .iter()
+            .map(|e| {
+                std::iter::once(&e.question)
+                    .chain(&e.alternatives)
+                    .map(|q| (analyze(&normalize(q)), settings.question_weight))
+                    .chain(std::iter::once((
+                        analyze(&normalize(&e.answer)),
+                        settings.answer_weight,
+                    )))
+                    .collect()
+            })
+            .collect();
+        let indexes = Analysis::ALL
+            .iter()
+            .map(|analysis| {
+                let slot = analysis.slot();
+                Bm25::build(
+                    analysed.iter().map(|texts| {
+                        texts
+                            .iter()
+                            .flat_map(|(terms, weight)| {
+                                terms[slot].iter().map(move |t| {
+                                    let w = if t.single {
+                                        weight * settings.pinyin_syllable_weight
+                                    } else {
+                                        *weight
+                                    };
+                                    (t.text.as_str(), w)
+                                })
+                            })
+                            .filter(|(_, w)| *w > 0.0)
+                            .collect()
+                    }),
+                    settings.k1,
+                    settings.b,
+                )
+            })
+            .collect();
+        KnowledgeIndex {
+            revision,
+            entries,
+            settings,
+            indexes,
+        }
+    }
+
+    pub fn revision(&self) -> i64 {
+        self.revision
+    }
+
+    pub fn entries(&self) -> &[KnowledgeEntry] {
+        &self.entries
+    }
+
+    pub fn settings(&self) -> &RetrievalSettings {
+        &self.settings
+    }
+
+    /// The best entries for `question`, best first, at most `limit`, each with its calibrated
+    /// confidence. Entries sharing nothing with the question are never returned; ties go to
+    /// the earlier entry.
+    pub fn search(&self, question: &str, limit: usize) -> Vec<KnowledgeHit> {
+        self.rank(question, limit)
+            .into_iter()
+            .map(|(entry, _, score)| KnowledgeHit { entry, score })
+            .collect()
+    }
+
+    /// What to do with `question` under the index's default [`Thresholds`]: answer with the
+    /// best entry, offer two or three close ones, or say there is no answer.
+    pub fn decide(&self, question: &str) -> Decision {
+        self.decide_with(question, &self.settings.thresholds)
+    }
+
+    /// [`Self::decide`] with other thresholds (a flow's own setting, say).
+    pub fn decide_with(&self, question: &str, thresholds: &Thresholds) -> Decision {
+        Decision::from_hits(&self.search(question, 3), thresholds)
+    }
+
+    /// The best `limit` entries as (entry, fused relevance, confidence), best first: what
+    /// [`Self::search`] returns plus the uncalibrated relevance, for fitting the calibration.
+    pub fn rank(&self, question: &str, limit: usize) -> Vec<(usize, f32, f32)> {
+        let n = self.entries.len();
+        let terms = query_terms(question, &self.settings);
+        let mut fused = vec![0.0f32; n];
+        let mut touched_any: Vec<u32> = Vec::new();
+        let mut scores = vec![0.0f32; n];
+        let mut touched = Vec::new();
+        for analysis in Analysis::ALL {
+            let slot = analysis.slot();
+            let weight = self.settings.weights[slot];
+            if weight <= 0.0 {
+                continue;
+            }
+            let reference = self.indexes[slot].score(
+                &terms[slot],
+                self.settings.unseen_weight,
+                &mut scores,
+                &mut touched,
+            );
+            for &doc in &touched {
+                let d = doc as usize;
+                if reference > 0.0 {
+                    if fused[d] == 0.0 {
+                        touched_any.push(doc);
+                    }
+                    fused[d] += weight * scores[d] / reference;
+                }
+                scores[d] = 0.0;
+            }
+            touched.clear();
+        }
+        let mut ranked: Vec<(usize, f32)> = touched_any
+            .iter()
+            .map(|&d| (d as usize, fused[d as usize]))
+            .filter(|(_, f)| *f > 0.0)
+            .collect();
+        // Only the best `limit` (at least two, for the margin) are sorted: a common word can
+        // touch most of a large base.
+        let order = |a: &(usize, f32), b: &(usize, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+        let keep = limit.max(2);
+        if ranked.len() > keep {
+            ranked.select_nth_unstable_by(keep - 1, order);
+            ranked.truncate(keep);
+        }
+        ranked.sort_by(order);
+        let best = ranked.first().map_or(0.0, |r| r.1);
+        let second = ranked.get(1).map_or(0.0, |r| r.1);
+        let calibration = &self.settings.calibration;
+        ranked
+            .iter()
+            .take(limit)
+            .enumerate()
+            .map(|(i, &(entry, relevance))| {
+                let rival = if i == 0 { second } else { best };
+                (
+                    entry,
+                    relevance,
+                    calibration.confidence(relevance, relevance - rival),
+                )
+            })
+            .collect()
+    }
+}
+
+/// The knowledge bases one call may use, by key, at the revisions it started with. The driver
+/// gives them to the session when it starts or resumes it.
+#[derive(Debug, Clone, Default)]
+pub struct Knowledge {
+    bases: BTreeMap<String, Arc<KnowledgeIndex>>,
+}
+
+impl Knowledge {
+    pub fn new(bases: BTreeMap<String, Arc<KnowledgeIndex>>) -> Self {
+        Knowledge { bases }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Arc<KnowledgeIndex>> {
+        self.bases.get(key)
+    }
+
+    /// Each base's key and pinned revision, for the call's record.
+    pub fn revisions(&self) -> BTreeMap<String, i64> {
+        self.bases
+            .iter()
+            .map(|(k, v)| (k.clone(), v.revision()))
+            .collect()
+    }
+}

@@ -1,0 +1,572 @@
+//! Knowledge-base retrieval measured on data the shipped settings were not tuned on, beside two
+//! peers run on the same questions: plain BM25 over character bigrams and TF-IDF over
+//! character 1–4-grams with cosine similarity.
+//!
+//! - `tests/data/knowledge/`: a 40-entry shop FAQ as a shop writes it (question and answer, no
+//!   alternatives), callers' rambling questions split into a tuning set and a test set, and
+//!   homophone-noise copies (see its README). Targets from issue 11 are asserted on the test
+//!   set with the default settings.
+//! - ATEC question pairs (`../shared/datasets`): 1,000 paraphrase pairs, one side as the entry,
+//!   the other as the question. Skipped with a notice when the dataset is absent (fails on CI).
+//!
+//! `cargo test -p flow-engine --release --test knowledge_datasets -- --nocapture` prints the
+//! table; `-- --ignored tune --nocapture` reruns the tuning search on the tuning split.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use flow_engine::knowledge::{
+    Calibration, Decision, KnowledgeEntry, KnowledgeIndex, RetrievalSettings, Thresholds,
+};
+use flow_engine::text::normalize;
+
+/// Issue 11's targets, on the test split with the default settings.
+const MIN_TOP1_CLEAN: f64 = 0.70;
+const MIN_TOP1_NOISY: f64 = 0.65;
+const MIN_NO_ANSWER: f64 = 0.80;
+
+fn data_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/knowledge")
+}
+
+fn read(name: &str) -> String {
+    let path = data_dir().join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The FAQ's entries, exactly as written (no alternatives).
+fn faq() -> Vec<KnowledgeEntry> {
+    read("faq.csv")
+        .lines()
+        .skip(1)
+        .map(|line| {
+            let f: Vec<&str> = line.splitn(4, ',').collect();
+            assert_eq!(f.len(), 4, "faq.csv: {line}");
+            KnowledgeEntry {
+                id: f[0].into(),
+                category: f[1].into(),
+                question: f[2].into(),
+                alternatives: vec![],
+                answer: f[3].into(),
+            }
+        })
+        .collect()
+}
+
+/// A question and the index of the entry that answers it (`None`: the FAQ has no answer).
+struct Labelled {
+    entry: Option<usize>,
+    question: String,
+}
+
+fn questions(name: &str, entries: &[KnowledgeEntry]) -> Vec<Labelled> {
+    read(name)
+        .lines()
+        .skip(1)
+        .map(|line| {
+            let (label, question) = line
+                .split_once(',')
+                .unwrap_or_else(|| panic!("{name}: {line}"));
+            let entry = (label != "none").then(|| {
+                entries
+                    .iter()
+                    .position(|e| e.id == label)
+                    .unwrap_or_else(|| panic!("{name}: unknown entry {label}"))
+            });
+            Labelled {
+                entry,
+                question: question.into(),
+            }
+        })
+        .collect()
+}
+
+/// TF-IDF over character 1–4-grams (smoothed idf, l2-normalised), ranked by cosine: the usual
+/// first retrieval baseline.
+struct TfIdf {
+    idf: HashMap<String, f32>,
+    docs: Vec<HashMap<String, f32>>,
+}
+
+impl TfIdf {
+    fn grams(text: &str) -> HashMap<String, f32> {
+        let chars: Vec<char> = normalize(text).chars().filter(|c| *c != ' ').collect();
+        let mut counts = HashMap::new();
+        for n in 1..=4 {
+            for w in chars.windows(n) {
+                *counts.entry(w.iter().collect::<String>()).or_insert(0.0) += 1.0;
+            }
+        }
+        counts
+    }
+
+    fn new(texts: &[String]) -> Self {
+        let raw: Vec<_> = texts.iter().map(|t| Self::grams(t)).collect();
+        let mut df: HashMap<String, f32> = HashMap::new();
+        for doc in &raw {
+            for g in doc.keys() {
+                *df.entry(g.clone()).or_insert(0.0) += 1.0;
+            }
+        }
+        let n = texts.len() as f32;
+        let idf: HashMap<String, f32> = df
+            .into_iter()
+            .map(|(g, d)| (g, ((1.0 + n) / (1.0 + d)).ln() + 1.0))
+            .collect();
+        let docs = raw.into_iter().map(|d| Self::weigh(d, &idf)).collect();
+        TfIdf { idf, docs }
+    }
+
+    fn weigh(counts: HashMap<String, f32>, idf: &HashMap<String, f32>) -> HashMap<String, f32> {
+        let mut v: HashMap<String, f32> = counts
+            .into_iter()
+            .filter_map(|(g, c)| idf.get(&g).map(|i| (g, c * i)))
+            .collect();
+        let norm = v
+            .values()
+            .map(|x| x * x)
+            .sum::<f32>()
+            .sqrt()
+            .max(f32::EPSILON);
+        v.values_mut().for_each(|x| *x /= norm);
+        v
+    }
+
+    fn rank(&self, question: &str) -> Vec<usize> {
+        let q = Self::weigh(Self::grams(question), &self.idf);
+        let mut scored: Vec<(usize, f32)> = self
+            .docs
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (i, q.iter().map(|(g, w)| w * d.get(g).unwrap_or(&0.0)).sum()))
+            .filter(|(_, s)| *s > 0.0)
+            .collect();
+        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        scored.into_iter().map(|(i, _)| i).collect()
+    }
+}
+
+fn entry_text(e: &KnowledgeEntry) -> String {
+    let mut text = e.question.clone();
+    for alt in &e.alternatives {
+        text.push('\n');
+        text.push_str(alt);
+    }
+    text.push('\n');
+    text.push_str(&e.answer);
+    text
+}
+
+fn ranked(index: &KnowledgeIndex, question: &str) -> Vec<usize> {
+    index
+        .search(question, 100)
+        .iter()
+        .map(|h| h.entry)
+        .collect()
+}
+
+/// Top-1 accuracy and mean reciprocal rank over the answerable questions.
+fn top1_mrr(questions: &[Labelled], rank: &dyn Fn(&str) -> Vec<usize>) -> (f64, f64) {
+    let mut top1 = 0.0;
+    let mut mrr = 0.0;
+    let mut n = 0.0;
+    for q in questions {
+        let Some(right) = q.entry else { continue };
+        n += 1.0;
+        if let Some(pos) = rank(&q.question).iter().position(|&e| e == right) {
+            mrr += 1.0 / (pos as f64 + 1.0);
+            top1 += f64::from(pos == 0);
+        }
+    }
+    (top1 / n, mrr / n)
+}
+
+/// What `decide` did with a set: answerable questions answered right, offered among a choice,
+/// answered wrong, or refused; and the unanswerable ones refused.
+#[derive(Default, Debug)]
+struct Decisions {
+    right: f64,
+    offered: f64,
+    wrong: f64,
+    refused: f64,
+    answerable: f64,
+    unanswerable: f64,
+    no_answer: f64,
+}
+
+impl Decisions {
+    fn of(index: &KnowledgeIndex, thresholds: &Thresholds, questions: &[Labelled]) -> Self {
+        let mut d = Decisions::default();
+        for q in questions {
+            let decision = index.decide_with(&q.question, thresholds);
+            match q.entry {
+                None => {
+                    d.unanswerable += 1.0;
+                    d.no_answer += f64::from(decision == Decision::NoAnswer);
+                }
+                Some(right) => {
+                    d.answerable += 1.0;
+                    match &decision {
+                        Decision::Answered(hit) if hit.entry == right => d.right += 1.0,
+                        Decision::Answered(_) => d.wrong += 1.0,
+                        Decision::Ambiguous(hits) if hits.iter().any(|h| h.entry == right) => {
+                            d.offered += 1.0
+                        }
+                        Decision::Ambiguous(_) => d.wrong += 1.0,
+                        Decision::NoAnswer => d.refused += 1.0,
+                    }
+                }
+            }
+        }
+        d
+    }
+
+    fn no_answer_rate(&self) -> f64 {
+        self.no_answer / self.unanswerable.max(1.0)
+    }
+
+    fn summary(&self) -> String {
+        let pct = |x: f64| 100.0 * x / self.answerable.max(1.0);
+        format!(
+            "answered right {:.1}%, offered among 2–3 {:.1}%, wrong {:.1}%, refused {:.1}%",
+            pct(self.right),
+            pct(self.offered),
+            pct(self.wrong),
+            pct(self.refused)
+        )
+    }
+}
+
+/// The three methods over one set of entries.
+struct Methods {
+    ours: KnowledgeIndex,
+    bigram: KnowledgeIndex,
+    tfidf: TfIdf,
+}
+
+impl Methods {
+    fn new(entries: &[KnowledgeEntry], settings: RetrievalSettings) -> Self {
+        Methods {
+            ours: KnowledgeIndex::with_settings(1, entries.to_vec(), settings),
+            bigram: KnowledgeIndex::with_settings(
+                1,
+                entries.to_vec(),
+                RetrievalSettings::char_bigram_bm25(),
+            ),
+            tfidf: TfIdf::new(&entries.iter().map(entry_text).collect::<Vec<_>>()),
+        }
+    }
+
+    fn row(&self, label: &str, questions: &[Labelled]) -> [(f64, f64); 3] {
+        let figures = [
+            top1_mrr(questions, &|q| ranked(&self.ours, q)),
+            top1_mrr(questions, &|q| ranked(&self.bigram, q)),
+            top1_mrr(questions, &|q| self.tfidf.rank(q)),
+        ];
+        let cell = |(t, m): (f64, f64)| format!("{:5.1}% / {:.3}", 100.0 * t, m);
+        println!(
+            "| {label:<34} | {:>16} | {:>16} | {:>16} |",
+            cell(figures[0]),
+            cell(figures[1]),
+            cell(figures[2])
+        );
+        figures
+    }
+}
+
+fn atec_pairs() -> Option<(Vec<KnowledgeEntry>, Vec<Labelled>)> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/datasets/atec-question-matching-zh/atec_nlp_sim_train.tsv");
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) => {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("dataset {} is required on CI: {e}", path.display());
+            }
+            eprintln!("notice: skipping ATEC, {} unavailable: {e}", path.display());
+            return None;
+        }
+    };
+    // Every eighth paraphrase pair in file order, first side unseen so far: 1,000 entries.
+    let mut entries: Vec<KnowledgeEntry> = Vec::new();
+    let mut questions = Vec::new();
+    let positives = text.lines().filter_map(|l| {
+        let f: Vec<&str> = l.split('\t').collect();
+        (f.len() == 4 && f[3].trim() == "1").then(|| (f[1].to_owned(), f[2].to_owned()))
+    });
+    for (entry, question) in positives.step_by(8) {
+        if entries.len() == 1000 {
+            break;
+        }
+        if entries.iter().any(|e| e.question == entry) {
+            continue;
+        }
+        questions.push(Labelled {
+            entry: Some(entries.len()),
+            question,
+        });
+        entries.push(KnowledgeEntry {
+            id: format!("atec{}", entries.len()),
+            question: entry,
+            alternatives: vec![],
+            answer: String::new(),
+            category: String::new(),
+        });
+    }
+    Some((entries, questions))
+}
+
+#[test]
+fn shop_faq_and_atec_against_peers() {
+    let entries = faq();
+    let test = questions("test.csv", &entries);
+    let noisy = questions("test.noisy.csv", &entries);
+    assert_eq!(test.iter().filter(|q| q.entry.is_some()).count(), 120);
+    assert_eq!(test.iter().filter(|q| q.entry.is_none()).count(), 60);
+    assert_eq!(noisy.len(), test.len());
+
+    let methods = Methods::new(&entries, RetrievalSettings::default());
+    println!();
+    println!("top-1 / MRR on answerable questions (test split)");
+    println!(
+        "| {:<34} | {:>16} | {:>16} | {:>16} |",
+        "data", "Callflow", "BM25 char-bigram", "TF-IDF char 1–4"
+    );
+    println!(
+        "|{}|{}|{}|{}|",
+        "-".repeat(36),
+        "-".repeat(18),
+        "-".repeat(18),
+        "-".repeat(18)
+    );
+    let clean = methods.row("shop FAQ, rambling callers", &test);
+    let noisy_figures = methods.row("the same with homophone noise", &noisy);
+    let atec = atec_pairs().map(|(atec_entries, atec_questions)| {
+        Methods::new(&atec_entries, RetrievalSettings::default())
+            .row("ATEC, 1,000 paraphrase pairs", &atec_questions)
+    });
+
+    let thresholds = Thresholds::default();
+    let clean_decisions = Decisions::of(&methods.ours, &thresholds, &test);
+    let noisy_decisions = Decisions::of(&methods.ours, &thresholds, &noisy);
+    println!();
+    println!("decide() with the default thresholds {thresholds:?}");
+    println!("  clean: {}", clean_decisions.summary());
+    println!("  noisy: {}", noisy_decisions.summary());
+    println!(
+        "  unanswerable questions given no_answer: clean {:.1}%, noisy {:.1}%",
+        100.0 * clean_decisions.no_answer_rate(),
+        100.0 * noisy_decisions.no_answer_rate()
+    );
+
+    assert!(
+        clean[0].0 >= MIN_TOP1_CLEAN,
+        "clean top-1 {:.3}",
+        clean[0].0
+    );
+    assert!(
+        noisy_figures[0].0 >= MIN_TOP1_NOISY,
+        "noisy top-1 {:.3}",
+        noisy_figures[0].0
+    );
+    assert!(
+        clean_decisions.no_answer_rate() >= MIN_NO_ANSWER,
+        "no_answer rate {:.3}",
+        clean_decisions.no_answer_rate()
+    );
+    for (name, figures) in [("clean", clean), ("noisy", noisy_figures)] {
+        assert!(
+            figures[0].0 > figures[1].0 && figures[0].0 > figures[2].0,
+            "{name}: not above both peers: {figures:?}"
+        );
+    }
+    if let Some(atec) = atec {
+        assert!(
+            atec[0].1 > atec[1].1,
+            "ATEC MRR not above BM25 char-bigram: {atec:?}"
+        );
+    }
+}
+
+#[test]
+fn tuning_and_test_questions_are_disjoint() {
+    let entries = faq();
+    let tuning: Vec<String> = questions("tuning.csv", &entries)
+        .into_iter()
+        .map(|q| normalize(&q.question))
+        .collect();
+    for q in questions("test.csv", &entries) {
+        assert!(
+            !tuning.contains(&normalize(&q.question)),
+            "in both splits: {}",
+            q.question
+        );
+    }
+}
+
+/// The search that chose the shipped settings, on the tuning split only (clean and noisy):
+/// analysis and field weights by top-1, then the calibration by logistic regression on the top
+/// hit (was it the right entry?), then the thresholds by a utility that charges a wrong answer
+/// more than a refusal. Prints what to write into `RetrievalSettings::default`.
+#[test]
+#[ignore = "a search of a few minutes; run by hand when the retrieval changes"]
+fn tune() {
+    let entries = faq();
+    let mut tuning = questions("tuning.csv", &entries);
+    tuning.extend(questions("tuning.noisy.csv", &entries));
+    let top1 = |settings: &RetrievalSettings| {
+        let index = KnowledgeIndex::with_settings(1, entries.clone(), settings.clone());
+        let (t, m) = top1_mrr(&tuning, &|q| ranked(&index, q));
+        t + 0.1 * m
+    };
+
+    let mut best = (f64::MIN, RetrievalSettings::default());
+    let steps: Vec<f32> = (0..=10).map(|i| i as f32 / 10.0).collect();
+    for &words in &steps {
+        for &bigrams in &steps {
+            let pinyin = 1.0 - words - bigrams;
+            if pinyin < -1e-4 {
+                continue;
+            }
+            for answer_weight in [0.3, 0.5, 1.0] {
+                for synonym_weight in [0.3, 0.5, 0.8] {
+                    let settings = RetrievalSettings {
+                        weights: [words, bigrams, pinyin.max(0.0)],
+                        answer_weight,
+                        synonym_weight,
+                        ..RetrievalSettings::default()
+                    };
+                    let score = top1(&settings);
+                    if score > best.0 {
+                        best = (score, settings);
+                    }
+                }
+            }
+        }
+    }
+    let mut settings = best.1;
+    println!("ranking: {:?} score {:.4}", settings, best.0);
+    for filler_weight in [0.0, 0.1, 0.3] {
+        for stop_weight in [0.0, 0.1, 0.3] {
+            for pinyin_syllable_weight in [0.0, 0.1, 0.2, 0.4] {
+                let candidate = RetrievalSettings {
+                    filler_weight,
+                    stop_weight,
+                    pinyin_syllable_weight,
+                    ..settings.clone()
+                };
+                let score = top1(&candidate);
+                if score > best.0 {
+                    best = (score, candidate.clone());
+                    settings = candidate;
+                }
+            }
+        }
+    }
+    println!("query weights: {:?} score {:.4}", settings, best.0);
+
+    // Calibration: per unseen weight, fit and keep the lowest log loss.
+    let mut calibrated = (f64::MAX, settings.clone());
+    for unseen_weight in [0.0, 0.3, 0.6, 1.0] {
+        let candidate = RetrievalSettings {
+            unseen_weight,
+            ..settings.clone()
+        };
+        let index = KnowledgeIndex::with_settings(1, entries.clone(), candidate.clone());
+        let samples: Vec<(f64, f64, f64)> = tuning
+            .iter()
+            .map(|q| {
+                let ranked = index.rank(&q.question, 2);
+                let (entry, relevance) = ranked.first().map_or((usize::MAX, 0.0), |r| (r.0, r.1));
+                let second = ranked.get(1).map_or(0.0, |r| r.1);
+                let right = q.entry == Some(entry);
+                (
+                    f64::from(relevance),
+                    f64::from(relevance - second),
+                    f64::from(u8::from(right)),
+                )
+            })
+            .collect();
+        let (calibration, loss) = fit_logistic(&samples);
+        println!("unseen {unseen_weight}: {calibration:?} log loss {loss:.4}");
+        if loss < calibrated.0 {
+            calibrated = (
+                loss,
+                RetrievalSettings {
+                    calibration,
+                    ..candidate
+                },
+            );
+        }
+    }
+    let settings = calibrated.1;
+    let index = KnowledgeIndex::with_settings(1, entries.clone(), settings.clone());
+
+    let mut best_thresholds = (f64::MIN, Thresholds::default());
+    for answer in (4..=18).map(|i| i as f32 * 0.05) {
+        for ambiguous in (2..=16).map(|i| i as f32 * 0.05).filter(|a| *a < answer) {
+            for close in [0.05, 0.1, 0.15, 0.2, 0.3] {
+                let thresholds = Thresholds {
+                    answer,
+                    ambiguous,
+                    close,
+                };
+                let d = Decisions::of(&index, &thresholds, &tuning);
+                if d.no_answer_rate() < 0.85 {
+                    continue;
+                }
+                let utility = (d.right + 0.6 * d.offered - 0.5 * d.wrong) / d.answerable
+                    + (d.no_answer - 0.5 * (d.unanswerable - d.no_answer)) / d.unanswerable;
+                if utility > best_thresholds.0 {
+                    best_thresholds = (utility, thresholds);
+                }
+            }
+        }
+    }
+    let d = Decisions::of(&index, &best_thresholds.1, &tuning);
+    println!("settings: {settings:?}");
+    println!(
+        "thresholds: {:?} utility {:.4}; tuning: {}, no_answer {:.1}%",
+        best_thresholds.1,
+        best_thresholds.0,
+        d.summary(),
+        100.0 * d.no_answer_rate()
+    );
+}
+
+/// Logistic regression of `label` on (relevance, margin) by gradient descent; returns the
+/// model and its mean log loss.
+fn fit_logistic(samples: &[(f64, f64, f64)]) -> (Calibration, f64) {
+    let (mut b, mut w1, mut w2) = (0.0f64, 0.0f64, 0.0f64);
+    let n = samples.len() as f64;
+    let p =
+        |b: f64, w1: f64, w2: f64, x1: f64, x2: f64| 1.0 / (1.0 + (-(b + w1 * x1 + w2 * x2)).exp());
+    for _ in 0..20_000 {
+        let (mut gb, mut g1, mut g2) = (0.0, 0.0, 0.0);
+        for &(x1, x2, y) in samples {
+            let e = p(b, w1, w2, x1, x2) - y;
+            gb += e;
+            g1 += e * x1;
+            g2 += e * x2;
+        }
+        b -= 1.0 * gb / n;
+        w1 -= 1.0 * g1 / n;
+        w2 -= 1.0 * g2 / n;
+    }
+    let loss = samples
+        .iter()
+        .map(|&(x1, x2, y)| {
+            let q = p(b, w1, w2, x1, x2).clamp(1e-9, 1.0 - 1e-9);
+            -(y * q.ln() + (1.0 - y) * (1.0 - q).ln())
+        })
+        .sum::<f64>()
+        / n;
+    (
+        Calibration {
+            bias: b as f32,
+            relevance: w1 as f32,
+            margin: w2 as f32,
+        },
+        loss,
+    )
+}
