@@ -2,6 +2,7 @@ import { createContext, useContext } from "react";
 
 import type { LocatedDiagnostic } from "../../flow/diagnostics";
 import type { FlowDocument } from "../../flow/types";
+import type { KnowledgeBaseChoice } from "../../nodes/lookup";
 
 export interface FormContextValue {
   doc: FlowDocument;
@@ -12,6 +13,8 @@ export interface FormContextValue {
   variables: readonly string[];
   /** The tenant's other flows, for subflow nodes. */
   flowNames: readonly string[];
+  /** The tenant's knowledge bases, for answer nodes; `null` while loading or unavailable. */
+  knowledgeBases: readonly KnowledgeBaseChoice[] | null;
 }
 
 export const FormContext = createContext<FormContextValue | null>(null);
