@@ -1,10 +1,10 @@
 import { useForm } from "../../editor/forms/context";
-import { withDefaultTrue, withList, withOptional } from "../../editor/forms/edit";
-import { Checkbox, SelectInput, StringList, TemplateInput, TextInput } from "../../editor/forms/fields";
+import { withDefaultTrue, withOptional } from "../../editor/forms/edit";
+import { Checkbox, SelectInput, TemplateInput, TextInput } from "../../editor/forms/fields";
 import type { AnswerNode } from "../../flow/types";
 import { useI18n } from "../../i18n";
 import type { NodeFormProps } from "../kind";
-import { ListeningOptions, ListeningTimeout, RetryEditor } from "../shared/ListeningFields";
+import { ListeningHints, ListeningOptions, ListeningTimeout, RetryEditor } from "../shared/ListeningFields";
 import { newRetry } from "../shared/listening";
 import { PortField } from "../shared/PortField";
 
@@ -125,15 +125,7 @@ export function AnswerForm({ node, change }: NodeFormProps<AnswerNode>) {
       />
       {node.no_input != null && <RetryEditor node={node} change={change} which="no_input" />}
       <ListeningTimeout node={node} change={change} />
-      <StringList
-        label={t("ask.hints")}
-        help={t("ask.hintsHelp")}
-        items={node.hints}
-        path="/hints"
-        addLabel={t("ask.addHint")}
-        itemLabel={(i) => t("ask.hint", { n: i + 1 })}
-        onChange={(hints) => change((n) => withList(n, "hints", hints), "hints")}
-      />
+      <ListeningHints node={node} change={change} />
       <ListeningOptions node={node} change={change} />
     </>
   );

@@ -56,6 +56,22 @@ export function ListeningTimeout<N extends AskNode | MenuNode | AnswerNode>({ no
   );
 }
 
+/** Phrases that help speech recognition. */
+export function ListeningHints<N extends AskNode | AnswerNode>({ node, change }: NodeFormProps<N>) {
+  const { t } = useI18n();
+  return (
+    <StringList
+      label={t("ask.hints")}
+      help={t("ask.hintsHelp")}
+      items={node.hints}
+      path="/hints"
+      addLabel={t("ask.addHint")}
+      itemLabel={(i) => t("ask.hint", { n: i + 1 })}
+      onChange={(hints) => change((n) => withList(n, "hints", hints), "hints")}
+    />
+  );
+}
+
 /** Global intents, barge-in and the voice. */
 export function ListeningOptions<N extends AskNode | MenuNode | AnswerNode>({ node, change }: NodeFormProps<N>) {
   const { t } = useI18n();
