@@ -62,45 +62,47 @@ pub(crate) fn analyze(normalized: &str) -> [Vec<Term>; 3] {
             }
         })
         .collect();
-    let bigram_terms = units
-        .windows(2)
-        .map(|pair| {
-            // Chinese pairs read as the word they may be; English stems keep a space.
-            let text = if pair.iter().all(|u| u.chars().all(is_cjk)) {
-                format!("{}{}", pair[0], pair[1])
-            } else {
-                format!("{} {}", pair[0], pair[1])
-            };
-            Term {
-                stop: stops.words.contains(text.as_str())
-                    || (stops.words.contains(pair[0].as_str())
-                        && stops.words.contains(pair[1].as_str())),
-                text,
-                single: false,
-            }
-        })
-        .collect();
+    let bigram_terms = pairs(&units, &stops.words, &stops.words, |a, b| {
+        // Chinese pairs read as the word they may be; English stems keep a space.
+        if a.chars().chain(b.chars()).all(is_cjk) {
+            format!("{a}{b}")
+        } else {
+            format!("{a} {b}")
+        }
+    });
 
     let syllables = pinyin_units(normalized);
-    let mut pinyin_terms: Vec<Term> = syllables
-        .windows(2)
-        .map(|pair| {
-            let text = format!("{} {}", pair[0], pair[1]);
-            Term {
-                stop: stops.pinyin_pairs.contains(text.as_str())
-                    || (stops.syllables.contains(pair[0].as_str())
-                        && stops.syllables.contains(pair[1].as_str())),
-                text,
-                single: false,
-            }
-        })
-        .collect();
+    let mut pinyin_terms = pairs(&syllables, &stops.pinyin_pairs, &stops.syllables, |a, b| {
+        format!("{a} {b}")
+    });
     pinyin_terms.extend(syllables.iter().map(|s| Term {
         stop: stops.syllables.contains(s.as_str()),
         text: s.clone(),
         single: true,
     }));
     [word_terms, bigram_terms, pinyin_terms]
+}
+
+/// Adjacent pairs of `units`, joined by `join`; a pair is a stop pair when it is a stop word
+/// itself (`stop_pairs`) or both its units are (`stop_units`).
+fn pairs(
+    units: &[String],
+    stop_pairs: &HashSet<String>,
+    stop_units: &HashSet<String>,
+    join: impl Fn(&str, &str) -> String,
+) -> Vec<Term> {
+    units
+        .windows(2)
+        .map(|pair| {
+            let text = join(&pair[0], &pair[1]);
+            Term {
+                stop: stop_pairs.contains(&text)
+                    || (stop_units.contains(&pair[0]) && stop_units.contains(&pair[1])),
+                text,
+                single: false,
+            }
+        })
+        .collect()
 }
 
 struct Stops {

@@ -77,8 +77,9 @@ pub struct KnowledgeHit {
     pub score: f32,
 }
 
-/// How an index ranks and scores. [`Default`] is what Callflow ships, tuned on the tuning split
-/// of `flow-engine/tests/data/knowledge`; the fields are public so that evaluations can
+/// How an index ranks and scores. [`Default`] is what Callflow ships, chosen by the `tune` test
+/// of `flow-engine/tests/knowledge_datasets.rs` on the tuning split of
+/// `flow-engine/tests/data/knowledge` (never its test split); the fields are public so that evaluations can
 /// compare variants (e.g. [`RetrievalSettings::char_bigram_bm25`]) with the same code.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RetrievalSettings {
@@ -94,9 +95,9 @@ pub struct RetrievalSettings {
     pub b: f32,
     /// Filler phrases, stop words and synonym expansion on the question's side.
     pub query_handling: bool,
-    /// Weight of a question's filler phrases (就是那个, 我想问一下).
+    /// Weight of a question's filler phrases (就是那个, 我想问一下); tuning chose 0.
     pub filler_weight: f32,
-    /// Weight of stop words (的, 了, 我们) and pairs of them.
+    /// Weight of stop words (的, 了, 我们) and pairs of them; tuning chose 0.
     pub stop_weight: f32,
     /// Weight of synonyms added to the question.
     pub synonym_weight: f32,
@@ -112,17 +113,17 @@ pub struct RetrievalSettings {
 impl Default for RetrievalSettings {
     fn default() -> Self {
         RetrievalSettings {
-            weights: [0.4, 0.35, 0.25],
+            weights: [0.3, 0.3, 0.4],
             question_weight: 1.0,
-            answer_weight: 0.5,
+            answer_weight: 0.3,
             k1: 1.2,
             b: 0.75,
             query_handling: true,
-            filler_weight: 0.1,
-            stop_weight: 0.1,
-            synonym_weight: 0.5,
-            pinyin_syllable_weight: 0.2,
-            unseen_weight: 0.3,
+            filler_weight: 0.0,
+            stop_weight: 0.0,
+            synonym_weight: 0.3,
+            pinyin_syllable_weight: 0.4,
+            unseen_weight: 1.0,
             calibration: Calibration::default(),
             thresholds: Thresholds::default(),
         }
@@ -250,39 +251,23 @@ impl KnowledgeIndex {
     /// The best `limit` entries as (entry, fused relevance, confidence), best first: what
     /// [`Self::search`] returns plus the uncalibrated relevance, for fitting the calibration.
     pub fn rank(&self, question: &str, limit: usize) -> Vec<(usize, f32, f32)> {
-        let n = self.entries.len();
         let terms = query_terms(question, &self.settings);
-        let mut fused = vec![0.0f32; n];
-        let mut touched_any: Vec<u32> = Vec::new();
-        let mut scores = vec![0.0f32; n];
-        let mut touched = Vec::new();
+        let mut fused = vec![0.0f32; self.entries.len()];
         for analysis in Analysis::ALL {
             let slot = analysis.slot();
             let weight = self.settings.weights[slot];
             if weight <= 0.0 {
                 continue;
             }
-            let reference = self.indexes[slot].score(
-                &terms[slot],
-                self.settings.unseen_weight,
-                &mut scores,
-                &mut touched,
-            );
-            for &doc in &touched {
-                let d = doc as usize;
-                if reference > 0.0 {
-                    if fused[d] == 0.0 {
-                        touched_any.push(doc);
-                    }
-                    fused[d] += weight * scores[d] / reference;
-                }
-                scores[d] = 0.0;
+            let index = &self.indexes[slot];
+            let reference = index.reference(&terms[slot], self.settings.unseen_weight);
+            if reference > 0.0 {
+                index.accumulate(&terms[slot], weight / reference, &mut fused);
             }
-            touched.clear();
         }
-        let mut ranked: Vec<(usize, f32)> = touched_any
-            .iter()
-            .map(|&d| (d as usize, fused[d as usize]))
+        let mut ranked: Vec<(usize, f32)> = fused
+            .into_iter()
+            .enumerate()
             .filter(|(_, f)| *f > 0.0)
             .collect();
         // Only the best `limit` (at least two, for the margin) are sorted: a common word can
@@ -335,5 +320,121 @@ impl Knowledge {
             .iter()
             .map(|(k, v)| (k.clone(), v.revision()))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(id: &str, question: &str, answer: &str) -> KnowledgeEntry {
+        KnowledgeEntry {
+            id: id.into(),
+            question: question.into(),
+            alternatives: vec![],
+            answer: answer.into(),
+            category: String::new(),
+        }
+    }
+
+    fn shop() -> KnowledgeIndex {
+        KnowledgeIndex::new(
+            3,
+            vec![
+                entry(
+                    "kbe_ship",
+                    "物流信息长时间不更新怎么办？",
+                    "请联系客服核实，确认丢件会补发。",
+                ),
+                entry(
+                    "kbe_refund",
+                    "退款多久到账？",
+                    "审核通过后1到3个工作日原路退回。",
+                ),
+                entry(
+                    "kbe_invoice",
+                    "可以开发票吗？",
+                    "支持电子普通发票和增值税专用发票。",
+                ),
+                entry(
+                    "kbe_en_return",
+                    "How do I return an item?",
+                    "Open the order and choose Return.",
+                ),
+                entry(
+                    "kbe_en_track",
+                    "Where is my order?",
+                    "Track it under My orders.",
+                ),
+            ],
+        )
+    }
+
+    fn best(index: &KnowledgeIndex, question: &str) -> Option<String> {
+        let hits = index.search(question, 3);
+        hits.first().map(|h| index.entries()[h.entry].id.clone())
+    }
+
+    #[test]
+    fn finds_entries_by_synonyms_homophones_and_stems() {
+        let index = shop();
+        // 包裹 and 没动 are not in the entry; their synonyms 物流 and 不更新 are.
+        assert_eq!(
+            best(&index, "我的包裹好几天没动了").as_deref(),
+            Some("kbe_ship")
+        );
+        // 钱退回来 for 退款; 报销凭证 for 发票.
+        assert_eq!(
+            best(&index, "钱什么时候能退回来").as_deref(),
+            Some("kbe_refund")
+        );
+        assert_eq!(
+            best(&index, "你们能给报销凭证吗").as_deref(),
+            Some("kbe_invoice")
+        );
+        // 推宽 is how a recogniser may write 退款.
+        assert_eq!(best(&index, "推宽多久到账").as_deref(), Some("kbe_refund"));
+        assert_eq!(
+            best(&index, "I want to send this back").as_deref(),
+            Some("kbe_en_return")
+        );
+        assert_eq!(
+            best(&index, "where's my parcel").as_deref(),
+            Some("kbe_en_track")
+        );
+    }
+
+    #[test]
+    fn scores_are_confidences_best_first_and_deterministic() {
+        let index = shop();
+        let hits = index.search("就是那个我想问一下退款要几天才能到账啊", 5);
+        assert!(hits.len() <= 5 && !hits.is_empty());
+        assert!(hits.windows(2).all(|w| w[0].score >= w[1].score));
+        assert!(hits.iter().all(|h| (0.0..=1.0).contains(&h.score)));
+        assert_eq!(
+            hits,
+            shop().search("就是那个我想问一下退款要几天才能到账啊", 5)
+        );
+        assert_eq!(index.search("退款", 1).len(), 1);
+    }
+
+    #[test]
+    fn off_topic_questions_get_no_answer() {
+        let index = shop();
+        assert_eq!(
+            index.decide("今天天气怎么样会不会下雨").as_str(),
+            "no_answer"
+        );
+        assert_eq!(index.decide("").as_str(), "no_answer");
+        assert!(KnowledgeIndex::new(1, vec![]).search("退款", 3).is_empty());
+    }
+
+    #[test]
+    fn a_clear_question_is_answered() {
+        let index = shop();
+        match index.decide("可以开发票吗") {
+            Decision::Answered(hit) => assert_eq!(index.entries()[hit.entry].id, "kbe_invoice"),
+            other => panic!("{other:?}"),
+        }
     }
 }

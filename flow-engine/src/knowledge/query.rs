@@ -1,7 +1,7 @@
 //! What a caller's question is searched with. Callers ramble: they open with 就是那个, 我想问一下,
 //! tell the story of their order, and name things in their own words (包裹 where the FAQ says
-//! 物流). Filler and grammar words are kept but weigh little, so a long question is not won by
-//! the entry that shares its chatter; and words of the shop's vocabulary bring their synonyms
+//! 物流). Filler and grammar words weigh little (nothing, with the tuned defaults), so a long
+//! question is not won by the entry that shares its chatter; and words of the shop's vocabulary bring their synonyms
 //! along, so the entry is found whichever word its writer chose.
 //!
 //! Synonyms are matched by their pinyin as well as their characters, because the recogniser's
@@ -10,40 +10,47 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use super::analysis::{analyze, Analysis, Term};
+use super::analysis::{analyze, Term};
 use super::lexicon::{FILLERS, SYNONYMS};
 use super::RetrievalSettings;
 use crate::text::{is_cjk, normalize, pinyin_units, words};
 
-/// The weighted terms of a question under each analysis, in [`Analysis::slot`] order. Each
+/// The weighted terms of a question under each analysis, in `Analysis::ALL` order. Each
 /// term appears once, with the largest weight any part of the question gave it; the order is
 /// deterministic (sorted by term).
 pub(crate) fn query_terms(question: &str, settings: &RetrievalSettings) -> [Vec<(String, f32)>; 3] {
     let normalized = normalize(question);
-    let mut parts: Vec<(String, f32)> = Vec::new();
-    if settings.query_handling {
-        let (topic, filler) = split_fillers(&normalized);
-        for group in expansions(&topic) {
-            parts.push((group.to_owned(), settings.synonym_weight));
-        }
-        parts.push((filler, settings.filler_weight));
-        parts.push((topic, 1.0));
-    } else {
-        parts.push((normalized, 1.0));
-    }
-
     let mut merged: [HashMap<String, f32>; 3] = Default::default();
-    for (text, part_weight) in &parts {
-        for part in text.split('\u{1}').filter(|p| !p.is_empty()) {
-            for analysis in Analysis::ALL {
-                let slot = analysis.slot();
-                for term in &analyze(part)[slot] {
-                    let weight = part_weight * term_weight(term, settings);
-                    let entry = merged[slot].entry(term.text.clone()).or_insert(0.0);
-                    *entry = entry.max(weight);
-                }
+    let mut add = |analysed: &[Vec<Term>; 3], part_weight: f32| {
+        for (slot, terms) in analysed.iter().enumerate() {
+            for term in terms {
+                let weight = part_weight * term_weight(term, settings);
+                let entry = merged[slot].entry(term.text.clone()).or_insert(0.0);
+                *entry = entry.max(weight);
             }
         }
+    };
+    let analyse_parts = |text: &str| {
+        text.split('\u{1}')
+            .filter(|p| !p.is_empty())
+            .map(analyze)
+            .collect::<Vec<_>>()
+    };
+    if settings.query_handling {
+        let (topic, filler) = split_fillers(&normalized);
+        for member in expansions(&topic) {
+            add(&member.terms, settings.synonym_weight);
+        }
+        if settings.filler_weight > 0.0 {
+            for analysed in analyse_parts(&filler) {
+                add(&analysed, settings.filler_weight);
+            }
+        }
+        for analysed in analyse_parts(&topic) {
+            add(&analysed, 1.0);
+        }
+    } else {
+        add(&analyze(&normalized), 1.0);
     }
     merged.map(|terms| {
         let mut terms: Vec<(String, f32)> = terms.into_iter().filter(|(_, w)| *w > 0.0).collect();
@@ -131,6 +138,8 @@ struct Member {
     syllables: Option<Vec<String>>,
     /// English members: matched by stems, as whole words.
     stems: Option<Vec<String>>,
+    /// The member's own terms, analysed once, for adding it to a question.
+    terms: [Vec<Term>; 3],
 }
 
 fn groups() -> &'static [Vec<Member>] {
@@ -148,6 +157,7 @@ fn groups() -> &'static [Vec<Member>] {
                             syllables: (cjk && text.chars().count() >= 2)
                                 .then(|| pinyin_units(&text)),
                             stems: (!cjk).then(|| words(&text)),
+                            terms: analyze(&text),
                             text,
                         }
                     })
@@ -157,9 +167,9 @@ fn groups() -> &'static [Vec<Member>] {
     })
 }
 
-/// The synonyms of the shop words found in `topic`, each group's other members joined by
-/// U+0001 (so they are analysed apart), in list order.
-fn expansions(topic: &str) -> Vec<String> {
+/// The synonyms of the shop words found in `topic`: every other member of each group one of
+/// whose members it contains, in list order.
+fn expansions(topic: &str) -> Vec<&'static Member> {
     let syllables = pinyin_units(topic);
     let stems = words(topic);
     let contains = |haystack: &[String], needle: &[String]| {
@@ -176,15 +186,13 @@ fn expansions(topic: &str) -> Vec<String> {
             })
             .collect();
         if found.iter().any(|f| *f) {
-            let others: Vec<&str> = group
-                .iter()
-                .zip(&found)
-                .filter(|(_, f)| !**f)
-                .map(|(m, _)| m.text.as_str())
-                .collect();
-            if !others.is_empty() {
-                out.push(others.join("\u{1}"));
-            }
+            out.extend(
+                group
+                    .iter()
+                    .zip(&found)
+                    .filter(|(_, f)| !**f)
+                    .map(|(m, _)| m),
+            );
         }
     }
     out
@@ -210,18 +218,21 @@ mod tests {
 
     #[test]
     fn synonyms_expand_by_characters_and_by_sound() {
-        let clean = expansions("我的包裹到哪了");
+        let texts = |topic: &str| -> Vec<&str> {
+            expansions(topic).iter().map(|m| m.text.as_str()).collect()
+        };
+        let clean = texts("我的包裹到哪了");
         assert!(
-            clean
-                .iter()
-                .any(|e| e.contains("快递") && e.contains("物流")),
+            clean.contains(&"快递") && clean.contains(&"物流"),
             "{clean:?}"
         );
+        assert!(!clean.contains(&"包裹"), "{clean:?}");
         // 包过 is how a recogniser may write 包裹.
-        let noisy = expansions("我的包过到哪了");
-        assert!(noisy.iter().any(|e| e.contains("物流")), "{noisy:?}");
-        let english = expansions(&normalize("where is my parcel"));
-        assert!(english.iter().any(|e| e.contains("package")), "{english:?}");
+        let noisy = texts("我的包过到哪了");
+        assert!(noisy.contains(&"物流"), "{noisy:?}");
+        let english = texts(&normalize("where is my parcel"));
+        assert!(english.contains(&"package"), "{english:?}");
+        assert!(texts("今天天气不错").is_empty());
     }
 
     #[test]
