@@ -1071,11 +1071,19 @@ mod tests {
         assert!(answered(&actions).is_empty(), "nothing answered yet");
         let offer = said(&actions);
         assert_eq!(offer.len(), 1);
-        assert_eq!(
-            offer[0],
-            "您是想问：1，积分怎么获得；还是2，积分怎么用？请说出来或按对应的数字。"
-        );
-        let actions = session.handle(Event::Digits { digits: "2".into() });
+        // Both questions are read out, numbered, whichever ranks first.
+        let key = if offer[0]
+            == "您是想问：1，积分怎么用；还是2，积分怎么获得？请说出来或按对应的数字。"
+        {
+            "1"
+        } else {
+            assert_eq!(
+                offer[0],
+                "您是想问：1，积分怎么获得；还是2，积分怎么用？请说出来或按对应的数字。"
+            );
+            "2"
+        };
+        let actions = session.handle(Event::Digits { digits: key.into() });
         assert_eq!(said(&actions)[0], "每100积分抵1元。");
         assert_eq!(answered(&actions)[0].0, "points-use");
         session.handle(Event::Digits { digits: "1".into() });
