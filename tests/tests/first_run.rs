@@ -371,7 +371,7 @@ async fn demo_tenant_has_the_published_example_flows(mut app: TestApp) -> TestAp
             .await
             .expect("flows")
             .len(),
-        5
+        first_run::EXAMPLE_FLOWS.len()
     );
     assert_eq!(
         app.store.list_users(&tenant.id).await.expect("users").len(),
@@ -475,7 +475,7 @@ async fn two_servers_make_one_demo_tenant(database_url: String, data_dir: &Path)
             .await
             .expect("flows")
             .len(),
-        5
+        first_run::EXAMPLE_FLOWS.len()
     );
     a.stop().await.expect("stops");
     b.stop().await.expect("stops");
@@ -519,7 +519,7 @@ async fn concurrent_first_runs_on_sqlite_make_one_demo_tenant() {
             .await
             .expect("flows")
             .len(),
-        5
+        first_run::EXAMPLE_FLOWS.len()
     );
     first.close().await;
     second.close().await;
