@@ -2,6 +2,7 @@
 // RFC 9457 problem documents and are thrown as `ApiError`.
 
 import type { FlowDocument } from "./flow/types";
+import type { KnowledgeBaseChoice } from "./nodes/lookup";
 
 export type Severity = "error" | "warning";
 
@@ -323,6 +324,11 @@ export const api = {
     const me = (await send<Me>("GET", `${V1}/auth/me`)).data;
     if (me.csrf_token) setCsrfToken(me.csrf_token);
     return me;
+  },
+
+  /** The tenant's knowledge bases (key, name, language…), for answer nodes. */
+  async listKnowledgeBases(signal?: AbortSignal): Promise<KnowledgeBaseChoice[]> {
+    return (await send<{ items: KnowledgeBaseChoice[] }>("GET", `${V1}/knowledge-bases`, { signal })).data.items;
   },
 
   async listFlows(search = "", signal?: AbortSignal): Promise<FlowSummary[]> {

@@ -71,6 +71,10 @@ pub struct CompiledFlow {
     pub(crate) threshold: f32,
     pub(crate) error_message: Option<Template>,
     pub(crate) warnings: Vec<Diagnostic>,
+    /// The knowledge base listening nodes try before a no-match ("FAQ from anywhere").
+    pub(crate) faq_from_anywhere: Option<String>,
+    /// Keys of every knowledge base a call of this flow may search, its subflows' included.
+    pub(crate) knowledge_bases: BTreeSet<String>,
 }
 
 impl std::fmt::Debug for CompiledFlow {
@@ -156,6 +160,7 @@ impl CompiledFlow {
         let context = ValidationContext {
             sandbox: &options.sandbox,
             known_subflows: Some(&known),
+            known_knowledge_bases: None,
         };
         let diagnostics = validate::validate_document(document, &context);
         if diagnostics.iter().any(|d| d.severity == Severity::Error) {
@@ -189,6 +194,13 @@ impl CompiledFlow {
 
     pub fn limits(&self) -> RuntimeLimits {
         self.limits
+    }
+
+    /// Keys of the knowledge bases a call of this flow may search (its `answer` nodes, its
+    /// "FAQ from anywhere" and those of the subflows it calls): the ones a driver loads and
+    /// gives to [`crate::runtime::Session::set_knowledge`].
+    pub fn knowledge_bases(&self) -> &BTreeSet<String> {
+        &self.knowledge_bases
     }
 
     pub(crate) fn node_ix(&self, id: &str) -> Option<NodeIx> {
@@ -257,8 +269,33 @@ impl<'a> Compiler<'a> {
             .iter()
             .map(|(name, value)| (name.as_str().into(), value::to_dynamic(value)))
             .collect();
+        let mut knowledge_bases: BTreeSet<String> = document
+            .settings
+            .knowledge
+            .iter()
+            .map(|k| k.knowledge_base.clone())
+            .collect();
+        for node in &nodes {
+            match &node.kind {
+                Compiled::Answer(answer) => {
+                    knowledge_bases.insert(answer.knowledge_base.clone());
+                }
+                Compiled::Subflow(call) => {
+                    knowledge_bases.extend(call.flow.knowledge_bases.iter().cloned());
+                }
+                _ => {}
+            }
+        }
+        let faq_from_anywhere = document
+            .settings
+            .knowledge
+            .as_ref()
+            .filter(|k| k.from_anywhere)
+            .map(|k| k.knowledge_base.clone());
         Ok(Arc::new(CompiledFlow {
             document: document.clone(),
+            faq_from_anywhere,
+            knowledge_bases,
             nodes,
             start,
             global_intents: self.intents(&document.global_intents)?,

@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::calendar;
 use crate::compile::CompiledFlow;
+use crate::knowledge::{Knowledge, KnowledgeIndex};
+use crate::knowledge_csv::entries_from_csv;
 use crate::model::{HttpMethod, Outcome};
 use crate::runtime::{
     CallInfo, Direction, Event, HandoffStatus, HttpFailure, HttpRequest, Record, Session, Transfer,
@@ -30,6 +32,10 @@ pub struct ConversationFile {
     /// that 明天 or "next Friday" always mean the same day.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub now: Option<Now>,
+    /// Knowledge bases the flow answers from: key → an FAQ spreadsheet saved as CSV, its path
+    /// relative to the test file (read with [`ConversationFile::read_knowledge`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub knowledge: BTreeMap<String, String>,
     pub conversations: Vec<Conversation>,
 }
 
@@ -143,6 +149,10 @@ pub struct Turn {
     /// The intent recognised in this turn.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub intent: Option<String>,
+    /// The questions of the knowledge-base entries answered in this turn, in order (an empty
+    /// list: none was).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub faq: Option<Vec<String>>,
     /// Variables that must hold these values after the turn.
     #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
     pub vars: serde_json::Map<String, serde_json::Value>,
@@ -184,6 +194,21 @@ impl ConversationFile {
     /// Parses YAML (or JSON, which is YAML too).
     pub fn parse(text: &str) -> Result<ConversationFile, serde_yaml_ng::Error> {
         serde_yaml_ng::from_str(text)
+    }
+
+    /// The knowledge bases of `knowledge`, each CSV read by `read` (given its path as written
+    /// in the file), at revision 1.
+    pub fn read_knowledge(
+        &self,
+        mut read: impl FnMut(&str) -> Result<String, String>,
+    ) -> Result<Knowledge, String> {
+        let mut bases = BTreeMap::new();
+        for (key, path) in &self.knowledge {
+            let entries = entries_from_csv(&read(path)?)
+                .map_err(|e| format!("knowledge base {key} ({path}): {e}"))?;
+            bases.insert(key.clone(), Arc::new(KnowledgeIndex::new(1, entries)));
+        }
+        Ok(Knowledge::new(bases))
     }
 }
 
@@ -259,10 +284,12 @@ pub struct ConversationResult {
 
 /// How to run a conversation.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct RunOptions {
+pub struct RunOptions<'k> {
     /// After every turn, snapshot the session to JSON and continue on a session resumed from
     /// it, as a stateless server would between two webhooks.
     pub resume_every_turn: bool,
+    /// The knowledge bases the call may search (see [`ConversationFile::read_knowledge`]).
+    pub knowledge: Option<&'k Knowledge>,
 }
 
 impl ConversationResult {
@@ -342,9 +369,11 @@ pub fn run_with(
     flow: &Arc<CompiledFlow>,
     file: &ConversationFile,
     conversation: &Conversation,
-    options: RunOptions,
+    options: RunOptions<'_>,
 ) -> ConversationResult {
+    let knowledge = options.knowledge.cloned().unwrap_or_default();
     let mut session = Session::new(flow.clone(), call_info(file, conversation));
+    session.set_knowledge(knowledge.clone());
     let mut result = ConversationResult {
         name: conversation.name.clone(),
         failures: Vec::new(),
@@ -367,6 +396,7 @@ pub fn run_with(
     if first_is_start {
         if let Some((_, turn)) = turns.next() {
             check_turn(&mut result, 1, turn, &start, &session, &mut resolver);
+            check_faq(&mut result, 1, turn, &start, &knowledge);
         }
     }
     for (index, turn) in turns {
@@ -394,10 +424,12 @@ pub fn run_with(
                 result.failures.push(failure);
                 break;
             }
+            session.set_knowledge(knowledge.clone());
         }
         let output = drive(&mut session, event, &mut resolver);
         record_output(&mut result, &output);
         check_turn(&mut result, number, turn, &output, &session, &mut resolver);
+        check_faq(&mut result, number, turn, &output, &knowledge);
     }
     if let Some(expected) = conversation.outcome {
         check_outcome(&mut result, conversation, &session, expected);
@@ -486,9 +518,18 @@ fn check_outcome(
 
 /// Runs every conversation of a file.
 pub fn run_file(flow: &Arc<CompiledFlow>, file: &ConversationFile) -> Vec<ConversationResult> {
+    run_file_with(flow, file, RunOptions::default())
+}
+
+/// Runs every conversation of a file with options.
+pub fn run_file_with(
+    flow: &Arc<CompiledFlow>,
+    file: &ConversationFile,
+    options: RunOptions<'_>,
+) -> Vec<ConversationResult> {
     file.conversations
         .iter()
-        .map(|c| run(flow, file, c))
+        .map(|c| run_with(flow, file, c, options))
         .collect()
 }
 
@@ -540,6 +581,23 @@ fn record_output(result: &mut ConversationResult, output: &TurnOutput) {
             Record::Transfer { target, .. } => result
                 .transcript
                 .push(TranscriptLine::Note(format!("transfer to {target:?}"))),
+            Record::KbAnswered {
+                knowledge_base,
+                entry,
+                score,
+                ..
+            } => result.transcript.push(TranscriptLine::Note(format!(
+                "answered from {knowledge_base}: {entry}, score {score:.2}"
+            ))),
+            Record::KbFeedback { entry, helpful, .. } => {
+                result.transcript.push(TranscriptLine::Note(format!(
+                    "{entry} {}",
+                    if *helpful { "helped" } else { "did not help" }
+                )))
+            }
+            Record::KbMissed { knowledge_base, .. } => result.transcript.push(
+                TranscriptLine::Note(format!("no answer in {knowledge_base}")),
+            ),
             Record::ScriptError { node, message, .. } => result
                 .transcript
                 .push(TranscriptLine::Note(format!("error at {node}: {message}"))),
@@ -549,6 +607,50 @@ fn record_output(result: &mut ConversationResult, output: &TurnOutput) {
                 .push(TranscriptLine::Note(format!("ended: {}", outcome.as_str()))),
             _ => {}
         }
+    }
+}
+
+/// The questions of the entries answered in the turn against the turn's `faq`.
+fn check_faq(
+    result: &mut ConversationResult,
+    turn_number: usize,
+    turn: &Turn,
+    output: &TurnOutput,
+    knowledge: &Knowledge,
+) {
+    let Some(expected) = &turn.faq else {
+        return;
+    };
+    let actual: Vec<String> = output
+        .records
+        .iter()
+        .filter_map(|record| match record {
+            Record::KbAnswered {
+                knowledge_base,
+                entry,
+                ..
+            } => {
+                let index = knowledge.get(knowledge_base)?;
+                let found = index.entries().iter().find(|e| &e.id == entry);
+                Some(found.map_or_else(|| entry.clone(), |e| e.question.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    if &actual != expected {
+        let list = |items: &[String]| {
+            if items.is_empty() {
+                "(none)".to_owned()
+            } else {
+                items.join("\n")
+            }
+        };
+        result.failures.push(Failure {
+            turn: turn_number,
+            what: "knowledge-base answers".into(),
+            expected: list(expected),
+            actual: list(&actual),
+        });
     }
 }
 

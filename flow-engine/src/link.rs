@@ -173,6 +173,7 @@ fn parse(document: &Value, options: &CompileOptions) -> Result<FlowDocument, Vec
         let context = ValidationContext {
             sandbox: &options.sandbox,
             known_subflows: None,
+            known_knowledge_bases: None,
         };
         validate::validate_value(document, &context)
             .diagnostics

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use crate::nodes::answer::AnswerNode;
 pub use crate::nodes::ask::{AskNode, DtmfRules, Slot, SlotType};
 pub use crate::nodes::branch::{BranchCase, BranchNode};
 pub use crate::nodes::end::EndNode;
@@ -67,6 +68,22 @@ pub struct FlowSettings {
     /// What the bot says before hanging up when the flow fails (e.g. a runaway loop).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_message: Option<String>,
+    /// The flow's knowledge base, for "FAQ from anywhere".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub knowledge: Option<KnowledgeSettings>,
+}
+
+/// A knowledge base the whole flow answers from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KnowledgeSettings {
+    /// Key of the knowledge base, e.g. `shop-faq` (the editor shows its name).
+    pub knowledge_base: String,
+    /// "FAQ from anywhere": when a caller's answer at an `ask` or a `menu` matches nothing,
+    /// the knowledge base is tried before the no-match reprompt; when it clearly answers, the
+    /// answer is said and the node's question asked again (default false).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub from_anywhere: bool,
 }
 
 impl FlowSettings {
@@ -98,6 +115,7 @@ pub enum Node {
     Http(HttpNode),
     Handoff(HandoffNode),
     Subflow(SubflowNode),
+    Answer(AnswerNode),
     End(EndNode),
 }
 

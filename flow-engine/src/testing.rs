@@ -22,6 +22,7 @@ pub(crate) fn validate(value: &Value) -> Validated {
         &ValidationContext {
             sandbox: &sandbox,
             known_subflows: None,
+            known_knowledge_bases: None,
         },
     )
 }
@@ -33,6 +34,7 @@ pub(crate) fn validate_text(text: &str) -> Validated {
         &ValidationContext {
             sandbox: &sandbox,
             known_subflows: None,
+            known_knowledge_bases: None,
         },
     )
 }
@@ -137,7 +139,8 @@ pub(crate) fn realistic_flow() -> Value {
             { "type": "ask", "id": "main", "prompt": "请问您需要什么帮助？",
               "intents": [
                   { "name": "track_order", "examples": ["查订单", "我的快递到哪了"], "keywords": ["物流"], "dtmf": "1", "next": "order_number" },
-                  { "name": "returns", "examples": ["我要退货"], "dtmf": "2", "next": "returns_menu" }
+                  { "name": "returns", "examples": ["我要退货"], "dtmf": "2", "next": "returns_menu" },
+                  { "name": "question", "examples": ["我想问个问题"], "dtmf": "3", "next": "faq" }
               ],
               "no_match": { "prompts": ["抱歉，我没听清。"], "max": 2, "next": "agent" },
               "no_input": { "prompts": ["您还在吗？"], "next": "agent" },
@@ -183,6 +186,9 @@ pub(crate) fn realistic_flow() -> Value {
               "next": "bye", "error": "agent" },
             { "type": "handoff", "id": "agent", "queue": "support", "message": "正在为您转接人工客服。",
               "summary": "订单 {{ vars.order_id }}", "no_answer": "sorry", "busy": "sorry", "error": "sorry" },
+            { "type": "answer", "id": "faq", "knowledge_base": "shop-faq", "prompt": "请问您想了解什么？",
+              "confirm": true, "answered": "bye", "no_answer": "agent", "unresolved": "agent",
+              "no_input": { "prompts": ["您可以直接说出您的问题。"], "max": 1, "next": "agent" } },
             { "type": "say", "id": "sorry", "text": "抱歉，现在没有人工客服。", "next": "bye" },
             { "type": "end", "id": "bye", "outcome": "resolved" }
         ],

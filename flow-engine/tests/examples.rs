@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use flow_engine::conversation::{self, ConversationFile, RunOptions};
+use flow_engine::knowledge::Knowledge;
 use flow_engine::{CompiledFlow, FlowDocument};
 
 const MAX_SNAPSHOT_BYTES: usize = 4 * 1024;
@@ -43,8 +44,15 @@ fn conversations_for(path: &Path) -> ConversationFile {
     ConversationFile::parse(&text).unwrap_or_else(|e| panic!("{}: {e}", tests.display()))
 }
 
+/// The knowledge bases a test file names, read relative to `flows/tests/`.
+fn knowledge_for(file: &ConversationFile) -> Knowledge {
+    let dir = flows_dir().join("tests");
+    file.read_knowledge(|path| std::fs::read_to_string(dir.join(path)).map_err(|e| e.to_string()))
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
 #[test]
-fn the_five_example_flows_exist() {
+fn the_example_flows_exist() {
     let names: Vec<String> = example_flows()
         .iter()
         .filter_map(|p| Some(p.file_stem()?.to_str()?.to_owned()))
@@ -55,6 +63,7 @@ fn the_five_example_flows_exist() {
         "order-status-en",
         "returns-refunds",
         "satisfaction-survey",
+        "shop-faq",
     ] {
         assert!(
             names.iter().any(|n| n == expected),
@@ -88,7 +97,12 @@ fn example_conversations_pass() {
             "{}: too few conversations",
             path.display()
         );
-        for result in conversation::run_file(&flow, &file) {
+        let knowledge = knowledge_for(&file);
+        let options = RunOptions {
+            knowledge: Some(&knowledge),
+            ..RunOptions::default()
+        };
+        for result in conversation::run_file_with(&flow, &file, options) {
             count += 1;
             if !result.passed() {
                 failures.push(format!("{}\n{}", path.display(), result.report()));
@@ -109,14 +123,20 @@ fn conversations_survive_a_snapshot_after_every_turn() {
     for path in example_flows() {
         let flow = compile(&path);
         let file = conversations_for(&path);
+        let knowledge = knowledge_for(&file);
+        let straight_options = RunOptions {
+            knowledge: Some(&knowledge),
+            ..RunOptions::default()
+        };
         for conversation in &file.conversations {
-            let straight = conversation::run(&flow, &file, conversation);
+            let straight = conversation::run_with(&flow, &file, conversation, straight_options);
             let resumed = conversation::run_with(
                 &flow,
                 &file,
                 conversation,
                 RunOptions {
                     resume_every_turn: true,
+                    ..straight_options
                 },
             );
             assert!(resumed.passed(), "{}\n{}", path.display(), resumed.report());

@@ -68,7 +68,10 @@ fn schema_describes_node_types_as_tagged_variants() {
         .collect();
     assert_eq!(
         kinds,
-        ["say", "ask", "menu", "branch", "set", "script", "http", "handoff", "subflow", "end"]
+        [
+            "say", "ask", "menu", "branch", "set", "script", "http", "handoff", "subflow",
+            "answer", "end"
+        ]
     );
     for variant in variants {
         assert_eq!(variant["additionalProperties"], false, "{variant}");
@@ -106,6 +109,7 @@ fn example_flows_deserialize_and_validate() {
     let context = ValidationContext {
         sandbox: &sandbox,
         known_subflows: None,
+        known_knowledge_bases: None,
     };
     let mut failures = Vec::new();
     for path in &paths {

@@ -313,7 +313,8 @@ async fn demo_tenant_has_the_published_example_flows(mut app: TestApp) -> TestAp
             "order-status",
             "order-status-en",
             "returns-refunds",
-            "satisfaction-survey"
+            "satisfaction-survey",
+            "shop-faq"
         ]
     );
     for flow in &flows {
@@ -370,7 +371,7 @@ async fn demo_tenant_has_the_published_example_flows(mut app: TestApp) -> TestAp
             .await
             .expect("flows")
             .len(),
-        5
+        first_run::EXAMPLE_FLOWS.len()
     );
     assert_eq!(
         app.store.list_users(&tenant.id).await.expect("users").len(),
@@ -474,7 +475,7 @@ async fn two_servers_make_one_demo_tenant(database_url: String, data_dir: &Path)
             .await
             .expect("flows")
             .len(),
-        5
+        first_run::EXAMPLE_FLOWS.len()
     );
     a.stop().await.expect("stops");
     b.stop().await.expect("stops");
@@ -518,7 +519,7 @@ async fn concurrent_first_runs_on_sqlite_make_one_demo_tenant() {
             .await
             .expect("flows")
             .len(),
-        5
+        first_run::EXAMPLE_FLOWS.len()
     );
     first.close().await;
     second.close().await;
@@ -603,7 +604,7 @@ async fn a_cut_off_first_run_is_finished(store: Store, data_dir: &Path) {
         .expect("the cut-off first run is finished and reported");
     assert_eq!(credentials.tenant_id, tenant.id);
     let flows = store.list_flows(&tenant.id, None).await.expect("flows");
-    assert_eq!(flows.len(), 5);
+    assert_eq!(flows.len(), first_run::EXAMPLE_FLOWS.len());
     assert!(
         flows.iter().all(|flow| flow.published_version == Some(1)),
         "{flows:?}"

@@ -6,6 +6,7 @@ import { memo } from "react";
 import type { FlowEntryGraphNode, StepViewNode } from "./view";
 import { FLOW_NODE_ID, type Port } from "../flow/ports";
 import { useI18n } from "../i18n";
+import { useSummaryLookup } from "../nodes/lookup";
 import { iconOf, portLabel, summaryOf, typeName } from "../nodes/registry";
 
 function PortRow({ nodeId, nodeType, port, readOnly }: { nodeId: string; nodeType: string; port: Port; readOnly: boolean }) {
@@ -35,7 +36,7 @@ function PortRow({ nodeId, nodeType, port, readOnly }: { nodeId: string; nodeTyp
 export const StepNodeView = memo(function StepNodeView({ data, id, selected }: NodeProps<StepViewNode>) {
   const { t } = useI18n();
   const node = data.node;
-  const summary = summaryOf(t, node);
+  const summary = summaryOf(t, node, useSummaryLookup());
   const classes = ["flow-node", `type-${node.type}`];
   if (selected) classes.push("selected");
   if (data.issues?.errors) classes.push("has-errors");

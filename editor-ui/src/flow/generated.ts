@@ -9,7 +9,17 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | {[key: 
  * One node of the graph. The `type` field selects the kind.
  */
 export type Node =
-  SayNode | AskNode | MenuNode | BranchNode | SetNode | ScriptNode | HttpNode | HandoffNode | SubflowNode | EndNode;
+  | SayNode
+  | AskNode
+  | MenuNode
+  | BranchNode
+  | SetNode
+  | ScriptNode
+  | HttpNode
+  | HandoffNode
+  | SubflowNode
+  | AnswerNode
+  | EndNode;
 /**
  * `speech` or `dtmf`.
  */
@@ -615,6 +625,94 @@ export interface SubflowNode {
   error?: string | null;
 }
 /**
+ * Answers the caller's question from a knowledge base: says the best entry's answer, asks
+ * which entry was meant when two or three are close, and may ask whether it helped.
+ */
+export interface AnswerNode {
+  type: "answer";
+  /**
+   * Unique id within the flow: letters, digits, `_` and `-`, at most 64 characters.
+   */
+  id: string;
+  /**
+   * Name shown on the canvas; the id is shown when absent.
+   */
+  label?: string | null;
+  /**
+   * Position on the editor's canvas.
+   */
+  position?: Position | null;
+  /**
+   * Key of the knowledge base to search, e.g. `shop-faq` (the editor shows its name).
+   */
+  knowledge_base: string;
+  /**
+   * A question to ask first (template), e.g. 请问您想了解什么？ Without it the node answers
+   * what the caller last said (`input.text`), e.g. right after an `ask`'s no-match.
+   */
+  prompt?: string | null;
+  /**
+   * Whether to ask if the answer helped (是 / 不是 / 还是不明白, keys 1 / 2 / 3). "No"
+   * offers the next best entry once, then takes `unresolved`; "still unclear" takes
+   * `unresolved` at once. Default false.
+   */
+  confirm?: boolean;
+  /**
+   * The question asked after an answer when `confirm` is on (template); a default in
+   * the flow's language otherwise.
+   */
+  confirm_prompt?: string | null;
+  /**
+   * Whether to ask which was meant when two or three entries match about equally well
+   * (by speech — the caller repeats one — or by key 1, 2, 3). Default true; when off the
+   * best entry is answered.
+   */
+  disambiguate?: boolean;
+  /**
+   * The words before the list of close questions (template), e.g. 您是想问; a default in
+   * the flow's language otherwise.
+   */
+  disambiguate_prompt?: string | null;
+  /**
+   * Taken after an answer that helped, or that was not asked about.
+   */
+  answered: string;
+  /**
+   * Taken when the knowledge base has no answer (the question is recorded as missed).
+   */
+  no_answer: string;
+  /**
+   * Taken when the caller says the answers did not help (defaults to `no_answer`);
+   * usually a handoff.
+   */
+  unresolved?: string | null;
+  /**
+   * What happens when the caller says nothing to the question or to the choice; without
+   * it silence takes `no_answer`. Silence after an answer takes `answered`.
+   */
+  no_input?: Retry | null;
+  /**
+   * Silence before a no-input, in milliseconds (flow default otherwise).
+   */
+  timeout_ms?: number | null;
+  /**
+   * Phrases that help speech recognition (e.g. product names).
+   */
+  hints?: string[];
+  /**
+   * Whether the flow's global intents are recognised here (default true).
+   */
+  global_intents?: boolean;
+  /**
+   * Whether the caller may interrupt the bot (default true).
+   */
+  barge_in?: boolean;
+  /**
+   * Voice for this node only.
+   */
+  voice?: string | null;
+}
+/**
  * Ends the call (or returns from a subflow) with an outcome.
  */
 export interface EndNode {
@@ -656,4 +754,23 @@ export interface FlowSettings {
    * What the bot says before hanging up when the flow fails (e.g. a runaway loop).
    */
   error_message?: string | null;
+  /**
+   * The flow's knowledge base, for "FAQ from anywhere".
+   */
+  knowledge?: KnowledgeSettings | null;
+}
+/**
+ * A knowledge base the whole flow answers from.
+ */
+export interface KnowledgeSettings {
+  /**
+   * Key of the knowledge base, e.g. `shop-faq` (the editor shows its name).
+   */
+  knowledge_base: string;
+  /**
+   * "FAQ from anywhere": when a caller's answer at an `ask` or a `menu` matches nothing,
+   * the knowledge base is tried before the no-match reprompt; when it clearly answers, the
+   * answer is said and the node's question asked again (default false).
+   */
+  from_anywhere?: boolean;
 }

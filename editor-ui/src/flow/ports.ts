@@ -12,6 +12,8 @@ export type PortKind =
   | "no_match"
   | "no_input"
   | "no_answer"
+  | "answered"
+  | "unresolved"
   | "busy"
   | "intent"
   | "choice"

@@ -6,6 +6,7 @@ import type { ComponentType } from "react";
 import type { Port, PortKind } from "../flow/ports";
 import type { KnownNode, Position } from "../flow/types";
 import type { MessageKey, Translate } from "../i18n";
+import type { SummaryLookup } from "./lookup";
 
 export interface NodeFormProps<N> {
   node: N;
@@ -28,8 +29,9 @@ export interface NodeKind<N extends KnownNode> {
   hiddenPorts?(node: N): Port[];
   /** Names for this kind's ports where the general ones ("Next", "On error") do not fit. */
   portNames?: Partial<Record<PortKind, MessageKey>>;
-  /** One line on the canvas under the node's name, in the editor's language. */
-  summary(node: N, t: Translate): string;
+  /** One line on the canvas under the node's name, in the editor's language; `lookup` names
+   *  what the node refers to outside the flow (a knowledge base). */
+  summary(node: N, t: Translate, lookup: SummaryLookup): string;
   /** The flow variables the node sets. */
   variables?(node: N): string[];
   /** The property form. */

@@ -1,5 +1,6 @@
 // The texts of every node kind, which i18n.ts adds to its dictionaries.
 
+import * as answer from "./answer/messages";
 import * as ask from "./ask/messages";
 import * as branch from "./branch/messages";
 import * as end from "./end/messages";
@@ -11,7 +12,7 @@ import * as script from "./script/messages";
 import * as set from "./set/messages";
 import * as subflow from "./subflow/messages";
 
-export const zh = { ...say.zh, ...ask.zh, ...menu.zh, ...branch.zh, ...set.zh, ...script.zh, ...http.zh, ...handoff.zh, ...subflow.zh, ...end.zh };
+export const zh = { ...say.zh, ...ask.zh, ...menu.zh, ...branch.zh, ...set.zh, ...script.zh, ...http.zh, ...handoff.zh, ...subflow.zh, ...answer.zh, ...end.zh };
 
 export const en: Record<keyof typeof zh, string> = {
   ...say.en,
@@ -23,5 +24,6 @@ export const en: Record<keyof typeof zh, string> = {
   ...http.en,
   ...handoff.en,
   ...subflow.en,
+  ...answer.en,
   ...end.en,
 };

@@ -120,7 +120,7 @@ describe("nodePorts", () => {
 
   it("end and unknown types: none", () => {
     expect(summary({ id: "e", type: "end", outcome: "resolved" })).toEqual([]);
-    expect(summary({ id: "x", type: "answer", next: "y" })).toEqual([]);
+    expect(summary({ id: "x", type: "dance", next: "y" })).toEqual([]);
   });
 
   it("flow: start and each global intent", () => {

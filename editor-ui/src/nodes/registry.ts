@@ -4,12 +4,14 @@
 import type { Port } from "../flow/ports";
 import type { FlowNode, KnownNode, NodeOfType, NodeType, Position } from "../flow/types";
 import type { Translate } from "../i18n";
+import { answer } from "./answer";
 import { ask } from "./ask";
 import { branch } from "./branch";
 import { end } from "./end";
 import { handoff } from "./handoff";
 import { http } from "./http";
 import type { NodeKind } from "./kind";
+import { lookupOf, type SummaryLookup } from "./lookup";
 import { menu } from "./menu";
 import { say } from "./say";
 import { script } from "./script";
@@ -27,6 +29,7 @@ const KINDS: { readonly [T in NodeType]: NodeKind<NodeOfType<T>> } = {
   http,
   handoff,
   subflow,
+  answer,
   end,
 };
 
@@ -74,8 +77,8 @@ export function typeHelp(t: Translate, type: string): string {
   return kind ? t(kind.help) : "";
 }
 
-export function summaryOf(t: Translate, node: FlowNode): string {
-  return nodeKind(node.type)?.summary(node as KnownNode, t) ?? "";
+export function summaryOf(t: Translate, node: FlowNode, lookup: SummaryLookup = lookupOf([])): string {
+  return nodeKind(node.type)?.summary(node as KnownNode, t, lookup) ?? "";
 }
 
 /** The flow variables a node sets. */

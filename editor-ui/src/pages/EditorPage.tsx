@@ -25,6 +25,7 @@ import { addNode, copyNodes, deleteNodes, isClipboard, newNode, pasteNodes, rena
 import { lacksPositions, layoutDocument, placeMissing, type Size } from "../graph/layout";
 import { useI18n } from "../i18n";
 import { flowHref, navigate } from "../router";
+import { lookupOf, SummaryLookupContext, type KnowledgeBaseChoice } from "../nodes/lookup";
 
 const CLIPBOARD_KEY = "callflow.clipboard";
 
@@ -109,6 +110,8 @@ function Editor({ flowId, initial, me }: { flowId: string; initial: FlowView; me
   const [versionsKey, setVersionsKey] = useState(0);
   const [toast, setToast] = useState<string | null>(null);
   const [flowNames, setFlowNames] = useState<string[]>([]);
+  const [knowledgeBases, setKnowledgeBases] = useState<KnowledgeBaseChoice[] | null>(null);
+  const lookup = useMemo(() => lookupOf(knowledgeBases ?? []), [knowledgeBases]);
   const sizes = useRef(new Map<string, Size>());
   const canvasBox = useRef<HTMLDivElement>(null);
   const pasteCount = useRef(0);
@@ -144,6 +147,12 @@ function Editor({ flowId, initial, me }: { flowId: string; initial: FlowView; me
       () => setFlowNames([]),
     );
     // The names of the other flows, once, for subflow nodes.
+  }, []);
+
+  useEffect(() => {
+    // The knowledge bases, once, for answer nodes: their names on the canvas and in the picker.
+    // Without them (no access, an older server) keys are shown and typed as they are.
+    api.listKnowledgeBases().then(setKnowledgeBases, () => setKnowledgeBases(null));
   }, []);
 
   useEffect(() => {
@@ -347,143 +356,146 @@ function Editor({ flowId, initial, me }: { flowId: string; initial: FlowView; me
   const ensureSaved = useCallback(() => autosave.flush(), [autosave]);
 
   return (
-    <div className="editor">
-      <div className="editor-topbar">
-        <a href="#/" className="back-link">
-          ← {t("editor.backToList")}
-        </a>
-        <h1 className="flow-title" title={doc.name}>
-          {doc.name || t("editor.untitled")}
-        </h1>
-        {meta.publishedVersion ? (
-          <span className="badge badge-ok" data-testid="published-version">
-            {t("editor.live", { n: meta.publishedVersion })}
-          </span>
-        ) : (
-          <span className="badge">{t("list.draftOnly")}</span>
-        )}
-        <SaveIndicator status={canEdit ? autosave.status : "saved"} onRetry={() => void autosave.flush()} readOnly={!canEdit} />
-        <div className="header-spacer" />
-        <div className="toolbar" role="toolbar" aria-label={t("editor.toolbar")}>
-          <button type="button" onClick={history.undo} disabled={!history.canUndo || readOnly} title="Ctrl+Z" data-testid="toolbar-undo">
-            ↶ {t("editor.undo")}
-          </button>
-          <button type="button" onClick={history.redo} disabled={!history.canRedo || readOnly} title="Ctrl+Shift+Z" data-testid="toolbar-redo">
-            ↷ {t("editor.redo")}
-          </button>
-          <button type="button" onClick={() => void flow.fitView({ padding: 0.15, duration: 300, maxZoom: 1 })} data-testid="toolbar-fit">
-            ⤢ {t("editor.fit")}
-          </button>
-          <button type="button" onClick={autoLayout} disabled={readOnly} data-testid="toolbar-layout">
-            ⊞ {t("editor.layout")}
-          </button>
-        </div>
-        <button type="button" className="primary" onClick={() => setPublishing(true)} disabled={!canEdit} data-testid="publish-button">
-          🚀 {t("publish.button")}
-        </button>
-      </div>
-
-      {toast && (
-        <div className="toast" role="status" data-testid="toast">
-          {toast}
-        </div>
-      )}
-      {canEdit && autosave.status === "error" && (
-        <div className="editor-alert">
-          <ErrorAlert error={autosave.error} />
-        </div>
-      )}
-      {!canEdit && <div className="alert alert-info editor-alert">{t("editor.viewerOnly", { role: me.role })}</div>}
-      {viewing && (
-        <div className="version-banner" role="status" data-testid="version-banner">
-          <span>{t("versions.viewing", { n: viewing.version, note: viewing.note || t("versions.noNote") })}</span>
-          {canEdit && (
-            <button type="button" onClick={() => setRestoring(viewing.version)} data-testid="version-banner-restore">
-              {t("versions.restore")}
+    <SummaryLookupContext.Provider value={lookup}>
+      <div className="editor">
+        <div className="editor-topbar">
+          <a href="#/" className="back-link">
+            ← {t("editor.backToList")}
+          </a>
+          <h1 className="flow-title" title={doc.name}>
+            {doc.name || t("editor.untitled")}
+          </h1>
+          {meta.publishedVersion ? (
+            <span className="badge badge-ok" data-testid="published-version">
+              {t("editor.live", { n: meta.publishedVersion })}
+            </span>
+          ) : (
+            <span className="badge">{t("list.draftOnly")}</span>
+          )}
+          <SaveIndicator status={canEdit ? autosave.status : "saved"} onRetry={() => void autosave.flush()} readOnly={!canEdit} />
+          <div className="header-spacer" />
+          <div className="toolbar" role="toolbar" aria-label={t("editor.toolbar")}>
+            <button type="button" onClick={history.undo} disabled={!history.canUndo || readOnly} title="Ctrl+Z" data-testid="toolbar-undo">
+              ↶ {t("editor.undo")}
             </button>
-          )}
-          <button type="button" className="primary" onClick={() => setViewing(null)} data-testid="version-back">
-            {t("versions.back")}
+            <button type="button" onClick={history.redo} disabled={!history.canRedo || readOnly} title="Ctrl+Shift+Z" data-testid="toolbar-redo">
+              ↷ {t("editor.redo")}
+            </button>
+            <button type="button" onClick={() => void flow.fitView({ padding: 0.15, duration: 300, maxZoom: 1 })} data-testid="toolbar-fit">
+              ⤢ {t("editor.fit")}
+            </button>
+            <button type="button" onClick={autoLayout} disabled={readOnly} data-testid="toolbar-layout">
+              ⊞ {t("editor.layout")}
+            </button>
+          </div>
+          <button type="button" className="primary" onClick={() => setPublishing(true)} disabled={!canEdit} data-testid="publish-button">
+            🚀 {t("publish.button")}
           </button>
         </div>
-      )}
-      {viewError ? <ErrorAlert error={viewError} onDismiss={() => setViewError(null)} /> : null}
 
-      <div className="editor-body">
-        <Palette onAdd={addFromPalette} disabled={readOnly} />
-        <div className="editor-center" ref={canvasBox}>
-          <Canvas
-            doc={shownDoc}
-            readOnly={readOnly}
-            selected={selectedSet}
-            onSelect={setSelected}
-            issues={issues}
-            trace={viewing ? null : trace}
-            change={change}
-            sizes={sizes}
-          />
-          {!viewing && (
-            <ProblemsPanel doc={doc} diagnostics={validation.diagnostics} validating={validation.validating} error={validation.error} onPick={pickProblem} />
-          )}
-        </div>
-        <aside className="sidebar" aria-label={t("editor.sidebar")}>
-          <div className="tabs" role="tablist">
-            {(["properties", "versions", "tryit"] as Tab[]).map((name) => (
-              <button
-                key={name}
-                type="button"
-                role="tab"
-                id={`tab-${name}`}
-                aria-selected={tab === name}
-                aria-controls={`tabpanel-${name}`}
-                className={tab === name ? "tab active" : "tab"}
-                onClick={() => setTab(name)}
-                data-testid={`tab-${name}`}
-              >
-                {t(`editor.tab.${name}`)}
+        {toast && (
+          <div className="toast" role="status" data-testid="toast">
+            {toast}
+          </div>
+        )}
+        {canEdit && autosave.status === "error" && (
+          <div className="editor-alert">
+            <ErrorAlert error={autosave.error} />
+          </div>
+        )}
+        {!canEdit && <div className="alert alert-info editor-alert">{t("editor.viewerOnly", { role: me.role })}</div>}
+        {viewing && (
+          <div className="version-banner" role="status" data-testid="version-banner">
+            <span>{t("versions.viewing", { n: viewing.version, note: viewing.note || t("versions.noNote") })}</span>
+            {canEdit && (
+              <button type="button" onClick={() => setRestoring(viewing.version)} data-testid="version-banner-restore">
+                {t("versions.restore")}
               </button>
-            ))}
+            )}
+            <button type="button" className="primary" onClick={() => setViewing(null)} data-testid="version-back">
+              {t("versions.back")}
+            </button>
           </div>
-          <div role="tabpanel" id="tabpanel-properties" aria-labelledby="tab-properties" hidden={tab !== "properties"} className="tabpanel">
-            <PropertyPanel
+        )}
+        {viewError ? <ErrorAlert error={viewError} onDismiss={() => setViewError(null)} /> : null}
+
+        <div className="editor-body">
+          <Palette onAdd={addFromPalette} disabled={readOnly} />
+          <div className="editor-center" ref={canvasBox}>
+            <Canvas
               doc={shownDoc}
-              selected={selected}
-              diagnostics={shownDiagnostics}
               readOnly={readOnly}
-              flowNames={flowNames}
-              focus={focus}
-              onNodeChange={onNodeChange}
-              onDocChange={onDocChange}
-              onRename={onRename}
-              onDelete={deleteSelected}
-              flowId={flowId}
-              flushDraft={autosave.flush}
+              selected={selectedSet}
+              onSelect={setSelected}
+              issues={issues}
+              trace={viewing ? null : trace}
+              change={change}
+              sizes={sizes}
             />
-          </div>
-          <div role="tabpanel" id="tabpanel-versions" aria-labelledby="tab-versions" hidden={tab !== "versions"} className="tabpanel">
-            <VersionsPanel
-              flowId={flowId}
-              publishedVersion={meta.publishedVersion}
-              refreshKey={versionsKey}
-              viewing={viewing?.version ?? null}
-              onView={(n) => void viewVersion(n)}
-              onRestore={(n) => setRestoring(n)}
-            />
-          </div>
-          <div role="tabpanel" id="tabpanel-tryit" aria-labelledby="tab-tryit" hidden={tab !== "tryit"} className="tabpanel">
-            {canEdit ? (
-              <TryItPanel flowId={flowId} doc={doc} revision={meta.revision} ensureSaved={ensureSaved} onTrace={setTrace} onShowNode={showNode} />
-            ) : (
-              <p className="muted">{t("tryit.notAllowed")}</p>
+            {!viewing && (
+              <ProblemsPanel doc={doc} diagnostics={validation.diagnostics} validating={validation.validating} error={validation.error} onPick={pickProblem} />
             )}
           </div>
-        </aside>
-      </div>
+          <aside className="sidebar" aria-label={t("editor.sidebar")}>
+            <div className="tabs" role="tablist">
+              {(["properties", "versions", "tryit"] as Tab[]).map((name) => (
+                <button
+                  key={name}
+                  type="button"
+                  role="tab"
+                  id={`tab-${name}`}
+                  aria-selected={tab === name}
+                  aria-controls={`tabpanel-${name}`}
+                  className={tab === name ? "tab active" : "tab"}
+                  onClick={() => setTab(name)}
+                  data-testid={`tab-${name}`}
+                >
+                  {t(`editor.tab.${name}`)}
+                </button>
+              ))}
+            </div>
+            <div role="tabpanel" id="tabpanel-properties" aria-labelledby="tab-properties" hidden={tab !== "properties"} className="tabpanel">
+              <PropertyPanel
+                doc={shownDoc}
+                selected={selected}
+                diagnostics={shownDiagnostics}
+                readOnly={readOnly}
+                flowNames={flowNames}
+                knowledgeBases={knowledgeBases}
+                focus={focus}
+                onNodeChange={onNodeChange}
+                onDocChange={onDocChange}
+                onRename={onRename}
+                onDelete={deleteSelected}
+                flowId={flowId}
+                flushDraft={autosave.flush}
+              />
+            </div>
+            <div role="tabpanel" id="tabpanel-versions" aria-labelledby="tab-versions" hidden={tab !== "versions"} className="tabpanel">
+              <VersionsPanel
+                flowId={flowId}
+                publishedVersion={meta.publishedVersion}
+                refreshKey={versionsKey}
+                viewing={viewing?.version ?? null}
+                onView={(n) => void viewVersion(n)}
+                onRestore={(n) => setRestoring(n)}
+              />
+            </div>
+            <div role="tabpanel" id="tabpanel-tryit" aria-labelledby="tab-tryit" hidden={tab !== "tryit"} className="tabpanel">
+              {canEdit ? (
+                <TryItPanel flowId={flowId} doc={doc} revision={meta.revision} ensureSaved={ensureSaved} onTrace={setTrace} onShowNode={showNode} />
+              ) : (
+                <p className="muted">{t("tryit.notAllowed")}</p>
+              )}
+            </div>
+          </aside>
+        </div>
 
-      {publishing && <PublishDialog errors={errorCount} onPublish={publish} onClose={() => setPublishing(false)} />}
-      {restoring !== null && <RestoreDialog version={restoring} onConfirm={() => restore(restoring)} onCancel={() => setRestoring(null)} />}
-      {canEdit && autosave.status === "conflict" && <ConflictDialog name={doc.name} onReload={reloadServerCopy} onKeepCopy={keepMyCopy} />}
-    </div>
+        {publishing && <PublishDialog errors={errorCount} onPublish={publish} onClose={() => setPublishing(false)} />}
+        {restoring !== null && <RestoreDialog version={restoring} onConfirm={() => restore(restoring)} onCancel={() => setRestoring(null)} />}
+        {canEdit && autosave.status === "conflict" && <ConflictDialog name={doc.name} onReload={reloadServerCopy} onKeepCopy={keepMyCopy} />}
+      </div>
+    </SummaryLookupContext.Provider>
   );
 }
 

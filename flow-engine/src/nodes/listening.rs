@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use rhai::Dynamic;
 
+use super::answer;
 use super::ask::{Captured, CompiledSlot};
 use super::Run;
 use crate::compile::{NodeCompiler, NodeIx};
@@ -151,7 +152,7 @@ impl CompiledRetry {
 }
 
 /// An intent recognised in an answer: its name and its score.
-type Recognised<'a> = Option<(&'a str, f32)>;
+pub(crate) type Recognised<'a> = Option<(&'a str, f32)>;
 
 impl Run for Listener {
     fn enter(&self, visit: &mut Visit<'_>) -> Step {
@@ -230,6 +231,17 @@ impl Listener {
             return step;
         }
         record_heard(visit, text, None, None, false);
+        if answer::from_anywhere(visit, text, self.voice.clone(), self.barge_in) {
+            // Answered from the flow's FAQ: the node's own question is still open.
+            let prompt = visit.render("/prompt", &self.prompt);
+            visit.say(prompt, self.voice.clone(), self.barge_in);
+            self.listen(visit);
+            return Step::Wait(Wait::Listening {
+                node: visit.node(),
+                no_match: counts.no_match,
+                no_input: counts.no_input,
+            });
+        }
         self.on_no_match(visit, counts, text)
     }
 
@@ -318,36 +330,7 @@ impl Listener {
             .and_then(|set| set.index.best_match(utterance))
             .filter(|m| m.score >= self.threshold)
             .map_or(0.0, |m| m.score);
-        for level in (0..=visit.depth()).rev() {
-            let flow = visit.flow_at(level).clone();
-            let Some(set) = &flow.global_intents else {
-                continue;
-            };
-            let Some(found) = set.index.best_match(utterance) else {
-                continue;
-            };
-            if found.score < flow.threshold || found.score <= local {
-                continue;
-            }
-            let intent = Some((set.names[found.index].as_str(), found.score));
-            record_heard(visit, text, confidence, intent, true);
-            set_input(visit, text, "", intent, confidence);
-            visit.unwind_to(level);
-            return Some(Step::Goto(set.targets[found.index]));
-        }
-        None
-    }
-
-    /// The innermost global intent with this key: its name, its target and its frame level.
-    fn keyed_global(&self, visit: &Visit<'_>, keys: &str) -> Option<(String, NodeIx, usize)> {
-        if !self.global_intents || keys.is_empty() {
-            return None;
-        }
-        (0..=visit.depth()).rev().find_map(|level| {
-            let set = visit.flow_at(level).global_intents.as_ref()?;
-            let index = set.by_key(keys)?;
-            Some((set.names[index].clone(), set.targets[index], level))
-        })
+        global_intent(visit, text, confidence, utterance, local)
     }
 
     fn match_speech(
@@ -392,11 +375,10 @@ impl Listener {
     }
 
     fn match_digits(&self, visit: &mut Visit<'_>, keys: &str) -> Option<Step> {
-        if let Some((name, target, level)) = self.keyed_global(visit, keys) {
-            record_digits(visit, keys, Some(&name));
-            set_input(visit, "", keys, Some((&name, 1.0)), None);
-            visit.unwind_to(level);
-            return Some(Step::Goto(target));
+        if self.global_intents {
+            if let Some(step) = keyed_global(visit, keys) {
+                return Some(step);
+            }
         }
         if keys.is_empty() {
             return None;
@@ -459,8 +441,54 @@ impl Listener {
     }
 }
 
+/// A global intent of the call's flow or of any flow that called it, when it scores above its
+/// flow's threshold and above `local` (the best of the node's own intents): recorded, and the
+/// step to its target.
+pub(crate) fn global_intent(
+    visit: &mut Visit<'_>,
+    text: &str,
+    confidence: Option<f32>,
+    utterance: &Utterance,
+    local: f32,
+) -> Option<Step> {
+    for level in (0..=visit.depth()).rev() {
+        let flow = visit.flow_at(level).clone();
+        let Some(set) = &flow.global_intents else {
+            continue;
+        };
+        let Some(found) = set.index.best_match(utterance) else {
+            continue;
+        };
+        if found.score < flow.threshold || found.score <= local {
+            continue;
+        }
+        let intent = Some((set.names[found.index].as_str(), found.score));
+        record_heard(visit, text, confidence, intent, true);
+        set_input(visit, text, "", intent, confidence);
+        visit.unwind_to(level);
+        return Some(Step::Goto(set.targets[found.index]));
+    }
+    None
+}
+
+/// The innermost global intent with this key, recorded, and the step to its target.
+pub(crate) fn keyed_global(visit: &mut Visit<'_>, keys: &str) -> Option<Step> {
+    if keys.is_empty() {
+        return None;
+    }
+    let (name, target, level) = (0..=visit.depth()).rev().find_map(|level| {
+        let set = visit.flow_at(level).global_intents.as_ref()?;
+        let index = set.by_key(keys)?;
+        Some((set.names[index].clone(), set.targets[index], level))
+    })?;
+    record_digits(visit, keys, Some(&name));
+    set_input(visit, "", keys, Some((&name, 1.0)), None);
+    visit.unwind_to(level);
+    Some(Step::Goto(target))
+}
+
 /// What scripts and templates see of the answer as `input`.
-fn set_input(
+pub(crate) fn set_input(
     visit: &mut Visit<'_>,
     text: &str,
     digits: &str,
@@ -487,7 +515,7 @@ fn set_input(
     );
 }
 
-fn record_heard(
+pub(crate) fn record_heard(
     visit: &mut Visit<'_>,
     text: &str,
     confidence: Option<f32>,
@@ -504,7 +532,7 @@ fn record_heard(
     });
 }
 
-fn record_digits(visit: &mut Visit<'_>, keys: &str, intent: Option<&str>) {
+pub(crate) fn record_digits(visit: &mut Visit<'_>, keys: &str, intent: Option<&str>) {
     visit.record(Record::Digits {
         node: visit.id(),
         digits: keys.to_owned(),

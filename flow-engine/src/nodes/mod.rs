@@ -6,6 +6,7 @@
 //! is its module, its variant in [`Node`] and one line in each of these matches — which the
 //! compiler lists, since the matches are exhaustive.
 
+pub mod answer;
 pub mod ask;
 pub mod branch;
 pub mod end;
@@ -59,6 +60,7 @@ pub(crate) enum Compiled {
     Http(Box<http::HttpCall>),
     Handoff(Box<handoff::Handoff>),
     Subflow(Box<subflow::SubflowCall>),
+    Answer(Box<answer::Answer>),
     End(end::End),
 }
 
@@ -75,7 +77,7 @@ pub(crate) trait Run {
 }
 
 /// The `type` of every kind, for messages.
-pub(crate) const TYPES: [&str; 10] = [
+pub(crate) const TYPES: [&str; 11] = [
     say::SayNode::TYPE,
     ask::AskNode::TYPE,
     menu::MenuNode::TYPE,
@@ -85,6 +87,7 @@ pub(crate) const TYPES: [&str; 10] = [
     http::HttpNode::TYPE,
     handoff::HandoffNode::TYPE,
     subflow::SubflowNode::TYPE,
+    answer::AnswerNode::TYPE,
     end::EndNode::TYPE,
 ];
 
@@ -101,6 +104,7 @@ macro_rules! each_kind {
             Node::Http($n) => $body,
             Node::Handoff($n) => $body,
             Node::Subflow($n) => $body,
+            Node::Answer($n) => $body,
             Node::End($n) => $body,
         }
     };
@@ -118,6 +122,7 @@ macro_rules! each_compiled {
             Compiled::Http($n) => $body,
             Compiled::Handoff($n) => $body,
             Compiled::Subflow($n) => $body,
+            Compiled::Answer($n) => $body,
             Compiled::End($n) => $body,
         }
     };
@@ -141,6 +146,7 @@ pub(crate) fn read(type_name: &str, fields: &mut impl ReadFields) -> Option<Opti
         http::HttpNode::TYPE => fields.read().map(Node::Http),
         handoff::HandoffNode::TYPE => fields.read().map(Node::Handoff),
         subflow::SubflowNode::TYPE => fields.read().map(Node::Subflow),
+        answer::AnswerNode::TYPE => fields.read().map(Node::Answer),
         end::EndNode::TYPE => fields.read().map(Node::End),
         _ => return None,
     })

@@ -184,6 +184,7 @@ mod tests {
             &ValidationContext {
                 sandbox: &sandbox,
                 known_subflows: Some(&known),
+                known_knowledge_bases: None,
             },
         );
         let d = only(&validated, "unknown_subflow", "/nodes/0/flow");

@@ -14,6 +14,7 @@ use rhai::{Dynamic, Map};
 use crate::compile::{CompiledFlow, NodeIx};
 use crate::knowledge::Knowledge;
 use crate::model::Outcome;
+use crate::nodes::answer::Stage;
 use crate::script::{Bindings, ScriptError, ScriptErrorKind};
 use crate::template::Template;
 use crate::value;
@@ -22,11 +23,13 @@ pub use protocol::{
     Action, CallInfo, Direction, Event, HandoffStatus, HttpFailure, HttpRequest, Listen, Record,
     Transfer, TransferTarget,
 };
-pub use snapshot::{FrameSnapshot, ResumeError, Snapshot, WaitSnapshot};
+pub use snapshot::{
+    AnswerStageSnapshot, CandidateSnapshot, FrameSnapshot, ResumeError, Snapshot, WaitSnapshot,
+};
 pub(crate) use visit::Visit;
 
 /// What the session waits for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum Wait {
     NotStarted,
     /// For the caller, at an `ask` or a `menu`, with how often it was not understood and how
@@ -34,6 +37,14 @@ pub(crate) enum Wait {
     Listening {
         node: NodeIx,
         no_match: u32,
+        no_input: u32,
+    },
+    /// For the caller, at an `answer` node: its question, which entry was meant, or whether
+    /// the answer helped. The entries it considers are those of `revision`.
+    Answering {
+        node: NodeIx,
+        revision: i64,
+        stage: Stage,
         no_input: u32,
     },
     /// For the answer to an HTTP request.
@@ -53,9 +64,10 @@ impl Wait {
     /// The node the session waits at.
     fn node(self) -> Option<NodeIx> {
         match self {
-            Wait::Listening { node, .. } | Wait::Http { node } | Wait::Handoff { node } => {
-                Some(node)
-            }
+            Wait::Listening { node, .. }
+            | Wait::Answering { node, .. }
+            | Wait::Http { node }
+            | Wait::Handoff { node } => Some(node),
             Wait::NotStarted | Wait::Ended { .. } => None,
         }
     }
@@ -156,8 +168,10 @@ impl Session {
                 return;
             }
             (
-                wait
-                @ (Wait::Listening { node, .. } | Wait::Http { node } | Wait::Handoff { node }),
+                wait @ (Wait::Listening { node, .. }
+                | Wait::Answering { node, .. }
+                | Wait::Http { node }
+                | Wait::Handoff { node }),
                 event,
             ) => {
                 let flow = self.flow.clone();
@@ -202,7 +216,7 @@ impl Session {
 
     /// Whether the session waits for the caller (rather than for HTTP or a transfer).
     pub fn is_listening(&self) -> bool {
-        matches!(self.wait, Wait::Listening { .. })
+        matches!(self.wait, Wait::Listening { .. } | Wait::Answering { .. })
     }
 
     /// The current variables.

@@ -245,6 +245,27 @@ pub enum Record {
         event: String,
         reason: String,
     },
+    /// An answer from a knowledge base was said.
+    KbAnswered {
+        node: String,
+        knowledge_base: String,
+        /// The entry's id.
+        entry: String,
+        score: f32,
+    },
+    /// The caller said whether an answer helped.
+    KbFeedback {
+        node: String,
+        knowledge_base: String,
+        entry: String,
+        helpful: bool,
+    },
+    /// A question the knowledge base had no answer for.
+    KbMissed {
+        node: String,
+        knowledge_base: String,
+        text: String,
+    },
     Ended {
         #[serde(skip_serializing_if = "Option::is_none")]
         node: Option<String>,

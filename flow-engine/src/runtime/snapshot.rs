@@ -8,6 +8,7 @@ use super::{call_map, CallInfo, Frame, Session, Wait};
 use crate::compile::CompiledFlow;
 use crate::knowledge::Knowledge;
 use crate::model::Outcome;
+use crate::nodes::answer::{Candidate, Shortlist, Stage};
 use crate::nodes::Compiled;
 use crate::script::Bindings;
 use crate::value;
@@ -46,6 +47,15 @@ pub enum WaitSnapshot {
         no_match: u32,
         no_input: u32,
     },
+    /// At an `answer` node.
+    Answer {
+        node: String,
+        /// The knowledge base's revision whose entries `stage` numbers.
+        revision: i64,
+        stage: AnswerStageSnapshot,
+        #[serde(default)]
+        no_input: u32,
+    },
     Http {
         node: String,
     },
@@ -55,6 +65,60 @@ pub enum WaitSnapshot {
     Ended {
         outcome: Outcome,
     },
+}
+
+/// Where an `answer` node is: waiting for the question, for which entry was meant, or for
+/// whether the answer helped.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "stage", rename_all = "snake_case")]
+pub enum AnswerStageSnapshot {
+    Question,
+    Choosing { candidates: Vec<CandidateSnapshot> },
+    Feedback { candidates: Vec<CandidateSnapshot> },
+}
+
+/// An entry an `answer` node considers: its index in the revision's entries, and its score.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CandidateSnapshot {
+    pub entry: u32,
+    pub score: f32,
+}
+
+impl AnswerStageSnapshot {
+    fn of(stage: Stage) -> Self {
+        let candidates = |list: Shortlist| {
+            list.as_slice()
+                .iter()
+                .map(|c| CandidateSnapshot {
+                    entry: c.entry,
+                    score: c.score,
+                })
+                .collect()
+        };
+        match stage {
+            Stage::Question => AnswerStageSnapshot::Question,
+            Stage::Choosing(list) => AnswerStageSnapshot::Choosing {
+                candidates: candidates(list),
+            },
+            Stage::Feedback(list) => AnswerStageSnapshot::Feedback {
+                candidates: candidates(list),
+            },
+        }
+    }
+
+    fn stage(&self) -> Stage {
+        let list = |candidates: &[CandidateSnapshot]| {
+            Shortlist::from_candidates(candidates.iter().map(|c| Candidate {
+                entry: c.entry,
+                score: c.score,
+            }))
+        };
+        match self {
+            AnswerStageSnapshot::Question => Stage::Question,
+            AnswerStageSnapshot::Choosing { candidates } => Stage::Choosing(list(candidates)),
+            AnswerStageSnapshot::Feedback { candidates } => Stage::Feedback(list(candidates)),
+        }
+    }
 }
 
 /// Why a snapshot cannot be resumed.
@@ -88,6 +152,17 @@ impl Session {
             } => WaitSnapshot::Input {
                 node: self.id(node),
                 no_match,
+                no_input,
+            },
+            Wait::Answering {
+                node,
+                revision,
+                stage,
+                no_input,
+            } => WaitSnapshot::Answer {
+                node: self.id(node),
+                revision,
+                stage: AnswerStageSnapshot::of(stage),
                 no_input,
             },
             Wait::Http { node } => WaitSnapshot::Http {
@@ -152,6 +227,23 @@ impl Session {
                 Wait::Listening {
                     node: ix,
                     no_match: *no_match,
+                    no_input: *no_input,
+                }
+            }
+            WaitSnapshot::Answer {
+                node,
+                revision,
+                stage,
+                no_input,
+            } => {
+                let ix = lookup(node)?;
+                if !matches!(flow.nodes[ix].kind, Compiled::Answer(_)) {
+                    return Err(ResumeError::NotWaiting(node.clone()));
+                }
+                Wait::Answering {
+                    node: ix,
+                    revision: *revision,
+                    stage: stage.stage(),
                     no_input: *no_input,
                 }
             }

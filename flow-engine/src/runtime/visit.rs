@@ -8,6 +8,7 @@ use rhai::{Dynamic, Map, AST};
 use super::{Action, Frame, Record, Session, Step};
 use crate::calendar::Date;
 use crate::compile::{CompiledFlow, NodeIx, RuntimeLimits};
+use crate::knowledge::Knowledge;
 use crate::model::Outcome;
 use crate::script::{Bindings, ScriptError};
 use crate::template::Template;
@@ -41,6 +42,21 @@ impl<'s> Visit<'s> {
     /// The limits of the call's own flow, which hold in its subflows too.
     pub fn limits(&self) -> RuntimeLimits {
         self.session.root.limits
+    }
+
+    /// The knowledge bases the call may search.
+    pub fn knowledge(&self) -> &Knowledge {
+        &self.session.knowledge
+    }
+
+    /// What the caller last said (`input.text`), empty when they pressed keys or said nothing.
+    pub fn input_text(&self) -> String {
+        self.session
+            .bindings
+            .input
+            .get("text")
+            .and_then(|text| text.clone().into_string().ok())
+            .unwrap_or_default()
     }
 
     pub fn act(&mut self, action: Action) {

@@ -19,6 +19,8 @@ pub(crate) struct Checker<'c> {
     pub sandbox: &'c Sandbox,
     /// Names of the flows a `subflow` node may call; `None` skips that check.
     pub known_subflows: Option<&'c BTreeSet<String>>,
+    /// Keys of the tenant's knowledge bases; `None` skips that check.
+    pub known_knowledge_bases: Option<&'c BTreeSet<String>>,
     /// The flow's global intents, which listening nodes check their own against.
     pub globals: Globals<'c>,
     out: Vec<Diagnostic>,
@@ -54,6 +56,7 @@ impl<'c> Checker<'c> {
         Checker {
             sandbox: context.sandbox,
             known_subflows: context.known_subflows,
+            known_knowledge_bases: context.known_knowledge_bases,
             globals,
             out: Vec::new(),
         }
@@ -286,6 +289,14 @@ impl Checker<'_> {
         );
         if let Some(text) = &settings.error_message {
             self.template(None, "/settings/error_message".into(), text);
+        }
+        if let Some(knowledge) = &settings.knowledge {
+            crate::nodes::answer::check_knowledge_base(
+                self,
+                None,
+                "/settings/knowledge/knowledge_base".into(),
+                &knowledge.knowledge_base,
+            );
         }
     }
 

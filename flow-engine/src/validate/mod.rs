@@ -47,6 +47,7 @@
 //! | `script_syntax` | E | a script that does not compile (line/column) |
 //! | `empty_condition` | E | a branch condition that is blank |
 //! | `unknown_subflow` | E | a subflow name not among the known flows |
+//! | `unknown_knowledge_base` | E | a knowledge-base key not among the tenant's |
 //! | `subflow_cycle` | E | subflows that call each other in a loop (found by [`crate::link`]) |
 //! | `subflow_too_deep` | E | subflows nested deeper than the runtime allows ([`crate::link`]) |
 //! | `subflow_not_published` | E | a published flow calls one never published ([`crate::link`]) |
@@ -124,6 +125,8 @@ pub struct ValidationContext<'a> {
     pub sandbox: &'a Sandbox,
     /// Names of the flows a `subflow` node may call; `None` skips that check.
     pub known_subflows: Option<&'a BTreeSet<String>>,
+    /// Keys of the tenant's knowledge bases; `None` skips that check.
+    pub known_knowledge_bases: Option<&'a BTreeSet<String>>,
 }
 
 /// The outcome of validating JSON text or a JSON value.
@@ -214,6 +217,7 @@ mod tests {
         let context = ValidationContext {
             sandbox: &sandbox,
             known_subflows: Some(&known),
+            known_knowledge_bases: None,
         };
         assert!(validate_document(&document, &context).is_empty());
         let text = serde_json::to_string_pretty(&value).expect("serializes");
@@ -330,7 +334,8 @@ mod tests {
             &document,
             &ValidationContext {
                 sandbox: &sandbox,
-                known_subflows: None
+                known_subflows: None,
+                known_knowledge_bases: None,
             }
         )
         .is_empty());

@@ -98,6 +98,7 @@ mod tests {
             &ValidationContext {
                 sandbox: &sandbox,
                 known_subflows: None,
+                known_knowledge_bases: None,
             },
         );
         let got: Vec<(&str, &str)> = diagnostics

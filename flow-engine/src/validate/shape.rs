@@ -548,6 +548,7 @@ mod tests {
             &ValidationContext {
                 sandbox: &sandbox,
                 known_subflows: None,
+                known_knowledge_bases: None,
             },
         );
         assert_eq!(

@@ -148,6 +148,7 @@ impl SessionState {
     fn new(chat: &ChatSession, turn: i64, stored: &Stored) -> SessionState {
         let (node, outcome) = match &stored.snapshot.wait {
             WaitSnapshot::Input { node, .. }
+            | WaitSnapshot::Answer { node, .. }
             | WaitSnapshot::Http { node }
             | WaitSnapshot::Handoff { node } => (Some(node.clone()), None),
             WaitSnapshot::Ended { outcome } => (None, Some(*outcome)),

@@ -251,6 +251,24 @@ fn show(out: &mut impl Write, session: &Session, records: &[Record], trace: bool
             Record::SlotFilled { var, value, .. } => {
                 let _ = writeln!(out, "  ({var} = {value})");
             }
+            Record::KbAnswered {
+                knowledge_base,
+                entry,
+                score,
+                ..
+            } => {
+                let _ = writeln!(
+                    out,
+                    "  (answer {entry} from {knowledge_base}, score {score:.2})"
+                );
+            }
+            Record::KbFeedback { entry, helpful, .. } => {
+                let verdict = if *helpful { "helped" } else { "did not help" };
+                let _ = writeln!(out, "  ({entry} {verdict})");
+            }
+            Record::KbMissed { knowledge_base, .. } => {
+                let _ = writeln!(out, "  (no answer in {knowledge_base})");
+            }
             Record::NoMatch { count, .. } => {
                 let _ = writeln!(out, "  (no match #{count})");
             }

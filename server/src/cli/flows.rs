@@ -54,6 +54,7 @@ pub fn compile(
     let context = ValidationContext {
         sandbox: &options.sandbox,
         known_subflows: Some(&known),
+        known_knowledge_bases: None,
     };
     let validated = validate::validate_json(&text, &context);
     let failed = |diagnostics: &[Diagnostic]| {

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use flow_engine::conversation::{self, ConversationFile};
+use flow_engine::conversation::{self, ConversationFile, RunOptions};
 
 use super::flows;
 
@@ -19,8 +19,17 @@ pub fn run(
     for path in conversations {
         let parsed = ConversationFile::parse(&flows::read(path)?)
             .map_err(|e| format!("{}: {e}", path.display()))?;
+        // Spreadsheets named by the test file are relative to it.
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let knowledge = parsed
+            .read_knowledge(|csv| flows::read(&dir.join(csv)))
+            .map_err(|e| format!("{}: {e}", path.display()))?;
         println!("{} × {}", file.display(), path.display());
-        for result in conversation::run_file(&flow, &parsed) {
+        let options = RunOptions {
+            knowledge: Some(&knowledge),
+            ..RunOptions::default()
+        };
+        for result in conversation::run_file_with(&flow, &parsed, options) {
             if result.passed() {
                 passed += 1;
                 println!("  ✓ {}", result.name);

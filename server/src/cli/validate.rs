@@ -28,6 +28,7 @@ pub fn run(files: &[PathBuf], subflows: &[PathBuf], format: Format) -> Result<Ex
     let context = ValidationContext {
         sandbox: &sandbox,
         known_subflows: Some(&known),
+        known_knowledge_bases: None,
     };
     let mut results = Vec::new();
     for (path, text) in texts.iter().take(files.len()) {

@@ -80,7 +80,11 @@ pub async fn open(
     };
     let (knowledge, pinned) = state
         .knowledge
-        .pin(&state.store, tenant_id, None)
+        .pin(
+            &state.store,
+            tenant_id,
+            Some(resolved.flow.knowledge_bases()),
+        )
         .await
         .map_err(knowledge_failure)?;
     let started_at = now_ms();

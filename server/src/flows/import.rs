@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use utoipa::ToSchema;
 
 use super::publish::check_note;
-use super::{check_documents, document_name, flow_names, problem, FlowError};
+use super::{check_documents, document_name, flow_names, knowledge_keys, problem, FlowError};
 use crate::store::{Actor, NewFlow, Store, Transaction};
 
 /// Most flow documents in one import.
@@ -113,7 +113,8 @@ pub async fn import(
     let mut plan = Plan::new(documents, &existing);
     let mut known = existing;
     known.extend(plan.ready.iter().map(|item| item.name.clone()));
-    plan.check(known, options.publish).await?;
+    let bases = knowledge_keys(store, &actor.tenant_id).await?;
+    plan.check(known, bases, options.publish).await?;
     let save = Save {
         store,
         actor,
@@ -215,13 +216,18 @@ impl Plan {
     }
 
     /// Validates the documents to save; with `publish`, the ones with errors fail.
-    async fn check(&mut self, known: BTreeSet<String>, publish: bool) -> Result<(), FlowError> {
+    async fn check(
+        &mut self,
+        known: BTreeSet<String>,
+        bases: BTreeSet<String>,
+        publish: bool,
+    ) -> Result<(), FlowError> {
         let items = std::mem::take(&mut self.ready);
         let (positions, documents): (Vec<_>, Vec<_>) = items
             .into_iter()
             .map(|item| ((item.index, item.name), item.document))
             .unzip();
-        let checked = check_documents(documents, known).await?;
+        let checked = check_documents(documents, known, bases).await?;
         for ((index, name), checked) in positions.into_iter().zip(checked) {
             if publish && !checked.valid {
                 self.failed.push(ImportResult {

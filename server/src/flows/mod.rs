@@ -149,12 +149,14 @@ pub struct DiagnosedFlow {
 async fn check_documents(
     documents: Vec<Value>,
     known: BTreeSet<String>,
+    knowledge_bases: BTreeSet<String>,
 ) -> Result<Vec<Checked>, FlowError> {
     tokio::task::spawn_blocking(move || {
         let sandbox = Sandbox::shared();
         let context = ValidationContext {
             sandbox: &sandbox,
             known_subflows: Some(&known),
+            known_knowledge_bases: Some(&knowledge_bases),
         };
         documents
             .into_iter()
@@ -172,8 +174,12 @@ async fn check_documents(
     .map_err(|error| FlowError::Internal(format!("validation failed: {error}")))
 }
 
-async fn check_document(document: Value, known: BTreeSet<String>) -> Result<Checked, FlowError> {
-    check_documents(vec![document], known)
+async fn check_document(
+    document: Value,
+    known: BTreeSet<String>,
+    knowledge_bases: BTreeSet<String>,
+) -> Result<Checked, FlowError> {
+    check_documents(vec![document], known, knowledge_bases)
         .await?
         .pop()
         .ok_or_else(|| FlowError::Internal("validation returned nothing".to_owned()))
@@ -189,10 +195,21 @@ async fn flow_names(store: &Store, tenant_id: &str) -> Result<BTreeSet<String>, 
         .collect())
 }
 
+/// The keys of the tenant's knowledge bases, which `answer` nodes and the FAQ setting may name.
+async fn knowledge_keys(store: &Store, tenant_id: &str) -> Result<BTreeSet<String>, FlowError> {
+    Ok(store
+        .list_knowledge_bases(tenant_id)
+        .await?
+        .into_iter()
+        .map(|summary| summary.base.key)
+        .collect())
+}
+
 /// The flow with its draft's diagnostics.
 async fn diagnose(store: &Store, mut flow: Flow) -> Result<DiagnosedFlow, FlowError> {
     let known = flow_names(store, &flow.tenant_id).await?;
-    let checked = check_document(std::mem::take(&mut flow.draft), known).await?;
+    let bases = knowledge_keys(store, &flow.tenant_id).await?;
+    let checked = check_document(std::mem::take(&mut flow.draft), known, bases).await?;
     flow.draft = checked.document;
     Ok(DiagnosedFlow {
         flow,
@@ -230,7 +247,7 @@ pub async fn check(store: &Store, tenant_id: &str, document: Value) -> Result<Ch
     if let Ok(name) = document_name(&document) {
         known.insert(name.to_owned());
     }
-    check_document(document, known).await
+    check_document(document, known, knowledge_keys(store, tenant_id).await?).await
 }
 
 /// Writes the audit entry of a change to a flow.

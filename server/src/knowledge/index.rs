@@ -12,7 +12,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use flow_engine::knowledge::{self as engine, Knowledge, KnowledgeEntry, KnowledgeHit, KnowledgeIndex};
+use flow_engine::knowledge::{
+    self as engine, Knowledge, KnowledgeEntry, KnowledgeHit, KnowledgeIndex,
+};
 use serde::{Deserialize, Serialize};
 
 use super::KnowledgeError;
@@ -183,7 +185,8 @@ mod tests {
             ],
         );
         let mut seen = BTreeSet::new();
-        for question in ["退款多久能到账啊", "我想开个发票", "附近有好吃的餐厅吗"] {
+        for question in ["退款多久能到账啊", "我想开个发票", "附近有好吃的餐厅吗"]
+        {
             let hits = index.search(question, 3);
             let ours = serde_json::to_value(decide(&index, &hits)).expect("json");
             assert_eq!(ours, index.decide(question).as_str(), "{question}");

@@ -2,6 +2,7 @@ import { createContext, useContext } from "react";
 
 import type { LocatedDiagnostic } from "../../flow/diagnostics";
 import type { FlowDocument } from "../../flow/types";
+import type { KnowledgeBaseChoice } from "../../nodes/lookup";
 
 export interface FormContextValue {
   doc: FlowDocument;
@@ -16,6 +17,8 @@ export interface FormContextValue {
   flowId?: string;
   /** Saves the draft now; true when the server has what is on screen. */
   flushDraft?: () => Promise<boolean>;
+  /** The tenant's knowledge bases, for answer nodes; `null` while loading or unavailable. */
+  knowledgeBases: readonly KnowledgeBaseChoice[] | null;
 }
 
 export const FormContext = createContext<FormContextValue | null>(null);

@@ -1,10 +1,10 @@
 import { everyValue, withList, withOptional } from "../../editor/forms/edit";
-import { Checkbox, NumberInput, Section, SelectInput, StringList, TemplateInput, TextInput } from "../../editor/forms/fields";
+import { Checkbox, NumberInput, Section, SelectInput, TemplateInput, TextInput } from "../../editor/forms/fields";
 import { IntentsEditor } from "../../editor/forms/IntentsEditor";
 import type { AskNode, InputMode, Slot, SlotType } from "../../flow/types";
 import { useI18n } from "../../i18n";
 import type { NodeFormProps } from "../kind";
-import { ListeningOptions, ListeningTimeout, RetryEditor } from "../shared/ListeningFields";
+import { ListeningHints, ListeningOptions, ListeningTimeout, RetryEditor } from "../shared/ListeningFields";
 import { PortField } from "../shared/PortField";
 import { TryIntent } from "../shared/TryIntent";
 
@@ -155,15 +155,7 @@ export function AskForm({ node, change }: NodeFormProps<AskNode>) {
           />
         </div>
         <ListeningTimeout node={node} change={change} />
-        <StringList
-          label={t("ask.hints")}
-          help={t("ask.hintsHelp")}
-          items={node.hints}
-          path="/hints"
-          addLabel={t("ask.addHint")}
-          itemLabel={(i) => t("ask.hint", { n: i + 1 })}
-          onChange={(hints) => change((n) => withList(n, "hints", hints), "hints")}
-        />
+        <ListeningHints node={node} change={change} />
         <NumberInput
           label={t("ask.threshold")}
           help={t("ask.thresholdHelp")}

@@ -1,16 +1,17 @@
-// Form parts of the listening kinds (ask, menu): the reprompts, and the options about listening.
+// Form parts of the listening kinds (ask, menu, answer): the reprompts, and the options about listening.
 
 import { withDefaultTrue, withList, withOptional } from "../../editor/forms/edit";
 import { Checkbox, NumberInput, Section, StringList, TextInput } from "../../editor/forms/fields";
-import type { AskNode, MenuNode, Retry } from "../../flow/types";
+import type { AnswerNode, AskNode, MenuNode, Retry } from "../../flow/types";
 import { useI18n } from "../../i18n";
 import type { NodeFormProps } from "../kind";
 import type { RetryField } from "./listening";
 import { PortField } from "./PortField";
 
-export function RetryEditor<N extends AskNode | MenuNode>({ node, change, which }: NodeFormProps<N> & { which: RetryField }) {
+export function RetryEditor<N extends AskNode | MenuNode | AnswerNode>({ node, change, which }: NodeFormProps<N> & { which: RetryField }) {
   const { t } = useI18n();
-  const retry: Retry = node[which] ?? { next: "" };
+  // An answer node has no `no_match`, and its `no_input` is optional.
+  const retry: Retry = (node as Partial<Record<RetryField, Retry | null>>)[which] ?? { next: "" };
   const set = (next: Retry, field: string) => change((n) => ({ ...n, [which]: next }), `${which}/${field}`);
   return (
     <Section title={which === "no_match" ? t("retry.noMatchTitle") : t("retry.noInputTitle")} testId={`retry-${which}`}>
@@ -40,7 +41,7 @@ export function RetryEditor<N extends AskNode | MenuNode>({ node, change, which 
 }
 
 /** How long the caller's silence lasts before it counts as no input. */
-export function ListeningTimeout<N extends AskNode | MenuNode>({ node, change }: NodeFormProps<N>) {
+export function ListeningTimeout<N extends AskNode | MenuNode | AnswerNode>({ node, change }: NodeFormProps<N>) {
   const { t } = useI18n();
   return (
     <NumberInput
@@ -55,8 +56,24 @@ export function ListeningTimeout<N extends AskNode | MenuNode>({ node, change }:
   );
 }
 
+/** Phrases that help speech recognition. */
+export function ListeningHints<N extends AskNode | AnswerNode>({ node, change }: NodeFormProps<N>) {
+  const { t } = useI18n();
+  return (
+    <StringList
+      label={t("ask.hints")}
+      help={t("ask.hintsHelp")}
+      items={node.hints}
+      path="/hints"
+      addLabel={t("ask.addHint")}
+      itemLabel={(i) => t("ask.hint", { n: i + 1 })}
+      onChange={(hints) => change((n) => withList(n, "hints", hints), "hints")}
+    />
+  );
+}
+
 /** Global intents, barge-in and the voice. */
-export function ListeningOptions<N extends AskNode | MenuNode>({ node, change }: NodeFormProps<N>) {
+export function ListeningOptions<N extends AskNode | MenuNode | AnswerNode>({ node, change }: NodeFormProps<N>) {
   const { t } = useI18n();
   return (
     <>
