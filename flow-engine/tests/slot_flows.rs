@@ -28,6 +28,7 @@ fn run(name: &str) {
             RunOptions::default(),
             RunOptions {
                 resume_every_turn: true,
+                ..RunOptions::default()
             },
         ] {
             let result = conversation::run_with(&flow, &file, conversation, options);
