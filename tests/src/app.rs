@@ -89,6 +89,20 @@ impl TestApp {
         }
     }
 
+    /// A new tenant with the knowledge bases the example flows answer from (`shop-faq`,
+    /// `shop-faq-en`), seeded as the demo tenant's are: example flows that use them validate.
+    pub async fn tenant_with_example_knowledge(&self, name: &str) -> TestTenant {
+        let tenant = self.tenant(name).await;
+        server::demo::first_run::seed_knowledge_bases(
+            &self.store,
+            &tenant.id,
+            &server::demo::first_run::knowledge_files(),
+        )
+        .await
+        .expect("seed the example knowledge bases");
+        tenant
+    }
+
     /// Changes the tenant's settings directly in the store (as an owner would in its settings).
     pub async fn change_settings(&self, tenant_id: &str, change: impl FnOnce(&mut TenantSettings)) {
         let tenant = self

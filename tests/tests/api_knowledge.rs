@@ -556,12 +556,10 @@ async fn calls_keep_the_revision_they_started_with(app: TestApp) -> TestApp {
         entry.body["id"].as_str().expect("id")
     );
     let flow = json!({
-        "schema": 1, "name": "faq", "language": "zh-CN", "start": "ask",
-        "variables": { "answer": "" },
+        "schema": 1, "name": "faq", "language": "zh-CN", "start": "faq",
         "nodes": [
-            { "id": "ask", "type": "ask", "prompt": "请问有什么可以帮您？", "save_as": "answer",
-              "next": "done", "no_match": { "max": 0, "next": "done" },
-              "no_input": { "max": 0, "next": "done" } },
+            { "id": "faq", "type": "answer", "knowledge_base": "shop-faq",
+              "prompt": "请问有什么可以帮您？", "answered": "done", "no_answer": "done" },
             { "id": "done", "type": "end", "outcome": "resolved" }
         ]
     });
@@ -616,6 +614,11 @@ async fn calls_keep_the_revision_they_started_with(app: TestApp) -> TestApp {
     )
     .await;
     assert_eq!(turn.status, 200, "{:?}", turn.body);
+    let said = turn.body.to_string();
+    assert!(
+        said.contains("48小时内发货") && !said.contains("24小时内发货"),
+        "the call answers from the revision it started with: {said}"
+    );
     app
 }
 

@@ -46,7 +46,8 @@ async fn templates_are_the_example_flows(app: TestApp) -> TestApp {
             "order-status-en",
             "returns-refunds",
             "birthday-care",
-            "satisfaction-survey"
+            "satisfaction-survey",
+            "shop-faq"
         ]
     );
     for template in &templates {

@@ -16,6 +16,9 @@ struct Secrets {
     session_id: String,
     call_id: String,
     key_id: String,
+    /// A knowledge base's key and one of its entries.
+    knowledge_key: String,
+    entry_id: String,
 }
 
 async fn tenant_a(app: &TestApp, owner_key: &str, tenant_id: &str) -> Secrets {
@@ -57,7 +60,28 @@ async fn tenant_a(app: &TestApp, owner_key: &str, tenant_id: &str) -> Secrets {
         )
         .await;
     assert_eq!(status, 200, "{bound}");
+    let knowledge_key = format!("secret-kb-{}", uuid::Uuid::new_v4().simple());
+    let (status, base) = app
+        .api(
+            reqwest::Method::POST,
+            owner_key,
+            "/knowledge-bases",
+            Some(&json!({ "key": knowledge_key, "name": "机密", "language": "zh-CN" })),
+        )
+        .await;
+    assert_eq!(status, 201, "{base}");
+    let (status, entry) = app
+        .api(
+            reqwest::Method::POST,
+            owner_key,
+            &format!("/knowledge-bases/{knowledge_key}/entries"),
+            Some(&json!({ "question": "机密问题", "answer": "机密答案" })),
+        )
+        .await;
+    assert_eq!(status, 201, "{entry}");
     Secrets {
+        knowledge_key,
+        entry_id: entry["id"].as_str().expect("entry id").to_owned(),
         number,
         flow_id: flow.id,
         flow_name,
@@ -78,6 +102,11 @@ fn fill(path: &str, secrets: &Secrets) -> String {
     } else {
         &secrets.flow_id
     };
+    if path.starts_with("/api/v1/knowledge-bases") {
+        return path
+            .replace("{key}", &secrets.knowledge_key)
+            .replace("{id}", &secrets.entry_id);
+    }
     path.replace("{id}", object)
         .replace("{version}", "1")
         .replace("{number}", &secrets.number.replace('+', "%2B"))
@@ -93,6 +122,14 @@ fn body(path: &str, secrets: &Secrets) -> Value {
         json!({ "flow_id": secrets.flow_id })
     } else if path == "/api/v1/calls" {
         json!({ "to": "+8613800000000", "flow_id": secrets.flow_id })
+    } else if path == "/api/v1/knowledge-bases/{key}" {
+        json!({ "name": "stolen" })
+    } else if path.ends_with("/search") {
+        json!({ "question": "机密问题" })
+    } else if path.starts_with("/api/v1/knowledge-bases/") {
+        json!({ "question": "机密问题", "answer": "stolen" })
+    } else if path.ends_with("/try-intent") {
+        json!({ "node": "ask_need", "text": "查物流" })
     } else if path.ends_with("/publish") {
         json!({ "note": "stolen" })
     } else {
@@ -120,6 +157,15 @@ async fn another_tenant_reaches_nothing(app: TestApp) -> TestApp {
             let url = app.url(&fill(path, &secrets));
             let request = match method.as_str() {
                 "get" => app.client.get(&url),
+                "post"
+                    if path.starts_with("/api/v1/knowledge-bases/")
+                        && path.ends_with("/import") =>
+                {
+                    app.client
+                        .post(&url)
+                        .header("content-type", "text/csv")
+                        .body("问题,答案\n机密问题,stolen\n")
+                }
                 "post" => app.client.post(&url).json(&body(path, &secrets)),
                 "put" => app
                     .client
@@ -143,6 +189,8 @@ async fn another_tenant_reaches_nothing(app: TestApp) -> TestApp {
                 &secrets.session_id,
                 &secrets.call_id,
                 &secrets.key_id,
+                &secrets.knowledge_key,
+                &secrets.entry_id,
             ] {
                 assert!(
                     !text.contains(secret.as_str()),
