@@ -67,28 +67,28 @@ struct Bar {
 
 const ZH_CLEAN: Bar = Bar {
     target: 0.92,
-    floor: 0.54,
+    floor: 0.66,
     rejection_floor: 0.94,
 };
 const ZH_HOMOPHONES: Bar = Bar {
     target: 0.88,
-    floor: 0.34,
-    rejection_floor: 0.94,
+    floor: 0.63,
+    rejection_floor: 0.95,
 };
 const BITEXT: [(usize, Bar); 3] = [
     (
         5,
         Bar {
             target: 0.85,
-            floor: 0.70,
-            rejection_floor: 0.77,
+            floor: 0.73,
+            rejection_floor: 0.75,
         },
     ),
     (
         10,
         Bar {
             target: 0.93,
-            floor: 0.88,
+            floor: 0.89,
             rejection_floor: 0.63,
         },
     ),

@@ -41,7 +41,7 @@
 mod analysis;
 mod bm25;
 mod decision;
-mod lexicon;
+pub(crate) mod lexicon;
 mod query;
 
 use std::collections::BTreeMap;

@@ -16,6 +16,7 @@
 //! Hashes are FNV-1a then splitmix64, seeded per kind: stable across runs and platforms, so the
 //! same flow trains the same model.
 
+use super::concepts;
 use crate::text::{is_cjk, normalize, pinyin_units, stem, words};
 
 /// Digit strings this long are identifiers; they all map to one symbol.
@@ -27,6 +28,7 @@ const CHAR_WEIGHT: f32 = 1.0;
 const WORD_WEIGHT: f32 = 2.0;
 const WORD_BIGRAM_WEIGHT: f32 = 1.0;
 const PINYIN_WEIGHT: f32 = 1.0;
+const CONCEPT_WEIGHT: f32 = 3.0;
 
 #[derive(Debug, Clone, Copy)]
 enum Kind {
@@ -34,6 +36,7 @@ enum Kind {
     Word = 2,
     WordBigram = 3,
     Pinyin = 4,
+    Concept = 5,
 }
 
 /// The caller's text, normalised and analysed once, shared by every index of a turn.
@@ -159,10 +162,7 @@ fn extract(normalized: &str) -> Vec<(u64, f32)> {
             raw.push((mix(h), CHAR_WEIGHT));
         }
     }
-    let words: Vec<u64> = words(normalized)
-        .iter()
-        .map(|w| fnv(seed(Kind::Word), identifier_folded(w).as_bytes()))
-        .collect();
+    let words: Vec<u64> = words(normalized).iter().map(|w| word_hash(w)).collect();
     raw.extend(words.iter().map(|&w| (mix(w), WORD_WEIGHT)));
     raw.extend(words.windows(2).map(|p| {
         (
@@ -170,11 +170,15 @@ fn extract(normalized: &str) -> Vec<(u64, f32)> {
             WORD_BIGRAM_WEIGHT,
         )
     }));
-    if normalized.chars().any(is_cjk) {
-        let syllables: Vec<u64> = pinyin_units(normalized)
+    let syllables: Vec<u64> = if normalized.chars().any(is_cjk) {
+        pinyin_units(normalized)
             .iter()
-            .map(|s| fnv(seed(Kind::Pinyin), identifier_folded(s).as_bytes()))
-            .collect();
+            .map(|s| syllable_hash(s))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    {
         for n in 1..=3 {
             for gram in syllables.windows(n) {
                 let h = gram
@@ -184,6 +188,11 @@ fn extract(normalized: &str) -> Vec<(u64, f32)> {
             }
         }
     }
+    raw.extend(
+        concepts::found(normalized, &syllables, &words)
+            .into_iter()
+            .map(|g| (mix(seed(Kind::Concept) ^ g as u64), CONCEPT_WEIGHT)),
+    );
     // Term frequencies: equal hashes are adjacent after sorting.
     raw.sort_unstable_by_key(|f| f.0);
     let mut out: Vec<(u64, f32)> = Vec::with_capacity(raw.len());
@@ -198,6 +207,16 @@ fn extract(normalized: &str) -> Vec<(u64, f32)> {
         out.push((hash, weight * (1.0 + (tf as f32).ln())));
     }
     out
+}
+
+/// The hash of one word as features and concepts compare it.
+pub(super) fn word_hash(word: &str) -> u64 {
+    fnv(seed(Kind::Word), identifier_folded(word).as_bytes())
+}
+
+/// The hash of one toneless pinyin syllable as features and concepts compare it.
+pub(super) fn syllable_hash(syllable: &str) -> u64 {
+    fnv(seed(Kind::Pinyin), identifier_folded(syllable).as_bytes())
 }
 
 /// `#` for a digit string of [`LONG_NUMBER`] digits or more, else the word itself.

@@ -15,6 +15,7 @@
 //! Measured with `callflow nlu-eval` against a TF-IDF + LinearSVC peer: see BENCHMARKS.md.
 
 mod background;
+mod concepts;
 pub mod eval;
 mod features;
 mod index;
