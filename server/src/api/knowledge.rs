@@ -87,9 +87,9 @@ pub struct KnowledgeBaseList {
     pub items: Vec<KnowledgeBaseView>,
 }
 
-/// One FAQ entry.
+/// What an FAQ entry says, as listed and as searched.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct EntryView {
+pub struct EntryContent {
     /// `kbe_…`; stays the same when the entry changes.
     pub id: String,
     pub question: String,
@@ -98,8 +98,15 @@ pub struct EntryView {
     /// What the robot says; templates (`{{vars.name}}`) allowed.
     pub answer: String,
     pub category: String,
-    /// Disabled entries are kept but never answered.
+    /// Disabled entries are kept but never answered (nor searched).
     pub enabled: bool,
+}
+
+/// One FAQ entry.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EntryView {
+    #[serde(flatten)]
+    pub entry: EntryContent,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -107,12 +114,14 @@ pub struct EntryView {
 impl From<StoredEntry> for EntryView {
     fn from(entry: StoredEntry) -> Self {
         EntryView {
-            id: entry.id,
-            question: entry.fields.question,
-            alternatives: entry.fields.alternatives,
-            answer: entry.fields.answer,
-            category: entry.fields.category,
-            enabled: entry.fields.enabled,
+            entry: EntryContent {
+                id: entry.id,
+                question: entry.fields.question,
+                alternatives: entry.fields.alternatives,
+                answer: entry.fields.answer,
+                category: entry.fields.category,
+                enabled: entry.fields.enabled,
+            },
             created_at: entry.created_at,
             updated_at: entry.updated_at,
         }
@@ -144,20 +153,10 @@ pub struct RevisionList {
     pub items: Vec<RevisionItem>,
 }
 
-/// An entry as searched: only enabled entries are.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct HitEntry {
-    pub id: String,
-    pub question: String,
-    pub alternatives: Vec<String>,
-    pub answer: String,
-    pub category: String,
-    pub enabled: bool,
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Hit {
-    pub entry: HitEntry,
+    /// Only enabled entries are searched.
+    pub entry: EntryContent,
     /// Calibrated confidence, 0 to 1.
     pub score: f32,
 }
@@ -592,9 +591,14 @@ async fn list_revisions(
     Path(key): Path<String>,
 ) -> ApiResult<Json<RevisionList>> {
     asker.may(Permission::ReadKnowledge)?;
-    let revisions = knowledge::revisions(&state.store, &asker.principal.tenant_id, &key, asker.language)
-        .await
-        .map_err(asker.failed())?;
+    let revisions = knowledge::revisions(
+        &state.store,
+        &asker.principal.tenant_id,
+        &key,
+        asker.language,
+    )
+    .await
+    .map_err(asker.failed())?;
     Ok(Json(RevisionList {
         items: revisions
             .into_iter()
@@ -641,7 +645,7 @@ async fn search(
             .filter_map(|hit| {
                 let entry = entries.get(hit.entry)?;
                 Some(Hit {
-                    entry: HitEntry {
+                    entry: EntryContent {
                         id: entry.id.clone(),
                         question: entry.question.clone(),
                         alternatives: entry.alternatives.clone(),
