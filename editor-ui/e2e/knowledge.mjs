@@ -1,7 +1,8 @@
 // End-to-end steps of the Knowledge page, as a customer-service manager fills an FAQ: open
 // 知识库 in Chinese, create a base (after a key the form refuses), import an XLSX sheet with one
 // bad row keeping the valid rows, see that row's error, edit an entry, try a question and get
-// the right entry first, export CSV and XLSX, read the revisions, and look at it in English.
+// the right entry first, export CSV and XLSX, read the revisions, and look at it in English;
+// then ask the demo shop FAQ flow a question in Try it and see, in Chinese, which entry answered.
 // Part of the suite in run.mjs; alone (from editor-ui/): node e2e/knowledge.mjs
 
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -164,6 +165,33 @@ export async function knowledgeSteps({ page, server, step }) {
   await step(page, 'kb-09-back-to-chinese', async () => {
     await page.getByTestId('lang-switch').click();
     await page.locator('[data-testid="lang-switch"][data-lang="zh-CN"]').waitFor();
+  });
+
+  await step(page, 'kb-10-try-it-shop-faq-answers-and-hears-feedback', async () => {
+    await page.goto(`${server.url}/#/`);
+    await page.locator('[data-testid="flow-row"][data-name="shop-faq"] [data-testid="flow-open"]').click();
+    await page.getByTestId('node-faq').waitFor();
+    await page.getByTestId('tab-tryit').click();
+    await page.getByTestId('tryit-start').click();
+    await page.locator('[data-testid="tryit-message"][data-node="faq"]').waitFor();
+    await page.getByTestId('tryit-input').fill('包邮吗');
+    await page.getByTestId('tryit-send').click();
+    const answered = page.locator('[data-testid="tryit-knowledge"][data-kind="kb_answered"]');
+    await answered.waitFor();
+    const line = (await answered.textContent()) ?? '';
+    check(line.includes('知识库回答了“运费怎么算”'), `the line names the entry by its question: ${line}`);
+    check(/匹配度 \d+%/.test(line), `the line gives the score: ${line}`);
+    check(!/kbe_|row-\d|shop-faq/.test(line), `no ids on the line: ${line}`);
+    await page.getByTestId('tryit-input').fill('是的');
+    await page.getByTestId('tryit-send').click();
+    const feedback = page.locator('[data-testid="tryit-knowledge"][data-kind="kb_feedback"]');
+    await feedback.waitFor();
+    const said = (await feedback.textContent()) ?? '';
+    check(said.includes('来电者觉得“运费怎么算”的回答有帮助'), `the feedback line: ${said}`);
+    await page.locator('[data-testid="tryit-message"][data-node="ask_more"]').waitFor();
+    const log = await page.getByTestId('tryit-log').innerText();
+    const stray = englishWords(log, []);
+    check(stray.length === 0, `English words in the Chinese Try it log: ${stray.join(', ')}`);
   });
 }
 

@@ -2,7 +2,6 @@
 // RFC 9457 problem documents and are thrown as `ApiError`.
 
 import type { FlowDocument } from "./flow/types";
-import type { KnowledgeBaseChoice } from "./nodes/lookup";
 
 export type Severity = "error" | "warning";
 
@@ -158,7 +157,15 @@ export interface SessionView {
   vars: Record<string, unknown>;
   listen?: Listen | null;
   transfer?: Transfer | null;
+  /** What knowledge bases did in the latest turn, in order. */
+  knowledge?: KnowledgeStep[];
 }
+
+/** A knowledge base's part in a turn; entries are named by their question. */
+export type KnowledgeStep =
+  | { type: "kb_answered"; knowledge_base: string; entry: string; question: string; score: number }
+  | { type: "kb_feedback"; knowledge_base: string; entry: string; question: string; helpful: boolean }
+  | { type: "kb_missed"; knowledge_base: string; text: string };
 
 export type SessionEvent =
   | { type: "text"; text: string }
@@ -324,11 +331,6 @@ export const api = {
     const me = (await send<Me>("GET", `${V1}/auth/me`)).data;
     if (me.csrf_token) setCsrfToken(me.csrf_token);
     return me;
-  },
-
-  /** The tenant's knowledge bases (key, name, language…), for answer nodes. */
-  async listKnowledgeBases(signal?: AbortSignal): Promise<KnowledgeBaseChoice[]> {
-    return (await send<{ items: KnowledgeBaseChoice[] }>("GET", `${V1}/knowledge-bases`, { signal })).data.items;
   },
 
   async listFlows(search = "", signal?: AbortSignal): Promise<FlowSummary[]> {

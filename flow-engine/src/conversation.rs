@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::calendar;
 use crate::compile::CompiledFlow;
 use crate::knowledge::{Knowledge, KnowledgeIndex};
-use crate::knowledge_csv::entries_from_csv;
+use crate::knowledge_sheet::entries_from_csv;
 use crate::model::{HttpMethod, Outcome};
 use crate::runtime::{
     CallInfo, Direction, Event, HandoffStatus, HttpFailure, HttpRequest, Record, Session, Transfer,

@@ -6,7 +6,7 @@ pub mod calendar;
 pub mod compile;
 pub mod conversation;
 pub mod knowledge;
-pub mod knowledge_csv;
+pub mod knowledge_sheet;
 pub mod link;
 pub mod model;
 pub mod nlu;

@@ -107,6 +107,13 @@ type Key = (String, FlowRef);
 type Cell = crate::lru::Cell<Arc<CompiledFlow>>;
 type Lru = crate::lru::Lru<Key, Arc<CompiledFlow>>;
 
+/// A draft compiled on its own, or why it does not compile.
+pub type AloneResult = Result<Arc<CompiledFlow>, Arc<Vec<Diagnostic>>>;
+/// Tenant, flow, and the draft's stored revision and update time: what identifies a draft's
+/// text on every server instance, so that another instance's edit is a new key, never a stale
+/// hit.
+type AloneKey = (String, String, i64, i64);
+
 /// The compiled-flow caches of one server.
 pub struct FlowCache {
     published: Mutex<Lru>,
@@ -114,6 +121,10 @@ pub struct FlowCache {
     /// Published versions known to call no subflows: a new session on one needs only the
     /// flow's current version number to find its compiled flow.
     standalone: Mutex<HashSet<(String, Pin)>>,
+    /// Drafts compiled on their own (subflows not linked), for trying sentences on their
+    /// nodes while someone types: failures are kept too, as a draft with errors fails the same
+    /// way on every keystroke.
+    alone: Mutex<crate::lru::Lru<AloneKey, AloneResult>>,
     options: CompileOptions,
 }
 
@@ -129,8 +140,46 @@ impl FlowCache {
             published: Mutex::new(Lru::new(published.max(1))),
             drafts: Mutex::new(Lru::new(drafts.max(1))),
             standalone: Mutex::default(),
+            alone: Mutex::new(crate::lru::Lru::new(drafts.max(1))),
             options: CompileOptions::default(),
         }
+    }
+
+    /// The tenant's flow's draft as it is stored now, compiled on its own (subflows are not
+    /// linked): from the cache while the draft's revision is unchanged. `Ok(Err(_))` holds the
+    /// draft's errors.
+    pub async fn draft_alone(
+        &self,
+        store: &Store,
+        tenant_id: &str,
+        flow_id: &str,
+    ) -> Result<AloneResult, FlowError> {
+        let flow = store
+            .get_flow(tenant_id, flow_id)
+            .await?
+            .ok_or(FlowError::NotFound)?;
+        let key = (
+            tenant_id.to_owned(),
+            flow.id,
+            flow.revision,
+            flow.updated_at,
+        );
+        let cell = self
+            .alone
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .cell(key);
+        let options = self.options.clone();
+        let draft = flow.draft;
+        let compiled = cell
+            .get_or_try_init(|| async move {
+                // CPU work, as in `compile_into`.
+                tokio::task::spawn_blocking(move || compile_alone(draft, &options))
+                    .await
+                    .map_err(|error| FlowError::Internal(error.to_string()))
+            })
+            .await?;
+        Ok(compiled.clone())
     }
 
     fn cell(&self, tenant_id: &str, flow_ref: &FlowRef) -> Cell {
@@ -406,6 +455,14 @@ async fn find_flow_by_name(
         .into_iter()
         .find(|flow| flow.name == name)
         .map(|flow| flow.id))
+}
+
+/// One document compiled without its subflows; a document that is not a flow has no
+/// diagnostics to show.
+fn compile_alone(document: Value, options: &CompileOptions) -> AloneResult {
+    let document: flow_engine::FlowDocument =
+        serde_json::from_value(document).map_err(|_| Arc::new(Vec::new()))?;
+    CompiledFlow::compile(&document, options).map_err(|error| Arc::new(error.diagnostics))
 }
 
 /// Compiles the documents behind a reference, each subflow by the pin of its name.

@@ -1176,7 +1176,57 @@ async fn a_sentence_is_tried_on_a_listening_node_of_the_draft(app: TestApp) -> T
         .await;
     assert_eq!(answer.status, 422, "{}", answer.body);
     assert_eq!(answer.code(), "flow_invalid");
+
+    // Another server instance on the same database tries the draft and keeps it compiled; an
+    // edit through this instance is a new draft revision, which the other sees at once.
+    let other = server::state::AppState::new(&app.config, app.store.clone()).expect("state");
+    assert_eq!(
+        intents_tried_on(&other, &tenant.id, &id).await,
+        ["after_sales", "track_order"]
+    );
+    let flow = api.get(&format!("/flows/{id}")).await;
+    let mut draft = flow.body["draft"].clone();
+    let intents = draft["nodes"]
+        .as_array_mut()
+        .and_then(|nodes| nodes.iter_mut().find(|node| node["id"] == "ask_need"))
+        .map(|node| &mut node["intents"])
+        .expect("the ask_need node");
+    intents[1]["name"] = json!("returns");
+    let revision = flow.body["revision"].to_string();
+    let saved = api
+        .put(&format!("/flows/{id}"), Some(&revision), &draft)
+        .await;
+    assert_eq!(saved.status, 200, "{}", saved.body);
+    assert_eq!(
+        intents_tried_on(&other, &tenant.id, &id).await,
+        ["returns", "track_order"]
+    );
+    let here = api
+        .post(&path, &json!({ "node": "ask_need", "text": "我要退货" }))
+        .await;
+    assert_eq!(here.body["intent"], "returns", "{}", here.body);
     app
+}
+
+/// The intents of the draft's `ask_need` node as `state`'s server ranks "我要退货", best first.
+async fn intents_tried_on(
+    state: &server::state::AppState,
+    tenant_id: &str,
+    flow_id: &str,
+) -> Vec<String> {
+    let compiled = state
+        .flows
+        .draft_alone(&state.store, tenant_id, flow_id)
+        .await
+        .expect("the draft loads")
+        .expect("the draft compiles");
+    compiled
+        .rank_intents("ask_need", "我要退货")
+        .expect("a listening node")
+        .ranking
+        .into_iter()
+        .map(|(intent, _)| intent)
+        .collect()
 }
 
 on_both_databases!(

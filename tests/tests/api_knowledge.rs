@@ -619,11 +619,135 @@ async fn calls_keep_the_revision_they_started_with(app: TestApp) -> TestApp {
         said.contains("48小时内发货") && !said.contains("24小时内发货"),
         "the call answers from the revision it started with: {said}"
     );
+    // The turn says which entry answered, by its question at that revision, for Try it's line.
+    let steps = turn.body["knowledge"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(steps.len(), 1, "{}", turn.body);
+    assert_eq!(steps[0]["type"], "kb_answered");
+    assert_eq!(steps[0]["question"], "多久发货");
+    assert_eq!(steps[0]["knowledge_base"], "shop-faq");
+    let score = steps[0]["score"].as_f64().unwrap_or(-1.0);
+    assert!((0.0..=1.0).contains(&score), "{score}");
+    app
+}
+
+/// Refusals speak the asker's `Accept-Language`, Chinese or English, with the same codes.
+async fn refusals_speak_the_askers_language(app: TestApp) -> TestApp {
+    let tenant = app.tenant("Language Shop").await;
+    let owner = tenant.owner_key.clone();
+    let viewer = app.key(&tenant.id, Role::Viewer).await;
+    let ask = |key: String, method: reqwest::Method, path: &str, language: &str| {
+        app.client
+            .request(method, app.url(&format!("/api/v1{path}")))
+            .bearer_auth(key)
+            .header("Accept-Language", language)
+    };
+    let base = json!({ "key": "shop-faq", "name": "商城常见问题", "language": "zh-CN" });
+    let created = send(
+        ask(
+            owner.clone(),
+            reqwest::Method::POST,
+            "/knowledge-bases",
+            "zh-CN",
+        )
+        .json(&base),
+    )
+    .await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+
+    for (language, chinese) in [("zh-CN,zh;q=0.9", true), ("en-US,en;q=0.9", false)] {
+        let cases = [
+            (
+                send(ask(
+                    owner.clone(),
+                    reqwest::Method::GET,
+                    "/knowledge-bases/gone",
+                    language,
+                ))
+                .await,
+                404,
+                "not_found",
+                ("没有找到这个知识库", "knowledge base was not found"),
+            ),
+            (
+                send(ask(
+                    owner.clone(),
+                    reqwest::Method::GET,
+                    "/knowledge-bases/shop-faq/entries/kbe_gone",
+                    language,
+                ))
+                .await,
+                404,
+                "not_found",
+                ("没有找到这个条目", "entry was not found"),
+            ),
+            (
+                send(
+                    ask(
+                        viewer.clone(),
+                        reqwest::Method::POST,
+                        "/knowledge-bases",
+                        language,
+                    )
+                    .json(&json!({ "key": "other", "name": "其他", "language": "zh-CN" })),
+                )
+                .await,
+                403,
+                "forbidden",
+                (
+                    "你的角色不能修改知识库",
+                    "Your role may not change knowledge bases",
+                ),
+            ),
+            (
+                send(
+                    ask(
+                        owner.clone(),
+                        reqwest::Method::POST,
+                        "/knowledge-bases",
+                        language,
+                    )
+                    .json(&base),
+                )
+                .await,
+                409,
+                "key_taken",
+                (
+                    "已有键为“shop-faq”的知识库",
+                    "already has a knowledge base with the key",
+                ),
+            ),
+        ];
+        for (answer, status, code, (zh, en)) in cases {
+            assert_eq!(answer.status, status, "{:?}", answer.body);
+            assert_eq!(answer.code(), code);
+            assert_eq!(
+                answer.headers["content-type"], "application/problem+json",
+                "{code}"
+            );
+            let detail = answer.body["detail"].as_str().unwrap_or_default();
+            let (expected, other) = if chinese { (zh, en) } else { (en, zh) };
+            assert!(detail.contains(expected), "{language}: {detail}");
+            assert!(!detail.contains(other), "{language}: {detail}");
+            if chinese {
+                assert!(
+                    !detail
+                        .replace("shop-faq", "")
+                        .chars()
+                        .any(|c| c.is_ascii_alphabetic()),
+                    "no English in the Chinese detail: {detail}"
+                );
+            }
+        }
+    }
     app
 }
 
 on_both_databases!(
     a_base_from_a_spreadsheet_round_trips,
     entries_roles_and_refused_files,
-    calls_keep_the_revision_they_started_with
+    calls_keep_the_revision_they_started_with,
+    refusals_speak_the_askers_language
 );

@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 
+import type { KnowledgeStep } from "../api";
 import type { FlowDocument } from "../flow/types";
-import { typedVars } from "./TryItPanel";
+import { translate, type Lang, type MessageKey, type Params } from "../i18n";
+import { knowledgeLine, typedVars } from "./TryItPanel";
 
 describe("typedVars", () => {
   const doc: FlowDocument = {
@@ -23,5 +25,52 @@ describe("typedVars", () => {
 
   it("keeps text that does not read as the declared type", () => {
     expect(typedVars({ coupon_amount: "thirty" }, doc)).toEqual({ coupon_amount: "thirty" });
+  });
+});
+
+describe("knowledgeLine", () => {
+  const t = (lang: Lang) => (key: MessageKey, params?: Params) => translate(lang, key, params);
+  const answered: KnowledgeStep = {
+    type: "kb_answered",
+    knowledge_base: "shop-faq",
+    entry: "kbe_01hx7",
+    question: "多久发货",
+    score: 0.873,
+  };
+
+  it("names the answered entry by its question with its score, never its id or base key", () => {
+    const zh = knowledgeLine(t("zh-CN"), answered);
+    const en = knowledgeLine(t("en"), answered);
+    expect(zh).toBe("知识库回答了“多久发货”（匹配度 87%）");
+    expect(en).toBe("Answered from the knowledge base: “多久发货” (match 87%)");
+    for (const line of [zh, en]) {
+      expect(line).not.toContain("kbe_01hx7");
+      expect(line).not.toContain("shop-faq");
+    }
+  });
+
+  it("says whether the answer helped, in both languages", () => {
+    const feedback = (helpful: boolean): KnowledgeStep => ({
+      type: "kb_feedback",
+      knowledge_base: "shop-faq",
+      entry: "kbe_1",
+      question: "能开发票吗",
+      helpful,
+    });
+    expect(knowledgeLine(t("zh-CN"), feedback(true))).toBe("来电者觉得“能开发票吗”的回答有帮助");
+    expect(knowledgeLine(t("zh-CN"), feedback(false))).toBe("来电者觉得“能开发票吗”的回答没有帮助");
+    expect(knowledgeLine(t("en"), feedback(false))).toBe("The caller found the answer to “能开发票吗” not helpful");
+  });
+
+  it("quotes what the caller said when the base has no answer", () => {
+    const missed: KnowledgeStep = { type: "kb_missed", knowledge_base: "shop-faq", text: "你们老板是谁" };
+    expect(knowledgeLine(t("zh-CN"), missed)).toBe("知识库里没有找到答案：“你们老板是谁”");
+    expect(knowledgeLine(t("en"), missed)).toBe("No answer in the knowledge base for “你们老板是谁”");
+  });
+
+  it("never shows an id when the entry's question is unknown", () => {
+    const line = knowledgeLine(t("en"), { ...answered, question: "" });
+    expect(line).toContain("an entry");
+    expect(line).not.toContain("kbe_01hx7");
   });
 });

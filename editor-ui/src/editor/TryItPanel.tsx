@@ -3,16 +3,17 @@
 
 import { useEffect, useRef, useState, type FormEvent } from "react";
 
-import { api, type SessionEvent, type SessionView } from "../api";
+import { api, type KnowledgeStep, type SessionEvent, type SessionView } from "../api";
 import { ErrorAlert } from "../components/ErrorAlert";
 import type { FlowDocument } from "../flow/types";
-import { outcomeName, useI18n } from "../i18n";
+import { outcomeName, useI18n, type Translate } from "../i18n";
 import type { Trace } from "./view";
 
 type Entry =
   | { who: "bot"; text: string; node: string }
   | { who: "caller"; text: string; kind: SessionEvent["type"] }
-  | { who: "system"; text: string };
+  | { who: "system"; text: string }
+  | { who: "knowledge"; text: string; kind: KnowledgeStep["type"] };
 
 /**
  * The call variables typed in, as the flow declares them: a variable whose initial value is a
@@ -28,6 +29,23 @@ export function typedVars(typed: Record<string, string>, doc: FlowDocument): Rec
     else result[name] = text;
   }
   return result;
+}
+
+/** A knowledge base's step as a line of the conversation, the entry named by its question. */
+export function knowledgeLine(t: Translate, step: KnowledgeStep): string {
+  switch (step.type) {
+    case "kb_answered":
+      return t("tryit.kb.answered", {
+        question: step.question || t("tryit.kb.someEntry"),
+        score: Math.round(step.score * 100),
+      });
+    case "kb_feedback":
+      return t(step.helpful ? "tryit.kb.helpful" : "tryit.kb.notHelpful", {
+        question: step.question || t("tryit.kb.someEntry"),
+      });
+    case "kb_missed":
+      return t("tryit.kb.missed", { text: step.text });
+  }
 }
 
 const KEYPAD = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#"] as const;
@@ -73,7 +91,10 @@ export function TryItPanel({ flowId, doc, revision, ensureSaved, onTrace, onShow
 
   const absorb = (view: SessionView, previousPath: string[]) => {
     const nextPath = [...previousPath, ...view.path];
-    const added: Entry[] = view.messages.map((m) => ({ who: "bot", text: m.text, node: m.node }));
+    // A turn's knowledge-base steps come before what the bot then says (the answer, or what it
+    // says when the base has none).
+    const added: Entry[] = (view.knowledge ?? []).map((step) => ({ who: "knowledge", text: knowledgeLine(t, step), kind: step.type }));
+    added.push(...view.messages.map((m): Entry => ({ who: "bot", text: m.text, node: m.node })));
     if (view.transfer) {
       added.push({
         who: "system",
@@ -211,6 +232,10 @@ export function TryItPanel({ flowId, doc, revision, ensureSaved, onTrace, onShow
           ) : entry.who === "caller" ? (
             <li key={index} className={`chat-caller kind-${entry.kind}`} data-testid="tryit-caller-message">
               <div className="bubble">{entry.text}</div>
+            </li>
+          ) : entry.who === "knowledge" ? (
+            <li key={index} className="chat-system chat-knowledge" data-testid="tryit-knowledge" data-kind={entry.kind}>
+              📚 {entry.text}
             </li>
           ) : (
             <li key={index} className="chat-system" data-testid="tryit-system-message">

@@ -24,6 +24,7 @@ import type { FlowDocument, FlowNode, NodeType } from "../flow/types";
 import { addNode, copyNodes, deleteNodes, isClipboard, newNode, pasteNodes, renameNode, updateNode } from "../graph/ops";
 import { lacksPositions, layoutDocument, placeMissing, type Size } from "../graph/layout";
 import { useI18n } from "../i18n";
+import { knowledgeApi } from "../knowledge/api";
 import { flowHref, navigate } from "../router";
 import { lookupOf, SummaryLookupContext, type KnowledgeBaseChoice } from "../nodes/lookup";
 
@@ -152,7 +153,7 @@ function Editor({ flowId, initial, me }: { flowId: string; initial: FlowView; me
   useEffect(() => {
     // The knowledge bases, once, for answer nodes: their names on the canvas and in the picker.
     // Without them (no access, an older server) keys are shown and typed as they are.
-    api.listKnowledgeBases().then(setKnowledgeBases, () => setKnowledgeBases(null));
+    knowledgeApi.list().then(setKnowledgeBases, () => setKnowledgeBases(null));
   }, []);
 
   useEffect(() => {

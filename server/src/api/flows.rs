@@ -22,6 +22,7 @@ use utoipa_axum::routes;
 
 use crate::auth::{Permission, Principal};
 use crate::error::{ApiError, ApiResult, FieldError, Json};
+use crate::flow_cache::FlowError as CacheError;
 use crate::flows::import::{self, ImportError, ImportOptions, ImportStatus, Imported};
 use crate::flows::{self, publish, DiagnosedFlow, FlowError};
 use crate::state::AppState;
@@ -747,30 +748,30 @@ async fn try_intent(
     Json(request): Json<TryIntent>,
 ) -> ApiResult<Json<TriedIntent>> {
     principal.require(Permission::ReadFlows)?;
-    let flow = flows::get(&state.store, &principal.tenant_id, &id)
+    // Compiled once per draft revision: typing in the box asks on every pause.
+    let compiled = state
+        .flows
+        .draft_alone(&state.store, &principal.tenant_id, &id)
         .await
-        .map_err(flow_error)?;
-    let invalid = |errors: Vec<FieldError>| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "flow_invalid",
-            "the draft has errors; fix them to try sentences",
-        )
-        .with_errors(errors)
-    };
-    let document: flow_engine::FlowDocument =
-        serde_json::from_value(flow.flow.draft).map_err(|_| invalid(Vec::new()))?;
-    let compiled =
-        flow_engine::CompiledFlow::compile(&document, &flow_engine::CompileOptions::default())
-            .map_err(|error| {
-                invalid(
-                    views(error.diagnostics)
-                        .iter()
-                        .filter(|d| d.severity == DiagnosticSeverity::Error)
-                        .map(|d| d.to_field_error(""))
-                        .collect(),
-                )
-            })?;
+        .map_err(|error| match error {
+            CacheError::NotFound => ApiError::not_found("the flow"),
+            CacheError::Store(error) => error.into(),
+            other => ApiError::internal(other.to_string()),
+        })?
+        .map_err(|diagnostics| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "flow_invalid",
+                "the draft has errors; fix them to try sentences",
+            )
+            .with_errors(
+                views(diagnostics.to_vec())
+                    .iter()
+                    .filter(|d| d.severity == DiagnosticSeverity::Error)
+                    .map(|d| d.to_field_error(""))
+                    .collect(),
+            )
+        })?;
     let ranked = compiled
         .rank_intents(&request.node, &request.text)
         .ok_or_else(|| ApiError::not_found("a listening node with this id"))?;

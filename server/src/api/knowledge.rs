@@ -6,7 +6,8 @@
 
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -22,7 +23,9 @@ use crate::knowledge::sheet::{self, Format, SheetError};
 use crate::knowledge::{self, Decision, EntryQuery, KnowledgeError, MAX_HITS};
 use crate::language::Language;
 use crate::state::AppState;
-use crate::store::{now_ms, EntryFields, KnowledgeBase, KnowledgeBaseSummary, StoredEntry};
+use crate::store::{
+    now_ms, EntryFields, KnowledgeBase, KnowledgeBaseSummary, StoreError, StoredEntry,
+};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -84,9 +87,9 @@ pub struct KnowledgeBaseList {
     pub items: Vec<KnowledgeBaseView>,
 }
 
-/// One FAQ entry.
+/// What an FAQ entry says, as listed and as searched.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct EntryView {
+pub struct EntryContent {
     /// `kbe_…`; stays the same when the entry changes.
     pub id: String,
     pub question: String,
@@ -95,8 +98,15 @@ pub struct EntryView {
     /// What the robot says; templates (`{{vars.name}}`) allowed.
     pub answer: String,
     pub category: String,
-    /// Disabled entries are kept but never answered.
+    /// Disabled entries are kept but never answered (nor searched).
     pub enabled: bool,
+}
+
+/// One FAQ entry.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EntryView {
+    #[serde(flatten)]
+    pub entry: EntryContent,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -104,12 +114,14 @@ pub struct EntryView {
 impl From<StoredEntry> for EntryView {
     fn from(entry: StoredEntry) -> Self {
         EntryView {
-            id: entry.id,
-            question: entry.fields.question,
-            alternatives: entry.fields.alternatives,
-            answer: entry.fields.answer,
-            category: entry.fields.category,
-            enabled: entry.fields.enabled,
+            entry: EntryContent {
+                id: entry.id,
+                question: entry.fields.question,
+                alternatives: entry.fields.alternatives,
+                answer: entry.fields.answer,
+                category: entry.fields.category,
+                enabled: entry.fields.enabled,
+            },
             created_at: entry.created_at,
             updated_at: entry.updated_at,
         }
@@ -141,20 +153,10 @@ pub struct RevisionList {
     pub items: Vec<RevisionItem>,
 }
 
-/// An entry as searched: only enabled entries are.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct HitEntry {
-    pub id: String,
-    pub question: String,
-    pub alternatives: Vec<String>,
-    pub answer: String,
-    pub category: String,
-    pub enabled: bool,
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Hit {
-    pub entry: HitEntry,
+    /// Only enabled entries are searched.
+    pub entry: EntryContent,
     /// Calibrated confidence, 0 to 1.
     pub score: f32,
 }
@@ -342,14 +344,12 @@ pub struct ExportQuery {
     responses((status = 200, body = KnowledgeBaseList)))]
 async fn list_bases(
     State(state): State<AppState>,
-    principal: Principal,
-    headers: HeaderMap,
+    asker: Asker,
 ) -> ApiResult<Json<KnowledgeBaseList>> {
-    principal.require(Permission::ReadKnowledge)?;
-    let language = Language::from_headers(&headers);
-    let bases = knowledge::list(&state.store, &principal.tenant_id)
+    asker.may(Permission::ReadKnowledge)?;
+    let bases = knowledge::list(&state.store, &asker.principal.tenant_id)
         .await
-        .map_err(|error| knowledge_error(error, language))?;
+        .map_err(asker.failed())?;
     Ok(Json(KnowledgeBaseList {
         items: bases.into_iter().map(KnowledgeBaseView::from).collect(),
     }))
@@ -365,22 +365,20 @@ async fn list_bases(
             an empty or too long name, or a language that is not a tag; see `errors`")))]
 async fn create_base(
     State(state): State<AppState>,
-    principal: Principal,
-    headers: HeaderMap,
+    asker: Asker,
     Json(body): Json<CreateBaseRequest>,
 ) -> ApiResult<Response> {
-    principal.require(Permission::EditKnowledge)?;
-    let language = Language::from_headers(&headers);
+    asker.may(Permission::EditKnowledge)?;
     let base = knowledge::create(
         &state.store,
-        &principal.actor(),
+        &asker.principal.actor(),
         &body.key,
         &body.name,
         &body.language,
         now_ms(),
     )
     .await
-    .map_err(|error| knowledge_error(error, language))?;
+    .map_err(asker.failed())?;
     let location = format!("/api/v1/knowledge-bases/{}", base.key);
     Ok((
         StatusCode::CREATED,
@@ -405,15 +403,13 @@ fn empty_base(base: KnowledgeBase) -> KnowledgeBaseView {
         (status = 404, description = "No such knowledge base in the tenant")))]
 async fn get_base(
     State(state): State<AppState>,
-    principal: Principal,
-    headers: HeaderMap,
+    asker: Asker,
     Path(key): Path<String>,
 ) -> ApiResult<Json<KnowledgeBaseView>> {
-    principal.require(Permission::ReadKnowledge)?;
-    let language = Language::from_headers(&headers);
-    let base = knowledge::get(&state.store, &principal.tenant_id, &key)
+    asker.may(Permission::ReadKnowledge)?;
+    let base = knowledge::get(&state.store, &asker.principal.tenant_id, &key)
         .await
-        .map_err(|error| knowledge_error(error, language))?;
+        .map_err(asker.failed())?;
     Ok(Json(base.into()))
 }
 
@@ -425,22 +421,19 @@ async fn get_base(
         (status = 422, description = "`invalid_body`: an empty or too long name")))]
 async fn update_base(
     State(state): State<AppState>,
-    principal: Principal,
-    headers: HeaderMap,
+    asker: Asker,
     Path(key): Path<String>,
     Json(body): Json<UpdateBaseRequest>,
 ) -> ApiResult<Json<KnowledgeBaseView>> {
-    principal.require(Permission::EditKnowledge)?;
-    let language = Language::from_headers(&headers);
-    let tenant_id = &principal.tenant_id;
+    asker.may(Permission::EditKnowledge)?;
     if let Some(name) = &body.name {
-        knowledge::rename(&state.store, &principal.actor(), &key, name, now_ms())
+        knowledge::rename(&state.store, &asker.principal.actor(), &key, name, now_ms())
             .await
-            .map_err(|error| knowledge_error(error, language))?;
+            .map_err(asker.failed())?;
     }
-    let base = knowledge::get(&state.store, tenant_id, &key)
+    let base = knowledge::get(&state.store, &asker.principal.tenant_id, &key)
         .await
-        .map_err(|error| knowledge_error(error, language))?;
+        .map_err(asker.failed())?;
     Ok(Json(base.into()))
 }
 
@@ -453,15 +446,13 @@ async fn update_base(
         (status = 409, description = "`in_use`: published flows answer from it; the detail names them")))]
 async fn delete_base(
     State(state): State<AppState>,
-    principal: Principal,
-    headers: HeaderMap,
+    asker: Asker,
     Path(key): Path<String>,
 ) -> ApiResult<StatusCode> {
-    principal.require(Permission::EditKnowledge)?;
-    let language = Language::from_headers(&headers);
-    knowledge::delete(&state.store, &principal.actor(), &key, now_ms())
+    asker.may(Permission::EditKnowledge)?;
+    knowledge::delete(&state.store, &asker.principal.actor(), &key, now_ms())
         .await
-        .map_err(|error| knowledge_error(error, language))?;
+        .map_err(asker.failed())?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -473,17 +464,15 @@ async fn delete_base(
         (status = 404, description = "No such knowledge base in the tenant")))]
 async fn list_entries(
     State(state): State<AppState>,
-    principal: Principal,
-    headers: HeaderMap,
+    asker: Asker,
     Path(key): Path<String>,
     query: Result<Query<EntriesQuery>, QueryRejection>,
 ) -> ApiResult<Json<EntryList>> {
-    principal.require(Permission::ReadKnowledge)?;
-    let language = Language::from_headers(&headers);
+    asker.may(Permission::ReadKnowledge)?;
     let Query(query) = query.map_err(invalid_query)?;
     let page = knowledge::entries(
         &state.store,
-        &principal.tenant_id,
+        &asker.principal.tenant_id,
         &key,
         &EntryQuery {
             text: query.q,
@@ -493,7 +482,7 @@ async fn list_entries(
         },
     )
     .await
-    .map_err(|error| knowledge_error(error, language))?;
+    .map_err(asker.failed())?;
     Ok(Json(EntryList {
         items: page.entries.into_iter().map(EntryView::from).collect(),
         next_cursor: page.next_cursor,
@@ -509,22 +498,20 @@ async fn list_entries(
             `empty_answer`, `too_long`, `too_many_alternatives`, `invalid_template`) by field")))]
 async fn create_entry(
     State(state): State<AppState>,
-    principal: Principal,
-    headers: HeaderMap,
+    asker: Asker,
     Path(key): Path<String>,
     Json(body): Json<EntryRequest>,
 ) -> ApiResult<Response> {
-    principal.require(Permission::EditKnowledge)?;
-    let language = Language::from_headers(&headers);
+    asker.may(Permission::EditKnowledge)?;
     let entry = knowledge::create_entry(
         &state.store,
-        &principal.actor(),
+        &asker.principal.actor(),
         &key,
         body.into(),
         now_ms(),
     )
     .await
-    .map_err(|error| knowledge_error(error, language))?;
+    .map_err(asker.failed())?;
     let location = format!("/api/v1/knowledge-bases/{key}/entries/{}", entry.id);
     Ok((
         StatusCode::CREATED,
@@ -541,15 +528,13 @@ async fn create_entry(
         (status = 404, description = "No such knowledge base or entry")))]
 async fn get_entry(
     State(state): State<AppState>,
-    principal: Principal,
-    headers: HeaderMap,
+    asker: Asker,
     Path((key, id)): Path<(String, String)>,
 ) -> ApiResult<Json<EntryView>> {
-    principal.require(Permission::ReadKnowledge)?;
-    let language = Language::from_headers(&headers);
-    let entry = knowledge::entry(&state.store, &principal.tenant_id, &key, &id)
+    asker.may(Permission::ReadKnowledge)?;
+    let entry = knowledge::entry(&state.store, &asker.principal.tenant_id, &key, &id)
         .await
-        .map_err(|error| knowledge_error(error, language))?;
+        .map_err(asker.failed())?;
     Ok(Json(entry.into()))
 }
 
@@ -561,23 +546,21 @@ async fn get_entry(
         (status = 422, description = "`invalid_entry`, as for POST")))]
 async fn update_entry(
     State(state): State<AppState>,
-    principal: Principal,
-    headers: HeaderMap,
+    asker: Asker,
     Path((key, id)): Path<(String, String)>,
     Json(body): Json<EntryRequest>,
 ) -> ApiResult<Json<EntryView>> {
-    principal.require(Permission::EditKnowledge)?;
-    let language = Language::from_headers(&headers);
+    asker.may(Permission::EditKnowledge)?;
     let entry = knowledge::update_entry(
         &state.store,
-        &principal.actor(),
+        &asker.principal.actor(),
         &key,
         &id,
         body.into(),
         now_ms(),
     )
     .await
-    .map_err(|error| knowledge_error(error, language))?;
+    .map_err(asker.failed())?;
     Ok(Json(entry.into()))
 }
 
@@ -587,15 +570,13 @@ async fn update_entry(
     responses((status = 204), (status = 404, description = "No such knowledge base or entry")))]
 async fn delete_entry(
     State(state): State<AppState>,
-    principal: Principal,
-    headers: HeaderMap,
+    asker: Asker,
     Path((key, id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    principal.require(Permission::EditKnowledge)?;
-    let language = Language::from_headers(&headers);
-    knowledge::delete_entry(&state.store, &principal.actor(), &key, &id, now_ms())
+    asker.may(Permission::EditKnowledge)?;
+    knowledge::delete_entry(&state.store, &asker.principal.actor(), &key, &id, now_ms())
         .await
-        .map_err(|error| knowledge_error(error, language))?;
+        .map_err(asker.failed())?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -606,15 +587,18 @@ async fn delete_entry(
         (status = 404, description = "No such knowledge base in the tenant")))]
 async fn list_revisions(
     State(state): State<AppState>,
-    principal: Principal,
-    headers: HeaderMap,
+    asker: Asker,
     Path(key): Path<String>,
 ) -> ApiResult<Json<RevisionList>> {
-    principal.require(Permission::ReadKnowledge)?;
-    let language = Language::from_headers(&headers);
-    let revisions = knowledge::revisions(&state.store, &principal.tenant_id, &key, language)
-        .await
-        .map_err(|error| knowledge_error(error, language))?;
+    asker.may(Permission::ReadKnowledge)?;
+    let revisions = knowledge::revisions(
+        &state.store,
+        &asker.principal.tenant_id,
+        &key,
+        asker.language,
+    )
+    .await
+    .map_err(asker.failed())?;
     Ok(Json(RevisionList {
         items: revisions
             .into_iter()
@@ -635,24 +619,22 @@ async fn list_revisions(
         (status = 404, description = "No such knowledge base in the tenant")))]
 async fn search(
     State(state): State<AppState>,
-    principal: Principal,
-    headers: HeaderMap,
+    asker: Asker,
     Path(key): Path<String>,
     Json(body): Json<SearchRequest>,
 ) -> ApiResult<Json<SearchResult>> {
-    principal.require(Permission::ReadKnowledge)?;
-    let language = Language::from_headers(&headers);
+    asker.may(Permission::ReadKnowledge)?;
     let limit = body.limit.unwrap_or(5).clamp(1, MAX_HITS);
     let found = knowledge::search(
         &state.store,
         &state.knowledge,
-        &principal.tenant_id,
+        &asker.principal.tenant_id,
         &key,
         &body.question,
         limit,
     )
     .await
-    .map_err(|error| knowledge_error(error, language))?;
+    .map_err(asker.failed())?;
     let entries = found.index.entries();
     Ok(Json(SearchResult {
         revision: found.index.revision(),
@@ -663,7 +645,7 @@ async fn search(
             .filter_map(|hit| {
                 let entry = entries.get(hit.entry)?;
                 Some(Hit {
-                    entry: HitEntry {
+                    entry: EntryContent {
                         id: entry.id.clone(),
                         question: entry.question.clone(),
                         alternatives: entry.alternatives.clone(),
@@ -702,14 +684,14 @@ async fn search(
         (status = 415, description = "`unsupported_media_type`: not text/csv or an XLSX type")))]
 async fn import_file(
     State(state): State<AppState>,
-    principal: Principal,
+    asker: Asker,
     headers: HeaderMap,
     Path(key): Path<String>,
     query: Result<Query<ImportQuery>, QueryRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
-    principal.require(Permission::EditKnowledge)?;
-    let language = Language::from_headers(&headers);
+    asker.may(Permission::EditKnowledge)?;
+    let language = asker.language;
     let Query(query) = query.map_err(invalid_query)?;
     let format = headers
         .get(header::CONTENT_TYPE)
@@ -739,7 +721,7 @@ async fn import_file(
     };
     let report = import::import(
         &state.store,
-        &principal.actor(),
+        &asker.principal.actor(),
         &key,
         format,
         bytes.to_vec(),
@@ -772,21 +754,19 @@ async fn import_file(
         (status = 404, description = "No such knowledge base in the tenant")))]
 async fn export_file(
     State(state): State<AppState>,
-    principal: Principal,
-    headers: HeaderMap,
+    asker: Asker,
     Path(key): Path<String>,
     query: Result<Query<ExportQuery>, QueryRejection>,
 ) -> ApiResult<Response> {
-    principal.require(Permission::ReadKnowledge)?;
-    let language = Language::from_headers(&headers);
+    asker.may(Permission::ReadKnowledge)?;
     let Query(query) = query.map_err(invalid_query)?;
     let format = match query.format.unwrap_or(ExportFormat::Csv) {
         ExportFormat::Csv => Format::Csv,
         ExportFormat::Xlsx => Format::Xlsx,
     };
-    let (base, bytes) = knowledge::export(&state.store, &principal.tenant_id, &key, format)
+    let (base, bytes) = knowledge::export(&state.store, &asker.principal.tenant_id, &key, format)
         .await
-        .map_err(|error| knowledge_error(error, language))?;
+        .map_err(asker.failed())?;
     Ok((
         [
             (header::CONTENT_TYPE, format.content_type().to_owned()),
@@ -805,8 +785,55 @@ async fn export_file(
 }
 
 // ---------------------------------------------------------------------------------------------
-// Errors
+// Who asks, and errors
 // ---------------------------------------------------------------------------------------------
+
+/// Who asks and in which language (`Accept-Language`): what every handler starts with, so
+/// that a refusal or a domain error answers in the asker's language.
+struct Asker {
+    principal: Principal,
+    language: Language,
+}
+
+impl FromRequestParts<AppState> for Asker {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let principal = Principal::from_request_parts(parts, state).await?;
+        Ok(Asker {
+            principal,
+            language: Language::from_headers(&parts.headers),
+        })
+    }
+}
+
+impl Asker {
+    /// Fails with 403, in the asker's language, unless their role allows `permission`.
+    fn may(&self, permission: Permission) -> ApiResult<()> {
+        self.principal.require(permission).map_err(|error| {
+            let (zh, en) = match permission {
+                Permission::EditKnowledge => (
+                    "你的角色不能修改知识库；编辑者和所有者可以。",
+                    "Your role may not change knowledge bases; editors and owners may.",
+                ),
+                _ => (
+                    "你的角色不能查看知识库。",
+                    "Your role may not see knowledge bases.",
+                ),
+            };
+            ApiError {
+                detail: self.language.pick(zh, en).to_owned(),
+                ..error
+            }
+        })
+    }
+
+    /// The knowledge domain's errors as answers in the asker's language.
+    fn failed(&self) -> impl Fn(KnowledgeError) -> ApiError {
+        let language = self.language;
+        move |error| knowledge_error(error, language)
+    }
+}
 
 fn invalid_query(rejection: QueryRejection) -> ApiError {
     ApiError::bad_request("invalid_query", rejection.body_text())
@@ -829,11 +856,24 @@ fn sheet_error(error: SheetError, language: Language) -> ApiError {
     ApiError::new(status, error.code(), error.message().get(language))
 }
 
+/// A 404 in `language`.
+fn not_found(language: Language, zh: &str, en: &str) -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", language.pick(zh, en))
+}
+
 /// The knowledge domain's errors as answers, in the request's language.
 fn knowledge_error(error: KnowledgeError, language: Language) -> ApiError {
     match error {
-        KnowledgeError::NotFound => ApiError::not_found("the knowledge base"),
-        KnowledgeError::EntryNotFound => ApiError::not_found("the entry"),
+        KnowledgeError::NotFound => not_found(
+            language,
+            "没有找到这个知识库：它不存在或已被删除。",
+            "The knowledge base was not found: it does not exist or was deleted.",
+        ),
+        KnowledgeError::EntryNotFound => not_found(
+            language,
+            "没有找到这个条目：它不存在或已被删除。",
+            "The entry was not found: it does not exist or was deleted.",
+        ),
         KnowledgeError::KeyTaken(key) => ApiError::conflict(
             "key_taken",
             match language {
@@ -881,6 +921,13 @@ fn knowledge_error(error: KnowledgeError, language: Language) -> ApiError {
             language.pick(
                 "导入期间知识库被其他人修改了，什么都没有写入；请重新导入。",
                 "The knowledge base changed during the import and nothing was written; import again.",
+            ),
+        ),
+        KnowledgeError::Store(StoreError::Conflict { .. }) => ApiError::conflict(
+            "conflict",
+            language.pick(
+                "这会和已有的数据重复，什么都没有写入。",
+                "This would duplicate something that exists already; nothing was written.",
             ),
         ),
         KnowledgeError::Store(error) => error.into(),

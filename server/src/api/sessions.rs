@@ -15,7 +15,7 @@ use utoipa_axum::routes;
 
 use crate::app::AppState;
 use crate::auth::{Permission, Principal};
-use crate::channels::webchat::{self, CallerInput, SessionState, StartRequest};
+use crate::channels::webchat::{self, CallerInput, KnowledgeStep, SessionState, StartRequest};
 use crate::conversation::{ConversationError, HandoffKind};
 use crate::error::{ApiError, ApiResult, FieldError, Json};
 use crate::flow_cache::{FlowError, Selector};
@@ -234,6 +234,8 @@ pub struct SessionView {
     pub listen: Option<ListenView>,
     /// Set when the latest turn handed the conversation to a person.
     pub transfer: Option<TransferView>,
+    /// What knowledge bases did in the latest turn, in order.
+    pub knowledge: Vec<KnowledgeStep>,
 }
 
 impl From<SessionState> for SessionView {
@@ -275,6 +277,7 @@ impl From<SessionState> for SessionView {
                 target: transfer.target,
                 summary: transfer.summary,
             }),
+            knowledge: last.knowledge,
         }
     }
 }

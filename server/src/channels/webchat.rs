@@ -15,6 +15,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 
+use flow_engine::knowledge::Knowledge;
 use flow_engine::model::{InputMode, Outcome};
 use flow_engine::runtime::{
     Action, Direction, Event, HandoffStatus, Record, Session, Snapshot, WaitSnapshot,
@@ -94,6 +95,103 @@ pub struct LastTurn {
     pub listen: Option<ListenInfo>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transfer: Option<Handoff>,
+    /// What knowledge bases did, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub knowledge: Vec<KnowledgeStep>,
+}
+
+/// A knowledge base's part in a turn: `type` says which. The entry is named by its question
+/// as the session's revision of the base has it (people know entries by their questions).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum KnowledgeStep {
+    /// An entry's answer was said.
+    KbAnswered {
+        /// The base's key.
+        knowledge_base: String,
+        /// The entry's id.
+        entry: String,
+        question: String,
+        /// Calibrated confidence, 0 to 1.
+        score: f32,
+    },
+    /// The caller said whether the answer helped.
+    KbFeedback {
+        knowledge_base: String,
+        entry: String,
+        question: String,
+        helpful: bool,
+    },
+    /// The base had no answer for what the caller said.
+    KbMissed {
+        knowledge_base: String,
+        /// What the caller said.
+        text: String,
+    },
+}
+
+impl KnowledgeStep {
+    /// The step of a record, if it is a knowledge base's; questions are filled in later.
+    fn of(record: &Record) -> Option<KnowledgeStep> {
+        Some(match record {
+            Record::KbAnswered {
+                knowledge_base,
+                entry,
+                score,
+                ..
+            } => KnowledgeStep::KbAnswered {
+                knowledge_base: knowledge_base.clone(),
+                entry: entry.clone(),
+                question: String::new(),
+                score: *score,
+            },
+            Record::KbFeedback {
+                knowledge_base,
+                entry,
+                helpful,
+                ..
+            } => KnowledgeStep::KbFeedback {
+                knowledge_base: knowledge_base.clone(),
+                entry: entry.clone(),
+                question: String::new(),
+                helpful: *helpful,
+            },
+            Record::KbMissed {
+                knowledge_base,
+                text,
+                ..
+            } => KnowledgeStep::KbMissed {
+                knowledge_base: knowledge_base.clone(),
+                text: text.clone(),
+            },
+            _ => return None,
+        })
+    }
+
+    /// Fills in the entry's question from the knowledge the session searched.
+    fn with_question(mut self, knowledge: &Knowledge) -> KnowledgeStep {
+        if let KnowledgeStep::KbAnswered {
+            knowledge_base,
+            entry,
+            question,
+            ..
+        }
+        | KnowledgeStep::KbFeedback {
+            knowledge_base,
+            entry,
+            question,
+            ..
+        } = &mut self
+        {
+            if let Some(found) = knowledge
+                .get(knowledge_base)
+                .and_then(|index| index.entries().iter().find(|e| &e.id == entry))
+            {
+                question.clone_from(&found.question);
+            }
+        }
+        self
+    }
 }
 
 /// What the database keeps of a session between turns (the `snapshot` column).
@@ -326,6 +424,11 @@ async fn run_turn(
         intent: output.intent,
         listen,
         transfer: output.transfer.clone(),
+        knowledge: output
+            .knowledge
+            .into_iter()
+            .map(|step| step.with_question(session.knowledge()))
+            .collect(),
     };
     let stored = Stored {
         flow: stored.flow,
@@ -446,6 +549,7 @@ struct Output {
     intent: Option<String>,
     listen: Option<ListenInfo>,
     transfer: Option<Handoff>,
+    knowledge: Vec<KnowledgeStep>,
 }
 
 impl Renderer for Output {
@@ -486,7 +590,7 @@ impl Renderer for Output {
                 intent: Some(intent),
                 ..
             } if self.intent.is_none() => self.intent = Some(intent.clone()),
-            _ => {}
+            record => self.knowledge.extend(KnowledgeStep::of(record)),
         }
     }
 }

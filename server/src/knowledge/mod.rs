@@ -475,23 +475,7 @@ pub async fn create_entry(
     fields: EntryFields,
     now_ms: i64,
 ) -> Result<StoredEntry, KnowledgeError> {
-    let fields = checked(fields)?;
-    let mut change = Change::begin(store, &actor.tenant_id, key, now_ms).await?;
-    let entry = change
-        .transaction
-        .insert_knowledge_entry(
-            &actor.tenant_id,
-            &change.base.id,
-            change.base.revision,
-            &fields,
-            now_ms,
-        )
-        .await?;
-    let summary = json!({ "kind": "entry_created", "question": entry.fields.question });
-    change
-        .finish(actor, "knowledge_entry.create", &entry.id, summary, now_ms)
-        .await?;
-    Ok(entry)
+    write_entry(store, actor, key, None, fields, now_ms).await
 }
 
 pub async fn update_entry(
@@ -502,23 +486,43 @@ pub async fn update_entry(
     fields: EntryFields,
     now_ms: i64,
 ) -> Result<StoredEntry, KnowledgeError> {
+    write_entry(store, actor, key, Some(entry_id), fields, now_ms).await
+}
+
+/// Writes an entry as the base's next revision: a new one, or the entry `replacing` names.
+async fn write_entry(
+    store: &Store,
+    actor: &Actor,
+    key: &str,
+    replacing: Option<&str>,
+    fields: EntryFields,
+    now_ms: i64,
+) -> Result<StoredEntry, KnowledgeError> {
     let fields = checked(fields)?;
     let mut change = Change::begin(store, &actor.tenant_id, key, now_ms).await?;
-    let entry = change
-        .transaction
-        .replace_knowledge_entry(
-            &actor.tenant_id,
-            &change.base.id,
-            entry_id,
-            change.base.revision,
-            &fields,
-            now_ms,
-        )
-        .await?
-        .ok_or(KnowledgeError::EntryNotFound)?;
-    let summary = json!({ "kind": "entry_updated", "question": entry.fields.question });
+    let (tenant_id, base_id, revision) = (&actor.tenant_id, &change.base.id, change.base.revision);
+    let (entry, kind, action) = match replacing {
+        None => (
+            change
+                .transaction
+                .insert_knowledge_entry(tenant_id, base_id, revision, &fields, now_ms)
+                .await?,
+            "entry_created",
+            "knowledge_entry.create",
+        ),
+        Some(entry_id) => (
+            change
+                .transaction
+                .replace_knowledge_entry(tenant_id, base_id, entry_id, revision, &fields, now_ms)
+                .await?
+                .ok_or(KnowledgeError::EntryNotFound)?,
+            "entry_updated",
+            "knowledge_entry.update",
+        ),
+    };
+    let summary = json!({ "kind": kind, "question": entry.fields.question });
     change
-        .finish(actor, "knowledge_entry.update", entry_id, summary, now_ms)
+        .finish(actor, action, &entry.id, summary, now_ms)
         .await?;
     Ok(entry)
 }
