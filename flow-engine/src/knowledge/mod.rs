@@ -48,7 +48,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 pub use analysis::Analysis;
-pub use decision::{Calibration, Decision, Thresholds};
+pub use decision::{Calibration, Decision, Features, Thresholds};
 
 use crate::text::normalize;
 use analysis::analyze;
@@ -123,7 +123,7 @@ impl Default for RetrievalSettings {
             stop_weight: 0.0,
             synonym_weight: 0.3,
             pinyin_syllable_weight: 0.4,
-            unseen_weight: 1.0,
+            unseen_weight: 0.6,
             calibration: Calibration::default(),
             thresholds: Thresholds::default(),
         }
@@ -143,6 +143,10 @@ impl RetrievalSettings {
         }
     }
 }
+
+/// The most a hit that shares a single word with the question can score when the question
+/// also has words no entry contains: below any answer or choice worth offering.
+const LONE_WORD_CONFIDENCE: f32 = 0.2;
 
 /// A searchable revision of one knowledge base. Immutable; shared by every call through an
 /// `Arc`.
@@ -249,8 +253,17 @@ impl KnowledgeIndex {
     }
 
     /// The best `limit` entries as (entry, fused relevance, confidence), best first: what
-    /// [`Self::search`] returns plus the uncalibrated relevance, for fitting the calibration.
+    /// [`Self::search`] returns plus the uncalibrated relevance.
     pub fn rank(&self, question: &str, limit: usize) -> Vec<(usize, f32, f32)> {
+        self.explain(question, limit)
+            .into_iter()
+            .map(|(entry, features, score)| (entry, features.relevance, score))
+            .collect()
+    }
+
+    /// The best `limit` entries as (entry, what the calibration knows of it, confidence), best
+    /// first: for fitting the calibration.
+    pub fn explain(&self, question: &str, limit: usize) -> Vec<(usize, Features, f32)> {
         let terms = query_terms(question, &self.settings);
         let mut fused = vec![0.0f32; self.entries.len()];
         for analysis in Analysis::ALL {
@@ -281,6 +294,25 @@ impl KnowledgeIndex {
         ranked.sort_by(order);
         let best = ranked.first().map_or(0.0, |r| r.1);
         let second = ranked.get(1).map_or(0.0, |r| r.1);
+
+        // The question's own content words (synonyms come in lighter, stop words and filler
+        // at 0), and its syllable pairs (single syllables have no space).
+        let words = &terms[Analysis::Words.slot()];
+        let word_index = &self.indexes[Analysis::Words.slot()];
+        let sounds = &terms[Analysis::Pinyin.slot()];
+        let sound_index = &self.indexes[Analysis::Pinyin.slot()];
+        let content = words.iter().filter(|(_, w)| *w >= 1.0);
+        let (length, unseen) = content.fold((0usize, 0usize), |(n, u), (t, _)| {
+            (n + 1, u + usize::from(!word_index.knows(t)))
+        });
+        let matched = |terms: &[(String, f32)], index: &Bm25, entry: usize, pairs: bool| {
+            terms
+                .iter()
+                .filter(|(t, _)| !pairs || t.contains(' '))
+                .filter(|(t, _)| index.contains(t, entry))
+                .map(|(_, w)| w.min(1.0))
+                .sum::<f32>()
+        };
         let calibration = &self.settings.calibration;
         ranked
             .iter()
@@ -288,11 +320,30 @@ impl KnowledgeIndex {
             .enumerate()
             .map(|(i, &(entry, relevance))| {
                 let rival = if i == 0 { second } else { best };
-                (
-                    entry,
+                let shared_words = matched(words, word_index, entry, false);
+                let shared_sounds = matched(sounds, sound_index, entry, true);
+                let features = Features {
                     relevance,
-                    calibration.confidence(relevance, relevance - rival),
-                )
+                    margin: relevance - rival,
+                    matched_words: shared_words.ln_1p(),
+                    matched_sounds: shared_sounds.ln_1p(),
+                    unseen: if length == 0 {
+                        0.0
+                    } else {
+                        unseen as f32 / length as f32
+                    },
+                    length: (length as f32).ln_1p(),
+                };
+                let mut confidence = calibration.confidence(&features);
+                // One shared word, while the question names things the base has never heard
+                // of, is how an off-topic question reaches an entry ("do you sell shoes" and
+                // "Do you sell gift cards?"). In a small base that word is rare, so the margin
+                // looks decisive; the tuning split has almost no such questions for the fit to
+                // learn from, so this is a rule: such a hit is at best a guess.
+                if unseen > 0 && shared_words <= 1.0 && shared_sounds <= 1.0 {
+                    confidence = confidence.min(LONE_WORD_CONFIDENCE);
+                }
+                (entry, features, confidence)
             })
             .collect()
     }
