@@ -105,6 +105,11 @@ fn pairs(
         .collect()
 }
 
+/// Whether `word` (as [`words`] writes it) is a stop word.
+pub(crate) fn is_stop_word(word: &str) -> bool {
+    stops().words.contains(word)
+}
+
 struct Stops {
     /// Stop words as [`words`] writes them (English stemmed).
     words: HashSet<String>,

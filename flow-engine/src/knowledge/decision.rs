@@ -88,7 +88,7 @@ impl Default for Thresholds {
             answer: 0.8,
             ambiguous: 0.45,
             close: 1.0,
-            offer: 0.0,
+            offer: 0.05,
         }
     }
 }
@@ -189,7 +189,7 @@ mod tests {
         );
         // Close but unlikely together: not worth asking about.
         assert_eq!(
-            Decision::from_hits(&[hit(3, 0.12), hit(1, 0.1), hit(2, 0.09)], &t),
+            Decision::from_hits(&[hit(3, 0.1), hit(1, 0.09), hit(2, 0.085)], &t),
             Decision::NoAnswer
         );
         // Too unlikely to be offered, however close.
