@@ -5,10 +5,13 @@
 //!
 //! Retrieval is BM25 over three analyses of each entry's question, alternatives and answer
 //! ([`Analysis`]), fused by a weighted sum of scores each normalised by what the question could
-//! score at most, so that a rambling question and a terse one land on the same scale. That
-//! fused relevance, with its margin over the runner-up, is mapped to a calibrated confidence
-//! ([`Calibration`]); [`KnowledgeIndex::decide`] turns the ranking into answered, ambiguous or
-//! no answer ([`Decision`]). Everything is deterministic: the same entries and question give
+//! score at most, so that a rambling question and a terse one land on the same scale. Each of
+//! the top hits gets a calibrated confidence, the chance that it is the entry that answers
+//! ([`Calibration`] over [`Features`]: the fused relevance, its margin over the best other hit,
+//! how many of the question's words and syllable pairs the entry shares, the share of the
+//! question's words no entry knows, the question's length); [`KnowledgeIndex::decide`] turns
+//! them into answered, a choice of two or three whose chances add up (ambiguous), or no answer
+//! ([`Decision`]). Everything is deterministic: the same entries and question give
 //! the same hits and scores, so recorded calls replay.
 //!
 //! Using it:
@@ -308,7 +311,7 @@ impl KnowledgeIndex {
         let matched = |terms: &[(String, f32)], index: &Bm25, entry: usize, pairs: bool| {
             terms
                 .iter()
-                .filter(|(t, _)| !pairs || t.contains(' '))
+                .filter(|(t, _)| t.contains(' ') == pairs)
                 .filter(|(t, _)| index.contains(t, entry))
                 .map(|(_, w)| w.min(1.0))
                 .sum::<f32>()
@@ -322,6 +325,10 @@ impl KnowledgeIndex {
                 let rival = if i == 0 { second } else { best };
                 let shared_words = matched(words, word_index, entry, false);
                 let shared_sounds = matched(sounds, sound_index, entry, true);
+                let shared_syllables = sounds
+                    .iter()
+                    .filter(|(t, _)| !t.contains(' ') && sound_index.contains(t, entry))
+                    .count();
                 let features = Features {
                     relevance,
                     margin: relevance - rival,
@@ -339,8 +346,11 @@ impl KnowledgeIndex {
                 // of, is how an off-topic question reaches an entry ("do you sell shoes" and
                 // "Do you sell gift cards?"). In a small base that word is rare, so the margin
                 // looks decisive; the tuning split has almost no such questions for the fit to
-                // learn from, so this is a rule: such a hit is at best a guess.
-                if unseen > 0 && shared_words <= 1.0 && shared_sounds <= 1.0 {
+                // learn from, so this is a rule: such a hit is at best a guess. A syllable
+                // shared beyond the two of one word (下班 beside the entry's 上班) is more than
+                // one word's worth.
+                if unseen > 0 && shared_words <= 1.0 && shared_sounds <= 1.0 && shared_syllables <= 2
+                {
                     confidence = confidence.min(LONE_WORD_CONFIDENCE);
                 }
                 (entry, features, confidence)
