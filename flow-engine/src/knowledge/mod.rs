@@ -349,7 +349,10 @@ impl KnowledgeIndex {
                 // learn from, so this is a rule: such a hit is at best a guess. A syllable
                 // shared beyond the two of one word (下班 beside the entry's 上班) is more than
                 // one word's worth.
-                if unseen > 0 && shared_words <= 1.0 && shared_sounds <= 1.0 && shared_syllables <= 2
+                if unseen > 0
+                    && shared_words <= 1.0
+                    && shared_sounds <= 1.0
+                    && shared_syllables <= 2
                 {
                     confidence = confidence.min(LONE_WORD_CONFIDENCE);
                 }
