@@ -28,7 +28,7 @@ const MIN_NO_ANSWER: f64 = 0.80;
 /// right entry, and answered right or offered among two or three; and its ceiling on wrong
 /// answers (a wrong entry, or a choice without the right one).
 const MIN_RIGHT: [f64; 2] = [0.30, 0.25];
-const MIN_RIGHT_OR_OFFERED: [f64; 2] = [0.70, 0.60];
+const MIN_RIGHT_OR_OFFERED: [f64; 2] = [0.68, 0.58];
 const MAX_WRONG: f64 = 0.05;
 
 fn data_dir() -> PathBuf {

@@ -317,6 +317,9 @@ impl KnowledgeIndex {
                 .sum::<f32>()
         };
         let calibration = &self.settings.calibration;
+        // A hit is never more confident than one ranked above it: callers take the first hit
+        // as the best, and the features can disagree with the ranking by a little.
+        let mut ceiling = 1.0f32;
         ranked
             .iter()
             .take(limit)
@@ -356,6 +359,8 @@ impl KnowledgeIndex {
                 {
                     confidence = confidence.min(LONE_WORD_CONFIDENCE);
                 }
+                confidence = confidence.min(ceiling);
+                ceiling = confidence;
                 (entry, features, confidence)
             })
             .collect()
