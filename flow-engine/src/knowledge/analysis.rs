@@ -105,10 +105,15 @@ fn pairs(
         .collect()
 }
 
+/// Whether `word` (as [`words`] writes it) is a stop word.
+pub(crate) fn is_stop_word(word: &str) -> bool {
+    stops().words.contains(word)
+}
+
 struct Stops {
     /// Stop words as [`words`] writes them (English stemmed).
     words: HashSet<String>,
-    /// The syllables of one-character stop words.
+    /// The syllables of one-character stop words, and English stop words.
     syllables: HashSet<String>,
     /// The syllable pairs of two-character stop words.
     pinyin_pairs: HashSet<String>,
@@ -127,8 +132,10 @@ fn stops() -> &'static Stops {
             stops.words.extend(words(&normalized));
             stops.words.insert(normalized.clone());
             let syllables = pinyin_units(&normalized);
+            // An English stop word is its own pinyin unit: without it "do you" would be a
+            // pair of content in the pinyin analysis of an English question.
             match syllables.as_slice() {
-                [one] if normalized.chars().all(is_cjk) => {
+                [one] => {
                     stops.syllables.insert(one.clone());
                 }
                 [a, b] => {

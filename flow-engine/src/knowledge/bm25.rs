@@ -85,6 +85,21 @@ impl Bm25 {
             .sum()
     }
 
+    /// Whether any entry contains `term`.
+    pub(crate) fn knows(&self, term: &str) -> bool {
+        self.terms.contains_key(term)
+    }
+
+    /// Whether entry `doc` contains `term`: a binary search of the term's postings, so
+    /// checking a few top entries stays cheap however common the term.
+    pub(crate) fn contains(&self, term: &str, doc: usize) -> bool {
+        self.terms.get(term).is_some_and(|&id| {
+            self.postings[id as usize]
+                .binary_search_by_key(&doc, |&(d, _)| d as usize)
+                .is_ok()
+        })
+    }
+
     /// Adds `scale` times each entry's BM25 score for the weighted `query` to `scores` (one
     /// slot per entry).
     pub(crate) fn accumulate(&self, query: &[(String, f32)], scale: f32, scores: &mut [f32]) {
@@ -131,5 +146,13 @@ mod tests {
         let known = bm25.reference(&query(&["退款", "电饭煲"]), 0.0);
         let with_unknown = bm25.reference(&query(&["退款", "电饭煲"]), 1.0);
         assert!(with_unknown > known && known > 0.0);
+    }
+
+    #[test]
+    fn knows_which_entries_hold_a_term() {
+        let bm25 = index(&[&["退款", "订单"], &["发票"], &["订单"]]);
+        assert!(bm25.contains("订单", 0) && bm25.contains("订单", 2));
+        assert!(!bm25.contains("订单", 1) && !bm25.contains("电饭煲", 0));
+        assert!(bm25.knows("发票") && !bm25.knows("电饭煲"));
     }
 }

@@ -38,6 +38,10 @@ impl Decision {
     /// Decides from hits as [`super::KnowledgeIndex::search`] returns them (best first,
     /// calibrated scores). Lets a caller that already searched (say, to offer the next best
     /// entry later) decide without searching again.
+    ///
+    /// Each score is the chance that its entry is the one that answers, and only one entry
+    /// does, so the chance that one of several offered entries answers is their sum: a choice
+    /// of two or three is offered when that sum is high enough although no single entry is.
     pub fn from_hits(hits: &[KnowledgeHit], thresholds: &Thresholds) -> Decision {
         let Some(&best) = hits.first() else {
             return Decision::NoAnswer;
@@ -49,9 +53,10 @@ impl Decision {
             .iter()
             .take(3)
             .copied()
-            .filter(|h| h.score >= thresholds.ambiguous && best.score - h.score <= thresholds.close)
+            .filter(|h| h.score >= thresholds.offer && best.score - h.score <= thresholds.close)
             .collect();
-        if close.len() >= 2 {
+        let together: f32 = close.iter().map(|h| h.score).sum();
+        if close.len() >= 2 && together >= thresholds.ambiguous {
             Decision::Ambiguous(close)
         } else {
             Decision::NoAnswer
@@ -64,50 +69,92 @@ impl Decision {
 pub struct Thresholds {
     /// The best hit's score at or above which it is the answer.
     pub answer: f32,
-    /// Below `answer`, hits at or above this score may be offered as a choice...
+    /// Below `answer`, two or three hits are offered as a choice when their scores add up to
+    /// at least this (the chance that one of them answers)...
     pub ambiguous: f32,
-    /// ...when they are within this distance of the best hit (and there are two or three).
+    /// ...counting the hits within this distance of the best one...
     pub close: f32,
+    /// ...and scoring at least this: an entry this unlikely is not worth the caller's time.
+    pub offer: f32,
 }
 
 impl Default for Thresholds {
     /// Chosen on the tuning split of `flow-engine/tests/data/knowledge` (never its test
     /// split) by the `tune` test of `flow-engine/tests/knowledge_datasets.rs`: the most right
-    /// answers, less the wrong ones, that still refuse 85% of the unanswerable questions.
+    /// answers and right choices, less three times the wrong ones, that still refuse 85% of
+    /// the unanswerable questions.
     fn default() -> Self {
         Thresholds {
-            answer: 0.65,
+            answer: 0.8,
             ambiguous: 0.45,
-            close: 0.05,
+            close: 1.0,
+            offer: 0.05,
         }
     }
 }
 
-/// The logistic map from a hit's fused relevance to a calibrated confidence. Its inputs are
-/// the relevance itself (how much of the question the entry explains) and the margin over the
-/// best other hit (how clearly it beats the alternatives): a high relevance shared by two
-/// entries is not confidence in either.
+/// What the calibration knows of one hit. Counts enter as `ln(1 + count)`: the third matched
+/// word says less than the first.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Features {
+    /// The fused relevance: how much of the question the entry explains, 0 for nothing, about
+    /// 1 for all of it.
+    pub relevance: f32,
+    /// Relevance less the best other hit's: how clearly it beats the alternatives (negative
+    /// below the best).
+    pub margin: f32,
+    /// `ln(1 + n)`, n the question's words the entry contains (a synonym counts for its
+    /// weight): one shared word is how an off-topic question reaches an entry.
+    pub matched_words: f32,
+    /// `ln(1 + n)`, n the question's syllable pairs the entry contains: the same through the
+    /// recogniser's wrong characters.
+    pub matched_sounds: f32,
+    /// The share of the question's content words no entry contains at all: high when the
+    /// question is about something the base does not cover.
+    pub unseen: f32,
+    /// `ln(1 + n)`, n the question's content words: a rambling question explains less of
+    /// itself through any entry.
+    pub length: f32,
+}
+
+/// The logistic map from a hit's [`Features`] to a calibrated confidence: the chance that the
+/// entry is the one that answers the question.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Calibration {
     pub bias: f32,
     pub relevance: f32,
     pub margin: f32,
+    pub matched_words: f32,
+    pub matched_sounds: f32,
+    pub unseen: f32,
+    pub length: f32,
 }
 
 impl Calibration {
-    pub fn confidence(&self, relevance: f32, margin: f32) -> f32 {
-        let z = self.bias + self.relevance * relevance + self.margin * margin;
+    pub fn confidence(&self, f: &Features) -> f32 {
+        let z = self.bias
+            + self.relevance * f.relevance
+            + self.margin * f.margin
+            + self.matched_words * f.matched_words
+            + self.matched_sounds * f.matched_sounds
+            + self.unseen * f.unseen
+            + self.length * f.length;
         1.0 / (1.0 + (-z).exp())
     }
 }
 
 impl Default for Calibration {
-    /// Fitted on the tuning split (logistic regression: was the top hit the right entry?).
+    /// Fitted on the tuning split (logistic regression over the top three hits of each
+    /// question: is this hit the right entry?).
     fn default() -> Self {
         Calibration {
-            bias: -1.39,
-            relevance: 7.67,
-            margin: 12.13,
+            bias: -4.85,
+            relevance: 2.50,
+            margin: 16.42,
+            matched_words: 0.51,
+            matched_sounds: 1.51,
+            unseen: -0.30,
+            length: 0.61,
         }
     }
 }
@@ -126,6 +173,7 @@ mod tests {
             answer: 0.6,
             ambiguous: 0.3,
             close: 0.1,
+            offer: 0.08,
         };
         assert_eq!(
             Decision::from_hits(&[hit(3, 0.7), hit(1, 0.65)], &t),
@@ -139,14 +187,31 @@ mod tests {
             Decision::from_hits(&[hit(3, 0.45), hit(1, 0.2)], &t),
             Decision::NoAnswer
         );
+        // Close but unlikely together: not worth asking about.
+        assert_eq!(
+            Decision::from_hits(&[hit(3, 0.1), hit(1, 0.09), hit(2, 0.085)], &t),
+            Decision::NoAnswer
+        );
+        // Too unlikely to be offered, however close.
+        assert_eq!(
+            Decision::from_hits(&[hit(3, 0.25), hit(1, 0.07), hit(2, 0.06)], &t),
+            Decision::NoAnswer
+        );
         assert_eq!(Decision::from_hits(&[], &t).as_str(), "no_answer");
     }
 
     #[test]
     fn confidence_grows_with_relevance_and_margin() {
         let c = Calibration::default();
-        assert!(c.confidence(0.8, 0.3) > c.confidence(0.8, 0.0));
-        assert!(c.confidence(0.8, 0.0) > c.confidence(0.3, 0.0));
-        assert!((0.0..=1.0).contains(&c.confidence(100.0, 100.0)));
+        let at = |relevance: f32, margin: f32| {
+            c.confidence(&Features {
+                relevance,
+                margin,
+                ..Features::default()
+            })
+        };
+        assert!(at(0.8, 0.3) > at(0.8, 0.0));
+        assert!(at(0.8, 0.0) > at(0.3, 0.0));
+        assert!((0.0..=1.0).contains(&at(100.0, 100.0)));
     }
 }

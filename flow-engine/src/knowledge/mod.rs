@@ -5,10 +5,13 @@
 //!
 //! Retrieval is BM25 over three analyses of each entry's question, alternatives and answer
 //! ([`Analysis`]), fused by a weighted sum of scores each normalised by what the question could
-//! score at most, so that a rambling question and a terse one land on the same scale. That
-//! fused relevance, with its margin over the runner-up, is mapped to a calibrated confidence
-//! ([`Calibration`]); [`KnowledgeIndex::decide`] turns the ranking into answered, ambiguous or
-//! no answer ([`Decision`]). Everything is deterministic: the same entries and question give
+//! score at most, so that a rambling question and a terse one land on the same scale. Each of
+//! the top hits gets a calibrated confidence, the chance that it is the entry that answers
+//! ([`Calibration`] over [`Features`]: the fused relevance, its margin over the best other hit,
+//! how many of the question's words and syllable pairs the entry shares, the share of the
+//! question's words no entry knows, the question's length); [`KnowledgeIndex::decide`] turns
+//! them into answered, a choice of two or three whose chances add up (ambiguous), or no answer
+//! ([`Decision`]). Everything is deterministic: the same entries and question give
 //! the same hits and scores, so recorded calls replay.
 //!
 //! Using it:
@@ -48,7 +51,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 pub use analysis::Analysis;
-pub use decision::{Calibration, Decision, Thresholds};
+pub use decision::{Calibration, Decision, Features, Thresholds};
 
 use crate::text::normalize;
 use analysis::analyze;
@@ -123,7 +126,7 @@ impl Default for RetrievalSettings {
             stop_weight: 0.0,
             synonym_weight: 0.3,
             pinyin_syllable_weight: 0.4,
-            unseen_weight: 1.0,
+            unseen_weight: 0.6,
             calibration: Calibration::default(),
             thresholds: Thresholds::default(),
         }
@@ -143,6 +146,10 @@ impl RetrievalSettings {
         }
     }
 }
+
+/// The most a hit that shares a single word with the question can score when the question
+/// also has words no entry contains: below any answer or choice worth offering.
+const LONE_WORD_CONFIDENCE: f32 = 0.2;
 
 /// A searchable revision of one knowledge base. Immutable; shared by every call through an
 /// `Arc`.
@@ -249,8 +256,17 @@ impl KnowledgeIndex {
     }
 
     /// The best `limit` entries as (entry, fused relevance, confidence), best first: what
-    /// [`Self::search`] returns plus the uncalibrated relevance, for fitting the calibration.
+    /// [`Self::search`] returns plus the uncalibrated relevance.
     pub fn rank(&self, question: &str, limit: usize) -> Vec<(usize, f32, f32)> {
+        self.explain(question, limit)
+            .into_iter()
+            .map(|(entry, features, score)| (entry, features.relevance, score))
+            .collect()
+    }
+
+    /// The best `limit` entries as (entry, what the calibration knows of it, confidence), best
+    /// first: for fitting the calibration.
+    pub fn explain(&self, question: &str, limit: usize) -> Vec<(usize, Features, f32)> {
         let terms = query_terms(question, &self.settings);
         let mut fused = vec![0.0f32; self.entries.len()];
         for analysis in Analysis::ALL {
@@ -281,18 +297,71 @@ impl KnowledgeIndex {
         ranked.sort_by(order);
         let best = ranked.first().map_or(0.0, |r| r.1);
         let second = ranked.get(1).map_or(0.0, |r| r.1);
+
+        // The question's own content words (synonyms come in lighter, stop words and filler
+        // at 0), and its syllable pairs (single syllables have no space).
+        let words = &terms[Analysis::Words.slot()];
+        let word_index = &self.indexes[Analysis::Words.slot()];
+        let sounds = &terms[Analysis::Pinyin.slot()];
+        let sound_index = &self.indexes[Analysis::Pinyin.slot()];
+        let content = words.iter().filter(|(_, w)| *w >= 1.0);
+        let (length, unseen) = content.fold((0usize, 0usize), |(n, u), (t, _)| {
+            (n + 1, u + usize::from(!word_index.knows(t)))
+        });
+        let matched = |terms: &[(String, f32)], index: &Bm25, entry: usize, pairs: bool| {
+            terms
+                .iter()
+                .filter(|(t, _)| t.contains(' ') == pairs)
+                .filter(|(t, _)| index.contains(t, entry))
+                .map(|(_, w)| w.min(1.0))
+                .sum::<f32>()
+        };
         let calibration = &self.settings.calibration;
+        // A hit is never more confident than one ranked above it: callers take the first hit
+        // as the best, and the features can disagree with the ranking by a little.
+        let mut ceiling = 1.0f32;
         ranked
             .iter()
             .take(limit)
             .enumerate()
             .map(|(i, &(entry, relevance))| {
                 let rival = if i == 0 { second } else { best };
-                (
-                    entry,
+                let shared_words = matched(words, word_index, entry, false);
+                let shared_sounds = matched(sounds, sound_index, entry, true);
+                let shared_syllables = sounds
+                    .iter()
+                    .filter(|(t, _)| !t.contains(' ') && sound_index.contains(t, entry))
+                    .count();
+                let features = Features {
                     relevance,
-                    calibration.confidence(relevance, relevance - rival),
-                )
+                    margin: relevance - rival,
+                    matched_words: shared_words.ln_1p(),
+                    matched_sounds: shared_sounds.ln_1p(),
+                    unseen: if length == 0 {
+                        0.0
+                    } else {
+                        unseen as f32 / length as f32
+                    },
+                    length: (length as f32).ln_1p(),
+                };
+                let mut confidence = calibration.confidence(&features);
+                // One shared word, while the question names things the base has never heard
+                // of, is how an off-topic question reaches an entry ("do you sell shoes" and
+                // "Do you sell gift cards?"). In a small base that word is rare, so the margin
+                // looks decisive; the tuning split has almost no such questions for the fit to
+                // learn from, so this is a rule: such a hit is at best a guess. A syllable
+                // shared beyond the two of one word (下班 beside the entry's 上班) is more than
+                // one word's worth.
+                if unseen > 0
+                    && shared_words <= 1.0
+                    && shared_sounds <= 1.0
+                    && shared_syllables <= 2
+                {
+                    confidence = confidence.min(LONE_WORD_CONFIDENCE);
+                }
+                confidence = confidence.min(ceiling);
+                ceiling = confidence;
+                (entry, features, confidence)
             })
             .collect()
     }

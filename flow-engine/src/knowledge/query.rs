@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use super::analysis::{analyze, Term};
+use super::analysis::{analyze, is_stop_word, Term};
 use super::lexicon::{FILLERS, SYNONYMS};
 use super::RetrievalSettings;
 use crate::text::{is_cjk, normalize, pinyin_units, words};
@@ -171,7 +171,12 @@ fn groups() -> &'static [Vec<Member>] {
 /// whose members it contains, in list order.
 fn expansions(topic: &str) -> Vec<&'static Member> {
     let syllables = pinyin_units(topic);
-    let stems = words(topic);
+    // English members are matched without the question's stop words between them: "send it
+    // back" is "send back".
+    let stems: Vec<String> = words(topic)
+        .into_iter()
+        .filter(|w| !is_stop_word(w))
+        .collect();
     let contains = |haystack: &[String], needle: &[String]| {
         !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
     };

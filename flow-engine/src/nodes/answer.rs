@@ -248,15 +248,15 @@ fn decide(index: &KnowledgeIndex, question: &str) -> Decision {
             if rivals.len() >= 2 {
                 return Decision::Ambiguous(Shortlist::of(&rivals));
             }
-            // Once the caller rules the best out, the runner-up is the best of the rest: its
-            // confidence is the index's for a best hit, over the hits that remain. It is offered
-            // when that would be enough to offer it as a choice.
-            let runner_up = ranked.get(1).and_then(|&(entry, relevance, _)| {
-                let rival = ranked.get(2).map_or(0.0, |r| r.1);
-                let score = settings
-                    .calibration
-                    .confidence(relevance, relevance - rival);
-                (score >= thresholds.ambiguous).then_some(KnowledgeHit { entry, score })
+            // Once the caller rules the best out, the runner-up's chance of being the answer
+            // is its share of what the best leaves (the scores are chances that add up, one
+            // entry answering). It is offered when that would be enough to offer a choice.
+            let runner_up = hits.get(1).and_then(|h| {
+                let score = (h.score / (1.0 - best.score).max(f32::EPSILON)).min(1.0);
+                (score >= thresholds.ambiguous).then_some(KnowledgeHit {
+                    entry: h.entry,
+                    score,
+                })
             });
             let list: Vec<KnowledgeHit> = std::iter::once(best).chain(runner_up).collect();
             Decision::Answered(Shortlist::of(&list))
