@@ -40,29 +40,23 @@ pub(super) struct Model {
 impl Model {
     pub fn train(rows: &[Row], columns: usize, classes: usize) -> Self {
         let xs: Vec<&[(u32, f32)]> = rows.iter().map(|r| r.features.as_slice()).collect();
+        let labels: Vec<usize> = rows.iter().map(|r| r.class).collect();
         let costs: Vec<f32> = rows.iter().map(|r| C * r.weight).collect();
-        let mut per_class: Vec<Vec<f32>> = Vec::with_capacity(classes);
-        for k in 0..classes {
-            let ys: Vec<f32> = rows
-                .iter()
-                .map(|r| if r.class == k { 1.0 } else { -1.0 })
-                .collect();
-            per_class.push(dual_cd(&xs, &ys, &costs, columns + 1));
-        }
+        let trained = one_vs_rest(&xs, &labels, &costs, columns + 1, classes);
         let mut offsets = Vec::with_capacity(columns + 1);
         let mut weights = Vec::new();
         offsets.push(0);
         for c in 0..columns {
-            for (k, w) in per_class.iter().enumerate() {
-                if w[c].abs() > PRUNE {
-                    weights.push((k as u32, w[c]));
+            for (k, &w) in trained.column(c).iter().enumerate() {
+                if w.abs() > PRUNE {
+                    weights.push((k as u32, w));
                 }
             }
             offsets.push(u32::try_from(weights.len()).unwrap_or(u32::MAX));
         }
         Self {
             classes,
-            bias: per_class.iter().map(|w| w[columns] * BIAS).collect(),
+            bias: trained.column(columns).iter().map(|w| w * BIAS).collect(),
             offsets,
             weights,
         }
@@ -118,12 +112,126 @@ pub(super) fn softmax(v: &mut [f32]) {
     }
 }
 
-/// Linear SVM, L2-regularised squared hinge, by dual coordinate descent as in liblinear
-/// (Hsieh et al., 2008, solver 1): `xs` rows of (column, value), labels ±1, a cost per row;
-/// a bias feature of value [`BIAS`] is added as column `dims - 1`. Coordinates are visited in
-/// a shuffled order from a fixed seed until the projected gradient's spread is below
-/// [`EPSILON`] or after [`MAX_PASSES`] passes. Returns the weights, bias last.
-pub(crate) fn dual_cd(xs: &[&[(u32, f32)]], ys: &[f32], costs: &[f32], dims: usize) -> Vec<f32> {
+/// Lanes the classes are padded to, so that the loops over them are whole vector registers.
+const LANES: usize = 8;
+
+/// One-vs-rest weights: for each column, one weight per class (then padding).
+pub(crate) struct OneVsRest {
+    classes: usize,
+    width: usize,
+    w: Vec<f32>,
+}
+
+impl OneVsRest {
+    /// Column `c`'s weights, one per class; the bias is column `dims - 1`.
+    pub fn column(&self, c: usize) -> &[f32] {
+        &self.w[c * self.width..c * self.width + self.classes]
+    }
+}
+
+/// Linear SVMs, L2-regularised squared hinge, by dual coordinate descent as in liblinear
+/// (Hsieh et al., 2008, solver 1), one per class against the rest: `xs` rows of (column,
+/// value), `labels` each row's class, a cost per row; a bias feature of value [`BIAS`] is
+/// added as column `dims - 1`. Coordinates are visited in a shuffled order from a fixed seed
+/// until the projected gradient's spread is below [`EPSILON`] or after [`MAX_PASSES`] passes.
+///
+/// Each class's problem is solved exactly as on its own (the same visiting order, the same
+/// arithmetic in the same order, its own stopping pass), but all of them in one sweep over
+/// the rows: a column's weights for every class sit side by side, so each row is read once
+/// per pass and its dot products and updates run over contiguous lanes, not 31 scattered
+/// passes over the same rows.
+pub(crate) fn one_vs_rest(
+    xs: &[&[(u32, f32)]],
+    labels: &[usize],
+    costs: &[f32],
+    dims: usize,
+    classes: usize,
+) -> OneVsRest {
+    let width = classes.div_ceil(LANES).max(1) * LANES;
+    let mut w = vec![0f32; dims * width];
+    let bias = (dims - 1) * width;
+    let mut alpha = vec![0f32; xs.len() * width];
+    let diag: Vec<f32> = costs.iter().map(|c| 0.5 / c.max(1e-6)).collect();
+    let qd: Vec<f32> = xs
+        .iter()
+        .zip(&diag)
+        .map(|(x, d)| d + BIAS * BIAS + x.iter().map(|f| f.1 * f.1).sum::<f32>())
+        .collect();
+    let mut order: Vec<usize> = (0..xs.len()).collect();
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    // A class stops after the pass in which it converged, as it would on its own.
+    let mut running: Vec<bool> = (0..width).map(|k| k < classes).collect();
+    let mut dots = vec![0f32; width];
+    let mut deltas = vec![0f32; width];
+    let mut pg_max = vec![f32::NEG_INFINITY; width];
+    let mut pg_min = vec![f32::INFINITY; width];
+    for _ in 0..MAX_PASSES {
+        if !running.contains(&true) {
+            break;
+        }
+        shuffle(&mut order, &mut state);
+        pg_max.fill(f32::NEG_INFINITY);
+        pg_min.fill(f32::INFINITY);
+        for &i in &order {
+            let x = xs[i];
+            // -0.0 is what a sum of f32 starts from.
+            dots.fill(-0.0);
+            for &(j, v) in x {
+                let row = &w[j as usize * width..][..width];
+                for (d, r) in dots.chunks_exact_mut(LANES).zip(row.chunks_exact(LANES)) {
+                    for l in 0..LANES {
+                        d[l] += r[l] * v;
+                    }
+                }
+            }
+            let alpha = &mut alpha[i * width..][..width];
+            let mut moved = false;
+            for k in 0..width {
+                deltas[k] = 0.0;
+                if !running[k] {
+                    continue;
+                }
+                let y = if labels[i] == k { 1.0 } else { -1.0 };
+                let dot = w[bias + k] * BIAS + dots[k];
+                let g = y * dot - 1.0 + diag[i] * alpha[k];
+                let pg = if alpha[k] == 0.0 { g.min(0.0) } else { g };
+                pg_max[k] = pg_max[k].max(pg);
+                pg_min[k] = pg_min[k].min(pg);
+                if pg.abs() > 1e-12 {
+                    let old = alpha[k];
+                    alpha[k] = (old - g / qd[i]).max(0.0);
+                    deltas[k] = (alpha[k] - old) * y;
+                    moved = true;
+                }
+            }
+            if !moved {
+                continue;
+            }
+            // Lanes that did not move add zero: their weights keep their values.
+            for &(j, v) in x {
+                let row = &mut w[j as usize * width..][..width];
+                for (r, d) in row.chunks_exact_mut(LANES).zip(deltas.chunks_exact(LANES)) {
+                    for l in 0..LANES {
+                        r[l] += d[l] * v;
+                    }
+                }
+            }
+            for (r, d) in w[bias..bias + width].iter_mut().zip(&deltas) {
+                *r += d * BIAS;
+            }
+        }
+        for k in 0..width {
+            if running[k] && pg_max[k] - pg_min[k] < EPSILON {
+                running[k] = false;
+            }
+        }
+    }
+    OneVsRest { classes, width, w }
+}
+
+/// One class against the rest on its own: the reference [`one_vs_rest`] must reproduce.
+#[cfg(test)]
+fn dual_cd(xs: &[&[(u32, f32)]], ys: &[f32], costs: &[f32], dims: usize) -> Vec<f32> {
     let mut w = vec![0f32; dims];
     let bias = dims - 1;
     let mut alpha = vec![0f32; xs.len()];
@@ -229,6 +337,46 @@ mod tests {
         // Columns no row has store nothing.
         assert!(a.stored_weights() <= 44 * 4, "{}", a.stored_weights());
         assert!(a.stored_weights() > 40, "{}", a.stored_weights());
+    }
+
+    #[test]
+    fn one_sweep_equals_one_class_at_a_time() {
+        // Rows of varied length over shared columns, uneven costs and 11 classes (two lane
+        // blocks, the second part padding), so that classes converge at different passes.
+        let mut state = 0x1234_5678_9ABC_DEF1u64;
+        let mut next = |m: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % m
+        };
+        let (dims, classes) = (61, 11);
+        let rows: Vec<Vec<(u32, f32)>> = (0..150)
+            .map(|_| {
+                let mut cols: Vec<u32> = (0..1 + next(12)).map(|_| next(60) as u32).collect();
+                cols.sort_unstable();
+                cols.dedup();
+                cols.iter()
+                    .map(|&c| (c, 0.1 + next(90) as f32 / 100.0))
+                    .collect()
+            })
+            .collect();
+        let xs: Vec<&[(u32, f32)]> = rows.iter().map(Vec::as_slice).collect();
+        let labels: Vec<usize> = (0..rows.len())
+            .map(|_| next(classes as u64) as usize)
+            .collect();
+        let costs: Vec<f32> = (0..rows.len()).map(|i| 0.5 + (i % 3) as f32).collect();
+        let together = one_vs_rest(&xs, &labels, &costs, dims, classes);
+        for k in 0..classes {
+            let ys: Vec<f32> = labels
+                .iter()
+                .map(|&l| if l == k { 1.0 } else { -1.0 })
+                .collect();
+            let alone = dual_cd(&xs, &ys, &costs, dims);
+            for (c, &want) in alone.iter().enumerate() {
+                assert_eq!(together.column(c)[k], want, "class {k}, column {c}");
+            }
+        }
     }
 
     #[test]
