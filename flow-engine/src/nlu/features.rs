@@ -16,7 +16,7 @@
 //! Hashes are FNV-1a then splitmix64, seeded per kind: stable across runs and platforms, so the
 //! same flow trains the same model.
 
-use crate::text::{is_cjk, normalize, pinyin_units, stem, words};
+use crate::text::{for_each_pinyin_unit, for_each_word, is_cjk, normalize, stem};
 
 /// Digit strings this long are identifiers; they all map to one symbol.
 const LONG_NUMBER: usize = 4;
@@ -147,46 +147,51 @@ fn extract(normalized: &str) -> Vec<(u64, f32)> {
         run.clear();
         chars.push(c);
     }
-    for n in 1..=4 {
-        for gram in chars.windows(n) {
-            if n == 1 && gram[0] == ' ' {
+    // The n-grams starting at one character share their hash's prefix: one FNV pass per start
+    // gives the 1- to 4-gram there.
+    for start in 0..chars.len() {
+        let mut h = seed(Kind::Char);
+        for (n, &c) in chars[start..].iter().take(4).enumerate() {
+            h = fnv(h, &(c as u32).to_le_bytes());
+            if n == 0 && c == ' ' {
                 continue;
-            }
-            let mut h = seed(Kind::Char);
-            for &c in gram {
-                h = fnv(h, &(c as u32).to_le_bytes());
             }
             raw.push((mix(h), CHAR_WEIGHT));
         }
     }
-    let words: Vec<u64> = words(normalized)
-        .iter()
-        .map(|w| fnv(seed(Kind::Word), identifier_folded(w).as_bytes()))
-        .collect();
-    raw.extend(words.iter().map(|&w| (mix(w), WORD_WEIGHT)));
-    raw.extend(words.windows(2).map(|p| {
-        (
-            mix(p[0].rotate_left(17) ^ p[1] ^ seed(Kind::WordBigram)),
-            WORD_BIGRAM_WEIGHT,
-        )
-    }));
+    // Words and their bigrams, hashed as they come: no word is copied.
+    let mut previous: Option<u64> = None;
+    for_each_word(normalized, |w| {
+        let word = fnv(seed(Kind::Word), identifier_folded(w).as_bytes());
+        raw.push((mix(word), WORD_WEIGHT));
+        if let Some(p) = previous {
+            raw.push((
+                mix(p.rotate_left(17) ^ word ^ seed(Kind::WordBigram)),
+                WORD_BIGRAM_WEIGHT,
+            ));
+        }
+        previous = Some(word);
+    });
     if normalized.chars().any(is_cjk) {
-        let syllables: Vec<u64> = pinyin_units(normalized)
-            .iter()
-            .map(|s| fnv(seed(Kind::Pinyin), identifier_folded(s).as_bytes()))
-            .collect();
-        for n in 1..=3 {
-            for gram in syllables.windows(n) {
-                let h = gram
+        // Syllables and the 2- and 3-grams ending at each.
+        let mut last: [u64; 2] = [0; 2];
+        let mut seen = 0usize;
+        for_each_pinyin_unit(normalized, |s| {
+            let syllable = fnv(seed(Kind::Pinyin), identifier_folded(s).as_bytes());
+            let window = [last[0], last[1], syllable];
+            for n in 1..=3usize.min(seen + 1) {
+                let h = window[3 - n..]
                     .iter()
                     .fold(seed(Kind::Pinyin) ^ n as u64, |h, &s| h.rotate_left(21) ^ s);
                 raw.push((mix(h), PINYIN_WEIGHT));
             }
-        }
+            last = [last[1], syllable];
+            seen += 1;
+        });
     }
-    // Term frequencies: equal hashes are adjacent after sorting.
+    // Term frequencies: equal hashes are adjacent after sorting; counted in place.
     raw.sort_unstable_by_key(|f| f.0);
-    let mut out: Vec<(u64, f32)> = Vec::with_capacity(raw.len());
+    let mut kept = 0;
     let mut i = 0;
     while i < raw.len() {
         let (hash, weight) = raw[i];
@@ -195,9 +200,11 @@ fn extract(normalized: &str) -> Vec<(u64, f32)> {
             tf += 1;
             i += 1;
         }
-        out.push((hash, weight * (1.0 + (tf as f32).ln())));
+        raw[kept] = (hash, weight * (1.0 + (tf as f32).ln()));
+        kept += 1;
     }
-    out
+    raw.truncate(kept);
+    raw
 }
 
 /// `#` for a digit string of [`LONG_NUMBER`] digits or more, else the word itself.
