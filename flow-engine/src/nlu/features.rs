@@ -77,7 +77,9 @@ impl Utterance {
         self.units.is_empty()
     }
 
-    /// Where `needle` (units of an example or keyword) occurs in this utterance.
+    /// Where `needle` (units of an example or keyword) occurs in this utterance: the reference
+    /// `phrases.rs` is tested against.
+    #[cfg(test)]
     pub(super) fn find(&self, needle: &[u64]) -> Found {
         let hay = &self.units;
         if needle.is_empty() || needle.len() > hay.len() {
@@ -96,6 +98,7 @@ impl Utterance {
     }
 }
 
+#[cfg(test)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Found {
     No,
