@@ -101,7 +101,7 @@ impl IntentIndex {
             };
         }
         let own = texts.len();
-        texts.extend(background::SENTENCES.iter().map(|s| (Utterance::new(s), n)));
+        texts.extend(background::utterances().iter().map(|u| (u.clone(), n)));
         let vocabulary = Vocabulary::build(&texts);
         // Every class weighs the same in all, whatever its number of rows, so that an intent
         // with many examples and keywords does not win unrelated text by its bias; the
