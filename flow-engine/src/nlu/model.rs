@@ -47,7 +47,8 @@ impl Model {
         let mut weights = Vec::new();
         offsets.push(0);
         for c in 0..columns {
-            for (k, &w) in trained.column(c).iter().enumerate() {
+            for k in 0..classes {
+                let w = trained.weight(c, k);
                 if w.abs() > PRUNE {
                     weights.push((k as u32, w));
                 }
@@ -56,7 +57,9 @@ impl Model {
         }
         Self {
             classes,
-            bias: trained.column(columns).iter().map(|w| w * BIAS).collect(),
+            bias: (0..classes)
+                .map(|k| trained.weight(columns, k) * BIAS)
+                .collect(),
             offsets,
             weights,
         }
@@ -112,20 +115,23 @@ pub(super) fn softmax(v: &mut [f32]) {
     }
 }
 
-/// Lanes the classes are padded to, so that the loops over them are whole vector registers.
+/// Classes solved side by side in one sweep: a column's weights for them fill whole vector
+/// registers, and a sweep's weights (columns × lanes) still fit in a core's L2 cache for
+/// nodes of many examples.
 const LANES: usize = 8;
 
-/// One-vs-rest weights: for each column, one weight per class (then padding).
+/// One-vs-rest weights, for each block of [`LANES`] classes a column's weights side by side.
 pub(crate) struct OneVsRest {
     classes: usize,
-    width: usize,
-    w: Vec<f32>,
+    dims: usize,
+    w: Vec<[f32; LANES]>,
 }
 
 impl OneVsRest {
-    /// Column `c`'s weights, one per class; the bias is column `dims - 1`.
-    pub fn column(&self, c: usize) -> &[f32] {
-        &self.w[c * self.width..c * self.width + self.classes]
+    /// Class `k`'s weight for column `c`; the bias is column `dims - 1`.
+    pub fn weight(&self, c: usize, k: usize) -> f32 {
+        debug_assert!(k < self.classes);
+        self.w[k / LANES * self.dims + c][k % LANES]
     }
 }
 
@@ -136,10 +142,9 @@ impl OneVsRest {
 /// until the projected gradient's spread is below [`EPSILON`] or after [`MAX_PASSES`] passes.
 ///
 /// Each class's problem is solved exactly as on its own (the same visiting order, the same
-/// arithmetic in the same order, its own stopping pass), but all of them in one sweep over
-/// the rows: a column's weights for every class sit side by side, so each row is read once
-/// per pass and its dot products and updates run over contiguous lanes, not 31 scattered
-/// passes over the same rows.
+/// arithmetic in the same order, its own stopping pass), but [`LANES`] of them in one sweep
+/// over the rows: each row is read once per pass for all of them, and its dot products and
+/// updates run over contiguous lanes instead of scattered single weights.
 pub(crate) fn one_vs_rest(
     xs: &[&[(u32, f32)]],
     labels: &[usize],
@@ -147,60 +152,73 @@ pub(crate) fn one_vs_rest(
     dims: usize,
     classes: usize,
 ) -> OneVsRest {
-    let width = classes.div_ceil(LANES).max(1) * LANES;
-    let mut w = vec![0f32; dims * width];
-    let bias = (dims - 1) * width;
-    let mut alpha = vec![0f32; xs.len() * width];
     let diag: Vec<f32> = costs.iter().map(|c| 0.5 / c.max(1e-6)).collect();
     let qd: Vec<f32> = xs
         .iter()
         .zip(&diag)
         .map(|(x, d)| d + BIAS * BIAS + x.iter().map(|f| f.1 * f.1).sum::<f32>())
         .collect();
+    let mut w = Vec::with_capacity(classes.div_ceil(LANES) * dims);
+    for first in (0..classes).step_by(LANES) {
+        let lanes = (classes - first).min(LANES);
+        w.extend(sweep(xs, labels, &diag, &qd, dims, first, lanes));
+    }
+    OneVsRest { classes, dims, w }
+}
+
+/// Classes `first..first + lanes` (at most [`LANES`]) of [`one_vs_rest`]: their weights,
+/// column by column.
+fn sweep(
+    xs: &[&[(u32, f32)]],
+    labels: &[usize],
+    diag: &[f32],
+    qd: &[f32],
+    dims: usize,
+    first: usize,
+    lanes: usize,
+) -> Vec<[f32; LANES]> {
+    let mut w = vec![[0f32; LANES]; dims];
+    let bias = dims - 1;
+    let mut alpha = vec![[0f32; LANES]; xs.len()];
     let mut order: Vec<usize> = (0..xs.len()).collect();
     let mut state = 0x9E37_79B9_7F4A_7C15u64;
     // A class stops after the pass in which it converged, as it would on its own.
-    let mut running: Vec<bool> = (0..width).map(|k| k < classes).collect();
-    let mut dots = vec![0f32; width];
-    let mut deltas = vec![0f32; width];
-    let mut pg_max = vec![f32::NEG_INFINITY; width];
-    let mut pg_min = vec![f32::INFINITY; width];
+    let mut running = [false; LANES];
+    running[..lanes].fill(true);
     for _ in 0..MAX_PASSES {
         if !running.contains(&true) {
             break;
         }
         shuffle(&mut order, &mut state);
-        pg_max.fill(f32::NEG_INFINITY);
-        pg_min.fill(f32::INFINITY);
+        let mut pg_max = [f32::NEG_INFINITY; LANES];
+        let mut pg_min = [f32::INFINITY; LANES];
         for &i in &order {
             let x = xs[i];
             // -0.0 is what a sum of f32 starts from.
-            dots.fill(-0.0);
+            let mut dots = [-0.0f32; LANES];
             for &(j, v) in x {
-                let row = &w[j as usize * width..][..width];
-                for (d, r) in dots.chunks_exact_mut(LANES).zip(row.chunks_exact(LANES)) {
-                    for l in 0..LANES {
-                        d[l] += r[l] * v;
-                    }
+                let r = &w[j as usize];
+                for l in 0..LANES {
+                    dots[l] += r[l] * v;
                 }
             }
-            let alpha = &mut alpha[i * width..][..width];
+            let alpha = &mut alpha[i];
+            let mut deltas = [0f32; LANES];
             let mut moved = false;
-            for k in 0..width {
-                deltas[k] = 0.0;
-                if !running[k] {
+            for l in 0..lanes {
+                if !running[l] {
                     continue;
                 }
-                let y = if labels[i] == k { 1.0 } else { -1.0 };
-                let dot = w[bias + k] * BIAS + dots[k];
-                let g = y * dot - 1.0 + diag[i] * alpha[k];
-                let pg = if alpha[k] == 0.0 { g.min(0.0) } else { g };
-                pg_max[k] = pg_max[k].max(pg);
-                pg_min[k] = pg_min[k].min(pg);
+                let y = if labels[i] == first + l { 1.0 } else { -1.0 };
+                let dot = w[bias][l] * BIAS + dots[l];
+                let g = y * dot - 1.0 + diag[i] * alpha[l];
+                let pg = if alpha[l] == 0.0 { g.min(0.0) } else { g };
+                pg_max[l] = pg_max[l].max(pg);
+                pg_min[l] = pg_min[l].min(pg);
                 if pg.abs() > 1e-12 {
-                    let old = alpha[k];
-                    alpha[k] = (old - g / qd[i]).max(0.0);
-                    deltas[k] = (alpha[k] - old) * y;
+                    let old = alpha[l];
+                    alpha[l] = (old - g / qd[i]).max(0.0);
+                    deltas[l] = (alpha[l] - old) * y;
                     moved = true;
                 }
             }
@@ -209,24 +227,22 @@ pub(crate) fn one_vs_rest(
             }
             // Lanes that did not move add zero: their weights keep their values.
             for &(j, v) in x {
-                let row = &mut w[j as usize * width..][..width];
-                for (r, d) in row.chunks_exact_mut(LANES).zip(deltas.chunks_exact(LANES)) {
-                    for l in 0..LANES {
-                        r[l] += d[l] * v;
-                    }
+                let r = &mut w[j as usize];
+                for l in 0..LANES {
+                    r[l] += deltas[l] * v;
                 }
             }
-            for (r, d) in w[bias..bias + width].iter_mut().zip(&deltas) {
-                *r += d * BIAS;
+            for l in 0..LANES {
+                w[bias][l] += deltas[l] * BIAS;
             }
         }
-        for k in 0..width {
-            if running[k] && pg_max[k] - pg_min[k] < EPSILON {
-                running[k] = false;
+        for l in 0..lanes {
+            if running[l] && pg_max[l] - pg_min[l] < EPSILON {
+                running[l] = false;
             }
         }
     }
-    OneVsRest { classes, width, w }
+    w
 }
 
 /// One class against the rest on its own: the reference [`one_vs_rest`] must reproduce.
@@ -374,7 +390,7 @@ mod tests {
                 .collect();
             let alone = dual_cd(&xs, &ys, &costs, dims);
             for (c, &want) in alone.iter().enumerate() {
-                assert_eq!(together.column(c)[k], want, "class {k}, column {c}");
+                assert_eq!(together.weight(c, k), want, "class {k}, column {c}");
             }
         }
     }

@@ -53,7 +53,7 @@ impl LinearSvc {
         let labels: Vec<usize> = rows.iter().map(|r| r.1).collect();
         let trained = one_vs_rest(&xs, &labels, &costs, dims, classes);
         peer.weights = (0..classes)
-            .map(|k| (0..dims).map(|c| trained.column(c)[k]).collect())
+            .map(|k| (0..dims).map(|c| trained.weight(c, k)).collect())
             .collect();
         peer
     }
