@@ -338,6 +338,9 @@ fn bench_nlu(c: &mut Criterion) {
         })
     });
     print_p99(&index);
+    group.bench_function("utterance", |b| {
+        b.iter(|| Utterance::new(black_box("你好，我想问一下退款现在怎么样了")))
+    });
     let utterance = Utterance::new("你好，我想问一下退款现在怎么样了");
     group.bench_function("best_match_30_intents", |b| {
         b.iter(|| index.best_match(black_box(&utterance)))

@@ -43,7 +43,7 @@ pub fn normalize(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut last = Last::Nothing;
     let mut gap = false;
-    for c in text.chars().map(fold_width).flat_map(char::to_lowercase) {
+    let mut push = |c: char| {
         if is_cjk(c) {
             out.push(c);
             last = Last::Cjk;
@@ -60,6 +60,16 @@ pub fn normalize(text: &str) -> String {
             // stemmer then maps close to the spelled-out form.
         } else {
             gap = true;
+        }
+    };
+    for c in text.chars().map(fold_width) {
+        // ASCII and CJK (most of what callers say) need no look-up in Unicode's case tables.
+        if c.is_ascii() {
+            push(c.to_ascii_lowercase());
+        } else if is_cjk(c) {
+            push(c);
+        } else {
+            c.to_lowercase().for_each(&mut push);
         }
     }
     out
@@ -80,22 +90,27 @@ fn stemmer() -> &'static Stemmer {
 /// jieba, Latin words stemmed ("cancelling" → "cancel"), digits kept as written.
 pub fn words(normalized: &str) -> Vec<String> {
     let mut out = Vec::new();
+    for_each_word(normalized, |w| out.push(w.to_owned()));
+    out
+}
+
+/// [`words`] without collecting them: each word is handed to `each` in text order, so a caller
+/// that only hashes them allocates nothing per word.
+pub fn for_each_word(normalized: &str, mut each: impl FnMut(&str)) {
     for run in runs(normalized) {
         match run {
-            Run::Cjk(text) => out.extend(
-                jieba()
-                    .cut(text, true)
-                    .into_iter()
-                    .map(|t| t.word.to_owned()),
-            ),
-            Run::Latin(text) => out.extend(
-                text.split(' ')
-                    .filter(|w| !w.is_empty())
-                    .map(|w| stem(w).into_owned()),
-            ),
+            Run::Cjk(text) => {
+                for token in jieba().cut(text, true) {
+                    each(token.word);
+                }
+            }
+            Run::Latin(text) => {
+                for word in text.split(' ').filter(|w| !w.is_empty()) {
+                    each(&stem(word));
+                }
+            }
         }
     }
-    out
 }
 
 /// The Snowball stem of one Latin word ("cancelling" → "cancel"); words with digits or
@@ -119,18 +134,26 @@ pub fn pinyin(c: char) -> Option<&'static str> {
 /// each for CJK characters without a reading, one per Latin word.
 pub fn pinyin_units(normalized: &str) -> Vec<String> {
     let mut out = Vec::new();
+    for_each_pinyin_unit(normalized, |u| out.push(u.to_owned()));
+    out
+}
+
+/// [`pinyin_units`] without collecting them: each unit is handed to `each` in text order.
+pub fn for_each_pinyin_unit(normalized: &str, mut each: impl FnMut(&str)) {
     for run in runs(normalized) {
         match run {
-            Run::Cjk(text) => out.extend(
-                text.chars()
-                    .map(|c| pinyin(c).map_or_else(|| c.to_string(), str::to_owned)),
-            ),
+            Run::Cjk(text) => {
+                for (i, c) in text.char_indices() {
+                    each(pinyin(c).unwrap_or(&text[i..i + c.len_utf8()]));
+                }
+            }
             Run::Latin(text) => {
-                out.extend(text.split(' ').filter(|w| !w.is_empty()).map(str::to_owned))
+                for word in text.split(' ').filter(|w| !w.is_empty()) {
+                    each(word);
+                }
             }
         }
     }
-    out
 }
 
 enum Run<'a> {

@@ -7,6 +7,17 @@
 //! for a person) is here, and it is separate from the out-of-scope sentences of the
 //! evaluation data (`tests/data/nlu/`), which measure how well this works.
 
+use std::sync::OnceLock;
+
+use super::features::Utterance;
+
+/// [`SENTENCES`] analysed, once per process: every index trains on them, and analysing them
+/// anew for each listening node of each flow compiled would repeat the same work.
+pub(super) fn utterances() -> &'static [Utterance] {
+    static UTTERANCES: OnceLock<Vec<Utterance>> = OnceLock::new();
+    UTTERANCES.get_or_init(|| SENTENCES.iter().map(|s| Utterance::new(s)).collect())
+}
+
 pub(super) const SENTENCES: &[&str] = &[
     "今天天气怎么样",
     "明天会下雨吗",

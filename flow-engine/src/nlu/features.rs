@@ -1,4 +1,4 @@
-//! What a classifier sees of a sentence: sparse, hashed features of four kinds, plus the units
+//! What a classifier sees of a sentence: sparse, hashed features of five kinds, plus the units
 //! used for verbatim matching and negation.
 //!
 //! * character n-grams of 1 to 4 characters over the normalised text, padded with a space at
@@ -6,7 +6,9 @@
 //! * words (`text::words`: jieba for Chinese, Snowball stems for English) and word bigrams;
 //! * for Chinese, toneless pinyin syllables and their bigrams and trigrams
 //!   (`text::pinyin_units`), so that a recogniser's homophone (取肖 for 取消) still shares
-//!   features with the example.
+//!   features with the example;
+//! * shop concepts (`concepts.rs`): the groups of the curated e-commerce word list the text
+//!   mentions, so 钱退回来 shares a feature with 退款.
 //!
 //! Digit strings of 4 digits or more (order, phone, account numbers) all become `#`: they
 //! identify things, not intents.
@@ -17,7 +19,7 @@
 //! same flow trains the same model.
 
 use super::concepts;
-use crate::text::{is_cjk, normalize, pinyin_units, stem, words};
+use crate::text::{for_each_pinyin_unit, for_each_word, is_cjk, normalize, stem};
 
 /// Digit strings this long are identifiers; they all map to one symbol.
 const LONG_NUMBER: usize = 4;
@@ -80,7 +82,9 @@ impl Utterance {
         self.units.is_empty()
     }
 
-    /// Where `needle` (units of an example or keyword) occurs in this utterance.
+    /// Where `needle` (units of an example or keyword) occurs in this utterance: the reference
+    /// `phrases.rs` is tested against.
+    #[cfg(test)]
     pub(super) fn find(&self, needle: &[u64]) -> Found {
         let hay = &self.units;
         if needle.is_empty() || needle.len() > hay.len() {
@@ -99,6 +103,7 @@ impl Utterance {
     }
 }
 
+#[cfg(test)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Found {
     No,
@@ -150,52 +155,61 @@ fn extract(normalized: &str) -> Vec<(u64, f32)> {
         run.clear();
         chars.push(c);
     }
-    for n in 1..=4 {
-        for gram in chars.windows(n) {
-            if n == 1 && gram[0] == ' ' {
+    // The n-grams starting at one character share their hash's prefix: one FNV pass per start
+    // gives the 1- to 4-gram there.
+    for start in 0..chars.len() {
+        let mut h = seed(Kind::Char);
+        for (n, &c) in chars[start..].iter().take(4).enumerate() {
+            h = fnv(h, &(c as u32).to_le_bytes());
+            if n == 0 && c == ' ' {
                 continue;
-            }
-            let mut h = seed(Kind::Char);
-            for &c in gram {
-                h = fnv(h, &(c as u32).to_le_bytes());
             }
             raw.push((mix(h), CHAR_WEIGHT));
         }
     }
-    let words: Vec<u64> = words(normalized).iter().map(|w| word_hash(w)).collect();
-    raw.extend(words.iter().map(|&w| (mix(w), WORD_WEIGHT)));
-    raw.extend(words.windows(2).map(|p| {
-        (
-            mix(p[0].rotate_left(17) ^ p[1] ^ seed(Kind::WordBigram)),
-            WORD_BIGRAM_WEIGHT,
-        )
-    }));
-    let syllables: Vec<u64> = if normalized.chars().any(is_cjk) {
-        pinyin_units(normalized)
-            .iter()
-            .map(|s| syllable_hash(s))
-            .collect()
-    } else {
-        Vec::new()
-    };
-    {
-        for n in 1..=3 {
-            for gram in syllables.windows(n) {
-                let h = gram
+    // Words and their bigrams, hashed as they come: no word is copied.
+    // The word and syllable hashes are kept for the concept lookup.
+    let mut words: Vec<u64> = Vec::new();
+    let mut previous: Option<u64> = None;
+    for_each_word(normalized, |w| {
+        let word = word_hash(w);
+        words.push(word);
+        raw.push((mix(word), WORD_WEIGHT));
+        if let Some(p) = previous {
+            raw.push((
+                mix(p.rotate_left(17) ^ word ^ seed(Kind::WordBigram)),
+                WORD_BIGRAM_WEIGHT,
+            ));
+        }
+        previous = Some(word);
+    });
+    let mut syllables: Vec<u64> = Vec::new();
+    if normalized.chars().any(is_cjk) {
+        // Syllables and the 2- and 3-grams ending at each.
+        let mut last: [u64; 2] = [0; 2];
+        let mut seen = 0usize;
+        for_each_pinyin_unit(normalized, |s| {
+            let syllable = syllable_hash(s);
+            syllables.push(syllable);
+            let window = [last[0], last[1], syllable];
+            for n in 1..=3usize.min(seen + 1) {
+                let h = window[3 - n..]
                     .iter()
                     .fold(seed(Kind::Pinyin) ^ n as u64, |h, &s| h.rotate_left(21) ^ s);
                 raw.push((mix(h), PINYIN_WEIGHT));
             }
-        }
+            last = [last[1], syllable];
+            seen += 1;
+        });
     }
     raw.extend(
         concepts::found(normalized, &syllables, &words)
             .into_iter()
             .map(|g| (mix(seed(Kind::Concept) ^ g as u64), CONCEPT_WEIGHT)),
     );
-    // Term frequencies: equal hashes are adjacent after sorting.
+    // Term frequencies: equal hashes are adjacent after sorting; counted in place.
     raw.sort_unstable_by_key(|f| f.0);
-    let mut out: Vec<(u64, f32)> = Vec::with_capacity(raw.len());
+    let mut kept = 0;
     let mut i = 0;
     while i < raw.len() {
         let (hash, weight) = raw[i];
@@ -204,9 +218,11 @@ fn extract(normalized: &str) -> Vec<(u64, f32)> {
             tf += 1;
             i += 1;
         }
-        out.push((hash, weight * (1.0 + (tf as f32).ln())));
+        raw[kept] = (hash, weight * (1.0 + (tf as f32).ln()));
+        kept += 1;
     }
-    out
+    raw.truncate(kept);
+    raw
 }
 
 /// The hash of one word as features and concepts compare it.

@@ -25,8 +25,9 @@
 //!   from the answer.
 
 use super::background;
-use super::features::{Found, Utterance};
+use super::features::Utterance;
 use super::model::{softmax, Model, Row};
+use super::phrases::{Evidence, Phrase, Phrases};
 
 /// Added to an intent's decision value when one of its keywords or examples occurs in the
 /// utterance (decision values are about +1 for a typical example of the class, -1 for others).
@@ -61,20 +62,13 @@ pub struct IntentMatch {
     pub score: f32,
 }
 
-#[derive(Debug, Clone)]
-struct Phrase {
-    units: Vec<u64>,
-    intent: usize,
-    keyword: bool,
-}
-
 /// A trained intent classifier, built once at compile time.
 #[derive(Debug, Clone)]
 pub struct IntentIndex {
     intents: usize,
     vocabulary: Vocabulary,
     model: Option<Model>,
-    phrases: Vec<Phrase>,
+    phrases: Phrases,
 }
 
 impl IntentIndex {
@@ -103,11 +97,11 @@ impl IntentIndex {
                 intents: n,
                 vocabulary: Vocabulary::build(&[]),
                 model: None,
-                phrases,
+                phrases: Phrases::new(phrases),
             };
         }
         let own = texts.len();
-        texts.extend(background::SENTENCES.iter().map(|s| (Utterance::new(s), n)));
+        texts.extend(background::utterances().iter().map(|u| (u.clone(), n)));
         let vocabulary = Vocabulary::build(&texts);
         // Every class weighs the same in all, whatever its number of rows, so that an intent
         // with many examples and keywords does not win unrelated text by its bias; the
@@ -131,7 +125,7 @@ impl IntentIndex {
             intents: n,
             vocabulary,
             model: Some(model),
-            phrases,
+            phrases: Phrases::new(phrases),
         }
     }
 
@@ -173,34 +167,19 @@ impl IntentIndex {
         if utterance.is_empty() {
             return;
         }
-        if let Some(p) = self
-            .phrases
-            .iter()
-            .find(|p| !p.keyword && p.units == utterance.units)
-        {
+        if let Some(intent) = self.phrases.whole(utterance) {
             for i in 0..self.intents {
-                each(i, if i == p.intent { 1.0 } else { 0.0 });
+                each(i, if i == intent { 1.0 } else { 0.0 });
             }
             return;
         }
         let classes = model.classes();
         let mut logits = vec![0f32; classes];
         self.vocabulary.add_logits(model, utterance, &mut logits);
-        let mut negated = vec![false; classes];
-        let mut boosted = vec![false; classes];
-        for p in &self.phrases {
-            if boosted[p.intent] || (!p.keyword && p.units.len() < 2) {
-                continue;
-            }
-            match utterance.find(&p.units) {
-                Found::Plain => {
-                    boosted[p.intent] = true;
-                    negated[p.intent] = false;
-                }
-                Found::Negated => negated[p.intent] = true,
-                Found::No => {}
-            }
-        }
+        let mut evidence = vec![Evidence::default(); classes];
+        self.phrases.find(utterance, &mut evidence);
+        let boosted: Vec<bool> = evidence.iter().map(|e| e.plain).collect();
+        let negated: Vec<bool> = evidence.iter().map(|e| e.negated).collect();
         for l in logits.iter_mut() {
             *l *= SHARPNESS;
         }

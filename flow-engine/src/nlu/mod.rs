@@ -21,6 +21,7 @@ mod features;
 mod index;
 mod model;
 mod overlap;
+mod phrases;
 
 pub use features::{similarity, Utterance};
 pub use index::{IntentIndex, IntentMatch, IntentSpec, DEFAULT_THRESHOLD};

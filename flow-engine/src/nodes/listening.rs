@@ -11,7 +11,7 @@ use super::ask::{Captured, CompiledSlot};
 use super::Run;
 use crate::compile::{NodeCompiler, NodeIx};
 use crate::model::{InputMode, Intent, Retry};
-use crate::nlu::{IntentIndex, IntentSpec, Utterance};
+use crate::nlu::{IntentIndex, IntentMatch, IntentSpec, Utterance};
 use crate::runtime::{Action, Event, Listen, Record, Step, Visit, Wait};
 use crate::slots;
 use crate::template::Template;
@@ -223,11 +223,17 @@ impl Listener {
             return self.on_no_input(visit, counts);
         }
         let utterance = Utterance::new(text);
-        if let Some(step) = self.global_intent(visit, text, confidence, &utterance) {
+        // The node's own best intent, asked once per turn: global intents compare with it, and
+        // matching takes it.
+        let own = self
+            .intents
+            .as_ref()
+            .and_then(|set| set.index.best_match(&utterance));
+        if let Some(step) = self.global_intent(visit, text, confidence, &utterance, own) {
             return step;
         }
         set_input(visit, text, "", None, confidence);
-        if let Some(step) = self.match_speech(visit, text, confidence, &utterance) {
+        if let Some(step) = self.match_speech(visit, text, confidence, own) {
             return step;
         }
         record_heard(visit, text, None, None, false);
@@ -320,14 +326,12 @@ impl Listener {
         text: &str,
         confidence: Option<f32>,
         utterance: &Utterance,
+        own: Option<IntentMatch>,
     ) -> Option<Step> {
         if !self.global_intents {
             return None;
         }
-        let local = self
-            .intents
-            .as_ref()
-            .and_then(|set| set.index.best_match(utterance))
+        let local = own
             .filter(|m| m.score >= self.threshold)
             .map_or(0.0, |m| m.score);
         global_intent(visit, text, confidence, utterance, local)
@@ -338,7 +342,7 @@ impl Listener {
         visit: &mut Visit<'_>,
         text: &str,
         confidence: Option<f32>,
-        utterance: &Utterance,
+        own: Option<IntentMatch>,
     ) -> Option<Step> {
         let speech = self.modes.contains(&InputMode::Speech);
         if let Some(set) = &self.intents {
@@ -347,7 +351,7 @@ impl Listener {
                 slots::parse_key(text).and_then(|key| set.by_key(key.encode_utf8(&mut [0; 4])));
             let best = keyed.map(|index| (index, 1.0)).or_else(|| {
                 speech
-                    .then(|| set.index.best_match(utterance))
+                    .then_some(own)
                     .flatten()
                     .filter(|m| m.score >= self.threshold)
                     .map(|m| (m.index, m.score))

@@ -12,7 +12,7 @@
 
 use std::collections::HashMap;
 
-use crate::nlu::model::dual_cd;
+use crate::nlu::model::one_vs_rest;
 use crate::text::normalize;
 
 pub struct LinearSvc {
@@ -50,14 +50,10 @@ impl LinearSvc {
         let xs: Vec<Vec<(u32, f32)>> = rows.iter().map(|(t, _)| peer.vector(t)).collect();
         let xs: Vec<&[(u32, f32)]> = xs.iter().map(Vec::as_slice).collect();
         let costs = vec![1.0; rows.len()];
+        let labels: Vec<usize> = rows.iter().map(|r| r.1).collect();
+        let trained = one_vs_rest(&xs, &labels, &costs, dims, classes);
         peer.weights = (0..classes)
-            .map(|k| {
-                let ys: Vec<f32> = rows
-                    .iter()
-                    .map(|r| if r.1 == k { 1.0 } else { -1.0 })
-                    .collect();
-                dual_cd(&xs, &ys, &costs, dims)
-            })
+            .map(|k| (0..dims).map(|c| trained.weight(c, k)).collect())
             .collect();
         peer
     }
