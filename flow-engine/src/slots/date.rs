@@ -272,7 +272,7 @@ fn after_number(chars: &[char], i: usize, today: Date) -> Found {
     let at = |k: usize| chars.get(k).copied();
     match at(end) {
         Some('年') => {
-            let year = if n < 100 { 2000 + n } else { n };
+            let year = full_year(n, today);
             let (month, e) = integer_at(chars, end + 1)?;
             if at(e) != Some('月') {
                 return None;
@@ -308,6 +308,20 @@ fn after_number(chars: &[char], i: usize, today: Date) -> Found {
     en_after_number(chars, n, end, today)
 }
 
+/// A year as said: two digits (八四年, 12/25/99) are the year ending so that lies nearest the
+/// call (1984 and 1999 in 2026, 2030 for 三零年), as a caller means them; more digits as written.
+fn full_year(said: i64, today: Date) -> i64 {
+    if !(0..100).contains(&said) {
+        return said;
+    }
+    let century = today.year().div_euclid(100) * 100;
+    [century - 100, century, century + 100]
+        .into_iter()
+        .map(|c| c + said)
+        .min_by_key(|y| (y - today.year()).abs())
+        .unwrap_or(century + said)
+}
+
 /// 12/25, 6.18, 2026-01-03, 2026/1/3, 12/25/2026.
 fn numeric_date(chars: &[char], i: usize, n: i64, end: usize, today: Date) -> Found {
     let separator = *chars.get(end).filter(|c| matches!(c, '/' | '.' | '-'))?;
@@ -324,10 +338,7 @@ fn numeric_date(chars: &[char], i: usize, n: i64, end: usize, today: Date) -> Fo
     }
     let (month, day) = if n <= 12 { (n, second) } else { (second, n) };
     match third {
-        Some((year, e)) => {
-            let year = if year < 100 { 2000 + year } else { year };
-            Some((in_year(year, month, day), e))
-        }
+        Some((year, e)) => Some((in_year(full_year(year, today), month, day), e)),
         _ => Some((next_month_day(today, month, day), e)),
     }
 }
@@ -860,6 +871,19 @@ mod tests {
         );
     }
 
+    #[test]
+    fn two_digit_years_are_the_nearest() {
+        check(
+            "2026-06-15",
+            &[
+                ("八四年四月五号", Some("1984-04-05")),
+                ("26年6月18号", Some("2026-06-18")),
+                ("三零年一月一号", Some("2030-01-01")),
+                ("12/25/99", Some("1999-12-25")),
+            ],
+        );
+    }
+
     proptest::proptest! {
         #[test]
         fn dates_never_panic(
@@ -875,10 +899,11 @@ mod tests {
         ) {
             let today = date(MONDAY);
             if let Some(d) = parse_date(&text, today) {
-                // Every phrase lands within a few years of the call (a 4-digit year aside).
+                // Every phrase lands within half a century of the call (a two-digit year is the
+                // nearest such year; a 4-digit year is as written).
                 let explicit_year = text.chars().filter(char::is_ascii_digit).count() >= 4;
                 proptest::prop_assert!(
-                    explicit_year || (d.days() - today.days()).abs() < 366 * 30,
+                    explicit_year || (d.days() - today.days()).abs() <= 366 * 50,
                     "{text:?} → {d}"
                 );
             }
