@@ -152,12 +152,7 @@ pub(crate) fn one_vs_rest(
     dims: usize,
     classes: usize,
 ) -> OneVsRest {
-    let diag: Vec<f32> = costs.iter().map(|c| 0.5 / c.max(1e-6)).collect();
-    let qd: Vec<f32> = xs
-        .iter()
-        .zip(&diag)
-        .map(|(x, d)| d + BIAS * BIAS + x.iter().map(|f| f.1 * f.1).sum::<f32>())
-        .collect();
+    let (diag, qd) = diagonals(xs, costs);
     let mut w = Vec::with_capacity(classes.div_ceil(LANES) * dims);
     for first in (0..classes).step_by(LANES) {
         let lanes = (classes - first).min(LANES);
@@ -245,18 +240,25 @@ fn sweep(
     w
 }
 
+/// The dual problem's diagonal per row: the squared hinge's `1 / (2 C)` term, and the whole
+/// `Q_ii` (that term plus the row's squared norm with the bias feature).
+fn diagonals(xs: &[&[(u32, f32)]], costs: &[f32]) -> (Vec<f32>, Vec<f32>) {
+    let diag: Vec<f32> = costs.iter().map(|c| 0.5 / c.max(1e-6)).collect();
+    let qd = xs
+        .iter()
+        .zip(&diag)
+        .map(|(x, d)| d + BIAS * BIAS + x.iter().map(|f| f.1 * f.1).sum::<f32>())
+        .collect();
+    (diag, qd)
+}
+
 /// One class against the rest on its own: the reference [`one_vs_rest`] must reproduce.
 #[cfg(test)]
 fn dual_cd(xs: &[&[(u32, f32)]], ys: &[f32], costs: &[f32], dims: usize) -> Vec<f32> {
     let mut w = vec![0f32; dims];
     let bias = dims - 1;
     let mut alpha = vec![0f32; xs.len()];
-    let diag: Vec<f32> = costs.iter().map(|c| 0.5 / c.max(1e-6)).collect();
-    let qd: Vec<f32> = xs
-        .iter()
-        .zip(&diag)
-        .map(|(x, d)| d + BIAS * BIAS + x.iter().map(|f| f.1 * f.1).sum::<f32>())
-        .collect();
+    let (diag, qd) = diagonals(xs, costs);
     let mut order: Vec<usize> = (0..xs.len()).collect();
     let mut state = 0x9E37_79B9_7F4A_7C15u64;
     for _ in 0..MAX_PASSES {
