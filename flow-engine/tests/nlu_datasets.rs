@@ -67,13 +67,13 @@ struct Bar {
 
 const ZH_CLEAN: Bar = Bar {
     target: 0.92,
-    floor: 0.66,
-    rejection_floor: 0.94,
+    floor: 0.74,
+    rejection_floor: 0.88,
 };
 const ZH_HOMOPHONES: Bar = Bar {
     target: 0.88,
-    floor: 0.63,
-    rejection_floor: 0.95,
+    floor: 0.71,
+    rejection_floor: 0.90,
 };
 const BITEXT: [(usize, Bar); 3] = [
     (

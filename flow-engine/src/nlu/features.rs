@@ -77,6 +77,12 @@ impl Utterance {
         &self.normalized
     }
 
+    /// Whether the text has Chinese (or other CJK) characters: its features are mostly
+    /// character and syllable n-grams, which the confidence is calibrated for separately.
+    pub(super) fn is_cjk(&self) -> bool {
+        self.normalized.chars().any(is_cjk)
+    }
+
     /// Whether nothing but punctuation and spaces was said.
     pub fn is_empty(&self) -> bool {
         self.units.is_empty()

@@ -38,8 +38,15 @@ const PHRASE_BOOST: f32 = 0.5;
 const UNSEEN_SHARE: f32 = 0.4;
 /// How many intents the background class weighs as, in training.
 const BACKGROUND_WEIGHT: f32 = 1.5;
-/// Decision values times this are the softmax's logits: the calibration of the confidences.
+/// Decision values times this are the softmax's logits: the calibration of the confidences,
+/// per script. A Chinese sentence has many more features than an English one (character and
+/// syllable n-grams), so a paraphrase's decision values are spread thinner and the same
+/// sharpness would leave its confidence below the threshold. Both chosen on the tuning splits
+/// (`callflow nlu-eval --tune`): English so that its out-of-scope sentences are rejected at the
+/// default threshold; Chinese the lowest value reaching the best tuning accuracy there while
+/// its out-of-scope sentences are still rejected (≥ 75%).
 const SHARPNESS: f32 = 6.0;
+const SHARPNESS_CJK: f32 = 10.0;
 
 /// The confidence at or above which an intent is taken, unless a flow or node sets its own:
 /// chosen on the tuning splits of the evaluation data (`callflow nlu-eval --tune`), see
@@ -180,12 +187,17 @@ impl IntentIndex {
         self.phrases.find(utterance, &mut evidence);
         let boosted: Vec<bool> = evidence.iter().map(|e| e.plain).collect();
         let negated: Vec<bool> = evidence.iter().map(|e| e.negated).collect();
+        let sharpness = if utterance.is_cjk() {
+            SHARPNESS_CJK
+        } else {
+            SHARPNESS
+        };
         for l in logits.iter_mut() {
-            *l *= SHARPNESS;
+            *l *= sharpness;
         }
         for i in 0..self.intents {
             if boosted[i] {
-                logits[i] += PHRASE_BOOST * SHARPNESS;
+                logits[i] += PHRASE_BOOST * sharpness;
             }
             if negated[i] {
                 logits[i] = f32::NEG_INFINITY;
