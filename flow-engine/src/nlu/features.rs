@@ -52,6 +52,8 @@ pub struct Utterance {
     pub(super) negated: Vec<bool>,
     /// Sorted by hash, deduplicated: (feature hash, kind weight × sublinear tf).
     pub(super) features: Vec<(u64, f32)>,
+    /// Whether the text has CJK characters (see [`Utterance::is_cjk`]).
+    cjk: bool,
 }
 
 impl Utterance {
@@ -66,6 +68,7 @@ impl Utterance {
             extract(&normalized)
         };
         Self {
+            cjk: normalized.chars().any(is_cjk),
             normalized,
             units,
             negated,
@@ -80,7 +83,7 @@ impl Utterance {
     /// Whether the text has Chinese (or other CJK) characters: its features are mostly
     /// character and syllable n-grams, which the confidence is calibrated for separately.
     pub(super) fn is_cjk(&self) -> bool {
-        self.normalized.chars().any(is_cjk)
+        self.cjk
     }
 
     /// Whether nothing but punctuation and spaces was said.
