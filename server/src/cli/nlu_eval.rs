@@ -45,14 +45,16 @@ pub fn run(options: Options) -> Result<ExitCode, String> {
     if !split.tune.is_empty() {
         println!("\nthreshold sweep on the tuning split (callflow):");
         println!(
-            "{:>9} {:>10} {:>12}",
-            "threshold", "accuracy", "OOS rejected"
+            "{:>9} {:>10} {:>12} {:>17}",
+            "threshold", "accuracy", "OOS rejected", "near OOS rejected"
         );
-        for (t, s) in trained.sweep(&split.tune) {
+        let near = Trained::near_out_of_scope_sweep(&split.train, &split.tune);
+        for ((t, s), (_, near)) in trained.sweep(&split.tune).into_iter().zip(near) {
             println!(
-                "{t:>9.2} {:>9.1}% {:>11.1}%",
+                "{t:>9.2} {:>9.1}% {:>11.1}% {:>16.1}%",
                 s.accuracy() * 100.0,
-                s.rejection() * 100.0
+                s.rejection() * 100.0,
+                near * 100.0
             );
         }
         println!();

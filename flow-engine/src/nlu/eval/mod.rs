@@ -253,6 +253,43 @@ impl Trained {
             .collect()
     }
 
+    /// Rejection of near out-of-scope sentences at thresholds 0.05, 0.10, … 0.95: each intent
+    /// of `train` is left out of training in turn and its sentences in `tune` must get no
+    /// match. Unlike unrelated chit-chat, such a sentence shares the shop's vocabulary with the
+    /// intents that remain (a cancellation fee beside cancelling an order), the hard case of
+    /// rejection; the English test split's held-out intents are of this kind.
+    pub fn near_out_of_scope_sweep(train: &[Example], tune: &[Example]) -> Vec<(f32, f64)> {
+        let mut intents: Vec<&String> = train.iter().filter_map(|e| e.intent.as_ref()).collect();
+        intents.sort();
+        intents.dedup();
+        let mut scores: Vec<f32> = Vec::new();
+        for left_out in intents {
+            let rest: Vec<Example> = train
+                .iter()
+                .filter(|e| e.intent.as_ref() != Some(left_out))
+                .cloned()
+                .collect();
+            let trained = Trained::new(&rest);
+            scores.extend(
+                tune.iter()
+                    .filter(|e| e.intent.as_ref() == Some(left_out))
+                    .map(|e| {
+                        trained
+                            .ours
+                            .best_match(&Utterance::new(&e.text))
+                            .map_or(0.0, |m| m.score)
+                    }),
+            );
+        }
+        (1..20)
+            .map(|i| {
+                let t = i as f32 * 0.05;
+                let rejected = scores.iter().filter(|&&s| s < t).count();
+                (t, ratio(rejected, scores.len()))
+            })
+            .collect()
+    }
+
     fn scores(&self, test: &[Example], answers: &[Answer], threshold: f64) -> Scores {
         let n = self.intents.len();
         let mut s = Scores::default();
@@ -505,5 +542,35 @@ mod tests {
         assert_eq!(everything.ours.no_match, 3);
         assert_eq!(everything.peer.no_match, 3);
         assert!(format!("{c}").contains("track"));
+    }
+
+    #[test]
+    fn near_out_of_scope_leaves_each_intent_out() {
+        let ex = |t: &str, i: &str| Example {
+            text: t.into(),
+            intent: Some(i.to_owned()),
+        };
+        let train = vec![
+            ex("查物流", "track"),
+            ex("我的快递到哪了", "track"),
+            ex("我要退款", "refund"),
+            ex("申请退款", "refund"),
+            ex("我要开发票", "invoice"),
+            ex("发票怎么开", "invoice"),
+        ];
+        // Each tuning sentence is an example of its own intent: trained with it, it would be
+        // matched with confidence 1; left out, its intent is gone and it can only be rejected
+        // or mistaken.
+        let tune = vec![
+            ex("查物流", "track"),
+            ex("我要退款", "refund"),
+            ex("我要开发票", "invoice"),
+        ];
+        let sweep = Trained::near_out_of_scope_sweep(&train, &tune);
+        assert_eq!(sweep.len(), 19);
+        assert!(sweep.windows(2).all(|w| w[0].1 <= w[1].1));
+        assert_eq!(sweep[18].1, 1.0, "{sweep:?}");
+        let whole = Trained::new(&train).sweep(&tune);
+        assert_eq!(whole[18].1.accuracy(), 1.0);
     }
 }
