@@ -67,29 +67,29 @@ struct Bar {
 
 const ZH_CLEAN: Bar = Bar {
     target: 0.92,
-    floor: 0.74,
-    rejection_floor: 0.88,
+    floor: 0.80,
+    rejection_floor: 0.90,
 };
 const ZH_HOMOPHONES: Bar = Bar {
     target: 0.88,
-    floor: 0.71,
-    rejection_floor: 0.90,
+    floor: 0.75,
+    rejection_floor: 0.92,
 };
 const BITEXT: [(usize, Bar); 3] = [
     (
         5,
         Bar {
             target: 0.85,
-            floor: 0.73,
-            rejection_floor: 0.75,
+            floor: 0.78,
+            rejection_floor: 0.74,
         },
     ),
     (
         10,
         Bar {
             target: 0.93,
-            floor: 0.89,
-            rejection_floor: 0.63,
+            floor: 0.91,
+            rejection_floor: 0.56,
         },
     ),
     (
@@ -97,7 +97,7 @@ const BITEXT: [(usize, Bar); 3] = [
         Bar {
             target: 0.975,
             floor: 0.95,
-            rejection_floor: 0.47,
+            rejection_floor: 0.56,
         },
     ),
 ];

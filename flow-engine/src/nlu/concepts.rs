@@ -1,6 +1,6 @@
 //! Shop concepts in a sentence: the groups of the curated e-commerce word list
-//! (`knowledge::lexicon::SYNONYMS`, shared with knowledge-base search) one of whose members the
-//! sentence contains. 包裹 and 快递 both give the parcel concept, 钱退回来 and 退款 the refund
+//! (`knowledge::lexicon::SYNONYMS`, shared with knowledge-base search, with the intent cues of
+//! `cues.rs` added) one of whose members the sentence contains. 包裹 and 快递 both give the parcel concept, 钱退回来 and 退款 the refund
 //! concept, so a caller's paraphrase shares a feature with an example written in other words —
 //! five examples per intent cannot cover a shop's vocabulary, while the vocabulary itself is
 //! small and stable enough to write down.
@@ -14,6 +14,7 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+use super::cues;
 use super::features::{syllable_hash, word_hash};
 use crate::knowledge::lexicon::SYNONYMS;
 use crate::text::{is_cjk, normalize, pinyin_units, words};
@@ -35,9 +36,9 @@ fn table() -> &'static Table {
             by_word: HashMap::new(),
             by_char: HashMap::new(),
         };
-        for (group, members) in SYNONYMS.iter().enumerate() {
+        for (group, members) in groups().iter().enumerate() {
             let group = u32::try_from(group).unwrap_or(u32::MAX);
-            for member in *members {
+            for member in members {
                 let text = normalize(member);
                 let chars: Vec<char> = text.chars().collect();
                 let (units, into) = match chars.as_slice() {
@@ -68,6 +69,20 @@ fn table() -> &'static Table {
         }
         table
     })
+}
+
+/// The knowledge synonym groups with the cues added to them, then the cues' own groups.
+fn groups() -> Vec<Vec<&'static str>> {
+    let mut groups: Vec<Vec<&'static str>> = SYNONYMS.iter().map(|g| g.to_vec()).collect();
+    for (anchor, more) in cues::MORE {
+        match groups.iter_mut().find(|g| g.contains(anchor)) {
+            Some(group) => group.extend_from_slice(more),
+            // An anchor no group holds makes the cues a group of their own.
+            None => groups.push(more.to_vec()),
+        }
+    }
+    groups.extend(cues::GROUPS.iter().map(|g| g.to_vec()));
+    groups
 }
 
 /// The concept groups found in a sentence, given its normalised text and the hashes of its
@@ -118,6 +133,23 @@ mod tests {
         assert!(!parcel.is_empty());
         assert!(groups_of("快递到了吗").iter().any(|g| parcel.contains(g)));
         assert!(groups_of("这周天气真好").is_empty());
+    }
+
+    #[test]
+    fn intent_cues_join_the_synonym_groups() {
+        // 作废 is a cue added to the cancellation group, 活动 to the coupon group.
+        let cancel = groups_of("我要取消订单");
+        assert!(groups_of("这单作废吧").iter().any(|g| cancel.contains(g)));
+        let coupon = groups_of("优惠券怎么用");
+        assert!(groups_of("现在有什么活动").iter().any(|g| coupon.contains(g)));
+        assert!(!groups_of("这单作废吧").iter().any(|g| coupon.contains(g)));
+        // Every anchor names a knowledge synonym group: none starts a group by accident.
+        for (anchor, _) in cues::MORE {
+            assert!(
+                SYNONYMS.iter().any(|g| g.contains(anchor)),
+                "{anchor} is in no synonym group"
+            );
+        }
     }
 
     #[test]

@@ -38,15 +38,21 @@ const PHRASE_BOOST: f32 = 0.5;
 const UNSEEN_SHARE: f32 = 0.4;
 /// How many intents the background class weighs as, in training.
 const BACKGROUND_WEIGHT: f32 = 1.5;
-/// Decision values times this are the softmax's logits: the calibration of the confidences,
-/// per script. A Chinese sentence has many more features than an English one (character and
-/// syllable n-grams), so a paraphrase's decision values are spread thinner and the same
-/// sharpness would leave its confidence below the threshold. Both chosen on the tuning splits
-/// (`callflow nlu-eval --tune`): English so that its out-of-scope sentences are rejected at the
-/// default threshold; Chinese the lowest value reaching the best tuning accuracy there while
-/// its out-of-scope sentences are still rejected (≥ 75%).
-const SHARPNESS: f32 = 6.0;
-const SHARPNESS_CJK: f32 = 10.0;
+/// The calibration of the confidences: a decision value equal to the node's typical value for
+/// its own training examples (`IntentIndex::typical`) becomes this logit. Dividing by the
+/// typical value makes a node of 20 examples per intent (large decision values everywhere) as
+/// sure as one of 5, where one fixed scale left the large node accepting every near miss.
+///
+/// Per script: a Chinese sentence has many more features than an English one (character and
+/// syllable n-grams), so a paraphrase's decision values are spread thinner. Both chosen on the
+/// tuning splits (`callflow nlu-eval --tune`, the data README), trading in-scope accuracy
+/// against the rejection of near out-of-scope sentences (each intent left out of training in
+/// turn): the values keep every split's tuning accuracy within 3 points of its best.
+const CALIBRATION: f32 = 3.0;
+const CALIBRATION_CJK: f32 = 5.7;
+
+/// The smallest typical decision value a node is calibrated with.
+const MIN_TYPICAL: f32 = 0.1;
 
 /// The confidence at or above which an intent is taken, unless a flow or node sets its own:
 /// chosen on the tuning splits of the evaluation data (`callflow nlu-eval --tune`), see
@@ -76,6 +82,9 @@ pub struct IntentIndex {
     vocabulary: Vocabulary,
     model: Option<Model>,
     phrases: Phrases,
+    /// Logit per unit of decision value for English and for Chinese sentences: the
+    /// calibration constants over the node's typical decision value.
+    sharpness: [f32; 2],
 }
 
 impl IntentIndex {
@@ -104,6 +113,7 @@ impl IntentIndex {
                 intents: n,
                 vocabulary: Vocabulary::build(&[]),
                 model: None,
+                sharpness: [CALIBRATION, CALIBRATION_CJK],
                 phrases: Phrases::new(phrases),
             };
         }
@@ -128,12 +138,28 @@ impl IntentIndex {
             })
             .collect();
         let model = Model::train(&rows, vocabulary.columns(), n + 1);
+        let typical = Self::typical(&model, &rows[..own]);
         Self {
+            sharpness: [CALIBRATION / typical, CALIBRATION_CJK / typical],
             intents: n,
             vocabulary,
             model: Some(model),
             phrases: Phrases::new(phrases),
         }
+    }
+
+    /// The mean decision value of the intents' own training rows for their own intent: how
+    /// large this node's decision values run. It grows with the examples per intent; a
+    /// degenerate node (every row rejected by its own class) counts as a small positive value.
+    fn typical(model: &Model, own: &[Row]) -> f32 {
+        let mut logits = vec![0f32; model.classes()];
+        let mut total = 0.0;
+        for row in own {
+            logits.fill(0.0);
+            model.add_logits(&row.features, &mut logits);
+            total += logits[row.class];
+        }
+        (total / own.len().max(1) as f32).max(MIN_TYPICAL)
     }
 
     /// How many intents the index was built from.
@@ -187,11 +213,7 @@ impl IntentIndex {
         self.phrases.find(utterance, &mut evidence);
         let boosted: Vec<bool> = evidence.iter().map(|e| e.plain).collect();
         let negated: Vec<bool> = evidence.iter().map(|e| e.negated).collect();
-        let sharpness = if utterance.is_cjk() {
-            SHARPNESS_CJK
-        } else {
-            SHARPNESS
-        };
+        let sharpness = self.sharpness[usize::from(utterance.is_cjk())];
         for l in logits.iter_mut() {
             *l *= sharpness;
         }

@@ -16,6 +16,7 @@
 
 mod background;
 mod concepts;
+mod cues;
 pub mod eval;
 mod features;
 mod index;

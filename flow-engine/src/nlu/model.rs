@@ -85,7 +85,6 @@ impl Model {
     }
 
     /// Adds the logits of `x` to `out`.
-    #[cfg(test)]
     pub fn add_logits(&self, x: &[(u32, f32)], out: &mut [f32]) {
         self.add_bias(out);
         for &(c, v) in x {
