@@ -67,13 +67,13 @@ struct Bar {
 
 const ZH_CLEAN: Bar = Bar {
     target: 0.92,
-    floor: 0.80,
+    floor: 0.81,
     rejection_floor: 0.90,
 };
 const ZH_HOMOPHONES: Bar = Bar {
     target: 0.88,
-    floor: 0.75,
-    rejection_floor: 0.92,
+    floor: 0.77,
+    rejection_floor: 0.89,
 };
 const BITEXT: [(usize, Bar); 3] = [
     (
@@ -81,7 +81,7 @@ const BITEXT: [(usize, Bar); 3] = [
         Bar {
             target: 0.85,
             floor: 0.78,
-            rejection_floor: 0.74,
+            rejection_floor: 0.75,
         },
     ),
     (
@@ -89,7 +89,7 @@ const BITEXT: [(usize, Bar); 3] = [
         Bar {
             target: 0.93,
             floor: 0.91,
-            rejection_floor: 0.56,
+            rejection_floor: 0.57,
         },
     ),
     (
@@ -97,7 +97,7 @@ const BITEXT: [(usize, Bar); 3] = [
         Bar {
             target: 0.975,
             floor: 0.95,
-            rejection_floor: 0.56,
+            rejection_floor: 0.57,
         },
     ),
 ];

@@ -141,7 +141,9 @@ mod tests {
         let cancel = groups_of("我要取消订单");
         assert!(groups_of("这单作废吧").iter().any(|g| cancel.contains(g)));
         let coupon = groups_of("优惠券怎么用");
-        assert!(groups_of("现在有什么活动").iter().any(|g| coupon.contains(g)));
+        assert!(groups_of("现在有什么活动")
+            .iter()
+            .any(|g| coupon.contains(g)));
         assert!(!groups_of("这单作废吧").iter().any(|g| coupon.contains(g)));
         // Every anchor names a knowledge synonym group: none starts a group by accident.
         for (anchor, _) in cues::MORE {
