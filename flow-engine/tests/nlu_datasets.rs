@@ -73,14 +73,14 @@ const ZH_CLEAN: Bar = Bar {
 const ZH_HOMOPHONES: Bar = Bar {
     target: 0.88,
     floor: 0.77,
-    rejection_floor: 0.89,
+    rejection_floor: 0.87,
 };
 const BITEXT: [(usize, Bar); 3] = [
     (
         5,
         Bar {
             target: 0.85,
-            floor: 0.78,
+            floor: 0.80,
             rejection_floor: 0.75,
         },
     ),
@@ -88,7 +88,7 @@ const BITEXT: [(usize, Bar); 3] = [
         10,
         Bar {
             target: 0.93,
-            floor: 0.91,
+            floor: 0.92,
             rejection_floor: 0.57,
         },
     ),

@@ -8,7 +8,9 @@
 //!   (`text::pinyin_units`), so that a recogniser's homophone (取肖 for 取消) still shares
 //!   features with the example;
 //! * shop concepts (`concepts.rs`): the groups of the curated e-commerce word list the text
-//!   mentions, so 钱退回来 shares a feature with 退款.
+//!   mentions, so 钱退回来 shares a feature with 退款; and each pair of them, since a request
+//!   is often two concepts together (money + arrived is a refund's progress, money + taken
+//!   twice a payment problem) where either alone belongs to several intents.
 //!
 //! Digit strings of 4 digits or more (order, phone, account numbers) all become `#`: they
 //! identify things, not intents.
@@ -31,6 +33,7 @@ const WORD_WEIGHT: f32 = 2.0;
 const WORD_BIGRAM_WEIGHT: f32 = 1.0;
 const PINYIN_WEIGHT: f32 = 1.0;
 const CONCEPT_WEIGHT: f32 = 3.0;
+const CONCEPT_PAIR_WEIGHT: f32 = 2.0;
 
 #[derive(Debug, Clone, Copy)]
 enum Kind {
@@ -39,6 +42,7 @@ enum Kind {
     WordBigram = 3,
     Pinyin = 4,
     Concept = 5,
+    ConceptPair = 6,
 }
 
 /// The caller's text, normalised and analysed once, shared by every index of a turn.
@@ -211,11 +215,16 @@ fn extract(normalized: &str) -> Vec<(u64, f32)> {
             seen += 1;
         });
     }
-    raw.extend(
-        concepts::found(normalized, &syllables, &words)
-            .into_iter()
-            .map(|g| (mix(seed(Kind::Concept) ^ g as u64), CONCEPT_WEIGHT)),
-    );
+    let found = concepts::found(normalized, &syllables, &words);
+    for (i, &a) in found.iter().enumerate() {
+        raw.push((mix(seed(Kind::Concept) ^ u64::from(a)), CONCEPT_WEIGHT));
+        for &b in &found[i + 1..] {
+            raw.push((
+                mix(seed(Kind::ConceptPair) ^ (u64::from(a) << 32) ^ u64::from(b)),
+                CONCEPT_PAIR_WEIGHT,
+            ));
+        }
+    }
     // Term frequencies: equal hashes are adjacent after sorting; counted in place.
     raw.sort_unstable_by_key(|f| f.0);
     let mut kept = 0;
@@ -351,6 +360,27 @@ fn is_negated(tokens: &[Token], i: usize) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn two_concepts_give_a_pair_feature() {
+        let has = |text: &str, hash: u64| Utterance::new(text).features.iter().any(|f| f.0 == hash);
+        let groups = |text: &str| {
+            let n = normalize(text);
+            let syllables: Vec<u64> = crate::text::pinyin_units(&n)
+                .iter()
+                .map(|s| syllable_hash(s))
+                .collect();
+            concepts::found(&n, &syllables, &[])
+        };
+        let (refund, arrived) = (groups("退款"), groups("到账"));
+        assert_eq!((refund.len(), arrived.len()), (1, 1));
+        let (a, b) = (refund[0].min(arrived[0]), refund[0].max(arrived[0]));
+        let pair = mix(seed(Kind::ConceptPair) ^ (u64::from(a) << 32) ^ u64::from(b));
+        assert!(has("退款什么时候到账", pair));
+        assert!(has("钱退回来了吗到账没有", pair));
+        assert!(!has("退款", pair));
+        assert!(!has("什么时候到账", pair));
+    }
 
     #[test]
     fn normalises_width_case_punctuation_and_spaces() {
