@@ -67,7 +67,7 @@ struct Bar {
 
 const ZH_CLEAN: Bar = Bar {
     target: 0.92,
-    floor: 0.81,
+    floor: 0.82,
     rejection_floor: 0.90,
 };
 const ZH_HOMOPHONES: Bar = Bar {
@@ -80,15 +80,15 @@ const BITEXT: [(usize, Bar); 3] = [
         5,
         Bar {
             target: 0.85,
-            floor: 0.80,
-            rejection_floor: 0.75,
+            floor: 0.83,
+            rejection_floor: 0.71,
         },
     ),
     (
         10,
         Bar {
             target: 0.93,
-            floor: 0.92,
+            floor: 0.94,
             rejection_floor: 0.57,
         },
     ),
@@ -96,8 +96,8 @@ const BITEXT: [(usize, Bar); 3] = [
         20,
         Bar {
             target: 0.975,
-            floor: 0.95,
-            rejection_floor: 0.57,
+            floor: 0.965,
+            rejection_floor: 0.61,
         },
     ),
 ];

@@ -172,4 +172,18 @@ pub(super) const GROUPS: &[&[&str]] = &[
         "other account",
         "different account",
     ],
+    &["see", "check", "view", "look at", "show", "consult"],
+    &["get", "download", "receive", "obtain", "request", "send me"],
+    &["policy", "terms", "conditions", "rules", "guarantee"],
+    &[
+        "problem", "issue", "error", "trouble", "fail", "failed", "wrong",
+    ],
+    &[
+        "status",
+        "progress",
+        "update on",
+        "where is",
+        "what happened",
+    ],
+    &["fee", "cost", "penalty", "how much", "price"],
 ];
