@@ -112,20 +112,22 @@ pub(super) fn found(normalized: &str, syllables: &[u64], words: &[u64]) -> Vec<u
     out
 }
 
+/// The concept groups of a text analysed on its own, for tests.
+#[cfg(test)]
+pub(super) fn groups_of(text: &str) -> Vec<u32> {
+    let normalized = normalize(text);
+    let syllables: Vec<u64> = pinyin_units(&normalized)
+        .iter()
+        .map(|s| syllable_hash(s))
+        .collect();
+    let words: Vec<u64> = words(&normalized).iter().map(|w| word_hash(w)).collect();
+    found(&normalized, &syllables, &words)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::nlu::Utterance;
-
-    fn groups_of(text: &str) -> Vec<u32> {
-        let normalized = normalize(text);
-        let syllables: Vec<u64> = pinyin_units(&normalized)
-            .iter()
-            .map(|s| syllable_hash(s))
-            .collect();
-        let words: Vec<u64> = words(&normalized).iter().map(|w| word_hash(w)).collect();
-        found(&normalized, &syllables, &words)
-    }
 
     #[test]
     fn paraphrases_share_a_concept() {

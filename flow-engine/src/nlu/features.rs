@@ -364,14 +364,7 @@ mod tests {
     #[test]
     fn two_concepts_give_a_pair_feature() {
         let has = |text: &str, hash: u64| Utterance::new(text).features.iter().any(|f| f.0 == hash);
-        let groups = |text: &str| {
-            let n = normalize(text);
-            let syllables: Vec<u64> = crate::text::pinyin_units(&n)
-                .iter()
-                .map(|s| syllable_hash(s))
-                .collect();
-            concepts::found(&n, &syllables, &[])
-        };
+        let groups = concepts::groups_of;
         let (refund, arrived) = (groups("退款"), groups("到账"));
         assert_eq!((refund.len(), arrived.len()), (1, 1));
         let (a, b) = (refund[0].min(arrived[0]), refund[0].max(arrived[0]));
