@@ -109,7 +109,7 @@ export async function knowledgeSteps({ page, server, step }) {
     await page.getByTestId('kb-tab-try').click();
     await page.getByTestId('kb-try-input').fill('我的退款多久能到账啊');
     await page.getByTestId('kb-try-submit').click();
-    await page.getByTestId('kb-try-result').waitFor();
+    await page.locator('[data-testid="kb-try-result"][data-asked="我的退款多久能到账啊"]').waitFor();
     const first = await page.getByTestId('kb-try-hit').first().getAttribute('data-question');
     check(first === '退款多久到账', `the right entry comes first: ${first}`);
     const decision = (await page.getByTestId('kb-try-decision').textContent()) ?? '';
@@ -148,7 +148,8 @@ export async function knowledgeSteps({ page, server, step }) {
     await page.getByTestId('kb-tab-try').click();
     await page.getByTestId('kb-try-input').fill('怎么开发票');
     await page.getByTestId('kb-try-submit').click();
-    await page.locator('[data-testid="kb-try-hit"]').first().waitFor();
+    // The previous question's answer stays until this one arrives: wait for the answer to this one.
+    await page.locator('[data-testid="kb-try-result"][data-asked="怎么开发票"]').waitFor();
     const first = await page.getByTestId('kb-try-hit').first().getAttribute('data-question');
     check(first === '怎么开发票', `the invoice entry comes first: ${first}`);
     const tab = await page.getByTestId('kb-tab-try').textContent();

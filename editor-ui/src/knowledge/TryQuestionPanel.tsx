@@ -16,7 +16,8 @@ export function TryQuestionPanel({ baseKey }: { baseKey: string }) {
   const id = useId();
   const [question, setQuestion] = useState("");
   const [asking, setAsking] = useState(false);
-  const [answer, setAnswer] = useState<SearchAnswer | null>(null);
+  // The answer keeps the question it answers: the input may already hold the next one.
+  const [answer, setAnswer] = useState<{ asked: string; result: SearchAnswer } | null>(null);
   const [error, setError] = useState<unknown>(null);
 
   const ask = async (event: React.FormEvent) => {
@@ -25,7 +26,8 @@ export function TryQuestionPanel({ baseKey }: { baseKey: string }) {
     setAsking(true);
     setError(null);
     try {
-      setAnswer(await knowledgeApi.search(baseKey, question.trim(), 5));
+      const asked = question.trim();
+      setAnswer({ asked, result: await knowledgeApi.search(baseKey, asked, 5) });
     } catch (caught) {
       setError(caught);
       setAnswer(null);
@@ -54,22 +56,25 @@ export function TryQuestionPanel({ baseKey }: { baseKey: string }) {
       </form>
       <ErrorAlert error={error} onDismiss={() => setError(null)} />
       {answer && (
-        <section className="kb-try-result" data-testid="kb-try-result" data-decision={answer.decision} aria-live="polite">
+        <section className="kb-try-result" data-testid="kb-try-result" data-asked={answer.asked} data-decision={answer.result.decision} aria-live="polite">
+          <p className="kb-try-asked">
+            <strong>{t("kbtry.asked")}</strong> <span data-testid="kb-try-asked">{answer.asked}</span>
+          </p>
           <p>
             <strong>{t("kbtry.decision")}</strong>
-            <span className={`badge kb-decision-${answer.decision}`} data-testid="kb-try-decision">
-              {textFor(t, `kbtry.decision.${answer.decision}`) ?? answer.decision}
+            <span className={`badge kb-decision-${answer.result.decision}`} data-testid="kb-try-decision">
+              {textFor(t, `kbtry.decision.${answer.result.decision}`) ?? answer.result.decision}
             </span>{" "}
-            <span className="muted small">{t("kbtry.atRevision", { n: answer.revision })}</span>
+            <span className="muted small">{t("kbtry.atRevision", { n: answer.result.revision })}</span>
           </p>
-          {answer.hits.length === 0 ? (
+          {answer.result.hits.length === 0 ? (
             <p className="muted">{t("kbtry.noHits")}</p>
           ) : (
             <>
               <h2>{t("kbtry.matches")}</h2>
               <ol className="kb-hits" data-testid="kb-try-hits">
-                {answer.hits.map((hit, index) => (
-                  <li key={hit.entry.id} className={index === 0 && answer.decision === "answered" ? "kb-hit kb-hit-best" : "kb-hit"} data-testid="kb-try-hit" data-question={hit.entry.question}>
+                {answer.result.hits.map((hit, index) => (
+                  <li key={hit.entry.id} className={index === 0 && answer.result.decision === "answered" ? "kb-hit kb-hit-best" : "kb-hit"} data-testid="kb-try-hit" data-question={hit.entry.question}>
                     <div className="kb-hit-head">
                       <span className="kb-hit-question">{hit.entry.question}</span>
                       {hit.entry.category && <span className="badge">{hit.entry.category}</span>}

@@ -325,6 +325,7 @@ describe("a knowledge base's page", () => {
     expect(hits.map((hit) => hit.getAttribute("data-question"))).toEqual(["怎么退款", "怎么开发票"]);
     expect(screen.getAllByTestId("kb-try-score").map((node) => node.textContent)).toEqual(["0.81", "0.77"]);
     expect(screen.getByTestId("kb-try-decision").textContent).toMatch(/^Several answers are close/);
+    expect(screen.getByTestId("kb-try-asked").textContent).toBe("钱什么时候退回来");
     expect(calls.at(-1)!.body).toEqual({ question: "钱什么时候退回来", limit: 5 });
   });
 
