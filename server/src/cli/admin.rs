@@ -117,6 +117,12 @@ pub struct TenantSettingsArgs {
     /// A display name for a language, `LANG=NAME`, e.g. `zh-CN=演示商城` (repeatable).
     #[arg(long = "display-name", value_name = "LANG=NAME")]
     display_names: Vec<String>,
+    /// The IANA time zone calls are dated in, e.g. `Asia/Shanghai` (the default).
+    #[arg(long, value_name = "ZONE")]
+    time_zone: Option<String>,
+    /// Minutes a web chat waits for its customer before it ends as `abandoned` (default 30).
+    #[arg(long, value_name = "MINUTES", value_parser = clap::value_parser!(u32).range(1..=10_080))]
+    chat_idle_minutes: Option<u32>,
 }
 
 /// Which user a command changes.
@@ -548,7 +554,19 @@ fn change_settings(
         api_base_url,
         allowed_hosts,
         display_names,
+        time_zone,
+        chat_idle_minutes,
     } = given;
+    if let Some(zone) = time_zone {
+        let zone = zone.trim();
+        server::conversation::local_time::parse_time_zone(zone).ok_or_else(|| {
+            format!("--time-zone wants an IANA time zone such as Asia/Shanghai, not \"{zone}\"")
+        })?;
+        settings.time_zone = Some(zone.to_owned());
+    }
+    if let Some(minutes) = chat_idle_minutes {
+        settings.chat_idle_minutes = Some(minutes);
+    }
     if let Some(url) = api_base_url {
         settings.api_base_url = Some(check_api_base_url(&url)?);
     }

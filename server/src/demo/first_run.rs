@@ -340,7 +340,7 @@ pub fn demo_settings() -> TenantSettings {
         .collect(),
         api_base_url: Some(DEMO_SHOP_BASE.to_owned()),
         allowed_hosts: Vec::new(),
-        other: serde_json::Map::new(),
+        ..TenantSettings::default()
     }
 }
 

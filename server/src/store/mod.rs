@@ -53,7 +53,7 @@ pub use knowledge::{
 pub use login_sessions::{CreatedLoginSession, LoginSession};
 pub use recent::TTL as CACHE_TTL;
 pub use telephony::{Mode, PhoneNumber, PHONE_NUMBER_TAKEN};
-pub use tenants::{Tenant, TenantSettings};
+pub use tenants::{Tenant, TenantSettings, DEFAULT_CHAT_IDLE_MINUTES};
 pub use turns::{ChatStart, ChatTurn};
 pub use users::{NewUser, Role, User};
 

@@ -28,8 +28,32 @@ pub struct TenantSettings {
     /// Hosts that HTTP nodes may reach even when they resolve to private addresses.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub allowed_hosts: Vec<String>,
+    /// Minutes a web chat may wait for its customer before it ends as `abandoned`; unset means
+    /// [`DEFAULT_CHAT_IDLE_MINUTES`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chat_idle_minutes: Option<u32>,
+    /// The IANA time zone (`Asia/Shanghai`, `Europe/Berlin`) calls are dated in and plain dates
+    /// are read in; unset means the server's default (see `conversation::local_time`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
     #[serde(flatten)]
     pub other: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A customer who has not written for half an hour has left: long enough to look up an order
+/// number, short enough that the day's figures are final by the evening.
+pub const DEFAULT_CHAT_IDLE_MINUTES: u32 = 30;
+
+impl TenantSettings {
+    /// How long a web chat waits for its customer before it ends as `abandoned`, in
+    /// milliseconds; at least a minute, so that a zero cannot end chats as they start.
+    pub fn chat_idle_ms(&self) -> i64 {
+        i64::from(
+            self.chat_idle_minutes
+                .unwrap_or(DEFAULT_CHAT_IDLE_MINUTES)
+                .max(1),
+        ) * 60_000
+    }
 }
 
 const COLUMNS: &str = "id, name, slug, settings, created_at";
