@@ -1281,7 +1281,7 @@ async fn calls_are_created_and_ended_in_their_tenant(db: TestDb) -> TestResult {
                     ended_at: T0 + 5,
                     outcome: CallOutcome::Failed,
                     summary: None,
-                    duration_ms: None,
+                    duration_ms: 5,
                 },
             )
             .await?
@@ -1317,7 +1317,7 @@ async fn calls_are_created_and_ended_in_their_tenant(db: TestDb) -> TestResult {
                     ended_at: T0 + 60_000,
                     outcome: CallOutcome::Resolved,
                     summary: Some(summary.clone()),
-                    duration_ms: Some(60_000),
+                    duration_ms: 60_000,
                 },
             )
             .await?
@@ -1331,7 +1331,7 @@ async fn calls_are_created_and_ended_in_their_tenant(db: TestDb) -> TestResult {
                     ended_at: T0 + 70_000,
                     outcome: CallOutcome::Failed,
                     summary: None,
-                    duration_ms: None,
+                    duration_ms: 70_000,
                 },
             )
             .await?
@@ -1398,7 +1398,7 @@ async fn list_calls_filters_and_pages(db: TestDb) -> TestResult {
                     ended_at: started_at + 500,
                     outcome,
                     summary: None,
-                    duration_ms: Some(500),
+                    duration_ms: 500,
                 },
             )
             .await?;
@@ -1680,7 +1680,7 @@ async fn chat_session_turns(db: TestDb) -> TestResult {
         ended_at: T0 + 4,
         outcome: CallOutcome::Resolved,
         summary: Some(summary.clone()),
-        duration_ms: Some(4),
+        duration_ms: 4,
     };
     assert_eq!(
         store
@@ -1860,7 +1860,7 @@ async fn chats_start_with_their_first_turn(db: TestDb) -> TestResult {
         ended_at: T0 + 5,
         outcome: CallOutcome::Resolved,
         summary: Some(json!({ "vars": {} })),
-        duration_ms: Some(5),
+        duration_ms: 5,
     });
     assert_eq!(store.start_chat(&tenant, short.clone()).await?, Some(1));
     let call = store
@@ -1922,7 +1922,7 @@ async fn concurrent_turns_commit_together_and_fail_alone(db: TestDb) -> TestResu
                         ended_at: T0 + 9,
                         outcome: CallOutcome::Resolved,
                         summary: None,
-                        duration_ms: Some(9),
+                        duration_ms: 9,
                     }),
                 };
                 match store

@@ -75,7 +75,7 @@ pub fn ending(
         ended_at: now,
         outcome,
         summary: Some(summary(handoff, vars)),
-        duration_ms: Some((now - started_at).max(0)),
+        duration_ms: (now - started_at).max(0),
     }
 }
 

@@ -134,7 +134,8 @@ pub struct CallEnd {
     pub outcome: CallOutcome,
     /// What the call ended with: handoff summary, collected variables.
     pub summary: Option<Value>,
-    pub duration_ms: Option<i64>,
+    /// The handle time, start to end; every ended call has one.
+    pub duration_ms: i64,
 }
 
 /// What the carrier reports about a phone call; see [`Store::record_carrier_report`].

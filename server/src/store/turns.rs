@@ -324,7 +324,7 @@ async fn insert_starts<'a>(
                 end.and_then(|end| end.summary.as_ref())
                     .map(Value::to_string),
             )
-            .bind(end.and_then(|end| end.duration_ms))
+            .bind(end.map(|end| end.duration_ms))
             .bind(start.call_sid.as_deref())
             .bind(start.session_id.as_str())
             .bind(start.snapshot.as_str())
@@ -406,7 +406,7 @@ async fn save_turns<'a>(
                 end.and_then(|end| end.summary.as_ref())
                     .map(Value::to_string),
             )
-            .bind(end.and_then(|end| end.duration_ms));
+            .bind(end.map(|end| end.duration_ms));
     }
     type Saved = (i64, String, i64);
     let mut saved: std::collections::HashMap<(String, String), Saved> = query

@@ -352,7 +352,7 @@ fn failed(reason: Value, now_ms: i64) -> CallEnd {
         ended_at: now_ms,
         outcome: CallOutcome::Failed,
         summary: Some(reason),
-        duration_ms: Some(0),
+        duration_ms: 0,
     }
 }
 

@@ -922,7 +922,7 @@ pub async fn status(
                 ended_at: now,
                 outcome: CallOutcome::Unreached,
                 summary: Some(json!({ "carrier_status": status.as_str() })),
-                duration_ms: Some((now - call.chat.created_at).max(0)),
+                duration_ms: (now - call.chat.created_at).max(0),
             };
             state
                 .store
