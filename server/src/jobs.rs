@@ -34,6 +34,11 @@ const JOBS: &[Job<AppState>] = &[
         run: |state| Box::pin(purge_expired_login_sessions(state)),
     },
     Job {
+        name: "end idle web chats",
+        every: Duration::from_secs(60),
+        run: |state| Box::pin(end_idle_chats(state)),
+    },
+    Job {
         name: "refresh table statistics",
         every: Duration::from_secs(2),
         run: |state| Box::pin(refresh_statistics(state)),
@@ -45,6 +50,16 @@ async fn purge_expired_login_sessions(state: &AppState) -> Result<(), JobError> 
     let removed = state.store.delete_expired_login_sessions(now_ms()).await?;
     if removed > 0 {
         tracing::debug!(removed, "purged expired login sessions");
+    }
+    Ok(())
+}
+
+/// A web chat has no carrier to say the customer left: without this it would stay open, with
+/// no outcome and no handle time, for ever. See [`crate::channels::webchat::end_idle_chats`].
+async fn end_idle_chats(state: &AppState) -> Result<(), JobError> {
+    let ended = crate::channels::webchat::end_idle_chats(state, now_ms()).await?;
+    if ended > 0 {
+        tracing::debug!(ended, "ended idle web chats");
     }
     Ok(())
 }

@@ -227,6 +227,8 @@ on_both_databases!(
     a_failed_audit_write_changes_nothing,
     conversations_keep_every_call_and_session before 4,
     knowledge_bases_keep_every_revision,
+    idle_chats_end_as_abandoned,
+    an_idle_end_and_a_turn_never_both_win,
 );
 
 const T0: i64 = 1_750_000_000_000;
@@ -2867,5 +2869,238 @@ async fn knowledge_bases_keep_every_revision(db: TestDb) -> TestResult {
     ))?;
     assert_ne!(again.id, base.id);
     assert_eq!(at(Some(2)).await?, two);
+    Ok(())
+}
+
+const MINUTE: i64 = 60_000;
+
+/// A chat started at `started_at` with two events in its first turn.
+async fn open_chat(
+    store: &Store,
+    tenant: &str,
+    flow_id: &str,
+    channel: Channel,
+    started_at: i64,
+) -> Result<ChatStart, StoreError> {
+    let mut start = chat_start(
+        flow_id,
+        None,
+        vec![
+            event(started_at, "node_entered", Some("ask"), json!({})),
+            event(started_at, "said", Some("ask"), json!({ "text": "您好" })),
+        ],
+    );
+    start.channel = channel;
+    start.started_at = started_at;
+    assert_eq!(store.start_chat(tenant, start.clone()).await?, Some(1));
+    Ok(start)
+}
+
+async fn idle_chats_end_as_abandoned(db: TestDb) -> TestResult {
+    let store = &db.store;
+    let (tenant, _) = two_tenants(store).await?;
+    let quick = write!(store, |tx| tx.create_tenant(
+        "Quick Shop",
+        "quick",
+        &TenantSettings {
+            chat_idle_minutes: Some(5),
+            ..TenantSettings::default()
+        },
+        T0
+    ))?;
+    let flow = create_flow(store, &tenant, "订单查询").await?;
+    let quick_flow = create_flow(store, &quick.id, "订单查询").await?;
+    let now = T0 + 60 * MINUTE;
+
+    // Heard from last 31 minutes ago, after a second turn: past the default 30.
+    let idle = open_chat(store, &tenant, &flow.id, Channel::Chat, T0).await?;
+    let last_heard = now - 31 * MINUTE;
+    let turn = ChatTurn {
+        expected_turn: 1,
+        snapshot: json!({ "node": "ask" }).to_string(),
+        events: vec![event(last_heard, "heard", Some("ask"), json!({}))],
+        end: None,
+    };
+    store
+        .save_chat_turn(&tenant, &idle.session_id, turn, last_heard)
+        .await?;
+    // 20 minutes quiet: open under the default, past the quick shop's 5.
+    let fresh = open_chat(store, &tenant, &flow.id, Channel::Chat, now - 20 * MINUTE).await?;
+    let quick_idle = open_chat(
+        store,
+        &quick.id,
+        &quick_flow.id,
+        Channel::Chat,
+        now - 20 * MINUTE,
+    )
+    .await?;
+    let quick_fresh = open_chat(
+        store,
+        &quick.id,
+        &quick_flow.id,
+        Channel::Chat,
+        now - 2 * MINUTE,
+    )
+    .await?;
+    // A phone call quiet for an hour is the carrier's to end.
+    let phone = open_chat(store, &tenant, &flow.id, Channel::Phone, T0).await?;
+    // An ended chat keeps its end.
+    let mut done = chat_start(&flow.id, None, Vec::new());
+    done.end = Some(CallEnd {
+        ended_at: T0 + 5,
+        outcome: CallOutcome::Resolved,
+        summary: None,
+        duration_ms: 5,
+    });
+    store.start_chat(&tenant, done.clone()).await?;
+
+    let ended = store.end_idle_chats(now).await?;
+    let mut ended_ids: Vec<&str> = ended.iter().map(|end| end.call_id.as_str()).collect();
+    ended_ids.sort_unstable();
+    let mut want = vec![idle.call_id.as_str(), quick_idle.call_id.as_str()];
+    want.sort_unstable();
+    assert_eq!(ended_ids, want);
+
+    let call = store.get_call(&tenant, &idle.call_id).await?.expect("call");
+    assert_eq!(call.call.outcome, Some(CallOutcome::Abandoned));
+    assert_eq!(
+        call.call.ended_at,
+        Some(last_heard),
+        "ended when last heard from"
+    );
+    assert_eq!(call.call.duration_ms, Some(last_heard - T0));
+    assert_eq!(call.call.event_count, 4);
+    let seqs: Vec<i64> = call.events.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, [1, 2, 3, 4]);
+    let last = call.events.last().expect("an event");
+    assert_eq!((last.kind.as_str(), last.at), ("ended", last_heard));
+    assert_eq!(last.data["outcome"], "abandoned");
+    assert_eq!(last.data["reason"], "idle");
+    assert_eq!(last.data["idle_minutes"], 30);
+    assert_eq!(last.data["noticed_at"], now);
+    let session = store
+        .get_chat_session(&tenant, &idle.session_id)
+        .await?
+        .expect("session");
+    assert_eq!(
+        (session.ended_at, session.outcome, session.turn),
+        (Some(last_heard), Some(CallOutcome::Abandoned), 3),
+        "the turn counter moved on, so a turn read before the end cannot be saved"
+    );
+    let quick_call = store
+        .get_call(&quick.id, &quick_idle.call_id)
+        .await?
+        .expect("call");
+    assert_eq!(
+        (quick_call.call.outcome, quick_call.call.duration_ms),
+        (Some(CallOutcome::Abandoned), Some(0))
+    );
+    assert_eq!(
+        quick_call
+            .events
+            .last()
+            .map(|e| e.data["idle_minutes"].clone()),
+        Some(json!(5))
+    );
+
+    for (owner, open) in [
+        (&tenant, &fresh),
+        (&quick.id, &quick_fresh),
+        (&tenant, &phone),
+    ] {
+        let call = store.get_call(owner, &open.call_id).await?.expect("call");
+        assert_eq!(
+            (call.call.ended_at, call.call.outcome, call.call.event_count),
+            (None, None, 2),
+            "{:?} stays open",
+            call.call.channel
+        );
+    }
+    let kept = store.get_call(&tenant, &done.call_id).await?.expect("call");
+    assert_eq!(
+        (kept.call.outcome, kept.call.ended_at),
+        (Some(CallOutcome::Resolved), Some(T0 + 5))
+    );
+
+    // A late turn on the ended chat is refused by the turn counter, and adds nothing.
+    let late = ChatTurn {
+        expected_turn: 2,
+        snapshot: "{}".into(),
+        events: vec![event(now, "heard", Some("ask"), json!({}))],
+        end: None,
+    };
+    assert!(matches!(
+        store
+            .save_chat_turn(&tenant, &idle.session_id, late, now)
+            .await,
+        Err(StoreError::RevisionMismatch { current: 3 })
+    ));
+
+    // Running again (another server, the next minute) changes nothing.
+    assert_eq!(store.end_idle_chats(now).await?, Vec::new());
+    assert_eq!(store.end_idle_chats(now + MINUTE).await?, Vec::new());
+    let again = store.get_call(&tenant, &idle.call_id).await?.expect("call");
+    assert_eq!(again, call);
+    Ok(())
+}
+
+/// A turn racing with the idle end: either the turn is saved and the chat stays open, or the
+/// chat ends and the turn is refused; never both, never neither.
+async fn an_idle_end_and_a_turn_never_both_win(db: TestDb) -> TestResult {
+    let store = &db.store;
+    let (tenant, _) = two_tenants(store).await?;
+    let flow = create_flow(store, &tenant, "订单查询").await?;
+    let now = T0 + 60 * MINUTE;
+    let mut chats = Vec::new();
+    for _ in 0..24 {
+        chats.push(open_chat(store, &tenant, &flow.id, Channel::Chat, T0).await?);
+    }
+    let turns = chats.iter().map(|chat| {
+        let store = store.clone();
+        let tenant = tenant.clone();
+        let session_id = chat.session_id.clone();
+        tokio::spawn(async move {
+            let turn = ChatTurn {
+                expected_turn: 1,
+                snapshot: "{}".into(),
+                events: vec![event(now, "heard", Some("ask"), json!({}))],
+                end: None,
+            };
+            store.save_chat_turn(&tenant, &session_id, turn, now).await
+        })
+    });
+    let turns: Vec<_> = turns.collect();
+    // Two servers' jobs at once, racing with the turns.
+    let (first, second) = tokio::join!(store.end_idle_chats(now), store.end_idle_chats(now));
+    let ended: HashSet<String> = first?
+        .into_iter()
+        .chain(second?)
+        .map(|end| end.call_id)
+        .collect();
+    let (mut saved, mut refused) = (0, 0);
+    for (chat, turn) in chats.iter().zip(turns) {
+        let call = store.get_call(&tenant, &chat.call_id).await?.expect("call");
+        match turn.await? {
+            Ok(Some(2)) => {
+                saved += 1;
+                assert_eq!(call.call.ended_at, None, "a saved turn keeps the chat open");
+                assert!(!ended.contains(&chat.call_id));
+                assert_eq!(call.events.last().map(|e| e.kind.as_str()), Some("heard"));
+            }
+            Err(StoreError::RevisionMismatch { current: 2 }) => {
+                refused += 1;
+                assert_eq!(call.call.outcome, Some(CallOutcome::Abandoned));
+                assert!(ended.contains(&chat.call_id));
+                assert_eq!(call.events.last().map(|e| e.kind.as_str()), Some("ended"));
+            }
+            other => panic!("unexpected turn outcome {other:?}"),
+        }
+        assert_eq!(
+            call.events.iter().map(|e| e.seq).collect::<Vec<_>>(),
+            (1..=3).collect::<Vec<_>>(),
+            "one more event either way, numbered in order"
+        );
+    }
+    assert_eq!(saved + refused, chats.len());
     Ok(())
 }

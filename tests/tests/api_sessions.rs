@@ -928,6 +928,74 @@ async fn calls_are_filtered_and_paged(app: TestApp) -> TestApp {
     app
 }
 
+async fn idle_chats_end_and_late_turns_are_told(app: TestApp) -> TestApp {
+    let tenant = shop_tenant(&app, "Idle Shop").await;
+    let key = &tenant.owner_key;
+    let flow_id = create_published(&app, &tenant.id, &example("order-status.json")).await;
+    let idle = start(&app, key, json!({ "flow_id": flow_id })).await;
+    // A turn first, so that the server keeps the session in memory as it does between turns.
+    let waiting = send(&app, key, &idle, text("你好")).await;
+    assert_eq!(waiting["ended"], false, "{waiting}");
+    let draft = start(&app, key, json!({ "flow_id": flow_id, "version": "draft" })).await;
+
+    // What the periodic job does once the customer has been quiet for more than 30 minutes.
+    let later = now_ms() + 31 * 60_000;
+    let ended = app
+        .store
+        .end_idle_chats(later)
+        .await
+        .expect("ends idle chats");
+    assert_eq!(ended.len(), 2, "{ended:?}");
+
+    let id = idle["id"].as_str().expect("id");
+    let (code, problem) = post(&app, key, &format!("/sessions/{id}/events"), text("还在吗")).await;
+    assert_eq!(code, 409, "{problem}");
+    assert_eq!(problem["code"], "session_ended");
+    let (code, session) = get(&app, key, &format!("/sessions/{id}")).await;
+    assert_eq!(code, 200);
+    assert_eq!(
+        (
+            &session["ended"],
+            &session["outcome"],
+            &session["node"],
+            &session["listen"]
+        ),
+        (
+            &json!(true),
+            &json!("abandoned"),
+            &Value::Null,
+            &Value::Null
+        ),
+        "{session}"
+    );
+    let call = call_of(&app, key, &idle).await;
+    assert_eq!(call["outcome"], "abandoned");
+    assert!(
+        call["duration_ms"].as_i64().is_some_and(|ms| ms >= 0),
+        "{call}"
+    );
+    assert!(
+        call["ended_at"].as_i64().is_some_and(|at| at < later),
+        "ended at the last activity, not when noticed: {call}"
+    );
+    let last = events(&call).last().expect("an event");
+    assert_eq!(
+        (&last["kind"], &last["data"]["reason"]),
+        (&json!("ended"), &json!("idle"))
+    );
+    assert_ordered(&call);
+    assert!(
+        !events(&call).iter().any(|e| e["data"]["text"] == "还在吗"),
+        "the late turn left nothing behind"
+    );
+    let tried = call_of(&app, key, &draft).await;
+    assert_eq!(
+        tried["outcome"], "abandoned",
+        "Try it chats end too: {tried}"
+    );
+    app
+}
+
 // ---------------------------------------------------------------------------------------------
 // Tenancy, roles and bad input
 // ---------------------------------------------------------------------------------------------
@@ -1166,6 +1234,7 @@ on_both_databases!(
     subflows_run_and_cycles_are_refused,
     private_addresses_are_refused_unless_allowed,
     calls_are_filtered_and_paged,
+    idle_chats_end_and_late_turns_are_told,
     other_tenants_see_nothing,
     roles_decide_who_chats_and_who_reads,
     bad_events_get_clear_errors,

@@ -243,7 +243,7 @@ impl From<SessionState> for SessionView {
         let last = state.last;
         SessionView {
             ended: state.outcome.is_some(),
-            outcome: state.outcome.map(CallOutcome::from),
+            outcome: state.outcome,
             id: state.id,
             call_id: state.call_id,
             flow_id: state.flow_id,

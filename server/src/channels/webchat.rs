@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use flow_engine::knowledge::Knowledge;
-use flow_engine::model::{InputMode, Outcome};
+use flow_engine::model::InputMode;
 use flow_engine::runtime::{
     Action, Direction, Event, HandoffStatus, Record, Session, Snapshot, WaitSnapshot,
 };
@@ -27,7 +27,7 @@ use crate::app::AppState;
 use crate::conversation::{self, ConversationError, Handoff, KeptCopy, Parties, Renderer, Saved};
 use crate::flow_cache::{Documents, FlowError, FlowRef, Selector, Source};
 use crate::flow_http::FlowHttp;
-use crate::store::{now_ms, Channel, ChatSession, Store, Tenant};
+use crate::store::{now_ms, CallOutcome, Channel, ChatSession, Store, StoreError, Tenant};
 
 /// A new conversation.
 #[derive(Debug, Clone)]
@@ -237,7 +237,7 @@ pub struct SessionState {
     pub turn: i64,
     /// Where the session waits; `None` once ended.
     pub node: Option<String>,
-    pub outcome: Option<Outcome>,
+    pub outcome: Option<CallOutcome>,
     pub vars: Map<String, Value>,
     pub last: LastTurn,
 }
@@ -245,13 +245,22 @@ pub struct SessionState {
 impl SessionState {
     fn new(chat: &ChatSession, turn: i64, stored: &Stored) -> SessionState {
         let (node, outcome) = match &stored.snapshot.wait {
+            WaitSnapshot::Ended { outcome } => (None, Some(CallOutcome::from(*outcome))),
+            // Ended without a turn of its own (the customer went idle): the row has the end,
+            // and the session waits for nothing any more.
+            _ if chat.ended_at.is_some() => {
+                (None, Some(chat.outcome.unwrap_or(CallOutcome::Abandoned)))
+            }
             WaitSnapshot::Input { node, .. }
             | WaitSnapshot::Answer { node, .. }
             | WaitSnapshot::Http { node }
             | WaitSnapshot::Handoff { node } => (Some(node.clone()), None),
-            WaitSnapshot::Ended { outcome } => (None, Some(*outcome)),
             WaitSnapshot::Start => (None, None),
         };
+        let mut last = stored.last.clone();
+        if outcome.is_some() {
+            last.listen = None;
+        }
         SessionState {
             id: chat.id.clone(),
             call_id: chat.call_id.clone(),
@@ -265,7 +274,7 @@ impl SessionState {
             node,
             outcome,
             vars: stored.snapshot.vars.clone(),
-            last: stored.last.clone(),
+            last,
         }
     }
 }
@@ -358,9 +367,42 @@ pub async fn send(
             Err(ConversationError::TurnConflict | ConversationError::Stale) if from_memory => {
                 continue
             }
+            // The write that got in first may have been the end of an idle chat rather than
+            // another turn: then the caller is told that it ended, as any later turn is.
+            Err(conflict @ ConversationError::TurnConflict) => {
+                let (row, _) =
+                    conversation::load::<Stored>(&state.store, tenant_id, session_id).await?;
+                return Err(match row.ended_at {
+                    Some(_) => ConversationError::Ended,
+                    None => conflict,
+                });
+            }
             outcome => return outcome,
         }
     }
+}
+
+/// Ends every web chat whose customer has been idle longer than their tenant allows
+/// (`chat_idle_minutes`), drafts in the editor's Try it included; see
+/// [`Store::end_idle_chats`]. Answers how many it ended. Safe to run on several servers at
+/// once: each chat is ended by one of them.
+pub async fn end_idle_chats(state: &AppState, now: i64) -> Result<usize, StoreError> {
+    let ended = state.store.end_idle_chats(now).await?;
+    for chat in &ended {
+        if let Some(session_id) = &chat.session_id {
+            // A kept copy would lose its compare-and-set anyway; dropping it saves the round
+            // trip and the memory.
+            state.sessions.take(&chat.tenant_id, session_id);
+        }
+    }
+    let ended = ended.len();
+    // The chats were counted as active when they started (on this server or another); the
+    // server that ends one takes it off, so the sum over servers stays right.
+    state
+        .metrics
+        .active_sessions
+        .dec_by(i64::try_from(ended).unwrap_or(i64::MAX));
+    Ok(ended)
 }
 
 /// The session as it stands, with what its last turn did.

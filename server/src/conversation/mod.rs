@@ -99,6 +99,7 @@ pub async fn open(
         created_at: started_at,
         updated_at: started_at,
         ended_at: None,
+        outcome: None,
         knowledge: if pinned.0.is_empty() {
             Value::Null
         } else {

@@ -8,6 +8,7 @@ use serde_json::Value;
 use sqlx::any::AnyRow;
 use sqlx::{Any, AnyPool, Executor, Row};
 
+use super::turns::{insert_events, EventRun};
 use super::{
     json_column, name_column, new_id, optional_json_column, optional_name_column, Result, Store,
     StoreError, Transaction,
@@ -211,13 +212,16 @@ pub struct ChatSession {
     pub created_at: i64,
     pub updated_at: i64,
     pub ended_at: Option<i64>,
+    /// How the conversation ended, once ended. Usually the snapshot says so too; not when
+    /// something other than a turn ended it (see [`Store::end_idle_chats`]).
+    pub outcome: Option<CallOutcome>,
     /// The knowledge-base revisions the conversation started with (JSON, the conversation
     /// module's to read); `null` when it pinned none.
     pub knowledge: Value,
 }
 
 const SESSION_COLUMNS: &str = "tenant_id, session_id, flow_id, flow_version, id, snapshot, \
-     turn, started_at, updated_at, ended_at, knowledge";
+     turn, started_at, updated_at, ended_at, outcome, knowledge";
 
 impl ChatSession {
     fn from_row(row: &AnyRow) -> Result<Self> {
@@ -232,6 +236,7 @@ impl ChatSession {
             created_at: row.try_get("started_at")?,
             updated_at: row.try_get("updated_at")?,
             ended_at: row.try_get("ended_at")?,
+            outcome: optional_name_column(row, "conversations", "outcome")?,
             knowledge: optional_json_column(row, "conversations", "knowledge")?
                 .unwrap_or(Value::Null),
         })
@@ -242,6 +247,15 @@ const COLUMNS: &str = "tenant_id, id, flow_id, flow_version, channel, direction,
      to_number, started_at, ended_at, outcome, summary, call_sid, duration_ms, event_count, \
      carrier_status, carrier_duration_ms, answered_by";
 const MAX_PAGE_SIZE: u32 = 1000;
+
+/// A web chat that [`Store::end_idle_chats`] ended.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IdleChatEnd {
+    pub tenant_id: String,
+    pub call_id: String,
+    pub session_id: Option<String>,
+    pub ended_at: i64,
+}
 
 impl Call {
     fn from_row(row: &AnyRow) -> Result<Self> {
@@ -531,6 +545,105 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         Ok(session_id.flatten())
+    }
+
+    /// Ends every web chat that has waited for its customer longer than its tenant's
+    /// `chat_idle_minutes`: outcome `abandoned`, ended when the customer was last heard from,
+    /// with an `ended` event saying so. Phone calls are left to the carrier. Drafts in the
+    /// editor's Try it end too.
+    pub async fn end_idle_chats(&self, now_ms: i64) -> Result<Vec<IdleChatEnd>> {
+        // No limit is under a minute, so chats active within the last one never qualify.
+        // `channel = 'chat'` is written out, not bound, so that PostgreSQL sees that the
+        // partial index of open chats (migration 0007) serves the query whatever the plan.
+        let tenants: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT tenant_id FROM conversations \
+             WHERE channel = 'chat' AND ended_at IS NULL AND updated_at < $1",
+        )
+        .bind(now_ms - 60_000)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut ended = Vec::new();
+        for tenant_id in tenants {
+            let Some(tenant) = self.get_tenant(&tenant_id).await? else {
+                continue;
+            };
+            let idle_ms = tenant.settings.chat_idle_ms();
+            ended.extend(self.end_idle_chats_of(&tenant_id, idle_ms, now_ms).await?);
+        }
+        Ok(ended)
+    }
+
+    /// Ends the tenant's web chats that have waited for their customer longer than `idle_ms`.
+    ///
+    /// One statement decides, so two servers running this at once end each chat once (the
+    /// second finds it ended). It also moves the turn counter on, so that a turn read before
+    /// the end loses its compare-and-set and is told the chat ended, while a turn saved first
+    /// makes the chat active again and the statement passes it by.
+    async fn end_idle_chats_of(
+        &self,
+        tenant_id: &str,
+        idle_ms: i64,
+        now_ms: i64,
+    ) -> Result<Vec<IdleChatEnd>> {
+        let mut transaction = self.begin_write().await?;
+        // The customer left after their last message, not when we noticed: the end and the
+        // handle time stop at the last activity, so that a chat does not count the idle limit
+        // (or the job's own delay) as time spent with the customer.
+        let rows = sqlx::query(
+            "UPDATE conversations SET ended_at = updated_at, outcome = $3, \
+                 duration_ms = CASE WHEN updated_at > started_at \
+                               THEN updated_at - started_at ELSE 0 END, \
+                 turn = turn + 1, event_count = event_count + 1 \
+             WHERE tenant_id = $1 AND channel = 'chat' AND ended_at IS NULL \
+               AND updated_at < $2 \
+             RETURNING id, session_id, ended_at, event_count",
+        )
+        .bind(tenant_id)
+        .bind(now_ms - idle_ms)
+        .bind(CallOutcome::Abandoned.as_str())
+        .fetch_all(&mut *transaction)
+        .await?;
+        let mut ended = Vec::with_capacity(rows.len());
+        let mut events = Vec::with_capacity(rows.len());
+        let mut numbers = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let end = IdleChatEnd {
+                tenant_id: tenant_id.to_owned(),
+                call_id: row.try_get("id")?,
+                session_id: row.try_get("session_id")?,
+                ended_at: row.try_get("ended_at")?,
+            };
+            // The engine's own `ended` record, with why and when the server noticed.
+            events.push(NewCallEvent {
+                at: end.ended_at,
+                kind: "ended".to_owned(),
+                node: None,
+                data: serde_json::json!({
+                    "kind": "ended",
+                    "node": null,
+                    "outcome": CallOutcome::Abandoned.as_str(),
+                    "reason": "idle",
+                    "idle_minutes": idle_ms / 60_000,
+                    "noticed_at": now_ms,
+                }),
+            });
+            numbers.push(row.try_get::<i64, _>("event_count")?);
+            ended.push(end);
+        }
+        let runs: Vec<EventRun> = ended
+            .iter()
+            .zip(&events)
+            .zip(numbers)
+            .map(|((end, event), seq)| EventRun {
+                tenant_id,
+                call_id: end.call_id.clone(),
+                first: seq,
+                events: std::slice::from_ref(event),
+            })
+            .collect();
+        insert_events(&mut transaction, &runs).await?;
+        transaction.commit().await?;
+        Ok(ended)
     }
 
     /// One page of the tenant's calls, newest first. `limit` is capped at 1000.

@@ -43,7 +43,7 @@ pub use api_keys::{ApiKey, CreatedApiKey};
 pub use audit::{Actor, AuditEntry};
 pub use conversations::{
     Call, CallEnd, CallEvent, CallFilter, CallOutcome, CallPage, CallWithEvents, CarrierReport,
-    Channel, ChatSession, NewCall, NewCallEvent,
+    Channel, ChatSession, IdleChatEnd, NewCall, NewCallEvent,
 };
 pub use error::{constraint, StoreError};
 pub use flows::{Flow, FlowSummary, FlowVersion, FlowVersionSummary, NewFlow};
