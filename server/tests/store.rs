@@ -1436,13 +1436,18 @@ async fn list_calls_filters_and_pages(db: TestDb) -> TestResult {
         }
     };
 
-    let (ids, pages) = list_all(CallFilter::default(), 10).await?;
+    // Conversations with the draft too: the survey's calls ran it.
+    let everything = CallFilter {
+        include_simulated: true,
+        ..CallFilter::default()
+    };
+    let (ids, pages) = list_all(everything.clone(), 10).await?;
     assert_eq!(pages, [10, 10, 5]);
     let expected_ids: Vec<String> = expected.iter().map(|call| call.id.clone()).collect();
     assert_eq!(ids, expected_ids, "newest first, no duplicates, no gaps");
     assert_eq!(ids.iter().collect::<HashSet<_>>().len(), 25);
 
-    let (ids, pages) = list_all(CallFilter::default(), 5).await?;
+    let (ids, pages) = list_all(everything.clone(), 5).await?;
     assert_eq!(pages, [5, 5, 5, 5, 5]);
     assert_eq!(ids, expected_ids);
 
@@ -1457,7 +1462,7 @@ async fn list_calls_filters_and_pages(db: TestDb) -> TestResult {
         (
             CallFilter {
                 flow_id: Some(survey.id.clone()),
-                ..CallFilter::default()
+                ..everything.clone()
             },
             matching(&|call| call.flow_id == survey.id),
         ),
@@ -1465,15 +1470,15 @@ async fn list_calls_filters_and_pages(db: TestDb) -> TestResult {
             CallFilter {
                 flow_id: Some(orders.id.clone()),
                 flow_version: Some(1),
-                ..CallFilter::default()
+                ..everything.clone()
             },
             matching(&|call| call.flow_id == orders.id),
         ),
         (
             CallFilter {
-                outcome: Some("handoff".to_owned()),
-                channel: Some("phone".to_owned()),
-                ..CallFilter::default()
+                outcome: Some(CallOutcome::Handoff),
+                channel: Some(Channel::Phone),
+                ..everything.clone()
             },
             matching(&|call| call.outcome == "handoff" && call.channel == "phone"),
         ),
@@ -1481,16 +1486,35 @@ async fn list_calls_filters_and_pages(db: TestDb) -> TestResult {
             CallFilter {
                 from_ms: Some(T0 + 3000),
                 to_ms: Some(T0 + 8000),
-                ..CallFilter::default()
+                ..everything.clone()
             },
             matching(&|call| call.started_at >= T0 + 3000 && call.started_at < T0 + 8000),
         ),
         (
             CallFilter {
-                channel: Some("sip".to_owned()),
-                ..CallFilter::default()
+                channel: Some(Channel::Test),
+                ..everything.clone()
             },
             Vec::new(),
+        ),
+        (
+            CallFilter {
+                direction: Some(Direction::Outbound),
+                ..everything.clone()
+            },
+            Vec::new(),
+        ),
+        (
+            CallFilter {
+                direction: Some(Direction::Inbound),
+                ..everything.clone()
+            },
+            matching(&|_| true),
+        ),
+        (
+            // The draft's conversations (the survey's here) are left out unless asked for.
+            CallFilter::default(),
+            matching(&|call| call.flow_id == orders.id),
         ),
     ];
     for (filter, want) in filtered {
@@ -1502,7 +1526,7 @@ async fn list_calls_filters_and_pages(db: TestDb) -> TestResult {
             CallFilter {
                 from_ms: Some(T0 + 3000),
                 to_ms: Some(T0 + 8000),
-                ..CallFilter::default()
+                ..everything.clone()
             },
             100
         )
@@ -1521,12 +1545,8 @@ async fn list_calls_filters_and_pages(db: TestDb) -> TestResult {
     );
 
     // The stranger lists nothing, with or without a cursor from the tenant's pages.
-    let first_page = store
-        .list_calls(&tenant, &CallFilter::default(), None, 10)
-        .await?;
-    let strangers = store
-        .list_calls(&stranger, &CallFilter::default(), None, 10)
-        .await?;
+    let first_page = store.list_calls(&tenant, &everything, None, 10).await?;
+    let strangers = store.list_calls(&stranger, &everything, None, 10).await?;
     assert!(strangers.calls.is_empty());
     assert_eq!(strangers.next_cursor, None);
     let strangers_next = store
@@ -1534,7 +1554,7 @@ async fn list_calls_filters_and_pages(db: TestDb) -> TestResult {
             &stranger,
             &CallFilter {
                 flow_id: Some(orders.id.clone()),
-                ..CallFilter::default()
+                ..everything.clone()
             },
             first_page.next_cursor.as_deref(),
             10,
@@ -2481,9 +2501,12 @@ async fn conversations_keep_every_call_and_session(db: TestDb) -> TestResult {
 
     store.migrate().await?;
 
-    let page = store
-        .list_calls("ten_a", &CallFilter::default(), None, 10)
-        .await?;
+    // The web chat ran the draft: listed only with the simulated conversations.
+    let every_call = CallFilter {
+        include_simulated: true,
+        ..CallFilter::default()
+    };
+    let page = store.list_calls("ten_a", &every_call, None, 10).await?;
     assert_eq!(
         page.calls
             .iter()
@@ -2540,9 +2563,7 @@ async fn conversations_keep_every_call_and_session(db: TestDb) -> TestResult {
             Some("unknown")
         )
     );
-    let other = store
-        .list_calls("ten_b", &CallFilter::default(), None, 10)
-        .await?;
+    let other = store.list_calls("ten_b", &every_call, None, 10).await?;
     assert_eq!(other.calls.len(), 1);
     assert_eq!(
         (other.calls[0].id.as_str(), other.calls[0].started_at),

@@ -10,10 +10,11 @@ use std::sync::Arc;
 
 use callflow_tests::app::{TestApp, TestTenant};
 use callflow_tests::on_both_databases;
+use flow_engine::runtime::Direction;
 use reqwest::Method;
 use serde_json::{json, Value};
 use server::flow_http::DEMO_SHOP_BASE;
-use server::store::{now_ms, NewFlow, Role};
+use server::store::{now_ms, Channel, NewCall, NewFlow, Role, Store};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -844,7 +845,26 @@ async fn calls_are_filtered_and_paged(app: TestApp) -> TestApp {
 
     let count = |page: &Value| page["calls"].as_array().expect("calls").len();
     let all = list_calls(&app, key, "").await;
-    assert_eq!(count(&all), 6);
+    assert_eq!(count(&all), 5, "the draft's conversation is left out");
+    assert!(all["calls"]
+        .as_array()
+        .expect("calls")
+        .iter()
+        .all(|c| c["simulated"] == false));
+    let with_drafts = list_calls(&app, key, "?include_simulated=true").await;
+    assert_eq!(count(&with_drafts), 6);
+    let simulated: Vec<&Value> = with_drafts["calls"]
+        .as_array()
+        .expect("calls")
+        .iter()
+        .filter(|c| c["simulated"] == true)
+        .collect();
+    assert_eq!(simulated.len(), 1);
+    assert_eq!(simulated[0]["flow_version"], Value::Null);
+    assert_eq!(
+        count(&list_calls(&app, key, "?include_simulated=false").await),
+        5
+    );
     assert_eq!(all["next_cursor"], Value::Null);
     let started: Vec<i64> = all["calls"]
         .as_array()
@@ -861,16 +881,28 @@ async fn calls_are_filtered_and_paged(app: TestApp) -> TestApp {
         .iter()
         .all(|c| c["flow_id"] == orders.as_str() && c["outcome"] == "abandoned"));
     assert_eq!(count(&list_calls(&app, key, "?outcome=resolved").await), 2);
-    assert_eq!(count(&list_calls(&app, key, "?channel=chat").await), 6);
+    assert_eq!(count(&list_calls(&app, key, "?channel=chat").await), 5);
     assert_eq!(count(&list_calls(&app, key, "?channel=phone").await), 0);
+    assert_eq!(count(&list_calls(&app, key, "?direction=inbound").await), 5);
+    assert_eq!(
+        count(&list_calls(&app, key, "?direction=outbound").await),
+        0
+    );
     let (code, by_flow) = get(&app, key, &format!("/calls?flow_id={greeter_id}")).await;
     assert_eq!(code, 200);
+    assert_eq!(count(&by_flow), 2);
+    let (_, by_flow) = get(
+        &app,
+        key,
+        &format!("/calls?flow_id={greeter_id}&include_simulated=true"),
+    )
+    .await;
     assert_eq!(count(&by_flow), 3);
     let (_, by_version) = get(&app, key, &format!("/calls?flow_id={greeter_id}&version=1")).await;
     assert_eq!(count(&by_version), 2);
     let oldest = started.iter().min().copied().unwrap_or_default();
     let (_, from) = get(&app, key, &format!("/calls?from={oldest}")).await;
-    assert_eq!(count(&from), 6);
+    assert_eq!(count(&from), 5);
     let (_, to) = get(&app, key, &format!("/calls?to={oldest}")).await;
     assert_eq!(count(&to), 0);
     let (_, future) = get(&app, key, &format!("/calls?from={}", now_ms() + 60_000)).await;
@@ -912,10 +944,21 @@ async fn calls_are_filtered_and_paged(app: TestApp) -> TestApp {
         ("?version=two", "version"),
         ("?cursor=zz", "cursor"),
         ("?flow=x", "flow"),
+        ("?outcome=bogus", "outcome"),
+        ("?channel=sip", "channel"),
+        ("?direction=sideways", "direction"),
+        ("?include_simulated=yes", "include_simulated"),
+        ("?from=2026-12-32", "from"),
+        ("?to=2026-12-01T25:00:00Z", "to"),
+        ("?version=0", "version"),
     ] {
         let (code, problem) = get(&app, key, &format!("/calls{query}")).await;
         assert_eq!(code, 400, "{query}: {problem}");
         assert_eq!(problem["code"], "invalid_parameter");
+        assert_eq!(
+            problem["errors"][0]["field"], parameter,
+            "{query}: {problem}"
+        );
         assert!(
             problem["detail"]
                 .as_str()
@@ -925,6 +968,126 @@ async fn calls_are_filtered_and_paged(app: TestApp) -> TestApp {
     }
     let (code, _) = get(&app, key, "/calls/cal_nope").await;
     assert_eq!(code, 404);
+    app
+}
+
+/// Calls of version 1 of a new flow that started at these moments (epoch milliseconds).
+async fn calls_started_at(app: &TestApp, tenant_id: &str, moments: &[i64]) -> Vec<String> {
+    let flow_id = create_published(app, tenant_id, &greeter("Dated")).await;
+    let mut ids = Vec::new();
+    for &started_at in moments {
+        let mut transaction = app.store.transaction().await.expect("transaction");
+        let call = transaction
+            .create_call(
+                tenant_id,
+                &Store::new_call_id(),
+                &NewCall {
+                    flow_id: &flow_id,
+                    flow_version: Some(1),
+                    channel: Channel::Chat,
+                    direction: Direction::Inbound,
+                    from_number: None,
+                    to_number: None,
+                    call_sid: None,
+                },
+                started_at,
+            )
+            .await
+            .expect("create call")
+            .expect("the flow exists");
+        transaction.commit().await.expect("commit");
+        ids.push(call.id);
+    }
+    ids
+}
+
+fn ids_of(page: &Value) -> Vec<&str> {
+    page["calls"]
+        .as_array()
+        .expect("calls")
+        .iter()
+        .filter_map(|call| call["id"].as_str())
+        .collect()
+}
+
+async fn dates_are_read_in_the_tenants_time_zone(app: TestApp) -> TestApp {
+    let tenant = app.tenant("New York Shop").await;
+    app.change_settings(&tenant.id, |settings| {
+        settings.time_zone = Some("America/New_York".into());
+    })
+    .await;
+    let key = &tenant.owner_key;
+    // 2026-12-01T04:00:00Z is 23:00 on 30 November in New York (and noon on 1 December in
+    // Shanghai, the default zone); 06:00Z is 01:00 on 1 December in New York.
+    let late_evening = 1_796_097_600_000;
+    let after_midnight = 1_796_104_800_000;
+    let ids = calls_started_at(&app, &tenant.id, &[late_evening, after_midnight]).await;
+    let (evening, night) = (ids[0].as_str(), ids[1].as_str());
+
+    let page = list_calls(&app, key, "?from=2026-12-01").await;
+    assert_eq!(
+        ids_of(&page),
+        [night],
+        "1 December starts at 05:00Z in New York"
+    );
+    let page = list_calls(&app, key, "?to=2026-12-01").await;
+    assert_eq!(ids_of(&page), [evening]);
+    let page = list_calls(&app, key, "?from=2026-11-30&to=2026-12-02").await;
+    assert_eq!(ids_of(&page), [night, evening]);
+    // Timestamps carry their own offset; `+` must be escaped in a query string.
+    let page = list_calls(&app, key, "?from=2026-11-30T23:30:00-05:00").await;
+    assert_eq!(ids_of(&page), [night]);
+    let page = list_calls(&app, key, "?to=2026-12-01T12:00:01%2B08:00").await;
+    assert_eq!(ids_of(&page), [evening]);
+    let page = list_calls(&app, key, "?from=2026-12-01T05:00:00Z").await;
+    assert_eq!(ids_of(&page), [night]);
+    // Epoch milliseconds, as before.
+    let page = list_calls(&app, key, &format!("?from={after_midnight}")).await;
+    assert_eq!(ids_of(&page), [night]);
+    let page = list_calls(&app, key, &format!("?to={after_midnight}")).await;
+    assert_eq!(ids_of(&page), [evening]);
+    app
+}
+
+async fn bad_filters_are_explained_in_the_askers_language(app: TestApp) -> TestApp {
+    let tenant = app.tenant("Lingual Shop").await;
+    for (language, detail_start, message_part) in [
+        (
+            "zh-CN,zh;q=0.9",
+            "查询参数 `outcome` 有误",
+            "应为 resolved、handoff",
+        ),
+        (
+            "en-US,en;q=0.9",
+            "the query parameter `outcome` is wrong",
+            "must be one of resolved",
+        ),
+    ] {
+        let response = app
+            .client
+            .get(app.url("/api/v1/calls?outcome=bogus"))
+            .bearer_auth(&tenant.owner_key)
+            .header("accept-language", language)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status().as_u16(), 400);
+        assert_eq!(
+            response
+                .headers()
+                .get("content-type")
+                .and_then(|value| value.to_str().ok()),
+            Some("application/problem+json")
+        );
+        let problem: Value = response.json().await.expect("JSON");
+        assert_eq!(problem["code"], "invalid_parameter");
+        let detail = problem["detail"].as_str().expect("detail");
+        assert!(detail.starts_with(detail_start), "{language}: {detail}");
+        assert!(detail.contains("bogus"), "{detail}");
+        assert_eq!(problem["errors"][0]["field"], "outcome");
+        let message = problem["errors"][0]["message"].as_str().expect("message");
+        assert!(message.contains(message_part), "{language}: {message}");
+    }
     app
 }
 
@@ -988,11 +1151,14 @@ async fn idle_chats_end_and_late_turns_are_told(app: TestApp) -> TestApp {
         !events(&call).iter().any(|e| e["data"]["text"] == "还在吗"),
         "the late turn left nothing behind"
     );
-    let tried = call_of(&app, key, &draft).await;
+
+    let simulated = call_of(&app, key, &draft).await;
     assert_eq!(
-        tried["outcome"], "abandoned",
-        "Try it chats end too: {tried}"
+        (&simulated["simulated"], &simulated["outcome"]),
+        (&json!(true), &json!("abandoned"))
     );
+    let page = list_calls(&app, key, "?outcome=abandoned").await;
+    assert_eq!(ids_of(&page), [idle["call_id"].as_str().expect("call id")]);
     app
 }
 
@@ -1234,6 +1400,8 @@ on_both_databases!(
     subflows_run_and_cycles_are_refused,
     private_addresses_are_refused_unless_allowed,
     calls_are_filtered_and_paged,
+    dates_are_read_in_the_tenants_time_zone,
+    bad_filters_are_explained_in_the_askers_language,
     idle_chats_end_and_late_turns_are_told,
     other_tenants_see_nothing,
     roles_decide_who_chats_and_who_reads,

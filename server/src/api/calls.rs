@@ -10,9 +10,13 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use chrono_tz::Tz;
+
 use crate::auth::{Permission, Principal};
 use crate::channels::twilio::voice::public_base;
-use crate::error::{ApiError, ApiResult, Json};
+use crate::conversation::local_time;
+use crate::error::{ApiError, ApiResult, Json, Problem};
+use crate::language::Language;
 use crate::state::AppState;
 use crate::store::{now_ms, Call, CallEvent, CallFilter, CallOutcome, Channel, StoreError};
 use crate::telephony::outbound::{self, OutboundCall, OutboundError};
@@ -28,56 +32,197 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_call))
 }
 
-/// Filters and paging for `GET /calls`; every filter is optional.
+/// Filters and paging for `GET /calls`; every filter is optional. A value the API does not
+/// know answers `400 invalid_parameter` naming its parameter, rather than an empty page that
+/// looks like "no such calls".
 #[derive(Debug, Default, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct CallQuery {
     /// Calls of this flow.
     pub flow_id: Option<String>,
-    /// Calls that ran this version of the flow.
+    /// Calls that ran this version of the flow (1, 2, …).
+    #[param(minimum = 1)]
     pub version: Option<i64>,
-    /// `resolved`, `handoff`, `abandoned` or `failed`.
-    pub outcome: Option<String>,
-    /// `chat`, `phone`, …
-    pub channel: Option<String>,
-    /// Calls that started at or after this time (epoch milliseconds).
+    /// Calls that ended so: `resolved`, `handoff`, `abandoned`, `failed` or `unreached`.
+    pub outcome: Option<CallOutcome>,
+    /// Calls on this channel.
+    #[param(schema_with = channel_schema)]
+    pub channel: Option<Channel>,
+    /// Calls in this direction.
+    #[param(schema_with = direction_schema)]
+    pub direction: Option<Direction>,
+    /// Calls that started at or after this moment: an RFC 3339 timestamp
+    /// (`2026-12-01T08:00:00+08:00`, with the `+` escaped as `%2B` in the URL), a date
+    /// (`2026-12-01`: the start of that day in the tenant's time zone), or epoch milliseconds.
+    #[param(value_type = Option<String>, example = "2026-12-01")]
     pub from: Option<i64>,
-    /// Calls that started before this time (epoch milliseconds).
+    /// Calls that started before this moment (the end is excluded), in the same forms as
+    /// `from`: `to=2026-12-02` ends with the last moment of 1 December.
+    #[param(value_type = Option<String>, example = "2026-12-02T00:00:00+08:00")]
     pub to: Option<i64>,
+    /// `true` to list conversations with a flow's draft (the editor's Try it, `simulated` on
+    /// the call) too; they are left out by default.
+    pub include_simulated: Option<bool>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// Calls per page, 1 to 1000 (default 50).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
 }
 
-fn bad_parameter(name: &str, message: String) -> ApiError {
-    ApiError::bad_request(
+/// The outcomes, channels and directions a filter may name, by the names calls are stored and
+/// shown with.
+const OUTCOMES: [CallOutcome; 5] = [
+    CallOutcome::Resolved,
+    CallOutcome::Handoff,
+    CallOutcome::Abandoned,
+    CallOutcome::Failed,
+    CallOutcome::Unreached,
+];
+/// `test` is left out: the editor's trial of an `http` node is never recorded.
+const CHANNELS: [Channel; 2] = [Channel::Chat, Channel::Phone];
+const DIRECTIONS: [Direction; 2] = [Direction::Inbound, Direction::Outbound];
+
+fn direction_name(direction: Direction) -> String {
+    serde_json::to_value(direction)
+        .ok()
+        .and_then(|name| name.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// `400 invalid_parameter` naming the parameter, in the asker's language.
+fn bad_parameter(name: &str, language: Language, zh: String, en: String) -> ApiError {
+    let message = match language {
+        Language::Chinese => zh,
+        Language::English => en,
+    };
+    let detail = match language {
+        Language::Chinese => format!("查询参数 `{name}` 有误：{message}"),
+        Language::English => format!("the query parameter `{name}` is wrong: {message}"),
+    };
+    ApiError::bad_request("invalid_parameter", detail).with_field(
+        name,
         "invalid_parameter",
-        format!("the query parameter `{name}` is wrong: {message}"),
+        message,
     )
-    .with_field(name, "invalid_parameter", message)
+}
+
+/// One of `choices` by its name, or the 400 that lists them.
+fn one_of<T: Copy>(
+    name: &str,
+    value: &str,
+    choices: &[T],
+    choice_name: impl Fn(T) -> String,
+    language: Language,
+) -> ApiResult<T> {
+    choices
+        .iter()
+        .copied()
+        .find(|choice| choice_name(*choice) == value)
+        .ok_or_else(|| {
+            let names: Vec<String> = choices.iter().map(|choice| choice_name(*choice)).collect();
+            bad_parameter(
+                name,
+                language,
+                format!("应为 {} 之一，而不是“{value}”", names.join("、")),
+                format!("must be one of {}, not \"{value}\"", names.join(", ")),
+            )
+        })
 }
 
 impl CallQuery {
     /// Parses the query string by hand, so that a bad value is reported with its parameter.
-    fn parse(pairs: Vec<(String, String)>) -> ApiResult<CallQuery> {
+    /// Plain dates in `from` and `to` are days in `zone`, the tenant's time zone.
+    fn parse(pairs: Vec<(String, String)>, zone: Tz, language: Language) -> ApiResult<CallQuery> {
         let mut query = CallQuery::default();
         let integer = |name: &str, value: &str| {
-            value
-                .trim()
-                .parse::<i64>()
-                .map_err(|_| bad_parameter(name, format!("\"{value}\" is not an integer")))
+            value.trim().parse::<i64>().map_err(|_| {
+                bad_parameter(
+                    name,
+                    language,
+                    format!("“{value}”不是整数"),
+                    format!("\"{value}\" is not an integer"),
+                )
+            })
+        };
+        let moment = |name: &str, value: &str| {
+            local_time::parse_moment(value, zone).ok_or_else(|| {
+                bad_parameter(
+                    name,
+                    language,
+                    format!(
+                        "“{value}”不是时间：请用 RFC 3339 时间（如 2026-12-01T08:00:00+08:00）、\
+                         日期（如 2026-12-01，按租户时区当天零点）或毫秒时间戳"
+                    ),
+                    format!(
+                        "\"{value}\" is not a moment: use an RFC 3339 timestamp (such as \
+                         2026-12-01T08:00:00+08:00), a date (such as 2026-12-01, the start of \
+                         that day in the tenant's time zone) or epoch milliseconds"
+                    ),
+                )
+            })
         };
         for (name, value) in pairs {
-            let text = || (!value.is_empty()).then(|| value.clone());
+            // An empty value is no filter: what a form with a blank field sends.
+            if value.is_empty() {
+                if !KNOWN.contains(&name.as_str()) {
+                    return Err(unknown_parameter(&name, language));
+                }
+                continue;
+            }
             match name.as_str() {
-                "flow_id" => query.flow_id = text(),
-                "outcome" => query.outcome = text(),
-                "channel" => query.channel = text(),
-                "cursor" => query.cursor = text(),
-                "version" => query.version = Some(integer(&name, &value)?),
-                "from" => query.from = Some(integer(&name, &value)?),
-                "to" => query.to = Some(integer(&name, &value)?),
+                "flow_id" => query.flow_id = Some(value),
+                "cursor" => query.cursor = Some(value),
+                "outcome" => {
+                    query.outcome = Some(one_of(
+                        &name,
+                        &value,
+                        &OUTCOMES,
+                        |o| o.as_str().to_owned(),
+                        language,
+                    )?)
+                }
+                "channel" => {
+                    query.channel = Some(one_of(
+                        &name,
+                        &value,
+                        &CHANNELS,
+                        |c| c.as_str().to_owned(),
+                        language,
+                    )?)
+                }
+                "direction" => {
+                    query.direction = Some(one_of(
+                        &name,
+                        &value,
+                        &DIRECTIONS,
+                        direction_name,
+                        language,
+                    )?)
+                }
+                "include_simulated" => {
+                    query.include_simulated = Some(one_of(
+                        &name,
+                        &value,
+                        &[true, false],
+                        |b| b.to_string(),
+                        language,
+                    )?)
+                }
+                "version" => {
+                    let version = integer(&name, &value)?;
+                    if version < 1 {
+                        return Err(bad_parameter(
+                            &name,
+                            language,
+                            format!("版本号从 1 起，没有 {version}"),
+                            format!("versions are numbered from 1, not {version}"),
+                        ));
+                    }
+                    query.version = Some(version);
+                }
+                "from" => query.from = Some(moment(&name, &value)?),
+                "to" => query.to = Some(moment(&name, &value)?),
                 "limit" => {
                     let limit = integer(&name, &value)?;
                     query.limit = Some(
@@ -87,23 +232,64 @@ impl CallQuery {
                             .ok_or_else(|| {
                                 bad_parameter(
                                     &name,
+                                    language,
+                                    format!("{limit} 不在 1 到 {MAX_PAGE_SIZE} 之间"),
                                     format!("{limit} is not between 1 and {MAX_PAGE_SIZE}"),
                                 )
                             })?,
                     );
                 }
-                _ => {
-                    return Err(bad_parameter(
-                        &name,
-                        "there is no such parameter; use flow_id, version, outcome, channel, \
-                         from, to, cursor or limit"
-                            .into(),
-                    ))
-                }
+                _ => return Err(unknown_parameter(&name, language)),
             }
         }
         Ok(query)
     }
+
+    fn filter(&self) -> CallFilter {
+        CallFilter {
+            flow_id: self.flow_id.clone(),
+            flow_version: self.version,
+            outcome: self.outcome,
+            channel: self.channel,
+            direction: self.direction,
+            include_simulated: self.include_simulated.unwrap_or(false),
+            from_ms: self.from,
+            to_ms: self.to,
+        }
+    }
+}
+
+/// The parameters of `GET /calls`.
+const KNOWN: [&str; 10] = [
+    "flow_id",
+    "version",
+    "outcome",
+    "channel",
+    "direction",
+    "from",
+    "to",
+    "include_simulated",
+    "cursor",
+    "limit",
+];
+
+fn unknown_parameter(name: &str, language: Language) -> ApiError {
+    let known = KNOWN.join(", ");
+    bad_parameter(
+        name,
+        language,
+        format!("没有这个参数；可用的参数有 {known}"),
+        format!("there is no such parameter; use {known}"),
+    )
+}
+
+/// The channels a filter may name, as strings: [`Channel`]'s own schema lists `test` too.
+fn channel_schema() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(CHANNELS.map(Channel::as_str)))
+        .description(Some("`chat` (web chat and Try it) or `phone`."))
+        .build()
 }
 
 /// A call without its events.
@@ -113,6 +299,9 @@ pub struct CallView {
     pub flow_id: String,
     /// The version it ran; `null` for a conversation with the draft.
     pub flow_version: Option<i64>,
+    /// A conversation with the flow's draft (the editor's Try it): its author testing, not a
+    /// customer; leave it out of figures about customers.
+    pub simulated: bool,
     pub channel: Channel,
     #[schema(schema_with = direction_schema)]
     pub direction: Direction,
@@ -128,7 +317,8 @@ pub struct CallView {
     /// variables (`vars`).
     #[schema(value_type = Option<Object>)]
     pub summary: Option<Value>,
-    /// From start to end, as this server measured it.
+    /// The handle time, from start to end, as this server measured it; set on every ended
+    /// call. A web chat whose customer went quiet ends, as `abandoned`, at their last message.
     pub duration_ms: Option<i64>,
     /// A phone call's id at the carrier (Twilio's `CallSid`).
     pub call_sid: Option<String>,
@@ -159,6 +349,7 @@ fn direction_schema() -> utoipa::openapi::schema::Object {
 impl From<Call> for CallView {
     fn from(call: Call) -> Self {
         CallView {
+            simulated: call.is_simulated(),
             id: call.id,
             flow_id: call.flow_id,
             flow_version: call.flow_version,
@@ -225,27 +416,32 @@ pub struct CallPageView {
     pub next_cursor: Option<String>,
 }
 
-/// Lists the tenant's calls, newest first, with filters and cursor paging.
+/// Lists the tenant's calls, newest first, with filters and cursor paging. Conversations with
+/// a flow's draft (`simulated`) are left out unless `include_simulated=true`.
 #[utoipa::path(get, path = "/calls", tag = "calls", params(CallQuery),
     responses((status = 200, body = CallPageView),
-        (status = 400, description = "`invalid_parameter`, naming the parameter")))]
+        (status = 400, body = Problem, content_type = "application/problem+json",
+         description = "`invalid_parameter`: an unknown parameter, or a value that is not one \
+            the parameter takes (an unknown outcome, channel or direction, a malformed date, \
+            version, limit or cursor); `errors[0].field` names the parameter, and the detail \
+            is in the request's `Accept-Language` (Chinese or English)")))]
 async fn list_calls(
     State(state): State<AppState>,
     principal: Principal,
+    headers: HeaderMap,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> ApiResult<Json<CallPageView>> {
     principal.require(Permission::ReadCalls)?;
+    let language = Language::from_headers(&headers);
     let Query(pairs) =
         query.map_err(|rejection| ApiError::bad_request("invalid_query", rejection.body_text()))?;
-    let query = CallQuery::parse(pairs)?;
-    let filter = CallFilter {
-        flow_id: query.flow_id,
-        flow_version: query.version,
-        outcome: query.outcome,
-        channel: query.channel,
-        from_ms: query.from,
-        to_ms: query.to,
-    };
+    let tenant = state
+        .store
+        .get_tenant(&principal.tenant_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("the tenant"))?;
+    let query = CallQuery::parse(pairs, local_time::time_zone(&tenant), language)?;
+    let filter = query.filter();
     let page = state
         .store
         .list_calls(
@@ -258,6 +454,8 @@ async fn list_calls(
         .map_err(|error| match error {
             StoreError::InvalidCursor => bad_parameter(
                 "cursor",
+                language,
+                "不是本接口给出的游标；请原样传回 next_cursor".into(),
                 "not a cursor this API gave out; pass next_cursor back unchanged".into(),
             ),
             other => other.into(),
@@ -416,27 +614,72 @@ mod tests {
             .collect()
     }
 
+    fn parse(items: &[(&str, &str)], language: Language) -> ApiResult<CallQuery> {
+        CallQuery::parse(pairs(items), local_time::DEFAULT_TIME_ZONE, language)
+    }
+
     #[test]
-    fn bad_parameters_are_named() {
+    fn bad_parameters_are_named_in_either_language() {
         for (name, value) in [
             ("from", "yesterday"),
+            ("to", "2026-02-30"),
             ("limit", "0"),
             ("version", "x"),
+            ("version", "0"),
+            ("outcome", "bogus"),
+            ("channel", "sip"),
+            ("channel", "test"),
+            ("direction", "sideways"),
+            ("include_simulated", "yes"),
             ("nope", "1"),
+            ("nope", ""),
         ] {
-            let error = CallQuery::parse(pairs(&[(name, value)])).expect_err(name);
-            assert_eq!(error.code, "invalid_parameter");
-            assert!(
-                error.detail.contains(&format!("`{name}`")),
-                "{}",
-                error.detail
-            );
+            for language in [Language::Chinese, Language::English] {
+                let error = parse(&[(name, value)], language).expect_err(name);
+                assert_eq!(error.status, StatusCode::BAD_REQUEST);
+                assert_eq!(error.code, "invalid_parameter");
+                assert!(
+                    error.detail.contains(&format!("`{name}`")),
+                    "{}",
+                    error.detail
+                );
+                assert_eq!(error.errors[0].field, name);
+            }
+            let chinese = parse(&[(name, value)], Language::Chinese).expect_err(name);
+            assert!(chinese.detail.starts_with("查询参数"), "{}", chinese.detail);
         }
-        let query = CallQuery::parse(pairs(&[("from", "1"), ("limit", "5"), ("outcome", "")]))
-            .expect("parses");
-        assert_eq!(
-            (query.from, query.limit, query.outcome),
-            (Some(1), Some(5), None)
+    }
+
+    #[test]
+    fn filters_take_names_dates_and_milliseconds() {
+        let query = parse(
+            &[
+                ("from", "2026-12-01"),
+                ("to", "2026-12-01T12:00:00Z"),
+                ("limit", "5"),
+                ("outcome", "abandoned"),
+                ("channel", "chat"),
+                ("direction", "outbound"),
+                ("include_simulated", "true"),
+                ("flow_id", ""),
+            ],
+            Language::English,
+        )
+        .expect("parses");
+        let filter = query.filter();
+        // 2026-12-01 00:00 in Shanghai is 2026-11-30T16:00:00Z.
+        assert_eq!(filter.from_ms, Some(1_796_054_400_000));
+        assert_eq!(filter.to_ms, Some(1_796_126_400_000));
+        assert_eq!(filter.outcome, Some(CallOutcome::Abandoned));
+        assert_eq!(filter.channel, Some(Channel::Chat));
+        assert_eq!(filter.direction, Some(Direction::Outbound));
+        assert!(filter.include_simulated);
+        assert_eq!((query.limit, filter.flow_id), (Some(5), None));
+        let plain = parse(&[("from", "1")], Language::English).expect("parses");
+        assert_eq!(plain.filter().from_ms, Some(1));
+        assert!(
+            !plain.filter().include_simulated,
+            "drafts are left out by default"
         );
     }
 }

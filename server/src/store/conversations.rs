@@ -177,8 +177,12 @@ pub struct CallWithEvents {
 pub struct CallFilter {
     pub flow_id: Option<String>,
     pub flow_version: Option<i64>,
-    pub outcome: Option<String>,
-    pub channel: Option<String>,
+    pub outcome: Option<CallOutcome>,
+    pub channel: Option<Channel>,
+    pub direction: Option<Direction>,
+    /// Also conversations with a flow's draft (the editor's Try it), which are left out
+    /// otherwise: they are the flow's author testing, not customers.
+    pub include_simulated: bool,
     /// Calls that started at or after this time.
     pub from_ms: Option<i64>,
     /// Calls that started before this time.
@@ -258,6 +262,11 @@ pub struct IdleChatEnd {
 }
 
 impl Call {
+    /// A conversation with a flow's draft: its author trying it in the editor, not a customer.
+    pub fn is_simulated(&self) -> bool {
+        self.flow_version.is_none()
+    }
+
     fn from_row(row: &AnyRow) -> Result<Self> {
         Ok(Call {
             id: row.try_get("id")?,
@@ -664,11 +673,20 @@ impl Store {
         if let Some(version) = filter.flow_version {
             query.push(" AND flow_version = ?", Argument::Integer(version));
         }
-        if let Some(outcome) = &filter.outcome {
-            query.push(" AND outcome = ?", Argument::Text(outcome));
+        if let Some(outcome) = filter.outcome {
+            query.push(" AND outcome = ?", Argument::Text(outcome.as_str()));
         }
-        if let Some(channel) = &filter.channel {
-            query.push(" AND channel = ?", Argument::Text(channel));
+        if let Some(channel) = filter.channel {
+            query.push(" AND channel = ?", Argument::Text(channel.as_str()));
+        }
+        if let Some(direction) = filter.direction {
+            query.push(
+                " AND direction = ?",
+                Argument::Text(direction_name(direction)),
+            );
+        }
+        if !filter.include_simulated {
+            query.sql.push_str(" AND flow_version IS NOT NULL");
         }
         if let Some(from_ms) = filter.from_ms {
             query.push(" AND started_at >= ?", Argument::Integer(from_ms));
