@@ -746,4 +746,29 @@ mod tests {
         assert_eq!(parse_role("Editor"), Ok(Role::Editor));
         assert!(parse_role("boss").is_err());
     }
+
+    fn given(time_zone: Option<&str>, chat_idle_minutes: Option<u32>) -> TenantSettingsArgs {
+        TenantSettingsArgs {
+            api_base_url: None,
+            allowed_hosts: Vec::new(),
+            display_names: Vec::new(),
+            time_zone: time_zone.map(str::to_owned),
+            chat_idle_minutes,
+        }
+    }
+
+    #[test]
+    fn time_zones_are_checked_and_settings_left_out_are_kept() {
+        let mut settings = server::store::TenantSettings::default();
+        change_settings(&mut settings, given(Some(" Europe/Berlin "), Some(15))).expect("valid");
+        assert_eq!(settings.time_zone.as_deref(), Some("Europe/Berlin"));
+        assert_eq!(settings.chat_idle_minutes, Some(15));
+        let refused = change_settings(&mut settings, given(Some("Berlin"), None));
+        assert!(refused.is_err_and(|message| message.contains("--time-zone")));
+        change_settings(&mut settings, given(None, None)).expect("nothing to change");
+        assert_eq!(
+            (settings.time_zone.as_deref(), settings.chat_idle_minutes),
+            (Some("Europe/Berlin"), Some(15))
+        );
+    }
 }
