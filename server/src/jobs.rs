@@ -39,6 +39,11 @@ const JOBS: &[Job<AppState>] = &[
         run: |state| Box::pin(end_idle_chats(state)),
     },
     Job {
+        name: "count ended conversations in analytics",
+        every: Duration::from_secs(2),
+        run: |state| Box::pin(roll_up_analytics(state)),
+    },
+    Job {
         name: "refresh table statistics",
         every: Duration::from_secs(2),
         run: |state| Box::pin(refresh_statistics(state)),
@@ -60,6 +65,15 @@ async fn end_idle_chats(state: &AppState) -> Result<(), JobError> {
     let ended = crate::channels::webchat::end_idle_chats(state, now_ms()).await?;
     if ended > 0 {
         tracing::debug!(ended, "ended idle web chats");
+    }
+    Ok(())
+}
+
+/// See [`crate::analytics::rollup`]: the dashboard is at most a few seconds behind.
+async fn roll_up_analytics(state: &AppState) -> Result<(), JobError> {
+    let counted = crate::analytics::rollup::roll_up(&state.store).await?;
+    if counted > 0 {
+        tracing::debug!(counted, "counted conversations in analytics");
     }
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! channels that drive the flow engine.
 
 pub mod accounts;
+pub mod analytics;
 pub mod api;
 pub mod app;
 pub mod auth;

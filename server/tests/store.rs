@@ -12,9 +12,10 @@ use std::io::Write;
 use flow_engine::runtime::Direction;
 use serde_json::{json, Value};
 use server::store::{
-    constraint, Actor, Backend, CallEnd, CallFilter, CallOutcome, CarrierReport, Channel,
-    ChatStart, ChatTurn, EntryFields, Flow, FlowSummary, Mode, NewCall, NewCallEvent, NewFlow,
-    NewUser, PhoneNumber, Role, Store, StoreError, TenantSettings, User, PHONE_NUMBER_TAKEN,
+    constraint, Actor, AnalyticsFilter, Backend, CallEnd, CallFilter, CallOutcome, CarrierReport,
+    Channel, ChatStart, ChatTurn, Counts, EntryFields, Flow, FlowSummary, Key, Mode, NewCall,
+    NewCallEvent, NewFlow, NewUser, PhoneNumber, Role, RolledUp, Store, StoreError, Table,
+    TenantSettings, User, COMMON_KEYS, PHONE_NUMBER_TAKEN,
 };
 use sqlx::Connection;
 
@@ -229,6 +230,7 @@ on_both_databases!(
     knowledge_bases_keep_every_revision,
     idle_chats_end_as_abandoned,
     an_idle_end_and_a_turn_never_both_win,
+    analytics_rollups_equal_a_recount,
 );
 
 const T0: i64 = 1_750_000_000_000;
@@ -3123,5 +3125,279 @@ async fn an_idle_end_and_a_turn_never_both_win(db: TestDb) -> TestResult {
         );
     }
     assert_eq!(saved + refused, chats.len());
+    Ok(())
+}
+
+/// A small, seeded generator: the same "random" conversations on every run.
+struct Dice(u64);
+
+impl Dice {
+    fn roll(&mut self, sides: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % sides
+    }
+
+    fn pick<'a>(&mut self, of: &[&'a str]) -> &'a str {
+        of[self.roll(of.len() as u64) as usize]
+    }
+}
+
+/// A turn's worth of random events, as a flow with a knowledge base and a handoff writes them.
+fn random_events(dice: &mut Dice, at: i64) -> Vec<NewCallEvent> {
+    let nodes = ["greet", "ask", "faq", "agent", "bye"];
+    let mut events = Vec::new();
+    for _ in 0..1 + dice.roll(4) {
+        let node = dice.pick(&nodes);
+        let e = match dice.roll(9) {
+            0 | 1 => event(
+                at,
+                "node_entered",
+                Some(node),
+                json!({ "node_type": "ask" }),
+            ),
+            2 => event(
+                at,
+                "heard",
+                Some(node),
+                json!({ "text": "查物流", "intent": dice.pick(&["track", "refund", "agent"]) }),
+            ),
+            3 => event(
+                at,
+                "no_match",
+                Some(node),
+                json!({ "count": 1, "text": dice.pick(&["嗯那个", "我想问下积分", "积分。"]) }),
+            ),
+            4 => event(at, "no_input", Some(node), json!({ "count": 1 })),
+            5 => event(
+                at,
+                "kb_answered",
+                Some(node),
+                json!({ "knowledge_base": "faq", "entry": dice.pick(&["e1", "e2"]), "score": 0.8 }),
+            ),
+            6 => event(
+                at,
+                "kb_feedback",
+                Some(node),
+                json!({ "knowledge_base": "faq", "entry": "e1", "helpful": dice.roll(2) == 0 }),
+            ),
+            7 => event(
+                at,
+                "kb_missed",
+                Some(node),
+                json!({ "knowledge_base": "faq", "text": dice.pick(&["能开专票吗", "发票抬头"]) }),
+            ),
+            _ => event(
+                at,
+                "transfer",
+                Some(node),
+                json!({ "target": { "type": "queue", "target": "orders" }, "summary": "" }),
+            ),
+        };
+        events.push(e);
+    }
+    events
+}
+
+/// Every analytics table as the store sums it, row by full key, rows that sum to nothing left out.
+async fn analytics_tables(
+    store: &Store,
+    tenant: &str,
+) -> Result<std::collections::BTreeMap<(Table, Key), Counts>, StoreError> {
+    let filter = AnalyticsFilter {
+        tenant_id: tenant.to_owned(),
+        from_day: "2000-01-01".into(),
+        to_day: "2100-01-01".into(),
+        include_simulated: true,
+        ..AnalyticsFilter::default()
+    };
+    let mut tables = std::collections::BTreeMap::new();
+    for table in Table::ALL {
+        let keys: Vec<&str> = COMMON_KEYS.iter().chain(table.keys()).copied().collect();
+        for (key, counts) in store.analytics_sums(table, &filter, &keys).await? {
+            if counts.sums.iter().any(|&n| n != 0) {
+                tables.insert((table, key), counts);
+            }
+        }
+    }
+    Ok(tables)
+}
+
+/// The roll-up's sums equal a recount of every ended conversation from its events, however the
+/// counting was split: conversations counted as they end, late events counted as a difference,
+/// two servers counting at once, a run that died before its commit, a batch applied twice.
+async fn analytics_rollups_equal_a_recount(db: TestDb) -> TestResult {
+    use server::analytics::{rollup::roll_up, tally::Tally};
+    let store = &db.store;
+    let (tenant, stranger) = two_tenants(store).await?;
+    let flow = create_flow(store, &tenant, "售后").await?;
+    write!(store, |tx| tx.publish_flow(
+        &tenant,
+        &flow.id,
+        1,
+        "v1",
+        "user:usr_1",
+        T0
+    ))?
+    .expect("flow exists");
+    let other_flow = create_flow(store, &stranger, "别家").await?;
+    let mut dice = Dice(0x5EED_CAFE);
+    let mut sessions = Vec::new();
+    for n in 0..48i64 {
+        let (owner, flow_id) = if n % 6 == 5 {
+            (&stranger, &other_flow.id)
+        } else {
+            (&tenant, &flow.id)
+        };
+        let mut start = chat_start(flow_id, (n % 4 != 3 && n % 6 != 5).then_some(1), Vec::new());
+        start.started_at = T0 + n * 7_200_000;
+        if n % 5 == 0 {
+            start.channel = Channel::Phone;
+        }
+        start.events = random_events(&mut dice, start.started_at);
+        if n % 3 == 0 {
+            start.end = Some(CallEnd {
+                ended_at: start.started_at + 40_000,
+                outcome: CallOutcome::Resolved,
+                summary: None,
+                duration_ms: 40_000 + n * 1_000,
+            });
+        }
+        store.start_chat(owner, start.clone()).await?;
+        sessions.push((owner.clone(), start));
+    }
+    assert!(
+        roll_up(store).await? > 0,
+        "the conversations ended at once are counted"
+    );
+
+    // More turns: some end their conversation, some come after its end (late events).
+    let mut turns = vec![1i64; sessions.len()];
+    for round in 0..3 {
+        for (i, (owner, start)) in sessions.iter().enumerate() {
+            if dice.roll(3) == 0 {
+                continue;
+            }
+            let at = start.started_at + 60_000 * (round + 1);
+            let end = (dice.roll(4) == 0).then(|| CallEnd {
+                ended_at: at,
+                outcome: [
+                    CallOutcome::Abandoned,
+                    CallOutcome::Handoff,
+                    CallOutcome::Failed,
+                ][dice.roll(3) as usize],
+                summary: None,
+                duration_ms: at - start.started_at,
+            });
+            let saved = store
+                .save_chat_turn(
+                    owner,
+                    &start.session_id,
+                    ChatTurn {
+                        expected_turn: turns[i],
+                        snapshot: "{}".into(),
+                        events: random_events(&mut dice, at),
+                        end,
+                    },
+                    at,
+                )
+                .await?;
+            turns[i] = saved.expect("the turn is saved");
+        }
+        if round == 0 {
+            // Two servers at once.
+            let (a, b) = tokio::join!(roll_up(store), roll_up(store));
+            a?;
+            b?;
+        }
+        if round == 1 {
+            // A run that read and counted but died before it committed changes nothing; the
+            // same batch applied twice counts once.
+            let pending = store.pending_rollups(10).await?;
+            assert!(!pending.is_empty());
+            let batch: Vec<RolledUp> = pending
+                .iter()
+                .map(|p| {
+                    let zone = chrono_tz::Asia::Shanghai;
+                    let all = Tally::of_call(&p.call, &p.events, zone);
+                    let before = p.counted.map_or(0, |n| n as usize);
+                    let rows = match p.counted {
+                        None => all,
+                        Some(_) => all.minus(&Tally::of_call(&p.call, &p.events[..before], zone)),
+                    };
+                    RolledUp {
+                        tenant_id: p.call.tenant_id.clone(),
+                        call_id: p.call.id.clone(),
+                        counted_before: p.counted,
+                        counted_now: p.call.event_count,
+                        rows: rows.rows,
+                    }
+                })
+                .collect();
+            drop(pending);
+            assert_eq!(store.apply_rollups(batch.clone()).await?, batch.len());
+            assert_eq!(store.apply_rollups(batch).await?, 0, "a batch counts once");
+        }
+    }
+    roll_up(store).await?;
+    assert_eq!(roll_up(store).await?, 0, "nothing is left to count");
+
+    for owner in [&tenant, &stranger] {
+        let mut recount = Tally::default();
+        let mut ended = 0;
+        for (o, start) in &sessions {
+            if o != owner {
+                continue;
+            }
+            let call = store.get_call(owner, &start.call_id).await?.expect("call");
+            if call.call.ended_at.is_some() {
+                ended += 1;
+            }
+            recount.merge(Tally::of_call(
+                &call.call,
+                &call.events,
+                chrono_tz::Asia::Shanghai,
+            ));
+        }
+        assert!(
+            ended >= 3,
+            "enough conversations ended to mean something: {ended}"
+        );
+        let expected: std::collections::BTreeMap<_, _> = recount
+            .rows
+            .into_iter()
+            .filter(|(_, counts)| counts.sums.iter().any(|&n| n != 0))
+            .collect();
+        let stored = analytics_tables(store, owner).await?;
+        assert_eq!(stored.len(), expected.len(), "the same rows");
+        for (row, counts) in &expected {
+            let got = stored.get(row).expect("the row is stored");
+            assert_eq!(got.sums, counts.sums, "{row:?}");
+            if row.0.keeps_latest() {
+                assert_eq!(got.latest, counts.latest, "{row:?}");
+            }
+        }
+        // Draft conversations are counted, apart: a report leaves them out unless asked.
+        let filter = AnalyticsFilter {
+            tenant_id: owner.clone(),
+            from_day: "2000-01-01".into(),
+            to_day: "2100-01-01".into(),
+            ..AnalyticsFilter::default()
+        };
+        let real = store.analytics_sums(Table::Calls, &filter, &[]).await?;
+        let all = AnalyticsFilter {
+            include_simulated: true,
+            ..filter
+        };
+        let with_drafts = store.analytics_sums(Table::Calls, &all, &[]).await?;
+        assert_eq!(
+            with_drafts[0].1.sums[0], ended,
+            "every ended conversation is a call"
+        );
+        if owner == &tenant {
+            assert!(real[0].1.sums[0] < with_drafts[0].1.sums[0]);
+        }
+    }
     Ok(())
 }

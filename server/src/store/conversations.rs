@@ -83,7 +83,7 @@ impl Channel {
 }
 
 /// A direction as calls store it.
-pub(super) fn direction_name(direction: Direction) -> &'static str {
+pub(crate) fn direction_name(direction: Direction) -> &'static str {
     match direction {
         Direction::Inbound => "inbound",
         Direction::Outbound => "outbound",
@@ -247,7 +247,8 @@ impl ChatSession {
     }
 }
 
-const COLUMNS: &str = "tenant_id, id, flow_id, flow_version, channel, direction, from_number, \
+pub(super) const COLUMNS: &str =
+    "tenant_id, id, flow_id, flow_version, channel, direction, from_number, \
      to_number, started_at, ended_at, outcome, summary, call_sid, duration_ms, event_count, \
      carrier_status, carrier_duration_ms, answered_by";
 const MAX_PAGE_SIZE: u32 = 1000;
@@ -267,7 +268,7 @@ impl Call {
         self.flow_version.is_none()
     }
 
-    fn from_row(row: &AnyRow) -> Result<Self> {
+    pub(super) fn from_row(row: &AnyRow) -> Result<Self> {
         Ok(Call {
             id: row.try_get("id")?,
             tenant_id: row.try_get("tenant_id")?,
@@ -292,7 +293,7 @@ impl Call {
 }
 
 impl CallEvent {
-    fn from_row(row: &AnyRow) -> Result<Self> {
+    pub(super) fn from_row(row: &AnyRow) -> Result<Self> {
         Ok(CallEvent {
             seq: row.try_get("seq")?,
             at: row.try_get("at")?,

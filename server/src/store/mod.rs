@@ -18,6 +18,7 @@
 //! control time. JSON lives in TEXT columns; a row whose JSON does not parse is
 //! [`StoreError::Corrupt`], never a panic.
 
+mod analytics;
 mod api_keys;
 mod audit;
 mod conversations;
@@ -39,8 +40,12 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::migrate::Migrator;
 use sqlx::{Any, AnyPool, Executor, Row};
 
+pub use analytics::{
+    AnalyticsFilter, Counts, Key, Part, PendingRollup, RolledUp, Rows, Table, COMMON_KEYS,
+};
 pub use api_keys::{ApiKey, CreatedApiKey};
 pub use audit::{Actor, AuditEntry};
+pub(crate) use conversations::direction_name;
 pub use conversations::{
     Call, CallEnd, CallEvent, CallFilter, CallOutcome, CallPage, CallWithEvents, CarrierReport,
     Channel, ChatSession, IdleChatEnd, NewCall, NewCallEvent,
@@ -376,6 +381,33 @@ pub fn now_ms() -> i64 {
         .map_or(0, |elapsed| {
             i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
         })
+}
+
+/// `SELECT $1 AS a, $2 AS b UNION ALL SELECT $3, $4 …`: `rows` rows of `columns`, as a table
+/// both databases can join.
+fn rows_table(columns: &[&str], rows: usize) -> String {
+    let mut sql = String::with_capacity(rows * columns.len() * 6 + 32);
+    let mut parameter = 0;
+    for row in 0..rows {
+        sql.push_str(if row == 0 {
+            "SELECT "
+        } else {
+            " UNION ALL SELECT "
+        });
+        for (index, column) in columns.iter().enumerate() {
+            parameter += 1;
+            if index > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('$');
+            sql.push_str(&parameter.to_string());
+            if row == 0 {
+                sql.push_str(" AS ");
+                sql.push_str(column);
+            }
+        }
+    }
+    sql
 }
 
 fn new_id(prefix: &str) -> String {

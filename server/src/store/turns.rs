@@ -21,7 +21,7 @@ use tokio::sync::{mpsc, oneshot, Mutex};
 use flow_engine::runtime::Direction;
 
 use super::conversations::{direction_name, CallEnd, Channel, NewCallEvent};
-use super::{Result, Store, StoreError, WriteTransaction};
+use super::{rows_table, Result, Store, StoreError, WriteTransaction};
 
 /// Turns committed together at most.
 const MAX_BATCH: usize = 256;
@@ -172,33 +172,6 @@ fn chunks(total: usize) -> Vec<std::ops::Range<usize>> {
         start += size;
     }
     ranges
-}
-
-/// `SELECT $1 AS a, $2 AS b UNION ALL SELECT $3, $4 …`: `rows` rows of `columns`, as a table
-/// both databases can join.
-fn rows_table(columns: &[&str], rows: usize) -> String {
-    let mut sql = String::with_capacity(rows * columns.len() * 6 + 32);
-    let mut parameter = 0;
-    for row in 0..rows {
-        sql.push_str(if row == 0 {
-            "SELECT "
-        } else {
-            " UNION ALL SELECT "
-        });
-        for (index, column) in columns.iter().enumerate() {
-            parameter += 1;
-            if index > 0 {
-                sql.push_str(", ");
-            }
-            sql.push('$');
-            sql.push_str(&parameter.to_string());
-            if row == 0 {
-                sql.push_str(" AS ");
-                sql.push_str(column);
-            }
-        }
-    }
-    sql
 }
 
 /// Events to insert, numbered from `first`.

@@ -1,0 +1,452 @@
+//! The analytics tables (migration 0006): sums over ended conversations that the roll-up task
+//! adds to and the dashboard reads. The store knows their columns and how to add to them
+//! safely; what a conversation counts is `crate::analytics::tally`'s business.
+
+use std::collections::BTreeMap;
+
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use super::conversations::{Call, CallEvent};
+use super::{Result, Store};
+
+/// The analytics tables, each keyed by [`COMMON_KEYS`] (tenant, flow, version, day,
+/// channel, direction) and then by its own columns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Table {
+    Calls,
+    HandleTimes,
+    Nodes,
+    Edges,
+    Intents,
+    Knowledge,
+    Unheard,
+}
+
+/// The key columns every table starts with.
+pub const COMMON_KEYS: [&str; 6] = [
+    "tenant_id",
+    "flow_id",
+    "version",
+    "day",
+    "channel",
+    "direction",
+];
+
+impl Table {
+    pub const ALL: [Table; 7] = [
+        Table::Calls,
+        Table::HandleTimes,
+        Table::Nodes,
+        Table::Edges,
+        Table::Intents,
+        Table::Knowledge,
+        Table::Unheard,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Table::Calls => "analytics_calls",
+            Table::HandleTimes => "analytics_handle_times",
+            Table::Nodes => "analytics_nodes",
+            Table::Edges => "analytics_edges",
+            Table::Intents => "analytics_intents",
+            Table::Knowledge => "analytics_knowledge",
+            Table::Unheard => "analytics_unheard",
+        }
+    }
+
+    /// The key columns after [`COMMON_KEYS`].
+    pub fn keys(self) -> &'static [&'static str] {
+        match self {
+            Table::Calls => &["hour", "outcome", "handoff_reason"],
+            Table::HandleTimes => &["bucket"],
+            Table::Nodes => &["node"],
+            Table::Edges => &["from_node", "to_node"],
+            Table::Intents => &["intent"],
+            Table::Knowledge => &["knowledge_base", "entry"],
+            Table::Unheard => &["node", "kind", "text"],
+        }
+    }
+
+    /// The counted columns, summed.
+    pub fn measures(self) -> &'static [&'static str] {
+        match self {
+            Table::Calls => &[
+                "calls",
+                "contained",
+                "handle_ms",
+                "turns",
+                "no_match",
+                "no_input",
+                "kb_answered",
+                "kb_missed",
+            ],
+            Table::HandleTimes => &["calls"],
+            Table::Nodes => &[
+                "reached",
+                "entered",
+                "ended",
+                "abandoned",
+                "no_match",
+                "no_input",
+            ],
+            Table::Edges => &["steps"],
+            Table::Intents => &["heard", "calls"],
+            Table::Knowledge => &["answered", "helpful", "unhelpful"],
+            Table::Unheard => &["said"],
+        }
+    }
+
+    /// Whether rows keep the latest conversation that counted in them (`last_call`,
+    /// `last_at`): the example a manager opens.
+    pub fn keeps_latest(self) -> bool {
+        self == Table::Unheard
+    }
+}
+
+/// One key column's value.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Part {
+    Text(String),
+    Int(i64),
+}
+
+/// A row's full key: its table's [`COMMON_KEYS`] and then its own.
+pub type Key = Vec<Part>;
+
+/// What a row counts.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub sums: Vec<i64>,
+    /// The latest conversation counted here and when, for tables that keep it.
+    pub latest: Option<(i64, String)>,
+}
+
+/// Rows to add, by table and full key.
+pub type Rows = BTreeMap<(Table, Key), Counts>;
+
+/// An ended conversation whose events are not all counted yet.
+#[derive(Clone, Debug)]
+pub struct PendingRollup {
+    pub call: Call,
+    /// The events counted before (`None`: the conversation was never counted).
+    pub counted: Option<i64>,
+    /// All its events, numbered 1 to `call.event_count`.
+    pub events: Vec<CallEvent>,
+}
+
+/// One conversation's roll-up: counted up to `counted_now` events, adding `rows`.
+#[derive(Clone, Debug)]
+pub struct RolledUp {
+    pub tenant_id: String,
+    pub call_id: String,
+    pub counted_before: Option<i64>,
+    pub counted_now: i64,
+    pub rows: Rows,
+}
+
+/// Which rows a report sums: a tenant's days `from_day` to `to_day` (both included, local
+/// `YYYY-MM-DD`), narrowed by the rest.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AnalyticsFilter {
+    pub tenant_id: String,
+    pub from_day: String,
+    pub to_day: String,
+    pub flow_id: Option<String>,
+    pub version: Option<i64>,
+    pub channel: Option<String>,
+    pub direction: Option<String>,
+    /// Counts conversations with the draft (the editor's Try it) too.
+    pub include_simulated: bool,
+}
+
+/// Key columns that hold numbers; the rest hold text.
+const INT_KEYS: [&str; 3] = ["version", "hour", "bucket"];
+
+/// Rows per INSERT: both databases' limits on bound parameters stay far away.
+const ROWS_PER_STATEMENT: usize = 200;
+
+impl Store {
+    /// Up to `limit` ended conversations with events not yet counted, the longest-ended first,
+    /// with all their events. A conversation whose row cannot be read is left out (and logged):
+    /// it must not stop the others from being counted.
+    pub async fn pending_rollups(&self, limit: i64) -> Result<Vec<PendingRollup>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {}, rolled_up_events FROM conversations \
+             WHERE ended_at IS NOT NULL \
+               AND (rolled_up_events IS NULL OR rolled_up_events < event_count) \
+             ORDER BY ended_at, tenant_id, id LIMIT $1",
+            super::conversations::COLUMNS
+        ))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut pending = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let read = Call::from_row(row).and_then(|call| {
+                let counted: Option<i64> = row.try_get("rolled_up_events")?;
+                Ok((call, counted))
+            });
+            match read {
+                Ok((call, counted)) => pending.push(PendingRollup {
+                    call,
+                    counted,
+                    events: Vec::new(),
+                }),
+                Err(error) => {
+                    tracing::warn!(%error, "a conversation cannot be counted in analytics");
+                }
+            }
+        }
+        if pending.is_empty() {
+            return Ok(pending);
+        }
+        let table = super::rows_table(&["tid", "cid", "n"], pending.len());
+        let sql = format!(
+            "SELECT e.tenant_id, e.call_id, e.seq, e.at, e.kind, e.node, e.data \
+             FROM call_events e JOIN ({table}) v \
+               ON e.tenant_id = v.tid AND e.call_id = v.cid AND e.seq <= v.n \
+             ORDER BY e.tenant_id, e.call_id, e.seq"
+        );
+        let mut query = sqlx::query(&sql);
+        for p in &pending {
+            query = query
+                .bind(p.call.tenant_id.as_str())
+                .bind(p.call.id.as_str())
+                .bind(p.call.event_count);
+        }
+        let index: BTreeMap<(String, String), usize> = pending
+            .iter()
+            .enumerate()
+            .map(|(i, p)| ((p.call.tenant_id.clone(), p.call.id.clone()), i))
+            .collect();
+        for row in query.fetch_all(&self.pool).await? {
+            let key: (String, String) = (row.try_get("tenant_id")?, row.try_get("call_id")?);
+            if let Some(&i) = index.get(&key) {
+                pending[i].events.push(CallEvent::from_row(&row)?);
+            }
+        }
+        Ok(pending)
+    }
+
+    /// Adds the rows of every conversation in `done` whose count nobody changed since it was
+    /// read, and records its new count, in one transaction; answers how many were added. A
+    /// conversation another server counted meanwhile is skipped whole, so nothing is ever
+    /// counted twice; its difference is computed again from the new count next time.
+    pub async fn apply_rollups(&self, done: Vec<RolledUp>) -> Result<usize> {
+        if done.is_empty() {
+            return Ok(0);
+        }
+        let mut transaction = self.begin_write().await?;
+        let mut claimed: std::collections::HashSet<(String, String)> = Default::default();
+        for chunk in done.chunks(ROWS_PER_STATEMENT) {
+            let table = super::rows_table(&["tid", "cid", "before", "now"], chunk.len());
+            let sql = format!(
+                "UPDATE conversations SET rolled_up_events = v.now FROM ({table}) v \
+                 WHERE conversations.tenant_id = v.tid AND conversations.id = v.cid \
+                   AND COALESCE(conversations.rolled_up_events, -1) = v.before \
+                 RETURNING conversations.tenant_id, conversations.id"
+            );
+            let mut query = sqlx::query(&sql);
+            for d in chunk {
+                query = query
+                    .bind(d.tenant_id.as_str())
+                    .bind(d.call_id.as_str())
+                    .bind(d.counted_before.unwrap_or(-1))
+                    .bind(d.counted_now);
+            }
+            for row in query.fetch_all(&mut *transaction).await? {
+                claimed.insert((row.try_get("tenant_id")?, row.try_get("id")?));
+            }
+        }
+        let mut rows = Rows::new();
+        for d in done {
+            if !claimed.contains(&(d.tenant_id, d.call_id)) {
+                continue;
+            }
+            for (row, counts) in d.rows {
+                let total = rows.entry(row).or_insert_with(|| Counts {
+                    sums: vec![0; counts.sums.len()],
+                    latest: None,
+                });
+                for (sum, n) in total.sums.iter_mut().zip(&counts.sums) {
+                    *sum += n;
+                }
+                if counts.latest > total.latest {
+                    total.latest = counts.latest;
+                }
+            }
+        }
+        for table in Table::ALL {
+            let of_table: Vec<(&Key, &Counts)> = rows
+                .iter()
+                .filter(|((t, _), _)| *t == table)
+                .map(|((_, key), counts)| (key, counts))
+                .collect();
+            for chunk in of_table.chunks(ROWS_PER_STATEMENT) {
+                add_rows(&mut transaction, table, chunk).await?;
+            }
+        }
+        transaction.commit().await?;
+        Ok(claimed.len())
+    }
+
+    /// Sums of `table`'s measures over the rows `filter` selects, grouped by `group_by` (key
+    /// columns), ordered by them. Rows of tables that keep it carry the latest conversation.
+    pub async fn analytics_sums(
+        &self,
+        table: Table,
+        filter: &AnalyticsFilter,
+        group_by: &[&str],
+    ) -> Result<Vec<(Key, Counts)>> {
+        let mut texts: Vec<&str> = vec![&filter.tenant_id, &filter.from_day, &filter.to_day];
+        let mut sql_conditions: Vec<String> = ["tenant_id = $1", "day >= $2", "day <= $3"]
+            .map(str::to_owned)
+            .to_vec();
+        for (column, value) in [
+            ("flow_id", filter.flow_id.as_deref()),
+            ("channel", filter.channel.as_deref()),
+            ("direction", filter.direction.as_deref()),
+        ] {
+            if let Some(value) = value {
+                texts.push(value);
+                sql_conditions.push(format!("{column} = ${}", texts.len()));
+            }
+        }
+        let mut version_parameter = None;
+        if let Some(version) = filter.version {
+            sql_conditions.push(format!("version = ${}", texts.len() + 1));
+            version_parameter = Some(version);
+        } else if !filter.include_simulated {
+            sql_conditions.push("version <> 0".to_owned());
+        }
+        let mut columns: Vec<String> = group_by.iter().map(|c| (*c).to_owned()).collect();
+        columns.extend(
+            table
+                .measures()
+                .iter()
+                .map(|m| format!("CAST(SUM({m}) AS BIGINT) AS {m}")),
+        );
+        if table.keeps_latest() {
+            columns.push("MAX(last_at) AS last_at".to_owned());
+            // Conversation ids are UUIDv7: the greatest is the latest.
+            columns.push("MAX(last_call) AS last_call".to_owned());
+        }
+        let grouping = if group_by.is_empty() {
+            String::new()
+        } else {
+            format!(" GROUP BY {0} ORDER BY {0}", group_by.join(", "))
+        };
+        let sql = format!(
+            "SELECT {} FROM {} WHERE {}{grouping}",
+            columns.join(", "),
+            table.name(),
+            sql_conditions.join(" AND ")
+        );
+        let mut query = sqlx::query(&sql);
+        for text in &texts {
+            query = query.bind(*text);
+        }
+        if let Some(version) = version_parameter {
+            query = query.bind(version);
+        }
+        let mut sums = Vec::new();
+        for row in query.fetch_all(&self.pool).await? {
+            let key = group_by
+                .iter()
+                .map(|column| key_part(&row, column))
+                .collect::<Result<Key>>()?;
+            let counts = Counts {
+                sums: table
+                    .measures()
+                    .iter()
+                    .map(|m| Ok(row.try_get::<Option<i64>, _>(*m)?.unwrap_or(0)))
+                    .collect::<Result<Vec<i64>>>()?,
+                latest: if table.keeps_latest() {
+                    let at: Option<i64> = row.try_get("last_at")?;
+                    let call: Option<String> = row.try_get("last_call")?;
+                    at.zip(call)
+                } else {
+                    None
+                },
+            };
+            sums.push((key, counts));
+        }
+        Ok(sums)
+    }
+}
+
+fn key_part(row: &AnyRow, column: &str) -> Result<Part> {
+    Ok(if INT_KEYS.contains(&column) {
+        Part::Int(row.try_get(column)?)
+    } else {
+        Part::Text(row.try_get(column)?)
+    })
+}
+
+/// Adds `rows` to `table`: new keys are inserted, existing ones summed into.
+async fn add_rows(
+    transaction: &mut super::WriteTransaction,
+    table: Table,
+    rows: &[(&Key, &Counts)],
+) -> Result<()> {
+    let keys: Vec<&str> = COMMON_KEYS.iter().chain(table.keys()).copied().collect();
+    let measures = table.measures();
+    let mut columns: Vec<&str> = keys.iter().chain(measures).copied().collect();
+    if table.keeps_latest() {
+        columns.extend(["last_call", "last_at"]);
+    }
+    let mut values = Vec::with_capacity(rows.len());
+    let mut parameter = 0;
+    for _ in rows {
+        let placeholders: Vec<String> = columns
+            .iter()
+            .map(|_| {
+                parameter += 1;
+                format!("${parameter}")
+            })
+            .collect();
+        values.push(format!("({})", placeholders.join(", ")));
+    }
+    let name = table.name();
+    let mut updates: Vec<String> = measures
+        .iter()
+        .map(|m| format!("{m} = {name}.{m} + excluded.{m}"))
+        .collect();
+    if table.keeps_latest() {
+        updates.push(format!(
+            "last_call = CASE WHEN excluded.last_at >= {name}.last_at \
+             THEN excluded.last_call ELSE {name}.last_call END"
+        ));
+        updates.push(format!(
+            "last_at = CASE WHEN excluded.last_at >= {name}.last_at \
+             THEN excluded.last_at ELSE {name}.last_at END"
+        ));
+    }
+    let sql = format!(
+        "INSERT INTO {name} ({}) VALUES {} ON CONFLICT ({}) DO UPDATE SET {}",
+        columns.join(", "),
+        values.join(", "),
+        keys.join(", "),
+        updates.join(", ")
+    );
+    let mut query = sqlx::query(&sql);
+    for (key, counts) in rows {
+        for part in key.iter() {
+            query = match part {
+                Part::Text(text) => query.bind(text.as_str()),
+                Part::Int(n) => query.bind(*n),
+            };
+        }
+        for n in &counts.sums {
+            query = query.bind(*n);
+        }
+        if table.keeps_latest() {
+            let (at, call) = counts.latest.clone().unwrap_or((0, String::new()));
+            query = query.bind(call).bind(at);
+        }
+    }
+    query.execute(&mut **transaction).await?;
+    Ok(())
+}
