@@ -1,0 +1,558 @@
+//! The reports the dashboard and the analytics API show, read from the sum tables: an
+//! overview, the per-node funnel, what callers said that was not understood, and how helpful
+//! each knowledge entry was. Rates are fractions (0.25 for 25%); `None` where nothing was there
+//! to divide by.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::tally::{handle_time_bucket_end, handoff_reason};
+use crate::store::{AnalyticsFilter, Counts, Key, Part, Store, StoreError, Table};
+
+/// Measures of a set of calls.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, ToSchema)]
+pub struct Measures {
+    pub calls: i64,
+    /// Ended `resolved` with no person involved.
+    pub contained: i64,
+    pub containment_rate: Option<f64>,
+    /// Went to a person.
+    pub handoffs: i64,
+    pub handoff_rate: Option<f64>,
+    pub abandoned: i64,
+    pub abandonment_rate: Option<f64>,
+    pub failed: i64,
+    pub failure_rate: Option<f64>,
+    /// Outbound calls nobody answered.
+    pub unreached: i64,
+    pub average_handle_ms: Option<i64>,
+    /// 90% of calls took at most this long (to within 15%).
+    pub p90_handle_ms: Option<i64>,
+    pub turns_per_call: Option<f64>,
+    /// Caller turns that matched nothing, of all caller turns.
+    pub no_match_rate: Option<f64>,
+    /// Prompts that heard nothing, of prompts answered or not.
+    pub no_input_rate: Option<f64>,
+    pub knowledge_answered: i64,
+    pub knowledge_missed: i64,
+}
+
+/// Handoffs by why they happened.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, ToSchema)]
+pub struct HandoffReasons {
+    /// The caller asked for a person.
+    pub asked: i64,
+    /// The bot did not understand or heard nothing.
+    pub not_understood: i64,
+    /// A web request or a script failed.
+    pub error: i64,
+    /// The flow transferred on its own.
+    pub by_flow: i64,
+}
+
+/// One point of a series: a day (`2026-12-01`) or an hour (`2026-12-01 09`).
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+pub struct Point {
+    pub at: String,
+    pub calls: i64,
+    pub contained: i64,
+    pub handoffs: i64,
+    pub abandoned: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+pub struct IntentCount {
+    pub intent: String,
+    /// Caller turns that matched it.
+    pub heard: i64,
+    /// Calls in which it matched at least once.
+    pub calls: i64,
+}
+
+/// The measures of one version of a flow (0: the draft), for comparing versions.
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+pub struct VersionMeasures {
+    pub flow_id: String,
+    pub version: i64,
+    pub measures: Measures,
+}
+
+/// Everything the overview page shows.
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+pub struct Overview {
+    pub measures: Measures,
+    pub handoff_reasons: HandoffReasons,
+    /// By day, or by hour when the range is one day.
+    pub series: Vec<Point>,
+    /// Calls by the local hour they started in, 0 to 23: the peak hours.
+    pub by_hour: Vec<i64>,
+    /// The most matched intents first, at most 10.
+    pub top_intents: Vec<IntentCount>,
+    /// Per flow and version, newest version first.
+    pub versions: Vec<VersionMeasures>,
+}
+
+/// One node of a flow as calls went through it.
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+pub struct NodeFunnel {
+    pub node: String,
+    /// Calls that reached it.
+    pub reached: i64,
+    /// Times it was entered (a node asked again counts again).
+    pub entered: i64,
+    /// Calls that ended there, and of those, how many the caller left.
+    pub ended: i64,
+    pub abandoned: i64,
+    pub no_match: i64,
+    pub no_input: i64,
+}
+
+/// A step from one node to the next.
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+pub struct Step {
+    pub from: String,
+    pub to: String,
+    pub calls: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+pub struct Funnel {
+    /// The most reached first.
+    pub nodes: Vec<NodeFunnel>,
+    pub steps: Vec<Step>,
+}
+
+/// A phrasing callers used, and how often.
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+pub struct Phrasing {
+    pub text: String,
+    pub said: i64,
+}
+
+/// What callers said that matched no intent (`no_match`) or no knowledge entry (`kb_missed`),
+/// similar phrasings together.
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+pub struct UnheardGroup {
+    pub flow_id: String,
+    pub node: String,
+    pub kind: String,
+    /// Times said, all phrasings together.
+    pub said: i64,
+    /// The most said first.
+    pub phrasings: Vec<Phrasing>,
+    /// The latest conversation where one of them was said.
+    pub example_call: String,
+    pub last_at: i64,
+}
+
+/// A knowledge entry as callers received it.
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+pub struct EntryHelpfulness {
+    pub knowledge_base: String,
+    pub entry: String,
+    pub answered: i64,
+    pub helpful: i64,
+    pub unhelpful: i64,
+    /// Helpful answers of those callers judged.
+    pub helpful_rate: Option<f64>,
+}
+
+fn rate(part: i64, whole: i64) -> Option<f64> {
+    (whole > 0).then(|| part as f64 / whole as f64)
+}
+
+fn text(part: &Part) -> String {
+    match part {
+        Part::Text(text) => text.clone(),
+        Part::Int(n) => n.to_string(),
+    }
+}
+
+fn int(part: &Part) -> i64 {
+    match part {
+        Part::Int(n) => *n,
+        Part::Text(_) => 0,
+    }
+}
+
+/// Sums of the calls table's measures in the order of `Table::Calls.measures()`.
+#[derive(Default, Clone)]
+struct CallSums {
+    calls: i64,
+    contained: i64,
+    handle_ms: i64,
+    turns: i64,
+    no_match: i64,
+    no_input: i64,
+    kb_answered: i64,
+    kb_missed: i64,
+    handoffs: i64,
+    abandoned: i64,
+    failed: i64,
+    unreached: i64,
+}
+
+impl CallSums {
+    fn add(&mut self, outcome: &str, reason: &str, sums: &[i64]) {
+        let [calls, contained, handle_ms, turns, no_match, no_input, kb_answered, kb_missed] =
+            <[i64; 8]>::try_from(sums).unwrap_or_default();
+        self.calls += calls;
+        self.contained += contained;
+        self.handle_ms += handle_ms;
+        self.turns += turns;
+        self.no_match += no_match;
+        self.no_input += no_input;
+        self.kb_answered += kb_answered;
+        self.kb_missed += kb_missed;
+        if !reason.is_empty() {
+            self.handoffs += calls;
+        }
+        match outcome {
+            "abandoned" => self.abandoned += calls,
+            "failed" => self.failed += calls,
+            "unreached" => self.unreached += calls,
+            _ => {}
+        }
+    }
+
+    fn measures(&self, p90_handle_ms: Option<i64>) -> Measures {
+        Measures {
+            calls: self.calls,
+            contained: self.contained,
+            containment_rate: rate(self.contained, self.calls),
+            handoffs: self.handoffs,
+            handoff_rate: rate(self.handoffs, self.calls),
+            abandoned: self.abandoned,
+            abandonment_rate: rate(self.abandoned, self.calls),
+            failed: self.failed,
+            failure_rate: rate(self.failed, self.calls),
+            unreached: self.unreached,
+            average_handle_ms: (self.calls > 0).then(|| self.handle_ms / self.calls),
+            p90_handle_ms,
+            turns_per_call: rate(self.turns, self.calls),
+            no_match_rate: rate(self.no_match, self.turns),
+            no_input_rate: rate(self.no_input, self.turns + self.no_input),
+            knowledge_answered: self.kb_answered,
+            knowledge_missed: self.kb_missed,
+        }
+    }
+}
+
+/// The 90th percentile of handle times counted per bucket: the end of the bucket where the
+/// running count reaches 90%.
+fn p90(buckets: &BTreeMap<i64, i64>) -> Option<i64> {
+    let total: i64 = buckets.values().sum();
+    if total <= 0 {
+        return None;
+    }
+    let mut running = 0;
+    for (bucket, n) in buckets {
+        running += n;
+        if running * 10 >= total * 9 {
+            return Some(handle_time_bucket_end(*bucket));
+        }
+    }
+    buckets.keys().last().map(|b| handle_time_bucket_end(*b))
+}
+
+/// The overview of the calls `filter` selects.
+pub async fn overview(store: &Store, filter: &AnalyticsFilter) -> Result<Overview, StoreError> {
+    let one_day = filter.from_day == filter.to_day;
+    let rows = store
+        .analytics_sums(
+            Table::Calls,
+            filter,
+            &[
+                "flow_id",
+                "version",
+                "day",
+                "hour",
+                "outcome",
+                "handoff_reason",
+            ],
+        )
+        .await?;
+    let mut total = CallSums::default();
+    let mut per_version: BTreeMap<(String, i64), CallSums> = BTreeMap::new();
+    let mut series: BTreeMap<String, Point> = BTreeMap::new();
+    let mut by_hour = vec![0; 24];
+    let mut reasons = HandoffReasons::default();
+    for (key, counts) in &rows {
+        let [flow, version, day, hour, outcome, reason] = key.as_slice() else {
+            continue;
+        };
+        let (outcome, reason, hour) = (text(outcome), text(reason), int(hour));
+        total.add(&outcome, &reason, &counts.sums);
+        per_version
+            .entry((text(flow), int(version)))
+            .or_default()
+            .add(&outcome, &reason, &counts.sums);
+        let calls = counts.sums.first().copied().unwrap_or(0);
+        if let Some(slot) = usize::try_from(hour).ok().and_then(|h| by_hour.get_mut(h)) {
+            *slot += calls;
+        }
+        let at = if one_day {
+            format!("{} {hour:02}", text(day))
+        } else {
+            text(day)
+        };
+        let point = series.entry(at.clone()).or_insert(Point {
+            at,
+            calls: 0,
+            contained: 0,
+            handoffs: 0,
+            abandoned: 0,
+        });
+        point.calls += calls;
+        point.contained += counts.sums.get(1).copied().unwrap_or(0);
+        if !reason.is_empty() {
+            point.handoffs += calls;
+        }
+        if outcome == "abandoned" {
+            point.abandoned += calls;
+        }
+        match reason.as_str() {
+            handoff_reason::ASKED => reasons.asked += calls,
+            handoff_reason::NOT_UNDERSTOOD => reasons.not_understood += calls,
+            handoff_reason::ERROR => reasons.error += calls,
+            handoff_reason::BY_FLOW => reasons.by_flow += calls,
+            _ => {}
+        }
+    }
+    let handle = store
+        .analytics_sums(
+            Table::HandleTimes,
+            filter,
+            &["flow_id", "version", "bucket"],
+        )
+        .await?;
+    let mut buckets: BTreeMap<i64, i64> = BTreeMap::new();
+    let mut version_buckets: BTreeMap<(String, i64), BTreeMap<i64, i64>> = BTreeMap::new();
+    for (key, counts) in &handle {
+        let [flow, version, bucket] = key.as_slice() else {
+            continue;
+        };
+        let n = counts.sums.first().copied().unwrap_or(0);
+        *buckets.entry(int(bucket)).or_default() += n;
+        *version_buckets
+            .entry((text(flow), int(version)))
+            .or_default()
+            .entry(int(bucket))
+            .or_default() += n;
+    }
+    let mut versions: Vec<VersionMeasures> = per_version
+        .into_iter()
+        .map(|((flow_id, version), sums)| {
+            let p90 = version_buckets
+                .get(&(flow_id.clone(), version))
+                .and_then(p90);
+            VersionMeasures {
+                flow_id,
+                version,
+                measures: sums.measures(p90),
+            }
+        })
+        .collect();
+    versions.sort_by(|a, b| a.flow_id.cmp(&b.flow_id).then(b.version.cmp(&a.version)));
+    let mut top_intents: Vec<IntentCount> = store
+        .analytics_sums(Table::Intents, filter, &["intent"])
+        .await?
+        .into_iter()
+        .map(|(key, counts)| IntentCount {
+            intent: key.first().map(text).unwrap_or_default(),
+            heard: counts.sums.first().copied().unwrap_or(0),
+            calls: counts.sums.get(1).copied().unwrap_or(0),
+        })
+        .filter(|i| i.heard > 0)
+        .collect();
+    top_intents.sort_by(|a, b| b.heard.cmp(&a.heard).then(a.intent.cmp(&b.intent)));
+    top_intents.truncate(10);
+    Ok(Overview {
+        measures: total.measures(p90(&buckets)),
+        handoff_reasons: reasons,
+        series: series.into_values().collect(),
+        by_hour,
+        top_intents,
+        versions,
+    })
+}
+
+/// How calls went through the nodes of the flows `filter` selects (name one flow for a
+/// funnel that means something).
+pub async fn funnel(store: &Store, filter: &AnalyticsFilter) -> Result<Funnel, StoreError> {
+    let mut nodes: Vec<NodeFunnel> = store
+        .analytics_sums(Table::Nodes, filter, &["node"])
+        .await?
+        .into_iter()
+        .filter_map(|(key, counts)| {
+            let [reached, entered, ended, abandoned, no_match, no_input] =
+                <[i64; 6]>::try_from(counts.sums.as_slice()).ok()?;
+            Some(NodeFunnel {
+                node: key.first().map(text)?,
+                reached,
+                entered,
+                ended,
+                abandoned,
+                no_match,
+                no_input,
+            })
+        })
+        .filter(|n| n.reached > 0 || n.no_match > 0 || n.no_input > 0)
+        .collect();
+    nodes.sort_by(|a, b| b.reached.cmp(&a.reached).then(a.node.cmp(&b.node)));
+    let steps = store
+        .analytics_sums(Table::Edges, filter, &["from_node", "to_node"])
+        .await?
+        .into_iter()
+        .filter_map(|(key, counts)| {
+            let calls = counts.sums.first().copied().unwrap_or(0);
+            (calls > 0).then(|| Step {
+                from: key.first().map(text).unwrap_or_default(),
+                to: key.get(1).map(text).unwrap_or_default(),
+                calls,
+            })
+        })
+        .collect();
+    Ok(Funnel { nodes, steps })
+}
+
+/// Character pairs of a text, for telling similar phrasings apart from different ones.
+fn pairs(text: &str) -> std::collections::BTreeSet<(char, char)> {
+    let chars: Vec<char> = text.chars().filter(|c| !c.is_whitespace()).collect();
+    if chars.len() == 1 {
+        return [(chars[0], chars[0])].into();
+    }
+    chars.windows(2).map(|w| (w[0], w[1])).collect()
+}
+
+/// Phrasings this alike (shared character pairs over all of either's) are one group.
+const ALIKE: f64 = 0.5;
+
+fn alike(
+    a: &std::collections::BTreeSet<(char, char)>,
+    b: &std::collections::BTreeSet<(char, char)>,
+) -> bool {
+    let shared = a.intersection(b).count() as f64;
+    let union = a.union(b).count() as f64;
+    union > 0.0 && shared / union >= ALIKE
+}
+
+/// What callers said that nobody understood, similar phrasings of the same node together, the
+/// most said first; at most `limit` groups.
+pub async fn unheard(
+    store: &Store,
+    filter: &AnalyticsFilter,
+    limit: usize,
+) -> Result<Vec<UnheardGroup>, StoreError> {
+    let mut rows: Vec<(Key, Counts)> = store
+        .analytics_sums(Table::Unheard, filter, &["flow_id", "node", "kind", "text"])
+        .await?
+        .into_iter()
+        .filter(|(_, counts)| counts.sums.first().copied().unwrap_or(0) > 0)
+        .collect();
+    rows.sort_by(|a, b| b.1.sums[0].cmp(&a.1.sums[0]).then(a.0.cmp(&b.0)));
+    // Greedy: each phrasing joins the first group of its node and kind whose leading phrasing
+    // it is alike, else starts one. The most said phrasing leads its group.
+    let mut groups: Vec<(UnheardGroup, std::collections::BTreeSet<(char, char)>)> = Vec::new();
+    for (key, counts) in rows {
+        let [flow, node, kind, said_text] = key.as_slice() else {
+            continue;
+        };
+        let (flow, node, kind, said_text) = (text(flow), text(node), text(kind), text(said_text));
+        let said = counts.sums[0];
+        let (last_at, last_call) = counts.latest.clone().unwrap_or_default();
+        let shape = pairs(&said_text);
+        let group = groups.iter_mut().find(|(g, lead)| {
+            g.flow_id == flow && g.node == node && g.kind == kind && alike(lead, &shape)
+        });
+        match group {
+            Some((g, _)) => {
+                g.said += said;
+                g.phrasings.push(Phrasing {
+                    text: said_text,
+                    said,
+                });
+                if last_at > g.last_at {
+                    g.last_at = last_at;
+                    g.example_call = last_call;
+                }
+            }
+            None => groups.push((
+                UnheardGroup {
+                    flow_id: flow,
+                    node,
+                    kind,
+                    said,
+                    phrasings: vec![Phrasing {
+                        text: said_text,
+                        said,
+                    }],
+                    example_call: last_call,
+                    last_at,
+                },
+                shape,
+            )),
+        }
+    }
+    let mut groups: Vec<UnheardGroup> = groups.into_iter().map(|(g, _)| g).collect();
+    groups.sort_by(|a, b| b.said.cmp(&a.said).then(b.last_at.cmp(&a.last_at)));
+    groups.truncate(limit);
+    Ok(groups)
+}
+
+/// Knowledge entries answered in the calls `filter` selects, the least helpful first (so that
+/// the manager rewrites them), then the most answered.
+pub async fn knowledge(
+    store: &Store,
+    filter: &AnalyticsFilter,
+) -> Result<Vec<EntryHelpfulness>, StoreError> {
+    let mut entries: Vec<EntryHelpfulness> = store
+        .analytics_sums(Table::Knowledge, filter, &["knowledge_base", "entry"])
+        .await?
+        .into_iter()
+        .filter_map(|(key, counts)| {
+            let [answered, helpful, unhelpful] =
+                <[i64; 3]>::try_from(counts.sums.as_slice()).ok()?;
+            Some(EntryHelpfulness {
+                knowledge_base: key.first().map(text)?,
+                entry: key.get(1).map(text)?,
+                answered,
+                helpful,
+                unhelpful,
+                helpful_rate: rate(helpful, helpful + unhelpful),
+            })
+        })
+        .filter(|e| e.answered > 0 || e.helpful > 0 || e.unhelpful > 0)
+        .collect();
+    entries.sort_by(|a, b| {
+        let a_rate = a.helpful_rate.unwrap_or(2.0);
+        let b_rate = b.helpful_rate.unwrap_or(2.0);
+        a_rate
+            .total_cmp(&b_rate)
+            .then(b.answered.cmp(&a.answered))
+            .then(a.entry.cmp(&b.entry))
+    });
+    Ok(entries)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ninetieth_percentile_is_the_end_of_its_bucket() {
+        let buckets: BTreeMap<i64, i64> = [(1, 5), (10, 4), (20, 1)].into();
+        // 9 of 10 calls are in buckets 1 and 10.
+        assert_eq!(p90(&buckets), Some(handle_time_bucket_end(10)));
+        assert_eq!(p90(&BTreeMap::new()), None);
+    }
+
+    #[test]
+    fn similar_phrasings_are_alike_and_different_ones_are_not() {
+        assert!(alike(&pairs("积分怎么用"), &pairs("积分怎么用啊")));
+        assert!(!alike(&pairs("积分怎么用"), &pairs("能开专票吗")));
+        assert!(alike(&pairs("好"), &pairs("好")));
+    }
+}
