@@ -12,6 +12,7 @@ use utoipa_axum::routes;
 
 use chrono_tz::Tz;
 
+use super::bad_parameter;
 use crate::auth::{Permission, Principal};
 use crate::channels::twilio::voice::public_base;
 use crate::conversation::local_time;
@@ -88,23 +89,6 @@ fn direction_name(direction: Direction) -> String {
         .ok()
         .and_then(|name| name.as_str().map(str::to_owned))
         .unwrap_or_default()
-}
-
-/// `400 invalid_parameter` naming the parameter, in the asker's language.
-fn bad_parameter(name: &str, language: Language, zh: String, en: String) -> ApiError {
-    let message = match language {
-        Language::Chinese => zh,
-        Language::English => en,
-    };
-    let detail = match language {
-        Language::Chinese => format!("查询参数 `{name}` 有误：{message}"),
-        Language::English => format!("the query parameter `{name}` is wrong: {message}"),
-    };
-    ApiError::bad_request("invalid_parameter", detail).with_field(
-        name,
-        "invalid_parameter",
-        message,
-    )
 }
 
 /// One of `choices` by its name, or the 400 that lists them.

@@ -1,5 +1,6 @@
 //! The HTTP API under `/api/v1`, one module per area, documented with OpenAPI.
 
+pub mod analytics;
 pub mod auth;
 pub mod calls;
 pub mod flows;
@@ -15,6 +16,7 @@ use utoipa_axum::router::OpenApiRouter;
 use axum::http::StatusCode;
 
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
+use crate::language::Language;
 use crate::state::AppState;
 
 #[derive(OpenApi)]
@@ -53,6 +55,23 @@ impl Modify for Security {
             ))),
         );
     }
+}
+
+/// `400 invalid_parameter` naming the parameter, in the asker's language.
+pub(crate) fn bad_parameter(name: &str, language: Language, zh: String, en: String) -> ApiError {
+    let message = match language {
+        Language::Chinese => zh,
+        Language::English => en,
+    };
+    let detail = match language {
+        Language::Chinese => format!("查询参数 `{name}` 有误：{message}"),
+        Language::English => format!("the query parameter `{name}` is wrong: {message}"),
+    };
+    ApiError::bad_request("invalid_parameter", detail).with_field(
+        name,
+        "invalid_parameter",
+        message,
+    )
 }
 
 /// The server's key for tenants' secrets; unusable (a key file that cannot be written) is a
@@ -117,6 +136,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(knowledge::router())
         .merge(sessions::router())
         .merge(calls::router())
+        .merge(analytics::router())
         .merge(tools::router())
         .merge(telephony::router())
         .route_layer(axum::middleware::from_fn(

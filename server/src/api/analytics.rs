@@ -1,0 +1,183 @@
+//! The analytics API: the dashboard's figures for shops' own BI tools, read from the sums the
+//! roll-up keeps (a few seconds behind the calls), never from every call's events.
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::bad_parameter;
+use crate::analytics::filter;
+use crate::analytics::report::{self, EntryHelpfulness, Funnel, Overview, UnheardGroup};
+use crate::auth::{Permission, Principal};
+use crate::conversation::local_time;
+use crate::error::{ApiError, ApiResult, Json, Problem};
+use crate::language::Language;
+use crate::state::AppState;
+use crate::store::{now_ms, AnalyticsFilter};
+
+/// Groups of unheard phrasings unless `limit` says otherwise, and at most.
+const DEFAULT_GROUPS: usize = 50;
+const MAX_GROUPS: usize = 500;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(overview))
+        .routes(routes!(funnel))
+        .routes(routes!(unheard))
+        .routes(routes!(knowledge))
+}
+
+/// Which calls a report covers; every parameter is optional. This documents the parameters;
+/// `analytics::filter` reads them, so that the dashboard's pages read them the same way.
+#[derive(Debug, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct ReportQuery {
+    /// The first local day (the tenant's time zone), `2026-12-01`; by default six days before
+    /// `to`. An RFC 3339 timestamp names its local day.
+    #[param(example = "2026-12-01")]
+    from: Option<String>,
+    /// The last local day, included; by default today.
+    #[param(example = "2026-12-07")]
+    to: Option<String>,
+    /// Calls of this flow.
+    flow_id: Option<String>,
+    /// Calls that ran this version (1, 2, …; 0 is the draft, which the editor's Try it runs).
+    #[param(minimum = 0)]
+    version: Option<i64>,
+    /// `chat` or `phone`.
+    channel: Option<String>,
+    /// `inbound` or `outbound`.
+    direction: Option<String>,
+    /// `true` to count conversations with a flow's draft (the editor's Try it) too.
+    include_simulated: Option<bool>,
+}
+
+/// `limit` for the unheard phrasings (documents it; read in [`unheard`]).
+#[derive(Debug, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct GroupsQuery {
+    /// Groups at most, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
+    limit: Option<u32>,
+}
+
+const BAD_FILTER: &str = "`invalid_parameter`: an unknown parameter, or a value the parameter \
+    does not take (a malformed day, a range that ends before it starts or spans more than two \
+    years, an unknown channel or direction, a negative version); `errors[0].field` names the \
+    parameter, and the detail is in the request's `Accept-Language` (Chinese or English)";
+
+/// The caller's filter, its language and the other parameters' values.
+async fn read_filter(
+    state: &AppState,
+    principal: &Principal,
+    headers: &HeaderMap,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+    others: &[&str],
+) -> ApiResult<(AnalyticsFilter, Language, Vec<(String, String)>)> {
+    principal.require(Permission::ReadCalls)?;
+    let language = Language::from_headers(headers);
+    let Query(pairs) =
+        query.map_err(|rejection| ApiError::bad_request("invalid_query", rejection.body_text()))?;
+    let tenant = state
+        .store
+        .get_tenant(&principal.tenant_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("the tenant"))?;
+    let zone = local_time::time_zone(&tenant);
+    let filter = filter::parse(&principal.tenant_id, &pairs, zone, now_ms(), others)
+        .map_err(|error| bad_parameter(&error.parameter, language, error.zh, error.en))?;
+    Ok((filter, language, pairs))
+}
+
+/// The figures of the calls the filter selects: calls, containment, handoffs by reason,
+/// abandonment, handle time (mean and p90), turns, no-match and no-input rates, knowledge
+/// answers, calls per day (per hour for one day) and per hour of day, top intents, and the
+/// same measures per flow version for comparing versions.
+#[utoipa::path(get, path = "/analytics/overview", tag = "analytics", params(ReportQuery),
+    responses((status = 200, body = Overview),
+        (status = 400, body = Problem, content_type = "application/problem+json",
+         description = BAD_FILTER)))]
+async fn overview(
+    State(state): State<AppState>,
+    principal: Principal,
+    headers: HeaderMap,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> ApiResult<Json<Overview>> {
+    let (filter, _, _) = read_filter(&state, &principal, &headers, query, &[]).await?;
+    Ok(Json(report::overview(&state.store, &filter).await?))
+}
+
+/// How calls went through the nodes: per node, the calls that reached it, ended there, hung
+/// up there, and its no-match and no-input counts; and the steps from node to node. Name one
+/// flow (`flow_id`) and a version for a funnel of one graph.
+#[utoipa::path(get, path = "/analytics/funnel", tag = "analytics", params(ReportQuery),
+    responses((status = 200, body = Funnel),
+        (status = 400, body = Problem, content_type = "application/problem+json",
+         description = BAD_FILTER)))]
+async fn funnel(
+    State(state): State<AppState>,
+    principal: Principal,
+    headers: HeaderMap,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> ApiResult<Json<Funnel>> {
+    let (filter, _, _) = read_filter(&state, &principal, &headers, query, &[]).await?;
+    Ok(Json(report::funnel(&state.store, &filter).await?))
+}
+
+/// What callers said that matched no intent (`no_match`) or no knowledge entry
+/// (`kb_missed`), similar phrasings of a node together, the most said first, each group with
+/// the latest call that said it.
+#[utoipa::path(get, path = "/analytics/unheard", tag = "analytics",
+    params(ReportQuery, GroupsQuery),
+    responses((status = 200, body = Vec<UnheardGroup>),
+        (status = 400, body = Problem, content_type = "application/problem+json",
+         description = BAD_FILTER)))]
+async fn unheard(
+    State(state): State<AppState>,
+    principal: Principal,
+    headers: HeaderMap,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> ApiResult<Json<Vec<UnheardGroup>>> {
+    let (filter, language, pairs) =
+        read_filter(&state, &principal, &headers, query, &["limit"]).await?;
+    let mut limit = DEFAULT_GROUPS;
+    for (name, value) in &pairs {
+        if name == "limit" && !value.is_empty() {
+            limit = value
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=MAX_GROUPS).contains(n))
+                .ok_or_else(|| {
+                    bad_parameter(
+                        name,
+                        language,
+                        format!("“{value}”不是 1 到 {MAX_GROUPS} 之间的整数"),
+                        format!("\"{value}\" is not a whole number from 1 to {MAX_GROUPS}"),
+                    )
+                })?;
+        }
+    }
+    Ok(Json(report::unheard(&state.store, &filter, limit).await?))
+}
+
+/// Knowledge-base entries the calls answered with, and what callers said of the answers: the
+/// least helpful first, so that the manager knows which to rewrite.
+#[utoipa::path(get, path = "/analytics/knowledge", tag = "analytics", params(ReportQuery),
+    responses((status = 200, body = Vec<EntryHelpfulness>),
+        (status = 400, body = Problem, content_type = "application/problem+json",
+         description = BAD_FILTER)))]
+async fn knowledge(
+    State(state): State<AppState>,
+    principal: Principal,
+    headers: HeaderMap,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> ApiResult<Json<Vec<EntryHelpfulness>>> {
+    let (filter, _, _) = read_filter(&state, &principal, &headers, query, &[]).await?;
+    Ok(Json(report::knowledge(&state.store, &filter).await?))
+}

@@ -1,0 +1,210 @@
+//! The analytics API over HTTP, on SQLite and PostgreSQL: real conversations through the
+//! sessions API, counted by the roll-up, read back as the overview, the node funnel, the
+//! phrasings nobody understood and the knowledge answers; bad filters and other tenants.
+
+use callflow_tests::app::TestApp;
+use callflow_tests::on_both_databases;
+use reqwest::Method;
+use serde_json::{json, Value};
+
+async fn get(app: &TestApp, key: &str, path: &str) -> (u16, Value) {
+    app.api(Method::GET, key, path, None).await
+}
+
+async fn start(app: &TestApp, key: &str, body: Value) -> Value {
+    let (status, view) = app.api(Method::POST, key, "/sessions", Some(&body)).await;
+    assert_eq!(status, 201, "{view}");
+    view
+}
+
+async fn send(app: &TestApp, key: &str, session: &Value, event: Value) -> Value {
+    let id = session["id"].as_str().expect("session id");
+    let path = format!("/sessions/{id}/events");
+    let (status, view) = app.api(Method::POST, key, &path, Some(&event)).await;
+    assert_eq!(status, 200, "{view}");
+    view
+}
+
+fn text(text: &str) -> Value {
+    json!({ "type": "text", "text": text })
+}
+
+fn example(file: &str) -> Value {
+    let path = callflow_tests::root().join("flows").join(file);
+    serde_json::from_str(&std::fs::read_to_string(path).expect("example flow")).expect("JSON")
+}
+
+/// Counts what ended, as the roll-up job would within seconds.
+async fn roll_up(app: &TestApp) {
+    server::analytics::rollup::roll_up(&app.store)
+        .await
+        .expect("roll-up");
+}
+
+async fn the_dashboard_counts_what_callers_did(app: TestApp) -> TestApp {
+    let tenant = app.tenant("Analytics Shop").await;
+    let key = &tenant.owner_key;
+    let (flow, _) = app
+        .published_flow(&tenant.id, "订单查询", &example("order-status.json"))
+        .await;
+    let flow_id = flow.id;
+
+    // A caller who asks for a person, one who hangs up at once, one who says nothing, one who
+    // asks about something the flow does not know and hangs up.
+    let asked = start(&app, key, json!({ "flow_id": flow_id })).await;
+    let handed = send(&app, key, &asked, text("转人工")).await;
+    assert_eq!(handed["outcome"], "handoff", "{handed}");
+    let gone = start(&app, key, json!({ "flow_id": flow_id })).await;
+    send(&app, key, &gone, json!({ "type": "hangup" })).await;
+    let quiet = start(&app, key, json!({ "flow_id": flow_id })).await;
+    for _ in 0..3 {
+        send(&app, key, &quiet, json!({ "type": "no_input" })).await;
+    }
+    let puzzled = start(&app, key, json!({ "flow_id": flow_id })).await;
+    let missed = send(&app, key, &puzzled, text("明天上海下雨吗")).await;
+    assert_eq!(missed["ended"], false, "{missed}");
+    send(&app, key, &puzzled, json!({ "type": "hangup" })).await;
+    // The editor's Try it runs the draft: counted apart.
+    let trial = start(&app, key, json!({ "flow_id": flow_id, "version": "draft" })).await;
+    send(&app, key, &trial, json!({ "type": "hangup" })).await;
+
+    let (status, before) = get(&app, key, "/analytics/overview").await;
+    assert_eq!(status, 200, "{before}");
+    assert_eq!(
+        before["measures"]["calls"], 0,
+        "nothing counted before the roll-up"
+    );
+    roll_up(&app).await;
+
+    let (status, overview) = get(&app, key, "/analytics/overview").await;
+    assert_eq!(status, 200, "{overview}");
+    let measures = &overview["measures"];
+    assert_eq!(measures["calls"], 4, "{overview}");
+    assert_eq!(measures["handoffs"], 1);
+    assert_eq!(measures["abandoned"], 3);
+    assert_eq!(measures["contained"], 0);
+    assert_eq!(measures["containment_rate"], 0.0);
+    assert_eq!(measures["handoff_rate"], 0.25);
+    assert_eq!(overview["handoff_reasons"]["asked"], 1, "{overview}");
+    assert!(measures["p90_handle_ms"].as_i64().is_some());
+    assert!(
+        measures["no_match_rate"]
+            .as_f64()
+            .expect("turns were heard")
+            > 0.0
+    );
+    assert_eq!(overview["by_hour"].as_array().map(Vec::len), Some(24));
+    let hours: i64 = overview["by_hour"]
+        .as_array()
+        .expect("hours")
+        .iter()
+        .filter_map(Value::as_i64)
+        .sum();
+    assert_eq!(hours, 4);
+    assert!(
+        overview["top_intents"]
+            .as_array()
+            .expect("intents")
+            .iter()
+            .any(|i| i["intent"] == "agent" && i["calls"] == 1),
+        "{overview}"
+    );
+    assert_eq!(overview["versions"][0]["version"], 1);
+    assert_eq!(overview["versions"][0]["measures"]["calls"], 4);
+
+    let (_, with_trials) = get(&app, key, "/analytics/overview?include_simulated=true").await;
+    assert_eq!(with_trials["measures"]["calls"], 5, "{with_trials}");
+    let (_, phone) = get(&app, key, "/analytics/overview?channel=phone").await;
+    assert_eq!(phone["measures"]["calls"], 0);
+    let (_, long_ago) = get(
+        &app,
+        key,
+        "/analytics/overview?from=2020-01-01&to=2020-01-31",
+    )
+    .await;
+    assert_eq!(long_ago["measures"]["calls"], 0);
+
+    let (status, funnel) = get(&app, key, &format!("/analytics/funnel?flow_id={flow_id}")).await;
+    assert_eq!(status, 200, "{funnel}");
+    let ask = funnel["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .find(|n| n["node"] == "ask_need")
+        .expect("the first question")
+        .clone();
+    assert_eq!(ask["reached"], 4, "{funnel}");
+    assert!(ask["no_input"].as_i64().expect("no-input") >= 2, "{ask}");
+    assert!(ask["abandoned"].as_i64().expect("abandoned") >= 2, "{ask}");
+    assert!(funnel["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .any(|s| s["from"] == "greeting" && s["to"] == "ask_need" && s["calls"] == 4));
+
+    let (status, unheard) = get(&app, key, "/analytics/unheard").await;
+    assert_eq!(status, 200, "{unheard}");
+    let group = unheard
+        .as_array()
+        .expect("groups")
+        .iter()
+        .find(|g| g["phrasings"][0]["text"] == "明天上海下雨吗")
+        .expect("the unheard question")
+        .clone();
+    assert_eq!(group["kind"], "no_match");
+    assert_eq!(group["example_call"], puzzled["call_id"]);
+
+    let (status, knowledge) = get(&app, key, "/analytics/knowledge").await;
+    assert_eq!(status, 200, "{knowledge}");
+    assert_eq!(knowledge, json!([]));
+
+    // Another tenant's figures are its own.
+    let stranger = app.tenant("Other Shop").await;
+    let (_, theirs) = get(&app, &stranger.owner_key, "/analytics/overview").await;
+    assert_eq!(theirs["measures"]["calls"], 0);
+    app
+}
+
+async fn bad_filters_name_their_parameter(app: TestApp) -> TestApp {
+    let tenant = app.tenant("Careful Shop").await;
+    for (query, field) in [
+        ("channel=fax", "channel"),
+        ("from=yesterday", "from"),
+        ("from=2026-12-02&to=2026-12-01", "from"),
+        ("version=-2", "version"),
+        ("outcome=resolved", "outcome"),
+    ] {
+        for (language, word) in [("zh-CN", "参数"), ("en", "parameter")] {
+            let response = app
+                .client
+                .get(app.url(&format!("/api/v1/analytics/overview?{query}")))
+                .bearer_auth(&tenant.owner_key)
+                .header("Accept-Language", language)
+                .send()
+                .await
+                .expect("request");
+            assert_eq!(response.status().as_u16(), 400, "{query}");
+            let problem: Value = response.json().await.expect("problem+json");
+            assert_eq!(problem["code"], "invalid_parameter", "{problem}");
+            assert_eq!(problem["errors"][0]["field"], field, "{problem}");
+            let detail = problem["detail"].as_str().expect("detail");
+            assert!(detail.contains(word), "{language}: {detail}");
+        }
+    }
+    let (status, problem) = get(&app, &tenant.owner_key, "/analytics/unheard?limit=0").await;
+    assert_eq!(status, 400);
+    assert_eq!(problem["errors"][0]["field"], "limit");
+    let response = app
+        .client
+        .get(app.url("/api/v1/analytics/overview"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status().as_u16(), 401);
+    app
+}
+
+on_both_databases!(
+    the_dashboard_counts_what_callers_did,
+    bad_filters_name_their_parameter,
+);
