@@ -132,3 +132,19 @@ CREATE TABLE analytics_unheard (
     PRIMARY KEY (tenant_id, flow_id, version, day, channel, direction, node, kind, text)
 );
 CREATE INDEX analytics_unheard_tenant_day_idx ON analytics_unheard (tenant_id, day);
+
+-- Unheard phrasings the manager dealt with: added as an intent's example (`example`), as a
+-- knowledge entry's alternative question (`alternative`), or dismissed (`dismissed`). The
+-- "not understood" list leaves them out; who did it and when is in the audit log too.
+CREATE TABLE analytics_handled (
+    tenant_id   TEXT    NOT NULL,
+    flow_id     TEXT    NOT NULL,
+    node        TEXT    NOT NULL,
+    kind        TEXT    NOT NULL,
+    text        TEXT    NOT NULL,
+    resolution  TEXT    NOT NULL,
+    target      TEXT    NOT NULL,
+    actor       TEXT    NOT NULL,
+    at          BIGINT  NOT NULL,
+    PRIMARY KEY (tenant_id, flow_id, node, kind, text)
+);

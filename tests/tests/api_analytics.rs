@@ -42,7 +42,7 @@ async fn roll_up(app: &TestApp) {
 }
 
 async fn the_dashboard_counts_what_callers_did(app: TestApp) -> TestApp {
-    let tenant = app.tenant("Analytics Shop").await;
+    let tenant = app.tenant_with_example_knowledge("Analytics Shop").await;
     let key = &tenant.owner_key;
     let (flow, _) = app
         .published_flow(&tenant.id, "订单查询", &example("order-status.json"))
@@ -62,6 +62,8 @@ async fn the_dashboard_counts_what_callers_did(app: TestApp) -> TestApp {
     }
     let puzzled = start(&app, key, json!({ "flow_id": flow_id })).await;
     let missed = send(&app, key, &puzzled, text("明天上海下雨吗")).await;
+    assert_eq!(missed["ended"], false, "{missed}");
+    let missed = send(&app, key, &puzzled, text("能找个活人聊聊吗？")).await;
     assert_eq!(missed["ended"], false, "{missed}");
     send(&app, key, &puzzled, json!({ "type": "hangup" })).await;
     // The editor's Try it runs the draft: counted apart.
@@ -153,6 +155,104 @@ async fn the_dashboard_counts_what_callers_did(app: TestApp) -> TestApp {
         .clone();
     assert_eq!(group["kind"], "no_match");
     assert_eq!(group["example_call"], puzzled["call_id"]);
+
+    // The improvement loop: teach one phrasing to an intent of the draft, dismiss the other.
+    let person = unheard
+        .as_array()
+        .expect("groups")
+        .iter()
+        .find(|g| g["phrasings"][0]["text"] == "能找个活人聊聊吗")
+        .expect("the request for a person, closing punctuation dropped")
+        .clone();
+    let (_, flow) = get(&app, key, &format!("/flows/{flow_id}")).await;
+    let revision = flow["revision"].as_i64().expect("revision");
+    let body = json!({ "node": person["node"], "intent": "agent", "text": "能找个活人聊聊吗" });
+    let teach = |if_match: Option<String>| {
+        let mut request = app
+            .client
+            .post(app.url(&format!("/api/v1/flows/{flow_id}/draft/examples")))
+            .bearer_auth(key)
+            .json(&body);
+        if let Some(tag) = if_match {
+            request = request.header("If-Match", tag);
+        }
+        request.send()
+    };
+    let without = teach(None).await.expect("request");
+    assert_eq!(without.status().as_u16(), 428);
+    let stale = teach(Some(format!("\"{}\"", revision + 5)))
+        .await
+        .expect("request");
+    assert_eq!(stale.status().as_u16(), 412);
+    let taught = teach(Some(format!("\"{revision}\"")))
+        .await
+        .expect("request");
+    assert_eq!(taught.status().as_u16(), 200);
+    let taught: Value = taught.json().await.expect("flow");
+    assert_eq!(taught["revision"], revision + 1);
+    let agent = taught["draft"]["global_intents"]
+        .as_array()
+        .expect("global intents")
+        .iter()
+        .find(|i| i["name"] == "agent")
+        .expect("the agent intent")
+        .clone();
+    assert!(agent["examples"]
+        .as_array()
+        .expect("examples")
+        .iter()
+        .any(|e| e == "能找个活人聊聊吗"));
+    let (status, problem) = app
+        .api(
+            Method::POST,
+            key,
+            "/analytics/unheard/dismiss",
+            Some(&json!({ "flow_id": flow_id, "node": group["node"], "kind": "no_match", "text": "明天上海下雨吗" })),
+        )
+        .await;
+    assert_eq!(status, 204, "{problem}");
+    let (_, left) = get(&app, key, "/analytics/unheard").await;
+    assert!(
+        left.as_array()
+            .expect("groups")
+            .iter()
+            .all(|g| g["phrasings"]
+                .as_array()
+                .expect("phrasings")
+                .iter()
+                .all(|p| p["text"] != "明天上海下雨吗" && p["text"] != "能找个活人聊聊吗")),
+        "{left}"
+    );
+    let actions: Vec<String> = app
+        .store
+        .list_audit(&tenant.id, 10)
+        .await
+        .expect("audit")
+        .into_iter()
+        .map(|entry| entry.action)
+        .collect();
+    assert!(
+        actions.contains(&"flow.example_added".to_owned()),
+        "{actions:?}"
+    );
+    assert!(
+        actions.contains(&"analytics.unheard_dismissed".to_owned()),
+        "{actions:?}"
+    );
+
+    // The new version understands it.
+    let (status, published) = app
+        .api(
+            Method::POST,
+            key,
+            &format!("/flows/{flow_id}/publish"),
+            Some(&json!({ "note": "v2" })),
+        )
+        .await;
+    assert!(status == 200 || status == 201, "{published}");
+    let again = start(&app, key, json!({ "flow_id": flow_id })).await;
+    let understood = send(&app, key, &again, text("能找个活人聊聊吗")).await;
+    assert_eq!(understood["intent"], "agent", "{understood}");
 
     let (status, knowledge) = get(&app, key, "/analytics/knowledge").await;
     assert_eq!(status, 200, "{knowledge}");

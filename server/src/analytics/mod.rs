@@ -1,7 +1,9 @@
 //! Call analytics: what each ended conversation adds to the sums (tally), the task that adds it
-//! (rollup), which calls a report covers (filter), and the reports read from the sums (report).
+//! (rollup), which calls a report covers (filter), the reports read from the sums (report), and
+//! what the manager does with what callers said that nobody understood (handling).
 
 pub mod filter;
+pub mod handling;
 pub mod report;
 pub mod rollup;
 pub mod tally;

@@ -440,17 +440,27 @@ fn alike(
 }
 
 /// What callers said that nobody understood, similar phrasings of the same node together, the
-/// most said first; at most `limit` groups.
+/// most said first; at most `limit` groups. Phrasings the manager dealt with (added as an
+/// example or an alternative question, or dismissed) are left out.
 pub async fn unheard(
     store: &Store,
     filter: &AnalyticsFilter,
     limit: usize,
 ) -> Result<Vec<UnheardGroup>, StoreError> {
+    let handled: std::collections::HashSet<Vec<String>> = store
+        .handled_unheard(&filter.tenant_id)
+        .await?
+        .into_iter()
+        .map(|h| vec![h.flow_id, h.node, h.kind, h.text])
+        .collect();
     let mut rows: Vec<(Key, Counts)> = store
         .analytics_sums(Table::Unheard, filter, &["flow_id", "node", "kind", "text"])
         .await?
         .into_iter()
-        .filter(|(_, counts)| counts.sums.first().copied().unwrap_or(0) > 0)
+        .filter(|(key, counts)| {
+            counts.sums.first().copied().unwrap_or(0) > 0
+                && !handled.contains(&key.iter().map(text).collect::<Vec<String>>())
+        })
         .collect();
     rows.sort_by(|a, b| b.1.sums[0].cmp(&a.1.sums[0]).then(a.0.cmp(&b.0)));
     // Greedy: each phrasing joins the first group of its node and kind whose leading phrasing

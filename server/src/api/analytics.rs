@@ -3,20 +3,22 @@
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
+use serde::Deserialize;
 use utoipa::IntoParams;
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::bad_parameter;
-use crate::analytics::filter;
 use crate::analytics::report::{self, EntryHelpfulness, Funnel, Overview, UnheardGroup};
+use crate::analytics::{filter, handling};
 use crate::auth::{Permission, Principal};
 use crate::conversation::local_time;
 use crate::error::{ApiError, ApiResult, Json, Problem};
 use crate::language::Language;
 use crate::state::AppState;
-use crate::store::{now_ms, AnalyticsFilter};
+use crate::store::{now_ms, AnalyticsFilter, HandledUnheard};
 
 /// Groups of unheard phrasings unless `limit` says otherwise, and at most.
 const DEFAULT_GROUPS: usize = 50;
@@ -28,6 +30,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(funnel))
         .routes(routes!(unheard))
         .routes(routes!(knowledge))
+        .routes(routes!(dismiss))
 }
 
 /// Which calls a report covers; every parameter is optional. This documents the parameters;
@@ -180,4 +183,49 @@ async fn knowledge(
 ) -> ApiResult<Json<Vec<EntryHelpfulness>>> {
     let (filter, _, _) = read_filter(&state, &principal, &headers, query, &[]).await?;
     Ok(Json(report::knowledge(&state.store, &filter).await?))
+}
+
+/// A phrasing of the "not understood" list, as [`unheard`] gave it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Phrasing {
+    pub flow_id: String,
+    pub node: String,
+    /// `no_match` or `kb_missed`.
+    pub kind: String,
+    pub text: String,
+}
+
+/// Leaves a phrasing out of the "not understood" list from now on (audited as
+/// `analytics.unheard_dismissed`): nothing to teach, such as small talk.
+#[utoipa::path(post, path = "/analytics/unheard/dismiss", tag = "analytics",
+    request_body = Phrasing,
+    responses((status = 204, description = "Dismissed"),
+        (status = 422, body = Problem, content_type = "application/problem+json",
+         description = "`invalid_body`: a kind other than `no_match` or `kb_missed`, or an empty text")))]
+async fn dismiss(
+    State(state): State<AppState>,
+    principal: Principal,
+    Json(phrasing): Json<Phrasing>,
+) -> ApiResult<StatusCode> {
+    principal.require(Permission::EditFlows)?;
+    if !["no_match", "kb_missed"].contains(&phrasing.kind.as_str())
+        || phrasing.text.trim().is_empty()
+    {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            "name the phrasing as the list gave it: its flow, node, kind (no_match or kb_missed) and text",
+        ));
+    }
+    let handled = HandledUnheard {
+        flow_id: phrasing.flow_id,
+        node: phrasing.node,
+        kind: phrasing.kind,
+        text: phrasing.text,
+        resolution: String::new(),
+        target: String::new(),
+    };
+    handling::dismiss(&state.store, &principal.actor(), handled, now_ms()).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -41,6 +41,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(export_flow))
         .routes(routes!(flow_schema))
         .routes(routes!(try_intent))
+        .routes(routes!(add_example))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -785,6 +786,59 @@ async fn try_intent(
             .collect(),
         threshold: ranked.threshold,
     }))
+}
+
+/// A phrasing to teach an intent of the draft.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddExample {
+    /// The listening node where callers were not understood.
+    pub node: String,
+    /// The node's intent (or the flow's global intent) that the phrasing means.
+    pub intent: String,
+    /// What callers said, 1 to 200 characters.
+    pub text: String,
+}
+
+/// Adds what callers said to an intent of the draft as an example: the "not understood" list's
+/// one-click fix. The draft changes as an edit in the editor would (If-Match, audited as
+/// `flow.example_added`); publish it to put the example to work. The phrasing then leaves the
+/// "not understood" list.
+#[utoipa::path(post, path = "/flows/{id}/draft/examples", tag = "flows",
+    params(("id" = String, Path),
+        ("If-Match" = String, Header, description = "The revision the change started from, as its ETag gave it: \"3\"")),
+    request_body = AddExample,
+    responses(
+        (status = 200, body = FlowView, headers(("ETag" = String, description = "The new revision, quoted"))),
+        (status = 404, description = "No such flow in the tenant"),
+        (status = 412, description = "`revision_conflict`: someone saved first; the detail names the current revision"),
+        (status = 422, description = "`unknown_intent`: the node has no such intent and the flow no such global intent; `invalid_example`: an empty or too long text"),
+        (status = 428, description = "`precondition_required`: no If-Match")))]
+async fn add_example(
+    State(state): State<AppState>,
+    principal: Principal,
+    PathParams(id): PathParams<String>,
+    headers: HeaderMap,
+    Json(request): Json<AddExample>,
+) -> ApiResult<Response> {
+    principal.require(Permission::EditFlows)?;
+    let expected = if_match(&headers)?;
+    let example = flows::NewExample {
+        node: request.node,
+        intent: request.intent,
+        text: request.text,
+    };
+    let flow = flows::add_example(
+        &state.store,
+        &principal.actor(),
+        &id,
+        expected,
+        &example,
+        now_ms(),
+    )
+    .await
+    .map_err(flow_error)?;
+    flow_answer(StatusCode::OK, flow, None)
 }
 
 /// The flows domain's errors as answers.

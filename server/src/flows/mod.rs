@@ -377,3 +377,144 @@ mod tests {
         );
     }
 }
+
+/// A phrasing callers used that a listening node did not understand, to add to one of its
+/// intents (or a global intent) as an example.
+#[derive(Clone, Debug)]
+pub struct NewExample {
+    /// The listening node where it was not understood.
+    pub node: String,
+    /// The intent of that node, or a global intent, that it means.
+    pub intent: String,
+    pub text: String,
+}
+
+/// Adds `example` to the draft's intent, if the draft is still at `expected`, as an edit in
+/// the editor would; the "not understood" list then leaves the phrasing out. The answer is the
+/// draft diagnosed; republishing puts the example to work.
+pub async fn add_example(
+    store: &Store,
+    actor: &Actor,
+    id: &str,
+    expected: Option<i64>,
+    example: &NewExample,
+    now_ms: i64,
+) -> Result<DiagnosedFlow, FlowError> {
+    let flow = load(store, &actor.tenant_id, id).await?;
+    let Some(expected) = expected else {
+        return Err(FlowError::RevisionRequired);
+    };
+    if flow.revision != expected {
+        return Err(FlowError::RevisionConflict {
+            sent: expected,
+            current: flow.revision,
+        });
+    }
+    let text = example.text.trim();
+    if text.is_empty() || text.chars().count() > 200 {
+        return Err(FlowError::InvalidDocument(problem(
+            "invalid_example",
+            "/text",
+            "the example must have 1 to 200 characters".to_owned(),
+        )));
+    }
+    let mut document = flow.draft;
+    let intents = intent_list(&mut document, &example.node, &example.intent).ok_or_else(|| {
+        FlowError::InvalidDocument(problem(
+            "unknown_intent",
+            "/intent",
+            format!(
+                "the node \"{}\" of the draft has no intent \"{}\", nor has the flow a global \
+                 intent of that name",
+                example.node, example.intent
+            ),
+        ))
+    })?;
+    let examples = intents
+        .as_object_mut()
+        .map(|intent| intent.entry("examples").or_insert_with(|| json!([])));
+    match examples.and_then(Value::as_array_mut) {
+        Some(list) if !list.iter().any(|e| e.as_str() == Some(text)) => {
+            list.push(Value::from(text))
+        }
+        Some(_) => {}
+        None => {
+            return Err(FlowError::InvalidDocument(problem(
+                "invalid_document",
+                "/intent",
+                "the intent's examples are not a list".to_owned(),
+            )))
+        }
+    }
+    let name = document_name(&document).map_err(FlowError::InvalidDocument)?;
+    let new = NewFlow {
+        name,
+        draft: &document,
+    };
+    let mut transaction = store.transaction().await?;
+    let saved = transaction
+        .update_draft(&actor.tenant_id, id, expected, &new, now_ms)
+        .await
+        .map_err(|error| FlowError::of_write(error, expected, name))?
+        .ok_or(FlowError::NotFound)?;
+    let handled = crate::store::HandledUnheard {
+        flow_id: id.to_owned(),
+        node: example.node.clone(),
+        kind: "no_match".to_owned(),
+        text: crate::analytics::tally::normalized_said(text),
+        resolution: "example".to_owned(),
+        target: example.intent.clone(),
+    };
+    transaction
+        .mark_unheard_handled(&actor.tenant_id, &handled, &actor.name, now_ms)
+        .await?;
+    let detail = json!({
+        "name": saved.name,
+        "revision": saved.revision,
+        "node": example.node,
+        "intent": example.intent,
+        "example": text,
+    });
+    record(
+        &mut transaction,
+        actor,
+        "flow.example_added",
+        id,
+        detail,
+        now_ms,
+    )
+    .await?;
+    transaction.commit().await?;
+    diagnose(store, saved).await
+}
+
+/// The intent named `intent` of the listening node `node`, else the flow's global intent of
+/// that name.
+fn intent_list<'d>(document: &'d mut Value, node: &str, intent: &str) -> Option<&'d mut Value> {
+    let named = |candidate: &Value| candidate.get("name").and_then(Value::as_str) == Some(intent);
+    let in_node = document
+        .get("nodes")
+        .and_then(Value::as_array)
+        .and_then(|nodes| {
+            nodes.iter().position(|n| {
+                n.get("id").and_then(Value::as_str) == Some(node)
+                    && n.get("intents")
+                        .and_then(Value::as_array)
+                        .is_some_and(|list| list.iter().any(named))
+            })
+        });
+    match in_node {
+        Some(index) => document
+            .get_mut("nodes")?
+            .get_mut(index)?
+            .get_mut("intents")?
+            .as_array_mut()?
+            .iter_mut()
+            .find(|candidate| named(candidate)),
+        None => document
+            .get_mut("global_intents")?
+            .as_array_mut()?
+            .iter_mut()
+            .find(|candidate| named(candidate)),
+    }
+}

@@ -450,3 +450,76 @@ async fn add_rows(
     query.execute(&mut **transaction).await?;
     Ok(())
 }
+
+/// An unheard phrasing the manager dealt with; see [`Transaction::mark_unheard_handled`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct HandledUnheard {
+    pub flow_id: String,
+    pub node: String,
+    /// `no_match` or `kb_missed`.
+    pub kind: String,
+    /// As the analytics tables keep it (normalised).
+    pub text: String,
+    /// `example`, `alternative` or `dismissed`.
+    pub resolution: String,
+    /// The intent or knowledge entry it went to; empty when dismissed.
+    pub target: String,
+}
+
+impl super::Transaction<'_> {
+    /// Records that the manager dealt with an unheard phrasing, so that the "not understood"
+    /// list no longer shows it; the latest way counts.
+    pub async fn mark_unheard_handled(
+        &mut self,
+        tenant_id: &str,
+        handled: &HandledUnheard,
+        actor: &str,
+        now_ms: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO analytics_handled (tenant_id, flow_id, node, kind, text, resolution, \
+                                            target, actor, at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             ON CONFLICT (tenant_id, flow_id, node, kind, text) DO UPDATE SET \
+                 resolution = excluded.resolution, target = excluded.target, \
+                 actor = excluded.actor, at = excluded.at",
+        )
+        .bind(tenant_id)
+        .bind(&handled.flow_id)
+        .bind(&handled.node)
+        .bind(&handled.kind)
+        .bind(&handled.text)
+        .bind(&handled.resolution)
+        .bind(&handled.target)
+        .bind(actor)
+        .bind(now_ms)
+        .execute(self.connection())
+        .await?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// The unheard phrasings of the tenant the manager dealt with.
+    pub async fn handled_unheard(&self, tenant_id: &str) -> Result<Vec<HandledUnheard>> {
+        let rows = sqlx::query(
+            "SELECT flow_id, node, kind, text, resolution, target FROM analytics_handled \
+             WHERE tenant_id = $1",
+        )
+        .bind(tenant_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(HandledUnheard {
+                    flow_id: row.try_get("flow_id")?,
+                    node: row.try_get("node")?,
+                    kind: row.try_get("kind")?,
+                    text: row.try_get("text")?,
+                    resolution: row.try_get("resolution")?,
+                    target: row.try_get("target")?,
+                })
+            })
+            .collect()
+    }
+}
