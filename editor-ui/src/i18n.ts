@@ -5,6 +5,7 @@
 import { createContext, createElement, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
 
 import { ApiError, setRequestLanguage } from "./api";
+import * as analyticsTexts from "./analytics/messages";
 import * as knowledgeTexts from "./knowledge/messages";
 import * as nodeTexts from "./nodes/messages";
 
@@ -404,6 +405,7 @@ const zh = {
 
   ...nodeTexts.zh,
   ...knowledgeTexts.zh,
+  ...analyticsTexts.zh,
 };
 
 export type MessageKey = keyof typeof zh;
@@ -801,6 +803,7 @@ const en: Record<MessageKey, string> = {
 
   ...nodeTexts.en,
   ...knowledgeTexts.en,
+  ...analyticsTexts.en,
 };
 
 export const dictionaries: Record<Lang, Record<MessageKey, string>> = { "zh-CN": zh, en };

@@ -17,6 +17,9 @@ import {
 } from "@xyflow/react";
 import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from "react";
 
+import type { Funnel } from "../analytics/api";
+import { formatCount } from "../analytics/format";
+import { edgeWidth, overlayOf } from "../analytics/funnel";
 import type { IssueCount } from "../flow/diagnostics";
 import { FLOW_NODE_ID } from "../flow/ports";
 import type { FlowDocument, Position } from "../flow/types";
@@ -41,6 +44,8 @@ interface CanvasProps {
   change: (update: (doc: FlowDocument) => FlowDocument, options?: ChangeOptions) => void;
   /** Measured node sizes, for the auto-layout. */
   sizes: React.MutableRefObject<Map<string, Size>>;
+  /** The analytics overlay: its funnel, or null while the overlay is off. */
+  funnel?: Funnel | null;
 }
 
 function minimapClass(node: ViewNode): string {
@@ -63,8 +68,8 @@ function traversed(trace: Trace | null, edges: readonly GraphEdge[]): Set<string
   return ids;
 }
 
-export function Canvas({ doc, readOnly, selected, onSelect, issues, trace, change, sizes }: CanvasProps) {
-  const { t } = useI18n();
+export function Canvas({ doc, readOnly, selected, onSelect, issues, trace, change, sizes, funnel = null }: CanvasProps) {
+  const { t, lang } = useI18n();
   const flow = useReactFlow();
   const [flowNodePosition, setFlowNodePosition] = useState<Position | undefined>(undefined);
   const [measured, setMeasured] = useState<Map<string, { width: number; height: number }>>(() => new Map());
@@ -79,6 +84,12 @@ export function Canvas({ doc, readOnly, selected, onSelect, issues, trace, chang
   const graph = useMemo(() => documentToGraph(doc, { flowNodePosition }), [doc, flowNodePosition]);
   const visited = useMemo(() => new Set(trace?.path ?? []), [trace]);
   const traversedEdges = useMemo(() => traversed(trace, graph.edges), [trace, graph.edges]);
+  const overlay = useMemo(() => {
+    if (!funnel) return null;
+    const docIds = new Map(graph.nodes.map((n) => [n.id, n.data.kind === "step" ? n.data.node.id : n.id]));
+    const refs = graph.edges.map((e) => ({ id: e.id, source: docIds.get(e.source) ?? e.source, target: docIds.get(e.target) ?? e.target }));
+    return overlayOf(funnel, refs);
+  }, [funnel, graph.nodes, graph.edges]);
 
   const nodes: ViewNode[] = useMemo(
     () =>
@@ -98,10 +109,17 @@ export function Canvas({ doc, readOnly, selected, onSelect, issues, trace, chang
           ...node,
           type: "step",
           ...common,
-          data: { ...node.data, issues: issues.get(docId), trace: traceMark, isStart: doc.start === docId, readOnly },
+          data: {
+            ...node.data,
+            issues: issues.get(docId),
+            trace: traceMark,
+            isStart: doc.start === docId,
+            readOnly,
+            ...(overlay ? { analytics: overlay.nodes.get(docId) ?? null } : {}),
+          },
         };
       }),
-    [graph.nodes, selected, measured, readOnly, issues, trace, visited, doc.start],
+    [graph.nodes, selected, measured, readOnly, issues, trace, visited, doc.start, overlay],
   );
 
   const edges: Edge[] = useMemo(
@@ -110,7 +128,18 @@ export function Canvas({ doc, readOnly, selected, onSelect, issues, trace, chang
         const kind = edge.data?.port.kind ?? "next";
         const classes = [`edge-${kind}`];
         if (traversedEdges.has(edge.id)) classes.push("traversed");
+        const calls = overlay?.edges.get(edge.id) ?? 0;
+        const weighed = overlay
+          ? {
+              style: { strokeWidth: edgeWidth(calls, overlay.maxEdgeCalls) },
+              label: calls > 0 ? t("analytics.edgeCalls", { n: formatCount(lang, calls) }) : undefined,
+              labelBgPadding: [4, 2] as [number, number],
+              labelBgBorderRadius: 4,
+            }
+          : {};
+        if (overlay) classes.push(calls > 0 ? "analytics-taken" : "analytics-untaken");
         return {
+          ...weighed,
           ...edge,
           selected: selectedEdges.has(edge.id),
           className: classes.join(" "),
@@ -120,7 +149,7 @@ export function Canvas({ doc, readOnly, selected, onSelect, issues, trace, chang
           animated: traversedEdges.has(edge.id),
         };
       }),
-    [graph.edges, selectedEdges, traversedEdges, readOnly],
+    [graph.edges, selectedEdges, traversedEdges, readOnly, overlay, t, lang],
   );
 
   // The first view: the whole flow when it fits legibly, else its beginning at a readable zoom.

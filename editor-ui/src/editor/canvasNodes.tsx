@@ -4,10 +4,65 @@ import { Handle, Position, type NodeProps } from "@xyflow/react";
 import { memo } from "react";
 
 import type { FlowEntryGraphNode, StepViewNode } from "./view";
+import { formatCount, formatShare } from "../analytics/format";
+import type { NodeStats } from "../analytics/funnel";
 import { FLOW_NODE_ID, type Port } from "../flow/ports";
 import { useI18n } from "../i18n";
 import { useSummaryLookup } from "../nodes/lookup";
 import { iconOf, portLabel, summaryOf, typeName } from "../nodes/registry";
+
+/** The analytics overlay's numbers on a node: calls reached, and hang-ups, no-match, no-input. */
+export function AnalyticsStrip({ nodeId, stats }: { nodeId: string; stats: NodeStats | null }) {
+  const { t, lang } = useI18n();
+  if (!stats) {
+    return (
+      <div className="analytics-strip unreached" data-testid={`analytics-${nodeId}`} data-reached="0" title={t("analytics.notReached")}>
+        <span className="stat stat-reached">👥 0</span>
+      </div>
+    );
+  }
+  const n = (value: number) => formatCount(lang, value);
+  const hungUp = t("analytics.hungUp", { n: n(stats.hungUp), share: formatShare(lang, stats.hangupShare) });
+  return (
+    <div
+      className="analytics-strip"
+      data-testid={`analytics-${nodeId}`}
+      data-reached={stats.reached}
+      data-hung-up={stats.hungUp}
+      data-no-match={stats.noMatch}
+      data-no-input={stats.noInput}
+    >
+      <span className="stat stat-reached" title={t("analytics.reached", { n: n(stats.reached) })}>
+        👥 {n(stats.reached)}
+      </span>
+      {stats.hungUp > 0 && (
+        <span className="stat stat-hungup" title={hungUp}>
+          📵 {n(stats.hungUp)} · {formatShare(lang, stats.hangupShare)}
+        </span>
+      )}
+      {stats.noMatch > 0 && (
+        <span className="stat stat-nomatch" title={t("analytics.noMatch", { n: n(stats.noMatch) })}>
+          ❓ {n(stats.noMatch)}
+        </span>
+      )}
+      {stats.noInput > 0 && (
+        <span className="stat stat-noinput" title={t("analytics.noInput", { n: n(stats.noInput) })}>
+          🔇 {n(stats.noInput)}
+        </span>
+      )}
+      <span className="visually-hidden">
+        {[
+          t("analytics.reached", { n: n(stats.reached) }),
+          stats.hungUp > 0 ? hungUp : "",
+          stats.noMatch > 0 ? t("analytics.noMatch", { n: n(stats.noMatch) }) : "",
+          stats.noInput > 0 ? t("analytics.noInput", { n: n(stats.noInput) }) : "",
+        ]
+          .filter(Boolean)
+          .join("; ")}
+      </span>
+    </div>
+  );
+}
 
 function PortRow({ nodeId, nodeType, port, readOnly }: { nodeId: string; nodeType: string; port: Port; readOnly: boolean }) {
   const { t } = useI18n();
@@ -43,6 +98,8 @@ export const StepNodeView = memo(function StepNodeView({ data, id, selected }: N
   else if (data.issues?.warnings) classes.push("has-warnings");
   if (data.trace) classes.push(`trace-${data.trace}`);
   if (data.isStart) classes.push("is-start");
+  if (data.analytics === null) classes.push("analytics-unreached");
+  if (data.analytics?.mostHangups) classes.push("analytics-top-hangups");
   const domId = node.id || id;
   return (
     <div className={classes.join(" ")} data-testid={`node-${domId}`} data-type={node.type}>
@@ -77,6 +134,7 @@ export const StepNodeView = memo(function StepNodeView({ data, id, selected }: N
         {node.label ? <span className="node-id"> · {node.id}</span> : null}
       </div>
       {summary && <div className="flow-node-summary">{summary}</div>}
+      {data.analytics !== undefined && <AnalyticsStrip nodeId={domId} stats={data.analytics} />}
       {data.ports.length > 0 && (
         <ul className="flow-node-ports">
           {data.ports.map((port) => (

@@ -3,6 +3,7 @@
 import type { Node } from "@xyflow/react";
 
 import type { FlowEntryData, StepNodeData } from "../graph/convert";
+import type { NodeStats } from "../analytics/funnel";
 import type { IssueCount } from "../flow/diagnostics";
 
 export type TraceMark = "current" | "visited";
@@ -12,6 +13,8 @@ export type StepViewData = StepNodeData & {
   trace?: TraceMark;
   isStart?: boolean;
   readOnly: boolean;
+  /** With the analytics overlay on: the node's numbers, or null when no call reached it. */
+  analytics?: NodeStats | null;
 };
 
 export type FlowEntryViewData = FlowEntryData & {

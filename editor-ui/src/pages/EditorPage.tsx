@@ -4,6 +4,8 @@
 import { ReactFlowProvider, useReactFlow } from "@xyflow/react";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 
+import { AnalyticsBar } from "../analytics/AnalyticsBar";
+import type { Funnel } from "../analytics/api";
 import { api, canWrite, type FlowView, type Me, type VersionView } from "../api";
 import { ErrorAlert } from "../components/ErrorAlert";
 import { useAutosave, type SaveStatus } from "../editor/autosave";
@@ -106,6 +108,8 @@ function Editor({ flowId, initial, me }: { flowId: string; initial: FlowView; me
   const [viewError, setViewError] = useState<unknown>(null);
   const [focus, setFocus] = useState<FocusRequest | null>(null);
   const [trace, setTrace] = useState<Trace | null>(null);
+  const [analyticsOn, setAnalyticsOn] = useState(false);
+  const [funnel, setFunnel] = useState<Funnel | null>(null);
   const [publishing, setPublishing] = useState(false);
   const [restoring, setRestoring] = useState<number | null>(null);
   const [versionsKey, setVersionsKey] = useState(0);
@@ -388,6 +392,16 @@ function Editor({ flowId, initial, me }: { flowId: string; initial: FlowView; me
             <button type="button" onClick={autoLayout} disabled={readOnly} data-testid="toolbar-layout">
               ⊞ {t("editor.layout")}
             </button>
+            <button
+              type="button"
+              onClick={() => setAnalyticsOn((on) => !on)}
+              aria-pressed={analyticsOn}
+              className={analyticsOn ? "active" : undefined}
+              title={t("analytics.toggleTitle")}
+              data-testid="toolbar-analytics"
+            >
+              📊 {t("analytics.toggle")}
+            </button>
           </div>
           <button type="button" className="primary" onClick={() => setPublishing(true)} disabled={!canEdit} data-testid="publish-button">
             🚀 {t("publish.button")}
@@ -423,6 +437,15 @@ function Editor({ flowId, initial, me }: { flowId: string; initial: FlowView; me
         <div className="editor-body">
           <Palette onAdd={addFromPalette} disabled={readOnly} />
           <div className="editor-center" ref={canvasBox}>
+            {analyticsOn && (
+              <AnalyticsBar
+                flowId={flowId}
+                publishedVersion={meta.publishedVersion}
+                refreshKey={versionsKey}
+                onFunnel={setFunnel}
+                onClose={() => setAnalyticsOn(false)}
+              />
+            )}
             <Canvas
               doc={shownDoc}
               readOnly={readOnly}
@@ -432,6 +455,7 @@ function Editor({ flowId, initial, me }: { flowId: string; initial: FlowView; me
               trace={viewing ? null : trace}
               change={change}
               sizes={sizes}
+              funnel={analyticsOn ? funnel : null}
             />
             {!viewing && (
               <ProblemsPanel doc={doc} diagnostics={validation.diagnostics} validating={validation.validating} error={validation.error} onPick={pickProblem} />

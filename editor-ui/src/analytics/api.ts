@@ -1,0 +1,43 @@
+// The per-node funnel of a flow (`GET /analytics/funnel`): how calls went through its nodes.
+
+import { enc, send, V1 } from "../api";
+
+export interface NodeFunnel {
+  node: string;
+  /** Calls that reached the node. */
+  reached: number;
+  /** Times it was entered (a node asked again counts again). */
+  entered: number;
+  /** Calls that ended there, and of those, how many the caller left (hung up). */
+  ended: number;
+  abandoned: number;
+  no_match: number;
+  no_input: number;
+}
+
+export interface FunnelStep {
+  from: string;
+  to: string;
+  calls: number;
+}
+
+export interface Funnel {
+  nodes: NodeFunnel[];
+  steps: FunnelStep[];
+}
+
+export interface FunnelQuery {
+  flowId: string;
+  version: number;
+  /** Local days, `YYYY-MM-DD`, both included. */
+  from: string;
+  to: string;
+}
+
+export const analyticsApi = {
+  async funnel(query: FunnelQuery, signal?: AbortSignal): Promise<Funnel> {
+    const params = `flow_id=${enc(query.flowId)}&version=${query.version}&from=${enc(query.from)}&to=${enc(query.to)}`;
+    const { data } = await send<Funnel>("GET", `${V1}/analytics/funnel?${params}`, { signal });
+    return { nodes: Array.isArray(data?.nodes) ? data.nodes : [], steps: Array.isArray(data?.steps) ? data.steps : [] };
+  },
+};
