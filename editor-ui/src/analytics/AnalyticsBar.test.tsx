@@ -32,22 +32,32 @@ const funnelCalls = (calls: Call[]) =>
 afterEach(() => vi.unstubAllGlobals());
 
 describe("the analytics bar", () => {
-  it("asks for the live version over the last seven days, then for the version and days chosen", async () => {
+  it("asks for the live version over the shop's last seven days, then for the version and days chosen", async () => {
     const calls = serve((call) => (call.url.startsWith("/api/v1/analytics/funnel") ? json(200, funnel) : undefined));
     const onFunnel = vi.fn();
     show(<AnalyticsBar flowId="f1" publishedVersion={2} refreshKey={0} onFunnel={onFunnel} onClose={() => {}} />);
     await waitFor(() => expect(onFunnel).toHaveBeenLastCalledWith(funnel));
     const week = lastSevenDays();
-    expect(funnelCalls(calls)).toEqual([{ flow_id: "f1", version: "2", from: week.from, to: week.to }]);
+    // The last seven days shown; the server counts them in the shop's time zone.
+    expect((screen.getByTestId("analytics-from") as HTMLInputElement).value).toBe(week.from);
+    expect((screen.getByTestId("analytics-to") as HTMLInputElement).value).toBe(week.to);
+    expect(funnelCalls(calls)).toEqual([{ flow_id: "f1", version: "2" }]);
 
     fireEvent.change(screen.getByTestId("analytics-version"), { target: { value: "1" } });
     await waitFor(() => expect(funnelCalls(calls)).toHaveLength(2));
-    expect(funnelCalls(calls)[1]).toMatchObject({ version: "1" });
+    expect(funnelCalls(calls)[1]).toEqual({ flow_id: "f1", version: "1" });
 
     fireEvent.change(screen.getByTestId("analytics-from"), { target: { value: "2026-11-01" } });
+    await waitFor(() => expect(funnelCalls(calls).at(-1)).toEqual({ flow_id: "f1", version: "1", from: "2026-11-01", to: week.to }));
     fireEvent.change(screen.getByTestId("analytics-to"), { target: { value: "2026-11-30" } });
     await waitFor(() => expect(funnelCalls(calls).at(-1)).toEqual({ flow_id: "f1", version: "1", from: "2026-11-01", to: "2026-11-30" }));
     await waitFor(() => expect(onFunnel).toHaveBeenLastCalledWith(funnel));
+    // A first day after the last is not asked about, and nothing is drawn.
+    const asked = funnelCalls(calls).length;
+    fireEvent.change(screen.getByTestId("analytics-from"), { target: { value: "2026-12-01" } });
+    expect((await screen.findByTestId("analytics-bad-range")).textContent).toBe("开始日期不能晚于结束日期。");
+    expect(funnelCalls(calls)).toHaveLength(asked);
+    expect(onFunnel).toHaveBeenLastCalledWith(null);
   });
 
   it("says when the version had no calls, in both languages", async () => {

@@ -24,7 +24,9 @@ export function AnalyticsBar({ flowId, publishedVersion, refreshKey, onFunnel, o
   const { t } = useI18n();
   const [versions, setVersions] = useState<VersionSummary[] | null>(null);
   const [version, setVersion] = useState<number | null>(null);
-  const [range, setRange] = useState(lastSevenDays);
+  // The days shown start as the browser's last seven; until they are changed the server is
+  // asked for its own default, the last seven days in the shop's time zone.
+  const [range, setRange] = useState(() => ({ ...lastSevenDays(), chosen: false }));
   const [funnel, setFunnel] = useState<Funnel | null>(null);
   const [loading, setLoading] = useState(false);
   const [error, setError] = useState<unknown>(null);
@@ -50,7 +52,7 @@ export function AnalyticsBar({ flowId, publishedVersion, refreshKey, onFunnel, o
   }, [flowId, publishedVersion, refreshKey]);
 
   useEffect(() => {
-    if (version === null || !range.from || !range.to) {
+    if (version === null || !range.from || !range.to || range.from > range.to) {
       setFunnel(null);
       onFunnel(null);
       return;
@@ -59,7 +61,8 @@ export function AnalyticsBar({ flowId, publishedVersion, refreshKey, onFunnel, o
     setLoading(true);
     setError(null);
     onFunnel(null);
-    analyticsApi.funnel({ flowId, version, from: range.from, to: range.to }, controller.signal).then(
+    const days = range.chosen ? { from: range.from, to: range.to } : {};
+    analyticsApi.funnel({ flowId, version, ...days }, controller.signal).then(
       (answer) => {
         setFunnel(answer);
         setLoading(false);
@@ -102,7 +105,7 @@ export function AnalyticsBar({ flowId, publishedVersion, refreshKey, onFunnel, o
             type="date"
             value={range.from}
             max={range.to}
-            onChange={(event) => setRange((r) => ({ ...r, from: event.target.value }))}
+            onChange={(event) => setRange((r) => ({ ...r, from: event.target.value, chosen: true }))}
             data-testid="analytics-from"
           />
         </label>
@@ -112,10 +115,11 @@ export function AnalyticsBar({ flowId, publishedVersion, refreshKey, onFunnel, o
             type="date"
             value={range.to}
             min={range.from}
-            onChange={(event) => setRange((r) => ({ ...r, to: event.target.value }))}
+            onChange={(event) => setRange((r) => ({ ...r, to: event.target.value, chosen: true }))}
             data-testid="analytics-to"
           />
         </label>
+        {!range.chosen && <span className="muted small">{t("analytics.shopDays")}</span>}
         <ul className="analytics-legend" aria-label={t("analytics.bar")}>
           <li>
             <span className="stat stat-reached">👥</span> {t("analytics.legendReached")}
@@ -143,6 +147,11 @@ export function AnalyticsBar({ flowId, publishedVersion, refreshKey, onFunnel, o
       {versions?.length === 0 && (
         <p className="muted small" data-testid="analytics-no-versions">
           {t("analytics.noVersions")}
+        </p>
+      )}
+      {range.from > range.to && (
+        <p className="muted small" role="status" data-testid="analytics-bad-range">
+          {t("analytics.badRange")}
         </p>
       )}
       {loading && (

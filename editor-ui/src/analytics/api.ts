@@ -29,14 +29,19 @@ export interface Funnel {
 export interface FunnelQuery {
   flowId: string;
   version: number;
-  /** Local days, `YYYY-MM-DD`, both included. */
-  from: string;
-  to: string;
+  /**
+   * Local days of the shop's time zone, `YYYY-MM-DD`, both included; without them the server
+   * counts its last seven days (today in the shop's time zone, which the browser may not share).
+   */
+  from?: string;
+  to?: string;
 }
 
 export const analyticsApi = {
   async funnel(query: FunnelQuery, signal?: AbortSignal): Promise<Funnel> {
-    const params = `flow_id=${enc(query.flowId)}&version=${query.version}&from=${enc(query.from)}&to=${enc(query.to)}`;
+    let params = `flow_id=${enc(query.flowId)}&version=${query.version}`;
+    if (query.from) params += `&from=${enc(query.from)}`;
+    if (query.to) params += `&to=${enc(query.to)}`;
     const { data } = await send<Funnel>("GET", `${V1}/analytics/funnel?${params}`, { signal });
     return { nodes: Array.isArray(data?.nodes) ? data.nodes : [], steps: Array.isArray(data?.steps) ? data.steps : [] };
   },

@@ -78,7 +78,7 @@ export function overlayOf(funnel: Funnel, edges: readonly EdgeRef[]): FunnelOver
 }
 
 export const MIN_EDGE_WIDTH = 1.5;
-export const MAX_EDGE_WIDTH = 10;
+export const MAX_EDGE_WIDTH = 8;
 
 /** An edge's stroke width: proportional to its calls, between the thinnest and thickest. */
 export function edgeWidth(calls: number, maxCalls: number): number {

@@ -8,6 +8,8 @@ export const zh = {
   "analytics.versionN": "版本 {n}",
   "analytics.from": "从",
   "analytics.to": "到",
+  "analytics.shopDays": "最近 7 天（按店铺所在时区）",
+  "analytics.badRange": "开始日期不能晚于结束日期。",
   "analytics.noVersions": "这个流程还没有发布过，发布后才会有通话数据。",
   "analytics.loading": "正在统计…",
   "analytics.empty": "这段时间内版本 {n} 没有通话。",
@@ -22,6 +24,7 @@ export const zh = {
   "analytics.noMatch": "{n} 次没听懂",
   "analytics.noInput": "{n} 次没回应",
   "analytics.notReached": "这段时间没有通话到达",
+  "analytics.edgeCall": "{n} 通经过",
   "analytics.edgeCalls": "{n} 通经过",
   "analytics.close": "关闭数据",
 };
@@ -34,6 +37,8 @@ export const en: Record<keyof typeof zh, string> = {
   "analytics.versionN": "Version {n}",
   "analytics.from": "From",
   "analytics.to": "To",
+  "analytics.shopDays": "Last 7 days (the shop's time zone)",
+  "analytics.badRange": "The first day cannot be after the last day.",
   "analytics.noVersions": "This flow has not been published yet; calls are counted once it is.",
   "analytics.loading": "Counting…",
   "analytics.empty": "No calls in this period for version {n}.",
@@ -48,6 +53,7 @@ export const en: Record<keyof typeof zh, string> = {
   "analytics.noMatch": "{n} not understood",
   "analytics.noInput": "{n} no response",
   "analytics.notReached": "No calls reached it in this period",
+  "analytics.edgeCall": "{n} call",
   "analytics.edgeCalls": "{n} calls",
   "analytics.close": "Close analytics",
 };

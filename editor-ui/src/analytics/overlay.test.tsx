@@ -38,7 +38,7 @@ beforeAll(() => {
 afterEach(() => vi.unstubAllGlobals());
 
 describe("the analytics overlay in the editor", () => {
-  it("is off until the toolbar's toggle, then counts the live version over the last seven days onto the nodes", async () => {
+  it("is off until the toolbar's toggle, then counts the live version over the shop's last seven days onto the nodes", async () => {
     const calls = stubFetch((call) => {
       if (call.url === "/api/v1/flows/f1") return json(200, view);
       if (call.url === "/api/v1/flows/f1/versions") return json(200, [1, 2].map((version) => ({ version, note: "", draft_revision: 1, created_at: 0, created_by: "me" })));
@@ -66,9 +66,10 @@ describe("the analytics overlay in the editor", () => {
     const strip = await screen.findByTestId("analytics-ask_need");
     expect(strip.dataset.reached).toBe("3");
     expect(strip.dataset.noInput).toBe("2");
-    const week = lastSevenDays();
     const asked = calls.filter((c) => c.url.startsWith("/api/v1/analytics/funnel")).map((c) => c.url);
-    expect(asked).toEqual([`/api/v1/analytics/funnel?flow_id=f1&version=2&from=${week.from}&to=${week.to}`]);
+    // The server's default days: the last seven in the shop's time zone.
+    expect(asked).toEqual(["/api/v1/analytics/funnel?flow_id=f1&version=2"]);
+    expect((screen.getByTestId("analytics-from") as HTMLInputElement).value).toBe(lastSevenDays().from);
     // Nobody reached the handoff's neighbour: dimmed; the node with the hang-up is marked.
     expect(screen.getByTestId("node-end").className).toContain("analytics-unreached");
     expect(screen.getByTestId("node-ask_need").className).toContain("analytics-top-hangups");

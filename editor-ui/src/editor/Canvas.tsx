@@ -132,18 +132,20 @@ export function Canvas({ doc, readOnly, selected, onSelect, issues, trace, chang
         const weighed = overlay
           ? {
               style: { strokeWidth: edgeWidth(calls, overlay.maxEdgeCalls) },
-              label: calls > 0 ? t("analytics.edgeCalls", { n: formatCount(lang, calls) }) : undefined,
+              label: calls > 0 ? t(calls === 1 ? "analytics.edgeCall" : "analytics.edgeCalls", { n: formatCount(lang, calls) }) : undefined,
+              // The arrowhead keeps its size however thick the line.
+              markerEnd: { type: MarkerType.ArrowClosed, width: 16, height: 16, markerUnits: "userSpaceOnUse", ...(calls > 0 ? { color: "#1d4ed8" } : {}) },
               labelBgPadding: [4, 2] as [number, number],
               labelBgBorderRadius: 4,
             }
           : {};
         if (overlay) classes.push(calls > 0 ? "analytics-taken" : "analytics-untaken");
         return {
-          ...weighed,
           ...edge,
           selected: selectedEdges.has(edge.id),
           className: classes.join(" "),
           markerEnd: { type: MarkerType.ArrowClosed, width: 16, height: 16 },
+          ...weighed,
           reconnectable: !readOnly,
           deletable: !readOnly,
           animated: traversedEdges.has(edge.id),
