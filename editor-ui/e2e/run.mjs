@@ -9,6 +9,7 @@
 
 import { rmSync } from 'node:fs';
 import { artifacts, check, launchBrowser, shot, startServer, stepper, TIMEOUT, watchedPage } from './harness.mjs';
+import { funnelSteps } from './funnel.mjs';
 import { knowledgeSteps } from './knowledge.mjs';
 
 const results = [];
@@ -276,6 +277,8 @@ async function main() {
     });
 
     await knowledgeSteps({ page, server, step });
+
+    await funnelSteps({ page, server, step });
 
     check(pageErrors.length === 0, `the page logged errors: ${pageErrors.map(String).join('; ')}`);
   } finally {
