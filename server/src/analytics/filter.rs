@@ -138,8 +138,8 @@ pub fn parse(
     if from > to {
         return Err(error(
             "from",
-            format!("开始日期 {from} 晚于结束日期 {to}"),
-            format!("the first day {from} is after the last day {to}"),
+            format!("{from} 不能晚于结束日期 {to}"),
+            format!("{from} must not be after the last day, {to}"),
         ));
     }
     if (to - from).num_days() >= MAX_DAYS {

@@ -52,7 +52,9 @@ pub struct HandoffReasons {
     pub by_flow: i64,
 }
 
-/// One point of a series: a day (`2026-12-01`) or an hour (`2026-12-01 09`).
+/// One point of a series: a day (`2026-12-01`) or an hour (`2026-12-01 09`). `contained`,
+/// `handoffs` and `abandoned` do not overlap (a caller who hung up waiting for a person is
+/// abandoned), so that they stack within `calls`.
 #[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
 pub struct Point {
     pub at: String,
@@ -260,44 +262,61 @@ fn p90(buckets: &BTreeMap<i64, i64>) -> Option<i64> {
 /// The overview of the calls `filter` selects.
 pub async fn overview(store: &Store, filter: &AnalyticsFilter) -> Result<Overview, StoreError> {
     let one_day = filter.from_day == filter.to_day;
-    let rows = store
-        .analytics_sums(
-            Table::Calls,
-            filter,
-            &[
-                "flow_id",
-                "version",
-                "day",
-                "hour",
-                "outcome",
-                "handoff_reason",
-            ],
-        )
-        .await?;
+    // Small groupings, one per figure: the database sums, and few rows come back (a busy
+    // quarter has a hundred thousand rows of hours, outcomes and versions).
+    let sums =
+        |group_by: &'static [&'static str]| store.analytics_sums(Table::Calls, filter, group_by);
     let mut total = CallSums::default();
-    let mut per_version: BTreeMap<(String, i64), CallSums> = BTreeMap::new();
-    let mut series: BTreeMap<String, Point> = BTreeMap::new();
-    let mut by_hour = vec![0; 24];
     let mut reasons = HandoffReasons::default();
-    for (key, counts) in &rows {
-        let [flow, version, day, hour, outcome, reason] = key.as_slice() else {
+    for (key, counts) in &sums(&["outcome", "handoff_reason"]).await? {
+        let [outcome, reason] = key.as_slice() else {
             continue;
         };
-        let (outcome, reason, hour) = (text(outcome), text(reason), int(hour));
+        let (outcome, reason) = (text(outcome), text(reason));
         total.add(&outcome, &reason, &counts.sums);
+        let calls = counts.sums.first().copied().unwrap_or(0);
+        match reason.as_str() {
+            handoff_reason::ASKED => reasons.asked += calls,
+            handoff_reason::NOT_UNDERSTOOD => reasons.not_understood += calls,
+            handoff_reason::ERROR => reasons.error += calls,
+            handoff_reason::BY_FLOW => reasons.by_flow += calls,
+            _ => {}
+        }
+    }
+    let mut per_version: BTreeMap<(String, i64), CallSums> = BTreeMap::new();
+    for (key, counts) in &sums(&["flow_id", "version", "outcome", "handoff_reason"]).await? {
+        let [flow, version, outcome, reason] = key.as_slice() else {
+            continue;
+        };
         per_version
             .entry((text(flow), int(version)))
             .or_default()
-            .add(&outcome, &reason, &counts.sums);
-        let calls = counts.sums.first().copied().unwrap_or(0);
+            .add(&text(outcome), &text(reason), &counts.sums);
+    }
+    let mut by_hour = vec![0; 24];
+    for (key, counts) in &sums(&["hour"]).await? {
+        let hour = key.first().map(int).unwrap_or(-1);
         if let Some(slot) = usize::try_from(hour).ok().and_then(|h| by_hour.get_mut(h)) {
-            *slot += calls;
+            *slot += counts.sums.first().copied().unwrap_or(0);
         }
-        let at = if one_day {
-            format!("{} {hour:02}", text(day))
-        } else {
-            text(day)
+    }
+    let series_keys: &'static [&'static str] = if one_day {
+        &["day", "hour", "outcome", "handoff_reason"]
+    } else {
+        &["day", "outcome", "handoff_reason"]
+    };
+    let mut series: BTreeMap<String, Point> = BTreeMap::new();
+    for (key, counts) in &sums(series_keys).await? {
+        let (at, outcome, reason) = match key.as_slice() {
+            [day, hour, outcome, reason] => (
+                format!("{} {:02}", text(day), int(hour)),
+                text(outcome),
+                text(reason),
+            ),
+            [day, outcome, reason] => (text(day), text(outcome), text(reason)),
+            _ => continue,
         };
+        let calls = counts.sums.first().copied().unwrap_or(0);
         let point = series.entry(at.clone()).or_insert(Point {
             at,
             calls: 0,
@@ -307,18 +326,10 @@ pub async fn overview(store: &Store, filter: &AnalyticsFilter) -> Result<Overvie
         });
         point.calls += calls;
         point.contained += counts.sums.get(1).copied().unwrap_or(0);
-        if !reason.is_empty() {
-            point.handoffs += calls;
-        }
         if outcome == "abandoned" {
             point.abandoned += calls;
-        }
-        match reason.as_str() {
-            handoff_reason::ASKED => reasons.asked += calls,
-            handoff_reason::NOT_UNDERSTOOD => reasons.not_understood += calls,
-            handoff_reason::ERROR => reasons.error += calls,
-            handoff_reason::BY_FLOW => reasons.by_flow += calls,
-            _ => {}
+        } else if !reason.is_empty() {
+            point.handoffs += calls;
         }
     }
     let handle = store
@@ -427,6 +438,10 @@ fn pairs(text: &str) -> std::collections::BTreeSet<(char, char)> {
     chars.windows(2).map(|w| (w[0], w[1])).collect()
 }
 
+/// The most said texts the "not understood" list groups: enough for a manager's day of work,
+/// few enough that a busy tenant's million no-matches still answer at once.
+const UNHEARD_TEXTS: i64 = 2000;
+
 /// Phrasings this alike (shared character pairs over all of either's) are one group.
 const ALIKE: f64 = 0.5;
 
@@ -454,7 +469,12 @@ pub async fn unheard(
         .map(|h| vec![h.flow_id, h.node, h.kind, h.text])
         .collect();
     let mut rows: Vec<(Key, Counts)> = store
-        .analytics_sums(Table::Unheard, filter, &["flow_id", "node", "kind", "text"])
+        .analytics_top(
+            Table::Unheard,
+            filter,
+            &["flow_id", "node", "kind", "text"],
+            UNHEARD_TEXTS,
+        )
         .await?
         .into_iter()
         .filter(|(key, counts)| {
@@ -464,8 +484,10 @@ pub async fn unheard(
         .collect();
     rows.sort_by(|a, b| b.1.sums[0].cmp(&a.1.sums[0]).then(a.0.cmp(&b.0)));
     // Greedy: each phrasing joins the first group of its node and kind whose leading phrasing
-    // it is alike, else starts one. The most said phrasing leads its group.
+    // it is alike, else starts one. The most said phrasing leads its group. Only groups whose
+    // lead shares a character pair with the phrasing can be alike: an index by pair finds them.
     let mut groups: Vec<(UnheardGroup, std::collections::BTreeSet<(char, char)>)> = Vec::new();
+    let mut by_pair: std::collections::HashMap<(char, char), Vec<usize>> = Default::default();
     for (key, counts) in rows {
         let [flow, node, kind, said_text] = key.as_slice() else {
             continue;
@@ -474,11 +496,21 @@ pub async fn unheard(
         let said = counts.sums[0];
         let (last_at, last_call) = counts.latest.clone().unwrap_or_default();
         let shape = pairs(&said_text);
-        let group = groups.iter_mut().find(|(g, lead)| {
+        let mut candidates: Vec<usize> = shape
+            .iter()
+            .filter_map(|pair| by_pair.get(pair))
+            .flatten()
+            .copied()
+            .collect();
+        candidates.sort_unstable();
+        candidates.dedup();
+        let found = candidates.into_iter().find(|&i| {
+            let (g, lead) = &groups[i];
             g.flow_id == flow && g.node == node && g.kind == kind && alike(lead, &shape)
         });
-        match group {
-            Some((g, _)) => {
+        match found {
+            Some(i) => {
+                let g = &mut groups[i].0;
                 g.said += said;
                 g.phrasings.push(Phrasing {
                     text: said_text,
@@ -489,21 +521,26 @@ pub async fn unheard(
                     g.example_call = last_call;
                 }
             }
-            None => groups.push((
-                UnheardGroup {
-                    flow_id: flow,
-                    node,
-                    kind,
-                    said,
-                    phrasings: vec![Phrasing {
-                        text: said_text,
+            None => {
+                for pair in &shape {
+                    by_pair.entry(*pair).or_default().push(groups.len());
+                }
+                groups.push((
+                    UnheardGroup {
+                        flow_id: flow,
+                        node,
+                        kind,
                         said,
-                    }],
-                    example_call: last_call,
-                    last_at,
-                },
-                shape,
-            )),
+                        phrasings: vec![Phrasing {
+                            text: said_text,
+                            said,
+                        }],
+                        example_call: last_call,
+                        last_at,
+                    },
+                    shape,
+                ));
+            }
         }
     }
     let mut groups: Vec<UnheardGroup> = groups.into_iter().map(|(g, _)| g).collect();

@@ -202,29 +202,43 @@ impl Store {
         if pending.is_empty() {
             return Ok(pending);
         }
-        let table = super::rows_table(&["tid", "cid", "n"], pending.len());
-        let sql = format!(
-            "SELECT e.tenant_id, e.call_id, e.seq, e.at, e.kind, e.node, e.data \
-             FROM call_events e JOIN ({table}) v \
-               ON e.tenant_id = v.tid AND e.call_id = v.cid AND e.seq <= v.n \
-             ORDER BY e.tenant_id, e.call_id, e.seq"
-        );
-        let mut query = sqlx::query(&sql);
-        for p in &pending {
-            query = query
-                .bind(p.call.tenant_id.as_str())
-                .bind(p.call.id.as_str())
-                .bind(p.call.event_count);
-        }
         let index: BTreeMap<(String, String), usize> = pending
             .iter()
             .enumerate()
             .map(|(i, p)| ((p.call.tenant_id.clone(), p.call.id.clone()), i))
             .collect();
-        for row in query.fetch_all(&self.pool).await? {
-            let key: (String, String) = (row.try_get("tenant_id")?, row.try_get("call_id")?);
-            if let Some(&i) = index.get(&key) {
-                pending[i].events.push(CallEvent::from_row(&row)?);
+        let mut by_tenant: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for p in &pending {
+            by_tenant
+                .entry(p.call.tenant_id.as_str())
+                .or_default()
+                .push(p.call.id.as_str());
+        }
+        // One lookup by primary key per tenant: a join with a table of parameters would let
+        // SQLite scan every event.
+        let mut events: Vec<(String, String, CallEvent)> = Vec::new();
+        for (tenant_id, calls) in &by_tenant {
+            let list: Vec<String> = (0..calls.len()).map(|i| format!("${}", i + 2)).collect();
+            let sql = format!(
+                "SELECT call_id, seq, at, kind, node, data FROM call_events \
+                 WHERE tenant_id = $1 AND call_id IN ({}) ORDER BY call_id, seq",
+                list.join(", ")
+            );
+            let mut query = sqlx::query(&sql).bind(*tenant_id);
+            for call in calls {
+                query = query.bind(*call);
+            }
+            for row in query.fetch_all(&self.pool).await? {
+                let call_id: String = row.try_get("call_id")?;
+                events.push(((*tenant_id).to_owned(), call_id, CallEvent::from_row(&row)?));
+            }
+        }
+        for (tenant_id, call_id, event) in events {
+            if let Some(&i) = index.get(&(tenant_id, call_id)) {
+                // Events appended after the row was read are counted next time.
+                if event.seq <= pending[i].call.event_count {
+                    pending[i].events.push(event);
+                }
             }
         }
         Ok(pending)
@@ -300,6 +314,28 @@ impl Store {
         filter: &AnalyticsFilter,
         group_by: &[&str],
     ) -> Result<Vec<(Key, Counts)>> {
+        self.sums(table, filter, group_by, None).await
+    }
+
+    /// As [`Store::analytics_sums`], but only the `top` groups with the greatest first measure,
+    /// greatest first: for tables with a group per text, which can be many.
+    pub async fn analytics_top(
+        &self,
+        table: Table,
+        filter: &AnalyticsFilter,
+        group_by: &[&str],
+        top: i64,
+    ) -> Result<Vec<(Key, Counts)>> {
+        self.sums(table, filter, group_by, Some(top)).await
+    }
+
+    async fn sums(
+        &self,
+        table: Table,
+        filter: &AnalyticsFilter,
+        group_by: &[&str],
+        top: Option<i64>,
+    ) -> Result<Vec<(Key, Counts)>> {
         let mut texts: Vec<&str> = vec![&filter.tenant_id, &filter.from_day, &filter.to_day];
         let mut sql_conditions: Vec<String> = ["tenant_id = $1", "day >= $2", "day <= $3"]
             .map(str::to_owned)
@@ -333,10 +369,14 @@ impl Store {
             // Conversation ids are UUIDv7: the greatest is the latest.
             columns.push("MAX(last_call) AS last_call".to_owned());
         }
-        let grouping = if group_by.is_empty() {
-            String::new()
-        } else {
-            format!(" GROUP BY {0} ORDER BY {0}", group_by.join(", "))
+        let grouping = match (group_by.is_empty(), top) {
+            (true, _) => String::new(),
+            (false, None) => format!(" GROUP BY {0} ORDER BY {0}", group_by.join(", ")),
+            (false, Some(top)) => format!(
+                " GROUP BY {0} ORDER BY {1} DESC, {0} LIMIT {top}",
+                group_by.join(", "),
+                table.measures()[0]
+            ),
         };
         let sql = format!(
             "SELECT {} FROM {} WHERE {}{grouping}",

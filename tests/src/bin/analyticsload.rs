@@ -1,0 +1,384 @@
+//! Analytics at scale: loads a database with many ended conversations (about 15 events each)
+//! for one tenant plus other tenants' noise, spread over 90 days, counts them with the
+//! roll-up, then times every analytics report on the tenant (last 7 days, last 90 days, one
+//! flow) and prints each one's p50 and p95. `BENCHMARKS.md` has the figures.
+//!
+//!   cargo run --release -p callflow-tests --bin analyticsload -- --calls 1000000 \
+//!       --database "sqlite:///tmp/analytics.db?mode=rwc"
+//!   … --database postgres://postgres@127.0.0.1:5432/analytics_bench
+
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use flow_engine::runtime::Direction;
+use serde_json::json;
+use server::analytics::{report, rollup};
+use server::store::{
+    AnalyticsFilter, CallEnd, CallOutcome, Channel, ChatStart, NewCallEvent, NewFlow, Store,
+    TenantSettings,
+};
+
+#[derive(Debug, Parser)]
+#[command(about = "Load conversations, count them and time the analytics reports")]
+struct Args {
+    /// `sqlite:///path/file.db?mode=rwc` or `postgres://…` (a database of its own: it is filled).
+    #[arg(long)]
+    database: String,
+    /// Conversations of the measured tenant.
+    #[arg(long, default_value_t = 100_000)]
+    calls: u64,
+    /// Other tenants, each with a tenth of the calls.
+    #[arg(long, default_value_t = 10)]
+    noise_tenants: u64,
+    /// Conversations written at once.
+    #[arg(long, default_value_t = 256)]
+    concurrency: usize,
+    /// Times each report is run.
+    #[arg(long, default_value_t = 20)]
+    repeat: usize,
+}
+
+const DAY_MS: i64 = 86_400_000;
+const DAYS: u64 = 90;
+
+/// A small xorshift: the same conversations on every run.
+struct Dice(u64);
+
+impl Dice {
+    fn roll(&mut self, sides: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % sides
+    }
+}
+
+fn event(at: i64, kind: &str, node: &str, data: serde_json::Value) -> NewCallEvent {
+    NewCallEvent {
+        at,
+        kind: kind.to_owned(),
+        node: Some(node.to_owned()),
+        data,
+    }
+}
+
+const INTENTS: [&str; 6] = [
+    "track_order",
+    "refund",
+    "invoice",
+    "cancel",
+    "address",
+    "agent",
+];
+const UNHEARD: [&str; 8] = [
+    "那个我想问一下",
+    "你们几点下班",
+    "能不能便宜点",
+    "我要投诉快递员",
+    "积分怎么用",
+    "会员怎么开",
+    "明天能到吗",
+    "嗯嗯",
+];
+
+/// One conversation of about 15 events: a greeting, two or three questions heard, matched or
+/// not, a knowledge answer with feedback now and then, and an end.
+fn conversation(dice: &mut Dice, flow_id: &str, version: i64, started_at: i64) -> ChatStart {
+    let mut events = Vec::with_capacity(16);
+    let mut at = started_at;
+    events.push(event(
+        at,
+        "node_entered",
+        "greeting",
+        json!({ "node_type": "say" }),
+    ));
+    events.push(event(
+        at,
+        "said",
+        "greeting",
+        json!({ "text": "您好，这里是演示商城" }),
+    ));
+    for _ in 0..2 + dice.roll(2) {
+        at += 5_000 + dice.roll(20_000) as i64;
+        events.push(event(
+            at,
+            "node_entered",
+            "ask_need",
+            json!({ "node_type": "ask" }),
+        ));
+        events.push(event(
+            at,
+            "said",
+            "ask_need",
+            json!({ "text": "请问有什么可以帮您？" }),
+        ));
+        if dice.roll(5) == 0 {
+            let text = UNHEARD[dice.roll(UNHEARD.len() as u64) as usize];
+            events.push(event(
+                at,
+                "no_match",
+                "ask_need",
+                json!({ "count": 1, "text": text }),
+            ));
+        } else {
+            let intent = INTENTS[dice.roll(INTENTS.len() as u64) as usize];
+            events.push(event(
+                at,
+                "heard",
+                "ask_need",
+                json!({ "text": "查订单", "intent": intent, "score": 0.9 }),
+            ));
+        }
+        if dice.roll(3) == 0 {
+            let entry = format!("e{}", dice.roll(60));
+            events.push(event(
+                at,
+                "kb_answered",
+                "faq",
+                json!({ "knowledge_base": "shop-faq", "entry": entry, "score": 0.8 }),
+            ));
+            events.push(event(at, "kb_feedback", "faq", json!({ "knowledge_base": "shop-faq", "entry": entry, "helpful": dice.roll(4) != 0 })));
+        }
+    }
+    let outcome = match dice.roll(10) {
+        0..=5 => CallOutcome::Resolved,
+        6 | 7 => {
+            events.push(event(
+                at,
+                "node_entered",
+                "handoff_agent",
+                json!({ "node_type": "handoff" }),
+            ));
+            events.push(event(
+                at,
+                "transfer",
+                "handoff_agent",
+                json!({ "target": { "queue": "orders" }, "summary": "" }),
+            ));
+            CallOutcome::Handoff
+        }
+        8 => CallOutcome::Abandoned,
+        _ => CallOutcome::Failed,
+    };
+    at += 2_000;
+    events.push(event(
+        at,
+        "ended",
+        "bye",
+        json!({ "outcome": outcome.as_str() }),
+    ));
+    ChatStart {
+        call_id: Store::new_call_id(),
+        session_id: Store::new_chat_session_id(),
+        flow_id: flow_id.to_owned(),
+        flow_version: Some(version),
+        channel: if dice.roll(3) == 0 {
+            Channel::Phone
+        } else {
+            Channel::Chat
+        },
+        direction: Direction::Inbound,
+        from_number: None,
+        to_number: None,
+        call_sid: None,
+        started_at,
+        snapshot: "{}".to_owned(),
+        knowledge: None,
+        events,
+        end: Some(CallEnd {
+            ended_at: at,
+            outcome,
+            summary: None,
+            duration_ms: at - started_at,
+        }),
+    }
+}
+
+type Failure = Box<dyn std::error::Error + Send + Sync>;
+
+/// A tenant with two flows of two versions each; answers the tenant and its flows.
+async fn tenant(store: &Store, name: &str, now: i64) -> Result<(String, Vec<String>), Failure> {
+    let mut transaction = store.transaction().await?;
+    let tenant = transaction
+        .create_tenant(
+            name,
+            &format!("{}-{now}", name.to_lowercase()),
+            &TenantSettings::default(),
+            now,
+        )
+        .await?;
+    let mut flows = Vec::new();
+    for flow_name in ["订单查询", "售后"] {
+        let draft = json!({ "name": flow_name, "nodes": [] });
+        let flow = transaction
+            .create_flow(
+                &tenant.id,
+                &NewFlow {
+                    name: flow_name,
+                    draft: &draft,
+                },
+                now,
+            )
+            .await?;
+        for version in 1..=2 {
+            transaction
+                .publish_flow(
+                    &tenant.id,
+                    &flow.id,
+                    flow.revision,
+                    "bench",
+                    "bench",
+                    now + version,
+                )
+                .await?;
+        }
+        flows.push(flow.id);
+    }
+    transaction.commit().await?;
+    Ok((tenant.id, flows))
+}
+
+async fn load(
+    store: &Store,
+    tenant_id: &str,
+    flows: &[String],
+    calls: u64,
+    concurrency: usize,
+    seed: u64,
+    now: i64,
+) -> Result<(), Failure> {
+    let mut dice = Dice(seed);
+    let mut running = tokio::task::JoinSet::new();
+    for n in 0..calls {
+        let day = dice.roll(DAYS) as i64;
+        let started_at = now - day * DAY_MS - dice.roll(DAY_MS as u64) as i64;
+        let flow = &flows[dice.roll(flows.len() as u64) as usize];
+        let version = 1 + dice.roll(2) as i64;
+        let start = conversation(&mut dice, flow, version, started_at);
+        let (store, tenant) = (store.clone(), tenant_id.to_owned());
+        running.spawn(async move { store.start_chat(&tenant, start).await });
+        while running.len() >= concurrency {
+            if let Some(done) = running.join_next().await {
+                done??;
+            }
+        }
+        if n % 100_000 == 99_999 {
+            eprintln!("  {} conversations written", n + 1);
+        }
+    }
+    while let Some(done) = running.join_next().await {
+        done??;
+    }
+    Ok(())
+}
+
+fn percentile(times: &mut [Duration], p: f64) -> Duration {
+    times.sort();
+    let index = ((times.len() as f64 - 1.0) * p).round() as usize;
+    times.get(index).copied().unwrap_or_default()
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Failure> {
+    let args = Args::parse();
+    let store = Store::connect(&args.database).await?;
+    store.migrate().await?;
+    let now = server::store::now_ms();
+
+    let began = Instant::now();
+    let (tenant_id, flows) = tenant(&store, "Measured", now).await?;
+    load(
+        &store,
+        &tenant_id,
+        &flows,
+        args.calls,
+        args.concurrency,
+        0x5EED,
+        now,
+    )
+    .await?;
+    for noise in 0..args.noise_tenants {
+        let (other, other_flows) = tenant(&store, &format!("Noise{noise}"), now).await?;
+        load(
+            &store,
+            &other,
+            &other_flows,
+            args.calls / 10,
+            args.concurrency,
+            noise + 1,
+            now,
+        )
+        .await?;
+    }
+    let total = args.calls + args.noise_tenants * (args.calls / 10);
+    let written = began.elapsed();
+    println!(
+        "wrote {total} conversations in {:.1} s ({:.0}/s)",
+        written.as_secs_f64(),
+        total as f64 / written.as_secs_f64()
+    );
+
+    let began = Instant::now();
+    let mut counted = 0;
+    loop {
+        let n = rollup::roll_up(&store).await?;
+        if n == 0 {
+            break;
+        }
+        counted += n;
+    }
+    let rolled = began.elapsed();
+    println!(
+        "counted {counted} conversations in {:.1} s ({:.0}/s)",
+        rolled.as_secs_f64(),
+        counted as f64 / rolled.as_secs_f64()
+    );
+
+    let zone = server::conversation::local_time::DEFAULT_TIME_ZONE;
+    let day =
+        |back: u64| server::analytics::tally::local_day_hour(zone, now - back as i64 * DAY_MS).0;
+    let week = AnalyticsFilter {
+        tenant_id: tenant_id.clone(),
+        from_day: day(6),
+        to_day: day(0),
+        ..AnalyticsFilter::default()
+    };
+    let quarter = AnalyticsFilter {
+        from_day: day(DAYS - 1),
+        ..week.clone()
+    };
+    let one_flow = AnalyticsFilter {
+        flow_id: Some(flows[0].clone()),
+        version: Some(2),
+        ..quarter.clone()
+    };
+    println!("{:<34} {:>10} {:>10}", "report", "p50 ms", "p95 ms");
+    for (name, filter) in [
+        ("last 7 days", &week),
+        ("last 90 days", &quarter),
+        ("90 days, one flow version", &one_flow),
+    ] {
+        for report_name in ["overview", "funnel", "unheard", "knowledge"] {
+            let mut times = Vec::with_capacity(args.repeat);
+            for _ in 0..args.repeat {
+                let began = Instant::now();
+                match report_name {
+                    "overview" => drop(report::overview(&store, filter).await?),
+                    "funnel" => drop(report::funnel(&store, filter).await?),
+                    "unheard" => drop(report::unheard(&store, filter, 50).await?),
+                    _ => drop(report::knowledge(&store, filter).await?),
+                }
+                times.push(began.elapsed());
+            }
+            let p50 = percentile(&mut times, 0.5);
+            let p95 = percentile(&mut times, 0.95);
+            println!(
+                "{:<34} {:>10.1} {:>10.1}",
+                format!("{report_name}, {name}"),
+                p50.as_secs_f64() * 1000.0,
+                p95.as_secs_f64() * 1000.0
+            );
+        }
+    }
+    Ok(())
+}
