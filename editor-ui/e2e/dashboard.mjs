@@ -1,8 +1,8 @@
 // End-to-end steps of the call-analytics dashboard (pages rendered on the server): three
 // conversations with the demo shop's order-status flow, then the overview in Chinese from the
 // editor's 数据看板 link, a call's transcript, the switch to English (which the editor follows),
-// the overview with JavaScript disabled and its filter form, and a signed-out visitor sent to
-// sign in and back.
+// the overview with JavaScript disabled and its filter form, a signed-out visitor sent to sign
+// in and back, and a knowledge answer listed by its entry's question.
 // Part of the suite in run.mjs; alone (from editor-ui/): node e2e/dashboard.mjs
 
 import { fileURLToPath } from 'node:url';
@@ -147,6 +147,26 @@ export async function dashboardSteps({ browser, page, server, step }) {
   } finally {
     await signedOut.close();
   }
+
+  await step(page, 'dash-07-knowledge-answers-by-their-questions', async () => {
+    const call = api(server);
+    const flows = await call('GET', '/flows');
+    const faq = (flows.flows ?? flows).find((f) => f.name === 'shop-faq');
+    check(faq, 'the demo tenant has the shop-faq flow');
+    const session = await call('POST', '/sessions', { flow_id: faq.id });
+    await call('POST', `/sessions/${session.id}/events`, { type: 'text', text: '包邮吗' });
+    await call('POST', `/sessions/${session.id}/events`, { type: 'text', text: '是的' });
+    await call('POST', `/sessions/${session.id}/events`, { type: 'hangup' });
+    await page.goto(`${server.url}/dashboard/knowledge`);
+    for (let tries = 0; tries < 20 && (await page.getByTestId('knowledge-row').count()) === 0; tries += 1) {
+      await page.waitForTimeout(1000);
+      await page.reload();
+    }
+    const row = await page.getByTestId('knowledge-row').first().innerText();
+    check(row.includes('运费怎么算'), `the entry is named by its question: ${row}`);
+    check(!/kbe_/.test(row), `no entry ids: ${row}`);
+    check((await page.locator('h1').innerText()) === '知识库回答', 'the page speaks Chinese');
+  });
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
