@@ -96,6 +96,7 @@ export async function dashboardSteps({ browser, page, server, step }) {
     await page.getByTestId('card-containment').waitFor();
     const label = await page.locator('[data-testid="card-containment"] .card-label').innerText();
     check(label === 'Containment', `the cards speak English: ${label}`);
+    await shot(page, 'dash-03-overview-in-english');
     check(!/[\u4e00-\u9fff]/.test(await page.locator('main h1, main th, .card-label').allInnerTexts().then((t) => t.join(' '))), 'no Chinese labels on the English page');
     // The editor follows the choice.
     await page.getByTestId('dash-nav-flows').click();

@@ -114,7 +114,13 @@ fn view(
     versions: Vec<VersionRow>,
 ) -> OverviewView {
     let m = &overview.measures;
-    let count = |n: i64| format!("{n} {}", t.w("of_calls"));
+    let count = |n: i64| {
+        if n == 1 {
+            t.w("one_call").to_owned()
+        } else {
+            format!("{n} {}", t.w("of_calls"))
+        }
+    };
     let handle = |ms: Option<i64>| ms.map_or_else(|| "—".to_owned(), |ms| duration(t, ms));
     let cards = vec![
         Card {

@@ -130,6 +130,7 @@ const DICTIONARY: &[(&str, &str, &str)] = &[
     ("reason_error", "接口或脚本出错", "request or script error"),
     ("reason_by_flow", "流程设定", "by the flow"),
     ("of_calls", "通", "calls"),
+    ("one_call", "1 通", "1 call"),
     ("per_day", "每天的通话", "Calls per day"),
     ("per_hour_of_range", "每小时的通话", "Calls per hour"),
     (
