@@ -11,6 +11,7 @@ on_both_databases!(
     overview_counts_the_calls_in_both_languages,
     transcript_shows_each_turn_and_other_tenants_calls_are_not_found,
     signed_out_visitors_are_sent_to_sign_in_and_bad_filters_explained,
+    versions_of_a_flow_are_compared,
 );
 
 /// A tenant whose flows reach the built-in demo shop, with a signed-in user: the session
@@ -133,6 +134,19 @@ async fn three_calls(app: &TestApp, tenant: &TestTenant) -> String {
         .await
         .expect("roll-up");
     resolved["call_id"].as_str().expect("call id").to_owned()
+}
+
+/// One conversation that the flow resolves on its own.
+async fn resolved_call(app: &TestApp, key: &str, flow_id: &str) {
+    let session = post(app, key, "/sessions", json!({ "flow_id": flow_id })).await;
+    let events = format!("/sessions/{}/events", session["id"].as_str().expect("id"));
+    for event in [
+        json!({ "type": "text", "text": "我的快递到哪了" }),
+        json!({ "type": "digits", "digits": "2024061801#" }),
+        json!({ "type": "text", "text": "不用了，谢谢" }),
+    ] {
+        post(app, key, &events, event).await;
+    }
 }
 
 async fn overview_counts_the_calls_in_both_languages(app: TestApp) -> TestApp {
@@ -342,5 +356,61 @@ async fn signed_out_visitors_are_sent_to_sign_in_and_bad_filters_explained(
     let (status, _, css) = page(&app, "", "/dashboard/style.css").await;
     assert_eq!(status, 200);
     assert!(css.contains("--accent"));
+    app
+}
+
+async fn versions_of_a_flow_are_compared(app: TestApp) -> TestApp {
+    let (tenant, session) = shop_with_user(&app, "Version Shop", "v@example.com").await;
+    three_calls(&app, &tenant).await;
+    let flow = app
+        .store
+        .list_flows(&tenant.id, None)
+        .await
+        .expect("flows")
+        .remove(0);
+    let mut transaction = app.store.transaction().await.expect("transaction");
+    transaction
+        .publish_flow(
+            &tenant.id,
+            &flow.id,
+            flow.revision,
+            "第二版",
+            "test",
+            now_ms(),
+        )
+        .await
+        .expect("publish")
+        .expect("published");
+    transaction.commit().await.expect("commit");
+    resolved_call(&app, &tenant.owner_key, &flow.id).await;
+    server::analytics::rollup::roll_up(&app.store)
+        .await
+        .expect("roll-up");
+
+    let chinese = format!("{session}; callflow_lang=zh-CN");
+    let (status, _, html) = page(&app, &chinese, &format!("/dashboard?flow_id={}", flow.id)).await;
+    assert_eq!(status, 200, "{html}");
+    assert_eq!(card(&html, "calls"), "4");
+    let second = html
+        .find("<td>订单查询</td><td>2</td><td class=\"num\">1</td><td class=\"num\">100%</td>")
+        .unwrap_or_else(|| panic!("version 2 contained its one call: {html}"));
+    let first = html
+        .find("<td>订单查询</td><td>1</td><td class=\"num\">3</td><td class=\"num\">33%</td>")
+        .unwrap_or_else(|| panic!("version 1 contained one of three: {html}"));
+    assert!(second < first, "the newest version comes first");
+    let (_, _, html) = page(
+        &app,
+        &chinese,
+        &format!("/dashboard?flow_id={}&version=2", flow.id),
+    )
+    .await;
+    assert_eq!(card(&html, "calls"), "1");
+    assert_eq!(card(&html, "containment"), "100%");
+    let (_, _, csv) = page(&app, &chinese, "/dashboard?format=csv").await;
+    assert!(
+        csv.starts_with("\u{feff}流程,版本,通话,机器人独立解决"),
+        "{csv}"
+    );
+    assert!(csv.contains("订单查询,2,1,100%"), "{csv}");
     app
 }
