@@ -3,12 +3,14 @@
 // first session, step by step: log in; build a three-node flow from scratch by dragging from
 // the palette and connecting ports; see validation errors appear and clear; publish; complete a
 // conversation in Try it; restore an older version; switch the language; try a sentence on an
-// ask node; then fill a knowledge base on the Knowledge page (knowledge.mjs). Screenshots of
-// every step (and of any failure) go to e2e/artifacts/.
+// ask node; then fill a knowledge base on the Knowledge page (knowledge.mjs) and read the
+// call-analytics dashboard (dashboard.mjs). Screenshots of every step (and of any failure) go
+// to e2e/artifacts/.
 // Usage (from editor-ui/): node e2e/run.mjs
 
 import { rmSync } from 'node:fs';
 import { artifacts, check, launchBrowser, shot, startServer, stepper, TIMEOUT, watchedPage } from './harness.mjs';
+import { dashboardSteps } from './dashboard.mjs';
 import { funnelSteps } from './funnel.mjs';
 import { knowledgeSteps } from './knowledge.mjs';
 
@@ -277,6 +279,7 @@ async function main() {
     });
 
     await knowledgeSteps({ page, server, step });
+    await dashboardSteps({ browser, page, server, step });
 
     await funnelSteps({ page, server, step });
 

@@ -12,6 +12,15 @@ import { KnowledgeListPage } from "./knowledge/KnowledgeListPage";
 import { KNOWLEDGE_HREF, navigate, useRoute } from "./router";
 import { SIGNED_IN_AGAIN } from "./session";
 
+/**
+ * After signing in for a dashboard page (which sends signed-out visitors here with
+ * `?next=/dashboard…`), back to that page; only dashboard paths, never another site.
+ */
+function dashboardReturn(): string | null {
+  const next = new URLSearchParams(window.location.search).get("next");
+  return next && /^\/dashboard(?:[/?#]|$)/.test(next) ? next : null;
+}
+
 type Auth =
   | { state: "checking" }
   | { state: "signed-out"; notice?: LoginNotice }
@@ -29,7 +38,9 @@ export function App() {
     try {
       // `me` hands a cookie login's CSRF token to this tab too, for its writes.
       const me = await api.me();
+      const next = dashboardReturn();
       if (!csrfToken()) setAuth({ state: "signed-out", notice: "sign-in-again" });
+      else if (next) window.location.replace(next);
       else setAuth({ state: "signed-in", me });
     } catch (error) {
       if (error instanceof ApiError && error.status === 401) setAuth({ state: "signed-out" });
@@ -77,6 +88,11 @@ export function App() {
       <LoginPage
         notice={auth.notice}
         onSignedIn={async () => {
+          const next = dashboardReturn();
+          if (next) {
+            window.location.replace(next);
+            return;
+          }
           try {
             setAuth({ state: "signed-in", me: await api.me() });
           } catch (error) {
@@ -115,6 +131,9 @@ export function App() {
             </a>
             <a href={KNOWLEDGE_HREF} className={section === "knowledge" ? "active" : undefined} aria-current={section === "knowledge" ? "page" : undefined} data-testid="nav-knowledge">
               {t("nav.knowledge")}
+            </a>
+            <a href="/dashboard" data-testid="nav-dashboard">
+              {t("nav.dashboard")}
             </a>
           </nav>
         )}

@@ -44,3 +44,21 @@ describe("labels and errors", () => {
     expect(problemMessage(t, new ApiError(418, { code: "teapot", detail: "short and stout" }))).toBe("short and stout");
   });
 });
+
+describe("the language choice", () => {
+  it("is shared with the dashboard pages through a cookie, which they may change", async () => {
+    const { createElement } = await import("react");
+    const { fireEvent, render, screen } = await import("@testing-library/react");
+    const { I18nProvider, LanguageSwitch } = await import("./i18n");
+    const view = render(createElement(I18nProvider, null, createElement(LanguageSwitch)));
+    expect(screen.getByTestId("lang-switch").getAttribute("data-lang")).toBe("zh-CN");
+    fireEvent.click(screen.getByTestId("lang-switch"));
+    expect(document.cookie).toContain("callflow_lang=en");
+    view.unmount();
+    // The dashboard switched back to Chinese: the editor follows.
+    document.cookie = "callflow_lang=zh-CN; path=/";
+    localStorage.setItem("callflow.lang", "en");
+    render(createElement(I18nProvider, null, createElement(LanguageSwitch)));
+    expect(screen.getByTestId("lang-switch").getAttribute("data-lang")).toBe("zh-CN");
+  });
+});

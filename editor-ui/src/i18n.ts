@@ -1,6 +1,7 @@
 // The editor's texts in Chinese (zh-CN, the default) and English; each node kind's own texts are
 // in its folder (src/nodes/<kind>/messages.ts). The language is chosen in the header and
-// remembered in localStorage.
+// remembered in localStorage and in the `callflow_lang` cookie, which the dashboard pages (rendered
+// on the server) read, and set when switched there.
 
 import { createContext, createElement, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
 
@@ -11,6 +12,21 @@ import * as nodeTexts from "./nodes/messages";
 
 export type Lang = "zh-CN" | "en";
 const STORAGE_KEY = "callflow.lang";
+/** The cookie the server-rendered dashboard reads the language from, and sets when switched. */
+const LANG_COOKIE = "callflow_lang";
+
+function cookieLang(): Lang | null {
+  const found = document.cookie
+    .split(";")
+    .map((pair) => pair.trim().split("="))
+    .find(([name]) => name === LANG_COOKIE);
+  const value = found?.[1];
+  return value === "en" || value === "zh-CN" ? value : null;
+}
+
+function rememberLang(lang: Lang): void {
+  document.cookie = `${LANG_COOKIE}=${lang}; path=/; max-age=31536000; samesite=lax`;
+}
 
 const zh = {
   "app.title": "Callflow 流程编辑器",
@@ -868,6 +884,9 @@ interface I18nValue {
 const I18nContext = createContext<I18nValue | null>(null);
 
 function storedLang(): Lang {
+  // The dashboard's switch sets only the cookie: it is the latest choice when present.
+  const fromCookie = cookieLang();
+  if (fromCookie) return fromCookie;
   try {
     const stored = localStorage.getItem(STORAGE_KEY);
     if (stored === "en" || stored === "zh-CN") return stored;
@@ -881,6 +900,7 @@ export function I18nProvider({ children, initial }: { children: ReactNode; initi
   const [lang, setLangState] = useState<Lang>(() => initial ?? storedLang());
   const setLang = useCallback((next: Lang) => {
     setLangState(next);
+    rememberLang(next);
     try {
       localStorage.setItem(STORAGE_KEY, next);
     } catch {

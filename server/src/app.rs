@@ -42,6 +42,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
+        .merge(crate::dashboard::router())
         .nest_service("/demo-shop/api", state.demo_shop.public_router())
         .merge(
             crate::channels::twilio::voice::router()

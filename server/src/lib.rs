@@ -9,6 +9,7 @@ pub mod auth;
 pub mod channels;
 pub mod config;
 pub mod conversation;
+pub mod dashboard;
 pub mod demo;
 pub mod editor;
 pub mod error;

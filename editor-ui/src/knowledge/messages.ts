@@ -3,6 +3,7 @@
 export const zh = {
   "nav.flows": "通话流程",
   "nav.knowledge": "知识库",
+  "nav.dashboard": "数据看板",
   "language.en": "英语 (en)",
   "language.zh": "中文 (zh)",
 
@@ -174,6 +175,7 @@ export const zh = {
 export const en: Record<keyof typeof zh, string> = {
   "nav.flows": "Call flows",
   "nav.knowledge": "Knowledge",
+  "nav.dashboard": "Dashboard",
   "language.en": "English (en)",
   "language.zh": "Chinese (zh)",
 

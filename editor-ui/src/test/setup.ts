@@ -5,4 +5,5 @@ afterEach(() => {
   cleanup();
   localStorage.clear();
   sessionStorage.clear();
+  document.cookie = "callflow_lang=; path=/; max-age=0";
 });

@@ -1,0 +1,196 @@
+// End-to-end steps of the call-analytics dashboard (pages rendered on the server): three
+// conversations with the demo shop's order-status flow, then the overview in Chinese from the
+// editor's 数据看板 link, a call's transcript, the switch to English (which the editor follows),
+// the overview with JavaScript disabled and its filter form, a signed-out visitor sent to sign
+// in and back, and a knowledge answer listed by its entry's question.
+// Part of the suite in run.mjs; alone (from editor-ui/): node e2e/dashboard.mjs
+
+import { fileURLToPath } from 'node:url';
+import { api, check, launchBrowser, shot, startServer, stepper, TIMEOUT, watchedPage } from './harness.mjs';
+
+/** Words of three or more Latin letters, apart from those allowed (names users gave, ids shown as code). */
+function englishWords(text, allowed) {
+  const rest = [...allowed]
+    .sort((a, b) => b.length - a.length)
+    .reduce((left, ok) => left.replace(new RegExp(ok.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'gi'), ' '), text);
+  return rest.match(/[A-Za-z]{3,}/g) ?? [];
+}
+
+/** What users named and the ids shown as code on the page: not words of the page's language. */
+async function userTexts(page) {
+  const codes = await page.locator('main code').allInnerTexts();
+  const options = await page.locator('main select[name="flow_id"] option').allInnerTexts();
+  const cells = await page.locator('main table[data-testid="versions"] tbody td:first-child').allInnerTexts();
+  return [...codes, ...options.slice(1), ...cells, 'CSV'].filter((text) => text.trim() !== '');
+}
+
+/** Three conversations through the sessions API: resolved, handed to a person, abandoned. */
+async function threeCalls(server) {
+  const call = api(server);
+  const flows = await call('GET', '/flows');
+  const flow = (flows.flows ?? flows).find((f) => f.name === 'order-status');
+  check(flow, `the demo tenant has the order-status flow: ${JSON.stringify(flows).slice(0, 300)}`);
+  const start = () => call('POST', '/sessions', { flow_id: flow.id, from: '13800000000' });
+  const say = (session, event) => call('POST', `/sessions/${session.id}/events`, event);
+  const resolved = await start();
+  await say(resolved, { type: 'text', text: '我的快递到哪了', confidence: 0.92 });
+  await say(resolved, { type: 'digits', digits: '2024061801#' });
+  await say(resolved, { type: 'text', text: '不用了，谢谢' });
+  await say(await start(), { type: 'text', text: '转人工' });
+  await say(await start(), { type: 'hangup' });
+  return { flow, callId: resolved.call_id };
+}
+
+/** The figure on an overview card. */
+const cardValue = (page, id) => page.locator(`[data-testid="card-${id}"] .card-value`).innerText();
+
+/** Runs the steps on a signed-in `page` (in Chinese) of `server`; `step` names and screenshots each. */
+export async function dashboardSteps({ browser, page, server, step }) {
+  const { flow, callId } = await threeCalls(server);
+
+  await step(page, 'dash-01-overview-in-chinese', async () => {
+    await page.goto(`${server.url}/#/`);
+    const link = page.getByTestId('nav-dashboard');
+    check((await link.innerText()) === '数据看板', 'the editor links to 数据看板');
+    await link.click();
+    await page.waitForURL(/\/dashboard$/);
+    // The roll-up counts ended conversations every 2 s.
+    for (let tries = 0; tries < 20 && (await page.getByTestId('card-calls').count()) === 0; tries += 1) {
+      await page.waitForTimeout(1000);
+      await page.reload();
+    }
+    check((await page.locator('h1').innerText()) === '概览', 'the page is called 概览');
+    check((await page.getAttribute('html', 'lang')) === 'zh-CN', 'the page is in Chinese');
+    check((await cardValue(page, 'calls')) === '3', `three calls: ${await cardValue(page, 'calls')}`);
+    check((await cardValue(page, 'containment')) === '33%', 'one of three contained');
+    check((await page.locator('[data-testid="chart-series"] svg rect').count()) > 1, 'calls per day are drawn');
+    check((await page.locator('[data-testid="chart-hours"] svg').count()) === 1, 'calls by hour are drawn');
+    check((await page.locator('[data-testid="versions"] tbody tr').count()) === 1, 'one version compared');
+    const stray = englishWords(await page.locator('main').innerText(), await userTexts(page));
+    check(stray.length === 0, `English words on the Chinese page: ${stray.join(', ')}`);
+  });
+
+  await step(page, 'dash-02-transcript', async () => {
+    await page.getByTestId('dash-nav-calls').click();
+    await page.waitForURL(/\/dashboard\/calls/);
+    check((await page.getByTestId('call-row').count()) === 3, 'three calls listed');
+    await page.locator(`[data-testid="call-row"][data-call-id="${callId}"] [data-testid="call-link"]`).click();
+    await page.waitForURL(new RegExp(`/dashboard/calls/${callId}$`));
+    const text = await page.getByTestId('transcript').innerText();
+    for (const words of ['我的快递到哪了', '识别为：track_order', '按键：2024061801', '通话结束：已解决']) {
+      check(text.includes(words), `the transcript shows ${words}`);
+    }
+    check((await page.getByTestId('call-outcome').innerText()) === '已解决', 'the outcome is in Chinese');
+    // The flow's own names (its variables, the shop's web address) are the author's, not the page's.
+    const allowed = [...(await userTexts(page)), flow.name, 'track_order', 'order_id', 'more', 'help', 'GET', 'http://demo-shop.internal/api/orders/'];
+    const stray = englishWords(await page.locator('main').innerText(), allowed);
+    check(stray.length === 0, `English words on the Chinese transcript: ${stray.join(', ')}`);
+  });
+
+  await step(page, 'dash-03-switch-to-english', async () => {
+    await page.getByTestId('dash-lang-switch').click();
+    await page.locator('[data-testid="dash-lang-switch"][data-lang="en"]').waitFor();
+    check((await page.locator('h1').innerText()) === 'Transcript', 'the transcript speaks English');
+    check((await page.getByTestId('call-outcome').innerText()) === 'Resolved', 'the outcome is in English');
+    await page.getByTestId('dash-nav-overview').click();
+    await page.getByTestId('card-containment').waitFor();
+    const label = await page.locator('[data-testid="card-containment"] .card-label').innerText();
+    check(label === 'Containment', `the cards speak English: ${label}`);
+    await shot(page, 'dash-03-overview-in-english');
+    check(!/[\u4e00-\u9fff]/.test(await page.locator('main h1, main th, .card-label').allInnerTexts().then((t) => t.join(' '))), 'no Chinese labels on the English page');
+    // The editor follows the choice.
+    await page.getByTestId('dash-nav-flows').click();
+    await page.locator('[data-testid="lang-switch"][data-lang="en"]').waitFor();
+    await shot(page, 'dash-03-editor-follows-in-english');
+    await page.getByTestId('lang-switch').click();
+    await page.locator('[data-testid="lang-switch"][data-lang="zh-CN"]').waitFor();
+  });
+
+  const noScript = await browser.newContext({ viewport: { width: 1400, height: 1000 }, locale: 'zh-CN', javaScriptEnabled: false });
+  const { page: plain } = await watchedPage(noScript);
+  try {
+    await noScript.addCookies(await page.context().cookies());
+    await step(plain, 'dash-04-overview-without-javascript', async () => {
+      await plain.goto(`${server.url}/dashboard`);
+      check((await plain.locator('h1').innerText()) === '概览', 'the editor was switched back to Chinese: so is the dashboard');
+      check((await cardValue(plain, 'calls')) === '3', 'the figures are there without scripts');
+      check((await plain.locator('[data-testid="chart-series"] svg').count()) === 1, 'the chart is there without scripts');
+      await plain.getByTestId('filter-flow').selectOption(flow.id);
+      await plain.getByTestId('filter-channel').selectOption('phone');
+      await plain.getByTestId('filter-apply').click();
+      await plain.waitForURL(/channel=phone/);
+      await plain.getByTestId('dash-empty').waitFor();
+      check(plain.url().includes(`flow_id=${flow.id}`), `the form filters by flow: ${plain.url()}`);
+    });
+    await step(plain, 'dash-05-bad-filter-explained-without-javascript', async () => {
+      await plain.getByTestId('filter-from').fill('2026-12-31');
+      await plain.getByTestId('filter-to').fill('2026-01-01');
+      await plain.getByTestId('filter-apply').click();
+      const error = await plain.getByTestId('filter-error').innerText();
+      check(error.includes('晚于结束日期'), `the error is in Chinese next to the form: ${error}`);
+    });
+  } finally {
+    await noScript.close();
+  }
+
+  const signedOut = await browser.newContext({ viewport: { width: 1400, height: 1000 }, locale: 'zh-CN' });
+  const { page: visitor } = await watchedPage(signedOut);
+  try {
+    await step(visitor, 'dash-06-sign-in-and-come-back', async () => {
+      await visitor.goto(`${server.url}/dashboard/calls?outcome=resolved`);
+      await visitor.getByTestId('login-email').waitFor();
+      await visitor.getByTestId('login-email').fill(server.email);
+      await visitor.getByTestId('login-password').fill(server.password);
+      await visitor.getByTestId('login-submit').click();
+      await visitor.waitForURL(/\/dashboard\/calls\?outcome=resolved$/, { timeout: TIMEOUT });
+      check((await visitor.getByTestId('call-row').count()) === 1, 'back on the page asked for, filtered');
+    });
+  } finally {
+    await signedOut.close();
+  }
+
+  await step(page, 'dash-07-knowledge-answers-by-their-questions', async () => {
+    const call = api(server);
+    const flows = await call('GET', '/flows');
+    const faq = (flows.flows ?? flows).find((f) => f.name === 'shop-faq');
+    check(faq, 'the demo tenant has the shop-faq flow');
+    const session = await call('POST', '/sessions', { flow_id: faq.id });
+    await call('POST', `/sessions/${session.id}/events`, { type: 'text', text: '包邮吗' });
+    await call('POST', `/sessions/${session.id}/events`, { type: 'text', text: '是的' });
+    await call('POST', `/sessions/${session.id}/events`, { type: 'hangup' });
+    await page.goto(`${server.url}/dashboard/knowledge`);
+    for (let tries = 0; tries < 20 && (await page.getByTestId('knowledge-row').count()) === 0; tries += 1) {
+      await page.waitForTimeout(1000);
+      await page.reload();
+    }
+    const row = await page.getByTestId('knowledge-row').first().innerText();
+    check(row.includes('运费怎么算'), `the entry is named by its question: ${row}`);
+    check(!/kbe_/.test(row), `no entry ids: ${row}`);
+    check((await page.locator('h1').innerText()) === '知识库回答', 'the page speaks Chinese');
+  });
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const results = [];
+  const step = stepper(results);
+  const server = await startServer();
+  const browser = await launchBrowser();
+  if (browser) {
+    try {
+      const context = await browser.newContext({ viewport: { width: 1600, height: 1000 }, locale: 'zh-CN' });
+      const { page } = await watchedPage(context);
+      await page.goto(server.url);
+      await page.getByTestId('login-email').fill(server.email);
+      await page.getByTestId('login-password').fill(server.password);
+      await page.getByTestId('login-submit').click();
+      await page.getByTestId('flow-list').waitFor();
+      await dashboardSteps({ browser, page, server, step });
+    } finally {
+      await browser.close();
+    }
+  }
+  await server.stop();
+  const failed = results.filter((r) => !r.ok).length;
+  console.log(`\n${results.length - failed} passed, ${failed} failed; screenshots in e2e/artifacts/`);
+  process.exit(failed ? 1 : 0);
+}

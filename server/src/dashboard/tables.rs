@@ -1,0 +1,268 @@
+//! The tables of what callers said that was not understood, and of how helpful knowledge
+//! answers were.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use super::names;
+use super::words::Words;
+use super::{csv, encode, internal, pairs, percent, Form, Nav, Viewer};
+use crate::analytics::report;
+use crate::state::AppState;
+use crate::store::AnalyticsFilter;
+
+/// Groups of phrasings shown at most.
+const UNHEARD_GROUPS: usize = 100;
+
+pub struct UnheardRow {
+    pub flow: String,
+    pub node: String,
+    pub kind: &'static str,
+    pub said: i64,
+    /// The phrasings with how often each was said, the most said first.
+    pub phrasings: Vec<(String, i64)>,
+    pub example_href: String,
+}
+
+pub struct KnowledgeRow {
+    pub knowledge_base: String,
+    pub entry: String,
+    pub answered: i64,
+    pub helpful: i64,
+    pub unhelpful: i64,
+    pub helpful_rate: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "dashboard/unheard.html")]
+pub struct UnheardPage {
+    t: Words,
+    nav: Nav,
+    form: Form,
+    rows: Vec<UnheardRow>,
+    csv_href: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "dashboard/knowledge.html")]
+pub struct KnowledgePage {
+    t: Words,
+    nav: Nav,
+    form: Form,
+    rows: Vec<KnowledgeRow>,
+    csv_href: String,
+}
+
+/// What a table page needs first: the flows, the pairs and the filter, or the answer to give.
+struct Request {
+    flows: Vec<(String, String)>,
+    pairs: Vec<(String, String)>,
+    filter: AnalyticsFilter,
+    csv: bool,
+}
+
+async fn read(
+    state: &AppState,
+    viewer: &Viewer,
+    action: &'static str,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Result<Request, (Form, Response)> {
+    let t = viewer.words;
+    let flows = names::flows(state, &viewer.principal.tenant_id)
+        .await
+        .map_err(|error| {
+            (
+                Form::new(action, t, &[], None, &[], false),
+                internal(t, &error),
+            )
+        })?;
+    let (pairs, filter) = match pairs(t, query) {
+        Ok(pairs) => {
+            let filter = viewer.filter(&pairs, &["format"]);
+            (pairs, filter)
+        }
+        Err(message) => (Vec::new(), Err(message)),
+    };
+    match filter {
+        Ok(filter) => Ok(Request {
+            csv: pairs.iter().any(|(k, v)| k == "format" && v == "csv"),
+            flows,
+            pairs,
+            filter,
+        }),
+        Err(message) => {
+            let mut form = Form::new(action, t, &pairs, None, &flows, false);
+            form.error = Some(message);
+            Err((form, StatusCode::BAD_REQUEST.into_response()))
+        }
+    }
+}
+
+fn csv_href(action: &str, form: &Form) -> String {
+    let query = form.query();
+    format!(
+        "{action}{query}{}format=csv",
+        if query.is_empty() { "?" } else { "&" }
+    )
+}
+
+pub async fn unheard(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Response {
+    let t = viewer.words;
+    let action = "/dashboard/unheard";
+    let request = match read(&state, &viewer, action, query).await {
+        Ok(request) => request,
+        Err((form, response)) if response.status() == StatusCode::BAD_REQUEST => {
+            let page = UnheardPage {
+                t,
+                nav: viewer.nav("unheard", String::new()),
+                form,
+                rows: Vec::new(),
+                csv_href: String::new(),
+            };
+            return (StatusCode::BAD_REQUEST, page).into_response();
+        }
+        Err((_, response)) => return response,
+    };
+    let groups = match report::unheard(&state.store, &request.filter, UNHEARD_GROUPS).await {
+        Ok(groups) => groups,
+        Err(error) => return internal(t, &error),
+    };
+    let rows: Vec<UnheardRow> = groups
+        .into_iter()
+        .map(|g| UnheardRow {
+            flow: names::flow(t, &request.flows, &g.flow_id),
+            node: g.node,
+            kind: t.w(if g.kind == "kb_missed" {
+                "kind_kb_missed"
+            } else {
+                "kind_no_match"
+            }),
+            said: g.said,
+            phrasings: g.phrasings.into_iter().map(|p| (p.text, p.said)).collect(),
+            example_href: format!("/dashboard/calls/{}", encode(&g.example_call)),
+        })
+        .collect();
+    if request.csv {
+        let header = ["flow", "node", "kind", "times_said", "phrasings"].map(|k| t.w(k).to_owned());
+        let lines = rows.iter().map(|r| {
+            let phrasings: Vec<String> = r
+                .phrasings
+                .iter()
+                .map(|(text, said)| format!("{text} ({said})"))
+                .collect();
+            vec![
+                r.flow.clone(),
+                r.node.clone(),
+                r.kind.to_owned(),
+                r.said.to_string(),
+                phrasings.join(" | "),
+            ]
+        });
+        return csv::response(t, "unheard", &header, lines);
+    }
+    let form = Form::new(
+        action,
+        t,
+        &request.pairs,
+        Some(&request.filter),
+        &request.flows,
+        false,
+    );
+    UnheardPage {
+        t,
+        nav: viewer.nav("unheard", form.query()),
+        csv_href: csv_href(action, &form),
+        form,
+        rows,
+    }
+    .into_response()
+}
+
+pub async fn knowledge(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Response {
+    let t = viewer.words;
+    let action = "/dashboard/knowledge";
+    let request = match read(&state, &viewer, action, query).await {
+        Ok(request) => request,
+        Err((form, response)) if response.status() == StatusCode::BAD_REQUEST => {
+            let page = KnowledgePage {
+                t,
+                nav: viewer.nav("knowledge", String::new()),
+                form,
+                rows: Vec::new(),
+                csv_href: String::new(),
+            };
+            return (StatusCode::BAD_REQUEST, page).into_response();
+        }
+        Err((_, response)) => return response,
+    };
+    let entries = match report::knowledge(&state.store, &request.filter).await {
+        Ok(entries) => entries,
+        Err(error) => return internal(t, &error),
+    };
+    let keys = entries.iter().map(|e| e.knowledge_base.clone()).collect();
+    let knowledge = match names::Knowledge::of(&state, &viewer.principal.tenant_id, keys).await {
+        Ok(knowledge) => knowledge,
+        Err(error) => return internal(t, &error),
+    };
+    let rows: Vec<KnowledgeRow> = entries
+        .into_iter()
+        .map(|e| KnowledgeRow {
+            knowledge_base: knowledge.base(&e.knowledge_base),
+            entry: knowledge.entry(&e.entry),
+            answered: e.answered,
+            helpful: e.helpful,
+            unhelpful: e.unhelpful,
+            helpful_rate: percent(e.helpful_rate),
+        })
+        .collect();
+    if request.csv {
+        let header = [
+            "knowledge_base",
+            "entry",
+            "answered",
+            "helpful",
+            "not_helpful",
+            "helpful_rate",
+        ]
+        .map(|k| t.w(k).to_owned());
+        let lines = rows.iter().map(|r| {
+            vec![
+                r.knowledge_base.clone(),
+                r.entry.clone(),
+                r.answered.to_string(),
+                r.helpful.to_string(),
+                r.unhelpful.to_string(),
+                r.helpful_rate.clone(),
+            ]
+        });
+        return csv::response(t, "knowledge", &header, lines);
+    }
+    let form = Form::new(
+        action,
+        t,
+        &request.pairs,
+        Some(&request.filter),
+        &request.flows,
+        false,
+    );
+    KnowledgePage {
+        t,
+        nav: viewer.nav("knowledge", form.query()),
+        csv_href: csv_href(action, &form),
+        form,
+        rows,
+    }
+    .into_response()
+}

@@ -1,0 +1,298 @@
+//! A call's events as the lines of its transcript: who said what, how it was heard, what the
+//! flow did, each at its seconds from the start.
+
+use serde_json::Value;
+
+use super::names::Knowledge;
+use super::words::Words;
+use crate::store::CallEvent;
+
+/// One line of a transcript.
+pub struct Line {
+    /// Seconds from the start of the call, one decimal.
+    pub at: String,
+    /// `bot`, `caller` or `system`.
+    pub who: &'static str,
+    /// The event's kind, for styling and tests.
+    pub kind: String,
+    pub node: String,
+    /// What was said, or what happened.
+    pub text: String,
+    /// How it was heard, what it led to.
+    pub details: Vec<String>,
+}
+
+fn text_of(data: &Value, field: &str) -> String {
+    match data.get(field) {
+        Some(Value::String(text)) => text.clone(),
+        Some(Value::Null) | None => String::new(),
+        Some(other) => other.to_string(),
+    }
+}
+
+fn number_of(data: &Value, field: &str) -> Option<f64> {
+    data.get(field).and_then(Value::as_f64)
+}
+
+/// The words of an outcome, a handoff's result or a target kind; the name itself when it is
+/// none this page knows.
+fn named(t: Words, name: &str) -> String {
+    let key = match name {
+        "resolved" | "handoff" | "abandoned" | "failed" | "unreached" => name,
+        "connected" => "handoff_connected",
+        "no_answer" => "handoff_no_answer",
+        "busy" => "handoff_busy",
+        _ => return t.w("other_event").to_owned(),
+    };
+    t.w(key).to_owned()
+}
+
+/// The transcript of events that started at `started_at` (epoch milliseconds).
+/// Knowledge entries show by their questions (`knowledge`).
+pub fn lines(t: Words, started_at: i64, events: &[CallEvent], knowledge: &Knowledge) -> Vec<Line> {
+    let colon = t.pick("：", ": ");
+    let mut lines = Vec::new();
+    for event in events {
+        let data = &event.data;
+        let node = event
+            .node
+            .clone()
+            .or_else(|| data.get("node").and_then(Value::as_str).map(str::to_owned))
+            .unwrap_or_default();
+        let mut details = Vec::new();
+        let (who, text) = match event.kind.as_str() {
+            "node_entered" | "event_ignored" => continue,
+            "said" => ("bot", text_of(data, "text")),
+            "heard" => {
+                let intent = text_of(data, "intent");
+                details.push(if intent.is_empty() {
+                    t.w("no_intent").to_owned()
+                } else {
+                    let score = number_of(data, "score")
+                        .map(|s| format!(" ({} {:.2})", t.w("score"), s))
+                        .unwrap_or_default();
+                    format!("{}{colon}{intent}{score}", t.w("heard_as"))
+                });
+                if let Some(confidence) = number_of(data, "confidence") {
+                    details.push(format!("{} {:.0}%", t.w("confidence"), confidence * 100.0));
+                }
+                ("caller", text_of(data, "text"))
+            }
+            "digits" => {
+                let intent = text_of(data, "intent");
+                if !intent.is_empty() {
+                    details.push(format!("{}{colon}{intent}", t.w("heard_as")));
+                }
+                (
+                    "caller",
+                    format!("{}{colon}{}", t.w("pressed"), text_of(data, "digits")),
+                )
+            }
+            "slot_filled" => {
+                let value = match data.get("value") {
+                    Some(Value::Bool(yes)) => t.w(if *yes { "yes" } else { "no" }).to_owned(),
+                    _ => text_of(data, "value"),
+                };
+                (
+                    "system",
+                    format!(
+                        "{}{colon}{} = {value}",
+                        t.w("slot_filled"),
+                        text_of(data, "var")
+                    ),
+                )
+            }
+            "no_match" => (
+                "system",
+                format!("{}{colon}{}", t.w("no_match"), text_of(data, "text")),
+            ),
+            "no_input" => {
+                let count = text_of(data, "count");
+                (
+                    "system",
+                    format!(
+                        "{}（{}）",
+                        t.w("no_input"),
+                        t.w("time_n").replace("{n}", &count)
+                    ),
+                )
+            }
+            "http_requested" => (
+                "system",
+                format!(
+                    "{}{colon}{} {}",
+                    t.w("http_requested"),
+                    text_of(data, "method"),
+                    text_of(data, "url")
+                ),
+            ),
+            "http_result" => {
+                let status = text_of(data, "status");
+                let result = if status.is_empty() {
+                    t.w("http_failed").to_owned()
+                } else {
+                    format!("{} {status}", t.w("status"))
+                };
+                if text_of(data, "port") == "error" {
+                    details.push(t.w("error_path").to_owned());
+                }
+                ("system", format!("{}{colon}{result}", t.w("http_result")))
+            }
+            "transfer" => {
+                let target = match data.get("target") {
+                    Some(Value::Object(target)) => target
+                        .iter()
+                        .map(|(kind, to)| {
+                            let label = match kind.as_str() {
+                                "queue" => t.w("queue"),
+                                "phone" => t.w("phone"),
+                                _ => "SIP",
+                            };
+                            format!("{label} {}", to.as_str().unwrap_or_default())
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    _ => String::new(),
+                };
+                let summary = text_of(data, "summary");
+                if !summary.is_empty() {
+                    details.push(format!("{}{colon}{summary}", t.w("transfer_summary")));
+                }
+                ("system", format!("{}{colon}{target}", t.w("transfer")))
+            }
+            "handoff_result" => (
+                "system",
+                format!(
+                    "{}{colon}{}",
+                    t.w("handoff_result"),
+                    named(t, &text_of(data, "status"))
+                ),
+            ),
+            "kb_answered" => {
+                if let Some(score) = number_of(data, "score") {
+                    details.push(format!("{} {score:.2}", t.w("score")));
+                }
+                (
+                    "bot",
+                    format!(
+                        "{}{colon}“{}”（{}）",
+                        t.w("kb_answer"),
+                        knowledge.entry(&text_of(data, "entry")),
+                        knowledge.base(&text_of(data, "knowledge_base")),
+                    ),
+                )
+            }
+            "kb_feedback" => {
+                let verdict = if data.get("helpful").and_then(Value::as_bool) == Some(true) {
+                    t.w("helpful")
+                } else {
+                    t.w("not_helpful")
+                };
+                (
+                    "caller",
+                    format!(
+                        "{}{colon}“{}” {verdict}",
+                        t.w("kb_feedback"),
+                        knowledge.entry(&text_of(data, "entry"))
+                    ),
+                )
+            }
+            "kb_missed" => (
+                "system",
+                format!("{}{colon}{}", t.w("kb_no_answer"), text_of(data, "text")),
+            ),
+            "script_error" => (
+                "system",
+                format!("{}{colon}{}", t.w("script_error"), text_of(data, "field")),
+            ),
+            "step_limit" => ("system", t.w("step_limit").to_owned()),
+            "barge_in" => ("caller", t.w("barge_in").to_owned()),
+            "ended" => (
+                "system",
+                format!(
+                    "{}{colon}{}",
+                    t.w("ended"),
+                    named(t, &text_of(data, "outcome"))
+                ),
+            ),
+            _ => ("system", t.w("other_event").to_owned()),
+        };
+        lines.push(Line {
+            at: format!("{:.1}", (event.at - started_at).max(0) as f64 / 1000.0),
+            who,
+            kind: event.kind.clone(),
+            node,
+            text,
+            details,
+        });
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::language::Language;
+    use serde_json::json;
+
+    fn event(seq: i64, at: i64, kind: &str, data: Value) -> CallEvent {
+        CallEvent {
+            seq,
+            at,
+            kind: kind.to_owned(),
+            node: data.get("node").and_then(Value::as_str).map(str::to_owned),
+            data,
+        }
+    }
+
+    #[test]
+    fn a_call_reads_as_its_turns() {
+        let events = [
+            event(
+                1,
+                1_000,
+                "node_entered",
+                json!({"node": "ask", "node_type": "ask"}),
+            ),
+            event(
+                2,
+                1_000,
+                "said",
+                json!({"node": "ask", "text": "请问有什么可以帮您？"}),
+            ),
+            event(
+                3,
+                4_500,
+                "heard",
+                json!({"node": "ask", "text": "查快递", "intent": "track_order", "score": 0.91, "confidence": 0.8}),
+            ),
+            event(
+                4,
+                5_000,
+                "transfer",
+                json!({"node": "agent", "target": {"queue": "after-sales"}, "summary": "客户要查快递"}),
+            ),
+            event(
+                5,
+                6_000,
+                "ended",
+                json!({"node": "bye", "outcome": "handoff"}),
+            ),
+        ];
+        let none = Knowledge::default();
+        let lines = lines(Words::new(Language::Chinese), 1_000, &events, &none);
+        assert_eq!(lines.len(), 4);
+        assert_eq!((lines[0].who, lines[0].at.as_str()), ("bot", "0.0"));
+        assert_eq!(lines[1].text, "查快递");
+        assert_eq!(lines[1].at, "3.5");
+        assert_eq!(
+            lines[1].details,
+            vec!["识别为：track_order (匹配度 0.91)", "语音置信度 80%"]
+        );
+        assert_eq!(lines[2].text, "转人工：队列 after-sales");
+        assert_eq!(lines[2].details, vec!["交接摘要：客户要查快递"]);
+        assert_eq!(lines[3].text, "通话结束：转人工");
+        let english = super::lines(Words::new(Language::English), 1_000, &events, &none);
+        assert_eq!(english[3].text, "Call ended: Handed off");
+    }
+}

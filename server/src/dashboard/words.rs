@@ -1,0 +1,305 @@
+//! Every word the dashboard pages show, in Chinese and in English, and the language a visitor
+//! reads them in: the editor's choice (the `callflow_lang` cookie its switch sets), else the
+//! browser's `Accept-Language`, else Chinese.
+
+use axum::http::HeaderMap;
+
+use crate::auth::cookie;
+use crate::language::Language;
+
+/// The cookie the editor's language switch and the dashboard's both set: `zh-CN` or `en`.
+pub const LANGUAGE_COOKIE: &str = "callflow_lang";
+
+/// The visitor's language.
+pub fn language(headers: &HeaderMap) -> Language {
+    match cookie(headers, LANGUAGE_COOKIE) {
+        Some("en") => Language::English,
+        Some("zh-CN") => Language::Chinese,
+        _ => Language::from_headers(headers),
+    }
+}
+
+/// The words of one language, for templates: `{{ t.w("calls") }}`.
+#[derive(Clone, Copy, Debug)]
+pub struct Words {
+    pub language: Language,
+}
+
+impl Words {
+    pub fn new(language: Language) -> Words {
+        Words { language }
+    }
+
+    /// The word for `key`. A key missing from the dictionary fails debug builds (every test
+    /// that renders it) and shows as itself in release builds.
+    pub fn w<'a>(&self, key: &'a str) -> &'a str {
+        match DICTIONARY.iter().find(|(k, _, _)| *k == key) {
+            Some((_, zh, en)) => self.language.pick(zh, en),
+            None => {
+                debug_assert!(false, "the dashboard has no word for {key}");
+                key
+            }
+        }
+    }
+
+    /// `zh-CN` or `en`, for the page's `lang` attribute.
+    pub fn tag(&self) -> &'static str {
+        self.language.pick("zh-CN", "en")
+    }
+
+    /// The other language's tag and its name, for the switch.
+    pub fn other_tag(&self) -> &'static str {
+        self.language.pick("en", "zh-CN")
+    }
+
+    pub fn pick<'a>(&self, zh: &'a str, en: &'a str) -> &'a str {
+        self.language.pick(zh, en)
+    }
+}
+
+/// Key, Chinese, English.
+const DICTIONARY: &[(&str, &str, &str)] = &[
+    ("dashboard", "数据看板", "Dashboard"),
+    ("brand", "Callflow 数据看板", "Callflow dashboard"),
+    ("switch_to", "English", "中文"),
+    ("switch_label", "Switch to English", "切换到中文"),
+    ("nav_label", "数据看板导航", "Dashboard navigation"),
+    ("overview", "概览", "Overview"),
+    ("calls", "通话", "Calls"),
+    ("unheard", "没听懂的话", "Not understood"),
+    ("knowledge", "知识库回答", "Knowledge answers"),
+    ("flows", "通话流程", "Flows"),
+    ("filters", "筛选", "Filters"),
+    ("from", "开始日期", "From"),
+    ("to", "结束日期", "To"),
+    ("flow", "流程", "Flow"),
+    ("all_flows", "全部流程", "All flows"),
+    ("version", "版本", "Version"),
+    ("any_version", "全部", "Any"),
+    ("channel", "渠道", "Channel"),
+    ("any_channel", "全部渠道", "All channels"),
+    ("outcome", "结果", "Outcome"),
+    ("any_outcome", "全部结果", "All outcomes"),
+    (
+        "include_simulated",
+        "包括“试一试”的对话",
+        "Include Try it conversations",
+    ),
+    ("apply", "查看", "Apply"),
+    ("reset", "重置", "Reset"),
+    ("range", "时间范围", "Period"),
+    ("bad_filter", "筛选条件有误", "A filter is wrong"),
+    (
+        "empty",
+        "这段时间没有符合条件的通话。",
+        "No calls match these filters in this period.",
+    ),
+    (
+        "empty_hint",
+        "换一个时间范围或流程试试；“试一试”的对话要勾选后才计入。",
+        "Try another period or flow; Try it conversations count only when included.",
+    ),
+    ("containment", "机器人独立解决", "Containment"),
+    (
+        "containment_note",
+        "未转人工就解决的通话",
+        "resolved without a person",
+    ),
+    ("handoff_rate", "转人工率", "Handoff rate"),
+    ("abandonment", "放弃率", "Abandonment"),
+    ("failure", "失败率", "Failure rate"),
+    ("unreached", "未接通", "Unreached"),
+    (
+        "unreached_note",
+        "外呼无人接听",
+        "outbound calls nobody answered",
+    ),
+    ("average_handle", "平均通话时长", "Average handle time"),
+    ("p90_handle", "90% 的通话不超过", "90% of calls within"),
+    ("turns_per_call", "每通对话轮次", "Turns per call"),
+    ("no_match_rate", "没听懂率", "No-match rate"),
+    ("no_input_rate", "无应答率", "No-input rate"),
+    ("kb_answered", "知识库已回答", "Knowledge answered"),
+    ("kb_missed", "知识库未找到答案", "Knowledge missed"),
+    ("reason_asked", "来电者要求", "caller asked"),
+    (
+        "reason_not_understood",
+        "没听懂或无应答",
+        "not understood or silent",
+    ),
+    ("reason_error", "接口或脚本出错", "request or script error"),
+    ("reason_by_flow", "流程设定", "by the flow"),
+    ("of_calls", "通", "calls"),
+    ("one_call", "1 通", "1 call"),
+    ("per_day", "每天的通话", "Calls per day"),
+    ("per_hour_of_range", "每小时的通话", "Calls per hour"),
+    (
+        "by_hour",
+        "一天中各时段的通话（高峰时段）",
+        "Calls by hour of day (peak hours)",
+    ),
+    ("legend_contained", "独立解决", "Contained"),
+    ("legend_handoff", "转人工", "Handed off"),
+    ("legend_abandoned", "放弃", "Abandoned"),
+    ("legend_other", "其他", "Other"),
+    ("top_intents", "最常见的意图", "Top intents"),
+    ("intent", "意图", "Intent"),
+    ("heard", "识别次数", "Times heard"),
+    ("in_calls", "涉及通话", "In calls"),
+    (
+        "no_intents",
+        "没有识别到意图。",
+        "No intents were recognised.",
+    ),
+    ("versions", "各版本对比", "Versions compared"),
+    ("draft", "草稿", "Draft"),
+    ("deleted_flow", "（已删除的流程）", "(deleted flow)"),
+    ("started", "开始时间", "Started"),
+    ("duration", "时长", "Duration"),
+    ("from_number", "来电号码", "From"),
+    ("transcript", "通话记录", "Transcript"),
+    ("open", "查看", "Open"),
+    ("next_page", "下一页", "Next page"),
+    ("first_page", "第一页", "First page"),
+    ("no_calls", "没有符合条件的通话。", "No calls match."),
+    ("running", "进行中", "In progress"),
+    ("resolved", "已解决", "Resolved"),
+    ("handoff", "转人工", "Handed off"),
+    ("abandoned", "放弃", "Abandoned"),
+    ("failed", "失败", "Failed"),
+    ("chat", "网页聊天", "Web chat"),
+    ("phone", "电话", "Phone"),
+    ("inbound", "呼入", "Inbound"),
+    ("outbound", "外呼", "Outbound"),
+    ("simulated", "试一试", "Try it"),
+    ("direction", "方向", "Direction"),
+    ("at", "时间", "At"),
+    ("who", "谁", "Who"),
+    ("what", "内容", "What"),
+    ("node", "节点", "Node"),
+    ("bot", "机器人", "Bot"),
+    ("caller", "来电者", "Caller"),
+    ("system", "系统", "System"),
+    ("heard_as", "识别为", "Heard as"),
+    ("no_intent", "未识别出意图", "no intent"),
+    ("confidence", "语音置信度", "speech confidence"),
+    ("score", "匹配度", "match"),
+    ("pressed", "按键", "Pressed"),
+    ("slot_filled", "记下", "Noted"),
+    ("no_match", "没听懂", "Not understood"),
+    ("no_input", "没有听到回答", "Heard nothing"),
+    ("time_n", "第 {n} 次", "time {n}"),
+    ("http_requested", "请求接口", "Web request"),
+    ("http_result", "接口结果", "Web request result"),
+    ("http_failed", "请求失败", "request failed"),
+    ("status", "状态码", "status"),
+    ("error_path", "走出错分支", "took the error path"),
+    ("transfer", "转人工", "Handoff"),
+    ("transfer_summary", "交接摘要", "Summary for the agent"),
+    ("queue", "队列", "queue"),
+    ("handoff_result", "转接结果", "Handoff result"),
+    ("handoff_connected", "已接通", "connected"),
+    ("handoff_no_answer", "无人接听", "no answer"),
+    ("handoff_busy", "占线", "busy"),
+    ("kb_answer", "知识库回答", "Knowledge answer"),
+    ("kb_feedback", "来电者评价", "Caller's verdict"),
+    ("helpful", "有帮助", "helpful"),
+    ("not_helpful", "没帮助", "not helpful"),
+    ("kb_no_answer", "知识库没有答案", "No knowledge answer"),
+    ("script_error", "脚本出错", "Script error"),
+    ("step_limit", "步数超限", "Step limit reached"),
+    ("barge_in", "来电者打断了播报", "The caller interrupted"),
+    ("ended", "通话结束", "Call ended"),
+    ("other_event", "其他事件", "Other event"),
+    ("handle_time", "通话时长", "Handle time"),
+    ("seconds_from_start", "距开始（秒）", "Seconds from start"),
+    ("back_to_calls", "返回通话列表", "Back to calls"),
+    ("not_found", "找不到这通电话。", "There is no such call."),
+    ("not_found_title", "找不到", "Not found"),
+    (
+        "internal_error",
+        "出了点问题，请稍后再试。",
+        "Something went wrong; try again later.",
+    ),
+    ("error_title", "出错了", "Error"),
+    (
+        "forbidden",
+        "您的角色不能查看通话数据。",
+        "Your role may not see call data.",
+    ),
+    (
+        "bad_cursor",
+        "分页参数无效，请从第一页开始。",
+        "The page link is not valid; start from the first page.",
+    ),
+    ("phrasings", "说法", "Phrasings"),
+    ("times_said", "次数", "Times said"),
+    ("kind", "类型", "Kind"),
+    ("example_call", "示例通话", "Example call"),
+    ("kind_no_match", "没匹配到意图", "matched no intent"),
+    ("kind_kb_missed", "知识库没有答案", "no knowledge answer"),
+    (
+        "no_unheard",
+        "这段时间没有没听懂的话。",
+        "Nothing went unheard in this period.",
+    ),
+    ("knowledge_base", "知识库", "Knowledge base"),
+    ("entry", "条目", "Entry"),
+    ("answered", "回答次数", "Answered"),
+    ("helpful_rate", "有帮助的比例", "Helpful"),
+    (
+        "no_knowledge",
+        "这段时间知识库没有回答过问题。",
+        "No knowledge answers in this period.",
+    ),
+    ("download_csv", "下载 CSV", "Download CSV"),
+    ("minutes_short", "分", "min"),
+    ("seconds_short", "秒", "s"),
+    ("yes", "是", "yes"),
+    ("no", "否", "no"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_word_the_templates_use_is_in_both_languages() {
+        let templates = [
+            include_str!("../../templates/dashboard/base.html"),
+            include_str!("../../templates/dashboard/filters.html"),
+            include_str!("../../templates/dashboard/overview.html"),
+            include_str!("../../templates/dashboard/calls.html"),
+            include_str!("../../templates/dashboard/transcript.html"),
+            include_str!("../../templates/dashboard/unheard.html"),
+            include_str!("../../templates/dashboard/knowledge.html"),
+            include_str!("../../templates/dashboard/message.html"),
+        ];
+        for template in templates {
+            for piece in template.split("t.w(\"").skip(1) {
+                let key = piece.split('"').next().unwrap_or_default();
+                assert!(
+                    DICTIONARY.iter().any(|(k, _, _)| *k == key),
+                    "the word {key} is missing"
+                );
+            }
+        }
+        for (key, zh, en) in DICTIONARY {
+            assert!(!zh.is_empty() && !en.is_empty(), "{key}");
+            assert_eq!(
+                DICTIONARY.iter().filter(|(k, _, _)| k == key).count(),
+                1,
+                "{key} twice"
+            );
+        }
+    }
+
+    #[test]
+    fn the_editors_choice_wins_over_the_browsers() {
+        let mut headers = HeaderMap::new();
+        headers.insert("accept-language", "en-US,en;q=0.9".parse().expect("header"));
+        assert_eq!(language(&headers), Language::English);
+        headers.insert("cookie", "callflow_lang=zh-CN".parse().expect("header"));
+        assert_eq!(language(&headers), Language::Chinese);
+    }
+}

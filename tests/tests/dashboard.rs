@@ -1,0 +1,416 @@
+//! The dashboard pages through the real server: figures of real conversations after the
+//! roll-up, in Chinese and in English, the sign-in they need, and tenancy.
+
+use callflow_tests::app::{TestApp, TestTenant};
+use callflow_tests::on_both_databases;
+use serde_json::{json, Value};
+use server::flow_http::DEMO_SHOP_BASE;
+use server::store::{now_ms, NewUser, Role};
+
+on_both_databases!(
+    overview_counts_the_calls_in_both_languages,
+    transcript_shows_each_turn_and_other_tenants_calls_are_not_found,
+    signed_out_visitors_are_sent_to_sign_in_and_bad_filters_explained,
+    versions_of_a_flow_are_compared,
+);
+
+/// A tenant whose flows reach the built-in demo shop, with a signed-in user: the session
+/// cookie to send.
+async fn shop_with_user(app: &TestApp, name: &str, email: &str) -> (TestTenant, String) {
+    let tenant = app.tenant(name).await;
+    app.change_settings(&tenant.id, |settings| {
+        settings.display_name = [
+            ("zh-CN".to_owned(), "演示商城".to_owned()),
+            ("en".to_owned(), "Demo Shop".to_owned()),
+        ]
+        .into();
+        settings.api_base_url = Some(DEMO_SHOP_BASE.to_owned());
+    })
+    .await;
+    let password = "correct horse battery staple";
+    let mut transaction = app.store.transaction().await.expect("transaction");
+    transaction
+        .create_user(
+            &tenant.id,
+            &NewUser {
+                email,
+                display_name: "店长",
+                password,
+                role: Role::Viewer,
+            },
+            now_ms(),
+        )
+        .await
+        .expect("user");
+    transaction.commit().await.expect("commit");
+    let login = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({ "email": email, "password": password }))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(login.status(), 200);
+    let cookie = login.headers()["set-cookie"]
+        .to_str()
+        .expect("cookie")
+        .split(';')
+        .next()
+        .expect("name=value")
+        .to_owned();
+    (tenant, cookie)
+}
+
+/// A page as the browser gets it, without following redirects: status, `Location`, body.
+async fn page(app: &TestApp, cookie: &str, path: &str) -> (u16, String, String) {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let mut request = client.get(app.url(path));
+    if !cookie.is_empty() {
+        request = request.header("cookie", cookie);
+    }
+    let response = request.send().await.expect("page");
+    let status = response.status().as_u16();
+    let location = response
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    (status, location, response.text().await.expect("body"))
+}
+
+/// The value on the overview card with this test id.
+fn card(html: &str, id: &str) -> String {
+    let start = html
+        .find(&format!("data-testid=\"card-{id}\""))
+        .unwrap_or_else(|| panic!("no card {id} in {html}"));
+    let rest = &html[start..];
+    let value = &rest[rest.find("card-value\">").expect("value") + "card-value\">".len()..];
+    value[..value.find('<').expect("end")].to_owned()
+}
+
+async fn post(app: &TestApp, key: &str, path: &str, body: Value) -> Value {
+    let (status, view) = app.api(reqwest::Method::POST, key, path, Some(&body)).await;
+    assert!(status == 200 || status == 201, "{status} {view}");
+    view
+}
+
+/// Three conversations with the order-status flow: resolved, handed to a person, abandoned.
+async fn three_calls(app: &TestApp, tenant: &TestTenant) -> String {
+    let document: Value = serde_json::from_str(
+        &std::fs::read_to_string(callflow_tests::root().join("flows/order-status.json"))
+            .expect("example flow"),
+    )
+    .expect("JSON");
+    let (flow, _) = app.published_flow(&tenant.id, "订单查询", &document).await;
+    let key = &tenant.owner_key;
+    let start = json!({ "flow_id": flow.id, "from": "13800000000" });
+    let resolved = post(app, key, "/sessions", start.clone()).await;
+    let events = format!("/sessions/{}/events", resolved["id"].as_str().expect("id"));
+    for event in [
+        json!({ "type": "text", "text": "我的快递到哪了", "confidence": 0.92 }),
+        json!({ "type": "digits", "digits": "2024061801#" }),
+        json!({ "type": "text", "text": "不用了，谢谢" }),
+    ] {
+        post(app, key, &events, event).await;
+    }
+    let handoff = post(app, key, "/sessions", start.clone()).await;
+    let events = format!("/sessions/{}/events", handoff["id"].as_str().expect("id"));
+    let asked = post(
+        app,
+        key,
+        &events,
+        json!({ "type": "text", "text": "转人工" }),
+    )
+    .await;
+    assert_eq!(asked["ended"], true, "{asked}");
+    let abandoned = post(app, key, "/sessions", start).await;
+    let events = format!("/sessions/{}/events", abandoned["id"].as_str().expect("id"));
+    post(app, key, &events, json!({ "type": "hangup" })).await;
+    server::analytics::rollup::roll_up(&app.store)
+        .await
+        .expect("roll-up");
+    resolved["call_id"].as_str().expect("call id").to_owned()
+}
+
+/// One conversation that the flow resolves on its own.
+async fn resolved_call(app: &TestApp, key: &str, flow_id: &str) {
+    let session = post(app, key, "/sessions", json!({ "flow_id": flow_id })).await;
+    let events = format!("/sessions/{}/events", session["id"].as_str().expect("id"));
+    for event in [
+        json!({ "type": "text", "text": "我的快递到哪了" }),
+        json!({ "type": "digits", "digits": "2024061801#" }),
+        json!({ "type": "text", "text": "不用了，谢谢" }),
+    ] {
+        post(app, key, &events, event).await;
+    }
+}
+
+async fn overview_counts_the_calls_in_both_languages(app: TestApp) -> TestApp {
+    let (tenant, session) = shop_with_user(&app, "Dash Shop", "dash@example.com").await;
+    let (status, _, empty) = page(&app, &session, "/dashboard").await;
+    assert_eq!(status, 200);
+    assert!(empty.contains("data-testid=\"dash-empty\""), "{empty}");
+    three_calls(&app, &tenant).await;
+
+    let chinese = format!("{session}; callflow_lang=zh-CN");
+    let (status, _, html) = page(&app, &chinese, "/dashboard").await;
+    assert_eq!(status, 200, "{html}");
+    assert_eq!(card(&html, "calls"), "3");
+    assert_eq!(card(&html, "containment"), "33%");
+    assert_eq!(card(&html, "handoff"), "33%");
+    assert_eq!(card(&html, "abandonment"), "33%");
+    assert!(html.contains("<html lang=\"zh-CN\">"));
+    for words in [
+        "机器人独立解决",
+        "转人工率",
+        "每天的通话",
+        "各版本对比",
+        "演示商城",
+    ] {
+        assert!(html.contains(words), "{words} in {html}");
+    }
+    assert!(!html.contains("Containment"), "{html}");
+    // The charts are SVG drawn on the server; the versions table names the flow.
+    assert!(html.contains("data-testid=\"chart-series\"><svg"), "{html}");
+    assert!(html.contains("data-testid=\"chart-hours\"><svg"), "{html}");
+    assert!(
+        html.contains("<td>订单查询</td><td>1</td><td class=\"num\">3</td>"),
+        "{html}"
+    );
+    assert!(html.contains("<code>track_order</code>"), "{html}");
+
+    // Without the editor's choice, the browser's language decides.
+    let (_, _, english) = page(&app, &session, "/dashboard?channel=chat").await;
+    assert!(english.contains("机器人独立解决"), "Chinese by default");
+    let english_cookie = format!("{session}; callflow_lang=en");
+    let (status, _, english) = page(&app, &english_cookie, "/dashboard?channel=chat").await;
+    assert_eq!(status, 200);
+    assert_eq!(card(&english, "containment"), "33%");
+    for words in [
+        "Containment",
+        "Calls per day",
+        "Versions compared",
+        "Demo Shop",
+    ] {
+        assert!(english.contains(words), "{words} in {english}");
+    }
+    assert!(!english.contains("机器人独立解决"));
+    let (_, _, phone_only) = page(&app, &english_cookie, "/dashboard?channel=phone").await;
+    assert!(phone_only.contains("data-testid=\"dash-empty\""));
+
+    // The switch remembers the choice in the cookie the editor reads, and comes back.
+    let (status, location, _) = page(
+        &app,
+        &session,
+        "/dashboard/language?to=en&back=%2Fdashboard%2Fcalls%3Fchannel%3Dchat",
+    )
+    .await;
+    assert_eq!(
+        (status, location.as_str()),
+        (303, "/dashboard/calls?channel=chat")
+    );
+    let (_, location, _) = page(
+        &app,
+        &session,
+        "/dashboard/language?to=en&back=https://evil.test",
+    )
+    .await;
+    assert_eq!(location, "/dashboard");
+
+    // The calls list, newest first, and its CSV for Excel.
+    let (status, _, calls) = page(&app, &chinese, "/dashboard/calls").await;
+    assert_eq!(status, 200);
+    assert_eq!(calls.matches("data-testid=\"call-row\"").count(), 3);
+    let outcomes: Vec<&str> = calls
+        .split("data-outcome=\"")
+        .skip(1)
+        .map(|rest| &rest[..rest.find('"').expect("end")])
+        .collect();
+    assert_eq!(outcomes, ["abandoned", "handoff", "resolved"]);
+    let (_, _, resolved_only) = page(&app, &chinese, "/dashboard/calls?outcome=resolved").await;
+    assert_eq!(resolved_only.matches("data-testid=\"call-row\"").count(), 1);
+    let (status, _, csv) = page(&app, &chinese, "/dashboard/calls?format=csv").await;
+    assert_eq!(status, 200);
+    assert!(csv.starts_with("\u{feff}开始时间,流程,版本"), "{csv}");
+    assert_eq!(csv.lines().count(), 4, "{csv}");
+    app
+}
+
+async fn transcript_shows_each_turn_and_other_tenants_calls_are_not_found(app: TestApp) -> TestApp {
+    let (tenant, session) = shop_with_user(&app, "Transcript Shop", "t@example.com").await;
+    let call_id = three_calls(&app, &tenant).await;
+    let chinese = format!("{session}; callflow_lang=zh-CN");
+    let (status, _, html) = page(&app, &chinese, &format!("/dashboard/calls/{call_id}")).await;
+    assert_eq!(status, 200, "{html}");
+    for words in [
+        "欢迎致电演示商城",
+        "我的快递到哪了",
+        "识别为：track_order",
+        "语音置信度 92%",
+        "按键：2024061801",
+        "记下：order_id = 2024061801",
+        "接口结果：状态码 200",
+        "通话结束：已解决",
+        "订单查询",
+    ] {
+        assert!(html.contains(words), "{words} in {html}");
+    }
+    let english = format!("{session}; callflow_lang=en");
+    let (_, _, html) = page(&app, &english, &format!("/dashboard/calls/{call_id}")).await;
+    assert!(html.contains("Heard as: track_order"), "{html}");
+    assert!(html.contains("Call ended: Resolved"), "{html}");
+
+    // What the bot did not understand, grouped, with a call to read.
+    let flow_id = app
+        .store
+        .list_flows(&tenant.id, None)
+        .await
+        .expect("flows")
+        .remove(0)
+        .id;
+    let key = &tenant.owner_key;
+    let puzzled = post(&app, key, "/sessions", json!({ "flow_id": flow_id })).await;
+    let events = format!("/sessions/{}/events", puzzled["id"].as_str().expect("id"));
+    post(
+        &app,
+        key,
+        &events,
+        json!({ "type": "text", "text": "积分怎么兑换优惠券" }),
+    )
+    .await;
+    post(&app, key, &events, json!({ "type": "hangup" })).await;
+    server::analytics::rollup::roll_up(&app.store)
+        .await
+        .expect("roll-up");
+    let (status, _, html) = page(&app, &chinese, "/dashboard/unheard").await;
+    assert_eq!(status, 200, "{html}");
+    assert_eq!(
+        html.matches("data-testid=\"unheard-row\"").count(),
+        1,
+        "{html}"
+    );
+    assert!(html.contains("积分怎么兑换优惠券"), "{html}");
+    assert!(html.contains("没匹配到意图"), "{html}");
+    let example = format!(
+        "/dashboard/calls/{}",
+        puzzled["call_id"].as_str().expect("call")
+    );
+    assert!(html.contains(&example), "{html}");
+    let (_, _, csv) = page(&app, &chinese, "/dashboard/unheard?format=csv").await;
+    assert!(csv.starts_with("\u{feff}流程,节点,类型,次数,说法"), "{csv}");
+    assert!(csv.contains("积分怎么兑换优惠券 (1)"), "{csv}");
+
+    let (_, other) = shop_with_user(&app, "Other Shop", "o@example.com").await;
+    let (status, _, html) = page(&app, &other, &format!("/dashboard/calls/{call_id}")).await;
+    assert_eq!(status, 404);
+    assert!(html.contains("找不到这通电话"), "{html}");
+    let (status, _, _) = page(&app, &other, "/dashboard/calls/no-such-call").await;
+    assert_eq!(status, 404);
+    let (_, _, list) = page(&app, &other, "/dashboard/calls").await;
+    assert_eq!(list.matches("data-testid=\"call-row\"").count(), 0);
+    app
+}
+
+async fn signed_out_visitors_are_sent_to_sign_in_and_bad_filters_explained(
+    app: TestApp,
+) -> TestApp {
+    let (status, location, _) = page(&app, "", "/dashboard/calls?outcome=resolved").await;
+    assert_eq!(status, 303);
+    assert_eq!(location, "/?next=%2Fdashboard%2Fcalls%3Foutcome%3Dresolved");
+    let (status, _, _) = page(&app, "callflow_session=forged", "/dashboard").await;
+    assert_eq!(status, 303);
+
+    let (_, session) = shop_with_user(&app, "Filter Shop", "f@example.com").await;
+    let chinese = format!("{session}; callflow_lang=zh-CN");
+    let (status, _, html) = page(&app, &chinese, "/dashboard?from=yesterday").await;
+    assert_eq!(status, 400);
+    assert!(html.contains("开始日期：“yesterday”不是日期"), "{html}");
+    assert!(
+        html.contains("data-testid=\"dash-filters\""),
+        "the form is still there"
+    );
+    let english = format!("{session}; callflow_lang=en");
+    let (status, _, html) = page(&app, &english, "/dashboard/calls?outcome=maybe").await;
+    assert_eq!(status, 400);
+    assert!(html.contains("Outcome: not valid"), "{html}");
+    let (status, _, html) = page(&app, &english, "/dashboard/calls?cursor=garbage").await;
+    assert_eq!(status, 400);
+    assert!(html.contains("start from the first page"), "{html}");
+    let (status, _, html) = page(
+        &app,
+        &english,
+        "/dashboard/unheard?to=2020-01-01&from=2026-01-01",
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(
+        html.contains("From: the first day 2026-01-01 is after the last day 2020-01-01"),
+        "{html}"
+    );
+    let (status, _, _) = page(&app, &english, "/dashboard/knowledge").await;
+    assert_eq!(status, 200);
+    let (status, _, css) = page(&app, "", "/dashboard/style.css").await;
+    assert_eq!(status, 200);
+    assert!(css.contains("--accent"));
+    app
+}
+
+async fn versions_of_a_flow_are_compared(app: TestApp) -> TestApp {
+    let (tenant, session) = shop_with_user(&app, "Version Shop", "v@example.com").await;
+    three_calls(&app, &tenant).await;
+    let flow = app
+        .store
+        .list_flows(&tenant.id, None)
+        .await
+        .expect("flows")
+        .remove(0);
+    let mut transaction = app.store.transaction().await.expect("transaction");
+    transaction
+        .publish_flow(
+            &tenant.id,
+            &flow.id,
+            flow.revision,
+            "第二版",
+            "test",
+            now_ms(),
+        )
+        .await
+        .expect("publish")
+        .expect("published");
+    transaction.commit().await.expect("commit");
+    resolved_call(&app, &tenant.owner_key, &flow.id).await;
+    server::analytics::rollup::roll_up(&app.store)
+        .await
+        .expect("roll-up");
+
+    let chinese = format!("{session}; callflow_lang=zh-CN");
+    let (status, _, html) = page(&app, &chinese, &format!("/dashboard?flow_id={}", flow.id)).await;
+    assert_eq!(status, 200, "{html}");
+    assert_eq!(card(&html, "calls"), "4");
+    let second = html
+        .find("<td>订单查询</td><td>2</td><td class=\"num\">1</td><td class=\"num\">100%</td>")
+        .unwrap_or_else(|| panic!("version 2 contained its one call: {html}"));
+    let first = html
+        .find("<td>订单查询</td><td>1</td><td class=\"num\">3</td><td class=\"num\">33%</td>")
+        .unwrap_or_else(|| panic!("version 1 contained one of three: {html}"));
+    assert!(second < first, "the newest version comes first");
+    let (_, _, html) = page(
+        &app,
+        &chinese,
+        &format!("/dashboard?flow_id={}&version=2", flow.id),
+    )
+    .await;
+    assert_eq!(card(&html, "calls"), "1");
+    assert_eq!(card(&html, "containment"), "100%");
+    let (_, _, csv) = page(&app, &chinese, "/dashboard?format=csv").await;
+    assert!(
+        csv.starts_with("\u{feff}流程,版本,通话,机器人独立解决"),
+        "{csv}"
+    );
+    assert!(csv.contains("订单查询,2,1,100%"), "{csv}");
+    app
+}
