@@ -348,7 +348,7 @@ async fn signed_out_visitors_are_sent_to_sign_in_and_bad_filters_explained(
     .await;
     assert_eq!(status, 400);
     assert!(
-        html.contains("From: the first day 2026-01-01 is after the last day 2020-01-01"),
+        html.contains("From: 2026-01-01 must not be after the last day, 2020-01-01"),
         "{html}"
     );
     let (status, _, _) = page(&app, &english, "/dashboard/knowledge").await;

@@ -14,7 +14,6 @@ use super::bad_parameter;
 use crate::analytics::report::{self, EntryHelpfulness, Funnel, Overview, UnheardGroup};
 use crate::analytics::{filter, handling};
 use crate::auth::{Permission, Principal};
-use crate::conversation::local_time;
 use crate::error::{ApiError, ApiResult, Json, Problem};
 use crate::language::Language;
 use crate::state::AppState;
@@ -84,14 +83,7 @@ async fn read_filter(
 ) -> ApiResult<(AnalyticsFilter, Language, Vec<(String, String)>)> {
     principal.require(Permission::ReadCalls)?;
     let language = Language::from_headers(headers);
-    let Query(pairs) =
-        query.map_err(|rejection| ApiError::bad_request("invalid_query", rejection.body_text()))?;
-    let tenant = state
-        .store
-        .get_tenant(&principal.tenant_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("the tenant"))?;
-    let zone = local_time::time_zone(&tenant);
+    let (pairs, zone) = super::query_in_time_zone(state, &principal.tenant_id, query).await?;
     let filter = filter::parse(&principal.tenant_id, &pairs, zone, now_ms(), others)
         .map_err(|error| bad_parameter(&error.parameter, language, error.zh, error.en))?;
     Ok((filter, language, pairs))

@@ -73,13 +73,7 @@ pub struct CallQuery {
 
 /// The outcomes, channels and directions a filter may name, by the names calls are stored and
 /// shown with.
-const OUTCOMES: [CallOutcome; 5] = [
-    CallOutcome::Resolved,
-    CallOutcome::Handoff,
-    CallOutcome::Abandoned,
-    CallOutcome::Failed,
-    CallOutcome::Unreached,
-];
+const OUTCOMES: [CallOutcome; 5] = CallOutcome::ALL;
 /// `test` is left out: the editor's trial of an `http` node is never recorded.
 const CHANNELS: [Channel; 2] = [Channel::Chat, Channel::Phone];
 const DIRECTIONS: [Direction; 2] = [Direction::Inbound, Direction::Outbound];
@@ -417,14 +411,8 @@ async fn list_calls(
 ) -> ApiResult<Json<CallPageView>> {
     principal.require(Permission::ReadCalls)?;
     let language = Language::from_headers(&headers);
-    let Query(pairs) =
-        query.map_err(|rejection| ApiError::bad_request("invalid_query", rejection.body_text()))?;
-    let tenant = state
-        .store
-        .get_tenant(&principal.tenant_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("the tenant"))?;
-    let query = CallQuery::parse(pairs, local_time::time_zone(&tenant), language)?;
+    let (pairs, zone) = super::query_in_time_zone(&state, &principal.tenant_id, query).await?;
+    let query = CallQuery::parse(pairs, zone, language)?;
     let filter = query.filter();
     let page = state
         .store

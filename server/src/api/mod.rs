@@ -74,6 +74,26 @@ pub(crate) fn bad_parameter(name: &str, language: Language, zh: String, en: Stri
     )
 }
 
+/// The query string's pairs and the time zone of the caller's tenant, in which dates of the
+/// query are days: what every listing with date filters reads first.
+pub(crate) async fn query_in_time_zone(
+    state: &AppState,
+    tenant_id: &str,
+    query: Result<
+        axum::extract::Query<Vec<(String, String)>>,
+        axum::extract::rejection::QueryRejection,
+    >,
+) -> ApiResult<(Vec<(String, String)>, chrono_tz::Tz)> {
+    let axum::extract::Query(pairs) =
+        query.map_err(|rejection| ApiError::bad_request("invalid_query", rejection.body_text()))?;
+    let tenant = state
+        .store
+        .get_tenant(tenant_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("the tenant"))?;
+    Ok((pairs, crate::conversation::local_time::time_zone(&tenant)))
+}
+
 /// The server's key for tenants' secrets; unusable (a key file that cannot be written) is a
 /// 503, with the reason in the log.
 fn server_key(state: &AppState) -> ApiResult<&crate::secrets::SecretBox> {

@@ -115,13 +115,7 @@ fn call_filter(
     }
 }
 
-const OUTCOMES: [CallOutcome; 5] = [
-    CallOutcome::Resolved,
-    CallOutcome::Handoff,
-    CallOutcome::Abandoned,
-    CallOutcome::Failed,
-    CallOutcome::Unreached,
-];
+const OUTCOMES: [CallOutcome; 5] = CallOutcome::ALL;
 
 pub async fn list(
     State(state): State<AppState>,
@@ -134,14 +128,7 @@ pub async fn list(
         Err(error) => return internal(t, &error),
     };
     let pairs = pairs(t, query);
-    let value = |pairs: &[(String, String)], name: &str| {
-        pairs
-            .iter()
-            .rev()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
+    let value = |pairs: &[(String, String)], name: &str| super::last_value(pairs, name);
     let parsed = pairs.and_then(|pairs| {
         let filter = viewer.filter(&pairs, &["outcome", "cursor", "format"])?;
         let outcome = match value(&pairs, "outcome").as_str() {

@@ -361,14 +361,7 @@ impl Form {
         flows: &[(String, String)],
         with_outcome: bool,
     ) -> Form {
-        let value = |name: &str| {
-            pairs
-                .iter()
-                .rev()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.clone())
-                .unwrap_or_default()
-        };
+        let value = |name: &str| last_value(pairs, name);
         let (flow_id, channel, outcome) = (value("flow_id"), value("channel"), value("outcome"));
         let choice = |value: &str, label: &str, current: &str| Choice {
             value: value.to_owned(),
@@ -438,6 +431,16 @@ impl Form {
             ),
         ])
     }
+}
+
+/// The last value given for `name` in a query string, or "" (what a blank field sends).
+pub(crate) fn last_value(pairs: &[(String, String)], name: &str) -> String {
+    pairs
+        .iter()
+        .rev()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

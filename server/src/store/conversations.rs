@@ -105,6 +105,15 @@ pub enum CallOutcome {
 }
 
 impl CallOutcome {
+    /// Every outcome, in the order filters and reports list them.
+    pub const ALL: [CallOutcome; 5] = [
+        CallOutcome::Resolved,
+        CallOutcome::Handoff,
+        CallOutcome::Abandoned,
+        CallOutcome::Failed,
+        CallOutcome::Unreached,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             CallOutcome::Resolved => "resolved",
