@@ -295,6 +295,8 @@ async fn transcript_shows_each_turn_and_other_tenants_calls_are_not_found(app: T
     );
     assert!(html.contains("积分怎么兑换优惠券"), "{html}");
     assert!(html.contains("没匹配到意图"), "{html}");
+    // The node by the name the manager gave it, not its id.
+    assert!(html.contains("<td>询问来电需求</td>"), "{html}");
     let example = format!(
         "/dashboard/calls/{}",
         puzzled["call_id"].as_str().expect("call")

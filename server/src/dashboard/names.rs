@@ -1,4 +1,4 @@
-//! Names for what calls record by id: flows, knowledge bases and their entries. Users see
+//! Names for what calls record by id: flows, their nodes, knowledge bases and their entries. Users see
 //! names; an id shows only where its object is gone.
 
 use std::collections::{BTreeSet, HashMap};
@@ -72,5 +72,48 @@ impl Knowledge {
             .get(id)
             .cloned()
             .unwrap_or_else(|| id.to_owned())
+    }
+}
+
+/// Nodes' labels by flow and node id, from the flows' drafts: what the manager calls them in
+/// the editor. A node without a label, or gone from the draft, shows its id.
+#[derive(Default)]
+pub struct Nodes {
+    labels: HashMap<(String, String), String>,
+}
+
+impl Nodes {
+    pub async fn of(
+        state: &AppState,
+        tenant_id: &str,
+        flow_ids: BTreeSet<String>,
+    ) -> Result<Nodes, StoreError> {
+        let mut nodes = Nodes::default();
+        for flow_id in flow_ids {
+            let Some(flow) = state.store.get_flow(tenant_id, &flow_id).await? else {
+                continue;
+            };
+            let list = flow
+                .draft
+                .get("nodes")
+                .and_then(serde_json::Value::as_array);
+            for node in list.into_iter().flatten() {
+                let id = node.get("id").and_then(serde_json::Value::as_str);
+                let label = node.get("label").and_then(serde_json::Value::as_str);
+                if let (Some(id), Some(label)) = (id, label.filter(|l| !l.trim().is_empty())) {
+                    nodes
+                        .labels
+                        .insert((flow_id.clone(), id.to_owned()), label.to_owned());
+                }
+            }
+        }
+        Ok(nodes)
+    }
+
+    pub fn label(&self, flow_id: &str, node: &str) -> String {
+        self.labels
+            .get(&(flow_id.to_owned(), node.to_owned()))
+            .cloned()
+            .unwrap_or_else(|| node.to_owned())
     }
 }

@@ -135,11 +135,16 @@ pub async fn unheard(
         Ok(groups) => groups,
         Err(error) => return internal(t, &error),
     };
+    let flow_ids = groups.iter().map(|g| g.flow_id.clone()).collect();
+    let nodes = match names::Nodes::of(&state, &viewer.principal.tenant_id, flow_ids).await {
+        Ok(nodes) => nodes,
+        Err(error) => return internal(t, &error),
+    };
     let rows: Vec<UnheardRow> = groups
         .into_iter()
         .map(|g| UnheardRow {
             flow: names::flow(t, &request.flows, &g.flow_id),
-            node: g.node,
+            node: nodes.label(&g.flow_id, &g.node),
             kind: t.w(if g.kind == "kb_missed" {
                 "kind_kb_missed"
             } else {
