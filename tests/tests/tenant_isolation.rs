@@ -128,6 +128,8 @@ fn body(path: &str, secrets: &Secrets) -> Value {
         json!({ "question": "机密问题" })
     } else if path.starts_with("/api/v1/knowledge-bases/") {
         json!({ "question": "机密问题", "answer": "stolen" })
+    } else if path.ends_with("/draft/examples") {
+        json!({ "node": "ask_need", "intent": "agent", "text": "机密问题" })
     } else if path.ends_with("/try-intent") {
         json!({ "node": "ask_need", "text": "查物流" })
     } else if path.ends_with("/publish") {
