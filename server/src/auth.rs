@@ -104,52 +104,71 @@ impl FromRequestParts<AppState> for Principal {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        if let Some(token) = bearer_token(&parts.headers)? {
-            let key = state
-                .store
-                .authenticate_api_key(token, now_ms())
-                .await?
-                .ok_or_else(|| ApiError::unauthorized("the API key is unknown or revoked"))?;
-            return Ok(Principal {
-                tenant_id: key.tenant_id,
-                role: key.role,
-                credential: Credential::ApiKey { key_id: key.id },
-            });
-        }
-        let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
-            return Err(ApiError::unauthorized(
-                "sign in, or send an API key as Authorization: Bearer <key>",
-            ));
-        };
-        let (session, user) = state
-            .store
-            .authenticate_login_session(token, now_ms())
-            .await?
-            .ok_or_else(|| ApiError::unauthorized("the session has expired; sign in again"))?;
+        let principal = signed_in(parts, state).await?;
         if !is_safe(&parts.method) {
             let sent = parts
                 .headers
                 .get(CSRF_HEADER)
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("");
-            if !same_secret(sent, &session.csrf_token) {
-                return Err(ApiError::new(
+            principal.check_csrf(sent)?;
+        }
+        Ok(principal)
+    }
+}
+
+impl Principal {
+    /// Fails with 403 unless a write made with a session cookie sent the session's CSRF token
+    /// (as the header, or as a form's field when the page has no script); API keys are not sent
+    /// by browsers on their own, so their writes need none.
+    pub fn check_csrf(&self, sent: &str) -> Result<(), ApiError> {
+        match &self.credential {
+            Credential::Session { csrf_token, .. } if !same_secret(sent, csrf_token) => {
+                Err(ApiError::new(
                     axum::http::StatusCode::FORBIDDEN,
                     "csrf_token_mismatch",
                     format!("writes with a session cookie must send the {CSRF_HEADER} header given at sign-in"),
-                ));
+                ))
             }
+            _ => Ok(()),
         }
-        Ok(Principal {
-            tenant_id: session.tenant_id,
-            role: user.role,
-            credential: Credential::Session {
-                session_id: session.id,
-                user_id: user.id,
-                csrf_token: session.csrf_token,
-            },
-        })
     }
+}
+
+/// Who sent the request, by API key or session cookie, with no CSRF check: for the extractor
+/// above, and for pages' forms, which check the token they carry with [`Principal::check_csrf`].
+pub async fn signed_in(parts: &Parts, state: &AppState) -> Result<Principal, ApiError> {
+    if let Some(token) = bearer_token(&parts.headers)? {
+        let key = state
+            .store
+            .authenticate_api_key(token, now_ms())
+            .await?
+            .ok_or_else(|| ApiError::unauthorized("the API key is unknown or revoked"))?;
+        return Ok(Principal {
+            tenant_id: key.tenant_id,
+            role: key.role,
+            credential: Credential::ApiKey { key_id: key.id },
+        });
+    }
+    let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
+        return Err(ApiError::unauthorized(
+            "sign in, or send an API key as Authorization: Bearer <key>",
+        ));
+    };
+    let (session, user) = state
+        .store
+        .authenticate_login_session(token, now_ms())
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("the session has expired; sign in again"))?;
+    Ok(Principal {
+        tenant_id: session.tenant_id,
+        role: user.role,
+        credential: Credential::Session {
+            session_id: session.id,
+            user_id: user.id,
+            csrf_token: session.csrf_token,
+        },
+    })
 }
 
 fn is_safe(method: &Method) -> bool {
