@@ -355,6 +355,45 @@ async fn entries_roles_and_refused_files(app: TestApp) -> TestApp {
         .collect();
     assert_eq!(codes, vec!["empty_question", "empty_answer"]);
     assert_eq!(invalid.body["errors"][0]["field"], "/question");
+
+    // A question callers asked another way joins the entry, once; nothing else changes.
+    let alternatives = format!("{path}/alternatives");
+    let add = |text: &str| {
+        request(&app, reqwest::Method::POST, owner, &alternatives).json(&json!({ "text": text }))
+    };
+    let added = send(add(" Is it shipped yet? ")).await;
+    assert_eq!(added.status, 200, "{:?}", added.body);
+    assert_eq!(
+        added.body["alternatives"],
+        json!(["When will it ship?", "Is it shipped yet?"])
+    );
+    assert_eq!(added.body["answer"], "Orders ship within 48 hours.");
+    let again = send(add("Is it shipped yet?")).await;
+    assert_eq!(again.body["alternatives"], added.body["alternatives"]);
+    let empty = send(add("  ")).await;
+    assert_eq!((empty.status, empty.code()), (422, "invalid_body"));
+    assert_eq!(empty.body["errors"][0]["field"], "/text");
+    assert!(empty.body["detail"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("问法"));
+    let gone = send(
+        request(
+            &app,
+            reqwest::Method::POST,
+            owner,
+            "/knowledge-bases/shop-faq/entries/kbe_gone/alternatives",
+        )
+        .json(&json!({ "text": "Where is it?" })),
+    )
+    .await;
+    assert_eq!(gone.status, 404);
+    let refused = send(
+        request(&app, reqwest::Method::POST, &viewer, &alternatives)
+            .json(&json!({ "text": "Where is it?" })),
+    )
+    .await;
+    assert_eq!(refused.status, 403);
     assert_eq!(
         invalid.body["errors"][0]["message"],
         "The question is empty."
@@ -382,7 +421,8 @@ async fn entries_roles_and_refused_files(app: TestApp) -> TestApp {
             &base.body["entries"],
             &base.body["enabled_entries"]
         ),
-        (&json!(3), &json!(1), &json!(0))
+        // Created, the alternative added (adding it again changes nothing), replaced.
+        (&json!(4), &json!(1), &json!(0))
     );
 
     // Viewers and agents read; only editors and owners change.

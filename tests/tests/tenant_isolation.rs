@@ -124,6 +124,8 @@ fn body(path: &str, secrets: &Secrets) -> Value {
         json!({ "to": "+8613800000000", "flow_id": secrets.flow_id })
     } else if path == "/api/v1/knowledge-bases/{key}" {
         json!({ "name": "stolen" })
+    } else if path.ends_with("/alternatives") {
+        json!({ "text": "机密问题" })
     } else if path.ends_with("/search") {
         json!({ "question": "机密问题" })
     } else if path.starts_with("/api/v1/knowledge-bases/") {

@@ -16,7 +16,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::{Permission, Principal};
-use crate::error::{ApiError, ApiResult, FieldError, Json};
+use crate::error::{ApiError, ApiResult, FieldError, Json, Problem};
 use crate::knowledge::fields::EntryProblem;
 use crate::knowledge::import::{self, ImportError, ImportReport, Mode, RowStatus};
 use crate::knowledge::sheet::{self, Format, SheetError};
@@ -24,7 +24,8 @@ use crate::knowledge::{self, Decision, EntryQuery, KnowledgeError, MAX_HITS};
 use crate::language::Language;
 use crate::state::AppState;
 use crate::store::{
-    now_ms, EntryFields, KnowledgeBase, KnowledgeBaseSummary, StoreError, StoredEntry,
+    now_ms, EntryFields, HandledUnheard, KnowledgeBase, KnowledgeBaseSummary, StoreError,
+    StoredEntry,
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -33,6 +34,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_base, update_base, delete_base))
         .routes(routes!(list_entries, create_entry))
         .routes(routes!(get_entry, update_entry, delete_entry))
+        .routes(routes!(add_alternative))
         .routes(routes!(list_revisions))
         .routes(routes!(search))
         .routes(routes!(import_file))
@@ -557,6 +559,79 @@ async fn update_entry(
         &key,
         &id,
         body.into(),
+        now_ms(),
+    )
+    .await
+    .map_err(asker.failed())?;
+    Ok(Json(entry.into()))
+}
+
+/// A question to add to an entry, and where callers said it, when it came from the "not
+/// understood" list.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AlternativeRequest {
+    /// 1 to 200 characters, e.g. what a caller said that found no entry.
+    pub text: String,
+    /// With `node`: the phrasing of `GET /analytics/unheard` this answers, which the list then
+    /// leaves out.
+    pub flow_id: Option<String>,
+    pub node: Option<String>,
+    /// `kb_missed` (the default) or `no_match`, as the list gave it.
+    pub kind: Option<String>,
+}
+
+/// Adds an alternative question to an entry, as the base's next revision (audited as
+/// `knowledge_entry.alternative_added`): new calls find the entry when asked that way. One it
+/// already has changes nothing.
+#[utoipa::path(post, path = "/knowledge-bases/{key}/entries/{id}/alternatives", tag = "knowledge",
+    params(("key" = String, Path), ("id" = String, Path)), request_body = AlternativeRequest,
+    responses((status = 200, body = EntryView),
+        (status = 404, description = "No such knowledge base or entry"),
+        (status = 409, body = Problem, content_type = "application/problem+json",
+         description = "`revision_conflict`: the base changed while the question was added; try again"),
+        (status = 422, body = Problem, content_type = "application/problem+json",
+         description = "`invalid_body`: an empty or too long text, or a kind other than `kb_missed` or \
+            `no_match`; `invalid_entry`: the entry would have more than 50 alternatives")))]
+async fn add_alternative(
+    State(state): State<AppState>,
+    asker: Asker,
+    Path((key, id)): Path<(String, String)>,
+    Json(body): Json<AlternativeRequest>,
+) -> ApiResult<Json<EntryView>> {
+    asker.may(Permission::EditKnowledge)?;
+    let kind = body.kind.unwrap_or_else(|| "kb_missed".to_owned());
+    if !["kb_missed", "no_match"].contains(&kind.as_str()) {
+        let message = asker.language.pick(
+            "kind 只能是 kb_missed 或 no_match。",
+            "The kind must be kb_missed or no_match.",
+        );
+        return Err(
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", message).with_field(
+                "/kind",
+                "invalid_kind",
+                message,
+            ),
+        );
+    }
+    let unheard = match (body.flow_id, body.node) {
+        (Some(flow_id), Some(node)) => Some(HandledUnheard {
+            flow_id,
+            node,
+            kind,
+            text: body.text.clone(),
+            resolution: String::new(),
+            target: String::new(),
+        }),
+        _ => None,
+    };
+    let entry = knowledge::add_alternative(
+        &state.store,
+        &asker.principal.actor(),
+        &key,
+        &id,
+        &body.text,
+        unheard,
         now_ms(),
     )
     .await

@@ -28,6 +28,8 @@ pub const MAX_NAME_CHARS: usize = 100;
 /// Entries listed at most per page.
 pub const MAX_PAGE: usize = 200;
 pub const DEFAULT_PAGE: usize = 50;
+/// The longest alternative question the "not understood" list adds: as long as a caller's turn.
+pub const MAX_ALTERNATIVE_CHARS: usize = 200;
 /// Hits a search returns at most.
 pub const MAX_HITS: usize = 20;
 
@@ -523,6 +525,82 @@ async fn write_entry(
     let summary = json!({ "kind": kind, "question": entry.fields.question });
     change
         .finish(actor, action, &entry.id, summary, now_ms)
+        .await?;
+    Ok(entry)
+}
+
+/// Adds `text` as an alternative question of an entry, as the base's next revision, so that
+/// callers who ask it that way get its answer. With `unheard`, the phrasing the "not
+/// understood" list showed is marked handled in the same transaction. An alternative the entry
+/// already has changes nothing but the list.
+pub async fn add_alternative(
+    store: &Store,
+    actor: &Actor,
+    key: &str,
+    entry_id: &str,
+    text: &str,
+    unheard: Option<crate::store::HandledUnheard>,
+    now_ms: i64,
+) -> Result<StoredEntry, KnowledgeError> {
+    let count = text.trim().chars().count();
+    if count == 0 || count > MAX_ALTERNATIVE_CHARS {
+        return Err(KnowledgeError::Invalid(EntryProblem::new(
+            "text",
+            "invalid_alternative",
+            Text::new(
+                format!("问法要有 1 到 {MAX_ALTERNATIVE_CHARS} 个字。"),
+                format!("The question must have 1 to {MAX_ALTERNATIVE_CHARS} characters."),
+            ),
+        )));
+    }
+    let base = load(store, &actor.tenant_id, key).await?;
+    let old = store
+        .knowledge_entry(&actor.tenant_id, &base.id, entry_id)
+        .await?
+        .ok_or(KnowledgeError::EntryNotFound)?;
+    let mut fields = old.fields.clone();
+    fields.alternatives.push(text.to_owned());
+    let fields = checked(fields)?;
+    if fields == old.fields && unheard.is_none() {
+        // Already one of its questions: nothing to change, and no revision for nothing.
+        return Ok(old);
+    }
+    // Written on top of the revision read above: a change in between is a conflict, never lost.
+    let mut change = Change::begin_at(store, &actor.tenant_id, key, base.revision, now_ms).await?;
+    let entry = change
+        .transaction
+        .replace_knowledge_entry(
+            &actor.tenant_id,
+            &change.base.id,
+            entry_id,
+            change.base.revision,
+            &fields,
+            now_ms,
+        )
+        .await?
+        .ok_or(KnowledgeError::EntryNotFound)?;
+    if let Some(mut phrasing) = unheard {
+        phrasing.text = crate::analytics::tally::normalized_said(&phrasing.text);
+        phrasing.resolution = "alternative".to_owned();
+        phrasing.target = entry_id.to_owned();
+        change
+            .transaction
+            .mark_unheard_handled(&actor.tenant_id, &phrasing, &actor.name, now_ms)
+            .await?;
+    }
+    let summary = json!({
+        "kind": "alternative_added",
+        "question": entry.fields.question,
+        "alternative": text.trim(),
+    });
+    change
+        .finish(
+            actor,
+            "knowledge_entry.alternative_added",
+            &entry.id,
+            summary,
+            now_ms,
+        )
         .await?;
     Ok(entry)
 }
