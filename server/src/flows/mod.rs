@@ -376,6 +376,29 @@ mod tests {
             Some(("too_large", "/name".into()))
         );
     }
+
+    #[test]
+    fn a_node_is_taught_its_intents_then_the_global_ones_and_its_knowledge_base() {
+        let document = json!({
+            "nodes": [
+                { "id": "ask", "intents": [{ "name": "track" }, { "name": "agent" }] },
+                { "id": "faq", "type": "answer", "knowledge_base": "shop-faq" },
+            ],
+            "global_intents": [{ "name": "agent" }, { "name": "bye" }],
+            "settings": { "knowledge": { "knowledge_base": "general" } },
+        });
+        assert_eq!(
+            teachable(&document, "ask"),
+            Teachable {
+                intents: vec!["track".into(), "agent".into(), "bye".into()],
+                knowledge_base: Some("general".into()),
+            }
+        );
+        let faq = teachable(&document, "faq");
+        assert_eq!(faq.knowledge_base.as_deref(), Some("shop-faq"));
+        assert_eq!(faq.intents, vec!["agent".to_owned(), "bye".to_owned()]);
+        assert_eq!(teachable(&json!({}), "gone"), Teachable::default());
+    }
 }
 
 /// A phrasing callers used that a listening node did not understand, to add to one of its
@@ -486,6 +509,55 @@ pub async fn add_example(
     .await?;
     transaction.commit().await?;
     diagnose(store, saved).await
+}
+
+/// What a phrasing callers said at a node can be taught to, in a flow document: the node's
+/// intents, then the flow's global intents (by name); and the knowledge base the node answers
+/// from (its own, else the flow's "FAQ from anywhere" base).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Teachable {
+    pub intents: Vec<String>,
+    pub knowledge_base: Option<String>,
+}
+
+pub fn teachable(document: &Value, node: &str) -> Teachable {
+    let names = |list: Option<&Value>| -> Vec<String> {
+        list.and_then(Value::as_array)
+            .map(|intents| {
+                intents
+                    .iter()
+                    .filter_map(|intent| intent.get("name").and_then(Value::as_str))
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let found = document
+        .get("nodes")
+        .and_then(Value::as_array)
+        .and_then(|nodes| {
+            nodes
+                .iter()
+                .find(|n| n.get("id").and_then(Value::as_str) == Some(node))
+        });
+    let mut intents = names(found.and_then(|n| n.get("intents")));
+    for global in names(document.get("global_intents")) {
+        if !intents.contains(&global) {
+            intents.push(global);
+        }
+    }
+    let base = |value: Option<&Value>| {
+        value
+            .and_then(Value::as_str)
+            .filter(|key| !key.is_empty())
+            .map(str::to_owned)
+    };
+    let knowledge_base = base(found.and_then(|n| n.get("knowledge_base")))
+        .or_else(|| base(document.pointer("/settings/knowledge/knowledge_base")));
+    Teachable {
+        intents,
+        knowledge_base,
+    }
 }
 
 /// The intent named `intent` of the listening node `node`, else the flow's global intent of
