@@ -12,12 +12,13 @@ on_both_databases!(
     transcript_shows_each_turn_and_other_tenants_calls_are_not_found,
     signed_out_visitors_are_sent_to_sign_in_and_bad_filters_explained,
     versions_of_a_flow_are_compared,
+    the_unheard_list_teaches_intents_and_entries_with_plain_forms,
 );
 
-/// A tenant whose flows reach the built-in demo shop, with a signed-in user: the session
+/// A tenant whose flows reach the built-in demo shop, with a signed-in viewer: the session
 /// cookie to send.
 async fn shop_with_user(app: &TestApp, name: &str, email: &str) -> (TestTenant, String) {
-    let tenant = app.tenant(name).await;
+    let tenant = app.tenant_with_example_knowledge(name).await;
     app.change_settings(&tenant.id, |settings| {
         settings.display_name = [
             ("zh-CN".to_owned(), "演示商城".to_owned()),
@@ -27,6 +28,12 @@ async fn shop_with_user(app: &TestApp, name: &str, email: &str) -> (TestTenant, 
         settings.api_base_url = Some(DEMO_SHOP_BASE.to_owned());
     })
     .await;
+    let cookie = signed_in(app, &tenant, email, Role::Viewer).await;
+    (tenant, cookie)
+}
+
+/// A new user of the tenant with this role, signed in: the session cookie to send.
+async fn signed_in(app: &TestApp, tenant: &TestTenant, email: &str, role: Role) -> String {
     let password = "correct horse battery staple";
     let mut transaction = app.store.transaction().await.expect("transaction");
     transaction
@@ -36,7 +43,7 @@ async fn shop_with_user(app: &TestApp, name: &str, email: &str) -> (TestTenant, 
                 email,
                 display_name: "店长",
                 password,
-                role: Role::Viewer,
+                role,
             },
             now_ms(),
         )
@@ -51,14 +58,13 @@ async fn shop_with_user(app: &TestApp, name: &str, email: &str) -> (TestTenant, 
         .await
         .expect("login");
     assert_eq!(login.status(), 200);
-    let cookie = login.headers()["set-cookie"]
+    login.headers()["set-cookie"]
         .to_str()
         .expect("cookie")
         .split(';')
         .next()
         .expect("name=value")
-        .to_owned();
-    (tenant, cookie)
+        .to_owned()
 }
 
 /// A page as the browser gets it, without following redirects: status, `Location`, body.
@@ -414,5 +420,243 @@ async fn versions_of_a_flow_are_compared(app: TestApp) -> TestApp {
         "{csv}"
     );
     assert!(csv.contains("订单查询,2,1,100%"), "{csv}");
+    app
+}
+
+/// The form of the "not understood" list's row that offers `text`.
+fn teach_form<'h>(html: &'h str, text: &str) -> &'h str {
+    let at = html
+        .find(&format!("name=\"text\" value=\"{text}\""))
+        .unwrap_or_else(|| panic!("no form for {text} in {html}"));
+    let start = html[..at].rfind("<form").expect("form start");
+    let end = at + html[at..].find("</form>").expect("form end");
+    &html[start..end]
+}
+
+/// The value of the form's field `name`.
+fn field(form: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let at = form
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} in {form}"))
+        + marker.len();
+    form[at..at + form[at..].find('"').expect("end")].to_owned()
+}
+
+/// Posts a form as a browser without scripts would: status, `Location`, body.
+async fn submit(
+    app: &TestApp,
+    cookie: &str,
+    path: &str,
+    fields: &[(&str, String)],
+) -> (u16, String, String) {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let response = client
+        .post(app.url(path))
+        .header("cookie", cookie)
+        .form(fields)
+        .send()
+        .await
+        .expect("post");
+    let status = response.status().as_u16();
+    let location = response
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    (status, location, response.text().await.expect("body"))
+}
+
+/// The fields a row's form sends, with the target chosen.
+fn filled(form: &str, target: &str) -> Vec<(&'static str, String)> {
+    let mut fields: Vec<(&'static str, String)> = [
+        "csrf_token",
+        "back",
+        "flow_id",
+        "node",
+        "kind",
+        "revision",
+        "text",
+    ]
+    .into_iter()
+    .map(|name| (name, field(form, name)))
+    .collect();
+    fields.push(("target", target.to_owned()));
+    fields
+}
+
+async fn the_unheard_list_teaches_intents_and_entries_with_plain_forms(app: TestApp) -> TestApp {
+    let (tenant, viewer) = shop_with_user(&app, "Teach Shop", "look@example.com").await;
+    let editor = signed_in(&app, &tenant, "edit@example.com", Role::Editor).await;
+    let key = &tenant.owner_key;
+    let read = |file: &str| -> Value {
+        serde_json::from_str(
+            &std::fs::read_to_string(callflow_tests::root().join("flows").join(file))
+                .expect("example flow"),
+        )
+        .expect("JSON")
+    };
+    let (orders, _) = app
+        .published_flow(&tenant.id, "订单查询", &read("order-status.json"))
+        .await;
+    let (faq, _) = app
+        .published_flow(&tenant.id, "商城问答", &read("shop-faq.json"))
+        .await;
+    for (flow_id, said) in [
+        (&orders.id, "明天上海下雨吗"),
+        (&faq.id, "你们店长叫什么名字"),
+    ] {
+        let session = post(&app, key, "/sessions", json!({ "flow_id": flow_id })).await;
+        let events = format!("/sessions/{}/events", session["id"].as_str().expect("id"));
+        let heard = post(&app, key, &events, json!({ "type": "text", "text": said })).await;
+        if heard["ended"] != true {
+            post(&app, key, &events, json!({ "type": "hangup" })).await;
+        }
+    }
+    server::analytics::rollup::roll_up(&app.store)
+        .await
+        .expect("roll-up");
+
+    // A viewer reads the list but has nothing to change it with.
+    let (status, _, html) = page(&app, &viewer, "/dashboard/unheard").await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("明天上海下雨吗"), "{html}");
+    assert!(!html.contains("data-testid=\"teach-form\""), "{html}");
+
+    let chinese = format!("{editor}; callflow_lang=zh-CN");
+    let (_, _, html) = page(&app, &chinese, "/dashboard/unheard?channel=chat").await;
+    let weather = teach_form(&html, "明天上海下雨吗");
+    assert!(
+        weather.contains("value=\"intent:track_order\""),
+        "{weather}"
+    );
+    let forged = filled(weather, "intent:track_order")
+        .into_iter()
+        .map(|(name, value)| {
+            (
+                name,
+                if name == "csrf_token" {
+                    "forged".to_owned()
+                } else {
+                    value
+                },
+            )
+        })
+        .collect::<Vec<_>>();
+    let (status, _, refused) = submit(&app, &chinese, "/dashboard/unheard/teach", &forged).await;
+    assert_eq!(status, 403);
+    assert!(refused.contains("页面已过期"), "{refused}");
+
+    // A draft changed since the list was read is a conflict, not a lost edit.
+    let stale = filled(weather, "intent:track_order")
+        .into_iter()
+        .map(|(name, value)| {
+            (
+                name,
+                if name == "revision" {
+                    "0".to_owned()
+                } else {
+                    value
+                },
+            )
+        })
+        .collect::<Vec<_>>();
+    let (status, _, conflict) = submit(&app, &chinese, "/dashboard/unheard/teach", &stale).await;
+    assert_eq!(status, 409);
+    assert!(
+        conflict.contains("流程草稿在你打开列表后被修改过"),
+        "{conflict}"
+    );
+
+    let (status, location, _) = submit(
+        &app,
+        &chinese,
+        "/dashboard/unheard/teach",
+        &filled(weather, "intent:track_order"),
+    )
+    .await;
+    assert_eq!(status, 303);
+    assert_eq!(
+        location,
+        format!(
+            "/dashboard/unheard?channel=chat&notice=example&notice_flow={}",
+            orders.id
+        )
+    );
+    let draft = app
+        .store
+        .get_flow(&tenant.id, &orders.id)
+        .await
+        .expect("flow")
+        .expect("exists")
+        .draft;
+    let taught = draft["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .flat_map(|node| node["intents"].as_array().into_iter().flatten())
+        .find(|intent| intent["name"] == "track_order")
+        .expect("the intent");
+    assert!(
+        taught["examples"]
+            .as_array()
+            .expect("examples")
+            .iter()
+            .any(|e| e == "明天上海下雨吗"),
+        "{taught}"
+    );
+    let (_, _, after) = page(&app, &chinese, &location).await;
+    assert!(after.contains("data-testid=\"teach-notice\""), "{after}");
+    assert!(
+        after.contains(&format!("href=\"/#/flows/{}\"", orders.id)),
+        "{after}"
+    );
+    assert!(
+        !after.contains("明天上海下雨吗"),
+        "taught phrasings leave the list: {after}"
+    );
+
+    // A question the knowledge base had no answer for becomes an entry's alternative question.
+    let question = teach_form(&after, "你们店长叫什么名字");
+    let target_at = question
+        .find("value=\"entry:shop-faq:")
+        .expect("the base's entries are offered");
+    let target = &question[target_at + "value=\"".len()..];
+    let target = target[..target.find('"').expect("end")].to_owned();
+    let entry_id = target.rsplit(':').next().expect("entry id").to_owned();
+    let (status, location, _) = submit(
+        &app,
+        &editor,
+        "/dashboard/unheard/teach",
+        &filled(question, &target),
+    )
+    .await;
+    assert_eq!(status, 303, "{location}");
+    let (status, entry) = app
+        .api(
+            reqwest::Method::GET,
+            key,
+            &format!("/knowledge-bases/shop-faq/entries/{entry_id}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        entry["alternatives"]
+            .as_array()
+            .expect("alternatives")
+            .iter()
+            .any(|a| a == "你们店长叫什么名字"),
+        "{entry}"
+    );
+    let (_, _, html) = page(&app, &editor, "/dashboard/unheard?channel=chat").await;
+    assert!(
+        html.contains("data-testid=\"dash-empty\""),
+        "nothing left: {html}"
+    );
     app
 }

@@ -9,6 +9,7 @@ mod csv;
 mod names;
 mod overview;
 mod tables;
+mod teach;
 mod transcript;
 pub mod words;
 
@@ -19,13 +20,14 @@ use axum::extract::{FromRequestParts, Query};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use chrono_tz::Tz;
 
 use crate::analytics::filter::{self, FilterError};
 use crate::auth::{Permission, Principal};
 use crate::conversation::local_time;
+use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::{now_ms, AnalyticsFilter, Tenant};
 use words::{Words, LANGUAGE_COOKIE};
@@ -37,6 +39,8 @@ pub fn router() -> Router<AppState> {
         .route("/dashboard/calls", get(calls::list))
         .route("/dashboard/calls/{id}", get(calls::transcript))
         .route("/dashboard/unheard", get(tables::unheard))
+        .route("/dashboard/unheard/teach", post(teach::teach))
+        .route("/dashboard/unheard/dismiss", post(teach::dismiss))
         .route("/dashboard/knowledge", get(tables::knowledge))
         .route("/dashboard/language", get(switch_language))
         .route("/dashboard/style.css", get(style))
@@ -146,12 +150,24 @@ impl FromRequestParts<AppState> for Viewer {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let principal = Principal::from_request_parts(parts, state).await;
+        Viewer::of(parts, state, principal).await
+    }
+}
+
+impl Viewer {
+    /// The visitor `principal` says signed in, or the page a visitor who may not see this gets.
+    async fn of(
+        parts: &Parts,
+        state: &AppState,
+        principal: Result<Principal, ApiError>,
+    ) -> Result<Viewer, Response> {
         let words = Words::new(words::language(&parts.headers));
         let here = parts
             .uri
             .path_and_query()
             .map_or_else(|| "/dashboard".to_owned(), |p| p.as_str().to_owned());
-        let principal = match Principal::from_request_parts(parts, state).await {
+        let principal = match principal {
             Ok(principal) => principal,
             Err(error) if error.status == StatusCode::UNAUTHORIZED => {
                 return Err(Redirect::to(&format!("/?next={}", encode(&here))).into_response());

@@ -5,7 +5,9 @@ use std::collections::{BTreeSet, HashMap};
 
 use super::words::Words;
 use crate::state::AppState;
-use crate::store::StoreError;
+use serde_json::Value;
+
+use crate::store::{Flow, StoreError};
 
 /// The tenant's flows as (id, name), by name, for the filter and for showing names.
 pub async fn flows(state: &AppState, tenant_id: &str) -> Result<Vec<(String, String)>, StoreError> {
@@ -33,6 +35,8 @@ pub fn flow(words: Words, flows: &[(String, String)], id: &str) -> String {
 pub struct Knowledge {
     bases: HashMap<String, String>,
     entries: HashMap<String, String>,
+    /// Each base's entries as (id, question), by question.
+    by_base: HashMap<String, Vec<(String, String)>>,
 }
 
 impl Knowledge {
@@ -47,13 +51,16 @@ impl Knowledge {
             let Some(base) = state.store.get_knowledge_base(tenant_id, &key).await? else {
                 continue;
             };
-            for entry in state
+            let mut entries: Vec<(String, String)> = state
                 .store
                 .knowledge_entries(tenant_id, &base.id, None)
                 .await?
-            {
-                names.entries.insert(entry.id, entry.fields.question);
-            }
+                .into_iter()
+                .map(|entry| (entry.id, entry.fields.question))
+                .collect();
+            entries.sort_by(|a, b| a.1.cmp(&b.1));
+            names.entries.extend(entries.iter().cloned());
+            names.by_base.insert(key.clone(), entries);
             names.bases.insert(key, base.name);
         }
         Ok(names)
@@ -66,6 +73,11 @@ impl Knowledge {
             .unwrap_or_else(|| key.to_owned())
     }
 
+    /// The base's entries as (id, question), by question; none for a base that is gone.
+    pub fn entries_of(&self, key: &str) -> &[(String, String)] {
+        self.by_base.get(key).map_or(&[], Vec::as_slice)
+    }
+
     /// An entry's question; its id when it was deleted since.
     pub fn entry(&self, id: &str) -> String {
         self.entries
@@ -75,45 +87,48 @@ impl Knowledge {
     }
 }
 
-/// Nodes' labels by flow and node id, from the flows' drafts: what the manager calls them in
-/// the editor. A node without a label, or gone from the draft, shows its id.
+/// The flows' drafts by id: what the manager calls the nodes in the editor (a node without a
+/// label, or gone from the draft, shows its id), and what the "not understood" list's forms
+/// teach.
 #[derive(Default)]
-pub struct Nodes {
-    labels: HashMap<(String, String), String>,
+pub struct Drafts {
+    flows: HashMap<String, Flow>,
 }
 
-impl Nodes {
+impl Drafts {
     pub async fn of(
         state: &AppState,
         tenant_id: &str,
         flow_ids: BTreeSet<String>,
-    ) -> Result<Nodes, StoreError> {
-        let mut nodes = Nodes::default();
+    ) -> Result<Drafts, StoreError> {
+        let mut drafts = Drafts::default();
         for flow_id in flow_ids {
-            let Some(flow) = state.store.get_flow(tenant_id, &flow_id).await? else {
-                continue;
-            };
-            let list = flow
-                .draft
-                .get("nodes")
-                .and_then(serde_json::Value::as_array);
-            for node in list.into_iter().flatten() {
-                let id = node.get("id").and_then(serde_json::Value::as_str);
-                let label = node.get("label").and_then(serde_json::Value::as_str);
-                if let (Some(id), Some(label)) = (id, label.filter(|l| !l.trim().is_empty())) {
-                    nodes
-                        .labels
-                        .insert((flow_id.clone(), id.to_owned()), label.to_owned());
-                }
+            if let Some(flow) = state.store.get_flow(tenant_id, &flow_id).await? {
+                drafts.flows.insert(flow_id, flow);
             }
         }
-        Ok(nodes)
+        Ok(drafts)
+    }
+
+    pub fn get(&self, flow_id: &str) -> Option<&Flow> {
+        self.flows.get(flow_id)
     }
 
     pub fn label(&self, flow_id: &str, node: &str) -> String {
-        self.labels
-            .get(&(flow_id.to_owned(), node.to_owned()))
-            .cloned()
-            .unwrap_or_else(|| node.to_owned())
+        let found = self
+            .flows
+            .get(flow_id)
+            .and_then(|flow| flow.draft.get("nodes"))
+            .and_then(Value::as_array)
+            .and_then(|nodes| {
+                nodes
+                    .iter()
+                    .find(|n| n.get("id").and_then(Value::as_str) == Some(node))
+            });
+        found
+            .and_then(|n| n.get("label"))
+            .and_then(Value::as_str)
+            .filter(|label| !label.trim().is_empty())
+            .map_or_else(|| node.to_owned(), str::to_owned)
     }
 }

@@ -41,6 +41,8 @@ pub struct VersionRow {
     pub containment: String,
     pub handoff: String,
     pub abandonment: String,
+    /// Of the caller's turns: did the new version understand more than the old?
+    pub no_match: String,
     pub average: String,
     pub p90: String,
 }
@@ -293,6 +295,7 @@ fn version_rows(t: Words, overview: &Overview, flows: &[(String, String)]) -> Ve
             containment: percent(v.measures.containment_rate),
             handoff: percent(v.measures.handoff_rate),
             abandonment: percent(v.measures.abandonment_rate),
+            no_match: percent(v.measures.no_match_rate),
             average: v
                 .measures
                 .average_handle_ms
@@ -313,6 +316,7 @@ fn versions_csv(t: Words, rows: &[VersionRow]) -> Response {
         "containment",
         "handoff_rate",
         "abandonment",
+        "no_match_rate",
         "average_handle",
         "p90_handle",
     ]
@@ -325,6 +329,7 @@ fn versions_csv(t: Words, rows: &[VersionRow]) -> Response {
             r.containment.clone(),
             r.handoff.clone(),
             r.abandonment.clone(),
+            r.no_match.clone(),
             r.average.clone(),
             r.p90.clone(),
         ]

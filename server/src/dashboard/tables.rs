@@ -9,9 +9,11 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 use super::names;
+use super::teach::{csrf_token, Notice, TeachForm, NOTICE_PARAMETERS};
 use super::words::Words;
 use super::{csv, encode, internal, pairs, percent, Form, Nav, Viewer};
 use crate::analytics::report;
+use crate::flows;
 use crate::state::AppState;
 use crate::store::AnalyticsFilter;
 
@@ -26,6 +28,8 @@ pub struct UnheardRow {
     /// The phrasings with how often each was said, the most said first.
     pub phrasings: Vec<(String, i64)>,
     pub example_href: String,
+    /// What the visitor may teach it to, or dismiss it.
+    pub teach: Option<TeachForm>,
 }
 
 pub struct KnowledgeRow {
@@ -45,6 +49,10 @@ pub struct UnheardPage {
     form: Form,
     rows: Vec<UnheardRow>,
     csv_href: String,
+    /// For the rows' forms.
+    csrf_token: String,
+    back: String,
+    notice: Option<Notice>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -70,6 +78,7 @@ async fn read(
     viewer: &Viewer,
     action: &'static str,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+    others: &[&str],
 ) -> Result<Request, (Form, Response)> {
     let t = viewer.words;
     let flows = names::flows(state, &viewer.principal.tenant_id)
@@ -82,7 +91,7 @@ async fn read(
         })?;
     let (pairs, filter) = match pairs(t, query) {
         Ok(pairs) => {
-            let filter = viewer.filter(&pairs, &["format"]);
+            let filter = viewer.filter(&pairs, others);
             (pairs, filter)
         }
         Err(message) => (Vec::new(), Err(message)),
@@ -117,7 +126,8 @@ pub async fn unheard(
 ) -> Response {
     let t = viewer.words;
     let action = "/dashboard/unheard";
-    let request = match read(&state, &viewer, action, query).await {
+    let others = ["format", NOTICE_PARAMETERS[0], NOTICE_PARAMETERS[1]];
+    let request = match read(&state, &viewer, action, query, &others).await {
         Ok(request) => request,
         Err((form, response)) if response.status() == StatusCode::BAD_REQUEST => {
             let page = UnheardPage {
@@ -126,6 +136,9 @@ pub async fn unheard(
                 form,
                 rows: Vec::new(),
                 csv_href: String::new(),
+                csrf_token: String::new(),
+                back: String::new(),
+                notice: None,
             };
             return (StatusCode::BAD_REQUEST, page).into_response();
         }
@@ -135,16 +148,32 @@ pub async fn unheard(
         Ok(groups) => groups,
         Err(error) => return internal(t, &error),
     };
+    let tenant_id = &viewer.principal.tenant_id;
     let flow_ids = groups.iter().map(|g| g.flow_id.clone()).collect();
-    let nodes = match names::Nodes::of(&state, &viewer.principal.tenant_id, flow_ids).await {
-        Ok(nodes) => nodes,
+    let drafts = match names::Drafts::of(&state, tenant_id, flow_ids).await {
+        Ok(drafts) => drafts,
+        Err(error) => return internal(t, &error),
+    };
+    // The CSV needs no forms, so no knowledge entries.
+    let bases = if request.csv {
+        Default::default()
+    } else {
+        groups
+            .iter()
+            .filter_map(|g| drafts.get(&g.flow_id).map(|flow| (flow, &g.node)))
+            .filter_map(|(flow, node)| flows::teachable(&flow.draft, node).knowledge_base)
+            .collect()
+    };
+    let knowledge = match names::Knowledge::of(&state, tenant_id, bases).await {
+        Ok(knowledge) => knowledge,
         Err(error) => return internal(t, &error),
     };
     let rows: Vec<UnheardRow> = groups
         .into_iter()
         .map(|g| UnheardRow {
+            teach: TeachForm::of(&viewer.principal, &g, &drafts, &knowledge),
             flow: names::flow(t, &request.flows, &g.flow_id),
-            node: nodes.label(&g.flow_id, &g.node),
+            node: drafts.label(&g.flow_id, &g.node),
             kind: t.w(if g.kind == "kb_missed" {
                 "kind_kb_missed"
             } else {
@@ -187,6 +216,9 @@ pub async fn unheard(
         csv_href: csv_href(action, &form),
         form,
         rows,
+        csrf_token: csrf_token(&viewer.principal),
+        back: viewer.here.clone(),
+        notice: Notice::of(&request.pairs),
     }
     .into_response()
 }
@@ -198,7 +230,7 @@ pub async fn knowledge(
 ) -> Response {
     let t = viewer.words;
     let action = "/dashboard/knowledge";
-    let request = match read(&state, &viewer, action, query).await {
+    let request = match read(&state, &viewer, action, query, &["format"]).await {
         Ok(request) => request,
         Err((form, response)) if response.status() == StatusCode::BAD_REQUEST => {
             let page = KnowledgePage {
