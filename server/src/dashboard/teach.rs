@@ -60,7 +60,13 @@ impl TeachForm {
             teachable
                 .intents
                 .iter()
-                .map(|name| choice(format!("intent:{name}"), name))
+                .map(|intent| {
+                    let label = match &intent.example {
+                        Some(example) => format!("{} · {example}", intent.name),
+                        None => intent.name.clone(),
+                    };
+                    choice(format!("intent:{}", intent.name), &label)
+                })
                 .collect()
         } else {
             Vec::new()

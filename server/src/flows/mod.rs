@@ -381,22 +381,29 @@ mod tests {
     fn a_node_is_taught_its_intents_then_the_global_ones_and_its_knowledge_base() {
         let document = json!({
             "nodes": [
-                { "id": "ask", "intents": [{ "name": "track" }, { "name": "agent" }] },
+                { "id": "ask", "intents": [
+                    { "name": "track", "examples": ["where is my parcel", "tracking"] },
+                    { "name": "agent" },
+                ] },
                 { "id": "faq", "type": "answer", "knowledge_base": "shop-faq" },
             ],
             "global_intents": [{ "name": "agent" }, { "name": "bye" }],
             "settings": { "knowledge": { "knowledge_base": "general" } },
         });
+        let names = |taught: &Teachable| -> Vec<String> {
+            taught.intents.iter().map(|i| i.name.clone()).collect()
+        };
+        let ask = teachable(&document, "ask");
+        assert_eq!(names(&ask), ["track", "agent", "bye"]);
         assert_eq!(
-            teachable(&document, "ask"),
-            Teachable {
-                intents: vec!["track".into(), "agent".into(), "bye".into()],
-                knowledge_base: Some("general".into()),
-            }
+            ask.intents[0].example.as_deref(),
+            Some("where is my parcel")
         );
+        assert_eq!(ask.intents[1].example, None);
+        assert_eq!(ask.knowledge_base.as_deref(), Some("general"));
         let faq = teachable(&document, "faq");
         assert_eq!(faq.knowledge_base.as_deref(), Some("shop-faq"));
-        assert_eq!(faq.intents, vec!["agent".to_owned(), "bye".to_owned()]);
+        assert_eq!(names(&faq), ["agent", "bye"]);
         assert_eq!(teachable(&json!({}), "gone"), Teachable::default());
     }
 }
@@ -516,18 +523,33 @@ pub async fn add_example(
 /// from (its own, else the flow's "FAQ from anywhere" base).
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Teachable {
-    pub intents: Vec<String>,
+    pub intents: Vec<TeachableIntent>,
     pub knowledge_base: Option<String>,
 }
 
+/// An intent by its name, with its first example: names are short and several may look
+/// alike, so a chooser shows what the intent is about.
+#[derive(Debug, PartialEq, Eq)]
+pub struct TeachableIntent {
+    pub name: String,
+    pub example: Option<String>,
+}
+
 pub fn teachable(document: &Value, node: &str) -> Teachable {
-    let names = |list: Option<&Value>| -> Vec<String> {
+    let named = |list: Option<&Value>| -> Vec<TeachableIntent> {
         list.and_then(Value::as_array)
             .map(|intents| {
                 intents
                     .iter()
-                    .filter_map(|intent| intent.get("name").and_then(Value::as_str))
-                    .map(str::to_owned)
+                    .filter_map(|intent| {
+                        Some(TeachableIntent {
+                            name: intent.get("name").and_then(Value::as_str)?.to_owned(),
+                            example: intent
+                                .pointer("/examples/0")
+                                .and_then(Value::as_str)
+                                .map(str::to_owned),
+                        })
+                    })
                     .collect()
             })
             .unwrap_or_default()
@@ -540,9 +562,9 @@ pub fn teachable(document: &Value, node: &str) -> Teachable {
                 .iter()
                 .find(|n| n.get("id").and_then(Value::as_str) == Some(node))
         });
-    let mut intents = names(found.and_then(|n| n.get("intents")));
-    for global in names(document.get("global_intents")) {
-        if !intents.contains(&global) {
+    let mut intents = named(found.and_then(|n| n.get("intents")));
+    for global in named(document.get("global_intents")) {
+        if !intents.iter().any(|intent| intent.name == global.name) {
             intents.push(global);
         }
     }
