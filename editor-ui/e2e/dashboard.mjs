@@ -168,6 +168,92 @@ export async function dashboardSteps({ browser, page, server, step }) {
     check(!/kbe_/.test(row), `no entry ids: ${row}`);
     check((await page.locator('h1').innerText()) === '知识库回答', 'the page speaks Chinese');
   });
+
+  await improvementLoop({ browser, page, server, step });
+}
+
+/** A paraphrase the order-status flow's first question does not understand as shipped. */
+const MISSED = '东西咋还没送过来';
+
+/**
+ * The improvement loop as a manager does it: callers say something the bot misses; on the "not
+ * understood" page (scripts off) one choice and one click add it to the right intent; the
+ * editor publishes the draft; the next callers are understood, and the overview's versions
+ * table shows the new version's no-match rate below the old one's.
+ */
+async function improvementLoop({ browser, page, server, step }) {
+  const call = api(server);
+  const flows = await call('GET', '/flows');
+  const flow = (flows.flows ?? flows).find((f) => f.name === 'order-status');
+  /** Calls that say `text` at the first question, then hang up; the nodes they reached. */
+  const missedCalls = async (count) => {
+    const nodes = [];
+    for (let i = 0; i < count; i += 1) {
+      const session = await call('POST', '/sessions', { flow_id: flow.id });
+      const heard = await call('POST', `/sessions/${session.id}/events`, { type: 'text', text: MISSED });
+      nodes.push(heard.node);
+      if (!heard.ended) await call('POST', `/sessions/${session.id}/events`, { type: 'hangup' });
+    }
+    return nodes;
+  };
+  const before = await missedCalls(2);
+  check(before.every((node) => node === 'ask_need'), `the bot asks again, not understanding: ${before}`);
+
+  const noScript = await browser.newContext({ viewport: { width: 1400, height: 1000 }, locale: 'zh-CN', javaScriptEnabled: false });
+  const { page: plain } = await watchedPage(noScript);
+  try {
+    await noScript.addCookies(await page.context().cookies());
+    await step(plain, 'dash-08-not-understood-teach-without-javascript', async () => {
+      await plain.goto(`${server.url}/dashboard/unheard`);
+      const row = plain.getByTestId('unheard-row').filter({ hasText: MISSED });
+      for (let tries = 0; tries < 20 && (await row.count()) === 0; tries += 1) {
+        await plain.waitForTimeout(1000);
+        await plain.reload();
+      }
+      check((await row.innerText()).includes('×2'), `said twice: ${await row.innerText()}`);
+      await row.getByTestId('teach-target').selectOption('intent:track_order');
+      await shot(plain, 'dash-08a-intent-chosen');
+      await row.getByTestId('teach-submit').click();
+      const notice = await plain.getByTestId('teach-notice').innerText();
+      check(notice.includes('发布新版本后'), `the page says what happens next: ${notice}`);
+      check((await plain.getByTestId('unheard-row').filter({ hasText: MISSED }).count()) === 0, 'the phrasing left the list');
+    });
+  } finally {
+    await noScript.close();
+  }
+
+  await step(page, 'dash-09-publish-the-draft-from-the-notice', async () => {
+    await page.goto(`${server.url}/dashboard/unheard?notice=example&notice_flow=${flow.id}`);
+    await page.getByTestId('teach-publish').click();
+    await page.getByTestId('publish-button').click();
+    await page.getByTestId('publish-note').fill('学会了新说法');
+    await page.getByTestId('publish-confirm').click();
+    await page.getByTestId('published-version').waitFor();
+  });
+
+  await step(page, 'dash-10-new-version-understands-and-misses-less', async () => {
+    const after = await missedCalls(2);
+    check(after.every((node) => node !== 'ask_need'), `the new version understands it: ${after}`);
+    await page.goto(`${server.url}/dashboard?flow_id=${flow.id}`);
+    const rows = page.locator('[data-testid="versions"] tbody tr');
+    const rates = async () => {
+      const texts = await rows.allInnerTexts();
+      return texts.map((text) => text.split('\t'));
+    };
+    for (let tries = 0; tries < 20 && (await rows.count()) < 2; tries += 1) {
+      await page.waitForTimeout(1000);
+      await page.reload();
+    }
+    const table = await rates();
+    check(table.length >= 2, `two versions compared: ${JSON.stringify(table)}`);
+    const noMatch = async (version) => {
+      const row = rows.filter({ has: page.locator('td:nth-child(2)', { hasText: new RegExp(`^${version}$`) }) });
+      return parseFloat(await row.getByTestId('version-no-match').innerText());
+    };
+    const newest = Number(table[0][1]);
+    const [now, then] = [await noMatch(newest), await noMatch(newest - 1)];
+    check(now < then, `the new version misses less: ${now}% against ${then}%`);
+  });
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
