@@ -171,7 +171,7 @@ pub async fn start(config: &Config) -> Result<Running, String> {
     let first_run = crate::demo::first_run::run(&state.store, address, &config.data_dir)
         .await
         .map_err(|e| format!("the first run (creating the demo tenant) failed: {e}"))?;
-    let jobs = crate::jobs::start(&state);
+    let jobs = crate::jobs::start(&state, config);
     let app = router(state.clone(), config);
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {

@@ -21,6 +21,7 @@ pub struct FileConfig {
     pub twilio_api_url: Option<String>,
     pub deepgram_url: Option<String>,
     pub espeak_program: Option<PathBuf>,
+    pub analytics_rollup: Option<bool>,
 }
 
 /// The resolved configuration.
@@ -33,6 +34,10 @@ pub struct Config {
     pub request_timeout: Duration,
     pub body_limit_bytes: usize,
     pub telephony: TelephonyConfig,
+    /// Whether this server counts ended conversations into the analytics tables. Servers
+    /// sharing a database may leave it to the others (the count never doubles either way);
+    /// one server of the group must do it, or the dashboard stops at the last count.
+    pub analytics_rollup: bool,
 }
 
 /// What phone calls need from the server's configuration.
@@ -74,6 +79,7 @@ pub struct Overrides {
     pub twilio_api_url: Option<String>,
     pub deepgram_url: Option<String>,
     pub espeak_program: Option<PathBuf>,
+    pub without_analytics_rollup: bool,
 }
 
 impl Config {
@@ -113,6 +119,8 @@ impl Config {
                     .unwrap_or(DEFAULT_REQUEST_TIMEOUT_SECS),
             ),
             body_limit_bytes: file.body_limit_bytes.unwrap_or(DEFAULT_BODY_LIMIT_BYTES),
+            analytics_rollup: !overrides.without_analytics_rollup
+                && file.analytics_rollup.unwrap_or(true),
             telephony: TelephonyConfig {
                 public_url: overrides
                     .public_url
@@ -172,6 +180,26 @@ mod tests {
         assert_eq!(config.listen.to_string(), DEFAULT_LISTEN);
         assert_eq!(config.database_url, "sqlite://./data/callflow.db?mode=rwc");
         assert!(config.is_sqlite());
+        assert!(config.analytics_rollup);
+    }
+
+    #[test]
+    fn a_server_may_leave_the_analytics_rollup_to_others() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("callflow.toml");
+        std::fs::write(&path, "analytics_rollup = false\n").expect("write");
+        let from_file = Config::resolve(Overrides {
+            config_file: Some(path),
+            ..Overrides::default()
+        })
+        .expect("resolves");
+        assert!(!from_file.analytics_rollup);
+        let from_flag = Config::resolve(Overrides {
+            without_analytics_rollup: true,
+            ..Overrides::default()
+        })
+        .expect("resolves");
+        assert!(!from_flag.analytics_rollup);
     }
 
     #[test]

@@ -13,6 +13,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::config::Config;
 use crate::state::AppState;
 use crate::store::now_ms;
 
@@ -25,6 +26,8 @@ pub struct Job<C> {
     pub every: Duration,
     pub run: for<'a> fn(&'a C) -> JobFuture<'a>,
 }
+
+const ROLL_UP: &str = "count ended conversations in analytics";
 
 /// Every server's jobs.
 const JOBS: &[Job<AppState>] = &[
@@ -39,7 +42,7 @@ const JOBS: &[Job<AppState>] = &[
         run: |state| Box::pin(end_idle_chats(state)),
     },
     Job {
-        name: "count ended conversations in analytics",
+        name: ROLL_UP,
         every: Duration::from_secs(2),
         run: |state| Box::pin(roll_up_analytics(state)),
     },
@@ -93,15 +96,21 @@ pub struct Jobs {
     tasks: Vec<JoinHandle<()>>,
 }
 
-/// Starts every job; each runs at once, then every `every`.
-pub fn start(state: &AppState) -> Jobs {
-    start_jobs(Arc::new(state.clone()), JOBS)
+/// Starts every job the configuration wants; each runs at once, then every `every`.
+pub fn start(state: &AppState, config: &Config) -> Jobs {
+    let wanted = JOBS
+        .iter()
+        .filter(|job| config.analytics_rollup || job.name != ROLL_UP);
+    start_jobs(Arc::new(state.clone()), wanted)
 }
 
-fn start_jobs<C: Send + Sync + 'static>(context: Arc<C>, jobs: &'static [Job<C>]) -> Jobs {
+fn start_jobs<C: Send + Sync + 'static>(
+    context: Arc<C>,
+    jobs: impl IntoIterator<Item = &'static Job<C>>,
+) -> Jobs {
     let (stop, stopped) = watch::channel(false);
     let tasks = jobs
-        .iter()
+        .into_iter()
         .map(|job| tokio::spawn(repeat(context.clone(), job, stopped.clone())))
         .collect();
     Jobs { stop, tasks }

@@ -22,7 +22,8 @@ pub struct DatabaseArgs {
     #[arg(long, env = "DATABASE_URL", value_name = "URL", hide_env_values = true)]
     database_url: Option<String>,
     /// A TOML file with any of: listen, data_dir, database_url, request_timeout_secs,
-    /// body_limit_bytes, public_url, secret_key, twilio_api_url, deepgram_url, espeak_program.
+    /// body_limit_bytes, public_url, secret_key, twilio_api_url, deepgram_url, espeak_program,
+    /// analytics_rollup.
     /// Flags and the environment take precedence.
     #[arg(long, env = "CALLFLOW_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
@@ -59,6 +60,10 @@ pub struct ServerArgs {
     database: DatabaseArgs,
     #[command(flatten)]
     telephony: TelephonyArgs,
+    /// Leave counting ended conversations into the dashboard's tables to the other servers
+    /// sharing the database.
+    #[arg(long, env = "CALLFLOW_WITHOUT_ANALYTICS_ROLLUP")]
+    without_analytics_rollup: bool,
 }
 
 /// Phone calls: how the carrier reaches this server, and where the providers are.
@@ -96,6 +101,7 @@ impl ServerArgs {
         overrides.twilio_api_url = self.telephony.twilio_api_url;
         overrides.deepgram_url = self.telephony.deepgram_url;
         overrides.espeak_program = self.telephony.espeak;
+        overrides.without_analytics_rollup = self.without_analytics_rollup;
         Config::resolve(overrides)
     }
 }
