@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 
+import { FLOW_NODE_ID } from "../flow/ports";
 import { documentToGraph } from "../graph/convert";
 import type { FlowDocument } from "../flow/types";
 import type { Funnel } from "./api";
@@ -53,6 +54,26 @@ describe("the funnel on the canvas", () => {
     // Steps with no calls, or between nodes without an edge (an older version's), draw nothing.
     expect(calls.has("say_bye->next")).toBe(false);
     expect([...calls.keys()].sort()).toEqual(["ask_need->intent-0", "ask_need->intent-1"]);
+  });
+
+  it("puts a global intent's jump on the flow node's edge for it", () => {
+    const withGlobal = {
+      ...doc,
+      global_intents: [{ name: "complain", examples: ["我要投诉"], next: "handoff_agent" }],
+    } as unknown as FlowDocument;
+    const refs = documentToGraph(withGlobal).edges.map((e) => ({ id: e.id, source: e.source, target: e.target }));
+    const jumps: Funnel["steps"] = [
+      // say_bye has no edge to handoff_agent: the caller said the global intent there.
+      { from: "say_bye", to: "handoff_agent", calls: 2 },
+      // ask_need has its own edge there, which keeps its calls.
+      { from: "ask_need", to: "handoff_agent", calls: 1 },
+      // A node not on this graph (an older version's) still draws nothing.
+      { from: "elsewhere", to: "handoff_agent", calls: 7 },
+    ];
+    const calls = edgeCalls(jumps, refs);
+    expect(calls.get(`${FLOW_NODE_ID}->global-0`)).toBe(2);
+    expect(calls.get("ask_need->intent-1")).toBe(1);
+    expect([...calls.values()].reduce((a, b) => a + b, 0)).toBe(3);
   });
 
   it("gives each node its badge numbers and marks the one where most callers hung up", () => {

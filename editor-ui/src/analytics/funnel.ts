@@ -1,6 +1,7 @@
 // What the analytics overlay draws from a funnel: a badge per node, a weight per edge, and the
 // node where most callers hung up.
 
+import { FLOW_NODE_ID } from "../flow/ports";
 import type { Funnel } from "./api";
 
 /** The numbers of one node's badge strip; `hangupShare` is of `reached`, 0 to 1. */
@@ -35,13 +36,20 @@ export interface EdgeRef {
 /**
  * Calls per canvas edge: a step `from → to` is the edge whose source node is `from` and target
  * is `to`. When a node has several ports to the same target, the step's calls go to the first
- * one (the server counts steps between nodes, not ports).
+ * one (the server counts steps between nodes, not ports). A step from a node of this graph
+ * with no such edge was a global intent (the caller said 转人工 anywhere): it goes to the flow
+ * node's global-intent edge into `to`, which would otherwise look as if nobody took it.
  */
 export function edgeCalls(steps: Funnel["steps"], edges: readonly EdgeRef[]): Map<string, number> {
   const calls = new Map<string, number>();
+  const globalPrefix = `${FLOW_NODE_ID}->global-`;
   for (const step of steps) {
     if (!(step.calls > 0)) continue;
-    const edge = edges.find((e) => e.source === step.from && e.target === step.to);
+    const edge =
+      edges.find((e) => e.source === step.from && e.target === step.to) ??
+      (edges.some((e) => e.source === step.from)
+        ? edges.find((e) => e.id.startsWith(globalPrefix) && e.target === step.to)
+        : undefined);
     if (edge) calls.set(edge.id, (calls.get(edge.id) ?? 0) + step.calls);
   }
   return calls;
