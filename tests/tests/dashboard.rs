@@ -471,6 +471,18 @@ async fn submit(
     (status, location, response.text().await.expect("body"))
 }
 
+/// The fields with one value replaced, as a stale or forged page would send them.
+fn with(
+    fields: Vec<(&'static str, String)>,
+    name: &str,
+    value: &str,
+) -> Vec<(&'static str, String)> {
+    fields
+        .into_iter()
+        .map(|(field, old)| (field, if field == name { value.to_owned() } else { old }))
+        .collect()
+}
+
 /// The fields a row's form sends, with the target chosen.
 fn filled(form: &str, target: &str) -> Vec<(&'static str, String)> {
     let mut fields: Vec<(&'static str, String)> = [
@@ -534,37 +546,17 @@ async fn the_unheard_list_teaches_intents_and_entries_with_plain_forms(app: Test
         weather.contains("value=\"intent:track_order\""),
         "{weather}"
     );
-    let forged = filled(weather, "intent:track_order")
-        .into_iter()
-        .map(|(name, value)| {
-            (
-                name,
-                if name == "csrf_token" {
-                    "forged".to_owned()
-                } else {
-                    value
-                },
-            )
-        })
-        .collect::<Vec<_>>();
+    let forged = with(
+        filled(weather, "intent:track_order"),
+        "csrf_token",
+        "forged",
+    );
     let (status, _, refused) = submit(&app, &chinese, "/dashboard/unheard/teach", &forged).await;
     assert_eq!(status, 403);
     assert!(refused.contains("页面已过期"), "{refused}");
 
     // A draft changed since the list was read is a conflict, not a lost edit.
-    let stale = filled(weather, "intent:track_order")
-        .into_iter()
-        .map(|(name, value)| {
-            (
-                name,
-                if name == "revision" {
-                    "0".to_owned()
-                } else {
-                    value
-                },
-            )
-        })
-        .collect::<Vec<_>>();
+    let stale = with(filled(weather, "intent:track_order"), "revision", "0");
     let (status, _, conflict) = submit(&app, &chinese, "/dashboard/unheard/teach", &stale).await;
     assert_eq!(status, 409);
     assert!(

@@ -143,6 +143,24 @@ impl Posted {
     fn field(&self, name: &str) -> String {
         last_value(&self.fields, name)
     }
+
+    /// The page saying "not allowed" unless the visitor's role grants `permission`.
+    fn refused_unless(&self, permission: Permission) -> Option<Response> {
+        let allowed = self.viewer.principal.require(permission).is_ok();
+        (!allowed).then(|| failure(self.viewer.words, StatusCode::FORBIDDEN, "forbidden"))
+    }
+
+    /// The unheard phrasing the form is about, still to be marked with how it was handled.
+    fn phrasing(&self) -> HandledUnheard {
+        HandledUnheard {
+            flow_id: self.field("flow_id"),
+            node: self.field("node"),
+            kind: self.field("kind"),
+            text: self.field("text"),
+            resolution: String::new(),
+            target: String::new(),
+        }
+    }
 }
 
 impl FromRequest<AppState> for Posted {
@@ -187,13 +205,8 @@ pub async fn teach(State(state): State<AppState>, posted: Posted) -> Response {
     );
     let actor = posted.viewer.principal.actor();
     if let Some(intent) = target.strip_prefix("intent:") {
-        if posted
-            .viewer
-            .principal
-            .require(Permission::EditFlows)
-            .is_err()
-        {
-            return failure(t, StatusCode::FORBIDDEN, "forbidden");
+        if let Some(refused) = posted.refused_unless(Permission::EditFlows) {
+            return refused;
         }
         let example = NewExample {
             node,
@@ -219,29 +232,16 @@ pub async fn teach(State(state): State<AppState>, posted: Posted) -> Response {
         .strip_prefix("entry:")
         .and_then(|rest| rest.split_once(':'))
     {
-        if posted
-            .viewer
-            .principal
-            .require(Permission::EditKnowledge)
-            .is_err()
-        {
-            return failure(t, StatusCode::FORBIDDEN, "forbidden");
+        if let Some(refused) = posted.refused_unless(Permission::EditKnowledge) {
+            return refused;
         }
-        let phrasing = HandledUnheard {
-            flow_id: flow_id.clone(),
-            node,
-            kind: posted.field("kind"),
-            text: text.clone(),
-            resolution: String::new(),
-            target: String::new(),
-        };
         return match knowledge::add_alternative(
             &state.store,
             &actor,
             key,
             entry,
             &text,
-            Some(phrasing),
+            Some(posted.phrasing()),
             now_ms(),
         )
         .await
@@ -256,28 +256,16 @@ pub async fn teach(State(state): State<AppState>, posted: Posted) -> Response {
 /// Leaves the phrasing out of the list from now on.
 pub async fn dismiss(State(state): State<AppState>, posted: Posted) -> Response {
     let t = posted.viewer.words;
-    if posted
-        .viewer
-        .principal
-        .require(Permission::EditFlows)
-        .is_err()
-    {
-        return failure(t, StatusCode::FORBIDDEN, "forbidden");
+    if let Some(refused) = posted.refused_unless(Permission::EditFlows) {
+        return refused;
     }
-    let kind = posted.field("kind");
-    let text = posted.field("text");
-    if !["no_match", "kb_missed"].contains(&kind.as_str()) || text.trim().is_empty() {
+    let phrasing = posted.phrasing();
+    if !["no_match", "kb_missed"].contains(&phrasing.kind.as_str())
+        || phrasing.text.trim().is_empty()
+    {
         return failure(t, StatusCode::UNPROCESSABLE_ENTITY, "bad_form");
     }
-    let flow_id = posted.field("flow_id");
-    let phrasing = HandledUnheard {
-        flow_id: flow_id.clone(),
-        node: posted.field("node"),
-        kind,
-        text,
-        resolution: String::new(),
-        target: String::new(),
-    };
+    let flow_id = phrasing.flow_id.clone();
     let actor = posted.viewer.principal.actor();
     match handling::dismiss(&state.store, &actor, phrasing, now_ms()).await {
         Ok(()) => back(&posted.field("back"), "dismissed", &flow_id),
