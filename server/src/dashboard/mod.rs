@@ -1,13 +1,14 @@
 //! The call-analytics dashboard under `/dashboard`: pages rendered on the server (askama), for
 //! the editor's signed-in users, in Chinese or English. Handlers only translate: they read the
 //! visitor and the filters, call `analytics::report` or the store, and render; what the pages
-//! show is shaped in `overview`, `calls`, `transcript` and `tables`.
+//! show is shaped in `overview`, `calls`, `transcript`, `tables` and `results`.
 
 mod calls;
 pub mod chart;
 mod csv;
 mod names;
 mod overview;
+mod results;
 mod tables;
 mod transcript;
 pub mod words;
@@ -38,6 +39,7 @@ pub fn router() -> Router<AppState> {
         .route("/dashboard/calls/{id}", get(calls::transcript))
         .route("/dashboard/unheard", get(tables::unheard))
         .route("/dashboard/knowledge", get(tables::knowledge))
+        .route("/dashboard/results", get(results::page))
         .route("/dashboard/language", get(switch_language))
         .route("/dashboard/style.css", get(style))
         .layer(axum::middleware::map_response(protect))
