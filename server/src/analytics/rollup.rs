@@ -113,3 +113,25 @@ fn keep(values: &mut ResultValues, tenant: &str, flow: &str, var: &str, value: &
     }
     false
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_variable_keeps_its_known_values_and_no_more_than_the_limit_of_new_ones() {
+        let mut values = ResultValues::new();
+        for n in 0..MAX_RESULT_VALUES {
+            assert!(keep(&mut values, "ten", "flw", "plan", &n.to_string()));
+        }
+        assert!(!keep(&mut values, "ten", "flw", "plan", "one more"));
+        assert!(
+            keep(&mut values, "ten", "flw", "plan", "7"),
+            "a known value"
+        );
+        // Each variable of each flow and tenant has a limit of its own.
+        assert!(keep(&mut values, "ten", "flw", "score", "one more"));
+        assert!(keep(&mut values, "ten", "flw2", "plan", "one more"));
+        assert!(keep(&mut values, "other", "flw", "plan", "one more"));
+    }
+}
