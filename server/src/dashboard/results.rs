@@ -7,6 +7,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use flow_engine::model::ResultKind;
 
 use super::chart::{self, Bar};
 use super::tables::{csv_href, read};
@@ -46,17 +47,19 @@ pub struct ResultsPage {
     csv_href: String,
 }
 
-fn kind_word(kind: &str) -> &'static str {
+/// The word for a kind; a kind this server does not know reads as text, which is only counted.
+fn kind_word(kind: Option<ResultKind>) -> &'static str {
     match kind {
-        "score" => "result_score",
-        "number" => "result_number",
-        "choice" => "result_choice",
-        _ => "result_text",
+        Some(ResultKind::Score) => "result_score",
+        Some(ResultKind::Number) => "result_number",
+        Some(ResultKind::Choice) => "result_choice",
+        Some(ResultKind::Text) | None => "result_text",
     }
 }
 
 fn view(t: Words, summary: ResultSummary) -> ResultView {
-    let numeric = matches!(summary.kind.as_str(), "score" | "number");
+    let kind = ResultKind::parse(&summary.kind);
+    let numeric = kind.is_some_and(ResultKind::is_numeric);
     let bars: Vec<Bar> = summary
         .distribution
         .iter()
@@ -70,7 +73,7 @@ fn view(t: Words, summary: ResultSummary) -> ResultView {
         .then(|| chart::stacked_bars(&bars, &chart::ACCENT, 560, 200))
         .flatten();
     ResultView {
-        kind: t.w(kind_word(&summary.kind)),
+        kind: t.w(kind_word(kind)),
         count: summary.count,
         mean: summary
             .mean
@@ -79,7 +82,7 @@ fn view(t: Words, summary: ResultSummary) -> ResultView {
             .nps
             .map_or_else(|| "—".to_owned(), |nps| format!("{nps:.0}")),
         numeric,
-        is_score: summary.kind == "score",
+        is_score: kind == Some(ResultKind::Score),
         values: summary
             .distribution
             .into_iter()
