@@ -71,6 +71,97 @@ pub struct FlowSettings {
     /// The flow's knowledge base, for "FAQ from anywhere".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub knowledge: Option<KnowledgeSettings>,
+    /// Variables whose values at the end of a call are its results (a survey's score, the
+    /// caller's choice), counted in call analytics.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub results: Vec<ResultVar>,
+}
+
+/// A variable marked as a result of the call.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResultVar {
+    /// The variable's name.
+    pub var: String,
+    /// What kind of value it holds, which decides how analytics counts it.
+    pub kind: ResultKind,
+}
+
+/// How a result's values are counted.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ResultKind {
+    /// A score from 0 to 10 (satisfaction, likelihood to recommend): a distribution, a mean
+    /// and a Net Promoter Score.
+    Score,
+    /// Any number: a distribution and a mean.
+    Number,
+    /// One of a few answers: how often each was given.
+    Choice,
+    /// Free text: only how many calls have one.
+    Text,
+}
+
+impl ResultKind {
+    pub const ALL: [ResultKind; 4] = [
+        ResultKind::Score,
+        ResultKind::Number,
+        ResultKind::Choice,
+        ResultKind::Text,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResultKind::Score => "score",
+            ResultKind::Number => "number",
+            ResultKind::Choice => "choice",
+            ResultKind::Text => "text",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<ResultKind> {
+        ResultKind::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == name)
+    }
+
+    /// Whether its values are numbers, which have a mean.
+    pub fn is_numeric(self) -> bool {
+        matches!(self, ResultKind::Score | ResultKind::Number)
+    }
+
+    /// A variable's value as a result of this kind: a number for the numeric kinds (a slot's
+    /// digits are text, so numeric text is read as a number), trimmed text otherwise. `None`
+    /// when the variable holds nothing of this kind: null, empty text, or text that is not a
+    /// number for a numeric kind.
+    pub fn value_of(self, value: &serde_json::Value) -> Option<serde_json::Value> {
+        use serde_json::Value;
+        let text = match value {
+            Value::String(text) => Some(text.trim()),
+            _ => None,
+        };
+        if self.is_numeric() {
+            let number = match value {
+                Value::Number(n) => n.as_f64(),
+                _ => text.and_then(|t| t.parse::<f64>().ok()),
+            }?;
+            // Whole numbers stay whole (9, not 9.0), so that a score reads the same wherever
+            // it was set.
+            if number.fract() == 0.0 && number.abs() < 9_007_199_254_740_992.0 {
+                return Some(Value::from(number as i64));
+            }
+            return serde_json::Number::from_f64(number).map(Value::Number);
+        }
+        let text = match value {
+            Value::String(_) => text?.to_owned(),
+            Value::Number(n) => n.to_string(),
+            Value::Bool(b) => b.to_string(),
+            Value::Null | Value::Array(_) | Value::Object(_) => return None,
+        };
+        (!text.is_empty()).then_some(Value::String(text))
+    }
 }
 
 /// A knowledge base the whole flow answers from.
@@ -277,5 +368,31 @@ impl FlowDocument {
 
     pub fn node(&self, id: &str) -> Option<&Node> {
         self.nodes.iter().find(|n| n.id() == id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::ResultKind;
+
+    #[test]
+    fn a_result_value_is_read_as_its_kind() {
+        let score = ResultKind::Score;
+        assert_eq!(score.value_of(&json!(" 10 ")), Some(json!(10)));
+        assert_eq!(score.value_of(&json!(8.0)), Some(json!(8)));
+        assert_eq!(score.value_of(&json!(8.5)), Some(json!(8.5)));
+        assert_eq!(score.value_of(&json!("很好")), None);
+        assert_eq!(score.value_of(&json!(null)), None);
+        assert_eq!(score.value_of(&json!("NaN")), None);
+        let choice = ResultKind::Choice;
+        assert_eq!(choice.value_of(&json!(" 满意 ")), Some(json!("满意")));
+        assert_eq!(choice.value_of(&json!(true)), Some(json!("true")));
+        assert_eq!(choice.value_of(&json!("  ")), None);
+        assert_eq!(choice.value_of(&json!(["a"])), None);
+        for kind in ResultKind::ALL {
+            assert_eq!(ResultKind::parse(kind.as_str()), Some(kind));
+        }
     }
 }

@@ -231,6 +231,8 @@ on_both_databases!(
     idle_chats_end_as_abandoned,
     an_idle_end_and_a_turn_never_both_win,
     analytics_rollups_equal_a_recount,
+    result_rollups_equal_a_recount_and_count_once,
+    outbound_calls_are_answered_or_unreached,
 );
 
 const T0: i64 = 1_750_000_000_000;
@@ -3399,5 +3401,228 @@ async fn analytics_rollups_equal_a_recount(db: TestDb) -> TestResult {
             assert!(real[0].1.sums[0] < with_drafts[0].1.sums[0]);
         }
     }
+    Ok(())
+}
+
+/// The results flows mark (the `result` events calls end with) are summed per variable and
+/// value exactly as a recount from what the calls said, whether a result came with the end or
+/// after it (a late event), and however often the roll-up runs.
+async fn result_rollups_equal_a_recount_and_count_once(db: TestDb) -> TestResult {
+    use server::analytics::rollup::roll_up;
+    let store = &db.store;
+    let (tenant, stranger) = two_tenants(store).await?;
+    let flow = create_flow(store, &tenant, "回访").await?;
+    let other_flow = create_flow(store, &stranger, "别家").await?;
+    for (owner, flow_id) in [(&tenant, &flow.id), (&stranger, &other_flow.id)] {
+        write!(store, |tx| tx.publish_flow(
+            owner,
+            flow_id,
+            1,
+            "v1",
+            "user:usr_1",
+            T0
+        ))?
+        .expect("flow exists");
+    }
+    let result = |at: i64, var: &str, kind: &str, value: Value| {
+        event(
+            at,
+            "result",
+            None,
+            json!({ "var": var, "result_kind": kind, "value": value }),
+        )
+    };
+    let mut dice = Dice(0xC0FF_EE11);
+    // What the tables must hold for the tenant: (var, kind, value) → calls.
+    let mut expected: std::collections::BTreeMap<(String, String, String), i64> =
+        Default::default();
+    let mut late = Vec::new();
+    for n in 0..30i64 {
+        let (owner, flow_id) = if n % 5 == 4 {
+            (&stranger, &other_flow.id)
+        } else {
+            (&tenant, &flow.id)
+        };
+        let at = T0 + n * 3_600_000;
+        let score = dice.roll(11) as i64;
+        let plan = dice.pick(&["年卡", "月卡", "不续费"]);
+        let mut events = vec![event(at, "node_entered", Some("ask"), json!({}))];
+        events.push(result(at, "score", "score", json!(score)));
+        if n % 3 == 0 {
+            events.push(result(at, "note", "text", json!("送货快")));
+        }
+        let mut start = chat_start(flow_id, Some(1), events);
+        start.started_at = at;
+        start.end = Some(CallEnd {
+            ended_at: at + 30_000,
+            outcome: CallOutcome::Resolved,
+            summary: None,
+            duration_ms: 30_000,
+        });
+        assert!(store.start_chat(owner, start.clone()).await?.is_some());
+        if owner == &tenant {
+            *expected
+                .entry(("score".into(), "score".into(), score.to_string()))
+                .or_default() += 1;
+            if n % 3 == 0 {
+                *expected
+                    .entry(("note".into(), "text".into(), String::new()))
+                    .or_default() += 1;
+            }
+        }
+        // Every other call's choice arrives after the call was counted.
+        if n % 2 == 0 {
+            late.push((owner.clone(), start.session_id.clone(), at, plan));
+            if owner == &tenant {
+                *expected
+                    .entry(("plan".into(), "choice".into(), plan.to_owned()))
+                    .or_default() += 1;
+            }
+        }
+    }
+    assert!(roll_up(store).await? > 0);
+    for (owner, session, at, plan) in &late {
+        let saved = store
+            .save_chat_turn(
+                owner,
+                session,
+                ChatTurn {
+                    expected_turn: 1,
+                    snapshot: "{}".into(),
+                    events: vec![result(*at + 40_000, "plan", "choice", json!(plan))],
+                    end: None,
+                },
+                at + 40_000,
+            )
+            .await?;
+        assert!(saved.is_some(), "the late event is saved");
+    }
+    // Two servers at once, then again: nothing is counted twice.
+    let (a, b) = tokio::join!(roll_up(store), roll_up(store));
+    a?;
+    b?;
+    assert_eq!(roll_up(store).await?, 0, "nothing is left to count");
+
+    let filter = AnalyticsFilter {
+        tenant_id: tenant.clone(),
+        from_day: "2000-01-01".into(),
+        to_day: "2100-01-01".into(),
+        ..AnalyticsFilter::default()
+    };
+    let read = |sums: Vec<(Key, Counts)>| {
+        sums.into_iter()
+            .map(|(key, counts)| {
+                let text = |part: &server::store::Part| match part {
+                    server::store::Part::Text(text) => text.clone(),
+                    server::store::Part::Int(n) => n.to_string(),
+                };
+                (
+                    (text(&key[0]), text(&key[1]), text(&key[2])),
+                    counts.sums[0],
+                )
+            })
+            .collect::<std::collections::BTreeMap<_, _>>()
+    };
+    let stored = read(
+        store
+            .analytics_sums(Table::Results, &filter, &["var", "kind", "value"])
+            .await?,
+    );
+    assert_eq!(stored, expected);
+    assert!(expected.len() > 5, "enough values to mean something");
+    // The report reads the same sums: every score call counted, and the tenant's only.
+    let report = server::analytics::results::results(store, &filter).await?;
+    let score = report
+        .iter()
+        .find(|r| r.var == "score")
+        .expect("the score result");
+    let scores: i64 = expected
+        .iter()
+        .filter(|((var, _, _), _)| var == "score")
+        .map(|(_, n)| n)
+        .sum();
+    assert_eq!(score.count, scores);
+    assert!(score.nps.is_some() && score.mean.is_some());
+
+    // The same events counted again from scratch give the same rows.
+    let again = roll_up(store).await?;
+    assert_eq!(again, 0);
+    let stored_again = read(
+        store
+            .analytics_sums(Table::Results, &filter, &["var", "kind", "value"])
+            .await?,
+    );
+    assert_eq!(stored_again, stored);
+    Ok(())
+}
+
+/// The overview's outbound figures: calls placed, the callee picked up (the flow ran), or not
+/// (the call ended `unreached` before its flow began); inbound calls are not among them.
+async fn outbound_calls_are_answered_or_unreached(db: TestDb) -> TestResult {
+    use server::analytics::{report::overview, rollup::roll_up};
+    let store = &db.store;
+    let (tenant, _) = two_tenants(store).await?;
+    let flow = create_flow(store, &tenant, "回访").await?;
+    write!(store, |tx| tx.publish_flow(
+        &tenant,
+        &flow.id,
+        1,
+        "v1",
+        "user:usr_1",
+        T0
+    ))?
+    .expect("flow exists");
+    let calls = [
+        (Direction::Outbound, CallOutcome::Resolved),
+        (Direction::Outbound, CallOutcome::Abandoned),
+        (Direction::Outbound, CallOutcome::Unreached),
+        (Direction::Outbound, CallOutcome::Unreached),
+        (Direction::Outbound, CallOutcome::Unreached),
+        (Direction::Inbound, CallOutcome::Resolved),
+        (Direction::Inbound, CallOutcome::Abandoned),
+    ];
+    for (n, (direction, outcome)) in calls.iter().enumerate() {
+        let mut start = chat_start(&flow.id, Some(1), Vec::new());
+        start.started_at = T0 + n as i64 * 60_000;
+        start.channel = Channel::Phone;
+        start.direction = *direction;
+        start.end = Some(CallEnd {
+            ended_at: start.started_at + 20_000,
+            outcome: *outcome,
+            summary: None,
+            duration_ms: 20_000,
+        });
+        assert!(store.start_chat(&tenant, start).await?.is_some());
+    }
+    roll_up(store).await?;
+    let filter = AnalyticsFilter {
+        tenant_id: tenant.clone(),
+        from_day: "2000-01-01".into(),
+        to_day: "2100-01-01".into(),
+        ..AnalyticsFilter::default()
+    };
+    let outbound = overview(store, &filter).await?.outbound;
+    let placed = calls
+        .iter()
+        .filter(|(d, _)| *d == Direction::Outbound)
+        .count() as i64;
+    let unreached = calls
+        .iter()
+        .filter(|(d, o)| *d == Direction::Outbound && *o == CallOutcome::Unreached)
+        .count() as i64;
+    assert_eq!(
+        (outbound.placed, outbound.answered, outbound.unreached),
+        (placed, placed - unreached, unreached)
+    );
+    assert_eq!(
+        outbound.answer_rate,
+        Some((placed - unreached) as f64 / placed as f64)
+    );
+    let inbound = AnalyticsFilter {
+        direction: Some("inbound".into()),
+        ..filter
+    };
+    let none = overview(store, &inbound).await?.outbound;
+    assert_eq!((none.placed, none.answer_rate), (0, None));
     Ok(())
 }

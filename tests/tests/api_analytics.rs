@@ -304,7 +304,134 @@ async fn bad_filters_name_their_parameter(app: TestApp) -> TestApp {
     app
 }
 
+/// Survey calls: the scores and answers the flow marks as results, counted per value.
+async fn results_of_calls_are_counted_per_value(app: TestApp) -> TestApp {
+    let tenant = app.tenant("Survey Shop").await;
+    let key = &tenant.owner_key;
+    let (flow, _) = app
+        .published_flow(
+            &tenant.id,
+            "满意度回访",
+            &example("satisfaction-survey.json"),
+        )
+        .await;
+    let flow_id = flow.id;
+    // A caller who gives 10 and says what they liked, one who keys 8 and says nothing more,
+    // one who gives 2 and says why, and one who hangs up before scoring.
+    let scores: [(Value, Option<&str>, i64); 3] = [
+        (text("十分"), Some("物流很快"), 10),
+        (json!({ "type": "digits", "digits": "8" }), None, 8),
+        (text("两分"), Some("太慢了"), 2),
+    ];
+    for (score, said, _) in &scores {
+        let call = start(&app, key, json!({ "flow_id": flow_id })).await;
+        let asked = send(&app, key, &call, score.clone()).await;
+        assert_eq!(asked["ended"], false, "{asked}");
+        let last = match said {
+            Some(said) => send(&app, key, &call, text(said)).await,
+            None => send(&app, key, &call, json!({ "type": "no_input" })).await,
+        };
+        assert_eq!(last["ended"], true, "{last}");
+    }
+    let gone = start(&app, key, json!({ "flow_id": flow_id })).await;
+    send(&app, key, &gone, json!({ "type": "hangup" })).await;
+    roll_up(&app).await;
+    // A second run finds nothing more to count.
+    roll_up(&app).await;
+
+    let (status, results) = get(&app, key, "/analytics/results").await;
+    assert_eq!(status, 200, "{results}");
+    let var = |name: &str| {
+        results
+            .as_array()
+            .expect("a list")
+            .iter()
+            .find(|r| r["var"] == name)
+            .unwrap_or_else(|| panic!("{name} in {results}"))
+            .clone()
+    };
+    let score = var("score");
+    assert_eq!(score["kind"], "score");
+    assert_eq!(score["count"], scores.len());
+    let given: Vec<i64> = scores.iter().map(|(_, _, n)| *n).collect();
+    let mut sorted = given.clone();
+    sorted.sort_unstable();
+    let distribution: Vec<(String, i64)> = score["distribution"]
+        .as_array()
+        .expect("distribution")
+        .iter()
+        .map(|v| {
+            (
+                v["value"].as_str().expect("value").to_owned(),
+                v["count"].as_i64().expect("count"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        distribution,
+        sorted
+            .iter()
+            .map(|n| (n.to_string(), 1))
+            .collect::<Vec<_>>()
+    );
+    let mean = given.iter().sum::<i64>() as f64 / given.len() as f64;
+    assert!(
+        (score["mean"].as_f64().expect("mean") - mean).abs() < 1e-9,
+        "{score}"
+    );
+    let promoters = given.iter().filter(|n| **n >= 9).count() as f64;
+    let detractors = given.iter().filter(|n| **n <= 6).count() as f64;
+    let nps = (promoters - detractors) * 100.0 / given.len() as f64;
+    assert!(
+        (score["nps"].as_f64().expect("nps") - nps).abs() < 1e-9,
+        "{score}"
+    );
+    // Free answers are counted, not listed.
+    let liked = var("liked");
+    assert_eq!(
+        (liked["kind"].as_str(), liked["count"].as_i64()),
+        (Some("text"), Some(1))
+    );
+    assert_eq!(liked["distribution"], json!([]));
+    assert_eq!(var("reason")["count"], 1);
+
+    // The filters of the other reports.
+    for (query, empty) in [
+        (format!("flow_id={flow_id}&version=1"), false),
+        ("channel=chat".to_owned(), false),
+        ("channel=phone".to_owned(), true),
+        ("direction=outbound".to_owned(), true),
+        ("flow_id=flw_other".to_owned(), true),
+        ("from=2020-01-01&to=2020-01-31".to_owned(), true),
+    ] {
+        let (status, filtered) = get(&app, key, &format!("/analytics/results?{query}")).await;
+        assert_eq!(status, 200, "{query}: {filtered}");
+        assert_eq!(filtered == json!([]), empty, "{query}: {filtered}");
+        if !empty {
+            assert_eq!(filtered, results, "{query}");
+        }
+    }
+    for (query, field) in [
+        ("channel=fax", "channel"),
+        ("from=2026-13-01", "from"),
+        ("version=x", "version"),
+        ("var=score", "var"),
+    ] {
+        let (status, problem) = get(&app, key, &format!("/analytics/results?{query}")).await;
+        assert_eq!(status, 400, "{query}: {problem}");
+        assert_eq!(problem["code"], "invalid_parameter", "{problem}");
+        assert_eq!(problem["errors"][0]["field"], field, "{problem}");
+    }
+
+    // Another tenant sees none of them.
+    let stranger = app.tenant("Other Survey Shop").await;
+    let (status, theirs) = get(&app, &stranger.owner_key, "/analytics/results").await;
+    assert_eq!((status, theirs), (200, json!([])));
+    app
+}
+
 on_both_databases!(
     the_dashboard_counts_what_callers_did,
     bad_filters_name_their_parameter,
+    results_of_calls_are_counted_per_value,
 );

@@ -13,6 +13,7 @@ on_both_databases!(
     signed_out_visitors_are_sent_to_sign_in_and_bad_filters_explained,
     versions_of_a_flow_are_compared,
     the_unheard_list_teaches_intents_and_entries_with_plain_forms,
+    results_page_charts_each_result_in_both_languages,
 );
 
 /// A tenant whose flows reach the built-in demo shop, with a signed-in viewer: the session
@@ -650,5 +651,140 @@ async fn the_unheard_list_teaches_intents_and_entries_with_plain_forms(app: Test
         html.contains("data-testid=\"dash-empty\""),
         "nothing left: {html}"
     );
+    app
+}
+
+/// The page's visible text: tags, and the charts' SVG, left out.
+fn visible_text(html: &str) -> String {
+    let mut text = String::new();
+    let mut rest = html;
+    while let Some(start) = rest.find("<svg") {
+        text.push_str(&rest[..start]);
+        rest = rest[start..]
+            .find("</svg>")
+            .map_or("", |end| &rest[start + end + "</svg>".len()..]);
+    }
+    text.push_str(rest);
+    let mut visible = String::new();
+    let mut in_tag = false;
+    for c in text.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                visible.push(' ');
+            }
+            _ if !in_tag => visible.push(c),
+            _ => {}
+        }
+    }
+    visible
+}
+
+/// Survey calls with their scores; the results page shows each result, its chart, mean and
+/// Net Promoter Score, in Chinese without a word of English and in English, and as CSV.
+async fn results_page_charts_each_result_in_both_languages(app: TestApp) -> TestApp {
+    let (tenant, session) = shop_with_user(&app, "Survey Shop", "survey@example.com").await;
+    let chinese = format!("{session}; callflow_lang=zh-CN");
+    let (status, _, empty) = page(&app, &chinese, "/dashboard/results").await;
+    assert_eq!(status, 200, "{empty}");
+    assert!(empty.contains("data-testid=\"dash-empty\""), "{empty}");
+
+    let document: Value = serde_json::from_str(
+        &std::fs::read_to_string(callflow_tests::root().join("flows/satisfaction-survey.json"))
+            .expect("example flow"),
+    )
+    .expect("JSON");
+    let (flow, _) = app
+        .published_flow(&tenant.id, "满意度回访", &document)
+        .await;
+    let key = &tenant.owner_key;
+    let scores = [("十分", 10), ("九分", 9), ("两分", 2)];
+    for (said, _) in scores {
+        let call = post(&app, key, "/sessions", json!({ "flow_id": flow.id })).await;
+        let events = format!("/sessions/{}/events", call["id"].as_str().expect("id"));
+        post(&app, key, &events, json!({ "type": "text", "text": said })).await;
+        let last = post(
+            &app,
+            key,
+            &events,
+            json!({ "type": "text", "text": "还行" }),
+        )
+        .await;
+        assert_eq!(last["ended"], true, "{last}");
+    }
+    server::analytics::rollup::roll_up(&app.store)
+        .await
+        .expect("roll-up");
+
+    let (status, _, html) = page(&app, &chinese, "/dashboard/results").await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("<html lang=\"zh-CN\">"));
+    assert!(html.contains("data-var=\"score\""), "{html}");
+    assert!(html.contains("data-testid=\"result-chart\"><svg"), "{html}");
+    for words in ["调查结果", "评分", "平均值", "净推荐值", "通话数"] {
+        assert!(html.contains(words), "{words} in {html}");
+    }
+    let score_section = &html[html.find("data-var=\"score\"").expect("score")..];
+    let mean = scores.iter().map(|(_, n)| n).sum::<i64>() as f64 / scores.len() as f64;
+    assert!(
+        score_section.contains(&format!("{mean:.2}")),
+        "the mean {mean:.2} in {score_section}"
+    );
+    let promoters = scores.iter().filter(|(_, n)| *n >= 9).count() as f64;
+    let detractors = scores.iter().filter(|(_, n)| *n <= 6).count() as f64;
+    let nps = (promoters - detractors) * 100.0 / scores.len() as f64;
+    assert!(
+        score_section.contains(&format!("{nps:.0}")),
+        "{score_section}"
+    );
+    // Not a word of English on the Chinese page but the brand, the language switch, the CSV
+    // link and the variables' own names.
+    let allowed = ["Callflow", "English", "CSV", "score", "liked", "reason"];
+    for word in visible_text(&html)
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .filter(|w| w.len() > 1)
+    {
+        assert!(
+            allowed.contains(&word),
+            "the English word {word} on the Chinese page"
+        );
+    }
+
+    let english = format!("{session}; callflow_lang=en");
+    let (status, _, page_en) = page(&app, &english, "/dashboard/results").await;
+    assert_eq!(status, 200);
+    for words in ["Results", "Mean", "Net Promoter Score", "Score"] {
+        assert!(page_en.contains(words), "{words} in {page_en}");
+    }
+    assert!(!page_en.contains("净推荐值"));
+    // Filters as on the other pages; a bad one is explained.
+    let (_, _, phone_only) = page(&app, &english, "/dashboard/results?channel=phone").await;
+    assert!(
+        phone_only.contains("data-testid=\"dash-empty\""),
+        "{phone_only}"
+    );
+    let (status, _, bad) = page(&app, &english, "/dashboard/results?channel=fax").await;
+    assert_eq!(status, 400, "{bad}");
+
+    // The CSV: one line per value, the header in the reader's language.
+    let (status, _, csv) = page(&app, &chinese, "/dashboard/results?format=csv").await;
+    assert_eq!(status, 200);
+    assert!(
+        csv.starts_with("\u{feff}结果变量,类型,取值,通话数"),
+        "{csv}"
+    );
+    for (_, n) in scores {
+        assert!(csv.contains(&format!("score,评分,{n},1")), "{n} in {csv}");
+    }
+
+    // Every page links to it, and the overview shows the outbound figures.
+    let (_, _, overview) = page(&app, &chinese, "/dashboard").await;
+    assert!(
+        overview.contains("href=\"/dashboard/results?from="),
+        "the link keeps the filters: {overview}"
+    );
+    assert_eq!(card(&overview, "outbound-answered"), "0");
+    assert_eq!(card(&overview, "answer-rate"), "—");
     app
 }

@@ -36,6 +36,10 @@ export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
  * How a call ended.
  */
 export type Outcome = "resolved" | "handoff" | "abandoned" | "failed";
+/**
+ * How a result's values are counted.
+ */
+export type ResultKind = "score" | "number" | "choice" | "text";
 
 /**
  * A complete call flow.
@@ -758,6 +762,11 @@ export interface FlowSettings {
    * The flow's knowledge base, for "FAQ from anywhere".
    */
   knowledge?: KnowledgeSettings | null;
+  /**
+   * Variables whose values at the end of a call are its results (a survey's score, the
+   * caller's choice), counted in call analytics.
+   */
+  results?: ResultVar[];
 }
 /**
  * A knowledge base the whole flow answers from.
@@ -773,4 +782,17 @@ export interface KnowledgeSettings {
    * answer is said and the node's question asked again (default false).
    */
   from_anywhere?: boolean;
+}
+/**
+ * A variable marked as a result of the call.
+ */
+export interface ResultVar {
+  /**
+   * The variable's name.
+   */
+  var: string;
+  /**
+   * What kind of value it holds, which decides how analytics counts it.
+   */
+  kind: ResultKind;
 }

@@ -131,6 +131,14 @@ impl Kind for AskNode {
     const TYPE: &'static str = "ask";
     const WAITS: bool = true;
 
+    fn sets_variable(&self, var: &str) -> bool {
+        self.save_as.as_deref() == Some(var)
+            || self
+                .slot
+                .as_ref()
+                .is_some_and(|slot| slot.var == var || slot.currency_var.as_deref() == Some(var))
+    }
+
     fn ports<'a>(&'a self, ports: &mut Ports<'a>) {
         for (i, intent) in self.intents.iter().enumerate() {
             ports.add(format!("/intents/{i}/next"), &intent.name, &intent.next);

@@ -47,6 +47,10 @@ impl Kind for HttpNode {
     const TYPE: &'static str = "http";
     const WAITS: bool = true;
 
+    fn sets_variable(&self, var: &str) -> bool {
+        self.save.contains_key(var)
+    }
+
     fn ports<'a>(&'a self, ports: &mut Ports<'a>) {
         for (status, target) in &self.on_status {
             ports.add(

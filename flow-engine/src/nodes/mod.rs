@@ -41,6 +41,11 @@ pub(crate) trait Kind {
         false
     }
 
+    /// Whether it can give the flow variable `var` a value (a saved answer, an assignment…).
+    fn sets_variable(&self, _var: &str) -> bool {
+        false
+    }
+
     /// Checks its own fields (`base` is its JSON pointer); its ports are checked with the
     /// graph.
     fn check(&self, c: &mut Checker<'_>, base: &str);
@@ -227,6 +232,11 @@ impl Node {
     /// Whether the flow's global intents are recognised while a call waits at this node.
     pub fn listens_to_global_intents(&self) -> bool {
         each_kind!(self, n => n.listens_to_global_intents())
+    }
+
+    /// Whether the node can give the flow variable `var` a value.
+    pub fn sets_variable(&self, var: &str) -> bool {
+        each_kind!(self, n => n.sets_variable(var))
     }
 
     /// Every output port this node has, in a stable order.

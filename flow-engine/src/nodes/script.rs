@@ -24,6 +24,22 @@ impl Kind for ScriptNode {
     const TYPE: &'static str = "script";
     const WAITS: bool = false;
 
+    /// Whether the code names `vars.<var>` (or `vars["<var>"]`): reading the script is enough
+    /// for a warning, and a script that names a variable almost always sets it.
+    fn sets_variable(&self, var: &str) -> bool {
+        let dotted = format!("vars.{var}");
+        let named_after = |rest: &str| {
+            !rest
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_alphanumeric() || c == '_')
+        };
+        self.code
+            .match_indices(&dotted)
+            .any(|(at, _)| named_after(&self.code[at + dotted.len()..]))
+            || self.code.contains(&format!("vars[\"{var}\"]"))
+    }
+
     fn ports<'a>(&'a self, ports: &mut Ports<'a>) {
         ports.add("/next", "next", &self.next);
         ports.add("/error", "error", &self.error);

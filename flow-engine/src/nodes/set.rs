@@ -39,6 +39,10 @@ impl Kind for SetNode {
     const TYPE: &'static str = "set";
     const WAITS: bool = false;
 
+    fn sets_variable(&self, var: &str) -> bool {
+        self.assign.iter().any(|assignment| assignment.var == var)
+    }
+
     fn ports<'a>(&'a self, ports: &mut Ports<'a>) {
         ports.add("/next", "next", &self.next);
     }

@@ -36,6 +36,10 @@ impl Kind for SubflowNode {
     const TYPE: &'static str = "subflow";
     const WAITS: bool = true;
 
+    fn sets_variable(&self, var: &str) -> bool {
+        self.outputs.contains_key(var)
+    }
+
     fn ports<'a>(&'a self, ports: &mut Ports<'a>) {
         ports.add("/next", "next", &self.next);
         if let Some(target) = &self.error {

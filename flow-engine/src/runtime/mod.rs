@@ -353,6 +353,7 @@ impl Session {
         outcome: Outcome,
         hang_up: bool,
     ) -> Wait {
+        self.record_results(out);
         out.push(Action::Record(Record::Ended {
             node: node.map(|n| self.id(n)),
             outcome,
@@ -361,6 +362,33 @@ impl Session {
             out.push(Action::HangUp { outcome });
         }
         Wait::Ended { outcome }
+    }
+
+    /// A record of each variable the flow marks as a result that holds a value of its kind.
+    /// The results are the flow's own variables: inside a subflow they are its caller's.
+    fn record_results(&self, out: &mut Vec<Action>) {
+        let results = &self.root.document.settings.results;
+        if results.is_empty() {
+            return;
+        }
+        let vars = self
+            .frames
+            .first()
+            .map_or(&self.bindings.vars, |frame| &frame.vars);
+        for result in results {
+            let Some(value) = vars
+                .get(result.var.as_str())
+                .and_then(value::to_json)
+                .and_then(|value| result.kind.value_of(&value))
+            else {
+                continue;
+            };
+            out.push(Action::Record(Record::Result {
+                var: result.var.clone(),
+                kind: result.kind,
+                value,
+            }));
+        }
     }
 
     /// The flow's clear error path: the error message, if any, then hang up as failed.
@@ -421,7 +449,7 @@ mod tests {
     use crate::compile::{CompileOptions, RuntimeLimits};
     use crate::model::Outcome;
     use crate::runtime::{Action, CallInfo, Event, HttpFailure, Record, Session};
-    use crate::testing::{compile_with, handoff_flow, heard, records, said, start};
+    use crate::testing::{compile, compile_with, handoff_flow, heard, records, said, start};
 
     #[test]
     fn a_runaway_flow_ends_on_the_error_path() {
@@ -519,6 +547,93 @@ mod tests {
         assert!(matches!(
             records(&actions)[..],
             [Record::EventIgnored { .. }]
+        ));
+    }
+
+    fn survey() -> serde_json::Value {
+        json!({
+            "schema": 1, "name": "survey", "language": "zh-CN", "start": "q1",
+            "variables": { "comment": "" },
+            "settings": { "results": [
+                { "var": "score", "kind": "score" },
+                { "var": "comment", "kind": "text" },
+                { "var": "plan", "kind": "choice" }
+            ] },
+            "nodes": [
+                { "id": "q1", "type": "ask", "prompt": "打几分？", "save_as": "score", "next": "q2",
+                  "no_match": { "next": "q2" }, "no_input": { "next": "q2" } },
+                { "id": "q2", "type": "ask", "prompt": "还有什么建议？", "save_as": "comment",
+                  "next": "done", "no_match": { "next": "done" }, "no_input": { "next": "done" } },
+                { "id": "done", "type": "end", "outcome": "resolved" }
+            ]
+        })
+    }
+
+    fn results(actions: &[Action]) -> Vec<(String, String, serde_json::Value)> {
+        records(actions)
+            .into_iter()
+            .filter_map(|r| match r {
+                Record::Result { var, kind, value } => {
+                    Some((var.clone(), kind.as_str().to_owned(), value.clone()))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_call_that_ends_records_the_results_that_hold_a_value_just_before_its_end() {
+        let (mut session, first) = start(&compile(survey()));
+        assert!(results(&first).is_empty(), "no result before the end");
+        let second = session.handle(heard(" 9 "));
+        assert!(results(&second).is_empty(), "no result before the end");
+        let last = session.handle(heard("送货再快点"));
+        assert_eq!(
+            results(&last),
+            vec![
+                ("score".to_owned(), "score".to_owned(), json!(9)),
+                ("comment".to_owned(), "text".to_owned(), json!("送货再快点")),
+            ],
+            "the spoken digits are a number, and `plan`, never set, has no record"
+        );
+        let kinds: Vec<&Record> = records(&last);
+        let ended = kinds
+            .iter()
+            .position(|r| matches!(r, Record::Ended { .. }))
+            .expect("ended");
+        assert!(matches!(kinds[ended - 1], Record::Result { .. }));
+        assert!(matches!(kinds[ended - 2], Record::Result { .. }));
+        // The record's own kind is `result`; the result's kind is a field of its own.
+        let data = serde_json::to_value(kinds[ended - 2]).expect("serializes");
+        assert_eq!(data["kind"], "result");
+        assert_eq!(data["result_kind"], "score");
+        assert_eq!(data["var"], "score");
+    }
+
+    #[test]
+    fn a_caller_who_hangs_up_leaves_the_results_given_so_far_and_no_score_that_is_no_number() {
+        let (mut session, _) = start(&compile(survey()));
+        session.handle(heard("不知道"));
+        let actions = session.handle(Event::HungUp);
+        assert!(
+            results(&actions).is_empty(),
+            "不知道 is no score and the comment is empty: {:?}",
+            results(&actions)
+        );
+
+        let (mut session, _) = start(&compile(survey()));
+        session.handle(heard("7.5"));
+        let actions = session.handle(Event::HungUp);
+        assert_eq!(
+            results(&actions),
+            vec![("score".to_owned(), "score".to_owned(), json!(7.5))]
+        );
+        assert!(matches!(
+            records(&actions).last(),
+            Some(Record::Ended {
+                outcome: Outcome::Abandoned,
+                ..
+            })
         ));
     }
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::calendar::Date;
-use crate::model::{HttpMethod, InputMode, Outcome};
+use crate::model::{HttpMethod, InputMode, Outcome, ResultKind};
 
 /// Something that happened outside the engine.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -265,6 +265,15 @@ pub enum Record {
         node: String,
         knowledge_base: String,
         text: String,
+    },
+    /// A variable the flow marks as a result, with its value when the call ended; one
+    /// record per marked variable that holds a value, just before `Ended`.
+    Result {
+        var: String,
+        /// The `kind` field names the record, so the result's kind is `result_kind`.
+        #[serde(rename = "result_kind")]
+        kind: ResultKind,
+        value: serde_json::Value,
     },
     Ended {
         #[serde(skip_serializing_if = "Option::is_none")]

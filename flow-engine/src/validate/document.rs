@@ -99,6 +99,7 @@ pub(super) fn check(subject: &Subject<'_>, context: &ValidationContext<'_>) -> V
         }
     }
     c.settings(&doc.settings);
+    results(&mut c, subject);
     graph::check(&mut c, subject, &ids.nodes);
     c.into_diagnostics()
 }
@@ -291,6 +292,44 @@ fn port_label(port: &Port<'_>) -> String {
         format!("status \"{label}\"")
     } else {
         format!("\"{label}\"")
+    }
+}
+
+/// The variables marked as results: each a variable name, listed once, and set by some node
+/// (a result nothing sets would stay empty in every call's analytics).
+fn results(c: &mut Checker<'_>, subject: &Subject<'_>) {
+    let doc = subject.doc;
+    let mut seen: HashSet<&str> = HashSet::new();
+    for (i, result) in doc.settings.results.iter().enumerate() {
+        let field = format!("/settings/results/{i}/var");
+        c.variable(None, field.clone(), &result.var);
+        if !seen.insert(result.var.as_str()) {
+            c.warning(
+                "duplicate_result",
+                None,
+                field,
+                format!(
+                    "The variable \"{}\" is already listed as a result; remove this one.",
+                    shorten(&result.var, 60)
+                ),
+            );
+            continue;
+        }
+        // A node that could not be read might set it: say nothing rather than something wrong.
+        let all_read = subject.broken.is_empty() && subject.known.nodes;
+        if all_read && !doc.nodes.iter().any(|node| node.sets_variable(&result.var)) {
+            c.warning(
+                "unknown_result",
+                None,
+                field,
+                format!(
+                    "No node sets the variable \"{}\", so this result will always be empty. \
+                     Save an answer to it (an ask node's save_as or slot), assign it in a set \
+                     node or a script, or remove it from the results.",
+                    shorten(&result.var, 60)
+                ),
+            );
+        }
     }
 }
 

@@ -404,4 +404,59 @@ mod tests {
         let validated = validate(&flow(Value::Array(nodes)));
         only(&validated, "too_large", "/nodes");
     }
+
+    #[test]
+    fn results_are_set_by_a_node_and_listed_once() {
+        let value = json!({
+            "schema": 1, "name": "survey", "language": "zh-CN", "start": "q",
+            "settings": { "results": [
+                { "var": "score", "kind": "score" },
+                { "var": "score", "kind": "number" },
+                { "var": "ghost", "kind": "text" },
+                { "var": "nps", "kind": "number" },
+                { "var": "picked", "kind": "choice" },
+                { "var": "npsx2", "kind": "number" }
+            ] },
+            "nodes": [
+                { "type": "ask", "id": "q", "prompt": "?", "save_as": "score", "next": "s",
+                  "no_match": { "next": "s" }, "no_input": { "next": "s" } },
+                { "type": "script", "id": "s", "code": "vars.npsx = 1; vars.nps = vars.npsx * 2;",
+                  "next": "t", "error": "t" },
+                { "type": "set", "id": "t", "assign": [{ "var": "picked", "value": "a" }],
+                  "next": "done" },
+                end("done")
+            ]
+        });
+        let validated = validate(&value);
+        let got: Vec<(&str, &str, Severity)> = validated
+            .diagnostics
+            .iter()
+            .map(|d| (d.field.as_str(), d.code, d.severity))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    "/settings/results/1/var",
+                    "duplicate_result",
+                    Severity::Warning
+                ),
+                (
+                    "/settings/results/2/var",
+                    "unknown_result",
+                    Severity::Warning
+                ),
+                (
+                    "/settings/results/5/var",
+                    "unknown_result",
+                    Severity::Warning
+                ),
+            ],
+            "{}",
+            summary(&validated.diagnostics)
+        );
+        assert!(validated.diagnostics[1].message.contains("ghost"));
+        // Warnings do not stop the flow from being used.
+        assert!(validated.document.is_some());
+    }
 }

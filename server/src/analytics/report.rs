@@ -9,7 +9,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::tally::{handle_time_bucket_end, handoff_reason};
-use crate::store::{AnalyticsFilter, Counts, Key, Part, Store, StoreError, Table};
+use crate::store::{AnalyticsFilter, CallOutcome, Counts, Key, Part, Store, StoreError, Table};
 
 /// Measures of a set of calls.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, ToSchema)]
@@ -81,10 +81,24 @@ pub struct VersionMeasures {
     pub measures: Measures,
 }
 
+/// Outbound calls: how many were placed, and whether the callee picked up.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, ToSchema)]
+pub struct Outbound {
+    /// Outbound calls placed (and ended).
+    pub placed: i64,
+    /// The callee picked up.
+    pub answered: i64,
+    /// Busy, no answer, or the carrier could not connect.
+    pub unreached: i64,
+    /// Answered, of placed.
+    pub answer_rate: Option<f64>,
+}
+
 /// Everything the overview page shows.
 #[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
 pub struct Overview {
     pub measures: Measures,
+    pub outbound: Outbound,
     pub handoff_reasons: HandoffReasons,
     /// By day, or by hour when the range is one day.
     pub series: Vec<Point>,
@@ -283,6 +297,24 @@ pub async fn overview(store: &Store, filter: &AnalyticsFilter) -> Result<Overvie
             _ => {}
         }
     }
+    let mut outbound = Outbound::default();
+    for (key, counts) in &sums(&["direction", "outcome"]).await? {
+        let [direction, outcome] = key.as_slice() else {
+            continue;
+        };
+        if text(direction) != "outbound" {
+            continue;
+        }
+        let calls = counts.sums.first().copied().unwrap_or(0);
+        outbound.placed += calls;
+        // An outbound call ends `unreached` only when its flow never began: nobody picked up.
+        if text(outcome) == CallOutcome::Unreached.as_str() {
+            outbound.unreached += calls;
+        } else {
+            outbound.answered += calls;
+        }
+    }
+    outbound.answer_rate = rate(outbound.answered, outbound.placed);
     let mut per_version: BTreeMap<(String, i64), CallSums> = BTreeMap::new();
     for (key, counts) in &sums(&["flow_id", "version", "outcome", "handoff_reason"]).await? {
         let [flow, version, outcome, reason] = key.as_slice() else {
@@ -382,6 +414,7 @@ pub async fn overview(store: &Store, filter: &AnalyticsFilter) -> Result<Overvie
     top_intents.truncate(10);
     Ok(Overview {
         measures: total.measures(p90(&buckets)),
+        outbound,
         handoff_reasons: reasons,
         series: series.into_values().collect(),
         by_hour,

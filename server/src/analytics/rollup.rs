@@ -1,7 +1,7 @@
 //! The roll-up task: counts ended conversations into the analytics tables, a batch at a time,
 //! so that the dashboard reads sums instead of every call's events.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono_tz::Tz;
 
@@ -11,6 +11,11 @@ use crate::store::{RolledUp, Store, StoreError};
 
 /// Conversations read and counted per transaction.
 const BATCH: i64 = 500;
+/// Distinct values each result variable of a flow keeps in the sums; later new values are
+/// counted together under [`OTHER_RESULT_VALUE`](super::tally::OTHER_RESULT_VALUE), so that
+/// free answers cannot make the table grow without bound.
+pub const MAX_RESULT_VALUES: usize = 5_000;
+
 /// Batches per run at most, so that a long backlog (a database upgraded with a year of calls)
 /// is worked off in steps that leave room for other writers.
 const BATCHES_PER_RUN: usize = 20;
@@ -20,6 +25,7 @@ const BATCHES_PER_RUN: usize = 20;
 /// new count, and only if nobody changed that count meanwhile.
 pub async fn roll_up(store: &Store) -> Result<usize, StoreError> {
     let mut zones: HashMap<String, Tz> = HashMap::new();
+    let mut result_values: ResultValues = HashMap::new();
     let mut counted = 0;
     for _ in 0..BATCHES_PER_RUN {
         let pending = store.pending_rollups(BATCH).await?;
@@ -39,11 +45,20 @@ pub async fn roll_up(store: &Store) -> Result<usize, StoreError> {
             };
             let counted_now = p.call.event_count;
             let all = Tally::of_call(&p.call, &p.events, zone);
+            load_result_values(store, &all, &mut result_values).await?;
+            // The events counted before map their values the same way as all of them (all's
+            // values are taken first), so their difference stays exact.
+            let all =
+                all.with_result_values(|t, f, v, value| keep(&mut result_values, t, f, v, value));
             let rows = match p.counted {
                 None => all,
                 Some(before) => {
                     let before = usize::try_from(before).unwrap_or(0).min(p.events.len());
-                    all.minus(&Tally::of_call(&p.call, &p.events[..before], zone))
+                    let before = Tally::of_call(&p.call, &p.events[..before], zone)
+                        .with_result_values(|t, f, v, value| {
+                            keep(&mut result_values, t, f, v, value)
+                        });
+                    all.minus(&before)
                 }
             };
             done.push(RolledUp {
@@ -60,4 +75,63 @@ pub async fn roll_up(store: &Store) -> Result<usize, StoreError> {
         }
     }
     Ok(counted)
+}
+
+/// The values each result variable (tenant, flow, variable) has rows for, read once per run.
+type ResultValues = HashMap<(String, String, String), HashSet<String>>;
+
+/// Reads the values already counted for the result variables of `tally` not read yet.
+async fn load_result_values(
+    store: &Store,
+    tally: &Tally,
+    values: &mut ResultValues,
+) -> Result<(), StoreError> {
+    for (tenant, flow, var) in tally.result_vars() {
+        let key = (tenant, flow, var);
+        if values.contains_key(&key) {
+            continue;
+        }
+        let known = store
+            .result_values(&key.0, &key.1, &key.2, MAX_RESULT_VALUES as i64)
+            .await?;
+        values.insert(key, known.into_iter().collect());
+    }
+    Ok(())
+}
+
+/// Whether `value` keeps a row of its own: it has one, or its variable has room for another.
+fn keep(values: &mut ResultValues, tenant: &str, flow: &str, var: &str, value: &str) -> bool {
+    let known = values
+        .entry((tenant.to_owned(), flow.to_owned(), var.to_owned()))
+        .or_default();
+    if known.contains(value) {
+        return true;
+    }
+    if known.len() < MAX_RESULT_VALUES {
+        known.insert(value.to_owned());
+        return true;
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_variable_keeps_its_known_values_and_no_more_than_the_limit_of_new_ones() {
+        let mut values = ResultValues::new();
+        for n in 0..MAX_RESULT_VALUES {
+            assert!(keep(&mut values, "ten", "flw", "plan", &n.to_string()));
+        }
+        assert!(!keep(&mut values, "ten", "flw", "plan", "one more"));
+        assert!(
+            keep(&mut values, "ten", "flw", "plan", "7"),
+            "a known value"
+        );
+        // Each variable of each flow and tenant has a limit of its own.
+        assert!(keep(&mut values, "ten", "flw", "score", "one more"));
+        assert!(keep(&mut values, "ten", "flw2", "plan", "one more"));
+        assert!(keep(&mut values, "other", "flw", "plan", "one more"));
+    }
 }

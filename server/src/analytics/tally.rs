@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Timelike};
 use chrono_tz::Tz;
+use flow_engine::model::ResultKind;
 use serde_json::Value;
 
 use crate::store::{Call, CallEvent, CallOutcome, Counts, Key, Part, Table};
@@ -27,6 +28,40 @@ pub mod handoff_reason {
     /// The flow transferred without the caller saying anything that led there.
     pub const BY_FLOW: &str = "by_flow";
     pub const ALL: [&str; 4] = [ASKED, NOT_UNDERSTOOD, ERROR, BY_FLOW];
+}
+
+/// The value a result's row is counted under when it has none of its own: every text result,
+/// and the values of a variable beyond the limit of distinct values the roll-up keeps.
+pub const OTHER_RESULT_VALUE: &str = "";
+
+/// Characters of a choice result that count; a longer answer is cut here.
+const MAX_CHOICE_CHARS: usize = 100;
+
+/// What a result is counted under: the number for score and number results (`9`, `7.5`,
+/// rounded to hundredths), the answer for choice results, nothing of its own for text results.
+/// `None` when the value is not of its kind (an old event, a hand-edited record).
+pub fn result_value(kind: ResultKind, value: &Value) -> Option<String> {
+    match kind {
+        ResultKind::Score | ResultKind::Number => {
+            let number = value.as_f64().filter(|n| n.is_finite())?;
+            let hundredths = (number * 100.0).round() / 100.0;
+            // Whole numbers without a fraction, others without trailing zeros: one text per
+            // number, so that 9 and 9.0 count together.
+            let mut text = format!("{hundredths:.2}");
+            while text.ends_with('0') {
+                text.pop();
+            }
+            if text.ends_with('.') {
+                text.pop();
+            }
+            Some(if text == "-0" { "0".to_owned() } else { text })
+        }
+        ResultKind::Choice => {
+            let text = value.as_str().map(str::trim).filter(|t| !t.is_empty())?;
+            Some(text.chars().take(MAX_CHOICE_CHARS).collect())
+        }
+        ResultKind::Text => Some(OTHER_RESULT_VALUE.to_owned()),
+    }
 }
 
 /// Handle-time buckets per doubling: a bucket's bounds are 2^(1/5) ≈ 15% apart.
@@ -173,6 +208,14 @@ impl Tally {
                 None,
             );
         }
+        for ((var, kind), value) in &seen.results {
+            tally.add(
+                Table::Results,
+                key(vec![text(var), text(kind.as_str()), text(value)]),
+                vec![1],
+                None,
+            );
+        }
         for ((node, kind, said), (n, at)) in &seen.unheard {
             tally.add(
                 Table::Unheard,
@@ -195,6 +238,48 @@ impl Tally {
         if latest > counts.latest {
             counts.latest = latest;
         }
+    }
+
+    /// The result variables counted here with a value of their own, as tenant, flow and
+    /// variable.
+    pub fn result_vars(&self) -> Vec<(String, String, String)> {
+        let mut vars: Vec<(String, String, String)> = self
+            .rows
+            .keys()
+            .filter(|(table, _)| *table == Table::Results)
+            .filter_map(|(_, key)| match key.as_slice() {
+                [Part::Text(tenant), Part::Text(flow), .., Part::Text(var), _, Part::Text(value)]
+                    if value != OTHER_RESULT_VALUE =>
+                {
+                    Some((tenant.clone(), flow.clone(), var.clone()))
+                }
+                _ => None,
+            })
+            .collect();
+        vars.sort();
+        vars.dedup();
+        vars
+    }
+
+    /// The same rows with each result value that `keep` (tenant, flow, variable, value) turns
+    /// down counted under [`OTHER_RESULT_VALUE`] instead: how the roll-up bounds a variable's
+    /// distinct values.
+    pub fn with_result_values(self, mut keep: impl FnMut(&str, &str, &str, &str) -> bool) -> Tally {
+        let mut kept = Tally::default();
+        for ((table, mut key), counts) in self.rows {
+            if let [Part::Text(tenant), Part::Text(flow), .., Part::Text(var), _, Part::Text(value)] =
+                key.as_mut_slice()
+            {
+                if table == Table::Results
+                    && value.as_str() != OTHER_RESULT_VALUE
+                    && !keep(tenant.as_str(), flow.as_str(), var.as_str(), value.as_str())
+                {
+                    *value = OTHER_RESULT_VALUE.to_owned();
+                }
+            }
+            kept.add(table, key, counts.sums, counts.latest);
+        }
+        kept
     }
 
     /// Adds `other`'s rows to these.
@@ -253,6 +338,9 @@ struct Seen {
     intents: BTreeMap<String, i64>,
     knowledge: BTreeMap<(String, String), KnowledgeSeen>,
     unheard: BTreeMap<(String, &'static str, String), (i64, i64)>,
+    /// Each result variable's last value (a call ends once, but a record read twice must not
+    /// count twice).
+    results: BTreeMap<(String, ResultKind), String>,
     /// What the caller's last turn came to: understood, not, or an error on the way.
     last_turn: Option<&'static str>,
     transfer_reason: Option<&'static str>,
@@ -316,6 +404,16 @@ impl Seen {
                 self.last_turn = Some(handoff_reason::NOT_UNDERSTOOD);
                 if let Some(said) = field("text") {
                     self.unheard_said(node, "kb_missed", said, event.at);
+                }
+            }
+            "result" => {
+                let kind = field("result_kind").and_then(ResultKind::parse);
+                let var = field("var").filter(|var| !var.is_empty());
+                if let (Some(kind), Some(var)) = (kind, var) {
+                    let value = data.get("value").unwrap_or(&Value::Null);
+                    if let Some(value) = result_value(kind, value) {
+                        self.results.insert((var.to_owned(), kind), value);
+                    }
                 }
             }
             "transfer" if self.transfer_reason.is_none() => {
@@ -549,6 +647,103 @@ mod tests {
         total.merge(difference);
         let total = total.minus(&Tally::default());
         assert_eq!(total, after.minus(&Tally::default()));
+    }
+
+    #[test]
+    fn results_are_counted_once_per_call_under_their_value() {
+        let list = events(&[
+            ("node_entered", "ask", json!({})),
+            (
+                "result",
+                "",
+                json!({ "var": "score", "result_kind": "score", "value": 9.0 }),
+            ),
+            (
+                "result",
+                "",
+                json!({ "var": "plan", "result_kind": "choice", "value": " 年卡 " }),
+            ),
+            (
+                "result",
+                "",
+                json!({ "var": "note", "result_kind": "text", "value": "送货快" }),
+            ),
+            (
+                "result",
+                "",
+                json!({ "var": "bad", "result_kind": "score", "value": "很好" }),
+            ),
+            (
+                "result",
+                "",
+                json!({ "var": "score", "result_kind": "score", "value": 7.456 }),
+            ),
+        ]);
+        let tally = Tally::of_call(
+            &call(CallOutcome::Resolved, Some(1)),
+            &list,
+            Tz::Asia__Shanghai,
+        );
+        let results: Vec<(Vec<Part>, Vec<i64>)> = tally
+            .rows
+            .iter()
+            .filter(|((table, _), _)| *table == Table::Results)
+            .map(|((_, key), counts)| (key[COMMON_KEYS.len()..].to_vec(), counts.sums.clone()))
+            .collect();
+        assert_eq!(
+            results,
+            vec![
+                (vec![t("note"), t("text"), t("")], vec![1]),
+                (vec![t("plan"), t("choice"), t("年卡")], vec![1]),
+                // The last value of a variable counts, rounded to hundredths.
+                (vec![t("score"), t("score"), t("7.46")], vec![1]),
+            ]
+        );
+        assert_eq!(
+            tally.result_vars(),
+            vec![
+                ("ten".to_owned(), "flw".to_owned(), "plan".to_owned()),
+                ("ten".to_owned(), "flw".to_owned(), "score".to_owned()),
+            ],
+            "text results have no values to bound"
+        );
+        // Values turned down are counted together under the empty value.
+        let capped = tally.with_result_values(|_, _, var, _| var != "plan");
+        assert!(row(&capped, Table::Results, &[t("plan"), t("choice"), t("")]).is_some());
+        assert!(row(
+            &capped,
+            Table::Results,
+            &[t("score"), t("score"), t("7.46")]
+        )
+        .is_some());
+    }
+
+    #[test]
+    fn result_values_read_the_same_however_they_were_written() {
+        use flow_engine::model::ResultKind;
+        assert_eq!(result_value(ResultKind::Score, &json!(9)), Some("9".into()));
+        assert_eq!(
+            result_value(ResultKind::Score, &json!(9.0)),
+            Some("9".into())
+        );
+        assert_eq!(
+            result_value(ResultKind::Number, &json!(-0.001)),
+            Some("0".into())
+        );
+        assert_eq!(
+            result_value(ResultKind::Number, &json!(2.5)),
+            Some("2.5".into())
+        );
+        assert_eq!(result_value(ResultKind::Number, &json!("9")), None);
+        assert_eq!(
+            result_value(ResultKind::Choice, &json!("长".repeat(150))).map(|v| v.chars().count()),
+            Some(100)
+        );
+        assert_eq!(result_value(ResultKind::Choice, &json!(" ")), None);
+        assert_eq!(
+            result_value(ResultKind::Text, &json!("x")),
+            Some(String::new())
+        );
     }
 
     #[test]

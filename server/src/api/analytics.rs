@@ -12,6 +12,7 @@ use utoipa_axum::routes;
 
 use super::bad_parameter;
 use crate::analytics::report::{self, EntryHelpfulness, Funnel, Overview, UnheardGroup};
+use crate::analytics::results::{self as result_report, ResultSummary};
 use crate::analytics::{filter, handling};
 use crate::auth::{Permission, Principal};
 use crate::error::{ApiError, ApiResult, Json, Problem};
@@ -29,6 +30,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(funnel))
         .routes(routes!(unheard))
         .routes(routes!(knowledge))
+        .routes(routes!(results))
         .routes(routes!(dismiss))
 }
 
@@ -175,6 +177,23 @@ async fn knowledge(
 ) -> ApiResult<Json<Vec<EntryHelpfulness>>> {
     let (filter, _, _) = read_filter(&state, &principal, &headers, query, &[]).await?;
     Ok(Json(report::knowledge(&state.store, &filter).await?))
+}
+
+/// The results of calls: per variable the flows mark as a result (`settings.results`), its
+/// kind, how many calls ended with a value, how often each value was given, the mean of
+/// scores and numbers, and the Net Promoter Score of scores (0 to 10).
+#[utoipa::path(get, path = "/analytics/results", tag = "analytics", params(ReportQuery),
+    responses((status = 200, body = Vec<ResultSummary>),
+        (status = 400, body = Problem, content_type = "application/problem+json",
+         description = BAD_FILTER)))]
+async fn results(
+    State(state): State<AppState>,
+    principal: Principal,
+    headers: HeaderMap,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> ApiResult<Json<Vec<ResultSummary>>> {
+    let (filter, _, _) = read_filter(&state, &principal, &headers, query, &[]).await?;
+    Ok(Json(result_report::results(&state.store, &filter).await?))
 }
 
 /// A phrasing of the "not understood" list, as [`unheard`] gave it.

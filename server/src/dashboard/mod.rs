@@ -1,13 +1,14 @@
 //! The call-analytics dashboard under `/dashboard`: pages rendered on the server (askama), for
 //! the editor's signed-in users, in Chinese or English. Handlers only translate: they read the
 //! visitor and the filters, call `analytics::report` or the store, and render; what the pages
-//! show is shaped in `overview`, `calls`, `transcript` and `tables`.
+//! show is shaped in `overview`, `calls`, `transcript`, `tables` and `results`.
 
 mod calls;
 pub mod chart;
 mod csv;
 mod names;
 mod overview;
+mod results;
 mod tables;
 mod teach;
 mod transcript;
@@ -42,6 +43,7 @@ pub fn router() -> Router<AppState> {
         .route("/dashboard/unheard/teach", post(teach::teach))
         .route("/dashboard/unheard/dismiss", post(teach::dismiss))
         .route("/dashboard/knowledge", get(tables::knowledge))
+        .route("/dashboard/results", get(results::page))
         .route("/dashboard/language", get(switch_language))
         .route("/dashboard/style.css", get(style))
         .layer(axum::middleware::map_response(protect))

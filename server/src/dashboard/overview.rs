@@ -116,6 +116,7 @@ fn view(
     versions: Vec<VersionRow>,
 ) -> OverviewView {
     let m = &overview.measures;
+    let o = &overview.outbound;
     let count = |n: i64| {
         if n == 1 {
             t.w("one_call").to_owned()
@@ -160,6 +161,18 @@ fn view(
             label: "unreached",
             value: m.unreached.to_string(),
             note: t.w("unreached_note").to_owned(),
+        },
+        Card {
+            id: "outbound-answered",
+            label: "outbound_answered",
+            value: o.answered.to_string(),
+            note: format!("{} {}", o.placed, t.w("outbound_placed")),
+        },
+        Card {
+            id: "answer-rate",
+            label: "answer_rate",
+            value: percent(o.answer_rate),
+            note: format!("{} / {}", o.answered, o.placed),
         },
         Card {
             id: "average-handle",

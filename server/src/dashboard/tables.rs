@@ -1,5 +1,5 @@
 //! The tables of what callers said that was not understood, and of how helpful knowledge
-//! answers were.
+//! answers were; how a table page reads its filters (the results page's too).
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -66,14 +66,14 @@ pub struct KnowledgePage {
 }
 
 /// What a table page needs first: the flows, the pairs and the filter, or the answer to give.
-struct Request {
-    flows: Vec<(String, String)>,
-    pairs: Vec<(String, String)>,
-    filter: AnalyticsFilter,
-    csv: bool,
+pub(super) struct Request {
+    pub flows: Vec<(String, String)>,
+    pub pairs: Vec<(String, String)>,
+    pub filter: AnalyticsFilter,
+    pub csv: bool,
 }
 
-async fn read(
+pub(super) async fn read(
     state: &AppState,
     viewer: &Viewer,
     action: &'static str,
@@ -111,7 +111,7 @@ async fn read(
     }
 }
 
-fn csv_href(action: &str, form: &Form) -> String {
+pub(super) fn csv_href(action: &str, form: &Form) -> String {
     let query = form.query();
     format!(
         "{action}{query}{}format=csv",

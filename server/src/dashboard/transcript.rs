@@ -207,6 +207,15 @@ pub fn lines(t: Words, started_at: i64, events: &[CallEvent], knowledge: &Knowle
             ),
             "step_limit" => ("system", t.w("step_limit").to_owned()),
             "barge_in" => ("caller", t.w("barge_in").to_owned()),
+            "result" => (
+                "system",
+                format!(
+                    "{}{colon}{} = {}",
+                    t.w("result_recorded"),
+                    text_of(data, "var"),
+                    text_of(data, "value")
+                ),
+            ),
             "ended" => (
                 "system",
                 format!(

@@ -21,6 +21,7 @@ pub enum Table {
     Intents,
     Knowledge,
     Unheard,
+    Results,
 }
 
 /// The key columns every table starts with.
@@ -34,7 +35,7 @@ pub const COMMON_KEYS: [&str; 6] = [
 ];
 
 impl Table {
-    pub const ALL: [Table; 7] = [
+    pub const ALL: [Table; 8] = [
         Table::Calls,
         Table::HandleTimes,
         Table::Nodes,
@@ -42,6 +43,7 @@ impl Table {
         Table::Intents,
         Table::Knowledge,
         Table::Unheard,
+        Table::Results,
     ];
 
     pub fn name(self) -> &'static str {
@@ -53,6 +55,7 @@ impl Table {
             Table::Intents => "analytics_intents",
             Table::Knowledge => "analytics_knowledge",
             Table::Unheard => "analytics_unheard",
+            Table::Results => "analytics_results",
         }
     }
 
@@ -66,6 +69,7 @@ impl Table {
             Table::Intents => &["intent"],
             Table::Knowledge => &["knowledge_base", "entry"],
             Table::Unheard => &["node", "kind", "text"],
+            Table::Results => &["var", "kind", "value"],
         }
     }
 
@@ -95,6 +99,7 @@ impl Table {
             Table::Intents => &["heard", "calls"],
             Table::Knowledge => &["answered", "helpful", "unhelpful"],
             Table::Unheard => &["said"],
+            Table::Results => &["calls"],
         }
     }
 
@@ -304,6 +309,31 @@ impl Store {
         }
         transaction.commit().await?;
         Ok(claimed.len())
+    }
+
+    /// Up to `limit` values a result variable of a flow is counted under, the empty one (the
+    /// values beyond the limit) left out: what the roll-up needs to keep the variable's
+    /// distinct values bounded.
+    pub async fn result_values(
+        &self,
+        tenant_id: &str,
+        flow_id: &str,
+        var: &str,
+        limit: i64,
+    ) -> Result<Vec<String>> {
+        let rows = sqlx::query(
+            "SELECT DISTINCT value FROM analytics_results \
+             WHERE tenant_id = $1 AND flow_id = $2 AND var = $3 AND value <> '' LIMIT $4",
+        )
+        .bind(tenant_id)
+        .bind(flow_id)
+        .bind(var)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| Ok(row.try_get::<String, _>("value")?))
+            .collect()
     }
 
     /// Sums of `table`'s measures over the rows `filter` selects, grouped by `group_by` (key

@@ -2,7 +2,7 @@
 
 import { useId } from "react";
 
-import type { FlowDocument, FlowSettings, JsonValue } from "../../flow/types";
+import type { FlowDocument, FlowSettings, JsonValue, ResultKind, ResultVar } from "../../flow/types";
 import { useI18n } from "../../i18n";
 import { useForm } from "./context";
 import { withList, withMap, withOptional } from "./edit";
@@ -26,6 +26,10 @@ export function FlowForm({ doc, onChange }: { doc: FlowDocument; onChange: DocCh
     onChange((d) => withMap(d, "variables", next), `flow:${field}`);
   };
   const languages = ["zh-CN", "en-US"];
+  const results: ResultVar[] = settings.results ?? [];
+  const setResults = (next: ResultVar[], field = "results") =>
+    onChange((d) => withMap(d, "settings", withList(d.settings ?? {}, "results", next)), `flow:settings/${field}`);
+  const resultKinds: ResultKind[] = ["score", "number", "choice", "text"];
 
   return (
     <div className="flow-form">
@@ -120,6 +124,56 @@ export function FlowForm({ doc, onChange }: { doc: FlowDocument; onChange: DocCh
           path="/global_intents"
           onChange={(intents, field) => onChange((d) => withList(d, "global_intents", intents), `flow:${field ?? "global_intents"}`)}
         />
+      </Section>
+
+      <Section title={t("flow.results")} open={results.length > 0} testId="section-results">
+        <p className="field-help">{t("flow.resultsHelp")}</p>
+        <div data-field="/settings/results">
+          {results.map((result, index) => (
+            <fieldset key={index} className="card" data-testid="flow-result">
+              <legend>
+                <code>vars.{result.var || "…"}</code>
+              </legend>
+              <TextInput
+                label={t("flow.resultVar")}
+                value={result.var}
+                path={`/settings/results/${index}/var`}
+                testId="flow-result-var"
+                onChange={(name) => setResults(results.map((r, i) => (i === index ? { ...r, var: name } : r)), `results/${index}/var`)}
+              />
+              <SelectInput
+                label={t("flow.resultKind")}
+                value={result.kind}
+                path={`/settings/results/${index}/kind`}
+                testId="flow-result-kind"
+                options={resultKinds.map((kind) => ({ value: kind, label: t(`flow.resultKind.${kind}`) }))}
+                onChange={(kind) => setResults(results.map((r, i) => (i === index ? { ...r, kind } : r)))}
+              />
+              {!readOnly && (
+                <div className="card-actions">
+                  <button type="button" className="danger-text" onClick={() => setResults(results.filter((_, i) => i !== index))}>
+                    {t("flow.removeResult")}
+                  </button>
+                </div>
+              )}
+            </fieldset>
+          ))}
+          {!readOnly && (
+            <button
+              type="button"
+              className="add-button"
+              data-testid="flow-add-result"
+              onClick={() => {
+                // The flow's first variable not yet a result is the likeliest one.
+                const unused = variables.map(([name]) => name).find((name) => !results.some((r) => r.var === name));
+                setResults([...results, { var: unused ?? "", kind: "score" }]);
+              }}
+            >
+              ＋ {t("flow.addResult")}
+            </button>
+          )}
+          <Issues path="/settings/results" below />
+        </div>
       </Section>
 
       <Section title={t("flow.settings")} open={false}>

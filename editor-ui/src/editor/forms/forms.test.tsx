@@ -228,6 +228,17 @@ describe("node header and flow form", () => {
     await userEvent.selectOptions(screen.getByTestId("flow-start"), "ask");
     expect(latest()).toMatchObject({ name: "Orders", start: "ask" });
   });
+
+  it("marks a variable as a result, changes its kind and removes it", async () => {
+    const { latest } = setup([]);
+    await userEvent.click(screen.getByTestId("flow-add-result"));
+    expect(latest().settings?.results).toEqual([{ var: "order_id", kind: "score" }]);
+    await userEvent.selectOptions(screen.getByTestId("flow-result-kind"), "choice");
+    expect(latest().settings?.results).toEqual([{ var: "order_id", kind: "choice" }]);
+    const result = screen.getByTestId("flow-result");
+    await userEvent.click(within(result).getByText("Remove result"));
+    expect(latest().settings?.results ?? []).toEqual([]);
+  });
 });
 
 describe("diagnostics in forms", () => {
