@@ -101,7 +101,7 @@ pub async fn page(
 ) -> Response {
     let t = viewer.words;
     let action = "/dashboard/results";
-    let request = match read(&state, &viewer, action, query).await {
+    let request = match read(&state, &viewer, action, query, &["format"]).await {
         Ok(request) => request,
         Err((form, response)) if response.status() == StatusCode::BAD_REQUEST => {
             let page = ResultsPage {
