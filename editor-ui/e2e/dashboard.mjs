@@ -170,6 +170,51 @@ export async function dashboardSteps({ browser, page, server, step }) {
   });
 
   await improvementLoop({ browser, page, server, step });
+  await surveyResults({ page, server, step });
+}
+
+/**
+ * Three callers answer the satisfaction survey (10, 9 and 2 points): the Results page charts
+ * the scores with their mean and Net Promoter Score, in Chinese and in English.
+ */
+async function surveyResults({ page, server, step }) {
+  const call = api(server);
+  const flows = await call('GET', '/flows');
+  const flow = (flows.flows ?? flows).find((f) => f.name === 'satisfaction-survey');
+  for (const said of ['十分', '九分', '两分']) {
+    const session = await call('POST', '/sessions', { flow_id: flow.id });
+    await call('POST', `/sessions/${session.id}/events`, { type: 'text', text: said });
+    const last = await call('POST', `/sessions/${session.id}/events`, { type: 'text', text: '物流很快' });
+    check(last.ended, `the survey ends after the second answer: ${JSON.stringify(last)}`);
+  }
+
+  await step(page, 'dash-11-survey-results', async () => {
+    await page.goto(`${server.url}/dashboard/results?flow_id=${flow.id}`);
+    const score = page.locator('[data-testid="result"][data-var="score"]');
+    for (let tries = 0; tries < 20 && (await score.count()) === 0; tries += 1) {
+      await page.waitForTimeout(1000);
+      await page.reload();
+    }
+    check((await page.locator('h1').innerText()) === '调查结果', 'the page speaks Chinese');
+    check((await score.getByTestId('result-count').locator('.card-value').innerText()) === '3', 'three scores');
+    check((await score.getByTestId('result-mean').locator('.card-value').innerText()).startsWith('7'), 'mean of 10, 9 and 2');
+    // Two promoters and one detractor of three: NPS 33.
+    check((await score.getByTestId('result-nps').locator('.card-value').innerText()).includes('33'), 'the NPS');
+    check((await score.locator('[data-testid="result-chart"] svg').count()) === 1, 'the chart is drawn on the server');
+    const reason = page.locator('[data-testid="result"][data-var="reason"]');
+    check((await reason.getByTestId('result-text-note').count()) === 1, 'free answers say where their words are');
+  });
+
+  await step(page, 'dash-12-survey-results-in-english', async () => {
+    await page.getByTestId('dash-lang-switch').click();
+    await page.locator('[data-testid="dash-lang-switch"][data-lang="en"]').waitFor();
+    check((await page.locator('h1').innerText()) === 'Results', 'the page speaks English');
+    const labels = await page.locator('main h1, main h2, main th, .card-label, .card-note').allInnerTexts();
+    check(!/[\u4e00-\u9fff]/.test(labels.join(' ')), `no Chinese labels on the English page: ${labels.join(' | ')}`);
+    await shot(page, 'dash-12a-results-page-in-english');
+    await page.getByTestId('dash-lang-switch').click();
+    await page.locator('[data-testid="dash-lang-switch"][data-lang="zh-CN"]').waitFor();
+  });
 }
 
 /** A paraphrase the order-status flow's first question does not understand as shipped. */

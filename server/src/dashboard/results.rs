@@ -30,6 +30,8 @@ pub struct ResultView {
     /// Whether the kind has a mean (and for scores a Net Promoter Score) to show.
     pub numeric: bool,
     pub is_score: bool,
+    /// Free answers: counted only, so a table of values would say nothing.
+    pub is_text: bool,
     /// Value and count, in the report's order.
     pub values: Vec<(String, i64)>,
     /// Calls counted without a value of their own (text answers, rare values).
@@ -83,6 +85,7 @@ fn view(t: Words, summary: ResultSummary) -> ResultView {
             .map_or_else(|| "—".to_owned(), |nps| format!("{nps:.0}")),
         numeric,
         is_score: kind == Some(ResultKind::Score),
+        is_text: matches!(kind, Some(ResultKind::Text) | None),
         values: summary
             .distribution
             .into_iter()
@@ -119,7 +122,9 @@ pub async fn page(
         Ok(summaries) => summaries,
         Err(error) => return internal(t, &error),
     };
-    let views: Vec<ResultView> = summaries.into_iter().map(|s| view(t, s)).collect();
+    let mut views: Vec<ResultView> = summaries.into_iter().map(|s| view(t, s)).collect();
+    // Figures first; free answers, which are only counted, after them.
+    views.sort_by_key(|view| view.is_text);
     if request.csv {
         let header = ["result_var", "result_kind", "result_value", "result_count"]
             .map(|k| t.w(k).to_owned());

@@ -333,6 +333,12 @@ const DICTIONARY: &[(&str, &str, &str)] = &[
     ),
     ("result_distribution", "取值分布", "Distribution"),
     ("result_other", "其他", "Other"),
+    (
+        "result_text_note",
+        "自由回答只计数，原话在每通电话的通话记录里。",
+        "Free answers are only counted; each call's transcript has the caller's own words.",
+    ),
+    ("result_text_calls", "查看通话", "See the calls"),
     ("result_recorded", "记录结果", "Result"),
     ("outbound_answered", "外呼接通", "Outbound answered"),
     ("answer_rate", "外呼接通率", "Outbound answer rate"),
