@@ -5,7 +5,6 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use flow_engine::model::ResultKind;
 
@@ -104,19 +103,16 @@ pub async fn page(
 ) -> Response {
     let t = viewer.words;
     let action = "/dashboard/results";
-    let request = match read(&state, &viewer, action, query, &["format"]).await {
+    let refused = |form| ResultsPage {
+        t,
+        nav: viewer.nav("results", String::new()),
+        form,
+        results: Vec::new(),
+        csv_href: String::new(),
+    };
+    let request = match read(&state, &viewer, action, query, &["format"], refused).await {
         Ok(request) => request,
-        Err((form, response)) if response.status() == StatusCode::BAD_REQUEST => {
-            let page = ResultsPage {
-                t,
-                nav: viewer.nav("results", String::new()),
-                form,
-                results: Vec::new(),
-                csv_href: String::new(),
-            };
-            return (StatusCode::BAD_REQUEST, page).into_response();
-        }
-        Err((_, response)) => return response,
+        Err(response) => return response,
     };
     let summaries = match results::results(&state.store, &request.filter).await {
         Ok(summaries) => summaries,

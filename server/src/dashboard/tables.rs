@@ -73,22 +73,21 @@ pub(super) struct Request {
     pub csv: bool,
 }
 
-pub(super) async fn read(
+/// The table page's request, or the answer to give instead: for a filter that means nothing,
+/// the page `refused` builds around the form that explains it (400); for a failure, the
+/// internal-error page.
+pub(super) async fn read<P: IntoResponse>(
     state: &AppState,
     viewer: &Viewer,
     action: &'static str,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
     others: &[&str],
-) -> Result<Request, (Form, Response)> {
+    refused: impl FnOnce(Form) -> P,
+) -> Result<Request, Response> {
     let t = viewer.words;
     let flows = names::flows(state, &viewer.principal.tenant_id)
         .await
-        .map_err(|error| {
-            (
-                Form::new(action, t, &[], None, &[], false),
-                internal(t, &error),
-            )
-        })?;
+        .map_err(|error| internal(t, &error))?;
     let (pairs, filter) = match pairs(t, query) {
         Ok(pairs) => {
             let filter = viewer.filter(&pairs, others);
@@ -106,7 +105,7 @@ pub(super) async fn read(
         Err(message) => {
             let mut form = Form::new(action, t, &pairs, None, &flows, false);
             form.error = Some(message);
-            Err((form, StatusCode::BAD_REQUEST.into_response()))
+            Err((StatusCode::BAD_REQUEST, refused(form)).into_response())
         }
     }
 }
@@ -127,22 +126,19 @@ pub async fn unheard(
     let t = viewer.words;
     let action = "/dashboard/unheard";
     let others = ["format", NOTICE_PARAMETERS[0], NOTICE_PARAMETERS[1]];
-    let request = match read(&state, &viewer, action, query, &others).await {
+    let refused = |form| UnheardPage {
+        t,
+        nav: viewer.nav("unheard", String::new()),
+        form,
+        rows: Vec::new(),
+        csv_href: String::new(),
+        csrf_token: String::new(),
+        back: String::new(),
+        notice: None,
+    };
+    let request = match read(&state, &viewer, action, query, &others, refused).await {
         Ok(request) => request,
-        Err((form, response)) if response.status() == StatusCode::BAD_REQUEST => {
-            let page = UnheardPage {
-                t,
-                nav: viewer.nav("unheard", String::new()),
-                form,
-                rows: Vec::new(),
-                csv_href: String::new(),
-                csrf_token: String::new(),
-                back: String::new(),
-                notice: None,
-            };
-            return (StatusCode::BAD_REQUEST, page).into_response();
-        }
-        Err((_, response)) => return response,
+        Err(response) => return response,
     };
     let groups = match report::unheard(&state.store, &request.filter, UNHEARD_GROUPS).await {
         Ok(groups) => groups,
@@ -230,19 +226,16 @@ pub async fn knowledge(
 ) -> Response {
     let t = viewer.words;
     let action = "/dashboard/knowledge";
-    let request = match read(&state, &viewer, action, query, &["format"]).await {
+    let refused = |form| KnowledgePage {
+        t,
+        nav: viewer.nav("knowledge", String::new()),
+        form,
+        rows: Vec::new(),
+        csv_href: String::new(),
+    };
+    let request = match read(&state, &viewer, action, query, &["format"], refused).await {
         Ok(request) => request,
-        Err((form, response)) if response.status() == StatusCode::BAD_REQUEST => {
-            let page = KnowledgePage {
-                t,
-                nav: viewer.nav("knowledge", String::new()),
-                form,
-                rows: Vec::new(),
-                csv_href: String::new(),
-            };
-            return (StatusCode::BAD_REQUEST, page).into_response();
-        }
-        Err((_, response)) => return response,
+        Err(response) => return response,
     };
     let entries = match report::knowledge(&state.store, &request.filter).await {
         Ok(entries) => entries,
