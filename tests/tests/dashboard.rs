@@ -181,6 +181,7 @@ async fn overview_counts_the_calls_in_both_languages(app: TestApp) -> TestApp {
         assert!(html.contains(words), "{words} in {html}");
     }
     assert!(!html.contains("Containment"), "{html}");
+    assert_common_periods(&app, &chinese, &html).await;
     // The charts are SVG drawn on the server; the versions table names the flow.
     assert!(html.contains("data-testid=\"chart-series\"><svg"), "{html}");
     assert!(html.contains("data-testid=\"chart-hours\"><svg"), "{html}");
@@ -422,6 +423,52 @@ async fn versions_of_a_flow_are_compared(app: TestApp) -> TestApp {
     );
     assert!(csv.contains("订单查询,2,1,100%"), "{csv}");
     app
+}
+
+/// The link of the period `name` above the filters: its `href` and whether it is current.
+fn period(html: &str, name: &str) -> (String, bool) {
+    let at = html
+        .find(&format!("data-testid=\"{name}\""))
+        .unwrap_or_else(|| panic!("no period {name} in {html}"));
+    let start = html[..at].rfind("<a ").expect("link");
+    let link = &html[start..at + html[at..].find('>').expect("end")];
+    let href = field_in(link, "href=\"");
+    (href.replace("&#38;", "&"), link.contains("aria-current"))
+}
+
+fn field_in(text: &str, marker: &str) -> String {
+    let at = text.find(marker).expect("marker") + marker.len();
+    text[at..at + text[at..].find('"').expect("end")].to_owned()
+}
+
+/// The default page shows the last 7 days and says so; "yesterday" is one day before "today",
+/// keeps the other filters, and shows itself as current once followed.
+async fn assert_common_periods(app: &TestApp, cookie: &str, html: &str) {
+    let (week, current) = period(html, "period_7_days");
+    assert!(current, "the default is the last 7 days: {week}");
+    let from = field_in(html, "name=\"from\" value=\"");
+    let to = field_in(html, "name=\"to\" value=\"");
+    assert_eq!(week, format!("/dashboard?from={from}&to={to}"));
+    let (today, _) = period(html, "period_today");
+    assert_eq!(today, format!("/dashboard?from={to}&to={to}"));
+    let (_, _, chat) = page(app, cookie, "/dashboard?channel=chat").await;
+    let (yesterday, current) = period(&chat, "period_yesterday");
+    assert!(!current);
+    let day = yesterday
+        .split("from=")
+        .nth(1)
+        .and_then(|rest| rest.split('&').next())
+        .expect("the day")
+        .to_owned();
+    assert!(day < to, "{day} before {to}");
+    assert_eq!(
+        yesterday,
+        format!("/dashboard?from={day}&to={day}&channel=chat")
+    );
+    let (status, _, followed) = page(app, cookie, &yesterday).await;
+    assert_eq!(status, 200, "{followed}");
+    assert!(period(&followed, "period_yesterday").1, "{followed}");
+    assert!(!period(&followed, "period_7_days").1, "{followed}");
 }
 
 /// The form of the "not understood" list's row that offers `text`.

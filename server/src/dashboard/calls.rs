@@ -178,7 +178,14 @@ pub async fn list(
     if csv_wanted {
         return calls_csv(t, &rows);
     }
-    let form = Form::new("/dashboard/calls", t, &pairs, Some(&filter), &flows, true);
+    let form = Form::new(
+        "/dashboard/calls",
+        &viewer,
+        &pairs,
+        Some(&filter),
+        &flows,
+        true,
+    );
     let outcome_query = outcome.map_or_else(String::new, |o| {
         format!(
             "{}outcome={}",
@@ -209,7 +216,7 @@ fn bad_filter(
     pairs: &[(String, String)],
     error: String,
 ) -> Response {
-    let mut form = Form::new("/dashboard/calls", t, pairs, None, flows, true);
+    let mut form = Form::new("/dashboard/calls", &viewer, pairs, None, flows, true);
     form.error = Some(error);
     let page = CallsPage {
         t,

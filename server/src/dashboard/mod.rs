@@ -23,9 +23,10 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use chrono::{Days, NaiveDate};
 use chrono_tz::Tz;
 
-use crate::analytics::filter::{self, FilterError};
+use crate::analytics::filter::{self, local_day, FilterError};
 use crate::auth::{Permission, Principal};
 use crate::conversation::local_time;
 use crate::error::ApiError;
@@ -348,6 +349,7 @@ pub fn percent(rate: Option<f64>) -> String {
 }
 
 /// A choice of a `<select>`.
+#[derive(Clone)]
 pub struct Choice {
     pub value: String,
     pub label: String,
@@ -355,6 +357,7 @@ pub struct Choice {
 }
 
 /// The filter form both the overview and the calls list show.
+#[derive(Clone)]
 pub struct Form {
     pub action: &'static str,
     pub from: String,
@@ -367,18 +370,28 @@ pub struct Form {
     pub include_simulated: bool,
     /// What is wrong with the filters, in the visitor's language.
     pub error: Option<String>,
+    pub periods: Vec<Period>,
+}
+
+/// A link to a common period: its word, where it goes, whether the page shows it now.
+#[derive(Clone)]
+pub struct Period {
+    pub label: &'static str,
+    pub href: String,
+    pub current: bool,
 }
 
 impl Form {
     /// The form as the visitor filled it in (`pairs`), the range `filter` settled on.
     pub fn new(
         action: &'static str,
-        words: Words,
+        viewer: &Viewer,
         pairs: &[(String, String)],
         filter: Option<&AnalyticsFilter>,
         flows: &[(String, String)],
         with_outcome: bool,
     ) -> Form {
+        let words = viewer.words;
         let value = |name: &str| last_value(pairs, name);
         let (flow_id, channel, outcome) = (value("flow_id"), value("channel"), value("outcome"));
         let choice = |value: &str, label: &str, current: &str| Choice {
@@ -411,7 +424,7 @@ impl Form {
             })
             .collect()
         });
-        Form {
+        let mut form = Form {
             action,
             from: filter.map_or_else(|| value("from"), |f| f.from_day.clone()),
             to: filter.map_or_else(|| value("to"), |f| f.to_day.clone()),
@@ -421,7 +434,41 @@ impl Form {
             outcomes,
             include_simulated: value("include_simulated") == "true",
             error: None,
-        }
+            periods: Vec::new(),
+        };
+        form.periods = form.periods_to(local_day(viewer.zone(), now_ms()));
+        form
+    }
+
+    /// Links to the periods a manager asks about most (today, yesterday, the last 7 and 30
+    /// days, ending `today` in the tenant's time zone), keeping the other filters: a question
+    /// such as "how many calls yesterday" is one click, without a script or a date picker.
+    fn periods_to(&self, today: NaiveDate) -> Vec<Period> {
+        let back = |days: u64| today.checked_sub_days(Days::new(days)).unwrap_or(today);
+        [
+            ("period_today", today, today),
+            ("period_yesterday", back(1), back(1)),
+            ("period_7_days", back(6), today),
+            ("period_30_days", back(29), today),
+        ]
+        .into_iter()
+        .map(|(label, from, to)| {
+            let (from, to) = (from.to_string(), to.to_string());
+            let current = from == self.from && to == self.to;
+            let mut period = Form {
+                from,
+                to,
+                periods: Vec::new(),
+                ..self.clone()
+            };
+            period.error = None;
+            Period {
+                label,
+                href: format!("{}{}", self.action, period.query()),
+                current,
+            }
+        })
+        .collect()
     }
 
     /// The form's filters as a query string, for links that keep them.

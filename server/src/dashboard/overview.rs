@@ -78,7 +78,7 @@ pub async fn page(
     let filter = match filter {
         Ok(filter) => filter,
         Err(message) => {
-            let mut form = Form::new("/dashboard", t, &pairs, None, &flows, false);
+            let mut form = Form::new("/dashboard", &viewer, &pairs, None, &flows, false);
             form.error = Some(message);
             let nav = viewer.nav("overview", String::new());
             let page = OverviewPage {
@@ -98,7 +98,7 @@ pub async fn page(
     if pairs.iter().any(|(k, v)| k == "format" && v == "csv") {
         return versions_csv(t, &versions);
     }
-    let form = Form::new("/dashboard", t, &pairs, Some(&filter), &flows, false);
+    let form = Form::new("/dashboard", &viewer, &pairs, Some(&filter), &flows, false);
     let nav = viewer.nav("overview", form.query());
     OverviewPage {
         t,

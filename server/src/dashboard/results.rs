@@ -147,7 +147,7 @@ pub async fn page(
     }
     let form = Form::new(
         action,
-        t,
+        &viewer,
         &request.pairs,
         Some(&request.filter),
         &request.flows,

@@ -103,7 +103,7 @@ pub(super) async fn read<P: IntoResponse>(
             filter,
         }),
         Err(message) => {
-            let mut form = Form::new(action, t, &pairs, None, &flows, false);
+            let mut form = Form::new(action, &viewer, &pairs, None, &flows, false);
             form.error = Some(message);
             Err((StatusCode::BAD_REQUEST, refused(form)).into_response())
         }
@@ -200,7 +200,7 @@ pub async fn unheard(
     }
     let form = Form::new(
         action,
-        t,
+        &viewer,
         &request.pairs,
         Some(&request.filter),
         &request.flows,
@@ -281,7 +281,7 @@ pub async fn knowledge(
     }
     let form = Form::new(
         action,
-        t,
+        &viewer,
         &request.pairs,
         Some(&request.filter),
         &request.flows,

@@ -332,6 +332,11 @@ const DICTIONARY: &[(&str, &str, &str)] = &[
         "Promoters score 9–10, detractors 0–6",
     ),
     ("result_distribution", "取值分布", "Distribution"),
+    ("periods", "常用时间段", "Common periods"),
+    ("period_today", "今天", "Today"),
+    ("period_yesterday", "昨天", "Yesterday"),
+    ("period_7_days", "最近 7 天", "Last 7 days"),
+    ("period_30_days", "最近 30 天", "Last 30 days"),
     ("result_other", "其他", "Other"),
     (
         "result_text_note",
