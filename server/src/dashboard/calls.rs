@@ -216,7 +216,7 @@ fn bad_filter(
     pairs: &[(String, String)],
     error: String,
 ) -> Response {
-    let mut form = Form::new("/dashboard/calls", &viewer, pairs, None, flows, true);
+    let mut form = Form::new("/dashboard/calls", viewer, pairs, None, flows, true);
     form.error = Some(error);
     let page = CallsPage {
         t,

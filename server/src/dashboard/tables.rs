@@ -103,7 +103,7 @@ pub(super) async fn read<P: IntoResponse>(
             filter,
         }),
         Err(message) => {
-            let mut form = Form::new(action, &viewer, &pairs, None, &flows, false);
+            let mut form = Form::new(action, viewer, &pairs, None, &flows, false);
             form.error = Some(message);
             Err((StatusCode::BAD_REQUEST, refused(form)).into_response())
         }
