@@ -281,32 +281,11 @@ impl Store {
         }
         let mut rows = Rows::new();
         for d in done {
-            if !claimed.contains(&(d.tenant_id, d.call_id)) {
-                continue;
-            }
-            for (row, counts) in d.rows {
-                let total = rows.entry(row).or_insert_with(|| Counts {
-                    sums: vec![0; counts.sums.len()],
-                    latest: None,
-                });
-                for (sum, n) in total.sums.iter_mut().zip(&counts.sums) {
-                    *sum += n;
-                }
-                if counts.latest > total.latest {
-                    total.latest = counts.latest;
-                }
+            if claimed.contains(&(d.tenant_id, d.call_id)) {
+                sum_into(&mut rows, d.rows);
             }
         }
-        for table in Table::ALL {
-            let of_table: Vec<(&Key, &Counts)> = rows
-                .iter()
-                .filter(|((t, _), _)| *t == table)
-                .map(|((_, key), counts)| (key, counts))
-                .collect();
-            for chunk in of_table.chunks(ROWS_PER_STATEMENT) {
-                add_rows(&mut transaction, table, chunk).await?;
-            }
-        }
+        add_sums(&mut transaction, &rows).await?;
         transaction.commit().await?;
         Ok(claimed.len())
     }
@@ -453,6 +432,38 @@ fn key_part(row: &AnyRow, column: &str) -> Result<Part> {
     } else {
         Part::Text(row.try_get(column)?)
     })
+}
+
+/// Adds `rows` to `total`, summing the counts of equal keys: conversations counted together
+/// write each row once.
+pub(super) fn sum_into(total: &mut Rows, rows: Rows) {
+    for (row, counts) in rows {
+        let sum = total.entry(row).or_insert_with(|| Counts {
+            sums: vec![0; counts.sums.len()],
+            latest: None,
+        });
+        for (sum, n) in sum.sums.iter_mut().zip(&counts.sums) {
+            *sum += n;
+        }
+        if counts.latest > sum.latest {
+            sum.latest = counts.latest;
+        }
+    }
+}
+
+/// Adds summed `rows` to their tables, a few multi-row statements per table.
+pub(super) async fn add_sums(transaction: &mut super::WriteTransaction, rows: &Rows) -> Result<()> {
+    for table in Table::ALL {
+        let of_table: Vec<(&Key, &Counts)> = rows
+            .iter()
+            .filter(|((t, _), _)| *t == table)
+            .map(|((_, key), counts)| (key, counts))
+            .collect();
+        for chunk in of_table.chunks(ROWS_PER_STATEMENT) {
+            add_rows(transaction, table, chunk).await?;
+        }
+    }
+    Ok(())
 }
 
 /// Adds `rows` to `table`: new keys are inserted, existing ones summed into.
