@@ -1604,6 +1604,7 @@ async fn chat_session_turns(db: TestDb) -> TestResult {
                     event(T0 + 1, "said", Some("greet"), json!({ "text": "您好" })),
                 ],
                 end: None,
+                counted: None,
             },
             T0 + 1,
         )
@@ -1634,6 +1635,7 @@ async fn chat_session_turns(db: TestDb) -> TestResult {
                             snapshot: snapshot.to_string(),
                             events,
                             end: None,
+                            counted: None,
                         },
                         T0 + 2,
                     )
@@ -1679,6 +1681,7 @@ async fn chat_session_turns(db: TestDb) -> TestResult {
                     snapshot: "{}".into(),
                     events: vec![event(T0, "said", None, json!({}))],
                     end: None,
+                    counted: None,
                 },
                 T0 + 3,
             )
@@ -1723,6 +1726,7 @@ async fn chat_session_turns(db: TestDb) -> TestResult {
                         json!({ "outcome": "resolved" })
                     )],
                     end: Some(end),
+                    counted: None,
                 },
                 T0 + 4,
             )
@@ -1758,6 +1762,7 @@ async fn chat_session_turns(db: TestDb) -> TestResult {
                     snapshot: "{}".into(),
                     events: Vec::new(),
                     end: None,
+                    counted: None,
                 },
                 T0,
             )
@@ -1806,6 +1811,7 @@ fn chat_start(flow_id: &str, flow_version: Option<i64>, events: Vec<NewCallEvent
         snapshot: json!({ "node": "ask" }).to_string(),
         events,
         end: None,
+        counted: None,
     }
 }
 
@@ -1848,6 +1854,7 @@ async fn chats_start_with_their_first_turn(db: TestDb) -> TestResult {
         snapshot: "{}".into(),
         events: vec![event(T0 + 1, "heard", Some("ask"), json!({}))],
         end: None,
+        counted: None,
     };
     assert_eq!(
         store
@@ -1950,6 +1957,7 @@ async fn concurrent_turns_commit_together_and_fail_alone(db: TestDb) -> TestResu
                         summary: None,
                         duration_ms: 9,
                     }),
+                    counted: None,
                 };
                 match store
                     .save_chat_turn(&tenant, &start.session_id, next, T0 + step)
@@ -2643,6 +2651,7 @@ async fn conversations_keep_every_call_and_session(db: TestDb) -> TestResult {
                     json!({ "text": "稍等" }),
                 )],
                 end: None,
+                counted: None,
             },
             120,
         )
@@ -2945,6 +2954,7 @@ async fn idle_chats_end_as_abandoned(db: TestDb) -> TestResult {
         snapshot: json!({ "node": "ask" }).to_string(),
         events: vec![event(last_heard, "heard", Some("ask"), json!({}))],
         end: None,
+        counted: None,
     };
     store
         .save_chat_turn(&tenant, &idle.session_id, turn, last_heard)
@@ -3053,6 +3063,7 @@ async fn idle_chats_end_as_abandoned(db: TestDb) -> TestResult {
         snapshot: "{}".into(),
         events: vec![event(now, "heard", Some("ask"), json!({}))],
         end: None,
+        counted: None,
     };
     assert!(matches!(
         store
@@ -3090,6 +3101,7 @@ async fn an_idle_end_and_a_turn_never_both_win(db: TestDb) -> TestResult {
                 snapshot: "{}".into(),
                 events: vec![event(now, "heard", Some("ask"), json!({}))],
                 end: None,
+                counted: None,
             };
             store.save_chat_turn(&tenant, &session_id, turn, now).await
         })
@@ -3226,11 +3238,43 @@ async fn analytics_tables(
     Ok(tables)
 }
 
+/// What the turn that ends a conversation started as `start` counts of it, given all its events.
+fn counted_at_end(
+    owner: &str,
+    start: &ChatStart,
+    end: &CallEnd,
+    seen: &server::analytics::tally::Seen,
+) -> Option<server::store::Counted> {
+    let call = server::store::Call {
+        id: start.call_id.clone(),
+        tenant_id: owner.to_owned(),
+        flow_id: start.flow_id.clone(),
+        flow_version: start.flow_version,
+        channel: start.channel,
+        direction: start.direction,
+        from_number: None,
+        to_number: None,
+        started_at: start.started_at,
+        ended_at: Some(end.ended_at),
+        outcome: Some(end.outcome),
+        summary: None,
+        call_sid: None,
+        duration_ms: Some(end.duration_ms),
+        event_count: seen.events,
+        carrier_status: None,
+        carrier_duration_ms: None,
+        answered_by: None,
+    };
+    server::analytics::rollup::at_end(&call, seen, chrono_tz::Asia::Shanghai)
+}
+
 /// The roll-up's sums equal a recount of every ended conversation from its events, however the
-/// counting was split: conversations counted as they end, late events counted as a difference,
-/// two servers counting at once, a run that died before its commit, a batch applied twice.
+/// counting was split: conversations counted by the turn that ends them (and such counts that
+/// no longer fit, left to the task), counted by the task as they end, late events counted as a
+/// difference, two servers counting at once, a run that died before its commit, a batch
+/// applied twice.
 async fn analytics_rollups_equal_a_recount(db: TestDb) -> TestResult {
-    use server::analytics::{rollup::roll_up, tally::Tally};
+    use server::analytics::{rollup::roll_up, tally::Seen, tally::Tally};
     let store = &db.store;
     let (tenant, stranger) = two_tenants(store).await?;
     let flow = create_flow(store, &tenant, "售后").await?;
@@ -3246,6 +3290,10 @@ async fn analytics_rollups_equal_a_recount(db: TestDb) -> TestResult {
     let other_flow = create_flow(store, &stranger, "别家").await?;
     let mut dice = Dice(0x5EED_CAFE);
     let mut sessions = Vec::new();
+    // Every event of each conversation, as the server that took all its turns knows them;
+    // `None` for those whose server lost them (another server took a turn).
+    let mut seens: Vec<Option<Seen>> = Vec::new();
+    let mut counted_by_turns = 0;
     for n in 0..48i64 {
         let (owner, flow_id) = if n % 6 == 5 {
             (&stranger, &other_flow.id)
@@ -3258,17 +3306,39 @@ async fn analytics_rollups_equal_a_recount(db: TestDb) -> TestResult {
             start.channel = Channel::Phone;
         }
         start.events = random_events(&mut dice, start.started_at);
+        let mut seen = Seen::default();
+        for event in &start.events {
+            seen.new_event(event);
+        }
         if n % 3 == 0 {
-            start.end = Some(CallEnd {
+            let end = CallEnd {
                 ended_at: start.started_at + 40_000,
                 outcome: CallOutcome::Resolved,
                 summary: None,
                 duration_ms: 40_000 + n * 1_000,
-            });
+            };
+            if n % 2 == 0 {
+                start.counted = counted_at_end(owner, &start, &end, &seen);
+                counted_by_turns += usize::from(start.counted.is_some());
+            }
+            start.end = Some(end);
         }
         store.start_chat(owner, start.clone()).await?;
+        seens.push((n % 7 != 4).then_some(seen));
+        start.counted = None;
         sessions.push((owner.clone(), start));
     }
+    let pending: HashSet<String> = store
+        .pending_rollups(1_000)
+        .await?
+        .into_iter()
+        .map(|p| p.call.id)
+        .collect();
+    assert_eq!(
+        pending.len(),
+        sessions.len() / 3 - counted_by_turns,
+        "the conversations whose first turn counted them are not left to the task"
+    );
     assert!(
         roll_up(store).await? > 0,
         "the conversations ended at once are counted"
@@ -3292,6 +3362,24 @@ async fn analytics_rollups_equal_a_recount(db: TestDb) -> TestResult {
                 summary: None,
                 duration_ms: at - start.started_at,
             });
+            let events = random_events(&mut dice, at);
+            let mut counted = None;
+            if let Some(seen) = &mut seens[i] {
+                for event in &events {
+                    seen.new_event(event);
+                }
+                if let Some(end) = &end {
+                    // A conversation that ended before (its count then no longer fits) or
+                    // a count that is one event short: the turn's count must not be taken.
+                    counted = counted_at_end(owner, start, end, seen);
+                    if i % 4 == 1 {
+                        if let Some(counted) = &mut counted {
+                            counted.event_count -= 1;
+                        }
+                    }
+                }
+            }
+            let offered = counted.is_some();
             let saved = store
                 .save_chat_turn(
                     owner,
@@ -3299,13 +3387,25 @@ async fn analytics_rollups_equal_a_recount(db: TestDb) -> TestResult {
                     ChatTurn {
                         expected_turn: turns[i],
                         snapshot: "{}".into(),
-                        events: random_events(&mut dice, at),
+                        events,
                         end,
+                        counted,
                     },
                     at,
                 )
                 .await?;
             turns[i] = saved.expect("the turn is saved");
+            if offered {
+                let left: HashSet<String> = store
+                    .pending_rollups(1_000)
+                    .await?
+                    .into_iter()
+                    .map(|p| p.call.id)
+                    .collect();
+                if !left.contains(&start.call_id) {
+                    counted_by_turns += 1;
+                }
+            }
         }
         if round == 0 {
             // Two servers at once.
@@ -3344,6 +3444,10 @@ async fn analytics_rollups_equal_a_recount(db: TestDb) -> TestResult {
     }
     roll_up(store).await?;
     assert_eq!(roll_up(store).await?, 0, "nothing is left to count");
+    assert!(
+        counted_by_turns >= 10,
+        "enough conversations were counted by their last turn to mean something: {counted_by_turns}"
+    );
 
     for owner in [&tenant, &stranger] {
         let mut recount = Tally::default();
@@ -3491,6 +3595,7 @@ async fn result_rollups_equal_a_recount_and_count_once(db: TestDb) -> TestResult
                     snapshot: "{}".into(),
                     events: vec![result(*at + 40_000, "plan", "choice", json!(plan))],
                     end: None,
+                    counted: None,
                 },
                 at + 40_000,
             )

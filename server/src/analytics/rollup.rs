@@ -5,9 +5,9 @@ use std::collections::{HashMap, HashSet};
 
 use chrono_tz::Tz;
 
-use super::tally::Tally;
+use super::tally::{Seen, Tally};
 use crate::conversation::local_time::{time_zone, DEFAULT_TIME_ZONE};
-use crate::store::{RolledUp, Store, StoreError};
+use crate::store::{Call, Counted, RolledUp, Store, StoreError};
 
 /// Conversations read and counted per transaction.
 const BATCH: i64 = 500;
@@ -75,6 +75,21 @@ pub async fn roll_up(store: &Store) -> Result<usize, StoreError> {
         }
     }
     Ok(counted)
+}
+
+/// What the turn that ends `call` counts of it, from all its events as `seen`, to be written
+/// with that turn instead of read back by the task. `None` when the call marks results: how
+/// many distinct values a variable keeps depends on what the tables hold, which the task reads.
+pub fn at_end(call: &Call, seen: &Seen, zone: Tz) -> Option<Counted> {
+    call.outcome?;
+    let tally = Tally::of_seen(call, seen, zone);
+    if !tally.result_vars().is_empty() {
+        return None;
+    }
+    Some(Counted {
+        event_count: seen.events,
+        rows: tally.rows,
+    })
 }
 
 /// The values each result variable (tenant, flow, variable) has rows for, read once per run.

@@ -9,7 +9,7 @@ use chrono_tz::Tz;
 use flow_engine::model::ResultKind;
 use serde_json::Value;
 
-use crate::store::{Call, CallEvent, CallOutcome, Counts, Key, Part, Table};
+use crate::store::{Call, CallEvent, CallOutcome, Counts, Key, NewCallEvent, Part, Table};
 
 /// Rows to add to the analytics tables.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -116,6 +116,15 @@ impl Tally {
     /// What an ended conversation with `events` (all of them, or the first ones counted
     /// before) adds, its days counted in `zone`. A conversation not ended adds nothing.
     pub fn of_call(call: &Call, events: &[CallEvent], zone: Tz) -> Tally {
+        let mut seen = Seen::default();
+        for event in events {
+            seen.event(event);
+        }
+        Tally::of_seen(call, &seen, zone)
+    }
+
+    /// What an ended conversation adds, from its events as `seen`.
+    pub fn of_seen(call: &Call, seen: &Seen, zone: Tz) -> Tally {
         let mut tally = Tally::default();
         let Some(outcome) = call.outcome else {
             return tally;
@@ -129,10 +138,6 @@ impl Tally {
             text(call.channel.as_str()),
             text(crate::store::direction_name(call.direction)),
         ];
-        let mut seen = Seen::default();
-        for event in events {
-            seen.event(event);
-        }
         let key = |own: Vec<Part>| -> Key { common.iter().cloned().chain(own).collect() };
 
         let handle_ms = call
@@ -310,23 +315,26 @@ impl Tally {
     }
 }
 
-#[derive(Default)]
+#[derive(Clone, Debug, Default)]
 struct NodeSeen {
     entered: i64,
     no_match: i64,
     no_input: i64,
 }
 
-#[derive(Default)]
+#[derive(Clone, Debug, Default)]
 struct KnowledgeSeen {
     answered: i64,
     helpful: i64,
     unhelpful: i64,
 }
 
-/// A conversation's events read in order.
-#[derive(Default)]
-struct Seen {
+/// A conversation's events read in order: what its tally is made of. A web chat keeps one
+/// beside each conversation, so that the turn that ends it can count it.
+#[derive(Clone, Debug, Default)]
+pub struct Seen {
+    /// Events read.
+    pub events: i64,
     turns: i64,
     no_match: i64,
     no_input: i64,
@@ -347,11 +355,21 @@ struct Seen {
 }
 
 impl Seen {
-    fn event(&mut self, event: &CallEvent) {
-        let data = &event.data;
+    /// Reads the next event.
+    pub fn event(&mut self, event: &CallEvent) {
+        self.read(&event.kind, event.node.as_deref(), &event.data, event.at);
+    }
+
+    /// Reads the next event, before it is written.
+    pub fn new_event(&mut self, event: &NewCallEvent) {
+        self.read(&event.kind, event.node.as_deref(), &event.data, event.at);
+    }
+
+    fn read(&mut self, kind: &str, node: Option<&str>, data: &Value, at: i64) {
+        self.events += 1;
         let field = |name: &str| data.get(name).and_then(Value::as_str);
-        let node = event.node.clone().unwrap_or_default();
-        match event.kind.as_str() {
+        let node = node.unwrap_or_default().to_owned();
+        match kind {
             "node_entered" => {
                 if let Some(from) = self.last_node.replace(node.clone()) {
                     *self.edges.entry((from, node.clone())).or_default() += 1;
@@ -370,7 +388,7 @@ impl Seen {
                 self.nodes.entry(node.clone()).or_default().no_match += 1;
                 self.last_turn = Some(handoff_reason::NOT_UNDERSTOOD);
                 if let Some(said) = field("text") {
-                    self.unheard_said(node, "no_match", said, event.at);
+                    self.unheard_said(node, "no_match", said, at);
                 }
             }
             "no_input" => {
@@ -403,7 +421,7 @@ impl Seen {
                 self.kb_missed += 1;
                 self.last_turn = Some(handoff_reason::NOT_UNDERSTOOD);
                 if let Some(said) = field("text") {
-                    self.unheard_said(node, "kb_missed", said, event.at);
+                    self.unheard_said(node, "kb_missed", said, at);
                 }
             }
             "result" => {

@@ -16,7 +16,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::app::AppState;
-use crate::conversation::{self, summary, ConversationError, Handoff, Parties, Renderer, Saved};
+use crate::conversation::{
+    self, summary, ConversationError, Handoff, Parties, Renderer, Saved, TurnWrite,
+};
 use crate::flow_cache::{FlowError, FlowRef, Selector};
 use crate::flow_http::FlowHttp;
 use crate::store::{now_ms, CallEnd, CallOutcome, Channel, ChatSession, NewCallEvent};
@@ -332,10 +334,14 @@ pub async fn insert(
     );
     let snapshot = conversation::to_json(&call.phone)?;
     let end = end_of(call, now);
-    let saved = conversation::create(
-        state, tenant_id, &call.chat, &parties, snapshot, events, end,
-    )
-    .await?;
+    // The carrier reports a phone call's end after the flow's: the roll-up task counts it.
+    let write = TurnWrite {
+        snapshot,
+        events,
+        end,
+        counted: None,
+    };
+    let saved = conversation::create(state, tenant_id, &call.chat, &parties, write).await?;
     call.chat.turn = saved.ok_or(ConversationError::Flow(FlowError::NotFound))?;
     Ok(())
 }
@@ -377,7 +383,14 @@ async fn save_with_end(
     call.phone.snapshot = call.session.snapshot();
     let ended = end.is_some();
     let snapshot = conversation::to_json(&call.phone)?;
-    let saved = conversation::save(state, tenant_id, &call.chat, snapshot, events, end, now)
+    // The carrier reports a phone call's end after the flow's: the roll-up task counts it.
+    let write = TurnWrite {
+        snapshot,
+        events,
+        end,
+        counted: None,
+    };
+    let saved = conversation::save(state, tenant_id, &call.chat, write, now)
         .await?
         .ok_or(ConversationError::NotFound)?;
     call.chat.turn = saved;

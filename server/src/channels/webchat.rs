@@ -23,8 +23,12 @@ use flow_engine::runtime::{
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::analytics::tally::Seen;
 use crate::app::AppState;
-use crate::conversation::{self, ConversationError, Handoff, KeptCopy, Parties, Renderer, Saved};
+use crate::conversation::local_time::time_zone;
+use crate::conversation::{
+    self, ConversationError, Handoff, KeptCopy, Parties, Renderer, Saved, TurnWrite,
+};
 use crate::flow_cache::{Documents, FlowError, FlowRef, Selector, Source};
 use crate::flow_http::FlowHttp;
 use crate::store::{now_ms, CallOutcome, Channel, ChatSession, Store, StoreError, Tenant};
@@ -324,6 +328,7 @@ pub async fn start(
             tenant: Some(tenant),
             parties: Some(parties),
             from_memory: false,
+            seen: Some(Seen::default()),
         },
         Event::Started,
     )
@@ -347,9 +352,13 @@ pub async fn send(
     let mut kept = state.sessions.take(tenant_id, session_id);
     loop {
         let from_memory = kept.is_some();
-        let (row, stored) = match kept.take() {
+        let (row, stored, seen) = match kept.take() {
             Some(session) => session,
-            None => conversation::load::<Stored>(&state.store, tenant_id, session_id).await?,
+            None => {
+                let (row, stored) =
+                    conversation::load::<Stored>(&state.store, tenant_id, session_id).await?;
+                (row, stored, None)
+            }
         };
         if row.ended_at.is_some() {
             return Err(ConversationError::Ended);
@@ -362,6 +371,7 @@ pub async fn send(
             tenant: None,
             parties: None,
             from_memory,
+            seen,
         };
         match run_turn(state, tenant_id, turn, input.clone().into_event()).await {
             Err(ConversationError::TurnConflict | ConversationError::Stale) if from_memory => {
@@ -426,6 +436,9 @@ struct Turn {
     parties: Option<Parties>,
     /// The session came from memory: make sure it is current before any HTTP request.
     from_memory: bool,
+    /// Every event of the conversation so far, when this server took all its turns: the turn
+    /// that ends it then counts it for analytics.
+    seen: Option<Seen>,
 }
 
 async fn run_turn(
@@ -441,6 +454,7 @@ async fn run_turn(
         tenant,
         parties,
         from_memory,
+        mut seen,
     } = turn;
     let mut http = match &tenant {
         Some(tenant) => FlowHttp::for_tenant(state, tenant),
@@ -454,6 +468,11 @@ async fn run_turn(
     });
     let mut output = Output::default();
     let events = conversation::take_turn(&mut session, event, &mut http, kept, &mut output).await?;
+    if let Some(seen) = &mut seen {
+        for event in &events {
+            seen.new_event(event);
+        }
+    }
     let now = now_ms();
     let outcome = session.outcome();
     let listen = match session.is_listening() {
@@ -489,17 +508,34 @@ async fn run_turn(
         )
     });
     let snapshot = conversation::to_json(&stored)?;
+    let counted = match (&end, &seen) {
+        (Some(end), Some(seen)) => {
+            let zone = match &tenant {
+                Some(tenant) => time_zone(tenant),
+                None => match state.store.get_tenant(tenant_id).await? {
+                    Some(tenant) => time_zone(&tenant),
+                    None => return Err(ConversationError::NotFound),
+                },
+            };
+            conversation::counted(&row, Channel::Chat, Direction::Inbound, end, seen, zone)
+        }
+        _ => None,
+    };
+    let write = TurnWrite {
+        snapshot,
+        events,
+        end,
+        counted,
+    };
     let saved = match parties {
         Some(parties) => {
-            let saved =
-                conversation::create(state, tenant_id, &row, &parties, snapshot, events, end)
-                    .await?;
+            let saved = conversation::create(state, tenant_id, &row, &parties, write).await?;
             // The flow was deleted while its first turn ran.
             let saved = saved.ok_or(ConversationError::Flow(FlowError::NotFound))?;
             state.metrics.active_sessions.inc();
             saved
         }
-        None => conversation::save(state, tenant_id, &row, snapshot, events, end, now)
+        None => conversation::save(state, tenant_id, &row, write, now)
             .await?
             .ok_or(ConversationError::NotFound)?,
     };
@@ -513,7 +549,7 @@ async fn run_turn(
             updated_at: now,
             ..row
         };
-        state.sessions.keep(tenant_id, row, stored);
+        state.sessions.keep(tenant_id, row, stored, seen);
     }
     Ok(result)
 }
@@ -535,21 +571,26 @@ struct Kept {
     tenant_id: String,
     chat: ChatSession,
     stored: Stored,
+    seen: Option<Seen>,
     saved: u64,
 }
 
 impl Sessions {
-    fn take(&self, tenant_id: &str, session_id: &str) -> Option<(ChatSession, Stored)> {
+    fn take(
+        &self,
+        tenant_id: &str,
+        session_id: &str,
+    ) -> Option<(ChatSession, Stored, Option<Seen>)> {
         let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
         match kept.get(session_id) {
             Some(entry) if entry.tenant_id == tenant_id => kept
                 .remove(session_id)
-                .map(|entry| (entry.chat, entry.stored)),
+                .map(|entry| (entry.chat, entry.stored, entry.seen)),
             _ => None,
         }
     }
 
-    fn keep(&self, tenant_id: &str, chat: ChatSession, stored: Stored) {
+    fn keep(&self, tenant_id: &str, chat: ChatSession, stored: Stored, seen: Option<Seen>) {
         let saved = self.saves.fetch_add(1, Ordering::Relaxed);
         let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
         if kept.len() >= KEPT_SESSIONS {
@@ -565,6 +606,7 @@ impl Sessions {
                 tenant_id: tenant_id.to_owned(),
                 chat,
                 stored,
+                seen,
                 saved,
             },
         );

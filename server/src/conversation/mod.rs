@@ -26,7 +26,9 @@ use std::sync::Arc;
 
 pub use error::ConversationError;
 pub use handoff::{Handoff, HandoffKind};
-pub use record::{call_event, channel_event, create, ending, save, summary, Parties};
+pub use record::{
+    call_event, channel_event, counted, create, ending, save, summary, Parties, TurnWrite,
+};
 pub use tenant::tenant_map;
 pub use turn::{take_turn, KeptCopy, Renderer, Requests, TurnError};
 

@@ -1,14 +1,16 @@
 //! What a conversation leaves in the database: its call record with the call events of every
 //! turn, and the end of that record.
 
+use chrono_tz::Tz;
 use flow_engine::runtime::{Direction, Record};
 use serde_json::{Map, Value};
 
 use super::Handoff;
+use crate::analytics::{rollup, tally::Seen};
 use crate::state::AppState;
 use crate::store::{
-    now_ms, CallEnd, CallOutcome, Channel, ChatSession, ChatStart, ChatTurn, NewCallEvent,
-    StoreError,
+    now_ms, Call, CallEnd, CallOutcome, Channel, ChatSession, ChatStart, ChatTurn, Counted,
+    NewCallEvent, StoreError,
 };
 
 /// Who takes part in a conversation, and how.
@@ -79,6 +81,51 @@ pub fn ending(
     }
 }
 
+/// What a conversation that `end`s now counts for analytics, written with its last turn, when
+/// `seen` holds every event it had (this turn's too); days are counted in `zone`.
+pub fn counted(
+    row: &ChatSession,
+    channel: Channel,
+    direction: Direction,
+    end: &CallEnd,
+    seen: &Seen,
+    zone: Tz,
+) -> Option<Counted> {
+    let call = Call {
+        id: row.call_id.clone(),
+        tenant_id: row.tenant_id.clone(),
+        flow_id: row.flow_id.clone(),
+        flow_version: row.flow_version,
+        channel,
+        direction,
+        // Who took part counts for nothing in the sums.
+        from_number: None,
+        to_number: None,
+        started_at: row.created_at,
+        ended_at: Some(end.ended_at),
+        outcome: Some(end.outcome),
+        summary: None,
+        call_sid: None,
+        duration_ms: Some(end.duration_ms),
+        event_count: seen.events,
+        carrier_status: None,
+        carrier_duration_ms: None,
+        answered_by: None,
+    };
+    rollup::at_end(&call, seen, zone)
+}
+
+/// What a turn leaves behind.
+pub struct TurnWrite {
+    /// What the channel keeps of the conversation, as JSON text.
+    pub snapshot: String,
+    pub events: Vec<NewCallEvent>,
+    /// Set when the turn ended the conversation.
+    pub end: Option<CallEnd>,
+    /// What the conversation counts for analytics, when the turn ended it; see [`counted`].
+    pub counted: Option<Counted>,
+}
+
 /// Writes a new conversation with its first turn: its call record, its row and the turn's
 /// events, in one write. Answers the row's turn counter; `None` when its flow is gone.
 pub async fn create(
@@ -86,10 +133,14 @@ pub async fn create(
     tenant_id: &str,
     row: &ChatSession,
     parties: &Parties,
-    snapshot: String,
-    events: Vec<NewCallEvent>,
-    end: Option<CallEnd>,
+    write: TurnWrite,
 ) -> Result<Option<i64>, StoreError> {
+    let TurnWrite {
+        snapshot,
+        events,
+        end,
+        counted,
+    } = write;
     let start = ChatStart {
         call_id: row.call_id.clone(),
         session_id: row.id.clone(),
@@ -105,6 +156,7 @@ pub async fn create(
         knowledge: (!row.knowledge.is_null()).then(|| row.knowledge.to_string()),
         events,
         end,
+        counted,
     };
     let saved = state.store.start_chat(tenant_id, start).await?;
     if saved.is_some() {
@@ -121,16 +173,15 @@ pub async fn save(
     state: &AppState,
     tenant_id: &str,
     row: &ChatSession,
-    snapshot: String,
-    events: Vec<NewCallEvent>,
-    end: Option<CallEnd>,
+    write: TurnWrite,
     now: i64,
 ) -> Result<Option<i64>, StoreError> {
     let turn = ChatTurn {
         expected_turn: row.turn,
-        snapshot,
-        events,
-        end,
+        snapshot: write.snapshot,
+        events: write.events,
+        end: write.end,
+        counted: write.counted,
     };
     let saved = state
         .store

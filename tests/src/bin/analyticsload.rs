@@ -191,6 +191,7 @@ fn conversation(dice: &mut Dice, flow_id: &str, version: i64, started_at: i64) -
             summary: None,
             duration_ms: at - started_at,
         }),
+        counted: None,
     }
 }
 
