@@ -62,7 +62,9 @@ impl AppState {
             outbound,
             flows: Arc::default(),
             demo_shop: DemoShop::default(),
-            sessions: Arc::default(),
+            sessions: Arc::new(crate::channels::webchat::Sessions::new(
+                config.analytics_rollup,
+            )),
             telephony: Arc::new(config.telephony.clone()),
             secrets: Arc::new(secrets),
             carrier: Arc::new(TwilioCarrier::new(

@@ -3246,24 +3246,11 @@ fn counted_at_end(
     seen: &server::analytics::tally::Seen,
 ) -> Option<server::store::Counted> {
     let call = server::store::Call {
-        id: start.call_id.clone(),
-        tenant_id: owner.to_owned(),
-        flow_id: start.flow_id.clone(),
-        flow_version: start.flow_version,
-        channel: start.channel,
-        direction: start.direction,
-        from_number: None,
-        to_number: None,
-        started_at: start.started_at,
         ended_at: Some(end.ended_at),
         outcome: Some(end.outcome),
-        summary: None,
-        call_sid: None,
         duration_ms: Some(end.duration_ms),
         event_count: seen.events,
-        carrier_status: None,
-        carrier_duration_ms: None,
-        answered_by: None,
+        ..start.record(owner)
     };
     server::analytics::rollup::at_end(&call, seen, chrono_tz::Asia::Shanghai)
 }

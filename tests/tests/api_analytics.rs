@@ -435,7 +435,40 @@ async fn results_of_calls_are_counted_per_value(app: TestApp) -> TestApp {
     app
 }
 
+/// A server started `--without-analytics-rollup` counts nothing, not even the chats it ends:
+/// they wait for the roll-up task of a server that counts, which counts each once.
+async fn a_server_that_does_not_count_leaves_its_chats_to_others(mut app: TestApp) -> TestApp {
+    app.reconfigure(|config| config.analytics_rollup = false)
+        .await;
+    let tenant = app.tenant("Quiet Shop").await;
+    let key = &tenant.owner_key;
+    let (flow, _) = app
+        .published_flow(&tenant.id, "订单查询", &example("order-status.json"))
+        .await;
+    let chat = start(&app, key, json!({ "flow_id": flow.id })).await;
+    let ended = send(&app, key, &chat, json!({ "type": "hangup" })).await;
+    assert_eq!(ended["outcome"], "abandoned", "{ended}");
+    let (_, overview) = get(&app, key, "/analytics/overview").await;
+    assert_eq!(overview["measures"]["calls"], 0, "{overview}");
+
+    let counted = server::analytics::rollup::roll_up(&app.store)
+        .await
+        .expect("roll-up");
+    assert_eq!(counted, 1);
+    assert_eq!(
+        server::analytics::rollup::roll_up(&app.store)
+            .await
+            .expect("roll-up"),
+        0
+    );
+    let (_, overview) = get(&app, key, "/analytics/overview").await;
+    assert_eq!(overview["measures"]["calls"], 1, "{overview}");
+    assert_eq!(overview["measures"]["abandoned"], 1, "{overview}");
+    app
+}
+
 on_both_databases!(
+    a_server_that_does_not_count_leaves_its_chats_to_others,
     the_dashboard_counts_what_callers_did,
     bad_filters_name_their_parameter,
     results_of_calls_are_counted_per_value,

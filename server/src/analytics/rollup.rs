@@ -1,5 +1,6 @@
-//! The roll-up task: counts ended conversations into the analytics tables, a batch at a time,
-//! so that the dashboard reads sums instead of every call's events.
+//! Counting ended conversations into the analytics tables, so that the dashboard reads sums
+//! instead of every call's events: a web chat's last turn counts it from the events its server
+//! kept ([`at_end`]), and the task counts the rest a batch at a time ([`roll_up`]).
 
 use std::collections::{HashMap, HashSet};
 

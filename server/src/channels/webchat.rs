@@ -328,7 +328,7 @@ pub async fn start(
             tenant: Some(tenant),
             parties: Some(parties),
             from_memory: false,
-            seen: Some(Seen::default()),
+            seen: state.sessions.seen(),
         },
         Event::Started,
     )
@@ -558,10 +558,13 @@ async fn run_turn(
 /// not read them back: taken out for a turn, put back after it is saved. At most
 /// [`KEPT_SESSIONS`]; past that the least recently saved half is dropped (and read from the
 /// database when they continue).
-#[derive(Default)]
 pub struct Sessions {
     kept: Mutex<HashMap<String, Kept>>,
     saves: AtomicU64,
+    /// Whether the turn that ends a chat counts it for analytics: a server that does no
+    /// analytics counting (`analytics_rollup = false`) leaves its chats to the roll-up task of
+    /// the others.
+    counting: bool,
 }
 
 /// Sessions kept in memory at most.
@@ -576,6 +579,19 @@ struct Kept {
 }
 
 impl Sessions {
+    pub fn new(counting: bool) -> Sessions {
+        Sessions {
+            kept: Mutex::default(),
+            saves: AtomicU64::default(),
+            counting,
+        }
+    }
+
+    /// What a new conversation's turns count for analytics, when this server counts.
+    fn seen(&self) -> Option<Seen> {
+        self.counting.then(Seen::default)
+    }
+
     fn take(
         &self,
         tenant_id: &str,

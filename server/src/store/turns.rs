@@ -21,7 +21,7 @@ use tokio::sync::{mpsc, oneshot, Mutex};
 use flow_engine::runtime::Direction;
 
 use super::analytics::{add_sums, sum_into, Counted, Rows};
-use super::conversations::{direction_name, CallEnd, Channel, NewCallEvent};
+use super::conversations::{direction_name, Call, CallEnd, Channel, NewCallEvent};
 use super::{rows_table, Result, Store, StoreError, WriteTransaction};
 
 /// Turns committed together at most.
@@ -68,6 +68,33 @@ pub struct ChatStart {
     pub end: Option<CallEnd>,
     /// The conversation's analytics, when it ended in its first turn.
     pub counted: Option<Counted>,
+}
+
+impl ChatStart {
+    /// The call record this start writes for `tenant_id`, as it stands after the first turn.
+    pub fn record(&self, tenant_id: &str) -> Call {
+        let end = self.end.as_ref();
+        Call {
+            id: self.call_id.clone(),
+            tenant_id: tenant_id.to_owned(),
+            flow_id: self.flow_id.clone(),
+            flow_version: self.flow_version,
+            channel: self.channel,
+            direction: self.direction,
+            from_number: self.from_number.clone(),
+            to_number: self.to_number.clone(),
+            started_at: self.started_at,
+            ended_at: end.map(|end| end.ended_at),
+            outcome: end.map(|end| end.outcome),
+            summary: end.and_then(|end| end.summary.clone()),
+            call_sid: self.call_sid.clone(),
+            duration_ms: end.map(|end| end.duration_ms),
+            event_count: self.events.len() as i64,
+            carrier_status: None,
+            carrier_duration_ms: None,
+            answered_by: None,
+        }
+    }
 }
 
 enum Work {

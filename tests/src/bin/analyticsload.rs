@@ -1,7 +1,9 @@
 //! Analytics at scale: loads a database with many ended conversations (about 15 events each)
-//! for one tenant plus other tenants' noise, spread over 90 days, counts them with the
-//! roll-up, then times every analytics report on the tenant (last 7 days, last 90 days, one
-//! flow) and prints each one's p50 and p95. `BENCHMARKS.md` has the figures.
+//! for one tenant plus other tenants' noise, spread over 90 days — web chats counted as they
+//! are written, as the server's last turn of a chat counts it, phone calls by the roll-up task
+//! afterwards — then times every analytics report on the tenant (last 7 days, last 90 days,
+//! one flow), the calls list and a transcript, and prints each one's p50 and p95.
+//! `BENCHMARKS.md` has the figures.
 //!
 //!   cargo run --release -p callflow-tests --bin analyticsload -- --calls 1000000 \
 //!       --database "sqlite:///tmp/analytics.db?mode=rwc"
@@ -12,10 +14,12 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use flow_engine::runtime::Direction;
 use serde_json::json;
-use server::analytics::{report, rollup};
+use server::analytics::tally::Seen;
+use server::analytics::{report, results, rollup};
+use server::conversation::local_time::DEFAULT_TIME_ZONE;
 use server::store::{
-    AnalyticsFilter, CallEnd, CallOutcome, Channel, ChatStart, NewCallEvent, NewFlow, Store,
-    TenantSettings,
+    AnalyticsFilter, CallEnd, CallFilter, CallOutcome, Channel, ChatStart, NewCallEvent, NewFlow,
+    Store, TenantSettings,
 };
 
 #[derive(Debug, Parser)]
@@ -27,9 +31,12 @@ struct Args {
     /// Conversations of the measured tenant.
     #[arg(long, default_value_t = 100_000)]
     calls: u64,
-    /// Other tenants, each with a tenth of the calls.
+    /// Other tenants.
     #[arg(long, default_value_t = 10)]
     noise_tenants: u64,
+    /// Conversations of each other tenant (default: a tenth of `calls`).
+    #[arg(long)]
+    noise_calls: Option<u64>,
     /// Conversations written at once.
     #[arg(long, default_value_t = 256)]
     concurrency: usize,
@@ -255,7 +262,14 @@ async fn load(
         let started_at = now - day * DAY_MS - dice.roll(DAY_MS as u64) as i64;
         let flow = &flows[dice.roll(flows.len() as u64) as usize];
         let version = 1 + dice.roll(2) as i64;
-        let start = conversation(&mut dice, flow, version, started_at);
+        let mut start = conversation(&mut dice, flow, version, started_at);
+        if start.channel == Channel::Chat {
+            let mut seen = Seen::default();
+            for event in &start.events {
+                seen.new_event(event);
+            }
+            start.counted = rollup::at_end(&start.record(tenant_id), &seen, DEFAULT_TIME_ZONE);
+        }
         let (store, tenant) = (store.clone(), tenant_id.to_owned());
         running.spawn(async move { store.start_chat(&tenant, start).await });
         while running.len() >= concurrency {
@@ -286,6 +300,7 @@ async fn main() -> Result<(), Failure> {
     store.migrate().await?;
     let now = server::store::now_ms();
 
+    let noise_calls = args.noise_calls.unwrap_or(args.calls / 10);
     let began = Instant::now();
     let (tenant_id, flows) = tenant(&store, "Measured", now).await?;
     load(
@@ -304,14 +319,14 @@ async fn main() -> Result<(), Failure> {
             &store,
             &other,
             &other_flows,
-            args.calls / 10,
+            noise_calls,
             args.concurrency,
             noise + 1,
             now,
         )
         .await?;
     }
-    let total = args.calls + args.noise_tenants * (args.calls / 10);
+    let total = args.calls + args.noise_tenants * noise_calls;
     let written = began.elapsed();
     println!(
         "wrote {total} conversations in {:.1} s ({:.0}/s)",
@@ -330,14 +345,14 @@ async fn main() -> Result<(), Failure> {
     }
     let rolled = began.elapsed();
     println!(
-        "counted {counted} conversations in {:.1} s ({:.0}/s)",
+        "the roll-up task counted {counted} conversations (the phone calls) in {:.1} s ({:.0}/s)",
         rolled.as_secs_f64(),
         counted as f64 / rolled.as_secs_f64()
     );
 
-    let zone = server::conversation::local_time::DEFAULT_TIME_ZONE;
-    let day =
-        |back: u64| server::analytics::tally::local_day_hour(zone, now - back as i64 * DAY_MS).0;
+    let day = |back: u64| {
+        server::analytics::tally::local_day_hour(DEFAULT_TIME_ZONE, now - back as i64 * DAY_MS).0
+    };
     let week = AnalyticsFilter {
         tenant_id: tenant_id.clone(),
         from_day: day(6),
@@ -359,7 +374,33 @@ async fn main() -> Result<(), Failure> {
         ("last 90 days", &quarter),
         ("90 days, one flow version", &one_flow),
     ] {
-        for report_name in ["overview", "funnel", "unheard", "knowledge"] {
+        let calls = CallFilter {
+            flow_id: filter.flow_id.clone(),
+            flow_version: filter.version,
+            from_ms: Some(
+                now - if filter.from_day == week.from_day {
+                    7
+                } else {
+                    DAYS as i64
+                } * DAY_MS,
+            ),
+            ..CallFilter::default()
+        };
+        let handed = CallFilter {
+            outcome: Some(CallOutcome::Handoff),
+            channel: Some(Channel::Phone),
+            ..calls.clone()
+        };
+        for report_name in [
+            "overview",
+            "funnel",
+            "unheard",
+            "knowledge",
+            "results",
+            "calls list",
+            "calls list, handoffs by phone",
+            "transcript",
+        ] {
             let mut times = Vec::with_capacity(args.repeat);
             for _ in 0..args.repeat {
                 let began = Instant::now();
@@ -367,7 +408,17 @@ async fn main() -> Result<(), Failure> {
                     "overview" => drop(report::overview(&store, filter).await?),
                     "funnel" => drop(report::funnel(&store, filter).await?),
                     "unheard" => drop(report::unheard(&store, filter, 50).await?),
-                    _ => drop(report::knowledge(&store, filter).await?),
+                    "knowledge" => drop(report::knowledge(&store, filter).await?),
+                    "results" => drop(results::results(&store, filter).await?),
+                    "calls list" | "transcript" => {
+                        let page = store.list_calls(&tenant_id, &calls, None, 50).await?;
+                        if report_name == "transcript" {
+                            // The page a manager opens from the list: the newest call's events.
+                            let newest = page.calls.first().ok_or("no calls listed")?;
+                            drop(store.get_call(&tenant_id, &newest.id).await?);
+                        }
+                    }
+                    _ => drop(store.list_calls(&tenant_id, &handed, None, 50).await?),
                 }
                 times.push(began.elapsed());
             }
