@@ -74,7 +74,9 @@ async fn end_idle_chats(state: &AppState) -> Result<(), JobError> {
 
 /// See [`crate::analytics::rollup`]: the dashboard is at most a few seconds behind.
 async fn roll_up_analytics(state: &AppState) -> Result<(), JobError> {
-    let counted = crate::analytics::rollup::roll_up(&state.store).await?;
+    // The chats' own counts first, so that the task does not read their events back.
+    let counted = state.ended_chats.write(&state.store).await?
+        + crate::analytics::rollup::roll_up(&state.store).await?;
     if counted > 0 {
         tracing::debug!(counted, "counted conversations in analytics");
     }

@@ -34,6 +34,8 @@ pub struct AppState {
     pub tts: Arc<speech::tts::Tts>,
     /// Knowledge-base indexes per revision, shared by every call.
     pub knowledge: Arc<crate::knowledge::KnowledgeIndexes>,
+    /// Chats that ended here, counted for analytics, until the roll-up writes them.
+    pub ended_chats: Arc<crate::analytics::rollup::EndedChats>,
 }
 
 /// Synthesised prompts kept in memory: about 40 minutes of 8 kHz audio.
@@ -76,6 +78,7 @@ impl AppState {
                 TTS_CACHE_BYTES,
             )),
             knowledge: Arc::default(),
+            ended_chats: Arc::default(),
         })
     }
 }

@@ -1604,7 +1604,6 @@ async fn chat_session_turns(db: TestDb) -> TestResult {
                     event(T0 + 1, "said", Some("greet"), json!({ "text": "您好" })),
                 ],
                 end: None,
-                counted: None,
             },
             T0 + 1,
         )
@@ -1635,7 +1634,6 @@ async fn chat_session_turns(db: TestDb) -> TestResult {
                             snapshot: snapshot.to_string(),
                             events,
                             end: None,
-                            counted: None,
                         },
                         T0 + 2,
                     )
@@ -1681,7 +1679,6 @@ async fn chat_session_turns(db: TestDb) -> TestResult {
                     snapshot: "{}".into(),
                     events: vec![event(T0, "said", None, json!({}))],
                     end: None,
-                    counted: None,
                 },
                 T0 + 3,
             )
@@ -1726,7 +1723,6 @@ async fn chat_session_turns(db: TestDb) -> TestResult {
                         json!({ "outcome": "resolved" })
                     )],
                     end: Some(end),
-                    counted: None,
                 },
                 T0 + 4,
             )
@@ -1762,7 +1758,6 @@ async fn chat_session_turns(db: TestDb) -> TestResult {
                     snapshot: "{}".into(),
                     events: Vec::new(),
                     end: None,
-                    counted: None,
                 },
                 T0,
             )
@@ -1811,7 +1806,6 @@ fn chat_start(flow_id: &str, flow_version: Option<i64>, events: Vec<NewCallEvent
         snapshot: json!({ "node": "ask" }).to_string(),
         events,
         end: None,
-        counted: None,
     }
 }
 
@@ -1854,7 +1848,6 @@ async fn chats_start_with_their_first_turn(db: TestDb) -> TestResult {
         snapshot: "{}".into(),
         events: vec![event(T0 + 1, "heard", Some("ask"), json!({}))],
         end: None,
-        counted: None,
     };
     assert_eq!(
         store
@@ -1957,7 +1950,6 @@ async fn concurrent_turns_commit_together_and_fail_alone(db: TestDb) -> TestResu
                         summary: None,
                         duration_ms: 9,
                     }),
-                    counted: None,
                 };
                 match store
                     .save_chat_turn(&tenant, &start.session_id, next, T0 + step)
@@ -2651,7 +2643,6 @@ async fn conversations_keep_every_call_and_session(db: TestDb) -> TestResult {
                     json!({ "text": "稍等" }),
                 )],
                 end: None,
-                counted: None,
             },
             120,
         )
@@ -2954,7 +2945,6 @@ async fn idle_chats_end_as_abandoned(db: TestDb) -> TestResult {
         snapshot: json!({ "node": "ask" }).to_string(),
         events: vec![event(last_heard, "heard", Some("ask"), json!({}))],
         end: None,
-        counted: None,
     };
     store
         .save_chat_turn(&tenant, &idle.session_id, turn, last_heard)
@@ -3063,7 +3053,6 @@ async fn idle_chats_end_as_abandoned(db: TestDb) -> TestResult {
         snapshot: "{}".into(),
         events: vec![event(now, "heard", Some("ask"), json!({}))],
         end: None,
-        counted: None,
     };
     assert!(matches!(
         store
@@ -3101,7 +3090,6 @@ async fn an_idle_end_and_a_turn_never_both_win(db: TestDb) -> TestResult {
                 snapshot: "{}".into(),
                 events: vec![event(now, "heard", Some("ask"), json!({}))],
                 end: None,
-                counted: None,
             };
             store.save_chat_turn(&tenant, &session_id, turn, now).await
         })
@@ -3238,13 +3226,13 @@ async fn analytics_tables(
     Ok(tables)
 }
 
-/// What the turn that ends a conversation started as `start` counts of it, given all its events.
+/// What a server counts of a chat started as `start` when it ends, given all its events.
 fn counted_at_end(
     owner: &str,
     start: &ChatStart,
     end: &CallEnd,
     seen: &server::analytics::tally::Seen,
-) -> Option<server::store::Counted> {
+) -> Option<RolledUp> {
     let call = server::store::Call {
         ended_at: Some(end.ended_at),
         outcome: Some(end.outcome),
@@ -3256,12 +3244,13 @@ fn counted_at_end(
 }
 
 /// The roll-up's sums equal a recount of every ended conversation from its events, however the
-/// counting was split: conversations counted by the turn that ends them (and such counts that
-/// no longer fit, left to the task), counted by the task as they end, late events counted as a
-/// difference, two servers counting at once, a run that died before its commit, a batch
+/// counting was split: chats counted from the events their server kept (written before the
+/// task, after it, or after late events), counted by the task as they end, late events counted
+/// as a difference, two servers counting at once, a run that died before its commit, a batch
 /// applied twice.
 async fn analytics_rollups_equal_a_recount(db: TestDb) -> TestResult {
-    use server::analytics::{rollup::roll_up, tally::Seen, tally::Tally};
+    use server::analytics::rollup::{roll_up, EndedChats};
+    use server::analytics::tally::{Seen, Tally};
     let store = &db.store;
     let (tenant, stranger) = two_tenants(store).await?;
     let flow = create_flow(store, &tenant, "售后").await?;
@@ -3277,10 +3266,12 @@ async fn analytics_rollups_equal_a_recount(db: TestDb) -> TestResult {
     let other_flow = create_flow(store, &stranger, "别家").await?;
     let mut dice = Dice(0x5EED_CAFE);
     let mut sessions = Vec::new();
-    // Every event of each conversation, as the server that took all its turns knows them;
-    // `None` for those whose server lost them (another server took a turn).
+    // Every event of each open conversation, as the server that took all its turns knows them;
+    // `None` for those whose server lost them (another server took a turn) or that ended.
     let mut seens: Vec<Option<Seen>> = Vec::new();
-    let mut counted_by_turns = 0;
+    let ended_chats = EndedChats::default();
+    let mut queued = 0;
+    let mut counted_from_seen = 0;
     for n in 0..48i64 {
         let (owner, flow_id) = if n % 6 == 5 {
             (&stranger, &other_flow.id)
@@ -3305,16 +3296,20 @@ async fn analytics_rollups_equal_a_recount(db: TestDb) -> TestResult {
                 duration_ms: 40_000 + n * 1_000,
             };
             if n % 2 == 0 {
-                start.counted = counted_at_end(owner, &start, &end, &seen);
-                counted_by_turns += usize::from(start.counted.is_some());
+                if let Some(count) = counted_at_end(owner, &start, &end, &seen) {
+                    ended_chats.push(count);
+                    queued += 1;
+                }
             }
             start.end = Some(end);
         }
         store.start_chat(owner, start.clone()).await?;
-        seens.push((n % 7 != 4).then_some(seen));
-        start.counted = None;
+        seens.push((n % 7 != 4 && start.end.is_none()).then_some(seen));
         sessions.push((owner.clone(), start));
     }
+    let written = ended_chats.write(store).await?;
+    assert_eq!(written, queued, "every chat counted from its events");
+    counted_from_seen += written;
     let pending: HashSet<String> = store
         .pending_rollups(1_000)
         .await?
@@ -3323,8 +3318,8 @@ async fn analytics_rollups_equal_a_recount(db: TestDb) -> TestResult {
         .collect();
     assert_eq!(
         pending.len(),
-        sessions.len() / 3 - counted_by_turns,
-        "the conversations whose first turn counted them are not left to the task"
+        sessions.len() / 3 - written,
+        "the chats counted from their events are not left to the task"
     );
     assert!(
         roll_up(store).await? > 0,
@@ -3350,23 +3345,18 @@ async fn analytics_rollups_equal_a_recount(db: TestDb) -> TestResult {
                 duration_ms: at - start.started_at,
             });
             let events = random_events(&mut dice, at);
-            let mut counted = None;
             if let Some(seen) = &mut seens[i] {
                 for event in &events {
                     seen.new_event(event);
                 }
-                if let Some(end) = &end {
-                    // A conversation that ended before (its count then no longer fits) or
-                    // a count that is one event short: the turn's count must not be taken.
-                    counted = counted_at_end(owner, start, end, seen);
-                    if i % 4 == 1 {
-                        if let Some(counted) = &mut counted {
-                            counted.event_count -= 1;
-                        }
-                    }
-                }
             }
-            let offered = counted.is_some();
+            let count = match (&end, &seens[i]) {
+                (Some(end), Some(seen)) => counted_at_end(owner, start, end, seen),
+                _ => None,
+            };
+            if end.is_some() {
+                seens[i] = None;
+            }
             let saved = store
                 .save_chat_turn(
                     owner,
@@ -3376,29 +3366,26 @@ async fn analytics_rollups_equal_a_recount(db: TestDb) -> TestResult {
                         snapshot: "{}".into(),
                         events,
                         end,
-                        counted,
                     },
                     at,
                 )
                 .await?;
             turns[i] = saved.expect("the turn is saved");
-            if offered {
-                let left: HashSet<String> = store
-                    .pending_rollups(1_000)
-                    .await?
-                    .into_iter()
-                    .map(|p| p.call.id)
-                    .collect();
-                if !left.contains(&start.call_id) {
-                    counted_by_turns += 1;
-                }
+            if let Some(count) = count {
+                ended_chats.push(count);
             }
         }
         if round == 0 {
-            // Two servers at once.
+            // Two servers at once, before the chats' own counts are written: those the tasks
+            // counted are skipped.
             let (a, b) = tokio::join!(roll_up(store), roll_up(store));
             a?;
             b?;
+            counted_from_seen += ended_chats.write(store).await?;
+        }
+        // Round 1's chat counts wait until after round 2's late events.
+        if round == 2 {
+            counted_from_seen += ended_chats.write(store).await?;
         }
         if round == 1 {
             // A run that read and counted but died before it committed changes nothing; the
@@ -3432,8 +3419,8 @@ async fn analytics_rollups_equal_a_recount(db: TestDb) -> TestResult {
     roll_up(store).await?;
     assert_eq!(roll_up(store).await?, 0, "nothing is left to count");
     assert!(
-        counted_by_turns >= 10,
-        "enough conversations were counted by their last turn to mean something: {counted_by_turns}"
+        counted_from_seen >= 10,
+        "enough chats were counted from their events to mean something: {counted_from_seen}"
     );
 
     for owner in [&tenant, &stranger] {
@@ -3582,7 +3569,6 @@ async fn result_rollups_equal_a_recount_and_count_once(db: TestDb) -> TestResult
                     snapshot: "{}".into(),
                     events: vec![result(*at + 40_000, "plan", "choice", json!(plan))],
                     end: None,
-                    counted: None,
                 },
                 at + 40_000,
             )

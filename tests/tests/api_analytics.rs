@@ -70,18 +70,25 @@ async fn the_dashboard_counts_what_callers_did(app: TestApp) -> TestApp {
     let trial = start(&app, key, json!({ "flow_id": flow_id, "version": "draft" })).await;
     send(&app, key, &trial, json!({ "type": "hangup" })).await;
 
-    // The turn that ends a chat counts it, in its own transaction: nothing is left for the
-    // roll-up task, which counts what the turns could not (phone calls, idle chats).
     let (status, before) = get(&app, key, "/analytics/overview").await;
     assert_eq!(status, 200, "{before}");
-    assert_eq!(before["measures"]["calls"], 4, "{before}");
+    assert_eq!(
+        before["measures"]["calls"], 0,
+        "nothing counted before the roll-up"
+    );
+    // The server counted each chat from the events it kept as it ended; the roll-up job writes
+    // those counts, and its task then finds nothing left to read back.
+    let from_chats = app
+        .state()
+        .ended_chats
+        .write(&app.store)
+        .await
+        .expect("the chats' counts");
+    assert_eq!(from_chats, 5, "four calls and a Try it");
     let counted = server::analytics::rollup::roll_up(&app.store)
         .await
         .expect("roll-up");
-    assert_eq!(
-        counted, 0,
-        "the ended chats were counted by their last turns"
-    );
+    assert_eq!(counted, 0);
 
     let (status, overview) = get(&app, key, "/analytics/overview").await;
     assert_eq!(status, 200, "{overview}");
@@ -436,7 +443,7 @@ async fn results_of_calls_are_counted_per_value(app: TestApp) -> TestApp {
 }
 
 /// A server started `--without-analytics-rollup` counts nothing, not even the chats it ends:
-/// they wait for the roll-up task of a server that counts, which counts each once.
+/// they wait for the roll-up task of a server that counts, which reads their events back.
 async fn a_server_that_does_not_count_leaves_its_chats_to_others(mut app: TestApp) -> TestApp {
     app.reconfigure(|config| config.analytics_rollup = false)
         .await;
@@ -450,6 +457,13 @@ async fn a_server_that_does_not_count_leaves_its_chats_to_others(mut app: TestAp
     assert_eq!(ended["outcome"], "abandoned", "{ended}");
     let (_, overview) = get(&app, key, "/analytics/overview").await;
     assert_eq!(overview["measures"]["calls"], 0, "{overview}");
+    let from_chats = app
+        .state()
+        .ended_chats
+        .write(&app.store)
+        .await
+        .expect("the chats' counts");
+    assert_eq!(from_chats, 0, "this server counted nothing");
 
     let counted = server::analytics::rollup::roll_up(&app.store)
         .await

@@ -525,7 +525,6 @@ async fn run_turn(
         snapshot,
         events,
         end,
-        counted,
     };
     let saved = match parties {
         Some(parties) => {
@@ -541,6 +540,9 @@ async fn run_turn(
     };
     if outcome.is_some() {
         state.metrics.active_sessions.dec();
+    }
+    if let Some(count) = counted {
+        state.ended_chats.push(count);
     }
     let result = SessionState::new(&row, saved, &stored);
     if outcome.is_none() {

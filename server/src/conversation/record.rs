@@ -9,8 +9,8 @@ use super::Handoff;
 use crate::analytics::{rollup, tally::Seen};
 use crate::state::AppState;
 use crate::store::{
-    now_ms, Call, CallEnd, CallOutcome, Channel, ChatSession, ChatStart, ChatTurn, Counted,
-    NewCallEvent, StoreError,
+    now_ms, Call, CallEnd, CallOutcome, Channel, ChatSession, ChatStart, ChatTurn, NewCallEvent,
+    RolledUp, StoreError,
 };
 
 /// Who takes part in a conversation, and how.
@@ -81,8 +81,8 @@ pub fn ending(
     }
 }
 
-/// What a conversation that `end`s now counts for analytics, written with its last turn, when
-/// `seen` holds every event it had (this turn's too); days are counted in `zone`.
+/// What a conversation that `end`s now counts for analytics, when `seen` holds every event it
+/// had (this turn's too); days are counted in `zone`. See [`rollup::EndedChats`].
 pub fn counted(
     row: &ChatSession,
     channel: Channel,
@@ -90,7 +90,7 @@ pub fn counted(
     end: &CallEnd,
     seen: &Seen,
     zone: Tz,
-) -> Option<Counted> {
+) -> Option<RolledUp> {
     let call = Call {
         id: row.call_id.clone(),
         tenant_id: row.tenant_id.clone(),
@@ -122,8 +122,6 @@ pub struct TurnWrite {
     pub events: Vec<NewCallEvent>,
     /// Set when the turn ended the conversation.
     pub end: Option<CallEnd>,
-    /// What the conversation counts for analytics, when the turn ended it; see [`counted`].
-    pub counted: Option<Counted>,
 }
 
 /// Writes a new conversation with its first turn: its call record, its row and the turn's
@@ -139,7 +137,6 @@ pub async fn create(
         snapshot,
         events,
         end,
-        counted,
     } = write;
     let start = ChatStart {
         call_id: row.call_id.clone(),
@@ -156,7 +153,6 @@ pub async fn create(
         knowledge: (!row.knowledge.is_null()).then(|| row.knowledge.to_string()),
         events,
         end,
-        counted,
     };
     let saved = state.store.start_chat(tenant_id, start).await?;
     if saved.is_some() {
@@ -181,7 +177,6 @@ pub async fn save(
         snapshot: write.snapshot,
         events: write.events,
         end: write.end,
-        counted: write.counted,
     };
     let saved = state
         .store

@@ -151,16 +151,6 @@ pub struct RolledUp {
     pub rows: Rows,
 }
 
-/// What the turn that ends a conversation counts of it (a web chat whose every turn this
-/// server took): the roll-up's rows, written with the turn, so that the task need not read the
-/// events back. They count only if the conversation then has exactly `event_count` events and
-/// was not counted yet; otherwise the task counts it as any other.
-#[derive(Clone, Debug)]
-pub struct Counted {
-    pub event_count: i64,
-    pub rows: Rows,
-}
-
 /// Which rows a report sums: a tenant's days `from_day` to `to_day` (both included, local
 /// `YYYY-MM-DD`), narrowed by the rest.
 #[derive(Clone, Debug, Default, PartialEq)]

@@ -41,8 +41,8 @@ use sqlx::migrate::Migrator;
 use sqlx::{Any, AnyPool, Executor, Row};
 
 pub use analytics::{
-    AnalyticsFilter, Counted, Counts, HandledUnheard, Key, Part, PendingRollup, RolledUp, Rows,
-    Table, COMMON_KEYS,
+    AnalyticsFilter, Counts, HandledUnheard, Key, Part, PendingRollup, RolledUp, Rows, Table,
+    COMMON_KEYS,
 };
 pub use api_keys::{ApiKey, CreatedApiKey};
 pub use audit::{Actor, AuditEntry};

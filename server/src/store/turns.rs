@@ -20,7 +20,6 @@ use tokio::sync::{mpsc, oneshot, Mutex};
 
 use flow_engine::runtime::Direction;
 
-use super::analytics::{add_sums, sum_into, Counted, Rows};
 use super::conversations::{direction_name, Call, CallEnd, Channel, NewCallEvent};
 use super::{rows_table, Result, Store, StoreError, WriteTransaction};
 
@@ -38,8 +37,6 @@ pub struct ChatTurn {
     pub events: Vec<NewCallEvent>,
     /// Set when the conversation ended in this turn; ends the conversation.
     pub end: Option<CallEnd>,
-    /// The conversation's analytics, when it ended in this turn and its server saw every event.
-    pub counted: Option<Counted>,
 }
 
 /// A new conversation together with its first turn; see [`Store::start_chat`]. The ids come from
@@ -66,8 +63,6 @@ pub struct ChatStart {
     pub knowledge: Option<String>,
     pub events: Vec<NewCallEvent>,
     pub end: Option<CallEnd>,
-    /// The conversation's analytics, when it ended in its first turn.
-    pub counted: Option<Counted>,
 }
 
 impl ChatStart {
@@ -206,14 +201,6 @@ fn chunks(total: usize) -> Vec<std::ops::Range<usize>> {
     ranges
 }
 
-/// What the batch's statements leave for the end of its transaction: the events to insert, and
-/// the analytics of the conversations it counted, summed.
-#[derive(Default)]
-struct Written<'a> {
-    runs: Vec<EventRun<'a>>,
-    counted: Rows,
-}
-
 /// Events to insert, numbered from `first`.
 pub(super) struct EventRun<'a> {
     pub(super) tenant_id: &'a str,
@@ -245,14 +232,14 @@ async fn commit_together(store: &Store, batch: &[Job]) -> Result<Vec<Result<Opti
         }
     }
     let mut transaction = store.begin_write().await?;
-    let mut written = Written::default();
+    let mut runs = Vec::new();
     for range in chunks(starts.len()) {
         insert_starts(
             &mut transaction,
             batch,
             &starts[range],
             &mut outcomes,
-            &mut written,
+            &mut runs,
         )
         .await?;
     }
@@ -263,13 +250,12 @@ async fn commit_together(store: &Store, batch: &[Job]) -> Result<Vec<Result<Opti
                 batch,
                 &round[range],
                 &mut outcomes,
-                &mut written,
+                &mut runs,
             )
             .await?;
         }
     }
-    insert_events(&mut transaction, &written.runs).await?;
-    add_sums(&mut transaction, &written.counted).await?;
+    insert_events(&mut transaction, &runs).await?;
     transaction.commit().await?;
     Ok(outcomes)
 }
@@ -279,14 +265,6 @@ fn start_of(job: &Job) -> Option<&ChatStart> {
         Work::Start(start) => Some(start),
         Work::Turn { .. } => None,
     }
-}
-
-/// A start's analytics, when they count: made of exactly its events, and it ended.
-fn counted_start(start: &ChatStart) -> Option<&Counted> {
-    start
-        .counted
-        .as_ref()
-        .filter(|counted| start.end.is_some() && counted.event_count == start.events.len() as i64)
 }
 
 fn turn_of(job: &Job) -> Option<(&str, &ChatTurn)> {
@@ -303,12 +281,12 @@ async fn insert_starts<'a>(
     batch: &'a [Job],
     indices: &[usize],
     outcomes: &mut [Result<Option<i64>>],
-    written: &mut Written<'a>,
+    runs: &mut Vec<EventRun<'a>>,
 ) -> Result<()> {
     let table = rows_table(
         &[
             "tid", "cid", "fid", "ver", "chan", "dir", "src", "dst", "t0", "n", "t1", "outcome",
-            "summary", "dur", "csid", "sid", "snap", "kb", "counted",
+            "summary", "dur", "csid", "sid", "snap", "kb",
         ],
         indices.len(),
     );
@@ -316,10 +294,9 @@ async fn insert_starts<'a>(
         "INSERT INTO conversations (tenant_id, id, flow_id, flow_version, channel, direction, \
                                     from_number, to_number, started_at, event_count, \
                                     ended_at, outcome, summary, duration_ms, call_sid, \
-                                    session_id, snapshot, turn, updated_at, knowledge, \
-                                    rolled_up_events) \
+                                    session_id, snapshot, turn, updated_at, knowledge) \
          SELECT v.tid, v.cid, f.id, v.ver, v.chan, v.dir, v.src, v.dst, v.t0, v.n, v.t1, \
-                v.outcome, v.summary, v.dur, v.csid, v.sid, v.snap, 1, v.t0, v.kb, v.counted \
+                v.outcome, v.summary, v.dur, v.csid, v.sid, v.snap, 1, v.t0, v.kb \
          FROM ({table}) v JOIN flows f ON f.tenant_id = v.tid AND f.id = v.fid \
          WHERE f.deleted_at IS NULL AND (v.ver IS NULL OR EXISTS (SELECT 1 FROM flow_versions \
                fv WHERE fv.tenant_id = v.tid AND fv.flow_id = v.fid AND fv.version = v.ver)) \
@@ -351,8 +328,7 @@ async fn insert_starts<'a>(
             .bind(start.call_sid.as_deref())
             .bind(start.session_id.as_str())
             .bind(start.snapshot.as_str())
-            .bind(start.knowledge.as_deref())
-            .bind(counted_start(start).map(|counted| counted.event_count));
+            .bind(start.knowledge.as_deref());
     }
     let created: std::collections::HashSet<String> = query
         .fetch_all(&mut **transaction)
@@ -367,10 +343,7 @@ async fn insert_starts<'a>(
             continue;
         }
         outcomes[index] = Ok(Some(1));
-        if let Some(counted) = counted_start(start) {
-            sum_into(&mut written.counted, counted.rows.clone());
-        }
-        written.runs.push(EventRun {
+        runs.push(EventRun {
             tenant_id: &job.tenant_id,
             call_id: start.call_id.clone(),
             first: 1,
@@ -387,19 +360,16 @@ async fn save_turns<'a>(
     batch: &'a [Job],
     indices: &[usize],
     outcomes: &mut [Result<Option<i64>>],
-    written: &mut Written<'a>,
+    runs: &mut Vec<EventRun<'a>>,
 ) -> Result<()> {
     let table = rows_table(
         &[
             "tid", "sid", "expected", "snap", "t", "n", "t1", "outcome", "summary", "dur",
-            "counted",
         ],
         indices.len(),
     );
     // Right-hand sides all see the row as it was: a conversation that something else ended
-    // already (the carrier's status report) keeps its end. The turn's analytics count only for
-    // a conversation this turn ends, never counted, whose events are then exactly the ones
-    // they were made of.
+    // already (the carrier's status report) keeps its end.
     let sql = format!(
         "UPDATE conversations SET snapshot = v.snap, turn = conversations.turn + 1, \
              updated_at = v.t, event_count = conversations.event_count + v.n, \
@@ -409,17 +379,12 @@ async fn save_turns<'a>(
                        THEN v.summary ELSE conversations.summary END, \
              duration_ms = CASE WHEN conversations.ended_at IS NULL AND v.t1 IS NOT NULL \
                            THEN v.dur ELSE conversations.duration_ms END, \
-             rolled_up_events = CASE WHEN conversations.ended_at IS NULL AND v.t1 IS NOT NULL \
-                                  AND conversations.rolled_up_events IS NULL \
-                                  AND conversations.event_count + v.n = v.counted \
-                                THEN v.counted ELSE conversations.rolled_up_events END, \
              ended_at = COALESCE(conversations.ended_at, v.t1) \
          FROM ({table}) v \
          WHERE conversations.tenant_id = v.tid AND conversations.session_id = v.sid \
            AND conversations.turn = v.expected \
          RETURNING conversations.tenant_id, conversations.session_id, conversations.turn, \
-                   conversations.id, conversations.event_count, conversations.ended_at, \
-                   conversations.rolled_up_events"
+                   conversations.id, conversations.event_count"
     );
     let mut query = sqlx::query(&sql);
     for &index in indices {
@@ -441,11 +406,9 @@ async fn save_turns<'a>(
                 end.and_then(|end| end.summary.as_ref())
                     .map(Value::to_string),
             )
-            .bind(end.map(|end| end.duration_ms))
-            .bind(turn.counted.as_ref().map(|counted| counted.event_count));
+            .bind(end.map(|end| end.duration_ms));
     }
-    /// The new turn, the call's id, event count, end and counted events.
-    type Saved = (i64, String, i64, Option<i64>, Option<i64>);
+    type Saved = (i64, String, i64);
     let mut saved: std::collections::HashMap<(String, String), Saved> = query
         .fetch_all(&mut **transaction)
         .await?
@@ -457,8 +420,6 @@ async fn save_turns<'a>(
                     row.try_get("turn")?,
                     row.try_get("id")?,
                     row.try_get("event_count")?,
-                    row.try_get("ended_at")?,
-                    row.try_get("rolled_up_events")?,
                 ),
             ))
         })
@@ -469,19 +430,10 @@ async fn save_turns<'a>(
             continue;
         };
         match saved.remove(&(job.tenant_id.clone(), session_id.to_owned())) {
-            Some((new_turn, call_id, last, ended_at, rolled_up)) => {
+            Some((new_turn, call_id, last)) => {
                 outcomes[index] = Ok(Some(new_turn));
-                if let Some(counted) = &turn.counted {
-                    // The end is this turn's and the count the one it brought: the statement
-                    // took its analytics.
-                    let ends_here =
-                        ended_at.is_some() && ended_at == turn.end.as_ref().map(|end| end.ended_at);
-                    if ends_here && rolled_up == Some(counted.event_count) {
-                        sum_into(&mut written.counted, counted.rows.clone());
-                    }
-                }
                 if !turn.events.is_empty() {
-                    written.runs.push(EventRun {
+                    runs.push(EventRun {
                         tenant_id: &job.tenant_id,
                         call_id,
                         first: last - turn.events.len() as i64 + 1,

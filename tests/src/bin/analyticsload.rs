@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use flow_engine::runtime::Direction;
 use serde_json::json;
+use server::analytics::rollup::EndedChats;
 use server::analytics::tally::Seen;
 use server::analytics::{report, results, rollup};
 use server::conversation::local_time::DEFAULT_TIME_ZONE;
@@ -198,7 +199,6 @@ fn conversation(dice: &mut Dice, flow_id: &str, version: i64, started_at: i64) -
             summary: None,
             duration_ms: at - started_at,
         }),
-        counted: None,
     }
 }
 
@@ -254,28 +254,42 @@ async fn load(
     concurrency: usize,
     seed: u64,
     now: i64,
-) -> Result<(), Failure> {
+) -> Result<usize, Failure> {
     let mut dice = Dice(seed);
     let mut running = tokio::task::JoinSet::new();
+    let ended_chats = EndedChats::default();
+    let mut counted = 0;
     for n in 0..calls {
         let day = dice.roll(DAYS) as i64;
         let started_at = now - day * DAY_MS - dice.roll(DAY_MS as u64) as i64;
         let flow = &flows[dice.roll(flows.len() as u64) as usize];
         let version = 1 + dice.roll(2) as i64;
-        let mut start = conversation(&mut dice, flow, version, started_at);
+        let start = conversation(&mut dice, flow, version, started_at);
+        // As the server that took a chat's turns counts it when it ends.
         if start.channel == Channel::Chat {
             let mut seen = Seen::default();
             for event in &start.events {
                 seen.new_event(event);
             }
-            start.counted = rollup::at_end(&start.record(tenant_id), &seen, DEFAULT_TIME_ZONE);
+            if let Some(count) = rollup::at_end(&start.record(tenant_id), &seen, DEFAULT_TIME_ZONE)
+            {
+                ended_chats.push(count);
+            }
         }
-        let (store, tenant) = (store.clone(), tenant_id.to_owned());
-        running.spawn(async move { store.start_chat(&tenant, start).await });
+        let (writer, tenant) = (store.clone(), tenant_id.to_owned());
+        running.spawn(async move { writer.start_chat(&tenant, start).await });
         while running.len() >= concurrency {
             if let Some(done) = running.join_next().await {
                 done??;
             }
+        }
+        // What the server's roll-up job does every 2 s: write the ended chats' counts (once
+        // their conversations are written).
+        if n % 2_000 == 1_999 {
+            while let Some(done) = running.join_next().await {
+                done??;
+            }
+            counted += ended_chats.write(store).await?;
         }
         if n % 100_000 == 99_999 {
             eprintln!("  {} conversations written", n + 1);
@@ -284,7 +298,8 @@ async fn load(
     while let Some(done) = running.join_next().await {
         done??;
     }
-    Ok(())
+    counted += ended_chats.write(store).await?;
+    Ok(counted)
 }
 
 fn percentile(times: &mut [Duration], p: f64) -> Duration {
@@ -303,7 +318,7 @@ async fn main() -> Result<(), Failure> {
     let noise_calls = args.noise_calls.unwrap_or(args.calls / 10);
     let began = Instant::now();
     let (tenant_id, flows) = tenant(&store, "Measured", now).await?;
-    load(
+    let mut chats = load(
         &store,
         &tenant_id,
         &flows,
@@ -315,7 +330,7 @@ async fn main() -> Result<(), Failure> {
     .await?;
     for noise in 0..args.noise_tenants {
         let (other, other_flows) = tenant(&store, &format!("Noise{noise}"), now).await?;
-        load(
+        chats += load(
             &store,
             &other,
             &other_flows,
@@ -329,7 +344,7 @@ async fn main() -> Result<(), Failure> {
     let total = args.calls + args.noise_tenants * noise_calls;
     let written = began.elapsed();
     println!(
-        "wrote {total} conversations in {:.1} s ({:.0}/s)",
+        "wrote {total} conversations ({chats} chats counted as they ended) in {:.1} s ({:.0}/s)",
         written.as_secs_f64(),
         total as f64 / written.as_secs_f64()
     );
