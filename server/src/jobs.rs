@@ -75,7 +75,7 @@ async fn end_idle_chats(state: &AppState) -> Result<(), JobError> {
 /// See [`crate::analytics::rollup`]: the dashboard is at most a few seconds behind.
 async fn roll_up_analytics(state: &AppState) -> Result<(), JobError> {
     // The chats' own counts first, so that the task does not read their events back.
-    let counted = state.ended_chats.write(&state.store).await?
+    let counted = state.store.write_ended_chat_counts().await?
         + crate::analytics::rollup::roll_up(&state.store).await?;
     if counted > 0 {
         tracing::debug!(counted, "counted conversations in analytics");

@@ -34,8 +34,6 @@ pub struct AppState {
     pub tts: Arc<speech::tts::Tts>,
     /// Knowledge-base indexes per revision, shared by every call.
     pub knowledge: Arc<crate::knowledge::KnowledgeIndexes>,
-    /// Chats that ended here, counted for analytics, until the roll-up writes them.
-    pub ended_chats: Arc<crate::analytics::rollup::EndedChats>,
 }
 
 /// Synthesised prompts kept in memory: about 40 minutes of 8 kHz audio.
@@ -78,7 +76,6 @@ impl AppState {
                 TTS_CACHE_BYTES,
             )),
             knowledge: Arc::default(),
-            ended_chats: Arc::default(),
         })
     }
 }

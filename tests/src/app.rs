@@ -198,11 +198,6 @@ impl TestApp {
         self.running = Some(running);
     }
 
-    /// The running server's state.
-    pub fn state(&self) -> &server::state::AppState {
-        &self.running.as_ref().expect("the server runs").state
-    }
-
     /// Changes the server's configuration and restarts it on the same database and address
     /// (to point it at local fakes of its providers, say).
     pub async fn reconfigure(&mut self, change: impl FnOnce(&mut Config)) {

@@ -1267,6 +1267,7 @@ async fn save_a_turn_elsewhere_at(app: &TestApp, phone: &Phone, node: &str) -> b
             snapshot: session.snapshot.to_string(),
             events: Vec::new(),
             end: None,
+            counted: None,
         };
         let saved = app
             .store

@@ -1,13 +1,10 @@
 //! Counting ended conversations into the analytics tables, so that the dashboard reads sums
 //! instead of every call's events. The task ([`roll_up`]) reads the events of what ended back,
 //! a batch at a time. A web chat whose every turn one server took is counted from the events
-//! that server kept instead ([`at_end`]): its last turn leaves the count in the server's
-//! [`EndedChats`], and the task writes them first, all in one transaction, not in each turn's:
-//! every chat of a flow adds to the same few rows, which concurrent turns would have to take
-//! one after another.
+//! that server kept instead ([`at_end`]), and the store adds that count with the chat's last
+//! turn (see `store::turns`).
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Mutex, PoisonError};
 
 use chrono_tz::Tz;
 
@@ -99,38 +96,6 @@ pub fn at_end(call: &Call, seen: &Seen, zone: Tz) -> Option<RolledUp> {
         counted_now: seen.events,
         rows: tally.rows,
     })
-}
-
-/// Chats that ended on this server with their counts, until the next run of the task writes
-/// them. Lost in a crash, they are counted by the task from their events instead; a chat the
-/// task (of any server) counted first is skipped, so none counts twice.
-#[derive(Debug, Default)]
-pub struct EndedChats {
-    counts: Mutex<Vec<RolledUp>>,
-}
-
-impl EndedChats {
-    /// Keeps the count of a chat whose end is written.
-    pub fn push(&self, count: RolledUp) {
-        self.counts
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(count);
-    }
-
-    /// Writes the counts kept so far, a batch per transaction; answers how many counted. A
-    /// batch that fails is dropped: the task counts its chats from their events.
-    pub async fn write(&self, store: &Store) -> Result<usize, StoreError> {
-        let counts =
-            std::mem::take(&mut *self.counts.lock().unwrap_or_else(PoisonError::into_inner));
-        let mut counted = 0;
-        let mut counts = counts.into_iter().peekable();
-        while counts.peek().is_some() {
-            let batch: Vec<RolledUp> = counts.by_ref().take(BATCH as usize).collect();
-            counted += store.apply_rollups(batch).await?;
-        }
-        Ok(counted)
-    }
 }
 
 /// The values each result variable (tenant, flow, variable) has rows for, read once per run.

@@ -334,10 +334,12 @@ pub async fn insert(
     );
     let snapshot = conversation::to_json(&call.phone)?;
     let end = end_of(call, now);
+    // The carrier reports a phone call's end after the flow's: the roll-up task counts it.
     let write = TurnWrite {
         snapshot,
         events,
         end,
+        counted: None,
     };
     let saved = conversation::create(state, tenant_id, &call.chat, &parties, write).await?;
     call.chat.turn = saved.ok_or(ConversationError::Flow(FlowError::NotFound))?;
@@ -381,10 +383,12 @@ async fn save_with_end(
     call.phone.snapshot = call.session.snapshot();
     let ended = end.is_some();
     let snapshot = conversation::to_json(&call.phone)?;
+    // The carrier reports a phone call's end after the flow's: the roll-up task counts it.
     let write = TurnWrite {
         snapshot,
         events,
         end,
+        counted: None,
     };
     let saved = conversation::save(state, tenant_id, &call.chat, write, now)
         .await?

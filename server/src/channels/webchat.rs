@@ -525,6 +525,7 @@ async fn run_turn(
         snapshot,
         events,
         end,
+        counted,
     };
     let saved = match parties {
         Some(parties) => {
@@ -540,9 +541,6 @@ async fn run_turn(
     };
     if outcome.is_some() {
         state.metrics.active_sessions.dec();
-    }
-    if let Some(count) = counted {
-        state.ended_chats.push(count);
     }
     let result = SessionState::new(&row, saved, &stored);
     if outcome.is_none() {

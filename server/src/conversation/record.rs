@@ -82,7 +82,7 @@ pub fn ending(
 }
 
 /// What a conversation that `end`s now counts for analytics, when `seen` holds every event it
-/// had (this turn's too); days are counted in `zone`. See [`rollup::EndedChats`].
+/// had (this turn's too); days are counted in `zone`. The store adds it with the turn.
 pub fn counted(
     row: &ChatSession,
     channel: Channel,
@@ -122,6 +122,8 @@ pub struct TurnWrite {
     pub events: Vec<NewCallEvent>,
     /// Set when the turn ended the conversation.
     pub end: Option<CallEnd>,
+    /// What the conversation counts for analytics, when the turn ended it; see [`counted`].
+    pub counted: Option<RolledUp>,
 }
 
 /// Writes a new conversation with its first turn: its call record, its row and the turn's
@@ -137,6 +139,7 @@ pub async fn create(
         snapshot,
         events,
         end,
+        counted,
     } = write;
     let start = ChatStart {
         call_id: row.call_id.clone(),
@@ -153,6 +156,7 @@ pub async fn create(
         knowledge: (!row.knowledge.is_null()).then(|| row.knowledge.to_string()),
         events,
         end,
+        counted,
     };
     let saved = state.store.start_chat(tenant_id, start).await?;
     if saved.is_some() {
@@ -177,6 +181,7 @@ pub async fn save(
         snapshot: write.snapshot,
         events: write.events,
         end: write.end,
+        counted: write.counted,
     };
     let saved = state
         .store

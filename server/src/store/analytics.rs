@@ -171,6 +171,8 @@ const INT_KEYS: [&str; 3] = ["version", "hour", "bucket"];
 
 /// Rows per INSERT: both databases' limits on bound parameters stay far away.
 const ROWS_PER_STATEMENT: usize = 200;
+/// Ended chats' counts added per transaction.
+const ENDED_CHATS_PER_BATCH: usize = 500;
 
 impl Store {
     /// Up to `limit` ended conversations with events not yet counted, the longest-ended first,
@@ -288,6 +290,36 @@ impl Store {
         add_sums(&mut transaction, &rows).await?;
         transaction.commit().await?;
         Ok(claimed.len())
+    }
+
+    /// Keeps ended chats' counts for [`Store::write_ended_chat_counts`].
+    pub(super) fn keep_ended_chat_counts(&self, counts: Vec<RolledUp>) {
+        if !counts.is_empty() {
+            self.ended_chats
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .extend(counts);
+        }
+    }
+
+    /// Adds the counts of the chats that ended through this store and wait for it (on
+    /// PostgreSQL; SQLite adds them with the turn), a batch per transaction; answers how many
+    /// counted. A chat counted meanwhile by the task is skipped; a batch that fails is dropped,
+    /// and the task counts its chats from their events.
+    pub async fn write_ended_chat_counts(&self) -> Result<usize> {
+        let counts = std::mem::take(
+            &mut *self
+                .ended_chats
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        let mut counted = 0;
+        let mut counts = counts.into_iter().peekable();
+        while counts.peek().is_some() {
+            let batch: Vec<RolledUp> = counts.by_ref().take(ENDED_CHATS_PER_BATCH).collect();
+            counted += self.apply_rollups(batch).await?;
+        }
+        Ok(counted)
     }
 
     /// Up to `limit` values a result variable of a flow is counted under, the empty one (the

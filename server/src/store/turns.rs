@@ -8,6 +8,14 @@
 //! turn. Under light load a batch holds one turn and nothing waits; under heavy load the cost of
 //! a commit is shared by many turns.
 //!
+//! A turn that ends a web chat may bring the chat's analytics, counted from the events its
+//! server kept ([`ChatTurn::counted`]). On SQLite, whose one writer commits the batch anyway,
+//! they are added in the batch's transaction. On PostgreSQL, several writers (and servers)
+//! commit at once, and every chat of a flow adds to the same few analytics rows, which they
+//! would have to take one after another: the counts wait in memory for the roll-up job
+//! ([`Store::write_ended_chat_counts`]), and a count lost in a crash leaves its chat to the
+//! task, which reads its events back.
+//!
 //! Each turn keeps its own outcome: a compare-and-set on the session's turn counter that loses
 //! is an answer for that turn only. A statement that fails rolls back the batch, and its turns
 //! are then committed one by one, so that one bad turn cannot fail its neighbours.
@@ -20,8 +28,9 @@ use tokio::sync::{mpsc, oneshot, Mutex};
 
 use flow_engine::runtime::Direction;
 
+use super::analytics::{add_sums, sum_into, RolledUp, Rows};
 use super::conversations::{direction_name, Call, CallEnd, Channel, NewCallEvent};
-use super::{rows_table, Result, Store, StoreError, WriteTransaction};
+use super::{rows_table, Backend, Result, Store, StoreError, WriteTransaction};
 
 /// Turns committed together at most.
 const MAX_BATCH: usize = 256;
@@ -37,6 +46,9 @@ pub struct ChatTurn {
     pub events: Vec<NewCallEvent>,
     /// Set when the conversation ended in this turn; ends the conversation.
     pub end: Option<CallEnd>,
+    /// The conversation's analytics, when it ended in this turn and its server saw every
+    /// event; they count only if the conversation then has exactly `counted_now` events.
+    pub counted: Option<RolledUp>,
 }
 
 /// A new conversation together with its first turn; see [`Store::start_chat`]. The ids come from
@@ -63,6 +75,8 @@ pub struct ChatStart {
     pub knowledge: Option<String>,
     pub events: Vec<NewCallEvent>,
     pub end: Option<CallEnd>,
+    /// The conversation's analytics, when it ended in its first turn.
+    pub counted: Option<RolledUp>,
 }
 
 impl ChatStart {
@@ -201,6 +215,25 @@ fn chunks(total: usize) -> Vec<std::ops::Range<usize>> {
     ranges
 }
 
+/// What the batch's statements leave for the end of its transaction: the events to insert, and
+/// the analytics of the chats it ended, summed (`counts_here`) or for the roll-up job.
+struct Written<'a> {
+    counts_here: bool,
+    runs: Vec<EventRun<'a>>,
+    counted: Rows,
+    later: Vec<RolledUp>,
+}
+
+impl Written<'_> {
+    /// Takes a chat's count whose end this batch writes with exactly its events.
+    fn count(&mut self, count: &RolledUp) {
+        match self.counts_here {
+            true => sum_into(&mut self.counted, count.rows.clone()),
+            false => self.later.push(count.clone()),
+        }
+    }
+}
+
 /// Events to insert, numbered from `first`.
 pub(super) struct EventRun<'a> {
     pub(super) tenant_id: &'a str,
@@ -232,14 +265,19 @@ async fn commit_together(store: &Store, batch: &[Job]) -> Result<Vec<Result<Opti
         }
     }
     let mut transaction = store.begin_write().await?;
-    let mut runs = Vec::new();
+    let mut written = Written {
+        counts_here: store.backend() == Backend::Sqlite,
+        runs: Vec::new(),
+        counted: Rows::new(),
+        later: Vec::new(),
+    };
     for range in chunks(starts.len()) {
         insert_starts(
             &mut transaction,
             batch,
             &starts[range],
             &mut outcomes,
-            &mut runs,
+            &mut written,
         )
         .await?;
     }
@@ -250,13 +288,15 @@ async fn commit_together(store: &Store, batch: &[Job]) -> Result<Vec<Result<Opti
                 batch,
                 &round[range],
                 &mut outcomes,
-                &mut runs,
+                &mut written,
             )
             .await?;
         }
     }
-    insert_events(&mut transaction, &runs).await?;
+    insert_events(&mut transaction, &written.runs).await?;
+    add_sums(&mut transaction, &written.counted).await?;
     transaction.commit().await?;
+    store.keep_ended_chat_counts(written.later);
     Ok(outcomes)
 }
 
@@ -265,6 +305,14 @@ fn start_of(job: &Job) -> Option<&ChatStart> {
         Work::Start(start) => Some(start),
         Work::Turn { .. } => None,
     }
+}
+
+/// A start's analytics, when they count: made of exactly its events, and it ended.
+fn counted_start(start: &ChatStart) -> Option<&RolledUp> {
+    start
+        .counted
+        .as_ref()
+        .filter(|counted| start.end.is_some() && counted.counted_now == start.events.len() as i64)
 }
 
 fn turn_of(job: &Job) -> Option<(&str, &ChatTurn)> {
@@ -281,12 +329,12 @@ async fn insert_starts<'a>(
     batch: &'a [Job],
     indices: &[usize],
     outcomes: &mut [Result<Option<i64>>],
-    runs: &mut Vec<EventRun<'a>>,
+    written: &mut Written<'a>,
 ) -> Result<()> {
     let table = rows_table(
         &[
             "tid", "cid", "fid", "ver", "chan", "dir", "src", "dst", "t0", "n", "t1", "outcome",
-            "summary", "dur", "csid", "sid", "snap", "kb",
+            "summary", "dur", "csid", "sid", "snap", "kb", "counted",
         ],
         indices.len(),
     );
@@ -294,9 +342,10 @@ async fn insert_starts<'a>(
         "INSERT INTO conversations (tenant_id, id, flow_id, flow_version, channel, direction, \
                                     from_number, to_number, started_at, event_count, \
                                     ended_at, outcome, summary, duration_ms, call_sid, \
-                                    session_id, snapshot, turn, updated_at, knowledge) \
+                                    session_id, snapshot, turn, updated_at, knowledge, \
+                                    rolled_up_events) \
          SELECT v.tid, v.cid, f.id, v.ver, v.chan, v.dir, v.src, v.dst, v.t0, v.n, v.t1, \
-                v.outcome, v.summary, v.dur, v.csid, v.sid, v.snap, 1, v.t0, v.kb \
+                v.outcome, v.summary, v.dur, v.csid, v.sid, v.snap, 1, v.t0, v.kb, v.counted \
          FROM ({table}) v JOIN flows f ON f.tenant_id = v.tid AND f.id = v.fid \
          WHERE f.deleted_at IS NULL AND (v.ver IS NULL OR EXISTS (SELECT 1 FROM flow_versions \
                fv WHERE fv.tenant_id = v.tid AND fv.flow_id = v.fid AND fv.version = v.ver)) \
@@ -328,7 +377,12 @@ async fn insert_starts<'a>(
             .bind(start.call_sid.as_deref())
             .bind(start.session_id.as_str())
             .bind(start.snapshot.as_str())
-            .bind(start.knowledge.as_deref());
+            .bind(start.knowledge.as_deref())
+            .bind(
+                counted_start(start)
+                    .filter(|_| written.counts_here)
+                    .map(|counted| counted.counted_now),
+            );
     }
     let created: std::collections::HashSet<String> = query
         .fetch_all(&mut **transaction)
@@ -343,7 +397,10 @@ async fn insert_starts<'a>(
             continue;
         }
         outcomes[index] = Ok(Some(1));
-        runs.push(EventRun {
+        if let Some(counted) = counted_start(start) {
+            written.count(counted);
+        }
+        written.runs.push(EventRun {
             tenant_id: &job.tenant_id,
             call_id: start.call_id.clone(),
             first: 1,
@@ -360,16 +417,19 @@ async fn save_turns<'a>(
     batch: &'a [Job],
     indices: &[usize],
     outcomes: &mut [Result<Option<i64>>],
-    runs: &mut Vec<EventRun<'a>>,
+    written: &mut Written<'a>,
 ) -> Result<()> {
     let table = rows_table(
         &[
             "tid", "sid", "expected", "snap", "t", "n", "t1", "outcome", "summary", "dur",
+            "counted",
         ],
         indices.len(),
     );
     // Right-hand sides all see the row as it was: a conversation that something else ended
-    // already (the carrier's status report) keeps its end.
+    // already (the carrier's status report) keeps its end. The turn's analytics count only for
+    // a conversation this turn ends, never counted, whose events are then exactly the ones
+    // they were made of.
     let sql = format!(
         "UPDATE conversations SET snapshot = v.snap, turn = conversations.turn + 1, \
              updated_at = v.t, event_count = conversations.event_count + v.n, \
@@ -379,12 +439,17 @@ async fn save_turns<'a>(
                        THEN v.summary ELSE conversations.summary END, \
              duration_ms = CASE WHEN conversations.ended_at IS NULL AND v.t1 IS NOT NULL \
                            THEN v.dur ELSE conversations.duration_ms END, \
+             rolled_up_events = CASE WHEN conversations.ended_at IS NULL AND v.t1 IS NOT NULL \
+                                  AND conversations.rolled_up_events IS NULL \
+                                  AND conversations.event_count + v.n = v.counted \
+                                THEN v.counted ELSE conversations.rolled_up_events END, \
              ended_at = COALESCE(conversations.ended_at, v.t1) \
          FROM ({table}) v \
          WHERE conversations.tenant_id = v.tid AND conversations.session_id = v.sid \
            AND conversations.turn = v.expected \
          RETURNING conversations.tenant_id, conversations.session_id, conversations.turn, \
-                   conversations.id, conversations.event_count"
+                   conversations.id, conversations.event_count, conversations.ended_at, \
+                   conversations.rolled_up_events"
     );
     let mut query = sqlx::query(&sql);
     for &index in indices {
@@ -406,9 +471,16 @@ async fn save_turns<'a>(
                 end.and_then(|end| end.summary.as_ref())
                     .map(Value::to_string),
             )
-            .bind(end.map(|end| end.duration_ms));
+            .bind(end.map(|end| end.duration_ms))
+            .bind(
+                turn.counted
+                    .as_ref()
+                    .filter(|_| written.counts_here)
+                    .map(|counted| counted.counted_now),
+            );
     }
-    type Saved = (i64, String, i64);
+    /// The new turn, the call's id, event count, end and counted events.
+    type Saved = (i64, String, i64, Option<i64>, Option<i64>);
     let mut saved: std::collections::HashMap<(String, String), Saved> = query
         .fetch_all(&mut **transaction)
         .await?
@@ -420,6 +492,8 @@ async fn save_turns<'a>(
                     row.try_get("turn")?,
                     row.try_get("id")?,
                     row.try_get("event_count")?,
+                    row.try_get("ended_at")?,
+                    row.try_get("rolled_up_events")?,
                 ),
             ))
         })
@@ -430,10 +504,23 @@ async fn save_turns<'a>(
             continue;
         };
         match saved.remove(&(job.tenant_id.clone(), session_id.to_owned())) {
-            Some((new_turn, call_id, last)) => {
+            Some((new_turn, call_id, last, ended_at, rolled_up)) => {
                 outcomes[index] = Ok(Some(new_turn));
+                if let Some(counted) = &turn.counted {
+                    // The end is this turn's, and the count is made of exactly the events the
+                    // conversation now has: on SQLite the statement took it as counted.
+                    let ends_here =
+                        ended_at.is_some() && ended_at == turn.end.as_ref().map(|end| end.ended_at);
+                    let taken = match written.counts_here {
+                        true => rolled_up == Some(counted.counted_now),
+                        false => last == counted.counted_now,
+                    };
+                    if ends_here && taken {
+                        written.count(counted);
+                    }
+                }
                 if !turn.events.is_empty() {
-                    runs.push(EventRun {
+                    written.runs.push(EventRun {
                         tenant_id: &job.tenant_id,
                         call_id,
                         first: last - turn.events.len() as i64 + 1,

@@ -14,7 +14,6 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use flow_engine::runtime::Direction;
 use serde_json::json;
-use server::analytics::rollup::EndedChats;
 use server::analytics::tally::Seen;
 use server::analytics::{report, results, rollup};
 use server::conversation::local_time::DEFAULT_TIME_ZONE;
@@ -199,6 +198,7 @@ fn conversation(dice: &mut Dice, flow_id: &str, version: i64, started_at: i64) -
             summary: None,
             duration_ms: at - started_at,
         }),
+        counted: None,
     }
 }
 
@@ -257,24 +257,21 @@ async fn load(
 ) -> Result<usize, Failure> {
     let mut dice = Dice(seed);
     let mut running = tokio::task::JoinSet::new();
-    let ended_chats = EndedChats::default();
-    let mut counted = 0;
+    let mut chats = 0;
     for n in 0..calls {
         let day = dice.roll(DAYS) as i64;
         let started_at = now - day * DAY_MS - dice.roll(DAY_MS as u64) as i64;
         let flow = &flows[dice.roll(flows.len() as u64) as usize];
         let version = 1 + dice.roll(2) as i64;
-        let start = conversation(&mut dice, flow, version, started_at);
+        let mut start = conversation(&mut dice, flow, version, started_at);
         // As the server that took a chat's turns counts it when it ends.
         if start.channel == Channel::Chat {
             let mut seen = Seen::default();
             for event in &start.events {
                 seen.new_event(event);
             }
-            if let Some(count) = rollup::at_end(&start.record(tenant_id), &seen, DEFAULT_TIME_ZONE)
-            {
-                ended_chats.push(count);
-            }
+            start.counted = rollup::at_end(&start.record(tenant_id), &seen, DEFAULT_TIME_ZONE);
+            chats += usize::from(start.counted.is_some());
         }
         let (writer, tenant) = (store.clone(), tenant_id.to_owned());
         running.spawn(async move { writer.start_chat(&tenant, start).await });
@@ -283,13 +280,10 @@ async fn load(
                 done??;
             }
         }
-        // What the server's roll-up job does every 2 s: write the ended chats' counts (once
-        // their conversations are written).
+        // What the server's roll-up job does every 2 s: add the ended chats' counts that wait
+        // for it (PostgreSQL).
         if n % 2_000 == 1_999 {
-            while let Some(done) = running.join_next().await {
-                done??;
-            }
-            counted += ended_chats.write(store).await?;
+            store.write_ended_chat_counts().await?;
         }
         if n % 100_000 == 99_999 {
             eprintln!("  {} conversations written", n + 1);
@@ -298,8 +292,8 @@ async fn load(
     while let Some(done) = running.join_next().await {
         done??;
     }
-    counted += ended_chats.write(store).await?;
-    Ok(counted)
+    store.write_ended_chat_counts().await?;
+    Ok(chats)
 }
 
 fn percentile(times: &mut [Duration], p: f64) -> Duration {
