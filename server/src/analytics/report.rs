@@ -276,18 +276,33 @@ fn p90(buckets: &BTreeMap<i64, i64>) -> Option<i64> {
 /// The overview of the calls `filter` selects.
 pub async fn overview(store: &Store, filter: &AnalyticsFilter) -> Result<Overview, StoreError> {
     let one_day = filter.from_day == filter.to_day;
-    // Small groupings, one per figure: the database sums, and few rows come back (a busy
-    // quarter has a hundred thousand rows of hours, outcomes and versions).
-    let sums =
-        |group_by: &'static [&'static str]| store.analytics_sums(Table::Calls, filter, group_by);
+    // The database sums, and few rows come back. Each grouping reads the period's rows once:
+    // the hours' table has 24 times the rows of the days' (a busy quarter, a hundred thousand),
+    // so only what needs the hour reads it.
+    let sums = |table: Table, group_by: &'static [&'static str]| {
+        store.analytics_sums(table, filter, group_by)
+    };
     let mut total = CallSums::default();
     let mut reasons = HandoffReasons::default();
-    for (key, counts) in &sums(&["outcome", "handoff_reason"]).await? {
-        let [outcome, reason] = key.as_slice() else {
+    let mut outbound = Outbound::default();
+    let mut per_version: BTreeMap<(String, i64), CallSums> = BTreeMap::new();
+    const GROUPING: [&str; 5] = [
+        "flow_id",
+        "version",
+        "direction",
+        "outcome",
+        "handoff_reason",
+    ];
+    for (key, counts) in &sums(Table::CallsDaily, &GROUPING).await? {
+        let [flow, version, direction, outcome, reason] = key.as_slice() else {
             continue;
         };
         let (outcome, reason) = (text(outcome), text(reason));
         total.add(&outcome, &reason, &counts.sums);
+        per_version
+            .entry((text(flow), int(version)))
+            .or_default()
+            .add(&outcome, &reason, &counts.sums);
         let calls = counts.sums.first().copied().unwrap_or(0);
         match reason.as_str() {
             handoff_reason::ASKED => reasons.asked += calls,
@@ -296,49 +311,32 @@ pub async fn overview(store: &Store, filter: &AnalyticsFilter) -> Result<Overvie
             handoff_reason::BY_FLOW => reasons.by_flow += calls,
             _ => {}
         }
-    }
-    let mut outbound = Outbound::default();
-    for (key, counts) in &sums(&["direction", "outcome"]).await? {
-        let [direction, outcome] = key.as_slice() else {
-            continue;
-        };
-        if text(direction) != "outbound" {
-            continue;
+        if text(direction) == "outbound" {
+            outbound.placed += calls;
+            // An outbound call ends `unreached` only when its flow never began: nobody
+            // picked up.
+            if outcome == CallOutcome::Unreached.as_str() {
+                outbound.unreached += calls;
+            } else {
+                outbound.answered += calls;
+            }
         }
-        let calls = counts.sums.first().copied().unwrap_or(0);
-        outbound.placed += calls;
-        // An outbound call ends `unreached` only when its flow never began: nobody picked up.
-        if text(outcome) == CallOutcome::Unreached.as_str() {
-            outbound.unreached += calls;
-        } else {
-            outbound.answered += calls;
-        }
-    }
-    outbound.answer_rate = rate(outbound.answered, outbound.placed);
-    let mut per_version: BTreeMap<(String, i64), CallSums> = BTreeMap::new();
-    for (key, counts) in &sums(&["flow_id", "version", "outcome", "handoff_reason"]).await? {
-        let [flow, version, outcome, reason] = key.as_slice() else {
-            continue;
-        };
-        per_version
-            .entry((text(flow), int(version)))
-            .or_default()
-            .add(&text(outcome), &text(reason), &counts.sums);
     }
     let mut by_hour = vec![0; 24];
-    for (key, counts) in &sums(&["hour"]).await? {
+    for (key, counts) in &sums(Table::Calls, &["hour"]).await? {
         let hour = key.first().map(int).unwrap_or(-1);
         if let Some(slot) = usize::try_from(hour).ok().and_then(|h| by_hour.get_mut(h)) {
             *slot += counts.sums.first().copied().unwrap_or(0);
         }
     }
-    let series_keys: &'static [&'static str] = if one_day {
-        &["day", "hour", "outcome", "handoff_reason"]
+    outbound.answer_rate = rate(outbound.answered, outbound.placed);
+    let (series_table, series_keys): (Table, &'static [&'static str]) = if one_day {
+        (Table::Calls, &["day", "hour", "outcome", "handoff_reason"])
     } else {
-        &["day", "outcome", "handoff_reason"]
+        (Table::CallsDaily, &["day", "outcome", "handoff_reason"])
     };
     let mut series: BTreeMap<String, Point> = BTreeMap::new();
-    for (key, counts) in &sums(series_keys).await? {
+    for (key, counts) in &sums(series_table, series_keys).await? {
         let (at, outcome, reason) = match key.as_slice() {
             [day, hour, outcome, reason] => (
                 format!("{} {:02}", text(day), int(hour)),

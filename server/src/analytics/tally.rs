@@ -152,19 +152,26 @@ impl Tally {
             ""
         };
         let contained = outcome == CallOutcome::Resolved && !human;
+        let measures = vec![
+            1,
+            i64::from(contained),
+            handle_ms,
+            seen.turns,
+            seen.no_match,
+            seen.no_input,
+            seen.kb_answered,
+            seen.kb_missed,
+        ];
+        tally.add(
+            Table::CallsDaily,
+            key(vec![text(outcome.as_str()), text(reason)]),
+            measures.clone(),
+            None,
+        );
         tally.add(
             Table::Calls,
             key(vec![Part::Int(hour), text(outcome.as_str()), text(reason)]),
-            vec![
-                1,
-                i64::from(contained),
-                handle_ms,
-                seen.turns,
-                seen.no_match,
-                seen.no_input,
-                seen.kb_answered,
-                seen.kb_missed,
-            ],
+            measures,
             None,
         );
         tally.add(

@@ -15,6 +15,8 @@ use super::{Result, Store};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Table {
     Calls,
+    /// [`Table::Calls`] without the hour: reports over many days read it.
+    CallsDaily,
     HandleTimes,
     Nodes,
     Edges,
@@ -35,8 +37,9 @@ pub const COMMON_KEYS: [&str; 6] = [
 ];
 
 impl Table {
-    pub const ALL: [Table; 8] = [
+    pub const ALL: [Table; 9] = [
         Table::Calls,
+        Table::CallsDaily,
         Table::HandleTimes,
         Table::Nodes,
         Table::Edges,
@@ -49,6 +52,7 @@ impl Table {
     pub fn name(self) -> &'static str {
         match self {
             Table::Calls => "analytics_calls",
+            Table::CallsDaily => "analytics_calls_daily",
             Table::HandleTimes => "analytics_handle_times",
             Table::Nodes => "analytics_nodes",
             Table::Edges => "analytics_edges",
@@ -63,6 +67,7 @@ impl Table {
     pub fn keys(self) -> &'static [&'static str] {
         match self {
             Table::Calls => &["hour", "outcome", "handoff_reason"],
+            Table::CallsDaily => &["outcome", "handoff_reason"],
             Table::HandleTimes => &["bucket"],
             Table::Nodes => &["node"],
             Table::Edges => &["from_node", "to_node"],
@@ -76,7 +81,7 @@ impl Table {
     /// The counted columns, summed.
     pub fn measures(self) -> &'static [&'static str] {
         match self {
-            Table::Calls => &[
+            Table::Calls | Table::CallsDaily => &[
                 "calls",
                 "contained",
                 "handle_ms",

@@ -40,6 +40,9 @@ struct Args {
     /// Conversations written at once.
     #[arg(long, default_value_t = 256)]
     concurrency: usize,
+    /// Only time the reports, on a database this command filled before.
+    #[arg(long)]
+    reports_only: bool,
     /// Times each report is run.
     #[arg(long, default_value_t = 20)]
     repeat: usize,
@@ -296,6 +299,20 @@ async fn load(
     Ok(chats)
 }
 
+/// The measured tenant of a database filled before, and its flows in the order they were made.
+async fn measured_tenant(store: &Store) -> Result<(String, Vec<String>), Failure> {
+    let tenant = store
+        .list_tenants()
+        .await?
+        .into_iter()
+        .filter(|tenant| tenant.name == "Measured")
+        .max_by_key(|tenant| tenant.created_at)
+        .ok_or("no measured tenant: run without --reports-only first")?;
+    let mut flows = store.list_flows(&tenant.id, None).await?;
+    flows.sort_by_key(|flow| flow.name != "订单查询");
+    Ok((tenant.id, flows.into_iter().map(|flow| flow.id).collect()))
+}
+
 fn percentile(times: &mut [Duration], p: f64) -> Duration {
     times.sort();
     let index = ((times.len() as f64 - 1.0) * p).round() as usize;
@@ -309,56 +326,61 @@ async fn main() -> Result<(), Failure> {
     store.migrate().await?;
     let now = server::store::now_ms();
 
-    let noise_calls = args.noise_calls.unwrap_or(args.calls / 10);
-    let began = Instant::now();
-    let (tenant_id, flows) = tenant(&store, "Measured", now).await?;
-    let mut chats = load(
-        &store,
-        &tenant_id,
-        &flows,
-        args.calls,
-        args.concurrency,
-        0x5EED,
-        now,
-    )
-    .await?;
-    for noise in 0..args.noise_tenants {
-        let (other, other_flows) = tenant(&store, &format!("Noise{noise}"), now).await?;
-        chats += load(
-            &store,
-            &other,
-            &other_flows,
-            noise_calls,
-            args.concurrency,
-            noise + 1,
-            now,
-        )
-        .await?;
-    }
-    let total = args.calls + args.noise_tenants * noise_calls;
-    let written = began.elapsed();
-    println!(
-        "wrote {total} conversations ({chats} chats counted as they ended) in {:.1} s ({:.0}/s)",
-        written.as_secs_f64(),
-        total as f64 / written.as_secs_f64()
-    );
+    let (tenant_id, flows) = match args.reports_only {
+        true => measured_tenant(&store).await?,
+        false => {
+            let noise_calls = args.noise_calls.unwrap_or(args.calls / 10);
+            let began = Instant::now();
+            let (tenant_id, flows) = tenant(&store, "Measured", now).await?;
+            let mut chats = load(
+                &store,
+                &tenant_id,
+                &flows,
+                args.calls,
+                args.concurrency,
+                0x5EED,
+                now,
+            )
+            .await?;
+            for noise in 0..args.noise_tenants {
+                let (other, other_flows) = tenant(&store, &format!("Noise{noise}"), now).await?;
+                chats += load(
+                    &store,
+                    &other,
+                    &other_flows,
+                    noise_calls,
+                    args.concurrency,
+                    noise + 1,
+                    now,
+                )
+                .await?;
+            }
+            let total = args.calls + args.noise_tenants * noise_calls;
+            let written = began.elapsed();
+            println!(
+                "wrote {total} conversations ({chats} chats counted as they ended) in {:.1} s ({:.0}/s)",
+                written.as_secs_f64(),
+                total as f64 / written.as_secs_f64()
+            );
 
-    let began = Instant::now();
-    let mut counted = 0;
-    loop {
-        let n = rollup::roll_up(&store).await?;
-        if n == 0 {
-            break;
+            let began = Instant::now();
+            let mut counted = 0;
+            loop {
+                let n = rollup::roll_up(&store).await?;
+                if n == 0 {
+                    break;
+                }
+                counted += n;
+            }
+            let rolled = began.elapsed();
+            println!(
+                "the roll-up task counted {counted} conversations (the phone calls) in {:.1} s ({:.0}/s)",
+                rolled.as_secs_f64(),
+                counted as f64 / rolled.as_secs_f64()
+            );
+            (tenant_id, flows)
         }
-        counted += n;
-    }
-    let rolled = began.elapsed();
-    println!(
-        "the roll-up task counted {counted} conversations (the phone calls) in {:.1} s ({:.0}/s)",
-        rolled.as_secs_f64(),
-        counted as f64 / rolled.as_secs_f64()
-    );
-
+    };
     let day = |back: u64| {
         server::analytics::tally::local_day_hour(DEFAULT_TIME_ZONE, now - back as i64 * DAY_MS).0
     };
