@@ -381,6 +381,8 @@ async fn main() -> Result<(), Failure> {
             (tenant_id, flows)
         }
     };
+    // What the server's statistics job does every 2 s (PostgreSQL plans by them).
+    store.refresh_statistics().await?;
     let day = |back: u64| {
         server::analytics::tally::local_day_hour(DEFAULT_TIME_ZONE, now - back as i64 * DAY_MS).0
     };
