@@ -1,6 +1,7 @@
-//! The analytics tables (migration 0006): sums over ended conversations that the roll-up task
-//! adds to and the dashboard reads. The store knows their columns and how to add to them
-//! safely; what a conversation counts is `crate::analytics::tally`'s business.
+//! The analytics tables (migrations 0006, 0008, 0009): sums over ended conversations that the
+//! roll-up task and the turns ending web chats add to (see `turns`), and the dashboard reads.
+//! The store knows their columns and how to add to them safely; what a conversation counts is
+//! `crate::analytics::tally`'s business.
 
 use std::collections::BTreeMap;
 
