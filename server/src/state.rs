@@ -34,6 +34,9 @@ pub struct AppState {
     pub tts: Arc<speech::tts::Tts>,
     /// Knowledge-base indexes per revision, shared by every call.
     pub knowledge: Arc<crate::knowledge::KnowledgeIndexes>,
+    /// The time conversations are stamped with: the system's, but for the demo tenant's
+    /// history.
+    pub clock: crate::clock::Clock,
 }
 
 /// Synthesised prompts kept in memory: about 40 minutes of 8 kHz audio.
@@ -76,6 +79,7 @@ impl AppState {
                 TTS_CACHE_BYTES,
             )),
             knowledge: Arc::default(),
+            clock: crate::clock::Clock::System,
         })
     }
 }

@@ -21,7 +21,7 @@ use crate::conversation::{
 };
 use crate::flow_cache::{FlowError, FlowRef, Selector};
 use crate::flow_http::FlowHttp;
-use crate::store::{now_ms, CallEnd, CallOutcome, Channel, ChatSession, NewCallEvent};
+use crate::store::{CallEnd, CallOutcome, Channel, ChatSession, NewCallEvent};
 use crate::telephony::AsrFallback;
 
 pub use crate::store::Mode;
@@ -247,7 +247,8 @@ pub async fn drive(
 ) -> Result<TurnOutput, ConversationError> {
     let mut http = FlowHttp::new(state, tenant_id);
     let mut plan = Plan::default();
-    let events = conversation::take_turn(session, event, &mut http, None, &mut plan).await?;
+    let events =
+        conversation::take_turn(session, event, &mut http, None, &mut plan, &state.clock).await?;
     Ok(TurnOutput { plan, events })
 }
 
@@ -324,7 +325,7 @@ pub async fn insert(
     call: &mut Call,
     events: Vec<NewCallEvent>,
 ) -> Result<(), ConversationError> {
-    let now = now_ms();
+    let now = state.clock.now_ms();
     call.phone.snapshot = call.session.snapshot();
     let parties = parties_of(
         call.phone.direction,
@@ -355,7 +356,7 @@ pub async fn save(
     call: &mut Call,
     events: Vec<NewCallEvent>,
 ) -> Result<(), ConversationError> {
-    let end = end_of(call, now_ms());
+    let end = end_of(call, state.clock.now_ms());
     save_with_end(state, tenant_id, call, events, end).await
 }
 
@@ -368,7 +369,7 @@ pub async fn finish(
     events: Vec<NewCallEvent>,
     outcome: CallOutcome,
 ) -> Result<(), ConversationError> {
-    let end = ending(call, outcome, now_ms());
+    let end = ending(call, outcome, state.clock.now_ms());
     save_with_end(state, tenant_id, call, events, Some(end)).await
 }
 
@@ -379,7 +380,7 @@ async fn save_with_end(
     events: Vec<NewCallEvent>,
     end: Option<CallEnd>,
 ) -> Result<(), ConversationError> {
-    let now = now_ms();
+    let now = state.clock.now_ms();
     call.phone.snapshot = call.session.snapshot();
     let ended = end.is_some();
     let snapshot = conversation::to_json(&call.phone)?;

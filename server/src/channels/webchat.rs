@@ -31,7 +31,7 @@ use crate::conversation::{
 };
 use crate::flow_cache::{Documents, FlowError, FlowRef, Selector, Source};
 use crate::flow_http::FlowHttp;
-use crate::store::{now_ms, CallOutcome, Channel, ChatSession, Store, StoreError, Tenant};
+use crate::store::{CallOutcome, Channel, ChatSession, Store, StoreError, Tenant};
 
 /// A new conversation.
 #[derive(Debug, Clone)]
@@ -57,7 +57,7 @@ pub enum CallerInput {
 }
 
 impl CallerInput {
-    fn into_event(self) -> Event {
+    pub fn into_event(self) -> Event {
         match self {
             CallerInput::Text { text, confidence } => Event::Heard { text, confidence },
             CallerInput::Digits(digits) => Event::Digits { digits },
@@ -467,13 +467,21 @@ async fn run_turn(
         turn: row.turn,
     });
     let mut output = Output::default();
-    let events = conversation::take_turn(&mut session, event, &mut http, kept, &mut output).await?;
+    let events = conversation::take_turn(
+        &mut session,
+        event,
+        &mut http,
+        kept,
+        &mut output,
+        &state.clock,
+    )
+    .await?;
     if let Some(seen) = &mut seen {
         for event in &events {
             seen.new_event(event);
         }
     }
-    let now = now_ms();
+    let now = state.clock.now_ms();
     let outcome = session.outcome();
     let listen = match session.is_listening() {
         true => output.listen.or(stored.last.listen),

@@ -10,6 +10,7 @@ use flow_engine::conversation::HttpMock;
 use flow_engine::runtime::{
     Action, CallInfo, Event, HandoffStatus, HttpFailure, HttpRequest, Record, Session,
 };
+use server::clock::Clock;
 use server::conversation::local_time::{utc_offset_minutes, DEFAULT_TIME_ZONE};
 use server::conversation::{take_turn, Renderer, Requests};
 use server::store::{now_ms, StoreError};
@@ -94,7 +95,14 @@ fn turn(
     };
     // The simulator has no tenant policy to read and keeps no copy to confirm, so a turn
     // cannot fail; should that change, the caller is told rather than left guessing.
-    if let Err(error) = runtime.block_on(take_turn(session, event, requests, None, &mut terminal)) {
+    if let Err(error) = runtime.block_on(take_turn(
+        session,
+        event,
+        requests,
+        None,
+        &mut terminal,
+        &Clock::System,
+    )) {
         eprintln!("the turn failed: {error}");
     }
     terminal.records

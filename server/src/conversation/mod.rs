@@ -35,7 +35,7 @@ pub use turn::{take_turn, KeptCopy, Renderer, Requests, TurnError};
 use crate::flow_cache::{Documents, FlowError, FlowRef, Resolved, Selector, Source};
 use crate::knowledge::{KnowledgeError, Pinned};
 use crate::state::AppState;
-use crate::store::{now_ms, ChatSession, Store, Tenant};
+use crate::store::{ChatSession, Store, Tenant};
 
 /// What a channel keeps of a conversation between turns (its row's snapshot column).
 pub trait Saved: Serialize + DeserializeOwned {
@@ -89,7 +89,7 @@ pub async fn open(
         )
         .await
         .map_err(knowledge_failure)?;
-    let started_at = now_ms();
+    let started_at = state.clock.now_ms();
     let row = ChatSession {
         id: Store::new_chat_session_id(),
         tenant_id: tenant_id.to_owned(),

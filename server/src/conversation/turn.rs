@@ -9,8 +9,9 @@ use flow_engine::runtime::{Action, Event, HttpRequest, Record, Session};
 use flow_engine::turn::EventFeed;
 
 use super::{call_event, ConversationError};
+use crate::clock::Clock;
 use crate::flow_http::FlowHttp;
-use crate::store::{now_ms, NewCallEvent, Store, StoreError};
+use crate::store::{NewCallEvent, Store, StoreError};
 
 /// Where a turn's HTTP requests go: [`FlowHttp`] in the server, the simulator's mocks and
 /// client in `callflow chat`.
@@ -87,18 +88,19 @@ impl From<TurnError> for ConversationError {
 }
 
 /// Feeds `event` and carries out the flow's HTTP requests until the flow waits; `channel`
-/// renders the rest. Answers the turn's call events.
+/// renders the rest. Answers the turn's call events, stamped by `clock`.
 pub async fn take_turn(
     session: &mut Session,
     event: Event,
     http: &mut impl Requests,
     mut kept: Option<KeptCopy<'_>>,
     channel: &mut impl Renderer,
+    clock: &Clock,
 ) -> Result<Vec<NewCallEvent>, TurnError> {
     let mut events = Vec::new();
     let mut feed = EventFeed::new(event);
     while let Some(actions) = feed.step(session) {
-        let at = now_ms();
+        let at = clock.now_ms();
         for action in actions {
             match action {
                 Action::Http(request) => {
