@@ -37,10 +37,14 @@ export function binary() {
 /**
  * Starts `callflow serve` on 127.0.0.1 with a new SQLite data directory. Resolves with
  * { url, email, password, apiKey, stop() } once the first run has printed its credentials.
+ * The demo tenant's two weeks of past calls are left out (the steps count their own calls)
+ * unless `history` is set.
  */
-export async function startServer() {
+export async function startServer({ history = false } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'callflow-e2e-'));
-  const child = spawn(binary(), ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir], {
+  const args = ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir];
+  if (!history) args.push('--without-demo-history');
+  const child = spawn(binary(), args, {
     env: { ...process.env, DATABASE_URL: '', RUST_LOG: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -4,7 +4,8 @@
 // the palette and connecting ports; see validation errors appear and clear; publish; complete a
 // conversation in Try it; restore an older version; switch the language; try a sentence on an
 // ask node; then fill a knowledge base on the Knowledge page (knowledge.mjs) and read the
-// call-analytics dashboard (dashboard.mjs). Screenshots of every step (and of any failure) go
+// call-analytics dashboard (dashboard.mjs), and look at a fresh install's two weeks of demo
+// calls on a server started with the defaults (history.mjs). Screenshots of every step (and of any failure) go
 // to e2e/artifacts/.
 // Usage (from editor-ui/): node e2e/run.mjs
 
@@ -12,6 +13,7 @@ import { rmSync } from 'node:fs';
 import { artifacts, check, launchBrowser, shot, startServer, stepper, TIMEOUT, watchedPage } from './harness.mjs';
 import { dashboardSteps } from './dashboard.mjs';
 import { funnelSteps } from './funnel.mjs';
+import { historySteps } from './history.mjs';
 import { knowledgeSteps } from './knowledge.mjs';
 
 const results = [];
@@ -282,6 +284,7 @@ async function main() {
     await dashboardSteps({ browser, page, server, step });
 
     await funnelSteps({ page, server, step });
+    await historySteps({ browser, step });
 
     check(pageErrors.length === 0, `the page logged errors: ${pageErrors.map(String).join('; ')}`);
   } finally {

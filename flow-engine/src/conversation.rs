@@ -164,6 +164,29 @@ pub struct Turn {
     pub handoff: Option<HandoffStatus>,
 }
 
+impl Turn {
+    /// What the caller does in this turn, as the event the flow gets; `None` for a turn that
+    /// only checks what the flow said first.
+    pub fn input(&self) -> Option<Event> {
+        if let Some(text) = &self.caller {
+            Some(Event::Heard {
+                text: text.clone(),
+                confidence: self.confidence,
+            })
+        } else if let Some(digits) = &self.digits {
+            Some(Event::Digits {
+                digits: digits.clone(),
+            })
+        } else if self.silence {
+            Some(Event::NoInput)
+        } else if self.hangup {
+            Some(Event::HungUp)
+        } else {
+            None
+        }
+    }
+}
+
 /// A canned HTTP answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -383,9 +406,7 @@ pub fn run_with(
     let default_handoff = conversation.handoff.unwrap_or(HandoffStatus::Connected);
     let mut turns = conversation.turns.iter().enumerate().peekable();
     // A first turn without input holds the expectations for the greeting.
-    let first_is_start = turns
-        .peek()
-        .is_some_and(|(_, turn)| input_of(turn).is_none());
+    let first_is_start = turns.peek().is_some_and(|(_, turn)| turn.input().is_none());
     let mut resolver = MockResolver {
         layers: [&[], &conversation.http, &file.http],
         handoff: default_handoff,
@@ -401,7 +422,7 @@ pub fn run_with(
     }
     for (index, turn) in turns {
         let number = index + 1;
-        let Some(event) = input_of(turn) else {
+        let Some(event) = turn.input() else {
             result.failures.push(Failure {
                 turn: number,
                 what: "turn has no caller input".into(),
@@ -539,25 +560,6 @@ fn round_trip(flow: &Arc<CompiledFlow>, session: &Session) -> Result<(Session, u
     let snapshot = serde_json::from_str(&text).map_err(|e| e.to_string())?;
     let resumed = Session::resume(flow.clone(), snapshot).map_err(|e| e.to_string())?;
     Ok((resumed, text.len()))
-}
-
-fn input_of(turn: &Turn) -> Option<Event> {
-    if let Some(text) = &turn.caller {
-        Some(Event::Heard {
-            text: text.clone(),
-            confidence: turn.confidence,
-        })
-    } else if let Some(digits) = &turn.digits {
-        Some(Event::Digits {
-            digits: digits.clone(),
-        })
-    } else if turn.silence {
-        Some(Event::NoInput)
-    } else if turn.hangup {
-        Some(Event::HungUp)
-    } else {
-        None
-    }
 }
 
 fn describe_input(turn: &Turn) -> String {

@@ -171,6 +171,16 @@ pub async fn start(config: &Config) -> Result<Running, String> {
     let first_run = crate::demo::first_run::run(&state.store, address, &config.data_dir)
         .await
         .map_err(|e| format!("the first run (creating the demo tenant) failed: {e}"))?;
+    if let (Some(credentials), true) = (&first_run, config.demo_history) {
+        let history =
+            crate::demo::history::record(&state, &credentials.tenant_id, crate::store::now_ms())
+                .await
+                .map_err(|e| format!("the first run (the demo tenant's past calls) failed: {e}"))?;
+        tracing::info!(
+            calls = history.calls,
+            "the demo tenant's past calls recorded"
+        );
+    }
     let jobs = crate::jobs::start(&state, config);
     let app = router(state.clone(), config);
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -22,6 +22,7 @@ pub struct FileConfig {
     pub deepgram_url: Option<String>,
     pub espeak_program: Option<PathBuf>,
     pub analytics_rollup: Option<bool>,
+    pub demo_history: Option<bool>,
 }
 
 /// The resolved configuration.
@@ -38,6 +39,9 @@ pub struct Config {
     /// sharing a database may leave it to the others (the count never doubles either way);
     /// one server of the group must do it, or the dashboard stops at the last count.
     pub analytics_rollup: bool,
+    /// Whether the first run gives the demo tenant two weeks of past calls (see
+    /// [`crate::demo::history`]).
+    pub demo_history: bool,
 }
 
 /// What phone calls need from the server's configuration.
@@ -80,6 +84,7 @@ pub struct Overrides {
     pub deepgram_url: Option<String>,
     pub espeak_program: Option<PathBuf>,
     pub without_analytics_rollup: bool,
+    pub without_demo_history: bool,
 }
 
 impl Config {
@@ -121,6 +126,7 @@ impl Config {
             body_limit_bytes: file.body_limit_bytes.unwrap_or(DEFAULT_BODY_LIMIT_BYTES),
             analytics_rollup: !overrides.without_analytics_rollup
                 && file.analytics_rollup.unwrap_or(true),
+            demo_history: !overrides.without_demo_history && file.demo_history.unwrap_or(true),
             telephony: TelephonyConfig {
                 public_url: overrides
                     .public_url

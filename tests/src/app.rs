@@ -185,6 +185,11 @@ impl TestApp {
         let _ = connection.close().await;
     }
 
+    /// The running server's state, for what a test does as the server itself would.
+    pub fn state(&self) -> &server::state::AppState {
+        &self.running.as_ref().expect("the server runs").state
+    }
+
     /// Stops the server (finishing requests in flight) and starts it again on the same
     /// database and address, as a restart would.
     pub async fn restart(&mut self) {
@@ -219,6 +224,9 @@ async fn start(database_url: String, data_dir: PathBuf) -> TestApp {
         listen: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
         data_dir: Some(data_dir),
         database_url: Some(database_url),
+        // The demo tenant's past calls would be in every test's figures; the tests of that
+        // history play it themselves.
+        without_demo_history: true,
         ..Overrides::default()
     })
     .expect("config");

@@ -12,17 +12,22 @@ use std::time::{Duration, Instant};
 use callflow_tests::app::TestApp;
 use callflow_tests::{callflow, on_both_databases};
 use serde_json::{json, Value};
+use server::analytics::rollup;
+use server::channels::webchat;
 use server::config::{Config, Overrides};
 use server::demo::first_run::{self, DEMO_OWNER_EMAIL, DEMO_TENANT_SLUG, EXAMPLE_FLOW_NOTE};
-use server::store::{Role, Store};
+use server::demo::history;
+use server::store::{now_ms, Role, Store};
 use sqlx::Connection;
 
 /// How long the binary may take to start and print what it prints.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Environment variables the binary reads, cleared so that the caller's shell cannot steer it.
-const SERVER_ENV: [&str; 6] = [
+const SERVER_ENV: [&str; 8] = [
     "DATABASE_URL",
+    "CALLFLOW_WITHOUT_DEMO_HISTORY",
+    "CALLFLOW_WITHOUT_ANALYTICS_ROLLUP",
     "CALLFLOW_LISTEN",
     "CALLFLOW_DATA_DIR",
     "CALLFLOW_CONFIG",
@@ -235,6 +240,11 @@ async fn the_binary_prints_working_credentials_once() {
         "{output}"
     );
     assert!(output.contains("shown only now"), "{output}");
+    assert_eq!(
+        labelled(&served.seen, "Dashboard").as_deref(),
+        Some(format!("http://{address}/dashboard").as_str()),
+        "{output}"
+    );
     let file = data_dir.join("first-run.txt");
     assert!(
         output.contains(&file.display().to_string()),
@@ -245,6 +255,25 @@ async fn the_binary_prints_working_credentials_once() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["tenant_name"], "Demo Shop");
     assert_eq!(body["role"], "owner");
+    // The demo tenant comes with its past two weeks of calls, played before the server listens.
+    let calls: Value = client
+        .get(format!("{}/api/v1/calls?limit=200", printed.url))
+        .bearer_auth(&printed.api_key)
+        .send()
+        .await
+        .expect("GET /calls")
+        .json()
+        .await
+        .expect("JSON");
+    let calls = calls["calls"].as_array().expect("calls");
+    assert_eq!(calls.len(), 200, "a page full of past calls");
+    let five_days_ago = server::store::now_ms() - 5 * 86_400_000;
+    assert!(
+        calls
+            .iter()
+            .any(|call| call["started_at"].as_i64() < Some(five_days_ago)),
+        "the newest 200 go back more than five days"
+    );
     let (status, body) = login(&client, &printed.url, &printed.email, &printed.password).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["user"]["role"], "owner");
@@ -408,7 +437,132 @@ async fn test_tenants_do_not_see_the_demo_tenant(app: TestApp) -> TestApp {
 on_both_databases!(
     demo_tenant_has_the_published_example_flows,
     test_tenants_do_not_see_the_demo_tenant,
+    the_demo_history_fills_two_weeks_of_the_dashboard,
 );
+
+/// The demo tenant's past calls, played as the first run plays them and counted as the
+/// server's tasks count them: every day of the two weeks has calls, at shop hours, with the
+/// outcomes, the questions not understood and the survey scores a manager looks for.
+async fn the_demo_history_fills_two_weeks_of_the_dashboard(app: TestApp) -> TestApp {
+    let tenant = app
+        .store
+        .get_tenant_by_slug(DEMO_TENANT_SLUG)
+        .await
+        .expect("read")
+        .expect("the first run made the demo tenant");
+    let now = now_ms();
+    let history = history::record(app.state(), &tenant.id, now)
+        .await
+        .expect("the history plays");
+    assert!(
+        history.calls > 200 && history.chats > 50 && history.calls - history.chats > 50,
+        "{history:?}"
+    );
+    // What the server's tasks do: end the chats their customers left, count what ended.
+    webchat::end_idle_chats(app.state(), now_ms())
+        .await
+        .expect("idle chats end");
+    app.store
+        .write_ended_chat_counts()
+        .await
+        .expect("chat counts");
+    while rollup::roll_up(&app.store).await.expect("roll-up") > 0 {}
+
+    let key = app.key(&tenant.id, Role::Viewer).await;
+    let today = chrono::DateTime::from_timestamp_millis(now)
+        .expect("now")
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .date_naive();
+    let first = today - chrono::Duration::days(history::DAYS);
+    let range = format!("from={first}&to={today}");
+    let (status, overview) = app
+        .api(
+            reqwest::Method::GET,
+            &key,
+            &format!("/analytics/overview?{range}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{overview}");
+    let measures = &overview["measures"];
+    assert_eq!(
+        measures["calls"], history.calls,
+        "every call ended and was counted once"
+    );
+    let series = overview["series"].as_array().expect("series");
+    assert_eq!(series.len() as i64, history::DAYS + 1);
+    assert!(
+        series.iter().all(|day| day["calls"].as_i64() > Some(0)),
+        "calls on every day: {series:?}"
+    );
+    let by_hour: Vec<i64> = overview["by_hour"]
+        .as_array()
+        .expect("by hour")
+        .iter()
+        .filter_map(Value::as_i64)
+        .collect();
+    assert!(
+        by_hour[..8]
+            .iter()
+            .chain(&by_hour[23..])
+            .all(|calls| *calls == 0),
+        "nobody calls at night: {by_hour:?}"
+    );
+    let rate = |name: &str| measures[name].as_f64().unwrap_or_default();
+    assert!(
+        (0.4..0.8).contains(&rate("containment_rate")),
+        "most callers are served by the bot: {measures}"
+    );
+    assert!(
+        rate("handoff_rate") > 0.05 && rate("abandonment_rate") > 0.02,
+        "{measures}"
+    );
+    assert!(rate("no_match_rate") > 0.0, "{measures}");
+    assert!(
+        overview["outbound"]["placed"].as_i64() > Some(10),
+        "{overview}"
+    );
+
+    let (status, unheard) = app
+        .api(
+            reqwest::Method::GET,
+            &key,
+            &format!("/analytics/unheard?{range}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{unheard}");
+    let said: Vec<&str> = unheard
+        .as_array()
+        .expect("groups")
+        .iter()
+        .flat_map(|group| group["phrasings"].as_array().into_iter().flatten())
+        .filter_map(|phrasing| phrasing["text"].as_str())
+        .collect();
+    assert!(
+        said.iter()
+            .any(|text| text.contains("礼品包装") || text.contains("礼盒")),
+        "the question no flow knows is listed: {said:?}"
+    );
+
+    let (status, results) = app
+        .api(
+            reqwest::Method::GET,
+            &key,
+            &format!("/analytics/results?{range}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{results}");
+    let score = results
+        .as_array()
+        .expect("results")
+        .iter()
+        .find(|result| result["var"] == "score")
+        .unwrap_or_else(|| panic!("the survey's score is a result: {results}"));
+    assert!(score["count"].as_i64() > Some(5), "{score}");
+    app
+}
 
 /// A fresh, empty PostgreSQL database for a test that needs `start()` to see no tenants;
 /// `None` (with a notice) when PostgreSQL is unreachable outside CI. Returns the database URL
@@ -443,6 +597,8 @@ fn config(database_url: String, data_dir: &Path) -> Config {
         listen: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
         data_dir: Some(data_dir.to_path_buf()),
         database_url: Some(database_url),
+        // What is raced for here is the tenant; its history is played by the winner alone.
+        without_demo_history: true,
         ..Overrides::default()
     })
     .expect("config")

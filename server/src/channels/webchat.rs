@@ -57,12 +57,24 @@ pub enum CallerInput {
 }
 
 impl CallerInput {
-    pub fn into_event(self) -> Event {
+    fn into_event(self) -> Event {
         match self {
             CallerInput::Text { text, confidence } => Event::Heard { text, confidence },
             CallerInput::Digits(digits) => Event::Digits { digits },
             CallerInput::NoInput => Event::NoInput,
             CallerInput::HangUp => Event::HungUp,
+        }
+    }
+
+    /// What the person in the chat did, as the flow got it; `None` for what only the flow
+    /// itself brings about (answers to its requests, its start).
+    pub fn of(event: Event) -> Option<CallerInput> {
+        match event {
+            Event::Heard { text, confidence } => Some(CallerInput::Text { text, confidence }),
+            Event::Digits { digits } => Some(CallerInput::Digits(digits)),
+            Event::NoInput => Some(CallerInput::NoInput),
+            Event::HungUp => Some(CallerInput::HangUp),
+            _ => None,
         }
     }
 }

@@ -64,6 +64,9 @@ pub struct ServerArgs {
     /// sharing the database.
     #[arg(long, env = "CALLFLOW_WITHOUT_ANALYTICS_ROLLUP")]
     without_analytics_rollup: bool,
+    /// On a first run, create the demo tenant without its two weeks of past calls.
+    #[arg(long, env = "CALLFLOW_WITHOUT_DEMO_HISTORY")]
+    without_demo_history: bool,
 }
 
 /// Phone calls: how the carrier reaches this server, and where the providers are.
@@ -102,6 +105,7 @@ impl ServerArgs {
         overrides.deepgram_url = self.telephony.deepgram_url;
         overrides.espeak_program = self.telephony.espeak;
         overrides.without_analytics_rollup = self.without_analytics_rollup;
+        overrides.without_demo_history = self.without_demo_history;
         Config::resolve(overrides)
     }
 }

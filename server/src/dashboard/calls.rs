@@ -43,7 +43,8 @@ pub struct CallRow {
     pub version: String,
     pub channel: &'static str,
     pub direction: &'static str,
-    pub from: String,
+    /// The customer's number: who called in, or who was called.
+    pub number: String,
     pub outcome: &'static str,
     pub outcome_class: &'static str,
     pub duration: String,
@@ -78,7 +79,12 @@ fn row(t: Words, zone: chrono_tz::Tz, call: &Call, flows: &[(String, String)]) -
             flow_engine::runtime::Direction::Inbound => "inbound",
             flow_engine::runtime::Direction::Outbound => "outbound",
         }),
-        from: call.from_number.clone().unwrap_or_default(),
+        number: match call.direction {
+            flow_engine::runtime::Direction::Inbound => &call.from_number,
+            flow_engine::runtime::Direction::Outbound => &call.to_number,
+        }
+        .clone()
+        .unwrap_or_default(),
         outcome: t.w(outcome_key(call.outcome)),
         outcome_class: outcome_key(call.outcome),
         duration: call
@@ -237,7 +243,7 @@ fn calls_csv(t: Words, rows: &[CallRow]) -> Response {
         "version",
         "channel",
         "direction",
-        "from_number",
+        "customer_number",
         "outcome",
         "duration",
     ]
@@ -249,7 +255,7 @@ fn calls_csv(t: Words, rows: &[CallRow]) -> Response {
             r.version.clone(),
             r.channel.to_owned(),
             r.direction.to_owned(),
-            r.from.clone(),
+            r.number.clone(),
             r.outcome.to_owned(),
             r.duration.clone(),
         ]

@@ -156,7 +156,7 @@ const DICTIONARY: &[(&str, &str, &str)] = &[
     ("deleted_flow", "（已删除的流程）", "(deleted flow)"),
     ("started", "开始时间", "Started"),
     ("duration", "时长", "Duration"),
-    ("from_number", "来电号码", "From"),
+    ("customer_number", "客户号码", "Customer"),
     ("transcript", "通话记录", "Transcript"),
     ("open", "查看", "Open"),
     ("next_page", "下一页", "Next page"),

@@ -108,6 +108,7 @@ impl FirstRunCredentials {
         writeln!(out, "  Email:     {}", self.email)?;
         writeln!(out, "  Password:  {}", self.password)?;
         writeln!(out, "  API key:   {}", self.api_key)?;
+        writeln!(out, "  Dashboard: {}/dashboard", self.url)?;
         writeln!(out)?;
         writeln!(out, "Try the API with the key:")?;
         writeln!(

@@ -1,0 +1,89 @@
+// End-to-end steps of a fresh install as a manager first sees it: `callflow serve` with its
+// defaults gives the demo tenant two weeks of past calls. Yesterday's figures on the overview,
+// the questions the bot did not understand, an outbound call in the calls list by the number
+// called, and a phone call's transcript.
+// Part of the suite in run.mjs; alone (from editor-ui/): node e2e/history.mjs
+
+import { fileURLToPath } from 'node:url';
+import { check, launchBrowser, startServer, stepper, watchedPage } from './harness.mjs';
+
+const cardValue = (page, id) => page.locator(`[data-testid="card-${id}"] .card-value`).innerText();
+
+/** Runs the steps in `browser` against a server of its own, started with the defaults. */
+export async function historySteps({ browser, step }) {
+  const server = await startServer({ history: true });
+  const context = await browser.newContext({ viewport: { width: 1400, height: 1000 }, locale: 'zh-CN' });
+  const { page, errors } = await watchedPage(context);
+  try {
+    await step(page, 'history-01-yesterday-on-a-fresh-install', async () => {
+      await page.goto(server.url);
+      await page.getByTestId('login-email').fill(server.email);
+      await page.getByTestId('login-password').fill(server.password);
+      await page.getByTestId('login-submit').click();
+      await page.getByTestId('flow-list').waitFor();
+      await page.getByTestId('nav-dashboard').click();
+      await page.waitForURL(/\/dashboard$/);
+      const week = Number(await cardValue(page, 'calls'));
+      check(week > 100, `the last 7 days have the demo's calls: ${week}`);
+      await page.getByTestId('period_yesterday').click();
+      await page.waitForURL(/from=/);
+      const yesterday = Number(await cardValue(page, 'calls'));
+      check(yesterday > 5 && yesterday < week, `yesterday's calls: ${yesterday} of ${week}`);
+      const contained = await cardValue(page, 'containment');
+      check(/^\d+%$/.test(contained) && contained !== '0%', `containment: ${contained}`);
+      check((await page.locator('[data-testid="chart-series"] svg rect').count()) > 1, 'yesterday by hour is drawn');
+    });
+
+    await step(page, 'history-02-what-callers-asked-that-no-flow-knows', async () => {
+      await page.getByTestId('dash-nav-unheard').click();
+      await page.waitForURL(/\/dashboard\/unheard/);
+      await page.getByTestId('period_30_days').click();
+      await page.waitForURL(/from=/);
+      const rows = page.getByTestId('unheard-row');
+      check((await rows.count()) > 5, `phrasings not understood are listed: ${await rows.count()}`);
+      const text = await page.locator('main').innerText();
+      check(/礼品包装|礼盒包装|包成礼物/.test(text), 'the gift-wrap question no flow answers is there');
+      check(text.includes('实体店') || text.includes('门店'), 'so is the shop-visit question');
+    });
+
+    await step(page, 'history-03-outbound-calls-by-the-number-called', async () => {
+      await page.getByTestId('dash-nav-calls').click();
+      await page.waitForURL(/\/dashboard\/calls/);
+      await page.getByTestId('filter-channel').selectOption('phone');
+      await page.getByTestId('filter-apply').click();
+      await page.waitForURL(/channel=phone/);
+      const outbound = page.locator('[data-testid="call-row"]', { hasText: '外呼' });
+      check((await outbound.count()) > 0, 'the survey and birthday calls are listed');
+      const row = await outbound.first().innerText();
+      check(/\+86138\d{8}/.test(row), `an outbound call shows the member called: ${row}`);
+      check(!row.includes('+862160001234'), `not the shop's own line: ${row}`);
+    });
+
+    await step(page, 'history-04-a-phone-calls-transcript', async () => {
+      const inbound = page.locator('[data-testid="call-row"]', { hasText: '呼入' }).first();
+      await inbound.getByTestId('call-link').click();
+      await page.waitForURL(/\/dashboard\/calls\/[^/?]+$/);
+      const lines = await page.getByTestId('line').count();
+      check(lines >= 3, `the call's turns are shown: ${lines}`);
+      check((await page.getByTestId('call-outcome').innerText()).trim() !== '', 'with its outcome');
+      const number = await page.getByTestId('call-number').innerText();
+      check(/^\+(86138\d{8}|1415555\d{4})$/.test(number), `and the caller's number: ${number}`);
+    });
+    check(errors.length === 0, `the page logged errors: ${errors.map(String).join('; ')}`);
+  } finally {
+    await context.close();
+    await server.stop();
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const browser = await launchBrowser();
+  if (browser) {
+    const results = [];
+    try {
+      await historySteps({ browser, step: stepper(results) });
+    } finally {
+      await browser.close();
+    }
+  }
+}
