@@ -1,11 +1,11 @@
 // End-to-end steps of a fresh install as a manager first sees it: `callflow serve` with its
 // defaults gives the demo tenant two weeks of past calls. Yesterday's figures on the overview,
 // the questions the bot did not understand, an outbound call in the calls list by the number
-// called, and a phone call's transcript.
+// called, a phone call's transcript, and where callers gave up on the flow's canvas.
 // Part of the suite in run.mjs; alone (from editor-ui/): node e2e/history.mjs
 
 import { fileURLToPath } from 'node:url';
-import { check, launchBrowser, startServer, stepper, watchedPage } from './harness.mjs';
+import { api, check, launchBrowser, startServer, stepper, watchedPage } from './harness.mjs';
 
 const cardValue = (page, id) => page.locator(`[data-testid="card-${id}"] .card-value`).innerText();
 
@@ -68,6 +68,22 @@ export async function historySteps({ browser, step }) {
       check((await page.getByTestId('call-outcome').innerText()).trim() !== '', 'with its outcome');
       const number = await page.getByTestId('call-number').innerText();
       check(/^\+(86138\d{8}|1415555\d{4})$/.test(number), `and the caller's number: ${number}`);
+    });
+    await step(page, 'history-05-where-callers-gave-up-on-the-canvas', async () => {
+      const flows = await api(server)('GET', '/flows');
+      const flow = (flows.flows ?? flows).find((f) => f.name === 'order-status');
+      await page.goto(`${server.url}/#/flows/${encodeURIComponent(flow.id)}`);
+      await page.getByTestId('node-ask_need').waitFor();
+      await page.getByTestId('toolbar-analytics').click();
+      await page.getByTestId('analytics-bar').waitFor();
+      const badge = page.locator('[data-testid="analytics-ask_need"][data-reached]');
+      await badge.waitFor();
+      const reached = Number(await badge.getAttribute('data-reached'));
+      check(reached > 30, `the first question was reached by the week's calls: ${reached}`);
+      const hungUp = await badge.locator('.stat-hungup').textContent();
+      check(/\d+%/.test(hungUp ?? ''), `how many hung up there, as a share: ${hungUp}`);
+      check((await page.locator('.react-flow__edge-text', { hasText: '通经过' }).count()) > 3, 'the ports taken are labelled');
+      await page.waitForTimeout(300);
     });
     check(errors.length === 0, `the page logged errors: ${errors.map(String).join('; ')}`);
   } finally {

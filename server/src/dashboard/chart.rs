@@ -51,11 +51,13 @@ fn draw(
         .max(1);
     let top = highest + (highest / 10).max(1);
     let count = i32::try_from(bars.len()).unwrap_or(i32::MAX).max(1);
+    // Plotters' integer ranges include their end: 0..count - 1 is one segment per bar (0..count
+    // would leave an empty one at the right), the last ending at `SegmentValue::Last`.
     let mut chart = ChartBuilder::on(&root)
         .margin(10)
         .x_label_area_size(28)
         .y_label_area_size(40)
-        .build_cartesian_2d((0..count).into_segmented(), 0..top)
+        .build_cartesian_2d((0..count - 1).into_segmented(), 0..top)
         .map_err(failed)?;
     // At most about twelve labels under the axis, so that dates do not overlap.
     let every = (bars.len() / 12).max(1);
@@ -86,6 +88,11 @@ fn draw(
         .map_err(failed)?;
     for (index, bar) in bars.iter().enumerate() {
         let x = i32::try_from(index).unwrap_or(i32::MAX);
+        // A bar ends where the next begins; the last at the end of the axis.
+        let right = match x + 1 < count {
+            true => SegmentValue::Exact(x + 1),
+            false => SegmentValue::Last,
+        };
         let mut bottom = 0;
         for (part, colour) in bar.parts.iter().zip(colours) {
             if *part <= 0 {
@@ -94,7 +101,7 @@ fn draw(
             let rectangle = Rectangle::new(
                 [
                     (SegmentValue::Exact(x), bottom),
-                    (SegmentValue::Exact(x + 1), bottom + part),
+                    (right.clone(), bottom + part),
                 ],
                 colour.filled(),
             );
@@ -135,5 +142,47 @@ mod tests {
         // Three parts are drawn: contained and handed off, then abandoned and other.
         assert_eq!(svg.matches("<rect").count(), 1 + 4, "{svg}");
         assert!(stacked_bars(&[], &ACCENT, 600, 240).is_some());
+    }
+
+    /// The left and right edges of the bars drawn in `colour`, in pixels.
+    fn bar_edges(svg: &str, colour: RGBColor) -> Vec<(f64, f64)> {
+        let fill = format!("fill=\"#{:02X}{:02X}{:02X}\"", colour.0, colour.1, colour.2);
+        let number = |rect: &str, name: &str| -> f64 {
+            let start = rect.find(&format!(" {name}=\"")).expect(name) + name.len() + 3;
+            let end = start + rect[start..].find('"').expect("quote");
+            rect[start..end].parse().expect("a number")
+        };
+        svg.split("<rect")
+            .filter(|rect| rect.contains(&fill))
+            .map(|rect| {
+                let x = number(rect, "x");
+                (x, x + number(rect, "width"))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_bars_fill_the_axis_one_slot_each() {
+        for days in [1, 2, 7, 30] {
+            let bars: Vec<Bar> = (0..days)
+                .map(|day| Bar {
+                    label: format!("12-{:02}", day + 1),
+                    parts: vec![1],
+                })
+                .collect();
+            let svg = stacked_bars(&bars, &ACCENT, 600, 240).expect("drawn");
+            let edges = bar_edges(&svg, ACCENT[0]);
+            assert_eq!(edges.len(), days, "{svg}");
+            let width = |(left, right): &(f64, f64)| right - left;
+            let (first, last) = (edges[0], edges[days - 1]);
+            // The plot ends 10 px (the margin) before the picture's right edge.
+            assert!(
+                (last.1 - 590.0).abs() <= 2.0,
+                "{days} days: the last bar ends at {last:?}"
+            );
+            assert!(edges
+                .iter()
+                .all(|bar| (width(bar) - width(&first)).abs() <= 1.0));
+        }
     }
 }
