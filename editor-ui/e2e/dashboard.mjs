@@ -218,7 +218,7 @@ async function surveyResults({ page, server, step }) {
 }
 
 /** A paraphrase the order-status flow's first question does not understand as shipped. */
-const MISSED = '东西咋还没送过来';
+const MISSED = '啥时候能送到我家';
 
 /**
  * The improvement loop as a manager does it: callers say something the bot misses; on the "not

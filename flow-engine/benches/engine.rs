@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use flow_engine::conversation::{ConversationFile, HttpMock};
-use flow_engine::nlu::{IntentIndex, IntentSpec, Utterance};
+use flow_engine::nlu::{IntentIndex, IntentSpec, Scope, Utterance};
 use flow_engine::runtime::{CallInfo, Event, HandoffStatus, HttpRequest, Session, Transfer};
 use flow_engine::script::{Bindings, Sandbox};
 use flow_engine::template::Template;
@@ -307,6 +307,7 @@ fn bench_nlu(c: &mut Criterion) {
         examples
             .iter()
             .map(|(examples, keywords)| IntentSpec { examples, keywords }),
+        Scope::Node,
     );
     let mut group = c.benchmark_group("nlu");
     group.bench_function("utterance_and_best_match_5_intents", |b| {
@@ -326,9 +327,9 @@ fn bench_nlu(c: &mut Criterion) {
     };
     group.sample_size(20);
     group.bench_function("train_30_intents_x_20_examples", |b| {
-        b.iter(|| IntentIndex::new(specs()))
+        b.iter(|| IntentIndex::new(specs(), Scope::Node))
     });
-    let index = IntentIndex::new(specs());
+    let index = IntentIndex::new(specs(), Scope::Node);
     group.sample_size(100);
     group.bench_function("utterance_and_best_match_30_intents", |b| {
         b.iter(|| {

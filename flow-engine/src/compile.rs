@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use crate::model::{FlowDocument, Intent};
-use crate::nlu::{Utterance, DEFAULT_THRESHOLD};
+use crate::nlu::{Scope, Utterance, DEFAULT_THRESHOLD};
 use crate::nodes::listening::IntentSet;
 use crate::nodes::{self, Compiled};
 use crate::script::Sandbox;
@@ -121,11 +121,11 @@ impl CompiledFlow {
     /// intents aside); `None` when there is no such node or it does not listen.
     pub fn rank_intents(&self, node: &str, text: &str) -> Option<IntentRanking> {
         let &ix = self.ids.get(node)?;
-        let Compiled::Listen(listener) = &self.nodes.get(ix)?.kind else {
+        let Compiled::Listen(scope) = &self.nodes.get(ix)?.kind else {
             return None;
         };
-        let threshold = listener.threshold;
-        let Some(set) = &listener.intents else {
+        let threshold = scope.threshold;
+        let Some(set) = &scope.intents else {
             return Some(IntentRanking {
                 intent: None,
                 confidence: 0.0,
@@ -298,7 +298,7 @@ impl<'a> Compiler<'a> {
             knowledge_bases,
             nodes,
             start,
-            global_intents: self.intents(&document.global_intents)?,
+            global_intents: self.intents(&document.global_intents, Scope::Global)?,
             initial_vars,
             sandbox: self.options.sandbox.clone(),
             limits: self.options.limits,
@@ -334,11 +334,11 @@ impl<'a> Compiler<'a> {
             .map_err(|e| Self::internal(node, field, e.to_string()))
     }
 
-    fn intents(&self, intents: &[Intent]) -> Result<Option<IntentSet>, Diagnostic> {
+    fn intents(&self, intents: &[Intent], scope: Scope) -> Result<Option<IntentSet>, Diagnostic> {
         for intent in intents {
             self.port("", "/intents", &intent.next)?;
         }
-        Ok(IntentSet::new(intents, &self.ids))
+        Ok(IntentSet::new(intents, &self.ids, scope))
     }
 
     fn threshold(&self) -> f32 {
@@ -395,7 +395,7 @@ impl NodeCompiler<'_> {
     }
 
     pub fn intents(&self, intents: &[Intent]) -> Result<Option<IntentSet>, Diagnostic> {
-        self.compiler.intents(intents)
+        self.compiler.intents(intents, Scope::Node)
     }
 
     pub fn sandbox(&self) -> &Sandbox {

@@ -169,7 +169,7 @@ fn bitext_by_examples_per_intent() {
 /// less about two points, and keep that from slipping further.
 #[test]
 fn small_chinese_nodes_understand_and_reject() {
-    use flow_engine::nlu::{IntentIndex, IntentSpec, Utterance};
+    use flow_engine::nlu::{IntentIndex, IntentSpec, Scope, Utterance};
     let (train, test) = (ours("train5.csv"), ours("test.csv"));
     let mut names: Vec<String> = train.iter().filter_map(|e| e.intent.clone()).collect();
     names.dedup();
@@ -189,10 +189,13 @@ fn small_chinese_nodes_understand_and_reject() {
                         .collect()
                 })
                 .collect();
-            let index = IntentIndex::new(examples.iter().map(|e| IntentSpec {
-                examples: e,
-                keywords: &[],
-            }));
+            let index = IntentIndex::new(
+                examples.iter().map(|e| IntentSpec {
+                    examples: e,
+                    keywords: &[],
+                }),
+                Scope::Node,
+            );
             for e in &test {
                 let answer = index
                     .best_match(&Utterance::new(&e.text))
@@ -219,7 +222,7 @@ fn small_chinese_nodes_understand_and_reject() {
         println!(
             "{size} intents per node: understood {accuracy:.3}, others rejected {rejection:.3}"
         );
-        assert!(accuracy >= 0.62, "{size} intents: understood {accuracy:.3}");
-        assert!(rejection >= 0.92, "{size} intents: rejected {rejection:.3}");
+        assert!(accuracy >= 0.76, "{size} intents: understood {accuracy:.3}");
+        assert!(rejection >= 0.89, "{size} intents: rejected {rejection:.3}");
     }
 }

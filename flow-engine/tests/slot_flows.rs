@@ -56,3 +56,8 @@ fn a_malformed_now_is_a_parse_error() {
         "{error}"
     );
 }
+
+#[test]
+fn an_answer_the_slot_reads_is_the_slot_unless_an_intent_says_it_word_for_word() {
+    run("score-or-praise");
+}

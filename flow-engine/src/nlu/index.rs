@@ -38,6 +38,18 @@ const PHRASE_BOOST: f32 = 0.5;
 const UNSEEN_SHARE: f32 = 0.4;
 /// How many intents the background class weighs as, in training.
 const BACKGROUND_WEIGHT: f32 = 1.5;
+/// A Chinese node's background weighs `BACKGROUND_WEIGHT` at this many intents (the size of the
+/// evaluation set the calibration was chosen on), and less with fewer:
+/// `(intents / CJK_BACKGROUND_INTENTS) ^ CJK_BACKGROUND_EXPONENT`. Chinese background sentences
+/// share characters and syllables with any Chinese sentence, so beside two or three intents a
+/// full-weight background took a third of their paraphrases. Global intents keep the full
+/// weight ([`Scope`]).
+const CJK_BACKGROUND_INTENTS: f32 = 15.0;
+/// Chosen on the tuning splits (clean and homophone; nodes of 2, 3 and 5 intents built from
+/// the 5-example training set, every intent in turn): the largest exponent, in steps of 0.05,
+/// at which every node size still rejects at least 90% of the sentences that are not its
+/// intents' (other intents' phrasings and unrelated ones). See BENCHMARKS.md, "Small nodes".
+const CJK_BACKGROUND_EXPONENT: f32 = 0.35;
 /// The calibration of the confidences: a decision value equal to the node's typical value for
 /// its own training examples (`IntentIndex::typical`) becomes this logit. Dividing by the
 /// typical value makes a node of 20 examples per intent (large decision values everywhere) as
@@ -59,6 +71,15 @@ const MIN_TYPICAL: f32 = 0.1;
 /// chosen on the tuning splits of the evaluation data (`callflow nlu-eval --tune`), see
 /// BENCHMARKS.md.
 pub const DEFAULT_THRESHOLD: f32 = 0.45;
+
+/// Whose intents an index holds. A node's own intents answer the node's question; a flow's global
+/// intents are heard at every listening node, beside answers that belong to no intent of
+/// theirs (a reason, a name), so they keep the background's full weight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Node,
+    Global,
+}
 
 /// One intent's training data.
 #[derive(Debug, Clone, Copy)]
@@ -89,7 +110,7 @@ pub struct IntentIndex {
 }
 
 impl IntentIndex {
-    pub fn new<'a>(intents: impl IntoIterator<Item = IntentSpec<'a>>) -> Self {
+    pub fn new<'a>(intents: impl IntoIterator<Item = IntentSpec<'a>>, scope: Scope) -> Self {
         let mut texts: Vec<(Utterance, usize)> = Vec::new();
         let mut phrases = Vec::new();
         let mut n = 0;
@@ -129,13 +150,21 @@ impl IntentIndex {
             counts[*class] += 1;
         }
         let average = own as f32 / n as f32;
+        let cjk = texts[..own].iter().filter(|(u, _)| u.is_cjk()).count();
+        let background_weight = match scope == Scope::Node && cjk * 2 > own {
+            true => {
+                BACKGROUND_WEIGHT
+                    * (n as f32 / CJK_BACKGROUND_INTENTS).powf(CJK_BACKGROUND_EXPONENT)
+            }
+            false => BACKGROUND_WEIGHT,
+        };
         let rows: Vec<Row> = texts
             .iter()
             .map(|(u, class)| Row {
                 features: vocabulary.vector(u),
                 class: *class,
                 weight: average / counts[*class] as f32
-                    * if *class == n { BACKGROUND_WEIGHT } else { 1.0 },
+                    * if *class == n { background_weight } else { 1.0 },
             })
             .collect();
         let model = Model::train(&rows, vocabulary.columns(), n + 1);
@@ -380,10 +409,13 @@ mod tests {
     fn index(data: &[(&[&str], &[&str])]) -> IntentIndex {
         let owned: Vec<(Vec<String>, Vec<String>)> =
             data.iter().map(|(e, k)| (strings(e), strings(k))).collect();
-        IntentIndex::new(owned.iter().map(|(e, k)| IntentSpec {
-            examples: e,
-            keywords: k,
-        }))
+        IntentIndex::new(
+            owned.iter().map(|(e, k)| IntentSpec {
+                examples: e,
+                keywords: k,
+            }),
+            Scope::Node,
+        )
     }
 
     fn shop() -> IntentIndex {
@@ -491,7 +523,7 @@ mod tests {
         }
         assert_eq!(best(&index, ""), None);
         assert_eq!(best(&index, "，。？！"), None);
-        assert_eq!(best(&IntentIndex::new([]), "查物流"), None);
+        assert_eq!(best(&IntentIndex::new([], Scope::Node), "查物流"), None);
     }
 
     #[test]
@@ -518,10 +550,13 @@ mod tests {
     fn negation_removes_the_intent() {
         let e = strings(&["zzz"]);
         let k = strings(&["order", "人工"]);
-        let index = IntentIndex::new([IntentSpec {
-            examples: &e,
-            keywords: &k,
-        }]);
+        let index = IntentIndex::new(
+            [IntentSpec {
+                examples: &e,
+                keywords: &k,
+            }],
+            Scope::Node,
+        );
         assert_eq!(understood(&index, "人工服务"), Some(0));
         assert_eq!(best(&index, "不要人工"), None);
         assert_eq!(best(&index, "不要转人工"), None);
@@ -574,10 +609,13 @@ mod tests {
             ]),
             strings(&["投诉"]),
         ));
-        let index = IntentIndex::new(intents.iter().map(|(_, e, k)| IntentSpec {
-            examples: e,
-            keywords: k,
-        }));
+        let index = IntentIndex::new(
+            intents.iter().map(|(_, e, k)| IntentSpec {
+                examples: e,
+                keywords: k,
+            }),
+            Scope::Node,
+        );
         let name = |text: &str| understood(&index, text).map(|i| intents[i].0.as_str());
         assert_eq!(name("我要投诉你们的快递员"), Some("complaint"));
         assert_eq!(name("我的快递怎么还没到"), Some("track_order"));
@@ -615,10 +653,13 @@ mod tests {
         let names: Vec<Vec<String>> = (0..70)
             .map(|i| vec![format!("intent{i} example"), format!("example number {i}")])
             .collect();
-        let index = IntentIndex::new(names.iter().map(|e| IntentSpec {
-            examples: e,
-            keywords: &[],
-        }));
+        let index = IntentIndex::new(
+            names.iter().map(|e| IntentSpec {
+                examples: e,
+                keywords: &[],
+            }),
+            Scope::Node,
+        );
         assert_eq!(best(&index, "intent69 example"), Some((69, 1.0)));
         assert_eq!(
             best(&index, "the example number 42 please").map(|m| m.0),

@@ -25,5 +25,5 @@ mod overlap;
 mod phrases;
 
 pub use features::{similarity, Utterance};
-pub use index::{IntentIndex, IntentMatch, IntentSpec, DEFAULT_THRESHOLD};
+pub use index::{IntentIndex, IntentMatch, IntentSpec, Scope, DEFAULT_THRESHOLD};
 pub use overlap::confusable_pairs;

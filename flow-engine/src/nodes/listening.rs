@@ -1,5 +1,6 @@
 //! How `ask` and `menu` listen: what the caller's answer matches (the flow's global intents
-//! first, then the node's intents, its slot or any answer), and escalating reprompts on
+//! first, then the node's intents, its slot or any answer; an answer the slot reads goes to
+//! an intent only when it is one of its examples word for word), and escalating reprompts on
 //! no-match and no-input before their ports are taken.
 
 use std::collections::HashMap;
@@ -11,7 +12,7 @@ use super::ask::{Captured, CompiledSlot};
 use super::Run;
 use crate::compile::{NodeCompiler, NodeIx};
 use crate::model::{InputMode, Intent, Retry};
-use crate::nlu::{IntentIndex, IntentMatch, IntentSpec, Utterance};
+use crate::nlu::{IntentIndex, IntentMatch, IntentSpec, Scope, Utterance};
 use crate::runtime::{Action, Event, Listen, Record, Step, Visit, Wait};
 use crate::slots;
 use crate::template::Template;
@@ -83,7 +84,11 @@ pub(crate) struct IntentSet {
 }
 
 impl IntentSet {
-    pub fn new(intents: &[Intent], ids: &HashMap<String, NodeIx>) -> Option<IntentSet> {
+    pub fn new(
+        intents: &[Intent],
+        ids: &HashMap<String, NodeIx>,
+        scope: Scope,
+    ) -> Option<IntentSet> {
         if intents.is_empty() {
             return None;
         }
@@ -95,10 +100,13 @@ impl IntentSet {
                 .enumerate()
                 .filter_map(|(n, i)| Some((i.dtmf.clone()?, n)))
                 .collect(),
-            index: IntentIndex::new(intents.iter().map(|i| IntentSpec {
-                examples: &i.examples,
-                keywords: &i.keywords,
-            })),
+            index: IntentIndex::new(
+                intents.iter().map(|i| IntentSpec {
+                    examples: &i.examples,
+                    keywords: &i.keywords,
+                }),
+                scope,
+            ),
         })
     }
 
@@ -345,6 +353,13 @@ impl Listener {
         own: Option<IntentMatch>,
     ) -> Option<Step> {
         let speech = self.modes.contains(&InputMode::Speech);
+        // What the node asks for, when the answer gives it: an answer the slot reads (五分 for a
+        // score, 不需要 for a yes/no) is what was asked, unless it is one of an intent's
+        // examples word for word.
+        let captured = self
+            .slot
+            .as_ref()
+            .and_then(|slot| slot.value(text, visit.today()));
         if let Some(set) = &self.intents {
             // A spoken key ("按一", "one") picks a keyed intent, as a key press would.
             let keyed =
@@ -354,6 +369,7 @@ impl Listener {
                     .then_some(own)
                     .flatten()
                     .filter(|m| m.score >= self.threshold)
+                    .filter(|m| captured.is_none() || m.score >= 1.0)
                     .map(|m| (m.index, m.score))
             });
             if let Some((index, score)) = best {
@@ -365,7 +381,7 @@ impl Listener {
             }
         }
         if let Some(slot) = &self.slot {
-            let captured = slot.value(text, visit.today())?;
+            let captured = captured?;
             record_heard(visit, text, confidence, None, false);
             return Some(self.fill_slot(visit, slot, captured, text));
         }

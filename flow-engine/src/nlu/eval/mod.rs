@@ -20,7 +20,7 @@ use std::fmt;
 
 pub use peer::LinearSvc;
 
-use super::{IntentIndex, IntentSpec, Utterance, DEFAULT_THRESHOLD};
+use super::{IntentIndex, IntentSpec, Scope, Utterance, DEFAULT_THRESHOLD};
 
 /// The intent label of sentences no intent covers.
 pub const OUT_OF_SCOPE: &str = "out_of_scope";
@@ -206,10 +206,13 @@ impl Trained {
             examples[i].push(e.text.clone());
             rows.push((&e.text, i));
         }
-        let ours = IntentIndex::new(examples.iter().map(|e| IntentSpec {
-            examples: e,
-            keywords: &[],
-        }));
+        let ours = IntentIndex::new(
+            examples.iter().map(|e| IntentSpec {
+                examples: e,
+                keywords: &[],
+            }),
+            Scope::Node,
+        );
         let peer = LinearSvc::train(&rows, intents.len());
         Self {
             intents,
