@@ -281,6 +281,8 @@ impl ServerProcess {
             .current_dir(work)
             .env("CALLFLOW_LISTEN", format!("127.0.0.1:{port}"))
             .env("CALLFLOW_DATA_DIR", &data)
+            // Only the load's own calls: the demo tenant's past ones would be counted meanwhile.
+            .env("CALLFLOW_WITHOUT_DEMO_HISTORY", "true")
             .env("CALLFLOW_DEEPGRAM_URL", deepgram_url)
             .env(
                 "RUST_LOG",
