@@ -21,6 +21,8 @@ export async function historySteps({ browser, step }) {
       await page.getByTestId('login-password').fill(server.password);
       await page.getByTestId('login-submit').click();
       await page.getByTestId('flow-list').waitFor();
+      const shop = await page.locator('header .tenant').innerText();
+      check(shop === '演示商城', `the editor names the shop in Chinese: ${shop}`);
       await page.getByTestId('nav-dashboard').click();
       await page.waitForURL(/\/dashboard$/);
       const week = Number(await cardValue(page, 'calls'));

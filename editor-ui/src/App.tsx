@@ -28,7 +28,7 @@ type Auth =
   | { state: "signed-in"; me: Me; expired?: boolean };
 
 export function App() {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
   const route = useRoute();
   const [auth, setAuth] = useState<Auth>({ state: "checking" });
   const [startupError, setStartupError] = useState<unknown>(null);
@@ -138,7 +138,7 @@ export function App() {
           </nav>
         )}
         <div className="header-spacer" />
-        {auth.state === "signed-in" && <span className="tenant" title={auth.me.actor}>{auth.me.tenant_name}</span>}
+        {auth.state === "signed-in" && <span className="tenant" title={auth.me.actor}>{auth.me.tenant_names?.[lang] ?? auth.me.tenant_name}</span>}
         <a className="header-link" href="/docs" target="_blank" rel="noreferrer">
           {t("app.apiDocs")}
         </a>

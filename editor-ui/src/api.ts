@@ -2,6 +2,7 @@
 // RFC 9457 problem documents and are thrown as `ApiError`.
 
 import type { FlowDocument } from "./flow/types";
+import type { Lang } from "./i18n";
 
 export type Severity = "error" | "warning";
 
@@ -39,6 +40,8 @@ export interface LoginResponse {
 export interface Me {
   tenant_id: string;
   tenant_name: string;
+  /** The tenant's name in each language of the editor: its display name there, else its name. */
+  tenant_names?: Partial<Record<Lang, string>>;
   role: string;
   actor: string;
   /** For a cookie login: the token writes must send (so that a new tab can write too). */

@@ -254,6 +254,8 @@ async fn the_binary_prints_working_credentials_once() {
     let (status, body) = me(&client, &printed.url, &printed.api_key).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["tenant_name"], "Demo Shop");
+    assert_eq!(body["tenant_names"]["zh-CN"], "演示商城", "{body}");
+    assert_eq!(body["tenant_names"]["en"], "Demo Shop", "{body}");
     assert_eq!(body["role"], "owner");
     // The demo tenant comes with its past two weeks of calls, played before the server listens.
     let calls: Value = client

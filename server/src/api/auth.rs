@@ -124,6 +124,9 @@ async fn logout(State(state): State<AppState>, principal: Principal) -> ApiResul
 pub struct MeResponse {
     pub tenant_id: String,
     pub tenant_name: String,
+    /// The tenant's name in each language of the editor (`zh-CN`, `en`): its display name
+    /// there, else its name.
+    pub tenant_names: std::collections::BTreeMap<String, String>,
     #[schema(value_type = String, example = "owner")]
     pub role: Role,
     /// `user:<id>` or `key:<id>`.
@@ -142,9 +145,17 @@ async fn me(State(state): State<AppState>, principal: Principal) -> ApiResult<Js
         .get_tenant(&principal.tenant_id)
         .await?
         .ok_or_else(|| ApiError::unauthorized("the tenant no longer exists"))?;
+    let tenant_names = ["zh-CN", "en"]
+        .into_iter()
+        .map(|language| {
+            let name = crate::conversation::tenant_name(&tenant, language);
+            (language.to_owned(), name.to_owned())
+        })
+        .collect();
     Ok(Json(MeResponse {
         tenant_id: tenant.id,
         tenant_name: tenant.name,
+        tenant_names,
         role: principal.role,
         actor: principal.actor().name,
         csrf_token: match principal.credential {

@@ -29,7 +29,7 @@ pub use handoff::{Handoff, HandoffKind};
 pub use record::{
     call_event, channel_event, counted, create, ending, save, summary, Parties, TurnWrite,
 };
-pub use tenant::tenant_map;
+pub use tenant::{tenant_map, tenant_name};
 pub use turn::{take_turn, KeptCopy, Renderer, Requests, TurnError};
 
 use crate::flow_cache::{Documents, FlowError, FlowRef, Resolved, Selector, Source};

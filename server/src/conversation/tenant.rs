@@ -10,8 +10,10 @@ use crate::store::Tenant;
 /// language, else the tenant's name) and `api` (the merchant's API base URL).
 pub fn tenant_map(tenant: &Tenant, language: &str) -> Map<String, Value> {
     let mut map = Map::new();
-    let name = display_name(&tenant.settings.display_name, language).unwrap_or(&tenant.name);
-    map.insert("name".into(), Value::String(name.to_owned()));
+    map.insert(
+        "name".into(),
+        Value::String(tenant_name(tenant, language).to_owned()),
+    );
     if let Some(api) = &tenant.settings.api_base_url {
         map.insert(
             "api".into(),
@@ -19,6 +21,11 @@ pub fn tenant_map(tenant: &Tenant, language: &str) -> Map<String, Value> {
         );
     }
     map
+}
+
+/// The tenant's name for people speaking `language`: its display name there, else its name.
+pub fn tenant_name<'a>(tenant: &'a Tenant, language: &str) -> &'a str {
+    display_name(&tenant.settings.display_name, language).unwrap_or(&tenant.name)
 }
 
 /// The name for `language`: the exact tag, else the same language in another region

@@ -89,18 +89,7 @@ impl Viewer {
 
     /// The tenant's name in the visitor's language.
     pub fn tenant_name(&self) -> String {
-        let tag = self.words.tag();
-        let names = &self.tenant.settings.display_name;
-        names
-            .get(tag)
-            .or_else(|| {
-                names
-                    .iter()
-                    .find(|(k, _)| k.starts_with(&tag[..2]))
-                    .map(|(_, v)| v)
-            })
-            .cloned()
-            .unwrap_or_else(|| self.tenant.name.clone())
+        crate::conversation::tenant_name(&self.tenant, self.words.tag()).to_owned()
     }
 
     /// The navigation bar of a page in `section`, its links keeping the filters in `query`.
