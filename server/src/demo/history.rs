@@ -160,6 +160,10 @@ struct Caller {
 /// Calls played at once: their turns share the store's commits.
 const AT_ONCE: usize = 16;
 
+/// Turns a phone call of the history takes at most: what the caller says, transfers, and the
+/// hang-up.
+const MAX_PHONE_TURNS: usize = 40;
+
 /// Plays the demo tenant's past calls, up to an hour before `now` (milliseconds); answers what
 /// it left. The flows must be published.
 pub async fn record(state: &AppState, tenant_id: &str, now: i64) -> Result<History, HistoryError> {
@@ -409,7 +413,12 @@ async fn phone_call(
     let mut next = output.plan.next;
     phone::insert(state, tenant_id, &mut call, output.events).await?;
     let mut said = inputs(caller).into_iter();
-    while !call.is_ended() {
+    // A flow that will not end even when the caller hangs up is left as it is, not driven for
+    // ever.
+    for _ in 0..MAX_PHONE_TURNS {
+        if call.is_ended() {
+            break;
+        }
         let event = match next {
             Next::Transfer(_) => Event::HandoffResult {
                 status: HandoffStatus::Connected,
