@@ -401,6 +401,28 @@ async fn save_with_end(
     Ok(())
 }
 
+/// Ends a call nobody answered before its flow began: the carrier's final `status`
+/// (`no-answer`, `busy`, `failed`…) is kept in the record's summary.
+pub async fn end_unreached(
+    state: &AppState,
+    tenant_id: &str,
+    call: &Call,
+    status: &str,
+) -> Result<(), ConversationError> {
+    let now = state.clock.now_ms();
+    let end = CallEnd {
+        ended_at: now,
+        outcome: CallOutcome::Unreached,
+        summary: Some(serde_json::json!({ "carrier_status": status })),
+        duration_ms: (now - call.chat.created_at).max(0),
+    };
+    state
+        .store
+        .end_call(tenant_id, &call.chat.call_id, &end)
+        .await?;
+    Ok(())
+}
+
 /// Makes the transfer's summary and the variables visible on the call record while the call
 /// is with the agent (the record's summary is otherwise written at the end).
 pub async fn publish_handoff(

@@ -28,7 +28,7 @@ use crate::config::TelephonyConfig;
 use crate::conversation::ConversationError;
 use crate::error::ApiError;
 use crate::secrets::{SecretBox, ServerKey};
-use crate::store::{now_ms, CallEnd, CallOutcome, CarrierReport, PhoneNumber};
+use crate::store::{CallOutcome, CarrierReport, PhoneNumber};
 use crate::telephony::Telephony;
 
 /// The webhook routes, under `/twilio`.
@@ -917,18 +917,7 @@ pub async fn status(
         }
         if !call.has_started() {
             // Nobody answered: the call ends before its flow began.
-            let now = now_ms();
-            let end = CallEnd {
-                ended_at: now,
-                outcome: CallOutcome::Unreached,
-                summary: Some(json!({ "carrier_status": status.as_str() })),
-                duration_ms: (now - call.chat.created_at).max(0),
-            };
-            state
-                .store
-                .end_call(tenant_id, &call.chat.call_id, &end)
-                .await?;
-            return Ok(());
+            return phone::end_unreached(state, tenant_id, &call, status.as_str()).await;
         }
         let output = phone::drive(state, tenant_id, &mut call.session, Event::HungUp).await?;
         phone::absorb(&mut call, &output.plan);
