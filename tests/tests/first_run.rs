@@ -522,9 +522,12 @@ async fn the_demo_history_fills_two_weeks_of_the_dashboard(app: TestApp) -> Test
         "{measures}"
     );
     assert!(rate("no_match_rate") > 0.0, "{measures}");
+    let outbound = &overview["outbound"];
+    assert!(outbound["placed"].as_i64() > Some(10), "{overview}");
     assert!(
-        overview["outbound"]["placed"].as_i64() > Some(10),
-        "{overview}"
+        outbound["unreached"].as_i64() > Some(0)
+            && outbound["answered"].as_i64() > outbound["unreached"].as_i64(),
+        "some members did not answer, most did: {outbound}"
     );
 
     let unheard = report("unheard").await;

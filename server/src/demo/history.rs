@@ -95,6 +95,10 @@ const LEAVES: u32 = 8;
 /// Inbound callers who phone rather than chat (of 100).
 const PHONES: u32 = 45;
 
+/// Members the shop calls who do not answer (of 100), and what the carrier then reports.
+const UNREACHED: u32 = 15;
+const CARRIER_UNREACHED: [&str; 3] = ["no-answer", "no-answer", "busy"];
+
 /// Local hours of the day weighted by how many callers they bring: shop hours, a lunch dip,
 /// an evening after work.
 const HOURS: [(u32, u32); 15] = [
@@ -153,6 +157,8 @@ struct Caller {
     phones: bool,
     asks_unknown: Option<&'static str>,
     leaves_after: Option<usize>,
+    /// For an outbound call nobody answers: the carrier's final status.
+    unreached: Option<&'static str>,
     starts_at: i64,
     seed: u64,
 }
@@ -273,6 +279,9 @@ fn callers(
                 .flatten()
                 .copied(),
             leaves_after: (dice.gen_range(0..100) < LEAVES).then(|| dice.gen_range(0..2)),
+            unreached: (*reach == Reach::Outbound && dice.gen_range(0..100) < UNREACHED)
+                .then(|| CARRIER_UNREACHED.choose(&mut dice).copied())
+                .flatten(),
             starts_at,
             seed: dice.gen(),
         });
@@ -408,6 +417,12 @@ async fn phone_call(
         vars: vars(caller),
     };
     let mut call = phone::prepare(state, tenant_id, new).await?;
+    if let Some(status) = caller.unreached {
+        // It rings for half a minute; the flow never starts.
+        phone::insert(state, tenant_id, &mut call, Vec::new()).await?;
+        state.clock.set(state.clock.now_ms() + 30_000);
+        return Ok(phone::end_unreached(state, tenant_id, &call, status).await?);
+    }
     let output = phone::drive(state, tenant_id, &mut call.session, Event::Started).await?;
     phone::absorb(&mut call, &output.plan);
     let mut next = output.plan.next;
@@ -541,6 +556,7 @@ mod tests {
             phones: false,
             asks_unknown: Some(UNKNOWN_ZH[0][0]),
             leaves_after: None,
+            unreached: None,
             starts_at: 0,
             seed: 1,
         };
