@@ -10,8 +10,8 @@ use sqlx::{Any, AnyPool, Executor, Row};
 
 use super::turns::{insert_events, EventRun};
 use super::{
-    json_column, name_column, new_id, optional_json_column, optional_name_column, Result, Store,
-    StoreError, Transaction,
+    json_column, name_column, new_id, optional_json_column, optional_name_column, Backend, Result,
+    Store, StoreError, Transaction,
 };
 
 /// A conversation's record on any channel, from start to outcome.
@@ -608,15 +608,25 @@ impl Store {
         // The customer left after their last message, not when we noticed: the end and the
         // handle time stop at the last activity, so that a chat does not count the idle limit
         // (or the job's own delay) as time spent with the customer.
-        let rows = sqlx::query(
+        // On PostgreSQL the chats are claimed first, skipping any a turn holds: a chat with a
+        // turn in flight is not idle, and waiting for it while the turn's batch waits for a chat
+        // this statement holds would deadlock. SQLite has one writer at a time.
+        let idle = match self.backend {
+            Backend::Postgres => {
+                "id IN (SELECT id FROM conversations \
+                         WHERE tenant_id = $1 AND channel = 'chat' AND ended_at IS NULL \
+                           AND updated_at < $2 FOR UPDATE SKIP LOCKED)"
+            }
+            Backend::Sqlite => "channel = 'chat' AND ended_at IS NULL AND updated_at < $2",
+        };
+        let rows = sqlx::query(&format!(
             "UPDATE conversations SET ended_at = updated_at, outcome = $3, \
                  duration_ms = CASE WHEN updated_at > started_at \
                                THEN updated_at - started_at ELSE 0 END, \
                  turn = turn + 1, event_count = event_count + 1 \
-             WHERE tenant_id = $1 AND channel = 'chat' AND ended_at IS NULL \
-               AND updated_at < $2 \
-             RETURNING id, session_id, ended_at, event_count",
-        )
+             WHERE tenant_id = $1 AND {idle} \
+             RETURNING id, session_id, ended_at, event_count"
+        ))
         .bind(tenant_id)
         .bind(now_ms - idle_ms)
         .bind(CallOutcome::Abandoned.as_str())
