@@ -494,9 +494,11 @@ async fn the_demo_history_fills_two_weeks_of_the_dashboard(app: TestApp) -> Test
         "every call ended and was counted once"
     );
     let series = overview["series"].as_array().expect("series");
-    assert_eq!(series.len() as i64, history::DAYS + 1);
+    // Every day of the two weeks has calls, and today too once the shop has been open an hour
+    // (before 09:00 local time it has none yet).
     assert!(
-        series.iter().all(|day| day["calls"].as_i64() > Some(0)),
+        series.len() as i64 >= history::DAYS
+            && series.iter().all(|day| day["calls"].as_i64() > Some(0)),
         "calls on every day: {series:?}"
     );
     let by_hour: Vec<i64> = overview["by_hour"]
