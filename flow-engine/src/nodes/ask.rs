@@ -324,6 +324,17 @@ impl CompiledSlot {
         Some(captured)
     }
 
+    /// Whether the text answers in the slot's kind but outside its range (十五分 for a score
+    /// of 0 to 10): still an answer to the question, a wrong one.
+    pub fn out_of_range(&self, text: &str) -> bool {
+        let number = match self.kind {
+            SlotType::Number => slots::parse_number(text),
+            SlotType::Amount => slots::parse_amount(text).map(|a| a.value),
+            _ => None,
+        };
+        number.is_some_and(|n| self.in_range(n).is_none())
+    }
+
     /// The number, if within the slot's range: whole numbers as integers.
     fn in_range(&self, number: f64) -> Option<Dynamic> {
         if self.min.is_some_and(|min| number < min) || self.max.is_some_and(|max| number > max) {

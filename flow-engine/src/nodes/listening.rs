@@ -355,11 +355,17 @@ impl Listener {
         let speech = self.modes.contains(&InputMode::Speech);
         // What the node asks for, when the answer gives it: an answer the slot reads (五分 for a
         // score, 不需要 for a yes/no) is what was asked, unless it is one of an intent's
-        // examples word for word.
+        // examples word for word; so is one out of the slot's range (十五分 for 0 to 10), which
+        // hears the question again rather than an intent's guess.
         let captured = self
             .slot
             .as_ref()
             .and_then(|slot| slot.value(text, visit.today()));
+        let answered = captured.is_some()
+            || self
+                .slot
+                .as_ref()
+                .is_some_and(|slot| slot.out_of_range(text));
         if let Some(set) = &self.intents {
             // A spoken key ("按一", "one") picks a keyed intent, as a key press would.
             let keyed =
@@ -369,7 +375,7 @@ impl Listener {
                     .then_some(own)
                     .flatten()
                     .filter(|m| m.score >= self.threshold)
-                    .filter(|m| captured.is_none() || m.score >= 1.0)
+                    .filter(|m| !answered || m.score >= 1.0)
                     .map(|m| (m.index, m.score))
             });
             if let Some((index, score)) = best {
