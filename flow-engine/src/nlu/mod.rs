@@ -4,10 +4,11 @@
 //! * [`features`](self::features): what the classifier sees — character 1–4-grams, jieba words
 //!   and English stems, toneless pinyin syllables and their n-grams (so recognition homophones
 //!   such as 取肖 for 取消 still match), hashed into sparse vectors.
-//! * `model`: multinomial logistic regression on those sparse vectors, trained
-//!   deterministically.
+//! * `model`: one-vs-rest linear SVMs on those sparse vectors, trained deterministically.
 //! * `background`: generic sentences of no intent, the extra class that lets a node with one
 //!   or two intents reject unrelated text.
+//! * `library`: built-in shop intents in Chinese and English, whose phrasings a node's intents
+//!   learn when they are one of them, and whose other intents are text of no intent.
 //! * [`IntentIndex`]: the trained index a node asks once per turn — calibrated confidences,
 //!   verbatim examples, keywords as evidence and negation.
 //! * [`confusable_pairs`]: intents whose examples are too alike to tell apart, for validation.
@@ -20,6 +21,7 @@ mod cues;
 pub mod eval;
 mod features;
 mod index;
+mod library;
 mod model;
 mod overlap;
 mod phrases;

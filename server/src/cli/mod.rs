@@ -110,6 +110,10 @@ enum Command {
         /// The peer's decision-value threshold.
         #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
         peer_threshold: f64,
+        /// Train ours without the built-in shop intents: what an intent the library does not
+        /// know gets.
+        #[arg(long)]
+        without_library: bool,
     },
     /// Print the JSON Schema of the flow format.
     Schema,
@@ -177,6 +181,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
             per_intent,
             threshold,
             peer_threshold,
+            without_library,
         } => nlu_eval::run(nlu_eval::Options {
             train,
             test,
@@ -185,6 +190,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
             per_intent,
             threshold,
             peer_threshold,
+            library: !without_library,
         }),
         Command::Chat {
             file,

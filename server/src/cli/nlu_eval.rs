@@ -15,6 +15,8 @@ pub struct Options {
     pub per_intent: usize,
     pub threshold: Option<f32>,
     pub peer_threshold: f64,
+    /// Whether ours knows the built-in shop intents (every flow's classifier does).
+    pub library: bool,
 }
 
 fn labelled(path: &Path) -> Result<Vec<Example>, String> {
@@ -36,7 +38,7 @@ pub fn run(options: Options) -> Result<ExitCode, String> {
         _ => return Err("give --train and --test, or --bitext".into()),
     };
     let threshold = options.threshold.unwrap_or_else(eval::default_threshold);
-    let trained = Trained::new(&split.train);
+    let trained = Trained::new(&split.train, options.library);
     println!(
         "{} training sentences, {} test sentences",
         split.train.len(),
@@ -48,7 +50,7 @@ pub fn run(options: Options) -> Result<ExitCode, String> {
             "{:>9} {:>10} {:>12} {:>17}",
             "threshold", "accuracy", "OOS rejected", "near OOS rejected"
         );
-        let near = Trained::near_out_of_scope_sweep(&split.train, &split.tune);
+        let near = Trained::near_out_of_scope_sweep(&split.train, &split.tune, options.library);
         for ((t, s), (_, near)) in trained.sweep(&split.tune).into_iter().zip(near) {
             println!(
                 "{t:>9.2} {:>9.1}% {:>11.1}% {:>16.1}%",
