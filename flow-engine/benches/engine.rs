@@ -329,6 +329,10 @@ fn bench_nlu(c: &mut Criterion) {
     group.bench_function("train_30_intents_x_20_examples", |b| {
         b.iter(|| IntentIndex::new(specs(), Scope::Node))
     });
+    // What the built-in shop intents cost a compile, in the same run.
+    group.bench_function("train_30_intents_x_20_examples_without_library", |b| {
+        b.iter(|| IntentIndex::without_library(specs(), Scope::Node))
+    });
     let index = IntentIndex::new(specs(), Scope::Node);
     group.sample_size(100);
     group.bench_function("utterance_and_best_match_30_intents", |b| {
