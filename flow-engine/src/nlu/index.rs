@@ -88,7 +88,7 @@ pub const DEFAULT_THRESHOLD: f32 = 0.45;
 /// Whose intents an index holds. A node's own intents answer the node's question; a flow's global
 /// intents are heard at every listening node, beside answers that belong to no intent of
 /// theirs (a reason, a name), so they keep the background's full weight.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Scope {
     Node,
     Global,
@@ -342,7 +342,8 @@ impl Vocabulary {
             .collect();
         all.sort_unstable();
         let rows = rows as f32;
-        let capacity = (all.len().max(4) * 2).next_power_of_two();
+        let distinct = all.chunk_by(|a, b| a == b).count();
+        let capacity = (distinct.max(4) * 2).next_power_of_two();
         let mut vocabulary = Self {
             keys: vec![0; capacity],
             slots: vec![(0, 0.0); capacity],

@@ -22,10 +22,12 @@ pub mod eval;
 mod features;
 mod index;
 mod library;
+mod memo;
 mod model;
 mod overlap;
 mod phrases;
 
 pub use features::{similarity, Utterance};
 pub use index::{IntentIndex, IntentMatch, IntentSpec, Scope, DEFAULT_THRESHOLD};
+pub use memo::shared;
 pub use overlap::confusable_pairs;

@@ -4,6 +4,7 @@
 //! no-match and no-input before their ports are taken.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use rhai::Dynamic;
 
@@ -12,7 +13,7 @@ use super::ask::{Captured, CompiledSlot};
 use super::Run;
 use crate::compile::{NodeCompiler, NodeIx};
 use crate::model::{InputMode, Intent, Retry};
-use crate::nlu::{IntentIndex, IntentMatch, IntentSpec, Scope, Utterance};
+use crate::nlu::{self, IntentIndex, IntentMatch, IntentSpec, Scope, Utterance};
 use crate::runtime::{Action, Event, Listen, Record, Step, Visit, Wait};
 use crate::slots;
 use crate::template::Template;
@@ -80,7 +81,7 @@ pub(crate) struct IntentSet {
     pub names: Vec<String>,
     pub targets: Vec<NodeIx>,
     pub keys: Vec<(String, usize)>,
-    pub index: IntentIndex,
+    pub index: Arc<IntentIndex>,
 }
 
 impl IntentSet {
@@ -100,7 +101,7 @@ impl IntentSet {
                 .enumerate()
                 .filter_map(|(n, i)| Some((i.dtmf.clone()?, n)))
                 .collect(),
-            index: IntentIndex::new(
+            index: nlu::shared(
                 intents.iter().map(|i| IntentSpec {
                     examples: &i.examples,
                     keywords: &i.keywords,
