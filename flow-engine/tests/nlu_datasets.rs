@@ -81,7 +81,7 @@ const BITEXT: [(usize, Bar); 3] = [
         Bar {
             target: 0.85,
             floor: 0.835,
-            rejection_floor: 0.64,
+            rejection_floor: 0.63,
         },
     ),
     (
@@ -89,7 +89,7 @@ const BITEXT: [(usize, Bar); 3] = [
         Bar {
             target: 0.93,
             floor: 0.935,
-            rejection_floor: 0.61,
+            rejection_floor: 0.59,
         },
     ),
     (
@@ -97,7 +97,7 @@ const BITEXT: [(usize, Bar); 3] = [
         Bar {
             target: 0.975,
             floor: 0.965,
-            rejection_floor: 0.65,
+            rejection_floor: 0.62,
         },
     ),
 ];
@@ -222,7 +222,7 @@ fn small_chinese_nodes_understand_and_reject() {
         println!(
             "{size} intents per node: understood {accuracy:.3}, others rejected {rejection:.3}"
         );
-        assert!(accuracy >= 0.83, "{size} intents: understood {accuracy:.3}");
-        assert!(rejection >= 0.91, "{size} intents: rejected {rejection:.3}");
+        assert!(accuracy >= 0.87, "{size} intents: understood {accuracy:.3}");
+        assert!(rejection >= 0.89, "{size} intents: rejected {rejection:.3}");
     }
 }

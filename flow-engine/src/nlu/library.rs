@@ -24,6 +24,11 @@ const VOTE: f32 = 0.3;
 /// Chosen on the tuning splits: 2 let a library "refund" go to Bitext's `get_refund` over its
 /// `track_refund`; 4 gained tuning accuracy and rejection; 6 lost Chinese tuning accuracy.
 const CLAIM: u32 = 4;
+/// A library intent trained as background lends every third of its phrasings: ten per intent
+/// say what it is about as well as thirty on the tuning splits (accuracy the same or a
+/// sentence better, near rejection within two points; every fifth lost more), and a node
+/// trains on a third of the rows.
+const BACKGROUND_STRIDE: usize = 3;
 /// A library intent among an example's two best at this confidence is near the node's intents:
 /// it is neither trained as theirs nor against them.
 const NEAR: f32 = 0.1;
@@ -99,8 +104,8 @@ impl Library {
 
     /// The library's rows for a node with `intents` intents trained on `texts`: each library
     /// intent goes to the node's intent at least half of whose examples vote for it, if no
-    /// other intent claims it; one no example came near is background; the rest are left
-    /// out. Phrasings only in the scripts the node's
+    /// other intent claims it; one no example came near is background (every
+    /// [`BACKGROUND_STRIDE`]th phrasing); the rest are left out. Phrasings only in the scripts the node's
     /// examples are written in.
     pub fn rows_for(&'static self, texts: &[(Utterance, usize)], intents: usize) -> Vec<KnownRow> {
         let m = self.phrasings.len();
@@ -133,11 +138,17 @@ impl Library {
                 _ if near[l] => continue,
                 _ => intents,
             };
+            let stride = if class == intents {
+                BACKGROUND_STRIDE
+            } else {
+                1
+            };
             for (script, phrasings) in self.phrasings[l].iter().enumerate() {
                 if scripts[script] {
                     known.extend(
                         phrasings
                             .iter()
+                            .step_by(stride)
                             .map(|utterance| KnownRow { utterance, class }),
                     );
                 }
@@ -181,7 +192,7 @@ mod tests {
         assert!(of(0) >= 20, "track_order's phrasings: {}", of(0));
         assert!(of(1) >= 20, "invoice's phrasings: {}", of(1));
         // Other shop intents (refunds, coupons…) are background.
-        assert!(of(2) >= 300, "background: {}", of(2));
+        assert!(of(2) >= 150, "background: {}", of(2));
         // Only Chinese phrasings: the node has no English example.
         assert!(known.iter().all(|r| r.utterance.is_cjk()));
     }
