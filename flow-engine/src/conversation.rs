@@ -223,16 +223,25 @@ impl ConversationFile {
     /// in the file), at revision 1.
     pub fn read_knowledge(
         &self,
-        mut read: impl FnMut(&str) -> Result<String, String>,
+        read: impl FnMut(&str) -> Result<String, String>,
     ) -> Result<Knowledge, String> {
-        let mut bases = BTreeMap::new();
-        for (key, path) in &self.knowledge {
-            let entries = entries_from_csv(&read(path)?)
-                .map_err(|e| format!("knowledge base {key} ({path}): {e}"))?;
-            bases.insert(key.clone(), Arc::new(KnowledgeIndex::new(1, entries)));
-        }
-        Ok(Knowledge::new(bases))
+        knowledge_from_sheets(&self.knowledge, read)
     }
+}
+
+/// Knowledge bases from spreadsheets: for each key, the CSV at its path read by `read`, at
+/// revision 1 (conversation tests, and `callflow chat --knowledge`).
+pub fn knowledge_from_sheets<'a>(
+    sheets: impl IntoIterator<Item = (&'a String, &'a String)>,
+    mut read: impl FnMut(&str) -> Result<String, String>,
+) -> Result<Knowledge, String> {
+    let mut bases = BTreeMap::new();
+    for (key, path) in sheets {
+        let entries = entries_from_csv(&read(path)?)
+            .map_err(|e| format!("knowledge base {key} ({path}): {e}"))?;
+        bases.insert(key.clone(), Arc::new(KnowledgeIndex::new(1, entries)));
+    }
+    Ok(Knowledge::new(bases))
 }
 
 impl HttpMock {

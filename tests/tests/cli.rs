@@ -234,6 +234,24 @@ fn chat_runs_a_conversation_from_standard_input() {
 }
 
 #[test]
+fn chat_answers_from_a_knowledge_base_given_as_a_spreadsheet() {
+    let output = chat(
+        &["--knowledge", "shop-faq=flows/knowledge/shop-faq.zh-CN.csv"],
+        "怎么开发票\n",
+    );
+    let stdout = text(&output.stdout);
+    assert!(output.status.success(), "{stdout}{}", text(&output.stderr));
+    assert!(stdout.contains("from shop-faq"), "{stdout}");
+    assert!(stdout.contains("申请开票"), "the FAQ's answer:\n{stdout}");
+    // Without it the flow's FAQ from anywhere has no base to ask.
+    let without = text(&chat(&[], "怎么开发票\n").stdout);
+    assert!(!without.contains("申请开票"), "{without}");
+    let missing = chat(&["--knowledge", "shop-faq=no-such.csv"], "");
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(text(&missing.stderr).contains("no-such.csv"));
+}
+
+#[test]
 fn chat_hangs_up_at_end_of_input() {
     let output = callflow()
         .args(["chat", "flows/order-status.json"])

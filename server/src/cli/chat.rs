@@ -1,7 +1,7 @@
 //! `callflow chat`: a text simulator of a call.
 
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use std::future::Future;
@@ -24,6 +24,8 @@ pub struct Options {
     pub tenant: serde_json::Map<String, serde_json::Value>,
     pub mock_http: Option<PathBuf>,
     pub subflows: Vec<PathBuf>,
+    /// Knowledge bases by key: their spreadsheets.
+    pub knowledge: std::collections::BTreeMap<String, String>,
     pub handoff: HandoffStatus,
     pub trace: bool,
 }
@@ -141,7 +143,11 @@ pub fn run(options: Options) -> Result<ExitCode, String> {
         tenant: options.tenant,
         ..CallInfo::default()
     };
+    let knowledge = flow_engine::conversation::knowledge_from_sheets(&options.knowledge, |path| {
+        flows::read(Path::new(path))
+    })?;
     let mut session = Session::new(flow.clone(), call);
+    session.set_knowledge(knowledge);
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
         out,

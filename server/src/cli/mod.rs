@@ -58,6 +58,10 @@ enum Command {
         /// Flows that `subflow` nodes may call.
         #[arg(long = "subflow", value_name = "FILE")]
         subflows: Vec<PathBuf>,
+        /// A knowledge base the flow's `answer` nodes and FAQ use, from a spreadsheet (CSV, the
+        /// import's columns), e.g. `--knowledge shop-faq=flows/knowledge/shop-faq.zh-CN.csv`.
+        #[arg(long = "knowledge", value_name = "KEY=FILE", value_parser = parse_sheet)]
+        knowledge: Vec<(String, String)>,
         /// How transfers to a human end in the simulation.
         #[arg(long, value_enum, default_value_t = HandoffChoice::Connected)]
         handoff: HandoffChoice,
@@ -153,6 +157,19 @@ enum HandoffChoice {
 }
 
 fn parse_assignment(text: &str) -> Result<(String, serde_json::Value), String> {
+    let (name, value) = split_assignment(text)?;
+    let value =
+        serde_json::from_str(value).unwrap_or_else(|_| serde_json::Value::String(value.to_owned()));
+    Ok((name.to_owned(), value))
+}
+
+/// `KEY=FILE`: a knowledge base's key and its spreadsheet.
+fn parse_sheet(text: &str) -> Result<(String, String), String> {
+    let (key, path) = split_assignment(text)?;
+    Ok((key.to_owned(), path.to_owned()))
+}
+
+fn split_assignment(text: &str) -> Result<(&str, &str), String> {
     let (name, value) = text
         .split_once('=')
         .ok_or_else(|| format!("expected NAME=VALUE, got \"{text}\""))?;
@@ -160,9 +177,7 @@ fn parse_assignment(text: &str) -> Result<(String, serde_json::Value), String> {
     if name.is_empty() {
         return Err(format!("the name is empty in \"{text}\""));
     }
-    let value =
-        serde_json::from_str(value).unwrap_or_else(|_| serde_json::Value::String(value.to_owned()));
-    Ok((name.to_owned(), value))
+    Ok((name, value))
 }
 
 /// Runs a parsed command line; `Err` is a usage or I/O problem (exit 2).
@@ -198,6 +213,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
             tenant,
             mock_http,
             subflows,
+            knowledge,
             handoff,
             trace,
         } => chat::run(chat::Options {
@@ -206,6 +222,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
             tenant: tenant.into_iter().collect(),
             mock_http,
             subflows,
+            knowledge: knowledge.into_iter().collect(),
             handoff: match handoff {
                 HandoffChoice::Connected => flow_engine::runtime::HandoffStatus::Connected,
                 HandoffChoice::NoAnswer => flow_engine::runtime::HandoffStatus::NoAnswer,
