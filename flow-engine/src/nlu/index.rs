@@ -9,9 +9,10 @@
 //! background). Features (`features.rs`) are weighted by a smoothed
 //! IDF over those rows (`ln((1 + n) / (1 + df)) + 1`) and each row is L2-normalised; a feature
 //! no row has weighs as much as the rarest one, so text the node has never seen counts
-//! in the norm and pulls the confidence towards the background. A multinomial logistic
-//! regression (`model.rs`) learns intents plus background; the background's rows together
-//! weigh as much as an average intent's.
+//! in the norm and pulls the confidence towards the background. Linear SVMs, one per class
+//! (`model.rs`), learn intents plus background; each intent's rows together weigh the same,
+//! the background's as many intents as [`BACKGROUND_WEIGHT`] and the library's lent rows as
+//! their constants below say.
 //!
 //! # Answers
 //!
@@ -189,9 +190,10 @@ impl IntentIndex {
         // background weighs BACKGROUND_WEIGHT intents, the library's phrasings of an intent
         // LIBRARY_SHARE of it, the library's background phrasings LIBRARY_BACKGROUND_WEIGHT
         // intents together.
+        let generic = own + background::utterances().len();
         let mut counts = vec![0usize; classes];
         let mut library_counts = vec![0usize; classes];
-        for (_, class) in &all[..own + background::utterances().len()] {
+        for (_, class) in &all[..generic] {
             counts[*class] += 1;
         }
         for row in &known {
@@ -210,7 +212,7 @@ impl IntentIndex {
         for (i, (u, class)) in all.iter().enumerate() {
             let weight = if i < own {
                 average / counts[*class] as f32
-            } else if i < own + background::utterances().len() {
+            } else if i < generic {
                 average / counts[*class] as f32 * background_weight
             } else if *class < n {
                 average / library_counts[*class] as f32 * LIBRARY_SHARE

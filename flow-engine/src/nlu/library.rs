@@ -105,8 +105,8 @@ impl Library {
     /// The library's rows for a node with `intents` intents trained on `texts`: each library
     /// intent goes to the node's intent at least half of whose examples vote for it, if no
     /// other intent claims it; one no example came near is background (every
-    /// [`BACKGROUND_STRIDE`]th phrasing); the rest are left out. Phrasings only in the scripts the node's
-    /// examples are written in.
+    /// [`BACKGROUND_STRIDE`]th phrasing); the rest are left out. Phrasings only in the
+    /// scripts the node's examples are written in.
     pub fn rows_for(&'static self, texts: &[(Utterance, usize)], intents: usize) -> Vec<KnownRow> {
         let m = self.phrasings.len();
         let mut votes = vec![0u32; intents * m];
@@ -126,9 +126,10 @@ impl Library {
         }
         let mut known = Vec::new();
         for l in 0..m {
-            // It is the intent most of whose examples it is, unless another intent also claims
-            // it: then it is coarser than theirs (an "account" library intent against a node's
-            // "create account" and "delete account") and belongs to none of them.
+            // It is the intent most of whose examples it is (a majority is also a claim), unless
+            // another intent also claims it: then it is coarser than theirs (an "account"
+            // library intent against a node's "create account" and "delete account") and
+            // belongs to none of them.
             let mut majority = (0..intents).filter(|&i| votes[i * m + l] * 2 >= examples[i].max(1));
             let mut claims = (0..intents).filter(|&i| {
                 votes[i * m + l] > 0 && votes[i * m + l] * CLAIM >= examples[i].max(1)
@@ -167,7 +168,11 @@ mod tests {
         let library = shop();
         assert!(library.phrasings.len() >= 20);
         for p in &library.phrasings {
-            assert!(p[0].len() >= 20 && p[1].len() >= 20, "{}", p.len());
+            let (english, chinese) = (p[0].len(), p[1].len());
+            assert!(
+                english >= 20 && chinese >= 20,
+                "{english} English, {chinese} Chinese"
+            );
         }
     }
 
