@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use flow_engine::conversation::{ConversationFile, HttpMock};
-use flow_engine::nlu::{IntentIndex, IntentSpec, Scope, Utterance};
+use flow_engine::nlu::{grouping, IntentIndex, IntentSpec, Scope, Utterance};
 use flow_engine::runtime::{CallInfo, Event, HandoffStatus, HttpRequest, Session, Transfer};
 use flow_engine::script::{Bindings, Sandbox};
 use flow_engine::template::Template;
@@ -349,6 +349,24 @@ fn bench_nlu(c: &mut Criterion) {
     let utterance = Utterance::new("你好，我想问一下退款现在怎么样了");
     group.bench_function("best_match_30_intents", |b| {
         b.iter(|| index.best_match(black_box(&utterance)))
+    });
+    // The "not understood" list groups at most 2,000 phrasings per request: 600 sentences, each
+    // also with one of a few openings and endings, as callers vary them.
+    let phrasings: Vec<String> = ["", "喂，", "你好，"]
+        .iter()
+        .flat_map(|opening| {
+            large.iter().flatten().flat_map(move |sentence| {
+                ["", "啊", "呢", "吗"]
+                    .iter()
+                    .map(move |ending| format!("{opening}{sentence}{ending}"))
+            })
+        })
+        .take(2000)
+        .collect();
+    let texts: Vec<&str> = phrasings.iter().map(String::as_str).collect();
+    group.sample_size(10);
+    group.bench_function("group_2000_phrasings", |b| {
+        b.iter(|| grouping::group(black_box(&texts)))
     });
     group.finish();
 }

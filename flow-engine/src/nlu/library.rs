@@ -102,6 +102,11 @@ impl Library {
         }
     }
 
+    /// Every phrasing, both languages: how callers talk to a shop.
+    pub fn phrasings(&self) -> impl Iterator<Item = &Utterance> {
+        self.phrasings.iter().flatten().flatten()
+    }
+
     /// The library's rows for a node with `intents` intents trained on `texts`: each library
     /// intent goes to the node's intent at least half of whose examples vote for it, if no
     /// other intent claims it; one no example came near is background (every

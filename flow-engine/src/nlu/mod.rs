@@ -11,6 +11,7 @@
 //!   learn when they are one of them, and whose other intents are text of no intent.
 //! * [`IntentIndex`]: the trained index a node asks once per turn — calibrated confidences,
 //!   verbatim examples, keywords as evidence and negation.
+//! * [`grouping`]: phrasings grouped by meaning, for the "not understood" list.
 //! * [`confusable_pairs`]: intents whose examples are too alike to tell apart, for validation.
 //!
 //! Measured with `callflow nlu-eval` against a TF-IDF + LinearSVC peer: see BENCHMARKS.md.
@@ -20,6 +21,7 @@ mod concepts;
 mod cues;
 pub mod eval;
 mod features;
+pub mod grouping;
 mod index;
 mod library;
 mod memo;

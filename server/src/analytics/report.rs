@@ -460,32 +460,16 @@ pub async fn funnel(store: &Store, filter: &AnalyticsFilter) -> Result<Funnel, S
     Ok(Funnel { nodes, steps })
 }
 
-/// Character pairs of a text, for telling similar phrasings apart from different ones.
-fn pairs(text: &str) -> std::collections::BTreeSet<(char, char)> {
-    let chars: Vec<char> = text.chars().filter(|c| !c.is_whitespace()).collect();
-    if chars.len() == 1 {
-        return [(chars[0], chars[0])].into();
-    }
-    chars.windows(2).map(|w| (w[0], w[1])).collect()
-}
+/// Where a phrasing was not understood: flow, node and kind.
+type Place = (String, String, String);
+/// A phrasing, how often it was said, and when and in which call last.
+type Said = (String, i64, (i64, String));
 
 /// The most said texts the "not understood" list groups: enough for a manager's day of work,
 /// few enough that a busy tenant's million no-matches still answer at once.
 const UNHEARD_TEXTS: i64 = 2000;
 
-/// Phrasings this alike (shared character pairs over all of either's) are one group.
-const ALIKE: f64 = 0.5;
-
-fn alike(
-    a: &std::collections::BTreeSet<(char, char)>,
-    b: &std::collections::BTreeSet<(char, char)>,
-) -> bool {
-    let shared = a.intersection(b).count() as f64;
-    let union = a.union(b).count() as f64;
-    union > 0.0 && shared / union >= ALIKE
-}
-
-/// What callers said that nobody understood, similar phrasings of the same node together, the
+/// What callers said that nobody understood, phrasings of the same node grouped by meaning, the
 /// most said first; at most `limit` groups. Phrasings the manager dealt with (added as an
 /// example or an alternative question, or dismissed) are left out.
 pub async fn unheard(
@@ -514,67 +498,56 @@ pub async fn unheard(
         })
         .collect();
     rows.sort_by(|a, b| b.1.sums[0].cmp(&a.1.sums[0]).then(a.0.cmp(&b.0)));
-    // Greedy: each phrasing joins the first group of its node and kind whose leading phrasing
-    // it is alike, else starts one. The most said phrasing leads its group. Only groups whose
-    // lead shares a character pair with the phrasing can be alike: an index by pair finds them.
-    let mut groups: Vec<(UnheardGroup, std::collections::BTreeSet<(char, char)>)> = Vec::new();
-    let mut by_pair: std::collections::HashMap<(char, char), Vec<usize>> = Default::default();
+    // Phrasings of one node and kind, most said first, grouped by meaning
+    // (`nlu::grouping`): the most said phrasing of a group leads it.
+    let mut places: Vec<(Place, Vec<Said>)> = Vec::new();
     for (key, counts) in rows {
         let [flow, node, kind, said_text] = key.as_slice() else {
             continue;
         };
-        let (flow, node, kind, said_text) = (text(flow), text(node), text(kind), text(said_text));
-        let said = counts.sums[0];
-        let (last_at, last_call) = counts.latest.clone().unwrap_or_default();
-        let shape = pairs(&said_text);
-        let mut candidates: Vec<usize> = shape
-            .iter()
-            .filter_map(|pair| by_pair.get(pair))
-            .flatten()
-            .copied()
-            .collect();
-        candidates.sort_unstable();
-        candidates.dedup();
-        let found = candidates.into_iter().find(|&i| {
-            let (g, lead) = &groups[i];
-            g.flow_id == flow && g.node == node && g.kind == kind && alike(lead, &shape)
-        });
-        match found {
-            Some(i) => {
-                let g = &mut groups[i].0;
-                g.said += said;
-                g.phrasings.push(Phrasing {
-                    text: said_text,
-                    said,
+        let place = (text(flow), text(node), text(kind));
+        let phrasing = (
+            text(said_text),
+            counts.sums[0],
+            counts.latest.clone().unwrap_or_default(),
+        );
+        match places.iter_mut().find(|(p, _)| *p == place) {
+            Some((_, list)) => list.push(phrasing),
+            None => places.push((place, vec![phrasing])),
+        }
+    }
+    let mut groups: Vec<UnheardGroup> = Vec::new();
+    for ((flow, node, kind), phrasings) in places {
+        let texts: Vec<&str> = phrasings.iter().map(|p| p.0.as_str()).collect();
+        let first = groups.len();
+        for (g, (said_text, said, (last_at, last_call))) in
+            flow_engine::nlu::grouping::group(&texts)
+                .into_iter()
+                .zip(phrasings)
+        {
+            if first + g == groups.len() {
+                groups.push(UnheardGroup {
+                    flow_id: flow.clone(),
+                    node: node.clone(),
+                    kind: kind.clone(),
+                    said: 0,
+                    phrasings: Vec::new(),
+                    example_call: last_call.clone(),
+                    last_at,
                 });
-                if last_at > g.last_at {
-                    g.last_at = last_at;
-                    g.example_call = last_call;
-                }
             }
-            None => {
-                for pair in &shape {
-                    by_pair.entry(*pair).or_default().push(groups.len());
-                }
-                groups.push((
-                    UnheardGroup {
-                        flow_id: flow,
-                        node,
-                        kind,
-                        said,
-                        phrasings: vec![Phrasing {
-                            text: said_text,
-                            said,
-                        }],
-                        example_call: last_call,
-                        last_at,
-                    },
-                    shape,
-                ));
+            let group = &mut groups[first + g];
+            group.said += said;
+            group.phrasings.push(Phrasing {
+                text: said_text,
+                said,
+            });
+            if last_at > group.last_at {
+                group.last_at = last_at;
+                group.example_call = last_call;
             }
         }
     }
-    let mut groups: Vec<UnheardGroup> = groups.into_iter().map(|(g, _)| g).collect();
     groups.sort_by(|a, b| b.said.cmp(&a.said).then(b.last_at.cmp(&a.last_at)));
     groups.truncate(limit);
     Ok(groups)
@@ -625,12 +598,5 @@ mod tests {
         // 9 of 10 calls are in buckets 1 and 10.
         assert_eq!(p90(&buckets), Some(handle_time_bucket_end(10)));
         assert_eq!(p90(&BTreeMap::new()), None);
-    }
-
-    #[test]
-    fn similar_phrasings_are_alike_and_different_ones_are_not() {
-        assert!(alike(&pairs("积分怎么用"), &pairs("积分怎么用啊")));
-        assert!(!alike(&pairs("积分怎么用"), &pairs("能开专票吗")));
-        assert!(alike(&pairs("好"), &pairs("好")));
     }
 }

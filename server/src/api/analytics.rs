@@ -127,7 +127,7 @@ async fn funnel(
 }
 
 /// What callers said that matched no intent (`no_match`) or no knowledge entry
-/// (`kb_missed`), similar phrasings of a node together, the most said first, each group with
+/// (`kb_missed`), phrasings of a node grouped by meaning, the most said first, each group with
 /// the latest call that said it.
 #[utoipa::path(get, path = "/analytics/unheard", tag = "analytics",
     params(ReportQuery, GroupsQuery),

@@ -74,13 +74,13 @@ const SCRIPTS: [(&str, &str, u32, Reach); 6] = [
 
 /// Questions no example flow knows, in groups of phrasings of the same wish: what a manager
 /// finds on the "not understood" page and teaches the flows.
-const UNKNOWN_ZH: [&[&str]; 4] = [
+pub const UNKNOWN_ZH: [&[&str]; 4] = [
     &["可以帮我包成礼物吗", "能加礼品包装吗", "有没有礼盒包装"],
     &["你们有实体店吗", "线下有门店吗", "附近有你们的实体店吗"],
     &["能在杯子上刻字吗", "可以定制刻字吗"],
     &["你们招不招兼职", "还招客服吗"],
 ];
-const UNKNOWN_EN: [&[&str]; 2] = [
+pub const UNKNOWN_EN: [&[&str]; 2] = [
     &["can you gift wrap it", "do you offer gift wrapping"],
     &["do you have a store I can visit", "is there a shop near me"],
 ];

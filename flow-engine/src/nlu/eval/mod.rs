@@ -13,6 +13,7 @@
 //! * out-of-scope rejection: out-of-scope sentences rejected;
 //! * confusions: the most frequent (expected, answered) pairs, with examples.
 
+pub mod grouping;
 mod peer;
 
 use std::collections::HashMap;
