@@ -217,7 +217,16 @@ fn cn_after_days(chars: &[char], i: usize, today: Date) -> Found {
         return None;
     }
     let (days, end) = integer_at(chars, i + 1)?;
-    (chars.get(end) == Some(&'天')).then(|| (Some(today.add_days(days)), end + 1))
+    (chars.get(end) == Some(&'天')).then(|| (days_from(today, days), end + 1))
+}
+
+/// How far from the call a relative date may lie: "in 84276 days" is digits misheard, not a
+/// date a caller means.
+const MAX_RELATIVE_DAYS: i64 = 366 * 10;
+
+/// The date `days` after `today` (before, if negative), within [`MAX_RELATIVE_DAYS`].
+fn days_from(today: Date, days: i64) -> Option<Date> {
+    (days.abs() <= MAX_RELATIVE_DAYS).then(|| today.add_days(days))
 }
 
 /// What follows a number and makes it a relative date: 天后 is days, 周后 weeks.
@@ -289,7 +298,7 @@ fn after_number(chars: &[char], i: usize, today: Date) -> Found {
         _ => {}
     }
     if let Some((len, unit)) = longest_phrase(&chars[end..], CN_LATER) {
-        return Some((Some(today.add_days(n * unit)), end + len));
+        return Some((days_from(today, n.saturating_mul(unit)), end + len));
     }
     if matches!(at(end), Some('号' | '日')) {
         return Some((next_day_of_month(today, n), end + 1));
@@ -383,7 +392,7 @@ fn en_later(words: &[(String, usize)], n: i64, today: Date) -> Found {
         }
         _ => return None,
     };
-    Some((Some(today.add_days(n * unit)), end))
+    Some((days_from(today, n.saturating_mul(unit)), end))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -675,6 +684,8 @@ mod tests {
                 ("3天以后", Some("2026-06-18")),
                 ("两天之后", Some("2026-06-17")),
                 ("过三天", Some("2026-06-18")),
+                ("过八四二七六天", None),
+                ("in 90000 days", None),
                 ("一周后", Some("2026-06-22")),
                 ("两个星期以后", Some("2026-06-29")),
                 ("２０２６年７月１日", Some("2026-07-01")),
