@@ -80,16 +80,16 @@ const BITEXT: [(usize, Bar); 3] = [
         5,
         Bar {
             target: 0.85,
-            floor: 0.835,
-            rejection_floor: 0.63,
+            floor: 0.85,
+            rejection_floor: 0.595,
         },
     ),
     (
         10,
         Bar {
             target: 0.93,
-            floor: 0.935,
-            rejection_floor: 0.59,
+            floor: 0.945,
+            rejection_floor: 0.53,
         },
     ),
     (
@@ -97,7 +97,7 @@ const BITEXT: [(usize, Bar); 3] = [
         Bar {
             target: 0.975,
             floor: 0.965,
-            rejection_floor: 0.62,
+            rejection_floor: 0.56,
         },
     ),
 ];
