@@ -129,6 +129,18 @@ async fn the_dashboard_counts_what_callers_did(app: TestApp) -> TestApp {
     )
     .await;
     assert_eq!(long_ago["measures"]["calls"], 0);
+    assert_eq!(
+        (&long_ago["from"], &long_ago["to"]),
+        (&json!("2020-01-01"), &json!("2020-01-31")),
+        "the days covered are named: {long_ago}"
+    );
+    // By default the last seven local days, ending today, named in the answer.
+    let (_, default) = get(&app, key, "/analytics/overview").await;
+    let day = |name: &str| {
+        chrono::NaiveDate::parse_from_str(default[name].as_str().unwrap_or_default(), "%Y-%m-%d")
+            .unwrap_or_else(|_| panic!("{name} is a day: {default}"))
+    };
+    assert_eq!((day("to") - day("from")).num_days(), 6, "{default}");
 
     let (status, funnel) = get(&app, key, &format!("/analytics/funnel?flow_id={flow_id}")).await;
     assert_eq!(status, 200, "{funnel}");

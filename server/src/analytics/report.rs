@@ -97,6 +97,12 @@ pub struct Outbound {
 /// Everything the overview page shows.
 #[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
 pub struct Overview {
+    /// The first and the last local day the figures cover (the tenant's time zone), as the
+    /// filter chose them: the defaults (the last seven days) named.
+    #[schema(example = "2026-12-01")]
+    pub from: String,
+    #[schema(example = "2026-12-07")]
+    pub to: String,
     pub measures: Measures,
     pub outbound: Outbound,
     pub handoff_reasons: HandoffReasons,
@@ -135,6 +141,9 @@ pub struct Step {
 
 #[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
 pub struct Funnel {
+    /// The first and the last local day covered, as in [`Overview`].
+    pub from: String,
+    pub to: String,
     /// The most reached first.
     pub nodes: Vec<NodeFunnel>,
     pub steps: Vec<Step>,
@@ -411,6 +420,8 @@ pub async fn overview(store: &Store, filter: &AnalyticsFilter) -> Result<Overvie
     top_intents.sort_by(|a, b| b.heard.cmp(&a.heard).then(a.intent.cmp(&b.intent)));
     top_intents.truncate(10);
     Ok(Overview {
+        from: filter.from_day.clone(),
+        to: filter.to_day.clone(),
         measures: total.measures(p90(&buckets)),
         outbound,
         handoff_reasons: reasons,
@@ -457,7 +468,12 @@ pub async fn funnel(store: &Store, filter: &AnalyticsFilter) -> Result<Funnel, S
             })
         })
         .collect();
-    Ok(Funnel { nodes, steps })
+    Ok(Funnel {
+        from: filter.from_day.clone(),
+        to: filter.to_day.clone(),
+        nodes,
+        steps,
+    })
 }
 
 /// Where a phrasing was not understood: flow, node and kind.
