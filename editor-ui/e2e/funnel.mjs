@@ -60,9 +60,30 @@ export async function funnelSteps({ page, server, step }) {
     check((await toggle.textContent())?.includes('数据'), `the toggle is called 数据: ${await toggle.textContent()}`);
     await toggle.click();
     await page.getByTestId('analytics-bar').waitFor();
+    // The versions are read when the bar opens: the live one is chosen once they arrive.
+    await page
+      .waitForFunction(
+        (v) => document.querySelector('[data-testid="analytics-version"]')?.value === v,
+        String(version),
+        { timeout: TIMEOUT },
+      )
+      .catch(() => {});
     check(
       (await page.getByTestId('analytics-version').inputValue()) === String(version),
       `the live version ${version} is chosen`,
+    );
+    // The days shown are the ones the server counted (the shop's last seven).
+    await page
+      .waitForFunction(
+        (day) => document.querySelector('[data-testid="analytics-from"]')?.value === day,
+        funnel.from,
+        { timeout: TIMEOUT },
+      )
+      .catch(() => {});
+    check(
+      (await page.getByTestId('analytics-from').inputValue()) === funnel.from &&
+        (await page.getByTestId('analytics-to').inputValue()) === funnel.to,
+      `the days counted are shown: ${funnel.from} to ${funnel.to}`,
     );
     const badge = page.locator(`[data-testid="analytics-${FIRST_QUESTION}"][data-reached="3"]`);
     await badge.waitFor({ timeout: TIMEOUT });

@@ -8,43 +8,21 @@
 //! `cargo test -p flow-engine --release --test grouping_datasets -- --nocapture` prints the
 //! figures. A missing shared dataset fails under `CI=true` and is skipped otherwise.
 
-use std::path::PathBuf;
+mod common;
 
+use common::ours;
 use flow_engine::nlu::eval::grouping::{
     bitext_sample, char_pair_groups, pairwise, PairScores, Part, PEER_ALIKE,
 };
-use flow_engine::nlu::eval::{self, Example};
+use flow_engine::nlu::eval::Example;
 use flow_engine::nlu::grouping::{self, ALIKE, PRECISION};
 
 /// Sentences per Bitext intent in each part (27 intents).
 const BITEXT_PER_INTENT: usize = 15;
 
-fn ours(name: &str) -> Vec<Example> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/nlu/zh-ecommerce")
-        .join(name);
-    let text = std::fs::read_to_string(&path).unwrap_or_default();
-    let rows = eval::read_labelled(&text).unwrap_or_default();
-    assert!(!rows.is_empty(), "{} is missing or empty", path.display());
-    rows
-}
-
 fn bitext(part: Part) -> Option<Vec<Example>> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/datasets/bitext-customer-support-en/utterance_intent.csv");
-    match std::fs::read_to_string(&path) {
-        Ok(csv) => Some(bitext_sample(&csv, BITEXT_PER_INTENT, part).expect("bitext columns")),
-        Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => {
-            panic!("dataset {} is required on CI: {e}", path.display())
-        }
-        Err(e) => {
-            eprintln!(
-                "notice: skipping Bitext, {} unavailable: {e}",
-                path.display()
-            );
-            None
-        }
-    }
+    common::bitext()
+        .map(|csv| bitext_sample(&csv, BITEXT_PER_INTENT, part).expect("bitext columns"))
 }
 
 fn texts(examples: &[Example]) -> Vec<&str> {

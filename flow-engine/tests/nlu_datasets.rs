@@ -10,43 +10,11 @@
 //! (`scripts/nlu-bench` prints the same through `callflow nlu-eval`). A missing shared dataset
 //! fails the test when `CI=true` and is skipped (with a notice) otherwise.
 
-use std::path::PathBuf;
+mod common;
 
+use common::{bitext, ours};
 use flow_engine::nlu::eval::{self, Comparison, Example, Trained};
 use flow_engine::nlu::DEFAULT_THRESHOLD;
-
-fn read(path: PathBuf) -> Option<String> {
-    match std::fs::read_to_string(&path) {
-        Ok(text) => Some(text),
-        Err(e) => {
-            if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!("dataset {} is required on CI: {e}", path.display());
-            }
-            eprintln!(
-                "notice: skipping, dataset {} unavailable: {e}",
-                path.display()
-            );
-            None
-        }
-    }
-}
-
-fn ours(name: &str) -> Vec<Example> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/nlu/zh-ecommerce")
-        .join(name);
-    let text = std::fs::read_to_string(&path).unwrap_or_default();
-    let rows = eval::read_labelled(&text).unwrap_or_default();
-    assert!(!rows.is_empty(), "{} is missing or empty", path.display());
-    rows
-}
-
-fn bitext() -> Option<String> {
-    read(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../../shared/datasets/bitext-customer-support-en/utterance_intent.csv"),
-    )
-}
 
 fn compare(name: &str, train: &[Example], test: &[Example]) -> Comparison {
     let c = Trained::new(train, true).evaluate(test, DEFAULT_THRESHOLD, 0.0);

@@ -25,7 +25,8 @@ export function AnalyticsBar({ flowId, publishedVersion, refreshKey, onFunnel, o
   const [versions, setVersions] = useState<VersionSummary[] | null>(null);
   const [version, setVersion] = useState<number | null>(null);
   // The days shown start as the browser's last seven; until they are changed the server is
-  // asked for its own default, the last seven days in the shop's time zone.
+  // asked for its own default, the last seven days in the shop's time zone, and the days it
+  // names in its answer are shown instead (the shop's today may not be the browser's).
   const [range, setRange] = useState(() => ({ ...lastSevenDays(), chosen: false }));
   const [funnel, setFunnel] = useState<Funnel | null>(null);
   const [loading, setLoading] = useState(false);
@@ -67,6 +68,13 @@ export function AnalyticsBar({ flowId, publishedVersion, refreshKey, onFunnel, o
         setFunnel(answer);
         setLoading(false);
         onFunnel(answer);
+        if (!range.chosen && answer.from && answer.to) {
+          setRange((r) =>
+            r.chosen || (r.from === answer.from && r.to === answer.to)
+              ? r
+              : { from: answer.from, to: answer.to, chosen: false },
+          );
+        }
       },
       (caught) => {
         if (controller.signal.aborted) return;

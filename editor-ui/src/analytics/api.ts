@@ -22,6 +22,9 @@ export interface FunnelStep {
 }
 
 export interface Funnel {
+  /** The first and last local day counted (the shop's time zone), as the server chose them. */
+  from: string;
+  to: string;
   nodes: NodeFunnel[];
   steps: FunnelStep[];
 }
@@ -43,6 +46,11 @@ export const analyticsApi = {
     if (query.from) params += `&from=${enc(query.from)}`;
     if (query.to) params += `&to=${enc(query.to)}`;
     const { data } = await send<Funnel>("GET", `${V1}/analytics/funnel?${params}`, { signal });
-    return { nodes: Array.isArray(data?.nodes) ? data.nodes : [], steps: Array.isArray(data?.steps) ? data.steps : [] };
+    return {
+      from: typeof data?.from === "string" ? data.from : "",
+      to: typeof data?.to === "string" ? data.to : "",
+      nodes: Array.isArray(data?.nodes) ? data.nodes : [],
+      steps: Array.isArray(data?.steps) ? data.steps : [],
+    };
   },
 };

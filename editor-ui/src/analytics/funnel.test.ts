@@ -28,6 +28,8 @@ const doc = {
 } as unknown as FlowDocument;
 
 const funnel: Funnel = {
+  from: "2026-11-24",
+  to: "2026-11-30",
   nodes: [
     { node: "ask_need", reached: 3, entered: 4, ended: 1, abandoned: 1, no_match: 2, no_input: 0 },
     { node: "handoff_agent", reached: 1, entered: 1, ended: 1, abandoned: 0, no_match: 0, no_input: 0 },
@@ -83,7 +85,7 @@ describe("the funnel on the canvas", () => {
     expect(stats.get("say_bye")?.mostHangups).toBe(false);
     expect(stats.get("handoff_agent")).toMatchObject({ reached: 1, hungUp: 0, hangupShare: 0, mostHangups: false });
     expect(stats.has("end")).toBe(false);
-    expect(nodeStats({ nodes: [{ ...funnel.nodes[1] }], steps: [] }).get("handoff_agent")?.mostHangups).toBe(false);
+    expect(nodeStats({ ...funnel, nodes: [{ ...funnel.nodes[1] }], steps: [] }).get("handoff_agent")?.mostHangups).toBe(false);
   });
 
   it("weighs edges in proportion to their calls", () => {

@@ -7,9 +7,9 @@
 //! one group. An out-of-scope sentence's label is its own (unrelated sentences should stay
 //! alone).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
-use super::{parse_csv, shuffle, Example};
+use super::{bitext_intents, shuffle, Example};
 
 /// The peer's threshold, as the "not understood" list shipped it.
 pub const PEER_ALIKE: f64 = 0.5;
@@ -103,29 +103,12 @@ pub enum Part {
 /// next. In the file's intent order, sentence by sentence round-robin, so that no intent's
 /// sentences come in one run (the list's order is what people said most, not by topic).
 pub fn bitext_sample(csv: &str, per_intent: usize, part: Part) -> Result<Vec<Example>, String> {
-    let rows = parse_csv(csv);
-    let header = rows.first().ok_or("the file is empty")?;
-    let column = |name: &str| {
-        header
-            .iter()
-            .position(|h| h == name)
-            .ok_or(format!("no \"{name}\" column"))
-    };
-    let (text, intent) = (column("utterance")?, column("intent")?);
-    let mut by_intent: HashMap<&str, Vec<&str>> = HashMap::new();
-    for row in &rows[1..] {
-        if let (Some(t), Some(i)) = (row.get(text), row.get(intent)) {
-            by_intent.entry(i).or_default().push(t);
-        }
-    }
-    let mut intents: Vec<(&str, Vec<&str>)> = by_intent.into_iter().collect();
-    intents.sort_by(|a, b| a.0.cmp(b.0));
     let mut state = 0x0006_F0C5_ED11u64;
     let offset = match part {
         Part::Tune => 0,
         Part::Test => per_intent,
     };
-    let chosen: Vec<(&str, Vec<&str>)> = intents
+    let chosen: Vec<(String, Vec<String>)> = bitext_intents(csv)?
         .into_iter()
         .map(|(name, mut texts)| {
             shuffle(&mut texts, &mut state);
@@ -137,8 +120,8 @@ pub fn bitext_sample(csv: &str, per_intent: usize, part: Part) -> Result<Vec<Exa
         .flat_map(|n| {
             chosen.iter().filter_map(move |(name, texts)| {
                 texts.get(n).map(|t| Example {
-                    text: (*t).to_owned(),
-                    intent: Some((*name).to_owned()),
+                    text: t.clone(),
+                    intent: Some(name.clone()),
                 })
             })
         })

@@ -119,26 +119,7 @@ const BITEXT_TUNE_PER_INTENT: usize = 10;
 /// [`BITEXT_TUNE_OUT_OF_SCOPE`] and [`BITEXT_TEST_OUT_OF_SCOPE`] are out-of-scope sentences
 /// of the tuning and test splits (never trained on).
 pub fn bitext_split(csv: &str, per_intent: usize) -> Result<Split, String> {
-    let rows = parse_csv(csv);
-    let header = rows.first().ok_or("the file is empty")?;
-    let column = |name: &str| {
-        header
-            .iter()
-            .position(|h| h == name)
-            .ok_or(format!("no \"{name}\" column"))
-    };
-    let (text, intent) = (column("utterance")?, column("intent")?);
-    let mut by_intent: Vec<(String, Vec<String>)> = Vec::new();
-    for row in &rows[1..] {
-        let (Some(t), Some(i)) = (row.get(text), row.get(intent)) else {
-            continue;
-        };
-        match by_intent.iter_mut().find(|(name, _)| name == i) {
-            Some((_, list)) => list.push(t.clone()),
-            None => by_intent.push((i.clone(), vec![t.clone()])),
-        }
-    }
-    by_intent.sort_by(|a, b| a.0.cmp(&b.0));
+    let by_intent = bitext_intents(csv)?;
     let mut split = Split::default();
     let mut state = 0x0005_DEEC_E66Du64;
     for (name, mut texts) in by_intent {
@@ -168,6 +149,32 @@ pub fn bitext_split(csv: &str, per_intent: usize) -> Result<Split, String> {
         }
     }
     Ok(split)
+}
+
+/// The Bitext set's sentences (`utterance,intent,…`) by intent, intents in name order and
+/// sentences in the file's.
+fn bitext_intents(csv: &str) -> Result<Vec<(String, Vec<String>)>, String> {
+    let rows = parse_csv(csv);
+    let header = rows.first().ok_or("the file is empty")?;
+    let column = |name: &str| {
+        header
+            .iter()
+            .position(|h| h == name)
+            .ok_or(format!("no \"{name}\" column"))
+    };
+    let (text, intent) = (column("utterance")?, column("intent")?);
+    let mut by_intent: Vec<(String, Vec<String>)> = Vec::new();
+    for row in &rows[1..] {
+        let (Some(t), Some(i)) = (row.get(text), row.get(intent)) else {
+            continue;
+        };
+        match by_intent.iter_mut().find(|(name, _)| name == i) {
+            Some((_, list)) => list.push(t.clone()),
+            None => by_intent.push((i.clone(), vec![t.clone()])),
+        }
+    }
+    by_intent.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(by_intent)
 }
 
 fn shuffle<T>(v: &mut [T], state: &mut u64) {
