@@ -546,7 +546,8 @@ async fn the_demo_history_fills_two_weeks_of_the_dashboard(app: TestApp) -> Test
         "the question no flow knows is listed: {said:?}"
     );
     // Phrasings of one wish join in one line; a line may take a neighbouring wish (grouping
-    // by meaning is right for about half the pairs of Chinese phrasings it joins, BENCHMARKS.md)
+    // by meaning is right for about two thirds of the pairs of Chinese phrasings it joins,
+    // BENCHMARKS.md)
     // but never runs the whole list together.
     let wishes = server::demo::history::UNKNOWN_ZH
         .iter()

@@ -69,7 +69,7 @@ impl Utterance {
         let features = if tokens.is_empty() {
             Vec::new()
         } else {
-            extract(&normalized)
+            extract(&normalized, Purpose::Classify)
         };
         Self {
             cjk: normalized.chars().any(is_cjk),
@@ -149,7 +149,30 @@ pub fn similarity(a: &Utterance, b: &Utterance) -> f32 {
     (dot / (na * nb)).clamp(0.0, 1.0)
 }
 
-fn extract(normalized: &str) -> Vec<(u64, f32)> {
+/// What features are extracted for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Purpose {
+    /// Every kind: the classifier learns which of them tell its intents apart.
+    Classify,
+    /// What a Chinese phrasing means, without the kinds any two Chinese sentences share by
+    /// chance (single characters and syllables, character n-grams across word boundaries):
+    /// grouping phrasings has no training to weigh those down (`grouping.rs`).
+    Meaning,
+}
+
+/// The features of a text for `purpose`, and whether it has CJK characters.
+pub(super) fn features_for(text: &str, purpose: Purpose) -> (Vec<(u64, f32)>, bool) {
+    let normalized = normalize(text);
+    let cjk = normalized.chars().any(is_cjk);
+    match tokenize(&normalized).is_empty() {
+        true => (Vec::new(), cjk),
+        false => (extract(&normalized, purpose), cjk),
+    }
+}
+
+fn extract(normalized: &str, purpose: Purpose) -> Vec<(u64, f32)> {
+    let cjk = normalized.chars().any(is_cjk);
+    let characters = purpose == Purpose::Classify || !cjk;
     let mut raw: Vec<(u64, f32)> = Vec::with_capacity(normalized.len() * 3);
     // Characters, with long numbers folded to '#'.
     let mut chars: Vec<char> = Vec::with_capacity(normalized.len() + 2);
@@ -170,7 +193,7 @@ fn extract(normalized: &str) -> Vec<(u64, f32)> {
     }
     // The n-grams starting at one character share their hash's prefix: one FNV pass per start
     // gives the 1- to 4-gram there.
-    for start in 0..chars.len() {
+    for start in (0..chars.len()).filter(|_| characters) {
         let mut h = seed(Kind::Char);
         for (n, &c) in chars[start..].iter().take(4).enumerate() {
             h = fnv(h, &(c as u32).to_le_bytes());
@@ -197,15 +220,19 @@ fn extract(normalized: &str) -> Vec<(u64, f32)> {
         previous = Some(word);
     });
     let mut syllables: Vec<u64> = Vec::new();
-    if normalized.chars().any(is_cjk) {
-        // Syllables and the 2- and 3-grams ending at each.
+    if cjk {
+        // Syllables and the 2- and 3-grams ending at each (for meaning, the n-grams only).
+        let first = match purpose {
+            Purpose::Classify => 1,
+            Purpose::Meaning => 2,
+        };
         let mut last: [u64; 2] = [0; 2];
         let mut seen = 0usize;
         for_each_pinyin_unit(normalized, |s| {
             let syllable = syllable_hash(s);
             syllables.push(syllable);
             let window = [last[0], last[1], syllable];
-            for n in 1..=3usize.min(seen + 1) {
+            for n in first..=3usize.min(seen + 1) {
                 let h = window[3 - n..]
                     .iter()
                     .fold(seed(Kind::Pinyin) ^ n as u64, |h, &s| h.rotate_left(21) ^ s);
