@@ -142,6 +142,16 @@ impl IntentIndex {
         Self::train(intents, scope, None)
     }
 
+    /// The same knowing another library: the evaluation's library without the intents it
+    /// measures, so that they are intents the library does not know.
+    pub(super) fn with_library<'a>(
+        intents: impl IntoIterator<Item = IntentSpec<'a>>,
+        scope: Scope,
+        library: &'static Library,
+    ) -> Self {
+        Self::train(intents, scope, Some(library))
+    }
+
     fn train<'a>(
         intents: impl IntoIterator<Item = IntentSpec<'a>>,
         scope: Scope,

@@ -80,6 +80,11 @@ impl Library {
                 }
             }
         }
+        Self::from_phrasings(phrasings)
+    }
+
+    /// The library of these intents' phrasings, its classifier trained on them.
+    fn from_phrasings(phrasings: Vec<[Vec<Utterance>; 2]>) -> Self {
         let texts: Vec<Vec<String>> = phrasings
             .iter()
             .map(|p| {
@@ -100,6 +105,35 @@ impl Library {
             phrasings,
             classifier,
         }
+    }
+
+    /// The library intent most of these examples are to its classifier, if any: what a
+    /// flow's intent written with them is linked to.
+    pub fn twin(&self, examples: &[String]) -> Option<usize> {
+        let mut votes = vec![0usize; self.phrasings.len()];
+        for example in examples {
+            if let Some(best) = self
+                .classifier
+                .best_match(&Utterance::new(example))
+                .filter(|b| b.score >= VOTE)
+            {
+                votes[best.index] += 1;
+            }
+        }
+        (0..votes.len()).find(|&l| votes[l] * 2 >= examples.len().max(1))
+    }
+
+    /// The library without some of its intents: what intents it does not know get, measured
+    /// by leaving out the ones an evaluation's intents are.
+    pub fn without(&self, left_out: &[usize]) -> Self {
+        Self::from_phrasings(
+            self.phrasings
+                .iter()
+                .enumerate()
+                .filter(|(l, _)| !left_out.contains(l))
+                .map(|(_, p)| p.clone())
+                .collect(),
+        )
     }
 
     /// Every phrasing, both languages: how callers talk to a shop.
@@ -186,6 +220,23 @@ mod tests {
             .iter()
             .map(|(t, i)| (Utterance::new(t), *i))
             .collect()
+    }
+
+    #[test]
+    fn a_library_without_an_intent_does_not_know_it() {
+        let parcel: Vec<String> = ["我的快递到哪了", "帮我查一下物流", "包裹怎么还没到"]
+            .map(String::from)
+            .to_vec();
+        let twin = shop()
+            .twin(&parcel)
+            .expect("a parcel intent is in the library");
+        let without = shop().without(&[twin]);
+        assert_eq!(without.phrasings.len(), shop().phrasings.len() - 1);
+        let removed = shop().phrasings[twin][1][0].normalized();
+        assert!(without
+            .phrasings
+            .iter()
+            .all(|p| p[1].first().map(Utterance::normalized) != Some(removed)));
     }
 
     #[test]

@@ -15,6 +15,7 @@
 
 pub mod grouping;
 mod peer;
+pub mod small_nodes;
 
 use std::collections::HashMap;
 use std::fmt;
