@@ -11,7 +11,7 @@
 use std::sync::OnceLock;
 
 use super::features::Utterance;
-use super::index::{IntentIndex, IntentSpec, Scope};
+use super::index::{IntentIndex, IntentMatch, IntentSpec, Scope};
 
 const SOURCES: [&str; 2] = [
     include_str!("library/zh.txt"),
@@ -120,17 +120,14 @@ impl Library {
     /// The library intent most of these examples are to its classifier, if any: what a
     /// flow's intent written with them is linked to.
     pub fn twin(&self, examples: &[String]) -> Option<usize> {
-        let mut votes = vec![0usize; self.phrasings.len()];
+        let mut votes = vec![0u32; self.phrasings.len()];
         for example in examples {
-            if let Some(best) = self
-                .classifier
-                .best_match(&Utterance::new(example))
-                .filter(|b| b.score >= VOTE)
-            {
-                votes[best.index] += 1;
+            if let Some(l) = vote(&self.classifier.rank(&Utterance::new(example))) {
+                votes[l] += 1;
             }
         }
-        (0..votes.len()).find(|&l| votes[l] * 2 >= examples.len().max(1))
+        let examples = u32::try_from(examples.len()).unwrap_or(u32::MAX);
+        (0..votes.len()).find(|&l| is_majority(votes[l], examples))
     }
 
     /// The library without some of its intents: what intents it does not know get, measured
@@ -167,13 +164,13 @@ impl Library {
             scripts[usize::from(u.is_cjk())] = true;
             examples[*intent] += 1;
             let ranked = self.classifier.rank(u);
-            if let Some(best) = ranked.first().filter(|b| b.score >= VOTE) {
-                votes[intent * m + best.index] += 1;
+            if let Some(l) = vote(&ranked) {
+                votes[intent * m + l] += 1;
             }
             rankings.push(ranked);
         }
         for ((_, intent), ranked) in texts.iter().zip(&rankings) {
-            let unknown = (0..m).all(|l| votes[intent * m + l] * 2 < examples[*intent]);
+            let unknown = (0..m).all(|l| !is_majority(votes[intent * m + l], examples[*intent]));
             let (top, floor) = match unknown {
                 true => (NEAR_UNKNOWN_TOP, 0.0),
                 false => (2, NEAR),
@@ -188,7 +185,7 @@ impl Library {
             // another intent also claims it: then it is coarser than theirs (an "account"
             // library intent against a node's "create account" and "delete account") and
             // belongs to none of them.
-            let mut majority = (0..intents).filter(|&i| votes[i * m + l] * 2 >= examples[i].max(1));
+            let mut majority = (0..intents).filter(|&i| is_majority(votes[i * m + l], examples[i]));
             let mut claims = (0..intents).filter(|&i| {
                 votes[i * m + l] > 0 && votes[i * m + l] * CLAIM >= examples[i].max(1)
             });
@@ -215,6 +212,16 @@ impl Library {
         }
         known
     }
+}
+
+/// The library intent an example votes for: the library's best, if it is sure enough.
+fn vote(ranked: &[IntentMatch]) -> Option<usize> {
+    ranked.first().filter(|b| b.score >= VOTE).map(|b| b.index)
+}
+
+/// Whether `votes` of an intent's `examples` are at least half of them.
+fn is_majority(votes: u32, examples: u32) -> bool {
+    votes * 2 >= examples.max(1)
 }
 
 #[cfg(test)]
