@@ -29,7 +29,7 @@
 
 use super::background;
 use super::features::Utterance;
-use super::library::{self, Library};
+use super::library::{self, KnownRow, Library};
 use super::model::{softmax, Model, Row};
 use super::phrases::{Evidence, Phrase, Phrases};
 
@@ -118,9 +118,17 @@ pub struct IntentMatch {
 #[derive(Debug, Clone)]
 pub struct IntentIndex {
     intents: usize,
-    vocabulary: Vocabulary,
-    model: Option<Model>,
+    /// `None` when no intent has an example or keyword.
+    fitted: Option<Fitted>,
     phrases: Phrases,
+}
+
+/// A model trained on a node's rows, with the vocabulary its features are weighed by and its
+/// calibration.
+#[derive(Debug, Clone)]
+struct Fitted {
+    vocabulary: Vocabulary,
+    model: Model,
     /// Logit per unit of decision value for English and for Chinese sentences: the
     /// calibration constants over the node's typical decision value.
     sharpness: [f32; 2],
@@ -176,20 +184,23 @@ impl IntentIndex {
                 texts.push((u, intent));
             }
         }
-        if texts.is_empty() {
-            return Self {
-                intents: n,
-                vocabulary: Vocabulary::build(std::iter::empty()),
-                model: None,
-                sharpness: [CALIBRATION, CALIBRATION_CJK],
-                phrases: Phrases::new(phrases),
-            };
-        }
-        let own = texts.len();
-        let known = match library {
-            Some(library) => library.rows_for(&texts, n),
-            None => Vec::new(),
+        let known = match (library, texts.is_empty()) {
+            (Some(library), false) => library.rows_for(&texts, n),
+            _ => Vec::new(),
         };
+        Self {
+            intents: n,
+            fitted: (!texts.is_empty()).then(|| Fitted::train(&texts, n, &known, scope)),
+            phrases: Phrases::new(phrases),
+        }
+    }
+}
+
+impl Fitted {
+    /// Trains on a node's own rows (`texts`, over `n` intents), the background and the
+    /// library's lent rows.
+    fn train(texts: &[(Utterance, usize)], n: usize, known: &[KnownRow], scope: Scope) -> Self {
+        let own = texts.len();
         let classes = n + 1;
         let all: Vec<(&Utterance, usize)> = texts
             .iter()
@@ -209,7 +220,7 @@ impl IntentIndex {
         for (_, class) in &all[..generic] {
             counts[*class] += 1;
         }
-        for row in &known {
+        for row in known {
             library_counts[row.class] += 1;
         }
         let average = own as f32 / n as f32;
@@ -242,10 +253,8 @@ impl IntentIndex {
         let typical = Self::typical(&model, &rows[..own]);
         Self {
             sharpness: [CALIBRATION / typical, CALIBRATION_CJK / typical],
-            intents: n,
             vocabulary,
-            model: Some(model),
-            phrases: Phrases::new(phrases),
+            model,
         }
     }
 
@@ -263,6 +272,19 @@ impl IntentIndex {
         (total / own.len().max(1) as f32).max(MIN_TYPICAL)
     }
 
+    /// The calibrated logits of every class (the intents, then the background) for `u`.
+    fn logits(&self, u: &Utterance) -> Vec<f32> {
+        let mut logits = vec![0f32; self.model.classes()];
+        self.vocabulary.add_logits(&self.model, u, &mut logits);
+        let sharpness = self.sharpness[usize::from(u.is_cjk())];
+        for l in logits.iter_mut() {
+            *l *= sharpness;
+        }
+        logits
+    }
+}
+
+impl IntentIndex {
     /// How many intents the index was built from.
     pub fn len(&self) -> usize {
         self.intents
@@ -297,7 +319,7 @@ impl IntentIndex {
 
     /// Calls `each(intent, confidence)` in intent order.
     fn score(&self, utterance: &Utterance, mut each: impl FnMut(usize, f32)) {
-        let Some(model) = &self.model else { return };
+        let Some(fitted) = &self.fitted else { return };
         if utterance.is_empty() {
             return;
         }
@@ -307,17 +329,12 @@ impl IntentIndex {
             }
             return;
         }
-        let classes = model.classes();
-        let mut logits = vec![0f32; classes];
-        self.vocabulary.add_logits(model, utterance, &mut logits);
-        let mut evidence = vec![Evidence::default(); classes];
+        let mut logits = fitted.logits(utterance);
+        let mut evidence = vec![Evidence::default(); logits.len()];
         self.phrases.find(utterance, &mut evidence);
         let boosted: Vec<bool> = evidence.iter().map(|e| e.plain).collect();
         let negated: Vec<bool> = evidence.iter().map(|e| e.negated).collect();
-        let sharpness = self.sharpness[usize::from(utterance.is_cjk())];
-        for l in logits.iter_mut() {
-            *l *= sharpness;
-        }
+        let sharpness = fitted.sharpness[usize::from(utterance.is_cjk())];
         for i in 0..self.intents {
             if boosted[i] {
                 logits[i] += PHRASE_BOOST * sharpness;
