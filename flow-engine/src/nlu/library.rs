@@ -6,7 +6,8 @@
 //! library's phrasings of that intent are trained as further examples of it. A library intent
 //! none of the node's examples comes near is trained as background, so a node about refunds
 //! says "no match" to an invoice question instead of guessing. An intent the library does not
-//! know trains as before, beside that larger background.
+//! know trains as before, beside that larger background, and is also asked of a model without
+//! the library (`IntentIndex`): the library's background would take its paraphrases.
 
 use std::sync::OnceLock;
 
@@ -47,6 +48,13 @@ pub(super) struct Library {
     /// Per library intent, its phrasings: [English, Chinese].
     phrasings: Vec<[Vec<Utterance>; 2]>,
     classifier: IntentIndex,
+}
+
+/// What the library lends a node: rows, and which of its intents it does not know.
+pub(super) struct Lent {
+    pub rows: Vec<KnownRow>,
+    /// Per node intent: no library intent has half its examples.
+    pub unknown: Vec<bool>,
 }
 
 /// A library phrasing a node trains on, and its class there.
@@ -153,7 +161,7 @@ impl Library {
     /// other intent claims it; one no example came near is background (every
     /// [`BACKGROUND_STRIDE`]th phrasing); the rest are left out. Phrasings only in the
     /// scripts the node's examples are written in.
-    pub fn rows_for(&'static self, texts: &[(Utterance, usize)], intents: usize) -> Vec<KnownRow> {
+    pub fn rows_for(&'static self, texts: &[(Utterance, usize)], intents: usize) -> Lent {
         let m = self.phrasings.len();
         let mut votes = vec![0u32; intents * m];
         let mut examples = vec![0u32; intents];
@@ -169,9 +177,11 @@ impl Library {
             }
             rankings.push(ranked);
         }
+        let unknown: Vec<bool> = (0..intents)
+            .map(|i| (0..m).all(|l| !is_majority(votes[i * m + l], examples[i])))
+            .collect();
         for ((_, intent), ranked) in texts.iter().zip(&rankings) {
-            let unknown = (0..m).all(|l| !is_majority(votes[intent * m + l], examples[*intent]));
-            let (top, floor) = match unknown {
+            let (top, floor) = match unknown[*intent] {
                 true => (NEAR_UNKNOWN_TOP, 0.0),
                 false => (2, NEAR),
             };
@@ -210,7 +220,10 @@ impl Library {
                 }
             }
         }
-        known
+        Lent {
+            rows: known,
+            unknown,
+        }
     }
 }
 
@@ -274,7 +287,7 @@ mod tests {
             ("我要开发票", 1),
             ("发票怎么开", 1),
         ]);
-        let known = shop().rows_for(&texts, 2);
+        let known = shop().rows_for(&texts, 2).rows;
         let of = |class: usize| known.iter().filter(|r| r.class == class).count();
         assert!(of(0) >= 20, "track_order's phrasings: {}", of(0));
         assert!(of(1) >= 20, "invoice's phrasings: {}", of(1));
@@ -291,7 +304,7 @@ mod tests {
             ("能安排试驾吗", 0),
             ("什么时候可以去试驾", 0),
         ]);
-        let known = shop().rows_for(&texts, 1);
+        let known = shop().rows_for(&texts, 1).rows;
         assert!(known.iter().all(|r| r.class == 1));
     }
 }

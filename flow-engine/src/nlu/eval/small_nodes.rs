@@ -5,7 +5,8 @@
 //!
 //! What the node's classifier knows of the built-in shop intents ([`Knows`]) is the point:
 //! the evaluation sets' intents are all in the library, while a shop's own intents ("where is
-//! your shop", "gift wrapping") often are not.
+//! your shop", "gift wrapping") often are not. [`own_intent_nodes`] asks such intents, written
+//! for the purpose, beside library intents.
 
 use super::Example;
 use crate::nlu::library::{self, Library};
@@ -33,8 +34,84 @@ pub struct NodeScores {
 
 /// Nodes of `size` intents, each intent of `train` leading one.
 pub fn small_nodes(train: &[Example], test: &[Example], size: usize, knows: Knows) -> NodeScores {
-    let mut names: Vec<&String> = train.iter().filter_map(|e| e.intent.as_ref()).collect();
+    let names = intent_names(train);
+    let nodes: Vec<Vec<&String>> = (0..names.len())
+        .map(|start| {
+            (0..size)
+                .map(|k| names[(start + k * 4) % names.len()])
+                .collect()
+        })
+        .collect();
+    let tally = ask(&nodes, train, test, knows);
+    NodeScores {
+        understood: share(
+            tally.leader.0 + tally.others.0,
+            tally.leader.1 + tally.others.1,
+        ),
+        rejected: share(tally.rejected.0, tally.rejected.1),
+    }
+}
+
+/// Of a shop's own intents' phrasings (intents the library does not know), the share
+/// understood; of the library intents' beside them, the share understood; of all other
+/// phrasings, the share rejected.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OwnScores {
+    pub own: f64,
+    pub known: f64,
+    pub rejected: f64,
+}
+
+/// Nodes of `size` intents, each of the shop's own intents (`own_train`) leading one beside
+/// intents of `train` (library intents, as a shop also asks), asked every test phrasing.
+pub fn own_intent_nodes(
+    (own_train, own_test): (&[Example], &[Example]),
+    (train, test): (&[Example], &[Example]),
+    size: usize,
+    knows: Knows,
+) -> OwnScores {
+    let own = intent_names(own_train);
+    let known = intent_names(train);
+    let nodes: Vec<Vec<&String>> = own
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            std::iter::once(*name)
+                .chain((1..size).map(|k| known[(i * 2 + k * 4) % known.len()]))
+                .collect()
+        })
+        .collect();
+    let train: Vec<Example> = own_train.iter().chain(train).cloned().collect();
+    let test: Vec<Example> = own_test.iter().chain(test).cloned().collect();
+    let tally = ask(&nodes, &train, &test, knows);
+    OwnScores {
+        own: share(tally.leader.0, tally.leader.1),
+        known: share(tally.others.0, tally.others.1),
+        rejected: share(tally.rejected.0, tally.rejected.1),
+    }
+}
+
+/// (right, asked) of a node's first intent's phrasings, of its other intents', and (rejected,
+/// asked) of the rest.
+#[derive(Default)]
+struct Tally {
+    leader: (usize, usize),
+    others: (usize, usize),
+    rejected: (usize, usize),
+}
+
+fn intent_names(examples: &[Example]) -> Vec<&String> {
+    let mut names: Vec<&String> = examples.iter().filter_map(|e| e.intent.as_ref()).collect();
     names.dedup();
+    names
+}
+
+fn share(part: usize, whole: usize) -> f64 {
+    part as f64 / whole.max(1) as f64
+}
+
+/// Trains each node on `train`'s examples of its intents and asks it every `test` phrasing.
+fn ask(nodes: &[Vec<&String>], train: &[Example], test: &[Example], knows: Knows) -> Tally {
     let examples_of = |name: &String| -> Vec<String> {
         train
             .iter()
@@ -46,35 +123,16 @@ pub fn small_nodes(train: &[Example], test: &[Example], size: usize, knows: Know
         Knows::Library => Some(library::shop()),
         Knows::Nothing => None,
         Knows::LibraryWithoutThem => {
-            // Without the intents they are, and then without the neighbours they become,
-            // until none of them is a library intent.
-            let mut reduced: Option<Library> = None;
-            loop {
-                let current = reduced.as_ref().unwrap_or(library::shop());
-                let twins: Vec<usize> = names
-                    .iter()
-                    .filter_map(|n| current.twin(&examples_of(n)))
-                    .collect();
-                if twins.is_empty() {
-                    break;
-                }
-                reduced = Some(current.without(&twins));
-            }
-            // The index keeps references to its library's phrasings for as long as it lives;
-            // an evaluation builds this library once per run.
-            let reduced = reduced.unwrap_or_else(|| library::shop().without(&[]));
-            Some(Box::leak(Box::new(reduced)))
+            let all: Vec<Vec<String>> = intent_names(train).into_iter().map(examples_of).collect();
+            Some(without_twins(&all))
         }
     };
     let tests: Vec<(Utterance, Option<&String>)> = test
         .iter()
         .map(|e| (Utterance::new(&e.text), e.intent.as_ref()))
         .collect();
-    let (mut understood, mut own, mut rejected, mut others) = (0usize, 0usize, 0usize, 0usize);
-    for start in 0..names.len() {
-        let chosen: Vec<&String> = (0..size)
-            .map(|k| names[(start + k * 4) % names.len()])
-            .collect();
+    let mut tally = Tally::default();
+    for chosen in nodes {
         let examples: Vec<Vec<String>> = chosen.iter().map(|n| examples_of(n)).collect();
         let specs = examples.iter().map(|e| IntentSpec {
             examples: e,
@@ -89,20 +147,33 @@ pub fn small_nodes(train: &[Example], test: &[Example], size: usize, knows: Know
                 .best_match(u)
                 .filter(|m| m.score >= DEFAULT_THRESHOLD)
                 .map(|m| m.index);
-            match intent.and_then(|w| chosen.iter().position(|n| *n == w)) {
-                Some(i) => {
-                    own += 1;
-                    understood += usize::from(answer == Some(i));
-                }
-                None => {
-                    others += 1;
-                    rejected += usize::from(answer.is_none());
-                }
-            }
+            let (right, counter) = match intent.and_then(|w| chosen.iter().position(|n| *n == w)) {
+                Some(0) => (answer == Some(0), &mut tally.leader),
+                Some(i) => (answer == Some(i), &mut tally.others),
+                None => (answer.is_none(), &mut tally.rejected),
+            };
+            counter.0 += usize::from(right);
+            counter.1 += 1;
         }
     }
-    NodeScores {
-        understood: understood as f64 / own.max(1) as f64,
-        rejected: rejected as f64 / others.max(1) as f64,
+    tally
+}
+
+/// The library without the intents these example sets are to it, and then without the
+/// neighbours they become, until none of them is a library intent. The index keeps references
+/// to its library's phrasings for as long as it lives, so the library lives for the process:
+/// an evaluation builds one per run.
+fn without_twins(intents: &[Vec<String>]) -> &'static Library {
+    let mut reduced: Option<Library> = None;
+    loop {
+        let current = reduced.as_ref().unwrap_or(library::shop());
+        let twins: Vec<usize> = intents.iter().filter_map(|e| current.twin(e)).collect();
+        if twins.is_empty() {
+            break;
+        }
+        reduced = Some(current.without(&twins));
     }
+    Box::leak(Box::new(
+        reduced.unwrap_or_else(|| library::shop().without(&[])),
+    ))
 }
