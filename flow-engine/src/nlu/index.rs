@@ -832,7 +832,11 @@ mod tests {
                 &[],
             ),
         ]);
-        for text in ["北京有你们的店吗", "门店地址", "我想去你们店里看看实物，店开在哪条街上"] {
+        for text in [
+            "北京有你们的店吗",
+            "门店地址",
+            "我想去你们店里看看实物，店开在哪条街上",
+        ] {
             let m = best(&index, text);
             assert!(
                 m.is_some_and(|(i, s)| i == 0 && s >= DEFAULT_THRESHOLD),
@@ -843,7 +847,10 @@ mod tests {
         // does not have is still no match.
         assert_eq!(best(&index, "我的包裹走到哪里了").map(|m| m.0), Some(1));
         let invoice = best(&index, "我要开发票");
-        assert!(invoice.is_none_or(|(_, s)| s < DEFAULT_THRESHOLD), "{invoice:?}");
+        assert!(
+            invoice.is_none_or(|(_, s)| s < DEFAULT_THRESHOLD),
+            "{invoice:?}"
+        );
     }
 
     proptest::proptest! {

@@ -22,9 +22,16 @@ fn read(path: PathBuf) -> Option<String> {
     }
 }
 
+/// A file of the Chinese e-commerce set.
 pub fn ours(name: &str) -> Vec<Example> {
+    written("zh-ecommerce", name)
+}
+
+/// A file of a set written for this project (`tests/data/nlu/<set>`).
+pub fn written(set: &str, name: &str) -> Vec<Example> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/nlu/zh-ecommerce")
+        .join("tests/data/nlu")
+        .join(set)
         .join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_default();
     let rows = eval::read_labelled(&text).unwrap_or_default();
