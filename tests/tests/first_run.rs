@@ -388,7 +388,7 @@ async fn demo_tenant_has_the_published_example_flows(mut app: TestApp) -> TestAp
     // Neither a second start nor another first run creates anything.
     let tenants = store.list_tenants().await.expect("tenants");
     app.restart().await;
-    let again = first_run::run(&app.store, app.address, &app.config.data_dir)
+    let again = first_run::run(&app.store, app.address, &app.config.data_dir, false)
         .await
         .expect("first run");
     assert!(
@@ -676,8 +676,8 @@ async fn concurrent_first_runs_on_sqlite_make_one_demo_tenant() {
     let second = Store::connect(&url).await.expect("connects");
     let address = SocketAddr::from(([127, 0, 0, 1], 8080));
     let (a, b) = tokio::join!(
-        first_run::run(&first, address, directory.path()),
-        first_run::run(&second, address, directory.path())
+        first_run::run(&first, address, directory.path(), false),
+        first_run::run(&second, address, directory.path(), false)
     );
     let (a, b) = (a.expect("first run"), b.expect("first run"));
     assert_eq!(
@@ -772,7 +772,7 @@ async fn a_cut_off_first_run_is_finished(store: Store, data_dir: &Path) {
     transaction.commit().await.expect("commit");
 
     let address = SocketAddr::from(([127, 0, 0, 1], 8080));
-    let credentials = first_run::run(&store, address, data_dir)
+    let credentials = first_run::run(&store, address, data_dir, false)
         .await
         .expect("first run")
         .expect("the cut-off first run is finished and reported");
@@ -802,10 +802,102 @@ async fn a_cut_off_first_run_is_finished(store: Store, data_dir: &Path) {
         .expect("key")
         .is_none());
     // Finished now: later starts report nothing.
-    assert!(first_run::run(&store, address, data_dir)
+    assert!(first_run::run(&store, address, data_dir, false)
         .await
         .expect("first run")
         .is_none());
+}
+
+/// A start stopped while it played the demo's past calls leaves them short; the next start
+/// (once the first run is older than a first run takes) plays the rest, none twice, and
+/// records the end so later starts play nothing. A first run that asked for no history gets
+/// none.
+async fn a_cut_off_history_is_finished(store: Store, url: String, data_dir: &Path) {
+    let address = SocketAddr::from(([127, 0, 0, 1], 8080));
+    let credentials = first_run::run(&store, address, data_dir, true)
+        .await
+        .expect("first run")
+        .expect("credentials");
+    let tenant = credentials.tenant_id.clone();
+    let state = server::state::AppState::new(&config(url, data_dir), store.clone()).expect("state");
+    let audit = store.list_audit(&tenant, 100).await.expect("audit");
+    let first = audit
+        .iter()
+        .find(|entry| entry.action == first_run::FIRST_RUN_ACTION)
+        .expect("the first run's entry")
+        .at;
+    let cut = history::record_part(&state, &tenant, first, 40)
+        .await
+        .expect("the first part plays");
+    assert_eq!((cut.calls, cut.played_before), (40, 0));
+    // Another server's first run may still be playing it.
+    let young = history::play_if_due(&state, None, first + 1_000)
+        .await
+        .expect("asks");
+    assert_eq!(young, None);
+    let rest = history::play_if_due(&state, None, first + first_run::CUT_OFF_AFTER_MS + 1)
+        .await
+        .expect("the rest plays")
+        .expect("the history was due");
+    assert_eq!(rest.played_before, 40, "{rest:?}");
+    assert!(rest.calls > 150, "{rest:?}");
+    let mut calls = 0;
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = store
+            .list_calls(&tenant, &Default::default(), cursor.as_deref(), 1_000)
+            .await
+            .expect("calls");
+        calls += page.calls.len();
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(calls, 40 + rest.calls, "every call of the history once");
+    // Every caller of the history is there, none twice.
+    let again = history::record(&state, &tenant, first)
+        .await
+        .expect("plays nothing");
+    assert_eq!((again.calls, again.played_before), (0, calls));
+    let later = history::play_if_due(&state, None, first + 10 * first_run::CUT_OFF_AFTER_MS)
+        .await
+        .expect("asks");
+    assert_eq!(later, None, "played to its end once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cut_off_history_is_finished_on_sqlite() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let url = Store::sqlite_url(&directory.path().join("callflow.db"));
+    let store = Store::connect(&url).await.expect("connects");
+    store.migrate().await.expect("migrates");
+    a_cut_off_history_is_finished(store.clone(), url, directory.path()).await;
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cut_off_history_is_finished_on_postgres() {
+    let Some((url, database, mut admin)) = fresh_postgres().await else {
+        return;
+    };
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let outcome = tokio::spawn({
+        let directory = directory.path().to_path_buf();
+        async move {
+            let store = Store::connect(&url).await.expect("connects");
+            store.migrate().await.expect("migrates");
+            a_cut_off_history_is_finished(store.clone(), url, &directory).await;
+            store.close().await;
+        }
+    })
+    .await;
+    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
+        .execute(&mut admin)
+        .await;
+    if let Err(error) = outcome {
+        std::panic::resume_unwind(error.into_panic());
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

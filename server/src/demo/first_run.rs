@@ -351,11 +351,13 @@ pub fn demo_settings() -> TenantSettings {
 /// run finished) is finished: missing flows are created and published, the owner gets a new
 /// password and a new key, since the old ones were never shown. `address` is where the server
 /// listens (for the URL shown); the credentials are written to `data_dir`/[`CREDENTIALS_FILE`]
-/// when that directory exists.
+/// when that directory exists. `history`: whether the demo's past calls are to be played
+/// after it (recorded with it, so that a start after a cut-off history finishes them).
 pub async fn run(
     store: &Store,
     address: SocketAddr,
     data_dir: &Path,
+    history: bool,
 ) -> Result<Option<FirstRunCredentials>, FirstRunError> {
     let unfinished = match store.get_tenant_by_slug(DEMO_TENANT_SLUG).await? {
         Some(tenant) if is_unfinished_demo(store, &tenant, now_ms()).await? => Some(tenant),
@@ -477,6 +479,8 @@ pub async fn run(
         "user": user.id,
         "api_key": key.key.id,
         "flows": flows.iter().map(|f| f.id.as_str()).collect::<Vec<_>>(),
+        // Whether the demo's past calls are to be played (`demo::history::play_if_due`).
+        "history": history,
     });
     transaction
         .record_audit(

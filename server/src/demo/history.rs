@@ -6,7 +6,8 @@
 //! What they leave is counted for the dashboard as any call is.
 //!
 //! The same install always gets the same calls at the same local hours (a fixed seed), ending
-//! an hour before the first run.
+//! an hour before the first run. A history cut off (the server stopped while playing it) is
+//! finished by the next start: the calls already there are not played again.
 
 use std::collections::HashMap;
 
@@ -25,8 +26,10 @@ use crate::channels::webchat::{self, CallerInput, StartRequest};
 use crate::clock::Clock;
 use crate::conversation::local_time::time_zone;
 use crate::conversation::ConversationError;
+use crate::demo::first_run;
 use crate::flow_cache::Selector;
 use crate::state::AppState;
+use crate::store::{Actor, CallFilter};
 
 /// Days of history before the first run's day; that day has calls until an hour before.
 pub const DAYS: i64 = 14;
@@ -127,16 +130,23 @@ enum Reach {
     Outbound,
 }
 
-/// What the history left.
+/// The audit action recording that the demo's history was played to its end.
+pub const HISTORY_ACTION: &str = "tenant.demo_history";
+
+/// What the history left: the calls played now (`chats` of them web chats), and those an
+/// earlier, cut-off start had played.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct History {
     pub calls: usize,
     pub chats: usize,
+    pub played_before: usize,
 }
 
 /// Why the history stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum HistoryError {
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
     #[error("an example flow's conversation tests do not parse: {0}")]
     Script(String),
     #[error("the demo tenant is gone")]
@@ -170,9 +180,70 @@ const AT_ONCE: usize = 16;
 /// hang-up.
 const MAX_PHONE_TURNS: usize = 40;
 
-/// Plays the demo tenant's past calls, up to an hour before `now` (milliseconds); answers what
-/// it left. The flows must be published.
+/// Plays the demo tenant's history if its first run asked for it and it has not been played
+/// to its end: at once after this start's own first run (`made_now`, the tenant it made), or
+/// at a later start when a first run older than [`first_run::CUT_OFF_AFTER_MS`] left it
+/// unfinished (a younger one may still be playing it in another server). Records the end.
+pub async fn play_if_due(
+    state: &AppState,
+    made_now: Option<&str>,
+    now: i64,
+) -> Result<Option<History>, HistoryError> {
+    let Some(tenant) = state
+        .store
+        .get_tenant_by_slug(first_run::DEMO_TENANT_SLUG)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let entries = state.store.list_audit(&tenant.id, 1_000).await?;
+    if entries.iter().any(|entry| entry.action == HISTORY_ACTION) {
+        return Ok(None);
+    }
+    let Some(first) = entries
+        .iter()
+        .find(|entry| entry.action == first_run::FIRST_RUN_ACTION)
+    else {
+        return Ok(None);
+    };
+    let asked = first.detail["history"].as_bool() == Some(true);
+    let own = made_now == Some(tenant.id.as_str());
+    if !asked || (!own && now - first.at < first_run::CUT_OFF_AFTER_MS) {
+        return Ok(None);
+    }
+    if !own {
+        tracing::warn!(tenant = %tenant.id, "finishing the demo's past calls that an earlier start left half played");
+    }
+    let history = record(state, &tenant.id, first.at).await?;
+    let mut transaction = state.store.transaction().await?;
+    transaction
+        .record_audit(
+            &Actor::system(&tenant.id),
+            HISTORY_ACTION,
+            &tenant.id,
+            &serde_json::json!({ "calls": history.calls + history.played_before }),
+            state.clock.now_ms(),
+        )
+        .await?;
+    transaction.commit().await?;
+    Ok(Some(history))
+}
+
+/// Plays the demo tenant's past calls, up to an hour before `now` (milliseconds), but for
+/// those already there (a call of the history starts at its own moment); answers what it
+/// left. The flows must be published.
 pub async fn record(state: &AppState, tenant_id: &str, now: i64) -> Result<History, HistoryError> {
+    record_part(state, tenant_id, now, usize::MAX).await
+}
+
+/// [`record`], stopping after the first `most` calls not yet there: what a start cut off
+/// while playing the history leaves.
+pub async fn record_part(
+    state: &AppState,
+    tenant_id: &str,
+    now: i64,
+    most: usize,
+) -> Result<History, HistoryError> {
     let tenant = state
         .store
         .get_tenant(tenant_id)
@@ -187,10 +258,24 @@ pub async fn record(state: &AppState, tenant_id: &str, now: i64) -> Result<Histo
         .into_iter()
         .map(|flow| (flow.name, flow.id))
         .collect();
-    let callers = callers(&flows, time_zone(&tenant), now)?;
+    let mut callers = callers(&flows, time_zone(&tenant), now)?;
+    let played = played(state, tenant_id, &callers).await?;
+    let all = callers.len();
+    // Two callers may start at the same second: as many are skipped as calls are there.
+    let mut played = played;
+    callers.retain(|caller| match played.get_mut(&caller.starts_at) {
+        Some(count) if *count > 0 => {
+            *count -= 1;
+            false
+        }
+        _ => true,
+    });
+    let played_before = all - callers.len();
+    callers.truncate(most);
     let history = History {
         calls: callers.len(),
         chats: callers.iter().filter(|caller| !caller.phones).count(),
+        played_before,
     };
     let mut running = tokio::task::JoinSet::new();
     for caller in callers {
@@ -216,6 +301,37 @@ pub async fn record(state: &AppState, tenant_id: &str, now: i64) -> Result<Histo
         done.map_err(|e| HistoryError::Task(e.to_string()))??;
     }
     Ok(history)
+}
+
+/// When the tenant's calls in the history's span started, and how many at each moment.
+async fn played(
+    state: &AppState,
+    tenant_id: &str,
+    callers: &[Caller],
+) -> Result<HashMap<i64, usize>, HistoryError> {
+    let mut started = HashMap::new();
+    let (Some(first), Some(last)) = (callers.first(), callers.last()) else {
+        return Ok(started);
+    };
+    let filter = CallFilter {
+        from_ms: Some(first.starts_at),
+        to_ms: Some(last.starts_at + 1),
+        ..CallFilter::default()
+    };
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = state
+            .store
+            .list_calls(tenant_id, &filter, cursor.as_deref(), 1_000)
+            .await?;
+        for call in &page.calls {
+            *started.entry(call.started_at).or_insert(0) += 1;
+        }
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => return Ok(started),
+        }
+    }
 }
 
 /// The callers of the history, each decided from one seeded sequence: the same flows give the
