@@ -9,7 +9,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use super::conversations::{Call, CallEvent};
-use super::{Result, Store};
+use super::{Result, Store, StoreError};
 
 /// The analytics tables, each keyed by [`COMMON_KEYS`] (tenant, flow, version, day,
 /// channel, direction) and then by its own columns.
@@ -177,8 +177,8 @@ const INT_KEYS: [&str; 3] = ["version", "hour", "bucket"];
 
 /// Rows per INSERT: both databases' limits on bound parameters stay far away.
 const ROWS_PER_STATEMENT: usize = 200;
-/// Ended chats' counts added per transaction.
-const ENDED_CHATS_PER_BATCH: usize = 500;
+/// Waiting batches of ended chats' counts added per transaction.
+const PENDING_PER_TRANSACTION: usize = 50;
 
 impl Store {
     /// Up to `limit` ended conversations with events not yet counted, the longest-ended first,
@@ -298,34 +298,35 @@ impl Store {
         Ok(claimed.len())
     }
 
-    /// Keeps ended chats' counts for [`Store::write_ended_chat_counts`].
-    pub(super) fn keep_ended_chat_counts(&self, counts: Vec<RolledUp>) {
-        if !counts.is_empty() {
-            self.ended_chats
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .extend(counts);
-        }
-    }
-
-    /// Adds the counts of the chats that ended through this store and wait for it (on
-    /// PostgreSQL; SQLite adds them with the turn), a batch per transaction; answers how many
-    /// counted. A chat counted meanwhile by the task is skipped; a batch that fails is dropped,
-    /// and the task counts its chats from their events.
+    /// Adds the counts that turns ending chats left waiting (`analytics_pending`, written on
+    /// PostgreSQL; SQLite adds them with the turn), a few batches per transaction, each batch
+    /// taken by one server only; answers how many batches were added.
     pub async fn write_ended_chat_counts(&self) -> Result<usize> {
-        let counts = std::mem::take(
-            &mut *self
-                .ended_chats
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner),
-        );
-        let mut counted = 0;
-        let mut counts = counts.into_iter().peekable();
-        while counts.peek().is_some() {
-            let batch: Vec<RolledUp> = counts.by_ref().take(ENDED_CHATS_PER_BATCH).collect();
-            counted += self.apply_rollups(batch).await?;
+        let mut added = 0;
+        loop {
+            let mut transaction = self.begin_write().await?;
+            let taken = sqlx::query(&format!(
+                "DELETE FROM analytics_pending WHERE id IN (SELECT id FROM analytics_pending \
+                 ORDER BY id LIMIT {PENDING_PER_TRANSACTION}{}) RETURNING rows",
+                match self.backend() {
+                    super::Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+                    super::Backend::Sqlite => "",
+                }
+            ))
+            .fetch_all(&mut *transaction)
+            .await?;
+            if taken.is_empty() {
+                return Ok(added);
+            }
+            let mut rows = Rows::new();
+            for row in &taken {
+                let text: String = row.try_get("rows")?;
+                sum_into(&mut rows, rows_from_json(&text)?);
+            }
+            add_sums(&mut transaction, &rows).await?;
+            transaction.commit().await?;
+            added += taken.len();
         }
-        Ok(counted)
     }
 
     /// Up to `limit` values a result variable of a flow is counted under, the empty one (the
@@ -489,6 +490,70 @@ pub(super) fn sum_into(total: &mut Rows, rows: Rows) {
     }
 }
 
+/// `rows` as the text `analytics_pending` keeps: `[[table, [key parts], [sums], latest_at,
+/// latest_call], …]`.
+pub(super) fn rows_to_json(rows: &Rows) -> String {
+    let all: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|((table, key), counts)| {
+            let parts: Vec<serde_json::Value> = key
+                .iter()
+                .map(|part| match part {
+                    Part::Text(text) => serde_json::Value::from(text.as_str()),
+                    Part::Int(n) => serde_json::Value::from(*n),
+                })
+                .collect();
+            let (at, call) = match &counts.latest {
+                Some((at, call)) => (
+                    serde_json::Value::from(*at),
+                    serde_json::Value::from(call.as_str()),
+                ),
+                None => (serde_json::Value::Null, serde_json::Value::Null),
+            };
+            serde_json::json!([table.name(), parts, counts.sums, at, call])
+        })
+        .collect();
+    serde_json::Value::Array(all).to_string()
+}
+
+/// One row as `analytics_pending` keeps it: table, key parts, sums, latest at and call.
+type WaitingRow = (
+    String,
+    Vec<serde_json::Value>,
+    Vec<i64>,
+    Option<i64>,
+    Option<String>,
+);
+
+/// The rows [`rows_to_json`] wrote.
+fn rows_from_json(text: &str) -> Result<Rows> {
+    let corrupt = |detail: &str| StoreError::corrupt("analytics_pending", "rows", detail);
+    let all: Vec<WaitingRow> = serde_json::from_str(text).map_err(|e| corrupt(&e.to_string()))?;
+    let mut rows = Rows::new();
+    for (name, parts, sums, at, call) in all {
+        let table = Table::ALL
+            .into_iter()
+            .find(|t| t.name() == name)
+            .ok_or_else(|| corrupt(&format!("unknown table {name}")))?;
+        let key = parts
+            .into_iter()
+            .map(|part| match part {
+                serde_json::Value::String(text) => Ok(Part::Text(text)),
+                other => other
+                    .as_i64()
+                    .map(Part::Int)
+                    .ok_or_else(|| corrupt("a key part is neither text nor a whole number")),
+            })
+            .collect::<Result<Key>>()?;
+        let latest = at.zip(call);
+        sum_into(
+            &mut rows,
+            Rows::from([((table, key), Counts { sums, latest })]),
+        );
+    }
+    Ok(rows)
+}
+
 /// Adds summed `rows` to their tables, a few multi-row statements per table.
 pub(super) async fn add_sums(transaction: &mut super::WriteTransaction, rows: &Rows) -> Result<()> {
     for table in Table::ALL {
@@ -640,5 +705,42 @@ impl Store {
                 })
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waiting_counts_read_back_as_written() {
+        let rows = Rows::from([
+            (
+                (Table::Calls, vec![Part::Text("ten_1".into()), Part::Int(3)]),
+                Counts {
+                    sums: vec![1, 0, 42_000],
+                    latest: None,
+                },
+            ),
+            (
+                (Table::Unheard, vec![Part::Text("能包成礼物吗".into())]),
+                Counts {
+                    sums: vec![2],
+                    latest: Some((1_700_000_000_000, "cal_1".into())),
+                },
+            ),
+        ]);
+        let text = rows_to_json(&rows);
+        assert_eq!(rows_from_json(&text).expect("reads"), rows);
+        for bad in [
+            "",
+            "[[\"analytics_nothing\", [], [1], null, null]]",
+            "[[\"analytics_calls\", [true], [1], null, null]]",
+        ] {
+            assert!(
+                matches!(rows_from_json(bad), Err(StoreError::Corrupt { .. })),
+                "{bad}"
+            );
+        }
     }
 }

@@ -125,8 +125,6 @@ pub struct Store {
     /// Unrevoked keys by prefix, with their secret's hash.
     api_keys: Arc<recent::Recent<String, (ApiKey, String)>>,
     tenants: Arc<recent::Recent<String, Tenant>>,
-    /// Ended chats' analytics that wait for the roll-up job (PostgreSQL; see `turns`).
-    ended_chats: Arc<std::sync::Mutex<Vec<RolledUp>>>,
     /// Flows' published version numbers, by `(tenant, flow)`.
     published: Arc<recent::Recent<(String, String), PublishedNumber>>,
     /// Tenants' telephony settings (read by every carrier webhook).
@@ -247,7 +245,6 @@ impl Store {
             api_keys: Arc::default(),
             tenants: Arc::default(),
             published: Arc::default(),
-            ended_chats: Arc::default(),
             telephony: Arc::default(),
             sqlite_file: match backend {
                 Backend::Sqlite => sqlite_file(url),

@@ -9,12 +9,12 @@
 //! a commit is shared by many turns.
 //!
 //! A turn that ends a web chat may bring the chat's analytics, counted from the events its
-//! server kept ([`ChatTurn::counted`]). On SQLite, whose one writer commits the batch anyway,
-//! they are added in the batch's transaction. On PostgreSQL, several writers (and servers)
-//! commit at once, and every chat of a flow adds to the same few analytics rows, which they
-//! would have to take one after another: the counts wait in memory for the roll-up job
-//! ([`Store::write_ended_chat_counts`]), and a count lost in a crash leaves its chat to the
-//! task, which reads its events back.
+//! server kept ([`ChatTurn::counted`]); the statement that ends the chat claims it as counted.
+//! On SQLite, whose one writer commits the batch anyway, the counts are added in the batch's
+//! transaction. On PostgreSQL, several writers (and servers) commit at once, and every chat of
+//! a flow adds to the same few analytics rows, which they would have to take one after
+//! another: the batch's counts, summed, are written to `analytics_pending` in its transaction
+//! instead, and the roll-up job adds them ([`Store::write_ended_chat_counts`]).
 //!
 //! Each turn keeps its own outcome: a compare-and-set on the session's turn counter that loses
 //! is an answer for that turn only. A statement that fails rolls back the batch, and its turns
@@ -28,7 +28,7 @@ use tokio::sync::{mpsc, oneshot, Mutex};
 
 use flow_engine::runtime::Direction;
 
-use super::analytics::{add_sums, sum_into, RolledUp, Rows};
+use super::analytics::{add_sums, rows_to_json, sum_into, RolledUp, Rows};
 use super::conversations::{direction_name, Call, CallEnd, Channel, NewCallEvent};
 use super::{rows_table, Backend, Result, Store, StoreError, WriteTransaction};
 
@@ -216,21 +216,16 @@ fn chunks(total: usize) -> Vec<std::ops::Range<usize>> {
 }
 
 /// What the batch's statements leave for the end of its transaction: the events to insert, and
-/// the analytics of the chats it ended, summed (`counts_here`) or for the roll-up job.
+/// the analytics of the chats it ended and claimed, summed.
 struct Written<'a> {
-    counts_here: bool,
     runs: Vec<EventRun<'a>>,
     counted: Rows,
-    later: Vec<RolledUp>,
 }
 
 impl Written<'_> {
     /// Takes a chat's count whose end this batch writes with exactly its events.
     fn count(&mut self, count: &RolledUp) {
-        match self.counts_here {
-            true => sum_into(&mut self.counted, count.rows.clone()),
-            false => self.later.push(count.clone()),
-        }
+        sum_into(&mut self.counted, count.rows.clone());
     }
 }
 
@@ -266,10 +261,8 @@ async fn commit_together(store: &Store, batch: &[Job]) -> Result<Vec<Result<Opti
     }
     let mut transaction = store.begin_write().await?;
     let mut written = Written {
-        counts_here: store.backend() == Backend::Sqlite,
         runs: Vec::new(),
         counted: Rows::new(),
-        later: Vec::new(),
     };
     for range in chunks(starts.len()) {
         insert_starts(
@@ -294,9 +287,17 @@ async fn commit_together(store: &Store, batch: &[Job]) -> Result<Vec<Result<Opti
         }
     }
     insert_events(&mut transaction, &written.runs).await?;
-    add_sums(&mut transaction, &written.counted).await?;
+    match store.backend() {
+        Backend::Sqlite => add_sums(&mut transaction, &written.counted).await?,
+        Backend::Postgres if !written.counted.is_empty() => {
+            sqlx::query("INSERT INTO analytics_pending (rows) VALUES ($1)")
+                .bind(rows_to_json(&written.counted))
+                .execute(&mut *transaction)
+                .await?;
+        }
+        Backend::Postgres => {}
+    }
     transaction.commit().await?;
-    store.keep_ended_chat_counts(written.later);
     Ok(outcomes)
 }
 
@@ -378,11 +379,7 @@ async fn insert_starts<'a>(
             .bind(start.session_id.as_str())
             .bind(start.snapshot.as_str())
             .bind(start.knowledge.as_deref())
-            .bind(
-                counted_start(start)
-                    .filter(|_| written.counts_here)
-                    .map(|counted| counted.counted_now),
-            );
+            .bind(counted_start(start).map(|counted| counted.counted_now));
     }
     let created: std::collections::HashSet<String> = query
         .fetch_all(&mut **transaction)
@@ -472,12 +469,7 @@ async fn save_turns<'a>(
                     .map(Value::to_string),
             )
             .bind(end.map(|end| end.duration_ms))
-            .bind(
-                turn.counted
-                    .as_ref()
-                    .filter(|_| written.counts_here)
-                    .map(|counted| counted.counted_now),
-            );
+            .bind(turn.counted.as_ref().map(|counted| counted.counted_now));
     }
     /// The new turn, the call's id, event count, end and counted events.
     type Saved = (i64, String, i64, Option<i64>, Option<i64>);
@@ -508,13 +500,10 @@ async fn save_turns<'a>(
                 outcomes[index] = Ok(Some(new_turn));
                 if let Some(counted) = &turn.counted {
                     // The end is this turn's, and the count is made of exactly the events the
-                    // conversation now has: on SQLite the statement took it as counted.
+                    // conversation now has: the statement took it as counted.
                     let ends_here =
                         ended_at.is_some() && ended_at == turn.end.as_ref().map(|end| end.ended_at);
-                    let taken = match written.counts_here {
-                        true => rolled_up == Some(counted.counted_now),
-                        false => last == counted.counted_now,
-                    };
+                    let taken = rolled_up == Some(counted.counted_now);
                     if ends_here && taken {
                         written.count(counted);
                     }
