@@ -74,10 +74,7 @@ async fn end_idle_chats(state: &AppState) -> Result<(), JobError> {
 
 /// See [`crate::analytics::rollup`]: the dashboard is at most a few seconds behind.
 async fn roll_up_analytics(state: &AppState) -> Result<(), JobError> {
-    // The counts that turns ending chats left waiting first, then the conversations the task
-    // must read back (ended by a carrier, by the idle-chat task, or counted partly).
-    let waiting = state.store.write_ended_chat_counts().await?;
-    let read_back = crate::analytics::rollup::roll_up(&state.store).await?;
+    let (waiting, read_back) = crate::analytics::rollup::catch_up(&state.store).await?;
     if waiting + read_back > 0 {
         tracing::debug!(waiting, read_back, "counted conversations in analytics");
     }

@@ -866,72 +866,79 @@ async fn a_cut_off_history_is_finished(store: Store, url: String, data_dir: &Pat
     assert_eq!(later, None, "played to its end once");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_cut_off_history_is_finished_on_sqlite() {
+/// Runs `test` with a new, migrated store on a SQLite file in a temporary directory (the
+/// store, its URL, the directory).
+async fn on_fresh_sqlite<F, Fut>(test: F)
+where
+    F: FnOnce(Store, String, std::path::PathBuf) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
     let directory = tempfile::tempdir().expect("temporary directory");
     let url = Store::sqlite_url(&directory.path().join("callflow.db"));
     let store = Store::connect(&url).await.expect("connects");
     store.migrate().await.expect("migrates");
-    a_cut_off_history_is_finished(store.clone(), url, directory.path()).await;
+    test(store.clone(), url, directory.path().to_path_buf()).await;
     store.close().await;
+}
+
+/// The same on a new PostgreSQL database, dropped afterwards even when `test` fails.
+async fn on_fresh_postgres<F, Fut>(test: F)
+where
+    F: FnOnce(Store, String, std::path::PathBuf) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let Some((url, database, mut admin)) = fresh_postgres().await else {
+        return;
+    };
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let outcome = tokio::spawn({
+        let directory = directory.path().to_path_buf();
+        async move {
+            let store = Store::connect(&url).await.expect("connects");
+            store.migrate().await.expect("migrates");
+            test(store.clone(), url, directory).await;
+            store.close().await;
+        }
+    })
+    .await;
+    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
+        .execute(&mut admin)
+        .await;
+    if let Err(error) = outcome {
+        std::panic::resume_unwind(error.into_panic());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cut_off_history_is_finished_on_sqlite() {
+    on_fresh_sqlite(|store, url, directory| async move {
+        a_cut_off_history_is_finished(store, url, &directory).await
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cut_off_history_is_finished_on_postgres() {
-    let Some((url, database, mut admin)) = fresh_postgres().await else {
-        return;
-    };
-    let directory = tempfile::tempdir().expect("temporary directory");
-    let outcome = tokio::spawn({
-        let directory = directory.path().to_path_buf();
-        async move {
-            let store = Store::connect(&url).await.expect("connects");
-            store.migrate().await.expect("migrates");
-            a_cut_off_history_is_finished(store.clone(), url, &directory).await;
-            store.close().await;
-        }
+    on_fresh_postgres(|store, url, directory| async move {
+        a_cut_off_history_is_finished(store, url, &directory).await
     })
     .await;
-    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
-        .execute(&mut admin)
-        .await;
-    if let Err(error) = outcome {
-        std::panic::resume_unwind(error.into_panic());
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cut_off_first_run_is_finished_on_sqlite() {
-    let directory = tempfile::tempdir().expect("temporary directory");
-    let url = Store::sqlite_url(&directory.path().join("callflow.db"));
-    let store = Store::connect(&url).await.expect("connects");
-    store.migrate().await.expect("migrates");
-    a_cut_off_first_run_is_finished(store.clone(), directory.path()).await;
-    store.close().await;
+    on_fresh_sqlite(|store, _, directory| async move {
+        a_cut_off_first_run_is_finished(store, &directory).await
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cut_off_first_run_is_finished_on_postgres() {
-    let Some((url, database, mut admin)) = fresh_postgres().await else {
-        return;
-    };
-    let directory = tempfile::tempdir().expect("temporary directory");
-    let outcome = tokio::spawn({
-        let directory = directory.path().to_path_buf();
-        async move {
-            let store = Store::connect(&url).await.expect("connects");
-            store.migrate().await.expect("migrates");
-            a_cut_off_first_run_is_finished(store.clone(), &directory).await;
-            store.close().await;
-        }
+    on_fresh_postgres(|store, _, directory| async move {
+        a_cut_off_first_run_is_finished(store, &directory).await
     })
     .await;
-    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
-        .execute(&mut admin)
-        .await;
-    if let Err(error) = outcome {
-        std::panic::resume_unwind(error.into_panic());
-    }
 }
 
 /// A PostgreSQL server without a data directory only prints: no file is written anywhere.

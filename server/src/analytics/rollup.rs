@@ -2,7 +2,7 @@
 //! instead of every call's events. The task ([`roll_up`]) reads the events of what ended back,
 //! a batch at a time. A web chat whose every turn one server took is counted from the events
 //! that server kept instead ([`at_end`]), and the store adds that count with the chat's last
-//! turn (see `store::turns`).
+//! turn or keeps it for the job (see `store::turns`). [`catch_up`] is what the job runs.
 
 use std::collections::{HashMap, HashSet};
 
@@ -22,6 +22,14 @@ pub const MAX_RESULT_VALUES: usize = 5_000;
 /// Batches per run at most, so that a long backlog (a database upgraded with a year of calls)
 /// is worked off in steps that leave room for other writers.
 const BATCHES_PER_RUN: usize = 20;
+
+/// What the server's roll-up job does each time: adds the counts that turns ending chats left
+/// waiting (PostgreSQL), then counts what ended otherwise ([`roll_up`]); answers how many
+/// waiting batches and how many conversations read back were counted.
+pub async fn catch_up(store: &Store) -> Result<(usize, usize), StoreError> {
+    let waiting = store.write_ended_chat_counts().await?;
+    Ok((waiting, roll_up(store).await?))
+}
 
 /// Counts what ended since the last run; answers how many conversations were counted. Safe to
 /// run on several servers at once: the store adds a conversation's rows only together with its
