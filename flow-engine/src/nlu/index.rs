@@ -16,7 +16,9 @@
 //!
 //! # Answers
 //!
-//! The confidence of an intent is its softmax probability among intents and background.
+//! The confidence of an intent is its softmax probability among intents and background; for an
+//! intent the library does not know, the larger of that and its probability in a second model
+//! trained without the library (`IntentIndex::plain`).
 //! Around it, phrases keep the meaning callers expect:
 //!
 //! * an utterance equal to one of an intent's examples (after normalisation) is that intent,
@@ -86,9 +88,9 @@ const CALIBRATION_CJK: f32 = 9.0;
 /// its confidence in a text of no intent runs higher. Chosen on the tuning splits by the
 /// calibration's rule, the calibration staying 3.4: the largest value, in steps of 0.1, at
 /// which the English splits still reject 45% of their near out-of-scope sentences (616 of
-/// 660 tuning sentences; at 0.7-0.9 and 1 they reject 43-44.8%). Its intents the library
-/// does not know are Bitext's `change_order` and `place_order`. The Chinese tuning splits'
-/// intents are all library intents; the shop's own intents' tuning split
+/// 660 tuning sentences; at 0.7-0.9 and 1 they reject 43-44.8%): the English splits have two
+/// intents the library does not know, Bitext's `change_order` and `place_order`. The Chinese
+/// tuning splits' intents are all library intents; the shop's own intents' tuning split
 /// (`own-tune.csv`) understands one or two sentences more at 0.6 than at 0.8-1.5.
 const PLAIN_SHARPNESS: f32 = 0.6;
 
