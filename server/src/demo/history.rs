@@ -259,10 +259,9 @@ pub async fn record_part(
         .map(|flow| (flow.name, flow.id))
         .collect();
     let mut callers = callers(&flows, time_zone(&tenant), now)?;
-    let played = played(state, tenant_id, &callers).await?;
+    let mut played = played(state, tenant_id, &callers).await?;
     let all = callers.len();
     // Two callers may start at the same second: as many are skipped as calls are there.
-    let mut played = played;
     callers.retain(|caller| match played.get_mut(&caller.starts_at) {
         Some(count) if *count > 0 => {
             *count -= 1;
