@@ -232,6 +232,7 @@ on_both_databases!(
     an_idle_end_and_a_turn_never_both_win,
     analytics_rollups_equal_a_recount,
     result_rollups_equal_a_recount_and_count_once,
+    a_damaged_waiting_count_does_not_stop_the_others,
     outbound_calls_are_answered_or_unreached,
 );
 
@@ -3501,6 +3502,31 @@ async fn analytics_rollups_equal_a_recount(db: TestDb) -> TestResult {
             assert!(real[0].1.sums[0] < with_drafts[0].1.sums[0]);
         }
     }
+    Ok(())
+}
+
+/// Counts waiting for the roll-up job: one that cannot be read is dropped (and logged), and
+/// the ones beside it are still added, so the dashboard does not stop for ever.
+async fn a_damaged_waiting_count_does_not_stop_the_others(db: TestDb) -> TestResult {
+    let store = &db.store;
+    let (tenant, _) = two_tenants(store).await?;
+    db.execute_raw("INSERT INTO analytics_pending (rows) VALUES ('[[\"analytics_calls\", ')")
+        .await;
+    db.execute_raw(&format!(
+        "INSERT INTO analytics_pending (rows) VALUES ('[[\"analytics_unheard\", \
+         [\"{tenant}\", \"flw_1\", 1, \"2026-12-05\", \"chat\", \"inbound\", \"ask\", \
+         \"no_match\", \"能包成礼物吗\"], [2], 1764900000000, \"cal_1\"]]')"
+    ))
+    .await;
+    assert_eq!(store.write_ended_chat_counts().await?, 2, "both taken");
+    assert_eq!(store.write_ended_chat_counts().await?, 0, "none left");
+    let stored = analytics_tables(store, &tenant).await?;
+    let unheard: Vec<_> = stored
+        .iter()
+        .filter(|((table, _), _)| *table == Table::Unheard)
+        .collect();
+    assert_eq!(unheard.len(), 1, "{stored:?}");
+    assert_eq!(unheard[0].1.sums, vec![2]);
     Ok(())
 }
 

@@ -300,7 +300,8 @@ impl Store {
 
     /// Adds the counts that turns ending chats left waiting (`analytics_pending`, written on
     /// PostgreSQL; SQLite adds them with the turn), a few batches per transaction, each batch
-    /// taken by one server only; answers how many batches were added.
+    /// taken by one server only; answers how many batches were taken (one that cannot be read
+    /// is logged and dropped).
     pub async fn write_ended_chat_counts(&self) -> Result<usize> {
         let mut added = 0;
         loop {
@@ -321,7 +322,14 @@ impl Store {
             let mut rows = Rows::new();
             for row in &taken {
                 let text: String = row.try_get("rows")?;
-                sum_into(&mut rows, rows_from_json(&text)?);
+                // A row this server cannot read must not stop the others from being counted
+                // for ever (as in `pending_rollups`): it is logged and dropped.
+                match rows_from_json(&text) {
+                    Ok(waiting) => sum_into(&mut rows, waiting),
+                    Err(error) => {
+                        tracing::warn!(%error, "waiting analytics counts cannot be read");
+                    }
+                }
             }
             add_sums(&mut transaction, &rows).await?;
             transaction.commit().await?;
