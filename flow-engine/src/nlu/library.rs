@@ -151,9 +151,11 @@ impl Library {
         )
     }
 
-    /// Every phrasing, both languages: how callers talk to a shop.
-    pub fn phrasings(&self) -> impl Iterator<Item = &Utterance> {
-        self.phrasings.iter().flatten().flatten()
+    /// Per intent, its phrasings in the script asked for (CJK or not).
+    pub fn intents_in(&self, cjk: bool) -> impl Iterator<Item = &[Utterance]> {
+        self.phrasings
+            .iter()
+            .map(move |p| p[usize::from(cjk)].as_slice())
     }
 
     /// The library's rows for a node with `intents` intents trained on `texts`: each library

@@ -25,31 +25,86 @@ pub struct PairScores {
 
 /// How `groups` (a group per example) agree with the examples' labels.
 pub fn pairwise(examples: &[Example], groups: &[usize]) -> PairScores {
-    let (mut same_both, mut same_group, mut same_label) = (0u64, 0u64, 0u64);
-    for i in 0..examples.len() {
-        for j in i + 1..examples.len() {
-            let label = match (&examples[i].intent, &examples[j].intent) {
-                (Some(a), Some(b)) => a == b,
-                _ => false,
-            };
-            let group = groups[i] == groups[j];
-            same_both += u64::from(label && group);
-            same_group += u64::from(group);
-            same_label += u64::from(label);
+    PairCounts::of(examples, groups).scores()
+}
+
+/// Pairwise figures of the lists a manager sees in a shop's first days: the examples shuffled
+/// (fixed seeds, [`SHUFFLES`] times) and cut into lists of `size`, each grouped alone by
+/// `group`, the pairs of all lists counted together. With few phrasings, rarity is mostly the
+/// background's, and a word any wish may use (可以) looks rare.
+pub fn in_small_lists(
+    examples: &[Example],
+    size: usize,
+    group: impl Fn(&[&str]) -> Vec<usize>,
+) -> PairScores {
+    let mut shuffled = examples.to_vec();
+    let mut state = 0x5A11_1157u64;
+    let mut all = PairCounts::default();
+    for _ in 0..SHUFFLES {
+        shuffle(&mut shuffled, &mut state);
+        for list in shuffled.chunks(size.max(1)) {
+            let texts: Vec<&str> = list.iter().map(|e| e.text.as_str()).collect();
+            all.add(PairCounts::of(list, &group(&texts)));
         }
     }
-    let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
-    let (precision, recall) = (ratio(same_both, same_group), ratio(same_both, same_label));
-    let f1 = if precision + recall == 0.0 {
-        0.0
-    } else {
-        2.0 * precision * recall / (precision + recall)
-    };
-    PairScores {
-        precision,
-        recall,
-        f1,
-        groups: groups.iter().collect::<BTreeSet<_>>().len(),
+    all.scores()
+}
+
+/// How many ways the small lists are drawn: a list of twelve holds few pairs of one wish.
+pub const SHUFFLES: usize = 8;
+
+/// Pairs of examples: in one group and of one label, in one group, of one label; and groups.
+#[derive(Debug, Clone, Copy, Default)]
+struct PairCounts {
+    same_both: u64,
+    same_group: u64,
+    same_label: u64,
+    groups: usize,
+}
+
+impl PairCounts {
+    fn of(examples: &[Example], groups: &[usize]) -> Self {
+        let mut c = Self {
+            groups: groups.iter().collect::<BTreeSet<_>>().len(),
+            ..Self::default()
+        };
+        for i in 0..examples.len() {
+            for j in i + 1..examples.len() {
+                let label = match (&examples[i].intent, &examples[j].intent) {
+                    (Some(a), Some(b)) => a == b,
+                    _ => false,
+                };
+                let group = groups[i] == groups[j];
+                c.same_both += u64::from(label && group);
+                c.same_group += u64::from(group);
+                c.same_label += u64::from(label);
+            }
+        }
+        c
+    }
+
+    fn add(&mut self, other: Self) {
+        self.same_both += other.same_both;
+        self.same_group += other.same_group;
+        self.same_label += other.same_label;
+        self.groups += other.groups;
+    }
+
+    fn scores(self) -> PairScores {
+        let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+        let precision = ratio(self.same_both, self.same_group);
+        let recall = ratio(self.same_both, self.same_label);
+        let f1 = if precision + recall == 0.0 {
+            0.0
+        } else {
+            2.0 * precision * recall / (precision + recall)
+        };
+        PairScores {
+            precision,
+            recall,
+            f1,
+            groups: self.groups,
+        }
     }
 }
 
