@@ -158,6 +158,21 @@ async fn the_dashboard_counts_what_callers_did(app: TestApp) -> TestApp {
 
     let (status, unheard) = get(&app, key, "/analytics/unheard").await;
     assert_eq!(status, 200, "{unheard}");
+    // The days the list covers are named: the last seven, today the last.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("a clock after 1970");
+    let today = chrono::DateTime::from_timestamp(now.as_secs() as i64, 0)
+        .expect("a time chrono can hold")
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .date_naive();
+    assert_eq!(unheard["to"], today.to_string(), "{unheard}");
+    assert_eq!(
+        unheard["from"],
+        (today - chrono::Days::new(6)).to_string(),
+        "{unheard}"
+    );
+    let unheard = unheard["groups"].clone();
     let group = unheard
         .as_array()
         .expect("groups")
@@ -226,7 +241,8 @@ async fn the_dashboard_counts_what_callers_did(app: TestApp) -> TestApp {
     assert_eq!(status, 204, "{problem}");
     let (_, left) = get(&app, key, "/analytics/unheard").await;
     assert!(
-        left.as_array()
+        left["groups"]
+            .as_array()
             .expect("groups")
             .iter()
             .all(|g| g["phrasings"]
@@ -269,7 +285,7 @@ async fn the_dashboard_counts_what_callers_did(app: TestApp) -> TestApp {
 
     let (status, knowledge) = get(&app, key, "/analytics/knowledge").await;
     assert_eq!(status, 200, "{knowledge}");
-    assert_eq!(knowledge, json!([]));
+    assert_eq!(knowledge["entries"], json!([]), "{knowledge}");
 
     // Another tenant's figures are its own.
     let stranger = app.tenant("Other Shop").await;
@@ -352,8 +368,9 @@ async fn results_of_calls_are_counted_per_value(app: TestApp) -> TestApp {
     // A second run finds nothing more to count.
     roll_up(&app).await;
 
-    let (status, results) = get(&app, key, "/analytics/results").await;
-    assert_eq!(status, 200, "{results}");
+    let (status, report) = get(&app, key, "/analytics/results").await;
+    assert_eq!(status, 200, "{report}");
+    let results = report["results"].clone();
     let var = |name: &str| {
         results
             .as_array()
@@ -419,6 +436,14 @@ async fn results_of_calls_are_counted_per_value(app: TestApp) -> TestApp {
     ] {
         let (status, filtered) = get(&app, key, &format!("/analytics/results?{query}")).await;
         assert_eq!(status, 200, "{query}: {filtered}");
+        if query.starts_with("from=") {
+            assert_eq!(
+                (&filtered["from"], &filtered["to"]),
+                (&json!("2020-01-01"), &json!("2020-01-31")),
+                "{filtered}"
+            );
+        }
+        let filtered = filtered["results"].clone();
         assert_eq!(filtered == json!([]), empty, "{query}: {filtered}");
         if !empty {
             assert_eq!(filtered, results, "{query}");
@@ -439,7 +464,7 @@ async fn results_of_calls_are_counted_per_value(app: TestApp) -> TestApp {
     // Another tenant sees none of them.
     let stranger = app.tenant("Other Survey Shop").await;
     let (status, theirs) = get(&app, &stranger.owner_key, "/analytics/results").await;
-    assert_eq!((status, theirs), (200, json!([])));
+    assert_eq!((status, &theirs["results"]), (200, &json!([])), "{theirs}");
     app
 }
 

@@ -4,7 +4,7 @@
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -75,6 +75,43 @@ const BAD_FILTER: &str = "`invalid_parameter`: an unknown parameter, or a value 
     years, an unknown channel or direction, a negative version); `errors[0].field` names the \
     parameter, and the detail is in the request's `Accept-Language` (Chinese or English)";
 
+/// What callers said that no intent or entry took, over the days named.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UnheardReport {
+    /// The first and the last local day covered (the tenant's time zone), as the filter chose
+    /// them: the defaults (the last seven days) named.
+    #[schema(example = "2026-12-01")]
+    pub from: String,
+    #[schema(example = "2026-12-07")]
+    pub to: String,
+    /// The most said first.
+    pub groups: Vec<UnheardGroup>,
+}
+
+/// Knowledge entries as callers received them, over the days named.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KnowledgeReport {
+    /// The first and the last local day covered, as in [`UnheardReport`].
+    #[schema(example = "2026-12-01")]
+    pub from: String,
+    #[schema(example = "2026-12-07")]
+    pub to: String,
+    /// The least helpful first.
+    pub entries: Vec<EntryHelpfulness>,
+}
+
+/// The results the calls of the days named ended with.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ResultsReport {
+    /// The first and the last local day covered, as in [`UnheardReport`].
+    #[schema(example = "2026-12-01")]
+    pub from: String,
+    #[schema(example = "2026-12-07")]
+    pub to: String,
+    /// Per variable a flow marks as a result.
+    pub results: Vec<ResultSummary>,
+}
+
 /// The caller's filter, its language and the other parameters' values.
 async fn read_filter(
     state: &AppState,
@@ -131,7 +168,7 @@ async fn funnel(
 /// the latest call that said it.
 #[utoipa::path(get, path = "/analytics/unheard", tag = "analytics",
     params(ReportQuery, GroupsQuery),
-    responses((status = 200, body = Vec<UnheardGroup>),
+    responses((status = 200, body = UnheardReport),
         (status = 400, body = Problem, content_type = "application/problem+json",
          description = BAD_FILTER)))]
 async fn unheard(
@@ -139,7 +176,7 @@ async fn unheard(
     principal: Principal,
     headers: HeaderMap,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
-) -> ApiResult<Json<Vec<UnheardGroup>>> {
+) -> ApiResult<Json<UnheardReport>> {
     let (filter, language, pairs) =
         read_filter(&state, &principal, &headers, query, &["limit"]).await?;
     let mut limit = DEFAULT_GROUPS;
@@ -160,13 +197,17 @@ async fn unheard(
                 })?;
         }
     }
-    Ok(Json(report::unheard(&state.store, &filter, limit).await?))
+    Ok(Json(UnheardReport {
+        groups: report::unheard(&state.store, &filter, limit).await?,
+        from: filter.from_day,
+        to: filter.to_day,
+    }))
 }
 
 /// Knowledge-base entries the calls answered with, and what callers said of the answers: the
 /// least helpful first, so that the manager knows which to rewrite.
 #[utoipa::path(get, path = "/analytics/knowledge", tag = "analytics", params(ReportQuery),
-    responses((status = 200, body = Vec<EntryHelpfulness>),
+    responses((status = 200, body = KnowledgeReport),
         (status = 400, body = Problem, content_type = "application/problem+json",
          description = BAD_FILTER)))]
 async fn knowledge(
@@ -174,16 +215,20 @@ async fn knowledge(
     principal: Principal,
     headers: HeaderMap,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
-) -> ApiResult<Json<Vec<EntryHelpfulness>>> {
+) -> ApiResult<Json<KnowledgeReport>> {
     let (filter, _, _) = read_filter(&state, &principal, &headers, query, &[]).await?;
-    Ok(Json(report::knowledge(&state.store, &filter).await?))
+    Ok(Json(KnowledgeReport {
+        entries: report::knowledge(&state.store, &filter).await?,
+        from: filter.from_day,
+        to: filter.to_day,
+    }))
 }
 
 /// The results of calls: per variable the flows mark as a result (`settings.results`), its
 /// kind, how many calls ended with a value, how often each value was given, the mean of
 /// scores and numbers, and the Net Promoter Score of scores (0 to 10).
 #[utoipa::path(get, path = "/analytics/results", tag = "analytics", params(ReportQuery),
-    responses((status = 200, body = Vec<ResultSummary>),
+    responses((status = 200, body = ResultsReport),
         (status = 400, body = Problem, content_type = "application/problem+json",
          description = BAD_FILTER)))]
 async fn results(
@@ -191,9 +236,13 @@ async fn results(
     principal: Principal,
     headers: HeaderMap,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
-) -> ApiResult<Json<Vec<ResultSummary>>> {
+) -> ApiResult<Json<ResultsReport>> {
     let (filter, _, _) = read_filter(&state, &principal, &headers, query, &[]).await?;
-    Ok(Json(result_report::results(&state.store, &filter).await?))
+    Ok(Json(ResultsReport {
+        results: result_report::results(&state.store, &filter).await?,
+        from: filter.from_day,
+        to: filter.to_day,
+    }))
 }
 
 /// A phrasing of the "not understood" list, as [`unheard`] gave it.
