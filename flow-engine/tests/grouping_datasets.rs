@@ -17,7 +17,11 @@ use flow_engine::nlu::eval::grouping::{
     bitext_sample, char_pair_groups, in_small_lists, pairwise, PairScores, Part, PEER_ALIKE,
 };
 use flow_engine::nlu::eval::Example;
-use flow_engine::nlu::grouping::{self, Grouper, Settings, PRECISION, SETTINGS, SMALL_LIST};
+use std::collections::HashMap;
+
+use flow_engine::nlu::grouping::{
+    self, Grouper, Phrasing, Settings, PRECISION, SETTINGS, SMALL_LIST,
+};
 
 /// Sentences per Bitext intent in each part (27 intents).
 const BITEXT_PER_INTENT: usize = 15;
@@ -62,10 +66,15 @@ struct Figures {
 }
 
 impl Figures {
-    fn of(examples: &[Example], grouper: &Grouper) -> Self {
+    /// `analysed`: the examples' texts analysed once for the whole sweep.
+    fn of(examples: &[Example], analysed: &HashMap<String, Phrasing>, grouper: &Grouper) -> Self {
+        let group = |texts: &[&str]| {
+            let phrasings: Vec<&Phrasing> = texts.iter().map(|t| &analysed[*t]).collect();
+            grouper.group_analysed(&phrasings)
+        };
         Self {
-            whole: pairwise(examples, &grouper.group(&texts(examples))),
-            small: in_small_lists(examples, SMALL_LIST, |t| grouper.group(t)),
+            whole: pairwise(examples, &group(&texts(examples))),
+            small: in_small_lists(examples, SMALL_LIST, group),
         }
     }
 
@@ -103,6 +112,11 @@ fn the_settings_sweep_on_the_tuning_splits() {
         if of_script.is_empty() {
             continue;
         }
+        let analysed: HashMap<String, Phrasing> = of_script
+            .iter()
+            .flat_map(|(_, examples)| examples)
+            .map(|e| (e.text.clone(), Phrasing::new(&e.text)))
+            .collect();
         println!(
             "Settings sweep on the {name} tuning splits (the mean of every split's whole and \
              small-list pairwise F1 first):"
@@ -118,7 +132,7 @@ fn the_settings_sweep_on_the_tuning_splits() {
                 let grouper = Grouper::new(settings);
                 let figures: Vec<Figures> = of_script
                     .iter()
-                    .map(|(_, examples)| Figures::of(examples, &grouper))
+                    .map(|(_, examples)| Figures::of(examples, &analysed, &grouper))
                     .collect();
                 let mean = figures.iter().map(Figures::f1).sum::<f64>() / figures.len() as f64;
                 let precise = figures.iter().all(Figures::precise);

@@ -101,20 +101,26 @@ impl Grouper {
 
     /// For each text, the index of its group (see [`group`]).
     pub fn group(&self, texts: &[&str]) -> Vec<usize> {
-        group_phrasings(texts, self)
+        let phrasings: Vec<Phrasing> = texts.iter().map(|t| Phrasing::new(t)).collect();
+        self.group_analysed(&phrasings.iter().collect::<Vec<_>>())
+    }
+
+    /// [`Grouper::group`] of phrasings analysed before: an evaluation groups the same
+    /// sentences at many settings.
+    pub fn group_analysed(&self, phrasings: &[&Phrasing]) -> Vec<usize> {
+        group_phrasings(phrasings, self)
     }
 }
 
-fn group_phrasings(texts: &[&str], grouper: &Grouper) -> Vec<usize> {
+fn group_phrasings(phrasings: &[&Phrasing], grouper: &Grouper) -> Vec<usize> {
     let alike = grouper.alike;
-    let phrasings: Vec<Phrasing> = texts.iter().map(|t| Phrasing::new(t)).collect();
-    let weights = Weights::new(&phrasings, &grouper.spoken);
+    let weights = Weights::new(phrasings, &grouper.spoken);
     let mut groups: Vec<Group> = Vec::new();
     // Feature → the groups whose centroid has it.
     let mut postings: HashMap<u64, Vec<usize>> = HashMap::new();
     let mut scores: Vec<f32> = Vec::new();
-    let mut assigned = Vec::with_capacity(texts.len());
-    for p in &phrasings {
+    let mut assigned = Vec::with_capacity(phrasings.len());
+    for p in phrasings {
         let vector = weights.vector(p);
         let alike = alike[usize::from(p.cjk)];
         scores.clear();
@@ -178,13 +184,13 @@ impl Group {
 }
 
 /// A text's meaning features and its script.
-struct Phrasing {
+pub struct Phrasing {
     features: Vec<(u64, f32)>,
     cjk: bool,
 }
 
 impl Phrasing {
-    fn new(text: &str) -> Self {
+    pub fn new(text: &str) -> Self {
         let (features, cjk) = features_for(text, Purpose::Meaning);
         Self { features, cjk }
     }
@@ -196,10 +202,15 @@ struct Weights {
 }
 
 impl Weights {
-    fn new(texts: &[Phrasing], spoken: &HashSet<u64>) -> Self {
-        let (df, n) = frequencies(reference().background.iter().chain(texts));
+    fn new(texts: &[&Phrasing], spoken: &HashSet<u64>) -> Self {
+        // Only the texts' own features are ever weighed: their frequencies are the texts' plus
+        // the background's, counted once per process.
+        let reference = reference();
+        let (df, texts) = frequencies(texts.iter().copied());
+        let n = reference.background_documents + texts;
         let idf = df
             .into_iter()
+            .map(|(f, d)| (f, d + reference.background_df.get(&f).copied().unwrap_or(0)))
             .filter(|(f, d)| (*d as f32) <= COMMON * n && !spoken.contains(f))
             .map(|(f, d)| (f, ((1.0 + n) / (1.0 + d as f32)).ln() + 1.0))
             .collect();
@@ -238,8 +249,10 @@ fn frequencies<'p>(texts: impl Iterator<Item = &'p Phrasing>) -> (HashMap<u64, u
 
 /// What every grouping weighs against, analysed once per process.
 struct Reference {
-    /// The background sentences: text of no particular wish.
-    background: Vec<Phrasing>,
+    /// The document frequencies of features in the background sentences (text of no
+    /// particular wish), and how many there are.
+    background_df: HashMap<u64, u32>,
+    background_documents: f32,
     /// Features in more than [`COMMON`] of the background and the library's phrasings of
     /// their script: how anyone talks to a shop, whatever they want.
     common: HashSet<u64>,
@@ -291,8 +304,10 @@ fn reference() -> &'static Reference {
             }
             counts
         });
+        let (background_df, background_documents) = frequencies(background.iter());
         Reference {
-            background,
+            background_df,
+            background_documents,
             common,
             intents_with,
             intents,
