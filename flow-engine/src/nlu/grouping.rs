@@ -108,54 +108,49 @@ impl Grouper {
     /// [`Grouper::group`] of phrasings analysed before: an evaluation groups the same
     /// sentences at many settings.
     pub fn group_analysed(&self, phrasings: &[&Phrasing]) -> Vec<usize> {
-        group_phrasings(phrasings, self)
-    }
-}
-
-fn group_phrasings(phrasings: &[&Phrasing], grouper: &Grouper) -> Vec<usize> {
-    let alike = grouper.alike;
-    let weights = Weights::new(phrasings, &grouper.spoken);
-    let mut groups: Vec<Group> = Vec::new();
-    // Feature → the groups whose centroid has it.
-    let mut postings: HashMap<u64, Vec<usize>> = HashMap::new();
-    let mut scores: Vec<f32> = Vec::new();
-    let mut assigned = Vec::with_capacity(phrasings.len());
-    for p in phrasings {
-        let vector = weights.vector(p);
-        let alike = alike[usize::from(p.cjk)];
-        scores.clear();
-        scores.resize(groups.len(), 0.0);
-        for (feature, w) in &vector {
-            for &g in postings.get(feature).map(Vec::as_slice).unwrap_or_default() {
-                scores[g] += w * groups[g].centroid.get(feature).copied().unwrap_or(0.0);
+        let weights = Weights::new(phrasings, &self.spoken);
+        let mut groups: Vec<Group> = Vec::new();
+        // Feature → the groups whose centroid has it.
+        let mut postings: HashMap<u64, Vec<usize>> = HashMap::new();
+        let mut scores: Vec<f32> = Vec::new();
+        let mut assigned = Vec::with_capacity(phrasings.len());
+        for p in phrasings {
+            let vector = weights.vector(p);
+            let alike = self.alike[usize::from(p.cjk)];
+            scores.clear();
+            scores.resize(groups.len(), 0.0);
+            for (feature, w) in &vector {
+                for &g in postings.get(feature).map(Vec::as_slice).unwrap_or_default() {
+                    scores[g] += w * groups[g].centroid.get(feature).copied().unwrap_or(0.0);
+                }
             }
-        }
-        let best = scores
-            .iter()
-            .enumerate()
-            .filter(|(g, _)| groups[*g].cjk == p.cjk)
-            .map(|(g, dot)| (g, dot / groups[g].norm()))
-            .filter(|(_, cosine)| *cosine >= alike)
-            // The first of equals: the group led by the more said phrasing.
-            .fold(None::<(usize, f32)>, |best, (g, c)| match best {
-                Some((_, b)) if b >= c => best,
-                _ => Some((g, c)),
-            });
-        let g = match best {
-            Some((g, _)) => g,
-            None => {
-                groups.push(Group {
-                    cjk: p.cjk,
-                    centroid: HashMap::new(),
-                    squares: 0.0,
+            let best = scores
+                .iter()
+                .enumerate()
+                .filter(|(g, _)| groups[*g].cjk == p.cjk)
+                .map(|(g, dot)| (g, dot / groups[g].norm()))
+                .filter(|(_, cosine)| *cosine >= alike)
+                // The first of equals: the group led by the more said phrasing.
+                .fold(None::<(usize, f32)>, |best, (g, c)| match best {
+                    Some((_, b)) if b >= c => best,
+                    _ => Some((g, c)),
                 });
-                groups.len() - 1
-            }
-        };
-        groups[g].add(&vector, g, &mut postings);
-        assigned.push(g);
+            let g = match best {
+                Some((g, _)) => g,
+                None => {
+                    groups.push(Group {
+                        cjk: p.cjk,
+                        centroid: HashMap::new(),
+                        squares: 0.0,
+                    });
+                    groups.len() - 1
+                }
+            };
+            groups[g].add(&vector, g, &mut postings);
+            assigned.push(g);
+        }
+        assigned
     }
-    assigned
 }
 
 struct Group {
