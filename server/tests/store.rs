@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use server::store::{
     constraint, Actor, AnalyticsFilter, Backend, CallEnd, CallFilter, CallOutcome, CarrierReport,
     Channel, ChatStart, ChatTurn, Counts, EntryFields, Flow, FlowSummary, Key, Mode, NewCall,
-    NewCallEvent, NewFlow, NewUser, PhoneNumber, Role, RolledUp, Store, StoreError, Table,
+    NewCallEvent, NewFlow, NewUser, Part, PhoneNumber, Role, RolledUp, Store, StoreError, Table,
     TenantSettings, User, COMMON_KEYS, PHONE_NUMBER_TAKEN,
 };
 use sqlx::Connection;
@@ -233,6 +233,7 @@ on_both_databases!(
     analytics_rollups_equal_a_recount,
     result_rollups_equal_a_recount_and_count_once,
     a_damaged_waiting_count_does_not_stop_the_others,
+    unheard_texts_keep_their_counts_when_numbered before 12,
     outbound_calls_are_answered_or_unreached,
 );
 
@@ -3527,6 +3528,139 @@ async fn a_damaged_waiting_count_does_not_stop_the_others(db: TestDb) -> TestRes
         .collect();
     assert_eq!(unheard.len(), 1, "{stored:?}");
     assert_eq!(unheard[0].1.sums, vec![2]);
+    Ok(())
+}
+
+/// Migration 0012 numbers the unheard texts: what was counted before reads the same after, in
+/// each tenant, and new counts of a text said before add to its rows.
+async fn unheard_texts_keep_their_counts_when_numbered(db: TestDb) -> TestResult {
+    let store = &db.store;
+    db.execute_raw(
+        "INSERT INTO analytics_unheard (tenant_id, flow_id, version, day, channel, direction, \
+         node, kind, text, said, last_call, last_at) VALUES \
+         ('ten_a', 'flw_1', 1, '2026-12-01', 'chat', 'inbound', 'ask', 'no_match', '能包成礼物吗', \
+          2, 'cal_1', 100), \
+         ('ten_a', 'flw_1', 2, '2026-12-02', 'phone', 'inbound', 'ask', 'no_match', '能包成礼物吗', \
+          3, 'cal_3', 300), \
+         ('ten_a', 'flw_1', 1, '2026-12-02', 'chat', 'inbound', 'faq', 'kb_missed', '运费多少', \
+          1, 'cal_2', 200), \
+         ('ten_b', 'flw_1', 1, '2026-12-01', 'chat', 'inbound', 'ask', 'no_match', '能包成礼物吗', \
+          7, 'cal_9', 900)",
+    )
+    .await;
+    store.migrate().await?;
+    let texts = |tenant: &str, from: &str| AnalyticsFilter {
+        tenant_id: tenant.to_owned(),
+        from_day: from.to_owned(),
+        to_day: "2026-12-31".to_owned(),
+        ..AnalyticsFilter::default()
+    };
+    /// A text's key, how often it was said, and its latest call.
+    type Said = (Key, i64, Option<(i64, String)>);
+    let said = |sums: Vec<(Key, Counts)>| -> Vec<Said> {
+        sums.into_iter()
+            .map(|(key, counts)| (key, counts.sums[0], counts.latest))
+            .collect()
+    };
+    let by_text = ["flow_id", "node", "kind", "text"];
+    let t = |s: &str| Part::Text(s.to_owned());
+    assert_eq!(
+        said(
+            store
+                .analytics_top(Table::Unheard, &texts("ten_a", "2026-12-01"), &by_text, 10)
+                .await?
+        ),
+        [
+            (
+                vec![t("flw_1"), t("ask"), t("no_match"), t("能包成礼物吗")],
+                5,
+                Some((300, "cal_3".to_owned()))
+            ),
+            (
+                vec![t("flw_1"), t("faq"), t("kb_missed"), t("运费多少")],
+                1,
+                Some((200, "cal_2".to_owned()))
+            ),
+        ]
+    );
+    // Days and versions still narrow the sums.
+    let second_day = said(
+        store
+            .analytics_sums(
+                Table::Unheard,
+                &texts("ten_a", "2026-12-02"),
+                &["version", "text"],
+            )
+            .await?,
+    );
+    assert_eq!(
+        second_day,
+        [
+            (
+                vec![Part::Int(1), t("运费多少")],
+                1,
+                Some((200, "cal_2".to_owned()))
+            ),
+            (
+                vec![Part::Int(2), t("能包成礼物吗")],
+                3,
+                Some((300, "cal_3".to_owned()))
+            ),
+        ]
+    );
+    // A count written now adds to the text counted before the migration; a new text is new.
+    let waiting = |text: &str, said: i64, at: i64, call: &str| {
+        format!(
+            "[\"analytics_unheard\", [\"ten_a\", \"flw_1\", 1, \"2026-12-01\", \"chat\", \
+             \"inbound\", \"ask\", \"no_match\", \"{text}\"], [{said}], {at}, \"{call}\"]"
+        )
+    };
+    db.execute_raw(&format!(
+        "INSERT INTO analytics_pending (rows) VALUES ('[{}, {}]')",
+        waiting("能包成礼物吗", 4, 400, "cal_4"),
+        waiting("可以刻字吗", 1, 50, "cal_0")
+    ))
+    .await;
+    assert_eq!(store.write_ended_chat_counts().await?, 1);
+    assert_eq!(
+        said(
+            store
+                .analytics_top(Table::Unheard, &texts("ten_a", "2026-12-01"), &by_text, 2)
+                .await?
+        ),
+        [
+            (
+                vec![t("flw_1"), t("ask"), t("no_match"), t("能包成礼物吗")],
+                9,
+                Some((400, "cal_4".to_owned()))
+            ),
+            (
+                vec![t("flw_1"), t("faq"), t("kb_missed"), t("运费多少")],
+                1,
+                Some((200, "cal_2".to_owned()))
+            ),
+        ],
+        "the two most said; of equals, the text counted first"
+    );
+    let new_text = store
+        .analytics_sums(Table::Unheard, &texts("ten_a", "2026-12-01"), &["text"])
+        .await?
+        .into_iter()
+        .find(|(key, _)| key == &[t("可以刻字吗")]);
+    assert_eq!(new_text.map(|(_, counts)| counts.sums), Some(vec![1]));
+    assert_eq!(
+        said(
+            store
+                .analytics_top(Table::Unheard, &texts("ten_b", "2026-12-01"), &by_text, 10)
+                .await?
+        ),
+        [(
+            vec![t("flw_1"), t("ask"), t("no_match"), t("能包成礼物吗")],
+            7,
+            Some((900, "cal_9".to_owned()))
+        )],
+        "the other tenant's count of the same text is its own"
+    );
     Ok(())
 }
 

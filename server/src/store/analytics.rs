@@ -1,4 +1,4 @@
-//! The analytics tables (migrations 0006, 0008, 0009): sums over ended conversations that the
+//! The analytics tables (migrations 0006, 0008, 0009, 0012): sums over ended conversations that the
 //! roll-up task and the turns ending web chats add to (see `turns`), and the dashboard reads.
 //! The store knows their columns and how to add to them safely; what a conversation counts is
 //! `crate::analytics::tally`'s business.
@@ -76,6 +76,15 @@ impl Table {
             Table::Knowledge => &["knowledge_base", "entry"],
             Table::Unheard => &["node", "kind", "text"],
             Table::Results => &["var", "kind", "value"],
+        }
+    }
+
+    /// [`Table::keys`] as the table stores them: unheard texts by their number in
+    /// `analytics_unheard_texts` (see `unheard_texts`).
+    fn stored_keys(self) -> &'static [&'static str] {
+        match self {
+            Table::Unheard => &["text_id"],
+            _ => self.keys(),
         }
     }
 
@@ -413,33 +422,12 @@ impl Store {
         } else if !filter.include_simulated {
             sql_conditions.push("version <> 0".to_owned());
         }
-        let mut columns: Vec<String> = group_by.iter().map(|c| (*c).to_owned()).collect();
-        columns.extend(
-            table
-                .measures()
-                .iter()
-                .map(|m| format!("CAST(SUM({m}) AS BIGINT) AS {m}")),
-        );
-        if table.keeps_latest() {
-            columns.push("MAX(last_at) AS last_at".to_owned());
-            // Conversation ids are UUIDv7: the greatest is the latest.
-            columns.push("MAX(last_call) AS last_call".to_owned());
-        }
-        let grouping = match (group_by.is_empty(), top) {
-            (true, _) => String::new(),
-            (false, None) => format!(" GROUP BY {0} ORDER BY {0}", group_by.join(", ")),
-            (false, Some(top)) => format!(
-                " GROUP BY {0} ORDER BY {1} DESC, {0} LIMIT {top}",
-                group_by.join(", "),
-                table.measures()[0]
-            ),
+        let conditions = sql_conditions.join(" AND ");
+        let sql = if table == Table::Unheard {
+            super::unheard_texts::sums_sql(&conditions, group_by, top)
+        } else {
+            sums_sql(table, &conditions, group_by, top)
         };
-        let sql = format!(
-            "SELECT {} FROM {} WHERE {}{grouping}",
-            columns.join(", "),
-            table.name(),
-            sql_conditions.join(" AND ")
-        );
         let mut query = sqlx::query(&sql);
         for text in &texts {
             query = query.bind(*text);
@@ -471,6 +459,33 @@ impl Store {
         }
         Ok(sums)
     }
+}
+
+/// The SELECT that sums `table`'s measures over the rows `conditions` select, grouped by
+/// `group_by`; with `top`, only the groups with the greatest first measure.
+fn sums_sql(table: Table, conditions: &str, group_by: &[&str], top: Option<i64>) -> String {
+    let mut columns: Vec<String> = group_by.iter().map(|c| (*c).to_owned()).collect();
+    columns.extend(
+        table
+            .measures()
+            .iter()
+            .map(|m| format!("CAST(SUM({m}) AS BIGINT) AS {m}")),
+    );
+    let grouping = match (group_by.is_empty(), top) {
+        (true, _) => String::new(),
+        (false, None) => format!(" GROUP BY {0} ORDER BY {0}", group_by.join(", ")),
+        (false, Some(top)) => format!(
+            " GROUP BY {0} ORDER BY {1} DESC, {0} LIMIT {top}",
+            group_by.join(", "),
+            table.measures()[0]
+        ),
+    };
+    format!(
+        "SELECT {} FROM {} WHERE {}{grouping}",
+        columns.join(", "),
+        table.name(),
+        conditions
+    )
 }
 
 fn key_part(row: &AnyRow, column: &str) -> Result<Part> {
@@ -571,7 +586,13 @@ pub(super) async fn add_sums(transaction: &mut super::WriteTransaction, rows: &R
             .map(|((_, key), counts)| (key, counts))
             .collect();
         for chunk in of_table.chunks(ROWS_PER_STATEMENT) {
-            add_rows(transaction, table, chunk).await?;
+            if table == Table::Unheard {
+                let stored = super::unheard_texts::numbered(transaction, chunk).await?;
+                let stored: Vec<(&Key, &Counts)> = stored.iter().map(|(k, c)| (k, c)).collect();
+                add_rows(transaction, table, &stored).await?;
+            } else {
+                add_rows(transaction, table, chunk).await?;
+            }
         }
     }
     Ok(())
@@ -583,7 +604,11 @@ async fn add_rows(
     table: Table,
     rows: &[(&Key, &Counts)],
 ) -> Result<()> {
-    let keys: Vec<&str> = COMMON_KEYS.iter().chain(table.keys()).copied().collect();
+    let keys: Vec<&str> = COMMON_KEYS
+        .iter()
+        .chain(table.stored_keys())
+        .copied()
+        .collect();
     let measures = table.measures();
     let mut columns: Vec<&str> = keys.iter().chain(measures).copied().collect();
     if table.keeps_latest() {

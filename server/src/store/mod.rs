@@ -30,6 +30,7 @@ mod recent;
 mod telephony;
 mod tenants;
 mod turns;
+mod unheard_texts;
 mod users;
 
 use std::sync::Arc;
