@@ -316,6 +316,8 @@ impl Store {
     /// Autovacuum fixes the statistics only after its next nap and a tenth of the table changed.
     /// This analyzes the tables that every turn writes once their changes since the last analyze
     /// reach half their size (and at least 500 rows): often while they are young, rarely later.
+    /// The unheard rows too: without statistics their report sorts a quarter's rows on disk
+    /// instead of summing them in a hash table (0.54 s against 0.32 s for 420,000 rows).
     /// Returns the tables analyzed; does nothing on SQLite.
     pub async fn refresh_statistics(&self) -> Result<Vec<String>> {
         if self.backend != Backend::Postgres {
@@ -323,7 +325,7 @@ impl Store {
         }
         let stale: Vec<String> = sqlx::query_scalar(
             "SELECT relname::text FROM pg_stat_user_tables \
-             WHERE relname IN ('conversations', 'call_events') \
+             WHERE relname IN ('conversations', 'call_events', 'analytics_unheard') \
                AND schemaname = current_schema() \
                AND n_mod_since_analyze >= GREATEST(500, n_live_tup / 2)",
         )

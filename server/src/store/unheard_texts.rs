@@ -151,17 +151,35 @@ pub(super) fn sums_sql(conditions: &str, group_by: &[&str], top: Option<i64>) ->
         .zip(&qualified)
         .map(|(c, q)| format!("{q} AS {c}"))
         .collect();
-    columns.extend([
-        "CAST(SUM(u.said) AS BIGINT) AS said".to_owned(),
-        "MAX(u.last_at) AS last_at".to_owned(),
-        // Conversation ids are UUIDv7: the greatest is the latest.
-        "MAX(u.last_call) AS last_call".to_owned(),
-    ]);
+    // Grouped by whole texts, each inner row is a group already.
+    let regroup = !whole_texts || group_by.is_empty();
+    columns.extend(
+        if regroup {
+            [
+                "CAST(SUM(u.said) AS BIGINT) AS said",
+                "MAX(u.last_at) AS last_at",
+                // Conversation ids are UUIDv7: the greatest is the latest.
+                "MAX(u.last_call) AS last_call",
+            ]
+        } else {
+            [
+                "CAST(u.said AS BIGINT) AS said",
+                "u.last_at AS last_at",
+                "u.last_call AS last_call",
+            ]
+        }
+        .map(str::to_owned),
+    );
+    let group = if regroup && !group_by.is_empty() {
+        format!(" GROUP BY {}", qualified.join(", "))
+    } else {
+        String::new()
+    };
     let grouping = match (group_by.is_empty(), top) {
         (true, _) => String::new(),
-        (false, None) => format!(" GROUP BY {0} ORDER BY {0}", qualified.join(", ")),
+        (false, None) => format!("{group} ORDER BY {}", qualified.join(", ")),
         (false, Some(top)) => format!(
-            " GROUP BY {0} ORDER BY said DESC, {0} LIMIT {top}",
+            "{group} ORDER BY said DESC, {} LIMIT {top}",
             qualified.join(", ")
         ),
     };
