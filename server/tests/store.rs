@@ -3562,14 +3562,25 @@ async fn unheard_texts_keep_their_counts_when_numbered(db: TestDb) -> TestResult
             .map(|(key, counts)| (key, counts.sums[0], counts.latest))
             .collect()
     };
-    let by_text = ["flow_id", "node", "kind", "text"];
+    // The most said texts, with the call that said each last, as the report asks for them.
+    let top = |filter: AnalyticsFilter, n: i64| async move {
+        let totals = store.unheard_top(&filter, n).await?;
+        let latest: Vec<(i64, i64)> = totals.iter().map(|t| (t.text_id, t.last_at)).collect();
+        let calls = store.unheard_calls(&filter, &latest).await?;
+        Ok::<Vec<Said>, StoreError>(
+            totals
+                .into_iter()
+                .map(|t| {
+                    let call = calls.get(&(t.text_id, t.last_at)).cloned();
+                    let key = [t.flow_id, t.node, t.kind, t.text].map(Part::Text).to_vec();
+                    (key, t.said, call.map(|call| (t.last_at, call)))
+                })
+                .collect(),
+        )
+    };
     let t = |s: &str| Part::Text(s.to_owned());
     assert_eq!(
-        said(
-            store
-                .analytics_top(Table::Unheard, &texts("ten_a", "2026-12-01"), &by_text, 10)
-                .await?
-        ),
+        top(texts("ten_a", "2026-12-01"), 10).await?,
         [
             (
                 vec![t("flw_1"), t("ask"), t("no_match"), t("能包成礼物吗")],
@@ -3623,11 +3634,7 @@ async fn unheard_texts_keep_their_counts_when_numbered(db: TestDb) -> TestResult
     .await;
     assert_eq!(store.write_ended_chat_counts().await?, 1);
     assert_eq!(
-        said(
-            store
-                .analytics_top(Table::Unheard, &texts("ten_a", "2026-12-01"), &by_text, 2)
-                .await?
-        ),
+        top(texts("ten_a", "2026-12-01"), 2).await?,
         [
             (
                 vec![t("flw_1"), t("ask"), t("no_match"), t("能包成礼物吗")],
@@ -3649,11 +3656,7 @@ async fn unheard_texts_keep_their_counts_when_numbered(db: TestDb) -> TestResult
         .find(|(key, _)| key == &[t("可以刻字吗")]);
     assert_eq!(new_text.map(|(_, counts)| counts.sums), Some(vec![1]));
     assert_eq!(
-        said(
-            store
-                .analytics_top(Table::Unheard, &texts("ten_b", "2026-12-01"), &by_text, 10)
-                .await?
-        ),
+        top(texts("ten_b", "2026-12-01"), 10).await?,
         [(
             vec![t("flw_1"), t("ask"), t("no_match"), t("能包成礼物吗")],
             7,

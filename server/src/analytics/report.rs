@@ -9,7 +9,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::tally::{handle_time_bucket_end, handoff_reason};
-use crate::store::{AnalyticsFilter, CallOutcome, Counts, Key, Part, Store, StoreError, Table};
+use crate::store::{AnalyticsFilter, CallOutcome, Part, Store, StoreError, Table, UnheardTotal};
 
 /// Measures of a set of calls.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, ToSchema)]
@@ -478,8 +478,6 @@ pub async fn funnel(store: &Store, filter: &AnalyticsFilter) -> Result<Funnel, S
 
 /// Where a phrasing was not understood: flow, node and kind.
 type Place = (String, String, String);
-/// A phrasing, how often it was said, and when and in which call last.
-type Said = (String, i64, (i64, String));
 
 /// The most said texts the "not understood" list groups: enough for a manager's day of work,
 /// few enough that a busy tenant's million no-matches still answer at once.
@@ -499,74 +497,72 @@ pub async fn unheard(
         .into_iter()
         .map(|h| vec![h.flow_id, h.node, h.kind, h.text])
         .collect();
-    let mut rows: Vec<(Key, Counts)> = store
-        .analytics_top(
-            Table::Unheard,
-            filter,
-            &["flow_id", "node", "kind", "text"],
-            UNHEARD_TEXTS,
-        )
+    let totals: Vec<UnheardTotal> = store
+        .unheard_top(filter, UNHEARD_TEXTS)
         .await?
         .into_iter()
-        .filter(|(key, counts)| {
-            counts.sums.first().copied().unwrap_or(0) > 0
-                && !handled.contains(&key.iter().map(text).collect::<Vec<String>>())
+        .filter(|t| {
+            t.said > 0
+                && !handled
+                    .contains(&[&t.flow_id, &t.node, &t.kind, &t.text].map(String::clone)[..])
         })
         .collect();
-    rows.sort_by(|a, b| b.1.sums[0].cmp(&a.1.sums[0]).then(a.0.cmp(&b.0)));
     // Phrasings of one node and kind, most said first, grouped by meaning
     // (`nlu::grouping`): the most said phrasing of a group leads it.
-    let mut places: Vec<(Place, Vec<Said>)> = Vec::new();
-    for (key, counts) in rows {
-        let [flow, node, kind, said_text] = key.as_slice() else {
-            continue;
-        };
-        let place = (text(flow), text(node), text(kind));
-        let phrasing = (
-            text(said_text),
-            counts.sums[0],
-            counts.latest.clone().unwrap_or_default(),
+    let mut places: Vec<(Place, Vec<UnheardTotal>)> = Vec::new();
+    for total in totals {
+        let place = (
+            total.flow_id.clone(),
+            total.node.clone(),
+            total.kind.clone(),
         );
         match places.iter_mut().find(|(p, _)| *p == place) {
-            Some((_, list)) => list.push(phrasing),
-            None => places.push((place, vec![phrasing])),
+            Some((_, list)) => list.push(total),
+            None => places.push((place, vec![total])),
         }
     }
-    let mut groups: Vec<UnheardGroup> = Vec::new();
+    // Each group with the number and time of its latest phrasing, for its example call.
+    let mut groups: Vec<(UnheardGroup, (i64, i64))> = Vec::new();
     for ((flow, node, kind), phrasings) in places {
-        let texts: Vec<&str> = phrasings.iter().map(|p| p.0.as_str()).collect();
+        let texts: Vec<&str> = phrasings.iter().map(|p| p.text.as_str()).collect();
         let first = groups.len();
-        for (g, (said_text, said, (last_at, last_call))) in
-            flow_engine::nlu::grouping::group(&texts)
-                .into_iter()
-                .zip(phrasings)
-        {
+        let grouped = flow_engine::nlu::grouping::group(&texts);
+        for (g, phrasing) in grouped.into_iter().zip(phrasings) {
             if first + g == groups.len() {
-                groups.push(UnheardGroup {
+                let group = UnheardGroup {
                     flow_id: flow.clone(),
                     node: node.clone(),
                     kind: kind.clone(),
                     said: 0,
                     phrasings: Vec::new(),
-                    example_call: last_call.clone(),
-                    last_at,
-                });
+                    example_call: String::new(),
+                    last_at: phrasing.last_at,
+                };
+                groups.push((group, (phrasing.text_id, phrasing.last_at)));
             }
-            let group = &mut groups[first + g];
-            group.said += said;
+            let (group, latest) = &mut groups[first + g];
+            group.said += phrasing.said;
+            if phrasing.last_at > group.last_at {
+                group.last_at = phrasing.last_at;
+                *latest = (phrasing.text_id, phrasing.last_at);
+            }
             group.phrasings.push(Phrasing {
-                text: said_text,
-                said,
+                text: phrasing.text,
+                said: phrasing.said,
             });
-            if last_at > group.last_at {
-                group.last_at = last_at;
-                group.example_call = last_call;
-            }
         }
     }
-    groups.sort_by(|a, b| b.said.cmp(&a.said).then(b.last_at.cmp(&a.last_at)));
+    groups.sort_by(|(a, _), (b, _)| b.said.cmp(&a.said).then(b.last_at.cmp(&a.last_at)));
     groups.truncate(limit);
-    Ok(groups)
+    let latest: Vec<(i64, i64)> = groups.iter().map(|(_, latest)| *latest).collect();
+    let calls = store.unheard_calls(filter, &latest).await?;
+    Ok(groups
+        .into_iter()
+        .map(|(mut group, latest)| {
+            group.example_call = calls.get(&latest).cloned().unwrap_or_default();
+            group
+        })
+        .collect())
 }
 
 /// Knowledge entries answered in the calls `filter` selects, the least helpful first (so that

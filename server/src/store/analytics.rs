@@ -379,68 +379,14 @@ impl Store {
         filter: &AnalyticsFilter,
         group_by: &[&str],
     ) -> Result<Vec<(Key, Counts)>> {
-        self.sums(table, filter, group_by, None).await
-    }
-
-    /// As [`Store::analytics_sums`], but only the `top` groups with the greatest first measure,
-    /// greatest first: for tables with a group per text, which can be many.
-    pub async fn analytics_top(
-        &self,
-        table: Table,
-        filter: &AnalyticsFilter,
-        group_by: &[&str],
-        top: i64,
-    ) -> Result<Vec<(Key, Counts)>> {
-        self.sums(table, filter, group_by, Some(top)).await
-    }
-
-    async fn sums(
-        &self,
-        table: Table,
-        filter: &AnalyticsFilter,
-        group_by: &[&str],
-        top: Option<i64>,
-    ) -> Result<Vec<(Key, Counts)>> {
-        let mut texts: Vec<&str> = vec![&filter.tenant_id, &filter.from_day, &filter.to_day];
-        let mut sql_conditions: Vec<String> = ["tenant_id = $1", "day >= $2", "day <= $3"]
-            .map(str::to_owned)
-            .to_vec();
-        for (column, value) in [
-            ("flow_id", filter.flow_id.as_deref()),
-            ("channel", filter.channel.as_deref()),
-            ("direction", filter.direction.as_deref()),
-        ] {
-            if let Some(value) = value {
-                texts.push(value);
-                sql_conditions.push(format!("{column} = ${}", texts.len()));
-            }
-        }
-        let mut version_parameter = None;
-        if let Some(version) = filter.version {
-            sql_conditions.push(format!("version = ${}", texts.len() + 1));
-            version_parameter = Some(version);
-        } else if !filter.include_simulated {
-            sql_conditions.push("version <> 0".to_owned());
-        }
-        let conditions = sql_conditions.join(" AND ");
+        let (conditions, binds) = filter_conditions(filter);
         let sql = if table == Table::Unheard {
-            super::unheard_texts::sums_sql(&conditions, group_by, top)
+            super::unheard_texts::sums_sql(&conditions, group_by)
         } else {
-            sums_sql(table, &conditions, group_by, top)
+            sums_sql(table, &conditions, group_by)
         };
-        // Planned for its days each time: a plan PostgreSQL keeps for a prepared statement
-        // after five runs does not know how many days its range holds, guesses a few rows,
-        // and sorts a quarter's unheard rows on disk (0.45 s) where it sums them in a hash
-        // table. Planning costs well under a millisecond.
-        let mut query = sqlx::query(&sql).persistent(false);
-        for text in &texts {
-            query = query.bind(*text);
-        }
-        if let Some(version) = version_parameter {
-            query = query.bind(version);
-        }
         let mut sums = Vec::new();
-        for row in query.fetch_all(&self.pool).await? {
+        for row in binds.bind_to(&sql).fetch_all(&self.pool).await? {
             let key = group_by
                 .iter()
                 .map(|column| key_part(&row, column))
@@ -465,9 +411,70 @@ impl Store {
     }
 }
 
+/// Which rows a report sums, as SQL conditions on an analytics table, and their parameters.
+pub(super) fn filter_conditions(filter: &AnalyticsFilter) -> (String, Binds<'_>) {
+    let mut binds = Binds {
+        texts: vec![&filter.tenant_id, &filter.from_day, &filter.to_day],
+        numbers: Vec::new(),
+    };
+    let mut conditions: Vec<String> = ["tenant_id = $1", "day >= $2", "day <= $3"]
+        .map(str::to_owned)
+        .to_vec();
+    for (column, value) in [
+        ("flow_id", filter.flow_id.as_deref()),
+        ("channel", filter.channel.as_deref()),
+        ("direction", filter.direction.as_deref()),
+    ] {
+        if let Some(value) = value {
+            binds.texts.push(value);
+            conditions.push(format!("{column} = ${}", binds.texts.len()));
+        }
+    }
+    if let Some(version) = filter.version {
+        binds.numbers.push(version);
+        conditions.push(format!("version = ${}", binds.texts.len() + 1));
+    } else if !filter.include_simulated {
+        conditions.push("version <> 0".to_owned());
+    }
+    (conditions.join(" AND "), binds)
+}
+
+/// Parameters of a query: texts first, then numbers (`$1`, `$2`… in that order).
+#[derive(Default)]
+pub(super) struct Binds<'a> {
+    pub texts: Vec<&'a str>,
+    pub numbers: Vec<i64>,
+}
+
+impl Binds<'_> {
+    /// The parameter number the next one pushed gets.
+    pub fn next(&self) -> usize {
+        self.texts.len() + self.numbers.len() + 1
+    }
+
+    /// `sql` with these parameters bound.
+    pub fn bind_to<'q>(
+        &'q self,
+        sql: &'q str,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+        // Planned for its parameters each time: a plan PostgreSQL keeps for a prepared
+        // statement after five runs does not know how many days its range holds, guesses a few
+        // rows, and sorts a quarter's unheard rows on disk (0.45 s) where it sums them in a
+        // hash table. Planning costs well under a millisecond.
+        let mut query = sqlx::query(sql).persistent(false);
+        for text in &self.texts {
+            query = query.bind(*text);
+        }
+        for number in &self.numbers {
+            query = query.bind(*number);
+        }
+        query
+    }
+}
+
 /// The SELECT that sums `table`'s measures over the rows `conditions` select, grouped by
-/// `group_by`; with `top`, only the groups with the greatest first measure.
-fn sums_sql(table: Table, conditions: &str, group_by: &[&str], top: Option<i64>) -> String {
+/// `group_by` and ordered by it.
+fn sums_sql(table: Table, conditions: &str, group_by: &[&str]) -> String {
     let mut columns: Vec<String> = group_by.iter().map(|c| (*c).to_owned()).collect();
     columns.extend(
         table
@@ -475,20 +482,15 @@ fn sums_sql(table: Table, conditions: &str, group_by: &[&str], top: Option<i64>)
             .iter()
             .map(|m| format!("CAST(SUM({m}) AS BIGINT) AS {m}")),
     );
-    let grouping = match (group_by.is_empty(), top) {
-        (true, _) => String::new(),
-        (false, None) => format!(" GROUP BY {0} ORDER BY {0}", group_by.join(", ")),
-        (false, Some(top)) => format!(
-            " GROUP BY {0} ORDER BY {1} DESC, {0} LIMIT {top}",
-            group_by.join(", "),
-            table.measures()[0]
-        ),
+    let grouping = if group_by.is_empty() {
+        String::new()
+    } else {
+        format!(" GROUP BY {0} ORDER BY {0}", group_by.join(", "))
     };
     format!(
-        "SELECT {} FROM {} WHERE {}{grouping}",
+        "SELECT {} FROM {} WHERE {conditions}{grouping}",
         columns.join(", "),
         table.name(),
-        conditions
     )
 }
 

@@ -62,6 +62,7 @@ pub use recent::TTL as CACHE_TTL;
 pub use telephony::{Mode, PhoneNumber, PHONE_NUMBER_TAKEN};
 pub use tenants::{Tenant, TenantSettings, DEFAULT_CHAT_IDLE_MINUTES};
 pub use turns::{ChatStart, ChatTurn};
+pub use unheard_texts::UnheardTotal;
 pub use users::{NewUser, Role, User};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
