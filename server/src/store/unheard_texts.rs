@@ -225,14 +225,20 @@ impl Store {
         for chunk in said.chunks(CALLS_PER_STATEMENT) {
             let (conditions, mut binds) = filter_conditions(filter);
             let mut pairs = Vec::with_capacity(chunk.len());
+            let mut ids = Vec::with_capacity(chunk.len());
             for (text_id, at) in chunk {
                 let first = binds.next();
                 binds.numbers.extend([*text_id, *at]);
                 pairs.push(format!("(text_id = ${first} AND last_at = ${})", first + 1));
+                ids.push(format!("${first}"));
             }
+            // The list of numbers lets both databases look the texts up by key (SQLite's key
+            // starts with the tenant and the text, PostgreSQL has an index so); the pairs
+            // alone would be checked against each of the tenant's rows.
             let sql = format!(
                 "SELECT text_id, last_at, MAX(last_call) AS last_call FROM analytics_unheard \
-                 WHERE {conditions} AND ({}) GROUP BY text_id, last_at",
+                 WHERE {conditions} AND text_id IN ({}) AND ({}) GROUP BY text_id, last_at",
+                ids.join(", "),
                 pairs.join(" OR ")
             );
             for row in binds.bind_to(&sql).fetch_all(&self.pool).await? {
