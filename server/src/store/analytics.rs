@@ -482,16 +482,21 @@ fn sums_sql(table: Table, conditions: &str, group_by: &[&str]) -> String {
             .iter()
             .map(|m| format!("CAST(SUM({m}) AS BIGINT) AS {m}")),
     );
-    let grouping = if group_by.is_empty() {
-        String::new()
-    } else {
-        format!(" GROUP BY {0} ORDER BY {0}", group_by.join(", "))
-    };
     format!(
-        "SELECT {} FROM {} WHERE {conditions}{grouping}",
+        "SELECT {} FROM {} WHERE {conditions}{}",
         columns.join(", "),
         table.name(),
+        grouped_by(group_by)
     )
+}
+
+/// ` GROUP BY … ORDER BY …` the columns, or nothing for none.
+pub(super) fn grouped_by<S: AsRef<str>>(columns: &[S]) -> String {
+    if columns.is_empty() {
+        return String::new();
+    }
+    let list: Vec<&str> = columns.iter().map(AsRef::as_ref).collect();
+    format!(" GROUP BY {0} ORDER BY {0}", list.join(", "))
 }
 
 fn key_part(row: &AnyRow, column: &str) -> Result<Part> {

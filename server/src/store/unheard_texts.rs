@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use sqlx::Row;
 
-use super::analytics::{filter_conditions, AnalyticsFilter, Counts, Key, Part};
+use super::analytics::{filter_conditions, grouped_by, AnalyticsFilter, Counts, Key, Part};
 use super::{Result, Store, StoreError};
 
 /// What a number stands for: tenant, flow, node, kind and text.
@@ -152,14 +152,10 @@ pub(super) fn sums_sql(conditions: &str, group_by: &[&str]) -> String {
         ]
         .map(str::to_owned),
     );
-    let grouping = if group_by.is_empty() {
-        String::new()
-    } else {
-        format!(" GROUP BY {0} ORDER BY {0}", qualified.join(", "))
-    };
     format!(
-        "SELECT {} FROM ({inner}) u JOIN analytics_unheard_texts t ON t.id = u.text_id{grouping}",
-        columns.join(", ")
+        "SELECT {} FROM ({inner}) u JOIN analytics_unheard_texts t ON t.id = u.text_id{}",
+        columns.join(", "),
+        grouped_by(&qualified)
     )
 }
 
