@@ -1,6 +1,8 @@
 //! The dictionary of unheard texts (migration 0012): `analytics_unheard` rows name what was
-//! said by a number, so that a quarter's rows stay narrow and are summed by a number. Callers
-//! of the store never see the numbers: rows are written and read with their texts.
+//! said by a number, so that a quarter's rows stay narrow and are summed by a number. Rows are
+//! written with their texts (the numbers are found or made here); the unheard report reads the
+//! most said with their numbers ([`Store::unheard_top`]) to look up the calls of the few it
+//! shows ([`Store::unheard_calls`]).
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -75,24 +77,20 @@ pub(super) async fn numbered(
             "SELECT id, {columns} FROM analytics_unheard_texts WHERE {}",
             matches.join(" OR ")
         );
-        for sql in [&insert, &select] {
+        let bound = |sql| {
             let mut query = sqlx::query(sql);
-            for text in chunk {
-                for part in text {
-                    query = query.bind(part.as_str());
-                }
+            for part in chunk.iter().flatten() {
+                query = query.bind(part.as_str());
             }
-            if sql == &insert {
-                query.execute(&mut **transaction).await?;
-                continue;
+            query
+        };
+        bound(&insert).execute(&mut **transaction).await?;
+        for row in bound(&select).fetch_all(&mut **transaction).await? {
+            let mut text: UnheardText = Default::default();
+            for (part, column) in text.iter_mut().zip(COLUMNS) {
+                *part = row.try_get(column)?;
             }
-            for row in query.fetch_all(&mut **transaction).await? {
-                let mut text: UnheardText = Default::default();
-                for (part, column) in text.iter_mut().zip(COLUMNS) {
-                    *part = row.try_get(column)?;
-                }
-                ids.insert(text, row.try_get("id")?);
-            }
+            ids.insert(text, row.try_get("id")?);
         }
     }
     rows.iter()
