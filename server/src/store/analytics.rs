@@ -470,6 +470,25 @@ impl Binds<'_> {
         }
         query
     }
+
+    /// The rows of `sql`, a query that sums a long range's rows, with these parameters.
+    /// PostgreSQL may share it among its parallel workers: left to its default costs it sums a
+    /// busy quarter's 416,000 unheard rows alone (225 ms in psql against 175 ms with two
+    /// workers). Only here: a turn's small statements must not start workers.
+    pub async fn fetch_long(&self, store: &Store, sql: &str) -> Result<Vec<AnyRow>> {
+        if store.backend != super::Backend::Postgres {
+            return Ok(self.bind_to(sql).fetch_all(&store.pool).await?);
+        }
+        let mut transaction = store.pool.begin().await?;
+        sqlx::Executor::execute(
+            &mut *transaction,
+            "SET LOCAL parallel_setup_cost = 100; SET LOCAL parallel_tuple_cost = 0.01",
+        )
+        .await?;
+        let rows = self.bind_to(sql).fetch_all(&mut *transaction).await?;
+        transaction.commit().await?;
+        Ok(rows)
+    }
 }
 
 /// The SELECT that sums `table`'s measures over the rows `conditions` select, grouped by

@@ -194,7 +194,7 @@ impl Store {
              ORDER BY said DESC, text_id"
         );
         let mut totals = Vec::new();
-        for row in binds.bind_to(&sql).fetch_all(&self.pool).await? {
+        for row in binds.fetch_long(self, &sql).await? {
             totals.push(UnheardTotal {
                 text_id: row.try_get("text_id")?,
                 flow_id: row.try_get("flow_id")?,
