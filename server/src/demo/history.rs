@@ -279,10 +279,7 @@ pub async fn record_part(
     let mut running = tokio::task::JoinSet::new();
     for caller in callers {
         // Each call on a clock of its own, set to its moment.
-        let past = AppState {
-            clock: Clock::manual(caller.starts_at),
-            ..state.clone()
-        };
+        let past = state.with_clock(Clock::manual(caller.starts_at));
         let tenant_id = tenant_id.to_owned();
         running.spawn(async move {
             match caller.phones {
