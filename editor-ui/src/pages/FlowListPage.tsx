@@ -35,13 +35,19 @@ export function FlowListPage() {
   const latestSearch = useRef(search);
   latestSearch.current = search;
 
+  // Lists can come back out of order (a search's list and the one after a duplicate, say):
+  // only the answer to the latest request is shown, so an older list never hides a new flow.
+  const latestRequest = useRef(0);
   const refresh = useCallback(async (signal?: AbortSignal) => {
+    const request = ++latestRequest.current;
     try {
       const list = await api.listFlows(latestSearch.current, signal);
+      if (request !== latestRequest.current) return;
       setFlows(list);
       setError(null);
     } catch (caught) {
       if (caught instanceof DOMException && caught.name === "AbortError") return;
+      if (request !== latestRequest.current) return;
       setError(caught);
     }
   }, []);
