@@ -3572,13 +3572,15 @@ async fn unheard_texts_keep_their_counts_when_numbered(db: TestDb) -> TestResult
                 .into_iter()
                 .map(|t| {
                     let call = calls.get(&(t.text_id, t.last_at)).cloned();
-                    let key = [t.flow_id, t.node, t.kind, t.text].map(Part::Text).to_vec();
+                    let key = [t.flow_id, t.node, t.kind, t.text]
+                        .map(|t| Part::text(&t))
+                        .to_vec();
                     (key, t.said, call.map(|call| (t.last_at, call)))
                 })
                 .collect(),
         )
     };
-    let t = |s: &str| Part::Text(s.to_owned());
+    let t = Part::text;
     assert_eq!(
         top(texts("ten_a", "2026-12-01"), 10).await?,
         [
@@ -3777,7 +3779,7 @@ async fn result_rollups_equal_a_recount_and_count_once(db: TestDb) -> TestResult
         sums.into_iter()
             .map(|(key, counts)| {
                 let text = |part: &server::store::Part| match part {
-                    server::store::Part::Text(text) => text.clone(),
+                    server::store::Part::Text(text) => text.to_string(),
                     server::store::Part::Int(n) => n.to_string(),
                 };
                 (

@@ -190,7 +190,7 @@ fn rate(part: i64, whole: i64) -> Option<f64> {
 
 fn text(part: &Part) -> String {
     match part {
-        Part::Text(text) => text.clone(),
+        Part::Text(text) => text.to_string(),
         Part::Int(n) => n.to_string(),
     }
 }

@@ -59,9 +59,9 @@ pub async fn results(
         let count = counts.sums.first().copied().unwrap_or(0);
         if count > 0 {
             by_var
-                .entry((var.clone(), kind.clone()))
+                .entry((var.to_string(), kind.to_string()))
                 .or_default()
-                .push((value.clone(), count));
+                .push((value.to_string(), count));
         }
     }
     Ok(by_var

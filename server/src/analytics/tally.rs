@@ -3,8 +3,9 @@
 //! all events minus the tally of those already counted) and a test can recount from scratch.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
-use chrono::{DateTime, Timelike};
+use chrono::{DateTime, Datelike, Timelike};
 use chrono_tz::Tz;
 use flow_engine::model::ResultKind;
 use serde_json::Value;
@@ -100,8 +101,15 @@ pub fn local_day_hour(zone: Tz, at_ms: i64) -> (String, i64) {
         || ("1970-01-01".to_owned(), 0),
         |utc| {
             let local = utc.with_timezone(&zone);
+            // Written by hand: `format("%Y-%m-%d")` parses its pattern on every call, and
+            // every ended chat asks.
             (
-                local.format("%Y-%m-%d").to_string(),
+                format!(
+                    "{:04}-{:02}-{:02}",
+                    local.year(),
+                    local.month(),
+                    local.day()
+                ),
                 i64::from(local.hour()),
             )
         },
@@ -109,7 +117,7 @@ pub fn local_day_hour(zone: Tz, at_ms: i64) -> (String, i64) {
 }
 
 fn text(value: &str) -> Part {
-    Part::Text(value.to_owned())
+    Part::text(value)
 }
 
 impl Tally {
@@ -134,11 +142,16 @@ impl Tally {
             text(&call.tenant_id),
             text(&call.flow_id),
             Part::Int(call.flow_version.unwrap_or(0)),
-            Part::Text(day),
+            Part::Text(day.into()),
             text(call.channel.as_str()),
             text(crate::store::direction_name(call.direction)),
         ];
-        let key = |own: Vec<Part>| -> Key { common.iter().cloned().chain(own).collect() };
+        let key = |own: Vec<Part>| -> Key {
+            let mut key = Vec::with_capacity(common.len() + own.len());
+            key.extend_from_slice(&common);
+            key.extend(own);
+            key
+        };
 
         let handle_ms = call
             .duration_ms
@@ -181,10 +194,10 @@ impl Tally {
             None,
         );
         for (node, n) in &seen.nodes {
-            let last = seen.last_node.as_deref() == Some(node.as_str());
+            let last = seen.last_node.as_ref() == Some(node);
             tally.add(
                 Table::Nodes,
-                key(vec![text(node)]),
+                key(vec![Part::Text(node.clone())]),
                 vec![
                     i64::from(n.entered > 0),
                     n.entered,
@@ -199,7 +212,7 @@ impl Tally {
         for ((from, to), steps) in &seen.edges {
             tally.add(
                 Table::Edges,
-                key(vec![text(from), text(to)]),
+                key(vec![Part::Text(from.clone()), Part::Text(to.clone())]),
                 vec![*steps],
                 None,
             );
@@ -207,7 +220,7 @@ impl Tally {
         for (intent, heard) in &seen.intents {
             tally.add(
                 Table::Intents,
-                key(vec![text(intent)]),
+                key(vec![Part::Text(intent.clone())]),
                 vec![*heard, 1],
                 None,
             );
@@ -261,9 +274,9 @@ impl Tally {
             .filter(|(table, _)| *table == Table::Results)
             .filter_map(|(_, key)| match key.as_slice() {
                 [Part::Text(tenant), Part::Text(flow), .., Part::Text(var), _, Part::Text(value)]
-                    if value != OTHER_RESULT_VALUE =>
+                    if &**value != OTHER_RESULT_VALUE =>
                 {
-                    Some((tenant.clone(), flow.clone(), var.clone()))
+                    Some((tenant.to_string(), flow.to_string(), var.to_string()))
                 }
                 _ => None,
             })
@@ -283,10 +296,10 @@ impl Tally {
                 key.as_mut_slice()
             {
                 if table == Table::Results
-                    && value.as_str() != OTHER_RESULT_VALUE
-                    && !keep(tenant.as_str(), flow.as_str(), var.as_str(), value.as_str())
+                    && &**value != OTHER_RESULT_VALUE
+                    && !keep(tenant, flow, var, value)
                 {
-                    *value = OTHER_RESULT_VALUE.to_owned();
+                    *value = OTHER_RESULT_VALUE.into();
                 }
             }
             kept.add(table, key, counts.sums, counts.latest);
@@ -347,10 +360,11 @@ pub struct Seen {
     no_input: i64,
     kb_answered: i64,
     kb_missed: i64,
-    nodes: BTreeMap<String, NodeSeen>,
-    edges: BTreeMap<(String, String), i64>,
-    last_node: Option<String>,
-    intents: BTreeMap<String, i64>,
+    // Node and intent ids are shared with the rows counted from them.
+    nodes: BTreeMap<Arc<str>, NodeSeen>,
+    edges: BTreeMap<(Arc<str>, Arc<str>), i64>,
+    last_node: Option<Arc<str>>,
+    intents: BTreeMap<Arc<str>, i64>,
     knowledge: BTreeMap<(String, String), KnowledgeSeen>,
     unheard: BTreeMap<(String, &'static str, String), (i64, i64)>,
     /// Each result variable's last value (a call ends once, but a record read twice must not
@@ -375,9 +389,10 @@ impl Seen {
     fn read(&mut self, kind: &str, node: Option<&str>, data: &Value, at: i64) {
         self.events += 1;
         let field = |name: &str| data.get(name).and_then(Value::as_str);
-        let node = node.unwrap_or_default().to_owned();
+        let node = node.unwrap_or_default();
         match kind {
             "node_entered" => {
+                let node: Arc<str> = Arc::from(node);
                 if let Some(from) = self.last_node.replace(node.clone()) {
                     *self.edges.entry((from, node.clone())).or_default() += 1;
                 }
@@ -387,12 +402,17 @@ impl Seen {
                 self.turns += 1;
                 self.last_turn = Some(handoff_reason::ASKED);
                 if let Some(intent) = field("intent") {
-                    *self.intents.entry(intent.to_owned()).or_default() += 1;
+                    match self.intents.get_mut(intent) {
+                        Some(heard) => *heard += 1,
+                        None => {
+                            self.intents.insert(Arc::from(intent), 1);
+                        }
+                    }
                 }
             }
             "no_match" => {
                 self.no_match += 1;
-                self.nodes.entry(node.clone()).or_default().no_match += 1;
+                self.node(node).no_match += 1;
                 self.last_turn = Some(handoff_reason::NOT_UNDERSTOOD);
                 if let Some(said) = field("text") {
                     self.unheard_said(node, "no_match", said, at);
@@ -400,7 +420,7 @@ impl Seen {
             }
             "no_input" => {
                 self.no_input += 1;
-                self.nodes.entry(node).or_default().no_input += 1;
+                self.node(node).no_input += 1;
                 self.last_turn = Some(handoff_reason::NOT_UNDERSTOOD);
             }
             "http_result"
@@ -448,6 +468,10 @@ impl Seen {
         }
     }
 
+    fn node(&mut self, node: &str) -> &mut NodeSeen {
+        self.nodes.entry(Arc::from(node)).or_default()
+    }
+
     fn knowledge_entry(&mut self, data: &Value) -> &mut KnowledgeSeen {
         let field = |name: &str| {
             data.get(name)
@@ -460,12 +484,15 @@ impl Seen {
             .or_default()
     }
 
-    fn unheard_said(&mut self, node: String, kind: &'static str, said: &str, at: i64) {
+    fn unheard_said(&mut self, node: &str, kind: &'static str, said: &str, at: i64) {
         let said = normalized_said(said);
         if said.is_empty() {
             return;
         }
-        let seen = self.unheard.entry((node, kind, said)).or_insert((0, at));
+        let seen = self
+            .unheard
+            .entry((node.to_owned(), kind, said))
+            .or_insert((0, at));
         seen.0 += 1;
         seen.1 = seen.1.max(at);
     }

@@ -4,6 +4,7 @@
 //! `crate::analytics::tally`'s business.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -125,11 +126,31 @@ impl Table {
     }
 }
 
-/// One key column's value.
+/// One key column's value. Texts are shared: a conversation's rows all begin with the same
+/// tenant, flow and day, and copying them into each row was most of what counting a chat cost.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Part {
-    Text(String),
+    Text(Arc<str>),
     Int(i64),
+}
+
+impl Part {
+    pub fn text(text: &str) -> Part {
+        Part::Text(Arc::from(text))
+    }
+}
+
+/// In JSON a string or a number.
+impl serde::Serialize for Part {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            Part::Text(text) => serializer.serialize_str(text),
+            Part::Int(n) => serializer.serialize_i64(*n),
+        }
+    }
 }
 
 /// A row's full key: its table's [`COMMON_KEYS`] and then its own.
@@ -299,7 +320,7 @@ impl Store {
         let mut rows = Rows::new();
         for d in done {
             if claimed.contains(&(d.tenant_id, d.call_id)) {
-                sum_into(&mut rows, d.rows);
+                sum_into(&mut rows, &d.rows);
             }
         }
         add_sums(&mut transaction, &rows).await?;
@@ -334,7 +355,7 @@ impl Store {
                 // A row this server cannot read must not stop the others from being counted
                 // for ever (as in `pending_rollups`): it is logged and dropped.
                 match rows_from_json(&text) {
-                    Ok(waiting) => sum_into(&mut rows, waiting),
+                    Ok(waiting) => sum_into(&mut rows, &waiting),
                     Err(error) => {
                         tracing::warn!(%error, "waiting analytics counts cannot be read");
                     }
@@ -522,51 +543,50 @@ fn key_part(row: &AnyRow, column: &str) -> Result<Part> {
     Ok(if INT_KEYS.contains(&column) {
         Part::Int(row.try_get(column)?)
     } else {
-        Part::Text(row.try_get(column)?)
+        Part::Text(row.try_get::<String, _>(column)?.into())
     })
 }
 
 /// Adds `rows` to `total`, summing the counts of equal keys: conversations counted together
-/// write each row once.
-pub(super) fn sum_into(total: &mut Rows, rows: Rows) {
+/// write each row once. A key is copied only when `total` does not have it yet (a batch's
+/// chats of one flow and day share most of their rows).
+pub fn sum_into(total: &mut Rows, rows: &Rows) {
     for (row, counts) in rows {
-        let sum = total.entry(row).or_insert_with(|| Counts {
-            sums: vec![0; counts.sums.len()],
-            latest: None,
-        });
-        for (sum, n) in sum.sums.iter_mut().zip(&counts.sums) {
-            *sum += n;
+        match total.get_mut(row) {
+            Some(sum) => add_counts(sum, counts),
+            None => {
+                total.insert(row.clone(), counts.clone());
+            }
         }
-        if counts.latest > sum.latest {
-            sum.latest = counts.latest;
-        }
+    }
+}
+
+/// Adds `counts` to `sum`, a row's counts of the same table.
+fn add_counts(sum: &mut Counts, counts: &Counts) {
+    for (sum, n) in sum.sums.iter_mut().zip(&counts.sums) {
+        *sum += n;
+    }
+    if counts.latest > sum.latest {
+        sum.latest.clone_from(&counts.latest);
     }
 }
 
 /// `rows` as the text `analytics_pending` keeps: `[[table, [key parts], [sums], latest_at,
 /// latest_call], …]`.
-pub(super) fn rows_to_json(rows: &Rows) -> String {
-    let all: Vec<serde_json::Value> = rows
+pub fn rows_to_json(rows: &Rows) -> String {
+    // Serialized from borrowed tuples: no JSON tree is built for a turn's write.
+    let all: Vec<_> = rows
         .iter()
         .map(|((table, key), counts)| {
-            let parts: Vec<serde_json::Value> = key
-                .iter()
-                .map(|part| match part {
-                    Part::Text(text) => serde_json::Value::from(text.as_str()),
-                    Part::Int(n) => serde_json::Value::from(*n),
-                })
-                .collect();
             let (at, call) = match &counts.latest {
-                Some((at, call)) => (
-                    serde_json::Value::from(*at),
-                    serde_json::Value::from(call.as_str()),
-                ),
-                None => (serde_json::Value::Null, serde_json::Value::Null),
+                Some((at, call)) => (Some(*at), Some(call.as_str())),
+                None => (None, None),
             };
-            serde_json::json!([table.name(), parts, counts.sums, at, call])
+            (table.name(), key, &counts.sums, at, call)
         })
         .collect();
-    serde_json::Value::Array(all).to_string()
+    // Strings, numbers and lists of them always serialize.
+    serde_json::to_string(&all).unwrap_or_default()
 }
 
 /// One row as `analytics_pending` keeps it: table, key parts, sums, latest at and call.
@@ -591,18 +611,25 @@ fn rows_from_json(text: &str) -> Result<Rows> {
         let key = parts
             .into_iter()
             .map(|part| match part {
-                serde_json::Value::String(text) => Ok(Part::Text(text)),
+                serde_json::Value::String(text) => Ok(Part::Text(text.into())),
                 other => other
                     .as_i64()
                     .map(Part::Int)
                     .ok_or_else(|| corrupt("a key part is neither text nor a whole number")),
             })
             .collect::<Result<Key>>()?;
-        let latest = at.zip(call);
-        sum_into(
-            &mut rows,
-            Rows::from([((table, key), Counts { sums, latest })]),
-        );
+        let counts = Counts {
+            sums,
+            latest: at.zip(call),
+        };
+        match rows.entry((table, key)) {
+            std::collections::btree_map::Entry::Occupied(mut sum) => {
+                add_counts(sum.get_mut(), &counts)
+            }
+            std::collections::btree_map::Entry::Vacant(row) => {
+                row.insert(counts);
+            }
+        }
     }
     Ok(rows)
 }
@@ -682,7 +709,7 @@ async fn add_rows(
     for (key, counts) in rows {
         for part in key.iter() {
             query = match part {
-                Part::Text(text) => query.bind(text.as_str()),
+                Part::Text(text) => query.bind(&**text),
                 Part::Int(n) => query.bind(*n),
             };
         }

@@ -42,8 +42,8 @@ use sqlx::migrate::Migrator;
 use sqlx::{Any, AnyPool, Executor, Row};
 
 pub use analytics::{
-    AnalyticsFilter, Counts, HandledUnheard, Key, Part, PendingRollup, RolledUp, Rows, Table,
-    COMMON_KEYS,
+    rows_to_json, sum_into, AnalyticsFilter, Counts, HandledUnheard, Key, Part, PendingRollup,
+    RolledUp, Rows, Table, COMMON_KEYS,
 };
 pub use api_keys::{ApiKey, CreatedApiKey};
 pub use audit::{Actor, AuditEntry};

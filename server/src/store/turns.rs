@@ -225,7 +225,7 @@ struct Written<'a> {
 impl Written<'_> {
     /// Takes a chat's count whose end this batch writes with exactly its events.
     fn count(&mut self, count: &RolledUp) {
-        sum_into(&mut self.counted, count.rows.clone());
+        sum_into(&mut self.counted, &count.rows);
     }
 }
 

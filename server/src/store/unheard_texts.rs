@@ -23,7 +23,7 @@ const TEXTS_PER_STATEMENT: usize = 200;
 /// The text a logical `analytics_unheard` key names (its tenant, flow, node, kind and text).
 fn text_of(key: &Key) -> Result<UnheardText> {
     let part = |i: usize| match key.get(i) {
-        Some(Part::Text(text)) => Ok(text.clone()),
+        Some(Part::Text(text)) => Ok(text.to_string()),
         _ => Err(StoreError::corrupt(
             "analytics_unheard",
             "key",
