@@ -74,9 +74,11 @@ async fn end_idle_chats(state: &AppState) -> Result<(), JobError> {
 
 /// See [`crate::analytics::rollup`]: the dashboard is at most a few seconds behind.
 async fn roll_up_analytics(state: &AppState) -> Result<(), JobError> {
+    let started = std::time::Instant::now();
     let (waiting, read_back) = crate::analytics::rollup::catch_up(&state.store).await?;
     if waiting + read_back > 0 {
-        tracing::debug!(waiting, read_back, "counted conversations in analytics");
+        let ms = started.elapsed().as_millis();
+        tracing::debug!(waiting, read_back, ms, "counted conversations in analytics");
     }
     Ok(())
 }

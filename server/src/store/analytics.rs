@@ -153,6 +153,33 @@ impl serde::Serialize for Part {
     }
 }
 
+/// A string or a whole number; anything else is an error.
+impl<'de> serde::Deserialize<'de> for Part {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Part, D::Error> {
+        struct PartVisitor;
+        impl serde::de::Visitor<'_> for PartVisitor {
+            type Value = Part;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a key part: a text or a whole number")
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> std::result::Result<Part, E> {
+                Ok(Part::text(text))
+            }
+            fn visit_i64<E: serde::de::Error>(self, n: i64) -> std::result::Result<Part, E> {
+                Ok(Part::Int(n))
+            }
+            fn visit_u64<E: serde::de::Error>(self, n: u64) -> std::result::Result<Part, E> {
+                i64::try_from(n)
+                    .map(Part::Int)
+                    .map_err(|_| E::custom("a key part's number is too large"))
+            }
+        }
+        deserializer.deserialize_any(PartVisitor)
+    }
+}
+
 /// A row's full key: its table's [`COMMON_KEYS`] and then its own.
 pub type Key = Vec<Part>;
 
@@ -207,8 +234,11 @@ const INT_KEYS: [&str; 3] = ["version", "hour", "bucket"];
 
 /// Rows per INSERT: both databases' limits on bound parameters stay far away.
 const ROWS_PER_STATEMENT: usize = 200;
-/// Waiting batches of ended chats' counts added per transaction.
-const PENDING_PER_TRANSACTION: usize = 50;
+/// Waiting batches of ended chats' counts added per transaction. Batches of the same flows and
+/// days sum to the same few rows, so the more a transaction takes, the fewer rows it upserts
+/// per chat (50 made two seconds of a busy server's chats about fifteen transactions, each
+/// upserting nearly the same rows).
+const PENDING_PER_TRANSACTION: usize = 500;
 
 impl Store {
     /// Up to `limit` ended conversations with events not yet counted, the longest-ended first,
@@ -571,53 +601,93 @@ fn add_counts(sum: &mut Counts, counts: &Counts) {
     }
 }
 
-/// `rows` as the text `analytics_pending` keeps: `[[table, [key parts], [sums], latest_at,
-/// latest_call], …]`.
+/// `rows` as the text `analytics_pending` keeps: `{"groups": [{"key": [common key parts],
+/// "rows": [[table, [own key parts], [sums], latest_at, latest_call], …]}, …]}`. A chat's rows
+/// share their first six key parts (tenant, flow, version, day, channel, direction), written
+/// once: a chat's text stays below PostgreSQL's 2 kB, past which it would compress and move
+/// the text out of the row on every turn that ends a chat.
 pub fn rows_to_json(rows: &Rows) -> String {
     // Serialized from borrowed tuples: no JSON tree is built for a turn's write.
-    let all: Vec<_> = rows
-        .iter()
-        .map(|((table, key), counts)| {
-            let (at, call) = match &counts.latest {
-                Some((at, call)) => (Some(*at), Some(call.as_str())),
-                None => (None, None),
-            };
-            (table.name(), key, &counts.sums, at, call)
-        })
+    type Own<'a> = (
+        &'static str,
+        &'a [Part],
+        &'a [i64],
+        Option<i64>,
+        Option<&'a str>,
+    );
+    #[derive(serde::Serialize)]
+    struct Group<'a> {
+        key: &'a [Part],
+        rows: Vec<Own<'a>>,
+    }
+    #[derive(serde::Serialize)]
+    struct Waiting<'a> {
+        groups: Vec<Group<'a>>,
+    }
+    let mut groups: BTreeMap<&[Part], Vec<Own>> = BTreeMap::new();
+    for ((table, key), counts) in rows {
+        let (common, own) = key.split_at(key.len().min(COMMON_KEYS.len()));
+        let (at, call) = match &counts.latest {
+            Some((at, call)) => (Some(*at), Some(call.as_str())),
+            None => (None, None),
+        };
+        groups
+            .entry(common)
+            .or_default()
+            .push((table.name(), own, &counts.sums, at, call));
+    }
+    let groups = groups
+        .into_iter()
+        .map(|(key, rows)| Group { key, rows })
         .collect();
     // Strings, numbers and lists of them always serialize.
-    serde_json::to_string(&all).unwrap_or_default()
+    serde_json::to_string(&Waiting { groups }).unwrap_or_default()
 }
 
-/// One row as `analytics_pending` keeps it: table, key parts, sums, latest at and call.
-type WaitingRow = (
-    String,
-    Vec<serde_json::Value>,
-    Vec<i64>,
-    Option<i64>,
-    Option<String>,
-);
+/// One row as `analytics_pending` keeps it: table, key parts (its own, or all of them in the
+/// older flat text), sums, latest at and call.
+type WaitingRow = (String, Key, Vec<i64>, Option<i64>, Option<String>);
+
+/// What [`rows_to_json`] writes, or the flat list of rows with whole keys that servers wrote
+/// before (a row of theirs may still wait when a newer server starts).
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum WaitingText {
+    Grouped { groups: Vec<WaitingGroup> },
+    Flat(Vec<WaitingRow>),
+}
+
+#[derive(serde::Deserialize)]
+struct WaitingGroup {
+    key: Key,
+    rows: Vec<WaitingRow>,
+}
 
 /// The rows [`rows_to_json`] wrote.
 fn rows_from_json(text: &str) -> Result<Rows> {
     let corrupt = |detail: &str| StoreError::corrupt("analytics_pending", "rows", detail);
-    let all: Vec<WaitingRow> = serde_json::from_str(text).map_err(|e| corrupt(&e.to_string()))?;
+    let all: Vec<WaitingRow> = match serde_json::from_str(text) {
+        Ok(WaitingText::Flat(all)) => all,
+        Ok(WaitingText::Grouped { groups }) => groups
+            .into_iter()
+            .flat_map(|group| {
+                group
+                    .rows
+                    .into_iter()
+                    .map(move |(name, own, sums, at, call)| {
+                        let key = group.key.iter().cloned().chain(own).collect();
+                        (name, key, sums, at, call)
+                    })
+            })
+            .collect(),
+        Err(error) => return Err(corrupt(&error.to_string())),
+    };
     let mut rows = Rows::new();
-    for (name, parts, sums, at, call) in all {
+    for (name, key, sums, at, call) in all {
         let table = Table::ALL
             .into_iter()
             .find(|t| t.name() == name)
             .ok_or_else(|| corrupt(&format!("unknown table {name}")))?;
-        let key = parts
-            .into_iter()
-            .map(|part| match part {
-                serde_json::Value::String(text) => Ok(Part::Text(text.into())),
-                other => other
-                    .as_i64()
-                    .map(Part::Int)
-                    .ok_or_else(|| corrupt("a key part is neither text nor a whole number")),
-            })
-            .collect::<Result<Key>>()?;
         let counts = Counts {
             sums,
             latest: at.zip(call),
@@ -822,10 +892,45 @@ mod tests {
         ]);
         let text = rows_to_json(&rows);
         assert_eq!(rows_from_json(&text).expect("reads"), rows);
+        // A chat's rows: their common parts are written once.
+        let common = || {
+            ["ten_1", "flw_1"]
+                .map(Part::text)
+                .into_iter()
+                .chain([Part::Int(3)])
+                .chain(["2026-12-05", "chat", "inbound"].map(Part::text))
+        };
+        let chat = Rows::from([
+            (
+                (Table::Nodes, common().chain([Part::text("ask")]).collect()),
+                Counts {
+                    sums: vec![1, 2, 0, 0, 1, 0],
+                    latest: None,
+                },
+            ),
+            (
+                (
+                    Table::Edges,
+                    common().chain(["ask", "end"].map(Part::text)).collect(),
+                ),
+                Counts {
+                    sums: vec![1],
+                    latest: None,
+                },
+            ),
+        ]);
+        let text = rows_to_json(&chat);
+        assert_eq!(text.matches("flw_1").count(), 1, "{text}");
+        assert_eq!(rows_from_json(&text).expect("reads"), chat);
+        // The flat text of older servers.
+        let flat = r#"[["analytics_calls", ["ten_1", 3], [1, 0, 42000], null, null],
+            ["analytics_unheard", ["能包成礼物吗"], [2], 1700000000000, "cal_1"]]"#;
+        assert_eq!(rows_from_json(flat).expect("reads"), rows);
         for bad in [
             "",
             "[[\"analytics_nothing\", [], [1], null, null]]",
             "[[\"analytics_calls\", [true], [1], null, null]]",
+            "{\"groups\": [{\"key\": [\"ten_1\"], \"rows\": [[\"analytics_calls\", [1.5], [1], null, null]]}]}",
         ] {
             assert!(
                 matches!(rows_from_json(bad), Err(StoreError::Corrupt { .. })),
