@@ -135,6 +135,7 @@ pub enum Part {
 }
 
 impl Part {
+    /// A text part holding a copy of `text`.
     pub fn text(text: &str) -> Part {
         Part::Text(Arc::from(text))
     }
