@@ -380,18 +380,33 @@ impl Store {
             if taken.is_empty() {
                 return Ok(added);
             }
-            let mut rows = Rows::new();
-            for row in &taken {
-                let text: String = row.try_get("rows")?;
-                // A row this server cannot read must not stop the others from being counted
-                // for ever (as in `pending_rollups`): it is logged and dropped.
-                match rows_from_json(&text) {
-                    Ok(waiting) => sum_into(&mut rows, &waiting),
-                    Err(error) => {
-                        tracing::warn!(%error, "waiting analytics counts cannot be read");
+            let texts = taken
+                .iter()
+                .map(|row| row.try_get::<String, _>("rows"))
+                .collect::<std::result::Result<Vec<String>, _>>()?;
+            // Reading a few hundred texts takes milliseconds: on a thread of its own, so that
+            // the turns' tasks on this runtime's worker are not held up meanwhile.
+            let rows = tokio::task::spawn_blocking(move || {
+                let mut rows = Rows::new();
+                for text in &texts {
+                    // A row this server cannot read must not stop the others from being
+                    // counted for ever (as in `pending_rollups`): it is logged and dropped.
+                    match rows_from_json(text) {
+                        Ok(waiting) => sum_into(&mut rows, &waiting),
+                        Err(error) => {
+                            tracing::warn!(%error, "waiting analytics counts cannot be read");
+                        }
                     }
                 }
-            }
+                rows
+            })
+            .await;
+            let rows = match rows {
+                Ok(rows) => rows,
+                Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+                // Cancelled: the runtime is shutting down; the transaction takes nothing.
+                Err(_) => return Err(StoreError::Closed),
+            };
             add_sums(&mut transaction, &rows).await?;
             transaction.commit().await?;
             added += taken.len();
