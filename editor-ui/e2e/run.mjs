@@ -219,6 +219,8 @@ async function main() {
           (count) => document.querySelectorAll('[data-testid="flow-row"]').length === count + 1,
           before,
         );
+        // The copy is named in the page's language.
+        await second.locator(`[data-testid="flow-row"][data-name="${flowName}（副本）"]`).waitFor();
         await shot(second, '09-second-tab');
       } finally {
         await second.close();

@@ -1,4 +1,5 @@
 // Reading flow files the user drops or picks, and saving a flow as a file.
+import type { Translate } from "./i18n";
 
 import type { FlowDocument } from "./flow/types";
 
@@ -61,13 +62,14 @@ export function downloadBlob(blob: Blob, fileName: string): void {
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
-/** `base (copy)`, or `base (copy 2)`, … whichever no flow has yet. */
-export function copyName(base: string, taken: Iterable<string>): string {
+/** A name for a copy of `base` that no flow in `taken` has, in the page's language:
+ * 订单查询（副本）, then 订单查询（副本 2）… */
+export function copyName(base: string, taken: Iterable<string>, t: Translate): string {
   const names = new Set(taken);
-  const first = `${base} (copy)`;
+  const first = t("list.copyName", { name: base });
   if (!names.has(first)) return first;
   for (let n = 2; ; n += 1) {
-    const candidate = `${base} (copy ${n})`;
+    const candidate = t("list.copyNameN", { name: base, n });
     if (!names.has(candidate)) return candidate;
   }
 }

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { ApiError } from "./api";
 import { dictionaries, problemMessage, translate, type MessageKey } from "./i18n";
 import { portLabel } from "./nodes/registry";
+import { copyName } from "./files";
 
 const placeholders = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
 
@@ -60,5 +61,15 @@ describe("the language choice", () => {
     localStorage.setItem("callflow.lang", "en");
     render(createElement(I18nProvider, null, createElement(LanguageSwitch)));
     expect(screen.getByTestId("lang-switch").getAttribute("data-lang")).toBe("zh-CN");
+  });
+});
+
+describe("copyName", () => {
+  it("names a copy in the page's language, numbering past names already taken", () => {
+    const zh = (key: MessageKey, params?: Record<string, string | number>) => translate("zh-CN", key, params);
+    const en = (key: MessageKey, params?: Record<string, string | number>) => translate("en", key, params);
+    expect(copyName("订单查询", ["订单查询"], zh)).toBe("订单查询（副本）");
+    expect(copyName("订单查询", ["订单查询", "订单查询（副本）", "订单查询（副本 2）"], zh)).toBe("订单查询（副本 3）");
+    expect(copyName("Orders", ["Orders (copy)"], en)).toBe("Orders (copy 2)");
   });
 });

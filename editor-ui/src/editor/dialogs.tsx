@@ -101,7 +101,7 @@ export function ConflictDialog({
         </button>
         <button type="button" className="primary" onClick={() => void run("copy")} disabled={busy !== null} data-testid="conflict-keep-copy">
           <strong>{t("conflict.keepCopy")}</strong>
-          <span className="small">{t("conflict.keepCopyHelp", { name: `${name} (copy)` })}</span>
+          <span className="small">{t("conflict.keepCopyHelp", { name: t("list.copyName", { name }) })}</span>
         </button>
       </div>
       <ErrorAlert error={error} />

@@ -354,7 +354,7 @@ function Editor({ flowId, initial, me }: { flowId: string; initial: FlowView; me
 
   const keepMyCopy = async () => {
     const names = (await api.listFlows()).map((f) => f.name);
-    const created = await api.createFlow({ ...doc, name: copyName(doc.name, names) });
+    const created = await api.createFlow({ ...doc, name: copyName(doc.name, names, t) });
     navigate(flowHref(created.id));
   };
 

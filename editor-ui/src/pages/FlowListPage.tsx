@@ -66,7 +66,7 @@ export function FlowListPage() {
     setError(null);
     try {
       const [view, all] = await Promise.all([api.getFlow(flow.id), api.listFlows()]);
-      const name = copyName(view.draft.name ?? flow.name, all.map((f) => f.name));
+      const name = copyName(view.draft.name ?? flow.name, all.map((f) => f.name), t);
       await api.createFlow({ ...view.draft, name });
       await refresh();
     } catch (caught) {
