@@ -670,7 +670,7 @@ impl Store {
                 events: std::slice::from_ref(event),
             })
             .collect();
-        insert_events(&mut transaction, &runs).await?;
+        insert_events(&mut transaction, &runs, None).await?;
         transaction.commit().await?;
         Ok(ended)
     }
