@@ -264,6 +264,8 @@ async fn transcript_shows_each_turn_and_other_tenants_calls_are_not_found(app: T
         "接口结果：状态码 200",
         "通话结束：已解决",
         "订单查询",
+        // Nodes by the names the editor shows, not their ids.
+        "<td class=\"node\">询问来电需求</td>",
     ] {
         assert!(html.contains(words), "{words} in {html}");
     }
@@ -271,6 +273,7 @@ async fn transcript_shows_each_turn_and_other_tenants_calls_are_not_found(app: T
     let (_, _, html) = page(&app, &english, &format!("/dashboard/calls/{call_id}")).await;
     assert!(html.contains("Heard as: track_order"), "{html}");
     assert!(html.contains("Call ended: Resolved"), "{html}");
+    assert!(!html.contains("<td class=\"node\">ask_need</td>"), "{html}");
 
     // What the bot did not understand, grouped, with a call to read.
     let flow_id = app

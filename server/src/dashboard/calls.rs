@@ -1,5 +1,7 @@
 //! The calls list (newest first, filtered, a page at a time) and one call's transcript.
 
+use std::collections::BTreeSet;
+
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::rejection::QueryRejection;
@@ -297,10 +299,28 @@ pub async fn transcript(
         Ok(knowledge) => knowledge,
         Err(error) => return internal(t, &error),
     };
+    let flow_id = &found.call.flow_id;
+    let drafts = match names::Drafts::of(
+        &state,
+        &viewer.principal.tenant_id,
+        BTreeSet::from([flow_id.clone()]),
+    )
+    .await
+    {
+        Ok(drafts) => drafts,
+        Err(error) => return internal(t, &error),
+    };
+    let node_name = |node: &str| drafts.label(flow_id, node);
     TranscriptPage {
         t,
         nav: viewer.nav("calls", String::new()),
-        lines: transcript::lines(t, found.call.started_at, &found.events, &knowledge),
+        lines: transcript::lines(
+            t,
+            found.call.started_at,
+            &found.events,
+            &knowledge,
+            &node_name,
+        ),
         call: row(t, viewer.zone(), &found.call, &flows),
     }
     .into_response()

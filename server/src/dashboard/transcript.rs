@@ -15,6 +15,7 @@ pub struct Line {
     pub who: &'static str,
     /// The event's kind, for styling and tests.
     pub kind: String,
+    /// The node's name as the flow's editor shows it.
     pub node: String,
     /// What was said, or what happened.
     pub text: String,
@@ -47,32 +48,62 @@ fn named(t: Words, name: &str) -> String {
     t.w(key).to_owned()
 }
 
+fn node_of(event: &CallEvent) -> Option<&str> {
+    event
+        .node
+        .as_deref()
+        .or_else(|| event.data.get("node").and_then(Value::as_str))
+}
+
+/// What became of words that matched no intent at `node`, from the events before the caller's
+/// next input: a `no_match` (not understood), a knowledge-base search (its own line says how it
+/// went), or neither — the node took the words as the answer to its question (a slot, or
+/// `save_as`: a reason, 是的), which matches no intent by design and is no failure.
+fn without_intent(t: Words, after: &[CallEvent], node: &str) -> Option<String> {
+    let mut searched = false;
+    for event in after
+        .iter()
+        .take_while(|e| !matches!(e.kind.as_str(), "heard" | "digits"))
+        .filter(|e| node_of(e) == Some(node))
+    {
+        match event.kind.as_str() {
+            "no_match" => return Some(t.w("no_intent").to_owned()),
+            kind if kind.starts_with("kb_") => searched = true,
+            _ => {}
+        }
+    }
+    (!searched).then(|| t.w("taken_as_answer").to_owned())
+}
+
 /// The transcript of events that started at `started_at` (epoch milliseconds).
-/// Knowledge entries show by their questions (`knowledge`).
-pub fn lines(t: Words, started_at: i64, events: &[CallEvent], knowledge: &Knowledge) -> Vec<Line> {
+/// Knowledge entries show by their questions (`knowledge`), nodes by their names (`node_name`
+/// of a node's id).
+pub fn lines(
+    t: Words,
+    started_at: i64,
+    events: &[CallEvent],
+    knowledge: &Knowledge,
+    node_name: &dyn Fn(&str) -> String,
+) -> Vec<Line> {
     let colon = t.pick("：", ": ");
     let mut lines = Vec::new();
-    for event in events {
+    for (index, event) in events.iter().enumerate() {
         let data = &event.data;
-        let node = event
-            .node
-            .clone()
-            .or_else(|| data.get("node").and_then(Value::as_str).map(str::to_owned))
-            .unwrap_or_default();
+        let node = node_of(event).unwrap_or_default().to_owned();
         let mut details = Vec::new();
         let (who, text) = match event.kind.as_str() {
             "node_entered" | "event_ignored" => continue,
             "said" => ("bot", text_of(data, "text")),
             "heard" => {
                 let intent = text_of(data, "intent");
-                details.push(if intent.is_empty() {
-                    t.w("no_intent").to_owned()
-                } else {
+                if !intent.is_empty() {
                     let score = number_of(data, "score")
                         .map(|s| format!(" ({} {:.2})", t.w("score"), s))
                         .unwrap_or_default();
-                    format!("{}{colon}{intent}{score}", t.w("heard_as"))
-                });
+                    details.push(format!("{}{colon}{intent}{score}", t.w("heard_as")));
+                } else {
+                    details.extend(without_intent(t, &events[index + 1..], &node));
+                }
                 if let Some(confidence) = number_of(data, "confidence") {
                     details.push(format!("{} {:.0}%", t.w("confidence"), confidence * 100.0));
                 }
@@ -230,7 +261,11 @@ pub fn lines(t: Words, started_at: i64, events: &[CallEvent], knowledge: &Knowle
             at: format!("{:.1}", (event.at - started_at).max(0) as f64 / 1000.0),
             who,
             kind: event.kind.clone(),
-            node,
+            node: if node.is_empty() {
+                node
+            } else {
+                node_name(&node)
+            },
             text,
             details,
         });
@@ -289,9 +324,15 @@ mod tests {
             ),
         ];
         let none = Knowledge::default();
-        let lines = lines(Words::new(Language::Chinese), 1_000, &events, &none);
+        let names = |node: &str| match node {
+            "ask" => "询问来电需求".to_owned(),
+            other => other.to_owned(),
+        };
+        let lines = lines(Words::new(Language::Chinese), 1_000, &events, &none, &names);
         assert_eq!(lines.len(), 4);
         assert_eq!((lines[0].who, lines[0].at.as_str()), ("bot", "0.0"));
+        assert_eq!(lines[0].node, "询问来电需求");
+        assert_eq!(lines[2].node, "agent", "a node without a name shows its id");
         assert_eq!(lines[1].text, "查快递");
         assert_eq!(lines[1].at, "3.5");
         assert_eq!(
@@ -301,7 +342,65 @@ mod tests {
         assert_eq!(lines[2].text, "转人工：队列 after-sales");
         assert_eq!(lines[2].details, vec!["交接摘要：客户要查快递"]);
         assert_eq!(lines[3].text, "通话结束：转人工");
-        let english = super::lines(Words::new(Language::English), 1_000, &events, &none);
+        let english = super::lines(Words::new(Language::English), 1_000, &events, &none, &names);
         assert_eq!(english[3].text, "Call ended: Handed off");
+    }
+
+    #[test]
+    fn an_answer_a_slot_takes_is_not_shown_as_a_miss() {
+        let events = [
+            event(1, 0, "heard", json!({"node": "confirm", "text": "是的"})),
+            event(
+                2,
+                0,
+                "slot_filled",
+                json!({"node": "confirm", "var": "confirmed", "value": true}),
+            ),
+            event(3, 0, "heard", json!({"node": "ask", "text": "天气怎么样"})),
+            event(
+                4,
+                0,
+                "no_match",
+                json!({"node": "ask", "count": 1, "text": "天气怎么样"}),
+            ),
+            event(
+                5,
+                0,
+                "heard",
+                json!({"node": "reason", "text": "尺码不合适"}),
+            ),
+            event(6, 0, "heard", json!({"node": "ask", "text": "发票怎么开"})),
+            event(
+                7,
+                0,
+                "kb_answered",
+                json!({"node": "ask", "entry": "e1", "score": 0.8}),
+            ),
+        ];
+        let same = |node: &str| node.to_owned();
+        let lines = lines(
+            Words::new(Language::Chinese),
+            0,
+            &events,
+            &Knowledge::default(),
+            &same,
+        );
+        let heard: Vec<(&str, Vec<String>)> = lines
+            .iter()
+            .filter(|line| line.kind == "heard")
+            .map(|line| (line.text.as_str(), line.details.clone()))
+            .collect();
+        let taken = vec!["作为回答记下".to_owned()];
+        assert_eq!(
+            heard,
+            vec![
+                ("是的", taken.clone()),
+                ("天气怎么样", vec!["未识别出意图".to_owned()]),
+                // Saved as the node's answer (`save_as`): nothing says it missed.
+                ("尺码不合适", taken),
+                // The knowledge base's line says how its search went.
+                ("发票怎么开", vec![]),
+            ]
+        );
     }
 }

@@ -182,6 +182,7 @@ const DICTIONARY: &[(&str, &str, &str)] = &[
     ("system", "系统", "System"),
     ("heard_as", "识别为", "Heard as"),
     ("no_intent", "未识别出意图", "no intent"),
+    ("taken_as_answer", "作为回答记下", "taken as the answer"),
     ("confidence", "语音置信度", "speech confidence"),
     ("score", "匹配度", "match"),
     ("pressed", "按键", "Pressed"),
