@@ -70,6 +70,20 @@ export async function historySteps({ browser, step }) {
       check((await page.getByTestId('call-outcome').innerText()).trim() !== '', 'with its outcome');
       const number = await page.getByTestId('call-number').innerText();
       check(/^\+(86138\d{8}|1415555\d{4})$/.test(number), `and the caller's number: ${number}`);
+      const nodes = await page.locator('[data-testid="line"] td.node').allInnerTexts();
+      check(
+        nodes.some((node) => /[\u4e00-\u9fff]/.test(node)) && !nodes.some((node) => /^(greeting|ask_[a-z_]+)$/.test(node.trim())),
+        `nodes are named as in the editor, not by their ids: ${nodes.join(', ')}`,
+      );
+    });
+    await step(page, 'history-04a-the-transcript-in-english', async () => {
+      await context.addCookies([{ name: 'callflow_lang', value: 'en', url: server.url }]);
+      await page.reload();
+      const text = await page.locator('main').innerText();
+      check(text.includes('Transcript') && text.includes('Who'), `the transcript speaks English: ${text.slice(0, 200)}`);
+      // The flow's own words (its prompts, its node names) stay as written; the page's do not.
+      check(!/识别为|来电者|作为回答记下|未识别出意图|通话记录/.test(text), 'no Chinese words of the page remain');
+      await context.addCookies([{ name: 'callflow_lang', value: 'zh-CN', url: server.url }]);
     });
     await step(page, 'history-05-where-callers-gave-up-on-the-canvas', async () => {
       const flows = await api(server)('GET', '/flows');
