@@ -5,6 +5,7 @@
 pub mod calendar;
 pub mod compile;
 pub mod conversation;
+pub mod emotion;
 pub mod knowledge;
 pub mod knowledge_sheet;
 pub mod link;
