@@ -60,58 +60,19 @@ pub(super) fn exasperation(normalized: &str) -> f32 {
     total.min(MAX)
 }
 
-/// The value of a Chinese or Arabic numeral run (三, 十五, 二十, 八百, 两, 半 as ½ rounded up to
-/// keep 半个月 a month's wait, 12), or `None`.
+/// The value of a Chinese or Arabic numeral run (三, 十五, 二十, 八百, 两, 12; 半 as ½ rounded up to
+/// keep 半个月 a month's wait), or `None`.
 fn zh_number(run: &[char]) -> Option<u32> {
-    if run.iter().all(|c| c.is_ascii_digit()) {
-        return run
-            .iter()
-            .collect::<String>()
-            .parse::<u32>()
-            .ok()
-            .map(|n| n.min(100_000));
-    }
-    let digit = |c: char| -> Option<u32> {
-        Some(match c {
-            '零' => 0,
-            '一' => 1,
-            '二' | '两' => 2,
-            '三' => 3,
-            '四' => 4,
-            '五' => 5,
-            '六' => 6,
-            '七' => 7,
-            '八' => 8,
-            '九' => 9,
-            _ => return None,
-        })
-    };
     if run == ['半'] {
         return Some(1);
     }
-    let (mut total, mut current) = (0u32, 0u32);
-    for &c in run {
-        match c {
-            '十' => {
-                total += current.max(1) * 10;
-                current = 0;
-            }
-            '百' => {
-                total += current.max(1) * 100;
-                current = 0;
-            }
-            '千' => {
-                total += current.max(1) * 1000;
-                current = 0;
-            }
-            '万' => {
-                total = (total + current).max(1) * 10_000;
-                current = 0;
-            }
-            c => current = digit(c)?,
-        }
-    }
-    Some(total + current)
+    let value = if run.iter().all(char::is_ascii_digit) {
+        run.iter().collect::<String>().parse::<f64>().ok()?
+    } else {
+        crate::slots::cn_integer(run)?
+    };
+    // Saturating: a count this large means "countless" as much as a larger one.
+    Some(value.min(100_000.0) as u32)
 }
 
 fn is_zh_numeral(c: char) -> bool {

@@ -18,6 +18,7 @@ pub use amount::{parse_amount, Amount};
 pub use date::parse_date;
 pub use digits::parse_digits;
 pub use key::parse_key;
+pub(crate) use number::cn_integer;
 pub use number::parse_number;
 pub use phone::parse_phone;
 pub use yes_no::parse_yes_no;

@@ -205,7 +205,7 @@ fn cn_number(chars: &[char], i: usize) -> Option<(f64, usize)> {
 
 /// A Chinese integer: "七十五", "一百零五", colloquial "三千五" (3500) and "一万二" (12000),
 /// or digits read one by one ("二零二四").
-pub(super) fn cn_integer(run: &[char]) -> Option<f64> {
+pub(crate) fn cn_integer(run: &[char]) -> Option<f64> {
     if run.is_empty() {
         return None;
     }
