@@ -11,7 +11,9 @@
 //!
 //! The same routes under `/en` speak English (carriers, ETAs, names), for a tenant whose shop
 //! language is English: spoken texts are in the shop's language, so the language is part of
-//! the base URL (`tenant.api`), not of the flow. Orders and refunds are shared by both.
+//! the base URL (`tenant.api`), not of the flow. A flow in the other language of a shop that
+//! has both (the demo tenant's `order-status-en`) asks with `Accept-Language`, which wins over
+//! the base URL's. Orders and refunds are shared by both.
 //!
 //! Bad bodies get `400 {"error":"invalid_json"|"invalid_request","message"}`. State (refunds,
 //! id counters) lives in memory for the shop's lifetime, in a ledger per tenant: a refund that
@@ -106,6 +108,23 @@ enum Customer {
 enum Language {
     Zh,
     En,
+}
+
+impl Language {
+    /// The language an `Accept-Language` header asks for first, if it is one the shop speaks.
+    fn asked(headers: &axum::http::HeaderMap) -> Option<Language> {
+        let value = headers
+            .get(axum::http::header::ACCEPT_LANGUAGE)?
+            .to_str()
+            .ok()?;
+        let first = value.split(',').next()?.split(';').next()?.trim();
+        let primary = first.split('-').next()?.to_ascii_lowercase();
+        match primary.as_str() {
+            "zh" => Some(Language::Zh),
+            "en" => Some(Language::En),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -357,7 +376,11 @@ fn order_not_found() -> Response {
         .into_response()
 }
 
-async fn get_order(State(state): State<ShopState>, Path(order_id): Path<String>) -> Response {
+async fn get_order(
+    State(state): State<ShopState>,
+    Path(order_id): Path<String>,
+    headers: axum::http::HeaderMap,
+) -> Response {
     match order_id.as_str() {
         SLOW_ORDER => {
             tokio::time::sleep(SLOW_ORDER_DELAY).await;
@@ -379,7 +402,7 @@ async fn get_order(State(state): State<ShopState>, Path(order_id): Path<String>)
     let Some(order) = find_order(&order_id) else {
         return order_not_found();
     };
-    let texts = match state.language {
+    let texts = match Language::asked(&headers).unwrap_or(state.language) {
         Language::Zh => &order.zh,
         Language::En => &order.en,
     };
@@ -724,6 +747,38 @@ mod tests {
         assert_eq!(body["eta"], "June 15");
         let (status, _) = get_json(&app, "/en/orders/99999999").await;
         assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+
+    #[tokio::test]
+    async fn accept_language_wins_over_the_base_url() {
+        let app = router();
+        let ask = |path: &'static str, language: &'static str| {
+            let app = app.clone();
+            async move {
+                let request = Request::builder()
+                    .uri(path)
+                    .header("accept-language", language)
+                    .body(Body::empty())
+                    .unwrap();
+                let response = app.oneshot(request).await.unwrap();
+                let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+                    .await
+                    .unwrap();
+                serde_json::from_slice::<Value>(&bytes).unwrap()
+            }
+        };
+        assert_eq!(ask("/orders/2024061802", "en").await["eta"], "June 20");
+        assert_eq!(
+            ask("/orders/2024061802", "en-GB,zh;q=0.5").await["eta"],
+            "June 20"
+        );
+        assert_eq!(
+            ask("/en/orders/2024061802", "zh-CN").await["eta"],
+            "6月20日前"
+        );
+        // A language the shop does not speak leaves the base URL's.
+        assert_eq!(ask("/orders/2024061802", "fr").await["eta"], "6月20日前");
+        assert_eq!(ask("/en/orders/2024061802", "fr").await["eta"], "June 20");
     }
 
     #[tokio::test]
