@@ -157,11 +157,7 @@ impl CompiledFlow {
         options: &CompileOptions,
     ) -> Result<Arc<CompiledFlow>, CompileError> {
         let known: BTreeSet<String> = options.subflows.keys().cloned().collect();
-        let context = ValidationContext {
-            sandbox: &options.sandbox,
-            known_subflows: Some(&known),
-            known_knowledge_bases: None,
-        };
+        let context = ValidationContext::new(&options.sandbox).with_subflows(&known);
         let diagnostics = validate::validate_document(document, &context);
         if diagnostics.iter().any(|d| d.severity == Severity::Error) {
             return Err(CompileError { diagnostics });

@@ -170,11 +170,7 @@ impl<'d, L: Fn(&str) -> Option<Linkable<'d>>> Tree<'_, L> {
 /// diagnostics.
 fn parse(document: &Value, options: &CompileOptions) -> Result<FlowDocument, Vec<Diagnostic>> {
     serde_json::from_value(document.clone()).map_err(|_| {
-        let context = ValidationContext {
-            sandbox: &options.sandbox,
-            known_subflows: None,
-            known_knowledge_bases: None,
-        };
+        let context = ValidationContext::new(&options.sandbox);
         validate::validate_value(document, &context)
             .diagnostics
             .into_iter()

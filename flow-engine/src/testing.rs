@@ -17,26 +17,12 @@ pub(crate) fn sandbox() -> Arc<Sandbox> {
 
 pub(crate) fn validate(value: &Value) -> Validated {
     let sandbox = sandbox();
-    validate_value(
-        value,
-        &ValidationContext {
-            sandbox: &sandbox,
-            known_subflows: None,
-            known_knowledge_bases: None,
-        },
-    )
+    validate_value(value, &ValidationContext::new(&sandbox))
 }
 
 pub(crate) fn validate_text(text: &str) -> Validated {
     let sandbox = sandbox();
-    validate_json(
-        text,
-        &ValidationContext {
-            sandbox: &sandbox,
-            known_subflows: None,
-            known_knowledge_bases: None,
-        },
-    )
+    validate_json(text, &ValidationContext::new(&sandbox))
 }
 
 /// A minimal valid flow around `nodes`, starting at the first one.

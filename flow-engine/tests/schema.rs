@@ -106,11 +106,7 @@ fn example_flows_deserialize_and_validate() {
     };
     paths.sort();
     let sandbox = Sandbox::shared();
-    let context = ValidationContext {
-        sandbox: &sandbox,
-        known_subflows: None,
-        known_knowledge_bases: None,
-    };
+    let context = ValidationContext::new(&sandbox);
     let mut failures = Vec::new();
     for path in &paths {
         let text =

@@ -32,13 +32,15 @@ pub enum Permission {
     ManageTenant,
     /// See knowledge bases and their entries, and try questions on them.
     ReadKnowledge,
+    /// Take conversations handed to a queue and answer the customers (the agent console).
+    AnswerConversations,
     /// Create, change, import and delete knowledge bases and their entries.
     EditKnowledge,
 }
 
 /// Owners do everything, placing calls included; editors build and try flows and keep the
-/// knowledge bases; viewers read; agents read the calls they take and the knowledge bases they
-/// answer from.
+/// knowledge bases; viewers read; agents take conversations from the queues, and read the calls
+/// and the knowledge bases they answer from.
 pub fn allows(role: Role, permission: Permission) -> bool {
     use Permission::*;
     match role {
@@ -48,7 +50,7 @@ pub fn allows(role: Role, permission: Permission) -> bool {
             ReadFlows | EditFlows | RunSessions | ReadCalls | ReadKnowledge | EditKnowledge
         ),
         Role::Viewer => matches!(permission, ReadFlows | ReadCalls | ReadKnowledge),
-        Role::Agent => matches!(permission, ReadCalls | ReadKnowledge),
+        Role::Agent => matches!(permission, ReadCalls | ReadKnowledge | AnswerConversations),
     }
 }
 

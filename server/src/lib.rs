@@ -22,6 +22,7 @@ pub mod knowledge;
 pub mod language;
 pub mod lru;
 pub mod metrics;
+pub mod queues;
 pub mod secrets;
 pub mod state;
 pub mod store;

@@ -43,6 +43,8 @@ pub struct Shared {
     /// The time conversations are stamped with: the system's, but for the demo tenant's
     /// history.
     pub clock: crate::clock::Clock,
+    /// Tells the agent console and chat windows that a conversation changed.
+    pub live: crate::queues::live::Live,
 }
 
 /// Synthesised prompts kept in memory: about 40 minutes of 8 kHz audio.
@@ -86,6 +88,7 @@ impl AppState {
             )),
             knowledge: Arc::default(),
             clock: crate::clock::Clock::System,
+            live: crate::queues::live::Live::default(),
         })))
     }
 

@@ -13,9 +13,9 @@ use flow_engine::runtime::Direction;
 use serde_json::{json, Value};
 use server::store::{
     constraint, Actor, AnalyticsFilter, Backend, CallEnd, CallFilter, CallOutcome, CarrierReport,
-    Channel, ChatStart, ChatTurn, Counts, EntryFields, Flow, FlowSummary, Key, Mode, NewCall,
-    NewCallEvent, NewFlow, NewUser, Part, PhoneNumber, Role, RolledUp, Store, StoreError, Table,
-    TenantSettings, User, COMMON_KEYS, PHONE_NUMBER_TAKEN,
+    Channel, ChatStart, ChatTurn, Counts, EntryFields, Flow, FlowSummary, HandoffState, Key, Mode,
+    NewCall, NewCallEvent, NewFlow, NewHandoff, NewUser, Part, PhoneNumber, QueueRow, Role,
+    RolledUp, Store, StoreError, Table, TenantSettings, User, COMMON_KEYS, PHONE_NUMBER_TAKEN,
 };
 use sqlx::Connection;
 
@@ -235,6 +235,7 @@ on_both_databases!(
     a_damaged_waiting_count_does_not_stop_the_others,
     unheard_texts_keep_their_counts_when_numbered before 12,
     outbound_calls_are_answered_or_unreached,
+    queues_agents_and_handoffs,
 );
 
 const T0: i64 = 1_750_000_000_000;
@@ -3890,5 +3891,200 @@ async fn outbound_calls_are_answered_or_unreached(db: TestDb) -> TestResult {
     };
     let none = overview(store, &inbound).await?.outbound;
     assert_eq!((none.placed, none.answer_rate), (0, None));
+    Ok(())
+}
+
+async fn queues_agents_and_handoffs(db: TestDb) -> TestResult {
+    let store = &db.store;
+    let (tenant, stranger) = two_tenants(store).await?;
+    let queue = |key: &str, overflow: Option<&str>| QueueRow {
+        tenant_id: tenant.clone(),
+        key: key.to_owned(),
+        name: "售后".into(),
+        name_en: "After-sales".into(),
+        languages: json!(["zh-CN"]),
+        hours: Some(json!({ "days": [1, 2], "open": "09:00", "close": "18:00" })),
+        overflow: overflow.map(str::to_owned),
+        created_at: T0,
+        updated_at: T0,
+    };
+    write!(store, |tx| tx.put_queue(&queue("night", None)))?;
+    let saved = write!(store, |tx| tx
+        .put_queue(&queue("after-sales", Some("night"))))?;
+    assert_eq!(saved.overflow.as_deref(), Some("night"));
+    assert_eq!(saved.hours, queue("x", None).hours);
+    // Replacing keeps one row.
+    let renamed = QueueRow {
+        name: "售后服务".into(),
+        updated_at: T0 + 1,
+        ..queue("after-sales", None)
+    };
+    write!(store, |tx| tx.put_queue(&renamed))?;
+    let keys: Vec<String> = store
+        .list_queues(&tenant)
+        .await?
+        .into_iter()
+        .map(|q| q.key)
+        .collect();
+    assert_eq!(keys, vec!["after-sales", "night"]);
+    assert_eq!(store.list_queues(&tenant).await?[0].name, "售后服务");
+    assert!(store.list_queues(&stranger).await?.is_empty());
+    assert!(!write!(store, |tx| tx.delete_queue(&stranger, "night"))?);
+    assert!(write!(store, |tx| tx.delete_queue(&tenant, "night"))?);
+
+    // Agents: users with the agent role, and anyone given queues.
+    let agent = write!(store, |tx| tx.create_user(
+        &tenant,
+        &NewUser {
+            email: "wang@example.com",
+            display_name: "小王",
+            password: "correct horse battery",
+            role: Role::Agent
+        },
+        T0
+    ))?;
+    let owner = write!(store, |tx| tx.create_user(
+        &tenant,
+        &NewUser {
+            email: "boss@example.com",
+            display_name: "店长",
+            password: "correct horse battery",
+            role: Role::Owner
+        },
+        T0
+    ))?;
+    let agents = store.list_agents(&tenant).await?;
+    assert_eq!(agents.len(), 1);
+    assert_eq!(
+        (agents[0].presence.as_str(), &agents[0].queues),
+        ("away", &json!([]))
+    );
+    assert!(write!(store, |tx| tx.put_agent_queues(
+        &tenant,
+        &owner.id,
+        &json!(["after-sales"]),
+        T0
+    ))?);
+    assert!(!write!(store, |tx| tx.put_agent_queues(
+        &stranger,
+        &owner.id,
+        &json!([]),
+        T0
+    ))?);
+    assert!(
+        store
+            .set_presence(&tenant, &agent.id, "available", T0)
+            .await?
+    );
+    assert!(
+        !store
+            .set_presence(&stranger, &agent.id, "available", T0)
+            .await?
+    );
+    let agents = store.list_agents(&tenant).await?;
+    let names: Vec<(&str, &str)> = agents
+        .iter()
+        .map(|a| (a.display_name.as_str(), a.presence.as_str()))
+        .collect();
+    assert_eq!(names, vec![("小王", "available"), ("店长", "away")]);
+
+    // Handoffs: one open per conversation; taking one is a compare-and-set.
+    let flow = create_flow(store, &tenant, "售后").await?;
+    let start = chat_start(&flow.id, None, Vec::new());
+    let call_id = start.call_id.clone();
+    store.start_chat(&tenant, start).await?.expect("started");
+    let new = NewHandoff {
+        call_id: call_id.clone(),
+        session_id: None,
+        channel: "chat".into(),
+        queue: "after-sales".into(),
+        summary: "要退款".into(),
+        waiting_since: T0,
+    };
+    let handoff = store.create_handoff(&tenant, &new).await?;
+    assert_eq!(handoff.state, HandoffState::Waiting);
+    let again = store.create_handoff(&tenant, &new).await;
+    assert!(
+        matches!(&again, Err(error) if error.is_conflict_on(constraint::HANDOFF_OPEN)),
+        "{again:?}"
+    );
+    assert_eq!(
+        store.open_handoff(&tenant, &call_id).await?,
+        Some(handoff.clone())
+    );
+    assert_eq!(store.open_handoff(&stranger, &call_id).await?, None);
+    assert!(store
+        .accept_handoff(&stranger, &handoff.id, &agent.id, T0)
+        .await?
+        .is_none());
+    let taken = store
+        .accept_handoff(&tenant, &handoff.id, &agent.id, T0 + 15_000)
+        .await?
+        .expect("taken");
+    assert_eq!(
+        (taken.state, taken.agent_id.as_deref()),
+        (HandoffState::Agent, Some(agent.id.as_str()))
+    );
+    assert!(store
+        .accept_handoff(&tenant, &handoff.id, &owner.id, T0)
+        .await?
+        .is_none());
+    // Only its agent closes it.
+    assert!(store
+        .close_handoff(&tenant, &handoff.id, Some(&owner.id), "resolved", T0)
+        .await?
+        .is_none());
+    let closed = store
+        .close_handoff(
+            &tenant,
+            &handoff.id,
+            Some(&agent.id),
+            "resolved",
+            T0 + 60_000,
+        )
+        .await?
+        .expect("closed");
+    assert_eq!(
+        (closed.state, closed.disposition.as_deref()),
+        (HandoffState::Done, Some("resolved"))
+    );
+    assert_eq!(store.open_handoff(&tenant, &call_id).await?, None);
+    // Closed, the conversation can be handed off again; this time nobody takes it in time.
+    let late = store
+        .create_handoff(
+            &tenant,
+            &NewHandoff {
+                waiting_since: T0 + 100_000,
+                ..new.clone()
+            },
+        )
+        .await?;
+    store
+        .accept_handoff(&tenant, &late.id, &agent.id, T0 + 130_000)
+        .await?
+        .expect("taken late");
+    let counts = store.queue_counts(&tenant, T0, 20_000).await?;
+    assert_eq!(counts.len(), 1);
+    assert_eq!(
+        (
+            counts[0].offered,
+            counts[0].answered,
+            counts[0].answered_in_time,
+            counts[0].active,
+            counts[0].waiting
+        ),
+        (2, 2, 1, 1, 0)
+    );
+    assert_eq!(store.handoffs_of_call(&tenant, &call_id).await?.len(), 2);
+    assert!(store.list_open_handoffs(&stranger).await?.is_empty());
+    assert_eq!(store.list_open_handoffs(&tenant).await?.len(), 1);
+    let events = store.call_events_after(&tenant, &call_id, 0).await?;
+    assert!(events.is_empty());
+    let previous = store.calls_from(&tenant, "visitor-7", T0 + 1, 5).await?;
+    assert_eq!(previous.len(), 1);
+    assert!(store
+        .calls_from(&stranger, "visitor-7", T0 + 1, 5)
+        .await?
+        .is_empty());
     Ok(())
 }

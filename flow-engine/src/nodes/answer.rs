@@ -1258,11 +1258,7 @@ mod tests {
                 { "id": "done", "type": "end", "outcome": "resolved" }
             ]))
         };
-        let context = ValidationContext {
-            sandbox: &sandbox,
-            known_subflows: None,
-            known_knowledge_bases: Some(&known),
-        };
+        let context = ValidationContext::new(&sandbox).with_knowledge_bases(&known);
         let ok = validate_value(&node("shop-faq"), &context);
         assert!(ok.diagnostics.is_empty(), "{}", summary(&ok.diagnostics));
         let unknown = validate_value(&node("faq-old"), &context);
@@ -1296,11 +1292,7 @@ mod tests {
             "/settings/knowledge/knowledge_base"
         );
         // Without the tenant's keys, any key passes.
-        let unchecked = ValidationContext {
-            sandbox: &sandbox,
-            known_subflows: None,
-            known_knowledge_bases: None,
-        };
+        let unchecked = ValidationContext::new(&sandbox);
         assert!(validate_value(&node("faq-old"), &unchecked)
             .diagnostics
             .is_empty());

@@ -114,6 +114,29 @@ impl Kind for HandoffNode {
                     );
                     c.error("invalid_sip", id, field, message);
                 }
+                "queue" if !templated => {
+                    if let Some(known) = c.known_queues.filter(|known| !known.contains(value)) {
+                        // A workspace without queues has no people answering in the console
+                        // yet: its transfers are recorded as before, and the flow can still be
+                        // published. Once it has queues, a name outside them is a mistake.
+                        if known.is_empty() {
+                            let message = format!(
+                                "There is no agent queue \"{}\": this workspace has no queues \
+                                 yet, so nobody will receive the conversation. Create the queue \
+                                 under Queues.",
+                                shorten(value, 60)
+                            );
+                            c.warning("unknown_queue", id, field, message);
+                        } else {
+                            let message = format!(
+                                "There is no agent queue \"{}\". Choose one of the workspace's \
+                                 queues.",
+                                shorten(value, 60)
+                            );
+                            c.error("unknown_queue", id, field, message);
+                        }
+                    }
+                }
                 _ => {}
             }
         }
@@ -202,8 +225,21 @@ impl Run for Handoff {
     }
 
     fn resume(&self, visit: &mut Visit<'_>, _: Wait, event: Event) -> Result<Step, Event> {
-        let Event::HandoffResult { status } = event else {
-            return Err(event);
+        let status = match event {
+            Event::HandoffResult { status } => status,
+            Event::HandedBack { node } => {
+                // A node the flow no longer has (the agent's list was older) is ignored: the call
+                // stays with the agent rather than going somewhere nobody chose.
+                let Some(to) = visit.flow().node_ix(&node) else {
+                    return Err(Event::HandedBack { node });
+                };
+                visit.record(Record::HandedBack {
+                    node: visit.id(),
+                    to: node,
+                });
+                return Ok(Step::Goto(to));
+            }
+            event => return Err(event),
         };
         visit.record(Record::HandoffResult {
             node: visit.id(),
@@ -239,9 +275,11 @@ mod tests {
     use serde_json::Value;
 
     use crate::model::Outcome;
-    use crate::runtime::{Action, Event, HandoffStatus, TransferTarget};
+    use std::collections::BTreeSet;
+
+    use crate::runtime::{Action, Event, HandoffStatus, Record, TransferTarget};
     use crate::testing::{clean, handoff_flow, heard, one, only, said, start, with};
-    use crate::validate::Severity;
+    use crate::validate::{validate_value, Severity, ValidationContext};
 
     #[test]
     fn a_handoff_target_of_the_wrong_type_is_not_reported_as_absent() {
@@ -285,6 +323,66 @@ mod tests {
             "/nodes/0/sip",
         );
         assert_eq!(d.severity, Severity::Error);
+    }
+
+    #[test]
+    fn a_queue_must_be_one_of_the_tenants() {
+        let sandbox = crate::testing::sandbox();
+        let flow = |queue: &str| {
+            json!({ "schema": 1, "name": "q", "language": "zh-CN", "start": "h", "nodes": [
+                { "type": "handoff", "id": "h", "queue": queue, "error": "done" },
+                { "type": "end", "id": "done", "outcome": "failed" } ] })
+        };
+        let known = BTreeSet::from(["after-sales".to_owned()]);
+        let context = ValidationContext::new(&sandbox).with_queues(&known);
+        clean(&validate_value(&flow("after-sales"), &context));
+        // A template picks its queue during the call: only the call can tell.
+        clean(&validate_value(&flow("{{ vars.queue }}"), &context));
+        let d = only(
+            &validate_value(&flow("complaints"), &context),
+            "unknown_queue",
+            "/nodes/0/queue",
+        );
+        assert_eq!(d.node.as_deref(), Some("h"));
+        assert_eq!(d.severity, Severity::Error);
+        assert!(d.message.contains("complaints"), "{}", d.message);
+        let none = BTreeSet::new();
+        let d = only(
+            &validate_value(
+                &flow("after-sales"),
+                &ValidationContext::new(&sandbox).with_queues(&none),
+            ),
+            "unknown_queue",
+            "/nodes/0/queue",
+        );
+        assert!(d.message.contains("no queues"), "{}", d.message);
+        assert_eq!(d.severity, Severity::Warning);
+        // Without the tenant's list (the CLI), the name is not checked.
+        clean(&validate_value(
+            &flow("complaints"),
+            &ValidationContext::new(&sandbox),
+        ));
+    }
+
+    #[test]
+    fn an_agent_hands_the_call_back_to_a_chosen_node() {
+        let (mut session, _) = start(&handoff_flow());
+        session.handle(heard("我要转人工"));
+        // A node the flow does not have keeps the call where it is.
+        let actions = session.handle(Event::HandedBack {
+            node: "gone".into(),
+        });
+        assert!(said(&actions).is_empty());
+        assert_eq!(session.current_node(), Some("agent"));
+        let actions = session.handle(Event::HandedBack { node: "ask".into() });
+        assert_eq!(said(&actions), vec!["请问？"]);
+        assert_eq!(session.current_node(), Some("ask"));
+        assert!(actions.iter().any(|a| matches!(
+            a,
+            Action::Record(Record::HandedBack { node, to }) if node == "agent" && to == "ask"
+        )));
+        let actions = session.handle(heard("查物流"));
+        assert_eq!(session.outcome(), Some(Outcome::Resolved), "{actions:?}");
     }
 
     #[test]

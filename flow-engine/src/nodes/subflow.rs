@@ -185,11 +185,7 @@ mod tests {
         let known: BTreeSet<String> = ["refunds".to_owned()].into();
         let validated = validate_value(
             &value,
-            &ValidationContext {
-                sandbox: &sandbox,
-                known_subflows: Some(&known),
-                known_knowledge_bases: None,
-            },
+            &ValidationContext::new(&sandbox).with_subflows(&known),
         );
         let d = only(&validated, "unknown_subflow", "/nodes/0/flow");
         assert!(d.message.contains("\"returns\""), "{}", d.message);

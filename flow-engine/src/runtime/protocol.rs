@@ -42,6 +42,9 @@ pub enum Event {
     },
     /// How the last [`Action::Transfer`] went.
     HandoffResult { status: HandoffStatus },
+    /// The agent who took the call from the last [`Action::Transfer`] gave it back to the bot,
+    /// to go on at `node` (an id in the flow that transferred).
+    HandedBack { node: String },
     /// The caller spoke over a prompt and the prompt was cut off.
     PlaybackInterrupted,
     /// The caller hung up (or closed the chat).
@@ -232,6 +235,11 @@ pub enum Record {
     HandoffResult {
         node: String,
         status: HandoffStatus,
+    },
+    /// An agent gave the call back to the bot, which goes on at `to`.
+    HandedBack {
+        node: String,
+        to: String,
     },
     BargeIn {
         node: String,

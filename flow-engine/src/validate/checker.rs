@@ -21,6 +21,8 @@ pub(crate) struct Checker<'c> {
     pub known_subflows: Option<&'c BTreeSet<String>>,
     /// Keys of the tenant's knowledge bases; `None` skips that check.
     pub known_knowledge_bases: Option<&'c BTreeSet<String>>,
+    /// Keys of the tenant's agent queues; `None` skips that check.
+    pub known_queues: Option<&'c BTreeSet<String>>,
     /// The flow's global intents, which listening nodes check their own against.
     pub globals: Globals<'c>,
     out: Vec<Diagnostic>,
@@ -57,6 +59,7 @@ impl<'c> Checker<'c> {
             sandbox: context.sandbox,
             known_subflows: context.known_subflows,
             known_knowledge_bases: context.known_knowledge_bases,
+            known_queues: context.known_queues,
             globals,
             out: Vec::new(),
         }

@@ -48,6 +48,7 @@
 //! | `empty_condition` | E | a branch condition that is blank |
 //! | `unknown_subflow` | E | a subflow name not among the known flows |
 //! | `unknown_knowledge_base` | E | a knowledge-base key not among the tenant's |
+//! | `unknown_queue` | E | a `handoff` queue not among the tenant's agent queues |
 //! | `subflow_cycle` | E | subflows that call each other in a loop (found by [`crate::link`]) |
 //! | `subflow_too_deep` | E | subflows nested deeper than the runtime allows ([`crate::link`]) |
 //! | `subflow_not_published` | E | a published flow calls one never published ([`crate::link`]) |
@@ -127,6 +128,41 @@ pub struct ValidationContext<'a> {
     pub known_subflows: Option<&'a BTreeSet<String>>,
     /// Keys of the tenant's knowledge bases; `None` skips that check.
     pub known_knowledge_bases: Option<&'a BTreeSet<String>>,
+    /// Keys of the tenant's agent queues, which `handoff` nodes name; `None` skips that check.
+    pub known_queues: Option<&'a BTreeSet<String>>,
+}
+
+impl<'a> ValidationContext<'a> {
+    /// A context that checks the document alone: nothing outside it is known.
+    pub fn new(sandbox: &'a Sandbox) -> Self {
+        ValidationContext {
+            sandbox,
+            known_subflows: None,
+            known_knowledge_bases: None,
+            known_queues: None,
+        }
+    }
+
+    pub fn with_subflows(self, known: &'a BTreeSet<String>) -> Self {
+        ValidationContext {
+            known_subflows: Some(known),
+            ..self
+        }
+    }
+
+    pub fn with_knowledge_bases(self, known: &'a BTreeSet<String>) -> Self {
+        ValidationContext {
+            known_knowledge_bases: Some(known),
+            ..self
+        }
+    }
+
+    pub fn with_queues(self, known: &'a BTreeSet<String>) -> Self {
+        ValidationContext {
+            known_queues: Some(known),
+            ..self
+        }
+    }
 }
 
 /// The outcome of validating JSON text or a JSON value.
@@ -214,11 +250,7 @@ mod tests {
         assert_eq!(document, direct);
         let sandbox = sandbox();
         let known: BTreeSet<String> = ["returns".to_owned()].into();
-        let context = ValidationContext {
-            sandbox: &sandbox,
-            known_subflows: Some(&known),
-            known_knowledge_bases: None,
-        };
+        let context = ValidationContext::new(&sandbox).with_subflows(&known);
         assert!(validate_document(&document, &context).is_empty());
         let text = serde_json::to_string_pretty(&value).expect("serializes");
         let validated = validate_json(&text, &context);
@@ -330,15 +362,7 @@ mod tests {
         let document = validated.document.expect("document");
         let sandbox = sandbox();
         let started = Instant::now();
-        assert!(validate_document(
-            &document,
-            &ValidationContext {
-                sandbox: &sandbox,
-                known_subflows: None,
-                known_knowledge_bases: None,
-            }
-        )
-        .is_empty());
+        assert!(validate_document(&document, &ValidationContext::new(&sandbox)).is_empty());
         assert!(started.elapsed() < limit, "took {:?}", started.elapsed());
     }
 

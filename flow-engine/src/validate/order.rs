@@ -93,14 +93,7 @@ mod tests {
         ])))
         .expect("valid shape");
         let sandbox = sandbox();
-        let diagnostics = validate_document(
-            &document,
-            &ValidationContext {
-                sandbox: &sandbox,
-                known_subflows: None,
-                known_knowledge_bases: None,
-            },
-        );
+        let diagnostics = validate_document(&document, &ValidationContext::new(&sandbox));
         let got: Vec<(&str, &str)> = diagnostics
             .iter()
             .map(|d| (d.field.as_str(), d.code))

@@ -543,14 +543,7 @@ mod tests {
         let mut document: FlowDocument = serde_json::from_value(realistic_flow()).expect("valid");
         document.schema = 3;
         let sandbox = sandbox();
-        let diagnostics = validate_document(
-            &document,
-            &ValidationContext {
-                sandbox: &sandbox,
-                known_subflows: None,
-                known_knowledge_bases: None,
-            },
-        );
+        let diagnostics = validate_document(&document, &ValidationContext::new(&sandbox));
         assert_eq!(
             diagnostics.iter().map(|d| d.code).collect::<Vec<_>>(),
             ["unsupported_schema", "unknown_subflow"]

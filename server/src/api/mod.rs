@@ -4,7 +4,9 @@ pub mod analytics;
 pub mod auth;
 pub mod calls;
 pub mod flows;
+pub mod handoffs;
 pub mod knowledge;
+pub mod queues;
 pub mod sessions;
 pub mod telephony;
 pub mod tools;
@@ -159,6 +161,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(analytics::router())
         .merge(tools::router())
         .merge(telephony::router())
+        .merge(queues::router())
+        .merge(handoffs::router())
         .route_layer(axum::middleware::from_fn(
             crate::error::refuse_nul_in_parameters,
         ))

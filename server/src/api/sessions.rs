@@ -19,6 +19,7 @@ use crate::channels::webchat::{self, CallerInput, KnowledgeStep, SessionState, S
 use crate::conversation::{ConversationError, HandoffKind};
 use crate::error::{ApiError, ApiResult, FieldError, Json};
 use crate::flow_cache::{FlowError, Selector};
+use crate::queues::handoff::Owner;
 use crate::store::CallOutcome;
 
 /// The longest text one chat message may have.
@@ -236,6 +237,10 @@ pub struct SessionView {
     pub transfer: Option<TransferView>,
     /// What knowledge bases did in the latest turn, in order.
     pub knowledge: Vec<KnowledgeStep>,
+    /// Who answers the customer now: the bot, or (`waiting`, `agent`) a person the conversation
+    /// was handed to. While a person has it, the bot says nothing: the customer's messages go
+    /// to the agent, whose replies are the conversation's `agent_said` events.
+    pub owner: Owner,
 }
 
 impl From<SessionState> for SessionView {
@@ -278,6 +283,7 @@ impl From<SessionState> for SessionView {
                 summary: transfer.summary,
             }),
             knowledge: last.knowledge,
+            owner: state.owner,
         }
     }
 }
@@ -468,6 +474,7 @@ async fn start_session(
         vars: body.vars,
         from: body.from,
         to: body.to,
+        simulated: false,
     };
     let session = webchat::start(&state, &principal.tenant_id, request).await?;
     Ok((StatusCode::CREATED, Json(session.into())))

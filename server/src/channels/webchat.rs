@@ -18,20 +18,25 @@ use std::sync::{Mutex, PoisonError};
 use flow_engine::knowledge::Knowledge;
 use flow_engine::model::InputMode;
 use flow_engine::runtime::{
-    Action, Direction, Event, HandoffStatus, Record, Session, Snapshot, WaitSnapshot,
+    Action, Direction, Event, HandoffStatus, Record, Session, Snapshot, TransferTarget,
+    WaitSnapshot,
 };
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
 
 use crate::analytics::tally::Seen;
 use crate::app::AppState;
 use crate::conversation::local_time::time_zone;
 use crate::conversation::{
-    self, ConversationError, Handoff, KeptCopy, Parties, Renderer, Saved, TurnWrite,
+    self, channel_event, ConversationError, Handoff, KeptCopy, Parties, Renderer, Saved, TurnWrite,
 };
 use crate::flow_cache::{Documents, FlowError, FlowRef, Selector, Source};
 use crate::flow_http::FlowHttp;
-use crate::store::{CallOutcome, Channel, ChatSession, Store, StoreError, Tenant};
+use crate::queues::handoff::{self, Owner};
+use crate::queues::route::Route;
+use crate::store::{
+    CallOutcome, Channel, ChatSession, HandoffRow, NewCallEvent, Store, StoreError, Tenant,
+};
 
 /// A new conversation.
 #[derive(Debug, Clone)]
@@ -42,6 +47,9 @@ pub struct StartRequest {
     pub vars: Map<String, Value>,
     pub from: Option<String>,
     pub to: Option<String>,
+    /// A conversation played rather than had (the demo's past calls): its transfers are put
+    /// through at once instead of waiting for a person.
+    pub simulated: bool,
 }
 
 /// What the person in the chat did.
@@ -225,6 +233,17 @@ struct Stored {
     /// The conversation's latest transfer, for the call's summary when it ends.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     handoff: Option<Handoff>,
+    /// Played, not had: see [`StartRequest::simulated`].
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    simulated: bool,
+}
+
+impl Stored {
+    /// Whether a transfer to a queue waits for a person: not in the editor's Try it (drafts)
+    /// nor in a played conversation, which answer it `connected` at once.
+    fn for_people(&self) -> bool {
+        !self.flow.is_draft() && !self.simulated
+    }
 }
 
 impl Saved for Stored {
@@ -256,6 +275,8 @@ pub struct SessionState {
     pub outcome: Option<CallOutcome>,
     pub vars: Map<String, Value>,
     pub last: LastTurn,
+    /// Who answers the customer now: the bot, or a person the conversation was handed to.
+    pub owner: Owner,
 }
 
 impl SessionState {
@@ -291,6 +312,14 @@ impl SessionState {
             outcome,
             vars: stored.snapshot.vars.clone(),
             last,
+            owner: Owner::Bot,
+        }
+    }
+
+    fn owned_by(self, handoff: Option<&HandoffRow>) -> SessionState {
+        SessionState {
+            owner: handoff.map_or(Owner::Bot, Owner::of),
+            ..self
         }
     }
 }
@@ -329,6 +358,7 @@ pub async fn start(
         snapshot: session.snapshot(),
         last: LastTurn::default(),
         handoff: None,
+        simulated: request.simulated,
     };
     run_turn(
         state,
@@ -341,6 +371,7 @@ pub async fn start(
             parties: Some(parties),
             from_memory: false,
             seen: state.sessions.seen(),
+            prefix: Vec::new(),
         },
         Event::Started,
     )
@@ -375,6 +406,14 @@ pub async fn send(
         if row.ended_at.is_some() {
             return Err(ConversationError::Ended);
         }
+        if waits_for_a_person(&stored) {
+            match to_person(state, tenant_id, &row, &stored, &input).await {
+                Ok(Some(answer)) => return Ok(answer),
+                Ok(None) => {}
+                Err(ConversationError::TurnConflict) => continue,
+                Err(error) => return Err(error),
+            }
+        }
         let session = conversation::resume(state, tenant_id, &row, &stored).await?;
         let turn = Turn {
             row,
@@ -384,6 +423,7 @@ pub async fn send(
             parties: None,
             from_memory,
             seen,
+            prefix: Vec::new(),
         };
         match run_turn(state, tenant_id, turn, input.clone().into_event()).await {
             Err(ConversationError::TurnConflict | ConversationError::Stale) if from_memory => {
@@ -404,6 +444,157 @@ pub async fn send(
     }
 }
 
+/// Whether the conversation waits at a transfer that a person takes (or has taken): then the
+/// customer's messages go to them and the flow says nothing.
+fn waits_for_a_person(stored: &Stored) -> bool {
+    matches!(stored.snapshot.wait, WaitSnapshot::Handoff { .. }) && stored.for_people()
+}
+
+/// The customer's input while a person owns the conversation: recorded for the agent, with no
+/// turn of the flow. `None` when the flow takes it after all: the customer left (which also
+/// ends the handoff), or the transfer was answered without waiting for anyone.
+async fn to_person(
+    state: &AppState,
+    tenant_id: &str,
+    row: &ChatSession,
+    stored: &Stored,
+    input: &CallerInput,
+) -> Result<Option<SessionState>, ConversationError> {
+    let open = state.store.open_handoff(tenant_id, &row.call_id).await?;
+    let text = match input {
+        CallerInput::HangUp => {
+            if let Some(open) = &open {
+                handoff::abandoned(state, open).await?;
+            }
+            return Ok(None);
+        }
+        CallerInput::Text { text, .. } => Some(text.clone()),
+        CallerInput::Digits(digits) => Some(digits.clone()),
+        CallerInput::NoInput => None,
+    };
+    // A transfer whose handoff was never written (the server stopped in between) is handed on
+    // now, so that the customer is not left with nobody.
+    let open = match open {
+        Some(open) => open,
+        None => {
+            let Some(Handoff {
+                kind: conversation::HandoffKind::Queue,
+                target,
+                summary,
+            }) = stored.handoff.clone()
+            else {
+                return Ok(None);
+            };
+            handoff::open_chat(state, tenant_id, row, target, summary).await?
+        }
+    };
+    let node = match &stored.snapshot.wait {
+        WaitSnapshot::Handoff { node } => Some(node.clone()),
+        _ => None,
+    };
+    let events: Vec<NewCallEvent> = text
+        .map(|text| channel_event("caller_said", node.as_deref(), json!({ "text": text })))
+        .into_iter()
+        .collect();
+    let quiet = Stored {
+        last: LastTurn::default(),
+        ..stored.clone()
+    };
+    let saved = save_without_turn(state, tenant_id, row, &quiet, events).await?;
+    state.live.changed(tenant_id, &row.call_id);
+    Ok(Some(
+        SessionState::new(row, saved, &quiet).owned_by(Some(&open)),
+    ))
+}
+
+/// Appends events to a conversation without a turn of its flow: the snapshot stays as it is.
+/// [`ConversationError::TurnConflict`] when a turn got in first.
+async fn save_without_turn(
+    state: &AppState,
+    tenant_id: &str,
+    row: &ChatSession,
+    stored: &Stored,
+    events: Vec<NewCallEvent>,
+) -> Result<i64, ConversationError> {
+    let write = TurnWrite {
+        snapshot: conversation::to_json(stored)?,
+        events,
+        end: None,
+        counted: None,
+    };
+    let now = state.clock.now_ms();
+    conversation::save(state, tenant_id, row, write, now)
+        .await?
+        .ok_or(ConversationError::NotFound)
+}
+
+/// Writes by a person's side are tried this many times when a turn of the customer's gets in
+/// between.
+const PERSON_ATTEMPTS: usize = 3;
+
+/// The session as stored, for a write of the person's side; ended is an error.
+async fn load_for_person(
+    state: &AppState,
+    tenant_id: &str,
+    session_id: &str,
+) -> Result<(ChatSession, Stored), ConversationError> {
+    // A copy kept in memory would be behind after this write.
+    state.sessions.take(tenant_id, session_id);
+    let (row, stored) = conversation::load::<Stored>(&state.store, tenant_id, session_id).await?;
+    match row.ended_at {
+        Some(_) => Err(ConversationError::Ended),
+        None => Ok((row, stored)),
+    }
+}
+
+/// Records what happens while a person owns the chat (the agent joins, says something):
+/// events of the conversation, with no turn of its flow.
+pub async fn record_with_person(
+    state: &AppState,
+    tenant_id: &str,
+    session_id: &str,
+    events: Vec<NewCallEvent>,
+) -> Result<(), ConversationError> {
+    for _ in 0..PERSON_ATTEMPTS {
+        let (row, stored) = load_for_person(state, tenant_id, session_id).await?;
+        match save_without_turn(state, tenant_id, &row, &stored, events.clone()).await {
+            Err(ConversationError::TurnConflict) => continue,
+            outcome => return outcome.map(|_| ()),
+        }
+    }
+    Err(ConversationError::TurnConflict)
+}
+
+/// The person gives the chat back to its flow with `event` (`HandoffResult` when the agent
+/// ends their part, `HandedBack` to go on at a node), after `events` (the agent leaving).
+pub async fn back_from_person(
+    state: &AppState,
+    tenant_id: &str,
+    session_id: &str,
+    events: Vec<NewCallEvent>,
+    event: Event,
+) -> Result<SessionState, ConversationError> {
+    for _ in 0..PERSON_ATTEMPTS {
+        let (row, stored) = load_for_person(state, tenant_id, session_id).await?;
+        let session = conversation::resume(state, tenant_id, &row, &stored).await?;
+        let turn = Turn {
+            row,
+            stored,
+            session,
+            tenant: None,
+            parties: None,
+            from_memory: false,
+            seen: None,
+            prefix: events.clone(),
+        };
+        match run_turn(state, tenant_id, turn, event.clone()).await {
+            Err(ConversationError::TurnConflict) => continue,
+            outcome => return outcome,
+        }
+    }
+    Err(ConversationError::TurnConflict)
+}
+
 /// Ends every web chat whose customer has been idle longer than their tenant allows
 /// (`chat_idle_minutes`), drafts in the editor's Try it included; see
 /// [`Store::end_idle_chats`]. Answers how many it ended. Safe to run on several servers at
@@ -411,6 +602,14 @@ pub async fn send(
 pub async fn end_idle_chats(state: &AppState, now: i64) -> Result<usize, StoreError> {
     let ended = state.store.end_idle_chats(now).await?;
     for chat in &ended {
+        // A customer who left while waiting for a person is no longer waiting.
+        if let Some(open) = state
+            .store
+            .open_handoff(&chat.tenant_id, &chat.call_id)
+            .await?
+        {
+            handoff::abandoned(state, &open).await?;
+        }
         if let Some(session_id) = &chat.session_id {
             // A kept copy would lose its compare-and-set anyway; dropping it saves the round
             // trip and the memory.
@@ -434,7 +633,11 @@ pub async fn get(
     session_id: &str,
 ) -> Result<SessionState, ConversationError> {
     let (row, stored) = conversation::load::<Stored>(store, tenant_id, session_id).await?;
-    Ok(SessionState::new(&row, row.turn, &stored))
+    let open = match waits_for_a_person(&stored) && row.ended_at.is_none() {
+        true => store.open_handoff(tenant_id, &row.call_id).await?,
+        false => None,
+    };
+    Ok(SessionState::new(&row, row.turn, &stored).owned_by(open.as_ref()))
 }
 
 /// A session loaded for a turn.
@@ -451,6 +654,9 @@ struct Turn {
     /// Every event of the conversation so far, when this server took all its turns: the turn
     /// that ends it then counts it for analytics.
     seen: Option<Seen>,
+    /// Events written before the turn's own: an agent leaving, when the agent gives the
+    /// conversation back.
+    prefix: Vec<NewCallEvent>,
 }
 
 async fn run_turn(
@@ -467,6 +673,7 @@ async fn run_turn(
         parties,
         from_memory,
         mut seen,
+        prefix,
     } = turn;
     let mut http = match &tenant {
         Some(tenant) => FlowHttp::for_tenant(state, tenant),
@@ -478,16 +685,53 @@ async fn run_turn(
         id: row.id.clone(),
         turn: row.turn,
     });
-    let mut output = Output::default();
-    let events = conversation::take_turn(
-        &mut session,
-        event,
-        &mut http,
-        kept,
-        &mut output,
-        &state.clock,
-    )
-    .await?;
+    let mut output = Output {
+        live: stored.for_people(),
+        ..Output::default()
+    };
+    let mut events = prefix;
+    events.extend(
+        conversation::take_turn(
+            &mut session,
+            event,
+            &mut http,
+            kept,
+            &mut output,
+            &state.clock,
+        )
+        .await?,
+    );
+    // A transfer to a queue the turn left unanswered: a person will take it, unless the
+    // queue cannot have one now.
+    let mut waiting = None;
+    if let Some(queue) = output.unanswered.take() {
+        let now = state.clock.now_ms();
+        let status = match handoff::route_transfer(state, tenant_id, &queue, now).await? {
+            Route::Wait(queue) => {
+                let node = session.current_node().map(str::to_owned);
+                let data = json!({ "queue": queue });
+                events.push(channel_event("handoff_waiting", node.as_deref(), data));
+                waiting = Some(queue);
+                None
+            }
+            Route::NoQueues => Some(HandoffStatus::Connected),
+            Route::Closed => Some(HandoffStatus::NoAnswer),
+            Route::Unknown => Some(HandoffStatus::Failed),
+        };
+        if let Some(status) = status {
+            events.extend(
+                conversation::take_turn(
+                    &mut session,
+                    Event::HandoffResult { status },
+                    &mut http,
+                    None,
+                    &mut output,
+                    &state.clock,
+                )
+                .await?,
+            );
+        }
+    }
     if let Some(seen) = &mut seen {
         for event in &events {
             seen.new_event(event);
@@ -517,6 +761,7 @@ async fn run_turn(
         snapshot: session.snapshot(),
         last,
         handoff: output.transfer.or(stored.handoff),
+        simulated: stored.simulated,
     };
     let end = outcome.map(|outcome| {
         conversation::ending(
@@ -562,7 +807,18 @@ async fn run_turn(
     if outcome.is_some() {
         state.metrics.active_sessions.dec();
     }
-    let result = SessionState::new(&row, saved, &stored);
+    let handoff = match waiting {
+        Some(queue) => {
+            let summary = stored
+                .handoff
+                .as_ref()
+                .map(|handoff| handoff.summary.clone())
+                .unwrap_or_default();
+            Some(handoff::open_chat(state, tenant_id, &row, queue, summary).await?)
+        }
+        None => None,
+    };
+    let result = SessionState::new(&row, saved, &stored).owned_by(handoff.as_ref());
     if outcome.is_none() {
         let row = ChatSession {
             turn: saved,
@@ -664,6 +920,11 @@ impl Sessions {
 /// Everything one turn did.
 #[derive(Debug, Default)]
 struct Output {
+    /// Transfers to a queue wait for a person (published flows); the editor's Try it, which
+    /// runs drafts, answers them `connected` at once.
+    live: bool,
+    /// The queue of a transfer left unanswered.
+    unanswered: Option<String>,
     messages: Vec<Message>,
     path: Vec<String>,
     intent: Option<String>,
@@ -686,6 +947,10 @@ impl Renderer for Output {
             }
             Action::Transfer(transfer) => {
                 self.transfer = Some(Handoff::new(&transfer.target, &transfer.summary));
+                if let (true, TransferTarget::Queue(queue)) = (self.live, &transfer.target) {
+                    self.unanswered = Some(queue.clone());
+                    return None;
+                }
                 Some(Event::HandoffResult {
                     status: HandoffStatus::Connected,
                 })

@@ -51,11 +51,7 @@ pub fn compile(
         ..CompileOptions::default()
     };
     let known = subflows.keys().cloned().collect();
-    let context = ValidationContext {
-        sandbox: &options.sandbox,
-        known_subflows: Some(&known),
-        known_knowledge_bases: None,
-    };
+    let context = ValidationContext::new(&options.sandbox).with_subflows(&known);
     let validated = validate::validate_json(&text, &context);
     let failed = |diagnostics: &[Diagnostic]| {
         print_diagnostics(&mut std::io::stderr(), path, diagnostics);

@@ -25,11 +25,7 @@ pub fn run(files: &[PathBuf], subflows: &[PathBuf], format: Format) -> Result<Ex
         .filter_map(|text| serde_json::from_str::<serde_json::Value>(text).ok())
         .filter_map(|value| value.get("name")?.as_str().map(str::to_owned))
         .collect();
-    let context = ValidationContext {
-        sandbox: &sandbox,
-        known_subflows: Some(&known),
-        known_knowledge_bases: None,
-    };
+    let context = ValidationContext::new(&sandbox).with_subflows(&known);
     let mut results = Vec::new();
     for (path, text) in texts.iter().take(files.len()) {
         let diagnostics = match text {

@@ -56,7 +56,12 @@ fn outcome_key(outcome: Option<CallOutcome>) -> &'static str {
     outcome.map_or("running", CallOutcome::as_str)
 }
 
-fn row(t: Words, zone: chrono_tz::Tz, call: &Call, flows: &[(String, String)]) -> CallRow {
+pub(super) fn row(
+    t: Words,
+    zone: chrono_tz::Tz,
+    call: &Call,
+    flows: &[(String, String)],
+) -> CallRow {
     let started = chrono::DateTime::from_timestamp_millis(call.started_at)
         .map(|utc| {
             utc.with_timezone(&zone)

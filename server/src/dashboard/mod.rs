@@ -5,6 +5,7 @@
 
 mod calls;
 pub mod chart;
+mod console;
 mod csv;
 mod names;
 mod overview;
@@ -48,6 +49,7 @@ pub fn router() -> Router<AppState> {
         .route("/dashboard/language", get(switch_language))
         .route("/dashboard/style.css", get(style))
         .layer(axum::middleware::map_response(protect))
+        .merge(console::router())
 }
 
 /// The pages load only their own style sheet: no scripts at all, and no framing.

@@ -140,7 +140,7 @@ pub struct Posted {
 }
 
 impl Posted {
-    fn field(&self, name: &str) -> String {
+    pub(super) fn field(&self, name: &str) -> String {
         last_value(&self.fields, name)
     }
 

@@ -11,7 +11,7 @@ use crate::store::CallEvent;
 pub struct Line {
     /// Seconds from the start of the call, one decimal.
     pub at: String,
-    /// `bot`, `caller` or `system`.
+    /// `bot`, `caller`, `agent` or `system`.
     pub who: &'static str,
     /// The event's kind, for styling and tests.
     pub kind: String,
@@ -197,6 +197,49 @@ pub fn lines(
                     "{}{colon}{}",
                     t.w("handoff_result"),
                     named(t, &text_of(data, "status"))
+                ),
+            ),
+            "handoff_waiting" => (
+                "system",
+                format!(
+                    "{}{colon}{}",
+                    t.w("handoff_waiting"),
+                    text_of(data, "queue")
+                ),
+            ),
+            "agent_joined" => (
+                "system",
+                t.w("agent_joined")
+                    .replace("{agent}", &text_of(data, "agent")),
+            ),
+            "agent_said" => {
+                details.push(text_of(data, "agent"));
+                ("agent", text_of(data, "text"))
+            }
+            "caller_said" => ("caller", text_of(data, "text")),
+            "agent_left" => {
+                let disposition = text_of(data, "disposition");
+                let how = match disposition.as_str() {
+                    "resolved" | "follow_up" | "not_resolved" | "handed_back" | "abandoned" => {
+                        t.w(&format!("disposition_{disposition}")).to_owned()
+                    }
+                    _ => t.w("other_event").to_owned(),
+                };
+                (
+                    "system",
+                    format!(
+                        "{}{colon}{how}",
+                        t.w("agent_left")
+                            .replace("{agent}", &text_of(data, "agent"))
+                    ),
+                )
+            }
+            "handed_back" => (
+                "system",
+                format!(
+                    "{}{colon}{}",
+                    t.w("handed_back"),
+                    node_name(&text_of(data, "to"))
                 ),
             ),
             "kb_answered" => {

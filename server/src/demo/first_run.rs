@@ -21,7 +21,7 @@ use rand::RngCore;
 use serde_json::Value;
 
 use crate::store::{
-    constraint, now_ms, Actor, NewFlow, NewUser, Role, Store, StoreError, TenantSettings,
+    constraint, now_ms, Actor, NewFlow, NewUser, QueueRow, Role, Store, StoreError, TenantSettings,
 };
 
 /// The demo shop API's base URL (`tenant.api` of the demo tenant). Flows' requests to it are
@@ -353,6 +353,41 @@ pub fn demo_settings() -> TenantSettings {
 /// listens (for the URL shown); the credentials are written to `data_dir`/[`CREDENTIALS_FILE`]
 /// when that directory exists. `history`: whether the demo's past calls are to be played
 /// after it (recorded with it, so that a start after a cut-off history finishes them).
+/// The demo's agent queues, as (key, Chinese name, English name): every queue the example
+/// flows hand to.
+const DEMO_QUEUES: [(&str, &str, &str); 6] = [
+    ("after-sales", "售后", "After-sales"),
+    ("orders", "订单", "Orders"),
+    ("complaints", "投诉", "Complaints"),
+    ("customer-service", "客服", "Customer service"),
+    ("customer-care", "客户关怀", "Customer care"),
+    ("member-care", "会员关怀", "Member care"),
+];
+
+/// The demo's queues, always open but for complaints, which a senior team takes from 09:00 to
+/// 21:00 every day, the general customer service taking its conversations at night.
+fn demo_queues(tenant_id: &str, now: i64) -> Vec<QueueRow> {
+    DEMO_QUEUES
+        .iter()
+        .map(|&(key, name, name_en)| {
+            let complaints = key == "complaints";
+            QueueRow {
+                tenant_id: tenant_id.to_owned(),
+                key: key.to_owned(),
+                name: name.to_owned(),
+                name_en: name_en.to_owned(),
+                languages: serde_json::json!(["zh-CN", "en"]),
+                hours: complaints.then(|| {
+                    serde_json::json!({ "days": [1, 2, 3, 4, 5, 6, 7], "open": "09:00", "close": "21:00" })
+                }),
+                overflow: complaints.then(|| "customer-service".to_owned()),
+                created_at: now,
+                updated_at: now,
+            }
+        })
+        .collect()
+}
+
 pub async fn run(
     store: &Store,
     address: SocketAddr,
@@ -427,6 +462,9 @@ pub async fn run(
             flows.push(transaction.create_flow(&tenant.id, &new, now).await?.into());
         }
     }
+    for queue in demo_queues(&tenant.id, now) {
+        transaction.put_queue(&queue).await?;
+    }
     // In the examples' own order, as the credentials list them.
     flows.retain(|flow| EXAMPLE_FLOWS.iter().any(|(name, _)| *name == flow.name));
     flows.sort_by_key(|flow| {
@@ -468,6 +506,11 @@ pub async fn run(
                 .await?
         }
     };
+    // The owner answers every queue in the agent console: the demo has nobody else.
+    let all_queues = serde_json::json!(DEMO_QUEUES.iter().map(|q| q.0).collect::<Vec<_>>());
+    transaction
+        .put_agent_queues(&tenant.id, &user.id, &all_queues, now)
+        .await?;
     // A key from the cut-off run was never shown to anyone.
     for key_id in &unshown_keys {
         transaction.revoke_api_key(&tenant.id, key_id, now).await?;

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use utoipa::ToSchema;
 
 use super::publish::check_note;
-use super::{check_documents, document_name, flow_names, knowledge_keys, problem, FlowError};
+use super::{check_documents, document_name, flow_names, named, problem, FlowError, Named};
 use crate::store::{Actor, NewFlow, Store, Transaction};
 
 /// Most flow documents in one import.
@@ -113,8 +113,8 @@ pub async fn import(
     let mut plan = Plan::new(documents, &existing);
     let mut known = existing;
     known.extend(plan.ready.iter().map(|item| item.name.clone()));
-    let bases = knowledge_keys(store, &actor.tenant_id).await?;
-    plan.check(known, bases, options.publish).await?;
+    let named = named(store, &actor.tenant_id).await?;
+    plan.check(known, named, options.publish).await?;
     let save = Save {
         store,
         actor,
@@ -219,7 +219,7 @@ impl Plan {
     async fn check(
         &mut self,
         known: BTreeSet<String>,
-        bases: BTreeSet<String>,
+        named: Named,
         publish: bool,
     ) -> Result<(), FlowError> {
         let items = std::mem::take(&mut self.ready);
@@ -227,7 +227,7 @@ impl Plan {
             .into_iter()
             .map(|item| ((item.index, item.name), item.document))
             .unzip();
-        let checked = check_documents(documents, known, bases).await?;
+        let checked = check_documents(documents, known, named).await?;
         for ((index, name), checked) in positions.into_iter().zip(checked) {
             if publish && !checked.valid {
                 self.failed.push(ImportResult {

@@ -149,15 +149,14 @@ pub struct DiagnosedFlow {
 async fn check_documents(
     documents: Vec<Value>,
     known: BTreeSet<String>,
-    knowledge_bases: BTreeSet<String>,
+    named: Named,
 ) -> Result<Vec<Checked>, FlowError> {
     tokio::task::spawn_blocking(move || {
         let sandbox = Sandbox::shared();
-        let context = ValidationContext {
-            sandbox: &sandbox,
-            known_subflows: Some(&known),
-            known_knowledge_bases: Some(&knowledge_bases),
-        };
+        let context = ValidationContext::new(&sandbox)
+            .with_subflows(&known)
+            .with_knowledge_bases(&named.knowledge_bases)
+            .with_queues(&named.queues);
         documents
             .into_iter()
             .map(|document| {
@@ -177,9 +176,9 @@ async fn check_documents(
 async fn check_document(
     document: Value,
     known: BTreeSet<String>,
-    knowledge_bases: BTreeSet<String>,
+    named: Named,
 ) -> Result<Checked, FlowError> {
-    check_documents(vec![document], known, knowledge_bases)
+    check_documents(vec![document], known, named)
         .await?
         .pop()
         .ok_or_else(|| FlowError::Internal("validation returned nothing".to_owned()))
@@ -195,21 +194,30 @@ async fn flow_names(store: &Store, tenant_id: &str) -> Result<BTreeSet<String>, 
         .collect())
 }
 
-/// The keys of the tenant's knowledge bases, which `answer` nodes and the FAQ setting may name.
-async fn knowledge_keys(store: &Store, tenant_id: &str) -> Result<BTreeSet<String>, FlowError> {
-    Ok(store
-        .list_knowledge_bases(tenant_id)
-        .await?
-        .into_iter()
-        .map(|summary| summary.base.key)
-        .collect())
+/// What a flow may name outside itself, besides flows: the tenant's knowledge bases (`answer`
+/// nodes, the FAQ setting) and agent queues (`handoff` nodes), by key.
+pub(super) struct Named {
+    knowledge_bases: BTreeSet<String>,
+    queues: BTreeSet<String>,
+}
+
+async fn named(store: &Store, tenant_id: &str) -> Result<Named, FlowError> {
+    Ok(Named {
+        knowledge_bases: store
+            .list_knowledge_bases(tenant_id)
+            .await?
+            .into_iter()
+            .map(|summary| summary.base.key)
+            .collect(),
+        queues: crate::queues::keys(store, tenant_id).await?,
+    })
 }
 
 /// The flow with its draft's diagnostics.
 async fn diagnose(store: &Store, mut flow: Flow) -> Result<DiagnosedFlow, FlowError> {
     let known = flow_names(store, &flow.tenant_id).await?;
-    let bases = knowledge_keys(store, &flow.tenant_id).await?;
-    let checked = check_document(std::mem::take(&mut flow.draft), known, bases).await?;
+    let named = named(store, &flow.tenant_id).await?;
+    let checked = check_document(std::mem::take(&mut flow.draft), known, named).await?;
     flow.draft = checked.document;
     Ok(DiagnosedFlow {
         flow,
@@ -247,7 +255,7 @@ pub async fn check(store: &Store, tenant_id: &str, document: Value) -> Result<Ch
     if let Ok(name) = document_name(&document) {
         known.insert(name.to_owned());
     }
-    check_document(document, known, knowledge_keys(store, tenant_id).await?).await
+    check_document(document, known, named(store, tenant_id).await?).await
 }
 
 /// Writes the audit entry of a change to a flow.

@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::{
-    check_document, diagnose, document_name, flow_names, knowledge_keys, load, problem, record,
+    check_document, diagnose, document_name, flow_names, load, named, problem, record,
     DiagnosedFlow, FlowError,
 };
 use crate::store::{constraint, Actor, FlowVersion, FlowVersionSummary, Store};
@@ -45,8 +45,8 @@ pub async fn publish(
         });
     }
     let known = flow_names(store, tenant_id).await?;
-    let bases = knowledge_keys(store, tenant_id).await?;
-    let checked = check_document(flow.draft, known, bases).await?;
+    let named = named(store, tenant_id).await?;
+    let checked = check_document(flow.draft, known, named).await?;
     if !checked.valid {
         return Err(FlowError::Invalid {
             revision: flow.revision,

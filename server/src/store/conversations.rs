@@ -416,6 +416,48 @@ impl Store {
         Ok(Some(CallWithEvents { call, events }))
     }
 
+    /// The call's events after `after_seq`, in order: what a live view has not shown yet.
+    pub async fn call_events_after(
+        &self,
+        tenant_id: &str,
+        call_id: &str,
+        after_seq: i64,
+    ) -> Result<Vec<CallEvent>> {
+        let rows = sqlx::query(
+            "SELECT seq, at, kind, node, data FROM call_events \
+             WHERE tenant_id = $1 AND call_id = $2 AND seq > $3 ORDER BY seq",
+        )
+        .bind(tenant_id)
+        .bind(call_id)
+        .bind(after_seq)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(CallEvent::from_row).collect()
+    }
+
+    /// The latest `limit` conversations from `from_number` that started before `before_ms`,
+    /// newest first: a caller's history, as an agent taking their call sees it.
+    pub async fn calls_from(
+        &self,
+        tenant_id: &str,
+        from_number: &str,
+        before_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<Call>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM conversations \
+             WHERE tenant_id = $1 AND from_number = $2 AND started_at < $3 \
+             ORDER BY started_at DESC, id DESC LIMIT $4"
+        ))
+        .bind(tenant_id)
+        .bind(from_number)
+        .bind(before_ms)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(Call::from_row).collect()
+    }
+
     pub async fn get_call_by_sid(&self, tenant_id: &str, call_sid: &str) -> Result<Option<Call>> {
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM conversations WHERE tenant_id = $1 AND call_sid = $2"

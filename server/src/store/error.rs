@@ -80,6 +80,8 @@ pub mod constraint {
     pub const CALL_SID: &str = "conversations_tenant_id_call_sid_key";
     pub const CALL_EVENT_SEQ: &str = "call_events_pkey";
     pub const KNOWLEDGE_BASE_KEY: &str = "knowledge_bases_tenant_id_key_key";
+    /// One open handoff per conversation (a partial unique index).
+    pub const HANDOFF_OPEN: &str = "handoffs_tenant_id_call_id_key";
 }
 
 // SQLite extended result code for a primary-key violation (2067 is any other unique one).

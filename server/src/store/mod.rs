@@ -26,6 +26,7 @@ mod error;
 mod flows;
 mod knowledge;
 mod login_sessions;
+mod queues;
 mod recent;
 mod telephony;
 mod tenants;
@@ -58,6 +59,7 @@ pub use knowledge::{
     EntryFields, KnowledgeBase, KnowledgeBaseSummary, KnowledgeRevision, StoredEntry,
 };
 pub use login_sessions::{CreatedLoginSession, LoginSession};
+pub use queues::{AgentRow, HandoffRow, HandoffState, NewHandoff, QueueCounts, QueueRow};
 pub use recent::TTL as CACHE_TTL;
 pub use telephony::{Mode, PhoneNumber, PHONE_NUMBER_TAKEN};
 pub use tenants::{Tenant, TenantSettings, DEFAULT_CHAT_IDLE_MINUTES};

@@ -161,6 +161,17 @@ impl Store {
         rows.iter().map(User::from_row).collect()
     }
 
+    pub async fn get_user(&self, tenant_id: &str, id: &str) -> Result<Option<User>> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM users WHERE tenant_id = $1 AND id = $2"
+        ))
+        .bind(tenant_id)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(User::from_row).transpose()
+    }
+
     /// Login: the enabled user with this email and password, in whichever tenant it is.
     pub async fn authenticate_user(&self, email: &str, password: &str) -> Result<Option<User>> {
         let row = sqlx::query(&format!(
