@@ -2,6 +2,7 @@
 // RFC 9457 problem documents and are thrown as `ApiError`.
 
 import type { FlowDocument } from "./flow/types";
+import type { QueueChoice } from "./nodes/lookup";
 import type { Lang } from "./i18n";
 
 export type Severity = "error" | "warning";
@@ -334,6 +335,11 @@ export const api = {
     const me = (await send<Me>("GET", `${V1}/auth/me`)).data;
     if (me.csrf_token) setCsrfToken(me.csrf_token);
     return me;
+  },
+
+  /** The tenant's agent queues, which handoff nodes name. */
+  async listQueues(): Promise<QueueChoice[]> {
+    return (await send<QueueChoice[]>("GET", `${V1}/queues`)).data;
   },
 
   async listFlows(search = "", signal?: AbortSignal): Promise<FlowSummary[]> {

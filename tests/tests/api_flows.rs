@@ -198,7 +198,7 @@ async fn audit_actions(app: &TestApp, tenant_id: &str) -> Vec<String> {
 }
 
 async fn flows_are_created_read_listed_and_searched(app: TestApp) -> TestApp {
-    let tenant = app.tenant_with_example_knowledge("Flow Shop").await;
+    let tenant = app.tenant_for_examples("Flow Shop").await;
     let api = Client::new(&app, &tenant.owner_key);
     let order_status = example("order-status.json");
 
@@ -334,7 +334,7 @@ async fn flows_are_created_read_listed_and_searched(app: TestApp) -> TestApp {
 }
 
 async fn saving_a_draft_needs_its_current_revision(app: TestApp) -> TestApp {
-    let tenant = app.tenant_with_example_knowledge("Revision Shop").await;
+    let tenant = app.tenant_for_examples("Revision Shop").await;
     let api = Client::new(&app, &tenant.owner_key);
     let mut document = example("order-status.json");
     let id = api.create(&document).await;
@@ -424,7 +424,7 @@ async fn saving_a_draft_needs_its_current_revision(app: TestApp) -> TestApp {
 }
 
 async fn publishing_makes_numbered_immutable_versions(app: TestApp) -> TestApp {
-    let tenant = app.tenant_with_example_knowledge("Publish Shop").await;
+    let tenant = app.tenant_for_examples("Publish Shop").await;
     let api = Client::new(&app, &tenant.owner_key);
     let original = example("order-status.json");
     let id = api.create(&original).await;
@@ -547,7 +547,7 @@ async fn publishing_makes_numbered_immutable_versions(app: TestApp) -> TestApp {
 }
 
 async fn an_invalid_draft_is_saved_but_not_published(app: TestApp) -> TestApp {
-    let tenant = app.tenant_with_example_knowledge("Invalid Shop").await;
+    let tenant = app.tenant_for_examples("Invalid Shop").await;
     let api = Client::new(&app, &tenant.owner_key);
     let mut document = example("order-status.json");
     document["nodes"][0]["next"] = json!("nowhere");
@@ -590,7 +590,7 @@ async fn an_invalid_draft_is_saved_but_not_published(app: TestApp) -> TestApp {
 }
 
 async fn validation_names_node_and_field_and_saves_nothing(app: TestApp) -> TestApp {
-    let tenant = app.tenant_with_example_knowledge("Validate Shop").await;
+    let tenant = app.tenant_for_examples("Validate Shop").await;
     let api = Client::new(&app, &tenant.owner_key);
 
     let report = api.post("/flows/validate", &broken_flow()).await;
@@ -682,7 +682,7 @@ async fn validation_names_node_and_field_and_saves_nothing(app: TestApp) -> Test
 }
 
 async fn an_import_gives_each_flow_its_own_result(app: TestApp) -> TestApp {
-    let tenant = app.tenant_with_example_knowledge("Import Shop").await;
+    let tenant = app.tenant_for_examples("Import Shop").await;
     let api = Client::new(&app, &tenant.owner_key);
     api.create(&example("order-status.json")).await;
 
@@ -803,7 +803,7 @@ async fn an_import_gives_each_flow_its_own_result(app: TestApp) -> TestApp {
 }
 
 async fn an_all_or_nothing_import_saves_nothing_when_one_fails(app: TestApp) -> TestApp {
-    let tenant = app.tenant_with_example_knowledge("Atomic Shop").await;
+    let tenant = app.tenant_for_examples("Atomic Shop").await;
     let api = Client::new(&app, &tenant.owner_key);
     api.create(&example("order-status.json")).await;
 
@@ -881,7 +881,7 @@ async fn an_all_or_nothing_import_saves_nothing_when_one_fails(app: TestApp) -> 
 }
 
 async fn export_downloads_the_draft(app: TestApp) -> TestApp {
-    let tenant = app.tenant_with_example_knowledge("Export Shop").await;
+    let tenant = app.tenant_for_examples("Export Shop").await;
     let api = Client::new(&app, &tenant.owner_key);
     let document = example("order-status.json");
     let id = api.create(&document).await;
@@ -896,7 +896,7 @@ async fn export_downloads_the_draft(app: TestApp) -> TestApp {
     assert_eq!(exported.body, document);
 
     // The export imports into another tenant as it was.
-    let other = app.tenant_with_example_knowledge("Second Shop").await;
+    let other = app.tenant_for_examples("Second Shop").await;
     let other_api = Client::new(&app, &other.owner_key);
     let imported = other_api
         .post("/flows/import", &json!({ "flows": [exported.body] }))
@@ -918,7 +918,7 @@ async fn export_downloads_the_draft(app: TestApp) -> TestApp {
 }
 
 async fn roles_decide_who_reads_and_who_writes(app: TestApp) -> TestApp {
-    let tenant = app.tenant_with_example_knowledge("Role Shop").await;
+    let tenant = app.tenant_for_examples("Role Shop").await;
     let owner = Client::new(&app, &tenant.owner_key);
     let id = owner.create(&example("order-status.json")).await;
     assert_eq!(owner.publish(&id, "v1").await.status, 201);
@@ -991,13 +991,13 @@ async fn roles_decide_who_reads_and_who_writes(app: TestApp) -> TestApp {
 }
 
 async fn another_tenants_flows_do_not_exist(app: TestApp) -> TestApp {
-    let shop = app.tenant_with_example_knowledge("Own Shop").await;
+    let shop = app.tenant_for_examples("Own Shop").await;
     let owner = Client::new(&app, &shop.owner_key);
     let document = example("order-status.json");
     let id = owner.create(&document).await;
     assert_eq!(owner.publish(&id, "secret note").await.status, 201);
 
-    let intruder_shop = app.tenant_with_example_knowledge("Other Shop").await;
+    let intruder_shop = app.tenant_for_examples("Other Shop").await;
     let intruder = Client::new(&app, &intruder_shop.owner_key);
     let flow = format!("/flows/{id}");
     let answers = [
@@ -1125,7 +1125,7 @@ async fn the_flow_schema_is_public_and_committed(app: TestApp) -> TestApp {
 }
 
 async fn a_sentence_is_tried_on_a_listening_node_of_the_draft(app: TestApp) -> TestApp {
-    let tenant = app.tenant_with_example_knowledge("Try Shop").await;
+    let tenant = app.tenant_for_examples("Try Shop").await;
     let api = Client::new(&app, &tenant.owner_key);
     let id = api.create(&example("order-status.json")).await;
     let path = format!("/flows/{id}/draft/try-intent");

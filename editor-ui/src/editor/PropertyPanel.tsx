@@ -13,7 +13,7 @@ import { Issues } from "./forms/fields";
 import { FlowForm } from "./forms/FlowForm";
 import { NodeForm } from "./forms/NodeForm";
 import { flowVariables } from "./variables";
-import type { KnowledgeBaseChoice } from "../nodes/lookup";
+import type { KnowledgeBaseChoice, QueueChoice } from "../nodes/lookup";
 
 export interface FocusRequest {
   owner: string;
@@ -30,6 +30,8 @@ interface PropertyPanelProps {
   flowNames: readonly string[];
   /** The tenant's knowledge bases; `null` (the default) while loading or unavailable. */
   knowledgeBases?: readonly KnowledgeBaseChoice[] | null;
+  /** The tenant's agent queues; `null` (the default) while loading or unavailable. */
+  queues?: readonly QueueChoice[] | null;
   focus: FocusRequest | null;
   onNodeChange: (id: string, patch: (node: FlowNode) => FlowNode, coalesce?: string) => void;
   onDocChange: (patch: (doc: FlowDocument) => FlowDocument, coalesce?: string) => void;
@@ -71,6 +73,7 @@ export function focusField(container: HTMLElement, path: string): boolean {
 export function PropertyPanel(props: PropertyPanelProps) {
   const { doc, selected, diagnostics, readOnly, flowNames, focus, onNodeChange, onDocChange, onRename, onDelete, flowId, flushDraft } = props;
   const knowledgeBases = props.knowledgeBases ?? null;
+  const queues = props.queues ?? null;
   const { t } = useI18n();
   const container = useRef<HTMLDivElement>(null);
   const steps = selected.filter((id) => id !== FLOW_NODE_ID);
@@ -124,7 +127,7 @@ export function PropertyPanel(props: PropertyPanelProps) {
   }
 
   return (
-    <FormContext.Provider value={{ doc, readOnly, diagnostics: ownDiagnostics, variables, flowNames, knowledgeBases, flowId, flushDraft }}>
+    <FormContext.Provider value={{ doc, readOnly, diagnostics: ownDiagnostics, variables, flowNames, knowledgeBases, queues, flowId, flushDraft }}>
       <div ref={container} className="property-panel" data-testid="property-panel" data-owner={owner ?? ""}>
         {readOnly && <div className="alert alert-info small">{t("panel.readOnly")}</div>}
         <fieldset className="plain-fieldset" disabled={readOnly}>

@@ -10,14 +10,36 @@ export interface KnowledgeBaseChoice {
   language: string;
 }
 
+/** An agent queue as the editor offers it: `GET /queues` items. */
+export interface QueueChoice {
+  key: string;
+  name: string;
+  name_en: string;
+}
+
+/** The queue's name in the editor's language (the Chinese one when it has no English one). */
+export function queueLabel(queue: QueueChoice, lang: string): string {
+  return (lang === "en" && queue.name_en.trim()) || queue.name || queue.key;
+}
+
 export interface SummaryLookup {
   /** The knowledge base's name; its key while the list is loading or when it is unknown. */
   knowledgeBaseName(key: string): string;
+  /** The agent queue's name; its key while the list is loading or when it is unknown. */
+  queueName(key: string): string;
 }
 
-export function lookupOf(bases: readonly KnowledgeBaseChoice[]): SummaryLookup {
+export function lookupOf(
+  bases: readonly KnowledgeBaseChoice[],
+  queues: readonly QueueChoice[] = [],
+  lang = "zh-CN",
+): SummaryLookup {
   const names = new Map(bases.map((b) => [b.key, b.name] as const));
-  return { knowledgeBaseName: (key) => names.get(key) || key };
+  const queueNames = new Map(queues.map((q) => [q.key, queueLabel(q, lang)] as const));
+  return {
+    knowledgeBaseName: (key) => names.get(key) || key,
+    queueName: (key) => queueNames.get(key) || key,
+  };
 }
 
 export const SummaryLookupContext = createContext<SummaryLookup>(lookupOf([]));

@@ -28,7 +28,7 @@ import { lacksPositions, layoutDocument, placeMissing, type Size } from "../grap
 import { useI18n } from "../i18n";
 import { knowledgeApi } from "../knowledge/api";
 import { flowHref, navigate } from "../router";
-import { lookupOf, SummaryLookupContext, type KnowledgeBaseChoice } from "../nodes/lookup";
+import { lookupOf, SummaryLookupContext, type KnowledgeBaseChoice, type QueueChoice } from "../nodes/lookup";
 
 const CLIPBOARD_KEY = "callflow.clipboard";
 
@@ -95,7 +95,7 @@ function isEditable(target: EventTarget | null): boolean {
 }
 
 function Editor({ flowId, initial, me }: { flowId: string; initial: FlowView; me: Me }) {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
   const flow = useReactFlow();
   const canEdit = canWrite(me);
   const initialDoc = useMemo(() => prepare(initial.draft), [initial]);
@@ -116,7 +116,8 @@ function Editor({ flowId, initial, me }: { flowId: string; initial: FlowView; me
   const [toast, setToast] = useState<string | null>(null);
   const [flowNames, setFlowNames] = useState<string[]>([]);
   const [knowledgeBases, setKnowledgeBases] = useState<KnowledgeBaseChoice[] | null>(null);
-  const lookup = useMemo(() => lookupOf(knowledgeBases ?? []), [knowledgeBases]);
+  const [queues, setQueues] = useState<QueueChoice[] | null>(null);
+  const lookup = useMemo(() => lookupOf(knowledgeBases ?? [], queues ?? [], lang), [knowledgeBases, queues, lang]);
   const sizes = useRef(new Map<string, Size>());
   const canvasBox = useRef<HTMLDivElement>(null);
   const pasteCount = useRef(0);
@@ -158,6 +159,8 @@ function Editor({ flowId, initial, me }: { flowId: string; initial: FlowView; me
     // The knowledge bases, once, for answer nodes: their names on the canvas and in the picker.
     // Without them (no access, an older server) keys are shown and typed as they are.
     knowledgeApi.list().then(setKnowledgeBases, () => setKnowledgeBases(null));
+    // The agent queues, likewise for handoff nodes.
+    api.listQueues().then(setQueues, () => setQueues(null));
   }, []);
 
   useEffect(() => {
@@ -487,6 +490,7 @@ function Editor({ flowId, initial, me }: { flowId: string; initial: FlowView; me
                 readOnly={readOnly}
                 flowNames={flowNames}
                 knowledgeBases={knowledgeBases}
+                queues={queues}
                 focus={focus}
                 onNodeChange={onNodeChange}
                 onDocChange={onDocChange}

@@ -22,6 +22,7 @@ use serde_json::Value;
 
 use super::calls::{row, CallRow};
 use super::names::{self, Knowledge};
+use super::queue_settings;
 use super::teach::{csrf_token, Posted};
 use super::transcript::{self, Line};
 use super::words::Words;
@@ -41,6 +42,15 @@ pub fn router() -> Router<AppState> {
         .route("/console/stream", get(list_stream))
         .route("/console/presence", post(set_presence))
         .route("/console/console.js", get(script))
+        .route(
+            "/console/queues",
+            get(queue_settings::page).post(queue_settings::save),
+        )
+        .route("/console/queues/{key}/delete", post(queue_settings::delete))
+        .route(
+            "/console/agents/{user_id}/queues",
+            post(queue_settings::agent_queues),
+        )
         .route("/console/handoffs/{id}", get(conversation))
         .route("/console/handoffs/{id}/lines", get(lines_fragment))
         .route("/console/handoffs/{id}/stream", get(lines_stream))

@@ -9,6 +9,7 @@ mod console;
 mod csv;
 mod names;
 mod overview;
+mod queue_settings;
 mod results;
 mod tables;
 mod teach;

@@ -144,6 +144,15 @@ impl Posted {
         last_value(&self.fields, name)
     }
 
+    /// Every value sent under `name` (a group of checkboxes), in order.
+    pub(super) fn values(&self, name: &str) -> Vec<String> {
+        self.fields
+            .iter()
+            .filter(|(key, _)| key == name)
+            .map(|(_, value)| value.clone())
+            .collect()
+    }
+
     /// The page saying "not allowed" unless the visitor's role grants `permission`.
     fn refused_unless(&self, permission: Permission) -> Option<Response> {
         let allowed = self.viewer.principal.require(permission).is_ok();

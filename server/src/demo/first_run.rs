@@ -364,6 +364,27 @@ const DEMO_QUEUES: [(&str, &str, &str); 6] = [
     ("member-care", "会员关怀", "Member care"),
 ];
 
+/// Creates (or replaces) the queues the example flows hand to in `tenant_id`, with an audit
+/// entry each: what a tenant needs before the examples publish without warnings.
+pub async fn seed_queues(store: &Store, tenant_id: &str) -> Result<(), StoreError> {
+    let now = now_ms();
+    let mut transaction = store.transaction().await?;
+    for queue in demo_queues(tenant_id, now) {
+        let saved = transaction.put_queue(&queue).await?;
+        let detail = serde_json::json!({ "name": saved.name });
+        transaction
+            .record_audit(
+                &Actor::system(tenant_id),
+                "queue.put",
+                &saved.key,
+                &detail,
+                now,
+            )
+            .await?;
+    }
+    transaction.commit().await
+}
+
 /// The demo's queues, always open but for complaints, which a senior team takes from 09:00 to
 /// 21:00 every day, the general customer service taking its conversations at night.
 fn demo_queues(tenant_id: &str, now: i64) -> Vec<QueueRow> {
@@ -439,6 +460,7 @@ pub async fn run(
     tracing::info!(tenant = %tenant.id, "first run: creating the demo tenant");
 
     seed_knowledge_bases(store, &tenant.id, &knowledge_files()).await?;
+    seed_queues(store, &tenant.id).await?;
 
     // What a cut-off run left, read before the rest is written in one transaction.
     let existing = store.list_flows(&tenant.id, None).await?;
@@ -461,9 +483,6 @@ pub async fn run(
             let new = NewFlow { name, draft };
             flows.push(transaction.create_flow(&tenant.id, &new, now).await?.into());
         }
-    }
-    for queue in demo_queues(&tenant.id, now) {
-        transaction.put_queue(&queue).await?;
     }
     // In the examples' own order, as the credentials list them.
     flows.retain(|flow| EXAMPLE_FLOWS.iter().any(|(name, _)| *name == flow.name));

@@ -2,7 +2,7 @@ import { createContext, useContext } from "react";
 
 import type { LocatedDiagnostic } from "../../flow/diagnostics";
 import type { FlowDocument } from "../../flow/types";
-import type { KnowledgeBaseChoice } from "../../nodes/lookup";
+import type { KnowledgeBaseChoice, QueueChoice } from "../../nodes/lookup";
 
 export interface FormContextValue {
   doc: FlowDocument;
@@ -19,6 +19,8 @@ export interface FormContextValue {
   flushDraft?: () => Promise<boolean>;
   /** The tenant's knowledge bases, for answer nodes; `null` while loading or unavailable. */
   knowledgeBases: readonly KnowledgeBaseChoice[] | null;
+  /** The tenant's agent queues, for handoff nodes; `null` while loading or unavailable. */
+  queues?: readonly QueueChoice[] | null;
 }
 
 export const FormContext = createContext<FormContextValue | null>(null);

@@ -1,12 +1,54 @@
 import { useForm } from "../../editor/forms/context";
 import { withOptional } from "../../editor/forms/edit";
-import { TemplateInput } from "../../editor/forms/fields";
+import { SelectInput, TemplateInput } from "../../editor/forms/fields";
 import type { HandoffNode } from "../../flow/types";
 import { useI18n } from "../../i18n";
 import type { NodeFormProps } from "../kind";
+import { queueLabel } from "../lookup";
 import { PortField } from "../shared/PortField";
 
 type HandoffTarget = "queue" | "phone" | "sip";
+
+/**
+ * The queue: one of the tenant's, by name. A template (`{{vars.queue}}`) or a tenant without
+ * queues (or a list that cannot be had) is typed as text; a key the tenant lacks stays, marked.
+ */
+function QueuePicker({ node, change }: NodeFormProps<HandoffNode>) {
+  const { t, lang } = useI18n();
+  const { queues } = useForm();
+  const value = node.queue ?? "";
+  const onChange = (queue: string) => change((n) => ({ ...n, queue }), "queue");
+  if (!queues || queues.length === 0 || value.includes("{{")) {
+    return (
+      <TemplateInput
+        label={t("handoff.queueValue")}
+        help={t(queues && queues.length === 0 ? "handoff.queueNone" : "handoff.queueHelp")}
+        value={value}
+        path="/queue"
+        testId="handoff-target"
+        onChange={onChange}
+      />
+    );
+  }
+  const options = [
+    { value: "", label: t("handoff.queuePick") },
+    ...queues.map((queue) => ({ value: queue.key, label: queueLabel(queue, lang) })),
+  ];
+  if (value && !queues.some((queue) => queue.key === value)) {
+    options.push({ value, label: t("handoff.queueUnknown", { key: value }) });
+  }
+  return (
+    <SelectInput
+      label={t("handoff.queue")}
+      help={t("handoff.queuePickHelp")}
+      value={value}
+      options={options}
+      path="/queue"
+      testId="handoff-target"
+      onChange={onChange}
+    />
+  );
+}
 
 export function HandoffForm({ node, change }: NodeFormProps<HandoffNode>) {
   const { t } = useI18n();
@@ -34,14 +76,18 @@ export function HandoffForm({ node, change }: NodeFormProps<HandoffNode>) {
           ))}
         </div>
       </fieldset>
-      <TemplateInput
-        label={t(`handoff.${kind}Value`)}
-        help={t(`handoff.${kind}Help`)}
-        value={node[kind] ?? ""}
-        path={`/${kind}`}
-        testId="handoff-target"
-        onChange={(value) => change((n) => ({ ...n, [kind]: value }), kind)}
-      />
+      {kind === "queue" ? (
+        <QueuePicker node={node} change={change} />
+      ) : (
+        <TemplateInput
+          label={t(`handoff.${kind}Value`)}
+          help={t(`handoff.${kind}Help`)}
+          value={node[kind] ?? ""}
+          path={`/${kind}`}
+          testId="handoff-target"
+          onChange={(value) => change((n) => ({ ...n, [kind]: value }), kind)}
+        />
+      )}
       <TemplateInput
         label={t("handoff.message")}
         help={t("handoff.messageHelp")}

@@ -18,6 +18,9 @@ export const handoff: NodeKind<HandoffNode> = {
     portAt(node, "error", "error", ["error"]),
   ],
   portNames: { next: "port.handoff.next", error: "port.handoff.error" },
-  summary: (node) => textOf(node.queue) || textOf(node.phone) || textOf(node.sip),
+  summary: (node, _t, lookup) => {
+    const queue = textOf(node.queue);
+    return (queue && lookup.queueName(queue)) || textOf(node.phone) || textOf(node.sip);
+  },
   Form: HandoffForm,
 };
