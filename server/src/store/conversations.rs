@@ -416,6 +416,27 @@ impl Store {
         Ok(Some(CallWithEvents { call, events }))
     }
 
+    /// The call's events after `after`, in order, at most `limit`.
+    pub async fn call_events_after(
+        &self,
+        tenant_id: &str,
+        call_id: &str,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<CallEvent>> {
+        let rows = sqlx::query(
+            "SELECT seq, at, kind, node, data FROM call_events \
+             WHERE tenant_id = $1 AND call_id = $2 AND seq > $3 ORDER BY seq LIMIT $4",
+        )
+        .bind(tenant_id)
+        .bind(call_id)
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(CallEvent::from_row).collect()
+    }
+
     pub async fn get_call_by_sid(&self, tenant_id: &str, call_sid: &str) -> Result<Option<Call>> {
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM conversations WHERE tenant_id = $1 AND call_sid = $2"
