@@ -1,5 +1,6 @@
-// End-to-end steps of the chat widget on a shop's own site: a page served from another origin
-// (a second local port) carries the script tag of the demo tenant's order-status channel; a
+// End-to-end steps of the chat widget on a shop's own site: a manager adds the shop's site to
+// the demo tenant's order-status channel on the editor's widget page; a page served from that
+// other origin (a second local port) carries the channel's script tag; a
 // visitor opens the bubble, chats in Chinese, answers the menu with a button, types an order
 // number, asks for a person and is told to wait for an agent. A page of an origin the channel
 // does not allow gets no bubble, and its request is refused.
@@ -34,12 +35,8 @@ export async function widgetSteps({ browser, step }) {
   check(channel && channel.script_tag.includes(channel.key), 'the demo tenant has a widget channel');
   const shop = await shopPage(channel.script_tag);
   const stranger = await shopPage(channel.script_tag);
-  await call('PUT', `/widget-channels/${channel.id}`, {
-    name: channel.name,
-    allowed_origins: [...channel.allowed_origins, shop.origin],
-    enabled: true,
-    language: channel.language,
-  });
+  const manager = await browser.newContext({ viewport: { width: 1300, height: 900 }, locale: 'zh-CN' });
+  const { page: editor, errors: editorErrors } = await watchedPage(manager);
   const context = await browser.newContext({ viewport: { width: 1100, height: 800 }, locale: 'zh-CN' });
   const { page, errors } = await watchedPage(context);
   const requests = [];
@@ -47,6 +44,24 @@ export async function widgetSteps({ browser, step }) {
   const widget = (selector, options) => page.locator(`[data-callflow-widget] ${selector}`, options);
   const botLines = widget('.line.bot');
   try {
+    await step(editor, 'widget-00-manager-allows-the-shop-site', async () => {
+      await editor.goto(server.url);
+      await editor.getByTestId('login-email').fill(server.email);
+      await editor.getByTestId('login-password').fill(server.password);
+      await editor.getByTestId('login-submit').click();
+      await editor.getByTestId('nav-widget').click();
+      const card = editor.locator(`[data-testid="widget-channel"][data-key="${channel.key}"]`);
+      const tag = await card.getByTestId('widget-script-tag').inputValue();
+      check(tag === channel.script_tag, `the snippet to copy: ${tag}`);
+      const origins = card.getByTestId('widget-origins');
+      await origins.fill(`${await origins.inputValue()}\n${shop.origin}`);
+      await card.getByTestId('widget-save').click();
+      await card.getByTestId('widget-saved').waitFor();
+      const [saved] = await call('GET', '/widget-channels');
+      check(saved.allowed_origins.includes(shop.origin), `the shop's site is allowed: ${saved.allowed_origins}`);
+      check(editorErrors.length === 0, `the editor logged errors: ${editorErrors.map(String).join('; ')}`);
+    });
+
     await step(page, 'widget-01-bubble-on-a-shop-page', async () => {
       await page.goto(shop.origin);
       await widget('button.bubble').waitFor();
@@ -118,6 +133,7 @@ export async function widgetSteps({ browser, step }) {
     check(unexpected.length === 0, `the page logged errors: ${unexpected.map(String).join('; ')}`);
   } finally {
     await context.close();
+    await manager.close();
     await shop.close();
     await stranger.close();
     await server.stop();
