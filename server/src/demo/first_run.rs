@@ -710,6 +710,7 @@ mod tests {
         };
         let text = credentials.to_string();
         assert!(text.contains("  API key:   cf_k\n"), "{text}");
+        assert!(text.contains("  Widget:    cfw_k (order-status"), "{text}");
         assert!(text
             .contains("curl -H \"Authorization: Bearer cf_k\" http://127.0.0.1:8080/api/v1/flows"));
         assert!(text.contains("shown only now"));
