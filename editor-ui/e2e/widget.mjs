@@ -10,14 +10,19 @@ import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { api, check, launchBrowser, startServer, stepper, TIMEOUT, watchedPage } from './harness.mjs';
 
-/** A shop's page with the widget's script tag, on 127.0.0.1 and a port of its own. */
+/**
+ * A shop's pages with the widget's script tag, on 127.0.0.1 and a port of its own: `/` in
+ * Chinese, `/en` in English.
+ */
 async function shopPage(scriptTag) {
-  const html = `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>演示商城</title>
-<style>body{font-family:sans-serif;margin:40px}h1{color:#c00}</style></head>
-<body><h1>演示商城 · 新品上市</h1><p>欢迎光临！有问题请点右下角的在线客服。</p>${scriptTag}</body></html>`;
+  const page = (lang, title, text) => `<!doctype html><html lang="${lang}"><head><meta charset="utf-8">
+<title>${title}</title><style>body{font-family:sans-serif;margin:40px}h1{color:#c00}</style></head>
+<body><h1>${title}</h1><p>${text}</p>${scriptTag}</body></html>`;
+  const zh = page('zh-CN', '演示商城 · 新品上市', '欢迎光临！有问题请点右下角的在线客服。');
+  const en = page('en', 'Demo Shop · New arrivals', 'Welcome! Questions? Chat with us in the corner.');
   const server = createServer((request, response) => {
     response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-    response.end(html);
+    response.end(request.url === '/en' ? en : zh);
   });
   await new Promise((done) => server.listen(0, '127.0.0.1', done));
   const { port } = server.address();
@@ -108,13 +113,31 @@ export async function widgetSteps({ browser, step }) {
       await page.waitForRequest((request) => request.url().includes('/events?after='), { timeout: TIMEOUT });
     });
 
-    await step(page, 'widget-06-no-third-party-requests', async () => {
+    await step(page, 'widget-06-back-on-the-page-later', async () => {
+      // The visitor's token and conversation are in the page's storage: the chat goes on.
+      await page.reload();
+      await widget('button.bubble').click();
+      await widget('.line.visitor', { hasText: '我要找人工客服' }).waitFor();
+      await widget('.line.bot', { hasText: '顺丰速运' }).waitFor();
+      await widget('[data-waiting]').waitFor();
+    });
+
+    await step(page, 'widget-07-an-english-page', async () => {
+      await page.goto(`${shop.origin}/en`);
+      await widget('button.bubble').click();
+      await widget('.title', { hasText: 'Chat with us' }).waitFor();
+      const waiting = await widget('[data-waiting]').innerText();
+      check(waiting.includes('waiting for an agent'), `the words are English: ${waiting}`);
+      check((await widget('form button').innerText()) === 'Send', 'the send button is English');
+    });
+
+    await step(page, 'widget-08-no-third-party-requests', async () => {
       const server_origin = new URL(server.url).origin;
       const foreign = requests.filter((url) => ![shop.origin, server_origin].includes(new URL(url).origin));
       check(foreign.length === 0, `requests to other sites: ${foreign.join(', ')}`);
     });
 
-    await step(page, 'widget-07-an-origin-not-allowed', async () => {
+    await step(page, 'widget-09-an-origin-not-allowed', async () => {
       // The browser blocks the answer to a page the channel does not allow: the request fails.
       const blocked = page.waitForEvent('requestfailed', (request) => request.url().includes('/widget/v1/channels/'));
       await page.goto(stranger.origin);
