@@ -5,7 +5,8 @@
 // conversation in Try it; restore an older version; switch the language; try a sentence on an
 // ask node; then fill a knowledge base on the Knowledge page (knowledge.mjs) and read the
 // call-analytics dashboard (dashboard.mjs), and look at a fresh install's two weeks of demo
-// calls on a server started with the defaults (history.mjs). Screenshots of every step (and of any failure) go
+// calls on a server started with the defaults (history.mjs), and chat through the widget on a
+// page of another origin (widget.mjs). Screenshots of every step (and of any failure) go
 // to e2e/artifacts/.
 // Usage (from editor-ui/): node e2e/run.mjs
 
@@ -15,6 +16,8 @@ import { dashboardSteps } from './dashboard.mjs';
 import { funnelSteps } from './funnel.mjs';
 import { historySteps } from './history.mjs';
 import { knowledgeSteps } from './knowledge.mjs';
+import { widgetSteps } from './widget.mjs';
+import { consoleSteps } from './console.mjs';
 
 const results = [];
 const step = stepper(results);
@@ -284,9 +287,11 @@ async function main() {
 
     await knowledgeSteps({ page, server, step });
     await dashboardSteps({ browser, page, server, step });
+    await consoleSteps({ page, server, step });
 
     await funnelSteps({ page, server, step });
     await historySteps({ browser, step });
+    await widgetSteps({ browser, step });
 
     check(pageErrors.length === 0, `the page logged errors: ${pageErrors.map(String).join('; ')}`);
   } finally {

@@ -9,7 +9,8 @@ import { FlowListPage } from "./pages/FlowListPage";
 import { LoginForm, LoginPage, type LoginNotice } from "./pages/LoginPage";
 import { KnowledgeBasePage } from "./knowledge/KnowledgeBasePage";
 import { KnowledgeListPage } from "./knowledge/KnowledgeListPage";
-import { KNOWLEDGE_HREF, navigate, useRoute } from "./router";
+import { KNOWLEDGE_HREF, navigate, useRoute, WIDGET_HREF } from "./router";
+import { WidgetChannelsPage } from "./widget/WidgetChannelsPage";
 import { SIGNED_IN_AGAIN } from "./session";
 
 /**
@@ -70,7 +71,8 @@ export function App() {
     setAuth({ state: "signed-out" });
   };
 
-  const section = route.name === "knowledge" || route.name === "knowledgeBase" ? "knowledge" : "flows";
+  const section =
+    route.name === "knowledge" || route.name === "knowledgeBase" ? "knowledge" : route.name === "widget" ? "widget" : "flows";
   let main: React.ReactNode;
   if (startupError) {
     main = (
@@ -107,6 +109,8 @@ export function App() {
     main = <KnowledgeListPage canEdit={canWrite(auth.me)} />;
   } else if (route.name === "knowledgeBase") {
     main = <KnowledgeBasePage key={route.key} baseKey={route.key} canEdit={canWrite(auth.me)} role={auth.me.role} />;
+  } else if (route.name === "widget") {
+    main = <WidgetChannelsPage canEdit={canWrite(auth.me)} />;
   } else {
     main = <FlowListPage />;
   }
@@ -131,6 +135,9 @@ export function App() {
             </a>
             <a href={KNOWLEDGE_HREF} className={section === "knowledge" ? "active" : undefined} aria-current={section === "knowledge" ? "page" : undefined} data-testid="nav-knowledge">
               {t("nav.knowledge")}
+            </a>
+            <a href={WIDGET_HREF} className={section === "widget" ? "active" : undefined} aria-current={section === "widget" ? "page" : undefined} data-testid="nav-widget">
+              {t("nav.widget")}
             </a>
             <a href="/dashboard" data-testid="nav-dashboard">
               {t("nav.dashboard")}

@@ -9,6 +9,7 @@ import { ApiError, setRequestLanguage } from "./api";
 import * as analyticsTexts from "./analytics/messages";
 import * as knowledgeTexts from "./knowledge/messages";
 import * as nodeTexts from "./nodes/messages";
+import * as widgetTexts from "./widget/messages";
 
 export type Lang = "zh-CN" | "en";
 const STORAGE_KEY = "callflow.lang";
@@ -437,6 +438,7 @@ const zh = {
   ...nodeTexts.zh,
   ...knowledgeTexts.zh,
   ...analyticsTexts.zh,
+  ...widgetTexts.zh,
 };
 
 export type MessageKey = keyof typeof zh;
@@ -850,6 +852,7 @@ const en: Record<MessageKey, string> = {
   ...nodeTexts.en,
   ...knowledgeTexts.en,
   ...analyticsTexts.en,
+  ...widgetTexts.en,
 };
 
 export const dictionaries: Record<Lang, Record<MessageKey, string>> = { "zh-CN": zh, en };

@@ -1,5 +1,6 @@
 // A small hash router: `#/` is the flow list, `#/flows/<id>` the editor of one flow,
-// `#/knowledge` the knowledge bases and `#/knowledge/<key>` one of them. Hash routes need
+// `#/knowledge` the knowledge bases and `#/knowledge/<key>` one of them, `#/widget` the chat
+// widget's channels. Hash routes need
 // nothing from the server that serves the built files.
 
 import { useEffect, useState } from "react";
@@ -8,7 +9,8 @@ export type Route =
   | { name: "flows" }
   | { name: "editor"; flowId: string }
   | { name: "knowledge" }
-  | { name: "knowledgeBase"; key: string };
+  | { name: "knowledgeBase"; key: string }
+  | { name: "widget" };
 
 function decoded(part: string): string | null {
   try {
@@ -26,10 +28,12 @@ export function parseRoute(hash: string): Route {
   const key = base && decoded(base[1]);
   if (key) return { name: "knowledgeBase", key };
   if (/^#\/knowledge\/?$/.test(hash)) return { name: "knowledge" };
+  if (/^#\/widget\/?$/.test(hash)) return { name: "widget" };
   return { name: "flows" };
 }
 
 export const KNOWLEDGE_HREF = "#/knowledge";
+export const WIDGET_HREF = "#/widget";
 
 export function knowledgeHref(key: string): string {
   return `${KNOWLEDGE_HREF}/${encodeURIComponent(key)}`;

@@ -27,6 +27,7 @@ use utoipa_swagger_ui::SwaggerUi;
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let (router, mut openapi) = OpenApiRouter::with_openapi(crate::api::ApiDoc::openapi())
         .nest("/api/v1", crate::api::router())
+        .nest("/widget/v1", crate::channels::widget::routes::router())
         .split_for_parts();
     crate::api::describe_errors(&mut openapi);
     (router, openapi)
@@ -42,6 +43,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
+        .route("/widget.js", get(crate::channels::widget::script::widget_js))
         .merge(crate::dashboard::router())
         .nest_service("/demo-shop/api", state.demo_shop.public_router())
         .merge(
@@ -190,11 +192,15 @@ pub async fn start(config: &Config) -> Result<Running, String> {
     let app = router(state.clone(), config);
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            })
-            .await;
+        // The peer's address is what the widget's per-IP rate limit counts.
+        let served = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async {
+            let _ = stopped.await;
+        })
+        .await;
         jobs.stop().await;
         served
     });

@@ -91,6 +91,17 @@ impl Principal {
 
     /// Who does what the request asks, for audit entries and version authors: named
     /// `user:<id>` or `key:<id>`.
+    /// The signed-in person's user id: only people answer customers and have a presence; an
+    /// API key is refused (403).
+    pub fn person(&self) -> Result<&str, ApiError> {
+        match &self.credential {
+            Credential::Session { user_id, .. } => Ok(user_id),
+            Credential::ApiKey { .. } => Err(ApiError::forbidden(
+                "only a signed-in person can do this, not an API key",
+            )),
+        }
+    }
+
     pub fn actor(&self) -> Actor {
         Actor {
             tenant_id: self.tenant_id.clone(),

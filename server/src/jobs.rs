@@ -42,6 +42,11 @@ const JOBS: &[Job<AppState>] = &[
         run: |state| Box::pin(end_idle_chats(state)),
     },
     Job {
+        name: "purge widget rate-limit windows",
+        every: Duration::from_secs(60),
+        run: |state| Box::pin(purge_widget_rate_windows(state)),
+    },
+    Job {
         name: ROLL_UP,
         every: Duration::from_secs(2),
         run: |state| Box::pin(roll_up_analytics(state)),
@@ -68,6 +73,16 @@ async fn end_idle_chats(state: &AppState) -> Result<(), JobError> {
     let ended = crate::channels::webchat::end_idle_chats(state, now_ms()).await?;
     if ended > 0 {
         tracing::debug!(ended, "ended idle web chats");
+    }
+    Ok(())
+}
+
+/// Rate-limit counts of past windows are never read again. See
+/// [`crate::channels::widget::rate`].
+async fn purge_widget_rate_windows(state: &AppState) -> Result<(), JobError> {
+    let removed = crate::channels::widget::rate::purge(&state.store, now_ms()).await?;
+    if removed > 0 {
+        tracing::debug!(removed, "purged widget rate-limit windows");
     }
     Ok(())
 }

@@ -17,6 +17,7 @@ use server::store::{
     NewCall, NewCallEvent, NewFlow, NewHandoff, NewUser, Part, PhoneNumber, QueueRow, Role,
     RolledUp, Store, StoreError, Table, TenantSettings, User, COMMON_KEYS, PHONE_NUMBER_TAKEN,
 };
+use server::store::{ChannelFields, WidgetLanguage};
 use sqlx::Connection;
 
 /// Runs one write in a transaction of its own, committed when the write succeeds: the store
@@ -236,6 +237,7 @@ on_both_databases!(
     unheard_texts_keep_their_counts_when_numbered before 12,
     outbound_calls_are_answered_or_unreached,
     queues_agents_and_handoffs,
+    widget_channels_visitors_and_rate_windows,
 );
 
 const T0: i64 = 1_750_000_000_000;
@@ -4078,7 +4080,7 @@ async fn queues_agents_and_handoffs(db: TestDb) -> TestResult {
     assert_eq!(store.handoffs_of_call(&tenant, &call_id).await?.len(), 2);
     assert!(store.list_open_handoffs(&stranger).await?.is_empty());
     assert_eq!(store.list_open_handoffs(&tenant).await?.len(), 1);
-    let events = store.call_events_after(&tenant, &call_id, 0).await?;
+    let events = store.call_events_after(&tenant, &call_id, 0, 10).await?;
     assert!(events.is_empty());
     let previous = store.calls_from(&tenant, "visitor-7", T0 + 1, 5).await?;
     assert_eq!(previous.len(), 1);
@@ -4087,4 +4089,158 @@ async fn queues_agents_and_handoffs(db: TestDb) -> TestResult {
         .await?
         .is_empty());
     Ok(())
+}
+
+async fn widget_channels_visitors_and_rate_windows(db: TestDb) -> TestResult {
+    let store = &db.store;
+    let (tenant, stranger) = two_tenants(store).await?;
+    let flow = create_flow(store, &tenant, "订单查询").await?;
+    let other_flow = create_flow(store, &stranger, "别家").await?;
+    let fields = ChannelFields {
+        name: "官网".into(),
+        allowed_origins: vec!["https://shop.example".into()],
+        enabled: true,
+        language: WidgetLanguage::Chinese,
+    };
+    let channel = write!(store, |tx| tx
+        .create_widget_channel(&tenant, &flow.id, &fields, T0))?
+    .expect("the flow exists");
+    assert!(channel.key.starts_with("cfw_") && channel.id.starts_with("wch_"));
+    assert_eq!(channel.allowed_origins, ["https://shop.example"]);
+    // Another tenant's flow gets no channel.
+    assert_eq!(
+        write!(store, |tx| tx.create_widget_channel(
+            &tenant,
+            &other_flow.id,
+            &fields,
+            T0
+        ))?,
+        None
+    );
+    assert_eq!(
+        store.widget_channel_by_key(&channel.key).await?.as_ref(),
+        Some(&channel)
+    );
+    assert_eq!(
+        store.get_widget_channel(&stranger, &channel.id).await?,
+        None
+    );
+    assert!(store.list_widget_channels(&stranger).await?.is_empty());
+
+    let changed = ChannelFields {
+        allowed_origins: vec!["https://a.example".into(), "http://127.0.0.1:8000".into()],
+        enabled: false,
+        language: WidgetLanguage::English,
+        ..fields.clone()
+    };
+    assert_eq!(
+        write!(store, |tx| tx.update_widget_channel(
+            &stranger,
+            &channel.id,
+            &changed,
+            T0 + 1
+        ))?,
+        None,
+        "another tenant changes nothing"
+    );
+    let updated = write!(store, |tx| tx.update_widget_channel(
+        &tenant,
+        &channel.id,
+        &changed,
+        T0 + 1
+    ))?
+    .expect("updated");
+    assert_eq!(
+        (
+            updated.enabled,
+            updated.language,
+            updated.updated_at,
+            updated.created_at
+        ),
+        (false, WidgetLanguage::English, T0 + 1, T0)
+    );
+    assert_eq!(updated.allowed_origins, changed.allowed_origins);
+
+    // A visitor's conversations are found by its token, on its channel, in its tenant only.
+    store
+        .link_widget_conversation(&updated, "cht_1", "cal_1", "cfv_token", T0)
+        .await?;
+    assert_eq!(
+        store
+            .widget_conversation_call(&updated, "cht_1", "cfv_token")
+            .await?
+            .as_deref(),
+        Some("cal_1")
+    );
+    assert_eq!(
+        store
+            .widget_conversation_call(&updated, "cht_1", "cfv_other")
+            .await?,
+        None
+    );
+    let elsewhere = write!(store, |tx| tx
+        .create_widget_channel(&tenant, &flow.id, &fields, T0))?
+    .expect("second channel");
+    assert_eq!(
+        store
+            .widget_conversation_call(&elsewhere, "cht_1", "cfv_token")
+            .await?,
+        None
+    );
+
+    let rotated = write!(store, |tx| tx.rotate_widget_channel_key(
+        &tenant,
+        &channel.id,
+        T0 + 2
+    ))?
+    .expect("rotated");
+    assert_ne!(rotated.key, channel.key);
+    assert_eq!(store.widget_channel_by_key(&channel.key).await?, None);
+    assert!(!write!(store, |tx| tx.delete_widget_channel(&stranger, &channel.id))?);
+    assert!(write!(store, |tx| tx.delete_widget_channel(&tenant, &channel.id))?);
+    assert_eq!(
+        store
+            .widget_conversation_call(&rotated, "cht_1", "cfv_token")
+            .await?,
+        None
+    );
+    assert_eq!(store.list_widget_channels(&tenant).await?, vec![elsewhere]);
+
+    // Requests are counted per bucket and window, concurrently too, and old windows purged.
+    let counts = futures_counts(store, "visitor:v", T0, 20).await?;
+    assert_eq!(counts, (1..=20).collect::<Vec<i64>>());
+    assert_eq!(store.count_widget_request("ip:1.2.3.4", T0).await?, 1);
+    assert_eq!(
+        store.count_widget_request("visitor:v", T0 + 60_000).await?,
+        1
+    );
+    assert_eq!(store.purge_widget_rate_windows(T0 + 60_000).await?, 2);
+    assert_eq!(
+        store.count_widget_request("visitor:v", T0 + 60_000).await?,
+        2
+    );
+    Ok(())
+}
+
+/// Counts `n` requests in one window at once; their counts, sorted.
+async fn futures_counts(
+    store: &Store,
+    bucket: &str,
+    window: i64,
+    n: usize,
+) -> Result<Vec<i64>, StoreError> {
+    let mut tasks = Vec::new();
+    for _ in 0..n {
+        let store = store.clone();
+        let bucket = bucket.to_owned();
+        tasks.push(tokio::spawn(async move {
+            store.count_widget_request(&bucket, window).await
+        }));
+    }
+    let mut counts = Vec::new();
+    for task in tasks {
+        counts.push(task.await.expect("task")?);
+    }
+    counts.sort_unstable();
+    Ok(counts)
 }

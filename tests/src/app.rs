@@ -89,10 +89,10 @@ impl TestApp {
         }
     }
 
-    /// A new tenant with what the example flows name, seeded as the demo tenant's is: the
-    /// knowledge bases they answer from (`shop-faq`, `shop-faq-en`) and the agent queues they
-    /// hand to. Example flows validate there without a warning.
-    pub async fn tenant_for_examples(&self, name: &str) -> TestTenant {
+    /// A new tenant with the knowledge bases the example flows answer from (`shop-faq`,
+    /// `shop-faq-en`), seeded as the demo tenant's are, and no agent queues: their transfers
+    /// are answered at once, as for a shop without people in the console.
+    pub async fn tenant_with_example_knowledge(&self, name: &str) -> TestTenant {
         let tenant = self.tenant(name).await;
         server::demo::first_run::seed_knowledge_bases(
             &self.store,
@@ -101,6 +101,14 @@ impl TestApp {
         )
         .await
         .expect("seed the example knowledge bases");
+        tenant
+    }
+
+    /// A new tenant with everything the example flows name, seeded as the demo tenant's is:
+    /// the knowledge bases and the agent queues. Example flows validate there without a
+    /// warning, and their transfers wait for a person.
+    pub async fn tenant_for_examples(&self, name: &str) -> TestTenant {
+        let tenant = self.tenant_with_example_knowledge(name).await;
         server::demo::first_run::seed_queues(&self.store, &tenant.id)
             .await
             .expect("seed the example queues");

@@ -42,7 +42,7 @@ async fn roll_up(app: &TestApp) {
 }
 
 async fn the_dashboard_counts_what_callers_did(app: TestApp) -> TestApp {
-    let tenant = app.tenant_for_examples("Analytics Shop").await;
+    let tenant = app.tenant_with_example_knowledge("Analytics Shop").await;
     let key = &tenant.owner_key;
     let (flow, _) = app
         .published_flow(&tenant.id, "订单查询", &example("order-status.json"))

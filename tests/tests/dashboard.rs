@@ -19,7 +19,7 @@ on_both_databases!(
 /// A tenant whose flows reach the built-in demo shop, with a signed-in viewer: the session
 /// cookie to send.
 async fn shop_with_user(app: &TestApp, name: &str, email: &str) -> (TestTenant, String) {
-    let tenant = app.tenant_for_examples(name).await;
+    let tenant = app.tenant_with_example_knowledge(name).await;
     app.change_settings(&tenant.id, |settings| {
         settings.display_name = [
             ("zh-CN".to_owned(), "演示商城".to_owned()),

@@ -245,6 +245,16 @@ async fn the_binary_prints_working_credentials_once() {
         Some(format!("http://{address}/dashboard").as_str()),
         "{output}"
     );
+    // The demo's chat-widget channel, ready for a page of the server itself.
+    let widget_key = labelled(&served.seen, "Widget").unwrap_or_default();
+    let widget_key = widget_key.split(' ').next().unwrap_or_default();
+    let channel = client
+        .get(format!("{}/widget/v1/channels/{widget_key}", printed.url))
+        .header("origin", printed.url.as_str())
+        .send()
+        .await
+        .expect("widget channel");
+    assert_eq!(channel.status(), 200, "{output}");
     let file = data_dir.join("first-run.txt");
     assert!(
         output.contains(&file.display().to_string()),

@@ -10,7 +10,6 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::queues::signed_in_user;
 use crate::auth::{Permission, Principal};
 use crate::channels::webchat::SessionState;
 use crate::error::{ApiError, ApiResult, Json};
@@ -21,6 +20,8 @@ use crate::store::{CallOutcome, HandoffRow};
 
 /// The longest message an agent may send.
 const MAX_TEXT_CHARS: usize = 2_000;
+/// Events one poll returns at most; the next poll continues after the last.
+const EVENTS_PAGE: u32 = 500;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -211,7 +212,12 @@ async fn handoff_events(
         .ok_or_else(|| ApiError::not_found("the handoff"))?;
     let events = state
         .store
-        .call_events_after(&principal.tenant_id, &handoff.call_id, after.after)
+        .call_events_after(
+            &principal.tenant_id,
+            &handoff.call_id,
+            after.after,
+            EVENTS_PAGE,
+        )
         .await?;
     Ok(Json(events.into_iter().map(event_view).collect()))
 }
@@ -238,7 +244,7 @@ async fn accept_handoff(
     Path(id): Path<String>,
 ) -> ApiResult<Json<HandoffView>> {
     may_answer(&principal)?;
-    let user = signed_in_user(&principal)?;
+    let user = principal.person()?;
     let name = agent_name(&state, &principal, user).await?;
     let taken = handoff::accept(&state, &principal.tenant_id, &id, user, &name)
         .await
@@ -265,7 +271,7 @@ async fn send_message(
     Json(message): Json<AgentMessage>,
 ) -> ApiResult<StatusCode> {
     may_answer(&principal)?;
-    let user = signed_in_user(&principal)?;
+    let user = principal.person()?;
     let text = message.text.trim();
     if text.is_empty() || text.chars().count() > MAX_TEXT_CHARS {
         return Err(ApiError::new(
@@ -320,7 +326,7 @@ async fn end_handoff(
     Json(body): Json<EndBody>,
 ) -> ApiResult<Json<AfterAgent>> {
     may_answer(&principal)?;
-    let user = signed_in_user(&principal)?;
+    let user = principal.person()?;
     let name = agent_name(&state, &principal, user).await?;
     let session = handoff::end(
         &state,
@@ -355,7 +361,7 @@ async fn hand_back(
     Json(body): Json<HandBackBody>,
 ) -> ApiResult<Json<AfterAgent>> {
     may_answer(&principal)?;
-    let user = signed_in_user(&principal)?;
+    let user = principal.person()?;
     let name = agent_name(&state, &principal, user).await?;
     let session = handoff::hand_back(&state, &principal.tenant_id, &id, user, &name, &body.node)
         .await

@@ -10,6 +10,7 @@ pub mod queues;
 pub mod sessions;
 pub mod telephony;
 pub mod tools;
+pub mod widget_channels;
 
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -27,13 +28,17 @@ use crate::state::AppState;
         title = "Callflow API",
         version = "1",
         description = "Everything the Callflow editor does, as an API: flows, versions, \
-                       publishing, imports, knowledge bases, web-chat sessions and call records. Authenticate \
+                       publishing, imports, knowledge bases, web-chat sessions, chat-widget channels and call records. Authenticate \
                        with an API key (`Authorization: Bearer cf_…`) or a session cookie from \
                        `POST /api/v1/auth/login` plus its `X-CSRF-Token` on writes. Errors are \
                        RFC 9457 problem+json documents (`Problem`) with a stable `code` and the \
                        request's id. Text holding the NUL character (U+0000) is refused \
                        anywhere: `nul_character`, 400 in a path or query parameter, 422 in a \
-                       body, naming the parameter or the field."
+                       body, naming the parameter or the field. The chat widget's public API is under \
+                       `/widget/v1` (tag `widget`): no API key, a channel's publishable key in \
+                       the path and the visitor's token in `X-Callflow-Visitor` (or its \
+                       cookie), for the channel's allowed origins only (CORS); over its rate \
+                       limits it answers `429 rate_limited` with `Retry-After`."
     ),
     components(schemas(Problem, FieldError)),
     modifiers(&Security),
@@ -163,6 +168,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(telephony::router())
         .merge(queues::router())
         .merge(handoffs::router())
+        .merge(widget_channels::router())
         .route_layer(axum::middleware::from_fn(
             crate::error::refuse_nul_in_parameters,
         ))

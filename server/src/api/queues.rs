@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::{Credential, Permission, Principal};
+use crate::auth::{Permission, Principal};
 use crate::error::{ApiError, ApiResult, Json};
 use crate::queues::agents::{self, Agent, Presence};
 use crate::queues::{self, Hours, Queue, QueueError};
@@ -216,7 +216,7 @@ async fn put_presence(
     Json(body): Json<PresenceBody>,
 ) -> ApiResult<StatusCode> {
     principal.require(Permission::AnswerConversations)?;
-    let user_id = signed_in_user(&principal)?;
+    let user_id = principal.person()?;
     if !agents::set_presence(
         &state.store,
         &principal.tenant_id,
@@ -229,16 +229,6 @@ async fn put_presence(
         return Err(ApiError::not_found("the user"));
     }
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// The signed-in person's user id: only people answer customers and have a presence.
-pub(crate) fn signed_in_user(principal: &Principal) -> ApiResult<&str> {
-    match &principal.credential {
-        Credential::Session { user_id, .. } => Ok(user_id),
-        Credential::ApiKey { .. } => Err(ApiError::forbidden(
-            "only a signed-in person can do this, not an API key",
-        )),
-    }
 }
 
 fn queue_error(error: QueueError) -> ApiError {

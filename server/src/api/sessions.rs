@@ -15,7 +15,9 @@ use utoipa_axum::routes;
 
 use crate::app::AppState;
 use crate::auth::{Permission, Principal};
-use crate::channels::webchat::{self, CallerInput, KnowledgeStep, SessionState, StartRequest};
+use crate::channels::webchat::{
+    self, CallerInput, Choice, KnowledgeStep, SessionState, StartRequest,
+};
 use crate::conversation::{ConversationError, HandoffKind};
 use crate::error::{ApiError, ApiResult, FieldError, Json};
 use crate::flow_cache::{FlowError, Selector};
@@ -237,6 +239,9 @@ pub struct SessionView {
     pub transfer: Option<TransferView>,
     /// What knowledge bases did in the latest turn, in order.
     pub knowledge: Vec<KnowledgeStep>,
+    /// The answers the node the bot listens at offers (a menu's choices, an ask's intents
+    /// with keys), for a chat to show as buttons.
+    pub choices: Vec<Choice>,
     /// Who answers the customer now: the bot, or (`waiting`, `agent`) a person the conversation
     /// was handed to. While a person has it, the bot says nothing: the customer's messages go
     /// to the agent, whose replies are the conversation's `agent_said` events.
@@ -283,6 +288,7 @@ impl From<SessionState> for SessionView {
                 summary: transfer.summary,
             }),
             knowledge: last.knowledge,
+            choices: last.choices,
             owner: state.owner,
         }
     }
@@ -371,7 +377,7 @@ fn check_party(field: &str, value: Option<&str>) -> ApiResult<()> {
 }
 
 impl SessionEvent {
-    fn into_input(self) -> ApiResult<CallerInput> {
+    pub(crate) fn into_input(self) -> ApiResult<CallerInput> {
         let kind = self.kind;
         let only_for = |field: &str, present: bool, owner: &str| {
             if present {

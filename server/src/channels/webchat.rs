@@ -122,6 +122,66 @@ pub struct LastTurn {
     /// What knowledge bases did, in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub knowledge: Vec<KnowledgeStep>,
+    /// The answers the node the bot listens at offers, for a chat to show as buttons.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub choices: Vec<Choice>,
+}
+
+/// An answer a listening node offers: a `menu`'s choice, or an `ask` intent that has a key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Choice {
+    /// What the button says: the choice's label, or the intent's first example.
+    pub label: String,
+    /// The key to send as a `digits` event, when the node takes keys; otherwise send the
+    /// label as text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digits: Option<String>,
+}
+
+/// The choices of the node `node` of `flow`, its global intents with keys included when it
+/// listens to them: what a caller on the phone would hear as "press 1 for …".
+fn choices_at(flow: &flow_engine::CompiledFlow, node: &str, modes: &[InputMode]) -> Vec<Choice> {
+    use flow_engine::model::{Intent, Node};
+    let takes_keys = modes.contains(&InputMode::Dtmf);
+    let document = flow.document();
+    let keyed = |intent: &Intent| {
+        let key = intent.dtmf.clone()?;
+        let label = intent
+            .examples
+            .first()
+            .cloned()
+            .unwrap_or_else(|| intent.name.clone());
+        Some(Choice {
+            label,
+            digits: takes_keys.then_some(key),
+        })
+    };
+    let (mut choices, global): (Vec<Choice>, bool) = match document
+        .nodes
+        .iter()
+        .find(|candidate| candidate.id() == node)
+    {
+        Some(Node::Menu(menu)) => (
+            menu.choices
+                .iter()
+                .map(|choice| Choice {
+                    label: choice.label.clone().unwrap_or_else(|| choice.key.clone()),
+                    // A menu without a label can only be answered with its key.
+                    digits: (takes_keys || choice.label.is_none()).then(|| choice.key.clone()),
+                })
+                .collect(),
+            menu.global_intents,
+        ),
+        Some(Node::Ask(ask)) => (
+            ask.intents.iter().filter_map(keyed).collect(),
+            ask.global_intents,
+        ),
+        _ => return Vec::new(),
+    };
+    if global {
+        choices.extend(document.global_intents.iter().filter_map(keyed));
+    }
+    choices
 }
 
 /// A knowledge base's part in a turn: `type` says which. The entry is named by its question
@@ -275,6 +335,8 @@ pub struct SessionState {
     pub outcome: Option<CallOutcome>,
     pub vars: Map<String, Value>,
     pub last: LastTurn,
+    /// The conversation's latest transfer to a person, whichever turn made it.
+    pub handoff: Option<Handoff>,
     /// Who answers the customer now: the bot, or a person the conversation was handed to.
     pub owner: Owner,
 }
@@ -297,6 +359,7 @@ impl SessionState {
         let mut last = stored.last.clone();
         if outcome.is_some() {
             last.listen = None;
+            last.choices.clear();
         }
         SessionState {
             id: chat.id.clone(),
@@ -312,6 +375,7 @@ impl SessionState {
             outcome,
             vars: stored.snapshot.vars.clone(),
             last,
+            handoff: stored.handoff.clone(),
             owner: Owner::Bot,
         }
     }
@@ -743,6 +807,10 @@ async fn run_turn(
         true => output.listen.or(stored.last.listen),
         false => None,
     };
+    let choices = match (&listen, session.current_node()) {
+        (Some(listen), Some(node)) => choices_at(session.flow(), node, &listen.modes),
+        _ => Vec::new(),
+    };
     let last = LastTurn {
         messages: output.messages,
         path: output.path,
@@ -754,6 +822,7 @@ async fn run_turn(
             .into_iter()
             .map(|step| step.with_question(session.knowledge()))
             .collect(),
+        choices,
     };
     let stored = Stored {
         flow: stored.flow,

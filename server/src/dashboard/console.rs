@@ -62,6 +62,9 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Like the dashboard's, but the console runs its own script and talks back to its server.
+/// Transcript rows one live update carries at most; the next continues after the last.
+const LINES_PAGE: u32 = 500;
+
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; \
      script-src 'self'; connect-src 'self'; img-src 'self' data:; form-action 'self'; \
      base-uri 'none'; frame-ancestors 'none'";
@@ -623,7 +626,7 @@ async fn new_lines(
     };
     let events = state
         .store
-        .call_events_after(tenant_id, &handoff.call_id, after)
+        .call_events_after(tenant_id, &handoff.call_id, after, LINES_PAGE)
         .await
         .map_err(|error| internal(t, &error))?;
     let Some(last) = events.last().map(|event| event.seq) else {

@@ -299,10 +299,13 @@ async fn switch_language(query: Result<Query<Switch>, QueryRejection>) -> Respon
         "en" => "en",
         _ => "zh-CN",
     };
-    // Only back to a dashboard page: never a redirect to anywhere else.
+    // Only back to a dashboard or console page: never a redirect to anywhere else.
     let back = switch
         .back
-        .filter(|back| back.starts_with("/dashboard") && !back.starts_with("//"))
+        .filter(|back| {
+            (back.starts_with("/dashboard") || back.starts_with("/console"))
+                && !back.starts_with("//")
+        })
         .unwrap_or_else(|| "/dashboard".to_owned());
     let mut response = Redirect::to(&back).into_response();
     let cookie = format!("{LANGUAGE_COOKIE}={tag}; Path=/; Max-Age=31536000; SameSite=Lax");

@@ -21,7 +21,8 @@ use rand::RngCore;
 use serde_json::Value;
 
 use crate::store::{
-    constraint, now_ms, Actor, NewFlow, NewUser, QueueRow, Role, Store, StoreError, TenantSettings,
+    constraint, now_ms, Actor, ChannelFields, NewFlow, NewUser, QueueRow, Role, Store, StoreError,
+    TenantSettings, WidgetLanguage,
 };
 
 /// The demo shop API's base URL (`tenant.api` of the demo tenant). Flows' requests to it are
@@ -69,6 +70,13 @@ pub const EXAMPLE_FLOWS: [(&str, &str); 6] = [
 /// The audit entry that the first run writes last: its mark of having finished.
 pub const FIRST_RUN_ACTION: &str = "tenant.first_run";
 
+/// The example flow the demo's chat-widget channel talks to.
+pub const DEMO_WIDGET_FLOW: &str = "order-status";
+pub const DEMO_WIDGET_NAME: &str = "演示页面 / demo page";
+/// Where a page to try the demo's widget may be served from, beside the server itself (README
+/// "Chat widget": `python3 -m http.server 8000`).
+pub const DEMO_WIDGET_PAGE_ORIGINS: [&str; 2] = ["http://127.0.0.1:8000", "http://localhost:8000"];
+
 /// Letters and digits that cannot be mistaken for one another (no 0/O/o, 1/l/I).
 const PASSWORD_ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 
@@ -86,6 +94,8 @@ pub struct FirstRunCredentials {
     pub password: String,
     /// The owner API key's bearer token.
     pub api_key: String,
+    /// The publishable key of the demo's chat-widget channel (the order-status flow).
+    pub widget_key: String,
     /// Where the credentials were written, when they were.
     pub saved_to: Option<PathBuf>,
     /// Why writing them failed, when it did.
@@ -109,6 +119,11 @@ impl FirstRunCredentials {
         writeln!(out, "  Password:  {}", self.password)?;
         writeln!(out, "  API key:   {}", self.api_key)?;
         writeln!(out, "  Dashboard: {}/dashboard", self.url)?;
+        writeln!(
+            out,
+            "  Widget:    {} (order-status, for pages of {} and {}; see README \"Chat widget\")",
+            self.widget_key, self.url, DEMO_WIDGET_PAGE_ORIGINS[0]
+        )?;
         writeln!(out)?;
         writeln!(out, "Try the API with the key:")?;
         writeln!(
@@ -170,6 +185,8 @@ pub enum FirstRunError {
     Random(String),
     #[error("the embedded knowledge base {name} cannot be seeded: {detail}")]
     BadKnowledgeFile { name: String, detail: String },
+    #[error("the example flow {0} is missing")]
+    MissingExampleFlow(&'static str),
 }
 
 /// `flows/` as the binary carries it; only `knowledge/*.csv` is read from it (the example flows
@@ -476,6 +493,7 @@ pub async fn run(
         .filter(|key| key.name == DEMO_API_KEY_NAME && key.revoked_at.is_none())
         .map(|key| key.id)
         .collect();
+    let channels = store.list_widget_channels(&tenant.id).await?;
     let mut transaction = store.transaction().await?;
     let mut flows = existing;
     for (name, draft) in &documents {
@@ -537,6 +555,28 @@ pub async fn run(
     let key = transaction
         .create_api_key(&tenant.id, DEMO_API_KEY_NAME, Role::Owner, now)
         .await?;
+    let widget_key = match channels.into_iter().next() {
+        Some(channel) => channel.key,
+        None => {
+            let flow = flows
+                .iter()
+                .find(|flow| flow.name == DEMO_WIDGET_FLOW)
+                .ok_or_else(|| FirstRunError::MissingExampleFlow(DEMO_WIDGET_FLOW))?;
+            let mut allowed_origins = vec![url_for(address)];
+            allowed_origins.extend(DEMO_WIDGET_PAGE_ORIGINS.iter().map(|o| (*o).to_owned()));
+            let fields = ChannelFields {
+                name: DEMO_WIDGET_NAME.to_owned(),
+                allowed_origins,
+                enabled: true,
+                language: WidgetLanguage::Chinese,
+            };
+            transaction
+                .create_widget_channel(&tenant.id, &flow.id, &fields, now)
+                .await?
+                .ok_or_else(|| FirstRunError::MissingExampleFlow(DEMO_WIDGET_FLOW))?
+                .key
+        }
+    };
     let detail = serde_json::json!({
         "user": user.id,
         "api_key": key.key.id,
@@ -564,6 +604,7 @@ pub async fn run(
         email: user.email,
         password,
         api_key: key.token,
+        widget_key,
         saved_to: None,
         save_error: None,
     };
@@ -725,11 +766,13 @@ mod tests {
             email: DEMO_OWNER_EMAIL.into(),
             password: "pw".into(),
             api_key: "cf_k".into(),
+            widget_key: "cfw_k".into(),
             saved_to: Some(PathBuf::from("data/first-run.txt")),
             save_error: None,
         };
         let text = credentials.to_string();
         assert!(text.contains("  API key:   cf_k\n"), "{text}");
+        assert!(text.contains("  Widget:    cfw_k (order-status"), "{text}");
         assert!(text
             .contains("curl -H \"Authorization: Bearer cf_k\" http://127.0.0.1:8080/api/v1/flows"));
         assert!(text.contains("shown only now"));

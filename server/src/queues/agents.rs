@@ -100,6 +100,10 @@ pub async fn set_queues(
     queues: Vec<String>,
     now_ms: i64,
 ) -> Result<(), QueueError> {
+    // Someone else's user is not there at all, whatever the queues.
+    if store.get_user(&actor.tenant_id, user_id).await?.is_none() {
+        return Err(QueueError::NotFound);
+    }
     let known = super::keys(store, &actor.tenant_id).await?;
     let errors: Vec<FieldError> = queues
         .iter()

@@ -416,20 +416,22 @@ impl Store {
         Ok(Some(CallWithEvents { call, events }))
     }
 
-    /// The call's events after `after_seq`, in order: what a live view has not shown yet.
+    /// The call's events after `after`, in order, at most `limit`.
     pub async fn call_events_after(
         &self,
         tenant_id: &str,
         call_id: &str,
-        after_seq: i64,
+        after: i64,
+        limit: u32,
     ) -> Result<Vec<CallEvent>> {
         let rows = sqlx::query(
             "SELECT seq, at, kind, node, data FROM call_events \
-             WHERE tenant_id = $1 AND call_id = $2 AND seq > $3 ORDER BY seq",
+             WHERE tenant_id = $1 AND call_id = $2 AND seq > $3 ORDER BY seq LIMIT $4",
         )
         .bind(tenant_id)
         .bind(call_id)
-        .bind(after_seq)
+        .bind(after)
+        .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(CallEvent::from_row).collect()

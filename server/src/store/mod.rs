@@ -33,6 +33,7 @@ mod tenants;
 mod turns;
 mod unheard_texts;
 mod users;
+mod widget;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -66,6 +67,7 @@ pub use tenants::{Tenant, TenantSettings, DEFAULT_CHAT_IDLE_MINUTES};
 pub use turns::{ChatStart, ChatTurn};
 pub use unheard_texts::UnheardTotal;
 pub use users::{NewUser, Role, User};
+pub use widget::{ChannelFields, WidgetChannel, WidgetLanguage};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 

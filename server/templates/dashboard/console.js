@@ -18,6 +18,14 @@
     });
   }
 
+  // Set once the agent ends or hands back the conversation here: the form's own answer takes
+  // the page elsewhere, and the change it causes must not reload this one first.
+  var leaving = false;
+  Array.prototype.forEach.call(
+    document.querySelectorAll("[data-testid=end-form], [data-testid=hand-back-form]"),
+    function (form) { form.addEventListener("submit", function () { leaving = true; }); }
+  );
+
   var lines = document.getElementById("lines");
   if (lines) {
     var standing = document.querySelector("[data-standing]");
@@ -28,7 +36,7 @@
       lines.insertAdjacentHTML("beforeend", message.html);
       lines.setAttribute("data-after", event.lastEventId);
       // Taken by someone else, or over: the page's forms no longer apply.
-      if (standing && message.standing !== standing.getAttribute("data-standing")) {
+      if (!leaving && standing && message.standing !== standing.getAttribute("data-standing")) {
         window.location.reload();
       }
     });

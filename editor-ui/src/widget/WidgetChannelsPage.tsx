@@ -1,0 +1,283 @@
+// The chat widget's channels: a manager creates one for a flow, lists the sites allowed to use
+// it, copies the snippet for the shop's pages, switches it off, makes a new key or deletes it.
+
+import { useCallback, useEffect, useState } from "react";
+
+import { api, type FlowSummary } from "../api";
+import { ConfirmDialog } from "../components/Dialog";
+import { ErrorAlert } from "../components/ErrorAlert";
+import { useI18n } from "../i18n";
+import { originLines, widgetApi, type ChannelSettings, type WidgetChannel } from "./api";
+import "./style.css";
+
+export function WidgetChannelsPage({ canEdit }: { canEdit: boolean }) {
+  const { t } = useI18n();
+  const [channels, setChannels] = useState<WidgetChannel[] | null>(null);
+  const [flows, setFlows] = useState<FlowSummary[]>([]);
+  const [error, setError] = useState<unknown>(null);
+
+  const refresh = useCallback(async (signal?: AbortSignal) => {
+    try {
+      const [found, flowList] = await Promise.all([widgetApi.list(signal), api.listFlows("", signal)]);
+      setChannels(found);
+      setFlows(flowList);
+    } catch (caught) {
+      if (caught instanceof DOMException && caught.name === "AbortError") return;
+      setError(caught);
+    }
+  }, []);
+
+  useEffect(() => {
+    const controller = new AbortController();
+    void refresh(controller.signal);
+    return () => controller.abort();
+  }, [refresh]);
+
+  const replace = (changed: WidgetChannel) =>
+    setChannels((current) => current?.map((channel) => (channel.id === changed.id ? changed : channel)) ?? null);
+
+  return (
+    <div className="list-page" data-testid="widget-page">
+      <div className="list-toolbar">
+        <h1>{t("widget.title")}</h1>
+      </div>
+      <p className="drop-hint">{t("widget.help")}</p>
+      <ErrorAlert error={error} onDismiss={() => setError(null)} />
+      {canEdit && (
+        <CreateChannel
+          flows={flows}
+          onCreated={(channel) => setChannels((current) => [...(current ?? []), channel])}
+          onError={setError}
+        />
+      )}
+      {channels === null && !error ? (
+        <p className="muted">{t("common.loading")}</p>
+      ) : channels && channels.length === 0 ? (
+        <p className="empty" data-testid="widget-empty">
+          {t("widget.empty")}
+        </p>
+      ) : (
+        channels?.map((channel) => (
+          <ChannelCard
+            key={channel.id}
+            channel={channel}
+            flowName={flows.find((flow) => flow.id === channel.flow_id)?.name ?? channel.flow_id}
+            canEdit={canEdit}
+            onChanged={replace}
+            onDeleted={() => setChannels((current) => current?.filter((c) => c.id !== channel.id) ?? null)}
+            onError={setError}
+          />
+        ))
+      )}
+    </div>
+  );
+}
+
+function CreateChannel({
+  flows,
+  onCreated,
+  onError,
+}: {
+  flows: FlowSummary[];
+  onCreated: (channel: WidgetChannel) => void;
+  onError: (error: unknown) => void;
+}) {
+  const { t, lang } = useI18n();
+  const published = flows.filter((flow) => flow.published_version != null);
+  const [flowId, setFlowId] = useState("");
+  const [name, setName] = useState("");
+  const [origins, setOrigins] = useState("");
+  const [busy, setBusy] = useState(false);
+  const chosen = flowId || published[0]?.id || "";
+
+  const create = async (event: React.FormEvent) => {
+    event.preventDefault();
+    if (!chosen || !name.trim()) return;
+    setBusy(true);
+    onError(null);
+    try {
+      const settings: ChannelSettings = { name: name.trim(), allowed_origins: originLines(origins), enabled: true, language: lang };
+      onCreated(await widgetApi.create(chosen, settings));
+      setName("");
+      setOrigins("");
+    } catch (caught) {
+      onError(caught);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  if (published.length === 0) return <p className="muted">{t("widget.noFlows")}</p>;
+  return (
+    <form className="card widget-create" onSubmit={(event) => void create(event)} data-testid="widget-create">
+      <h2>{t("widget.create")}</h2>
+      <label>
+        {t("widget.flow")}
+        <select value={chosen} onChange={(event) => setFlowId(event.target.value)} data-testid="widget-create-flow">
+          {published.map((flow) => (
+            <option key={flow.id} value={flow.id}>
+              {flow.name}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        {t("widget.name")}
+        <input
+          value={name}
+          required
+          maxLength={100}
+          placeholder={t("widget.namePlaceholder")}
+          onChange={(event) => setName(event.target.value)}
+          data-testid="widget-create-name"
+        />
+      </label>
+      <label>
+        {t("widget.origins")}
+        <textarea rows={2} value={origins} onChange={(event) => setOrigins(event.target.value)} data-testid="widget-create-origins" />
+        <span className="muted small">{t("widget.originsHelp")}</span>
+      </label>
+      <div className="card-actions">
+        <button type="submit" className="primary" disabled={busy || !name.trim()} data-testid="widget-create-submit">
+          ＋ {t("widget.create")}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function ChannelCard({
+  channel,
+  flowName,
+  canEdit,
+  onChanged,
+  onDeleted,
+  onError,
+}: {
+  channel: WidgetChannel;
+  flowName: string;
+  canEdit: boolean;
+  onChanged: (channel: WidgetChannel) => void;
+  onDeleted: () => void;
+  onError: (error: unknown) => void;
+}) {
+  const { t } = useI18n();
+  const [origins, setOrigins] = useState(channel.allowed_origins.join("\n"));
+  const [enabled, setEnabled] = useState(channel.enabled);
+  const [language, setLanguage] = useState(channel.language);
+  const [busy, setBusy] = useState(false);
+  const [saved, setSaved] = useState(false);
+  const [copied, setCopied] = useState(false);
+  const [confirm, setConfirm] = useState<"rotate" | "delete" | null>(null);
+
+  const run = async (action: () => Promise<void>) => {
+    setBusy(true);
+    setSaved(false);
+    onError(null);
+    try {
+      await action();
+    } catch (caught) {
+      onError(caught);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const save = (event: React.FormEvent) => {
+    event.preventDefault();
+    void run(async () => {
+      const settings: ChannelSettings = { name: channel.name, allowed_origins: originLines(origins), enabled, language };
+      const changed = await widgetApi.update(channel.id, settings);
+      setOrigins(changed.allowed_origins.join("\n"));
+      onChanged(changed);
+      setSaved(true);
+    });
+  };
+
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(channel.script_tag);
+      setCopied(true);
+      window.setTimeout(() => setCopied(false), 2000);
+    } catch (caught) {
+      onError(caught);
+    }
+  };
+
+  return (
+    <form className="card widget-channel" onSubmit={save} data-testid="widget-channel" data-key={channel.key}>
+      <h2>
+        {channel.name} <span className="muted small">· {flowName}</span>
+        {!channel.enabled && <span className="widget-off">{t("widget.disabled")}</span>}
+      </h2>
+      <label>
+        {t("widget.scriptTag")}
+        <textarea className="mono" rows={2} readOnly value={channel.script_tag} data-testid="widget-script-tag" onFocus={(e) => e.target.select()} />
+      </label>
+      <div className="card-actions">
+        <button type="button" onClick={() => void copy()} data-testid="widget-copy">
+          {copied ? `✓ ${t("widget.copied")}` : t("widget.copy")}
+        </button>
+      </div>
+      <label>
+        {t("widget.origins")}
+        <textarea rows={3} value={origins} disabled={!canEdit} onChange={(event) => setOrigins(event.target.value)} data-testid="widget-origins" />
+        <span className="muted small">{t("widget.originsHelp")}</span>
+      </label>
+      <div className="widget-row">
+        <label>
+          {t("widget.language")}
+          <select value={language} disabled={!canEdit} onChange={(event) => setLanguage(event.target.value as "zh-CN" | "en")} data-testid="widget-language">
+            <option value="zh-CN">中文 (zh-CN)</option>
+            <option value="en">English (en)</option>
+          </select>
+          <span className="muted small">{t("widget.languageHelp")}</span>
+        </label>
+        <label className="widget-switch">
+          <input type="checkbox" checked={enabled} disabled={!canEdit} onChange={(event) => setEnabled(event.target.checked)} data-testid="widget-enabled" />
+          {t("widget.enabled")}
+        </label>
+      </div>
+      {canEdit && (
+        <div className="card-actions">
+          <button type="submit" className="primary" disabled={busy} data-testid="widget-save">
+            {t("widget.save")}
+          </button>
+          {saved && (
+            <span className="muted" data-testid="widget-saved">
+              {t("widget.saved")}
+            </span>
+          )}
+          <div className="header-spacer" />
+          <button type="button" disabled={busy} onClick={() => setConfirm("rotate")} data-testid="widget-rotate">
+            {t("widget.rotate")}
+          </button>
+          <button type="button" className="danger-text" disabled={busy} onClick={() => setConfirm("delete")} data-testid="widget-delete">
+            {t("widget.delete")}
+          </button>
+        </div>
+      )}
+      {confirm && (
+        <ConfirmDialog
+          title={confirm === "rotate" ? t("widget.rotate") : t("widget.delete")}
+          message={confirm === "rotate" ? t("widget.rotateConfirm") : t("widget.deleteConfirm", { name: channel.name })}
+          confirmLabel={confirm === "rotate" ? t("widget.rotate") : t("widget.delete")}
+          danger={confirm === "delete"}
+          busy={busy}
+          onCancel={() => setConfirm(null)}
+          onConfirm={() => {
+            const action = confirm;
+            setConfirm(null);
+            void run(async () => {
+              if (action === "rotate") onChanged(await widgetApi.rotate(channel.id));
+              else {
+                await widgetApi.remove(channel.id);
+                onDeleted();
+              }
+            });
+          }}
+        />
+      )}
+    </form>
+  );
+}

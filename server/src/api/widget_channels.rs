@@ -1,0 +1,235 @@
+//! Widget channels through the API: a flow's publishable key for the chat widget on the
+//! shop's own pages, the origins allowed to use it, its switch and language. The logic is
+//! [`crate::channels::widget::channels`].
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::auth::{Permission, Principal};
+use crate::channels::twilio::voice::public_base;
+use crate::channels::widget::channels::{self, ChannelError};
+use crate::error::{ApiError, ApiResult, Json};
+use crate::state::AppState;
+use crate::store::{now_ms, ChannelFields, WidgetChannel, WidgetLanguage};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_channels, create_channel))
+        .routes(routes!(update_channel, delete_channel))
+        .routes(routes!(rotate_key))
+}
+
+/// A flow's chat-widget channel.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WidgetChannelView {
+    /// `wch_…`.
+    pub id: String,
+    pub flow_id: String,
+    pub name: String,
+    /// The publishable key: safe in a page, it only lets visitors of the allowed origins chat
+    /// with the flow's published version.
+    pub key: String,
+    /// Exact origins (`https://shop.example`) whose pages may use the widget.
+    pub allowed_origins: Vec<String>,
+    pub enabled: bool,
+    /// `zh-CN` or `en`: the widget's language when the page names none.
+    #[schema(example = "zh-CN")]
+    pub language: String,
+    /// The tag to paste into the shop's pages.
+    pub script_tag: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+fn channel_view(channel: WidgetChannel, base: &str) -> WidgetChannelView {
+    WidgetChannelView {
+        script_tag: format!(
+            "<script src=\"{base}/widget.js\" data-channel=\"{}\" async></script>",
+            channel.key
+        ),
+        id: channel.id,
+        flow_id: channel.flow_id,
+        name: channel.name,
+        key: channel.key,
+        allowed_origins: channel.allowed_origins,
+        enabled: channel.enabled,
+        language: channel.language.as_str().to_owned(),
+        created_at: channel.created_at,
+        updated_at: channel.updated_at,
+    }
+}
+
+/// A new channel.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewWidgetChannel {
+    pub flow_id: String,
+    pub name: String,
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
+    /// On by default.
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    /// `zh-CN` (the default) or `en`.
+    #[serde(default)]
+    pub language: Option<String>,
+}
+
+/// A channel's settings; they replace the stored ones.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WidgetChannelUpdate {
+    pub name: String,
+    pub allowed_origins: Vec<String>,
+    pub enabled: bool,
+    pub language: String,
+}
+
+fn language(text: Option<&str>) -> ApiResult<WidgetLanguage> {
+    match text {
+        None => Ok(WidgetLanguage::default()),
+        Some(text) => WidgetLanguage::parse(text).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_language",
+                "the language is zh-CN or en",
+            )
+            .with_field("/language", "invalid_value", "must be zh-CN or en")
+        }),
+    }
+}
+
+fn channel_error(error: ChannelError) -> ApiError {
+    match error {
+        ChannelError::Invalid(field, code, message) => {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message.clone())
+                .with_field(&field, code, message)
+        }
+        ChannelError::FlowNotFound => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "flow_not_found",
+            "the tenant has no such flow",
+        )
+        .with_field("/flow_id", "not_found", "the tenant has no such flow"),
+        ChannelError::NotFound => ApiError::not_found("the widget channel"),
+        ChannelError::Store(error) => error.into(),
+    }
+}
+
+/// The tenant's widget channels, oldest first.
+#[utoipa::path(get, path = "/widget-channels", tag = "widget",
+    responses((status = 200, body = Vec<WidgetChannelView>)))]
+async fn list_channels(
+    State(state): State<AppState>,
+    principal: Principal,
+    headers: HeaderMap,
+) -> ApiResult<Json<Vec<WidgetChannelView>>> {
+    principal.require(Permission::ReadFlows)?;
+    let found = channels::list(&state.store, &principal.tenant_id)
+        .await
+        .map_err(channel_error)?;
+    let base = public_base(&state.telephony, &headers);
+    Ok(Json(
+        found
+            .into_iter()
+            .map(|channel| channel_view(channel, &base))
+            .collect(),
+    ))
+}
+
+/// Creates a channel for one of the tenant's flows, with a new publishable key.
+#[utoipa::path(post, path = "/widget-channels", tag = "widget",
+    request_body = NewWidgetChannel,
+    responses((status = 201, body = WidgetChannelView),
+        (status = 422, description = "`invalid_name`, `invalid_origin`, `too_many_origins`, \
+            `invalid_language`, `flow_not_found`, naming the field")))]
+async fn create_channel(
+    State(state): State<AppState>,
+    principal: Principal,
+    headers: HeaderMap,
+    Json(body): Json<NewWidgetChannel>,
+) -> ApiResult<(StatusCode, Json<WidgetChannelView>)> {
+    principal.require(Permission::EditFlows)?;
+    let fields = ChannelFields {
+        name: body.name,
+        allowed_origins: body.allowed_origins,
+        enabled: body.enabled.unwrap_or(true),
+        language: language(body.language.as_deref())?,
+    };
+    let channel = channels::create(
+        &state.store,
+        &principal.actor(),
+        &body.flow_id,
+        fields,
+        now_ms(),
+    )
+    .await
+    .map_err(channel_error)?;
+    let base = public_base(&state.telephony, &headers);
+    Ok((StatusCode::CREATED, Json(channel_view(channel, &base))))
+}
+
+/// Replaces a channel's name, allowed origins, switch and language.
+#[utoipa::path(put, path = "/widget-channels/{id}", tag = "widget",
+    params(("id" = String, Path)), request_body = WidgetChannelUpdate,
+    responses((status = 200, body = WidgetChannelView), (status = 404),
+        (status = 422, description = "`invalid_name`, `invalid_origin`, `too_many_origins`, \
+            `invalid_language`, naming the field")))]
+async fn update_channel(
+    State(state): State<AppState>,
+    principal: Principal,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Json(body): Json<WidgetChannelUpdate>,
+) -> ApiResult<Json<WidgetChannelView>> {
+    principal.require(Permission::EditFlows)?;
+    let fields = ChannelFields {
+        name: body.name,
+        allowed_origins: body.allowed_origins,
+        enabled: body.enabled,
+        language: language(Some(&body.language))?,
+    };
+    let channel = channels::update(&state.store, &principal.actor(), &id, fields, now_ms())
+        .await
+        .map_err(channel_error)?;
+    let base = public_base(&state.telephony, &headers);
+    Ok(Json(channel_view(channel, &base)))
+}
+
+/// Gives a channel a new publishable key: pages with the old script tag stop working.
+#[utoipa::path(post, path = "/widget-channels/{id}/rotate-key", tag = "widget",
+    params(("id" = String, Path)),
+    responses((status = 200, body = WidgetChannelView), (status = 404)))]
+async fn rotate_key(
+    State(state): State<AppState>,
+    principal: Principal,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<Json<WidgetChannelView>> {
+    principal.require(Permission::EditFlows)?;
+    let channel = channels::rotate(&state.store, &principal.actor(), &id, now_ms())
+        .await
+        .map_err(channel_error)?;
+    let base = public_base(&state.telephony, &headers);
+    Ok(Json(channel_view(channel, &base)))
+}
+
+/// Deletes a channel: its key stops working; its conversations stay on record.
+#[utoipa::path(delete, path = "/widget-channels/{id}", tag = "widget",
+    params(("id" = String, Path)),
+    responses((status = 204), (status = 404)))]
+async fn delete_channel(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    principal.require(Permission::EditFlows)?;
+    channels::delete(&state.store, &principal.actor(), &id, now_ms())
+        .await
+        .map_err(channel_error)?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,454 @@
+//! The public widget API under `/widget/v1`, called by `widget.js` from shops' pages: no API
+//! key, a channel's publishable key in the path and a visitor token (header or cookie).
+//! Handlers translate: CORS for the channel's allowed origins (preflight included), the
+//! visitor's cookie, rate limits, problem+json; the rest is [`super`].
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
+use utoipa_axum::routes;
+
+use super::rate::{self, RateError};
+use super::{Line, Owner, Visitor, WidgetError};
+use crate::api::sessions::SessionEvent;
+use crate::channels::webchat::{Choice, SessionState};
+use crate::error::{parse_json, ApiError, ApiResult};
+use crate::state::AppState;
+use crate::store::{now_ms, CallOutcome, WidgetChannel};
+
+/// The header that carries the visitor's token, for pages whose browser blocks the cookie.
+pub const VISITOR_HEADER: &str = "x-callflow-visitor";
+/// The first-party cookie that carries the visitor's token.
+pub const VISITOR_COOKIE: &str = "callflow_visitor";
+/// How long a visitor's cookie lasts: a returning customer is the same visitor.
+const VISITOR_COOKIE_SECS: u64 = 365 * 24 * 3600;
+
+/// The public widget routes, relative to `/widget/v1`, with their OpenAPI description.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(with_preflight(routes!(get_channel)))
+        .routes(with_preflight(routes!(start_conversation)))
+        .routes(with_preflight(routes!(get_conversation)))
+        .routes(with_preflight(routes!(send_message)))
+        .routes(with_preflight(routes!(list_events)))
+        .route_layer(axum::middleware::from_fn(
+            crate::error::refuse_nul_in_parameters,
+        ))
+}
+
+/// The routes of a path, answering its CORS preflights too (undocumented: browsers send them).
+fn with_preflight(
+    (schemas, paths, methods): UtoipaMethodRouter<AppState>,
+) -> UtoipaMethodRouter<AppState> {
+    (schemas, paths, methods.options(preflight))
+}
+
+/// What a request says about who sends it.
+struct Caller {
+    origin: Option<String>,
+    visitor: Option<Visitor>,
+    ip: String,
+    secure: bool,
+}
+
+impl Caller {
+    fn of(state: &AppState, parts: &Parts) -> Caller {
+        let headers = &parts.headers;
+        let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        // The header is the widget's own copy; the cookie may be blocked or stale.
+        let visitor = text(VISITOR_HEADER)
+            .and_then(Visitor::parse)
+            .or_else(|| crate::auth::cookie(headers, VISITOR_COOKIE).and_then(Visitor::parse));
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(address)| address.ip());
+        Caller {
+            origin: text("origin").map(str::to_owned),
+            visitor,
+            ip: client_ip(peer, headers),
+            secure: state
+                .telephony
+                .public_url
+                .as_deref()
+                .is_some_and(|url| url.starts_with("https://"))
+                || text("x-forwarded-proto").is_some_and(|v| v.eq_ignore_ascii_case("https")),
+        }
+    }
+
+    fn visitor(&self) -> ApiResult<&Visitor> {
+        self.visitor.as_ref().ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "visitor_required",
+                format!(
+                    "send the visitor token from the conversation's start as {VISITOR_HEADER} \
+                     (or its cookie)"
+                ),
+            )
+        })
+    }
+}
+
+/// The address a visitor's requests are counted under. `X-Forwarded-For` is believed only
+/// from a proxy on this machine (a loopback peer): from anyone else it could be made up to
+/// escape the limit.
+fn client_ip(peer: Option<IpAddr>, headers: &HeaderMap) -> String {
+    let forwarded = headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|list| list.rsplit(',').next())
+        .and_then(|last| last.trim().parse::<IpAddr>().ok());
+    match (peer, forwarded) {
+        (Some(peer), Some(forwarded)) if peer.is_loopback() => forwarded.to_string(),
+        (Some(peer), _) => peer.to_string(),
+        (None, _) => "unknown".to_owned(),
+    }
+}
+
+impl From<WidgetError> for ApiError {
+    fn from(error: WidgetError) -> Self {
+        match error {
+            WidgetError::ChannelNotFound => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "channel_not_found",
+                "no widget channel has this key; copy the script tag again from the editor",
+            ),
+            WidgetError::ChannelDisabled => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "channel_disabled",
+                "the shop has switched this chat off",
+            ),
+            WidgetError::OriginNotAllowed => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "origin_not_allowed",
+                "this site is not among the widget channel's allowed origins",
+            ),
+            WidgetError::NotFound => ApiError::not_found("the conversation"),
+            WidgetError::Conversation(error) => error.into(),
+            WidgetError::Store(error) => error.into(),
+        }
+    }
+}
+
+fn rate_error(error: RateError) -> ApiError {
+    match error {
+        RateError::Limited(limited) => ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!(
+                "too many requests; try again in {} s",
+                limited.retry_after_secs
+            ),
+        ),
+        RateError::Store(error) => error.into(),
+    }
+}
+
+/// The CORS headers that let the channel's page read an answer, on every answer to an allowed
+/// origin, errors included (so that the widget can read their codes and `Retry-After`).
+fn allow_origin(mut response: Response, origin: Option<&str>) -> Response {
+    let Some(origin) = origin.and_then(|origin| HeaderValue::from_str(origin).ok()) else {
+        return response;
+    };
+    let headers = response.headers_mut();
+    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+        HeaderValue::from_static("true"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static("retry-after, x-request-id"),
+    );
+    headers.append(header::VARY, HeaderValue::from_static("origin"));
+    response
+}
+
+/// Runs a widget request: finds the channel (refusing a page whose origin it does not allow,
+/// without CORS headers, so that the browser shows that page nothing), counts the request
+/// against the limits, then runs `handle`; every answer past the origin check carries the
+/// CORS headers.
+async fn gated<F, Fut>(state: AppState, key: String, parts: Parts, handle: F) -> Response
+where
+    F: FnOnce(AppState, WidgetChannel, Caller) -> Fut,
+    Fut: std::future::Future<Output = ApiResult<Response>>,
+{
+    let caller = Caller::of(&state, &parts);
+    let origin = caller.origin.clone();
+    let channel = match super::open_channel(&state.store, &key, origin.as_deref()).await {
+        Ok(channel) => channel,
+        Err(error @ (WidgetError::OriginNotAllowed | WidgetError::ChannelNotFound)) => {
+            return ApiError::from(error).into_response()
+        }
+        Err(error) => {
+            return allow_origin(ApiError::from(error).into_response(), origin.as_deref())
+        }
+    };
+    let admitted = rate::admit(
+        &state.store,
+        caller.visitor.as_ref().map(Visitor::token),
+        &caller.ip,
+        now_ms(),
+    )
+    .await;
+    let response = match admitted {
+        Ok(()) => handle(state, channel, caller)
+            .await
+            .unwrap_or_else(IntoResponse::into_response),
+        Err(RateError::Limited(limited)) => {
+            let mut response = rate_error(RateError::Limited(limited)).into_response();
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(limited.retry_after_secs),
+            );
+            response
+        }
+        Err(error) => rate_error(error).into_response(),
+    };
+    allow_origin(response, origin.as_deref())
+}
+
+/// Answers a CORS preflight: the channel's allowed origins may send the widget's requests.
+async fn preflight(
+    State(state): State<AppState>,
+    Path(params): Path<Vec<(String, String)>>,
+    parts: Parts,
+) -> Response {
+    let key = params
+        .into_iter()
+        .find(|(name, _)| name == "key")
+        .map(|(_, value)| value)
+        .unwrap_or_default();
+    let caller = Caller::of(&state, &parts);
+    let Some(origin) = caller.origin else {
+        return ApiError::bad_request("origin_required", "a preflight names its origin")
+            .into_response();
+    };
+    let allowed = match state.store.widget_channel_by_key(&key).await {
+        Ok(Some(channel)) => super::allows(&channel, &origin),
+        Ok(None) => false,
+        Err(error) => return ApiError::from(error).into_response(),
+    };
+    if !allowed {
+        return ApiError::from(WidgetError::OriginNotAllowed).into_response();
+    }
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("GET, POST, OPTIONS"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("content-type, x-callflow-visitor"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static("600"),
+    );
+    allow_origin(response, Some(&origin))
+}
+
+/// What a page needs to know of a channel to show the widget.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChannelInfo {
+    /// The widget's language when the page names none: `zh-CN` or `en`.
+    pub language: String,
+}
+
+/// A channel's settings for the widget.
+#[utoipa::path(get, path = "/channels/{key}", tag = "widget", security(()),
+    params(("key" = String, Path, description = "the channel's publishable key")),
+    responses((status = 200, body = ChannelInfo),
+        (status = 403, description = "`origin_not_allowed`, `channel_disabled`"),
+        (status = 404, description = "`channel_not_found`"),
+        (status = 429, description = "`rate_limited`, with `Retry-After`")))]
+async fn get_channel(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    parts: Parts,
+) -> Response {
+    gated(state, key, parts, |_, channel, _| async move {
+        Ok(axum::Json(ChannelInfo {
+            language: channel.language.as_str().to_owned(),
+        })
+        .into_response())
+    })
+    .await
+}
+
+/// A widget conversation after its latest turn.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConversationView {
+    pub id: String,
+    /// Set only by the start: the visitor's token, to send as `X-Callflow-Visitor` (it is
+    /// also set as a cookie).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub visitor_token: Option<String>,
+    /// What the bot said in the latest turn, in order.
+    pub messages: Vec<String>,
+    /// Buttons for the answers the bot waits for.
+    pub choices: Vec<Choice>,
+    /// Whether the bot waits for the visitor's input.
+    pub listening: bool,
+    /// `bot`, or `person` while the conversation waits in an agent queue or an agent has it:
+    /// then the bot says nothing, and the agent's lines are the conversation's events.
+    pub owner: Owner,
+    /// The queue it was handed to.
+    pub queue: Option<String>,
+    pub ended: bool,
+    pub outcome: Option<CallOutcome>,
+}
+
+fn view(state: SessionState, visitor_token: Option<String>) -> ConversationView {
+    let owner = super::owner(&state);
+    ConversationView {
+        listening: state.last.listen.is_some(),
+        queue: super::queue(&state),
+        owner,
+        id: state.id,
+        visitor_token,
+        messages: state.last.messages.into_iter().map(|m| m.text).collect(),
+        choices: state.last.choices,
+        ended: state.outcome.is_some(),
+        outcome: state.outcome,
+    }
+}
+
+/// Starts a conversation with the channel's flow as published; a visitor without a token
+/// gets one (in the answer and as a cookie).
+#[utoipa::path(post, path = "/channels/{key}/conversations", tag = "widget", security(()),
+    params(("key" = String, Path)),
+    responses((status = 201, body = ConversationView),
+        (status = 403, description = "`origin_not_allowed`, `channel_disabled`"),
+        (status = 404, description = "`channel_not_found`, or the flow was deleted"),
+        (status = 409, description = "`not_published`: the flow has no published version"),
+        (status = 429, description = "`rate_limited`, with `Retry-After`")))]
+async fn start_conversation(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    parts: Parts,
+) -> Response {
+    gated(state, key, parts, |state, channel, caller| async move {
+        let visitor = match caller.visitor.clone() {
+            Some(visitor) => visitor,
+            None => Visitor::new()
+                .ok_or_else(|| ApiError::internal("the system's random generator failed"))?,
+        };
+        let session = super::start(&state, &channel, &visitor, now_ms()).await?;
+        let cookie = format!(
+            "{VISITOR_COOKIE}={}; HttpOnly; Path=/widget/v1/; Max-Age={VISITOR_COOKIE_SECS}; {}",
+            visitor.token(),
+            // A cookie for another site's pages must be SameSite=None, which browsers take
+            // only with Secure; over plain HTTP it can only serve same-site pages.
+            if caller.secure {
+                "SameSite=None; Secure"
+            } else {
+                "SameSite=Lax"
+            }
+        );
+        let mut response = (
+            StatusCode::CREATED,
+            axum::Json(view(session, Some(visitor.token().to_owned()))),
+        )
+            .into_response();
+        if let Ok(cookie) = HeaderValue::from_str(&cookie) {
+            response.headers_mut().insert(header::SET_COOKIE, cookie);
+        }
+        Ok(response)
+    })
+    .await
+}
+
+/// The visitor's conversation as it stands.
+#[utoipa::path(get, path = "/channels/{key}/conversations/{id}", tag = "widget", security(()),
+    params(("key" = String, Path), ("id" = String, Path),
+        ("X-Callflow-Visitor" = Option<String>, Header, description = "the visitor's token (or its cookie)")),
+    responses((status = 200, body = ConversationView),
+        (status = 401, description = "`visitor_required`"),
+        (status = 404, description = "not this visitor's conversation on this channel")))]
+async fn get_conversation(
+    State(state): State<AppState>,
+    Path((key, id)): Path<(String, String)>,
+    parts: Parts,
+) -> Response {
+    gated(state, key, parts, |state, channel, caller| async move {
+        let session = super::read(&state, &channel, caller.visitor()?, &id).await?;
+        Ok(axum::Json(view(session, None)).into_response())
+    })
+    .await
+}
+
+/// Sends what the visitor typed (`{"type":"text","text":…}`) or a button's key
+/// (`{"type":"digits","digits":"1"}`), and answers with the bot's reply.
+#[utoipa::path(post, path = "/channels/{key}/conversations/{id}/messages", tag = "widget",
+    security(()), params(("key" = String, Path), ("id" = String, Path)),
+    request_body = SessionEvent,
+    responses((status = 200, body = ConversationView),
+        (status = 401, description = "`visitor_required`"),
+        (status = 404, description = "not this visitor's conversation on this channel"),
+        (status = 409, description = "`session_ended`, `turn_conflict`"),
+        (status = 422, description = "a bad message")))]
+async fn send_message(
+    State(state): State<AppState>,
+    Path((key, id)): Path<(String, String)>,
+    parts: Parts,
+    body: Bytes,
+) -> Response {
+    gated(state, key, parts, |state, channel, caller| async move {
+        let visitor = caller.visitor()?;
+        let input = parse_json::<SessionEvent>(&body)?.into_input()?;
+        let session = super::send(&state, &channel, visitor, &id, input).await?;
+        Ok(axum::Json(view(session, None)).into_response())
+    })
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EventsQuery {
+    #[serde(default)]
+    after: i64,
+}
+
+/// Lines of a conversation after event `after`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LinesView {
+    pub lines: Vec<Line>,
+    /// Ask for the next lines after this.
+    pub last_seq: i64,
+}
+
+/// What was said in the visitor's conversation after event `after` (0: from the start): the
+/// bot's, the visitor's and an agent's lines, and its end. The widget polls it while a
+/// person owns the conversation.
+#[utoipa::path(get, path = "/channels/{key}/conversations/{id}/events", tag = "widget",
+    security(()), params(("key" = String, Path), ("id" = String, Path),
+        ("after" = Option<i64>, Query, description = "the last `seq` seen; 0 by default")),
+    responses((status = 200, body = LinesView),
+        (status = 400, description = "`invalid_query`"),
+        (status = 401, description = "`visitor_required`"),
+        (status = 404, description = "not this visitor's conversation on this channel")))]
+async fn list_events(
+    State(state): State<AppState>,
+    Path((key, id)): Path<(String, String)>,
+    query: Result<Query<EventsQuery>, axum::extract::rejection::QueryRejection>,
+    parts: Parts,
+) -> Response {
+    gated(state, key, parts, |state, channel, caller| async move {
+        let Query(query) = query
+            .map_err(|rejection| ApiError::bad_request("invalid_query", rejection.body_text()))?;
+        let (lines, last_seq) =
+            super::lines_after(&state, &channel, caller.visitor()?, &id, query.after).await?;
+        Ok(axum::Json(LinesView { lines, last_seq }).into_response())
+    })
+    .await
+}
