@@ -821,6 +821,10 @@ impl Run for Answer {
                 if text.is_empty() {
                     return Ok(self.on_no_input(visit, &index, stage, no_input + 1));
                 }
+                let normalized = crate::text::normalize(&text);
+                if let Some(step) = listening::angry_caller(visit, &text, confidence, &normalized) {
+                    return Ok(step);
+                }
                 if self.global_intents {
                     let utterance = Utterance::new(&text);
                     if let Some(step) =
