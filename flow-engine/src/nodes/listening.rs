@@ -529,7 +529,7 @@ pub(crate) fn angry_caller(
     visit.record(Record::EmotionTriggered {
         node: visit.id(),
         anger: rounded(anger),
-        threshold: trigger.threshold,
+        threshold: rounded(trigger.threshold),
         next,
     });
     visit.unwind_to(level);
@@ -779,12 +779,14 @@ mod tests {
         assert!(transferred(&actions));
         let emotion = heard_emotion(&actions).expect("the heard record carries the emotion");
         assert_eq!(emotion.label, Label::Angry);
-        assert!(emotion.anger >= ANGRY && emotion.trend >= emotion.anger);
-        assert_eq!(
-            emotion.anger,
-            (emotion.anger * 100.0).round() / 100.0,
-            "recorded to two decimals"
-        );
+        assert!(emotion.anger >= f64::from(ANGRY) && emotion.trend >= emotion.anger);
+        let record = records(&actions)
+            .into_iter()
+            .find(|r| matches!(r, Record::Heard { .. }))
+            .expect("heard");
+        let data = serde_json::to_value(record).expect("serialises");
+        let anger = data["emotion"]["anger"].to_string();
+        assert!(anger.len() <= 4, "recorded to two decimals: {data}");
         assert!(
             !records(&actions)
                 .iter()
@@ -812,7 +814,7 @@ mod tests {
             assert!(triggered(&actions).is_empty(), "{text}");
             let emotion = heard_emotion(&actions).expect("every utterance is scored");
             assert_ne!(emotion.label, Label::Angry, "{text}");
-            assert!(emotion.trend < ANGRY, "{text}: {emotion:?}");
+            assert!(emotion.trend < f64::from(ANGRY), "{text}: {emotion:?}");
         }
         assert_eq!(session.current_node(), Some("menu"));
         assert_eq!(session.emotion().turns, 3);
@@ -832,7 +834,7 @@ mod tests {
         });
         assert_eq!(said(&back), vec!["请问有什么可以帮您？"]);
         let still = session.handle(heard("你们这服务太垃圾了！"));
-        assert!(heard_emotion(&still).is_some_and(|e| e.trend >= ANGRY));
+        assert!(heard_emotion(&still).is_some_and(|e| e.trend >= f64::from(ANGRY)));
         assert!(triggered(&still).is_empty(), "still angry: no second jump");
         assert_eq!(session.current_node(), Some("ask"));
         for _ in 0..3 {
@@ -859,7 +861,7 @@ mod tests {
         assert_eq!(resumed.emotion(), session.emotion());
         assert!(resumed.emotion().level >= ANGRY);
         let still = resumed.handle(heard("你们这服务太垃圾了！"));
-        assert!(heard_emotion(&still).is_some_and(|e| e.trend >= ANGRY));
+        assert!(heard_emotion(&still).is_some_and(|e| e.trend >= f64::from(ANGRY)));
         assert!(
             triggered(&still).is_empty(),
             "the resumed call knows it fired"

@@ -191,8 +191,8 @@ pub enum Record {
     EmotionTriggered {
         node: String,
         /// The call's anger (its trend, see [`HeardEmotion::trend`]), rounded.
-        anger: f32,
-        threshold: f32,
+        anger: f64,
+        threshold: f64,
         next: String,
     },
     Digits {
@@ -296,15 +296,16 @@ pub enum Record {
 }
 
 /// The emotion of one caller utterance, as recorded: rounded to two decimals, which is all a
-/// transcript shows and keeps records short.
+/// transcript shows and keeps records short (as `f64`, which an `f32` widened to JSON's
+/// numbers would not stay: 0.68 would read 0.6800000071525574).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct HeardEmotion {
     /// The utterance's own anger, 0 to 1.
-    pub anger: f32,
+    pub anger: f64,
     pub label: Label,
     /// The call's anger after this utterance (anger over the turns so far, see
     /// [`crate::emotion::Trend`]): what the angry-caller trigger compares with its threshold.
-    pub trend: f32,
+    pub trend: f64,
 }
 
 impl HeardEmotion {
@@ -318,8 +319,8 @@ impl HeardEmotion {
 }
 
 /// `x` to two decimals.
-pub(crate) fn rounded(x: f32) -> f32 {
-    (x * 100.0).round() / 100.0
+pub(crate) fn rounded(x: f32) -> f64 {
+    (f64::from(x) * 100.0).round() / 100.0
 }
 
 /// Call direction.
