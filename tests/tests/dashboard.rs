@@ -871,6 +871,7 @@ async fn an_angry_caller_is_handed_off_and_the_transcript_shows_how_angry(app: T
     )
     .await;
     assert_eq!(calm["ended"], false, "{calm}");
+    assert_eq!(calm["emotion"]["label"], "neutral", "{calm}");
     let angry = post(
         &app,
         key,
@@ -879,6 +880,7 @@ async fn an_angry_caller_is_handed_off_and_the_transcript_shows_how_angry(app: T
     )
     .await;
     assert_eq!(angry["ended"], true, "handed off at once: {angry}");
+    assert_eq!(angry["emotion"]["label"], "angry", "{angry}");
     let call_id = chat["call_id"].as_str().expect("call id");
 
     let (status, call) = app

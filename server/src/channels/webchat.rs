@@ -18,7 +18,7 @@ use std::sync::{Mutex, PoisonError};
 use flow_engine::knowledge::Knowledge;
 use flow_engine::model::InputMode;
 use flow_engine::runtime::{
-    Action, Direction, Event, HandoffStatus, Record, Session, Snapshot, WaitSnapshot,
+    Action, Direction, Event, HandoffStatus, HeardEmotion, Record, Session, Snapshot, WaitSnapshot,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -107,6 +107,10 @@ pub struct LastTurn {
     pub path: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub intent: Option<String>,
+    /// How the caller sounded in this turn; absent for keys, silence and turns stored before
+    /// utterances were scored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub emotion: Option<HeardEmotion>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub listen: Option<ListenInfo>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -503,6 +507,7 @@ async fn run_turn(
         messages: output.messages,
         path: output.path,
         intent: output.intent,
+        emotion: output.emotion,
         listen,
         transfer: output.transfer.clone(),
         knowledge: output
@@ -667,6 +672,7 @@ struct Output {
     messages: Vec<Message>,
     path: Vec<String>,
     intent: Option<String>,
+    emotion: Option<HeardEmotion>,
     listen: Option<ListenInfo>,
     transfer: Option<Handoff>,
     knowledge: Vec<KnowledgeStep>,
@@ -703,10 +709,14 @@ impl Renderer for Output {
             }),
             Record::NodeEntered { node, .. } => self.path.push(node.clone()),
             Record::Heard {
-                intent: Some(intent),
-                ..
+                intent, emotion, ..
+            } => {
+                self.emotion = self.emotion.or(*emotion);
+                if self.intent.is_none() {
+                    self.intent.clone_from(intent);
+                }
             }
-            | Record::Digits {
+            Record::Digits {
                 intent: Some(intent),
                 ..
             } if self.intent.is_none() => self.intent = Some(intent.clone()),
