@@ -926,5 +926,18 @@ async fn an_angry_caller_is_handed_off_and_the_transcript_shows_how_angry(app: T
         vec![("angry".to_owned(), format!("angry {anger:.2}"))]
     );
     assert!(html.contains("Angry caller, sent to: "), "{html}");
+
+    // The overview counts the handoff as the caller's anger, not as the caller asking.
+    server::analytics::rollup::catch_up(&app.store)
+        .await
+        .expect("roll-up");
+    let (status, _, html) = page(&app, &page_of("zh-CN"), "/dashboard").await;
+    assert_eq!(status, 200, "{html}");
+    let reasons = &html[html
+        .find("data-testid=\"handoff-reasons\"")
+        .expect("reasons")..];
+    let reasons = &reasons[..reasons.find("</ul>").expect("end")];
+    assert!(reasons.contains("<li>来电者生气：1</li>"), "{reasons}");
+    assert!(!reasons.contains("来电者要求"), "{reasons}");
     app
 }

@@ -129,6 +129,7 @@ const DICTIONARY: &[(&str, &str, &str)] = &[
     ),
     ("reason_error", "接口或脚本出错", "request or script error"),
     ("reason_by_flow", "流程设定", "by the flow"),
+    ("reason_angry", "来电者生气", "caller was angry"),
     ("of_calls", "通", "calls"),
     ("one_call", "1 通", "1 call"),
     ("per_day", "每天的通话", "Calls per day"),
