@@ -145,6 +145,13 @@ export interface Transfer {
   summary: string;
 }
 
+/** The emotion of what the caller said: anger 0–1 and the call's anger so far (`trend`). */
+export interface Emotion {
+  anger: number;
+  label: "angry" | "negative" | "neutral" | "positive";
+  trend: number;
+}
+
 export interface SessionView {
   id: string;
   call_id: string;
@@ -158,6 +165,8 @@ export interface SessionView {
   messages: Message[];
   path: string[];
   intent?: string | null;
+  /** How the caller sounded in the latest turn, when they said something. */
+  emotion?: Emotion | null;
   vars: Record<string, unknown>;
   listen?: Listen | null;
   transfer?: Transfer | null;

@@ -64,6 +64,8 @@ pub struct CompiledFlow {
     pub(crate) ids: HashMap<String, NodeIx>,
     pub(crate) start: NodeIx,
     pub(crate) global_intents: Option<IntentSet>,
+    /// Where an angry caller goes, and from which anger.
+    pub(crate) angry_caller: Option<AngryTrigger>,
     pub(crate) initial_vars: rhai::Map,
     pub(crate) sandbox: Arc<Sandbox>,
     pub(crate) limits: RuntimeLimits,
@@ -85,6 +87,13 @@ impl std::fmt::Debug for CompiledFlow {
             .field("fingerprint", &self.fingerprint)
             .finish()
     }
+}
+
+/// The flow's `angry_caller`, compiled.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct AngryTrigger {
+    pub next: NodeIx,
+    pub threshold: f32,
 }
 
 pub(crate) struct CompiledNode {
@@ -295,6 +304,13 @@ impl<'a> Compiler<'a> {
             nodes,
             start,
             global_intents: self.intents(&document.global_intents, Scope::Global)?,
+            angry_caller: match &document.angry_caller {
+                Some(angry) => Some(AngryTrigger {
+                    next: self.port("", "/angry_caller/next", &angry.next)?,
+                    threshold: angry.threshold(),
+                }),
+                None => None,
+            },
             initial_vars,
             sandbox: self.options.sandbox.clone(),
             limits: self.options.limits,

@@ -592,6 +592,9 @@ fn record_output(result: &mut ConversationResult, output: &TurnOutput) {
             Record::Transfer { target, .. } => result
                 .transcript
                 .push(TranscriptLine::Note(format!("transfer to {target:?}"))),
+            Record::EmotionTriggered { anger, next, .. } => result.transcript.push(
+                TranscriptLine::Note(format!("angry caller (anger {anger:.2}): to {next}")),
+            ),
             Record::KbAnswered {
                 knowledge_base,
                 entry,

@@ -47,9 +47,35 @@ pub struct FlowDocument {
     /// e.g. 转人工 to reach an agent from anywhere.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub global_intents: Vec<Intent>,
+    /// Where an angry caller goes from any listening node (`ask`, `menu`, `answer`), usually a
+    /// handoff to a person.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub angry_caller: Option<AngryCaller>,
     /// Defaults that apply to the whole flow.
     #[serde(default, skip_serializing_if = "FlowSettings::is_default")]
     pub settings: FlowSettings,
+}
+
+/// The emotion trigger: when the caller's anger over the call so far (every answer scored;
+/// anger that repeats or rises counts more, calm answers let it fade) reaches `threshold` at a
+/// listening node, the call goes to `next` instead of the node's own handling. It fires once, and again only after the caller's anger fell
+/// below the threshold, so a caller still angry back from a failed transfer is not sent
+/// round again on every answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AngryCaller {
+    /// Node taken when the caller is angry, usually a handoff.
+    pub next: String,
+    /// Anger (above 0, at most 1) from which the caller counts as angry (default 0.5, the
+    /// score's own line between angry and calm).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<f32>,
+}
+
+impl AngryCaller {
+    pub fn threshold(&self) -> f32 {
+        self.threshold.unwrap_or(crate::emotion::ANGRY)
+    }
 }
 
 /// Flow-wide defaults.

@@ -14,6 +14,7 @@ on_both_databases!(
     versions_of_a_flow_are_compared,
     the_unheard_list_teaches_intents_and_entries_with_plain_forms,
     results_page_charts_each_result_in_both_languages,
+    an_angry_caller_is_handed_off_and_the_transcript_shows_how_angry,
 );
 
 /// A tenant whose flows reach the built-in demo shop, with a signed-in viewer: the session
@@ -836,5 +837,107 @@ async fn results_page_charts_each_result_in_both_languages(app: TestApp) -> Test
     );
     assert_eq!(card(&overview, "outbound-answered"), "0");
     assert_eq!(card(&overview, "answer-rate"), "—");
+    app
+}
+
+/// The badges of a transcript's lines: (label, text) in order.
+fn emotion_badges(html: &str) -> Vec<(String, String)> {
+    html.split("data-testid=\"emotion\"")
+        .skip(1)
+        .map(|rest| {
+            let label = field_in(rest, "data-label=\"");
+            let text = &rest[rest.find('>').expect("badge") + 1..];
+            (label, text[..text.find('<').expect("end")].to_owned())
+        })
+        .collect()
+}
+
+async fn an_angry_caller_is_handed_off_and_the_transcript_shows_how_angry(app: TestApp) -> TestApp {
+    let (tenant, session) = shop_with_user(&app, "Angry Shop", "angry@example.com").await;
+    let document: Value = serde_json::from_str(
+        &std::fs::read_to_string(callflow_tests::root().join("flows/order-status.json"))
+            .expect("example flow"),
+    )
+    .expect("JSON");
+    let (flow, _) = app.published_flow(&tenant.id, "订单查询", &document).await;
+    let key = &tenant.owner_key;
+    let chat = post(&app, key, "/sessions", json!({ "flow_id": flow.id })).await;
+    let events = format!("/sessions/{}/events", chat["id"].as_str().expect("id"));
+    let calm = post(
+        &app,
+        key,
+        &events,
+        json!({ "type": "text", "text": "查订单" }),
+    )
+    .await;
+    assert_eq!(calm["ended"], false, "{calm}");
+    assert_eq!(calm["emotion"]["label"], "neutral", "{calm}");
+    let angry = post(
+        &app,
+        key,
+        &events,
+        json!({ "type": "text", "text": "太失望了，我要投诉！" }),
+    )
+    .await;
+    assert_eq!(angry["ended"], true, "handed off at once: {angry}");
+    assert_eq!(angry["emotion"]["label"], "angry", "{angry}");
+    let call_id = chat["call_id"].as_str().expect("call id");
+
+    let (status, call) = app
+        .api(
+            reqwest::Method::GET,
+            key,
+            &format!("/calls/{call_id}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{call}");
+    let events = call["events"].as_array().expect("events");
+    let heard: Vec<&Value> = events.iter().filter(|e| e["kind"] == "heard").collect();
+    assert_eq!(heard.len(), 2, "{call}");
+    let (calm, angry) = (&heard[0]["data"]["emotion"], &heard[1]["data"]["emotion"]);
+    assert_eq!(calm["label"], "neutral", "{call}");
+    assert_eq!(angry["label"], "angry", "{call}");
+    let anger = angry["anger"].as_f64().expect("anger");
+    assert!((0.5..=1.0).contains(&anger), "{call}");
+    assert_eq!(anger, (anger * 100.0).round() / 100.0, "two decimals");
+    let triggered = events
+        .iter()
+        .find(|e| e["kind"] == "emotion_triggered")
+        .unwrap_or_else(|| panic!("no emotion_triggered in {call}"));
+    assert_eq!(triggered["node"], "ask_order_id");
+    assert_eq!(triggered["data"]["next"], "handoff_agent");
+    assert_eq!(triggered["data"]["threshold"], 0.5);
+
+    let page_of = |lang: &str| format!("{session}; callflow_lang={lang}");
+    let path = format!("/dashboard/calls/{call_id}");
+    let (status, _, html) = page(&app, &page_of("zh-CN"), &path).await;
+    assert_eq!(status, 200, "{html}");
+    let shown = format!("生气 {anger:.2}");
+    assert_eq!(
+        emotion_badges(&html),
+        vec![("angry".to_owned(), shown)],
+        "only the angry line has a badge: {html}"
+    );
+    assert!(html.contains("来电者生气，转到：转人工客服"), "{html}");
+    let (_, _, html) = page(&app, &page_of("en"), &path).await;
+    assert_eq!(
+        emotion_badges(&html),
+        vec![("angry".to_owned(), format!("angry {anger:.2}"))]
+    );
+    assert!(html.contains("Angry caller, sent to: "), "{html}");
+
+    // The overview counts the handoff as the caller's anger, not as the caller asking.
+    server::analytics::rollup::catch_up(&app.store)
+        .await
+        .expect("roll-up");
+    let (status, _, html) = page(&app, &page_of("zh-CN"), "/dashboard").await;
+    assert_eq!(status, 200, "{html}");
+    let reasons = &html[html
+        .find("data-testid=\"handoff-reasons\"")
+        .expect("reasons")..];
+    let reasons = &reasons[..reasons.find("</ul>").expect("end")];
+    assert!(reasons.contains("<li>来电者生气：1</li>"), "{reasons}");
+    assert!(!reasons.contains("来电者要求"), "{reasons}");
     app
 }

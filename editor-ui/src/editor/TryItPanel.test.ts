@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { KnowledgeStep } from "../api";
 import type { FlowDocument } from "../flow/types";
 import { translate, type Lang, type MessageKey, type Params } from "../i18n";
-import { knowledgeLine, typedVars } from "./TryItPanel";
+import { emotionNote, knowledgeLine, typedVars } from "./TryItPanel";
 
 describe("typedVars", () => {
   const doc: FlowDocument = {
@@ -72,5 +72,23 @@ describe("knowledgeLine", () => {
     const line = knowledgeLine(t("en"), { ...answered, question: "" });
     expect(line).toContain("an entry");
     expect(line).not.toContain("kbe_01hx7");
+  });
+});
+
+describe("emotionNote", () => {
+  const t = (lang: Lang) => (key: MessageKey, params?: Params) => translate(lang, key, params);
+
+  it("notes an angry or unhappy caller with the anger, in both languages", () => {
+    const angry = { anger: 0.8, label: "angry" as const, trend: 0.86 };
+    expect(emotionNote(t("zh-CN"), angry)).toBe("来电者生气 0.80");
+    expect(emotionNote(t("en"), angry)).toBe("caller angry 0.80");
+    expect(emotionNote(t("en"), { anger: 0.21, label: "negative", trend: 0.21 })).toBe("caller unhappy 0.21");
+  });
+
+  it("says nothing of calm or pleased callers, nor of turns without speech", () => {
+    expect(emotionNote(t("en"), { anger: 0, label: "neutral", trend: 0 })).toBeNull();
+    expect(emotionNote(t("en"), { anger: 0, label: "positive", trend: 0 })).toBeNull();
+    expect(emotionNote(t("en"), null)).toBeNull();
+    expect(emotionNote(t("en"), undefined)).toBeNull();
   });
 });

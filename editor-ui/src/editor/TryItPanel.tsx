@@ -3,7 +3,7 @@
 
 import { useEffect, useRef, useState, type FormEvent } from "react";
 
-import { api, type KnowledgeStep, type SessionEvent, type SessionView } from "../api";
+import { api, type Emotion, type KnowledgeStep, type SessionEvent, type SessionView } from "../api";
 import { ErrorAlert } from "../components/ErrorAlert";
 import type { FlowDocument } from "../flow/types";
 import { outcomeName, useI18n, type Translate } from "../i18n";
@@ -29,6 +29,12 @@ export function typedVars(typed: Record<string, string>, doc: FlowDocument): Rec
     else result[name] = text;
   }
   return result;
+}
+
+/** How the caller sounded, when it is worth a note: angry or unhappy, with the anger. */
+export function emotionNote(t: Translate, emotion: Emotion | null | undefined): string | null {
+  if (emotion?.label !== "angry" && emotion?.label !== "negative") return null;
+  return t(`tryit.emotion.${emotion.label}`, { anger: emotion.anger.toFixed(2) });
 }
 
 /** A knowledge base's step as a line of the conversation, the entry named by its question. */
@@ -256,6 +262,12 @@ export function TryItPanel({ flowId, doc, revision, ensureSaved, onTrace, onShow
                 })
               : t("tryit.statusWaiting")}
           {session.intent && <span> · {t("tryit.intent", { intent: session.intent })}</span>}
+          {emotionNote(t, session.emotion) && (
+            <span data-testid="tryit-emotion" data-label={session.emotion?.label}>
+              {" · "}
+              {emotionNote(t, session.emotion)}
+            </span>
+          )}
         </div>
       )}
 

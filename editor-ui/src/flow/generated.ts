@@ -81,6 +81,11 @@ export interface FlowDocument {
    */
   global_intents?: Intent[];
   /**
+   * Where an angry caller goes from any listening node (`ask`, `menu`, `answer`), usually a
+   * handoff to a person.
+   */
+  angry_caller?: AngryCaller | null;
+  /**
    * Defaults that apply to the whole flow.
    */
   settings?: FlowSettings;
@@ -737,6 +742,24 @@ export interface EndNode {
    * How the call ended, for the dashboard.
    */
   outcome: Outcome;
+}
+/**
+ * The emotion trigger: when the caller's anger over the call so far (every answer scored;
+ * anger that repeats or rises counts more, calm answers let it fade) reaches `threshold` at a
+ * listening node, the call goes to `next` instead of the node's own handling. It fires once, and again only after the caller's anger fell
+ * below the threshold, so a caller still angry back from a failed transfer is not sent
+ * round again on every answer.
+ */
+export interface AngryCaller {
+  /**
+   * Node taken when the caller is angry, usually a handoff.
+   */
+  next: string;
+  /**
+   * Anger (above 0, at most 1) from which the caller counts as angry (default 0.5, the
+   * score's own line between angry and calm).
+   */
+  threshold?: number | null;
 }
 /**
  * Flow-wide defaults.

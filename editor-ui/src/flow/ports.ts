@@ -1,5 +1,6 @@
 // Output ports: a port is a field holding the id of the next node. Each node kind lists its own
-// (src/nodes/<kind>/); the flow itself has the start and one port per global intent.
+// (src/nodes/<kind>/); the flow itself has the start, one port per global intent and, when set,
+// where an angry caller goes.
 
 import { arrayOf } from "./read";
 import { getAt, type PathKey } from "./pointer";
@@ -20,7 +21,8 @@ export type PortKind =
   | "case"
   | "status"
   | "start"
-  | "global_intent";
+  | "global_intent"
+  | "angry_caller";
 
 export interface Port {
   /** Stable id within the node, used as the canvas handle id: `next`, `intent-0`, `status-404`… */
@@ -38,7 +40,7 @@ export interface Port {
   target: string | undefined;
 }
 
-/** The pseudo-node standing for the flow itself: its start and its global intents. */
+/** The pseudo-node standing for the flow itself: its start, global intents and angry-caller trigger. */
 export const FLOW_NODE_ID = "$flow";
 
 export interface PortOptions {
@@ -62,12 +64,17 @@ export function portAt(owner: unknown, id: string, kind: PortKind, path: PathKey
   };
 }
 
-/** The flow's own ports: where calls start, and each global intent. Paths are from the document root. */
+/**
+ * The flow's own ports: where calls start, each global intent, and where an angry caller goes
+ * (only while the trigger is on, so that renaming or deleting its node follows it like any link).
+ * Paths are from the document root.
+ */
 export function flowPorts(doc: FlowDocument): Port[] {
   return [
     portAt(doc, "start", "start", ["start"]),
     ...arrayOf(doc.global_intents).map((intent, i) =>
       portAt(doc, `global-${i}`, "global_intent", ["global_intents", i, "next"], { name: String(intent.name ?? ""), key: intent.dtmf }),
     ),
+    ...(doc.angry_caller ? [portAt(doc, "angry", "angry_caller", ["angry_caller", "next"])] : []),
   ];
 }

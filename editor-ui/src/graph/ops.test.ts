@@ -95,6 +95,13 @@ describe("deleteNodes", () => {
     expect(next.global_intents?.[0].next).toBe("");
   });
 
+  it("leaves the angry-caller trigger unconnected when its node goes, and off stays off", () => {
+    const angry = { ...doc, angry_caller: { next: "agent", threshold: 0.6 } };
+    expect(deleteNodes(angry, ["agent"]).angry_caller).toEqual({ next: "", threshold: 0.6 });
+    expect(deleteNodes(angry, ["bye"]).angry_caller).toEqual({ next: "agent", threshold: 0.6 });
+    expect(deleteNodes(doc, ["agent"]).angry_caller).toBeUndefined();
+  });
+
   it("clears the start when the start node goes", () => {
     expect(deleteNodes(doc, ["greet"]).start).toBe("");
   });
@@ -112,6 +119,8 @@ describe("renameNode", () => {
     expect(next.nodes[1]).toMatchObject({ no_match: { next: "goodbye" }, no_input: { next: "goodbye" } });
     expect(next.nodes[2]).toMatchObject({ on_status: { "404": "goodbye" }, next: "goodbye" });
     expect(renameNode(doc, "greet", "hello").start).toBe("hello");
+    const angry = { ...doc, angry_caller: { next: "agent" } };
+    expect(renameNode(angry, "agent", "complaints").angry_caller).toEqual({ next: "complaints" });
   });
 });
 

@@ -164,6 +164,11 @@ fn reach(term: &Term) -> u8 {
 }
 
 /// The emotion of one utterance.
+/// A score as it is recorded: to two decimals (an f32's 0.68 would read 0.6800000071525574).
+pub fn rounded(x: f32) -> f64 {
+    (f64::from(x) * 100.0).round() / 100.0
+}
+
 pub fn score(text: &str) -> Emotion {
     let mut sums = Sums::default();
     for clause in clauses(text) {
@@ -283,12 +288,26 @@ fn is_calm_repeat(piece: &str) -> bool {
 
 /// Whether a clause is one piece (two characters or more) said two or more times in a row.
 fn repeats_itself(normalized: &str) -> bool {
+    if is_digits(normalized) {
+        return false;
+    }
     let chars: Vec<char> = normalized.chars().filter(|c| *c != ' ').collect();
     let n = chars.len();
     (2..=n / 2).any(|p| {
         n.is_multiple_of(p)
             && chars.chunks(p).all(|chunk| chunk == &chars[..p])
             && !is_calm_repeat(&chars[..p].iter().collect::<String>())
+    })
+}
+
+/// Whether a clause is only digits, written or spoken (九九九九九九九九, "nine nine nine"):
+/// the same digit over and over is an order or phone number being given, not exasperation.
+fn is_digits(normalized: &str) -> bool {
+    normalized.split(' ').filter(|w| !w.is_empty()).all(|word| {
+        word.chars()
+            .all(|c| c.is_ascii_digit() || crate::slots::cn_digit(c).is_some())
+            || (word.chars().all(|c| c.is_ascii_alphabetic())
+                && crate::slots::parse_digits(word).is_some())
     })
 }
 

@@ -356,3 +356,19 @@ fn similar_texts_are_found_similar() {
     assert!(sim("where is my order", "where's my order??") > 0.8);
     assert!(sim("查物流", "我要退款") < 0.2);
 }
+
+#[test]
+fn numbers_said_digit_by_digit_are_calm() {
+    for text in [
+        "九九九九九九九九",
+        "幺三八幺三八幺三八",
+        "nine nine nine nine nine nine nine nine",
+        "one two one two one two",
+        "99999999",
+    ] {
+        let e = score(text);
+        assert!(e.anger < NEGATIVE_ANGER, "{text}: {e:?}");
+    }
+    // A word said over and over still is exasperation.
+    assert_eq!(label_of("转人工转人工转人工！"), Label::Angry);
+}

@@ -49,10 +49,21 @@ pub struct Trend {
 }
 
 impl Trend {
+    /// Whether no turn was observed yet.
+    pub fn is_new(&self) -> bool {
+        self.turns == 0
+    }
+
     /// Takes in one turn (its emotion and what was said) and returns its anger adjusted for the
     /// call so far, 0 to 1.
     pub fn observe(&mut self, e: &Emotion, text: &str) -> f32 {
-        let normalized: String = normalize(text).chars().take(REMEMBERED_CHARS).collect();
+        self.observe_normalized(e, &normalize(text))
+    }
+
+    /// Like [`Trend::observe`], with the text already normalised (`text::normalize`), so that
+    /// a caller who also matches intents on it normalises it once.
+    pub fn observe_normalized(&mut self, e: &Emotion, normalized: &str) -> f32 {
+        let normalized: String = normalized.chars().take(REMEMBERED_CHARS).collect();
         let repeats = normalized.chars().count() >= MIN_REPEAT_CHARS
             && self
                 .recent

@@ -821,6 +821,10 @@ impl Run for Answer {
                 if text.is_empty() {
                     return Ok(self.on_no_input(visit, &index, stage, no_input + 1));
                 }
+                let normalized = crate::text::normalize(&text);
+                if let Some(step) = listening::angry_caller(visit, &text, confidence, &normalized) {
+                    return Ok(step);
+                }
                 if self.global_intents {
                     let utterance = Utterance::new(&text);
                     if let Some(step) =
@@ -1142,6 +1146,31 @@ mod tests {
         let actions = session.handle(heard("转人工"));
         assert!(answered(&actions).is_empty());
         assert_eq!(session.outcome(), Some(Outcome::Handoff));
+    }
+
+    #[test]
+    fn an_angry_caller_is_sent_on_before_the_knowledge_base_is_searched() {
+        let flow = compile(json!({
+            "schema": 1, "name": "faq", "language": "zh-CN", "start": "faq",
+            "nodes": [
+                { "id": "faq", "type": "answer", "knowledge_base": "shop-faq",
+                  "prompt": "请问您想了解什么？", "answered": "bye", "no_answer": "bye" },
+                { "id": "agent", "type": "end", "outcome": "handoff" },
+                { "id": "bye", "type": "end", "outcome": "resolved" }
+            ],
+            "angry_caller": { "next": "agent" }
+        }));
+        let (mut session, _) = begin(&flow);
+        let actions = session.handle(heard("退款到现在都没到，你们这什么垃圾服务，气死我了！"));
+        assert!(answered(&actions).is_empty());
+        assert!(records(&actions).iter().any(
+            |r| matches!(r, Record::EmotionTriggered { node, next, .. } if node == "faq" && next == "agent")
+        ));
+        assert_eq!(session.outcome(), Some(Outcome::Handoff));
+        // A calm question is answered as before.
+        let (mut session, _) = begin(&flow);
+        let actions = session.handle(heard("退款多久到账"));
+        assert_eq!(answered(&actions)[0].0, "refund");
     }
 
     #[test]

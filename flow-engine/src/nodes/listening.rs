@@ -12,6 +12,7 @@ use super::answer;
 use super::ask::{Captured, CompiledSlot};
 use super::Run;
 use crate::compile::{NodeCompiler, NodeIx};
+use crate::emotion::rounded;
 use crate::model::{InputMode, Intent, Retry};
 use crate::nlu::{self, IntentIndex, IntentMatch, IntentSpec, Scope, Utterance};
 use crate::runtime::{Action, Event, Listen, Record, Step, Visit, Wait};
@@ -232,6 +233,9 @@ impl Listener {
             return self.on_no_input(visit, counts);
         }
         let utterance = Utterance::new(text);
+        if let Some(step) = angry_caller(visit, text, confidence, utterance.normalized()) {
+            return step;
+        }
         // The node's own best intent, asked once per turn: global intents compare with it, and
         // matching takes it.
         let own = self
@@ -498,6 +502,41 @@ pub(crate) fn global_intent(
     None
 }
 
+/// Scores what the caller said into the call's anger; when it reaches the angry-caller
+/// threshold of the call's flow or of a flow that called it (the innermost that has one), the
+/// step to its node, recorded. It fires again only after the caller's anger fell below the
+/// threshold, so one outburst sends a caller there once.
+pub(crate) fn angry_caller(
+    visit: &mut Visit<'_>,
+    text: &str,
+    confidence: Option<f32>,
+    normalized: &str,
+) -> Option<Step> {
+    let anger = visit.hear_emotion(text, normalized);
+    let (level, trigger) = (0..=visit.depth())
+        .rev()
+        .find_map(|level| Some((level, visit.flow_at(level).angry_caller?)))?;
+    if anger < trigger.threshold {
+        visit.set_angry_fired(false);
+        return None;
+    }
+    if visit.angry_fired() {
+        return None;
+    }
+    visit.set_angry_fired(true);
+    record_heard(visit, text, confidence, None, false);
+    set_input(visit, text, "", None, confidence);
+    let next = visit.flow_at(level).nodes[trigger.next].id.clone();
+    visit.record(Record::EmotionTriggered {
+        node: visit.id(),
+        anger: rounded(anger),
+        threshold: rounded(trigger.threshold),
+        next,
+    });
+    visit.unwind_to(level);
+    Some(Step::Goto(trigger.next))
+}
+
 /// The innermost global intent with this key, recorded, and the step to its target.
 pub(crate) fn keyed_global(visit: &mut Visit<'_>, keys: &str) -> Option<Step> {
     if keys.is_empty() {
@@ -556,6 +595,7 @@ pub(crate) fn record_heard(
         intent: intent.map(|(name, _)| name.to_owned()),
         score: intent.map(|(_, score)| score),
         global,
+        emotion: visit.heard_emotion(),
     });
 }
 
@@ -574,8 +614,9 @@ mod tests {
     use serde_json::json;
 
     use crate::compile::CompiledFlow;
+    use crate::emotion::{Label, ANGRY};
     use crate::model::Outcome;
-    use crate::runtime::{Action, Event, Record};
+    use crate::runtime::{Action, Event, HandoffStatus, HeardEmotion, Record, Session, Snapshot};
     use crate::testing::{compile, handoff_flow, heard, records, said, start};
 
     fn retry_flow() -> Arc<CompiledFlow> {
@@ -680,6 +721,170 @@ mod tests {
         assert_eq!(unrelated.map(|r| r.intent), Some(None));
         assert!(flow.rank_intents("ok", "查物流").is_none());
         assert!(flow.rank_intents("nowhere", "查物流").is_none());
+    }
+
+    /// A question, a menu, and a handoff that an angry caller is sent to; a busy line comes
+    /// back to the question.
+    fn angry_flow(threshold: Option<f32>) -> Arc<CompiledFlow> {
+        let mut flow = json!({
+            "schema": 1, "name": "angry", "language": "zh-CN", "start": "ask",
+            "nodes": [
+                { "id": "ask", "type": "ask", "prompt": "请问有什么可以帮您？",
+                  "intents": [ { "name": "track", "examples": ["查物流"], "next": "menu" } ],
+                  "no_match": { "prompts": ["没听清"], "max": 5, "next": "bye" },
+                  "no_input": { "max": 0, "next": "bye" } },
+                { "id": "menu", "type": "menu", "prompt": "查物流按1",
+                  "choices": [ { "key": "1", "next": "bye" } ],
+                  "no_match": { "prompts": ["请按1"], "max": 5, "next": "bye" },
+                  "no_input": { "max": 0, "next": "bye" } },
+                { "id": "agent", "type": "handoff", "queue": "complaints", "message": "正在转接",
+                  "busy": "ask", "error": "bye" },
+                { "id": "bye", "type": "end", "outcome": "resolved" }
+            ],
+            "angry_caller": { "next": "agent" }
+        });
+        if let Some(threshold) = threshold {
+            flow["angry_caller"]["threshold"] = json!(threshold);
+        }
+        compile(flow)
+    }
+
+    const ANGRY_ZH: &str = "太失望了，我要投诉！";
+
+    fn triggered(actions: &[Action]) -> Vec<(String, String)> {
+        records(actions)
+            .into_iter()
+            .filter_map(|r| match r {
+                Record::EmotionTriggered { node, next, .. } => Some((node.clone(), next.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn heard_emotion(actions: &[Action]) -> Option<HeardEmotion> {
+        records(actions).into_iter().find_map(|r| match r {
+            Record::Heard { emotion, .. } => *emotion,
+            _ => None,
+        })
+    }
+
+    fn transferred(actions: &[Action]) -> bool {
+        actions.iter().any(|a| matches!(a, Action::Transfer(_)))
+    }
+
+    #[test]
+    fn an_angry_caller_goes_to_the_trigger_node_from_an_ask() {
+        let (mut session, _) = start(&angry_flow(None));
+        let actions = session.handle(heard(ANGRY_ZH));
+        assert_eq!(triggered(&actions), vec![("ask".into(), "agent".into())]);
+        assert!(transferred(&actions));
+        let emotion = heard_emotion(&actions).expect("the heard record carries the emotion");
+        assert_eq!(emotion.label, Label::Angry);
+        assert!(emotion.anger >= f64::from(ANGRY) && emotion.trend >= emotion.anger);
+        let record = records(&actions)
+            .into_iter()
+            .find(|r| matches!(r, Record::Heard { .. }))
+            .expect("heard");
+        let data = serde_json::to_value(record).expect("serialises");
+        let anger = data["emotion"]["anger"].to_string();
+        assert!(anger.len() <= 4, "recorded to two decimals: {data}");
+        assert!(
+            !records(&actions)
+                .iter()
+                .any(|r| matches!(r, Record::NoMatch { .. })),
+            "the trigger replaces the node's own handling"
+        );
+    }
+
+    #[test]
+    fn an_angry_caller_goes_to_the_trigger_node_from_a_menu_and_in_english() {
+        let (mut session, _) = start(&angry_flow(None));
+        let calm = session.handle(heard("查物流"));
+        assert!(triggered(&calm).is_empty());
+        assert_eq!(session.current_node(), Some("menu"));
+        let actions = session.handle(heard("This is ridiculous, I want to complain!"));
+        assert_eq!(triggered(&actions), vec![("menu".into(), "agent".into())]);
+        assert!(transferred(&actions));
+    }
+
+    #[test]
+    fn calm_and_unhappy_turns_are_scored_but_do_not_fire() {
+        let (mut session, _) = start(&angry_flow(None));
+        for text in ["你好", "我的快递有点慢", "查物流"] {
+            let actions = session.handle(heard(text));
+            assert!(triggered(&actions).is_empty(), "{text}");
+            let emotion = heard_emotion(&actions).expect("every utterance is scored");
+            assert_ne!(emotion.label, Label::Angry, "{text}");
+            assert!(emotion.trend < f64::from(ANGRY), "{text}: {emotion:?}");
+        }
+        assert_eq!(session.current_node(), Some("menu"));
+        assert_eq!(session.emotion().turns, 3);
+        // A higher threshold lets an outburst through that the default would catch.
+        let (mut session, _) = start(&angry_flow(Some(0.99)));
+        let actions = session.handle(heard(ANGRY_ZH));
+        assert!(triggered(&actions).is_empty());
+        assert_eq!(session.current_node(), Some("ask"));
+    }
+
+    #[test]
+    fn it_fires_once_until_the_caller_calms_down() {
+        let (mut session, _) = start(&angry_flow(None));
+        session.handle(heard(ANGRY_ZH));
+        let back = session.handle(Event::HandoffResult {
+            status: HandoffStatus::Busy,
+        });
+        assert_eq!(said(&back), vec!["请问有什么可以帮您？"]);
+        let still = session.handle(heard("你们这服务太垃圾了！"));
+        assert!(heard_emotion(&still).is_some_and(|e| e.trend >= f64::from(ANGRY)));
+        assert!(triggered(&still).is_empty(), "still angry: no second jump");
+        assert_eq!(session.current_node(), Some("ask"));
+        for _ in 0..3 {
+            session.handle(heard("好的，谢谢"));
+        }
+        assert!(session.emotion().level < ANGRY);
+        let again = session.handle(heard(ANGRY_ZH));
+        assert_eq!(triggered(&again), vec![("ask".into(), "agent".into())]);
+    }
+
+    #[test]
+    fn a_snapshot_keeps_the_anger_and_whether_the_trigger_fired() {
+        let flow = angry_flow(None);
+        let (mut session, _) = start(&flow);
+        session.handle(heard(ANGRY_ZH));
+        session.handle(Event::HandoffResult {
+            status: HandoffStatus::Busy,
+        });
+        let snapshot = session.snapshot();
+        let text = serde_json::to_string(&snapshot).expect("serialises");
+        let read: Snapshot = serde_json::from_str(&text).expect("reads back");
+        assert_eq!(read, snapshot);
+        let mut resumed = Session::resume(flow.clone(), read).expect("resumes");
+        assert_eq!(resumed.emotion(), session.emotion());
+        assert!(resumed.emotion().level >= ANGRY);
+        let still = resumed.handle(heard("你们这服务太垃圾了！"));
+        assert!(heard_emotion(&still).is_some_and(|e| e.trend >= f64::from(ANGRY)));
+        assert!(
+            triggered(&still).is_empty(),
+            "the resumed call knows it fired"
+        );
+
+        // A snapshot from before the trend was kept resumes with a calm caller.
+        let mut old = serde_json::to_value(&snapshot).expect("serialises");
+        let fields = old.as_object_mut().expect("an object");
+        assert!(fields.remove("emotion").is_some() && fields.remove("angry_fired").is_some());
+        let old: Snapshot = serde_json::from_value(old).expect("old snapshots still read");
+        let mut resumed = Session::resume(flow, old).expect("resumes");
+        assert!(resumed.emotion().is_new());
+        let actions = resumed.handle(heard(ANGRY_ZH));
+        assert_eq!(triggered(&actions), vec![("ask".into(), "agent".into())]);
+    }
+
+    #[test]
+    fn without_the_trigger_utterances_are_still_scored() {
+        let (mut session, _) = start(&handoff_flow());
+        let actions = session.handle(heard(ANGRY_ZH));
+        assert!(triggered(&actions).is_empty());
+        assert_eq!(heard_emotion(&actions).map(|e| e.label), Some(Label::Angry));
     }
 
     #[test]

@@ -234,6 +234,12 @@ impl Node {
         each_kind!(self, n => n.listens_to_global_intents())
     }
 
+    /// Whether a call waits here for the caller's answer, where the flow's angry-caller
+    /// trigger can fire.
+    pub fn listens(&self) -> bool {
+        matches!(self, Node::Ask(_) | Node::Menu(_) | Node::Answer(_))
+    }
+
     /// Whether the node can give the flow variable `var` a value.
     pub fn sets_variable(&self, var: &str) -> bool {
         each_kind!(self, n => n.sets_variable(var))

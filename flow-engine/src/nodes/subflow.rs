@@ -171,9 +171,10 @@ mod tests {
 
     use crate::compile::{CompileOptions, CompiledFlow};
     use crate::model::Outcome;
-    use crate::runtime::{Action, ResumeError, Session};
+    use crate::runtime::{Action, Record, ResumeError, Session};
     use crate::testing::{
-        clean, compile, compile_with, end, flow, heard, one, only, said, sandbox, start, validate,
+        clean, compile, compile_with, end, flow, heard, one, only, records, said, sandbox, start,
+        validate,
     };
     use crate::validate::{validate_value, ValidationContext};
 
@@ -225,7 +226,8 @@ mod tests {
                     { "id": "agent", "type": "handoff", "queue": "q", "error": "bye" },
                     { "id": "bye", "type": "end", "outcome": "resolved" }
                 ],
-                "global_intents": [ { "name": "human", "examples": ["转人工"], "next": "agent" } ]
+                "global_intents": [ { "name": "human", "examples": ["转人工"], "next": "agent" } ],
+                "angry_caller": { "next": "agent" }
             }),
             &CompileOptions {
                 subflows,
@@ -246,6 +248,17 @@ mod tests {
             "the parent's vars are back"
         );
         assert_eq!(session.outcome(), Some(Outcome::Resolved));
+    }
+
+    #[test]
+    fn the_parents_angry_caller_trigger_leaves_the_subflow() {
+        let (mut session, _) = start(&with_subflow());
+        let actions = session.handle(heard("太失望了，我要投诉！"));
+        assert!(records(&actions).iter().any(
+            |r| matches!(r, Record::EmotionTriggered { node, next, .. } if node == "ask" && next == "agent")
+        ));
+        assert!(actions.iter().any(|a| matches!(a, Action::Transfer(_))));
+        assert_eq!(session.flow().document().name, "parent");
     }
 
     #[test]

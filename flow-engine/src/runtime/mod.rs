@@ -12,6 +12,7 @@ use std::sync::Arc;
 use rhai::{Dynamic, Map};
 
 use crate::compile::{CompiledFlow, NodeIx};
+use crate::emotion::Trend;
 use crate::knowledge::Knowledge;
 use crate::model::Outcome;
 use crate::nodes::answer::Stage;
@@ -20,8 +21,8 @@ use crate::template::Template;
 use crate::value;
 
 pub use protocol::{
-    Action, CallInfo, Direction, Event, HandoffStatus, HttpFailure, HttpRequest, Listen, Record,
-    Transfer, TransferTarget,
+    Action, CallInfo, Direction, Event, HandoffStatus, HeardEmotion, HttpFailure, HttpRequest,
+    Listen, Record, Transfer, TransferTarget,
 };
 pub use snapshot::{
     AnswerStageSnapshot, CandidateSnapshot, FrameSnapshot, ResumeError, Snapshot, WaitSnapshot,
@@ -102,6 +103,13 @@ pub struct Session {
     knowledge: Knowledge,
     steps_in_call: u32,
     steps_in_turn: u32,
+    /// The caller's anger over the call's turns.
+    emotion: Trend,
+    /// Whether the angry-caller trigger fired and the caller has not calmed down below its
+    /// threshold since.
+    angry_fired: bool,
+    /// The emotion of what the caller said in this turn, for its `heard` record.
+    heard: Option<HeardEmotion>,
 }
 
 impl Session {
@@ -129,6 +137,9 @@ impl Session {
             knowledge: Knowledge::default(),
             steps_in_call: 0,
             steps_in_turn: 0,
+            emotion: Trend::default(),
+            angry_fired: false,
+            heard: None,
         }
     }
 
@@ -153,6 +164,7 @@ impl Session {
     /// Like [`Session::handle`], appending to a buffer the driver reuses.
     pub fn handle_into(&mut self, event: Event, out: &mut Vec<Action>) {
         self.steps_in_turn = 0;
+        self.heard = None;
         let step = match (self.wait, event) {
             (Wait::Ended { .. }, event) => {
                 ignored(out, &event, "the call has ended");
@@ -217,6 +229,11 @@ impl Session {
     /// Whether the session waits for the caller (rather than for HTTP or a transfer).
     pub fn is_listening(&self) -> bool {
         matches!(self.wait, Wait::Listening { .. } | Wait::Answering { .. })
+    }
+
+    /// The caller's anger over the call so far.
+    pub fn emotion(&self) -> &Trend {
+        &self.emotion
     }
 
     /// The current variables.

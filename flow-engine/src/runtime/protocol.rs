@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::calendar::Date;
+use crate::emotion::{rounded, Emotion, Label};
 use crate::model::{HttpMethod, InputMode, Outcome, ResultKind};
 
 /// Something that happened outside the engine.
@@ -184,6 +185,18 @@ pub enum Record {
         /// Whether the intent was one of the flow's global intents.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         global: bool,
+        /// How the caller sounded; absent on records from before it was scored.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        emotion: Option<HeardEmotion>,
+    },
+    /// The caller's anger reached the flow's `angry_caller` threshold at a listening node, and
+    /// the call went to `next` instead of the node's own handling.
+    EmotionTriggered {
+        node: String,
+        /// The call's anger (its trend, see [`HeardEmotion::trend`]), rounded.
+        anger: f64,
+        threshold: f64,
+        next: String,
     },
     Digits {
         node: String,
@@ -288,6 +301,29 @@ pub enum Record {
         node: Option<String>,
         outcome: Outcome,
     },
+}
+
+/// The emotion of one caller utterance, as recorded: rounded to two decimals, which is all a
+/// transcript shows and keeps records short (as `f64`, which an `f32` widened to JSON's
+/// numbers would not stay: 0.68 would read 0.6800000071525574).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct HeardEmotion {
+    /// The utterance's own anger, 0 to 1.
+    pub anger: f64,
+    pub label: Label,
+    /// The call's anger after this utterance (anger over the turns so far, see
+    /// [`crate::emotion::Trend`]): what the angry-caller trigger compares with its threshold.
+    pub trend: f64,
+}
+
+impl HeardEmotion {
+    pub fn new(emotion: &Emotion, trend: f32) -> Self {
+        HeardEmotion {
+            anger: rounded(emotion.anger),
+            label: emotion.label,
+            trend: rounded(trend),
+        }
+    }
 }
 
 /// Call direction.

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{call_map, CallInfo, Frame, Session, Wait};
 use crate::compile::CompiledFlow;
+use crate::emotion::Trend;
 use crate::knowledge::Knowledge;
 use crate::model::Outcome;
 use crate::nodes::answer::{Candidate, Shortlist, Stage};
@@ -27,6 +28,12 @@ pub struct Snapshot {
     pub input: serde_json::Map<String, serde_json::Value>,
     pub call: CallInfo,
     pub steps: u32,
+    /// The caller's anger over the call so far; snapshots from before it was kept resume calm.
+    #[serde(default, skip_serializing_if = "Trend::is_new")]
+    pub emotion: Trend,
+    /// Whether the angry-caller trigger fired and the caller has not calmed down since.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub angry_fired: bool,
 }
 
 /// A subflow caller in a snapshot.
@@ -184,6 +191,8 @@ impl Session {
             input: value::map_to_json(&self.bindings.input).unwrap_or_default(),
             call,
             steps: self.steps_in_call,
+            emotion: self.emotion.clone(),
+            angry_fired: self.angry_fired,
         }
     }
 
@@ -279,6 +288,9 @@ impl Session {
             knowledge: Knowledge::default(),
             steps_in_call: snapshot.steps,
             steps_in_turn: 0,
+            emotion: snapshot.emotion,
+            angry_fired: snapshot.angry_fired,
+            heard: None,
         })
     }
 }

@@ -5,9 +5,10 @@ use std::sync::Arc;
 
 use rhai::{Dynamic, Map, AST};
 
-use super::{Action, Frame, Record, Session, Step};
+use super::{Action, Frame, HeardEmotion, Record, Session, Step};
 use crate::calendar::Date;
 use crate::compile::{CompiledFlow, NodeIx, RuntimeLimits};
+use crate::emotion;
 use crate::knowledge::Knowledge;
 use crate::model::Outcome;
 use crate::script::{Bindings, ScriptError};
@@ -57,6 +58,33 @@ impl<'s> Visit<'s> {
             .get("text")
             .and_then(|text| text.clone().into_string().ok())
             .unwrap_or_default()
+    }
+
+    /// Scores what the caller said, once per utterance, into the call's anger over its turns;
+    /// returns that anger. `normalized` is the text as `text::normalize` gives it. The
+    /// utterance's emotion goes on the turn's `heard` record.
+    pub fn hear_emotion(&mut self, text: &str, normalized: &str) -> f32 {
+        let emotion = emotion::score(text);
+        let trend = self
+            .session
+            .emotion
+            .observe_normalized(&emotion, normalized);
+        self.session.heard = Some(HeardEmotion::new(&emotion, trend));
+        trend
+    }
+
+    /// The emotion of what the caller said in this turn, once scored.
+    pub fn heard_emotion(&self) -> Option<HeardEmotion> {
+        self.session.heard
+    }
+
+    /// Whether the angry-caller trigger has fired and the caller not calmed down since.
+    pub fn angry_fired(&self) -> bool {
+        self.session.angry_fired
+    }
+
+    pub fn set_angry_fired(&mut self, fired: bool) {
+        self.session.angry_fired = fired;
     }
 
     pub fn act(&mut self, action: Action) {

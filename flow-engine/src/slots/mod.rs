@@ -34,7 +34,7 @@ fn fold(text: &str) -> Vec<char> {
 }
 
 /// A Chinese digit character's value (spoken forms included: 幺 for 1, 洞 for 0).
-fn cn_digit(c: char) -> Option<u32> {
+pub(crate) fn cn_digit(c: char) -> Option<u32> {
     Some(match c {
         '零' | '〇' | '洞' => 0,
         '一' | '幺' => 1,

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::checker::{Checker, Globals};
 use super::{graph, shorten, Diagnostic, ValidationContext, MAX_NODES, MAX_TEXT_CHARS};
-use crate::model::{escape_pointer, FlowDocument, Port, SCHEMA_VERSION};
+use crate::model::{escape_pointer, AngryCaller, FlowDocument, Port, SCHEMA_VERSION};
 use crate::nodes;
 
 /// Which top-level parts were read from the JSON (all of them for a typed document).
@@ -81,6 +81,9 @@ pub(super) fn check(subject: &Subject<'_>, context: &ValidationContext<'_>) -> V
         let field = format!("/global_intents/{}/next", subject.intent_pos[j]);
         let label = format!("global intent \"{}\"", shorten(&intent.name, 60));
         port(&mut c, None, field, &label, &intent.next, &ids);
+    }
+    if let Some(angry) = &doc.angry_caller {
+        angry_caller(&mut c, angry, &ids);
     }
     for (k, node) in doc.nodes.iter().enumerate() {
         let base = format!("/nodes/{}", subject.node_pos[k]);
@@ -268,6 +271,34 @@ fn port(
             shorten(target, 80)
         );
         c.error("dangling_port", node, field, message);
+    }
+}
+
+/// The emotion trigger leads to a node that exists, from an anger it can reach: at 0 every
+/// caller, however calm, would count as angry.
+fn angry_caller(c: &mut Checker<'_>, angry: &AngryCaller, ids: &Ids<'_>) {
+    port(
+        c,
+        None,
+        "/angry_caller/next".into(),
+        "angry caller",
+        &angry.next,
+        ids,
+    );
+    if let Some(threshold) = angry.threshold {
+        if !(threshold > 0.0 && threshold <= 1.0) {
+            let message = format!(
+                "The angry caller threshold is {threshold}; it must be above 0 and at most 1 \
+                 (the default, {}, is where a caller starts to sound angry).",
+                crate::emotion::ANGRY
+            );
+            c.error(
+                "out_of_range",
+                None,
+                "/angry_caller/threshold".into(),
+                message,
+            );
+        }
     }
 }
 
@@ -466,5 +497,40 @@ mod tests {
             "{}",
             summary(&validated.diagnostics)
         );
+    }
+
+    #[test]
+    fn angry_caller() {
+        let agent =
+            json!({ "type": "handoff", "id": "agent", "queue": "complaints", "error": "done" });
+        let mut value = flow(json!([ask("q"), agent, end("done")]));
+        value["angry_caller"] = json!({ "next": "agent" });
+        // The handoff is reached only through the trigger, from the ask.
+        clean(&validate(&value));
+        value["angry_caller"] = json!({ "next": "manager", "threshold": 0.7 });
+        let d = find(&validate(&value), "dangling_port", "/angry_caller/next").clone();
+        assert_eq!(d.node, None);
+        assert!(
+            d.message.contains("angry caller") && d.message.contains("\"manager\""),
+            "{}",
+            d.message
+        );
+        value["angry_caller"] = json!({ "next": "", "threshold": 0.7 });
+        find(&validate(&value), "missing_port", "/angry_caller/next");
+        for threshold in [0.0, 1.5, -0.2] {
+            value["angry_caller"] = json!({ "next": "agent", "threshold": threshold });
+            let validated = validate(&value);
+            find(&validated, "out_of_range", "/angry_caller/threshold");
+        }
+        value["angry_caller"] = json!({ "next": "agent", "threshold": 1.0 });
+        clean(&validate(&value));
+        value["angry_caller"] = json!({ "goto": "agent" });
+        let validated = validate(&value);
+        find(&validated, "unknown_field", "/angry_caller/goto");
+        // Without the trigger nothing leads to the handoff.
+        value
+            .as_object_mut()
+            .map(|fields| fields.remove("angry_caller"));
+        only(&validate(&value), "unreachable", "/nodes/1");
     }
 }

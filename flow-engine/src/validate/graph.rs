@@ -13,6 +13,8 @@ struct Graph {
     targets: Vec<Vec<Option<usize>>>,
     /// Targets of the global intents.
     global_targets: Vec<usize>,
+    /// Where an angry caller goes from any listening node.
+    angry_target: Option<usize>,
     start: Option<usize>,
 }
 
@@ -35,6 +37,10 @@ pub(super) fn check(c: &mut Checker<'_>, subject: &Subject<'_>, ids: &HashMap<&s
             .iter()
             .filter_map(|i| ids.get(i.next.as_str()).copied())
             .collect(),
+        angry_target: doc
+            .angry_caller
+            .as_ref()
+            .and_then(|angry| ids.get(angry.next.as_str()).copied()),
         start: ids.get(doc.start.as_str()).copied(),
     };
     // With unreadable nodes or fields, where their ports lead is unknown: everything behind
@@ -66,7 +72,13 @@ fn reachability(
         } else {
             &[]
         };
-        for &target in graph.targets[k].iter().flatten().chain(global) {
+        let angry = graph.angry_target.filter(|_| nodes[k].listens());
+        for &target in graph.targets[k]
+            .iter()
+            .flatten()
+            .chain(global)
+            .chain(&angry)
+        {
             if !reached[target] {
                 reached[target] = true;
                 stack.push(target);

@@ -10,10 +10,12 @@ use serde_json::Value;
 use super::document::{self, Known, Subject};
 use super::serde_error::{describe_value, explain_serde_error};
 use super::{shorten, Diagnostic, Validated, ValidationContext};
-use crate::model::{escape_pointer, FlowDocument, FlowSettings, Intent, Node, SCHEMA_VERSION};
+use crate::model::{
+    escape_pointer, AngryCaller, FlowDocument, FlowSettings, Intent, Node, SCHEMA_VERSION,
+};
 use crate::nodes::{self, ReadFields};
 
-const TOP_LEVEL_FIELDS: [&str; 9] = [
+const TOP_LEVEL_FIELDS: [&str; 10] = [
     "schema",
     "name",
     "description",
@@ -22,6 +24,7 @@ const TOP_LEVEL_FIELDS: [&str; 9] = [
     "variables",
     "nodes",
     "global_intents",
+    "angry_caller",
     "settings",
 ];
 
@@ -85,6 +88,9 @@ pub(super) fn read(value: &Value, context: &ValidationContext<'_>) -> Validated 
     let variables = shape.top_level::<BTreeMap<String, Value>>(root, "variables", false);
     let nodes = shape.nodes(root);
     let (global_intents, intent_pos) = shape.global_intents(root);
+    let angry_caller = root.get("angry_caller").and_then(|raw| {
+        shape.part::<AngryCaller>(raw, "/angry_caller", Some("angry_caller"), "angry caller")
+    });
     let settings = match root.get("settings") {
         Some(raw) => shape
             .part::<FlowSettings>(raw, "/settings", Some("settings"), "settings")
@@ -113,6 +119,7 @@ pub(super) fn read(value: &Value, context: &ValidationContext<'_>) -> Validated 
         variables: variables.unwrap_or_default(),
         nodes: nodes.nodes,
         global_intents,
+        angry_caller,
         settings,
     };
     let subject = Subject {

@@ -50,6 +50,8 @@ pub struct HandoffReasons {
     pub error: i64,
     /// The flow transferred on its own.
     pub by_flow: i64,
+    /// The caller was angry and the flow's angry-caller trigger sent them on.
+    pub angry: i64,
 }
 
 /// One point of a series: a day (`2026-12-01`) or an hour (`2026-12-01 09`). `contained`,
@@ -318,6 +320,7 @@ pub async fn overview(store: &Store, filter: &AnalyticsFilter) -> Result<Overvie
             handoff_reason::NOT_UNDERSTOOD => reasons.not_understood += calls,
             handoff_reason::ERROR => reasons.error += calls,
             handoff_reason::BY_FLOW => reasons.by_flow += calls,
+            handoff_reason::ANGRY => reasons.angry += calls,
             _ => {}
         }
         if text(direction) == "outbound" {

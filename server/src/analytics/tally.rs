@@ -28,7 +28,9 @@ pub mod handoff_reason {
     pub const ERROR: &str = "error";
     /// The flow transferred without the caller saying anything that led there.
     pub const BY_FLOW: &str = "by_flow";
-    pub const ALL: [&str; 4] = [ASKED, NOT_UNDERSTOOD, ERROR, BY_FLOW];
+    /// The caller was angry, and the flow's angry-caller trigger sent them on.
+    pub const ANGRY: &str = "angry";
+    pub const ALL: [&str; 5] = [ASKED, NOT_UNDERSTOOD, ERROR, BY_FLOW, ANGRY];
 }
 
 /// The value a result's row is counted under when it has none of its own: every text result,
@@ -430,6 +432,8 @@ impl Seen {
                 self.last_turn = Some(handoff_reason::ERROR);
             }
             "script_error" => self.last_turn = Some(handoff_reason::ERROR),
+            // After the `heard` of the same turn: the caller did not ask, their anger sent them.
+            "emotion_triggered" => self.last_turn = Some(handoff_reason::ANGRY),
             "kb_answered" => {
                 self.kb_answered += 1;
                 self.knowledge_entry(data).answered += 1;
@@ -552,6 +556,31 @@ mod tests {
 
     fn t(s: &str) -> Part {
         Part::Text(s.into())
+    }
+
+    #[test]
+    fn a_handoff_of_an_angry_caller_is_counted_as_angry_not_asked() {
+        let list = events(&[
+            ("node_entered", "ask", json!({})),
+            ("heard", "ask", json!({ "text": "太失望了，我要投诉！" })),
+            ("emotion_triggered", "ask", json!({ "next": "agent" })),
+            ("node_entered", "agent", json!({})),
+            ("transfer", "agent", json!({})),
+        ]);
+        let tally = Tally::of_call(
+            &call(CallOutcome::Handoff, Some(2)),
+            &list,
+            Tz::Asia__Shanghai,
+        );
+        let reason = |reason| {
+            row(
+                &tally,
+                Table::Calls,
+                &[Part::Int(23), t("handoff"), t(reason)],
+            )
+        };
+        assert!(reason(handoff_reason::ANGRY).is_some());
+        assert!(reason(handoff_reason::ASKED).is_none());
     }
 
     #[test]

@@ -356,11 +356,13 @@ pub struct CallEventView {
     /// Epoch milliseconds.
     pub at: i64,
     /// `node_entered`, `said`, `heard`, `digits`, `no_match`, `no_input`, `http_requested`,
-    /// `http_result`, `transfer`, `handoff_result`, `ended`, …
+    /// `http_result`, `transfer`, `handoff_result`, `emotion_triggered`, `ended`, …
     #[schema(example = "heard")]
     pub kind: String,
     pub node: Option<String>,
-    /// The engine's record: e.g. for `heard` the text, `intent`, `score` and `confidence`.
+    /// The engine's record: e.g. for `heard` the text, `intent`, `score`, `confidence` and
+    /// `emotion` (`anger` 0–1, `label`: angry, negative, neutral or positive, and `trend`, the
+    /// call's anger so far).
     #[schema(value_type = Object)]
     pub data: Value,
 }

@@ -206,6 +206,21 @@ pub struct TransferView {
     pub summary: String,
 }
 
+/// The emotion of what the caller said, as the engine scored it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EmotionView {
+    /// How angry, 0 to 1, two decimals.
+    #[schema(example = 0.82)]
+    pub anger: f64,
+    /// `angry`, `negative`, `neutral` or `positive`.
+    #[schema(example = "angry")]
+    pub label: String,
+    /// The call's anger so far (repeated or rising anger counts more), which a flow's
+    /// `angry_caller` trigger compares with its threshold.
+    #[schema(example = 0.86)]
+    pub trend: f64,
+}
+
 /// A session after its latest turn.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SessionView {
@@ -230,6 +245,8 @@ pub struct SessionView {
     pub path: Vec<String>,
     /// The intent recognised in the latest turn.
     pub intent: Option<String>,
+    /// How the caller sounded in the latest turn, when they said something.
+    pub emotion: Option<EmotionView>,
     /// The flow's variables now.
     #[schema(value_type = Object)]
     pub vars: Map<String, Value>,
@@ -271,6 +288,14 @@ impl From<SessionState> for SessionView {
                 .collect(),
             path: last.path,
             intent: last.intent,
+            emotion: last.emotion.map(|e| EmotionView {
+                anger: e.anger,
+                label: serde_json::to_value(e.label)
+                    .ok()
+                    .and_then(|label| label.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+                trend: e.trend,
+            }),
             vars: state.vars,
             listen: last.listen.map(|listen| ListenView {
                 modes: listen

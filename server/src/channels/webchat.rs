@@ -18,8 +18,8 @@ use std::sync::{Mutex, PoisonError};
 use flow_engine::knowledge::Knowledge;
 use flow_engine::model::InputMode;
 use flow_engine::runtime::{
-    Action, Direction, Event, HandoffStatus, Record, Session, Snapshot, TransferTarget,
-    WaitSnapshot,
+    Action, Direction, Event, HandoffStatus, HeardEmotion, Record, Session, Snapshot,
+    TransferTarget, WaitSnapshot,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -115,6 +115,10 @@ pub struct LastTurn {
     pub path: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub intent: Option<String>,
+    /// How the caller sounded in this turn; absent for keys, silence and turns stored before
+    /// utterances were scored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub emotion: Option<HeardEmotion>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub listen: Option<ListenInfo>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -556,8 +560,18 @@ async fn to_person(
         WaitSnapshot::Handoff { node } => Some(node.clone()),
         _ => None,
     };
+    // Scored as the flow scores what it hears, so that the agent sees the customer calm down
+    // (or not); the flow's own trend waits until it has the conversation again.
     let events: Vec<NewCallEvent> = text
-        .map(|text| channel_event("caller_said", node.as_deref(), json!({ "text": text })))
+        .map(|text| {
+            let emotion = flow_engine::emotion::score(&text);
+            let anger = flow_engine::emotion::rounded(emotion.anger);
+            let data = json!({
+                "text": text,
+                "emotion": { "anger": anger, "label": emotion.label },
+            });
+            channel_event("caller_said", node.as_deref(), data)
+        })
         .into_iter()
         .collect();
     let quiet = Stored {
@@ -815,6 +829,7 @@ async fn run_turn(
         messages: output.messages,
         path: output.path,
         intent: output.intent,
+        emotion: output.emotion,
         listen,
         transfer: output.transfer.clone(),
         knowledge: output
@@ -997,6 +1012,7 @@ struct Output {
     messages: Vec<Message>,
     path: Vec<String>,
     intent: Option<String>,
+    emotion: Option<HeardEmotion>,
     listen: Option<ListenInfo>,
     transfer: Option<Handoff>,
     knowledge: Vec<KnowledgeStep>,
@@ -1037,10 +1053,14 @@ impl Renderer for Output {
             }),
             Record::NodeEntered { node, .. } => self.path.push(node.clone()),
             Record::Heard {
-                intent: Some(intent),
-                ..
+                intent, emotion, ..
+            } => {
+                self.emotion = self.emotion.or(*emotion);
+                if self.intent.is_none() {
+                    self.intent.clone_from(intent);
+                }
             }
-            | Record::Digits {
+            Record::Digits {
                 intent: Some(intent),
                 ..
             } if self.intent.is_none() => self.intent = Some(intent.clone()),

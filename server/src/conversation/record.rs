@@ -210,12 +210,14 @@ mod tests {
                 intent: Some("track_order".into()),
                 score: Some(0.9),
                 global: false,
+                emotion: None,
             },
         );
         assert_eq!(event.kind, "heard");
         assert_eq!(event.node.as_deref(), Some("ask"));
         assert_eq!(event.at, 7);
         assert_eq!(event.data["intent"], "track_order");
+        assert!(event.data.get("emotion").is_none());
         let ended = call_event(
             8,
             &Record::Ended {

@@ -225,6 +225,7 @@ fn view(
         ("reason_not_understood", r.not_understood),
         ("reason_error", r.error),
         ("reason_by_flow", r.by_flow),
+        ("reason_angry", r.angry),
     ];
     let one_day = filter.from_day == filter.to_day;
     let series_chart = chart::stacked_bars(

@@ -21,6 +21,33 @@ pub struct Line {
     pub text: String,
     /// How it was heard, what it led to.
     pub details: Vec<String>,
+    /// For a caller who sounded angry or unhappy: the word and the anger, e.g. 生气 0.82.
+    pub emotion: Option<EmotionBadge>,
+}
+
+/// How a caller's line sounded, when it is worth a look.
+pub struct EmotionBadge {
+    /// `angry` or `negative`, for styling and tests.
+    pub label: &'static str,
+    pub text: String,
+}
+
+impl EmotionBadge {
+    /// The badge of a `heard` event's `emotion`; none for calm and pleased lines, and for
+    /// events from before lines were scored.
+    fn of(t: Words, emotion: Option<&Value>) -> Option<EmotionBadge> {
+        let emotion = emotion?;
+        let (label, word) = match emotion.get("label").and_then(Value::as_str)? {
+            "angry" => ("angry", "emotion_angry"),
+            "negative" => ("negative", "emotion_negative"),
+            _ => return None,
+        };
+        let anger = number_of(emotion, "anger")?;
+        Some(EmotionBadge {
+            label,
+            text: format!("{} {anger:.2}", t.w(word)),
+        })
+    }
 }
 
 fn text_of(data: &Value, field: &str) -> String {
@@ -91,6 +118,7 @@ pub fn lines(
         let data = &event.data;
         let node = node_of(event).unwrap_or_default().to_owned();
         let mut details = Vec::new();
+        let mut emotion = None;
         let (who, text) = match event.kind.as_str() {
             "node_entered" | "event_ignored" => continue,
             "said" => ("bot", text_of(data, "text")),
@@ -107,7 +135,23 @@ pub fn lines(
                 if let Some(confidence) = number_of(data, "confidence") {
                     details.push(format!("{} {:.0}%", t.w("confidence"), confidence * 100.0));
                 }
+                emotion = EmotionBadge::of(t, data.get("emotion"));
                 ("caller", text_of(data, "text"))
+            }
+            "emotion_triggered" => {
+                if let (Some(anger), Some(threshold)) =
+                    (number_of(data, "anger"), number_of(data, "threshold"))
+                {
+                    details.push(format!("{} {anger:.2} ≥ {threshold:.2}", t.w("anger")));
+                }
+                (
+                    "system",
+                    format!(
+                        "{}{colon}{}",
+                        t.w("emotion_triggered"),
+                        node_name(&text_of(data, "next"))
+                    ),
+                )
             }
             "digits" => {
                 let intent = text_of(data, "intent");
@@ -216,7 +260,10 @@ pub fn lines(
                 details.push(text_of(data, "agent"));
                 ("agent", text_of(data, "text"))
             }
-            "caller_said" => ("caller", text_of(data, "text")),
+            "caller_said" => {
+                emotion = EmotionBadge::of(t, data.get("emotion"));
+                ("caller", text_of(data, "text"))
+            }
             "agent_left" => {
                 let disposition = text_of(data, "disposition");
                 let how = match disposition.as_str() {
@@ -311,6 +358,7 @@ pub fn lines(
             },
             text,
             details,
+            emotion,
         });
     }
     lines
@@ -387,6 +435,66 @@ mod tests {
         assert_eq!(lines[3].text, "通话结束：转人工");
         let english = super::lines(Words::new(Language::English), 1_000, &events, &none, &names);
         assert_eq!(english[3].text, "Call ended: Handed off");
+    }
+
+    #[test]
+    fn angry_and_unhappy_lines_carry_a_badge_and_the_trigger_its_line() {
+        let events = [
+            event(
+                1,
+                0,
+                "heard",
+                json!({"node": "ask", "text": "查物流", "emotion": {"anger": 0.0, "label": "neutral", "trend": 0.0}}),
+            ),
+            event(
+                2,
+                0,
+                "heard",
+                json!({"node": "ask", "text": "有点慢", "emotion": {"anger": 0.21, "label": "negative", "trend": 0.21}}),
+            ),
+            event(
+                3,
+                0,
+                "heard",
+                json!({"node": "ask", "text": "太失望了，我要投诉！", "emotion": {"anger": 0.82, "label": "angry", "trend": 0.86}}),
+            ),
+            event(
+                4,
+                0,
+                "emotion_triggered",
+                json!({"node": "ask", "anger": 0.86, "threshold": 0.5, "next": "agent"}),
+            ),
+            event(5, 0, "heard", json!({"node": "ask", "text": "以前的记录"})),
+        ];
+        let names = |node: &str| match node {
+            "agent" => "转人工客服".to_owned(),
+            other => other.to_owned(),
+        };
+        let none = Knowledge::default();
+        let zh = lines(Words::new(Language::Chinese), 0, &events, &none, &names);
+        let badges: Vec<Option<(&str, &str)>> = zh
+            .iter()
+            .map(|line| line.emotion.as_ref().map(|e| (e.label, e.text.as_str())))
+            .collect();
+        assert_eq!(
+            badges,
+            vec![
+                None,
+                Some(("negative", "不满 0.21")),
+                Some(("angry", "生气 0.82")),
+                None,
+                None
+            ]
+        );
+        assert_eq!(zh[3].who, "system");
+        assert_eq!(zh[3].text, "来电者生气，转到：转人工客服");
+        assert_eq!(zh[3].details, vec!["生气程度 0.86 ≥ 0.50"]);
+        let en = lines(Words::new(Language::English), 0, &events, &none, &names);
+        assert_eq!(
+            en[2].emotion.as_ref().map(|e| e.text.as_str()),
+            Some("angry 0.82")
+        );
+        assert_eq!(en[3].text, "Angry caller, sent to: 转人工客服");
     }
 
     #[test]

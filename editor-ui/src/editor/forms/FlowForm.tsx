@@ -1,9 +1,11 @@
-// The flow's own settings: name, language, start, variables, global intents, defaults.
+// The flow's own settings: name, language, start, variables, global intents, where an angry
+// caller goes, defaults.
 
 import { useId } from "react";
 
 import type { FlowDocument, FlowSettings, JsonValue, ResultKind, ResultVar } from "../../flow/types";
 import { useI18n } from "../../i18n";
+import { AngryCallerFields } from "./AngryCallerFields";
 import { useForm } from "./context";
 import { withList, withMap, withOptional } from "./edit";
 import { Issues, NumberInput, PortSelect, Section, SelectInput, TemplateInput, TextInput } from "./fields";
@@ -124,6 +126,11 @@ export function FlowForm({ doc, onChange }: { doc: FlowDocument; onChange: DocCh
           path="/global_intents"
           onChange={(intents, field) => onChange((d) => withList(d, "global_intents", intents), `flow:${field ?? "global_intents"}`)}
         />
+      </Section>
+
+      <Section title={t("flow.angryCaller")} testId="section-angry-caller">
+        <p className="field-help">{t("flow.angryCallerHelp")}</p>
+        <AngryCallerFields doc={doc} onChange={onChange} />
       </Section>
 
       <Section title={t("flow.results")} open={results.length > 0} testId="section-results">

@@ -32,7 +32,7 @@ interface FieldShellProps {
   inline?: boolean;
 }
 
-function FieldShell({ label, labelId, htmlFor, help, path, children, inline }: FieldShellProps) {
+export function FieldShell({ label, labelId, htmlFor, help, path, children, inline }: FieldShellProps) {
   return (
     <div className={inline ? "field field-inline" : "field"}>
       <label id={labelId} htmlFor={htmlFor}>

@@ -5,10 +5,11 @@ import { useEffect, useState } from "react";
 import { describe, expect, it } from "vitest";
 
 import type { LocatedDiagnostic } from "../../flow/diagnostics";
-import type { FlowDocument } from "../../flow/types";
+import type { FlowDocument, FlowNode } from "../../flow/types";
 import { renameNode, updateNode } from "../../graph/ops";
-import { I18nProvider } from "../../i18n";
+import { I18nProvider, translate } from "../../i18n";
 import { PropertyPanel, type FocusRequest } from "../PropertyPanel";
+import { nodeNames } from "./AngryCallerFields";
 
 const base: FlowDocument = {
   schema: 1,
@@ -227,6 +228,33 @@ describe("node header and flow form", () => {
     await userEvent.type(name, "Orders");
     await userEvent.selectOptions(screen.getByTestId("flow-start"), "ask");
     expect(latest()).toMatchObject({ name: "Orders", start: "ask" });
+  });
+
+  it("sends an angry caller to a node picked by its name, never its id, and turns it off", async () => {
+    const { latest } = setup([]);
+    const select = screen.getByTestId("flow-angry-caller");
+    const shown = within(select)
+      .getAllByRole("option")
+      .map((option) => option.textContent);
+    // Nodes without a label go by their kind's name.
+    expect(shown).toEqual(["Nowhere (off)", "Say", "Ask a question", "Call an API", "End call"]);
+    expect(shown.some((name) => ["greet", "ask", "lookup", "bye"].includes(name ?? ""))).toBe(false);
+    await userEvent.selectOptions(select, "Call an API");
+    expect(latest().angry_caller).toEqual({ next: "lookup" });
+    await userEvent.type(screen.getByLabelText("How angry"), "0.7");
+    expect(latest().angry_caller).toEqual({ next: "lookup", threshold: 0.7 });
+    await userEvent.selectOptions(select, "Nowhere (off)");
+    expect(latest().angry_caller).toBeUndefined();
+  });
+
+  it("names nodes that share a name with a number, handoffs included", () => {
+    const nodes: FlowNode[] = [
+      { id: "a", type: "handoff", label: "Agent", error: "a" },
+      { id: "b", type: "handoff", label: " Agent ", error: "a" },
+      { id: "c", type: "end", outcome: "resolved" },
+    ];
+    const names = nodeNames((key, params) => translate("en", key, params), nodes);
+    expect([...names.values()]).toEqual(["Agent 1", "Agent 2", "End call"]);
   });
 
   it("marks a variable as a result, changes its kind and removes it", async () => {
