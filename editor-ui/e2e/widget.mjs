@@ -2,8 +2,11 @@
 // the demo tenant's order-status channel on the editor's widget page; a page served from that
 // other origin (a second local port) carries the channel's script tag; a
 // visitor opens the bubble, chats in Chinese, answers the menu with a button, types an order
-// number, asks for a person and is told to wait for an agent. A page of an origin the channel
-// does not allow gets no bubble, and its request is refused.
+// number, gets angry and is handed to a queue, told to wait for an agent. The manager, as an
+// agent in the console (a second browser context), takes the chat and reads its context card;
+// the visitor writes (the bot stays silent), the agent's reply reaches the widget, and the
+// agent hands the chat back to the bot, which goes on. A page of an origin the channel does
+// not allow gets no bubble, and its request is refused.
 // Part of the suite in run.mjs; alone (from editor-ui/): node e2e/widget.mjs
 
 import { createServer } from 'node:http';
@@ -102,22 +105,27 @@ export async function widgetSteps({ browser, step }) {
       await widget('.line.bot', { hasText: '顺丰速运' }).waitFor();
     });
 
-    await step(page, 'widget-05-asking-for-a-person', async () => {
-      await widget('input').fill('我要找人工客服');
+    await step(page, 'widget-05-an-angry-visitor-is-handed-to-a-queue', async () => {
+      // No request for a person: the flow hears that the visitor is angry and hands over.
+      await widget('input').fill('太失望了，你们太过分了，我要投诉！');
       await widget('form button').click();
       await widget('[data-waiting]').waitFor();
-      check(await widget('input').isDisabled(), 'the text box waits for the agent');
+      check(!(await widget('input').isDisabled()), 'the visitor can write to the agent while waiting');
       const waiting = await widget('[data-waiting]').innerText();
       check(waiting.includes('人工客服'), `the visitor is told to wait: ${waiting}`);
-      // While a person owns the conversation the widget reads its events for the agent's lines.
-      await page.waitForRequest((request) => request.url().includes('/events?after='), { timeout: TIMEOUT });
+      // While a person owns the conversation the widget reads its events for the agent's lines,
+      // waiting on the server (long polling) for the next one.
+      const deadline = Date.now() + TIMEOUT;
+      const polling = () => requests.some((url) => url.includes('/events?after=') && url.includes('wait=20'));
+      while (!polling() && Date.now() < deadline) await page.waitForTimeout(100);
+      check(polling(), 'the widget waits on the server for the agent\'s lines');
     });
 
     await step(page, 'widget-06-back-on-the-page-later', async () => {
       // The visitor's token and conversation are in the page's storage: the chat goes on.
       await page.reload();
       await widget('button.bubble').click();
-      await widget('.line.visitor', { hasText: '我要找人工客服' }).waitFor();
+      await widget('.line.visitor', { hasText: '我要投诉' }).waitFor();
       await widget('.line.bot', { hasText: '顺丰速运' }).waitFor();
       await widget('[data-waiting]').waitFor();
     });
@@ -131,13 +139,65 @@ export async function widgetSteps({ browser, step }) {
       check((await widget('form button').innerText()) === 'Send', 'the send button is English');
     });
 
-    await step(page, 'widget-08-no-third-party-requests', async () => {
+    await step(editor, 'widget-08-an-agent-takes-the-chat-in-the-console', async () => {
+      await editor.goto(`${server.url}/console`);
+      await editor.getByTestId('presence').selectOption('available');
+      await editor.getByTestId('presence-form').locator('button').click();
+      const row = editor.locator('[data-testid="waiting-row"]').first();
+      await row.waitFor();
+      check((await row.innerText()).includes('订单'), `the chat waits in the orders queue: ${await row.innerText()}`);
+      await row.getByTestId('accept').click();
+      await editor.getByTestId('context-card').waitFor();
+      const transcript = await editor.getByTestId('transcript').innerText();
+      check(transcript.includes('我要投诉') && transcript.includes('2024061801'), `the agent reads the chat so far: ${transcript}`);
+      const badge = editor.locator('[data-testid="emotion"][data-label="angry"]');
+      check((await badge.count()) >= 1, 'the angry line carries its badge');
+      await editor.getByTestId('card-anger').waitFor();
+      check((await editor.locator('[data-kind="emotion_triggered"]').count()) === 1, 'the transcript shows why it was handed over');
+    });
+
+    await step(page, 'widget-09-the-visitor-writes-and-the-bot-stays-silent', async () => {
+      await page.goto(shop.origin);
+      await widget('button.bubble').click();
+      await widget('[data-joined]').waitFor();
+      const botBefore = await botLines.count();
+      await widget('input').fill('你们发错货了，我买的是黑色的');
+      await widget('form button').click();
+      await editor.locator('[data-testid="line"][data-kind="caller_said"]', { hasText: '我买的是黑色的' }).waitFor();
+      await page.waitForTimeout(300);
+      check((await botLines.count()) === botBefore, 'the bot says nothing while the agent has the chat');
+    });
+
+    await step(page, 'widget-10-the-agents-reply-reaches-the-visitor', async () => {
+      await editor.getByTestId('reply-text').fill('非常抱歉！我马上为您安排换货。');
+      await editor.getByTestId('send').click();
+      await widget('.line.agent', { hasText: '马上为您安排换货' }).waitFor();
+    });
+
+    await step(page, 'widget-11-handed-back-the-bot-goes-on', async () => {
+      const botBefore = await botLines.count();
+      await editor.getByTestId('hand-back-node').selectOption({ label: '还有其他问题吗' });
+      await editor.getByTestId('hand-back').click();
+      await editor.waitForURL(/\/console\?notice=handed_back/);
+      await page.waitForFunction(
+        (count) => document.querySelector('[data-callflow-widget]').shadowRoot.querySelectorAll('.line.bot').length > count,
+        botBefore,
+        { timeout: TIMEOUT },
+      );
+      const asked = await botLines.last().innerText();
+      check(asked.includes('其他'), `the bot asks whether there is anything else: ${asked}`);
+      await widget('input').fill('没有了，谢谢');
+      await widget('form button').click();
+      await widget('[data-ended]').waitFor();
+    });
+
+    await step(page, 'widget-12-no-third-party-requests', async () => {
       const server_origin = new URL(server.url).origin;
       const foreign = requests.filter((url) => ![shop.origin, server_origin].includes(new URL(url).origin));
       check(foreign.length === 0, `requests to other sites: ${foreign.join(', ')}`);
     });
 
-    await step(page, 'widget-09-an-origin-not-allowed', async () => {
+    await step(page, 'widget-13-an-origin-not-allowed', async () => {
       // The browser blocks the answer to a page the channel does not allow: the request fails.
       const blocked = page.waitForEvent('requestfailed', (request) => request.url().includes('/widget/v1/channels/'));
       await page.goto(stranger.origin);

@@ -546,4 +546,91 @@ on_both_databases!(
     visitors_reach_only_their_own_conversations,
     switched_off_channels_and_unpublished_flows_are_refused,
     visitors_over_the_limit_wait,
+    a_waiting_visitor_hears_of_a_new_line_at_once,
 );
+
+/// A visitor waiting for an agent asks for new lines with `wait`: the answer comes when a line
+/// is written, not at the end of the wait; with nothing written it comes empty at the end.
+async fn a_waiting_visitor_hears_of_a_new_line_at_once(app: TestApp) -> TestApp {
+    let (_, channel) = shop(&app, "Waiting Shop").await;
+    let key = key_of(&channel).to_owned();
+    let (id, token, _) = start(&app, &key).await;
+    let own = format!("/channels/{key}/conversations/{id}");
+    let messages = format!("{own}/messages");
+    let say = |text: &'static str| {
+        widget(
+            &app,
+            Method::POST,
+            &messages,
+            Some(SHOP),
+            Some(&token),
+            Some(json!({ "type": "text", "text": text })),
+        )
+    };
+    let (status, handed) = json_of(say("转人工").await).await;
+    assert_eq!(
+        (status, handed["owner"].as_str()),
+        (StatusCode::OK, Some("person")),
+        "{handed}"
+    );
+    let (_, page) = json_of(
+        widget(
+            &app,
+            Method::GET,
+            &format!("{own}/events?after=0"),
+            Some(SHOP),
+            Some(&token),
+            None,
+        )
+        .await,
+    )
+    .await;
+    let last = page["last_seq"].as_i64().expect("last_seq");
+
+    // Nothing new: the answer waits the whole second, then comes empty.
+    let started = std::time::Instant::now();
+    let (_, quiet) = json_of(
+        widget(
+            &app,
+            Method::GET,
+            &format!("{own}/events?after={last}&wait=1"),
+            Some(SHOP),
+            Some(&token),
+            None,
+        )
+        .await,
+    )
+    .await;
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(900),
+        "it waited"
+    );
+    assert_eq!(quiet["lines"], json!([]));
+    assert_eq!(quiet["last_seq"].as_i64(), Some(last));
+
+    // A line written while it waits ends the wait long before its 20 seconds.
+    let started = std::time::Instant::now();
+    let long_poll = format!("{own}/events?after={last}&wait=20");
+    let waiting = widget(
+        &app,
+        Method::GET,
+        &long_poll,
+        Some(SHOP),
+        Some(&token),
+        None,
+    );
+    let writing = async {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        say("有人在吗").await
+    };
+    let (answer, _) = tokio::join!(waiting, writing);
+    let (status, page) = json_of(answer).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "the answer came with the line, not at the end of the wait"
+    );
+    assert_eq!(page["lines"][0]["kind"], "visitor", "{page}");
+    assert_eq!(page["lines"][0]["text"], "有人在吗");
+    app
+}

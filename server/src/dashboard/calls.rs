@@ -316,6 +316,11 @@ pub async fn transcript(
         Err(error) => return internal(t, &error),
     };
     let node_name = |node: &str| drafts.label(flow_id, node);
+    let queues = match crate::queues::list(&state.store, &viewer.principal.tenant_id).await {
+        Ok(queues) => queues,
+        Err(error) => return internal(t, &error),
+    };
+    let queue_name = |key: &str| names::queue_name(t, &queues, key);
     TranscriptPage {
         t,
         nav: viewer.nav("calls", String::new()),
@@ -325,6 +330,7 @@ pub async fn transcript(
             &found.events,
             &knowledge,
             &node_name,
+            &queue_name,
         ),
         call: row(t, viewer.zone(), &found.call, &flows),
     }

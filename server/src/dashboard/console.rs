@@ -21,7 +21,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::calls::{row, CallRow};
-use super::names::{self, Knowledge};
+use super::names::{self, queue_name, Knowledge};
 use super::queue_settings;
 use super::teach::{csrf_token, Posted};
 use super::transcript::{self, Line};
@@ -30,7 +30,7 @@ use super::{duration, encode, internal, message, percent, Choice, Nav, Viewer};
 use crate::auth::{Credential, Permission};
 use crate::queues::agents::{self, Presence};
 use crate::queues::handoff::{self, Disposition, HandoffError};
-use crate::queues::{self, context, stats, Queue};
+use crate::queues::{self, context, stats};
 use crate::state::AppState;
 use crate::store::{now_ms, HandoffRow, HandoffState};
 
@@ -118,18 +118,6 @@ fn refused(viewer: &Viewer) -> Option<Response> {
             "forbidden",
         )
     })
-}
-
-/// A queue's name in the visitor's language; a queue deleted since goes by its key.
-fn queue_name(t: Words, queues: &[Queue], key: &str) -> String {
-    queues.iter().find(|queue| queue.key == key).map_or_else(
-        || key.to_owned(),
-        |queue| {
-            queue
-                .display_name(t.language == crate::language::Language::English)
-                .to_owned()
-        },
-    )
 }
 
 /// A conversation in the lists.
@@ -572,8 +560,17 @@ async fn render_lines(
         .await
         .map_err(|error| internal(t, &error))?;
     let node_name = |node: &str| drafts.label(flow_id, node);
+    let queues = queues::list(&state.store, tenant_id)
+        .await
+        .map_err(|error| internal(t, &error))?;
+    let queue_name = |key: &str| queue_name(t, &queues, key);
     Ok(transcript::lines(
-        t, started_at, events, &knowledge, &node_name,
+        t,
+        started_at,
+        events,
+        &knowledge,
+        &node_name,
+        &queue_name,
     ))
 }
 

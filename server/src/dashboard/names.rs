@@ -132,3 +132,12 @@ impl Drafts {
             .map_or_else(|| node.to_owned(), str::to_owned)
     }
 }
+
+/// An agent queue's name in the visitor's language; a queue deleted since goes by its key.
+pub fn queue_name(words: Words, queues: &[crate::queues::Queue], key: &str) -> String {
+    let english = words.language == crate::language::Language::English;
+    queues.iter().find(|queue| queue.key == key).map_or_else(
+        || key.to_owned(),
+        |queue| queue.display_name(english).to_owned(),
+    )
+}

@@ -103,14 +103,15 @@ fn without_intent(t: Words, after: &[CallEvent], node: &str) -> Option<String> {
 }
 
 /// The transcript of events that started at `started_at` (epoch milliseconds).
-/// Knowledge entries show by their questions (`knowledge`), nodes by their names (`node_name`
-/// of a node's id).
+/// Knowledge entries show by their questions (`knowledge`), nodes and agent queues by their
+/// names (`node_name` of a node's id, `queue_name` of a queue's key).
 pub fn lines(
     t: Words,
     started_at: i64,
     events: &[CallEvent],
     knowledge: &Knowledge,
     node_name: &dyn Fn(&str) -> String,
+    queue_name: &dyn Fn(&str) -> String,
 ) -> Vec<Line> {
     let colon = t.pick("：", ": ");
     let mut lines = Vec::new();
@@ -223,7 +224,12 @@ pub fn lines(
                                 "phone" => t.w("phone"),
                                 _ => "SIP",
                             };
-                            format!("{label} {}", to.as_str().unwrap_or_default())
+                            let to = to.as_str().unwrap_or_default();
+                            let to = match kind.as_str() {
+                                "queue" => queue_name(to),
+                                _ => to.to_owned(),
+                            };
+                            format!("{label} {to}")
                         })
                         .collect::<Vec<_>>()
                         .join(", "),
@@ -248,7 +254,7 @@ pub fn lines(
                 format!(
                     "{}{colon}{}",
                     t.w("handoff_waiting"),
-                    text_of(data, "queue")
+                    queue_name(&text_of(data, "queue"))
                 ),
             ),
             "agent_joined" => (
@@ -419,7 +425,14 @@ mod tests {
             "ask" => "询问来电需求".to_owned(),
             other => other.to_owned(),
         };
-        let lines = lines(Words::new(Language::Chinese), 1_000, &events, &none, &names);
+        let lines = lines(
+            Words::new(Language::Chinese),
+            1_000,
+            &events,
+            &none,
+            &names,
+            &|q: &str| q.to_owned(),
+        );
         assert_eq!(lines.len(), 4);
         assert_eq!((lines[0].who, lines[0].at.as_str()), ("bot", "0.0"));
         assert_eq!(lines[0].node, "询问来电需求");
@@ -433,7 +446,14 @@ mod tests {
         assert_eq!(lines[2].text, "转人工：队列 after-sales");
         assert_eq!(lines[2].details, vec!["交接摘要：客户要查快递"]);
         assert_eq!(lines[3].text, "通话结束：转人工");
-        let english = super::lines(Words::new(Language::English), 1_000, &events, &none, &names);
+        let english = super::lines(
+            Words::new(Language::English),
+            1_000,
+            &events,
+            &none,
+            &names,
+            &|q: &str| q.to_owned(),
+        );
         assert_eq!(english[3].text, "Call ended: Handed off");
     }
 
@@ -471,7 +491,14 @@ mod tests {
             other => other.to_owned(),
         };
         let none = Knowledge::default();
-        let zh = lines(Words::new(Language::Chinese), 0, &events, &none, &names);
+        let zh = lines(
+            Words::new(Language::Chinese),
+            0,
+            &events,
+            &none,
+            &names,
+            &|q: &str| q.to_owned(),
+        );
         let badges: Vec<Option<(&str, &str)>> = zh
             .iter()
             .map(|line| line.emotion.as_ref().map(|e| (e.label, e.text.as_str())))
@@ -489,7 +516,14 @@ mod tests {
         assert_eq!(zh[3].who, "system");
         assert_eq!(zh[3].text, "来电者生气，转到：转人工客服");
         assert_eq!(zh[3].details, vec!["生气程度 0.86 ≥ 0.50"]);
-        let en = lines(Words::new(Language::English), 0, &events, &none, &names);
+        let en = lines(
+            Words::new(Language::English),
+            0,
+            &events,
+            &none,
+            &names,
+            &|q: &str| q.to_owned(),
+        );
         assert_eq!(
             en[2].emotion.as_ref().map(|e| e.text.as_str()),
             Some("angry 0.82")
@@ -534,6 +568,7 @@ mod tests {
             0,
             &events,
             &Knowledge::default(),
+            &same,
             &same,
         );
         let heard: Vec<(&str, Vec<String>)> = lines

@@ -268,22 +268,40 @@ fn line_of(event: CallEvent) -> Option<Line> {
     })
 }
 
+/// The longest a visitor's request waits for a new line: under the idle timeouts of common
+/// proxies (30 s and more).
+pub const MAX_WAIT_S: u64 = 25;
+
 /// The lines of the visitor's conversation after event `after`, and the number of the last
-/// event read (to ask from next), in order.
+/// event read (to ask from next), in order. With nothing to show yet it waits up to `wait` for
+/// something to be written: at once when this server writes it, within
+/// [`crate::queues::live::POLL`] when another does.
 pub async fn lines_after(
     state: &AppState,
     channel: &WidgetChannel,
     visitor: &Visitor,
     conversation_id: &str,
     after: i64,
+    wait: std::time::Duration,
 ) -> Result<(Vec<Line>, i64), WidgetError> {
     let call_id = call_of(&state.store, channel, visitor, conversation_id).await?;
-    let events = state
-        .store
-        .call_events_after(&channel.tenant_id, &call_id, after, EVENTS_PAGE)
-        .await?;
-    let last = events.last().map_or(after, |event| event.seq);
-    Ok((events.into_iter().filter_map(line_of).collect(), last))
+    let deadline = tokio::time::Instant::now() + wait;
+    // Subscribed before reading, so that nothing written in between is missed.
+    let mut watch = state.live.subscribe();
+    let mut after = after;
+    loop {
+        let events = state
+            .store
+            .call_events_after(&channel.tenant_id, &call_id, after, EVENTS_PAGE)
+            .await?;
+        after = events.last().map_or(after, |event| event.seq);
+        let lines: Vec<Line> = events.into_iter().filter_map(line_of).collect();
+        if !lines.is_empty() || tokio::time::Instant::now() >= deadline {
+            return Ok((lines, after));
+        }
+        let _ =
+            tokio::time::timeout_at(deadline, watch.next(&channel.tenant_id, Some(&call_id))).await;
+    }
 }
 
 #[cfg(test)]

@@ -417,6 +417,10 @@ async fn send_message(
 struct EventsQuery {
     #[serde(default)]
     after: i64,
+    /// Seconds to wait for a line when there is none yet (long polling), at most
+    /// [`super::MAX_WAIT_S`]; 0 answers at once.
+    #[serde(default)]
+    wait: u64,
 }
 
 /// Lines of a conversation after event `after`.
@@ -428,11 +432,13 @@ pub struct LinesView {
 }
 
 /// What was said in the visitor's conversation after event `after` (0: from the start): the
-/// bot's, the visitor's and an agent's lines, and its end. The widget polls it while a
-/// person owns the conversation.
+/// bot's, the visitor's and an agent's lines, and its end. The widget asks with `wait` while a
+/// person owns the conversation, so that an agent's line reaches it as soon as it is written.
 #[utoipa::path(get, path = "/channels/{key}/conversations/{id}/events", tag = "widget",
     security(()), params(("key" = String, Path), ("id" = String, Path),
-        ("after" = Option<i64>, Query, description = "the last `seq` seen; 0 by default")),
+        ("after" = Option<i64>, Query, description = "the last `seq` seen; 0 by default"),
+        ("wait" = Option<u64>, Query, description = "seconds to wait for a new line when there \
+            is none yet (at most 25): the answer comes as soon as one is written")),
     responses((status = 200, body = LinesView),
         (status = 400, description = "`invalid_query`"),
         (status = 401, description = "`visitor_required`"),
@@ -446,8 +452,9 @@ async fn list_events(
     gated(state, key, parts, |state, channel, caller| async move {
         let Query(query) = query
             .map_err(|rejection| ApiError::bad_request("invalid_query", rejection.body_text()))?;
+        let wait = std::time::Duration::from_secs(query.wait.min(super::MAX_WAIT_S));
         let (lines, last_seq) =
-            super::lines_after(&state, &channel, caller.visitor()?, &id, query.after).await?;
+            super::lines_after(&state, &channel, caller.visitor()?, &id, query.after, wait).await?;
         Ok(axum::Json(LinesView { lines, last_seq }).into_response())
     })
     .await

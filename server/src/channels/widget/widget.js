@@ -9,9 +9,11 @@
   var key = script.dataset.channel;
   var api = new URL(script.src).origin + '/widget/v1/channels/' + encodeURIComponent(key);
   var storeKey = 'callflow-widget:' + key;
-  // How often the agent's lines are read while a person has the conversation: within the
-  // visitor's rate limit (60 requests a minute) with room for their own messages.
-  var POLL_MS = 2000;
+  // While a person has the conversation, each request for the agent's lines waits up to WAIT_S
+  // seconds on the server; a failed one is tried again after RETRY_MS (a rate limit's minute
+  // allows 60 requests).
+  var WAIT_S = 20;
+  var RETRY_MS = 3000;
 
   var WORDS = {
     'zh-CN': {
@@ -196,9 +198,14 @@
     choices.textContent = '';
     note(t('waiting')).setAttribute('data-waiting', '');
     var after = null;
-    function stop() { clearInterval(polling); polling = null; }
+    var stopped = false;
+    function stop() { stopped = true; polling = null; }
+    // Long polling: the server answers as soon as a line is written (or after WAIT_S), and the
+    // next request goes out at once; after a failure, a pause first.
     function poll() {
-      call('GET', '/conversations/' + state.id + '/events?after=' + (after || 0)).then(function (page) {
+      if (stopped) return;
+      var wait = after === null ? 0 : WAIT_S;
+      call('GET', '/conversations/' + state.id + '/events?after=' + (after || 0) + '&wait=' + wait).then(function (page) {
         if (after !== null) {
           page.lines.forEach(function (line) {
             if (line.kind === 'agent') add('agent', line.text);
@@ -209,10 +216,11 @@
           });
         }
         after = page.last_seq;
-      }).catch(function () { /* the next poll tries again */ });
+        poll();
+      }).catch(function () { setTimeout(poll, RETRY_MS); });
     }
+    polling = true;
     poll();
-    polling = setInterval(poll, POLL_MS);
   }
 
   function send(event, shown) {
@@ -244,7 +252,7 @@
       var answer = answers[0];
       if (answer.ended && answer.owner !== 'person') return start();
       answers[1].lines.forEach(function (line) {
-        if (line.kind === 'joined') note(t('joined').replace('{agent}', line.text));
+        if (line.kind === 'joined') note(t('joined').replace('{agent}', line.text)).setAttribute('data-joined', '');
         else if (line.kind !== 'ended' && line.kind !== 'back') add(line.kind, line.text);
       });
       answer.messages = [];
