@@ -31,6 +31,12 @@ pub struct TestApp {
     running: Option<Running>,
 }
 
+/// A signed-in person: the session cookie to send, and its CSRF token for writes.
+pub struct Person {
+    pub cookie: String,
+    pub csrf: String,
+}
+
 /// A tenant made for a test, with an owner API key.
 pub struct TestTenant {
     pub id: String,
@@ -135,6 +141,46 @@ impl TestApp {
     }
 
     /// An API key of the given role for the tenant.
+    /// A new user of the tenant, signed in: their session cookie and its CSRF token.
+    pub async fn person(&self, tenant_id: &str, email: &str, name: &str, role: Role) -> Person {
+        let password = "correct horse battery staple";
+        let mut transaction = self.store.transaction().await.expect("transaction");
+        transaction
+            .create_user(
+                tenant_id,
+                &server::store::NewUser {
+                    email,
+                    display_name: name,
+                    password,
+                    role,
+                },
+                now_ms(),
+            )
+            .await
+            .expect("user");
+        transaction.commit().await.expect("commit");
+        let login = self
+            .client
+            .post(self.url("/api/v1/auth/login"))
+            .json(&serde_json::json!({ "email": email, "password": password }))
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(login.status(), 200);
+        let cookie = login.headers()["set-cookie"]
+            .to_str()
+            .expect("cookie")
+            .split(';')
+            .next()
+            .expect("name=value")
+            .to_owned();
+        let body: serde_json::Value = login.json().await.expect("login body");
+        Person {
+            cookie,
+            csrf: body["csrf_token"].as_str().expect("csrf token").to_owned(),
+        }
+    }
+
     pub async fn key(&self, tenant_id: &str, role: Role) -> String {
         let mut transaction = self.store.transaction().await.expect("transaction");
         let created = transaction

@@ -2,11 +2,11 @@
 //! that waits for a person, the agent who takes it, writes, and gives it back to the bot — and
 //! the bot saying nothing meanwhile. On both databases.
 
-use callflow_tests::app::{TestApp, TestTenant};
+use callflow_tests::app::{Person, TestApp, TestTenant};
 use callflow_tests::on_both_databases;
 use reqwest::Method;
 use serde_json::{json, Value};
-use server::store::{now_ms, NewUser, Role};
+use server::store::Role;
 
 on_both_databases!(
     queues_are_checked_and_flows_must_name_one,
@@ -14,49 +14,8 @@ on_both_databases!(
     a_closed_queue_without_overflow_takes_the_flows_no_answer_port,
 );
 
-/// A signed-in person of the tenant: their session cookie and CSRF token.
-struct Person {
-    cookie: String,
-    csrf: String,
-}
-
 async fn person(app: &TestApp, tenant: &TestTenant, email: &str, name: &str, role: Role) -> Person {
-    let password = "correct horse battery staple";
-    let mut transaction = app.store.transaction().await.expect("transaction");
-    transaction
-        .create_user(
-            &tenant.id,
-            &NewUser {
-                email,
-                display_name: name,
-                password,
-                role,
-            },
-            now_ms(),
-        )
-        .await
-        .expect("user");
-    transaction.commit().await.expect("commit");
-    let login = app
-        .client
-        .post(app.url("/api/v1/auth/login"))
-        .json(&json!({ "email": email, "password": password }))
-        .send()
-        .await
-        .expect("login");
-    assert_eq!(login.status(), 200);
-    let cookie = login.headers()["set-cookie"]
-        .to_str()
-        .expect("cookie")
-        .split(';')
-        .next()
-        .expect("name=value")
-        .to_owned();
-    let body: Value = login.json().await.expect("login body");
-    Person {
-        cookie,
-        csrf: body["csrf_token"].as_str().expect("csrf token").to_owned(),
-    }
+    app.person(&tenant.id, email, name, role).await
 }
 
 /// Calls the API as a signed-in person: the status and the body as JSON (`null` when empty).

@@ -5,7 +5,7 @@ use callflow_tests::app::{TestApp, TestTenant};
 use callflow_tests::on_both_databases;
 use serde_json::{json, Value};
 use server::flow_http::DEMO_SHOP_BASE;
-use server::store::{now_ms, NewUser, Role};
+use server::store::{now_ms, Role};
 
 on_both_databases!(
     overview_counts_the_calls_in_both_languages,
@@ -36,37 +36,7 @@ async fn shop_with_user(app: &TestApp, name: &str, email: &str) -> (TestTenant, 
 
 /// A new user of the tenant with this role, signed in: the session cookie to send.
 async fn signed_in(app: &TestApp, tenant: &TestTenant, email: &str, role: Role) -> String {
-    let password = "correct horse battery staple";
-    let mut transaction = app.store.transaction().await.expect("transaction");
-    transaction
-        .create_user(
-            &tenant.id,
-            &NewUser {
-                email,
-                display_name: "店长",
-                password,
-                role,
-            },
-            now_ms(),
-        )
-        .await
-        .expect("user");
-    transaction.commit().await.expect("commit");
-    let login = app
-        .client
-        .post(app.url("/api/v1/auth/login"))
-        .json(&json!({ "email": email, "password": password }))
-        .send()
-        .await
-        .expect("login");
-    assert_eq!(login.status(), 200);
-    login.headers()["set-cookie"]
-        .to_str()
-        .expect("cookie")
-        .split(';')
-        .next()
-        .expect("name=value")
-        .to_owned()
+    app.person(&tenant.id, email, "店长", role).await.cookie
 }
 
 /// A page as the browser gets it, without following redirects: status, `Location`, body.
