@@ -121,6 +121,11 @@ impl FirstRunCredentials {
         writeln!(out, "  Dashboard: {}/dashboard", self.url)?;
         writeln!(
             out,
+            "  Console:   {}/console (the agent console: you answer every queue)",
+            self.url
+        )?;
+        writeln!(
+            out,
             "  Widget:    {} (order-status, for pages of {} and {}; see README \"Chat widget\")",
             self.widget_key, self.url, DEMO_WIDGET_PAGE_ORIGINS[0]
         )?;
