@@ -6,9 +6,8 @@
 // which then answers the customer again; finally the console in English.
 // Part of the suite in run.mjs; alone (from editor-ui/): node e2e/console.mjs
 
-import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { api, artifacts, check, launchBrowser, startServer, stepper, TIMEOUT, watchedPage } from './harness.mjs';
+import { api, check, runAlone, TIMEOUT } from './harness.mjs';
 
 /** Words of three or more Latin letters on a Chinese page, apart from what the data holds. */
 function englishWords(text, allowed) {
@@ -102,37 +101,6 @@ export async function consoleSteps({ page, server, step }) {
   });
 }
 
-async function main() {
-  rmSync(artifacts, { recursive: true, force: true });
-  const results = [];
-  const step = stepper(results);
-  const server = await startServer();
-  const browser = await launchBrowser();
-  if (!browser) {
-    await server.stop();
-    return;
-  }
-  const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, locale: 'zh-CN' });
-  const { page, errors } = await watchedPage(context);
-  try {
-    await page.goto(server.url);
-    await page.getByTestId('login-email').fill(server.email);
-    await page.getByTestId('login-password').fill(server.password);
-    await page.getByTestId('login-submit').click();
-    await page.getByTestId('flow-list').waitFor();
-    await consoleSteps({ page, server, step });
-    check(errors.length === 0, `the page logged errors: ${errors.map(String).join('; ')}`);
-  } finally {
-    await browser.close();
-    await server.stop();
-    const failed = results.filter((r) => !r.ok).length;
-    console.log(`\n${results.length - failed} passed, ${failed} failed; screenshots in e2e/artifacts/`);
-  }
-}
-
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  main().catch((error) => {
-    console.error(`console end-to-end steps failed: ${error.message ?? error}`);
-    process.exit(1);
-  });
+  await runAlone('console', consoleSteps);
 }

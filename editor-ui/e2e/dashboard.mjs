@@ -6,7 +6,7 @@
 // Part of the suite in run.mjs; alone (from editor-ui/): node e2e/dashboard.mjs
 
 import { fileURLToPath } from 'node:url';
-import { api, check, launchBrowser, shot, startServer, stepper, TIMEOUT, watchedPage } from './harness.mjs';
+import { api, check, runAlone, shot, TIMEOUT, watchedPage } from './harness.mjs';
 
 /** Words of three or more Latin letters, apart from those allowed (names users gave, ids shown as code). */
 function englishWords(text, allowed) {
@@ -302,26 +302,5 @@ async function improvementLoop({ browser, page, server, step }) {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const results = [];
-  const step = stepper(results);
-  const server = await startServer();
-  const browser = await launchBrowser();
-  if (browser) {
-    try {
-      const context = await browser.newContext({ viewport: { width: 1600, height: 1000 }, locale: 'zh-CN' });
-      const { page } = await watchedPage(context);
-      await page.goto(server.url);
-      await page.getByTestId('login-email').fill(server.email);
-      await page.getByTestId('login-password').fill(server.password);
-      await page.getByTestId('login-submit').click();
-      await page.getByTestId('flow-list').waitFor();
-      await dashboardSteps({ browser, page, server, step });
-    } finally {
-      await browser.close();
-    }
-  }
-  await server.stop();
-  const failed = results.filter((r) => !r.ok).length;
-  console.log(`\n${results.length - failed} passed, ${failed} failed; screenshots in e2e/artifacts/`);
-  process.exit(failed ? 1 : 0);
+  await runAlone('dashboard', dashboardSteps, { width: 1600, height: 1000 });
 }

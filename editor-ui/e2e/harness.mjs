@@ -178,3 +178,39 @@ export async function watchedPage(context) {
   });
   return { page, errors };
 }
+
+/**
+ * Runs one module's steps alone, as `node e2e/<module>.mjs` does: a fresh server, the demo
+ * owner signed in on a Chinese page, `steps({ browser, page, server, step })`, and the tally.
+ * Exits non-zero when a step failed or the page logged an error.
+ */
+export async function runAlone(name, steps, viewport = { width: 1400, height: 900 }) {
+  rmSync(artifacts, { recursive: true, force: true });
+  const results = [];
+  const step = stepper(results);
+  const server = await startServer();
+  const browser = await launchBrowser();
+  let logged = [];
+  try {
+    if (browser) {
+      const context = await browser.newContext({ viewport, locale: 'zh-CN' });
+      const { page, errors } = await watchedPage(context);
+      logged = errors;
+      await page.goto(server.url);
+      await page.getByTestId('login-email').fill(server.email);
+      await page.getByTestId('login-password').fill(server.password);
+      await page.getByTestId('login-submit').click();
+      await page.getByTestId('flow-list').waitFor();
+      await steps({ browser, page, server, step });
+    }
+  } catch (error) {
+    console.error(`${name} end-to-end steps failed: ${error.message ?? error}`);
+  } finally {
+    await browser?.close();
+    await server.stop();
+  }
+  const failed = results.filter((r) => !r.ok).length;
+  console.log(`\n${results.length - failed} passed, ${failed} failed; screenshots in e2e/artifacts/`);
+  if (logged.length) console.error(`the page logged errors: ${logged.map(String).join('; ')}`);
+  process.exit(failed || logged.length ? 1 : 0);
+}

@@ -5,10 +5,10 @@
 // then ask the demo shop FAQ flow a question in Try it and see, in Chinese, which entry answered.
 // Part of the suite in run.mjs; alone (from editor-ui/): node e2e/knowledge.mjs
 
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { artifacts, check, ensureArtifacts, launchBrowser, shot, startServer, stepper, watchedPage } from './harness.mjs';
+import { check, ensureArtifacts, runAlone, shot } from './harness.mjs';
 import { xlsx } from './xlsx.mjs';
 
 /** The sheet imported: five good rows and, in spreadsheet row 6, one without an answer. */
@@ -196,37 +196,6 @@ export async function knowledgeSteps({ page, server, step }) {
   });
 }
 
-async function main() {
-  rmSync(join(artifacts), { recursive: true, force: true });
-  const results = [];
-  const step = stepper(results);
-  const server = await startServer();
-  const browser = await launchBrowser();
-  if (!browser) {
-    await server.stop();
-    return;
-  }
-  const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, locale: 'zh-CN' });
-  const { page, errors } = await watchedPage(context);
-  try {
-    await page.goto(server.url);
-    await page.getByTestId('login-email').fill(server.email);
-    await page.getByTestId('login-password').fill(server.password);
-    await page.getByTestId('login-submit').click();
-    await page.getByTestId('flow-list').waitFor();
-    await knowledgeSteps({ page, server, step });
-    check(errors.length === 0, `the page logged errors: ${errors.map(String).join('; ')}`);
-  } finally {
-    await browser.close();
-    await server.stop();
-    const failed = results.filter((r) => !r.ok).length;
-    console.log(`\n${results.length - failed} passed, ${failed} failed; screenshots in e2e/artifacts/`);
-  }
-}
-
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  main().catch((error) => {
-    console.error(`knowledge end-to-end steps failed: ${error.message ?? error}`);
-    process.exit(1);
-  });
+  await runAlone('knowledge', knowledgeSteps);
 }
