@@ -6,7 +6,7 @@
 // Part of the suite in run.mjs; alone (from editor-ui/): node e2e/dashboard.mjs
 
 import { fileURLToPath } from 'node:url';
-import { api, check, runAlone, shot, TIMEOUT, watchedPage } from './harness.mjs';
+import { api, check, runAlone, shot, signedIn, TIMEOUT, watchedPage } from './harness.mjs';
 
 /** Words of three or more Latin letters, apart from those allowed (names users gave, ids shown as code). */
 function englishWords(text, allowed) {
@@ -36,7 +36,11 @@ async function threeCalls(server) {
   await say(resolved, { type: 'text', text: '我的快递到哪了', confidence: 0.92 });
   await say(resolved, { type: 'digits', digits: '2024061801#' });
   await say(resolved, { type: 'text', text: '不用了，谢谢' });
-  await say(await start(), { type: 'text', text: '转人工' });
+  // Handed to the orders queue, where the owner takes the chat and ends it.
+  const handed = await say(await start(), { type: 'text', text: '转人工' });
+  const agent = await signedIn(server);
+  await agent('POST', `/handoffs/${handed.owner.handoff}/accept`);
+  await agent('POST', `/handoffs/${handed.owner.handoff}/end`, { disposition: 'resolved' });
   await say(await start(), { type: 'hangup' });
   return { flow, callId: resolved.call_id };
 }
@@ -55,7 +59,8 @@ export async function dashboardSteps({ browser, page, server, step }) {
     await link.click();
     await page.waitForURL(/\/dashboard$/);
     // The roll-up counts ended conversations every 2 s.
-    for (let tries = 0; tries < 20 && (await page.getByTestId('card-calls').count()) === 0; tries += 1) {
+    const counted = async () => (await page.getByTestId('card-calls').count()) > 0 && (await cardValue(page, 'calls')) === '3';
+    for (let tries = 0; tries < 20 && !(await counted()); tries += 1) {
       await page.waitForTimeout(1000);
       await page.reload();
     }
@@ -272,8 +277,14 @@ async function improvementLoop({ browser, page, server, step }) {
     await page.getByTestId('teach-publish').click();
     await page.getByTestId('publish-button').click();
     await page.getByTestId('publish-note').fill('学会了新说法');
+    const before = await page.getByTestId('published-version').innerText();
     await page.getByTestId('publish-confirm').click();
-    await page.getByTestId('published-version').waitFor();
+    // The badge shows the live version before the publish too: wait for the new number.
+    await page.waitForFunction(
+      (old) => document.querySelector('[data-testid="published-version"]')?.textContent !== old,
+      before,
+      { timeout: TIMEOUT },
+    );
   });
 
   await step(page, 'dash-10-new-version-understands-and-misses-less', async () => {

@@ -128,6 +128,35 @@ export function api(server) {
   };
 }
 
+/**
+ * The API as the demo owner signed in (a session, not a key): what only people may do, such as
+ * taking a conversation from a queue.
+ */
+export async function signedIn(server) {
+  const login = await fetch(`${server.url}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: server.email, password: server.password }),
+  });
+  if (!login.ok) throw new Error(`sign-in: ${login.status}`);
+  const cookie = login.headers.get('set-cookie').split(';')[0];
+  const { csrf_token: csrf } = await login.json();
+  return async (method, path, body) => {
+    const response = await fetch(`${server.url}/api/v1${path}`, {
+      method,
+      headers: {
+        cookie,
+        'x-csrf-token': csrf,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
+    return text ? JSON.parse(text) : null;
+  };
+}
+
 export function ensureArtifacts() {
   mkdirSync(artifacts, { recursive: true });
   return artifacts;
