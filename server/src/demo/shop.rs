@@ -1413,6 +1413,33 @@ mod tests {
     }
 
     #[test]
+    fn complaints_flows_refund_the_difference_and_start_a_return() {
+        let app = router();
+        let (mut call, _) = Call::start("complaints.json", API, &app, CallInfo::default());
+        call.keys("2024061801#");
+        let text = said(&call.say("买完就降价了"));
+        assert!(text.contains("已为您退还差价30元"), "{text}");
+        assert_eq!(call.var("adjustment_id"), "PA20240618001");
+        let api = format!("{API}/en");
+        let (mut call, _) = Call::start("complaints-en.json", &api, &app, CallInfo::default());
+        call.keys("2024061803#");
+        let text = said(&call.say("I got the wrong item"));
+        assert!(
+            text.contains("the return number is RT20240618001")
+                && text.contains("pick it up tomorrow morning"),
+            "{text}"
+        );
+        // A caller who calls back about the same order hears the same difference refunded.
+        let (mut call, _) = Call::start("complaints-en.json", &api, &app, CallInfo::default());
+        call.keys("2024061801#");
+        let text = said(&call.keys("1"));
+        assert!(
+            text.contains("refunded the difference of $30. ") && text.contains("PA20240618001"),
+            "{text}"
+        );
+    }
+
+    #[test]
     fn refund_flow_gets_an_id_then_a_conflict() {
         let app = router();
         let mut ids = Vec::new();
