@@ -180,6 +180,17 @@ async fn shop(app: &mut TestApp) -> Shop {
         let path = callflow_tests::root().join(format!("flows/{name}.json"));
         let text = std::fs::read_to_string(path).expect("example flow");
         let document: Value = serde_json::from_str(&text).expect("JSON");
+        // In a tenant with the demo's queues and knowledge bases, the flow is clean.
+        let (status, report) = app
+            .api(
+                Method::POST,
+                &tenant.owner_key,
+                "/flows/validate",
+                Some(&document),
+            )
+            .await;
+        assert_eq!(status, 200, "{report}");
+        assert_eq!(report["diagnostics"], json!([]), "{name}: {report}");
         let (flow, _) = app.published_flow(&tenant.id, name, &document).await;
         let number = format!("+865718888000{index}");
         let binding = json!({ "flow_id": flow.id, "mode": "webhook" });
