@@ -64,6 +64,8 @@ fn the_example_flows_exist() {
         "returns-refunds",
         "satisfaction-survey",
         "shop-faq",
+        "complaints",
+        "complaints-en",
     ] {
         assert!(
             names.iter().any(|n| n == expected),

@@ -47,7 +47,9 @@ async fn templates_are_the_example_flows(app: TestApp) -> TestApp {
             "returns-refunds",
             "birthday-care",
             "satisfaction-survey",
-            "shop-faq"
+            "shop-faq",
+            "complaints",
+            "complaints-en"
         ]
     );
     for template in &templates {

@@ -351,6 +351,8 @@ async fn demo_tenant_has_the_published_example_flows(mut app: TestApp) -> TestAp
         names,
         [
             "birthday-care",
+            "complaints",
+            "complaints-en",
             "order-status",
             "order-status-en",
             "returns-refunds",

@@ -46,7 +46,7 @@ pub struct Template {
 }
 
 /// Short titles of the examples, by flow name.
-const TITLES: [(&str, &str); 5] = [
+const TITLES: [(&str, &str); 7] = [
     ("order-status", "查订单、查物流 / Order status (Chinese)"),
     ("order-status-en", "Order status (English) / 查订单（英文）"),
     ("returns-refunds", "退货退款 / Returns and refunds"),
@@ -55,6 +55,8 @@ const TITLES: [(&str, &str); 5] = [
         "satisfaction-survey",
         "满意度回访 / Satisfaction survey call",
     ),
+    ("complaints", "简单投诉 / Complaints (Chinese)"),
+    ("complaints-en", "Complaints (English) / 简单投诉（英文）"),
 ];
 
 /// The example flows, to create a flow from: each with its whole document.

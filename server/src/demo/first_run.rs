@@ -1,5 +1,5 @@
 //! First run: on a database without tenants, the server creates the demo tenant ("Demo Shop" /
-//! 演示商城, slug `demo`) with the six example flows published, an owner user and an owner API
+//! 演示商城, slug `demo`) with the eight example flows published, an owner user and an owner API
 //! key, so that a fresh install can be tried at once.
 //!
 //! [`run`] returns the new credentials instead of printing them; the caller shows them (once)
@@ -43,7 +43,7 @@ pub const PASSWORD_LENGTH: usize = 20;
 
 /// The example flows of `flows/`, embedded so that the binary is self-contained:
 /// `(name, document)`.
-pub const EXAMPLE_FLOWS: [(&str, &str); 6] = [
+pub const EXAMPLE_FLOWS: [(&str, &str); 8] = [
     (
         "order-status",
         include_str!("../../../flows/order-status.json"),
@@ -65,6 +65,11 @@ pub const EXAMPLE_FLOWS: [(&str, &str); 6] = [
         include_str!("../../../flows/satisfaction-survey.json"),
     ),
     ("shop-faq", include_str!("../../../flows/shop-faq.json")),
+    ("complaints", include_str!("../../../flows/complaints.json")),
+    (
+        "complaints-en",
+        include_str!("../../../flows/complaints-en.json"),
+    ),
 ];
 
 /// The audit entry that the first run writes last: its mark of having finished.

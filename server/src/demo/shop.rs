@@ -8,6 +8,16 @@
 //!   order; `409 {"error":"refund_exists","refund_id"}` for the second request on an order.
 //! - `POST /coupons` — `201 {"coupon_id","amount","valid_days":30,"sms_sent"}`.
 //! - `POST /surveys` — `201 {"survey_id","status":"saved"}`; 404 for an unknown order.
+//! - `POST /orders/{order_id}/price-adjustments` — refunds the difference when the price fell
+//!   after the purchase: `201 {"adjustment_id","order_id","refunded","refunded_text"}`; `409
+//!   {"error":"no_price_difference"}` for an order whose price did not fall.
+//! - `POST /orders/{order_id}/returns` (`{"reason":"wrong_item"|"damaged"}`) — starts a return
+//!   with a courier pickup: `201 {"return_id","order_id","reason","pickup_date","status"}`;
+//!   `409 {"error":"not_delivered"}` before the order was delivered.
+//!
+//! Both order actions are idempotent per order: asked again (a caller who calls back, or the
+//! same conversation in another channel), they answer `200` with what the first one did, so a
+//! difference is never refunded twice.
 //!
 //! The same routes under `/en` speak English (carriers, ETAs, names), for a tenant whose shop
 //! language is English: spoken texts are in the shop's language, so the language is part of
@@ -26,6 +36,8 @@
 //! found — as in the conversation tests — plus `2024061805`, which answers only after
 //! [`SLOW_ORDER_DELAY`] (longer than the flows wait), and `2024061806`, which answers 500, so
 //! that the failure paths can be tried too. `2024061810` already has a refund request.
+//! The price of `2024061801`, `2024061803` and `1357924680` fell after they were bought (see
+//! [`PRICE_DROPS`]).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -67,6 +79,11 @@ impl Default for DemoShop {
                 .route("/refunds", post(create_refund))
                 .route("/coupons", post(create_coupon))
                 .route("/surveys", post(create_survey))
+                .route(
+                    "/orders/{order_id}/price-adjustments",
+                    post(create_price_adjustment),
+                )
+                .route("/orders/{order_id}/returns", post(create_return))
                 .with_state(ShopState {
                     shop: shop.clone(),
                     language,
@@ -133,6 +150,13 @@ struct ShopState {
     language: Language,
 }
 
+impl ShopState {
+    /// The language of a request's spoken texts: its `Accept-Language`, else the base URL's.
+    fn speaks(&self, headers: &axum::http::HeaderMap) -> Language {
+        Language::asked(headers).unwrap_or(self.language)
+    }
+}
+
 #[derive(Default)]
 struct Shop {
     ledgers: Mutex<HashMap<Customer, Ledger>>,
@@ -145,6 +169,12 @@ struct Ledger {
     next_refund: u64,
     next_coupon: u64,
     next_survey: u64,
+    /// Price adjustment id by order id.
+    price_adjustments: HashMap<String, String>,
+    next_adjustment: u64,
+    /// Return id and reason by order id.
+    returns: HashMap<String, (String, String)>,
+    next_return: u64,
 }
 
 impl Default for Ledger {
@@ -154,6 +184,10 @@ impl Default for Ledger {
             next_refund: 8_800_123_456,
             next_coupon: 20_240_618_001,
             next_survey: 20_240_618_001,
+            price_adjustments: HashMap::new(),
+            next_adjustment: 20_240_618_001,
+            returns: HashMap::new(),
+            next_return: 20_240_618_001,
         }
     }
 }
@@ -350,6 +384,14 @@ static ORDERS: &[Order] = &[
     },
 ];
 
+/// Orders whose price fell after they were bought, with the difference (in yuan in the
+/// Chinese shop, dollars in the English one: each shop's own sample figures).
+static PRICE_DROPS: &[(&str, u32)] = &[("2024061801", 30), ("2024061803", 50), ("1357924680", 20)];
+
+/// When the courier comes for a return: the shop has no clock, so always the next morning.
+const PICKUP_ZH: &str = "明天上午";
+const PICKUP_EN: &str = "tomorrow morning";
+
 fn find_order(id: &str) -> Option<&'static Order> {
     ORDERS.iter().find(|order| order.id == id)
 }
@@ -402,7 +444,7 @@ async fn get_order(
     let Some(order) = find_order(&order_id) else {
         return order_not_found();
     };
-    let texts = match Language::asked(&headers).unwrap_or(state.language) {
+    let texts = match state.speaks(&headers) {
         Language::Zh => &order.zh,
         Language::En => &order.en,
     };
@@ -622,6 +664,114 @@ async fn create_survey(
         Json(json!({ "survey_id": survey_id, "status": "saved" })),
     )
         .into_response())
+}
+
+/// A `201` for what an order action did now, a `200` for what an earlier request did.
+fn order_action(created: bool, body: Value) -> Response {
+    let status = match created {
+        true => StatusCode::CREATED,
+        false => StatusCode::OK,
+    };
+    (status, Json(body)).into_response()
+}
+
+async fn create_price_adjustment(
+    State(state): State<ShopState>,
+    Extension(customer): Extension<Customer>,
+    Path(order_id): Path<String>,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> Result<Response, BadRequest> {
+    // The body only says why and from where; an empty one is a plain request.
+    if !body.is_empty() {
+        let fields = json_object(&body)?;
+        text(&fields, "reason")?;
+        text(&fields, "channel")?;
+    }
+    let Some(order) = find_order(&order_id) else {
+        return Ok(order_not_found());
+    };
+    let Some(&(_, refunded)) = PRICE_DROPS.iter().find(|(id, _)| *id == order.id) else {
+        return Ok((
+            StatusCode::CONFLICT,
+            Json(json!({ "error": "no_price_difference" })),
+        )
+            .into_response());
+    };
+    let (adjustment_id, created) = state.shop.with_ledger(customer, |ledger| {
+        if let Some(existing) = ledger.price_adjustments.get(order.id) {
+            return (existing.clone(), false);
+        }
+        let id = format!("PA{}", ledger.next_adjustment);
+        ledger.next_adjustment += 1;
+        ledger
+            .price_adjustments
+            .insert(order.id.to_owned(), id.clone());
+        (id, true)
+    });
+    let refunded_text = match state.speaks(&headers) {
+        Language::Zh => format!("{refunded}元"),
+        Language::En => format!("${refunded}"),
+    };
+    Ok(order_action(
+        created,
+        json!({
+            "adjustment_id": adjustment_id,
+            "order_id": order.id,
+            "refunded": refunded,
+            "refunded_text": refunded_text,
+        }),
+    ))
+}
+
+async fn create_return(
+    State(state): State<ShopState>,
+    Extension(customer): Extension<Customer>,
+    Path(order_id): Path<String>,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> Result<Response, BadRequest> {
+    let fields = json_object(&body)?;
+    let reason = required_text(&fields, "reason")?;
+    if !matches!(reason.as_str(), "wrong_item" | "damaged") {
+        return Err(BadRequest::field(
+            "reason must be wrong_item or damaged".into(),
+        ));
+    }
+    text(&fields, "channel")?;
+    let Some(order) = find_order(&order_id) else {
+        return Ok(order_not_found());
+    };
+    if order.status != "delivered" {
+        return Ok((
+            StatusCode::CONFLICT,
+            Json(json!({ "error": "not_delivered", "status": order.status })),
+        )
+            .into_response());
+    }
+    let ((return_id, reason), created) = state.shop.with_ledger(customer, |ledger| {
+        if let Some(existing) = ledger.returns.get(order.id) {
+            return (existing.clone(), false);
+        }
+        let started = (format!("RT{}", ledger.next_return), reason);
+        ledger.next_return += 1;
+        ledger.returns.insert(order.id.to_owned(), started.clone());
+        (started, true)
+    });
+    let pickup_date = match state.speaks(&headers) {
+        Language::Zh => PICKUP_ZH,
+        Language::En => PICKUP_EN,
+    };
+    Ok(order_action(
+        created,
+        json!({
+            "return_id": return_id,
+            "order_id": order.id,
+            "reason": reason,
+            "pickup_date": pickup_date,
+            "status": "pickup_scheduled",
+        }),
+    ))
 }
 
 #[cfg(test)]
@@ -974,6 +1124,81 @@ mod tests {
         }
     }
 
+    #[tokio::test]
+    async fn price_differences_are_refunded_once_per_order() {
+        let app = router();
+        let path = "/orders/2024061801/price-adjustments";
+        let body = r#"{"reason": "price_drop", "channel": "phone"}"#;
+        let (status, first) = post_json(&app, path, body).await;
+        assert_eq!(status, StatusCode::CREATED);
+        assert_eq!(
+            first,
+            json!({ "adjustment_id": "PA20240618001", "order_id": "2024061801",
+                    "refunded": 30, "refunded_text": "30元" })
+        );
+        // Asked again, in English or with no body, it answers the same adjustment.
+        let (status, again) = post_json(&app, path, "").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(again, first);
+        let (status, english) = post_json(&app, &format!("/en{path}"), body).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(english["adjustment_id"], "PA20240618001");
+        assert_eq!(english["refunded_text"], "$30");
+        let (status, other) = post_json(&app, "/orders/2024061803/price-adjustments", body).await;
+        assert_eq!(status, StatusCode::CREATED);
+        assert_eq!(other["adjustment_id"], "PA20240618002");
+        assert_eq!(other["refunded"], 50);
+        let (status, answer) = post_json(&app, "/orders/2024061802/price-adjustments", body).await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        assert_eq!(answer["error"], "no_price_difference");
+        let (status, answer) = post_json(&app, "/orders/99999999/price-adjustments", body).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(answer["error"], "order_not_found");
+        for bad in ["[]", "{", r#"{"reason": ["x"]}"#] {
+            let (status, _) = post_json(&app, path, bad).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_wrong_items_return_is_started_once_per_order() {
+        let app = router();
+        let path = "/orders/2024061803/returns";
+        let body = r#"{"reason": "wrong_item", "channel": "chat"}"#;
+        let (status, first) = post_json(&app, path, body).await;
+        assert_eq!(status, StatusCode::CREATED);
+        assert_eq!(
+            first,
+            json!({ "return_id": "RT20240618001", "order_id": "2024061803",
+                    "reason": "wrong_item", "pickup_date": "明天上午",
+                    "status": "pickup_scheduled" })
+        );
+        let (status, again) = post_json(&app, path, body).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(again, first);
+        let (_, english) = post_json(&app, &format!("/en{path}"), body).await;
+        assert_eq!(english["return_id"], "RT20240618001");
+        assert_eq!(english["pickup_date"], "tomorrow morning");
+        // Only what was delivered can come back.
+        let (status, answer) = post_json(&app, "/orders/2024061801/returns", body).await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        assert_eq!(
+            answer,
+            json!({ "error": "not_delivered", "status": "shipped" })
+        );
+        let (status, _) = post_json(&app, "/orders/99999999/returns", body).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        for bad in ["", "{}", r#"{"reason": "bored"}"#, r#"{"reason": 3}"#] {
+            let (status, answer) = post_json(&app, "/orders/1357924680/returns", bad).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
+            assert!(answer["error"].is_string(), "{bad}");
+        }
+        // None of the rejected requests started a return.
+        let (status, answer) = post_json(&app, "/orders/1357924680/returns", body).await;
+        assert_eq!(status, StatusCode::CREATED);
+        assert_eq!(answer["return_id"], "RT20240618002");
+    }
+
     fn flows_dir() -> PathBuf {
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../flows")
     }
@@ -1183,6 +1408,33 @@ mod tests {
                 "Your order has shipped with UPS and should arrive by tomorrow afternoon. \
                  The tracking number ends in 6784."
             ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn complaints_flows_refund_the_difference_and_start_a_return() {
+        let app = router();
+        let (mut call, _) = Call::start("complaints.json", API, &app, CallInfo::default());
+        call.keys("2024061801#");
+        let text = said(&call.say("买完就降价了"));
+        assert!(text.contains("已为您退还差价30元"), "{text}");
+        assert_eq!(call.var("adjustment_id"), "PA20240618001");
+        let api = format!("{API}/en");
+        let (mut call, _) = Call::start("complaints-en.json", &api, &app, CallInfo::default());
+        call.keys("2024061803#");
+        let text = said(&call.say("I got the wrong item"));
+        assert!(
+            text.contains("the return number is RT20240618001")
+                && text.contains("pick it up tomorrow morning"),
+            "{text}"
+        );
+        // A caller who calls back about the same order hears the same difference refunded.
+        let (mut call, _) = Call::start("complaints-en.json", &api, &app, CallInfo::default());
+        call.keys("2024061801#");
+        let text = said(&call.keys("1"));
+        assert!(
+            text.contains("refunded the difference of $30. ") && text.contains("PA20240618001"),
             "{text}"
         );
     }
