@@ -579,7 +579,7 @@ async fn to_person(
         ..stored.clone()
     };
     let saved = save_without_turn(state, tenant_id, row, &quiet, events).await?;
-    state.live.changed(tenant_id, &row.call_id);
+    state.live.message(tenant_id, &row.call_id);
     Ok(Some(
         SessionState::new(row, saved, &quiet).owned_by(Some(&open)),
     ))

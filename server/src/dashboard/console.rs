@@ -333,12 +333,11 @@ async fn list_stream(State(state): State<AppState>, viewer: Viewer) -> Response 
     if let Some(refusal) = refused(&viewer) {
         return refusal;
     }
-    let tenant_id = viewer.principal.tenant_id.clone();
-    let watch = state.live.subscribe();
-    let events = stream::unfold((watch, tenant_id), |(mut watch, tenant_id)| async move {
-        watch.next(&tenant_id, None).await;
+    let watch = state.live.watch_queues(&viewer.principal.tenant_id);
+    let events = stream::unfold(watch, |mut watch| async move {
+        watch.next().await;
         let event = SseEvent::default().event("changed").data("1");
-        Some((Ok::<_, Infallible>(event), (watch, tenant_id)))
+        Some((Ok::<_, Infallible>(event), watch))
     });
     sse(events)
 }
@@ -370,7 +369,7 @@ async fn set_presence(State(state): State<AppState>, posted: Posted) -> Response
     .await
     {
         Ok(_) => {
-            state.live.changed_queues(&viewer.principal.tenant_id);
+            state.live.queues_changed(&viewer.principal.tenant_id);
             Redirect::to("/console?notice=presence").into_response()
         }
         Err(error) => internal(viewer.words, &error),
@@ -684,7 +683,7 @@ async fn lines_stream(
         }
         Err(error) => return internal(viewer.words, &error),
     };
-    let watch = state.live.subscribe();
+    let watch = state.live.watch_call(&viewer.principal.tenant_id, &call_id);
     let start = (watch, state, viewer, id, call_id, after.after, true);
     let events = stream::unfold(
         start,
@@ -692,9 +691,7 @@ async fn lines_stream(
             let mut after = after;
             loop {
                 if !first {
-                    watch
-                        .next(&viewer.principal.tenant_id, Some(&call_id))
-                        .await;
+                    watch.next().await;
                 }
                 match new_lines(&state, &viewer, &id, after).await {
                     Ok(Some((fragment, last, standing))) => {

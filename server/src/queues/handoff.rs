@@ -139,7 +139,7 @@ pub async fn open_chat(
             .ok_or(ConversationError::TurnConflict)?,
         Err(error) => return Err(error.into()),
     };
-    state.live.changed(tenant_id, &row.call_id);
+    state.live.owner_changed(tenant_id, &row.call_id);
     Ok(row)
 }
 
@@ -150,7 +150,9 @@ pub async fn abandoned(state: &AppState, handoff: &HandoffRow) -> Result<(), Sto
         .store
         .close_handoff(&handoff.tenant_id, &handoff.id, None, ABANDONED, now)
         .await?;
-    state.live.changed(&handoff.tenant_id, &handoff.call_id);
+    state
+        .live
+        .owner_changed(&handoff.tenant_id, &handoff.call_id);
     Ok(())
 }
 
@@ -169,7 +171,7 @@ pub async fn accept(
         .await?
         .ok_or_else(|| HandoffError::NotWaiting)?;
     let event = channel_event("agent_joined", None, json!({ "agent": name }));
-    record(state, &handoff, vec![event]).await?;
+    record(state, &handoff, vec![event], true).await?;
     Ok(handoff)
 }
 
@@ -184,7 +186,7 @@ pub async fn reply(
 ) -> Result<(), HandoffError> {
     let handoff = owned(state, tenant_id, id, user).await?;
     let event = channel_event("agent_said", None, json!({ "agent": name, "text": text }));
-    record(state, &handoff, vec![event]).await
+    record(state, &handoff, vec![event], false).await
 }
 
 /// The agent ends their part: the flow goes on after its transfer as after any connected
@@ -268,7 +270,7 @@ async fn give_back(
         json!({ "agent": name, "disposition": disposition, "to": node }),
     );
     let answer = webchat::back_from_person(state, tenant_id, &session_id, vec![left], event).await;
-    state.live.changed(tenant_id, &handoff.call_id);
+    state.live.owner_changed(tenant_id, &handoff.call_id);
     Ok(answer?)
 }
 
@@ -290,14 +292,21 @@ async fn owned(
     }
 }
 
-/// Writes events of a handed-off conversation and tells its live views.
+/// Writes events of a handed-off conversation and tells its live views (and, when its owner
+/// changed, the queue lists).
 async fn record(
     state: &AppState,
     handoff: &HandoffRow,
     events: Vec<crate::store::NewCallEvent>,
+    owner_changed: bool,
 ) -> Result<(), HandoffError> {
     let session_id = handoff.session_id.as_deref().ok_or(HandoffError::NotChat)?;
     webchat::record_with_person(state, &handoff.tenant_id, session_id, events).await?;
-    state.live.changed(&handoff.tenant_id, &handoff.call_id);
+    match owner_changed {
+        true => state
+            .live
+            .owner_changed(&handoff.tenant_id, &handoff.call_id),
+        false => state.live.message(&handoff.tenant_id, &handoff.call_id),
+    }
     Ok(())
 }

@@ -287,7 +287,7 @@ pub async fn lines_after(
     let call_id = call_of(&state.store, channel, visitor, conversation_id).await?;
     let deadline = tokio::time::Instant::now() + wait;
     // Subscribed before reading, so that nothing written in between is missed.
-    let mut watch = state.live.subscribe();
+    let mut watch = state.live.watch_call(&channel.tenant_id, &call_id);
     let mut after = after;
     loop {
         let events = state
@@ -299,8 +299,7 @@ pub async fn lines_after(
         if !lines.is_empty() || tokio::time::Instant::now() >= deadline {
             return Ok((lines, after));
         }
-        let _ =
-            tokio::time::timeout_at(deadline, watch.next(&channel.tenant_id, Some(&call_id))).await;
+        let _ = tokio::time::timeout_at(deadline, watch.next()).await;
     }
 }
 
