@@ -458,6 +458,10 @@ async fn order_status_by_webhook(mut app: TestApp) -> TestApp {
 
 async fn handoff_by_webhook(mut app: TestApp) -> TestApp {
     let phone = shop(&mut app, "order-status.json", "webhook", None).await;
+    // With the queues the example flows name, agents see the queued call in their console.
+    server::demo::first_run::seed_queues(&app.store, &phone.tenant.id)
+        .await
+        .expect("queues");
     let caller = Caller::new(vec![
         Step::Say("我的快递到哪了".into()),
         Step::Press("2024061801".into()),
@@ -478,6 +482,19 @@ async fn handoff_by_webhook(mut app: TestApp) -> TestApp {
         .unwrap_or_default();
     assert!(summary.contains("2024061801"), "{summary}");
     assert_eq!(call["summary"]["vars"]["carrier"], "顺丰速运");
+    // Listed for the orders queue's agents while it waited, and over once Twilio bridged it.
+    let call_id = call["id"].as_str().expect("call id");
+    let handoffs = app
+        .store
+        .handoffs_of_call(&phone.tenant.id, call_id)
+        .await
+        .expect("handoffs");
+    assert_eq!(handoffs.len(), 1, "{handoffs:?}");
+    assert_eq!(handoffs[0].channel, "phone");
+    assert_eq!(handoffs[0].queue, "orders");
+    assert_eq!(handoffs[0].state, server::store::HandoffState::Done);
+    assert_eq!(handoffs[0].disposition.as_deref(), Some("bridged"));
+    assert!(handoffs[0].summary.contains("2024061801"), "{handoffs:?}");
     app
 }
 

@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 
 use crate::app::AppState;
 use crate::conversation::{
-    self, summary, ConversationError, Handoff, Parties, Renderer, Saved, TurnWrite,
+    self, summary, ConversationError, Handoff, HandoffKind, Parties, Renderer, Saved, TurnWrite,
 };
 use crate::flow_cache::{FlowError, FlowRef, Selector};
 use crate::flow_http::FlowHttp;
@@ -435,6 +435,21 @@ pub async fn publish_handoff(
         .store
         .set_call_summary(tenant_id, &call.chat.call_id, &summary)
         .await?;
+    if let Some(handoff) = call
+        .phone
+        .handoff
+        .as_ref()
+        .filter(|handoff| handoff.kind == HandoffKind::Queue)
+    {
+        crate::queues::handoff::open_phone(
+            state,
+            tenant_id,
+            &call.chat.call_id,
+            &handoff.target,
+            &handoff.summary,
+        )
+        .await?;
+    }
     Ok(())
 }
 

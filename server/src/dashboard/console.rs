@@ -387,6 +387,8 @@ pub struct ConversationPage {
     queue: String,
     /// `waiting`, `mine`, `other` or `done`.
     standing: &'static str,
+    /// A phone call: the carrier connects it to the agent, who answers it on the phone.
+    phone: bool,
     agent: String,
     waited: String,
     summary: String,
@@ -479,6 +481,7 @@ async fn conversation(
         csrf_token: csrf_token(&viewer.principal),
         queue: queue_name(t, &queues, &handoff.queue),
         standing,
+        phone: handoff.channel == "phone",
         agent: handoff
             .agent_id
             .as_deref()

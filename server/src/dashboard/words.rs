@@ -290,6 +290,7 @@ const DICTIONARY: &[(&str, &str, &str)] = &[
     ("console_notice_ended", "对话已结束。", "The conversation has ended."),
     ("console_notice_handed_back", "已交还机器人。", "Handed back to the bot."),
     ("console_notice_presence", "状态已更新。", "Your status was saved."),
+    ("console_phone", "这是一通电话：客户在队列里等候，坐席接起队列的电话即可与他通话；上面是机器人已了解的信息。", "This is a phone call: the caller waits in the queue, and whoever answers the queue's calls talks to them; above is what the bot learned."),
     ("console_notice_not_chat", "电话请在电话上接听。", "Phone calls are answered on the phone."),
     ("console_notice_unknown_node", "流程里没有这一步。", "The flow has no such step."),
     ("console_notice_sent", "已发送。", "Sent."),

@@ -143,6 +143,55 @@ pub async fn open_chat(
     Ok(row)
 }
 
+/// A phone call the carrier put in `queue` (`<Enqueue>`): listed for the queue's agents with
+/// its context while it waits; the carrier connects it to whoever answers the queue. A queue the
+/// tenant does not have (it has none) is not listed.
+pub async fn open_phone(
+    state: &AppState,
+    tenant_id: &str,
+    call_id: &str,
+    queue: &str,
+    summary: &str,
+) -> Result<(), ConversationError> {
+    if !super::keys(&state.store, tenant_id).await?.contains(queue) {
+        return Ok(());
+    }
+    let new = NewHandoff {
+        call_id: call_id.to_owned(),
+        session_id: None,
+        channel: "phone".to_owned(),
+        queue: queue.to_owned(),
+        summary: summary.to_owned(),
+        waiting_since: state.clock.now_ms(),
+    };
+    match state.store.create_handoff(tenant_id, &new).await {
+        // A retried webhook: it is listed already.
+        Err(error) if error.is_conflict_on(constraint::HANDOFF_OPEN) => {}
+        Err(error) => return Err(error.into()),
+        Ok(_) => state.live.owner_changed(tenant_id, call_id),
+    }
+    Ok(())
+}
+
+/// The carrier says how a phone call left its queue (`<Enqueue>`'s action: `bridged`, `hangup`,
+/// `queue-full`…): its handoff is over, with that as its outcome.
+pub async fn phone_left_queue(
+    state: &AppState,
+    tenant_id: &str,
+    call_id: &str,
+    result: &str,
+) -> Result<(), StoreError> {
+    if let Some(open) = state.store.open_handoff(tenant_id, call_id).await? {
+        let now = state.clock.now_ms();
+        state
+            .store
+            .close_handoff(tenant_id, &open.id, None, result, now)
+            .await?;
+        state.live.owner_changed(tenant_id, call_id);
+    }
+    Ok(())
+}
+
 /// The customer left a conversation that was waiting for, or with, a person.
 pub async fn abandoned(state: &AppState, handoff: &HandoffRow) -> Result<(), StoreError> {
     let now = state.clock.now_ms();
@@ -300,8 +349,10 @@ async fn record(
     events: Vec<crate::store::NewCallEvent>,
     owner_changed: bool,
 ) -> Result<(), HandoffError> {
-    let session_id = handoff.session_id.as_deref().ok_or(HandoffError::NotChat)?;
-    webchat::record_with_person(state, &handoff.tenant_id, session_id, events).await?;
+    // A phone call's lines are the carrier's; taking it only marks whose it is.
+    if let Some(session_id) = handoff.session_id.as_deref() {
+        webchat::record_with_person(state, &handoff.tenant_id, session_id, events).await?;
+    }
     match owner_changed {
         true => state
             .live

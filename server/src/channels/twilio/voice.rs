@@ -773,6 +773,16 @@ async fn continue_call(
         let Some(event) = event_of(step.name, webhook) else {
             return Err(ConversationError::NotFound);
         };
+        if step.name == WebhookStep::Queue {
+            let result = webhook.queue_result().unwrap_or("error");
+            crate::queues::handoff::phone_left_queue(
+                state,
+                step.tenant_id,
+                &call.chat.call_id,
+                result,
+            )
+            .await?;
+        }
         if step.name == WebhookStep::Dial {
             events.push(phone::phone_event(
                 "handoff_result",
