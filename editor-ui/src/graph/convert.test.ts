@@ -13,6 +13,8 @@ describe("documentToGraph / graphToDocument", () => {
   it("finds the example flows", () => {
     expect(examples.map((e) => e.file)).toEqual([
       "birthday-care.json",
+      "complaints-en.json",
+      "complaints.json",
       "order-status-en.json",
       "order-status.json",
       "returns-refunds.json",
