@@ -6,7 +6,7 @@
 // in English. Part of the suite in run.mjs.
 
 import { join } from 'node:path';
-import { api, check, ensureArtifacts, shot, TIMEOUT } from './harness.mjs';
+import { api, check, ensureArtifacts, shot, signedIn, TIMEOUT } from './harness.mjs';
 
 const FLOW = 'order-status';
 const FIRST_QUESTION = 'ask_need';
@@ -35,7 +35,13 @@ export async function funnelSteps({ page, server, step }) {
     const left = await chat({ type: 'hangup' });
     check(left.ended && left.outcome === 'abandoned', `the first chat was left: ${left.outcome}`);
     // Asks for a person in words; when that is not understood, presses 0 as the prompt says.
-    const agent = await chat({ type: 'text', text: '转人工' }, { type: 'digits', digits: '0' });
+    const handed = await chat({ type: 'text', text: '转人工' }, { type: 'digits', digits: '0' });
+    check(handed.owner?.state === 'waiting', `the second chat waits for an agent: ${JSON.stringify(handed.owner)}`);
+    // The owner takes it in the console and ends it: the flow then ends as handed off.
+    const person = await signedIn(server);
+    await person('POST', `/handoffs/${handed.owner.handoff}/accept`);
+    await person('POST', `/handoffs/${handed.owner.handoff}/end`, { disposition: 'resolved' });
+    const agent = await call('GET', `/sessions/${handed.id}`);
     check(agent.ended && agent.outcome === 'handoff', `the second chat went to an agent: ${agent.outcome}`);
     // Wants an order tracked, says nothing when asked for the number, then hangs up.
     const quiet = await chat({ type: 'text', text: '查订单' }, { type: 'no_input' }, { type: 'hangup' });
