@@ -232,6 +232,7 @@ const DICTIONARY: &[(&str, &str, &str)] = &[
     ("no_queues", "还没有队列。", "No queues yet."),
     ("agents_heading", "坐席", "Agents"),
     ("agent_queues", "负责的队列", "Queues served"),
+    ("agent_presence", "状态", "Status"),
     ("no_agents", "还没有坐席：在账号管理里添加“坐席”角色的用户。", "No agents yet: add users with the agent role."),
     ("queue_error_invalid_key", "队列标识只能用 1 到 64 个小写字母、数字和 -。", "A key is 1 to 64 lower-case letters, digits and -."),
     ("queue_error_required", "请填写中文名称。", "Give the queue a Chinese name."),
