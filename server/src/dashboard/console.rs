@@ -32,7 +32,7 @@ use crate::queues::agents::{self, Presence};
 use crate::queues::handoff::{self, Disposition, HandoffError};
 use crate::queues::{self, context, stats};
 use crate::state::AppState;
-use crate::store::{now_ms, HandoffRow, HandoffState};
+use crate::store::{now_ms, HandoffRow, HandoffState, StoreError};
 
 /// The console's routes.
 pub fn router() -> Router<AppState> {
@@ -599,30 +599,8 @@ async fn new_lines(
 ) -> Result<Option<(LinesFragment, i64, String)>, Response> {
     let t = viewer.words;
     let tenant_id = &viewer.principal.tenant_id;
-    let handoff = match state.store.get_handoff(tenant_id, id).await {
-        Ok(Some(handoff)) => handoff,
-        Ok(None) => {
-            return Err(message(
-                t,
-                StatusCode::NOT_FOUND,
-                "not_found_title",
-                "not_found",
-            ))
-        }
-        Err(error) => return Err(internal(t, &error)),
-    };
-    let call = match state.store.get_call(tenant_id, &handoff.call_id).await {
-        Ok(Some(found)) => found.call,
-        Ok(None) => {
-            return Err(message(
-                t,
-                StatusCode::NOT_FOUND,
-                "not_found_title",
-                "not_found",
-            ))
-        }
-        Err(error) => return Err(internal(t, &error)),
-    };
+    let handoff = found(t, state.store.get_handoff(tenant_id, id).await)?;
+    let call = found(t, state.store.get_call(tenant_id, &handoff.call_id).await)?.call;
     let events = state
         .store
         .call_events_after(tenant_id, &handoff.call_id, after, LINES_PAGE)
@@ -670,21 +648,13 @@ async fn lines_stream(
     if let Some(refusal) = refused(&viewer) {
         return refusal;
     }
-    let call_id = match state
+    let lookup = state
         .store
         .get_handoff(&viewer.principal.tenant_id, &id)
-        .await
-    {
-        Ok(Some(handoff)) => handoff.call_id,
-        Ok(None) => {
-            return message(
-                viewer.words,
-                StatusCode::NOT_FOUND,
-                "not_found_title",
-                "not_found",
-            )
-        }
-        Err(error) => return internal(viewer.words, &error),
+        .await;
+    let call_id = match found(viewer.words, lookup) {
+        Ok(handoff) => handoff.call_id,
+        Err(response) => return response,
     };
     let watch = state.live.watch_call(&viewer.principal.tenant_id, &call_id);
     let start = (watch, state, viewer, id, call_id, after.after, true);
@@ -726,6 +696,22 @@ async fn lines_stream(
         },
     );
     sse(events)
+}
+
+/// The row a lookup found; a row that is not there is the not-found page. (The error is the
+/// page itself, made at most once a request: its size costs nothing.)
+#[allow(clippy::result_large_err)]
+fn found<T>(t: Words, lookup: Result<Option<T>, StoreError>) -> Result<T, Response> {
+    match lookup {
+        Ok(Some(row)) => Ok(row),
+        Ok(None) => Err(message(
+            t,
+            StatusCode::NOT_FOUND,
+            "not_found_title",
+            "not_found",
+        )),
+        Err(error) => Err(internal(t, &error)),
+    }
 }
 
 /// Where a form goes back to, with a notice.
