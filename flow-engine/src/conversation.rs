@@ -89,6 +89,10 @@ pub struct Conversation {
     /// Call facts: channel, direction, from, to, started_at_ms or now.
     #[serde(default)]
     pub call: CallSetup,
+    /// Who calls, as the tenant's customer lookup would have found them (`customer.*` in the
+    /// flow); none by default, as when the lookup finds nobody or fails.
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub customer: serde_json::Map<String, serde_json::Value>,
     /// HTTP mocks for this conversation, tried before the file's.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub http: Vec<HttpMock>,
@@ -486,6 +490,7 @@ fn call_info(file: &ConversationFile, conversation: &Conversation) -> CallInfo {
         utc_offset_minutes: now.map_or(0, |now| now.utc_offset_minutes),
         vars: conversation.vars.clone(),
         tenant,
+        customer: conversation.customer.clone(),
     }
 }
 

@@ -1,7 +1,7 @@
 //! The Rhai sandbox: one engine with hard limits, shared by every call.
 //!
-//! Scripts and expressions see exactly four names: `vars` (the flow's variables; scripts may
-//! change them), and the read-only `call`, `input` and `tenant`. Besides Rhai's standard
+//! Scripts and expressions see exactly five names: `vars` (the flow's variables; scripts may
+//! change them), and the read-only `call`, `input`, `tenant` and `customer`. Besides Rhai's standard
 //! functions, the engine offers deterministic helpers (no clock, no randomness):
 //!
 //! - `regex_match(text, pattern) -> bool`, `regex_find(text, pattern) -> string or ()`,
@@ -39,6 +39,8 @@ pub struct Bindings {
     pub input: Map,
     /// The tenant's settings (read-only): name, api, …
     pub tenant: Map,
+    /// The caller as the tenant's customer lookup found them (read-only; empty when unknown).
+    pub customer: Map,
 }
 
 /// Resource limits for scripts and expressions.
@@ -101,7 +103,8 @@ const VARS: &str = "vars";
 const CALL: &str = "call";
 const INPUT: &str = "input";
 const TENANT: &str = "tenant";
-const READ_ONLY: [&str; 3] = [CALL, INPUT, TENANT];
+const CUSTOMER: &str = "customer";
+const READ_ONLY: [&str; 4] = [CALL, INPUT, TENANT, CUSTOMER];
 
 /// The value `on_progress` terminates a run with when the deadline passes.
 const DEADLINE_TOKEN: &str = "callflow:deadline";
@@ -131,7 +134,7 @@ impl Sandbox {
             .set_max_map_size(limits.max_map_size)
             .set_strict_variables(true);
         engine.disable_symbol("eval");
-        // Rhai reserves `call` (for `call(fn_ptr, …)`), yet it is one of our four names. As an
+        // Rhai reserves `call` (for `call(fn_ptr, …)`), yet it is one of our five names. As an
         // identifier it still works in both function positions: `call(f, x)` and `f.call(x)`.
         #[allow(deprecated)] // "volatile", not deprecated; pinned by the lock file
         engine.on_parse_token(|token, _, _| match token {
@@ -176,7 +179,7 @@ impl Sandbox {
         &self.limits
     }
 
-    /// Compiles a script; only `vars`, `call`, `input`, `tenant` and the script's own
+    /// Compiles a script; only `vars`, `call`, `input`, `tenant`, `customer` and the script's own
     /// variables may be used (strict variables).
     pub fn compile_script(&self, code: &str) -> Result<AST, SyntaxError> {
         let ast = self
@@ -285,8 +288,8 @@ impl Sandbox {
             EvalAltResult::ErrorNonPureMethodCallOnConstant(..) => (
                 ScriptErrorKind::Runtime,
                 format!(
-                    "{}: call, input and tenant are read-only (and so is vars in a condition or \
-                     template)",
+                    "{}: call, input, tenant and customer are read-only (and so is vars in a \
+                     condition or template)",
                     plain(inner)
                 ),
             ),
@@ -346,20 +349,20 @@ fn compile_scope() -> Scope<'static> {
     scope
 }
 
-/// The scope evaluations run in, kept per thread: its four entries (`vars`, `call`, `input`,
-/// `tenant`) hold maps whose allocations are reused, and the bindings' maps are swapped in and
+/// The scope evaluations run in, kept per thread: its five entries (`vars`, `call`, `input`,
+/// `tenant`, `customer`) hold maps whose allocations are reused, and the bindings' maps are swapped in and
 /// out of them, so an evaluation allocates nothing of its own.
 struct Slots {
     scope: Scope<'static>,
-    /// Whether the four entries are there, in order, each holding an unshared map.
+    /// Whether the five entries are there, in order, each holding an unshared map.
     ready: bool,
 }
 
-const NAMES: [&str; 4] = [VARS, CALL, INPUT, TENANT];
+const NAMES: [&str; 5] = [VARS, CALL, INPUT, TENANT, CUSTOMER];
 
 /// Swaps the maps of `bindings` into the scope, runs `run` and swaps them back.
 ///
-/// Without `script_vars`, `vars` is a constant like the other three. With it, that map is the
+/// Without `script_vars`, `vars` is a constant like the other four. With it, that map is the
 /// script's (writable) `vars`, `bindings.vars` is not touched, and what the script left in
 /// `vars` is returned: a map, or whatever else it assigned.
 fn with_scope<R>(
@@ -403,6 +406,7 @@ impl Slots {
         self.swap_in(CALL, &mut bindings.call);
         self.swap_in(INPUT, &mut bindings.input);
         self.swap_in(TENANT, &mut bindings.tenant);
+        self.swap_in(CUSTOMER, &mut bindings.customer);
 
         let result = run(&mut self.scope);
 
@@ -430,6 +434,7 @@ impl Slots {
             self.swap_out(CALL, &mut bindings.call, any_shared),
             self.swap_out(INPUT, &mut bindings.input, any_shared),
             self.swap_out(TENANT, &mut bindings.tenant, any_shared),
+            self.swap_out(CUSTOMER, &mut bindings.customer, any_shared),
         ]
         .iter()
         .all(|out| matches!(out, Ok(true)));
@@ -565,8 +570,8 @@ fn syntax_error(error: &ParseError) -> SyntaxError {
     let (line, column) = line_column(error.position());
     let message = match error.err_type() {
         ParseErrorType::VariableUndefined(name) => format!(
-            "unknown name {name}: only vars, call, input, tenant and names the script defines \
-             with let can be used"
+            "unknown name {name}: only vars, call, input, tenant, customer and names the script \
+             defines with let can be used"
         ),
         ParseErrorType::AssignmentToConstant(name) if READ_ONLY.contains(&name.as_str()) => {
             format!("{name} is read-only and cannot be changed")
@@ -1000,6 +1005,8 @@ mod tests {
         b.call.insert("from".into(), text("13812345678"));
         b.input.insert("text".into(), text("我要查订单"));
         b.tenant.insert("name".into(), text("Acme"));
+        b.customer.insert("name".into(), text("张伟"));
+        b.customer.insert("vip_level".into(), Dynamic::from_int(2));
         b
     }
 
@@ -1187,6 +1194,27 @@ mod tests {
     }
 
     #[test]
+    fn scripts_and_conditions_read_the_customer_but_cannot_change_it() {
+        let s = sandbox();
+        let mut b = bindings();
+        run(&s, "if customer.vip_level >= 2 { vars.vip = customer.name; }", &mut b)
+            .expect("runs");
+        assert_eq!(b.vars["vip"].to_string(), "张伟");
+        assert_eq!(eval_str(&s, "customer.name + \"您好\""), "张伟您好");
+        let e = s
+            .compile_script("customer.name = \"x\";")
+            .expect_err("customer is read-only");
+        assert!(e.message.contains("read-only"), "{}", e.message);
+        let e = run(&s, "customer.clear();", &mut b).expect_err("customer is read-only");
+        assert_eq!(e.kind, ScriptErrorKind::Runtime);
+        assert_eq!(b.customer.len(), 2);
+        // An unknown caller has an empty customer: its fields are missing, not errors.
+        let mut unknown = Bindings::default();
+        let known = eval(&s, "customer.name != ()", &mut unknown).expect("runs");
+        assert_eq!(known.as_bool(), Ok(false));
+    }
+
+    #[test]
     fn read_only_bindings_cannot_be_assigned() {
         let s = sandbox();
         for (code, column) in [
@@ -1272,7 +1300,7 @@ mod tests {
         assert_eq!(b.vars["r"].as_int(), Ok(45));
         assert!(!b.vars["n"].is_shared());
         assert_eq!(b.tenant["name"].to_string(), "Acme");
-        // In an expression, where all four are constants.
+        // In an expression, where all five are constants.
         let mut b = bindings();
         let sum = eval(
             &s,

@@ -2,9 +2,9 @@
 //!
 //! A hole holds one Rhai expression; `{{` opens it and the first `}}` outside the expression's
 //! own braces and string literals closes it (`{{ #{a: 1}.a }}` works). A `}}` in literal text is
-//! just text. Holes that are plain dotted paths from `vars`, `call`, `input` or `tenant`
-//! (`{{ vars.order_id }}`) are looked up directly, without Rhai; a missing key on the way
-//! gives `()`.
+//! just text. Holes that are plain dotted paths from `vars`, `call`, `input`, `tenant` or
+//! `customer` (`{{ vars.order_id }}`) are looked up directly, without Rhai; a missing key on
+//! the way gives `()`.
 //!
 //! Values render as:
 //! - a string as is, `()` as nothing, `true`/`false`, an integer as its digits;
@@ -58,6 +58,7 @@ enum Root {
     Call,
     Input,
     Tenant,
+    Customer,
 }
 
 /// A template syntax error, placed in the template's own text (1-based line and column).
@@ -213,6 +214,7 @@ impl Path {
             "call" => Root::Call,
             "input" => Root::Input,
             "tenant" => Root::Tenant,
+            "customer" => Root::Customer,
             _ => return None,
         };
         let keys = parts
@@ -229,6 +231,7 @@ impl Path {
             Root::Call => &bindings.call,
             Root::Input => &bindings.input,
             Root::Tenant => &bindings.tenant,
+            Root::Customer => &bindings.customer,
         };
         visit_map(map, &self.keys, f)
     }
@@ -454,6 +457,7 @@ mod tests {
         b.tenant.insert("name".into(), text("小蜜蜂"));
         b.call.insert("from".into(), text("13812345678"));
         b.input.insert("text".into(), text("查订单"));
+        b.customer.insert("name".into(), text("张先生"));
         b
     }
 
@@ -484,6 +488,7 @@ mod tests {
     #[test]
     fn renders_chinese_text_and_paths() {
         assert_eq!(render("您好，{{ tenant.name }}！"), "您好，小蜜蜂！");
+        assert_eq!(render("{{customer.name}}您好"), "张先生您好");
         assert_eq!(
             render("{{call.from}}/{{ input.text }}/{{vars.order.id}}"),
             "13812345678/查订单/A123"
@@ -500,6 +505,7 @@ mod tests {
         assert_eq!(render("[{{ vars.missing.deeper.still }}]"), "[]");
         assert_eq!(render("[{{ vars.none.x }}]"), "[]");
         assert_eq!(render("[{{ tenant.nothing }}]"), "[]");
+        assert_eq!(render("[{{ customer.vip_level }}]"), "[]");
         assert!(evaluate("{{ vars.missing.deeper }}").is_unit());
     }
 

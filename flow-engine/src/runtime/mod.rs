@@ -126,6 +126,7 @@ impl Session {
             call: call_map(&call),
             input: Map::new(),
             tenant: value::to_map(&call.tenant),
+            customer: value::to_map(&call.customer),
         };
         Session {
             root: flow.clone(),
@@ -152,6 +153,14 @@ impl Session {
 
     pub fn knowledge(&self) -> &Knowledge {
         &self.knowledge
+    }
+
+    /// Tells the session who is calling, as the driver's customer lookup found them (the
+    /// lookup is I/O, so the driver makes it and does this before [`Event::Started`]). The
+    /// flow reads it, read-only, as `customer`; snapshots keep it.
+    pub fn set_customer(&mut self, customer: serde_json::Map<String, serde_json::Value>) {
+        self.bindings.customer = value::to_map(&customer);
+        self.call.customer = customer;
     }
 
     /// Handles one event and returns what to do.
@@ -565,6 +574,40 @@ mod tests {
             records(&actions)[..],
             [Record::EventIgnored { .. }]
         ));
+    }
+
+    #[test]
+    fn the_customer_is_read_only_to_the_flow_and_kept_in_snapshots() {
+        let flow = compile(json!({
+            "schema": 1, "name": "greet", "language": "zh-CN", "start": "hello",
+            "nodes": [
+                { "id": "hello", "type": "say", "text": "{{customer.name}}您好", "next": "vip" },
+                { "id": "vip", "type": "branch",
+                  "cases": [ { "when": "customer.vip_level >= 2", "next": "ask" } ], "else": "ask" },
+                { "id": "ask", "type": "ask", "prompt": "请说", "save_as": "said", "next": "bye",
+                  "no_match": { "next": "bye" }, "no_input": { "next": "bye" } },
+                { "id": "bye", "type": "say", "text": "再见，{{customer.name}}", "next": "end" },
+                { "id": "end", "type": "end", "outcome": "resolved" }
+            ]
+        }));
+        let mut customer = serde_json::Map::new();
+        customer.insert("name".into(), json!("张先生"));
+        customer.insert("vip_level".into(), json!(2));
+        let call = CallInfo {
+            customer,
+            ..CallInfo::default()
+        };
+        let mut session = Session::new(flow.clone(), call);
+        assert_eq!(said(&session.handle(Event::Started)), vec!["张先生您好", "请说"]);
+        let snapshot = serde_json::to_value(session.snapshot()).expect("serializes");
+        assert_eq!(snapshot["call"]["customer"]["name"], "张先生");
+        let snapshot = serde_json::from_value(snapshot).expect("deserializes");
+        let mut resumed = Session::resume(flow.clone(), snapshot).expect("resumes");
+        assert_eq!(said(&resumed.handle(heard("好的"))), vec!["再见，张先生"]);
+
+        // Nobody found: the same flow runs, the name is simply left out.
+        let (_, actions) = start(&flow);
+        assert_eq!(said(&actions), vec!["您好", "请说"]);
     }
 
     fn survey() -> serde_json::Value {

@@ -374,4 +374,10 @@ pub struct CallInfo {
     /// Tenant settings visible to the flow as `tenant` (name, api, …).
     #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
     pub tenant: serde_json::Map<String, serde_json::Value>,
+    /// Who is calling, as the tenant's customer lookup found them when the call opened
+    /// (name, VIP level, recent orders…), visible to the flow read-only as `customer`. Empty
+    /// when nobody was found or the lookup failed: flows must work without it. It lives here,
+    /// with the other facts of the call, so that a snapshot (and every resume) keeps it.
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub customer: serde_json::Map<String, serde_json::Value>,
 }

@@ -140,7 +140,7 @@ pub enum ResumeError {
 }
 
 impl Session {
-    /// Freezes the session. The call's tenant settings are part of it.
+    /// Freezes the session. The call's tenant settings and customer are part of it.
     pub fn snapshot(&self) -> Snapshot {
         let frames = self
             .frames
@@ -277,6 +277,7 @@ impl Session {
             call: call_map(&snapshot.call),
             input: value::to_map(&snapshot.input),
             tenant: value::to_map(&snapshot.call.tenant),
+            customer: value::to_map(&snapshot.call.customer),
         };
         Ok(Session {
             root,
