@@ -17,7 +17,7 @@ use server::store::{
     NewCall, NewCallEvent, NewFlow, NewHandoff, NewUser, Part, PhoneNumber, QueueRow, Role,
     RolledUp, Store, StoreError, Table, TenantSettings, User, COMMON_KEYS, PHONE_NUMBER_TAKEN,
 };
-use server::store::{ChannelFields, WidgetLanguage};
+use server::store::{ChannelFields, CustomerLookupRow, WidgetLanguage};
 use sqlx::Connection;
 
 /// Runs one write in a transaction of its own, committed when the write succeeds: the store
@@ -238,6 +238,7 @@ on_both_databases!(
     outbound_calls_are_answered_or_unreached,
     queues_agents_and_handoffs,
     widget_channels_visitors_and_rate_windows,
+    customer_lookups_belong_to_their_tenant,
 );
 
 const T0: i64 = 1_750_000_000_000;
@@ -2213,6 +2214,43 @@ async fn phone_numbers_and_telephony_settings(db: TestDb) -> TestResult {
     assert!(write!(store, |tx| tx
         .delete_phone_number(&tenant, "+8657188880000"))?);
     assert_eq!(store.phone_number("+8657188880000").await?, None);
+    Ok(())
+}
+
+async fn customer_lookups_belong_to_their_tenant(db: TestDb) -> TestResult {
+    let store = &db.store;
+    let (tenant, stranger) = two_tenants(store).await?;
+    assert_eq!(store.get_customer_lookup(&tenant).await?, None);
+    let lookup = CustomerLookupRow {
+        tenant_id: tenant.clone(),
+        enabled: true,
+        url: "https://shop.example/api/customers?phone={{phone}}".into(),
+        headers: [("Accept".to_owned(), "application/json".to_owned())].into(),
+        secret_header: "Authorization".into(),
+        secret: Some("v1.sealed".into()),
+        timeout_ms: 1500,
+        updated_at: T0,
+    };
+    write!(store, |tx| tx.put_customer_lookup(&lookup))?;
+    assert_eq!(store.get_customer_lookup(&tenant).await?, Some(lookup.clone()));
+    assert_eq!(store.get_customer_lookup(&stranger).await?, None);
+    // Saving again replaces it, at once for this server (nothing stale is remembered).
+    let changed = CustomerLookupRow {
+        enabled: false,
+        headers: Default::default(),
+        secret: None,
+        timeout_ms: 800,
+        updated_at: T0 + 1,
+        ..lookup.clone()
+    };
+    write!(store, |tx| tx.put_customer_lookup(&changed))?;
+    assert_eq!(store.get_customer_lookup(&tenant).await?, Some(changed));
+    // Another tenant's delete touches nothing of this one.
+    assert!(!write!(store, |tx| tx.delete_customer_lookup(&stranger))?);
+    assert!(store.get_customer_lookup(&tenant).await?.is_some());
+    assert!(write!(store, |tx| tx.delete_customer_lookup(&tenant))?);
+    assert_eq!(store.get_customer_lookup(&tenant).await?, None);
+    assert!(!write!(store, |tx| tx.delete_customer_lookup(&tenant))?);
     Ok(())
 }
 

@@ -22,6 +22,7 @@ mod analytics;
 mod api_keys;
 mod audit;
 mod conversations;
+mod customer_lookups;
 mod error;
 mod flows;
 mod knowledge;
@@ -54,6 +55,7 @@ pub use conversations::{
     Call, CallEnd, CallEvent, CallFilter, CallOutcome, CallPage, CallWithEvents, CarrierReport,
     Channel, ChatSession, IdleChatEnd, NewCall, NewCallEvent,
 };
+pub use customer_lookups::CustomerLookupRow;
 pub use error::{constraint, StoreError};
 pub use flows::{Flow, FlowSummary, FlowVersion, FlowVersionSummary, NewFlow};
 pub use knowledge::{
@@ -135,6 +137,8 @@ pub struct Store {
     published: Arc<recent::Recent<(String, String), PublishedNumber>>,
     /// Tenants' telephony settings (read by every carrier webhook).
     telephony: Arc<recent::Recent<String, Option<(serde_json::Value, i64)>>>,
+    /// Tenants' customer lookups (read by every conversation as it opens).
+    customer_lookups: Arc<recent::Recent<String, Option<CustomerLookupRow>>>,
     /// The SQLite database file, for the lock that migrations take.
     sqlite_file: Option<std::path::PathBuf>,
 }
@@ -252,6 +256,7 @@ impl Store {
             tenants: Arc::default(),
             published: Arc::default(),
             telephony: Arc::default(),
+            customer_lookups: Arc::default(),
             sqlite_file: match backend {
                 Backend::Sqlite => sqlite_file(url),
                 Backend::Postgres => None,
