@@ -10,6 +10,7 @@ pub mod channels;
 pub mod clock;
 pub mod config;
 pub mod conversation;
+pub mod customers;
 pub mod dashboard;
 pub mod demo;
 pub mod editor;

@@ -3,6 +3,7 @@
 pub mod analytics;
 pub mod auth;
 pub mod calls;
+pub mod customer_lookup;
 pub mod flows;
 pub mod handoffs;
 pub mod knowledge;
@@ -166,6 +167,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(analytics::router())
         .merge(tools::router())
         .merge(telephony::router())
+        .merge(customer_lookup::router())
         .merge(queues::router())
         .merge(handoffs::router())
         .merge(widget_channels::router())

@@ -124,6 +124,8 @@ pub struct Call {
     pub chat: ChatSession,
     pub phone: PhoneState,
     pub session: Session,
+    /// Events of the call's opening (the customer lookup), written with its record.
+    pub opening: Vec<NewCallEvent>,
 }
 
 impl Call {
@@ -150,6 +152,7 @@ pub async fn prepare(
         row: chat,
         session,
         resolved,
+        opening,
         ..
     } = conversation::open(
         state,
@@ -180,6 +183,7 @@ pub async fn prepare(
         chat,
         phone,
         session,
+        opening,
     })
 }
 
@@ -208,6 +212,7 @@ pub async fn load(
         chat,
         phone,
         session,
+        opening: Vec::new(),
     })
 }
 
@@ -335,10 +340,12 @@ pub async fn insert(
     );
     let snapshot = conversation::to_json(&call.phone)?;
     let end = end_of(call, now);
+    let mut opening = std::mem::take(&mut call.opening);
+    opening.extend(events);
     // The carrier reports a phone call's end after the flow's: the roll-up task counts it.
     let write = TurnWrite {
         snapshot,
-        events,
+        events: opening,
         end,
         counted: None,
     };

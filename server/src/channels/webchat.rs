@@ -411,6 +411,7 @@ pub async fn start(
         session,
         resolved,
         tenant,
+        opening,
     } = conversation::open(
         state,
         tenant_id,
@@ -439,7 +440,7 @@ pub async fn start(
             parties: Some(parties),
             from_memory: false,
             seen: state.sessions.seen(),
-            prefix: Vec::new(),
+            prefix: opening,
         },
         Event::Started,
     )
@@ -732,8 +733,8 @@ struct Turn {
     /// Every event of the conversation so far, when this server took all its turns: the turn
     /// that ends it then counts it for analytics.
     seen: Option<Seen>,
-    /// Events written before the turn's own: an agent leaving, when the agent gives the
-    /// conversation back.
+    /// Events written before the turn's own: the customer lookup, in a conversation's first
+    /// turn; an agent leaving, when the agent gives the conversation back.
     prefix: Vec<NewCallEvent>,
 }
 

@@ -8,6 +8,10 @@
 //! knowledge-base revisions it pinned when it opened) and what its channel keeps of it
 //! ([`Saved`]: the engine's snapshot and the flow documents it runs on). Every resume, on any
 //! server, gives the session exactly the knowledge-base revisions it started with.
+//!
+//! Opening is also when the tenant's customer lookup asks the shop who is calling
+//! ([`crate::customers`]): every channel gets `customer` the same way, and the snapshot keeps
+//! it for the rest of the call.
 
 mod error;
 mod handoff;
@@ -32,10 +36,11 @@ pub use record::{
 pub use tenant::{tenant_map, tenant_name};
 pub use turn::{take_turn, KeptCopy, Renderer, Requests, TurnError};
 
+use crate::customers::{self, Caller};
 use crate::flow_cache::{Documents, FlowError, FlowRef, Resolved, Selector, Source};
 use crate::knowledge::{KnowledgeError, Pinned};
 use crate::state::AppState;
-use crate::store::{ChatSession, Store, Tenant};
+use crate::store::{ChatSession, NewCallEvent, Store, Tenant};
 
 /// What a channel keeps of a conversation between turns (its row's snapshot column).
 pub trait Saved: Serialize + DeserializeOwned {
@@ -49,16 +54,19 @@ pub trait Saved: Serialize + DeserializeOwned {
 }
 
 /// A new conversation ready for its first event: its row (not yet written), the flow session,
-/// the documents it runs on and its tenant.
+/// the documents it runs on, its tenant, and the events of its opening (the customer lookup)
+/// to write before those of its first turn.
 pub struct Opened {
     pub row: ChatSession,
     pub session: Session,
     pub resolved: Resolved,
     pub tenant: Tenant,
+    pub opening: Vec<NewCallEvent>,
 }
 
 /// Opens a conversation on `flow_id` (the documents `selector` picks), with new call and
-/// session ids; nothing is written.
+/// session ids, and the customer the tenant's lookup finds (none when it has no lookup, or the
+/// lookup fails); nothing is written.
 pub async fn open(
     state: &AppState,
     tenant_id: &str,
@@ -80,16 +88,18 @@ pub async fn open(
         Source::Version(version) => Some(version),
         Source::Draft(_) => None,
     };
-    let (knowledge, pinned) = state
-        .knowledge
-        .pin(
+    let started_at = state.clock.now_ms();
+    // The lookup waits on the shop, the pin on the database: neither needs the other.
+    let caller = Caller::of(&parties);
+    let (pinned, lookup) = tokio::join!(
+        state.knowledge.pin(
             &state.store,
             tenant_id,
             Some(resolved.flow.knowledge_bases()),
-        )
-        .await
-        .map_err(knowledge_failure)?;
-    let started_at = state.clock.now_ms();
+        ),
+        customers::look_up(state, &tenant, &caller),
+    );
+    let (knowledge, pinned) = pinned.map_err(knowledge_failure)?;
     let row = ChatSession {
         id: Store::new_chat_session_id(),
         tenant_id: tenant_id.to_owned(),
@@ -116,12 +126,18 @@ pub async fn open(
         &tenant,
         started_at,
     );
+    let mut opening = Vec::new();
+    if let Some(lookup) = lookup {
+        session.set_customer(lookup.customer());
+        opening.push(lookup.event(started_at));
+    }
     session.set_knowledge(knowledge);
     Ok(Opened {
         row,
         session,
         resolved,
         tenant,
+        opening,
     })
 }
 
@@ -149,6 +165,8 @@ pub fn new_session(
         ),
         vars,
         tenant: tenant_map(tenant, &language),
+        // The lookup's answer, given with `Session::set_customer` once it is in.
+        customer: Map::new(),
     };
     Session::new(flow, info)
 }
