@@ -133,6 +133,10 @@ pub struct ContextView {
     pub intents: Vec<String>,
     /// Each customer line's anger (0–1), in order.
     pub anger: Vec<f64>,
+    /// Who the customer is, as the tenant's customer lookup found them when the conversation
+    /// opened (name, VIP level, recent orders… whatever the shop answered); `{}` when unknown.
+    #[schema(value_type = Object)]
+    pub customer: Map<String, Value>,
     pub previous: Vec<PreviousView>,
     pub nodes: Vec<NodeChoice>,
 }
@@ -159,6 +163,7 @@ async fn get_handoff(
         vars: found.vars,
         intents: found.intents,
         anger: found.anger,
+        customer: found.customer,
         previous: found
             .previous
             .into_iter()

@@ -18,7 +18,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use futures_util::stream::{self, Stream};
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::calls::{row, CallRow};
 use super::names::{self, queue_name, Knowledge};
@@ -396,6 +396,8 @@ pub struct ConversationPage {
     vars: Vec<(String, String)>,
     intents: Vec<String>,
     anger: Vec<AngerBar>,
+    /// The customer's profile as (label, value) lines; empty when the lookup found nobody.
+    profile: Vec<(String, String)>,
     previous: Vec<CallRow>,
     lines: Vec<Line>,
     last_seq: i64,
@@ -509,6 +511,7 @@ async fn conversation(
                 angry: anger >= f64::from(flow_engine::emotion::ANGRY),
             })
             .collect(),
+        profile: profile(t, &found.customer),
         previous: found
             .previous
             .iter()
@@ -521,6 +524,73 @@ async fn conversation(
         notice: notice(t, &query.notice),
     }
     .into_response()
+}
+
+/// The customer's profile as the card lists it: the name (with how the bot addresses them),
+/// the VIP level, the recent orders, then whatever else the shop answered, as it named it.
+fn profile(t: Words, customer: &Map<String, Value>) -> Vec<(String, String)> {
+    if customer.is_empty() {
+        return Vec::new();
+    }
+    let text = |key: &str| {
+        customer
+            .get(key)
+            .map(shown)
+            .filter(|text| !text.is_empty() && text != "—")
+    };
+    let mut lines = Vec::new();
+    if let Some(name) = text("name") {
+        let name = match text("title") {
+            Some(title) if title != name => format!("{name}（{title}）"),
+            _ => name,
+        };
+        lines.push((t.w("customer_name").to_owned(), name));
+    }
+    let vip = match (text("vip"), text("vip_level")) {
+        (Some(label), Some(level)) => Some(format!("{label} · {level}")),
+        (label, level) => label.or(level),
+    };
+    if let Some(vip) = vip {
+        lines.push((t.w("vip_level").to_owned(), vip));
+    }
+    if let Some(orders) = customer.get("recent_orders").and_then(Value::as_array) {
+        let listed: Vec<String> = orders
+            .iter()
+            .map(|order| match order {
+                Value::Object(order) => {
+                    let id = order.get("order_id").map(shown).unwrap_or_default();
+                    match order.get("status").and_then(Value::as_str) {
+                        Some(status) => format!("{id} · {}", order_status(t, status)),
+                        None => id,
+                    }
+                }
+                other => shown(other),
+            })
+            .collect();
+        let orders = if listed.is_empty() {
+            t.w("no_recent_orders").to_owned()
+        } else {
+            listed.join(t.pick("；", "; "))
+        };
+        lines.push((t.w("recent_orders").to_owned(), orders));
+    }
+    const SHOWN: [&str; 5] = ["name", "title", "vip", "vip_level", "recent_orders"];
+    for (key, value) in customer {
+        if !SHOWN.contains(&key.as_str()) {
+            lines.push((key.clone(), shown(value)));
+        }
+    }
+    lines
+}
+
+/// An order status the demo shop's API (and the example flows) know, in the agent's words.
+fn order_status(t: Words, status: &str) -> String {
+    match status {
+        "processing" | "shipped" | "delivered" | "cancelled" => {
+            t.w(&format!("order_status_{status}")).to_owned()
+        }
+        other => other.to_owned(),
+    }
 }
 
 fn standing(handoff: &HandoffRow, me: &str) -> &'static str {

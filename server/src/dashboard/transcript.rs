@@ -351,6 +351,14 @@ pub fn lines(
                     named(t, &text_of(data, "outcome"))
                 ),
             ),
+            "customer_lookup" => (
+                "system",
+                format!(
+                    "{}{colon}{}",
+                    t.w("customer_lookup"),
+                    lookup_result(t, data)
+                ),
+            ),
             _ => ("system", t.w("other_event").to_owned()),
         };
         lines.push(Line {
@@ -368,6 +376,51 @@ pub fn lines(
         });
     }
     lines
+}
+
+/// What a conversation's customer lookup came to, in the reader's words.
+fn lookup_result(t: Words, data: &Value) -> String {
+    match data.get("outcome").and_then(Value::as_str) {
+        Some("found") => {
+            let customer = data.get("customer");
+            let field = |key: &str| {
+                customer
+                    .and_then(|c| c.get(key))
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+            };
+            let (name, vip) = (field("name"), field("vip"));
+            let who = match (name.is_empty(), vip.is_empty()) {
+                (false, false) => format!(
+                    "{name}{}",
+                    t.pick(&format!("（{vip}）"), &format!(" ({vip})"))
+                ),
+                (false, true) => name.to_owned(),
+                (true, _) => String::new(),
+            };
+            format!("{} {who}", t.w("lookup_found"))
+                .trim_end()
+                .to_owned()
+        }
+        Some("not_found") => t.w("lookup_not_found").to_owned(),
+        Some("skipped") => t.w("lookup_skipped").to_owned(),
+        _ => {
+            let reason = match data.get("reason").and_then(Value::as_str) {
+                Some(
+                    reason @ ("timeout" | "blocked" | "unreachable" | "invalid_request" | "status"
+                    | "invalid_response" | "too_large" | "secret_unavailable"),
+                ) => t.w(&format!("lookup_{reason}")).to_owned(),
+                _ => t.w("lookup_failed_other").to_owned(),
+            };
+            let status = text_of(data, "status");
+            let reason = if status.is_empty() {
+                reason
+            } else {
+                format!("{reason} {status}")
+            };
+            t.w("lookup_failed").replace("{reason}", &reason)
+        }
+    }
 }
 
 #[cfg(test)]
@@ -455,6 +508,50 @@ mod tests {
             &|q: &str| q.to_owned(),
         );
         assert_eq!(english[3].text, "Call ended: Handed off");
+    }
+
+    #[test]
+    fn the_customer_lookup_reads_as_what_it_found_or_why_not() {
+        let events = [
+            event(
+                1,
+                0,
+                "customer_lookup",
+                json!({"outcome": "found", "customer": {"name": "张伟", "vip": "金卡会员"}, "duration_ms": 3}),
+            ),
+            event(
+                2,
+                0,
+                "customer_lookup",
+                json!({"outcome": "failed", "reason": "status", "status": 500, "duration_ms": 9}),
+            ),
+            event(3, 0, "customer_lookup", json!({"outcome": "not_found"})),
+        ];
+        let read = |language| {
+            lines(
+                Words::new(language),
+                0,
+                &events,
+                &Knowledge::default(),
+                &|n: &str| n.to_owned(),
+                &|q: &str| q.to_owned(),
+            )
+            .into_iter()
+            .map(|line| line.text)
+            .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            read(Language::Chinese),
+            [
+                "客户查询：找到 张伟（金卡会员）",
+                "客户查询：未能查询（状态码 500），对话照常进行",
+                "客户查询：商城没有这位客户",
+            ]
+        );
+        assert_eq!(
+            read(Language::English)[1],
+            "Customer lookup: failed (status 500); the conversation went on without it"
+        );
     }
 
     #[test]

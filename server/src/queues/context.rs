@@ -1,11 +1,13 @@
 //! What an agent sees of a handed-off conversation, so that the customer never repeats
 //! themselves: the flow's summary, the transcript so far, the variables and slots the flow
-//! collected, the intents it heard, how angry the customer sounded turn by turn, their
-//! previous conversations, and the flow's nodes the agent may hand the conversation back to.
+//! collected, the intents it heard, how angry the customer sounded turn by turn, who they are
+//! (as the tenant's customer lookup found them), their previous conversations, and the flow's
+//! nodes the agent may hand the conversation back to.
 
 use serde_json::{Map, Value};
 
 use crate::channels::webchat;
+use crate::customers;
 use crate::state::AppState;
 use crate::store::{Call, CallEvent, HandoffRow, StoreError};
 
@@ -22,6 +24,9 @@ pub struct Context {
     pub intents: Vec<String>,
     /// Each customer line's anger (0–1), in order, where it was scored.
     pub anger: Vec<f64>,
+    /// The customer as the lookup found them when the conversation opened; empty when it
+    /// found nobody (or the tenant has no lookup).
+    pub customer: Map<String, Value>,
     /// The customer's earlier conversations, newest first.
     pub previous: Vec<Call>,
     /// The nodes of the flow version the conversation runs, as (id, label): where the agent may
@@ -69,6 +74,7 @@ pub async fn of(
             anger.push(score);
         }
     }
+    let customer = customer_of(&found.events);
     let previous = match &found.call.from_number {
         Some(from) if !from.is_empty() => {
             state
@@ -86,9 +92,21 @@ pub async fn of(
         vars,
         intents,
         anger,
+        customer,
         previous,
         nodes,
     }))
+}
+
+/// The profile the conversation's customer lookup found, from its event.
+pub fn customer_of(events: &[CallEvent]) -> Map<String, Value> {
+    events
+        .iter()
+        .find(|event| event.kind == customers::lookup::EVENT_KIND)
+        .and_then(|event| event.data.get("customer"))
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default()
 }
 
 /// The nodes of the flow version the conversation `call_id` runs, as (id, label).
