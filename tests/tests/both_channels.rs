@@ -12,9 +12,9 @@
 //!
 //! Left out are conversations that decide how a transfer ends (`handoff: busy` and the like:
 //! the carrier's answer on the phone, a person's in chat), that bring answers of their own
-//! (mocks, variables or call settings the demo shop and an inbound call do not give), and those
-//! that ask for the demo shop's slow order: each would wait out the flows' whole lookup timeout
-//! (3 s) in both channels, which keeps this test from staying short.
+//! (mocks, variables, a customer or call settings the demo shop and an inbound call do not
+//! give), and those that ask for the demo shop's slow order: each would wait out the flows'
+//! whole lookup timeout (3 s) in both channels, which keeps this test from staying short.
 
 use std::time::Duration;
 
@@ -45,6 +45,7 @@ fn plays_in_both_channels(conversation: &Conversation) -> bool {
     let own_answers = !conversation.http.is_empty()
         || !conversation.vars.is_empty()
         || !conversation.tenant.is_empty()
+        || !conversation.customer.is_empty()
         || !conversation.call.from.is_empty()
         || !conversation.call.to.is_empty()
         || conversation.call.channel.is_some()
