@@ -343,6 +343,21 @@ async fn demo_tenant_has_the_published_example_flows(mut app: TestApp) -> TestAp
         tenant.settings.api_base_url.as_deref(),
         Some(first_run::DEMO_SHOP_BASE)
     );
+    // Its callers are looked up in the demo shop, so its members are greeted by name.
+    let lookup = store
+        .get_customer_lookup(&tenant.id)
+        .await
+        .expect("read")
+        .expect("the demo tenant has a customer lookup");
+    assert!(lookup.enabled);
+    assert!(
+        lookup.url.starts_with(&format!(
+            "{}/customers?phone={{{{phone}}}}",
+            first_run::DEMO_SHOP_BASE
+        )),
+        "{}",
+        lookup.url
+    );
 
     let flows = store.list_flows(&tenant.id, None).await.expect("flows");
     let mut names: Vec<&str> = flows.iter().map(|f| f.name.as_str()).collect();

@@ -21,8 +21,8 @@ use rand::RngCore;
 use serde_json::Value;
 
 use crate::store::{
-    constraint, now_ms, Actor, ChannelFields, NewFlow, NewUser, QueueRow, Role, Store, StoreError,
-    TenantSettings, WidgetLanguage,
+    constraint, now_ms, Actor, ChannelFields, CustomerLookupRow, NewFlow, NewUser, QueueRow, Role,
+    Store, StoreError, TenantSettings, WidgetLanguage,
 };
 
 /// The demo shop API's base URL (`tenant.api` of the demo tenant). Flows' requests to it are
@@ -393,6 +393,20 @@ const DEMO_QUEUES: [(&str, &str, &str); 6] = [
 
 /// Creates (or replaces) the queues the example flows hand to in `tenant_id`, with an audit
 /// entry each: what a tenant needs before the examples publish without warnings.
+/// The demo tenant's customer lookup: the demo shop's members, by phone number or visitor.
+pub fn demo_customer_lookup(tenant_id: &str, now: i64) -> CustomerLookupRow {
+    CustomerLookupRow {
+        tenant_id: tenant_id.to_owned(),
+        enabled: true,
+        url: format!("{DEMO_SHOP_BASE}/customers?phone={{{{phone}}}}&visitor={{{{visitor}}}}"),
+        headers: Default::default(),
+        secret_header: crate::customers::DEFAULT_SECRET_HEADER.to_owned(),
+        secret: None,
+        timeout_ms: i64::from(crate::customers::DEFAULT_TIMEOUT_MS),
+        updated_at: now,
+    }
+}
+
 pub async fn seed_queues(store: &Store, tenant_id: &str) -> Result<(), StoreError> {
     let now = now_ms();
     let mut transaction = store.transaction().await?;
@@ -504,6 +518,7 @@ pub async fn run(
         .map(|key| key.id)
         .collect();
     let channels = store.list_widget_channels(&tenant.id).await?;
+    let has_lookup = store.get_customer_lookup(&tenant.id).await?.is_some();
     let mut transaction = store.transaction().await?;
     let mut flows = existing;
     for (name, draft) in &documents {
@@ -587,6 +602,12 @@ pub async fn run(
                 .key
         }
     };
+    // The demo shop knows a few members by their number, so the flows greet them by name.
+    if !has_lookup {
+        transaction
+            .put_customer_lookup(&demo_customer_lookup(&tenant.id, now))
+            .await?;
+    }
     let detail = serde_json::json!({
         "user": user.id,
         "api_key": key.key.id,

@@ -482,7 +482,7 @@ async fn chat(state: &AppState, tenant_id: &str, caller: &Caller) -> Result<(), 
         flow_id: caller.flow_id.clone(),
         selector: Selector::Published,
         vars: vars(caller),
-        from: None,
+        from: known_member(caller),
         to: None,
         simulated: true,
     };
@@ -508,10 +508,8 @@ async fn phone_call(
     caller: &Caller,
 ) -> Result<(), HistoryError> {
     let mut dice = StdRng::seed_from_u64(caller.seed);
-    let (shop, member) = (
-        shop_number(caller),
-        member_number(&mut dice, caller.language_en),
-    );
+    let member = member_number(&mut dice, caller.language_en);
+    let (shop, member) = (shop_number(caller), known_member(caller).unwrap_or(member));
     let (from, to) = match caller.reach {
         Reach::Inbound => (member, shop),
         Reach::Outbound => (shop, member),
@@ -563,6 +561,18 @@ async fn phone_call(
         phone::save(state, tenant_id, &mut call, output.events).await?;
     }
     Ok(())
+}
+
+/// The number of a member the demo shop knows, when the conversation test is about one (it
+/// gives the customer the lookup finds): the call comes from that number, so that the demo
+/// shop's lookup finds the same member and the flow says what the test expects.
+fn known_member(caller: &Caller) -> Option<String> {
+    let conversation = &caller.conversation;
+    let number = match caller.reach {
+        Reach::Inbound => &conversation.call.from,
+        Reach::Outbound => &conversation.call.to,
+    };
+    (!conversation.customer.is_empty() && !number.is_empty()).then(|| number.clone())
 }
 
 /// The shop's own line, as the conversation test gives it or a demo number.

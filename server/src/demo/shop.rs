@@ -4,6 +4,9 @@
 //! Routes, relative to wherever the server mounts [`router`]:
 //!
 //! - `GET /orders/{order_id}` — the sample orders below; `404 {"error":"order_not_found"}`.
+//! - `GET /customers?phone=…` (or `visitor=…`) — who is calling, for the tenant's customer
+//!   lookup: the [`CUSTOMERS`] below with their VIP level and recent orders; `404
+//!   {"error":"customer_not_found"}` for anyone else, `400` when neither is given.
 //! - `POST /refunds` — `201 {"refund_id","status":"pending_review"}`; 404 for an unknown
 //!   order; `409 {"error":"refund_exists","refund_id"}` for the second request on an order.
 //! - `POST /coupons` — `201 {"coupon_id","amount","valid_days":30,"sms_sent"}`.
@@ -37,7 +40,7 @@
 //! [`SLOW_ORDER_DELAY`] (longer than the flows wait), and `2024061806`, which answers 500, so
 //! that the failure paths can be tried too. `2024061810` already has a refund request.
 //! The price of `2024061801`, `2024061803` and `1357924680` fell after they were bought (see
-//! [`PRICE_DROPS`]).
+//! [`PRICE_DROPS`]). `2024061813` (processing) is 王先生's second order.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -76,6 +79,7 @@ impl Default for DemoShop {
         let routes = |language| {
             Router::new()
                 .route("/orders/{order_id}", get(get_order))
+                .route("/customers", get(get_customer))
                 .route("/refunds", post(create_refund))
                 .route("/coupons", post(create_coupon))
                 .route("/surveys", post(create_survey))
@@ -367,6 +371,12 @@ static ORDERS: &[Order] = &[
         en: spoken("James Hall", None, None, None),
     },
     Order {
+        id: "2024061813",
+        status: "processing",
+        zh: spoken("王先生", None, None, Some("6月21日前")),
+        en: spoken("John Smith", None, None, Some("June 21")),
+    },
+    Order {
         id: "1357924680",
         status: "delivered",
         zh: spoken(
@@ -456,6 +466,137 @@ async fn get_order(
         eta: texts.eta,
         customer_name: texts.customer_name,
     })
+    .into_response()
+}
+
+/// A member of the shop, as the customer lookup finds them by their phone number.
+struct DemoCustomer {
+    id: &'static str,
+    phone: &'static str,
+    /// (full name, how the bot addresses them) in Chinese and in English. The form of
+    /// address is the `customer_name` of their orders.
+    zh: (&'static str, &'static str),
+    en: (&'static str, &'static str),
+    /// 0 is an ordinary member; 1 silver, 2 gold, 3 diamond.
+    vip_level: u8,
+    /// Newest first; each one of [`ORDERS`].
+    orders: &'static [&'static str],
+}
+
+/// The demo's members: 张先生, a gold VIP with one recent order (the order-status flow needs
+/// no order number from him), 王先生 with two, and 李女士 with one.
+static CUSTOMERS: &[DemoCustomer] = &[
+    DemoCustomer {
+        id: "C1001",
+        phone: "+8613800000001",
+        zh: ("张伟", "张先生"),
+        en: ("Ann Lee", "Ms. Lee"),
+        vip_level: 2,
+        orders: &["2024061803"],
+    },
+    DemoCustomer {
+        id: "C1002",
+        phone: "+8613800000002",
+        zh: ("王磊", "王先生"),
+        en: ("John Smith", "Mr. Smith"),
+        vip_level: 0,
+        orders: &["2024061813", "2024061801"],
+    },
+    DemoCustomer {
+        id: "C1003",
+        phone: "+8613800000003",
+        zh: ("李娜", "李女士"),
+        en: ("Mary Jones", "Ms. Jones"),
+        vip_level: 0,
+        orders: &["2024061802"],
+    },
+];
+
+fn vip_name(level: u8, language: Language) -> &'static str {
+    match (language, level) {
+        (Language::Zh, 0) => "普通会员",
+        (Language::Zh, 1) => "银卡会员",
+        (Language::Zh, 2) => "金卡会员",
+        (Language::Zh, _) => "钻石会员",
+        (Language::En, 0) => "Member",
+        (Language::En, 1) => "Silver member",
+        (Language::En, 2) => "Gold member",
+        (Language::En, _) => "Diamond member",
+    }
+}
+
+/// The digits of a phone number, with China's country code for a bare mobile number, so that
+/// `13800000001`, `+86 138 0000 0001` and `+8613800000001` are the same member.
+fn phone_key(text: &str) -> String {
+    let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+    if digits.len() == 11 && digits.starts_with('1') {
+        format!("86{digits}")
+    } else {
+        digits
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct CustomerQuery {
+    #[serde(default)]
+    phone: Option<String>,
+    #[serde(default)]
+    visitor: Option<String>,
+}
+
+async fn get_customer(
+    State(state): State<ShopState>,
+    query: Result<axum::extract::Query<CustomerQuery>, axum::extract::rejection::QueryRejection>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let Ok(axum::extract::Query(query)) = query else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "bad query string",
+        );
+    };
+    let phone = query.phone.as_deref().map(phone_key).unwrap_or_default();
+    let visitor = query.visitor.as_deref().map(str::trim).unwrap_or_default();
+    if phone.is_empty() && visitor.is_empty() {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "give phone or visitor",
+        );
+    }
+    // The demo shop has no accounts that chat-widget visitors signed in with, so it knows
+    // callers by their number only.
+    let Some(customer) = CUSTOMERS
+        .iter()
+        .find(|customer| !phone.is_empty() && phone_key(customer.phone) == phone)
+    else {
+        return (
+            StatusCode::NOT_FOUND,
+            Json(json!({ "error": "customer_not_found" })),
+        )
+            .into_response();
+    };
+    let language = state.speaks(&headers);
+    let (name, title) = match language {
+        Language::Zh => customer.zh,
+        Language::En => customer.en,
+    };
+    let orders: Vec<Value> = customer
+        .orders
+        .iter()
+        .filter_map(|id| find_order(id))
+        .map(|order| json!({ "order_id": order.id, "status": order.status }))
+        .collect();
+    Json(json!({
+        "customer_id": customer.id,
+        "name": name,
+        "title": title,
+        "phone": customer.phone,
+        "vip_level": customer.vip_level,
+        "vip": vip_name(customer.vip_level, language),
+        "recent_orders": orders,
+    }))
     .into_response()
 }
 
@@ -862,6 +1003,43 @@ mod tests {
         assert_eq!(body["error"], "order_not_found");
         let (status, _) = get_json(&app, "/orders/2024061806").await;
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[tokio::test]
+    async fn members_are_found_by_their_number_with_their_orders() {
+        let app = router();
+        let (status, body) = get_json(&app, "/customers?phone=%2B8613800000001").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            body,
+            json!({
+                "customer_id": "C1001", "name": "张伟", "title": "张先生",
+                "phone": "+8613800000001", "vip_level": 2, "vip": "金卡会员",
+                "recent_orders": [ { "order_id": "2024061803", "status": "delivered" } ]
+            })
+        );
+        // The same member however the number is written; in English under /en.
+        let (_, body) = get_json(&app, "/en/customers?phone=138%200000%200001").await;
+        assert_eq!(
+            (body["name"].as_str(), body["vip"].as_str()),
+            (Some("Ann Lee"), Some("Gold member"))
+        );
+        let (status, body) = get_json(&app, "/customers?phone=13800000009").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(body["error"], "customer_not_found");
+        let (status, _) = get_json(&app, "/customers?visitor=0123456789abcdef").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (status, _) = get_json(&app, "/customers").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        // Every member's orders are the shop's, under the member's own name; one is a VIP.
+        for customer in CUSTOMERS {
+            for id in customer.orders {
+                let order = find_order(id).expect("a sample order");
+                assert_eq!(order.zh.customer_name, customer.zh.1, "{id}");
+                assert_eq!(order.en.customer_name, customer.en.0, "{id}");
+            }
+        }
+        assert_eq!(CUSTOMERS.iter().filter(|c| c.vip_level > 0).count(), 1);
     }
 
     #[tokio::test]
@@ -1363,6 +1541,42 @@ mod tests {
 
     fn said(output: &TurnOutput) -> String {
         output.lines.join("\n")
+    }
+
+    #[test]
+    fn a_member_the_lookup_finds_is_greeted_and_not_asked_for_the_order_number() {
+        let app = router();
+        let mut resolver = ShopResolver::new(app.clone());
+        let lookup = HttpRequest {
+            method: flow_engine::model::HttpMethod::Get,
+            url: format!("{API}/customers?phone=%2B8613800000001"),
+            headers: Vec::new(),
+            body: None,
+            timeout_ms: 1500,
+        };
+        let Event::HttpResponse { body, .. } = resolver.http(&lookup) else {
+            panic!("no answer");
+        };
+        let customer: Map<String, Value> = serde_json::from_str(&body).unwrap();
+        let call = CallInfo {
+            from: "+8613800000001".into(),
+            customer,
+            ..CallInfo::default()
+        };
+        let (mut call, greeting) = Call::start("order-status.json", API, &app, call);
+        assert!(
+            said(&greeting).starts_with("张先生您好"),
+            "{}",
+            said(&greeting)
+        );
+        let output = call.say("我的快递到哪了");
+        assert!(
+            said(&output).contains("您最近一笔订单的订单号是2024061803")
+                && said(&output).contains("您的订单已于6月15日签收"),
+            "{}",
+            said(&output)
+        );
+        assert_eq!(call.var("customer_name"), "张先生");
     }
 
     #[test]
