@@ -1197,8 +1197,12 @@ mod tests {
     fn scripts_and_conditions_read_the_customer_but_cannot_change_it() {
         let s = sandbox();
         let mut b = bindings();
-        run(&s, "if customer.vip_level >= 2 { vars.vip = customer.name; }", &mut b)
-            .expect("runs");
+        run(
+            &s,
+            "if customer.vip_level >= 2 { vars.vip = customer.name; }",
+            &mut b,
+        )
+        .expect("runs");
         assert_eq!(b.vars["vip"].to_string(), "张伟");
         assert_eq!(eval_str(&s, "customer.name + \"您好\""), "张伟您好");
         let e = s

@@ -2232,7 +2232,10 @@ async fn customer_lookups_belong_to_their_tenant(db: TestDb) -> TestResult {
         updated_at: T0,
     };
     write!(store, |tx| tx.put_customer_lookup(&lookup))?;
-    assert_eq!(store.get_customer_lookup(&tenant).await?, Some(lookup.clone()));
+    assert_eq!(
+        store.get_customer_lookup(&tenant).await?,
+        Some(lookup.clone())
+    );
     assert_eq!(store.get_customer_lookup(&stranger).await?, None);
     // Saving again replaces it, at once for this server (nothing stale is remembered).
     let changed = CustomerLookupRow {

@@ -598,7 +598,10 @@ mod tests {
             ..CallInfo::default()
         };
         let mut session = Session::new(flow.clone(), call);
-        assert_eq!(said(&session.handle(Event::Started)), vec!["张先生您好", "请说"]);
+        assert_eq!(
+            said(&session.handle(Event::Started)),
+            vec!["张先生您好", "请说"]
+        );
         let snapshot = serde_json::to_value(session.snapshot()).expect("serializes");
         assert_eq!(snapshot["call"]["customer"]["name"], "张先生");
         let snapshot = serde_json::from_value(snapshot).expect("deserializes");
