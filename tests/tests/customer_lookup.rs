@@ -468,8 +468,112 @@ async fn tenants_never_see_each_others_lookup(app: TestApp) -> TestApp {
     app
 }
 
+/// A member who asks for a person: the agent's context card says who they are.
+async fn the_agent_sees_who_is_calling(app: TestApp) -> TestApp {
+    let (tenant, flow_id) = shop(&app, "Card Shop").await;
+    let key = &tenant.owner_key;
+    let (status, _) = put_lookup(&app, key, demo_lookup()).await;
+    assert_eq!(status, 200);
+    let (status, body) = app
+        .api(
+            Method::PUT,
+            key,
+            "/queues/orders",
+            Some(&json!({ "name": "订单" })),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let agent = app
+        .person(
+            &tenant.id,
+            "wang@example.com",
+            "小王",
+            server::store::Role::Agent,
+        )
+        .await;
+    let as_agent = |method: Method, path: String, body: Option<Value>| {
+        let mut request = app
+            .client
+            .request(method, app.url(&path))
+            .header("cookie", &agent.cookie)
+            .header("x-csrf-token", &agent.csrf);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        async move {
+            let response = request.send().await.expect("request");
+            (
+                response.status().as_u16(),
+                response.text().await.expect("body"),
+            )
+        }
+    };
+    let (_, agents) = as_agent(Method::GET, "/api/v1/agents".into(), None).await;
+    let agents: Value = serde_json::from_str(&agents).expect("json");
+    let wang = agents[0]["user_id"].as_str().expect("agent id").to_owned();
+    let (status, _) = app
+        .api(
+            Method::PUT,
+            key,
+            &format!("/agents/{wang}/queues"),
+            Some(&json!({ "queues": ["orders"] })),
+        )
+        .await;
+    assert_eq!(status, 204);
+    let (status, _) = as_agent(
+        Method::PUT,
+        "/api/v1/agents/me/presence".into(),
+        Some(json!({ "presence": "available" })),
+    )
+    .await;
+    assert_eq!(status, 204);
+
+    let session = chat(&app, key, &flow_id, Some(MEMBER)).await;
+    let handed = say(&app, key, &session, "转人工").await;
+    assert_eq!(handed["owner"]["state"], "waiting", "{handed}");
+    let handoff = handed["owner"]["handoff"].as_str().expect("handoff");
+    let (status, card) = as_agent(Method::GET, format!("/api/v1/handoffs/{handoff}"), None).await;
+    assert_eq!(status, 200, "{card}");
+    let card: Value = serde_json::from_str(&card).expect("json");
+    assert_eq!(card["customer"]["name"], "张伟");
+    assert_eq!(
+        card["customer"]["recent_orders"][0]["order_id"],
+        "2024061803"
+    );
+    let summary = card["handoff"]["summary"].as_str().unwrap_or_default();
+    assert!(summary.starts_with("客户：张伟（金卡会员）。"), "{summary}");
+    let (status, page) = as_agent(Method::GET, format!("/console/handoffs/{handoff}"), None).await;
+    assert_eq!(status, 200);
+    for shown in [
+        "客户资料",
+        "张伟（张先生）",
+        "金卡会员 · 2",
+        "2024061803 · 已签收",
+    ] {
+        assert!(page.contains(shown), "{shown} missing from the card");
+    }
+    let english = app
+        .client
+        .get(app.url(&format!("/console/handoffs/{handoff}")))
+        .header("cookie", format!("{}; callflow_lang=en", agent.cookie))
+        .send()
+        .await
+        .expect("request")
+        .text()
+        .await
+        .expect("page");
+    for shown in ["Customer profile", "VIP level", "2024061803 · delivered"] {
+        assert!(
+            english.contains(shown),
+            "{shown} missing from the English card"
+        );
+    }
+    app
+}
+
 on_both_databases!(
     members_are_greeted_by_name_in_chat_and_on_the_phone,
+    the_agent_sees_who_is_calling,
     a_failing_lookup_never_stops_the_conversation,
     settings_are_checked_field_by_field_in_the_askers_language,
     tenants_never_see_each_others_lookup,
