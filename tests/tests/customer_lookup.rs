@@ -571,8 +571,78 @@ async fn the_agent_sees_who_is_calling(app: TestApp) -> TestApp {
     app
 }
 
+/// A chat-widget visitor is looked up by the id its call records give it: the same id for
+/// every conversation of that visitor, never its token.
+async fn widget_visitors_are_looked_up_by_their_id(app: TestApp) -> TestApp {
+    let (tenant, flow_id) = shop(&app, "Widget Shop").await;
+    let key = &tenant.owner_key;
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let remembered = seen.clone();
+    let router = Router::new().route(
+        "/visitors/{id}",
+        get(
+            move |axum::extract::Path(id): axum::extract::Path<String>| {
+                let remembered = remembered.clone();
+                async move {
+                    remembered.lock().expect("lock").push(id);
+                    axum::Json(json!({ "name": "小明", "title": "小明" }))
+                }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("address");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    app.change_settings(&tenant.id, |settings| {
+        settings.allowed_hosts = vec![address.to_string()];
+    })
+    .await;
+    let url = format!("http://{address}/visitors/{{{{visitor}}}}");
+    let (status, body) = put_lookup(&app, key, json!({ "url": url })).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, channel) = app
+        .api(
+            Method::POST,
+            key,
+            "/widget-channels",
+            Some(&json!({ "flow_id": flow_id, "name": "官网", "allowed_origins": ["https://shop.example"] })),
+        )
+        .await;
+    assert_eq!(status, 201, "{channel}");
+    let channel_key = channel["key"].as_str().expect("key");
+    let start = |token: Option<String>| {
+        let mut request = app
+            .client
+            .post(app.url(&format!("/widget/v1/channels/{channel_key}/conversations")))
+            .header("origin", "https://shop.example");
+        if let Some(token) = token {
+            request = request.header("x-callflow-visitor", token);
+        }
+        async move {
+            let response = request.send().await.expect("request");
+            assert_eq!(response.status().as_u16(), 201);
+            response.json::<Value>().await.expect("json")
+        }
+    };
+    let first = start(None).await;
+    let greeting = first["messages"][0].as_str().unwrap_or_default();
+    assert!(greeting.starts_with("小明您好"), "{first}");
+    let token = first["visitor_token"].as_str().expect("token").to_owned();
+    start(Some(token.clone())).await;
+    let seen = seen.lock().expect("lock").clone();
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert_eq!(seen[0], seen[1], "the same visitor, the same id");
+    assert!(seen[0].len() == 16 && !token.contains(&seen[0]), "{seen:?}");
+    app
+}
+
 on_both_databases!(
     members_are_greeted_by_name_in_chat_and_on_the_phone,
+    widget_visitors_are_looked_up_by_their_id,
     the_agent_sees_who_is_calling,
     a_failing_lookup_never_stops_the_conversation,
     settings_are_checked_field_by_field_in_the_askers_language,
