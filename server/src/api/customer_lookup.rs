@@ -105,6 +105,9 @@ pub struct LookupTrial {
     /// A chat-widget visitor's id.
     #[serde(default)]
     pub visitor: Option<String>,
+    /// The language of the flow to try it for (sent as `Accept-Language`), e.g. `en-US`.
+    #[serde(default)]
+    pub language: Option<String>,
 }
 
 /// What a trial found, and how long it took.
@@ -143,7 +146,14 @@ async fn try_lookup(
         phone: given(trial.phone),
         visitor: given(trial.visitor),
     };
-    let found = lookup::run(&state, &tenant, &settings, &caller).await;
+    let found = lookup::run(
+        &state,
+        &tenant,
+        &settings,
+        &caller,
+        trial.language.as_deref(),
+    )
+    .await;
     Ok(Json(LookupTrialResult {
         outcome: found.outcome,
         duration_ms: found.duration_ms,

@@ -97,7 +97,7 @@ pub async fn open(
             tenant_id,
             Some(resolved.flow.knowledge_bases()),
         ),
-        customers::look_up(state, &tenant, &caller),
+        customers::look_up(state, &tenant, &caller, &resolved.flow.document().language),
     );
     let (knowledge, pinned) = pinned.map_err(knowledge_failure)?;
     let row = ChatSession {

@@ -141,8 +141,15 @@ impl Lookup {
 
 /// Looks the conversation's customer up, if its tenant has a lookup switched on; `None`
 /// otherwise, or when its settings cannot be read (the conversation then has no customer, as
-/// with any failure, and the log says why).
-pub async fn look_up(state: &AppState, tenant: &Tenant, caller: &Caller) -> Option<Lookup> {
+/// with any failure, and the log says why). `language` is the flow's: the shop is asked for
+/// texts in it (`Accept-Language`), unless the tenant's headers say otherwise, so that an
+/// English flow of a Chinese shop gets its customer's English name.
+pub async fn look_up(
+    state: &AppState,
+    tenant: &Tenant,
+    caller: &Caller,
+    language: &str,
+) -> Option<Lookup> {
     let settings = match state.store.get_customer_lookup(&tenant.id).await {
         Ok(Some(settings)) if settings.enabled => settings,
         Ok(_) => return None,
@@ -151,18 +158,19 @@ pub async fn look_up(state: &AppState, tenant: &Tenant, caller: &Caller) -> Opti
             return None;
         }
     };
-    Some(run(state, tenant, &settings, caller).await)
+    Some(run(state, tenant, &settings, caller, Some(language)).await)
 }
 
-/// Runs a lookup with these settings (switched on or not).
+/// Runs a lookup with these settings (switched on or not), asking for texts in `language`.
 pub async fn run(
     state: &AppState,
     tenant: &Tenant,
     settings: &CustomerLookupRow,
     caller: &Caller,
+    language: Option<&str>,
 ) -> Lookup {
     let started = Instant::now();
-    let outcome = ask(state, tenant, settings, caller).await;
+    let outcome = ask(state, tenant, settings, caller, language).await;
     let duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
     if let LookupOutcome::Failed { reason, status } = &outcome {
         tracing::info!(
@@ -184,6 +192,7 @@ async fn ask(
     tenant: &Tenant,
     settings: &CustomerLookupRow,
     caller: &Caller,
+    language: Option<&str>,
 ) -> LookupOutcome {
     let wanted = placeholders(&settings.url).unwrap_or_default();
     let has = |name: &&str| match *name {
@@ -199,11 +208,19 @@ async fn ask(
         .iter()
         .map(|(name, value)| (name.clone(), value.clone()))
         .collect();
-    if !headers
-        .iter()
-        .any(|(name, _)| name.eq_ignore_ascii_case("accept"))
-    {
+    let given = |wanted: &str| {
+        settings
+            .headers
+            .keys()
+            .any(|name| name.eq_ignore_ascii_case(wanted))
+    };
+    if !given("accept") {
         headers.push(("Accept".to_owned(), "application/json".to_owned()));
+    }
+    if let Some(language) = language.filter(|language| !language.is_empty()) {
+        if !given("accept-language") {
+            headers.push(("Accept-Language".to_owned(), language.to_owned()));
+        }
     }
     if let Some(sealed) = &settings.secret {
         let opened = state
