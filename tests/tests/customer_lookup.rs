@@ -134,6 +134,22 @@ async fn members_are_greeted_by_name_in_chat_and_on_the_phone(mut app: TestApp) 
     assert_eq!(found[0]["outcome"], "found");
     assert_eq!(found[0]["customer"]["vip"], "金卡会员");
 
+    // An English flow of the same (Chinese) shop asks for the member in English.
+    let path = callflow_tests::root()
+        .join("flows")
+        .join("order-status-en.json");
+    let english: Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("example flow")).expect("JSON");
+    let (english, _) = app
+        .published_flow(&tenant.id, "order-status-en", &english)
+        .await;
+    let session = chat(&app, key, &english.id, Some(MEMBER)).await;
+    assert!(
+        said(&session).starts_with("Hello Ms. Lee, and thank you"),
+        "{}",
+        said(&session)
+    );
+
     // Someone the shop does not know, and a chat with no number: greeted as before.
     let session = chat(&app, key, &flow_id, Some(STRANGER)).await;
     assert!(
