@@ -11,7 +11,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
 use callflow_tests::app::{TestApp, TestTenant};
-use callflow_tests::fakes::twilio::{Caller, FakeTwilio, Step};
+use callflow_tests::fakes::twilio::{Answer, Caller, FakeTwilio, Step};
 use callflow_tests::on_both_databases;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -213,6 +213,43 @@ async fn members_are_greeted_by_name_in_chat_and_on_the_phone(mut app: TestApp) 
     assert!(said.contains("张先生您好"), "{said}");
     assert!(said.contains("订单号是2024061803"), "{said}");
     assert!(!said.contains("请说出或输入您的订单号"), "{said}");
+
+    // An outbound call looks the callee up; the lookup is on the call's record once answered.
+    twilio.on_outbound(
+        MEMBER,
+        Answer::Human(Caller::new(vec![Step::Say("没有了".into())])),
+    );
+    let (status, placed) = app
+        .api(
+            Method::POST,
+            key,
+            "/calls",
+            Some(&json!({ "to": MEMBER, "flow_id": flow_id })),
+        )
+        .await;
+    assert_eq!(status, 201, "{placed}");
+    let answered = twilio
+        .wait_outbound(MEMBER, Duration::from_secs(30))
+        .await
+        .expect("the call was placed");
+    let said = answered.log.expect("answered").said().join(" | ");
+    assert!(said.contains("张先生您好"), "{said}");
+    let call_id = placed["call_id"].as_str().expect("call id");
+    let (_, call) = app
+        .api(Method::GET, key, &format!("/calls/{call_id}"), None)
+        .await;
+    let kinds: Vec<&str> = call["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter_map(|event| event["kind"].as_str())
+        .collect();
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "customer_lookup").count(),
+        1,
+        "{kinds:?}"
+    );
+    assert_eq!(kinds.first(), Some(&"customer_lookup"), "{kinds:?}");
     app
 }
 

@@ -93,6 +93,42 @@ pub struct PhoneState {
     /// Set when this server's voices failed during the call: Twilio's speak from then on.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub tts_failed: bool,
+    /// The events of the opening (the customer lookup) of an outbound call, whose record is
+    /// written before anyone answers: kept here until its first turn writes them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub opening: Vec<KeptEvent>,
+}
+
+/// A call event kept in the call's state until a turn writes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeptEvent {
+    pub at: i64,
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
+    pub data: Value,
+}
+
+impl From<NewCallEvent> for KeptEvent {
+    fn from(event: NewCallEvent) -> KeptEvent {
+        KeptEvent {
+            at: event.at,
+            kind: event.kind,
+            node: event.node,
+            data: event.data,
+        }
+    }
+}
+
+impl From<KeptEvent> for NewCallEvent {
+    fn from(event: KeptEvent) -> NewCallEvent {
+        NewCallEvent {
+            at: event.at,
+            kind: event.kind,
+            node: event.node,
+            data: event.data,
+        }
+    }
 }
 
 impl Saved for PhoneState {
@@ -178,6 +214,7 @@ pub async fn prepare(
         handoff: None,
         asr_fallback: None,
         tts_failed: false,
+        opening: Vec::new(),
     };
     Ok(Call {
         chat,
@@ -390,11 +427,13 @@ async fn save_with_end(
     let now = state.clock.now_ms();
     call.phone.snapshot = call.session.snapshot();
     let ended = end.is_some();
+    let mut written: Vec<NewCallEvent> = call.phone.opening.drain(..).map(Into::into).collect();
+    written.extend(events);
     let snapshot = conversation::to_json(&call.phone)?;
     // The carrier reports a phone call's end after the flow's: the roll-up task counts it.
     let write = TurnWrite {
         snapshot,
-        events,
+        events: written,
         end,
         counted: None,
     };

@@ -315,6 +315,9 @@ async fn start(
 ) -> Result<ChatSession, OutboundError> {
     let call_id = prepared.chat.call_id.clone();
     prepared.phone.snapshot = prepared.session.snapshot();
+    // The record is written without events: the first turn writes the opening's.
+    let opening = std::mem::take(&mut prepared.opening);
+    prepared.phone.opening = opening.into_iter().map(Into::into).collect();
     let started = match phone_state(prepared) {
         Ok(snapshot) => {
             state
