@@ -663,6 +663,14 @@ impl Store {
             }
             Backend::Sqlite => "channel = 'chat' AND ended_at IS NULL AND updated_at < $2",
         };
+        // A chat an agent has is theirs to end, however long both sides are quiet: the idle
+        // limit is for customers who left the bot (or a queue), not for a person's pause.
+        let idle = format!(
+            "{idle} AND NOT EXISTS (SELECT 1 FROM handoffs \
+                                    WHERE handoffs.tenant_id = conversations.tenant_id \
+                                      AND handoffs.call_id = conversations.id \
+                                      AND handoffs.state = 'agent')"
+        );
         let rows = sqlx::query(&format!(
             "UPDATE conversations SET ended_at = updated_at, outcome = $3, \
                  duration_ms = CASE WHEN updated_at > started_at \
