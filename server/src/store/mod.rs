@@ -26,6 +26,7 @@ mod error;
 mod flows;
 mod knowledge;
 mod login_sessions;
+mod notices;
 mod queues;
 mod recent;
 mod telephony;
@@ -60,6 +61,7 @@ pub use knowledge::{
     EntryFields, KnowledgeBase, KnowledgeBaseSummary, KnowledgeRevision, StoredEntry,
 };
 pub use login_sessions::{CreatedLoginSession, LoginSession};
+pub use notices::Notices;
 pub use queues::{AgentRow, HandoffRow, HandoffState, NewHandoff, QueueCounts, QueueRow};
 pub use recent::TTL as CACHE_TTL;
 pub use telephony::{Mode, PhoneNumber, PHONE_NUMBER_TAKEN};
@@ -137,6 +139,8 @@ pub struct Store {
     telephony: Arc<recent::Recent<String, Option<(serde_json::Value, i64)>>>,
     /// The SQLite database file, for the lock that migrations take.
     sqlite_file: Option<std::path::PathBuf>,
+    /// PostgreSQL's URL, for the connection that listens for other servers' notices.
+    postgres_url: Option<Arc<str>>,
 }
 
 /// What [`Store::published_version_number`] answers.
@@ -255,6 +259,10 @@ impl Store {
             sqlite_file: match backend {
                 Backend::Sqlite => sqlite_file(url),
                 Backend::Postgres => None,
+            },
+            postgres_url: match backend {
+                Backend::Sqlite => None,
+                Backend::Postgres => Some(url.into()),
             },
         };
         // SQLite commits one writer at a time anyway. PostgreSQL takes a few batches at once:
