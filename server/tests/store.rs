@@ -1284,6 +1284,12 @@ async fn calls_are_created_and_ended_in_their_tenant(db: TestDb) -> TestResult {
     // The stranger can neither read nor write the call.
     let before = store.get_call(&tenant, &call.id).await?.expect("call");
     assert_eq!(store.get_call(&stranger, &call.id).await?, None);
+    assert_eq!(
+        store.get_call_row(&tenant, &call.id).await?.as_ref(),
+        Some(&before.call),
+        "the call without its events"
+    );
+    assert_eq!(store.get_call_row(&stranger, &call.id).await?, None);
     assert!(
         !store
             .end_call(

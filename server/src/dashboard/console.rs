@@ -188,12 +188,10 @@ async fn list_of(state: &AppState, viewer: &Viewer) -> Result<ListFragment, Resp
     for handoff in open {
         let call = state
             .store
-            .get_call(tenant_id, &handoff.call_id)
+            .get_call_row(tenant_id, &handoff.call_id)
             .await
             .map_err(|error| failed(&error))?;
-        let caller = call
-            .and_then(|found| found.call.from_number)
-            .unwrap_or_default();
+        let caller = call.and_then(|call| call.from_number).unwrap_or_default();
         let agent = handoff
             .agent_id
             .as_deref()
@@ -600,7 +598,8 @@ async fn new_lines(
     let t = viewer.words;
     let tenant_id = &viewer.principal.tenant_id;
     let handoff = found(t, state.store.get_handoff(tenant_id, id).await)?;
-    let call = found(t, state.store.get_call(tenant_id, &handoff.call_id).await)?.call;
+    // Most reads find nothing new (a view reads every second while it waits): the call is
+    // read only for rows to render.
     let events = state
         .store
         .call_events_after(tenant_id, &handoff.call_id, after, LINES_PAGE)
@@ -609,6 +608,10 @@ async fn new_lines(
     let Some(last) = events.last().map(|event| event.seq) else {
         return Ok(None);
     };
+    let call = found(
+        t,
+        state.store.get_call_row(tenant_id, &handoff.call_id).await,
+    )?;
     let lines = render_lines(state, viewer, &call.flow_id, call.started_at, &events).await?;
     let me = user_of(viewer).unwrap_or_default();
     Ok(Some((

@@ -390,17 +390,9 @@ async fn end_call_with<'e>(
 impl Store {
     /// The call and all its events, in order.
     pub async fn get_call(&self, tenant_id: &str, call_id: &str) -> Result<Option<CallWithEvents>> {
-        let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM conversations WHERE tenant_id = $1 AND id = $2"
-        ))
-        .bind(tenant_id)
-        .bind(call_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(row) = row else {
+        let Some(call) = self.get_call_row(tenant_id, call_id).await? else {
             return Ok(None);
         };
-        let call = Call::from_row(&row)?;
         let rows = sqlx::query(
             "SELECT seq, at, kind, node, data FROM call_events \
              WHERE tenant_id = $1 AND call_id = $2 ORDER BY seq",
@@ -414,6 +406,18 @@ impl Store {
             .map(CallEvent::from_row)
             .collect::<Result<_>>()?;
         Ok(Some(CallWithEvents { call, events }))
+    }
+
+    /// The call without its events, for views that read those a page at a time.
+    pub async fn get_call_row(&self, tenant_id: &str, call_id: &str) -> Result<Option<Call>> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM conversations WHERE tenant_id = $1 AND id = $2"
+        ))
+        .bind(tenant_id)
+        .bind(call_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(Call::from_row).transpose()
     }
 
     /// The call's events after `after`, in order, at most `limit`.
