@@ -21,8 +21,8 @@ use crate::template::Template;
 use crate::value;
 
 pub use protocol::{
-    Action, CallInfo, Direction, Event, HandoffStatus, HeardEmotion, HttpFailure, HttpRequest,
-    Listen, Record, Transfer, TransferTarget,
+    Action, CallInfo, ChosenRoute, Direction, Event, HandoffStatus, HeardEmotion, HttpFailure,
+    HttpRequest, Listen, Record, Transfer, TransferTarget,
 };
 pub use snapshot::{
     AnswerStageSnapshot, CandidateSnapshot, FrameSnapshot, ResumeError, Snapshot, WaitSnapshot,
