@@ -392,6 +392,8 @@ pub struct ConversationPage {
     agent: String,
     waited: String,
     summary: String,
+    /// Why the conversation is in this queue, when a routing rule chose it.
+    route: String,
     call: CallRow,
     vars: Vec<(String, String)>,
     intents: Vec<String>,
@@ -493,6 +495,13 @@ async fn conversation(
             handoff.accepted_at.unwrap_or_else(now_ms) - handoff.waiting_since,
         ),
         summary: handoff.summary.clone(),
+        route: found
+            .events
+            .iter()
+            .rev()
+            .find(|event| event.kind == "transfer")
+            .and_then(|event| transcript::route_reason(t, &event.data))
+            .unwrap_or_default(),
         call: row(t, zone, &found.call, &flows),
         vars: found
             .vars
