@@ -1,7 +1,8 @@
 // End-to-end steps of a handoff's routing rules, as a manager edits them: open the demo's
 // complaints flow, select its handoff, find its two rules (angry callers and typed complaints to
 // 投诉), add a third from a preset (the conversation is in English → 客服) with the queue picked
-// by name, and take it out again so the draft is as it was.
+// by name, and take it out again so the draft is as it was; then an angry customer chatting
+// with the published flow is handed off, and the context card in the agent console says why.
 // Part of the suite in run.mjs; alone (from editor-ui/): node e2e/routing.mjs
 
 import { fileURLToPath } from 'node:url';
@@ -20,6 +21,10 @@ export async function routingSteps({ page, server, step }) {
 
   await step(page, 'routing-01-the-handoff-lists-its-rules', async () => {
     await page.goto(`${server.url}/#/flows/${encodeURIComponent(flow.id)}`);
+    await page.getByTestId('node-handoff_complaints').waitFor();
+    // The whole flow in view (the canvas settles after it opens), so the node can be clicked.
+    await page.getByTestId('toolbar-fit').click();
+    await page.waitForTimeout(400);
     await page.getByTestId('node-handoff_complaints').click();
     await page.locator('[data-testid="property-panel"][data-owner="handoff_complaints"]').waitFor();
     await page.getByTestId('handoff-routes').scrollIntoViewIfNeeded();
@@ -51,6 +56,20 @@ export async function routingSteps({ page, server, step }) {
     await rules.nth(2).getByRole('button', { name: '删除规则' }).click();
     check((await rules.count()) === 2, 'back to two rules');
     await waitSaved(page);
+  });
+
+  await step(page, 'routing-04-the-context-card-says-why', async () => {
+    const call = api(server);
+    const session = await call('POST', '/sessions', { flow_id: flow.id, from: 'visitor-routing' });
+    const handed = await call('POST', `/sessions/${session.id}/events`, { type: 'text', text: '太气人了，你们就是骗子！' });
+    const handoff = handed.owner?.handoff;
+    check(handoff, `the angry customer is handed off: ${JSON.stringify(handed.owner)}`);
+    await page.goto(`${server.url}/console/handoffs/${handoff}`);
+    const why = page.getByTestId('card-route');
+    await why.waitFor();
+    const text = await why.textContent();
+    // The rule's queue, 投诉, even when it is closed and the conversation waits in its overflow.
+    check(text?.includes('按第 1 条转接规则：客户情绪激动') && text.includes('→ 投诉'), `the card says which rule: ${text}`);
   });
 }
 

@@ -657,7 +657,8 @@ async fn a_routing_rule_chooses_the_queue_a_chat_waits_in(app: TestApp) -> TestA
     assert_eq!(page.status().as_u16(), 200);
     let html = page.text().await.expect("html");
     assert!(
-        html.contains("按第 1 条转接规则：客户情绪激动"),
+        html.contains("按第 1 条转接规则：客户情绪激动（call.emotion == ")
+            && html.contains("→ 投诉"),
         "the card says why: {html}"
     );
     // The fallback chat was routed by no rule, and its card says nothing of one.

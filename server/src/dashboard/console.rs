@@ -392,7 +392,7 @@ pub struct ConversationPage {
     agent: String,
     waited: String,
     summary: String,
-    /// Why the conversation is in this queue, when a routing rule chose it.
+    /// The routing rule that chose the conversation's queue, and that queue, when one did.
     route: String,
     call: CallRow,
     vars: Vec<(String, String)>,
@@ -500,7 +500,12 @@ async fn conversation(
             .iter()
             .rev()
             .find(|event| event.kind == "transfer")
-            .and_then(|event| transcript::route_reason(t, &event.data))
+            .and_then(|event| {
+                // The rule's queue, which an overflow may have passed the conversation on from.
+                let chosen = event.data["target"]["queue"].as_str().unwrap_or_default();
+                let reason = transcript::route_reason(t, &event.data)?;
+                Some(format!("{reason} → {}", queue_name(t, &queues, chosen)))
+            })
             .unwrap_or_default(),
         call: row(t, zone, &found.call, &flows),
         vars: found
