@@ -482,61 +482,6 @@ mod tests {
     }
 
     #[test]
-    fn a_transfer_says_which_routing_rule_chose_its_queue() {
-        let events = [
-            event(
-                1,
-                0,
-                "transfer",
-                json!({"node": "agent", "target": {"queue": "complaints"}, "summary": "",
-                       "route": {"index": 0, "when": "call.emotion == \"angry\"", "label": "客户情绪激动"}}),
-            ),
-            event(
-                2,
-                0,
-                "transfer",
-                json!({"node": "agent", "target": {"queue": "refunds"}, "summary": "",
-                       "route": {"index": 1, "when": "call.intent == \"refund\""}}),
-            ),
-        ];
-        let none = Knowledge::default();
-        let queue = |q: &str| match q {
-            "complaints" => "投诉".to_owned(),
-            other => other.to_owned(),
-        };
-        let zh = lines(
-            Words::new(Language::Chinese),
-            0,
-            &events,
-            &none,
-            &|n: &str| n.to_owned(),
-            &queue,
-        );
-        assert_eq!(zh[0].text, "转人工：队列 投诉");
-        assert_eq!(
-            zh[0].details,
-            vec!["按第 1 条转接规则：客户情绪激动（call.emotion == \"angry\"）"]
-        );
-        let en = lines(
-            Words::new(Language::English),
-            0,
-            &events,
-            &none,
-            &|n: &str| n.to_owned(),
-            &queue,
-        );
-        assert_eq!(
-            en[0].details,
-            vec!["Routed by rule 1: 客户情绪激动 (call.emotion == \"angry\")"]
-        );
-        // Without a label, the condition is the reason.
-        assert_eq!(
-            en[1].details,
-            vec!["Routed by rule 2: call.intent == \"refund\""]
-        );
-    }
-
-    #[test]
     fn angry_and_unhappy_lines_carry_a_badge_and_the_trigger_its_line() {
         let events = [
             event(
@@ -666,6 +611,61 @@ mod tests {
                 // The knowledge base's line says how its search went.
                 ("发票怎么开", vec![]),
             ]
+        );
+    }
+
+    #[test]
+    fn a_transfer_says_which_routing_rule_chose_its_queue() {
+        let events = [
+            event(
+                1,
+                0,
+                "transfer",
+                json!({"node": "agent", "target": {"queue": "complaints"}, "summary": "",
+                       "route": {"index": 0, "when": "call.emotion == \"angry\"", "label": "客户情绪激动"}}),
+            ),
+            event(
+                2,
+                0,
+                "transfer",
+                json!({"node": "agent", "target": {"queue": "refunds"}, "summary": "",
+                       "route": {"index": 1, "when": "call.intent == \"refund\""}}),
+            ),
+        ];
+        let none = Knowledge::default();
+        let queue = |q: &str| match q {
+            "complaints" => "投诉".to_owned(),
+            other => other.to_owned(),
+        };
+        let zh = lines(
+            Words::new(Language::Chinese),
+            0,
+            &events,
+            &none,
+            &|n: &str| n.to_owned(),
+            &queue,
+        );
+        assert_eq!(zh[0].text, "转人工：队列 投诉");
+        assert_eq!(
+            zh[0].details,
+            vec!["按第 1 条转接规则：客户情绪激动（call.emotion == \"angry\"）"]
+        );
+        let en = lines(
+            Words::new(Language::English),
+            0,
+            &events,
+            &none,
+            &|n: &str| n.to_owned(),
+            &queue,
+        );
+        assert_eq!(
+            en[0].details,
+            vec!["Routed by rule 1: 客户情绪激动 (call.emotion == \"angry\")"]
+        );
+        // Without a label, the condition is the reason.
+        assert_eq!(
+            en[1].details,
+            vec!["Routed by rule 2: call.intent == \"refund\""]
         );
     }
 }
