@@ -95,6 +95,18 @@ pub enum Label {
     Positive,
 }
 
+impl Label {
+    /// The label as records and expressions spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Label::Angry => "angry",
+            Label::Negative => "negative",
+            Label::Neutral => "neutral",
+            Label::Positive => "positive",
+        }
+    }
+}
+
 /// How a term's weight counts toward each score.
 mod weights {
     /// Share of an anger word's weight that also lowers valence.

@@ -390,6 +390,8 @@ pub struct ConversationPage {
     agent: String,
     waited: String,
     summary: String,
+    /// The routing rule that chose the conversation's queue, and that queue, when one did.
+    route: String,
     call: CallRow,
     vars: Vec<(String, String)>,
     intents: Vec<String>,
@@ -491,6 +493,18 @@ async fn conversation(
             handoff.accepted_at.unwrap_or_else(now_ms) - handoff.waiting_since,
         ),
         summary: handoff.summary.clone(),
+        route: found
+            .events
+            .iter()
+            .rev()
+            .find(|event| event.kind == "transfer")
+            .and_then(|event| {
+                // The rule's queue, which an overflow may have passed the conversation on from.
+                let chosen = event.data["target"]["queue"].as_str().unwrap_or_default();
+                let reason = transcript::route_reason(t, &event.data)?;
+                Some(format!("{reason} → {}", queue_name(t, &queues, chosen)))
+            })
+            .unwrap_or_default(),
         call: row(t, zone, &found.call, &flows),
         vars: found
             .vars
