@@ -42,6 +42,7 @@
 //!
 //! Sans-I/O and deterministic: no clock, no randomness, the lexicon compiled in.
 
+mod constructions;
 mod counts;
 mod lexicon;
 mod trend;
@@ -130,6 +131,10 @@ mod weights {
     pub const CAPS: f32 = 0.25;
     pub const MAX_CAPS: u32 = 2;
     pub const SHOUTING: f32 = 0.2;
+    /// A clause of three words or more in capitals is shouting whatever the words
+    /// ("I SAID I WANT A REFUND"): the labelling counts shouting as anger on its own.
+    pub const SHOUTED_WORDS: u32 = 3;
+    pub const SHOUTED_CLAUSE: f32 = 0.75;
     /// Negators weighted below this only forbid (别, 不要, "don't").
     pub const PROHIBITIVE: f32 = 0.75;
     /// Praise that is sarcastic when the caller also complains (真行啊, 效率真高, "oh great"):
@@ -137,6 +142,9 @@ mod weights {
     /// the utterance's praise ("thanks so much") is taken as ironic too and calms nothing;
     /// without one it is praise, at this share of its weight.
     pub const SARCASM_PRAISE: f32 = 0.6;
+    /// A sign of irony with no praise to turn ("another automated answer") is this share of
+    /// its weight in anger: exasperated, not yet angry.
+    pub const IRONY_ALONE: f32 = 0.5;
     /// A clause said again at once (人工！人工！, "agent. agent.") or one piece said over and
     /// over in a clause (转人工转人工转人工) is exasperation, strong enough with a mark or two
     /// to be anger.
@@ -326,6 +334,10 @@ struct Sums {
     units: usize,
     /// Praise that may be sarcastic, resolved at the end against the rest of the utterance.
     sarcasm: f32,
+    /// Signs that praise was ironic ("lovely, another …"), resolved at the end.
+    irony: f32,
+    /// Assent over and over (行行行), anger if the utterance complains.
+    concession: f32,
     exclamations: u32,
     /// The last clause's normalised text, to find a clause said twice in a row.
     last_clause: String,
@@ -440,6 +452,20 @@ impl Sums {
             // A modifier is used up by the word it modifies; anything else ends its reach.
             (boost, boost_left, negated_left) = (1.0, 0, 0);
         }
+        // Kinds of anger said through how the sentence is built (constructions.rs).
+        let found = constructions::find(&clause.text);
+        if found.anger > 0.0 {
+            c.anger += found.anger;
+            c.negative += found.anger * ANGER_VALENCE;
+            c.exasperation |= found.rhetorical;
+        }
+        if found.complaint > 0.0 {
+            c.negative += found.complaint;
+            c.anger += found.complaint * NEGATIVE_ANGER;
+        }
+        c.sarcasm += found.sarcasm;
+        self.irony += found.irony;
+        self.concession += found.concession;
         if clause.counted > 0.0 {
             c.anger += clause.counted;
             c.negative += clause.counted * PRESSURE_VALENCE;
@@ -484,7 +510,11 @@ impl Sums {
         }
         // Shouting is evidence of its own, if weak: "STOP CALLING ME".
         if clause.caps >= 2 && clause.caps * 2 >= clause.latin_words {
-            c.anger += SHOUTING;
+            c.anger += if clause.caps >= SHOUTED_WORDS {
+                SHOUTED_CLAUSE
+            } else {
+                SHOUTING
+            };
         }
         if c.exasperation && clause.question {
             c.anger += RHETORICAL;
@@ -502,13 +532,31 @@ impl Sums {
                 1.0
             };
         let (mut anger, mut positive, mut negative) = (self.anger, self.positive, self.negative);
-        if self.sarcasm > 0.0 {
-            if self.negative > 0.0 || self.anger > 0.0 || escalation > 0.0 {
-                anger += self.sarcasm;
-                negative += self.sarcasm * ANGER_VALENCE;
+        let mut sarcasm = self.sarcasm;
+        if self.irony > 0.0 {
+            if positive > 0.0 || sarcasm > 0.0 {
+                // "lovely, another automated answer": the praise was ironic.
+                anger += self.irony;
+                negative += self.irony * ANGER_VALENCE;
+                sarcasm += positive;
                 positive = 0.0;
             } else {
-                positive += self.sarcasm * SARCASM_PRAISE;
+                anger += self.irony * IRONY_ALONE;
+                negative += self.irony * PRESSURE_VALENCE;
+            }
+        }
+        let complains = negative > 0.0 || anger > 0.0 || escalation > 0.0;
+        if complains {
+            anger += self.concession;
+            negative += self.concession * ANGER_VALENCE;
+        }
+        if sarcasm > 0.0 {
+            if complains {
+                anger += sarcasm;
+                negative += sarcasm * ANGER_VALENCE;
+                positive = 0.0;
+            } else {
+                positive += sarcasm * SARCASM_PRAISE;
             }
         }
         if self.exclamations >= SHOUTED_MARKS && positive == 0.0 {

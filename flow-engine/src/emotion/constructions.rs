@@ -1,0 +1,460 @@
+//! Kinds of anger that no word list catches: constructions with a slot, matched on a clause's
+//! normalised text (`text::normalize`: lower case, no punctuation, "don't" → "dont").
+//!
+//! The lexicon knows words; a caller who is angry without an angry word says it through how
+//! the sentence is built — an accusing question aimed at the shop (你们就是这么做生意的吗, "do you
+//! people even read what I write"), blame put on the shop (都是你们的问题, "your mistake, not
+//! mine"), a burden put back on the caller (还要我…, 又让我…, "I shouldn't have to…"), dismissing
+//! the agent (不用跟我解释了, "forget it"), a threat with no escalation word in it (别怪我…, 让更多
+//! 人知道, "you'll be hearing from my…", "I'm posting this online"), a deadline given as an order
+//! (今天之内必须…, "you have until 5pm"), and sarcasm (行行行你们厉害, "lovely, another…"). Each
+//! rule below is one such construction with its slots left open (a verb, a noun, a time), so
+//! that it holds for the sentences nobody listed; each is paired, in the probe sets and the unit
+//! tests, with calm sentences that share its words (你们能不能明天之前发货, "could you send it by
+//! Friday please", 我不是故意的, "never mind, I found it").
+//!
+//! What a construction adds (see `Found`): the angry kinds add anger, some alone past `ANGRY`
+//! (a threat, an accusing question), some only with another piece of evidence (blame, a burden,
+//! a deadline); sarcasm is resolved like the lexicon's sarcastic praise (anger only when the
+//! utterance also complains); a complaint (a service that did not happen: 没人理, 还没到账) is
+//! unhappy but calm, and is what lets sarcasm and the milder kinds tell a complaint from praise.
+//!
+//! Matched with one `RegexSet` per language, built once per process: the regex crate's
+//! automata run in time linear in the clause, so the cost stays a few microseconds.
+
+use std::sync::OnceLock;
+
+use regex::RegexSet;
+
+/// What kind of anger (or calm unhappiness) a construction shows, and so how it counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
+    /// A question that accuses rather than asks: 有你们这样做事的吗, "are you even listening".
+    Accusation,
+    /// The fault put on the shop: 都是你们的问题, "this is your mistake".
+    Blame,
+    /// Work put back on the caller: 还让我自己去, "I shouldn't have to chase you".
+    Burden,
+    /// The agent dismissed: 不用跟我解释了, 说不通, "forget it", "I'm done with you".
+    Dismissal,
+    /// A threat without an escalation word: 别怪我, 发到网上, "you'll hear from my solicitor".
+    Threat,
+    /// An order with a deadline: 今天之内必须给我答复, "you have until 5pm". Not when asked
+    /// politely (see `POLITE_ZH`, `POLITE_EN`).
+    Demand,
+    /// Irony: praise or assent that means the opposite when the caller also complains.
+    Sarcasm,
+    /// Assent said over and over (行行行, 好好好, 对对对): giving up on the agent when the caller
+    /// also complains, a plain yes when not; unlike sarcasm it is never praise.
+    Concession,
+    /// What shows that praise said before it was ironic: "lovely, another automated answer",
+    /// "wonderful, so the refund just vanished". With praise in the utterance it is anger and
+    /// turns the praise into anger; alone it is mild exasperation.
+    Irony,
+    /// A service that did not happen (没人理, 还没到账, "nobody got back to me"): unhappy, calm.
+    Complaint,
+}
+
+struct Rule {
+    kind: Kind,
+    weight: f32,
+    pattern: &'static str,
+}
+
+const fn rule(kind: Kind, weight: f32, pattern: &'static str) -> Rule {
+    Rule {
+        kind,
+        weight,
+        pattern,
+    }
+}
+
+use Kind::*;
+
+/// Chinese constructions. Weights: about 0.7 and up is anger alone (past `ANGRY` with the
+/// squash, 1 − e^−0.7 = 0.50); 0.4–0.6 needs one more piece of evidence.
+const ZH: &[Rule] = &[
+    // Accusing and rhetorical questions aimed at the shop.
+    // 有你们这样(做事|服务|对待客户)的吗: "is there anyone who does it like you?"
+    rule(Accusation, 0.8, r"有你们?这(样|么|种)"),
+    // 你们就是这么做生意的吗, 你们都这样处理问题的？ — "is this how you …": a manner
+    // demonstrative on the shop's doing, asked.
+    rule(
+        Accusation,
+        0.75,
+        r"你们?(就|都|一直|每次都|平时)(是)?(这么|这样)\p{Han}{1,8}(的吗|的|吗)$",
+    ),
+    // 你们怎么能这样, 你怎么好意思: "how can you".
+    rule(Accusation, 0.75, r"你们?怎么(能|可以|好意思|敢)"),
+    rule(Accusation, 0.7, r"怎么(能|可以)(这样|这么|如此)"),
+    // 有没有人管, 有人管吗: asking whether anyone is in charge is saying nobody is.
+    rule(Accusation, 0.75, r"(有没有|有|还有没有)人(管|理|负责|在乎|当回事)"),
+    // 你是不是根本没在听, 你们是不是故意的: 是不是 + an accusation, not a fact (是不是发货了).
+    rule(
+        Accusation,
+        0.75,
+        r"你们?是不是(根本|故意|压根|存心|不想|听不懂|觉得|当我|把我当|有病|瞎)",
+    ),
+    // 你们自己不会看吗, 你就不能快点吗, 难道不会…吗: "can't you even …".
+    rule(
+        Accusation,
+        0.7,
+        r"(自己|就|难道)(不会|不能|不知道|不懂|没)\p{Han}{0,6}(吗|呢)$",
+    ),
+    // 系统问题就不用负责了吗: "so that means you needn't …?"
+    rule(Accusation, 0.65, r"就(不用|不必|可以不|能不|没)\p{Han}{0,6}了?吗$"),
+    // 什么叫系统问题: quoting the shop's excuse back at it.
+    rule(Accusation, 0.35, r"^什么叫"),
+    // 这就是你们说的24小时处理？ 你们所谓的售后: holding a promise against the shop.
+    rule(Accusation, 0.7, r"这就是你们?(说的|所谓的|承诺的|保证的|讲的)"),
+    rule(Sarcasm, 0.5, r"所谓的"),
+    // 要我说几遍你们才明白, 我说了几次了: "how many times", without the number.
+    rule(
+        Accusation,
+        0.7,
+        r"(说|讲|问|打|重复|解释|强调|提醒|告诉你们?)了?(几|多少|好多)(遍|次|回)",
+    ),
+    rule(Accusation, 0.5, r"才(明白|懂|听得懂|听明白|能明白|肯)"),
+    // 听不懂人话: an insult built on 听不懂.
+    rule(Accusation, 0.9, r"听不懂(人话|中国话|中文)|你们?(听不懂|听不明白)"),
+    // 你们是机器人吗, 你是复读机吗: calling the agent a machine, asked.
+    // (Not 你是机器人吗: asking whether it is a robot is a plain question.)
+    rule(Accusation, 0.7, r"你们?(是|就是)(复读机|木头|摆设|聋子)"),
+    // Blame.
+    rule(
+        Blame,
+        0.6,
+        r"(都是|全是|明明是|就是|本来就是|分明是|这是)你们?(自己)?的?(问题|错|责任|失误|原因)",
+    ),
+    rule(Blame, 0.5, r"不是我的(错|问题|责任)"),
+    // 你们是故意的, 故意拖着不退: intent ascribed to the shop (but not 我不是故意的).
+    rule(Blame, 0.7, r"你们?(就是|是|分明是|明明是)?故意"),
+    rule(Blame, 0.6, r"故意(拖|刁难|为难|卡|不|找茬|扣)"),
+    // 反正你们也不在乎, 你们根本不管: the shop does not care.
+    rule(
+        Blame,
+        0.7,
+        r"(反正|根本|压根|从来)\p{Han}{0,3}(不|没)\p{Han}{0,2}(在乎|当回事|管|理|关心|负责|听)",
+    ),
+    rule(Blame, 0.5, r"(不把|没把)\p{Han}{0,4}当回事|你们?(不在乎|不管不顾|推来推去)"),
+    // Burden: 还让我自己去找快递, 又要我重新提交, 凭什么让我出运费.
+    rule(Burden, 0.5, r"(还|又|反而|却|居然|竟然|还得)(让|要|叫)我"),
+    rule(Burden, 0.4, r"凭什么(让|要|叫)我|让我(自己|白)"),
+    // Dismissal.
+    rule(
+        Dismissal,
+        0.75,
+        r"(不用|别|不要|少)(再)?(跟|和|给|对|同)我(解释|说|扯|讲|废话|来这套|打官腔|道歉|啰嗦|绕)",
+    ),
+    rule(
+        Dismissal,
+        0.7,
+        r"说不通|讲不通|白说|没法沟通|沟通不了|浪费(我的?)?时间|懒得(跟|和|说|理)|对牛弹琴",
+    ),
+    rule(Dismissal, 0.6, r"我?(只|就)(要|想要)(一?个)?(结果|答复|说法|交代)"),
+    rule(Dismissal, 0.6, r"不想(听|再听)|听够了"),
+    rule(Dismissal, 0.6, r"指望不上|靠不住|没指望|不指望"),
+    // 继续拖吧, 接着糊弄: an invitation to go on failing is a taunt (not 我继续等吧).
+    rule(Dismissal, 0.65, r"(继续|接着|就)(拖|糊弄|敷衍|装|骗|推|踢皮球)"),
+    // Threats with no escalation word.
+    rule(Threat, 0.9, r"(别|不要)怪我"),
+    rule(Threat, 0.85, r"(就|会|要|别怪我|可就)不客气|对你们?不客气"),
+    // Exposure: 去网上说说, 发到朋友圈, 让更多人知道, 把录音公开.
+    rule(
+        Threat,
+        0.8,
+        r"(去|到|上|发|发到|发在|挂|挂到|晒|晒到|放到|写到)(网上|朋友圈|微博|抖音|小红书|群里|论坛|大众点评|点评|知乎|贴吧)",
+    ),
+    rule(
+        Threat,
+        0.8,
+        r"让(更多的?人|大家|所有人|别人|全网|朋友们?|身边的人|周围的人)(都)?(知道|看看|评评理|来评理)",
+    ),
+    rule(
+        Threat,
+        0.8,
+        r"(录音|聊天记录|截图|视频)\p{Han}{0,3}(发出去|公开|公布|发到|曝|传到|放出来)",
+    ),
+    // 我去你们公司门口等着, 到你们店里讨说法 (not 去你们门店取货).
+    rule(
+        Threat,
+        0.75,
+        r"(去|到|上)你们?(公司|门店|总部|办公室|店里|门口|仓库)\p{Han}{0,4}(等|找你们|闹|堵|要说法|讨说法|理论|讨个说法)",
+    ),
+    // 这事没完, 跟你们没完: "this isn't over".
+    rule(Threat, 0.8, r"(事|跟你们?|和你们?)没完"),
+    // 你再说一句稍等试试: a dare.
+    rule(Threat, 0.85, r"你们?(再|还|敢)\p{Han}{0,8}试试"),
+    // An ultimatum: 不给我退款我就…, 再不处理我就…, 还不…就别怪…
+    rule(
+        Threat,
+        0.6,
+        r"(不给我|再不|还不|要是不给|如果再)\p{Han}{0,10}(我就|就别|我会|我要|我马上)",
+    ),
+    // Demands with a deadline: 今天之内必须给我答复, 马上给我退, 三点前给我回电话.
+    rule(
+        Demand,
+        0.6,
+        r"(今天|明天|今晚|马上|立刻|立即|现在|点|小时|分钟)(之内|之前|以内|前|内)?\p{Han}{0,4}(必须|一定要|务必|给我)",
+    ),
+    rule(Demand, 0.4, r"必须(给我|马上|立刻|今天|现在)"),
+    // Sarcasm: assent said over and over (行行行, 好好好: see `Concession`) or praise of the shop (你们厉害)
+    // is ironic when the caller complains; 呵呵 and 见识到了 are scorn.
+    rule(
+        Concession,
+        0.6,
+        r"^(行行行|好好好|是是是|对对对|好好好好|行行行行|好啊好啊|行啊行啊|行了行了)",
+    ),
+    rule(
+        Sarcasm,
+        0.7,
+        r"你们?(真|可真|太|好|是真|也太|可太)?(厉害|牛|能耐|有本事|了不起|能干|可以啊|行啊|棒)",
+    ),
+    rule(Sarcasm, 0.7, r"(算是|总算|真是|可算|今天)见识(到|了)"),
+    rule(Sarcasm, 0.6, r"^好家伙|^好嘛|^真棒"),
+    rule(Dismissal, 0.5, r"^呵呵"),
+    // Exaggerated delay: 退款退到下个月去了, 等到猴年马月.
+    rule(
+        Complaint,
+        0.6,
+        r"(到|等到|拖到|退到|送到|排到)(下个?月|明年|下辈子|猴年马月|过年|天荒地老)",
+    ),
+];
+
+/// English constructions, on normalised text (lower case, "don't" → "dont").
+const EN: &[Rule] = &[
+    // Accusing questions: "do you people even read", "are you even listening", "is anyone
+    // there actually doing their job".
+    rule(
+        Accusation,
+        0.8,
+        r"\b(do|did|does|are|can|is|have|has|will|would|was)( you| your \w+| you people| you guys| anyone| anybody| someone| nobody)( \w+)?( \w+)? (even|actually|ever|really)\b",
+    ),
+    // "why do you keep …", "why does your courier always …", "why is it that every time".
+    rule(
+        Accusation,
+        0.75,
+        r"\b(why|how come)\b.*\b(you|your|they)\b.*\b(keep|keeps|always|never|still|again)\b",
+    ),
+    rule(Accusation, 0.75, r"\bwhy\b.*\bevery (time|single)\b"),
+    rule(Accusation, 0.8, r"\bhow (hard|difficult) (can|could|is|would) it\b"),
+    rule(
+        Accusation,
+        0.65,
+        r"\bhow (is|can|could|does|do) (this|it|that|my \w+)( \w+)? (still|possibly)\b",
+    ),
+    rule(Accusation, 0.9, r"\bwhat part of\b"),
+    rule(
+        Accusation,
+        0.75,
+        r"\bwhat (kind|sort) of (a )?(company|business|service|shop|store|operation|people|place)\b",
+    ),
+    rule(
+        Accusation,
+        0.75,
+        r"\bwhat is wrong with (you|your)|\bwhats wrong with (you|your)",
+    ),
+    rule(
+        Accusation,
+        0.6,
+        r"\bdo you (even )?(realise|realize|understand|know|have any idea) (how|what|that)\b",
+    ),
+    // A tag question on a charge: "you never answer, do you", "you lost it, didnt you".
+    rule(
+        Accusation,
+        0.6,
+        r"\byou( people| guys| lot)? (never|always|just|didnt|dont|cant|wont|lost|broke)\b.* (do|did|didnt|can|will|are|have|dont|wont|cant) you$",
+    ),
+    // Blame.
+    rule(
+        Blame,
+        0.6,
+        r"\b(your|youre|its your|this is your|thats your) (own )?(fault|mistake|problem|error|screw up|mess|responsibility)\b",
+    ),
+    rule(Blame, 0.4, r"\bnot (mine|my fault|my problem|my mistake)\b"),
+    rule(Blame, 0.7, r"\bblaming me\b|\b(youre|you are) blaming\b"),
+    rule(Blame, 0.45, r"\byou (lost|broke|ruined|messed up|screwed up)\b"),
+    rule(Blame, 0.35, r"\byou people\b|\byou lot\b"),
+    // Burden: "I shouldn't have to chase you", "now I have to wait", "making me pay for it".
+    rule(
+        Burden,
+        0.6,
+        r"\bi (shouldnt|should not|shouldn t) (have to|need to|be)\b",
+    ),
+    rule(Burden, 0.5, r"\bnow (i|ive) (have|got|need) to\b"),
+    rule(
+        Burden,
+        0.5,
+        r"\b(making|make|made|expect|expecting|want) me (to )?(pay|chase|wait|call|do|explain|repeat|jump|run|fill)\b",
+    ),
+    rule(Burden, 0.35, r"\bmy own (money|time)\b"),
+    // Dismissal.
+    rule(Dismissal, 0.5, r"^(forget it|whatever)\b"),
+    rule(
+        Dismissal,
+        0.65,
+        r"\b(going|getting|go|get) nowhere\b|\bwaste of (my )?time\b|\bpointless\b|\bno point\b",
+    ),
+    rule(
+        Dismissal,
+        0.8,
+        r"\b(im|i am|were|we are) (so )?(done|finished|through) with\b",
+    ),
+    rule(Dismissal, 0.55, r"\b(im|i am) (so )?done\b"),
+    rule(
+        Dismissal,
+        0.8,
+        r"\b(had|have had|ive had) (more than )?enough\b|\benough of (this|your|you)\b",
+    ),
+    rule(Dismissal, 0.6, r"\bdont (give|tell) me\b|\bspare me\b"),
+    rule(Dismissal, 0.5, r"\bexcuses\b"),
+    // Threats without an escalation word.
+    rule(Threat, 0.9, r"\bdont you dare\b|\byou (will|ll) regret\b|\byoull regret\b"),
+    rule(Threat, 0.85, r"\b(hearing|hear) from my\b"),
+    rule(
+        Threat,
+        0.8,
+        r"\b(tell|telling|warn|warning|let) (everyone|everybody|all my|my friends|people|others|the world)\b",
+    ),
+    rule(
+        Threat,
+        0.8,
+        r"\b(post|posting|share|sharing|put|putting|write|writing)\b.*\b(online|on (facebook|twitter|instagram|reddit|tiktok|youtube|x)|everywhere|public)\b",
+    ),
+    rule(Threat, 0.8, r"\bgo(ing)? public\b"),
+    rule(Threat, 0.7, r"\b(not|never) to (shop|buy|order)\b"),
+    rule(Threat, 0.8, r"\bthis (isnt|is not) over\b"),
+    // An ultimatum: "you have until 5pm", "by friday or I'll …".
+    rule(
+        Threat,
+        0.8,
+        r"\byou (have|got|ve got|have got) (until|till|\w+ (hours|days|minutes))\b",
+    ),
+    rule(
+        Threat,
+        0.6,
+        r"\b(by|before|until) .*\bor (else|ill|im going|i will|i am going|im)\b",
+    ),
+    // Sarcasm: what follows a lone praise word shows it is ironic ("lovely, another automated
+    // answer", "wonderful, so the refund just vanished"); see `Sums::add_clause`.
+    rule(
+        Irony,
+        0.6,
+        r"^(yet )?another\b|^so\b.*\bjust\b|^just what i (needed|wanted)\b|^(and )?now (i|ive|you|youre|it)\b",
+    ),
+    rule(Sarcasm, 0.7, r"\bthanks for (nothing|wasting)\b"),
+];
+
+/// Polite requests are not demands: 麻烦三点前送到, "could you send it by Friday please".
+const POLITE_ZH: &str = r"麻烦|请|能不能|可不可以|可以吗|行吗|好吗|谢谢|辛苦|吧$";
+const POLITE_EN: &str = r"\b(please|could you|can you|would you|if possible|thanks|thank you)\b";
+
+struct Compiled {
+    zh: RegexSet,
+    en: RegexSet,
+    polite_zh: regex::Regex,
+    polite_en: regex::Regex,
+}
+
+fn compiled() -> &'static Compiled {
+    static COMPILED: OnceLock<Compiled> = OnceLock::new();
+    COMPILED.get_or_init(|| Compiled {
+        zh: RegexSet::new(ZH.iter().map(|r| r.pattern)).expect("the Chinese constructions"),
+        en: RegexSet::new(EN.iter().map(|r| r.pattern)).expect("the English constructions"),
+        polite_zh: regex::Regex::new(POLITE_ZH).expect("POLITE_ZH"),
+        polite_en: regex::Regex::new(POLITE_EN).expect("POLITE_EN"),
+    })
+}
+
+/// What the constructions found in one clause. A kind counts once a clause (its strongest
+/// match): two ways of saying the same blame are one blame.
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+pub(super) struct Found {
+    /// Anger from accusation, blame, burden, dismissal, threat and demand.
+    pub anger: f32,
+    /// Irony, resolved over the utterance like the lexicon's sarcastic praise.
+    pub sarcasm: f32,
+    /// Calm unhappiness: a service that did not happen.
+    pub complaint: f32,
+    /// A sign that earlier praise was ironic.
+    pub irony: f32,
+    /// Assent over and over, anger only with a complaint.
+    pub concession: f32,
+    /// Whether the clause has a kind that makes a question rhetorical (accusation, burden).
+    pub rhetorical: bool,
+}
+
+const KINDS: [Kind; 10] = [
+    Accusation, Blame, Burden, Dismissal, Threat, Demand, Sarcasm, Concession, Irony, Complaint,
+];
+
+/// The constructions in one clause's normalised text.
+pub(super) fn find(normalized: &str) -> Found {
+    let compiled = compiled();
+    let mut best = [0f32; KINDS.len()];
+    let mut take = |rules: &[Rule], set: &RegexSet, polite: &regex::Regex| {
+        let mut polite_checked: Option<bool> = None;
+        for i in set.matches(normalized).iter() {
+            let rule = &rules[i];
+            if rule.kind == Demand
+                && *polite_checked.get_or_insert_with(|| polite.is_match(normalized))
+            {
+                continue;
+            }
+            let slot = KINDS.iter().position(|k| *k == rule.kind).unwrap_or(0);
+            best[slot] = best[slot].max(rule.weight);
+        }
+    };
+    if normalized.chars().any(crate::text::is_cjk) {
+        take(ZH, &compiled.zh, &compiled.polite_zh);
+    }
+    if normalized.bytes().any(|b| b.is_ascii_alphabetic()) {
+        take(EN, &compiled.en, &compiled.polite_en);
+    }
+    let of = |kind: Kind| best[KINDS.iter().position(|k| *k == kind).unwrap_or(0)];
+    Found {
+        anger: of(Accusation) + of(Blame) + of(Burden) + of(Dismissal) + of(Threat) + of(Demand),
+        sarcasm: of(Sarcasm),
+        complaint: of(Complaint).max(service_failure(normalized)),
+        irony: of(Irony),
+        concession: of(Concession),
+        rhetorical: of(Accusation) > 0.0 || of(Burden) > 0.0,
+    }
+}
+
+/// A service that did not happen, in Chinese: a negator before a verb of the shop's service
+/// (没人理, 还没到账, 一直没发货, 快递员没打电话): a report of a fault, unhappy but calm — and
+/// the complaint that tells sarcasm (行行行你们厉害，钱收了东西不发) from praise. Not in a
+/// question (是不是还没发货？ asks) nor in the A-not-A form (发不发, 到没到, 有没有), which asks.
+fn service_failure(normalized: &str) -> f32 {
+    static FAILURE: OnceLock<regex::Regex> = OnceLock::new();
+    let failure = FAILURE.get_or_init(|| {
+        regex::Regex::new(
+            r"(没有?|不|还没|一直没|都没|也没|从来没|迟迟不|迟迟没)人?(理|管|回复|回电话|回我|回消息|联系|处理|解决|发货|发|到账|到|退款|退|送|更新|动|打电话|收到|上门|来取|受理|审核)",
+        )
+        .expect("the service failure pattern")
+    });
+    if normalized.ends_with('吗') || normalized.ends_with('呢') {
+        return 0.0;
+    }
+    let asks = |start: usize| {
+        // A-not-A: the character before the negator is the one after it (发不发).
+        let before = normalized[..start].chars().next_back();
+        let after = normalized[start..]
+            .chars()
+            .find(|c| !matches!(c, '不' | '没' | '有'));
+        before.is_some() && before == after
+    };
+    if failure.find_iter(normalized).any(|m| !asks(m.start())) {
+        0.5
+    } else {
+        0.0
+    }
+}
+
+/// Whether every rule compiles (for the tests; at run time a failure would panic once).
+#[cfg(test)]
+pub(super) fn rules_compile() -> bool {
+    let c = compiled();
+    c.zh.len() == ZH.len() && c.en.len() == EN.len()
+}
