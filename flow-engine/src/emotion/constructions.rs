@@ -72,7 +72,9 @@ const fn rule(kind: Kind, weight: f32, pattern: &'static str) -> Rule {
 use Kind::*;
 
 /// Chinese constructions. Weights: about 0.7 and up is anger alone (past `ANGRY` with the
-/// squash, 1 − e^−0.7 = 0.50); 0.4–0.6 needs one more piece of evidence.
+/// squash, 1 − e^−0.7 = 0.50); 0.4–0.6 needs one more piece of evidence. Threats that are
+/// anger alone weigh 0.9, so that a mild positive word in the same breath (把这个修好, "fix
+/// this") does not take them back under `ANGRY`.
 const ZH: &[Rule] = &[
     // Accusing and rhetorical questions aimed at the shop.
     // 有你们这样(做事|服务|对待客户)的吗: "is there anyone who does it like you?"
@@ -87,8 +89,43 @@ const ZH: &[Rule] = &[
     // 你们怎么能这样, 你怎么好意思: "how can you".
     rule(Accusation, 0.75, r"你们?怎么(能|可以|好意思|敢)"),
     rule(Accusation, 0.7, r"怎么(能|可以)(这样|这么|如此)"),
+    // 这样对待顾客, 这么对我: the shop's treatment of the caller, named as such.
+    rule(
+        Accusation,
+        0.6,
+        r"(这样|这么|如此)(对待?|糊弄|敷衍|欺负)(我|顾客|客户|消费者|老顾客|用户)",
+    ),
+    // 一个破快递你们都搞不定吗, 这点小事都办不好: "you can't even do this much".
+    rule(
+        Accusation,
+        0.75,
+        r"(这点|这么点|这么简单|一个|连)\p{Han}{0,8}都\p{Han}{0,3}(不|没)(好|定|了|到|会|明白|清楚|对)",
+    ),
+    rule(
+        Accusation,
+        0.7,
+        r"都(搞|办|做|弄|处理|管|送|说)不(好|定|明白|清楚)",
+    ),
+    // 还开什么店, 还做什么生意, 还想不想做了: "why are you even in business".
+    rule(
+        Accusation,
+        0.8,
+        r"还(开|做|干|卖|当|叫|算)什么|还想不想(做|干|开)|还有理了|还有脸",
+    ),
+    // 处理什么了, 解决什么了: the shop's word thrown back as a question.
+    rule(Accusation, 0.5, r"\p{Han}什么了$"),
+    // 我倒要看看你们能拖到什么时候: a challenge.
+    rule(
+        Threat,
+        0.9,
+        r"倒要看看|倒想看看|看你们能\p{Han}{0,4}(到什么时候|多久)",
+    ),
     // 有没有人管, 有人管吗: asking whether anyone is in charge is saying nobody is.
-    rule(Accusation, 0.75, r"(有没有|有|还有没有)人(管|理|负责|在乎|当回事)"),
+    rule(
+        Accusation,
+        0.75,
+        r"(有没有|有|还有没有)人(管|理|负责|在乎|当回事)",
+    ),
     // 你是不是根本没在听, 你们是不是故意的: 是不是 + an accusation, not a fact (是不是发货了).
     rule(
         Accusation,
@@ -102,11 +139,19 @@ const ZH: &[Rule] = &[
         r"(自己|就|难道)(不会|不能|不知道|不懂|没)\p{Han}{0,6}(吗|呢)$",
     ),
     // 系统问题就不用负责了吗: "so that means you needn't …?"
-    rule(Accusation, 0.65, r"就(不用|不必|可以不|能不|没)\p{Han}{0,6}了?吗$"),
+    rule(
+        Accusation,
+        0.65,
+        r"就(不用|不必|可以不|能不|没)\p{Han}{0,6}了?吗$",
+    ),
     // 什么叫系统问题: quoting the shop's excuse back at it.
     rule(Accusation, 0.35, r"^什么叫"),
     // 这就是你们说的24小时处理？ 你们所谓的售后: holding a promise against the shop.
-    rule(Accusation, 0.7, r"这就是你们?(说的|所谓的|承诺的|保证的|讲的)"),
+    rule(
+        Accusation,
+        0.7,
+        r"这就是你们?(说的|所谓的|承诺的|保证的|讲的)",
+    ),
     rule(Sarcasm, 0.5, r"所谓的"),
     // 要我说几遍你们才明白, 我说了几次了: "how many times", without the number.
     rule(
@@ -116,7 +161,11 @@ const ZH: &[Rule] = &[
     ),
     rule(Accusation, 0.5, r"才(明白|懂|听得懂|听明白|能明白|肯)"),
     // 听不懂人话: an insult built on 听不懂.
-    rule(Accusation, 0.9, r"听不懂(人话|中国话|中文)|你们?(听不懂|听不明白)"),
+    rule(
+        Accusation,
+        0.9,
+        r"听不懂(人话|中国话|中文)|你们?(听不懂|听不明白)",
+    ),
     // 你们是机器人吗, 你是复读机吗: calling the agent a machine, asked.
     // (Not 你是机器人吗: asking whether it is a robot is a plain question.)
     rule(Accusation, 0.7, r"你们?(是|就是)(复读机|木头|摆设|聋子)"),
@@ -136,7 +185,11 @@ const ZH: &[Rule] = &[
         0.7,
         r"(反正|根本|压根|从来)\p{Han}{0,3}(不|没)\p{Han}{0,2}(在乎|当回事|管|理|关心|负责|听)",
     ),
-    rule(Blame, 0.5, r"(不把|没把)\p{Han}{0,4}当回事|你们?(不在乎|不管不顾|推来推去)"),
+    rule(
+        Blame,
+        0.5,
+        r"(不把|没把)\p{Han}{0,4}当回事|你们?(不在乎|不管不顾|推来推去)",
+    ),
     // Burden: 还让我自己去找快递, 又要我重新提交, 凭什么让我出运费.
     rule(Burden, 0.5, r"(还|又|反而|却|居然|竟然|还得)(让|要|叫)我"),
     rule(Burden, 0.4, r"凭什么(让|要|叫)我|让我(自己|白)"),
@@ -151,45 +204,75 @@ const ZH: &[Rule] = &[
         0.7,
         r"说不通|讲不通|白说|没法沟通|沟通不了|浪费(我的?)?时间|懒得(跟|和|说|理)|对牛弹琴",
     ),
-    rule(Dismissal, 0.6, r"我?(只|就)(要|想要)(一?个)?(结果|答复|说法|交代)"),
+    rule(
+        Dismissal,
+        0.6,
+        r"我?(只|就)(要|想要)(一?个)?(结果|答复|说法|交代)",
+    ),
     rule(Dismissal, 0.6, r"不想(听|再听)|听够了"),
     rule(Dismissal, 0.6, r"指望不上|靠不住|没指望|不指望"),
+    // 我不管你们什么规定, 你跟我说没用: the shop's rules and answers brushed aside.
+    rule(
+        Dismissal,
+        0.6,
+        r"我不管你们?|(跟|和|对)我说(了)?(也)?没用|说(了)?也没用",
+    ),
+    // 我算是看透你们了: the caller has given up on the shop.
+    rule(
+        Dismissal,
+        0.75,
+        r"(算是|总算|早就|终于)?(看透|看清)(你们|了)",
+    ),
+    // 说话啊, 回答我: pressing an agent who does not answer.
+    rule(Dismissal, 0.5, r"说话(啊|呀)|回答我|吭声"),
+    // 让能做主的人来: a person with authority, demanded.
+    rule(Demand, 0.5, r"(能做主|能管事|管事|说了算|能拍板)的人?"),
     // 继续拖吧, 接着糊弄: an invitation to go on failing is a taunt (not 我继续等吧).
-    rule(Dismissal, 0.65, r"(继续|接着|就)(拖|糊弄|敷衍|装|骗|推|踢皮球)"),
+    rule(
+        Dismissal,
+        0.75,
+        r"(继续|接着|就)(拖|糊弄|敷衍|装|骗|推|踢皮球)",
+    ),
     // Threats with no escalation word.
     rule(Threat, 0.9, r"(别|不要)怪我"),
-    rule(Threat, 0.85, r"(就|会|要|别怪我|可就)不客气|对你们?不客气"),
+    rule(Threat, 0.9, r"(就|会|要|别怪我|可就)不客气|对你们?不客气"),
     // Exposure: 去网上说说, 发到朋友圈, 让更多人知道, 把录音公开.
     rule(
         Threat,
-        0.8,
+        0.9,
         r"(去|到|上|发|发到|发在|挂|挂到|晒|晒到|放到|写到)(网上|朋友圈|微博|抖音|小红书|群里|论坛|大众点评|点评|知乎|贴吧)",
     ),
     rule(
         Threat,
-        0.8,
+        0.9,
         r"让(更多的?人|大家|所有人|别人|全网|朋友们?|身边的人|周围的人)(都)?(知道|看看|评评理|来评理)",
     ),
     rule(
         Threat,
-        0.8,
+        0.9,
         r"(录音|聊天记录|截图|视频)\p{Han}{0,3}(发出去|公开|公布|发到|曝|传到|放出来)",
     ),
     // 我去你们公司门口等着, 到你们店里讨说法 (not 去你们门店取货).
     rule(
         Threat,
-        0.75,
+        0.9,
         r"(去|到|上)你们?(公司|门店|总部|办公室|店里|门口|仓库)\p{Han}{0,4}(等|找你们|闹|堵|要说法|讨说法|理论|讨个说法)",
     ),
     // 这事没完, 跟你们没完: "this isn't over".
-    rule(Threat, 0.8, r"(事|跟你们?|和你们?)没完"),
+    rule(Threat, 0.9, r"(事|跟你们?|和你们?)没完"),
     // 你再说一句稍等试试: a dare.
-    rule(Threat, 0.85, r"你们?(再|还|敢)\p{Han}{0,8}试试"),
+    rule(Threat, 0.9, r"你们?(再|还|敢)\p{Han}{0,8}试试"),
     // An ultimatum: 不给我退款我就…, 再不处理我就…, 还不…就别怪…
     rule(
         Threat,
         0.6,
         r"(不给我|再不|还不|要是不给|如果再)\p{Han}{0,10}(我就|就别|我会|我要|我马上)",
+    ),
+    // 今天不解决我就一直打: a deadline, a negated demand, and what the caller will do.
+    rule(
+        Threat,
+        0.5,
+        r"(今天|明天|今晚|马上|现在|这周)\p{Han}{0,3}(不|没)\p{Han}{1,6}(我就|就别|我会|我马上)",
     ),
     // Demands with a deadline: 今天之内必须给我答复, 马上给我退, 三点前给我回电话.
     rule(
@@ -212,6 +295,9 @@ const ZH: &[Rule] = &[
     ),
     rule(Sarcasm, 0.7, r"(算是|总算|真是|可算|今天)见识(到|了)"),
     rule(Sarcasm, 0.6, r"^好家伙|^好嘛|^真棒"),
+    // 合着我花钱还得受气是吧, 不退款是吧: "so that's how it is, is it".
+    rule(Sarcasm, 0.6, r"^合着|^敢情"),
+    rule(Accusation, 0.4, r"是吧$"),
     rule(Dismissal, 0.5, r"^呵呵"),
     // Exaggerated delay: 退款退到下个月去了, 等到猴年马月.
     rule(
@@ -237,13 +323,60 @@ const EN: &[Rule] = &[
         r"\b(why|how come)\b.*\b(you|your|they)\b.*\b(keep|keeps|always|never|still|again)\b",
     ),
     rule(Accusation, 0.75, r"\bwhy\b.*\bevery (time|single)\b"),
-    rule(Accusation, 0.8, r"\bhow (hard|difficult) (can|could|is|would) it\b"),
+    rule(
+        Accusation,
+        0.8,
+        r"\bhow (hard|difficult) (can|could|is|would) it\b",
+    ),
     rule(
         Accusation,
         0.65,
         r"\bhow (is|can|could|does|do) (this|it|that|my \w+)( \w+)? (still|possibly)\b",
     ),
     rule(Accusation, 0.9, r"\bwhat part of\b"),
+    rule(
+        Accusation,
+        0.8,
+        r"\bwhat (exactly )?(am i|are we|do i|did i) (paying|pay|paid) (you )?for\b",
+    ),
+    rule(Accusation, 0.4, r"\bwhat exactly\b"),
+    rule(
+        Accusation,
+        0.8,
+        r"\b(is this|this is|are you|youre|what a|is that)\b.*\bjoke\b",
+    ),
+    // "why won't anyone give me a straight answer", "why can't you just …".
+    rule(
+        Accusation,
+        0.7,
+        r"\bwhy (wont|cant|doesnt|dont|will not|cannot|didnt|hasnt|havent|isnt) (anyone|anybody|someone|nobody|any of you)\b",
+    ),
+    rule(
+        Accusation,
+        0.5,
+        r"\bwhy (wont|cant|dont|will not|cannot|didnt|havent) you\b",
+    ),
+    rule(
+        Accusation,
+        0.8,
+        r"\byou (clearly |obviously |really )?(have|got|ve got) no (idea|clue)\b|\byou (clearly|obviously|evidently)\b",
+    ),
+    rule(
+        Accusation,
+        0.6,
+        r"\bhow you (treat|handle|deal with|speak to|talk to) (your )?(customers|people|me|us|clients)\b",
+    ),
+    rule(
+        Accusation,
+        0.7,
+        r"^so (youre|you are) (telling|saying)\b|\bare you (seriously )?(telling|saying) me\b",
+    ),
+    // Sent round and round: "I've explained this to four different people".
+    rule(
+        Burden,
+        0.7,
+        r"\b(explained|told|spoken|talked|repeated|asked|called|emailed|written)\b.*\b(different|several|multiple|two|three|four|five|six|seven|\d+) (people|agents|persons|departments|reps|representatives|staff)\b",
+    ),
     rule(
         Accusation,
         0.75,
@@ -273,7 +406,11 @@ const EN: &[Rule] = &[
     ),
     rule(Blame, 0.4, r"\bnot (mine|my fault|my problem|my mistake)\b"),
     rule(Blame, 0.7, r"\bblaming me\b|\b(youre|you are) blaming\b"),
-    rule(Blame, 0.45, r"\byou (lost|broke|ruined|messed up|screwed up)\b"),
+    rule(
+        Blame,
+        0.45,
+        r"\byou (lost|broke|ruined|messed up|screwed up)\b",
+    ),
     rule(Blame, 0.35, r"\byou people\b|\byou lot\b"),
     // Burden: "I shouldn't have to chase you", "now I have to wait", "making me pay for it".
     rule(
@@ -308,26 +445,59 @@ const EN: &[Rule] = &[
     ),
     rule(Dismissal, 0.6, r"\bdont (give|tell) me\b|\bspare me\b"),
     rule(Dismissal, 0.5, r"\bexcuses\b"),
+    // "stop reading me the script", "just listen": the agent told to stop.
+    rule(Dismissal, 0.55, r"^(stop|quit) \w+ing\b"),
+    rule(
+        Dismissal,
+        0.55,
+        r"\b(just|and|now) listen\b|\blisten to me\b",
+    ),
+    rule(Dismissal, 0.5, r"\bthe script\b|\bscripted\b"),
     // Threats without an escalation word.
-    rule(Threat, 0.9, r"\bdont you dare\b|\byou (will|ll) regret\b|\byoull regret\b"),
-    rule(Threat, 0.85, r"\b(hearing|hear) from my\b"),
     rule(
         Threat,
-        0.8,
-        r"\b(tell|telling|warn|warning|let) (everyone|everybody|all my|my friends|people|others|the world)\b",
+        0.9,
+        r"\bdont you dare\b|\byou (will|ll) regret\b|\byoull regret\b",
+    ),
+    rule(Threat, 0.9, r"\b(hearing|hear) from my\b"),
+    rule(
+        Threat,
+        0.9,
+        r"\b(tell|tells|telling|warn|warns|warning|let) (everyone|everybody|all my|my friends|people|others|the world)\b",
     ),
     rule(
         Threat,
-        0.8,
+        0.9,
         r"\b(post|posting|share|sharing|put|putting|write|writing)\b.*\b(online|on (facebook|twitter|instagram|reddit|tiktok|youtube|x)|everywhere|public)\b",
     ),
-    rule(Threat, 0.8, r"\bgo(ing)? public\b"),
+    rule(Threat, 0.9, r"\bgo(ing)? public\b"),
     rule(Threat, 0.7, r"\b(not|never) to (shop|buy|order)\b"),
-    rule(Threat, 0.8, r"\bthis (isnt|is not) over\b"),
+    rule(Threat, 0.9, r"\bthis (isnt|is not) over\b"),
+    // "I never want to deal with your company again": leaving for good.
+    rule(
+        Threat,
+        0.9,
+        r"\bnever (want|going|buying|ordering|shopping|using|use|buy|order|shop|deal|come|coming|recommend|recommending)\b.*\bagain\b|\bnever again\b",
+    ),
+    rule(
+        Threat,
+        0.7,
+        r"\byoull be (getting|hearing|receiving)\b|\byou will be (getting|hearing|receiving)\b",
+    ),
+    rule(
+        Threat,
+        0.5,
+        r"\bunless\b.*\b(ill|youll|i will|you will|im going)\b",
+    ),
+    rule(
+        Threat,
+        0.9,
+        r"\b(today|now|tomorrow|tonight|immediately|asap|this week)\b.*\bor (else|ill|im|i will|i am)\b",
+    ),
     // An ultimatum: "you have until 5pm", "by friday or I'll …".
     rule(
         Threat,
-        0.8,
+        0.9,
         r"\byou (have|got|ve got|have got) (until|till|\w+ (hours|days|minutes))\b",
     ),
     rule(
@@ -340,9 +510,16 @@ const EN: &[Rule] = &[
     rule(
         Irony,
         0.6,
-        r"^(yet )?another\b|^so\b.*\bjust\b|^just what i (needed|wanted)\b|^(and )?now (i|ive|you|youre|it)\b",
+        r"^(yet )?another\b|^so\b.*\bjust\b|^just what i (needed|wanted)\b",
     ),
-    rule(Sarcasm, 0.7, r"\bthanks for (nothing|wasting)\b"),
+    // Thanks that thank for nothing are no praise on any reading.
+    rule(
+        Dismissal,
+        0.9,
+        r"\bthanks? (you )?for (\w+ )?(nothing|wasting|the runaround|ruining|lying)\b",
+    ),
+    // "the third wrong item in a row", "yet again": repetition as a sign of irony.
+    rule(Irony, 0.6, r"\bin a row\b|\byet again\b"),
 ];
 
 /// Polite requests are not demands: 麻烦三点前送到, "could you send it by Friday please".
@@ -366,8 +543,9 @@ fn compiled() -> &'static Compiled {
     })
 }
 
-/// What the constructions found in one clause. A kind counts once a clause (its strongest
-/// match): two ways of saying the same blame are one blame.
+/// What the constructions found in one clause. A kind counts its strongest match and half of
+/// the rest, up to [`KIND_MAX`]: two ways of saying one dismissal ("stop reading me the script
+/// and listen") are more than one, but not twice as much.
 #[derive(Debug, Default, Clone, Copy, PartialEq)]
 pub(super) struct Found {
     /// Anger from accusation, blame, burden, dismissal, threat and demand.
@@ -384,6 +562,8 @@ pub(super) struct Found {
     pub rhetorical: bool,
 }
 
+const KIND_MAX: f32 = 1.0;
+
 const KINDS: [Kind; 10] = [
     Accusation, Blame, Burden, Dismissal, Threat, Demand, Sarcasm, Concession, Irony, Complaint,
 ];
@@ -392,6 +572,7 @@ const KINDS: [Kind; 10] = [
 pub(super) fn find(normalized: &str) -> Found {
     let compiled = compiled();
     let mut best = [0f32; KINDS.len()];
+    let mut total = [0f32; KINDS.len()];
     let mut take = |rules: &[Rule], set: &RegexSet, polite: &regex::Regex| {
         let mut polite_checked: Option<bool> = None;
         for i in set.matches(normalized).iter() {
@@ -402,6 +583,7 @@ pub(super) fn find(normalized: &str) -> Found {
                 continue;
             }
             let slot = KINDS.iter().position(|k| *k == rule.kind).unwrap_or(0);
+            total[slot] += rule.weight;
             best[slot] = best[slot].max(rule.weight);
         }
     };
@@ -411,7 +593,11 @@ pub(super) fn find(normalized: &str) -> Found {
     if normalized.bytes().any(|b| b.is_ascii_alphabetic()) {
         take(EN, &compiled.en, &compiled.polite_en);
     }
-    let of = |kind: Kind| best[KINDS.iter().position(|k| *k == kind).unwrap_or(0)];
+    let of = |kind: Kind| {
+        let slot = KINDS.iter().position(|k| *k == kind).unwrap_or(0);
+        let rest = total[slot] - best[slot];
+        (best[slot] + rest / 2.0).min(KIND_MAX.max(best[slot]))
+    };
     Found {
         anger: of(Accusation) + of(Blame) + of(Burden) + of(Dismissal) + of(Threat) + of(Demand),
         sarcasm: of(Sarcasm),
@@ -450,6 +636,42 @@ fn service_failure(normalized: &str) -> f32 {
     } else {
         0.0
     }
+}
+
+/// Praise said as an exclamation on its own ("brilliant.", "oh great"): after a complaint it
+/// is ironic ("so nobody can help? brilliant."), so `Sums::add_clause` treats it as sarcasm
+/// when it is not the utterance's first clause. Not thanks (…，谢谢, "…, thanks"): callers
+/// close calm complaints politely.
+pub(super) fn is_praise_exclamation(normalized: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "brilliant",
+        "great",
+        "wonderful",
+        "perfect",
+        "fantastic",
+        "lovely",
+        "marvellous",
+        "marvelous",
+        "super",
+        "terrific",
+        "excellent",
+        "awesome",
+        "amazing",
+        "splendid",
+        "fabulous",
+        "superb",
+        "nice",
+        "fine",
+    ];
+    let rest = normalized
+        .trim()
+        .trim_start_matches("oh ")
+        .trim_start_matches("just ")
+        .trim_start_matches("well ")
+        .trim_start_matches("really ")
+        .trim_start_matches("how ")
+        .trim_start_matches("just ");
+    WORDS.contains(&rest)
 }
 
 /// Whether every rule compiles (for the tests; at run time a failure would panic once).

@@ -126,9 +126,19 @@ fn zh(chars: &[char]) -> f32 {
             .iter()
             .collect();
         // A duration followed by 就 is how quick something was (半小时就解决了), not a wait.
-        let deadline = ["内", "以内", "之内", "后", "以后", "之后", "无理由", "前", "就"]
-            .iter()
-            .any(|w| after.starts_with(w));
+        let deadline = [
+            "内",
+            "以内",
+            "之内",
+            "后",
+            "以后",
+            "之后",
+            "无理由",
+            "前",
+            "就",
+        ]
+        .iter()
+        .any(|w| after.starts_with(w));
         if !deadline {
             total += weight(n, unit);
         }

@@ -142,9 +142,6 @@ mod weights {
     /// the utterance's praise ("thanks so much") is taken as ironic too and calms nothing;
     /// without one it is praise, at this share of its weight.
     pub const SARCASM_PRAISE: f32 = 0.6;
-    /// A sign of irony with no praise to turn ("another automated answer") is this share of
-    /// its weight in anger: exasperated, not yet angry.
-    pub const IRONY_ALONE: f32 = 0.5;
     /// A clause said again at once (人工！人工！, "agent. agent.") or one piece said over and
     /// over in a clause (转人工转人工转人工) is exasperation, strong enough with a mark or two
     /// to be anger.
@@ -452,6 +449,12 @@ impl Sums {
             // A modifier is used up by the word it modifies; anything else ends its reach.
             (boost, boost_left, negated_left) = (1.0, 0, 0);
         }
+        // "…nobody can help? brilliant.": praise exclaimed after the first clause is ironic if
+        // the caller complains (resolved in `finish`).
+        if self.units > clause.units.len() && constructions::is_praise_exclamation(&clause.text) {
+            c.sarcasm += c.positive;
+            c.positive = 0.0;
+        }
         // Kinds of anger said through how the sentence is built (constructions.rs).
         let found = constructions::find(&clause.text);
         if found.anger > 0.0 {
@@ -540,9 +543,6 @@ impl Sums {
                 negative += self.irony * ANGER_VALENCE;
                 sarcasm += positive;
                 positive = 0.0;
-            } else {
-                anger += self.irony * IRONY_ALONE;
-                negative += self.irony * PRESSURE_VALENCE;
             }
         }
         let complains = negative > 0.0 || anger > 0.0 || escalation > 0.0;
