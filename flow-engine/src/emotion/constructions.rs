@@ -120,6 +120,18 @@ const ZH: &[Rule] = &[
         0.9,
         r"倒要看看|倒想看看|看你们能\p{Han}{0,4}(到什么时候|多久)",
     ),
+    // 抱歉有什么用, 催了有啥用: "what good is …" said of the shop's answers or the caller's
+    // efforts (not 这个按钮有什么用, which asks).
+    rule(
+        Accusation,
+        0.8,
+        r"(说|道歉|抱歉|对不起|等|催|打电话|投诉|反映|解释|记录|登记)\p{Han}{0,3}有(什么|啥|何)用",
+    ),
+    // 谁还敢在你们家买: "who would still …".
+    rule(Accusation, 0.8, r"谁还(敢|愿意|会|想|要|信)"),
+    rule(Accusation, 0.4, r"你们?(这样|这么)(搞|做|弄|干|办事)"),
+    // 你们公司没人了吗: "is there nobody at your company".
+    rule(Accusation, 0.7, r"(没人了|没有人了|没人管了)(吗|是吧|啊)"),
     // 有没有人管, 有人管吗: asking whether anyone is in charge is saying nobody is.
     rule(
         Accusation,
@@ -191,7 +203,7 @@ const ZH: &[Rule] = &[
         r"(不把|没把)\p{Han}{0,4}当回事|你们?(不在乎|不管不顾|推来推去)",
     ),
     // Burden: 还让我自己去找快递, 又要我重新提交, 凭什么让我出运费.
-    rule(Burden, 0.5, r"(还|又|反而|却|居然|竟然|还得)(让|要|叫)我"),
+    rule(Burden, 0.5, r"(还|又|反而|却|居然|竟然|还得)在?(让|要|叫|问)我"),
     rule(Burden, 0.4, r"凭什么(让|要|叫)我|让我(自己|白)"),
     // Dismissal.
     rule(
@@ -225,6 +237,10 @@ const ZH: &[Rule] = &[
     ),
     // 说话啊, 回答我: pressing an agent who does not answer.
     rule(Dismissal, 0.5, r"说话(啊|呀)|回答我|吭声"),
+    // 我没时间跟你们耗, 懒得跟你们磨: time with the shop is time wasted.
+    rule(Dismissal, 0.75, r"(跟|和|陪)你们?(耗|磨|扯|闹|废话|浪费|绕)"),
+    // 换个会说话的来: another agent demanded.
+    rule(Dismissal, 0.6, r"换(个|一个)(人|会|能|懂|管事|明白)"),
     // 让能做主的人来: a person with authority, demanded.
     rule(Demand, 0.5, r"(能做主|能管事|管事|说了算|能拍板)的人?"),
     // 继续拖吧, 接着糊弄: an invitation to go on failing is a taunt (not 我继续等吧).
@@ -281,6 +297,8 @@ const ZH: &[Rule] = &[
         r"(今天|明天|今晚|马上|立刻|立即|现在|点|小时|分钟)(之内|之前|以内|前|内)?\p{Han}{0,4}(必须|一定要|务必|给我)",
     ),
     rule(Demand, 0.4, r"必须(给我|马上|立刻|今天|现在)"),
+    // 赶紧给我解决, 马上给我退回来: an order, hurried.
+    rule(Demand, 0.6, r"(赶紧|马上|立刻|立即|快点|赶快)给我"),
     // Sarcasm: assent said over and over (行行行, 好好好: see `Concession`) or praise of the shop (你们厉害)
     // is ironic when the caller complains; 呵呵 and 见识到了 are scorn.
     rule(
@@ -340,6 +358,13 @@ const EN: &[Rule] = &[
         r"\bwhat (exactly )?(am i|are we|do i|did i) (paying|pay|paid) (you )?for\b",
     ),
     rule(Accusation, 0.4, r"\bwhat exactly\b"),
+    rule(Accusation, 0.6, r"\b(is|are) there (actually|even|really|ever)\b"),
+    rule(
+        Accusation,
+        0.8,
+        r"\btoo much to (ask|expect|want|hope)\b|\bis it (too much|so hard|so difficult|really that hard|that hard)\b",
+    ),
+    rule(Accusation, 0.5, r"\bwhat is the point\b|\bwhats the point\b"),
     rule(
         Accusation,
         0.8,
@@ -412,6 +437,23 @@ const EN: &[Rule] = &[
         r"\byou (lost|broke|ruined|messed up|screwed up)\b",
     ),
     rule(Blame, 0.35, r"\byou people\b|\byou lot\b"),
+    rule(
+        Blame,
+        0.6,
+        r"\byou (ignored|ignore|didnt listen|never listen|dont listen|wasted)\b|\b(youve|you have) wasted\b",
+    ),
+    rule(Blame, 0.5, r"\bblame (the|it on|someone|everyone)\b"),
+    rule(
+        Burden,
+        0.6,
+        r"\bi (specifically|clearly|explicitly|distinctly|already) (asked|said|told|requested|paid|explained)\b",
+    ),
+    // Sent round and round.
+    rule(
+        Burden,
+        0.8,
+        r"\bpassed (around|from|between|back and forth)\b|\brunaround\b|\btransferred (around|back and forth)\b",
+    ),
     // Burden: "I shouldn't have to chase you", "now I have to wait", "making me pay for it".
     rule(
         Burden,
@@ -445,6 +487,21 @@ const EN: &[Rule] = &[
     ),
     rule(Dismissal, 0.6, r"\bdont (give|tell) me\b|\bspare me\b"),
     rule(Dismissal, 0.5, r"\bexcuses\b"),
+    // "save your apologies", "sorry doesn't cut it": the shop's apology refused.
+    rule(
+        Dismissal,
+        0.85,
+        r"\b(save|spare|keep) (me )?(the |your )?(apologies|apology|excuses|sorry|breath|script)\b|\b(apologies|sorry|apologising|apologizing) (dont|doesnt|wont|isnt|is not|does not) (help|fix|cut it|change|enough)\b",
+    ),
+    // "I will not hold", "I refuse to wait": the agent's request refused.
+    rule(
+        Dismissal,
+        0.8,
+        r"\bi (will not|wont|refuse to|am not going to|m not going to|im not going to) (hold|wait|calm down|be patient|accept|pay|be put on hold)\b",
+    ),
+    rule(Dismissal, 0.85, r"\bhow (very )?convenient\b"),
+    // "i want it today": a demand said twice over.
+    rule(Demand, 0.7, r"\bi want it (today|now|back|immediately|sorted|fixed|done)\b"),
     // "stop reading me the script", "just listen": the agent told to stop.
     rule(Dismissal, 0.55, r"^(stop|quit) \w+ing\b"),
     rule(
@@ -473,6 +530,11 @@ const EN: &[Rule] = &[
     rule(Threat, 0.9, r"\bgo(ing)? public\b"),
     rule(Threat, 0.7, r"\b(not|never) to (shop|buy|order)\b"),
     rule(Threat, 0.9, r"\bthis (isnt|is not) over\b"),
+    rule(
+        Threat,
+        0.9,
+        r"\b(take|taking) my (money|business|custom) (somewhere|elsewhere)\b",
+    ),
     // "I never want to deal with your company again": leaving for good.
     rule(
         Threat,

@@ -251,7 +251,8 @@ fn clauses(text: &str) -> Vec<Clause> {
 
 fn clause(raw: &str, exclamations: u32, question_mark: bool) -> Clause {
     let normalized = normalize(raw);
-    let particle = normalized.ends_with('吗') || normalized.ends_with('呢');
+    let particle =
+        normalized.ends_with('吗') || normalized.ends_with('呢') || ends_a_not_a(&normalized);
     let (mut caps, mut latin_words) = (0, 0);
     let folded: String = raw.chars().map(fold_width).collect();
     for word in folded
@@ -278,6 +279,14 @@ fn clause(raw: &str, exclamations: u32, question_mark: bool) -> Clause {
         repeats_itself: repeats_itself(&normalized),
         text: normalized,
     }
+}
+
+/// Whether a clause ends with a question in the A-not-A form (发不发, 有人没人, 管不管):
+/// Chinese asks so without 吗 or a question mark, which a recogniser seldom writes.
+fn ends_a_not_a(normalized: &str) -> bool {
+    let tail: Vec<char> = normalized.chars().rev().take(5).collect();
+    tail.windows(3)
+        .any(|w| matches!(w[1], '不' | '没') && w[0] == w[2] && crate::text::is_cjk(w[0]))
 }
 
 /// Answers and greetings said twice are calm (好的好的, 喂，喂, "yes yes", "hello? hello?").
