@@ -132,6 +132,23 @@ const ZH: &[Rule] = &[
     rule(Accusation, 0.4, r"你们?(这样|这么)(搞|做|弄|干|办事)"),
     // 你们公司没人了吗: "is there nobody at your company".
     rule(Accusation, 0.7, r"(没人了|没有人了|没人管了)(吗|是吧|啊)"),
+    // 你们什么态度, 这叫什么服务: the shop's service named as unworthy of the name.
+    rule(
+        Accusation,
+        0.8,
+        r"什么态度|(这|这是|这叫|你们这)什么(服务|态度|玩意|破|公司|店|质量|售后|客服)",
+    ),
+    // 从来没见过这么差的: "never seen anything like it".
+    rule(Accusation, 0.75, r"没见过(这么|这样|如此|你们这)"),
+    // 你让我怎么办, 叫我怎么相信: the caller left with no way.
+    rule(Accusation, 0.6, r"(你们?|这)(让|叫)我怎么"),
+    // 专业点行不行, 上点心好不好: a reproach with a tag.
+    rule(
+        Accusation,
+        0.6,
+        r"(靠谱|专业|认真|用心|上心|负责|快|靠点谱)(一)?点(行不行|好不好|可以吗|行吗|啊)",
+    ),
+    rule(Accusation, 0.8, r"负点责|长点心|上点心|用点心|靠点谱"),
     // 有没有人管, 有人管吗: asking whether anyone is in charge is saying nobody is.
     rule(
         Accusation,
@@ -188,6 +205,12 @@ const ZH: &[Rule] = &[
         r"(都是|全是|明明是|就是|本来就是|分明是|这是)你们?(自己)?的?(问题|错|责任|失误|原因)",
     ),
     rule(Blame, 0.5, r"不是我的(错|问题|责任)"),
+    // 这是你们的责任, 关我什么事: whose job it is.
+    rule(
+        Blame,
+        0.6,
+        r"(这是|这本来就是|本来就是)你们?的?(事|工作|责任|义务|本分)|关我什么事|关我啥事",
+    ),
     // 你们是故意的, 故意拖着不退: intent ascribed to the shop (but not 我不是故意的).
     rule(Blame, 0.7, r"你们?(就是|是|分明是|明明是)?故意"),
     rule(Blame, 0.6, r"故意(拖|刁难|为难|卡|不|找茬|扣)"),
@@ -203,7 +226,11 @@ const ZH: &[Rule] = &[
         r"(不把|没把)\p{Han}{0,4}当回事|你们?(不在乎|不管不顾|推来推去)",
     ),
     // Burden: 还让我自己去找快递, 又要我重新提交, 凭什么让我出运费.
-    rule(Burden, 0.5, r"(还|又|反而|却|居然|竟然|还得)在?(让|要|叫|问)我"),
+    rule(
+        Burden,
+        0.5,
+        r"(还|又|反而|却|居然|竟然|还得)在?(让|要|叫|问)我",
+    ),
     rule(Burden, 0.4, r"凭什么(让|要|叫)我|让我(自己|白)"),
     // Dismissal.
     rule(
@@ -238,9 +265,19 @@ const ZH: &[Rule] = &[
     // 说话啊, 回答我: pressing an agent who does not answer.
     rule(Dismissal, 0.5, r"说话(啊|呀)|回答我|吭声"),
     // 我没时间跟你们耗, 懒得跟你们磨: time with the shop is time wasted.
-    rule(Dismissal, 0.75, r"(跟|和|陪)你们?(耗|磨|扯|闹|废话|浪费|绕)"),
+    rule(
+        Dismissal,
+        0.75,
+        r"(跟|和|陪)你们?(耗|磨|扯|闹|废话|浪费|绕)",
+    ),
     // 换个会说话的来: another agent demanded.
     rule(Dismissal, 0.6, r"换(个|一个)(人|会|能|懂|管事|明白)"),
+    // 别让机器人跟我说: the robot refused.
+    rule(
+        Dismissal,
+        0.6,
+        r"(别|不要|不想|不用)\p{Han}{0,3}(机器人|机器|智能客服|自动回复)",
+    ),
     // 让能做主的人来: a person with authority, demanded.
     rule(Demand, 0.5, r"(能做主|能管事|管事|说了算|能拍板)的人?"),
     // 继续拖吧, 接着糊弄: an invitation to go on failing is a taunt (not 我继续等吧).
@@ -358,13 +395,31 @@ const EN: &[Rule] = &[
         r"\bwhat (exactly )?(am i|are we|do i|did i) (paying|pay|paid) (you )?for\b",
     ),
     rule(Accusation, 0.4, r"\bwhat exactly\b"),
-    rule(Accusation, 0.6, r"\b(is|are) there (actually|even|really|ever)\b"),
+    rule(
+        Accusation,
+        0.6,
+        r"\b(is|are) there (actually|even|really|ever)\b",
+    ),
     rule(
         Accusation,
         0.8,
         r"\btoo much to (ask|expect|want|hope)\b|\bis it (too much|so hard|so difficult|really that hard|that hard)\b",
     ),
-    rule(Accusation, 0.5, r"\bwhat is the point\b|\bwhats the point\b"),
+    rule(
+        Accusation,
+        0.5,
+        r"\bwhat is the point\b|\bwhats the point\b",
+    ),
+    rule(
+        Accusation,
+        0.7,
+        r"\bhow am i (supposed|meant|expected) to\b",
+    ),
+    rule(
+        Accusation,
+        0.7,
+        r"\b(never|not once) (seen|experienced|dealt with|had) (such|anything like|this)\b|\bi have never (seen|experienced|dealt with)\b|\bive never (seen|experienced|dealt with)\b",
+    ),
     rule(
         Accusation,
         0.8,
@@ -443,6 +498,28 @@ const EN: &[Rule] = &[
         r"\byou (ignored|ignore|didnt listen|never listen|dont listen|wasted)\b|\b(youve|you have) wasted\b",
     ),
     rule(Blame, 0.5, r"\bblame (the|it on|someone|everyone)\b"),
+    // "that's your job", "you're supposed to deliver it".
+    rule(
+        Blame,
+        0.6,
+        r"\b(thats|that is|its|it is) (literally )?your job\b|\b(youre|you are) supposed to\b",
+    ),
+    rule(
+        Dismissal,
+        0.6,
+        r"\bget your act together\b|\bsort (it|this|yourselves) out\b",
+    ),
+    // "not this stupid bot", "a real person": the robot refused.
+    rule(
+        Dismissal,
+        0.6,
+        r"\b(not|no more|stop|enough of|sick of) (this|a|the|your) (stupid |useless |automated )?(bot|robot|machine|computer|recording|menu)\b",
+    ),
+    rule(
+        Demand,
+        0.4,
+        r"\b(a|an) (real|actual|live) (person|human|agent)\b",
+    ),
     rule(
         Burden,
         0.6,
@@ -501,7 +578,11 @@ const EN: &[Rule] = &[
     ),
     rule(Dismissal, 0.85, r"\bhow (very )?convenient\b"),
     // "i want it today": a demand said twice over.
-    rule(Demand, 0.7, r"\bi want it (today|now|back|immediately|sorted|fixed|done)\b"),
+    rule(
+        Demand,
+        0.7,
+        r"\bi want it (today|now|back|immediately|sorted|fixed|done)\b",
+    ),
     // "stop reading me the script", "just listen": the agent told to stop.
     rule(Dismissal, 0.55, r"^(stop|quit) \w+ing\b"),
     rule(

@@ -126,6 +126,8 @@ mod weights {
     pub const POSITIVE_EXCLAMATION: f32 = 0.1;
     /// Anger for a rhetorical question: exasperation in a clause that asks (到底…吗).
     pub const RHETORICAL: f32 = 0.3;
+    /// Anger for exasperation aimed at the shop (你们又…, "you keep …"): blame.
+    pub const ADDRESSED: f32 = 0.2;
     /// Emphasis per English word in capitals (at most two), and anger for shouting (most of a
     /// clause's words in capitals).
     pub const CAPS: f32 = 0.25;
@@ -279,6 +281,14 @@ fn clause(raw: &str, exclamations: u32, question_mark: bool) -> Clause {
         repeats_itself: repeats_itself(&normalized),
         text: normalized,
     }
+}
+
+/// Whether a clause speaks to the shop or its people: 你们, 你, "you", "your".
+fn addresses_the_shop(normalized: &str) -> bool {
+    normalized.contains('你')
+        || normalized
+            .split(' ')
+            .any(|w| matches!(w, "you" | "your" | "youre" | "youve" | "yall"))
 }
 
 /// Whether a clause ends with a question in the A-not-A form (发不发, 有人没人, 管不管):
@@ -478,6 +488,10 @@ impl Sums {
         c.sarcasm += found.sarcasm;
         self.irony += found.irony;
         self.concession += found.concession;
+        // Exasperation aimed at the shop (你们一次又一次…, "you keep …") is blame as well.
+        if c.exasperation && addresses_the_shop(&clause.text) {
+            c.anger += ADDRESSED;
+        }
         if clause.counted > 0.0 {
             c.anger += clause.counted;
             c.negative += clause.counted * PRESSURE_VALENCE;
