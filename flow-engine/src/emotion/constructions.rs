@@ -198,6 +198,57 @@ const ZH: &[Rule] = &[
     // 你们是机器人吗, 你是复读机吗: calling the agent a machine, asked.
     // (Not 你是机器人吗: asking whether it is a robot is a plain question.)
     rule(Accusation, 0.7, r"你们?(是|就是)(复读机|木头|摆设|聋子)"),
+    // 长点脑子: an insult built on 脑子.
+    rule(
+        Accusation,
+        0.9,
+        r"长点?脑子|带点?脑子|有没有脑子|脑子(进水|有问题)",
+    ),
+    // 耐心被你们磨光了: the caller's patience used up.
+    rule(
+        Accusation,
+        0.9,
+        r"耐心\p{Han}{0,6}(磨光|用完|耗尽|耗光|没了|到头|有限)",
+    ),
+    // 退就这么难, 比登天还难: a simple thing made hard, said as a wonder.
+    rule(
+        Accusation,
+        0.7,
+        r"(就|咋|怎么|有)这么难|比登天还难|难于登天|难如登天",
+    ),
+    // 钱倒是扣得挺快: a concession that praises the shop only where it takes.
+    rule(Sarcasm, 0.6, r"倒是\p{Han}{0,6}(挺|很|真|蛮)"),
+    // 还让不让人过了, 还讲不讲理: rhetorical A-not-A with 还.
+    rule(Accusation, 0.8, r"还(让不让|讲不讲|管不管|想不想|要不要脸)"),
+    // 说好的三天，现在都十天了: the promise held against what happened.
+    rule(
+        Accusation,
+        0.5,
+        r"说好的\p{Han}{0,8}(现在|结果|到现在|都|呢)",
+    ),
+    // 一个回复都没有: not even one answer.
+    rule(
+        Accusation,
+        0.6,
+        r"一(个|次|条|句|通)(回复|电话|消息|答复|解释|人|说法)\p{Han}{0,2}都(没|不)",
+    ),
+    rule(
+        Dismissal,
+        0.7,
+        r"(不想|懒得|没必要)(再)?(跟|和|同)你们?(多)?(说|讲|聊|废话)",
+    ),
+    // 这辈子都不会再买: leaving for good.
+    rule(
+        Threat,
+        0.9,
+        r"(这辈子|永远|以后|再也)(都|也)?(不会|不)再?(买|来|用|光顾|找你们)",
+    ),
+    // 我去找别人说: taking it to someone else.
+    rule(
+        Threat,
+        0.6,
+        r"(去|找)(别人|别的人|其他人|外人)(说|评理|理论|讲)",
+    ),
     // Blame.
     rule(
         Blame,
@@ -319,7 +370,7 @@ const ZH: &[Rule] = &[
     rule(
         Threat,
         0.6,
-        r"(不给我|再不|还不|要是不给|如果再)\p{Han}{0,10}(我就|就别|我会|我要|我马上)",
+        r"(不给我|不给个|不给一个|再不|还不|要是不给|如果再)\p{Han}{0,10}(我就|就别|我会|我要|我马上)",
     ),
     // 今天不解决我就一直打: a deadline, a negated demand, and what the caller will do.
     rule(
@@ -516,11 +567,6 @@ const EN: &[Rule] = &[
         r"\b(not|no more|stop|enough of|sick of) (this|a|the|your) (stupid |useless |automated )?(bot|robot|machine|computer|recording|menu)\b",
     ),
     rule(
-        Demand,
-        0.4,
-        r"\b(a|an) (real|actual|live) (person|human|agent)\b",
-    ),
-    rule(
         Burden,
         0.6,
         r"\bi (specifically|clearly|explicitly|distinctly|already) (asked|said|told|requested|paid|explained)\b",
@@ -574,7 +620,7 @@ const EN: &[Rule] = &[
     rule(
         Dismissal,
         0.8,
-        r"\bi (will not|wont|refuse to|am not going to|m not going to|im not going to) (hold|wait|calm down|be patient|accept|pay|be put on hold)\b",
+        r"\bi (will not|wont|refuse to|am not going to|m not going to|im not going to|am not|m not|im not) (hold|holding|wait|waiting|calm down|be patient|accept|accepting|pay|paying|be put on hold)\b",
     ),
     rule(Dismissal, 0.85, r"\bhow (very )?convenient\b"),
     // "i want it today": a demand said twice over.
@@ -591,6 +637,49 @@ const EN: &[Rule] = &[
         r"\b(just|and|now) listen\b|\blisten to me\b",
     ),
     rule(Dismissal, 0.5, r"\bthe script\b|\bscripted\b"),
+    rule(
+        Accusation,
+        0.6,
+        r"\b(im|i am) (supposed|meant|expected) to (just )?(wait|accept|sit|be happy|believe|trust|put up)\b",
+    ),
+    rule(
+        Accusation,
+        0.9,
+        r"\b(some|a lot of|the) nerve\b|\bhow dare you\b|\bwould it kill (you|them|someone|anyone)\b",
+    ),
+    rule(
+        Accusation,
+        0.6,
+        r"\b(do|does|did|have|has|can|is|are) (you|your \w+|anyone|they)\b.*\bat all$",
+    ),
+    // "my patience has run out".
+    rule(
+        Accusation,
+        0.9,
+        r"\bmy patience\b.*\b(run|running|gone|worn|out|thin)\b|\blost my patience\b",
+    ),
+    // The fourth excuse, the third agent: counting the shop's failures.
+    rule(
+        Burden,
+        0.6,
+        r"\bthe (second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|\d+(nd|rd|th)) (excuse|call|email|agent|person|delay|promise|attempt|message|transfer|apology|different)\b",
+    ),
+    rule(
+        Burden,
+        0.5,
+        r"\b(been going on|dragging on|dragged on|drags on)\b",
+    ),
+    // "enough with the apologies", "I don't want another apology".
+    rule(
+        Dismissal,
+        0.85,
+        r"\b(dont want|enough with|no more|stop with|i dont need) (\w+ )?(apology|apologies|excuses|sorry|sorries)\b|^enough with\b",
+    ),
+    rule(
+        Demand,
+        0.5,
+        r"\bwhoever is in charge\b|\bsomeone (in charge|with authority|who can actually)\b",
+    ),
     // Threats without an escalation word.
     rule(
         Threat,
