@@ -167,7 +167,7 @@ fn angry_callers_are_caught_and_calm_ones_are_not() {
 #[ignore]
 fn probe() {
     for language in ["probe-zh", "probe-en"] {
-        for part in ["a", "b", "c", "d", "e"] {
+        for part in ["a", "b", "c", "d", "e", "f"] {
             measure_rows(language, part, 40);
         }
     }
