@@ -159,7 +159,7 @@ const ZH: &[Rule] = &[
     rule(
         Accusation,
         0.75,
-        r"你们?是不是(根本|故意|压根|存心|不想|听不懂|觉得|当我|把我当|有病|瞎)",
+        r"你们?是不是(根本|故意|压根|存心|不想|听不懂|觉得|以为|当我|把我当|有病|瞎)",
     ),
     // 你们自己不会看吗, 你就不能快点吗, 难道不会…吗: "can't you even …".
     rule(
@@ -248,6 +248,46 @@ const ZH: &[Rule] = &[
         Threat,
         0.6,
         r"(去|找)(别人|别的人|其他人|外人)(说|评理|理论|讲)",
+    ),
+    // 有本事你们别接电话: a taunt.
+    rule(Accusation, 0.8, r"有本事"),
+    // 就你们这效率: the shop's quality held up with contempt.
+    rule(
+        Accusation,
+        0.8,
+        r"就你们?这(效率|服务|态度|水平|速度|质量|售后)",
+    ),
+    // 卖的是什么东西: the goods named unworthy.
+    rule(Accusation, 0.7, r"(卖|做|发|寄|送)的是?什么(东西|玩意|破)"),
+    // 你们可不是这么说的, 当初答应得好好的: the shop's word held against it.
+    rule(
+        Accusation,
+        0.7,
+        r"(可|并|当初|之前|明明)不是这(么|样)说的|当初(说|答应|承诺)得?好好的",
+    ),
+    // 同一套说辞, 推给快递: stock answers and shifted blame.
+    rule(
+        Blame,
+        0.6,
+        r"(同一套|一样的|老一套|千篇一律|一套)(说辞|话术|回答|答复|借口)|说辞|话术|套话",
+    ),
+    rule(Blame, 0.7, r"(别|不要)再?(推给|甩给|踢给)|推卸|甩锅"),
+    // 无语到极点: a feeling pushed to its limit.
+    rule(
+        Accusation,
+        0.6,
+        r"(无语|失望|生气|恶心|烦|郁闷)(到极点|到了极点|透了|透顶|至极|到家)",
+    ),
+    // 老子不买了: coarse self-reference, said only in anger.
+    rule(Dismissal, 0.9, r"老子|本大爷|老娘"),
+    rule(Dismissal, 0.5, r"(行了吧|可以了吧|满意了吧)$"),
+    // 要么退钱要么换，别的免谈: an ultimatum of two choices.
+    rule(Demand, 0.7, r"要么\p{Han}{1,8}要么|免谈|没得商量|没商量"),
+    // 一碰就碎: fell apart at once.
+    rule(
+        Complaint,
+        0.5,
+        r"一(碰|用|洗|摔|拆|穿|开)就(碎|坏|烂|断|裂|掉)",
     ),
     // Blame.
     rule(
@@ -455,11 +495,6 @@ const EN: &[Rule] = &[
         Accusation,
         0.8,
         r"\btoo much to (ask|expect|want|hope)\b|\bis it (too much|so hard|so difficult|really that hard|that hard)\b",
-    ),
-    rule(
-        Accusation,
-        0.5,
-        r"\bwhat is the point\b|\bwhats the point\b",
     ),
     rule(
         Accusation,
@@ -680,7 +715,51 @@ const EN: &[Rule] = &[
         0.5,
         r"\bwhoever is in charge\b|\bsomeone (in charge|with authority|who can actually)\b",
     ),
+    rule(Accusation, 0.9, r"\bsick (to death |and tired )?of\b"),
+    rule(Accusation, 0.8, r"\bone good reason\b"),
+    rule(
+        Accusation,
+        0.6,
+        r"\bwho (exactly )?is responsible\b|\bthis mess\b",
+    ),
+    // "you said that last week and the week before".
+    rule(Burden, 0.5, r"\byou said (that|the same|this)\b"),
+    rule(Burden, 0.6, r"\band the (week|day|time|month|one) before\b"),
+    // "I've been more than patient": the caller's patience as a reproach.
+    rule(
+        Accusation,
+        0.8,
+        r"\bi(ve| have) been (more than |very |extremely |incredibly |really )?patient\b",
+    ),
+    rule(Accusation, 0.7, r"\bexplain to me (why|how)\b"),
+    rule(Accusation, 0.7, r"\bnot good enough\b"),
+    rule(
+        Accusation,
+        0.8,
+        r"\bsomeone (competent|who knows|who actually|with a brain|who can actually)\b",
+    ),
+    rule(
+        Accusation,
+        0.9,
+        r"\b(should|ought to) be ashamed\b|\bshame on\b",
+    ),
+    rule(
+        Accusation,
+        0.8,
+        r"\bwhat is so (hard|difficult|complicated)\b|\bwhats so (hard|difficult|complicated)\b",
+    ),
+    rule(
+        Accusation,
+        0.8,
+        r"\bfor (gods|christs|heavens|petes|goodness) sake\b",
+    ),
+    rule(Demand, 0.6, r"\bi demand\b"),
     // Threats without an escalation word.
+    rule(
+        Threat,
+        0.9,
+        r"\b(everyone|everybody|the world|all my friends|people) (hears|knows|finds out|will hear|will know)\b",
+    ),
     rule(
         Threat,
         0.9,
