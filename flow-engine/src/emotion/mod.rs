@@ -24,6 +24,13 @@
 //! * counts of repeating and waiting (说了八百遍, 打了5次, 推了一个月, "for the fifth time",
 //!   "three weeks"), found by `counts.rs` rather than listed, are exasperation; a clause said
 //!   twice or one piece said over and over (人工！人工！, 转人工转人工) is too;
+//! * kinds of anger said through how a sentence is built rather than with an angry word
+//!   (`constructions.rs`): accusing and rhetorical questions (有你们这样做事的吗, "do you people
+//!   even read"), blame (都是你们的问题, "your mistake"), a burden put back on the caller
+//!   (还让我自己去), dismissal (不用跟我解释了, "forget it"), threats with no escalation word
+//!   (别怪我, 发到网上, "you'll be hearing from my…"), orders with a deadline, sarcasm and irony
+//!   ("lovely, another automated answer"), and exasperation aimed at the shop; a whole clause
+//!   in capitals is shouting;
 //! * beyond words: exclamation marks and ?! in a clause that already has negative evidence,
 //!   English words in capitals, and a length normalisation so that one mild word in a long calm
 //!   ramble does not make it angry.
@@ -559,14 +566,13 @@ impl Sums {
             };
         let (mut anger, mut positive, mut negative) = (self.anger, self.positive, self.negative);
         let mut sarcasm = self.sarcasm;
-        if self.irony > 0.0 {
-            if positive > 0.0 || sarcasm > 0.0 {
-                // "lovely, another automated answer": the praise was ironic.
-                anger += self.irony;
-                negative += self.irony * ANGER_VALENCE;
-                sarcasm += positive;
-                positive = 0.0;
-            }
+        // "lovely, another automated answer": the praise was ironic. A sign of irony with no
+        // praise before it ("so it just needs a restart?") is nothing.
+        if self.irony > 0.0 && (positive > 0.0 || sarcasm > 0.0) {
+            anger += self.irony;
+            negative += self.irony * ANGER_VALENCE;
+            sarcasm += positive;
+            positive = 0.0;
         }
         let complains = negative > 0.0 || anger > 0.0 || escalation > 0.0;
         if complains {
