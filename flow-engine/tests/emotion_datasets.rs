@@ -132,9 +132,10 @@ fn measure_rows(language: &str, split: &str, at_least: usize) -> Figures {
     }
 }
 
-/// Measured 2026-12-05 on the test split: Chinese 57.5% caught, 1.2% false; English 59.6%,
-/// 1.7%.
-const FLOORS: [(&str, f64); 2] = [("zh", 0.56), ("en", 0.58)];
+/// Measured 2026-12-05 on the test split: with the lexicon alone Chinese 57.5% caught, 1.2%
+/// false, English 59.6%, 1.7%; with the constructions (`emotion/constructions.rs`) Chinese
+/// 76.7%, 2.4%, English 76.9%, 0.8%.
+const FLOORS: [(&str, f64); 2] = [("zh", 0.75), ("en", 0.75)];
 const CAUGHT_TARGET: f64 = 0.90;
 const FALSE_TARGET: f64 = 0.05;
 
