@@ -5,9 +5,9 @@
 // conversation in Try it; restore an older version; switch the language; try a sentence on an
 // ask node; then fill a knowledge base on the Knowledge page (knowledge.mjs) and read the
 // call-analytics dashboard (dashboard.mjs), and look at a fresh install's two weeks of demo
-// calls on a server started with the defaults (history.mjs), and chat through the widget on a
-// page of another origin (widget.mjs). Screenshots of every step (and of any failure) go
-// to e2e/artifacts/.
+// calls on a server started with the defaults (history.mjs), edit a handoff's routing rules
+// (routing.mjs), and chat through the widget on a page of another origin (widget.mjs).
+// Screenshots of every step (and of any failure) go to e2e/artifacts/.
 // Usage (from editor-ui/): node e2e/run.mjs
 
 import { rmSync } from 'node:fs';
@@ -18,6 +18,7 @@ import { historySteps } from './history.mjs';
 import { knowledgeSteps } from './knowledge.mjs';
 import { widgetSteps } from './widget.mjs';
 import { consoleSteps } from './console.mjs';
+import { routingSteps } from './routing.mjs';
 
 const results = [];
 const step = stepper(results);
@@ -288,6 +289,7 @@ async function main() {
     await knowledgeSteps({ page, server, step });
     await dashboardSteps({ browser, page, server, step });
     await consoleSteps({ page, server, step });
+    await routingSteps({ page, server, step });
 
     await funnelSteps({ page, server, step });
     await historySteps({ browser, step });

@@ -15,6 +15,7 @@ use crate::knowledge_sheet::entries_from_csv;
 use crate::model::{HttpMethod, Outcome};
 use crate::runtime::{
     CallInfo, Direction, Event, HandoffStatus, HttpFailure, HttpRequest, Record, Session, Transfer,
+    TransferTarget,
 };
 use crate::turn::{drive, Resolver, TurnOutput};
 
@@ -153,6 +154,14 @@ pub struct Turn {
     /// The intent recognised in this turn.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub intent: Option<String>,
+    /// The agent queue the call was handed to in this turn (by the handoff's routing rules, or
+    /// its own queue).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue: Option<String>,
+    /// The routing rule that chose that queue: its label, or its condition when it has none;
+    /// `(none)` when no rule held and the node's own queue took the call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub route: Option<String>,
     /// The questions of the knowledge-base entries answered in this turn, in order (an empty
     /// list: none was).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -594,9 +603,15 @@ fn record_output(result: &mut ConversationResult, output: &TurnOutput) {
             Record::HttpRequested { method, url, .. } => result
                 .transcript
                 .push(TranscriptLine::Note(format!("{} {url}", method.as_str()))),
-            Record::Transfer { target, .. } => result
-                .transcript
-                .push(TranscriptLine::Note(format!("transfer to {target:?}"))),
+            Record::Transfer { target, route, .. } => {
+                let why = route.as_ref().map_or_else(String::new, |route| {
+                    let reason = route.label.as_deref().unwrap_or(&route.when);
+                    format!(" (rule {}: {reason})", route.index + 1)
+                });
+                result
+                    .transcript
+                    .push(TranscriptLine::Note(format!("transfer to {target:?}{why}")))
+            }
             Record::EmotionTriggered { anger, next, .. } => result.transcript.push(
                 TranscriptLine::Note(format!("angry caller (anger {anger:.2}): to {next}")),
             ),
@@ -731,6 +746,29 @@ fn check_turn(
         let actual = output.intent().unwrap_or("(none)");
         if actual != expected {
             fail("intent".into(), expected.clone(), actual.to_owned());
+        }
+    }
+    let transfer = output.records.iter().find_map(|record| match record {
+        Record::Transfer { target, route, .. } => Some((target, route)),
+        _ => None,
+    });
+    if let Some(expected) = &turn.queue {
+        let actual = match transfer {
+            Some((TransferTarget::Queue(queue), _)) => queue.as_str(),
+            _ => "(no transfer to a queue)",
+        };
+        if actual != expected {
+            fail("queue".into(), expected.clone(), actual.to_owned());
+        }
+    }
+    if let Some(expected) = &turn.route {
+        let actual = match transfer {
+            Some((_, Some(route))) => route.label.as_deref().unwrap_or(&route.when),
+            Some((_, None)) => "(none)",
+            None => "(no transfer)",
+        };
+        if actual != expected {
+            fail("routing rule".into(), expected.clone(), actual.to_owned());
         }
     }
     if !turn.vars.is_empty() {

@@ -18,9 +18,10 @@ struct Row {
     label: &'static str,
 }
 
-fn rows(language: &str, split: &str) -> Vec<Row> {
+/// The rows of `split` in `tests/data/emotion/{file}.csv`.
+fn rows(file: &str, split: &str) -> Vec<Row> {
     let path = format!(
-        "{}/tests/data/emotion/{language}.csv",
+        "{}/tests/data/emotion/{file}.csv",
         env!("CARGO_MANIFEST_DIR")
     );
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
@@ -78,9 +79,13 @@ struct Figures {
 /// Prints per class how many utterances of `split` get their label, the misses, and the
 /// angry ones caught and the others taken for angry at [`ANGRY`].
 fn measure(language: &str, split: &str) -> Figures {
+    measure_rows(language, split, 80)
+}
+
+fn measure_rows(language: &str, split: &str, at_least: usize) -> Figures {
     let rows = rows(language, split);
     assert!(
-        rows.len() >= 80,
+        rows.len() >= at_least,
         "{language}: only {} {split} rows",
         rows.len()
     );
@@ -127,9 +132,10 @@ fn measure(language: &str, split: &str) -> Figures {
     }
 }
 
-/// Measured 2026-12-05 on the test split: Chinese 57.5% caught, 1.2% false; English 59.6%,
-/// 1.7%.
-const FLOORS: [(&str, f64); 2] = [("zh", 0.56), ("en", 0.58)];
+/// Measured 2026-12-05 on the test split: with the lexicon alone Chinese 57.5% caught, 1.2%
+/// false, English 59.6%, 1.7%; with the constructions (`emotion/constructions.rs`) Chinese
+/// 76.7%, 2.4%, English 76.9%, 0.8%.
+const FLOORS: [(&str, f64); 2] = [("zh", 0.75), ("en", 0.75)];
 const CAUGHT_TARGET: f64 = 0.90;
 const FALSE_TARGET: f64 = 0.05;
 
@@ -152,6 +158,19 @@ fn angry_callers_are_caught_and_calm_ones_are_not() {
             "{language}: false triggers {:.3}",
             f.false_alarms
         );
+    }
+}
+
+/// The probe sets (`probe-zh.csv`, `probe-en.csv`, see the data's README): kinds of anger
+/// written to check that a rule generalises beyond the sentence it was written for. They
+/// print their misses (they are development data, not the test split).
+#[test]
+#[ignore]
+fn probe() {
+    for language in ["probe-zh", "probe-en"] {
+        for part in ["a", "b", "c", "d", "e", "f"] {
+            measure_rows(language, part, 40);
+        }
     }
 }
 

@@ -121,6 +121,9 @@ pub struct Running {
     pub state: AppState,
     /// What the first run created, when this start found no tenants; the caller shows it.
     pub first_run: Option<crate::demo::first_run::FirstRunCredentials>,
+    /// Tells the other servers on the same PostgreSQL database what changed here, and this
+    /// server's live views what changed there.
+    _relay: Option<crate::queues::live::Relay>,
     shutdown: tokio::sync::oneshot::Sender<()>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
@@ -165,6 +168,11 @@ pub async fn start(config: &Config) -> Result<Running, String> {
         );
     }
     let state = AppState::new(config, store)?;
+    let relay = state
+        .live
+        .relay(&state.store)
+        .await
+        .map_err(|e| format!("cannot listen for the other servers' changes: {e}"))?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
@@ -208,6 +216,7 @@ pub async fn start(config: &Config) -> Result<Running, String> {
         address,
         state,
         first_run,
+        _relay: relay,
         shutdown,
         task,
     })

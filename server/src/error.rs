@@ -95,6 +95,17 @@ impl ApiError {
         self
     }
 
+    /// A request body with a wrong value at `field` (a JSON pointer): 422 `invalid_body`, the
+    /// field's own `code` and `message` in its errors.
+    pub fn invalid_field(field: &str, code: &'static str, message: String) -> Self {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            format!("the request body has a wrong value at {field}: {message}"),
+        )
+        .with_field(field, code, message)
+    }
+
     /// The error with the one field it is about.
     pub fn with_field(self, field: &str, code: &str, message: impl Into<String>) -> Self {
         self.with_errors(vec![FieldError {

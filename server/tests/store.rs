@@ -238,6 +238,7 @@ on_both_databases!(
     outbound_calls_are_answered_or_unreached,
     queues_agents_and_handoffs,
     widget_channels_visitors_and_rate_windows,
+    servers_hear_each_others_changes,
     customer_lookups_belong_to_their_tenant,
 );
 
@@ -1284,6 +1285,12 @@ async fn calls_are_created_and_ended_in_their_tenant(db: TestDb) -> TestResult {
     // The stranger can neither read nor write the call.
     let before = store.get_call(&tenant, &call.id).await?.expect("call");
     assert_eq!(store.get_call(&stranger, &call.id).await?, None);
+    assert_eq!(
+        store.get_call_row(&tenant, &call.id).await?.as_ref(),
+        Some(&before.call),
+        "the call without its events"
+    );
+    assert_eq!(store.get_call_row(&stranger, &call.id).await?, None);
     assert!(
         !store
             .end_call(
@@ -3034,11 +3041,33 @@ async fn idle_chats_end_as_abandoned(db: TestDb) -> TestResult {
         duration_ms: 5,
     });
     store.start_chat(&tenant, done.clone()).await?;
+    // Quiet as long, but handed to people: one an agent has (theirs to end), one still
+    // waiting in its queue (the customer left it as they would leave the bot).
+    let handed = |chat: &ChatStart| NewHandoff {
+        call_id: chat.call_id.clone(),
+        session_id: Some(chat.session_id.clone()),
+        channel: "chat".into(),
+        queue: "after-sales".into(),
+        summary: String::new(),
+        waiting_since: T0,
+    };
+    let taken = open_chat(store, &tenant, &flow.id, Channel::Chat, T0).await?;
+    let taken_handoff = store.create_handoff(&tenant, &handed(&taken)).await?;
+    store
+        .accept_handoff(&tenant, &taken_handoff.id, "usr_agent", T0 + 1)
+        .await?
+        .expect("taken");
+    let queued = open_chat(store, &tenant, &flow.id, Channel::Chat, T0).await?;
+    store.create_handoff(&tenant, &handed(&queued)).await?;
 
     let ended = store.end_idle_chats(now).await?;
     let mut ended_ids: Vec<&str> = ended.iter().map(|end| end.call_id.as_str()).collect();
     ended_ids.sort_unstable();
-    let mut want = vec![idle.call_id.as_str(), quick_idle.call_id.as_str()];
+    let mut want = vec![
+        idle.call_id.as_str(),
+        quick_idle.call_id.as_str(),
+        queued.call_id.as_str(),
+    ];
     want.sort_unstable();
     assert_eq!(ended_ids, want);
 
@@ -3088,6 +3117,7 @@ async fn idle_chats_end_as_abandoned(db: TestDb) -> TestResult {
         (&tenant, &fresh),
         (&quick.id, &quick_fresh),
         (&tenant, &phone),
+        (&tenant, &taken),
     ] {
         let call = store.get_call(owner, &open.call_id).await?.expect("call");
         assert_eq!(
@@ -4284,4 +4314,62 @@ async fn futures_counts(
     }
     counts.sort_unstable();
     Ok(counts)
+}
+
+/// Two servers on one database: what one announces wakes the other's live views. On SQLite
+/// there is one server and nothing to relay.
+async fn servers_hear_each_others_changes(db: TestDb) -> TestResult {
+    use server::queues::live::Live;
+    use std::time::Duration;
+
+    let other_store = Store::connect(&db.url).await?;
+    let (here, there) = (Live::default(), Live::default());
+    let here_relay = here.relay(&db.store).await?;
+    let there_relay = there.relay(&other_store).await?;
+    if db.store.backend() == Backend::Sqlite {
+        assert!(here_relay.is_none() && there_relay.is_none());
+        assert!(db.store.listen("anything").await?.is_none());
+        db.store.notify("anything", "nobody hears this").await?;
+        return Ok(());
+    }
+    assert!(
+        here.relay(&db.store).await?.is_none(),
+        "one relay per server"
+    );
+    let mut watch = here.watch_call("ten_a", "cal_1");
+    let mut list = here.watch_queues("ten_a");
+    let mut other_conversation = here.watch_call("ten_a", "cal_2");
+    there.message("ten_a", "cal_1");
+    // Far longer than a notice takes: a guard against waiting for ever, not a timing.
+    let patience = Duration::from_secs(20);
+    tokio::time::timeout(patience, watch.announced())
+        .await
+        .map_err(|_| "the other server's new line never woke the view")?;
+    there.owner_changed("ten_a", "cal_1");
+    tokio::time::timeout(patience, list.announced())
+        .await
+        .map_err(|_| "the other server's handoff never woke the queue list")?;
+    tokio::time::timeout(patience, watch.announced())
+        .await
+        .map_err(|_| "nor the conversation's view")?;
+    assert!(
+        tokio::time::timeout(Duration::from_millis(200), other_conversation.announced())
+            .await
+            .is_err(),
+        "a view of another conversation sleeps on"
+    );
+
+    // The notices themselves: every listener hears them, its sender's included.
+    let mut notices = db
+        .store
+        .listen("callflow_test")
+        .await?
+        .ok_or("PostgreSQL listens")?;
+    other_store.notify("callflow_test", "hello").await?;
+    let heard = tokio::time::timeout(patience, notices.next())
+        .await
+        .map_err(|_| "no notice")??;
+    assert_eq!(heard.as_deref(), Some("hello"));
+    drop((here_relay, there_relay));
+    Ok(())
 }

@@ -12,6 +12,7 @@ on_both_databases!(
     queues_are_checked_and_flows_must_name_one,
     an_agent_takes_a_chat_answers_it_and_hands_it_back,
     a_closed_queue_without_overflow_takes_the_flows_no_answer_port,
+    a_routing_rule_chooses_the_queue_a_chat_waits_in,
 );
 
 async fn person(app: &TestApp, tenant: &TestTenant, email: &str, name: &str, role: Role) -> Person {
@@ -518,5 +519,165 @@ async fn a_closed_queue_without_overflow_takes_the_flows_no_answer_port(app: Tes
         "{closed}"
     );
     assert_eq!(closed["owner"]["state"], "bot");
+    app
+}
+
+/// The support flow with routing rules on its handoff: angry callers to `complaints` (whom the
+/// angry-caller trigger brings there), those who asked about a refund to `refunds`, everyone
+/// else to `after-sales`.
+fn routed_flow(refunds: &str) -> Value {
+    let mut flow = support_flow("after-sales");
+    flow["nodes"][2]["routes"] = json!([
+        { "when": "call.emotion == \"angry\"", "queue": "complaints", "label": "客户情绪激动" },
+        { "when": "call.intent == \"refund\"", "queue": refunds }
+    ]);
+    flow["nodes"][0]["intents"]
+        .as_array_mut()
+        .expect("intents")
+        .push(json!({ "name": "refund", "examples": ["我要退款", "退钱"], "next": "agent" }));
+    flow["angry_caller"] = json!({ "next": "agent" });
+    flow
+}
+
+async fn a_routing_rule_chooses_the_queue_a_chat_waits_in(app: TestApp) -> TestApp {
+    let tenant = app.tenant("Routing").await;
+    for (key, name) in [
+        ("after-sales", "售后"),
+        ("complaints", "投诉"),
+        ("refunds", "退款"),
+    ] {
+        let (status, body) = put_queue(&app, &tenant, key, json!({ "name": name })).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    // A rule's queue is checked like the node's own.
+    let (status, checked) = app
+        .api(
+            Method::POST,
+            &tenant.owner_key,
+            "/flows/validate",
+            Some(&routed_flow("vip")),
+        )
+        .await;
+    assert_eq!(status, 200, "{checked}");
+    assert_eq!(checked["valid"], false, "{checked}");
+    let problem = checked["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .find(|d| d["code"] == "unknown_queue")
+        .cloned()
+        .expect("an unknown_queue error");
+    assert_eq!(problem["node"], "agent");
+    assert_eq!(problem["field"], "/nodes/2/routes/1/queue");
+
+    let (flow, _) = app
+        .published_flow(&tenant.id, "routed", &routed_flow("refunds"))
+        .await;
+    let owner = person(&app, &tenant, "boss@example.com", "老板", Role::Owner).await;
+    let open_chat = || {
+        let app = &app;
+        let key = tenant.owner_key.clone();
+        let flow = flow.id.clone();
+        async move {
+            let (status, session) = app
+                .api(
+                    Method::POST,
+                    &key,
+                    "/sessions",
+                    Some(&json!({ "flow_id": flow, "from": "visitor-7" })),
+                )
+                .await;
+            assert_eq!(status, 201, "{session}");
+            session["id"].as_str().expect("session id").to_owned()
+        }
+    };
+    let mut waiting = Vec::new();
+    for (said_first, queue) in [
+        ("太失望了，我要投诉！", "complaints"),
+        ("我要退款", "refunds"),
+        ("转人工", "after-sales"),
+    ] {
+        let id = open_chat().await;
+        let handed = send(&app, &tenant, &id, said_first).await;
+        assert_eq!(
+            handed["owner"]["state"], "waiting",
+            "{said_first}: {handed}"
+        );
+        assert_eq!(handed["owner"]["queue"], queue, "{said_first}: {handed}");
+        waiting.push((
+            handed["owner"]["handoff"]
+                .as_str()
+                .expect("handoff")
+                .to_owned(),
+            queue,
+        ));
+    }
+    // Each waits in its queue's list, as the console shows it.
+    let (status, open) = as_person(&app, &owner, Method::GET, "/handoffs", None).await;
+    assert_eq!(status, 200, "{open}");
+    for (handoff, queue) in &waiting {
+        let listed = open
+            .as_array()
+            .expect("handoffs")
+            .iter()
+            .find(|h| h["id"] == handoff.as_str())
+            .unwrap_or_else(|| panic!("{handoff} is listed: {open}"));
+        assert_eq!(listed["queue"], *queue, "{listed}");
+        assert_eq!(listed["state"], "waiting");
+    }
+
+    // The context card says which rule routed the angry chat, and the console in words.
+    let (angry, _) = &waiting[0];
+    let (status, card) = as_person(
+        &app,
+        &owner,
+        Method::GET,
+        &format!("/handoffs/{angry}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{card}");
+    let transfer = card["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .find(|e| e["kind"] == "transfer")
+        .cloned()
+        .expect("a transfer event");
+    assert_eq!(transfer["data"]["target"]["queue"], "complaints");
+    assert_eq!(transfer["data"]["route"]["index"], 0);
+    assert_eq!(transfer["data"]["route"]["label"], "客户情绪激动");
+    let page = app
+        .client
+        .get(app.url(&format!("/console/handoffs/{angry}")))
+        .header("cookie", &owner.cookie)
+        .send()
+        .await
+        .expect("console page");
+    assert_eq!(page.status().as_u16(), 200);
+    let html = page.text().await.expect("html");
+    assert!(
+        html.contains("按第 1 条转接规则：客户情绪激动（call.emotion == ")
+            && html.contains("→ 投诉"),
+        "the card says why: {html}"
+    );
+    // The fallback chat was routed by no rule, and its card says nothing of one.
+    let (fallback, _) = &waiting[2];
+    let (_, card) = as_person(
+        &app,
+        &owner,
+        Method::GET,
+        &format!("/handoffs/{fallback}"),
+        None,
+    )
+    .await;
+    let transfer = card["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .find(|e| e["kind"] == "transfer")
+        .cloned()
+        .expect("a transfer event");
+    assert!(transfer["data"].get("route").is_none(), "{transfer}");
     app
 }

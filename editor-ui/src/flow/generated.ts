@@ -555,9 +555,13 @@ export interface HandoffNode {
    */
   position?: Position | null;
   /**
-   * Agent queue name (template).
+   * Agent queue name (template); with `routes`, the queue of callers no rule matches.
    */
   queue?: string | null;
+  /**
+   * Routing rules, checked in order: the first whose condition holds picks the queue.
+   */
+  routes?: HandoffRoute[];
   /**
    * Phone number in E.164 form (template).
    */
@@ -590,6 +594,23 @@ export interface HandoffNode {
    * Taken when the transfer fails.
    */
   error: string;
+}
+/**
+ * A routing rule of a handoff: callers for whom `when` holds go to `queue`.
+ */
+export interface HandoffRoute {
+  /**
+   * Condition, as a branch's, e.g. `call.emotion == "angry"` or `call.intent == "refund"`.
+   */
+  when: string;
+  /**
+   * Agent queue name (template).
+   */
+  queue: string;
+  /**
+   * Why callers go there, in the flow author's words, shown to agents (e.g. 情绪激动).
+   */
+  label?: string | null;
 }
 /**
  * Runs another flow and comes back.

@@ -125,9 +125,20 @@ fn zh(chars: &[char]) -> f32 {
         let after: String = chars[(j + len).min(chars.len())..chars.len().min(j + len + 3)]
             .iter()
             .collect();
-        let deadline = ["内", "以内", "之内", "后", "以后", "之后", "无理由", "前"]
-            .iter()
-            .any(|w| after.starts_with(w));
+        // A duration followed by 就 is how quick something was (半小时就解决了), not a wait.
+        let deadline = [
+            "内",
+            "以内",
+            "之内",
+            "后",
+            "以后",
+            "之后",
+            "无理由",
+            "前",
+            "就",
+        ]
+        .iter()
+        .any(|w| after.starts_with(w));
         if !deadline {
             total += weight(n, unit);
         }
@@ -234,6 +245,7 @@ mod tests {
         assert_eq!(x("三天内给我回电话"), 0.0);
         assert_eq!(x("支持七天无理由退货吗"), 0.0);
         assert_eq!(x("第二天就降价了"), 0.0);
+        assert_eq!(x("半小时就解决了"), 0.0);
         assert_eq!(x("it will arrive in 3 days"), 0.0);
         assert_eq!(x("订单号是12345678"), 0.0);
         assert_eq!(x("I want two of the blue ones"), 0.0);

@@ -24,6 +24,13 @@
 //! * counts of repeating and waiting (说了八百遍, 打了5次, 推了一个月, "for the fifth time",
 //!   "three weeks"), found by `counts.rs` rather than listed, are exasperation; a clause said
 //!   twice or one piece said over and over (人工！人工！, 转人工转人工) is too;
+//! * kinds of anger said through how a sentence is built rather than with an angry word
+//!   (`constructions.rs`): accusing and rhetorical questions (有你们这样做事的吗, "do you people
+//!   even read"), blame (都是你们的问题, "your mistake"), a burden put back on the caller
+//!   (还让我自己去), dismissal (不用跟我解释了, "forget it"), threats with no escalation word
+//!   (别怪我, 发到网上, "you'll be hearing from my…"), orders with a deadline, sarcasm and irony
+//!   ("lovely, another automated answer"), and exasperation aimed at the shop; a whole clause
+//!   in capitals is shouting;
 //! * beyond words: exclamation marks and ?! in a clause that already has negative evidence,
 //!   English words in capitals, and a length normalisation so that one mild word in a long calm
 //!   ramble does not make it angry.
@@ -42,6 +49,7 @@
 //!
 //! Sans-I/O and deterministic: no clock, no randomness, the lexicon compiled in.
 
+mod constructions;
 mod counts;
 mod lexicon;
 mod trend;
@@ -95,6 +103,18 @@ pub enum Label {
     Positive,
 }
 
+impl Label {
+    /// The label as records and expressions spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Label::Angry => "angry",
+            Label::Negative => "negative",
+            Label::Neutral => "neutral",
+            Label::Positive => "positive",
+        }
+    }
+}
+
 /// How a term's weight counts toward each score.
 mod weights {
     /// Share of an anger word's weight that also lowers valence.
@@ -125,11 +145,17 @@ mod weights {
     pub const POSITIVE_EXCLAMATION: f32 = 0.1;
     /// Anger for a rhetorical question: exasperation in a clause that asks (到底…吗).
     pub const RHETORICAL: f32 = 0.3;
+    /// Anger for exasperation aimed at the shop (你们又…, "you keep …"): blame.
+    pub const ADDRESSED: f32 = 0.2;
     /// Emphasis per English word in capitals (at most two), and anger for shouting (most of a
     /// clause's words in capitals).
     pub const CAPS: f32 = 0.25;
     pub const MAX_CAPS: u32 = 2;
     pub const SHOUTING: f32 = 0.2;
+    /// A clause of three words or more in capitals is shouting whatever the words
+    /// ("I SAID I WANT A REFUND"): the labelling counts shouting as anger on its own.
+    pub const SHOUTED_WORDS: u32 = 3;
+    pub const SHOUTED_CLAUSE: f32 = 0.75;
     /// Negators weighted below this only forbid (别, 不要, "don't").
     pub const PROHIBITIVE: f32 = 0.75;
     /// Praise that is sarcastic when the caller also complains (真行啊, 效率真高, "oh great"):
@@ -246,7 +272,8 @@ fn clauses(text: &str) -> Vec<Clause> {
 
 fn clause(raw: &str, exclamations: u32, question_mark: bool) -> Clause {
     let normalized = normalize(raw);
-    let particle = normalized.ends_with('吗') || normalized.ends_with('呢');
+    let particle =
+        normalized.ends_with('吗') || normalized.ends_with('呢') || ends_a_not_a(&normalized);
     let (mut caps, mut latin_words) = (0, 0);
     let folded: String = raw.chars().map(fold_width).collect();
     for word in folded
@@ -273,6 +300,22 @@ fn clause(raw: &str, exclamations: u32, question_mark: bool) -> Clause {
         repeats_itself: repeats_itself(&normalized),
         text: normalized,
     }
+}
+
+/// Whether a clause speaks to the shop or its people: 你们, 你, "you", "your".
+fn addresses_the_shop(normalized: &str) -> bool {
+    normalized.contains('你')
+        || normalized
+            .split(' ')
+            .any(|w| matches!(w, "you" | "your" | "youre" | "youve" | "yall"))
+}
+
+/// Whether a clause ends with a question in the A-not-A form (发不发, 有人没人, 管不管):
+/// Chinese asks so without 吗 or a question mark, which a recogniser seldom writes.
+fn ends_a_not_a(normalized: &str) -> bool {
+    let tail: Vec<char> = normalized.chars().rev().take(5).collect();
+    tail.windows(3)
+        .any(|w| matches!(w[1], '不' | '没') && w[0] == w[2] && crate::text::is_cjk(w[0]))
 }
 
 /// Answers and greetings said twice are calm (好的好的, 喂，喂, "yes yes", "hello? hello?").
@@ -326,6 +369,10 @@ struct Sums {
     units: usize,
     /// Praise that may be sarcastic, resolved at the end against the rest of the utterance.
     sarcasm: f32,
+    /// Signs that praise was ironic ("lovely, another …"), resolved at the end.
+    irony: f32,
+    /// Assent over and over (行行行), anger if the utterance complains.
+    concession: f32,
     exclamations: u32,
     /// The last clause's normalised text, to find a clause said twice in a row.
     last_clause: String,
@@ -440,6 +487,30 @@ impl Sums {
             // A modifier is used up by the word it modifies; anything else ends its reach.
             (boost, boost_left, negated_left) = (1.0, 0, 0);
         }
+        // "…nobody can help? brilliant.": praise exclaimed after the first clause is ironic if
+        // the caller complains (resolved in `finish`).
+        if self.units > clause.units.len() && constructions::is_praise_exclamation(&clause.text) {
+            c.sarcasm += c.positive;
+            c.positive = 0.0;
+        }
+        // Kinds of anger said through how the sentence is built (constructions.rs).
+        let found = constructions::find(&clause.text);
+        if found.anger > 0.0 {
+            c.anger += found.anger;
+            c.negative += found.anger * ANGER_VALENCE;
+            c.exasperation |= found.rhetorical;
+        }
+        if found.complaint > 0.0 {
+            c.negative += found.complaint;
+            c.anger += found.complaint * NEGATIVE_ANGER;
+        }
+        c.sarcasm += found.sarcasm;
+        self.irony += found.irony;
+        self.concession += found.concession;
+        // Exasperation aimed at the shop (你们一次又一次…, "you keep …") is blame as well.
+        if c.exasperation && addresses_the_shop(&clause.text) {
+            c.anger += ADDRESSED;
+        }
         if clause.counted > 0.0 {
             c.anger += clause.counted;
             c.negative += clause.counted * PRESSURE_VALENCE;
@@ -484,7 +555,11 @@ impl Sums {
         }
         // Shouting is evidence of its own, if weak: "STOP CALLING ME".
         if clause.caps >= 2 && clause.caps * 2 >= clause.latin_words {
-            c.anger += SHOUTING;
+            c.anger += if clause.caps >= SHOUTED_WORDS {
+                SHOUTED_CLAUSE
+            } else {
+                SHOUTING
+            };
         }
         if c.exasperation && clause.question {
             c.anger += RHETORICAL;
@@ -502,13 +577,27 @@ impl Sums {
                 1.0
             };
         let (mut anger, mut positive, mut negative) = (self.anger, self.positive, self.negative);
-        if self.sarcasm > 0.0 {
-            if self.negative > 0.0 || self.anger > 0.0 || escalation > 0.0 {
-                anger += self.sarcasm;
-                negative += self.sarcasm * ANGER_VALENCE;
+        let mut sarcasm = self.sarcasm;
+        // "lovely, another automated answer": the praise was ironic. A sign of irony with no
+        // praise before it ("so it just needs a restart?") is nothing.
+        if self.irony > 0.0 && (positive > 0.0 || sarcasm > 0.0) {
+            anger += self.irony;
+            negative += self.irony * ANGER_VALENCE;
+            sarcasm += positive;
+            positive = 0.0;
+        }
+        let complains = negative > 0.0 || anger > 0.0 || escalation > 0.0;
+        if complains {
+            anger += self.concession;
+            negative += self.concession * ANGER_VALENCE;
+        }
+        if sarcasm > 0.0 {
+            if complains {
+                anger += sarcasm;
+                negative += sarcasm * ANGER_VALENCE;
                 positive = 0.0;
             } else {
-                positive += self.sarcasm * SARCASM_PRAISE;
+                positive += sarcasm * SARCASM_PRAISE;
             }
         }
         if self.exclamations >= SHOUTED_MARKS && positive == 0.0 {

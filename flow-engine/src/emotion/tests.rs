@@ -372,3 +372,74 @@ fn numbers_said_digit_by_digit_are_calm() {
     // A word said over and over still is exasperation.
     assert_eq!(label_of("转人工转人工转人工！"), Label::Angry);
 }
+
+#[test]
+fn construction_rules_compile() {
+    assert!(constructions::rules_compile());
+}
+
+/// Each kind of anger the constructions catch, in sentences that share none of the lexicon's
+/// anger words, beside calm sentences built alike that must stay calm.
+#[test]
+fn kinds_of_anger_without_an_angry_word() {
+    let angry = [
+        // Accusing and rhetorical questions.
+        "你们平时就是这样对待客户的吗",
+        "一个退款你们都处理不好吗",
+        "你们还做什么生意",
+        "do you guys even check the orders before sending them",
+        "what kind of shop takes a month to answer an email",
+        // Blame and burden.
+        "明明是你们的失误，还要我来回跑",
+        "it's your mistake and now you're making me pay the postage",
+        // Dismissal.
+        "别再跟我打官腔了，说不通",
+        "i'm done with this company, go nowhere every time",
+        // Threats without an escalation word.
+        "别怪我把这事发到小红书上",
+        "我要让身边的人都知道你们怎么做生意的",
+        "i'll be warning all my friends about you",
+        "you have two hours to sort this out",
+        // A deadline given as an order.
+        "明天中午之前必须给我寄出来",
+        // Sarcasm and irony.
+        "好好好，你们牛，东西到现在还没发",
+        "fantastic, yet again the wrong colour",
+        // Shouting.
+        "WHY IS NOBODY ANSWERING",
+    ];
+    for text in angry {
+        assert_eq!(label_of(text), A, "{text}: {:?}", score(text));
+    }
+    let calm = [
+        "我不是故意的，地址写错了能改吗",
+        "你是机器人吗",
+        "你们能不能明天之前发货",
+        "麻烦下午三点前给我回个电话",
+        "对对对，就是这个地址",
+        "你们太厉害了，一下就修好了",
+        "我去你们门店取货可以吗",
+        "是不是还没发货呀",
+        "行，那我继续等吧",
+        "could you send it by friday please",
+        "never mind, i found it",
+        "so it just needs a restart?",
+        "why can't i log in",
+        "perfect, thanks",
+        "brilliant, cheers for sorting that",
+        "the box is damaged, can you send a new one, thanks",
+        "半小时就解决了，谢谢",
+    ];
+    for text in calm {
+        assert_ne!(label_of(text), A, "{text}: {:?}", score(text));
+    }
+}
+
+#[test]
+fn praise_after_a_complaint_is_ironic_but_thanks_are_not() {
+    assert_eq!(label_of("so nobody can help me? brilliant."), A);
+    assert_eq!(label_of("lovely, another automated answer"), A);
+    assert_ne!(label_of("the parcel is late, thanks"), A);
+    assert_ne!(label_of("快递一直没更新，谢谢"), A);
+    assert_eq!(label_of("wonderful, that's exactly what i wanted"), P);
+}

@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Emotion, Label};
+use super::{rounded, Emotion, Label, ANGRY};
 use crate::text::normalize;
 
 /// How much of the carried anger a turn keeps: a calm turn lets it fade fast, a pleased one
@@ -46,12 +46,26 @@ pub struct Trend {
     /// The last few turns, normalised and shortened, to find repetitions in.
     pub recent: Vec<String>,
     pub turns: u32,
+    /// The last turn's label; absent in snapshots from before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_label: Option<Label>,
 }
 
 impl Trend {
     /// Whether no turn was observed yet.
     pub fn is_new(&self) -> bool {
         self.turns == 0
+    }
+
+    /// How the caller feels now: angry while the anger carried over the call is, even if the
+    /// last thing they said was calm (an order number said through gritted teeth), otherwise
+    /// as the last turn sounded; `None` before the caller said anything. The anger is compared
+    /// as records show it, to two decimals, so that 0.5 on the record is angry here too.
+    pub fn label(&self) -> Option<Label> {
+        if rounded(self.level) >= f64::from(ANGRY) {
+            return Some(Label::Angry);
+        }
+        self.last_label
     }
 
     /// Takes in one turn (its emotion and what was said) and returns its anger adjusted for the
@@ -90,6 +104,7 @@ impl Trend {
         let adjusted = adjusted.clamp(0.0, 1.0);
         self.level = adjusted;
         self.last = e.anger;
+        self.last_label = Some(e.label);
         self.turns = self.turns.saturating_add(1);
         if self.recent.len() == REMEMBERED {
             self.recent.remove(0);

@@ -3,7 +3,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use rhai::{Dynamic, AST};
+use rhai::{Dynamic, Stmt, AST};
 
 use super::{Compiled, Kind, Ports, Run};
 use crate::compile::{NodeCompiler, NodeIx};
@@ -95,8 +95,19 @@ impl Run for Branch {
     }
 }
 
+/// Whether a condition holds whatever the call: a literal such as `true` or `1`. Anything that
+/// reads the call might not, and is not looked into.
+pub(crate) fn always_holds(condition: &AST) -> bool {
+    match condition.statements() {
+        [Stmt::Expr(expression)] => expression
+            .get_literal_value(None)
+            .is_some_and(|value| truthy(&value)),
+        _ => false,
+    }
+}
+
 /// Conditions count as true unless false, unit, zero or empty.
-fn truthy(value: &Dynamic) -> bool {
+pub(crate) fn truthy(value: &Dynamic) -> bool {
     if let Ok(b) = value.as_bool() {
         return b;
     }
@@ -112,29 +123,39 @@ fn truthy(value: &Dynamic) -> bool {
     true
 }
 
-fn check_condition(c: &mut Checker<'_>, node: Option<&str>, field: String, expression: &str) {
+/// Checks a condition of `field`; the compiled condition when it is sound.
+pub(crate) fn check_condition(
+    c: &mut Checker<'_>,
+    node: Option<&str>,
+    field: String,
+    expression: &str,
+) -> Option<AST> {
     if expression.trim().is_empty() {
         let message =
             "This condition is empty. Write a condition, e.g. vars.status == \"shipped\"."
                 .to_owned();
         c.error("empty_condition", node, field, message);
-        return;
+        return None;
     }
     if !c.text_size(node, field.clone(), expression, MAX_TEXT_CHARS, "condition") {
-        return;
+        return None;
     }
-    if let Err(error) = c.sandbox.compile_expression(expression) {
-        let place = place(error.line, error.column);
-        let message = format!(
-            "This condition has a mistake{place}: {}. Write it like vars.status == \
+    match c.sandbox.compile_expression(expression) {
+        Ok(condition) => Some(condition),
+        Err(error) => {
+            let place = place(error.line, error.column);
+            let message = format!(
+                "This condition has a mistake{place}: {}. Write it like vars.status == \
                 \"shipped\".",
-            error.message.trim_end_matches('.')
-        );
-        c.push(
-            Diagnostic::error("expression_syntax", field, message)
-                .on(node)
-                .at(error.line, error.column),
-        );
+                error.message.trim_end_matches('.')
+            );
+            c.push(
+                Diagnostic::error("expression_syntax", field, message)
+                    .on(node)
+                    .at(error.line, error.column),
+            );
+            None
+        }
     }
 }
 

@@ -1,20 +1,29 @@
-//! `handoff`: transfers the call to a human — a queue, a phone number or a SIP address.
+//! `handoff`: transfers the call to a human — a queue, a phone number or a SIP address — the
+//! queue chosen by routing rules when the node has them.
 
+use rhai::AST;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::branch::{always_holds, check_condition, truthy};
 use super::{Compiled, Kind, Ports, Run};
 use crate::compile::{NodeCompiler, NodeIx};
 use crate::model::{node_common, Outcome};
 use crate::runtime::{
-    Action, Event, HandoffStatus, Record, Step, Transfer, TransferTarget, Visit, Wait,
+    Action, ChosenRoute, Event, HandoffStatus, Record, Step, Transfer, TransferTarget, Visit, Wait,
 };
 use crate::template::Template;
-use crate::validate::{shorten, Checker, Diagnostic};
+use crate::validate::{shorten, Checker, Diagnostic, MAX_CASES};
 
 node_common! {
     /// Transfers the call to a human: a queue, a phone number or a SIP address.
     pub struct HandoffNode {
-        /// Agent queue name (template).
+        /// Agent queue name (template); with `routes`, the queue of callers no rule matches.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub queue: Option<String>,
+        /// Routing rules, checked in order: the first whose condition holds picks the queue.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub routes: Vec<HandoffRoute>,
         /// Phone number in E.164 form (template).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub phone: Option<String>,
@@ -39,6 +48,19 @@ node_common! {
         /// Taken when the transfer fails.
         pub error: String,
     }
+}
+
+/// A routing rule of a handoff: callers for whom `when` holds go to `queue`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HandoffRoute {
+    /// Condition, as a branch's, e.g. `call.emotion == "angry"` or `call.intent == "refund"`.
+    pub when: String,
+    /// Agent queue name (template).
+    pub queue: String,
+    /// Why callers go there, in the flow author's words, shown to agents (e.g. 情绪激动).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
 }
 
 impl Kind for HandoffNode {
@@ -114,32 +136,11 @@ impl Kind for HandoffNode {
                     );
                     c.error("invalid_sip", id, field, message);
                 }
-                "queue" if !templated => {
-                    if let Some(known) = c.known_queues.filter(|known| !known.contains(value)) {
-                        // A workspace without queues has no people answering in the console
-                        // yet: its transfers are recorded as before, and the flow can still be
-                        // published. Once it has queues, a name outside them is a mistake.
-                        if known.is_empty() {
-                            let message = format!(
-                                "There is no agent queue \"{}\": this workspace has no queues \
-                                 yet, so nobody will receive the conversation. Create the queue \
-                                 under Queues.",
-                                shorten(value, 60)
-                            );
-                            c.warning("unknown_queue", id, field, message);
-                        } else {
-                            let message = format!(
-                                "There is no agent queue \"{}\". Choose one of the workspace's \
-                                 queues.",
-                                shorten(value, 60)
-                            );
-                            c.error("unknown_queue", id, field, message);
-                        }
-                    }
-                }
+                "queue" if !templated => check_queue(c, id, field, value),
                 _ => {}
             }
         }
+        self.check_routes(c, base);
         if let Some(message) = &self.message {
             c.template(id, at("/message"), message);
         }
@@ -149,6 +150,26 @@ impl Kind for HandoffNode {
     }
 
     fn compile(&self, c: &NodeCompiler<'_>) -> Result<Compiled, Diagnostic> {
+        let routes = self
+            .routes
+            .iter()
+            .enumerate()
+            .map(|(i, route)| {
+                let when = c
+                    .sandbox()
+                    .compile_expression(&route.when)
+                    .map_err(|e| c.internal(&format!("/routes/{i}/when"), e.to_string()))?;
+                Ok(Route {
+                    condition: when,
+                    queue: c.template(&format!("/routes/{i}/queue"), &route.queue)?,
+                    chosen: ChosenRoute {
+                        index: i,
+                        when: route.when.clone(),
+                        label: route.label.clone().filter(|label| !label.trim().is_empty()),
+                    },
+                })
+            })
+            .collect::<Result<_, Diagnostic>>()?;
         let (kind, target, field) = if let Some(queue) = &self.queue {
             (TransferKind::Queue, queue, "/queue")
         } else if let Some(phone) = &self.phone {
@@ -161,6 +182,7 @@ impl Kind for HandoffNode {
         let error = c.port("/error", &self.error)?;
         Ok(Compiled::Handoff(Box::new(Handoff {
             kind,
+            routes,
             target: c.template(field, target)?,
             message: c.optional_template("/message", self.message.as_deref())?,
             summary: c.optional_template("/summary", self.summary.as_deref())?,
@@ -176,8 +198,87 @@ impl Kind for HandoffNode {
     }
 }
 
+impl HandoffNode {
+    /// Each rule's condition and queue; a rule after one that always holds is never reached,
+    /// and rules without `queue` to fall back on have nowhere to send the callers none matches.
+    fn check_routes(&self, c: &mut Checker<'_>, base: &str) {
+        let id = Some(self.id.as_str());
+        if self.routes.is_empty() {
+            return;
+        }
+        if self.routes.len() > MAX_CASES {
+            let message = format!(
+                "This handoff has {} routing rules; at most {MAX_CASES} are allowed.",
+                self.routes.len()
+            );
+            c.error("too_large", id, format!("{base}/routes"), message);
+        }
+        if self.queue.is_none() && (self.phone.is_some() || self.sip.is_some()) {
+            let message = "Routing rules choose an agent queue: transfer to a queue, the one for \
+                callers no rule matches, or remove the rules."
+                .to_owned();
+            c.error("handoff_target", id, format!("{base}/routes"), message);
+        }
+        let mut always = None;
+        for (i, route) in self.routes.iter().enumerate() {
+            let when = format!("{base}/routes/{i}/when");
+            let condition = check_condition(c, id, when.clone(), &route.when);
+            if let Some(first) = always.map(|index: usize| index + 1) {
+                let message = format!(
+                    "Rule {} is never used: rule {first} before it always holds, and the first \
+                     rule that holds wins. Move this rule up or change rule {first}'s condition.",
+                    i + 1,
+                );
+                c.warning("unreachable_route", id, when, message);
+            } else if condition.as_ref().is_some_and(always_holds) {
+                always = Some(i);
+            }
+            let field = format!("{base}/routes/{i}/queue");
+            let queue = route.queue.trim();
+            if queue.is_empty() {
+                let message = format!(
+                    "Rule {} has no queue. Choose the queue its callers go to.",
+                    i + 1
+                );
+                c.error("handoff_target", id, field, message);
+                continue;
+            }
+            c.template(id, field.clone(), &route.queue);
+            if !queue.contains("{{") {
+                check_queue(c, id, field, queue);
+            }
+        }
+    }
+}
+
+/// A queue named outright (not by a template) must be one of the tenant's, when the tenant's
+/// list is known.
+fn check_queue(c: &mut Checker<'_>, id: Option<&str>, field: String, value: &str) {
+    if let Some(known) = c.known_queues.filter(|known| !known.contains(value)) {
+        // A workspace without queues has no people answering in the console yet: its transfers
+        // are recorded as before, and the flow can still be published. Once it has queues, a
+        // name outside them is a mistake.
+        if known.is_empty() {
+            let message = format!(
+                "There is no agent queue \"{}\": this workspace has no queues yet, so nobody \
+                 will receive the conversation. Create the queue under Queues.",
+                shorten(value, 60)
+            );
+            c.warning("unknown_queue", id, field, message);
+        } else {
+            let message = format!(
+                "There is no agent queue \"{}\". Choose one of the workspace's queues.",
+                shorten(value, 60)
+            );
+            c.error("unknown_queue", id, field, message);
+        }
+    }
+}
+
 pub(crate) struct Handoff {
     kind: TransferKind,
+    /// Checked before `target`, in order.
+    routes: Vec<Route>,
     target: Template,
     message: Option<Template>,
     summary: Option<Template>,
@@ -185,6 +286,13 @@ pub(crate) struct Handoff {
     no_answer: NodeIx,
     busy: NodeIx,
     error: NodeIx,
+}
+
+struct Route {
+    condition: AST,
+    queue: Template,
+    /// What the transfer's record says of the rule when it chose the queue.
+    chosen: ChosenRoute,
 }
 
 enum TransferKind {
@@ -200,11 +308,23 @@ impl Run for Handoff {
             let voice = visit.flow().document.settings.voice.clone();
             visit.say(text, voice, false);
         }
-        let target = visit.render("", &self.target);
-        let target = match self.kind {
-            TransferKind::Queue => TransferTarget::Queue(target),
-            TransferKind::Phone => TransferTarget::Phone(target),
-            TransferKind::Sip => TransferTarget::Sip(target),
+        let (target, route) = match self.route(visit) {
+            Some(route) => (
+                TransferTarget::Queue(visit.render(
+                    &format!("/routes/{}/queue", route.chosen.index),
+                    &route.queue,
+                )),
+                Some(route.chosen.clone()),
+            ),
+            None => {
+                let target = visit.render("", &self.target);
+                let target = match self.kind {
+                    TransferKind::Queue => TransferTarget::Queue(target),
+                    TransferKind::Phone => TransferTarget::Phone(target),
+                    TransferKind::Sip => TransferTarget::Sip(target),
+                };
+                (target, None)
+            }
         };
         let summary = match &self.summary {
             Some(summary) => visit.render("/summary", summary),
@@ -214,6 +334,7 @@ impl Run for Handoff {
             node: visit.id(),
             target: target.clone(),
             summary: summary.clone(),
+            route,
         });
         let vars = visit.vars_json();
         visit.act(Action::Transfer(Transfer {
@@ -258,6 +379,22 @@ impl Run for Handoff {
     }
 }
 
+impl Handoff {
+    /// The first rule whose condition holds. A condition that fails to run is recorded and
+    /// counts as not holding, as a branch's does, so the call still reaches a person.
+    fn route(&self, visit: &mut Visit<'_>) -> Option<&Route> {
+        self.routes
+            .iter()
+            .find(|route| match visit.eval_expression(&route.condition) {
+                Ok(value) => truthy(&value),
+                Err(error) => {
+                    visit.script_error(&format!("/routes/{}/when", route.chosen.index), &error);
+                    false
+                }
+            })
+    }
+}
+
 fn looks_like_phone(phone: &str) -> bool {
     let digits = phone.strip_prefix('+').unwrap_or(phone);
     (3..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit())
@@ -277,8 +414,12 @@ mod tests {
     use crate::model::Outcome;
     use std::collections::BTreeSet;
 
-    use crate::runtime::{Action, Event, HandoffStatus, Record, TransferTarget};
-    use crate::testing::{clean, handoff_flow, heard, one, only, said, start, with};
+    use crate::runtime::{
+        Action, CallInfo, ChosenRoute, Event, HandoffStatus, Record, Session, TransferTarget,
+    };
+    use crate::testing::{
+        clean, compile, handoff_flow, heard, one, only, records, said, start, with,
+    };
     use crate::validate::{validate_value, Severity, ValidationContext};
 
     #[test]
@@ -362,6 +503,236 @@ mod tests {
             &flow("complaints"),
             &ValidationContext::new(&sandbox),
         ));
+    }
+
+    /// A flow whose handoff routes by emotion, intent, a variable and language, in that order;
+    /// `after-sales` for everyone else. `refund` asks for the order number first, so that the
+    /// intent must outlive the answer that follows it.
+    fn routed_flow(language: &str) -> Value {
+        json!({
+            "schema": 1, "name": "routed", "language": language, "start": "ask",
+            "variables": { "vip": 0, "order_id": "" },
+            "nodes": [
+                { "id": "ask", "type": "ask", "prompt": "请问？",
+                  "intents": [
+                      { "name": "refund", "examples": ["我要退款", "退钱"], "next": "order" },
+                      { "name": "track", "examples": ["查物流"], "next": "agent" } ],
+                  "no_match": { "max": 0, "next": "agent" }, "no_input": { "max": 0, "next": "bye" } },
+                { "id": "order", "type": "ask", "prompt": "订单号？",
+                  "slot": { "var": "order_id", "type": "digits" }, "next": "agent",
+                  "no_match": { "max": 0, "next": "agent" }, "no_input": { "max": 0, "next": "agent" } },
+                { "id": "agent", "type": "handoff", "queue": "after-sales", "error": "bye",
+                  "routes": [
+                      { "when": "call.emotion == \"angry\"", "queue": "complaints", "label": "情绪激动" },
+                      { "when": "call.intent == \"refund\"", "queue": "refunds" },
+                      { "when": "vars.vip >= 3", "queue": "vip" },
+                      { "when": "call.language.starts_with(\"en\")", "queue": "english" } ] },
+                { "id": "bye", "type": "end", "outcome": "resolved" }
+            ]
+        })
+    }
+
+    /// Where the turn's transfer went and the rule that chose it.
+    fn routed(actions: &[Action]) -> (String, Option<ChosenRoute>) {
+        actions
+            .iter()
+            .find_map(|a| match a {
+                Action::Record(Record::Transfer {
+                    target: TransferTarget::Queue(queue),
+                    route,
+                    ..
+                }) => Some((queue.clone(), route.clone())),
+                _ => None,
+            })
+            .expect("a transfer to a queue")
+    }
+
+    fn call_with(vars: Value) -> CallInfo {
+        CallInfo {
+            vars: vars.as_object().cloned().unwrap_or_default(),
+            ..CallInfo::default()
+        }
+    }
+
+    #[test]
+    fn the_first_rule_that_holds_picks_the_queue() {
+        let flow = compile(routed_flow("zh-CN"));
+        // Angry and a VIP: the emotion rule comes first.
+        let mut session = Session::new(flow.clone(), call_with(json!({ "vip": 5 })));
+        session.handle(Event::Started);
+        let (queue, route) = routed(&session.handle(heard("太失望了，我要投诉！")));
+        assert_eq!(queue, "complaints");
+        let route = route.expect("a rule chose it");
+        assert_eq!(route.index, 0);
+        assert_eq!(route.label.as_deref(), Some("情绪激动"));
+        assert_eq!(route.when, "call.emotion == \"angry\"");
+
+        // Calm VIP without an intent: the variable's rule.
+        let mut session = Session::new(flow.clone(), call_with(json!({ "vip": 3 })));
+        session.handle(Event::Started);
+        let (queue, route) = routed(&session.handle(heard("今天天气不错")));
+        assert_eq!(queue, "vip");
+        assert_eq!(route.map(|r| r.index), Some(2));
+
+        // Nobody's rule: the node's own queue, and no rule on the record.
+        let (mut session, _) = start(&flow);
+        let actions = session.handle(heard("今天天气不错"));
+        assert_eq!(routed(&actions), ("after-sales".to_owned(), None));
+        let transfer = actions.iter().find_map(|a| match a {
+            Action::Transfer(t) => Some(t.target.clone()),
+            _ => None,
+        });
+        assert_eq!(transfer, Some(TransferTarget::Queue("after-sales".into())));
+        let record = records(&actions)
+            .into_iter()
+            .find(|r| matches!(r, Record::Transfer { .. }))
+            .expect("transfer");
+        let data = serde_json::to_value(record).expect("serialises");
+        assert!(data.get("route").is_none(), "{data}");
+    }
+
+    #[test]
+    fn the_intent_outlives_the_answer_after_it_and_a_snapshot() {
+        let flow = compile(routed_flow("zh-CN"));
+        let (mut session, _) = start(&flow);
+        session.handle(heard("我要退款"));
+        assert_eq!(session.current_node(), Some("order"));
+        let text = serde_json::to_string(&session.snapshot()).expect("snapshot");
+        assert!(text.contains("\"intent\":\"refund\""), "{text}");
+        let snapshot = serde_json::from_str(&text).expect("parses");
+        let mut resumed = Session::resume(flow.clone(), snapshot).expect("resumes");
+        let (queue, route) = routed(&resumed.handle(heard("一二三四")));
+        assert_eq!(queue, "refunds");
+        assert_eq!(route.map(|r| r.index), Some(1));
+
+        // A snapshot from before the intent was kept resumes without one.
+        let mut old = serde_json::to_value(session.snapshot()).expect("snapshot");
+        old.as_object_mut().map(|o| o.remove("intent"));
+        let mut resumed =
+            Session::resume(flow, serde_json::from_value(old).expect("parses")).expect("resumes");
+        assert_eq!(routed(&resumed.handle(heard("一二三四"))).0, "after-sales");
+    }
+
+    #[test]
+    fn conditions_read_the_conversation_language() {
+        let flow = compile(routed_flow("en-US"));
+        let (mut session, _) = start(&flow);
+        let (queue, route) = routed(&session.handle(heard("what a lovely day")));
+        assert_eq!(queue, "english");
+        assert_eq!(route.map(|r| r.index), Some(3));
+    }
+
+    #[test]
+    fn branches_read_the_same_conversation_facts() {
+        let flow = compile(json!({
+            "schema": 1, "name": "facts", "language": "zh-CN", "start": "ask",
+            "nodes": [
+                { "id": "ask", "type": "ask", "prompt": "请问？",
+                  "intents": [ { "name": "refund", "examples": ["我要退款"], "next": "check" } ],
+                  "no_match": { "max": 0, "next": "check" }, "no_input": { "max": 0, "next": "check" } },
+                { "id": "check", "type": "say",
+                  "text": "{{call.language}} {{call.intent}} {{call.emotion}} {{call.anger}}", "next": "route" },
+                { "id": "route", "type": "branch",
+                  "cases": [ { "when": "call.intent == \"refund\" && call.anger < 0.5", "next": "calm" } ],
+                  "else": "other" },
+                { "id": "calm", "type": "end", "outcome": "resolved" },
+                { "id": "other", "type": "end", "outcome": "failed" }
+            ]
+        }));
+        let (mut session, _) = start(&flow);
+        let actions = session.handle(heard("我要退款"));
+        assert_eq!(said(&actions), vec!["zh-CN refund neutral 0"]);
+        assert_eq!(session.outcome(), Some(Outcome::Resolved));
+        // Before the caller said anything the intent and the emotion are unknown.
+        let (mut session, _) = start(&flow);
+        let actions = session.handle(Event::NoInput);
+        assert_eq!(said(&actions), vec!["zh-CN   0"]);
+        assert_eq!(session.outcome(), Some(Outcome::Failed));
+    }
+
+    #[test]
+    fn a_rule_that_fails_to_run_is_recorded_and_passed_over() {
+        let mut value = routed_flow("zh-CN");
+        value["nodes"][2]["routes"][0]["when"] = json!("vars.missing.deeper == 1");
+        let (mut session, _) = start(&compile(value));
+        let actions = session.handle(heard("今天天气不错"));
+        assert!(records(&actions).iter().any(|r| matches!(
+            r,
+            Record::ScriptError { field, .. } if field == "/routes/0/when"
+        )));
+        assert_eq!(routed(&actions).0, "after-sales");
+    }
+
+    #[test]
+    fn routing_rules_are_checked() {
+        let sandbox = crate::testing::sandbox();
+        let known = BTreeSet::from(["after-sales".to_owned(), "complaints".to_owned()]);
+        let context = ValidationContext::new(&sandbox).with_queues(&known);
+        let flow = |routes: Value| {
+            json!({ "schema": 1, "name": "q", "language": "zh-CN", "start": "h", "nodes": [
+                { "type": "handoff", "id": "h", "queue": "after-sales", "routes": routes, "error": "done" },
+                { "type": "end", "id": "done", "outcome": "failed" } ] })
+        };
+        clean(&validate_value(
+            &flow(
+                json!([{ "when": "call.emotion == \"angry\"", "queue": "complaints" },
+                          { "when": "vars.vip >= 3", "queue": "{{ vars.vip_queue }}" }]),
+            ),
+            &context,
+        ));
+        let d = only(
+            &validate_value(
+                &flow(
+                    json!([{ "when": "call.emotion == \"angry\"", "queue": "complaints" },
+                              { "when": "vars.vip >= 3", "queue": "nowhere" }]),
+                ),
+                &context,
+            ),
+            "unknown_queue",
+            "/nodes/0/routes/1/queue",
+        );
+        assert_eq!(d.node.as_deref(), Some("h"));
+        assert_eq!(d.severity, Severity::Error);
+        assert!(d.message.contains("nowhere"), "{}", d.message);
+        let validated = validate_value(
+            &flow(json!([{ "when": "true", "queue": "complaints" },
+                          { "when": "vars.vip >= 3", "queue": "after-sales" }])),
+            &context,
+        );
+        let d = only(&validated, "unreachable_route", "/nodes/0/routes/1/when");
+        assert_eq!(d.severity, Severity::Warning);
+        assert!(d.message.contains("Rule 2"), "{}", d.message);
+        only(
+            &validate_value(
+                &flow(json!([{ "when": " ", "queue": "complaints" }])),
+                &context,
+            ),
+            "empty_condition",
+            "/nodes/0/routes/0/when",
+        );
+        let d = only(
+            &validate_value(
+                &flow(json!([{ "when": "call.intent = = 1", "queue": "complaints" }])),
+                &context,
+            ),
+            "expression_syntax",
+            "/nodes/0/routes/0/when",
+        );
+        assert_eq!(d.node.as_deref(), Some("h"));
+        only(
+            &validate_value(&flow(json!([{ "when": "true", "queue": "" }])), &context),
+            "handoff_target",
+            "/nodes/0/routes/0/queue",
+        );
+        let phone = json!({ "schema": 1, "name": "q", "language": "zh-CN", "start": "h", "nodes": [
+            { "type": "handoff", "id": "h", "phone": "+8613800138000", "error": "done",
+              "routes": [{ "when": "true", "queue": "complaints" }] },
+            { "type": "end", "id": "done", "outcome": "failed" } ] });
+        only(
+            &validate_value(&phone, &context),
+            "handoff_target",
+            "/nodes/0/routes",
+        );
     }
 
     #[test]

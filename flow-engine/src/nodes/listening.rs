@@ -561,6 +561,9 @@ pub(crate) fn set_input(
     intent: Recognised<'_>,
     confidence: Option<f32>,
 ) {
+    if let Some((name, _)) = intent {
+        visit.recognised(name);
+    }
     let input = &mut visit.bindings().input;
     input.clear();
     input.insert("text".into(), text.into());

@@ -21,8 +21,8 @@ use crate::template::Template;
 use crate::value;
 
 pub use protocol::{
-    Action, CallInfo, Direction, Event, HandoffStatus, HeardEmotion, HttpFailure, HttpRequest,
-    Listen, Record, Transfer, TransferTarget,
+    Action, CallInfo, ChosenRoute, Direction, Event, HandoffStatus, HeardEmotion, HttpFailure,
+    HttpRequest, Listen, Record, Transfer, TransferTarget,
 };
 pub use snapshot::{
     AnswerStageSnapshot, CandidateSnapshot, FrameSnapshot, ResumeError, Snapshot, WaitSnapshot,
@@ -110,6 +110,9 @@ pub struct Session {
     angry_fired: bool,
     /// The emotion of what the caller said in this turn, for its `heard` record.
     heard: Option<HeardEmotion>,
+    /// The last intent recognised in the call: what the caller wanted stays known after they
+    /// answer the next question with an order number.
+    intent: Option<String>,
 }
 
 impl Session {
@@ -141,7 +144,25 @@ impl Session {
             emotion: Trend::default(),
             angry_fired: false,
             heard: None,
+            intent: None,
         }
+        .with_conversation_facts()
+    }
+
+    /// Puts what the call learnt so far into the `call` map expressions see (see
+    /// [`conversation_facts`]); after every change to it, so that no expression sees it stale.
+    fn refresh_conversation_facts(&mut self) {
+        conversation_facts(
+            &mut self.bindings.call,
+            &self.root.document.language,
+            self.intent.as_deref(),
+            &self.emotion,
+        );
+    }
+
+    fn with_conversation_facts(mut self) -> Self {
+        self.refresh_conversation_facts();
+        self
     }
 
     /// Gives the session the knowledge bases its flow's `answer` nodes search. The driver does
@@ -446,6 +467,28 @@ fn script_error(out: &mut Vec<Action>, node: &str, field: &str, error: &ScriptEr
         error: format!("{:?}", error.kind),
         message: error.message.clone(),
     }));
+}
+
+/// What conditions, templates and scripts see of the conversation beside the call's fixed
+/// facts: `call.language` (the flow's language), `call.intent` (the last intent recognised in the
+/// call), `call.anger` (the caller's anger over the call, 0 to 1, what `angry_caller` compares
+/// with its threshold) and `call.emotion` (`angry` while that anger is, otherwise how the last
+/// answer sounded: `negative`, `neutral`, `positive`). Kept in `call`, the one map every
+/// expression already reads, so that a `branch` and a handoff's routing rules ask the same
+/// questions the same way. Unknown yet, `intent` and `emotion` are `()`.
+fn conversation_facts(call: &mut Map, language: &str, intent: Option<&str>, emotion: &Trend) {
+    call.insert("language".into(), language.into());
+    call.insert("intent".into(), intent.map_or(Dynamic::UNIT, Into::into));
+    call.insert(
+        "anger".into(),
+        Dynamic::from_float(crate::emotion::rounded(emotion.level)),
+    );
+    call.insert(
+        "emotion".into(),
+        emotion
+            .label()
+            .map_or(Dynamic::UNIT, |label| label.as_str().into()),
+    );
 }
 
 fn call_map(call: &CallInfo) -> Map {

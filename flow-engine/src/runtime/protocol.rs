@@ -161,6 +161,19 @@ pub enum TransferTarget {
     Sip(String),
 }
 
+/// The routing rule of a handoff that chose its queue, so that a transcript can say why the
+/// caller went where they did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChosenRoute {
+    /// Its place in the node's `routes`, from 0 (as in the field's pointer, `/routes/0`).
+    pub index: usize,
+    /// Its condition.
+    pub when: String,
+    /// Its label, the reason in the flow author's words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+}
+
 /// An analytics record: one for every step of the flow and every input.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -244,6 +257,10 @@ pub enum Record {
         node: String,
         target: TransferTarget,
         summary: String,
+        /// The routing rule that chose the queue; absent when the node has no rules or none
+        /// held (its own `queue` then).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        route: Option<ChosenRoute>,
     },
     HandoffResult {
         node: String,

@@ -34,6 +34,10 @@ pub struct Snapshot {
     /// Whether the angry-caller trigger fired and the caller has not calmed down since.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub angry_fired: bool,
+    /// The last intent recognised in the call; snapshots from before it was kept resume
+    /// without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intent: Option<String>,
 }
 
 /// A subflow caller in a snapshot.
@@ -193,6 +197,7 @@ impl Session {
             steps: self.steps_in_call,
             emotion: self.emotion.clone(),
             angry_fired: self.angry_fired,
+            intent: self.intent.clone(),
         }
     }
 
@@ -292,6 +297,8 @@ impl Session {
             emotion: snapshot.emotion,
             angry_fired: snapshot.angry_fired,
             heard: None,
-        })
+            intent: snapshot.intent,
+        }
+        .with_conversation_facts())
     }
 }

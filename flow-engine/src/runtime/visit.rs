@@ -70,7 +70,16 @@ impl<'s> Visit<'s> {
             .emotion
             .observe_normalized(&emotion, normalized);
         self.session.heard = Some(HeardEmotion::new(&emotion, trend));
+        self.session.refresh_conversation_facts();
         trend
+    }
+
+    /// Remembers the intent the caller's answer was recognised as, for `call.intent`.
+    pub fn recognised(&mut self, intent: &str) {
+        if self.session.intent.as_deref() != Some(intent) {
+            self.session.intent = Some(intent.to_owned());
+            self.session.refresh_conversation_facts();
+        }
     }
 
     /// The emotion of what the caller said in this turn, once scored.

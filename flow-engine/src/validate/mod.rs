@@ -30,7 +30,7 @@
 //! | `duplicate_intent` | E | an intent name used twice in one list |
 //! | `intent_without_examples` | E | an intent without examples, keywords or key |
 //! | `no_input_modes` | E | an `ask` whose `input` is empty |
-//! | `handoff_target` | E | not exactly one non-empty `queue`/`phone`/`sip` |
+//! | `handoff_target` | E | not exactly one non-empty `queue`/`phone`/`sip`; a routing rule without a queue, or rules on a transfer to a phone or SIP address |
 //! | `invalid_sip` | E | a SIP address not starting with `sip:` (or `sips:`) |
 //! | `invalid_url` | E | an HTTP URL that is empty or starts with neither `http(s)://` nor `{{` |
 //! | `invalid_header` | E | an HTTP header name that is not a token |
@@ -43,12 +43,12 @@
 //! | `out_of_range` | E | a number outside its range: timeouts, `max` retries, thresholds, … |
 //! | `too_large` | E | a size limit exceeded (see the `MAX_*` constants) |
 //! | `template_syntax` | E | a `{{ }}` template that does not parse (line/column in the field) |
-//! | `expression_syntax` | E | a branch condition that does not compile (line/column) |
+//! | `expression_syntax` | E | a branch condition or routing rule that does not compile (line/column) |
 //! | `script_syntax` | E | a script that does not compile (line/column) |
-//! | `empty_condition` | E | a branch condition that is blank |
+//! | `empty_condition` | E | a branch condition or routing rule that is blank |
 //! | `unknown_subflow` | E | a subflow name not among the known flows |
 //! | `unknown_knowledge_base` | E | a knowledge-base key not among the tenant's |
-//! | `unknown_queue` | E | a `handoff` queue not among the tenant's agent queues |
+//! | `unknown_queue` | E | a `handoff` queue (or a routing rule's) not among the tenant's agent queues |
 //! | `subflow_cycle` | E | subflows that call each other in a loop (found by [`crate::link`]) |
 //! | `subflow_too_deep` | E | subflows nested deeper than the runtime allows ([`crate::link`]) |
 //! | `subflow_not_published` | E | a published flow calls one never published ([`crate::link`]) |
@@ -60,6 +60,7 @@
 //! | `intent_name_conflict` | W | a node's intent named like a global intent, which wins |
 //! | `intents_alike` | W | two intents of one list whose examples are too alike to tell apart |
 //! | `shadowed_key` | W | a node's key that a global intent takes first |
+//! | `unreachable_route` | W | a handoff's routing rule after one that always holds |
 //! | `invalid_phone` | W | a phone number that is neither E.164 nor digits |
 //! | `invalid_language` | W | a language that does not look like a BCP 47 tag |
 //! | `empty_text` | W | a `say` with neither text nor audio |

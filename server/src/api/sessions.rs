@@ -15,19 +15,14 @@ use utoipa_axum::routes;
 
 use crate::app::AppState;
 use crate::auth::{Permission, Principal};
-use crate::channels::webchat::{
-    self, CallerInput, Choice, KnowledgeStep, SessionState, StartRequest,
-};
+use crate::channels::chat_event::SessionEvent;
+use crate::channels::webchat::{self, Choice, KnowledgeStep, SessionState, StartRequest};
 use crate::conversation::{ConversationError, HandoffKind};
 use crate::error::{ApiError, ApiResult, FieldError, Json};
 use crate::flow_cache::{FlowError, Selector};
 use crate::queues::handoff::Owner;
 use crate::store::CallOutcome;
 
-/// The longest text one chat message may have.
-const MAX_TEXT_CHARS: usize = 2_000;
-/// The most keys one `digits` event may carry.
-const MAX_DIGITS: usize = 64;
 /// The longest `from` / `to`.
 const MAX_PARTY_CHARS: usize = 200;
 
@@ -136,40 +131,6 @@ pub struct StartSession {
     /// Whom they contacted (`call.to`).
     #[serde(default)]
     pub to: Option<String>,
-}
-
-/// What the person in the chat does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum EventType {
-    /// Types (or says) a line: `text`, optionally `confidence`.
-    Text,
-    /// Presses keys: `digits`.
-    Digits,
-    /// Says nothing until the bot's listen timeout.
-    NoInput,
-    /// Leaves the chat.
-    Hangup,
-}
-
-/// An event in the chat: `type` says which; `text` and `confidence` go with `text`, `digits`
-/// with `digits`.
-// A flat object rather than a tagged union, so that a wrong value is reported at its own field.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({ "type": "text", "text": "我的快递到哪了" }))]
-pub struct SessionEvent {
-    #[serde(rename = "type")]
-    pub kind: EventType,
-    /// For `text`: the line.
-    #[serde(default)]
-    pub text: Option<String>,
-    /// For `text`: speech-recognition confidence, 0 to 1, when the text came from speech.
-    #[serde(default)]
-    pub confidence: Option<f32>,
-    /// For `digits`: the keys, `0`–`9`, `*` and `#`.
-    #[serde(default)]
-    pub digits: Option<String>,
 }
 
 /// A line the bot said.
@@ -376,110 +337,14 @@ fn flow_error(error: FlowError) -> ApiError {
     }
 }
 
-fn invalid(field: &str, code: &'static str, message: String) -> ApiError {
-    ApiError::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid_body",
-        format!("the request body has a wrong value at {field}: {message}"),
-    )
-    .with_errors(vec![FieldError {
-        field: field.to_owned(),
-        code: code.to_owned(),
-        message,
-        node: None,
-    }])
-}
-
 fn check_party(field: &str, value: Option<&str>) -> ApiResult<()> {
     match value {
-        Some(value) if value.chars().count() > MAX_PARTY_CHARS => Err(invalid(
+        Some(value) if value.chars().count() > MAX_PARTY_CHARS => Err(ApiError::invalid_field(
             field,
             "too_long",
             format!("at most {MAX_PARTY_CHARS} characters are allowed"),
         )),
         _ => Ok(()),
-    }
-}
-
-impl SessionEvent {
-    pub(crate) fn into_input(self) -> ApiResult<CallerInput> {
-        let kind = self.kind;
-        let only_for = |field: &str, present: bool, owner: &str| {
-            if present {
-                Err(invalid(
-                    &format!("/{field}"),
-                    "unexpected_field",
-                    format!("`{field}` belongs to `{owner}` events only"),
-                ))
-            } else {
-                Ok(())
-            }
-        };
-        only_for(
-            "text",
-            self.text.is_some() && kind != EventType::Text,
-            "text",
-        )?;
-        only_for(
-            "confidence",
-            self.confidence.is_some() && kind != EventType::Text,
-            "text",
-        )?;
-        only_for(
-            "digits",
-            self.digits.is_some() && kind != EventType::Digits,
-            "digits",
-        )?;
-        match kind {
-            EventType::Text => {
-                let text = self.text.ok_or_else(|| {
-                    invalid(
-                        "/text",
-                        "missing_field",
-                        "a `text` event needs `text`".into(),
-                    )
-                })?;
-                let length = text.chars().count();
-                if length > MAX_TEXT_CHARS {
-                    return Err(invalid(
-                        "/text",
-                        "too_long",
-                        format!(
-                            "the text has {length} characters; at most {MAX_TEXT_CHARS} are allowed"
-                        ),
-                    ));
-                }
-                if let Some(confidence) = self.confidence.filter(|c| !(0.0..=1.0).contains(c)) {
-                    return Err(invalid(
-                        "/confidence",
-                        "out_of_range",
-                        format!("a confidence is between 0 and 1, not {confidence}"),
-                    ));
-                }
-                Ok(CallerInput::Text {
-                    text,
-                    confidence: self.confidence,
-                })
-            }
-            EventType::Digits => {
-                let digits = self.digits.unwrap_or_default();
-                if digits.is_empty()
-                    || digits.len() > MAX_DIGITS
-                    || !digits
-                        .chars()
-                        .all(|c| c.is_ascii_digit() || c == '*' || c == '#')
-                {
-                    return Err(invalid(
-                        "/digits",
-                        "invalid_digits",
-                        format!("a `digits` event needs 1 to {MAX_DIGITS} of 0-9, * and #"),
-                    ));
-                }
-                Ok(CallerInput::Digits(digits))
-            }
-            EventType::NoInput => Ok(CallerInput::NoInput),
-            EventType::Hangup => Ok(CallerInput::HangUp),
-        }
     }
 }
 

@@ -4,6 +4,7 @@
 //! on top of web chat), and phone calls (`phone`, carried by Twilio's
 //! webhooks or media streams, `twilio`).
 
+pub mod chat_event;
 pub mod phone;
 pub mod twilio;
 pub mod webchat;

@@ -306,9 +306,16 @@ fn show(out: &mut impl Write, session: &Session, records: &[Record], trace: bool
                 let _ = writeln!(out, "  (→ {result}, port {port})");
             }
             Record::Transfer {
-                target, summary, ..
+                target,
+                summary,
+                route,
+                ..
             } => {
-                let _ = writeln!(out, "  (transfer to {target:?}; summary: {summary})");
+                let why = route.as_ref().map_or_else(String::new, |route| {
+                    let reason = route.label.as_deref().unwrap_or(&route.when);
+                    format!(" by rule {} ({reason})", route.index + 1)
+                });
+                let _ = writeln!(out, "  (transfer to {target:?}{why}; summary: {summary})");
             }
             Record::ScriptError {
                 node,

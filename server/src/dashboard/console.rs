@@ -188,12 +188,10 @@ async fn list_of(state: &AppState, viewer: &Viewer) -> Result<ListFragment, Resp
     for handoff in open {
         let call = state
             .store
-            .get_call(tenant_id, &handoff.call_id)
+            .get_call_row(tenant_id, &handoff.call_id)
             .await
             .map_err(|error| failed(&error))?;
-        let caller = call
-            .and_then(|found| found.call.from_number)
-            .unwrap_or_default();
+        let caller = call.and_then(|call| call.from_number).unwrap_or_default();
         let agent = handoff
             .agent_id
             .as_deref()
@@ -392,6 +390,8 @@ pub struct ConversationPage {
     agent: String,
     waited: String,
     summary: String,
+    /// The routing rule that chose the conversation's queue, and that queue, when one did.
+    route: String,
     call: CallRow,
     vars: Vec<(String, String)>,
     intents: Vec<String>,
@@ -495,6 +495,18 @@ async fn conversation(
             handoff.accepted_at.unwrap_or_else(now_ms) - handoff.waiting_since,
         ),
         summary: handoff.summary.clone(),
+        route: found
+            .events
+            .iter()
+            .rev()
+            .find(|event| event.kind == "transfer")
+            .and_then(|event| {
+                // The rule's queue, which an overflow may have passed the conversation on from.
+                let chosen = event.data["target"]["queue"].as_str().unwrap_or_default();
+                let reason = transcript::route_reason(t, &event.data)?;
+                Some(format!("{reason} → {}", queue_name(t, &queues, chosen)))
+            })
+            .unwrap_or_default(),
         call: row(t, zone, &found.call, &flows),
         vars: found
             .vars
@@ -670,7 +682,8 @@ async fn new_lines(
     let t = viewer.words;
     let tenant_id = &viewer.principal.tenant_id;
     let handoff = found(t, state.store.get_handoff(tenant_id, id).await)?;
-    let call = found(t, state.store.get_call(tenant_id, &handoff.call_id).await)?.call;
+    // Most reads find nothing new (a view reads every second while it waits): the call is
+    // read only for rows to render.
     let events = state
         .store
         .call_events_after(tenant_id, &handoff.call_id, after, LINES_PAGE)
@@ -679,6 +692,10 @@ async fn new_lines(
     let Some(last) = events.last().map(|event| event.seq) else {
         return Ok(None);
     };
+    let call = found(
+        t,
+        state.store.get_call_row(tenant_id, &handoff.call_id).await,
+    )?;
     let lines = render_lines(state, viewer, &call.flow_id, call.started_at, &events).await?;
     let me = user_of(viewer).unwrap_or_default();
     Ok(Some((

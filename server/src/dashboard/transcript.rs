@@ -102,6 +102,29 @@ fn without_intent(t: Words, after: &[CallEvent], node: &str) -> Option<String> {
     (!searched).then(|| t.w("taken_as_answer").to_owned())
 }
 
+/// Why a transfer went to its queue, from its record's `route`: the routing rule that chose
+/// it, by its number and its label (or its condition). `None` when no rule chose it.
+pub fn route_reason(t: Words, transfer: &Value) -> Option<String> {
+    let route = transfer.get("route")?;
+    let index = route.get("index").and_then(Value::as_u64)?;
+    let when = text_of(route, "when");
+    let label = text_of(route, "label");
+    let reason = if label.is_empty() {
+        when
+    } else {
+        format!(
+            "{label}{}",
+            t.pick(&format!("（{when}）"), &format!(" ({when})"))
+        )
+    };
+    Some(format!(
+        "{}{}{reason}",
+        t.w("routed_by_rule")
+            .replace("{n}", &(index + 1).to_string()),
+        t.pick("：", ": ")
+    ))
+}
+
 /// The transcript of events that started at `started_at` (epoch milliseconds).
 /// Knowledge entries show by their questions (`knowledge`), nodes and agent queues by their
 /// names (`node_name` of a node's id, `queue_name` of a queue's key).
@@ -235,6 +258,7 @@ pub fn lines(
                         .join(", "),
                     _ => String::new(),
                 };
+                details.extend(route_reason(t, data));
                 let summary = text_of(data, "summary");
                 if !summary.is_empty() {
                     details.push(format!("{}{colon}{summary}", t.w("transfer_summary")));
@@ -684,6 +708,61 @@ mod tests {
                 // The knowledge base's line says how its search went.
                 ("发票怎么开", vec![]),
             ]
+        );
+    }
+
+    #[test]
+    fn a_transfer_says_which_routing_rule_chose_its_queue() {
+        let events = [
+            event(
+                1,
+                0,
+                "transfer",
+                json!({"node": "agent", "target": {"queue": "complaints"}, "summary": "",
+                       "route": {"index": 0, "when": "call.emotion == \"angry\"", "label": "客户情绪激动"}}),
+            ),
+            event(
+                2,
+                0,
+                "transfer",
+                json!({"node": "agent", "target": {"queue": "refunds"}, "summary": "",
+                       "route": {"index": 1, "when": "call.intent == \"refund\""}}),
+            ),
+        ];
+        let none = Knowledge::default();
+        let queue = |q: &str| match q {
+            "complaints" => "投诉".to_owned(),
+            other => other.to_owned(),
+        };
+        let zh = lines(
+            Words::new(Language::Chinese),
+            0,
+            &events,
+            &none,
+            &|n: &str| n.to_owned(),
+            &queue,
+        );
+        assert_eq!(zh[0].text, "转人工：队列 投诉");
+        assert_eq!(
+            zh[0].details,
+            vec!["按第 1 条转接规则：客户情绪激动（call.emotion == \"angry\"）"]
+        );
+        let en = lines(
+            Words::new(Language::English),
+            0,
+            &events,
+            &none,
+            &|n: &str| n.to_owned(),
+            &queue,
+        );
+        assert_eq!(
+            en[0].details,
+            vec!["Routed by rule 1: 客户情绪激动 (call.emotion == \"angry\")"]
+        );
+        // Without a label, the condition is the reason.
+        assert_eq!(
+            en[1].details,
+            vec!["Routed by rule 2: call.intent == \"refund\""]
         );
     }
 }

@@ -199,6 +199,8 @@ const DICTIONARY: &[(&str, &str, &str)] = &[
     ("error_path", "走出错分支", "took the error path"),
     ("transfer", "转人工", "Handoff"),
     ("transfer_summary", "交接摘要", "Summary for the agent"),
+    ("routed_by_rule", "按第 {n} 条转接规则", "Routed by rule {n}"),
+    ("route_reason", "转接依据", "Routing"),
     ("queue", "队列", "queue"),
     ("handoff_result", "转接结果", "Handoff result"),
     ("queue_settings", "队列设置", "Queue settings"),

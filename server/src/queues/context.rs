@@ -115,10 +115,10 @@ pub async fn nodes(
     tenant_id: &str,
     call_id: &str,
 ) -> Result<Vec<(String, String)>, StoreError> {
-    let Some(found) = state.store.get_call(tenant_id, call_id).await? else {
+    let Some(call) = state.store.get_call_row(tenant_id, call_id).await? else {
         return Ok(Vec::new());
     };
-    version_nodes(state, tenant_id, &found.call).await
+    version_nodes(state, tenant_id, &call).await
 }
 
 async fn version_nodes(

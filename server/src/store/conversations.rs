@@ -390,17 +390,9 @@ async fn end_call_with<'e>(
 impl Store {
     /// The call and all its events, in order.
     pub async fn get_call(&self, tenant_id: &str, call_id: &str) -> Result<Option<CallWithEvents>> {
-        let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM conversations WHERE tenant_id = $1 AND id = $2"
-        ))
-        .bind(tenant_id)
-        .bind(call_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(row) = row else {
+        let Some(call) = self.get_call_row(tenant_id, call_id).await? else {
             return Ok(None);
         };
-        let call = Call::from_row(&row)?;
         let rows = sqlx::query(
             "SELECT seq, at, kind, node, data FROM call_events \
              WHERE tenant_id = $1 AND call_id = $2 ORDER BY seq",
@@ -414,6 +406,18 @@ impl Store {
             .map(CallEvent::from_row)
             .collect::<Result<_>>()?;
         Ok(Some(CallWithEvents { call, events }))
+    }
+
+    /// The call without its events, for views that read those a page at a time.
+    pub async fn get_call_row(&self, tenant_id: &str, call_id: &str) -> Result<Option<Call>> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM conversations WHERE tenant_id = $1 AND id = $2"
+        ))
+        .bind(tenant_id)
+        .bind(call_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(Call::from_row).transpose()
     }
 
     /// The call's events after `after`, in order, at most `limit`.
@@ -663,6 +667,14 @@ impl Store {
             }
             Backend::Sqlite => "channel = 'chat' AND ended_at IS NULL AND updated_at < $2",
         };
+        // A chat an agent has is theirs to end, however long both sides are quiet: the idle
+        // limit is for customers who left the bot (or a queue), not for a person's pause.
+        let idle = format!(
+            "{idle} AND NOT EXISTS (SELECT 1 FROM handoffs \
+                                    WHERE handoffs.tenant_id = conversations.tenant_id \
+                                      AND handoffs.call_id = conversations.id \
+                                      AND handoffs.state = 'agent')"
+        );
         let rows = sqlx::query(&format!(
             "UPDATE conversations SET ended_at = updated_at, outcome = $3, \
                  duration_ms = CASE WHEN updated_at > started_at \

@@ -27,6 +27,7 @@ mod error;
 mod flows;
 mod knowledge;
 mod login_sessions;
+mod notices;
 mod queues;
 mod recent;
 mod telephony;
@@ -62,6 +63,7 @@ pub use knowledge::{
     EntryFields, KnowledgeBase, KnowledgeBaseSummary, KnowledgeRevision, StoredEntry,
 };
 pub use login_sessions::{CreatedLoginSession, LoginSession};
+pub use notices::Notices;
 pub use queues::{AgentRow, HandoffRow, HandoffState, NewHandoff, QueueCounts, QueueRow};
 pub use recent::TTL as CACHE_TTL;
 pub use telephony::{Mode, PhoneNumber, PHONE_NUMBER_TAKEN};
@@ -141,6 +143,8 @@ pub struct Store {
     customer_lookups: Arc<recent::Recent<String, Option<CustomerLookupRow>>>,
     /// The SQLite database file, for the lock that migrations take.
     sqlite_file: Option<std::path::PathBuf>,
+    /// PostgreSQL's URL, for the connection that listens for other servers' notices.
+    postgres_url: Option<Arc<str>>,
 }
 
 /// What [`Store::published_version_number`] answers.
@@ -260,6 +264,10 @@ impl Store {
             sqlite_file: match backend {
                 Backend::Sqlite => sqlite_file(url),
                 Backend::Postgres => None,
+            },
+            postgres_url: match backend {
+                Backend::Sqlite => None,
+                Backend::Postgres => Some(url.into()),
             },
         };
         // SQLite commits one writer at a time anyway. PostgreSQL takes a few batches at once:

@@ -192,7 +192,7 @@ export function Checkbox({
 
 /** What the call, the last answer and the shop provide to templates and scripts. */
 const BUILTIN_NAMES = {
-  call: ["call.from", "call.to", "call.channel", "call.direction", "call.id"],
+  call: ["call.from", "call.to", "call.channel", "call.direction", "call.id", "call.language", "call.intent", "call.emotion", "call.anger"],
   input: ["input.text", "input.digits", "input.intent"],
   tenant: ["tenant.name", "tenant.api"],
 } as const;

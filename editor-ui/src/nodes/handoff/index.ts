@@ -1,5 +1,5 @@
 import { portAt } from "../../flow/ports";
-import { textOf } from "../../flow/read";
+import { arrayOf, textOf } from "../../flow/read";
 import type { HandoffNode } from "../../flow/types";
 import type { NodeKind } from "../kind";
 import { HandoffForm } from "./HandoffForm";
@@ -18,9 +18,11 @@ export const handoff: NodeKind<HandoffNode> = {
     portAt(node, "error", "error", ["error"]),
   ],
   portNames: { next: "port.handoff.next", error: "port.handoff.error" },
-  summary: (node, _t, lookup) => {
+  summary: (node, t, lookup) => {
     const queue = textOf(node.queue);
-    return (queue && lookup.queueName(queue)) || textOf(node.phone) || textOf(node.sip);
+    const target = (queue && lookup.queueName(queue)) || textOf(node.phone) || textOf(node.sip);
+    const rules = arrayOf(node.routes).length;
+    return rules ? `${target} · ${t("handoff.routesSummary", { n: rules })}` : target;
   },
   Form: HandoffForm,
 };

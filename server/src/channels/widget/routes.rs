@@ -17,7 +17,7 @@ use utoipa_axum::routes;
 
 use super::rate::{self, RateError};
 use super::{Line, Owner, Visitor, WidgetError};
-use crate::api::sessions::SessionEvent;
+use crate::channels::chat_event::SessionEvent;
 use crate::channels::webchat::{Choice, SessionState};
 use crate::error::{parse_json, ApiError, ApiResult};
 use crate::state::AppState;
