@@ -195,6 +195,9 @@ const BUILTIN_NAMES = {
   call: ["call.from", "call.to", "call.channel", "call.direction", "call.id", "call.language", "call.intent", "call.emotion", "call.anger"],
   input: ["input.text", "input.digits", "input.intent"],
   tenant: ["tenant.name", "tenant.api"],
+  // What the demo shop's lookup answers; a shop's own lookup may answer other fields, which
+  // flows reach the same way.
+  customer: ["customer.name", "customer.title", "customer.vip_level", "customer.vip", "customer.recent_orders"],
 } as const;
 
 /** Inserts a variable at the cursor of a template or code field. */
@@ -241,6 +244,13 @@ function VariableInserter({ onInsert, template }: { onInsert: (text: string) => 
         </optgroup>
         <optgroup label={t("field.tenantGroup")}>
           {BUILTIN_NAMES.tenant.map((name) => (
+            <option key={name} value={name}>
+              {name}
+            </option>
+          ))}
+        </optgroup>
+        <optgroup label={t("field.customerGroup")}>
+          {BUILTIN_NAMES.customer.map((name) => (
             <option key={name} value={name}>
               {name}
             </option>

@@ -103,6 +103,16 @@ describe("say form", () => {
     expect((latest().nodes[0] as { text: string }).text).toBe("{{vars.order_id}}Hello");
   });
 
+  it("offers the customer the lookup found", async () => {
+    const { latest } = setup(["greet"]);
+    const view = editorOf("say-text");
+    act(() => view.dispatch({ selection: { anchor: 0 } }));
+    const insert = screen.getAllByTestId("insert-variable")[0];
+    expect(within(insert).getByRole("option", { name: "customer.title" })).toBeTruthy();
+    fireEvent.change(insert, { target: { value: "customer.title" } });
+    expect((latest().nodes[0] as { text: string }).text).toBe("{{customer.title}}Hello");
+  });
+
   it("chooses the next node with a select", async () => {
     const { latest } = setup(["greet"]);
     await userEvent.selectOptions(screen.getByTestId("port-next"), "bye");
