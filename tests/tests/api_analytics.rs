@@ -36,7 +36,7 @@ fn example(file: &str) -> Value {
 
 /// Counts what ended, as the roll-up job would within seconds.
 async fn roll_up(app: &TestApp) {
-    server::analytics::rollup::catch_up(&app.store)
+    server::analytics::rollup::settle(&app.store)
         .await
         .expect("roll-up");
 }

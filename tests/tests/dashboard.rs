@@ -108,7 +108,7 @@ async fn three_calls(app: &TestApp, tenant: &TestTenant) -> String {
     let abandoned = post(app, key, "/sessions", start).await;
     let events = format!("/sessions/{}/events", abandoned["id"].as_str().expect("id"));
     post(app, key, &events, json!({ "type": "hangup" })).await;
-    server::analytics::rollup::catch_up(&app.store)
+    server::analytics::rollup::settle(&app.store)
         .await
         .expect("roll-up");
     resolved["call_id"].as_str().expect("call id").to_owned()
@@ -265,7 +265,7 @@ async fn transcript_shows_each_turn_and_other_tenants_calls_are_not_found(app: T
     )
     .await;
     post(&app, key, &events, json!({ "type": "hangup" })).await;
-    server::analytics::rollup::catch_up(&app.store)
+    server::analytics::rollup::settle(&app.store)
         .await
         .expect("roll-up");
     let (status, _, html) = page(&app, &chinese, "/dashboard/unheard").await;
@@ -367,7 +367,7 @@ async fn versions_of_a_flow_are_compared(app: TestApp) -> TestApp {
         .expect("published");
     transaction.commit().await.expect("commit");
     resolved_call(&app, &tenant.owner_key, &flow.id).await;
-    server::analytics::rollup::catch_up(&app.store)
+    server::analytics::rollup::settle(&app.store)
         .await
         .expect("roll-up");
 
@@ -551,7 +551,7 @@ async fn the_unheard_list_teaches_intents_and_entries_with_plain_forms(app: Test
             post(&app, key, &events, json!({ "type": "hangup" })).await;
         }
     }
-    server::analytics::rollup::catch_up(&app.store)
+    server::analytics::rollup::settle(&app.store)
         .await
         .expect("roll-up");
 
@@ -734,7 +734,7 @@ async fn results_page_charts_each_result_in_both_languages(app: TestApp) -> Test
         .await;
         assert_eq!(last["ended"], true, "{last}");
     }
-    server::analytics::rollup::catch_up(&app.store)
+    server::analytics::rollup::settle(&app.store)
         .await
         .expect("roll-up");
 
@@ -898,7 +898,7 @@ async fn an_angry_caller_is_handed_off_and_the_transcript_shows_how_angry(app: T
     assert!(html.contains("Angry caller, sent to: "), "{html}");
 
     // The overview counts the handoff as the caller's anger, not as the caller asking.
-    server::analytics::rollup::catch_up(&app.store)
+    server::analytics::rollup::settle(&app.store)
         .await
         .expect("roll-up");
     let (status, _, html) = page(&app, &page_of("zh-CN"), "/dashboard").await;

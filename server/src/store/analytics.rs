@@ -359,6 +359,14 @@ impl Store {
         Ok(claimed.len())
     }
 
+    /// How many batches of counts wait in `analytics_pending`, those another server is adding
+    /// right now included (until it commits).
+    pub async fn waiting_chat_counts(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM analytics_pending")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
     /// Adds the counts that turns ending chats left waiting (`analytics_pending`, written on
     /// PostgreSQL; SQLite adds them with the turn), a few batches per transaction, each batch
     /// taken by one server only; answers how many batches were taken (one that cannot be read
