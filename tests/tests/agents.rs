@@ -107,13 +107,7 @@ async fn queues_are_checked_and_flows_must_name_one(app: TestApp) -> TestApp {
         }
     };
     let first = check(support_flow("after-sales")).await;
-    let problem = first["diagnostics"]
-        .as_array()
-        .expect("diagnostics")
-        .iter()
-        .find(|d| d["code"] == "unknown_queue")
-        .cloned()
-        .expect("an unknown_queue warning");
+    let problem = unknown_queue(&first);
     assert_eq!(problem["severity"], "warning", "{problem}");
     assert_eq!(first["valid"], true);
 
@@ -161,13 +155,7 @@ async fn queues_are_checked_and_flows_must_name_one(app: TestApp) -> TestApp {
     // Now a name outside the tenant's queues is an error naming the node and field.
     let wrong = check(support_flow("complaints")).await;
     assert_eq!(wrong["valid"], false, "{wrong}");
-    let problem = wrong["diagnostics"]
-        .as_array()
-        .expect("diagnostics")
-        .iter()
-        .find(|d| d["code"] == "unknown_queue")
-        .cloned()
-        .expect("an unknown_queue error");
+    let problem = unknown_queue(&wrong);
     assert_eq!(problem["severity"], "error");
     assert_eq!(problem["node"], "agent");
     assert_eq!(problem["field"], "/nodes/2/queue");
@@ -560,13 +548,7 @@ async fn a_routing_rule_chooses_the_queue_a_chat_waits_in(app: TestApp) -> TestA
         .await;
     assert_eq!(status, 200, "{checked}");
     assert_eq!(checked["valid"], false, "{checked}");
-    let problem = checked["diagnostics"]
-        .as_array()
-        .expect("diagnostics")
-        .iter()
-        .find(|d| d["code"] == "unknown_queue")
-        .cloned()
-        .expect("an unknown_queue error");
+    let problem = unknown_queue(&checked);
     assert_eq!(problem["node"], "agent");
     assert_eq!(problem["field"], "/nodes/2/routes/1/queue");
 
@@ -680,4 +662,15 @@ async fn a_routing_rule_chooses_the_queue_a_chat_waits_in(app: TestApp) -> TestA
         .expect("a transfer event");
     assert!(transfer["data"].get("route").is_none(), "{transfer}");
     app
+}
+
+/// The `unknown_queue` diagnostic of a validation answer; fails the test when there is none.
+fn unknown_queue(checked: &Value) -> Value {
+    checked["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .find(|d| d["code"] == "unknown_queue")
+        .cloned()
+        .unwrap_or_else(|| panic!("an unknown_queue diagnostic: {checked}"))
 }
