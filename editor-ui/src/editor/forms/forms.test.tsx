@@ -1,15 +1,15 @@
 import { EditorView } from "@codemirror/view";
 import { act, fireEvent, render, screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { useEffect, useState } from "react";
+import type { ComponentProps } from "react";
 import { describe, expect, it } from "vitest";
 
 import type { LocatedDiagnostic } from "../../flow/diagnostics";
 import type { FlowDocument, FlowNode } from "../../flow/types";
-import { renameNode, updateNode } from "../../graph/ops";
-import { I18nProvider, translate } from "../../i18n";
-import { PropertyPanel, type FocusRequest } from "../PropertyPanel";
+import { translate } from "../../i18n";
+import type { FocusRequest } from "../PropertyPanel";
 import { nodeNames } from "./AngryCallerFields";
+import { PanelHarness } from "./PanelHarness";
 
 const base: FlowDocument = {
   schema: 1,
@@ -33,48 +33,10 @@ const base: FlowDocument = {
   ],
 };
 
-function Harness({
-  selected,
-  onDoc,
-  diagnostics = [],
-  focus = null,
-}: {
-  selected: string[];
-  onDoc: (doc: FlowDocument) => void;
-  diagnostics?: LocatedDiagnostic[];
-  focus?: FocusRequest | null;
-}) {
-  const [doc, setDoc] = useState(base);
-  const [selection, setSelection] = useState(selected);
-  useEffect(() => {
-    onDoc(doc);
-  }, [doc, onDoc]);
-  return (
-    <I18nProvider initial="en">
-      <PropertyPanel
-        doc={doc}
-        selected={selection}
-        diagnostics={diagnostics}
-        readOnly={false}
-        flowNames={[]}
-        focus={focus}
-        onNodeChange={(id, patch) => setDoc((d) => updateNode(d, id, patch))}
-        onDocChange={(patch) => setDoc(patch)}
-        onRename={(from, to) => {
-          setDoc((d) => renameNode(d, from, to));
-          setSelection([to]);
-          return null;
-        }}
-        onDelete={() => undefined}
-      />
-    </I18nProvider>
-  );
-}
-
-function setup(selected: string[], extra: Partial<Parameters<typeof Harness>[0]> = {}) {
+function setup(selected: string[], extra: Partial<ComponentProps<typeof PanelHarness>> = {}) {
   const docs: FlowDocument[] = [];
   const latest = () => docs[docs.length - 1];
-  const utils = render(<Harness selected={selected} onDoc={(d) => docs.push(d)} {...extra} />);
+  const utils = render(<PanelHarness base={base} selected={selected} onDoc={(d) => docs.push(d)} {...extra} />);
   return { ...utils, latest };
 }
 

@@ -1,12 +1,10 @@
 import { render, screen } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { useEffect, useState } from "react";
 import { describe, expect, it } from "vitest";
 
-import { PropertyPanel } from "../../editor/PropertyPanel";
+import { PanelHarness } from "../../editor/forms/PanelHarness";
 import type { AnswerNode, FlowDocument } from "../../flow/types";
-import { renameNode, updateNode } from "../../graph/ops";
-import { I18nProvider, type Lang } from "../../i18n";
+import type { Lang } from "../../i18n";
 import { lookupOf, type KnowledgeBaseChoice } from "../lookup";
 import { nodePorts, summaryOf } from "../registry";
 
@@ -31,36 +29,9 @@ const BASES: KnowledgeBaseChoice[] = [
   { key: "shop-faq-en", name: "Shop FAQ", language: "en" },
 ];
 
-function Harness({ onDoc, bases, lang }: { onDoc: (doc: FlowDocument) => void; bases: KnowledgeBaseChoice[] | null; lang: Lang }) {
-  const [doc, setDoc] = useState(base);
-  useEffect(() => {
-    onDoc(doc);
-  }, [doc, onDoc]);
-  return (
-    <I18nProvider initial={lang}>
-      <PropertyPanel
-        doc={doc}
-        selected={["faq"]}
-        diagnostics={[]}
-        readOnly={false}
-        flowNames={[]}
-        knowledgeBases={bases}
-        focus={null}
-        onNodeChange={(id, patch) => setDoc((d) => updateNode(d, id, patch))}
-        onDocChange={(patch) => setDoc(patch)}
-        onRename={(from, to) => {
-          setDoc((d) => renameNode(d, from, to));
-          return null;
-        }}
-        onDelete={() => undefined}
-      />
-    </I18nProvider>
-  );
-}
-
 function setup(bases: KnowledgeBaseChoice[] | null = BASES, lang: Lang = "en") {
   const docs: FlowDocument[] = [];
-  render(<Harness onDoc={(d) => docs.push(d)} bases={bases} lang={lang} />);
+  render(<PanelHarness base={base} selected={["faq"]} onDoc={(d) => docs.push(d)} knowledgeBases={bases} lang={lang} />);
   return () => docs[docs.length - 1].nodes[0] as AnswerNode;
 }
 

@@ -1,13 +1,11 @@
 import { EditorView } from "@codemirror/view";
 import { fireEvent, render, screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { useEffect, useState } from "react";
 import { describe, expect, it } from "vitest";
 
-import { PropertyPanel } from "../../editor/PropertyPanel";
+import { PanelHarness } from "../../editor/forms/PanelHarness";
 import type { FlowDocument, HandoffNode, HandoffRoute } from "../../flow/types";
-import { renameNode, updateNode } from "../../graph/ops";
-import { I18nProvider, translate, type Lang } from "../../i18n";
+import { translate, type Lang } from "../../i18n";
 import type { QueueChoice } from "../lookup";
 import { conditionOf, newRoute, presetOf, withPreset, type PresetChoice } from "./routes";
 
@@ -82,36 +80,9 @@ const base: FlowDocument = {
   ],
 };
 
-function Harness({ onDoc, lang }: { onDoc: (doc: FlowDocument) => void; lang: Lang }) {
-  const [doc, setDoc] = useState(base);
-  useEffect(() => {
-    onDoc(doc);
-  }, [doc, onDoc]);
-  return (
-    <I18nProvider initial={lang}>
-      <PropertyPanel
-        doc={doc}
-        selected={["agent"]}
-        diagnostics={[]}
-        readOnly={false}
-        flowNames={[]}
-        focus={null}
-        queues={queues}
-        onNodeChange={(id, patch) => setDoc((d) => updateNode(d, id, patch))}
-        onDocChange={(patch) => setDoc(patch)}
-        onRename={(from, to) => {
-          setDoc((d) => renameNode(d, from, to));
-          return null;
-        }}
-        onDelete={() => undefined}
-      />
-    </I18nProvider>
-  );
-}
-
 function setup(lang: Lang = "en") {
   const docs: FlowDocument[] = [];
-  render(<Harness lang={lang} onDoc={(d) => docs.push(d)} />);
+  render(<PanelHarness base={base} selected={["agent"]} queues={queues} lang={lang} onDoc={(d) => docs.push(d)} />);
   return () => docs[docs.length - 1].nodes[1] as HandoffNode;
 }
 
