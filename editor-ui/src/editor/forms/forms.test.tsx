@@ -7,7 +7,6 @@ import { describe, expect, it } from "vitest";
 import type { LocatedDiagnostic } from "../../flow/diagnostics";
 import type { FlowDocument, FlowNode } from "../../flow/types";
 import { translate } from "../../i18n";
-import type { FocusRequest } from "../PropertyPanel";
 import { nodeNames } from "./AngryCallerFields";
 import { PanelHarness } from "./PanelHarness";
 
