@@ -197,7 +197,7 @@ impl Store {
                 .bind(&key.tenant_id)
                 .bind(&key.id)
                 .bind(now_ms)
-                .execute(&self.pool)
+                .execute(&mut *self.write_connection().await?)
                 .await?;
             key.last_used_at = Some(now_ms);
             self.api_keys.update(|cached, (found, _)| {

@@ -477,7 +477,13 @@ impl Store {
 
     /// Records how a call ended; `false` when the tenant has no such call or it already ended.
     pub async fn end_call(&self, tenant_id: &str, call_id: &str, end: &CallEnd) -> Result<bool> {
-        end_call_with(&self.pool, tenant_id, call_id, end).await
+        end_call_with(
+            &mut *self.write_connection().await?,
+            tenant_id,
+            call_id,
+            end,
+        )
+        .await
     }
 
     /// Sets a phone call's carrier id once the carrier has given it (outbound calls);
@@ -493,7 +499,7 @@ impl Store {
                 .bind(tenant_id)
                 .bind(call_id)
                 .bind(call_sid)
-                .execute(&self.pool)
+                .execute(&mut *self.write_connection().await?)
                 .await?;
         Ok(result.rows_affected() > 0)
     }
@@ -511,7 +517,7 @@ impl Store {
                 .bind(tenant_id)
                 .bind(call_id)
                 .bind(summary.to_string())
-                .execute(&self.pool)
+                .execute(&mut *self.write_connection().await?)
                 .await?;
         Ok(result.rows_affected() > 0)
     }
@@ -535,7 +541,7 @@ impl Store {
         .bind(report.status.as_deref())
         .bind(report.duration_ms)
         .bind(report.answered_by.as_deref())
-        .execute(&self.pool)
+        .execute(&mut *self.write_connection().await?)
         .await?;
         Ok(result.rows_affected() > 0)
     }
@@ -563,7 +569,7 @@ impl Store {
         .bind(snapshot.to_string())
         .bind(now_ms)
         .bind((!knowledge.is_null()).then(|| knowledge.to_string()))
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.write_connection().await?)
         .await?;
         row.as_ref().map(ChatSession::from_row).transpose()
     }

@@ -62,7 +62,7 @@ impl Store {
         .bind(random_hex(TOKEN_BYTES)?)
         .bind(now_ms)
         .bind(now_ms.saturating_add(ttl_ms))
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.write_connection().await?)
         .await?;
         row.map(|row| {
             Ok(CreatedLoginSession {
@@ -111,7 +111,7 @@ impl Store {
         let result = sqlx::query("DELETE FROM login_sessions WHERE tenant_id = $1 AND id = $2")
             .bind(tenant_id)
             .bind(session_id)
-            .execute(&self.pool)
+            .execute(&mut *self.write_connection().await?)
             .await?;
         Ok(result.rows_affected() > 0)
     }
@@ -120,7 +120,7 @@ impl Store {
     pub async fn delete_expired_login_sessions(&self, now_ms: i64) -> Result<u64> {
         let result = sqlx::query("DELETE FROM login_sessions WHERE expires_at <= $1")
             .bind(now_ms)
-            .execute(&self.pool)
+            .execute(&mut *self.write_connection().await?)
             .await?;
         Ok(result.rows_affected())
     }

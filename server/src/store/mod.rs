@@ -177,6 +177,29 @@ impl std::ops::DerefMut for WriteTransaction {
     }
 }
 
+/// A connection for statements that each write on their own, outside a transaction. On
+/// SQLite it holds the store's writer lock too, so that such a statement queues behind the
+/// writer in order rather than in SQLite's busy handler, whose growing sleeps (up to 100 ms a
+/// step) turned a contended one-row update into a stall of every request waiting for the pool.
+pub(crate) struct WriteConnection {
+    connection: sqlx::pool::PoolConnection<Any>,
+    _writer: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl std::ops::Deref for WriteConnection {
+    type Target = sqlx::AnyConnection;
+
+    fn deref(&self) -> &Self::Target {
+        &self.connection
+    }
+}
+
+impl std::ops::DerefMut for WriteConnection {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.connection
+    }
+}
+
 /// Changes that commit together or not at all, such as a change and the audit entry that
 /// records it. Each module of the store adds the writes it offers. Dropping a transaction
 /// without committing it rolls it back.
@@ -367,6 +390,18 @@ impl Store {
     /// Waits for the connections to close; later calls on any clone fail.
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+
+    /// A connection for writes outside a transaction: see [`WriteConnection`].
+    pub(crate) async fn write_connection(&self) -> Result<WriteConnection> {
+        let writer = match self.backend {
+            Backend::Sqlite => Some(self.write_lock.clone().lock_owned().await),
+            Backend::Postgres => None,
+        };
+        Ok(WriteConnection {
+            connection: self.pool.acquire().await?,
+            _writer: writer,
+        })
     }
 
     /// A transaction that will write. SQLite must take the write lock up front: a transaction

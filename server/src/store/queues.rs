@@ -235,7 +235,7 @@ impl Store {
         .bind(user_id)
         .bind(presence)
         .bind(now_ms)
-        .execute(&self.pool)
+        .execute(&mut *self.write_connection().await?)
         .await?;
         Ok(result.rows_affected() > 0)
     }
@@ -261,7 +261,7 @@ impl Store {
         .bind(&handoff.queue)
         .bind(&handoff.summary)
         .bind(handoff.waiting_since)
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *self.write_connection().await?)
         .await?;
         HandoffRow::from_row(&row)
     }
@@ -336,7 +336,7 @@ impl Store {
         .bind(id)
         .bind(agent_id)
         .bind(now_ms)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.write_connection().await?)
         .await?;
         row.as_ref().map(HandoffRow::from_row).transpose()
     }
@@ -361,7 +361,7 @@ impl Store {
         .bind(agent_id)
         .bind(now_ms)
         .bind(disposition)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.write_connection().await?)
         .await?;
         row.as_ref().map(HandoffRow::from_row).transpose()
     }
