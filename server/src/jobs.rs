@@ -42,6 +42,11 @@ const JOBS: &[Job<AppState>] = &[
         run: |state| Box::pin(end_idle_chats(state)),
     },
     Job {
+        name: "send widget rate-limit counts",
+        every: Duration::from_secs(1),
+        run: |state| Box::pin(send_widget_rate_counts(state)),
+    },
+    Job {
         name: "purge widget rate-limit windows",
         every: Duration::from_secs(60),
         run: |state| Box::pin(purge_widget_rate_windows(state)),
@@ -74,6 +79,13 @@ async fn end_idle_chats(state: &AppState) -> Result<(), JobError> {
     if ended > 0 {
         tracing::debug!(ended, "ended idle web chats");
     }
+    Ok(())
+}
+
+/// Other servers see this one's widget requests once they are in the database. See
+/// [`crate::channels::widget::rate`].
+async fn send_widget_rate_counts(state: &AppState) -> Result<(), JobError> {
+    state.widget_rates.send_all(&state.store, now_ms()).await?;
     Ok(())
 }
 

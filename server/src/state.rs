@@ -45,6 +45,8 @@ pub struct Shared {
     pub clock: crate::clock::Clock,
     /// Tells the agent console and chat windows that a conversation changed.
     pub live: crate::queues::live::Live,
+    /// The widget's rate-limit counts this server has not added to the database's yet.
+    pub widget_rates: Arc<crate::channels::widget::rate::RateCounter>,
 }
 
 /// Synthesised prompts kept in memory: about 40 minutes of 8 kHz audio.
@@ -89,6 +91,7 @@ impl AppState {
             knowledge: Arc::default(),
             clock: crate::clock::Clock::System,
             live: crate::queues::live::Live::default(),
+            widget_rates: Arc::default(),
         })))
     }
 

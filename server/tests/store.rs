@@ -238,6 +238,7 @@ on_both_databases!(
     outbound_calls_are_answered_or_unreached,
     queues_agents_and_handoffs,
     widget_channels_visitors_and_rate_windows,
+    widget_rate_limits_hold_across_servers,
     servers_hear_each_others_changes,
     customer_lookups_belong_to_their_tenant,
 );
@@ -4280,16 +4281,76 @@ async fn widget_channels_visitors_and_rate_windows(db: TestDb) -> TestResult {
     // Requests are counted per bucket and window, concurrently too, and old windows purged.
     let counts = futures_counts(store, "visitor:v", T0, 20).await?;
     assert_eq!(counts, (1..=20).collect::<Vec<i64>>());
-    assert_eq!(store.count_widget_request("ip:1.2.3.4", T0).await?, 1);
+    assert_eq!(add(store, "ip:1.2.3.4", T0, 1).await?, 1);
+    assert_eq!(add(store, "visitor:v", T0 + 60_000, 1).await?, 1);
+    // A batch adds each count, whatever its order.
     assert_eq!(
-        store.count_widget_request("visitor:v", T0 + 60_000).await?,
-        1
+        store
+            .add_widget_requests(&[("visitor:v", T0, 5), ("ip:1.2.3.4", T0, 2)])
+            .await?,
+        vec![25, 3]
     );
     assert_eq!(store.purge_widget_rate_windows(T0 + 60_000).await?, 2);
+    assert_eq!(add(store, "visitor:v", T0 + 60_000, 1).await?, 2);
+    Ok(())
+}
+
+/// Adds `hits` requests to one window's count; its total.
+async fn add(store: &Store, bucket: &str, window: i64, hits: i64) -> Result<i64, StoreError> {
+    let totals = store.add_widget_requests(&[(bucket, window, hits)]).await?;
+    Ok(totals.first().copied().unwrap_or_default())
+}
+
+/// Two servers count one visitor's requests: each keeps its counts while far from the limit
+/// and sends them in a batch; past half of it, each request is counted in the database at
+/// once, so that together they let in no more than the limit and a little (what the other had
+/// not sent yet), and, once both have sent, nothing more.
+async fn widget_rate_limits_hold_across_servers(db: TestDb) -> TestResult {
+    use server::channels::widget::rate::{RateCounter, RateError, PER_VISITOR};
+    let store = &db.store;
+    let (one, two) = (RateCounter::default(), RateCounter::default());
+    let (visitor, now) = (Some("cfv_visitor"), T0 + 1_000);
+    let admitted = |answer: Result<(), RateError>| match answer {
+        Ok(()) => Ok(true),
+        Err(RateError::Limited(limited)) => {
+            assert!((1..=60).contains(&limited.retry_after_secs));
+            Ok(false)
+        }
+        Err(RateError::Store(error)) => Err(error),
+    };
+    let mut let_in = 0;
+    // Under half the limit, nothing is written per request.
+    for _ in 0..PER_VISITOR / 2 {
+        let_in += i64::from(admitted(one.admit(store, visitor, "10.0.0.1", now).await)?);
+    }
+    // (Nothing to purge: no window was written.)
+    assert_eq!(store.purge_widget_rate_windows(now).await?, 0);
     assert_eq!(
-        store.count_widget_request("visitor:v", T0 + 60_000).await?,
-        2
+        one.send_all(store, now).await?,
+        2,
+        "the visitor's and the address's"
     );
+    assert_eq!(one.send_all(store, now).await?, 0, "nothing new to send");
+    // The other server counts past half at once, and stops at the limit.
+    for _ in 0..PER_VISITOR {
+        let_in += i64::from(admitted(two.admit(store, visitor, "10.0.0.2", now).await)?);
+    }
+    assert_eq!(let_in, PER_VISITOR);
+    for _ in 0..PER_VISITOR {
+        let_in += i64::from(admitted(one.admit(store, visitor, "10.0.0.1", now).await)?);
+    }
+    assert!(let_in <= PER_VISITOR + 1, "{let_in}");
+    two.send_all(store, now).await?;
+    one.send_all(store, now).await?;
+    for counter in [&one, &two] {
+        assert!(!admitted(
+            counter.admit(store, visitor, "10.0.0.3", now).await
+        )?);
+    }
+    // A new window starts from nothing.
+    assert!(admitted(
+        one.admit(store, visitor, "10.0.0.1", now + 60_000).await
+    )?);
     Ok(())
 }
 
@@ -4305,7 +4366,7 @@ async fn futures_counts(
         let store = store.clone();
         let bucket = bucket.to_owned();
         tasks.push(tokio::spawn(async move {
-            store.count_widget_request(&bucket, window).await
+            add(&store, &bucket, window, 1).await
         }));
     }
     let mut counts = Vec::new();

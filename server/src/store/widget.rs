@@ -155,7 +155,7 @@ impl Store {
         .bind(sha256_hex(visitor_token))
         .bind(call_id)
         .bind(now_ms)
-        .execute(&self.pool)
+        .execute(&mut *self.write_connection().await?)
         .await?;
         Ok(())
     }
@@ -180,27 +180,40 @@ impl Store {
         .await?)
     }
 
-    /// Counts one request in `bucket`'s window starting at `window_start` and answers the
-    /// window's count so far, this request included. One statement, so that concurrent
-    /// requests on any server each get their own count.
-    pub async fn count_widget_request(&self, bucket: &str, window_start: i64) -> Result<i64> {
-        Ok(sqlx::query_scalar(
-            "INSERT INTO widget_rate_windows (bucket, window_start, hits) VALUES ($1, $2, 1) \
-             ON CONFLICT (bucket, window_start) \
-             DO UPDATE SET hits = widget_rate_windows.hits + 1 \
-             RETURNING hits",
-        )
-        .bind(bucket)
-        .bind(window_start)
-        .fetch_one(&self.pool)
-        .await?)
+    /// Adds `hits` requests to each `(bucket, window_start)` count and answers the counts
+    /// after, in order: one transaction for the batch, one statement per count, so that
+    /// concurrent adds on any server each see their own total. Rows are written in one order
+    /// (by bucket and window) whatever the batch's, so that two servers' batches on PostgreSQL
+    /// wait for each other instead of deadlocking.
+    pub async fn add_widget_requests(&self, counts: &[(&str, i64, i64)]) -> Result<Vec<i64>> {
+        let mut order: Vec<usize> = (0..counts.len()).collect();
+        order.sort_by_key(|&index| (counts[index].0, counts[index].1));
+        let mut transaction = self.begin_write().await?;
+        let mut totals = vec![0; counts.len()];
+        for index in order {
+            let (bucket, window_start, hits) = counts[index];
+            totals[index] = sqlx::query_scalar(
+                "INSERT INTO widget_rate_windows (bucket, window_start, hits) \
+                     VALUES ($1, $2, $3) \
+                     ON CONFLICT (bucket, window_start) \
+                     DO UPDATE SET hits = widget_rate_windows.hits + excluded.hits \
+                     RETURNING hits",
+            )
+            .bind(bucket)
+            .bind(window_start)
+            .bind(hits)
+            .fetch_one(&mut *transaction)
+            .await?;
+        }
+        transaction.commit().await?;
+        Ok(totals)
     }
 
     /// Forgets the counts of windows that started before `before`; answers how many.
     pub async fn purge_widget_rate_windows(&self, before: i64) -> Result<u64> {
         let result = sqlx::query("DELETE FROM widget_rate_windows WHERE window_start < $1")
             .bind(before)
-            .execute(&self.pool)
+            .execute(&mut *self.write_connection().await?)
             .await?;
         Ok(result.rows_affected())
     }

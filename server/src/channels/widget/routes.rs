@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 use utoipa_axum::routes;
 
-use super::rate::{self, RateError};
+use super::rate::RateError;
 use super::{Line, Owner, Visitor, WidgetError};
 use crate::channels::chat_event::SessionEvent;
 use crate::channels::webchat::{Choice, SessionState};
@@ -192,13 +192,15 @@ where
             return allow_origin(ApiError::from(error).into_response(), origin.as_deref())
         }
     };
-    let admitted = rate::admit(
-        &state.store,
-        caller.visitor.as_ref().map(Visitor::token),
-        &caller.ip,
-        now_ms(),
-    )
-    .await;
+    let admitted = state
+        .widget_rates
+        .admit(
+            &state.store,
+            caller.visitor.as_ref().map(Visitor::token),
+            &caller.ip,
+            now_ms(),
+        )
+        .await;
     let response = match admitted {
         Ok(()) => handle(state, channel, caller)
             .await
