@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use serde_json::{json, Value};
-use tokio::sync::{mpsc, Mutex};
+use tokio::sync::mpsc;
 
 #[derive(Debug, Parser)]
 #[command(about = "Drive widget visitors and an agent console against a Callflow server")]
@@ -45,6 +45,10 @@ struct Args {
     /// line the visitor's long poll returns with, and a visitor may make 60 requests a minute.
     #[arg(long, default_value_t = 4.0)]
     pause: f64,
+    /// Also print, per second of the run, how many messages were sent and the slowest one's
+    /// time: whether slow messages come together (a pause of the server) or spread out.
+    #[arg(long)]
+    timeline: bool,
     /// The server's process id, for its memory.
     #[arg(long)]
     pid: Option<u32>,
@@ -211,15 +215,74 @@ impl Agent {
     }
 }
 
-/// A token to find a message by where it arrives.
-fn mark(chat: usize, n: u64) -> String {
-    format!("m{chat}x{n}")
+/// A token to find a message by where it arrives: `v` for the visitor's, `a` for the agent's,
+/// the chat, the message's number, and an end so that no mark is the start of another.
+fn mark(from: char, chat: usize, n: u64) -> String {
+    format!("{from}m{chat}x{n}z")
+}
+
+/// The marks from `from` in `text`.
+fn marks(text: &str, from: char) -> impl Iterator<Item = &str> {
+    let start = format!("{from}m");
+    text.match_indices(start.as_str())
+        .map(|(at, _)| at)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .filter_map(move |at| {
+            let rest = &text[at + 2..];
+            let length = rest.find(|c: char| !(c.is_ascii_digit() || c == 'x'))?;
+            rest[length..]
+                .starts_with('z')
+                .then(|| &text[at..at + 2 + length + 1])
+        })
+}
+
+/// How long listening goes on after the last message was sent.
+const GRACE: Duration = Duration::from_secs(10);
+
+/// One chat's messages on their way: when each was sent, by mark.
+#[derive(Clone, Default)]
+struct Pending(Arc<std::sync::Mutex<HashMap<String, Instant>>>);
+
+impl Pending {
+    fn sent(&self, mark: &str) {
+        self.lock().insert(mark.to_owned(), Instant::now());
+    }
+
+    /// When the message was sent, the first time it is seen.
+    fn arrived(&self, mark: &str) -> Option<Instant> {
+        self.lock().remove(mark)
+    }
+
+    fn waiting(&self) -> usize {
+        self.lock().len()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Instant>> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
 }
 
 #[derive(Default)]
 struct Latencies {
     to_agent: Vec<Duration>,
     to_visitor: Vec<Duration>,
+    /// Every message both ways: when it was sent and how long it took.
+    timeline: Vec<(Instant, Duration)>,
+}
+
+impl Latencies {
+    fn to_agent(&mut self, sent: Instant, took: Duration) {
+        self.to_agent.push(took);
+        self.timeline.push((sent, took));
+    }
+
+    fn to_visitor(&mut self, sent: Instant, took: Duration) {
+        self.to_visitor.push(took);
+        self.timeline.push((sent, took));
+    }
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -311,32 +374,40 @@ async fn main() -> Result<(), Failure> {
         handoffs.push(id);
     }
 
-    // Where each message was sent, by its mark.
-    let sent: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
-    let latencies: Arc<Mutex<Latencies>> = Arc::default();
-    let deadline = Instant::now() + Duration::from_secs(args.seconds) + Duration::from_secs(3);
+    // Each active chat's messages on their way, by mark: one map per chat, so that finding
+    // a message costs the same with 20 chats as with 2,000.
+    let pending: Vec<Pending> = (0..handoffs.len()).map(|_| Pending::default()).collect();
+    let latencies: Arc<std::sync::Mutex<Latencies>> = Arc::default();
+    // Listening ends when every message has arrived or a while after the last was sent, never
+    // at a time fixed in advance: a slow line still counts, late.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let (errors_tx, mut errors_rx) = mpsc::unbounded_channel::<String>();
 
     // Every visitor holds a long poll; an active one's answers are the agent's messages.
-    for visitor in &visitors {
-        let (widget, visitor, sent, latencies, errors) = (
+    for (index, visitor) in visitors.iter().enumerate() {
+        let (widget, visitor, latencies, errors, mut stop) = (
             widget.clone(),
             visitor.clone(),
-            sent.clone(),
             latencies.clone(),
             errors_tx.clone(),
+            stop_rx.clone(),
         );
+        let pending = pending.get(index).cloned();
         tokio::spawn(async move {
             let mut after = 0;
-            while Instant::now() < deadline {
-                match widget.lines(&visitor, after, 20).await {
+            loop {
+                let answer = tokio::select! {
+                    answer = widget.lines(&visitor, after, 20) => answer,
+                    _ = stop.changed() => break,
+                };
+                match answer {
                     Ok((lines, last)) => {
                         let now = Instant::now();
-                        for line in lines {
-                            let text = line["text"].as_str().unwrap_or_default();
-                            if line["kind"] == "agent" {
-                                if let Some(at) = sent.lock().await.remove(text) {
-                                    latencies.lock().await.to_visitor.push(now - at);
+                        if let Some(pending) = &pending {
+                            for line in lines.iter().filter(|line| line["kind"] == "agent") {
+                                let text = line["text"].as_str().unwrap_or_default();
+                                if let Some(at) = pending.arrived(text) {
+                                    latencies.lock().unwrap().to_visitor(at, now - at);
                                 }
                             }
                         }
@@ -351,13 +422,14 @@ async fn main() -> Result<(), Failure> {
         });
     }
     // The console: one stream per taken chat.
-    for id in &handoffs {
-        let (agent, id, sent, latencies, errors) = (
+    for (id, pending) in handoffs.iter().zip(&pending) {
+        let (agent, id, pending, latencies, errors, mut stop) = (
             agent.clone(),
             id.clone(),
-            sent.clone(),
+            pending.clone(),
             latencies.clone(),
             errors_tx.clone(),
+            stop_rx.clone(),
         );
         tokio::spawn(async move {
             let response = agent
@@ -374,30 +446,26 @@ async fn main() -> Result<(), Failure> {
                     return;
                 }
             };
-            let mut buffer = String::new();
-            while let Ok(Some(chunk)) = response.chunk().await {
+            // The end of the text before this chunk, in case a mark is split between two.
+            let mut carry = String::new();
+            loop {
+                let chunk = tokio::select! {
+                    chunk = response.chunk() => chunk,
+                    _ = stop.changed() => break,
+                };
+                let Ok(Some(chunk)) = chunk else { break };
                 let now = Instant::now();
-                buffer.push_str(&String::from_utf8_lossy(&chunk));
-                // Marks are plain ASCII inside the rows' HTML: find each one sent.
-                let mut found = Vec::new();
-                {
-                    let pending = sent.lock().await;
-                    for (text, at) in pending.iter() {
-                        if text.starts_with('v') && buffer.contains(text.as_str()) {
-                            found.push((text.clone(), *at));
-                        }
+                carry.push_str(&String::from_utf8_lossy(&chunk));
+                for text in marks(&carry, 'v') {
+                    if let Some(at) = pending.arrived(text) {
+                        latencies.lock().unwrap().to_agent(at, now - at);
                     }
                 }
-                for (text, at) in found {
-                    sent.lock().await.remove(&text);
-                    latencies.lock().await.to_agent.push(now - at);
-                }
-                if buffer.len() > 65_536 {
-                    buffer.drain(..buffer.len() - 4096);
-                }
-                if Instant::now() > deadline {
-                    break;
-                }
+                let keep = carry.len().saturating_sub(32);
+                let keep = (keep..carry.len())
+                    .find(|&at| carry.is_char_boundary(at))
+                    .unwrap_or(carry.len());
+                carry.drain(..keep);
             }
         });
     }
@@ -413,13 +481,14 @@ async fn main() -> Result<(), Failure> {
     // Messages both ways on each active chat.
     let stop = Instant::now() + Duration::from_secs(args.seconds);
     let mut players = Vec::new();
-    for (chat, (visitor, id)) in visitors.iter().zip(&handoffs).enumerate() {
-        let (widget, agent, visitor, id, sent, errors) = (
+    for (chat, ((visitor, id), pending)) in visitors.iter().zip(&handoffs).zip(&pending).enumerate()
+    {
+        let (widget, agent, visitor, id, pending, errors) = (
             widget.clone(),
             agent.clone(),
             visitor.clone(),
             id.clone(),
-            sent.clone(),
+            pending.clone(),
             errors_tx.clone(),
         );
         let pause = Duration::from_secs_f64(args.pause);
@@ -429,14 +498,14 @@ async fn main() -> Result<(), Failure> {
             let mut n = 0;
             while Instant::now() < stop {
                 n += 1;
-                let text = format!("v{}", mark(chat, n));
-                sent.lock().await.insert(text.clone(), Instant::now());
+                let text = mark('v', chat, n);
+                pending.sent(&text);
                 if let Err(error) = widget.say(&visitor, &text).await {
                     let _ = errors.send(format!("visitor message: {error}"));
                 }
                 tokio::time::sleep(pause / 2).await;
-                let text = format!("a{}", mark(chat, n));
-                sent.lock().await.insert(text.clone(), Instant::now());
+                let text = mark('a', chat, n);
+                pending.sent(&text);
                 let answer = agent
                     .request(
                         reqwest::Method::POST,
@@ -455,16 +524,20 @@ async fn main() -> Result<(), Failure> {
     for player in players {
         let _ = player.await;
     }
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    let last_sent = Instant::now();
+    while pending.iter().any(|chat| chat.waiting() > 0) && last_sent.elapsed() < GRACE {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let _ = stop_tx.send(true);
     drop(errors_tx);
     let mut errors = Vec::new();
     while let Ok(error) = errors_rx.try_recv() {
         errors.push(error);
     }
-    let mut latencies = std::mem::take(&mut *latencies.lock().await);
+    let mut latencies = std::mem::take(&mut *latencies.lock().unwrap_or_else(|e| e.into_inner()));
     latencies.to_agent.sort();
     latencies.to_visitor.sort();
-    let lost = sent.lock().await.len();
+    let lost: usize = pending.iter().map(Pending::waiting).sum();
     println!(
         "visitors {} (active {}), {} s, a message each way every {} s per active chat",
         args.visitors, args.active, args.seconds, args.pause
@@ -481,9 +554,32 @@ async fn main() -> Result<(), Failure> {
             values.last().map_or(f64::NAN, |d| d.as_secs_f64() * 1000.0),
         );
     }
-    println!("not seen arrive: {lost}; errors: {}", errors.len());
+    println!(
+        "not seen arrive within {} s of the last send: {lost}; errors: {}",
+        GRACE.as_secs(),
+        errors.len()
+    );
     for error in errors.iter().take(5) {
         println!("  {error}");
+    }
+    if args.timeline {
+        if let Some(first) = latencies.timeline.iter().map(|(sent, _)| *sent).min() {
+            let mut seconds: Vec<(usize, Duration)> = Vec::new();
+            for (sent, took) in &latencies.timeline {
+                let second = (*sent - first).as_secs() as usize;
+                if seconds.len() <= second {
+                    seconds.resize(second + 1, (0, Duration::ZERO));
+                }
+                seconds[second].0 += 1;
+                seconds[second].1 = seconds[second].1.max(*took);
+            }
+            for (second, (count, slowest)) in seconds.iter().enumerate() {
+                println!(
+                    "  second {second:>3}: {count:>4} messages, slowest {:.1} ms",
+                    slowest.as_secs_f64() * 1000.0
+                );
+            }
+        }
     }
     if let Some(per) = memory {
         println!(
