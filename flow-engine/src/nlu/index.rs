@@ -63,7 +63,7 @@ const LIBRARY_BACKGROUND_WEIGHT: f32 = 1.0;
 /// English constant in steps of 0.1; see BENCHMARKS.md, "Intent recognition quality".
 const NEAR_MISS_WEIGHT: f32 = 3.0;
 /// The size of the English tuning splits' nodes (Bitext's 22 intents). At full weight, nodes
-/// of two to five intents understood 9 to 14 points fewer of their tuning sentences. The
+/// of two to five intents understood 6 to 14 points fewer of their tuning sentences. The
 /// exponent (½, 1, 1.5 and 2 tried) is the smallest at which such nodes, alone and beside a
 /// shop's own intent, understand no fewer of their tuning sentences than before the near
 /// misses (1 and 1.5 lose one or two at two intents).
