@@ -49,23 +49,23 @@ const BITEXT: [(usize, Bar); 3] = [
         Bar {
             target: 0.85,
             floor: 0.85,
-            rejection_floor: 0.595,
+            rejection_floor: 0.60,
         },
     ),
     (
         10,
         Bar {
             target: 0.93,
-            floor: 0.945,
-            rejection_floor: 0.53,
+            floor: 0.95,
+            rejection_floor: 0.57,
         },
     ),
     (
         20,
         Bar {
             target: 0.975,
-            floor: 0.965,
-            rejection_floor: 0.56,
+            floor: 0.975,
+            rejection_floor: 0.60,
         },
     ),
 ];

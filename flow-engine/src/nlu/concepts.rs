@@ -85,6 +85,37 @@ fn groups() -> Vec<Vec<&'static str>> {
     groups
 }
 
+/// One English member of a concept group: its group, its stemmed words (as a normalised
+/// sentence's words are compared) and its text.
+pub(super) struct EnglishMember {
+    pub group: u32,
+    pub stems: Vec<String>,
+    pub text: &'static str,
+}
+
+/// Every English member of every group, in the groups' order: what `negatives.rs` swaps.
+pub(super) fn english_members() -> &'static [EnglishMember] {
+    static MEMBERS: OnceLock<Vec<EnglishMember>> = OnceLock::new();
+    MEMBERS.get_or_init(|| {
+        let mut out = Vec::new();
+        for (group, members) in groups().iter().enumerate() {
+            let group = u32::try_from(group).unwrap_or(u32::MAX);
+            for member in members {
+                let text = normalize(member);
+                if text.is_empty() || !text.chars().all(|c| c == ' ' || c.is_ascii_alphabetic()) {
+                    continue;
+                }
+                out.push(EnglishMember {
+                    group,
+                    stems: words(&text),
+                    text: member,
+                });
+            }
+        }
+        out
+    })
+}
+
 /// The concept groups found in a sentence, given its normalised text and the hashes of its
 /// syllables and words (as `features.rs` computes them); each group once, in ascending order.
 pub(super) fn found(normalized: &str, syllables: &[u64], words: &[u64]) -> Vec<u32> {

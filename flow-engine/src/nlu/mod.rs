@@ -9,6 +9,9 @@
 //!   or two intents reject unrelated text.
 //! * `library`: built-in shop intents in Chinese and English, whose phrasings a node's intents
 //!   learn when they are one of them, and whose other intents are text of no intent.
+//! * `negatives`: near misses made from a node's English examples (a shop concept swapped for
+//!   one no intent of the node mentions with the rest), background that teaches each intent
+//!   which of its words are not enough.
 //! * [`IntentIndex`]: the trained index a node asks once per turn — calibrated confidences,
 //!   verbatim examples, keywords as evidence and negation.
 //! * [`grouping`]: phrasings grouped by meaning, for the "not understood" list.
@@ -26,6 +29,7 @@ mod index;
 mod library;
 mod memo;
 mod model;
+mod negatives;
 mod overlap;
 mod phrases;
 
