@@ -51,6 +51,7 @@
 
 mod constructions;
 mod counts;
+pub mod learned;
 mod lexicon;
 mod trend;
 
@@ -62,6 +63,7 @@ use serde::{Deserialize, Serialize};
 use crate::text::{fold_width, normalize};
 use lexicon::{Category, Term, Unit};
 
+pub use learned::Learned;
 pub use lexicon::sizes as lexicon_sizes;
 pub use trend::Trend;
 
@@ -189,13 +191,19 @@ fn reach(term: &Term) -> u8 {
     }
 }
 
-/// The emotion of one utterance.
 /// A score as it is recorded: to two decimals (an f32's 0.68 would read 0.6800000071525574).
 pub fn rounded(x: f32) -> f64 {
     (f64::from(x) * 100.0).round() / 100.0
 }
 
+/// The emotion of one utterance: the rules' verdict weighed with the learned model's
+/// (`learned.rs`), trained once per process at first use.
 pub fn score(text: &str) -> Emotion {
+    learned::shipped().score(text)
+}
+
+/// The emotion of one utterance by the lexicon and rules alone.
+pub fn rules(text: &str) -> Emotion {
     let mut sums = Sums::default();
     for clause in clauses(text) {
         sums.add_clause(&clause);
@@ -300,6 +308,31 @@ fn clause(raw: &str, exclamations: u32, question_mark: bool) -> Clause {
         repeats_itself: repeats_itself(&normalized),
         text: normalized,
     }
+}
+
+/// What the punctuation and letter case of a whole utterance show.
+pub(crate) struct Surface {
+    pub exclamations: u32,
+    pub question: bool,
+    /// English words (two letters or more, not an acronym) in capitals, and all English words.
+    pub caps: u32,
+    pub latin_words: u32,
+}
+
+pub(crate) fn surface(text: &str) -> Surface {
+    let mut s = Surface {
+        exclamations: 0,
+        question: false,
+        caps: 0,
+        latin_words: 0,
+    };
+    for c in clauses(text) {
+        s.exclamations += c.exclamations;
+        s.question |= c.question;
+        s.caps += c.caps;
+        s.latin_words += c.latin_words;
+    }
+    s
 }
 
 /// Whether a clause speaks to the shop or its people: 你们, 你, "you", "your".
