@@ -144,12 +144,20 @@ impl Learned {
 
     fn decisions_with(&self, text: &str, surface: &super::Surface) -> Option<[f32; OUTPUTS]> {
         let (features, _) = features_for(text, Purpose::Classify);
+        self.decisions_of(&features, surface)
+    }
+
+    fn decisions_of(
+        &self,
+        features: &[(u64, f32)],
+        surface: &super::Surface,
+    ) -> Option<[f32; OUTPUTS]> {
         if features.is_empty() {
             return None;
         }
         let mut logits = [0f32; OUTPUTS];
         self.vocabulary
-            .add_logits(&self.model, &features, &mut logits);
+            .add_logits(&self.model, features, &mut logits);
         for (c, v) in mark_columns(&marks(surface), self.vocabulary.columns()) {
             self.model.add_column(c, v, &mut logits);
         }
@@ -158,8 +166,16 @@ impl Learned {
 
     /// The emotion of one utterance: the rules' and the model's evidence together.
     pub fn score(&self, text: &str) -> Emotion {
+        let (features, _) = features_for(text, Purpose::Classify);
+        self.score_features(text, &features)
+    }
+
+    /// [`Learned::score`] with the text's features already extracted (`nlu::Utterance` of the
+    /// same text has them): a listening node analyses what the caller said once for its
+    /// intents and for the anger.
+    pub(crate) fn score_features(&self, text: &str, features: &[(u64, f32)]) -> Emotion {
         let (rules, surface) = super::analyse(text);
-        let Some(d) = self.decisions_with(text, &surface) else {
+        let Some(d) = self.decisions_of(features, &surface) else {
             // Nothing but punctuation: the rules' verdict (calm) stands.
             return rules;
         };
@@ -345,6 +361,24 @@ mod tests {
         assert!(rows.len() > 1000, "{} training rows", rows.len());
         for label in CLASSES {
             assert!(rows.iter().filter(|(_, l)| *l == label).count() > 100);
+        }
+    }
+
+    #[test]
+    fn features_of_the_intent_matcher_give_the_same_score() {
+        for text in [
+            "查物流",
+            "你们到底还发不发货！！",
+            "WHERE IS MY REFUND",
+            "thanks a lot",
+            "，。",
+        ] {
+            let heard = crate::nlu::Utterance::new(text);
+            assert_eq!(
+                shipped().score_features(text, heard.features()),
+                shipped().score(text),
+                "{text}"
+            );
         }
     }
 

@@ -208,6 +208,12 @@ pub fn score(text: &str) -> Emotion {
     learned::shipped().score(text)
 }
 
+/// [`score`] of what a listening node heard, with the features its intent matching already
+/// extracted from the same text.
+pub(crate) fn score_heard(text: &str, heard: &crate::nlu::Utterance) -> Emotion {
+    learned::shipped().score_features(text, heard.features())
+}
+
 /// The emotion of one utterance by the lexicon and rules alone.
 pub fn rules(text: &str) -> Emotion {
     analyse(text).0

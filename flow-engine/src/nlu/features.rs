@@ -85,7 +85,7 @@ impl Utterance {
     }
 
     /// The hashed features, sorted by hash.
-    pub(super) fn features(&self) -> &[(u64, f32)] {
+    pub(crate) fn features(&self) -> &[(u64, f32)] {
         &self.features
     }
 
