@@ -1,5 +1,6 @@
-//! Emotion scoring of one utterance (`flow_engine::emotion::score`), over a mix of 20 Chinese
-//! and English sentences from calm to angry; the budget is well under 20 µs an utterance.
+//! Emotion scoring of one utterance (`flow_engine::emotion::score`, the rules and the learned
+//! model), over a mix of 20 Chinese and English sentences from calm to angry, and the rules
+//! alone (`emotion::rules`) beside it; the budget is under 20 µs an utterance.
 //!
 //! `cargo bench -p flow-engine --bench emotion`
 
@@ -42,6 +43,13 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             for s in SENTENCES {
                 black_box(score(black_box(s)));
+            }
+        })
+    });
+    group.bench_function("rules 20 sentences", |b| {
+        b.iter(|| {
+            for s in SENTENCES {
+                black_box(flow_engine::emotion::rules(black_box(s)));
             }
         })
     });

@@ -63,7 +63,13 @@ async fn the_dashboard_counts_what_callers_did(app: TestApp) -> TestApp {
     let puzzled = start(&app, key, json!({ "flow_id": flow_id })).await;
     let missed = send(&app, key, &puzzled, text("明天上海下雨吗")).await;
     assert_eq!(missed["ended"], false, "{missed}");
-    let missed = send(&app, key, &puzzled, text("让你们管事儿的来跟我说？")).await;
+    let missed = send(
+        &app,
+        key,
+        &puzzled,
+        text("请问能请你们主管来接一下电话吗？"),
+    )
+    .await;
     assert_eq!(missed["ended"], false, "{missed}");
     send(&app, key, &puzzled, json!({ "type": "hangup" })).await;
     // The editor's Try it runs the draft: counted apart.
@@ -196,13 +202,12 @@ async fn the_dashboard_counts_what_callers_did(app: TestApp) -> TestApp {
         .as_array()
         .expect("groups")
         .iter()
-        .find(|g| g["phrasings"][0]["text"] == "让你们管事儿的来跟我说")
+        .find(|g| g["phrasings"][0]["text"] == "请问能请你们主管来接一下电话吗")
         .expect("the request for a person, closing punctuation dropped")
         .clone();
     let (_, flow) = get(&app, key, &format!("/flows/{flow_id}")).await;
     let revision = flow["revision"].as_i64().expect("revision");
-    let body =
-        json!({ "node": person["node"], "intent": "agent", "text": "让你们管事儿的来跟我说" });
+    let body = json!({ "node": person["node"], "intent": "agent", "text": "请问能请你们主管来接一下电话吗" });
     let teach = |if_match: Option<String>| {
         let mut request = app
             .client
@@ -237,7 +242,7 @@ async fn the_dashboard_counts_what_callers_did(app: TestApp) -> TestApp {
         .as_array()
         .expect("examples")
         .iter()
-        .any(|e| e == "让你们管事儿的来跟我说"));
+        .any(|e| e == "请问能请你们主管来接一下电话吗"));
     let (status, problem) = app
         .api(
             Method::POST,
@@ -257,7 +262,8 @@ async fn the_dashboard_counts_what_callers_did(app: TestApp) -> TestApp {
                 .as_array()
                 .expect("phrasings")
                 .iter()
-                .all(|p| p["text"] != "明天上海下雨吗" && p["text"] != "让你们管事儿的来跟我说")),
+                .all(|p| p["text"] != "明天上海下雨吗"
+                    && p["text"] != "请问能请你们主管来接一下电话吗")),
         "{left}"
     );
     let actions: Vec<String> = app
@@ -288,7 +294,7 @@ async fn the_dashboard_counts_what_callers_did(app: TestApp) -> TestApp {
         .await;
     assert!(status == 200 || status == 201, "{published}");
     let again = start(&app, key, json!({ "flow_id": flow_id })).await;
-    let understood = send(&app, key, &again, text("让你们管事儿的来跟我说")).await;
+    let understood = send(&app, key, &again, text("请问能请你们主管来接一下电话吗")).await;
     assert_eq!(understood["intent"], "agent", "{understood}");
 
     let (status, knowledge) = get(&app, key, "/analytics/knowledge").await;

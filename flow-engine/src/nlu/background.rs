@@ -18,7 +18,7 @@ pub(super) fn utterances() -> &'static [Utterance] {
     UTTERANCES.get_or_init(|| SENTENCES.iter().map(|s| Utterance::new(s)).collect())
 }
 
-pub(super) const SENTENCES: &[&str] = &[
+pub(crate) const SENTENCES: &[&str] = &[
     "今天天气怎么样",
     "明天会下雨吗",
     "外面好冷啊",

@@ -84,6 +84,11 @@ impl Utterance {
         &self.normalized
     }
 
+    /// The hashed features, sorted by hash.
+    pub(crate) fn features(&self) -> &[(u64, f32)] {
+        &self.features
+    }
+
     /// Whether the text has Chinese (or other CJK) characters: its features are mostly
     /// character and syllable n-grams, which the confidence is calibrated for separately.
     pub(super) fn is_cjk(&self) -> bool {
@@ -151,7 +156,7 @@ pub fn similarity(a: &Utterance, b: &Utterance) -> f32 {
 
 /// What features are extracted for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Purpose {
+pub(crate) enum Purpose {
     /// Every kind: the classifier learns which of them tell its intents apart.
     Classify,
     /// What a Chinese phrasing means, without the kinds any two Chinese sentences share by
@@ -161,7 +166,7 @@ pub(super) enum Purpose {
 }
 
 /// The features of a text for `purpose`, and whether it has CJK characters.
-pub(super) fn features_for(text: &str, purpose: Purpose) -> (Vec<(u64, f32)>, bool) {
+pub(crate) fn features_for(text: &str, purpose: Purpose) -> (Vec<(u64, f32)>, bool) {
     let normalized = normalize(text);
     let cjk = normalized.chars().any(is_cjk);
     match tokenize(&normalized).is_empty() {

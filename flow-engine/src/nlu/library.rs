@@ -64,6 +64,28 @@ pub(super) struct KnownRow {
     pub class: usize,
 }
 
+/// Every phrasing of the library's sources with its intent id, in both languages: what shop
+/// customers ask, for models of something other than intents (the anger score's requests).
+pub(crate) fn phrasings() -> impl Iterator<Item = (&'static str, &'static str)> {
+    SOURCES.iter().flat_map(|s| lines(s))
+}
+
+/// The (intent id, phrasing) pairs of one source: `## id` opens an intent, each following
+/// non-empty line is a phrasing, `#` lines are comments.
+fn lines(source: &str) -> impl Iterator<Item = (&str, &str)> {
+    let mut current = None;
+    source.lines().map(str::trim).filter_map(move |line| {
+        if let Some(id) = line.strip_prefix("## ") {
+            current = Some(id.trim());
+            None
+        } else if line.is_empty() || line.starts_with('#') {
+            None
+        } else {
+            current.map(|id| (id, line))
+        }
+    })
+}
+
 /// The shop library, parsed, analysed and its classifier trained once per process.
 pub(super) fn shop() -> &'static Library {
     static SHOP: OnceLock<Library> = OnceLock::new();
@@ -76,27 +98,18 @@ impl Library {
     fn parse(sources: &[&str]) -> Self {
         let mut ids: Vec<&str> = Vec::new();
         let mut phrasings: Vec<[Vec<Utterance>; 2]> = Vec::new();
-        for source in sources {
-            let mut current = None;
-            for line in source.lines().map(str::trim) {
-                if let Some(id) = line.strip_prefix("## ") {
-                    let id = id.trim();
-                    current = Some(match ids.iter().position(|i| *i == id) {
-                        Some(i) => i,
-                        None => {
-                            ids.push(id);
-                            phrasings.push([Vec::new(), Vec::new()]);
-                            ids.len() - 1
-                        }
-                    });
-                } else if line.is_empty() || line.starts_with('#') {
-                    continue;
-                } else if let Some(i) = current {
-                    let u = Utterance::new(line);
-                    let script = usize::from(u.is_cjk());
-                    phrasings[i][script].push(u);
+        for (id, line) in sources.iter().flat_map(|s| lines(s)) {
+            let i = match ids.iter().position(|i| *i == id) {
+                Some(i) => i,
+                None => {
+                    ids.push(id);
+                    phrasings.push([Vec::new(), Vec::new()]);
+                    ids.len() - 1
                 }
-            }
+            };
+            let u = Utterance::new(line);
+            let script = usize::from(u.is_cjk());
+            phrasings[i][script].push(u);
         }
         Self::from_phrasings(phrasings)
     }

@@ -32,8 +32,14 @@ mod model;
 mod negatives;
 mod overlap;
 mod phrases;
+mod vocabulary;
 
+pub(crate) use background::SENTENCES as background_sentences;
+pub(crate) use features::{features_for, Purpose};
 pub use features::{similarity, Utterance};
 pub use index::{IntentIndex, IntentMatch, IntentSpec, Scope, DEFAULT_THRESHOLD};
+pub(crate) use library::phrasings as library_phrasings;
 pub use memo::shared;
+pub(crate) use model::{Model, Row};
 pub use overlap::confusable_pairs;
+pub(crate) use vocabulary::Vocabulary;

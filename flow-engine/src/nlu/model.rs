@@ -20,7 +20,7 @@ const MAX_PASSES: usize = 50;
 const PRUNE: f32 = 1e-4;
 
 /// One training example: its features (column, value) and its class.
-pub(super) struct Row {
+pub(crate) struct Row {
     pub features: Vec<(u32, f32)>,
     pub class: usize,
     /// How much the row counts: classes with many rows are weighted down so that each class
@@ -29,7 +29,7 @@ pub(super) struct Row {
 }
 
 #[derive(Debug, Clone)]
-pub(super) struct Model {
+pub(crate) struct Model {
     classes: usize,
     bias: Vec<f32>,
     /// Column `c`'s weights are `weights[offsets[c]..offsets[c + 1]]`.
@@ -100,7 +100,7 @@ impl Model {
 }
 
 /// In place: logits to probabilities.
-pub(super) fn softmax(v: &mut [f32]) {
+pub(crate) fn softmax(v: &mut [f32]) {
     let max = v.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     let mut sum = 0.0;
     for x in v.iter_mut() {

@@ -821,12 +821,12 @@ impl Run for Answer {
                 if text.is_empty() {
                     return Ok(self.on_no_input(visit, &index, stage, no_input + 1));
                 }
-                let normalized = crate::text::normalize(&text);
-                if let Some(step) = listening::angry_caller(visit, &text, confidence, &normalized) {
+                // Analysed once: the anger model and the global intents read the same features.
+                let utterance = Utterance::new(&text);
+                if let Some(step) = listening::angry_caller(visit, &text, confidence, &utterance) {
                     return Ok(step);
                 }
                 if self.global_intents {
-                    let utterance = Utterance::new(&text);
                     if let Some(step) =
                         listening::global_intent(visit, &text, confidence, &utterance, 0.0)
                     {

@@ -641,7 +641,15 @@ mod tests {
         }));
         let (mut session, _) = start(&flow);
         let actions = session.handle(heard("我要退款"));
-        assert_eq!(said(&actions), vec!["zh-CN refund neutral 0"]);
+        // The emotion as the scorer gives it, the anger to two decimals as records show it.
+        let e = crate::emotion::score("我要退款");
+        let facts = format!(
+            "zh-CN refund {} {}",
+            e.label.as_str(),
+            crate::emotion::rounded(e.anger)
+        );
+        assert!(e.anger < crate::emotion::ANGRY, "{e:?}");
+        assert_eq!(said(&actions), vec![facts]);
         assert_eq!(session.outcome(), Some(Outcome::Resolved));
         // Before the caller said anything the intent and the emotion are unknown.
         let (mut session, _) = start(&flow);

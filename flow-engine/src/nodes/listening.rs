@@ -233,7 +233,7 @@ impl Listener {
             return self.on_no_input(visit, counts);
         }
         let utterance = Utterance::new(text);
-        if let Some(step) = angry_caller(visit, text, confidence, utterance.normalized()) {
+        if let Some(step) = angry_caller(visit, text, confidence, &utterance) {
             return step;
         }
         // The node's own best intent, asked once per turn: global intents compare with it, and
@@ -510,9 +510,9 @@ pub(crate) fn angry_caller(
     visit: &mut Visit<'_>,
     text: &str,
     confidence: Option<f32>,
-    normalized: &str,
+    heard: &Utterance,
 ) -> Option<Step> {
-    let anger = visit.hear_emotion(text, normalized);
+    let anger = visit.hear_emotion(text, heard.normalized(), Some(heard));
     let (level, trigger) = (0..=visit.depth())
         .rev()
         .find_map(|level| Some((level, visit.flow_at(level).angry_caller?)))?;

@@ -1,0 +1,148 @@
+//! Feature hashes → columns of a linear model, with the IDF each is weighed by: built from a
+//! model's training texts, shared by the intent classifier (`index.rs`) and the learned part
+//! of the anger score (`emotion/learned.rs`).
+
+use super::model::Model;
+
+/// Feature hashes → column and IDF, in an open-addressing table (linear probing).
+#[derive(Debug, Clone)]
+pub(crate) struct Vocabulary {
+    keys: Vec<u64>,
+    slots: Vec<(u32, f32)>,
+    shift: u32,
+    columns: usize,
+    /// The IDF of a feature no row had.
+    unseen_idf: f32,
+}
+
+impl Vocabulary {
+    /// The columns of every feature of `texts` (one feature list per text, each feature once),
+    /// with a smoothed IDF; a feature no text has weighs `unseen_share` of the rarest one's.
+    pub(crate) fn build<'f>(
+        texts: impl Iterator<Item = &'f [(u64, f32)]>,
+        unseen_share: f32,
+    ) -> Self {
+        let mut rows = 0usize;
+        let mut all: Vec<u64> = texts
+            .flat_map(|features| {
+                rows += 1;
+                features.iter().map(|f| f.0)
+            })
+            .collect();
+        all.sort_unstable();
+        let rows = rows as f32;
+        let distinct = all.chunk_by(|a, b| a == b).count();
+        let capacity = (distinct.max(4) * 2).next_power_of_two();
+        let mut vocabulary = Self {
+            keys: vec![0; capacity],
+            slots: vec![(0, 0.0); capacity],
+            shift: 64 - capacity.trailing_zeros(),
+            columns: 0,
+            unseen_idf: unseen_share * ((1.0 + rows).ln() + 1.0),
+        };
+        let mut i = 0;
+        while i < all.len() {
+            let key = all[i];
+            let start = i;
+            while i < all.len() && all[i] == key {
+                i += 1;
+            }
+            // Features are deduplicated per text, so the run length is the document frequency.
+            let df = (i - start) as f32;
+            let idf = ((1.0 + rows) / (1.0 + df)).ln() + 1.0;
+            let column = u32::try_from(vocabulary.columns).unwrap_or(u32::MAX);
+            vocabulary.insert(key, column, idf);
+            vocabulary.columns += 1;
+        }
+        vocabulary
+    }
+
+    pub(crate) fn columns(&self) -> usize {
+        self.columns
+    }
+
+    fn slot(&self, key: u64) -> usize {
+        // Fibonacci hashing spreads the (already mixed) bits over the table.
+        (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize
+    }
+
+    /// Keys are stored as `key | 1` so that 0 can mark an empty slot.
+    fn insert(&mut self, key: u64, column: u32, idf: f32) {
+        let key = key | 1;
+        let mask = self.keys.len() - 1;
+        let mut i = self.slot(key);
+        while self.keys[i] != 0 && self.keys[i] != key {
+            i = (i + 1) & mask;
+        }
+        self.keys[i] = key;
+        self.slots[i] = (column, idf);
+    }
+
+    fn get(&self, key: u64) -> Option<(u32, f32)> {
+        let key = key | 1;
+        let mask = self.keys.len() - 1;
+        let mut i = self.slot(key);
+        loop {
+            let k = self.keys[i];
+            if k == key {
+                return Some(self.slots[i]);
+            }
+            if k == 0 {
+                return None;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// The TF-IDF vector of `features`, L2-normalised with unseen features counted in the norm.
+    pub(crate) fn vector(&self, features: &[(u64, f32)]) -> Vec<(u32, f32)> {
+        let mut out = Vec::with_capacity(features.len());
+        let mut norm = 0.0;
+        for &(hash, value) in features {
+            match self.get(hash) {
+                Some((column, idf)) => {
+                    let v = value * idf;
+                    norm += v * v;
+                    out.push((column, v));
+                }
+                None => {
+                    let v = value * self.unseen_idf;
+                    norm += v * v;
+                }
+            }
+        }
+        if norm > 0.0 {
+            let scale = 1.0 / f32::sqrt(norm);
+            for f in &mut out {
+                f.1 *= scale;
+            }
+        }
+        out
+    }
+
+    /// The model's logits for `features`, without building their vector: the model is linear,
+    /// so the weights are summed first and scaled by the norm once.
+    pub(crate) fn add_logits(&self, model: &Model, features: &[(u64, f32)], logits: &mut [f32]) {
+        let mut sums = vec![0f32; logits.len()];
+        let mut norm = 0.0;
+        for &(hash, value) in features {
+            let (v, column) = match self.get(hash) {
+                Some((column, idf)) => (value * idf, Some(column)),
+                None => (value * self.unseen_idf, None),
+            };
+            norm += v * v;
+            if let Some(column) = column {
+                model.add_column(column, v, &mut sums);
+            }
+        }
+        let scale = if norm > 0.0 {
+            1.0 / f32::sqrt(norm)
+        } else {
+            0.0
+        };
+        model.add_bias(logits);
+        for (l, s) in logits.iter_mut().zip(&sums) {
+            *l += s * scale;
+        }
+    }
+}
