@@ -336,6 +336,21 @@ fn trend_rising_anger_counts_more_than_one_turn() {
 }
 
 #[test]
+fn trend_calm_requests_whose_score_drifts_up_do_not_rise() {
+    // Said calmly one after the other in an order-status call; the second scores higher than
+    // the first, but neither sounds unhappy, so the call is not angry.
+    let turns = ["我的快递到哪了", "还要查一个订单", "再查一个"];
+    let mut trend = Trend::default();
+    for t in turns {
+        let e = score(t);
+        assert_ne!(e.label, Label::Angry, "{t}: {e:?}");
+        trend.observe(&e, t);
+        assert_ne!(trend.label(), Some(Label::Angry), "{t}: {trend:?}");
+    }
+    assert_eq!(trend.rising, 0);
+}
+
+#[test]
 fn trend_is_deterministic_and_serializable() {
     let turns = ["查物流", "查物流！", "我说了多少遍了查物流", "谢谢"];
     let run = || {
