@@ -168,6 +168,11 @@ pub async fn start(config: &Config) -> Result<Running, String> {
         );
     }
     let state = AppState::new(config, store)?;
+    // The anger model trains once per process at first use (a few hundred milliseconds):
+    // here, on a blocking thread, rather than in the first caller's turn.
+    tokio::task::spawn_blocking(|| {
+        flow_engine::emotion::learned::shipped();
+    });
     let relay = state
         .live
         .relay(&state.store)
