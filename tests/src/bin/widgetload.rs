@@ -274,12 +274,12 @@ struct Latencies {
 }
 
 impl Latencies {
-    fn to_agent(&mut self, sent: Instant, took: Duration) {
+    fn reached_agent(&mut self, sent: Instant, took: Duration) {
         self.to_agent.push(took);
         self.timeline.push((sent, took));
     }
 
-    fn to_visitor(&mut self, sent: Instant, took: Duration) {
+    fn reached_visitor(&mut self, sent: Instant, took: Duration) {
         self.to_visitor.push(took);
         self.timeline.push((sent, took));
     }
@@ -407,7 +407,7 @@ async fn main() -> Result<(), Failure> {
                             for line in lines.iter().filter(|line| line["kind"] == "agent") {
                                 let text = line["text"].as_str().unwrap_or_default();
                                 if let Some(at) = pending.arrived(text) {
-                                    latencies.lock().unwrap().to_visitor(at, now - at);
+                                    latencies.lock().unwrap().reached_visitor(at, now - at);
                                 }
                             }
                         }
@@ -458,7 +458,7 @@ async fn main() -> Result<(), Failure> {
                 carry.push_str(&String::from_utf8_lossy(&chunk));
                 for text in marks(&carry, 'v') {
                     if let Some(at) = pending.arrived(text) {
-                        latencies.lock().unwrap().to_agent(at, now - at);
+                        latencies.lock().unwrap().reached_agent(at, now - at);
                     }
                 }
                 let keep = carry.len().saturating_sub(32);
