@@ -4351,6 +4351,17 @@ async fn widget_rate_limits_hold_across_servers(db: TestDb) -> TestResult {
     assert!(admitted(
         one.admit(store, visitor, "10.0.0.1", now + 60_000).await
     )?);
+    // Many counts are sent in several transactions, each count once.
+    let three = RateCounter::default();
+    for n in 0..70 {
+        let token = format!("cfv_{n}");
+        assert!(admitted(
+            three.admit(store, Some(&token), "10.0.0.9", now).await
+        )?);
+    }
+    assert_eq!(three.send_all(store, now).await?, 71);
+    let window = now - now.rem_euclid(60_000);
+    assert_eq!(add(store, "ip:10.0.0.9", window, 0).await?, 70);
     Ok(())
 }
 

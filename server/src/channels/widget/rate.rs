@@ -25,6 +25,11 @@ pub const PER_VISITOR: i64 = 60;
 /// put many visitors behind one address.
 pub const PER_IP: i64 = 600;
 
+/// Counts sent in one transaction at most: on SQLite a transaction holds the one writer, and
+/// a wave of long polls ending together left 2,500 counts to send, whose one transaction held
+/// every conversation's turn for a tenth of a second.
+const SEND_AT_ONCE: usize = 64;
+
 /// A request over a limit: how long until the window ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limited {
@@ -113,24 +118,28 @@ impl RateCounter {
         if unsent.is_empty() {
             return Ok(0);
         }
-        let batch: Vec<(&str, i64, i64)> = unsent
-            .iter()
-            .map(|((bucket, start), hits)| (bucket.as_str(), *start, *hits))
-            .collect();
-        match store.add_widget_requests(&batch).await {
-            Ok(totals) => {
-                let mut counts = self.lock();
-                for ((window, _), total) in unsent.iter().zip(totals) {
-                    let count = counts.entry(window.clone()).or_default();
-                    count.shared = count.shared.max(total);
+        let sent = unsent.len();
+        let mut chunks = unsent.chunks(SEND_AT_ONCE);
+        while let Some(chunk) = chunks.next() {
+            let batch: Vec<(&str, i64, i64)> = chunk
+                .iter()
+                .map(|((bucket, start), hits)| (bucket.as_str(), *start, *hits))
+                .collect();
+            match store.add_widget_requests(&batch).await {
+                Ok(totals) => {
+                    let mut counts = self.lock();
+                    for ((window, _), total) in chunk.iter().zip(totals) {
+                        let count = counts.entry(window.clone()).or_default();
+                        count.shared = count.shared.max(total);
+                    }
                 }
-                Ok(unsent.len())
-            }
-            Err(error) => {
-                self.unsend(unsent);
-                Err(error)
+                Err(error) => {
+                    self.unsend(chunk.iter().chain(chunks.flatten()).cloned().collect());
+                    return Err(error);
+                }
             }
         }
+        Ok(sent)
     }
 
     /// Counts a request here; answers the window's count as this server knows it.
