@@ -45,9 +45,9 @@ struct Args {
     /// line the visitor's long poll returns with, and a visitor may make 60 requests a minute.
     #[arg(long, default_value_t = 4.0)]
     pause: f64,
-    /// Put the visitors' long polls out of step (the first waits 1 to 20 s, by visitor), as
+    /// Put the idle visitors' long polls out of step (each starts polling 0 to 20 s later), as
     /// visitors who came at different times are; without it, the polls opened together end
-    /// together every 20 s.
+    /// together every 20 s. The memory per visitor is then read before all of them poll.
     #[arg(long)]
     stagger: bool,
     /// Also print, per second of the run, how many messages were sent and the slowest one's
@@ -389,7 +389,7 @@ async fn main() -> Result<(), Failure> {
     let (errors_tx, mut errors_rx) = mpsc::unbounded_channel::<String>();
 
     // Every visitor holds a long poll; an active one's answers are the agent's messages.
-    let stagger = args.stagger;
+    let (stagger, active) = (args.stagger, handoffs.len());
     for (index, visitor) in visitors.iter().enumerate() {
         let (widget, visitor, latencies, errors, mut stop) = (
             widget.clone(),
@@ -402,11 +402,18 @@ async fn main() -> Result<(), Failure> {
         tokio::spawn(async move {
             let mut after = 0;
             // Visitors who came at different times poll out of step; opened together, their
-            // 20 s polls would end together and be sent again in waves.
-            let mut wait = if stagger { index as u64 % 20 + 1 } else { 20 };
+            // 20 s polls end together and are sent again in waves. (The first poll answers at
+            // once with the greeting, so it is the start of the loop that is put off.)
+            if stagger && index >= active {
+                let offset = Duration::from_millis(index as u64 * 997 % 20_000);
+                tokio::select! {
+                    _ = tokio::time::sleep(offset) => {}
+                    _ = stop.changed() => return,
+                }
+            }
             loop {
                 let answer = tokio::select! {
-                    answer = widget.lines(&visitor, after, std::mem::replace(&mut wait, 20)) => answer,
+                    answer = widget.lines(&visitor, after, 20) => answer,
                     _ = stop.changed() => break,
                 };
                 match answer {
