@@ -14,20 +14,33 @@ use std::time::{Duration, Instant};
 
 /// How long a row read stays remembered.
 pub const TTL: Duration = Duration::from_secs(1);
-/// Rows remembered at most; when full, expired rows are dropped, and new rows wait for room.
+/// Rows remembered at most by default; when full, expired rows are dropped, and new rows wait
+/// for room.
 const CAPACITY: usize = 10_000;
 
 #[derive(Debug)]
 pub(super) struct Recent<K, V> {
     entries: Mutex<HashMap<K, (V, Instant)>>,
     generation: AtomicU64,
+    ttl: Duration,
+    capacity: usize,
 }
 
 impl<K, V> Default for Recent<K, V> {
     fn default() -> Self {
+        Recent::lasting(TTL, CAPACITY)
+    }
+}
+
+impl<K, V> Recent<K, V> {
+    /// Rows remembered for `ttl`, at most `capacity` of them: for rows that never change
+    /// once written, which only have to be forgotten to bound the memory.
+    pub(super) fn lasting(ttl: Duration, capacity: usize) -> Self {
         Recent {
             entries: Mutex::new(HashMap::new()),
             generation: AtomicU64::new(0),
+            ttl,
+            capacity,
         }
     }
 }
@@ -45,7 +58,7 @@ impl<K: Eq + Hash, V: Clone> Recent<K, V> {
     {
         let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         let (value, read_at) = entries.get(key)?;
-        (read_at.elapsed() < TTL).then(|| value.clone())
+        (read_at.elapsed() < self.ttl).then(|| value.clone())
     }
 
     /// Remembers a row read from the database under `generation`, unless something was
@@ -55,10 +68,11 @@ impl<K: Eq + Hash, V: Clone> Recent<K, V> {
         if self.generation() != generation {
             return;
         }
-        if entries.len() >= CAPACITY {
-            entries.retain(|_, (_, read_at)| read_at.elapsed() < TTL);
+        if entries.len() >= self.capacity {
+            let ttl = self.ttl;
+            entries.retain(|_, (_, read_at)| read_at.elapsed() < ttl);
         }
-        if entries.len() < CAPACITY {
+        if entries.len() < self.capacity {
             entries.insert(key, (value, Instant::now()));
         }
     }
