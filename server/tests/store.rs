@@ -4232,8 +4232,20 @@ async fn widget_channels_visitors_and_rate_windows(db: TestDb) -> TestResult {
         (false, WidgetLanguage::English, T0 + 1, T0)
     );
     assert_eq!(updated.allowed_origins, changed.allowed_origins);
+    // The key finds the channel as changed, although it was just read as it was.
+    assert_eq!(
+        store.widget_channel_by_key(&channel.key).await?.as_ref(),
+        Some(&updated)
+    );
 
-    // A visitor's conversations are found by its token, on its channel, in its tenant only.
+    // A visitor's conversations are found by its token, on its channel, in its tenant only;
+    // asking before the link is written does not hide it after.
+    assert_eq!(
+        store
+            .widget_conversation_call(&updated, "cht_1", "cfv_token")
+            .await?,
+        None
+    );
     store
         .link_widget_conversation(&updated, "cht_1", "cal_1", "cfv_token", T0)
         .await?;

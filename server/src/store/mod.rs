@@ -141,6 +141,10 @@ pub struct Store {
     telephony: Arc<recent::Recent<String, Option<(serde_json::Value, i64)>>>,
     /// Tenants' customer lookups (read by every conversation as it opens).
     customer_lookups: Arc<recent::Recent<String, Option<CustomerLookupRow>>>,
+    /// Widget channels by publishable key (read by every request of every visitor's widget).
+    widget_channels: Arc<recent::Recent<String, Option<WidgetChannel>>>,
+    /// Widget conversations' calls by `(channel, conversation, visitor's hash)`.
+    widget_links: Arc<recent::Recent<(String, String, String), String>>,
     /// The SQLite database file, for the lock that migrations take.
     sqlite_file: Option<std::path::PathBuf>,
     /// PostgreSQL's URL, for the connection that listens for other servers' notices.
@@ -284,6 +288,11 @@ impl Store {
             published: Arc::default(),
             telephony: Arc::default(),
             customer_lookups: Arc::default(),
+            widget_channels: Arc::default(),
+            widget_links: Arc::new(recent::Recent::lasting(
+                widget::LINK_TTL,
+                widget::LINK_CAPACITY,
+            )),
             sqlite_file: match backend {
                 Backend::Sqlite => sqlite_file(url),
                 Backend::Postgres => None,

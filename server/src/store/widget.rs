@@ -35,6 +35,12 @@ impl WidgetLanguage {
     }
 }
 
+/// How long a widget conversation's link to its call is remembered after it was read: longer
+/// than a waiting visitor's poll, so that each poll of an open chat finds it.
+pub(super) const LINK_TTL: std::time::Duration = std::time::Duration::from_secs(120);
+/// Links remembered at most (about 250 bytes each); past that, polls read theirs again.
+pub(super) const LINK_CAPACITY: usize = 100_000;
+
 /// A flow's public chat channel.
 #[derive(Clone, Debug, PartialEq)]
 pub struct WidgetChannel {
@@ -97,14 +103,24 @@ fn origins_json(origins: &[String]) -> String {
 
 impl Store {
     /// The channel with this key, whoever's it is: how a widget request finds its tenant.
+    /// Every request of every open widget asks (a waiting visitor's poll too), so it is
+    /// remembered for a moment like API keys: a change made elsewhere is seen within
+    /// [`super::recent::TTL`], one made through this store at once.
     pub async fn widget_channel_by_key(&self, key: &str) -> Result<Option<WidgetChannel>> {
+        if let Some(found) = self.widget_channels.get(key) {
+            return Ok(found);
+        }
+        let generation = self.widget_channels.generation();
         let row = sqlx::query(&format!(
             "SELECT {CHANNEL_COLUMNS} FROM widget_channels WHERE key = $1"
         ))
         .bind(key)
         .fetch_optional(&self.pool)
         .await?;
-        row.as_ref().map(WidgetChannel::from_row).transpose()
+        let found = row.as_ref().map(WidgetChannel::from_row).transpose()?;
+        self.widget_channels
+            .put(key.to_owned(), found.clone(), generation);
+        Ok(found)
     }
 
     pub async fn get_widget_channel(
@@ -161,23 +177,37 @@ impl Store {
     }
 
     /// The call of a widget conversation, if it is this visitor's on this channel: another
-    /// visitor's, channel's or tenant's is not there.
+    /// visitor's, channel's or tenant's is not there. Every request of a conversation asks
+    /// (a waiting visitor's poll, every 20 s or so, too), and a link never changes once
+    /// written, so links found are remembered for [`LINK_TTL`]; they go with their channel.
     pub async fn widget_conversation_call(
         &self,
         channel: &WidgetChannel,
         session_id: &str,
         visitor_token: &str,
     ) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar(
+        let visitor = sha256_hex(visitor_token);
+        let key = (channel.id.clone(), session_id.to_owned(), visitor);
+        if let Some(call_id) = self.widget_links.get(&key) {
+            return Ok(Some(call_id));
+        }
+        let generation = self.widget_links.generation();
+        let found: Option<String> = sqlx::query_scalar(
             "SELECT call_id FROM widget_conversations \
              WHERE session_id = $1 AND tenant_id = $2 AND channel_id = $3 AND visitor = $4",
         )
         .bind(session_id)
         .bind(&channel.tenant_id)
         .bind(&channel.id)
-        .bind(sha256_hex(visitor_token))
+        .bind(&key.2)
         .fetch_optional(&self.pool)
-        .await?)
+        .await?;
+        // Only links found: a link asked for before it is written must not be remembered
+        // as missing.
+        if let Some(call_id) = &found {
+            self.widget_links.put(key, call_id.clone(), generation);
+        }
+        Ok(found)
     }
 
     /// Adds `hits` requests to each `(bucket, window_start)` count and answers the counts
@@ -229,13 +259,14 @@ impl Transaction<'_> {
         fields: &ChannelFields,
         now_ms: i64,
     ) -> Result<Option<WidgetChannel>> {
+        let id = new_id("wch");
         let row = sqlx::query(&format!(
             "INSERT INTO widget_channels ({CHANNEL_COLUMNS}) \
              SELECT $1, f.tenant_id, f.id, $4, $5, $6, $7, $8, $9, $9 FROM flows f \
              WHERE f.tenant_id = $2 AND f.id = $3 AND f.deleted_at IS NULL \
              RETURNING {CHANNEL_COLUMNS}"
         ))
-        .bind(new_id("wch"))
+        .bind(&id)
         .bind(tenant_id)
         .bind(flow_id)
         .bind(&fields.name)
@@ -246,6 +277,7 @@ impl Transaction<'_> {
         .bind(now_ms)
         .fetch_optional(self.connection())
         .await?;
+        self.forget_widget_channel(&id);
         row.as_ref().map(WidgetChannel::from_row).transpose()
     }
 
@@ -271,6 +303,7 @@ impl Transaction<'_> {
         .bind(now_ms)
         .fetch_optional(self.connection())
         .await?;
+        self.forget_widget_channel(id);
         row.as_ref().map(WidgetChannel::from_row).transpose()
     }
 
@@ -292,6 +325,7 @@ impl Transaction<'_> {
         .bind(now_ms)
         .fetch_optional(self.connection())
         .await?;
+        self.forget_widget_channel(id);
         row.as_ref().map(WidgetChannel::from_row).transpose()
     }
 
@@ -303,6 +337,22 @@ impl Transaction<'_> {
             .bind(id)
             .execute(self.connection())
             .await?;
+        self.forget_widget_channel(id);
         Ok(result.rows_affected() > 0)
+    }
+
+    /// Forgets the channel `id` once committed (under whichever key it was read, with the
+    /// links of its conversations), and every key that was found to have no channel: a new
+    /// channel's key is one of those.
+    fn forget_widget_channel(&mut self, id: &str) {
+        let id = id.to_owned();
+        self.forget_after_commit(move |store| {
+            store
+                .widget_channels
+                .forget(|_, channel| channel.as_ref().is_none_or(|channel| channel.id == id));
+            store
+                .widget_links
+                .forget(|(channel_id, _, _), _| *channel_id == id);
+        });
     }
 }
