@@ -189,6 +189,7 @@ pub async fn save(
         .await?;
     if saved.is_some() {
         state.metrics.turns.inc();
+        state.live.turn_saved(tenant_id, &row.call_id);
     }
     Ok(saved)
 }

@@ -326,7 +326,8 @@ async fn list_fragment(State(state): State<AppState>, viewer: Viewer) -> Respons
 }
 
 /// Tells the list page when something in the tenant's queues changed (at most every second,
-/// and at least every [`queues::live::POLL`]): the page then reads `/console/list`.
+/// and at least every [`queues::live::POLL`], or [`queues::live::POLL_ALONE`] on a server
+/// alone): the page then reads `/console/list`.
 async fn list_stream(State(state): State<AppState>, viewer: Viewer) -> Response {
     if let Some(refusal) = refused(&viewer) {
         return refusal;

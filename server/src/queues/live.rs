@@ -2,8 +2,10 @@
 //! changed, so they read it at once instead of at their next poll: a conversation's new line
 //! wakes only the views of that conversation; who owns a conversation, or an agent's presence,
 //! also wakes the tenant's queue lists. Servers sharing a PostgreSQL database tell each other
-//! their changes through it ([`Live::relay`]); views poll every [`POLL`] as well, because a
-//! notice between servers can be lost.
+//! their changes through it ([`Live::relay`]); views then poll every [`POLL`] as well, because
+//! a notice between servers can be lost. A server alone (SQLite) hears every change itself,
+//! so its views read the database only when told, and every [`POLL_ALONE`] in case a change
+//! was not announced.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
@@ -13,8 +15,13 @@ use tokio::sync::{broadcast, mpsc};
 
 use crate::store::{Store, StoreError};
 
-/// How often a live view reads the database even when nothing was announced.
+/// How often a live view reads the database even when nothing was announced, on a server
+/// that shares its database with others.
 pub const POLL: Duration = Duration::from_millis(1000);
+
+/// The same on a server alone: thousands of waiting chat widgets each reading once a second
+/// were most of such a server's reads, all for nothing.
+pub const POLL_ALONE: Duration = Duration::from_secs(5);
 
 /// Announcements a slow view may fall behind by; one that falls further reads the database
 /// anyway.
@@ -104,6 +111,22 @@ impl Live {
         self.announce(Change::Message { tenant_id, call_id });
     }
 
+    /// A turn of the conversation's flow was saved: wakes this server's views of it. Not told
+    /// to the other servers (every turn of every call would be a notice); their views see it
+    /// at their next poll, as views of a flow's own lines are rare (a person owns the
+    /// conversations the console and a waiting widget show).
+    pub fn turn_saved(&self, tenant_id: &str, call_id: &str) {
+        self.wake_call(tenant_id, call_id);
+    }
+
+    /// How long a view waits for an announcement before it reads the database anyway.
+    fn poll(&self) -> Duration {
+        match self.outbox.get() {
+            Some(_) => POLL,
+            None => POLL_ALONE,
+        }
+    }
+
     /// Who owns the conversation changed (handed to a queue, taken, given back, left): wakes
     /// its views and the tenant's queue lists.
     pub fn owner_changed(&self, tenant_id: &str, call_id: &str) {
@@ -156,6 +179,7 @@ impl Live {
         QueueWatch {
             tenant_id: tenant_id.into(),
             receiver: self.tenants.subscribe(),
+            poll: self.poll(),
         }
     }
 
@@ -169,7 +193,10 @@ impl Live {
             .entry(call_key(tenant_id, call_id))
             .or_insert_with(|| broadcast::channel(BACKLOG).0)
             .subscribe();
-        CallWatch { receiver }
+        CallWatch {
+            receiver,
+            poll: self.poll(),
+        }
     }
 
     /// Tells the other servers sharing `store`'s PostgreSQL database this server's changes,
@@ -264,12 +291,13 @@ async fn announced<T: Clone>(receiver: &mut broadcast::Receiver<T>, wanted: impl
 pub struct QueueWatch {
     tenant_id: Arc<str>,
     receiver: broadcast::Receiver<Arc<str>>,
+    poll: Duration,
 }
 
 impl QueueWatch {
-    /// Until the tenant's queues change or [`POLL`] passes.
+    /// Until the tenant's queues change or [`POLL`] ([`POLL_ALONE`]) passes.
     pub async fn next(&mut self) {
-        let _ = tokio::time::timeout(POLL, self.announced()).await;
+        let _ = tokio::time::timeout(self.poll, self.announced()).await;
     }
 
     /// Until the tenant's queues change, however long that takes.
@@ -282,12 +310,13 @@ impl QueueWatch {
 /// A conversation view's subscription.
 pub struct CallWatch {
     receiver: broadcast::Receiver<()>,
+    poll: Duration,
 }
 
 impl CallWatch {
-    /// Until the conversation changes or [`POLL`] passes.
+    /// Until the conversation changes or [`POLL`] ([`POLL_ALONE`]) passes.
     pub async fn next(&mut self) {
-        let _ = tokio::time::timeout(POLL, self.announced()).await;
+        let _ = tokio::time::timeout(self.poll, self.announced()).await;
     }
 
     /// Until the conversation changes, however long that takes.

@@ -275,7 +275,9 @@ pub const MAX_WAIT_S: u64 = 25;
 /// The lines of the visitor's conversation after event `after`, and the number of the last
 /// event read (to ask from next), in order. With nothing to show yet it waits up to `wait` for
 /// something to be written: at once when this server writes it, within
-/// [`crate::queues::live::POLL`] when another does.
+/// [`crate::queues::live::POLL`] when another does. A wait that ends with nothing announced
+/// answers without reading again: what another server wrote since its last read, the
+/// visitor's next request reads.
 pub async fn lines_after(
     state: &AppState,
     channel: &WidgetChannel,
@@ -299,7 +301,12 @@ pub async fn lines_after(
         if !lines.is_empty() || tokio::time::Instant::now() >= deadline {
             return Ok((lines, after));
         }
-        let _ = tokio::time::timeout_at(deadline, watch.next()).await;
+        if tokio::time::timeout_at(deadline, watch.next())
+            .await
+            .is_err()
+        {
+            return Ok((Vec::new(), after));
+        }
     }
 }
 
