@@ -1,12 +1,15 @@
 //! The tuning splits' figures alone, pooled per script as the calibration's rule reads them
 //! (BENCHMARKS.md, "Intent recognition quality"): in-scope tuning sentences understood at the
 //! default threshold, unrelated out-of-scope sentences rejected, and near out-of-scope ones
-//! rejected (each intent left out of training in turn). Unlike `callflow nlu-eval --tune`, it
+//! rejected (each intent left out of training in turn); then nodes of a few intents (English
+//! from Bitext; Chinese on `tune.csv` and its homophone copy, and beside a shop's own intents
+//! on `own-tune.csv`), as the small nodes' rules read them. Unlike `callflow nlu-eval --tune`, it
 //! never reads a test split, so settings can be compared on it freely.
 //!
 //! ```text
 //! cargo run --release -p flow-engine --example nlu_tune            # both scripts
 //! cargo run --release -p flow-engine --example nlu_tune -- en      # English only
+//! cargo run --release -p flow-engine --example nlu_tune -- zh      # Chinese only
 //! ```
 
 use std::path::PathBuf;
@@ -147,6 +150,42 @@ fn run(scripts: &str) -> Result<(), String> {
         zh.add("zh, 5 per intent", &train, &labelled("tune.csv")?);
         zh.add("zh homophones", &train, &labelled("tune-homophones.csv")?);
         zh.print("Chinese, pooled");
+        // Nodes of a few intents on the tuning phrasings (the small nodes' rule: every size
+        // still rejects at least 90% of what is not its own), the same nodes when the library
+        // does not know their intents, and a shop's own intents beside library ones
+        // (`own-tune.csv`), which must be understood at least as well as without the library.
+        let own = (labelled("own-train.csv")?, labelled("own-tune.csv")?);
+        let tune = labelled("tune.csv")?;
+        for size in [1, 2, 3, 5] {
+            if size > 1 {
+                for split in ["tune.csv", "tune-homophones.csv"] {
+                    let s = small_nodes(&train, &labelled(split)?, size, Knows::Library);
+                    println!(
+                        "zh, nodes of {size}, {split:<20} understood {:>5.1}%, \
+                         rejected {:>5.1}%",
+                        s.understood * 100.0,
+                        s.rejected * 100.0
+                    );
+                }
+                let s = small_nodes(&train, &tune, size, Knows::LibraryWithoutThem);
+                println!(
+                    "zh, nodes of {size}, intents the library does not know: \
+                     understood {:>5.1}%, rejected {:>5.1}%",
+                    s.understood * 100.0,
+                    s.rejected * 100.0
+                );
+            }
+            let known = own_intent_nodes((&own.0, &own.1), (&train, &tune), size, Knows::Library);
+            let none = own_intent_nodes((&own.0, &own.1), (&train, &tune), size, Knows::Nothing);
+            println!(
+                "zh, nodes of {size}, own intent leading: own understood {:>5.1}% \
+                 (no library {:>5.1}%), library intents {:>5.1}%, rejected {:>5.1}%",
+                known.own * 100.0,
+                none.own * 100.0,
+                known.known * 100.0,
+                known.rejected * 100.0
+            );
+        }
     }
     Ok(())
 }
