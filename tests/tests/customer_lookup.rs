@@ -280,6 +280,11 @@ async fn local_shop() -> SocketAddr {
                 }
             }),
         );
+    serve(router).await
+}
+
+/// Serves `router` on this machine; its address.
+async fn serve(router: Router) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -628,7 +633,6 @@ async fn the_agent_sees_who_is_calling(app: TestApp) -> TestApp {
 /// every conversation of that visitor, never its token.
 async fn widget_visitors_are_looked_up_by_their_id(app: TestApp) -> TestApp {
     let (tenant, flow_id) = shop(&app, "Widget Shop").await;
-    let key = &tenant.owner_key;
     let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
     let remembered = seen.clone();
     let router = Router::new().route(
@@ -643,29 +647,8 @@ async fn widget_visitors_are_looked_up_by_their_id(app: TestApp) -> TestApp {
             },
         ),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let address = listener.local_addr().expect("address");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
-    });
-    app.change_settings(&tenant.id, |settings| {
-        settings.allowed_hosts = vec![address.to_string()];
-    })
-    .await;
-    let url = format!("http://{address}/visitors/{{{{visitor}}}}");
-    let (status, body) = put_lookup(&app, key, json!({ "url": url })).await;
-    assert_eq!(status, 200, "{body}");
-    let (status, channel) = app
-        .api(
-            Method::POST,
-            key,
-            "/widget-channels",
-            Some(&json!({ "flow_id": flow_id, "name": "官网", "allowed_origins": ["https://shop.example"] })),
-        )
-        .await;
-    assert_eq!(status, 201, "{channel}");
+    let channel =
+        widget_looked_up_at(&app, &tenant, &flow_id, router, "/visitors/{{visitor}}").await;
     let channel_key = channel["key"].as_str().expect("key");
     let start = |token: Option<String>| {
         let mut request = app
@@ -691,6 +674,41 @@ async fn widget_visitors_are_looked_up_by_their_id(app: TestApp) -> TestApp {
     assert_eq!(seen[0], seen[1], "the same visitor, the same id");
     assert!(seen[0].len() == 16 && !token.contains(&seen[0]), "{seen:?}");
     app
+}
+
+/// Serves `router` as the tenant's shop, whose customers the lookup asks for at `path` (with
+/// its placeholders), and makes a widget channel for pages of https://shop.example: the
+/// channel as the API answered its creation.
+async fn widget_looked_up_at(
+    app: &TestApp,
+    tenant: &TestTenant,
+    flow_id: &str,
+    router: Router,
+    path: &str,
+) -> Value {
+    let address = serve(router).await;
+    app.change_settings(&tenant.id, |settings| {
+        settings.allowed_hosts = vec![address.to_string()];
+    })
+    .await;
+    let key = &tenant.owner_key;
+    let (status, body) = put_lookup(
+        app,
+        key,
+        json!({ "url": format!("http://{address}{path}") }),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, channel) = app
+        .api(
+            Method::POST,
+            key,
+            "/widget-channels",
+            Some(&json!({ "flow_id": flow_id, "name": "官网", "allowed_origins": ["https://shop.example"] })),
+        )
+        .await;
+    assert_eq!(status, 201, "{channel}");
+    channel
 }
 
 /// The hex HMAC-SHA256 of `customer` under `secret`: what a shop's server computes for its page.
@@ -731,30 +749,8 @@ async fn signed_in_widget_visitors_are_looked_up_by_the_shops_id(app: TestApp) -
             },
         ),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let address = listener.local_addr().expect("address");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
-    });
-    app.change_settings(&tenant.id, |settings| {
-        settings.allowed_hosts = vec![address.to_string()];
-    })
-    .await;
-    let url = format!("http://{address}/members/{{{{customer}}}}");
-    let (status, body) = put_lookup(&app, key, json!({ "url": url })).await;
-    assert_eq!(status, 200, "{body}");
-
-    let (status, channel) = app
-        .api(
-            Method::POST,
-            key,
-            "/widget-channels",
-            Some(&json!({ "flow_id": flow_id, "name": "官网", "allowed_origins": ["https://shop.example"] })),
-        )
-        .await;
-    assert_eq!(status, 201, "{channel}");
+    let channel =
+        widget_looked_up_at(&app, &tenant, &flow_id, router, "/members/{{customer}}").await;
     assert_eq!(channel["identity_secret_set"], true);
     let secret = channel["identity_secret"]
         .as_str()

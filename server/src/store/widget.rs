@@ -223,6 +223,12 @@ impl Store {
     }
 }
 
+/// What a channel may be given anew: its publishable key, or its identity secret.
+enum ChannelSecret {
+    Key,
+    Identity,
+}
+
 impl Transaction<'_> {
     /// A new channel for one of the tenant's flows, with a new key; `None` when the tenant
     /// has no such flow.
@@ -286,17 +292,9 @@ impl Transaction<'_> {
         id: &str,
         now_ms: i64,
     ) -> Result<Option<WidgetChannel>> {
-        let row = sqlx::query(&format!(
-            "UPDATE widget_channels SET key = $3, updated_at = $4 \
-             WHERE tenant_id = $1 AND id = $2 RETURNING {CHANNEL_COLUMNS}"
-        ))
-        .bind(tenant_id)
-        .bind(id)
-        .bind(new_channel_key()?)
-        .bind(now_ms)
-        .fetch_optional(self.connection())
-        .await?;
-        row.as_ref().map(WidgetChannel::from_row).transpose()
+        let key = new_channel_key()?;
+        self.replace_channel_secret(tenant_id, id, ChannelSecret::Key, &key, now_ms)
+            .await
     }
 
     /// Keeps a channel's new identity secret (sealed): pages signed with the old one are
@@ -308,13 +306,29 @@ impl Transaction<'_> {
         sealed: &str,
         now_ms: i64,
     ) -> Result<Option<WidgetChannel>> {
+        self.replace_channel_secret(tenant_id, id, ChannelSecret::Identity, sealed, now_ms)
+            .await
+    }
+
+    async fn replace_channel_secret(
+        &mut self,
+        tenant_id: &str,
+        id: &str,
+        secret: ChannelSecret,
+        value: &str,
+        now_ms: i64,
+    ) -> Result<Option<WidgetChannel>> {
+        let column = match secret {
+            ChannelSecret::Key => "key",
+            ChannelSecret::Identity => "identity_secret",
+        };
         let row = sqlx::query(&format!(
-            "UPDATE widget_channels SET identity_secret = $3, updated_at = $4 \
+            "UPDATE widget_channels SET {column} = $3, updated_at = $4 \
              WHERE tenant_id = $1 AND id = $2 RETURNING {CHANNEL_COLUMNS}"
         ))
         .bind(tenant_id)
         .bind(id)
-        .bind(sealed)
+        .bind(value)
         .bind(now_ms)
         .fetch_optional(self.connection())
         .await?;
