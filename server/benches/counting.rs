@@ -80,6 +80,7 @@ fn call(n: usize) -> Call {
         carrier_status: None,
         carrier_duration_ms: None,
         answered_by: None,
+        customer_id: None,
     }
 }
 

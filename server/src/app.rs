@@ -183,10 +183,15 @@ pub async fn start(config: &Config) -> Result<Running, String> {
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
     // After binding, so the credentials it returns name the real port.
-    let first_run =
-        crate::demo::first_run::run(&state.store, address, &config.data_dir, config.demo_history)
-            .await
-            .map_err(|e| format!("the first run (creating the demo tenant) failed: {e}"))?;
+    let first_run = crate::demo::first_run::run(
+        &state.store,
+        &state.secrets,
+        address,
+        &config.data_dir,
+        config.demo_history,
+    )
+    .await
+    .map_err(|e| format!("the first run (creating the demo tenant) failed: {e}"))?;
     let made_now = first_run.as_ref().map(|c| c.tenant_id.as_str());
     let history = match config.demo_history {
         true => crate::demo::history::play_if_due(&state, made_now, crate::store::now_ms())

@@ -64,6 +64,13 @@ impl ServerKey {
         })
     }
 
+    /// Whether the key is there without making a place for it: configured, or in (or to be
+    /// written to) an existing data directory. What may do without a secret asks this first, so
+    /// that a server without a data directory does not make one for it.
+    pub fn at_hand(&self) -> bool {
+        self.key.get().is_some() || self.data_dir.is_dir()
+    }
+
     pub fn get(&self) -> Result<&SecretBox, SecretError> {
         self.key
             .get_or_init(|| SecretBox::configured(self.configured.as_deref(), &self.data_dir))

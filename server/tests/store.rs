@@ -1821,6 +1821,7 @@ fn chat_start(flow_id: &str, flow_version: Option<i64>, events: Vec<NewCallEvent
         from_number: Some("visitor-7".into()),
         to_number: None,
         call_sid: None,
+        customer_id: None,
         started_at: T0,
         snapshot: json!({ "node": "ask" }).to_string(),
         events,
@@ -1858,6 +1859,26 @@ async fn chats_start_with_their_first_turn(db: TestDb) -> TestResult {
         .expect("call");
     assert_eq!(call.call.event_count, 2);
     assert_eq!(call.call.from_number.as_deref(), Some("visitor-7"));
+    assert_eq!(call.call.customer_id, None);
+    // A signed-in visitor's conversation keeps the shop's id of its customer.
+    let signed_in = ChatStart {
+        customer_id: Some("C1001".into()),
+        ..chat_start(
+            &flow.id,
+            None,
+            vec![event(T0, "said", Some("greet"), json!({}))],
+        )
+    };
+    assert_eq!(store.start_chat(&tenant, signed_in.clone()).await?, Some(1));
+    let call_of_signed_in = store
+        .get_call(&tenant, &signed_in.call_id)
+        .await?
+        .expect("call");
+    assert_eq!(call_of_signed_in.call.customer_id.as_deref(), Some("C1001"));
+    assert_eq!(
+        signed_in.record(&tenant).customer_id.as_deref(),
+        Some("C1001")
+    );
     assert_eq!(
         call.events.iter().map(|e| e.seq).collect::<Vec<_>>(),
         [1, 2]
@@ -4179,6 +4200,25 @@ async fn widget_channels_visitors_and_rate_windows(db: TestDb) -> TestResult {
     .expect("the flow exists");
     assert!(channel.key.starts_with("cfw_") && channel.id.starts_with("wch_"));
     assert_eq!(channel.allowed_origins, ["https://shop.example"]);
+    assert_eq!(channel.identity_secret, None);
+    // An identity secret is kept (sealed, as given) for the tenant's own channel only.
+    assert_eq!(
+        write!(store, |tx| tx.set_widget_identity_secret(
+            &stranger,
+            &channel.id,
+            "v1.sealed",
+            T0
+        ))?,
+        None
+    );
+    let channel = write!(store, |tx| tx.set_widget_identity_secret(
+        &tenant,
+        &channel.id,
+        "v1.sealed",
+        T0
+    ))?
+    .expect("the tenant's channel");
+    assert_eq!(channel.identity_secret.as_deref(), Some("v1.sealed"));
     // Another tenant's flow gets no channel.
     assert_eq!(
         write!(store, |tx| tx.create_widget_channel(

@@ -252,6 +252,26 @@ fn chat_answers_from_a_knowledge_base_given_as_a_spreadsheet() {
 }
 
 #[test]
+fn chat_takes_the_caller_and_the_customer_a_lookup_would_find() {
+    let output = chat(
+        &[
+            "--from",
+            "+8613800000001",
+            "--customer",
+            "title=张先生",
+            "--customer",
+            "vip_level=2",
+        ],
+        "",
+    );
+    let stdout = text(&output.stdout);
+    assert!(output.status.success(), "{stdout}{}", text(&output.stderr));
+    assert!(stdout.contains("张先生您好"), "greeted by name:\n{stdout}");
+    let stranger = text(&chat(&["--from", "+8613900001111"], "").stdout);
+    assert!(!stranger.contains("张先生"), "{stranger}");
+}
+
+#[test]
 fn chat_hangs_up_at_end_of_input() {
     let output = callflow()
         .args(["chat", "flows/order-status.json"])

@@ -280,6 +280,11 @@ async fn local_shop() -> SocketAddr {
                 }
             }),
         );
+    serve(router).await
+}
+
+/// Serves `router` on this machine; its address.
+async fn serve(router: Router) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -628,7 +633,6 @@ async fn the_agent_sees_who_is_calling(app: TestApp) -> TestApp {
 /// every conversation of that visitor, never its token.
 async fn widget_visitors_are_looked_up_by_their_id(app: TestApp) -> TestApp {
     let (tenant, flow_id) = shop(&app, "Widget Shop").await;
-    let key = &tenant.owner_key;
     let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
     let remembered = seen.clone();
     let router = Router::new().route(
@@ -643,29 +647,8 @@ async fn widget_visitors_are_looked_up_by_their_id(app: TestApp) -> TestApp {
             },
         ),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let address = listener.local_addr().expect("address");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
-    });
-    app.change_settings(&tenant.id, |settings| {
-        settings.allowed_hosts = vec![address.to_string()];
-    })
-    .await;
-    let url = format!("http://{address}/visitors/{{{{visitor}}}}");
-    let (status, body) = put_lookup(&app, key, json!({ "url": url })).await;
-    assert_eq!(status, 200, "{body}");
-    let (status, channel) = app
-        .api(
-            Method::POST,
-            key,
-            "/widget-channels",
-            Some(&json!({ "flow_id": flow_id, "name": "官网", "allowed_origins": ["https://shop.example"] })),
-        )
-        .await;
-    assert_eq!(status, 201, "{channel}");
+    let channel =
+        widget_looked_up_at(&app, &tenant, &flow_id, router, "/visitors/{{visitor}}").await;
     let channel_key = channel["key"].as_str().expect("key");
     let start = |token: Option<String>| {
         let mut request = app
@@ -693,9 +676,188 @@ async fn widget_visitors_are_looked_up_by_their_id(app: TestApp) -> TestApp {
     app
 }
 
+/// Serves `router` as the tenant's shop, whose customers the lookup asks for at `path` (with
+/// its placeholders), and makes a widget channel for pages of https://shop.example: the
+/// channel as the API answered its creation.
+async fn widget_looked_up_at(
+    app: &TestApp,
+    tenant: &TestTenant,
+    flow_id: &str,
+    router: Router,
+    path: &str,
+) -> Value {
+    let address = serve(router).await;
+    app.change_settings(&tenant.id, |settings| {
+        settings.allowed_hosts = vec![address.to_string()];
+    })
+    .await;
+    let key = &tenant.owner_key;
+    let (status, body) = put_lookup(
+        app,
+        key,
+        json!({ "url": format!("http://{address}{path}") }),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, channel) = app
+        .api(
+            Method::POST,
+            key,
+            "/widget-channels",
+            Some(&json!({ "flow_id": flow_id, "name": "官网", "allowed_origins": ["https://shop.example"] })),
+        )
+        .await;
+    assert_eq!(status, 201, "{channel}");
+    channel
+}
+
+/// The hex HMAC-SHA256 of `customer` under `secret`: what a shop's server computes for its page.
+fn signature(secret: &str, customer: &str) -> String {
+    use hmac::Mac;
+    let mut mac = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(secret.as_bytes())
+        .expect("any key length");
+    mac.update(customer.as_bytes());
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// A page with a signed-in customer passes the shop's id and its signature: the shop's API is
+/// asked by that id (`{{customer}}`) and the visitor is greeted by name; a wrong signature, one
+/// of a replaced secret, or an id without one starts nothing, and the shop is never asked.
+async fn signed_in_widget_visitors_are_looked_up_by_the_shops_id(app: TestApp) -> TestApp {
+    let (tenant, flow_id) = shop(&app, "Signed-in Shop").await;
+    let key = &tenant.owner_key;
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let remembered = seen.clone();
+    let router = Router::new().route(
+        "/members/{id}",
+        get(
+            move |axum::extract::Path(id): axum::extract::Path<String>| {
+                let remembered = remembered.clone();
+                async move {
+                    remembered.lock().expect("lock").push(id.clone());
+                    match id.as_str() {
+                        "C1001" => {
+                            axum::Json(json!({ "name": "张伟", "title": "张先生" })).into_response()
+                        }
+                        _ => StatusCode::NOT_FOUND.into_response(),
+                    }
+                }
+            },
+        ),
+    );
+    let channel =
+        widget_looked_up_at(&app, &tenant, &flow_id, router, "/members/{{customer}}").await;
+    assert_eq!(channel["identity_secret_set"], true);
+    let secret = channel["identity_secret"]
+        .as_str()
+        .expect("shown once")
+        .to_owned();
+    assert!(secret.starts_with("cfi_") && secret.len() > 40, "{secret}");
+    let channel_key = channel["key"].as_str().expect("key").to_owned();
+    let channel_id = channel["id"].as_str().expect("id").to_owned();
+    // Never shown again.
+    let (_, listed) = app.api(Method::GET, key, "/widget-channels", None).await;
+    assert!(!listed.to_string().contains(&secret), "{listed}");
+    assert_eq!(listed[0]["identity_secret_set"], true);
+
+    let start = |body: Option<Value>, language: &'static str| {
+        let mut request = app
+            .client
+            .post(app.url(&format!("/widget/v1/channels/{channel_key}/conversations")))
+            .header("origin", "https://shop.example")
+            .header("accept-language", language);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        async move {
+            let response = request.send().await.expect("request");
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.expect("json"))
+        }
+    };
+    let signed = json!({ "customer": "C1001", "customer_signature": signature(&secret, "C1001") });
+    let (status, first) = start(Some(signed.clone()), "zh-CN").await;
+    assert_eq!(status, 201, "{first}");
+    let greeting = first["messages"][0].as_str().unwrap_or_default();
+    assert!(greeting.starts_with("张先生您好"), "{first}");
+    // The call keeps whom it was with; the visitor's token is nowhere in it.
+    let (_, calls) = app.api(Method::GET, key, "/calls", None).await;
+    let call = calls["calls"]
+        .as_array()
+        .and_then(|items| items.iter().find(|call| call["customer_id"] == "C1001"))
+        .unwrap_or_else(|| panic!("a call with the customer: {calls}"));
+    assert!(call["from"]
+        .as_str()
+        .is_some_and(|from| from.starts_with("visitor:")));
+
+    // An anonymous visitor: the URL needs a customer, so the shop is not asked.
+    let (status, anonymous) = start(None, "zh-CN").await;
+    assert_eq!(status, 201, "{anonymous}");
+    assert!(
+        anonymous["messages"][0]
+            .as_str()
+            .is_some_and(|text| text.starts_with("您好")),
+        "{anonymous}"
+    );
+
+    let forged = json!({ "customer": "C1002", "customer_signature": signature(&secret, "C1001") });
+    let (status, problem) = start(Some(forged), "en-US").await;
+    assert_eq!(status, 403, "{problem}");
+    assert_eq!(problem["code"], "invalid_customer_signature");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|detail| detail.contains("HMAC-SHA256")),
+        "{problem}"
+    );
+    let (status, problem) = start(Some(json!({ "customer": "C1001" })), "zh-CN").await;
+    assert_eq!(status, 400, "{problem}");
+    assert_eq!(problem["code"], "customer_signature_required");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("签名")),
+        "{problem}"
+    );
+
+    // A new secret: the old one's signatures no longer count, the new one's do.
+    let (status, rotated) = app
+        .api(
+            Method::POST,
+            key,
+            &format!("/widget-channels/{channel_id}/rotate-identity-secret"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{rotated}");
+    let new_secret = rotated["identity_secret"].as_str().expect("shown once");
+    assert_ne!(new_secret, secret);
+    let (status, problem) = start(Some(signed), "zh-CN").await;
+    assert_eq!(status, 403, "{problem}");
+    assert_eq!(problem["code"], "invalid_customer_signature");
+    let resigned =
+        json!({ "customer": "C1001", "customer_signature": signature(new_secret, "C1001") });
+    let (status, again) = start(Some(resigned), "zh-CN").await;
+    assert_eq!(status, 201, "{again}");
+
+    // Only the proved customers were ever asked for.
+    assert_eq!(*seen.lock().expect("lock"), ["C1001", "C1001"]);
+    let audit = app.store.list_audit(&tenant.id, 50).await.expect("audit");
+    assert!(audit
+        .iter()
+        .any(|entry| entry.action == "widget_channel.rotate_identity_secret"));
+    assert!(!format!("{audit:?}").contains(new_secret));
+    app
+}
+
 on_both_databases!(
     members_are_greeted_by_name_in_chat_and_on_the_phone,
     widget_visitors_are_looked_up_by_their_id,
+    signed_in_widget_visitors_are_looked_up_by_the_shops_id,
     the_agent_sees_who_is_calling,
     a_failing_lookup_never_stops_the_conversation,
     settings_are_checked_field_by_field_in_the_askers_language,

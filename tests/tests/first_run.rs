@@ -17,6 +17,7 @@ use server::channels::webchat;
 use server::config::{Config, Overrides};
 use server::demo::first_run::{self, DEMO_OWNER_EMAIL, DEMO_TENANT_SLUG, EXAMPLE_FLOW_NOTE};
 use server::demo::history;
+use server::secrets::ServerKey;
 use server::store::{now_ms, Role, Store};
 use sqlx::Connection;
 
@@ -255,6 +256,33 @@ async fn the_binary_prints_working_credentials_once() {
         .await
         .expect("widget channel");
     assert_eq!(channel.status(), 200, "{output}");
+    // Its identity secret is printed with a signature for 张先生, so that a demo page can
+    // sign him in: he is greeted by name.
+    let secret = labelled(&served.seen, "Identity").unwrap_or_default();
+    assert!(secret.starts_with("cfi_"), "{output}");
+    let signature = output
+        .split_once("data-customer-signature=\"")
+        .and_then(|(_, rest)| rest.split_once('"'))
+        .map(|(signature, _)| signature.to_owned())
+        .unwrap_or_else(|| panic!("no signature in the output:\n{output}"));
+    let started = client
+        .post(format!(
+            "{}/widget/v1/channels/{widget_key}/conversations",
+            printed.url
+        ))
+        .header("origin", printed.url.as_str())
+        .json(&json!({ "customer": "C1001", "customer_signature": signature }))
+        .send()
+        .await
+        .expect("widget conversation");
+    assert_eq!(started.status(), 201, "{output}");
+    let started: Value = started.json().await.expect("json");
+    assert!(
+        started["messages"][0]
+            .as_str()
+            .is_some_and(|text| text.starts_with("张先生您好")),
+        "{started}"
+    );
     let file = data_dir.join("first-run.txt");
     assert!(
         output.contains(&file.display().to_string()),
@@ -415,9 +443,15 @@ async fn demo_tenant_has_the_published_example_flows(mut app: TestApp) -> TestAp
     // Neither a second start nor another first run creates anything.
     let tenants = store.list_tenants().await.expect("tenants");
     app.restart().await;
-    let again = first_run::run(&app.store, app.address, &app.config.data_dir, false)
-        .await
-        .expect("first run");
+    let again = first_run::run(
+        &app.store,
+        &key(&app.config.data_dir),
+        app.address,
+        &app.config.data_dir,
+        false,
+    )
+    .await
+    .expect("first run");
     assert!(
         again.is_none(),
         "with tenants present the first run does nothing"
@@ -702,9 +736,10 @@ async fn concurrent_first_runs_on_sqlite_make_one_demo_tenant() {
     first.migrate().await.expect("migrates");
     let second = Store::connect(&url).await.expect("connects");
     let address = SocketAddr::from(([127, 0, 0, 1], 8080));
+    let secrets = key(directory.path());
     let (a, b) = tokio::join!(
-        first_run::run(&first, address, directory.path(), false),
-        first_run::run(&second, address, directory.path(), false)
+        first_run::run(&first, &secrets, address, directory.path(), false),
+        first_run::run(&second, &secrets, address, directory.path(), false)
     );
     let (a, b) = (a.expect("first run"), b.expect("first run"));
     assert_eq!(
@@ -799,7 +834,7 @@ async fn a_cut_off_first_run_is_finished(store: Store, data_dir: &Path) {
     transaction.commit().await.expect("commit");
 
     let address = SocketAddr::from(([127, 0, 0, 1], 8080));
-    let credentials = first_run::run(&store, address, data_dir, false)
+    let credentials = first_run::run(&store, &key(data_dir), address, data_dir, false)
         .await
         .expect("first run")
         .expect("the cut-off first run is finished and reported");
@@ -829,10 +864,12 @@ async fn a_cut_off_first_run_is_finished(store: Store, data_dir: &Path) {
         .expect("key")
         .is_none());
     // Finished now: later starts report nothing.
-    assert!(first_run::run(&store, address, data_dir, false)
-        .await
-        .expect("first run")
-        .is_none());
+    assert!(
+        first_run::run(&store, &key(data_dir), address, data_dir, false)
+            .await
+            .expect("first run")
+            .is_none()
+    );
 }
 
 /// A start stopped while it played the demo's past calls leaves them short; the next start
@@ -841,7 +878,7 @@ async fn a_cut_off_first_run_is_finished(store: Store, data_dir: &Path) {
 /// none.
 async fn a_cut_off_history_is_finished(store: Store, url: String, data_dir: &Path) {
     let address = SocketAddr::from(([127, 0, 0, 1], 8080));
-    let credentials = first_run::run(&store, address, data_dir, true)
+    let credentials = first_run::run(&store, &key(data_dir), address, data_dir, true)
         .await
         .expect("first run")
         .expect("credentials");
@@ -1369,4 +1406,9 @@ fn every_admin_command_has_help() {
             "{args:?}"
         );
     }
+}
+
+/// The server key a server with this data directory keeps.
+fn key(data_dir: &Path) -> ServerKey {
+    ServerKey::new(None, data_dir.to_path_buf()).expect("no key is configured")
 }

@@ -1,5 +1,6 @@
 // The chat widget's channels: a manager creates one for a flow, lists the sites allowed to use
-// it, copies the snippet for the shop's pages, switches it off, makes a new key or deletes it.
+// it, copies the snippet for the shop's pages, sees how to sign in the shop's customers (the
+// identity secret, shown once), switches it off, makes a new key or secret, or deletes it.
 
 import { useCallback, useEffect, useState } from "react";
 
@@ -168,7 +169,13 @@ function ChannelCard({
   const [busy, setBusy] = useState(false);
   const [saved, setSaved] = useState(false);
   const [copied, setCopied] = useState(false);
-  const [confirm, setConfirm] = useState<"rotate" | "delete" | null>(null);
+  const [confirm, setConfirm] = useState<"rotate" | "identity" | "delete" | null>(null);
+  const confirmTitle = { rotate: t("widget.rotate"), identity: t("widget.rotateIdentity"), delete: t("widget.delete") };
+  const confirmMessage = {
+    rotate: t("widget.rotateConfirm"),
+    identity: t("widget.rotateIdentityConfirm"),
+    delete: t("widget.deleteConfirm", { name: channel.name }),
+  };
 
   const run = async (action: () => Promise<void>) => {
     setBusy(true);
@@ -219,6 +226,34 @@ function ChannelCard({
           {copied ? `✓ ${t("widget.copied")}` : t("widget.copy")}
         </button>
       </div>
+      <fieldset className="widget-identity" data-testid="widget-identity">
+        <legend>{t("widget.identity")}</legend>
+        <span className="muted small">{t("widget.identityHelp")}</span>
+        <code className="mono small">{t("widget.identityExample")}</code>
+        {channel.identity_secret ? (
+          <label>
+            {t("widget.identitySecret")}
+            <input className="mono" readOnly value={channel.identity_secret} onFocus={(e) => e.target.select()} data-testid="widget-identity-secret" />
+            <span className="small widget-once">{t("widget.identitySecretOnce")}</span>
+          </label>
+        ) : (
+          <span className="small" data-testid="widget-identity-state">
+            {t("widget.identitySecret")}: {channel.identity_secret_set ? t("widget.identitySecretSet") : t("widget.identitySecretMissing")}
+          </span>
+        )}
+        {canEdit && (
+          <div className="card-actions">
+            <button
+              type="button"
+              disabled={busy}
+              onClick={() => (channel.identity_secret_set ? setConfirm("identity") : void run(async () => onChanged(await widgetApi.rotateIdentitySecret(channel.id))))}
+              data-testid="widget-rotate-identity"
+            >
+              {channel.identity_secret_set ? t("widget.rotateIdentity") : t("widget.makeIdentity")}
+            </button>
+          </div>
+        )}
+      </fieldset>
       <label>
         {t("widget.origins")}
         <textarea rows={3} value={origins} disabled={!canEdit} onChange={(event) => setOrigins(event.target.value)} data-testid="widget-origins" />
@@ -259,9 +294,9 @@ function ChannelCard({
       )}
       {confirm && (
         <ConfirmDialog
-          title={confirm === "rotate" ? t("widget.rotate") : t("widget.delete")}
-          message={confirm === "rotate" ? t("widget.rotateConfirm") : t("widget.deleteConfirm", { name: channel.name })}
-          confirmLabel={confirm === "rotate" ? t("widget.rotate") : t("widget.delete")}
+          title={confirmTitle[confirm]}
+          message={confirmMessage[confirm]}
+          confirmLabel={confirmTitle[confirm]}
           danger={confirm === "delete"}
           busy={busy}
           onCancel={() => setConfirm(null)}
@@ -270,6 +305,7 @@ function ChannelCard({
             setConfirm(null);
             void run(async () => {
               if (action === "rotate") onChanged(await widgetApi.rotate(channel.id));
+              else if (action === "identity") onChanged(await widgetApi.rotateIdentitySecret(channel.id));
               else {
                 await widgetApi.remove(channel.id);
                 onDeleted();

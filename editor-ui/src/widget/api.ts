@@ -1,5 +1,5 @@
 // The chat widget's channels through the API: a flow's publishable key, the sites allowed to
-// use it, its switch and language.
+// use it, its switch and language, and the identity secret that signs signed-in customers.
 
 import { enc, send, V1 } from "../api";
 
@@ -12,6 +12,9 @@ export interface WidgetChannel {
   enabled: boolean;
   language: "zh-CN" | "en";
   script_tag: string;
+  identity_secret_set: boolean;
+  /** Only in the answer that made it (creating the channel, or a new secret). */
+  identity_secret?: string;
   created_at: number;
   updated_at: number;
 }
@@ -37,6 +40,9 @@ export const widgetApi = {
   },
   async rotate(id: string): Promise<WidgetChannel> {
     return (await send<WidgetChannel>("POST", `${BASE}/${enc(id)}/rotate-key`)).data;
+  },
+  async rotateIdentitySecret(id: string): Promise<WidgetChannel> {
+    return (await send<WidgetChannel>("POST", `${BASE}/${enc(id)}/rotate-identity-secret`)).data;
   },
   async remove(id: string): Promise<void> {
     await send<unknown>("DELETE", `${BASE}/${enc(id)}`);

@@ -28,6 +28,17 @@ export const zh = {
   "widget.deleteConfirm": "删除渠道“{name}”？网页上的聊天气泡会消失，已有的对话记录会保留。",
   "widget.noFlows": "还没有流程。先新建并发布一个流程。",
   "widget.required": "请填写这一项。",
+  "widget.identity": "识别已登录的客户",
+  "widget.identityHelp":
+    "网页上有已登录的会员时，在嵌入代码里再加两个属性，客户查询就能用 {{customer}} 按会员编号找到他：data-customer 是商城自己的会员编号，data-customer-signature 是商城服务器用下面的身份密钥对会员编号算出的 HMAC-SHA256（十六进制）。签名不对的访客无法开始对话。",
+  "widget.identityExample": "<script … data-customer=\"C1001\" data-customer-signature=\"<HMAC-SHA256(身份密钥, C1001) 的十六进制>\"></script>",
+  "widget.identitySecret": "身份密钥",
+  "widget.identitySecretOnce": "只显示这一次：请保存在商城的服务器上，切勿放进网页。",
+  "widget.identitySecretSet": "已设置（不再显示）。",
+  "widget.identitySecretMissing": "还没有身份密钥。",
+  "widget.rotateIdentity": "更换身份密钥",
+  "widget.makeIdentity": "生成身份密钥",
+  "widget.rotateIdentityConfirm": "更换后，用旧密钥算出的签名立即失效，已登录的访客在商城服务器改用新密钥前无法开始对话。确定更换吗？",
 };
 
 export const en: Record<keyof typeof zh, string> = {
@@ -58,4 +69,15 @@ export const en: Record<keyof typeof zh, string> = {
   "widget.deleteConfirm": "Delete the channel “{name}”? The chat bubble disappears from your pages; past conversations stay on record.",
   "widget.noFlows": "No flows yet. Create and publish a flow first.",
   "widget.required": "Fill this in.",
+  "widget.identity": "Recognise signed-in customers",
+  "widget.identityHelp":
+    "On pages with a signed-in customer, add two attributes to the snippet and the customer lookup finds them by your own id with {{customer}}: data-customer is your shop's customer id, data-customer-signature is the hex HMAC-SHA256 of that id under the identity secret below, computed by your shop's server. A visitor with a wrong signature cannot start a chat.",
+  "widget.identityExample": "<script … data-customer=\"C1001\" data-customer-signature=\"<hex of HMAC-SHA256(identity secret, C1001)>\"></script>",
+  "widget.identitySecret": "Identity secret",
+  "widget.identitySecretOnce": "Shown only now: keep it on your shop's server, never in a page.",
+  "widget.identitySecretSet": "Set (not shown again).",
+  "widget.identitySecretMissing": "No identity secret yet.",
+  "widget.rotateIdentity": "New identity secret",
+  "widget.makeIdentity": "Make an identity secret",
+  "widget.rotateIdentityConfirm": "Signatures made with the old secret stop working at once: signed-in visitors cannot start a chat until your shop's server signs with the new one. Make a new secret?",
 };

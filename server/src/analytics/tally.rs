@@ -530,6 +530,7 @@ mod tests {
             carrier_status: None,
             carrier_duration_ms: None,
             answered_by: None,
+            customer_id: None,
         }
     }
 

@@ -308,6 +308,9 @@ pub struct CallView {
     /// Who answered an outbound call, when answering-machine detection was asked
     /// (`human`, `machine_start`, …).
     pub answered_by: Option<String>,
+    /// The shop's own id of the customer, when their page proved it (a signed-in chat-widget
+    /// visitor) or an API key gave it: what the customer lookup's `{{customer}}` was.
+    pub customer_id: Option<String>,
 }
 
 /// The engine's [`Direction`] is serialised by its snake_case name; the engine knows nothing of
@@ -344,6 +347,7 @@ impl From<Call> for CallView {
             carrier_status: call.carrier_status,
             carrier_duration_ms: call.carrier_duration_ms,
             answered_by: call.answered_by,
+            customer_id: call.customer_id,
         }
     }
 }

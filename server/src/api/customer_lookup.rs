@@ -105,6 +105,9 @@ pub struct LookupTrial {
     /// A chat-widget visitor's id.
     #[serde(default)]
     pub visitor: Option<String>,
+    /// The shop's own id of a signed-in customer (`{{customer}}`), e.g. `C1001`.
+    #[serde(default)]
+    pub customer: Option<String>,
     /// The language of the flow to try it for (sent as `Accept-Language`), e.g. `en-US`.
     #[serde(default)]
     pub language: Option<String>,
@@ -145,6 +148,7 @@ async fn try_lookup(
     let caller = Caller {
         phone: given(trial.phone),
         visitor: given(trial.visitor),
+        customer: given(trial.customer),
     };
     let found = lookup::run(
         &state,

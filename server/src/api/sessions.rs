@@ -131,6 +131,10 @@ pub struct StartSession {
     /// Whom they contacted (`call.to`).
     #[serde(default)]
     pub to: Option<String>,
+    /// The shop's id of the customer (the customer lookup's `{{customer}}`), as a signed-in
+    /// chat-widget visitor's would be; an API key is trusted with it.
+    #[serde(default)]
+    pub customer: Option<String>,
 }
 
 /// A line the bot said.
@@ -364,12 +368,14 @@ async fn start_session(
     principal.require(Permission::RunSessions)?;
     check_party("/from", body.from.as_deref())?;
     check_party("/to", body.to.as_deref())?;
+    check_party("/customer", body.customer.as_deref())?;
     let request = StartRequest {
         flow_id: body.flow_id,
         selector: body.version.into(),
         vars: body.vars,
         from: body.from,
         to: body.to,
+        customer: body.customer,
         simulated: false,
     };
     let session = webchat::start(&state, &principal.tenant_id, request).await?;

@@ -193,6 +193,7 @@ async fn test_http(
         direction: Direction::Inbound,
         from: None,
         to: None,
+        customer: None,
         call_sid: None,
     };
     let started_at = crate::store::now_ms();

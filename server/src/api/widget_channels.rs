@@ -1,5 +1,6 @@
 //! Widget channels through the API: a flow's publishable key for the chat widget on the
-//! shop's own pages, the origins allowed to use it, its switch and language. The logic is
+//! shop's own pages, the origins allowed to use it, its switch and language, and the identity
+//! secret that signs the shop's signed-in customers. The logic is
 //! [`crate::channels::widget::channels`].
 
 use axum::extract::{Path, State};
@@ -11,7 +12,7 @@ use utoipa_axum::routes;
 
 use crate::auth::{Permission, Principal};
 use crate::channels::twilio::voice::public_base;
-use crate::channels::widget::channels::{self, ChannelError};
+use crate::channels::widget::channels::{self, ChannelError, WithSecret};
 use crate::error::{ApiError, ApiResult, Json};
 use crate::state::AppState;
 use crate::store::{now_ms, ChannelFields, WidgetChannel, WidgetLanguage};
@@ -21,6 +22,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_channels, create_channel))
         .routes(routes!(update_channel, delete_channel))
         .routes(routes!(rotate_key))
+        .routes(routes!(rotate_identity_secret))
 }
 
 /// A flow's chat-widget channel.
@@ -39,8 +41,16 @@ pub struct WidgetChannelView {
     /// `zh-CN` or `en`: the widget's language when the page names none.
     #[schema(example = "zh-CN")]
     pub language: String,
-    /// The tag to paste into the shop's pages.
+    /// The tag to paste into the shop's pages. On a page with a signed-in customer, add
+    /// `data-customer="<the shop's id>"` and `data-customer-signature="<hex HMAC-SHA256 of the
+    /// id under the identity secret>"`, computed by the shop's server.
     pub script_tag: String,
+    /// Whether the channel has an identity secret (it is shown only when made).
+    pub identity_secret_set: bool,
+    /// The identity secret, only in the answer that made it (creating the channel, or
+    /// rotating the secret): keep it on the shop's server, never in a page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity_secret: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -51,6 +61,8 @@ fn channel_view(channel: WidgetChannel, base: &str) -> WidgetChannelView {
             "<script src=\"{base}/widget.js\" data-channel=\"{}\" async></script>",
             channel.key
         ),
+        identity_secret_set: channel.identity_secret.is_some(),
+        identity_secret: None,
         id: channel.id,
         flow_id: channel.flow_id,
         name: channel.name,
@@ -103,6 +115,14 @@ fn language(text: Option<&str>) -> ApiResult<WidgetLanguage> {
     }
 }
 
+/// The view of a channel whose identity secret was just made, with the secret.
+fn view_with_secret(made: WithSecret, base: &str) -> WidgetChannelView {
+    WidgetChannelView {
+        identity_secret: Some(made.identity_secret.as_str().to_owned()),
+        ..channel_view(made.channel, base)
+    }
+}
+
 fn channel_error(error: ChannelError) -> ApiError {
     match error {
         ChannelError::Invalid(field, code, message) => {
@@ -116,6 +136,7 @@ fn channel_error(error: ChannelError) -> ApiError {
         )
         .with_field("/flow_id", "not_found", "the tenant has no such flow"),
         ChannelError::NotFound => ApiError::not_found("the widget channel"),
+        ChannelError::NoRandomness => ApiError::internal("the system's random generator failed"),
         ChannelError::Store(error) => error.into(),
     }
 }
@@ -141,12 +162,14 @@ async fn list_channels(
     ))
 }
 
-/// Creates a channel for one of the tenant's flows, with a new publishable key.
+/// Creates a channel for one of the tenant's flows, with a new publishable key and identity
+/// secret (`identity_secret`, shown in this answer only).
 #[utoipa::path(post, path = "/widget-channels", tag = "widget",
     request_body = NewWidgetChannel,
     responses((status = 201, body = WidgetChannelView),
         (status = 422, description = "`invalid_name`, `invalid_origin`, `too_many_origins`, \
-            `invalid_language`, `flow_not_found`, naming the field")))]
+            `invalid_language`, `flow_not_found`, naming the field"),
+        (status = 503, description = "`secret_key_unavailable`: the server's key is unusable")))]
 async fn create_channel(
     State(state): State<AppState>,
     principal: Principal,
@@ -160,8 +183,10 @@ async fn create_channel(
         enabled: body.enabled.unwrap_or(true),
         language: language(body.language.as_deref())?,
     };
-    let channel = channels::create(
+    let secrets = super::server_key(&state)?;
+    let made = channels::create(
         &state.store,
+        secrets,
         &principal.actor(),
         &body.flow_id,
         fields,
@@ -170,7 +195,7 @@ async fn create_channel(
     .await
     .map_err(channel_error)?;
     let base = public_base(&state.telephony, &headers);
-    Ok((StatusCode::CREATED, Json(channel_view(channel, &base))))
+    Ok((StatusCode::CREATED, Json(view_with_secret(made, &base))))
 }
 
 /// Replaces a channel's name, allowed origins, switch and language.
@@ -216,6 +241,29 @@ async fn rotate_key(
         .map_err(channel_error)?;
     let base = public_base(&state.telephony, &headers);
     Ok(Json(channel_view(channel, &base)))
+}
+
+/// Gives a channel a new identity secret (`identity_secret`, shown in this answer only):
+/// signatures made with the old one are refused from now on, so the shop's server must sign
+/// with the new one.
+#[utoipa::path(post, path = "/widget-channels/{id}/rotate-identity-secret", tag = "widget",
+    params(("id" = String, Path)),
+    responses((status = 200, body = WidgetChannelView), (status = 404),
+        (status = 503, description = "`secret_key_unavailable`: the server's key is unusable")))]
+async fn rotate_identity_secret(
+    State(state): State<AppState>,
+    principal: Principal,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<Json<WidgetChannelView>> {
+    principal.require(Permission::EditFlows)?;
+    let secrets = super::server_key(&state)?;
+    let made =
+        channels::rotate_identity_secret(&state.store, secrets, &principal.actor(), &id, now_ms())
+            .await
+            .map_err(channel_error)?;
+    let base = public_base(&state.telephony, &headers);
+    Ok(Json(view_with_secret(made, &base)))
 }
 
 /// Deletes a channel: its key stops working; its conversations stay on record.

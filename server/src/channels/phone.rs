@@ -232,6 +232,7 @@ fn parties_of(direction: Direction, from: &str, to: &str, call_sid: Option<&str>
         direction,
         from: known(from),
         to: known(to),
+        customer: None,
         call_sid: call_sid.and_then(known),
     }
 }

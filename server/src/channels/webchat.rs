@@ -47,6 +47,9 @@ pub struct StartRequest {
     pub vars: Map<String, Value>,
     pub from: Option<String>,
     pub to: Option<String>,
+    /// The shop's id of the customer, when it was proved (a signed-in widget visitor) or given
+    /// by someone trusted with it (an API key).
+    pub customer: Option<String>,
     /// A conversation played rather than had (the demo's past calls): its transfers are put
     /// through at once instead of waiting for a person.
     pub simulated: bool,
@@ -404,6 +407,7 @@ pub async fn start(
         direction: Direction::Inbound,
         from: request.from,
         to: request.to,
+        customer: request.customer,
         call_sid: None,
     };
     let conversation::Opened {

@@ -22,6 +22,10 @@ pub struct Options {
     pub file: PathBuf,
     pub vars: serde_json::Map<String, serde_json::Value>,
     pub tenant: serde_json::Map<String, serde_json::Value>,
+    /// The caller's number.
+    pub from: Option<String>,
+    /// The customer as a lookup would have found them.
+    pub customer: serde_json::Map<String, serde_json::Value>,
     pub mock_http: Option<PathBuf>,
     pub subflows: Vec<PathBuf>,
     /// Knowledge bases by key: their spreadsheets.
@@ -141,6 +145,8 @@ pub fn run(options: Options) -> Result<ExitCode, String> {
         utc_offset_minutes: utc_offset_minutes(DEFAULT_TIME_ZONE, started_at),
         vars: options.vars,
         tenant: options.tenant,
+        from: options.from.unwrap_or_default(),
+        customer: options.customer,
         ..CallInfo::default()
     };
     let knowledge = flow_engine::conversation::knowledge_from_sheets(&options.knowledge, |path| {

@@ -52,6 +52,14 @@ enum Command {
         /// A tenant setting visible as `tenant.NAME`, e.g. `--tenant api=https://shop.example/api`.
         #[arg(long = "tenant", value_name = "NAME=VALUE", value_parser = parse_assignment)]
         tenant: Vec<(String, serde_json::Value)>,
+        /// The caller's number (`call.from`), e.g. `--from +8613800000001`.
+        #[arg(long, value_name = "PHONE")]
+        from: Option<String>,
+        /// What the customer lookup would have found, visible as `customer.NAME`, e.g.
+        /// `--customer title=张先生 --customer vip_level=2` (the simulator asks no shop, as
+        /// conversation tests give `customer`).
+        #[arg(long = "customer", value_name = "NAME=VALUE", value_parser = parse_assignment)]
+        customer: Vec<(String, serde_json::Value)>,
         /// HTTP mocks (YAML or JSON list, the `http` format of conversation tests).
         #[arg(long, value_name = "FILE")]
         mock_http: Option<PathBuf>,
@@ -211,6 +219,8 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
             file,
             vars,
             tenant,
+            from,
+            customer,
             mock_http,
             subflows,
             knowledge,
@@ -220,6 +230,8 @@ pub fn run(cli: Cli) -> Result<ExitCode, String> {
             file,
             vars: vars.into_iter().collect(),
             tenant: tenant.into_iter().collect(),
+            from,
+            customer: customer.into_iter().collect(),
             mock_http,
             subflows,
             knowledge: knowledge.into_iter().collect(),

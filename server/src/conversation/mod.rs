@@ -274,6 +274,7 @@ mod tests {
             direction: Direction::Inbound,
             from: None,
             to: None,
+            customer: None,
             call_sid: None,
         };
         // 2026-06-14T17:00:00Z is 2026-06-15 01:00 in Shanghai.

@@ -20,6 +20,9 @@ pub struct Parties {
     pub direction: Direction,
     pub from: Option<String>,
     pub to: Option<String>,
+    /// The shop's own id of the customer, when it is proved (a signed-in chat-widget visitor)
+    /// or given by someone trusted with it (an API key): the customer lookup's `{{customer}}`.
+    pub customer: Option<String>,
     /// The carrier's id of a phone call.
     pub call_sid: Option<String>,
 }
@@ -111,6 +114,7 @@ pub fn counted(
         carrier_status: None,
         carrier_duration_ms: None,
         answered_by: None,
+        customer_id: None,
     };
     rollup::at_end(&call, seen, zone)
 }
@@ -151,6 +155,7 @@ pub async fn create(
         from_number: parties.from.clone(),
         to_number: parties.to.clone(),
         call_sid: parties.call_sid.clone(),
+        customer_id: parties.customer.clone(),
         started_at: row.created_at,
         snapshot,
         knowledge: (!row.knowledge.is_null()).then(|| row.knowledge.to_string()),

@@ -34,12 +34,21 @@ pub struct Caller {
     pub phone: Option<String>,
     /// The chat-widget visitor's id (the hash call records name it by).
     pub visitor: Option<String>,
+    /// The shop's own id of the customer, when it was proved (a signed-in widget visitor).
+    pub customer: Option<String>,
 }
 
 impl Caller {
-    /// The customer of a conversation: whoever is not the shop. Chat-widget visitors are
-    /// recorded as `visitor:<id>`.
+    /// The customer of a conversation: whoever is not the shop, and the shop's id of them when
+    /// it is known. Chat-widget visitors are recorded as `visitor:<id>`.
     pub fn of(parties: &Parties) -> Caller {
+        Caller {
+            customer: parties.customer.clone(),
+            ..Caller::of_number(parties)
+        }
+    }
+
+    fn of_number(parties: &Parties) -> Caller {
         let customer = match parties.direction {
             Direction::Inbound => parties.from.as_deref(),
             Direction::Outbound => parties.to.as_deref(),
@@ -50,12 +59,12 @@ impl Caller {
             None => Caller::default(),
             Some(text) => match text.strip_prefix("visitor:") {
                 Some(visitor) => Caller {
-                    phone: None,
                     visitor: Some(visitor.to_owned()),
+                    ..Caller::default()
                 },
                 None => Caller {
                     phone: Some(text.to_owned()),
-                    visitor: None,
+                    ..Caller::default()
                 },
             },
         }
@@ -198,6 +207,7 @@ async fn ask(
     let has = |name: &&str| match *name {
         "phone" => caller.phone.is_some(),
         "visitor" => caller.visitor.is_some(),
+        "customer" => caller.customer.is_some(),
         _ => false,
     };
     if !wanted.iter().any(has) {
@@ -310,6 +320,7 @@ mod tests {
             direction,
             from: from.map(str::to_owned),
             to: to.map(str::to_owned),
+            customer: None,
             call_sid: None,
         }
     }
@@ -343,9 +354,16 @@ mod tests {
             Caller::of(&widget),
             Caller {
                 phone: None,
-                visitor: Some("0123abcd".to_owned())
+                visitor: Some("0123abcd".to_owned()),
+                customer: None,
             }
         );
+        let signed_in = Parties {
+            customer: Some("C1001".to_owned()),
+            ..widget
+        };
+        assert_eq!(Caller::of(&signed_in).customer.as_deref(), Some("C1001"));
+        assert_eq!(Caller::of(&signed_in).visitor.as_deref(), Some("0123abcd"));
         assert_eq!(
             Caller::of(&parties(Direction::Inbound, None, None)),
             Caller::default()

@@ -1,5 +1,6 @@
 //! Who is calling: a tenant's customer lookup. When a conversation opens, the server asks the
-//! shop's own API for the caller (by phone number, or by chat-widget visitor) and hands the
+//! shop's own API for the caller (by phone number, by chat-widget visitor, or by the shop's
+//! own id of a signed-in visitor, which its page proved) and hands the
 //! answer to the flow as `customer` ([`lookup`]). This module keeps the tenant's settings for
 //! it: the URL, its headers and secret, the time it may take, and whether it is on.
 //!
@@ -36,7 +37,7 @@ const MAX_HEADERS: usize = 20;
 const MAX_HEADER_VALUE_CHARS: usize = 1000;
 const MAX_SECRET_CHARS: usize = 1024;
 /// The placeholders a lookup URL may hold.
-pub const PLACEHOLDERS: [&str; 2] = ["phone", "visitor"];
+pub const PLACEHOLDERS: [&str; 3] = ["phone", "visitor", "customer"];
 /// Headers that describe the connection, which is ours to decide.
 const RESERVED_HEADERS: [&str; 6] = [
     "host",
@@ -54,7 +55,7 @@ pub struct CustomerLookupView {
     pub configured: bool,
     /// Whether conversations look the caller up.
     pub enabled: bool,
-    /// The shop's URL, with `{{phone}}` and/or `{{visitor}}`.
+    /// The shop's URL, with `{{phone}}`, `{{visitor}}` and/or `{{customer}}`.
     #[schema(example = "https://shop.example/api/customers?phone={{phone}}")]
     pub url: String,
     /// Request headers that are no secret.
@@ -77,7 +78,9 @@ pub struct CustomerLookupUpdate {
     #[serde(default = "yes")]
     pub enabled: bool,
     /// `http` or `https`, with `{{phone}}` (the caller's number; the callee's on outbound
-    /// calls) and/or `{{visitor}}` (the chat-widget visitor's id), URL-encoded when filled in.
+    /// calls), `{{visitor}}` (the chat-widget visitor's id) and/or `{{customer}}` (the shop's
+    /// own id of a signed-in widget visitor, which the shop's server signed), URL-encoded
+    /// when filled in.
     pub url: String,
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
@@ -185,6 +188,7 @@ pub fn fill(url: &str, caller: &Caller) -> String {
         let value = match after[..close].trim() {
             "phone" => caller.phone.as_deref(),
             "visitor" => caller.visitor.as_deref(),
+            "customer" => caller.customer.as_deref(),
             _ => None,
         };
         out.push_str(&encode(value.unwrap_or_default()));
@@ -240,8 +244,8 @@ fn check_url(url: &str, problems: &mut Problems) {
         problems.add(
             "/url",
             "unknown_placeholder",
-            "网址只能使用 {{phone}} 和 {{visitor}} 两个占位符。",
-            "may only use the placeholders {{phone}} and {{visitor}}.",
+            "网址只能使用 {{phone}}、{{visitor}} 和 {{customer}} 三个占位符。",
+            "may only use the placeholders {{phone}}, {{visitor}} and {{customer}}.",
         );
         return;
     }
@@ -249,14 +253,15 @@ fn check_url(url: &str, problems: &mut Problems) {
         problems.add(
             "/url",
             "missing_placeholder",
-            "网址需要包含 {{phone}} 或 {{visitor}}，否则无法知道查询的是谁。",
-            "must hold {{phone}} or {{visitor}}, or it cannot say whom to look up.",
+            "网址需要包含 {{phone}}、{{visitor}} 或 {{customer}}，否则无法知道查询的是谁。",
+            "must hold {{phone}}, {{visitor}} or {{customer}}, or it cannot say whom to look up.",
         );
         return;
     }
     let sample = Caller {
         phone: Some("+8613800000000".to_owned()),
         visitor: Some("0123456789abcdef".to_owned()),
+        customer: Some("C1001".to_owned()),
     };
     let valid = Url::parse(&fill(url, &sample))
         .is_ok_and(|parsed| matches!(parsed.scheme(), "http" | "https") && parsed.has_host());
@@ -434,13 +439,14 @@ mod tests {
         let caller = Caller {
             phone: Some("+86 138".to_owned()),
             visitor: None,
+            customer: Some("C 1/1".to_owned()),
         };
         assert_eq!(
             fill(
-                "https://s.example/c?phone={{phone}}&v={{ visitor }}",
+                "https://s.example/c?phone={{phone}}&v={{ visitor }}&c={{customer}}",
                 &caller
             ),
-            "https://s.example/c?phone=%2B86%20138&v="
+            "https://s.example/c?phone=%2B86%20138&v=&c=C%201%2F1"
         );
         assert_eq!(
             placeholders("a{{ phone }}b{{visitor}}"),
@@ -462,6 +468,7 @@ mod tests {
     fn urls_must_say_whom_to_look_up() {
         assert!(problems_of("https://shop.example/api/customers?phone={{phone}}").is_empty());
         assert!(problems_of("http://demo-shop.internal/api/customers/{{visitor}}").is_empty());
+        assert!(problems_of("https://shop.example/api/members/{{customer}}").is_empty());
         assert_eq!(problems_of(""), ["required"]);
         assert_eq!(
             problems_of("https://shop.example/api"),

@@ -20,6 +20,8 @@ use std::path::{Path, PathBuf};
 use rand::RngCore;
 use serde_json::Value;
 
+use crate::channels::widget::channels::new_identity_secret;
+use crate::secrets::ServerKey;
 use crate::store::{
     constraint, now_ms, Actor, ChannelFields, CustomerLookupRow, NewFlow, NewUser, QueueRow, Role,
     Store, StoreError, TenantSettings, WidgetLanguage,
@@ -81,6 +83,8 @@ pub const DEMO_WIDGET_NAME: &str = "演示页面 / demo page";
 /// Where a page to try the demo's widget may be served from, beside the server itself (README
 /// "Chat widget": `python3 -m http.server 8000`).
 pub const DEMO_WIDGET_PAGE_ORIGINS: [&str; 2] = ["http://127.0.0.1:8000", "http://localhost:8000"];
+/// The demo shop's member a demo page signs in (张先生, see [`super::shop`]).
+pub const DEMO_SIGNED_IN_MEMBER: &str = "C1001";
 
 /// Letters and digits that cannot be mistaken for one another (no 0/O/o, 1/l/I).
 const PASSWORD_ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
@@ -101,10 +105,22 @@ pub struct FirstRunCredentials {
     pub api_key: String,
     /// The publishable key of the demo's chat-widget channel (the order-status flow).
     pub widget_key: String,
+    /// The channel's identity secret and a page's signed-in member, when the first run made
+    /// the channel and could seal the secret.
+    pub widget_identity: Option<DemoIdentity>,
     /// Where the credentials were written, when they were.
     pub saved_to: Option<PathBuf>,
     /// Why writing them failed, when it did.
     pub save_error: Option<String>,
+}
+
+/// What a demo page needs to show a signed-in member: the channel's identity secret, and the
+/// member's id with its signature (what the shop's server would compute).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DemoIdentity {
+    pub secret: String,
+    pub customer: String,
+    pub signature: String,
 }
 
 impl FirstRunCredentials {
@@ -134,6 +150,14 @@ impl FirstRunCredentials {
             "  Widget:    {} (order-status, for pages of {} and {}; see README \"Chat widget\")",
             self.widget_key, self.url, DEMO_WIDGET_PAGE_ORIGINS[0]
         )?;
+        if let Some(identity) = &self.widget_identity {
+            writeln!(
+                out,
+                "  Identity:  {} (the widget's identity secret; a page signed in as 张先生 adds\n             \
+                 data-customer=\"{}\" data-customer-signature=\"{}\")",
+                identity.secret, identity.customer, identity.signature
+            )?;
+        }
         writeln!(out)?;
         writeln!(out, "Try the API with the key:")?;
         writeln!(
@@ -197,6 +221,8 @@ pub enum FirstRunError {
     BadKnowledgeFile { name: String, detail: String },
     #[error("the example flow {0} is missing")]
     MissingExampleFlow(&'static str),
+    #[error("the demo widget channel's identity secret cannot be made: {0}")]
+    Identity(String),
 }
 
 /// `flows/` as the binary carries it; only `knowledge/*.csv` is read from it (the example flows
@@ -393,12 +419,16 @@ const DEMO_QUEUES: [(&str, &str, &str); 6] = [
 
 /// Creates (or replaces) the queues the example flows hand to in `tenant_id`, with an audit
 /// entry each: what a tenant needs before the examples publish without warnings.
-/// The demo tenant's customer lookup: the demo shop's members, by phone number or visitor.
+/// The demo tenant's customer lookup: the demo shop's members, by phone number, by their id
+/// when they chat signed in, or by visitor.
 pub fn demo_customer_lookup(tenant_id: &str, now: i64) -> CustomerLookupRow {
     CustomerLookupRow {
         tenant_id: tenant_id.to_owned(),
         enabled: true,
-        url: format!("{DEMO_SHOP_BASE}/customers?phone={{{{phone}}}}&visitor={{{{visitor}}}}"),
+        url: format!(
+            "{DEMO_SHOP_BASE}/customers?phone={{{{phone}}}}&customer={{{{customer}}}}\
+             &visitor={{{{visitor}}}}"
+        ),
         headers: Default::default(),
         secret_header: crate::customers::DEFAULT_SECRET_HEADER.to_owned(),
         secret: None,
@@ -452,6 +482,7 @@ fn demo_queues(tenant_id: &str, now: i64) -> Vec<QueueRow> {
 
 pub async fn run(
     store: &Store,
+    secrets: &ServerKey,
     address: SocketAddr,
     data_dir: &Path,
     history: bool,
@@ -580,8 +611,8 @@ pub async fn run(
     let key = transaction
         .create_api_key(&tenant.id, DEMO_API_KEY_NAME, Role::Owner, now)
         .await?;
-    let widget_key = match channels.into_iter().next() {
-        Some(channel) => channel.key,
+    let (widget_key, widget_identity) = match channels.into_iter().next() {
+        Some(channel) => (channel.key, None),
         None => {
             let flow = flows
                 .iter()
@@ -595,11 +626,38 @@ pub async fn run(
                 enabled: true,
                 language: WidgetLanguage::Chinese,
             };
-            transaction
+            let channel = transaction
                 .create_widget_channel(&tenant.id, &flow.id, &fields, now)
                 .await?
-                .ok_or_else(|| FirstRunError::MissingExampleFlow(DEMO_WIDGET_FLOW))?
-                .key
+                .ok_or_else(|| FirstRunError::MissingExampleFlow(DEMO_WIDGET_FLOW))?;
+            // Without a server key at hand (a PostgreSQL server without a data directory) or a
+            // usable one, the demo works all the same, with anonymous visitors only; the
+            // owner can make a secret later.
+            let identity = match secrets.at_hand().then(|| secrets.get()) {
+                None => None,
+                Some(Ok(secrets)) => {
+                    let made = new_identity_secret(
+                        &mut transaction,
+                        secrets,
+                        &tenant.id,
+                        &channel.id,
+                        now,
+                    )
+                    .await
+                    .map_err(|error| FirstRunError::Identity(error.to_string()))?;
+                    let secret = made.identity_secret;
+                    Some(DemoIdentity {
+                        secret: secret.as_str().to_owned(),
+                        customer: DEMO_SIGNED_IN_MEMBER.to_owned(),
+                        signature: secret.sign(DEMO_SIGNED_IN_MEMBER),
+                    })
+                }
+                Some(Err(error)) => {
+                    tracing::warn!(%error, "the demo's widget channel has no identity secret: the server's key is unusable");
+                    None
+                }
+            };
+            (channel.key, identity)
         }
     };
     // The demo shop knows a few members by their number, so the flows greet them by name.
@@ -636,6 +694,7 @@ pub async fn run(
         password,
         api_key: key.token,
         widget_key,
+        widget_identity,
         saved_to: None,
         save_error: None,
     };
@@ -798,12 +857,22 @@ mod tests {
             password: "pw".into(),
             api_key: "cf_k".into(),
             widget_key: "cfw_k".into(),
+            widget_identity: Some(DemoIdentity {
+                secret: "cfi_s".into(),
+                customer: DEMO_SIGNED_IN_MEMBER.into(),
+                signature: "ab12".into(),
+            }),
             saved_to: Some(PathBuf::from("data/first-run.txt")),
             save_error: None,
         };
         let text = credentials.to_string();
         assert!(text.contains("  API key:   cf_k\n"), "{text}");
         assert!(text.contains("  Widget:    cfw_k (order-status"), "{text}");
+        assert!(
+            text.contains("  Identity:  cfi_s (")
+                && text.contains("data-customer=\"C1001\" data-customer-signature=\"ab12\""),
+            "{text}"
+        );
         assert!(text
             .contains("curl -H \"Authorization: Bearer cf_k\" http://127.0.0.1:8080/api/v1/flows"));
         assert!(text.contains("shown only now"));

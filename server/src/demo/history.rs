@@ -484,6 +484,7 @@ async fn chat(state: &AppState, tenant_id: &str, caller: &Caller) -> Result<(), 
         vars: vars(caller),
         from: known_member(caller),
         to: None,
+        customer: None,
         simulated: true,
     };
     let mut session = webchat::start(state, tenant_id, request).await?;

@@ -4,9 +4,10 @@
 //! Routes, relative to wherever the server mounts [`router`]:
 //!
 //! - `GET /orders/{order_id}` — the sample orders below; `404 {"error":"order_not_found"}`.
-//! - `GET /customers?phone=…` (or `visitor=…`) — who is calling, for the tenant's customer
-//!   lookup: the [`CUSTOMERS`] below with their VIP level and recent orders; `404
-//!   {"error":"customer_not_found"}` for anyone else, `400` when neither is given.
+//! - `GET /customers?phone=…` (or `customer=…`, the member's id such as `C1001`, or
+//!   `visitor=…`) — who is calling, for the tenant's customer lookup: the [`CUSTOMERS`] below
+//!   with their VIP level and recent orders; `404 {"error":"customer_not_found"}` for anyone
+//!   else, `400` when none is given.
 //! - `POST /refunds` — `201 {"refund_id","status":"pending_review"}`; 404 for an unknown
 //!   order; `409 {"error":"refund_exists","refund_id"}` for the second request on an order.
 //! - `POST /coupons` — `201 {"coupon_id","amount","valid_days":30,"sms_sent"}`.
@@ -469,7 +470,8 @@ async fn get_order(
     .into_response()
 }
 
-/// A member of the shop, as the customer lookup finds them by their phone number.
+/// A member of the shop, as the customer lookup finds them by their phone number, or by their
+/// id when they chat signed in.
 struct DemoCustomer {
     id: &'static str,
     phone: &'static str,
@@ -542,6 +544,8 @@ struct CustomerQuery {
     phone: Option<String>,
     #[serde(default)]
     visitor: Option<String>,
+    #[serde(default)]
+    customer: Option<String>,
 }
 
 async fn get_customer(
@@ -558,19 +562,20 @@ async fn get_customer(
     };
     let phone = query.phone.as_deref().map(phone_key).unwrap_or_default();
     let visitor = query.visitor.as_deref().map(str::trim).unwrap_or_default();
-    if phone.is_empty() && visitor.is_empty() {
+    let id = query.customer.as_deref().map(str::trim).unwrap_or_default();
+    if phone.is_empty() && visitor.is_empty() && id.is_empty() {
         return error(
             StatusCode::BAD_REQUEST,
             "invalid_request",
-            "give phone or visitor",
+            "give phone, customer or visitor",
         );
     }
-    // The demo shop has no accounts that chat-widget visitors signed in with, so it knows
-    // callers by their number only.
-    let Some(customer) = CUSTOMERS
-        .iter()
-        .find(|customer| !phone.is_empty() && phone_key(customer.phone) == phone)
-    else {
+    // A member is known by their number, or by their id when the widget's page signed them in;
+    // an anonymous visitor's id is nobody's account.
+    let Some(customer) = CUSTOMERS.iter().find(|customer| {
+        (!phone.is_empty() && phone_key(customer.phone) == phone)
+            || (!id.is_empty() && customer.id == id)
+    }) else {
         return (
             StatusCode::NOT_FOUND,
             Json(json!({ "error": "customer_not_found" })),
@@ -1028,6 +1033,12 @@ mod tests {
         assert_eq!(status, StatusCode::NOT_FOUND);
         assert_eq!(body["error"], "customer_not_found");
         let (status, _) = get_json(&app, "/customers?visitor=0123456789abcdef").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        // A signed-in widget visitor, by the member's id; the empty number of a chat is nothing.
+        let (status, body) = get_json(&app, "/customers?phone=&visitor=ab12&customer=C1003").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body["title"], "李女士");
+        let (status, _) = get_json(&app, "/customers?customer=C9999").await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         let (status, _) = get_json(&app, "/customers").await;
         assert_eq!(status, StatusCode::BAD_REQUEST);

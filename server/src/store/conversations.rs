@@ -45,6 +45,9 @@ pub struct Call {
     /// Who answered an outbound call, when answering-machine detection was asked:
     /// `human`, `machine_start`, `fax`, `unknown`, …
     pub answered_by: Option<String>,
+    /// The shop's own id of the customer, when it was proved (a signed-in chat-widget visitor)
+    /// or given with an API key.
+    pub customer_id: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -259,7 +262,7 @@ impl ChatSession {
 pub(super) const COLUMNS: &str =
     "tenant_id, id, flow_id, flow_version, channel, direction, from_number, \
      to_number, started_at, ended_at, outcome, summary, call_sid, duration_ms, event_count, \
-     carrier_status, carrier_duration_ms, answered_by";
+     carrier_status, carrier_duration_ms, answered_by, customer_id";
 const MAX_PAGE_SIZE: u32 = 1000;
 
 /// A web chat that [`Store::end_idle_chats`] ended.
@@ -297,6 +300,7 @@ impl Call {
             carrier_status: row.try_get("carrier_status")?,
             carrier_duration_ms: row.try_get("carrier_duration_ms")?,
             answered_by: row.try_get("answered_by")?,
+            customer_id: row.try_get("customer_id")?,
         })
     }
 }

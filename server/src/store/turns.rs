@@ -68,6 +68,8 @@ pub struct ChatStart {
     /// The carrier's id of a phone call; unique per tenant, so that a retried incoming-call
     /// webhook cannot start the call twice.
     pub call_sid: Option<String>,
+    /// The shop's id of the customer, when it was proved or given by an API key.
+    pub customer_id: Option<String>,
     pub started_at: i64,
     /// The snapshot after the first turn, as JSON text.
     pub snapshot: String,
@@ -102,6 +104,7 @@ impl ChatStart {
             carrier_status: None,
             carrier_duration_ms: None,
             answered_by: None,
+            customer_id: self.customer_id.clone(),
         }
     }
 }
@@ -333,7 +336,7 @@ async fn insert_starts<'a>(
     let table = rows_table(
         &[
             "tid", "cid", "fid", "ver", "chan", "dir", "src", "dst", "t0", "n", "t1", "outcome",
-            "summary", "dur", "csid", "sid", "snap", "kb", "counted",
+            "summary", "dur", "csid", "sid", "snap", "kb", "counted", "cust",
         ],
         indices.len(),
     );
@@ -342,9 +345,10 @@ async fn insert_starts<'a>(
                                     from_number, to_number, started_at, event_count, \
                                     ended_at, outcome, summary, duration_ms, call_sid, \
                                     session_id, snapshot, turn, updated_at, knowledge, \
-                                    rolled_up_events) \
+                                    rolled_up_events, customer_id) \
          SELECT v.tid, v.cid, f.id, v.ver, v.chan, v.dir, v.src, v.dst, v.t0, v.n, v.t1, \
-                v.outcome, v.summary, v.dur, v.csid, v.sid, v.snap, 1, v.t0, v.kb, v.counted \
+                v.outcome, v.summary, v.dur, v.csid, v.sid, v.snap, 1, v.t0, v.kb, v.counted, \
+                v.cust \
          FROM ({table}) v JOIN flows f ON f.tenant_id = v.tid AND f.id = v.fid \
          WHERE f.deleted_at IS NULL AND (v.ver IS NULL OR EXISTS (SELECT 1 FROM flow_versions \
                fv WHERE fv.tenant_id = v.tid AND fv.flow_id = v.fid AND fv.version = v.ver)) \
@@ -377,7 +381,8 @@ async fn insert_starts<'a>(
             .bind(start.session_id.as_str())
             .bind(start.snapshot.as_str())
             .bind(start.knowledge.as_deref())
-            .bind(counted_start(start).map(|counted| counted.counted_now));
+            .bind(counted_start(start).map(|counted| counted.counted_now))
+            .bind(start.customer_id.as_deref());
     }
     let created: std::collections::HashSet<String> = query
         .fetch_all(&mut **transaction)

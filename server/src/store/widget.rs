@@ -55,6 +55,9 @@ pub struct WidgetChannel {
     pub allowed_origins: Vec<String>,
     pub enabled: bool,
     pub language: WidgetLanguage,
+    /// The secret that signs the ids of the shop's signed-in customers, sealed by the server's
+    /// key; `None` for a channel made before identities, until its owner makes one.
+    pub identity_secret: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -69,7 +72,7 @@ pub struct ChannelFields {
 }
 
 const CHANNEL_COLUMNS: &str = "id, tenant_id, flow_id, name, key, allowed_origins, enabled, \
-                               language, created_at, updated_at";
+                               language, created_at, updated_at, identity_secret";
 
 impl WidgetChannel {
     fn from_row(row: &AnyRow) -> Result<Self> {
@@ -86,6 +89,7 @@ impl WidgetChannel {
             allowed_origins,
             enabled: enabled != 0,
             language: name_column(row, "widget_channels", "language")?,
+            identity_secret: row.try_get("identity_secret")?,
             created_at: row.try_get("created_at")?,
             updated_at: row.try_get("updated_at")?,
         })
@@ -249,6 +253,12 @@ impl Store {
     }
 }
 
+/// What a channel may be given anew: its publishable key, or its identity secret.
+enum ChannelSecret {
+    Key,
+    Identity,
+}
+
 impl Transaction<'_> {
     /// A new channel for one of the tenant's flows, with a new key; `None` when the tenant
     /// has no such flow.
@@ -262,7 +272,7 @@ impl Transaction<'_> {
         let id = new_id("wch");
         let row = sqlx::query(&format!(
             "INSERT INTO widget_channels ({CHANNEL_COLUMNS}) \
-             SELECT $1, f.tenant_id, f.id, $4, $5, $6, $7, $8, $9, $9 FROM flows f \
+             SELECT $1, f.tenant_id, f.id, $4, $5, $6, $7, $8, $9, $9, NULL FROM flows f \
              WHERE f.tenant_id = $2 AND f.id = $3 AND f.deleted_at IS NULL \
              RETURNING {CHANNEL_COLUMNS}"
         ))
@@ -315,13 +325,43 @@ impl Transaction<'_> {
         id: &str,
         now_ms: i64,
     ) -> Result<Option<WidgetChannel>> {
+        let key = new_channel_key()?;
+        self.replace_channel_secret(tenant_id, id, ChannelSecret::Key, &key, now_ms)
+            .await
+    }
+
+    /// Keeps a channel's new identity secret (sealed): pages signed with the old one are
+    /// refused at once. `None` when the tenant has no such channel.
+    pub async fn set_widget_identity_secret(
+        &mut self,
+        tenant_id: &str,
+        id: &str,
+        sealed: &str,
+        now_ms: i64,
+    ) -> Result<Option<WidgetChannel>> {
+        self.replace_channel_secret(tenant_id, id, ChannelSecret::Identity, sealed, now_ms)
+            .await
+    }
+
+    async fn replace_channel_secret(
+        &mut self,
+        tenant_id: &str,
+        id: &str,
+        secret: ChannelSecret,
+        value: &str,
+        now_ms: i64,
+    ) -> Result<Option<WidgetChannel>> {
+        let column = match secret {
+            ChannelSecret::Key => "key",
+            ChannelSecret::Identity => "identity_secret",
+        };
         let row = sqlx::query(&format!(
-            "UPDATE widget_channels SET key = $3, updated_at = $4 \
+            "UPDATE widget_channels SET {column} = $3, updated_at = $4 \
              WHERE tenant_id = $1 AND id = $2 RETURNING {CHANNEL_COLUMNS}"
         ))
         .bind(tenant_id)
         .bind(id)
-        .bind(new_channel_key()?)
+        .bind(value)
         .bind(now_ms)
         .fetch_optional(self.connection())
         .await?;

@@ -221,6 +221,7 @@ fn conversation(
         from_number: None,
         to_number: None,
         call_sid: None,
+        customer_id: None,
         started_at,
         snapshot: "{}".to_owned(),
         knowledge: None,

@@ -1,9 +1,12 @@
-//! A tenant's widget channels, as managers keep them: each gives one flow a publishable key
-//! and the exact origins whose pages may use it. Every change is written with its audit entry.
+//! A tenant's widget channels, as managers keep them: each gives one flow a publishable key,
+//! the exact origins whose pages may use it, and an identity secret that signs the shop's
+//! signed-in customers ([`super::identity`]). Every change is written with its audit entry.
 
 use serde_json::json;
 
-use crate::store::{Actor, ChannelFields, Store, StoreError, WidgetChannel};
+use super::identity::IdentitySecret;
+use crate::secrets::SecretBox;
+use crate::store::{Actor, ChannelFields, Store, StoreError, Transaction, WidgetChannel};
 
 /// The most origins one channel may allow.
 pub const MAX_ORIGINS: usize = 50;
@@ -20,8 +23,18 @@ pub enum ChannelError {
     FlowNotFound,
     #[error("the widget channel was not found")]
     NotFound,
+    /// The system's random generator failed.
+    #[error("no random bytes for a secret")]
+    NoRandomness,
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// A channel with its identity secret in the clear, the one time its owner sees it.
+#[derive(Debug)]
+pub struct WithSecret {
+    pub channel: WidgetChannel,
+    pub identity_secret: IdentitySecret,
 }
 
 /// An origin as browsers send it in `Origin`: `scheme://host[:port]`, lower case, the
@@ -87,20 +100,50 @@ pub async fn list(store: &Store, tenant_id: &str) -> Result<Vec<WidgetChannel>, 
     Ok(store.list_widget_channels(tenant_id).await?)
 }
 
-/// A new channel for one of the tenant's flows, with a new key.
+/// Gives a channel a new identity secret, in `transaction`: the one it had stops signing.
+pub async fn new_identity_secret(
+    transaction: &mut Transaction<'_>,
+    secrets: &SecretBox,
+    tenant_id: &str,
+    id: &str,
+    now_ms: i64,
+) -> Result<WithSecret, ChannelError> {
+    let identity_secret = IdentitySecret::new().ok_or(ChannelError::NoRandomness)?;
+    let sealed = identity_secret.seal(secrets, tenant_id, id);
+    let channel = transaction
+        .set_widget_identity_secret(tenant_id, id, &sealed, now_ms)
+        .await?
+        .ok_or(ChannelError::NotFound)?;
+    Ok(WithSecret {
+        channel,
+        identity_secret,
+    })
+}
+
+/// A new channel for one of the tenant's flows, with a new key and identity secret.
 pub async fn create(
     store: &Store,
+    secrets: &SecretBox,
     actor: &Actor,
     flow_id: &str,
     fields: ChannelFields,
     now_ms: i64,
-) -> Result<WidgetChannel, ChannelError> {
+) -> Result<WithSecret, ChannelError> {
     let fields = checked(fields)?;
     let mut transaction = store.transaction().await?;
-    let channel = transaction
+    let created = transaction
         .create_widget_channel(&actor.tenant_id, flow_id, &fields, now_ms)
         .await?
         .ok_or(ChannelError::FlowNotFound)?;
+    let made = new_identity_secret(
+        &mut transaction,
+        secrets,
+        &actor.tenant_id,
+        &created.id,
+        now_ms,
+    )
+    .await?;
+    let channel = &made.channel;
     let detail = json!({
         "flow_id": channel.flow_id,
         "name": channel.name,
@@ -112,7 +155,7 @@ pub async fn create(
         .record_audit(actor, "widget_channel.create", &channel.id, &detail, now_ms)
         .await?;
     transaction.commit().await?;
-    Ok(channel)
+    Ok(made)
 }
 
 /// Replaces a channel's name, origins, switch and language.
@@ -159,6 +202,30 @@ pub async fn rotate(
         .await?;
     transaction.commit().await?;
     Ok(channel)
+}
+
+/// Gives a channel a new identity secret: pages that sign with the old one are refused (their
+/// visitors are told so) until the shop's server signs with the new one.
+pub async fn rotate_identity_secret(
+    store: &Store,
+    secrets: &SecretBox,
+    actor: &Actor,
+    id: &str,
+    now_ms: i64,
+) -> Result<WithSecret, ChannelError> {
+    let mut transaction = store.transaction().await?;
+    let made = new_identity_secret(&mut transaction, secrets, &actor.tenant_id, id, now_ms).await?;
+    transaction
+        .record_audit(
+            actor,
+            "widget_channel.rotate_identity_secret",
+            id,
+            &json!({}),
+            now_ms,
+        )
+        .await?;
+    transaction.commit().await?;
+    Ok(made)
 }
 
 pub async fn delete(

@@ -2,10 +2,12 @@
 //! published version through a channel's publishable key (kept by [`channels`]), as a
 //! visitor who holds a token of its own. Conversations are web chats
 //! ([`crate::channels::webchat`]): this module adds who may reach which of them, and what a
-//! visitor may see of a conversation's events. [`routes`] translates HTTP (CORS, the visitor's
+//! visitor may see of a conversation's events, and which of the shop's customers a visitor is
+//! when its page proves it ([`identity`]). [`routes`] translates HTTP (CORS, the visitor's
 //! cookie or header, rate limits from [`rate`]).
 
 pub mod channels;
+pub mod identity;
 pub mod rate;
 pub mod routes;
 pub mod script;
@@ -19,6 +21,7 @@ use crate::conversation::ConversationError;
 use crate::flow_cache::Selector;
 use crate::queues::handoff;
 use crate::store::{CallEvent, Store, StoreError, WidgetChannel};
+use identity::{Claim, IdentityError, IdentitySecret};
 
 /// The events a visitor reads at most per request.
 pub const EVENTS_PAGE: u32 = 200;
@@ -33,6 +36,13 @@ pub enum WidgetError {
     OriginNotAllowed,
     #[error("the conversation was not found")]
     NotFound,
+    /// The page's claim of a signed-in customer was refused.
+    #[error(transparent)]
+    Identity(#[from] IdentityError),
+    /// The channel's identity secret does not open: another server key, or the server's key
+    /// is unusable. The detail is for the log only.
+    #[error("the channel's identity secret does not open: {0}")]
+    SecretUnavailable(String),
     #[error(transparent)]
     Conversation(#[from] ConversationError),
     #[error(transparent)]
@@ -143,11 +153,38 @@ pub fn queue(state: &SessionState) -> Option<String> {
     }
 }
 
-/// Starts a conversation with the channel's flow, as published now, for the visitor.
+/// The shop's customer a page's claim proves, `None` for an anonymous visitor; a claim that
+/// proves nothing is refused, never taken for an anonymous visitor nor for the customer.
+pub fn identify(
+    state: &AppState,
+    channel: &WidgetChannel,
+    claim: &Claim,
+) -> Result<Option<String>, WidgetError> {
+    if *claim == Claim::default() {
+        return Ok(None);
+    }
+    let secret = match &channel.identity_secret {
+        None => None,
+        Some(sealed) => {
+            let secrets = state
+                .secrets
+                .get()
+                .map_err(|error| WidgetError::SecretUnavailable(error.to_string()))?;
+            let opened = IdentitySecret::open(secrets, sealed, &channel.tenant_id, &channel.id)
+                .map_err(|error| WidgetError::SecretUnavailable(error.to_string()))?;
+            Some(opened)
+        }
+    };
+    Ok(identity::verify(claim, secret.as_ref())?)
+}
+
+/// Starts a conversation with the channel's flow, as published now, for the visitor; with
+/// `customer`, the shop's id of the signed-in customer it proved to be ([`identify`]).
 pub async fn start(
     state: &AppState,
     channel: &WidgetChannel,
     visitor: &Visitor,
+    customer: Option<String>,
     now_ms: i64,
 ) -> Result<SessionState, WidgetError> {
     let request = StartRequest {
@@ -156,6 +193,7 @@ pub async fn start(
         vars: Map::new(),
         from: Some(visitor.caller_id()),
         to: Some(format!("widget:{}", channel.id)),
+        customer,
         simulated: false,
     };
     let session = webchat::start(state, &channel.tenant_id, request).await?;

@@ -15,11 +15,13 @@ use utoipa::ToSchema;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 use utoipa_axum::routes;
 
+use super::identity::{Claim, IdentityError};
 use super::rate::RateError;
 use super::{Line, Owner, Visitor, WidgetError};
 use crate::channels::chat_event::SessionEvent;
 use crate::channels::webchat::{Choice, SessionState};
 use crate::error::{parse_json, ApiError, ApiResult};
+use crate::language::Language;
 use crate::state::AppState;
 use crate::store::{now_ms, CallOutcome, WidgetChannel};
 
@@ -56,6 +58,9 @@ struct Caller {
     visitor: Option<Visitor>,
     ip: String,
     secure: bool,
+    /// What the visitor's browser reads: the language of errors meant for the shop's
+    /// developers.
+    language: Language,
 }
 
 impl Caller {
@@ -72,6 +77,7 @@ impl Caller {
             .map(|ConnectInfo(address)| address.ip());
         Caller {
             origin: text("origin").map(str::to_owned),
+            language: Language::from_headers(headers),
             visitor,
             ip: client_ip(peer, headers),
             secure: state
@@ -132,10 +138,51 @@ impl From<WidgetError> for ApiError {
                 "this site is not among the widget channel's allowed origins",
             ),
             WidgetError::NotFound => ApiError::not_found("the conversation"),
+            WidgetError::Identity(error) => identity_error(error, Language::default()),
+            WidgetError::SecretUnavailable(detail) => ApiError::internal(detail),
             WidgetError::Conversation(error) => error.into(),
             WidgetError::Store(error) => error.into(),
         }
     }
+}
+
+/// A refused claim of a signed-in customer, in the language of the page's browser: its reader
+/// is the shop's developer setting the widget up.
+fn identity_error(error: IdentityError, language: Language) -> ApiError {
+    let (status, code, zh, en) = match error {
+        IdentityError::SignatureRequired => (
+            StatusCode::BAD_REQUEST,
+            "customer_signature_required",
+            "页面给出了客户编号，却没有签名：请由商城的服务器用网页客服渠道的身份密钥算出 \
+             data-customer-signature。",
+            "the page gives a customer id without its signature: the shop's server computes \
+             data-customer-signature with the widget channel's identity secret",
+        ),
+        IdentityError::InvalidCustomer => (
+            StatusCode::BAD_REQUEST,
+            "invalid_customer",
+            "客户编号须有 1 到 128 个字符、不含控制字符，并与它的签名一起给出。",
+            "a customer id has 1 to 128 characters, no control characters, and comes with its \
+             signature",
+        ),
+        IdentityError::InvalidSignature => (
+            StatusCode::FORBIDDEN,
+            "invalid_customer_signature",
+            "客户签名不对：它是客户编号以网页客服渠道的身份密钥算出的 HMAC-SHA256（十六进制）；\
+             身份密钥更换后，旧密钥的签名不再有效。",
+            "the customer's signature is wrong: it is the hex HMAC-SHA256 of the customer id \
+             under the widget channel's identity secret; a replaced secret's signatures no \
+             longer count",
+        ),
+        IdentityError::NotConfigured => (
+            StatusCode::CONFLICT,
+            "identity_not_configured",
+            "这个网页客服渠道还没有身份密钥：请先在编辑器的「网页客服」页面生成一个。",
+            "the widget channel has no identity secret yet: make one on the editor's Chat \
+             widget page first",
+        ),
+    };
+    ApiError::new(status, code, language.pick(zh, en))
 }
 
 fn rate_error(error: RateError) -> ApiError {
@@ -325,27 +372,64 @@ fn view(state: SessionState, visitor_token: Option<String>) -> ConversationView 
     }
 }
 
+/// Who the visitor is in the shop, when the page has a signed-in customer: both fields or
+/// neither. The body may be left out for an anonymous visitor.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StartConversation {
+    /// The shop's own id of the signed-in customer (`data-customer`), e.g. `C1001`: the
+    /// customer lookup's `{{customer}}`. 1 to 128 characters.
+    #[serde(default)]
+    pub customer: Option<String>,
+    /// The hex HMAC-SHA256 of `customer` under the channel's identity secret
+    /// (`data-customer-signature`), computed by the shop's server, never in the page.
+    #[serde(default)]
+    pub customer_signature: Option<String>,
+}
+
 /// Starts a conversation with the channel's flow as published; a visitor without a token
-/// gets one (in the answer and as a cookie).
+/// gets one (in the answer and as a cookie). A page with a signed-in customer sends its id and
+/// signature: the conversation is then that customer's, or it is refused (never started as
+/// an anonymous one). Error details are in the request's `Accept-Language`.
 #[utoipa::path(post, path = "/channels/{key}/conversations", tag = "widget", security(()),
     params(("key" = String, Path)),
+    request_body(content = Option<StartConversation>, description = "the signed-in customer, if any"),
     responses((status = 201, body = ConversationView),
-        (status = 403, description = "`origin_not_allowed`, `channel_disabled`"),
+        (status = 400, description = "`customer_signature_required` (an id without a \
+            signature), `invalid_customer`, or a malformed body"),
+        (status = 403, description = "`origin_not_allowed`, `channel_disabled`, \
+            `invalid_customer_signature` (not the channel's identity secret's signature of \
+            the id)"),
+        (status = 409, description = "`identity_not_configured`: a customer id for a channel \
+            without an identity secret; `not_published`: the flow has no published version"),
         (status = 404, description = "`channel_not_found`, or the flow was deleted"),
-        (status = 409, description = "`not_published`: the flow has no published version"),
         (status = 429, description = "`rate_limited`, with `Retry-After`")))]
 async fn start_conversation(
     State(state): State<AppState>,
     Path(key): Path<String>,
     parts: Parts,
+    body: Bytes,
 ) -> Response {
     gated(state, key, parts, |state, channel, caller| async move {
+        let body = if body.iter().all(u8::is_ascii_whitespace) {
+            StartConversation::default()
+        } else {
+            parse_json::<StartConversation>(&body)?
+        };
+        let claim = Claim {
+            customer: body.customer,
+            signature: body.customer_signature,
+        };
+        let customer = super::identify(&state, &channel, &claim).map_err(|error| match error {
+            WidgetError::Identity(error) => identity_error(error, caller.language),
+            error => error.into(),
+        })?;
         let visitor = match caller.visitor.clone() {
             Some(visitor) => visitor,
             None => Visitor::new()
                 .ok_or_else(|| ApiError::internal("the system's random generator failed"))?,
         };
-        let session = super::start(&state, &channel, &visitor, now_ms()).await?;
+        let session = super::start(&state, &channel, &visitor, customer, now_ms()).await?;
         let cookie = format!(
             "{VISITOR_COOKIE}={}; HttpOnly; Path=/widget/v1/; Max-Age={VISITOR_COOKIE_SECS}; {}",
             visitor.token(),

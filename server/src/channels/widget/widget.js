@@ -1,5 +1,8 @@
 // The Callflow chat widget: <script src="https://callflow.example/widget.js" data-channel="cfw_…">
-// on a shop's page shows a chat bubble that talks to the channel's flow. No dependencies and no
+// on a shop's page shows a chat bubble that talks to the channel's flow. A page with a signed-in
+// customer adds data-customer="<the shop's id>" and data-customer-signature="<hex HMAC-SHA256 of
+// the id under the channel's identity secret, computed by the shop's server>", so that the
+// customer lookup knows who is chatting. No dependencies and no
 // requests but to the server it came from. Its look lives in a shadow root, so that the page's
 // styles and the widget's leave each other alone.
 (function () {
@@ -9,6 +12,8 @@
   var key = script.dataset.channel;
   var api = new URL(script.src).origin + '/widget/v1/channels/' + encodeURIComponent(key);
   var storeKey = 'callflow-widget:' + key;
+  var customer = script.dataset.customer || '';
+  var signature = script.dataset.customerSignature || '';
   // While a person has the conversation, each request for the agent's lines waits up to WAIT_S
   // seconds on the server; a failed one is tried again after RETRY_MS (a rate limit's minute
   // allows 60 requests).
@@ -138,6 +143,9 @@
     return line;
   }
   function failed(error) {
+    if (error && /customer|identity/.test(error.code || '')) {
+      console.warn('Callflow widget: the signed-in customer was refused (' + error.code + '); see the answer\'s detail');
+    }
     var word = error && error.code === 'rate_limited' ? 'busy'
       : error && (error.code === 'channel_disabled' || error.code === 'not_published') ? 'off' : 'failed';
     note(t(word)).setAttribute('data-error', (error && error.code) || 'network');
@@ -232,9 +240,11 @@
 
   function start() {
     setBusy(true);
-    call('POST', '/conversations').then(function (answer) {
+    var identity = customer ? { customer: customer, customer_signature: signature } : undefined;
+    call('POST', '/conversations', identity).then(function (answer) {
       saved.visitor = answer.visitor_token;
       saved.conversation = answer.id;
+      saved.customer = customer;
       save();
       show(answer);
       input.focus();
@@ -268,7 +278,9 @@
     panel.hidden = !panel.hidden;
     if (!panel.hidden && !opened) {
       opened = true;
-      if (saved.conversation && saved.visitor) resume();
+      // A conversation started as someone else (another customer signed in since) is not theirs
+      // to go on with.
+      if (saved.conversation && saved.visitor && (saved.customer || '') === customer) resume();
       else start();
     }
     if (!panel.hidden) input.focus();
