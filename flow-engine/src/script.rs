@@ -503,12 +503,7 @@ fn unshare(mut value: Dynamic) -> Dynamic {
 }
 
 fn unstorable(vars: &Map) -> Option<String> {
-    if crate::value::map_to_json(vars).is_some() {
-        return None;
-    }
-    let (key, value) = vars
-        .iter()
-        .find(|(_, v)| crate::value::to_json(v).is_none())?;
+    let (key, value) = vars.iter().find(|(_, v)| !crate::value::storable(v))?;
     Some(format!(
         "vars.{key} holds {}, which cannot be stored; only text, numbers, true/false, (), lists \
          and maps can",

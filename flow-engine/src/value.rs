@@ -62,9 +62,71 @@ pub fn to_json(value: &Dynamic) -> Option<serde_json::Value> {
     None
 }
 
+/// Whether [`to_json`] can hold the value, found without building it: a script's `vars` are
+/// checked after every run, and building their JSON each time was a good part of a call's time.
+pub fn storable(value: &Dynamic) -> bool {
+    if value.is_unit()
+        || value.is_bool()
+        || value.is_int()
+        || value.is_float()
+        || value.is_string()
+        || value.is_char()
+    {
+        return true;
+    }
+    if value.is_array() {
+        return value
+            .read_lock::<rhai::Array>()
+            .is_some_and(|array| array.iter().all(storable));
+    }
+    value.is_map()
+        && value
+            .read_lock::<Map>()
+            .is_some_and(|map| map.values().all(storable))
+}
+
 /// A Rhai map → a JSON object; `None` if any value cannot be stored.
 pub fn map_to_json(map: &Map) -> Option<serde_json::Map<String, serde_json::Value>> {
     map.iter()
         .map(|(k, v)| Some((k.to_string(), to_json(v)?)))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use rhai::{Dynamic, FnPtr, Map};
+
+    use super::{storable, to_json};
+
+    #[test]
+    fn storable_agrees_with_to_json() {
+        let function = || Dynamic::from(FnPtr::new("f").expect("a function name"));
+        let map = |value: Dynamic| {
+            let mut map = Map::new();
+            map.insert("a".into(), Dynamic::from_int(1));
+            map.insert("b".into(), value);
+            Dynamic::from_map(map)
+        };
+        let values = [
+            Dynamic::UNIT,
+            Dynamic::from_bool(true),
+            Dynamic::from_int(7),
+            Dynamic::from_float(f64::NAN),
+            Dynamic::from("文本"),
+            Dynamic::from_char('x'),
+            Dynamic::from_array(vec![Dynamic::from_int(1), Dynamic::from("a")]),
+            map(Dynamic::from_array(vec![map(Dynamic::UNIT)])),
+            Dynamic::from_int(3).into_shared(),
+            map(Dynamic::from("a").into_shared()),
+            function(),
+            Dynamic::from_array(vec![Dynamic::from_int(1), function()]),
+            map(map(function())),
+            Dynamic::from(std::time::Duration::from_secs(1)),
+        ];
+        for value in values {
+            assert_eq!(storable(&value), to_json(&value).is_some(), "{value:?}");
+        }
+        assert!(!storable(&map(map(function()))));
+        assert!(storable(&map(map(Dynamic::UNIT))));
+    }
 }
