@@ -12,6 +12,7 @@ pub mod link;
 pub mod model;
 pub mod nlu;
 mod nodes;
+mod path;
 pub mod runtime;
 pub mod schema;
 pub mod script;

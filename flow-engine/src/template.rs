@@ -16,8 +16,9 @@
 use std::fmt::Write;
 use std::ops::Range;
 
-use rhai::{Dynamic, Map, AST};
+use rhai::{Dynamic, AST};
 
+use crate::path::Path;
 use crate::script::{Bindings, Sandbox, ScriptError, SyntaxError};
 
 /// A parsed template.
@@ -44,21 +45,6 @@ struct Hole {
     open: (u32, u32),
     /// Where the expression text (just after `{{`) starts in the template (1-based).
     start: (u32, u32),
-}
-
-#[derive(Debug, Clone)]
-struct Path {
-    root: Root,
-    keys: Box<[Box<str>]>,
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Root {
-    Vars,
-    Call,
-    Input,
-    Tenant,
-    Customer,
 }
 
 /// A template syntax error, placed in the template's own text (1-based line and column).
@@ -203,64 +189,6 @@ impl Hole {
                 e
             })
     }
-}
-
-impl Path {
-    /// `root.key.key…` with plain identifiers only; anything else goes to Rhai.
-    fn parse(expr: &str) -> Option<Path> {
-        let mut parts = expr.trim().split('.');
-        let root = match parts.next()? {
-            "vars" => Root::Vars,
-            "call" => Root::Call,
-            "input" => Root::Input,
-            "tenant" => Root::Tenant,
-            "customer" => Root::Customer,
-            _ => return None,
-        };
-        let keys = parts
-            .map(|p| is_identifier(p).then(|| Box::from(p)))
-            .collect::<Option<Box<[_]>>>()?;
-        (!keys.is_empty()).then_some(Path { root, keys })
-    }
-
-    /// Calls `f` with the value at the path (`()` when a key is missing) without cloning
-    /// anything; `None` when the path meets a value Rhai has to handle.
-    fn visit<R>(&self, bindings: &Bindings, f: &mut dyn FnMut(&Dynamic) -> R) -> Option<R> {
-        let map = match self.root {
-            Root::Vars => &bindings.vars,
-            Root::Call => &bindings.call,
-            Root::Input => &bindings.input,
-            Root::Tenant => &bindings.tenant,
-            Root::Customer => &bindings.customer,
-        };
-        visit_map(map, &self.keys, f)
-    }
-}
-
-fn visit_map<R>(map: &Map, keys: &[Box<str>], f: &mut dyn FnMut(&Dynamic) -> R) -> Option<R> {
-    let (key, rest) = keys.split_first()?;
-    match map.get(&**key) {
-        Some(value) => visit(value, rest, f),
-        None => Some(f(&Dynamic::UNIT)),
-    }
-}
-
-fn visit<R>(value: &Dynamic, keys: &[Box<str>], f: &mut dyn FnMut(&Dynamic) -> R) -> Option<R> {
-    if keys.is_empty() || value.is_unit() {
-        return Some(f(value));
-    }
-    match value.as_map_ref() {
-        Ok(map) => visit_map(&map, keys, f),
-        Err(_) => None,
-    }
-}
-
-fn is_identifier(s: &str) -> bool {
-    let mut chars = s.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// The byte length of a hole's expression, up to (not including) its closing `}}`.
@@ -419,6 +347,7 @@ fn has_cjk(text: &str) -> bool {
 mod tests {
     use super::*;
     use crate::script::{Limits, ScriptErrorKind};
+    use rhai::Map;
     use std::time::Duration;
 
     fn sandbox() -> Sandbox {

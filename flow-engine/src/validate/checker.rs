@@ -11,6 +11,7 @@ use super::{
 };
 use crate::model::{FlowSettings, Intent};
 use crate::nlu::{confusable_pairs, IntentSpec};
+use crate::path::is_identifier;
 use crate::script::Sandbox;
 use crate::template::Template;
 
@@ -415,14 +416,6 @@ impl Checker<'_> {
             }
         }
     }
-}
-
-fn is_identifier(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 fn suggest_identifier(name: &str) -> String {
