@@ -4,6 +4,7 @@
 
 pub mod calendar;
 pub mod compile;
+mod condition;
 pub mod conversation;
 pub mod emotion;
 pub mod knowledge;

@@ -3,10 +3,11 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use rhai::{Dynamic, Stmt, AST};
+use rhai::{Stmt, AST};
 
 use super::{Compiled, Kind, Ports, Run};
 use crate::compile::{NodeCompiler, NodeIx};
+use crate::condition::{truthy, Condition};
 use crate::model::node_common;
 use crate::runtime::{Step, Visit};
 use crate::validate::{place, Checker, Diagnostic, MAX_CASES, MAX_TEXT_CHARS};
@@ -63,11 +64,9 @@ impl Kind for BranchNode {
             .iter()
             .enumerate()
             .map(|(i, case)| {
-                let ast = c
-                    .sandbox()
-                    .compile_expression(&case.when)
+                let condition = Condition::compile(c.sandbox(), &case.when)
                     .map_err(|e| c.internal(&format!("/cases/{i}/when"), e.to_string()))?;
-                Ok((ast, c.port(&format!("/cases/{i}/next"), &case.next)?))
+                Ok((condition, c.port(&format!("/cases/{i}/next"), &case.next)?))
             })
             .collect::<Result<_, Diagnostic>>()?;
         Ok(Compiled::Branch(Branch {
@@ -78,16 +77,16 @@ impl Kind for BranchNode {
 }
 
 pub(crate) struct Branch {
-    cases: Vec<(AST, NodeIx)>,
+    cases: Vec<(Condition, NodeIx)>,
     otherwise: NodeIx,
 }
 
 impl Run for Branch {
     fn enter(&self, visit: &mut Visit<'_>) -> Step {
         for (i, (condition, target)) in self.cases.iter().enumerate() {
-            match visit.eval_expression(condition) {
-                Ok(value) if truthy(&value) => return Step::Goto(*target),
-                Ok(_) => {}
+            match visit.holds(condition) {
+                Ok(true) => return Step::Goto(*target),
+                Ok(false) => {}
                 Err(error) => visit.script_error(&format!("/cases/{i}/when"), &error),
             }
         }
@@ -104,23 +103,6 @@ pub(crate) fn always_holds(condition: &AST) -> bool {
             .is_some_and(|value| truthy(&value)),
         _ => false,
     }
-}
-
-/// Conditions count as true unless false, unit, zero or empty.
-pub(crate) fn truthy(value: &Dynamic) -> bool {
-    if let Ok(b) = value.as_bool() {
-        return b;
-    }
-    if value.is_unit() {
-        return false;
-    }
-    if let Ok(i) = value.as_int() {
-        return i != 0;
-    }
-    if value.is_string() {
-        return !value.clone().into_string().unwrap_or_default().is_empty();
-    }
-    true
 }
 
 /// Checks a condition of `field`; the compiled condition when it is sound.

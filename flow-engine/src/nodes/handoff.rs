@@ -1,13 +1,13 @@
 //! `handoff`: transfers the call to a human — a queue, a phone number or a SIP address — the
 //! queue chosen by routing rules when the node has them.
 
-use rhai::AST;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::branch::{always_holds, check_condition, truthy};
+use super::branch::{always_holds, check_condition};
 use super::{Compiled, Kind, Ports, Run};
 use crate::compile::{NodeCompiler, NodeIx};
+use crate::condition::Condition;
 use crate::model::{node_common, Outcome};
 use crate::runtime::{
     Action, ChosenRoute, Event, HandoffStatus, Record, Step, Transfer, TransferTarget, Visit, Wait,
@@ -155,9 +155,7 @@ impl Kind for HandoffNode {
             .iter()
             .enumerate()
             .map(|(i, route)| {
-                let when = c
-                    .sandbox()
-                    .compile_expression(&route.when)
+                let when = Condition::compile(c.sandbox(), &route.when)
                     .map_err(|e| c.internal(&format!("/routes/{i}/when"), e.to_string()))?;
                 Ok(Route {
                     condition: when,
@@ -289,7 +287,7 @@ pub(crate) struct Handoff {
 }
 
 struct Route {
-    condition: AST,
+    condition: Condition,
     queue: Template,
     /// What the transfer's record says of the rule when it chose the queue.
     chosen: ChosenRoute,
@@ -385,8 +383,8 @@ impl Handoff {
     fn route(&self, visit: &mut Visit<'_>) -> Option<&Route> {
         self.routes
             .iter()
-            .find(|route| match visit.eval_expression(&route.condition) {
-                Ok(value) => truthy(&value),
+            .find(|route| match visit.holds(&route.condition) {
+                Ok(holds) => holds,
                 Err(error) => {
                     visit.script_error(&format!("/routes/{}/when", route.chosen.index), &error);
                     false

@@ -8,6 +8,7 @@ use rhai::{Dynamic, Map, AST};
 use super::{Action, Frame, HeardEmotion, Record, Session, Step};
 use crate::calendar::Date;
 use crate::compile::{CompiledFlow, NodeIx, RuntimeLimits};
+use crate::condition::Condition;
 use crate::emotion;
 use crate::knowledge::Knowledge;
 use crate::model::Outcome;
@@ -141,12 +142,9 @@ impl<'s> Visit<'s> {
         self.session.evaluate(self.out, self.node, field, template)
     }
 
-    pub fn eval_expression(&mut self, ast: &AST) -> Result<Dynamic, ScriptError> {
+    pub fn holds(&mut self, condition: &Condition) -> Result<bool, ScriptError> {
         let session = &mut *self.session;
-        session
-            .flow
-            .sandbox
-            .eval_expression(ast, &mut session.bindings)
+        condition.holds(&session.flow.sandbox, &mut session.bindings)
     }
 
     pub fn run_script(&mut self, ast: &AST) -> Result<(), ScriptError> {
