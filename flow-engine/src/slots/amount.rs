@@ -1,7 +1,7 @@
 //! Amounts of money: 一百二十块五, 120元, 1.5万, ¥120.5, "$19.99", "twenty bucks".
 
 use super::number::{en_tens, number_at, word_at};
-use super::{cn_number_digit, fold, longest_phrase, negated, skip_spaces, words_after};
+use super::{cn_number_digit, fold, negated, skip_spaces, words_after, Phrases};
 
 /// An amount of money, with its currency (an ISO 4217 code) when the caller named one.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -69,7 +69,7 @@ fn skip_word(chars: &[char], mut i: usize) -> usize {
     i
 }
 
-const CN_CURRENCIES: &[(&str, &str)] = &[
+static CN_CURRENCIES: Phrases<&str> = Phrases::new(&[
     ("块", "CNY"),
     ("块钱", "CNY"),
     ("元", "CNY"),
@@ -86,7 +86,7 @@ const CN_CURRENCIES: &[(&str, &str)] = &[
     ("港币", "HKD"),
     ("港元", "HKD"),
     ("日元", "JPY"),
-];
+]);
 
 fn en_currency(word: &str) -> Option<&'static str> {
     Some(match word {
@@ -135,7 +135,7 @@ fn currency_before(chars: &[char], i: usize) -> Option<&'static str> {
 /// the amount ends.
 fn money_after(chars: &[char], value: f64, end: usize) -> (f64, Option<&'static str>, usize) {
     let at = skip_spaces(chars, end);
-    if let Some((len, currency)) = longest_phrase(&chars[at.min(chars.len())..], CN_CURRENCIES) {
+    if let Some((len, currency)) = CN_CURRENCIES.longest(&chars[at.min(chars.len())..]) {
         let (minor, minor_end) = cn_minor_units(chars, at + len);
         return (value + minor, Some(currency), minor_end);
     }
@@ -209,7 +209,7 @@ fn cn_or_ascii_digit(c: char) -> Option<u32> {
 
 /// Whether the number ending at `end` counts things rather than money: 2件, 3个, "2 items".
 fn counts_things(chars: &[char], end: usize) -> bool {
-    const CN_COUNTS: &[(&str, ())] = &[
+    static CN_COUNTS: Phrases<()> = Phrases::new(&[
         ("个", ()),
         ("件", ()),
         ("次", ()),
@@ -231,9 +231,9 @@ fn counts_things(chars: &[char], end: usize) -> bool {
         ("周", ()),
         ("星期", ()),
         ("%", ()),
-    ];
+    ]);
     let at = skip_spaces(chars, end);
-    if longest_phrase(&chars[at.min(chars.len())..], CN_COUNTS).is_some() {
+    if CN_COUNTS.longest(&chars[at.min(chars.len())..]).is_some() {
         return true;
     }
     let (word, _) = word_at(chars, at);

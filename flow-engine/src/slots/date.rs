@@ -2,7 +2,7 @@
 //! "next Friday", "June 18th", "12/25", "in 3 days".
 
 use super::number::{cn_integer, en_tens, number_at, word_at};
-use super::{cn_number_digit, cn_unit, fold, longest_phrase, negated, skip_spaces, words_after};
+use super::{cn_number_digit, cn_unit, fold, negated, skip_spaces, words_after, Phrases};
 use crate::calendar::Date;
 
 /// A date from speech or text, seen from `today` (the call's local date).
@@ -118,7 +118,7 @@ fn in_year(year: i64, month: i64, day: i64) -> Option<Date> {
 // ---------------------------------------------------------------------------------------------
 // Chinese
 
-const CN_DAYS: &[(&str, i64)] = &[
+static CN_DAYS: Phrases<i64> = Phrases::new(&[
     ("今天", 0),
     ("今日", 0),
     ("今儿", 0),
@@ -135,27 +135,27 @@ const CN_DAYS: &[(&str, i64)] = &[
     ("昨儿", -1),
     ("前天", -2),
     ("大前天", -3),
-];
+]);
 
 fn cn_relative_day(chars: &[char], i: usize, today: Date) -> Found {
-    let (len, days) = longest_phrase(&chars[i..], CN_DAYS)?;
+    let (len, days) = CN_DAYS.longest(&chars[i..])?;
     Some((Some(today.add_days(days)), i + len))
 }
 
-const CN_FESTIVALS: &[(&str, (i64, i64))] = &[
+static CN_FESTIVALS: Phrases<(i64, i64)> = Phrases::new(&[
     ("双十一", (11, 11)),
     ("双11", (11, 11)),
     ("双十二", (12, 12)),
     ("双12", (12, 12)),
-];
+]);
 
 fn cn_festival(chars: &[char], i: usize, today: Date) -> Found {
-    let (len, (month, day)) = longest_phrase(&chars[i..], CN_FESTIVALS)?;
+    let (len, (month, day)) = CN_FESTIVALS.longest(&chars[i..])?;
     Some((next_month_day(today, month, day), i + len))
 }
 
 /// Which week a weekday is in: 下周 is +1; no modifier means the next such day.
-const CN_WEEK_MODIFIERS: &[(&str, i64)] = &[
+static CN_WEEK_MODIFIERS: Phrases<i64> = Phrases::new(&[
     ("下下个", 2),
     ("下下", 2),
     ("下个", 1),
@@ -167,17 +167,17 @@ const CN_WEEK_MODIFIERS: &[(&str, i64)] = &[
     ("上", -1),
     ("上上个", -2),
     ("上上", -2),
-];
+]);
 
-const CN_WEEK_UNITS: &[(&str, ())] = &[("周", ()), ("星期", ()), ("礼拜", ())];
+static CN_WEEK_UNITS: Phrases<()> = Phrases::new(&[("周", ()), ("星期", ()), ("礼拜", ())]);
 
 fn cn_weekday(chars: &[char], i: usize, today: Date) -> Found {
-    let (modifier_len, weeks) = match longest_phrase(&chars[i..], CN_WEEK_MODIFIERS) {
+    let (modifier_len, weeks) = match CN_WEEK_MODIFIERS.longest(&chars[i..]) {
         Some((len, weeks)) => (len, Some(weeks)),
         None => (0, None),
     };
     let j = i + modifier_len;
-    let (unit_len, ()) = longest_phrase(&chars[j..], CN_WEEK_UNITS)?;
+    let (unit_len, ()) = CN_WEEK_UNITS.longest(&chars[j..])?;
     let k = j + unit_len;
     let weekday = match chars.get(k)? {
         '一' => 1,
@@ -192,7 +192,7 @@ fn cn_weekday(chars: &[char], i: usize, today: Date) -> Found {
     Some((Some(weekday_date(today, weeks, weekday)), k + 1))
 }
 
-const CN_MONTH_MODIFIERS: &[(&str, i64)] = &[
+static CN_MONTH_MODIFIERS: Phrases<i64> = Phrases::new(&[
     ("下个月", 1),
     ("下月", 1),
     ("这个月", 0),
@@ -200,11 +200,11 @@ const CN_MONTH_MODIFIERS: &[(&str, i64)] = &[
     ("本月", 0),
     ("上个月", -1),
     ("上月", -1),
-];
+]);
 
 /// 下个月5号, 本月二十号.
 fn cn_month_and_day(chars: &[char], i: usize, today: Date) -> Found {
-    let (len, months) = longest_phrase(&chars[i..], CN_MONTH_MODIFIERS)?;
+    let (len, months) = CN_MONTH_MODIFIERS.longest(&chars[i..])?;
     let (day, end) = integer_at(chars, i + len)?;
     let end = end + usize::from(matches!(chars.get(end), Some('号' | '日')));
     let first = today.first_of_month_after(months);
@@ -230,7 +230,7 @@ fn days_from(today: Date, days: i64) -> Option<Date> {
 }
 
 /// What follows a number and makes it a relative date: 天后 is days, 周后 weeks.
-const CN_LATER: &[(&str, i64)] = &[
+static CN_LATER: Phrases<i64> = Phrases::new(&[
     ("天后", 1),
     ("天以后", 1),
     ("天之后", 1),
@@ -246,7 +246,7 @@ const CN_LATER: &[(&str, i64)] = &[
     ("个礼拜后", 7),
     ("个礼拜以后", 7),
     ("礼拜后", 7),
-];
+]);
 
 // ---------------------------------------------------------------------------------------------
 // Numbers: 6月18号, 2026年1月3日, 3号, 3天后, 618, 12/25, "18 June", "the 5th", "3 days later"
@@ -297,7 +297,7 @@ fn after_number(chars: &[char], i: usize, today: Date) -> Found {
         }
         _ => {}
     }
-    if let Some((len, unit)) = longest_phrase(&chars[end..], CN_LATER) {
+    if let Some((len, unit)) = CN_LATER.longest(&chars[end..]) {
         return Some((days_from(today, n.saturating_mul(unit)), end + len));
     }
     if matches!(at(end), Some('号' | '日')) {

@@ -1,6 +1,6 @@
 //! A single keypad key, spoken or keyed.
 
-use super::{en_digit, fold, longest_phrase};
+use super::{en_digit, fold, Phrases};
 use crate::text::is_cjk;
 
 /// A single keypad key from speech or keys: "一" / "one" / "1" → '1', "井号" → '#'.
@@ -23,7 +23,7 @@ pub fn parse_key(text: &str) -> Option<char> {
             KeySegment::Cjk(run) => {
                 let mut i = 0;
                 while i < run.len() {
-                    let (len, k) = longest_phrase(&run[i..], CN_KEYS)?;
+                    let (len, k) = CN_KEYS.longest(&run[i..])?;
                     if let Some(k) = k {
                         take(k)?;
                     }
@@ -86,7 +86,7 @@ fn segments_with_symbols(chars: &[char]) -> Vec<KeySegment> {
 }
 
 /// Chinese key words and fillers: `Some(key)` or `None` for filler; anything else is not a key.
-const CN_KEYS: &[(&str, Option<char>)] = &[
+static CN_KEYS: Phrases<Option<char>> = Phrases::new(&[
     ("零", Some('0')),
     ("〇", Some('0')),
     ("洞", Some('0')),
@@ -139,7 +139,7 @@ const CN_KEYS: &[(&str, Option<char>)] = &[
     ("数", None),
     ("字", None),
     ("好", None),
-];
+]);
 
 /// An English key word: `Some(Some(key))`, `Some(None)` for filler, `None` for other words.
 fn key_word(word: &str) -> Option<Option<char>> {

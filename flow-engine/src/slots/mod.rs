@@ -12,6 +12,7 @@ mod digits;
 mod key;
 mod number;
 mod phone;
+mod phrases;
 mod yes_no;
 
 pub use amount::{parse_amount, Amount};
@@ -25,6 +26,7 @@ pub use yes_no::parse_yes_no;
 
 use crate::text::{fold_width, is_cjk};
 use number::starts_with;
+use phrases::Phrases;
 
 fn fold(text: &str) -> Vec<char> {
     text.chars()
@@ -128,44 +130,6 @@ fn segments(chars: &[char]) -> Vec<Segment> {
     }
     flush(&mut word, &mut out);
     out
-}
-
-/// The longest phrase of `lexicon` at the start of `run`: its length and value.
-fn longest_phrase<T: Copy>(run: &[char], lexicon: &[(&str, T)]) -> Option<(usize, T)> {
-    let first = *run.first()?;
-    let mut best: Option<(usize, T)> = None;
-    // Asked at every character of what the caller said: most phrases differ at their first
-    // character, so that is compared before anything is counted.
-    for &(phrase, value) in lexicon.iter().filter(|(p, _)| p.starts_with(first)) {
-        let mut len = 0;
-        let matches = phrase.chars().all(|c| {
-            len += 1;
-            run.get(len - 1) == Some(&c)
-        });
-        if matches && best.is_none_or(|(l, _)| len > l) {
-            best = Some((len, value));
-        }
-    }
-    best
-}
-
-/// The longest phrase of `lexicon` (words separated by single spaces) at the start of `words`.
-fn longest_word_phrase<T: Copy>(words: &[String], lexicon: &[(&str, T)]) -> Option<(usize, T)> {
-    let first = words.first()?;
-    let mut best: Option<(usize, T)> = None;
-    // As in `longest_phrase`: the first word rules out most phrases before anything is counted.
-    let starts = |p: &str| p.split(' ').next() == Some(first.as_str());
-    for &(phrase, value) in lexicon.iter().filter(|(p, _)| starts(p)) {
-        let mut len = 0;
-        let matches = phrase.split(' ').all(|w| {
-            len += 1;
-            words.get(len - 1).is_some_and(|word| word == w)
-        });
-        if matches && best.is_none_or(|(l, _)| len > l) {
-            best = Some((len, value));
-        }
-    }
-    best
 }
 
 // ---------------------------------------------------------------------------------------------

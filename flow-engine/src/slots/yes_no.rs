@@ -1,6 +1,6 @@
 //! Yes or no answers.
 
-use super::{fold, longest_phrase, longest_word_phrase, segments, Segment};
+use super::{fold, segments, Phrases, Segment};
 
 /// Yes or no: 是/对/好的/可以/嗯 … → true; 不是/不用/不要/不对 … → false.
 ///
@@ -33,7 +33,7 @@ pub fn parse_yes_no(text: &str) -> Option<bool> {
             Segment::Cjk(run) => {
                 let mut i = 0;
                 while i < run.len() {
-                    match longest_phrase(&run[i..], CN_YES_NO) {
+                    match CN_YES_NO.longest(&run[i..]) {
                         Some((len, polarity)) => {
                             note(polarity);
                             i += len;
@@ -45,7 +45,7 @@ pub fn parse_yes_no(text: &str) -> Option<bool> {
             Segment::Words(words) => {
                 let mut i = 0;
                 while i < words.len() {
-                    match longest_word_phrase(&words[i..], EN_YES_NO) {
+                    match EN_YES_NO.longest_words(&words[i..]) {
                         Some((len, polarity)) => {
                             note(polarity);
                             i += len;
@@ -76,7 +76,7 @@ enum Answer {
 }
 
 /// Chinese answer words.
-const CN_YES_NO: &[(&str, Answer)] = &[
+static CN_YES_NO: Phrases<Answer> = Phrases::new(&[
     ("是", Answer::Yes),
     ("对", Answer::Yes),
     ("好", Answer::Yes),
@@ -191,10 +191,10 @@ const CN_YES_NO: &[(&str, Answer)] = &[
     ("怎么", Answer::Unsure),
     ("多少", Answer::Unsure),
     ("吗", Answer::Unsure),
-];
+]);
 
 /// English answer words, apostrophes removed.
-const EN_YES_NO: &[(&str, Answer)] = &[
+static EN_YES_NO: Phrases<Answer> = Phrases::new(&[
     ("yes", Answer::Yes),
     ("yeah", Answer::Yes),
     ("yea", Answer::Yes),
@@ -257,7 +257,7 @@ const EN_YES_NO: &[(&str, Answer)] = &[
     ("maybe", Answer::Unsure),
     ("perhaps", Answer::Unsure),
     ("right now", Answer::Neutral),
-];
+]);
 
 #[cfg(test)]
 mod tests {
