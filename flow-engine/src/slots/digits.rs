@@ -20,6 +20,10 @@ use crate::text::is_cjk;
 /// * A lone 一 or 两 directly before another Chinese character is a word, not a digit
 ///   (一下, 一个, 两个), and "oh"/"o" count only beside a real digit ("oh, I see" has none).
 pub fn parse_digits(text: &str) -> Option<String> {
+    // Keyed digits, the common case, are their own answer.
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(text.to_owned());
+    }
     longest_run(text).map(|r| r.digits)
 }
 
@@ -203,6 +207,14 @@ mod tests {
         ];
         for (text, want) in cases {
             assert_eq!(parse_digits(text).as_deref(), Some(want), "{text}");
+        }
+    }
+
+    #[test]
+    fn keyed_digits_read_as_the_general_rules_read_them() {
+        for text in ["0", "7", "2024061801", "000123", "13800000000"] {
+            assert_eq!(parse_digits(text), longest_run(text).map(|r| r.digits));
+            assert_eq!(parse_digits(text).as_deref(), Some(text));
         }
     }
 
