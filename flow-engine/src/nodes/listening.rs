@@ -565,24 +565,35 @@ pub(crate) fn set_input(
         visit.recognised(name);
     }
     let input = &mut visit.bindings().input;
-    input.clear();
-    input.insert("text".into(), text.into());
-    input.insert("digits".into(), digits.into());
-    input.insert(
-        "intent".into(),
-        intent.map_or(Dynamic::UNIT, |(name, _)| name.into()),
-    );
-    input.insert(
-        "score".into(),
+    // Set in place: every turn sets the same entries, and building the map anew cost a
+    // good part of a turn's allocations.
+    let mut put = |key: &str, value: Dynamic| match input.get_mut(key) {
+        Some(slot) => *slot = value,
+        None => {
+            input.insert(key.into(), value);
+        }
+    };
+    put("text", text.into());
+    put("digits", digits.into());
+    put("intent", intent.map_or(Dynamic::UNIT, |(name, _)| name.into()));
+    put(
+        "score",
         intent.map_or(Dynamic::UNIT, |(_, score)| {
             Dynamic::from_float(f64::from(score))
         }),
     );
-    input.insert(
-        "confidence".into(),
+    put(
+        "confidence",
         confidence.map_or(Dynamic::UNIT, |c| Dynamic::from_float(f64::from(c))),
     );
+    // A snapshot from an older version may hold other entries.
+    if input.len() > INPUT_KEYS.len() {
+        input.retain(|key, _| INPUT_KEYS.contains(&key.as_str()));
+    }
 }
+
+/// What `input` holds after a turn.
+const INPUT_KEYS: [&str; 5] = ["text", "digits", "intent", "score", "confidence"];
 
 pub(crate) fn record_heard(
     visit: &mut Visit<'_>,
@@ -660,6 +671,23 @@ mod tests {
             .iter()
             .any(|r| matches!(r, Record::NoMatch { count: 4, .. })));
         assert_eq!(session.outcome(), Some(Outcome::Handoff));
+    }
+
+    #[test]
+    fn input_holds_the_last_turn_only() {
+        let flow = retry_flow();
+        let (mut session, _) = start(&flow);
+        session.handle(heard("随便说点什么"));
+        let mut snapshot = session.snapshot();
+        snapshot.input.insert("old".into(), json!("from an older version"));
+        let mut session = Session::resume(flow.clone(), snapshot).expect("resumes");
+        session.handle(heard("还是听不懂"));
+        let input = session.snapshot().input;
+        let mut keys: Vec<&str> = input.keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        assert_eq!(keys, ["confidence", "digits", "intent", "score", "text"]);
+        assert_eq!(input["text"], "还是听不懂");
+        assert_eq!(input["intent"], serde_json::Value::Null);
     }
 
     #[test]
