@@ -17,6 +17,7 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+use crate::table_hash::TableHash;
 use crate::text::{for_each_word, is_cjk, normalize};
 
 const ZH: &str = include_str!("lexicon/zh.txt");
@@ -128,17 +129,17 @@ pub(super) fn all_lines() -> impl Iterator<Item = Result<Line<'static>, &'static
 struct Tables {
     /// Chinese entries by their first character: (the entry's characters, what it is), longest
     /// first.
-    by_char: HashMap<char, Vec<(String, Term)>>,
+    by_char: HashMap<char, Vec<(String, Term)>, TableHash>,
     /// Other entries by their first stem: (the entry's stems, what it is), longest first.
-    by_word: HashMap<String, Vec<(Vec<String>, Term)>>,
+    by_word: HashMap<String, Vec<(Vec<String>, Term)>, TableHash>,
 }
 
 fn tables() -> &'static Tables {
     static TABLES: OnceLock<Tables> = OnceLock::new();
     TABLES.get_or_init(|| {
         let mut tables = Tables {
-            by_char: HashMap::new(),
-            by_word: HashMap::new(),
+            by_char: HashMap::default(),
+            by_word: HashMap::default(),
         };
         for line in all_lines().flatten() {
             let normalized = normalize(line.entry);
