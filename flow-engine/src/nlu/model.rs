@@ -73,12 +73,15 @@ impl Model {
         }
     }
 
+    /// Column `c`'s weights, one per class.
+    pub fn column(&self, c: u32) -> &[f32] {
+        let start = c as usize * self.classes;
+        &self.weights[start..start + self.classes]
+    }
+
     /// Adds column `c`'s weights times `value` to `out`.
     pub fn add_column(&self, c: u32, value: f32, out: &mut [f32]) {
-        let start = c as usize * self.classes;
-        for (o, w) in out.iter_mut().zip(&self.weights[start..start + self.classes]) {
-            *o += w * value;
-        }
+        add_scaled(self.column(c), value, out);
     }
 
     /// Adds the logits of `x` to `out`.
@@ -93,6 +96,13 @@ impl Model {
     #[cfg(test)]
     pub fn stored_weights(&self) -> usize {
         self.weights.iter().filter(|w| **w != 0.0).count()
+    }
+}
+
+/// Adds `weights` times `value` to `out`, class by class.
+pub(crate) fn add_scaled(weights: &[f32], value: f32, out: &mut [f32]) {
+    for (o, w) in out.iter_mut().zip(weights) {
+        *o += w * value;
     }
 }
 
