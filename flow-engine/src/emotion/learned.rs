@@ -40,7 +40,7 @@ use std::collections::HashSet;
 use std::sync::OnceLock;
 
 use super::{Emotion, Label, ANGRY};
-use crate::nlu::{features_for, Model, Purpose, Row, Vocabulary};
+use crate::nlu::{features_for, Model, Purpose, Row, Vocabulary, Weighted};
 use crate::text::{is_cjk, normalize};
 
 /// How much a feature no training sentence has counts in a sentence's norm (as the intent
@@ -90,7 +90,11 @@ type Example = (Vec<(u64, f32)>, [f32; MARKS], usize);
 /// A trained anger model.
 #[derive(Debug, Clone)]
 pub struct Learned {
-    vocabulary: Vocabulary,
+    /// The vocabulary with the model's weights in its entries: scoring reads one entry per
+    /// feature.
+    weighted: Weighted<OUTPUTS>,
+    /// The vocabulary's columns, after which come the marks'.
+    columns: usize,
     model: Model,
 }
 
@@ -132,7 +136,11 @@ impl Learned {
             })
             .collect();
         let model = Model::train(&rows, columns + MARKS, OUTPUTS);
-        Self { vocabulary, model }
+        Self {
+            weighted: vocabulary.with_weights(&model),
+            columns,
+            model,
+        }
     }
 
     /// The classes' decision values (angry, negative, neutral, positive, and a plain shop
@@ -156,9 +164,8 @@ impl Learned {
             return None;
         }
         let mut logits = [0f32; OUTPUTS];
-        self.vocabulary
-            .add_logits(&self.model, features, &mut logits);
-        for (c, v) in mark_columns(&marks(surface), self.vocabulary.columns()) {
+        self.weighted.add_logits(&self.model, features, &mut logits);
+        for (c, v) in mark_columns(&marks(surface), self.columns) {
             self.model.add_column(c, v, &mut logits);
         }
         Some(logits)

@@ -17,6 +17,7 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+use crate::table_hash::TableHash;
 use crate::text::{for_each_word, is_cjk, normalize};
 
 const ZH: &str = include_str!("lexicon/zh.txt");
@@ -125,20 +126,27 @@ pub(super) fn all_lines() -> impl Iterator<Item = Result<Line<'static>, &'static
     parse(ZH).chain(parse(EN))
 }
 
+/// A Chinese entry: its characters, what it is, and whether it has two characters or more
+/// (decided once here rather than at every position of every clause that tries it).
+struct CjkEntry {
+    text: String,
+    term: Term,
+    long: bool,
+}
+
 struct Tables {
-    /// Chinese entries by their first character: (the entry's characters, what it is), longest
-    /// first.
-    by_char: HashMap<char, Vec<(String, Term)>>,
+    /// Chinese entries by their first character, longest first.
+    by_char: HashMap<char, Vec<CjkEntry>, TableHash>,
     /// Other entries by their first stem: (the entry's stems, what it is), longest first.
-    by_word: HashMap<String, Vec<(Vec<String>, Term)>>,
+    by_word: HashMap<String, Vec<(Vec<String>, Term)>, TableHash>,
 }
 
 fn tables() -> &'static Tables {
     static TABLES: OnceLock<Tables> = OnceLock::new();
     TABLES.get_or_init(|| {
         let mut tables = Tables {
-            by_char: HashMap::new(),
-            by_word: HashMap::new(),
+            by_char: HashMap::default(),
+            by_word: HashMap::default(),
         };
         for line in all_lines().flatten() {
             let normalized = normalize(line.entry);
@@ -150,11 +158,12 @@ fn tables() -> &'static Tables {
             };
             if cjk {
                 if let Some(first) = normalized.chars().next() {
-                    tables
-                        .by_char
-                        .entry(first)
-                        .or_default()
-                        .push((normalized, term));
+                    let long = normalized.chars().nth(1).is_some();
+                    tables.by_char.entry(first).or_default().push(CjkEntry {
+                        text: normalized,
+                        term,
+                        long,
+                    });
                 }
             } else {
                 let mut stems = Vec::new();
@@ -166,7 +175,7 @@ fn tables() -> &'static Tables {
         }
         // Longest first; among equally long entries the file's order (the sort is stable).
         for list in tables.by_char.values_mut() {
-            list.sort_by_key(|(entry, _)| std::cmp::Reverse(entry.len()));
+            list.sort_by_key(|entry| std::cmp::Reverse(entry.text.len()));
         }
         for list in tables.by_word.values_mut() {
             list.sort_by_key(|(entry, _)| std::cmp::Reverse(entry.len()));
@@ -227,22 +236,25 @@ fn match_cjk(tables: &Tables, run: &str, starts: &[usize], out: &mut Vec<Unit>) 
     while at < run.len() {
         let rest = &run[at..];
         let word_start = after_entry || is_boundary(at);
-        let found = rest
-            .chars()
-            .next()
-            .and_then(|c| tables.by_char.get(&c))
-            .and_then(|candidates| {
-                candidates.iter().find(|(entry, term)| {
-                    let long = entry.chars().nth(1).is_some();
-                    rest.starts_with(entry.as_str())
-                        && (word_start || long)
-                        && (long || term.category.is_prefix() || is_boundary(at + entry.len()))
-                })
-            });
+        let found = rest.chars().next().and_then(|c| {
+            // Every candidate starts with `c`: only what follows it is compared.
+            let after = &rest.as_bytes()[c.len_utf8()..];
+            tables.by_char.get(&c)?.iter().find(|entry| {
+                (word_start || entry.long)
+                    && entry
+                        .text
+                        .as_bytes()
+                        .get(c.len_utf8()..)
+                        .is_some_and(|tail| after.starts_with(tail))
+                    && (entry.long
+                        || entry.term.category.is_prefix()
+                        || is_boundary(at + entry.text.len()))
+            })
+        });
         match found {
-            Some((entry, term)) => {
-                out.push(Unit::Term(*term));
-                at += entry.len();
+            Some(entry) => {
+                out.push(Unit::Term(entry.term));
+                at += entry.text.len();
                 plain_word = false;
                 after_entry = true;
             }

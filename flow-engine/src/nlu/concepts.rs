@@ -17,24 +17,25 @@ use std::sync::OnceLock;
 use super::cues;
 use super::features::{syllable_hash, word_hash};
 use crate::knowledge::lexicon::SYNONYMS;
+use crate::table_hash::TableHash;
 use crate::text::{is_cjk, normalize, pinyin_units, words};
 
 /// Members by their first unit: (the member's units, its group).
-type ByFirst = HashMap<u64, Vec<(Vec<u64>, u32)>>;
+type ByFirst = HashMap<u64, Vec<(Vec<u64>, u32)>, TableHash>;
 
 struct Table {
     by_syllable: ByFirst,
     by_word: ByFirst,
-    by_char: HashMap<char, Vec<u32>>,
+    by_char: HashMap<char, Vec<u32>, TableHash>,
 }
 
 fn table() -> &'static Table {
     static TABLE: OnceLock<Table> = OnceLock::new();
     TABLE.get_or_init(|| {
         let mut table = Table {
-            by_syllable: HashMap::new(),
-            by_word: HashMap::new(),
-            by_char: HashMap::new(),
+            by_syllable: HashMap::default(),
+            by_word: HashMap::default(),
+            by_char: HashMap::default(),
         };
         for (group, members) in groups().iter().enumerate() {
             let group = u32::try_from(group).unwrap_or(u32::MAX);

@@ -42,4 +42,4 @@ pub(crate) use library::phrasings as library_phrasings;
 pub use memo::shared;
 pub(crate) use model::{Model, Row};
 pub use overlap::confusable_pairs;
-pub(crate) use vocabulary::Vocabulary;
+pub(crate) use vocabulary::{Vocabulary, Weighted};

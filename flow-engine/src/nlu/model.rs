@@ -5,8 +5,9 @@
 //! always give the same weights. A row's cost is C times its weight, which lets the background
 //! class (many generic sentences) weigh as much as one intent.
 //!
-//! The stored model is one short list of (class, weight) per column, near-zero weights
-//! dropped: no dense matrix.
+//! The stored model is a dense matrix, one row of weights per column, near-zero weights set to
+//! 0: trained models keep 70–99% of their weights, so a sparse list of (class, weight) pairs
+//! took more memory than the matrix, and an extra read per column.
 
 /// The SVM's cost (liblinear's C).
 const C: f32 = 1.0;
@@ -32,9 +33,11 @@ pub(crate) struct Row {
 pub(crate) struct Model {
     classes: usize,
     bias: Vec<f32>,
-    /// Column `c`'s weights are `weights[offsets[c]..offsets[c + 1]]`.
-    offsets: Vec<u32>,
-    weights: Vec<(u32, f32)>,
+    /// Column `c`'s weights, one per class, are `weights[c * classes..(c + 1) * classes]`,
+    /// pruned weights stored as 0: a column is one contiguous read where a sparse list needs
+    /// its offsets read first, and adding a zero term leaves a sum as it is (a sum that starts
+    /// at 0 is never −0), so the logits are those of the pruned list.
+    weights: Vec<f32>,
 }
 
 impl Model {
@@ -43,24 +46,18 @@ impl Model {
         let labels: Vec<usize> = rows.iter().map(|r| r.class).collect();
         let costs: Vec<f32> = rows.iter().map(|r| C * r.weight).collect();
         let trained = one_vs_rest(&xs, &labels, &costs, columns + 1, classes);
-        let mut offsets = Vec::with_capacity(columns + 1);
-        let mut weights = Vec::new();
-        offsets.push(0);
+        let mut weights = Vec::with_capacity(columns * classes);
         for c in 0..columns {
             for k in 0..classes {
                 let w = trained.weight(c, k);
-                if w.abs() > PRUNE {
-                    weights.push((k as u32, w));
-                }
+                weights.push(if w.abs() > PRUNE { w } else { 0.0 });
             }
-            offsets.push(u32::try_from(weights.len()).unwrap_or(u32::MAX));
         }
         Self {
             classes,
             bias: (0..classes)
                 .map(|k| trained.weight(columns, k) * BIAS)
                 .collect(),
-            offsets,
             weights,
         }
     }
@@ -76,12 +73,15 @@ impl Model {
         }
     }
 
+    /// Column `c`'s weights, one per class.
+    pub fn column(&self, c: u32) -> &[f32] {
+        let start = c as usize * self.classes;
+        &self.weights[start..start + self.classes]
+    }
+
     /// Adds column `c`'s weights times `value` to `out`.
     pub fn add_column(&self, c: u32, value: f32, out: &mut [f32]) {
-        let (start, end) = (self.offsets[c as usize], self.offsets[c as usize + 1]);
-        for &(k, wk) in &self.weights[start as usize..end as usize] {
-            out[k as usize] += wk * value;
-        }
+        add_scaled(self.column(c), value, out);
     }
 
     /// Adds the logits of `x` to `out`.
@@ -92,10 +92,17 @@ impl Model {
         }
     }
 
-    /// Stored (class, weight) pairs, for tests of the sparsity.
+    /// Weights not pruned to 0, for tests of the sparsity.
     #[cfg(test)]
     pub fn stored_weights(&self) -> usize {
-        self.weights.len()
+        self.weights.iter().filter(|w| **w != 0.0).count()
+    }
+}
+
+/// Adds `weights` times `value` to `out`, class by class.
+pub(crate) fn add_scaled(weights: &[f32], value: f32, out: &mut [f32]) {
+    for (o, w) in out.iter_mut().zip(weights) {
+        *o += w * value;
     }
 }
 

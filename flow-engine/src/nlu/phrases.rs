@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 
 use super::features::Utterance;
+use crate::table_hash::TableHash;
 
 #[derive(Debug, Clone)]
 pub(super) struct Phrase {
@@ -17,7 +18,7 @@ pub(super) struct Phrase {
 #[derive(Debug, Clone, Default)]
 pub(super) struct Phrases {
     /// An example's units → the first intent it is an example of.
-    whole: HashMap<Vec<u64>, usize>,
+    whole: HashMap<Vec<u64>, usize, TableHash>,
     /// Phrases that count when found inside an utterance (keywords, and examples of two units
     /// or more), sorted by first unit.
     inner: Vec<(u64, Phrase)>,
@@ -34,7 +35,7 @@ pub(super) struct Evidence {
 
 impl Phrases {
     pub fn new(phrases: Vec<Phrase>) -> Self {
-        let mut whole = HashMap::new();
+        let mut whole = HashMap::default();
         let mut inner = Vec::new();
         for p in phrases {
             if !p.keyword {
