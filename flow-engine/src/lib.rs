@@ -18,7 +18,6 @@ pub mod runtime;
 pub mod schema;
 pub mod script;
 pub mod slots;
-mod table_hash;
 pub mod template;
 pub mod text;
 pub mod turn;

@@ -17,8 +17,8 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use crate::table_hash::TableHash;
 use crate::text::{for_each_word, is_cjk, normalize};
+use rustc_hash::FxBuildHasher;
 
 const ZH: &str = include_str!("lexicon/zh.txt");
 const EN: &str = include_str!("lexicon/en.txt");
@@ -136,9 +136,9 @@ struct CjkEntry {
 
 struct Tables {
     /// Chinese entries by their first character, longest first.
-    by_char: HashMap<char, Vec<CjkEntry>, TableHash>,
+    by_char: HashMap<char, Vec<CjkEntry>, FxBuildHasher>,
     /// Other entries by their first stem: (the entry's stems, what it is), longest first.
-    by_word: HashMap<String, Vec<(Vec<String>, Term)>, TableHash>,
+    by_word: HashMap<String, Vec<(Vec<String>, Term)>, FxBuildHasher>,
 }
 
 fn tables() -> &'static Tables {

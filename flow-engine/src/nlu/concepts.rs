@@ -17,16 +17,16 @@ use std::sync::OnceLock;
 use super::cues;
 use super::features::{syllable_hash, word_hash};
 use crate::knowledge::lexicon::SYNONYMS;
-use crate::table_hash::TableHash;
 use crate::text::{is_cjk, normalize, pinyin_units, words};
+use rustc_hash::FxBuildHasher;
 
 /// Members by their first unit: (the member's units, its group).
-type ByFirst = HashMap<u64, Vec<(Vec<u64>, u32)>, TableHash>;
+type ByFirst = HashMap<u64, Vec<(Vec<u64>, u32)>, FxBuildHasher>;
 
 struct Table {
     by_syllable: ByFirst,
     by_word: ByFirst,
-    by_char: HashMap<char, Vec<u32>, TableHash>,
+    by_char: HashMap<char, Vec<u32>, FxBuildHasher>,
 }
 
 fn table() -> &'static Table {

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use super::features::Utterance;
-use crate::table_hash::TableHash;
+use rustc_hash::FxBuildHasher;
 
 #[derive(Debug, Clone)]
 pub(super) struct Phrase {
@@ -18,7 +18,7 @@ pub(super) struct Phrase {
 #[derive(Debug, Clone, Default)]
 pub(super) struct Phrases {
     /// An example's units → the first intent it is an example of.
-    whole: HashMap<Vec<u64>, usize, TableHash>,
+    whole: HashMap<Vec<u64>, usize, FxBuildHasher>,
     /// Phrases that count when found inside an utterance (keywords, and examples of two units
     /// or more), sorted by first unit.
     inner: Vec<(u64, Phrase)>,

@@ -575,7 +575,10 @@ pub(crate) fn set_input(
     };
     put("text", text.into());
     put("digits", digits.into());
-    put("intent", intent.map_or(Dynamic::UNIT, |(name, _)| name.into()));
+    put(
+        "intent",
+        intent.map_or(Dynamic::UNIT, |(name, _)| name.into()),
+    );
     put(
         "score",
         intent.map_or(Dynamic::UNIT, |(_, score)| {
@@ -679,7 +682,9 @@ mod tests {
         let (mut session, _) = start(&flow);
         session.handle(heard("随便说点什么"));
         let mut snapshot = session.snapshot();
-        snapshot.input.insert("old".into(), json!("from an older version"));
+        snapshot
+            .input
+            .insert("old".into(), json!("from an older version"));
         let mut session = Session::resume(flow.clone(), snapshot).expect("resumes");
         session.handle(heard("还是听不懂"));
         let input = session.snapshot().input;

@@ -7,6 +7,8 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+use rustc_hash::FxBuildHasher;
+
 pub(super) struct Phrases<T: 'static> {
     list: &'static [(&'static str, T)],
     by_char: OnceLock<Index<char, char, T>>,
@@ -14,7 +16,7 @@ pub(super) struct Phrases<T: 'static> {
 }
 
 /// Phrases as units (characters or words) by their first unit, each with its value.
-type Index<K, U, T> = HashMap<K, Vec<(Box<[U]>, T)>>;
+type Index<K, U, T> = HashMap<K, Vec<(Box<[U]>, T)>, FxBuildHasher>;
 
 impl<T: Copy> Phrases<T> {
     pub(super) const fn new(list: &'static [(&'static str, T)]) -> Self {
@@ -68,7 +70,7 @@ fn index<U, K: std::hash::Hash + Eq, T: Copy>(
     units: impl Fn(&str) -> Box<[U]>,
     first: impl Fn(&[U]) -> K,
 ) -> Index<K, U, T> {
-    let mut index: Index<K, U, T> = HashMap::new();
+    let mut index: Index<K, U, T> = HashMap::default();
     for &(phrase, value) in list {
         let units = units(phrase);
         if units.is_empty() {
