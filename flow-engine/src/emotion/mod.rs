@@ -312,9 +312,10 @@ fn clause(raw: &str, exclamations: u32, question_mark: bool) -> Clause {
         normalized.ends_with('吗') || normalized.ends_with('呢') || ends_a_not_a(&normalized);
     let (mut caps, mut latin_words) = (0, 0);
     // Copied only when there is something to fold: full-width letters are rare.
-    let folded: std::borrow::Cow<str> = match raw.chars().any(|c| fold_width(c) != c) {
-        true => raw.chars().map(fold_width).collect(),
-        false => raw.into(),
+    let folded: std::borrow::Cow<str> = if raw.chars().any(|c| fold_width(c) != c) {
+        raw.chars().map(fold_width).collect()
+    } else {
+        raw.into()
     };
     for word in folded
         .split(|c: char| !c.is_ascii_alphanumeric() && c != '\'')
