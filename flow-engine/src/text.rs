@@ -94,6 +94,44 @@ pub fn words(normalized: &str) -> Vec<String> {
     out
 }
 
+/// The words of one normalised text, cut once and kept for every reader of that text: an
+/// utterance's features and the emotion lexicon both read its jieba words, and segmenting is a
+/// good part of what analysing an utterance costs.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Words {
+    /// The words one after another, without separators.
+    joined: String,
+    /// Where each word ends in `joined`.
+    ends: Vec<u32>,
+}
+
+impl Words {
+    /// The words of `normalized`, as [`for_each_word`] hands them over.
+    pub fn of(normalized: &str) -> Self {
+        let mut words = Self {
+            joined: String::with_capacity(normalized.len()),
+            ends: Vec::new(),
+        };
+        for_each_word(normalized, |w| {
+            words.joined.push_str(w);
+            // A caller's utterance is far below 4 GB; a longer text's offsets would wrap, and
+            // only its words would come out wrong.
+            words.ends.push(words.joined.len() as u32);
+        });
+        words
+    }
+
+    /// The words in text order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        let mut start = 0;
+        self.ends.iter().map(move |&end| {
+            let word = &self.joined[start..end as usize];
+            start = end as usize;
+            word
+        })
+    }
+}
+
 /// [`words`] without collecting them: each word is handed to `each` in text order, so a caller
 /// that only hashes them allocates nothing per word.
 pub fn for_each_word(normalized: &str, mut each: impl FnMut(&str)) {

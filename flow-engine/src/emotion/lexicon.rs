@@ -17,7 +17,7 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use crate::text::{for_each_word, is_cjk, normalize};
+use crate::text::{for_each_word, is_cjk, normalize, Words};
 use rustc_hash::FxBuildHasher;
 
 const ZH: &str = include_str!("lexicon/zh.txt");
@@ -186,6 +186,16 @@ fn tables() -> &'static Tables {
 
 /// The units of one clause's normalised text, in order.
 pub(super) fn units(normalized: &str) -> Vec<Unit> {
+    units_from(|each| for_each_word(normalized, each))
+}
+
+/// [`units`] of a text already cut into words.
+pub(super) fn units_of(words: &Words) -> Vec<Unit> {
+    units_from(|each| words.iter().for_each(each))
+}
+
+/// The units of the words `for_each` hands over in text order.
+fn units_from(for_each: impl FnOnce(&mut dyn FnMut(&str))) -> Vec<Unit> {
     let tables = tables();
     let mut out = Vec::new();
     // for_each_word hands over jieba words and English stems in text order; consecutive words
@@ -193,7 +203,7 @@ pub(super) fn units(normalized: &str) -> Vec<Unit> {
     let mut cjk_run = String::new();
     let mut starts: Vec<usize> = Vec::new();
     let mut latin: Vec<String> = Vec::new();
-    for_each_word(normalized, |word| {
+    for_each(&mut |word| {
         if word.chars().next().is_some_and(is_cjk) {
             if !latin.is_empty() {
                 match_latin(tables, &latin, &mut out);

@@ -211,7 +211,19 @@ pub fn score(text: &str) -> Emotion {
 /// [`score`] of what a listening node heard, with the features its intent matching already
 /// extracted from the same text.
 pub(crate) fn score_heard(text: &str, heard: &crate::nlu::Utterance) -> Emotion {
-    learned::shipped().score_features(text, heard.features())
+    let segmented = Segmented {
+        normalized: heard.normalized(),
+        words: heard.words(),
+    };
+    learned::shipped().score_features(text, heard.features(), Some(segmented))
+}
+
+/// A normalised text and its words, already cut: a clause whose normalised text is this one
+/// (an utterance of one clause) reads these words instead of segmenting again.
+#[derive(Clone, Copy)]
+pub(crate) struct Segmented<'a> {
+    pub normalized: &'a str,
+    pub words: &'a crate::text::Words,
 }
 
 /// The emotion of one utterance by the lexicon and rules alone.
@@ -222,6 +234,14 @@ pub fn rules(text: &str) -> Emotion {
 /// The rules' emotion of one utterance and what its punctuation and letter case show, from one
 /// reading of its clauses.
 pub(crate) fn analyse(text: &str) -> (Emotion, Surface) {
+    analyse_segmented(text, None)
+}
+
+/// [`analyse`], reading the words of `segmented` where a clause is that text.
+pub(crate) fn analyse_segmented(
+    text: &str,
+    segmented: Option<Segmented<'_>>,
+) -> (Emotion, Surface) {
     let mut sums = Sums::default();
     let mut s = Surface {
         exclamations: 0,
@@ -229,7 +249,7 @@ pub(crate) fn analyse(text: &str) -> (Emotion, Surface) {
         caps: 0,
         latin_words: 0,
     };
-    for clause in clauses(text) {
+    for clause in clauses(text, segmented) {
         s.exclamations += clause.exclamations;
         s.question |= clause.question;
         s.caps += clause.caps;
@@ -273,7 +293,7 @@ const ACRONYMS: &[&str] = &[
 
 /// The clauses of `text`: cut at punctuation, each with the marks of the punctuation that
 /// closes it.
-fn clauses(text: &str) -> Vec<Clause> {
+fn clauses(text: &str, segmented: Option<Segmented<'_>>) -> Vec<Clause> {
     let mut out = Vec::new();
     let mut start = 0;
     let mut end = 0;
@@ -293,20 +313,25 @@ fn clauses(text: &str) -> Vec<Clause> {
                 _ => {}
             }
         } else if in_break {
-            out.push(clause(&text[start..end], exclamations, question));
+            out.push(clause(&text[start..end], exclamations, question, segmented));
             start = i;
             in_break = false;
         }
     }
     if in_break {
-        out.push(clause(&text[start..end], exclamations, question));
+        out.push(clause(&text[start..end], exclamations, question, segmented));
     } else {
-        out.push(clause(&text[start..], 0, false));
+        out.push(clause(&text[start..], 0, false, segmented));
     }
     out
 }
 
-fn clause(raw: &str, exclamations: u32, question_mark: bool) -> Clause {
+fn clause(
+    raw: &str,
+    exclamations: u32,
+    question_mark: bool,
+    segmented: Option<Segmented<'_>>,
+) -> Clause {
     let normalized = normalize(raw);
     let particle =
         normalized.ends_with('吗') || normalized.ends_with('呢') || ends_a_not_a(&normalized);
@@ -331,7 +356,10 @@ fn clause(raw: &str, exclamations: u32, question_mark: bool) -> Clause {
         }
     }
     Clause {
-        units: lexicon::units(&normalized),
+        units: match segmented {
+            Some(known) if known.normalized == normalized => lexicon::units_of(known.words),
+            _ => lexicon::units(&normalized),
+        },
         counted: counts::exasperation(&normalized),
         exclamations,
         question: question_mark || particle,

@@ -21,7 +21,7 @@
 //! same flow trains the same model.
 
 use super::concepts;
-use crate::text::{for_each_pinyin_unit, for_each_word, is_cjk, normalize, stem};
+use crate::text::{for_each_pinyin_unit, is_cjk, normalize, stem, Words};
 
 /// Digit strings this long are identifiers; they all map to one symbol.
 const LONG_NUMBER: usize = 4;
@@ -49,6 +49,7 @@ enum Kind {
 #[derive(Debug, Clone)]
 pub struct Utterance {
     normalized: String,
+    words: Words,
     /// Unit hashes (one per CJK character, one per stemmed Latin word) in text order, for
     /// verbatim matching.
     pub(super) units: Vec<u64>,
@@ -66,18 +67,26 @@ impl Utterance {
         let tokens = tokenize(&normalized);
         let units = tokens.iter().map(|t| t.unit).collect();
         let negated = (0..tokens.len()).map(|i| is_negated(&tokens, i)).collect();
+        let words = Words::of(&normalized);
         let features = if tokens.is_empty() {
             Vec::new()
         } else {
-            extract(&normalized, Purpose::Classify)
+            extract(&normalized, &words, Purpose::Classify)
         };
         Self {
             cjk: normalized.chars().any(is_cjk),
             normalized,
+            words,
             units,
             negated,
             features,
         }
+    }
+
+    /// The words of the normalised text (jieba's, and English stems), for other readers of the
+    /// same utterance.
+    pub(crate) fn words(&self) -> &Words {
+        &self.words
     }
 
     pub fn normalized(&self) -> &str {
@@ -171,11 +180,11 @@ pub(crate) fn features_for(text: &str, purpose: Purpose) -> (Vec<(u64, f32)>, bo
     let cjk = normalized.chars().any(is_cjk);
     match tokenize(&normalized).is_empty() {
         true => (Vec::new(), cjk),
-        false => (extract(&normalized, purpose), cjk),
+        false => (extract(&normalized, &Words::of(&normalized), purpose), cjk),
     }
 }
 
-fn extract(normalized: &str, purpose: Purpose) -> Vec<(u64, f32)> {
+fn extract(normalized: &str, segmented: &Words, purpose: Purpose) -> Vec<(u64, f32)> {
     let cjk = normalized.chars().any(is_cjk);
     let characters = purpose == Purpose::Classify || !cjk;
     let mut raw: Vec<(u64, f32)> = Vec::with_capacity(normalized.len() * 3);
@@ -212,7 +221,7 @@ fn extract(normalized: &str, purpose: Purpose) -> Vec<(u64, f32)> {
     // The word and syllable hashes are kept for the concept lookup.
     let mut words: Vec<u64> = Vec::new();
     let mut previous: Option<u64> = None;
-    for_each_word(normalized, |w| {
+    for w in segmented.iter() {
         let word = word_hash(w);
         words.push(word);
         raw.push((mix(word), WORD_WEIGHT));
@@ -223,7 +232,7 @@ fn extract(normalized: &str, purpose: Purpose) -> Vec<(u64, f32)> {
             ));
         }
         previous = Some(word);
-    });
+    }
     let mut syllables: Vec<u64> = Vec::new();
     if cjk {
         // Syllables and the 2- and 3-grams ending at each (for meaning, the n-grams only).
