@@ -15,6 +15,11 @@ use flow_engine::template::Template;
 use flow_engine::turn::{self, Resolver};
 use flow_engine::{CompiledFlow, FlowDocument};
 
+// The allocator the `callflow` binary runs the engine with (server/src/main.rs): a turn
+// allocates often, and its cost differs between allocators.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn flows_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../flows")
 }
