@@ -2,10 +2,12 @@
 //! false, `()`, zero or empty text.
 //!
 //! Most conditions authors write are a path compared with a literal (`vars.status ==
-//! "shipped"`, `vars.not_found_count < 2`) or a path alone (`vars.want_agent`). Those are
-//! answered by looking the path up, without Rhai, when the value found makes the answer
-//! certain: a value of the literal's own type. Anything else — a missing key, a number
-//! compared with text, an integer with a float — goes to Rhai, so the answer is always Rhai's.
+//! "shipped"`, `vars.not_found_count < 2`), a path alone (`vars.want_agent`), a value's type or
+//! length (`type_of(customer.orders) == "array"`, `customer.orders.len() == 1`), or a few of
+//! those joined by `&&` or by `||`. Those are answered by looking the paths up, without Rhai,
+//! when the values found make the answer certain: a value of the literal's own type, and `true`
+//! or `false` on each side of `&&` and `||`. Anything else — a missing key, a number compared
+//! with text, an integer with a float — goes to Rhai, so the answer is always Rhai's.
 
 use rhai::{Dynamic, AST, FLOAT, INT};
 
@@ -20,8 +22,21 @@ pub(crate) struct Condition {
 
 #[derive(Debug, Clone)]
 enum Quick {
+    One(Atom),
+    /// Atoms joined by `&&`: Rhai stops at the first false one.
+    All(Vec<Atom>),
+    /// Atoms joined by `||`: Rhai stops at the first true one.
+    Any(Vec<Atom>),
+}
+
+#[derive(Debug, Clone)]
+enum Atom {
     Holds(Path),
     Compare(Path, Op, Literal),
+    /// `type_of(path) == "name"` (or `!=`).
+    TypeOf(Path, Op, Box<str>),
+    /// `path.len() op integer`.
+    Len(Path, Op, INT),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,45 +98,195 @@ pub(crate) fn truthy(value: &Dynamic) -> bool {
 }
 
 impl Quick {
-    /// `path`, or `path op literal` with a text in double quotes (no escapes), an integer, a
-    /// float written with a point, `true` or `false`.
+    /// One atom, or atoms joined by `&&` alone or by `||` alone (mixing them, or parentheses
+    /// around atoms, is left to Rhai).
     fn parse(text: &str) -> Option<Quick> {
-        let text = text.trim();
-        let end = text
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
-            .unwrap_or(text.len());
-        let path = Path::parse(&text[..end])?;
-        let rest = text[end..].trim_start();
-        if rest.is_empty() {
-            return Some(Quick::Holds(path));
-        }
-        let (op, literal) = [
-            ("==", Op::Eq),
-            ("!=", Op::Ne),
-            ("<=", Op::Le),
-            (">=", Op::Ge),
-            ("<", Op::Lt),
-            (">", Op::Gt),
-        ]
-        .into_iter()
-        .find_map(|(symbol, op)| Some((op, rest.strip_prefix(symbol)?)))?;
-        let literal = Literal::parse(literal.trim())?;
-        // Text and true/false are only compared for (in)equality here; Rhai orders the rest.
-        let ordered = matches!(literal, Literal::Int(_) | Literal::Float(_));
-        (ordered || matches!(op, Op::Eq | Op::Ne)).then_some(Quick::Compare(path, op, literal))
+        let (parts, joined_by) = split_joined(text)?;
+        let atoms = parts
+            .into_iter()
+            .map(Atom::parse)
+            .collect::<Option<Vec<_>>>()?;
+        Some(match joined_by {
+            None => Quick::One(atoms.into_iter().next()?),
+            Some(Join::And) => Quick::All(atoms),
+            Some(Join::Or) => Quick::Any(atoms),
+        })
     }
 
-    /// The answer when the value at the path makes it certain; `None` sends it to Rhai.
+    /// The answer when the values at the paths make it certain; `None` sends it to Rhai.
     fn answer(&self, bindings: &Bindings) -> Option<bool> {
         match self {
-            Quick::Holds(path) => path
+            Quick::One(Atom::Holds(path)) => path
                 .visit(bindings, &mut |value| {
                     (!value.is_unit()).then(|| truthy(value))
                 })
                 .flatten(),
-            Quick::Compare(path, op, literal) => path
+            Quick::One(atom) => atom.boolean(bindings),
+            // Rhai's `&&` and `||` take `true` or `false` on each side they evaluate (anything
+            // else is its error), and evaluate the right side only when the left does not
+            // decide.
+            Quick::All(atoms) => {
+                for atom in atoms {
+                    if !atom.boolean(bindings)? {
+                        return Some(false);
+                    }
+                }
+                Some(true)
+            }
+            Quick::Any(atoms) => {
+                for atom in atoms {
+                    if atom.boolean(bindings)? {
+                        return Some(true);
+                    }
+                }
+                Some(false)
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Join {
+    And,
+    Or,
+}
+
+/// `text` cut at `&&` or at `||` outside text literals, and which of them joined it; `None`
+/// when both occur.
+fn split_joined(text: &str) -> Option<(Vec<&str>, Option<Join>)> {
+    let mut parts = Vec::new();
+    let mut joined_by = None;
+    let (mut start, mut in_text) = (0, false);
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let join = match &bytes[i..] {
+            [b'"', ..] => {
+                in_text = !in_text;
+                None
+            }
+            [b'&', b'&', ..] if !in_text => Some(Join::And),
+            [b'|', b'|', ..] if !in_text => Some(Join::Or),
+            _ => None,
+        };
+        if let Some(join) = join {
+            if joined_by.is_some_and(|j| j != join) {
+                return None;
+            }
+            joined_by = Some(join);
+            parts.push(&text[start..i]);
+            start = i + 2;
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    parts.push(&text[start..]);
+    Some((parts, joined_by))
+}
+
+impl Atom {
+    /// `path`, `path op literal` with a text in double quotes (no escapes), an integer, a float
+    /// written with a point, `true` or `false`; `type_of(path) == "name"`; `path.len() op
+    /// integer`.
+    fn parse(text: &str) -> Option<Atom> {
+        let text = text.trim();
+        if let Some(rest) = text.strip_prefix("type_of(") {
+            let (path, rest) = rest.split_once(')')?;
+            let (op, literal) = operator(rest.trim_start())?;
+            let Literal::Text(name) = Literal::parse(literal.trim())? else {
+                return None;
+            };
+            return matches!(op, Op::Eq | Op::Ne).then_some(Atom::TypeOf(
+                Path::parse(path.trim())?,
+                op,
+                name,
+            ));
+        }
+        let end = text
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+            .unwrap_or(text.len());
+        let (path, rest) = (&text[..end], text[end..].trim_start());
+        if let Some(rest) = rest.strip_prefix("()") {
+            let path = path.strip_suffix(".len")?;
+            let (op, literal) = operator(rest.trim_start())?;
+            let Literal::Int(n) = Literal::parse(literal.trim())? else {
+                return None;
+            };
+            return Some(Atom::Len(Path::parse(path)?, op, n));
+        }
+        let path = Path::parse(path)?;
+        if rest.is_empty() {
+            return Some(Atom::Holds(path));
+        }
+        let (op, literal) = operator(rest)?;
+        let literal = Literal::parse(literal.trim())?;
+        // Text and true/false are only compared for (in)equality here; Rhai orders the rest.
+        let ordered = matches!(literal, Literal::Int(_) | Literal::Float(_));
+        (ordered || matches!(op, Op::Eq | Op::Ne)).then_some(Atom::Compare(path, op, literal))
+    }
+
+    /// The atom's `true` or `false` as an operand of `&&` and `||`: `None` unless the value
+    /// found makes it certain and Rhai's value is a boolean.
+    fn boolean(&self, bindings: &Bindings) -> Option<bool> {
+        match self {
+            Atom::Holds(path) => path
+                .visit(bindings, &mut |value| value.as_bool().ok())
+                .flatten(),
+            Atom::Compare(path, op, literal) => path
                 .visit(bindings, &mut |value| literal.compare(value, *op))
                 .flatten(),
+            // A key missing from a map is `()` to Rhai, whose type is "()"; a key looked up in
+            // `()` is Rhai's error, so a missing value counts only when its parent is a map.
+            Atom::TypeOf(path, op, name) => {
+                let type_name = path.visit(bindings, &mut |value| value.type_name())?;
+                let in_a_map = || match path.parent() {
+                    None => Some(true),
+                    Some(parent) => parent.visit(bindings, &mut Dynamic::is_map),
+                };
+                (type_name != "()" || in_a_map()?).then(|| op.holds(type_name.cmp(name)))
+            }
+            Atom::Len(path, op, n) => path
+                .visit(bindings, &mut |value| {
+                    let len = if let Ok(text) = value.as_immutable_string_ref() {
+                        text.chars().count()
+                    } else if value.is_array() {
+                        value.as_array_ref().ok()?.len()
+                    } else if value.is_map() {
+                        value.as_map_ref().ok()?.len()
+                    } else {
+                        return None;
+                    };
+                    Some(op.holds(INT::try_from(len).ok()?.cmp(n)))
+                })
+                .flatten(),
+        }
+    }
+}
+
+/// The comparison `rest` starts with, and what follows it.
+fn operator(rest: &str) -> Option<(Op, &str)> {
+    [
+        ("==", Op::Eq),
+        ("!=", Op::Ne),
+        ("<=", Op::Le),
+        (">=", Op::Ge),
+        ("<", Op::Lt),
+        (">", Op::Gt),
+    ]
+    .into_iter()
+    .find_map(|(symbol, op)| Some((op, rest.strip_prefix(symbol)?)))
+}
+
+impl Op {
+    fn holds(self, ordering: std::cmp::Ordering) -> bool {
+        match self {
+            Op::Eq => ordering.is_eq(),
+            Op::Ne => ordering.is_ne(),
+            Op::Lt => ordering.is_lt(),
+            Op::Le => ordering.is_le(),
+            Op::Gt => ordering.is_gt(),
+            Op::Ge => ordering.is_ge(),
         }
     }
 }
@@ -167,14 +332,7 @@ impl Literal {
                 value.as_str().cmp(literal)
             }
         };
-        Some(match op {
-            Op::Eq => ordering.is_eq(),
-            Op::Ne => ordering.is_ne(),
-            Op::Lt => ordering.is_lt(),
-            Op::Le => ordering.is_le(),
-            Op::Gt => ordering.is_gt(),
-            Op::Ge => ordering.is_ge(),
-        })
+        Some(op.holds(ordering))
     }
 }
 
@@ -222,6 +380,9 @@ mod tests {
             "vars.empty",
             "vars.nothing",
             "vars.missing",
+            "vars.missing.deeper",
+            "vars.nothing.deeper",
+            "vars.order.missing",
             "vars.list",
             "vars.order",
             "vars.order.state",
@@ -246,9 +407,37 @@ mod tests {
                     conditions.push(format!("{value} {op} {literal}"));
                     conditions.push(format!("  {value}{op}{literal} "));
                 }
+                for n in ["0", "1", "6", "-1"] {
+                    conditions.push(format!("{value}.len() {op} {n}"));
+                }
+                for name in ["array", "map", "string", "i64", "f64", "bool", "()"] {
+                    conditions.push(format!("type_of({value}) {op} \"{name}\""));
+                }
             }
         }
-        let mut answered = 0;
+        // Joined by `&&` or `||`: atoms above two and three at a time, those answered without
+        // Rhai (true and false) and any others, on each side.
+        let answerable: Vec<String> = conditions
+            .iter()
+            .filter(|text| {
+                Quick::parse(text)
+                    .and_then(|q| q.answer(&bindings()))
+                    .is_some()
+            })
+            .step_by(3)
+            .cloned()
+            .collect();
+        let any: Vec<String> = conditions.iter().step_by(11).cloned().collect();
+        for (i, a) in answerable.iter().enumerate() {
+            for join in ["&&", "||"] {
+                let b = &answerable[(i * 5 + 3) % answerable.len()];
+                let c = &any[(i * 7 + 1) % any.len()];
+                conditions.push(format!("{a} {join} {b}"));
+                conditions.push(format!("{a}{join}{b} {join} {c}"));
+                conditions.push(format!("{c} {join} {a}"));
+            }
+        }
+        let (mut answered, mut joined) = (0, 0);
         for text in &conditions {
             // `vars.count<-3` is not Rhai (nor a condition validation lets through).
             let Ok(condition) = Condition::compile(&sandbox, text) else {
@@ -260,14 +449,22 @@ mod tests {
             let quick = condition.quick.as_ref().and_then(|q| q.answer(&bindings()));
             if let Some(quick) = quick {
                 answered += 1;
+                joined += usize::from(text.contains("&&") || text.contains("||"));
                 assert_eq!(Ok(quick), rhai.clone().map_err(|e| e.message), "{text}");
             }
             let holds = condition.holds(&sandbox, &mut bindings());
             assert_eq!(holds.ok(), quick.or(rhai.ok()), "{text}");
         }
         // The shapes authors write are answered without Rhai, so the test compares something.
-        assert!(answered >= 100, "{answered} of {}", conditions.len());
+        assert!(answered >= 400, "{answered} of {}", conditions.len());
+        assert!(joined >= 300, "{joined} joined conditions answered");
         for text in [
+            "type_of(vars.list) == \"array\" && vars.list.len() == 1",
+            "vars.status == \"shipped\" || vars.count > 5",
+            "vars.status.len() == 7",
+            "type_of(vars.order) != \"map\"",
+            "type_of(vars.missing) == \"array\" && vars.missing.len() == 1",
+            "type_of(vars.order.missing) == \"()\"",
             "vars.status == \"shipped\"",
             "vars.count < 2",
             "vars.score >= 8.5",
@@ -284,14 +481,17 @@ mod tests {
     #[test]
     fn only_plain_shapes_are_answered_without_rhai() {
         for text in [
-            "vars.status == \"a\" && vars.count > 1",
+            "vars.status == \"a\" && vars.count > 1 || vars.yes",
+            "(vars.status == \"a\") && vars.yes",
             "vars.status == \"a\\\"b\"",
             "vars.status < \"b\"",
             "vars.yes == true || false",
             "vars.count == 1e3",
             "vars.count + 1 > 2",
             "vars.list[0] == 1",
-            "type_of(vars.count) == \"i64\"",
+            "type_of(vars.count) < \"i64\"",
+            "vars.list.len() == 1.0",
+            "vars.list.len() + 1 == 2",
             "x == 1",
             "vars == 1",
         ] {
@@ -299,6 +499,8 @@ mod tests {
         }
         for text in [
             "vars.a.b",
+            "vars.a == \"x && y\" && vars.b",
+            "vars.a || vars.b || vars.c",
             "vars.a == -2",
             "vars.a >= 0.5",
             "customer.vip != \"\"",

@@ -39,6 +39,15 @@ impl Path {
         (!keys.is_empty()).then_some(Path { root, keys })
     }
 
+    /// The path less its last key, or `None` when that is the root alone (always a map).
+    pub(crate) fn parent(&self) -> Option<Path> {
+        let (_, keys) = self.keys.split_last()?;
+        (!keys.is_empty()).then(|| Path {
+            root: self.root,
+            keys: keys.into(),
+        })
+    }
+
     /// Calls `f` with the value at the path (`()` when a key is missing) without cloning
     /// anything; `None` when the path meets a value Rhai has to handle.
     pub(crate) fn visit<R>(
