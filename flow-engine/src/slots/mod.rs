@@ -29,10 +29,18 @@ use number::starts_with;
 use phrases::Phrases;
 
 fn fold(text: &str) -> Vec<char> {
-    text.chars()
-        .map(fold_width)
-        .flat_map(char::to_lowercase)
-        .collect()
+    let mut out = Vec::with_capacity(text.len());
+    for c in text.chars().map(fold_width) {
+        // ASCII and CJK (most of what callers say) need no look-up in Unicode's case tables.
+        if c.is_ascii() {
+            out.push(c.to_ascii_lowercase());
+        } else if is_cjk(c) {
+            out.push(c);
+        } else {
+            out.extend(c.to_lowercase());
+        }
+    }
+    out
 }
 
 /// A Chinese digit character's value (spoken forms included: 幺 for 1, 洞 for 0).
@@ -235,6 +243,22 @@ fn words_before(chars: &[char], end: usize, limit: usize) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn folding_skips_the_case_tables_only_where_they_change_nothing() {
+        // Every character of the Basic Multilingual Plane, folded on its own and in a text.
+        let all: String = (0..=0xFFFFu32).filter_map(char::from_u32).collect();
+        let by_tables: Vec<char> = all
+            .chars()
+            .map(fold_width)
+            .flat_map(char::to_lowercase)
+            .collect();
+        assert_eq!(fold(&all), by_tables);
+        assert_eq!(
+            fold("ＡＢＣ取消 Ÿes"),
+            "abc取消 ÿes".chars().collect::<Vec<_>>()
+        );
+    }
 
     proptest::proptest! {
         #[test]
