@@ -931,7 +931,11 @@ fn service_failure(normalized: &str) -> f32 {
         )
         .expect("the service failure pattern")
     });
-    if normalized.ends_with('吗') || normalized.ends_with('呢') {
+    // Every negator of the pattern has 不 or 没: most clauses have neither.
+    if normalized.ends_with('吗')
+        || normalized.ends_with('呢')
+        || !normalized.contains(['不', '没'])
+    {
         return 0.0;
     }
     let asks = |start: usize| {
