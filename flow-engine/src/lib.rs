@@ -7,6 +7,7 @@ pub mod compile;
 mod condition;
 pub mod conversation;
 pub mod emotion;
+mod json_fields;
 pub mod knowledge;
 pub mod knowledge_sheet;
 pub mod link;

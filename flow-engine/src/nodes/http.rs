@@ -6,11 +6,11 @@ use rhai::Dynamic;
 
 use super::{Compiled, Kind, Ports, Run};
 use crate::compile::{NodeCompiler, NodeIx};
+use crate::json_fields;
 use crate::model::{escape_pointer, node_common, HttpMethod};
 use crate::runtime::{Action, Event, HttpRequest, Record, Step, Visit, Wait};
 use crate::template::Template;
 use crate::validate::{shorten, Checker, Diagnostic, HTTP_TIMEOUT_MS};
-use crate::value;
 
 node_common! {
     /// Calls the merchant's HTTP API.
@@ -280,12 +280,29 @@ impl HttpCall {
             None if (200..300).contains(&status) => ("next".to_owned(), self.next),
             None => ("error".to_owned(), self.error),
         };
-        if !self.save.is_empty() {
-            let json: Option<serde_json::Value> = serde_json::from_str(body).ok();
-            for (var, path) in &self.save {
-                let value = response_field(status, headers, body, json.as_ref(), path);
-                visit.vars().insert(var.as_str().into(), value);
-            }
+        // The body is read for the fields saved from it, once, building nothing else.
+        let body_paths: Vec<&[String]> = self
+            .save
+            .iter()
+            .filter(|(_, path)| path.first().is_some_and(|s| s == "body"))
+            .map(|(_, path)| &path[1..])
+            .collect();
+        let mut from_body = if body_paths.is_empty() {
+            None
+        } else {
+            json_fields::fields(body, &body_paths).map(Vec::into_iter)
+        };
+        for (var, path) in &self.save {
+            let value = match path.first().map(String::as_str) {
+                Some("body") => match from_body.as_mut().and_then(Iterator::next) {
+                    Some(value) => value,
+                    // Not JSON: the text itself, and nothing inside it.
+                    None if path.len() == 1 => body.to_owned().into(),
+                    None => Dynamic::UNIT,
+                },
+                _ => response_field(status, headers, path),
+            };
+            visit.vars().insert(var.as_str().into(), value);
         }
         visit.record(Record::HttpResult {
             node: visit.id(),
@@ -298,41 +315,14 @@ impl HttpCall {
     }
 }
 
-/// A field of an HTTP response by path: `status`, `headers.<name>`, `body`, `body.a.0.b`.
-fn response_field(
-    status: u16,
-    headers: &BTreeMap<String, String>,
-    body: &str,
-    json: Option<&serde_json::Value>,
-    path: &[String],
-) -> Dynamic {
+/// A field of an HTTP response other than its body's: `status`, `headers.<name>`.
+fn response_field(status: u16, headers: &BTreeMap<String, String>, path: &[String]) -> Dynamic {
     match path.first().map(String::as_str) {
         Some("status") => Dynamic::from_int(i64::from(status)),
         Some("headers") => path
             .get(1)
             .and_then(|name| headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)))
             .map_or(Dynamic::UNIT, |(_, v)| v.clone().into()),
-        Some("body") => match json {
-            Some(json) => {
-                let mut current = json;
-                for segment in &path[1..] {
-                    let next = match current {
-                        serde_json::Value::Object(map) => map.get(segment),
-                        serde_json::Value::Array(items) => {
-                            segment.parse::<usize>().ok().and_then(|i| items.get(i))
-                        }
-                        _ => None,
-                    };
-                    match next {
-                        Some(value) => current = value,
-                        None => return Dynamic::UNIT,
-                    }
-                }
-                value::to_dynamic(current)
-            }
-            None if path.len() == 1 => body.to_owned().into(),
-            None => Dynamic::UNIT,
-        },
         _ => Dynamic::UNIT,
     }
 }
