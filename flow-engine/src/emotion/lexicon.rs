@@ -11,8 +11,9 @@
 //! sequences of Snowball stems, found word by word, longest first, so "complaints" matches
 //! "complaint" and "how many times" is one term.
 //!
-//! The tables are built once per process (`OnceLock`) and keyed by an entry's first character
-//! or first stem, as `nlu/concepts.rs` does: a clause costs one probe per position.
+//! The tables are built once per process (`OnceLock`) and keyed by an entry's first two
+//! characters (its one character) or first stem, as `nlu/concepts.rs` keys by the first: a
+//! clause costs two probes per position.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -135,7 +136,10 @@ struct CjkEntry {
 }
 
 struct Tables {
-    /// Chinese entries by their first character, longest first.
+    /// Chinese entries of two characters or more by their first two, longest first: 不 alone
+    /// starts sixty entries, and only those that go on like the text can match.
+    by_pair: HashMap<(char, char), Vec<CjkEntry>, FxBuildHasher>,
+    /// Chinese entries of one character, in the file's order.
     by_char: HashMap<char, Vec<CjkEntry>, FxBuildHasher>,
     /// Other entries by their first stem: (the entry's stems, what it is), longest first.
     by_word: HashMap<String, Vec<(Vec<String>, Term)>, FxBuildHasher>,
@@ -145,6 +149,7 @@ fn tables() -> &'static Tables {
     static TABLES: OnceLock<Tables> = OnceLock::new();
     TABLES.get_or_init(|| {
         let mut tables = Tables {
+            by_pair: HashMap::default(),
             by_char: HashMap::default(),
             by_word: HashMap::default(),
         };
@@ -157,13 +162,29 @@ fn tables() -> &'static Tables {
                 cjk,
             };
             if cjk {
-                if let Some(first) = normalized.chars().next() {
-                    let long = normalized.chars().nth(1).is_some();
-                    tables.by_char.entry(first).or_default().push(CjkEntry {
-                        text: normalized,
-                        term,
-                        long,
-                    });
+                let mut chars = normalized.chars();
+                match (chars.next(), chars.next()) {
+                    (Some(first), Some(second)) => {
+                        let entry = CjkEntry {
+                            text: normalized,
+                            term,
+                            long: true,
+                        };
+                        tables
+                            .by_pair
+                            .entry((first, second))
+                            .or_default()
+                            .push(entry);
+                    }
+                    (Some(first), None) => {
+                        let entry = CjkEntry {
+                            text: normalized,
+                            term,
+                            long: false,
+                        };
+                        tables.by_char.entry(first).or_default().push(entry);
+                    }
+                    _ => {}
                 }
             } else {
                 let mut stems = Vec::new();
@@ -174,7 +195,7 @@ fn tables() -> &'static Tables {
             }
         }
         // Longest first; among equally long entries the file's order (the sort is stable).
-        for list in tables.by_char.values_mut() {
+        for list in tables.by_pair.values_mut() {
             list.sort_by_key(|entry| std::cmp::Reverse(entry.text.len()));
         }
         for list in tables.by_word.values_mut() {
@@ -246,10 +267,17 @@ fn match_cjk(tables: &Tables, run: &str, starts: &[usize], out: &mut Vec<Unit>) 
     while at < run.len() {
         let rest = &run[at..];
         let word_start = after_entry || is_boundary(at);
-        let found = rest.chars().next().and_then(|c| {
-            // Every candidate starts with `c`: only what follows it is compared.
+        let mut chars = rest.chars();
+        let found = chars.next().and_then(|c| {
+            // Every candidate starts with `c`: only what follows it is compared. The longer
+            // entries come first, as a longest match wants: every one of them is longer than
+            // an entry of `c` alone.
             let after = &rest.as_bytes()[c.len_utf8()..];
-            tables.by_char.get(&c)?.iter().find(|entry| {
+            let longer = chars
+                .next()
+                .and_then(|second| tables.by_pair.get(&(c, second)));
+            let single = tables.by_char.get(&c);
+            longer.into_iter().chain(single).flatten().find(|entry| {
                 (word_start || entry.long)
                     && entry
                         .text
