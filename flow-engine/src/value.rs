@@ -2,6 +2,30 @@
 
 use rhai::{Dynamic, Map};
 
+/// Sets `map[key]`, in place when the key is there: the per-turn entries (`input.text`,
+/// `call.anger`) are set on every turn, and inserting costs a key and a search each time.
+pub(crate) fn put(map: &mut Map, key: &str, value: Dynamic) {
+    match map.get_mut(key) {
+        Some(slot) => *slot = value,
+        None => {
+            map.insert(key.into(), value);
+        }
+    }
+}
+
+/// [`put`] for text, leaving the entry as it is when it already holds that text (no copy).
+pub(crate) fn put_text(map: &mut Map, key: &str, text: Option<&str>) {
+    let same = map.get(key).is_some_and(|held| match text {
+        Some(text) => held
+            .as_immutable_string_ref()
+            .is_ok_and(|held| held.as_str() == text),
+        None => held.is_unit(),
+    });
+    if !same {
+        put(map, key, text.map_or(Dynamic::UNIT, Into::into));
+    }
+}
+
 /// JSON → Rhai. Integers stay integers, other numbers become floats.
 pub fn to_dynamic(value: &serde_json::Value) -> Dynamic {
     match value {

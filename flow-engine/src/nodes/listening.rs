@@ -567,28 +567,15 @@ pub(crate) fn set_input(
     let input = &mut visit.bindings().input;
     // Set in place: every turn sets the same entries, and building the map anew cost a
     // good part of a turn's allocations.
-    let mut put = |key: &str, value: Dynamic| match input.get_mut(key) {
-        Some(slot) => *slot = value,
-        None => {
-            input.insert(key.into(), value);
-        }
-    };
-    put("text", text.into());
-    put("digits", digits.into());
-    put(
-        "intent",
-        intent.map_or(Dynamic::UNIT, |(name, _)| name.into()),
-    );
-    put(
-        "score",
-        intent.map_or(Dynamic::UNIT, |(_, score)| {
-            Dynamic::from_float(f64::from(score))
-        }),
-    );
-    put(
-        "confidence",
-        confidence.map_or(Dynamic::UNIT, |c| Dynamic::from_float(f64::from(c))),
-    );
+    value::put(input, "text", text.into());
+    value::put(input, "digits", digits.into());
+    value::put_text(input, "intent", intent.map(|(name, _)| name));
+    let score = intent.map_or(Dynamic::UNIT, |(_, score)| {
+        Dynamic::from_float(f64::from(score))
+    });
+    value::put(input, "score", score);
+    let confidence = confidence.map_or(Dynamic::UNIT, |c| Dynamic::from_float(f64::from(c)));
+    value::put(input, "confidence", confidence);
     // A snapshot from an older version may hold other entries.
     if input.len() > INPUT_KEYS.len() {
         input.retain(|key, _| INPUT_KEYS.contains(&key.as_str()));

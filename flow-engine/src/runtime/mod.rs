@@ -477,18 +477,14 @@ fn script_error(out: &mut Vec<Action>, node: &str, field: &str, error: &ScriptEr
 /// expression already reads, so that a `branch` and a handoff's routing rules ask the same
 /// questions the same way. Unknown yet, `intent` and `emotion` are `()`.
 fn conversation_facts(call: &mut Map, language: &str, intent: Option<&str>, emotion: &Trend) {
-    call.insert("language".into(), language.into());
-    call.insert("intent".into(), intent.map_or(Dynamic::UNIT, Into::into));
-    call.insert(
-        "anger".into(),
+    value::put_text(call, "language", Some(language));
+    value::put_text(call, "intent", intent);
+    value::put(
+        call,
+        "anger",
         Dynamic::from_float(crate::emotion::rounded(emotion.level)),
     );
-    call.insert(
-        "emotion".into(),
-        emotion
-            .label()
-            .map_or(Dynamic::UNIT, |label| label.as_str().into()),
-    );
+    value::put_text(call, "emotion", emotion.label().map(|label| label.as_str()));
 }
 
 fn call_map(call: &CallInfo) -> Map {
