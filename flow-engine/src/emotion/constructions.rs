@@ -978,6 +978,10 @@ pub(super) fn is_praise_exclamation(normalized: &str) -> bool {
         "nice",
         "fine",
     ];
+    // Every word above is English: a clause without a Latin letter is none of them.
+    if !normalized.bytes().any(|b| b.is_ascii_alphabetic()) {
+        return false;
+    }
     let rest = normalized
         .trim()
         .trim_start_matches("oh ")
