@@ -18,11 +18,12 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use rhai::{
-    ASTNode, Array, Dynamic, Engine, EvalAltResult, Expr, ImmutableString, LexError, Map,
+    ASTNode, Array, Caches, Dynamic, Engine, EvalAltResult, Expr, ImmutableString, LexError, Map,
     ParseError, ParseErrorType, Position, Scope, Stmt, Token, AST, INT,
 };
 
@@ -97,6 +98,8 @@ pub struct ScriptError {
 pub struct Sandbox {
     engine: Engine,
     limits: Limits,
+    /// Tells this sandbox's function resolutions from another's (see [`Resolved`]).
+    id: u64,
 }
 
 const VARS: &str = "vars";
@@ -120,7 +123,23 @@ thread_local! {
     static CLOCK_STARTED: Cell<Option<Instant>> = const { Cell::new(None) };
     static SLOTS: RefCell<Slots> = RefCell::new(Slots { scope: Scope::new(), ready: false });
     static REGEXES: RefCell<HashMap<String, regex::Regex>> = RefCell::new(HashMap::new());
+    static RESOLVED: RefCell<Resolved> = const { RefCell::new(Resolved { sandbox: None, caches: Caches::new() }) };
 }
+
+/// The functions Rhai resolved for one sandbox's evaluations on this thread. Rhai looks a
+/// function up (through its packages, by name and argument types) on its first call in an
+/// evaluation and caches the answer for the rest of it; kept across evaluations, a script's
+/// `len()` and `sub_string()` are looked up once per thread rather than once per turn. Only
+/// scripts that define no functions of their own share it: their calls can only resolve to
+/// the engine's functions, which never change.
+struct Resolved {
+    sandbox: Option<u64>,
+    caches: Caches,
+}
+
+/// A bound on the resolutions kept: each distinct function and argument types called takes
+/// one, and scripts call few.
+const RESOLVED_MAX: usize = 4096;
 
 impl Sandbox {
     pub fn new(limits: Limits) -> Self {
@@ -164,7 +183,48 @@ impl Sandbox {
         });
 
         register_helpers(&mut engine, &limits);
-        Sandbox { engine, limits }
+        static SANDBOXES: AtomicU64 = AtomicU64::new(0);
+        Sandbox {
+            engine,
+            limits,
+            id: SANDBOXES.fetch_add(1, Ordering::Relaxed),
+        }
+    }
+
+    /// Evaluates `ast` in `scope` as `Engine::eval_ast_with_scope` does, with the function
+    /// resolutions of this sandbox's earlier evaluations on this thread (see [`Resolved`]).
+    fn evaluate(
+        &self,
+        scope: &mut Scope<'static>,
+        ast: &AST,
+    ) -> Result<Dynamic, Box<EvalAltResult>> {
+        if !ast.shared_lib().is_empty() {
+            return self.engine.eval_ast_with_scope::<Dynamic>(scope, ast);
+        }
+        RESOLVED.with(|cell| {
+            let Ok(mut resolved) = cell.try_borrow_mut() else {
+                // Only reachable if an evaluation ever ran inside another one on this thread.
+                return self.engine.eval_ast_with_scope::<Dynamic>(scope, ast);
+            };
+            let kept = resolved.caches.fn_resolution_caches_len() > 0
+                && resolved.caches.fn_resolution_cache_mut().dict.len() > RESOLVED_MAX;
+            if resolved.sandbox != Some(self.id) || kept {
+                *resolved = Resolved {
+                    sandbox: Some(self.id),
+                    caches: Caches::new(),
+                };
+            }
+            // What `eval_ast_with_scope` does, but for the caches it is given.
+            let mut global = self.engine.new_global_runtime_state();
+            global.lib.push(ast.shared_lib().clone());
+            #[allow(deprecated)] // "internals", pinned by the lock file
+            self.engine.eval_statements_raw(
+                &mut global,
+                &mut resolved.caches,
+                scope,
+                ast.statements(),
+            )
+        })
     }
 
     /// The process-wide sandbox with default limits, built once.
@@ -203,9 +263,7 @@ impl Sandbox {
         ast: &AST,
         bindings: &mut Bindings,
     ) -> Result<Dynamic, ScriptError> {
-        let (result, _) = with_scope(bindings, None, |scope| {
-            self.engine.eval_ast_with_scope::<Dynamic>(scope, ast)
-        });
+        let (result, _) = with_scope(bindings, None, |scope| self.evaluate(scope, ast));
         result.map_err(|e| self.runtime_error(&e))
     }
 
@@ -214,7 +272,7 @@ impl Sandbox {
         // The script works on a copy, so `bindings.vars` only changes once everything went well.
         let working = bindings.vars.clone();
         let (result, vars) = with_scope(bindings, Some(working), |scope| {
-            self.engine.run_ast_with_scope(scope, ast)
+            self.evaluate(scope, ast).map(|_| ())
         });
         result.map_err(|e| self.runtime_error(&e))?;
         match vars {
@@ -1015,6 +1073,32 @@ mod tests {
             .compile_expression(expr)
             .expect("expression should compile");
         sandbox.eval_expression(&ast, b)
+    }
+
+    #[test]
+    fn resolutions_kept_between_evaluations_change_no_answer() {
+        // Two sandboxes and scripts with and without functions of their own, in turns on one
+        // thread: each evaluation meets what the others left.
+        let plain = Sandbox::new(Limits::default());
+        let short = Sandbox::new(Limits {
+            max_string_size: 3,
+            ..Limits::default()
+        });
+        for _ in 0..3 {
+            assert_eq!(eval_str(&plain, r#""abcd".len()"#), "4");
+            assert_eq!(eval_str(&plain, "[1, 2, 3].len()"), "3");
+            let mut b = bindings();
+            run(
+                &plain,
+                "fn len(x) { 7 } vars.n = len(\"ab\") + \"ab\".len();",
+                &mut b,
+            )
+            .expect("script");
+            assert_eq!(b.vars.get("n").and_then(|n| n.as_int().ok()), Some(9));
+            assert!(eval(&short, r#""abc" + "de""#, &mut bindings()).is_err());
+            assert_eq!(eval_str(&short, r#""ab".len()"#), "2");
+            assert!(eval(&plain, "nothing_called_this(1)", &mut bindings()).is_err());
+        }
     }
 
     fn eval_str(sandbox: &Sandbox, expr: &str) -> String {
