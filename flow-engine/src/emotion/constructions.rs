@@ -885,6 +885,11 @@ pub(super) fn find(normalized: &str) -> Found {
     let mut best = [0f32; KINDS.len()];
     let mut total = [0f32; KINDS.len()];
     let mut take = |rules: &[Rule], set: &RegexSet, polite: &regex::Regex| {
+        // Most clauses match no construction: asking whether any does is cheaper than
+        // asking which ones.
+        if !set.is_match(normalized) {
+            return;
+        }
         let mut polite_checked: Option<bool> = None;
         for i in set.matches(normalized).iter() {
             let rule = &rules[i];
