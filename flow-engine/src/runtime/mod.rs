@@ -165,6 +165,16 @@ impl Session {
         self
     }
 
+    /// [`Session::refresh_conversation_facts`] after the intent alone changed.
+    fn refresh_intent_fact(&mut self) {
+        intent_fact(&mut self.bindings.call, self.intent.as_deref());
+    }
+
+    /// [`Session::refresh_conversation_facts`] after the emotion alone changed.
+    fn refresh_emotion_facts(&mut self) {
+        emotion_facts(&mut self.bindings.call, &self.emotion);
+    }
+
     /// Gives the session the knowledge bases its flow's `answer` nodes search. The driver does
     /// this after [`Session::new`] and after every [`Session::resume`], with the same revisions
     /// for the whole call.
@@ -478,7 +488,15 @@ fn script_error(out: &mut Vec<Action>, node: &str, field: &str, error: &ScriptEr
 /// questions the same way. Unknown yet, `intent` and `emotion` are `()`.
 fn conversation_facts(call: &mut Map, language: &str, intent: Option<&str>, emotion: &Trend) {
     value::put_text(call, "language", Some(language));
+    intent_fact(call, intent);
+    emotion_facts(call, emotion);
+}
+
+fn intent_fact(call: &mut Map, intent: Option<&str>) {
     value::put_text(call, "intent", intent);
+}
+
+fn emotion_facts(call: &mut Map, emotion: &Trend) {
     value::put(
         call,
         "anger",

@@ -80,7 +80,7 @@ impl<'s> Visit<'s> {
             .emotion
             .observe_normalized(&emotion, normalized);
         self.session.heard = Some(HeardEmotion::new(&emotion, trend));
-        self.session.refresh_conversation_facts();
+        self.session.refresh_emotion_facts();
         trend
     }
 
@@ -88,7 +88,7 @@ impl<'s> Visit<'s> {
     pub fn recognised(&mut self, intent: &str) {
         if self.session.intent.as_deref() != Some(intent) {
             self.session.intent = Some(intent.to_owned());
-            self.session.refresh_conversation_facts();
+            self.session.refresh_intent_fact();
         }
     }
 
