@@ -78,11 +78,13 @@ impl Trend {
     /// a caller who also matches intents on it normalises it once.
     pub fn observe_normalized(&mut self, e: &Emotion, normalized: &str) -> f32 {
         let normalized: String = normalized.chars().take(REMEMBERED_CHARS).collect();
-        let repeats = normalized.chars().count() >= MIN_REPEAT_CHARS
-            && self
-                .recent
-                .iter()
-                .any(|earlier| similarity(earlier, &normalized) >= SAME);
+        let repeats =
+            !self.recent.is_empty() && normalized.chars().count() >= MIN_REPEAT_CHARS && {
+                let mine = bigrams(&normalized);
+                self.recent
+                    .iter()
+                    .any(|earlier| bigram_similarity(&bigrams(earlier), &mine) >= SAME)
+            };
         self.repeating = if repeats { self.repeating + 1 } else { 0 };
         // Only a turn that sounds unhappy rises: the learned model scores calm requests
         // anywhere from 0 to about 0.45 (还要查一个订单 0.42 after 我的快递到哪了 0.06), and
@@ -119,16 +121,17 @@ impl Trend {
     }
 }
 
-/// Dice similarity of the character bigrams of two normalised texts, 0 to 1: word order and a
-/// word or two more or less barely change it, and it needs no segmentation.
-fn similarity(a: &str, b: &str) -> f32 {
-    let bigrams = |s: &str| {
-        let chars: Vec<char> = s.chars().filter(|c| *c != ' ').collect();
-        let mut out: Vec<(char, char)> = chars.windows(2).map(|w| (w[0], w[1])).collect();
-        out.sort_unstable();
-        out
-    };
-    let (x, y) = (bigrams(a), bigrams(b));
+/// The character bigrams of `s` (spaces left out), sorted.
+fn bigrams(s: &str) -> Vec<(char, char)> {
+    let chars: Vec<char> = s.chars().filter(|c| *c != ' ').collect();
+    let mut out: Vec<(char, char)> = chars.windows(2).map(|w| (w[0], w[1])).collect();
+    out.sort_unstable();
+    out
+}
+
+/// Dice similarity of two normalised texts' [`bigrams`], 0 to 1: word order and a word or two
+/// more or less barely change it, and it needs no segmentation.
+fn bigram_similarity(x: &[(char, char)], y: &[(char, char)]) -> f32 {
     if x.is_empty() || y.is_empty() {
         return 0.0;
     }
@@ -150,5 +153,5 @@ fn similarity(a: &str, b: &str) -> f32 {
 
 #[cfg(test)]
 pub(super) fn similarity_for_tests(a: &str, b: &str) -> f32 {
-    similarity(&normalize(a), &normalize(b))
+    bigram_similarity(&bigrams(&normalize(a)), &bigrams(&normalize(b)))
 }
