@@ -206,9 +206,9 @@ impl Sandbox {
                 // Only reachable if an evaluation ever ran inside another one on this thread.
                 return self.engine.eval_ast_with_scope::<Dynamic>(scope, ast);
             };
-            let kept = resolved.caches.fn_resolution_caches_len() > 0
+            let full = resolved.caches.fn_resolution_caches_len() > 0
                 && resolved.caches.fn_resolution_cache_mut().dict.len() > RESOLVED_MAX;
-            if resolved.sandbox != Some(self.id) || kept {
+            if resolved.sandbox != Some(self.id) || full {
                 *resolved = Resolved {
                     sandbox: Some(self.id),
                     caches: Caches::new(),
