@@ -108,9 +108,12 @@ pub struct Words {
 impl Words {
     /// The words of `normalized`, as [`for_each_word`] hands them over.
     pub fn of(normalized: &str) -> Self {
+        // Sized once rather than grown a push at a time: a Chinese character takes three bytes
+        // and Latin words are a space apart, so there are at most half as many words as bytes
+        // (and one more), and the words joined are about as long as the text.
         let mut words = Self {
             joined: String::with_capacity(normalized.len()),
-            ends: Vec::new(),
+            ends: Vec::with_capacity(normalized.len() / 2 + 1),
         };
         for_each_word(normalized, |w| {
             words.joined.push_str(w);
@@ -119,6 +122,15 @@ impl Words {
             words.ends.push(words.joined.len() as u32);
         });
         words
+    }
+
+    /// How many words there are.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
     }
 
     /// The words in text order.

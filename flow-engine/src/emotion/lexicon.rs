@@ -218,11 +218,11 @@ pub(super) fn units_of(words: &Words) -> Vec<Unit> {
 /// The units of the words `for_each` hands over in text order.
 fn units_from(for_each: impl FnOnce(&mut dyn FnMut(&str))) -> Vec<Unit> {
     let tables = tables();
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(8);
     // for_each_word hands over jieba words and English stems in text order; consecutive words
     // of one script are gathered and matched together.
-    let mut cjk_run = String::new();
-    let mut starts: Vec<usize> = Vec::new();
+    let mut cjk_run = String::with_capacity(64);
+    let mut starts: Vec<usize> = Vec::with_capacity(16);
     let mut latin: Vec<String> = Vec::new();
     for_each(&mut |word| {
         if word.chars().next().is_some_and(is_cjk) {

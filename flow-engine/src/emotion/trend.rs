@@ -77,7 +77,11 @@ impl Trend {
     /// Like [`Trend::observe`], with the text already normalised (`text::normalize`), so that
     /// a caller who also matches intents on it normalises it once.
     pub fn observe_normalized(&mut self, e: &Emotion, normalized: &str) -> f32 {
-        let normalized: String = normalized.chars().take(REMEMBERED_CHARS).collect();
+        let kept = normalized
+            .char_indices()
+            .nth(REMEMBERED_CHARS)
+            .map_or(normalized.len(), |(end, _)| end);
+        let normalized = normalized[..kept].to_owned();
         let repeats =
             !self.recent.is_empty() && normalized.chars().count() >= MIN_REPEAT_CHARS && {
                 let mine = bigrams(&normalized);

@@ -121,7 +121,7 @@ pub(super) fn english_members() -> &'static [EnglishMember] {
 /// syllables and words (as `features.rs` computes them); each group once, in ascending order.
 pub(super) fn found(normalized: &str, syllables: &[u64], words: &[u64]) -> Vec<u32> {
     let table = table();
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(16);
     for c in normalized.chars() {
         if let Some(groups) = table.by_char.get(&c) {
             out.extend(groups);

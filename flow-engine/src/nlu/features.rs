@@ -219,7 +219,7 @@ fn extract(normalized: &str, segmented: &Words, purpose: Purpose) -> Vec<(u64, f
     }
     // Words and their bigrams, hashed as they come: no word is copied.
     // The word and syllable hashes are kept for the concept lookup.
-    let mut words: Vec<u64> = Vec::new();
+    let mut words: Vec<u64> = Vec::with_capacity(segmented.len());
     let mut previous: Option<u64> = None;
     for w in segmented.iter() {
         let word = word_hash(w);
@@ -233,7 +233,7 @@ fn extract(normalized: &str, segmented: &Words, purpose: Purpose) -> Vec<(u64, f
         }
         previous = Some(word);
     }
-    let mut syllables: Vec<u64> = Vec::new();
+    let mut syllables: Vec<u64> = Vec::with_capacity(if cjk { normalized.len() } else { 0 });
     if cjk {
         // Syllables and the 2- and 3-grams ending at each (for meaning, the n-grams only).
         let first = match purpose {
@@ -277,7 +277,13 @@ fn extract(normalized: &str, segmented: &Words, purpose: Purpose) -> Vec<(u64, f
             tf += 1;
             i += 1;
         }
-        raw[kept] = (hash, weight * (1.0 + (tf as f32).ln()));
+        // Most features occur once, and 1 + ln 1 is exactly 1: no logarithm for them.
+        let weight = if tf == 1 {
+            weight
+        } else {
+            weight * (1.0 + (tf as f32).ln())
+        };
+        raw[kept] = (hash, weight);
         kept += 1;
     }
     raw.truncate(kept);
@@ -289,22 +295,26 @@ fn extract(normalized: &str, segmented: &Words, purpose: Purpose) -> Vec<(u64, f
 const BUCKET_SORT_MAX: usize = 4096;
 
 /// `raw` sorted by hash. An utterance has one to a few hundred features with uniformly mixed
-/// hashes: distributed into 256 buckets by their top byte, each bucket holds about one and an
-/// insertion sort finishes them, several times faster than a comparison sort, whose branches
-/// on random keys mispredict half the time. The order of distinct hashes is the same whatever
-/// the sort; features of one hash differ only when two kinds' hashes collide.
+/// hashes: distributed into buckets by their top bits, about one per bucket, and finished by an
+/// insertion sort, several times faster than a comparison sort, whose branches on random keys
+/// mispredict half the time. There are as many buckets as the smallest power of two that holds
+/// the features (16 to 256): a short utterance's seventy features do not pay for walking 256.
+/// The order of distinct hashes is the same whatever the sort; features of one hash differ only
+/// when two kinds' hashes collide.
 fn sort_by_hash(mut raw: Vec<(u64, f32)>) -> Vec<(u64, f32)> {
     if raw.len() > BUCKET_SORT_MAX {
         raw.sort_unstable_by_key(|f| f.0);
         return raw;
     }
-    let bucket = |f: &(u64, f32)| (f.0 >> 56) as usize;
+    let bits = raw.len().next_power_of_two().trailing_zeros().clamp(4, 8);
+    let bucket = |f: &(u64, f32)| (f.0 >> (64 - bits)) as usize;
     let mut starts = [0usize; 256];
+    let starts = &mut starts[..1 << bits];
     for f in &raw {
         starts[bucket(f)] += 1;
     }
     let mut next = 0;
-    for start in &mut starts {
+    for start in starts.iter_mut() {
         (*start, next) = (next, next + *start);
     }
     let mut sorted = vec![(0u64, 0f32); raw.len()];
@@ -373,7 +383,8 @@ struct Token<'a> {
 
 /// One unit per CJK character, one per Latin word (stemmed, long numbers as `#`).
 fn tokenize(normalized: &str) -> Vec<Token<'_>> {
-    let mut tokens = Vec::new();
+    // At most one token per byte: sized once rather than grown a push at a time.
+    let mut tokens = Vec::with_capacity(normalized.len());
     let mut rest = normalized;
     while let Some(c) = rest.chars().next() {
         if c == ' ' {
