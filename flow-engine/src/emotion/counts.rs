@@ -50,10 +50,9 @@ fn weight(n: u32, unit: Unit) -> f32 {
     }
 }
 
-/// Exasperation from the counts in one clause's normalised text.
-pub(super) fn exasperation(normalized: &str) -> f32 {
-    let chars: Vec<char> = normalized.chars().collect();
-    let mut total = zh(&chars);
+/// Exasperation from the counts in one clause's normalised text, given as its characters too.
+pub(super) fn exasperation(normalized: &str, chars: &[char]) -> f32 {
+    let mut total = zh(chars);
     if normalized.bytes().any(|b| b.is_ascii_alphabetic()) {
         total += en(normalized);
     }
@@ -227,7 +226,9 @@ mod tests {
     use crate::text::normalize;
 
     fn x(text: &str) -> f32 {
-        exasperation(&normalize(text))
+        let normalized = normalize(text);
+        let chars: Vec<char> = normalized.chars().collect();
+        exasperation(&normalized, &chars)
     }
 
     #[test]

@@ -294,7 +294,7 @@ const ACRONYMS: &[&str] = &[
 /// The clauses of `text`: cut at punctuation, each with the marks of the punctuation that
 /// closes it.
 fn clauses(text: &str, segmented: Option<Segmented<'_>>) -> Vec<Clause> {
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(4);
     let mut start = 0;
     let mut end = 0;
     let mut in_break = false;
@@ -333,8 +333,9 @@ fn clause(
     segmented: Option<Segmented<'_>>,
 ) -> Clause {
     let normalized = normalize(raw);
-    let particle =
-        normalized.ends_with('吗') || normalized.ends_with('呢') || ends_a_not_a(&normalized);
+    // The characters, taken once for the readers that go by character.
+    let chars: Vec<char> = normalized.chars().collect();
+    let particle = normalized.ends_with('吗') || normalized.ends_with('呢') || ends_a_not_a(&chars);
     let (mut caps, mut latin_words) = (0, 0);
     // Copied only when there is something to fold: full-width letters are rare.
     let folded: std::borrow::Cow<str> = if raw.chars().any(|c| fold_width(c) != c) {
@@ -360,13 +361,13 @@ fn clause(
             Some(known) if known.normalized == normalized => lexicon::units_of(known.words),
             _ => lexicon::units(&normalized),
         },
-        counted: counts::exasperation(&normalized),
+        counted: counts::exasperation(&normalized, &chars),
         exclamations,
         question: question_mark || particle,
         interrobang: question_mark && exclamations > 0,
         caps,
         latin_words,
-        repeats_itself: repeats_itself(&normalized),
+        repeats_itself: repeats_itself(&normalized, &chars),
         text: normalized,
     }
 }
@@ -390,9 +391,9 @@ fn addresses_the_shop(normalized: &str) -> bool {
 
 /// Whether a clause ends with a question in the A-not-A form (发不发, 有人没人, 管不管):
 /// Chinese asks so without 吗 or a question mark, which a recogniser seldom writes.
-fn ends_a_not_a(normalized: &str) -> bool {
-    let tail: Vec<char> = normalized.chars().rev().take(5).collect();
-    tail.windows(3)
+fn ends_a_not_a(chars: &[char]) -> bool {
+    chars[chars.len().saturating_sub(5)..]
+        .windows(3)
         .any(|w| matches!(w[1], '不' | '没') && w[0] == w[2] && crate::text::is_cjk(w[0]))
 }
 
@@ -408,11 +409,18 @@ fn is_calm_repeat(piece: &str) -> bool {
 }
 
 /// Whether a clause is one piece (two characters or more) said two or more times in a row.
-fn repeats_itself(normalized: &str) -> bool {
+fn repeats_itself(normalized: &str, chars: &[char]) -> bool {
     if is_digits(normalized) {
         return false;
     }
-    let chars: Vec<char> = normalized.chars().filter(|c| *c != ' ').collect();
+    // Spaces between English words do not count: "agent agent" is "agentagent".
+    let unspaced: Vec<char>;
+    let chars = if chars.contains(&' ') {
+        unspaced = chars.iter().copied().filter(|c| *c != ' ').collect();
+        &unspaced[..]
+    } else {
+        chars
+    };
     let n = chars.len();
     (2..=n / 2).any(|p| {
         n.is_multiple_of(p)
