@@ -15,14 +15,39 @@ pub(crate) fn put(map: &mut Map, key: &str, value: Dynamic) {
 
 /// [`put`] for text, leaving the entry as it is when it already holds that text (no copy).
 pub(crate) fn put_text(map: &mut Map, key: &str, text: Option<&str>) {
-    let same = map.get(key).is_some_and(|held| match text {
-        Some(text) => held
+    match map.get_mut(key) {
+        Some(slot) => set_text(slot, text),
+        None => {
+            map.insert(key.into(), text.map_or(Dynamic::UNIT, Into::into));
+        }
+    }
+}
+
+/// Sets `slot` to `text` (`()` for none), leaving it as it is when it already holds that text.
+pub(crate) fn set_text(slot: &mut Dynamic, text: Option<&str>) {
+    let same = match text {
+        Some(text) => slot
             .as_immutable_string_ref()
             .is_ok_and(|held| held.as_str() == text),
-        None => held.is_unit(),
-    });
+        None => slot.is_unit(),
+    };
     if !same {
-        put(map, key, text.map_or(Dynamic::UNIT, Into::into));
+        *slot = text.map_or(Dynamic::UNIT, Into::into);
+    }
+}
+
+/// Makes `map` hold exactly the entries `keys` (in ascending order, as a map iterates), each
+/// set by `set(key, slot)`. A map set on every turn (`input`) already holds them: it is set in
+/// one pass rather than one search per key; any other (new, or from an older version) is built
+/// anew.
+pub(crate) fn set_exactly(map: &mut Map, keys: &[&str], mut set: impl FnMut(&str, &mut Dynamic)) {
+    let held = map.len() == keys.len() && map.keys().zip(keys).all(|(k, key)| k == key);
+    if !held {
+        map.clear();
+        map.extend(keys.iter().map(|&key| (key.into(), Dynamic::UNIT)));
+    }
+    for (key, slot) in map.iter_mut() {
+        set(key, slot);
     }
 }
 

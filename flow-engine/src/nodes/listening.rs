@@ -482,6 +482,10 @@ pub(crate) fn global_intent(
     utterance: &Utterance,
     local: f32,
 ) -> Option<Step> {
+    // A confidence is at most 1 (a verbatim example): nothing can beat the node's own then.
+    if local >= 1.0 {
+        return None;
+    }
     for level in (0..=visit.depth()).rev() {
         let flow = visit.flow_at(level).clone();
         let Some(set) = &flow.global_intents else {
@@ -564,26 +568,28 @@ pub(crate) fn set_input(
     if let Some((name, _)) = intent {
         visit.recognised(name);
     }
-    let input = &mut visit.bindings().input;
-    // Set in place: every turn sets the same entries, and building the map anew cost a
-    // good part of a turn's allocations.
-    value::put(input, "text", text.into());
-    value::put(input, "digits", digits.into());
-    value::put_text(input, "intent", intent.map(|(name, _)| name));
-    let score = intent.map_or(Dynamic::UNIT, |(_, score)| {
+    let mut score = intent.map_or(Dynamic::UNIT, |(_, score)| {
         Dynamic::from_float(f64::from(score))
     });
-    value::put(input, "score", score);
-    let confidence = confidence.map_or(Dynamic::UNIT, |c| Dynamic::from_float(f64::from(c)));
-    value::put(input, "confidence", confidence);
-    // A snapshot from an older version may hold other entries.
-    if input.len() > INPUT_KEYS.len() {
-        input.retain(|key, _| INPUT_KEYS.contains(&key.as_str()));
-    }
+    let mut confidence = confidence.map_or(Dynamic::UNIT, |c| Dynamic::from_float(f64::from(c)));
+    // Set in place: every turn sets the same entries, and building the map anew cost a good
+    // part of a turn's allocations. Texts are left as they are when the same (a turn sets
+    // `input` again once its intent is known).
+    value::set_exactly(
+        &mut visit.bindings().input,
+        &INPUT_KEYS,
+        |key, slot| match key {
+            "text" => value::set_text(slot, Some(text)),
+            "digits" => value::set_text(slot, Some(digits)),
+            "intent" => value::set_text(slot, intent.map(|(name, _)| name)),
+            "score" => *slot = std::mem::take(&mut score),
+            _ => *slot = std::mem::take(&mut confidence),
+        },
+    );
 }
 
-/// What `input` holds after a turn.
-const INPUT_KEYS: [&str; 5] = ["text", "digits", "intent", "score", "confidence"];
+/// What `input` holds after a turn, in the order a map keeps them.
+const INPUT_KEYS: [&str; 5] = ["confidence", "digits", "intent", "score", "text"];
 
 pub(crate) fn record_heard(
     visit: &mut Visit<'_>,
