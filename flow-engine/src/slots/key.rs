@@ -18,6 +18,8 @@ pub fn parse_key(text: &str) -> Option<char> {
         key = Some(k);
         Some(())
     };
+    // Segments are read lazily: most answers fail at their first word that is neither a key nor
+    // filler, and nothing is copied before then.
     for segment in segments_with_symbols(&chars) {
         match segment {
             KeySegment::Cjk(run) => {
@@ -31,6 +33,7 @@ pub fn parse_key(text: &str) -> Option<char> {
                 }
             }
             KeySegment::Word(word) => {
+                let word: String = word.iter().collect();
                 if let Some(k) = key_word(&word)? {
                     take(k)?;
                 }
@@ -41,48 +44,45 @@ pub fn parse_key(text: &str) -> Option<char> {
     key
 }
 
-enum KeySegment {
-    Cjk(Vec<char>),
-    Word(String),
+enum KeySegment<'a> {
+    Cjk(&'a [char]),
+    Word(&'a [char]),
     Symbol(char),
 }
 
-fn segments_with_symbols(chars: &[char]) -> Vec<KeySegment> {
-    let mut out = Vec::new();
+fn segments_with_symbols(chars: &[char]) -> impl Iterator<Item = KeySegment<'_>> {
     let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        if is_cjk(c) {
+    std::iter::from_fn(move || {
+        while i < chars.len() {
+            let c = chars[i];
             let start = i;
-            while i < chars.len() && is_cjk(chars[i]) {
-                i += 1;
-            }
-            out.push(KeySegment::Cjk(chars[start..i].to_vec()));
-        } else if c.is_ascii_alphanumeric() {
-            // Digits stand alone ("按1" and "12" are one and two keys); letters form words.
-            let start = i;
-            if c.is_ascii_digit() {
-                i += 1;
-            } else {
-                while i < chars.len() && chars[i].is_ascii_alphabetic() {
+            if is_cjk(c) {
+                while i < chars.len() && is_cjk(chars[i]) {
                     i += 1;
                 }
+                return Some(KeySegment::Cjk(&chars[start..i]));
+            } else if c.is_ascii_alphanumeric() {
+                // Digits stand alone ("按1" and "12" are one and two keys); letters form words.
+                if c.is_ascii_digit() {
+                    i += 1;
+                } else {
+                    while i < chars.len() && chars[i].is_ascii_alphabetic() {
+                        i += 1;
+                    }
+                }
+                return Some(KeySegment::Word(&chars[start..i]));
+            } else if matches!(c, '*' | '#') {
+                i += 1;
+                return Some(KeySegment::Symbol(c));
+            } else if c.is_alphanumeric() {
+                // Another script's letters cannot be a key or filler.
+                i += 1;
+                return Some(KeySegment::Word(&chars[start..i]));
             }
-            out.push(KeySegment::Word(chars[start..i].iter().collect()));
-        } else if matches!(c, '*' | '#') {
-            out.push(KeySegment::Symbol(c));
-            i += 1;
-        } else if matches!(c, '\'' | '\u{2019}') {
-            i += 1;
-        } else if c.is_alphanumeric() {
-            // Another script's letters cannot be a key or filler.
-            out.push(KeySegment::Word(c.to_string()));
-            i += 1;
-        } else {
             i += 1;
         }
-    }
-    out
+        None
+    })
 }
 
 /// Chinese key words and fillers: `Some(key)` or `None` for filler; anything else is not a key.
