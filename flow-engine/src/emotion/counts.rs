@@ -75,7 +75,27 @@ fn zh_number(run: &[char]) -> Option<u32> {
 }
 
 fn is_zh_numeral(c: char) -> bool {
-    c.is_ascii_digit() || "零一二两三四五六七八九十百千万半".contains(c)
+    // A match rather than a search of a string: every character of every clause is asked.
+    matches!(
+        c,
+        '0'..='9'
+            | '零'
+            | '一'
+            | '二'
+            | '两'
+            | '三'
+            | '四'
+            | '五'
+            | '六'
+            | '七'
+            | '八'
+            | '九'
+            | '十'
+            | '百'
+            | '千'
+            | '万'
+            | '半'
+    )
 }
 
 /// Chinese counts: numeral, an optional 个 or 多, a unit; not a deadline or promise (三天内,
