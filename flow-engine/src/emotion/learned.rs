@@ -173,8 +173,10 @@ impl Learned {
 
     /// The emotion of one utterance: the rules' and the model's evidence together.
     pub fn score(&self, text: &str) -> Emotion {
-        let (features, _) = features_for(text, Purpose::Classify);
-        self.score_features(text, &features, None)
+        // Analysed as a listening node hears it, so that the lexicon reads the words the
+        // features were cut into rather than segmenting the text again.
+        let heard = crate::nlu::Utterance::new(text);
+        self.score_features(text, heard.features(), Some(super::Segmented::of(&heard)))
     }
 
     /// [`Learned::score`] with the text's features already extracted (`nlu::Utterance` of the
@@ -398,10 +400,11 @@ mod tests {
             .copied()
             .chain(rows.iter().map(String::as_str))
         {
-            let heard = crate::nlu::Utterance::new(text);
+            // Segmenting each clause anew, as the lexicon does without the utterance's words.
+            let (features, _) = features_for(text, Purpose::Classify);
             assert_eq!(
-                super::super::score_heard(text, &heard),
                 shipped().score(text),
+                shipped().score_features(text, &features, None),
                 "{text}"
             );
         }

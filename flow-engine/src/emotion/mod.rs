@@ -211,11 +211,7 @@ pub fn score(text: &str) -> Emotion {
 /// [`score`] of what a listening node heard, with the features its intent matching already
 /// extracted from the same text.
 pub(crate) fn score_heard(text: &str, heard: &crate::nlu::Utterance) -> Emotion {
-    let segmented = Segmented {
-        normalized: heard.normalized(),
-        words: heard.words(),
-    };
-    learned::shipped().score_features(text, heard.features(), Some(segmented))
+    learned::shipped().score_features(text, heard.features(), Some(Segmented::of(heard)))
 }
 
 /// A normalised text and its words, already cut: a clause whose normalised text is this one
@@ -224,6 +220,16 @@ pub(crate) fn score_heard(text: &str, heard: &crate::nlu::Utterance) -> Emotion 
 pub(crate) struct Segmented<'a> {
     pub normalized: &'a str,
     pub words: &'a crate::text::Words,
+}
+
+impl<'a> Segmented<'a> {
+    /// The normalised text and words of an utterance analysed for intents.
+    pub(crate) fn of(heard: &'a crate::nlu::Utterance) -> Self {
+        Self {
+            normalized: heard.normalized(),
+            words: heard.words(),
+        }
+    }
 }
 
 /// The emotion of one utterance by the lexicon and rules alone.

@@ -516,7 +516,7 @@ pub(crate) fn angry_caller(
     confidence: Option<f32>,
     heard: &Utterance,
 ) -> Option<Step> {
-    let anger = visit.hear_emotion(text, heard.normalized(), Some(heard));
+    let anger = visit.hear_emotion(text, heard);
     let (level, trigger) = (0..=visit.depth())
         .rev()
         .find_map(|level| Some((level, visit.flow_at(level).angry_caller?)))?;

@@ -62,19 +62,12 @@ impl<'s> Visit<'s> {
     }
 
     /// Scores what the caller said, once per utterance, into the call's anger over its turns;
-    /// returns that anger. `normalized` is the text as `text::normalize` gives it; `heard`, the
-    /// text analysed for intents, when the node has it (its features are the anger model's
-    /// too). The utterance's emotion goes on the turn's `heard` record.
-    pub fn hear_emotion(
-        &mut self,
-        text: &str,
-        normalized: &str,
-        heard: Option<&crate::nlu::Utterance>,
-    ) -> f32 {
-        let emotion = match heard {
-            Some(heard) => emotion::score_heard(text, heard),
-            None => emotion::score(text),
-        };
+    /// returns that anger. `heard` is the text as analysed for intents: its words and features
+    /// are the anger rules' and model's too. The utterance's emotion goes on the turn's `heard`
+    /// record.
+    pub fn hear_emotion(&mut self, text: &str, heard: &crate::nlu::Utterance) -> f32 {
+        let emotion = emotion::score_heard(text, heard);
+        let normalized = heard.normalized();
         let trend = self
             .session
             .emotion
