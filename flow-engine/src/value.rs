@@ -41,6 +41,7 @@ pub(crate) fn set_text(slot: &mut Dynamic, text: Option<&str>) {
 /// one pass rather than one search per key; any other (new, or from an older version) is built
 /// anew.
 pub(crate) fn set_exactly(map: &mut Map, keys: &[&str], mut set: impl FnMut(&str, &mut Dynamic)) {
+    debug_assert!(keys.is_sorted(), "keys in the order a map keeps them");
     let held = map.len() == keys.len() && map.keys().zip(keys).all(|(k, key)| k == key);
     if !held {
         map.clear();
@@ -145,7 +146,40 @@ pub fn map_to_json(map: &Map) -> Option<serde_json::Map<String, serde_json::Valu
 mod tests {
     use rhai::{Dynamic, FnPtr, Map};
 
-    use super::{storable, to_json};
+    use super::{set_exactly, set_text, storable, to_json};
+
+    #[test]
+    fn set_exactly_leaves_the_given_keys_alone_and_nothing_else() {
+        let keys = ["a", "b", "c"];
+        let fill = |map: &mut Map, n: i64| {
+            set_exactly(map, &keys, |key, slot| match key {
+                "b" => set_text(slot, Some("same")),
+                _ => *slot = Dynamic::from_int(n),
+            })
+        };
+        // A new map, one missing a key, and one with a key from an older version: all end up
+        // holding exactly the keys.
+        let mut fresh = Map::new();
+        fill(&mut fresh, 1);
+        let mut short = Map::new();
+        short.insert("a".into(), Dynamic::from_int(7));
+        fill(&mut short, 1);
+        let mut old = fresh.clone();
+        old.insert("z".into(), Dynamic::UNIT);
+        fill(&mut old, 1);
+        for map in [&fresh, &short, &old] {
+            let held: Vec<&str> = map.keys().map(|k| k.as_str()).collect();
+            assert_eq!(held, keys);
+            assert_eq!(map["a"].as_int(), Ok(1));
+            assert_eq!(map["c"].as_int(), Ok(1));
+        }
+        // Set again in place: the text that did not change is the same string, not a copy.
+        let before = fresh["b"].clone().into_immutable_string().expect("text");
+        fill(&mut fresh, 2);
+        assert_eq!(fresh["a"].as_int(), Ok(2));
+        let after = fresh["b"].clone().into_immutable_string().expect("text");
+        assert!(before.ptr_eq(&after));
+    }
 
     #[test]
     fn storable_agrees_with_to_json() {

@@ -583,7 +583,8 @@ pub(crate) fn set_input(
             "digits" => value::set_text(slot, Some(digits)),
             "intent" => value::set_text(slot, intent.map(|(name, _)| name)),
             "score" => *slot = std::mem::take(&mut score),
-            _ => *slot = std::mem::take(&mut confidence),
+            "confidence" => *slot = std::mem::take(&mut confidence),
+            _ => {}
         },
     );
 }
