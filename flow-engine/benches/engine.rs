@@ -18,7 +18,7 @@ use flow_engine::{CompiledFlow, FlowDocument};
 // The allocator the `callflow` binary runs the engine with (server/src/main.rs): a turn
 // allocates often, and its cost differs between allocators.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: allocator::Allocator = allocator::Allocator;
 
 fn flows_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../flows")

@@ -9,7 +9,7 @@ use clap::Parser;
 // glibc's allocator serialises threads on its arena locks under load: with it, allocation was a
 // fifth of the server's CPU in scripts/loadtest.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: allocator::Allocator = allocator::Allocator;
 
 fn main() -> ExitCode {
     let command = cli::Cli::parse();
