@@ -9,6 +9,7 @@ use crate::model::{FlowDocument, Intent};
 use crate::nlu::{Scope, Utterance, DEFAULT_THRESHOLD};
 use crate::nodes::listening::IntentSet;
 use crate::nodes::{self, Compiled};
+use crate::runtime::NodeId;
 use crate::script::Sandbox;
 use crate::template::Template;
 use crate::validate::{self, Diagnostic, Severity, ValidationContext};
@@ -97,7 +98,7 @@ pub(crate) struct AngryTrigger {
 }
 
 pub(crate) struct CompiledNode {
-    pub id: String,
+    pub id: NodeId,
     /// The node's `type`, for the records of the steps a call takes.
     pub type_name: &'static str,
     pub kind: Compiled,
@@ -258,7 +259,7 @@ impl<'a> Compiler<'a> {
                     ix,
                 };
                 Ok(CompiledNode {
-                    id: node.id().to_owned(),
+                    id: node.id().into(),
                     type_name: node.type_name(),
                     kind: nodes::compile(node, &at)?,
                 })

@@ -95,7 +95,7 @@ impl TurnOutput {
     /// The last node the flow entered in this turn.
     pub fn last_node(&self) -> Option<&str> {
         self.records.iter().rev().find_map(|record| match record {
-            Record::NodeEntered { node, .. } => Some(node.as_str()),
+            Record::NodeEntered { node, .. } => Some(&**node),
             _ => None,
         })
     }
@@ -105,7 +105,7 @@ impl TurnOutput {
         self.records
             .iter()
             .filter_map(|record| match record {
-                Record::NodeEntered { node, .. } => Some(node.as_str()),
+                Record::NodeEntered { node, .. } => Some(&**node),
                 _ => None,
             })
             .collect()

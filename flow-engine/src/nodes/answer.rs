@@ -1164,7 +1164,7 @@ mod tests {
         let actions = session.handle(heard("退款到现在都没到，你们这什么垃圾服务，气死我了！"));
         assert!(answered(&actions).is_empty());
         assert!(records(&actions).iter().any(
-            |r| matches!(r, Record::EmotionTriggered { node, next, .. } if node == "faq" && next == "agent")
+            |r| matches!(r, Record::EmotionTriggered { node, next, .. } if &**node == "faq" && &**next == "agent")
         ));
         assert_eq!(session.outcome(), Some(Outcome::Handoff));
         // A calm question is answered as before.

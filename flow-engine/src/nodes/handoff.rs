@@ -756,7 +756,7 @@ mod tests {
         assert_eq!(session.current_node(), Some("ask"));
         assert!(actions.iter().any(|a| matches!(
             a,
-            Action::Record(Record::HandedBack { node, to }) if node == "agent" && to == "ask"
+            Action::Record(Record::HandedBack { node, to }) if &**node == "agent" && to == "ask"
         )));
         let actions = session.handle(heard("查物流"));
         assert_eq!(session.outcome(), Some(Outcome::Resolved), "{actions:?}");

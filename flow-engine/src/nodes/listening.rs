@@ -785,7 +785,9 @@ mod tests {
         records(actions)
             .into_iter()
             .filter_map(|r| match r {
-                Record::EmotionTriggered { node, next, .. } => Some((node.clone(), next.clone())),
+                Record::EmotionTriggered { node, next, .. } => {
+                    Some((node.to_string(), next.to_string()))
+                }
                 _ => None,
             })
             .collect()

@@ -150,7 +150,7 @@ mod tests {
                     _ => None,
                 })
                 .expect("the failure is recorded");
-            assert_eq!(error.0, "run");
+            assert_eq!(&*error.0, "run");
             assert!(
                 [
                     "TooManyOperations",

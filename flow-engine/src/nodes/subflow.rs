@@ -255,7 +255,7 @@ mod tests {
         let (mut session, _) = start(&with_subflow());
         let actions = session.handle(heard("太失望了，我要投诉！"));
         assert!(records(&actions).iter().any(
-            |r| matches!(r, Record::EmotionTriggered { node, next, .. } if node == "ask" && next == "agent")
+            |r| matches!(r, Record::EmotionTriggered { node, next, .. } if &**node == "ask" && &**next == "agent")
         ));
         assert!(actions.iter().any(|a| matches!(a, Action::Transfer(_))));
         assert_eq!(session.flow().document().name, "parent");

@@ -7,6 +7,7 @@ mod protocol;
 mod snapshot;
 mod visit;
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use rhai::{Dynamic, Map};
@@ -22,7 +23,7 @@ use crate::value;
 
 pub use protocol::{
     Action, CallInfo, ChosenRoute, Direction, Event, HandoffStatus, HeardEmotion, HttpFailure,
-    HttpRequest, Listen, Record, Transfer, TransferTarget,
+    HttpRequest, Listen, NodeId, Record, Transfer, TransferTarget,
 };
 pub use snapshot::{
     AnswerStageSnapshot, CandidateSnapshot, FrameSnapshot, ResumeError, Snapshot, WaitSnapshot,
@@ -249,9 +250,7 @@ impl Session {
 
     /// The id of the node the session waits at (or ended at).
     pub fn current_node(&self) -> Option<&str> {
-        self.wait
-            .node()
-            .map(|node| self.flow.nodes[node].id.as_str())
+        self.wait.node().map(|node| &*self.flow.nodes[node].id)
     }
 
     /// How the call ended, once it has.
@@ -295,7 +294,7 @@ impl Session {
         &self.call
     }
 
-    fn id(&self, node: NodeIx) -> String {
+    fn id(&self, node: NodeIx) -> NodeId {
         self.flow.nodes[node].id.clone()
     }
 
@@ -315,7 +314,7 @@ impl Session {
             let compiled = &flow.nodes[node];
             out.push(Action::Record(Record::NodeEntered {
                 node: compiled.id.clone(),
-                node_type: compiled.type_name.to_owned(),
+                node_type: Cow::Borrowed(compiled.type_name),
             }));
             match compiled.kind.enter(&mut Visit::new(self, out, node)) {
                 Step::Goto(next) => node = next,
@@ -472,7 +471,7 @@ fn ignored(out: &mut Vec<Action>, event: &Event, reason: &str) {
 
 fn script_error(out: &mut Vec<Action>, node: &str, field: &str, error: &ScriptError) {
     out.push(Action::Record(Record::ScriptError {
-        node: node.to_owned(),
+        node: node.into(),
         field: field.to_owned(),
         error: format!("{:?}", error.kind),
         message: error.message.clone(),
@@ -622,7 +621,7 @@ mod tests {
         ));
         assert_eq!(session.current_node(), Some("ask"));
         let actions = session.handle(Event::PlaybackInterrupted);
-        assert!(matches!(records(&actions)[..], [Record::BargeIn { node }] if node == "ask"));
+        assert!(matches!(records(&actions)[..], [Record::BargeIn { node }] if &**node == "ask"));
         let actions = session.handle(Event::HungUp);
         assert!(!actions.iter().any(|a| matches!(a, Action::HangUp { .. })));
         assert_eq!(session.outcome(), Some(Outcome::Abandoned));

@@ -1,13 +1,19 @@
 //! What passes between a session and its driver: the events it is fed, the actions it returns
 //! (analytics records among them), and the facts about the call it starts with.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use crate::calendar::Date;
 use crate::emotion::{rounded, Emotion, Label};
 use crate::model::{HttpMethod, InputMode, Outcome, ResultKind};
+
+/// A node's id as actions and records carry it: shared with the compiled flow, so the records
+/// of a turn (a dozen or more) copy no id.
+pub type NodeId = Arc<str>;
 
 /// Something that happened outside the engine.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -117,7 +123,7 @@ pub enum Action {
 /// How to listen.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Listen {
-    pub node: String,
+    pub node: NodeId,
     pub modes: Vec<InputMode>,
     pub language: String,
     pub timeout_ms: u32,
@@ -179,15 +185,16 @@ pub struct ChosenRoute {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Record {
     NodeEntered {
-        node: String,
-        node_type: String,
+        node: NodeId,
+        /// The node's `type`: one of the engine's own names, borrowed when the engine records it.
+        node_type: Cow<'static, str>,
     },
     Said {
-        node: String,
+        node: NodeId,
         text: String,
     },
     Heard {
-        node: String,
+        node: NodeId,
         text: String,
         #[serde(skip_serializing_if = "Option::is_none")]
         confidence: Option<f32>,
@@ -205,39 +212,39 @@ pub enum Record {
     /// The caller's anger reached the flow's `angry_caller` threshold at a listening node, and
     /// the call went to `next` instead of the node's own handling.
     EmotionTriggered {
-        node: String,
+        node: NodeId,
         /// The call's anger (its trend, see [`HeardEmotion::trend`]), rounded.
         anger: f64,
         threshold: f64,
-        next: String,
+        next: NodeId,
     },
     Digits {
-        node: String,
+        node: NodeId,
         digits: String,
         #[serde(skip_serializing_if = "Option::is_none")]
         intent: Option<String>,
     },
     SlotFilled {
-        node: String,
+        node: NodeId,
         var: String,
         value: serde_json::Value,
     },
     NoMatch {
-        node: String,
+        node: NodeId,
         count: u32,
         text: String,
     },
     NoInput {
-        node: String,
+        node: NodeId,
         count: u32,
     },
     HttpRequested {
-        node: String,
+        node: NodeId,
         method: HttpMethod,
         url: String,
     },
     HttpResult {
-        node: String,
+        node: NodeId,
         #[serde(skip_serializing_if = "Option::is_none")]
         status: Option<u16>,
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -248,13 +255,13 @@ pub enum Record {
         port: String,
     },
     ScriptError {
-        node: String,
+        node: NodeId,
         field: String,
         error: String,
         message: String,
     },
     Transfer {
-        node: String,
+        node: NodeId,
         target: TransferTarget,
         summary: String,
         /// The routing rule that chose the queue; absent when the node has no rules or none
@@ -263,19 +270,19 @@ pub enum Record {
         route: Option<ChosenRoute>,
     },
     HandoffResult {
-        node: String,
+        node: NodeId,
         status: HandoffStatus,
     },
     /// An agent gave the call back to the bot, which goes on at `to`.
     HandedBack {
-        node: String,
+        node: NodeId,
         to: String,
     },
     BargeIn {
-        node: String,
+        node: NodeId,
     },
     StepLimit {
-        node: String,
+        node: NodeId,
         limit: u32,
         scope: String,
     },
@@ -285,7 +292,7 @@ pub enum Record {
     },
     /// An answer from a knowledge base was said.
     KbAnswered {
-        node: String,
+        node: NodeId,
         knowledge_base: String,
         /// The entry's id.
         entry: String,
@@ -293,14 +300,14 @@ pub enum Record {
     },
     /// The caller said whether an answer helped.
     KbFeedback {
-        node: String,
+        node: NodeId,
         knowledge_base: String,
         entry: String,
         helpful: bool,
     },
     /// A question the knowledge base had no answer for.
     KbMissed {
-        node: String,
+        node: NodeId,
         knowledge_base: String,
         text: String,
     },
@@ -315,7 +322,7 @@ pub enum Record {
     },
     Ended {
         #[serde(skip_serializing_if = "Option::is_none")]
-        node: Option<String>,
+        node: Option<NodeId>,
         outcome: Outcome,
     },
 }

@@ -150,7 +150,7 @@ impl Session {
             .frames
             .iter()
             .map(|frame| FrameSnapshot {
-                node: frame.flow.nodes[frame.node].id.clone(),
+                node: frame.flow.nodes[frame.node].id.to_string(),
                 vars: value::map_to_json(&frame.vars).unwrap_or_default(),
             })
             .collect();
@@ -161,7 +161,7 @@ impl Session {
                 no_match,
                 no_input,
             } => WaitSnapshot::Input {
-                node: self.id(node),
+                node: self.id(node).to_string(),
                 no_match,
                 no_input,
             },
@@ -171,16 +171,16 @@ impl Session {
                 stage,
                 no_input,
             } => WaitSnapshot::Answer {
-                node: self.id(node),
+                node: self.id(node).to_string(),
                 revision,
                 stage: AnswerStageSnapshot::of(stage),
                 no_input,
             },
             Wait::Http { node } => WaitSnapshot::Http {
-                node: self.id(node),
+                node: self.id(node).to_string(),
             },
             Wait::Handoff { node } => WaitSnapshot::Handoff {
-                node: self.id(node),
+                node: self.id(node).to_string(),
             },
             Wait::Ended { outcome } => WaitSnapshot::Ended { outcome },
         };

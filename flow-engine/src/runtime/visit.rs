@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use rhai::{Dynamic, Map, AST};
 
-use super::{Action, Frame, HeardEmotion, Record, Session, Step};
+use super::{Action, Frame, HeardEmotion, NodeId, Record, Session, Step};
 use crate::calendar::Date;
 use crate::compile::{CompiledFlow, NodeIx, RuntimeLimits};
 use crate::condition::Condition;
@@ -32,7 +32,7 @@ impl<'s> Visit<'s> {
     }
 
     /// The node's id.
-    pub fn id(&self) -> String {
+    pub fn id(&self) -> NodeId {
         self.session.id(self.node)
     }
 

@@ -1054,9 +1054,9 @@ impl Renderer for Output {
         match record {
             Record::Said { node, text } => self.messages.push(Message {
                 text: text.clone(),
-                node: node.clone(),
+                node: node.to_string(),
             }),
-            Record::NodeEntered { node, .. } => self.path.push(node.clone()),
+            Record::NodeEntered { node, .. } => self.path.push(node.to_string()),
             Record::Heard {
                 intent, emotion, ..
             } => {

@@ -405,7 +405,7 @@ impl Machine {
         let fallback = self.settings.fallback;
         self.call.asr_fallback = Some(fallback);
         self.asr_failed_pending_prompt = fallback == AsrFallback::Dtmf;
-        let node = self.listen.as_ref().map(|listen| listen.node.as_str());
+        let node = self.listen.as_ref().map(|listen| &*listen.node);
         self.journal
             .record(journal::asr_failed(node, error, fallback));
         self.apply_fallback(now);
@@ -667,7 +667,7 @@ impl Machine {
         // still playing is where the caller cut in.
         let cut: Vec<String> = self.playing.iter().map(|p| p.text.clone()).collect();
         let heard = self.turn_prompts.len().saturating_sub(cut.len());
-        let node = self.listen.as_ref().map(|listen| listen.node.as_str());
+        let node = self.listen.as_ref().map(|listen| &*listen.node);
         self.journal
             .record(journal::prompt_interrupted(node, &cut, heard));
         self.clear();
