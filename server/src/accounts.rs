@@ -3,6 +3,8 @@
 
 use serde_json::{json, Value};
 
+use crate::throttle;
+
 use crate::store::{
     Actor, CreatedApiKey, CreatedLoginSession, NewUser, Role, Store, StoreError, Tenant,
     TenantSettings, User,
@@ -32,23 +34,36 @@ pub enum SignInError {
     WrongCredentials,
     #[error("the account is disabled")]
     Disabled,
+    /// Too many wrong passwords for the account or from the address, lately.
+    #[error("too many failed sign-ins; try again in {} s", .0.retry_after_secs)]
+    Throttled(throttle::Refused),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
 /// Signs a user in by email and password, in whichever tenant the email is: a login session
-/// that lasts `ttl_ms`.
+/// that lasts `ttl_ms`. `client` is the address the try comes from; see [`throttle`].
 pub async fn sign_in(
     store: &Store,
     email: &str,
     password: &str,
+    client: &str,
     ttl_ms: i64,
     now_ms: i64,
 ) -> Result<(User, CreatedLoginSession), SignInError> {
-    let user = store
-        .authenticate_user(email, password)
-        .await?
-        .ok_or(SignInError::WrongCredentials)?;
+    if let Some(refused) = throttle::may_sign_in(store, email, client, now_ms).await? {
+        tracing::warn!(
+            whose = ?refused.whose,
+            client,
+            "a sign-in was refused: too many failures lately"
+        );
+        return Err(SignInError::Throttled(refused));
+    }
+    let Some(user) = store.authenticate_user(email, password).await? else {
+        throttle::sign_in_failed(store, email, client, now_ms).await?;
+        return Err(SignInError::WrongCredentials);
+    };
+    throttle::sign_in_succeeded(store, email).await?;
     let created = store
         .create_login_session(&user.tenant_id, &user.id, now_ms, ttl_ms)
         .await?

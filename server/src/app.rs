@@ -36,6 +36,12 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
 /// The whole application.
 pub fn router(state: AppState, config: &Config) -> Router {
     let timeout = config.request_timeout;
+    let body_limit = config.body_limit_bytes;
+    let public_url: Option<std::sync::Arc<str>> = config
+        .telephony
+        .public_url
+        .as_deref()
+        .map(std::sync::Arc::from);
     let (api, openapi) = api();
     Router::new()
         .merge(api)
@@ -56,6 +62,13 @@ pub fn router(state: AppState, config: &Config) -> Router {
             with_timeout(timeout, request, next)
         }))
         .layer(DefaultBodyLimit::max(config.body_limit_bytes))
+        .layer(middleware::from_fn(move |request: Request, next: Next| {
+            crate::error::problem_for_bare_errors(body_limit, request, next)
+        }))
+        .layer(middleware::from_fn(move |request: Request, next: Next| {
+            let public_url = public_url.clone();
+            async move { crate::security_headers::add(public_url.as_deref(), request, next).await }
+        }))
         .layer(middleware::from_fn(crate::error::with_request_id))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request| {
@@ -138,10 +151,22 @@ impl Running {
     }
 }
 
+/// The data directory holds the database, the server's secret key and the first run's password:
+/// only this user may list or open it, whatever the umask.
+fn create_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
 /// Opens the configured database (creating SQLite's data directory) and migrates it.
 pub async fn open_store(config: &Config) -> Result<Store, String> {
     if config.is_sqlite() {
-        std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+        create_private_dir(&config.data_dir).map_err(|e| {
             format!(
                 "cannot create the data directory {}: {e}",
                 config.data_dir.display()

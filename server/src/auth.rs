@@ -152,11 +152,24 @@ impl Principal {
 /// above, and for pages' forms, which check the token they carry with [`Principal::check_csrf`].
 pub async fn signed_in(parts: &Parts, state: &AppState) -> Result<Principal, ApiError> {
     if let Some(token) = bearer_token(&parts.headers)? {
-        let key = state
-            .store
-            .authenticate_api_key(token, now_ms())
-            .await?
-            .ok_or_else(|| ApiError::unauthorized("the API key is unknown or revoked"))?;
+        let now = now_ms();
+        let Some(key) = state.store.authenticate_api_key(token, now).await? else {
+            let client = crate::client_address::of(parts);
+            return Err(
+                match crate::throttle::api_key_failed(&state.store, &client, now).await? {
+                    Some(refused) => ApiError::new(
+                        axum::http::StatusCode::TOO_MANY_REQUESTS,
+                        "api_key_throttled",
+                        format!(
+                            "too many unknown or revoked API keys from this address; try again in {} s",
+                            refused.retry_after_secs
+                        ),
+                    )
+                    .retry_after(refused.retry_after_secs),
+                    None => ApiError::unauthorized("the API key is unknown or revoked"),
+                },
+            );
+        };
         return Ok(Principal {
             tenant_id: key.tenant_id,
             role: key.role,

@@ -29,6 +29,73 @@ pub async fn with_request_id(request: Request, next: Next) -> Response {
     CURRENT_REQUEST_ID.scope(id, next.run(request)).await
 }
 
+/// Middleware: an error answer that is not problem+json — the framework's own, for a body over
+/// the size limit, an address that is not UTF-8, a method a route does not take — becomes one,
+/// in this server's words rather than a library's. Pages' HTML and JSON answers stay as they are.
+pub async fn problem_for_bare_errors(
+    body_limit_bytes: usize,
+    request: Request,
+    next: Next,
+) -> Response {
+    let method = request.method().clone();
+    let response = next.run(request).await;
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("");
+    let is_bare = content_type.is_empty() || content_type.starts_with("text/plain");
+    if !(status.is_client_error() || status.is_server_error()) || !is_bare {
+        return response;
+    }
+    bare_error_problem(status, &method, body_limit_bytes).into_response()
+}
+
+/// The problem for an error answer the framework made, by its status alone: its text is the
+/// library's, and may name the library's internals.
+fn bare_error_problem(
+    status: StatusCode,
+    method: &axum::http::Method,
+    body_limit_bytes: usize,
+) -> ApiError {
+    match status {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+            status,
+            "body_too_large",
+            format!(
+                "the request body is larger than this server takes ({body_limit_bytes} bytes at most)"
+            ),
+        ),
+        // The router adds the `Allow` header after this layer has run.
+        StatusCode::METHOD_NOT_ALLOWED => ApiError::new(
+            status,
+            "method_not_allowed",
+            format!("{method} is not taken at this address; the Allow header lists what is"),
+        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::new(
+            status,
+            "unsupported_media_type",
+            "the request body's Content-Type is not one this address takes",
+        ),
+        StatusCode::BAD_REQUEST => ApiError::bad_request(
+            "unreadable_request",
+            "the request's address, query or headers could not be read (text that is not \
+             UTF-8, or a value of the wrong kind)",
+        ),
+        StatusCode::NOT_FOUND => ApiError::new(status, "not_found", "nothing is here"),
+        status if status.is_server_error() => ApiError::internal(format!("a bare {status} answer")),
+        status => ApiError::new(
+            status,
+            "request_refused",
+            format!(
+                "the request was refused ({})",
+                status.canonical_reason().unwrap_or("error")
+            ),
+        ),
+    }
+}
+
 fn current_request_id() -> Option<String> {
     CURRENT_REQUEST_ID
         .try_with(Clone::clone)
@@ -58,6 +125,8 @@ pub struct ApiError {
     pub code: &'static str,
     pub detail: String,
     pub errors: Vec<FieldError>,
+    /// Seconds to wait before trying again, sent as `Retry-After` (a 429's, a 503's).
+    pub retry_after_secs: Option<u64>,
 }
 
 /// The JSON body of an error answer (RFC 9457), as the API documents it.
@@ -87,7 +156,14 @@ impl ApiError {
             code,
             detail: detail.into(),
             errors: Vec::new(),
+            retry_after_secs: None,
         }
+    }
+
+    /// The error with a `Retry-After` header.
+    pub fn retry_after(mut self, secs: u64) -> Self {
+        self.retry_after_secs = Some(secs);
+        self
     }
 
     pub fn with_errors(mut self, errors: Vec<FieldError>) -> Self {
@@ -177,6 +253,7 @@ impl ApiError {
         } else {
             self.detail
         };
+        let retry_after = self.retry_after_secs;
         let problem = Problem {
             kind: format!(
                 "https://callflow.dev/problems/{}",
@@ -199,12 +276,18 @@ impl ApiError {
             }),
         }
         .unwrap_or_default();
-        (
+        let mut response = (
             self.status,
             [(header::CONTENT_TYPE, "application/problem+json")],
             body,
         )
-            .into_response()
+            .into_response();
+        if let Some(secs) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
+        }
+        response
     }
 }
 

@@ -52,6 +52,11 @@ const JOBS: &[Job<AppState>] = &[
         run: |state| Box::pin(purge_widget_rate_windows(state)),
     },
     Job {
+        name: "purge counted sign-in failures",
+        every: Duration::from_secs(60),
+        run: |state| Box::pin(purge_credential_failures(state)),
+    },
+    Job {
         name: ROLL_UP,
         every: Duration::from_secs(2),
         run: |state| Box::pin(roll_up_analytics(state)),
@@ -95,6 +100,16 @@ async fn purge_widget_rate_windows(state: &AppState) -> Result<(), JobError> {
     let removed = crate::channels::widget::rate::purge(&state.store, now_ms()).await?;
     if removed > 0 {
         tracing::debug!(removed, "purged widget rate-limit windows");
+    }
+    Ok(())
+}
+
+/// Failures older than the throttle's window are never counted again. See
+/// [`crate::throttle`].
+async fn purge_credential_failures(state: &AppState) -> Result<(), JobError> {
+    let removed = crate::throttle::purge(&state.store, now_ms()).await?;
+    if removed > 0 {
+        tracing::debug!(removed, "purged counted sign-in failures");
     }
     Ok(())
 }

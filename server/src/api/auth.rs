@@ -2,19 +2,23 @@
 
 use std::time::Duration;
 
-use axum::extract::{Path, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::accounts::{self, SignInError, Via};
 use crate::auth::{Credential, Permission, Principal, SESSION_COOKIE};
+use crate::client_address::ClientAddress;
 use crate::error::{ApiError, ApiResult, Json};
+use crate::language::Language;
 use crate::state::AppState;
 use crate::store::{now_ms, ApiKey, Role};
+use crate::throttle::Whose;
 
 /// How long a login session lasts.
 const SESSION_TTL: Duration = Duration::from_secs(12 * 60 * 60);
@@ -55,33 +59,27 @@ pub struct UserView {
 /// Signs in with email and password and sets the session cookie.
 #[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginRequest,
     security(()),
-    responses((status = 200, body = LoginResponse), (status = 401, description = "wrong email or password")))]
+    responses((status = 200, body = LoginResponse),
+        (status = 401, description = "`invalid_credentials`: wrong email or password; `unauthorized`: the account is disabled"),
+        (status = 429, description = "`sign_in_throttled`: too many failed sign-ins for the account (5 in 15 minutes) or from the address (20); `Retry-After` says when to try again", headers(("Retry-After" = u64, description = "seconds")))))]
 async fn login(
     State(state): State<AppState>,
     headers: HeaderMap,
+    ClientAddress(client): ClientAddress,
     Json(body): Json<LoginRequest>,
 ) -> ApiResult<Response> {
+    let language = Language::from_headers(&headers);
     let (user, created) = accounts::sign_in(
         &state.store,
         &body.email,
         &body.password,
+        &client,
         SESSION_TTL.as_millis() as i64,
         now_ms(),
     )
     .await
-    .map_err(|error| match error {
-        SignInError::WrongCredentials => ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "invalid_credentials",
-            error.to_string(),
-        ),
-        SignInError::Disabled => ApiError::unauthorized(error.to_string()),
-        SignInError::Store(error) => error.into(),
-    })?;
-    // Secure cookies need HTTPS; behind a TLS proxy the proxy says so.
-    let secure = headers
-        .get("x-forwarded-proto")
-        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"));
+    .map_err(|error| sign_in_error(error, language))?;
+    let secure = crate::security_headers::is_https(state.telephony.public_url.as_deref(), &headers);
     let cookie = format!(
         "{SESSION_COOKIE}={}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{}",
         created.token,
@@ -102,6 +100,41 @@ async fn login(
     let value = HeaderValue::from_str(&cookie).map_err(|e| ApiError::internal(e.to_string()))?;
     response.headers_mut().insert(header::SET_COOKIE, value);
     Ok(response)
+}
+
+/// A failed sign-in in the asker's language: the sign-in page shows the detail as it is.
+fn sign_in_error(error: SignInError, language: Language) -> ApiError {
+    match error {
+        SignInError::WrongCredentials => ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+            language.pick("邮箱或密码不正确。", "The email or the password is wrong."),
+        ),
+        SignInError::Disabled => ApiError::unauthorized(language.pick(
+            "这个账号已停用，请联系管理员。",
+            "This account is disabled; ask your administrator.",
+        )),
+        SignInError::Throttled(refused) => {
+            let minutes = refused.retry_after_secs.div_ceil(60);
+            let detail = match (refused.whose, language) {
+                (Whose::Account, Language::Chinese) => {
+                    format!("这个账号登录失败次数过多，请 {minutes} 分钟后再试。")
+                }
+                (Whose::Account, Language::English) => format!(
+                    "Too many failed sign-ins for this account; try again in {minutes} min."
+                ),
+                (Whose::Client, Language::Chinese) => {
+                    format!("从你的网络地址登录失败次数过多，请 {minutes} 分钟后再试。")
+                }
+                (Whose::Client, Language::English) => format!(
+                    "Too many failed sign-ins from your address; try again in {minutes} min."
+                ),
+            };
+            ApiError::new(StatusCode::TOO_MANY_REQUESTS, "sign_in_throttled", detail)
+                .retry_after(refused.retry_after_secs)
+        }
+        SignInError::Store(error) => error.into(),
+    }
 }
 
 /// Ends the login session and clears its cookie.
@@ -252,15 +285,37 @@ async fn create_key(
     ))
 }
 
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RevokeKeyQuery {
+    /// `true` to revoke the very key the request is made with: without it that is refused
+    /// (`revoking_own_key`), since the caller would lock itself out.
+    #[serde(default)]
+    pub own_key: bool,
+}
+
 /// Revokes an API key at once (owners only).
-#[utoipa::path(delete, path = "/api-keys/{id}", tag = "auth", params(("id" = String, Path)),
-    responses((status = 204), (status = 404)))]
+#[utoipa::path(delete, path = "/api-keys/{id}", tag = "auth", params(("id" = String, Path), RevokeKeyQuery),
+    responses((status = 204), (status = 404),
+        (status = 400, description = "`invalid_query`"),
+        (status = 409, description = "`revoking_own_key`: the request is made with this key; send `own_key=true` to revoke it anyway")))]
 async fn revoke_key(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<String>,
+    query: Result<Query<RevokeKeyQuery>, QueryRejection>,
 ) -> ApiResult<StatusCode> {
     principal.require(Permission::ManageTenant)?;
+    let Query(query) =
+        query.map_err(|rejection| ApiError::bad_request("invalid_query", rejection.body_text()))?;
+    let is_own = matches!(&principal.credential, Credential::ApiKey { key_id } if *key_id == id);
+    if is_own && !query.own_key {
+        return Err(ApiError::conflict(
+            "revoking_own_key",
+            "this request is made with the key it would revoke, and nothing could use it \
+             afterwards; add ?own_key=true to revoke it anyway",
+        ));
+    }
     if !accounts::revoke_api_key(&state.store, &principal.actor(), &id, Via::Api, now_ms()).await? {
         return Err(ApiError::not_found("the API key"));
     }

@@ -88,7 +88,8 @@ pub fn problem(code: &'static str, field: &str, message: String) -> Diagnostic {
 }
 
 /// The flow's name from its document. A draft may be unfinished, but it must be an object with
-/// a name: the name is how the flow is listed and how `subflow` nodes call it.
+/// a name (the name is how the flow is listed and how `subflow` nodes call it), and no larger
+/// than a flow may be.
 pub fn document_name(document: &Value) -> Result<&str, Diagnostic> {
     let Some(object) = document.as_object() else {
         return Err(problem(
@@ -97,6 +98,21 @@ pub fn document_name(document: &Value) -> Result<&str, Diagnostic> {
             "A flow document is a JSON object.".to_owned(),
         ));
     };
+    // A draft is saved with its validation errors, but not past the size limit: that many
+    // nodes would only fill the database, as no version of it can ever be published.
+    if let Some(Value::Array(nodes)) = object.get("nodes") {
+        if nodes.len() > validate::MAX_NODES {
+            return Err(problem(
+                "too_large",
+                "/nodes",
+                format!(
+                    "The flow has {} nodes; at most {} are allowed. Move parts into subflows.",
+                    nodes.len(),
+                    validate::MAX_NODES
+                ),
+            ));
+        }
+    }
     match object.get("name") {
         None => Err(problem(
             "missing_field",

@@ -33,6 +33,9 @@ pub enum StoreError {
     /// The lock that keeps two processes from migrating one SQLite file at once failed.
     #[error("cannot lock the database file for migrating: {0}")]
     Lock(String),
+    /// The database file's permissions could not be made private.
+    #[error("cannot make the database file private to this user: {0}")]
+    FileMode(#[from] std::io::Error),
     /// The store was closed, or its writer stopped, before the write was done.
     #[error("the database is closed")]
     Closed,

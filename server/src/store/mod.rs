@@ -22,6 +22,7 @@ mod analytics;
 mod api_keys;
 mod audit;
 mod conversations;
+mod credential_failures;
 mod customer_lookups;
 mod error;
 mod flows;
@@ -265,6 +266,12 @@ impl Store {
     pub async fn connect_with(url: &str, options: &StoreOptions) -> Result<Self> {
         sqlx::any::install_default_drivers();
         let backend = Backend::from_url(url)?;
+        if let Some(file) = (backend == Backend::Sqlite)
+            .then(|| sqlite_file(url))
+            .flatten()
+        {
+            keep_private(&file)?;
+        }
         let pool = AnyPoolOptions::new()
             .max_connections(options.max_connections)
             .acquire_timeout(options.acquire_timeout)
@@ -438,6 +445,37 @@ fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
     let file = options.get_filename();
     (!file.as_os_str().is_empty() && file != std::path::Path::new(":memory:"))
         .then(|| file.to_path_buf())
+}
+
+/// Makes the SQLite file readable by this user alone (it holds password hashes, API key
+/// hashes and customers' words): created so when it is new, and made so when an older version
+/// left it readable by others. SQLite gives its `-wal` and `-shm` files the database file's
+/// mode; those already there are changed too.
+fn keep_private(file: &std::path::Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let private = || std::fs::Permissions::from_mode(0o600);
+        if !file.exists() {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .mode(0o600)
+                .open(file)?;
+        }
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let mut name = file.as_os_str().to_owned();
+            name.push(suffix);
+            let path = std::path::PathBuf::from(name);
+            if path.exists() {
+                std::fs::set_permissions(&path, private())?;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = file;
+    Ok(())
 }
 
 /// Milliseconds since the Unix epoch, by the system clock.

@@ -3,12 +3,10 @@
 //! Handlers translate: CORS for the channel's allowed origins (preflight included), the
 //! visitor's cookie, rate limits, problem+json; the rest is [`super`].
 
-use std::net::{IpAddr, SocketAddr};
-
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -71,21 +69,15 @@ impl Caller {
         let visitor = text(VISITOR_HEADER)
             .and_then(Visitor::parse)
             .or_else(|| crate::auth::cookie(headers, VISITOR_COOKIE).and_then(Visitor::parse));
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(address)| address.ip());
         Caller {
             origin: text("origin").map(str::to_owned),
             language: Language::from_headers(headers),
             visitor,
-            ip: client_ip(peer, headers),
-            secure: state
-                .telephony
-                .public_url
-                .as_deref()
-                .is_some_and(|url| url.starts_with("https://"))
-                || text("x-forwarded-proto").is_some_and(|v| v.eq_ignore_ascii_case("https")),
+            ip: crate::client_address::of(parts),
+            secure: crate::security_headers::is_https(
+                state.telephony.public_url.as_deref(),
+                headers,
+            ),
         }
     }
 
@@ -100,22 +92,6 @@ impl Caller {
                 ),
             )
         })
-    }
-}
-
-/// The address a visitor's requests are counted under. `X-Forwarded-For` is believed only
-/// from a proxy on this machine (a loopback peer): from anyone else it could be made up to
-/// escape the limit.
-fn client_ip(peer: Option<IpAddr>, headers: &HeaderMap) -> String {
-    let forwarded = headers
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|list| list.rsplit(',').next())
-        .and_then(|last| last.trim().parse::<IpAddr>().ok());
-    match (peer, forwarded) {
-        (Some(peer), Some(forwarded)) if peer.is_loopback() => forwarded.to_string(),
-        (Some(peer), _) => peer.to_string(),
-        (None, _) => "unknown".to_owned(),
     }
 }
 
@@ -194,7 +170,8 @@ fn rate_error(error: RateError) -> ApiError {
                 "too many requests; try again in {} s",
                 limited.retry_after_secs
             ),
-        ),
+        )
+        .retry_after(limited.retry_after_secs),
         RateError::Store(error) => error.into(),
     }
 }
@@ -252,14 +229,6 @@ where
         Ok(()) => handle(state, channel, caller)
             .await
             .unwrap_or_else(IntoResponse::into_response),
-        Err(RateError::Limited(limited)) => {
-            let mut response = rate_error(RateError::Limited(limited)).into_response();
-            response.headers_mut().insert(
-                header::RETRY_AFTER,
-                HeaderValue::from(limited.retry_after_secs),
-            );
-            response
-        }
         Err(error) => rate_error(error).into_response(),
     };
     allow_origin(response, origin.as_deref())
