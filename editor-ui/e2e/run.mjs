@@ -6,7 +6,8 @@
 // ask node; then fill a knowledge base on the Knowledge page (knowledge.mjs) and read the
 // call-analytics dashboard (dashboard.mjs), and look at a fresh install's two weeks of demo
 // calls on a server started with the defaults (history.mjs), edit a handoff's routing rules
-// (routing.mjs), and chat through the widget on a page of another origin (widget.mjs).
+// (routing.mjs), chat through the widget on a page of another origin (widget.mjs), and be
+// stopped guessing a password, and read the API docs under their content policy (security.mjs).
 // Screenshots of every step (and of any failure) go to e2e/artifacts/.
 // Usage (from editor-ui/): node e2e/run.mjs
 
@@ -19,6 +20,7 @@ import { knowledgeSteps } from './knowledge.mjs';
 import { widgetSteps } from './widget.mjs';
 import { consoleSteps } from './console.mjs';
 import { routingSteps } from './routing.mjs';
+import { securitySteps } from './security.mjs';
 
 const results = [];
 const step = stepper(results);
@@ -294,6 +296,7 @@ async function main() {
     await funnelSteps({ page, server, step });
     await historySteps({ browser, step });
     await widgetSteps({ browser, step });
+    await securitySteps({ browser, server, step });
 
     check(pageErrors.length === 0, `the page logged errors: ${pageErrors.map(String).join('; ')}`);
   } finally {
