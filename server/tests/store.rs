@@ -15,7 +15,7 @@ use server::store::{
     constraint, Actor, AnalyticsFilter, Backend, CallEnd, CallFilter, CallOutcome, CarrierReport,
     Channel, ChatStart, ChatTurn, Counts, EntryFields, Flow, FlowSummary, HandoffState, Key, Mode,
     NewCall, NewCallEvent, NewFlow, NewHandoff, NewUser, Part, PhoneNumber, QueueRow, Role,
-    RolledUp, Store, StoreError, Table, TenantSettings, User, COMMON_KEYS, PHONE_NUMBER_TAKEN,
+    RolledUp, Store, StoreError, Table, TenantSettings, User, COMMON_KEYS,
 };
 use server::store::{ChannelFields, CustomerLookupRow, WidgetLanguage};
 use sqlx::Connection;
@@ -2215,34 +2215,53 @@ async fn phone_numbers_and_telephony_settings(db: TestDb) -> TestResult {
         ),
         ("stream", T0 + 2, T0 + 3)
     );
-    // Another tenant cannot take it, even with a flow of its own.
-    let taken = write!(store, |tx| tx.put_phone_number(&number(
-        &stranger,
-        &other_flow.id,
-        Mode::Webhook
-    )));
-    assert!(
-        matches!(&taken, Err(error) if error.is_conflict_on(PHONE_NUMBER_TAKEN)),
-        "{taken:?}"
-    );
     // A flow of another tenant, or none, binds nothing.
     let mut elsewhere = number(&tenant, &other_flow.id, Mode::Webhook);
     elsewhere.number = "+8657188880001".into();
     assert_eq!(write!(store, |tx| tx.put_phone_number(&elsewhere))?, None);
+    // Another tenant binds the number for itself, later: the first tenant's binding stays, and
+    // the calls to it find both, the older first.
+    let theirs = write!(store, |tx| tx.put_phone_number(&PhoneNumber {
+        updated_at: T0 + 5,
+        ..number(&stranger, &other_flow.id, Mode::Webhook)
+    }))?
+    .expect("the stranger's flow exists");
+    assert_eq!(theirs.flow_id, other_flow.id);
+    let tenants = |bindings: Vec<PhoneNumber>| {
+        bindings
+            .into_iter()
+            .map(|n| n.tenant_id)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        tenants(store.phone_number_bindings("+8657188880000").await?),
+        vec![tenant.clone(), stranger.clone()]
+    );
     assert_eq!(
         store
-            .phone_number("+8657188880000")
+            .phone_number(&tenant, "+8657188880000")
             .await?
-            .map(|n| n.tenant_id),
-        Some(tenant.clone())
+            .map(|n| (n.flow_id, n.mode)),
+        Some((flow.id.clone(), Mode::Stream))
     );
     assert_eq!(store.list_phone_numbers(&tenant).await?.len(), 1);
-    assert!(store.list_phone_numbers(&stranger).await?.is_empty());
+    assert_eq!(store.list_phone_numbers(&stranger).await?.len(), 1);
+    // Each releases its own.
+    assert!(write!(store, |tx| tx
+        .delete_phone_number(&stranger, "+8657188880000"))?);
     assert!(!write!(store, |tx| tx
         .delete_phone_number(&stranger, "+8657188880000"))?);
+    assert_eq!(
+        tenants(store.phone_number_bindings("+8657188880000").await?),
+        vec![tenant.clone()]
+    );
     assert!(write!(store, |tx| tx
         .delete_phone_number(&tenant, "+8657188880000"))?);
-    assert_eq!(store.phone_number("+8657188880000").await?, None);
+    assert_eq!(store.phone_number(&tenant, "+8657188880000").await?, None);
+    assert!(store
+        .phone_number_bindings("+8657188880000")
+        .await?
+        .is_empty());
     Ok(())
 }
 

@@ -383,12 +383,17 @@ async fn numbers_bind_to_one_tenant(mut app: TestApp) -> TestApp {
     )
     .await;
     assert_eq!((status, body["code"].as_str()), (422, Some("invalid_mode")));
-    // Another tenant can neither take the number nor see it.
+    // Another tenant's number answers like any number: nothing says the shop has it. The other
+    // tenant neither sees nor changes the shop's binding, only its own.
     let other = app.tenant("Other Shop").await;
     let (other_flow, _) = app
         .published_flow(&other.id, "x", &example("order-status.json"))
         .await;
     let path = format!("/phone-numbers/{}", SHOP_NUMBER.replace('+', "%2B"));
+    let (status, _) = request(&app, Method::GET, &other.owner_key, &path, None).await;
+    assert_eq!(status, 404);
+    let (status, _) = request(&app, Method::DELETE, &other.owner_key, &path, None).await;
+    assert_eq!(status, 404);
     let (status, body) = request(
         &app,
         Method::PUT,
@@ -397,11 +402,13 @@ async fn numbers_bind_to_one_tenant(mut app: TestApp) -> TestApp {
         Some(&json!({ "flow_id": other_flow.id })),
     )
     .await;
-    assert_eq!((status, body["code"].as_str()), (409, Some("number_taken")));
-    let (status, _) = request(&app, Method::GET, &other.owner_key, &path, None).await;
-    assert_eq!(status, 404);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["flow_id"], other_flow.id.as_str());
     let (status, _) = request(&app, Method::DELETE, &other.owner_key, &path, None).await;
-    assert_eq!(status, 404);
+    assert_eq!(status, 204);
+    let (status, body) = request(&app, Method::GET, key, &path, None).await;
+    assert_eq!(status, 200, "the shop's binding stays: {body}");
+    assert_eq!(body["flow_id"], phone.flow_id.as_str());
     let (status, _) = request(&app, Method::DELETE, key, &path, None).await;
     assert_eq!(status, 204);
     let (_, body) = request(&app, Method::GET, key, "/phone-numbers", None).await;
@@ -414,6 +421,27 @@ async fn numbers_bind_to_one_tenant(mut app: TestApp) -> TestApp {
 // ---------------------------------------------------------------------------------------------
 
 async fn order_status_by_webhook(mut app: TestApp) -> TestApp {
+    // Another shop bound the same number first, with a carrier account of its own: the call is
+    // still this shop's, whose account signs it.
+    let other = app.tenant("Earlier Shop").await;
+    let (other_flow, _) = app
+        .published_flow(&other.id, "survey", &example("satisfaction-survey.json"))
+        .await;
+    let account = json!({ "twilio": { "account_sid": "AC99999999999999999999999999999999",
+                                      "auth_token": "0123456789abcdef0123456789abcdef" } });
+    let (status, body) = request(
+        &app,
+        Method::PUT,
+        &other.owner_key,
+        "/telephony",
+        Some(&account),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let path = format!("/phone-numbers/{}", SHOP_NUMBER.replace('+', "%2B"));
+    let binding = json!({ "flow_id": other_flow.id, "mode": "webhook" });
+    let (status, body) = request(&app, Method::PUT, &other.owner_key, &path, Some(&binding)).await;
+    assert_eq!(status, 200, "{body}");
     let phone = shop(&mut app, "order-status.json", "webhook", None).await;
     let caller = Caller::new(vec![
         Step::Say("我的快递到哪了".into()),

@@ -162,7 +162,6 @@ async fn get_number(
     params(("number" = String, Path, description = "E.164, with its + (URL-encoded as %2B)")),
     request_body = PhoneNumberBinding,
     responses((status = 200, body = PhoneNumberView),
-        (status = 409, description = "`number_taken`: another tenant has the number"),
         (status = 422, description = "`invalid_number`, `invalid_mode`, `flow_not_found`")))]
 async fn put_number(
     State(state): State<AppState>,
@@ -242,7 +241,6 @@ fn number_error(error: NumberError) -> ApiError {
             detail.clone(),
         )
         .with_field("/flow_id", "not_found", detail),
-        NumberError::Taken => ApiError::conflict("number_taken", error.to_string()),
         NumberError::NotFound => ApiError::not_found("the phone number"),
         NumberError::Store(error) => error.into(),
     }

@@ -67,7 +67,7 @@ pub use login_sessions::{CreatedLoginSession, LoginSession};
 pub use notices::Notices;
 pub use queues::{AgentRow, HandoffRow, HandoffState, NewHandoff, QueueCounts, QueueRow};
 pub use recent::TTL as CACHE_TTL;
-pub use telephony::{Mode, PhoneNumber, PHONE_NUMBER_TAKEN};
+pub use telephony::{Mode, PhoneNumber};
 pub use tenants::{Tenant, TenantSettings, DEFAULT_CHAT_IDLE_MINUTES};
 pub use turns::{ChatStart, ChatTurn};
 pub use unheard_texts::UnheardTotal;

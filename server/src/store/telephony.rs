@@ -76,9 +76,6 @@ impl PhoneNumber {
     }
 }
 
-/// The constraint a number owned by another tenant violates.
-pub const PHONE_NUMBER_TAKEN: &str = "phone_numbers_pkey";
-
 impl Store {
     /// The tenant's telephony settings as stored (secrets sealed), with when they changed.
     pub async fn get_telephony_settings(&self, tenant_id: &str) -> Result<Option<(Value, i64)>> {
@@ -104,11 +101,24 @@ impl Store {
         Ok(settings)
     }
 
-    /// The number with its tenant, whoever has it: how an incoming call finds its flow.
-    pub async fn phone_number(&self, number: &str) -> Result<Option<PhoneNumber>> {
-        let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM phone_numbers WHERE number = $1"
+    /// Every tenant's binding of the number, the oldest first: an incoming call is the one's
+    /// whose carrier account signed it.
+    pub async fn phone_number_bindings(&self, number: &str) -> Result<Vec<PhoneNumber>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM phone_numbers WHERE number = $1 ORDER BY created_at, tenant_id"
         ))
+        .bind(number)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(PhoneNumber::from_row).collect()
+    }
+
+    /// The tenant's binding of the number.
+    pub async fn phone_number(&self, tenant_id: &str, number: &str) -> Result<Option<PhoneNumber>> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM phone_numbers WHERE tenant_id = $1 AND number = $2"
+        ))
+        .bind(tenant_id)
         .bind(number)
         .fetch_optional(&self.pool)
         .await?;
@@ -149,17 +159,15 @@ impl Transaction<'_> {
     }
 
     /// Binds a number to one of the tenant's flows, or changes its binding. `Ok(None)` when the
-    /// tenant has no such flow; a [`StoreError::Conflict`] on [`PHONE_NUMBER_TAKEN`] when
-    /// another tenant has the number.
+    /// tenant has no such flow. Other tenants' bindings of the number are not looked at.
     pub async fn put_phone_number(&mut self, number: &PhoneNumber) -> Result<Option<PhoneNumber>> {
         let row = sqlx::query(&format!(
             "INSERT INTO phone_numbers ({COLUMNS}) \
              SELECT $1, f.tenant_id, f.id, $4, $5, $6, $7, $7 FROM flows f \
              WHERE f.tenant_id = $2 AND f.id = $3 AND f.deleted_at IS NULL \
-             ON CONFLICT (number) DO UPDATE SET flow_id = excluded.flow_id, \
+             ON CONFLICT (tenant_id, number) DO UPDATE SET flow_id = excluded.flow_id, \
                  flow_version = excluded.flow_version, mode = excluded.mode, \
                  settings = excluded.settings, updated_at = excluded.updated_at \
-             WHERE phone_numbers.tenant_id = excluded.tenant_id \
              RETURNING {COLUMNS}"
         ))
         .bind(&number.number)
@@ -171,20 +179,7 @@ impl Transaction<'_> {
         .bind(number.updated_at)
         .fetch_optional(self.connection())
         .await?;
-        if let Some(row) = row {
-            return PhoneNumber::from_row(&row).map(Some);
-        }
-        let owner: Option<String> =
-            sqlx::query_scalar("SELECT tenant_id FROM phone_numbers WHERE number = $1")
-                .bind(&number.number)
-                .fetch_optional(self.connection())
-                .await?;
-        match owner {
-            Some(owner) if owner != number.tenant_id => Err(StoreError::Conflict {
-                constraint: PHONE_NUMBER_TAKEN.to_owned(),
-            }),
-            _ => Ok(None),
-        }
+        row.as_ref().map(PhoneNumber::from_row).transpose()
     }
 
     /// `false` when the tenant has no such number.

@@ -1,10 +1,12 @@
-//! A tenant's phone numbers and the flows they answer with. A number belongs to one tenant
-//! across the server: incoming calls find their tenant by it.
+//! A tenant's phone numbers and the flows they answer with. Each tenant binds numbers of its
+//! own: binding a number another tenant has answers like any other number (the API tells
+//! nobody which numbers other shops use), and an incoming call is the tenant's whose carrier
+//! account signed it (see `channels::twilio::request`).
 
 use serde_json::json;
 
 use super::{is_phone_number, Mode};
-use crate::store::{Actor, PhoneNumber, Store, StoreError, PHONE_NUMBER_TAKEN};
+use crate::store::{Actor, PhoneNumber, Store, StoreError};
 
 /// What a number answers with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,8 +24,6 @@ pub enum NumberError {
     /// The tenant has no such flow, or the flow no such version: the message says which.
     #[error("{0}")]
     FlowNotFound(String),
-    #[error("another account has this phone number")]
-    Taken,
     #[error("the phone number was not found")]
     NotFound,
     #[error(transparent)]
@@ -38,9 +38,8 @@ pub async fn list(store: &Store, tenant_id: &str) -> Result<Vec<PhoneNumber>, Nu
 /// One of the tenant's numbers; another tenant's is not found.
 pub async fn get(store: &Store, tenant_id: &str, number: &str) -> Result<PhoneNumber, NumberError> {
     store
-        .phone_number(number)
+        .phone_number(tenant_id, number)
         .await?
-        .filter(|found| found.tenant_id == tenant_id)
         .ok_or(NumberError::NotFound)
 }
 
@@ -82,11 +81,10 @@ pub async fn bind(
         updated_at: now_ms,
     };
     let mut transaction = store.transaction().await?;
-    let saved = match transaction.put_phone_number(&row).await {
-        Ok(saved) => saved.ok_or_else(no_such_flow)?,
-        Err(error) if error.is_conflict_on(PHONE_NUMBER_TAKEN) => return Err(NumberError::Taken),
-        Err(error) => return Err(error.into()),
-    };
+    let saved = transaction
+        .put_phone_number(&row)
+        .await?
+        .ok_or_else(no_such_flow)?;
     let detail = json!({
         "flow_id": binding.flow_id,
         "version": binding.version,

@@ -157,16 +157,22 @@ impl<F: SignedForm + Send> FromRequest<AppState> for TwilioRequest<F> {
             .await
             .map_err(|rejection| TwilioRejection::Unreadable(rejection.into_response()))?;
         let form = F::parse(&body).map_err(TwilioRejection::Malformed)?;
-        let (tenant_id, number) = match path_tenant {
-            Some(tenant_id) => (tenant_id, None),
+        // The tenant is in the path of the webhooks the server gave Twilio; the first webhook
+        // of a call names only the number, which several tenants may have bound: the call is
+        // the one's whose account token signed it (the oldest binding, should two tenants
+        // share one carrier account).
+        let candidates = match path_tenant {
+            Some(tenant_id) => vec![(tenant_id, None)],
             None => {
                 let found = match form.own_number() {
-                    Some(own) => state.store.phone_number(own).await,
-                    None => Ok(None),
+                    Some(own) => state.store.phone_number_bindings(own).await,
+                    None => Ok(Vec::new()),
                 };
                 match found {
-                    Ok(Some(number)) => (number.tenant_id.clone(), Some(number)),
-                    Ok(None) => return Err(TwilioRejection::UnknownNumber(form)),
+                    Ok(bindings) => bindings
+                        .into_iter()
+                        .map(|number| (number.tenant_id.clone(), Some(number)))
+                        .collect(),
                     Err(error) => {
                         tracing::error!(%error, "looking up a called number failed");
                         return Err(TwilioRejection::NumberLookupFailed);
@@ -174,24 +180,34 @@ impl<F: SignedForm + Send> FromRequest<AppState> for TwilioRequest<F> {
                 }
             }
         };
-        let telephony = load_telephony(state, &tenant_id)
-            .await
-            .ok_or(TwilioRejection::SettingsUnavailable)?;
-        let signed = match (&telephony.twilio, sent) {
-            (Some(account), Some(sent)) => {
-                signature::validate(&account.auth_token, &url, form.params(), &sent)
-            }
-            _ => false,
-        };
-        if !signed {
-            return Err(TwilioRejection::InvalidSignature);
+        if candidates.is_empty() {
+            return Err(TwilioRejection::UnknownNumber(form));
         }
-        Ok(TwilioRequest {
-            tenant_id,
-            number,
-            telephony,
-            base,
-            form,
+        let mut unreadable = false;
+        for (tenant_id, number) in candidates {
+            let Some(telephony) = load_telephony(state, &tenant_id).await else {
+                unreadable = true;
+                continue;
+            };
+            let signed = match (&telephony.twilio, &sent) {
+                (Some(account), Some(sent)) => {
+                    signature::validate(&account.auth_token, &url, form.params(), sent)
+                }
+                _ => false,
+            };
+            if signed {
+                return Ok(TwilioRequest {
+                    tenant_id,
+                    number,
+                    telephony,
+                    base,
+                    form,
+                });
+            }
+        }
+        Err(match unreadable {
+            true => TwilioRejection::SettingsUnavailable,
+            false => TwilioRejection::InvalidSignature,
         })
     }
 }
