@@ -1,7 +1,8 @@
 // End-to-end steps of a handoff's routing rules, as a manager edits them: open the demo's
 // complaints flow, select its handoff, find its two rules (angry callers and typed complaints to
 // 投诉), add a third from a preset (the conversation is in English → 客服) with the queue picked
-// by name, and take it out again so the draft is as it was; then an angry customer chatting
+// by name (the draft then has unpublished changes), and take it out again so the draft is as
+// it was (and the marker goes); then an angry customer chatting
 // with the published flow is handed off, and the context card in the agent console says why.
 // Part of the suite in run.mjs; alone (from editor-ui/): node e2e/routing.mjs
 
@@ -22,6 +23,8 @@ export async function routingSteps({ page, server, step }) {
   await step(page, 'routing-01-the-handoff-lists-its-rules', async () => {
     await page.goto(`${server.url}/#/flows/${encodeURIComponent(flow.id)}`);
     await page.getByTestId('node-handoff_complaints').waitFor();
+    // The demo's draft is its live version: nothing unpublished.
+    await page.locator('[data-testid="published-version"][data-draft="same"]').waitFor();
     // The whole flow in view (the canvas settles after it opens), so the node can be clicked.
     await page.getByTestId('toolbar-fit').click();
     await page.waitForTimeout(400);
@@ -47,6 +50,7 @@ export async function routingSteps({ page, server, step }) {
     const label = await third.getByTestId('route-label').inputValue();
     check(label === '说英文', `the preset's reason: ${label}`);
     await waitSaved(page);
+    await page.getByTestId('unpublished-changes').waitFor();
     await third.scrollIntoViewIfNeeded();
     const errors = await page.locator('[data-testid="problem"][data-severity="error"]').count();
     check(errors === 0, `the rule is valid: ${errors} errors`);
@@ -56,6 +60,8 @@ export async function routingSteps({ page, server, step }) {
     await rules.nth(2).getByRole('button', { name: '删除规则' }).click();
     check((await rules.count()) === 2, 'back to two rules');
     await waitSaved(page);
+    // The draft is the live version again, to the letter: the marker goes.
+    await page.locator('[data-testid="published-version"][data-draft="same"]').waitFor();
   });
 
   await step(page, 'routing-04-the-context-card-says-why', async () => {

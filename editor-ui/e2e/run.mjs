@@ -155,11 +155,14 @@ async function main() {
 
     await step(page, '05-publish', async () => {
       await page.getByTestId('publish-button').click();
+      const first = page.getByTestId('publish-changes');
+      check((await first.getAttribute('data-state')) === 'first', 'the first publish says every node goes live');
       await page.getByTestId('publish-note').fill('第一版');
       await page.getByTestId('publish-confirm').click();
       await page.getByTestId('published-version').waitFor();
       const badge = await page.getByTestId('published-version').textContent();
       check(/1/.test(badge ?? ''), `version 1 is live: ${badge}`);
+      check((await page.getByTestId('unpublished-changes').count()) === 0, 'nothing is unpublished right after publishing');
     });
 
     await step(page, '06-try-it-conversation', async () => {
@@ -174,26 +177,42 @@ async function main() {
       check(vars?.includes('查订单'), `the variables show the answer: ${vars}`);
     });
 
-    await step(page, '07-restore-an-older-version', async () => {
+    await step(page, '07-unpublished-changes-and-what-publishing-changes', async () => {
       await page.getByTestId('tab-properties').click();
       await page.getByTestId('node-say_1').click();
       await typeCode(page, 'say-text', '改过的结束语。');
       await waitSaved(page);
+      const marker = page.getByTestId('unpublished-changes');
+      await marker.waitFor();
+      check((await marker.textContent()) === '有未发布的修改', `the marker: ${await marker.textContent()}`);
       await page.getByTestId('publish-button').click();
+      const changed = page.getByTestId('publish-changed');
+      await changed.waitFor();
+      const text = await changed.textContent();
+      check(text.startsWith('修改 1 个节点') && text.includes('say_1'), `the changed node is named: ${text}`);
+      check((await page.getByTestId('publish-added').count()) === 0, 'nothing added');
+    });
+
+    await step(page, '07b-publish-and-restore-an-older-version', async () => {
       await page.getByTestId('publish-note').fill('第二版');
       await page.getByTestId('publish-confirm').click();
       await page.waitForFunction(() =>
         /2/.test(document.querySelector('[data-testid="published-version"]')?.textContent ?? ''),
       );
+      await page.getByTestId('unpublished-changes').waitFor({ state: 'detached' });
       await page.getByTestId('tab-versions').click();
       await page.getByTestId('version-1').waitFor();
       await page.getByTestId('version-2').waitFor();
+      const by = await page.getByTestId('version-by-2').textContent();
+      check(by.startsWith('发布者：') && !/user:|usr_/.test(by), `the publisher by name: ${by}`);
       await page.getByTestId('version-restore-1').click();
       await page.getByTestId('confirm-ok').click();
       await waitSaved(page);
       await page.getByTestId('tab-properties').click();
       await page.getByTestId('node-say_1').click();
       await page.locator('[data-testid="say-text"]', { hasText: '您说的是' }).waitFor();
+      // Version 1 in the draft is not what is live (version 2).
+      await page.getByTestId('unpublished-changes').waitFor();
     });
 
     await step(page, '08-switch-language-and-remember-it', async () => {

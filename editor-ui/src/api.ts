@@ -90,6 +90,8 @@ export interface VersionSummary {
   draft_revision: number;
   created_at: number;
   created_by: string;
+  /** The person's display name or the API key's name; absent when they are gone. */
+  created_by_name?: string;
 }
 
 export interface VersionView extends VersionSummary {

@@ -244,3 +244,24 @@ pub async fn revoke_api_key(
     transaction.commit().await?;
     Ok(true)
 }
+
+/// Who did something, as records name them (`user:<id>`, `key:<id>`), by the names people
+/// know: a person's display name (else their email), an API key's name. Actors that are gone,
+/// and the system's, are left out.
+pub async fn actor_names(
+    store: &Store,
+    tenant_id: &str,
+) -> Result<std::collections::HashMap<String, String>, StoreError> {
+    let mut names = std::collections::HashMap::new();
+    for user in store.list_users(tenant_id).await? {
+        let name = match user.display_name.trim() {
+            "" => user.email,
+            shown => shown.to_owned(),
+        };
+        names.insert(format!("user:{}", user.id), name);
+    }
+    for key in store.list_api_keys(tenant_id).await? {
+        names.insert(format!("key:{}", key.id), key.name);
+    }
+    Ok(names)
+}

@@ -485,6 +485,14 @@ async fn publishing_makes_numbered_immutable_versions(app: TestApp) -> TestApp {
         .map(|v| v["version"].as_i64().expect("number"))
         .collect();
     assert_eq!(numbers, [3, 2, 1], "newest first");
+    // The publisher by the name people know: here the API key's.
+    let (_, keys) = app
+        .api(reqwest::Method::GET, &tenant.owner_key, "/api-keys", None)
+        .await;
+    let key_name = keys[0]["name"].as_str().expect("the key's name");
+    assert!(versions.body.as_array().expect("list").iter().all(|v| {
+        v["created_by_name"] == key_name && v["created_by"].as_str() != Some(key_name)
+    }));
     let version_1 = api.get(&format!("{flow}/versions/1")).await;
     assert_eq!(version_1.status, 200);
     assert_eq!(version_1.body["note"], "上线");

@@ -4,7 +4,14 @@ import { useCallback, useEffect, useState } from "react";
 
 import { api, type VersionSummary } from "../api";
 import { ErrorAlert } from "../components/ErrorAlert";
-import { formatTime, useI18n } from "../i18n";
+import { formatTime, useI18n, type Translate } from "../i18n";
+
+/** Who published, by the name people know: a person's, or an API key's. */
+function publisherName(t: Translate, version: VersionSummary): string {
+  const name = version.created_by_name;
+  if (!name) return t("versions.byGone");
+  return version.created_by.startsWith("key:") ? t("versions.byKey", { name }) : name;
+}
 
 interface VersionsPanelProps {
   flowId: string;
@@ -53,7 +60,9 @@ export function VersionsPanel({ flowId, publishedVersion, refreshKey, viewing, o
               <span className="muted small">{formatTime(lang, version.created_at)}</span>
             </div>
             <div className="version-note">{version.note || <span className="muted">{t("versions.noNote")}</span>}</div>
-            <div className="muted small">{t("versions.by", { who: version.created_by })}</div>
+            <div className="muted small" data-testid={`version-by-${version.version}`}>
+              {t("versions.by", { who: publisherName(t, version) })}
+            </div>
             <div className="version-actions">
               <button type="button" onClick={() => onView(version.version)} data-testid={`version-view-${version.version}`} aria-pressed={viewing === version.version}>
                 {t("versions.view")}

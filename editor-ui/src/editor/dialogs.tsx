@@ -4,14 +4,66 @@ import { useState } from "react";
 
 import { ConfirmDialog, Dialog } from "../components/Dialog";
 import { ErrorAlert } from "../components/ErrorAlert";
-import { useI18n } from "../i18n";
+import { hasKey, useI18n } from "../i18n";
+import { typeName } from "../nodes/registry";
+import { hasChanges, type DraftDiff, type NodeChange } from "./draftDiff";
+
+/** What publishing changes against the live version, with nodes by their names. */
+function PublishChanges({ diff, live, nodes }: { diff: DraftDiff | null; live: number | null; nodes: number }) {
+  const { t } = useI18n();
+  if (live === null) return <p data-testid="publish-changes" data-state="first">{t("publish.first", { n: nodes })}</p>;
+  if (diff === null) return <p className="muted" data-testid="publish-changes" data-state="loading">{t("common.loading")}</p>;
+  if (!hasChanges(diff)) {
+    return (
+      <p className="muted" data-testid="publish-changes" data-state="same">
+        {t("publish.noChanges", { n: live })}
+      </p>
+    );
+  }
+  const name = (node: NodeChange) => node.label ?? `${typeName(t, node.type)} (${node.id})`;
+  const groups: [string, string, NodeChange[]][] = [
+    ["added", t("publish.added", { n: diff.added.length }), diff.added],
+    ["removed", t("publish.removed", { n: diff.removed.length }), diff.removed],
+    ["changed", t("publish.changedNodes", { n: diff.changed.length }), diff.changed],
+  ];
+  const fieldName = (field: string) => {
+    const key = `diff.field.${field}`;
+    return hasKey(key) ? t(key) : field;
+  };
+  return (
+    <div className="publish-changes" data-testid="publish-changes" data-state="changed">
+      <p>{t("publish.changes", { n: live })}</p>
+      <ul>
+        {groups
+          .filter(([, , nodes]) => nodes.length > 0)
+          .map(([kind, title, nodes]) => (
+            <li key={kind} data-testid={`publish-${kind}`}>
+              {t("publish.group", { title, items: nodes.map(name).join(t("publish.separator")) })}
+            </li>
+          ))}
+        {diff.fields.length > 0 && (
+          <li data-testid="publish-fields">
+            {t("publish.group", { title: t("publish.fields"), items: diff.fields.map(fieldName).join(t("publish.separator")) })}
+          </li>
+        )}
+      </ul>
+    </div>
+  );
+}
 
 export function PublishDialog({
   errors,
+  diff,
+  live,
+  nodes,
   onPublish,
   onClose,
 }: {
   errors: number;
+  /** The draft against the live version (`null` while the live version loads). */
+  diff: DraftDiff | null;
+  live: number | null;
+  nodes: number;
   onPublish: (note: string) => Promise<unknown>;
   onClose: () => void;
 }) {
@@ -46,6 +98,7 @@ export function PublishDialog({
       }
     >
       <p>{t("publish.help")}</p>
+      <PublishChanges diff={diff} live={live} nodes={nodes} />
       {errors > 0 && (
         <div className="alert alert-error" role="alert" data-testid="publish-blocked">
           {t("publish.blocked", { n: errors })}

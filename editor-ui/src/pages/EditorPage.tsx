@@ -11,6 +11,7 @@ import { ErrorAlert } from "../components/ErrorAlert";
 import { useAutosave, type SaveStatus } from "../editor/autosave";
 import { Canvas } from "../editor/Canvas";
 import { ConflictDialog, PublishDialog, RestoreDialog } from "../editor/dialogs";
+import { diffFlows, hasChanges } from "../editor/draftDiff";
 import { useHistory } from "../editor/history";
 import { Palette } from "../editor/Palette";
 import { ProblemsPanel } from "../editor/ProblemsPanel";
@@ -123,6 +124,28 @@ function Editor({ flowId, initial, me }: { flowId: string; initial: FlowView; me
   const pasteCount = useRef(0);
   const memoryClipboard = useRef<string | null>(null);
   const focusSeq = useRef(0);
+
+  // The live version's document, to tell the draft's unpublished changes (null: none, or loading).
+  const [live, setLive] = useState<{ version: number; doc: FlowDocument } | null>(null);
+  useEffect(() => {
+    const version = meta.publishedVersion;
+    if (!version || live?.version === version) return;
+    let cancelled = false;
+    api.getVersion(flowId, version).then(
+      (view) => !cancelled && setLive({ version, doc: prepare(view.document) }),
+      () => {
+        // Without the live version the marker stays off; publishing still works.
+      },
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [flowId, meta.publishedVersion, live?.version]);
+  const draftDiff = useMemo(
+    () => (live && live.version === meta.publishedVersion ? diffFlows(live.doc, doc) : null),
+    [live, meta.publishedVersion, doc],
+  );
+  const unpublished = draftDiff !== null && hasChanges(draftDiff);
 
   const onSaved = useCallback((view: FlowView) => {
     setMeta({ name: view.name, publishedVersion: view.published_version ?? null, revision: view.revision });
@@ -374,9 +397,20 @@ function Editor({ flowId, initial, me }: { flowId: string; initial: FlowView; me
             {doc.name || t("editor.untitled")}
           </h1>
           {meta.publishedVersion ? (
-            <span className="badge badge-ok" data-testid="published-version">
-              {t("editor.live", { n: meta.publishedVersion })}
-            </span>
+            <>
+              <span
+                className="badge badge-ok"
+                data-testid="published-version"
+                data-draft={draftDiff === null ? "unknown" : unpublished ? "changed" : "same"}
+              >
+                {t("editor.live", { n: meta.publishedVersion })}
+              </span>
+              {unpublished && (
+                <span className="badge badge-warn" data-testid="unpublished-changes" title={t("editor.unpublishedTitle")}>
+                  {t("editor.unpublished")}
+                </span>
+              )}
+            </>
           ) : (
             <span className="badge">{t("list.draftOnly")}</span>
           )}
@@ -520,7 +554,16 @@ function Editor({ flowId, initial, me }: { flowId: string; initial: FlowView; me
           </aside>
         </div>
 
-        {publishing && <PublishDialog errors={errorCount} onPublish={publish} onClose={() => setPublishing(false)} />}
+        {publishing && (
+          <PublishDialog
+            errors={errorCount}
+            diff={draftDiff}
+            live={meta.publishedVersion}
+            nodes={doc.nodes.length}
+            onPublish={publish}
+            onClose={() => setPublishing(false)}
+          />
+        )}
         {restoring !== null && <RestoreDialog version={restoring} onConfirm={() => restore(restoring)} onCancel={() => setRestoring(null)} />}
         {canEdit && autosave.status === "conflict" && <ConflictDialog name={doc.name} onReload={reloadServerCopy} onKeepCopy={keepMyCopy} />}
       </div>

@@ -169,6 +169,9 @@ pub struct VersionSummaryView {
     pub created_at: i64,
     /// Who published: `user:<id>` or `key:<id>`.
     pub created_by: String,
+    /// Their name: the person's display name or the API key's name; absent when they are gone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_by_name: Option<String>,
 }
 
 impl From<FlowVersionSummary> for VersionSummaryView {
@@ -179,6 +182,7 @@ impl From<FlowVersionSummary> for VersionSummaryView {
             draft_revision: version.draft_revision,
             created_at: version.created_at,
             created_by: version.created_by,
+            created_by_name: None,
         }
     }
 }
@@ -191,6 +195,7 @@ impl From<&FlowVersion> for VersionSummaryView {
             draft_revision: version.draft_revision,
             created_at: version.created_at,
             created_by: version.created_by.clone(),
+            created_by_name: None,
         }
     }
 }
@@ -463,8 +468,16 @@ async fn list_versions(
     let versions = publish::versions(&state.store, &principal.tenant_id, &id)
         .await
         .map_err(flow_error)?;
+    let names = crate::accounts::actor_names(&state.store, &principal.tenant_id).await?;
     Ok(Json(
-        versions.into_iter().map(VersionSummaryView::from).collect(),
+        versions
+            .into_iter()
+            .map(|version| {
+                let mut view = VersionSummaryView::from(version);
+                view.created_by_name = names.get(&view.created_by).cloned();
+                view
+            })
+            .collect(),
     ))
 }
 
