@@ -180,8 +180,14 @@ async function main() {
     await step(page, '07-unpublished-changes-and-what-publishing-changes', async () => {
       await page.getByTestId('tab-properties').click();
       await page.getByTestId('node-say_1').click();
-      await typeCode(page, 'say-text', '改过的结束语。');
+      await typeCode(page, 'say-text', '改过的结束语，预计{{vars.eta}}送达。');
       await waitSaved(page);
+      // `eta` is set by no node and not declared: a warning names the node (publishing is allowed).
+      const unset = page.locator('[data-testid="problem"][data-code="unset_variable"][data-node="say_1"]');
+      await unset.waitFor();
+      const title = await unset.locator('.problem-title').textContent();
+      check(title.startsWith('变量没有值'), `the warning's title: ${title}`);
+      check((await unset.getAttribute('data-severity')) === 'warning', 'a warning, not an error');
       const marker = page.getByTestId('unpublished-changes');
       await marker.waitFor();
       check((await marker.textContent()) === '有未发布的修改', `the marker: ${await marker.textContent()}`);

@@ -468,6 +468,7 @@ const zh = {
   "diag.unreachable_route": "转接规则用不到",
   "diag.unreachable": "走不到的节点",
   "diag.unknown_result": "没有节点给这个结果变量赋值",
+  "diag.unset_variable": "变量没有值：没有节点设置它，流程也没有声明它",
   "diag.duplicate_result": "结果变量重复",
 
   ...nodeTexts.zh,
@@ -917,6 +918,7 @@ const en: Record<MessageKey, string> = {
   "diag.unreachable_route": "Routing rule never used",
   "diag.unreachable": "Unreachable node",
   "diag.unknown_result": "No node sets this result variable",
+  "diag.unset_variable": "Variable never given a value: no node sets it and the flow does not declare it",
   "diag.duplicate_result": "Result variable listed twice",
 
   ...nodeTexts.en,

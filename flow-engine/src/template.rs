@@ -343,6 +343,38 @@ fn has_cjk(text: &str) -> bool {
     })
 }
 
+/// The flow variables a template's placeholders name (`vars.eta`, `vars["eta"]`), each once,
+/// in order: read from the text, which is enough for validation's warnings.
+pub fn variables_named(text: &str) -> Vec<&str> {
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    let mut names: Vec<&str> = Vec::new();
+    let mut rest = text;
+    while let Some(open) = rest.find("{{") {
+        let inside = &rest[open + 2..];
+        let close = inside.find("}}").unwrap_or(inside.len());
+        let expression = &inside[..close];
+        for (at, _) in expression.match_indices("vars") {
+            if expression[..at].chars().next_back().is_some_and(is_word) {
+                continue;
+            }
+            let after = &expression[at + 4..];
+            let name = if let Some(dotted) = after.strip_prefix('.') {
+                let end = dotted.find(|c: char| !is_word(c)).unwrap_or(dotted.len());
+                &dotted[..end]
+            } else if let Some(quoted) = after.strip_prefix("[\"") {
+                quoted.find('"').map_or("", |end| &quoted[..end])
+            } else {
+                ""
+            };
+            if !name.is_empty() && !names.contains(&name) {
+                names.push(name);
+            }
+        }
+        rest = &inside[close.min(inside.len())..];
+    }
+    names
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -584,5 +616,24 @@ mod tests {
         assert!(has_cjk("한국"));
         assert!(has_cjk("Ａ"));
         assert!(!has_cjk("apple, café"));
+    }
+
+    #[test]
+    fn the_variables_a_template_names() {
+        use super::variables_named;
+        assert_eq!(
+            variables_named(
+                "您的订单{{vars.order_id}}预计{{ vars.eta ?? \"明天\" }}到，{{vars[\"eta\"]}}"
+            ),
+            ["order_id", "eta"]
+        );
+        assert_eq!(
+            variables_named("{{myvars.x}} {{ call.from }} vars.y"),
+            Vec::<&str>::new()
+        );
+        assert_eq!(
+            variables_named("{{vars.a + vars.b_2}} {{vars"),
+            ["a", "b_2"]
+        );
     }
 }

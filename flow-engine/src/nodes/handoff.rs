@@ -436,7 +436,9 @@ mod tests {
         };
         clean(&one(handoff(json!({ "queue": "support" }))));
         clean(&one(handoff(json!({ "phone": "+8613800138000" }))));
-        clean(&one(handoff(json!({ "phone": "{{ vars.phone }}" }))));
+        clean(&one(handoff(
+            json!({ "phone": "{{ customer.agent_phone }}" }),
+        )));
         clean(&one(handoff(json!({ "sip": "sip:agent@example.com" }))));
         let d = only(&one(handoff(json!({}))), "handoff_target", "/nodes/0");
         assert_eq!(d.node.as_deref(), Some("h"));
@@ -476,7 +478,7 @@ mod tests {
         let context = ValidationContext::new(&sandbox).with_queues(&known);
         clean(&validate_value(&flow("after-sales"), &context));
         // A template picks its queue during the call: only the call can tell.
-        clean(&validate_value(&flow("{{ vars.queue }}"), &context));
+        clean(&validate_value(&flow("{{ customer.queue }}"), &context));
         let d = only(
             &validate_value(&flow("complaints"), &context),
             "unknown_queue",
@@ -682,7 +684,7 @@ mod tests {
         clean(&validate_value(
             &flow(
                 json!([{ "when": "call.emotion == \"angry\"", "queue": "complaints" },
-                          { "when": "vars.vip >= 3", "queue": "{{ vars.vip_queue }}" }]),
+                          { "when": "vars.vip >= 3", "queue": "{{ customer.vip_queue }}" }]),
             ),
             &context,
         ));

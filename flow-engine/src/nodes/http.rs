@@ -389,7 +389,7 @@ mod tests {
             "/nodes/0/url",
         );
         let d = only(
-            &one(http(json!({ "url": "api.example.com/{{ vars.id }}" }))),
+            &one(http(json!({ "url": "api.example.com/{{ call.id }}" }))),
             "invalid_url",
             "/nodes/0/url",
         );

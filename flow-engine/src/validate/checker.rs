@@ -26,7 +26,16 @@ pub(crate) struct Checker<'c> {
     pub known_queues: Option<&'c BTreeSet<String>>,
     /// The flow's global intents, which listening nodes check their own against.
     pub globals: Globals<'c>,
+    /// The variables the texts checked so far read, where: see [`Checker::take_reads`].
+    reads: Vec<Read>,
     out: Vec<Diagnostic>,
+}
+
+/// A text's placeholder naming a flow variable.
+pub(crate) struct Read {
+    pub node: Option<String>,
+    pub field: String,
+    pub var: String,
 }
 
 /// The flow's global intents by name and by key.
@@ -62,6 +71,7 @@ impl<'c> Checker<'c> {
             known_knowledge_bases: context.known_knowledge_bases,
             known_queues: context.known_queues,
             globals,
+            reads: Vec::new(),
             out: Vec::new(),
         }
     }
@@ -69,6 +79,11 @@ impl<'c> Checker<'c> {
     /// What was found, in the order it was found.
     pub fn into_diagnostics(self) -> Vec<Diagnostic> {
         self.out
+    }
+
+    /// The variables the checked texts read, for the check that something sets each.
+    pub fn take_reads(&mut self) -> Vec<Read> {
+        std::mem::take(&mut self.reads)
     }
 }
 
@@ -172,20 +187,38 @@ impl Checker<'_> {
         if !self.text_size(node, field.clone(), text, MAX_TEXT_CHARS, "text") {
             return;
         }
-        if let Err(error) = Template::parse(text, self.sandbox) {
-            let place = place(error.line, error.column);
-            let message = format!(
-                "This text has a mistake in a {{{{ … }}}} placeholder{place}: {}. Fix the \
-                    expression \
-                 between {{{{ and }}}}.",
-                error.message.trim_end_matches('.')
-            );
-            self.push(
-                Diagnostic::error("template_syntax", field, message)
-                    .on(node)
-                    .at(error.line, error.column),
-            );
+        match Template::parse(text, self.sandbox) {
+            Ok(_) => {
+                for var in crate::template::variables_named(text) {
+                    self.reads.push(Read {
+                        node: node.map(str::to_owned),
+                        field: field.clone(),
+                        var: var.to_owned(),
+                    });
+                }
+            }
+            Err(error) => self.template_error(node, field, &error),
         }
+    }
+
+    fn template_error(
+        &mut self,
+        node: Option<&str>,
+        field: String,
+        error: &crate::template::TemplateError,
+    ) {
+        let place = place(error.line, error.column);
+        let message = format!(
+            "This text has a mistake in a {{{{ … }}}} placeholder{place}: {}. Fix the \
+                expression \
+             between {{{{ and }}}}.",
+            error.message.trim_end_matches('.')
+        );
+        self.push(
+            Diagnostic::error("template_syntax", field, message)
+                .on(node)
+                .at(error.line, error.column),
+        );
     }
 
     pub fn variable(&mut self, node: Option<&str>, field: String, name: &str) {

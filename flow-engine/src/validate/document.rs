@@ -103,6 +103,7 @@ pub(super) fn check(subject: &Subject<'_>, context: &ValidationContext<'_>) -> V
     }
     c.settings(&doc.settings);
     results(&mut c, subject);
+    unset_variables(&mut c, subject);
     graph::check(&mut c, subject, &ids.nodes);
     c.into_diagnostics()
 }
@@ -364,6 +365,38 @@ fn results(c: &mut Checker<'_>, subject: &Subject<'_>) {
     }
 }
 
+/// Variables a text reads that nothing gives a value: the flow does not declare them and no
+/// node sets them, so callers would hear a blank where they are (`{{vars.eta}}` in a flow that
+/// never sets `eta`). One warning per text and variable.
+fn unset_variables(c: &mut Checker<'_>, subject: &Subject<'_>) {
+    let reads = c.take_reads();
+    // A node that could not be read might set it: say nothing rather than something wrong.
+    if !(subject.broken.is_empty() && subject.known.nodes) {
+        return;
+    }
+    let doc = subject.doc;
+    // Each name is looked up once: a large flow reads the same few variables everywhere.
+    let mut given: HashMap<String, bool> = HashMap::new();
+    let mut warned: HashSet<(Option<String>, String, String)> = HashSet::new();
+    for read in reads {
+        let is_given = *given.entry(read.var.clone()).or_insert_with(|| {
+            doc.variables.contains_key(&read.var)
+                || doc.nodes.iter().any(|node| node.sets_variable(&read.var))
+        });
+        if is_given || !warned.insert((read.node.clone(), read.field.clone(), read.var.clone())) {
+            continue;
+        }
+        let message = format!(
+            "Nothing gives the variable \"{var}\" a value: no node sets it and the flow does not \
+             declare it, so {{{{vars.{var}}}}} is always empty here. Set it in a node (an ask \
+             node's save_as or slot, a set node, an http node's save), or declare it in the \
+             flow's variables with a value for calls that do not bring it.",
+            var = shorten(&read.var, 60)
+        );
+        c.warning("unset_variable", read.node.as_deref(), read.field, message);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -532,5 +565,31 @@ mod tests {
             .as_object_mut()
             .map(|fields| fields.remove("angry_caller"));
         only(&validate(&value), "unreachable", "/nodes/1");
+    }
+
+    #[test]
+    fn variables_read_but_never_given_a_value_are_named() {
+        let eta = with(
+            say("tell", "done"),
+            json!({ "text": "预计{{vars.eta}}送到，订单{{vars.order_id}}" }),
+        );
+        let validated = validate(&flow(json!([eta.clone(), end("done")])));
+        assert_eq!(
+            validated.diagnostics.len(),
+            2,
+            "{}",
+            summary(&validated.diagnostics)
+        );
+        let d = find(&validated, "unset_variable", "/nodes/0/text");
+        assert_eq!(d.severity, Severity::Warning);
+        assert_eq!(d.node.as_deref(), Some("tell"));
+        assert!(d.message.contains("\"eta\""), "{}", d.message);
+        // Declared, saved by an ask node, assigned by a set node: each gives a value.
+        let mut declared = flow(json!([eta.clone(), end("done")]));
+        declared["variables"] = json!({ "eta": "", "order_id": "" });
+        clean(&validate(&declared));
+        let asked = with(ask("q"), json!({ "save_as": "eta", "next": "tell" }));
+        let set = json!({ "type": "set", "id": "s", "assign": [{ "var": "order_id", "value": "A1" }], "next": "q" });
+        clean(&validate(&flow(json!([set, asked, eta, end("done")]))));
     }
 }

@@ -338,7 +338,7 @@ mod tests {
         // A long chain of non-waiting nodes, a big loop through an ask, templates everywhere:
         // deep enough to overflow a recursive search.
         let mut nodes = vec![json!({
-            "type": "ask", "id": "n0", "prompt": "{{ vars.name }}?", "intents": [{ "name": "go", "examples": ["go"], "next": "n1" }],
+            "type": "ask", "id": "n0", "prompt": "{{ vars.count }}?", "intents": [{ "name": "go", "examples": ["go"], "next": "n1" }],
             "no_match": { "next": "n0" }, "no_input": { "next": "n0" }
         })];
         for i in 1..MAX_NODES - 1 {
