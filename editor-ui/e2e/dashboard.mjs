@@ -196,7 +196,10 @@ async function surveyResults({ page, server, step }) {
   await step(page, 'dash-11-survey-results', async () => {
     await page.goto(`${server.url}/dashboard/results?flow_id=${flow.id}`);
     const score = page.locator('[data-testid="result"][data-var="score"]');
-    for (let tries = 0; tries < 20 && (await score.count()) === 0; tries += 1) {
+    // The dashboard is a few seconds behind the calls: wait until all three are counted.
+    const counted = async () =>
+      (await score.count()) > 0 && (await score.getByTestId('result-count').locator('.card-value').innerText()) === '3';
+    for (let tries = 0; tries < 20 && !(await counted()); tries += 1) {
       await page.waitForTimeout(1000);
       await page.reload();
     }
