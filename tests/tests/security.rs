@@ -277,24 +277,23 @@ async fn answers_carry_the_headers_browsers_need(mut app: TestApp) -> TestApp {
     .await;
     app.person(&tenant.id, "secure@header.example", "安全", Role::Owner)
         .await;
-    let login = app
-        .client
-        .post(app.url("/api/v1/auth/login"))
-        .json(&json!({ "email": "secure@header.example", "password": PASSWORD }))
-        .send()
-        .await
-        .expect("login");
-    assert_eq!(login.status(), 200);
-    let cookie = login.headers()["set-cookie"]
-        .to_str()
-        .expect("text")
-        .to_owned();
+    let (status, headers, body) = sign_in(
+        &app,
+        &app.url(""),
+        "secure@header.example",
+        PASSWORD,
+        "203.0.113.30",
+        "zh-CN",
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let cookie = headers["set-cookie"].to_str().expect("text");
     assert!(
         cookie.contains("; Secure") && cookie.contains("HttpOnly"),
         "{cookie}"
     );
-    assert_eq!(login.headers()["cache-control"], "no-store");
-    assert!(login.headers()["strict-transport-security"]
+    assert_eq!(headers["cache-control"], "no-store");
+    assert!(headers["strict-transport-security"]
         .to_str()
         .expect("text")
         .starts_with("max-age="));
