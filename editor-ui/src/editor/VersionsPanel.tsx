@@ -8,6 +8,8 @@ import { formatTime, useI18n, type Translate } from "../i18n";
 
 /** Who published, by the name people know: a person's, or an API key's. */
 function publisherName(t: Translate, version: VersionSummary): string {
+  // The first run publishes the example flows itself.
+  if (version.created_by === "system") return t("versions.bySystem");
   const name = version.created_by_name;
   if (!name) return t("versions.byGone");
   return version.created_by.startsWith("key:") ? t("versions.byKey", { name }) : name;
