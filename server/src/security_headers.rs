@@ -33,7 +33,10 @@ pub fn is_https(public_url: Option<&str>, headers: &HeaderMap) -> bool {
 /// Middleware: adds the headers an answer lacks; a handler's own choice (a page's policy, a
 /// file's caching) stands.
 pub async fn add(public_url: Option<&str>, request: Request, next: Next) -> Response {
-    let path = request.uri().path().to_owned();
+    // Decided before the request is handed on, from the borrowed path: no copy per answer.
+    let path = request.uri().path();
+    let is_docs = path == "/docs" || path.starts_with("/docs/");
+    let no_store = path.starts_with("/api/") || path.starts_with("/widget/");
     let https = is_https(public_url, request.headers());
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
@@ -45,12 +48,11 @@ pub async fn add(public_url: Option<&str>, request: Request, next: Next) -> Resp
     default(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     default(header::REFERRER_POLICY, "same-origin");
     default(header::X_FRAME_OPTIONS, "DENY");
-    let is_docs = path == "/docs" || path.starts_with("/docs/");
     default(
         header::CONTENT_SECURITY_POLICY,
         if is_docs { DOCS_POLICY } else { DEFAULT_POLICY },
     );
-    if path.starts_with("/api/") || path.starts_with("/widget/") {
+    if no_store {
         default(header::CACHE_CONTROL, "no-store");
     }
     if https {
