@@ -112,6 +112,7 @@ const zh = {
   "editor.undo": "撤销",
   "editor.redo": "重做",
   "editor.fit": "适合窗口",
+  "editor.fitHelp": "能看清时显示整个流程；流程太大时从开头以能看清的大小显示，其余部分拖动画布查看",
   "editor.layout": "自动排列",
   "editor.sidebar": "详细设置",
   "editor.tab.properties": "属性",
@@ -159,7 +160,9 @@ const zh = {
 
   "canvas.a11yNodes": "用 Tab 选择节点，回车选中，方向键移动。",
   "canvas.minimap": "缩略图",
-  "canvas.controls": "缩放",
+  "canvas.controls": "视图",
+  "canvas.zoomIn": "放大",
+  "canvas.zoomOut": "缩小",
 
   "panel.flowTitle": "流程设置",
   "panel.flowHelp": "名称、起点、变量和全局意图。点击画布上的节点可编辑节点。",
@@ -563,6 +566,7 @@ const en: Record<MessageKey, string> = {
   "editor.undo": "Undo",
   "editor.redo": "Redo",
   "editor.fit": "Fit to screen",
+  "editor.fitHelp": "Shows the whole flow when it can still be read; a flow too big for that is shown from its beginning at a readable size, and you drag the canvas to see the rest",
   "editor.layout": "Auto layout",
   "editor.sidebar": "Details",
   "editor.tab.properties": "Properties",
@@ -610,7 +614,9 @@ const en: Record<MessageKey, string> = {
 
   "canvas.a11yNodes": "Press Tab to reach nodes, Enter to select, arrow keys to move.",
   "canvas.minimap": "Mini map",
-  "canvas.controls": "Zoom",
+  "canvas.controls": "View",
+  "canvas.zoomIn": "Zoom in",
+  "canvas.zoomOut": "Zoom out",
 
   "panel.flowTitle": "Flow settings",
   "panel.flowHelp": "Name, start, variables and global intents. Click a node on the canvas to edit it.",

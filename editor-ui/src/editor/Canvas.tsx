@@ -3,9 +3,7 @@
 
 import {
   Background,
-  Controls,
   MarkerType,
-  MiniMap,
   ReactFlow,
   useNodesInitialized,
   useReactFlow,
@@ -31,6 +29,7 @@ import { isNodeType } from "../nodes/registry";
 import { nodeTypes } from "./canvasNodes";
 import type { ChangeOptions } from "./history";
 import type { Trace, ViewNode } from "./view";
+import { fitReadably } from "./ViewControls";
 
 export const PALETTE_MIME = "application/x-callflow-node";
 
@@ -46,10 +45,6 @@ interface CanvasProps {
   sizes: React.MutableRefObject<Map<string, Size>>;
   /** The analytics overlay: its funnel, or null while the overlay is off. */
   funnel?: Funnel | null;
-}
-
-function minimapClass(node: ViewNode): string {
-  return node.data.kind === "step" ? `minimap-${node.data.node.type}` : "minimap-flow";
 }
 
 /** Edges a conversation took: from each node of the path to the next. */
@@ -70,7 +65,7 @@ function traversed(trace: Trace | null, edges: readonly GraphEdge[]): Set<string
 
 export function Canvas({ doc, readOnly, selected, onSelect, issues, trace, change, sizes, funnel = null }: CanvasProps) {
   const { t, lang } = useI18n();
-  const flow = useReactFlow();
+  const flow = useReactFlow<ViewNode, Edge>();
   const [flowNodePosition, setFlowNodePosition] = useState<Position | undefined>(undefined);
   const [measured, setMeasured] = useState<Map<string, { width: number; height: number }>>(() => new Map());
   const [selectedEdges, setSelectedEdges] = useState<ReadonlySet<string>>(() => new Set());
@@ -159,17 +154,8 @@ export function Canvas({ doc, readOnly, selected, onSelect, issues, trace, chang
     if (!nodesInitialized || placedView.current || !wrapper.current) return;
     placedView.current = true;
     const box = wrapper.current.getBoundingClientRect();
-    const bounds = flow.getNodesBounds(nodes.map((n) => n.id));
-    const fits = Math.min(box.width / (bounds.width + 80), box.height / (bounds.height + 80));
-    if (fits >= 0.6 || nodes.length < 2) {
-      void flow.fitView({ padding: 0.15, maxZoom: 1 });
-      return;
-    }
-    const entry = nodes.find((n) => n.id === FLOW_NODE_ID);
-    const zoom = 0.8;
-    const anchor = entry?.position ?? { x: bounds.x, y: bounds.y };
-    void flow.setViewport({ x: 40 - anchor.x * zoom, y: box.height / 3 - anchor.y * zoom, zoom });
-  }, [nodesInitialized, flow, nodes]);
+    fitReadably(flow, box);
+  }, [nodesInitialized, flow]);
 
   const docIdOf = useCallback(
     (canvasId: string) => {
@@ -345,8 +331,6 @@ export function Canvas({ doc, readOnly, selected, onSelect, issues, trace, chang
         ariaLabelConfig={{ "node.a11yDescription.default": t("canvas.a11yNodes") }}
       >
         <Background gap={20} size={1} />
-        <MiniMap<ViewNode> pannable zoomable ariaLabel={t("canvas.minimap")} nodeClassName={minimapClass} />
-        <Controls showInteractive={false} aria-label={t("canvas.controls")} />
       </ReactFlow>
     </div>
   );

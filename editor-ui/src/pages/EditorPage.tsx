@@ -1,7 +1,7 @@
 // The flow editor: palette, canvas, problems, and the side panel (properties, versions,
 // "Try it"), with autosave, undo and redo, copy and paste, publishing and version history.
 
-import { ReactFlowProvider, useReactFlow } from "@xyflow/react";
+import { ReactFlowProvider, useReactFlow, useStoreApi, type Edge } from "@xyflow/react";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 
 import { AnalyticsBar } from "../analytics/AnalyticsBar";
@@ -17,9 +17,10 @@ import { Palette } from "../editor/Palette";
 import { ProblemsPanel } from "../editor/ProblemsPanel";
 import { PropertyPanel, type FocusRequest } from "../editor/PropertyPanel";
 import { TryItPanel } from "../editor/TryItPanel";
+import { fitReadably, ViewControls } from "../editor/ViewControls";
 import { useValidation } from "../editor/validation";
 import { VersionsPanel } from "../editor/VersionsPanel";
-import type { Trace } from "../editor/view";
+import type { Trace, ViewNode } from "../editor/view";
 import { copyName } from "../files";
 import { countByOwner, type LocatedDiagnostic } from "../flow/diagnostics";
 import { FLOW_NODE_ID } from "../flow/ports";
@@ -97,7 +98,8 @@ function isEditable(target: EventTarget | null): boolean {
 
 function Editor({ flowId, initial, me }: { flowId: string; initial: FlowView; me: Me }) {
   const { t, lang } = useI18n();
-  const flow = useReactFlow();
+  const flow = useReactFlow<ViewNode, Edge>();
+  const flowStore = useStoreApi<ViewNode, Edge>();
   const canEdit = canWrite(me);
   const initialDoc = useMemo(() => prepare(initial.draft), [initial]);
   const history = useHistory(initialDoc);
@@ -284,9 +286,14 @@ function Editor({ flowId, initial, me }: { flowId: string; initial: FlowView; me
     return () => window.removeEventListener("keydown", onKey);
   }, [copySelection, history, paste, readOnly]);
 
+  const fit = () => {
+    const { width, height } = flowStore.getState();
+    fitReadably(flow, { width, height }, 300);
+  };
+
   const autoLayout = () => {
     change((d) => layoutDocument(d, sizes.current));
-    setTimeout(() => void flow.fitView({ padding: 0.15, duration: 300, maxZoom: 1 }), 60);
+    setTimeout(fit, 60);
   };
 
   const showNode = useCallback(
@@ -342,7 +349,10 @@ function Editor({ flowId, initial, me }: { flowId: string; initial: FlowView; me
     try {
       setViewing(await api.getVersion(flowId, version));
       setSelected([]);
-      setTimeout(() => void flow.fitView({ padding: 0.15, duration: 300, maxZoom: 1 }), 60);
+      setTimeout(() => {
+      const { width, height } = flowStore.getState();
+      fitReadably(flow, { width, height }, 300);
+    }, 60);
     } catch (caught) {
       setViewError(caught);
     }
@@ -423,7 +433,7 @@ function Editor({ flowId, initial, me }: { flowId: string; initial: FlowView; me
             <button type="button" onClick={history.redo} disabled={!history.canRedo || readOnly} title="Ctrl+Shift+Z" data-testid="toolbar-redo">
               ↷ {t("editor.redo")}
             </button>
-            <button type="button" onClick={() => void flow.fitView({ padding: 0.15, duration: 300, maxZoom: 1 })} data-testid="toolbar-fit">
+            <button type="button" onClick={fit} title={t("editor.fitHelp")} data-testid="toolbar-fit">
               ⤢ {t("editor.fit")}
             </button>
             <button type="button" onClick={autoLayout} disabled={readOnly} data-testid="toolbar-layout">
@@ -472,7 +482,10 @@ function Editor({ flowId, initial, me }: { flowId: string; initial: FlowView; me
         {viewError ? <ErrorAlert error={viewError} onDismiss={() => setViewError(null)} /> : null}
 
         <div className="editor-body">
-          <Palette onAdd={addFromPalette} disabled={readOnly} />
+          <div className="editor-left">
+            <Palette onAdd={addFromPalette} disabled={readOnly} />
+            <ViewControls />
+          </div>
           <div className="editor-center" ref={canvasBox}>
             {analyticsOn && (
               <AnalyticsBar
