@@ -29,7 +29,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .nest("/api/v1", crate::api::router())
         .nest("/widget/v1", crate::channels::widget::routes::router())
         .split_for_parts();
-    crate::api::describe_errors(&mut openapi);
+    crate::api::responses::describe_errors(&mut openapi);
     (router, openapi)
 }
 

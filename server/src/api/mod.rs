@@ -8,6 +8,7 @@ pub mod flows;
 pub mod handoffs;
 pub mod knowledge;
 pub mod queues;
+pub mod responses;
 pub mod sessions;
 pub mod telephony;
 pub mod tools;
@@ -118,42 +119,6 @@ fn secret_key_unavailable(detail: &str) -> ApiError {
         "secret_key_unavailable",
         "the server cannot seal or open secrets: its key is unusable (see its log)",
     )
-}
-
-/// Documents, once the routes are in, every operation's answers that it does not list itself
-/// (errors): a problem document.
-pub fn describe_errors(openapi: &mut utoipa::openapi::OpenApi) {
-    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
-    let problem = ResponseBuilder::new()
-        .description("An error: a problem document with its `code` and the request's `request_id`")
-        .content(
-            "application/problem+json",
-            ContentBuilder::new()
-                .schema(Some(Ref::from_schema_name("Problem")))
-                .build(),
-        )
-        .build();
-    openapi
-        .components
-        .get_or_insert_with(Default::default)
-        .responses
-        .insert("Problem".to_owned(), problem.into());
-    for item in openapi.paths.paths.values_mut() {
-        let operations = [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.patch,
-        ];
-        for operation in operations.into_iter().flatten() {
-            operation
-                .responses
-                .responses
-                .entry("default".to_owned())
-                .or_insert_with(|| Ref::from_response_name("Problem").into());
-        }
-    }
 }
 
 /// Every API route, with its OpenAPI description, relative to `/api/v1`.

@@ -132,6 +132,7 @@ pub struct HttpTestResult {
     pub url: String,
     pub status: u16,
     /// Response headers, `[name, value]` pairs.
+    #[schema(value_type = Vec<Vec<String>>)]
     pub headers: Vec<(String, String)>,
     /// The response body as text.
     pub body: String,
