@@ -115,6 +115,20 @@ impl Policy {
     pub fn kinds(&self) -> impl Iterator<Item = Kind> + '_ {
         self.0.iter().copied()
     }
+
+    /// A policy written as kind names separated by commas (`mobile,email`), `all` or `none`;
+    /// an unknown name is refused with its name.
+    pub fn parse(list: &str) -> Result<Policy, String> {
+        match list.trim() {
+            "all" => return Ok(Policy::default()),
+            "none" | "" => return Ok(Policy::off()),
+            _ => {}
+        }
+        list.split(',')
+            .map(|name| Kind::parse(name.trim()).ok_or_else(|| name.trim().to_owned()))
+            .collect::<Result<_, _>>()
+            .map(Policy)
+    }
 }
 
 impl From<Vec<String>> for Policy {
@@ -414,6 +428,13 @@ mod tests {
         let policy: Policy =
             serde_json::from_value(serde_json::json!(["mobile", "retina"])).expect("a list");
         assert_eq!(policy, Policy::only([Kind::Mobile]));
+        assert_eq!(
+            Policy::parse("mobile, email"),
+            Ok(Policy::only([Kind::Mobile, Kind::Email]))
+        );
+        assert_eq!(Policy::parse("none"), Ok(Policy::off()));
+        assert_eq!(Policy::parse("all"), Ok(Policy::default()));
+        assert_eq!(Policy::parse("mobile,retina"), Err("retina".to_owned()));
         assert_eq!(
             serde_json::to_value(Policy::default()).expect("serialises"),
             serde_json::json!([

@@ -47,7 +47,6 @@ enum Piece {
     },
     /// The ID number's check character: an `X` right after digits.
     Check {
-        start: usize,
         end: usize,
     },
     Plus {
@@ -292,7 +291,7 @@ fn word_piece(word: &str, start: usize, end: usize) -> Piece {
         }
     }
     match word {
-        "x" => Piece::Check { start, end },
+        "x" => Piece::Check { end },
         "oh" | "o" => Piece::WeakZero { start, end },
         "double" => Piece::Repeat { times: 2, start },
         "triple" => Piece::Repeat { times: 3, start },
@@ -326,7 +325,7 @@ fn runs(pieces: &[Piece]) -> Vec<Vec<Group>> {
         let (digits, start, end) = match piece {
             Piece::Digits { digits, start, end } => (digits.clone(), *start, *end),
             Piece::WeakZero { start, end } if beside_digits(i) => ("0".to_owned(), *start, *end),
-            Piece::Check { end, .. } => {
+            Piece::Check { end } => {
                 // Only an ID number's 17 digits take an X; elsewhere it is a word.
                 let total = digits_in(&run) + open.as_ref().map_or(0, |g| g.digits.len());
                 match open.as_mut().or(run.last_mut()) {

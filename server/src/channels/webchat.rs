@@ -32,6 +32,7 @@ use crate::conversation::{
 };
 use crate::flow_cache::{Documents, FlowError, FlowRef, Selector, Source};
 use crate::flow_http::FlowHttp;
+use crate::privacy;
 use crate::queues::handoff::{self, Owner};
 use crate::queues::route::Route;
 use crate::store::{
@@ -571,8 +572,9 @@ async fn to_person(
         .map(|text| {
             let emotion = flow_engine::emotion::score(&text);
             let anger = flow_engine::emotion::rounded(emotion.anger);
+            let redactor = privacy::redact::for_text(stored.snapshot.call.redaction.clone(), &text);
             let data = json!({
-                "text": text,
+                "text": redactor.text(&text),
                 "emotion": { "anger": anger, "label": emotion.label },
             });
             channel_event("caller_said", node.as_deref(), data)
@@ -856,7 +858,7 @@ async fn run_turn(
         conversation::ending(
             outcome.into(),
             stored.handoff.as_ref(),
-            &stored.snapshot.vars,
+            &session.kept_vars(),
             session.call().started_at_ms,
             now,
         )
