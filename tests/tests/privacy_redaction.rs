@@ -87,10 +87,10 @@ async fn stored_text(app: &TestApp, tenant_id: &str) -> String {
         .expect("a connection");
     let mut text = String::new();
     let tables = [
-        "calls",
-        "call_events",
         "conversations",
+        "call_events",
         "handoffs",
+        "analytics_unheard",
         "analytics_unheard_texts",
         "analytics_results",
     ];
