@@ -500,6 +500,7 @@ fn call_info(file: &ConversationFile, conversation: &Conversation) -> CallInfo {
         vars: conversation.vars.clone(),
         tenant,
         customer: conversation.customer.clone(),
+        redaction: Default::default(),
     }
 }
 

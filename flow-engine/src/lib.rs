@@ -15,6 +15,7 @@ pub mod model;
 pub mod nlu;
 mod nodes;
 mod path;
+pub mod redact;
 pub mod runtime;
 pub mod schema;
 pub mod script;

@@ -101,6 +101,15 @@ pub struct FlowSettings {
     /// caller's choice), counted in call analytics.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub results: Vec<ResultVar>,
+    /// Variables that hold personal data the flow needs only during the call (an ID number, a
+    /// card): the call uses their values, every record keeps `***` in their place.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sensitive: Vec<String>,
+    /// Variables that hold an address the caller gave (where to deliver, where to collect a
+    /// return): kept as `[地址]` / `[address]` when the tenant redacts addresses. Addresses have
+    /// no shape to be found by, so only the variables a flow marks are redacted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub addresses: Vec<String>,
 }
 
 /// A variable marked as a result of the call.

@@ -811,6 +811,17 @@ export interface FlowSettings {
    * caller's choice), counted in call analytics.
    */
   results?: ResultVar[];
+  /**
+   * Variables that hold personal data the flow needs only during the call (an ID number, a
+   * card): the call uses their values, every record keeps `***` in their place.
+   */
+  sensitive?: string[];
+  /**
+   * Variables that hold an address the caller gave (where to deliver, where to collect a
+   * return): kept as `[地址]` / `[address]` when the tenant redacts addresses. Addresses have
+   * no shape to be found by, so only the variables a flow marks are redacted.
+   */
+  addresses?: string[];
 }
 /**
  * A knowledge base the whole flow answers from.

@@ -478,7 +478,7 @@ mod tests {
 
     use crate::compile::CompiledFlow;
     use crate::model::Outcome;
-    use crate::runtime::Record;
+    use crate::runtime::{CallInfo, Event, Record, Session};
     use crate::testing::{ask, clean, compile, find, heard, one, only, records, said, start, with};
     use crate::validate::Severity;
 
@@ -671,7 +671,13 @@ mod tests {
         ];
         for (slot, answer, expected) in cases {
             let flow = slot_flow(slot.clone());
-            let (mut session, _) = start(&flow);
+            // Redaction off: the ended call keeps its variables as they were read.
+            let call = CallInfo {
+                redaction: crate::redact::Policy::off(),
+                ..CallInfo::default()
+            };
+            let mut session = Session::new(flow, call);
+            session.handle(Event::Started);
             let actions = session.handle(heard(answer));
             assert_eq!(
                 session.vars_json().get("v"),

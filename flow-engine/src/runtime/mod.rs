@@ -3,6 +3,7 @@
 //! a conversation is deterministic and can be replayed or resumed from a [`Snapshot`] anywhere.
 //! What a call does at each kind of node is in that kind's module of `nodes`.
 
+mod kept;
 mod protocol;
 mod snapshot;
 mod visit;
@@ -204,6 +205,17 @@ impl Session {
 
     /// Like [`Session::handle`], appending to a buffer the driver reuses.
     pub fn handle_into(&mut self, event: Event, out: &mut Vec<Action>) {
+        let first = out.len();
+        let was_ended = self.is_ended();
+        self.step(event, out);
+        self.keep_records(&mut out[first..]);
+        if self.is_ended() && !was_ended {
+            self.forget_personal_data();
+        }
+    }
+
+    /// Runs the flow on one event.
+    fn step(&mut self, event: Event, out: &mut Vec<Action>) {
         self.steps_in_turn = 0;
         self.heard = None;
         let step = match (self.wait, event) {

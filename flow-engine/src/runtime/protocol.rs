@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::calendar::Date;
 use crate::emotion::{rounded, Emotion, Label};
 use crate::model::{HttpMethod, InputMode, Outcome, ResultKind};
+use crate::redact::Policy;
 
 /// A node's id as actions and records carry it: shared with the compiled flow, so the records
 /// of a turn (a dozen or more) copy no id.
@@ -404,4 +405,8 @@ pub struct CallInfo {
     /// with the other facts of the call, so that a snapshot (and every resume) keeps it.
     #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
     pub customer: serde_json::Map<String, serde_json::Value>,
+    /// The kinds of personal data the call's records keep out (the tenant's policy when the
+    /// call started; every kind unless told otherwise). The call itself sees every value.
+    #[serde(default)]
+    pub redaction: Policy,
 }

@@ -80,7 +80,7 @@ fn cn_number_digit(c: char) -> Option<u32> {
     }
 }
 
-fn en_digit(word: &str) -> Option<u32> {
+pub(crate) fn en_digit(word: &str) -> Option<u32> {
     Some(match word {
         "zero" => 0,
         "one" => 1,

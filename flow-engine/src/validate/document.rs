@@ -103,6 +103,7 @@ pub(super) fn check(subject: &Subject<'_>, context: &ValidationContext<'_>) -> V
     }
     c.settings(&doc.settings);
     results(&mut c, subject);
+    private_variables(&mut c, subject);
     unset_variables(&mut c, subject);
     graph::check(&mut c, subject, &ids.nodes);
     c.into_diagnostics()
@@ -361,6 +362,38 @@ fn results(c: &mut Checker<'_>, subject: &Subject<'_>) {
                     shorten(&result.var, 60)
                 ),
             );
+        }
+    }
+}
+
+/// The variables marked sensitive or as addresses: each a variable name the flow declares or
+/// some node sets (a misspelt name would leave the real variable unredacted in every record).
+fn private_variables(c: &mut Checker<'_>, subject: &Subject<'_>) {
+    let doc = subject.doc;
+    // A node that could not be read might set it: say nothing rather than something wrong.
+    let all_read = subject.broken.is_empty() && subject.known.nodes;
+    let lists = [
+        ("sensitive", &doc.settings.sensitive),
+        ("addresses", &doc.settings.addresses),
+    ];
+    for (list, vars) in lists {
+        for (i, var) in vars.iter().enumerate() {
+            let field = format!("/settings/{list}/{i}");
+            c.variable(None, field.clone(), var);
+            let given =
+                doc.variables.contains_key(var) || doc.nodes.iter().any(|n| n.sets_variable(var));
+            if all_read && !given {
+                c.warning(
+                    "unknown_sensitive",
+                    None,
+                    field,
+                    format!(
+                        "No node sets the variable \"{}\" and the flow does not declare it, so \
+                         marking it changes nothing. Check the name, or remove it from the list.",
+                        shorten(var, 60)
+                    ),
+                );
+            }
         }
     }
 }

@@ -484,4 +484,45 @@ mod tests {
         // Warnings do not stop the flow from being used.
         assert!(validated.document.is_some());
     }
+
+    #[test]
+    fn sensitive_variables_and_addresses_are_variables_of_the_flow() {
+        let value = json!({
+            "schema": 1, "name": "returns", "language": "zh-CN", "start": "q",
+            "variables": { "card": "" },
+            "settings": { "sensitive": ["id_number", "card", "idnumber"], "addresses": ["ship_to", "a b"] },
+            "nodes": [
+                { "type": "ask", "id": "q", "prompt": "?", "save_as": "id_number", "next": "w",
+                  "no_match": { "next": "w" }, "no_input": { "next": "w" } },
+                { "type": "ask", "id": "w", "prompt": "?", "save_as": "ship_to", "next": "done",
+                  "no_match": { "next": "done" }, "no_input": { "next": "done" } },
+                end("done")
+            ]
+        });
+        let validated = validate(&value);
+        let got: Vec<(&str, &str, Severity)> = validated
+            .diagnostics
+            .iter()
+            .map(|d| (d.field.as_str(), d.code, d.severity))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    "/settings/sensitive/2",
+                    "unknown_sensitive",
+                    Severity::Warning
+                ),
+                ("/settings/addresses/1", "invalid_variable", Severity::Error),
+                (
+                    "/settings/addresses/1",
+                    "unknown_sensitive",
+                    Severity::Warning
+                ),
+            ],
+            "{}",
+            summary(&validated.diagnostics)
+        );
+        assert!(validated.diagnostics[0].message.contains("idnumber"));
+    }
 }

@@ -21,6 +21,7 @@ use crate::conversation::{
 };
 use crate::flow_cache::{FlowError, FlowRef, Selector};
 use crate::flow_http::FlowHttp;
+use crate::privacy;
 use crate::store::{CallEnd, CallOutcome, Channel, ChatSession, NewCallEvent};
 use crate::telephony::AsrFallback;
 
@@ -345,7 +346,7 @@ fn ending(call: &Call, outcome: CallOutcome, now: i64) -> CallEnd {
     conversation::ending(
         outcome,
         call.phone.handoff.as_ref(),
-        &call.phone.snapshot.vars,
+        &call.session.kept_vars(),
         call.session.call().started_at_ms,
         now,
     )
@@ -430,6 +431,9 @@ async fn save_with_end(
     let ended = end.is_some();
     let mut written: Vec<NewCallEvent> = call.phone.opening.drain(..).map(Into::into).collect();
     written.extend(events);
+    // The flow's records are redacted already; the channel's own events (prompts cut short)
+    // are not.
+    privacy::redact::events(&call.session.redactor(), &mut written);
     let snapshot = conversation::to_json(&call.phone)?;
     // The carrier reports a phone call's end after the flow's: the roll-up task counts it.
     let write = TurnWrite {
@@ -477,7 +481,7 @@ pub async fn publish_handoff(
     tenant_id: &str,
     call: &Call,
 ) -> Result<(), ConversationError> {
-    let summary = summary(call.phone.handoff.as_ref(), &call.phone.snapshot.vars);
+    let summary = summary(call.phone.handoff.as_ref(), &call.session.kept_vars());
     state
         .store
         .set_call_summary(tenant_id, &call.chat.call_id, &summary)

@@ -32,6 +32,7 @@ use crate::conversation::{
 };
 use crate::flow_cache::{Documents, FlowError, FlowRef, Selector, Source};
 use crate::flow_http::FlowHttp;
+use crate::privacy;
 use crate::queues::handoff::{self, Owner};
 use crate::queues::route::Route;
 use crate::store::{
@@ -571,8 +572,9 @@ async fn to_person(
         .map(|text| {
             let emotion = flow_engine::emotion::score(&text);
             let anger = flow_engine::emotion::rounded(emotion.anger);
+            let redactor = privacy::redact::for_text(stored.snapshot.call.redaction.clone(), &text);
             let data = json!({
-                "text": text,
+                "text": redactor.text(&text),
                 "emotion": { "anger": anger, "label": emotion.label },
             });
             channel_event("caller_said", node.as_deref(), data)
@@ -830,6 +832,22 @@ async fn run_turn(
         (Some(listen), Some(node)) => choices_at(session.flow(), node, &listen.modes),
         _ => Vec::new(),
     };
+    // The customer reads what the bot said; the conversation keeps it redacted.
+    let shown: Vec<Message> = output
+        .messages
+        .iter()
+        .zip(
+            output
+                .spoken
+                .iter()
+                .map(Some)
+                .chain(std::iter::repeat(None)),
+        )
+        .map(|(kept, spoken)| Message {
+            text: spoken.unwrap_or(&kept.text).clone(),
+            node: kept.node.clone(),
+        })
+        .collect();
     let last = LastTurn {
         messages: output.messages,
         path: output.path,
@@ -856,7 +874,7 @@ async fn run_turn(
         conversation::ending(
             outcome.into(),
             stored.handoff.as_ref(),
-            &stored.snapshot.vars,
+            &session.kept_vars(),
             session.call().started_at_ms,
             now,
         )
@@ -907,7 +925,25 @@ async fn run_turn(
         }
         None => None,
     };
-    let result = SessionState::new(&row, saved, &stored).owned_by(handoff.as_ref());
+    // Copied only when redaction changed what the customer reads, which most turns it does not.
+    let redacted = shown
+        .iter()
+        .zip(&stored.last.messages)
+        .any(|(shown, kept)| shown.text != kept.text);
+    let live;
+    let showing = if redacted {
+        live = Stored {
+            last: LastTurn {
+                messages: shown,
+                ..stored.last.clone()
+            },
+            ..stored.clone()
+        };
+        &live
+    } else {
+        &stored
+    };
+    let result = SessionState::new(&row, saved, showing).owned_by(handoff.as_ref());
     if outcome.is_none() {
         let row = ChatSession {
             turn: saved,
@@ -1014,7 +1050,11 @@ struct Output {
     live: bool,
     /// The queue of a transfer left unanswered.
     unanswered: Option<String>,
+    /// What the bot said, as the conversation keeps it (personal data redacted).
     messages: Vec<Message>,
+    /// What the bot said, as the customer reads it now: the `say` actions, one for each
+    /// message, in order.
+    spoken: Vec<String>,
     path: Vec<String>,
     intent: Option<String>,
     emotion: Option<HeardEmotion>,
@@ -1045,7 +1085,11 @@ impl Renderer for Output {
                     status: HandoffStatus::Connected,
                 })
             }
-            // The `said` record carries the same text with its node.
+            // The `said` record before it carries its node, and the text as it is kept.
+            Action::Say { text, .. } => {
+                self.spoken.push(text);
+                None
+            }
             _ => None,
         }
     }

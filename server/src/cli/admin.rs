@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use super::serve::DatabaseArgs;
 use clap::Subcommand;
 use flow_engine::calendar::Date;
+use flow_engine::redact::Policy;
 use server::accounts::{self, Via};
 use server::store::{constraint, now_ms, Actor, NewUser, Role, Store, Tenant, User};
 
@@ -123,6 +124,10 @@ pub struct TenantSettingsArgs {
     /// Minutes a web chat waits for its customer before it ends as `abandoned` (default 30).
     #[arg(long, value_name = "MINUTES", value_parser = clap::value_parser!(u32).range(1..=10_080))]
     chat_idle_minutes: Option<u32>,
+    /// The kinds of personal data kept out of call records: `all` (the default), `none`, or
+    /// names separated by commas from mobile, landline, id_number, bank_card, email, address.
+    #[arg(long, value_name = "KINDS")]
+    redact: Option<String>,
 }
 
 /// Which user a command changes.
@@ -556,7 +561,16 @@ fn change_settings(
         display_names,
         time_zone,
         chat_idle_minutes,
+        redact,
     } = given;
+    if let Some(list) = redact {
+        settings.redaction = Policy::parse(&list).map_err(|name| {
+            format!(
+                "--redact wants all, none, or kinds from mobile, landline, id_number, \
+                 bank_card, email, address separated by commas; \"{name}\" is none of them"
+            )
+        })?;
+    }
     if let Some(zone) = time_zone {
         let zone = zone.trim();
         server::conversation::local_time::parse_time_zone(zone).ok_or_else(|| {
@@ -718,6 +732,7 @@ fn print_table<const N: usize>(header: [&str; N], rows: &[[String; N]]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use flow_engine::redact::Kind;
 
     #[test]
     fn times_are_utc_dates() {
@@ -754,7 +769,29 @@ mod tests {
             display_names: Vec::new(),
             time_zone: time_zone.map(str::to_owned),
             chat_idle_minutes,
+            redact: None,
         }
+    }
+
+    #[test]
+    fn the_redaction_policy_is_given_by_kind_names() {
+        let mut settings = server::store::TenantSettings::default();
+        assert_eq!(settings.redaction, Policy::default());
+        let mut args = given(None, None);
+        args.redact = Some("mobile,bank_card".into());
+        change_settings(&mut settings, args).expect("valid");
+        assert_eq!(
+            settings.redaction,
+            Policy::only([Kind::Mobile, Kind::BankCard])
+        );
+        let mut args = given(None, None);
+        args.redact = Some("phone".into());
+        let refused = change_settings(&mut settings, args);
+        assert!(refused.is_err_and(|message| message.contains("\"phone\"")));
+        let mut args = given(None, None);
+        args.redact = Some("none".into());
+        change_settings(&mut settings, args).expect("valid");
+        assert_eq!(settings.redaction, Policy::off());
     }
 
     #[test]

@@ -147,6 +147,7 @@ pub fn run(options: Options) -> Result<ExitCode, String> {
         tenant: options.tenant,
         from: options.from.unwrap_or_default(),
         customer: options.customer,
+        redaction: Default::default(),
         ..CallInfo::default()
     };
     let knowledge = flow_engine::conversation::knowledge_from_sheets(&options.knowledge, |path| {

@@ -167,6 +167,7 @@ pub fn new_session(
         tenant: tenant_map(tenant, &language),
         // The lookup's answer, given with `Session::set_customer` once it is in.
         customer: Map::new(),
+        redaction: tenant.settings.redaction.clone(),
     };
     Session::new(flow, info)
 }

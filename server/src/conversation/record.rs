@@ -55,7 +55,8 @@ pub fn channel_event(kind: &str, node: Option<&str>, data: Value) -> NewCallEven
 }
 
 /// What the call record keeps when the conversation ends (or is handed to an agent): the
-/// transfer and the variables.
+/// transfer and the variables, as the session keeps them (`Session::kept_vars`: personal data
+/// redacted).
 pub fn summary(handoff: Option<&Handoff>, vars: &Map<String, Value>) -> Value {
     let mut summary = Map::new();
     if let Some(handoff) = handoff {

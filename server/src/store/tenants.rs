@@ -1,5 +1,6 @@
 use std::collections::BTreeMap;
 
+use flow_engine::redact::Policy;
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -36,6 +37,11 @@ pub struct TenantSettings {
     /// are read in; unset means the server's default (see `conversation::local_time`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time_zone: Option<String>,
+    /// The kinds of personal data kept out of call records, transcripts and exports: every
+    /// kind unless the tenant lists fewer (privacy by default, see `flow_engine::redact`); an
+    /// empty list keeps everything.
+    #[serde(default)]
+    pub redaction: Policy,
     #[serde(flatten)]
     pub other: serde_json::Map<String, serde_json::Value>,
 }

@@ -183,6 +183,49 @@ export function FlowForm({ doc, onChange }: { doc: FlowDocument; onChange: DocCh
         </div>
       </Section>
 
+      <Section
+        title={t("flow.personalData")}
+        open={(settings.sensitive ?? []).length + (settings.addresses ?? []).length > 0}
+        testId="section-personal-data"
+      >
+        <p className="field-help">{t("flow.personalDataHelp")}</p>
+        {(["sensitive", "addresses"] as const).map((list) => {
+          const names = settings[list] ?? [];
+          const setNames = (next: string[], field: string = list) =>
+            onChange((d) => withMap(d, "settings", withList(d.settings ?? {}, list, next)), `flow:settings/${field}`);
+          return (
+            <div key={list} data-field={`/settings/${list}`} data-testid={`flow-${list}`}>
+              <h4>{t(`flow.${list}`)}</h4>
+              <p className="field-help">{t(`flow.${list}Help`)}</p>
+              {names.map((name, index) => (
+                <div key={index} className="card">
+                  <TextInput
+                    label={t("flow.resultVar")}
+                    value={name}
+                    path={`/settings/${list}/${index}`}
+                    testId={`flow-${list}-var`}
+                    onChange={(next) => setNames(names.map((n, i) => (i === index ? next : n)), `${list}/${index}`)}
+                  />
+                  {!readOnly && (
+                    <div className="card-actions">
+                      <button type="button" className="danger-text" onClick={() => setNames(names.filter((_, i) => i !== index))}>
+                        {t("flow.removeMarked")}
+                      </button>
+                    </div>
+                  )}
+                </div>
+              ))}
+              {!readOnly && (
+                <button type="button" className="add-button" data-testid={`flow-add-${list}`} onClick={() => setNames([...names, ""])}>
+                  ＋ {t("flow.addMarked")}
+                </button>
+              )}
+              <Issues path={`/settings/${list}`} below />
+            </div>
+          );
+        })}
+      </Section>
+
       <Section title={t("flow.settings")} open={false}>
         <TextInput label={t("form.voice")} help={t("flow.voiceHelp")} value={settings.voice} path="/settings/voice" onChange={(v) => setSetting("voice", v)} />
         <NumberInput
