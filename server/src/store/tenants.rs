@@ -36,6 +36,11 @@ pub struct TenantSettings {
     /// are read in; unset means the server's default (see `conversation::local_time`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time_zone: Option<String>,
+    /// Days a conversation is kept after it ended; the retention job deletes older ones (see
+    /// `privacy::retention`). Unset keeps them: a server must not start deleting a shop's
+    /// records on its own after an upgrade; how long is the shop's decision under PIPL and GDPR.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention_days: Option<u32>,
     #[serde(flatten)]
     pub other: serde_json::Map<String, serde_json::Value>,
 }

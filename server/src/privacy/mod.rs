@@ -1,0 +1,5 @@
+//! Personal data under PIPL and GDPR: how long conversations are kept, and a data subject's
+//! requests to see or erase what the shop holds about them.
+
+pub mod retention;
+pub mod subject;
