@@ -323,6 +323,6 @@ async fn erase_subject(
 ) -> ApiResult<Json<ErasedView>> {
     principal.require(Permission::ManageTenant)?;
     let subject = request.subject(Language::from_headers(&headers))?;
-    let erased = subject::erase(&state.store, &principal.actor(), &subject, now_ms()).await?;
+    let erased = subject::erase(&state, &principal.actor(), &subject, now_ms()).await?;
     Ok(Json(erased.into()))
 }

@@ -1,6 +1,7 @@
 //! Retention: each tenant's conversations are deleted `retention_days` after they ended, with
-//! everything that hangs off them (see the store's `erasure` module for the tables). The
-//! analytics sum tables keep their counts: they hold no caller.
+//! everything that hangs off them (see the store's `erasure` module for the tables), and so are
+//! the phrasings not understood that nobody said since. The analytics sum tables keep their
+//! counts: they hold no caller.
 //!
 //! Run by every server's periodic job. Each batch is a short transaction of its own, so the
 //! purge never holds a long one; on PostgreSQL a batch claims its conversations with `SKIP
@@ -28,7 +29,7 @@ pub async fn purge_all(store: &Store, now_ms: i64) -> Result<Vec<(String, Erased
     let mut purged = Vec::new();
     for tenant in store.list_tenants().await? {
         let erased = purge_tenant(store, &tenant, now_ms).await?;
-        if erased.conversations > 0 {
+        if erased.conversations + erased.unheard_texts > 0 {
             purged.push((tenant.id, erased));
         }
     }
@@ -54,7 +55,18 @@ pub async fn purge_tenant(store: &Store, tenant: &Tenant, now_ms: i64) -> Result
             break;
         }
     }
-    if total.conversations > 0 {
+    loop {
+        let mut transaction = store.transaction().await?;
+        let (looked_at, forgotten) = transaction
+            .purge_unheard_before(&tenant.id, ended_before, BATCH)
+            .await?;
+        transaction.commit().await?;
+        total.unheard_texts += forgotten;
+        if looked_at < u64::from(BATCH) {
+            break;
+        }
+    }
+    if total.conversations + total.unheard_texts > 0 {
         let mut detail = json!(total);
         detail["retention_days"] = json!(days);
         detail["ended_before"] = json!(ended_before);

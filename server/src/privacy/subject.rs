@@ -8,6 +8,7 @@ use serde_json::json;
 use crate::analytics::tally::normalized_said;
 use crate::error::FieldError;
 use crate::language::Language;
+use crate::state::AppState;
 use crate::store::{Actor, Call, CallEvent, Erased, HandoffRow, Store, StoreError, SubjectMatch};
 
 /// Conversations per erasing transaction.
@@ -189,8 +190,9 @@ pub fn phone_forms(typed: &str) -> Option<Vec<String>> {
         })
     } else if digits.len() == 11 && digits.starts_with('1') {
         Some(digits.clone())
-    } else if let Some(national) = digits.strip_prefix('0') {
-        Some(format!("0{national}"))
+    } else if digits.starts_with('0') {
+        // A Chinese landline dialled at home: 010…, 0571….
+        Some(digits.clone())
     } else {
         None
     };
@@ -275,12 +277,18 @@ pub async fn export(
 /// (a batch per transaction), the phrasings of theirs that were not understood, a visitor's
 /// rate-limit counts. The last transaction records the audit entry with the counts.
 pub async fn erase(
-    store: &Store,
+    state: &AppState,
     actor: &Actor,
     subject: &Subject,
     now_ms: i64,
 ) -> Result<Erased, StoreError> {
+    let store = &state.store;
     let tenant_id = &actor.tenant_id;
+    if let Subject::Visitor(_) = subject {
+        // The visitor's last second of requests, still counted only here, would be written
+        // after the erasure: written now, they are erased below.
+        state.widget_rates.send_all(store, now_ms).await?;
+    }
     // Chats' counts waiting for the roll-up name their conversations and hold their words:
     // counted now, they are in the sum tables, where the words are found below.
     crate::analytics::rollup::catch_up(store).await?;

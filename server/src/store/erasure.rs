@@ -5,6 +5,8 @@
 //! collected variables), `call_events` (every step, the words said and heard), `handoffs` (the
 //! summary the agent read), `widget_conversations` (the widget visitor's link) are deleted;
 //! `analytics_unheard.last_call` is blanked (the sums stay; they no longer point at it).
+//! Retention also forgets the phrasings not understood that were last said before the
+//! conversations it deletes ended ([`Transaction::purge_unheard_before`]): callers' own words.
 //! For a data subject also: `analytics_unheard_texts` with their `analytics_unheard` and
 //! `analytics_handled` rows for what they said that was not understood (see
 //! [`Transaction::forget_unheard_texts`]), and a widget visitor's `widget_rate_windows`.
@@ -188,6 +190,92 @@ impl Transaction<'_> {
             conversations: affected[4],
             unheard_texts: 0,
         })
+    }
+
+    /// Forgets what callers said that was not understood when they said it last before
+    /// `said_before`: the daily counts of up to `limit` phrasings, and the phrasings themselves
+    /// (with whether the manager dealt with them) once no day counts them. Answers how many
+    /// phrasings were looked at (a batch shorter than `limit` is the last) and how many
+    /// forgotten.
+    pub async fn purge_unheard_before(
+        &mut self,
+        tenant_id: &str,
+        said_before: i64,
+        limit: u32,
+    ) -> Result<(u64, u64)> {
+        let candidates: Vec<i64> = sqlx::query_scalar(
+            "SELECT DISTINCT text_id FROM analytics_unheard \
+             WHERE tenant_id = $1 AND last_at < $2 ORDER BY text_id LIMIT $3",
+        )
+        .bind(tenant_id)
+        .bind(said_before)
+        .bind(i64::from(limit))
+        .fetch_all(self.connection())
+        .await?;
+        if candidates.is_empty() {
+            return Ok((0, 0));
+        }
+        // Claimed first, as conversations are: two servers purging at once forget each once,
+        // and never wait for each other's rows in different orders.
+        let lock = match self.store.backend {
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        };
+        let sql = format!(
+            "SELECT id FROM analytics_unheard_texts WHERE tenant_id = $1 AND id IN ({}) \
+             ORDER BY id{lock}",
+            placeholders(2, candidates.len())
+        );
+        let mut query = sqlx::query_scalar(&sql).bind(tenant_id);
+        for id in &candidates {
+            query = query.bind(id);
+        }
+        let text_ids: Vec<i64> = query.fetch_all(self.connection()).await?;
+        if text_ids.is_empty() {
+            return Ok((candidates.len() as u64, 0));
+        }
+        let list = placeholders(3, text_ids.len());
+        let sql = format!(
+            "DELETE FROM analytics_unheard \
+             WHERE tenant_id = $1 AND last_at < $2 AND text_id IN ({list})"
+        );
+        let mut query = sqlx::query(&sql).bind(tenant_id).bind(said_before);
+        for id in &text_ids {
+            query = query.bind(id);
+        }
+        query.execute(self.connection()).await?;
+        let ids = placeholders(2, text_ids.len());
+        let sql = format!(
+            "DELETE FROM analytics_handled WHERE tenant_id = $1 \
+               AND EXISTS (SELECT 1 FROM analytics_unheard_texts t \
+                           WHERE t.tenant_id = analytics_handled.tenant_id \
+                             AND t.flow_id = analytics_handled.flow_id \
+                             AND t.node = analytics_handled.node \
+                             AND t.kind = analytics_handled.kind \
+                             AND t.text = analytics_handled.text \
+                             AND t.id IN ({ids}) \
+                             AND NOT EXISTS (SELECT 1 FROM analytics_unheard u \
+                                             WHERE u.tenant_id = t.tenant_id \
+                                               AND u.text_id = t.id))"
+        );
+        let mut query = sqlx::query(&sql).bind(tenant_id);
+        for id in &text_ids {
+            query = query.bind(id);
+        }
+        query.execute(self.connection()).await?;
+        let sql = format!(
+            "DELETE FROM analytics_unheard_texts WHERE tenant_id = $1 \
+               AND id IN ({ids}) \
+               AND NOT EXISTS (SELECT 1 FROM analytics_unheard u \
+                               WHERE u.tenant_id = analytics_unheard_texts.tenant_id \
+                                 AND u.text_id = analytics_unheard_texts.id)"
+        );
+        let mut query = sqlx::query(&sql).bind(tenant_id);
+        for id in &text_ids {
+            query = query.bind(id);
+        }
+        let forgotten = query.execute(self.connection()).await?.rows_affected();
+        Ok((candidates.len() as u64, forgotten))
     }
 
     /// Forgets phrasings that were not understood, each `(flow, node, kind, normalised text)`:
