@@ -21,6 +21,7 @@ import { widgetSteps } from './widget.mjs';
 import { consoleSteps } from './console.mjs';
 import { routingSteps } from './routing.mjs';
 import { securitySteps } from './security.mjs';
+import { privacySteps } from './privacy.mjs';
 
 const results = [];
 const step = stepper(results);
@@ -322,6 +323,7 @@ async function main() {
     await historySteps({ browser, step });
     await widgetSteps({ browser, step });
     await securitySteps({ browser, server, step });
+    await privacySteps({ browser, server, step });
 
     check(pageErrors.length === 0, `the page logged errors: ${pageErrors.map(String).join('; ')}`);
   } finally {

@@ -176,7 +176,7 @@ function SubjectCard() {
       <h2>{t("privacy.subject")}</h2>
       <p className="muted small">{t("privacy.subjectHelp")}</p>
       <form className="privacy-search" onSubmit={find}>
-        <label>
+        <label className="privacy-kind">
           {t("privacy.kind")}
           <select
             value={kind}
@@ -193,6 +193,7 @@ function SubjectCard() {
           </select>
         </label>
         <input
+          type="text"
           value={value}
           required
           maxLength={200}

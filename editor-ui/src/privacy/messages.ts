@@ -68,7 +68,7 @@ export const en: Record<keyof typeof zh, string> = {
   "privacy.placeholderVisitor": "e.g. visitor:0123456789abcdef",
   "privacy.placeholderCustomer": "e.g. C1001",
   "privacy.find": "Find",
-  "privacy.found": "Found {calls} calls and {chats} chats, {events} records in all.",
+  "privacy.found": "Found: calls {calls}, chats {chats}, records {events} in all.",
   "privacy.nothing": "Nothing is held about this person.",
   "privacy.channelPhone": "Phone",
   "privacy.channelChat": "Chat",
@@ -80,10 +80,10 @@ export const en: Record<keyof typeof zh, string> = {
   "privacy.erase": "Erase all of this person's data",
   "privacy.eraseTitle": "Erase all of this person's data?",
   "privacy.eraseConfirm":
-    "{count} conversations of {who} will be deleted for good, with their transcripts, handoffs and the words the bot did not understand. The audit log keeps only the masked number and the counts.",
+    "All conversations of {who} ({count}) will be deleted for good, with their transcripts, handoffs and the words the bot did not understand. The audit log keeps only the masked number and the counts.",
   "privacy.eraseOk": "Erase for good",
   "privacy.erased":
-    "Erased: {conversations} conversations, {events} records, {handoffs} handoffs, {unheard} words not understood.",
+    "Erased: conversations {conversations}, records {events}, handoffs {handoffs}, words not understood {unheard}.",
   "problem.invalid_subject": "Check whom to look for",
   "problem.invalid_retention": "The retention is wrong",
 };
