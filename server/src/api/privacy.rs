@@ -58,11 +58,13 @@ async fn get_retention(
 #[utoipa::path(put, path = "/privacy/retention", tag = "privacy",
     request_body = Retention,
     responses((status = 200, body = Retention),
-        (status = 400, description = "`invalid_json`: the body is not a retention"),
+        (status = 400, description = "`malformed_json`: the body is not JSON"),
         (status = 401, description = "`unauthorized`: not signed in"),
         (status = 403, description = "`forbidden`: only owners"),
-        (status = 413, description = "`payload_too_large`"),
-        (status = 422, description = "`invalid_retention`, naming `/retention_days`")))]
+        (status = 413, description = "`body_too_large`"),
+        (status = 415, description = "`unsupported_media_type`: the body is not JSON"),
+        (status = 422, description = "`invalid_retention`, naming `/retention_days`; \
+            `invalid_body` for a field of the wrong type or unknown")))]
 async fn put_retention(
     State(state): State<AppState>,
     principal: Principal,
@@ -190,12 +192,13 @@ pub struct SubjectFound {
 #[utoipa::path(post, path = "/privacy/subjects/search", tag = "privacy",
     request_body = SubjectRequest,
     responses((status = 200, body = SubjectFound),
-        (status = 400, description = "`invalid_json`: the body is not a request"),
+        (status = 400, description = "`malformed_json`: the body is not JSON"),
         (status = 401, description = "`unauthorized`: not signed in"),
         (status = 403, description = "`forbidden`: only owners"),
-        (status = 413, description = "`payload_too_large`"),
+        (status = 413, description = "`body_too_large`"),
+        (status = 415, description = "`unsupported_media_type`: the body is not JSON"),
         (status = 422, description = "`invalid_subject`, naming `/phone`, `/visitor` or \
-            `/customer`")))]
+            `/customer`; `invalid_body` for a field of the wrong type or unknown")))]
 async fn search_subject(
     State(state): State<AppState>,
     principal: Principal,
@@ -238,12 +241,13 @@ pub struct SubjectExport {
     request_body = SubjectRequest,
     responses((status = 200, body = SubjectExport,
             headers(("content-disposition" = String, description = "attachment"))),
-        (status = 400, description = "`invalid_json`: the body is not a request"),
+        (status = 400, description = "`malformed_json`: the body is not JSON"),
         (status = 401, description = "`unauthorized`: not signed in"),
         (status = 403, description = "`forbidden`: only owners"),
-        (status = 413, description = "`payload_too_large`"),
+        (status = 413, description = "`body_too_large`"),
+        (status = 415, description = "`unsupported_media_type`: the body is not JSON"),
         (status = 422, description = "`invalid_subject`, naming `/phone`, `/visitor` or \
-            `/customer`")))]
+            `/customer`; `invalid_body` for a field of the wrong type or unknown")))]
 async fn export_subject(
     State(state): State<AppState>,
     principal: Principal,
@@ -309,12 +313,13 @@ impl From<Erased> for ErasedView {
 #[utoipa::path(post, path = "/privacy/subjects/erase", tag = "privacy",
     request_body = SubjectRequest,
     responses((status = 200, body = ErasedView),
-        (status = 400, description = "`invalid_json`: the body is not a request"),
+        (status = 400, description = "`malformed_json`: the body is not JSON"),
         (status = 401, description = "`unauthorized`: not signed in"),
         (status = 403, description = "`forbidden`: only owners"),
-        (status = 413, description = "`payload_too_large`"),
+        (status = 413, description = "`body_too_large`"),
+        (status = 415, description = "`unsupported_media_type`: the body is not JSON"),
         (status = 422, description = "`invalid_subject`, naming `/phone`, `/visitor` or \
-            `/customer`")))]
+            `/customer`; `invalid_body` for a field of the wrong type or unknown")))]
 async fn erase_subject(
     State(state): State<AppState>,
     principal: Principal,
