@@ -23,7 +23,6 @@
 //! conversations the roll-up has counted.
 
 use serde::Serialize;
-use sqlx::Row;
 
 use super::conversations::COLUMNS;
 use super::{Backend, Call, Result, Store, Transaction};
@@ -286,48 +285,37 @@ impl Transaction<'_> {
         tenant_id: &str,
         texts: &[(String, String, String, String)],
     ) -> Result<u64> {
+        const KEY: &str =
+            "tenant_id = $1 AND flow_id = $2 AND node = $3 AND kind = $4 AND text = $5";
         let mut forgotten = 0;
         for (flow_id, node, kind, text) in texts {
-            let ids: Vec<i64> = sqlx::query(
-                "SELECT id FROM analytics_unheard_texts \
-                 WHERE tenant_id = $1 AND flow_id = $2 AND node = $3 AND kind = $4 AND text = $5",
-            )
-            .bind(tenant_id)
-            .bind(flow_id)
-            .bind(node)
-            .bind(kind)
-            .bind(text)
-            .fetch_all(self.connection())
-            .await?
-            .iter()
-            .map(|row| row.try_get("id"))
-            .collect::<std::result::Result<_, _>>()?;
-            for id in ids {
-                sqlx::query("DELETE FROM analytics_unheard WHERE tenant_id = $1 AND text_id = $2")
+            // The daily counts first: they name the phrasing by its number.
+            for (statement, counted) in [
+                (
+                    format!(
+                        "DELETE FROM analytics_unheard WHERE tenant_id = $1 AND text_id IN \
+                         (SELECT id FROM analytics_unheard_texts WHERE {KEY})"
+                    ),
+                    false,
+                ),
+                (format!("DELETE FROM analytics_handled WHERE {KEY}"), false),
+                (
+                    format!("DELETE FROM analytics_unheard_texts WHERE {KEY}"),
+                    true,
+                ),
+            ] {
+                let done = sqlx::query(&statement)
                     .bind(tenant_id)
-                    .bind(id)
+                    .bind(flow_id)
+                    .bind(node)
+                    .bind(kind)
+                    .bind(text)
                     .execute(self.connection())
                     .await?;
-                forgotten += sqlx::query(
-                    "DELETE FROM analytics_unheard_texts WHERE tenant_id = $1 AND id = $2",
-                )
-                .bind(tenant_id)
-                .bind(id)
-                .execute(self.connection())
-                .await?
-                .rows_affected();
+                if counted {
+                    forgotten += done.rows_affected();
+                }
             }
-            sqlx::query(
-                "DELETE FROM analytics_handled \
-                 WHERE tenant_id = $1 AND flow_id = $2 AND node = $3 AND kind = $4 AND text = $5",
-            )
-            .bind(tenant_id)
-            .bind(flow_id)
-            .bind(node)
-            .bind(kind)
-            .bind(text)
-            .execute(self.connection())
-            .await?;
         }
         Ok(forgotten)
     }
