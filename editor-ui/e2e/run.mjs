@@ -22,6 +22,7 @@ import { consoleSteps } from './console.mjs';
 import { routingSteps } from './routing.mjs';
 import { securitySteps } from './security.mjs';
 import { layoutSteps } from './layout.mjs';
+import { privacySteps } from './privacy.mjs';
 
 const results = [];
 const step = stepper(results);
@@ -324,6 +325,7 @@ async function main() {
     await widgetSteps({ browser, step });
     await securitySteps({ browser, server, step });
     await layoutSteps({ browser, server, step });
+    await privacySteps({ browser, server, step });
 
     check(pageErrors.length === 0, `the page logged errors: ${pageErrors.map(String).join('; ')}`);
   } finally {

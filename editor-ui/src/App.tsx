@@ -9,7 +9,8 @@ import { FlowListPage } from "./pages/FlowListPage";
 import { LoginForm, LoginPage, type LoginNotice } from "./pages/LoginPage";
 import { KnowledgeBasePage } from "./knowledge/KnowledgeBasePage";
 import { KnowledgeListPage } from "./knowledge/KnowledgeListPage";
-import { KNOWLEDGE_HREF, navigate, useRoute, WIDGET_HREF } from "./router";
+import { KNOWLEDGE_HREF, navigate, PRIVACY_HREF, useRoute, WIDGET_HREF } from "./router";
+import { PrivacyPage } from "./privacy/PrivacyPage";
 import { WidgetChannelsPage } from "./widget/WidgetChannelsPage";
 import { SIGNED_IN_AGAIN } from "./session";
 
@@ -72,7 +73,11 @@ export function App() {
   };
 
   const section =
-    route.name === "knowledge" || route.name === "knowledgeBase" ? "knowledge" : route.name === "widget" ? "widget" : "flows";
+    route.name === "knowledge" || route.name === "knowledgeBase"
+      ? "knowledge"
+      : route.name === "widget" || route.name === "privacy"
+        ? route.name
+        : "flows";
   let main: React.ReactNode;
   if (startupError) {
     main = (
@@ -111,6 +116,8 @@ export function App() {
     main = <KnowledgeBasePage key={route.key} baseKey={route.key} canEdit={canWrite(auth.me)} role={auth.me.role} />;
   } else if (route.name === "widget") {
     main = <WidgetChannelsPage canEdit={canWrite(auth.me)} />;
+  } else if (route.name === "privacy") {
+    main = <PrivacyPage isOwner={auth.me.role === "owner"} />;
   } else {
     main = <FlowListPage />;
   }
@@ -139,6 +146,11 @@ export function App() {
             <a href={WIDGET_HREF} className={section === "widget" ? "active" : undefined} aria-current={section === "widget" ? "page" : undefined} data-testid="nav-widget">
               {t("nav.widget")}
             </a>
+            {auth.me.role === "owner" && (
+              <a href={PRIVACY_HREF} className={section === "privacy" ? "active" : undefined} aria-current={section === "privacy" ? "page" : undefined} data-testid="nav-privacy">
+                {t("nav.privacy")}
+              </a>
+            )}
             <a href="/dashboard" data-testid="nav-dashboard">
               {t("nav.dashboard")}
             </a>

@@ -9,6 +9,7 @@ import { ApiError, setRequestLanguage } from "./api";
 import * as analyticsTexts from "./analytics/messages";
 import * as knowledgeTexts from "./knowledge/messages";
 import * as nodeTexts from "./nodes/messages";
+import * as privacyTexts from "./privacy/messages";
 import * as widgetTexts from "./widget/messages";
 
 export type Lang = "zh-CN" | "en";
@@ -488,6 +489,7 @@ const zh = {
   ...knowledgeTexts.zh,
   ...analyticsTexts.zh,
   ...widgetTexts.zh,
+  ...privacyTexts.zh,
 };
 
 export type MessageKey = keyof typeof zh;
@@ -951,6 +953,7 @@ const en: Record<MessageKey, string> = {
   ...knowledgeTexts.en,
   ...analyticsTexts.en,
   ...widgetTexts.en,
+  ...privacyTexts.en,
 };
 
 export const dictionaries: Record<Lang, Record<MessageKey, string>> = { "zh-CN": zh, en };

@@ -1,6 +1,6 @@
 // A small hash router: `#/` is the flow list, `#/flows/<id>` the editor of one flow,
 // `#/knowledge` the knowledge bases and `#/knowledge/<key>` one of them, `#/widget` the chat
-// widget's channels. Hash routes need
+// widget's channels, `#/privacy` retention and personal-data requests. Hash routes need
 // nothing from the server that serves the built files.
 
 import { useEffect, useState } from "react";
@@ -10,7 +10,8 @@ export type Route =
   | { name: "editor"; flowId: string }
   | { name: "knowledge" }
   | { name: "knowledgeBase"; key: string }
-  | { name: "widget" };
+  | { name: "widget" }
+  | { name: "privacy" };
 
 function decoded(part: string): string | null {
   try {
@@ -29,11 +30,13 @@ export function parseRoute(hash: string): Route {
   if (key) return { name: "knowledgeBase", key };
   if (/^#\/knowledge\/?$/.test(hash)) return { name: "knowledge" };
   if (/^#\/widget\/?$/.test(hash)) return { name: "widget" };
+  if (/^#\/privacy\/?$/.test(hash)) return { name: "privacy" };
   return { name: "flows" };
 }
 
 export const KNOWLEDGE_HREF = "#/knowledge";
 export const WIDGET_HREF = "#/widget";
+export const PRIVACY_HREF = "#/privacy";
 
 export function knowledgeHref(key: string): string {
   return `${KNOWLEDGE_HREF}/${encodeURIComponent(key)}`;

@@ -57,6 +57,11 @@ const JOBS: &[Job<AppState>] = &[
         run: |state| Box::pin(purge_credential_failures(state)),
     },
     Job {
+        name: "purge conversations past their retention",
+        every: Duration::from_secs(60 * 60),
+        run: |state| Box::pin(purge_past_retention(state)),
+    },
+    Job {
         name: ROLL_UP,
         every: Duration::from_secs(2),
         run: |state| Box::pin(roll_up_analytics(state)),
@@ -110,6 +115,16 @@ async fn purge_credential_failures(state: &AppState) -> Result<(), JobError> {
     let removed = crate::throttle::purge(&state.store, now_ms()).await?;
     if removed > 0 {
         tracing::debug!(removed, "purged counted sign-in failures");
+    }
+    Ok(())
+}
+
+/// Conversations older than their tenant's retention are deleted within the hour. See
+/// [`crate::privacy::retention`].
+async fn purge_past_retention(state: &AppState) -> Result<(), JobError> {
+    let purged = crate::privacy::retention::purge_all(&state.store, state.clock.now_ms()).await?;
+    for (tenant, erased) in purged {
+        tracing::info!(tenant, ?erased, "purged conversations past their retention");
     }
     Ok(())
 }

@@ -7,6 +7,7 @@ pub mod customer_lookup;
 pub mod flows;
 pub mod handoffs;
 pub mod knowledge;
+pub mod privacy;
 pub mod queues;
 pub mod responses;
 pub mod sessions;
@@ -136,6 +137,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(queues::router())
         .merge(handoffs::router())
         .merge(widget_channels::router())
+        .merge(privacy::router())
         .route_layer(axum::middleware::from_fn(
             crate::error::refuse_nul_in_parameters,
         ))

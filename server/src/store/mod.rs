@@ -24,6 +24,7 @@ mod audit;
 mod conversations;
 mod credential_failures;
 mod customer_lookups;
+mod erasure;
 mod error;
 mod flows;
 mod knowledge;
@@ -58,6 +59,7 @@ pub use conversations::{
     Channel, ChatSession, IdleChatEnd, NewCall, NewCallEvent,
 };
 pub use customer_lookups::CustomerLookupRow;
+pub use erasure::{Erased, SubjectMatch};
 pub use error::{constraint, StoreError};
 pub use flows::{Flow, FlowSummary, FlowVersion, FlowVersionSummary, NewFlow};
 pub use knowledge::{

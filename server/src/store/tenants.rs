@@ -42,6 +42,11 @@ pub struct TenantSettings {
     /// empty list keeps everything.
     #[serde(default)]
     pub redaction: Policy,
+    /// Days a conversation is kept after it ended; the retention job deletes older ones (see
+    /// `privacy::retention`). Unset keeps them: a server must not start deleting a shop's
+    /// records on its own after an upgrade; how long is the shop's decision under PIPL and GDPR.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention_days: Option<u32>,
     #[serde(flatten)]
     pub other: serde_json::Map<String, serde_json::Value>,
 }
