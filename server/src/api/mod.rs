@@ -10,6 +10,7 @@ pub mod knowledge;
 pub mod queues;
 pub mod sessions;
 pub mod telephony;
+pub mod tenant;
 pub mod tools;
 pub mod widget_channels;
 
@@ -167,6 +168,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(analytics::router())
         .merge(tools::router())
         .merge(telephony::router())
+        .merge(tenant::router())
         .merge(customer_lookup::router())
         .merge(queues::router())
         .merge(handoffs::router())

@@ -36,6 +36,10 @@ pub struct TenantSettings {
     /// are read in; unset means the server's default (see `conversation::local_time`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time_zone: Option<String>,
+    /// The country or region the shop and its phone numbers are in (ISO 3166-1 alpha-2, e.g.
+    /// `CN`); unset until an owner chooses one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
     #[serde(flatten)]
     pub other: serde_json::Map<String, serde_json::Value>,
 }
