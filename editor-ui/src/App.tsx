@@ -9,7 +9,8 @@ import { FlowListPage } from "./pages/FlowListPage";
 import { LoginForm, LoginPage, type LoginNotice } from "./pages/LoginPage";
 import { KnowledgeBasePage } from "./knowledge/KnowledgeBasePage";
 import { KnowledgeListPage } from "./knowledge/KnowledgeListPage";
-import { KNOWLEDGE_HREF, navigate, useRoute, WIDGET_HREF } from "./router";
+import { KNOWLEDGE_HREF, navigate, SETTINGS_HREF, useRoute, WIDGET_HREF } from "./router";
+import { SettingsPage } from "./settings/SettingsPage";
 import { WidgetChannelsPage } from "./widget/WidgetChannelsPage";
 import { SIGNED_IN_AGAIN } from "./session";
 
@@ -72,7 +73,21 @@ export function App() {
   };
 
   const section =
-    route.name === "knowledge" || route.name === "knowledgeBase" ? "knowledge" : route.name === "widget" ? "widget" : "flows";
+    route.name === "knowledge" || route.name === "knowledgeBase"
+      ? "knowledge"
+      : route.name === "widget" || route.name === "settings"
+        ? route.name
+        : "flows";
+
+  // The header shows the shop's name: after the profile changes, ask for it again.
+  const refreshMe = useCallback(async () => {
+    try {
+      const me = await api.me();
+      setAuth((current) => (current.state === "signed-in" ? { ...current, me } : current));
+    } catch {
+      // The old name stays until the next page load.
+    }
+  }, []);
   let main: React.ReactNode;
   if (startupError) {
     main = (
@@ -111,6 +126,8 @@ export function App() {
     main = <KnowledgeBasePage key={route.key} baseKey={route.key} canEdit={canWrite(auth.me)} role={auth.me.role} />;
   } else if (route.name === "widget") {
     main = <WidgetChannelsPage canEdit={canWrite(auth.me)} />;
+  } else if (route.name === "settings") {
+    main = <SettingsPage section={route.section} me={auth.me} onProfileSaved={() => void refreshMe()} />;
   } else {
     main = <FlowListPage />;
   }
@@ -138,6 +155,9 @@ export function App() {
             </a>
             <a href={WIDGET_HREF} className={section === "widget" ? "active" : undefined} aria-current={section === "widget" ? "page" : undefined} data-testid="nav-widget">
               {t("nav.widget")}
+            </a>
+            <a href={SETTINGS_HREF} className={section === "settings" ? "active" : undefined} aria-current={section === "settings" ? "page" : undefined} data-testid="nav-settings">
+              {t("nav.settings")}
             </a>
             <a href="/dashboard" data-testid="nav-dashboard">
               {t("nav.dashboard")}
