@@ -73,7 +73,10 @@ async function serverWith(providerUrl) {
 
 /** English words in the page's text, besides the names of things that have no Chinese name. */
 async function englishIn(page) {
-  const text = await page.locator('main').innerText();
+  let text = await page.locator('main').innerText();
+  // Flows' names are the shop's own; time zones are IANA's identifiers.
+  const names = await page.locator('select[data-testid$="flow"] option, select[data-testid="profile-time-zone"] option').allInnerTexts();
+  for (const name of names) text = text.split(name).join(' ');
   const allowed = /https?:\/\/\S+|\+\d+|AC[0-9a-f]{32}|Twilio|Deepgram|Aura|espeak-ng|Auth Token|API|SID|Webhook|HTTP POST|webhook|stream|Phone Numbers|Voice Configuration|A call comes in|Call status changes|UTC|Asia\/Shanghai|Europe\/Berlin|[A-Z][a-z]+\/[A-Za-z_]+|queue:|sip:|cmn|aura-2-thalia-en|Polly\.Zhiyu|tenant\.name|order-status|[A-Z]{2}\b/g;
   return (text.replace(allowed, ' ').match(/[A-Za-z]{3,}(?:\s+[A-Za-z]{2,})*/g) ?? []).filter((word) => word !== 'AC');
 }
@@ -210,7 +213,9 @@ export async function settingsSteps({ browser, step }) {
       const english = await englishIn(page);
       check(english.length === 0, `no English on the Chinese page: ${english.join(' | ')}`);
     });
-    check(errors.length === 0, `the Chinese page logged errors: ${errors.map(String).join('; ')}`);
+    // The wrong SID, number and empty name above are answered 422 on purpose.
+    const unexpected = errors.filter((error) => !/status of 422/.test(String(error)));
+    check(unexpected.length === 0, `the Chinese page logged errors: ${unexpected.map(String).join('; ')}`);
     await zh.close();
 
     const en = await browser.newContext({ viewport: { width: 1920, height: 1080 }, locale: 'en-US' });
