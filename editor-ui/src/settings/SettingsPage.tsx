@@ -422,7 +422,8 @@ function AccountSection({ view, onSaved }: { view: TelephonyView; onSaved: (view
         <ul className="connection-check" data-testid="connection-check" data-ok={check.ok}>
           {(["twilio", "deepgram"] as const).map((provider) => (
             <li key={provider} className={`check-${check[provider].status}`} data-testid={`check-${provider}`} data-status={check[provider].status}>
-              <strong>{provider === "twilio" ? "Twilio" : "Deepgram"}</strong> {t(`telephony.check.${check[provider].status}`)}：{check[provider].message}
+              <strong>{provider === "twilio" ? "Twilio" : "Deepgram"}</strong> <span className="check-status">{t(`telephony.check.${check[provider].status}`)}</span>{" "}
+              <span>{check[provider].message}</span>
             </li>
           ))}
         </ul>

@@ -101,7 +101,7 @@ async fn deepgram_check(base_url: &str, key: &str) -> Outcome {
             CheckStatus::Ok,
             Text::new(
                 format!("Deepgram 密钥有效（可用的项目：{projects} 个）。"),
-                format!("The Deepgram key works ({projects} projects)."),
+                format!("The Deepgram key works (projects it can use: {projects})."),
             ),
         ),
         Err(KeyCheckError::Refused {
