@@ -89,6 +89,27 @@ function headlineOnly(error: unknown): unknown {
   return error;
 }
 
+/** A form's submission: busy while it runs, its error, and whether the last one went through. */
+function useSubmission() {
+  const [busy, setBusy] = useState(false);
+  const [done, setDone] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const run = useCallback(async (action: () => Promise<void>) => {
+    setBusy(true);
+    setDone(false);
+    setError(null);
+    try {
+      await action();
+      setDone(true);
+    } catch (caught) {
+      setError(caught);
+    } finally {
+      setBusy(false);
+    }
+  }, []);
+  return { busy, done, error, setError, run };
+}
+
 function SaveState({ busy, saved }: { busy: boolean; saved: boolean }) {
   const { t } = useI18n();
   if (busy) return <span className="muted">{t("settings.saving")}</span>;
@@ -127,9 +148,8 @@ function ProfileSection({ canEdit, onSaved }: { canEdit: boolean; onSaved: () =>
   const [en, setEn] = useState("");
   const [zone, setZone] = useState("Asia/Shanghai");
   const [region, setRegion] = useState("");
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  const [saved, setSaved] = useState(false);
+  const [loadError, setLoadError] = useState<unknown>(null);
+  const { busy, done: saved, error, setError, run } = useSubmission();
 
   const show = useCallback((loaded: Profile) => {
     setProfile(loaded);
@@ -142,7 +162,7 @@ function ProfileSection({ canEdit, onSaved }: { canEdit: boolean; onSaved: () =>
   useEffect(() => {
     const controller = new AbortController();
     settingsApi.profile(controller.signal).then(show, (caught: unknown) => {
-      if (!(caught instanceof DOMException && caught.name === "AbortError")) setError(caught);
+      if (!(caught instanceof DOMException && caught.name === "AbortError")) setLoadError(caught);
     });
     return () => controller.abort();
   }, [show]);
@@ -156,25 +176,17 @@ function ProfileSection({ canEdit, onSaved }: { canEdit: boolean; onSaved: () =>
   }, [lang]);
   const zones = useMemo(() => timeZones(zone), [zone]);
 
-  const save = async (event: React.FormEvent) => {
+  const save = (event: React.FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setSaved(false);
-    setError(null);
-    try {
+    void run(async () => {
       show(await settingsApi.saveProfile({ display_name: { "zh-CN": zh, en }, time_zone: zone, region: region || null }));
-      setSaved(true);
       onSaved();
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
-  if (!profile) return error ? <ErrorAlert error={error} /> : <p className="muted">{t("common.loading")}</p>;
+  if (!profile) return loadError ? <ErrorAlert error={loadError} /> : <p className="muted">{t("common.loading")}</p>;
   return (
-    <form className="card settings-card" onSubmit={(event) => void save(event)} data-testid="profile-form">
+    <form className="card settings-card" onSubmit={save} data-testid="profile-form">
       <h2>{t("settings.tab.profile")}</h2>
       <p className="muted small">{t("profile.help")}</p>
       <ErrorAlert error={headlineOnly(error)} onDismiss={() => setError(null)} />
@@ -307,34 +319,23 @@ function AccountSection({ view, onSaved }: { view: TelephonyView; onSaved: (view
   const [authToken, setAuthToken] = useState<string | null>(null);
   const [useDeepgram, setUseDeepgram] = useState(view.deepgram !== null);
   const [deepgramKey, setDeepgramKey] = useState<string | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  const [saved, setSaved] = useState(false);
+  const { busy, done: saved, error, setError, run } = useSubmission();
   const [check, setCheck] = useState<ConnectionCheck | null>(null);
   const [testing, setTesting] = useState(false);
 
-  const save = async (event: React.FormEvent) => {
+  const save = (event: React.FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setSaved(false);
-    setError(null);
     setCheck(null);
     const update: TelephonyUpdate = {
       twilio: useTwilio ? { account_sid: accountSid.trim(), ...(authToken !== null ? { auth_token: authToken } : {}) } : null,
       deepgram: useDeepgram ? (deepgramKey !== null ? { api_key: deepgramKey } : {}) : null,
       speech: view.speech,
     };
-    try {
-      const changed = await settingsApi.saveTelephony(update);
-      onSaved(changed);
+    void run(async () => {
+      onSaved(await settingsApi.saveTelephony(update));
       setAuthToken(null);
       setDeepgramKey(null);
-      setSaved(true);
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   const test = async () => {
@@ -350,7 +351,7 @@ function AccountSection({ view, onSaved }: { view: TelephonyView; onSaved: (view
   };
 
   return (
-    <form className="card settings-card" onSubmit={(event) => void save(event)} data-testid="telephony-form">
+    <form className="card settings-card" onSubmit={save} data-testid="telephony-form">
       <h2>{t("settings.tab.telephony")}</h2>
       <p className="muted small">{t("telephony.help")}</p>
       <ErrorAlert error={headlineOnly(error)} onDismiss={() => setError(null)} />
@@ -437,14 +438,11 @@ const PREVIEWABLE: TtsProvider[] = ["espeak", "aura"];
 function VoiceSection({ view, onSaved }: { view: TelephonyView; onSaved: (view: TelephonyView) => void }) {
   const { t, lang } = useI18n();
   const [speech, setSpeech] = useState<SpeechSettings>(view.speech);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  const [saved, setSaved] = useState(false);
+  const { busy, done: saved, error, setError, run } = useSubmission();
   const [listenLanguage, setListenLanguage] = useState(lang === "zh-CN" ? "zh-CN" : "en-US");
   const [listenText, setListenText] = useState("");
   const [sample, setSample] = useState<string | null>(null);
-  const [listening, setListening] = useState(false);
-  const [previewError, setPreviewError] = useState<unknown>(null);
+  const preview = useSubmission();
 
   useEffect(() => () => {
     if (sample) URL.revokeObjectURL(sample);
@@ -455,31 +453,21 @@ function VoiceSection({ view, onSaved }: { view: TelephonyView; onSaved: (view: 
   const setAsr = (change: Partial<SpeechSettings["asr"]>) => setSpeech((current) => ({ ...current, asr: { ...current.asr, ...change } }));
   const setTts = (change: Partial<SpeechSettings["tts"]>) => setSpeech((current) => ({ ...current, tts: { ...current.tts, ...change } }));
 
-  const save = async (event: React.FormEvent) => {
+  const save = (event: React.FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setSaved(false);
-    setError(null);
     const cleaned: SpeechSettings = {
       asr: { ...asr, fallback_handoff: asr.fallback === "handoff" ? asr.fallback_handoff?.trim() : undefined },
       tts: { ...tts, voice: tts.voice?.trim() || undefined },
     };
-    try {
+    void run(async () => {
       const changed = await settingsApi.saveTelephony(keepingSecrets(view, cleaned));
       onSaved(changed);
       setSpeech(changed.speech);
-      setSaved(true);
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
-  const listen = async () => {
-    setListening(true);
-    setPreviewError(null);
-    try {
+  const listen = () =>
+    void preview.run(async () => {
       const blob = await settingsApi.preview({
         language: listenLanguage,
         provider: tts.provider,
@@ -487,16 +475,11 @@ function VoiceSection({ view, onSaved }: { view: TelephonyView; onSaved: (view: 
         text: listenText.trim() || undefined,
       });
       setSample(URL.createObjectURL(blob));
-    } catch (caught) {
-      setPreviewError(caught);
-    } finally {
-      setListening(false);
-    }
-  };
+    });
 
   const providers: TtsProvider[] = ["espeak", "aura", "twilio"];
   return (
-    <form className="card settings-card" onSubmit={(event) => void save(event)} data-testid="voice-form">
+    <form className="card settings-card" onSubmit={save} data-testid="voice-form">
       <h2>{t("settings.tab.voice")}</h2>
       <p className="muted small">{t("voice.help")}</p>
       <ErrorAlert error={headlineOnly(error)} onDismiss={() => setError(null)} />
@@ -518,7 +501,7 @@ function VoiceSection({ view, onSaved }: { view: TelephonyView; onSaved: (view: 
             <input className="mono" value={tts.voice ?? ""} onChange={(event) => setTts({ voice: event.target.value })} data-testid="voice-voice" />
             <span className="muted small">{t("voice.voiceHelp")}</span>
             <FieldMessage error={error} field="/speech/tts/voice" />
-            <FieldMessage error={previewError} field="/voice" />
+            <FieldMessage error={preview.error} field="/voice" />
           </label>
           <label>
             {t("voice.fallbackProvider")}
@@ -553,20 +536,20 @@ function VoiceSection({ view, onSaved }: { view: TelephonyView; onSaved: (view: 
               onChange={(event) => setListenText(event.target.value)}
               data-testid="voice-listen-text"
             />
-            <FieldMessage error={previewError} field="/text" />
-            <FieldMessage error={previewError} field="/provider" />
-            <FieldMessage error={previewError} field="/language" />
+            <FieldMessage error={preview.error} field="/text" />
+            <FieldMessage error={preview.error} field="/provider" />
+            <FieldMessage error={preview.error} field="/language" />
           </label>
           <button
             type="button"
-            disabled={listening || !PREVIEWABLE.includes(tts.provider)}
-            onClick={() => void listen()}
+            disabled={preview.busy || !PREVIEWABLE.includes(tts.provider)}
+            onClick={listen}
             data-testid="voice-listen"
           >
-            🔊 {listening ? t("voice.listening") : t("voice.listen")}
+            🔊 {preview.busy ? t("voice.listening") : t("voice.listen")}
           </button>
         </div>
-        <ErrorAlert error={headlineOnly(previewError)} onDismiss={() => setPreviewError(null)} />
+        <ErrorAlert error={headlineOnly(preview.error)} onDismiss={() => preview.setError(null)} />
         {sample && <audio controls autoPlay src={sample} aria-label={t("voice.player")} data-testid="voice-audio" />}
       </fieldset>
       <fieldset>
@@ -687,28 +670,21 @@ function BindNumber({ flows, onBound }: { flows: FlowSummary[]; onBound: (number
   const [number, setNumber] = useState("");
   const [flowId, setFlowId] = useState("");
   const [mode, setMode] = useState<Mode>("webhook");
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useSubmission();
   const firstPublished = flows.find((flow) => flow.published_version != null) ?? flows[0];
   const chosen = flowId || firstPublished?.id || "";
 
-  const bind = async (event: React.FormEvent) => {
+  const bind = (event: React.FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    void run(async () => {
       onBound(await settingsApi.bind(number.trim(), chosen, mode));
       setNumber("");
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   if (flows.length === 0) return <p className="muted">{t("numbers.noFlows")}</p>;
   return (
-    <form className="card settings-card" onSubmit={(event) => void bind(event)} data-testid="number-bind">
+    <form className="card settings-card" onSubmit={bind} data-testid="number-bind">
       <h2>{t("numbers.add")}</h2>
       <ErrorAlert error={headlineOnly(error)} onDismiss={() => setError(null)} />
       <div className="settings-row">
@@ -779,23 +755,10 @@ function NumberCard({
   const { t } = useI18n();
   const [flowId, setFlowId] = useState(number.flow_id);
   const [mode, setMode] = useState<Mode>(number.mode);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useSubmission();
   const [confirm, setConfirm] = useState(false);
   const flowName = flows.find((flow) => flow.id === number.flow_id)?.name ?? t("numbers.missingFlow");
   const changed = flowId !== number.flow_id || mode !== number.mode;
-
-  const run = async (action: () => Promise<void>) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await action();
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
-  };
 
   return (
     <div className="card settings-card" data-testid="number-card" data-number={number.number}>
