@@ -7,7 +7,8 @@
 // call-analytics dashboard (dashboard.mjs), and look at a fresh install's two weeks of demo
 // calls on a server started with the defaults (history.mjs), edit a handoff's routing rules
 // (routing.mjs), chat through the widget on a page of another origin (widget.mjs), and be
-// stopped guessing a password, and read the API docs under their content policy (security.mjs).
+// stopped guessing a password, and read the API docs under their content policy (security.mjs),
+// and set up the shop's telephony, a phone number, the voice and the profile (settings.mjs).
 // Screenshots of every step (and of any failure) go to e2e/artifacts/.
 // Usage (from editor-ui/): node e2e/run.mjs
 
@@ -23,6 +24,7 @@ import { routingSteps } from './routing.mjs';
 import { securitySteps } from './security.mjs';
 import { layoutSteps } from './layout.mjs';
 import { privacySteps } from './privacy.mjs';
+import { settingsSteps } from './settings.mjs';
 
 const results = [];
 const step = stepper(results);
@@ -323,6 +325,7 @@ async function main() {
     await funnelSteps({ page, server, step });
     await historySteps({ browser, step });
     await widgetSteps({ browser, step });
+    await settingsSteps({ browser, step });
     await securitySteps({ browser, server, step });
     await layoutSteps({ browser, server, step });
     await privacySteps({ browser, server, step });

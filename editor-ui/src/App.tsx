@@ -9,8 +9,9 @@ import { FlowListPage } from "./pages/FlowListPage";
 import { LoginForm, LoginPage, type LoginNotice } from "./pages/LoginPage";
 import { KnowledgeBasePage } from "./knowledge/KnowledgeBasePage";
 import { KnowledgeListPage } from "./knowledge/KnowledgeListPage";
-import { KNOWLEDGE_HREF, navigate, PRIVACY_HREF, useRoute, WIDGET_HREF } from "./router";
+import { KNOWLEDGE_HREF, navigate, PRIVACY_HREF, SETTINGS_HREF, useRoute, WIDGET_HREF } from "./router";
 import { PrivacyPage } from "./privacy/PrivacyPage";
+import { SettingsPage } from "./settings/SettingsPage";
 import { WidgetChannelsPage } from "./widget/WidgetChannelsPage";
 import { SIGNED_IN_AGAIN } from "./session";
 
@@ -75,9 +76,19 @@ export function App() {
   const section =
     route.name === "knowledge" || route.name === "knowledgeBase"
       ? "knowledge"
-      : route.name === "widget" || route.name === "privacy"
+      : route.name === "widget" || route.name === "privacy" || route.name === "settings"
         ? route.name
         : "flows";
+
+  // The header shows the shop's name: after the profile changes, ask for it again.
+  const refreshMe = useCallback(async () => {
+    try {
+      const me = await api.me();
+      setAuth((current) => (current.state === "signed-in" ? { ...current, me } : current));
+    } catch {
+      // The old name stays until the next page load.
+    }
+  }, []);
   let main: React.ReactNode;
   if (startupError) {
     main = (
@@ -118,6 +129,8 @@ export function App() {
     main = <WidgetChannelsPage canEdit={canWrite(auth.me)} />;
   } else if (route.name === "privacy") {
     main = <PrivacyPage isOwner={auth.me.role === "owner"} />;
+  } else if (route.name === "settings") {
+    main = <SettingsPage section={route.section} me={auth.me} onProfileSaved={() => void refreshMe()} />;
   } else {
     main = <FlowListPage />;
   }
@@ -151,6 +164,9 @@ export function App() {
                 {t("nav.privacy")}
               </a>
             )}
+            <a href={SETTINGS_HREF} className={section === "settings" ? "active" : undefined} aria-current={section === "settings" ? "page" : undefined} data-testid="nav-settings">
+              {t("nav.settings")}
+            </a>
             <a href="/dashboard" data-testid="nav-dashboard">
               {t("nav.dashboard")}
             </a>

@@ -313,9 +313,13 @@ export async function send<T>(method: string, path: string, options: RequestOpti
   return { data: parseJson(await response.text()) as T, response };
 }
 
-/** A file answer (an export): its bytes and the file name the server suggests. */
-export async function receiveFile(path: string, options: RequestOptions = {}): Promise<{ blob: Blob; fileName: string | null }> {
-  const response = await request("GET", path, { ...options, headers: { Accept: "*/*", ...options.headers } });
+/** A file answer (an export, a voice sample): its bytes and the file name the server suggests. */
+export async function receiveFile(
+  path: string,
+  options: RequestOptions = {},
+  method = "GET",
+): Promise<{ blob: Blob; fileName: string | null }> {
+  const response = await request(method, path, { ...options, headers: { Accept: "*/*", ...options.headers } });
   return { blob: await response.blob(), fileName: fileNameOf(response.headers.get("Content-Disposition")) };
 }
 

@@ -10,6 +10,7 @@ import * as analyticsTexts from "./analytics/messages";
 import * as knowledgeTexts from "./knowledge/messages";
 import * as nodeTexts from "./nodes/messages";
 import * as privacyTexts from "./privacy/messages";
+import * as settingsTexts from "./settings/messages";
 import * as widgetTexts from "./widget/messages";
 
 export type Lang = "zh-CN" | "en";
@@ -490,6 +491,7 @@ const zh = {
   ...analyticsTexts.zh,
   ...widgetTexts.zh,
   ...privacyTexts.zh,
+  ...settingsTexts.zh,
 };
 
 export type MessageKey = keyof typeof zh;
@@ -954,6 +956,7 @@ const en: Record<MessageKey, string> = {
   ...analyticsTexts.en,
   ...widgetTexts.en,
   ...privacyTexts.en,
+  ...settingsTexts.en,
 };
 
 export const dictionaries: Record<Lang, Record<MessageKey, string>> = { "zh-CN": zh, en };

@@ -1,6 +1,7 @@
 // A small hash router: `#/` is the flow list, `#/flows/<id>` the editor of one flow,
 // `#/knowledge` the knowledge bases and `#/knowledge/<key>` one of them, `#/widget` the chat
-// widget's channels, `#/privacy` retention and personal-data requests. Hash routes need
+// widget's channels, `#/privacy` retention and personal-data requests, `#/settings/<section>`
+// the shop's settings. Hash routes need
 // nothing from the server that serves the built files.
 
 import { useEffect, useState } from "react";
@@ -11,7 +12,11 @@ export type Route =
   | { name: "knowledge" }
   | { name: "knowledgeBase"; key: string }
   | { name: "widget" }
-  | { name: "privacy" };
+  | { name: "privacy" }
+  | { name: "settings"; section: SettingsSection };
+
+export const SETTINGS_SECTIONS = ["profile", "telephony", "numbers", "voice"] as const;
+export type SettingsSection = (typeof SETTINGS_SECTIONS)[number];
 
 function decoded(part: string): string | null {
   try {
@@ -31,12 +36,22 @@ export function parseRoute(hash: string): Route {
   if (/^#\/knowledge\/?$/.test(hash)) return { name: "knowledge" };
   if (/^#\/widget\/?$/.test(hash)) return { name: "widget" };
   if (/^#\/privacy\/?$/.test(hash)) return { name: "privacy" };
+  const settings = /^#\/settings(?:\/([a-z]+))?\/?$/.exec(hash);
+  if (settings) {
+    const section = SETTINGS_SECTIONS.find((known) => known === settings[1]) ?? "profile";
+    return { name: "settings", section };
+  }
   return { name: "flows" };
 }
 
 export const KNOWLEDGE_HREF = "#/knowledge";
 export const WIDGET_HREF = "#/widget";
 export const PRIVACY_HREF = "#/privacy";
+export const SETTINGS_HREF = "#/settings";
+
+export function settingsHref(section: SettingsSection): string {
+  return `${SETTINGS_HREF}/${section}`;
+}
 
 export function knowledgeHref(key: string): string {
   return `${KNOWLEDGE_HREF}/${encodeURIComponent(key)}`;

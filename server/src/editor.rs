@@ -19,9 +19,11 @@ use crate::error::ApiError;
 struct Built;
 
 /// The page may load only its own scripts and styles (React Flow sets inline styles) and talk
-/// only to this server.
+/// only to this server; it plays audio it fetched itself (a voice's "listen" sample, held as a
+/// `blob:` URL).
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; style-src 'self' 'unsafe-inline'; \
-     img-src 'self' data:; object-src 'none'; base-uri 'self'; frame-ancestors 'none'";
+     img-src 'self' data:; media-src 'self' blob:; object-src 'none'; base-uri 'self'; \
+     frame-ancestors 'none'";
 
 /// The router's fallback: the editor for pages, problem+json 404 for everything else.
 pub async fn fallback(request: Request) -> Response {

@@ -117,6 +117,41 @@ pub struct FieldError {
     pub node: Option<String>,
 }
 
+/// A problem inside a request body as a domain module finds it: the field, a stable code, and
+/// what is wrong in both languages, rendered once the asker's language is known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldProblem {
+    /// JSON pointer of the field.
+    pub field: String,
+    pub code: &'static str,
+    pub message: crate::language::Text,
+}
+
+impl FieldProblem {
+    pub fn new(
+        field: impl Into<String>,
+        code: &'static str,
+        zh: impl Into<String>,
+        en: impl Into<String>,
+    ) -> Self {
+        FieldProblem {
+            field: field.into(),
+            code,
+            message: crate::language::Text::new(zh, en),
+        }
+    }
+
+    /// The problem in `language`.
+    pub fn render(&self, language: crate::language::Language) -> FieldError {
+        FieldError {
+            field: self.field.clone(),
+            code: self.code.to_owned(),
+            message: self.message.get(language).to_owned(),
+            node: None,
+        }
+    }
+}
+
 /// An error answer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiError {

@@ -31,4 +31,5 @@ pub mod security_headers;
 pub mod state;
 pub mod store;
 pub mod telephony;
+pub mod tenant_profile;
 pub mod throttle;

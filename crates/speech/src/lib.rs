@@ -6,11 +6,15 @@
 //! - [`deepgram`]: live recognition of the caller (Deepgram streaming).
 //! - [`tts`]: prompts made into phone-line audio, cached, with a fallback voice; the
 //!   synthesizers behind it are [`aura`] (Deepgram Aura) and [`espeak`] (eSpeak NG, local).
+//! - [`key_check`]: whether a Deepgram key works.
+//! - [`wav`]: audio as a WAV file that browsers play.
 
 #![warn(missing_docs)]
 
 pub mod aura;
 pub mod deepgram;
 pub mod espeak;
+pub mod key_check;
 pub mod mulaw;
 pub mod tts;
+pub mod wav;

@@ -1,4 +1,5 @@
-//! Twilio's REST API, for what a server asks of Twilio: placing an outbound call.
+//! Twilio's REST API, for what a server asks of Twilio: placing an outbound call, and reading
+//! the account's own resource to check its credentials.
 
 use serde::Deserialize;
 
@@ -31,14 +32,27 @@ pub struct PlacedCall {
     pub status: String,
 }
 
-/// Why a call was not placed.
+/// The account resource, as far as a credentials check reads it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AccountResource {
+    /// The account's SID (`AC…`).
+    pub sid: String,
+    /// The name the owner gave the account.
+    #[serde(default)]
+    pub friendly_name: String,
+    /// `active`, `suspended` or `closed`.
+    #[serde(default)]
+    pub status: String,
+}
+
+/// Why a request to Twilio failed.
 #[derive(Debug, thiserror::Error)]
 pub enum RestError {
     /// The request did not reach Twilio, or its answer did not arrive.
     #[error("Twilio could not be reached: {0}")]
     Unreachable(String),
     /// Twilio refused, with its own error code and message.
-    #[error("Twilio refused the call ({status}, code {code}): {message}")]
+    #[error("Twilio refused the request ({status}, code {code}): {message}")]
     Refused {
         /// The HTTP status.
         status: u16,
@@ -47,7 +61,7 @@ pub enum RestError {
         /// Twilio's message, or the start of its answer.
         message: String,
     },
-    /// Twilio accepted the call but its answer is not the call resource.
+    /// Twilio accepted the request but its answer is not the resource asked for.
     #[error("Twilio's answer is not understood: {0}")]
     Unexpected(String),
 }
@@ -88,10 +102,36 @@ pub async fn place_call(
     if call.machine_detection {
         form.push(("MachineDetection", "Enable".to_owned()));
     }
-    let response = client
+    let request = client
         .post(&url)
         .basic_auth(&account.account_sid, Some(&account.auth_token))
-        .form(&form)
+        .form(&form);
+    send(request).await
+}
+
+/// Reads `account`'s own resource, `GET /2010-04-01/Accounts/{AccountSid}.json`: the
+/// cheapest request that tells whether the SID and auth token are right.
+pub async fn fetch_account(
+    client: &reqwest::Client,
+    api_url: &str,
+    account: &Account,
+) -> Result<AccountResource, RestError> {
+    let url = format!(
+        "{}/2010-04-01/Accounts/{}.json",
+        api_url.trim_end_matches('/'),
+        account.account_sid
+    );
+    let request = client
+        .get(&url)
+        .basic_auth(&account.account_sid, Some(&account.auth_token));
+    send(request).await
+}
+
+/// Sends an authenticated request and reads its answer as `T`, or Twilio's error.
+async fn send<T: serde::de::DeserializeOwned>(
+    request: reqwest::RequestBuilder,
+) -> Result<T, RestError> {
+    let response = request
         .send()
         .await
         .map_err(|error| RestError::Unreachable(error.without_url().to_string()))?;

@@ -12,6 +12,7 @@ pub mod queues;
 pub mod responses;
 pub mod sessions;
 pub mod telephony;
+pub mod tenant;
 pub mod tools;
 pub mod widget_channels;
 
@@ -133,6 +134,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(analytics::router())
         .merge(tools::router())
         .merge(telephony::router())
+        .merge(tenant::router())
         .merge(customer_lookup::router())
         .merge(queues::router())
         .merge(handoffs::router())

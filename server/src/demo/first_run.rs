@@ -394,6 +394,7 @@ pub fn demo_settings() -> TenantSettings {
         .collect(),
         api_base_url: Some(DEMO_SHOP_BASE.to_owned()),
         allowed_hosts: Vec::new(),
+        region: Some("CN".to_owned()),
         ..TenantSettings::default()
     }
 }

@@ -47,6 +47,10 @@ pub struct TenantSettings {
     /// records on its own after an upgrade; how long is the shop's decision under PIPL and GDPR.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retention_days: Option<u32>,
+    /// The country or region the shop and its phone numbers are in (ISO 3166-1 alpha-2, e.g.
+    /// `CN`); unset until an owner chooses one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
     #[serde(flatten)]
     pub other: serde_json::Map<String, serde_json::Value>,
 }

@@ -1,8 +1,10 @@
 //! Telephony: a tenant's carrier and speech settings, its phone numbers and the flows they
 //! answer with, and outbound calls placed through a [`Carrier`].
 
+pub mod connection;
 pub mod numbers;
 pub mod outbound;
+pub mod preview;
 pub mod settings;
 
 pub use crate::store::Mode;

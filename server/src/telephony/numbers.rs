@@ -21,9 +21,9 @@ pub struct Binding {
 pub enum NumberError {
     #[error("\"{0}\" is not an E.164 phone number such as +8657188880000")]
     InvalidNumber(String),
-    /// The tenant has no such flow, or the flow no such version: the message says which.
-    #[error("{0}")]
-    FlowNotFound(String),
+    /// The tenant has no such flow (`None`), or the flow no such version.
+    #[error("the tenant has no such flow or flow version")]
+    FlowNotFound(Option<i64>),
     #[error("the phone number was not found")]
     NotFound,
     #[error(transparent)]
@@ -55,7 +55,7 @@ pub async fn bind(
     if !is_phone_number(number) {
         return Err(NumberError::InvalidNumber(number.to_owned()));
     }
-    let no_such_flow = || NumberError::FlowNotFound("the tenant has no such flow".to_owned());
+    let no_such_flow = || NumberError::FlowNotFound(None);
     if store.get_flow(tenant_id, &binding.flow_id).await?.is_none() {
         return Err(no_such_flow());
     }
@@ -65,9 +65,7 @@ pub async fn bind(
             .await?
             .is_none()
         {
-            return Err(NumberError::FlowNotFound(format!(
-                "the flow has no version {version}"
-            )));
+            return Err(NumberError::FlowNotFound(Some(version)));
         }
     }
     let row = PhoneNumber {

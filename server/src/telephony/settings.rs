@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use utoipa::ToSchema;
 
 use super::is_phone_number;
-use crate::error::FieldError;
+use crate::error::FieldProblem;
 use crate::secrets::SecretBox;
 use crate::store::{Actor, Store, StoreError};
 use speech::tts::{TtsProvider, VoiceSpec};
@@ -195,7 +195,7 @@ pub enum TelephonyError {
     Corrupt(String),
     /// An update with errors, each naming its field.
     #[error("the telephony settings have errors")]
-    Invalid(Vec<FieldError>),
+    Invalid(Vec<FieldProblem>),
 }
 
 fn context(tenant_id: &str, field: &str) -> String {
@@ -261,13 +261,8 @@ pub async fn load(
     })
 }
 
-fn invalid(field: &str, message: impl Into<String>) -> FieldError {
-    FieldError {
-        field: field.to_owned(),
-        code: "invalid_value".into(),
-        message: message.into(),
-        node: None,
-    }
+fn invalid(field: &str, zh: &str, en: &str) -> FieldProblem {
+    FieldProblem::new(field, "invalid_value", zh, en)
 }
 
 /// Whether `sid` looks like a Twilio account SID.
@@ -300,7 +295,11 @@ pub async fn update(
                   errors: &mut Vec<_>| {
         match value.map(|value| value.trim().to_owned()) {
             Some(value) if value.is_empty() || value.len() > 512 => {
-                errors.push(invalid(field, "must be 1 to 512 characters"));
+                errors.push(invalid(
+                    field,
+                    "长度须为 1 到 512 个字符",
+                    "must be 1 to 512 characters",
+                ));
                 None
             }
             Some(value) => {
@@ -309,12 +308,12 @@ pub async fn update(
             None => match kept {
                 Some(kept) => Some(kept.clone()),
                 None => {
-                    errors.push(FieldError {
-                        field: field.to_owned(),
-                        code: "required".into(),
-                        message: "is required when none is stored".into(),
-                        node: None,
-                    });
+                    errors.push(FieldProblem::new(
+                        field,
+                        "required",
+                        "还没有保存过，请填写",
+                        "is required when none is stored",
+                    ));
                     None
                 }
             },
@@ -327,6 +326,7 @@ pub async fn update(
             if !is_account_sid(&account_sid) {
                 errors.push(invalid(
                     "/twilio/account_sid",
+                    "应为 AC 加 32 位十六进制数字（在 Twilio 控制台首页可以找到）",
                     "must be AC followed by 32 hexadecimal digits",
                 ));
             }
@@ -358,6 +358,7 @@ pub async fn update(
             Some(target) if parse_target(target).is_some() => {}
             _ => errors.push(invalid(
                 "/speech/asr/fallback_handoff",
+                "转人工需要一个转接目标：queue:<队列名>、+<电话号码> 或 sip:<地址>",
                 "handoff fallback needs a target: queue:<name>, +<phone number> or sip:<address>",
             )),
         }

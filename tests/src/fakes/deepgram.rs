@@ -175,6 +175,7 @@ impl FakeDeepgram {
         let app = Router::new()
             .route("/v1/listen", get(listen))
             .route("/v1/speak", post(speak))
+            .route("/v1/projects", get(projects))
             .with_state(shared.clone());
         let mut stop = shutdown_rx;
         let server = tokio::spawn(async move {
@@ -799,6 +800,29 @@ fn rfc3339(time: std::time::SystemTime) -> String {
         rem % 60,
         since.subsec_millis()
     )
+}
+
+/// `GET /v1/projects`: the projects the key can see, as Deepgram's management API lists them.
+async fn projects(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    if !authorized(&shared, &headers) {
+        return deepgram_error(
+            StatusCode::UNAUTHORIZED,
+            "INVALID_AUTH",
+            "Invalid credentials.",
+        );
+    }
+    let body = json!({
+        "projects": [{
+            "project_id": "3f7a9a42-6f31-4c1e-9d8c-2b5e0f6a1c77",
+            "name": "Fake shop project",
+            "company": null,
+        }]
+    });
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 async fn speak(

@@ -36,7 +36,7 @@ use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
@@ -435,6 +435,7 @@ impl FakeTwilio {
             changed,
         });
         let router = Router::new()
+            .route("/2010-04-01/Accounts/{account}", get(fetch_account))
             .route(
                 "/2010-04-01/Accounts/{account}/Calls.json",
                 post(create_call),
@@ -1585,6 +1586,43 @@ fn check_account(
         ));
     }
     None
+}
+
+/// `GET /2010-04-01/Accounts/{AccountSid}.json`: the account resource, as Twilio answers it
+/// (its auth token included, which is why a client must never pass the answer on).
+async fn fetch_account(
+    State(shared): State<Arc<Shared>>,
+    Path(resource): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let path = format!("/{API_VERSION}/Accounts/{resource}");
+    let Some(account) = resource.strip_suffix(".json") else {
+        return twilio_error(
+            StatusCode::NOT_FOUND,
+            20404,
+            &format!("The requested resource {path} was not found"),
+        );
+    };
+    if let Some(refused) = check_account(&shared, &headers, account, &path) {
+        return refused;
+    }
+    let created = "Mon, 16 Aug 2021 12:00:00 +0000";
+    Json(json!({
+        "auth_token": shared.auth_token,
+        "date_created": created,
+        "date_updated": created,
+        "friendly_name": "Fake shop account",
+        "owner_account_sid": account,
+        "sid": account,
+        "status": "active",
+        "subresource_uris": {
+            "calls": format!("/{API_VERSION}/Accounts/{account}/Calls.json"),
+            "incoming_phone_numbers": format!("/{API_VERSION}/Accounts/{account}/IncomingPhoneNumbers.json"),
+        },
+        "type": "Full",
+        "uri": path,
+    }))
+    .into_response()
 }
 
 fn call_json(

@@ -1,0 +1,102 @@
+//! The tenant's profile through the API: its names in Chinese and English, time zone and
+//! region. Everyone in the shop reads it; owners change it.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::auth::{Permission, Principal};
+use crate::error::{ApiError, ApiResult, Json};
+use crate::language::Language;
+use crate::state::AppState;
+use crate::store::now_ms;
+use crate::tenant_profile::{self, Profile, ProfileError, ProfileUpdate};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(get_profile, put_profile))
+}
+
+/// The tenant's profile: its name in each language, time zone and region.
+#[utoipa::path(get, path = "/tenant/profile", tag = "tenant",
+    responses((status = 200, body = Profile),
+        (status = 401, description = "`unauthorized`: not signed in"),
+        (status = 403, description = "`forbidden`: the role may not read the shop's settings")))]
+async fn get_profile(
+    State(state): State<AppState>,
+    principal: Principal,
+    headers: HeaderMap,
+) -> ApiResult<Json<Profile>> {
+    let language = Language::from_headers(&headers);
+    principal.require(Permission::ReadFlows).map_err(|error| {
+        forbidden(
+            error,
+            language,
+            "你的角色不能查看店铺资料。",
+            "Your role may not see the shop's profile.",
+        )
+    })?;
+    let profile = tenant_profile::get(&state.store, &principal.tenant_id)
+        .await
+        .map_err(|error| profile_error(error, language))?;
+    Ok(Json(profile))
+}
+
+/// Replaces the profile (owners only). The names are what the editor's header, the dashboard
+/// and `{{tenant.name}}` in flows of that language show.
+#[utoipa::path(put, path = "/tenant/profile", tag = "tenant", request_body = ProfileUpdate,
+    responses((status = 200, body = Profile),
+        (status = 401, description = "`unauthorized`: not signed in"),
+        (status = 403, description = "`forbidden`: only owners change the profile"),
+        (status = 413, description = "`body_too_large`"),
+        (status = 422, description = "`invalid_profile`, naming each wrong field \
+            (`/display_name/zh-CN`, `/display_name/en`, `/time_zone`, `/region`); \
+            `invalid_body` for a body of the wrong shape")))]
+async fn put_profile(
+    State(state): State<AppState>,
+    principal: Principal,
+    headers: HeaderMap,
+    Json(update): Json<ProfileUpdate>,
+) -> ApiResult<Json<Profile>> {
+    let language = Language::from_headers(&headers);
+    principal
+        .require(Permission::ManageTenant)
+        .map_err(|error| {
+            forbidden(
+                error,
+                language,
+                "只有店主可以修改店铺资料。",
+                "Only owners may change the shop's profile.",
+            )
+        })?;
+    let profile = tenant_profile::update(&state.store, &principal.actor(), update, now_ms())
+        .await
+        .map_err(|error| profile_error(error, language))?;
+    Ok(Json(profile))
+}
+
+/// The 403 of `require`, in the asker's language.
+fn forbidden(error: ApiError, language: Language, zh: &str, en: &str) -> ApiError {
+    ApiError {
+        detail: language.pick(zh, en).to_owned(),
+        ..error
+    }
+}
+
+fn profile_error(error: ProfileError, language: Language) -> ApiError {
+    match error {
+        ProfileError::Invalid(wrong) => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_profile",
+            language.pick("店铺资料有错误。", "The shop's profile has errors."),
+        )
+        .with_errors(
+            wrong
+                .iter()
+                .map(|problem| problem.render(language))
+                .collect(),
+        ),
+        ProfileError::NotFound => ApiError::not_found("the tenant"),
+        ProfileError::Store(error) => error.into(),
+    }
+}
