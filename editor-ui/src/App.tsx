@@ -9,7 +9,11 @@ import { FlowListPage } from "./pages/FlowListPage";
 import { LoginForm, LoginPage, type LoginNotice } from "./pages/LoginPage";
 import { KnowledgeBasePage } from "./knowledge/KnowledgeBasePage";
 import { KnowledgeListPage } from "./knowledge/KnowledgeListPage";
-import { KNOWLEDGE_HREF, navigate, useRoute, WIDGET_HREF } from "./router";
+import { ApiKeysPage } from "./people/ApiKeysPage";
+import { AuditPage } from "./people/AuditPage";
+import { InvitePage } from "./people/InvitePage";
+import { PeoplePage } from "./people/PeoplePage";
+import { API_KEYS_HREF, auditHref, KNOWLEDGE_HREF, navigate, PEOPLE_HREF, useRoute, WIDGET_HREF } from "./router";
 import { WidgetChannelsPage } from "./widget/WidgetChannelsPage";
 import { SIGNED_IN_AGAIN } from "./session";
 
@@ -72,7 +76,12 @@ export function App() {
   };
 
   const section =
-    route.name === "knowledge" || route.name === "knowledgeBase" ? "knowledge" : route.name === "widget" ? "widget" : "flows";
+    route.name === "knowledge" || route.name === "knowledgeBase"
+      ? "knowledge"
+      : route.name === "widget" || route.name === "people" || route.name === "apiKeys" || route.name === "audit"
+        ? route.name
+        : "flows";
+  const isOwner = auth.state === "signed-in" && auth.me.role === "owner";
   let main: React.ReactNode;
   if (startupError) {
     main = (
@@ -83,6 +92,9 @@ export function App() {
         </button>
       </div>
     );
+  } else if (route.name === "invite") {
+    // A one-time link works whoever is signed in here: it signs its own person in.
+    main = <InvitePage key={route.token} token={route.token} onSignedIn={() => void checkLogin()} />;
   } else if (auth.state === "checking") {
     main = <div className="page-center muted">{t("common.loading")}</div>;
   } else if (auth.state === "signed-out") {
@@ -111,6 +123,12 @@ export function App() {
     main = <KnowledgeBasePage key={route.key} baseKey={route.key} canEdit={canWrite(auth.me)} role={auth.me.role} />;
   } else if (route.name === "widget") {
     main = <WidgetChannelsPage canEdit={canWrite(auth.me)} />;
+  } else if (route.name === "people") {
+    main = <PeoplePage isOwner={isOwner} onSignedOut={() => setAuth({ state: "signed-out" })} />;
+  } else if (route.name === "apiKeys") {
+    main = <ApiKeysPage />;
+  } else if (route.name === "audit") {
+    main = <AuditPage filter={route.filter} />;
   } else {
     main = <FlowListPage />;
   }
@@ -139,6 +157,19 @@ export function App() {
             <a href={WIDGET_HREF} className={section === "widget" ? "active" : undefined} aria-current={section === "widget" ? "page" : undefined} data-testid="nav-widget">
               {t("nav.widget")}
             </a>
+            <a href={PEOPLE_HREF} className={section === "people" ? "active" : undefined} aria-current={section === "people" ? "page" : undefined} data-testid="nav-people">
+              {t("nav.people")}
+            </a>
+            {isOwner && (
+              <a href={API_KEYS_HREF} className={section === "apiKeys" ? "active" : undefined} aria-current={section === "apiKeys" ? "page" : undefined} data-testid="nav-api-keys">
+                {t("nav.apiKeys")}
+              </a>
+            )}
+            {isOwner && (
+              <a href={auditHref()} className={section === "audit" ? "active" : undefined} aria-current={section === "audit" ? "page" : undefined} data-testid="nav-audit">
+                {t("nav.audit")}
+              </a>
+            )}
             <a href="/dashboard" data-testid="nav-dashboard">
               {t("nav.dashboard")}
             </a>

@@ -9,6 +9,7 @@ import { ApiError, setRequestLanguage } from "./api";
 import * as analyticsTexts from "./analytics/messages";
 import * as knowledgeTexts from "./knowledge/messages";
 import * as nodeTexts from "./nodes/messages";
+import * as peopleTexts from "./people/messages";
 import * as widgetTexts from "./widget/messages";
 
 export type Lang = "zh-CN" | "en";
@@ -476,6 +477,7 @@ const zh = {
   ...knowledgeTexts.zh,
   ...analyticsTexts.zh,
   ...widgetTexts.zh,
+  ...peopleTexts.zh,
 };
 
 export type MessageKey = keyof typeof zh;
@@ -927,6 +929,7 @@ const en: Record<MessageKey, string> = {
   ...knowledgeTexts.en,
   ...analyticsTexts.en,
   ...widgetTexts.en,
+  ...peopleTexts.en,
 };
 
 export const dictionaries: Record<Lang, Record<MessageKey, string>> = { "zh-CN": zh, en };

@@ -1,16 +1,23 @@
 // A small hash router: `#/` is the flow list, `#/flows/<id>` the editor of one flow,
 // `#/knowledge` the knowledge bases and `#/knowledge/<key>` one of them, `#/widget` the chat
-// widget's channels. Hash routes need
+// widget's channels, `#/people`, `#/api-keys` and `#/audit?<filters>` the tenant's people, keys
+// and audit log, `#/invite/<token>` a one-time link's page (signed out). Hash routes need
 // nothing from the server that serves the built files.
 
 import { useEffect, useState } from "react";
+
+import { NO_FILTER, type AuditFilter } from "./people/api";
 
 export type Route =
   | { name: "flows" }
   | { name: "editor"; flowId: string }
   | { name: "knowledge" }
   | { name: "knowledgeBase"; key: string }
-  | { name: "widget" };
+  | { name: "widget" }
+  | { name: "people" }
+  | { name: "apiKeys" }
+  | { name: "audit"; filter: AuditFilter }
+  | { name: "invite"; token: string };
 
 function decoded(part: string): string | null {
   try {
@@ -29,11 +36,35 @@ export function parseRoute(hash: string): Route {
   if (key) return { name: "knowledgeBase", key };
   if (/^#\/knowledge\/?$/.test(hash)) return { name: "knowledge" };
   if (/^#\/widget\/?$/.test(hash)) return { name: "widget" };
+  if (/^#\/people\/?$/.test(hash)) return { name: "people" };
+  if (/^#\/api-keys\/?$/.test(hash)) return { name: "apiKeys" };
+  const audit = /^#\/audit\/?(?:\?(.*))?$/.exec(hash);
+  if (audit) return { name: "audit", filter: auditFilterOf(audit[1] ?? "") };
+  const invite = /^#\/invite\/([^/?#]+)/.exec(hash);
+  const token = invite && decoded(invite[1]);
+  if (token) return { name: "invite", token };
   return { name: "flows" };
 }
 
 export const KNOWLEDGE_HREF = "#/knowledge";
 export const WIDGET_HREF = "#/widget";
+export const PEOPLE_HREF = "#/people";
+export const API_KEYS_HREF = "#/api-keys";
+
+function auditFilterOf(query: string): AuditFilter {
+  const params = new URLSearchParams(query);
+  const filter = { ...NO_FILTER };
+  for (const name of Object.keys(NO_FILTER) as (keyof AuditFilter)[]) filter[name] = params.get(name) ?? "";
+  return filter;
+}
+
+/** The audit page with these filters (blank ones left out). */
+export function auditHref(filter: Partial<AuditFilter> = {}): string {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(filter)) if (value) params.set(name, value);
+  const query = params.toString();
+  return query ? `#/audit?${query}` : "#/audit";
+}
 
 export function knowledgeHref(key: string): string {
   return `${KNOWLEDGE_HREF}/${encodeURIComponent(key)}`;

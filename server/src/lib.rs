@@ -24,6 +24,7 @@ pub mod knowledge;
 pub mod language;
 pub mod lru;
 pub mod metrics;
+pub mod people;
 pub mod queues;
 pub mod secrets;
 pub mod security_headers;

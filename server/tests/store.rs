@@ -529,6 +529,7 @@ async fn api_keys(db: TestDb) -> TestResult {
         &tenant,
         "importer",
         Role::Editor,
+        None,
         T0
     ))?;
     let key = created.key.clone();
@@ -543,6 +544,7 @@ async fn api_keys(db: TestDb) -> TestResult {
         &tenant,
         "reader",
         Role::Viewer,
+        None,
         T0 + 1
     ))?;
     assert_ne!(other.key.prefix, key.prefix);

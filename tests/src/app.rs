@@ -75,6 +75,32 @@ impl TestApp {
         (status, value)
     }
 
+    /// Calls the API under `/api/v1` as a signed-in person (their cookie and CSRF token): the
+    /// status, and the body as JSON (`null` when empty).
+    pub async fn as_person(
+        &self,
+        who: &Person,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let mut request = self
+            .client
+            .request(method, self.url(&format!("/api/v1{path}")))
+            .header("cookie", &who.cookie)
+            .header("x-csrf-token", &who.csrf);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("body");
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+        )
+    }
+
     /// Makes a tenant and an owner API key directly in the store.
     pub async fn tenant(&self, name: &str) -> TestTenant {
         let slug = format!(
@@ -184,7 +210,7 @@ impl TestApp {
     pub async fn key(&self, tenant_id: &str, role: Role) -> String {
         let mut transaction = self.store.transaction().await.expect("transaction");
         let created = transaction
-            .create_api_key(tenant_id, &format!("{role} key"), role, now_ms())
+            .create_api_key(tenant_id, &format!("{role} key"), role, None, now_ms())
             .await
             .expect("create key");
         transaction.commit().await.expect("commit");

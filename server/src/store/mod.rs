@@ -26,6 +26,7 @@ mod credential_failures;
 mod customer_lookups;
 mod error;
 mod flows;
+mod invites;
 mod knowledge;
 mod login_sessions;
 mod notices;
@@ -51,7 +52,7 @@ pub use analytics::{
     RolledUp, Rows, Table, COMMON_KEYS,
 };
 pub use api_keys::{ApiKey, CreatedApiKey};
-pub use audit::{Actor, AuditEntry};
+pub use audit::{Actor, AuditEntry, AuditFilter, AuditPage};
 pub(crate) use conversations::direction_name;
 pub use conversations::{
     Call, CallEnd, CallEvent, CallFilter, CallOutcome, CallPage, CallWithEvents, CarrierReport,
@@ -60,6 +61,7 @@ pub use conversations::{
 pub use customer_lookups::CustomerLookupRow;
 pub use error::{constraint, StoreError};
 pub use flows::{Flow, FlowSummary, FlowVersion, FlowVersionSummary, NewFlow};
+pub use invites::{CreatedInvite, Invite, InviteKind, NewInvite, UnusableInvite};
 pub use knowledge::{
     EntryFields, KnowledgeBase, KnowledgeBaseSummary, KnowledgeRevision, StoredEntry,
 };
