@@ -6,7 +6,8 @@
 // ask node; then fill a knowledge base on the Knowledge page (knowledge.mjs) and read the
 // call-analytics dashboard (dashboard.mjs), and look at a fresh install's two weeks of demo
 // calls on a server started with the defaults (history.mjs), edit a handoff's routing rules
-// (routing.mjs), chat through the widget on a page of another origin (widget.mjs), and be
+// (routing.mjs), chat through the widget on a page of another origin (widget.mjs), invite a
+// colleague, change their role, read the audit log and make and revoke an API key (people.mjs), and be
 // stopped guessing a password, and read the API docs under their content policy (security.mjs).
 // Screenshots of every step (and of any failure) go to e2e/artifacts/.
 // Usage (from editor-ui/): node e2e/run.mjs
@@ -20,6 +21,7 @@ import { knowledgeSteps } from './knowledge.mjs';
 import { widgetSteps } from './widget.mjs';
 import { consoleSteps } from './console.mjs';
 import { routingSteps } from './routing.mjs';
+import { peopleSteps } from './people.mjs';
 import { securitySteps } from './security.mjs';
 
 const results = [];
@@ -321,6 +323,7 @@ async function main() {
     await funnelSteps({ page, server, step });
     await historySteps({ browser, step });
     await widgetSteps({ browser, step });
+    await peopleSteps({ browser, server, step });
     await securitySteps({ browser, server, step });
 
     check(pageErrors.length === 0, `the page logged errors: ${pageErrors.map(String).join('; ')}`);

@@ -187,7 +187,7 @@ async fn an_invited_colleague_joins_and_signs_in(app: TestApp) -> TestApp {
     assert_eq!(li["status"], "active");
     assert!(people["invites"].as_array().expect("invites").is_empty());
 
-    // Someone else's owner cannot withdraw or see it; the audit names the joiner.
+    // The audit log names who invited and who joined.
     let entries = audit(&app, &owner, "?action=invite.").await;
     assert_eq!(actions(&entries), ["invite.accept", "invite.create"]);
     assert_eq!(entries[0]["actor_name"], "李客服");

@@ -168,6 +168,7 @@ export function PeoplePage({ isOwner, onSignedOut }: { isOwner: boolean; onSigne
                         if (person.is_you) setPending({ kind: "own-role", person, role });
                         else void changeRole(person, role);
                       }}
+                      className="person-role"
                       data-testid="person-role"
                     >
                       {ROLES.map((role) => (
