@@ -303,6 +303,16 @@ mod tests {
     }
 
     #[test]
+    fn session_cookies_are_set_and_cleared_by_the_same_name() {
+        let set = session_cookie("abc", true);
+        assert!(set.starts_with(&format!("{SESSION_COOKIE}=abc;")), "{set}");
+        assert!(set.ends_with("; Secure"), "{set}");
+        assert!(!session_cookie("abc", false).contains("Secure"));
+        assert!(CLEAR_SESSION_COOKIE.starts_with(&format!("{SESSION_COOKIE}=;")));
+        assert!(CLEAR_SESSION_COOKIE.ends_with("Max-Age=0"));
+    }
+
+    #[test]
     fn cookies_and_bearer_tokens_are_read_exactly() {
         let mut headers = HeaderMap::new();
         headers.insert(

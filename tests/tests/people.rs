@@ -12,21 +12,9 @@ use server::store::{now_ms, InviteKind, NewInvite, Role};
 
 const PASSWORD: &str = "a long enough password";
 
-/// Accepts a link's token: the status, the person signed in by it (when it worked), the body.
-async fn accept(
-    app: &TestApp,
-    token: &str,
-    password: &str,
-    language: &str,
-) -> (u16, Option<Person>, Value) {
-    let response = app
-        .client
-        .post(app.url("/api/v1/invites/accept"))
-        .header("accept-language", language)
-        .json(&json!({ "token": token, "password": password }))
-        .send()
-        .await
-        .expect("accept");
+/// The status of a sign-in answer (a link's, a password's), the person it signed in (when it
+/// set a cookie), and its body.
+async fn signed_in(response: reqwest::Response) -> (u16, Option<Person>, Value) {
     let status = response.status().as_u16();
     let cookie = response
         .headers()
@@ -42,6 +30,24 @@ async fn accept(
     (status, person, body)
 }
 
+/// Accepts a link's token.
+async fn accept(
+    app: &TestApp,
+    token: &str,
+    password: &str,
+    language: &str,
+) -> (u16, Option<Person>, Value) {
+    let response = app
+        .client
+        .post(app.url("/api/v1/invites/accept"))
+        .header("accept-language", language)
+        .json(&json!({ "token": token, "password": password }))
+        .send()
+        .await
+        .expect("accept");
+    signed_in(response).await
+}
+
 async fn sign_in(app: &TestApp, email: &str, password: &str) -> (u16, Option<Person>) {
     let response = app
         .client
@@ -50,18 +56,7 @@ async fn sign_in(app: &TestApp, email: &str, password: &str) -> (u16, Option<Per
         .send()
         .await
         .expect("login");
-    let status = response.status().as_u16();
-    let cookie = response
-        .headers()
-        .get("set-cookie")
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.split(';').next())
-        .map(str::to_owned);
-    let body: Value = response.json().await.expect("json");
-    let person = cookie.map(|cookie| Person {
-        cookie,
-        csrf: body["csrf_token"].as_str().unwrap_or_default().to_owned(),
-    });
+    let (status, person, _) = signed_in(response).await;
     (status, person)
 }
 

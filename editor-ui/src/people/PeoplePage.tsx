@@ -181,7 +181,7 @@ export function PeoplePage({ isOwner, onSignedOut }: { isOwner: boolean; onSigne
                     t(roleKey(person.role))
                   )}
                 </td>
-                <td data-testid="person-status">{person.status === "disabled" ? t("people.disabled") : t("people.active")}</td>
+                <td className="nowrap" data-testid="person-status">{person.status === "disabled" ? t("people.disabled") : t("people.active")}</td>
                 <td>{person.last_sign_in_at ? formatTime(lang, person.last_sign_in_at) : t("people.never")}</td>
                 {isOwner && (
                   <td>
