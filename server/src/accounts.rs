@@ -31,7 +31,8 @@ impl Via {
 /// Why a change to a user was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
-    /// The change would leave the tenant without an enabled owner, and nobody could manage it.
+    /// The change would leave the tenant without an enabled owner, and nobody could manage it
+    /// but an operator.
     #[error("the tenant's last owner cannot be demoted or disabled; make another owner first")]
     LastOwner,
     #[error(transparent)]
@@ -173,8 +174,8 @@ pub async fn create_user(
     Ok(user)
 }
 
-/// Changes what a user of the actor's tenant may do; `false` when it has no such user. The
-/// last enabled owner stays an owner.
+/// Changes what a user of the actor's tenant may do; `false` when it has no such user. Through
+/// the API the last enabled owner stays an owner; an operator's `callflow admin` may still.
 pub async fn set_user_role(
     store: &Store,
     actor: &Actor,
@@ -188,7 +189,11 @@ pub async fn set_user_role(
     let Some(user) = transaction.get_user(&actor.tenant_id, user_id).await? else {
         return Ok(false);
     };
-    if user.role == Role::Owner && role != Role::Owner && user.disabled_at.is_none() {
+    if via == Via::Api
+        && user.role == Role::Owner
+        && role != Role::Owner
+        && user.disabled_at.is_none()
+    {
         keep_an_owner(&mut transaction, &actor.tenant_id, user_id).await?;
     }
     transaction
@@ -203,8 +208,8 @@ pub async fn set_user_role(
 }
 
 /// Disables a user of the actor's tenant (ending their login sessions and stopping the API
-/// keys they made) or enables them again; `false` when it has no such user. The last enabled
-/// owner stays enabled.
+/// keys they made) or enables them again; `false` when it has no such user. Through the API the
+/// last enabled owner stays enabled; an operator's `callflow admin` may still.
 pub async fn set_user_disabled(
     store: &Store,
     actor: &Actor,
@@ -218,7 +223,7 @@ pub async fn set_user_disabled(
     let Some(user) = transaction.get_user(&actor.tenant_id, user_id).await? else {
         return Ok(false);
     };
-    if disabled && user.role == Role::Owner {
+    if via == Via::Api && disabled && user.role == Role::Owner {
         keep_an_owner(&mut transaction, &actor.tenant_id, user_id).await?;
     }
     let disabled_at = disabled.then_some(now_ms);
