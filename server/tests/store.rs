@@ -656,7 +656,14 @@ async fn login_sessions(db: TestDb) -> TestResult {
         .await?
         .expect("valid until expiry");
     assert_eq!(session, created.session);
-    assert_eq!(session_user, user);
+    // Signing in is remembered on the user.
+    assert_eq!(
+        session_user,
+        User {
+            last_sign_in_at: Some(T0),
+            ..user.clone()
+        }
+    );
     assert_eq!(
         store
             .authenticate_login_session(&created.token, T0 + ttl)
