@@ -6,9 +6,12 @@
 // ask node; then fill a knowledge base on the Knowledge page (knowledge.mjs) and read the
 // call-analytics dashboard (dashboard.mjs), and look at a fresh install's two weeks of demo
 // calls on a server started with the defaults (history.mjs), edit a handoff's routing rules
-// (routing.mjs), chat through the widget on a page of another origin (widget.mjs), and be
-// stopped guessing a password, and read the API docs under their content policy (security.mjs),
-// and set up the shop's telephony, a phone number, the voice and the profile (settings.mjs).
+// (routing.mjs), chat through the widget on a page of another origin (widget.mjs), set up the
+// shop's telephony, a phone number, the voice and the profile (settings.mjs), invite a
+// colleague, change their role, read the audit log and make and revoke an API key (people.mjs),
+// be stopped guessing a password, and read the API docs under their content policy
+// (security.mjs), work on a big flow at 1366×768 and 1920×1080 (layout.mjs), and set the
+// retention and erase a caller's data (privacy.mjs).
 // Screenshots of every step (and of any failure) go to e2e/artifacts/.
 // Usage (from editor-ui/): node e2e/run.mjs
 
@@ -21,6 +24,7 @@ import { knowledgeSteps } from './knowledge.mjs';
 import { widgetSteps } from './widget.mjs';
 import { consoleSteps } from './console.mjs';
 import { routingSteps } from './routing.mjs';
+import { peopleSteps } from './people.mjs';
 import { securitySteps } from './security.mjs';
 import { layoutSteps } from './layout.mjs';
 import { privacySteps } from './privacy.mjs';
@@ -326,6 +330,7 @@ async function main() {
     await historySteps({ browser, step });
     await widgetSteps({ browser, step });
     await settingsSteps({ browser, step });
+    await peopleSteps({ browser, server, step });
     await securitySteps({ browser, server, step });
     await layoutSteps({ browser, server, step });
     await privacySteps({ browser, server, step });

@@ -9,8 +9,12 @@ import { FlowListPage } from "./pages/FlowListPage";
 import { LoginForm, LoginPage, type LoginNotice } from "./pages/LoginPage";
 import { KnowledgeBasePage } from "./knowledge/KnowledgeBasePage";
 import { KnowledgeListPage } from "./knowledge/KnowledgeListPage";
-import { KNOWLEDGE_HREF, navigate, PRIVACY_HREF, SETTINGS_HREF, useRoute, WIDGET_HREF } from "./router";
+import { ApiKeysPage } from "./people/ApiKeysPage";
+import { AuditPage } from "./people/AuditPage";
+import { InvitePage } from "./people/InvitePage";
+import { PeoplePage } from "./people/PeoplePage";
 import { PrivacyPage } from "./privacy/PrivacyPage";
+import { API_KEYS_HREF, auditHref, KNOWLEDGE_HREF, navigate, PEOPLE_HREF, PRIVACY_HREF, SETTINGS_HREF, useRoute, WIDGET_HREF } from "./router";
 import { SettingsPage } from "./settings/SettingsPage";
 import { WidgetChannelsPage } from "./widget/WidgetChannelsPage";
 import { SIGNED_IN_AGAIN } from "./session";
@@ -76,7 +80,12 @@ export function App() {
   const section =
     route.name === "knowledge" || route.name === "knowledgeBase"
       ? "knowledge"
-      : route.name === "widget" || route.name === "privacy" || route.name === "settings"
+      : route.name === "widget" ||
+          route.name === "privacy" ||
+          route.name === "settings" ||
+          route.name === "people" ||
+          route.name === "apiKeys" ||
+          route.name === "audit"
         ? route.name
         : "flows";
 
@@ -89,6 +98,7 @@ export function App() {
       // The old name stays until the next page load.
     }
   }, []);
+  const isOwner = auth.state === "signed-in" && auth.me.role === "owner";
   let main: React.ReactNode;
   if (startupError) {
     main = (
@@ -99,6 +109,9 @@ export function App() {
         </button>
       </div>
     );
+  } else if (route.name === "invite") {
+    // A one-time link works whoever is signed in here: it signs its own person in.
+    main = <InvitePage key={route.token} token={route.token} onSignedIn={() => void checkLogin()} />;
   } else if (auth.state === "checking") {
     main = <div className="page-center muted">{t("common.loading")}</div>;
   } else if (auth.state === "signed-out") {
@@ -131,6 +144,12 @@ export function App() {
     main = <PrivacyPage isOwner={auth.me.role === "owner"} />;
   } else if (route.name === "settings") {
     main = <SettingsPage section={route.section} me={auth.me} onProfileSaved={() => void refreshMe()} />;
+  } else if (route.name === "people") {
+    main = <PeoplePage isOwner={isOwner} onSignedOut={() => setAuth({ state: "signed-out" })} />;
+  } else if (route.name === "apiKeys") {
+    main = <ApiKeysPage />;
+  } else if (route.name === "audit") {
+    main = <AuditPage filter={route.filter} />;
   } else {
     main = <FlowListPage />;
   }
@@ -167,6 +186,19 @@ export function App() {
             <a href={SETTINGS_HREF} className={section === "settings" ? "active" : undefined} aria-current={section === "settings" ? "page" : undefined} data-testid="nav-settings">
               {t("nav.settings")}
             </a>
+            <a href={PEOPLE_HREF} className={section === "people" ? "active" : undefined} aria-current={section === "people" ? "page" : undefined} data-testid="nav-people">
+              {t("nav.people")}
+            </a>
+            {isOwner && (
+              <a href={API_KEYS_HREF} className={section === "apiKeys" ? "active" : undefined} aria-current={section === "apiKeys" ? "page" : undefined} data-testid="nav-api-keys">
+                {t("nav.apiKeys")}
+              </a>
+            )}
+            {isOwner && (
+              <a href={auditHref()} className={section === "audit" ? "active" : undefined} aria-current={section === "audit" ? "page" : undefined} data-testid="nav-audit">
+                {t("nav.audit")}
+              </a>
+            )}
             <a href="/dashboard" data-testid="nav-dashboard">
               {t("nav.dashboard")}
             </a>

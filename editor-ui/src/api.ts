@@ -220,7 +220,7 @@ export function csrfToken(): string | null {
   }
 }
 
-function setCsrfToken(token: string | null): void {
+export function setCsrfToken(token: string | null): void {
   try {
     if (token === null) sessionStorage.removeItem(CSRF_KEY);
     else sessionStorage.setItem(CSRF_KEY, token);

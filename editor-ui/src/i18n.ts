@@ -11,6 +11,7 @@ import * as knowledgeTexts from "./knowledge/messages";
 import * as nodeTexts from "./nodes/messages";
 import * as privacyTexts from "./privacy/messages";
 import * as settingsTexts from "./settings/messages";
+import * as peopleTexts from "./people/messages";
 import * as widgetTexts from "./widget/messages";
 
 export type Lang = "zh-CN" | "en";
@@ -492,6 +493,7 @@ const zh = {
   ...widgetTexts.zh,
   ...privacyTexts.zh,
   ...settingsTexts.zh,
+  ...peopleTexts.zh,
 };
 
 export type MessageKey = keyof typeof zh;
@@ -957,6 +959,7 @@ const en: Record<MessageKey, string> = {
   ...widgetTexts.en,
   ...privacyTexts.en,
   ...settingsTexts.en,
+  ...peopleTexts.en,
 };
 
 export const dictionaries: Record<Lang, Record<MessageKey, string>> = { "zh-CN": zh, en };

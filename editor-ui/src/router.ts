@@ -1,10 +1,13 @@
 // A small hash router: `#/` is the flow list, `#/flows/<id>` the editor of one flow,
 // `#/knowledge` the knowledge bases and `#/knowledge/<key>` one of them, `#/widget` the chat
 // widget's channels, `#/privacy` retention and personal-data requests, `#/settings/<section>`
-// the shop's settings. Hash routes need
+// the shop's settings, `#/people`, `#/api-keys` and `#/audit?<filters>` the tenant's people, keys
+// and audit log, `#/invite/<token>` a one-time link's page (signed out). Hash routes need
 // nothing from the server that serves the built files.
 
 import { useEffect, useState } from "react";
+
+import { NO_FILTER, type AuditFilter } from "./people/api";
 
 export type Route =
   | { name: "flows" }
@@ -13,7 +16,11 @@ export type Route =
   | { name: "knowledgeBase"; key: string }
   | { name: "widget" }
   | { name: "privacy" }
-  | { name: "settings"; section: SettingsSection };
+  | { name: "settings"; section: SettingsSection }
+  | { name: "people" }
+  | { name: "apiKeys" }
+  | { name: "audit"; filter: AuditFilter }
+  | { name: "invite"; token: string };
 
 export const SETTINGS_SECTIONS = ["profile", "telephony", "numbers", "voice"] as const;
 export type SettingsSection = (typeof SETTINGS_SECTIONS)[number];
@@ -41,6 +48,13 @@ export function parseRoute(hash: string): Route {
     const section = SETTINGS_SECTIONS.find((known) => known === settings[1]) ?? "profile";
     return { name: "settings", section };
   }
+  if (/^#\/people\/?$/.test(hash)) return { name: "people" };
+  if (/^#\/api-keys\/?$/.test(hash)) return { name: "apiKeys" };
+  const audit = /^#\/audit\/?(?:\?(.*))?$/.exec(hash);
+  if (audit) return { name: "audit", filter: auditFilterOf(audit[1] ?? "") };
+  const invite = /^#\/invite\/([^/?#]+)/.exec(hash);
+  const token = invite && decoded(invite[1]);
+  if (token) return { name: "invite", token };
   return { name: "flows" };
 }
 
@@ -51,6 +65,24 @@ export const SETTINGS_HREF = "#/settings";
 
 export function settingsHref(section: SettingsSection): string {
   return `${SETTINGS_HREF}/${section}`;
+}
+
+export const PEOPLE_HREF = "#/people";
+export const API_KEYS_HREF = "#/api-keys";
+
+function auditFilterOf(query: string): AuditFilter {
+  const params = new URLSearchParams(query);
+  const filter = { ...NO_FILTER };
+  for (const name of Object.keys(NO_FILTER) as (keyof AuditFilter)[]) filter[name] = params.get(name) ?? "";
+  return filter;
+}
+
+/** The audit page with these filters (blank ones left out). */
+export function auditHref(filter: Partial<AuditFilter> = {}): string {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(filter)) if (value) params.set(name, value);
+  const query = params.toString();
+  return query ? `#/audit?${query}` : "#/audit";
 }
 
 export function knowledgeHref(key: string): string {

@@ -28,6 +28,39 @@ impl Via {
     }
 }
 
+/// Why a change to a user was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    /// The change would leave the tenant without an enabled owner, and nobody could manage it
+    /// but an operator.
+    #[error("the tenant's last owner cannot be demoted or disabled; make another owner first")]
+    LastOwner,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The fewest characters a password may have.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+
+/// Whether `email` looks like an address (`name@example.com`); whether mail reaches it is not
+/// checked.
+pub fn is_email(email: &str) -> bool {
+    email.len() <= 254
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && !domain.is_empty()
+                && !domain.contains('@')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+        })
+}
+
+/// The user's id if the actor is a person (`user:<id>`).
+pub fn actor_user_id(actor: &Actor) -> Option<&str> {
+    actor.name.strip_prefix("user:")
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SignInError {
     #[error("the email or the password is wrong")]
@@ -141,7 +174,8 @@ pub async fn create_user(
     Ok(user)
 }
 
-/// Changes what a user of the actor's tenant may do; `false` when it has no such user.
+/// Changes what a user of the actor's tenant may do; `false` when it has no such user. Through
+/// the API the last enabled owner stays an owner; an operator's `callflow admin` may still.
 pub async fn set_user_role(
     store: &Store,
     actor: &Actor,
@@ -149,15 +183,23 @@ pub async fn set_user_role(
     role: Role,
     via: Via,
     now_ms: i64,
-) -> Result<bool, StoreError> {
+) -> Result<bool, AccountError> {
     let mut transaction = store.transaction().await?;
-    if !transaction
-        .set_user_role(&actor.tenant_id, user_id, role)
-        .await?
-    {
+    transaction.lock_tenant_users(&actor.tenant_id).await?;
+    let Some(user) = transaction.get_user(&actor.tenant_id, user_id).await? else {
         return Ok(false);
+    };
+    if via == Via::Api
+        && user.role == Role::Owner
+        && role != Role::Owner
+        && user.disabled_at.is_none()
+    {
+        keep_an_owner(&mut transaction, &actor.tenant_id, user_id).await?;
     }
-    let detail = via.mark(json!({ "role": role }));
+    transaction
+        .set_user_role(&actor.tenant_id, user_id, role)
+        .await?;
+    let detail = via.mark(json!({ "role": role, "previous_role": user.role }));
     transaction
         .record_audit(actor, "user.set_role", user_id, &detail, now_ms)
         .await?;
@@ -165,8 +207,9 @@ pub async fn set_user_role(
     Ok(true)
 }
 
-/// Disables a user of the actor's tenant (ending their login sessions) or enables them again;
-/// `false` when it has no such user.
+/// Disables a user of the actor's tenant (ending their login sessions and stopping the API
+/// keys they made) or enables them again; `false` when it has no such user. Through the API the
+/// last enabled owner stays enabled; an operator's `callflow admin` may still.
 pub async fn set_user_disabled(
     store: &Store,
     actor: &Actor,
@@ -174,15 +217,19 @@ pub async fn set_user_disabled(
     disabled: bool,
     via: Via,
     now_ms: i64,
-) -> Result<bool, StoreError> {
+) -> Result<bool, AccountError> {
     let mut transaction = store.transaction().await?;
-    let disabled_at = disabled.then_some(now_ms);
-    if !transaction
-        .set_user_disabled(&actor.tenant_id, user_id, disabled_at)
-        .await?
-    {
+    transaction.lock_tenant_users(&actor.tenant_id).await?;
+    let Some(user) = transaction.get_user(&actor.tenant_id, user_id).await? else {
         return Ok(false);
+    };
+    if via == Via::Api && disabled && user.role == Role::Owner {
+        keep_an_owner(&mut transaction, &actor.tenant_id, user_id).await?;
     }
+    let disabled_at = disabled.then_some(now_ms);
+    transaction
+        .set_user_disabled(&actor.tenant_id, user_id, disabled_at)
+        .await?;
     let action = if disabled {
         "user.disable"
     } else {
@@ -193,6 +240,22 @@ pub async fn set_user_disabled(
         .await?;
     transaction.commit().await?;
     Ok(true)
+}
+
+/// Refuses a change that takes `user_id` from the tenant's enabled owners when it is the last.
+async fn keep_an_owner(
+    transaction: &mut crate::store::Transaction<'_>,
+    tenant_id: &str,
+    user_id: &str,
+) -> Result<(), AccountError> {
+    if transaction
+        .count_other_enabled_owners(tenant_id, user_id)
+        .await?
+        == 0
+    {
+        return Err(AccountError::LastOwner);
+    }
+    Ok(())
 }
 
 /// Creates an API key in the actor's tenant; its token is in the answer only.
@@ -206,7 +269,7 @@ pub async fn create_api_key(
 ) -> Result<CreatedApiKey, StoreError> {
     let mut transaction = store.transaction().await?;
     let created = transaction
-        .create_api_key(&actor.tenant_id, name, role, now_ms)
+        .create_api_key(&actor.tenant_id, name, role, actor_user_id(actor), now_ms)
         .await?;
     let detail = via.mark(json!({ "name": name, "role": role }));
     transaction

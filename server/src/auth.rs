@@ -15,6 +15,23 @@ pub const SESSION_COOKIE: &str = "callflow_session";
 /// The header a cookie-authenticated write must carry, holding the session's CSRF token.
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
+/// How long a login session lasts.
+pub const SESSION_TTL: std::time::Duration = std::time::Duration::from_secs(12 * 60 * 60);
+
+/// The `Set-Cookie` value that hands a browser its login session's token: out of scripts'
+/// reach, never sent by other sites, and only over HTTPS when the server is reached so.
+pub fn session_cookie(token: &str, secure: bool) -> String {
+    format!(
+        "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{}",
+        SESSION_TTL.as_secs(),
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+/// The `Set-Cookie` value that makes a browser forget its login session.
+pub const CLEAR_SESSION_COOKIE: &str =
+    "callflow_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0";
+
 /// What a request may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Permission {
@@ -283,6 +300,16 @@ mod tests {
             vec![ReadFlows, ReadCalls, ReadKnowledge]
         );
         assert_eq!(allowed(Role::Agent), vec![ReadCalls, ReadKnowledge]);
+    }
+
+    #[test]
+    fn session_cookies_are_set_and_cleared_by_the_same_name() {
+        let set = session_cookie("abc", true);
+        assert!(set.starts_with(&format!("{SESSION_COOKIE}=abc;")), "{set}");
+        assert!(set.ends_with("; Secure"), "{set}");
+        assert!(!session_cookie("abc", false).contains("Secure"));
+        assert!(CLEAR_SESSION_COOKIE.starts_with(&format!("{SESSION_COOKIE}=;")));
+        assert!(CLEAR_SESSION_COOKIE.ends_with("Max-Age=0"));
     }
 
     #[test]

@@ -24,6 +24,7 @@ pub mod knowledge;
 pub mod language;
 pub mod lru;
 pub mod metrics;
+pub mod people;
 pub mod privacy;
 pub mod queues;
 pub mod secrets;

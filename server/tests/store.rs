@@ -529,6 +529,7 @@ async fn api_keys(db: TestDb) -> TestResult {
         &tenant,
         "importer",
         Role::Editor,
+        None,
         T0
     ))?;
     let key = created.key.clone();
@@ -543,6 +544,7 @@ async fn api_keys(db: TestDb) -> TestResult {
         &tenant,
         "reader",
         Role::Viewer,
+        None,
         T0 + 1
     ))?;
     assert_ne!(other.key.prefix, key.prefix);
@@ -654,7 +656,14 @@ async fn login_sessions(db: TestDb) -> TestResult {
         .await?
         .expect("valid until expiry");
     assert_eq!(session, created.session);
-    assert_eq!(session_user, user);
+    // Signing in is remembered on the user.
+    assert_eq!(
+        session_user,
+        User {
+            last_sign_in_at: Some(T0),
+            ..user.clone()
+        }
+    );
     assert_eq!(
         store
             .authenticate_login_session(&created.token, T0 + ttl)

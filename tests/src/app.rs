@@ -57,22 +57,28 @@ impl TestApp {
         path: &str,
         body: Option<&serde_json::Value>,
     ) -> (u16, serde_json::Value) {
-        let mut request = self
+        let request = self
             .client
             .request(method, self.url(&format!("/api/v1{path}")))
             .bearer_auth(key);
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        let response = request.send().await.expect("request");
-        let status = response.status().as_u16();
-        let text = response.text().await.expect("body");
-        let value = if text.is_empty() {
-            serde_json::Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"))
-        };
-        (status, value)
+        answer(request, body).await
+    }
+
+    /// Calls the API under `/api/v1` as a signed-in person (their cookie and CSRF token): the
+    /// status, and the body as JSON (`null` when empty).
+    pub async fn as_person(
+        &self,
+        who: &Person,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let request = self
+            .client
+            .request(method, self.url(&format!("/api/v1{path}")))
+            .header("cookie", &who.cookie)
+            .header("x-csrf-token", &who.csrf);
+        answer(request, body).await
     }
 
     /// Makes a tenant and an owner API key directly in the store.
@@ -184,7 +190,7 @@ impl TestApp {
     pub async fn key(&self, tenant_id: &str, role: Role) -> String {
         let mut transaction = self.store.transaction().await.expect("transaction");
         let created = transaction
-            .create_api_key(tenant_id, &format!("{role} key"), role, now_ms())
+            .create_api_key(tenant_id, &format!("{role} key"), role, None, now_ms())
             .await
             .expect("create key");
         transaction.commit().await.expect("commit");
@@ -298,6 +304,26 @@ async fn start(database_url: String, data_dir: PathBuf) -> TestApp {
         config,
         running: Some(running),
     }
+}
+
+/// Sends a request with a JSON body, if any: the status, and the body as JSON (`null` when
+/// empty).
+async fn answer(
+    mut request: reqwest::RequestBuilder,
+    body: Option<&serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    if let Some(body) = body {
+        request = request.json(body);
+    }
+    let response = request.send().await.expect("request");
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("body");
+    let value = if text.is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"))
+    };
+    (status, value)
 }
 
 type Panic = Box<dyn std::any::Any + Send>;

@@ -827,6 +827,7 @@ async fn a_cut_off_first_run_is_finished(store: Store, data_dir: &Path) {
             &tenant.id,
             first_run::DEMO_API_KEY_NAME,
             Role::Owner,
+            None,
             long_ago,
         )
         .await

@@ -221,6 +221,8 @@ fn fill(path: &str, secrets: &Secrets, visitor: &Visitor) -> String {
         &secrets.key_id
     } else if path.starts_with("/api/v1/handoffs") {
         &secrets.handoff_id
+    } else if path.starts_with("/api/v1/users/") {
+        &secrets.agent_id
     } else {
         &secrets.flow_id
     };
@@ -275,6 +277,10 @@ fn body(path: &str, secrets: &Secrets) -> Value {
         json!({ "disposition": "resolved" })
     } else if path.ends_with("/hand-back") {
         json!({ "node": "ask_need" })
+    } else if path == "/api/v1/users/{id}/role" {
+        json!({ "role": "viewer" })
+    } else if path == "/api/v1/users/{id}/disabled" {
+        json!({ "disabled": true })
     } else if path.ends_with("/publish") {
         json!({ "note": "stolen" })
     } else {

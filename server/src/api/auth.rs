@@ -1,7 +1,5 @@
 //! Signing in and out, who am I, and API keys.
 
-use std::time::Duration;
-
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -12,16 +10,15 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::accounts::{self, SignInError, Via};
-use crate::auth::{Credential, Permission, Principal, SESSION_COOKIE};
+use crate::auth::{
+    session_cookie, Credential, Permission, Principal, CLEAR_SESSION_COOKIE, SESSION_TTL,
+};
 use crate::client_address::ClientAddress;
 use crate::error::{ApiError, ApiResult, Json};
 use crate::language::Language;
 use crate::state::AppState;
 use crate::store::{now_ms, ApiKey, Role};
 use crate::throttle::Whose;
-
-/// How long a login session lasts.
-const SESSION_TTL: Duration = Duration::from_secs(12 * 60 * 60);
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -80,12 +77,7 @@ async fn login(
     .await
     .map_err(|error| sign_in_error(error, language))?;
     let secure = crate::security_headers::is_https(state.telephony.public_url.as_deref(), &headers);
-    let cookie = format!(
-        "{SESSION_COOKIE}={}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{}",
-        created.token,
-        SESSION_TTL.as_secs(),
-        if secure { "; Secure" } else { "" }
-    );
+    let cookie = session_cookie(&created.token, secure);
     let body = LoginResponse {
         csrf_token: created.session.csrf_token.clone(),
         user: UserView {
@@ -146,10 +138,11 @@ async fn logout(State(state): State<AppState>, principal: Principal) -> ApiResul
             .delete_login_session(&principal.tenant_id, session_id)
             .await?;
     }
-    let clear = format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
     let mut response = StatusCode::NO_CONTENT.into_response();
-    let value = HeaderValue::from_str(&clear).map_err(|e| ApiError::internal(e.to_string()))?;
-    response.headers_mut().insert(header::SET_COOKIE, value);
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static(CLEAR_SESSION_COOKIE),
+    );
     Ok(response)
 }
 

@@ -12,14 +12,13 @@ use utoipa_axum::routes;
 
 use chrono_tz::Tz;
 
-use super::bad_parameter;
+use super::{bad_parameter, moment_parameter, page_size_parameter};
 use crate::auth::{Permission, Principal};
 use crate::channels::twilio::voice::public_base;
-use crate::conversation::local_time;
 use crate::error::{ApiError, ApiResult, Json, Problem};
 use crate::language::Language;
 use crate::state::AppState;
-use crate::store::{now_ms, Call, CallEvent, CallFilter, CallOutcome, Channel, StoreError};
+use crate::store::{now_ms, Call, CallEvent, CallFilter, CallOutcome, Channel};
 use crate::telephony::outbound::{self, OutboundCall, OutboundError};
 use crate::telephony::Mode;
 
@@ -123,23 +122,6 @@ impl CallQuery {
                 )
             })
         };
-        let moment = |name: &str, value: &str| {
-            local_time::parse_moment(value, zone).ok_or_else(|| {
-                bad_parameter(
-                    name,
-                    language,
-                    format!(
-                        "“{value}”不是时间：请用 RFC 3339 时间（如 2026-12-01T08:00:00+08:00）、\
-                         日期（如 2026-12-01，按租户时区当天零点）或毫秒时间戳"
-                    ),
-                    format!(
-                        "\"{value}\" is not a moment: use an RFC 3339 timestamp (such as \
-                         2026-12-01T08:00:00+08:00), a date (such as 2026-12-01, the start of \
-                         that day in the tenant's time zone) or epoch milliseconds"
-                    ),
-                )
-            })
-        };
         for (name, value) in pairs {
             // An empty value is no filter: what a form with a blank field sends.
             if value.is_empty() {
@@ -199,23 +181,10 @@ impl CallQuery {
                     }
                     query.version = Some(version);
                 }
-                "from" => query.from = Some(moment(&name, &value)?),
-                "to" => query.to = Some(moment(&name, &value)?),
+                "from" => query.from = Some(moment_parameter(&name, &value, zone, language)?),
+                "to" => query.to = Some(moment_parameter(&name, &value, zone, language)?),
                 "limit" => {
-                    let limit = integer(&name, &value)?;
-                    query.limit = Some(
-                        u32::try_from(limit)
-                            .ok()
-                            .filter(|limit| (1..=MAX_PAGE_SIZE).contains(limit))
-                            .ok_or_else(|| {
-                                bad_parameter(
-                                    &name,
-                                    language,
-                                    format!("{limit} 不在 1 到 {MAX_PAGE_SIZE} 之间"),
-                                    format!("{limit} is not between 1 and {MAX_PAGE_SIZE}"),
-                                )
-                            })?,
-                    );
+                    query.limit = Some(page_size_parameter(&name, &value, MAX_PAGE_SIZE, language)?)
                 }
                 _ => return Err(unknown_parameter(&name, language)),
             }
@@ -429,15 +398,7 @@ async fn list_calls(
             query.limit.unwrap_or(DEFAULT_PAGE_SIZE),
         )
         .await
-        .map_err(|error| match error {
-            StoreError::InvalidCursor => bad_parameter(
-                "cursor",
-                language,
-                "不是本接口给出的游标；请原样传回 next_cursor".into(),
-                "not a cursor this API gave out; pass next_cursor back unchanged".into(),
-            ),
-            other => other.into(),
-        })?;
+        .map_err(|error| super::cursor_error(error, language))?;
     Ok(Json(CallPageView {
         calls: page.calls.into_iter().map(CallView::from).collect(),
         next_cursor: page.next_cursor,
@@ -584,6 +545,7 @@ fn outbound_error(error: OutboundError) -> ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::conversation::local_time;
 
     fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
         items

@@ -1,6 +1,7 @@
 //! The HTTP API under `/api/v1`, one module per area, documented with OpenAPI.
 
 pub mod analytics;
+pub mod audit;
 pub mod auth;
 pub mod calls;
 pub mod customer_lookup;
@@ -14,6 +15,7 @@ pub mod sessions;
 pub mod telephony;
 pub mod tenant;
 pub mod tools;
+pub mod users;
 pub mod widget_channels;
 
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -85,6 +87,72 @@ pub(crate) fn bad_parameter(name: &str, language: Language, zh: String, en: Stri
     )
 }
 
+/// A moment a query parameter gives (see [`local_time::parse_moment`](crate::conversation::local_time::parse_moment)),
+/// or the 400 that says which forms it takes.
+pub(crate) fn moment_parameter(
+    name: &str,
+    value: &str,
+    zone: chrono_tz::Tz,
+    language: Language,
+) -> ApiResult<i64> {
+    crate::conversation::local_time::parse_moment(value, zone).ok_or_else(|| {
+        bad_parameter(
+            name,
+            language,
+            format!(
+                "“{value}”不是时间：请用 RFC 3339 时间（如 2026-12-01T08:00:00+08:00）、\
+                 日期（如 2026-12-01，按租户时区当天零点）或毫秒时间戳"
+            ),
+            format!(
+                "\"{value}\" is not a moment: use an RFC 3339 timestamp (such as \
+                 2026-12-01T08:00:00+08:00), a date (such as 2026-12-01, the start of \
+                 that day in the tenant's time zone) or epoch milliseconds"
+            ),
+        )
+    })
+}
+
+/// A page size from 1 to `max`, or the 400 that says so.
+pub(crate) fn page_size_parameter(
+    name: &str,
+    value: &str,
+    max: u32,
+    language: Language,
+) -> ApiResult<u32> {
+    let limit = value.trim().parse::<i64>().map_err(|_| {
+        bad_parameter(
+            name,
+            language,
+            format!("“{value}”不是整数"),
+            format!("\"{value}\" is not an integer"),
+        )
+    })?;
+    u32::try_from(limit)
+        .ok()
+        .filter(|limit| (1..=max).contains(limit))
+        .ok_or_else(|| {
+            bad_parameter(
+                name,
+                language,
+                format!("{limit} 不在 1 到 {max} 之间"),
+                format!("{limit} is not between 1 and {max}"),
+            )
+        })
+}
+
+/// A store error of a paged listing: a cursor it did not give out is the asker's `400`.
+pub(crate) fn cursor_error(error: crate::store::StoreError, language: Language) -> ApiError {
+    match error {
+        crate::store::StoreError::InvalidCursor => bad_parameter(
+            "cursor",
+            language,
+            "不是本接口给出的游标；请原样传回 next_cursor".into(),
+            "not a cursor this API gave out; pass next_cursor back unchanged".into(),
+        ),
+        other => other.into(),
+    }
+}
+
 /// The query string's pairs and the time zone of the caller's tenant, in which dates of the
 /// query are days: what every listing with date filters reads first.
 pub(crate) async fn query_in_time_zone(
@@ -140,6 +208,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(handoffs::router())
         .merge(widget_channels::router())
         .merge(privacy::router())
+        .merge(users::router())
+        .merge(audit::router())
         .route_layer(axum::middleware::from_fn(
             crate::error::refuse_nul_in_parameters,
         ))

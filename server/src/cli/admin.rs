@@ -186,8 +186,6 @@ fn parse_role(text: &str) -> Result<Role, String> {
     })
 }
 
-/// Minimum length of a password given on the command line.
-const MIN_PASSWORD_CHARS: usize = 12;
 /// Runs an admin command; any failure is printed and exits with status 1.
 pub fn run(command: AdminCommand) -> Result<ExitCode, String> {
     let outcome = tokio::runtime::Builder::new_current_thread()
@@ -325,9 +323,10 @@ async fn user(command: UserCommand) -> Result<(), String> {
             check_name(&display_name, "name", 200)?;
             let (password, generated) = match password {
                 Some(password) => {
-                    if password.chars().count() < MIN_PASSWORD_CHARS {
+                    if password.chars().count() < accounts::MIN_PASSWORD_CHARS {
                         return Err(format!(
-                            "the password is too short: use at least {MIN_PASSWORD_CHARS} characters, or leave it out to have one generated"
+                            "the password is too short: use at least {} characters, or leave it out to have one generated",
+                            accounts::MIN_PASSWORD_CHARS
                         ));
                     }
                     (password, false)
@@ -646,15 +645,7 @@ fn check_slug(slug: &str) -> Result<(), String> {
 }
 
 fn check_email(email: &str) -> Result<(), String> {
-    let valid = email.len() <= 254
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
-        && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty()
-                && !domain.is_empty()
-                && !domain.contains('@')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-        });
+    let valid = accounts::is_email(email);
     if valid {
         Ok(())
     } else {

@@ -610,7 +610,7 @@ pub async fn run(
         transaction.revoke_api_key(&tenant.id, key_id, now).await?;
     }
     let key = transaction
-        .create_api_key(&tenant.id, DEMO_API_KEY_NAME, Role::Owner, now)
+        .create_api_key(&tenant.id, DEMO_API_KEY_NAME, Role::Owner, None, now)
         .await?;
     let (widget_key, widget_identity) = match channels.into_iter().next() {
         Some(channel) => (channel.key, None),

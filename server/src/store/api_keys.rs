@@ -24,6 +24,8 @@ pub struct ApiKey {
     pub created_at: i64,
     pub last_used_at: Option<i64>,
     pub revoked_at: Option<i64>,
+    /// The user who made the key through the API; the key works only while they are enabled.
+    pub created_by: Option<String>,
 }
 
 /// A new key and its token, which is shown once and never stored.
@@ -33,7 +35,8 @@ pub struct CreatedApiKey {
     pub token: String,
 }
 
-const COLUMNS: &str = "tenant_id, id, name, role, prefix, created_at, last_used_at, revoked_at";
+const COLUMNS: &str =
+    "tenant_id, id, name, role, prefix, created_at, last_used_at, revoked_at, created_by";
 
 impl ApiKey {
     fn from_row(row: &AnyRow) -> Result<Self> {
@@ -46,6 +49,7 @@ impl ApiKey {
             created_at: row.try_get("created_at")?,
             last_used_at: row.try_get("last_used_at")?,
             revoked_at: row.try_get("revoked_at")?,
+            created_by: row.try_get("created_by")?,
         })
     }
 }
@@ -72,11 +76,13 @@ fn constant_time_eq(left: &[u8], right: &[u8]) -> bool {
 }
 
 impl Transaction<'_> {
+    /// `created_by` is the user making the key, if a person does (not `callflow admin`).
     pub async fn create_api_key(
         &mut self,
         tenant_id: &str,
         name: &str,
         role: Role,
+        created_by: Option<&str>,
         now_ms: i64,
     ) -> Result<CreatedApiKey> {
         // 48 random bits make a prefix collision rare, not impossible. A collision inserts
@@ -85,8 +91,8 @@ impl Transaction<'_> {
             let prefix = random_hex(PREFIX_BYTES)?;
             let secret = random_hex(SECRET_BYTES)?;
             let row = sqlx::query(&format!(
-                "INSERT INTO api_keys (tenant_id, id, name, role, prefix, hash, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                "INSERT INTO api_keys (tenant_id, id, name, role, prefix, hash, created_at, created_by) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
                  ON CONFLICT (prefix) DO NOTHING RETURNING {COLUMNS}"
             ))
             .bind(tenant_id)
@@ -96,6 +102,7 @@ impl Transaction<'_> {
             .bind(&prefix)
             .bind(sha256_hex(&secret))
             .bind(now_ms)
+            .bind(created_by)
             .fetch_optional(self.connection())
             .await?;
             if let Some(row) = row {
@@ -136,6 +143,18 @@ impl Transaction<'_> {
     }
 }
 
+impl Transaction<'_> {
+    /// Makes the store forget the keys `user_id` made, once committed: for disabling them.
+    pub(super) fn forget_api_keys_made_by(&mut self, tenant_id: &str, user_id: &str) {
+        let (tenant_id, user_id) = (tenant_id.to_owned(), user_id.to_owned());
+        self.forget_after_commit(move |store| {
+            store.api_keys.forget(|_, (key, _)| {
+                key.tenant_id == tenant_id && key.created_by.as_deref() == Some(&user_id)
+            });
+        });
+    }
+}
+
 impl Store {
     pub async fn get_api_key(&self, tenant_id: &str, key_id: &str) -> Result<Option<ApiKey>> {
         let row = sqlx::query(&format!(
@@ -159,8 +178,8 @@ impl Store {
         rows.iter().map(ApiKey::from_row).collect()
     }
 
-    /// The unrevoked key a bearer token belongs to. This lookup establishes the tenant, so it
-    /// takes none. Keys found are remembered for [`super::recent::TTL`]: revoking through this
+    /// The unrevoked key a bearer token belongs to, unless the user who made it is disabled.
+    /// This lookup establishes the tenant, so it takes none. Keys found are remembered for [`super::recent::TTL`]: revoking through this
     /// store takes effect at once, revoking from another process (`callflow admin`, another
     /// server) within that time.
     pub async fn authenticate_api_key(&self, token: &str, now_ms: i64) -> Result<Option<ApiKey>> {
@@ -172,7 +191,10 @@ impl Store {
             None => {
                 let generation = self.api_keys.generation();
                 let row = sqlx::query(&format!(
-                    "SELECT {COLUMNS}, hash FROM api_keys WHERE prefix = $1 AND revoked_at IS NULL"
+                    "SELECT {COLUMNS}, hash FROM api_keys \
+                     WHERE prefix = $1 AND revoked_at IS NULL AND NOT EXISTS ( \
+                         SELECT 1 FROM users WHERE users.tenant_id = api_keys.tenant_id \
+                         AND users.id = api_keys.created_by AND users.disabled_at IS NOT NULL)"
                 ))
                 .bind(prefix)
                 .fetch_optional(&self.pool)

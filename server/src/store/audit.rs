@@ -2,7 +2,35 @@ use serde_json::Value;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
+use super::conversations::{decode_cursor, encode_position, Argument, QueryBuilder};
 use super::{json_column, new_id, Result, Store, Transaction};
+
+/// The most entries one page of the audit log holds.
+const MAX_PAGE_SIZE: u32 = 500;
+
+/// Which audit entries a listing shows; every part left `None` lets all through.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AuditFilter {
+    /// `user:<id>`, `key:<id>` or `system`.
+    pub actor: Option<String>,
+    /// Actions that start with this: one action (`user.set_role`), or an area's (`user.`,
+    /// `knowledge`).
+    pub action: Option<String>,
+    /// The object's id.
+    pub object: Option<String>,
+    /// Entries at or after this moment.
+    pub from_ms: Option<i64>,
+    /// Entries before this moment.
+    pub to_ms: Option<i64>,
+}
+
+/// One page of the audit log, newest first.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AuditPage {
+    pub entries: Vec<AuditEntry>,
+    /// Where the next page starts; `None` on the last.
+    pub next_cursor: Option<String>,
+}
 
 /// Who did what to which object, for the tenant's owners and for support.
 #[derive(Clone, Debug, PartialEq)]
@@ -92,5 +120,65 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(AuditEntry::from_row).collect()
+    }
+}
+
+impl Store {
+    /// One page of the tenant's audit entries that pass `filter`, newest first. `limit` is
+    /// capped at 500.
+    pub async fn audit_page(
+        &self,
+        tenant_id: &str,
+        filter: &AuditFilter,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<AuditPage> {
+        let limit = limit.clamp(1, MAX_PAGE_SIZE);
+        let after = cursor.map(decode_cursor).transpose()?;
+        let action_prefix = filter.action.as_ref().map(|action| format!("{action}%"));
+        let mut query = QueryBuilder::new(format!("SELECT {COLUMNS} FROM audit_log"));
+        query.push(" WHERE tenant_id = ?", Argument::Text(tenant_id));
+        if let Some(actor) = &filter.actor {
+            query.push(" AND actor = ?", Argument::Text(actor));
+        }
+        if let Some(action_prefix) = &action_prefix {
+            query.push(" AND action LIKE ?", Argument::Text(action_prefix));
+        }
+        if let Some(object) = &filter.object {
+            query.push(" AND object = ?", Argument::Text(object));
+        }
+        if let Some(from_ms) = filter.from_ms {
+            query.push(" AND at >= ?", Argument::Integer(from_ms));
+        }
+        if let Some(to_ms) = filter.to_ms {
+            query.push(" AND at < ?", Argument::Integer(to_ms));
+        }
+        if let Some((at, id)) = &after {
+            query.push(" AND (at < ?", Argument::Integer(*at));
+            query.push(" OR (at = ?", Argument::Integer(*at));
+            query.push(" AND id < ?))", Argument::Text(id));
+        }
+        // One row more than asked tells whether another page follows.
+        query.push(
+            " ORDER BY at DESC, id DESC LIMIT ?",
+            Argument::Integer(i64::from(limit) + 1),
+        );
+        let rows = query.fetch_all(&self.pool).await?;
+        let mut entries = rows
+            .iter()
+            .map(AuditEntry::from_row)
+            .collect::<Result<Vec<_>>>()?;
+        let next_cursor = if entries.len() > limit as usize {
+            entries.truncate(limit as usize);
+            entries
+                .last()
+                .map(|entry| encode_position(entry.at, &entry.id))
+        } else {
+            None
+        };
+        Ok(AuditPage {
+            entries,
+            next_cursor,
+        })
     }
 }

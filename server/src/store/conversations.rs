@@ -320,10 +320,15 @@ impl CallEvent {
 /// The position after a call in the `started_at DESC, id DESC` order. Opaque to clients: hex
 /// so that nobody mistakes it for something to build by hand.
 fn encode_cursor(call: &Call) -> String {
-    hex::encode(format!("{}:{}", call.started_at, call.id))
+    encode_position(call.started_at, &call.id)
 }
 
-fn decode_cursor(cursor: &str) -> Result<(i64, String)> {
+/// The position after the row at `(at, id)` in an `at DESC, id DESC` order, as a cursor.
+pub(super) fn encode_position(at: i64, id: &str) -> String {
+    hex::encode(format!("{at}:{id}"))
+}
+
+pub(super) fn decode_cursor(cursor: &str) -> Result<(i64, String)> {
     let bytes = hex::decode(cursor).map_err(|_| StoreError::InvalidCursor)?;
     let text = String::from_utf8(bytes).map_err(|_| StoreError::InvalidCursor)?;
     let (started_at, id) = text.split_once(':').ok_or(StoreError::InvalidCursor)?;
@@ -331,33 +336,33 @@ fn decode_cursor(cursor: &str) -> Result<(i64, String)> {
     Ok((started_at, id.to_owned()))
 }
 
-enum Argument<'a> {
+pub(super) enum Argument<'a> {
     Text(&'a str),
     Integer(i64),
 }
 
 /// SQL built from conditions, each with one argument in place of its `?`, numbered `$n` in the
 /// order pushed.
-struct QueryBuilder<'a> {
-    sql: String,
+pub(super) struct QueryBuilder<'a> {
+    pub(super) sql: String,
     arguments: Vec<Argument<'a>>,
 }
 
 impl<'a> QueryBuilder<'a> {
-    fn new(sql: String) -> Self {
+    pub(super) fn new(sql: String) -> Self {
         QueryBuilder {
             sql,
             arguments: Vec::new(),
         }
     }
 
-    fn push(&mut self, template: &str, argument: Argument<'a>) {
+    pub(super) fn push(&mut self, template: &str, argument: Argument<'a>) {
         self.arguments.push(argument);
         let placeholder = format!("${}", self.arguments.len());
         self.sql.push_str(&template.replace('?', &placeholder));
     }
 
-    async fn fetch_all(self, pool: &AnyPool) -> Result<Vec<AnyRow>> {
+    pub(super) async fn fetch_all(self, pool: &AnyPool) -> Result<Vec<AnyRow>> {
         let mut query = sqlx::query(&self.sql);
         for argument in self.arguments {
             query = match argument {

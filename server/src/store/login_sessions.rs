@@ -2,7 +2,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use super::users::User;
-use super::{random_hex, sha256_hex, Result, Store};
+use super::{random_hex, sha256_hex, Result, Store, Transaction};
 
 const TOKEN_BYTES: usize = 32;
 
@@ -41,7 +41,8 @@ impl LoginSession {
 }
 
 impl Store {
-    /// `None` when the user is not an enabled user of the tenant.
+    /// `None` when the user is not an enabled user of the tenant. Marks the user's last
+    /// sign-in.
     pub async fn create_login_session(
         &self,
         tenant_id: &str,
@@ -64,6 +65,14 @@ impl Store {
         .bind(now_ms.saturating_add(ttl_ms))
         .fetch_optional(&mut *self.write_connection().await?)
         .await?;
+        if row.is_some() {
+            sqlx::query("UPDATE users SET last_sign_in_at = $3 WHERE tenant_id = $1 AND id = $2")
+                .bind(tenant_id)
+                .bind(user_id)
+                .bind(now_ms)
+                .execute(&mut *self.write_connection().await?)
+                .await?;
+        }
         row.map(|row| {
             Ok(CreatedLoginSession {
                 session: LoginSession::from_row(&row)?,
@@ -82,7 +91,8 @@ impl Store {
     ) -> Result<Option<(LoginSession, User)>> {
         let row = sqlx::query(
             "SELECT s.id, s.tenant_id, s.user_id, s.csrf_token, s.created_at, s.expires_at, \
-                    u.email, u.display_name, u.role, u.created_at AS user_created_at, u.disabled_at \
+                    u.email, u.display_name, u.role, u.created_at AS user_created_at, u.disabled_at, \
+                    u.last_sign_in_at \
              FROM login_sessions s JOIN users u ON u.tenant_id = s.tenant_id AND u.id = s.user_id \
              WHERE s.id = $1 AND s.expires_at > $2 AND u.disabled_at IS NULL",
         )
@@ -102,6 +112,7 @@ impl Store {
             role: super::users::role_column(&row, "users")?,
             created_at: row.try_get("user_created_at")?,
             disabled_at: row.try_get("disabled_at")?,
+            last_sign_in_at: row.try_get("last_sign_in_at")?,
         };
         Ok(Some((session, user)))
     }
@@ -122,6 +133,23 @@ impl Store {
             .bind(now_ms)
             .execute(&mut *self.write_connection().await?)
             .await?;
+        Ok(result.rows_affected())
+    }
+}
+
+impl Transaction<'_> {
+    /// Signs the user out everywhere; returns how many sessions were ended.
+    pub async fn delete_user_login_sessions(
+        &mut self,
+        tenant_id: &str,
+        user_id: &str,
+    ) -> Result<u64> {
+        let result =
+            sqlx::query("DELETE FROM login_sessions WHERE tenant_id = $1 AND user_id = $2")
+                .bind(tenant_id)
+                .bind(user_id)
+                .execute(self.connection())
+                .await?;
         Ok(result.rows_affected())
     }
 }

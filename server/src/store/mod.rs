@@ -27,6 +27,7 @@ mod customer_lookups;
 mod erasure;
 mod error;
 mod flows;
+mod invites;
 mod knowledge;
 mod login_sessions;
 mod notices;
@@ -52,7 +53,7 @@ pub use analytics::{
     RolledUp, Rows, Table, COMMON_KEYS,
 };
 pub use api_keys::{ApiKey, CreatedApiKey};
-pub use audit::{Actor, AuditEntry};
+pub use audit::{Actor, AuditEntry, AuditFilter, AuditPage};
 pub(crate) use conversations::direction_name;
 pub use conversations::{
     Call, CallEnd, CallEvent, CallFilter, CallOutcome, CallPage, CallWithEvents, CarrierReport,
@@ -62,6 +63,7 @@ pub use customer_lookups::CustomerLookupRow;
 pub use erasure::{Erased, SubjectMatch};
 pub use error::{constraint, StoreError};
 pub use flows::{Flow, FlowSummary, FlowVersion, FlowVersionSummary, NewFlow};
+pub use invites::{CreatedInvite, Invite, InviteKind, NewInvite, UnusableInvite};
 pub use knowledge::{
     EntryFields, KnowledgeBase, KnowledgeBaseSummary, KnowledgeRevision, StoredEntry,
 };

@@ -69,6 +69,7 @@ pub struct User {
     pub role: Role,
     pub created_at: i64,
     pub disabled_at: Option<i64>,
+    pub last_sign_in_at: Option<i64>,
 }
 
 #[derive(Clone, Debug)]
@@ -79,7 +80,8 @@ pub struct NewUser<'a> {
     pub role: Role,
 }
 
-const COLUMNS: &str = "tenant_id, id, email, display_name, role, created_at, disabled_at";
+const COLUMNS: &str =
+    "tenant_id, id, email, display_name, role, created_at, disabled_at, last_sign_in_at";
 
 impl User {
     pub(super) fn from_row(row: &AnyRow) -> Result<Self> {
@@ -91,11 +93,12 @@ impl User {
             role: role_column(row, "users")?,
             created_at: row.try_get("created_at")?,
             disabled_at: row.try_get("disabled_at")?,
+            last_sign_in_at: row.try_get("last_sign_in_at")?,
         })
     }
 }
 
-fn normalize_email(email: &str) -> String {
+pub(crate) fn normalize_email(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
@@ -172,6 +175,15 @@ impl Store {
         row.as_ref().map(User::from_row).transpose()
     }
 
+    /// The user with this email, in whichever tenant it is.
+    pub async fn find_user_by_email(&self, email: &str) -> Result<Option<User>> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM users WHERE email = $1"))
+            .bind(normalize_email(email))
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(User::from_row).transpose()
+    }
+
     /// Login: the enabled user with this email and password, in whichever tenant it is.
     pub async fn authenticate_user(&self, email: &str, password: &str) -> Result<Option<User>> {
         let row = sqlx::query(&format!(
@@ -217,6 +229,48 @@ impl Transaction<'_> {
         User::from_row(&row)
     }
 
+    /// Holds changes to the tenant's users back until this transaction ends, so that two
+    /// owners demoting each other at once cannot leave the tenant with none. SQLite's writer
+    /// already runs alone; PostgreSQL locks the tenant's row.
+    pub async fn lock_tenant_users(&mut self, tenant_id: &str) -> Result<()> {
+        if self.store.backend == super::Backend::Postgres {
+            sqlx::query("SELECT id FROM tenants WHERE id = $1 FOR UPDATE")
+                .bind(tenant_id)
+                .fetch_optional(self.connection())
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// A user of the tenant, read inside the transaction.
+    pub async fn get_user(&mut self, tenant_id: &str, id: &str) -> Result<Option<User>> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM users WHERE tenant_id = $1 AND id = $2"
+        ))
+        .bind(tenant_id)
+        .bind(id)
+        .fetch_optional(self.connection())
+        .await?;
+        row.as_ref().map(User::from_row).transpose()
+    }
+
+    /// How many enabled owners the tenant has besides `except_user_id`.
+    pub async fn count_other_enabled_owners(
+        &mut self,
+        tenant_id: &str,
+        except_user_id: &str,
+    ) -> Result<i64> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS owners FROM users \
+             WHERE tenant_id = $1 AND id <> $2 AND role = 'owner' AND disabled_at IS NULL",
+        )
+        .bind(tenant_id)
+        .bind(except_user_id)
+        .fetch_one(self.connection())
+        .await?;
+        Ok(row.try_get("owners")?)
+    }
+
     /// Returns whether the user exists in the tenant.
     pub async fn set_user_role(
         &mut self,
@@ -252,7 +306,8 @@ impl Transaction<'_> {
     }
 
     /// Disables (`Some(now)`) or re-enables (`None`) a user. Disabling also ends the user's
-    /// login sessions. Returns whether the user exists in the tenant.
+    /// login sessions and stops the API keys they made. Returns whether the user exists in
+    /// the tenant.
     pub async fn set_user_disabled(
         &mut self,
         tenant_id: &str,
@@ -267,11 +322,8 @@ impl Transaction<'_> {
                 .execute(self.connection())
                 .await?;
         if disabled_at.is_some() {
-            sqlx::query("DELETE FROM login_sessions WHERE tenant_id = $1 AND user_id = $2")
-                .bind(tenant_id)
-                .bind(user_id)
-                .execute(self.connection())
-                .await?;
+            self.delete_user_login_sessions(tenant_id, user_id).await?;
+            self.forget_api_keys_made_by(tenant_id, user_id);
         }
         Ok(result.rows_affected() > 0)
     }
