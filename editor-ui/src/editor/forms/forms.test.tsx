@@ -238,6 +238,19 @@ describe("node header and flow form", () => {
     await userEvent.click(within(result).getByText("Remove result"));
     expect(latest().settings?.results ?? []).toEqual([]);
   });
+
+  it("marks a variable sensitive and another as an address", async () => {
+    const { latest } = setup([]);
+    await userEvent.click(screen.getByTestId("flow-add-sensitive"));
+    await userEvent.type(screen.getByTestId("flow-sensitive-var"), "id_card");
+    expect(latest().settings?.sensitive).toEqual(["id_card"]);
+    await userEvent.click(screen.getByTestId("flow-add-addresses"));
+    await userEvent.type(screen.getByTestId("flow-addresses-var"), "ship_to");
+    expect(latest().settings?.addresses).toEqual(["ship_to"]);
+    await userEvent.click(within(screen.getByTestId("flow-sensitive")).getByText("Remove variable"));
+    expect(latest().settings?.sensitive ?? []).toEqual([]);
+    expect(latest().settings?.addresses).toEqual(["ship_to"]);
+  });
 });
 
 describe("diagnostics in forms", () => {
