@@ -36,8 +36,8 @@ async function chineseOnly(locator, what) {
 
 export async function privacySteps({ browser, server, step }) {
   const call = api(server);
-  await demoChat(call, '13800138000', '我的手机号是一三八零零一三八零零零，帮我查一下订单');
-  await demoChat(call, '+14155550100', 'where is my parcel, this is Dana');
+  await demoChat(call, '13712340987', '我的手机号是一三八零零一三八零零零，帮我查一下订单');
+  await demoChat(call, '+14155550188', 'where is my parcel, this is Dana');
 
   const zh = await signedInPage(browser, server, { width: 1366, height: 768 });
   const page = zh.page;
@@ -56,7 +56,7 @@ export async function privacySteps({ browser, server, step }) {
     });
 
     await step(page, 'privacy-02-zh-find-the-caller-of-a-chat', async () => {
-      await page.getByTestId('privacy-value').fill('+86 138 0013 8000');
+      await page.getByTestId('privacy-value').fill('+86 137 1234 0987');
       await page.getByTestId('privacy-find').click();
       const counts = page.getByTestId('privacy-counts');
       await counts.waitFor();
@@ -86,7 +86,7 @@ export async function privacySteps({ browser, server, step }) {
       check(/已删除：1 次对话、\d+ 条记录、0 次转人工/.test(text), `the counts erased: ${text}`);
       await page.getByTestId('privacy-counts').filter({ hasText: '没有找到此人的数据' }).waitFor();
       await chineseOnly(page.getByTestId('privacy-subject').locator('.privacy-found'), 'the result');
-      const left = await call('POST', '/privacy/subjects/search', { phone: '13800138000' });
+      const left = await call('POST', '/privacy/subjects/search', { phone: '13712340987' });
       check(left.conversations.length === 0, `nothing is left: ${JSON.stringify(left)}`);
     });
     check(zh.errors.length === 0, `the Chinese page logged errors: ${zh.errors.map(String).join('; ')}`);
@@ -109,7 +109,7 @@ export async function privacySteps({ browser, server, step }) {
     });
 
     await step(english, 'privacy-07-en-find-and-erase-in-one-click', async () => {
-      await english.getByTestId('privacy-value').fill('+1 415 555 0100');
+      await english.getByTestId('privacy-value').fill('+1 415 555 0188');
       await english.getByTestId('privacy-find').click();
       const counts = english.getByTestId('privacy-counts');
       await counts.filter({ hasText: 'Found: calls 0, chats 1' }).waitFor();
@@ -119,8 +119,8 @@ export async function privacySteps({ browser, server, step }) {
       await erased.waitFor();
       const text = await erased.textContent();
       check(/Erased: conversations 1, records \d+, handoffs 0/.test(text), `the counts erased: ${text}`);
-      const audit = await call('POST', '/privacy/subjects/search', { phone: '+14155550100' });
-      check(audit.conversations.length === 0, 'nothing is left');
+      const left = await call('POST', '/privacy/subjects/search', { phone: '+14155550188' });
+      check(left.conversations.length === 0, `nothing is left: ${JSON.stringify(left)}`);
     });
     check(en.errors.length === 0, `the English page logged errors: ${en.errors.map(String).join('; ')}`);
   } finally {
