@@ -411,6 +411,22 @@ async fn the_preview_speaks_the_chosen_voice(app: TestApp) -> TestApp {
     .await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["errors"][0]["code"], "deepgram_not_configured");
+    // A name no voice could have is the asker's mistake (422 naming the field), not a 502.
+    for (voice, code) in [("ö", "invalid_value"), ("cmn voice", "invalid_value")] {
+        let (status, body) = ask(
+            &app,
+            Method::POST,
+            &tenant.owner_key,
+            "/telephony/preview",
+            "zh-CN",
+            Some(&json!({ "provider": "espeak", "voice": voice })),
+        )
+        .await;
+        assert_eq!(status, 422, "{voice}: {body}");
+        assert_eq!(body["errors"][0]["field"], "/voice", "{body}");
+        assert_eq!(body["errors"][0]["code"], code, "{body}");
+        assert!(has_chinese(&field_errors(&body)[0].1), "{body}");
+    }
 
     let editor = app.key(&tenant.id, Role::Editor).await;
     let (status, _) = ask(

@@ -131,6 +131,20 @@ pub async fn speak(
             "the voice's name is too long",
         ));
     }
+    // Voice names are short ASCII words (`cmn`, `en-us+f3`, `aura-2-thalia-en`); anything else
+    // is a typing mistake, told as one rather than as a failure of the voice.
+    if voice.as_deref().is_some_and(|voice| {
+        !voice
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '+' | '/' | '.'))
+    }) {
+        return Err(invalid(
+            "/voice",
+            "invalid_value",
+            "音色名称只能包含字母、数字和 - _ + / .",
+            "a voice's name holds letters, digits and - _ + / . only",
+        ));
+    }
     let spec = VoiceSpec {
         provider,
         voice,
