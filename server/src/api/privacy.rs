@@ -41,7 +41,6 @@ pub struct Retention {
 /// The tenant's retention.
 #[utoipa::path(get, path = "/privacy/retention", tag = "privacy",
     responses((status = 200, body = Retention),
-        (status = 401, description = "`unauthorized`: not signed in"),
         (status = 403, description = "`forbidden`: only owners")))]
 async fn get_retention(
     State(state): State<AppState>,
@@ -58,11 +57,6 @@ async fn get_retention(
 #[utoipa::path(put, path = "/privacy/retention", tag = "privacy",
     request_body = Retention,
     responses((status = 200, body = Retention),
-        (status = 400, description = "`malformed_json`: the body is not JSON"),
-        (status = 401, description = "`unauthorized`: not signed in"),
-        (status = 403, description = "`forbidden`: only owners"),
-        (status = 413, description = "`body_too_large`"),
-        (status = 415, description = "`unsupported_media_type`: the body is not JSON"),
         (status = 422, description = "`invalid_retention`, naming `/retention_days`; \
             `invalid_body` for a field of the wrong type or unknown")))]
 async fn put_retention(
@@ -192,11 +186,6 @@ pub struct SubjectFound {
 #[utoipa::path(post, path = "/privacy/subjects/search", tag = "privacy",
     request_body = SubjectRequest,
     responses((status = 200, body = SubjectFound),
-        (status = 400, description = "`malformed_json`: the body is not JSON"),
-        (status = 401, description = "`unauthorized`: not signed in"),
-        (status = 403, description = "`forbidden`: only owners"),
-        (status = 413, description = "`body_too_large`"),
-        (status = 415, description = "`unsupported_media_type`: the body is not JSON"),
         (status = 422, description = "`invalid_subject`, naming `/phone`, `/visitor` or \
             `/customer`; `invalid_body` for a field of the wrong type or unknown")))]
 async fn search_subject(
@@ -241,11 +230,6 @@ pub struct SubjectExport {
     request_body = SubjectRequest,
     responses((status = 200, body = SubjectExport,
             headers(("content-disposition" = String, description = "attachment"))),
-        (status = 400, description = "`malformed_json`: the body is not JSON"),
-        (status = 401, description = "`unauthorized`: not signed in"),
-        (status = 403, description = "`forbidden`: only owners"),
-        (status = 413, description = "`body_too_large`"),
-        (status = 415, description = "`unsupported_media_type`: the body is not JSON"),
         (status = 422, description = "`invalid_subject`, naming `/phone`, `/visitor` or \
             `/customer`; `invalid_body` for a field of the wrong type or unknown")))]
 async fn export_subject(
@@ -313,11 +297,6 @@ impl From<Erased> for ErasedView {
 #[utoipa::path(post, path = "/privacy/subjects/erase", tag = "privacy",
     request_body = SubjectRequest,
     responses((status = 200, body = ErasedView),
-        (status = 400, description = "`malformed_json`: the body is not JSON"),
-        (status = 401, description = "`unauthorized`: not signed in"),
-        (status = 403, description = "`forbidden`: only owners"),
-        (status = 413, description = "`body_too_large`"),
-        (status = 415, description = "`unsupported_media_type`: the body is not JSON"),
         (status = 422, description = "`invalid_subject`, naming `/phone`, `/visitor` or \
             `/customer`; `invalid_body` for a field of the wrong type or unknown")))]
 async fn erase_subject(
