@@ -30,7 +30,7 @@ impl Locale {
 }
 
 /// A message before it is worded: its catalogue key and its parameters.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
     pub key: &'static str,
     pub params: Vec<(&'static str, Arg)>,
@@ -38,7 +38,7 @@ pub struct Message {
 
 /// A parameter: text shown as it is (an id, a user's value, a number), or a message of its own
 /// worded in the same language (a field's name, a sentence that only some problems add).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Arg {
     Text(String),
     Message(Message),

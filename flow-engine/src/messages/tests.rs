@@ -41,6 +41,11 @@ const LATIN_IN_CHINESE: &[&str] = &[
     "Authorization",
     "track_order",
     "xx",
+    "call",
+    "input",
+    "customer",
+    "let",
+    "eval",
 ];
 
 /// The runs of three or more Latin letters in `text` that are neither in `verbatim` (ids and

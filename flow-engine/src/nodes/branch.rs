@@ -132,7 +132,7 @@ pub(crate) fn check_condition(
             let message = msg!(
                 "expression_syntax",
                 place = place,
-                error = error.message.trim_end_matches('.')
+                error = error.text.clone()
             );
             c.push(
                 Diagnostic::error("expression_syntax", field, message)

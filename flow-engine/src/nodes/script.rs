@@ -60,11 +60,7 @@ impl Kind for ScriptNode {
         }
         if let Err(error) = c.sandbox.compile_script(&self.code) {
             let place = place(error.line, error.column);
-            let message = msg!(
-                "script_syntax",
-                place = place,
-                error = error.message.trim_end_matches('.')
-            );
+            let message = msg!("script_syntax", place = place, error = error.text.clone());
             c.push(
                 Diagnostic::error("script_syntax", field, message)
                     .on(node)

@@ -209,11 +209,7 @@ impl Checker<'_> {
         error: &crate::template::TemplateError,
     ) {
         let place = place(error.line, error.column);
-        let message = msg!(
-            "template_syntax",
-            place = place,
-            error = error.message.trim_end_matches('.')
-        );
+        let message = msg!("template_syntax", place = place, error = error.text.clone());
         self.push(
             Diagnostic::error("template_syntax", field, message)
                 .on(node)
