@@ -6,7 +6,8 @@
 // ask node; then fill a knowledge base on the Knowledge page (knowledge.mjs) and read the
 // call-analytics dashboard (dashboard.mjs), and look at a fresh install's two weeks of demo
 // calls on a server started with the defaults (history.mjs), edit a handoff's routing rules
-// (routing.mjs), chat through the widget on a page of another origin (widget.mjs), and be
+// (routing.mjs), read a broken draft's problems in Chinese and in English (language.mjs), chat
+// through the widget on a page of another origin (widget.mjs), and be
 // stopped guessing a password, and read the API docs under their content policy (security.mjs).
 // Screenshots of every step (and of any failure) go to e2e/artifacts/.
 // Usage (from editor-ui/): node e2e/run.mjs
@@ -21,6 +22,7 @@ import { widgetSteps } from './widget.mjs';
 import { consoleSteps } from './console.mjs';
 import { routingSteps } from './routing.mjs';
 import { securitySteps } from './security.mjs';
+import { languageSteps } from './language.mjs';
 
 const results = [];
 const step = stepper(results);
@@ -317,6 +319,7 @@ async function main() {
     await dashboardSteps({ browser, page, server, step });
     await consoleSteps({ page, server, step });
     await routingSteps({ page, server, step });
+    await languageSteps({ page, server, step });
 
     await funnelSteps({ page, server, step });
     await historySteps({ browser, step });
