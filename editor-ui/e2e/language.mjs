@@ -31,7 +31,9 @@ const broken = {
 /** Every run of three or more Latin letters in `text` that the flow does not hold itself. */
 function englishWords(text, flow) {
   const own = JSON.stringify(flow);
-  return (text.match(/[A-Za-z_][A-Za-z0-9_.]*/g) ?? [])
+  // Examples written in code (`vars.status == "shipped"`) are code in either language.
+  const words = text.replace(/vars\.[A-Za-z_]\w*|"[^"\u4e00-\u9fff]*"/g, '');
+  return (words.match(/[A-Za-z_][A-Za-z0-9_.]*/g) ?? [])
     .filter((word) => (word.match(/[A-Za-z]/g) ?? []).length >= 3)
     .filter((word) => !own.includes(word))
     // Names of the editor's technical kind that Chinese texts keep as they are.
