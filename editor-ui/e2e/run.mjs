@@ -6,7 +6,8 @@
 // ask node; then fill a knowledge base on the Knowledge page (knowledge.mjs) and read the
 // call-analytics dashboard (dashboard.mjs), and look at a fresh install's two weeks of demo
 // calls on a server started with the defaults (history.mjs), edit a handoff's routing rules
-// (routing.mjs), chat through the widget on a page of another origin (widget.mjs), set up the
+// (routing.mjs), read a broken draft's problems in Chinese and in English (language.mjs), chat
+// through the widget on a page of another origin (widget.mjs), set up the
 // shop's telephony, a phone number, the voice and the profile (settings.mjs), invite a
 // colleague, change their role, read the audit log and make and revoke an API key (people.mjs),
 // be stopped guessing a password, and read the API docs under their content policy
@@ -29,6 +30,7 @@ import { securitySteps } from './security.mjs';
 import { layoutSteps } from './layout.mjs';
 import { privacySteps } from './privacy.mjs';
 import { settingsSteps } from './settings.mjs';
+import { languageSteps } from './language.mjs';
 
 const results = [];
 const step = stepper(results);
@@ -325,6 +327,7 @@ async function main() {
     await dashboardSteps({ browser, page, server, step });
     await consoleSteps({ page, server, step });
     await routingSteps({ page, server, step });
+    await languageSteps({ page, server, step });
 
     await funnelSteps({ page, server, step });
     await historySteps({ browser, step });

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use crate::model::{FlowDocument, Intent};
+use crate::msg;
 use crate::nlu::{Scope, Utterance, DEFAULT_THRESHOLD};
 use crate::nodes::listening::IntentSet;
 use crate::nodes::{self, Compiled};
@@ -323,16 +324,9 @@ impl<'a> Compiler<'a> {
         }))
     }
 
+    /// A fault of the engine's own that validation should have caught: worded as it came.
     fn internal(node: &str, field: &str, message: String) -> Diagnostic {
-        Diagnostic {
-            severity: Severity::Error,
-            code: "internal",
-            node: (!node.is_empty()).then(|| node.to_owned()),
-            field: field.to_owned(),
-            message,
-            line: None,
-            column: None,
-        }
+        Diagnostic::error("internal", field, msg!("internal", detail = message)).on(Some(node))
     }
 
     fn port(&self, node: &str, field: &str, target: &str) -> Result<NodeIx, Diagnostic> {

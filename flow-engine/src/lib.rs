@@ -11,6 +11,7 @@ mod json_fields;
 pub mod knowledge;
 pub mod knowledge_sheet;
 pub mod link;
+pub mod messages;
 pub mod model;
 pub mod nlu;
 mod nodes;

@@ -9,7 +9,9 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::compile::{CompileOptions, CompiledFlow};
+use crate::messages::Message;
 use crate::model::{FlowDocument, Node};
+use crate::msg;
 use crate::nodes::subflow::SubflowNode;
 use crate::nodes::Kind;
 use crate::validate::{self, Diagnostic, Severity, ValidationContext};
@@ -72,24 +74,12 @@ pub fn not_published(call: &SubflowCall) -> Diagnostic {
         "subflow_not_published",
         Some(&call.node),
         String::new(),
-        format!(
-            "The subflow \"{}\" has no published version; publish it before the flows that \
-             call it.",
-            call.flow
-        ),
+        msg!("subflow_not_published", name = &call.flow),
     )
 }
 
-fn error(code: &'static str, node: Option<&str>, field: String, message: String) -> Diagnostic {
-    Diagnostic {
-        severity: Severity::Error,
-        code,
-        node: node.filter(|id| !id.is_empty()).map(str::to_owned),
-        field,
-        message,
-        line: None,
-        column: None,
-    }
+fn error(code: &'static str, node: Option<&str>, field: String, text: Message) -> Diagnostic {
+    Diagnostic::error(code, field, text).on(node)
 }
 
 struct Tree<'o, L> {
@@ -111,7 +101,12 @@ impl<'d, L: Fn(&str) -> Option<Linkable<'d>>> Tree<'_, L> {
         let in_subflow = |mut diagnostics: Vec<Diagnostic>| {
             if let Some(name) = name {
                 for diagnostic in &mut diagnostics {
-                    diagnostic.message = format!("In subflow \"{name}\": {}", diagnostic.message);
+                    let text = msg!(
+                        "in_subflow",
+                        name = name,
+                        problem = (*diagnostic.text).clone()
+                    );
+                    diagnostic.reword(text);
                 }
             }
             diagnostics
@@ -138,10 +133,7 @@ impl<'d, L: Fn(&str) -> Option<Linkable<'d>>> Tree<'_, L> {
                     "subflow_cycle",
                     Some(&call.id),
                     field,
-                    format!(
-                        "The subflow \"{child}\" calls back into a flow that is calling it; \
-                         subflows may not call each other in a loop."
-                    ),
+                    msg!("subflow_cycle", name = child),
                 )]));
             }
             let limit = self.options.limits.max_subflow_depth;
@@ -150,7 +142,7 @@ impl<'d, L: Fn(&str) -> Option<Linkable<'d>>> Tree<'_, L> {
                     "subflow_too_deep",
                     Some(&call.id),
                     field,
-                    format!("Subflows may nest at most {limit} deep."),
+                    msg!("subflow_too_deep", max = limit),
                 )]));
             }
             let compiled = self.compile(linkable, Some(child))?;

@@ -28,6 +28,8 @@ use rhai::{
 };
 
 use crate::calendar::{Date, MAX_UTC_OFFSET_MINUTES, MS_PER_DAY};
+use crate::messages::{term, Locale, Message};
+use crate::msg;
 
 /// The names a script or expression can see.
 #[derive(Debug, Clone, Default)]
@@ -62,7 +64,10 @@ pub struct Limits {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message} (line {line}, column {column})")]
 pub struct SyntaxError {
+    /// The mistake in English, as the sandbox words it.
     pub message: String,
+    /// The mistake for a flow author, worded from the catalogues.
+    pub text: Message,
     pub line: u32,
     pub column: u32,
 }
@@ -621,27 +626,53 @@ fn to_u32(n: usize) -> u32 {
 
 fn syntax_error(error: &ParseError) -> SyntaxError {
     let (line, column) = line_column(error.position());
-    let message = match error.err_type() {
-        ParseErrorType::VariableUndefined(name) => format!(
-            "unknown name {name}: only vars, call, input, tenant, customer and names the script \
-             defines with let can be used"
-        ),
+    let text = match error.err_type() {
+        ParseErrorType::VariableUndefined(name) => msg!("script.unknown_name", name = name),
         ParseErrorType::AssignmentToConstant(name) if READ_ONLY.contains(&name.as_str()) => {
-            format!("{name} is read-only and cannot be changed")
+            msg!("script.read_only", name = name)
         }
-        ParseErrorType::Reserved(word) if word == "eval" => "eval is not allowed".to_owned(),
+        ParseErrorType::Reserved(word) if word == "eval" => term("script.eval"),
         ParseErrorType::BadInput(LexError::ImproperSymbol(word, _)) if word == "eval" => {
-            "eval is not allowed".to_owned()
+            term("script.eval")
         }
         ParseErrorType::Reserved(word) if word == "import" || word == "export" => {
-            format!("{word} is not allowed: scripts cannot load modules")
+            msg!("script.modules", word = word)
         }
-        other => other.to_string(),
+        ParseErrorType::Reserved(word) => msg!("script.reserved", word = word),
+        ParseErrorType::UnknownOperator(operator) => {
+            msg!("script.unknown_operator", operator = operator)
+        }
+        ParseErrorType::MissingToken(token, _) => msg!("script.missing_token", token = token),
+        ParseErrorType::ExprExpected(_) => term("script.expression_expected"),
+        ParseErrorType::UnexpectedEOF => term("script.incomplete"),
+        ParseErrorType::VariableExpected => term("script.variable_expected"),
+        ParseErrorType::PropertyExpected => term("script.property_expected"),
+        ParseErrorType::BadInput(LexError::UnexpectedInput(input)) => {
+            msg!("script.unexpected", input = input)
+        }
+        ParseErrorType::BadInput(LexError::UnterminatedString) => {
+            term("script.unterminated_string")
+        }
+        ParseErrorType::BadInput(LexError::MalformedNumber(number)) => {
+            msg!("script.bad_number", number = number)
+        }
+        ParseErrorType::VariableExists(name) | ParseErrorType::DuplicatedVariable(name) => {
+            msg!("script.variable_exists", name = name)
+        }
+        other => msg!("script.other", detail = other.to_string()),
     };
-    SyntaxError {
-        message,
-        line,
-        column,
+    SyntaxError::new(text, line, column)
+}
+
+impl SyntaxError {
+    /// The mistake `text` at `line` and `column`, its English words kept as `message` too.
+    pub(crate) fn new(text: Message, line: u32, column: u32) -> SyntaxError {
+        SyntaxError {
+            message: text.render(Locale::English),
+            text,
+            line,
+            column,
+        }
     }
 }
 
@@ -664,11 +695,11 @@ fn check_assignments(ast: &AST) -> Result<(), SyntaxError> {
         None => Ok(()),
         Some((name, position)) => {
             let (line, column) = line_column(position);
-            Err(SyntaxError {
-                message: format!("{name} is read-only and cannot be changed"),
+            Err(SyntaxError::new(
+                msg!("script.read_only", name = name),
                 line,
                 column,
-            })
+            ))
         }
     }
 }

@@ -18,6 +18,7 @@ use std::ops::Range;
 
 use rhai::{Dynamic, AST};
 
+use crate::messages::{term, Locale, Message};
 use crate::path::Path;
 use crate::script::{Bindings, Sandbox, ScriptError, SyntaxError};
 
@@ -52,8 +53,21 @@ struct Hole {
 #[error("{message} (line {line}, column {column})")]
 pub struct TemplateError {
     pub message: String,
+    /// The mistake for a flow author, worded from the catalogues.
+    pub text: Message,
     pub line: u32,
     pub column: u32,
+}
+
+impl TemplateError {
+    fn new(text: Message, line: u32, column: u32) -> TemplateError {
+        TemplateError {
+            message: text.render(Locale::English),
+            text,
+            line,
+            column,
+        }
+    }
 }
 
 impl Template {
@@ -69,29 +83,24 @@ impl Template {
             let open_at = cursor.advance_to(open);
             let start = open + 2;
             let Some(len) = hole_length(&text[start..]) else {
-                return Err(TemplateError {
-                    message: "this {{ is not closed with }}".to_owned(),
-                    line: open_at.0,
-                    column: open_at.1,
-                });
+                return Err(TemplateError::new(
+                    term("template.not_closed"),
+                    open_at.0,
+                    open_at.1,
+                ));
             };
             let expr = &text[start..start + len];
             if expr.trim().is_empty() {
-                return Err(TemplateError {
-                    message: "empty {{ }}: put an expression inside, e.g. {{ vars.name }}"
-                        .to_owned(),
-                    line: open_at.0,
-                    column: open_at.1,
-                });
+                return Err(TemplateError::new(
+                    term("template.empty"),
+                    open_at.0,
+                    open_at.1,
+                ));
             }
             let start_at = cursor.advance_to(start);
             let ast = sandbox.compile_expression(expr).map_err(|e| {
                 let (line, column) = place(&e, open_at, start_at);
-                TemplateError {
-                    message: e.message,
-                    line,
-                    column,
-                }
+                TemplateError::new(e.text, line, column)
             })?;
             let hole = Box::new(Hole {
                 ast,

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use serde_json::{json, Value};
 
 use crate::compile::{CompileOptions, CompiledFlow};
+use crate::messages::tests::assert_chinese;
 use crate::model::FlowDocument;
 use crate::runtime::{Action, CallInfo, Event, Record, Session};
 use crate::script::Sandbox;
@@ -15,14 +16,24 @@ pub(crate) fn sandbox() -> Arc<Sandbox> {
     Sandbox::shared()
 }
 
+/// Validates `value`; every problem found is also worded in Chinese, which must hold no English
+/// beyond the user's own ids and values.
 pub(crate) fn validate(value: &Value) -> Validated {
     let sandbox = sandbox();
-    validate_value(value, &ValidationContext::new(&sandbox))
+    chinese_too(validate_value(value, &ValidationContext::new(&sandbox)))
 }
 
 pub(crate) fn validate_text(text: &str) -> Validated {
     let sandbox = sandbox();
-    validate_json(text, &ValidationContext::new(&sandbox))
+    chinese_too(validate_json(text, &ValidationContext::new(&sandbox)))
+}
+
+#[track_caller]
+fn chinese_too(validated: Validated) -> Validated {
+    for diagnostic in &validated.diagnostics {
+        assert_chinese(&diagnostic.text);
+    }
+    validated
 }
 
 /// A minimal valid flow around `nodes`, starting at the first one.

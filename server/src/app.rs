@@ -70,6 +70,7 @@ pub fn router(state: AppState, config: &Config) -> Router {
             async move { crate::security_headers::add(public_url.as_deref(), request, next).await }
         }))
         .layer(middleware::from_fn(crate::error::with_request_id))
+        .layer(middleware::from_fn(crate::language::with_language))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request| {
                 let id = request

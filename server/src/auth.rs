@@ -102,7 +102,8 @@ impl Principal {
             Err(ApiError::forbidden(format!(
                 "the role {} may not do this ({permission:?})",
                 self.role
-            )))
+            ))
+            .in_chinese("你的角色不能做这个操作"))
         }
     }
 
@@ -196,13 +197,17 @@ pub async fn signed_in(parts: &Parts, state: &AppState) -> Result<Principal, Api
     let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
         return Err(ApiError::unauthorized(
             "sign in, or send an API key as Authorization: Bearer <key>",
-        ));
+        )
+        .in_chinese("请先登录，或用 Authorization: Bearer <密钥> 发送 API 密钥"));
     };
     let (session, user) = state
         .store
         .authenticate_login_session(token, now_ms())
         .await?
-        .ok_or_else(|| ApiError::unauthorized("the session has expired; sign in again"))?;
+        .ok_or_else(|| {
+            ApiError::unauthorized("the session has expired; sign in again")
+                .in_chinese("登录已过期，请重新登录")
+        })?;
     Ok(Principal {
         tenant_id: session.tenant_id,
         role: user.role,

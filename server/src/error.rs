@@ -10,6 +10,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::language::Language;
+
 /// The header that carries a request's id, set by the server when the client sent none.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -152,6 +154,19 @@ impl FieldProblem {
     }
 }
 
+/// A flow problem as a field error, worded in the request's language.
+impl From<flow_engine::Diagnostic> for FieldError {
+    fn from(diagnostic: flow_engine::Diagnostic) -> Self {
+        let diagnostic = diagnostic.localized(Language::current().locale());
+        FieldError {
+            field: diagnostic.field,
+            code: diagnostic.code.to_owned(),
+            message: diagnostic.message,
+            node: diagnostic.node,
+        }
+    }
+}
+
 /// An error answer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiError {
@@ -159,6 +174,8 @@ pub struct ApiError {
     /// Stable machine-readable code, e.g. `not_found`, `revision_conflict`.
     pub code: &'static str,
     pub detail: String,
+    /// The detail in Chinese, answered instead when the request prefers Chinese.
+    pub detail_zh: Option<String>,
     pub errors: Vec<FieldError>,
     /// Seconds to wait before trying again, sent as `Retry-After` (a 429's, a 503's).
     pub retry_after_secs: Option<u64>,
@@ -190,9 +207,16 @@ impl ApiError {
             status,
             code,
             detail: detail.into(),
+            detail_zh: None,
             errors: Vec::new(),
             retry_after_secs: None,
         }
+    }
+
+    /// The error with its detail in Chinese too.
+    pub fn in_chinese(mut self, detail: impl Into<String>) -> Self {
+        self.detail_zh = Some(detail.into());
+        self
     }
 
     /// The error with a `Retry-After` header.
@@ -227,6 +251,7 @@ impl ApiError {
         }])
     }
 
+    /// `what` (in English) was not found; [`ApiError::in_chinese`] may say it in Chinese.
     pub fn not_found(what: &str) -> Self {
         Self::new(
             StatusCode::NOT_FOUND,
@@ -260,6 +285,36 @@ impl ApiError {
 
 const INTERNAL: &str = "internal";
 
+/// A problem's title: the status's reason phrase, in Chinese when the request prefers it.
+fn title(status: StatusCode, language: Language) -> String {
+    let english = status.canonical_reason().unwrap_or("Error");
+    if language == Language::English {
+        return english.to_owned();
+    }
+    let chinese = match status.as_u16() {
+        400 => "请求有误",
+        401 => "未登录",
+        403 => "没有权限",
+        404 => "找不到",
+        405 => "不支持这种操作",
+        408 => "请求超时",
+        409 => "冲突",
+        412 => "已被他人修改",
+        413 => "内容太大",
+        415 => "内容格式不支持",
+        422 => "内容有误",
+        428 => "缺少版本号",
+        429 => "请求太频繁",
+        500 => "服务器出错",
+        502 => "上游服务出错",
+        503 => "服务暂不可用",
+        504 => "上游服务超时",
+        _ if status.is_server_error() => "服务器出错",
+        _ => "请求被拒绝",
+    };
+    chinese.to_owned()
+}
+
 impl ApiError {
     /// The answer with one extension member beside the standard ones (RFC 9457 §3.2), e.g. the
     /// per-item results of a failed import.
@@ -278,15 +333,27 @@ impl ApiError {
                 "request failed"
             );
         }
+        let language = Language::current();
         let detail = if self.code == INTERNAL {
-            match &request_id {
-                Some(id) => {
+            match (&request_id, language) {
+                (Some(id), Language::Chinese) => {
+                    format!("服务器出错了；原因记在服务器日志里，请求编号 {id}")
+                }
+                (Some(id), Language::English) => {
                     format!("the server failed; its log says why under the request id {id}")
                 }
-                None => "the server failed; its log says why".to_owned(),
+                (None, language) => language
+                    .pick(
+                        "服务器出错了；原因记在服务器日志里",
+                        "the server failed; its log says why",
+                    )
+                    .to_owned(),
             }
         } else {
-            self.detail
+            match (language, self.detail_zh) {
+                (Language::Chinese, Some(chinese)) => chinese,
+                _ => self.detail,
+            }
         };
         let retry_after = self.retry_after_secs;
         let problem = Problem {
@@ -294,7 +361,7 @@ impl ApiError {
                 "https://callflow.dev/problems/{}",
                 self.code.replace('_', "-")
             ),
-            title: self.status.canonical_reason().unwrap_or("Error").to_owned(),
+            title: title(self.status, language),
             status: self.status.as_u16(),
             code: self.code.to_owned(),
             detail,

@@ -1,7 +1,23 @@
 //! The language of messages meant for people (row errors of an import, revision summaries):
 //! Chinese or English, as the request's `Accept-Language` prefers. Codes stay the same in both.
 
+use axum::extract::Request;
 use axum::http::{header, HeaderMap};
+use axum::middleware::Next;
+use axum::response::Response;
+use flow_engine::messages::Locale;
+
+tokio::task_local! {
+    /// The language of the request being answered, for what is worded far from its headers:
+    /// error answers, and the flow problems any handler may return.
+    static CURRENT_LANGUAGE: Language;
+}
+
+/// Middleware: makes the request's `Accept-Language` known to what its handler answers.
+pub async fn with_language(request: Request, next: Next) -> Response {
+    let language = Language::from_headers(request.headers());
+    CURRENT_LANGUAGE.scope(language, next.run(request)).await
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Language {
@@ -40,6 +56,21 @@ impl Language {
             }
         }
         best.map_or_else(Language::default, |(_, language)| language)
+    }
+
+    /// The language of the request being answered; the default outside one (a CLI, a job).
+    pub fn current() -> Language {
+        CURRENT_LANGUAGE
+            .try_with(|language| *language)
+            .unwrap_or_default()
+    }
+
+    /// The engine's catalogue in this language.
+    pub fn locale(self) -> Locale {
+        match self {
+            Language::Chinese => Locale::Chinese,
+            Language::English => Locale::English,
+        }
     }
 
     /// The language of a BCP 47 tag such as a knowledge base's `zh-CN` or `en`.

@@ -362,7 +362,7 @@ async fn saving_a_draft_needs_its_current_revision(app: TestApp) -> TestApp {
     assert_eq!(stale.status, 412);
     assert_eq!(stale.code(), "revision_conflict");
     let detail = stale.body["detail"].as_str().expect("detail");
-    assert!(detail.contains("current revision is 2"), "{detail}");
+    assert!(detail.contains("现在是第 2 版"), "{detail}");
     assert_eq!(api.get(&path).await.body["draft"]["description"], "第二版");
 
     // A bare number is accepted too; anything else is not a revision.
@@ -391,7 +391,7 @@ async fn saving_a_draft_needs_its_current_revision(app: TestApp) -> TestApp {
     assert!(loser.body["detail"]
         .as_str()
         .expect("detail")
-        .contains("current revision is 4"));
+        .contains("现在是第 4 版"));
     let now = api.get(&path).await;
     assert_eq!(now.body["revision"], 4);
     assert_eq!(
@@ -517,7 +517,7 @@ async fn publishing_makes_numbered_immutable_versions(app: TestApp) -> TestApp {
     assert!(stale.body["detail"]
         .as_str()
         .expect("detail")
-        .contains("current revision is 2"));
+        .contains("现在是第 2 版"));
     let restored = api.post_if_match(&restore, "\"2\"", &json!({})).await;
     assert_eq!(restored.status, 200, "{}", restored.body);
     assert_eq!(restored.header("etag"), "\"3\"");
@@ -743,7 +743,7 @@ async fn an_import_gives_each_flow_its_own_result(app: TestApp) -> TestApp {
     assert!(results[5]["diagnostics"][0]["message"]
         .as_str()
         .expect("message")
-        .contains("earlier flow of this import"));
+        .contains("这次导入里前面的流程也叫"));
     assert_eq!(errors(&results[6]["diagnostics"]).len(), 5);
     for failed in &results[1..4] {
         assert!(failed.get("id").is_none(), "{failed}");

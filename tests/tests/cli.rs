@@ -1,21 +1,28 @@
 //! The `callflow` command line, run as a user would run it.
 
 use std::io::Write;
-use std::process::{Output, Stdio};
+use std::process::{Command, Output, Stdio};
 
 use callflow_tests::{callflow, example_flows, root};
+
+/// `callflow` speaking English, whatever the machine's `LANG`: most tests read its English words.
+fn english() -> Command {
+    let mut command = callflow();
+    command.env("LANG", "en_US.UTF-8");
+    command
+}
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
 fn run(args: &[&str]) -> Output {
-    callflow().args(args).output().expect("callflow runs")
+    english().args(args).output().expect("callflow runs")
 }
 
 /// `callflow chat` on the order-status example for 演示商城, with the caller's lines on stdin.
 fn chat(args: &[&str], caller: &str) -> Output {
-    let mut child = callflow()
+    let mut child = english()
         .args([
             "chat",
             "flows/order-status.json",
@@ -65,7 +72,7 @@ fn every_subcommand_has_help() {
 fn the_example_flows_validate() {
     let flows = example_flows();
     assert!(flows.len() >= 5);
-    let output = callflow()
+    let output = english()
         .arg("validate")
         .args(&flows)
         .output()
@@ -102,11 +109,7 @@ fn a_malformed_flow_gets_precise_messages_and_exit_1() {
 }"#,
     )
     .expect("write");
-    let output = callflow()
-        .arg("validate")
-        .arg(&path)
-        .output()
-        .expect("runs");
+    let output = english().arg("validate").arg(&path).output().expect("runs");
     assert_eq!(output.status.code(), Some(1));
     let stdout = text(&output.stdout);
     let file = path.display().to_string();
@@ -132,11 +135,7 @@ fn invalid_json_names_line_and_column() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("syntax.json");
     std::fs::write(&path, "{\n  \"schema\": 1,\n  \"name\": \n}").expect("write");
-    let output = callflow()
-        .arg("validate")
-        .arg(&path)
-        .output()
-        .expect("runs");
+    let output = english().arg("validate").arg(&path).output().expect("runs");
     assert_eq!(output.status.code(), Some(1));
     let stdout = text(&output.stdout);
     assert!(
@@ -162,7 +161,7 @@ fn callflow_test_passes_every_example_conversation() {
             .expect("name")
             .to_owned();
         let conversations = root().join("flows/tests").join(format!("{stem}.yaml"));
-        let output = callflow()
+        let output = english()
             .arg("test")
             .arg(&flow)
             .arg(&conversations)
@@ -194,7 +193,7 @@ fn a_failing_conversation_prints_a_diff_and_exits_1() {
         "conversations:\n  - name: expects the wrong greeting\n    turns:\n      - bot: [\"Hello there\"]\n",
     )
     .expect("write");
-    let output = callflow()
+    let output = english()
         .args(["test", "flows/order-status.json"])
         .arg(&path)
         .output()
@@ -273,7 +272,7 @@ fn chat_takes_the_caller_and_the_customer_a_lookup_would_find() {
 
 #[test]
 fn chat_hangs_up_at_end_of_input() {
-    let output = callflow()
+    let output = english()
         .args(["chat", "flows/order-status.json"])
         .stdin(Stdio::null())
         .output()
@@ -340,4 +339,63 @@ fn chat_makes_real_http_requests() {
         "{stdout}"
     );
     assert!(stdout.contains("call ended: resolved"), "{stdout}");
+}
+
+#[test]
+fn messages_follow_lang_and_the_lang_option() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("dangling.json");
+    std::fs::write(
+        &path,
+        r#"{ "schema": 1, "name": "悬空", "language": "zh-CN", "start": "greet",
+  "nodes": [ { "id": "greet", "type": "say", "text": "您好", "next": "nowhere" } ] }"#,
+    )
+    .expect("write");
+    let file = path.display().to_string();
+    let chinese = text(
+        &callflow()
+            .args(["validate", "--lang", "zh-CN", &file])
+            .output()
+            .expect("runs")
+            .stdout,
+    );
+    assert!(
+        chinese.contains("「下一步」连线指向的节点「nowhere」不存在"),
+        "{chinese}"
+    );
+    let english = text(
+        &english()
+            .args(["validate", &file])
+            .output()
+            .expect("runs")
+            .stdout,
+    );
+    assert!(
+        english.contains("The \"next\" connection leads to node \"nowhere\""),
+        "{english}"
+    );
+    let by_lang = text(
+        &callflow()
+            .env("LANG", "zh_CN.UTF-8")
+            .args(["validate", &file])
+            .output()
+            .expect("runs")
+            .stdout,
+    );
+    assert_eq!(by_lang, chinese);
+    let refused = callflow()
+        .args(["validate", "--lang", "fr", &file])
+        .output()
+        .expect("runs");
+    assert_eq!(refused.status.code(), Some(2));
+
+    let chat = callflow()
+        .args(["chat", "flows/order-status.json", "--lang", "zh-CN"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("runs");
+    let stdout = text(&chat.stdout);
+    assert!(stdout.contains("输入来电者说的话"), "{stdout}");
+    assert!(stdout.contains("通话结束：中途放弃"), "{stdout}");
+    assert!(!stdout.contains("call ended"), "{stdout}");
 }

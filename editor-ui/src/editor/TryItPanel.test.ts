@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { KnowledgeStep } from "../api";
 import type { FlowDocument } from "../flow/types";
 import { translate, type Lang, type MessageKey, type Params } from "../i18n";
-import { emotionNote, knowledgeLine, typedVars } from "./TryItPanel";
+import { emotionNote, knowledgeLine, transferTargetName, transferTypeName, typedVars } from "./TryItPanel";
 
 describe("typedVars", () => {
   const doc: FlowDocument = {
@@ -90,5 +90,27 @@ describe("emotionNote", () => {
     expect(emotionNote(t("en"), { anger: 0, label: "positive", trend: 0 })).toBeNull();
     expect(emotionNote(t("en"), null)).toBeNull();
     expect(emotionNote(t("en"), undefined)).toBeNull();
+  });
+});
+
+describe("transfer lines", () => {
+  const queues = [{ key: "after-sales", name: "售后", name_en: "After-sales" }];
+  const zh = (key: MessageKey, params?: Params) => translate("zh-CN" as Lang, key, params);
+  const en = (key: MessageKey, params?: Params) => translate("en" as Lang, key, params);
+
+  it("names a queue by its name in the editor's language, other targets as they are", () => {
+    expect(transferTargetName("queue", "after-sales", queues, "zh-CN")).toBe("售后");
+    expect(transferTargetName("queue", "after-sales", queues, "en")).toBe("After-sales");
+    expect(transferTargetName("queue", "vip", queues, "zh-CN")).toBe("vip");
+    expect(transferTargetName("phone", "+8613800138000", queues, "zh-CN")).toBe("+8613800138000");
+    expect(transferTargetName("queue", "after-sales", null, "zh-CN")).toBe("after-sales");
+  });
+
+  it("says the kind of target in words", () => {
+    expect(transferTypeName(zh, "queue")).toBe("队列");
+    expect(transferTypeName(en, "queue")).toBe("queue");
+    expect(zh("tryit.transfer", { type: transferTypeName(zh, "queue"), target: "售后", summary: "要退货" })).toBe(
+      "转接到队列“售后”。给客服的摘要：要退货",
+    );
   });
 });

@@ -6,7 +6,8 @@ import { useEffect, useRef, useState, type FormEvent } from "react";
 import { api, type Emotion, type KnowledgeStep, type SessionEvent, type SessionView } from "../api";
 import { ErrorAlert } from "../components/ErrorAlert";
 import type { FlowDocument } from "../flow/types";
-import { outcomeName, useI18n, type Translate } from "../i18n";
+import { hasKey, outcomeName, useI18n, type Translate } from "../i18n";
+import { queueLabel, type QueueChoice } from "../nodes/lookup";
 import type { Trace } from "./view";
 
 type Entry =
@@ -66,10 +67,12 @@ interface TryItPanelProps {
   ensureSaved: () => Promise<boolean>;
   onTrace: (trace: Trace | null) => void;
   onShowNode: (id: string) => void;
+  /** The tenant's agent queues, to name a transfer's queue by its name; `null` while loading. */
+  queues?: readonly QueueChoice[] | null;
 }
 
-export function TryItPanel({ flowId, doc, revision, ensureSaved, onTrace, onShowNode }: TryItPanelProps) {
-  const { t } = useI18n();
+export function TryItPanel({ flowId, doc, revision, ensureSaved, onTrace, onShowNode, queues = null }: TryItPanelProps) {
+  const { t, lang } = useI18n();
   const [session, setSession] = useState<SessionView | null>(null);
   const [entries, setEntries] = useState<Entry[]>([]);
   const [path, setPath] = useState<string[]>([]);
@@ -104,7 +107,11 @@ export function TryItPanel({ flowId, doc, revision, ensureSaved, onTrace, onShow
     if (view.transfer) {
       added.push({
         who: "system",
-        text: t("tryit.transfer", { type: view.transfer.type, target: view.transfer.target, summary: view.transfer.summary }),
+        text: t("tryit.transfer", {
+          type: transferTypeName(t, view.transfer.type),
+          target: transferTargetName(view.transfer.type, view.transfer.target, queues, lang),
+          summary: view.transfer.summary,
+        }),
       });
     }
     if (view.ended) added.push({ who: "system", text: t("tryit.ended", { outcome: outcomeName(t, view.outcome) }) });
@@ -332,4 +339,16 @@ export function TryItPanel({ flowId, doc, revision, ensureSaved, onTrace, onShow
       )}
     </div>
   );
+}
+
+/** "queue", "phone" or "sip" in the reader's words. */
+export function transferTypeName(t: Translate, type: string): string {
+  const key = `tryit.target.${type}`;
+  return hasKey(key) ? t(key) : type;
+}
+
+/** A queue by its name when the tenant has one for it; numbers and addresses as they are. */
+export function transferTargetName(type: string, target: string, queues: readonly QueueChoice[] | null, lang: string): string {
+  const queue = type === "queue" ? queues?.find((q) => q.key === target) : undefined;
+  return queue ? queueLabel(queue, lang) : target;
 }

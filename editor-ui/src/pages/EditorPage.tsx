@@ -559,7 +559,7 @@ function Editor({ flowId, initial, me }: { flowId: string; initial: FlowView; me
             </div>
             <div role="tabpanel" id="tabpanel-tryit" aria-labelledby="tab-tryit" hidden={tab !== "tryit"} className="tabpanel">
               {canEdit ? (
-                <TryItPanel flowId={flowId} doc={doc} revision={meta.revision} ensureSaved={ensureSaved} onTrace={setTrace} onShowNode={showNode} />
+                <TryItPanel flowId={flowId} doc={doc} revision={meta.revision} ensureSaved={ensureSaved} onTrace={setTrace} onShowNode={showNode} queues={queues} />
               ) : (
                 <p className="muted">{t("tryit.notAllowed")}</p>
               )}

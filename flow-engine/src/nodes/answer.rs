@@ -13,7 +13,9 @@ use super::listening::{self, set_input, CompiledRetry};
 use super::{Compiled, Kind, Ports, Run};
 use crate::compile::{NodeCompiler, NodeIx};
 use crate::knowledge::{self, KnowledgeHit, KnowledgeIndex};
+use crate::messages::term;
 use crate::model::{default_true, is_true, node_common, InputMode, Retry};
+use crate::msg;
 use crate::nlu::Utterance;
 use crate::runtime::{Action, Event, Listen, Record, Step, Visit, Wait};
 use crate::slots;
@@ -111,16 +113,11 @@ impl Kind for AnswerNode {
             }
         }
         if self.confirm_prompt.is_some() && !self.confirm {
-            let message =
-                "\"confirm_prompt\" is only said when \"confirm\" is on. Turn confirm on \
-                           or remove the prompt."
-                    .to_owned();
+            let message = term("ignored_field.confirm_prompt");
             c.warning("ignored_field", id, at("/confirm_prompt"), message);
         }
         if self.disambiguate_prompt.is_some() && !self.disambiguate {
-            let message = "\"disambiguate_prompt\" is only said when \"disambiguate\" is on. \
-                           Turn it on or remove the prompt."
-                .to_owned();
+            let message = term("ignored_field.disambiguate_prompt");
             c.warning("ignored_field", id, at("/disambiguate_prompt"), message);
         }
         if let Some(retry) = &self.no_input {
@@ -131,9 +128,9 @@ impl Kind for AnswerNode {
             at("/timeout_ms"),
             self.timeout_ms,
             NO_INPUT_TIMEOUT_MS,
-            "silence timeout (milliseconds)",
+            "term.silence_timeout_ms",
         );
-        c.phrases(id, base, "hints", &self.hints, "hint");
+        c.phrases(id, base, "hints", &self.hints, "term.hint");
     }
 
     fn compile(&self, c: &NodeCompiler<'_>) -> Result<Compiled, Diagnostic> {
@@ -175,18 +172,14 @@ pub(crate) fn check_knowledge_base(
     key: &str,
 ) {
     if key.trim().is_empty() {
-        let message = "Choose the knowledge base to answer from.".to_owned();
+        let message = term("empty_value.knowledge_base");
         c.error("empty_value", node, field, message);
         return;
     }
-    c.name_text(node, field.clone(), key, "knowledge base key");
+    c.name_text(node, field.clone(), key, "term.knowledge_base_key");
     if let Some(known) = c.known_knowledge_bases {
         if !known.contains(key) {
-            let message = format!(
-                "There is no knowledge base with the key \"{}\". Choose an existing knowledge \
-                 base.",
-                shorten(key, 80)
-            );
+            let message = msg!("unknown_knowledge_base", key = shorten(key, 80));
             c.error("unknown_knowledge_base", node, field, message);
         }
     }

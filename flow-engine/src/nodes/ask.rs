@@ -11,10 +11,12 @@ use super::listening::{self, CompiledRetry, Listener};
 use super::{Compiled, Kind, Ports};
 use crate::calendar::Date;
 use crate::compile::NodeCompiler;
+use crate::messages::term;
 use crate::model::{
     default_input_modes, default_true, is_default_input_modes, is_true, node_common, InputMode,
     Intent, Retry,
 };
+use crate::msg;
 use crate::slots;
 use crate::validate::{Checker, Diagnostic, DTMF_MAX_DIGITS, MAX_TEXT_CHARS, NO_INPUT_TIMEOUT_MS};
 
@@ -159,9 +161,7 @@ impl Kind for AskNode {
         let at = |field: &str| format!("{base}{field}");
         c.template(id, at("/prompt"), &self.prompt);
         if self.input.is_empty() {
-            let message =
-                "This ask node accepts no input at all. Allow speech, dtmf (keys) or both."
-                    .to_owned();
+            let message = term("no_input_modes");
             c.error("no_input_modes", id, at("/input"), message);
         }
         let positions: Vec<usize> = (0..self.intents.len()).collect();
@@ -200,19 +200,19 @@ impl Kind for AskNode {
             at("/timeout_ms"),
             self.timeout_ms,
             NO_INPUT_TIMEOUT_MS,
-            "silence timeout (milliseconds)",
+            "term.silence_timeout_ms",
         );
-        c.phrases(id, base, "hints", &self.hints, "hint");
+        c.phrases(id, base, "hints", &self.hints, "term.hint");
         if let Some(dtmf) = &self.dtmf {
             c.range_u32(
                 id,
                 at("/dtmf/max_digits"),
                 dtmf.max_digits,
                 DTMF_MAX_DIGITS,
-                "largest number of digits",
+                "term.max_digits",
             );
             if let Some(key) = &dtmf.finish_on_key {
-                c.key(id, at("/dtmf/finish_on_key"), key, "finishing key");
+                c.key(id, at("/dtmf/finish_on_key"), key, "term.finishing_key");
             }
         }
         c.threshold(id, at("/threshold"), self.threshold);
@@ -356,33 +356,21 @@ impl AskNode {
         let next_used = self.slot.is_some() || self.intents.is_empty();
         match (&self.next, next_used) {
             (None, true) => {
-                let when = if self.slot.is_some() {
-                    "once the answer is captured"
+                let message = if self.slot.is_some() {
+                    term("missing_port.ask_slot")
                 } else {
-                    "after any answer"
+                    term("missing_port.ask_any")
                 };
-                let message = format!(
-                    "This ask node needs a \"next\" connection: it is taken {when}. Connect \
-                        it to the \
-                     node that should come next."
-                );
                 c.error("missing_port", id, at("/next"), message);
             }
             (Some(_), false) => {
-                let message = "\"next\" is only taken when the node captures a slot or has \
-                    no intents; \
-                               here an answer either matches an intent or goes to no_match. Remove it \
-                               or add an intent."
-                    .to_owned();
+                let message = term("ignored_field.ask_next");
                 c.warning("ignored_field", id, at("/next"), message);
             }
             _ => {}
         }
         if self.intents.is_empty() && self.slot.is_none() && self.save_as.is_none() {
-            let message =
-                "The caller's answer is not stored anywhere. Set \"save_as\" to a variable \
-                           name to keep it."
-                    .to_owned();
+            let message = term("answer_not_saved");
             c.warning("answer_not_saved", id, at("/save_as"), message);
         }
     }
@@ -394,26 +382,26 @@ impl Slot {
         c.variable(id, at("/slot/var"), &self.var);
         match (&self.pattern, self.kind) {
             (None, SlotType::OrderNumber) => {
-                let message = "An order_number slot needs a \"pattern\" that order numbers match, \
-                               e.g. \\d{8,12} for 8 to 12 digits."
-                    .to_owned();
+                let message = term("missing_pattern");
                 c.error("missing_pattern", id, at("/slot/pattern"), message);
             }
             (Some(pattern), kind) => {
-                if c.text_size(id, at("/slot/pattern"), pattern, MAX_TEXT_CHARS, "pattern") {
+                if c.text_size(
+                    id,
+                    at("/slot/pattern"),
+                    pattern,
+                    MAX_TEXT_CHARS,
+                    "term.pattern",
+                ) {
                     // Compiled the way the runtime uses it: matching the whole answer.
                     if let Err(error) = regex::Regex::new(&format!("^(?:{pattern})$")) {
                         let detail = regex_error_summary(&error);
-                        let message =
-                            format!("The pattern is not a valid regular expression: {detail}.");
+                        let message = msg!("invalid_pattern", error = detail);
                         c.error("invalid_pattern", id, at("/slot/pattern"), message);
                     }
                 }
                 if !matches!(kind, SlotType::OrderNumber | SlotType::Digits) {
-                    let message =
-                        "The pattern is only used by digits and order_number slots; it is \
-                                   ignored here."
-                            .to_owned();
+                    let message = term("ignored_field.pattern");
                     c.warning("ignored_field", id, at("/slot/pattern"), message);
                 }
             }
@@ -422,12 +410,10 @@ impl Slot {
         for (value, name) in [(self.min, "min"), (self.max, "max")] {
             let Some(value) = value else { continue };
             if !matches!(self.kind, SlotType::Number | SlotType::Amount) {
-                let message = format!(
-                    "\"{name}\" is only used by number and amount slots; it is ignored here."
-                );
+                let message = msg!("ignored_field.number_bound", field = name);
                 c.warning("ignored_field", id, at(&format!("/slot/{name}")), message);
             } else if !value.is_finite() {
-                let message = format!("\"{name}\" must be a finite number.");
+                let message = msg!("out_of_range.finite", field = name);
                 c.error("out_of_range", id, at(&format!("/slot/{name}")), message);
             }
         }
@@ -435,17 +421,13 @@ impl Slot {
             if self.kind == SlotType::Amount {
                 c.variable(id, at("/slot/currency_var"), currency_var);
             } else {
-                let message =
-                    "\"currency_var\" is only used by amount slots; it is ignored here.".to_owned();
+                let message = term("ignored_field.currency_var");
                 c.warning("ignored_field", id, at("/slot/currency_var"), message);
             }
         }
         if let (Some(min), Some(max)) = (self.min, self.max) {
             if min > max {
-                let message = format!(
-                    "The smallest accepted value ({min}) is larger \
-                    than the largest ({max}). Swap them."
-                );
+                let message = msg!("invalid_range", min = min, max = max);
                 c.error("invalid_range", id, at("/slot/min"), message);
             }
         }

@@ -8,7 +8,9 @@ use rhai::{Stmt, AST};
 use super::{Compiled, Kind, Ports, Run};
 use crate::compile::{NodeCompiler, NodeIx};
 use crate::condition::{truthy, Condition};
+use crate::messages::term;
 use crate::model::node_common;
+use crate::msg;
 use crate::runtime::{Step, Visit};
 use crate::validate::{place, Checker, Diagnostic, MAX_CASES, MAX_TEXT_CHARS};
 
@@ -47,10 +49,7 @@ impl Kind for BranchNode {
     fn check(&self, c: &mut Checker<'_>, base: &str) {
         let id = Some(self.id.as_str());
         if self.cases.len() > MAX_CASES {
-            let message = format!(
-                "This branch has {} conditions; at most {MAX_CASES} are allowed.",
-                self.cases.len()
-            );
+            let message = msg!("too_large.cases", count = self.cases.len(), max = MAX_CASES);
             c.error("too_large", id, format!("{base}/cases"), message);
         }
         for (i, case) in self.cases.iter().enumerate() {
@@ -113,23 +112,27 @@ pub(crate) fn check_condition(
     expression: &str,
 ) -> Option<AST> {
     if expression.trim().is_empty() {
-        let message =
-            "This condition is empty. Write a condition, e.g. vars.status == \"shipped\"."
-                .to_owned();
+        let message = term("empty_condition");
         c.error("empty_condition", node, field, message);
         return None;
     }
-    if !c.text_size(node, field.clone(), expression, MAX_TEXT_CHARS, "condition") {
+    if !c.text_size(
+        node,
+        field.clone(),
+        expression,
+        MAX_TEXT_CHARS,
+        "term.condition",
+    ) {
         return None;
     }
     match c.sandbox.compile_expression(expression) {
         Ok(condition) => Some(condition),
         Err(error) => {
             let place = place(error.line, error.column);
-            let message = format!(
-                "This condition has a mistake{place}: {}. Write it like vars.status == \
-                \"shipped\".",
-                error.message.trim_end_matches('.')
+            let message = msg!(
+                "expression_syntax",
+                place = place,
+                error = error.text.clone()
             );
             c.push(
                 Diagnostic::error("expression_syntax", field, message)

@@ -8,7 +8,9 @@ use super::branch::{always_holds, check_condition};
 use super::{Compiled, Kind, Ports, Run};
 use crate::compile::{NodeCompiler, NodeIx};
 use crate::condition::Condition;
+use crate::messages::{term, Message};
 use crate::model::{node_common, Outcome};
+use crate::msg;
 use crate::runtime::{
     Action, ChosenRoute, Event, HandoffStatus, Record, Step, Transfer, TransferTarget, Visit, Wait,
 };
@@ -93,17 +95,16 @@ impl Kind for HandoffNode {
         .collect();
         match targets.as_slice() {
             [] => {
-                let message = "Choose where to transfer the call: set one of \"queue\", \
-                \"phone\" or \"sip\"."
-                    .to_owned();
+                let message = term("handoff_target.none");
                 c.error("handoff_target", id, base.to_owned(), message);
             }
             [_] => {}
             [(first, _), rest @ ..] => {
                 for (name, _) in rest {
-                    let message = format!(
-                        "Set only one transfer target: this node has both \"{first}\" and \
-                        \"{name}\". Remove one."
+                    let message = msg!(
+                        "handoff_target.several",
+                        first = target_name(first),
+                        second = target_name(name)
                     );
                     c.error("handoff_target", id, at(&format!("/{name}")), message);
                 }
@@ -113,7 +114,7 @@ impl Kind for HandoffNode {
             let field = at(&format!("/{name}"));
             let value = raw.trim();
             if value.is_empty() {
-                let message = format!("The \"{name}\" to transfer to is empty. Fill it in.");
+                let message = msg!("handoff_target.empty", target = target_name(name));
                 c.error("handoff_target", id, field, message);
                 continue;
             }
@@ -121,19 +122,11 @@ impl Kind for HandoffNode {
             let templated = value.contains("{{");
             match *name {
                 "phone" if !templated && !looks_like_phone(value) => {
-                    let message = format!(
-                    "\"{}\" does not look like a phone number. Write it in international form, \
-                     e.g. +8613800138000, or as digits only.",
-                    shorten(value, 40)
-                );
+                    let message = msg!("invalid_phone", phone = shorten(value, 40));
                     c.warning("invalid_phone", id, field, message);
                 }
                 "sip" if !value.starts_with("{{") && !is_sip_address(value) => {
-                    let message = format!(
-                        "\"{}\" is not a SIP address. It must start with sip:, e.g. \
-                        sip:agent@example.com.",
-                        shorten(value, 60)
-                    );
+                    let message = msg!("invalid_sip", address = shorten(value, 60));
                     c.error("invalid_sip", id, field, message);
                 }
                 "queue" if !templated => check_queue(c, id, field, value),
@@ -205,16 +198,15 @@ impl HandoffNode {
             return;
         }
         if self.routes.len() > MAX_CASES {
-            let message = format!(
-                "This handoff has {} routing rules; at most {MAX_CASES} are allowed.",
-                self.routes.len()
+            let message = msg!(
+                "too_large.routes",
+                count = self.routes.len(),
+                max = MAX_CASES
             );
             c.error("too_large", id, format!("{base}/routes"), message);
         }
         if self.queue.is_none() && (self.phone.is_some() || self.sip.is_some()) {
-            let message = "Routing rules choose an agent queue: transfer to a queue, the one for \
-                callers no rule matches, or remove the rules."
-                .to_owned();
+            let message = term("handoff_target.routes");
             c.error("handoff_target", id, format!("{base}/routes"), message);
         }
         let mut always = None;
@@ -222,11 +214,7 @@ impl HandoffNode {
             let when = format!("{base}/routes/{i}/when");
             let condition = check_condition(c, id, when.clone(), &route.when);
             if let Some(first) = always.map(|index: usize| index + 1) {
-                let message = format!(
-                    "Rule {} is never used: rule {first} before it always holds, and the first \
-                     rule that holds wins. Move this rule up or change rule {first}'s condition.",
-                    i + 1,
-                );
+                let message = msg!("unreachable_route", rule = i + 1, first = first);
                 c.warning("unreachable_route", id, when, message);
             } else if condition.as_ref().is_some_and(always_holds) {
                 always = Some(i);
@@ -234,10 +222,7 @@ impl HandoffNode {
             let field = format!("{base}/routes/{i}/queue");
             let queue = route.queue.trim();
             if queue.is_empty() {
-                let message = format!(
-                    "Rule {} has no queue. Choose the queue its callers go to.",
-                    i + 1
-                );
+                let message = msg!("handoff_target.route_queue", rule = i + 1);
                 c.error("handoff_target", id, field, message);
                 continue;
             }
@@ -249,6 +234,15 @@ impl HandoffNode {
     }
 }
 
+/// "queue", "phone" or "sip", as messages name them.
+fn target_name(name: &str) -> Message {
+    match name {
+        "phone" => term("target.phone"),
+        "sip" => term("target.sip"),
+        _ => term("target.queue"),
+    }
+}
+
 /// A queue named outright (not by a template) must be one of the tenant's, when the tenant's
 /// list is known.
 fn check_queue(c: &mut Checker<'_>, id: Option<&str>, field: String, value: &str) {
@@ -257,17 +251,10 @@ fn check_queue(c: &mut Checker<'_>, id: Option<&str>, field: String, value: &str
         // are recorded as before, and the flow can still be published. Once it has queues, a
         // name outside them is a mistake.
         if known.is_empty() {
-            let message = format!(
-                "There is no agent queue \"{}\": this workspace has no queues yet, so nobody \
-                 will receive the conversation. Create the queue under Queues.",
-                shorten(value, 60)
-            );
+            let message = msg!("unknown_queue.none_yet", queue = shorten(value, 60));
             c.warning("unknown_queue", id, field, message);
         } else {
-            let message = format!(
-                "There is no agent queue \"{}\". Choose one of the workspace's queues.",
-                shorten(value, 60)
-            );
+            let message = msg!("unknown_queue", queue = shorten(value, 60));
             c.error("unknown_queue", id, field, message);
         }
     }

@@ -7,7 +7,9 @@ use rhai::Dynamic;
 use super::{Compiled, Kind, Ports, Run};
 use crate::compile::{NodeCompiler, NodeIx};
 use crate::json_fields;
+use crate::messages::term;
 use crate::model::{escape_pointer, node_common, HttpMethod};
+use crate::msg;
 use crate::runtime::{Action, Event, HttpRequest, Record, Step, Visit, Wait};
 use crate::template::Template;
 use crate::validate::{shorten, Checker, Diagnostic, HTTP_TIMEOUT_MS};
@@ -68,9 +70,7 @@ impl Kind for HttpNode {
         let at = |field: &str| format!("{base}{field}");
         let url = self.url.trim();
         if url.is_empty() {
-            let message = "The address (URL) is empty. Enter the address of the API, e.g. \
-            https://api.example.com/orders."
-                .to_owned();
+            let message = term("invalid_url.empty");
             c.error("invalid_url", id, at("/url"), message);
         } else {
             c.template(id, at("/url"), &self.url);
@@ -79,23 +79,14 @@ impl Kind for HttpNode {
                 || lower.starts_with("http://")
                 || lower.starts_with("https://"))
             {
-                let message = format!(
-                    "The address \"{}\" must start with https:// (or http://), or with a \
-                    {{{{ … }}}} \
-                 placeholder such as {{{{tenant.api}}}}.",
-                    shorten(url, 80)
-                );
+                let message = msg!("invalid_url", url = shorten(url, 80));
                 c.error("invalid_url", id, at("/url"), message);
             }
         }
         for (name, value) in &self.headers {
             let field = at(&format!("/headers/{}", escape_pointer(name)));
             if !is_header_name(name) {
-                let message = format!(
-                    "\"{}\" is not a valid header name. Use letters, digits and - only, \
-                    e.g. Authorization.",
-                    shorten(name, 60)
-                );
+                let message = msg!("invalid_header", name = shorten(name, 60));
                 c.error("invalid_header", id, field.clone(), message);
             }
             c.template(id, field, value);
@@ -108,28 +99,19 @@ impl Kind for HttpNode {
             at("/timeout_ms"),
             self.timeout_ms,
             HTTP_TIMEOUT_MS,
-            "timeout (milliseconds)",
+            "term.timeout_ms",
         );
         for (var, path) in &self.save {
             let field = at(&format!("/save/{}", escape_pointer(var)));
             c.variable(id, field.clone(), var);
             if !is_response_path(path) {
-                let message = format!(
-                    "\"{}\" is not a part of the answer. Use status, headers.<name>, body, \
-                    or a path \
-                 into the body such as body.order.status or body.items.0.name.",
-                    shorten(path, 80)
-                );
+                let message = msg!("invalid_path", path = shorten(path, 80));
                 c.error("invalid_path", id, field, message);
             }
         }
         for status in self.on_status.keys() {
             if !is_status_pattern(status) {
-                let message = format!(
-                    "\"{}\" is not a status code. Use a three-digit code such as 404, or a \
-                    class such as 4xx.",
-                    shorten(status, 20)
-                );
+                let message = msg!("invalid_status", status = shorten(status, 20));
                 c.error(
                     "invalid_status",
                     id,

@@ -14,6 +14,7 @@ use super::Run;
 use crate::compile::{NodeCompiler, NodeIx};
 use crate::emotion::rounded;
 use crate::model::{InputMode, Intent, Retry};
+use crate::msg;
 use crate::nlu::{self, IntentIndex, IntentMatch, IntentSpec, Scope, Utterance};
 use crate::runtime::{Action, Event, Listen, Record, Step, Visit, Wait};
 use crate::slots;
@@ -27,11 +28,7 @@ pub(crate) fn check_retry(c: &mut Checker<'_>, node: Option<&str>, base: &str, r
         c.template(node, format!("{base}/prompts/{i}"), prompt);
     }
     if retry.max > MAX_RETRIES {
-        let message = format!(
-            "{} retries is too many; at most {MAX_RETRIES} are allowed. Callers give up \
-                long before.",
-            retry.max
-        );
+        let message = msg!("out_of_range.retries", count = retry.max, max = MAX_RETRIES);
         c.error("out_of_range", node, format!("{base}/max"), message);
     }
 }
@@ -46,11 +43,7 @@ pub(crate) fn check_shadowing(
     key: Option<&str>,
 ) {
     if let Some(name) = name.filter(|n| c.globals.names.contains_key(n)) {
-        let message = format!(
-            "A global intent is also called \"{}\" and is checked first, so this one is never \
-             used. Rename one of them, or turn off global intents on this node.",
-            shorten(name, 60)
-        );
+        let message = msg!("intent_name_conflict", name = shorten(name, 60));
         c.warning(
             "intent_name_conflict",
             node,
@@ -66,12 +59,7 @@ pub(crate) fn check_shadowing(
                 .get(j)
                 .map(|i| i.name.as_str())
                 .unwrap_or_default();
-            let message = format!(
-                "Key \"{key}\" also selects the global intent \"{}\", which is checked \
-                    first, so \
-                 this key never reaches this choice. Use another key.",
-                shorten(global, 60)
-            );
+            let message = msg!("shadowed_key", key = key, intent = shorten(global, 60));
             c.warning("shadowed_key", node, field, message);
         }
     }

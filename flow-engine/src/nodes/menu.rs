@@ -9,7 +9,9 @@ use std::collections::HashSet;
 use super::listening::{self, CompiledRetry, Listener};
 use super::{Compiled, Kind, Ports};
 use crate::compile::NodeCompiler;
+use crate::messages::term;
 use crate::model::{default_true, is_true, node_common, InputMode, Intent, Retry};
+use crate::msg;
 use crate::validate::{is_key, Checker, Diagnostic, NO_INPUT_TIMEOUT_MS};
 
 node_common! {
@@ -72,19 +74,15 @@ impl Kind for MenuNode {
         let at = |field: &str| format!("{base}{field}");
         c.template(id, at("/prompt"), &self.prompt);
         if self.choices.is_empty() {
-            let message =
-                "This menu has no choices. Add at least one key and where it leads.".to_owned();
+            let message = term("empty_menu");
             c.error("empty_menu", id, at("/choices"), message);
         }
         let mut keys: HashSet<&str> = HashSet::new();
         for (i, choice) in self.choices.iter().enumerate() {
             let field = at(&format!("/choices/{i}/key"));
-            c.key(id, field.clone(), &choice.key, "key");
+            c.key(id, field.clone(), &choice.key, "term.key");
             if is_key(&choice.key) && !keys.insert(choice.key.as_str()) {
-                let message = format!(
-                    "Key \"{}\" is used by two choices. Give each choice its own key.",
-                    choice.key
-                );
+                let message = msg!("duplicate_key.choice", key = &choice.key);
                 c.error("duplicate_key", id, field.clone(), message);
             }
             if self.global_intents {
@@ -95,7 +93,7 @@ impl Kind for MenuNode {
                     id,
                     at(&format!("/choices/{i}/label")),
                     label,
-                    "choice label",
+                    "term.choice_label",
                 );
             }
         }
@@ -106,7 +104,7 @@ impl Kind for MenuNode {
             at("/timeout_ms"),
             self.timeout_ms,
             NO_INPUT_TIMEOUT_MS,
-            "silence timeout (milliseconds)",
+            "term.silence_timeout_ms",
         );
     }
 

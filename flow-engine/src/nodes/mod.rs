@@ -160,7 +160,12 @@ pub(crate) fn read(type_name: &str, fields: &mut impl ReadFields) -> Option<Opti
 /// Checks a node: its label, then its kind's own checks.
 pub(crate) fn check(node: &Node, c: &mut Checker<'_>, base: &str) {
     if let Some(label) = node.label() {
-        c.name_text(Some(node.id()), format!("{base}/label"), label, "label");
+        c.name_text(
+            Some(node.id()),
+            format!("{base}/label"),
+            label,
+            "term.label",
+        );
     }
     each_kind!(node, n => n.check(c, base));
 }

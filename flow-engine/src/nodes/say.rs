@@ -2,6 +2,7 @@
 
 use super::{Compiled, Kind, Ports, Run};
 use crate::compile::{NodeCompiler, NodeIx};
+use crate::messages::term;
 use crate::model::{default_true, is_true, node_common};
 use crate::runtime::{Action, Record, Step, Visit};
 use crate::template::Template;
@@ -43,8 +44,7 @@ impl Kind for SayNode {
         }
         if self.text.trim().is_empty() && self.audio.as_deref().is_none_or(|a| a.trim().is_empty())
         {
-            let message = "This say node has no text and no audio, so it says nothing. Add a text."
-                .to_owned();
+            let message = term("empty_text.say");
             c.warning("empty_text", id, at("/text"), message);
         }
     }

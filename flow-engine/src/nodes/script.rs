@@ -5,6 +5,7 @@ use rhai::AST;
 use super::{Compiled, Kind, Ports, Run};
 use crate::compile::{NodeCompiler, NodeIx};
 use crate::model::node_common;
+use crate::msg;
 use crate::runtime::{Step, Visit};
 use crate::validate::{place, Checker, Diagnostic, MAX_SCRIPT_CHARS};
 
@@ -48,15 +49,18 @@ impl Kind for ScriptNode {
     fn check(&self, c: &mut Checker<'_>, base: &str) {
         let node = Some(self.id.as_str());
         let field = format!("{base}/code");
-        if !c.text_size(node, field.clone(), &self.code, MAX_SCRIPT_CHARS, "script") {
+        if !c.text_size(
+            node,
+            field.clone(),
+            &self.code,
+            MAX_SCRIPT_CHARS,
+            "term.script",
+        ) {
             return;
         }
         if let Err(error) = c.sandbox.compile_script(&self.code) {
             let place = place(error.line, error.column);
-            let message = format!(
-                "The script has a mistake{place}: {}. Fix the script.",
-                error.message.trim_end_matches('.')
-            );
+            let message = msg!("script_syntax", place = place, error = error.text.clone());
             c.push(
                 Diagnostic::error("script_syntax", field, message)
                     .on(node)

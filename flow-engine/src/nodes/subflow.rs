@@ -8,7 +8,9 @@ use rhai::Dynamic;
 
 use super::{Compiled, Kind, Ports, Run};
 use crate::compile::{CompiledFlow, NodeCompiler, NodeIx};
+use crate::messages::term;
 use crate::model::{escape_pointer, node_common, Outcome};
+use crate::msg;
 use crate::runtime::{Record, Step, Visit};
 use crate::template::Template;
 use crate::validate::{shorten, Checker, Diagnostic};
@@ -51,21 +53,12 @@ impl Kind for SubflowNode {
         let id = Some(self.id.as_str());
         let at = |field: &str| format!("{base}{field}");
         if self.flow.trim().is_empty() {
-            c.error(
-                "empty_value",
-                id,
-                at("/flow"),
-                "Choose the flow to run.".into(),
-            );
+            c.error("empty_value", id, at("/flow"), term("empty_value.subflow"));
         } else {
-            c.name_text(id, at("/flow"), &self.flow, "flow name");
+            c.name_text(id, at("/flow"), &self.flow, "term.flow_name");
             if let Some(known) = c.known_subflows {
                 if !known.contains(&self.flow) {
-                    let message = format!(
-                        "There is no flow called \"{}\". Choose an existing flow (names are \
-                        case-sensitive).",
-                        shorten(&self.flow, 80)
-                    );
+                    let message = msg!("unknown_subflow", name = shorten(&self.flow, 80));
                     c.error("unknown_subflow", id, at("/flow"), message);
                 }
             }

@@ -9,7 +9,9 @@ use super::{
     shorten, Diagnostic, ValidationContext, MAX_EXAMPLES, MAX_EXAMPLE_CHARS, MAX_ID_CHARS,
     MAX_INTENTS, MAX_NAME_CHARS, MAX_TEXT_CHARS, MAX_VARIABLE_CHARS, NO_INPUT_TIMEOUT_MS,
 };
+use crate::messages::{term, Message};
 use crate::model::{FlowSettings, Intent};
+use crate::msg;
 use crate::nlu::{confusable_pairs, IntentSpec};
 use crate::path::is_identifier;
 use crate::script::Sandbox;
@@ -97,7 +99,7 @@ impl Checker<'_> {
         code: &'static str,
         node: Option<&str>,
         field: String,
-        message: String,
+        message: Message,
     ) {
         self.out
             .push(Diagnostic::error(code, field, message).on(node));
@@ -108,7 +110,7 @@ impl Checker<'_> {
         code: &'static str,
         node: Option<&str>,
         field: String,
-        message: String,
+        message: Message,
     ) {
         self.out
             .push(Diagnostic::warning(code, field, message).on(node));
@@ -116,16 +118,13 @@ impl Checker<'_> {
 
     pub fn node_id(&mut self, id: &str, field: &str) {
         let problem = if id.is_empty() {
-            Some(
-                "This node has no id. Give it a short id made of letters, digits, _ or -."
-                    .to_owned(),
-            )
+            Some(term("invalid_id.empty"))
         } else if id.chars().count() > MAX_ID_CHARS {
-            Some(format!(
-                "The id \"{}…\" is {} characters long; ids may have at most {MAX_ID_CHARS}. \
-                    Shorten it.",
-                shorten(id, 40),
-                id.chars().count()
+            Some(msg!(
+                "invalid_id.too_long",
+                id = shorten(id, 40),
+                length = id.chars().count(),
+                max = MAX_ID_CHARS
             ))
         } else if !id
             .bytes()
@@ -141,11 +140,10 @@ impl Checker<'_> {
                     unique.push(ch);
                 }
             }
-            Some(format!(
-                "The id \"{}\" contains characters that are not allowed (\"{}\"). Use only letters \
-                 A–Z, digits, _ and -.",
-                shorten(id, 80),
-                shorten(&unique, 20)
+            Some(msg!(
+                "invalid_id.characters",
+                id = shorten(id, 80),
+                characters = shorten(&unique, 20)
             ))
         } else {
             None
@@ -162,7 +160,7 @@ impl Checker<'_> {
         field: String,
         text: &str,
         max: usize,
-        what: &str,
+        what: &'static str,
     ) -> bool {
         // Counting characters only matters when the byte length could exceed the limit.
         if text.len() <= max {
@@ -172,19 +170,22 @@ impl Checker<'_> {
         if count <= max {
             return true;
         }
-        let message = format!(
-            "This {what} is {count} characters long; at most {max} are allowed. Shorten it."
+        let message = msg!(
+            "too_large.text",
+            what = term(what),
+            count = count,
+            max = max
         );
         self.error("too_large", node, field, message);
         false
     }
 
-    pub fn name_text(&mut self, node: Option<&str>, field: String, text: &str, what: &str) {
+    pub fn name_text(&mut self, node: Option<&str>, field: String, text: &str, what: &'static str) {
         self.text_size(node, field, text, MAX_NAME_CHARS, what);
     }
 
     pub fn template(&mut self, node: Option<&str>, field: String, text: &str) {
-        if !self.text_size(node, field.clone(), text, MAX_TEXT_CHARS, "text") {
+        if !self.text_size(node, field.clone(), text, MAX_TEXT_CHARS, "term.text") {
             return;
         }
         match Template::parse(text, self.sandbox) {
@@ -208,12 +209,7 @@ impl Checker<'_> {
         error: &crate::template::TemplateError,
     ) {
         let place = place(error.line, error.column);
-        let message = format!(
-            "This text has a mistake in a {{{{ … }}}} placeholder{place}: {}. Fix the \
-                expression \
-             between {{{{ and }}}}.",
-            error.message.trim_end_matches('.')
-        );
+        let message = msg!("template_syntax", place = place, error = error.text.clone());
         self.push(
             Diagnostic::error("template_syntax", field, message)
                 .on(node)
@@ -227,32 +223,28 @@ impl Checker<'_> {
                 "invalid_variable",
                 node,
                 field,
-                "The variable name is empty. Give the variable a name.".into(),
+                term("invalid_variable.empty"),
             );
         } else if name.chars().count() > MAX_VARIABLE_CHARS {
-            let message = format!(
-                "The variable name \"{}…\" is too long; at most {MAX_VARIABLE_CHARS} \
-                    characters are allowed.",
-                shorten(name, 40)
+            let message = msg!(
+                "invalid_variable.too_long",
+                name = shorten(name, 40),
+                max = MAX_VARIABLE_CHARS
             );
             self.error("invalid_variable", node, field, message);
         } else if !is_identifier(name) {
-            let message = format!(
-                "\"{}\" is not a valid variable name. Use letters, digits and _ only, not starting \
-                 with a digit (for example {}).",
-                shorten(name, 60),
-                suggest_identifier(name)
+            let message = msg!(
+                "invalid_variable.characters",
+                name = shorten(name, 60),
+                suggestion = suggest_identifier(name)
             );
             self.error("invalid_variable", node, field, message);
         }
     }
 
-    pub fn key(&mut self, node: Option<&str>, field: String, key: &str, what: &str) {
+    pub fn key(&mut self, node: Option<&str>, field: String, key: &str, what: &'static str) {
         if !is_key(key) {
-            let message = format!(
-                "\"{}\" is not a keypad key. The {what} must be one of 0–9, * or #.",
-                shorten(key, 20)
-            );
+            let message = msg!("invalid_key", key = shorten(key, 20), what = term(what));
             self.error("invalid_key", node, field, message);
         }
     }
@@ -263,14 +255,16 @@ impl Checker<'_> {
         field: String,
         value: Option<u32>,
         range: RangeInclusive<u32>,
-        what: &str,
+        what: &'static str,
     ) {
         if let Some(value) = value {
             if !range.contains(&value) {
-                let message = format!(
-                    "The {what} is {value}; it must be between {} and {}.",
-                    range.start(),
-                    range.end()
+                let message = msg!(
+                    "out_of_range.number",
+                    what = term(what),
+                    value = value,
+                    min = *range.start(),
+                    max = *range.end()
                 );
                 self.error("out_of_range", node, field, message);
             }
@@ -280,10 +274,7 @@ impl Checker<'_> {
     pub fn threshold(&mut self, node: Option<&str>, field: String, value: Option<f32>) {
         if let Some(value) = value {
             if !(0.0..=1.0).contains(&value) {
-                let message = format!(
-                    "The threshold is {value}; it must be between 0 and 1 (e.g. 0.5 for \
-                        \"half sure\")."
-                );
+                let message = msg!("out_of_range.threshold", value = value);
                 self.error("out_of_range", node, field, message);
             }
         }
@@ -292,21 +283,15 @@ impl Checker<'_> {
     pub fn language(&mut self, language: &str) {
         let field = "/language".to_owned();
         if language.trim().is_empty() {
-            let message =
-                "The flow has no language. Set \"language\" to a tag such as zh-CN or en-US."
-                    .to_owned();
+            let message = term("empty_value.language");
             self.error("empty_value", None, field, message);
         } else if !looks_like_language_tag(language) {
             let hint = if language.contains('_') {
-                format!(" Write {} instead.", language.replace('_', "-"))
+                msg!("invalid_language.hint", tag = language.replace('_', "-"))
             } else {
-                String::new()
+                term("hint.none")
             };
-            let message = format!(
-                "\"{}\" does not look like a language tag such as zh-CN or en-US; speech \
-                    may not work.{hint}",
-                shorten(language, 40)
-            );
+            let message = msg!("invalid_language", tag = shorten(language, 40), hint = hint);
             self.warning("invalid_language", None, field, message);
         }
     }
@@ -317,7 +302,7 @@ impl Checker<'_> {
             "/settings/no_input_timeout_ms".into(),
             settings.no_input_timeout_ms,
             NO_INPUT_TIMEOUT_MS,
-            "silence timeout (milliseconds)",
+            "term.silence_timeout_ms",
         );
         self.threshold(
             None,
@@ -348,11 +333,22 @@ impl Checker<'_> {
         positions: &[usize],
         global: bool,
     ) {
-        let what = if global { "global intent" } else { "intent" };
+        let what = if global {
+            "term.global_intent"
+        } else {
+            "term.intent"
+        };
+        let many = if global {
+            "term.global_intents"
+        } else {
+            "term.intents"
+        };
         if intents.len() > MAX_INTENTS {
-            let message = format!(
-                "There are {} {what}s here; at most {MAX_INTENTS} are allowed.",
-                intents.len()
+            let message = msg!(
+                "too_large.list",
+                count = intents.len(),
+                what = term(many),
+                max = MAX_INTENTS
             );
             self.error("too_large", node, base.to_owned(), message);
         }
@@ -361,39 +357,36 @@ impl Checker<'_> {
         for (j, intent) in intents.iter().enumerate() {
             let at = format!("{base}/{}", positions.get(j).copied().unwrap_or(j));
             if intent.name.trim().is_empty() {
-                let message =
-                    format!("This {what} has no name. Give it a name such as track_order.");
+                let message = msg!("empty_value.intent_name", what = term(what));
                 self.error("empty_value", node, format!("{at}/name"), message);
             } else if !names.insert(intent.name.as_str()) {
-                let message = format!(
-                    "Another {what} here is already called \"{}\". Merge them or rename one.",
-                    shorten(&intent.name, 60)
+                let message = msg!(
+                    "duplicate_intent",
+                    what = term(what),
+                    name = shorten(&intent.name, 60)
                 );
                 self.error("duplicate_intent", node, format!("{at}/name"), message);
             }
-            self.name_text(node, format!("{at}/name"), &intent.name, "intent name");
-            self.phrases(node, &at, "examples", &intent.examples, "example");
-            self.phrases(node, &at, "keywords", &intent.keywords, "keyword");
+            self.name_text(node, format!("{at}/name"), &intent.name, "term.intent_name");
+            self.phrases(node, &at, "examples", &intent.examples, "term.example");
+            self.phrases(node, &at, "keywords", &intent.keywords, "term.keyword");
             let has_phrase = intent
                 .examples
                 .iter()
                 .chain(&intent.keywords)
                 .any(|p| !p.trim().is_empty());
             if !has_phrase && intent.dtmf.is_none() {
-                let message = format!(
-                    "The {what} \"{}\" cannot be recognised: it has no example phrases, \
-                        keywords or \
-                     key. Add a few examples of what callers say.",
-                    shorten(&intent.name, 60)
+                let message = msg!(
+                    "intent_without_examples",
+                    what = term(what),
+                    name = shorten(&intent.name, 60)
                 );
                 self.error("intent_without_examples", node, at.clone(), message);
             }
             if let Some(key) = &intent.dtmf {
-                self.key(node, format!("{at}/dtmf"), key, "key");
+                self.key(node, format!("{at}/dtmf"), key, "term.key");
                 if is_key(key) && !keys.insert(key.as_str()) {
-                    let message = format!(
-                        "Another {what} here already uses key \"{key}\". Give each its own key."
-                    );
+                    let message = msg!("duplicate_key", what = term(what), key = key);
                     self.error("duplicate_key", node, format!("{at}/dtmf"), message);
                 }
             }
@@ -410,11 +403,11 @@ impl Checker<'_> {
             .collect();
         for (a, b, _) in confusable_pairs(&specs) {
             let at = format!("{base}/{}", positions.get(b).copied().unwrap_or(b));
-            let message = format!(
-                "The {what}s \"{}\" and \"{}\" have examples too alike to tell apart, so \
-                 callers may get either. Give each examples of its own, or merge them.",
-                shorten(&intents[a].name, 60),
-                shorten(&intents[b].name, 60)
+            let message = msg!(
+                "intents_alike",
+                what = term(many),
+                first = shorten(&intents[a].name, 60),
+                second = shorten(&intents[b].name, 60)
             );
             self.warning("intents_alike", node, format!("{at}/examples"), message);
         }
@@ -426,12 +419,14 @@ impl Checker<'_> {
         at: &str,
         list: &str,
         phrases: &[String],
-        what: &str,
+        what: &'static str,
     ) {
         if phrases.len() > MAX_EXAMPLES {
-            let message = format!(
-                "There are {} {what}s here; at most {MAX_EXAMPLES} are allowed.",
-                phrases.len()
+            let message = msg!(
+                "too_large.list",
+                count = phrases.len(),
+                what = term(plural(what)),
+                max = MAX_EXAMPLES
             );
             self.error("too_large", node, format!("{at}/{list}"), message);
         }
@@ -442,12 +437,22 @@ impl Checker<'_> {
                     "empty_value",
                     node,
                     field,
-                    format!("This {what} is empty. Fill it in or remove it."),
+                    msg!("empty_value.phrase", what = term(what)),
                 );
             } else {
                 self.text_size(node, field, phrase, MAX_EXAMPLE_CHARS, what);
             }
         }
+    }
+}
+
+/// The catalogue's word for several of `what`.
+fn plural(what: &'static str) -> &'static str {
+    match what {
+        "term.example" => "term.examples",
+        "term.keyword" => "term.keywords",
+        "term.hint" => "term.hints",
+        other => other,
     }
 }
 

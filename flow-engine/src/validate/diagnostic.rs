@@ -2,6 +2,9 @@
 
 use serde::Serialize;
 
+use crate::messages::{term, Locale, Message};
+use crate::msg;
+
 /// How serious a problem is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -22,7 +25,12 @@ pub struct Diagnostic {
     /// JSON pointer of the field from the document root, e.g. `/nodes/3/next` (`""` for the
     /// whole document).
     pub field: String,
+    /// The problem in words, in English until [`Diagnostic::localize`] words it otherwise.
     pub message: String,
+    /// What `message` is worded from: its catalogue key and parameters (`key`, `params`);
+    /// boxed, as results carry diagnostics as their error and should stay small.
+    #[serde(flatten)]
+    pub text: Box<Message>,
     /// Line and column inside the field's text for script and template errors (1-based).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<u32>,
@@ -31,32 +39,50 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub(crate) fn new(
+    pub fn new(
         severity: Severity,
         code: &'static str,
         field: impl Into<String>,
-        message: String,
+        text: Message,
     ) -> Self {
         Diagnostic {
             severity,
             code,
             node: None,
             field: field.into(),
-            message,
+            message: text.render(Locale::English),
+            text: Box::new(text),
             line: None,
             column: None,
         }
     }
 
-    pub(crate) fn error(code: &'static str, field: impl Into<String>, message: String) -> Self {
-        Diagnostic::new(Severity::Error, code, field, message)
+    pub fn error(code: &'static str, field: impl Into<String>, text: Message) -> Self {
+        Diagnostic::new(Severity::Error, code, field, text)
     }
 
-    pub(crate) fn warning(code: &'static str, field: impl Into<String>, message: String) -> Self {
-        Diagnostic::new(Severity::Warning, code, field, message)
+    pub fn warning(code: &'static str, field: impl Into<String>, text: Message) -> Self {
+        Diagnostic::new(Severity::Warning, code, field, text)
     }
 
-    pub(crate) fn on(mut self, node: Option<&str>) -> Self {
+    /// Words the message in `locale`.
+    pub fn localize(&mut self, locale: Locale) {
+        self.message = self.text.render(locale);
+    }
+
+    /// Says the problem with another text (in English until localized), e.g. to add where it is.
+    pub(crate) fn reword(&mut self, text: Message) {
+        self.message = text.render(Locale::English);
+        *self.text = text;
+    }
+
+    /// The same problem worded in `locale`.
+    pub fn localized(mut self, locale: Locale) -> Self {
+        self.localize(locale);
+        self
+    }
+
+    pub fn on(mut self, node: Option<&str>) -> Self {
         // An empty id is itself reported; naming the node "" would only confuse.
         self.node = node.filter(|id| !id.is_empty()).map(str::to_owned);
         self
@@ -71,11 +97,29 @@ impl Diagnostic {
 }
 
 /// ` (line 2, column 5)` for a place in a field's text; nothing when the place is unknown.
-pub(crate) fn place(line: u32, column: u32) -> String {
+pub(crate) fn place(line: u32, column: u32) -> Message {
     match (line, column) {
-        (0, _) => String::new(),
-        (line, 0) => format!(" (line {line})"),
-        (line, column) => format!(" (line {line}, column {column})"),
+        (0, _) => term("place.unknown"),
+        (line, 0) => msg!("place.line", line = line),
+        (line, column) => msg!("place.line_column", line = line, column = column),
+    }
+}
+
+/// "ask node", named the way the reader's language names that kind of node.
+pub(crate) fn node_of_kind(kind: &str) -> Message {
+    match kind {
+        "say" => term("node.say"),
+        "ask" => term("node.ask"),
+        "menu" => term("node.menu"),
+        "branch" => term("node.branch"),
+        "set" => term("node.set"),
+        "script" => term("node.script"),
+        "http" => term("node.http"),
+        "answer" => term("node.answer"),
+        "handoff" => term("node.handoff"),
+        "subflow" => term("node.subflow"),
+        "end" => term("node.end"),
+        other => msg!("node.other", kind = shorten(other, 60)),
     }
 }
 
@@ -86,19 +130,21 @@ pub(crate) fn shorten(text: &str, max: usize) -> String {
     }
 }
 
-pub(crate) fn list_ids<'a>(ids: impl Iterator<Item = &'a str>) -> String {
+/// `"a", "b" and 3 more`: ids quoted as they are, the rest counted in the reader's words.
+pub(crate) fn list_ids<'a>(ids: impl Iterator<Item = &'a str>) -> Message {
     const SHOWN: usize = 20;
     let ids: Vec<&str> = ids.collect();
-    let mut text = ids
+    let text = ids
         .iter()
         .take(SHOWN)
         .map(|id| format!("\"{}\"", shorten(id, 40)))
         .collect::<Vec<_>>()
         .join(", ");
     if ids.len() > SHOWN {
-        text.push_str(&format!(" and {} more", ids.len() - SHOWN));
+        msg!("list.more", ids = text, more = ids.len() - SHOWN)
+    } else {
+        msg!("list.all", ids = text)
     }
-    text
 }
 
 #[cfg(test)]

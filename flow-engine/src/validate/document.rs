@@ -5,7 +5,9 @@ use std::collections::{HashMap, HashSet};
 
 use super::checker::{Checker, Globals};
 use super::{graph, shorten, Diagnostic, ValidationContext, MAX_NODES, MAX_TEXT_CHARS};
+use crate::messages::{term, Message};
 use crate::model::{escape_pointer, AngryCaller, FlowDocument, Port, SCHEMA_VERSION};
+use crate::msg;
 use crate::nodes;
 
 /// Which top-level parts were read from the JSON (all of them for a typed document).
@@ -79,8 +81,8 @@ pub(super) fn check(subject: &Subject<'_>, context: &ValidationContext<'_>) -> V
     );
     for (j, intent) in doc.global_intents.iter().enumerate() {
         let field = format!("/global_intents/{}/next", subject.intent_pos[j]);
-        let label = format!("global intent \"{}\"", shorten(&intent.name, 60));
-        port(&mut c, None, field, &label, &intent.next, &ids);
+        let label = msg!("port.global_intent", label = shorten(&intent.name, 60));
+        port(&mut c, None, field, label, &intent.next, &ids);
     }
     if let Some(angry) = &doc.angry_caller {
         angry_caller(&mut c, angry, &ids);
@@ -95,7 +97,7 @@ pub(super) fn check(subject: &Subject<'_>, context: &ValidationContext<'_>) -> V
                 &mut c,
                 Some(node.id()),
                 field,
-                &label,
+                label,
                 port_of_node.target,
                 &ids,
             );
@@ -117,20 +119,21 @@ fn flow_fields(c: &mut Checker<'_>, subject: &Subject<'_>) {
             "unsupported_schema",
             None,
             "/schema".into(),
-            format!(
-                "This flow uses schema version {}, but only version {SCHEMA_VERSION} is supported.",
-                doc.schema
+            msg!(
+                "unsupported_schema",
+                schema = doc.schema,
+                supported = SCHEMA_VERSION
             ),
         );
     }
     if subject.known.name {
-        c.name_text(None, "/name".into(), &doc.name, "flow name");
+        c.name_text(None, "/name".into(), &doc.name, "term.flow_name");
         if doc.name.trim().is_empty() {
             c.error(
                 "empty_value",
                 None,
                 "/name".into(),
-                "The flow has no name. Give it a name.".into(),
+                term("empty_value.flow_name"),
             );
         }
     }
@@ -140,7 +143,7 @@ fn flow_fields(c: &mut Checker<'_>, subject: &Subject<'_>) {
             "/description".into(),
             description,
             MAX_TEXT_CHARS,
-            "description",
+            "term.description",
         );
     }
     if subject.known.language {
@@ -180,12 +183,7 @@ fn ids<'d>(c: &mut Checker<'_>, subject: &'d Subject<'d>) -> Ids<'d> {
                 "duplicate_id",
                 Some(id),
                 field,
-                format!(
-                    "Another node already has the id \"{}\". Every node needs its own \
-                        id; rename \
-                     this one.",
-                    shorten(id, 80)
-                ),
+                msg!("duplicate_id", id = shorten(id, 80)),
             );
             continue;
         }
@@ -206,22 +204,14 @@ fn size_and_start(c: &mut Checker<'_>, subject: &Subject<'_>, ids: &Ids<'_>) {
     let doc = subject.doc;
     let node_count = doc.nodes.len() + subject.broken.len();
     if subject.known.nodes && node_count == 0 {
-        c.error(
-            "empty_flow",
-            None,
-            "/nodes".into(),
-            "The flow has no nodes. Add at least one node.".into(),
-        );
+        c.error("empty_flow", None, "/nodes".into(), term("empty_flow"));
     }
     if node_count > MAX_NODES {
         c.error(
             "too_large",
             None,
             "/nodes".into(),
-            format!(
-                "The flow has {node_count} nodes; at most {MAX_NODES} are allowed. Move \
-                parts into subflows."
-            ),
+            msg!("too_large.nodes", count = node_count, max = MAX_NODES),
         );
     }
     if !(subject.known.start && subject.known.nodes && node_count > 0) {
@@ -232,21 +222,14 @@ fn size_and_start(c: &mut Checker<'_>, subject: &Subject<'_>, ids: &Ids<'_>) {
             "missing_start",
             None,
             "/start".into(),
-            "The flow has no start node. Set \"start\" to the id of the node where \
-                calls begin."
-                .into(),
+            term("missing_start.empty"),
         );
     } else if !ids.exists(&doc.start) {
         c.error(
             "missing_start",
             None,
             "/start".into(),
-            format!(
-                "The start node \"{}\" does not exist. Set \"start\" to the id of the \
-                    node where \
-                 calls begin.",
-                shorten(&doc.start, 80)
-            ),
+            msg!("missing_start.unknown", id = shorten(&doc.start, 80)),
         );
     }
 }
@@ -256,22 +239,15 @@ fn port(
     c: &mut Checker<'_>,
     node: Option<&str>,
     field: String,
-    label: &str,
+    label: Message,
     target: &str,
     ids: &Ids<'_>,
 ) {
     if target.is_empty() {
-        let message = format!(
-            "The {label} connection is empty. Connect it to the node that should come next."
-        );
+        let message = msg!("missing_port", port = label);
         c.error("missing_port", node, field, message);
     } else if !ids.exists(target) {
-        let message = format!(
-            "The {label} connection leads to node \"{}\", which does not exist. Connect \
-                it to an \
-             existing node (check the spelling of the id).",
-            shorten(target, 80)
-        );
+        let message = msg!("dangling_port", port = label, id = shorten(target, 80));
         c.error("dangling_port", node, field, message);
     }
 }
@@ -283,16 +259,16 @@ fn angry_caller(c: &mut Checker<'_>, angry: &AngryCaller, ids: &Ids<'_>) {
         c,
         None,
         "/angry_caller/next".into(),
-        "angry caller",
+        term("port.angry_caller"),
         &angry.next,
         ids,
     );
     if let Some(threshold) = angry.threshold {
         if !(threshold > 0.0 && threshold <= 1.0) {
-            let message = format!(
-                "The angry caller threshold is {threshold}; it must be above 0 and at most 1 \
-                 (the default, {}, is where a caller starts to sound angry).",
-                crate::emotion::ANGRY
+            let message = msg!(
+                "out_of_range.angry_caller",
+                value = threshold,
+                default = crate::emotion::ANGRY
             );
             c.error(
                 "out_of_range",
@@ -304,8 +280,8 @@ fn angry_caller(c: &mut Checker<'_>, angry: &AngryCaller, ids: &Ids<'_>) {
     }
 }
 
-/// How a port is named in messages.
-fn port_label(port: &Port<'_>) -> String {
+/// How a port is named in messages: the fixed ports by the catalogue's word for them.
+fn port_label(port: &Port<'_>) -> Message {
     let field = port.field.as_str();
     if let Some(rest) = field.strip_prefix("/cases/") {
         let number = rest
@@ -314,17 +290,28 @@ fn port_label(port: &Port<'_>) -> String {
             .and_then(|i| i.parse::<usize>().ok())
             .unwrap_or(0)
             + 1;
-        return format!("condition {number}");
+        return msg!("port.condition", number = number);
     }
     let label = shorten(&port.label, 60);
     if field.starts_with("/intents/") {
-        format!("intent \"{label}\"")
+        msg!("port.intent", label = label)
     } else if field.starts_with("/choices/") {
-        format!("key \"{label}\"")
+        msg!("port.key", label = label)
     } else if field.starts_with("/on_status/") {
-        format!("status \"{label}\"")
+        msg!("port.status", label = label)
     } else {
-        format!("\"{label}\"")
+        match label.as_str() {
+            "next" => term("port.next"),
+            "error" => term("port.error"),
+            "else" => term("port.else"),
+            "no_match" => term("port.no_match"),
+            "no_input" => term("port.no_input"),
+            "no_answer" => term("port.no_answer"),
+            "answered" => term("port.answered"),
+            "unresolved" => term("port.unresolved"),
+            "busy" => term("port.busy"),
+            _ => msg!("port.other", label = label),
+        }
     }
 }
 
@@ -341,10 +328,7 @@ fn results(c: &mut Checker<'_>, subject: &Subject<'_>) {
                 "duplicate_result",
                 None,
                 field,
-                format!(
-                    "The variable \"{}\" is already listed as a result; remove this one.",
-                    shorten(&result.var, 60)
-                ),
+                msg!("duplicate_result", name = shorten(&result.var, 60)),
             );
             continue;
         }
@@ -355,12 +339,7 @@ fn results(c: &mut Checker<'_>, subject: &Subject<'_>) {
                 "unknown_result",
                 None,
                 field,
-                format!(
-                    "No node sets the variable \"{}\", so this result will always be empty. \
-                     Save an answer to it (an ask node's save_as or slot), assign it in a set \
-                     node or a script, or remove it from the results.",
-                    shorten(&result.var, 60)
-                ),
+                msg!("unknown_result", name = shorten(&result.var, 60)),
             );
         }
     }
@@ -387,11 +366,7 @@ fn private_variables(c: &mut Checker<'_>, subject: &Subject<'_>) {
                     "unknown_sensitive",
                     None,
                     field,
-                    format!(
-                        "No node sets the variable \"{}\" and the flow does not declare it, so \
-                         marking it changes nothing. Check the name, or remove it from the list.",
-                        shorten(var, 60)
-                    ),
+                    msg!("unknown_sensitive", name = shorten(var, 60)),
                 );
             }
         }
@@ -419,13 +394,7 @@ fn unset_variables(c: &mut Checker<'_>, subject: &Subject<'_>) {
         if is_given || !warned.insert((read.node.clone(), read.field.clone(), read.var.clone())) {
             continue;
         }
-        let message = format!(
-            "Nothing gives the variable \"{var}\" a value: no node sets it and the flow does not \
-             declare it, so {{{{vars.{var}}}}} is always empty here. Set it in a node (an ask \
-             node's save_as or slot, a set node, an http node's save), or declare it in the \
-             flow's variables with a value for calls that do not bring it.",
-            var = shorten(&read.var, 60)
-        );
+        let message = msg!("unset_variable", var = shorten(&read.var, 60));
         c.warning("unset_variable", read.node.as_deref(), read.field, message);
     }
 }

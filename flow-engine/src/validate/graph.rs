@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use super::checker::Checker;
 use super::document::Subject;
 use super::{list_ids, shorten};
+use crate::msg;
 
 /// The resolved graph: node indices into `doc.nodes`.
 struct Graph {
@@ -90,12 +91,7 @@ fn reachability(
         if reached[k] || ids.get(node.id()) != Some(&k) {
             continue;
         }
-        let message = format!(
-            "No path from the start node leads to node \"{}\", so it is never used. \
-                Connect it or \
-             delete it.",
-            shorten(node.id(), 80)
-        );
+        let message = msg!("unreachable", id = shorten(node.id(), 80));
         c.warning(
             "unreachable",
             Some(node.id()),
@@ -157,19 +153,10 @@ fn loops(c: &mut Checker<'_>, subject: &Subject<'_>, graph: &Graph) {
         let field = format!("/nodes/{}", subject.node_pos[first]);
         let id = Some(nodes[first].id());
         if exits {
-            let message = format!(
-                "These nodes form a loop that never waits for the caller: {names}. The \
-                    call only \
-                 leaves it when a condition leads out; if none ever does, the call is stopped by \
-                 the step limit. Make sure the loop ends, or put an ask node in it."
-            );
+            let message = msg!("loop_without_input", nodes = names);
             c.warning("loop_without_input", id, field, message);
         } else {
-            let message = format!(
-                "These nodes form a loop with no way out that never waits for the caller: \
-                 {names}. The call would go round forever. Connect one of them to a node outside \
-                 the loop, or put an ask node in it."
-            );
+            let message = msg!("endless_loop", nodes = names);
             c.error("endless_loop", id, field, message);
         }
     }

@@ -7,23 +7,23 @@ use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
 use super::{Diagnostic, MAX_JSON_BYTES};
+use crate::messages::term;
 use crate::model::{escape_pointer, unescape_pointer};
+use crate::msg;
 
 /// Parses flow text into a value and the JSON pointers of its repeated keys; text that is too
 /// large or not JSON gets its one diagnostic.
 pub(super) fn parse(text: &str) -> Result<(Value, Vec<String>), Diagnostic> {
     if text.len() > MAX_JSON_BYTES {
-        let message = format!(
-            "The flow file is {} MiB; at most {} MiB is allowed. Split the flow into subflows.",
-            text.len().div_ceil(1024 * 1024),
-            MAX_JSON_BYTES / (1024 * 1024)
+        let message = msg!(
+            "too_large.file",
+            size = text.len().div_ceil(1024 * 1024),
+            max = MAX_JSON_BYTES / (1024 * 1024)
         );
         return Err(Diagnostic::error("too_large", "", message));
     }
     if text.starts_with('\u{feff}') {
-        let message = "The file starts with an invisible byte-order mark (BOM). Save it as UTF-8 \
-                       without BOM."
-            .to_owned();
+        let message = term("json_syntax.bom");
         return Err(Diagnostic::error("json_syntax", "", message).at(1, 1));
     }
     parse_json(text).map_err(|error| json_syntax_diagnostic(text, &error))
@@ -36,10 +36,7 @@ pub(super) fn duplicate_field(field: String) -> Diagnostic {
         .next()
         .map(unescape_pointer)
         .unwrap_or_default();
-    let message = format!(
-        "The field \"{key}\" is written twice here; only the last one would count. Remove one \
-         of them."
-    );
+    let message = msg!("duplicate_field", field = key);
     Diagnostic::error("duplicate_field", field, message)
 }
 
@@ -157,24 +154,27 @@ fn json_syntax_diagnostic(text: &str, error: &serde_json::Error) -> Diagnostic {
         None => raw.as_str(),
     };
     let explained = if detail.starts_with("EOF while parsing") {
-        "the text ends too early: a bracket, brace or quote is not closed".to_owned()
+        term("json.eof")
     } else if detail == "trailing comma" {
-        "there is a comma before a closing bracket or brace; remove it".to_owned()
+        term("json.trailing_comma")
     } else if detail == "key must be a string" {
-        "field names must be written in double quotes".to_owned()
+        term("json.key_not_string")
     } else if detail == "expected value" {
-        "a value is missing or is not valid JSON (text must be in double quotes)".to_owned()
+        term("json.expected_value")
     } else if detail == "trailing characters" {
-        "there is more text after the end of the flow".to_owned()
+        term("json.trailing_characters")
     } else if detail.starts_with("control character") {
-        "a line break or tab inside quoted text; write \\n or \\t instead".to_owned()
+        term("json.control_character")
     } else {
-        detail.to_owned()
+        msg!("json.other", detail = detail)
     };
     let line = u32::try_from(error.line()).unwrap_or(u32::MAX);
     let column = char_column(text, error.line(), error.column());
-    let message =
-        format!("The flow is not valid JSON: {explained} (line {line}, column {column}).");
+    let message = msg!(
+        "json_syntax",
+        error = explained,
+        place = msg!("place.line_column", line = line, column = column)
+    );
     Diagnostic::error("json_syntax", "", message).at(line, column)
 }
 

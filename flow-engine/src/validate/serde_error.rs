@@ -4,6 +4,8 @@
 use serde_json::Value;
 
 use super::shorten;
+use crate::messages::{term, Message};
+use crate::msg;
 
 pub(super) struct SerdeProblem {
     pub code: &'static str,
@@ -15,45 +17,48 @@ pub(super) struct SerdeProblem {
 enum ProblemKind {
     Missing,
     Unknown { allowed: Vec<String> },
-    WrongType { expected: String, found: String },
-    OutOfRange { expected: String, found: String },
+    WrongType { expected: Message, found: Message },
+    OutOfRange { expected: Message, found: Message },
     BadValue { value: String, allowed: Vec<String> },
     Other(String),
 }
 
 impl SerdeProblem {
-    pub fn message(&self, label: &str, what: &str) -> String {
+    /// The problem with the field `label` of `what` (a node, the flow, an intent).
+    pub fn message(&self, label: &str, what: Message) -> Message {
         match &self.kind {
-            ProblemKind::Missing => format!(
-                "This {what} is missing the required field \
-                \"{label}\". Add it."
-            ),
+            ProblemKind::Missing => msg!("missing_field", what = what, field = label),
             ProblemKind::Unknown { allowed } if allowed.is_empty() => {
-                format!("This {what} has an unknown field \"{label}\". Remove it.")
+                msg!("unknown_field.none_allowed", what = what, field = label)
             }
-            ProblemKind::Unknown { allowed } => format!(
-                "This {what} has an unknown field \"{label}\". Remove it or correct its \
-                    spelling; the \
-                 fields allowed here are: {}.",
-                allowed.join(", ")
+            ProblemKind::Unknown { allowed } => msg!(
+                "unknown_field",
+                what = what,
+                field = label,
+                allowed = allowed.join(", ")
             ),
-            ProblemKind::WrongType { expected, found } => {
-                format!("Wrong type for \"{label}\": expected {expected}, found {found}.")
-            }
-            ProblemKind::OutOfRange { expected, found } => {
-                format!("\"{label}\" must be {expected}; found {found}.")
-            }
-            ProblemKind::BadValue { value, allowed } => {
-                format!(
-                    "\"{label}\" cannot be \"{value}\". Use one of: {}.",
-                    allowed.join(", ")
-                )
-            }
-            ProblemKind::Other(text) => format!("\"{label}\" is not valid: {text}."),
+            ProblemKind::WrongType { expected, found } => msg!(
+                "wrong_type",
+                field = label,
+                expected = expected.clone(),
+                found = found.clone()
+            ),
+            ProblemKind::OutOfRange { expected, found } => msg!(
+                "out_of_range.field",
+                field = label,
+                expected = expected.clone(),
+                found = found.clone()
+            ),
+            ProblemKind::BadValue { value, allowed } => msg!(
+                "invalid_value",
+                field = label,
+                value = value,
+                allowed = allowed.join(", ")
+            ),
+            ProblemKind::Other(text) => msg!("invalid_value.other", field = label, error = text),
         }
     }
 }
-
 /// Turns serde's messages (written for programmers) into plain words.
 pub(super) fn explain_serde_error(message: &str) -> SerdeProblem {
     let quoted = backticked(message);
@@ -124,21 +129,21 @@ fn backticked(message: &str) -> Vec<String> {
         .collect()
 }
 
-fn describe_expected(expected: &str) -> String {
+fn describe_expected(expected: &str) -> Message {
     match expected {
-        "a string" | "string" | "a borrowed string" | "string or map" => "text".to_owned(),
-        "a boolean" => "true or false".to_owned(),
-        "u8" | "u16" | "u32" | "u64" | "usize" => "a whole number (0 or more)".to_owned(),
-        "i8" | "i16" | "i32" | "i64" | "isize" => "a whole number".to_owned(),
-        "f32" | "f64" => "a number".to_owned(),
-        "a sequence" => "a list".to_owned(),
-        "a map" => "an object".to_owned(),
-        other if other.starts_with("struct ") || other.contains("enum ") => "an object".to_owned(),
-        other => other.to_owned(),
+        "a string" | "string" | "a borrowed string" | "string or map" => term("value.text"),
+        "a boolean" => term("value.boolean"),
+        "u8" | "u16" | "u32" | "u64" | "usize" => term("value.unsigned"),
+        "i8" | "i16" | "i32" | "i64" | "isize" => term("value.integer"),
+        "f32" | "f64" => term("value.number"),
+        "a sequence" => term("value.list"),
+        "a map" => term("value.object"),
+        other if other.starts_with("struct ") || other.contains("enum ") => term("value.object"),
+        other => msg!("value.other", value = other),
     }
 }
 
-fn unsigned_range(expected: &str) -> Option<String> {
+fn unsigned_range(expected: &str) -> Option<Message> {
     let max = match expected {
         "u8" => u64::from(u8::MAX),
         "u16" => u64::from(u16::MAX),
@@ -146,42 +151,42 @@ fn unsigned_range(expected: &str) -> Option<String> {
         "u64" | "usize" => u64::MAX,
         _ => return None,
     };
-    Some(format!("a whole number from 0 to {max}"))
+    Some(msg!("value.unsigned_up_to", max = max))
 }
 
 /// serde's `Unexpected` display → plain words.
-fn describe_unexpected(found: &str) -> String {
+fn describe_unexpected(found: &str) -> Message {
     if let Some(text) = found.strip_prefix("string ") {
         let inner = text
             .strip_prefix('"')
             .and_then(|t| t.strip_suffix('"'))
             .unwrap_or(text);
-        return format!("the text \"{}\"", shorten(inner, 60));
+        return msg!("found.text", text = shorten(inner, 60));
     }
     for prefix in ["integer ", "floating point "] {
         if let Some(number) = found.strip_prefix(prefix) {
-            return format!("the number {}", number.trim_matches('`'));
+            return msg!("found.number", number = number.trim_matches('`'));
         }
     }
     if let Some(boolean) = found.strip_prefix("boolean ") {
-        return format!("the value {}", boolean.trim_matches('`'));
+        return msg!("found.boolean", value = boolean.trim_matches('`'));
     }
     match found {
-        "null" | "unit value" => "nothing (null)".to_owned(),
-        "sequence" => "a list".to_owned(),
-        "map" => "an object".to_owned(),
-        other => other.to_owned(),
+        "null" | "unit value" => term("found.null"),
+        "sequence" => term("value.list"),
+        "map" => term("value.object"),
+        other => msg!("value.other", value = other),
     }
 }
 
-pub(super) fn describe_value(value: &Value) -> String {
+pub(super) fn describe_value(value: &Value) -> Message {
     match value {
-        Value::Null => "nothing (null)".to_owned(),
-        Value::Bool(b) => format!("the value {b}"),
-        Value::Number(n) => format!("the number {n}"),
-        Value::String(s) => format!("the text \"{}\"", shorten(s, 60)),
-        Value::Array(_) => "a list".to_owned(),
-        Value::Object(_) => "an object".to_owned(),
+        Value::Null => term("found.null"),
+        Value::Bool(b) => msg!("found.boolean", value = b.to_string()),
+        Value::Number(n) => msg!("found.number", number = n.to_string()),
+        Value::String(s) => msg!("found.text", text = shorten(s, 60)),
+        Value::Array(_) => term("value.list"),
+        Value::Object(_) => term("value.object"),
     }
 }
 

@@ -7,12 +7,15 @@ use std::collections::{BTreeMap, HashSet};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use super::diagnostic::node_of_kind;
 use super::document::{self, Known, Subject};
 use super::serde_error::{describe_value, explain_serde_error};
 use super::{shorten, Diagnostic, Validated, ValidationContext};
+use crate::messages::{term, Message};
 use crate::model::{
     escape_pointer, AngryCaller, FlowDocument, FlowSettings, Intent, Node, SCHEMA_VERSION,
 };
+use crate::msg;
 use crate::nodes::{self, ReadFields};
 
 const TOP_LEVEL_FIELDS: [&str; 10] = [
@@ -58,12 +61,7 @@ struct Nodes {
 /// Reads a JSON value as a flow and checks what could be read.
 pub(super) fn read(value: &Value, context: &ValidationContext<'_>) -> Validated {
     let Some(root) = value.as_object() else {
-        let message = format!(
-            "A flow must be a JSON object \
-                ({{ \"schema\": 1, \"name\": …, \"nodes\": [ … ] }}), but \
-             this is {}.",
-            describe_value(value)
-        );
+        let message = msg!("wrong_type.flow", found = describe_value(value));
         return Validated {
             document: None,
             diagnostics: vec![Diagnostic::error("wrong_type", "", message)],
@@ -89,11 +87,16 @@ pub(super) fn read(value: &Value, context: &ValidationContext<'_>) -> Validated 
     let nodes = shape.nodes(root);
     let (global_intents, intent_pos) = shape.global_intents(root);
     let angry_caller = root.get("angry_caller").and_then(|raw| {
-        shape.part::<AngryCaller>(raw, "/angry_caller", Some("angry_caller"), "angry caller")
+        shape.part::<AngryCaller>(
+            raw,
+            "/angry_caller",
+            Some("angry_caller"),
+            term("what.angry_caller"),
+        )
     });
     let settings = match root.get("settings") {
         Some(raw) => shape
-            .part::<FlowSettings>(raw, "/settings", Some("settings"), "settings")
+            .part::<FlowSettings>(raw, "/settings", Some("settings"), term("what.settings"))
             .unwrap_or_default(),
         None => FlowSettings::default(),
     };
@@ -146,11 +149,11 @@ impl Shape {
     fn unknown_fields(&mut self, root: &serde_json::Map<String, Value>) {
         for key in root.keys() {
             if !TOP_LEVEL_FIELDS.contains(&key.as_str()) {
-                let message = format!(
-                    "The flow has an unknown field \"{}\". Remove it or correct its spelling; the \
-                     fields allowed here are: {}.",
-                    shorten(key, 60),
-                    TOP_LEVEL_FIELDS.join(", ")
+                let message = msg!(
+                    "unknown_field",
+                    what = term("what.flow"),
+                    field = shorten(key, 60),
+                    allowed = TOP_LEVEL_FIELDS.join(", ")
                 );
                 self.out.push(Diagnostic::error(
                     "unknown_field",
@@ -167,22 +170,25 @@ impl Shape {
             None => self.out.push(Diagnostic::error(
                 "missing_field",
                 "/schema",
-                "The flow has no \"schema\" field. Add \"schema\": 1.".to_owned(),
+                term("missing_field.schema"),
             )),
             Some(schema) if schema.as_u64() == Some(u64::from(SCHEMA_VERSION)) => {}
             Some(schema) if schema.is_u64() || schema.is_i64() => {
-                let message = format!(
-                    "This flow uses schema version {schema}, but only version {SCHEMA_VERSION} is \
-                     supported. Open it with a matching version of Callflow or convert it."
+                let message = msg!(
+                    "unsupported_schema.convert",
+                    schema = schema.to_string(),
+                    supported = SCHEMA_VERSION
                 );
                 return Some(Diagnostic::error("unsupported_schema", "/schema", message));
             }
             Some(other) => self.out.push(Diagnostic::error(
                 "wrong_type",
                 "/schema",
-                format!(
-                    "Wrong type for \"schema\": expected the number 1, found {}.",
-                    describe_value(other)
+                msg!(
+                    "wrong_type",
+                    field = "schema",
+                    expected = term("value.one"),
+                    found = describe_value(other)
                 ),
             )),
         }
@@ -196,8 +202,7 @@ impl Shape {
                 self.out.push(Diagnostic::error(
                     "missing_field",
                     "/nodes",
-                    "The flow has no \"nodes\" list. Add \"nodes\": [ … ] with at least one node."
-                        .to_owned(),
+                    term("missing_field.nodes"),
                 ));
                 None
             }
@@ -221,9 +226,11 @@ impl Shape {
                 self.out.push(Diagnostic::error(
                     "wrong_type",
                     "/nodes",
-                    format!(
-                        "Wrong type for \"nodes\": expected a list of nodes, found {}.",
-                        describe_value(other)
+                    msg!(
+                        "wrong_type",
+                        field = "nodes",
+                        expected = term("value.list_of_nodes"),
+                        found = describe_value(other)
                     ),
                 ));
                 None
@@ -243,7 +250,9 @@ impl Shape {
             Some(Value::Array(items)) => {
                 for (pos, item) in items.iter().enumerate() {
                     let base = format!("/global_intents/{pos}");
-                    if let Some(intent) = self.part::<Intent>(item, &base, None, "global intent") {
+                    if let Some(intent) =
+                        self.part::<Intent>(item, &base, None, term("what.global_intent"))
+                    {
                         intents.push(intent);
                         positions.push(pos);
                     }
@@ -252,9 +261,11 @@ impl Shape {
             Some(other) => self.out.push(Diagnostic::error(
                 "wrong_type",
                 "/global_intents",
-                format!(
-                    "Wrong type for \"global_intents\": expected a list of intents, found {}.",
-                    describe_value(other)
+                msg!(
+                    "wrong_type",
+                    field = "global_intents",
+                    expected = term("value.list_of_intents"),
+                    found = describe_value(other)
                 ),
             )),
         }
@@ -268,10 +279,10 @@ impl Shape {
         required: bool,
     ) -> Option<T> {
         match root.get(key) {
-            Some(raw) => self.part(raw, &format!("/{key}"), Some(key), "flow"),
+            Some(raw) => self.part(raw, &format!("/{key}"), Some(key), term("what.flow")),
             None => {
                 if required {
-                    let message = format!("The flow has no \"{key}\" field. Add it.");
+                    let message = msg!("missing_field.flow", field = key);
                     self.out.push(Diagnostic::error(
                         "missing_field",
                         format!("/{key}"),
@@ -286,10 +297,7 @@ impl Shape {
     fn node(&mut self, raw: &Value, pos: usize) -> Option<Node> {
         let base = format!("/nodes/{pos}");
         let Some(object) = raw.as_object() else {
-            let message = format!(
-                "Each node must be a JSON object, but this is {}.",
-                describe_value(raw)
-            );
+            let message = msg!("wrong_type.node", found = describe_value(raw));
             self.out
                 .push(Diagnostic::error("wrong_type", base, message));
             return None;
@@ -297,10 +305,11 @@ impl Shape {
         let kind = match object.get("type") {
             Some(Value::String(kind)) => kind.as_str(),
             Some(other) => {
-                let message = format!(
-                    "Wrong type for \"type\": expected the name of a node type ({}), found {}.",
-                    nodes::TYPES.join(", "),
-                    describe_value(other)
+                let message = msg!(
+                    "wrong_type",
+                    field = "type",
+                    expected = msg!("value.node_type", types = nodes::TYPES.join(", ")),
+                    found = describe_value(other)
                 );
                 self.out.push(Diagnostic::error(
                     "wrong_type",
@@ -310,10 +319,7 @@ impl Shape {
                 return None;
             }
             None => {
-                let message = format!(
-                    "This node has no \"type\". Set it to one of: {}.",
-                    nodes::TYPES.join(", ")
-                );
+                let message = msg!("missing_field.type", types = nodes::TYPES.join(", "));
                 self.out.push(Diagnostic::error(
                     "missing_field",
                     format!("{base}/type"),
@@ -327,20 +333,20 @@ impl Shape {
         let mut body = object.clone();
         body.remove("type");
         let body = Value::Object(body);
-        let what = format!("{kind} node");
+        let what = node_of_kind(kind);
         let mut fields = NodeFields {
             shape: self,
             body: &body,
             base: &base,
-            what: &what,
+            what,
         };
         match nodes::read(kind, &mut fields) {
             Some(node) => node,
             None => {
-                let message = format!(
-                    "\"{}\" is not a node type. Use one of: {}.",
-                    shorten(kind, 60),
-                    nodes::TYPES.join(", ")
+                let message = msg!(
+                    "unknown_node_type",
+                    kind = shorten(kind, 60),
+                    types = nodes::TYPES.join(", ")
                 );
                 self.out.push(Diagnostic::error(
                     "unknown_node_type",
@@ -359,7 +365,7 @@ impl Shape {
         raw: &Value,
         base: &str,
         label_prefix: Option<&str>,
-        what: &str,
+        what: Message,
     ) -> Option<T> {
         let mut repaired: Option<Value> = None;
         let mut reported: Vec<String> = Vec::new();
@@ -392,7 +398,7 @@ impl Shape {
                 return None;
             }
             let label = field_label(label_prefix, &segments);
-            let message = problem.message(&label, what);
+            let message = problem.message(&label, what.clone());
             self.out
                 .push(Diagnostic::error(problem.code, field.clone(), message));
             if problem.missing.is_some() || !precise {
@@ -414,12 +420,13 @@ struct NodeFields<'s> {
     shape: &'s mut Shape,
     body: &'s Value,
     base: &'s str,
-    what: &'s str,
+    what: Message,
 }
 
 impl ReadFields for NodeFields<'_> {
     fn read<T: DeserializeOwned>(&mut self) -> Option<T> {
-        self.shape.part(self.body, self.base, None, self.what)
+        self.shape
+            .part(self.body, self.base, None, self.what.clone())
     }
 }
 

@@ -25,6 +25,7 @@ use crate::error::{ApiError, ApiResult, FieldError, Json};
 use crate::flow_cache::FlowError as CacheError;
 use crate::flows::import::{self, ImportError, ImportOptions, ImportStatus, Imported};
 use crate::flows::{self, publish, DiagnosedFlow, FlowError};
+use crate::language::Language;
 use crate::state::AppState;
 use crate::store::{now_ms, FlowSummary, FlowVersion, FlowVersionSummary};
 
@@ -113,7 +114,15 @@ pub struct DiagnosticView {
     /// JSON pointer of the field from the document root, e.g. `/nodes/3/next`.
     #[schema(example = "/nodes/3/next")]
     pub field: String,
+    /// The problem in the request's language (`Accept-Language`).
     pub message: String,
+    /// The message's key in the catalogues, e.g. `dangling_port`, for clients that word it
+    /// themselves from `params`.
+    #[schema(example = "dangling_port")]
+    pub key: String,
+    /// The message's parameters by name: text, or a nested `{key, params}`.
+    #[schema(value_type = Object)]
+    pub params: Value,
     /// Line inside the field's text, for script, expression and template errors (1-based).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<u32>,
@@ -121,8 +130,11 @@ pub struct DiagnosticView {
     pub column: Option<u32>,
 }
 
+/// A diagnostic worded in the request's language.
 impl From<Diagnostic> for DiagnosticView {
     fn from(diagnostic: Diagnostic) -> Self {
+        let diagnostic = diagnostic.localized(Language::current().locale());
+        let text = serde_json::to_value(&*diagnostic.text).unwrap_or_default();
         DiagnosticView {
             severity: match diagnostic.severity {
                 Severity::Error => DiagnosticSeverity::Error,
@@ -132,6 +144,8 @@ impl From<Diagnostic> for DiagnosticView {
             node: diagnostic.node,
             field: diagnostic.field,
             message: diagnostic.message,
+            key: text["key"].as_str().unwrap_or_default().to_owned(),
+            params: text["params"].clone(),
             line: diagnostic.line,
             column: diagnostic.column,
         }
@@ -768,7 +782,7 @@ async fn try_intent(
         .draft_alone(&state.store, &principal.tenant_id, &id)
         .await
         .map_err(|error| match error {
-            CacheError::NotFound => ApiError::not_found("the flow"),
+            CacheError::NotFound => ApiError::not_found("the flow").in_chinese("找不到这个流程"),
             CacheError::Store(error) => error.into(),
             other => ApiError::internal(other.to_string()),
         })?
@@ -857,7 +871,7 @@ async fn add_example(
 /// The flows domain's errors as answers.
 fn flow_error(error: FlowError) -> ApiError {
     match error {
-        FlowError::NotFound => ApiError::not_found("the flow"),
+        FlowError::NotFound => ApiError::not_found("the flow").in_chinese("找不到这个流程"),
         FlowError::VersionNotFound(version) => {
             ApiError::not_found(&format!("version {version} of the flow"))
         }
@@ -873,11 +887,11 @@ fn flow_error(error: FlowError) -> ApiError {
         FlowError::NameTaken(name) => {
             let message =
                 format!("the tenant already has a flow named \"{name}\"; choose another name");
-            ApiError::conflict("flow_name_taken", message.clone()).with_field(
-                "/name",
-                "flow_name_taken",
-                message,
-            )
+            let chinese = format!("已经有一个名为「{name}」的流程，请换一个名称");
+            let field_message = Language::current().pick(&chinese, &message).to_owned();
+            ApiError::conflict("flow_name_taken", message)
+                .in_chinese(chinese)
+                .with_field("/name", "flow_name_taken", field_message)
         }
         FlowError::RevisionRequired => ApiError::new(
             StatusCode::PRECONDITION_REQUIRED,
@@ -892,7 +906,10 @@ fn flow_error(error: FlowError) -> ApiError {
                 "the flow was saved by someone else after revision {sent}; the current revision \
                  is {current}. Load it, redo your change on it and send If-Match: \"{current}\""
             ),
-        ),
+        )
+        .in_chinese(format!(
+            "这个流程在第 {sent} 版之后被别人保存过，现在是第 {current} 版。请重新载入，在新版本上再改一次"
+        )),
         FlowError::Invalid {
             revision,
             diagnostics,
@@ -910,6 +927,10 @@ fn flow_error(error: FlowError) -> ApiError {
                     errors.len()
                 ),
             )
+            .in_chinese(format!(
+                "草稿（第 {revision} 版）有 {} 个错误，请先改正再发布",
+                errors.len()
+            ))
             .with_errors(errors)
         }
         FlowError::Store(error) => error.into(),

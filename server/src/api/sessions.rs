@@ -319,15 +319,7 @@ fn flow_error(error: FlowError) -> ApiError {
             "the flow has no published version; publish it, or start a session on the draft",
         ),
         FlowError::Invalid(diagnostics) => {
-            let errors: Vec<FieldError> = diagnostics
-                .into_iter()
-                .map(|diagnostic| FieldError {
-                    field: diagnostic.field,
-                    code: diagnostic.code.to_owned(),
-                    message: diagnostic.message,
-                    node: diagnostic.node,
-                })
-                .collect();
+            let errors: Vec<FieldError> = diagnostics.into_iter().map(FieldError::from).collect();
             ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "flow_invalid",

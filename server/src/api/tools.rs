@@ -175,11 +175,13 @@ async fn test_http(
             .diagnostics
             .into_iter()
             .filter(|d| d.severity == flow_engine::Severity::Error)
-            .map(|d| FieldError {
-                field: d.field.replacen("/nodes/0", "/node", 1),
-                code: d.code.to_owned(),
-                message: d.message,
-                node: None,
+            .map(|d| {
+                let error = FieldError::from(d);
+                FieldError {
+                    field: error.field.replacen("/nodes/0", "/node", 1),
+                    node: None,
+                    ..error
+                }
             })
             .collect();
         ApiError::new(

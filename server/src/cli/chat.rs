@@ -15,8 +15,10 @@ use server::conversation::local_time::{utc_offset_minutes, DEFAULT_TIME_ZONE};
 use server::conversation::{take_turn, Renderer, Requests};
 use server::store::{now_ms, StoreError};
 
-use super::flows;
+use server::language::Language;
+
 use super::http::Client;
+use super::{flows, language};
 
 pub struct Options {
     pub file: PathBuf,
@@ -121,6 +123,13 @@ const HELP: &str = "Type what the caller says. Commands:
   /vars         show the variables
   /help         show this help";
 
+const HELP_ZH: &str = "输入来电者说的话。命令：
+  /digits 12#   按键
+  /silence      一直不说话，直到超时
+  /hangup       挂断
+  /vars         查看变量
+  /help         显示这段帮助";
+
 pub fn run(options: Options) -> Result<ExitCode, String> {
     let subflows = flows::compile_subflows(&options.subflows)?;
     let flow = flows::compile(&options.file, &subflows)?;
@@ -158,9 +167,13 @@ pub fn run(options: Options) -> Result<ExitCode, String> {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
         out,
-        "{} ({}) — type what the caller says; /help lists the commands",
+        "{} ({}) — {}",
         flow.name(),
-        flow.document().language
+        flow.document().language,
+        language().pick(
+            "输入来电者说的话；/help 列出命令",
+            "type what the caller says; /help lists the commands"
+        )
     );
     let records = turn(
         &runtime,
@@ -197,7 +210,11 @@ pub fn run(options: Options) -> Result<ExitCode, String> {
                 digits: keys.to_owned(),
             },
             ("/digits", _) => {
-                let _ = writeln!(out, "  usage: /digits 12#");
+                let _ = writeln!(
+                    out,
+                    "  {}",
+                    language().pick("用法：/digits 12#", "usage: /digits 12#")
+                );
                 continue;
             }
             ("/silence", _) => Event::NoInput,
@@ -212,11 +229,16 @@ pub fn run(options: Options) -> Result<ExitCode, String> {
                 continue;
             }
             ("/help", _) => {
-                let _ = writeln!(out, "{HELP}");
+                let _ = writeln!(out, "{}", language().pick(HELP_ZH, HELP));
                 continue;
             }
             (command, _) if command.starts_with('/') => {
-                let _ = writeln!(out, "  unknown command {command}; /help lists the commands");
+                let _ = match language() {
+                    Language::Chinese => writeln!(out, "  没有 {command} 这个命令；/help 列出命令"),
+                    Language::English => {
+                        writeln!(out, "  unknown command {command}; /help lists the commands")
+                    }
+                };
                 continue;
             }
             _ if line.is_empty() => continue,
@@ -238,6 +260,7 @@ pub fn run(options: Options) -> Result<ExitCode, String> {
 }
 
 fn show(out: &mut impl Write, session: &Session, records: &[Record], trace: bool) {
+    let chinese = language() == Language::Chinese;
     for record in records {
         if trace {
             let _ = writeln!(
@@ -248,7 +271,8 @@ fn show(out: &mut impl Write, session: &Session, records: &[Record], trace: bool
         }
         match record {
             Record::Said { node, text } => {
-                let _ = writeln!(out, "bot [{node}]: {text}");
+                let bot = if chinese { "机器人" } else { "bot" };
+                let _ = writeln!(out, "{bot} [{node}]: {text}");
             }
             Record::Heard {
                 intent: Some(intent),
@@ -256,18 +280,23 @@ fn show(out: &mut impl Write, session: &Session, records: &[Record], trace: bool
                 global,
                 ..
             } => {
-                let scope = if *global { "global intent" } else { "intent" };
-                let _ = writeln!(
-                    out,
-                    "  ({scope} {intent}, score {:.2})",
-                    score.unwrap_or(1.0)
-                );
+                let score = score.unwrap_or(1.0);
+                let _ = match (chinese, *global) {
+                    (true, true) => writeln!(out, "  （全局意图 {intent}，得分 {score:.2}）"),
+                    (true, false) => writeln!(out, "  （意图 {intent}，得分 {score:.2}）"),
+                    (false, true) => writeln!(out, "  (global intent {intent}, score {score:.2})"),
+                    (false, false) => writeln!(out, "  (intent {intent}, score {score:.2})"),
+                };
             }
             Record::Digits {
                 intent: Some(intent),
                 ..
             } => {
-                let _ = writeln!(out, "  (intent {intent} by key)");
+                let _ = if chinese {
+                    writeln!(out, "  （按键选中意图 {intent}）")
+                } else {
+                    writeln!(out, "  (intent {intent} by key)")
+                };
             }
             Record::SlotFilled { var, value, .. } => {
                 let _ = writeln!(out, "  ({var} = {value})");
@@ -278,23 +307,47 @@ fn show(out: &mut impl Write, session: &Session, records: &[Record], trace: bool
                 score,
                 ..
             } => {
-                let _ = writeln!(
-                    out,
-                    "  (answer {entry} from {knowledge_base}, score {score:.2})"
-                );
+                let _ = if chinese {
+                    writeln!(
+                        out,
+                        "  （知识库 {knowledge_base} 的答案 {entry}，得分 {score:.2}）"
+                    )
+                } else {
+                    writeln!(
+                        out,
+                        "  (answer {entry} from {knowledge_base}, score {score:.2})"
+                    )
+                };
             }
             Record::KbFeedback { entry, helpful, .. } => {
-                let verdict = if *helpful { "helped" } else { "did not help" };
+                let verdict = match (chinese, *helpful) {
+                    (true, true) => "有帮助",
+                    (true, false) => "没有帮助",
+                    (false, true) => "helped",
+                    (false, false) => "did not help",
+                };
                 let _ = writeln!(out, "  ({entry} {verdict})");
             }
             Record::KbMissed { knowledge_base, .. } => {
-                let _ = writeln!(out, "  (no answer in {knowledge_base})");
+                let _ = if chinese {
+                    writeln!(out, "  （知识库 {knowledge_base} 里没有答案）")
+                } else {
+                    writeln!(out, "  (no answer in {knowledge_base})")
+                };
             }
             Record::NoMatch { count, .. } => {
-                let _ = writeln!(out, "  (no match #{count})");
+                let _ = if chinese {
+                    writeln!(out, "  （第 {count} 次没听懂）")
+                } else {
+                    writeln!(out, "  (no match #{count})")
+                };
             }
             Record::NoInput { count, .. } => {
-                let _ = writeln!(out, "  (no input #{count})");
+                let _ = if chinese {
+                    writeln!(out, "  （第 {count} 次没回应）")
+                } else {
+                    writeln!(out, "  (no input #{count})")
+                };
             }
             Record::HttpRequested { method, url, .. } => {
                 let _ = writeln!(out, "  ({} {url})", method.as_str());
@@ -310,7 +363,11 @@ fn show(out: &mut impl Write, session: &Session, records: &[Record], trace: bool
                     (None, Some(error)) => error.clone(),
                     (None, None) => "?".into(),
                 };
-                let _ = writeln!(out, "  (→ {result}, port {port})");
+                let _ = if chinese {
+                    writeln!(out, "  （→ {result}，走 {port} 连线）")
+                } else {
+                    writeln!(out, "  (→ {result}, port {port})")
+                };
             }
             Record::Transfer {
                 target,
@@ -320,9 +377,18 @@ fn show(out: &mut impl Write, session: &Session, records: &[Record], trace: bool
             } => {
                 let why = route.as_ref().map_or_else(String::new, |route| {
                     let reason = route.label.as_deref().unwrap_or(&route.when);
-                    format!(" by rule {} ({reason})", route.index + 1)
+                    let rule = route.index + 1;
+                    if chinese {
+                        format!("，按规则 {rule}（{reason}）")
+                    } else {
+                        format!(" by rule {rule} ({reason})")
+                    }
                 });
-                let _ = writeln!(out, "  (transfer to {target:?}{why}; summary: {summary})");
+                let _ = if chinese {
+                    writeln!(out, "  （转接到 {target:?}{why}；摘要：{summary}）")
+                } else {
+                    writeln!(out, "  (transfer to {target:?}{why}; summary: {summary})")
+                };
             }
             Record::ScriptError {
                 node,
@@ -330,26 +396,53 @@ fn show(out: &mut impl Write, session: &Session, records: &[Record], trace: bool
                 message,
                 ..
             } => {
-                let _ = writeln!(out, "  (error in {node} {field}: {message})");
+                let _ = if chinese {
+                    writeln!(out, "  （{node} {field} 出错：{message}）")
+                } else {
+                    writeln!(out, "  (error in {node} {field}: {message})")
+                };
             }
             Record::StepLimit {
                 node, limit, scope, ..
             } => {
-                let _ = writeln!(
-                    out,
-                    "  (stopped at {node}: more than {limit} steps in one {scope})"
-                );
+                let _ = if chinese {
+                    writeln!(out, "  （停在 {node}：一个 {scope} 里超过 {limit} 步）")
+                } else {
+                    writeln!(
+                        out,
+                        "  (stopped at {node}: more than {limit} steps in one {scope})"
+                    )
+                };
             }
             _ => {}
         }
     }
     match (session.outcome(), session.current_node()) {
         (Some(outcome), _) => {
-            let _ = writeln!(out, "call ended: {}", outcome.as_str());
+            let _ = if chinese {
+                writeln!(out, "通话结束：{}", outcome_in_chinese(outcome.as_str()))
+            } else {
+                writeln!(out, "call ended: {}", outcome.as_str())
+            };
         }
         (None, Some(node)) => {
-            let _ = writeln!(out, "  (waiting at {node})");
+            let _ = if chinese {
+                writeln!(out, "  （停在 {node} 等待）")
+            } else {
+                writeln!(out, "  (waiting at {node})")
+            };
         }
         (None, None) => {}
+    }
+}
+
+/// An outcome as the editor names it in Chinese.
+fn outcome_in_chinese(outcome: &str) -> &str {
+    match outcome {
+        "resolved" => "已解决",
+        "handoff" => "已转人工",
+        "abandoned" => "中途放弃",
+        "failed" => "失败",
+        other => other,
     }
 }

@@ -13,8 +13,10 @@ pub fn read(path: &Path) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
 }
 
-/// One diagnostic as `file: node: field: severity[code]: message`.
+/// One diagnostic as `file: node: field: severity[code]: message`, the message in the command
+/// line's language.
 pub fn format_diagnostic(path: &Path, diagnostic: &Diagnostic) -> String {
+    let diagnostic = diagnostic.clone().localized(super::language().locale());
     let severity = match diagnostic.severity {
         Severity::Error => "error",
         Severity::Warning => "warning",

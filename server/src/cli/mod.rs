@@ -11,15 +11,46 @@ mod validate;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::OnceLock;
+
+use flow_engine::messages::Locale;
 
 use clap::{Parser, Subcommand, ValueEnum};
+
+use server::language::Language;
 
 /// Callflow: low-code call flows for customer-service phone robots.
 #[derive(Debug, Parser)]
 #[command(name = "callflow", version, about, long_about = None, propagate_version = true)]
 pub struct Cli {
+    /// The language of messages: zh-CN or en. Without it, the one `LANG` names, else zh-CN.
+    #[arg(long, global = true, value_name = "LANG")]
+    lang: Option<String>,
     #[command(subcommand)]
     command: Command,
+}
+
+/// The language the command line speaks, chosen once when it starts.
+static LANGUAGE: OnceLock<Language> = OnceLock::new();
+
+/// The language messages are printed in: `--lang`, else `LANG`, else Chinese.
+pub fn language() -> Language {
+    *LANGUAGE.get().unwrap_or(&Language::Chinese)
+}
+
+fn choose_language(lang: Option<&str>) -> Result<Language, String> {
+    let of = |tag: &str| match Locale::of_tag(tag) {
+        Some(Locale::Chinese) => Some(Language::Chinese),
+        Some(Locale::English) => Some(Language::English),
+        None => None,
+    };
+    match lang {
+        Some(tag) => of(tag).ok_or_else(|| format!("--lang must be zh-CN or en, not \"{tag}\"")),
+        None => Ok(std::env::var("LANG")
+            .ok()
+            .and_then(|tag| of(&tag))
+            .unwrap_or(Language::Chinese)),
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -190,6 +221,7 @@ fn split_assignment(text: &str) -> Result<(&str, &str), String> {
 
 /// Runs a parsed command line; `Err` is a usage or I/O problem (exit 2).
 pub fn run(cli: Cli) -> Result<ExitCode, String> {
+    let _ = LANGUAGE.set(choose_language(cli.lang.as_deref())?);
     match cli.command {
         Command::Validate {
             files,

@@ -5,6 +5,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use flow_engine::msg;
 use flow_engine::script::Sandbox;
 use flow_engine::validate::{self, Diagnostic, Severity, ValidationContext};
 
@@ -30,15 +31,11 @@ pub fn run(files: &[PathBuf], subflows: &[PathBuf], format: Format) -> Result<Ex
     for (path, text) in texts.iter().take(files.len()) {
         let diagnostics = match text {
             Ok(text) => validate::validate_json(text, &context).diagnostics,
-            Err(message) => vec![Diagnostic {
-                severity: Severity::Error,
-                code: "unreadable_file",
-                node: None,
-                field: String::new(),
-                message: message.clone(),
-                line: None,
-                column: None,
-            }],
+            Err(message) => vec![Diagnostic::error(
+                "unreadable_file",
+                "",
+                msg!("cli.unreadable_file", error = message),
+            )],
         };
         results.push((path, diagnostics));
     }
@@ -62,9 +59,12 @@ pub fn run(files: &[PathBuf], subflows: &[PathBuf], format: Format) -> Result<Ex
             );
         }
         Format::Json => {
+            let locale = super::language().locale();
             let report: Vec<_> = results
                 .iter()
                 .map(|(path, diagnostics)| {
+                    let diagnostics: Vec<Diagnostic> =
+                        diagnostics.iter().map(|d| d.clone().localized(locale)).collect();
                     serde_json::json!({ "file": path.display().to_string(), "diagnostics": diagnostics })
                 })
                 .collect();

@@ -4,6 +4,8 @@
 
 use std::collections::BTreeSet;
 
+use flow_engine::messages::{term, Message};
+use flow_engine::msg;
 use flow_engine::validate::Diagnostic;
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -103,7 +105,7 @@ pub async fn import(
         return Err(FlowError::InvalidDocument(problem(
             "empty_value",
             "/flows",
-            "there is no flow to import".to_owned(),
+            term("import.nothing"),
         ))
         .into());
     }
@@ -194,11 +196,9 @@ impl Plan {
                 }
             };
             let taken = if existing.contains(&name) {
-                Some(format!("The tenant already has a flow named \"{name}\"."))
+                Some(msg!("import.name_taken", name = &name))
             } else if !seen.insert(name.clone()) {
-                Some(format!(
-                    "An earlier flow of this import is also named \"{name}\"."
-                ))
+                Some(msg!("import.name_repeated", name = &name))
             } else {
                 None
             };
@@ -257,7 +257,7 @@ impl Plan {
             .partition(|item| taken.contains(&item.name));
         self.ready = ready;
         for item in conflicts {
-            let message = format!("The tenant already has a flow named \"{}\".", item.name);
+            let message = msg!("import.name_taken", name = &item.name);
             self.failed
                 .push(conflict_result(item.index, item.name, message));
         }
@@ -279,7 +279,7 @@ impl Plan {
     }
 }
 
-fn conflict_result(index: usize, name: String, message: String) -> ImportResult {
+fn conflict_result(index: usize, name: String, message: Message) -> ImportResult {
     ImportResult {
         index,
         name: Some(name),
@@ -289,7 +289,7 @@ fn conflict_result(index: usize, name: String, message: String) -> ImportResult 
         diagnostics: vec![problem(
             "flow_name_taken",
             "/name",
-            format!("{message} Rename the flow or change the existing one."),
+            msg!("import.rename", problem = message),
         )],
     }
 }

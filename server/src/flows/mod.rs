@@ -11,8 +11,10 @@ pub mod publish;
 
 use std::collections::BTreeSet;
 
+use flow_engine::messages::{term, Message};
+use flow_engine::msg;
 use flow_engine::script::Sandbox;
-use flow_engine::validate::{self, Diagnostic, Severity, ValidationContext};
+use flow_engine::validate::{self, Diagnostic, ValidationContext};
 use serde_json::{json, Value};
 
 use crate::store::{constraint, Actor, Flow, FlowSummary, NewFlow, Store, StoreError, Transaction};
@@ -75,16 +77,8 @@ impl FlowError {
 }
 
 /// An error diagnostic of the server's own, about the document as a whole or the request.
-pub fn problem(code: &'static str, field: &str, message: String) -> Diagnostic {
-    Diagnostic {
-        severity: Severity::Error,
-        code,
-        node: None,
-        field: field.to_owned(),
-        message,
-        line: None,
-        column: None,
-    }
+pub fn problem(code: &'static str, field: &str, text: Message) -> Diagnostic {
+    Diagnostic::error(code, field, text)
 }
 
 /// The flow's name from its document. A draft may be unfinished, but it must be an object with
@@ -92,11 +86,7 @@ pub fn problem(code: &'static str, field: &str, message: String) -> Diagnostic {
 /// than a flow may be.
 pub fn document_name(document: &Value) -> Result<&str, Diagnostic> {
     let Some(object) = document.as_object() else {
-        return Err(problem(
-            "wrong_type",
-            "",
-            "A flow document is a JSON object.".to_owned(),
-        ));
+        return Err(problem("wrong_type", "", term("flow.not_an_object")));
     };
     // A draft is saved with its validation errors, but not past the size limit: that many
     // nodes would only fill the database, as no version of it can ever be published.
@@ -105,42 +95,32 @@ pub fn document_name(document: &Value) -> Result<&str, Diagnostic> {
             return Err(problem(
                 "too_large",
                 "/nodes",
-                format!(
-                    "The flow has {} nodes; at most {} are allowed. Move parts into subflows.",
-                    nodes.len(),
-                    validate::MAX_NODES
+                msg!(
+                    "too_large.nodes",
+                    count = nodes.len(),
+                    max = validate::MAX_NODES
                 ),
             ));
         }
     }
     match object.get("name") {
-        None => Err(problem(
-            "missing_field",
-            "/name",
-            "The flow needs a name.".to_owned(),
-        )),
-        Some(Value::String(name)) if name.trim().is_empty() => Err(problem(
-            "empty_value",
-            "/name",
-            "The flow's name is empty; give it a name.".to_owned(),
-        )),
+        None => Err(problem("missing_field", "/name", term("flow.name_missing"))),
+        Some(Value::String(name)) if name.trim().is_empty() => {
+            Err(problem("empty_value", "/name", term("flow.name_empty")))
+        }
         Some(Value::String(name)) if name.chars().count() > validate::MAX_NAME_CHARS => {
             Err(problem(
                 "too_large",
                 "/name",
-                format!(
-                    "The flow's name has {} characters; at most {} are allowed.",
-                    name.chars().count(),
-                    validate::MAX_NAME_CHARS
+                msg!(
+                    "flow.name_too_long",
+                    count = name.chars().count(),
+                    max = validate::MAX_NAME_CHARS
                 ),
             ))
         }
         Some(Value::String(name)) => Ok(name),
-        Some(_) => Err(problem(
-            "wrong_type",
-            "/name",
-            "The flow's name must be text.".to_owned(),
-        )),
+        Some(_) => Err(problem("wrong_type", "/name", term("flow.name_not_text"))),
     }
 }
 
@@ -469,7 +449,7 @@ pub async fn add_example(
         return Err(FlowError::InvalidDocument(problem(
             "invalid_example",
             "/text",
-            "the example must have 1 to 200 characters".to_owned(),
+            term("flow.example_length"),
         )));
     }
     let mut document = flow.draft;
@@ -477,10 +457,10 @@ pub async fn add_example(
         FlowError::InvalidDocument(problem(
             "unknown_intent",
             "/intent",
-            format!(
-                "the node \"{}\" of the draft has no intent \"{}\", nor has the flow a global \
-                 intent of that name",
-                example.node, example.intent
+            msg!(
+                "flow.unknown_intent",
+                node = &example.node,
+                intent = &example.intent
             ),
         ))
     })?;
@@ -496,7 +476,7 @@ pub async fn add_example(
             return Err(FlowError::InvalidDocument(problem(
                 "invalid_document",
                 "/intent",
-                "the intent's examples are not a list".to_owned(),
+                term("flow.examples_not_a_list"),
             )))
         }
     }

@@ -1,6 +1,7 @@
 //! Published versions: publishing the draft as the next numbered version (which never changes
 //! afterwards and which new calls run), reading versions, and restoring one into the draft.
 
+use flow_engine::msg;
 use serde_json::json;
 
 use super::{
@@ -19,7 +20,7 @@ pub fn check_note(note: &str, field: &str) -> Result<(), FlowError> {
         return Err(FlowError::InvalidDocument(problem(
             "too_large",
             field,
-            format!("the note has {length} characters; at most {MAX_NOTE_CHARS} are allowed"),
+            msg!("flow.note_too_long", count = length, max = MAX_NOTE_CHARS),
         )));
     }
     Ok(())
