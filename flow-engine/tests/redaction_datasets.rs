@@ -26,11 +26,8 @@ struct Labelled {
     kind: Kind,
 }
 
-fn rows() -> Vec<Row> {
-    let path = format!(
-        "{}/tests/data/redaction/labelled.jsonl",
-        env!("CARGO_MANIFEST_DIR")
-    );
+fn rows(file: &str) -> Vec<Row> {
+    let path = format!("{}/tests/data/redaction/{file}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     text.lines()
         .enumerate()
@@ -161,7 +158,7 @@ fn naive(text: &str) -> Vec<Found> {
 
 #[test]
 fn redaction_finds_personal_data_and_little_else() {
-    let rows = rows();
+    let rows = rows("labelled.jsonl");
     assert!(rows.len() >= 400, "{} sentences", rows.len());
     for language in ["zh", "en"] {
         assert!(rows.iter().filter(|r| r.language == language).count() >= 150);
@@ -170,6 +167,22 @@ fn redaction_finds_personal_data_and_little_else() {
     let peer = measure(&rows, &naive, false);
     print("redaction", &ours);
     print("naive patterns", &peer);
+    let (all, _) = ours;
+    assert!(all.recall() >= 0.99, "recall {:.4}", all.recall());
+    assert!(all.precision() >= 0.95, "precision {:.4}", all.precision());
+}
+
+/// The second set, written after the detector in other words (`scripts/redaction-held-out.py`).
+/// Its first measurement is the figure of text the detector was not tuned on (BENCHMARKS.md);
+/// it found two faults, since fixed, so it now guards against their return as well.
+#[test]
+fn redaction_on_the_held_out_set() {
+    let rows = rows("held_out.jsonl");
+    assert!(rows.len() >= 200, "{} sentences", rows.len());
+    let ours = measure(&rows, &redaction, true);
+    let peer = measure(&rows, &naive, false);
+    print("redaction (held out)", &ours);
+    print("naive patterns (held out)", &peer);
     let (all, _) = ours;
     assert!(all.recall() >= 0.99, "recall {:.4}", all.recall());
     assert!(all.precision() >= 0.95, "precision {:.4}", all.precision());

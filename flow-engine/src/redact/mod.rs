@@ -169,12 +169,14 @@ pub fn find(text: &str, policy: &Policy) -> Vec<Span> {
 }
 
 /// E-mail addresses, written (`zhang.san@qq.com`) or spoken as recognisers write them
-/// ("zhangsan at qq dot com", "zhangsan艾特qq点com").
+/// ("zhangsan at qq dot com", "li dot na at qq dot com", "zhangsan艾特qq点com"). The address
+/// ends at an ASCII word boundary: Chinese text written right after it ("…@163.com发票") is a
+/// word character to Unicode, and would hide the end of the address.
 fn emails(text: &str) -> Vec<Span> {
     static EMAIL: OnceLock<Regex> = OnceLock::new();
     let email = EMAIL.get_or_init(|| {
         Regex::new(
-            r"(?i)[a-z0-9][a-z0-9._%+-]*(?:@|\s*＠\s*|\s+at\s+|\s*艾特\s*)[a-z0-9-]+(?:(?:\.|\s+dot\s+|\s*点\s*)[a-z0-9-]+)*(?:\.|\s+dot\s+|\s*点\s*)(?:com|cn|net|org|edu|gov|io|cc|me|info|co|hk|tw|uk|de|jp)\b",
+            r"(?i)[a-z0-9][a-z0-9._%+-]*(?:(?:\s+dot\s+|\s+underscore\s+)[a-z0-9]+)*(?:@|\s*＠\s*|\s+at\s+|\s*艾特\s*)[a-z0-9-]+(?:(?:\.|\s+dot\s+|\s*点\s*)[a-z0-9-]+)*(?:\.|\s+dot\s+|\s*点\s*)(?:com|cn|net|org|edu|gov|io|cc|me|info|co|hk|tw|uk|de|jp)(?-u:\b)",
         )
         .expect("a valid pattern")
     });
@@ -367,6 +369,15 @@ mod tests {
         assert_eq!(
             kinds("my email is zhangsan at qq dot com"),
             [("zhangsan at qq dot com".to_owned(), Kind::Email)]
+        );
+        // Chinese written right after an address, and dots spoken in its name.
+        assert_eq!(
+            kinds("我邮箱li.na@163.com发票发这里"),
+            [("li.na@163.com".to_owned(), Kind::Email)]
+        );
+        assert_eq!(
+            kinds("my email is li dot na at qq dot com"),
+            [("li dot na at qq dot com".to_owned(), Kind::Email)]
         );
     }
 
