@@ -219,6 +219,14 @@ impl ApiError {
         self
     }
 
+    /// The same error with a detail of its own in both languages, replacing both the English
+    /// detail and any Chinese one (a rewording of one alone would leave the other answering).
+    pub fn reworded(mut self, zh: impl Into<String>, en: impl Into<String>) -> Self {
+        self.detail = en.into();
+        self.detail_zh = Some(zh.into());
+        self
+    }
+
     /// The error with a `Retry-After` header.
     pub fn retry_after(mut self, secs: u64) -> Self {
         self.retry_after_secs = Some(secs);

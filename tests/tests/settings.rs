@@ -181,6 +181,8 @@ async fn the_profile_is_checked_saved_and_audited(app: TestApp) -> TestApp {
     )
     .await;
     assert_eq!(status, 403, "{body}");
+    // The page's own words, not the generic refusal.
+    assert_eq!(body["detail"], "只有店主可以修改店铺资料。", "{body}");
     assert!(
         has_chinese(body["detail"].as_str().unwrap_or_default()),
         "{body}"

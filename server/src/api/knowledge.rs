@@ -896,10 +896,7 @@ impl Asker {
                     "Your role may not see knowledge bases.",
                 ),
             };
-            ApiError {
-                detail: self.language.pick(zh, en).to_owned(),
-                ..error
-            }
+            error.reworded(zh, en)
         })
     }
 

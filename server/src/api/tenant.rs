@@ -31,7 +31,6 @@ async fn get_profile(
     principal.require(Permission::ReadFlows).map_err(|error| {
         forbidden(
             error,
-            language,
             "你的角色不能查看店铺资料。",
             "Your role may not see the shop's profile.",
         )
@@ -64,7 +63,6 @@ async fn put_profile(
         .map_err(|error| {
             forbidden(
                 error,
-                language,
                 "只有店主可以修改店铺资料。",
                 "Only owners may change the shop's profile.",
             )
@@ -75,12 +73,9 @@ async fn put_profile(
     Ok(Json(profile))
 }
 
-/// The 403 of `require`, in the asker's language.
-fn forbidden(error: ApiError, language: Language, zh: &str, en: &str) -> ApiError {
-    ApiError {
-        detail: language.pick(zh, en).to_owned(),
-        ..error
-    }
+/// The 403 of `require`, said for this page.
+fn forbidden(error: ApiError, zh: &str, en: &str) -> ApiError {
+    error.reworded(zh, en)
 }
 
 fn profile_error(error: ProfileError, language: Language) -> ApiError {
