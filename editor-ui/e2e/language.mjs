@@ -70,13 +70,17 @@ export async function languageSteps({ page, server, step }) {
   });
 
   await step(page, 'language-02-problems-in-english', async () => {
-    await page.evaluate(() => localStorage.setItem('callflow.lang', 'en'));
+    // Switched as a manager does, with the header's button (it also sets the cookie the
+    // dashboard shares, which wins over what the page alone remembers).
+    await page.getByTestId('lang-switch').click();
+    await page.locator('[data-testid="lang-switch"][data-lang="en"]').waitFor();
     await page.reload();
     const messages = await openProblems(page, server, flow.id);
     check(messages.every((m) => !/[\u4e00-\u9fff]/.test(m.replace(/“[^”]*”|"[^"]*"|「[^」]*」/g, ''))), `no Chinese beyond quoted values: ${messages.join(' | ')}`);
     check(messages.some((m) => m.includes('The "queue" to transfer to is empty')), `the empty queue in English: ${messages.join(' | ')}`);
     check(messages.some((m) => m.includes('leads to node "nowhere", which does not exist')), `the dangling connection in English: ${messages.join(' | ')}`);
-    await page.evaluate(() => localStorage.setItem('callflow.lang', 'zh-CN'));
+    await page.getByTestId('lang-switch').click();
+    await page.locator('[data-testid="lang-switch"][data-lang="zh-CN"]').waitFor();
   });
 }
 
