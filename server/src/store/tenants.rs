@@ -51,8 +51,39 @@ pub struct TenantSettings {
     /// `CN`); unset until an owner chooses one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
+    /// What the tenant may use at once and per second, set by the service's operator; unset
+    /// limits take the defaults of `crate::quotas`.
+    #[serde(default, skip_serializing_if = "Quotas::is_unset")]
+    pub quotas: Quotas,
     #[serde(flatten)]
     pub other: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A tenant's limits as the operator set them; `None` is the server's default for that limit.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Quotas {
+    /// Phone calls in progress at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrent_calls: Option<u32>,
+    /// Web chats open at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrent_chats: Option<u32>,
+    /// Conversation turns (a caller's answer, a chat message) per second over all channels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub turns_per_second: Option<u32>,
+    /// API requests per minute, by keys and by signed-in people together.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_requests_per_minute: Option<u32>,
+    /// Megabytes of stored flows, knowledge and conversation records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage_mb: Option<u32>,
+}
+
+impl Quotas {
+    pub fn is_unset(&self) -> bool {
+        *self == Quotas::default()
+    }
 }
 
 /// A customer who has not written for half an hour has left: long enough to look up an order
