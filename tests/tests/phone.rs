@@ -484,6 +484,31 @@ async fn order_status_by_webhook(mut app: TestApp) -> TestApp {
     app
 }
 
+/// What a caller says on the phone is kept as what they say in a chat: a mobile number spoken
+/// into the call is `[手机号]` in the stored events and variables, while the caller's own number
+/// (`from`, how the call and a data-subject request find them) is kept.
+async fn numbers_spoken_on_a_call_are_not_kept(mut app: TestApp) -> TestApp {
+    let phone = shop(&mut app, SHORT, "webhook", None).await;
+    let spoken = "我的手机号是13812345678";
+    let log = phone
+        .ring(&app, Caller::new(vec![Step::Say(spoken.into())]))
+        .await;
+    assert_eq!(log.ended, EndReason::Hangup, "{log:?}");
+    let call = ended_call(&app, &phone.tenant.owner_key).await;
+    assert_eq!(call["outcome"], "resolved", "{call}");
+    assert_eq!(call["from"], CALLER);
+    assert_eq!(
+        call["summary"]["vars"]["answer"], "我的手机号是[手机号]",
+        "{call}"
+    );
+    let heard = events_of_kind(&call, "heard");
+    assert_eq!(heard.len(), 1, "{:?} {call}", event_kinds(&call));
+    assert_eq!(heard[0]["data"]["text"], "我的手机号是[手机号]", "{call}");
+    let record = call.to_string();
+    assert!(!record.contains("13812345678"), "{record}");
+    app
+}
+
 async fn handoff_by_webhook(mut app: TestApp) -> TestApp {
     let phone = shop(&mut app, "order-status.json", "webhook", None).await;
     // With the queues the example flows name, agents see the queued call in their console.
@@ -1547,6 +1572,7 @@ on_both_databases!(
     settings_keep_secrets_sealed,
     numbers_bind_to_one_tenant,
     order_status_by_webhook,
+    numbers_spoken_on_a_call_are_not_kept,
     handoff_by_webhook,
     forged_signatures_are_refused,
     every_twilio_route_checks_the_signature,
