@@ -46,7 +46,11 @@ pub async fn fallback(request: Request) -> Response {
 
 fn not_found(request: &Request) -> Response {
     ApiError::not_found(&format!("{} {}", request.method(), request.uri().path()))
-        .in_chinese("这里什么也没有")
+        .in_chinese(format!(
+            "找不到 {} {}",
+            request.method(),
+            request.uri().path()
+        ))
         .into_response()
 }
 

@@ -485,8 +485,9 @@ where
 /// flow with problems.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     refuse_nul_in_json(bytes)?;
-    let first = bytes.iter().find(|byte| !byte.is_ascii_whitespace());
-    if first.is_some_and(|byte| *byte != b'{') && serde_json::from_slice::<Value>(bytes).is_ok() {
+    let mut document: Value =
+        serde_json::from_slice(bytes).map_err(|error| malformed_json(&error))?;
+    if !document.is_object() {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_body",
@@ -499,13 +500,10 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             Language::current().pick("须是 JSON 对象", "must be a JSON object"),
         ));
     }
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+    integral_numbers_as_integers(&mut document);
+    let value = serde_path_to_error::deserialize(document).map_err(|error| {
         let pointer = pointer_of(error.path());
         let inner = error.into_inner();
-        if inner.is_syntax() || inner.is_eof() {
-            return malformed_json(&inner);
-        }
         let place = if pointer.is_empty() {
             "the top level".to_owned()
         } else {
@@ -544,8 +542,28 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             node: None,
         }])
     })?;
-    deserializer.end().map_err(|error| malformed_json(&error))?;
     Ok(value)
+}
+
+/// JSON has one kind of number: `15.0` is the integer 15 to JSON Schema, and so to the API's
+/// document, whereas serde takes only `15` for an integer field. A whole number written with a
+/// fraction becomes the integer it is.
+fn integral_numbers_as_integers(value: &mut Value) {
+    match value {
+        Value::Number(number) if number.is_f64() => {
+            let float = number.as_f64().unwrap_or(f64::NAN);
+            // Beyond 2^53 a float no longer names one integer.
+            if float.fract() == 0.0 && float.abs() <= 9_007_199_254_740_992.0 {
+                // Within ±2^53 the conversion is exact.
+                #[allow(clippy::cast_possible_truncation)]
+                let integer = float as i64;
+                *value = Value::from(integer);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_numbers_as_integers),
+        Value::Object(members) => members.values_mut().for_each(integral_numbers_as_integers),
+        _ => {}
+    }
 }
 
 /// A body that is not JSON at all: where the parser stopped, in both languages.

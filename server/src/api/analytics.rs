@@ -259,11 +259,14 @@ pub(super) fn phrasing_kind_schema() -> utoipa::openapi::schema::Object {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Phrasing {
+    #[schema(min_length = 1)]
     pub flow_id: String,
+    #[schema(min_length = 1)]
     pub node: String,
     /// `no_match` or `kb_missed`.
     #[schema(schema_with = phrasing_kind_schema)]
     pub kind: String,
+    #[schema(min_length = 1)]
     pub text: String,
 }
 

@@ -977,7 +977,7 @@ where
             Ok(Path(value)) => Ok(PathParams(value)),
             Err(_) => Err(
                 ApiError::not_found(&format!("{} {}", parts.method, parts.uri.path()))
-                    .in_chinese("这里什么也没有"),
+                    .in_chinese(format!("找不到 {} {}", parts.method, parts.uri.path())),
             ),
         }
     }

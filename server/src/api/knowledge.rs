@@ -311,6 +311,7 @@ pub struct EntriesQuery {
 pub struct SearchRequest {
     pub question: String,
     /// Hits at most, 1 to 20 (default 5).
+    #[schema(minimum = 1, maximum = 20)]
     pub limit: Option<usize>,
 }
 

@@ -300,7 +300,7 @@ async fn get_number(
 /// Binds a number to one of the tenant's flows (or changes its binding). Incoming calls to it
 /// run that flow; outbound calls from it too, unless they name another.
 #[utoipa::path(put, path = "/phone-numbers/{number}", tag = "telephony",
-    params(("number" = String, Path, description = "E.164, with its + (URL-encoded as %2B)")),
+    params(("number" = String, Path, description = "E.164, with its + (URL-encoded as %2B)", pattern = r"^\+[0-9]{7,15}$")),
     request_body = PhoneNumberBinding,
     responses((status = 200, body = PhoneNumberView),
         (status = 401, description = "`unauthorized`: not signed in"),

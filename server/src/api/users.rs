@@ -423,6 +423,7 @@ pub struct AcceptInvite {
     #[schema(min_length = 12)]
     pub password: String,
     /// The name others see; an invite's own name when left out (ignored for a reset).
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
     pub display_name: Option<String>,
 }
 

@@ -88,7 +88,9 @@ fn widget_language_schema() -> utoipa::openapi::schema::Object {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewWidgetChannel {
+    #[schema(min_length = 1)]
     pub flow_id: String,
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
     pub name: String,
     #[serde(default)]
     pub allowed_origins: Vec<String>,
@@ -105,6 +107,7 @@ pub struct NewWidgetChannel {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WidgetChannelUpdate {
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
     pub name: String,
     pub allowed_origins: Vec<String>,
     pub enabled: bool,

@@ -11,8 +11,10 @@ pub struct Hours {
     /// ISO weekdays it opens on: 1 is Monday, 7 Sunday.
     pub days: Vec<u8>,
     /// `HH:MM`, e.g. `09:00`.
+    #[schema(pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
     pub open: String,
     /// `HH:MM`, e.g. `21:00`; before `open`, the hours run past midnight.
+    #[schema(pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
     pub close: String,
 }
 
