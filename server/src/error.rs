@@ -444,7 +444,7 @@ pub struct Json<T>(pub T);
 
 impl<T, S> FromRequest<S> for Json<T>
 where
-    T: DeserializeOwned,
+    T: DeserializeOwned + 'static,
     S: Send + Sync,
 {
     type Rejection = ApiError;
@@ -480,13 +480,17 @@ where
 }
 
 /// Parses a JSON body; a wrong value is reported with the JSON pointer of its field. Every body
-/// the API takes is a JSON object: anything else is refused here, since serde would otherwise
-/// read `[a, b]` as a struct's fields in order, and a flow's checks would take `"text"` as a
-/// flow with problems.
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+/// read into a struct is a JSON object: anything else is refused here, since serde would
+/// otherwise read `[a, b]` as the struct's fields in order.
+pub fn parse_json<T: DeserializeOwned + 'static>(bytes: &[u8]) -> Result<T, ApiError> {
     refuse_nul_in_json(bytes)?;
     let mut document: Value =
         serde_json::from_slice(bytes).map_err(|error| malformed_json(&error))?;
+    // A handler that takes any JSON (a flow document) judges its shape itself, and keeps its
+    // numbers as they were written.
+    if std::any::TypeId::of::<T>() == std::any::TypeId::of::<Value>() {
+        return serde_json::from_value(document).map_err(|error| malformed_json(&error));
+    }
     if !document.is_object() {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -496,7 +500,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         .in_chinese("请求内容须是一个 JSON 对象（{…}）")
         .with_field(
             "",
-            "invalid_value",
+            "wrong_type",
             Language::current().pick("须是 JSON 对象", "must be a JSON object"),
         ));
     }

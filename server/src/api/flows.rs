@@ -598,15 +598,6 @@ async fn import_flows(
         publish: body.publish,
         note: body.note,
     };
-    // A document that is not even an object is a malformed request, not a flow with problems.
-    if let Some(index) = body.flows.iter().position(|document| !document.is_object()) {
-        return Err(ApiError::invalid_field(
-            &format!("/flows/{index}"),
-            "invalid_value",
-            "须是一个流程文档（JSON 对象）".to_owned(),
-            "must be a flow document (a JSON object)".to_owned(),
-        ));
-    }
     let imported = import::import(
         &state.store,
         &principal.actor(),
