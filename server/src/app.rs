@@ -101,6 +101,7 @@ async fn readyz(State(state): State<AppState>) -> Response {
                 "database_unavailable",
                 "the database does not answer",
             )
+            .in_chinese("数据库没有响应")
             .into_response()
         }
     }
@@ -125,6 +126,7 @@ async fn with_timeout(timeout: Duration, request: Request, next: Next) -> Respon
             "request_timeout",
             format!("the request took longer than {} s", timeout.as_secs()),
         )
+        .in_chinese(format!("请求超过了 {} 秒仍未完成", timeout.as_secs()))
         .into_response(),
     }
 }

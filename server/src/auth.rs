@@ -116,7 +116,8 @@ impl Principal {
             Credential::Session { user_id, .. } => Ok(user_id),
             Credential::ApiKey { .. } => Err(ApiError::forbidden(
                 "only a signed-in person can do this, not an API key",
-            )),
+            )
+            .in_chinese("只有登录的人才能做这件事，API 密钥不行")),
         }
     }
 
@@ -159,7 +160,7 @@ impl Principal {
                     axum::http::StatusCode::FORBIDDEN,
                     "csrf_token_mismatch",
                     format!("writes with a session cookie must send the {CSRF_HEADER} header given at sign-in"),
-                ))
+                ).in_chinese(format!("用登录会话写入时须带上登录时给出的 {CSRF_HEADER} 请求头")))
             }
             _ => Ok(()),
         }
@@ -182,9 +183,9 @@ pub async fn signed_in(parts: &Parts, state: &AppState) -> Result<Principal, Api
                             "too many unknown or revoked API keys from this address; try again in {} s",
                             refused.retry_after_secs
                         ),
-                    )
+                    ).in_chinese(format!("这个地址用了太多无效或已撤销的 API 密钥，请 {} 秒后再试", refused.retry_after_secs))
                     .retry_after(refused.retry_after_secs),
-                    None => ApiError::unauthorized("the API key is unknown or revoked"),
+                    None => ApiError::unauthorized("the API key is unknown or revoked").in_chinese("API 密钥无效或已撤销"),
                 },
             );
         };
@@ -229,18 +230,20 @@ fn bearer_token(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
     };
-    let text = value
-        .to_str()
-        .map_err(|_| ApiError::unauthorized("the Authorization header is not readable text"))?;
+    let text = value.to_str().map_err(|_| {
+        ApiError::unauthorized("the Authorization header is not readable text")
+            .in_chinese("Authorization 请求头不是可读的文本")
+    })?;
     match text.split_once(' ') {
         Some((scheme, token))
             if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
         {
             Ok(Some(token.trim()))
         }
-        _ => Err(ApiError::unauthorized(
-            "use Authorization: Bearer <API key>",
-        )),
+        _ => Err(
+            ApiError::unauthorized("use Authorization: Bearer <API key>")
+                .in_chinese("请用 Authorization: Bearer <API 密钥>"),
+        ),
     }
 }
 

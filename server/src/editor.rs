@@ -45,7 +45,13 @@ pub async fn fallback(request: Request) -> Response {
 }
 
 fn not_found(request: &Request) -> Response {
-    ApiError::not_found(&format!("{} {}", request.method(), request.uri().path())).into_response()
+    ApiError::not_found(&format!("{} {}", request.method(), request.uri().path()))
+        .in_chinese(format!(
+            "找不到 {} {}",
+            request.method(),
+            request.uri().path()
+        ))
+        .into_response()
 }
 
 fn asset(file: &str, request_headers: &HeaderMap) -> Option<Response> {

@@ -26,9 +26,17 @@ pub const NAME_MAX_CHARS: usize = 100;
 #[serde(deny_unknown_fields)]
 pub struct DisplayNames {
     #[serde(rename = "zh-CN")]
-    #[schema(example = "演示商城")]
+    #[schema(
+        example = "演示商城",
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub zh: String,
-    #[schema(example = "Demo Shop")]
+    #[schema(
+        example = "Demo Shop",
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub en: String,
 }
 

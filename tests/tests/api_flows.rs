@@ -369,7 +369,7 @@ async fn saving_a_draft_needs_its_current_revision(app: TestApp) -> TestApp {
     let bare = api.put(&path, Some("2"), &document).await;
     assert_eq!(bare.status, 200, "{}", bare.body);
     assert_eq!(bare.body["revision"], 3);
-    for garbage in ["W/\"3\"", "*", "three"] {
+    for garbage in ["W/\"3\"", "three", "\"0\"", ""] {
         let refused = api.put(&path, Some(garbage), &document).await;
         assert_eq!(refused.status, 400, "{garbage}");
         assert_eq!(refused.code(), "invalid_if_match");
@@ -399,15 +399,26 @@ async fn saving_a_draft_needs_its_current_revision(app: TestApp) -> TestApp {
         winner.body["draft"]["description"]
     );
 
+    // `If-Match: *` (RFC 9110: any current draft) saves over whatever the draft is now.
+    let mut any = document.clone();
+    any["description"] = json!("whatever was there");
+    let saved = api.put(&path, Some("*"), &any).await;
+    assert_eq!(saved.status, 200, "{}", saved.body);
+    assert_eq!(saved.body["revision"], 5);
+    assert_eq!(
+        api.put("/flows/flw_nope", Some("*"), &any).await.status,
+        404
+    );
+
     // Renaming follows the document's name, and must not take another flow's name.
     api.create(&example("birthday-care.json")).await;
     let taken = api
-        .put(&path, Some("4"), &renamed(&document, "birthday-care"))
+        .put(&path, Some("5"), &renamed(&document, "birthday-care"))
         .await;
     assert_eq!(taken.status, 409);
     assert_eq!(taken.code(), "flow_name_taken");
     let moved = api
-        .put(&path, Some("4"), &renamed(&document, "查订单"))
+        .put(&path, Some("5"), &renamed(&document, "查订单"))
         .await;
     assert_eq!(moved.status, 200, "{}", moved.body);
     assert_eq!(moved.body["name"], "查订单");

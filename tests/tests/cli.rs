@@ -399,3 +399,61 @@ fn messages_follow_lang_and_the_lang_option() {
     assert!(stdout.contains("通话结束：中途放弃"), "{stdout}");
     assert!(!stdout.contains("call ended"), "{stdout}");
 }
+
+/// Whether `line` holds Chinese and no English sentence (no run of two Latin words).
+fn is_chinese_only(line: &str) -> bool {
+    let has_chinese = line.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+    let latin_words: Vec<&str> = line
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .filter(|word| word.len() > 1)
+        .collect();
+    has_chinese && latin_words.is_empty()
+}
+
+#[test]
+fn the_summary_lines_of_validate_and_test_follow_lang() {
+    let flow = "flows/order-status.json";
+    let validate = |lang: &str| {
+        let output = callflow()
+            .args(["validate", "--lang", lang, flow])
+            .output()
+            .expect("runs");
+        text(&output.stderr)
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let chinese = validate("zh-CN");
+    assert!(is_chinese_only(&chinese), "{chinese}");
+    assert!(chinese.contains("检查了 1 个文件"), "{chinese}");
+    assert_eq!(
+        validate("en"),
+        "1 file(s) checked: 0 error(s), 0 warning(s)"
+    );
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("wrong.yaml");
+    std::fs::write(
+        &path,
+        "conversations:\n  - name: expects the wrong greeting\n    turns:\n      - bot: [\"Hello there\"]\n",
+    )
+    .expect("write");
+    let test = |lang: &str| {
+        let output = callflow()
+            .args(["test", "--lang", lang, flow])
+            .arg(&path)
+            .output()
+            .expect("runs");
+        assert_eq!(output.status.code(), Some(1));
+        text(&output.stdout)
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let chinese = test("zh-CN");
+    assert!(is_chinese_only(&chinese), "{chinese}");
+    assert_eq!(chinese, "0 个通过，1 个失败");
+    assert_eq!(test("en"), "0 passed, 1 failed");
+}

@@ -339,7 +339,7 @@ async fn malformed_json_says_what_and_where(app: TestApp) -> TestApp {
     assert!(
         problem["detail"]
             .as_str()
-            .is_some_and(|d| d.contains("line 2")),
+            .is_some_and(|d| d.contains("第 2 行")),
         "{problem}"
     );
     let response = app

@@ -42,10 +42,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub struct ReportQuery {
     /// The first local day (the tenant's time zone), `2026-12-01`; by default six days before
     /// `to`. An RFC 3339 timestamp names its local day.
-    #[param(example = "2026-12-01")]
+    #[param(example = "2026-12-01", format = Date)]
     from: Option<String>,
     /// The last local day, included; by default today.
-    #[param(example = "2026-12-07")]
+    #[param(example = "2026-12-07", format = Date)]
     to: Option<String>,
     /// Calls of this flow.
     flow_id: Option<String>,
@@ -53,8 +53,10 @@ pub struct ReportQuery {
     #[param(minimum = 0)]
     version: Option<i64>,
     /// `chat` or `phone`.
+    #[param(schema_with = super::calls::channel_schema)]
     channel: Option<String>,
     /// `inbound` or `outbound`.
+    #[param(schema_with = super::calls::direction_schema)]
     direction: Option<String>,
     /// `true` to count conversations with a flow's draft (the editor's Try it) too.
     include_simulated: Option<bool>,
@@ -245,14 +247,26 @@ async fn results(
     }))
 }
 
+/// The kinds of phrasing the "not understood" list holds.
+pub(super) fn phrasing_kind_schema() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(["no_match", "kb_missed"]))
+        .build()
+}
+
 /// A phrasing of the "not understood" list, as [`unheard`] gave it.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Phrasing {
+    #[schema(min_length = 1)]
     pub flow_id: String,
+    #[schema(min_length = 1)]
     pub node: String,
     /// `no_match` or `kb_missed`.
+    #[schema(schema_with = phrasing_kind_schema)]
     pub kind: String,
+    #[schema(min_length = 1)]
     pub text: String,
 }
 
@@ -276,7 +290,7 @@ async fn dismiss(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_body",
             "name the phrasing as the list gave it: its flow, node, kind (no_match or kb_missed) and text",
-        ));
+        ).in_chinese("请按列表给出的样子写明这条说法：流程、节点、类型（no_match 或 kb_missed）和文字"));
     }
     let handled = HandledUnheard {
         flow_id: phrasing.flow_id,

@@ -170,7 +170,9 @@ async fn me(State(state): State<AppState>, principal: Principal) -> ApiResult<Js
         .store
         .get_tenant(&principal.tenant_id)
         .await?
-        .ok_or_else(|| ApiError::unauthorized("the tenant no longer exists"))?;
+        .ok_or_else(|| {
+            ApiError::unauthorized("the tenant no longer exists").in_chinese("这个租户已不存在")
+        })?;
     let tenant_names = ["zh-CN", "en"]
         .into_iter()
         .map(|language| {
@@ -221,8 +223,9 @@ impl From<ApiKey> for ApiKeyView {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewApiKey {
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
     pub name: String,
-    #[schema(value_type = String, example = "editor")]
+    #[schema(schema_with = super::role_schema, example = "editor")]
     pub role: Role,
 }
 
@@ -258,7 +261,8 @@ async fn create_key(
         return Err(ApiError::bad_request(
             "invalid_name",
             "a key needs a name of 1 to 100 characters",
-        ));
+        )
+        .in_chinese("密钥名称须为 1 到 100 个字"));
     }
     let created = accounts::create_api_key(
         &state.store,
@@ -299,18 +303,20 @@ async fn revoke_key(
     query: Result<Query<RevokeKeyQuery>, QueryRejection>,
 ) -> ApiResult<StatusCode> {
     principal.require(Permission::ManageTenant)?;
-    let Query(query) =
-        query.map_err(|rejection| ApiError::bad_request("invalid_query", rejection.body_text()))?;
+    let Query(query) = query.map_err(|rejection| ApiError::invalid_query(&rejection))?;
     let is_own = matches!(&principal.credential, Credential::ApiKey { key_id } if *key_id == id);
     if is_own && !query.own_key {
         return Err(ApiError::conflict(
             "revoking_own_key",
             "this request is made with the key it would revoke, and nothing could use it \
              afterwards; add ?own_key=true to revoke it anyway",
+        )
+        .in_chinese(
+            "这个请求用的正是要撤销的密钥，撤销后将无法再用它；如确要撤销，请加上 ?own_key=true",
         ));
     }
     if !accounts::revoke_api_key(&state.store, &principal.actor(), &id, Via::Api, now_ms()).await? {
-        return Err(ApiError::not_found("the API key"));
+        return Err(ApiError::not_found("the API key").in_chinese("找不到这个 API 密钥"));
     }
     Ok(StatusCode::NO_CONTENT)
 }

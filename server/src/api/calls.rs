@@ -54,11 +54,11 @@ pub struct CallQuery {
     /// Calls that started at or after this moment: an RFC 3339 timestamp
     /// (`2026-12-01T08:00:00+08:00`, with the `+` escaped as `%2B` in the URL), a date
     /// (`2026-12-01`: the start of that day in the tenant's time zone), or epoch milliseconds.
-    #[param(value_type = Option<String>, example = "2026-12-01")]
+    #[param(schema_with = moment_schema, example = "2026-12-01")]
     pub from: Option<i64>,
     /// Calls that started before this moment (the end is excluded), in the same forms as
     /// `from`: `to=2026-12-02` ends with the last moment of 1 December.
-    #[param(value_type = Option<String>, example = "2026-12-02T00:00:00+08:00")]
+    #[param(schema_with = moment_schema, example = "2026-12-02T00:00:00+08:00")]
     pub to: Option<i64>,
     /// `true` to list conversations with a flow's draft (the editor's Try it, `simulated` on
     /// the call) too; they are left out by default.
@@ -231,12 +231,29 @@ fn unknown_parameter(name: &str, language: Language) -> ApiError {
 }
 
 /// The channels a filter may name, as strings: [`Channel`]'s own schema lists `test` too.
-fn channel_schema() -> utoipa::openapi::schema::Object {
+pub(super) fn channel_schema() -> utoipa::openapi::schema::Object {
     utoipa::openapi::schema::ObjectBuilder::new()
         .schema_type(utoipa::openapi::schema::Type::String)
         .enum_values(Some(CHANNELS.map(Channel::as_str)))
         .description(Some("`chat` (web chat and Try it) or `phone`."))
         .build()
+}
+
+/// The forms a moment of a filter takes (see [`parse_moment`](crate::conversation::local_time::parse_moment)):
+/// a date, an RFC 3339 timestamp, or epoch milliseconds.
+pub(super) fn moment_schema() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+    let string = || ObjectBuilder::new().schema_type(Type::String);
+    utoipa::openapi::schema::AnyOfBuilder::new()
+        .item(string().format(Some(SchemaFormat::KnownFormat(KnownFormat::Date))))
+        .item(string().format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime))))
+        .item(string().pattern(Some("^[0-9]{1,15}$")))
+        .description(Some(
+            "A date (`2026-12-01`, in the tenant's time zone), an RFC 3339 timestamp, or epoch \
+             milliseconds.",
+        ))
+        .build()
+        .into()
 }
 
 /// A call without its events.
@@ -284,7 +301,7 @@ pub struct CallView {
 
 /// The engine's [`Direction`] is serialised by its snake_case name; the engine knows nothing of
 /// OpenAPI, so its schema is written here, the names taken from serde so they cannot drift.
-fn direction_schema() -> utoipa::openapi::schema::Object {
+pub(super) fn direction_schema() -> utoipa::openapi::schema::Object {
     let names = [Direction::Inbound, Direction::Outbound]
         .map(|direction| serde_json::to_value(direction).unwrap_or_default());
     utoipa::openapi::schema::ObjectBuilder::new()
@@ -418,7 +435,7 @@ async fn get_call(
         .store
         .get_call(&principal.tenant_id, &id)
         .await?
-        .ok_or_else(|| ApiError::not_found("the call"))?;
+        .ok_or_else(|| ApiError::not_found("the call").in_chinese("找不到这通通话"))?;
     Ok(Json(CallDetailView {
         call: found.call.into(),
         events: found.events.into_iter().map(CallEventView::from).collect(),
@@ -487,7 +504,10 @@ async fn place_call(
         .map(|text| {
             Mode::parse(text).ok_or(OutboundError::Invalid {
                 field: "/mode",
-                message: "must be webhook or stream".into(),
+                message: crate::language::Text::new(
+                    "只能是 webhook 或 stream",
+                    "must be webhook or stream",
+                ),
             })
         })
         .transpose()
@@ -519,24 +539,26 @@ async fn place_call(
 fn outbound_error(error: OutboundError) -> ApiError {
     let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
     match error {
-        OutboundError::Invalid { field, message } => ApiError::new(
-            unprocessable,
-            "invalid_call",
-            message.clone(),
-        )
-        .with_field(field, "invalid_value", message),
+        OutboundError::Invalid { field, message } => {
+            ApiError::new(unprocessable, "invalid_call", message.en.clone())
+                .in_chinese(message.zh.clone())
+                .with_field(field, "invalid_value", message.get(Language::current()))
+        }
         OutboundError::FlowNotPublished => ApiError::new(
             unprocessable,
             "flow_not_published",
             "publish the flow before calling with it",
-        ),
+        )
+        .in_chinese("请先发布流程，再用它拨打电话"),
         OutboundError::NotConfigured => ApiError::conflict(
             "telephony_not_configured",
             "set a Twilio account first (PUT /api/v1/telephony)",
-        ),
+        )
+        .in_chinese("请先设置 Twilio 账户（PUT /api/v1/telephony）"),
         OutboundError::SecretKey(detail) => super::secret_key_unavailable(&detail),
         OutboundError::Carrier(error) => {
             ApiError::new(StatusCode::BAD_GATEWAY, "carrier_failed", error.to_string())
+                .in_chinese("电话运营商拒绝了这次呼叫")
         }
         OutboundError::Internal(detail) => ApiError::internal(detail),
     }

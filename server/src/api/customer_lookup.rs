@@ -79,7 +79,7 @@ async fn delete_lookup(
     if customers::remove(&state.store, &principal.actor(), now_ms()).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
-        Err(ApiError::not_found("the customer lookup"))
+        Err(ApiError::not_found("the customer lookup").in_chinese("找不到客户查询的设置"))
     }
 }
 
@@ -138,12 +138,14 @@ async fn try_lookup(
         .store
         .get_customer_lookup(tenant_id)
         .await?
-        .ok_or_else(|| ApiError::not_found("the customer lookup"))?;
+        .ok_or_else(|| {
+            ApiError::not_found("the customer lookup").in_chinese("找不到客户查询的设置")
+        })?;
     let tenant = state
         .store
         .get_tenant(tenant_id)
         .await?
-        .ok_or_else(|| ApiError::not_found("the tenant"))?;
+        .ok_or_else(|| ApiError::not_found("the tenant").in_chinese("找不到这个租户"))?;
     let given = |text: Option<String>| text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
     let caller = Caller {
         phone: given(trial.phone),

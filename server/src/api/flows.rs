@@ -263,7 +263,7 @@ pub struct PublishRequest {
 #[serde(deny_unknown_fields)]
 pub struct ImportRequest {
     /// Flow documents (see `/api/v1/schema/flow`), at most 100.
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<Object>, min_items = 1, max_items = 100)]
     pub flows: Vec<Value>,
     /// Save all the documents or, if any of them fails, none.
     #[serde(default)]
@@ -310,8 +310,7 @@ async fn list_flows(
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> ApiResult<Json<Vec<FlowSummaryView>>> {
     principal.require(Permission::ReadFlows)?;
-    let Query(query) =
-        query.map_err(|rejection| ApiError::bad_request("invalid_query", rejection.body_text()))?;
+    let Query(query) = query.map_err(|rejection| ApiError::invalid_query(&rejection))?;
     let flows = flows::list(&state.store, &principal.tenant_id, query.search.as_deref())
         .await
         .map_err(flow_error)?;
@@ -363,7 +362,7 @@ async fn get_flow(
 /// revision the change started from: without it 428, and 412 when someone saved since.
 #[utoipa::path(put, path = "/flows/{id}", tag = "flows",
     params(("id" = String, Path),
-        ("If-Match" = String, Header, description = "The revision the change started from, as its ETag gave it: \"3\"")),
+        ("If-Match" = String, Header, description = "The revision the change started from, as its ETag gave it: \"3\" (or *: whatever the draft's current revision is)", pattern = r#"^(\*|[1-9][0-9]{0,17}|"[1-9][0-9]{0,17}")$"#)),
     request_body(content = Object, description = "A flow document, see /api/v1/schema/flow."),
     responses(
         (status = 200, body = FlowView, headers(("ETag" = String, description = "The new revision, quoted"))),
@@ -380,7 +379,7 @@ async fn update_flow(
     Json(document): Json<Value>,
 ) -> ApiResult<Response> {
     principal.require(Permission::EditFlows)?;
-    let expected = if_match(&headers)?;
+    let expected = expected_revision(&state, &principal.tenant_id, &id, &headers).await?;
     let flow = flows::update(
         &state.store,
         &principal.actor(),
@@ -434,7 +433,7 @@ async fn validate_flow(
 /// the revision the caller reviewed; without it, the current draft is published.
 #[utoipa::path(post, path = "/flows/{id}/publish", tag = "flows",
     params(("id" = String, Path),
-        ("If-Match" = Option<String>, Header, description = "The revision to publish, quoted: \"3\"")),
+        ("If-Match" = Option<String>, Header, nullable = false, description = "The revision to publish, quoted: \"3\"", pattern = r#"^(\*|[1-9][0-9]{0,17}|"[1-9][0-9]{0,17}")$"#)),
     request_body = PublishRequest,
     responses(
         (status = 201, body = VersionSummaryView, headers(("Location" = String, description = "The version's URL"))),
@@ -449,7 +448,7 @@ async fn publish_flow(
     Json(body): Json<PublishRequest>,
 ) -> ApiResult<Response> {
     principal.require(Permission::EditFlows)?;
-    let expected = if_match(&headers)?;
+    let expected = expected_revision(&state, &principal.tenant_id, &id, &headers).await?;
     let version = publish::publish(
         &state.store,
         &principal.actor(),
@@ -517,7 +516,7 @@ async fn get_version(
 /// version's name again if it was renamed since.
 #[utoipa::path(post, path = "/flows/{id}/versions/{version}/restore", tag = "flows",
     params(("id" = String, Path), ("version" = i64, Path),
-        ("If-Match" = String, Header, description = "The draft's current revision, quoted: \"3\"")),
+        ("If-Match" = String, Header, description = "The draft's current revision, quoted: \"3\"", pattern = r#"^(\*|[1-9][0-9]{0,17}|"[1-9][0-9]{0,17}")$"#)),
     responses(
         (status = 200, body = FlowView, headers(("ETag" = String, description = "The new revision, quoted"))),
         (status = 404, description = "No such flow in the tenant, or no such version"),
@@ -531,7 +530,7 @@ async fn restore_version(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     principal.require(Permission::EditFlows)?;
-    let expected = if_match(&headers)?;
+    let expected = expected_revision(&state, &principal.tenant_id, &id, &headers).await?;
     let restored = publish::restore(
         &state.store,
         &principal.actor(),
@@ -612,8 +611,10 @@ async fn import_flows(
             StatusCode::UNPROCESSABLE_ENTITY,
             "too_many_flows",
             ImportError::TooMany(count).to_string(),
-        ),
-        ImportError::NameTakenMeanwhile => ApiError::conflict("flow_name_taken", error.to_string()),
+        )
+        .in_chinese(format!("一次要导入的流程太多（{count} 个）")),
+        ImportError::NameTakenMeanwhile => ApiError::conflict("flow_name_taken", error.to_string())
+            .in_chinese("导入期间别人建了同名的流程；请再导入一次"),
         ImportError::Flow(error) => flow_error(error),
     })?;
     let results = match imported {
@@ -697,6 +698,10 @@ fn import_failure(results: Vec<import::ImportResult>) -> Response {
             results.len()
         ),
     )
+    .in_chinese(format!(
+        "{} 个流程中有 {failed} 个无法导入，因此一个也没有保存；详见 `results`",
+        results.len()
+    ))
     .with_errors(errors)
     .into_response_with("results", results)
 }
@@ -792,6 +797,7 @@ async fn try_intent(
                 "flow_invalid",
                 "the draft has errors; fix them to try sentences",
             )
+            .in_chinese("草稿有错误；请先改正，再试说法")
             .with_errors(
                 views(diagnostics.to_vec())
                     .iter()
@@ -802,7 +808,10 @@ async fn try_intent(
         })?;
     let ranked = compiled
         .rank_intents(&request.node, &request.text)
-        .ok_or_else(|| ApiError::not_found("a listening node with this id"))?;
+        .ok_or_else(|| {
+            ApiError::not_found("a listening node with this id")
+                .in_chinese("找不到这个编号的收听节点")
+        })?;
     Ok(Json(TriedIntent {
         intent: ranked.intent,
         confidence: ranked.confidence,
@@ -824,6 +833,7 @@ pub struct AddExample {
     /// The node's intent (or the flow's global intent) that the phrasing means.
     pub intent: String,
     /// What callers said, 1 to 200 characters.
+    #[schema(min_length = 1, max_length = 200)]
     pub text: String,
 }
 
@@ -833,7 +843,7 @@ pub struct AddExample {
 /// "not understood" list.
 #[utoipa::path(post, path = "/flows/{id}/draft/examples", tag = "flows",
     params(("id" = String, Path),
-        ("If-Match" = String, Header, description = "The revision the change started from, as its ETag gave it: \"3\"")),
+        ("If-Match" = String, Header, description = "The revision the change started from, as its ETag gave it: \"3\" (or *: whatever the draft's current revision is)", pattern = r#"^(\*|[1-9][0-9]{0,17}|"[1-9][0-9]{0,17}")$"#)),
     request_body = AddExample,
     responses(
         (status = 200, body = FlowView, headers(("ETag" = String, description = "The new revision, quoted"))),
@@ -849,7 +859,7 @@ async fn add_example(
     Json(request): Json<AddExample>,
 ) -> ApiResult<Response> {
     principal.require(Permission::EditFlows)?;
-    let expected = if_match(&headers)?;
+    let expected = expected_revision(&state, &principal.tenant_id, &id, &headers).await?;
     let example = flows::NewExample {
         node: request.node,
         intent: request.intent,
@@ -873,7 +883,7 @@ fn flow_error(error: FlowError) -> ApiError {
     match error {
         FlowError::NotFound => ApiError::not_found("the flow").in_chinese("找不到这个流程"),
         FlowError::VersionNotFound(version) => {
-            ApiError::not_found(&format!("version {version} of the flow"))
+            ApiError::not_found(&format!("version {version} of the flow")).in_chinese(format!("找不到这个流程的第 {version} 版"))
         }
         FlowError::InvalidDocument(problem) => {
             let problem = DiagnosticView::from(problem);
@@ -898,7 +908,7 @@ fn flow_error(error: FlowError) -> ApiError {
             "precondition_required",
             "send the revision your change starts from as If-Match: \"<revision>\" (the ETag of \
              GET /flows/{id}), so that a change saved meanwhile is not overwritten",
-        ),
+        ).in_chinese("请在 If-Match 里写明修改所基于的修订号（GET /flows/{id} 的 ETag），以免覆盖别人在此期间保存的修改"),
         FlowError::RevisionConflict { sent, current } => ApiError::new(
             StatusCode::PRECONDITION_FAILED,
             "revision_conflict",
@@ -956,11 +966,10 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         match Path::<T>::from_request_parts(parts, state).await {
             Ok(Path(value)) => Ok(PathParams(value)),
-            Err(_) => Err(ApiError::not_found(&format!(
-                "{} {}",
-                parts.method,
-                parts.uri.path()
-            ))),
+            Err(_) => Err(
+                ApiError::not_found(&format!("{} {}", parts.method, parts.uri.path()))
+                    .in_chinese(format!("找不到 {} {}", parts.method, parts.uri.path())),
+            ),
         }
     }
 }
@@ -970,29 +979,55 @@ fn etag(revision: i64) -> String {
     format!("\"{revision}\"")
 }
 
-/// The revision named by `If-Match`: `"3"` as the `ETag` gave it, or a bare `3`.
-fn if_match(headers: &HeaderMap) -> ApiResult<Option<i64>> {
+/// What `If-Match` asks for: one revision, or `*` (RFC 9110: any current draft will do).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Precondition {
+    Revision(i64),
+    Any,
+}
+
+/// The revision named by `If-Match`: `"3"` as the `ETag` gave it, a bare `3`, or `*`.
+fn if_match(headers: &HeaderMap) -> ApiResult<Option<Precondition>> {
     let Some(value) = headers.get(header::IF_MATCH) else {
         return Ok(None);
     };
-    value
-        .to_str()
-        .ok()
-        .map(str::trim)
-        .map(|text| {
-            text.strip_prefix('"')
-                .and_then(|text| text.strip_suffix('"'))
-                .unwrap_or(text)
-        })
-        .and_then(|text| text.parse::<i64>().ok())
-        .filter(|revision| *revision > 0)
-        .map(Some)
-        .ok_or_else(|| {
-            ApiError::bad_request(
-                "invalid_if_match",
-                "If-Match must name one revision as the ETag gave it, e.g. If-Match: \"3\"",
-            )
-        })
+    let text = value.to_str().ok().map(str::trim);
+    if text == Some("*") {
+        return Ok(Some(Precondition::Any));
+    }
+    text.map(|text| {
+        text.strip_prefix('"')
+            .and_then(|text| text.strip_suffix('"'))
+            .unwrap_or(text)
+    })
+    .and_then(|text| text.parse::<i64>().ok())
+    .filter(|revision| *revision > 0)
+    .map(|revision| Some(Precondition::Revision(revision)))
+    .ok_or_else(|| {
+        ApiError::bad_request(
+            "invalid_if_match",
+            "If-Match must name one revision as the ETag gave it, e.g. If-Match: \"3\", or be *",
+        )
+        .in_chinese("If-Match 须写明一个修订号，照 ETag 原样，例如 If-Match: \"3\"；或写 *")
+    })
+}
+
+/// The revision a change must start from: the one `If-Match` names, or for `*` the draft's
+/// current one (the flow must exist; a save landing between the two reads is still refused).
+async fn expected_revision(
+    state: &AppState,
+    tenant_id: &str,
+    id: &str,
+    headers: &HeaderMap,
+) -> ApiResult<Option<i64>> {
+    match if_match(headers)? {
+        None => Ok(None),
+        Some(Precondition::Revision(revision)) => Ok(Some(revision)),
+        Some(Precondition::Any) => flows::load(&state.store, tenant_id, id)
+            .await
+            .map(|flow| Some(flow.revision))
+            .map_err(flow_error),
+    }
 }
 
 /// `Content-Disposition` for a download named after the flow: the name itself when it is plain
@@ -1032,14 +1067,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn if_match_takes_quoted_and_bare_revisions() {
+    fn if_match_takes_quoted_and_bare_revisions_and_any() {
         let mut headers = HeaderMap::new();
         assert_eq!(if_match(&headers).ok(), Some(None));
-        for (sent, expected) in [("\"3\"", Some(3)), ("3", Some(3)), (" \"12\" ", Some(12))] {
+        for (sent, expected) in [
+            ("\"3\"", Precondition::Revision(3)),
+            ("3", Precondition::Revision(3)),
+            (" \"12\" ", Precondition::Revision(12)),
+            ("*", Precondition::Any),
+        ] {
             headers.insert(header::IF_MATCH, sent.parse().expect("header"));
-            assert_eq!(if_match(&headers).ok().flatten(), expected, "{sent}");
+            assert_eq!(if_match(&headers).ok().flatten(), Some(expected), "{sent}");
         }
-        for sent in ["W/\"3\"", "*", "\"1\", \"2\"", "\"0\"", "abc"] {
+        for sent in ["W/\"3\"", "\"1\", \"2\"", "\"0\"", "abc", ""] {
             headers.insert(header::IF_MATCH, sent.parse().expect("header"));
             assert!(if_match(&headers).is_err(), "{sent}");
         }

@@ -153,7 +153,7 @@ async fn get_handoff(
     may_answer(&principal)?;
     let found = context::of(&state, &principal.tenant_id, &id)
         .await?
-        .ok_or_else(|| ApiError::not_found("the handoff"))?;
+        .ok_or_else(|| ApiError::not_found("the handoff").in_chinese("找不到这次转人工"))?;
     Ok(Json(ContextView {
         flow_id: found.call.flow_id.clone(),
         caller: found.call.from_number.clone(),
@@ -214,7 +214,7 @@ async fn handoff_events(
         .store
         .get_handoff(&principal.tenant_id, &id)
         .await?
-        .ok_or_else(|| ApiError::not_found("the handoff"))?;
+        .ok_or_else(|| ApiError::not_found("the handoff").in_chinese("找不到这次转人工"))?;
     let events = state
         .store
         .call_events_after(
@@ -284,6 +284,7 @@ async fn send_message(
             "invalid_text",
             "write 1 to 2,000 characters",
         )
+        .in_chinese("请写 1 到 2000 个字")
         .with_field("/text", "invalid_text", "write 1 to 2,000 characters"));
     }
     let name = agent_name(&state, &principal, user).await?;
@@ -376,24 +377,28 @@ async fn hand_back(
 
 fn handoff_error(error: HandoffError) -> ApiError {
     match error {
-        HandoffError::NotFound => ApiError::not_found("the handoff"),
+        HandoffError::NotFound => ApiError::not_found("the handoff").in_chinese("找不到这次转人工"),
         HandoffError::NotWaiting => ApiError::conflict(
             "not_waiting",
             "the conversation is not waiting any more: another agent took it, or it is over",
-        ),
+        )
+        .in_chinese("这个会话已不在等待：别的客服已接手，或会话已结束"),
         HandoffError::NotYours => ApiError::conflict(
             "not_yours",
             "you have not taken this conversation (or it is over)",
-        ),
+        )
+        .in_chinese("你没有接手这个会话（或会话已结束）"),
         HandoffError::NotChat => ApiError::conflict(
             "not_chat",
             "a phone call is answered on the phone, not here",
-        ),
+        )
+        .in_chinese("电话要在电话上接听，不在这里"),
         HandoffError::UnknownNode => ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "unknown_node",
             "the conversation's flow has no such node",
         )
+        .in_chinese("这个会话的流程里没有这个节点")
         .with_field("/node", "unknown_node", "choose one of the context's nodes"),
         HandoffError::Conversation(error) => error.into(),
         HandoffError::Store(error) => error.into(),

@@ -242,16 +242,20 @@ impl ImportResult {
 #[serde(deny_unknown_fields)]
 pub struct CreateBaseRequest {
     /// Lower-case letters, digits and `-`, e.g. `shop-faq`; unique in the tenant.
+    #[schema(max_length = 64, pattern = r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")]
     pub key: String,
     /// At most 100 characters.
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
     pub name: String,
     /// e.g. `zh-CN` or `en`.
+    #[schema(pattern = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
     pub language: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateBaseRequest {
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
     pub name: Option<String>,
 }
 
@@ -259,11 +263,13 @@ pub struct UpdateBaseRequest {
 #[serde(deny_unknown_fields)]
 pub struct EntryRequest {
     /// At most 500 characters.
+    #[schema(min_length = 1, max_length = 500, pattern = r"\S")]
     pub question: String,
     /// At most 50, each at most 500 characters.
     #[serde(default)]
     pub alternatives: Vec<String>,
     /// At most 4,000 characters; a template the flow engine parses.
+    #[schema(min_length = 1, max_length = 4000, pattern = r"\S")]
     pub answer: String,
     #[serde(default)]
     pub category: String,
@@ -305,6 +311,7 @@ pub struct EntriesQuery {
 pub struct SearchRequest {
     pub question: String,
     /// Hits at most, 1 to 20 (default 5).
+    #[schema(minimum = 1, maximum = 20)]
     pub limit: Option<usize>,
 }
 
@@ -572,12 +579,14 @@ async fn update_entry(
 #[serde(deny_unknown_fields)]
 pub struct AlternativeRequest {
     /// 1 to 200 characters, e.g. what a caller said that found no entry.
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub text: String,
     /// With `node`: the phrasing of `GET /analytics/unheard` this answers, which the list then
     /// leaves out.
     pub flow_id: Option<String>,
     pub node: Option<String>,
     /// `kb_missed` (the default) or `no_match`, as the list gave it.
+    #[schema(schema_with = super::analytics::phrasing_kind_schema)]
     pub kind: Option<String>,
 }
 
@@ -908,7 +917,7 @@ impl Asker {
 }
 
 fn invalid_query(rejection: QueryRejection) -> ApiError {
-    ApiError::bad_request("invalid_query", rejection.body_text())
+    ApiError::invalid_query(&rejection)
 }
 
 fn field_error(problem: &EntryProblem, language: Language) -> FieldError {

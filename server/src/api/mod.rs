@@ -70,6 +70,17 @@ impl Modify for Security {
     }
 }
 
+/// A role's schema: the names [`Role`](crate::store::Role) is written with.
+pub(crate) fn role_schema() -> utoipa::openapi::schema::Object {
+    use crate::store::Role;
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(
+            [Role::Owner, Role::Editor, Role::Viewer, Role::Agent].map(Role::as_str),
+        ))
+        .build()
+}
+
 /// `400 invalid_parameter` naming the parameter, in the asker's language.
 pub(crate) fn bad_parameter(name: &str, language: Language, zh: String, en: String) -> ApiError {
     let message = match language {
@@ -164,12 +175,12 @@ pub(crate) async fn query_in_time_zone(
     >,
 ) -> ApiResult<(Vec<(String, String)>, chrono_tz::Tz)> {
     let axum::extract::Query(pairs) =
-        query.map_err(|rejection| ApiError::bad_request("invalid_query", rejection.body_text()))?;
+        query.map_err(|rejection| ApiError::invalid_query(&rejection))?;
     let tenant = state
         .store
         .get_tenant(tenant_id)
         .await?
-        .ok_or_else(|| ApiError::not_found("the tenant"))?;
+        .ok_or_else(|| ApiError::not_found("the tenant").in_chinese("找不到这个租户"))?;
     Ok((pairs, crate::conversation::local_time::time_zone(&tenant)))
 }
 
@@ -189,6 +200,7 @@ fn secret_key_unavailable(detail: &str) -> ApiError {
         "secret_key_unavailable",
         "the server cannot seal or open secrets: its key is unusable (see its log)",
     )
+    .in_chinese("服务器无法加密或解密密钥信息：它的密钥不可用（详见服务器日志）")
 }
 
 /// Every API route, with its OpenAPI description, relative to `/api/v1`.

@@ -35,6 +35,7 @@ pub struct Retention {
     /// Days a conversation (call or chat) is kept after it ended, 1 to 3650; `null` keeps
     /// them. Older ones are deleted within the hour, with their events, handoffs and widget
     /// links; the analytics figures stay.
+    #[schema(minimum = 1, maximum = 3650)]
     pub retention_days: Option<u32>,
 }
 
@@ -97,7 +98,7 @@ async fn put_retention(
         now_ms(),
     )
     .await?
-    .ok_or_else(|| ApiError::not_found("the tenant"))?;
+    .ok_or_else(|| ApiError::not_found("the tenant").in_chinese("找不到这个租户"))?;
     Ok(Json(Retention {
         retention_days: updated.settings.retention_days,
     }))
@@ -108,7 +109,7 @@ async fn tenant_of(state: &AppState, principal: &Principal) -> ApiResult<crate::
         .store
         .get_tenant(&principal.tenant_id)
         .await?
-        .ok_or_else(|| ApiError::not_found("the tenant"))
+        .ok_or_else(|| ApiError::not_found("the tenant").in_chinese("找不到这个租户"))
 }
 
 /// Whom a request is about: exactly one of the three.

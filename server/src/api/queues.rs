@@ -46,6 +46,7 @@ async fn list_queues(
 #[serde(deny_unknown_fields)]
 pub struct QueueBody {
     /// The name in Chinese, e.g. 售后.
+    #[schema(min_length = 1, pattern = r"\S")]
     pub name: String,
     /// The name in English.
     #[serde(default)]
@@ -226,7 +227,7 @@ async fn put_presence(
     )
     .await?
     {
-        return Err(ApiError::not_found("the user"));
+        return Err(ApiError::not_found("the user").in_chinese("找不到这个用户"));
     }
     Ok(StatusCode::NO_CONTENT)
 }
@@ -238,8 +239,11 @@ fn queue_error(error: QueueError) -> ApiError {
             "invalid_queue",
             "the queue has errors",
         )
+        .in_chinese("队列设置有错误")
         .with_errors(errors),
-        QueueError::NotFound => ApiError::not_found("the queue or user"),
+        QueueError::NotFound => {
+            ApiError::not_found("the queue or user").in_chinese("找不到这个队列或用户")
+        }
         QueueError::Store(error) => error.into(),
     }
 }

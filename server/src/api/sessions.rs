@@ -287,9 +287,12 @@ impl From<SessionState> for SessionView {
 impl From<ConversationError> for ApiError {
     fn from(error: ConversationError) -> Self {
         match error {
-            ConversationError::NotFound => ApiError::not_found("the session"),
+            ConversationError::NotFound => {
+                ApiError::not_found("the session").in_chinese("找不到这个会话")
+            }
             ConversationError::Ended => {
                 ApiError::conflict("session_ended", "the session has ended; start a new one")
+                    .in_chinese("会话已结束；请开始一个新的会话")
             }
             ConversationError::TurnConflict
             | ConversationError::Stale
@@ -297,8 +300,10 @@ impl From<ConversationError> for ApiError {
                 "turn_conflict",
                 "another event of this session was handled at the same time; get the session \
                  and send the event again",
-            ),
-            ConversationError::FlowChanged(detail) => ApiError::conflict("flow_changed", detail),
+            )
+            .in_chinese("这个会话的另一个事件同时在处理；请重新获取会话后再发送"),
+            ConversationError::FlowChanged(detail) => ApiError::conflict("flow_changed", detail)
+                .in_chinese("这个会话所用的流程已被改动或删除，会话无法继续"),
             ConversationError::Flow(error) => flow_error(error),
             ConversationError::Corrupt(detail) => ApiError::internal(detail),
             ConversationError::Store(error) => error.into(),
@@ -308,16 +313,18 @@ impl From<ConversationError> for ApiError {
 
 fn flow_error(error: FlowError) -> ApiError {
     match error {
-        FlowError::NotFound => ApiError::not_found("the flow"),
+        FlowError::NotFound => ApiError::not_found("the flow").in_chinese("找不到这个流程"),
         FlowError::VersionNotFound(version) => ApiError::new(
             StatusCode::NOT_FOUND,
             "not_found",
             format!("version {version} of the flow was not found"),
-        ),
+        )
+        .in_chinese(format!("找不到这个流程的第 {version} 版")),
         FlowError::NotPublished => ApiError::conflict(
             "not_published",
             "the flow has no published version; publish it, or start a session on the draft",
-        ),
+        )
+        .in_chinese("这个流程还没有发布的版本；请先发布，或用草稿开始会话"),
         FlowError::Invalid(diagnostics) => {
             let errors: Vec<FieldError> = diagnostics.into_iter().map(FieldError::from).collect();
             ApiError::new(
@@ -325,9 +332,11 @@ fn flow_error(error: FlowError) -> ApiError {
                 "flow_invalid",
                 format!("the flow has {} error(s) and cannot run", errors.len()),
             )
+            .in_chinese(format!("流程有 {} 个错误，无法运行", errors.len()))
             .with_errors(errors)
         }
-        FlowError::Gone(detail) => ApiError::conflict("flow_changed", detail),
+        FlowError::Gone(detail) => ApiError::conflict("flow_changed", detail)
+            .in_chinese("这个会话所用的流程已被改动或删除，会话无法继续"),
         FlowError::Store(error) => error.into(),
         FlowError::Internal(detail) => ApiError::internal(detail),
     }
@@ -338,6 +347,7 @@ fn check_party(field: &str, value: Option<&str>) -> ApiResult<()> {
         Some(value) if value.chars().count() > MAX_PARTY_CHARS => Err(ApiError::invalid_field(
             field,
             "too_long",
+            format!("最多 {MAX_PARTY_CHARS} 个字"),
             format!("at most {MAX_PARTY_CHARS} characters are allowed"),
         )),
         _ => Ok(()),

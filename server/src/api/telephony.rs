@@ -226,16 +226,26 @@ fn number_view(number: PhoneNumber, base: &str) -> PhoneNumberView {
     }
 }
 
+/// How a number's calls are answered.
+fn number_mode_schema() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(["webhook", "stream"]))
+        .build()
+}
+
 /// Binds a number to a flow.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PhoneNumberBinding {
+    #[schema(min_length = 1)]
     pub flow_id: String,
     /// Pin a version; leave out to follow the published version.
     #[serde(default)]
     pub version: Option<i64>,
     /// `webhook` (default) or `stream`.
     #[serde(default)]
+    #[schema(schema_with = number_mode_schema)]
     pub mode: Option<String>,
 }
 
@@ -290,7 +300,7 @@ async fn get_number(
 /// Binds a number to one of the tenant's flows (or changes its binding). Incoming calls to it
 /// run that flow; outbound calls from it too, unless they name another.
 #[utoipa::path(put, path = "/phone-numbers/{number}", tag = "telephony",
-    params(("number" = String, Path, description = "E.164, with its + (URL-encoded as %2B)")),
+    params(("number" = String, Path, description = "E.164, with its + (URL-encoded as %2B)", pattern = r"^\+[0-9]{7,15}$")),
     request_body = PhoneNumberBinding,
     responses((status = 200, body = PhoneNumberView),
         (status = 401, description = "`unauthorized`: not signed in"),

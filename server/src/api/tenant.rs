@@ -91,7 +91,7 @@ fn profile_error(error: ProfileError, language: Language) -> ApiError {
                 .map(|problem| problem.render(language))
                 .collect(),
         ),
-        ProfileError::NotFound => ApiError::not_found("the tenant"),
+        ProfileError::NotFound => ApiError::not_found("the tenant").in_chinese("找不到这个租户"),
         ProfileError::Store(error) => error.into(),
     }
 }

@@ -160,7 +160,7 @@ async fn test_http(
         .store
         .get_tenant(&principal.tenant_id)
         .await?
-        .ok_or_else(|| ApiError::not_found("the tenant"))?;
+        .ok_or_else(|| ApiError::not_found("the tenant").in_chinese("找不到这个租户"))?;
     let language = test.language.unwrap_or_else(|| "zh-CN".to_owned());
     // A two-node flow runs the node, so that its templates are filled in exactly as in a call.
     let document = json!({
@@ -189,6 +189,7 @@ async fn test_http(
             "invalid_node",
             "the request cannot be built from this node",
         )
+        .in_chinese("无法用这个节点构造请求")
         .with_errors(errors)
     })?;
     let parties = Parties {
@@ -234,12 +235,18 @@ async fn test_http(
             StatusCode::FORBIDDEN,
             "blocked",
             format!("{error} (an owner can allow the host in the tenant's settings)"),
-        )),
+        )
+        .in_chinese(format!("{error}（店主可在租户设置里允许这个主机）"))),
         Event::HttpFailed { error, .. } => Err(ApiError::new(
             StatusCode::BAD_GATEWAY,
             "http_failed",
             format!("{} {}: {error}", request.method.as_str(), request.url),
-        )),
+        )
+        .in_chinese(format!(
+            "{} {} 请求失败：{error}",
+            request.method.as_str(),
+            request.url
+        ))),
         other => Err(ApiError::internal(format!("unexpected answer {other:?}"))),
     }
 }
@@ -250,6 +257,7 @@ fn invalid_node(field: String, message: String) -> ApiError {
         "invalid_node",
         format!("the request cannot be built: {message}"),
     )
+    .in_chinese(format!("无法构造请求：{message}"))
     .with_errors(vec![FieldError {
         field: if field.is_empty() {
             "/node".into()

@@ -39,7 +39,7 @@ pub struct PersonView {
     pub id: String,
     pub email: String,
     pub display_name: String,
-    #[schema(value_type = String, example = "editor")]
+    #[schema(schema_with = super::role_schema, example = "editor")]
     pub role: Role,
     /// `active` or `disabled`.
     pub status: &'static str,
@@ -77,7 +77,7 @@ pub struct InviteView {
     pub kind: InviteKind,
     pub email: String,
     pub display_name: String,
-    #[schema(value_type = String, example = "editor")]
+    #[schema(schema_with = super::role_schema, example = "editor")]
     pub role: Role,
     pub created_at: i64,
     pub expires_at: i64,
@@ -138,9 +138,11 @@ async fn list_users(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewInviteRequest {
+    #[schema(format = Email, example = "wang@example.com")]
     pub email: String,
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
     pub display_name: String,
-    #[schema(value_type = String, example = "editor")]
+    #[schema(schema_with = super::role_schema, example = "editor")]
     pub role: Role,
 }
 
@@ -213,7 +215,7 @@ async fn delete_invite(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RoleChange {
-    #[schema(value_type = String, example = "viewer")]
+    #[schema(schema_with = super::role_schema, example = "viewer")]
     pub role: Role,
     /// `true` to change your own role; without it that is refused (`own_account`).
     #[serde(default)]
@@ -368,7 +370,7 @@ pub struct LinkView {
     pub kind: InviteKind,
     pub email: String,
     pub display_name: String,
-    #[schema(value_type = String, example = "editor")]
+    #[schema(schema_with = super::role_schema, example = "editor")]
     pub role: Role,
     /// The tenant's name in each language of the editor (`zh-CN`, `en`).
     pub tenant_names: std::collections::BTreeMap<String, String>,
@@ -418,8 +420,10 @@ async fn look_up_invite(
 pub struct AcceptInvite {
     pub token: String,
     /// At least 12 characters.
+    #[schema(min_length = 12)]
     pub password: String,
     /// The name others see; an invite's own name when left out (ignored for a reset).
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
     pub display_name: Option<String>,
 }
 

@@ -14,6 +14,7 @@ use crate::auth::{Permission, Principal};
 use crate::channels::twilio::voice::public_base;
 use crate::channels::widget::channels::{self, ChannelError, WithSecret};
 use crate::error::{ApiError, ApiResult, Json};
+use crate::language::Language;
 use crate::state::AppState;
 use crate::store::{now_ms, ChannelFields, WidgetChannel, WidgetLanguage};
 
@@ -75,11 +76,21 @@ fn channel_view(channel: WidgetChannel, base: &str) -> WidgetChannelView {
     }
 }
 
+/// The languages a widget speaks.
+fn widget_language_schema() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(["zh-CN", "en"]))
+        .build()
+}
+
 /// A new channel.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewWidgetChannel {
+    #[schema(min_length = 1)]
     pub flow_id: String,
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
     pub name: String,
     #[serde(default)]
     pub allowed_origins: Vec<String>,
@@ -88,6 +99,7 @@ pub struct NewWidgetChannel {
     pub enabled: Option<bool>,
     /// `zh-CN` (the default) or `en`.
     #[serde(default)]
+    #[schema(schema_with = widget_language_schema)]
     pub language: Option<String>,
 }
 
@@ -95,9 +107,11 @@ pub struct NewWidgetChannel {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WidgetChannelUpdate {
+    #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
     pub name: String,
     pub allowed_origins: Vec<String>,
     pub enabled: bool,
+    #[schema(schema_with = widget_language_schema)]
     pub language: String,
 }
 
@@ -110,6 +124,7 @@ fn language(text: Option<&str>) -> ApiResult<WidgetLanguage> {
                 "invalid_language",
                 "the language is zh-CN or en",
             )
+            .in_chinese("语言只能是 zh-CN 或 en")
             .with_field("/language", "invalid_value", "must be zh-CN or en")
         }),
     }
@@ -126,16 +141,20 @@ fn view_with_secret(made: WithSecret, base: &str) -> WidgetChannelView {
 fn channel_error(error: ChannelError) -> ApiError {
     match error {
         ChannelError::Invalid(field, code, message) => {
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message.clone())
-                .with_field(&field, code, message)
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message.en.clone())
+                .in_chinese(message.zh.clone())
+                .with_field(&field, code, message.get(Language::current()))
         }
         ChannelError::FlowNotFound => ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "flow_not_found",
             "the tenant has no such flow",
         )
+        .in_chinese("这个租户没有这个流程")
         .with_field("/flow_id", "not_found", "the tenant has no such flow"),
-        ChannelError::NotFound => ApiError::not_found("the widget channel"),
+        ChannelError::NotFound => {
+            ApiError::not_found("the widget channel").in_chinese("找不到这个网页聊天渠道")
+        }
         ChannelError::NoRandomness => ApiError::internal("the system's random generator failed"),
         ChannelError::Store(error) => error.into(),
     }

@@ -55,6 +55,7 @@ impl SessionEvent {
                 Err(ApiError::invalid_field(
                     &format!("/{field}"),
                     "unexpected_field",
+                    format!("只有 `{owner}` 事件才有 `{field}`"),
                     format!("`{field}` belongs to `{owner}` events only"),
                 ))
             } else {
@@ -82,6 +83,7 @@ impl SessionEvent {
                     ApiError::invalid_field(
                         "/text",
                         "missing_field",
+                        "`text` 事件须有 `text`".into(),
                         "a `text` event needs `text`".into(),
                     )
                 })?;
@@ -90,6 +92,7 @@ impl SessionEvent {
                     return Err(ApiError::invalid_field(
                         "/text",
                         "too_long",
+                        format!("文字有 {length} 个字，最多 {MAX_TEXT_CHARS} 个"),
                         format!(
                             "the text has {length} characters; at most {MAX_TEXT_CHARS} are allowed"
                         ),
@@ -99,6 +102,7 @@ impl SessionEvent {
                     return Err(ApiError::invalid_field(
                         "/confidence",
                         "out_of_range",
+                        format!("置信度须在 0 到 1 之间，而不是 {confidence}"),
                         format!("a confidence is between 0 and 1, not {confidence}"),
                     ));
                 }
@@ -118,6 +122,7 @@ impl SessionEvent {
                     return Err(ApiError::invalid_field(
                         "/digits",
                         "invalid_digits",
+                        format!("`digits` 事件须有 1 到 {MAX_DIGITS} 个按键：0-9、* 和 #"),
                         format!("a `digits` event needs 1 to {MAX_DIGITS} of 0-9, * and #"),
                     ));
                 }

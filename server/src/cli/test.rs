@@ -4,8 +4,17 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use flow_engine::conversation::{self, ConversationFile, RunOptions};
+use server::language::Language;
 
 use super::flows;
+
+/// The last line: how many conversations passed and failed, in the command line's language.
+pub fn summary(language: Language, passed: usize, failed: usize) -> String {
+    match language {
+        Language::Chinese => format!("{passed} 个通过，{failed} 个失败"),
+        Language::English => format!("{passed} passed, {failed} failed"),
+    }
+}
 
 pub fn run(
     file: &Path,
@@ -47,7 +56,7 @@ pub fn run(
             }
         }
     }
-    println!("{passed} passed, {failed} failed");
+    println!("{}", summary(super::language(), passed, failed));
     Ok(if failed > 0 {
         ExitCode::FAILURE
     } else {

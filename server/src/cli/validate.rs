@@ -11,6 +11,20 @@ use flow_engine::validate::{self, Diagnostic, Severity, ValidationContext};
 
 use super::flows::{self, print_diagnostics};
 use super::Format;
+use server::language::Language;
+
+/// The last line: how many files were checked and what was found, in the command line's
+/// language.
+pub fn summary(language: Language, files: usize, errors: usize, warnings: usize) -> String {
+    match language {
+        Language::Chinese => {
+            format!("检查了 {files} 个文件：{errors} 个错误，{warnings} 个警告")
+        }
+        Language::English => {
+            format!("{files} file(s) checked: {errors} error(s), {warnings} warning(s)")
+        }
+    }
+}
 
 pub fn run(files: &[PathBuf], subflows: &[PathBuf], format: Format) -> Result<ExitCode, String> {
     let sandbox = Sandbox::shared();
@@ -54,8 +68,8 @@ pub fn run(files: &[PathBuf], subflows: &[PathBuf], format: Format) -> Result<Ex
                 print_diagnostics(&mut out, path, diagnostics);
             }
             eprintln!(
-                "{} file(s) checked: {errors} error(s), {warnings} warning(s)",
-                results.len()
+                "{}",
+                summary(super::language(), results.len(), errors, warnings)
             );
         }
         Format::Json => {

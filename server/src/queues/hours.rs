@@ -6,13 +6,17 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::language::Text;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Hours {
     /// ISO weekdays it opens on: 1 is Monday, 7 Sunday.
     pub days: Vec<u8>,
     /// `HH:MM`, e.g. `09:00`.
+    #[schema(pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
     pub open: String,
     /// `HH:MM`, e.g. `21:00`; before `open`, the hours run past midnight.
+    #[schema(pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
     pub close: String,
 }
 
@@ -21,20 +25,26 @@ fn time(text: &str) -> Option<NaiveTime> {
 }
 
 impl Hours {
-    /// What is wrong, as (field pointer under the hours, message).
-    pub fn problems(&self) -> Vec<(String, String)> {
+    /// What is wrong, as (field pointer under the hours, message in both languages).
+    pub fn problems(&self) -> Vec<(String, Text)> {
         let mut problems = Vec::new();
         if self.days.is_empty() {
             problems.push((
                 "/days".to_owned(),
-                "Choose at least one day the queue is open.".to_owned(),
+                Text::new(
+                    "请至少选择一天营业",
+                    "Choose at least one day the queue is open.",
+                ),
             ));
         }
         for (i, day) in self.days.iter().enumerate() {
             if !(1..=7).contains(day) {
                 problems.push((
                     format!("/days/{i}"),
-                    format!("{day} is not a weekday: 1 is Monday, 7 is Sunday."),
+                    Text::new(
+                        format!("{day} 不是星期几：1 是星期一，7 是星期日"),
+                        format!("{day} is not a weekday: 1 is Monday, 7 is Sunday."),
+                    ),
                 ));
             }
         }
@@ -42,16 +52,21 @@ impl Hours {
             if time(text).is_none() {
                 problems.push((
                     field.to_owned(),
-                    format!("\"{text}\" is not a time of day: write it as HH:MM, e.g. 09:00."),
+                    Text::new(
+                        format!("“{text}”不是时刻：请写成 HH:MM，例如 09:00"),
+                        format!("\"{text}\" is not a time of day: write it as HH:MM, e.g. 09:00."),
+                    ),
                 ));
             }
         }
         if self.open.trim() == self.close.trim() {
             problems.push((
                 "/close".to_owned(),
-                "The queue closes when it opens: leave the hours out for a queue that is always \
-                 open."
-                    .to_owned(),
+                Text::new(
+                    "开门和关门是同一时刻：全天营业的队列请不填营业时间",
+                    "The queue closes when it opens: leave the hours out for a queue that is \
+                     always open.",
+                ),
             ));
         }
         problems

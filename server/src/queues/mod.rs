@@ -19,6 +19,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use crate::error::FieldError;
+use crate::language::Text;
 use crate::store::{Actor, QueueRow, Store, StoreError};
 pub use hours::Hours;
 
@@ -168,11 +169,13 @@ pub async fn delete(
 /// A queue's problems, each naming its field; `existing` are the tenant's queues now.
 fn check(queue: &Queue, existing: &[Queue]) -> Vec<FieldError> {
     let mut errors = Vec::new();
-    let mut error = |field: &str, code: &str, message: String| {
+    // Worded in the asker's language: the problems are answered at once.
+    let language = crate::language::Language::current();
+    let mut error = |field: &str, code: &str, message: Text| {
         errors.push(FieldError {
             field: field.to_owned(),
             code: code.to_owned(),
-            message,
+            message: message.get(language).to_owned(),
             node: None,
         })
     };
@@ -186,18 +189,27 @@ fn check(queue: &Queue, existing: &[Queue]) -> Vec<FieldError> {
         error(
             "/key",
             "invalid_key",
-            "A queue's key is 1 to 64 lower-case letters, digits and \"-\", e.g. after-sales."
-                .to_owned(),
+            Text::new(
+                "队列的键须为 1 到 64 个小写字母、数字和“-”，例如 after-sales",
+                "A queue's key is 1 to 64 lower-case letters, digits and \"-\", e.g. after-sales.",
+            ),
         );
     }
     if queue.name.trim().is_empty() {
-        error("/name", "required", "Give the queue a name.".to_owned());
+        error(
+            "/name",
+            "required",
+            Text::new("请给队列起个名称", "Give the queue a name."),
+        );
     }
     if queue.name.chars().count() > 80 || queue.name_en.chars().count() > 80 {
         error(
             "/name",
             "too_long",
-            "A queue's name is at most 80 characters.".to_owned(),
+            Text::new(
+                "队列名称最多 80 个字",
+                "A queue's name is at most 80 characters.",
+            ),
         );
     }
     for (i, language) in queue.languages.iter().enumerate() {
@@ -205,7 +217,10 @@ fn check(queue: &Queue, existing: &[Queue]) -> Vec<FieldError> {
             error(
                 &format!("/languages/{i}"),
                 "unknown_language",
-                format!("\"{language}\" is not a language agents can answer in: zh-CN or en."),
+                Text::new(
+                    format!("“{language}”不是客服能用的语言：只能是 zh-CN 或 en"),
+                    format!("\"{language}\" is not a language agents can answer in: zh-CN or en."),
+                ),
             );
         }
     }
@@ -219,13 +234,16 @@ fn check(queue: &Queue, existing: &[Queue]) -> Vec<FieldError> {
             error(
                 "/overflow",
                 "invalid_overflow",
-                "A queue cannot overflow into itself.".to_owned(),
+                Text::new("队列不能溢出到自己", "A queue cannot overflow into itself."),
             );
         } else if !existing.iter().any(|queue| queue.key == overflow) {
             error(
                 "/overflow",
                 "unknown_queue",
-                format!("There is no queue \"{overflow}\" to overflow into."),
+                Text::new(
+                    format!("没有可溢出到的队列“{overflow}”"),
+                    format!("There is no queue \"{overflow}\" to overflow into."),
+                ),
             );
         }
     }

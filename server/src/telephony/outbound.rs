@@ -129,10 +129,10 @@ pub struct Placed {
 #[derive(Debug, thiserror::Error)]
 pub enum OutboundError {
     /// A wrong field of the request, as a JSON pointer.
-    #[error("{message}")]
+    #[error("{}", message.en)]
     Invalid {
         field: &'static str,
-        message: String,
+        message: crate::language::Text,
     },
     #[error("the flow has no published version")]
     FlowNotPublished,
@@ -153,10 +153,10 @@ impl From<StoreError> for OutboundError {
     }
 }
 
-fn invalid(field: &'static str, message: impl Into<String>) -> OutboundError {
+fn invalid(field: &'static str, zh: impl Into<String>, en: impl Into<String>) -> OutboundError {
     OutboundError::Invalid {
         field,
-        message: message.into(),
+        message: crate::language::Text::new(zh, en),
     }
 }
 
@@ -173,6 +173,7 @@ pub async fn place(
     if !is_phone_number(&call.to) {
         return Err(invalid(
             "/to",
+            "须是 E.164 格式的号码，例如 +8613800000000",
             "must be an E.164 number such as +8613800000000",
         ));
     }
@@ -184,7 +185,13 @@ pub async fn place(
             .find(|number| number.flow_id == call.flow_id)
             .or(numbers.first()),
     }
-    .ok_or_else(|| invalid("/from", "the account has no such phone number to call from"))?;
+    .ok_or_else(|| {
+        invalid(
+            "/from",
+            "账户里没有可用来拨出的这个号码",
+            "the account has no such phone number to call from",
+        )
+    })?;
     let secrets = state
         .secrets
         .get()
@@ -259,13 +266,17 @@ async fn prepare(
     phone::prepare(state, tenant_id, new)
         .await
         .map_err(|error| match error {
-            ConversationError::Flow(FlowError::NotFound) => {
-                invalid("/flow_id", "the account has no such flow")
-            }
+            ConversationError::Flow(FlowError::NotFound) => invalid(
+                "/flow_id",
+                "账户里没有这个流程",
+                "the account has no such flow",
+            ),
             ConversationError::Flow(FlowError::NotPublished) => OutboundError::FlowNotPublished,
-            ConversationError::Flow(FlowError::VersionNotFound(version)) => {
-                invalid("/version", format!("the flow has no version {version}"))
-            }
+            ConversationError::Flow(FlowError::VersionNotFound(version)) => invalid(
+                "/version",
+                format!("这个流程没有第 {version} 版"),
+                format!("the flow has no version {version}"),
+            ),
             other => OutboundError::Internal(other.to_string()),
         })
 }
@@ -295,7 +306,11 @@ async fn record(
         .await?
         .is_none()
     {
-        return Err(invalid("/flow_id", "the account has no such flow"));
+        return Err(invalid(
+            "/flow_id",
+            "账户里没有这个流程",
+            "the account has no such flow",
+        ));
     }
     let detail = json!({ "to": call.to, "from": from, "flow_id": call.flow_id });
     transaction

@@ -25,6 +25,7 @@ pub struct PreviewRequest {
     pub text: Option<String>,
     /// `zh-CN` (default) or `en-US` (any BCP 47 tag of a language the voice speaks).
     #[serde(default)]
+    #[schema(max_length = 16, pattern = r"^[A-Za-z0-9-]*$")]
     pub language: Option<String>,
     /// `aura` or `espeak`; absent: the tenant's saved provider.
     #[serde(default)]
@@ -33,6 +34,7 @@ pub struct PreviewRequest {
     /// The provider's voice (`cmn`, `aura-2-thalia-en`); absent: the saved voice when the
     /// provider is the saved one, else the provider's default for the language.
     #[serde(default)]
+    #[schema(max_length = 64, pattern = r"^[A-Za-z0-9_+/.-]*$")]
     pub voice: Option<String>,
 }
 
@@ -210,6 +212,22 @@ fn synthesis_error(error: TtsError, spec: &VoiceSpec) -> PreviewError {
                     "{} has no default voice for {}; enter a voice's name",
                     spec.provider, spec.language
                 ),
+            ),
+        },
+        // espeak-ng runs here, with nothing between it and the sentence but the voice's name (or
+        // the language it is chosen by): its failure is that name's, the asker's to fix.
+        TtsError::Failed(_) if spec.provider == TtsProvider::Espeak => match spec.voice {
+            Some(_) => invalid(
+                "/voice",
+                "unknown_voice",
+                "espeak-ng 没有这个音色，请换一个名称（例如 cmn 或 en-us）",
+                "espeak-ng has no voice of this name; enter another (such as cmn or en-us)",
+            ),
+            None => invalid(
+                "/language",
+                "unknown_voice",
+                "espeak-ng 没有这种语言的音色，请换一种语言（例如 zh-CN 或 en-US）",
+                "espeak-ng has no voice for this language; choose another (such as zh-CN or en-US)",
             ),
         },
         other => {

@@ -111,7 +111,9 @@ impl<F> IntoResponse for TwilioRejection<F> {
         match self {
             TwilioRejection::Unreadable(response) => response,
             TwilioRejection::Malformed(error) => invalid_webhook(error.to_string()),
-            TwilioRejection::UnknownNumber(_) => ApiError::not_found("the number").into_response(),
+            TwilioRejection::UnknownNumber(_) => ApiError::not_found("the number")
+                .in_chinese("找不到这个号码")
+                .into_response(),
             TwilioRejection::NumberLookupFailed | TwilioRejection::SettingsUnavailable => {
                 StatusCode::SERVICE_UNAVAILABLE.into_response()
             }
@@ -120,6 +122,7 @@ impl<F> IntoResponse for TwilioRejection<F> {
                 "invalid_signature",
                 "the request's X-Twilio-Signature does not match the account's auth token",
             )
+            .in_chinese("请求的 X-Twilio-Signature 与账户的 Auth Token 不符")
             .into_response(),
         }
     }

@@ -257,10 +257,14 @@ async fn audio(
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     };
     let Ok(payload) = secrets.open(&token, &audio_context(&tenant_id)) else {
-        return ApiError::not_found("the prompt").into_response();
+        return ApiError::not_found("the prompt")
+            .in_chinese("找不到这段提示音")
+            .into_response();
     };
     let Ok(payload) = serde_json::from_str::<Value>(&payload) else {
-        return ApiError::not_found("the prompt").into_response();
+        return ApiError::not_found("the prompt")
+            .in_chinese("找不到这段提示音")
+            .into_response();
     };
     let text = payload["text"].as_str().unwrap_or_default().to_owned();
     let language = payload["language"].as_str().unwrap_or("zh-CN").to_owned();
@@ -303,6 +307,7 @@ async fn audio(
                 "speech_failed",
                 "the prompt could not be spoken",
             )
+            .in_chinese("提示语无法合成语音")
             .into_response()
         }
     }
@@ -627,7 +632,9 @@ async fn step(
         Err(rejection) => return rejection.into_response(),
     };
     let Some(name) = WebhookStep::parse(&step) else {
-        return ApiError::not_found("the call step").into_response();
+        return ApiError::not_found("the call step")
+            .in_chinese("找不到这一步通话")
+            .into_response();
     };
     let result = match name {
         WebhookStep::Status => status(&state, &tenant_id, &session_id, &webhook)

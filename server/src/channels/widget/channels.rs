@@ -16,8 +16,8 @@ pub const MAX_NAME_CHARS: usize = 100;
 #[derive(Debug, thiserror::Error)]
 pub enum ChannelError {
     /// A field is wrong: its JSON pointer, a stable code, and a message.
-    #[error("{2}")]
-    Invalid(String, &'static str, String),
+    #[error("{}", .2.en)]
+    Invalid(String, &'static str, crate::language::Text),
     /// The tenant has no such flow.
     #[error("the tenant has no such flow")]
     FlowNotFound,
@@ -66,14 +66,20 @@ pub fn checked(mut fields: ChannelFields) -> Result<ChannelFields, ChannelError>
         return Err(ChannelError::Invalid(
             "/name".into(),
             "invalid_name",
-            format!("a channel's name has 1 to {MAX_NAME_CHARS} characters"),
+            crate::language::Text::new(
+                format!("渠道名称须为 1 到 {MAX_NAME_CHARS} 个字"),
+                format!("a channel's name has 1 to {MAX_NAME_CHARS} characters"),
+            ),
         ));
     }
     if fields.allowed_origins.len() > MAX_ORIGINS {
         return Err(ChannelError::Invalid(
             "/allowed_origins".into(),
             "too_many_origins",
-            format!("a channel allows at most {MAX_ORIGINS} origins"),
+            crate::language::Text::new(
+                format!("一个渠道最多允许 {MAX_ORIGINS} 个来源"),
+                format!("a channel allows at most {MAX_ORIGINS} origins"),
+            ),
         ));
     }
     let mut origins: Vec<String> = Vec::with_capacity(fields.allowed_origins.len());
@@ -82,9 +88,15 @@ pub fn checked(mut fields: ChannelFields) -> Result<ChannelFields, ChannelError>
             ChannelError::Invalid(
                 format!("/allowed_origins/{index}"),
                 "invalid_origin",
-                format!(
-                    "{origin:?} is not an origin: write the scheme, host and port only, such \
-                     as https://shop.example or http://127.0.0.1:8000"
+                crate::language::Text::new(
+                    format!(
+                        "{origin:?} 不是来源：只写协议、主机和端口，例如 https://shop.example 或 \
+                         http://127.0.0.1:8000"
+                    ),
+                    format!(
+                        "{origin:?} is not an origin: write the scheme, host and port only, \
+                         such as https://shop.example or http://127.0.0.1:8000"
+                    ),
                 ),
             )
         })?;

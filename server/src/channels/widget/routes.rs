@@ -91,6 +91,9 @@ impl Caller {
                      (or its cookie)"
                 ),
             )
+            .in_chinese(format!(
+                "请把会话开始时给出的访客令牌放在 {VISITOR_HEADER} 请求头（或其 Cookie）里发送"
+            ))
         })
     }
 }
@@ -102,18 +105,23 @@ impl From<WidgetError> for ApiError {
                 StatusCode::NOT_FOUND,
                 "channel_not_found",
                 "no widget channel has this key; copy the script tag again from the editor",
-            ),
+            )
+            .in_chinese("没有使用这个密钥的网页聊天渠道；请从编辑器重新复制脚本标签"),
             WidgetError::ChannelDisabled => ApiError::new(
                 StatusCode::FORBIDDEN,
                 "channel_disabled",
                 "the shop has switched this chat off",
-            ),
+            )
+            .in_chinese("店铺已关闭这个聊天"),
             WidgetError::OriginNotAllowed => ApiError::new(
                 StatusCode::FORBIDDEN,
                 "origin_not_allowed",
                 "this site is not among the widget channel's allowed origins",
-            ),
-            WidgetError::NotFound => ApiError::not_found("the conversation"),
+            )
+            .in_chinese("这个网站不在该网页聊天渠道允许的来源之中"),
+            WidgetError::NotFound => {
+                ApiError::not_found("the conversation").in_chinese("找不到这个会话")
+            }
             WidgetError::Identity(error) => identity_error(error, Language::default()),
             WidgetError::SecretUnavailable(detail) => ApiError::internal(detail),
             WidgetError::Conversation(error) => error.into(),
@@ -171,6 +179,10 @@ fn rate_error(error: RateError) -> ApiError {
                 limited.retry_after_secs
             ),
         )
+        .in_chinese(format!(
+            "请求太频繁，请 {} 秒后再试",
+            limited.retry_after_secs
+        ))
         .retry_after(limited.retry_after_secs),
         RateError::Store(error) => error.into(),
     }
@@ -248,6 +260,7 @@ async fn preflight(
     let caller = Caller::of(&state, &parts);
     let Some(origin) = caller.origin else {
         return ApiError::bad_request("origin_required", "a preflight names its origin")
+            .in_chinese("预检请求须写明来源（Origin）")
             .into_response();
     };
     let allowed = match state.store.widget_channel_by_key(&key).await {
@@ -505,8 +518,7 @@ async fn list_events(
     parts: Parts,
 ) -> Response {
     gated(state, key, parts, |state, channel, caller| async move {
-        let Query(query) = query
-            .map_err(|rejection| ApiError::bad_request("invalid_query", rejection.body_text()))?;
+        let Query(query) = query.map_err(|rejection| ApiError::invalid_query(&rejection))?;
         let wait = std::time::Duration::from_secs(query.wait.min(super::MAX_WAIT_S));
         let (lines, last_seq) =
             super::lines_after(&state, &channel, caller.visitor()?, &id, query.after, wait).await?;
