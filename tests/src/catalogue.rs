@@ -61,4 +61,3 @@ pub async fn every_row(app: &TestApp) -> Vec<(String, String)> {
     let _ = connection.close().await;
     rows
 }
-

@@ -128,11 +128,19 @@ async fn operator_keys_and_shop_credentials_stay_apart(app: TestApp) -> TestApp 
     let (status, body) = app
         .api(Method::GET, &shop.owner_key, "/operator/tenants", None)
         .await;
-    assert_eq!((status, body["code"].as_str()), (403, Some("operator_only")), "{body}");
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (403, Some("operator_only")),
+        "{body}"
+    );
     let (status, body) = app
         .as_person(&owner, Method::GET, "/operator/tenants", None)
         .await;
-    assert_eq!((status, body["code"].as_str()), (403, Some("operator_only")), "{body}");
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (403, Some("operator_only")),
+        "{body}"
+    );
     let response = app
         .client
         .get(app.url("/api/v1/operator/tenants"))
@@ -148,7 +156,10 @@ async fn operator_keys_and_shop_credentials_stay_apart(app: TestApp) -> TestApp 
     // The operator key opens no shop.
     let (status, body) = call(&app, Method::GET, &operator, "/flows", "zh-CN", None).await;
     assert_eq!(status, 401, "{body}");
-    assert!(body["detail"].as_str().unwrap_or("").contains("运营方密钥"), "{body}");
+    assert!(
+        body["detail"].as_str().unwrap_or("").contains("运营方密钥"),
+        "{body}"
+    );
 
     // Revoked, it stops at once.
     let keys = app.store.list_operator_keys().await.expect("keys");
@@ -173,7 +184,15 @@ async fn a_tenant_is_created_changed_suspended_and_resumed(mut app: TestApp) -> 
     // Wrong values are named, in the asker's language.
     let wrong = json!({ "slug": "Bad Slug", "names": { "zh-CN": "", "en": "Shop" },
                         "owner_email": "nobody", "quotas": { "concurrent_calls": 0 } });
-    let (status, body) = call(&app, Method::POST, &operator, "/operator/tenants", "en", Some(&wrong)).await;
+    let (status, body) = call(
+        &app,
+        Method::POST,
+        &operator,
+        "/operator/tenants",
+        "en",
+        Some(&wrong),
+    )
+    .await;
     assert_eq!(status, 422, "{body}");
     let fields: Vec<&str> = body["errors"]
         .as_array()
@@ -183,7 +202,12 @@ async fn a_tenant_is_created_changed_suspended_and_resumed(mut app: TestApp) -> 
         .collect();
     assert_eq!(
         fields,
-        ["/slug", "/names/zh-CN", "/owner_email", "/quotas/concurrent_calls"]
+        [
+            "/slug",
+            "/names/zh-CN",
+            "/owner_email",
+            "/quotas/concurrent_calls"
+        ]
     );
 
     let new = json!({ "slug": "tea-house", "names": { "zh-CN": "茶馆", "en": "Tea House" },
@@ -244,12 +268,17 @@ async fn a_tenant_is_created_changed_suspended_and_resumed(mut app: TestApp) -> 
             Method::PATCH,
             &operator,
             "/operator/tenants/tea-house",
-            Some(&json!({ "names": { "zh-CN": "老茶馆", "en": "Old Tea House" },
-                          "quotas": { "concurrent_calls": 5, "api_requests_per_minute": 600 } })),
+            Some(
+                &json!({ "names": { "zh-CN": "老茶馆", "en": "Old Tea House" },
+                          "quotas": { "concurrent_calls": 5, "api_requests_per_minute": 600 } }),
+            ),
         )
         .await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body["quotas"], json!({ "concurrent_calls": 5, "api_requests_per_minute": 600 }));
+    assert_eq!(
+        body["quotas"],
+        json!({ "concurrent_calls": 5, "api_requests_per_minute": 600 })
+    );
     assert_eq!(body["names"]["en"], "Old Tea House");
 
     // A phone number and a widget on a published flow.
@@ -261,7 +290,9 @@ async fn a_tenant_is_created_changed_suspended_and_resumed(mut app: TestApp) -> 
         .api(Method::PUT, &tea.owner_key, "/telephony", Some(&telephony))
         .await;
     assert_eq!(status, 200, "{body}");
-    let (flow, _) = app.published_flow(&tea.id, "support", &support_flow()).await;
+    let (flow, _) = app
+        .published_flow(&tea.id, "support", &support_flow())
+        .await;
     let number = "+8657188880021";
     let (status, body) = app
         .api(
@@ -283,18 +314,45 @@ async fn a_tenant_is_created_changed_suspended_and_resumed(mut app: TestApp) -> 
             Some(&json!({ "reason": "unpaid invoice" })),
         )
         .await;
-    assert_eq!((status, body["status"].as_str()), (200, Some("suspended")), "{body}");
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (200, Some("suspended")),
+        "{body}"
+    );
     let (status, body) = call(&app, Method::GET, &tea.owner_key, "/flows", "zh-CN", None).await;
-    assert_eq!((status, body["code"].as_str()), (403, Some("tenant_suspended")), "{body}");
-    assert!(body["detail"].as_str().unwrap_or("").contains("已被服务运营方暂停"), "{body}");
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (403, Some("tenant_suspended")),
+        "{body}"
+    );
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("已被服务运营方暂停"),
+        "{body}"
+    );
     let (status, body) = call(&app, Method::GET, &tea.owner_key, "/flows", "en", None).await;
     assert_eq!(status, 403);
-    assert!(body["detail"].as_str().unwrap_or("").contains("suspended"), "{body}");
+    assert!(
+        body["detail"].as_str().unwrap_or("").contains("suspended"),
+        "{body}"
+    );
     let (status, body) = app.as_person(&cook, Method::GET, "/flows", None).await;
-    assert_eq!((status, body["code"].as_str()), (403, Some("tenant_suspended")));
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (403, Some("tenant_suspended"))
+    );
     let (status, body) = sign_in(&app, "owner@tea.example", "en").await;
-    assert_eq!((status, body["code"].as_str()), (403, Some("tenant_suspended")), "{body}");
-    assert!(body["detail"].as_str().unwrap_or("").contains("Your shop's service is suspended"));
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (403, Some("tenant_suspended")),
+        "{body}"
+    );
+    assert!(body["detail"]
+        .as_str()
+        .unwrap_or("")
+        .contains("Your shop's service is suspended"));
     // A wrong password is still only a wrong password: the suspension is no oracle.
     let response = app
         .client
@@ -305,7 +363,11 @@ async fn a_tenant_is_created_changed_suspended_and_resumed(mut app: TestApp) -> 
         .expect("login");
     assert_eq!(response.status(), 401);
     let (status, body) = widget_start(&app, &widget).await;
-    assert_eq!((status, body["code"].as_str()), (403, Some("tenant_suspended")), "{body}");
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (403, Some("tenant_suspended")),
+        "{body}"
+    );
     let log = twilio
         .inbound_call(
             &app.url("/twilio/voice"),
@@ -319,18 +381,41 @@ async fn a_tenant_is_created_changed_suspended_and_resumed(mut app: TestApp) -> 
         vec!["您好，本服务暂时无法接听您的来电，请稍后再拨，谢谢。"],
         "the apology in the flow's language only"
     );
-    let (_, calls) = app.api(Method::GET, &bystander.owner_key, "/calls", None).await;
-    assert_eq!(calls["calls"], json!([]), "the bystander is untouched: {calls}");
-    let (status, _) = app.api(Method::GET, &bystander.owner_key, "/flows", None).await;
+    let (_, calls) = app
+        .api(Method::GET, &bystander.owner_key, "/calls", None)
+        .await;
+    assert_eq!(
+        calls["calls"],
+        json!([]),
+        "the bystander is untouched: {calls}"
+    );
+    let (status, _) = app
+        .api(Method::GET, &bystander.owner_key, "/flows", None)
+        .await;
     assert_eq!(status, 200, "another shop works on");
 
     // Resumed: everything works again.
     let (status, body) = app
-        .api(Method::POST, &operator, "/operator/tenants/tea-house/resume", None)
+        .api(
+            Method::POST,
+            &operator,
+            "/operator/tenants/tea-house/resume",
+            None,
+        )
         .await;
-    assert_eq!((status, body["status"].as_str()), (200, Some("active")), "{body}");
-    assert_eq!(app.api(Method::GET, &tea.owner_key, "/flows", None).await.0, 200);
-    assert_eq!(app.as_person(&cook, Method::GET, "/flows", None).await.0, 200);
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (200, Some("active")),
+        "{body}"
+    );
+    assert_eq!(
+        app.api(Method::GET, &tea.owner_key, "/flows", None).await.0,
+        200
+    );
+    assert_eq!(
+        app.as_person(&cook, Method::GET, "/flows", None).await.0,
+        200
+    );
     assert_eq!(sign_in(&app, "owner@tea.example", "en").await.0, 200);
     assert_eq!(widget_start(&app, &widget).await.0, 201);
     let log = twilio
@@ -341,11 +426,19 @@ async fn a_tenant_is_created_changed_suspended_and_resumed(mut app: TestApp) -> 
             Caller::new(vec![Step::HangUp]),
         )
         .await;
-    assert_eq!(log.said().first().copied(), Some("您好，请问有什么可以帮您？"));
+    assert_eq!(
+        log.said().first().copied(),
+        Some("您好，请问有什么可以帮您？")
+    );
 
     // The operator's audit log has it all; the shop's own log too.
     let (status, audit) = app
-        .api(Method::GET, &operator, "/operator/audit-log?tenant=tea-house", None)
+        .api(
+            Method::GET,
+            &operator,
+            "/operator/audit-log?tenant=tea-house",
+            None,
+        )
         .await;
     assert_eq!(status, 200, "{audit}");
     let actions: Vec<&str> = audit
@@ -356,7 +449,12 @@ async fn a_tenant_is_created_changed_suspended_and_resumed(mut app: TestApp) -> 
         .collect();
     assert_eq!(
         actions,
-        ["tenant.resume", "tenant.suspend", "tenant.update", "tenant.create"]
+        [
+            "tenant.resume",
+            "tenant.suspend",
+            "tenant.update",
+            "tenant.create"
+        ]
     );
     assert_eq!(audit[1]["detail"]["reason"], "unpaid invoice");
     let own = app.store.list_audit(&tea.id, 100).await.expect("audit");
@@ -373,10 +471,17 @@ async fn fill(app: &TestApp, twilio: &FakeTwilio, tenant: &TestTenant, number: &
         "speech": { "tts": { "provider": "twilio" } }
     });
     let (status, body) = app
-        .api(Method::PUT, &tenant.owner_key, "/telephony", Some(&telephony))
+        .api(
+            Method::PUT,
+            &tenant.owner_key,
+            "/telephony",
+            Some(&telephony),
+        )
         .await;
     assert_eq!(status, 200, "{body}");
-    let (flow, _) = app.published_flow(&tenant.id, "support", &support_flow()).await;
+    let (flow, _) = app
+        .published_flow(&tenant.id, "support", &support_flow())
+        .await;
     let (status, body) = app
         .api(
             Method::PUT,
@@ -398,7 +503,12 @@ async fn fill(app: &TestApp, twilio: &FakeTwilio, tenant: &TestTenant, number: &
 
     // People: an agent on the queue, an invite, a signed-in editor.
     let agent = app
-        .person(&tenant.id, &format!("agent@{tag}.example"), "客服", Role::Agent)
+        .person(
+            &tenant.id,
+            &format!("agent@{tag}.example"),
+            "客服",
+            Role::Agent,
+        )
         .await;
     let (_, agents) = app.as_person(&agent, Method::GET, "/agents", None).await;
     let agent_id = agents[0]["user_id"].as_str().expect("agent id").to_owned();
@@ -420,8 +530,13 @@ async fn fill(app: &TestApp, twilio: &FakeTwilio, tenant: &TestTenant, number: &
         )
         .await;
     assert_eq!(status, 204);
-    app.person(&tenant.id, &format!("editor@{tag}.example"), "编辑", Role::Editor)
-        .await;
+    app.person(
+        &tenant.id,
+        &format!("editor@{tag}.example"),
+        "编辑",
+        Role::Editor,
+    )
+    .await;
     let (status, body) = app
         .api(
             Method::POST,
@@ -443,7 +558,8 @@ async fn fill(app: &TestApp, twilio: &FakeTwilio, tenant: &TestTenant, number: &
             &app.url("/twilio/status"),
         )
         .await;
-    for (words, last) in [("斑马口令七七三一", "转人工"), ("今天天气真不错", "")] {
+    for (words, last) in [("斑马口令七七三一", "转人工"), ("今天天气真不错", "")]
+    {
         let (status, session) = app
             .api(
                 Method::POST,
@@ -483,7 +599,10 @@ async fn fill(app: &TestApp, twilio: &FakeTwilio, tenant: &TestTenant, number: &
             started["id"].as_str().expect("id")
         )))
         .header("origin", SHOP_ORIGIN)
-        .header("x-callflow-visitor", started["visitor_token"].as_str().expect("token"))
+        .header(
+            "x-callflow-visitor",
+            started["visitor_token"].as_str().expect("token"),
+        )
         .json(&json!({ "type": "text", "text": "水獭口令九九八八" }))
         .send()
         .await
@@ -527,11 +646,29 @@ async fn a_deleted_tenant_leaves_no_row_in_any_table(mut app: TestApp) -> TestAp
     let gone_before = holding(&before, &gone.id);
     // The search can fail: the tenant is in every family of tables before.
     for table in [
-        "tenants", "users", "api_keys", "login_sessions", "invites", "audit_log", "flows",
-        "flow_versions", "conversations", "call_events", "handoffs", "queues", "agents",
-        "knowledge_bases", "knowledge_entries", "widget_channels", "widget_conversations",
-        "customer_lookups", "phone_numbers", "telephony_settings", "analytics_calls",
-        "analytics_nodes", "analytics_unheard_texts",
+        "tenants",
+        "users",
+        "api_keys",
+        "login_sessions",
+        "invites",
+        "audit_log",
+        "flows",
+        "flow_versions",
+        "conversations",
+        "call_events",
+        "handoffs",
+        "queues",
+        "agents",
+        "knowledge_bases",
+        "knowledge_entries",
+        "widget_channels",
+        "widget_conversations",
+        "customer_lookups",
+        "phone_numbers",
+        "telephony_settings",
+        "analytics_calls",
+        "analytics_nodes",
+        "analytics_unheard_texts",
     ] {
         assert!(
             gone_before.contains_key(table),
@@ -550,12 +687,24 @@ async fn a_deleted_tenant_leaves_no_row_in_any_table(mut app: TestApp) -> TestAp
             None,
         )
         .await;
-    assert_eq!((status, body["code"].as_str()), (400, Some("confirmation_required")), "{body}");
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("confirmation_required")),
+        "{body}"
+    );
     let (status, body) = app
-        .api(Method::DELETE, &operator, &format!("/operator/tenants/{slug}"), None)
+        .api(
+            Method::DELETE,
+            &operator,
+            &format!("/operator/tenants/{slug}"),
+            None,
+        )
         .await;
     assert_eq!(status, 400, "{body}");
-    assert_eq!(holding(&every_row(&app).await, &gone.id).len(), gone_before.len());
+    assert_eq!(
+        holding(&every_row(&app).await, &gone.id).len(),
+        gone_before.len()
+    );
 
     let (status, deleted) = app
         .api(
@@ -567,11 +716,17 @@ async fn a_deleted_tenant_leaves_no_row_in_any_table(mut app: TestApp) -> TestAp
         .await;
     assert_eq!(status, 200, "{deleted}");
     assert_eq!(deleted["rows"]["tenants"], 1, "{deleted}");
-    assert!(deleted["rows"]["call_events"].as_u64().unwrap_or(0) > 0, "{deleted}");
+    assert!(
+        deleted["rows"]["call_events"].as_u64().unwrap_or(0) > 0,
+        "{deleted}"
+    );
 
     let after = every_row(&app).await;
     let left = holding(&after, &gone.id);
-    assert!(left.is_empty(), "rows of the deleted tenant are left: {left:#?}");
+    assert!(
+        left.is_empty(),
+        "rows of the deleted tenant are left: {left:#?}"
+    );
     let kept_after = holding(&after, &kept.id);
     assert_eq!(
         kept_after.keys().collect::<Vec<_>>(),
@@ -589,16 +744,37 @@ async fn a_deleted_tenant_leaves_no_row_in_any_table(mut app: TestApp) -> TestAp
     // Gone for every credential, and recorded where the operator reads.
     let (status, _) = app.api(Method::GET, &gone.owner_key, "/flows", None).await;
     assert_eq!(status, 401);
-    assert_eq!(app.api(Method::GET, &kept.owner_key, "/flows", None).await.0, 200);
+    assert_eq!(
+        app.api(Method::GET, &kept.owner_key, "/flows", None)
+            .await
+            .0,
+        200
+    );
     let (status, _) = app
-        .api(Method::GET, &operator, &format!("/operator/tenants/{slug}"), None)
+        .api(
+            Method::GET,
+            &operator,
+            &format!("/operator/tenants/{slug}"),
+            None,
+        )
         .await;
     assert_eq!(status, 404);
     let (_, audit) = app
-        .api(Method::GET, &operator, &format!("/operator/audit-log?tenant={slug}"), None)
+        .api(
+            Method::GET,
+            &operator,
+            &format!("/operator/audit-log?tenant={slug}"),
+            None,
+        )
         .await;
     assert_eq!(audit[0]["action"], "tenant.delete", "{audit}");
-    assert!(audit[0]["detail"]["rows"]["conversations"].as_u64().unwrap_or(0) >= 4, "{audit}");
+    assert!(
+        audit[0]["detail"]["rows"]["conversations"]
+            .as_u64()
+            .unwrap_or(0)
+            >= 4,
+        "{audit}"
+    );
     app
 }
 

@@ -114,9 +114,7 @@ fn tenancy_error(error: TenancyError, language: Language) -> ApiError {
             "someone already signs in with this email (emails are unique across tenants)",
         )
         .in_chinese("已有人用这个邮箱登录（邮箱在所有店铺中唯一）"),
-        TenancyError::NotFound => {
-            ApiError::not_found("the tenant").in_chinese("找不到这个店铺")
-        }
+        TenancyError::NotFound => ApiError::not_found("the tenant").in_chinese("找不到这个店铺"),
         TenancyError::NotConfirmed => ApiError::bad_request(
             "confirmation_required",
             "repeat the tenant's slug as ?confirm=<slug> to delete it with all its data",
@@ -253,9 +251,16 @@ async fn suspend_tenant(
         .as_deref()
         .map(str::trim)
         .filter(|r| !r.is_empty());
-    tenancy::set_suspended(&state.store, &operator.operator(), &slug, true, reason, now_ms())
-        .await
-        .map_err(|error| tenancy_error(error, language))?;
+    tenancy::set_suspended(
+        &state.store,
+        &operator.operator(),
+        &slug,
+        true,
+        reason,
+        now_ms(),
+    )
+    .await
+    .map_err(|error| tenancy_error(error, language))?;
     let view = tenancy::show(&state.store, &slug)
         .await
         .map_err(|error| tenancy_error(error, language))?;
@@ -276,9 +281,16 @@ async fn resume_tenant(
     Path(slug): Path<String>,
 ) -> ApiResult<Json<TenantView>> {
     let language = Language::from_headers(&headers);
-    tenancy::set_suspended(&state.store, &operator.operator(), &slug, false, None, now_ms())
-        .await
-        .map_err(|error| tenancy_error(error, language))?;
+    tenancy::set_suspended(
+        &state.store,
+        &operator.operator(),
+        &slug,
+        false,
+        None,
+        now_ms(),
+    )
+    .await
+    .map_err(|error| tenancy_error(error, language))?;
     let view = tenancy::show(&state.store, &slug)
         .await
         .map_err(|error| tenancy_error(error, language))?;

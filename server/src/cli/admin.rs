@@ -328,7 +328,10 @@ async fn tenant(command: TenantCommand) -> Result<(), String> {
                 "{}",
                 l.pick(
                     &format!("已创建店铺“{}”，标识 {}。", new.names.zh, tenant.slug),
-                    &format!("Created the tenant \"{}\" with the slug \"{}\".", new.names.en, tenant.slug),
+                    &format!(
+                        "Created the tenant \"{}\" with the slug \"{}\".",
+                        new.names.en, tenant.slug
+                    ),
                 )
             );
             println!(
@@ -421,16 +424,21 @@ async fn tenant(command: TenantCommand) -> Result<(), String> {
         } => {
             let store = open(&database).await?;
             let reason = reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
-            let was = tenancy::find(&store, &tenant).await.map_err(tenancy_message)?;
+            let was = tenancy::find(&store, &tenant)
+                .await
+                .map_err(tenancy_message)?;
             tenancy::set_suspended(&store, &Operator::Admin, &tenant, true, reason, now_ms())
                 .await
                 .map_err(tenancy_message)?;
             let l = language();
             if was.suspended_at.is_some() {
-                println!("{}", l.pick(
-                    &format!("店铺 {} 已经是暂停状态。", was.slug),
-                    &format!("The tenant \"{}\" was already suspended.", was.slug),
-                ));
+                println!(
+                    "{}",
+                    l.pick(
+                        &format!("店铺 {} 已经是暂停状态。", was.slug),
+                        &format!("The tenant \"{}\" was already suspended.", was.slug),
+                    )
+                );
             } else {
                 println!("{}", l.pick(
                     &format!("已暂停店铺 {}：登录、密钥、网页客服和来电都会被拒绝（其他服务器在 1 秒内生效）。", was.slug),
@@ -441,13 +449,17 @@ async fn tenant(command: TenantCommand) -> Result<(), String> {
         }
         TenantCommand::Resume { tenant, database } => {
             let store = open(&database).await?;
-            let found = tenancy::set_suspended(&store, &Operator::Admin, &tenant, false, None, now_ms())
-                .await
-                .map_err(tenancy_message)?;
-            println!("{}", language().pick(
-                &format!("已恢复店铺 {}。", found.slug),
-                &format!("Resumed the tenant \"{}\".", found.slug),
-            ));
+            let found =
+                tenancy::set_suspended(&store, &Operator::Admin, &tenant, false, None, now_ms())
+                    .await
+                    .map_err(tenancy_message)?;
+            println!(
+                "{}",
+                language().pick(
+                    &format!("已恢复店铺 {}。", found.slug),
+                    &format!("Resumed the tenant \"{}\".", found.slug),
+                )
+            );
             Ok(())
         }
         TenantCommand::Delete {
@@ -460,10 +472,16 @@ async fn tenant(command: TenantCommand) -> Result<(), String> {
                 .await
                 .map_err(tenancy_message)?;
             let rows: u64 = deleted.iter().map(|(_, rows)| rows).sum();
-            println!("{}", language().pick(
-                &format!("已删除店铺 {} 及其全部数据（{rows} 行）。", tenant.trim()),
-                &format!("Deleted the tenant \"{}\" with all its data ({rows} rows).", tenant.trim()),
-            ));
+            println!(
+                "{}",
+                language().pick(
+                    &format!("已删除店铺 {} 及其全部数据（{rows} 行）。", tenant.trim()),
+                    &format!(
+                        "Deleted the tenant \"{}\" with all its data ({rows} rows).",
+                        tenant.trim()
+                    ),
+                )
+            );
             Ok(())
         }
         TenantCommand::List { database } => {
@@ -506,18 +524,32 @@ fn tenancy_message(error: TenancyError) -> String {
             .collect::<Vec<_>>()
             .join("; "),
         TenancyError::SlugTaken => l
-            .pick("已有店铺使用这个标识，请换一个", "a tenant with this slug already exists; choose another slug")
+            .pick(
+                "已有店铺使用这个标识，请换一个",
+                "a tenant with this slug already exists; choose another slug",
+            )
             .to_owned(),
         TenancyError::EmailTaken => l
-            .pick("已有人用这个邮箱登录（邮箱在所有店铺中唯一）", "someone already signs in with this email (emails are unique across tenants)")
+            .pick(
+                "已有人用这个邮箱登录（邮箱在所有店铺中唯一）",
+                "someone already signs in with this email (emails are unique across tenants)",
+            )
             .to_owned(),
         TenancyError::NotFound => l
-            .pick("没有这个标识的店铺（`callflow admin tenant list` 列出全部）", "no tenant has this slug (`callflow admin tenant list` lists them)")
+            .pick(
+                "没有这个标识的店铺（`callflow admin tenant list` 列出全部）",
+                "no tenant has this slug (`callflow admin tenant list` lists them)",
+            )
             .to_owned(),
         TenancyError::NotConfirmed => l
-            .pick("--confirm 必须再写一遍店铺标识", "--confirm must repeat the tenant's slug")
+            .pick(
+                "--confirm 必须再写一遍店铺标识",
+                "--confirm must repeat the tenant's slug",
+            )
             .to_owned(),
-        TenancyError::Store(error) => format!("{}: {error}", l.pick("数据库出错", "database error")),
+        TenancyError::Store(error) => {
+            format!("{}: {error}", l.pick("数据库出错", "database error"))
+        }
     }
 }
 
@@ -541,13 +573,34 @@ fn print_tenant(view: &TenantView) {
         (l.pick("创建于", "created"), format_time(view.created_at)),
         (l.pick("用户", "users"), view.usage.users.to_string()),
         (l.pick("流程", "flows"), view.usage.flows.to_string()),
-        (l.pick("会话", "conversations"), view.usage.conversations.to_string()),
-        (l.pick("进行中的会话", "open conversations"), view.usage.open_conversations.to_string()),
-        (l.pick("同时通话上限", "concurrent calls"), quota(view.quotas.concurrent_calls)),
-        (l.pick("同时聊天上限", "concurrent chats"), quota(view.quotas.concurrent_chats)),
-        (l.pick("每秒轮次上限", "turns per second"), quota(view.quotas.turns_per_second)),
-        (l.pick("每分钟 API 请求上限", "API requests per minute"), quota(view.quotas.api_requests_per_minute)),
-        (l.pick("存储上限（MB）", "storage (MB)"), quota(view.quotas.storage_mb)),
+        (
+            l.pick("会话", "conversations"),
+            view.usage.conversations.to_string(),
+        ),
+        (
+            l.pick("进行中的会话", "open conversations"),
+            view.usage.open_conversations.to_string(),
+        ),
+        (
+            l.pick("同时通话上限", "concurrent calls"),
+            quota(view.quotas.concurrent_calls),
+        ),
+        (
+            l.pick("同时聊天上限", "concurrent chats"),
+            quota(view.quotas.concurrent_chats),
+        ),
+        (
+            l.pick("每秒轮次上限", "turns per second"),
+            quota(view.quotas.turns_per_second),
+        ),
+        (
+            l.pick("每分钟 API 请求上限", "API requests per minute"),
+            quota(view.quotas.api_requests_per_minute),
+        ),
+        (
+            l.pick("存储上限（MB）", "storage (MB)"),
+            quota(view.quotas.storage_mb),
+        ),
     ];
     for (label, value) in rows {
         println!("{label}: {value}");
@@ -564,11 +617,19 @@ async fn operator_key(command: OperatorKeyCommand) -> Result<(), String> {
             let store = open(&database).await?;
             let created = tenancy::operator_keys::create(&store, &Operator::Admin, name, now_ms())
                 .await
-                .map_err(|e| format!("{}: {e}", l.pick("无法创建运营方密钥", "cannot create the operator key")))?;
-            println!("{}", l.pick(
-                &format!("已创建运营方密钥“{}”。", created.key.name),
-                &format!("Created the operator key \"{}\".", created.key.name),
-            ));
+                .map_err(|e| {
+                    format!(
+                        "{}: {e}",
+                        l.pick("无法创建运营方密钥", "cannot create the operator key")
+                    )
+                })?;
+            println!(
+                "{}",
+                l.pick(
+                    &format!("已创建运营方密钥“{}”。", created.key.name),
+                    &format!("Created the operator key \"{}\".", created.key.name),
+                )
+            );
             println!("key id: {}", created.key.id);
             println!("token:  {}", created.token);
             println!("{}", l.pick(
@@ -579,14 +640,20 @@ async fn operator_key(command: OperatorKeyCommand) -> Result<(), String> {
         }
         OperatorKeyCommand::List { database } => {
             let store = open(&database).await?;
-            let keys = tenancy::operator_keys::list(&store)
-                .await
-                .map_err(|e| format!("{}: {e}", l.pick("无法列出运营方密钥", "cannot list the operator keys")))?;
+            let keys = tenancy::operator_keys::list(&store).await.map_err(|e| {
+                format!(
+                    "{}: {e}",
+                    l.pick("无法列出运营方密钥", "cannot list the operator keys")
+                )
+            })?;
             if keys.is_empty() {
-                println!("{}", l.pick(
-                    "还没有运营方密钥；`callflow admin operator-key create` 可以创建。",
-                    "No operator keys yet; `callflow admin operator-key create` makes one.",
-                ));
+                println!(
+                    "{}",
+                    l.pick(
+                        "还没有运营方密钥；`callflow admin operator-key create` 可以创建。",
+                        "No operator keys yet; `callflow admin operator-key create` makes one.",
+                    )
+                );
                 return Ok(());
             }
             let rows: Vec<[String; 5]> = keys
@@ -596,9 +663,13 @@ async fn operator_key(command: OperatorKeyCommand) -> Result<(), String> {
                         k.id.clone(),
                         k.name.clone(),
                         format!("cfo_{}_…", k.prefix),
-                        k.last_used_at.map(format_time).unwrap_or_else(|| "-".into()),
+                        k.last_used_at
+                            .map(format_time)
+                            .unwrap_or_else(|| "-".into()),
                         match k.revoked_at {
-                            Some(at) => format!("{} {}", l.pick("已吊销", "revoked"), format_time(at)),
+                            Some(at) => {
+                                format!("{} {}", l.pick("已吊销", "revoked"), format_time(at))
+                            }
                             None => l.pick("有效", "active").to_owned(),
                         },
                     ]
@@ -616,7 +687,12 @@ async fn operator_key(command: OperatorKeyCommand) -> Result<(), String> {
             let id = id.trim();
             let revoked = tenancy::operator_keys::revoke(&store, &Operator::Admin, id, now_ms())
                 .await
-                .map_err(|e| format!("{}: {e}", l.pick("无法吊销运营方密钥", "cannot revoke the operator key")))?;
+                .map_err(|e| {
+                    format!(
+                        "{}: {e}",
+                        l.pick("无法吊销运营方密钥", "cannot revoke the operator key")
+                    )
+                })?;
             if !revoked {
                 return Err(l
                     .pick(
@@ -625,7 +701,13 @@ async fn operator_key(command: OperatorKeyCommand) -> Result<(), String> {
                     )
                     .to_owned());
             }
-            println!("{}", l.pick(&format!("已吊销运营方密钥 {id}。"), &format!("Revoked the operator key {id}.")));
+            println!(
+                "{}",
+                l.pick(
+                    &format!("已吊销运营方密钥 {id}。"),
+                    &format!("Revoked the operator key {id}.")
+                )
+            );
             Ok(())
         }
     }

@@ -67,27 +67,24 @@ impl Store {
         tenant_slug: Option<&str>,
         limit: u32,
     ) -> Result<Vec<OperatorAuditEntry>> {
-        let rows = match tenant_slug {
-            Some(slug) => {
-                sqlx::query(
+        let rows =
+            match tenant_slug {
+                Some(slug) => sqlx::query(
                     "SELECT id, at, actor, action, tenant_slug, detail FROM operator_audit_log \
                      WHERE tenant_slug = $1 ORDER BY at DESC, id DESC LIMIT $2",
                 )
                 .bind(slug)
                 .bind(i64::from(limit))
                 .fetch_all(&self.pool)
-                .await?
-            }
-            None => {
-                sqlx::query(
+                .await?,
+                None => sqlx::query(
                     "SELECT id, at, actor, action, tenant_slug, detail FROM operator_audit_log \
                      ORDER BY at DESC, id DESC LIMIT $1",
                 )
                 .bind(i64::from(limit))
                 .fetch_all(&self.pool)
-                .await?
-            }
-        };
+                .await?,
+            };
         rows.iter().map(OperatorAuditEntry::from_row).collect()
     }
 }

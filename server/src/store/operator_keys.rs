@@ -6,9 +6,7 @@
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::{
-    constraint, new_id, random_hex, sha256_hex, Result, Store, StoreError, Transaction,
-};
+use super::{constraint, new_id, random_hex, sha256_hex, Result, Store, StoreError, Transaction};
 
 const TOKEN_SCHEME: &str = "cfo_";
 const PREFIX_BYTES: usize = 6;
@@ -77,7 +75,10 @@ fn same_hash(left: &str, right: &str) -> bool {
 impl Transaction<'_> {
     /// Makes an operator key; its token is in the answer only.
     pub async fn create_operator_key(
-        &mut self, name: &str, now_ms: i64) -> Result<CreatedOperatorKey> {
+        &mut self,
+        name: &str,
+        now_ms: i64,
+    ) -> Result<CreatedOperatorKey> {
         // As for API keys: a prefix collision inserts nothing and draws again.
         for _ in 0..3 {
             let prefix = random_hex(PREFIX_BYTES)?;
@@ -117,7 +118,6 @@ impl Transaction<'_> {
         .await?;
         Ok(done.rows_affected() > 0)
     }
-
 }
 
 impl Store {

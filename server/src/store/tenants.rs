@@ -344,7 +344,9 @@ impl Transaction<'_> {
         let forgotten = tenant_id.to_owned();
         self.forget_after_commit(move |store| {
             store.tenants.forget(|id, _| *id == forgotten);
-            store.api_keys.forget(|_, (key, _)| key.tenant_id == forgotten);
+            store
+                .api_keys
+                .forget(|_, (key, _)| key.tenant_id == forgotten);
         });
         Ok(deleted)
     }

@@ -236,7 +236,9 @@ fn set_names(settings: &mut TenantSettings, names: &Names) {
     settings
         .display_name
         .insert("zh-CN".to_owned(), names.zh.clone());
-    settings.display_name.insert("en".to_owned(), names.en.clone());
+    settings
+        .display_name
+        .insert("en".to_owned(), names.en.clone());
 }
 
 /// A tenant by slug.

@@ -90,9 +90,10 @@ fn not_in_service() -> String {
 async fn suspended_goodbye(state: &AppState, number: &PhoneNumber) -> String {
     const ZH: &str = "您好，本服务暂时无法接听您的来电，请稍后再拨，谢谢。";
     const EN: &str = "Sorry, this service cannot take your call at the moment. Please call again later. Thank you.";
-    let selector = number
-        .flow_version
-        .map_or(crate::flow_cache::Selector::Published, crate::flow_cache::Selector::Version);
+    let selector = number.flow_version.map_or(
+        crate::flow_cache::Selector::Published,
+        crate::flow_cache::Selector::Version,
+    );
     let language = state
         .flows
         .resolve(&state.store, &number.tenant_id, &number.flow_id, selector)
