@@ -9,12 +9,11 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::api::users::CreatedLinkView;
 use crate::auth::OperatorPrincipal;
 use crate::error::{ApiError, ApiResult, Json, Problem};
 use crate::language::Language;
 use crate::state::AppState;
-use crate::store::{now_ms, OperatorAuditEntry};
+use crate::store::{now_ms, CreatedInvite, OperatorAuditEntry};
 use crate::tenancy::{self, NewTenant, TenancyError, TenantUpdate, TenantView};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -31,12 +30,37 @@ pub struct TenantList {
     pub tenants: Vec<TenantView>,
 }
 
+/// The first owner's one-time link.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OwnerInvite {
+    pub email: String,
+    pub display_name: String,
+    /// The one-time token. It is in this answer only and cannot be recovered.
+    pub token: String,
+    /// Where the link leads on this server: `/#/invite/<token>`; put the server's address in
+    /// front of it.
+    pub path: String,
+    pub expires_at: i64,
+}
+
+impl From<CreatedInvite> for OwnerInvite {
+    fn from(created: CreatedInvite) -> Self {
+        OwnerInvite {
+            path: format!("/#/invite/{}", created.token),
+            email: created.invite.email,
+            display_name: created.invite.display_name,
+            expires_at: created.invite.expires_at,
+            token: created.token,
+        }
+    }
+}
+
 /// A new tenant and the one-time link its first owner sets a password with.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CreatedTenant {
     pub tenant: TenantView,
     /// Hand the link (the server's address, then `path`) to the owner; valid for 7 days.
-    pub owner_invite: CreatedLinkView,
+    pub owner_invite: OwnerInvite,
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
