@@ -124,6 +124,10 @@ pub enum TenantCommand {
         /// A new name.
         #[arg(long)]
         name: Option<String>,
+        /// A quota, `NAME=N` (1 to 1000000) or `NAME=default`, from concurrent_calls,
+        /// concurrent_chats, turns_per_second, api_requests_per_minute, storage_mb (repeatable).
+        #[arg(long = "quota", value_name = "NAME=N")]
+        quotas: Vec<String>,
         #[command(flatten)]
         settings: TenantSettingsArgs,
         #[command(flatten)]
@@ -389,6 +393,7 @@ async fn tenant(command: TenantCommand) -> Result<(), String> {
         TenantCommand::Update {
             tenant,
             name,
+            quotas,
             settings: given,
             database,
         } => {
@@ -400,12 +405,37 @@ async fn tenant(command: TenantCommand) -> Result<(), String> {
             let found = find_tenant(&store, &tenant).await?;
             let mut settings = found.settings.clone();
             change_settings(&mut settings, given)?;
+            // Quotas are checked before anything changes, and written by `tenancy` (with the
+            // operator's audit entry) after the rest.
+            let quotas = if quotas.is_empty() {
+                None
+            } else {
+                let mut set = found.settings.quotas;
+                for entry in &quotas {
+                    change_quota(&mut set, entry)?;
+                }
+                let mut problems = Vec::new();
+                tenancy::check_quotas(&set, &mut problems);
+                if !problems.is_empty() {
+                    return Err(tenancy_message(TenancyError::Invalid(problems)));
+                }
+                Some(set)
+            };
             let name = name.unwrap_or(found.name);
             let actor = Actor::system(&found.id);
             accounts::update_tenant(&store, &actor, &name, &settings, Via::Admin, now_ms())
                 .await
                 .map_err(|e| format!("cannot change the tenant: {e}"))?
                 .ok_or_else(|| format!("the tenant \"{}\" no longer exists", found.slug))?;
+            if let Some(quotas) = quotas {
+                let update = tenancy::TenantUpdate {
+                    names: None,
+                    quotas: Some(quotas),
+                };
+                tenancy::update(&store, &Operator::Admin, &found.slug, &update, now_ms())
+                    .await
+                    .map_err(tenancy_message)?;
+            }
             println!("Changed the tenant \"{}\" ({name}).", found.slug);
             Ok(())
         }
@@ -509,6 +539,34 @@ async fn tenant(command: TenantCommand) -> Result<(), String> {
             Ok(())
         }
     }
+}
+
+/// Applies `NAME=N` or `NAME=default` to the quotas; the values are checked by
+/// `tenancy::update`.
+fn change_quota(quotas: &mut server::store::Quotas, entry: &str) -> Result<(), String> {
+    let l = language();
+    let wrong = || {
+        l.pick(
+            &format!("--quota 需要 名称=数值 或 名称=default（名称为 concurrent_calls、concurrent_chats、turns_per_second、api_requests_per_minute、storage_mb），不是“{entry}”"),
+            &format!("--quota wants NAME=N or NAME=default (NAME one of concurrent_calls, concurrent_chats, turns_per_second, api_requests_per_minute, storage_mb), not \"{entry}\""),
+        )
+        .to_owned()
+    };
+    let (name, value) = entry.split_once('=').ok_or_else(wrong)?;
+    let value = match value.trim() {
+        "default" => None,
+        number => Some(number.parse::<u32>().map_err(|_| wrong())?),
+    };
+    let slot = match name.trim() {
+        "concurrent_calls" => &mut quotas.concurrent_calls,
+        "concurrent_chats" => &mut quotas.concurrent_chats,
+        "turns_per_second" => &mut quotas.turns_per_second,
+        "api_requests_per_minute" => &mut quotas.api_requests_per_minute,
+        "storage_mb" => &mut quotas.storage_mb,
+        _ => return Err(wrong()),
+    };
+    *slot = value;
+    Ok(())
 }
 
 /// A refusal of `crate::tenancy` in the command line's language.
