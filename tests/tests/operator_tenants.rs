@@ -170,6 +170,23 @@ async fn operator_keys_and_shop_credentials_stay_apart(app: TestApp) -> TestApp 
         .api(Method::GET, &operator, "/operator/tenants", None)
         .await;
     assert_eq!(status, 401);
+
+    // Failed operator keys are throttled by address, as unknown API keys are.
+    let mut statuses = Vec::new();
+    for _ in 0..server::throttle::KEYS_PER_CLIENT {
+        statuses.push(
+            call(&app, Method::GET, &forged, "/operator/tenants", "en", None)
+                .await
+                .0,
+        );
+    }
+    assert!(statuses.contains(&429), "{statuses:?}");
+    let (status, body) = call(&app, Method::GET, &forged, "/operator/tenants", "en", None).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (429, Some("api_key_throttled")),
+        "{body}"
+    );
     app
 }
 
