@@ -67,6 +67,10 @@ pub enum SignInError {
     WrongCredentials,
     #[error("the account is disabled")]
     Disabled,
+    /// The operator suspended the user's tenant (see `crate::tenancy`); told only to whoever
+    /// gave the right password.
+    #[error("the shop's service is suspended")]
+    Suspended,
     /// Too many wrong passwords for the account or from the address, lately.
     #[error("too many failed sign-ins; try again in {} s", .0.retry_after_secs)]
     Throttled(throttle::Refused),
@@ -97,6 +101,11 @@ pub async fn sign_in(
         return Err(SignInError::WrongCredentials);
     };
     throttle::sign_in_succeeded(store, email).await?;
+    match crate::tenancy::ensure_active(store, &user.tenant_id).await {
+        Ok(()) => {}
+        Err(crate::tenancy::Inactive::Suspended) => return Err(SignInError::Suspended),
+        Err(crate::tenancy::Inactive::Store(error)) => return Err(error.into()),
+    }
     let created = store
         .create_login_session(&user.tenant_id, &user.id, now_ms, ttl_ms)
         .await?

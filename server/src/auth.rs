@@ -170,22 +170,64 @@ impl Principal {
 /// Who sent the request, by API key or session cookie, with no CSRF check: for the extractor
 /// above, and for pages' forms, which check the token they carry with [`Principal::check_csrf`].
 pub async fn signed_in(parts: &Parts, state: &AppState) -> Result<Principal, ApiError> {
+    let principal = credential(parts, state).await?;
+    refuse_suspended(state, &principal.tenant_id).await?;
+    Ok(principal)
+}
+
+/// `403 tenant_suspended` while the operator has suspended the tenant (see `crate::tenancy`).
+pub async fn refuse_suspended(state: &AppState, tenant_id: &str) -> Result<(), ApiError> {
+    match crate::tenancy::ensure_active(&state.store, tenant_id).await {
+        Ok(()) => Ok(()),
+        Err(crate::tenancy::Inactive::Suspended) => Err(tenant_suspended()),
+        Err(crate::tenancy::Inactive::Store(error)) => Err(error.into()),
+    }
+}
+
+/// What a suspended tenant's people, keys and widget visitors are answered.
+pub fn tenant_suspended() -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::FORBIDDEN,
+        "tenant_suspended",
+        "this shop's service is suspended by the service's operator; contact them to resume it",
+    )
+    .in_chinese("该店铺的服务已被服务运营方暂停，请联系运营方恢复")
+}
+
+/// `429 api_key_throttled`: too many unknown keys from one address (see `crate::throttle`).
+fn key_throttled(refused: crate::throttle::Refused) -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::TOO_MANY_REQUESTS,
+        "api_key_throttled",
+        format!(
+            "too many unknown or revoked API keys from this address; try again in {} s",
+            refused.retry_after_secs
+        ),
+    )
+    .in_chinese(format!(
+        "这个地址发来的无效或已吊销的密钥过多，请 {} 秒后再试",
+        refused.retry_after_secs
+    ))
+    .retry_after(refused.retry_after_secs)
+}
+
+/// Who the request comes from, by key or cookie, whatever the state of their tenant.
+async fn credential(parts: &Parts, state: &AppState) -> Result<Principal, ApiError> {
     if let Some(token) = bearer_token(&parts.headers)? {
+        if crate::store::is_operator_token(token) {
+            return Err(ApiError::unauthorized(
+                "an operator key works only on /api/v1/operator; a shop's API needs the shop's API key",
+            )
+            .in_chinese("运营方密钥只能用于 /api/v1/operator；店铺的接口需要店铺的 API 密钥"));
+        }
         let now = now_ms();
         let Some(key) = state.store.authenticate_api_key(token, now).await? else {
             let client = crate::client_address::of(parts);
             return Err(
                 match crate::throttle::api_key_failed(&state.store, &client, now).await? {
-                    Some(refused) => ApiError::new(
-                        axum::http::StatusCode::TOO_MANY_REQUESTS,
-                        "api_key_throttled",
-                        format!(
-                            "too many unknown or revoked API keys from this address; try again in {} s",
-                            refused.retry_after_secs
-                        ),
-                    ).in_chinese(format!("这个地址用了太多无效或已撤销的 API 密钥，请 {} 秒后再试", refused.retry_after_secs))
-                    .retry_after(refused.retry_after_secs),
-                    None => ApiError::unauthorized("the API key is unknown or revoked").in_chinese("API 密钥无效或已撤销"),
+                    Some(refused) => key_throttled(refused),
+                    None => ApiError::unauthorized("the API key is unknown or revoked")
+                        .in_chinese("API 密钥不存在或已吊销"),
                 },
             );
         };
@@ -218,6 +260,63 @@ pub async fn signed_in(parts: &Parts, state: &AppState) -> Result<Principal, Api
             csrf_token: session.csrf_token,
         },
     })
+}
+
+/// The service's operator, by an operator key (`cfo_…`) as a Bearer token: for
+/// `/api/v1/operator` only. A shop's key or session is refused with 403 (it is a credential,
+/// not this API's); an unknown or revoked operator key with 401, counted against the address
+/// as unknown API keys are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperatorPrincipal {
+    pub key_id: String,
+}
+
+impl OperatorPrincipal {
+    pub fn operator(&self) -> crate::tenancy::Operator {
+        crate::tenancy::Operator::Key(self.key_id.clone())
+    }
+}
+
+fn not_operator() -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::FORBIDDEN,
+        "operator_only",
+        "only the service's operator may do this, with an operator key; a shop's key or sign-in cannot",
+    )
+    .in_chinese("只有服务运营方可以用运营方密钥执行此操作；店铺的密钥或登录不行")
+}
+
+impl FromRequestParts<AppState> for OperatorPrincipal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Some(token) = bearer_token(&parts.headers)? else {
+            if cookie(&parts.headers, SESSION_COOKIE).is_some() {
+                return Err(not_operator());
+            }
+            return Err(ApiError::unauthorized(
+                "send an operator key as Authorization: Bearer cfo_…",
+            )
+            .in_chinese("请用 Authorization: Bearer cfo_… 发送运营方密钥"));
+        };
+        if !crate::store::is_operator_token(token) {
+            return Err(not_operator());
+        }
+        let now = now_ms();
+        match state.store.authenticate_operator_key(token, now).await? {
+            Some(key) => Ok(OperatorPrincipal { key_id: key.id }),
+            None => {
+                let client = crate::client_address::of(parts);
+                Err(
+                    match crate::throttle::api_key_failed(&state.store, &client, now).await? {
+                        Some(refused) => key_throttled(refused),
+                        None => ApiError::unauthorized("the operator key is unknown or revoked")
+                            .in_chinese("运营方密钥不存在或已吊销"),
+                    },
+                )
+            }
+        }
+    }
 }
 
 fn is_safe(method: &Method) -> bool {

@@ -32,5 +32,6 @@ pub mod security_headers;
 pub mod state;
 pub mod store;
 pub mod telephony;
+pub mod tenancy;
 pub mod tenant_profile;
 pub mod throttle;

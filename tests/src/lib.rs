@@ -2,6 +2,7 @@
 //! repository's files.
 
 pub mod app;
+pub mod catalogue;
 pub mod fakes;
 
 use std::path::PathBuf;

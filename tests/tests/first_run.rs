@@ -1385,6 +1385,116 @@ async fn admin_changes_tenants_and_users_with_an_audit_entry_each() {
     store.close().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_runs_the_operators_tenants_in_either_language() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let data_dir = directory.path().join("data");
+    let made = admin(
+        &data_dir,
+        &["operator-key", "create", "--name", "ops", "--lang", "en"],
+    );
+    assert!(made.status.success(), "{}", stderr(&made));
+    assert!(value_of(&made, "token:").starts_with("cfo_"));
+    let key_id = value_of(&made, "key id:");
+
+    let created = admin(
+        &data_dir,
+        &[
+            "tenant",
+            "create",
+            "--name",
+            "Tea House",
+            "--slug",
+            "tea-house",
+            "--display-name",
+            "zh-CN=茶馆",
+            "--owner-email",
+            "owner@tea.example",
+            "--lang",
+            "zh-CN",
+        ],
+    );
+    assert!(created.status.success(), "{}", stderr(&created));
+    let text = stdout(&created);
+    assert!(text.contains("已创建店铺“茶馆”"), "{text}");
+    assert!(text.contains("/#/invite/"), "{text}");
+
+    let suspended = admin(
+        &data_dir,
+        &["tenant", "suspend", "--tenant", "tea-house", "--lang", "en"],
+    );
+    assert!(stdout(&suspended).contains("Suspended the tenant \"tea-house\""));
+    let shown = admin(
+        &data_dir,
+        &["tenant", "show", "--tenant", "tea-house", "--lang", "en"],
+    );
+    assert_eq!(value_of(&shown, "status:"), "suspended");
+    assert_eq!(value_of(&shown, "name (zh-CN):"), "茶馆");
+    let shown = admin(
+        &data_dir,
+        &["tenant", "show", "--tenant", "tea-house", "--lang", "zh-CN"],
+    );
+    assert_eq!(value_of(&shown, "状态:"), "已暂停");
+    let resumed = admin(
+        &data_dir,
+        &["tenant", "resume", "--tenant", "tea-house", "--lang", "en"],
+    );
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    let shown = admin(
+        &data_dir,
+        &["tenant", "show", "--tenant", "tea-house", "--lang", "en"],
+    );
+    assert_eq!(value_of(&shown, "status:"), "active");
+
+    let typo = admin(
+        &data_dir,
+        &[
+            "tenant",
+            "delete",
+            "--tenant",
+            "tea-house",
+            "--confirm",
+            "tea",
+            "--lang",
+            "en",
+        ],
+    );
+    assert_eq!(typo.status.code(), Some(1));
+    assert!(stderr(&typo).contains("--confirm must repeat the tenant's slug"));
+    let deleted = admin(
+        &data_dir,
+        &[
+            "tenant",
+            "delete",
+            "--tenant",
+            "tea-house",
+            "--confirm",
+            "tea-house",
+            "--lang",
+            "en",
+        ],
+    );
+    assert!(
+        stdout(&deleted).contains("Deleted the tenant \"tea-house\""),
+        "{}",
+        stderr(&deleted)
+    );
+    let gone = admin(
+        &data_dir,
+        &["tenant", "show", "--tenant", "tea-house", "--lang", "zh-CN"],
+    );
+    assert_eq!(gone.status.code(), Some(1));
+    assert!(stderr(&gone).contains("没有这个标识的店铺"));
+
+    let revoked = admin(
+        &data_dir,
+        &["operator-key", "revoke", "--id", &key_id, "--lang", "en"],
+    );
+    assert!(revoked.status.success(), "{}", stderr(&revoked));
+    let listed = admin(&data_dir, &["operator-key", "list", "--lang", "en"]);
+    assert!(stdout(&listed).contains("revoked"), "{}", stdout(&listed));
+}
+
 #[test]
 fn every_admin_command_has_help() {
     for args in [
@@ -1399,6 +1509,13 @@ fn every_admin_command_has_help() {
         &["admin", "api-key", "create", "--help"],
         &["admin", "api-key", "list", "--help"],
         &["admin", "api-key", "revoke", "--help"],
+        &["admin", "tenant", "show", "--help"],
+        &["admin", "tenant", "suspend", "--help"],
+        &["admin", "tenant", "resume", "--help"],
+        &["admin", "tenant", "delete", "--help"],
+        &["admin", "operator-key", "create", "--help"],
+        &["admin", "operator-key", "list", "--help"],
+        &["admin", "operator-key", "revoke", "--help"],
     ] {
         let output = callflow_clean().args(args).output().expect("runs");
         assert!(output.status.success(), "{args:?}");

@@ -58,6 +58,7 @@ pub struct UserView {
     security(()),
     responses((status = 200, body = LoginResponse),
         (status = 401, description = "`invalid_credentials`: wrong email or password; `unauthorized`: the account is disabled"),
+        (status = 403, description = "`tenant_suspended`: the service's operator suspended the shop"),
         (status = 429, description = "`sign_in_throttled`: too many failed sign-ins for the account (5 in 15 minutes) or from the address (20); `Retry-After` says when to try again", headers(("Retry-After" = u64, description = "seconds")))))]
 async fn login(
     State(state): State<AppState>,
@@ -106,6 +107,14 @@ fn sign_in_error(error: SignInError, language: Language) -> ApiError {
             "这个账号已停用，请联系管理员。",
             "This account is disabled; ask your administrator.",
         )),
+        SignInError::Suspended => ApiError::new(
+            StatusCode::FORBIDDEN,
+            "tenant_suspended",
+            language.pick(
+                "你所在店铺的服务已被暂停，暂时无法登录。请联系服务运营方。",
+                "Your shop's service is suspended, so you cannot sign in for now. Contact the service's operator.",
+            ),
+        ),
         SignInError::Throttled(refused) => {
             let minutes = refused.retry_after_secs.div_ceil(60);
             let detail = match (refused.whose, language) {

@@ -8,6 +8,7 @@ pub mod customer_lookup;
 pub mod flows;
 pub mod handoffs;
 pub mod knowledge;
+pub mod operator;
 pub mod privacy;
 pub mod queues;
 pub mod responses;
@@ -44,7 +45,10 @@ use crate::state::AppState;
                        `/widget/v1` (tag `widget`): no API key, a channel's publishable key in \
                        the path and the visitor's token in `X-Callflow-Visitor` (or its \
                        cookie), for the channel's allowed origins only (CORS); over its rate \
-                       limits it answers `429 rate_limited` with `Retry-After`."
+                       limits it answers `429 rate_limited` with `Retry-After`. The service's operator manages \
+                       tenants under `/api/v1/operator` (tag `operator`) with an operator key. \
+                       A suspended tenant's keys and sessions are answered \
+                       `403 tenant_suspended`."
     ),
     components(schemas(Problem, FieldError)),
     modifiers(&Security),
@@ -60,6 +64,20 @@ impl Modify for Security {
         components.add_security_scheme(
             "api_key",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        // The service operator's keys (`cfo_…`), for the `operator` tag only; see
+        // `auth::OperatorPrincipal`.
+        components.add_security_scheme(
+            "operator_key",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "An operator key (`cfo_…`) made by `callflow admin operator-key create`; \
+                         for `/api/v1/operator` only, where a shop's key or session is refused.",
+                    ))
+                    .build(),
+            ),
         );
         components.add_security_scheme(
             "session",
@@ -222,6 +240,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(privacy::router())
         .merge(users::router())
         .merge(audit::router())
+        .merge(operator::router())
         .route_layer(axum::middleware::from_fn(
             crate::error::refuse_nul_in_parameters,
         ))

@@ -12,7 +12,11 @@ use clap::Subcommand;
 use flow_engine::calendar::Date;
 use flow_engine::redact::Policy;
 use server::accounts::{self, Via};
+use server::language::Language;
 use server::store::{constraint, now_ms, Actor, NewUser, Role, Store, Tenant, User};
+use server::tenancy::{self, Names, NewTenant, Operator, TenancyError, TenantView};
+
+use super::language;
 
 #[derive(Debug, Subcommand)]
 pub enum AdminCommand {
@@ -25,6 +29,34 @@ pub enum AdminCommand {
     /// Create, list and revoke a tenant's API keys.
     #[command(subcommand, name = "api-key")]
     ApiKey(ApiKeyCommand),
+    /// Create, list and revoke the operator's keys for `/api/v1/operator`.
+    #[command(subcommand, name = "operator-key")]
+    OperatorKey(OperatorKeyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OperatorKeyCommand {
+    /// Create an operator key and print its token, which is shown only this once.
+    Create {
+        /// What the key is for, e.g. "billing scripts".
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// List the operator keys, revoked ones included.
+    List {
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Revoke an operator key at once, on every server.
+    Revoke {
+        /// The key's id (`opk_…`, see `operator-key list`).
+        #[arg(long)]
+        id: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -37,8 +69,50 @@ pub enum TenantCommand {
         /// Short unique identifier: lower-case letters, digits and hyphens, e.g. `shop`.
         #[arg(long)]
         slug: String,
+        /// The first owner's email: prints a one-time link with which they set their password
+        /// (the names are then `--display-name zh-CN=…` and `en=…`, else `--name`).
+        #[arg(long, value_name = "EMAIL")]
+        owner_email: Option<String>,
         #[command(flatten)]
         settings: TenantSettingsArgs,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Show one tenant: names, status, quotas and usage.
+    Show {
+        /// The tenant's slug.
+        #[arg(long, value_name = "SLUG")]
+        tenant: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Suspend a tenant: sign-in, keys, the chat widget and its phone numbers are refused.
+    Suspend {
+        /// The tenant's slug.
+        #[arg(long, value_name = "SLUG")]
+        tenant: String,
+        /// Why, for the operator's audit log.
+        #[arg(long)]
+        reason: Option<String>,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Resume a suspended tenant.
+    Resume {
+        /// The tenant's slug.
+        #[arg(long, value_name = "SLUG")]
+        tenant: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Delete a tenant with every row it has. Cannot be undone.
+    Delete {
+        /// The tenant's slug.
+        #[arg(long, value_name = "SLUG")]
+        tenant: String,
+        /// The slug again, to confirm.
+        #[arg(long, value_name = "SLUG")]
+        confirm: String,
         #[command(flatten)]
         database: DatabaseArgs,
     },
@@ -50,6 +124,10 @@ pub enum TenantCommand {
         /// A new name.
         #[arg(long)]
         name: Option<String>,
+        /// A quota, `NAME=N` (1 to 1000000) or `NAME=default`, from concurrent_calls,
+        /// concurrent_chats, turns_per_second, api_requests_per_minute, storage_mb (repeatable).
+        #[arg(long = "quota", value_name = "NAME=N")]
+        quotas: Vec<String>,
         #[command(flatten)]
         settings: TenantSettingsArgs,
         #[command(flatten)]
@@ -211,6 +289,7 @@ async fn execute(command: AdminCommand) -> Result<(), String> {
         AdminCommand::Tenant(command) => tenant(command).await,
         AdminCommand::User(command) => user(command).await,
         AdminCommand::ApiKey(command) => api_key(command).await,
+        AdminCommand::OperatorKey(command) => operator_key(command).await,
     }
 }
 
@@ -220,6 +299,64 @@ async fn tenant(command: TenantCommand) -> Result<(), String> {
         TenantCommand::Create {
             name,
             slug,
+            owner_email: Some(owner_email),
+            settings: given,
+            database,
+        } => {
+            let mut settings = server::store::TenantSettings::default();
+            change_settings(&mut settings, given)?;
+            let name = name.trim().to_owned();
+            let named = |tag: &str| {
+                settings
+                    .display_name
+                    .get(tag)
+                    .cloned()
+                    .unwrap_or_else(|| name.clone())
+            };
+            let new = NewTenant {
+                slug: slug.trim().to_owned(),
+                names: Names {
+                    zh: named("zh-CN"),
+                    en: named("en"),
+                },
+                owner_email,
+                owner_name: None,
+                quotas: None,
+            };
+            let store = open(&database).await?;
+            let (tenant, invite) = tenancy::create(&store, &Operator::Admin, &new, now_ms())
+                .await
+                .map_err(tenancy_message)?;
+            let l = language();
+            println!(
+                "{}",
+                l.pick(
+                    &format!("已创建店铺“{}”，标识 {}。", new.names.zh, tenant.slug),
+                    &format!(
+                        "Created the tenant \"{}\" with the slug \"{}\".",
+                        new.names.en, tenant.slug
+                    ),
+                )
+            );
+            println!(
+                "{}",
+                l.pick(
+                    &format!(
+                        "店主 {} 的一次性链接（7 天内有效，只显示这一次）：<服务器地址>/#/invite/{}",
+                        invite.invite.email, invite.token
+                    ),
+                    &format!(
+                        "The owner {}'s one-time link (valid for 7 days, shown only now): <server address>/#/invite/{}",
+                        invite.invite.email, invite.token
+                    ),
+                )
+            );
+            Ok(())
+        }
+        TenantCommand::Create {
+            name,
+            slug,
+            owner_email: None,
             settings: given,
             database,
         } => {
@@ -256,6 +393,7 @@ async fn tenant(command: TenantCommand) -> Result<(), String> {
         TenantCommand::Update {
             tenant,
             name,
+            quotas,
             settings: given,
             database,
         } => {
@@ -267,13 +405,113 @@ async fn tenant(command: TenantCommand) -> Result<(), String> {
             let found = find_tenant(&store, &tenant).await?;
             let mut settings = found.settings.clone();
             change_settings(&mut settings, given)?;
+            // Quotas are checked before anything changes, and written by `tenancy` (with the
+            // operator's audit entry) after the rest.
+            let quotas = if quotas.is_empty() {
+                None
+            } else {
+                let mut set = found.settings.quotas;
+                for entry in &quotas {
+                    change_quota(&mut set, entry)?;
+                }
+                let mut problems = Vec::new();
+                tenancy::check_quotas(&set, &mut problems);
+                if !problems.is_empty() {
+                    return Err(tenancy_message(TenancyError::Invalid(problems)));
+                }
+                Some(set)
+            };
             let name = name.unwrap_or(found.name);
             let actor = Actor::system(&found.id);
             accounts::update_tenant(&store, &actor, &name, &settings, Via::Admin, now_ms())
                 .await
                 .map_err(|e| format!("cannot change the tenant: {e}"))?
                 .ok_or_else(|| format!("the tenant \"{}\" no longer exists", found.slug))?;
+            if let Some(quotas) = quotas {
+                let update = tenancy::TenantUpdate {
+                    names: None,
+                    quotas: Some(quotas),
+                };
+                tenancy::update(&store, &Operator::Admin, &found.slug, &update, now_ms())
+                    .await
+                    .map_err(tenancy_message)?;
+            }
             println!("Changed the tenant \"{}\" ({name}).", found.slug);
+            Ok(())
+        }
+        TenantCommand::Show { tenant, database } => {
+            let store = open(&database).await?;
+            let view = tenancy::show(&store, &tenant)
+                .await
+                .map_err(tenancy_message)?;
+            print_tenant(&view);
+            Ok(())
+        }
+        TenantCommand::Suspend {
+            tenant,
+            reason,
+            database,
+        } => {
+            let store = open(&database).await?;
+            let reason = reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
+            let was = tenancy::find(&store, &tenant)
+                .await
+                .map_err(tenancy_message)?;
+            tenancy::set_suspended(&store, &Operator::Admin, &tenant, true, reason, now_ms())
+                .await
+                .map_err(tenancy_message)?;
+            let l = language();
+            if was.suspended_at.is_some() {
+                println!(
+                    "{}",
+                    l.pick(
+                        &format!("店铺 {} 已经是暂停状态。", was.slug),
+                        &format!("The tenant \"{}\" was already suspended.", was.slug),
+                    )
+                );
+            } else {
+                println!("{}", l.pick(
+                    &format!("已暂停店铺 {}：登录、密钥、网页客服和来电都会被拒绝（其他服务器在 1 秒内生效）。", was.slug),
+                    &format!("Suspended the tenant \"{}\": sign-in, keys, the chat widget and calls are refused (on other servers within a second).", was.slug),
+                ));
+            }
+            Ok(())
+        }
+        TenantCommand::Resume { tenant, database } => {
+            let store = open(&database).await?;
+            let found =
+                tenancy::set_suspended(&store, &Operator::Admin, &tenant, false, None, now_ms())
+                    .await
+                    .map_err(tenancy_message)?;
+            println!(
+                "{}",
+                language().pick(
+                    &format!("已恢复店铺 {}。", found.slug),
+                    &format!("Resumed the tenant \"{}\".", found.slug),
+                )
+            );
+            Ok(())
+        }
+        TenantCommand::Delete {
+            tenant,
+            confirm,
+            database,
+        } => {
+            let store = open(&database).await?;
+            let deleted = tenancy::delete(&store, &Operator::Admin, &tenant, &confirm, now_ms())
+                .await
+                .map_err(tenancy_message)?;
+            let rows: u64 = deleted.iter().map(|(_, rows)| rows).sum();
+            println!(
+                "{}",
+                language().pick(
+                    &format!("已删除店铺 {} 及其全部数据（{rows} 行）。", tenant.trim()),
+                    &format!(
+                        "Deleted the tenant \"{}\" with all its data ({rows} rows).",
+                        tenant.trim()
+                    ),
+                )
+            );
             Ok(())
         }
         TenantCommand::List { database } => {
@@ -298,6 +536,236 @@ async fn tenant(command: TenantCommand) -> Result<(), String> {
                 })
                 .collect();
             print_table(["SLUG", "ID", "NAME", "API BASE URL"], &rows);
+            Ok(())
+        }
+    }
+}
+
+/// Applies `NAME=N` or `NAME=default` to the quotas; the values are checked by
+/// `tenancy::update`.
+fn change_quota(quotas: &mut server::store::Quotas, entry: &str) -> Result<(), String> {
+    let l = language();
+    let wrong = || {
+        l.pick(
+            &format!("--quota 需要 名称=数值 或 名称=default（名称为 concurrent_calls、concurrent_chats、turns_per_second、api_requests_per_minute、storage_mb），不是“{entry}”"),
+            &format!("--quota wants NAME=N or NAME=default (NAME one of concurrent_calls, concurrent_chats, turns_per_second, api_requests_per_minute, storage_mb), not \"{entry}\""),
+        )
+        .to_owned()
+    };
+    let (name, value) = entry.split_once('=').ok_or_else(wrong)?;
+    let value = match value.trim() {
+        "default" => None,
+        number => Some(number.parse::<u32>().map_err(|_| wrong())?),
+    };
+    let slot = match name.trim() {
+        "concurrent_calls" => &mut quotas.concurrent_calls,
+        "concurrent_chats" => &mut quotas.concurrent_chats,
+        "turns_per_second" => &mut quotas.turns_per_second,
+        "api_requests_per_minute" => &mut quotas.api_requests_per_minute,
+        "storage_mb" => &mut quotas.storage_mb,
+        _ => return Err(wrong()),
+    };
+    *slot = value;
+    Ok(())
+}
+
+/// A refusal of `crate::tenancy` in the command line's language.
+fn tenancy_message(error: TenancyError) -> String {
+    let l = language();
+    match error {
+        TenancyError::Invalid(problems) => problems
+            .iter()
+            .map(|problem| {
+                let rendered = problem.render(l);
+                format!("{}: {}", rendered.field, rendered.message)
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+        TenancyError::SlugTaken => l
+            .pick(
+                "已有店铺使用这个标识，请换一个",
+                "a tenant with this slug already exists; choose another slug",
+            )
+            .to_owned(),
+        TenancyError::EmailTaken => l
+            .pick(
+                "已有人用这个邮箱登录（邮箱在所有店铺中唯一）",
+                "someone already signs in with this email (emails are unique across tenants)",
+            )
+            .to_owned(),
+        TenancyError::NotFound => l
+            .pick(
+                "没有这个标识的店铺（`callflow admin tenant list` 列出全部）",
+                "no tenant has this slug (`callflow admin tenant list` lists them)",
+            )
+            .to_owned(),
+        TenancyError::NotConfirmed => l
+            .pick(
+                "--confirm 必须再写一遍店铺标识",
+                "--confirm must repeat the tenant's slug",
+            )
+            .to_owned(),
+        TenancyError::Store(error) => {
+            format!("{}: {error}", l.pick("数据库出错", "database error"))
+        }
+    }
+}
+
+fn print_tenant(view: &TenantView) {
+    let l = language();
+    let quota = |value: Option<u32>| match value {
+        Some(value) => value.to_string(),
+        None => l.pick("默认", "default").to_owned(),
+    };
+    let status = match (view.status, l) {
+        ("suspended", Language::Chinese) => "已暂停",
+        ("suspended", Language::English) => "suspended",
+        (_, Language::Chinese) => "正常",
+        (_, Language::English) => "active",
+    };
+    let rows = [
+        (l.pick("标识", "slug"), view.slug.clone()),
+        (l.pick("中文名称", "name (zh-CN)"), view.names.zh.clone()),
+        (l.pick("英文名称", "name (en)"), view.names.en.clone()),
+        (l.pick("状态", "status"), status.to_owned()),
+        (l.pick("创建于", "created"), format_time(view.created_at)),
+        (l.pick("用户", "users"), view.usage.users.to_string()),
+        (l.pick("流程", "flows"), view.usage.flows.to_string()),
+        (
+            l.pick("会话", "conversations"),
+            view.usage.conversations.to_string(),
+        ),
+        (
+            l.pick("进行中的会话", "open conversations"),
+            view.usage.open_conversations.to_string(),
+        ),
+        (
+            l.pick("同时通话上限", "concurrent calls"),
+            quota(view.quotas.concurrent_calls),
+        ),
+        (
+            l.pick("同时聊天上限", "concurrent chats"),
+            quota(view.quotas.concurrent_chats),
+        ),
+        (
+            l.pick("每秒轮次上限", "turns per second"),
+            quota(view.quotas.turns_per_second),
+        ),
+        (
+            l.pick("每分钟 API 请求上限", "API requests per minute"),
+            quota(view.quotas.api_requests_per_minute),
+        ),
+        (
+            l.pick("存储上限（MB）", "storage (MB)"),
+            quota(view.quotas.storage_mb),
+        ),
+    ];
+    for (label, value) in rows {
+        println!("{label}: {value}");
+    }
+}
+
+/// `callflow admin operator-key …`.
+async fn operator_key(command: OperatorKeyCommand) -> Result<(), String> {
+    let l = language();
+    match command {
+        OperatorKeyCommand::Create { name, database } => {
+            let name = name.trim();
+            check_name(name, "key name", tenancy::operator_keys::MAX_NAME_CHARS)?;
+            let store = open(&database).await?;
+            let created = tenancy::operator_keys::create(&store, &Operator::Admin, name, now_ms())
+                .await
+                .map_err(|e| {
+                    format!(
+                        "{}: {e}",
+                        l.pick("无法创建运营方密钥", "cannot create the operator key")
+                    )
+                })?;
+            println!(
+                "{}",
+                l.pick(
+                    &format!("已创建运营方密钥“{}”。", created.key.name),
+                    &format!("Created the operator key \"{}\".", created.key.name),
+                )
+            );
+            println!("key id: {}", created.key.id);
+            println!("token:  {}", created.token);
+            println!("{}", l.pick(
+                "密钥只显示这一次，无法找回。请以 `Authorization: Bearer <密钥>` 发送给 /api/v1/operator。",
+                "The token is shown only now and cannot be recovered. Send it to /api/v1/operator as `Authorization: Bearer <token>`.",
+            ));
+            Ok(())
+        }
+        OperatorKeyCommand::List { database } => {
+            let store = open(&database).await?;
+            let keys = tenancy::operator_keys::list(&store).await.map_err(|e| {
+                format!(
+                    "{}: {e}",
+                    l.pick("无法列出运营方密钥", "cannot list the operator keys")
+                )
+            })?;
+            if keys.is_empty() {
+                println!(
+                    "{}",
+                    l.pick(
+                        "还没有运营方密钥；`callflow admin operator-key create` 可以创建。",
+                        "No operator keys yet; `callflow admin operator-key create` makes one.",
+                    )
+                );
+                return Ok(());
+            }
+            let rows: Vec<[String; 5]> = keys
+                .iter()
+                .map(|k| {
+                    [
+                        k.id.clone(),
+                        k.name.clone(),
+                        format!("cfo_{}_…", k.prefix),
+                        k.last_used_at
+                            .map(format_time)
+                            .unwrap_or_else(|| "-".into()),
+                        match k.revoked_at {
+                            Some(at) => {
+                                format!("{} {}", l.pick("已吊销", "revoked"), format_time(at))
+                            }
+                            None => l.pick("有效", "active").to_owned(),
+                        },
+                    ]
+                })
+                .collect();
+            let header = match l {
+                Language::Chinese => ["ID", "名称", "密钥", "最近使用", "状态"],
+                Language::English => ["ID", "NAME", "TOKEN", "LAST USED", "STATUS"],
+            };
+            print_table(header, &rows);
+            Ok(())
+        }
+        OperatorKeyCommand::Revoke { id, database } => {
+            let store = open(&database).await?;
+            let id = id.trim();
+            let revoked = tenancy::operator_keys::revoke(&store, &Operator::Admin, id, now_ms())
+                .await
+                .map_err(|e| {
+                    format!(
+                        "{}: {e}",
+                        l.pick("无法吊销运营方密钥", "cannot revoke the operator key")
+                    )
+                })?;
+            if !revoked {
+                return Err(l
+                    .pick(
+                        &format!("没有未吊销的运营方密钥 {id}（`callflow admin operator-key list` 列出全部）"),
+                        &format!("there is no unrevoked operator key {id} (`callflow admin operator-key list` lists them)"),
+                    )
+                    .to_owned());
+            }
+            println!(
+                "{}",
+                l.pick(
+                    &format!("已吊销运营方密钥 {id}。"),
+                    &format!("Revoked the operator key {id}.")
+                )
+            );
             Ok(())
         }
     }

@@ -146,6 +146,7 @@ mod tests {
             slug: "shop".into(),
             settings: Default::default(),
             created_at: 0,
+            suspended_at: None,
         };
         assert_eq!(time_zone(&tenant), DEFAULT_TIME_ZONE);
         tenant.settings.time_zone = Some("Europe/Berlin".into());

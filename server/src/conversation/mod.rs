@@ -269,6 +269,7 @@ mod tests {
             slug: "shop".into(),
             settings: TenantSettings::default(),
             created_at: 0,
+            suspended_at: None,
         };
         let parties = Parties {
             channel: Channel::Chat,

@@ -69,6 +69,7 @@ mod tests {
                 ..TenantSettings::default()
             },
             created_at: 0,
+            suspended_at: None,
         };
         let zh = tenant_map(&tenant, "zh-CN");
         assert_eq!(zh["name"], "商城");

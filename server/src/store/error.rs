@@ -78,6 +78,7 @@ pub mod constraint {
     pub const TENANT_SLUG: &str = "tenants_slug_key";
     pub const USER_EMAIL: &str = "users_email_key";
     pub const API_KEY_PREFIX: &str = "api_keys_prefix_key";
+    pub const OPERATOR_KEY_PREFIX: &str = "operator_keys_prefix_key";
     pub const FLOW_NAME: &str = "flows_tenant_id_name_key";
     pub const FLOW_VERSION: &str = "flow_versions_pkey";
     pub const CALL_SID: &str = "conversations_tenant_id_call_sid_key";

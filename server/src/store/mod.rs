@@ -31,6 +31,8 @@ mod invites;
 mod knowledge;
 mod login_sessions;
 mod notices;
+mod operator_audit;
+mod operator_keys;
 mod queues;
 mod recent;
 mod telephony;
@@ -69,10 +71,14 @@ pub use knowledge::{
 };
 pub use login_sessions::{CreatedLoginSession, LoginSession};
 pub use notices::Notices;
+pub use operator_audit::OperatorAuditEntry;
+pub use operator_keys::{is_operator_token, CreatedOperatorKey, OperatorKey};
 pub use queues::{AgentRow, HandoffRow, HandoffState, NewHandoff, QueueCounts, QueueRow};
 pub use recent::TTL as CACHE_TTL;
 pub use telephony::{Mode, PhoneNumber};
-pub use tenants::{Tenant, TenantSettings, DEFAULT_CHAT_IDLE_MINUTES};
+pub use tenants::{
+    DeletedRows, Quotas, Tenant, TenantSettings, TenantUsage, DEFAULT_CHAT_IDLE_MINUTES,
+};
 pub use turns::{ChatStart, ChatTurn};
 pub use unheard_texts::UnheardTotal;
 pub use users::{NewUser, Role, User};

@@ -84,6 +84,38 @@ fn not_in_service() -> String {
     )
 }
 
+/// What a caller hears when the service's operator suspended the shop (see
+/// `crate::tenancy`): a short apology in the language of the flow the number answers with, and
+/// the call is hung up. A flow that cannot be read (deleted meanwhile) is answered in both.
+async fn suspended_goodbye(state: &AppState, number: &PhoneNumber) -> String {
+    const ZH: &str = "您好，本服务暂时无法接听您的来电，请稍后再拨，谢谢。";
+    const EN: &str = "Sorry, this service cannot take your call at the moment. Please call again later. Thank you.";
+    let selector = number.flow_version.map_or(
+        crate::flow_cache::Selector::Published,
+        crate::flow_cache::Selector::Version,
+    );
+    let language = state
+        .flows
+        .resolve(&state.store, &number.tenant_id, &number.flow_id, selector)
+        .await
+        .ok()
+        .map(|resolved| resolved.flow.document().language.clone());
+    let locale = language
+        .as_deref()
+        .and_then(flow_engine::messages::Locale::of_tag);
+    match locale {
+        Some(flow_engine::messages::Locale::Chinese) => Twiml::new()
+            .with(Say::new(ZH).language("zh-CN").voice("Polly.Zhiyu"))
+            .with(Verb::Hangup)
+            .render(),
+        Some(flow_engine::messages::Locale::English) => Twiml::new()
+            .with(Say::new(EN).language("en-US").voice("Polly.Joanna"))
+            .with(Verb::Hangup)
+            .render(),
+        None => polite_goodbye(ZH, EN),
+    }
+}
+
 fn sorry() -> String {
     polite_goodbye(
         "抱歉，系统暂时无法处理您的来电，请稍后再拨。",
@@ -510,6 +542,21 @@ async fn incoming(
     else {
         return twiml(not_in_service());
     };
+    match crate::tenancy::ensure_active(&state.store, &number.tenant_id).await {
+        Ok(()) => {}
+        Err(crate::tenancy::Inactive::Suspended) => {
+            tracing::info!(
+                call_sid = webhook.call_sid(),
+                tenant_id = number.tenant_id,
+                "a call to a suspended tenant's number was turned away"
+            );
+            return twiml(suspended_goodbye(&state, &number).await);
+        }
+        Err(crate::tenancy::Inactive::Store(error)) => {
+            tracing::error!(%error, "an incoming call's tenant could not be read");
+            return twiml(sorry());
+        }
+    }
     match start_incoming(&state, &number, &webhook, &telephony, base).await {
         Ok(body) => twiml(body),
         Err(error) => {

@@ -32,6 +32,9 @@ pub enum WidgetError {
     ChannelNotFound,
     #[error("the widget channel is switched off")]
     ChannelDisabled,
+    /// The operator suspended the channel's shop (see `crate::tenancy`).
+    #[error("the shop's service is suspended")]
+    TenantSuspended,
     #[error("this site may not use the widget channel")]
     OriginNotAllowed,
     #[error("the conversation was not found")]
@@ -114,6 +117,11 @@ pub async fn open_channel(
     }
     if !channel.enabled {
         return Err(WidgetError::ChannelDisabled);
+    }
+    match crate::tenancy::ensure_active(store, &channel.tenant_id).await {
+        Ok(()) => {}
+        Err(crate::tenancy::Inactive::Suspended) => return Err(WidgetError::TenantSuspended),
+        Err(crate::tenancy::Inactive::Store(error)) => return Err(error.into()),
     }
     Ok(channel)
 }

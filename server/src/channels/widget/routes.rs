@@ -113,6 +113,7 @@ impl From<WidgetError> for ApiError {
                 "the shop has switched this chat off",
             )
             .in_chinese("店铺已关闭这个聊天"),
+            WidgetError::TenantSuspended => crate::auth::tenant_suspended(),
             WidgetError::OriginNotAllowed => ApiError::new(
                 StatusCode::FORBIDDEN,
                 "origin_not_allowed",
@@ -299,7 +300,7 @@ pub struct ChannelInfo {
 #[utoipa::path(get, path = "/channels/{key}", tag = "widget", security(()),
     params(("key" = String, Path, description = "the channel's publishable key")),
     responses((status = 200, body = ChannelInfo),
-        (status = 403, description = "`origin_not_allowed`, `channel_disabled`"),
+        (status = 403, description = "`origin_not_allowed`, `channel_disabled`, `tenant_suspended` (the service's operator suspended the shop)"),
         (status = 404, description = "`channel_not_found`"),
         (status = 429, description = "`rate_limited`, with `Retry-After`")))]
 async fn get_channel(
@@ -380,6 +381,7 @@ pub struct StartConversation {
         (status = 400, description = "`customer_signature_required` (an id without a \
             signature), `invalid_customer`, or a malformed body"),
         (status = 403, description = "`origin_not_allowed`, `channel_disabled`, \
+            `tenant_suspended` (the service's operator suspended the shop), \
             `invalid_customer_signature` (not the channel's identity secret's signature of \
             the id)"),
         (status = 409, description = "`identity_not_configured`: a customer id for a channel \
@@ -442,6 +444,7 @@ async fn start_conversation(
         ("X-Callflow-Visitor" = Option<String>, Header, description = "the visitor's token (or its cookie)")),
     responses((status = 200, body = ConversationView),
         (status = 401, description = "`visitor_required`"),
+        (status = 403, description = "`origin_not_allowed`, `channel_disabled`, `tenant_suspended`"),
         (status = 404, description = "not this visitor's conversation on this channel")))]
 async fn get_conversation(
     State(state): State<AppState>,
@@ -462,6 +465,7 @@ async fn get_conversation(
     request_body = SessionEvent,
     responses((status = 200, body = ConversationView),
         (status = 401, description = "`visitor_required`"),
+        (status = 403, description = "`origin_not_allowed`, `channel_disabled`, `tenant_suspended`"),
         (status = 404, description = "not this visitor's conversation on this channel"),
         (status = 409, description = "`session_ended`, `turn_conflict`"),
         (status = 422, description = "a bad message")))]
@@ -510,6 +514,7 @@ pub struct LinesView {
     responses((status = 200, body = LinesView),
         (status = 400, description = "`invalid_query`"),
         (status = 401, description = "`visitor_required`"),
+        (status = 403, description = "`origin_not_allowed`, `channel_disabled`, `tenant_suspended`"),
         (status = 404, description = "not this visitor's conversation on this channel")))]
 async fn list_events(
     State(state): State<AppState>,
