@@ -539,6 +539,7 @@ fn outbound_error(error: OutboundError) -> ApiError {
             ApiError::new(StatusCode::BAD_GATEWAY, "carrier_failed", error.to_string())
         }
         OutboundError::Internal(detail) => ApiError::internal(detail),
+        OutboundError::OverQuota(refused) => refused.into(),
     }
 }
 

@@ -37,6 +37,7 @@ mod telephony;
 mod tenants;
 mod turns;
 mod unheard_texts;
+mod usage;
 mod users;
 mod widget;
 
@@ -72,7 +73,7 @@ pub use notices::Notices;
 pub use queues::{AgentRow, HandoffRow, HandoffState, NewHandoff, QueueCounts, QueueRow};
 pub use recent::TTL as CACHE_TTL;
 pub use telephony::{Mode, PhoneNumber};
-pub use tenants::{Tenant, TenantSettings, DEFAULT_CHAT_IDLE_MINUTES};
+pub use tenants::{Quotas, Tenant, TenantSettings, DEFAULT_CHAT_IDLE_MINUTES};
 pub use turns::{ChatStart, ChatTurn};
 pub use unheard_texts::UnheardTotal;
 pub use users::{NewUser, Role, User};

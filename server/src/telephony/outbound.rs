@@ -145,6 +145,9 @@ pub enum OutboundError {
     Carrier(CarrierError),
     #[error("{0}")]
     Internal(String),
+    /// The tenant's calls in progress are at its quota.
+    #[error("over the tenant's quota of {}", .0.quota.name())]
+    OverQuota(crate::quotas::Refused),
 }
 
 impl From<StoreError> for OutboundError {
@@ -266,6 +269,7 @@ async fn prepare(
             ConversationError::Flow(FlowError::VersionNotFound(version)) => {
                 invalid("/version", format!("the flow has no version {version}"))
             }
+            ConversationError::OverQuota { refused, .. } => OutboundError::OverQuota(refused),
             other => OutboundError::Internal(other.to_string()),
         })
 }

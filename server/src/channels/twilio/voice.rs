@@ -84,6 +84,24 @@ fn not_in_service() -> String {
     )
 }
 
+/// What a caller hears when the shop's calls in progress are at its quota: one short sentence
+/// in the flow's language (both when it is unknown), then the call ends.
+pub fn lines_busy(language: Option<&str>) -> String {
+    const ZH: &str = "抱歉，现在来电较多，请稍后再拨。";
+    const EN: &str = "Sorry, all our lines are busy. Please call again later.";
+    match language {
+        Some(language) if language.starts_with("zh") => Twiml::new()
+            .with(Say::new(ZH).language("zh-CN").voice("Polly.Zhiyu"))
+            .with(Verb::Hangup)
+            .render(),
+        Some(language) if language.starts_with("en") => Twiml::new()
+            .with(Say::new(EN).language("en-US").voice("Polly.Joanna"))
+            .with(Verb::Hangup)
+            .render(),
+        _ => polite_goodbye(ZH, EN),
+    }
+}
+
 fn sorry() -> String {
     polite_goodbye(
         "抱歉，系统暂时无法处理您的来电，请稍后再拨。",
@@ -507,6 +525,10 @@ async fn incoming(
     };
     match start_incoming(&state, &number, &webhook, &telephony, base).await {
         Ok(body) => twiml(body),
+        // Counted as a refusal by the quota (`callflow_quota_refusals_total`) and logged there.
+        Err(ConversationError::OverQuota { language, .. }) => {
+            twiml(lines_busy(language.as_deref()))
+        }
         Err(error) => {
             tracing::error!(%error, tenant_id = number.tenant_id, "an incoming call failed");
             twiml(sorry())
