@@ -1,9 +1,12 @@
 //! Quota fairness benchmark: one tenant's latency while another floods the API. Tenant B sends
 //! a typical API request (`GET /api/v1/flows`) at a steady rate, first alone (its idle
 //! figures), then while tenant A sends the same request as fast as `--flood-concurrency`
-//! connections allow; it reports B's p50/p99 in both phases, their ratio, and A's rate and
-//! share of 429s. B's requests are sent on a clock (open loop), not after the previous answer,
-//! so a slow answer does not hide the ones that would have waited behind it.
+//! connections allow (or at `--flood-rate`). The flood starts at the beginning of a minute,
+//! the quota's window: B is measured while A's first requests are still let in (until A's
+//! first 429), then for `--seconds` while A is refused. It reports B's p50/p99 in each phase,
+//! the ratios to idle, and A's rate and share of 429s. B's requests are sent on a clock (open
+//! loop), not after the previous answer, so a slow answer does not hide the ones that would
+//! have waited behind it.
 //! `scripts/quotaload` runs it against `callflow serve` on SQLite and on PostgreSQL.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -33,6 +36,10 @@ struct Args {
     /// A's requests in flight at once during the flood.
     #[arg(long, default_value_t = 16)]
     flood_concurrency: usize,
+    /// A's requests per second in all, spread over its connections; 0 for as fast as the
+    /// server answers.
+    #[arg(long, default_value_t = 0.0)]
+    flood_rate: f64,
     /// The request both tenants send.
     #[arg(long, default_value = "/api/v1/flows")]
     path: String,
@@ -59,14 +66,35 @@ async fn steady(
     rate: f64,
     seconds: u64,
 ) -> (Vec<Duration>, u64) {
+    steady_until(
+        http,
+        url,
+        key,
+        rate,
+        tokio::time::sleep(Duration::from_secs(seconds)),
+    )
+    .await
+}
+
+/// B's requests at `rate` a second until `done` finishes.
+async fn steady_until(
+    http: &reqwest::Client,
+    url: &str,
+    key: &str,
+    rate: f64,
+    done: impl std::future::Future<Output = ()>,
+) -> (Vec<Duration>, u64) {
+    tokio::pin!(done);
     let latencies = Arc::new(Mutex::new(Vec::new()));
     let failed = Arc::new(AtomicU64::new(0));
     let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / rate));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-    let end = Instant::now() + Duration::from_secs(seconds);
     let mut tasks = Vec::new();
-    while Instant::now() < end {
-        ticker.tick().await;
+    loop {
+        tokio::select! {
+            _ = &mut done => break,
+            _ = ticker.tick() => {}
+        }
         let (http, url, key) = (http.clone(), url.to_owned(), key.to_owned());
         let (latencies, failed) = (latencies.clone(), failed.clone());
         tasks.push(tokio::spawn(async move {
@@ -140,14 +168,31 @@ async fn main() -> Result<(), String> {
     let (idle, idle_failed) = steady(&http, &url, &args.quiet_key, args.rate, args.seconds).await;
     let (_, idle_p99) = report("idle", &idle, idle_failed);
 
+    // The flood starts with a minute, so that the quota's window does not reset while B is
+    // measured beside a refused flood.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|error| error.to_string())?;
+    let into_minute = now.as_millis() % 60_000;
+    tokio::time::sleep(Duration::from_millis(
+        u64::try_from(60_000 - into_minute).unwrap_or(0) + 200,
+    ))
+    .await;
+
     let stop = Arc::new(AtomicBool::new(false));
     let counts = Arc::new(FloodCounts::default());
     let mut flooders = Vec::new();
     for _ in 0..args.flood_concurrency {
         let (http, url, key) = (http.clone(), url.clone(), args.flood_key.clone());
         let (stop, counts) = (stop.clone(), counts.clone());
+        let pause = (args.flood_rate > 0.0)
+            .then(|| Duration::from_secs_f64(args.flood_concurrency as f64 / args.flood_rate));
         flooders.push(tokio::spawn(async move {
+            let mut ticker = pause.map(tokio::time::interval);
             while !stop.load(Ordering::Relaxed) {
+                if let Some(ticker) = ticker.as_mut() {
+                    ticker.tick().await;
+                }
                 match http.get(&url).bearer_auth(&key).send().await {
                     Ok(response) => {
                         let status = response.status().as_u16();
@@ -167,14 +212,33 @@ async fn main() -> Result<(), String> {
         }));
     }
     let flood_started = Instant::now();
+    // While A is let in: B's requests until A's first refusal (at most 30 s).
+    let ramp = {
+        let counts = counts.clone();
+        async move {
+            while counts.refused.load(Ordering::Relaxed) == 0
+                && flood_started.elapsed() < Duration::from_secs(30)
+            {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    };
+    let (ramp_latencies, ramp_failed) =
+        steady_until(&http, &url, &args.quiet_key, args.rate, ramp).await;
+    let admitted_in = flood_started.elapsed().as_secs_f64();
+    let admitted = counts.ok.load(Ordering::Relaxed);
+    let refused_before = counts.refused.load(Ordering::Relaxed);
+    let refused_from =
+        refused_before + counts.ok.load(Ordering::Relaxed) + counts.other.load(Ordering::Relaxed);
+    let refused_started = Instant::now();
     let (flooded, flooded_failed) =
         steady(&http, &url, &args.quiet_key, args.rate, args.seconds).await;
     stop.store(true, Ordering::Relaxed);
+    let refused_seconds = refused_started.elapsed().as_secs_f64();
     let flood_seconds = flood_started.elapsed().as_secs_f64();
     for flooder in flooders {
         let _ = flooder.await;
     }
-    let (_, flood_p99) = report("during A's flood", &flooded, flooded_failed);
     let ok = counts.ok.load(Ordering::Relaxed);
     let refused = counts.refused.load(Ordering::Relaxed);
     let other = counts.other.load(Ordering::Relaxed);
@@ -186,8 +250,17 @@ async fn main() -> Result<(), String> {
         100.0 * refused as f64 / total.max(1) as f64,
     );
     println!(
-        "B p99 during the flood / idle: {:.2} (target ≤ 1.20)",
-        flood_p99 / idle_p99.max(f64::MIN_POSITIVE)
+        "A let in: {admitted} requests in the first {admitted_in:.1} s; then {:.0} requests/s, {:.1} % of them 429",
+        (total - refused_from) as f64 / refused_seconds,
+        100.0 * (refused - refused_before) as f64 / ((total - refused_from).max(1)) as f64,
+    );
+    let (_, ramp_p99) = report("while A is let in", &ramp_latencies, ramp_failed);
+    let (_, flood_p99) = report("while A is refused", &flooded, flooded_failed);
+    let idle_p99 = idle_p99.max(f64::MIN_POSITIVE);
+    println!(
+        "B p99 / idle: {:.2} while A is refused (target ≤ 1.20); {:.2} while A's first requests are let in",
+        flood_p99 / idle_p99,
+        ramp_p99 / idle_p99,
     );
     Ok(())
 }
