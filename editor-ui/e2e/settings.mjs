@@ -4,8 +4,9 @@
 // answers as they do (first with a wrong token, then the right one), binds a phone number to
 // the order-status flow, chosen by its name, and sees the two addresses to paste into Twilio,
 // listens to the espeak-ng voice (the audio element loads the sample), and renames the shop,
-// which the header shows at once. The same pages in English at 1920×1080. The Chinese pages
-// must show no English sentence.
+// which the header shows at once, and sees the shop's usage against its quotas (at 1366×768
+// and 1920×1080). The same pages in English at 1920×1080 (usage at both sizes). The Chinese
+// pages must show no English sentence.
 // Part of the suite in run.mjs; alone (from editor-ui/): node e2e/settings.mjs
 
 import { createServer } from 'node:http';
@@ -213,6 +214,21 @@ export async function settingsSteps({ browser, step }) {
       const english = await englishIn(page);
       check(english.length === 0, `no English on the Chinese page: ${english.join(' | ')}`);
     });
+    // The usage against the quotas, at both sizes: the chats the demo shop has open (none)
+    // beside the default limit.
+    for (const [width, height] of [[1366, 768], [1920, 1080]]) {
+      await step(page, `settings-11-zh-usage-${width}x${height}`, async () => {
+        await page.setViewportSize({ width, height });
+        await openSection(page, 'usage');
+        await page.getByTestId('usage-table').waitFor();
+        const chats = await page.getByTestId('usage-concurrent_chats').innerText();
+        check(chats.includes('同时进行的在线对话') && chats.includes('（默认）'), `the chats quota in Chinese: ${chats}`);
+        check((await page.locator('[data-testid^="usage-"] td:first-child').count()) === 5, 'every quota is listed');
+        const english = await englishIn(page);
+        check(english.length === 0, `no English on the Chinese page: ${english.join(' | ')}`);
+      });
+    }
+    await page.setViewportSize({ width: 1366, height: 768 });
     // The wrong SID, number and empty name above are answered 422 on purpose.
     const unexpected = errors.filter((error) => !/status of 422/.test(String(error)));
     check(unexpected.length === 0, `the Chinese page logged errors: ${unexpected.map(String).join('; ')}`);
@@ -256,6 +272,15 @@ export async function settingsSteps({ browser, step }) {
       check((await enPage.getByTestId('profile-name-en').inputValue()) === 'Demo Flagship Store', 'the English name');
       check((await enPage.locator('.app-header .tenant').textContent()) === 'Demo Flagship Store', 'the header in English');
     });
+    for (const [width, height] of [[1920, 1080], [1366, 768]]) {
+      await step(enPage, `settings-12-en-usage-${width}x${height}`, async () => {
+        await enPage.setViewportSize({ width, height });
+        await openSection(enPage, 'usage');
+        await enPage.getByTestId('usage-table').waitFor();
+        const requests = await enPage.getByTestId('usage-api_requests_per_minute').innerText();
+        check(requests.includes('API requests per minute') && requests.includes('6,000'), `the API quota in English: ${requests}`);
+      });
+    }
     check(english.errors.length === 0, `the English page logged errors: ${english.errors.map(String).join('; ')}`);
     await en.close();
   } finally {

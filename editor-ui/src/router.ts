@@ -22,7 +22,7 @@ export type Route =
   | { name: "audit"; filter: AuditFilter }
   | { name: "invite"; token: string };
 
-export const SETTINGS_SECTIONS = ["profile", "telephony", "numbers", "voice"] as const;
+export const SETTINGS_SECTIONS = ["profile", "telephony", "numbers", "voice", "usage"] as const;
 export type SettingsSection = (typeof SETTINGS_SECTIONS)[number];
 
 function decoded(part: string): string | null {

@@ -137,6 +137,9 @@ impl FromRequestParts<AppState> for Principal {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let principal = signed_in(parts, state).await?;
+        if parts.extensions.get::<crate::quotas::Turns>().is_none() {
+            crate::quotas::admit_api_request(state, &principal.tenant_id, now_ms()).await?;
+        }
         if !is_safe(&parts.method) {
             let sent = parts
                 .headers

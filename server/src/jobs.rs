@@ -47,6 +47,16 @@ const JOBS: &[Job<AppState>] = &[
         run: |state| Box::pin(send_widget_rate_counts(state)),
     },
     Job {
+        name: "send quota counts",
+        every: Duration::from_secs(1),
+        run: |state| Box::pin(send_quota_counts(state)),
+    },
+    Job {
+        name: "measure tenants' storage",
+        every: Duration::from_secs(crate::quotas::storage::MEASURE_EVERY_SECS),
+        run: |state| Box::pin(measure_storage(state)),
+    },
+    Job {
         name: "purge widget rate-limit windows",
         every: Duration::from_secs(60),
         run: |state| Box::pin(purge_widget_rate_windows(state)),
@@ -96,6 +106,20 @@ async fn end_idle_chats(state: &AppState) -> Result<(), JobError> {
 /// [`crate::channels::widget::rate`].
 async fn send_widget_rate_counts(state: &AppState) -> Result<(), JobError> {
     state.widget_rates.send_all(&state.store, now_ms()).await?;
+    Ok(())
+}
+
+/// Other servers see this one's API requests and turns once they are in the database. See
+/// [`crate::quotas`].
+async fn send_quota_counts(state: &AppState) -> Result<(), JobError> {
+    state.quotas.counts.send_all(&state.store, now_ms()).await?;
+    Ok(())
+}
+
+/// A manager's writes are refused once the tenant's data is over its storage quota. See
+/// [`crate::quotas::storage`].
+async fn measure_storage(state: &AppState) -> Result<(), JobError> {
+    crate::quotas::storage::measure_all(state).await?;
     Ok(())
 }
 

@@ -27,6 +27,7 @@ pub mod metrics;
 pub mod people;
 pub mod privacy;
 pub mod queues;
+pub mod quotas;
 pub mod secrets;
 pub mod security_headers;
 pub mod state;

@@ -21,6 +21,11 @@ struct RequestLabels {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct QuotaLabels {
+    quota: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RouteLabels {
     method: String,
     route: String,
@@ -39,6 +44,9 @@ pub struct Metrics {
     pub unknown_number_calls: Counter,
     /// Media streams open now.
     pub active_streams: Gauge,
+    /// Conversations refused, and phone turns held, by a tenant's quota, by quota (the tenant
+    /// is in the log: one series per tenant would grow with them).
+    quota_refusals: Family<QuotaLabels, Counter>,
     /// From the caller's complete utterance (final transcript or keys) to the first audio
     /// byte of the reply sent, on media streams.
     pub phone_reply_seconds: Histogram,
@@ -79,6 +87,12 @@ impl Metrics {
             "Handling one inbound media frame",
             phone_frame_seconds.clone(),
         );
+        let quota_refusals = Family::<QuotaLabels, Counter>::default();
+        registry.register(
+            "quota_refusals",
+            "Conversations refused and phone turns held by a tenant's quota",
+            quota_refusals.clone(),
+        );
         registry.register("http_requests", "HTTP requests answered", requests.clone());
         registry.register(
             "http_request_duration_seconds",
@@ -104,9 +118,19 @@ impl Metrics {
             turns,
             unknown_number_calls,
             active_streams,
+            quota_refusals,
             phone_reply_seconds,
             phone_frame_seconds,
         })
+    }
+
+    /// Counts a refusal by the tenant quota `quota`.
+    pub fn count_quota_refusal(&self, quota: crate::quotas::Quota) {
+        self.quota_refusals
+            .get_or_create(&QuotaLabels {
+                quota: quota.name(),
+            })
+            .inc();
     }
 
     /// The metrics in the Prometheus text format.

@@ -47,6 +47,8 @@ pub struct Shared {
     pub live: crate::queues::live::Live,
     /// The widget's rate-limit counts this server has not added to the database's yet.
     pub widget_rates: Arc<crate::channels::widget::rate::RateCounter>,
+    /// The tenants' quotas as this server counts them (see `crate::quotas`).
+    pub quotas: Arc<crate::quotas::Usage>,
 }
 
 /// Synthesised prompts kept in memory: about 40 minutes of 8 kHz audio.
@@ -92,6 +94,7 @@ impl AppState {
             clock: crate::clock::Clock::System,
             live: crate::queues::live::Live::default(),
             widget_rates: Arc::default(),
+            quotas: Arc::default(),
         })))
     }
 

@@ -4386,7 +4386,7 @@ async fn add(store: &Store, bucket: &str, window: i64, hits: i64) -> Result<i64,
 /// once, so that together they let in no more than the limit and a little (what the other had
 /// not sent yet), and, once both have sent, nothing more.
 async fn widget_rate_limits_hold_across_servers(db: TestDb) -> TestResult {
-    use server::channels::widget::rate::{RateCounter, RateError, PER_VISITOR};
+    use server::channels::widget::rate::{admit, RateCounter, RateError, PER_VISITOR};
     let store = &db.store;
     let (one, two) = (RateCounter::default(), RateCounter::default());
     let (visitor, now) = (Some("cfv_visitor"), T0 + 1_000);
@@ -4401,7 +4401,9 @@ async fn widget_rate_limits_hold_across_servers(db: TestDb) -> TestResult {
     let mut let_in = 0;
     // Under half the limit, nothing is written per request.
     for _ in 0..PER_VISITOR / 2 {
-        let_in += i64::from(admitted(one.admit(store, visitor, "10.0.0.1", now).await)?);
+        let_in += i64::from(admitted(
+            admit(&one, store, visitor, "10.0.0.1", now).await,
+        )?);
     }
     // (Nothing to purge: no window was written.)
     assert_eq!(store.purge_widget_rate_windows(now).await?, 0);
@@ -4413,30 +4415,34 @@ async fn widget_rate_limits_hold_across_servers(db: TestDb) -> TestResult {
     assert_eq!(one.send_all(store, now).await?, 0, "nothing new to send");
     // The other server counts past half at once, and stops at the limit.
     for _ in 0..PER_VISITOR {
-        let_in += i64::from(admitted(two.admit(store, visitor, "10.0.0.2", now).await)?);
+        let_in += i64::from(admitted(
+            admit(&two, store, visitor, "10.0.0.2", now).await,
+        )?);
     }
     assert_eq!(let_in, PER_VISITOR);
     for _ in 0..PER_VISITOR {
-        let_in += i64::from(admitted(one.admit(store, visitor, "10.0.0.1", now).await)?);
+        let_in += i64::from(admitted(
+            admit(&one, store, visitor, "10.0.0.1", now).await,
+        )?);
     }
     assert!(let_in <= PER_VISITOR + 1, "{let_in}");
     two.send_all(store, now).await?;
     one.send_all(store, now).await?;
     for counter in [&one, &two] {
         assert!(!admitted(
-            counter.admit(store, visitor, "10.0.0.3", now).await
+            admit(counter, store, visitor, "10.0.0.3", now).await
         )?);
     }
     // A new window starts from nothing.
     assert!(admitted(
-        one.admit(store, visitor, "10.0.0.1", now + 60_000).await
+        admit(&one, store, visitor, "10.0.0.1", now + 60_000).await
     )?);
     // Many counts are sent in several transactions, each count once.
     let three = RateCounter::default();
     for n in 0..70 {
         let token = format!("cfv_{n}");
         assert!(admitted(
-            three.admit(store, Some(&token), "10.0.0.9", now).await
+            admit(&three, store, Some(&token), "10.0.0.9", now).await
         )?);
     }
     assert_eq!(three.send_all(store, now).await?, 71);

@@ -846,6 +846,68 @@ async fn unknown_numbers_get_a_polite_goodbye(mut app: TestApp) -> TestApp {
     app
 }
 
+async fn calls_over_the_quota_hear_the_lines_are_busy(mut app: TestApp) -> TestApp {
+    let phone = shop(&mut app, "order-status.json", "webhook", None).await;
+    let key = &phone.tenant.owner_key;
+    app.change_settings(&phone.tenant.id, |settings| {
+        settings.quotas.concurrent_calls = Some(1);
+    })
+    .await;
+    // One call in progress, under the limit: answered by the flow, and left open.
+    let url = phone.voice_url(&app);
+    let first = vec![
+        ("AccountSid".to_owned(), ACCOUNT_SID.to_owned()),
+        (
+            "CallSid".to_owned(),
+            "CA00000000000000000000000000000003".to_owned(),
+        ),
+        ("CallStatus".to_owned(), "in-progress".to_owned()),
+        ("Direction".to_owned(), "inbound".to_owned()),
+        ("From".to_owned(), CALLER.to_owned()),
+        ("To".to_owned(), SHOP_NUMBER.to_owned()),
+    ];
+    let answered = post_signed(&app, &url, &first).await;
+    assert!(answered.contains("<Gather"), "{answered}");
+    // The next caller hears one sentence in the flow's language, and the call ends.
+    let log = phone
+        .twilio
+        .inbound_call(&url, "+8613900002222", SHOP_NUMBER, Caller::default())
+        .await;
+    assert_eq!(log.ended, EndReason::Hangup, "{log:?}");
+    assert_eq!(log.said(), vec!["抱歉，现在来电较多，请稍后再拨。"]);
+    assert_eq!(
+        calls(&app, key).await.len(),
+        1,
+        "a refused call is no conversation"
+    );
+    // An outbound call is refused before it rings.
+    let (status, body) = request(
+        &app,
+        Method::POST,
+        key,
+        "/calls",
+        Some(&json!({ "to": "+8613800138000", "flow_id": phone.flow_id })),
+    )
+    .await;
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(body["code"], "quota_exceeded");
+    assert_eq!(calls(&app, key).await.len(), 1);
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        metrics.contains("callflow_quota_refusals_total{quota=\"concurrent_calls\"} 2"),
+        "{metrics}"
+    );
+    app
+}
+
 // ---------------------------------------------------------------------------------------------
 // Outbound calls
 // ---------------------------------------------------------------------------------------------
@@ -1578,6 +1640,7 @@ on_both_databases!(
     every_twilio_route_checks_the_signature,
     retried_webhooks_do_not_advance_twice,
     unknown_numbers_get_a_polite_goodbye,
+    calls_over_the_quota_hear_the_lines_are_busy,
     outbound_survey_records_its_score,
     outbound_calls_nobody_answers_are_unreached,
     only_owners_place_calls,

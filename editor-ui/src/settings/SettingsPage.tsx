@@ -23,12 +23,14 @@ import {
   type TtsProvider,
 } from "./api";
 import "./style.css";
+import { UsageSection } from "./Usage";
 
 const TAB_KEYS: Record<SettingsSection, MessageKey> = {
   profile: "settings.tab.profile",
   telephony: "settings.tab.telephony",
   numbers: "settings.tab.numbers",
   voice: "settings.tab.voice",
+  usage: "settings.tab.usage",
 };
 
 export function SettingsPage({ section, me, onProfileSaved }: { section: SettingsSection; me: Me; onProfileSaved: () => void }) {
@@ -65,6 +67,7 @@ export function SettingsPage({ section, me, onProfileSaved }: { section: Setting
       {section === "numbers" && <NumbersSection canEdit={isOwner} />}
       {(section === "telephony" || section === "voice") &&
         (isOwner ? <TelephonySections section={section} /> : <p className="empty">{t("settings.ownersOnly")}</p>)}
+      {section === "usage" && (isOwner ? <UsageSection /> : <p className="empty">{t("usage.ownersOnly")}</p>)}
     </div>
   );
 }

@@ -91,7 +91,20 @@ export function keepingSecrets(view: TelephonyView, speech: SpeechSettings): Tel
   };
 }
 
+export type QuotaName = "concurrent_calls" | "concurrent_chats" | "turns_per_second" | "api_requests_per_minute" | "storage_mb";
+
+/** One of the tenant's quotas: its limit (the operator's or the default) and the use now. */
+export interface QuotaUse {
+  quota: QuotaName;
+  limit: number;
+  default: boolean;
+  used: number;
+}
+
 export const settingsApi = {
+  async usage(signal?: AbortSignal): Promise<QuotaUse[]> {
+    return (await send<{ quotas: QuotaUse[] }>("GET", `${V1}/tenant/usage`, { signal })).data.quotas;
+  },
   async profile(signal?: AbortSignal): Promise<Profile> {
     return (await send<Profile>("GET", `${V1}/tenant/profile`, { signal })).data;
   },

@@ -561,6 +561,7 @@ fn outbound_error(error: OutboundError) -> ApiError {
                 .in_chinese("电话运营商拒绝了这次呼叫")
         }
         OutboundError::Internal(detail) => ApiError::internal(detail),
+        OutboundError::OverQuota(refused) => refused.into(),
     }
 }
 

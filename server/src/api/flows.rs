@@ -326,7 +326,8 @@ async fn list_flows(
         (status = 201, body = FlowView, headers(
             ("ETag" = String, description = "The draft's revision, quoted: \"1\""),
             ("Location" = String, description = "The new flow's URL"))),
-        (status = 409, description = "`flow_name_taken`: the tenant has a flow of that name"),
+        (status = 409, description = "`flow_name_taken`: the tenant has a flow of that name; \
+            `quota_exceeded`: the tenant's storage is at its quota"),
         (status = 422, description = "`invalid_body`: not a JSON object, or no `name`")))]
 async fn create_flow(
     State(state): State<AppState>,
@@ -334,6 +335,7 @@ async fn create_flow(
     Json(document): Json<Value>,
 ) -> ApiResult<Response> {
     principal.require(Permission::EditFlows)?;
+    crate::quotas::storage::admit_growth(&state, &principal.tenant_id).await?;
     let created = flows::create(&state.store, &principal.actor(), document, now_ms())
         .await
         .map_err(flow_error)?;
@@ -367,7 +369,8 @@ async fn get_flow(
     responses(
         (status = 200, body = FlowView, headers(("ETag" = String, description = "The new revision, quoted"))),
         (status = 404, description = "No such flow in the tenant"),
-        (status = 409, description = "`flow_name_taken`: another flow has the new name"),
+        (status = 409, description = "`flow_name_taken`: another flow has the new name; \
+            `quota_exceeded`: the tenant's storage is at its quota"),
         (status = 412, description = "`revision_conflict`: someone saved first; the detail names the current revision"),
         (status = 422, description = "`invalid_body`: not a JSON object, or no `name`"),
         (status = 428, description = "`precondition_required`: no If-Match")))]
@@ -380,6 +383,7 @@ async fn update_flow(
 ) -> ApiResult<Response> {
     principal.require(Permission::EditFlows)?;
     let expected = expected_revision(&state, &principal.tenant_id, &id, &headers).await?;
+    crate::quotas::storage::admit_growth(&state, &principal.tenant_id).await?;
     let flow = flows::update(
         &state.store,
         &principal.actor(),
@@ -585,6 +589,7 @@ async fn export_flow(
     responses(
         (status = 201, body = ImportResults, description = "Every document was saved"),
         (status = 200, body = ImportResults, description = "Some documents were not saved; see each result"),
+        (status = 409, description = "`quota_exceeded`: the tenant's storage is at its quota"),
         (status = 422, description = "`import_failed` (all_or_nothing; problem+json with `errors` \
             and `results`), `too_many_flows` (more than 100) or `invalid_body`")))]
 async fn import_flows(
@@ -593,6 +598,7 @@ async fn import_flows(
     Json(body): Json<ImportRequest>,
 ) -> ApiResult<Response> {
     principal.require(Permission::EditFlows)?;
+    crate::quotas::storage::admit_growth(&state, &principal.tenant_id).await?;
     let options = ImportOptions {
         all_or_nothing: body.all_or_nothing,
         publish: body.publish,

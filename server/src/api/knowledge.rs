@@ -763,7 +763,8 @@ async fn search(
             `unsupported_encoding` (save it as CSV UTF-8), `missing_column`, `duplicate_column`, \
             `too_many_rows`"),
         (status = 404, description = "No such knowledge base in the tenant"),
-        (status = 409, description = "`revision_conflict`: the base changed during the import; import again"),
+        (status = 409, description = "`revision_conflict`: the base changed during the import; \
+            import again; `quota_exceeded`: the tenant's storage is at its quota"),
         (status = 413, description = "`file_too_large`"),
         (status = 415, description = "`unsupported_media_type`: not text/csv or an XLSX type")))]
 async fn import_file(
@@ -775,6 +776,7 @@ async fn import_file(
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Response> {
     asker.may(Permission::EditKnowledge)?;
+    crate::quotas::storage::admit_growth(&state, &asker.principal.tenant_id).await?;
     let language = asker.language;
     let Query(query) = query.map_err(invalid_query)?;
     let format = headers

@@ -341,7 +341,7 @@ async fn delete_tenant(
     let language = Language::from_headers(&headers);
     let Query(query) =
         query.map_err(|rejection| ApiError::bad_request("invalid_query", rejection.body_text()))?;
-    let deleted = tenancy::delete(
+    let (tenant_id, deleted) = tenancy::delete(
         &state.store,
         &operator.operator(),
         &slug,
@@ -350,6 +350,10 @@ async fn delete_tenant(
     )
     .await
     .map_err(|error| tenancy_error(error, language))?;
+    state
+        .quotas
+        .counts
+        .forget(&crate::quotas::counting_buckets(&tenant_id));
     Ok(Json(DeletedTenant {
         slug: slug.trim().to_owned(),
         rows: deleted

@@ -75,7 +75,9 @@ const COMMON: &[Common] = &[
         name: "KeysThrottled",
         description:
             "`api_key_throttled`: too many unknown or revoked API keys from this address; \
-            `Retry-After` says when to try again",
+            `quota_exceeded`: the tenant is at a quota (API requests per minute; for new \
+            conversations, calls or chats at once; for messages, turns per second), named in \
+            the detail; `Retry-After` says when to try again where waiting helps",
         applies: secured,
     },
     Common {

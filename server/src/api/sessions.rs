@@ -31,6 +31,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(start_session))
         .routes(routes!(get_session))
         .routes(routes!(send_event))
+        .route_layer(axum::middleware::from_fn(crate::quotas::turns))
 }
 
 /// Which version of the flow a session runs.
@@ -307,6 +308,7 @@ impl From<ConversationError> for ApiError {
             ConversationError::Flow(error) => flow_error(error),
             ConversationError::Corrupt(detail) => ApiError::internal(detail),
             ConversationError::Store(error) => error.into(),
+            ConversationError::OverQuota { refused, .. } => refused.into(),
         }
     }
 }

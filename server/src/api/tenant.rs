@@ -14,7 +14,40 @@ use crate::store::now_ms;
 use crate::tenant_profile::{self, Profile, ProfileError, ProfileUpdate};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(get_profile, put_profile))
+    OpenApiRouter::new()
+        .routes(routes!(get_profile, put_profile))
+        .routes(routes!(get_usage))
+}
+
+/// The tenant's quotas with their limits and use.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct TenantUsage {
+    /// Every quota, in a fixed order.
+    pub quotas: Vec<crate::quotas::QuotaUse>,
+}
+
+/// What the tenant uses of each of its quotas (owners only): calls and chats open now, this
+/// second's turns and this minute's API requests as this server counts them, and storage as
+/// last measured (every ten minutes).
+#[utoipa::path(get, path = "/tenant/usage", tag = "tenant",
+    responses((status = 200, body = TenantUsage),
+        (status = 401, description = "`unauthorized`: not signed in"),
+        (status = 403, description = "`forbidden`: only owners see the shop's usage")))]
+async fn get_usage(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> ApiResult<Json<TenantUsage>> {
+    principal
+        .require(Permission::ManageTenant)
+        .map_err(|error| {
+            forbidden(
+                error,
+                "只有店主可以查看用量。",
+                "Only owners may see the shop's usage.",
+            )
+        })?;
+    let quotas = crate::quotas::usage(&state, &principal.tenant_id, now_ms()).await?;
+    Ok(Json(TenantUsage { quotas }))
 }
 
 /// The tenant's profile: its name in each language, time zone and region.

@@ -289,6 +289,7 @@ pub async fn drive(
     session: &mut Session,
     event: Event,
 ) -> Result<TurnOutput, ConversationError> {
+    crate::quotas::pace_turn(state, tenant_id).await;
     let mut http = FlowHttp::new(state, tenant_id);
     let mut plan = Plan::default();
     let events =

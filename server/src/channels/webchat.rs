@@ -466,6 +466,8 @@ pub async fn send(
     session_id: &str,
     input: CallerInput,
 ) -> Result<SessionState, ConversationError> {
+    // Counted before anything is read: a message over the rate costs no query.
+    crate::quotas::admit_turn(state, tenant_id, crate::store::now_ms()).await?;
     let mut kept = state.sessions.take(tenant_id, session_id);
     loop {
         let from_memory = kept.is_some();

@@ -498,9 +498,10 @@ async fn tenant(command: TenantCommand) -> Result<(), String> {
             database,
         } => {
             let store = open(&database).await?;
-            let deleted = tenancy::delete(&store, &Operator::Admin, &tenant, &confirm, now_ms())
-                .await
-                .map_err(tenancy_message)?;
+            let (_, deleted) =
+                tenancy::delete(&store, &Operator::Admin, &tenant, &confirm, now_ms())
+                    .await
+                    .map_err(tenancy_message)?;
             let rows: u64 = deleted.iter().map(|(_, rows)| rows).sum();
             println!(
                 "{}",

@@ -27,6 +27,26 @@ pub enum ConversationError {
     Corrupt(String),
     #[error(transparent)]
     Store(StoreError),
+    /// The tenant is at a quota: a new conversation while its calls or chats are at their
+    /// limit, a chat message over its turns per second. `language` is the flow's, for what a
+    /// caller refused is told.
+    #[error("{refused:?}")]
+    OverQuota {
+        refused: crate::quotas::Refused,
+        language: Option<String>,
+    },
+}
+
+impl From<crate::quotas::QuotaError> for ConversationError {
+    fn from(error: crate::quotas::QuotaError) -> Self {
+        match error {
+            crate::quotas::QuotaError::Refused(refused) => ConversationError::OverQuota {
+                refused,
+                language: None,
+            },
+            crate::quotas::QuotaError::Store(error) => error.into(),
+        }
+    }
 }
 
 impl From<StoreError> for ConversationError {

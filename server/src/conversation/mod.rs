@@ -74,7 +74,7 @@ pub async fn open(
     selector: Selector,
     parties: Parties,
     vars: Map<String, Value>,
-) -> Result<Opened, FlowError> {
+) -> Result<Opened, ConversationError> {
     let resolved = state
         .flows
         .resolve(&state.store, tenant_id, &flow_id, selector)
@@ -84,11 +84,29 @@ pub async fn open(
         .get_tenant(tenant_id)
         .await?
         .ok_or(FlowError::NotFound)?;
+    let started_at = state.clock.now_ms();
+    match crate::quotas::admit_conversation(
+        state,
+        &tenant.settings.quotas,
+        tenant_id,
+        parties.channel,
+        started_at,
+    )
+    .await
+    {
+        Ok(()) => {}
+        Err(crate::quotas::QuotaError::Refused(refused)) => {
+            return Err(ConversationError::OverQuota {
+                refused,
+                language: Some(resolved.flow.document().language.clone()),
+            })
+        }
+        Err(crate::quotas::QuotaError::Store(error)) => return Err(error.into()),
+    }
     let flow_version = match resolved.flow_ref.root.source {
         Source::Version(version) => Some(version),
         Source::Draft(_) => None,
     };
-    let started_at = state.clock.now_ms();
     // The lookup waits on the shop, the pin on the database: neither needs the other.
     let caller = Caller::of(&parties);
     let (pinned, lookup) = tokio::join!(

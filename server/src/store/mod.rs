@@ -39,6 +39,7 @@ mod telephony;
 mod tenants;
 mod turns;
 mod unheard_texts;
+mod usage;
 mod users;
 mod widget;
 

@@ -327,8 +327,15 @@ impl Transaction<'_> {
     /// Deletes the tenant and every row of it, table by table ([`TENANT_TABLES`]), then the
     /// tenant itself; answers the rows deleted by table (the tenant's row last). The caller
     /// commits; until then nothing is gone.
-    pub async fn delete_tenant(&mut self, tenant_id: &str) -> Result<DeletedRows> {
-        let mut deleted = Vec::with_capacity(TENANT_TABLES.len() + 1);
+    ///
+    /// `counting_buckets` are the tenant's buckets in the shared counting windows (its quotas'
+    /// counts, named by `crate::quotas`), which hold its id in their name, not in a column.
+    pub async fn delete_tenant(
+        &mut self,
+        tenant_id: &str,
+        counting_buckets: &[String],
+    ) -> Result<DeletedRows> {
+        let mut deleted = Vec::with_capacity(TENANT_TABLES.len() + 2);
         for table in TENANT_TABLES {
             let done = sqlx::query(&format!("DELETE FROM {table} WHERE tenant_id = $1"))
                 .bind(tenant_id)
@@ -336,6 +343,15 @@ impl Transaction<'_> {
                 .await?;
             deleted.push((*table, done.rows_affected()));
         }
+        let mut windows = 0;
+        for bucket in counting_buckets {
+            windows += sqlx::query("DELETE FROM widget_rate_windows WHERE bucket = $1")
+                .bind(bucket)
+                .execute(self.connection())
+                .await?
+                .rows_affected();
+        }
+        deleted.push(("widget_rate_windows", windows));
         let done = sqlx::query("DELETE FROM tenants WHERE id = $1")
             .bind(tenant_id)
             .execute(self.connection())

@@ -145,6 +145,9 @@ pub enum OutboundError {
     Carrier(CarrierError),
     #[error("{0}")]
     Internal(String),
+    /// The tenant's calls in progress are at its quota.
+    #[error("over the tenant's quota of {}", .0.quota.name())]
+    OverQuota(crate::quotas::Refused),
 }
 
 impl From<StoreError> for OutboundError {
@@ -277,6 +280,7 @@ async fn prepare(
                 format!("这个流程没有第 {version} 版"),
                 format!("the flow has no version {version}"),
             ),
+            ConversationError::OverQuota { refused, .. } => OutboundError::OverQuota(refused),
             other => OutboundError::Internal(other.to_string()),
         })
 }

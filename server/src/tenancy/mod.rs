@@ -479,21 +479,23 @@ pub async fn set_suspended(
 /// Deletes a tenant with every row it has, in one transaction, once `confirm` repeats its
 /// slug (so that a typo in a script cannot delete another shop). Calls and chats ended but
 /// not yet counted are counted first, so that no count waiting for the roll-up names it
-/// afterwards. Answers the rows deleted by table.
+/// afterwards. Answers the tenant's id and the rows deleted by table.
 pub async fn delete(
     store: &Store,
     operator: &Operator,
     slug: &str,
     confirm: &str,
     now_ms: i64,
-) -> Result<DeletedRows, TenancyError> {
+) -> Result<(String, DeletedRows), TenancyError> {
     let tenant = find(store, slug).await?;
     if confirm.trim() != tenant.slug {
         return Err(TenancyError::NotConfirmed);
     }
     crate::analytics::rollup::catch_up(store).await?;
     let mut transaction = store.transaction().await?;
-    let deleted = transaction.delete_tenant(&tenant.id).await?;
+    let deleted = transaction
+        .delete_tenant(&tenant.id, &crate::quotas::counting_buckets(&tenant.id))
+        .await?;
     let counts: BTreeMap<&str, u64> = deleted
         .iter()
         .filter(|(_, rows)| *rows > 0)
@@ -509,7 +511,7 @@ pub async fn delete(
         )
         .await?;
     transaction.commit().await?;
-    Ok(deleted)
+    Ok((tenant.id, deleted))
 }
 
 #[cfg(test)]

@@ -88,8 +88,6 @@ fn not_in_service() -> String {
 /// `crate::tenancy`): a short apology in the language of the flow the number answers with, and
 /// the call is hung up. A flow that cannot be read (deleted meanwhile) is answered in both.
 async fn suspended_goodbye(state: &AppState, number: &PhoneNumber) -> String {
-    const ZH: &str = "您好，本服务暂时无法接听您的来电，请稍后再拨，谢谢。";
-    const EN: &str = "Sorry, this service cannot take your call at the moment. Please call again later. Thank you.";
     let selector = number.flow_version.map_or(
         crate::flow_cache::Selector::Published,
         crate::flow_cache::Selector::Version,
@@ -100,19 +98,37 @@ async fn suspended_goodbye(state: &AppState, number: &PhoneNumber) -> String {
         .await
         .ok()
         .map(|resolved| resolved.flow.document().language.clone());
-    let locale = language
-        .as_deref()
-        .and_then(flow_engine::messages::Locale::of_tag);
-    match locale {
-        Some(flow_engine::messages::Locale::Chinese) => Twiml::new()
-            .with(Say::new(ZH).language("zh-CN").voice("Polly.Zhiyu"))
+    goodbye_in(
+        language.as_deref(),
+        "您好，本服务暂时无法接听您的来电，请稍后再拨，谢谢。",
+        "Sorry, this service cannot take your call at the moment. Please call again later. Thank you.",
+    )
+}
+
+/// What a caller hears when the shop's calls in progress are at its quota: one short sentence
+/// in the flow's language (both when it is unknown), then the call ends.
+pub fn lines_busy(language: Option<&str>) -> String {
+    goodbye_in(
+        language,
+        "抱歉，现在来电较多，请稍后再拨。",
+        "Sorry, all our lines are busy. Please call again later.",
+    )
+}
+
+/// One sentence in the flow's `language` (a BCP 47 tag), then the call ends; both sentences
+/// when the language is unknown or neither of ours.
+fn goodbye_in(language: Option<&str>, zh: &str, en: &str) -> String {
+    use flow_engine::messages::Locale;
+    match language.and_then(Locale::of_tag) {
+        Some(Locale::Chinese) => Twiml::new()
+            .with(Say::new(zh).language("zh-CN").voice("Polly.Zhiyu"))
             .with(Verb::Hangup)
             .render(),
-        Some(flow_engine::messages::Locale::English) => Twiml::new()
-            .with(Say::new(EN).language("en-US").voice("Polly.Joanna"))
+        Some(Locale::English) => Twiml::new()
+            .with(Say::new(en).language("en-US").voice("Polly.Joanna"))
             .with(Verb::Hangup)
             .render(),
-        None => polite_goodbye(ZH, EN),
+        None => polite_goodbye(zh, en),
     }
 }
 
@@ -559,6 +575,10 @@ async fn incoming(
     }
     match start_incoming(&state, &number, &webhook, &telephony, base).await {
         Ok(body) => twiml(body),
+        // Counted as a refusal by the quota (`callflow_quota_refusals_total`) and logged there.
+        Err(ConversationError::OverQuota { language, .. }) => {
+            twiml(lines_busy(language.as_deref()))
+        }
         Err(error) => {
             tracing::error!(%error, tenant_id = number.tenant_id, "an incoming call failed");
             twiml(sorry())

@@ -229,15 +229,14 @@ where
             return allow_origin(ApiError::from(error).into_response(), origin.as_deref())
         }
     };
-    let admitted = state
-        .widget_rates
-        .admit(
-            &state.store,
-            caller.visitor.as_ref().map(Visitor::token),
-            &caller.ip,
-            now_ms(),
-        )
-        .await;
+    let admitted = super::rate::admit(
+        &state.widget_rates,
+        &state.store,
+        caller.visitor.as_ref().map(Visitor::token),
+        &caller.ip,
+        now_ms(),
+    )
+    .await;
     let response = match admitted {
         Ok(()) => handle(state, channel, caller)
             .await
