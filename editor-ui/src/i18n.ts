@@ -179,6 +179,7 @@ const zh = {
   "panel.idInvalid": "编号只能包含字母、数字、_ 和 -，最多 64 个字符。",
   "panel.idTaken": "已经有编号为 {id} 的节点了。",
   "panel.label": "显示名称",
+  "panel.advanced": "高级",
 
   "form.advanced": "高级设置",
   "form.voice": "音色",
@@ -203,7 +204,7 @@ const zh = {
 
   "intent.title": "意图 {n}",
   "intent.name": "意图名称",
-  "intent.nameHelp": "英文小写加下划线，会出现在通话统计里，例如 track_order。",
+  "intent.nameHelp": "显示在连线、试一试和通话统计里，例如 查物流。",
   "intent.examples": "例句",
   "intent.examplesHelp": "来电者可能怎么说，越多越准。",
   "intent.addExample": "添加例句",
@@ -245,7 +246,7 @@ const zh = {
   "outcome.failed": "失败",
 
   "flow.name": "流程名称",
-  "flow.nameHelp": "在流程列表和通话记录里显示；子流程用它来调用。",
+  "flow.nameHelp": "在流程列表、编辑器和通话统计里显示；改名不影响调用它的流程。",
   "flow.description": "说明",
   "flow.language": "语言",
   "flow.languageHelp": "提示语和语音识别使用的语言。",
@@ -300,6 +301,7 @@ const zh = {
   "problems.checking": "正在检查…",
   "problems.none": "没有发现问题。",
   "problems.flow": "流程设置",
+  "problems.unknownNode": "已删除的节点",
   "problems.validateFailed": "暂时无法检查流程，显示的是上一次的结果。",
   "severity.error": "错误",
   "severity.warning": "提醒",
@@ -648,6 +650,7 @@ const en: Record<MessageKey, string> = {
   "panel.idInvalid": "Use only letters, digits, _ and -, at most 64 characters.",
   "panel.idTaken": "There is already a node with the id {id}.",
   "panel.label": "Display name",
+  "panel.advanced": "Advanced",
 
   "form.advanced": "Advanced",
   "form.voice": "Voice",
@@ -672,7 +675,7 @@ const en: Record<MessageKey, string> = {
 
   "intent.title": "Intent {n}",
   "intent.name": "Intent name",
-  "intent.nameHelp": "Lower case with underscores, shown in call statistics, e.g. track_order.",
+  "intent.nameHelp": "Shown on connections, in Try it and in call statistics, e.g. Track order.",
   "intent.examples": "Example phrases",
   "intent.examplesHelp": "How a caller might say it; more examples, better matches.",
   "intent.addExample": "Add example",
@@ -714,7 +717,7 @@ const en: Record<MessageKey, string> = {
   "outcome.failed": "Failed",
 
   "flow.name": "Flow name",
-  "flow.nameHelp": "Shown in the flow list and call records; subflows call the flow by it.",
+  "flow.nameHelp": "Shown in the flow list, the editor and call statistics; renaming does not affect flows that call this one.",
   "flow.description": "Description",
   "flow.language": "Language",
   "flow.languageHelp": "The language of the prompts and of speech recognition.",
@@ -769,6 +772,7 @@ const en: Record<MessageKey, string> = {
   "problems.checking": "Checking…",
   "problems.none": "No problems found.",
   "problems.flow": "Flow settings",
+  "problems.unknownNode": "A deleted node",
   "problems.validateFailed": "The flow cannot be checked right now; these are the last results.",
   "severity.error": "Error",
   "severity.warning": "Warning",

@@ -24,6 +24,7 @@ import type { Trace, ViewNode } from "../editor/view";
 import { copyName } from "../files";
 import { countByOwner, type LocatedDiagnostic } from "../flow/diagnostics";
 import { FLOW_NODE_ID } from "../flow/ports";
+import { flowTitle, newNodeLabel } from "../flow/names";
 import type { FlowDocument, FlowNode, NodeType } from "../flow/types";
 import { addNode, copyNodes, deleteNodes, isClipboard, newNode, pasteNodes, renameNode, updateNode } from "../graph/ops";
 import { lacksPositions, layoutDocument, placeMissing, type Size } from "../graph/layout";
@@ -206,7 +207,7 @@ function Editor({ flowId, initial, me }: { flowId: string; initial: FlowView; me
     (type: NodeType) => {
       const box = canvasBox.current?.getBoundingClientRect();
       const center = box ? flow.screenToFlowPosition({ x: box.left + box.width / 2, y: box.top + box.height / 2 }) : { x: 0, y: 0 };
-      const node = newNode(doc, type, freeSpot(doc, { x: center.x - 120, y: center.y - 60 }, sizes.current));
+      const node = newNode(doc, type, freeSpot(doc, { x: center.x - 120, y: center.y - 60 }, sizes.current), newNodeLabel(t, type, doc.nodes));
       change((d) => addNode(d, node));
       setSelected([node.id]);
       setTab("properties");
@@ -403,8 +404,8 @@ function Editor({ flowId, initial, me }: { flowId: string; initial: FlowView; me
           <a href="#/" className="back-link">
             ← {t("editor.backToList")}
           </a>
-          <h1 className="flow-title" title={doc.name}>
-            {doc.name || t("editor.untitled")}
+          <h1 className="flow-title" title={flowTitle(doc)} data-testid="flow-title">
+            {flowTitle(doc) || t("editor.untitled")}
           </h1>
           {meta.publishedVersion ? (
             <>
@@ -578,7 +579,7 @@ function Editor({ flowId, initial, me }: { flowId: string; initial: FlowView; me
           />
         )}
         {restoring !== null && <RestoreDialog version={restoring} onConfirm={() => restore(restoring)} onCancel={() => setRestoring(null)} />}
-        {canEdit && autosave.status === "conflict" && <ConflictDialog name={doc.name} onReload={reloadServerCopy} onKeepCopy={keepMyCopy} />}
+        {canEdit && autosave.status === "conflict" && <ConflictDialog name={flowTitle(doc)} onReload={reloadServerCopy} onKeepCopy={keepMyCopy} />}
       </div>
     </SummaryLookupContext.Provider>
   );

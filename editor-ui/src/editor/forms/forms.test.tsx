@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import type { LocatedDiagnostic } from "../../flow/diagnostics";
 import type { FlowDocument, FlowNode } from "../../flow/types";
 import { translate } from "../../i18n";
-import { nodeNames } from "./AngryCallerFields";
+import { nodeNames } from "../../flow/names";
 import { PanelHarness } from "./PanelHarness";
 
 const base: FlowDocument = {
