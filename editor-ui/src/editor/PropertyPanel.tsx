@@ -14,7 +14,7 @@ import { Issues } from "./forms/fields";
 import { FlowForm } from "./forms/FlowForm";
 import { NodeForm } from "./forms/NodeForm";
 import { flowVariables } from "./variables";
-import type { KnowledgeBaseChoice, QueueChoice } from "../nodes/lookup";
+import type { FlowChoice, KnowledgeBaseChoice, QueueChoice } from "../nodes/lookup";
 
 export interface FocusRequest {
   owner: string;
@@ -28,7 +28,7 @@ interface PropertyPanelProps {
   selected: readonly string[];
   diagnostics: readonly LocatedDiagnostic[];
   readOnly: boolean;
-  flowNames: readonly string[];
+  flowNames: readonly FlowChoice[];
   /** The tenant's knowledge bases; `null` (the default) while loading or unavailable. */
   knowledgeBases?: readonly KnowledgeBaseChoice[] | null;
   /** The tenant's agent queues; `null` (the default) while loading or unavailable. */

@@ -100,3 +100,18 @@ export function newNodeLabel(t: Translate, type: string, nodes: readonly FlowNod
   const labels = new Set(nodes.map((node) => shown(node.label)).filter((label): label is string => label !== null));
   for (let n = 1; ; n += 1) if (!labels.has(`${kind} ${n}`)) return `${kind} ${n}`;
 }
+
+/**
+ * The display name of the intent whose key is `key`, as a recognition reports it: the flow's
+ * global intents first (they are tried first), then the nodes' own; the key itself when no
+ * intent has it (a menu choice's key, an intent since removed).
+ */
+export function intentNameOf(doc: Pick<FlowDocument, "nodes" | "global_intents">, key: string): string {
+  const lists: unknown[] = [doc.global_intents ?? [], ...doc.nodes.map((node) => (node as { intents?: unknown }).intents)];
+  for (const list of lists) {
+    if (!Array.isArray(list)) continue;
+    const found = list.find((intent) => intent && typeof intent === "object" && (intent as { name?: unknown }).name === key);
+    if (found) return intentPortName(found as { name?: unknown; label?: unknown });
+  }
+  return key;
+}

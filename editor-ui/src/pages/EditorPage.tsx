@@ -24,14 +24,14 @@ import type { Trace, ViewNode } from "../editor/view";
 import { copyName } from "../files";
 import { countByOwner, type LocatedDiagnostic } from "../flow/diagnostics";
 import { FLOW_NODE_ID } from "../flow/ports";
-import { flowTitle, newNodeLabel } from "../flow/names";
+import { flowTitle, newNodeLabel, nodeNames } from "../flow/names";
 import type { FlowDocument, FlowNode, NodeType } from "../flow/types";
 import { addNode, copyNodes, deleteNodes, isClipboard, newNode, pasteNodes, renameNode, updateNode } from "../graph/ops";
 import { lacksPositions, layoutDocument, placeMissing, type Size } from "../graph/layout";
 import { useI18n } from "../i18n";
 import { knowledgeApi } from "../knowledge/api";
 import { flowHref, navigate } from "../router";
-import { lookupOf, SummaryLookupContext, type KnowledgeBaseChoice, type QueueChoice } from "../nodes/lookup";
+import { lookupOf, SummaryLookupContext, type FlowChoice, type KnowledgeBaseChoice, type QueueChoice } from "../nodes/lookup";
 
 const CLIPBOARD_KEY = "callflow.clipboard";
 
@@ -118,10 +118,10 @@ function Editor({ flowId, initial, me }: { flowId: string; initial: FlowView; me
   const [restoring, setRestoring] = useState<number | null>(null);
   const [versionsKey, setVersionsKey] = useState(0);
   const [toast, setToast] = useState<string | null>(null);
-  const [flowNames, setFlowNames] = useState<string[]>([]);
+  const [flowNames, setFlowNames] = useState<FlowChoice[]>([]);
   const [knowledgeBases, setKnowledgeBases] = useState<KnowledgeBaseChoice[] | null>(null);
   const [queues, setQueues] = useState<QueueChoice[] | null>(null);
-  const lookup = useMemo(() => lookupOf(knowledgeBases ?? [], queues ?? [], lang), [knowledgeBases, queues, lang]);
+  const lookup = useMemo(() => lookupOf(knowledgeBases ?? [], queues ?? [], lang, flowNames), [knowledgeBases, queues, lang, flowNames]);
   const sizes = useRef(new Map<string, Size>());
   const canvasBox = useRef<HTMLDivElement>(null);
   const pasteCount = useRef(0);
@@ -145,8 +145,8 @@ function Editor({ flowId, initial, me }: { flowId: string; initial: FlowView; me
     };
   }, [flowId, meta.publishedVersion, live?.version]);
   const draftDiff = useMemo(
-    () => (live && live.version === meta.publishedVersion ? diffFlows(live.doc, doc) : null),
-    [live, meta.publishedVersion, doc],
+    () => (live && live.version === meta.publishedVersion ? diffFlows(live.doc, doc, (d) => nodeNames(t, d.nodes)) : null),
+    [live, meta.publishedVersion, doc, t],
   );
   const unpublished = draftDiff !== null && hasChanges(draftDiff);
 
@@ -175,7 +175,7 @@ function Editor({ flowId, initial, me }: { flowId: string; initial: FlowView; me
 
   useEffect(() => {
     api.listFlows().then(
-      (flows) => setFlowNames(flows.map((f) => f.name).filter((name) => name !== doc.name)),
+      (flows) => setFlowNames(flows.filter((f) => f.name !== doc.name).map((f) => ({ name: f.name, title: f.title }))),
       () => setFlowNames([]),
     );
     // The names of the other flows, once, for subflow nodes.
