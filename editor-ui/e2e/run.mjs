@@ -205,7 +205,8 @@ async function main() {
       const changed = page.getByTestId('publish-changed');
       await changed.waitFor();
       const text = await changed.textContent();
-      check(text.startsWith('修改 1 个节点') && text.includes('say_1'), `the changed node is named: ${text}`);
+      // By the name the palette gave it, never by its id.
+      check(text.startsWith('修改 1 个节点') && text.includes('播报 1') && !text.includes('say_1'), `the changed node is named: ${text}`);
       check((await page.getByTestId('publish-added').count()) === 0, 'nothing added');
     });
 
@@ -250,9 +251,9 @@ async function main() {
         await second.getByTestId('flow-list').waitFor();
         const before = await second.getByTestId('flow-row').count();
         await second.getByTestId('flow-search').fill(flowName);
-        await second.locator(`[data-testid="flow-row"][data-name="${flowName}"]`).waitFor();
+        await second.locator(`[data-testid="flow-row"][data-title="${flowName}"]`).waitFor();
         await second
-          .locator(`[data-testid="flow-row"][data-name="${flowName}"]`)
+          .locator(`[data-testid="flow-row"][data-title="${flowName}"]`)
           .getByTestId('flow-duplicate')
           .click();
         await second.getByTestId('flow-search').fill('');
@@ -261,7 +262,7 @@ async function main() {
           before,
         );
         // The copy is named in the page's language.
-        await second.locator(`[data-testid="flow-row"][data-name="${flowName}（副本）"]`).waitFor();
+        await second.locator(`[data-testid="flow-row"][data-title="${flowName}（副本）"]`).waitFor();
         await shot(second, '09-second-tab');
       } finally {
         await second.close();
@@ -317,7 +318,7 @@ async function main() {
       await page.getByTestId('try-intent-run').click();
       const chosen = page.getByTestId('try-intent-chosen');
       await chosen.waitFor();
-      check((await chosen.textContent()) === 'track_order', `the intent shown: ${await chosen.textContent()}`);
+      check((await chosen.textContent()) === '查订单', `the intent shown by its name: ${await chosen.textContent()}`);
       const runnerUp = await page.getByTestId('try-intent-runner-up').textContent();
       check(runnerUp?.includes('after_sales'), `the runner-up shown: ${runnerUp}`);
       await page.getByTestId('try-intent').scrollIntoViewIfNeeded();
