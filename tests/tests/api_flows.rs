@@ -1244,7 +1244,10 @@ async fn a_flow_is_listed_and_renamed_by_its_display_name(app: TestApp) -> TestA
     let tenant = app.tenant_for_examples("Title Shop").await;
     let api = Client::new(&app, &tenant.owner_key);
     let order_status = example("order-status.json");
-    assert_eq!(order_status["title"], "订单查询", "the example is named in Chinese");
+    assert_eq!(
+        order_status["title"], "订单查询",
+        "the example is named in Chinese"
+    );
     let id = api.create(&order_status).await;
     api.create(&example("order-status-en.json")).await;
     let titles = |listed: &Value| -> Vec<(String, String)> {
@@ -1254,7 +1257,10 @@ async fn a_flow_is_listed_and_renamed_by_its_display_name(app: TestApp) -> TestA
             .iter()
             .map(|flow| {
                 let title = flow["title"].as_str().expect("a title");
-                (flow["name"].as_str().expect("name").to_owned(), title.to_owned())
+                (
+                    flow["name"].as_str().expect("name").to_owned(),
+                    title.to_owned(),
+                )
             })
             .collect();
         titles.sort();
@@ -1294,7 +1300,10 @@ async fn a_flow_is_listed_and_renamed_by_its_display_name(app: TestApp) -> TestA
         .post_if_match(&format!("{path}/versions/1/restore"), "\"2\"", &json!({}))
         .await;
     assert_eq!(restored.status, 200, "{}", restored.body);
-    assert_eq!(restored.body["title"], "订单查询", "the version's title is back");
+    assert_eq!(
+        restored.body["title"], "订单查询",
+        "the version's title is back"
+    );
     let listed = api.get("/flows?search=订单查询").await;
     assert_eq!(titles(&listed.body).len(), 1, "{}", listed.body);
 

@@ -81,7 +81,10 @@ pub(super) fn check(subject: &Subject<'_>, context: &ValidationContext<'_>) -> V
     );
     for (j, intent) in doc.global_intents.iter().enumerate() {
         let field = format!("/global_intents/{}/next", subject.intent_pos[j]);
-        let label = msg!("port.global_intent", label = shorten(intent.display_name(), 60));
+        let label = msg!(
+            "port.global_intent",
+            label = shorten(intent.display_name(), 60)
+        );
         port(&mut c, None, field, label, &intent.next, &ids);
     }
     if let Some(angry) = &doc.angry_caller {

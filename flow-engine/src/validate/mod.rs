@@ -448,8 +448,14 @@ mod tests {
             .iter()
             .map(|d| d.message.as_str())
             .collect();
-        assert!(messages.iter().any(|m| m.contains("查发票")), "{messages:?}");
-        assert!(messages.iter().any(|m| m.contains("多余的播报")), "{messages:?}");
+        assert!(
+            messages.iter().any(|m| m.contains("查发票")),
+            "{messages:?}"
+        );
+        assert!(
+            messages.iter().any(|m| m.contains("多余的播报")),
+            "{messages:?}"
+        );
         assert!(
             messages
                 .iter()

@@ -512,7 +512,13 @@ mod tests {
             &events,
             &none,
             &names,
-            &|i: &str| if i == "track_order" { "查快递".to_owned() } else { i.to_owned() },
+            &|i: &str| {
+                if i == "track_order" {
+                    "查快递".to_owned()
+                } else {
+                    i.to_owned()
+                }
+            },
             &|q: &str| q.to_owned(),
         );
         assert_eq!(lines.len(), 4);
@@ -534,7 +540,13 @@ mod tests {
             &events,
             &none,
             &names,
-            &|i: &str| if i == "track_order" { "查快递".to_owned() } else { i.to_owned() },
+            &|i: &str| {
+                if i == "track_order" {
+                    "查快递".to_owned()
+                } else {
+                    i.to_owned()
+                }
+            },
             &|q: &str| q.to_owned(),
         );
         assert_eq!(english[3].text, "Call ended: Handed off");
@@ -625,7 +637,13 @@ mod tests {
             &events,
             &none,
             &names,
-            &|i: &str| if i == "track_order" { "查快递".to_owned() } else { i.to_owned() },
+            &|i: &str| {
+                if i == "track_order" {
+                    "查快递".to_owned()
+                } else {
+                    i.to_owned()
+                }
+            },
             &|q: &str| q.to_owned(),
         );
         let badges: Vec<Option<(&str, &str)>> = zh
@@ -651,7 +669,13 @@ mod tests {
             &events,
             &none,
             &names,
-            &|i: &str| if i == "track_order" { "查快递".to_owned() } else { i.to_owned() },
+            &|i: &str| {
+                if i == "track_order" {
+                    "查快递".to_owned()
+                } else {
+                    i.to_owned()
+                }
+            },
             &|q: &str| q.to_owned(),
         );
         assert_eq!(

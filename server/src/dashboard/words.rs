@@ -224,8 +224,6 @@ const DICTIONARY: &[(&str, &str, &str)] = &[
     ("queue", "队列", "queue"),
     ("handoff_result", "转接结果", "Handoff result"),
     ("queue_settings", "队列设置", "Queue settings"),
-    ("queue_key", "队列标识", "Key"),
-    ("queue_key_help", "流程的转人工节点用它指定队列：小写字母、数字和 -，例如 after-sales。", "What handoff nodes name: lower-case letters, digits and -, e.g. after-sales."),
     ("queue_name_zh", "中文名称", "Chinese name"),
     ("queue_name_en", "英文名称", "English name"),
     ("queue_languages", "坐席会说的语言", "Languages its agents speak"),

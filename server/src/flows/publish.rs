@@ -134,7 +134,15 @@ pub async fn restore(
     let title = crate::store::document_title(&version.document);
     let mut transaction = store.transaction().await?;
     let restored = transaction
-        .restore_flow_version(tenant_id, id, number, expected, name, title.as_deref(), now_ms)
+        .restore_flow_version(
+            tenant_id,
+            id,
+            number,
+            expected,
+            name,
+            title.as_deref(),
+            now_ms,
+        )
         .await
         .map_err(|error| FlowError::of_write(error, expected, name))?
         .ok_or(FlowError::NotFound)?;
