@@ -156,6 +156,17 @@ impl Drafts {
         format!("{name} {n}")
     }
 
+    /// What the intent keyed `key` is called in whichever flow labels it first (analytics counts
+    /// intents by key across flows); the key when none does.
+    pub fn intent_anywhere(&self, key: &str) -> String {
+        let mut ids: Vec<&String> = self.flows.keys().collect();
+        ids.sort();
+        ids.into_iter()
+            .map(|flow_id| self.intent(flow_id, key))
+            .find(|name| name != key)
+            .unwrap_or_else(|| key.to_owned())
+    }
+
     /// What the intent keyed `key` is called: the label of the flow's global intent or of a
     /// node's intent with that key, else the key (a menu choice, an intent since removed).
     pub fn intent(&self, flow_id: &str, key: &str) -> String {
