@@ -139,8 +139,7 @@ pub async fn restore(
             id,
             number,
             expected,
-            name,
-            title.as_deref(),
+            (name, title.as_deref()),
             now_ms,
         )
         .await

@@ -401,8 +401,8 @@ impl Transaction<'_> {
     }
 
     /// Copies a version's document into the draft, as a draft update from `expected_revision`,
-    /// and names the flow `name` and `title` (a version's may differ from the flow's current
-    /// ones).
+    /// and names the flow with the version's key and title (a version's may differ from the
+    /// flow's current ones).
     /// `None` when the flow or the version does not exist.
     pub async fn restore_flow_version(
         &mut self,
@@ -410,8 +410,7 @@ impl Transaction<'_> {
         flow_id: &str,
         version: i64,
         expected_revision: i64,
-        name: &str,
-        title: Option<&str>,
+        (name, title): (&str, Option<&str>),
         now_ms: i64,
     ) -> Result<Option<Flow>> {
         let row = sqlx::query(&format!(
