@@ -29,6 +29,9 @@ async function canvasTitles(page) {
 export async function namesSteps({ page, server, step }) {
   const title = `售后订单查询${Date.now() % 100000}`;
   let flowId = '';
+  const viewport = page.viewportSize();
+  await page.goto(`${server.url}/#/`);
+  await page.getByTestId('flow-list').waitFor({ timeout: TIMEOUT });
   await page.setViewportSize({ width: 1366, height: 768 });
 
   await step(page, 'names-01-a-flow-from-a-template-is-named-not-keyed', async () => {
@@ -154,6 +157,7 @@ export async function namesSteps({ page, server, step }) {
     await page.getByTestId('lang-switch').click();
     await page.locator('[data-testid="lang-switch"][data-lang="zh-CN"]').waitFor();
   });
+  if (viewport) await page.setViewportSize(viewport);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

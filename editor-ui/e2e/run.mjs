@@ -12,7 +12,8 @@
 // colleague, change their role, read the audit log and make and revoke an API key (people.mjs),
 // be stopped guessing a password, and read the API docs under their content policy
 // (security.mjs), work on a big flow at 1366×768 and 1920×1080 (layout.mjs), and set the
-// retention and erase a caller's data (privacy.mjs).
+// retention and erase a caller's data (privacy.mjs), and meet flows, nodes and intents by their
+// names, never their ids (names.mjs).
 // Screenshots of every step (and of any failure) go to e2e/artifacts/.
 // Usage (from editor-ui/): node e2e/run.mjs
 
@@ -31,6 +32,7 @@ import { layoutSteps } from './layout.mjs';
 import { privacySteps } from './privacy.mjs';
 import { settingsSteps } from './settings.mjs';
 import { languageSteps } from './language.mjs';
+import { namesSteps } from './names.mjs';
 
 const results = [];
 const step = stepper(results);
@@ -329,6 +331,7 @@ async function main() {
     await consoleSteps({ page, server, step });
     await routingSteps({ page, server, step });
     await languageSteps({ page, server, step });
+    await namesSteps({ page, server, step });
 
     await funnelSteps({ page, server, step });
     await historySteps({ browser, step });
