@@ -82,7 +82,7 @@ export async function dashboardSteps({ browser, page, server, step }) {
     await page.locator(`[data-testid="call-row"][data-call-id="${callId}"] [data-testid="call-link"]`).click();
     await page.waitForURL(new RegExp(`/dashboard/calls/${callId}$`));
     const text = await page.getByTestId('transcript').innerText();
-    for (const words of ['我的快递到哪了', '识别为：track_order', '按键：2024061801', '通话结束：已解决']) {
+    for (const words of ['我的快递到哪了', '识别为：查订单', '按键：2024061801', '通话结束：已解决']) {
       check(text.includes(words), `the transcript shows ${words}`);
     }
     check((await page.getByTestId('call-outcome').innerText()) === '已解决', 'the outcome is in Chinese');

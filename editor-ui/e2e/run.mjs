@@ -12,7 +12,8 @@
 // colleague, change their role, read the audit log and make and revoke an API key (people.mjs),
 // be stopped guessing a password, and read the API docs under their content policy
 // (security.mjs), work on a big flow at 1366×768 and 1920×1080 (layout.mjs), and set the
-// retention and erase a caller's data (privacy.mjs).
+// retention and erase a caller's data (privacy.mjs), and meet flows, nodes and intents by their
+// names, never their ids (names.mjs).
 // Screenshots of every step (and of any failure) go to e2e/artifacts/.
 // Usage (from editor-ui/): node e2e/run.mjs
 
@@ -31,6 +32,7 @@ import { layoutSteps } from './layout.mjs';
 import { privacySteps } from './privacy.mjs';
 import { settingsSteps } from './settings.mjs';
 import { languageSteps } from './language.mjs';
+import { namesSteps } from './names.mjs';
 
 const results = [];
 const step = stepper(results);
@@ -205,7 +207,8 @@ async function main() {
       const changed = page.getByTestId('publish-changed');
       await changed.waitFor();
       const text = await changed.textContent();
-      check(text.startsWith('修改 1 个节点') && text.includes('say_1'), `the changed node is named: ${text}`);
+      // By the name the palette gave it, never by its id.
+      check(text.startsWith('修改 1 个节点') && text.includes('播报 1') && !text.includes('say_1'), `the changed node is named: ${text}`);
       check((await page.getByTestId('publish-added').count()) === 0, 'nothing added');
     });
 
@@ -250,9 +253,9 @@ async function main() {
         await second.getByTestId('flow-list').waitFor();
         const before = await second.getByTestId('flow-row').count();
         await second.getByTestId('flow-search').fill(flowName);
-        await second.locator(`[data-testid="flow-row"][data-name="${flowName}"]`).waitFor();
+        await second.locator(`[data-testid="flow-row"][data-title="${flowName}"]`).waitFor();
         await second
-          .locator(`[data-testid="flow-row"][data-name="${flowName}"]`)
+          .locator(`[data-testid="flow-row"][data-title="${flowName}"]`)
           .getByTestId('flow-duplicate')
           .click();
         await second.getByTestId('flow-search').fill('');
@@ -261,7 +264,7 @@ async function main() {
           before,
         );
         // The copy is named in the page's language.
-        await second.locator(`[data-testid="flow-row"][data-name="${flowName}（副本）"]`).waitFor();
+        await second.locator(`[data-testid="flow-row"][data-title="${flowName}（副本）"]`).waitFor();
         await shot(second, '09-second-tab');
       } finally {
         await second.close();
@@ -317,9 +320,9 @@ async function main() {
       await page.getByTestId('try-intent-run').click();
       const chosen = page.getByTestId('try-intent-chosen');
       await chosen.waitFor();
-      check((await chosen.textContent()) === 'track_order', `the intent shown: ${await chosen.textContent()}`);
+      check((await chosen.textContent()) === '查订单', `the intent shown by its name: ${await chosen.textContent()}`);
       const runnerUp = await page.getByTestId('try-intent-runner-up').textContent();
-      check(runnerUp?.includes('after_sales'), `the runner-up shown: ${runnerUp}`);
+      check(runnerUp?.includes('退货退款') && !runnerUp.includes('after_sales'), `the runner-up shown: ${runnerUp}`);
       await page.getByTestId('try-intent').scrollIntoViewIfNeeded();
     });
 
@@ -328,6 +331,7 @@ async function main() {
     await consoleSteps({ page, server, step });
     await routingSteps({ page, server, step });
     await languageSteps({ page, server, step });
+    await namesSteps({ page, server, step });
 
     await funnelSteps({ page, server, step });
     await historySteps({ browser, step });

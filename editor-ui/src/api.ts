@@ -56,7 +56,10 @@ export function canWrite(me: Me): boolean {
 
 export interface FlowSummary {
   id: string;
+  /** The flow's stable key, which subflow nodes call. */
   name: string;
+  /** What people call the flow; show `name` when absent (editor/flow/names.ts flowTitle). */
+  title?: string | null;
   revision: number;
   published_version?: number | null;
   created_at: number;

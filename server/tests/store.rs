@@ -1129,7 +1129,7 @@ async fn publish_and_restore(db: TestDb) -> TestResult {
             &flow.id,
             1,
             3,
-            "售后",
+            ("售后", None),
             T0 + 10
         ))?,
         None
@@ -1144,7 +1144,7 @@ async fn publish_and_restore(db: TestDb) -> TestResult {
         &flow.id,
         1,
         2,
-        "售后",
+        ("售后", None),
         T0 + 11
     ));
     assert!(
@@ -1160,7 +1160,7 @@ async fn publish_and_restore(db: TestDb) -> TestResult {
             &flow.id,
             9,
             3,
-            "售后",
+            ("售后", None),
             T0 + 11
         ))?,
         None
@@ -1170,7 +1170,7 @@ async fn publish_and_restore(db: TestDb) -> TestResult {
         &flow.id,
         1,
         3,
-        "售后",
+        ("售后", None),
         T0 + 12
     ))?
     .expect("flow and version exist");
@@ -1211,7 +1211,7 @@ async fn publish_and_restore(db: TestDb) -> TestResult {
             &flow.id,
             1,
             4,
-            "售后",
+            ("售后", None),
             T0 + 14
         ))?,
         None

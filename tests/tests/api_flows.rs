@@ -1248,7 +1248,88 @@ async fn intents_tried_on(
         .collect()
 }
 
+/// A flow's display name (`title`) is what lists show and searches find; renaming a flow
+/// changes only it, so its key — what subflows call — stays, and restoring a version brings
+/// its title back.
+async fn a_flow_is_listed_and_renamed_by_its_display_name(app: TestApp) -> TestApp {
+    let tenant = app.tenant_for_examples("Title Shop").await;
+    let api = Client::new(&app, &tenant.owner_key);
+    let order_status = example("order-status.json");
+    assert_eq!(
+        order_status["title"], "订单查询",
+        "the example is named in Chinese"
+    );
+    let id = api.create(&order_status).await;
+    api.create(&example("order-status-en.json")).await;
+    let titles = |listed: &Value| -> Vec<(String, String)> {
+        let mut titles: Vec<(String, String)> = listed
+            .as_array()
+            .expect("list")
+            .iter()
+            .map(|flow| {
+                let title = flow["title"].as_str().expect("a title");
+                (
+                    flow["name"].as_str().expect("name").to_owned(),
+                    title.to_owned(),
+                )
+            })
+            .collect();
+        titles.sort();
+        titles
+    };
+    let listed = api.get("/flows").await;
+    assert_eq!(
+        titles(&listed.body),
+        [
+            ("order-status".to_owned(), "订单查询".to_owned()),
+            ("order-status-en".to_owned(), "Order status".to_owned())
+        ]
+    );
+    let found = api.get("/flows?search=订单").await;
+    assert_eq!(found.status, 200, "{}", found.body);
+    assert_eq!(
+        titles(&found.body),
+        [("order-status".to_owned(), "订单查询".to_owned())],
+        "a search finds the display name"
+    );
+    assert_eq!(api.publish(&id, "first").await.status, 201);
+
+    let path = format!("/flows/{id}");
+    let mut renamed = order_status.clone();
+    renamed["title"] = json!("物流查询");
+    let saved = api.put(&path, Some("\"1\""), &renamed).await;
+    assert_eq!(saved.status, 200, "{}", saved.body);
+    assert_eq!(saved.body["name"], "order-status", "the key stays");
+    assert_eq!(saved.body["title"], "物流查询");
+    let listed = api.get("/flows?search=物流").await;
+    assert_eq!(
+        titles(&listed.body),
+        [("order-status".to_owned(), "物流查询".to_owned())]
+    );
+
+    let restored = api
+        .post_if_match(&format!("{path}/versions/1/restore"), "\"2\"", &json!({}))
+        .await;
+    assert_eq!(restored.status, 200, "{}", restored.body);
+    assert_eq!(
+        restored.body["title"], "订单查询",
+        "the version's title is back"
+    );
+    let listed = api.get("/flows?search=订单查询").await;
+    assert_eq!(titles(&listed.body).len(), 1, "{}", listed.body);
+
+    // A flow without a title has none in the list; clients show its key.
+    let mut untitled = renamed.clone();
+    untitled["name"] = json!("untitled");
+    untitled.as_object_mut().expect("object").remove("title");
+    api.create(&untitled).await;
+    let listed = api.get("/flows?search=untitled").await;
+    assert!(listed.body[0].get("title").is_none(), "{}", listed.body);
+    app
+}
+
 on_both_databases!(
+    a_flow_is_listed_and_renamed_by_its_display_name,
     a_sentence_is_tried_on_a_listening_node_of_the_draft,
     flows_are_created_read_listed_and_searched,
     saving_a_draft_needs_its_current_revision,

@@ -55,6 +55,10 @@ async fn templates_are_the_example_flows(app: TestApp) -> TestApp {
     for template in &templates {
         assert_eq!(template["document"]["name"], template["name"]);
         assert!(!template["title"].as_str().unwrap_or_default().is_empty());
+        assert_ne!(
+            template["title"], template["name"],
+            "every example is offered by its name, not its key"
+        );
         assert!(!template["description"]
             .as_str()
             .unwrap_or_default()

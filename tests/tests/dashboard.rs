@@ -160,7 +160,10 @@ async fn overview_counts_the_calls_in_both_languages(app: TestApp) -> TestApp {
         html.contains("<td>订单查询</td><td>1</td><td class=\"num\">3</td>"),
         "{html}"
     );
-    assert!(html.contains("<code>track_order</code>"), "{html}");
+    assert!(
+        html.contains("<tr><td>查订单</td>"),
+        "top intents by their labels: {html}"
+    );
 
     // Without the editor's choice, the browser's language decides.
     let (_, _, english) = page(&app, &session, "/dashboard?channel=chat").await;
@@ -228,7 +231,7 @@ async fn transcript_shows_each_turn_and_other_tenants_calls_are_not_found(app: T
     for words in [
         "欢迎致电演示商城",
         "我的快递到哪了",
-        "识别为：track_order",
+        "识别为：查订单",
         "语音置信度 92%",
         "按键：2024061801",
         "记下：order_id = 2024061801",
@@ -242,7 +245,10 @@ async fn transcript_shows_each_turn_and_other_tenants_calls_are_not_found(app: T
     }
     let english = format!("{session}; callflow_lang=en");
     let (_, _, html) = page(&app, &english, &format!("/dashboard/calls/{call_id}")).await;
-    assert!(html.contains("Heard as: track_order"), "{html}");
+    assert!(
+        html.contains("Heard as: 查订单"),
+        "the intent by its label: {html}"
+    );
     assert!(html.contains("Call ended: Resolved"), "{html}");
     assert!(!html.contains("<td class=\"node\">ask_need</td>"), "{html}");
 

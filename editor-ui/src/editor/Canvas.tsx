@@ -24,6 +24,7 @@ import type { FlowDocument, Position } from "../flow/types";
 import { documentToGraph, type GraphEdge } from "../graph/convert";
 import { addNode, deleteNodes, moveNodes, newNode, setPort } from "../graph/ops";
 import type { Size } from "../graph/layout";
+import { newNodeLabel, nodeNames } from "../flow/names";
 import { useI18n } from "../i18n";
 import { isNodeType } from "../nodes/registry";
 import { nodeTypes } from "./canvasNodes";
@@ -86,6 +87,7 @@ export function Canvas({ doc, readOnly, selected, onSelect, issues, trace, chang
     return overlayOf(funnel, refs);
   }, [funnel, graph.nodes, graph.edges]);
 
+  const names = useMemo(() => nodeNames(t, doc.nodes), [t, doc.nodes]);
   const nodes: ViewNode[] = useMemo(
     () =>
       graph.nodes.map((node): ViewNode => {
@@ -106,6 +108,7 @@ export function Canvas({ doc, readOnly, selected, onSelect, issues, trace, chang
           ...common,
           data: {
             ...node.data,
+            name: names.get(docId) ?? "",
             issues: issues.get(docId),
             trace: traceMark,
             isStart: doc.start === docId,
@@ -114,7 +117,7 @@ export function Canvas({ doc, readOnly, selected, onSelect, issues, trace, chang
           },
         };
       }),
-    [graph.nodes, selected, measured, readOnly, issues, trace, visited, doc.start, overlay],
+    [graph.nodes, names, selected, measured, readOnly, issues, trace, visited, doc.start, overlay],
   );
 
   const edges: Edge[] = useMemo(
@@ -279,7 +282,7 @@ export function Canvas({ doc, readOnly, selected, onSelect, issues, trace, chang
     if (readOnly || !isNodeType(type)) return;
     event.preventDefault();
     const position = flow.screenToFlowPosition({ x: event.clientX, y: event.clientY });
-    const node = newNode(doc, type, { x: position.x - 20, y: position.y - 20 });
+    const node = newNode(doc, type, { x: position.x - 20, y: position.y - 20 }, newNodeLabel(t, type, doc.nodes));
     change((d) => addNode(d, node));
     onSelect([node.id]);
   };

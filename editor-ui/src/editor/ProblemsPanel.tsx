@@ -4,6 +4,7 @@ import { useState } from "react";
 
 import { sortDiagnostics, type LocatedDiagnostic } from "../flow/diagnostics";
 import { FLOW_NODE_ID } from "../flow/ports";
+import { nodeNames } from "../flow/names";
 import type { FlowDocument } from "../flow/types";
 import { diagnosticTitle, useI18n } from "../i18n";
 
@@ -21,10 +22,10 @@ export function ProblemsPanel({ doc, diagnostics, validating, error, onPick }: P
   const sorted = sortDiagnostics(diagnostics);
   const errors = diagnostics.filter((d) => d.severity === "error").length;
   const warnings = diagnostics.length - errors;
+  const names = nodeNames(t, doc.nodes);
   const ownerName = (owner: string) => {
     if (owner === FLOW_NODE_ID) return t("problems.flow");
-    const node = doc.nodes.find((n) => n.id === owner);
-    return node?.label ? `${node.label} (${owner})` : owner;
+    return names.get(owner) ?? t("problems.unknownNode");
   };
   return (
     <section className={open ? "problems-panel open" : "problems-panel"} aria-labelledby="problems-title">

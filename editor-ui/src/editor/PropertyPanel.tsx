@@ -7,13 +7,14 @@ import { FLOW_NODE_ID } from "../flow/ports";
 import type { FlowDocument, FlowNode } from "../flow/types";
 import { useI18n } from "../i18n";
 import { iconOf, typeHelp, typeName } from "../nodes/registry";
-import { FormContext } from "./forms/context";
+import { nodeName } from "../flow/names";
+import { FormContext, useForm, useIssues } from "./forms/context";
 import { withOptional } from "./forms/edit";
 import { Issues } from "./forms/fields";
 import { FlowForm } from "./forms/FlowForm";
 import { NodeForm } from "./forms/NodeForm";
 import { flowVariables } from "./variables";
-import type { KnowledgeBaseChoice, QueueChoice } from "../nodes/lookup";
+import type { FlowChoice, KnowledgeBaseChoice, QueueChoice } from "../nodes/lookup";
 
 export interface FocusRequest {
   owner: string;
@@ -27,7 +28,7 @@ interface PropertyPanelProps {
   selected: readonly string[];
   diagnostics: readonly LocatedDiagnostic[];
   readOnly: boolean;
-  flowNames: readonly string[];
+  flowNames: readonly FlowChoice[];
   /** The tenant's knowledge bases; `null` (the default) while loading or unavailable. */
   knowledgeBases?: readonly KnowledgeBaseChoice[] | null;
   /** The tenant's agent queues; `null` (the default) while loading or unavailable. */
@@ -152,6 +153,8 @@ function NodeHeader({
   onLabel: (label: string) => void;
 }) {
   const { t } = useI18n();
+  const { doc } = useForm();
+  const idIssues = useIssues("/id");
   const [id, setId] = useState(node.id);
   const [idError, setIdError] = useState<string | null>(null);
   useEffect(() => {
@@ -186,7 +189,23 @@ function NodeHeader({
           </button>
         )}
       </header>
-      <div className="field-row">
+      <div className="field">
+        <label htmlFor="node-label">{t("panel.label")}</label>
+        <input
+          id="node-label"
+          type="text"
+          value={node.label ?? ""}
+          placeholder={nodeName(t, doc, node.id)}
+          data-field="/label"
+          data-testid="node-label"
+          onChange={(e) => onLabel(e.target.value)}
+        />
+        <Issues path="/label" />
+      </div>
+      {/* The id is what connections and call records hold; people never need it, so it waits
+          behind a fold that opens by itself when the id has a problem. */}
+      <details className="advanced" open={idError !== null || idIssues.length > 0 || undefined} data-testid="node-advanced">
+        <summary>{t("panel.advanced")}</summary>
         <div className="field">
           <label htmlFor="node-id">{t("panel.id")}</label>
           <input
@@ -206,21 +225,8 @@ function NodeHeader({
           {idError && <div className="issue issue-error">{idError}</div>}
           <Issues path="/id" />
         </div>
-        <div className="field">
-          <label htmlFor="node-label">{t("panel.label")}</label>
-          <input
-            id="node-label"
-            type="text"
-            value={node.label ?? ""}
-            placeholder={node.id}
-            data-field="/label"
-            data-testid="node-label"
-            onChange={(e) => onLabel(e.target.value)}
-          />
-          <Issues path="/label" />
-        </div>
-      </div>
-      <p className="field-help">{t("panel.idHelp")}</p>
+        <p className="field-help">{t("panel.idHelp")}</p>
+      </details>
     </div>
   );
 }

@@ -7,6 +7,7 @@ import { api, type Emotion, type KnowledgeStep, type SessionEvent, type SessionV
 import { ErrorAlert } from "../components/ErrorAlert";
 import type { FlowDocument } from "../flow/types";
 import { hasKey, outcomeName, useI18n, type Translate } from "../i18n";
+import { intentNameOf, nodeNames } from "../flow/names";
 import { queueLabel, type QueueChoice } from "../nodes/lookup";
 import type { Trace } from "./view";
 
@@ -96,7 +97,8 @@ export function TryItPanel({ flowId, doc, revision, ensureSaved, onTrace, onShow
     if (digitTimer.current) clearTimeout(digitTimer.current);
   }, []);
 
-  const labelOf = (id: string) => doc.nodes.find((n) => n.id === id)?.label || id;
+  const names = nodeNames(t, doc.nodes);
+  const labelOf = (id: string) => names.get(id) ?? t("problems.unknownNode");
 
   const absorb = (view: SessionView, previousPath: string[]) => {
     const nextPath = [...previousPath, ...view.path];
@@ -268,7 +270,7 @@ export function TryItPanel({ flowId, doc, revision, ensureSaved, onTrace, onShow
                   modes: listen.modes.map((m) => t(`tryit.mode.${m === "dtmf" ? "dtmf" : "speech"}`)).join(" / "),
                 })
               : t("tryit.statusWaiting")}
-          {session.intent && <span> · {t("tryit.intent", { intent: session.intent })}</span>}
+          {session.intent && <span> · {t("tryit.intent", { intent: intentNameOf(doc, session.intent) })}</span>}
           {emotionNote(t, session.emotion) && (
             <span data-testid="tryit-emotion" data-label={session.emotion?.label}>
               {" · "}

@@ -116,8 +116,8 @@ export const StepNodeView = memo(function StepNodeView({ data, id, selected }: N
         <span className="node-icon" aria-hidden="true">
           {iconOf(node.type)}
         </span>
-        <span className="node-title" title={node.id}>
-          {node.label || node.id || t("node.noId")}
+        <span className="node-title" title={data.name}>
+          {data.name}
         </span>
         {data.issues && (data.issues.errors > 0 || data.issues.warnings > 0) && (
           <span
@@ -131,7 +131,6 @@ export const StepNodeView = memo(function StepNodeView({ data, id, selected }: N
       </div>
       <div className="flow-node-type">
         {typeName(t, node.type)}
-        {node.label ? <span className="node-id"> · {node.id}</span> : null}
       </div>
       {summary && <div className="flow-node-summary">{summary}</div>}
       {data.analytics !== undefined && <AnalyticsStrip nodeId={domId} stats={data.analytics} />}

@@ -20,7 +20,8 @@ function PublishChanges({ diff, live, nodes }: { diff: DraftDiff | null; live: n
       </p>
     );
   }
-  const name = (node: NodeChange) => node.label ?? `${typeName(t, node.type)} (${node.id})`;
+  // Nodes by the names people know, never by id.
+  const name = (node: NodeChange) => node.name ?? node.label ?? typeName(t, node.type);
   const groups: [string, string, NodeChange[]][] = [
     ["added", t("publish.added", { n: diff.added.length }), diff.added],
     ["removed", t("publish.removed", { n: diff.removed.length }), diff.removed],

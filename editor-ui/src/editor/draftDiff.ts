@@ -8,7 +8,12 @@ export interface NodeChange {
   id: string;
   type: string;
   label?: string;
+  /** What people call the node (editor/flow/names.ts), when the caller gave names. */
+  name?: string;
 }
+
+/** Names of a document's nodes by id. */
+export type NodeNamer = (doc: FlowDocument) => ReadonlyMap<string, string>;
 
 export interface DraftDiff {
   added: NodeChange[];
@@ -35,22 +40,31 @@ function withoutPosition(node: FlowNode): unknown {
   return rest;
 }
 
-function described(node: FlowNode): NodeChange {
+function described(node: FlowNode, names?: ReadonlyMap<string, string>): NodeChange {
   const label = (node as { label?: unknown }).label;
-  return { id: node.id, type: node.type, ...(typeof label === "string" && label.trim() ? { label } : {}) };
+  const name = names?.get(node.id);
+  return {
+    id: node.id,
+    type: node.type,
+    ...(typeof label === "string" && label.trim() ? { label } : {}),
+    ...(name ? { name } : {}),
+  };
 }
 
-export function diffFlows(live: FlowDocument, draft: FlowDocument): DraftDiff {
+/** `namer` names the nodes as people know them: removed ones as the live version called them. */
+export function diffFlows(live: FlowDocument, draft: FlowDocument, namer?: NodeNamer): DraftDiff {
+  const liveNames = namer?.(live);
+  const draftNames = namer?.(draft);
   const before = new Map(live.nodes.map((node) => [node.id, node]));
   const after = new Map(draft.nodes.map((node) => [node.id, node]));
-  const added = draft.nodes.filter((node) => !before.has(node.id)).map(described);
-  const removed = live.nodes.filter((node) => !after.has(node.id)).map(described);
+  const added = draft.nodes.filter((node) => !before.has(node.id)).map((node) => described(node, draftNames));
+  const removed = live.nodes.filter((node) => !after.has(node.id)).map((node) => described(node, liveNames));
   const changed = draft.nodes
     .filter((node) => {
       const old = before.get(node.id);
       return old !== undefined && canonical(withoutPosition(old)) !== canonical(withoutPosition(node));
     })
-    .map(described);
+    .map((node) => described(node, draftNames));
   const keys = new Set([...Object.keys(live), ...Object.keys(draft)]);
   keys.delete("nodes");
   const fields = [...keys]

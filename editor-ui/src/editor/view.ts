@@ -9,6 +9,8 @@ import type { IssueCount } from "../flow/diagnostics";
 export type TraceMark = "current" | "visited";
 
 export type StepViewData = StepNodeData & {
+  /** What the node is called (its label, else its kind's name and a number). */
+  name: string;
   issues?: IssueCount;
   trace?: TraceMark;
   isStart?: boolean;

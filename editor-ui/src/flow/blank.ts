@@ -1,11 +1,13 @@
 import type { FlowDocument } from "./types";
 
-/** A new flow with a greeting and an end, so that a first "Try it" already says something. */
-export function blankFlow(name: string, language: "zh-CN" | "en-US"): FlowDocument {
+/** A new flow with a greeting and an end, so that a first "Try it" already says something.
+ * `name` is the flow's generated key, `title` what people call it. */
+export function blankFlow(name: string, title: string, language: "zh-CN" | "en-US"): FlowDocument {
   const zh = language === "zh-CN";
   return {
     schema: 1,
     name,
+    title,
     language,
     start: "greeting",
     nodes: [

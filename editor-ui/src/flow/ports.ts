@@ -5,6 +5,7 @@
 import { arrayOf } from "./read";
 import { getAt, type PathKey } from "./pointer";
 import type { FlowDocument } from "./types";
+import { intentPortName } from "./names";
 
 export type PortKind =
   | "next"
@@ -73,7 +74,7 @@ export function flowPorts(doc: FlowDocument): Port[] {
   return [
     portAt(doc, "start", "start", ["start"]),
     ...arrayOf(doc.global_intents).map((intent, i) =>
-      portAt(doc, `global-${i}`, "global_intent", ["global_intents", i, "next"], { name: String(intent.name ?? ""), key: intent.dtmf }),
+      portAt(doc, `global-${i}`, "global_intent", ["global_intents", i, "next"], { name: intentPortName(intent), key: intent.dtmf }),
     ),
     ...(doc.angry_caller ? [portAt(doc, "angry", "angry_caller", ["angry_caller", "next"])] : []),
   ];

@@ -98,10 +98,12 @@ export function uniqueId(doc: FlowDocument, base: string, taken: ReadonlySet<str
   }
 }
 
-/** A new node of `type` at `position`, with an id no node of `doc` has. */
-export function newNode(doc: FlowDocument, type: NodeType, position: Position): FlowNode {
+/** A new node of `type` at `position`, with an id no node of `doc` has and, when given, the
+ * label people know it by (the id is never shown). */
+export function newNode(doc: FlowDocument, type: NodeType, position: Position, label?: string): FlowNode {
   const common = { id: uniqueId(doc, `${type}_1`), position: { x: Math.round(position.x), y: Math.round(position.y) } };
-  return createNode(type, common);
+  const node = createNode(type, common);
+  return label ? { ...node, label } : node;
 }
 
 export function addNode(doc: FlowDocument, node: FlowNode): FlowDocument {

@@ -24,13 +24,14 @@ import type { Trace, ViewNode } from "../editor/view";
 import { copyName } from "../files";
 import { countByOwner, type LocatedDiagnostic } from "../flow/diagnostics";
 import { FLOW_NODE_ID } from "../flow/ports";
+import { flowTitle, newNodeLabel, nodeNames } from "../flow/names";
 import type { FlowDocument, FlowNode, NodeType } from "../flow/types";
 import { addNode, copyNodes, deleteNodes, isClipboard, newNode, pasteNodes, renameNode, updateNode } from "../graph/ops";
 import { lacksPositions, layoutDocument, placeMissing, type Size } from "../graph/layout";
 import { useI18n } from "../i18n";
 import { knowledgeApi } from "../knowledge/api";
 import { flowHref, navigate } from "../router";
-import { lookupOf, SummaryLookupContext, type KnowledgeBaseChoice, type QueueChoice } from "../nodes/lookup";
+import { lookupOf, SummaryLookupContext, type FlowChoice, type KnowledgeBaseChoice, type QueueChoice } from "../nodes/lookup";
 
 const CLIPBOARD_KEY = "callflow.clipboard";
 
@@ -117,10 +118,10 @@ function Editor({ flowId, initial, me }: { flowId: string; initial: FlowView; me
   const [restoring, setRestoring] = useState<number | null>(null);
   const [versionsKey, setVersionsKey] = useState(0);
   const [toast, setToast] = useState<string | null>(null);
-  const [flowNames, setFlowNames] = useState<string[]>([]);
+  const [flowNames, setFlowNames] = useState<FlowChoice[]>([]);
   const [knowledgeBases, setKnowledgeBases] = useState<KnowledgeBaseChoice[] | null>(null);
   const [queues, setQueues] = useState<QueueChoice[] | null>(null);
-  const lookup = useMemo(() => lookupOf(knowledgeBases ?? [], queues ?? [], lang), [knowledgeBases, queues, lang]);
+  const lookup = useMemo(() => lookupOf(knowledgeBases ?? [], queues ?? [], lang, flowNames), [knowledgeBases, queues, lang, flowNames]);
   const sizes = useRef(new Map<string, Size>());
   const canvasBox = useRef<HTMLDivElement>(null);
   const pasteCount = useRef(0);
@@ -144,8 +145,8 @@ function Editor({ flowId, initial, me }: { flowId: string; initial: FlowView; me
     };
   }, [flowId, meta.publishedVersion, live?.version]);
   const draftDiff = useMemo(
-    () => (live && live.version === meta.publishedVersion ? diffFlows(live.doc, doc) : null),
-    [live, meta.publishedVersion, doc],
+    () => (live && live.version === meta.publishedVersion ? diffFlows(live.doc, doc, (d) => nodeNames(t, d.nodes)) : null),
+    [live, meta.publishedVersion, doc, t],
   );
   const unpublished = draftDiff !== null && hasChanges(draftDiff);
 
@@ -174,7 +175,7 @@ function Editor({ flowId, initial, me }: { flowId: string; initial: FlowView; me
 
   useEffect(() => {
     api.listFlows().then(
-      (flows) => setFlowNames(flows.map((f) => f.name).filter((name) => name !== doc.name)),
+      (flows) => setFlowNames(flows.filter((f) => f.name !== doc.name).map((f) => ({ name: f.name, title: f.title }))),
       () => setFlowNames([]),
     );
     // The names of the other flows, once, for subflow nodes.
@@ -206,7 +207,7 @@ function Editor({ flowId, initial, me }: { flowId: string; initial: FlowView; me
     (type: NodeType) => {
       const box = canvasBox.current?.getBoundingClientRect();
       const center = box ? flow.screenToFlowPosition({ x: box.left + box.width / 2, y: box.top + box.height / 2 }) : { x: 0, y: 0 };
-      const node = newNode(doc, type, freeSpot(doc, { x: center.x - 120, y: center.y - 60 }, sizes.current));
+      const node = newNode(doc, type, freeSpot(doc, { x: center.x - 120, y: center.y - 60 }, sizes.current), newNodeLabel(t, type, doc.nodes));
       change((d) => addNode(d, node));
       setSelected([node.id]);
       setTab("properties");
@@ -403,8 +404,8 @@ function Editor({ flowId, initial, me }: { flowId: string; initial: FlowView; me
           <a href="#/" className="back-link">
             ← {t("editor.backToList")}
           </a>
-          <h1 className="flow-title" title={doc.name}>
-            {doc.name || t("editor.untitled")}
+          <h1 className="flow-title" title={flowTitle(doc)} data-testid="flow-title">
+            {flowTitle(doc) || t("editor.untitled")}
           </h1>
           {meta.publishedVersion ? (
             <>
@@ -578,7 +579,7 @@ function Editor({ flowId, initial, me }: { flowId: string; initial: FlowView; me
           />
         )}
         {restoring !== null && <RestoreDialog version={restoring} onConfirm={() => restore(restoring)} onCancel={() => setRestoring(null)} />}
-        {canEdit && autosave.status === "conflict" && <ConflictDialog name={doc.name} onReload={reloadServerCopy} onKeepCopy={keepMyCopy} />}
+        {canEdit && autosave.status === "conflict" && <ConflictDialog name={flowTitle(doc)} onReload={reloadServerCopy} onKeepCopy={keepMyCopy} />}
       </div>
     </SummaryLookupContext.Provider>
   );

@@ -8,6 +8,7 @@ import type { FlowDocument } from "../flow/types";
 import { copyName, downloadJson, readFlowFiles, type PickedDocument } from "../files";
 import { formatTime, problemMessage, useI18n } from "../i18n";
 import { flowHref, navigate } from "../router";
+import { flowTitle, newFlowKey } from "../flow/names";
 
 interface ImportRow {
   file: string;
@@ -66,8 +67,9 @@ export function FlowListPage() {
     setError(null);
     try {
       const [view, all] = await Promise.all([api.getFlow(flow.id), api.listFlows()]);
-      const name = copyName(view.draft.name ?? flow.name, all.map((f) => f.name), t);
-      await api.createFlow({ ...view.draft, name });
+      const title = copyName(flowTitle(view.draft), all.map((f) => flowTitle(f)), t);
+      const name = newFlowKey(title, all.map((f) => f.name), view.draft.name ?? flow.name);
+      await api.createFlow({ ...view.draft, name, title });
       await refresh();
     } catch (caught) {
       setError(caught);
@@ -134,7 +136,7 @@ export function FlowListPage() {
         rows.push({
           file: picked.file,
           position: picked.position,
-          name: result?.name ?? documentName(picked.document),
+          name: documentName(picked.document) ?? result?.name ?? null,
           status: result?.status ?? "failed",
           id: result?.id,
           errors: result?.diagnostics.filter((d) => d.severity === "error").length ?? 0,
@@ -266,10 +268,10 @@ export function FlowListPage() {
             </thead>
             <tbody>
               {flows.map((flow) => (
-                <tr key={flow.id} data-testid="flow-row" data-flow-id={flow.id} data-name={flow.name}>
+                <tr key={flow.id} data-testid="flow-row" data-flow-id={flow.id} data-name={flow.name} data-title={flowTitle(flow)}>
                   <td>
                     <a href={flowHref(flow.id)} className="flow-name" data-testid="flow-open">
-                      {flow.name}
+                      {flowTitle(flow)}
                     </a>
                   </td>
                   <td>
@@ -281,16 +283,16 @@ export function FlowListPage() {
                   </td>
                   <td className="muted">{formatTime(lang, flow.updated_at)}</td>
                   <td className="row-actions">
-                    <button type="button" onClick={() => navigate(flowHref(flow.id))} aria-label={t("list.actionOn", { action: t("list.edit"), name: flow.name })}>
+                    <button type="button" onClick={() => navigate(flowHref(flow.id))} aria-label={t("list.actionOn", { action: t("list.edit"), name: flowTitle(flow) })}>
                       {t("list.edit")}
                     </button>
-                    <button type="button" onClick={() => void duplicate(flow)} disabled={busyId === flow.id} data-testid="flow-duplicate" aria-label={t("list.actionOn", { action: t("list.duplicate"), name: flow.name })}>
+                    <button type="button" onClick={() => void duplicate(flow)} disabled={busyId === flow.id} data-testid="flow-duplicate" aria-label={t("list.actionOn", { action: t("list.duplicate"), name: flowTitle(flow) })}>
                       {t("list.duplicate")}
                     </button>
-                    <button type="button" onClick={() => void exportFlow(flow)} disabled={busyId === flow.id} data-testid="flow-export" aria-label={t("list.actionOn", { action: t("list.export"), name: flow.name })}>
+                    <button type="button" onClick={() => void exportFlow(flow)} disabled={busyId === flow.id} data-testid="flow-export" aria-label={t("list.actionOn", { action: t("list.export"), name: flowTitle(flow) })}>
                       {t("list.export")}
                     </button>
-                    <button type="button" className="danger-text" onClick={() => setDeleting(flow)} data-testid="flow-delete" aria-label={t("list.actionOn", { action: t("list.delete"), name: flow.name })}>
+                    <button type="button" className="danger-text" onClick={() => setDeleting(flow)} data-testid="flow-delete" aria-label={t("list.actionOn", { action: t("list.delete"), name: flowTitle(flow) })}>
                       {t("list.delete")}
                     </button>
                   </td>
@@ -305,7 +307,7 @@ export function FlowListPage() {
       {deleting && (
         <ConfirmDialog
           title={t("list.deleteTitle")}
-          message={t("list.deleteMessage", { name: deleting.name })}
+          message={t("list.deleteMessage", { name: flowTitle(deleting) })}
           confirmLabel={t("list.deleteConfirm")}
           danger
           busy={busyId === deleting.id}
@@ -318,9 +320,10 @@ export function FlowListPage() {
   );
 }
 
+/** What the imported document is called: its title, else its key. */
 function documentName(document: unknown): string | null {
   if (document && typeof document === "object" && typeof (document as { name?: unknown }).name === "string") {
-    return (document as { name: string }).name;
+    return flowTitle(document as { name: string; title?: string | null });
   }
   return null;
 }
@@ -351,7 +354,10 @@ function CreateFlowDialog({ existing, onClose }: { existing: FlowSummary[]; onCl
     setBusy(true);
     setError(null);
     try {
-      const document: FlowDocument = chosen ? { ...structuredClone(chosen.document), name: trimmed } : blankFlow(trimmed, language);
+      // People give the flow its name (the title); the key is made from the template's or the
+      // title's English words, or numbered, and never asked for.
+      const key = newFlowKey(trimmed, existing.map((flow) => flow.name), chosen?.name);
+      const document: FlowDocument = chosen ? { ...structuredClone(chosen.document), name: key, title: trimmed } : blankFlow(key, trimmed, language);
       const created = await api.createFlow(document);
       onClose();
       navigate(flowHref(created.id));
@@ -364,10 +370,12 @@ function CreateFlowDialog({ existing, onClose }: { existing: FlowSummary[]; onCl
 
   const suggest = (template: Template | undefined) => {
     if (!template) return;
-    const taken = new Set(existing.map((flow) => flow.name));
-    if (!name.trim() || taken.has(name.trim()) || templates?.some((tpl) => tpl.name === name.trim())) {
-      let candidate = template.name;
-      for (let n = 2; taken.has(candidate); n += 1) candidate = `${template.name}-${n}`;
+    const taken = new Set(existing.map((flow) => flowTitle(flow)));
+    const suggested = (tpl: Template) => flowTitle({ name: tpl.name, title: tpl.document.title });
+    if (!name.trim() || taken.has(name.trim()) || templates?.some((tpl) => suggested(tpl) === name.trim())) {
+      const base = suggested(template);
+      let candidate = base;
+      for (let n = 2; taken.has(candidate); n += 1) candidate = `${base} ${n}`;
       setName(candidate);
     }
   };

@@ -143,7 +143,11 @@ impl Kind for AskNode {
 
     fn ports<'a>(&'a self, ports: &mut Ports<'a>) {
         for (i, intent) in self.intents.iter().enumerate() {
-            ports.add(format!("/intents/{i}/next"), &intent.name, &intent.next);
+            ports.add(
+                format!("/intents/{i}/next"),
+                intent.display_name(),
+                &intent.next,
+            );
         }
         if let Some(next) = &self.next {
             ports.add("/next", "next", next);

@@ -116,6 +116,7 @@ impl Kind for MenuNode {
             .iter()
             .map(|choice| Intent {
                 name: choice.label.clone().unwrap_or_else(|| choice.key.clone()),
+                label: None,
                 examples: choice.label.iter().cloned().collect(),
                 keywords: Vec::new(),
                 dtmf: Some(choice.key.clone()),

@@ -221,6 +221,13 @@ impl Node {
         each_kind!(self, n => n.label.as_deref())
     }
 
+    /// How messages name the node: its label when it has one, else its id.
+    pub fn display_name(&self) -> &str {
+        self.label()
+            .filter(|label| !label.trim().is_empty())
+            .unwrap_or(self.id())
+    }
+
     pub fn position(&self) -> Option<Position> {
         each_kind!(self, n => n.position)
     }

@@ -363,11 +363,14 @@ impl Checker<'_> {
                 let message = msg!(
                     "duplicate_intent",
                     what = term(what),
-                    name = shorten(&intent.name, 60)
+                    name = shorten(intent.display_name(), 60)
                 );
                 self.error("duplicate_intent", node, format!("{at}/name"), message);
             }
             self.name_text(node, format!("{at}/name"), &intent.name, "term.intent_name");
+            if let Some(label) = &intent.label {
+                self.name_text(node, format!("{at}/label"), label, "term.label");
+            }
             self.phrases(node, &at, "examples", &intent.examples, "term.example");
             self.phrases(node, &at, "keywords", &intent.keywords, "term.keyword");
             let has_phrase = intent
@@ -379,7 +382,7 @@ impl Checker<'_> {
                 let message = msg!(
                     "intent_without_examples",
                     what = term(what),
-                    name = shorten(&intent.name, 60)
+                    name = shorten(intent.display_name(), 60)
                 );
                 self.error("intent_without_examples", node, at.clone(), message);
             }
@@ -406,8 +409,8 @@ impl Checker<'_> {
             let message = msg!(
                 "intents_alike",
                 what = term(many),
-                first = shorten(&intents[a].name, 60),
-                second = shorten(&intents[b].name, 60)
+                first = shorten(intents[a].display_name(), 60),
+                second = shorten(intents[b].display_name(), 60)
             );
             self.warning("intents_alike", node, format!("{at}/examples"), message);
         }

@@ -81,7 +81,10 @@ pub(super) fn check(subject: &Subject<'_>, context: &ValidationContext<'_>) -> V
     );
     for (j, intent) in doc.global_intents.iter().enumerate() {
         let field = format!("/global_intents/{}/next", subject.intent_pos[j]);
-        let label = msg!("port.global_intent", label = shorten(&intent.name, 60));
+        let label = msg!(
+            "port.global_intent",
+            label = shorten(intent.display_name(), 60)
+        );
         port(&mut c, None, field, label, &intent.next, &ids);
     }
     if let Some(angry) = &doc.angry_caller {
@@ -128,6 +131,9 @@ fn flow_fields(c: &mut Checker<'_>, subject: &Subject<'_>) {
     }
     if subject.known.name {
         c.name_text(None, "/name".into(), &doc.name, "term.flow_name");
+        if let Some(title) = &doc.title {
+            c.name_text(None, "/title".into(), title, "term.flow_title");
+        }
         if doc.name.trim().is_empty() {
             c.error(
                 "empty_value",

@@ -91,7 +91,7 @@ fn reachability(
         if reached[k] || ids.get(node.id()) != Some(&k) {
             continue;
         }
-        let message = msg!("unreachable", id = shorten(node.id(), 80));
+        let message = msg!("unreachable", id = shorten(node.display_name(), 80));
         c.warning(
             "unreachable",
             Some(node.id()),

@@ -431,6 +431,43 @@ mod tests {
     }
 
     #[test]
+    fn messages_name_intents_and_nodes_by_their_display_names() {
+        let value = json!({
+            "schema": 1, "name": "orders", "title": "订单查询", "language": "zh-CN", "start": "q",
+            "nodes": [
+                { "id": "q", "type": "ask", "prompt": "？", "no_match": { "next": "bye" },
+                  "no_input": { "next": "bye" },
+                  "intents": [{ "name": "intent_1", "label": "查发票", "examples": ["发票"], "next": "" }] },
+                { "id": "ask_9", "type": "say", "label": "多余的播报", "text": "…", "next": "bye" },
+                { "id": "bye", "type": "end", "outcome": "resolved" }
+            ]
+        });
+        let validated = validate(&value);
+        let messages: Vec<&str> = validated
+            .diagnostics
+            .iter()
+            .map(|d| d.message.as_str())
+            .collect();
+        assert!(
+            messages.iter().any(|m| m.contains("查发票")),
+            "{messages:?}"
+        );
+        assert!(
+            messages.iter().any(|m| m.contains("多余的播报")),
+            "{messages:?}"
+        );
+        assert!(
+            messages
+                .iter()
+                .all(|m| !m.contains("intent_1") && !m.contains("ask_9")),
+            "{messages:?}"
+        );
+        let document: FlowDocument = serde_json::from_value(value).expect("deserializes");
+        assert_eq!(document.display_name(), "订单查询");
+        assert_eq!(document.name, "orders", "the key stays beside the title");
+    }
+
+    #[test]
     fn results_are_set_by_a_node_and_listed_once() {
         let value = json!({
             "schema": 1, "name": "survey", "language": "zh-CN", "start": "q",

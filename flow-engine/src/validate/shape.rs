@@ -18,9 +18,10 @@ use crate::model::{
 use crate::msg;
 use crate::nodes::{self, ReadFields};
 
-const TOP_LEVEL_FIELDS: [&str; 10] = [
+const TOP_LEVEL_FIELDS: [&str; 11] = [
     "schema",
     "name",
+    "title",
     "description",
     "language",
     "start",
@@ -78,6 +79,9 @@ pub(super) fn read(value: &Value, context: &ValidationContext<'_>) -> Validated 
         };
     }
     let name = shape.top_level::<String>(root, "name", true);
+    let title = shape
+        .top_level::<Option<String>>(root, "title", false)
+        .flatten();
     let description = shape
         .top_level::<Option<String>>(root, "description", false)
         .flatten();
@@ -116,6 +120,7 @@ pub(super) fn read(value: &Value, context: &ValidationContext<'_>) -> Validated 
     let document = FlowDocument {
         schema: SCHEMA_VERSION,
         name: name.unwrap_or_default(),
+        title,
         description,
         language: language.unwrap_or_default(),
         start: start.unwrap_or_default(),

@@ -53,7 +53,11 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FlowSummaryView {
     pub id: String,
+    /// The flow's stable key, which `subflow` nodes call.
     pub name: String,
+    /// The flow's display name (the draft's `title`); show `name` when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
     /// The draft's revision, also its `ETag`.
     pub revision: i64,
     /// The version new calls run, if the flow was ever published.
@@ -69,6 +73,7 @@ impl From<FlowSummary> for FlowSummaryView {
         FlowSummaryView {
             id: flow.id,
             name: flow.name,
+            title: flow.title,
             revision: flow.revision,
             published_version: flow.published_version,
             created_at: flow.created_at,
@@ -81,7 +86,11 @@ impl From<FlowSummary> for FlowSummaryView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FlowView {
     pub id: String,
+    /// The flow's stable key, which `subflow` nodes call.
     pub name: String,
+    /// The flow's display name (the draft's `title`); show `name` when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
     /// The draft's revision, also its `ETag`; send it back in `If-Match` to save.
     pub revision: i64,
     pub published_version: Option<i64>,
@@ -247,7 +256,7 @@ impl From<FlowVersion> for VersionView {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
-    /// Keep the flows whose name contains this text, ignoring case.
+    /// Keep the flows whose name or display name contains this text, ignoring case.
     pub search: Option<String>,
 }
 
@@ -723,6 +732,7 @@ fn flow_answer(
     let view = FlowView {
         id: flow.id,
         name: flow.name,
+        title: flow.title,
         revision: flow.revision,
         published_version: flow.published_version,
         created_at: flow.created_at,

@@ -75,10 +75,13 @@ async fn list_templates(principal: Principal) -> ApiResult<Json<Vec<Template>>> 
                     .unwrap_or_default()
                     .to_owned()
             };
+            // An example without a title of its own here goes by its document's display name.
             let title = TITLES
                 .iter()
                 .find(|(known, _)| known == name)
-                .map_or_else(|| (*name).to_owned(), |(_, title)| (*title).to_owned());
+                .map(|(_, title)| (*title).to_owned())
+                .or_else(|| Some(field("title")).filter(|title| !title.is_empty()))
+                .unwrap_or_else(|| (*name).to_owned());
             Some(Template {
                 name: (*name).to_owned(),
                 title,

@@ -315,7 +315,8 @@ pub async fn transcript(
         Ok(drafts) => drafts,
         Err(error) => return internal(t, &error),
     };
-    let node_name = |node: &str| drafts.label(flow_id, node);
+    let node_name = |node: &str| drafts.label(t, flow_id, node);
+    let intent_name = |key: &str| drafts.intent(flow_id, key);
     let queues = match crate::queues::list(&state.store, &viewer.principal.tenant_id).await {
         Ok(queues) => queues,
         Err(error) => return internal(t, &error),
@@ -330,6 +331,7 @@ pub async fn transcript(
             &found.events,
             &knowledge,
             &node_name,
+            &intent_name,
             &queue_name,
         ),
         call: row(t, viewer.zone(), &found.call, &flows),

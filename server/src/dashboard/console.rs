@@ -644,7 +644,8 @@ async fn render_lines(
     let drafts = names::Drafts::of(state, tenant_id, BTreeSet::from([flow_id.to_owned()]))
         .await
         .map_err(|error| internal(t, &error))?;
-    let node_name = |node: &str| drafts.label(flow_id, node);
+    let node_name = |node: &str| drafts.label(t, flow_id, node);
+    let intent_name = |key: &str| drafts.intent(flow_id, key);
     let queues = queues::list(&state.store, tenant_id)
         .await
         .map_err(|error| internal(t, &error))?;
@@ -655,6 +656,7 @@ async fn render_lines(
         events,
         &knowledge,
         &node_name,
+        &intent_name,
         &queue_name,
     ))
 }

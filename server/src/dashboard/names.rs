@@ -9,14 +9,15 @@ use serde_json::Value;
 
 use crate::store::{Flow, StoreError};
 
-/// The tenant's flows as (id, name), by name, for the filter and for showing names.
+/// The tenant's flows as (id, display name), by name, for the filter and for showing names:
+/// the flow's title, its key when it has none.
 pub async fn flows(state: &AppState, tenant_id: &str) -> Result<Vec<(String, String)>, StoreError> {
     let mut flows: Vec<(String, String)> = state
         .store
         .list_flows(tenant_id, None)
         .await?
         .into_iter()
-        .map(|flow| (flow.id, flow.name))
+        .map(|flow| (flow.id, flow.title.unwrap_or(flow.name)))
         .collect();
     flows.sort_by(|a, b| a.1.cmp(&b.1));
     Ok(flows)
@@ -87,9 +88,10 @@ impl Knowledge {
     }
 }
 
-/// The flows' drafts by id: what the manager calls the nodes in the editor (a node without a
-/// label, or gone from the draft, shows its id), and what the "not understood" list's forms
-/// teach.
+/// The flows' drafts by id: what the manager calls the nodes and intents in the editor, and
+/// what the "not understood" list's forms teach. A node without a label is its kind and a
+/// number, as the editor shows it (editor-ui/src/flow/names.ts); only a node gone from the
+/// draft shows its id.
 #[derive(Default)]
 pub struct Drafts {
     flows: HashMap<String, Flow>,
@@ -114,22 +116,78 @@ impl Drafts {
         self.flows.get(flow_id)
     }
 
-    pub fn label(&self, flow_id: &str, node: &str) -> String {
-        let found = self
-            .flows
+    fn nodes(&self, flow_id: &str) -> &[Value] {
+        self.flows
             .get(flow_id)
             .and_then(|flow| flow.draft.get("nodes"))
             .and_then(Value::as_array)
-            .and_then(|nodes| {
-                nodes
-                    .iter()
-                    .find(|n| n.get("id").and_then(Value::as_str) == Some(node))
-            });
-        found
-            .and_then(|n| n.get("label"))
-            .and_then(Value::as_str)
-            .filter(|label| !label.trim().is_empty())
-            .map_or_else(|| node.to_owned(), str::to_owned)
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// What the node `node` of the flow is called: its label, else its kind's name, numbered
+    /// when several nodes have the same name (提问 1, 提问 2).
+    pub fn label(&self, t: Words, flow_id: &str, node: &str) -> String {
+        let nodes = self.nodes(flow_id);
+        let plain: Vec<String> = nodes
+            .iter()
+            .map(|n| {
+                let label = n.get("label").and_then(Value::as_str).map(str::trim);
+                match label.filter(|label| !label.is_empty()) {
+                    Some(label) => label.to_owned(),
+                    None => {
+                        let kind = n.get("type").and_then(Value::as_str).unwrap_or_default();
+                        t.word(&format!("kind_{kind}")).unwrap_or(kind).to_owned()
+                    }
+                }
+            })
+            .collect();
+        let Some(index) = nodes
+            .iter()
+            .position(|n| n.get("id").and_then(Value::as_str) == Some(node))
+        else {
+            return node.to_owned();
+        };
+        let name = &plain[index];
+        let total = plain.iter().filter(|other| *other == name).count();
+        if total == 1 {
+            return name.clone();
+        }
+        let n = plain[..index].iter().filter(|other| *other == name).count() + 1;
+        format!("{name} {n}")
+    }
+
+    /// What the intent keyed `key` is called in whichever flow labels it first (analytics counts
+    /// intents by key across flows); the key when none does.
+    pub fn intent_anywhere(&self, key: &str) -> String {
+        let mut ids: Vec<&String> = self.flows.keys().collect();
+        ids.sort();
+        ids.into_iter()
+            .map(|flow_id| self.intent(flow_id, key))
+            .find(|name| name != key)
+            .unwrap_or_else(|| key.to_owned())
+    }
+
+    /// What the intent keyed `key` is called: the label of the flow's global intent or of a
+    /// node's intent with that key, else the key (a menu choice, an intent since removed).
+    pub fn intent(&self, flow_id: &str, key: &str) -> String {
+        let draft = self.flows.get(flow_id).map(|flow| &flow.draft);
+        let globals = draft
+            .and_then(|d| d.get("global_intents"))
+            .and_then(Value::as_array)
+            .map_or(&[][..], Vec::as_slice);
+        let own = self
+            .nodes(flow_id)
+            .iter()
+            .filter_map(|n| n.get("intents").and_then(Value::as_array))
+            .flatten();
+        globals
+            .iter()
+            .chain(own)
+            .find(|intent| intent.get("name").and_then(Value::as_str) == Some(key))
+            .and_then(|intent| intent.get("label").and_then(Value::as_str))
+            .map(str::trim)
+            .filter(|label| !label.is_empty())
+            .map_or_else(|| key.to_owned(), str::to_owned)
     }
 }
 

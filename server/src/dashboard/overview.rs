@@ -90,10 +90,19 @@ pub async fn page(
             return (StatusCode::BAD_REQUEST, page).into_response();
         }
     };
-    let overview = match report::overview(&state.store, &filter).await {
+    let mut overview = match report::overview(&state.store, &filter).await {
         Ok(overview) => overview,
         Err(error) => return internal(t, &error),
     };
+    // Intents are counted by key; people read them by the labels the flows give them.
+    let ids = flows.iter().map(|(id, _)| id.clone()).collect();
+    let drafts = match names::Drafts::of(&state, &viewer.principal.tenant_id, ids).await {
+        Ok(drafts) => drafts,
+        Err(error) => return internal(t, &error),
+    };
+    for counted in &mut overview.top_intents {
+        counted.intent = drafts.intent_anywhere(&counted.intent);
+    }
     let versions = version_rows(t, &overview, &flows);
     if pairs.iter().any(|(k, v)| k == "format" && v == "csv") {
         return versions_csv(t, &versions);

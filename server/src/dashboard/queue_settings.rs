@@ -294,8 +294,13 @@ pub async fn save(State(state): State<AppState>, posted: Posted) -> Response {
         close: posted.field("close"),
     });
     let overflow = posted.field("overflow");
+    // A new queue's key is generated from its name; people only ever name queues.
+    let key = match posted.field("key").trim() {
+        "" => queues::new_key(&posted.field("name_en")),
+        key => key.to_owned(),
+    };
     let queue = Queue {
-        key: posted.field("key").trim().to_owned(),
+        key,
         name: posted.field("name"),
         name_en: posted.field("name_en"),
         languages: posted.values("language"),

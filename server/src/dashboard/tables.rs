@@ -169,7 +169,7 @@ pub async fn unheard(
         .map(|g| UnheardRow {
             teach: TeachForm::of(&viewer.principal, &g, &drafts, &knowledge),
             flow: names::flow(t, &request.flows, &g.flow_id),
-            node: drafts.label(&g.flow_id, &g.node),
+            node: drafts.label(t, &g.flow_id, &g.node),
             kind: t.w(if g.kind == "kb_missed" {
                 "kind_kb_missed"
             } else {

@@ -127,13 +127,15 @@ pub fn route_reason(t: Words, transfer: &Value) -> Option<String> {
 
 /// The transcript of events that started at `started_at` (epoch milliseconds).
 /// Knowledge entries show by their questions (`knowledge`), nodes and agent queues by their
-/// names (`node_name` of a node's id, `queue_name` of a queue's key).
+/// names (`node_name` of a node's id, `intent_name` of an intent's key, `queue_name` of a
+/// queue's key).
 pub fn lines(
     t: Words,
     started_at: i64,
     events: &[CallEvent],
     knowledge: &Knowledge,
     node_name: &dyn Fn(&str) -> String,
+    intent_name: &dyn Fn(&str) -> String,
     queue_name: &dyn Fn(&str) -> String,
 ) -> Vec<Line> {
     let colon = t.pick("：", ": ");
@@ -152,6 +154,7 @@ pub fn lines(
                     let score = number_of(data, "score")
                         .map(|s| format!(" ({} {:.2})", t.w("score"), s))
                         .unwrap_or_default();
+                    let intent = intent_name(&intent);
                     details.push(format!("{}{colon}{intent}{score}", t.w("heard_as")));
                 } else {
                     details.extend(without_intent(t, &events[index + 1..], &node));
@@ -180,6 +183,7 @@ pub fn lines(
             "digits" => {
                 let intent = text_of(data, "intent");
                 if !intent.is_empty() {
+                    let intent = intent_name(&intent);
                     details.push(format!("{}{colon}{intent}", t.w("heard_as")));
                 }
                 (
@@ -508,6 +512,13 @@ mod tests {
             &events,
             &none,
             &names,
+            &|i: &str| {
+                if i == "track_order" {
+                    "查快递".to_owned()
+                } else {
+                    i.to_owned()
+                }
+            },
             &|q: &str| q.to_owned(),
         );
         assert_eq!(lines.len(), 4);
@@ -518,7 +529,7 @@ mod tests {
         assert_eq!(lines[1].at, "3.5");
         assert_eq!(
             lines[1].details,
-            vec!["识别为：track_order (匹配度 0.91)", "语音置信度 80%"]
+            vec!["识别为：查快递 (匹配度 0.91)", "语音置信度 80%"]
         );
         assert_eq!(lines[2].text, "转人工：队列 after-sales");
         assert_eq!(lines[2].details, vec!["交接摘要：客户要查快递"]);
@@ -529,6 +540,13 @@ mod tests {
             &events,
             &none,
             &names,
+            &|i: &str| {
+                if i == "track_order" {
+                    "查快递".to_owned()
+                } else {
+                    i.to_owned()
+                }
+            },
             &|q: &str| q.to_owned(),
         );
         assert_eq!(english[3].text, "Call ended: Handed off");
@@ -558,6 +576,7 @@ mod tests {
                 &events,
                 &Knowledge::default(),
                 &|n: &str| n.to_owned(),
+                &|i: &str| i.to_owned(),
                 &|q: &str| q.to_owned(),
             )
             .into_iter()
@@ -618,6 +637,13 @@ mod tests {
             &events,
             &none,
             &names,
+            &|i: &str| {
+                if i == "track_order" {
+                    "查快递".to_owned()
+                } else {
+                    i.to_owned()
+                }
+            },
             &|q: &str| q.to_owned(),
         );
         let badges: Vec<Option<(&str, &str)>> = zh
@@ -643,6 +669,13 @@ mod tests {
             &events,
             &none,
             &names,
+            &|i: &str| {
+                if i == "track_order" {
+                    "查快递".to_owned()
+                } else {
+                    i.to_owned()
+                }
+            },
             &|q: &str| q.to_owned(),
         );
         assert_eq!(
@@ -689,6 +722,7 @@ mod tests {
             0,
             &events,
             &Knowledge::default(),
+            &same,
             &same,
             &same,
         );
@@ -740,6 +774,7 @@ mod tests {
             &events,
             &none,
             &|n: &str| n.to_owned(),
+            &|i: &str| i.to_owned(),
             &queue,
         );
         assert_eq!(zh[0].text, "转人工：队列 投诉");
@@ -753,6 +788,7 @@ mod tests {
             &events,
             &none,
             &|n: &str| n.to_owned(),
+            &|i: &str| i.to_owned(),
             &queue,
         );
         assert_eq!(

@@ -32,6 +32,14 @@ impl Words {
 
     /// The word for `key`. A key missing from the dictionary fails debug builds (every test
     /// that renders it) and shows as itself in release builds.
+    /// The word for `key`, when the dictionary has one (keys made from data, e.g. a node kind).
+    pub fn word(&self, key: &str) -> Option<&'static str> {
+        DICTIONARY
+            .iter()
+            .find(|(k, _, _)| *k == key)
+            .map(|(_, zh, en)| self.language.pick(zh, en))
+    }
+
     pub fn w<'a>(&self, key: &'a str) -> &'a str {
         match DICTIONARY.iter().find(|(k, _, _)| *k == key) {
             Some((_, zh, en)) => self.language.pick(zh, en),
@@ -155,6 +163,18 @@ const DICTIONARY: &[(&str, &str, &str)] = &[
     ("versions", "各版本对比", "Versions compared"),
     ("draft", "草稿", "Draft"),
     ("deleted_flow", "（已删除的流程）", "(deleted flow)"),
+    // Node kinds, as the editor names them: a node without a label is its kind and a number.
+    ("kind_say", "播报", "Say"),
+    ("kind_ask", "提问", "Ask a question"),
+    ("kind_menu", "按键菜单", "Key menu"),
+    ("kind_branch", "条件分支", "Branch"),
+    ("kind_set", "设置变量", "Set variables"),
+    ("kind_script", "脚本", "Script"),
+    ("kind_http", "调用接口", "Call an API"),
+    ("kind_handoff", "转人工", "Hand off to an agent"),
+    ("kind_subflow", "子流程", "Subflow"),
+    ("kind_answer", "知识库回答", "Knowledge answer"),
+    ("kind_end", "结束通话", "End call"),
     ("started", "开始时间", "Started"),
     ("duration", "时长", "Duration"),
     ("customer_number", "客户号码", "Customer"),
@@ -204,8 +224,6 @@ const DICTIONARY: &[(&str, &str, &str)] = &[
     ("queue", "队列", "queue"),
     ("handoff_result", "转接结果", "Handoff result"),
     ("queue_settings", "队列设置", "Queue settings"),
-    ("queue_key", "队列标识", "Key"),
-    ("queue_key_help", "流程的转人工节点用它指定队列：小写字母、数字和 -，例如 after-sales。", "What handoff nodes name: lower-case letters, digits and -, e.g. after-sales."),
     ("queue_name_zh", "中文名称", "Chinese name"),
     ("queue_name_en", "英文名称", "English name"),
     ("queue_languages", "坐席会说的语言", "Languages its agents speak"),

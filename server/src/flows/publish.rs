@@ -131,9 +131,17 @@ pub async fn restore(
     // The flow's name is always its document's, also when the flow was renamed after this
     // version.
     let name = document_name(&version.document).unwrap_or(&flow.name);
+    let title = crate::store::document_title(&version.document);
     let mut transaction = store.transaction().await?;
     let restored = transaction
-        .restore_flow_version(tenant_id, id, number, expected, name, now_ms)
+        .restore_flow_version(
+            tenant_id,
+            id,
+            number,
+            expected,
+            (name, title.as_deref()),
+            now_ms,
+        )
         .await
         .map_err(|error| FlowError::of_write(error, expected, name))?
         .ok_or(FlowError::NotFound)?;

@@ -107,6 +107,23 @@ pub async fn keys(store: &Store, tenant_id: &str) -> Result<BTreeSet<String>, St
         .collect())
 }
 
+/// A key for a new queue: its English name's words (or `queue`) and a random tail, so that
+/// people name queues and never pick keys, and two servers creating queues at once never
+/// choose the same key (a queue is written by key, so a shared key would replace the other).
+pub fn new_key(name_en: &str) -> String {
+    let words: Vec<String> = name_en
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect();
+    let mut stem = words.join("-");
+    stem.truncate(40);
+    let stem = stem.trim_end_matches('-');
+    let stem = if stem.is_empty() { "queue" } else { stem };
+    let tail = uuid::Uuid::new_v4().simple().to_string();
+    format!("{stem}-{}", &tail[..8])
+}
+
 /// Creates or replaces the queue `queue.key`, with its audit entry.
 pub async fn put(
     store: &Store,
@@ -253,6 +270,20 @@ fn check(queue: &Queue, existing: &[Queue]) -> Vec<FieldError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_new_queue_key_is_made_from_its_english_name_and_is_never_chosen_twice() {
+        let key = new_key("After-sales (VIP)");
+        assert!(key.starts_with("after-sales-vip-"), "{key}");
+        assert!(new_key("").starts_with("queue-"));
+        assert!(new_key("售后").starts_with("queue-"));
+        assert_ne!(new_key("Orders"), new_key("Orders"));
+        let checked = check(&queue(&key), &[]);
+        assert!(
+            checked.is_empty(),
+            "a generated key is a valid key: {checked:?}"
+        );
+    }
 
     fn queue(key: &str) -> Queue {
         Queue {

@@ -10,6 +10,8 @@ pub struct Flow {
     pub id: String,
     pub tenant_id: String,
     pub name: String,
+    /// The draft's display name, when it has one.
+    pub title: Option<String>,
     pub draft: Value,
     /// 1 at creation, +1 on every draft change; writers must name the revision they started from.
     pub revision: i64,
@@ -24,6 +26,8 @@ pub struct FlowSummary {
     pub id: String,
     pub tenant_id: String,
     pub name: String,
+    /// The draft's display name, when it has one.
+    pub title: Option<String>,
     pub revision: i64,
     pub published_version: Option<i64>,
     pub created_at: i64,
@@ -64,9 +68,20 @@ pub struct FlowVersionSummary {
 }
 
 const SUMMARY_COLUMNS: &str =
-    "tenant_id, id, name, revision, published_version, created_at, updated_at";
+    "tenant_id, id, name, title, revision, published_version, created_at, updated_at";
 const COLUMNS: &str =
-    "tenant_id, id, name, draft, revision, published_version, created_at, updated_at";
+    "tenant_id, id, name, title, draft, revision, published_version, created_at, updated_at";
+
+/// The document's display name (`title`) as the `title` column keeps it: non-blank text or
+/// nothing. The column is a copy of the draft's field, written with every draft.
+pub fn document_title(document: &Value) -> Option<String> {
+    document
+        .get("title")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|title| !title.is_empty())
+        .map(str::to_owned)
+}
 const VERSION_SUMMARY_COLUMNS: &str =
     "tenant_id, flow_id, version, note, draft_revision, created_at, created_by";
 const VERSION_COLUMNS: &str =
@@ -78,6 +93,7 @@ impl Flow {
             id: row.try_get("id")?,
             tenant_id: row.try_get("tenant_id")?,
             name: row.try_get("name")?,
+            title: row.try_get("title")?,
             draft: json_column(row, "flows", "draft")?,
             revision: row.try_get("revision")?,
             published_version: row.try_get("published_version")?,
@@ -93,6 +109,7 @@ impl From<Flow> for FlowSummary {
             id: flow.id,
             tenant_id: flow.tenant_id,
             name: flow.name,
+            title: flow.title,
             revision: flow.revision,
             published_version: flow.published_version,
             created_at: flow.created_at,
@@ -107,6 +124,7 @@ impl FlowSummary {
             id: row.try_get("id")?,
             tenant_id: row.try_get("tenant_id")?,
             name: row.try_get("name")?,
+            title: row.try_get("title")?,
             revision: row.try_get("revision")?,
             published_version: row.try_get("published_version")?,
             created_at: row.try_get("created_at")?,
@@ -170,8 +188,8 @@ impl Store {
         row.as_ref().map(Flow::from_row).transpose()
     }
 
-    /// The tenant's flows, most recently edited first; `search` keeps names containing it,
-    /// ignoring case.
+    /// The tenant's flows, most recently edited first; `search` keeps those whose name or
+    /// display name contains it, ignoring case.
     pub async fn list_flows(
         &self,
         tenant_id: &str,
@@ -181,7 +199,9 @@ impl Store {
             "SELECT {SUMMARY_COLUMNS} FROM flows WHERE tenant_id = $1 AND deleted_at IS NULL"
         );
         if search.is_some() {
-            sql.push_str(" AND LOWER(name) LIKE $2 ESCAPE '\\'");
+            sql.push_str(
+                " AND (LOWER(name) LIKE $2 ESCAPE '\\' OR LOWER(title) LIKE $2 ESCAPE '\\')",
+            );
         }
         sql.push_str(" ORDER BY updated_at DESC, id DESC");
         let mut query = sqlx::query(&sql).bind(tenant_id);
@@ -290,14 +310,15 @@ impl Transaction<'_> {
         now_ms: i64,
     ) -> Result<Flow> {
         let row = sqlx::query(&format!(
-            "INSERT INTO flows (tenant_id, id, name, draft, revision, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, 1, $5, $5) RETURNING {COLUMNS}"
+            "INSERT INTO flows (tenant_id, id, name, title, draft, revision, created_at, updated_at) \
+             VALUES ($1, $2, $3, $6, $4, 1, $5, $5) RETURNING {COLUMNS}"
         ))
         .bind(tenant_id)
         .bind(new_id("flw"))
         .bind(new.name)
         .bind(new.draft.to_string())
         .bind(now_ms)
+        .bind(document_title(new.draft))
         .fetch_one(self.connection())
         .await?;
         Flow::from_row(&row)
@@ -315,7 +336,8 @@ impl Transaction<'_> {
         now_ms: i64,
     ) -> Result<Option<Flow>> {
         let row = sqlx::query(&format!(
-            "UPDATE flows SET name = $4, draft = $5, revision = revision + 1, updated_at = $6 \
+            "UPDATE flows SET name = $4, title = $7, draft = $5, revision = revision + 1, \
+                 updated_at = $6 \
              WHERE tenant_id = $1 AND id = $2 AND revision = $3 AND deleted_at IS NULL \
              RETURNING {COLUMNS}"
         ))
@@ -325,6 +347,7 @@ impl Transaction<'_> {
         .bind(update.name)
         .bind(update.draft.to_string())
         .bind(now_ms)
+        .bind(document_title(update.draft))
         .fetch_optional(self.connection())
         .await?;
         match row {
@@ -378,7 +401,8 @@ impl Transaction<'_> {
     }
 
     /// Copies a version's document into the draft, as a draft update from `expected_revision`,
-    /// and names the flow `name` (a version's name may differ from the flow's current one).
+    /// and names the flow with the version's key and title (a version's may differ from the
+    /// flow's current ones).
     /// `None` when the flow or the version does not exist.
     pub async fn restore_flow_version(
         &mut self,
@@ -386,12 +410,12 @@ impl Transaction<'_> {
         flow_id: &str,
         version: i64,
         expected_revision: i64,
-        name: &str,
+        (name, title): (&str, Option<&str>),
         now_ms: i64,
     ) -> Result<Option<Flow>> {
         let row = sqlx::query(&format!(
             "UPDATE flows SET \
-                 name = $5, \
+                 name = $5, title = $7, \
                  draft = (SELECT v.document FROM flow_versions v \
                           WHERE v.tenant_id = $1 AND v.flow_id = $2 AND v.version = $3), \
                  revision = revision + 1, updated_at = $6 \
@@ -406,6 +430,7 @@ impl Transaction<'_> {
         .bind(expected_revision)
         .bind(name)
         .bind(now_ms)
+        .bind(title)
         .fetch_optional(self.connection())
         .await?;
         if let Some(row) = row {

@@ -65,7 +65,7 @@ pub use conversations::{
 pub use customer_lookups::CustomerLookupRow;
 pub use erasure::{Erased, SubjectMatch};
 pub use error::{constraint, StoreError};
-pub use flows::{Flow, FlowSummary, FlowVersion, FlowVersionSummary, NewFlow};
+pub use flows::{document_title, Flow, FlowSummary, FlowVersion, FlowVersionSummary, NewFlow};
 pub use invites::{CreatedInvite, Invite, InviteKind, NewInvite, UnusableInvite};
 pub use knowledge::{
     EntryFields, KnowledgeBase, KnowledgeBaseSummary, KnowledgeRevision, StoredEntry,

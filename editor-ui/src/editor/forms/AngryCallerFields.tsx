@@ -4,32 +4,13 @@
 import { useId } from "react";
 
 import type { AngryCaller, FlowDocument, FlowNode } from "../../flow/types";
-import { useI18n, type Translate } from "../../i18n";
-import { typeName } from "../../nodes/registry";
+import { nodeNames } from "../../flow/names";
+import { useI18n } from "../../i18n";
 import { useForm } from "./context";
 import { withOptional } from "./edit";
 import { FieldShell, NumberInput } from "./fields";
 
 type DocChange = (patch: (doc: FlowDocument) => FlowDocument, coalesce?: string) => void;
-
-/**
- * What each node is called in the list: its label, else its kind's name; names given twice get
- * a number (转人工 1, 转人工 2) so that the list never falls back to ids.
- */
-export function nodeNames(t: Translate, nodes: readonly FlowNode[]): Map<string, string> {
-  const plain = nodes.map((node) => (typeof node.label === "string" && node.label.trim() !== "" ? node.label.trim() : typeName(t, node.type)));
-  const total = new Map<string, number>();
-  for (const name of plain) total.set(name, (total.get(name) ?? 0) + 1);
-  const seen = new Map<string, number>();
-  const names = new Map<string, string>();
-  nodes.forEach((node, index) => {
-    const name = plain[index];
-    const n = (seen.get(name) ?? 0) + 1;
-    seen.set(name, n);
-    names.set(node.id, (total.get(name) ?? 0) > 1 ? `${name} ${n}` : name);
-  });
-  return names;
-}
 
 export function AngryCallerFields({ doc, onChange }: { doc: FlowDocument; onChange: DocChange }) {
   const { t } = useI18n();

@@ -38,12 +38,14 @@ export function FlowForm({ doc, onChange }: { doc: FlowDocument; onChange: DocCh
       <TextInput
         label={t("flow.name")}
         help={t("flow.nameHelp")}
-        value={doc.name}
-        path="/name"
+        value={typeof doc.title === "string" ? doc.title : doc.name}
+        path="/title"
         testId="flow-name"
         required
-        onChange={(name) => onChange((d) => ({ ...d, name }), "flow:name")}
+        onChange={(title) => onChange((d) => ({ ...d, title }), "flow:title")}
       />
+      {/* The key (`name`) is generated and never changes with the title; only its problems show. */}
+      <Issues path="/name" />
       <div className="field">
         <label htmlFor={descriptionId}>{t("flow.description")}</label>
         <textarea

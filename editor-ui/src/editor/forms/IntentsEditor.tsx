@@ -1,3 +1,4 @@
+import { intentTitle, newIntentKey } from "../../flow/names";
 import type { Intent } from "../../flow/types";
 import { useI18n } from "../../i18n";
 import { useForm } from "./context";
@@ -18,9 +19,11 @@ export function IntentsEditor({ intents, onChange, path, ownerId, testId }: Inte
   const { t } = useI18n();
   const { readOnly } = useForm();
   const change = (index: number, intent: Intent, field: string) => onChange(replaceAt(intents, index, intent), `${path}/${index}/${field}`);
-  const nextName = () => {
-    const names = new Set(intents.map((intent) => intent.name));
-    for (let n = intents.length + 1; ; n += 1) if (!names.has(`intent_${n}`)) return `intent_${n}`;
+  // A new intent gets its key (`intent_3`) here, once: the key is what analytics counts by, so
+  // it stays when the intent is renamed, and the form asks only for the label.
+  const newIntent = (): Intent => {
+    const label = t("intent.title", { n: intents.length + 1 });
+    return { name: newIntentKey("", intents), label, next: "" };
   };
   return (
     <div className="intents" data-field={path} data-testid={testId}>
@@ -29,16 +32,17 @@ export function IntentsEditor({ intents, onChange, path, ownerId, testId }: Inte
         return (
           <fieldset key={index} className="card" data-testid="intent">
             <legend>
-              💬 {t("intent.title", { n: index + 1 })} {intent.name && <code>{intent.name}</code>}
+              💬 {intentTitle(intent) || t("intent.title", { n: index + 1 })}
             </legend>
             <TextInput
               label={t("intent.name")}
               help={t("intent.nameHelp")}
-              value={intent.name}
-              path={`${base}/name`}
+              value={typeof intent.label === "string" ? intent.label : intent.name}
+              path={`${base}/label`}
               testId="intent-name"
-              onChange={(name) => change(index, { ...intent, name }, "name")}
+              onChange={(label) => change(index, { ...intent, label }, "label")}
             />
+            <Issues path={`${base}/name`} />
             <StringList
               label={t("intent.examples")}
               help={t("intent.examplesHelp")}
@@ -75,14 +79,14 @@ export function IntentsEditor({ intents, onChange, path, ownerId, testId }: Inte
             />
             {!readOnly && (
               <div className="card-actions">
-                <button type="button" onClick={() => onChange(moveIndex(intents, index, -1))} disabled={index === 0} aria-label={t("common.moveUpItem", { item: intent.name })}>
+                <button type="button" onClick={() => onChange(moveIndex(intents, index, -1))} disabled={index === 0} aria-label={t("common.moveUpItem", { item: intentTitle(intent) })}>
                   ↑
                 </button>
                 <button
                   type="button"
                   onClick={() => onChange(moveIndex(intents, index, 1))}
                   disabled={index === intents.length - 1}
-                  aria-label={t("common.moveDownItem", { item: intent.name })}
+                  aria-label={t("common.moveDownItem", { item: intentTitle(intent) })}
                 >
                   ↓
                 </button>
@@ -100,7 +104,7 @@ export function IntentsEditor({ intents, onChange, path, ownerId, testId }: Inte
           type="button"
           className="add-button"
           data-testid="add-intent"
-          onClick={() => onChange([...intents, { name: nextName(), next: "" }])}
+          onClick={() => onChange([...intents, newIntent()])}
         >
           ＋ {t("intent.add")}
         </button>

@@ -2,7 +2,7 @@ import { createContext, useContext } from "react";
 
 import type { LocatedDiagnostic } from "../../flow/diagnostics";
 import type { FlowDocument } from "../../flow/types";
-import type { KnowledgeBaseChoice, QueueChoice } from "../../nodes/lookup";
+import type { FlowChoice, KnowledgeBaseChoice, QueueChoice } from "../../nodes/lookup";
 
 export interface FormContextValue {
   doc: FlowDocument;
@@ -12,7 +12,7 @@ export interface FormContextValue {
   /** The flow's variables (editor/variables.ts), for "insert variable". */
   variables: readonly string[];
   /** The tenant's other flows, for subflow nodes. */
-  flowNames: readonly string[];
+  flowNames: readonly FlowChoice[];
   /** The flow being edited, for tools that ask the server about its draft. */
   flowId?: string;
   /** Saves the draft now; true when the server has what is on screen. */

@@ -7,6 +7,7 @@ import { FLOW_NODE_ID } from "../../flow/ports";
 import { useI18n } from "../../i18n";
 import { CodeField, type CodeFieldHandle, type CodeMode } from "../CodeField";
 import { useForm, useIssues } from "./context";
+import { nodeNames } from "../../flow/names";
 
 export function Issues({ path, below = false }: { path: string; below?: boolean }) {
   const issues = useIssues(path, below);
@@ -426,6 +427,7 @@ export function PortSelect({ label, value, onChange, path, help, ownerId, testId
   const id = useId();
   const current = value ?? "";
   const exists = current === "" || doc.nodes.some((node) => node.id === current);
+  const names = nodeNames(t, doc.nodes);
   return (
     <FieldShell label={label} htmlFor={id} help={help} path={path} inline>
       <select
@@ -443,7 +445,7 @@ export function PortSelect({ label, value, onChange, path, help, ownerId, testId
           .filter((node) => node.id !== FLOW_NODE_ID && (node.id !== ownerId || node.id === current))
           .map((node) => (
             <option key={node.id} value={node.id}>
-              {node.label ? `${node.label} (${node.id})` : node.id}
+              {names.get(node.id)}
             </option>
           ))}
       </select>

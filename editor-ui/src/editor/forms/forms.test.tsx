@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import type { LocatedDiagnostic } from "../../flow/diagnostics";
 import type { FlowDocument, FlowNode } from "../../flow/types";
 import { translate } from "../../i18n";
-import { nodeNames } from "./AngryCallerFields";
+import { nodeNames } from "../../flow/names";
 import { PanelHarness } from "./PanelHarness";
 
 const base: FlowDocument = {
@@ -115,7 +115,7 @@ describe("ask form", () => {
     const { latest } = setup(["ask"]);
     await userEvent.click(screen.getByTestId("add-intent"));
     const intents = (latest().nodes[1] as { intents: { name: string; next: string }[] }).intents;
-    expect(intents).toEqual([{ name: "track", examples: ["where is my order"], next: "bye" }, { name: "intent_2", next: "" }]);
+    expect(intents).toEqual([{ name: "track", examples: ["where is my order"], next: "bye" }, { name: "intent_2", label: "Intent 2", next: "" }]);
   });
 
   it("edits the no-match reprompt count and target", async () => {
@@ -192,13 +192,13 @@ describe("node header and flow form", () => {
     expect(screen.getByText(/Use only letters/)).toBeTruthy();
   });
 
-  it("with nothing selected edits the flow itself", async () => {
+  it("with nothing selected edits the flow itself: its name, never its key", async () => {
     const { latest } = setup([]);
     const name = screen.getByTestId("flow-name");
     await userEvent.clear(name);
     await userEvent.type(name, "Orders");
     await userEvent.selectOptions(screen.getByTestId("flow-start"), "ask");
-    expect(latest()).toMatchObject({ name: "Orders", start: "ask" });
+    expect(latest()).toMatchObject({ name: "forms", title: "Orders", start: "ask" });
   });
 
   it("sends an angry caller to a node picked by its name, never its id, and turns it off", async () => {

@@ -5,6 +5,7 @@ import type { NodeKind } from "../kind";
 import { newRetry, retryPorts } from "../shared/listening";
 import { AskForm } from "./AskForm";
 import "./style.css";
+import { intentPortName } from "../../flow/names";
 
 /** `next` is taken with a slot, or with neither intents nor a slot; only then is it drawn. */
 function usesNext(node: AskNode): boolean {
@@ -22,7 +23,7 @@ export const ask: NodeKind<AskNode> = {
   create: (common) => ({ ...common, type: "ask", prompt: "", no_match: newRetry(), no_input: newRetry() }),
   ports: (node) => [
     ...arrayOf(node.intents).map((intent, i) =>
-      portAt(node, `intent-${i}`, "intent", ["intents", i, "next"], { name: String(intent.name ?? ""), key: intent.dtmf }),
+      portAt(node, `intent-${i}`, "intent", ["intents", i, "next"], { name: intentPortName(intent), key: intent.dtmf }),
     ),
     ...(usesNext(node) ? [nextPort(node)] : []),
     ...retryPorts(node),

@@ -7,13 +7,15 @@ import { useId, useState } from "react";
 import { api, type TriedIntent } from "../../api";
 import { ErrorAlert } from "../../components/ErrorAlert";
 import { useForm } from "../../editor/forms/context";
+import { intentNameOf } from "../../flow/names";
 import { useI18n } from "../../i18n";
 
 const percent = (x: number) => `${Math.round(x * 100)}%`;
 
 export function TryIntent({ nodeId }: { nodeId: string }) {
   const { t } = useI18n();
-  const { flowId, flushDraft } = useForm();
+  const { flowId, flushDraft, doc } = useForm();
+  const intentName = (key: string) => intentNameOf(doc, key);
   const inputId = useId();
   const [text, setText] = useState("");
   const [busy, setBusy] = useState(false);
@@ -60,12 +62,12 @@ export function TryIntent({ nodeId }: { nodeId: string }) {
           <div className="try-intent-result" data-testid="try-intent-result" aria-live="polite">
             <div>
               {t("tryIntent.chosen")}{" "}
-              <strong data-testid="try-intent-chosen">{result.intent ?? t("tryIntent.noMatch")}</strong>
+              <strong data-testid="try-intent-chosen">{result.intent ? intentName(result.intent) : t("tryIntent.noMatch")}</strong>
               {result.ranking.length > 0 && <> · {t("tryIntent.confidence", { value: percent(result.confidence) })}</>}
             </div>
             {runnerUp && (
               <div data-testid="try-intent-runner-up">
-                {t("tryIntent.runnerUp", { name: runnerUp.intent, value: percent(runnerUp.confidence) })}
+                {t("tryIntent.runnerUp", { name: intentName(runnerUp.intent), value: percent(runnerUp.confidence) })}
               </div>
             )}
             <div className="field-help">{t("tryIntent.threshold", { value: percent(result.threshold) })}</div>

@@ -1,6 +1,7 @@
 import { useForm } from "../../editor/forms/context";
 import { withMap } from "../../editor/forms/edit";
-import { KeyValueList, TextInput } from "../../editor/forms/fields";
+import { KeyValueList, SelectInput } from "../../editor/forms/fields";
+import { flowTitle } from "../../flow/names";
 import type { SubflowNode } from "../../flow/types";
 import { useI18n } from "../../i18n";
 import type { NodeFormProps } from "../kind";
@@ -11,19 +12,20 @@ export function SubflowForm({ node, change }: NodeFormProps<SubflowNode>) {
   const { flowNames } = useForm();
   return (
     <>
-      <TextInput
+      {/* Flows are chosen by their names; the node keeps the flow's key, which renaming the
+          flow does not change. */}
+      <SelectInput
         label={t("subflow.flow")}
         help={t("subflow.flowHelp")}
         value={node.flow}
         path="/flow"
-        list="subflow-names"
+        options={[
+          { value: "", label: t("subflow.choose") },
+          ...flowNames.map((flow) => ({ value: flow.name, label: flowTitle(flow) })),
+          ...(node.flow && !flowNames.some((flow) => flow.name === node.flow) ? [{ value: node.flow, label: node.flow }] : []),
+        ]}
         onChange={(flow) => change((n) => ({ ...n, flow }), "flow")}
       />
-      <datalist id="subflow-names">
-        {flowNames.map((name) => (
-          <option key={name} value={name} />
-        ))}
-      </datalist>
       <KeyValueList
         label={t("subflow.inputs")}
         help={t("subflow.inputsHelp")}

@@ -13,7 +13,7 @@ export const subflow: NodeKind<SubflowNode> = {
   create: (common) => ({ ...common, type: "subflow", flow: "", next: "" }),
   ports: (node) => [portAt(node, "next", "next", ["next"]), portAt(node, "error", "error", ["error"], { optional: true })],
   portNames: { next: "port.subflow.next", error: "port.subflow.error" },
-  summary: (node) => textOf(node.flow),
+  summary: (node, _t, lookup) => (textOf(node.flow) ? lookup.flowName(textOf(node.flow)) : ""),
   variables: (node) => Object.keys(objectOf(node.outputs)),
   Form: SubflowForm,
 };
