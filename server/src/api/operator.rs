@@ -265,11 +265,13 @@ async fn suspend_tenant(
     body: axum::body::Bytes,
 ) -> ApiResult<Json<TenantView>> {
     let language = Language::from_headers(&headers);
-    let request: SuspendRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        SuspendRequest::default()
-    } else {
-        crate::error::parse_json(&body)?
-    };
+    // No body, or JSON's `null`, is a suspension without a reason.
+    let request: SuspendRequest =
+        if body.iter().all(u8::is_ascii_whitespace) || body.trim_ascii() == b"null" {
+            SuspendRequest::default()
+        } else {
+            crate::error::parse_json(&body)?
+        };
     let reason = request
         .reason
         .as_deref()

@@ -67,18 +67,23 @@ pub struct TenantSettings {
 pub struct Quotas {
     /// Phone calls in progress at once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 1_000_000)]
     pub concurrent_calls: Option<u32>,
     /// Web chats open at once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 1_000_000)]
     pub concurrent_chats: Option<u32>,
     /// Conversation turns (a caller's answer, a chat message) per second over all channels.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 1_000_000)]
     pub turns_per_second: Option<u32>,
     /// API requests per minute, by keys and by signed-in people together.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 1_000_000)]
     pub api_requests_per_minute: Option<u32>,
     /// Megabytes of stored flows, knowledge and conversation records.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 1_000_000)]
     pub storage_mb: Option<u32>,
 }
 
@@ -209,6 +214,7 @@ impl Transaction<'_> {
 /// What a tenant holds, counted for the operator's list: cheap counts over the tenant's
 /// indexes, no scan of another tenant's rows.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = TenantCounts)]
 pub struct TenantUsage {
     pub users: u64,
     /// Flows not deleted.

@@ -94,7 +94,15 @@ pub async fn ensure_active(store: &Store, tenant_id: &str) -> Result<(), Inactiv
 #[serde(deny_unknown_fields)]
 pub struct Names {
     #[serde(rename = "zh-CN")]
+    #[schema(
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub zh: String,
+    #[schema(
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub en: String,
 }
 
