@@ -277,17 +277,29 @@ async fn suspend_tenant(
         .as_deref()
         .map(str::trim)
         .filter(|r| !r.is_empty());
+    suspended(&state, &operator, &slug, Some(reason), language).await
+}
+
+/// Suspends (with its reason, if any) or resumes (`reason` `None`) the tenant, and answers
+/// how it is now.
+async fn suspended(
+    state: &AppState,
+    operator: &OperatorPrincipal,
+    slug: &str,
+    reason: Option<Option<&str>>,
+    language: Language,
+) -> ApiResult<Json<TenantView>> {
     tenancy::set_suspended(
         &state.store,
         &operator.operator(),
-        &slug,
-        true,
-        reason,
+        slug,
+        reason.is_some(),
+        reason.flatten(),
         now_ms(),
     )
     .await
     .map_err(|error| tenancy_error(error, language))?;
-    let view = tenancy::show(&state.store, &slug)
+    let view = tenancy::show(&state.store, slug)
         .await
         .map_err(|error| tenancy_error(error, language))?;
     Ok(Json(view))
@@ -307,20 +319,7 @@ async fn resume_tenant(
     Path(slug): Path<String>,
 ) -> ApiResult<Json<TenantView>> {
     let language = Language::from_headers(&headers);
-    tenancy::set_suspended(
-        &state.store,
-        &operator.operator(),
-        &slug,
-        false,
-        None,
-        now_ms(),
-    )
-    .await
-    .map_err(|error| tenancy_error(error, language))?;
-    let view = tenancy::show(&state.store, &slug)
-        .await
-        .map_err(|error| tenancy_error(error, language))?;
-    Ok(Json(view))
+    suspended(&state, &operator, &slug, None, language).await
 }
 
 /// Deletes a tenant with every row it has (flows, calls and chats, people, keys, numbers,
