@@ -242,24 +242,7 @@ async fn chats_open_at_once_are_limited(app: TestApp) -> TestApp {
     )
     .await;
     assert_eq!(status, 201, "{body}");
-    let (status, _, usage) = call(
-        &app,
-        &base,
-        Method::GET,
-        &limited.owner_key,
-        "/tenant/usage",
-        None,
-        "en",
-    )
-    .await;
-    assert_eq!(status, 200, "{usage}");
-    let chats = usage["quotas"]
-        .as_array()
-        .expect("quotas")
-        .iter()
-        .find(|quota| quota["quota"] == "concurrent_chats")
-        .expect("the chats quota")
-        .clone();
+    let chats = quota_use(&app, &base, &limited.owner_key, "concurrent_chats").await;
     assert_eq!(chats["limit"], 2);
     assert_eq!(chats["used"], 2);
     assert_eq!(chats["default"], false);
@@ -393,36 +376,13 @@ async fn writes_over_the_storage_quota_are_refused(app: TestApp) -> TestApp {
     .await;
     assert_eq!(status, 201, "{body}");
     // The owner sees the use against the limit; an editor may not.
-    let (status, _, usage) = call(
-        &app,
-        &base,
-        Method::GET,
-        &full.owner_key,
-        "/tenant/usage",
-        None,
-        "en",
-    )
-    .await;
-    assert_eq!(status, 200, "{usage}");
-    let storage = usage["quotas"]
-        .as_array()
-        .expect("quotas")
-        .iter()
-        .find(|quota| quota["quota"] == "storage_mb")
-        .expect("the storage quota")
-        .clone();
+    let storage = quota_use(&app, &base, &full.owner_key, "storage_mb").await;
     assert_eq!(storage["limit"], 1);
     assert!(
         storage["used"].as_i64().is_some_and(|used| used >= 2),
         "{storage}"
     );
-    let calls = usage["quotas"]
-        .as_array()
-        .expect("quotas")
-        .iter()
-        .find(|quota| quota["quota"] == "concurrent_calls")
-        .expect("the calls quota")
-        .clone();
+    let calls = quota_use(&app, &base, &full.owner_key, "concurrent_calls").await;
     assert_eq!(calls["default"], true);
     assert_eq!(calls["limit"], server::quotas::DEFAULT_CONCURRENT_CALLS);
     let editor = app.key(&full.id, Role::Editor).await;
@@ -446,3 +406,25 @@ on_both_databases!(
     chat_turns_over_the_rate_are_refused,
     writes_over_the_storage_quota_are_refused,
 );
+
+/// One quota's limit and use, as `GET /tenant/usage` shows it to the owner.
+async fn quota_use(app: &TestApp, base: &str, owner_key: &str, quota: &str) -> Value {
+    let (status, _, usage) = call(
+        app,
+        base,
+        Method::GET,
+        owner_key,
+        "/tenant/usage",
+        None,
+        "en",
+    )
+    .await;
+    assert_eq!(status, 200, "{usage}");
+    usage["quotas"]
+        .as_array()
+        .expect("quotas")
+        .iter()
+        .find(|item| item["quota"] == quota)
+        .unwrap_or_else(|| panic!("the {quota} quota in {usage}"))
+        .clone()
+}
