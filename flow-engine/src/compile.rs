@@ -188,6 +188,16 @@ impl CompiledFlow {
         &self.document.name
     }
 
+    /// How people are shown the node `id`: its label, else its id (also for a node of a
+    /// subflow, which this document does not hold).
+    pub fn node_display_name<'a>(&'a self, id: &'a str) -> &'a str {
+        self.document
+            .nodes
+            .iter()
+            .find(|node| node.id() == id)
+            .map_or(id, |node| node.display_name())
+    }
+
     /// A stable fingerprint of the document; snapshots carry it so that a session is never
     /// resumed on a different flow.
     pub fn fingerprint(&self) -> &str {

@@ -12,7 +12,9 @@ use crate::calendar;
 use crate::compile::CompiledFlow;
 use crate::knowledge::{Knowledge, KnowledgeIndex};
 use crate::knowledge_sheet::entries_from_csv;
+use crate::messages::{term, Arg, Locale, Message};
 use crate::model::{HttpMethod, Outcome};
+use crate::msg;
 use crate::runtime::{
     CallInfo, Direction, Event, HandoffStatus, HttpFailure, HttpRequest, Record, Session, Transfer,
     TransferTarget,
@@ -298,22 +300,28 @@ fn regex_pattern(pattern: &str) -> Option<Result<Regex, regex::Error>> {
     (!inner.is_empty()).then(|| Regex::new(inner))
 }
 
-/// One failed expectation.
+/// One failed expectation, worded when the report is (see [`ConversationResult::report`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
     /// Turn number, 1-based as written in the file.
     pub turn: usize,
-    pub what: String,
-    pub expected: String,
-    pub actual: String,
+    pub what: Message,
+    pub expected: Message,
+    pub actual: Message,
 }
 
 /// One line of a conversation's transcript.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TranscriptLine {
-    Caller(String),
+    Caller(Message),
     Bot(String),
-    Note(String),
+    Note(Message),
+}
+
+/// A value shown as the flow, the test file or the call has it (a node's id, a variable's
+/// value, a bot line).
+fn as_written(text: impl Into<String>) -> Message {
+    msg!("report.as_written", text = text.into())
 }
 
 /// The result of running one conversation.
@@ -342,26 +350,41 @@ impl ConversationResult {
         self.failures.is_empty()
     }
 
-    /// A readable report: the failures with expected and actual values, then the transcript.
-    pub fn report(&self) -> String {
+    /// A readable report in `locale`: the failures with expected and actual values, then the
+    /// transcript.
+    pub fn report(&self, locale: Locale) -> String {
         let mut text = String::new();
         let _ = writeln!(text, "✗ {}", self.name);
         for failure in &self.failures {
-            let _ = writeln!(text, "  turn {}: {}", failure.turn, failure.what);
-            for line in failure.expected.lines() {
-                let _ = writeln!(text, "    - expected: {line}");
+            let heading = msg!(
+                "report.turn",
+                turn = failure.turn,
+                what = failure.what.clone()
+            );
+            let _ = writeln!(text, "  {}", heading.render(locale));
+            for line in failure.expected.render(locale).lines() {
+                let _ = writeln!(
+                    text,
+                    "    {}",
+                    msg!("report.expected", line = line).render(locale)
+                );
             }
-            for line in failure.actual.lines() {
-                let _ = writeln!(text, "    + actual:   {line}");
+            for line in failure.actual.render(locale).lines() {
+                let _ = writeln!(
+                    text,
+                    "    {}",
+                    msg!("report.actual", line = line).render(locale)
+                );
             }
         }
-        let _ = writeln!(text, "  transcript:");
+        let _ = writeln!(text, "  {}", term("report.transcript").render(locale));
         for line in &self.transcript {
-            let _ = match line {
-                TranscriptLine::Caller(said) => writeln!(text, "    caller: {said}"),
-                TranscriptLine::Bot(said) => writeln!(text, "    bot:    {said}"),
-                TranscriptLine::Note(note) => writeln!(text, "    ({note})"),
+            let line = match line {
+                TranscriptLine::Caller(said) => msg!("report.caller", said = said.clone()),
+                TranscriptLine::Bot(said) => msg!("report.bot", said = said),
+                TranscriptLine::Note(note) => msg!("report.note", note = note.clone()),
             };
+            let _ = writeln!(text, "    {}", line.render(locale));
         }
         text
     }
@@ -435,7 +458,7 @@ pub fn run_with(
         unmatched: Vec::new(),
     };
     let start = drive(&mut session, Event::Started, &mut resolver);
-    record_output(&mut result, &start);
+    record_output(flow, &mut result, &start);
     if first_is_start {
         if let Some((_, turn)) = turns.next() {
             check_turn(&mut result, 1, turn, &start, &session, &mut resolver);
@@ -447,9 +470,9 @@ pub fn run_with(
         let Some(event) = turn.input() else {
             result.failures.push(Failure {
                 turn: number,
-                what: "turn has no caller input".into(),
-                expected: "one of caller, digits, silence or hangup".into(),
-                actual: "none (only the first turn may omit it)".into(),
+                what: term("report.no_input"),
+                expected: term("report.some_input"),
+                actual: term("report.no_input_found"),
             });
             continue;
         };
@@ -470,7 +493,7 @@ pub fn run_with(
             session.set_knowledge(knowledge.clone());
         }
         let output = drive(&mut session, event, &mut resolver);
-        record_output(&mut result, &output);
+        record_output(flow, &mut result, &output);
         check_turn(&mut result, number, turn, &output, &session, &mut resolver);
         check_faq(&mut result, number, turn, &output, &knowledge);
     }
@@ -508,11 +531,11 @@ fn call_info(file: &ConversationFile, conversation: &Conversation) -> CallInfo {
 fn ended_early(turn: usize, session: &Session) -> Failure {
     Failure {
         turn,
-        what: "call already ended".into(),
-        expected: "the bot still listening".into(),
-        actual: format!(
-            "ended with outcome {}",
-            session.outcome().map_or("?", Outcome::as_str)
+        what: term("report.call_ended"),
+        expected: term("report.still_listening"),
+        actual: msg!(
+            "report.ended_with",
+            outcome = session.outcome().map_or("?", Outcome::as_str)
         ),
     }
 }
@@ -527,9 +550,9 @@ fn resume(
 ) -> Result<(), Failure> {
     let (resumed, size) = round_trip(flow, session).map_err(|error| Failure {
         turn,
-        what: "snapshot and resume".into(),
-        expected: "the session resumes from its snapshot".into(),
-        actual: error,
+        what: term("report.snapshot"),
+        expected: term("report.resumes"),
+        actual: as_written(error),
     })?;
     *session = resumed;
     result.snapshot_sizes.push(size);
@@ -546,16 +569,16 @@ fn check_outcome(
     if actual != Some(expected) {
         result.failures.push(Failure {
             turn: conversation.turns.len(),
-            what: "outcome".into(),
-            expected: expected.as_str().into(),
+            what: term("report.outcome"),
+            expected: as_written(expected.as_str()),
             actual: actual.map_or_else(
                 || {
-                    format!(
-                        "still running at node {}",
-                        session.current_node().unwrap_or("?")
+                    msg!(
+                        "report.still_running",
+                        node = session.current_node().unwrap_or("?")
                     )
                 },
-                |o| o.as_str().to_owned(),
+                |o| as_written(o.as_str()),
             ),
         });
     }
@@ -586,62 +609,79 @@ fn round_trip(flow: &Arc<CompiledFlow>, session: &Session) -> Result<(Session, u
     Ok((resumed, text.len()))
 }
 
-fn describe_input(turn: &Turn) -> String {
+fn describe_input(turn: &Turn) -> Message {
     if let Some(text) = &turn.caller {
-        text.clone()
+        as_written(text)
     } else if let Some(digits) = &turn.digits {
-        format!("[keys {digits}]")
+        msg!("report.keys", digits = digits)
     } else if turn.silence {
-        "[silence]".into()
+        term("report.silence")
     } else {
-        "[hangs up]".into()
+        term("report.hangs_up")
     }
 }
 
-fn record_output(result: &mut ConversationResult, output: &TurnOutput) {
+fn record_output(flow: &CompiledFlow, result: &mut ConversationResult, output: &TurnOutput) {
     for record in &output.records {
-        match record {
-            Record::HttpRequested { method, url, .. } => result
-                .transcript
-                .push(TranscriptLine::Note(format!("{} {url}", method.as_str()))),
-            Record::Transfer { target, route, .. } => {
-                let why = route.as_ref().map_or_else(String::new, |route| {
-                    let reason = route.label.as_deref().unwrap_or(&route.when);
-                    format!(" (rule {}: {reason})", route.index + 1)
-                });
-                result
-                    .transcript
-                    .push(TranscriptLine::Note(format!("transfer to {target:?}{why}")))
+        let note = match record {
+            Record::HttpRequested { method, url, .. } => {
+                as_written(format!("{} {url}", method.as_str()))
             }
-            Record::EmotionTriggered { anger, next, .. } => result.transcript.push(
-                TranscriptLine::Note(format!("angry caller (anger {anger:.2}): to {next}")),
+            Record::Transfer { target, route, .. } => {
+                let target = format!("{target:?}");
+                match route {
+                    Some(route) => msg!(
+                        "report.transfer_by_rule",
+                        target = target,
+                        rule = route.index + 1,
+                        reason = route.label.as_deref().unwrap_or(&route.when)
+                    ),
+                    None => msg!("report.transfer", target = target),
+                }
+            }
+            Record::EmotionTriggered { anger, next, .. } => msg!(
+                "report.angry_caller",
+                anger = format!("{anger:.2}"),
+                next = flow.node_display_name(next)
             ),
             Record::KbAnswered {
                 knowledge_base,
                 entry,
                 score,
                 ..
-            } => result.transcript.push(TranscriptLine::Note(format!(
-                "answered from {knowledge_base}: {entry}, score {score:.2}"
-            ))),
-            Record::KbFeedback { entry, helpful, .. } => {
-                result.transcript.push(TranscriptLine::Note(format!(
-                    "{entry} {}",
-                    if *helpful { "helped" } else { "did not help" }
-                )))
-            }
-            Record::KbMissed { knowledge_base, .. } => result.transcript.push(
-                TranscriptLine::Note(format!("no answer in {knowledge_base}")),
+            } => msg!(
+                "report.kb_answered",
+                knowledge_base = knowledge_base,
+                entry = entry,
+                score = format!("{score:.2}")
             ),
-            Record::ScriptError { node, message, .. } => result
-                .transcript
-                .push(TranscriptLine::Note(format!("error at {node}: {message}"))),
-            Record::Said { text, .. } => result.transcript.push(TranscriptLine::Bot(text.clone())),
-            Record::Ended { outcome, .. } => result
-                .transcript
-                .push(TranscriptLine::Note(format!("ended: {}", outcome.as_str()))),
-            _ => {}
-        }
+            Record::KbFeedback { entry, helpful, .. } if *helpful => {
+                msg!("report.kb_helped", entry = entry)
+            }
+            Record::KbFeedback { entry, .. } => msg!("report.kb_not_helped", entry = entry),
+            Record::KbMissed { knowledge_base, .. } => {
+                msg!("report.kb_missed", knowledge_base = knowledge_base)
+            }
+            Record::ScriptError {
+                node,
+                message,
+                text,
+                ..
+            } => msg!(
+                "script.error_at",
+                node = flow.node_display_name(node),
+                reason = text
+                    .clone()
+                    .map_or_else(|| as_written(message).into(), Arg::from)
+            ),
+            Record::Said { text, .. } => {
+                result.transcript.push(TranscriptLine::Bot(text.clone()));
+                continue;
+            }
+            Record::Ended { outcome, .. } => msg!("report.ended", outcome = outcome.as_str()),
+            _ => continue,
+        };
+        result.transcript.push(TranscriptLine::Note(note));
     }
 }
 
@@ -675,14 +715,14 @@ fn check_faq(
     if &actual != expected {
         let list = |items: &[String]| {
             if items.is_empty() {
-                "(none)".to_owned()
+                term("report.none")
             } else {
-                items.join("\n")
+                as_written(items.join("\n"))
             }
         };
         result.failures.push(Failure {
             turn: turn_number,
-            what: "knowledge-base answers".into(),
+            what: term("report.kb_answers"),
             expected: list(expected),
             actual: list(&actual),
         });
@@ -697,7 +737,7 @@ fn check_turn(
     session: &Session,
     resolver: &mut MockResolver<'_>,
 ) {
-    let mut fail = |what: String, expected: String, actual: String| {
+    let mut fail = |what: Message, expected: Message, actual: Message| {
         result.failures.push(Failure {
             turn: turn_number,
             what,
@@ -705,11 +745,15 @@ fn check_turn(
             actual,
         });
     };
+    // What the file expects and what happened, as written, or a placeholder saying nothing did.
+    let shown = |value: Option<&str>, nothing: &'static str| {
+        value.map_or_else(|| term(nothing), as_written)
+    };
     for request in resolver.unmatched.drain(..) {
         fail(
-            "HTTP request without a mock".into(),
-            "a mock in `http`".into(),
-            request,
+            term("report.unmocked"),
+            term("report.mock_wanted"),
+            as_written(request),
         );
     }
     if let Some(expected) = &turn.bot {
@@ -719,34 +763,39 @@ fn check_turn(
                 .zip(&output.lines)
                 .all(|(pattern, line)| text_matches(pattern, line));
         if !lines_match {
+            let lines = |lines: &[String]| {
+                shown(
+                    Some(lines.join("\n"))
+                        .filter(|_| !lines.is_empty())
+                        .as_deref(),
+                    "report.nothing",
+                )
+            };
             fail(
-                "bot lines".into(),
-                if expected.is_empty() {
-                    "(nothing)".into()
-                } else {
-                    expected.join("\n")
-                },
-                if output.lines.is_empty() {
-                    "(nothing)".into()
-                } else {
-                    output.lines.join("\n")
-                },
+                term("report.bot_lines"),
+                lines(expected),
+                lines(&output.lines),
             );
         }
     }
     if let Some(expected) = &turn.node {
-        let actual = session
-            .current_node()
-            .or(output.last_node())
-            .unwrap_or("(none)");
-        if actual != expected {
-            fail("node".into(), expected.clone(), actual.to_owned());
+        let actual = session.current_node().or(output.last_node());
+        if actual != Some(expected.as_str()) {
+            fail(
+                term("report.node"),
+                as_written(expected),
+                shown(actual, "report.none"),
+            );
         }
     }
     if let Some(expected) = &turn.intent {
-        let actual = output.intent().unwrap_or("(none)");
-        if actual != expected {
-            fail("intent".into(), expected.clone(), actual.to_owned());
+        let actual = output.intent();
+        if actual != Some(expected.as_str()) {
+            fail(
+                term("report.intent"),
+                as_written(expected),
+                shown(actual, "report.none"),
+            );
         }
     }
     let transfer = output.records.iter().find_map(|record| match record {
@@ -755,21 +804,25 @@ fn check_turn(
     });
     if let Some(expected) = &turn.queue {
         let actual = match transfer {
-            Some((TransferTarget::Queue(queue), _)) => queue.as_str(),
-            _ => "(no transfer to a queue)",
+            Some((TransferTarget::Queue(queue), _)) => Some(queue.as_str()),
+            _ => None,
         };
-        if actual != expected {
-            fail("queue".into(), expected.clone(), actual.to_owned());
+        if actual != Some(expected.as_str()) {
+            fail(
+                term("report.queue"),
+                as_written(expected),
+                shown(actual, "report.no_queue_transfer"),
+            );
         }
     }
     if let Some(expected) = &turn.route {
         let actual = match transfer {
-            Some((_, Some(route))) => route.label.as_deref().unwrap_or(&route.when),
-            Some((_, None)) => "(none)",
-            None => "(no transfer)",
+            Some((_, Some(route))) => as_written(route.label.as_deref().unwrap_or(&route.when)),
+            Some((_, None)) => term("report.none"),
+            None => term("report.no_transfer"),
         };
-        if actual != expected {
-            fail("routing rule".into(), expected.clone(), actual.to_owned());
+        if actual != as_written(expected) {
+            fail(term("report.route"), as_written(expected), actual);
         }
     }
     if !turn.vars.is_empty() {
@@ -778,9 +831,9 @@ fn check_turn(
             let actual = vars.get(name);
             if actual != Some(expected) {
                 fail(
-                    format!("variable {name}"),
-                    expected.to_string(),
-                    actual.map_or_else(|| "(unset)".to_owned(), |v| v.to_string()),
+                    msg!("report.variable", name = name),
+                    as_written(expected.to_string()),
+                    actual.map_or_else(|| term("report.unset"), |v| as_written(v.to_string())),
                 );
             }
         }

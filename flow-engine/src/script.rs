@@ -28,7 +28,7 @@ use rhai::{
 };
 
 use crate::calendar::{Date, MAX_UTC_OFFSET_MINUTES, MS_PER_DAY};
-use crate::messages::{term, Locale, Message};
+use crate::messages::{term, Arg, Locale, Message};
 use crate::msg;
 
 /// The names a script or expression can see.
@@ -94,7 +94,10 @@ pub enum ScriptErrorKind {
 #[error("{message}")]
 pub struct ScriptError {
     pub kind: ScriptErrorKind,
+    /// The failure in English, as the sandbox words it.
     pub message: String,
+    /// The failure for a flow author, worded from the catalogues.
+    pub text: Message,
     pub line: u32,
     pub column: u32,
 }
@@ -286,14 +289,13 @@ impl Sandbox {
                     bindings.vars = vars;
                     Ok(())
                 }
-                Some(message) => Err(unstorable_error(message)),
+                Some(text) => Err(unstorable_error(text)),
             },
-            Some(Err(other)) => Err(unstorable_error(format!(
-                "the script replaced vars with {}; vars must stay a map (set fields such as \
-                 vars.name = … instead)",
-                describe_type(&other)
+            Some(Err(other)) => Err(unstorable_error(msg!(
+                "script.vars_replaced",
+                what = describe_type(&other)
             ))),
-            None => Err(unstorable_error("the script lost vars".to_owned())),
+            None => Err(unstorable_error(term("script.vars_lost"))),
         }
     }
 
@@ -306,100 +308,154 @@ impl Sandbox {
         };
         let (line, column) = line_column(position);
         let limits = &self.limits;
-        let (kind, message) = match inner {
+        let (kind, text) = match inner {
             EvalAltResult::ErrorTooManyOperations(_) => (
                 ScriptErrorKind::TooManyOperations,
-                format!(
-                    "the script ran too long (more than {} operations); it may loop forever",
-                    limits.max_operations
-                ),
+                msg!("script.too_many_operations", limit = limits.max_operations),
             ),
             EvalAltResult::ErrorTerminated(token, _) if is_deadline_token(token) => (
                 ScriptErrorKind::Deadline,
-                format!(
-                    "the script ran too long (more than {} ms); it may loop forever",
-                    limits.deadline.as_millis()
+                msg!(
+                    "script.deadline",
+                    ms = limits.deadline.as_millis().to_string()
                 ),
             ),
             EvalAltResult::ErrorStackOverflow(_) => (
                 ScriptErrorKind::StackOverflow,
-                format!(
-                    "functions call each other too deeply (more than {} levels); a function may \
-                     call itself forever",
-                    limits.max_call_levels
-                ),
+                msg!("script.stack_overflow", levels = limits.max_call_levels),
             ),
-            EvalAltResult::ErrorParsing(ParseErrorType::ExprTooDeep, _) => (
-                ScriptErrorKind::StackOverflow,
-                "the script nests too deeply".to_owned(),
-            ),
+            EvalAltResult::ErrorParsing(ParseErrorType::ExprTooDeep, _) => {
+                (ScriptErrorKind::StackOverflow, term("script.too_deep"))
+            }
             EvalAltResult::ErrorDataTooLarge(what, _) => {
                 (ScriptErrorKind::DataTooLarge, self.too_large_message(what))
             }
-            EvalAltResult::ErrorRuntime(value, _) => (
-                ScriptErrorKind::Runtime,
-                if value.is_unit() {
-                    "the script stopped with an error".to_owned()
-                } else {
-                    format!("the script stopped with an error: {value}")
-                },
-            ),
-            EvalAltResult::ErrorAssignmentToConstant(name, _) if !name.is_empty() => (
-                ScriptErrorKind::Runtime,
-                format!("{name} is read-only and cannot be changed"),
-            ),
-            EvalAltResult::ErrorNonPureMethodCallOnConstant(..) => (
-                ScriptErrorKind::Runtime,
-                format!(
-                    "{}: call, input, tenant and customer are read-only (and so is vars in a \
-                     condition or template)",
-                    plain(inner)
-                ),
-            ),
-            EvalAltResult::ErrorVariableNotFound(name, _) if NAMES.contains(&name.as_str()) => (
-                ScriptErrorKind::Runtime,
-                format!(
-                    "{name} is not visible inside a function; pass it to the function as a \
-                     parameter"
-                ),
-            ),
-            other => (ScriptErrorKind::Runtime, plain(other)),
+            other => (ScriptErrorKind::Runtime, runtime_message(other)),
         };
-        let mut message = message;
-        if let EvalAltResult::ErrorInFunctionCall(name, ..) = error {
-            if !name.is_empty() && !name.starts_with("anon$") {
-                message.push_str(&format!(" (in function {name})"));
+        let text = match error {
+            EvalAltResult::ErrorInFunctionCall(name, ..)
+                if !name.is_empty() && !name.starts_with("anon$") =>
+            {
+                msg!("script.in_function", error = text, function = name)
             }
+            _ => text,
+        };
+        let mut failure = ScriptError::new(kind, text, line, column);
+        if failure.text.key == "script.failed" {
+            // Rhai's own words say more to whoever reads the logs.
+            failure.message = plain(inner);
         }
-        ScriptError {
-            kind,
-            message,
-            line,
-            column,
-        }
+        failure
     }
 
-    fn too_large_message(&self, what: &str) -> String {
+    fn too_large_message(&self, what: &str) -> Message {
         let limits = &self.limits;
         if what.contains("string") {
-            format!(
-                "a text grew too long (the limit is {} bytes)",
-                limits.max_string_size
-            )
+            msg!("script.text_too_long", limit = limits.max_string_size)
         } else if what.contains("array") {
-            format!(
-                "a list grew too long (the limit is {} items)",
-                limits.max_array_size
-            )
+            msg!("script.list_too_long", limit = limits.max_array_size)
         } else if what.contains("map") {
-            format!(
-                "a map grew too large (the limit is {} entries)",
-                limits.max_map_size
-            )
+            msg!("script.map_too_large", limit = limits.max_map_size)
         } else {
-            format!("{what} is too large")
+            term("script.too_large")
         }
     }
+}
+
+/// What went wrong, for the errors that are the script's own mistakes rather than a limit. Rhai's
+/// own words are English, so each kind is worded from the catalogues; only what the author
+/// wrote (a thrown value, a name, a function's signature) passes through as it is.
+fn runtime_message(error: &EvalAltResult) -> Message {
+    match error {
+        EvalAltResult::ErrorRuntime(value, _) if value.is_unit() => term("script.thrown"),
+        EvalAltResult::ErrorRuntime(value, _) => {
+            msg!("script.thrown_value", value = value.to_string())
+        }
+        EvalAltResult::ErrorAssignmentToConstant(name, _) if !name.is_empty() => {
+            msg!("script.read_only", name = name)
+        }
+        EvalAltResult::ErrorAssignmentToConstant(..) => term("script.read_only_value"),
+        EvalAltResult::ErrorNonPureMethodCallOnConstant(function, _) => {
+            msg!("script.changes_read_only", function = function)
+        }
+        EvalAltResult::ErrorVariableNotFound(name, _) if NAMES.contains(&name.as_str()) => {
+            msg!("script.not_in_function", name = name)
+        }
+        EvalAltResult::ErrorVariableNotFound(name, _)
+        | EvalAltResult::ErrorForbiddenVariable(name, _) => {
+            msg!("script.unknown_variable", name = name)
+        }
+        EvalAltResult::ErrorVariableExists(name, _) => {
+            msg!("script.variable_exists", name = name)
+        }
+        EvalAltResult::ErrorPropertyNotFound(name, _) => {
+            msg!("script.unknown_property", name = name)
+        }
+        EvalAltResult::ErrorFunctionNotFound(signature, _) => {
+            msg!("script.function_not_found", signature = signature)
+        }
+        EvalAltResult::ErrorModuleNotFound(name, _) | EvalAltResult::ErrorInModule(name, ..) => {
+            msg!("script.modules", word = name)
+        }
+        EvalAltResult::ErrorUnboundThis(_) => term("script.unbound_this"),
+        EvalAltResult::ErrorMismatchDataType(expected, actual, _)
+        | EvalAltResult::ErrorMismatchOutputType(expected, actual, _) => msg!(
+            "script.mismatched_types",
+            expected = type_term(expected),
+            actual = type_term(actual)
+        ),
+        EvalAltResult::ErrorIndexingType(type_name, _) => {
+            msg!("script.not_indexable", kind = type_term(type_name))
+        }
+        EvalAltResult::ErrorIndexNotFound(index, _) => {
+            msg!("script.index_not_found", index = index.to_string())
+        }
+        EvalAltResult::ErrorArrayBounds(length, index, _) => {
+            msg!("script.list_out_of_range", index = *index, length = *length)
+        }
+        EvalAltResult::ErrorStringBounds(length, index, _) => {
+            msg!("script.text_out_of_range", index = *index, length = *length)
+        }
+        EvalAltResult::ErrorBitFieldBounds(length, index, _) => {
+            msg!("script.bits_out_of_range", index = *index, length = *length)
+        }
+        EvalAltResult::ErrorFor(_) => term("script.not_iterable"),
+        EvalAltResult::ErrorDataRace(name, _) => msg!("script.data_race", name = name),
+        EvalAltResult::ErrorDotExpr(name, _) => msg!("script.property_access", name = name),
+        // Rhai words arithmetic failures in English ("Division by zero: 1 / 0"); the kind is
+        // all a caller needs.
+        EvalAltResult::ErrorArithmetic(detail, _) if detail.contains("by zero") => {
+            term("script.division_by_zero")
+        }
+        EvalAltResult::ErrorArithmetic(detail, _) if detail.contains("overflow") => {
+            term("script.overflow")
+        }
+        EvalAltResult::ErrorArithmetic(..) => term("script.arithmetic"),
+        EvalAltResult::ErrorTooManyVariables(_) => term("script.too_many_variables"),
+        EvalAltResult::ErrorTerminated(..) => term("script.stopped"),
+        EvalAltResult::ErrorParsing(parse, _) => msg!("script.other", detail = parse.to_string()),
+        // The rest cannot happen in a sandbox that loads no modules and defines no syntax (or is
+        // not an error at all); Rhai's English words stay in `message` for whoever reads logs.
+        _ => term("script.failed"),
+    }
+}
+
+/// A Rhai type's name as a flow author knows it: text, number, list, map…
+fn type_term(name: &str) -> Arg {
+    let key = match name.rsplit("::").next().unwrap_or(name) {
+        "string" | "ImmutableString" | "String" | "&str" | "char" => "type.text",
+        "i64" | "i32" | "u64" | "u32" | "f64" | "f32" | "INT" | "FLOAT" | "usize" => "type.number",
+        "bool" => "type.boolean",
+        "array" | "Array" | "Vec<Dynamic>" => "type.list",
+        "map" | "Map" => "type.map",
+        "()" => "type.nothing",
+        "Fn" | "FnPtr" => "type.function",
+        "timestamp" | "Instant" => "type.timestamp",
+        "blob" | "Blob" => "type.blob",
+        // A type the flow author named (a function's parameter, say): shown as they wrote it.
+        _ => return Arg::Text(name.to_owned()),
+    };
+    Arg::Message(term(key))
 }
 
 /// The scope that compiling sees. The names are variables rather than constants on purpose:
@@ -565,33 +621,42 @@ fn unshare(mut value: Dynamic) -> Dynamic {
     value
 }
 
-fn unstorable(vars: &Map) -> Option<String> {
+fn unstorable(vars: &Map) -> Option<Message> {
     let (key, value) = vars.iter().find(|(_, v)| !crate::value::storable(v))?;
-    Some(format!(
-        "vars.{key} holds {}, which cannot be stored; only text, numbers, true/false, (), lists \
-         and maps can",
-        describe_type(value)
+    Some(msg!(
+        "script.unstorable",
+        name = key.as_str(),
+        what = describe_type(value)
     ))
 }
 
-fn unstorable_error(message: String) -> ScriptError {
-    ScriptError {
-        kind: ScriptErrorKind::UnstorableValue,
-        message,
-        line: 0,
-        column: 0,
+fn unstorable_error(text: Message) -> ScriptError {
+    ScriptError::new(ScriptErrorKind::UnstorableValue, text, 0, 0)
+}
+
+fn describe_type(value: &Dynamic) -> Message {
+    if value.is_fnptr() {
+        term("script.holds_function")
+    } else if value.is_map() {
+        term("script.holds_bad_map")
+    } else if value.is_array() {
+        term("script.holds_bad_list")
+    } else {
+        msg!("script.holds_value", kind = type_term(value.type_name()))
     }
 }
 
-fn describe_type(value: &Dynamic) -> String {
-    if value.is_fnptr() {
-        "a function".to_owned()
-    } else if value.is_map() {
-        "a map containing something that cannot be stored".to_owned()
-    } else if value.is_array() {
-        "a list containing something that cannot be stored".to_owned()
-    } else {
-        format!("a value of type {}", value.type_name())
+impl ScriptError {
+    /// The failure `text` of `kind` at `line` and `column`, its English words kept as `message`
+    /// too (for logs and the records' plain `message`).
+    pub(crate) fn new(kind: ScriptErrorKind, text: Message, line: u32, column: u32) -> ScriptError {
+        ScriptError {
+            kind,
+            message: text.render(Locale::English),
+            text,
+            line,
+            column,
+        }
     }
 }
 
@@ -966,7 +1031,7 @@ fn write_json(value: &Dynamic, max_len: usize) -> HelperResult<String> {
     let json = crate::value::to_json(value).ok_or_else(|| {
         format!(
             "to_json: {} cannot be written as JSON",
-            describe_type(value)
+            describe_type(value).render(Locale::English)
         )
     })?;
     let mut out = Limited {

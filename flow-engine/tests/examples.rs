@@ -107,7 +107,11 @@ fn example_conversations_pass() {
         for result in conversation::run_file_with(&flow, &file, options) {
             count += 1;
             if !result.passed() {
-                failures.push(format!("{}\n{}", path.display(), result.report()));
+                failures.push(format!(
+                    "{}\n{}",
+                    path.display(),
+                    result.report(flow_engine::messages::Locale::English)
+                ));
             }
         }
     }
@@ -141,7 +145,12 @@ fn conversations_survive_a_snapshot_after_every_turn() {
                     ..straight_options
                 },
             );
-            assert!(resumed.passed(), "{}\n{}", path.display(), resumed.report());
+            assert!(
+                resumed.passed(),
+                "{}\n{}",
+                path.display(),
+                resumed.report(flow_engine::messages::Locale::English)
+            );
             assert_eq!(
                 straight.transcript,
                 resumed.transcript,

@@ -32,7 +32,11 @@ fn run(name: &str) {
             },
         ] {
             let result = conversation::run_with(&flow, &file, conversation, options);
-            assert!(result.passed(), "{name}\n{}", result.report());
+            assert!(
+                result.passed(),
+                "{name}\n{}",
+                result.report(flow_engine::messages::Locale::English)
+            );
         }
     }
 }

@@ -2,10 +2,11 @@
 //! rendered in the reader's language from one catalogue per language. The catalogues are plain
 //! `key = text` files embedded at compile time; `{$name}` in a text is a parameter's place.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
 
-use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde::ser::{SerializeMap, Serializer};
+use serde::{Deserialize, Serialize};
 
 /// The languages the catalogues are written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -42,6 +43,8 @@ pub struct Message {
 pub enum Arg {
     Text(String),
     Message(Message),
+    /// A message read back from stored data (a script error's reason in a call's records).
+    Stored(StoredMessage),
 }
 
 impl Message {
@@ -51,29 +54,16 @@ impl Message {
 
     /// The text in `locale`; a key missing from that catalogue falls back to English.
     pub fn render(&self, locale: Locale) -> String {
-        let template = catalogue(locale)
-            .get(self.key)
-            .or_else(|| catalogue(Locale::English).get(self.key))
-            .map_or(self.key, |text| text.as_str());
-        let mut out = String::with_capacity(template.len() + 32);
-        let mut rest = template;
-        while let Some(start) = rest.find("{$") {
-            out.push_str(&rest[..start]);
-            let after = &rest[start + 2..];
-            let Some(end) = after.find('}') else {
-                rest = &rest[start..];
-                break;
-            };
-            let name = &after[..end];
-            match self.params.iter().find(|(n, _)| *n == name) {
-                Some((_, Arg::Text(text))) => out.push_str(text),
-                Some((_, Arg::Message(message))) => out.push_str(&message.render(locale)),
-                None => out.push_str(&rest[start..start + 2 + end + 1]),
-            }
-            rest = &after[end + 1..];
-        }
-        out.push_str(rest);
-        out
+        fill(self.key, locale, |name| {
+            self.params
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, arg)| match arg {
+                    Arg::Text(text) => text.clone(),
+                    Arg::Message(message) => message.render(locale),
+                    Arg::Stored(message) => message.render(locale),
+                })
+        })
     }
 
     /// The texts shown as they are, in this message and the messages inside it.
@@ -83,9 +73,98 @@ impl Message {
             match arg {
                 Arg::Text(text) => out.push(text.as_str()),
                 Arg::Message(message) => out.extend(message.verbatim()),
+                Arg::Stored(message) => out.extend(message.verbatim()),
             }
         }
         out
+    }
+}
+
+/// The template of `key` in `locale` (English when that catalogue lacks it, the key itself when
+/// both do) with each `{$name}` replaced by `param(name)`; a place with no parameter stays.
+fn fill(key: &str, locale: Locale, param: impl Fn(&str) -> Option<String>) -> String {
+    let template = catalogue(locale)
+        .get(key)
+        .or_else(|| catalogue(Locale::English).get(key))
+        .map_or(key, |text| text.as_str());
+    let mut out = String::with_capacity(template.len() + 32);
+    let mut rest = template;
+    while let Some(start) = rest.find("{$") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let Some(end) = after.find('}') else {
+            rest = &rest[start..];
+            break;
+        };
+        match param(&after[..end]) {
+            Some(text) => out.push_str(&text),
+            None => out.push_str(&rest[start..start + 2 + end + 1]),
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A [`Message`] kept in stored data (a call's records) and read back later, possibly by a
+/// newer build: the same key and parameters, owned. Serialized exactly as [`Message`] is, so it
+/// is worded in whatever language the reader wants when it is read, not when it was written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredMessage {
+    pub key: String,
+    #[serde(default)]
+    pub params: BTreeMap<String, StoredArg>,
+}
+
+/// A parameter of a [`StoredMessage`]: text shown as it is, or a message of its own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum StoredArg {
+    Text(String),
+    Message(StoredMessage),
+}
+
+impl StoredMessage {
+    /// The text in `locale`, as [`Message::render`] words it.
+    pub fn render(&self, locale: Locale) -> String {
+        fill(&self.key, locale, |name| {
+            self.params.get(name).map(|arg| match arg {
+                StoredArg::Text(text) => text.clone(),
+                StoredArg::Message(message) => message.render(locale),
+            })
+        })
+    }
+
+    /// The texts shown as they are, in this message and the messages inside it.
+    pub fn verbatim(&self) -> Vec<&str> {
+        let mut out = Vec::new();
+        for arg in self.params.values() {
+            match arg {
+                StoredArg::Text(text) => out.push(text.as_str()),
+                StoredArg::Message(message) => out.extend(message.verbatim()),
+            }
+        }
+        out
+    }
+}
+
+impl From<&Message> for StoredMessage {
+    fn from(message: &Message) -> StoredMessage {
+        StoredMessage {
+            key: message.key.to_owned(),
+            params: message
+                .params
+                .iter()
+                .map(|(name, arg)| {
+                    let arg = match arg {
+                        Arg::Text(text) => StoredArg::Text(text.clone()),
+                        Arg::Message(inner) => StoredArg::Message(inner.into()),
+                        Arg::Stored(inner) => StoredArg::Message(inner.clone()),
+                    };
+                    ((*name).to_owned(), arg)
+                })
+                .collect(),
+        }
     }
 }
 
@@ -109,6 +188,12 @@ macro_rules! msg {
 impl From<Message> for Arg {
     fn from(message: Message) -> Arg {
         Arg::Message(message)
+    }
+}
+
+impl From<StoredMessage> for Arg {
+    fn from(message: StoredMessage) -> Arg {
+        Arg::Stored(message)
     }
 }
 
@@ -161,6 +246,7 @@ impl Serialize for Params<'_> {
             match arg {
                 Arg::Text(text) => map.serialize_entry(name, text)?,
                 Arg::Message(message) => map.serialize_entry(name, message)?,
+                Arg::Stored(message) => map.serialize_entry(name, message)?,
             }
         }
         map.end()

@@ -13,7 +13,7 @@ use super::listening::{self, set_input, CompiledRetry};
 use super::{Compiled, Kind, Ports, Run};
 use crate::compile::{NodeCompiler, NodeIx};
 use crate::knowledge::{self, KnowledgeHit, KnowledgeIndex};
-use crate::messages::term;
+use crate::messages::{term, Locale, Message};
 use crate::model::{default_true, is_true, node_common, InputMode, Retry};
 use crate::msg;
 use crate::nlu::Utterance;
@@ -450,12 +450,14 @@ impl Wording {
 // --- the run -----------------------------------------------------------------------------------
 
 /// Why a call cannot search the node's knowledge base.
-fn missing(visit: &mut Visit<'_>, key: &str, field: &str, problem: &str, message: String) {
+fn missing(visit: &mut Visit<'_>, key: &str, field: &str, problem: &str, reason: Message) {
+    let text = msg!("knowledge.unusable", knowledge_base = key, reason = reason);
     visit.record(Record::ScriptError {
         node: visit.id(),
         field: field.to_owned(),
         error: problem.to_owned(),
-        message: format!("knowledge base \"{key}\": {message}"),
+        message: text.render(Locale::English),
+        text: Some((&text).into()),
     });
 }
 
@@ -469,7 +471,7 @@ impl Answer {
                 &self.knowledge_base,
                 "/knowledge_base",
                 "KnowledgeBaseMissing",
-                "the call was not given it".to_owned(),
+                term("knowledge.not_given"),
             );
         }
         index
@@ -721,10 +723,10 @@ fn render_answer(
             key,
             "/knowledge_base",
             "KnowledgeEntryMissing",
-            format!(
-                "revision {} has no entry {}",
-                index.revision(),
-                candidate.entry
+            msg!(
+                "knowledge.no_entry",
+                revision = index.revision(),
+                entry = candidate.entry
             ),
         );
         return None;
@@ -737,9 +739,10 @@ fn render_answer(
                 key,
                 "/knowledge_base",
                 "AnswerTemplate",
-                format!(
-                    "the answer of entry {} is not a valid template: {error}",
-                    entry.id
+                msg!(
+                    "knowledge.bad_answer",
+                    entry = &entry.id,
+                    error = error.text
                 ),
             );
             return None;
@@ -801,9 +804,10 @@ impl Run for Answer {
                 &self.knowledge_base,
                 "/knowledge_base",
                 "KnowledgeRevisionChanged",
-                format!(
-                    "the call started on revision {revision}, not {}",
-                    index.revision()
+                msg!(
+                    "knowledge.revision_changed",
+                    started = revision,
+                    now = index.revision()
                 ),
             );
             return Ok(Step::Goto(self.no_answer));
@@ -867,7 +871,7 @@ pub(crate) fn from_anywhere(
             &key,
             "/settings/knowledge/knowledge_base",
             "KnowledgeBaseMissing",
-            "the call was not given it".to_owned(),
+            term("knowledge.not_given"),
         );
         return false;
     };

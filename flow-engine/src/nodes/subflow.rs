@@ -8,7 +8,7 @@ use rhai::Dynamic;
 
 use super::{Compiled, Kind, Ports, Run};
 use crate::compile::{CompiledFlow, NodeCompiler, NodeIx};
-use crate::messages::term;
+use crate::messages::{term, Locale};
 use crate::model::{escape_pointer, node_common, Outcome};
 use crate::msg;
 use crate::runtime::{Record, Step, Visit};
@@ -114,11 +114,13 @@ impl Run for SubflowCall {
     fn enter(&self, visit: &mut Visit<'_>) -> Step {
         let limit = visit.limits().max_subflow_depth;
         if visit.depth() >= limit {
+            let text = msg!("script.subflow_depth", limit = limit);
             visit.record(Record::ScriptError {
                 node: visit.id(),
                 field: "/flow".to_owned(),
                 error: "SubflowDepth".to_owned(),
-                message: format!("subflows nest deeper than {limit}"),
+                message: text.render(Locale::English),
+                text: Some((&text).into()),
             });
             return Step::Goto(self.error);
         }

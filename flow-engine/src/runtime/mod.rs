@@ -16,12 +16,14 @@ use rhai::{Dynamic, Map};
 use crate::compile::{CompiledFlow, NodeIx};
 use crate::emotion::Trend;
 use crate::knowledge::Knowledge;
+use crate::messages::term;
 use crate::model::Outcome;
 use crate::nodes::answer::Stage;
 use crate::script::{Bindings, ScriptError, ScriptErrorKind};
 use crate::template::Template;
 use crate::value;
 
+pub use protocol::script_error_reason;
 pub use protocol::{
     Action, CallInfo, ChosenRoute, Direction, Event, HandoffStatus, HeardEmotion, HttpFailure,
     HttpRequest, Listen, NodeId, Record, Transfer, TransferTarget,
@@ -400,12 +402,12 @@ impl Session {
     ) -> Option<Dynamic> {
         let error = match template.evaluate(&self.flow.sandbox, &mut self.bindings) {
             Ok(value) if value::to_json(&value).is_some() => return Some(value),
-            Ok(_) => ScriptError {
-                kind: ScriptErrorKind::UnstorableValue,
-                message: "the value cannot be stored in a variable".into(),
-                line: 0,
-                column: 0,
-            },
+            Ok(_) => ScriptError::new(
+                ScriptErrorKind::UnstorableValue,
+                term("script.value_unstorable"),
+                0,
+                0,
+            ),
             Err(error) => error,
         };
         script_error(out, &self.flow.nodes[node].id, field, &error);
@@ -487,6 +489,7 @@ fn script_error(out: &mut Vec<Action>, node: &str, field: &str, error: &ScriptEr
         field: field.to_owned(),
         error: format!("{:?}", error.kind),
         message: error.message.clone(),
+        text: Some((&error.text).into()),
     }));
 }
 

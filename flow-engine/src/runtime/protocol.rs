@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::calendar::Date;
 use crate::emotion::{rounded, Emotion, Label};
+use crate::messages::{Locale, StoredMessage};
 use crate::model::{HttpMethod, InputMode, Outcome, ResultKind};
 use crate::redact::Policy;
 
@@ -258,8 +259,14 @@ pub enum Record {
     ScriptError {
         node: NodeId,
         field: String,
+        /// What kind of failure, a code that stays the same across versions.
         error: String,
+        /// The failure in English, for logs.
         message: String,
+        /// The failure as a catalogue key and parameters, worded in the reader's language when
+        /// read (see [`Record::script_error_reason`]). Records stored before it was kept lack it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        text: Option<StoredMessage>,
     },
     Transfer {
         node: NodeId,
@@ -339,6 +346,12 @@ pub struct HeardEmotion {
     /// The call's anger after this utterance (anger over the turns so far, see
     /// [`crate::emotion::Trend`]): what the angry-caller trigger compares with its threshold.
     pub trend: f64,
+}
+
+/// Why a script (or what a node needed) failed, in `locale`: the stored key and parameters
+/// worded, or the English `message` of a record stored before they were kept.
+pub fn script_error_reason(text: Option<&StoredMessage>, message: &str, locale: Locale) -> String {
+    text.map_or_else(|| message.to_owned(), |text| text.render(locale))
 }
 
 impl HeardEmotion {

@@ -3,7 +3,7 @@
 //! [`crate::channels::webchat`].
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
@@ -20,6 +20,7 @@ use crate::channels::webchat::{self, Choice, KnowledgeStep, SessionState, StartR
 use crate::conversation::{ConversationError, HandoffKind};
 use crate::error::{ApiError, ApiResult, FieldError, Json};
 use crate::flow_cache::{FlowError, Selector};
+use crate::language::Language;
 use crate::queues::handoff::Owner;
 use crate::store::CallOutcome;
 
@@ -229,12 +230,33 @@ pub struct SessionView {
     /// was handed to. While a person has it, the bot says nothing: the customer's messages go
     /// to the agent, whose replies are the conversation's `agent_said` events.
     pub owner: Owner,
+    /// Scripts that failed in the latest turn, in order, worded for the flow's author in the
+    /// request's `Accept-Language`.
+    pub script_errors: Vec<ScriptErrorView>,
 }
 
-impl From<SessionState> for SessionView {
-    fn from(state: SessionState) -> Self {
+/// A script that failed in the latest turn.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ScriptErrorView {
+    /// The node's id.
+    pub node: String,
+    /// "脚本出错（节点名）：原因", or "Script error in <node name>: reason" in English.
+    pub text: String,
+}
+
+impl SessionView {
+    /// The session `state` as the API shows it to a reader of `language`.
+    fn of(state: SessionState, language: Language) -> Self {
         let last = state.last;
         SessionView {
+            script_errors: last
+                .script_errors
+                .iter()
+                .map(|failure| ScriptErrorView {
+                    node: failure.node.clone(),
+                    text: failure.line(language),
+                })
+                .collect(),
             ended: state.outcome.is_some(),
             outcome: state.outcome,
             id: state.id,
@@ -367,6 +389,7 @@ fn check_party(field: &str, value: Option<&str>) -> ApiResult<()> {
 async fn start_session(
     State(state): State<AppState>,
     principal: Principal,
+    headers: HeaderMap,
     Json(body): Json<StartSession>,
 ) -> ApiResult<(StatusCode, Json<SessionView>)> {
     principal.require(Permission::RunSessions)?;
@@ -383,7 +406,8 @@ async fn start_session(
         simulated: false,
     };
     let session = webchat::start(&state, &principal.tenant_id, request).await?;
-    Ok((StatusCode::CREATED, Json(session.into())))
+    let view = SessionView::of(session, Language::from_headers(&headers));
+    Ok((StatusCode::CREATED, Json(view)))
 }
 
 /// The session as it stands, with what its latest turn said.
@@ -392,11 +416,15 @@ async fn start_session(
 async fn get_session(
     State(state): State<AppState>,
     principal: Principal,
+    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> ApiResult<Json<SessionView>> {
     principal.require(Permission::ReadCalls)?;
     let session = webchat::get(&state.store, &principal.tenant_id, &id).await?;
-    Ok(Json(session.into()))
+    Ok(Json(SessionView::of(
+        session,
+        Language::from_headers(&headers),
+    )))
 }
 
 /// Sends what the person in the chat did and runs the flow until it waits again (or ends).
@@ -411,13 +439,17 @@ async fn get_session(
 async fn send_event(
     State(state): State<AppState>,
     principal: Principal,
+    headers: HeaderMap,
     Path(id): Path<String>,
     Json(body): Json<SessionEvent>,
 ) -> ApiResult<Json<SessionView>> {
     principal.require(Permission::RunSessions)?;
     let input = body.into_input()?;
     let session = webchat::send(&state, &principal.tenant_id, &id, input).await?;
-    Ok(Json(session.into()))
+    Ok(Json(SessionView::of(
+        session,
+        Language::from_headers(&headers),
+    )))
 }
 
 #[cfg(test)]

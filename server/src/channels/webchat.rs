@@ -16,10 +16,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use flow_engine::knowledge::Knowledge;
+use flow_engine::messages::StoredMessage;
 use flow_engine::model::InputMode;
+use flow_engine::msg;
 use flow_engine::runtime::{
-    Action, Direction, Event, HandoffStatus, HeardEmotion, Record, Session, Snapshot,
-    TransferTarget, WaitSnapshot,
+    script_error_reason, Action, Direction, Event, HandoffStatus, HeardEmotion, Record, Session,
+    Snapshot, TransferTarget, WaitSnapshot,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -32,6 +34,7 @@ use crate::conversation::{
 };
 use crate::flow_cache::{Documents, FlowError, FlowRef, Selector, Source};
 use crate::flow_http::FlowHttp;
+use crate::language::Language;
 use crate::privacy;
 use crate::queues::handoff::{self, Owner};
 use crate::queues::route::Route;
@@ -133,6 +136,31 @@ pub struct LastTurn {
     /// The answers the node the bot listens at offers, for a chat to show as buttons.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub choices: Vec<Choice>,
+    /// Scripts (and what nodes needed) that failed, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub script_errors: Vec<ScriptFailure>,
+}
+
+/// A script that failed in a turn, kept in no language: the reader words it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScriptFailure {
+    pub node: String,
+    /// The node's name as the flow named it when the script failed.
+    pub node_name: String,
+    /// The reason as a catalogue key and parameters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<StoredMessage>,
+    /// The reason in English, for what was kept without `text`.
+    pub message: String,
+}
+
+impl ScriptFailure {
+    /// "脚本出错（节点名）：原因" in `language`.
+    pub fn line(&self, language: Language) -> String {
+        let locale = language.locale();
+        let reason = script_error_reason(self.text.as_ref(), &self.message, locale);
+        msg!("script.error_at", node = &self.node_name, reason = reason).render(locale)
+    }
 }
 
 /// An answer a listening node offers: a `menu`'s choice, or an `ask` intent that has a key.
@@ -863,6 +891,14 @@ async fn run_turn(
             .map(|step| step.with_question(session.knowledge()))
             .collect(),
         choices,
+        script_errors: output
+            .script_errors
+            .into_iter()
+            .map(|mut failure| {
+                failure.node_name = session.flow().node_display_name(&failure.node).to_owned();
+                failure
+            })
+            .collect(),
     };
     let stored = Stored {
         flow: stored.flow,
@@ -1063,6 +1099,8 @@ struct Output {
     listen: Option<ListenInfo>,
     transfer: Option<Handoff>,
     knowledge: Vec<KnowledgeStep>,
+    /// Named once the turn is over, when the flow is at hand.
+    script_errors: Vec<ScriptFailure>,
 }
 
 impl Renderer for Output {
@@ -1115,6 +1153,17 @@ impl Renderer for Output {
                 intent: Some(intent),
                 ..
             } if self.intent.is_none() => self.intent = Some(intent.clone()),
+            Record::ScriptError {
+                node,
+                message,
+                text,
+                ..
+            } => self.script_errors.push(ScriptFailure {
+                node: node.to_string(),
+                node_name: node.to_string(),
+                text: text.clone(),
+                message: message.clone(),
+            }),
             record => self.knowledge.extend(KnowledgeStep::of(record)),
         }
     }

@@ -7,8 +7,10 @@ use std::process::ExitCode;
 use std::future::Future;
 
 use flow_engine::conversation::HttpMock;
+use flow_engine::msg;
 use flow_engine::runtime::{
-    Action, CallInfo, Event, HandoffStatus, HttpFailure, HttpRequest, Record, Session,
+    script_error_reason, Action, CallInfo, Event, HandoffStatus, HttpFailure, HttpRequest, Record,
+    Session,
 };
 use server::clock::Clock;
 use server::conversation::local_time::{utc_offset_minutes, DEFAULT_TIME_ZONE};
@@ -392,15 +394,18 @@ fn show(out: &mut impl Write, session: &Session, records: &[Record], trace: bool
             }
             Record::ScriptError {
                 node,
-                field,
                 message,
+                text,
                 ..
             } => {
-                let _ = if chinese {
-                    writeln!(out, "  （{node} {field} 出错：{message}）")
-                } else {
-                    writeln!(out, "  (error in {node} {field}: {message})")
-                };
+                let reason = script_error_reason(text.as_ref(), message, language().locale());
+                let line = msg!(
+                    "script.error_at",
+                    node = session.flow().node_display_name(node),
+                    reason = reason
+                );
+                let line = msg!("report.note", note = line);
+                let _ = writeln!(out, "  {}", line.render(language().locale()));
             }
             Record::StepLimit {
                 node, limit, scope, ..

@@ -43,14 +43,14 @@ pub fn run(
                 passed += 1;
                 println!("  ✓ {}", result.name);
                 if verbose {
-                    let report = result.report();
+                    let report = result.report(super::language().locale());
                     for line in report.lines().skip(1) {
                         println!("  {line}");
                     }
                 }
             } else {
                 failed += 1;
-                for line in result.report().lines() {
+                for line in result.report(super::language().locale()).lines() {
                     println!("  {line}");
                 }
             }

@@ -1,6 +1,10 @@
 //! A call's events as the lines of its transcript: who said what, how it was heard, what the
 //! flow did, each at its seconds from the start.
 
+use flow_engine::messages::StoredMessage;
+use flow_engine::msg;
+use flow_engine::runtime::script_error_reason;
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::names::Knowledge;
@@ -356,10 +360,17 @@ pub fn lines(
                 "system",
                 format!("{}{colon}{}", t.w("kb_no_answer"), text_of(data, "text")),
             ),
-            "script_error" => (
-                "system",
-                format!("{}{colon}{}", t.w("script_error"), text_of(data, "field")),
-            ),
+            "script_error" => {
+                // Records stored before the reason was kept as a key and parameters have only
+                // its English words.
+                let text = data
+                    .get("text")
+                    .and_then(|text| StoredMessage::deserialize(text).ok());
+                let locale = t.language.locale();
+                let reason = script_error_reason(text.as_ref(), &text_of(data, "message"), locale);
+                let line = msg!("script.error_at", node = node_name(&node), reason = reason);
+                ("system", line.render(locale))
+            }
             "step_limit" => ("system", t.w("step_limit").to_owned()),
             "barge_in" => ("caller", t.w("barge_in").to_owned()),
             "result" => (

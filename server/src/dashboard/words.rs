@@ -357,7 +357,6 @@ const DICTIONARY: &[(&str, &str, &str)] = &[
     ("helpful", "有帮助", "helpful"),
     ("not_helpful", "没帮助", "not helpful"),
     ("kb_no_answer", "知识库没有答案", "No knowledge answer"),
-    ("script_error", "脚本出错", "Script error"),
     ("step_limit", "步数超限", "Step limit reached"),
     ("barge_in", "来电者打断了播报", "The caller interrupted"),
     ("emotion_angry", "生气", "angry"),
