@@ -177,6 +177,14 @@ export interface SessionView {
   transfer?: Transfer | null;
   /** What knowledge bases did in the latest turn, in order. */
   knowledge?: KnowledgeStep[];
+  /** Scripts that failed in the latest turn, worded by the server in the editor's language. */
+  script_errors?: ScriptErrorView[];
+}
+
+/** A script that failed: its node's id and "脚本出错（节点名）：原因". */
+export interface ScriptErrorView {
+  node: string;
+  text: string;
 }
 
 /** A knowledge base's part in a turn; entries are named by their question. */

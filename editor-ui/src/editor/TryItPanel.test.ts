@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { KnowledgeStep } from "../api";
 import type { FlowDocument } from "../flow/types";
 import { translate, type Lang, type MessageKey, type Params } from "../i18n";
-import { emotionNote, knowledgeLine, transferTargetName, transferTypeName, typedVars } from "./TryItPanel";
+import { emotionNote, knowledgeLine, scriptErrorEntries, transferTargetName, transferTypeName, typedVars } from "./TryItPanel";
 
 describe("typedVars", () => {
   const doc: FlowDocument = {
@@ -112,5 +112,25 @@ describe("transfer lines", () => {
     expect(zh("tryit.transfer", { type: transferTypeName(zh, "queue"), target: "售后", summary: "要退货" })).toBe(
       "转接到队列“售后”。给客服的摘要：要退货",
     );
+  });
+});
+
+describe("scriptErrorEntries", () => {
+  it("shows each failed script as a system line, worded as the server sent it", () => {
+    const view = {
+      script_errors: [
+        { node: "n_7f3a", text: "脚本出错（查询订单）：脚本因出错而停止：缺少订单号" },
+        { node: "n_9c1d", text: "脚本出错（计算优惠）：除数为零" },
+      ],
+    };
+    expect(scriptErrorEntries(view)).toEqual([
+      { who: "system", text: "脚本出错（查询订单）：脚本因出错而停止：缺少订单号" },
+      { who: "system", text: "脚本出错（计算优惠）：除数为零" },
+    ]);
+  });
+
+  it("shows nothing when no script failed or the server does not say", () => {
+    expect(scriptErrorEntries({ script_errors: [] })).toEqual([]);
+    expect(scriptErrorEntries({})).toEqual([]);
   });
 });

@@ -39,6 +39,14 @@ export function emotionNote(t: Translate, emotion: Emotion | null | undefined): 
   return t(`tryit.emotion.${emotion.label}`, { anger: emotion.anger.toFixed(2) });
 }
 
+/**
+ * The scripts that failed in a turn, as system lines. The server words them (in the editor's
+ * language, the node by its name), so that the line reads the same as in the call's transcript.
+ */
+export function scriptErrorEntries(view: Pick<SessionView, "script_errors">): { who: "system"; text: string }[] {
+  return (view.script_errors ?? []).map((failure) => ({ who: "system", text: failure.text }));
+}
+
 /** A knowledge base's step as a line of the conversation, the entry named by its question. */
 export function knowledgeLine(t: Translate, step: KnowledgeStep): string {
   switch (step.type) {
@@ -105,6 +113,7 @@ export function TryItPanel({ flowId, doc, revision, ensureSaved, onTrace, onShow
     // A turn's knowledge-base steps come before what the bot then says (the answer, or what it
     // says when the base has none).
     const added: Entry[] = (view.knowledge ?? []).map((step) => ({ who: "knowledge", text: knowledgeLine(t, step), kind: step.type }));
+    added.push(...scriptErrorEntries(view));
     added.push(...view.messages.map((m): Entry => ({ who: "bot", text: m.text, node: m.node })));
     if (view.transfer) {
       added.push({
