@@ -1171,6 +1171,80 @@ mod tests {
         sandbox.eval_expression(&ast, b)
     }
 
+    /// Every way a script can fail while a call runs, worded in Chinese, holds no English word
+    /// but what the author wrote; the kind code stays what records have always kept.
+    #[test]
+    fn every_runtime_failure_is_worded_in_chinese() {
+        use crate::messages::tests::assert_chinese;
+        let tight = Sandbox::new(Limits {
+            max_operations: 1_000,
+            max_string_size: 100,
+            max_array_size: 10,
+            max_map_size: 10,
+            deadline: Duration::from_secs(30),
+            ..Limits::default()
+        });
+        let failing = [
+            (&tight, "loop { }", ScriptErrorKind::TooManyOperations),
+            (&tight, "fn f(n) { f(n + 1) }\nf(0)", ScriptErrorKind::StackOverflow),
+            (&tight, "let s = \"x\"; loop { s += s; }", ScriptErrorKind::DataTooLarge),
+            (&tight, "let a = []; loop { a.push(1); }", ScriptErrorKind::DataTooLarge),
+            (&tight, "throw \"缺少订单号\";", ScriptErrorKind::Runtime),
+            (&tight, "throw;", ScriptErrorKind::Runtime),
+            (&tight, "fn f() { throw \"缺少订单号\" }\nf()", ScriptErrorKind::Runtime),
+            (&tight, "customer.name.clear();", ScriptErrorKind::Runtime),
+            (&tight, "fn f() { vars.n }\nf()", ScriptErrorKind::Runtime),
+            (&tight, "vars.n = undefined_helper(1, 2);", ScriptErrorKind::Runtime),
+            (&tight, "vars.n = 1 / 0;", ScriptErrorKind::Runtime),
+            (&tight, "let a = [1]; vars.n = a[5];", ScriptErrorKind::Runtime),
+            (&tight, "vars.n = \"ab\"[9];", ScriptErrorKind::Runtime),
+            (&tight, "let n = 5; for x in n { }", ScriptErrorKind::Runtime),
+            (&tight, "vars.f = || 1;", ScriptErrorKind::UnstorableValue),
+            (&tight, "vars = 5;", ScriptErrorKind::UnstorableValue),
+        ];
+        for (sandbox, code, kind) in failing {
+            let e = run(sandbox, code, &mut bindings()).expect_err(code);
+            assert_eq!(e.kind, kind, "{code}: {e:?}");
+            assert_chinese(&e.text);
+            assert_ne!(e.text.key, "script.failed", "{code}: {e:?}");
+        }
+        let thrown = run(&tight, "throw \"缺少订单号\";", &mut bindings()).expect_err("throws");
+        assert_eq!(thrown.text.render(Locale::Chinese), "脚本因出错而停止：缺少订单号");
+
+        // Failures the scripts above cannot all reach, straight from the sandbox's errors.
+        let at = Position::NONE;
+        let uncommon = [
+            EvalAltResult::ErrorTerminated(text(DEADLINE_TOKEN), at),
+            EvalAltResult::ErrorParsing(ParseErrorType::ExprTooDeep, at),
+            EvalAltResult::ErrorDataTooLarge("Size of object map".into(), at),
+            EvalAltResult::ErrorAssignmentToConstant("call".into(), at),
+            EvalAltResult::ErrorAssignmentToConstant(String::new(), at),
+            EvalAltResult::ErrorVariableNotFound("订单".into(), at),
+            EvalAltResult::ErrorPropertyNotFound("订单".into(), at),
+            EvalAltResult::ErrorFunctionNotFound("查询 (i64, string)".into(), at),
+            EvalAltResult::ErrorMismatchDataType("string".into(), "i64".into(), at),
+            EvalAltResult::ErrorMismatchOutputType("bool".into(), "()".into(), at),
+            EvalAltResult::ErrorIndexingType("i64".into(), at),
+            EvalAltResult::ErrorIndexNotFound(text("订单"), at),
+            EvalAltResult::ErrorArrayBounds(1, 5, at),
+            EvalAltResult::ErrorStringBounds(2, 9, at),
+            EvalAltResult::ErrorBitFieldBounds(64, 70, at),
+            EvalAltResult::ErrorArithmetic("Addition overflow: 1 + 2".into(), at),
+            EvalAltResult::ErrorArithmetic("Something else".into(), at),
+            EvalAltResult::ErrorUnboundThis(at),
+            EvalAltResult::ErrorTooManyVariables(at),
+            EvalAltResult::ErrorDataRace("订单".into(), at),
+            EvalAltResult::ErrorDotExpr("订单".into(), at),
+            EvalAltResult::ErrorTerminated(text("other"), at),
+            EvalAltResult::ErrorSystem("boom".into(), "system failure".into()),
+        ];
+        for error in uncommon {
+            let e = tight.runtime_error(&error);
+            assert_chinese(&e.text);
+            assert!(!e.message.is_empty(), "{error:?}");
+        }
+    }
+
     #[test]
     fn resolutions_kept_between_evaluations_change_no_answer() {
         // Two sandboxes and scripts with and without functions of their own, in turns on one

@@ -46,6 +46,12 @@ const LATIN_IN_CHINESE: &[&str] = &[
     "customer",
     "let",
     "eval",
+    "this",
+    "for",
+    "caller",
+    "digits",
+    "silence",
+    "hangup",
 ];
 
 /// The runs of three or more Latin letters in `text` that are neither in `verbatim` (ids and
