@@ -745,9 +745,11 @@ fn check_turn(
             actual,
         });
     };
-    // What the file expects and what happened, as written, or a placeholder saying nothing did.
-    let shown = |value: Option<&str>, nothing: &'static str| {
-        value.map_or_else(|| term(nothing), as_written)
+    // What happened, as written, or a placeholder saying nothing did. A file may expect the
+    // placeholder's English words (`route: (none)`), so they are what is compared.
+    let shown = |value: Option<&str>, nothing: &'static str, key: &'static str| match value {
+        Some(value) => (value.to_owned(), as_written(value)),
+        None => (nothing.to_owned(), term(key)),
     };
     for request in resolver.unmatched.drain(..) {
         fail(
@@ -763,13 +765,9 @@ fn check_turn(
                 .zip(&output.lines)
                 .all(|(pattern, line)| text_matches(pattern, line));
         if !lines_match {
-            let lines = |lines: &[String]| {
-                shown(
-                    Some(lines.join("\n"))
-                        .filter(|_| !lines.is_empty())
-                        .as_deref(),
-                    "report.nothing",
-                )
+            let lines = |lines: &[String]| match lines.is_empty() {
+                true => term("report.nothing"),
+                false => as_written(lines.join("\n")),
             };
             fail(
                 term("report.bot_lines"),
@@ -780,22 +778,15 @@ fn check_turn(
     }
     if let Some(expected) = &turn.node {
         let actual = session.current_node().or(output.last_node());
-        if actual != Some(expected.as_str()) {
-            fail(
-                term("report.node"),
-                as_written(expected),
-                shown(actual, "report.none"),
-            );
+        let (actual, worded) = shown(actual, "(none)", "report.none");
+        if actual != *expected {
+            fail(term("report.node"), as_written(expected), worded);
         }
     }
     if let Some(expected) = &turn.intent {
-        let actual = output.intent();
-        if actual != Some(expected.as_str()) {
-            fail(
-                term("report.intent"),
-                as_written(expected),
-                shown(actual, "report.none"),
-            );
+        let (actual, worded) = shown(output.intent(), "(none)", "report.none");
+        if actual != *expected {
+            fail(term("report.intent"), as_written(expected), worded);
         }
     }
     let transfer = output.records.iter().find_map(|record| match record {
@@ -807,22 +798,27 @@ fn check_turn(
             Some((TransferTarget::Queue(queue), _)) => Some(queue.as_str()),
             _ => None,
         };
-        if actual != Some(expected.as_str()) {
-            fail(
-                term("report.queue"),
-                as_written(expected),
-                shown(actual, "report.no_queue_transfer"),
-            );
+        let (actual, worded) = shown(
+            actual,
+            "(no transfer to a queue)",
+            "report.no_queue_transfer",
+        );
+        if actual != *expected {
+            fail(term("report.queue"), as_written(expected), worded);
         }
     }
     if let Some(expected) = &turn.route {
-        let actual = match transfer {
-            Some((_, Some(route))) => as_written(route.label.as_deref().unwrap_or(&route.when)),
-            Some((_, None)) => term("report.none"),
-            None => term("report.no_transfer"),
+        let (actual, worded) = match transfer {
+            Some((_, Some(route))) => shown(
+                Some(route.label.as_deref().unwrap_or(&route.when)),
+                "",
+                "report.none",
+            ),
+            Some((_, None)) => shown(None, "(none)", "report.none"),
+            None => shown(None, "(no transfer)", "report.no_transfer"),
         };
-        if actual != as_written(expected) {
-            fail(term("report.route"), as_written(expected), actual);
+        if actual != *expected {
+            fail(term("report.route"), as_written(expected), worded);
         }
     }
     if !turn.vars.is_empty() {

@@ -1186,19 +1186,47 @@ mod tests {
         });
         let failing = [
             (&tight, "loop { }", ScriptErrorKind::TooManyOperations),
-            (&tight, "fn f(n) { f(n + 1) }\nf(0)", ScriptErrorKind::StackOverflow),
-            (&tight, "let s = \"x\"; loop { s += s; }", ScriptErrorKind::DataTooLarge),
-            (&tight, "let a = []; loop { a.push(1); }", ScriptErrorKind::DataTooLarge),
+            (
+                &tight,
+                "fn f(n) { f(n + 1) }\nf(0)",
+                ScriptErrorKind::StackOverflow,
+            ),
+            (
+                &tight,
+                "let s = \"x\"; loop { s += s; }",
+                ScriptErrorKind::DataTooLarge,
+            ),
+            (
+                &tight,
+                "let a = []; loop { a.push(1); }",
+                ScriptErrorKind::DataTooLarge,
+            ),
             (&tight, "throw \"缺少订单号\";", ScriptErrorKind::Runtime),
             (&tight, "throw;", ScriptErrorKind::Runtime),
-            (&tight, "fn f() { throw \"缺少订单号\" }\nf()", ScriptErrorKind::Runtime),
+            (
+                &tight,
+                "fn f() { throw \"缺少订单号\" }\nf()",
+                ScriptErrorKind::Runtime,
+            ),
             (&tight, "customer.name.clear();", ScriptErrorKind::Runtime),
             (&tight, "fn f() { vars.n }\nf()", ScriptErrorKind::Runtime),
-            (&tight, "vars.n = undefined_helper(1, 2);", ScriptErrorKind::Runtime),
+            (
+                &tight,
+                "vars.n = undefined_helper(1, 2);",
+                ScriptErrorKind::Runtime,
+            ),
             (&tight, "vars.n = 1 / 0;", ScriptErrorKind::Runtime),
-            (&tight, "let a = [1]; vars.n = a[5];", ScriptErrorKind::Runtime),
+            (
+                &tight,
+                "let a = [1]; vars.n = a[5];",
+                ScriptErrorKind::Runtime,
+            ),
             (&tight, "vars.n = \"ab\"[9];", ScriptErrorKind::Runtime),
-            (&tight, "let n = 5; for x in n { }", ScriptErrorKind::Runtime),
+            (
+                &tight,
+                "let n = 5; for x in n { }",
+                ScriptErrorKind::Runtime,
+            ),
             (&tight, "vars.f = || 1;", ScriptErrorKind::UnstorableValue),
             (&tight, "vars = 5;", ScriptErrorKind::UnstorableValue),
         ];
@@ -1209,7 +1237,10 @@ mod tests {
             assert_ne!(e.text.key, "script.failed", "{code}: {e:?}");
         }
         let thrown = run(&tight, "throw \"缺少订单号\";", &mut bindings()).expect_err("throws");
-        assert_eq!(thrown.text.render(Locale::Chinese), "脚本因出错而停止：缺少订单号");
+        assert_eq!(
+            thrown.text.render(Locale::Chinese),
+            "脚本因出错而停止：缺少订单号"
+        );
 
         // Failures the scripts above cannot all reach, straight from the sandbox's errors.
         let at = Position::NONE;

@@ -457,3 +457,82 @@ fn the_summary_lines_of_validate_and_test_follow_lang() {
     assert_eq!(chinese, "0 个通过，1 个失败");
     assert_eq!(test("en"), "0 passed, 1 failed");
 }
+
+/// A conversation test whose flow's script fails reads, with `--lang zh-CN`, in Chinese: the
+/// failed expectation, the transcript and the script's failure, the node by its name and only
+/// the author's own words (the thrown value, the bot's lines) left as they were written.
+#[test]
+fn a_failing_script_reads_in_the_language_of_test() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let flow = dir.path().join("flow.json");
+    std::fs::write(
+        &flow,
+        r#"{
+  "schema": 1,
+  "name": "script-fails",
+  "language": "zh-CN",
+  "start": "check",
+  "nodes": [
+    { "id": "check", "type": "script", "label": "核对订单号",
+      "code": "throw \"缺少订单号\";", "next": "done", "error": "sorry" },
+    { "id": "sorry", "type": "say", "label": "致歉", "text": "抱歉，系统开小差了。", "next": "done" },
+    { "id": "done", "type": "end", "label": "结束", "outcome": "resolved" }
+  ]
+}"#,
+    )
+    .expect("write flow");
+    let conversations = dir.path().join("fails.yaml");
+    std::fs::write(
+        &conversations,
+        "conversations:\n  - name: 期望别的结果\n    turns:\n      - node: done\n        bot: [\"您好\"]\n",
+    )
+    .expect("write conversations");
+    let report = |lang: &str| {
+        let output = callflow()
+            .args(["test", "--lang", lang])
+            .arg(&flow)
+            .arg(&conversations)
+            .output()
+            .expect("runs");
+        assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+        text(&output.stdout)
+    };
+
+    let chinese = report("zh-CN");
+    for expected in [
+        "第 1 轮：机器人的话",
+        "- 期望：您好",
+        "+ 实际：抱歉，系统开小差了。",
+        "对话记录：",
+        "（脚本出错（核对订单号）：脚本因出错而停止：缺少订单号）",
+        "机器人：抱歉，系统开小差了。",
+        "（通话结束：resolved）",
+    ] {
+        assert!(
+            chinese.contains(expected),
+            "{expected:?} missing in:\n{chinese}"
+        );
+    }
+    // Every line but the first (the files' paths) is Chinese, but for the outcome's code.
+    for line in chinese.lines().skip(1) {
+        let line = line.replace("resolved", "");
+        assert!(
+            !line.chars().any(|c| c.is_ascii_alphabetic()),
+            "English in {line:?} of:\n{chinese}"
+        );
+    }
+
+    let english = report("en");
+    for expected in [
+        "turn 1: bot lines",
+        "- expected: 您好",
+        "transcript:",
+        "(Script error in 核对订单号: the script stopped with an error: 缺少订单号)",
+        "(ended: resolved)",
+    ] {
+        assert!(
+            english.contains(expected),
+            "{expected:?} missing in:\n{english}"
+        );
+    }
+}

@@ -478,6 +478,92 @@ mod tests {
         }
     }
 
+    /// A failed script reads as its node's name and its reason in the viewer's language; one
+    /// stored before reasons were kept as keys shows the English words it has.
+    #[test]
+    fn a_failed_script_reads_with_its_reason_in_the_viewers_language() {
+        let events = [
+            event(
+                1,
+                1_000,
+                "script_error",
+                json!({"node": "check", "field": "/code", "error": "Runtime",
+                    "message": "the script stopped with an error: 缺少订单号",
+                    "text": {"key": "script.thrown_value", "params": {"value": "缺少订单号"}}}),
+            ),
+            event(
+                2,
+                2_000,
+                "script_error",
+                json!({"node": "check", "field": "/code", "error": "Runtime",
+                    "message": "division by zero (in function f)",
+                    "text": {"key": "script.in_function", "params": {
+                        "error": {"key": "script.division_by_zero", "params": {}},
+                        "function": "f"}}}),
+            ),
+            event(
+                3,
+                3_000,
+                "script_error",
+                json!({"node": "gone", "field": "/code", "error": "Runtime",
+                    "message": "Function not found: f ()"}),
+            ),
+        ];
+        let names = |node: &str| match node {
+            "check" => "核对订单号".to_owned(),
+            other => other.to_owned(),
+        };
+        let read = |language| {
+            lines(
+                Words::new(language),
+                1_000,
+                &events,
+                &Knowledge::default(),
+                &names,
+                &|i: &str| i.to_owned(),
+                &|q: &str| q.to_owned(),
+            )
+            .into_iter()
+            .map(|line| (line.who, line.text))
+            .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            read(Language::Chinese),
+            vec![
+                (
+                    "system",
+                    "脚本出错（核对订单号）：脚本因出错而停止：缺少订单号".to_owned()
+                ),
+                (
+                    "system",
+                    "脚本出错（核对订单号）：除数为零（在函数 f 里）".to_owned()
+                ),
+                (
+                    "system",
+                    "脚本出错（gone）：Function not found: f ()".to_owned()
+                ),
+            ]
+        );
+        assert_eq!(
+            read(Language::English),
+            vec![
+                (
+                    "system",
+                    "Script error in 核对订单号: the script stopped with an error: 缺少订单号"
+                        .to_owned()
+                ),
+                (
+                    "system",
+                    "Script error in 核对订单号: division by zero (in function f)".to_owned()
+                ),
+                (
+                    "system",
+                    "Script error in gone: Function not found: f ()".to_owned()
+                ),
+            ]
+        );
+    }
+
     #[test]
     fn a_call_reads_as_its_turns() {
         let events = [
