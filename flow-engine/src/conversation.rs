@@ -487,7 +487,7 @@ pub fn run_with(
         resolver.handoff = turn.handoff.unwrap_or(default_handoff);
         if options.resume_every_turn {
             if let Err(failure) = resume(flow, &mut session, &mut result, number) {
-                result.failures.push(failure);
+                result.failures.push(*failure);
                 break;
             }
             session.set_knowledge(knowledge.clone());
@@ -547,13 +547,15 @@ fn resume(
     session: &mut Session,
     result: &mut ConversationResult,
     turn: usize,
-) -> Result<(), Failure> {
-    let (resumed, size) = round_trip(flow, session).map_err(|error| Failure {
-        turn,
-        what: term("report.snapshot"),
-        expected: term("report.resumes"),
-        actual: as_written(error),
-    })?;
+) -> Result<(), Box<Failure>> {
+    let (resumed, size) = round_trip(flow, session)
+        .map_err(|error| Failure {
+            turn,
+            what: term("report.snapshot"),
+            expected: term("report.resumes"),
+            actual: as_written(error),
+        })
+        .map_err(Box::new)?;
     *session = resumed;
     result.snapshot_sizes.push(size);
     Ok(())
