@@ -79,6 +79,18 @@ pub struct ChatStart {
     pub end: Option<CallEnd>,
     /// The conversation's analytics, when it ended in its first turn.
     pub counted: Option<RolledUp>,
+    /// The tenant's limit of conversations open at once on `channel`, checked as the start is
+    /// written; `None` for no limit.
+    pub open_limit: Option<OpenLimit>,
+}
+
+/// A limit of conversations open at once, checked in the transaction that writes a new one
+/// (see [`admit_starts`]), so that servers sharing the database cannot together go past it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OpenLimit {
+    pub limit: i64,
+    /// Which open conversations count: see [`Store::count_open_conversations`].
+    pub since: i64,
 }
 
 impl ChatStart {
@@ -263,6 +275,14 @@ async fn commit_together(store: &Store, batch: &[Job]) -> Result<Vec<Result<Opti
         }
     }
     let mut transaction = store.begin_write().await?;
+    let starts = admit_starts(
+        &mut transaction,
+        store.backend(),
+        batch,
+        starts,
+        &mut outcomes,
+    )
+    .await?;
     let mut written = Written {
         runs: Vec::new(),
         counted: Rows::new(),
@@ -300,6 +320,79 @@ async fn commit_together(store: &Store, batch: &[Job]) -> Result<Vec<Result<Opti
     insert_events(&mut transaction, &written.runs, waiting.as_deref()).await?;
     transaction.commit().await?;
     Ok(outcomes)
+}
+
+/// Keeps the starts that fit under their tenant's limit of open conversations
+/// ([`ChatStart::open_limit`]), counted in this transaction with the starts of this batch
+/// before them; the others are [`StoreError::AtLimit`]. Counting and inserting must not
+/// interleave with another writer's for the same tenant, or two servers opening at the same
+/// instant would both see room for one: on PostgreSQL a per-tenant advisory lock, held until
+/// the transaction ends, makes them take turns (taken in one order by every writer, before any
+/// row is written, so that no two wait on each other); SQLite's write transaction (`BEGIN
+/// IMMEDIATE`) is already the only one.
+async fn admit_starts(
+    transaction: &mut WriteTransaction,
+    backend: Backend,
+    batch: &[Job],
+    starts: Vec<usize>,
+    outcomes: &mut [Result<Option<i64>>],
+) -> Result<Vec<usize>> {
+    let limited: std::collections::BTreeSet<(&str, &str)> = starts
+        .iter()
+        .filter_map(|&index| {
+            let start = start_of(&batch[index])?;
+            start
+                .open_limit
+                .map(|_| (batch[index].tenant_id.as_str(), start.channel.as_str()))
+        })
+        .collect();
+    if limited.is_empty() {
+        return Ok(starts);
+    }
+    if backend == Backend::Postgres {
+        let tenants: std::collections::BTreeSet<&str> =
+            limited.iter().map(|(tenant_id, _)| *tenant_id).collect();
+        for tenant_id in tenants {
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('open:' || $1, 0))")
+                .bind(tenant_id)
+                .execute(&mut **transaction)
+                .await?;
+        }
+    }
+    let mut open: std::collections::HashMap<(&str, &str), i64> = Default::default();
+    let mut admitted = Vec::with_capacity(starts.len());
+    for index in starts {
+        let job = &batch[index];
+        let Some(start) = start_of(job) else { continue };
+        let Some(limit) = start.open_limit else {
+            admitted.push(index);
+            continue;
+        };
+        let key = (job.tenant_id.as_str(), start.channel.as_str());
+        let count = match open.get_mut(&key) {
+            Some(count) => count,
+            None => {
+                let counted = super::usage::count_open_conversations_in(
+                    &mut **transaction,
+                    &job.tenant_id,
+                    start.channel,
+                    limit.since,
+                )
+                .await?;
+                open.entry(key).or_insert(counted)
+            }
+        };
+        if *count >= limit.limit {
+            outcomes[index] = Err(StoreError::AtLimit { limit: limit.limit });
+            continue;
+        }
+        // One that ended in its first turn is written ended, and leaves its place free.
+        if start.end.is_none() {
+            *count += 1;
+        }
+        admitted.push(index);
+    }
+    Ok(admitted)
 }
 
 fn start_of(job: &Job) -> Option<&ChatStart> {
