@@ -122,8 +122,11 @@ impl ChatStart {
 }
 
 enum Work {
-    Start(ChatStart),
-    Turn { session_id: String, turn: ChatTurn },
+    Start(Box<ChatStart>),
+    Turn {
+        session_id: String,
+        turn: Box<ChatTurn>,
+    },
 }
 
 struct Job {
@@ -397,7 +400,7 @@ async fn admit_starts(
 
 fn start_of(job: &Job) -> Option<&ChatStart> {
     match &job.work {
-        Work::Start(start) => Some(start),
+        Work::Start(start) => Some(start.as_ref()),
         Work::Turn { .. } => None,
     }
 }
@@ -412,7 +415,7 @@ fn counted_start(start: &ChatStart) -> Option<&RolledUp> {
 
 fn turn_of(job: &Job) -> Option<(&str, &ChatTurn)> {
     match &job.work {
-        Work::Turn { session_id, turn } => Some((session_id, turn)),
+        Work::Turn { session_id, turn } => Some((session_id, turn.as_ref())),
         Work::Start(_) => None,
     }
 }
@@ -725,7 +728,7 @@ impl Store {
     pub async fn start_chat(&self, tenant_id: &str, start: ChatStart) -> Result<Option<i64>> {
         let now_ms = start.started_at;
         self.turn_queue()?
-            .submit(tenant_id, Work::Start(start), now_ms)
+            .submit(tenant_id, Work::Start(Box::new(start)), now_ms)
             .await
     }
 
@@ -743,7 +746,7 @@ impl Store {
     ) -> Result<Option<i64>> {
         let work = Work::Turn {
             session_id: session_id.to_owned(),
-            turn,
+            turn: Box::new(turn),
         };
         self.turn_queue()?.submit(tenant_id, work, now_ms).await
     }
