@@ -1836,6 +1836,7 @@ fn chat_start(flow_id: &str, flow_version: Option<i64>, events: Vec<NewCallEvent
         events,
         end: None,
         counted: None,
+        open_limit: None,
     }
 }
 

@@ -249,6 +249,52 @@ async fn chats_open_at_once_are_limited(app: TestApp) -> TestApp {
     app
 }
 
+async fn openings_at_the_same_instant_on_two_servers_stop_at_the_limit(app: TestApp) -> TestApp {
+    let limited = app.tenant("Crowded Shop").await;
+    app.change_settings(&limited.id, |settings| {
+        settings.quotas.concurrent_chats = Some(3);
+    })
+    .await;
+    let mut config = app.config.clone();
+    config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+    let second_server = server::app::start(&config).await.expect("a second server");
+    let first = app.url("");
+    let second = format!("http://{}", second_server.address);
+    let (flow, _) = app
+        .published_flow(&limited.id, "quota-chat", &chat_flow())
+        .await;
+    let start = json!({ "flow_id": flow.id });
+
+    // Eight chats opened at once, half on each server: every one finds none open when it
+    // starts, and only the limit's three are written.
+    let openings = (0..8).map(|attempt| {
+        let base = if attempt % 2 == 0 { &first } else { &second };
+        call(
+            &app,
+            base,
+            Method::POST,
+            &limited.owner_key,
+            "/sessions",
+            Some(&start),
+            "en",
+        )
+    });
+    let answers = futures_util::future::join_all(openings).await;
+    let mut opened = 0;
+    for (status, _, body) in &answers {
+        match status {
+            201 => opened += 1,
+            429 => assert_eq!(body["code"], "quota_exceeded", "{body}"),
+            other => panic!("unexpected {other}: {body}"),
+        }
+    }
+    assert_eq!(opened, 3, "exactly the limit is opened over both servers");
+    let chats = quota_use(&app, &second, &limited.owner_key, "concurrent_chats").await;
+    assert_eq!(chats["used"], 3);
+    second_server.stop().await.expect("the second server stops");
+    app
+}
+
 async fn chat_turns_over_the_rate_are_refused(app: TestApp) -> TestApp {
     let limited = app.tenant("Fast Shop").await;
     app.change_settings(&limited.id, |settings| {
@@ -403,6 +449,7 @@ async fn writes_over_the_storage_quota_are_refused(app: TestApp) -> TestApp {
 on_both_databases!(
     api_requests_are_counted_over_both_servers,
     chats_open_at_once_are_limited,
+    openings_at_the_same_instant_on_two_servers_stop_at_the_limit,
     chat_turns_over_the_rate_are_refused,
     writes_over_the_storage_quota_are_refused,
 );

@@ -389,7 +389,16 @@ pub async fn insert(
         end,
         counted: None,
     };
-    let saved = conversation::create(state, tenant_id, &call.chat, &parties, write).await?;
+    let saved = conversation::create(state, tenant_id, &call.chat, &parties, write)
+        .await
+        .map_err(|error| match error {
+            // The caller is told in the flow's language that the lines are busy.
+            ConversationError::OverQuota { refused, .. } => ConversationError::OverQuota {
+                refused,
+                language: Some(call.session.flow().document().language.clone()),
+            },
+            other => other,
+        })?;
     call.chat.turn = saved.ok_or(ConversationError::Flow(FlowError::NotFound))?;
     Ok(())
 }

@@ -5,7 +5,7 @@ use chrono_tz::Tz;
 use flow_engine::runtime::{Direction, Record};
 use serde_json::{Map, Value};
 
-use super::Handoff;
+use super::{ConversationError, Handoff};
 use crate::analytics::{rollup, tally::Seen};
 use crate::state::AppState;
 use crate::store::{
@@ -132,14 +132,19 @@ pub struct TurnWrite {
 }
 
 /// Writes a new conversation with its first turn: its call record, its row and the turn's
-/// events, in one write. Answers the row's turn counter; `None` when its flow is gone.
+/// events, in one write. Answers the row's turn counter; `None` when its flow is gone. The
+/// tenant's limit of conversations open at once is checked in that write, so that servers
+/// sharing the database cannot together go past it: over it is
+/// [`ConversationError::OverQuota`], and nothing is written.
 pub async fn create(
     state: &AppState,
     tenant_id: &str,
     row: &ChatSession,
     parties: &Parties,
     write: TurnWrite,
-) -> Result<Option<i64>, StoreError> {
+) -> Result<Option<i64>, ConversationError> {
+    let quotas = crate::quotas::quotas_of(state, tenant_id).await?;
+    let limit = crate::quotas::open_limit(&quotas, parties.channel, state.clock.now_ms());
     let TurnWrite {
         snapshot,
         events,
@@ -163,8 +168,17 @@ pub async fn create(
         events,
         end,
         counted,
+        open_limit: limit.map(|(_, limit)| limit),
     };
-    let saved = state.store.start_chat(tenant_id, start).await?;
+    let saved = match (state.store.start_chat(tenant_id, start).await, limit) {
+        (Err(StoreError::AtLimit { .. }), Some((quota, limit))) => {
+            return Err(ConversationError::OverQuota {
+                refused: crate::quotas::refused_opening(state, tenant_id, quota, limit),
+                language: None,
+            });
+        }
+        (saved, _) => saved?,
+    };
     if saved.is_some() {
         state.metrics.turns.inc();
     }

@@ -10,7 +10,9 @@
 //!   customers' chat is a channel, like the widget), and sign-in and the public widget and
 //!   carrier webhooks have limits of their own.
 //! - Calls and chats open at once: when a conversation opens ([`crate::conversation::open`]),
-//!   from the database's open conversations, so that two servers count the same ones; a chat or
+//!   from the database's open conversations, so that two servers count the same ones, and again
+//!   in the transaction that writes it ([`open_limit`]), so that two servers opening at the same
+//!   instant cannot both take the last place; a chat or
 //!   an outbound call gets 429, an inbound call hears a short apology in its flow's language
 //!   and is hung up, and `callflow_quota_refusals_total` counts it.
 //! - Turns per second: a chat message over the rate gets 429 with `Retry-After`; a phone
@@ -27,7 +29,7 @@ use axum::http::StatusCode;
 
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::{Channel, Quotas, StoreError};
+use crate::store::{Channel, OpenLimit, Quotas, StoreError};
 use counter::Window;
 
 /// A phone line each for a large shop's peak, and what one server carries: a media-stream call
@@ -206,7 +208,7 @@ pub struct Usage {
 }
 
 /// The tenant's limits; a tenant that has gone has the defaults (its requests fail elsewhere).
-async fn quotas_of(state: &AppState, tenant_id: &str) -> Result<Quotas, StoreError> {
+pub(crate) async fn quotas_of(state: &AppState, tenant_id: &str) -> Result<Quotas, StoreError> {
     Ok(state
         .store
         .get_tenant(tenant_id)
@@ -318,8 +320,10 @@ fn open_quota(channel: Channel) -> Option<Quota> {
 
 /// Whether the tenant may open one more conversation on `channel`: its open ones are counted
 /// in the database, so that every server counts the same. The count reads a partial index of
-/// open conversations only (a few hundred rows at most), one query per new conversation; two
-/// opening at the same instant on two servers may both be let in at the limit's edge.
+/// open conversations only (a few hundred rows at most), one query per new conversation. This
+/// turns a conversation away before its first turn runs; the limit is then checked again,
+/// atomically, as it is written ([`open_limit`]), where two opening at the same instant on two
+/// servers are told apart.
 pub async fn admit_conversation(
     state: &AppState,
     quotas: &Quotas,
@@ -327,26 +331,63 @@ pub async fn admit_conversation(
     channel: Channel,
     now_ms: i64,
 ) -> Result<(), QuotaError> {
-    let Some(quota) = open_quota(channel) else {
+    let Some((quota, limit)) = open_limit(quotas, channel, now_ms) else {
         return Ok(());
     };
-    let limit = quota.limit(quotas);
-    let open = open_conversations(state, tenant_id, channel, now_ms).await?;
-    if open >= i64::from(limit) {
-        state.metrics.count_quota_refusal(quota);
-        tracing::warn!(
-            tenant_id,
-            quota = quota.name(),
-            limit,
-            "a new conversation refused by the tenant's quota"
-        );
-        return Err(QuotaError::Refused(Refused {
-            quota,
-            limit,
-            retry_after_secs: None,
-        }));
+    let open = state
+        .store
+        .count_open_conversations(tenant_id, channel, limit.since)
+        .await?;
+    if open >= limit.limit {
+        return Err(QuotaError::Refused(refused_opening(
+            state, tenant_id, quota, limit,
+        )));
     }
     Ok(())
+}
+
+/// The tenant's limit of conversations open at once on `channel` and which open ones count,
+/// for writing a new conversation ([`crate::store::ChatStart::open_limit`]).
+pub fn open_limit(quotas: &Quotas, channel: Channel, now_ms: i64) -> Option<(Quota, OpenLimit)> {
+    let quota = open_quota(channel)?;
+    Some((
+        quota,
+        OpenLimit {
+            limit: i64::from(quota.limit(quotas)),
+            since: open_since(channel, now_ms),
+        },
+    ))
+}
+
+/// A new conversation turned away at `limit`: counted and logged.
+pub fn refused_opening(
+    state: &AppState,
+    tenant_id: &str,
+    quota: Quota,
+    limit: OpenLimit,
+) -> Refused {
+    let limit = u32::try_from(limit.limit).unwrap_or(u32::MAX);
+    state.metrics.count_quota_refusal(quota);
+    tracing::warn!(
+        tenant_id,
+        quota = quota.name(),
+        limit,
+        "a new conversation refused by the tenant's quota"
+    );
+    Refused {
+        quota,
+        limit,
+        retry_after_secs: None,
+    }
+}
+
+/// The oldest open conversation on `channel` that counts.
+fn open_since(channel: Channel, now_ms: i64) -> i64 {
+    match channel {
+        Channel::Phone => now_ms - LONGEST_CALL_MS,
+        // Idle chats are ended by a job; every open one counts until then.
+        Channel::Chat | Channel::Test => 0,
+    }
 }
 
 /// The tenant's conversations on `channel` open now.
@@ -356,14 +397,9 @@ async fn open_conversations(
     channel: Channel,
     now_ms: i64,
 ) -> Result<i64, StoreError> {
-    let since = match channel {
-        Channel::Phone => now_ms - LONGEST_CALL_MS,
-        // Idle chats are ended by a job; every open one counts until then.
-        Channel::Chat | Channel::Test => 0,
-    };
     state
         .store
-        .count_open_conversations(tenant_id, channel, since)
+        .count_open_conversations(tenant_id, channel, open_since(channel, now_ms))
         .await
 }
 

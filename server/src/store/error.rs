@@ -36,6 +36,10 @@ pub enum StoreError {
     /// The database file's permissions could not be made private.
     #[error("cannot make the database file private to this user: {0}")]
     FileMode(#[from] std::io::Error),
+    /// A new conversation was not written: its tenant's conversations open at once on its
+    /// channel are at `limit` (see `ChatStart::open_limit`).
+    #[error("the tenant's open conversations are at their limit of {limit}")]
+    AtLimit { limit: i64 },
     /// The store was closed, or its writer stopped, before the write was done.
     #[error("the database is closed")]
     Closed,

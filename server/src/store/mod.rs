@@ -80,7 +80,7 @@ pub use telephony::{Mode, PhoneNumber};
 pub use tenants::{
     DeletedRows, Quotas, Tenant, TenantSettings, TenantUsage, DEFAULT_CHAT_IDLE_MINUTES,
 };
-pub use turns::{ChatStart, ChatTurn};
+pub use turns::{ChatStart, ChatTurn, OpenLimit};
 pub use unheard_texts::UnheardTotal;
 pub use users::{NewUser, Role, User};
 pub use widget::{ChannelFields, WidgetChannel, WidgetLanguage};

@@ -79,6 +79,18 @@ pub struct ChatStart {
     pub end: Option<CallEnd>,
     /// The conversation's analytics, when it ended in its first turn.
     pub counted: Option<RolledUp>,
+    /// The tenant's limit of conversations open at once on `channel`, checked as the start is
+    /// written; `None` for no limit.
+    pub open_limit: Option<OpenLimit>,
+}
+
+/// A limit of conversations open at once, checked in the transaction that writes a new one
+/// (see [`admit_starts`]), so that servers sharing the database cannot together go past it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OpenLimit {
+    pub limit: i64,
+    /// Which open conversations count: see [`Store::count_open_conversations`].
+    pub since: i64,
 }
 
 impl ChatStart {
@@ -110,8 +122,11 @@ impl ChatStart {
 }
 
 enum Work {
-    Start(ChatStart),
-    Turn { session_id: String, turn: ChatTurn },
+    Start(Box<ChatStart>),
+    Turn {
+        session_id: String,
+        turn: Box<ChatTurn>,
+    },
 }
 
 struct Job {
@@ -263,6 +278,14 @@ async fn commit_together(store: &Store, batch: &[Job]) -> Result<Vec<Result<Opti
         }
     }
     let mut transaction = store.begin_write().await?;
+    let starts = admit_starts(
+        &mut transaction,
+        store.backend(),
+        batch,
+        starts,
+        &mut outcomes,
+    )
+    .await?;
     let mut written = Written {
         runs: Vec::new(),
         counted: Rows::new(),
@@ -302,9 +325,82 @@ async fn commit_together(store: &Store, batch: &[Job]) -> Result<Vec<Result<Opti
     Ok(outcomes)
 }
 
+/// Keeps the starts that fit under their tenant's limit of open conversations
+/// ([`ChatStart::open_limit`]), counted in this transaction with the starts of this batch
+/// before them; the others are [`StoreError::AtLimit`]. Counting and inserting must not
+/// interleave with another writer's for the same tenant, or two servers opening at the same
+/// instant would both see room for one: on PostgreSQL a per-tenant advisory lock, held until
+/// the transaction ends, makes them take turns (taken in one order by every writer, before any
+/// row is written, so that no two wait on each other); SQLite's write transaction (`BEGIN
+/// IMMEDIATE`) is already the only one.
+async fn admit_starts(
+    transaction: &mut WriteTransaction,
+    backend: Backend,
+    batch: &[Job],
+    starts: Vec<usize>,
+    outcomes: &mut [Result<Option<i64>>],
+) -> Result<Vec<usize>> {
+    let limited: std::collections::BTreeSet<(&str, &str)> = starts
+        .iter()
+        .filter_map(|&index| {
+            let start = start_of(&batch[index])?;
+            start
+                .open_limit
+                .map(|_| (batch[index].tenant_id.as_str(), start.channel.as_str()))
+        })
+        .collect();
+    if limited.is_empty() {
+        return Ok(starts);
+    }
+    if backend == Backend::Postgres {
+        let tenants: std::collections::BTreeSet<&str> =
+            limited.iter().map(|(tenant_id, _)| *tenant_id).collect();
+        for tenant_id in tenants {
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('open:' || $1, 0))")
+                .bind(tenant_id)
+                .execute(&mut **transaction)
+                .await?;
+        }
+    }
+    let mut open: std::collections::HashMap<(&str, &str), i64> = Default::default();
+    let mut admitted = Vec::with_capacity(starts.len());
+    for index in starts {
+        let job = &batch[index];
+        let Some(start) = start_of(job) else { continue };
+        let Some(limit) = start.open_limit else {
+            admitted.push(index);
+            continue;
+        };
+        let key = (job.tenant_id.as_str(), start.channel.as_str());
+        let count = match open.get_mut(&key) {
+            Some(count) => count,
+            None => {
+                let counted = super::usage::count_open_conversations_in(
+                    &mut **transaction,
+                    &job.tenant_id,
+                    start.channel,
+                    limit.since,
+                )
+                .await?;
+                open.entry(key).or_insert(counted)
+            }
+        };
+        if *count >= limit.limit {
+            outcomes[index] = Err(StoreError::AtLimit { limit: limit.limit });
+            continue;
+        }
+        // One that ended in its first turn is written ended, and leaves its place free.
+        if start.end.is_none() {
+            *count += 1;
+        }
+        admitted.push(index);
+    }
+    Ok(admitted)
+}
+
 fn start_of(job: &Job) -> Option<&ChatStart> {
     match &job.work {
-        Work::Start(start) => Some(start),
+        Work::Start(start) => Some(start.as_ref()),
         Work::Turn { .. } => None,
     }
 }
@@ -319,7 +415,7 @@ fn counted_start(start: &ChatStart) -> Option<&RolledUp> {
 
 fn turn_of(job: &Job) -> Option<(&str, &ChatTurn)> {
     match &job.work {
-        Work::Turn { session_id, turn } => Some((session_id, turn)),
+        Work::Turn { session_id, turn } => Some((session_id, turn.as_ref())),
         Work::Start(_) => None,
     }
 }
@@ -632,7 +728,7 @@ impl Store {
     pub async fn start_chat(&self, tenant_id: &str, start: ChatStart) -> Result<Option<i64>> {
         let now_ms = start.started_at;
         self.turn_queue()?
-            .submit(tenant_id, Work::Start(start), now_ms)
+            .submit(tenant_id, Work::Start(Box::new(start)), now_ms)
             .await
     }
 
@@ -650,7 +746,7 @@ impl Store {
     ) -> Result<Option<i64>> {
         let work = Work::Turn {
             session_id: session_id.to_owned(),
-            turn,
+            turn: Box::new(turn),
         };
         self.turn_queue()?.submit(tenant_id, work, now_ms).await
     }

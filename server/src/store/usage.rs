@@ -14,24 +14,7 @@ impl Store {
         channel: Channel,
         since: i64,
     ) -> Result<i64> {
-        let query = match channel {
-            Channel::Phone => {
-                "SELECT COUNT(*) FROM conversations \
-                 WHERE tenant_id = $1 AND channel = 'phone' AND ended_at IS NULL \
-                   AND started_at >= $2"
-            }
-            Channel::Chat => {
-                "SELECT COUNT(*) FROM conversations \
-                 WHERE tenant_id = $1 AND channel = 'chat' AND ended_at IS NULL \
-                   AND updated_at >= $2"
-            }
-            Channel::Test => return Ok(0),
-        };
-        Ok(sqlx::query_scalar(query)
-            .bind(tenant_id)
-            .bind(since)
-            .fetch_one(&self.pool)
-            .await?)
+        count_open_conversations_in(&self.pool, tenant_id, channel, since).await
     }
 
     /// The bytes of the tenant's text: flows and their versions, knowledge entries, and
@@ -74,4 +57,32 @@ impl Store {
         }
         Ok(total)
     }
+}
+
+/// [`Store::count_open_conversations`] on `executor`: the pool, or the transaction that
+/// writes a new conversation under the limit (`turns::admit_starts`).
+pub(super) async fn count_open_conversations_in<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    tenant_id: &str,
+    channel: Channel,
+    since: i64,
+) -> Result<i64> {
+    let query = match channel {
+        Channel::Phone => {
+            "SELECT COUNT(*) FROM conversations \
+             WHERE tenant_id = $1 AND channel = 'phone' AND ended_at IS NULL \
+               AND started_at >= $2"
+        }
+        Channel::Chat => {
+            "SELECT COUNT(*) FROM conversations \
+             WHERE tenant_id = $1 AND channel = 'chat' AND ended_at IS NULL \
+               AND updated_at >= $2"
+        }
+        Channel::Test => return Ok(0),
+    };
+    Ok(sqlx::query_scalar(query)
+        .bind(tenant_id)
+        .bind(since)
+        .fetch_one(executor)
+        .await?)
 }

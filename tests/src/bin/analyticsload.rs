@@ -233,6 +233,7 @@ fn conversation(
             duration_ms: at - started_at,
         }),
         counted: None,
+        open_limit: None,
     }
 }
 
