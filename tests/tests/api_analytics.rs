@@ -252,6 +252,20 @@ async fn the_dashboard_counts_what_callers_did(app: TestApp) -> TestApp {
         )
         .await;
     assert_eq!(status, 204, "{problem}");
+    for blank in ["flow_id", "node"] {
+        let mut phrasing = json!({ "flow_id": flow_id, "node": group["node"], "kind": "no_match", "text": "你好" });
+        phrasing[blank] = json!("");
+        let (status, problem) = app
+            .api(
+                Method::POST,
+                key,
+                "/analytics/unheard/dismiss",
+                Some(&phrasing),
+            )
+            .await;
+        assert_eq!(status, 422, "{blank}: {problem}");
+        assert_eq!(problem["code"], "invalid_body", "{problem}");
+    }
     let (_, left) = get(&app, key, "/analytics/unheard").await;
     assert!(
         left["groups"]
@@ -316,6 +330,11 @@ async fn bad_filters_name_their_parameter(app: TestApp) -> TestApp {
         ("from=2026-12-02&to=2026-12-01", "from"),
         ("version=-2", "version"),
         ("outcome=resolved", "outcome"),
+        // The dashboard's forms send blank fields as no filter; a caller of the API leaves
+        // the parameter out instead.
+        ("to=", "to"),
+        ("from=2026-12-01&version=", "version"),
+        ("flow_id=", "flow_id"),
     ] {
         for (language, word) in [("zh-CN", "参数"), ("en", "parameter")] {
             let response = app
@@ -337,6 +356,25 @@ async fn bad_filters_name_their_parameter(app: TestApp) -> TestApp {
     let (status, problem) = get(&app, &tenant.owner_key, "/analytics/unheard?limit=0").await;
     assert_eq!(status, 400);
     assert_eq!(problem["errors"][0]["field"], "limit");
+    for (query, field) in [
+        ("to=", "to"),
+        ("flow_id=", "flow_id"),
+        ("cursor=", "cursor"),
+    ] {
+        let (status, problem) = get(&app, &tenant.owner_key, &format!("/calls?{query}")).await;
+        assert_eq!(status, 400, "{query}: {problem}");
+        assert_eq!(problem["errors"][0]["field"], field, "{problem}");
+        assert!(
+            problem["detail"]
+                .as_str()
+                .expect("detail")
+                .contains("值是空的"),
+            "{problem}"
+        );
+    }
+    let (status, problem) = get(&app, &tenant.owner_key, "/calls?flow_id=f&nope=").await;
+    assert_eq!(status, 400, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "nope", "{problem}");
     let response = app
         .client
         .get(app.url("/api/v1/analytics/overview"))

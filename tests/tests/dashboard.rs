@@ -319,6 +319,14 @@ async fn signed_out_visitors_are_sent_to_sign_in_and_bad_filters_explained(
     let (status, _, html) = page(&app, &chinese, "/dashboard?from=yesterday").await;
     assert_eq!(status, 400);
     assert!(html.contains("开始日期：“yesterday”不是日期"), "{html}");
+    // A form's blank fields are no filter: the page answers as without them.
+    let (status, _, html) = page(
+        &app,
+        &chinese,
+        "/dashboard?from=&to=&flow_id=&version=&channel=&include_simulated=",
+    )
+    .await;
+    assert_eq!(status, 200, "{html}");
     assert!(
         html.contains("data-testid=\"dash-filters\""),
         "the form is still there"

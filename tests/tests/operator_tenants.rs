@@ -280,6 +280,23 @@ async fn a_tenant_is_created_changed_suspended_and_resumed(mut app: TestApp) -> 
         .await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["errors"][0]["field"], "/quotas/storage_mb");
+    // Names and quotas are objects: an array of their fields in order changes nothing.
+    for change in [
+        json!({ "quotas": [null, null] }),
+        json!({ "quotas": [1] }),
+        json!({ "names": ["老茶馆", "Old Tea House"] }),
+    ] {
+        let (status, body) = app
+            .api(
+                Method::PATCH,
+                &operator,
+                "/operator/tenants/tea-house",
+                Some(&change),
+            )
+            .await;
+        assert_eq!(status, 422, "{change}: {body}");
+        assert_eq!(body["code"], "invalid_body", "{body}");
+    }
     let (status, body) = app
         .api(
             Method::PATCH,

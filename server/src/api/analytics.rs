@@ -48,6 +48,7 @@ pub struct ReportQuery {
     #[param(example = "2026-12-07", format = Date)]
     to: Option<String>,
     /// Calls of this flow.
+    #[param(min_length = 1)]
     flow_id: Option<String>,
     /// Calls that ran this version (1, 2, …; 0 is the draft, which the editor's Try it runs).
     #[param(minimum = 0)]
@@ -73,7 +74,7 @@ pub struct GroupsQuery {
 }
 
 const BAD_FILTER: &str = "`invalid_parameter`: an unknown parameter, or a value the parameter \
-    does not take (a malformed day, a range that ends before it starts or spans more than two \
+    does not take (an empty value, a malformed day, a range that ends before it starts or spans more than two \
     years, an unknown channel or direction, a negative version); `errors[0].field` names the \
     parameter, and the detail is in the request's `Accept-Language` (Chinese or English)";
 
@@ -125,6 +126,7 @@ async fn read_filter(
     principal.require(Permission::ReadCalls)?;
     let language = Language::from_headers(headers);
     let (pairs, zone) = super::query_in_time_zone(state, &principal.tenant_id, query).await?;
+    super::refuse_blank(&pairs, language)?;
     let filter = filter::parse(&principal.tenant_id, &pairs, zone, now_ms(), others)
         .map_err(|error| bad_parameter(&error.parameter, language, error.zh, error.en))?;
     Ok((filter, language, pairs))
@@ -276,14 +278,17 @@ pub struct Phrasing {
     request_body = Phrasing,
     responses((status = 204, description = "Dismissed"),
         (status = 422, body = Problem, content_type = "application/problem+json",
-         description = "`invalid_body`: a kind other than `no_match` or `kb_missed`, or an empty text")))]
+         description = "`invalid_body`: a kind other than `no_match` or `kb_missed`, an empty flow or node, or a blank text")))]
 async fn dismiss(
     State(state): State<AppState>,
     principal: Principal,
     Json(phrasing): Json<Phrasing>,
 ) -> ApiResult<StatusCode> {
     principal.require(Permission::EditFlows)?;
+    // The list names every phrasing by a flow, a node and a text; a blank one names none.
     if !["no_match", "kb_missed"].contains(&phrasing.kind.as_str())
+        || phrasing.flow_id.is_empty()
+        || phrasing.node.is_empty()
         || phrasing.text.trim().is_empty()
     {
         return Err(ApiError::new(

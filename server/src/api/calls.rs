@@ -39,6 +39,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[into_params(parameter_in = Query)]
 pub struct CallQuery {
     /// Calls of this flow.
+    #[param(min_length = 1)]
     pub flow_id: Option<String>,
     /// Calls that ran this version of the flow (1, 2, …).
     #[param(minimum = 1)]
@@ -64,6 +65,7 @@ pub struct CallQuery {
     /// the call) too; they are left out by default.
     pub include_simulated: Option<bool>,
     /// `next_cursor` of the previous page.
+    #[param(min_length = 1)]
     pub cursor: Option<String>,
     /// Calls per page, 1 to 1000 (default 50).
     #[param(minimum = 1, maximum = 1000)]
@@ -122,14 +124,14 @@ impl CallQuery {
                 )
             })
         };
+        if let Some((name, _)) = pairs
+            .iter()
+            .find(|(name, _)| !KNOWN.contains(&name.as_str()))
+        {
+            return Err(unknown_parameter(name, language));
+        }
+        super::refuse_blank(&pairs, language)?;
         for (name, value) in pairs {
-            // An empty value is no filter: what a form with a blank field sends.
-            if value.is_empty() {
-                if !KNOWN.contains(&name.as_str()) {
-                    return Err(unknown_parameter(&name, language));
-                }
-                continue;
-            }
             match name.as_str() {
                 "flow_id" => query.flow_id = Some(value),
                 "cursor" => query.cursor = Some(value),
@@ -392,7 +394,7 @@ pub struct CallPageView {
     responses((status = 200, body = CallPageView),
         (status = 400, body = Problem, content_type = "application/problem+json",
          description = "`invalid_parameter`: an unknown parameter, or a value that is not one \
-            the parameter takes (an unknown outcome, channel or direction, a malformed date, \
+            the parameter takes (an empty value, an unknown outcome, channel or direction, a malformed date, \
             version, limit or cursor); `errors[0].field` names the parameter, and the detail \
             is in the request's `Accept-Language` (Chinese or English)")))]
 async fn list_calls(
@@ -448,7 +450,8 @@ async fn get_call(
 #[schema(example = json!({ "to": "+8613800000000", "flow_id": "flw_…",
     "variables": { "customer_name": "王女士", "order_id": "2024061801" } }))]
 pub struct PlaceCallRequest {
-    /// Who to call, E.164.
+    /// Who to call, E.164 (`telephony::is_phone_number`).
+    #[schema(pattern = r"^\+[1-9][0-9]{6,14}$")]
     pub to: String,
     /// The flow to run; its published version unless `version` says otherwise.
     pub flow_id: String,
@@ -466,6 +469,7 @@ pub struct PlaceCallRequest {
     pub machine_detection: bool,
     /// `webhook` or `stream` (default: the from-number's mode).
     #[serde(default)]
+    #[schema(pattern = "^(webhook|stream)$")]
     pub mode: Option<String>,
 }
 
@@ -596,6 +600,8 @@ mod tests {
             ("include_simulated", "yes"),
             ("nope", "1"),
             ("nope", ""),
+            ("to", ""),
+            ("flow_id", ""),
         ] {
             for language in [Language::Chinese, Language::English] {
                 let error = parse(&[(name, value)], language).expect_err(name);
@@ -624,7 +630,6 @@ mod tests {
                 ("channel", "chat"),
                 ("direction", "outbound"),
                 ("include_simulated", "true"),
-                ("flow_id", ""),
             ],
             Language::English,
         )

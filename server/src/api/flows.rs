@@ -271,8 +271,10 @@ pub struct PublishRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImportRequest {
-    /// Flow documents (see `/api/v1/schema/flow`), at most 100.
-    #[schema(value_type = Vec<Object>, min_items = 1, max_items = 100)]
+    /// Flow documents (see `/api/v1/schema/flow`), at most 100. Any JSON value is taken: one
+    /// that is not a flow document is `rejected` in its result, with diagnostics that say why,
+    /// while the others are imported.
+    #[schema(value_type = Vec<Value>, min_items = 1, max_items = 100)]
     pub flows: Vec<Value>,
     /// Save all the documents or, if any of them fails, none.
     #[serde(default)]
@@ -424,7 +426,9 @@ async fn delete_flow(
 /// Validates a flow document without saving anything. `subflow` nodes may name the tenant's
 /// flows.
 #[utoipa::path(post, path = "/flows/validate", tag = "flows",
-    request_body(content = Object, description = "A flow document, see /api/v1/schema/flow."),
+    request_body(content = Value, description = "A flow document, see /api/v1/schema/flow. \
+        Any JSON value is taken: what is not a valid flow document is answered with \
+        diagnostics (`valid: false`) that say why, as the editor shows them."),
     responses((status = 200, body = ValidationView)))]
 async fn validate_flow(
     State(state): State<AppState>,

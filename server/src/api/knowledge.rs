@@ -310,8 +310,9 @@ pub struct EntriesQuery {
 #[serde(deny_unknown_fields)]
 pub struct SearchRequest {
     pub question: String,
-    /// Hits at most, 1 to 20 (default 5).
-    #[schema(minimum = 1, maximum = 20)]
+    /// Hits at most (default 5), from 1 to 20: a smaller number is taken as 1, a larger one as
+    /// 20.
+    #[schema(minimum = 0)]
     pub limit: Option<usize>,
 }
 

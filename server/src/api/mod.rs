@@ -116,6 +116,21 @@ pub(crate) fn bad_parameter(name: &str, language: Language, zh: String, en: Stri
     )
 }
 
+/// `400 invalid_parameter` for the first parameter given without a value. The dashboard's
+/// forms send a blank field as "no filter" and their pages take it so; a caller of the API
+/// leaves the parameter out instead, so that `?to=` is never mistaken for a filter it is not.
+pub(crate) fn refuse_blank(pairs: &[(String, String)], language: Language) -> ApiResult<()> {
+    match pairs.iter().find(|(_, value)| value.is_empty()) {
+        Some((name, _)) => Err(bad_parameter(
+            name,
+            language,
+            "值是空的；不要筛选时请不写这个参数".to_owned(),
+            "the value is empty; leave the parameter out for no filter".to_owned(),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// A moment a query parameter gives (see [`local_time::parse_moment`](crate::conversation::local_time::parse_moment)),
 /// or the 400 that says which forms it takes.
 pub(crate) fn moment_parameter(

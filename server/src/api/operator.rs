@@ -86,10 +86,12 @@ pub struct DeletedTenant {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// Only entries about this tenant's slug.
     pub tenant: Option<String>,
     /// At most this many entries, newest first (1 to 500, default 100).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
 }
 

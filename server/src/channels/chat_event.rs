@@ -36,14 +36,17 @@ pub enum EventType {
 pub struct SessionEvent {
     #[serde(rename = "type")]
     pub kind: EventType,
-    /// For `text`: the line.
+    /// For `text`: the line, at most 2,000 characters.
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub text: Option<String>,
     /// For `text`: speech-recognition confidence, 0 to 1, when the text came from speech.
     #[serde(default)]
+    #[schema(minimum = 0.0, maximum = 1.0)]
     pub confidence: Option<f32>,
-    /// For `digits`: the keys, `0`–`9`, `*` and `#`.
+    /// For `digits`: the keys, `0`–`9`, `*` and `#`, at most 64.
     #[serde(default)]
+    #[schema(pattern = "^[0-9*#]{1,64}$")]
     pub digits: Option<String>,
 }
 

@@ -93,6 +93,7 @@ pub struct CustomerLookupUpdate {
     pub secret: Option<String>,
     /// 100 to 5000 (default 1500).
     #[serde(default)]
+    #[schema(minimum = 100, maximum = 5000)]
     pub timeout_ms: Option<u32>,
 }
 

@@ -112,13 +112,14 @@ pub struct Names {
 pub struct NewTenant {
     /// Short unique identifier: 2 to 63 lower-case letters, digits and hyphens.
     pub slug: String,
+    #[serde(deserialize_with = "object")]
     pub names: Names,
     /// The first owner's email: they get a one-time link to set their password.
     pub owner_email: String,
     /// The first owner's name [default: the email's part before @].
     #[serde(default)]
     pub owner_name: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object_or_null")]
     pub quotas: Option<Quotas>,
 }
 
@@ -126,11 +127,39 @@ pub struct NewTenant {
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TenantUpdate {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object_or_null")]
     pub names: Option<Names>,
     /// The whole set of quotas; a limit left out takes the server's default.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object_or_null")]
     pub quotas: Option<Quotas>,
+}
+
+/// A JSON object read as `T`. Names and quotas are documented as objects, but serde would also
+/// read a struct from an array of its fields in order (`"quotas": [null, null]`), which would
+/// then change a tenant on a request no operator meant.
+fn object<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    match serde_json::Value::deserialize(deserializer)? {
+        value @ serde_json::Value::Object(_) => {
+            serde_json::from_value(value).map_err(serde::de::Error::custom)
+        }
+        _ => Err(serde::de::Error::custom("expected an object")),
+    }
+}
+
+/// [`object`], or nothing for `null`.
+fn object_or_null<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    match serde_json::Value::deserialize(deserializer)? {
+        serde_json::Value::Null => Ok(None),
+        value => object(value).map(Some).map_err(serde::de::Error::custom),
+    }
 }
 
 /// A tenant as the operator sees it.
