@@ -3,8 +3,8 @@
 
 use serde_json::Value;
 
-use super::names::Knowledge;
 use super::words::Words;
+use crate::flows::names::Knowledge;
 use crate::store::CallEvent;
 
 /// One line of a transcript.
