@@ -13,6 +13,7 @@ on_both_databases!(
     an_agent_takes_a_chat_answers_it_and_hands_it_back,
     a_closed_queue_without_overflow_takes_the_flows_no_answer_port,
     a_routing_rule_chooses_the_queue_a_chat_waits_in,
+    a_queue_is_created_by_its_names,
 );
 
 async fn person(app: &TestApp, tenant: &TestTenant, email: &str, name: &str, role: Role) -> Person {
@@ -90,6 +91,33 @@ async fn send(app: &TestApp, tenant: &TestTenant, session: &str, text: &str) -> 
         .await;
     assert_eq!(status, 200, "{body}");
     body
+}
+
+/// `POST /queues` takes a queue's names and makes its key; a wrong queue is refused as by `PUT`.
+async fn a_queue_is_created_by_its_names(app: TestApp) -> TestApp {
+    let tenant = app.tenant("Named Queues").await;
+    let create = |body: Value| {
+        let app = &app;
+        let key = tenant.owner_key.clone();
+        async move { app.api(Method::POST, &key, "/queues", Some(&body)).await }
+    };
+    let (status, queue) = create(json!({ "name": "售后", "name_en": "After-sales" })).await;
+    assert_eq!(status, 201, "{queue}");
+    let key = queue["key"].as_str().expect("a key");
+    assert!(key.starts_with("after-sales-"), "{queue}");
+    assert_eq!(queue["name"], "售后");
+    let (status, again) = create(json!({ "name": "售后", "name_en": "After-sales" })).await;
+    assert_eq!(status, 201, "{again}");
+    assert_ne!(again["key"], queue["key"], "each queue has its own key");
+    let (_, listed) = app
+        .api(Method::GET, &tenant.owner_key, "/queues", None)
+        .await;
+    assert_eq!(listed.as_array().map(Vec::len), Some(2), "{listed}");
+    let (status, problem) = create(json!({ "name": " " })).await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(problem["code"], "invalid_queue");
+    assert_eq!(problem["errors"][0]["field"], "/name", "{problem}");
+    app
 }
 
 async fn queues_are_checked_and_flows_must_name_one(app: TestApp) -> TestApp {

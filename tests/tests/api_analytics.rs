@@ -114,10 +114,11 @@ async fn the_dashboard_counts_what_callers_did(app: TestApp) -> TestApp {
             .as_array()
             .expect("intents")
             .iter()
-            .any(|i| i["intent"] == "agent" && i["calls"] == 1),
+            .any(|i| i["intent"] == "agent" && i["intent_label"] == "转人工" && i["calls"] == 1),
         "{overview}"
     );
     assert_eq!(overview["versions"][0]["version"], 1);
+    assert_eq!(overview["versions"][0]["flow_title"], "订单查询");
     assert_eq!(overview["versions"][0]["measures"]["calls"], 4);
 
     let (_, with_trials) = get(&app, key, "/analytics/overview?include_simulated=true").await;
@@ -154,13 +155,27 @@ async fn the_dashboard_counts_what_callers_did(app: TestApp) -> TestApp {
         .expect("the first question")
         .clone();
     assert_eq!(ask["reached"], 4, "{funnel}");
+    assert_eq!(ask["node_label"], "询问来电需求", "{ask}");
     assert!(ask["no_input"].as_i64().expect("no-input") >= 2, "{ask}");
     assert!(ask["abandoned"].as_i64().expect("abandoned") >= 2, "{ask}");
     assert!(funnel["steps"]
         .as_array()
         .expect("steps")
         .iter()
-        .any(|s| s["from"] == "greeting" && s["to"] == "ask_need" && s["calls"] == 4));
+        .any(|s| s["from"] == "greeting"
+            && s["from_label"] == "欢迎语"
+            && s["to_label"] == "询问来电需求"
+            && s["calls"] == 4));
+    // With no flow named, a node is named by the flow that has it.
+    let (_, every) = get(&app, key, "/analytics/funnel").await;
+    assert!(
+        every["nodes"]
+            .as_array()
+            .expect("nodes")
+            .iter()
+            .any(|n| n["node"] == "ask_need" && n["node_label"] == "询问来电需求"),
+        "{every}"
+    );
 
     // The days the list covers are named: the last seven, today (in Shanghai) the last — the
     // day before or after the request, should it straddle midnight.
@@ -195,6 +210,8 @@ async fn the_dashboard_counts_what_callers_did(app: TestApp) -> TestApp {
         .expect("the unheard question")
         .clone();
     assert_eq!(group["kind"], "no_match");
+    assert_eq!(group["flow_title"], "订单查询", "{group}");
+    assert_eq!(group["node_label"], "询问来电需求", "{group}");
     assert_eq!(group["example_call"], puzzled["call_id"]);
 
     // The improvement loop: teach one phrasing to an intent of the draft, dismiss the other.

@@ -1251,6 +1251,108 @@ async fn intents_tried_on(
 /// A flow's display name (`title`) is what lists show and searches find; renaming a flow
 /// changes only it, so its key — what subflows call — stays, and restoring a version brings
 /// its title back.
+/// Flows stored before flows had titles get theirs when the server migrates: from the draft
+/// when it has one, and the demo's example flows from their files, in the draft too so that
+/// the next save keeps it. Another flow under an example's key is not taken for one.
+async fn flows_stored_before_titles_get_theirs(app: TestApp) -> TestApp {
+    use server::demo::first_run::EXAMPLE_FLOW_NOTE;
+    use server::store::{now_ms, NewFlow};
+    use sqlx::Connection;
+    let tenant = app.tenant("Old Shop").await;
+    let mut untitled = example("order-status.json");
+    untitled.as_object_mut().expect("object").remove("title");
+    let store_flow = |name: &'static str, document: Value, note: Option<&'static str>| {
+        let app = &app;
+        let tenant_id = tenant.id.clone();
+        async move {
+            let mut transaction = app.store.transaction().await.expect("transaction");
+            let new = NewFlow {
+                name,
+                draft: &document,
+            };
+            let flow = transaction
+                .create_flow(&tenant_id, &new, now_ms())
+                .await
+                .expect("create flow");
+            if let Some(note) = note {
+                transaction
+                    .publish_flow(&tenant_id, &flow.id, flow.revision, note, "test", now_ms())
+                    .await
+                    .expect("publish")
+                    .expect("published");
+            }
+            transaction.commit().await.expect("commit");
+            flow.id
+        }
+    };
+    let example_id = store_flow("order-status", untitled.clone(), Some(EXAMPLE_FLOW_NOTE)).await;
+    let mut own = untitled.clone();
+    own["name"] = json!("order-status");
+    let other_tenant = app.tenant("Other Old Shop").await;
+    let mut transaction = app.store.transaction().await.expect("transaction");
+    let not_example = transaction
+        .create_flow(
+            &other_tenant.id,
+            &NewFlow {
+                name: "order-status",
+                draft: &own,
+            },
+            now_ms(),
+        )
+        .await
+        .expect("create flow")
+        .id;
+    transaction.commit().await.expect("commit");
+    let mut titled = untitled.clone();
+    titled["name"] = json!("titled");
+    titled["title"] = json!("有标题的流程");
+    let titled_id = store_flow("titled", titled, None).await;
+
+    // As the flows were before titles: the column empty; then migrated again.
+    sqlx::any::install_default_drivers();
+    let mut connection = sqlx::AnyConnection::connect(&app.config.database_url)
+        .await
+        .expect("a connection");
+    for statement in [
+        "UPDATE flows SET title = NULL".to_owned(),
+        "DELETE FROM _sqlx_migrations WHERE version = 25".to_owned(),
+    ] {
+        sqlx::query(&statement)
+            .execute(&mut connection)
+            .await
+            .expect("statement");
+    }
+    let _ = connection.close().await;
+    app.store.migrate().await.expect("migrates");
+
+    let flow = |tenant_id: String, id: String| {
+        let app = &app;
+        async move {
+            app.store
+                .get_flow(&tenant_id, &id)
+                .await
+                .expect("get flow")
+                .expect("flow")
+        }
+    };
+    let example_flow = flow(tenant.id.clone(), example_id).await;
+    assert_eq!(example_flow.title.as_deref(), Some("订单查询"));
+    assert_eq!(
+        example_flow.draft["title"], "订单查询",
+        "the draft keeps it"
+    );
+    let titled_flow = flow(tenant.id.clone(), titled_id).await;
+    assert_eq!(titled_flow.title.as_deref(), Some("有标题的流程"));
+    let other = flow(other_tenant.id.clone(), not_example).await;
+    assert_eq!(
+        other.title,
+        None,
+        "not an example flow: {:?}",
+        other.draft.get("title")
+    );
+    app
+}
+
 async fn a_flow_is_listed_and_renamed_by_its_display_name(app: TestApp) -> TestApp {
     let tenant = app.tenant_for_examples("Title Shop").await;
     let api = Client::new(&app, &tenant.owner_key);
@@ -1342,4 +1444,5 @@ on_both_databases!(
     roles_decide_who_reads_and_who_writes,
     another_tenants_flows_do_not_exist,
     the_flow_schema_is_public_and_committed,
+    flows_stored_before_titles_get_theirs,
 );

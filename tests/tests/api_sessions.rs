@@ -623,6 +623,53 @@ async fn drafts_and_versions_run_what_they_started_on(app: TestApp) -> TestApp {
     app
 }
 
+/// A call's records name its flow by title and its nodes as the version it ran named them: a
+/// label, else the node's kind in the reader's language, numbered like the editor's.
+async fn calls_name_their_flow_and_nodes(app: TestApp) -> TestApp {
+    let tenant = app.tenant("Naming Shop").await;
+    let key = tenant.owner_key.clone();
+    let mut document = greeter("One");
+    document["title"] = json!("问候流程");
+    document["nodes"][1]["label"] = json!("致谢");
+    let flow_id = create_published(&app, &tenant.id, &document).await;
+    // Renamed after the call's version was published: the call keeps the old name.
+    document["nodes"][1]["label"] = json!("新的致谢");
+    edit(&app, &tenant.id, &flow_id, &document).await;
+
+    let session = start(&app, &key, json!({ "flow_id": flow_id })).await;
+    send(&app, &key, &session, text("tea")).await;
+    let call = call_of(&app, &key, &session).await;
+    assert_eq!(call["flow_title"], "问候流程", "{call}");
+    let label_of = |call: &Value, node: &str| {
+        events(call)
+            .iter()
+            .find(|e| e["node"] == node)
+            .map(|e| e["node_label"].clone())
+            .unwrap_or_else(|| panic!("an event at {node}: {call}"))
+    };
+    assert_eq!(label_of(&call, "thanks"), "致谢");
+    assert_eq!(label_of(&call, "ask"), "提问");
+    let english: Value = app
+        .client
+        .get(app.url(&format!(
+            "/api/v1/calls/{}",
+            call["id"].as_str().expect("id")
+        )))
+        .bearer_auth(&key)
+        .header("Accept-Language", "en")
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("call");
+    assert_eq!(label_of(&english, "ask"), "Ask a question");
+
+    let listed = list_calls(&app, &key, "").await;
+    assert_eq!(listed["calls"][0]["flow_title"], "问候流程", "{listed}");
+    app
+}
+
 fn calling(name: &str, child: &str) -> Value {
     json!({
         "schema": 1, "name": name, "language": "en-US", "start": "hello",
@@ -1397,6 +1444,7 @@ on_both_databases!(
     silence_and_hanging_up_abandon_the_call,
     asking_for_a_person_hands_off_with_a_summary,
     drafts_and_versions_run_what_they_started_on,
+    calls_name_their_flow_and_nodes,
     subflows_run_and_cycles_are_refused,
     private_addresses_are_refused_unless_allowed,
     calls_are_filtered_and_paged,

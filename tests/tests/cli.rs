@@ -227,7 +227,13 @@ fn chat_runs_a_conversation_from_standard_input() {
         "the greeting uses the tenant name:\n{stdout}"
     );
     assert!(stdout.contains("(no input #1)"), "{stdout}");
-    assert!(stdout.contains("(global intent "), "{stdout}");
+    assert!(stdout.contains("(global intent 转人工, "), "{stdout}");
+    // The flow, its nodes and intents go by the names the editor shows.
+    assert!(
+        stdout.starts_with("订单查询 (order-status) [zh-CN]"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("bot [欢迎语]: "), "{stdout}");
     assert!(stdout.contains("transfer to Queue"), "{stdout}");
     assert!(stdout.contains("call ended: handoff"), "{stdout}");
 }

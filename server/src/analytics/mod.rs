@@ -5,6 +5,7 @@
 
 pub mod filter;
 pub mod handling;
+pub mod names;
 pub mod report;
 pub mod results;
 pub mod rollup;

@@ -69,6 +69,8 @@ pub struct Point {
 #[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
 pub struct IntentCount {
     pub intent: String,
+    /// What the flows call the intent (the label of the first that labels it), else its key.
+    pub intent_label: Option<String>,
     /// Caller turns that matched it.
     pub heard: i64,
     /// Calls in which it matched at least once.
@@ -79,6 +81,8 @@ pub struct IntentCount {
 #[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
 pub struct VersionMeasures {
     pub flow_id: String,
+    /// The flow's name (its title, else its key).
+    pub flow_title: Option<String>,
     pub version: i64,
     pub measures: Measures,
 }
@@ -122,6 +126,9 @@ pub struct Overview {
 #[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
 pub struct NodeFunnel {
     pub node: String,
+    /// What the node is called (see `node_label` of a call's events): in the version named,
+    /// else in the flow's draft; with no flow named, in the first flow that has the node.
+    pub node_label: Option<String>,
     /// Calls that reached it.
     pub reached: i64,
     /// Times it was entered (a node asked again counts again).
@@ -138,6 +145,9 @@ pub struct NodeFunnel {
 pub struct Step {
     pub from: String,
     pub to: String,
+    /// What the nodes `from` and `to` are called, as in `nodes`.
+    pub from_label: Option<String>,
+    pub to_label: Option<String>,
     pub calls: i64,
 }
 
@@ -163,7 +173,11 @@ pub struct Phrasing {
 #[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
 pub struct UnheardGroup {
     pub flow_id: String,
+    /// The flow's name (its title, else its key).
+    pub flow_title: Option<String>,
     pub node: String,
+    /// What the node is called in the flow's draft.
+    pub node_label: Option<String>,
     pub kind: String,
     /// Times said, all phrasings together.
     pub said: i64,
@@ -178,7 +192,11 @@ pub struct UnheardGroup {
 #[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
 pub struct EntryHelpfulness {
     pub knowledge_base: String,
+    /// The knowledge base's name.
+    pub knowledge_base_name: Option<String>,
     pub entry: String,
+    /// The entry's question; its id when it was deleted since.
+    pub question: Option<String>,
     pub answered: i64,
     pub helpful: i64,
     pub unhelpful: i64,
@@ -403,6 +421,7 @@ pub async fn overview(store: &Store, filter: &AnalyticsFilter) -> Result<Overvie
                 .and_then(p90);
             VersionMeasures {
                 flow_id,
+                flow_title: None,
                 version,
                 measures: sums.measures(p90),
             }
@@ -415,6 +434,7 @@ pub async fn overview(store: &Store, filter: &AnalyticsFilter) -> Result<Overvie
         .into_iter()
         .map(|(key, counts)| IntentCount {
             intent: key.first().map(text).unwrap_or_default(),
+            intent_label: None,
             heard: counts.sums.first().copied().unwrap_or(0),
             calls: counts.sums.get(1).copied().unwrap_or(0),
         })
@@ -447,6 +467,7 @@ pub async fn funnel(store: &Store, filter: &AnalyticsFilter) -> Result<Funnel, S
                 <[i64; 6]>::try_from(counts.sums.as_slice()).ok()?;
             Some(NodeFunnel {
                 node: key.first().map(text)?,
+                node_label: None,
                 reached,
                 entered,
                 ended,
@@ -467,6 +488,8 @@ pub async fn funnel(store: &Store, filter: &AnalyticsFilter) -> Result<Funnel, S
             (calls > 0).then(|| Step {
                 from: key.first().map(text).unwrap_or_default(),
                 to: key.get(1).map(text).unwrap_or_default(),
+                from_label: None,
+                to_label: None,
                 calls,
             })
         })
@@ -534,7 +557,9 @@ pub async fn unheard(
             if first + g == groups.len() {
                 let group = UnheardGroup {
                     flow_id: flow.clone(),
+                    flow_title: None,
                     node: node.clone(),
+                    node_label: None,
                     kind: kind.clone(),
                     said: 0,
                     phrasings: Vec::new(),
@@ -583,7 +608,9 @@ pub async fn knowledge(
                 <[i64; 3]>::try_from(counts.sums.as_slice()).ok()?;
             Some(EntryHelpfulness {
                 knowledge_base: key.first().map(text)?,
+                knowledge_base_name: None,
                 entry: key.get(1).map(text)?,
+                question: None,
                 answered,
                 helpful,
                 unhelpful,

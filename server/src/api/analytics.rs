@@ -1,5 +1,7 @@
 //! The analytics API: the dashboard's figures for shops' own BI tools, read from the sums the
-//! roll-up keeps (a few seconds behind the calls), never from every call's events.
+//! roll-up keeps (a few seconds behind the calls), never from every call's events. Keys come with
+//! the names people know them by (`flow_title`, `node_label`, …), in the request's
+//! `Accept-Language` where a node goes by its kind's name.
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
@@ -13,7 +15,7 @@ use utoipa_axum::routes;
 use super::bad_parameter;
 use crate::analytics::report::{self, EntryHelpfulness, Funnel, Overview, UnheardGroup};
 use crate::analytics::results::{self as result_report, ResultSummary};
-use crate::analytics::{filter, handling};
+use crate::analytics::{filter, handling, names};
 use crate::auth::{Permission, Principal};
 use crate::error::{ApiError, ApiResult, Json, Problem};
 use crate::language::Language;
@@ -146,8 +148,10 @@ async fn overview(
     headers: HeaderMap,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> ApiResult<Json<Overview>> {
-    let (filter, _, _) = read_filter(&state, &principal, &headers, query, &[]).await?;
-    Ok(Json(report::overview(&state.store, &filter).await?))
+    let (filter, language, _) = read_filter(&state, &principal, &headers, query, &[]).await?;
+    let mut overview = report::overview(&state.store, &filter).await?;
+    names::overview(&state, &filter.tenant_id, language, &mut overview).await?;
+    Ok(Json(overview))
 }
 
 /// How calls went through the nodes: per node, the calls that reached it, ended there, hung
@@ -163,8 +167,10 @@ async fn funnel(
     headers: HeaderMap,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> ApiResult<Json<Funnel>> {
-    let (filter, _, _) = read_filter(&state, &principal, &headers, query, &[]).await?;
-    Ok(Json(report::funnel(&state.store, &filter).await?))
+    let (filter, language, _) = read_filter(&state, &principal, &headers, query, &[]).await?;
+    let mut funnel = report::funnel(&state.store, &filter).await?;
+    names::funnel(&state, &filter, language, &mut funnel).await?;
+    Ok(Json(funnel))
 }
 
 /// What callers said that matched no intent (`no_match`) or no knowledge entry
@@ -201,8 +207,10 @@ async fn unheard(
                 })?;
         }
     }
+    let mut groups = report::unheard(&state.store, &filter, limit).await?;
+    names::unheard(&state, &filter.tenant_id, language, &mut groups).await?;
     Ok(Json(UnheardReport {
-        groups: report::unheard(&state.store, &filter, limit).await?,
+        groups,
         from: filter.from_day,
         to: filter.to_day,
     }))
@@ -221,8 +229,10 @@ async fn knowledge(
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> ApiResult<Json<KnowledgeReport>> {
     let (filter, _, _) = read_filter(&state, &principal, &headers, query, &[]).await?;
+    let mut entries = report::knowledge(&state.store, &filter).await?;
+    names::knowledge(&state, &filter.tenant_id, &mut entries).await?;
     Ok(Json(KnowledgeReport {
-        entries: report::knowledge(&state.store, &filter).await?,
+        entries,
         from: filter.from_day,
         to: filter.to_day,
     }))

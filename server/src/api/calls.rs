@@ -1,5 +1,7 @@
 //! The calls API: every conversation on every channel, with its ordered events.
 
+use std::collections::BTreeSet;
+
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -15,10 +17,12 @@ use chrono_tz::Tz;
 use super::{bad_parameter, moment_parameter, page_size_parameter};
 use crate::auth::{Permission, Principal};
 use crate::channels::twilio::voice::public_base;
+use crate::dashboard::words::Words;
 use crate::error::{ApiError, ApiResult, Json, Problem};
+use crate::flows::names::{self, Versions};
 use crate::language::Language;
 use crate::state::AppState;
-use crate::store::{now_ms, Call, CallEvent, CallFilter, CallOutcome, Channel};
+use crate::store::{now_ms, Call, CallEvent, CallFilter, CallOutcome, Channel, StoreError};
 use crate::telephony::outbound::{self, OutboundCall, OutboundError};
 use crate::telephony::Mode;
 
@@ -263,6 +267,10 @@ pub(super) fn moment_schema() -> utoipa::openapi::schema::Schema {
 pub struct CallView {
     pub id: String,
     pub flow_id: String,
+    /// The flow's name in the editor (its title, else its key), in the request's language's
+    /// words for a flow deleted since.
+    #[schema(example = "订单查询")]
+    pub flow_title: String,
     /// The version it ran; `null` for a conversation with the draft.
     pub flow_version: Option<i64>,
     /// A conversation with the flow's draft (the editor's Try it): its author testing, not a
@@ -315,9 +323,42 @@ pub(super) fn direction_schema() -> utoipa::openapi::schema::Object {
         .build()
 }
 
-impl From<Call> for CallView {
-    fn from(call: Call) -> Self {
+/// What the views call the calls' flows and nodes, in the request's language: the flow's title,
+/// and each node as the version the call ran named it (see [`names`]).
+pub(super) struct CallNames {
+    words: Words,
+    flows: Vec<(String, String)>,
+    versions: Versions,
+}
+
+impl CallNames {
+    /// The names the views of `calls` need; the nodes' only with `with_nodes`, for views
+    /// with events.
+    pub(super) async fn of(
+        state: &AppState,
+        tenant_id: &str,
+        language: Language,
+        calls: &[&Call],
+        with_nodes: bool,
+    ) -> Result<CallNames, StoreError> {
+        let runs = if with_nodes {
+            calls
+                .iter()
+                .map(|call| (call.flow_id.clone(), call.flow_version))
+                .collect()
+        } else {
+            BTreeSet::new()
+        };
+        Ok(CallNames {
+            words: Words::new(language),
+            flows: names::flows(state, tenant_id).await?,
+            versions: Versions::of(state, tenant_id, runs).await?,
+        })
+    }
+
+    pub(super) fn call(&self, call: Call) -> CallView {
         CallView {
+            flow_title: names::flow(self.words, &self.flows, &call.flow_id),
             simulated: call.is_simulated(),
             id: call.id,
             flow_id: call.flow_id,
@@ -338,6 +379,28 @@ impl From<Call> for CallView {
             customer_id: call.customer_id,
         }
     }
+
+    /// A call with its events, each node named.
+    pub(super) fn detail(&self, call: Call, events: Vec<CallEvent>) -> CallDetailView {
+        let events = events
+            .into_iter()
+            .map(|event| CallEventView {
+                node_label: event.node.as_deref().map(|node| {
+                    self.versions
+                        .label(self.words, &call.flow_id, call.flow_version, node)
+                }),
+                seq: event.seq,
+                at: event.at,
+                kind: event.kind,
+                node: event.node,
+                data: event.data,
+            })
+            .collect();
+        CallDetailView {
+            call: self.call(call),
+            events,
+        }
+    }
 }
 
 /// One step of a call, as the flow engine recorded it.
@@ -351,24 +414,17 @@ pub struct CallEventView {
     /// `http_result`, `transfer`, `handoff_result`, `emotion_triggered`, `ended`, …
     #[schema(example = "heard")]
     pub kind: String,
+    /// The node's id.
     pub node: Option<String>,
+    /// What the node is called in the version of the flow the call ran: its label, else its
+    /// kind's name in the request's language, numbered as the editor numbers it (`提问 2`).
+    #[schema(example = "提问 1")]
+    pub node_label: Option<String>,
     /// The engine's record: e.g. for `heard` the text, `intent`, `score`, `confidence` and
     /// `emotion` (`anger` 0–1, `label`: angry, negative, neutral or positive, and `trend`, the
     /// call's anger so far).
     #[schema(value_type = Object)]
     pub data: Value,
-}
-
-impl From<CallEvent> for CallEventView {
-    fn from(event: CallEvent) -> Self {
-        CallEventView {
-            seq: event.seq,
-            at: event.at,
-            kind: event.kind,
-            node: event.node,
-            data: event.data,
-        }
-    }
 }
 
 /// A call with its events.
@@ -418,18 +474,26 @@ async fn list_calls(
         )
         .await
         .map_err(|error| super::cursor_error(error, language))?;
+    let calls: Vec<&Call> = page.calls.iter().collect();
+    let names = CallNames::of(&state, &principal.tenant_id, language, &calls, false).await?;
     Ok(Json(CallPageView {
-        calls: page.calls.into_iter().map(CallView::from).collect(),
+        calls: page
+            .calls
+            .into_iter()
+            .map(|call| names.call(call))
+            .collect(),
         next_cursor: page.next_cursor,
     }))
 }
 
-/// A call with all its events, in order.
+/// A call with all its events, in order, each node named as the version of the flow the call
+/// ran named it, in the request's `Accept-Language`.
 #[utoipa::path(get, path = "/calls/{id}", tag = "calls", params(("id" = String, Path)),
     responses((status = 200, body = CallDetailView), (status = 404)))]
 async fn get_call(
     State(state): State<AppState>,
     principal: Principal,
+    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> ApiResult<Json<CallDetailView>> {
     principal.require(Permission::ReadCalls)?;
@@ -438,10 +502,9 @@ async fn get_call(
         .get_call(&principal.tenant_id, &id)
         .await?
         .ok_or_else(|| ApiError::not_found("the call").in_chinese("找不到这通通话"))?;
-    Ok(Json(CallDetailView {
-        call: found.call.into(),
-        events: found.events.into_iter().map(CallEventView::from).collect(),
-    }))
+    let language = Language::from_headers(&headers);
+    let names = CallNames::of(&state, &principal.tenant_id, language, &[&found.call], true).await?;
+    Ok(Json(names.detail(found.call, found.events)))
 }
 
 /// An outbound call to place.

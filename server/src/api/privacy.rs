@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::calls::{CallDetailView, CallView};
+use super::calls::{CallDetailView, CallNames, CallView};
 use super::handoffs::HandoffView;
 use crate::auth::{Permission, Principal};
 use crate::error::{ApiError, ApiResult, Json};
@@ -18,7 +18,7 @@ use crate::language::Language;
 use crate::privacy::retention::MAX_RETENTION_DAYS;
 use crate::privacy::subject::{self, Subject, SubjectError};
 use crate::state::AppState;
-use crate::store::{now_ms, Channel, Erased};
+use crate::store::{now_ms, Call, Channel, Erased};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -196,14 +196,17 @@ async fn search_subject(
     Json(request): Json<SubjectRequest>,
 ) -> ApiResult<Json<SubjectFound>> {
     principal.require(Permission::ManageTenant)?;
-    let subject = request.subject(Language::from_headers(&headers))?;
+    let language = Language::from_headers(&headers);
+    let subject = request.subject(language)?;
     let calls = subject::find(&state.store, &principal.tenant_id, &subject).await?;
+    let found: Vec<&Call> = calls.iter().collect();
+    let names = CallNames::of(&state, &principal.tenant_id, language, &found, false).await?;
     Ok(Json(SubjectFound {
         subject: SubjectView::from(&subject),
         calls: calls.iter().filter(|c| c.channel == Channel::Phone).count(),
         chats: calls.iter().filter(|c| c.channel == Channel::Chat).count(),
         events: calls.iter().map(|c| c.event_count).sum(),
-        conversations: calls.into_iter().map(CallView::from).collect(),
+        conversations: calls.into_iter().map(|call| names.call(call)).collect(),
     }))
 }
 
@@ -240,19 +243,19 @@ async fn export_subject(
     Json(request): Json<SubjectRequest>,
 ) -> ApiResult<Response> {
     principal.require(Permission::ManageTenant)?;
-    let subject = request.subject(Language::from_headers(&headers))?;
+    let language = Language::from_headers(&headers);
+    let subject = request.subject(language)?;
     let now = now_ms();
     let found = subject::export(&state.store, &principal.actor(), &subject, now).await?;
+    let calls: Vec<&Call> = found.iter().map(|found| &found.call).collect();
+    let names = CallNames::of(&state, &principal.tenant_id, language, &calls, true).await?;
     let document = SubjectExport {
         subject: SubjectView::from(&subject),
         exported_at: now,
         conversations: found
             .into_iter()
             .map(|found| ExportedConversation {
-                conversation: CallDetailView {
-                    call: found.call.into(),
-                    events: found.events.into_iter().map(Into::into).collect(),
-                },
+                conversation: names.detail(found.call, found.events),
                 handoffs: found.handoffs.into_iter().map(Into::into).collect(),
             })
             .collect(),

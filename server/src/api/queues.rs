@@ -17,7 +17,7 @@ use crate::store::now_ms;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(list_queues))
+        .routes(routes!(list_queues, create_queue))
         .routes(routes!(put_queue, delete_queue))
         .routes(routes!(queue_stats))
         .routes(routes!(list_agents))
@@ -41,7 +41,7 @@ async fn list_queues(
     Ok(Json(queues))
 }
 
-/// A queue's settings; its key is in the path.
+/// A queue's settings; its key is in the path, or made by the server (`POST /queues`).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QueueBody {
@@ -62,7 +62,45 @@ pub struct QueueBody {
     pub overflow: Option<String>,
 }
 
-/// Creates or replaces a queue.
+impl QueueBody {
+    fn into_queue(self, key: String) -> Queue {
+        Queue {
+            key,
+            name: self.name,
+            name_en: self.name_en,
+            languages: self.languages,
+            hours: self.hours,
+            overflow: self.overflow,
+        }
+    }
+}
+
+/// Creates a queue by its names: the server makes its key from the English name and a random
+/// tail (`after-sales-1a2b3c4d`), which the answer gives for `handoff` nodes to name.
+#[utoipa::path(post, path = "/queues", tag = "queues",
+    request_body = QueueBody,
+    responses((status = 201, body = Queue),
+        (status = 422, description = "`invalid_queue`, naming each wrong field")))]
+async fn create_queue(
+    State(state): State<AppState>,
+    principal: Principal,
+    Json(body): Json<QueueBody>,
+) -> ApiResult<(StatusCode, Json<Queue>)> {
+    principal.require(Permission::ManageTenant)?;
+    let saved = queues::create(
+        &state.store,
+        &principal.actor(),
+        body.into_queue(String::new()),
+        now_ms(),
+    )
+    .await
+    .map_err(queue_error)?;
+    Ok((StatusCode::CREATED, Json(saved)))
+}
+
+/// Creates or replaces the queue with this key: for programs that keep queues under keys of
+/// their own (an import from another system, a setup script run again). People, and programs
+/// with no keys of their own, create queues with `POST /queues`.
 #[utoipa::path(put, path = "/queues/{key}", tag = "queues",
     params(("key" = String, Path, description = "What `handoff` nodes name, e.g. `after-sales`")),
     request_body = QueueBody,
@@ -75,17 +113,14 @@ async fn put_queue(
     Json(body): Json<QueueBody>,
 ) -> ApiResult<Json<Queue>> {
     principal.require(Permission::ManageTenant)?;
-    let queue = Queue {
-        key,
-        name: body.name,
-        name_en: body.name_en,
-        languages: body.languages,
-        hours: body.hours,
-        overflow: body.overflow,
-    };
-    let saved = queues::put(&state.store, &principal.actor(), queue, now_ms())
-        .await
-        .map_err(queue_error)?;
+    let saved = queues::put(
+        &state.store,
+        &principal.actor(),
+        body.into_queue(key),
+        now_ms(),
+    )
+    .await
+    .map_err(queue_error)?;
     Ok(Json(saved))
 }
 

@@ -17,6 +17,8 @@ use server::conversation::local_time::{utc_offset_minutes, DEFAULT_TIME_ZONE};
 use server::conversation::{take_turn, Renderer, Requests};
 use server::store::{now_ms, StoreError};
 
+use server::dashboard::words::Words;
+use server::flows::names;
 use server::language::Language;
 
 use super::http::Client;
@@ -167,10 +169,14 @@ pub fn run(options: Options) -> Result<ExitCode, String> {
     let mut session = Session::new(flow.clone(), call);
     session.set_knowledge(knowledge);
     let mut out = std::io::stdout().lock();
+    // The flow by its title, its key after it: what `subflow` nodes and the API name it by.
+    let title = match &flow.document().title {
+        Some(title) if !title.trim().is_empty() => format!("{} ({})", title.trim(), flow.name()),
+        _ => flow.name().to_owned(),
+    };
     let _ = writeln!(
         out,
-        "{} ({}) — {}",
-        flow.name(),
+        "{title} [{}] — {}",
         flow.document().language,
         language().pick(
             "输入来电者说的话；/help 列出命令",
@@ -261,8 +267,37 @@ pub fn run(options: Options) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// What the flow calls its nodes and intents: the transcript names them so, as the editor does.
+struct Names {
+    words: Words,
+    document: serde_json::Value,
+}
+
+impl Names {
+    fn of(session: &Session) -> Names {
+        Names {
+            words: Words::new(language()),
+            document: serde_json::to_value(session.flow().document()).unwrap_or_default(),
+        }
+    }
+
+    fn node(&self, id: &str) -> String {
+        let nodes = self
+            .document
+            .get("nodes")
+            .and_then(serde_json::Value::as_array)
+            .map_or(&[][..], Vec::as_slice);
+        names::node_label(self.words, nodes, id)
+    }
+
+    fn intent(&self, key: &str) -> String {
+        names::intent_label(&self.document, key)
+    }
+}
+
 fn show(out: &mut impl Write, session: &Session, records: &[Record], trace: bool) {
     let chinese = language() == Language::Chinese;
+    let names = Names::of(session);
     for record in records {
         if trace {
             let _ = writeln!(
@@ -274,7 +309,7 @@ fn show(out: &mut impl Write, session: &Session, records: &[Record], trace: bool
         match record {
             Record::Said { node, text } => {
                 let bot = if chinese { "机器人" } else { "bot" };
-                let _ = writeln!(out, "{bot} [{node}]: {text}");
+                let _ = writeln!(out, "{bot} [{}]: {text}", names.node(node));
             }
             Record::Heard {
                 intent: Some(intent),
@@ -283,6 +318,7 @@ fn show(out: &mut impl Write, session: &Session, records: &[Record], trace: bool
                 ..
             } => {
                 let score = score.unwrap_or(1.0);
+                let intent = names.intent(intent);
                 let _ = match (chinese, *global) {
                     (true, true) => writeln!(out, "  （全局意图 {intent}，得分 {score:.2}）"),
                     (true, false) => writeln!(out, "  （意图 {intent}，得分 {score:.2}）"),
@@ -294,6 +330,7 @@ fn show(out: &mut impl Write, session: &Session, records: &[Record], trace: bool
                 intent: Some(intent),
                 ..
             } => {
+                let intent = names.intent(intent);
                 let _ = if chinese {
                     writeln!(out, "  （按键选中意图 {intent}）")
                 } else {
@@ -410,6 +447,7 @@ fn show(out: &mut impl Write, session: &Session, records: &[Record], trace: bool
             Record::StepLimit {
                 node, limit, scope, ..
             } => {
+                let node = names.node(node);
                 let _ = if chinese {
                     writeln!(out, "  （停在 {node}：一个 {scope} 里超过 {limit} 步）")
                 } else {
@@ -431,6 +469,7 @@ fn show(out: &mut impl Write, session: &Session, records: &[Record], trace: bool
             };
         }
         (None, Some(node)) => {
+            let node = names.node(node);
             let _ = if chinese {
                 writeln!(out, "  （停在 {node} 等待）")
             } else {

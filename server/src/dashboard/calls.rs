@@ -10,11 +10,11 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{Days, NaiveDate};
 
-use super::names;
 use super::transcript::{self, Line};
 use super::words::Words;
 use super::{csv, duration, encode, internal, message, pairs, Form, Nav, Viewer};
 use crate::conversation::local_time;
+use crate::flows::names;
 use crate::state::AppState;
 use crate::store::{AnalyticsFilter, Call, CallFilter, CallOutcome, Channel, StoreError};
 

@@ -21,13 +21,13 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::calls::{row, CallRow};
-use super::names::{self, queue_name, Knowledge};
 use super::queue_settings;
 use super::teach::{csrf_token, Posted};
 use super::transcript::{self, Line};
 use super::words::Words;
 use super::{duration, encode, internal, message, percent, Choice, Nav, Viewer};
 use crate::auth::{Credential, Permission};
+use crate::flows::names::{self, queue_name, Knowledge};
 use crate::queues::agents::{self, Presence};
 use crate::queues::handoff::{self, Disposition, HandoffError};
 use crate::queues::{self, context, stats};

@@ -7,7 +7,6 @@ mod calls;
 pub mod chart;
 mod console;
 mod csv;
-mod names;
 mod overview;
 mod queue_settings;
 mod results;

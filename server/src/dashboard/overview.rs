@@ -10,10 +10,10 @@ use axum::response::{IntoResponse, Response};
 use chrono::{Days, NaiveDate};
 
 use super::chart::{self, Bar};
-use super::names;
 use super::words::Words;
 use super::{csv, duration, internal, pairs, percent, Form, Nav, Viewer};
 use crate::analytics::report::{self, IntentCount, Overview, Point};
+use crate::flows::names;
 use crate::state::AppState;
 use crate::store::AnalyticsFilter;
 

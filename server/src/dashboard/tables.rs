@@ -8,12 +8,12 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use super::names;
 use super::teach::{csrf_token, Notice, TeachForm, NOTICE_PARAMETERS};
 use super::words::Words;
 use super::{csv, encode, internal, pairs, percent, Form, Nav, Viewer};
 use crate::analytics::report;
 use crate::flows;
+use crate::flows::names;
 use crate::state::AppState;
 use crate::store::AnalyticsFilter;
 

@@ -8,12 +8,12 @@ use axum::extract::{FromRequest, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
-use super::names::{Drafts, Knowledge};
 use super::words::Words;
 use super::{encode, internal, last_value, message, Choice, Viewer};
 use crate::analytics::handling;
 use crate::analytics::report::UnheardGroup;
 use crate::auth::{self, Permission, Principal};
+use crate::flows::names::{Drafts, Knowledge};
 use crate::flows::{self, FlowError, NewExample};
 use crate::knowledge::{self, KnowledgeError};
 use crate::state::AppState;

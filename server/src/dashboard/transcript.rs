@@ -7,8 +7,8 @@ use flow_engine::runtime::script_error_reason;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::names::Knowledge;
 use super::words::Words;
+use crate::flows::names::Knowledge;
 use crate::store::CallEvent;
 
 /// One line of a transcript.

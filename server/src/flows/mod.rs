@@ -7,6 +7,7 @@
 //! transaction with its audit entry.
 
 pub mod import;
+pub mod names;
 pub mod publish;
 
 use std::collections::BTreeSet;

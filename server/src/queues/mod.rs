@@ -124,6 +124,18 @@ pub fn new_key(name_en: &str) -> String {
     format!("{stem}-{}", &tail[..8])
 }
 
+/// Creates a queue under a new key made from its English name (see [`new_key`]): what people
+/// and most programs do, naming the queue and never picking its key.
+pub async fn create(
+    store: &Store,
+    actor: &Actor,
+    mut queue: Queue,
+    now_ms: i64,
+) -> Result<Queue, QueueError> {
+    queue.key = new_key(&queue.name_en);
+    put(store, actor, queue, now_ms).await
+}
+
 /// Creates or replaces the queue `queue.key`, with its audit entry.
 pub async fn put(
     store: &Store,
