@@ -13,7 +13,8 @@
 // be stopped guessing a password, and read the API docs under their content policy
 // (security.mjs), work on a big flow at 1366×768 and 1920×1080 (layout.mjs), and set the
 // retention and erase a caller's data (privacy.mjs), and meet flows, nodes and intents by their
-// names, never their ids (names.mjs).
+// names, never their ids (names.mjs), and read every page of the Chinese editor and dashboard
+// without an English word (chinese.mjs).
 // Screenshots of every step (and of any failure) go to e2e/artifacts/.
 // Usage (from editor-ui/): node e2e/run.mjs
 
@@ -33,6 +34,7 @@ import { privacySteps } from './privacy.mjs';
 import { settingsSteps } from './settings.mjs';
 import { languageSteps } from './language.mjs';
 import { namesSteps } from './names.mjs';
+import { chineseSteps } from './chinese.mjs';
 
 const results = [];
 const step = stepper(results);
@@ -341,6 +343,7 @@ async function main() {
     await securitySteps({ browser, server, step });
     await layoutSteps({ browser, server, step });
     await privacySteps({ browser, server, step });
+    await chineseSteps({ browser, step });
 
     check(pageErrors.length === 0, `the page logged errors: ${pageErrors.map(String).join('; ')}`);
   } finally {

@@ -2,7 +2,7 @@
 // 1366×768, saves the shop's Twilio account and Deepgram key (write-only: afterwards only
 // "已设置" shows), tests the connection against a local stand-in for Twilio and Deepgram that
 // answers as they do (first with a wrong token, then the right one), binds a phone number to
-// the order-status flow, chosen by its name, and sees the two addresses to paste into Twilio,
+// the 订单查询 flow, chosen by its title, and sees the two addresses to paste into Twilio,
 // listens to the espeak-ng voice (the audio element loads the sample), and renames the shop,
 // which the header shows at once, and sees the shop's usage against its quotas (at 1366×768
 // and 1920×1080). The same pages in English at 1920×1080 (usage at both sizes). The Chinese
@@ -78,7 +78,7 @@ async function englishIn(page) {
   // Flows' names are the shop's own; time zones are IANA's identifiers.
   const names = await page.locator('select[data-testid$="flow"] option, select[data-testid="profile-time-zone"] option').allInnerTexts();
   for (const name of names) text = text.split(name).join(' ');
-  const allowed = /https?:\/\/\S+|\+\d+|AC[0-9a-f]{32}|Twilio|Deepgram|Aura|espeak-ng|Auth Token|API|SID|Webhook|HTTP POST|webhook|stream|Phone Numbers|Voice Configuration|A call comes in|Call status changes|UTC|Asia\/Shanghai|Europe\/Berlin|[A-Z][a-z]+\/[A-Za-z_]+|queue:|sip:|cmn|aura-2-thalia-en|Polly\.Zhiyu|tenant\.name|order-status|[A-Z]{2}\b/g;
+  const allowed = /https?:\/\/\S+|\+\d+|AC[0-9a-f]{32}|Twilio|Deepgram|Aura|espeak-ng|Auth Token|API|SID|Webhook|HTTP POST|webhook|stream|Phone Numbers|Voice Configuration|A call comes in|Call status changes|UTC|Asia\/Shanghai|Europe\/Berlin|[A-Z][a-z]+\/[A-Za-z_]+|queue:|sip:|cmn|aura-2-thalia-en|Polly\.Zhiyu|tenant\.name|[A-Z]{2}\b/g;
   return (text.replace(allowed, ' ').match(/[A-Za-z]{3,}(?:\s+[A-Za-z]{2,})*/g) ?? []).filter((word) => word !== 'AC');
 }
 
@@ -153,7 +153,7 @@ export async function settingsSteps({ browser, step }) {
       await openSection(page, 'numbers');
       await page.getByTestId('number-bind').waitFor();
       await page.getByTestId('number-input').fill('12345');
-      await page.getByTestId('number-flow').selectOption({ label: 'order-status' });
+      await page.getByTestId('number-flow').selectOption({ label: '订单查询' });
       await page.getByTestId('number-submit').click();
       const beside = page.getByTestId('field-error-number');
       await beside.waitFor();
@@ -163,7 +163,7 @@ export async function settingsSteps({ browser, step }) {
       await page.getByTestId('number-submit').click();
       const card = page.locator(`[data-testid="number-card"][data-number="${NUMBER}"]`);
       await card.waitFor();
-      check((await card.locator('h2').textContent()).includes('order-status'), 'the card names the flow');
+      check((await card.locator('h2').textContent()).includes('订单查询'), 'the card names the flow by its title');
       const voiceUrl = await card.getByTestId('number-voice-url').inputValue();
       const statusUrl = await card.getByTestId('number-status-url').inputValue();
       check(voiceUrl === `${server.url}/twilio/voice`, `the voice URL: ${voiceUrl}`);

@@ -157,6 +157,20 @@ async fn a_base_from_a_spreadsheet_round_trips(app: TestApp) -> TestApp {
         ),
         (&json!(3), &json!(2), &json!(2))
     );
+    // The audit log names the base an import changed.
+    let audit = send(request(
+        &app,
+        reqwest::Method::GET,
+        owner,
+        "/audit-log?action=knowledge_base.import",
+    ))
+    .await;
+    assert_eq!(audit.status, 200, "{:?}", audit.body);
+    assert_eq!(
+        audit.body["entries"][0]["detail"]["base_name"], "商城常见问题",
+        "{:?}",
+        audit.body
+    );
     let rows = imported.body["rows"].as_array().expect("rows");
     let statuses: Vec<(i64, &str)> = rows
         .iter()

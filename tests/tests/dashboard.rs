@@ -582,6 +582,12 @@ async fn the_unheard_list_teaches_intents_and_entries_with_plain_forms(app: Test
         weather.contains("value=\"intent:track_order\""),
         "{weather}"
     );
+    // The chooser names an intent by its label, never by its key.
+    assert!(
+        weather.contains("value=\"intent:track_order\">查订单 · "),
+        "{weather}"
+    );
+    assert!(!weather.contains(">track_order"), "{weather}");
     let forged = with(
         filled(weather, "intent:track_order"),
         "csrf_token",

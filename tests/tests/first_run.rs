@@ -428,6 +428,9 @@ async fn demo_tenant_has_the_published_example_flows(mut app: TestApp) -> TestAp
     let keys = store.list_api_keys(&tenant.id).await.expect("keys");
     assert_eq!(keys.len(), 1);
     assert_eq!(keys[0].role, Role::Owner);
+    // The demo shop is Chinese: the names it makes for people to read are too.
+    assert_eq!(keys[0].name, "首次启动生成的所有者密钥");
+    assert_eq!(users[0].display_name, "演示店主");
 
     // The credentials file, in the data directory on both databases, holds a working key.
     let saved =

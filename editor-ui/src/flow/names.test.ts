@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 
 import { translate, type Translate } from "../i18n";
-import { flowTitle, intentNameOf, newFlowKey, newIntentKey, newNodeLabel, nodeNames } from "./names";
+import { flowsForPicking, flowTitle, flowTitleById, intentNameOf, newFlowKey, newIntentKey, newNodeLabel, nodeNames } from "./names";
 import type { FlowDocument, FlowNode } from "./types";
 
 const zh: Translate = (key, params) => translate("zh-CN", key, params);
@@ -31,6 +31,27 @@ describe("names people see", () => {
     expect(flowTitle({ name: "order-status", title: "订单查询" })).toBe("订单查询");
     expect(flowTitle({ name: "order-status", title: " " })).toBe("order-status");
     expect(flowTitle({ name: "order-status" })).toBe("order-status");
+  });
+
+  it("offers the flows titled in the page's language first, by their titles", () => {
+    const flows = [
+      { id: "1", name: "order-status-en", title: "Order status" },
+      { id: "2", name: "order-status", title: "订单查询" },
+      { id: "3", name: "complaints", title: "投诉处理" },
+      { id: "4", name: "untitled" },
+    ];
+    const chinese = flowsForPicking(flows, "zh-CN").map((flow) => flow.id);
+    // How Chinese titles sort among themselves is the collation's to say.
+    expect(chinese.slice(0, 2).sort()).toEqual(["2", "3"]);
+    expect(chinese.slice(2)).toEqual(["1", "4"]);
+    expect(flowsForPicking(flows, "en").map((flow) => flow.id).slice(0, 2)).toEqual(["1", "4"]);
+    expect(flows.map((flow) => flow.id)).toEqual(["1", "2", "3", "4"]);
+  });
+
+  it("names a flow by its id with its title, or nothing for a flow that is gone", () => {
+    const flows = [{ id: "flw_1", name: "order-status", title: "订单查询" }];
+    expect(flowTitleById(flows, "flw_1")).toBe("订单查询");
+    expect(flowTitleById(flows, "flw_2")).toBeNull();
   });
 
   it("makes a flow's key from a template's key or English words, numbered past the keys taken", () => {

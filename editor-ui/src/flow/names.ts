@@ -126,3 +126,27 @@ export function intentNameOf(doc: Pick<FlowDocument, "nodes" | "global_intents">
   }
   return key;
 }
+
+/** Whether `text` is written in the script of `lang`: Chinese characters for zh-CN, else none. */
+function inScriptOf(lang: string, text: string): boolean {
+  const han = /[\u4e00-\u9fff]/.test(text);
+  return lang === "zh-CN" ? han : !han;
+}
+
+/**
+ * Flows in the order a picker offers them: those titled in the page's language first (in a
+ * Chinese shop they are the shop's own; the English examples are copies), then by title. A
+ * flow's list entry does not carry the draft's language, so its title's script stands for it.
+ */
+export function flowsForPicking<F extends { name?: string | null; title?: string | null }>(flows: readonly F[], lang: string): F[] {
+  return [...flows].sort((a, b) => {
+    const mine = Number(inScriptOf(lang, flowTitle(b))) - Number(inScriptOf(lang, flowTitle(a)));
+    return mine !== 0 ? mine : flowTitle(a).localeCompare(flowTitle(b), lang);
+  });
+}
+
+/** The title of the flow whose id is `id` among `flows`, or null for one that is gone. */
+export function flowTitleById(flows: readonly { id: string; name?: string | null; title?: string | null }[], id: string): string | null {
+  const flow = flows.find((candidate) => candidate.id === id);
+  return flow ? flowTitle(flow) : null;
+}

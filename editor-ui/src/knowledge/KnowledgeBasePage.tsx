@@ -51,9 +51,16 @@ export function KnowledgeBasePage({ baseKey, canEdit, role }: { baseKey: string;
         <h1 data-testid="kb-name">{base?.name ?? (error ? baseKey : t("common.loading"))}</h1>
         {base && (
           <span className="muted small kb-facts">
-            <span className="mono">{base.key}</span> · {languageName(t, base.language)} · {t("kb.entryCount", { n: base.entries })} ·{" "}
+            {languageName(t, base.language)} · {t("kb.entryCount", { n: base.entries })} ·{" "}
             <span data-testid="kb-revision">{t("kb.revisionN", { n: base.revision })}</span>
           </span>
+        )}
+        {base && (
+          // The key is what flows refer to the base by: wanted when writing a script, not to read.
+          <details className="muted small kb-key" data-testid="kb-key">
+            <summary>{t("kb.advanced")}</summary>
+            {t("kb.key")}: <span className="mono">{base.key}</span>
+          </details>
         )}
       </div>
       <ErrorAlert error={error} />

@@ -97,7 +97,6 @@ export function KnowledgeListPage({ canEdit }: { canEdit: boolean }) {
                     <a href={knowledgeHref(base.key)} className="flow-name" data-testid="kb-open">
                       {base.name}
                     </a>
-                    <div className="muted small mono">{base.key}</div>
                   </td>
                   <td>{languageName(t, base.language)}</td>
                   <td data-testid="kb-entry-count">

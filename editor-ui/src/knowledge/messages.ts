@@ -28,6 +28,7 @@ export const zh = {
 
   "kb.createTitle": "新建知识库",
   "kb.key": "标识",
+  "kb.advanced": "高级",
   "kb.keyHelp": "流程用它引用这个知识库，创建后不能修改：小写字母、数字和连字符，例如 shop-faq。",
   "kb.keyPlaceholder": "例如：shop-faq",
   "kb.namePlaceholder": "例如：商城常见问题",
@@ -200,6 +201,7 @@ export const en: Record<keyof typeof zh, string> = {
 
   "kb.createTitle": "New knowledge base",
   "kb.key": "Key",
+  "kb.advanced": "Advanced",
   "kb.keyHelp": "Flows refer to the knowledge base by it; it cannot change later: lowercase letters, digits and hyphens, e.g. shop-faq.",
   "kb.keyPlaceholder": "e.g. shop-faq",
   "kb.namePlaceholder": "e.g. Shop FAQ",

@@ -422,8 +422,8 @@ function CreateFlowDialog({ existing, onClose }: { existing: FlowSummary[]; onCl
           <label className="field">
             <span>{t("create.language")}</span>
             <select value={language} onChange={(e) => setLanguage(e.target.value as "zh-CN" | "en-US")}>
-              <option value="zh-CN">中文 (zh-CN)</option>
-              <option value="en-US">English (en-US)</option>
+              <option value="zh-CN">{t("language.zh-CN")}</option>
+              <option value="en-US">{t("language.en-US")}</option>
             </select>
           </label>
         )}

@@ -163,9 +163,10 @@ export function AuditPage({ filter }: { filter: AuditFilter }) {
   );
 }
 
-/** A name the entry's detail gives for its object (an invite's email, a flow's name). */
+/** A name the entry's detail gives for its object (an invite's email, a flow's name, a
+ * knowledge entry's question, the knowledge base a change was made to). */
 function detailName(entry: AuditEntry): string | null {
-  for (const field of ["name", "display_name", "email"]) {
+  for (const field of ["name", "display_name", "email", "question", "base_name"]) {
     const value = entry.detail[field];
     if (typeof value === "string" && value) return value;
   }

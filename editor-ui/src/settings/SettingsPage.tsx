@@ -8,6 +8,7 @@ import { useCallback, useEffect, useMemo, useState } from "react";
 import { api, ApiError, type FlowSummary, type Me } from "../api";
 import { ConfirmDialog } from "../components/Dialog";
 import { ErrorAlert } from "../components/ErrorAlert";
+import { flowsForPicking, flowTitle, flowTitleById } from "../flow/names";
 import { useI18n, type MessageKey } from "../i18n";
 import { navigate, SETTINGS_SECTIONS, settingsHref, type SettingsSection } from "../router";
 import {
@@ -645,13 +646,13 @@ function NumbersSection({ canEdit }: { canEdit: boolean }) {
 }
 
 function FlowChoice({ flows, value, onChange, disabled, testId }: { flows: FlowSummary[]; value: string; onChange: (id: string) => void; disabled?: boolean; testId: string }) {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
   return (
     <select value={value} disabled={disabled} onChange={(event) => onChange(event.target.value)} data-testid={testId}>
       {!flows.some((flow) => flow.id === value) && <option value={value}>{t("numbers.missingFlow")}</option>}
-      {flows.map((flow) => (
+      {flowsForPicking(flows, lang).map((flow) => (
         <option key={flow.id} value={flow.id}>
-          {flow.published_version != null ? flow.name : t("numbers.unpublished", { name: flow.name })}
+          {flow.published_version != null ? flowTitle(flow) : t("numbers.unpublished", { name: flowTitle(flow) })}
         </option>
       ))}
     </select>
@@ -669,12 +670,13 @@ function ModeChoice({ value, onChange, disabled, testId }: { value: Mode; onChan
 }
 
 function BindNumber({ flows, onBound }: { flows: FlowSummary[]; onBound: (number: PhoneNumber) => void }) {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
   const [number, setNumber] = useState("");
   const [flowId, setFlowId] = useState("");
   const [mode, setMode] = useState<Mode>("webhook");
   const { busy, error, setError, run } = useSubmission();
-  const firstPublished = flows.find((flow) => flow.published_version != null) ?? flows[0];
+  const ordered = flowsForPicking(flows, lang);
+  const firstPublished = ordered.find((flow) => flow.published_version != null) ?? ordered[0];
   const chosen = flowId || firstPublished?.id || "";
 
   const bind = (event: React.FormEvent) => {
@@ -760,7 +762,7 @@ function NumberCard({
   const [mode, setMode] = useState<Mode>(number.mode);
   const { busy, error, setError, run } = useSubmission();
   const [confirm, setConfirm] = useState(false);
-  const flowName = flows.find((flow) => flow.id === number.flow_id)?.name ?? t("numbers.missingFlow");
+  const flowName = flowTitleById(flows, number.flow_id) ?? t("numbers.missingFlow");
   const changed = flowId !== number.flow_id || mode !== number.mode;
 
   return (

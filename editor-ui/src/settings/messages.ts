@@ -65,7 +65,7 @@ export const zh = {
   "numbers.unpublished": "{name}（未发布）",
   "numbers.mode": "接听方式",
   "numbers.mode.webhook": "Twilio 识别和朗读（webhook）",
-  "numbers.mode.stream": "本服务器识别和朗读，来电者可以打断（媒体流 stream）",
+  "numbers.mode.stream": "本服务器识别和朗读，来电者可以打断（媒体流）",
   "numbers.empty": "还没有绑定电话号码。",
   "numbers.noFlows": "还没有流程。先新建并发布一个流程。",
   "numbers.unbind": "解除绑定",

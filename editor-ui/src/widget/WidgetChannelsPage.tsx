@@ -7,6 +7,7 @@ import { useCallback, useEffect, useState } from "react";
 import { api, type FlowSummary } from "../api";
 import { ConfirmDialog } from "../components/Dialog";
 import { ErrorAlert } from "../components/ErrorAlert";
+import { flowsForPicking, flowTitle, flowTitleById } from "../flow/names";
 import { useI18n } from "../i18n";
 import { originLines, widgetApi, type ChannelSettings, type WidgetChannel } from "./api";
 import "./style.css";
@@ -62,7 +63,7 @@ export function WidgetChannelsPage({ canEdit }: { canEdit: boolean }) {
           <ChannelCard
             key={channel.id}
             channel={channel}
-            flowName={flows.find((flow) => flow.id === channel.flow_id)?.name ?? channel.flow_id}
+            flowName={flowTitleById(flows, channel.flow_id) ?? t("widget.missingFlow")}
             canEdit={canEdit}
             onChanged={replace}
             onDeleted={() => setChannels((current) => current?.filter((c) => c.id !== channel.id) ?? null)}
@@ -84,7 +85,10 @@ function CreateChannel({
   onError: (error: unknown) => void;
 }) {
   const { t, lang } = useI18n();
-  const published = flows.filter((flow) => flow.published_version != null);
+  const published = flowsForPicking(
+    flows.filter((flow) => flow.published_version != null),
+    lang,
+  );
   const [flowId, setFlowId] = useState("");
   const [name, setName] = useState("");
   const [origins, setOrigins] = useState("");
@@ -117,7 +121,7 @@ function CreateChannel({
         <select value={chosen} onChange={(event) => setFlowId(event.target.value)} data-testid="widget-create-flow">
           {published.map((flow) => (
             <option key={flow.id} value={flow.id}>
-              {flow.name}
+              {flowTitle(flow)}
             </option>
           ))}
         </select>
@@ -263,8 +267,8 @@ function ChannelCard({
         <label>
           {t("widget.language")}
           <select value={language} disabled={!canEdit} onChange={(event) => setLanguage(event.target.value as "zh-CN" | "en")} data-testid="widget-language">
-            <option value="zh-CN">中文 (zh-CN)</option>
-            <option value="en">English (en)</option>
+            <option value="zh-CN">{t("language.zh-CN")}</option>
+            <option value="en">{t("language.en")}</option>
           </select>
           <span className="muted small">{t("widget.languageHelp")}</span>
         </label>

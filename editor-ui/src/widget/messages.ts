@@ -27,6 +27,7 @@ export const zh = {
   "widget.delete": "删除",
   "widget.deleteConfirm": "删除渠道“{name}”？网页上的聊天气泡会消失，已有的对话记录会保留。",
   "widget.noFlows": "还没有流程。先新建并发布一个流程。",
+  "widget.missingFlow": "（流程已删除）",
   "widget.required": "请填写这一项。",
   "widget.identity": "识别已登录的客户",
   "widget.identityHelp":
@@ -68,6 +69,7 @@ export const en: Record<keyof typeof zh, string> = {
   "widget.delete": "Delete",
   "widget.deleteConfirm": "Delete the channel “{name}”? The chat bubble disappears from your pages; past conversations stay on record.",
   "widget.noFlows": "No flows yet. Create and publish a flow first.",
+  "widget.missingFlow": "(flow deleted)",
   "widget.required": "Fill this in.",
   "widget.identity": "Recognise signed-in customers",
   "widget.identityHelp":

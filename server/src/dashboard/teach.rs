@@ -62,8 +62,8 @@ impl TeachForm {
                 .iter()
                 .map(|intent| {
                     let label = match &intent.example {
-                        Some(example) => format!("{} · {example}", intent.name),
-                        None => intent.name.clone(),
+                        Some(example) => format!("{} · {example}", intent.label),
+                        None => intent.label.clone(),
                     };
                     choice(format!("intent:{}", intent.name), &label)
                 })

@@ -34,8 +34,12 @@ pub const DEMO_TENANT_NAME: &str = "Demo Shop";
 pub const DEMO_TENANT_SLUG: &str = "demo";
 /// The demo owner's login. `.test` is reserved (RFC 2606): it never reaches a real mailbox.
 pub const DEMO_OWNER_EMAIL: &str = "owner@demo.callflow.test";
-pub const DEMO_OWNER_NAME: &str = "Demo Owner";
-pub const DEMO_API_KEY_NAME: &str = "first-run owner key";
+/// The demo shop is a Chinese shop: the names it makes for people to read are Chinese.
+pub const DEMO_OWNER_NAME: &str = "演示店主";
+pub const DEMO_API_KEY_NAME: &str = "首次启动生成的所有者密钥";
+/// The name earlier versions gave the first run's key, so that a first run cut off under one
+/// of them still has its unshown key revoked.
+const EARLIER_DEMO_API_KEY_NAME: &str = "first-run owner key";
 /// The note of each example flow's version 1.
 pub const EXAMPLE_FLOW_NOTE: &str = "示例流程 / example flow";
 /// The file in the data directory that keeps the first run's credentials.
@@ -546,7 +550,10 @@ pub async fn run(
         .list_api_keys(&tenant.id)
         .await?
         .into_iter()
-        .filter(|key| key.name == DEMO_API_KEY_NAME && key.revoked_at.is_none())
+        .filter(|key| {
+            [DEMO_API_KEY_NAME, EARLIER_DEMO_API_KEY_NAME].contains(&key.name.as_str())
+                && key.revoked_at.is_none()
+        })
         .map(|key| key.id)
         .collect();
     let channels = store.list_widget_channels(&tenant.id).await?;

@@ -532,11 +532,13 @@ pub struct Teachable {
     pub knowledge_base: Option<String>,
 }
 
-/// An intent by its name, with its first example: names are short and several may look
-/// alike, so a chooser shows what the intent is about.
+/// An intent by its key, with what people call it (its label, else its key) and its first
+/// example: names are short and several may look alike, so a chooser shows what the intent is
+/// about.
 #[derive(Debug, PartialEq, Eq)]
 pub struct TeachableIntent {
     pub name: String,
+    pub label: String,
     pub example: Option<String>,
 }
 
@@ -547,8 +549,16 @@ pub fn teachable(document: &Value, node: &str) -> Teachable {
                 intents
                     .iter()
                     .filter_map(|intent| {
+                        let name = intent.get("name").and_then(Value::as_str)?;
+                        let label = intent
+                            .get("label")
+                            .and_then(Value::as_str)
+                            .map(str::trim)
+                            .filter(|label| !label.is_empty())
+                            .unwrap_or(name);
                         Some(TeachableIntent {
-                            name: intent.get("name").and_then(Value::as_str)?.to_owned(),
+                            name: name.to_owned(),
+                            label: label.to_owned(),
                             example: intent
                                 .pointer("/examples/0")
                                 .and_then(Value::as_str)

@@ -460,6 +460,8 @@ impl<'s> Change<'s> {
         let mut detail = summary;
         if let Some(members) = detail.as_object_mut() {
             members.insert("base".to_owned(), json!(self.base.key));
+            // What the audit log names the change's object by, when it has no name of its own.
+            members.insert("base_name".to_owned(), json!(self.base.name));
             members.insert("revision".to_owned(), json!(self.base.revision));
         }
         self.transaction
