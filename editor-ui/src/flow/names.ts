@@ -4,8 +4,6 @@
 // generated here and never asked for; everything a person sees goes through these functions,
 // so that no screen falls back to a key.
 
-import { pinyin } from "pinyin-pro";
-
 import type { Translate } from "../i18n";
 import { typeName } from "../nodes/registry";
 import type { FlowDocument, FlowNode, Intent } from "./types";
@@ -54,21 +52,12 @@ function firstFree(base: string, separator: string, taken: Iterable<string>): st
 }
 
 /**
- * `text` with its Chinese characters written as toneless pinyin syllables (订单 → ding dan),
- * other characters as they are. pinyin-pro carries its dictionary: nothing is fetched.
- */
-function romanized(text: string): string {
-  return pinyin(text, { toneType: "none", nonZh: "consecutive", v: true });
-}
-
-/**
- * A key for a new flow titled `title`: its words in lower-case ASCII, Chinese in pinyin
- * (`order-status`, 订单查询 → `ding-dan-cha-xun`), or `flow` for a title without any letters,
- * numbered past the tenant's keys in `taken`. `base` (a template's key) wins over the title, so
- * that a flow made from the 订单查询 template is `order-status`.
+ * A key for a new flow titled `title`: its English words (`order-status`), or `flow` for a
+ * title without any, numbered past the tenant's keys in `taken`. `base` (a template's key) wins
+ * over the title, so that a flow made from 订单查询 is `order-status`.
  */
 export function newFlowKey(title: string, taken: Iterable<string>, base?: string): string {
-  const stem = (base && asciiSlug(base, "-")) || asciiSlug(romanized(title), "-") || "flow";
+  const stem = (base && asciiSlug(base, "-")) || asciiSlug(title, "-") || "flow";
   return firstFree(stem, "-", taken);
 }
 
