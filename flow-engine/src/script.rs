@@ -368,9 +368,10 @@ impl Sandbox {
 fn runtime_message(error: &EvalAltResult) -> Message {
     match error {
         EvalAltResult::ErrorRuntime(value, _) if value.is_unit() => term("script.thrown"),
-        EvalAltResult::ErrorRuntime(value, _) => {
-            msg!("script.thrown_value", value = value.to_string())
-        }
+        EvalAltResult::ErrorRuntime(value, _) => match helper_failure_worded(value) {
+            Some(worded) => msg!("script.thrown_value", value = worded),
+            None => msg!("script.thrown_value", value = value.to_string()),
+        },
         EvalAltResult::ErrorAssignmentToConstant(name, _) if !name.is_empty() => {
             msg!("script.read_only", name = name)
         }
@@ -841,7 +842,16 @@ fn register_json_helpers(engine: &mut Engine, max_string: usize) {
     engine.register_fn("json_parse", |text: &str| -> HelperResult<Dynamic> {
         serde_json::from_str::<serde_json::Value>(text)
             .map(|value| crate::value::to_dynamic(&value))
-            .map_err(|e| format!("json_parse: the text is not valid JSON ({e})").into())
+            .map_err(|e| {
+                helper_failure(
+                    format!("json_parse: the text is not valid JSON ({e})"),
+                    msg!(
+                        "script.helper.json_invalid",
+                        line = e.line().to_string(),
+                        column = e.column().to_string()
+                    ),
+                )
+            })
     });
     // Rhai has its own `to_json` for maps; registering the map form too makes ours win, so
     // every value is written the same way.
@@ -898,7 +908,35 @@ fn register_date_helpers(engine: &mut Engine) {
 
 fn iso_date(iso: &str) -> HelperResult<Date> {
     Date::parse_iso(iso).ok_or_else(|| {
-        format!("{iso:?} is not a date written as YYYY-MM-DD (e.g. 2026-06-18)").into()
+        helper_failure(
+            format!("{iso:?} is not a date written as YYYY-MM-DD (e.g. 2026-06-18)"),
+            msg!("script.helper.not_a_date", value = format!("{iso:?}")),
+        )
+    })
+}
+
+thread_local! {
+    /// The last failure of a helper function on this thread: its English text, which is the
+    /// value a script's `catch` receives (unchanged, so scripts that test it keep working), and
+    /// the same failure worded from the catalogues, which is what a flow's author reads when the
+    /// script does not catch it. Evaluations run to completion on one thread, so the failure a
+    /// script stops with is the last one raised here.
+    static HELPER_FAILURE: RefCell<Option<(String, Message)>> = const { RefCell::new(None) };
+}
+
+/// A helper function's failure: thrown as its English text, remembered with its wording.
+fn helper_failure(english: String, worded: Message) -> Box<EvalAltResult> {
+    let thrown = Dynamic::from(english.clone());
+    HELPER_FAILURE.with(|last| *last.borrow_mut() = Some((english, worded)));
+    EvalAltResult::ErrorRuntime(thrown, Position::NONE).into()
+}
+
+/// The wording of a helper's failure that a script let through, found by its thrown text.
+fn helper_failure_worded(thrown: &Dynamic) -> Option<Message> {
+    let text = thrown.read_lock::<ImmutableString>()?;
+    HELPER_FAILURE.with(|last| match &*last.borrow() {
+        Some((english, worded)) if english.as_str() == text.as_str() => Some(worded.clone()),
+        _ => None,
     })
 }
 
@@ -960,7 +998,15 @@ fn with_regex<R>(pattern: &str, f: impl FnOnce(&regex::Regex) -> R) -> HelperRes
                 .size_limit(REGEX_SIZE_LIMIT)
                 .dfa_size_limit(REGEX_SIZE_LIMIT)
                 .build()
-                .map_err(|e| format!("invalid regular expression {pattern:?}: {e}"))?;
+                .map_err(|e| {
+                    helper_failure(
+                        format!("invalid regular expression {pattern:?}: {e}"),
+                        msg!(
+                            "script.helper.regex_invalid",
+                            pattern = format!("{pattern:?}")
+                        ),
+                    )
+                })?;
             REGEXES.with(|cache| {
                 let mut cache = cache.borrow_mut();
                 if cache.len() >= REGEX_CACHE_SIZE {
@@ -1029,9 +1075,13 @@ fn write_json(value: &Dynamic, max_len: usize) -> HelperResult<String> {
         }
     }
     let json = crate::value::to_json(value).ok_or_else(|| {
-        format!(
-            "to_json: {} cannot be written as JSON",
-            describe_type(value).render(Locale::English)
+        let kind = describe_type(value);
+        helper_failure(
+            format!(
+                "to_json: {} cannot be written as JSON",
+                kind.render(Locale::English)
+            ),
+            msg!("script.helper.not_json", kind = kind),
         )
     })?;
     let mut out = Limited {
@@ -1099,15 +1149,25 @@ impl LocalTime {
 
 fn local_ms(epoch_ms: INT, offset_minutes: INT) -> HelperResult<INT> {
     if !(-MAX_UTC_OFFSET_MINUTES..=MAX_UTC_OFFSET_MINUTES).contains(&offset_minutes) {
-        return Err(format!(
-            "the UTC offset must be given in minutes between -1440 and 1440 (e.g. 480 for UTC+8), \
-             not {offset_minutes}"
-        )
-        .into());
+        return Err(helper_failure(
+            format!(
+                "the UTC offset must be given in minutes between -1440 and 1440 (e.g. 480 for \
+                 UTC+8), not {offset_minutes}"
+            ),
+            msg!(
+                "script.helper.utc_offset",
+                offset = offset_minutes.to_string()
+            ),
+        ));
     }
     epoch_ms
         .checked_add(offset_minutes * 60_000)
-        .ok_or_else(|| "the date is out of range".into())
+        .ok_or_else(|| {
+            helper_failure(
+                "the date is out of range".to_owned(),
+                term("script.helper.date_range"),
+            )
+        })
 }
 
 fn days_between(a: INT, b: INT, offset_minutes: INT) -> HelperResult<INT> {
@@ -1174,6 +1234,37 @@ mod tests {
     /// Every way a script can fail while a call runs, worded in Chinese, holds no English word
     /// but what the author wrote; the kind code stays what records have always kept.
     #[test]
+    fn a_helpers_failure_is_caught_as_its_english_text_and_read_worded_when_not_caught() {
+        let s = sandbox();
+        let mut b = bindings();
+        run(
+            &s,
+            "try { json_parse(\"{oops\") } catch (e) { vars.caught = e }",
+            &mut b,
+        )
+        .expect("caught");
+        let caught = b
+            .vars
+            .get("caught")
+            .map(|v| v.to_string())
+            .unwrap_or_default();
+        assert!(
+            caught.starts_with("json_parse: the text is not valid JSON"),
+            "{caught}"
+        );
+        let e = run(&s, "vars.n = json_parse(\"{oops\");", &mut b).expect_err("not caught");
+        assert_eq!(e.text.key, "script.thrown_value");
+        let chinese = e.text.render(Locale::Chinese);
+        assert!(
+            chinese.contains("不是有效的 JSON（第 1 行第 2 列）"),
+            "{chinese}"
+        );
+        // A value the author throws that merely looks like a helper's text is the author's.
+        let e = run(&s, "throw \"订单号不对\";", &mut b).expect_err("thrown");
+        assert!(e.text.render(Locale::Chinese).ends_with("订单号不对"));
+    }
+
+    #[test]
     fn every_runtime_failure_is_worded_in_chinese() {
         use crate::messages::tests::assert_chinese;
         let tight = Sandbox::new(Limits {
@@ -1229,6 +1320,28 @@ mod tests {
             ),
             (&tight, "vars.f = || 1;", ScriptErrorKind::UnstorableValue),
             (&tight, "vars = 5;", ScriptErrorKind::UnstorableValue),
+            // The helper functions' own failures.
+            (
+                &tight,
+                "vars.n = json_parse(\"{oops\");",
+                ScriptErrorKind::Runtime,
+            ),
+            (
+                &tight,
+                "vars.n = regex_match(\"abc\", \"(\");",
+                ScriptErrorKind::Runtime,
+            ),
+            (&tight, "vars.n = to_json(|| 1);", ScriptErrorKind::Runtime),
+            (
+                &tight,
+                "vars.n = weekday(\"6月18日\");",
+                ScriptErrorKind::Runtime,
+            ),
+            (
+                &tight,
+                "vars.n = date_parts(0, 5000);",
+                ScriptErrorKind::Runtime,
+            ),
         ];
         for (sandbox, code, kind) in failing {
             let e = run(sandbox, code, &mut bindings()).expect_err(code);
