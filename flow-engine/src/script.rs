@@ -847,6 +847,7 @@ fn register_json_helpers(engine: &mut Engine, max_string: usize) {
                     format!("json_parse: the text is not valid JSON ({e})"),
                     msg!(
                         "script.helper.json_invalid",
+                        function = "json_parse",
                         line = e.line().to_string(),
                         column = e.column().to_string()
                     ),
@@ -1081,7 +1082,7 @@ fn write_json(value: &Dynamic, max_len: usize) -> HelperResult<String> {
                 "to_json: {} cannot be written as JSON",
                 kind.render(Locale::English)
             ),
-            msg!("script.helper.not_json", kind = kind),
+            msg!("script.helper.not_json", function = "to_json", kind = kind),
         )
     })?;
     let mut out = Limited {
