@@ -772,12 +772,10 @@ mod tests {
             }
             _ => schedule.weekdays.contains(day.weekday()),
         };
-        let second = i64::from(
-            local
-                .time()
-                .signed_duration_since(NaiveTime::MIN)
-                .num_seconds(),
-        );
+        let second = local
+            .time()
+            .signed_duration_since(NaiveTime::MIN)
+            .num_seconds();
         let in_window = schedule.windows.iter().any(|window| {
             i64::from(window.start) * 60 <= second
                 && (second + i64::from(schedule.stop_margin_minutes) * 60)
