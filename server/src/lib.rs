@@ -6,6 +6,7 @@ pub mod analytics;
 pub mod api;
 pub mod app;
 pub mod auth;
+pub mod campaigns;
 pub mod channels;
 pub mod client_address;
 pub mod clock;
