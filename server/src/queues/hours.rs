@@ -11,6 +11,7 @@ use crate::language::Text;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Hours {
     /// ISO weekdays it opens on: 1 is Monday, 7 Sunday.
+    #[schema(value_type = Vec<IsoWeekday>, min_items = 1, max_items = 7)]
     pub days: Vec<u8>,
     /// `HH:MM`, e.g. `09:00`.
     #[schema(pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
@@ -19,6 +20,12 @@ pub struct Hours {
     #[schema(pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
     pub close: String,
 }
+
+/// An ISO weekday as the API documents it: 1 is Monday, 7 Sunday.
+#[derive(ToSchema)]
+#[schema(minimum = 1, maximum = 7)]
+#[allow(dead_code)] // Only describes `Hours::days` to OpenAPI.
+struct IsoWeekday(u8);
 
 fn time(text: &str) -> Option<NaiveTime> {
     NaiveTime::parse_from_str(text.trim(), "%H:%M").ok()
