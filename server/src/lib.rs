@@ -13,6 +13,7 @@ pub mod config;
 pub mod conversation;
 pub mod customers;
 pub mod dashboard;
+pub mod do_not_call;
 pub mod demo;
 pub mod editor;
 pub mod error;
