@@ -91,7 +91,8 @@ mod tests {
     use crate::validate::Severity;
 
     fn opt_out_flow(prompt: Option<&str>) -> serde_json::Value {
-        let mut opt_out = json!({ "type": "opt_out", "id": "stop", "label": "登记不再来电", "next": "bye" });
+        let mut opt_out =
+            json!({ "type": "opt_out", "id": "stop", "label": "登记不再来电", "next": "bye" });
         if let Some(prompt) = prompt {
             opt_out["prompt"] = json!(prompt);
         }
@@ -108,7 +109,9 @@ mod tests {
 
     #[test]
     fn records_the_refusal_says_the_confirmation_and_goes_on() {
-        let flow = compile(opt_out_flow(Some("好的，{{ tenant.name }}以后不会再给您打电话了。")));
+        let flow = compile(opt_out_flow(Some(
+            "好的，{{ tenant.name }}以后不会再给您打电话了。",
+        )));
         let (mut session, _) = start(&flow);
         let actions = session.handle(heard("不要再打了"));
         assert_eq!(said(&actions), ["好的，以后不会再给您打电话了。", "再见。"]);
@@ -150,8 +153,12 @@ mod tests {
 
     #[test]
     fn checks() {
-        clean(&one(json!({ "type": "opt_out", "id": "stop", "prompt": "好的。", "next": "done" })));
-        clean(&one(json!({ "type": "opt_out", "id": "stop", "next": "done" })));
+        clean(&one(
+            json!({ "type": "opt_out", "id": "stop", "prompt": "好的。", "next": "done" }),
+        ));
+        clean(&one(
+            json!({ "type": "opt_out", "id": "stop", "next": "done" }),
+        ));
         let d = only(
             &one(json!({ "type": "opt_out", "id": "stop", "prompt": "  ", "next": "done" })),
             "empty_text",
@@ -174,7 +181,9 @@ mod tests {
             .expect("next is required");
         assert!(d.message.contains("next"), "{}", d.message);
         let d = only(
-            &one(json!({ "type": "opt_out", "id": "stop", "prompt": "{{ vars. }}", "next": "done" })),
+            &one(
+                json!({ "type": "opt_out", "id": "stop", "prompt": "{{ vars. }}", "next": "done" }),
+            ),
             "template_syntax",
             "/nodes/0/prompt",
         );

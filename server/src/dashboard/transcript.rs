@@ -492,8 +492,18 @@ mod tests {
     #[test]
     fn an_opt_out_reads_as_what_became_of_the_number() {
         let events = [
-            event(1, 2_000, "opted_out", json!({"node": "stop", "listed": "added"})),
-            event(2, 3_000, "opted_out", json!({"node": "stop", "listed": "already"})),
+            event(
+                1,
+                2_000,
+                "opted_out",
+                json!({"node": "stop", "listed": "added"}),
+            ),
+            event(
+                2,
+                3_000,
+                "opted_out",
+                json!({"node": "stop", "listed": "already"}),
+            ),
             event(3, 4_000, "opted_out", json!({"node": "stop"})),
         ];
         let none = Knowledge::default();
@@ -516,7 +526,10 @@ mod tests {
             [
                 ("system", "已登记不再来电".to_owned()),
                 ("system", "已登记不再来电（号码原已在名单中）".to_owned()),
-                ("system", "对方要求不再来电（没有电话号码，未登记）".to_owned()),
+                (
+                    "system",
+                    "对方要求不再来电（没有电话号码，未登记）".to_owned()
+                ),
             ]
         );
         assert_eq!(
