@@ -179,6 +179,8 @@ export interface SessionView {
   knowledge?: KnowledgeStep[];
   /** Scripts that failed in the latest turn, worded by the server in the editor's language. */
   script_errors?: ScriptErrorView[];
+  /** Whether the latest turn passed an opt_out node (the customer asked not to be called again). */
+  opted_out?: boolean;
 }
 
 /** A script that failed: its node's id and "脚本出错（节点名）：原因". */

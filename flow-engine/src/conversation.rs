@@ -164,6 +164,10 @@ pub struct Turn {
     /// `(none)` when no rule held and the node's own queue took the call.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub route: Option<String>,
+    /// Whether the other party asked in this turn not to be called again (the flow passed an
+    /// `opt_out` node, which puts their number on the do-not-call list).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opted_out: Option<bool>,
     /// The questions of the knowledge-base entries answered in this turn, in order (an empty
     /// list: none was).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -680,6 +684,7 @@ fn record_output(flow: &CompiledFlow, result: &mut ConversationResult, output: &
                 result.transcript.push(TranscriptLine::Bot(text.clone()));
                 continue;
             }
+            Record::OptedOut { .. } => term("report.opted_out"),
             Record::Ended { outcome, .. } => msg!("report.ended", outcome = outcome.as_str()),
             _ => continue,
         };
@@ -821,6 +826,20 @@ fn check_turn(
         };
         if actual != *expected {
             fail(term("report.route"), as_written(expected), worded);
+        }
+    }
+    if let Some(expected) = turn.opted_out {
+        let actual = output
+            .records
+            .iter()
+            .any(|record| matches!(record, Record::OptedOut { .. }));
+        if actual != expected {
+            let worded = |yes: bool| term(if yes { "report.yes" } else { "report.no" });
+            fail(
+                term("report.opted_out_check"),
+                worded(expected),
+                worded(actual),
+            );
         }
     }
     if !turn.vars.is_empty() {

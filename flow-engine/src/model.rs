@@ -15,6 +15,7 @@ pub use crate::nodes::end::EndNode;
 pub use crate::nodes::handoff::HandoffNode;
 pub use crate::nodes::http::HttpNode;
 pub use crate::nodes::menu::{MenuChoice, MenuNode};
+pub use crate::nodes::opt_out::OptOutNode;
 pub use crate::nodes::say::SayNode;
 pub use crate::nodes::script::ScriptNode;
 pub use crate::nodes::set::{Assignment, SetNode};
@@ -248,6 +249,7 @@ pub enum Node {
     Handoff(HandoffNode),
     Subflow(SubflowNode),
     Answer(AnswerNode),
+    OptOut(OptOutNode),
     End(EndNode),
 }
 

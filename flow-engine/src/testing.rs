@@ -137,7 +137,8 @@ pub(crate) fn realistic_flow() -> Value {
               "intents": [
                   { "name": "track_order", "examples": ["查订单", "我的快递到哪了"], "keywords": ["物流"], "dtmf": "1", "next": "order_number" },
                   { "name": "returns", "examples": ["我要退货"], "dtmf": "2", "next": "returns_menu" },
-                  { "name": "question", "examples": ["我想问个问题"], "dtmf": "3", "next": "faq" }
+                  { "name": "question", "examples": ["我想问个问题"], "dtmf": "3", "next": "faq" },
+                  { "name": "stop_calling", "examples": ["不要再打了"], "dtmf": "4", "next": "stop_calling" }
               ],
               "no_match": { "prompts": ["抱歉，我没听清。"], "max": 2, "next": "agent" },
               "no_input": { "prompts": ["您还在吗？"], "next": "agent" },
@@ -187,6 +188,7 @@ pub(crate) fn realistic_flow() -> Value {
               "confirm": true, "answered": "bye", "no_answer": "agent", "unresolved": "agent",
               "no_input": { "prompts": ["您可以直接说出您的问题。"], "max": 1, "next": "agent" } },
             { "type": "say", "id": "sorry", "text": "抱歉，现在没有人工客服。", "next": "bye" },
+            { "type": "opt_out", "id": "stop_calling", "prompt": "好的，以后不会再给您打电话了。", "next": "bye" },
             { "type": "end", "id": "bye", "outcome": "resolved" }
         ],
         "global_intents": [

@@ -70,7 +70,7 @@ fn schema_describes_node_types_as_tagged_variants() {
         kinds,
         [
             "say", "ask", "menu", "branch", "set", "script", "http", "handoff", "subflow",
-            "answer", "end"
+            "answer", "opt_out", "end"
         ]
     );
     for variant in variants {

@@ -15,6 +15,7 @@ pub mod conversation;
 pub mod customers;
 pub mod dashboard;
 pub mod demo;
+pub mod do_not_call;
 pub mod editor;
 pub mod error;
 pub mod flow_cache;

@@ -1624,7 +1624,149 @@ async fn webhook_mode_plays_the_servers_own_voice(mut app: TestApp) -> TestApp {
     app
 }
 
+// ---------------------------------------------------------------------------------------------
+// Opt-out: 不要再打了 puts the number on the do-not-call list
+// ---------------------------------------------------------------------------------------------
+
+/// The tenant's do-not-call list as stored: (phone, source, call id).
+async fn do_not_call_rows(app: &TestApp, tenant_id: &str) -> Vec<(String, String, Option<String>)> {
+    use sqlx::{Connection, Row};
+    sqlx::any::install_default_drivers();
+    let mut connection = sqlx::AnyConnection::connect(&app.config.database_url)
+        .await
+        .expect("a connection");
+    sqlx::query(
+        "SELECT phone, source, call_id FROM do_not_call WHERE tenant_id = $1 ORDER BY phone",
+    )
+    .bind(tenant_id)
+    .fetch_all(&mut connection)
+    .await
+    .expect("the do-not-call list")
+    .iter()
+    .map(|row| {
+        (
+            row.get::<String, _>("phone"),
+            row.get::<String, _>("source"),
+            row.get::<Option<String>, _>("call_id"),
+        )
+    })
+    .collect()
+}
+
+/// Calls `member` with the birthday flow; they say 不要再打了. Answers the ended call.
+async fn opt_out_of_a_birthday_call(app: &TestApp, phone: &Phone, member: &str) -> Value {
+    let key = &phone.tenant.owner_key;
+    phone.twilio.on_outbound(
+        member,
+        Answer::Human(Caller::new(vec![Step::Say("不要再打了".into())])),
+    );
+    let body = json!({ "to": member, "flow_id": phone.flow_id,
+                       "variables": { "customer_name": "刘先生" } });
+    let (status, body) = request(app, Method::POST, key, "/calls", Some(&body)).await;
+    assert_eq!(status, 201, "{body}");
+    let call_id = body["call_id"].as_str().expect("id").to_owned();
+    let placed = phone
+        .twilio
+        .wait_outbound(member, Duration::from_secs(30))
+        .await
+        .expect("finished");
+    let log = placed.log.expect("log");
+    assert!(
+        said_contains(&log.said(), "非常抱歉打扰您了"),
+        "{:?}",
+        log.said()
+    );
+    ended_call_by_id(app, key, &call_id).await
+}
+
+/// A member called for their birthday says 不要再打了: the callee's number is on the shop's
+/// do-not-call list, from the flow, naming the call, and the call's events say so. A second
+/// call to the same number that opts out again leaves the entry as it was.
+async fn an_outbound_opt_out_lists_the_callee(mut app: TestApp) -> TestApp {
+    let phone = shop(&mut app, "birthday-care.json", "webhook", None).await;
+    let member = "+8613800138003";
+    let first = opt_out_of_a_birthday_call(&app, &phone, member).await;
+    assert_eq!(first["outcome"], "resolved", "{first}");
+    let opted = events_of_kind(&first, "opted_out");
+    assert_eq!(opted.len(), 1, "{first}");
+    assert_eq!(opted[0]["data"]["listed"], "added");
+    assert_eq!(opted[0]["node"], "add_do_not_call");
+    let first_id = first["id"].as_str().expect("id").to_owned();
+    assert_eq!(
+        do_not_call_rows(&app, &phone.tenant.id).await,
+        [(member.to_owned(), "flow".to_owned(), Some(first_id.clone()))]
+    );
+    // Opting out again leaves the entry as it was.
+    let second = opt_out_of_a_birthday_call(&app, &phone, member).await;
+    let opted = events_of_kind(&second, "opted_out");
+    assert_eq!(opted[0]["data"]["listed"], "already", "{second}");
+    assert_eq!(
+        do_not_call_rows(&app, &phone.tenant.id).await,
+        [(member.to_owned(), "flow".to_owned(), Some(first_id))]
+    );
+    app
+}
+
+/// Someone who calls the shop and says 不要再打了 is listed by their own number (the caller's).
+async fn an_inbound_opt_out_lists_the_caller(mut app: TestApp) -> TestApp {
+    let phone = shop(&mut app, "birthday-care.json", "webhook", None).await;
+    let log = phone
+        .ring(&app, Caller::new(vec![Step::Say("以后别再打了".into())]))
+        .await;
+    assert!(
+        said_contains(&log.said(), "非常抱歉打扰您了"),
+        "{:?}",
+        log.said()
+    );
+    let call = ended_call(&app, &phone.tenant.owner_key).await;
+    assert_eq!(call["direction"], "inbound");
+    let opted = events_of_kind(&call, "opted_out");
+    assert_eq!(opted.len(), 1, "{call}");
+    assert_eq!(opted[0]["data"]["listed"], "added");
+    let rows = do_not_call_rows(&app, &phone.tenant.id).await;
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].0, CALLER);
+    assert_eq!(rows[0].1, "flow");
+    app
+}
+
+/// A chat has no phone number: the opt-out is recorded on the conversation, and nothing is
+/// added to the list.
+async fn a_chat_opt_out_lists_nothing(mut app: TestApp) -> TestApp {
+    let phone = shop(&mut app, "birthday-care.json", "webhook", None).await;
+    let key = &phone.tenant.owner_key;
+    let (status, session) = request(
+        &app,
+        Method::POST,
+        key,
+        "/sessions",
+        Some(&json!({ "flow_id": phone.flow_id })),
+    )
+    .await;
+    assert_eq!(status, 201, "{session}");
+    let id = session["id"].as_str().expect("session id");
+    let (status, view) = request(
+        &app,
+        Method::POST,
+        key,
+        &format!("/sessions/{id}/events"),
+        Some(&json!({ "type": "text", "text": "不要再打了" })),
+    )
+    .await;
+    assert_eq!(status, 200, "{view}");
+    assert_eq!(view["outcome"], "resolved", "{view}");
+    let call = call_detail(&app, key, session["call_id"].as_str().expect("call id")).await;
+    let opted = events_of_kind(&call, "opted_out");
+    assert_eq!(opted.len(), 1, "{call}");
+    assert!(opted[0]["data"].get("listed").is_none(), "{call}");
+    assert_eq!(do_not_call_rows(&app, &phone.tenant.id).await, []);
+    app
+}
+
 on_both_databases!(
+    an_outbound_opt_out_lists_the_callee,
+    an_inbound_opt_out_lists_the_caller,
+    a_chat_opt_out_lists_nothing,
     webhook_mode_plays_the_servers_own_voice,
     handoff_from_a_media_stream,
     silence_on_a_stream_reprompts_then_ends,

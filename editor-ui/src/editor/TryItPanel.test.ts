@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { KnowledgeStep } from "../api";
 import type { FlowDocument } from "../flow/types";
 import { translate, type Lang, type MessageKey, type Params } from "../i18n";
-import { emotionNote, knowledgeLine, scriptErrorEntries, transferTargetName, transferTypeName, typedVars } from "./TryItPanel";
+import { emotionNote, knowledgeLine, optOutEntries, scriptErrorEntries, transferTargetName, transferTypeName, typedVars } from "./TryItPanel";
 
 describe("typedVars", () => {
   const doc: FlowDocument = {
@@ -132,5 +132,20 @@ describe("scriptErrorEntries", () => {
   it("shows nothing when no script failed or the server does not say", () => {
     expect(scriptErrorEntries({ script_errors: [] })).toEqual([]);
     expect(scriptErrorEntries({})).toEqual([]);
+  });
+});
+
+describe("optOutEntries", () => {
+  const zh = (key: MessageKey, params?: Params) => translate("zh-CN", key, params);
+  const en = (key: MessageKey, params?: Params) => translate("en", key, params);
+
+  it("says the number was listed when the turn passed an opt_out node, in the editor's language", () => {
+    expect(optOutEntries(zh, { opted_out: true })).toEqual([{ who: "system", text: "已登记不再来电" }]);
+    expect(optOutEntries(en, { opted_out: true })).toEqual([{ who: "system", text: "Added to the do-not-call list" }]);
+  });
+
+  it("says nothing for other turns", () => {
+    expect(optOutEntries(zh, { opted_out: false })).toEqual([]);
+    expect(optOutEntries(zh, {})).toEqual([]);
   });
 });

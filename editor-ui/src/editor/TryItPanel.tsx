@@ -47,6 +47,14 @@ export function scriptErrorEntries(view: Pick<SessionView, "script_errors">): { 
   return (view.script_errors ?? []).map((failure) => ({ who: "system", text: failure.text }));
 }
 
+/**
+ * The line saying the turn passed an opt_out node: on a phone call the other party's number then
+ * goes on the do-not-call list.
+ */
+export function optOutEntries(t: Translate, view: Pick<SessionView, "opted_out">): { who: "system"; text: string }[] {
+  return view.opted_out ? [{ who: "system", text: t("tryit.optedOut") }] : [];
+}
+
 /** A knowledge base's step as a line of the conversation, the entry named by its question. */
 export function knowledgeLine(t: Translate, step: KnowledgeStep): string {
   switch (step.type) {
@@ -115,6 +123,7 @@ export function TryItPanel({ flowId, doc, revision, ensureSaved, onTrace, onShow
     const added: Entry[] = (view.knowledge ?? []).map((step) => ({ who: "knowledge", text: knowledgeLine(t, step), kind: step.type }));
     added.push(...scriptErrorEntries(view));
     added.push(...view.messages.map((m): Entry => ({ who: "bot", text: m.text, node: m.node })));
+    added.push(...optOutEntries(t, view));
     if (view.transfer) {
       added.push({
         who: "system",

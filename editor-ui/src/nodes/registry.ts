@@ -13,6 +13,7 @@ import { http } from "./http";
 import type { NodeKind } from "./kind";
 import { lookupOf, type SummaryLookup } from "./lookup";
 import { menu } from "./menu";
+import { opt_out } from "./opt_out";
 import { say } from "./say";
 import { script } from "./script";
 import { set } from "./set";
@@ -30,6 +31,7 @@ const KINDS: { readonly [T in NodeType]: NodeKind<NodeOfType<T>> } = {
   handoff,
   subflow,
   answer,
+  opt_out,
   end,
 };
 

@@ -14,6 +14,7 @@ pub mod handoff;
 pub mod http;
 pub(crate) mod listening;
 pub mod menu;
+pub mod opt_out;
 pub mod say;
 pub mod script;
 pub mod set;
@@ -66,6 +67,7 @@ pub(crate) enum Compiled {
     Handoff(Box<handoff::Handoff>),
     Subflow(Box<subflow::SubflowCall>),
     Answer(Box<answer::Answer>),
+    OptOut(opt_out::OptOut),
     End(end::End),
 }
 
@@ -82,7 +84,7 @@ pub(crate) trait Run {
 }
 
 /// The `type` of every kind, for messages.
-pub(crate) const TYPES: [&str; 11] = [
+pub(crate) const TYPES: [&str; 12] = [
     say::SayNode::TYPE,
     ask::AskNode::TYPE,
     menu::MenuNode::TYPE,
@@ -93,6 +95,7 @@ pub(crate) const TYPES: [&str; 11] = [
     handoff::HandoffNode::TYPE,
     subflow::SubflowNode::TYPE,
     answer::AnswerNode::TYPE,
+    opt_out::OptOutNode::TYPE,
     end::EndNode::TYPE,
 ];
 
@@ -110,6 +113,7 @@ macro_rules! each_kind {
             Node::Handoff($n) => $body,
             Node::Subflow($n) => $body,
             Node::Answer($n) => $body,
+            Node::OptOut($n) => $body,
             Node::End($n) => $body,
         }
     };
@@ -128,6 +132,7 @@ macro_rules! each_compiled {
             Compiled::Handoff($n) => $body,
             Compiled::Subflow($n) => $body,
             Compiled::Answer($n) => $body,
+            Compiled::OptOut($n) => $body,
             Compiled::End($n) => $body,
         }
     };
@@ -152,6 +157,7 @@ pub(crate) fn read(type_name: &str, fields: &mut impl ReadFields) -> Option<Opti
         handoff::HandoffNode::TYPE => fields.read().map(Node::Handoff),
         subflow::SubflowNode::TYPE => fields.read().map(Node::Subflow),
         answer::AnswerNode::TYPE => fields.read().map(Node::Answer),
+        opt_out::OptOutNode::TYPE => fields.read().map(Node::OptOut),
         end::EndNode::TYPE => fields.read().map(Node::End),
         _ => return None,
     })

@@ -319,6 +319,11 @@ pub enum Record {
         knowledge_base: String,
         text: String,
     },
+    /// The other party asked not to be called again (an `opt_out` node): the server puts
+    /// their number on the tenant's do-not-call list when it writes the turn.
+    OptedOut {
+        node: NodeId,
+    },
     /// A variable the flow marks as a result, with its value when the call ended; one
     /// record per marked variable that holds a value, just before `Ended`.
     Result {

@@ -118,6 +118,7 @@ pub(crate) fn node_of_kind(kind: &str) -> Message {
         "answer" => term("node.answer"),
         "handoff" => term("node.handoff"),
         "subflow" => term("node.subflow"),
+        "opt_out" => term("node.opt_out"),
         "end" => term("node.end"),
         other => msg!("node.other", kind = shorten(other, 60)),
     }

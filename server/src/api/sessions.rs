@@ -233,6 +233,10 @@ pub struct SessionView {
     /// Scripts that failed in the latest turn, in order, worded for the flow's author in the
     /// request's `Accept-Language`.
     pub script_errors: Vec<ScriptErrorView>,
+    /// Set when the latest turn passed an `opt_out` node: the customer asked not to be called
+    /// again. A chat has no phone number, so nothing goes on the do-not-call list; on a phone
+    /// call the number does.
+    pub opted_out: bool,
 }
 
 /// A script that failed in the latest turn.
@@ -257,6 +261,7 @@ impl SessionView {
                     text: failure.line(language),
                 })
                 .collect(),
+            opted_out: last.opted_out,
             ended: state.outcome.is_some(),
             outcome: state.outcome,
             id: state.id,

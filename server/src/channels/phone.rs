@@ -382,6 +382,7 @@ pub async fn insert(
     let end = end_of(call, now);
     let mut opening = std::mem::take(&mut call.opening);
     opening.extend(events);
+    list_opt_outs(state, tenant_id, call, &mut opening, now).await?;
     // The carrier reports a phone call's end after the flow's: the roll-up task counts it.
     let write = TurnWrite {
         snapshot,
@@ -444,6 +445,7 @@ async fn save_with_end(
     // The flow's records are redacted already; the channel's own events (prompts cut short)
     // are not.
     privacy::redact::events(&call.session.redactor(), &mut written);
+    list_opt_outs(state, tenant_id, call, &mut written, now).await?;
     let snapshot = conversation::to_json(&call.phone)?;
     // The carrier reports a phone call's end after the flow's: the roll-up task counts it.
     let write = TurnWrite {
@@ -459,6 +461,29 @@ async fn save_with_end(
     if ended {
         call.chat.ended_at = Some(now);
     }
+    Ok(())
+}
+
+/// Puts the other party's number on the do-not-call list when the flow's opt-out was passed in
+/// this turn: with the turn, before its write (see [`conversation::list_opt_outs`]).
+async fn list_opt_outs(
+    state: &AppState,
+    tenant_id: &str,
+    call: &Call,
+    events: &mut [NewCallEvent],
+    now: i64,
+) -> Result<(), ConversationError> {
+    let phone = &call.phone;
+    let number = conversation::other_party(phone.direction, &phone.from, &phone.to);
+    conversation::list_opt_outs(
+        &state.store,
+        tenant_id,
+        &call.chat.call_id,
+        number,
+        events,
+        now,
+    )
+    .await?;
     Ok(())
 }
 

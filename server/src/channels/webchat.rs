@@ -139,6 +139,9 @@ pub struct LastTurn {
     /// Scripts (and what nodes needed) that failed, in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub script_errors: Vec<ScriptFailure>,
+    /// Whether the turn passed an `opt_out` node: the customer asked not to be called again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub opted_out: bool,
 }
 
 /// A script that failed in a turn, kept in no language: the reader words it.
@@ -899,6 +902,7 @@ async fn run_turn(
                 failure
             })
             .collect(),
+        opted_out: output.opted_out,
     };
     let stored = Stored {
         flow: stored.flow,
@@ -1101,6 +1105,7 @@ struct Output {
     knowledge: Vec<KnowledgeStep>,
     /// Named once the turn is over, when the flow is at hand.
     script_errors: Vec<ScriptFailure>,
+    opted_out: bool,
 }
 
 impl Renderer for Output {
@@ -1164,6 +1169,7 @@ impl Renderer for Output {
                 text: text.clone(),
                 message: message.clone(),
             }),
+            Record::OptedOut { .. } => self.opted_out = true,
             record => self.knowledge.extend(KnowledgeStep::of(record)),
         }
     }

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::future::Future;
 
 use flow_engine::conversation::HttpMock;
+use flow_engine::messages::term;
 use flow_engine::msg;
 use flow_engine::runtime::{
     script_error_reason, Action, CallInfo, Event, HandoffStatus, HttpFailure, HttpRequest, Record,
@@ -428,6 +429,10 @@ fn show(out: &mut impl Write, session: &Session, records: &[Record], trace: bool
                 } else {
                     writeln!(out, "  (transfer to {target:?}{why}; summary: {summary})")
                 };
+            }
+            Record::OptedOut { .. } => {
+                let line = msg!("report.note", note = term("report.opted_out"));
+                let _ = writeln!(out, "  {}", line.render(language().locale()));
             }
             Record::ScriptError {
                 node,

@@ -16,6 +16,7 @@
 mod error;
 mod handoff;
 pub mod local_time;
+mod opt_out;
 mod record;
 mod tenant;
 mod turn;
@@ -30,6 +31,7 @@ use std::sync::Arc;
 
 pub use error::ConversationError;
 pub use handoff::{Handoff, HandoffKind};
+pub use opt_out::{list_opt_outs, other_party};
 pub use record::{
     call_event, channel_event, counted, create, ending, save, summary, Parties, TurnWrite,
 };

@@ -372,6 +372,16 @@ pub fn lines(
                 ("system", line.render(locale))
             }
             "step_limit" => ("system", t.w("step_limit").to_owned()),
+            // `listed` is what the server made of the opt-out (conversation::list_opt_outs);
+            // a chat, or a caller without a number, has none.
+            "opted_out" => {
+                let key = match text_of(data, "listed").as_str() {
+                    "added" => "opted_out_added",
+                    "already" => "opted_out_already",
+                    _ => "opted_out_no_number",
+                };
+                ("system", t.w(key).to_owned())
+            }
             "barge_in" => ("caller", t.w("barge_in").to_owned()),
             "result" => (
                 "system",
@@ -476,6 +486,56 @@ mod tests {
             node: data.get("node").and_then(Value::as_str).map(str::to_owned),
             data,
         }
+    }
+
+    /// An opt-out reads as what became of the number, in the viewer's language.
+    #[test]
+    fn an_opt_out_reads_as_what_became_of_the_number() {
+        let events = [
+            event(
+                1,
+                2_000,
+                "opted_out",
+                json!({"node": "stop", "listed": "added"}),
+            ),
+            event(
+                2,
+                3_000,
+                "opted_out",
+                json!({"node": "stop", "listed": "already"}),
+            ),
+            event(3, 4_000, "opted_out", json!({"node": "stop"})),
+        ];
+        let none = Knowledge::default();
+        let read = |language| {
+            super::lines(
+                Words::new(language),
+                1_000,
+                &events,
+                &none,
+                &|n: &str| n.to_owned(),
+                &|i: &str| i.to_owned(),
+                &|q: &str| q.to_owned(),
+            )
+            .into_iter()
+            .map(|line| (line.who, line.text))
+            .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            read(Language::Chinese),
+            [
+                ("system", "已登记不再来电".to_owned()),
+                ("system", "已登记不再来电（号码原已在名单中）".to_owned()),
+                (
+                    "system",
+                    "对方要求不再来电（没有电话号码，未登记）".to_owned()
+                ),
+            ]
+        );
+        assert_eq!(
+            read(Language::English)[0],
+            ("system", "Added to the do-not-call list".to_owned())
+        );
     }
 
     /// A failed script reads as its node's name and its reason in the viewer's language; one

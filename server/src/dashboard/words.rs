@@ -499,6 +499,17 @@ const DICTIONARY: &[(&str, &str, &str)] = &[
     ),
     ("result_text_calls", "查看通话", "See the calls"),
     ("result_recorded", "记录结果", "Result"),
+    ("opted_out_added", "已登记不再来电", "Added to the do-not-call list"),
+    (
+        "opted_out_already",
+        "已登记不再来电（号码原已在名单中）",
+        "Added to the do-not-call list (the number was already on it)",
+    ),
+    (
+        "opted_out_no_number",
+        "对方要求不再来电（没有电话号码，未登记）",
+        "Asked not to be called again (no phone number, so nothing was listed)",
+    ),
     ("outbound_answered", "外呼接通", "Outbound answered"),
     ("answer_rate", "外呼接通率", "Outbound answer rate"),
     ("outbound_placed", "通外呼", "placed"),

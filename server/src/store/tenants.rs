@@ -252,6 +252,7 @@ const TENANT_TABLES: &[&str] = &[
     "telephony_settings",
     "widget_channels",
     "customer_lookups",
+    "do_not_call",
     "flow_versions",
     "flows",
     "knowledge_entries",
