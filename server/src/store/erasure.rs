@@ -22,7 +22,8 @@
 //! tables `analytics_calls`, `analytics_calls_daily`, `analytics_handle_times`,
 //! `analytics_nodes`, `analytics_edges`, `analytics_intents`, `analytics_knowledge`,
 //! `analytics_results` (counts by day, flow, node and answer), and `audit_log` (what staff did;
-//! an erasure's own entry masks the number). `analytics_pending` holds chats' counts for a few
+//! an erasure's own entry masks the number; a do-not-call entry's adding names it, kept as the
+//! evidence of the refusal). `analytics_pending` holds chats' counts for a few
 //! seconds: the erasure folds it into the sum tables first, and retention only takes
 //! conversations the roll-up has counted.
 
