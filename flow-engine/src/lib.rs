@@ -29,6 +29,7 @@ pub mod value;
 
 pub use compile::{CompileOptions, CompiledFlow, IntentRanking};
 pub use model::FlowDocument;
+pub use path::is_identifier;
 pub use runtime::{Action, CallInfo, Event, Session};
 pub use validate::{Diagnostic, Severity};
 

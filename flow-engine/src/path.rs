@@ -85,7 +85,7 @@ fn visit<R>(value: &Dynamic, keys: &[Box<str>], f: &mut dyn FnMut(&Dynamic) -> R
 }
 
 /// An ASCII identifier: a letter or `_`, then letters, digits or `_`.
-pub(crate) fn is_identifier(s: &str) -> bool {
+pub fn is_identifier(s: &str) -> bool {
     let mut chars = s.chars();
     chars
         .next()

@@ -1,13 +1,13 @@
--- The tenant's do-not-call list: numbers (E.164) that no campaign may dial. `source` is how a
--- number got there: manual, import, api, or flow (the other party said 不要再打了 during a call,
--- whose id is `call_id`).
+-- The numbers a tenant must never dial: added by hand, from a file, through the API, or by a
+-- flow when the callee asks not to be called again (then with the call's id). Kept through a
+-- caller's erasure: the refusal must outlive the data it refuses.
 CREATE TABLE do_not_call (
-    tenant_id TEXT NOT NULL,
-    phone TEXT NOT NULL,
-    source TEXT NOT NULL,
-    call_id TEXT,
-    note TEXT NOT NULL DEFAULT '',
-    added_by TEXT NOT NULL DEFAULT '',
-    created_at BIGINT NOT NULL,
+    tenant_id   TEXT    NOT NULL REFERENCES tenants (id),
+    phone       TEXT    NOT NULL,
+    source      TEXT    NOT NULL CHECK (source IN ('manual', 'import', 'api', 'flow')),
+    call_id     TEXT,
+    note        TEXT    NOT NULL DEFAULT '',
+    added_by    TEXT    NOT NULL DEFAULT '',
+    created_at  BIGINT NOT NULL,
     PRIMARY KEY (tenant_id, phone)
 );

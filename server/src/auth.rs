@@ -53,20 +53,34 @@ pub enum Permission {
     AnswerConversations,
     /// Create, change, import and delete knowledge bases and their entries.
     EditKnowledge,
+    /// See contact lists, their contacts and the do-not-call list.
+    ReadContacts,
+    /// Create, import, change and delete contact lists and do-not-call entries.
+    EditContacts,
 }
 
 /// Owners do everything, placing calls included; editors build and try flows and keep the
-/// knowledge bases; viewers read; agents take conversations from the queues, and read the calls
-/// and the knowledge bases they answer from.
+/// knowledge bases and the contact lists; viewers read; agents take conversations from the
+/// queues, and read the calls and the knowledge bases they answer from.
 pub fn allows(role: Role, permission: Permission) -> bool {
     use Permission::*;
     match role {
         Role::Owner => true,
         Role::Editor => matches!(
             permission,
-            ReadFlows | EditFlows | RunSessions | ReadCalls | ReadKnowledge | EditKnowledge
+            ReadFlows
+                | EditFlows
+                | RunSessions
+                | ReadCalls
+                | ReadKnowledge
+                | EditKnowledge
+                | ReadContacts
+                | EditContacts
         ),
-        Role::Viewer => matches!(permission, ReadFlows | ReadCalls | ReadKnowledge),
+        Role::Viewer => matches!(
+            permission,
+            ReadFlows | ReadCalls | ReadKnowledge | ReadContacts
+        ),
         Role::Agent => matches!(permission, ReadCalls | ReadKnowledge | AnswerConversations),
     }
 }
@@ -386,6 +400,8 @@ mod tests {
             ManageTenant,
             ReadKnowledge,
             EditKnowledge,
+            ReadContacts,
+            EditContacts,
         ];
         let allowed = |role| {
             all.iter()
@@ -402,12 +418,14 @@ mod tests {
                 RunSessions,
                 ReadCalls,
                 ReadKnowledge,
-                EditKnowledge
+                EditKnowledge,
+                ReadContacts,
+                EditContacts
             ]
         );
         assert_eq!(
             allowed(Role::Viewer),
-            vec![ReadFlows, ReadCalls, ReadKnowledge]
+            vec![ReadFlows, ReadCalls, ReadKnowledge, ReadContacts]
         );
         assert_eq!(allowed(Role::Agent), vec![ReadCalls, ReadKnowledge]);
     }

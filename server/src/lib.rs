@@ -11,6 +11,7 @@ pub mod channels;
 pub mod client_address;
 pub mod clock;
 pub mod config;
+pub mod contacts;
 pub mod conversation;
 pub mod customers;
 pub mod dashboard;

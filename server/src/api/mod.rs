@@ -4,7 +4,9 @@ pub mod analytics;
 pub mod audit;
 pub mod auth;
 pub mod calls;
+pub mod contacts;
 pub mod customer_lookup;
+pub mod do_not_call;
 pub mod flows;
 pub mod handoffs;
 pub mod knowledge;
@@ -250,6 +252,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(tenant::router())
         .merge(customer_lookup::router())
         .merge(queues::router())
+        .merge(contacts::router())
+        .merge(do_not_call::router())
         .merge(handoffs::router())
         .merge(widget_channels::router())
         .merge(privacy::router())

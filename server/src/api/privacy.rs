@@ -280,6 +280,11 @@ pub struct ErasedView {
     pub widget_links: u64,
     /// Their words that were not understood, kept for the "not understood" report.
     pub unheard_texts: u64,
+    /// Their entries in the contact lists.
+    pub contacts: u64,
+    /// Always true: an erasure never removes a do-not-call entry, because the refusal to be
+    /// called must outlive the erasure of everything else.
+    pub do_not_call_kept: bool,
 }
 
 impl From<Erased> for ErasedView {
@@ -290,12 +295,16 @@ impl From<Erased> for ErasedView {
             handoffs: erased.handoffs,
             widget_links: erased.widget_links,
             unheard_texts: erased.unheard_texts,
+            contacts: erased.contacts,
+            do_not_call_kept: true,
         }
     }
 }
 
 /// Erases everything held about one person: their conversations with every event, handoff
-/// and widget link, and what they said that was not understood; the analytics figures stay.
+/// and widget link, what they said that was not understood, and a caller's contacts in the
+/// contact lists; the analytics figures stay, and so does a do-not-call entry (the refusal to
+/// be called outlives the erasure).
 /// Audited as `privacy.erased` with the counts and the person masked. Erasing again finds
 /// nothing and answers zeros.
 #[utoipa::path(post, path = "/privacy/subjects/erase", tag = "privacy",

@@ -148,19 +148,30 @@ pub fn read(format: Format, bytes: &[u8]) -> Result<Vec<SheetRow>, SheetError> {
     if bytes.len() > MAX_FILE_BYTES {
         return Err(SheetError::TooLarge { bytes: bytes.len() });
     }
-    let records = match format {
-        Format::Csv => {
-            faq_sheet::csv_records(&decode(bytes)?, MAX_ROWS).map_err(|error| match error {
-                CsvError::Unreadable => SheetError::Unreadable,
-                CsvError::TooManyRows { rows } => SheetError::TooManyRows { rows },
-            })?
-        }
-        Format::Xlsx => xlsx_rows(bytes)?,
-    };
+    let records = records(format, bytes, MAX_ROWS)?;
     faq_sheet::rows(records).map_err(|error| match error {
         HeaderError::MissingColumns(columns) => SheetError::MissingColumns(columns),
         HeaderError::DuplicateColumn(name) => SheetError::DuplicateColumn(name),
     })
+}
+
+/// A file's rows as text cells with their row numbers as a spreadsheet shows them (the header
+/// is row 1), at most `max_rows` besides the header: what every import of a sheet reads, the
+/// contact lists' included. The caller checks the file's size against its own limit.
+pub fn records(
+    format: Format,
+    bytes: &[u8],
+    max_rows: usize,
+) -> Result<Vec<(usize, Vec<String>)>, SheetError> {
+    match format {
+        Format::Csv => {
+            faq_sheet::csv_records(&decode(bytes)?, max_rows).map_err(|error| match error {
+                CsvError::Unreadable => SheetError::Unreadable,
+                CsvError::TooManyRows { rows } => SheetError::TooManyRows { rows },
+            })
+        }
+        Format::Xlsx => xlsx_rows(bytes, max_rows),
+    }
 }
 
 /// The text of a CSV file: UTF-8 (BOM or not), UTF-16 with a BOM, else GB 18030 (GBK's
@@ -191,7 +202,7 @@ fn decode(bytes: &[u8]) -> Result<String, SheetError> {
 
 /// The first worksheet's rows with their row numbers; rows before the first used one are
 /// skipped, like blank rows.
-fn xlsx_rows(bytes: &[u8]) -> Result<Vec<(usize, Vec<String>)>, SheetError> {
+fn xlsx_rows(bytes: &[u8], max_rows: usize) -> Result<Vec<(usize, Vec<String>)>, SheetError> {
     let mut workbook: Xlsx<_> =
         calamine::open_workbook_from_rs(Cursor::new(bytes)).map_err(|_| SheetError::Unreadable)?;
     let range = match workbook.worksheet_range_at(0) {
@@ -201,7 +212,7 @@ fn xlsx_rows(bytes: &[u8]) -> Result<Vec<(usize, Vec<String>)>, SheetError> {
     };
     let first_row = range.start().map_or(0, |(row, _)| row as usize);
     let first_column = range.start().map_or(0, |(_, column)| column as usize);
-    if range.height() > MAX_ROWS + 1 {
+    if range.height() > max_rows + 1 {
         return Err(SheetError::TooManyRows {
             rows: range.height() - 1,
         });

@@ -275,7 +275,7 @@ pub async fn export(
 
 /// Deletes everything held about the subject: their conversations with what hangs off them
 /// (a batch per transaction), the phrasings of theirs that were not understood, a visitor's
-/// rate-limit counts. The last transaction records the audit entry with the counts.
+/// rate-limit counts, a caller's contacts in the contact lists (not their do-not-call entry). The last transaction records the audit entry with the counts.
 pub async fn erase(
     state: &AppState,
     actor: &Actor,
@@ -329,6 +329,11 @@ pub async fn erase(
         .await?;
     if let Subject::Visitor(hash) = subject {
         transaction.forget_visitor_rate_windows(hash).await?;
+    }
+    if let Subject::Phone { forms, .. } = subject {
+        // Their do-not-call entry stays: the law asks the shop to keep honouring a refusal,
+        // and erasing it would let the next import of an old list call them again.
+        total.contacts = transaction.erase_contacts(tenant_id, forms).await?;
     }
     let mut detail = json!(total);
     detail["subject"] = json!(subject.masked());

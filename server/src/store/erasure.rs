@@ -11,6 +11,10 @@
 //! `analytics_handled` rows for what they said that was not understood (see
 //! [`Transaction::forget_unheard_texts`]), and a widget visitor's `widget_rate_windows`.
 //!
+//! A caller's `contacts` rows (in every contact list) are deleted too; their `do_not_call`
+//! entry is kept: the refusal to be called must outlive the erasure, or the next import of an
+//! old member list would call them again.
+//!
 //! Not touched, holding no caller: the shop's configuration (`tenants`, `users`, `api_keys`,
 //! `login_sessions`, `flows`, `flow_versions`, `knowledge_bases`, `knowledge_entries`,
 //! `knowledge_revisions`, `queues`, `agents`, `telephony_settings`, `phone_numbers`,
@@ -18,7 +22,8 @@
 //! tables `analytics_calls`, `analytics_calls_daily`, `analytics_handle_times`,
 //! `analytics_nodes`, `analytics_edges`, `analytics_intents`, `analytics_knowledge`,
 //! `analytics_results` (counts by day, flow, node and answer), and `audit_log` (what staff did;
-//! an erasure's own entry masks the number). `analytics_pending` holds chats' counts for a few
+//! an erasure's own entry masks the number; a do-not-call entry's adding names it, kept as the
+//! evidence of the refusal). `analytics_pending` holds chats' counts for a few
 //! seconds: the erasure folds it into the sum tables first, and retention only takes
 //! conversations the roll-up has counted.
 
@@ -35,6 +40,8 @@ pub struct Erased {
     pub handoffs: u64,
     pub widget_links: u64,
     pub unheard_texts: u64,
+    /// Contact-list entries with the caller's number.
+    pub contacts: u64,
 }
 
 impl std::ops::AddAssign for Erased {
@@ -44,6 +51,7 @@ impl std::ops::AddAssign for Erased {
         self.handoffs += other.handoffs;
         self.widget_links += other.widget_links;
         self.unheard_texts += other.unheard_texts;
+        self.contacts += other.contacts;
     }
 }
 
@@ -188,6 +196,7 @@ impl Transaction<'_> {
             widget_links: affected[2],
             conversations: affected[4],
             unheard_texts: 0,
+            contacts: 0,
         })
     }
 

@@ -90,6 +90,8 @@ pub mod constraint {
     pub const KNOWLEDGE_BASE_KEY: &str = "knowledge_bases_tenant_id_key_key";
     /// One open handoff per conversation (a partial unique index).
     pub const HANDOFF_OPEN: &str = "handoffs_tenant_id_call_id_key";
+    /// One contact per number in a list.
+    pub const CONTACT_PHONE: &str = "contacts_list_id_phone_key";
 }
 
 // SQLite extended result code for a primary-key violation (2067 is any other unique one).

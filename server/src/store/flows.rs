@@ -163,7 +163,7 @@ impl FlowVersionSummary {
 }
 
 /// `%text%` for `LIKE … ESCAPE '\'`, with the caller's own wildcards taken literally.
-fn contains_pattern(text: &str) -> String {
+pub(super) fn contains_pattern(text: &str) -> String {
     let mut pattern = String::with_capacity(text.len() + 2);
     pattern.push('%');
     for character in text.to_lowercase().chars() {

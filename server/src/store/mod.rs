@@ -21,9 +21,11 @@
 mod analytics;
 mod api_keys;
 mod audit;
+mod contacts;
 mod conversations;
 mod credential_failures;
 mod customer_lookups;
+mod do_not_call;
 mod erasure;
 mod error;
 mod flows;
@@ -57,12 +59,14 @@ pub use analytics::{
 };
 pub use api_keys::{ApiKey, CreatedApiKey};
 pub use audit::{Actor, AuditEntry, AuditFilter, AuditPage};
+pub use contacts::{ContactListRow, ContactPage, ContactRow, ContactValues};
 pub(crate) use conversations::direction_name;
 pub use conversations::{
     Call, CallEnd, CallEvent, CallFilter, CallOutcome, CallPage, CallWithEvents, CarrierReport,
     Channel, ChatSession, IdleChatEnd, NewCall, NewCallEvent,
 };
 pub use customer_lookups::CustomerLookupRow;
+pub use do_not_call::{DoNotCallPage, DoNotCallRow};
 pub use erasure::{Erased, SubjectMatch};
 pub use error::{constraint, StoreError};
 pub use flows::{document_title, Flow, FlowSummary, FlowVersion, FlowVersionSummary, NewFlow};

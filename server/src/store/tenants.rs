@@ -252,7 +252,6 @@ const TENANT_TABLES: &[&str] = &[
     "telephony_settings",
     "widget_channels",
     "customer_lookups",
-    "do_not_call",
     "flow_versions",
     "flows",
     "knowledge_entries",
@@ -260,6 +259,10 @@ const TENANT_TABLES: &[&str] = &[
     "knowledge_bases",
     "agents",
     "queues",
+    // Whom the shop calls, and whom it must not.
+    "contacts",
+    "contact_lists",
+    "do_not_call",
     // People and their credentials.
     "login_sessions",
     "invites",
