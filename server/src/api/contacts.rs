@@ -5,7 +5,7 @@
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -15,7 +15,6 @@ use crate::auth::{Permission, Principal};
 use crate::contacts::import::{self, FileError, ImportError, RowError};
 use crate::contacts::{self, Contact, ContactError, ContactList, ContactPage, ContactPatch};
 use crate::error::{ApiError, ApiResult, Json};
-use crate::knowledge::sheet::Format;
 use crate::language::Language;
 use crate::state::AppState;
 use crate::store::now_ms;
@@ -218,7 +217,7 @@ async fn import_file(
 ) -> ApiResult<Json<ContactImportResult>> {
     let language = may(&principal, &headers, Permission::EditContacts)?;
     crate::quotas::storage::admit_growth(&state, &principal.tenant_id).await?;
-    let format = file_format(&headers, language)?;
+    let format = super::file_format(&headers, language)?;
     let bytes = body.map_err(|_| {
         file_error(
             FileError::TooLarge {
@@ -365,24 +364,6 @@ pub(crate) fn may(
         error.reworded(zh, en)
     })?;
     Ok(language)
-}
-
-/// The format of an uploaded file by its Content-Type, or 415 in the asker's language.
-pub(crate) fn file_format(headers: &HeaderMap, language: Language) -> ApiResult<Format> {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .and_then(Format::of_content_type)
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                language.pick(
-                    "请上传 CSV（Content-Type: text/csv）或 Excel 工作簿（.xlsx）文件。",
-                    "Send a CSV file (Content-Type: text/csv) or an Excel workbook (.xlsx).",
-                ),
-            )
-        })
 }
 
 /// A file that cannot be imported at all.

@@ -9,7 +9,8 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::contacts::{file_error, file_format, may, PageQuery, RowErrorView};
+use super::contacts::{file_error, may, PageQuery, RowErrorView};
+use super::file_format;
 use crate::auth::{Credential, Permission, Principal};
 use crate::contacts::import::{FileError, MAX_FILE_BYTES};
 use crate::do_not_call::{self, DoNotCallError, Entry, Page, Source};

@@ -780,20 +780,7 @@ async fn import_file(
     crate::quotas::storage::admit_growth(&state, &asker.principal.tenant_id).await?;
     let language = asker.language;
     let Query(query) = query.map_err(invalid_query)?;
-    let format = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .and_then(Format::of_content_type)
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                language.pick(
-                    "请上传 CSV（Content-Type: text/csv）或 Excel 工作簿（.xlsx）文件。",
-                    "Send a CSV file (Content-Type: text/csv) or an Excel workbook (.xlsx).",
-                ),
-            )
-        })?;
+    let format = super::file_format(&headers, language)?;
     let bytes = body.map_err(|_| {
         sheet_error(
             SheetError::TooLarge {

@@ -186,6 +186,27 @@ pub(crate) fn page_size_parameter(
         })
 }
 
+/// The format of an uploaded file by its Content-Type, or 415 in the asker's language.
+pub(crate) fn file_format(
+    headers: &axum::http::HeaderMap,
+    language: Language,
+) -> ApiResult<crate::knowledge::sheet::Format> {
+    headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(crate::knowledge::sheet::Format::of_content_type)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                language.pick(
+                    "请上传 CSV（Content-Type: text/csv）或 Excel 工作簿（.xlsx）文件。",
+                    "Send a CSV file (Content-Type: text/csv) or an Excel workbook (.xlsx).",
+                ),
+            )
+        })
+}
+
 /// A store error of a paged listing: a cursor it did not give out is the asker's `400`.
 pub(crate) fn cursor_error(error: crate::store::StoreError, language: Language) -> ApiError {
     match error {
