@@ -26,6 +26,10 @@ struct Secrets {
     /// A conversation handed to tenant A's queue, and an agent of tenant A.
     handoff_id: String,
     agent_id: String,
+    /// A contact list, one of its contacts, and a number on the do-not-call list.
+    contact_list_id: String,
+    contact_id: String,
+    do_not_call: String,
 }
 
 /// Tenant B's own widget channel and a visitor of it: the public widget API takes no API key,
@@ -186,7 +190,53 @@ async fn tenant_a(app: &TestApp, owner_key: &str, tenant_id: &str) -> Secrets {
     let channel = widget_channel(app, owner_key, &flow.id).await;
     let channel_key = channel["key"].as_str().expect("key").to_owned();
     let (widget_conversation, _) = widget_conversation(app, &channel_key).await;
+    let (status, list) = app
+        .api(
+            reqwest::Method::POST,
+            owner_key,
+            "/contact-lists",
+            Some(&json!({ "name": "机密会员" })),
+        )
+        .await;
+    assert_eq!(status, 201, "{list}");
+    let contact_list_id = list["id"].as_str().expect("list id").to_owned();
+    let imported = app
+        .client
+        .post(app.url(&format!("/api/v1/contact-lists/{contact_list_id}/import")))
+        .bearer_auth(owner_key)
+        .header("content-type", "text/csv")
+        .body("电话,姓名\n13800138000,机密会员\n")
+        .send()
+        .await
+        .expect("import");
+    assert_eq!(imported.status(), 200);
+    let (status, contacts) = app
+        .api(
+            reqwest::Method::GET,
+            owner_key,
+            &format!("/contact-lists/{contact_list_id}/contacts"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{contacts}");
+    let contact_id = contacts["contacts"][0]["id"]
+        .as_str()
+        .expect("contact id")
+        .to_owned();
+    let do_not_call = "+8613900139000".to_owned();
+    let (status, listed) = app
+        .api(
+            reqwest::Method::POST,
+            owner_key,
+            "/do-not-call",
+            Some(&json!({ "phone": do_not_call })),
+        )
+        .await;
+    assert!((200..300).contains(&status), "{listed}");
     Secrets {
+        contact_list_id,
+        contact_id,
+        do_not_call,
         channel_id: channel["id"].as_str().expect("channel id").to_owned(),
         channel_key,
         widget_conversation,
@@ -226,6 +276,14 @@ fn fill(path: &str, secrets: &Secrets, visitor: &Visitor) -> String {
     } else {
         &secrets.flow_id
     };
+    if path.starts_with("/api/v1/contact-lists") {
+        return path
+            .replace("{id}", &secrets.contact_list_id)
+            .replace("{contact_id}", &secrets.contact_id);
+    }
+    if path.starts_with("/api/v1/do-not-call/") {
+        return path.replace("{phone}", &secrets.do_not_call.replace('+', "%2B"));
+    }
     if path.starts_with("/api/v1/knowledge-bases") {
         return path
             .replace("{key}", &secrets.knowledge_key)
@@ -281,6 +339,10 @@ fn body(path: &str, secrets: &Secrets) -> Value {
         json!({ "role": "viewer" })
     } else if path == "/api/v1/users/{id}/disabled" {
         json!({ "disabled": true })
+    } else if path.starts_with("/api/v1/contact-lists") {
+        json!({ "name": "stolen" })
+    } else if path == "/api/v1/do-not-call" {
+        json!({ "phone": "+8613700137000" })
     } else if path.ends_with("/publish") {
         json!({ "note": "stolen" })
     } else {
@@ -333,7 +395,8 @@ async fn another_tenant_reaches_nothing(app: TestApp) -> TestApp {
             let request = match method.as_str() {
                 "get" => app.client.get(&url),
                 "post"
-                    if path.starts_with("/api/v1/knowledge-bases/")
+                    if (path.starts_with("/api/v1/knowledge-bases/")
+                        || path.starts_with("/api/v1/contact-lists/"))
                         && path.ends_with("/import") =>
                 {
                     app.client
@@ -371,6 +434,8 @@ async fn another_tenant_reaches_nothing(app: TestApp) -> TestApp {
                 &secrets.channel_id,
                 &secrets.channel_key,
                 &secrets.widget_conversation,
+                &secrets.contact_list_id,
+                &secrets.contact_id,
             ] {
                 assert!(
                     !text.contains(secret.as_str()),
