@@ -43,6 +43,7 @@ pub struct PageQuery {
     /// Keeps entries whose number, name or note contains this text (case ignored).
     pub search: Option<String>,
     /// Entries to skip (default 0).
+    #[param(maximum = 1_000_000_000)]
     pub offset: Option<u32>,
     /// Entries at most (1–500, default 50).
     pub limit: Option<u32>,
@@ -58,6 +59,21 @@ impl PageQuery {
 
     pub(crate) fn limit(&self) -> u32 {
         self.limit.unwrap_or(50)
+    }
+
+    /// The offset, or the 400 naming it when it is past the largest the document declares: a
+    /// number that large is a mistake, not a page.
+    pub(crate) fn offset(&self, language: Language) -> ApiResult<u32> {
+        const MAX_OFFSET: u32 = 1_000_000_000;
+        match self.offset.unwrap_or(0) {
+            offset if offset > MAX_OFFSET => Err(super::bad_parameter(
+                "offset",
+                language,
+                format!("{offset} 超过了上限 {MAX_OFFSET}"),
+                format!("{offset} is over the limit of {MAX_OFFSET}"),
+            )),
+            offset => Ok(offset),
+        }
     }
 }
 
@@ -197,8 +213,8 @@ async fn delete_list(
 #[utoipa::path(post, path = "/contact-lists/{id}/import", tag = "contacts",
     params(("id" = String, Path)),
     request_body(description = "The file",
-        content((Vec<u8> = "text/csv"),
-            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        content(("text/csv"),
+            ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
     responses(
         (status = 200, body = ContactImportResult),
         (status = 404, description = "No such contact list in the tenant"),
@@ -272,7 +288,7 @@ async fn list_contacts(
         &principal.tenant_id,
         &id,
         query.search(),
-        query.offset.unwrap_or(0),
+        query.offset(language)?,
         query.limit(),
     )
     .await

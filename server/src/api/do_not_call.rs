@@ -63,13 +63,13 @@ async fn list_entries(
     headers: HeaderMap,
     query: Result<Query<PageQuery>, QueryRejection>,
 ) -> ApiResult<Json<Page>> {
-    may(&principal, &headers, Permission::ReadContacts)?;
+    let language = may(&principal, &headers, Permission::ReadContacts)?;
     let Query(query) = query.map_err(|rejection| ApiError::invalid_query(&rejection))?;
     let page = do_not_call::list(
         &state.store,
         &principal.tenant_id,
         query.search(),
-        query.offset.unwrap_or(0),
+        query.offset(language)?,
         query.limit(),
     )
     .await?;
@@ -133,8 +133,8 @@ async fn remove_entry(
 /// out. At most 16 MB and 100,000 rows.
 #[utoipa::path(post, path = "/do-not-call/import", tag = "do-not-call",
     request_body(description = "The file",
-        content((Vec<u8> = "text/csv"),
-            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        content(("text/csv"),
+            ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
     responses(
         (status = 200, body = DoNotCallImportResult),
         (status = 413, description = "`file_too_large`"),

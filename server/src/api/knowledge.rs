@@ -754,8 +754,8 @@ async fn search(
 #[utoipa::path(post, path = "/knowledge-bases/{key}/import", tag = "knowledge",
     params(("key" = String, Path), ImportQuery),
     request_body(description = "The file",
-        content((Vec<u8> = "text/csv"),
-            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        content(("text/csv"),
+            ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
     responses(
         (status = 200, body = ImportResult, description = "Nothing failed, or mode=partial"),
         (status = 422, body = ImportResult, description = "mode=all_or_nothing and a row failed: \
@@ -821,8 +821,8 @@ async fn import_file(
     params(("key" = String, Path), ExportQuery),
     responses(
         (status = 200, description = "The file: CSV (UTF-8 with a BOM, for Excel) or XLSX",
-            content((Vec<u8> = "text/csv"),
-                (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")),
+            content(("text/csv"),
+                ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")),
             headers(("Content-Disposition" = String, description = "attachment; filename=\"<key>.csv\""))),
         (status = 400, description = "`invalid_query`: a format other than csv or xlsx"),
         (status = 404, description = "No such knowledge base in the tenant")))]
