@@ -248,10 +248,10 @@ pub fn write(
         .iter()
         .map(|column| column_name(*column, language))
         .collect();
-    let rows: Vec<[String; 6]> = entries
+    let rows: Vec<Vec<String>> = entries
         .iter()
         .map(|entry| {
-            [
+            vec![
                 entry.id.clone(),
                 entry.fields.question.clone(),
                 entry.fields.alternatives.join("\n"),
@@ -267,13 +267,25 @@ pub fn write(
             ]
         })
         .collect();
+    let widths = [36.0, 30.0, 30.0, 50.0, 12.0, 8.0];
+    table(format, &header, &widths, &rows)
+}
+
+/// A table as a file: a header row, then the rows; `widths` are the XLSX columns' widths in
+/// characters (columns past them get a default).
+pub fn table(
+    format: Format,
+    header: &[&str],
+    widths: &[f64],
+    rows: &[Vec<String>],
+) -> Result<Vec<u8>, String> {
     match format {
-        Format::Csv => write_csv(&header, &rows),
-        Format::Xlsx => write_xlsx(&header, &rows).map_err(|error| error.to_string()),
+        Format::Csv => write_csv(header, rows),
+        Format::Xlsx => write_xlsx(header, widths, rows).map_err(|error| error.to_string()),
     }
 }
 
-fn write_csv(header: &[&str], rows: &[[String; 6]]) -> Result<Vec<u8>, String> {
+fn write_csv(header: &[&str], rows: &[Vec<String>]) -> Result<Vec<u8>, String> {
     // The BOM makes Excel read the file as UTF-8 instead of the system's code page.
     let mut buffer = b"\xEF\xBB\xBF".to_vec();
     {
@@ -289,18 +301,16 @@ fn write_csv(header: &[&str], rows: &[[String; 6]]) -> Result<Vec<u8>, String> {
 
 fn write_xlsx(
     header: &[&str],
-    rows: &[[String; 6]],
+    widths: &[f64],
+    rows: &[Vec<String>],
 ) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     use rust_xlsxwriter::{Format as CellFormat, Workbook};
     let mut workbook = Workbook::new();
     let bold = CellFormat::new().set_bold();
     let wrapped = CellFormat::new().set_text_wrap();
     let sheet = workbook.add_worksheet();
-    for (column, (name, width)) in header
-        .iter()
-        .zip([36.0, 30.0, 30.0, 50.0, 12.0, 8.0])
-        .enumerate()
-    {
+    for (column, name) in header.iter().enumerate() {
+        let width = widths.get(column).copied().unwrap_or(16.0);
         let column = column as u16;
         sheet.write_string_with_format(0, column, *name, &bold)?;
         sheet.set_column_width(column, width)?;
