@@ -45,6 +45,23 @@ pub struct AccountResource {
     pub status: String,
 }
 
+/// A call resource, as far as a check on a call's end reads it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CallResource {
+    /// The call's SID (`CA…`).
+    pub sid: String,
+    /// `queued`, `ringing`, `in-progress`, `canceled`, `completed`, `failed`, `busy` or
+    /// `no-answer`.
+    #[serde(default)]
+    pub status: String,
+    /// Answering-machine detection's verdict, when it was asked.
+    #[serde(default)]
+    pub answered_by: Option<String>,
+    /// Seconds from answer to hang-up, as text (Twilio writes numbers of this resource so).
+    #[serde(default)]
+    pub duration: Option<String>,
+}
+
 /// Why a request to Twilio failed.
 #[derive(Debug, thiserror::Error)]
 pub enum RestError {
@@ -120,6 +137,26 @@ pub async fn fetch_account(
         "{}/2010-04-01/Accounts/{}.json",
         api_url.trim_end_matches('/'),
         account.account_sid
+    );
+    let request = client
+        .get(&url)
+        .basic_auth(&account.account_sid, Some(&account.auth_token));
+    send(request).await
+}
+
+/// Reads a call, `GET /2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}.json`: how a call
+/// whose status callback never arrived has ended.
+pub async fn fetch_call(
+    client: &reqwest::Client,
+    api_url: &str,
+    account: &Account,
+    call_sid: &str,
+) -> Result<CallResource, RestError> {
+    let url = format!(
+        "{}/2010-04-01/Accounts/{}/Calls/{}.json",
+        api_url.trim_end_matches('/'),
+        account.account_sid,
+        call_sid
     );
     let request = client
         .get(&url)

@@ -587,6 +587,7 @@ async fn place_call(
         variables: request.variables,
         machine_detection: request.machine_detection,
         mode,
+        ..OutboundCall::default()
     };
     // The configured public URL; the request's own address only when none is configured.
     let base = public_base(&state.telephony, &headers);

@@ -202,6 +202,7 @@ async fn test_http(
         to: None,
         customer: None,
         call_sid: None,
+        call_id: None,
     };
     let started_at = crate::store::now_ms();
     let mut session = new_session(flow, "http-test", &parties, Map::new(), &tenant, started_at);

@@ -98,6 +98,8 @@ pub struct PhoneState {
     /// written before anyone answers: kept here until its first turn writes them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub opening: Vec<KeptEvent>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_machine: Option<OnMachine>,
 }
 
 /// A call event kept in the call's state until a turn writes it.
@@ -154,6 +156,20 @@ pub struct NewPhoneCall {
     pub to: String,
     pub call_sid: Option<String>,
     pub vars: Map<String, Value>,
+    /// The id the call's record takes; `None`: a new one.
+    pub call_id: Option<String>,
+    /// What an outbound call does when a machine answers; `None`: runs its flow.
+    pub on_machine: Option<OnMachine>,
+}
+
+/// What an outbound call does instead of its flow when answering-machine detection says a
+/// machine answered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "action", content = "message")]
+pub enum OnMachine {
+    HangUp,
+    /// Says this, then hangs up.
+    LeaveMessage(String),
 }
 
 /// A call being handled: its session row, its state, and its flow ready to run.
@@ -196,7 +212,10 @@ pub async fn prepare(
         tenant_id,
         new.flow_id,
         selector,
-        parties_of(new.direction, &new.from, &new.to, new.call_sid.as_deref()),
+        Parties {
+            call_id: new.call_id,
+            ..parties_of(new.direction, &new.from, &new.to, new.call_sid.as_deref())
+        },
         new.vars,
     )
     .await?;
@@ -216,6 +235,7 @@ pub async fn prepare(
         asr_fallback: None,
         tts_failed: false,
         opening: Vec::new(),
+        on_machine: new.on_machine,
     };
     Ok(Call {
         chat,
@@ -235,6 +255,7 @@ fn parties_of(direction: Direction, from: &str, to: &str, call_sid: Option<&str>
         to: known(to),
         customer: None,
         call_sid: call_sid.and_then(known),
+        call_id: None,
     }
 }
 

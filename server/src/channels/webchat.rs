@@ -441,6 +441,7 @@ pub async fn start(
         to: request.to,
         customer: request.customer,
         call_sid: None,
+        call_id: None,
     };
     let conversation::Opened {
         row,

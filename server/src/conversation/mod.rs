@@ -125,7 +125,7 @@ pub async fn open(
         tenant_id: tenant_id.to_owned(),
         flow_id,
         flow_version,
-        call_id: Store::new_call_id(),
+        call_id: parties.call_id.clone().unwrap_or_else(Store::new_call_id),
         snapshot: Value::Null,
         turn: 0,
         created_at: started_at,
@@ -298,6 +298,7 @@ mod tests {
             to: None,
             customer: None,
             call_sid: None,
+            call_id: None,
         };
         // 2026-06-14T17:00:00Z is 2026-06-15 01:00 in Shanghai.
         let started_at = 1_781_456_400_000;

@@ -25,6 +25,9 @@ pub struct Parties {
     pub customer: Option<String>,
     /// The carrier's id of a phone call.
     pub call_sid: Option<String>,
+    /// The id the call's record takes, when whoever places the call chose it first (a
+    /// campaign writes it into its attempt before dialing); `None`: a new one.
+    pub call_id: Option<String>,
 }
 
 /// An engine record as a call event: its kind, its node, and the record itself as data.

@@ -322,6 +322,7 @@ mod tests {
             to: to.map(str::to_owned),
             customer: None,
             call_sid: None,
+            call_id: None,
         }
     }
 

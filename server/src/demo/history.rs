@@ -527,6 +527,8 @@ async fn phone_call(
         to,
         call_sid: None,
         vars: vars(caller),
+        call_id: None,
+        on_machine: None,
     };
     let mut call = phone::prepare(state, tenant_id, new).await?;
     if let Some(status) = caller.unreached {

@@ -319,6 +319,10 @@ pub struct OutboundCall {
     pub params: Vec<(String, String)>,
     /// The call's log, once it has finished.
     pub log: Option<CallLog>,
+    /// Its final status (`completed`, `busy`, `no-answer`, `failed`), once it has finished.
+    pub status: Option<String>,
+    /// Answering-machine detection's verdict, when it was asked and the call was answered.
+    pub answered_by: Option<String>,
 }
 
 impl OutboundCall {
@@ -442,7 +446,7 @@ impl FakeTwilio {
             )
             .route(
                 "/2010-04-01/Accounts/{account}/Calls/{call}",
-                post(update_call),
+                post(update_call).get(fetch_call),
             )
             .fallback(not_found)
             .with_state(shared.clone());
@@ -1529,8 +1533,14 @@ async fn place_call(shared: Arc<Shared>, sid: String, params: Vec<(String, Strin
         }
     };
     log.status_callbacks = callbacks.sent;
+    let status = match &log.ended {
+        EndReason::NotAnswered(status) => status.clone(),
+        _ => "completed".to_owned(),
+    };
     if let Some(call) = lock(&shared.outbound).iter_mut().find(|c| c.sid == sid) {
         call.log = Some(log);
+        call.status = Some(status);
+        call.answered_by = callbacks.answered_by.clone();
     }
     shared.bump();
 }
@@ -1731,6 +1741,8 @@ async fn create_call(
         from: from.clone(),
         params: params.clone(),
         log: None,
+        status: None,
+        answered_by: None,
     });
     shared.bump();
     tokio::spawn(place_call(shared.clone(), sid.clone(), params));
@@ -1746,6 +1758,49 @@ async fn create_call(
         )),
     )
         .into_response()
+}
+
+/// `GET …/Calls/{Sid}.json`: the call as Twilio keeps it — where it is in its life, and how
+/// it ended (status, who answered, how long), whether or not its status callbacks arrived.
+async fn fetch_call(
+    State(shared): State<Arc<Shared>>,
+    Path((account, call)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let path = format!("/{API_VERSION}/Accounts/{account}/Calls/{call}");
+    if let Some(refused) = check_account(&shared, &headers, &account, &path) {
+        return refused;
+    }
+    let found = call.strip_suffix(".json").and_then(|sid| {
+        lock(&shared.outbound)
+            .iter()
+            .find(|placed| placed.sid == sid)
+            .cloned()
+    });
+    let Some(placed) = found else {
+        return twilio_error(
+            StatusCode::NOT_FOUND,
+            20404,
+            &format!("The requested resource {path} was not found"),
+        );
+    };
+    let status = placed
+        .status
+        .clone()
+        .unwrap_or_else(|| "in-progress".to_owned());
+    let mut body = call_json(
+        &shared,
+        &placed.sid,
+        &placed.from,
+        &placed.to,
+        "outbound-api",
+        &status,
+    );
+    body["answered_by"] = json!(placed.answered_by);
+    if let Some(log) = &placed.log {
+        body["duration"] = json!(whole_seconds(log.duration).to_string());
+    }
+    (StatusCode::OK, Json(body)).into_response()
 }
 
 async fn update_call(

@@ -604,6 +604,8 @@ async fn start_incoming(
         to: webhook.to().unwrap_or_default().to_owned(),
         call_sid: Some(webhook.call_sid().to_owned()),
         vars: serde_json::Map::new(),
+        call_id: None,
+        on_machine: None,
     };
     let mut call = phone::prepare(state, tenant_id, new).await?;
     let urls = Urls {
@@ -836,6 +838,21 @@ async fn continue_call(
                 .store
                 .record_carrier_report(step.tenant_id, &call.chat.call_id, &report)
                 .await?;
+            let machine =
+                answered_by.as_str().starts_with("machine") || answered_by.as_str() == "fax";
+            if let Some(on_machine) = call.phone.on_machine.as_ref().filter(|_| machine) {
+                // Nobody to talk to: the flow does not run, and the call ends unreached.
+                let mut twiml = Twiml::new();
+                if let phone::OnMachine::LeaveMessage(message) = on_machine {
+                    let mut say = Say::new(message.clone()).language(call.phone.language.clone());
+                    if let Some(voice) = default_twilio_voice(&call.phone.language) {
+                        say = say.voice(voice);
+                    }
+                    twiml = twiml.with(say);
+                }
+                phone::end_unreached(state, step.tenant_id, &call, "machine").await?;
+                return Ok(twiml.with(Verb::Hangup).render());
+            }
         }
         if call.phone.mode == Mode::Stream && !call.has_started() {
             call.phone.twiml = render_stream(&urls);
