@@ -210,6 +210,7 @@ pub async fn start(config: &Config) -> Result<Running, String> {
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
+    let _ = state.listen_url.set(format!("http://{address}"));
     // After binding, so the credentials it returns name the real port.
     let first_run = crate::demo::first_run::run(
         &state.store,

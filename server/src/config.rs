@@ -42,6 +42,8 @@ pub struct Config {
     /// Whether the first run gives the demo tenant two weeks of past calls (see
     /// [`crate::demo::history`]).
     pub demo_history: bool,
+    /// The time the server works by: the system's; tests run campaigns on a manual one.
+    pub clock: crate::clock::Clock,
 }
 
 /// What phone calls need from the server's configuration.
@@ -127,6 +129,7 @@ impl Config {
             analytics_rollup: !overrides.without_analytics_rollup
                 && file.analytics_rollup.unwrap_or(true),
             demo_history: !overrides.without_demo_history && file.demo_history.unwrap_or(true),
+            clock: crate::clock::Clock::System,
             telephony: TelephonyConfig {
                 public_url: overrides
                     .public_url

@@ -32,6 +32,11 @@ const ROLL_UP: &str = "count ended conversations in analytics";
 /// Every server's jobs.
 const JOBS: &[Job<AppState>] = &[
     Job {
+        name: "work the campaigns' queue",
+        every: Duration::from_millis(50),
+        run: |state| Box::pin(work_campaigns(state)),
+    },
+    Job {
         name: "purge expired login sessions",
         every: Duration::from_secs(60),
         run: |state| Box::pin(purge_expired_login_sessions(state)),
@@ -84,6 +89,11 @@ const JOBS: &[Job<AppState>] = &[
 ];
 
 /// Login sessions past their expiry can never sign anyone in again; they only take space.
+async fn work_campaigns(state: &AppState) -> Result<(), JobError> {
+    crate::campaigns::runner::run_once(state).await?;
+    Ok(())
+}
+
 async fn purge_expired_login_sessions(state: &AppState) -> Result<(), JobError> {
     let removed = state.store.delete_expired_login_sessions(now_ms()).await?;
     if removed > 0 {

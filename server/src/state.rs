@@ -49,6 +49,9 @@ pub struct Shared {
     pub widget_rates: Arc<crate::channels::widget::rate::RateCounter>,
     /// The tenants' quotas as this server counts them (see `crate::quotas`).
     pub quotas: Arc<crate::quotas::Usage>,
+    /// This server's own address (`http://127.0.0.1:8080`), once it listens: where the
+    /// carrier reaches a server that has no public URL configured.
+    pub listen_url: Arc<std::sync::OnceLock<String>>,
 }
 
 /// Synthesised prompts kept in memory: about 40 minutes of 8 kHz audio.
@@ -91,7 +94,8 @@ impl AppState {
                 TTS_CACHE_BYTES,
             )),
             knowledge: Arc::default(),
-            clock: crate::clock::Clock::System,
+            clock: config.clock.clone(),
+            listen_url: Arc::new(std::sync::OnceLock::new()),
             live: crate::queues::live::Live::default(),
             widget_rates: Arc::default(),
             quotas: Arc::default(),

@@ -71,7 +71,7 @@ pub async fn results(
 }
 
 /// One variable's figures from its values and their counts.
-fn summary(var: String, kind: String, values: Vec<(String, i64)>) -> ResultSummary {
+pub(crate) fn summary(var: String, kind: String, values: Vec<(String, i64)>) -> ResultSummary {
     let parsed = ResultKind::parse(&kind);
     let numeric = parsed.is_some_and(ResultKind::is_numeric);
     let mut other = 0;

@@ -4,6 +4,7 @@ pub mod analytics;
 pub mod audit;
 pub mod auth;
 pub mod calls;
+pub mod campaigns;
 pub mod contacts;
 pub mod customer_lookup;
 pub mod do_not_call;
@@ -273,6 +274,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(tenant::router())
         .merge(customer_lookup::router())
         .merge(queues::router())
+        .merge(campaigns::router())
         .merge(contacts::router())
         .merge(do_not_call::router())
         .merge(handoffs::router())

@@ -346,11 +346,21 @@ impl Transaction<'_> {
         Ok(done.rows_affected() > 0)
     }
 
-    /// Deletes the tenant's contacts with any of these numbers, in every list: a data
-    /// subject's erasure. Answers how many.
+    /// Deletes the tenant's contacts with any of these numbers, in every list, with their
+    /// places in campaigns and the campaigns' dials to them: a data subject's erasure. Answers
+    /// how many contacts.
     pub async fn erase_contacts(&mut self, tenant_id: &str, phones: &[String]) -> Result<u64> {
         let mut deleted = 0;
         for phone in phones {
+            for table in ["campaign_attempts", "campaign_jobs"] {
+                sqlx::query(&format!(
+                    "DELETE FROM {table} WHERE tenant_id = $1 AND phone = $2"
+                ))
+                .bind(tenant_id)
+                .bind(phone)
+                .execute(self.connection())
+                .await?;
+            }
             deleted += sqlx::query("DELETE FROM contacts WHERE tenant_id = $1 AND phone = $2")
                 .bind(tenant_id)
                 .bind(phone)

@@ -21,6 +21,7 @@
 mod analytics;
 mod api_keys;
 mod audit;
+mod campaigns;
 mod contacts;
 mod conversations;
 mod credential_failures;
@@ -59,6 +60,9 @@ pub use analytics::{
 };
 pub use api_keys::{ApiKey, CreatedApiKey};
 pub use audit::{Actor, AuditEntry, AuditFilter, AuditPage};
+pub use campaigns::{
+    AttemptRow, CampaignCounts, CampaignRow, JobRow, NewDial, NewJob, NotNow, RunningCampaign,
+};
 pub use contacts::{ContactListRow, ContactPage, ContactRow, ContactValues};
 pub(crate) use conversations::direction_name;
 pub use conversations::{

@@ -259,7 +259,11 @@ const TENANT_TABLES: &[&str] = &[
     "knowledge_bases",
     "agents",
     "queues",
-    // Whom the shop calls, and whom it must not.
+    // Whom the shop calls, how, and whom it must not.
+    "campaign_attempts",
+    "campaign_jobs",
+    "carrier_slots",
+    "campaigns",
     "contacts",
     "contact_lists",
     "do_not_call",

@@ -53,13 +53,29 @@ pub struct CarrierError(pub String);
 pub type CarrierFuture<'a> =
     Pin<Box<dyn Future<Output = Result<CarrierCall, CarrierError>> + Send + 'a>>;
 
-/// Places calls for a tenant's account.
+/// A call as the carrier keeps it: for a call whose status callback never arrived.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CarrierCallState {
+    /// Twilio's words: `queued`, `ringing`, `in-progress`, `completed`, `busy`, `no-answer`,
+    /// `failed`, `canceled`.
+    pub status: String,
+    pub answered_by: Option<String>,
+    /// Seconds from answer to hang-up.
+    pub duration_s: Option<u32>,
+}
+
+pub type CarrierStateFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<CarrierCallState, CarrierError>> + Send + 'a>>;
+
+/// Places calls for a tenant's account, and tells how one went.
 pub trait Carrier: Send + Sync {
     fn place_call<'a>(
         &'a self,
         account: &'a Account,
         call: &'a CallRequest<'a>,
     ) -> CarrierFuture<'a>;
+
+    fn fetch_call<'a>(&'a self, account: &'a Account, call_id: &'a str) -> CarrierStateFuture<'a>;
 }
 
 /// Twilio's REST API.
@@ -99,6 +115,77 @@ impl Carrier for TwilioCarrier {
                 .map_err(|error| CarrierError(error.to_string()))
         })
     }
+
+    fn fetch_call<'a>(&'a self, account: &'a Account, call_id: &'a str) -> CarrierStateFuture<'a> {
+        Box::pin(async move {
+            twilio::rest::fetch_call(&self.client, &self.api_url, account, call_id)
+                .await
+                .map(|call| CarrierCallState {
+                    status: call.status,
+                    answered_by: call.answered_by,
+                    duration_s: call.duration.and_then(|seconds| seconds.parse().ok()),
+                })
+                .map_err(|error| CarrierError(error.to_string()))
+        })
+    }
+}
+
+/// Asks the carrier how a call the server placed has gone, and if it has ended, ends its
+/// record as its status callback would have: for a call whose callback never arrived (the
+/// server was down or restarting as it was sent). Answers whether the call has ended.
+pub async fn reconcile(
+    state: &AppState,
+    tenant_id: &str,
+    call_id: &str,
+    call_sid: &str,
+) -> Result<bool, OutboundError> {
+    let secrets = state
+        .secrets
+        .get()
+        .map_err(|error| OutboundError::SecretKey(error.to_string()))?;
+    let account = settings::load(&state.store, secrets, tenant_id)
+        .await
+        .map_err(|error| OutboundError::Internal(error.to_string()))?
+        .twilio
+        .ok_or(OutboundError::NotConfigured)?;
+    let carrier = state
+        .carrier
+        .fetch_call(&account, call_sid)
+        .await
+        .map_err(OutboundError::Carrier)?;
+    let Some(session_id) = state
+        .store
+        .chat_session_id_of_call(tenant_id, call_id)
+        .await?
+    else {
+        return Ok(false);
+    };
+    let mut form = vec![
+        ("CallSid", call_sid.to_owned()),
+        ("AccountSid", account.account_sid.clone()),
+        ("CallStatus", carrier.status),
+        ("Direction", "outbound-api".to_owned()),
+    ];
+    if let Some(answered_by) = carrier.answered_by {
+        form.push(("AnsweredBy", answered_by));
+    }
+    if let Some(seconds) = carrier.duration_s {
+        form.push(("CallDuration", seconds.to_string()));
+    }
+    let body = serde_urlencoded::to_string(&form)
+        .map_err(|error| OutboundError::Internal(error.to_string()))?;
+    let webhook = twilio::webhook::VoiceWebhook::from_form(body.as_bytes())
+        .map_err(|error| OutboundError::Internal(error.to_string()))?;
+    if !webhook
+        .call_status()
+        .is_some_and(|status| status.is_final())
+    {
+        return Ok(false);
+    }
+    crate::channels::twilio::voice::status(state, tenant_id, &session_id, &webhook)
+        .await
+        .map_err(|error| OutboundError::Internal(error.to_string()))?;
+    Ok(true)
 }
 
 /// An outbound call to place.
@@ -115,6 +202,11 @@ pub struct OutboundCall {
     pub machine_detection: bool,
     /// `None`: the from-number's mode.
     pub mode: Option<Mode>,
+    /// The id the call's record takes (a campaign writes it down before dialing); `None`: a
+    /// new one.
+    pub call_id: Option<String>,
+    /// What to do when a machine answers (with `machine_detection`); `None`: run the flow.
+    pub on_machine: Option<phone::OnMachine>,
 }
 
 /// A call placed.
@@ -265,6 +357,8 @@ async fn prepare(
         to: call.to.clone(),
         call_sid: None,
         vars: call.variables.clone(),
+        call_id: call.call_id.clone(),
+        on_machine: call.on_machine.clone(),
     };
     phone::prepare(state, tenant_id, new)
         .await

@@ -1,0 +1,804 @@
+//! Outbound campaigns against the real server and the fake Twilio, on SQLite and PostgreSQL,
+//! on a simulated clock that runs many times faster than the wall clock: a thousand members
+//! called within the calling hours across a national holiday, busy lines retried, voicemail
+//! hung up on, the do-not-call list honoured at the moment of dialing; a birthday campaign
+//! that calls today's birthdays and lists whoever says no; a server restarted mid-campaign and
+//! two servers sharing the queue, with nobody dialled twice and nobody left out.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use callflow_tests::app::{TestApp, TestTenant};
+use callflow_tests::fakes::twilio::{Answer, Caller, FakeTwilio, Step};
+use callflow_tests::on_both_databases;
+use chrono::TimeZone;
+use reqwest::Method;
+use serde_json::{json, Value};
+use server::clock::Clock;
+use server::flow_http::DEMO_SHOP_BASE;
+
+const ACCOUNT_SID: &str = "AC0123456789abcdef0123456789abcdef";
+const AUTH_TOKEN: &str = "f00dfeedf00dfeedf00dfeedf00dfeed";
+const SHOP_NUMBER: &str = "+8657188880000";
+const SHANGHAI: chrono_tz::Tz = chrono_tz::Asia::Shanghai;
+
+/// Simulated seconds per wall-clock tick of [`SimulatedTime`].
+const SIMULATED_STEP_MS: i64 = 2_000;
+const TICK: Duration = Duration::from_millis(50);
+
+fn shanghai(date: (i32, u32, u32), hour: u32, minute: u32) -> i64 {
+    SHANGHAI
+        .with_ymd_and_hms(date.0, date.1, date.2, hour, minute, 0)
+        .single()
+        .expect("a moment")
+        .timestamp_millis()
+}
+
+/// A manual clock moved on by a task: 2 simulated seconds every 50 ms (40× the wall clock).
+struct SimulatedTime {
+    clock: Clock,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl SimulatedTime {
+    fn start(clock: Clock) -> SimulatedTime {
+        let running = clock.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(TICK).await;
+                running.set(running.now_ms() + SIMULATED_STEP_MS);
+            }
+        });
+        SimulatedTime { clock, task }
+    }
+
+    fn jump(&self, to_ms: i64) {
+        self.clock.set(to_ms);
+    }
+}
+
+impl Drop for SimulatedTime {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn request(
+    app: &TestApp,
+    method: Method,
+    key: &str,
+    path: &str,
+    body: Option<&Value>,
+) -> (u16, Value) {
+    app.api(method, key, path, body).await
+}
+
+struct Shop {
+    tenant: TestTenant,
+    flow_id: String,
+    twilio: FakeTwilio,
+}
+
+/// A shop with a Twilio account (the fake), a number, and `flow` published, on `clock`.
+async fn shop(app: &mut TestApp, flow: &str, clock: &Clock) -> Shop {
+    let twilio = FakeTwilio::start(ACCOUNT_SID, AUTH_TOKEN).await;
+    let api = twilio.api_base_url();
+    let clock = clock.clone();
+    app.reconfigure(|config| {
+        config.telephony.twilio_api_url = api;
+        config.clock = clock;
+    })
+    .await;
+    let tenant = app.tenant("Campaign Shop").await;
+    app.change_settings(&tenant.id, |settings| {
+        settings.display_name = [("zh-CN".to_owned(), "演示商城".to_owned())].into();
+        settings.api_base_url = Some(DEMO_SHOP_BASE.to_owned());
+    })
+    .await;
+    let path = callflow_tests::root().join("flows").join(flow);
+    let document: Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("example")).expect("JSON");
+    let name = document["name"].as_str().expect("name").to_owned();
+    let (created, _) = app.published_flow(&tenant.id, &name, &document).await;
+    let settings = json!({
+        "twilio": { "account_sid": ACCOUNT_SID, "auth_token": AUTH_TOKEN },
+        "speech": { "tts": { "provider": "twilio" } }
+    });
+    let (status, body) = request(
+        app,
+        Method::PUT,
+        &tenant.owner_key,
+        "/telephony",
+        Some(&settings),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = request(
+        app,
+        Method::PUT,
+        &tenant.owner_key,
+        &format!("/phone-numbers/{}", SHOP_NUMBER.replace('+', "%2B")),
+        Some(&json!({ "flow_id": created.id, "mode": "webhook" })),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    Shop {
+        tenant,
+        flow_id: created.id,
+        twilio,
+    }
+}
+
+/// A contact list from CSV text.
+async fn list(app: &TestApp, key: &str, csv: &str) -> String {
+    let (status, body) = request(
+        app,
+        Method::POST,
+        key,
+        "/contact-lists",
+        Some(&json!({ "name": "会员" })),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["id"].as_str().expect("id").to_owned();
+    let response = app
+        .client
+        .post(app.url(&format!("/api/v1/contact-lists/{id}/import")))
+        .bearer_auth(key)
+        .header("Content-Type", "text/csv")
+        .body(csv.to_owned())
+        .send()
+        .await
+        .expect("import");
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("body");
+    assert_eq!(status, 200, "{text}");
+    id
+}
+
+fn phone(index: usize) -> String {
+    format!("+86138001{index:05}")
+}
+
+async fn campaign(app: &TestApp, shop: &Shop, list_id: &str, settings: Value) -> String {
+    let (status, body) = request(
+        app,
+        Method::POST,
+        &shop.tenant.owner_key,
+        "/campaigns",
+        Some(
+            &json!({ "name": "满意度回访", "flow_id": shop.flow_id, "list_id": list_id,
+                      "settings": settings }),
+        ),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["status"], "draft");
+    body["id"].as_str().expect("id").to_owned()
+}
+
+async fn steer(app: &TestApp, key: &str, id: &str, action: &str) -> (u16, Value) {
+    request(
+        app,
+        Method::POST,
+        key,
+        &format!("/campaigns/{id}/{action}"),
+        None,
+    )
+    .await
+}
+
+async fn progress(app: &TestApp, key: &str, id: &str) -> Value {
+    let (status, body) = request(
+        app,
+        Method::GET,
+        key,
+        &format!("/campaigns/{id}/progress"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+/// Waits (wall clock) until `done` says so of the campaign's progress, or fails.
+async fn wait_for(
+    app: &TestApp,
+    key: &str,
+    id: &str,
+    limit: Duration,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        let now = progress(app, key, id).await;
+        if done(&now) {
+            return now;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            let contacts = contacts(app, key, id).await;
+            panic!("the campaign did not get there in time: {now}\n{contacts:#?}");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Every contact's results, all pages.
+async fn contacts(app: &TestApp, key: &str, id: &str) -> Vec<Value> {
+    let mut all = Vec::new();
+    loop {
+        let path = format!("/campaigns/{id}/contacts?limit=500&offset={}", all.len());
+        let (status, body) = request(app, Method::GET, key, &path, None).await;
+        assert_eq!(status, 200, "{body}");
+        let page = body["contacts"].as_array().expect("contacts").clone();
+        let total = body["total"].as_u64().expect("total") as usize;
+        all.extend(page);
+        if all.len() >= total {
+            return all;
+        }
+    }
+}
+
+/// What each member of the big list does when called: index `i`'s behaviour.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Member {
+    /// Answers and gives this score.
+    Scores(u32),
+    Busy,
+    NoAnswer,
+    Machine,
+    Fails,
+    /// On the do-not-call list before the campaign starts.
+    Listed,
+    /// Put on the do-not-call list after the campaign starts, before the day it is called.
+    ListedLater,
+}
+
+fn member(index: usize) -> Member {
+    match index % 25 {
+        0 => Member::Busy,
+        1 => Member::NoAnswer,
+        2 => Member::Machine,
+        3 => Member::Fails,
+        4 => Member::Listed,
+        5 => Member::ListedLater,
+        other => Member::Scores((other * 7 % 11) as u32),
+    }
+}
+
+fn answer(member: Member) -> Answer {
+    match member {
+        Member::Scores(score) => {
+            let why = if score >= 7 {
+                "物流很快"
+            } else {
+                "包装破损"
+            };
+            Answer::Human(Caller::new(vec![
+                Step::Press(format!("{score}#")),
+                Step::Say(why.to_owned()),
+            ]))
+        }
+        Member::Busy => Answer::Busy,
+        Member::NoAnswer => Answer::NoAnswer,
+        Member::Machine => Answer::Machine(Caller::new(vec![])),
+        Member::Fails => Answer::Failed,
+        Member::Listed | Member::ListedLater => Answer::Human(Caller::new(vec![])),
+    }
+}
+
+/// Whether a moment is one a campaign with the default hours may dial at: 09:00 to 19:59
+/// Shanghai time, not on a statutory day off.
+fn within_hours(at_ms: i64) -> bool {
+    use chrono::Timelike;
+    let local = chrono::DateTime::from_timestamp_millis(at_ms)
+        .expect("moment")
+        .with_timezone(&SHANGHAI);
+    let calendar = server::campaigns::calendar::Calendar::new("CN", Vec::new());
+    let off = matches!(
+        calendar.day(local.date_naive()),
+        server::campaigns::calendar::DayKind::DayOff { .. }
+    );
+    let minute = local.hour() * 60 + local.minute();
+    !off && (9 * 60..19 * 60 + 59).contains(&minute)
+}
+
+const MEMBERS: usize = 1_000;
+
+async fn a_thousand_members_are_called_within_hours_across_a_holiday(mut app: TestApp) -> TestApp {
+    // The evening before the National Day holiday (1–7 October 2026).
+    let clock = Clock::manual(shanghai((2026, 9, 30), 19, 40));
+    let shop = shop(&mut app, "satisfaction-survey.json", &clock).await;
+    let key = shop.tenant.owner_key.clone();
+    let mut csv = String::from("phone,name,vip\n");
+    for index in 0..MEMBERS {
+        csv.push_str(&format!("{},会员{index},yes\n", phone(index)));
+        shop.twilio
+            .on_outbound(&phone(index), answer(member(index)));
+    }
+    let list_id = list(&app, &key, &csv).await;
+    for index in (0..MEMBERS).filter(|i| member(*i) == Member::Listed) {
+        let (status, body) = request(
+            &app,
+            Method::POST,
+            &key,
+            "/do-not-call",
+            Some(&json!({ "phone": phone(index) })),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let id = campaign(
+        &app,
+        &shop,
+        &list_id,
+        json!({
+            "pacing": { "max_concurrent": 20, "calls_per_second": 2.0,
+                        "carrier_calls_per_second": 5.0 },
+            "retries": { "busy": { "max": 1, "delay_minutes": 30 },
+                         "no_answer": { "max": 0, "delay_minutes": 60 },
+                         "failed": { "max": 0, "delay_minutes": 10 },
+                         "voicemail": { "max": 0, "delay_minutes": 60 },
+                         "backoff": 2.0, "max_attempts": 3 },
+            "cap": { "calls": 2, "days": 7 },
+            "machine": { "action": "hang_up" }
+        }),
+    )
+    .await;
+    let (status, body) = steer(&app, &key, &id, "start").await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (200, Some("running")),
+        "{body}"
+    );
+    let time = SimulatedTime::start(clock.clone());
+    // Twenty simulated minutes of the evening: calls until 19:59, then none.
+    wait_for(&app, &key, &id, Duration::from_secs(120), |_| {
+        clock.now_ms() >= shanghai((2026, 9, 30), 20, 5)
+    })
+    .await;
+    let evening = shop.twilio.outbound_calls().await.len();
+    assert!(evening > 0, "some members are called on the evening");
+    assert!(evening < MEMBERS, "not all of them in twenty minutes");
+    // Those left for later get on the list meanwhile: the list is read when dialing.
+    let called: std::collections::HashSet<String> = shop
+        .twilio
+        .outbound_calls()
+        .await
+        .into_iter()
+        .map(|call| call.to)
+        .collect();
+    let mut listed_later = Vec::new();
+    for index in (0..MEMBERS).filter(|i| member(*i) == Member::ListedLater) {
+        if !called.contains(&phone(index)) {
+            let (status, _) = request(
+                &app,
+                Method::POST,
+                &key,
+                "/do-not-call",
+                Some(&json!({ "phone": phone(index) })),
+            )
+            .await;
+            assert_eq!(status, 200);
+            listed_later.push(phone(index));
+        }
+    }
+    assert!(!listed_later.is_empty());
+    // National Day, in the middle of the day: nobody is called.
+    time.jump(shanghai((2026, 10, 3), 10, 0));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(shop.twilio.outbound_calls().await.len(), evening);
+    // The first working morning after the holiday: the rest, then the busy ones again.
+    time.jump(shanghai((2026, 10, 8), 8, 58));
+    let done = wait_for(&app, &key, &id, Duration::from_secs(600), |progress| {
+        progress["remaining"] == 0
+    })
+    .await;
+    drop(time);
+    let (_, campaign) = request(&app, Method::GET, &key, &format!("/campaigns/{id}"), None).await;
+    assert_eq!(campaign["status"], "completed", "{campaign}");
+
+    let results = contacts(&app, &key, &id).await;
+    assert_eq!(results.len(), MEMBERS);
+    let mut expected_scores = Vec::new();
+    let mut dial_times = Vec::new();
+    for contact in &results {
+        let number = contact["phone"].as_str().expect("phone");
+        let index: usize = number[9..].parse().expect("index");
+        let attempts = contact["attempts"].as_array().expect("attempts");
+        dial_times.extend(
+            attempts
+                .iter()
+                .map(|a| a["started_at"].as_i64().expect("at")),
+        );
+        let status = contact["final_status"].as_str().expect("done");
+        match member(index) {
+            Member::Scores(score) => {
+                assert_eq!(status, "completed", "{contact}");
+                assert_eq!(attempts.len(), 1, "{contact}");
+                assert_eq!(contact["results"]["score"], json!(score), "{contact}");
+                expected_scores.push(score);
+            }
+            Member::Busy => {
+                assert_eq!((status, attempts.len()), ("busy", 2), "{contact}");
+                let gap = attempts[1]["started_at"].as_i64().expect("at")
+                    - attempts[0]["started_at"].as_i64().expect("at");
+                assert!(gap >= 30 * 60_000, "retried after its delay: {contact}");
+            }
+            Member::NoAnswer => assert_eq!((status, attempts.len()), ("no_answer", 1)),
+            Member::Machine => assert_eq!((status, attempts.len()), ("voicemail", 1)),
+            Member::Fails => assert_eq!((status, attempts.len()), ("failed", 1)),
+            Member::Listed => assert_eq!((status, attempts.len()), ("do_not_call", 0)),
+            Member::ListedLater if listed_later.contains(&number.to_owned()) => {
+                assert_eq!((status, attempts.len()), ("do_not_call", 0), "{contact}")
+            }
+            Member::ListedLater => assert_eq!(status, "completed"),
+        }
+    }
+    // Nobody dialled outside the hours, on a holiday, or to a number on the list.
+    for at in &dial_times {
+        assert!(within_hours(*at), "a dial at {at}");
+    }
+    let placed = shop.twilio.outbound_calls().await;
+    assert_eq!(
+        placed.len(),
+        dial_times.len(),
+        "every dial is one carrier call"
+    );
+    let mut per_number: HashMap<String, usize> = HashMap::new();
+    for call in &placed {
+        *per_number.entry(call.to.clone()).or_default() += 1;
+        let index: usize = call.to[9..].parse().expect("index");
+        assert_ne!(member(index), Member::Listed, "{}", call.to);
+        assert!(!listed_later.contains(&call.to), "{}", call.to);
+    }
+    // A machine was hung up on, saying nothing.
+    let machine = placed
+        .iter()
+        .find(|call| member(call.to[9..].parse().expect("i")) == Member::Machine)
+        .expect("a machine was called");
+    assert!(machine.log.as_ref().expect("log").said().is_empty());
+    assert_eq!(done["opted_out"], 0);
+    // The survey report, from what the members said.
+    let (status, report) = request(
+        &app,
+        Method::GET,
+        &key,
+        &format!("/campaigns/{id}/report"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{report}");
+    let score = report["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .find(|result| result["var"] == "score")
+        .expect("a score result");
+    assert_eq!(score["count"], json!(expected_scores.len()));
+    let promoters = expected_scores.iter().filter(|s| **s >= 9).count() as f64;
+    let detractors = expected_scores.iter().filter(|s| **s <= 6).count() as f64;
+    let nps = (promoters - detractors) / expected_scores.len() as f64 * 100.0;
+    assert!(
+        (score["nps"].as_f64().expect("nps") - nps).abs() < 1e-9,
+        "{score}"
+    );
+    // The export, headed in Chinese, a row per member.
+    let response = app
+        .client
+        .get(app.url(&format!("/api/v1/campaigns/{id}/export?format=csv")))
+        .bearer_auth(&key)
+        .header("Accept-Language", "zh-CN")
+        .send()
+        .await
+        .expect("export");
+    assert_eq!(response.status(), 200);
+    let text = response.text().await.expect("csv");
+    let mut lines = text.trim_start_matches('\u{feff}').lines();
+    assert!(lines
+        .next()
+        .expect("header")
+        .starts_with("电话,姓名,日期,状态"));
+    assert_eq!(lines.count(), MEMBERS);
+    app
+}
+
+async fn a_birthday_campaign_calls_todays_birthdays_and_lists_who_says_no(
+    mut app: TestApp,
+) -> TestApp {
+    let clock = Clock::manual(shanghai((2026, 12, 8), 10, 0));
+    let shop = shop(&mut app, "birthday-care.json", &clock).await;
+    let key = shop.tenant.owner_key.clone();
+    // The lunar month and day 2026-12-08 falls on, as the server's calendar reads it.
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 8).expect("date");
+    let lunar_today = (1..=12)
+        .flat_map(|month| (1..=30).map(move |day| format!("L{month:02}-{day:02}")))
+        .find(|value| {
+            use server::campaigns::dates::{due, Trigger};
+            matches!(due(Trigger::LunarBirthday, value, today), Ok(Some(_)))
+        })
+        .expect("a lunar date falls on 8 December");
+    let csv = format!(
+        "phone,name,birthday,lunar\n\
+         +8613800200001,林女士,1990-12-08,\n\
+         +8613800200002,陈先生,1985/12/08,\n\
+         +8613800200003,王女士,1992-12-09,\n\
+         +8613800200004,赵先生,,{lunar_today}\n"
+    );
+    let list_id = list(&app, &key, &csv).await;
+    shop.twilio.on_outbound(
+        "+8613800200001",
+        Answer::Human(Caller::new(vec![Step::Say("谢谢".into())])),
+    );
+    shop.twilio.on_outbound(
+        "+8613800200002",
+        Answer::Human(Caller::new(vec![Step::Say("不要再打了".into())])),
+    );
+    for other in ["+8613800200003", "+8613800200004"] {
+        shop.twilio.on_outbound(
+            other,
+            Answer::Human(Caller::new(vec![Step::Say("谢谢".into())])),
+        );
+    }
+    let solar = campaign(
+        &app,
+        &shop,
+        &list_id,
+        json!({ "trigger": { "field": "birthday", "kind": "birthday" },
+                "pacing": { "calls_per_second": 5.0, "carrier_calls_per_second": 5.0 } }),
+    )
+    .await;
+    let (status, body) = steer(&app, &key, &solar, "start").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["kind"], "date");
+    // A lunar birthday campaign on the same list calls 赵先生 on his lunar birthday.
+    let lunar = campaign(
+        &app,
+        &shop,
+        &list_id,
+        json!({ "trigger": { "field": "lunar", "kind": "lunar_birthday" },
+                "pacing": { "calls_per_second": 5.0, "carrier_calls_per_second": 5.0 } }),
+    )
+    .await;
+    steer(&app, &key, &lunar, "start").await;
+    let time = SimulatedTime::start(clock.clone());
+    wait_for(&app, &key, &solar, Duration::from_secs(60), |progress| {
+        progress["contacts"] == 2 && progress["remaining"] == 0
+    })
+    .await;
+    let lunar_progress = wait_for(&app, &key, &lunar, Duration::from_secs(60), |progress| {
+        progress["contacts"] == 1 && progress["remaining"] == 0
+    })
+    .await;
+    assert_eq!(lunar_progress["completed"], 1, "{lunar_progress}");
+    let called: Vec<String> = shop
+        .twilio
+        .outbound_calls()
+        .await
+        .into_iter()
+        .map(|call| call.to)
+        .collect();
+    assert_eq!(called.len(), 3, "{called:?}");
+    for number in ["+8613800200001", "+8613800200002", "+8613800200004"] {
+        assert!(called.contains(&number.to_owned()), "{number}: {called:?}");
+    }
+    let results = contacts(&app, &key, &solar).await;
+    let by_phone: BTreeMap<&str, &Value> = results
+        .iter()
+        .map(|contact| (contact["phone"].as_str().expect("phone"), contact))
+        .collect();
+    assert_eq!(by_phone["+8613800200001"]["occurrence"], "2026-12-08");
+    assert_eq!(by_phone["+8613800200002"]["final_status"], "opted_out");
+    let (_, listed) = request(&app, Method::GET, &key, "/do-not-call?search=200002", None).await;
+    assert_eq!(listed["total"], 1, "{listed}");
+    // The next day: the 9 December birthday, and nobody twice.
+    time.jump(shanghai((2026, 12, 9), 9, 30));
+    wait_for(&app, &key, &solar, Duration::from_secs(60), |progress| {
+        progress["contacts"] == 3 && progress["remaining"] == 0
+    })
+    .await;
+    let calls = shop.twilio.outbound_calls().await;
+    assert_eq!(calls.len(), 4);
+    assert_eq!(calls.last().expect("a call").to, "+8613800200003");
+    drop(time);
+    app
+}
+
+/// A list of `n` members who all answer and score 9.
+async fn answering_list(app: &TestApp, shop: &Shop, n: usize) -> String {
+    let mut csv = String::from("phone,name\n");
+    for index in 0..n {
+        csv.push_str(&format!("{},会员{index}\n", phone(index)));
+        shop.twilio.on_outbound(
+            &phone(index),
+            Answer::Human(Caller::new(vec![
+                Step::Press("9#".into()),
+                Step::Say("很好".into()),
+            ])),
+        );
+    }
+    list(app, &shop.tenant.owner_key, &csv).await
+}
+
+/// Each number the carrier was asked to call, and how often.
+async fn dials_per_number(twilio: &FakeTwilio) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for call in twilio.outbound_calls().await {
+        *counts.entry(call.to).or_default() += 1;
+    }
+    counts
+}
+
+async fn a_restart_mid_campaign_dials_nobody_twice_and_loses_nobody(mut app: TestApp) -> TestApp {
+    let clock = Clock::manual(shanghai((2026, 12, 8), 10, 0));
+    let shop = shop(&mut app, "satisfaction-survey.json", &clock).await;
+    let key = shop.tenant.owner_key.clone();
+    let members = 60;
+    let list_id = answering_list(&app, &shop, members).await;
+    let id = campaign(
+        &app,
+        &shop,
+        &list_id,
+        json!({ "pacing": { "max_concurrent": 6, "calls_per_second": 3.0,
+                            "carrier_calls_per_second": 3.0 } }),
+    )
+    .await;
+    steer(&app, &key, &id, "start").await;
+    let time = SimulatedTime::start(clock.clone());
+    wait_for(&app, &key, &id, Duration::from_secs(60), |progress| {
+        progress["dialed"].as_i64().unwrap_or(0) >= 15
+    })
+    .await;
+    app.restart().await;
+    let done = wait_for(&app, &key, &id, Duration::from_secs(180), |progress| {
+        progress["remaining"] == 0
+    })
+    .await;
+    drop(time);
+    let counts = dials_per_number(&shop.twilio).await;
+    assert_eq!(counts.len(), members, "everyone was called: {done}");
+    assert!(counts.values().all(|n| *n == 1), "{counts:?}");
+    assert_eq!(done["completed"], json!(members), "{done}");
+    app
+}
+
+async fn two_servers_share_the_queue_without_double_dials(mut app: TestApp) -> TestApp {
+    let clock = Clock::manual(shanghai((2026, 12, 8), 10, 0));
+    let shop = shop(&mut app, "satisfaction-survey.json", &clock).await;
+    let key = shop.tenant.owner_key.clone();
+    let members = 80;
+    let list_id = answering_list(&app, &shop, members).await;
+    let mut config = app.config.clone();
+    config.listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    let second = server::app::start(&config).await.expect("a second server");
+    let id = campaign(
+        &app,
+        &shop,
+        &list_id,
+        json!({ "pacing": { "max_concurrent": 10, "calls_per_second": 5.0,
+                            "carrier_calls_per_second": 5.0 } }),
+    )
+    .await;
+    steer(&app, &key, &id, "start").await;
+    let time = SimulatedTime::start(clock.clone());
+    let done = wait_for(&app, &key, &id, Duration::from_secs(180), |progress| {
+        progress["remaining"] == 0
+    })
+    .await;
+    drop(time);
+    second.stop().await.expect("the second server stops");
+    let counts = dials_per_number(&shop.twilio).await;
+    assert_eq!(counts.len(), members, "{done}");
+    assert!(counts.values().all(|n| *n == 1), "{counts:?}");
+    // Both servers dialled: the carrier's callbacks name the server that placed each call.
+    let servers: std::collections::HashSet<String> = shop
+        .twilio
+        .outbound_calls()
+        .await
+        .iter()
+        .filter_map(|call| {
+            let url = call.param("StatusCallback")?;
+            let host = url.strip_prefix("http://")?;
+            Some(host.split('/').next()?.to_owned())
+        })
+        .collect();
+    assert_eq!(servers.len(), 2, "{servers:?}");
+    app
+}
+
+async fn campaigns_refuse_what_they_cannot_do(mut app: TestApp) -> TestApp {
+    let clock = Clock::manual(shanghai((2026, 12, 8), 10, 0));
+    let shop = shop(&mut app, "satisfaction-survey.json", &clock).await;
+    let key = shop.tenant.owner_key.clone();
+    let list_id = answering_list(&app, &shop, 2).await;
+    // Every wrong field named, in Chinese.
+    let response = app
+        .client
+        .post(app.url("/api/v1/campaigns"))
+        .bearer_auth(&key)
+        .header("Accept-Language", "zh-CN")
+        .json(&json!({ "name": "", "flow_id": "nope", "list_id": "nope",
+                       "settings": { "schedule": { "windows": [{ "start": "21:00", "end": "20:00" }] },
+                                     "pacing": { "max_concurrent": 0 } } }))
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(response.status(), 422);
+    let problem: Value = response.json().await.expect("problem");
+    assert_eq!(problem["code"], "invalid_campaign");
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|error| error["field"].as_str())
+        .collect();
+    for field in [
+        "/name",
+        "/flow_id",
+        "/list_id",
+        "/settings/schedule/windows/0",
+        "/settings/pacing/max_concurrent",
+    ] {
+        assert!(fields.contains(&field), "{field}: {problem}");
+    }
+    assert!(problem["detail"]
+        .as_str()
+        .expect("detail")
+        .contains("外呼活动"));
+    // An editor builds campaigns but cannot make one ring phones.
+    let editor = app.key(&shop.tenant.id, server::store::Role::Editor).await;
+    let id = campaign(&app, &shop, &list_id, json!({})).await;
+    let (status, body) = steer(&app, &editor, &id, "start").await;
+    assert_eq!(status, 403, "{body}");
+    // Moves that do not fit the status are 409s that say why.
+    let (status, body) = steer(&app, &key, &id, "resume").await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (409, Some("wrong_status")),
+        "{body}"
+    );
+    let (status, _) = steer(&app, &key, &id, "start").await;
+    assert_eq!(status, 200);
+    let (status, body) = request(
+        &app,
+        Method::DELETE,
+        &key,
+        &format!("/campaigns/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+    let (status, _) = steer(&app, &key, &id, "pause").await;
+    assert_eq!(status, 200);
+    let (status, body) = steer(&app, &editor, &id, "stop").await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (200, Some("stopped")),
+        "{body}"
+    );
+    // Every change is in the audit log.
+    let (_, audit) = request(&app, Method::GET, &key, "/audit-log?limit=50", None).await;
+    let actions: Vec<&str> = audit["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter_map(|entry| entry["action"].as_str())
+        .collect();
+    for action in [
+        "campaign.create",
+        "campaign.start",
+        "campaign.pause",
+        "campaign.stop",
+    ] {
+        assert!(actions.contains(&action), "{action}: {actions:?}");
+    }
+    app
+}
+
+on_both_databases!(
+    a_thousand_members_are_called_within_hours_across_a_holiday,
+    a_birthday_campaign_calls_todays_birthdays_and_lists_who_says_no,
+    a_restart_mid_campaign_dials_nobody_twice_and_loses_nobody,
+    two_servers_share_the_queue_without_double_dials,
+    campaigns_refuse_what_they_cannot_do,
+);
