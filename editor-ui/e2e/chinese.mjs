@@ -24,6 +24,8 @@ const ALLOWED = new Map([
   ['CSV', 'a file format’s name'],
   ['XLSX', 'a file format’s name'],
   ['Excel', 'the spreadsheet program’s name'],
+  ['UTF-8', 'a text encoding’s name, as Excel’s “save as” offers it'],
+  ['GBK', 'the Chinese text encoding’s name, as Excel’s “save as” offers it'],
   ['HMAC-SHA256', 'the signature algorithm’s name'],
   ['SHA256', 'part of the signature algorithm’s name'],
   ['HMAC', 'part of the signature algorithm’s name'],

@@ -174,12 +174,13 @@ export function App() {
         <a
           className="brand"
           href="#/"
+          title={t("app.title")}
           onClick={(event) => {
             event.preventDefault();
             navigate("#/");
           }}
         >
-          <span aria-hidden="true">☎️</span> {t("app.title")}
+          <span aria-hidden="true">☎️</span> <span className="brand-words">{t("app.title")}</span>
         </a>
         {auth.state === "signed-in" && (
           <nav className="app-nav" aria-label={t("app.title")}>

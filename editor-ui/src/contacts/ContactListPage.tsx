@@ -279,12 +279,12 @@ function ContactDialog({ listId, contact, canEdit, onClose, onSaved }: { listId:
           <div className="field-row">
             <label className="field">
               <span>{t("contacts.phone")}</span>
-              <input value={draft.phone} onChange={(event) => update({ phone: event.target.value })} className="mono" data-testid="contact-phone-input" data-autofocus />
+              <input type="text" value={draft.phone} onChange={(event) => update({ phone: event.target.value })} data-testid="contact-phone-input" data-autofocus />
               <FieldProblems messages={fieldProblems(t, error, "phone")} />
             </label>
             <label className="field">
               <span>{t("contacts.name")}</span>
-              <input value={draft.name} onChange={(event) => update({ name: event.target.value })} data-testid="contact-name-input" />
+              <input type="text" value={draft.name} onChange={(event) => update({ name: event.target.value })} data-testid="contact-name-input" />
               <FieldProblems messages={fieldProblems(t, error, "name")} />
             </label>
           </div>
@@ -309,6 +309,7 @@ function ContactDialog({ listId, contact, canEdit, onClose, onSaved }: { listId:
                     <tr key={index} data-testid="contact-field-row" data-field={row.name}>
                       <td>
                         <input
+                          type="text"
                           value={row.name}
                           className="mono"
                           spellCheck={false}
@@ -318,7 +319,7 @@ function ContactDialog({ listId, contact, canEdit, onClose, onSaved }: { listId:
                         />
                       </td>
                       <td>
-                        <input value={row.value} aria-label={row.name || t("contacts.fieldValue")} onChange={(event) => setField(index, { value: event.target.value })} data-testid="contact-field-value" />
+                        <input type="text" value={row.value} aria-label={row.name || t("contacts.fieldValue")} onChange={(event) => setField(index, { value: event.target.value })} data-testid="contact-field-value" />
                       </td>
                       <td>
                         {canEdit && (
@@ -351,6 +352,7 @@ function ContactDialog({ listId, contact, canEdit, onClose, onSaved }: { listId:
             <label className="field">
               <span>{t("contacts.consentSource")}</span>
               <input
+                type="text"
                 value={draft.consentSource}
                 placeholder={canEdit ? t("contacts.consentSourcePlaceholder") : undefined}
                 onChange={(event) => update({ consentSource: event.target.value })}

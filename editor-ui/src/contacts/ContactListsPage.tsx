@@ -211,6 +211,7 @@ function ListNameDialog({ title, submitLabel, initial, save, onClose, onSaved, t
         <label className="field">
           <span>{t("contacts.listName")}</span>
           <input
+            type="text"
             value={name}
             onChange={(event) => setName(event.target.value)}
             placeholder={t("contacts.namePlaceholder")}

@@ -241,6 +241,7 @@ function AddNumber({ onAdded }: { onAdded: () => void }) {
         <label className="field">
           <span>{t("dnc.phone")}</span>
           <input
+            type="text"
             value={phone}
             onChange={(event) => {
               setPhone(event.target.value);
@@ -248,14 +249,13 @@ function AddNumber({ onAdded }: { onAdded: () => void }) {
             }}
             placeholder={t("dnc.phonePlaceholder")}
             aria-invalid={phoneProblems.length > 0}
-            className="mono"
             data-testid="dnc-add-phone"
           />
           <FieldProblems messages={phoneProblems} />
         </label>
         <label className="field dnc-add-note">
           <span>{t("dnc.note")}</span>
-          <input value={note} maxLength={500} onChange={(event) => setNote(event.target.value)} placeholder={t("dnc.notePlaceholder")} aria-invalid={noteProblems.length > 0} data-testid="dnc-add-note" />
+          <input type="text" value={note} maxLength={500} onChange={(event) => setNote(event.target.value)} placeholder={t("dnc.notePlaceholder")} aria-invalid={noteProblems.length > 0} data-testid="dnc-add-note" />
           <FieldProblems messages={noteProblems} />
         </label>
         <button type="submit" className="primary" disabled={busy} data-testid="dnc-add-submit">
