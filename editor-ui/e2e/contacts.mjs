@@ -2,7 +2,8 @@
 // Chinese and in English at 1366×768 and at 1920×1080: create a list, import a CSV with a good
 // row, a duplicate and a bad phone (the bad row named with its column and why), be told in
 // words why a sheet without a phone column cannot be imported, search, change a contact's
-// custom field, add a number to do-not-call, import a do-not-call CSV, and remove a number.
+// custom field, add a number to do-not-call, import a do-not-call CSV, and remove a number;
+// then a viewer reads the same pages with nothing to change them by.
 // Part of the suite in run.mjs; alone (from editor-ui/): node e2e/contacts.mjs
 
 import { fileURLToPath } from 'node:url';
@@ -223,11 +224,61 @@ async function run(browser, server, step, { lang, viewport, n }) {
   }
 }
 
+/** A viewer, invited by the owner, reads the same pages with nothing to change them by. */
+async function viewerRun(browser, server, step, { lang, viewport }) {
+  const tag = `contacts-${lang === 'en' ? 'en' : 'zh'}-${viewport.width}`;
+  const email = `viewer-${lang}-${viewport.width}@example.com`;
+  const password = 'viewer-password-2026';
+  const { token } = await api(server)('POST', '/users/invites', { email, display_name: `查看者 ${viewport.width}`, role: 'viewer' });
+  const accepted = await fetch(`${server.url}/api/v1/invites/accept`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ token, password }),
+  });
+  check(accepted.ok, `the viewer joins: ${accepted.status}`);
+  const context = await browser.newContext({ viewport, locale: lang });
+  const { page, errors } = await watchedPage(context);
+  try {
+    await step(page, `${tag}-09-a-viewer-only-looks`, async () => {
+      await page.goto(server.url);
+      await page.getByTestId('login-email').fill(email);
+      await page.getByTestId('login-password').fill(password);
+      await page.getByTestId('login-submit').click();
+      await page.getByTestId('flow-list').waitFor();
+      if (lang === 'en') await page.getByTestId('lang-switch').click();
+      await page.getByTestId('nav-contacts').click();
+      await page.getByTestId('contact-list-row').first().waitFor();
+      for (const control of ['contacts-create', 'contact-list-rename', 'contact-list-delete']) {
+        check((await page.getByTestId(control).count()) === 0, `a viewer has no ${control}`);
+      }
+      await page.getByTestId('contact-list-open').first().click();
+      await page.getByTestId('contact-row').first().waitFor();
+      check((await page.getByTestId('contacts-import').count()) === 0, 'a viewer cannot import');
+      check((await page.getByTestId('contact-delete').count()) === 0, 'a viewer cannot delete a contact');
+      await page.getByTestId('contact-edit').first().click();
+      await page.getByTestId('contact-dialog').waitFor();
+      check((await page.getByTestId('contact-save').count()) === 0, 'a viewer cannot save a contact');
+      check(await page.getByTestId('contact-name-input').isDisabled(), 'a viewer reads a contact in fields that do not change');
+      await shot(page, `${tag}-09a-a-viewer-reads-a-contact`);
+      await page.getByTestId('contact-dialog-close').click();
+      await page.getByTestId('nav-do-not-call').click();
+      await page.getByTestId('dnc-row').first().waitFor();
+      for (const control of ['dnc-add', 'dnc-import', 'dnc-remove']) {
+        check((await page.getByTestId(control).count()) === 0, `a viewer has no ${control}`);
+      }
+    });
+    check(errors.length === 0, `the viewer's page logged errors: ${errors.map(String).join('; ')}`);
+  } finally {
+    await context.close();
+  }
+}
+
 export async function contactsSteps({ browser, server, step }) {
   // One number of each run's do-not-call sheet is on the list already: it must be counted so.
   const call = api(server);
   for (const { n } of RUNS) await call('POST', '/do-not-call', { phone: `137 0013 700${n}`, note: '' });
   for (const options of RUNS) await run(browser, server, step, options);
+  for (const options of RUNS.slice(0, 2)) await viewerRun(browser, server, step, options);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
