@@ -8,7 +8,7 @@ import { ErrorAlert } from "../components/ErrorAlert";
 import { Pager } from "../components/Pager";
 import { SheetImport } from "../components/SheetImport";
 import { formatTime, useI18n } from "../i18n";
-import { FieldProblems, fieldProblems, FormProblem } from "../knowledge/problems";
+import { FieldProblems, fieldProblems, FormProblem } from "../components/problems";
 import { CONTACTS_HREF } from "../router";
 import { contactsApi, PAGE_SIZE, type Contact, type ContactList, type ContactPage } from "./api";
 import { contactPatch, draftOf, fieldColumns, repeatedFieldNames, type ContactDraft } from "./edit";

@@ -5,7 +5,7 @@ import { useCallback, useEffect, useState } from "react";
 import { ConfirmDialog, Dialog, FormButtons } from "../components/Dialog";
 import { ErrorAlert } from "../components/ErrorAlert";
 import { formatTime, useI18n, type MessageKey } from "../i18n";
-import { FieldProblems, fieldProblems, FormProblem } from "../knowledge/problems";
+import { FieldProblems, fieldProblems, FormProblem } from "../components/problems";
 import { contactListHref, navigate } from "../router";
 import { contactsApi, type ContactList } from "./api";
 import "./style.css";

@@ -11,7 +11,7 @@ import { SheetImport } from "../components/SheetImport";
 import { PAGE_SIZE } from "../contacts/api";
 import { formatPhone } from "../contacts/phone";
 import { formatTime, textFor, useI18n, type Translate } from "../i18n";
-import { FieldProblems, fieldProblems, FormProblem } from "../knowledge/problems";
+import { FieldProblems, fieldProblems, FormProblem } from "../components/problems";
 import { doNotCallApi, type DoNotCallEntry, type DoNotCallPage as Page } from "./api";
 import "../contacts/style.css";
 
