@@ -145,6 +145,21 @@ describe("a contact list's page", () => {
     expect(screen.getByTestId("contacts-import").contains(refused)).toBe(true);
   });
 
+  it("takes a file dropped on the import card, and explains a file too large in the server's words", async () => {
+    const calls = serve(on("GET", "/api/v1/do-not-call", () => json(200, { entries: [], total: 0 })), on("POST", "/api/v1/do-not-call/import", () => json(413, { code: "file_too_large", detail: "文件有 17 MB，最多 16 MB。" })));
+    show(<DoNotCallPage canEdit />);
+    const card = await screen.findByTestId("dnc-import");
+    const file = new File(["电话\n"], "免打扰.csv", { type: "text/csv" });
+    fireEvent.dragOver(card, { dataTransfer: { types: ["Files"], files: [file] } });
+    expect(card.className).toContain("drag-over");
+    fireEvent.drop(card, { dataTransfer: { types: ["Files"], files: [file] } });
+    expect(screen.getByTestId("dnc-import-file-name").textContent).toBe("免打扰.csv");
+    fireEvent.click(screen.getByTestId("dnc-import-submit"));
+    const refused = await screen.findByTestId("dnc-import-refused");
+    expect(refused.textContent).toBe("无法导入这个文件文件有 17 MB，最多 16 MB。");
+    expect(calls.find((call) => call.method === "POST")?.body).toBe(file);
+  });
+
   it("refuses a file that is no sheet before sending it", async () => {
     const calls = serve(...list);
     show(<ContactListPage listId="ctl_1" canEdit />);
