@@ -1,7 +1,7 @@
 // End-to-end sweep of the Chinese product as a new manager meets it: on a fresh install with its
 // two weeks of demo calls, every editor page (the flow list, a flow's editor, the knowledge
-// bases and one of them, the widget, privacy, each settings tab, people, API keys, the audit
-// log) and every dashboard page (overview, calls, a transcript, what callers said that no flow
+// bases and one of them, the widget, privacy, the contact lists and one of them, the
+// do-not-call list, each settings tab, people, API keys, the audit log) and every dashboard page (overview, calls, a transcript, what callers said that no flow
 // understood, knowledge, results, the agents' console) is read in zh-CN at 1366×768, and no
 // Latin word of three letters or more may show but the product and technical names allowed
 // below and the shop's own data (read from the API: its English example flows, their callers'
@@ -24,6 +24,8 @@ const ALLOWED = new Map([
   ['CSV', 'a file format’s name'],
   ['XLSX', 'a file format’s name'],
   ['Excel', 'the spreadsheet program’s name'],
+  ['UTF-8', 'a text encoding’s name, as Excel’s “save as” offers it'],
+  ['GBK', 'the Chinese text encoding’s name, as Excel’s “save as” offers it'],
   ['HMAC-SHA256', 'the signature algorithm’s name'],
   ['SHA256', 'part of the signature algorithm’s name'],
   ['HMAC', 'part of the signature algorithm’s name'],
@@ -140,6 +142,17 @@ export function latinWords(text) {
     .filter((word) => !ALLOWED.has(word));
 }
 
+/** Sends a CSV file to the API as the shop's owner would. */
+async function upload(server, path, csv) {
+  const response = await fetch(`${server.url}/api/v1${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${server.apiKey}`, 'content-type': 'text/csv' },
+    body: csv,
+  });
+  if (!response.ok) throw new Error(`POST ${path}: ${response.status} ${await response.text()}`);
+  return response.json();
+}
+
 /** Runs the steps in `browser` against a server of its own with the demo's past calls. */
 export async function chineseSteps({ browser, step }) {
   const server = await startServer({ history: true });
@@ -162,6 +175,12 @@ export async function chineseSteps({ browser, step }) {
     // The calls the calls page lists first, whose transcripts the last step opens.
     const { calls } = await call('GET', '/calls?limit=100');
     const transcripts = await Promise.all(calls.map((found) => call('GET', `/calls/${found.id}`)));
+    // A contact list filled from a sheet, and a number on the do-not-call list, as a shop has them.
+    const contactList = await call('POST', '/contact-lists', { name: '会员' });
+    await upload(server, `/contact-lists/${contactList.id}/import`,
+      '手机,姓名,birthday,last_order,同意来源,同意时间\n138 0013 8000,张伟,1990-03-08,SO-1,门店登记,2026-01-02\n');
+    await call('POST', '/do-not-call', { phone: '137 0013 7000', note: '客户来电要求' });
+    const { contacts } = await call('GET', `/contact-lists/${contactList.id}/contacts`);
     // The names people gave things; a `name` elsewhere (a flow's, an intent's) is a key.
     const keys = await call('GET', '/api-keys');
     const named = [bases, keys, await call('GET', '/widget-channels'), await call('GET', '/queues')];
@@ -170,6 +189,8 @@ export async function chineseSteps({ browser, step }) {
       // Every group the page can list, over the demo's whole history.
       await call('GET', `/analytics/unheard?limit=500&from=${new Date(Date.now() - 40 * 86_400_000).toISOString().slice(0, 10)}`),
       { title: named.flat().map((thing) => thing.name) },
+      // A contact's name and custom fields (named by the shop's sheet's headers) are its data.
+      { title: contacts.flatMap((contact) => [contact.name, contact.consent_source, ...Object.entries(contact.fields).flat().map(String)]) },
     );
     const sweepOnce = async () =>
       (await pageTexts(page, shop)).flatMap((text) => latinWords(text).map((word) => `${word} in “${text.slice(0, 80)}”`));
@@ -201,6 +222,9 @@ export async function chineseSteps({ browser, step }) {
       ['knowledge-base', `#/knowledge/${encodeURIComponent(base.key)}`, 'kb-revision'],
       ['widget', '#/widget', 'widget-page'],
       ['privacy', '#/privacy', null],
+      ['contacts', '#/contacts', 'contact-list-row'],
+      ['contact-list', `#/contacts/${encodeURIComponent(contactList.id)}`, 'contact-row'],
+      ['do-not-call', '#/do-not-call', 'dnc-row'],
       ...['profile', 'telephony', 'numbers', 'voice', 'usage'].map((tab) => [`settings-${tab}`, `#/settings/${tab}`, null]),
       ['people', '#/people', null],
       ['api-keys', '#/api-keys', null],

@@ -14,7 +14,10 @@ import { AuditPage } from "./people/AuditPage";
 import { InvitePage } from "./people/InvitePage";
 import { PeoplePage } from "./people/PeoplePage";
 import { PrivacyPage } from "./privacy/PrivacyPage";
-import { API_KEYS_HREF, auditHref, KNOWLEDGE_HREF, navigate, PEOPLE_HREF, PRIVACY_HREF, SETTINGS_HREF, useRoute, WIDGET_HREF } from "./router";
+import { ContactListPage } from "./contacts/ContactListPage";
+import { ContactListsPage } from "./contacts/ContactListsPage";
+import { DoNotCallPage } from "./donotcall/DoNotCallPage";
+import { API_KEYS_HREF, auditHref, CONTACTS_HREF, DO_NOT_CALL_HREF, KNOWLEDGE_HREF, navigate, PEOPLE_HREF, PRIVACY_HREF, SETTINGS_HREF, useRoute, WIDGET_HREF } from "./router";
 import { SettingsPage } from "./settings/SettingsPage";
 import { WidgetChannelsPage } from "./widget/WidgetChannelsPage";
 import { SIGNED_IN_AGAIN } from "./session";
@@ -80,14 +83,17 @@ export function App() {
   const section =
     route.name === "knowledge" || route.name === "knowledgeBase"
       ? "knowledge"
-      : route.name === "widget" ||
-          route.name === "privacy" ||
-          route.name === "settings" ||
-          route.name === "people" ||
-          route.name === "apiKeys" ||
-          route.name === "audit"
-        ? route.name
-        : "flows";
+      : route.name === "contacts" || route.name === "contactList"
+        ? "contacts"
+        : route.name === "widget" ||
+            route.name === "doNotCall" ||
+            route.name === "privacy" ||
+            route.name === "settings" ||
+            route.name === "people" ||
+            route.name === "apiKeys" ||
+            route.name === "audit"
+          ? route.name
+          : "flows";
 
   // The header shows the shop's name: after the profile changes, ask for it again.
   const refreshMe = useCallback(async () => {
@@ -99,6 +105,8 @@ export function App() {
     }
   }, []);
   const isOwner = auth.state === "signed-in" && auth.me.role === "owner";
+  // Agents answer conversations; the shop's customer lists are not theirs to see.
+  const seesContacts = auth.state === "signed-in" && auth.me.role !== "agent";
   let main: React.ReactNode;
   if (startupError) {
     main = (
@@ -140,6 +148,12 @@ export function App() {
     main = <KnowledgeBasePage key={route.key} baseKey={route.key} canEdit={canWrite(auth.me)} role={auth.me.role} />;
   } else if (route.name === "widget") {
     main = <WidgetChannelsPage canEdit={canWrite(auth.me)} />;
+  } else if (route.name === "contacts") {
+    main = <ContactListsPage canEdit={canWrite(auth.me)} />;
+  } else if (route.name === "contactList") {
+    main = <ContactListPage key={route.listId} listId={route.listId} canEdit={canWrite(auth.me)} />;
+  } else if (route.name === "doNotCall") {
+    main = <DoNotCallPage canEdit={canWrite(auth.me)} />;
   } else if (route.name === "privacy") {
     main = <PrivacyPage isOwner={auth.me.role === "owner"} />;
   } else if (route.name === "settings") {
@@ -160,12 +174,13 @@ export function App() {
         <a
           className="brand"
           href="#/"
+          title={t("app.title")}
           onClick={(event) => {
             event.preventDefault();
             navigate("#/");
           }}
         >
-          <span aria-hidden="true">☎️</span> {t("app.title")}
+          <span aria-hidden="true">☎️</span> <span className="brand-words">{t("app.title")}</span>
         </a>
         {auth.state === "signed-in" && (
           <nav className="app-nav" aria-label={t("app.title")}>
@@ -178,6 +193,16 @@ export function App() {
             <a href={WIDGET_HREF} className={section === "widget" ? "active" : undefined} aria-current={section === "widget" ? "page" : undefined} data-testid="nav-widget">
               {t("nav.widget")}
             </a>
+            {seesContacts && (
+              <a href={CONTACTS_HREF} className={section === "contacts" ? "active" : undefined} aria-current={section === "contacts" ? "page" : undefined} data-testid="nav-contacts">
+                {t("nav.contacts")}
+              </a>
+            )}
+            {seesContacts && (
+              <a href={DO_NOT_CALL_HREF} className={section === "doNotCall" ? "active" : undefined} aria-current={section === "doNotCall" ? "page" : undefined} data-testid="nav-do-not-call">
+                {t("nav.doNotCall")}
+              </a>
+            )}
             {auth.me.role === "owner" && (
               <a href={PRIVACY_HREF} className={section === "privacy" ? "active" : undefined} aria-current={section === "privacy" ? "page" : undefined} data-testid="nav-privacy">
                 {t("nav.privacy")}

@@ -1,4 +1,5 @@
-// Reading flow files the user drops or picks, and saving a flow as a file.
+// Reading flow files the user drops or picks, knowing a spreadsheet by its type, and saving a
+// flow as a file.
 import type { Translate } from "./i18n";
 
 import type { FlowDocument } from "./flow/types";
@@ -72,4 +73,17 @@ export function copyName(base: string, taken: Iterable<string>, t: Translate): s
     const candidate = t("list.copyNameN", { name: base, n });
     if (!names.has(candidate)) return candidate;
   }
+}
+
+export const XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/** What a file input offers: the spreadsheets imports take. */
+export const SPREADSHEET_ACCEPT = `.xlsx,.csv,text/csv,${XLSX_TYPE}`;
+
+/** The content type of a spreadsheet the user picked, from its type or else its name. */
+export function spreadsheetType(file: { name: string; type: string }): string | null {
+  const name = file.name.toLowerCase();
+  if (file.type === XLSX_TYPE || name.endsWith(".xlsx")) return XLSX_TYPE;
+  if (file.type === "text/csv" || name.endsWith(".csv")) return "text/csv";
+  return null;
 }

@@ -10,6 +10,8 @@ import * as analyticsTexts from "./analytics/messages";
 import * as knowledgeTexts from "./knowledge/messages";
 import * as nodeTexts from "./nodes/messages";
 import * as privacyTexts from "./privacy/messages";
+import * as contactsTexts from "./contacts/messages";
+import * as doNotCallTexts from "./donotcall/messages";
 import * as settingsTexts from "./settings/messages";
 import * as peopleTexts from "./people/messages";
 import * as widgetTexts from "./widget/messages";
@@ -45,6 +47,24 @@ const zh = {
   "common.loading": "正在加载…",
   "common.remove": "删除",
   "common.retry": "重试",
+  "pager.previous": "上一页",
+  "pager.next": "下一页",
+  "pager.range": "第 {from}–{to} 条，共 {total} 条",
+  "sheet.file": "表格文件",
+  "sheet.choose": "选择文件",
+  "sheet.drop": "或把 CSV、XLSX 文件拖到这里",
+  "sheet.dropNow": "松开即可选中这个文件",
+  "sheet.noFile": "还没有选择文件",
+  "sheet.wrongType": "只能导入 .csv 或 .xlsx 文件。",
+  "sheet.import": "导入",
+  "sheet.importing": "正在导入…",
+  "sheet.cannotImport": "无法导入这个文件",
+  "sheet.result": "导入结果",
+  "sheet.failedRows": "没有导入的行",
+  "sheet.row": "行号",
+  "sheet.column": "列",
+  "sheet.message": "原因",
+  "sheet.moreFailed": "另有 {n} 行失败，未逐一列出。",
   "common.moveUpItem": "上移 {item}",
   "common.moveDownItem": "下移 {item}",
 
@@ -499,6 +519,8 @@ const zh = {
   ...analyticsTexts.zh,
   ...widgetTexts.zh,
   ...privacyTexts.zh,
+  ...contactsTexts.zh,
+  ...doNotCallTexts.zh,
   ...settingsTexts.zh,
   ...peopleTexts.zh,
 };
@@ -518,6 +540,24 @@ const en: Record<MessageKey, string> = {
   "common.loading": "Loading…",
   "common.remove": "Remove",
   "common.retry": "Retry",
+  "pager.previous": "Previous",
+  "pager.next": "Next",
+  "pager.range": "{from}–{to} of {total}",
+  "sheet.file": "Sheet",
+  "sheet.choose": "Choose a file",
+  "sheet.drop": "or drop a CSV or XLSX file here",
+  "sheet.dropNow": "Release to choose this file",
+  "sheet.noFile": "No file chosen",
+  "sheet.wrongType": "Only .csv or .xlsx files can be imported.",
+  "sheet.import": "Import",
+  "sheet.importing": "Importing…",
+  "sheet.cannotImport": "This file cannot be imported",
+  "sheet.result": "Import result",
+  "sheet.failedRows": "Rows not imported",
+  "sheet.row": "Row",
+  "sheet.column": "Column",
+  "sheet.message": "Why",
+  "sheet.moreFailed": "{n} more rows failed and are not listed.",
   "common.moveUpItem": "Move {item} up",
   "common.moveDownItem": "Move {item} down",
 
@@ -972,6 +1012,8 @@ const en: Record<MessageKey, string> = {
   ...analyticsTexts.en,
   ...widgetTexts.en,
   ...privacyTexts.en,
+  ...contactsTexts.en,
+  ...doNotCallTexts.en,
   ...settingsTexts.en,
   ...peopleTexts.en,
 };

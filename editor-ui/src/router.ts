@@ -1,6 +1,8 @@
 // A small hash router: `#/` is the flow list, `#/flows/<id>` the editor of one flow,
 // `#/knowledge` the knowledge bases and `#/knowledge/<key>` one of them, `#/widget` the chat
-// widget's channels, `#/privacy` retention and personal-data requests, `#/settings/<section>`
+// widget's channels, `#/privacy` retention and personal-data requests, `#/contacts` the contact
+// lists and `#/contacts/<id>` one of them, `#/do-not-call` the do-not-call list,
+// `#/settings/<section>`
 // the shop's settings, `#/people`, `#/api-keys` and `#/audit?<filters>` the tenant's people, keys
 // and audit log, `#/invite/<token>` a one-time link's page (signed out). Hash routes need
 // nothing from the server that serves the built files.
@@ -16,6 +18,9 @@ export type Route =
   | { name: "knowledgeBase"; key: string }
   | { name: "widget" }
   | { name: "privacy" }
+  | { name: "contacts" }
+  | { name: "contactList"; listId: string }
+  | { name: "doNotCall" }
   | { name: "settings"; section: SettingsSection }
   | { name: "people" }
   | { name: "apiKeys" }
@@ -43,6 +48,11 @@ export function parseRoute(hash: string): Route {
   if (/^#\/knowledge\/?$/.test(hash)) return { name: "knowledge" };
   if (/^#\/widget\/?$/.test(hash)) return { name: "widget" };
   if (/^#\/privacy\/?$/.test(hash)) return { name: "privacy" };
+  const contactList = /^#\/contacts\/([^/?#]+)/.exec(hash);
+  const listId = contactList && decoded(contactList[1]);
+  if (listId) return { name: "contactList", listId };
+  if (/^#\/contacts\/?$/.test(hash)) return { name: "contacts" };
+  if (/^#\/do-not-call\/?$/.test(hash)) return { name: "doNotCall" };
   const settings = /^#\/settings(?:\/([a-z]+))?\/?$/.exec(hash);
   if (settings) {
     const section = SETTINGS_SECTIONS.find((known) => known === settings[1]) ?? "profile";
@@ -61,6 +71,12 @@ export function parseRoute(hash: string): Route {
 export const KNOWLEDGE_HREF = "#/knowledge";
 export const WIDGET_HREF = "#/widget";
 export const PRIVACY_HREF = "#/privacy";
+export const CONTACTS_HREF = "#/contacts";
+export const DO_NOT_CALL_HREF = "#/do-not-call";
+
+export function contactListHref(listId: string): string {
+  return `${CONTACTS_HREF}/${encodeURIComponent(listId)}`;
+}
 export const SETTINGS_HREF = "#/settings";
 
 export function settingsHref(section: SettingsSection): string {

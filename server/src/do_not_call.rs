@@ -64,6 +64,10 @@ pub struct Entry {
     pub note: String,
     /// Who added it: `user:<id>`, `key:<id>` or `system`.
     pub added_by: String,
+    /// Their name: the person's display name or the API key's name; absent for the system and
+    /// for those who are gone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub added_by_name: Option<String>,
     pub created_at: i64,
 }
 
@@ -75,6 +79,7 @@ impl From<DoNotCallRow> for Entry {
             call_id: row.call_id,
             note: row.note,
             added_by: row.added_by,
+            added_by_name: None,
             created_at: row.created_at,
         }
     }

@@ -594,6 +594,10 @@ async fn the_do_not_call_list_is_added_to_imported_searched_and_asked(app: TestA
     .await;
     assert_eq!(found["entries"][0]["phone"], "+8613700137000", "{found}");
     assert_eq!(found["entries"][0]["source"], "import");
+    assert_eq!(
+        found["entries"][0]["added_by_name"], "owner key",
+        "an entry names who added it as people know them: {found}"
+    );
     let (_, found) = call(
         &app,
         Method::GET,
@@ -605,6 +609,10 @@ async fn the_do_not_call_list_is_added_to_imported_searched_and_asked(app: TestA
     .await;
     assert_eq!(found["entries"][0]["call_id"], "cal_1", "{found}");
     assert_eq!(found["entries"][0]["source"], "flow");
+    assert!(
+        found["entries"][0].get("added_by_name").is_none(),
+        "the system has no name: {found}"
+    );
 
     let (status, _) = call(
         &app,

@@ -6,7 +6,7 @@ import { ConfirmDialog, Dialog, FormButtons } from "../components/Dialog";
 import { ErrorAlert } from "../components/ErrorAlert";
 import { useI18n } from "../i18n";
 import { knowledgeApi, type EntryDraft, type KnowledgeEntry } from "./api";
-import { FieldProblems, fieldProblems, FormProblem } from "./problems";
+import { FieldProblems, fieldProblems, FormProblem } from "../components/problems";
 
 export const PAGE_SIZE = 20;
 

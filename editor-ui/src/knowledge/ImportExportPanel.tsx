@@ -6,7 +6,7 @@ import { ErrorAlert } from "../components/ErrorAlert";
 import { downloadBlob } from "../files";
 import { textFor, useI18n } from "../i18n";
 import { knowledgeApi, spreadsheetType, type ExportFormat, type ImportMode, type ImportReport, type KnowledgeBase } from "./api";
-import { codeMessage } from "./problems";
+import { codeMessage } from "../components/problems";
 
 export function ImportExportPanel({ base, canEdit, onChanged }: { base: KnowledgeBase; canEdit: boolean; onChanged: () => void }) {
   const { t } = useI18n();

@@ -8,7 +8,7 @@ import { formatTime, useI18n } from "../i18n";
 import { knowledgeHref, navigate } from "../router";
 import { knowledgeApi, type KnowledgeBase } from "./api";
 import { languageName, LANGUAGES } from "./language";
-import { FieldProblems, fieldProblems, FormProblem } from "./problems";
+import { FieldProblems, fieldProblems, FormProblem } from "../components/problems";
 import "./style.css";
 
 /** A key as flows write it: lowercase letters, digits and hyphens, not first or last. */

@@ -84,15 +84,7 @@ export interface ImportReport {
 
 export type ExportFormat = "csv" | "xlsx";
 
-export const XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-
-/** The content type of a spreadsheet the user picked, from its type or else its name. */
-export function spreadsheetType(file: { name: string; type: string }): string | null {
-  const name = file.name.toLowerCase();
-  if (file.type === XLSX_TYPE || name.endsWith(".xlsx")) return XLSX_TYPE;
-  if (file.type === "text/csv" || name.endsWith(".csv")) return "text/csv";
-  return null;
-}
+export { spreadsheetType, XLSX_TYPE } from "../files";
 
 const base = (key: string) => `${V1}/knowledge-bases/${enc(key)}`;
 

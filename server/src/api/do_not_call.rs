@@ -53,7 +53,7 @@ pub struct DoNotCallImportResult {
     pub errors: Vec<RowErrorView>,
 }
 
-/// A page of the tenant's do-not-call list, newest first.
+/// A page of the tenant's do-not-call list, newest first, naming who added each entry.
 #[utoipa::path(get, path = "/do-not-call", tag = "do-not-call",
     params(PageQuery),
     responses((status = 200, body = Page)))]
@@ -65,7 +65,7 @@ async fn list_entries(
 ) -> ApiResult<Json<Page>> {
     let language = may(&principal, &headers, Permission::ReadContacts)?;
     let Query(query) = query.map_err(|rejection| ApiError::invalid_query(&rejection))?;
-    let page = do_not_call::list(
+    let mut page = do_not_call::list(
         &state.store,
         &principal.tenant_id,
         query.search(),
@@ -73,6 +73,10 @@ async fn list_entries(
         query.limit(),
     )
     .await?;
+    let names = crate::accounts::actor_names(&state.store, &principal.tenant_id).await?;
+    for entry in &mut page.entries {
+        entry.added_by_name = names.get(&entry.added_by).cloned();
+    }
     Ok(Json(page))
 }
 

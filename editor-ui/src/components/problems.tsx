@@ -1,7 +1,8 @@
-// API problems on the Knowledge pages, shown next to the field they concern: the field errors of
-// a problem (`errors[]`), and problem codes that are about one field (a taken key). The server
-// words its messages in the editor's language (`Accept-Language`), with details such as where a
-// template breaks, so they are shown as they are; a message-less error is named by its code.
+// API problems on a form (the Knowledge, Contacts and Do-not-call pages), shown next to the
+// field they concern: the field errors of a problem (`errors[]`), and problem codes that are
+// about one field (a taken key). The server words its messages in the editor's language
+// (`Accept-Language`), with details such as where a template breaks, so they are shown as they
+// are; a message-less error is named by its code.
 
 import { ApiError } from "../api";
 import { problemMessage, textFor, useI18n, type Translate } from "../i18n";
