@@ -66,7 +66,11 @@ pub fn classify(call: CallEnded) -> AttemptResult {
     match (call.outcome, call.carrier_status) {
         (_, Some("busy")) => AttemptResult::Busy,
         (_, Some("no-answer" | "canceled")) => AttemptResult::NoAnswer,
-        (Some("unreached"), Some("failed")) | (Some("failed"), _) => AttemptResult::Failed,
+        // Answered, but the flow never started: this side failed the callee (a server down
+        // as the carrier asked it what to say).
+        (Some("unreached"), Some("failed" | "completed")) | (Some("failed"), _) => {
+            AttemptResult::Failed
+        }
         (Some("unreached"), _) => AttemptResult::NoAnswer,
         _ => AttemptResult::Completed,
     }
@@ -125,6 +129,7 @@ mod tests {
         assert_eq!(classify(ended("unreached", "no-answer", None)), NoAnswer);
         assert_eq!(classify(ended("unreached", "failed", None)), Failed);
         assert_eq!(classify(ended("failed", "failed", None)), Failed);
+        assert_eq!(classify(ended("unreached", "completed", None)), Failed);
         assert_eq!(
             classify(ended("unreached", "completed", Some("machine_start"))),
             Voicemail
