@@ -30,6 +30,8 @@ struct Secrets {
     contact_list_id: String,
     contact_id: String,
     do_not_call: String,
+    /// A campaign calling that list.
+    campaign_id: String,
 }
 
 /// Tenant B's own widget channel and a visitor of it: the public widget API takes no API key,
@@ -233,7 +235,17 @@ async fn tenant_a(app: &TestApp, owner_key: &str, tenant_id: &str) -> Secrets {
         )
         .await;
     assert!((200..300).contains(&status), "{listed}");
+    let (status, campaign) = app
+        .api(
+            reqwest::Method::POST,
+            owner_key,
+            "/campaigns",
+            Some(&json!({ "name": "机密活动", "flow_id": flow.id, "list_id": contact_list_id })),
+        )
+        .await;
+    assert_eq!(status, 201, "{campaign}");
     Secrets {
+        campaign_id: campaign["id"].as_str().expect("campaign id").to_owned(),
         contact_list_id,
         contact_id,
         do_not_call,
@@ -280,6 +292,11 @@ fn fill(path: &str, secrets: &Secrets, visitor: &Visitor) -> String {
         return path
             .replace("{id}", &secrets.contact_list_id)
             .replace("{contact_id}", &secrets.contact_id);
+    }
+    if path.starts_with("/api/v1/campaigns") {
+        return path
+            .replace("{id}", &secrets.campaign_id)
+            .replace("{action}", "stop");
     }
     if path.starts_with("/api/v1/do-not-call/") {
         return path.replace("{phone}", &secrets.do_not_call.replace('+', "%2B"));
@@ -339,6 +356,8 @@ fn body(path: &str, secrets: &Secrets) -> Value {
         json!({ "role": "viewer" })
     } else if path == "/api/v1/users/{id}/disabled" {
         json!({ "disabled": true })
+    } else if path.starts_with("/api/v1/campaigns") {
+        json!({ "name": "stolen", "flow_id": secrets.flow_id, "list_id": secrets.contact_list_id })
     } else if path.starts_with("/api/v1/contact-lists") {
         json!({ "name": "stolen" })
     } else if path == "/api/v1/do-not-call" {
@@ -436,6 +455,7 @@ async fn another_tenant_reaches_nothing(app: TestApp) -> TestApp {
                 &secrets.widget_conversation,
                 &secrets.contact_list_id,
                 &secrets.contact_id,
+                &secrets.campaign_id,
             ] {
                 assert!(
                     !text.contains(secret.as_str()),
@@ -501,6 +521,19 @@ async fn another_tenant_reaches_nothing(app: TestApp) -> TestApp {
     assert_eq!(
         open[0]["state"], "waiting",
         "tenant A's handoff is untouched: {open}"
+    );
+    let (_, campaign) = app
+        .api(
+            reqwest::Method::GET,
+            &a.owner_key,
+            &format!("/campaigns/{}", secrets.campaign_id),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (campaign["name"].as_str(), campaign["status"].as_str()),
+        (Some("机密活动"), Some("draft")),
+        "tenant A's campaign is untouched: {campaign}"
     );
     app
 }

@@ -287,6 +287,26 @@ async fn campaign_contacts(
             format!("{offset} is over the limit of 1000000000"),
         ));
     }
+    let limit = query.limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        return Err(super::bad_parameter(
+            "limit",
+            language,
+            format!("{limit} 不在 1 到 500 之间"),
+            format!("{limit} is not between 1 and 500"),
+        ));
+    }
+    let status = query.status.as_deref();
+    if let Some(status) = status.filter(|status| {
+        status.is_empty() || status.len() > 32 || !status.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+    }) {
+        return Err(super::bad_parameter(
+            "status",
+            language,
+            format!("“{status}”不是联系人的状态（如 completed、busy、queued）"),
+            format!("\"{status}\" is not a contact's status (such as completed, busy, queued)"),
+        ));
+    }
     lifecycle::get(&state.store, &principal.tenant_id, &id)
         .await
         .map_err(|error| campaign_error(error, language))?;
@@ -294,9 +314,9 @@ async fn campaign_contacts(
         &state.store,
         &principal.tenant_id,
         &id,
-        query.status.as_deref().filter(|status| !status.is_empty()),
+        status,
         offset,
-        query.limit.unwrap_or(50),
+        limit,
     )
     .await?;
     Ok(Json(page))
