@@ -40,6 +40,21 @@ pub struct DisplayNames {
     pub en: String,
 }
 
+/// The longest outbound notice, in characters.
+pub const NOTICE_MAX_CHARS: usize = 300;
+
+/// What every outbound call says before its flow: the AI-disclosure or recording notice the
+/// law or the shop requires, in each language a flow may speak. Both empty: none.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OutboundNotice {
+    #[serde(rename = "zh-CN")]
+    #[schema(example = "您好，这是演示商城的智能客服来电，通话可能会被录音。", max_length = 300)]
+    pub zh: String,
+    #[schema(example = "Hello, this is Demo Shop's automated assistant; this call may be recorded.", max_length = 300)]
+    pub en: String,
+}
+
 /// The profile as the API shows it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Profile {
@@ -53,6 +68,9 @@ pub struct Profile {
     pub region: Option<String>,
     /// The regions that can be chosen.
     pub regions: Vec<String>,
+    /// Said first on every outbound call (campaigns' too), in the flow's language; `null`:
+    /// nothing.
+    pub outbound_notice: Option<OutboundNotice>,
 }
 
 /// A new profile; every field is replaced.
@@ -65,6 +83,9 @@ pub struct ProfileUpdate {
     #[serde(default)]
     #[schema(example = "CN")]
     pub region: Option<String>,
+    /// Left out or `null`: no notice.
+    #[serde(default)]
+    pub outbound_notice: Option<OutboundNotice>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -95,6 +116,16 @@ fn profile(tenant: &Tenant) -> Profile {
         time_zone: local_time::time_zone(tenant).name().to_owned(),
         region: tenant.settings.region.clone(),
         regions: REGIONS.iter().map(|region| (*region).to_owned()).collect(),
+        outbound_notice: match (
+            tenant.settings.outbound_notice.get("zh-CN"),
+            tenant.settings.outbound_notice.get("en"),
+        ) {
+            (None, None) => None,
+            (zh, en) => Some(OutboundNotice {
+                zh: zh.cloned().unwrap_or_default(),
+                en: en.cloned().unwrap_or_default(),
+            }),
+        },
     }
 }
 
@@ -131,6 +162,32 @@ fn check(update: &ProfileUpdate) -> Vec<FieldProblem> {
             "不是有效的时区，请从列表中选择（例如 Asia/Shanghai）",
             "not a time zone; choose one from the list (e.g. Asia/Shanghai)",
         ));
+    }
+    if let Some(notice) = &update.outbound_notice {
+        let both_empty = notice.zh.trim().is_empty() && notice.en.trim().is_empty();
+        for (field, text) in [
+            ("/outbound_notice/zh-CN", &notice.zh),
+            ("/outbound_notice/en", &notice.en),
+        ] {
+            if text.trim().is_empty() && !both_empty {
+                wrong.push(FieldProblem::new(
+                    field,
+                    "required",
+                    "中英文都要填写：外呼流程可能用任一种语言",
+                    "write it in both languages: an outbound flow may speak either",
+                ));
+            } else if text.chars().count() > NOTICE_MAX_CHARS || text.chars().any(char::is_control)
+            {
+                wrong.push(FieldProblem::new(
+                    field,
+                    "invalid_value",
+                    format!("最多 {NOTICE_MAX_CHARS} 个字，不能含换行等控制字符"),
+                    format!(
+                        "at most {NOTICE_MAX_CHARS} characters, without line breaks or other control characters"
+                    ),
+                ));
+            }
+        }
     }
     if let Some(region) = &update.region {
         if !REGIONS.contains(&region.trim()) {
@@ -172,6 +229,13 @@ pub async fn update(
     settings.display_name.insert("en".to_owned(), en.clone());
     settings.time_zone = Some(update.time_zone.trim().to_owned());
     settings.region = update.region.map(|region| region.trim().to_owned());
+    settings.outbound_notice = update
+        .outbound_notice
+        .iter()
+        .flat_map(|notice| [("zh-CN", &notice.zh), ("en", &notice.en)])
+        .filter(|(_, text)| !text.trim().is_empty())
+        .map(|(language, text)| (language.to_owned(), text.trim().to_owned()))
+        .collect();
     let mut transaction = store.transaction().await?;
     let saved = transaction
         .update_tenant(&tenant.id, &tenant.name, &settings)
@@ -181,6 +245,7 @@ pub async fn update(
         "display_name": { "zh-CN": zh, "en": en },
         "time_zone": settings.time_zone,
         "region": settings.region,
+        "outbound_notice": settings.outbound_notice,
     });
     transaction
         .record_audit(actor, "tenant.profile.update", &tenant.id, &detail, now_ms)

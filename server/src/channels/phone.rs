@@ -100,6 +100,10 @@ pub struct PhoneState {
     pub opening: Vec<KeptEvent>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_machine: Option<OnMachine>,
+    /// What an outbound call says before its flow's first prompt (the shop's AI-disclosure or
+    /// recording notice), until that first turn is played.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice: Option<String>,
 }
 
 /// A call event kept in the call's state until a turn writes it.
@@ -236,6 +240,7 @@ pub async fn prepare(
         tts_failed: false,
         opening: Vec::new(),
         on_machine: new.on_machine,
+        notice: None,
     };
     Ok(Call {
         chat,
@@ -375,6 +380,22 @@ fn ending(call: &Call, outcome: CallOutcome, now: i64) -> CallEnd {
 }
 
 /// Notes what a turn left: the snapshot, and the transfer for the record.
+/// Puts the call's notice, if it has one still to say, before the turn's prompts: once, so
+/// that it opens the call whichever turn plays first.
+pub fn say_notice_first(call: &mut Call, plan: &mut Plan) {
+    if let Some(notice) = call.phone.notice.take() {
+        plan.prompts.insert(
+            0,
+            Prompt {
+                text: notice,
+                voice: None,
+                url: None,
+                barge_in: false,
+            },
+        );
+    }
+}
+
 pub fn absorb(call: &mut Call, plan: &Plan) {
     call.phone.snapshot = call.session.snapshot();
     if let Next::Transfer(transfer) = &plan.next {

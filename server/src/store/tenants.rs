@@ -57,6 +57,10 @@ pub struct TenantSettings {
     /// limits take the defaults of `crate::quotas`.
     #[serde(default, skip_serializing_if = "Quotas::is_unset")]
     pub quotas: Quotas,
+    /// What every outbound call says first, by language (`zh-CN`, `en`): the shop's
+    /// AI-disclosure or recording notice. Unset: nothing.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub outbound_notice: BTreeMap<String, String>,
     #[serde(flatten)]
     pub other: serde_json::Map<String, serde_json::Value>,
 }

@@ -297,6 +297,7 @@ pub async fn place(
         .twilio
         .ok_or(OutboundError::NotConfigured)?;
     let mut prepared = prepare(state, tenant_id, &call, from).await?;
+    prepared.phone.notice = notice(state, tenant_id, &prepared.phone.language).await?;
     record(state, actor, &prepared, &call, &from.number, now_ms).await?;
     let session = start(state, tenant_id, &mut prepared, now_ms).await?;
     let urls = Urls {
@@ -339,6 +340,29 @@ pub async fn place(
         from: from.number.clone(),
         to: call.to,
     })
+}
+
+/// The shop's notice for outbound calls in the flow's language (Chinese for `zh…`, else
+/// English), when it has one.
+async fn notice(
+    state: &AppState,
+    tenant_id: &str,
+    language: &str,
+) -> Result<Option<String>, OutboundError> {
+    let Some(tenant) = state.store.get_tenant(tenant_id).await? else {
+        return Ok(None);
+    };
+    let key = if language.to_ascii_lowercase().starts_with("zh") {
+        "zh-CN"
+    } else {
+        "en"
+    };
+    Ok(tenant
+        .settings
+        .outbound_notice
+        .get(key)
+        .map(|text| text.trim().to_owned())
+        .filter(|text| !text.is_empty()))
 }
 
 /// The call's flow, ready to run when the call is answered.

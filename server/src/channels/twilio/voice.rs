@@ -860,7 +860,7 @@ async fn continue_call(
             return Ok(call.phone.twiml);
         }
     }
-    let plan = {
+    let mut plan = {
         let Some(event) = event_of(step.name, webhook) else {
             return Err(ConversationError::NotFound);
         };
@@ -889,6 +889,7 @@ async fn continue_call(
         events.extend(output.events);
         output.plan
     };
+    phone::say_notice_first(&mut call, &mut plan);
     phone::absorb(&mut call, &plan);
     let dtmf_only = call.phone.asr_fallback == Some(crate::telephony::AsrFallback::Dtmf);
     call.phone.twiml = render(

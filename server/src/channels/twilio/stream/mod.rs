@@ -241,7 +241,8 @@ impl Task {
                     if !matches!(event, Event::Started | Event::HungUp) {
                         self.heard_at = Some(Instant::now());
                     }
-                    let output = self.drive(event).await?;
+                    let mut output = self.drive(event).await?;
+                    phone::say_notice_first(&mut self.call, &mut output.plan);
                     phone::absorb(&mut self.call, &output.plan);
                     self.machine
                         .handle_turn(output.plan, output.events, Instant::now());
