@@ -188,10 +188,11 @@ pub fn parse(
     if bytes.len() > MAX_FILE_BYTES {
         return Err(FileError::TooLarge { bytes: bytes.len() });
     }
-    let records = sheet::records(format, bytes, MAX_ROWS).map_err(|error| match error {
-        SheetError::TooManyRows { rows } => FileError::TooManyRows { rows },
-        other => FileError::Sheet(other),
-    })?;
+    let records =
+        sheet::records(format, bytes, MAX_ROWS, Some(zone)).map_err(|error| match error {
+            SheetError::TooManyRows { rows } => FileError::TooManyRows { rows },
+            other => FileError::Sheet(other),
+        })?;
     let mut records = records
         .into_iter()
         .filter(|(_, cells)| cells.iter().any(|cell| !cell.trim().is_empty()));
@@ -411,6 +412,51 @@ mod tests {
         assert_eq!(contacts[0].consent_source, "门店登记");
         // Midnight in Shanghai.
         assert_eq!(contacts[0].consent_at, Some(1_767_283_200_000));
+    }
+
+    #[test]
+    fn date_cells_of_a_workbook_are_dates_a_birthday_trigger_reads() {
+        use rust_xlsxwriter::{ExcelDateTime, Format as CellFormat, Workbook};
+        let mut workbook = Workbook::new();
+        let date = CellFormat::new().set_num_format("yyyy/m/d");
+        let date_time = CellFormat::new().set_num_format("yyyy-mm-dd hh:mm");
+        let sheet = workbook.add_worksheet();
+        let written = (|| -> Result<(), rust_xlsxwriter::XlsxError> {
+            for (column, name) in ["phone", "birthday", "consent_at", "last_order", "points"]
+                .iter()
+                .enumerate()
+            {
+                sheet.write_string(0, column as u16, *name)?;
+            }
+            sheet.write_number(1, 0, 13800138000_u64 as f64)?;
+            sheet.write_datetime_with_format(1, 1, ExcelDateTime::from_ymd(1990, 3, 8)?, &date)?;
+            sheet.write_number_with_format(1, 2, 45292, &date)?;
+            let order = ExcelDateTime::from_ymd(2026, 11, 30)?.and_hms(23, 30, 0)?;
+            sheet.write_datetime_with_format(1, 3, order, &date_time)?;
+            sheet.write_number(1, 4, 120)?;
+            Ok(())
+        })();
+        written.expect("sheet written");
+        let bytes = workbook.save_to_buffer().expect("workbook");
+        let (contacts, report) =
+            parse(Format::Xlsx, &bytes, "CN", chrono_tz::Asia::Shanghai).expect("parsed");
+        assert_eq!(report.failed, 0, "{:?}", report.errors);
+        let contact = &contacts[0];
+        assert_eq!(contact.phone, "+8613800138000");
+        assert_eq!(contact.fields["birthday"], json!("1990-03-08"));
+        assert_eq!(
+            contact.fields["last_order"],
+            json!("2026-11-30T23:30:00+08:00")
+        );
+        assert_eq!(contact.fields["points"], json!("120"));
+        // 2024-01-01 in Shanghai, not 45,292 milliseconds after 1970.
+        assert_eq!(contact.consent_at, Some(1_704_038_400_000));
+        // The campaigns' date triggers read both.
+        use crate::campaigns::dates::parse_date;
+        let birthday = contact.fields["birthday"].as_str().and_then(parse_date);
+        assert_eq!(birthday, chrono::NaiveDate::from_ymd_opt(1990, 3, 8));
+        let last_order = contact.fields["last_order"].as_str().and_then(parse_date);
+        assert_eq!(last_order, chrono::NaiveDate::from_ymd_opt(2026, 11, 30));
     }
 
     #[test]
