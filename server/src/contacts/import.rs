@@ -77,24 +77,8 @@ impl FileError {
 
     pub fn message(&self) -> Text {
         match self {
-            FileError::TooLarge { bytes } => Text::new(
-                format!(
-                    "文件有 {:.1} MB，最大 {} MB；请拆分后分批导入。",
-                    *bytes as f64 / 1_048_576.0,
-                    MAX_FILE_BYTES / 1_048_576
-                ),
-                format!(
-                    "The file has {:.1} MB; at most {} MB are accepted. Split it and import the parts.",
-                    *bytes as f64 / 1_048_576.0,
-                    MAX_FILE_BYTES / 1_048_576
-                ),
-            ),
-            FileError::TooManyRows { rows } => Text::new(
-                format!("文件有 {rows} 行数据，最多 {MAX_ROWS} 行；请拆分后分批导入。"),
-                format!(
-                    "The file has {rows} data rows; at most {MAX_ROWS} are accepted. Split it and import the parts."
-                ),
-            ),
+            FileError::TooLarge { bytes } => sheet::too_large(*bytes, MAX_FILE_BYTES),
+            FileError::TooManyRows { rows } => sheet::too_many_rows(*rows, MAX_ROWS),
             FileError::Sheet(error) => error.message(),
             FileError::NoPhoneColumn => Text::new(
                 "第 1 行（表头）没有电话号码列：请把号码所在列的表头写成“电话”“手机”或 phone。",

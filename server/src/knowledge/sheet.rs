@@ -98,24 +98,8 @@ impl SheetError {
 
     pub fn message(&self) -> Text {
         match self {
-            SheetError::TooLarge { bytes } => Text::new(
-                format!(
-                    "文件有 {:.1} MB，最大 {} MB；请拆分后分批导入。",
-                    *bytes as f64 / 1_048_576.0,
-                    MAX_FILE_BYTES / 1_048_576
-                ),
-                format!(
-                    "The file has {:.1} MB; at most {} MB are accepted. Split it and import the parts.",
-                    *bytes as f64 / 1_048_576.0,
-                    MAX_FILE_BYTES / 1_048_576
-                ),
-            ),
-            SheetError::TooManyRows { rows } => Text::new(
-                format!("文件有 {rows} 行数据，最多 {MAX_ROWS} 行；请拆分后分批导入。"),
-                format!(
-                    "The file has {rows} data rows; at most {MAX_ROWS} are accepted. Split it and import the parts."
-                ),
-            ),
+            SheetError::TooLarge { bytes } => too_large(*bytes, MAX_FILE_BYTES),
+            SheetError::TooManyRows { rows } => too_many_rows(*rows, MAX_ROWS),
             SheetError::Unreadable => Text::new(
                 "无法读取文件：它不是有效的 CSV 或 XLSX 文件。请在 Excel 或 WPS 中另存为 CSV（UTF-8）或 Excel 工作簿（.xlsx）后再导入。",
                 "The file cannot be read: it is not a valid CSV or XLSX file. Save it from Excel or WPS as CSV UTF-8 or as an Excel workbook (.xlsx) and import it again.",
@@ -144,6 +128,28 @@ impl SheetError {
             ),
         }
     }
+}
+
+/// A file of `bytes` refused for being over `max_bytes`, the import's limit.
+pub fn too_large(bytes: usize, max_bytes: usize) -> Text {
+    let megabytes = bytes as f64 / 1_048_576.0;
+    let max = max_bytes / 1_048_576;
+    Text::new(
+        format!("文件有 {megabytes:.1} MB，最大 {max} MB；请拆分后分批导入。"),
+        format!(
+            "The file has {megabytes:.1} MB; at most {max} MB are accepted. Split it and import the parts."
+        ),
+    )
+}
+
+/// A file of `rows` data rows refused for being over `max_rows`, the import's limit.
+pub fn too_many_rows(rows: usize, max_rows: usize) -> Text {
+    Text::new(
+        format!("文件有 {rows} 行数据，最多 {max_rows} 行；请拆分后分批导入。"),
+        format!(
+            "The file has {rows} data rows; at most {max_rows} are accepted. Split it and import the parts."
+        ),
+    )
 }
 
 /// The data rows of a file, blank rows left out.
