@@ -332,9 +332,9 @@ pub async fn import(
             )
         })
         .collect();
-    let mut transaction = store.transaction().await.map_err(ContactError::from)?;
-    for values in contacts {
-        let values = match existing.remove(&values.phone) {
+    let contacts: Vec<ContactValues> = contacts
+        .into_iter()
+        .map(|values| match existing.remove(&values.phone) {
             Some(mut current) => {
                 report.updated += 1;
                 merge(&mut current, values);
@@ -344,12 +344,13 @@ pub async fn import(
                 report.created += 1;
                 values
             }
-        };
-        transaction
-            .put_contact(tenant_id, list_id, &values, now_ms)
-            .await
-            .map_err(ContactError::from)?;
-    }
+        })
+        .collect();
+    let mut transaction = store.transaction().await.map_err(ContactError::from)?;
+    transaction
+        .put_contacts(tenant_id, list_id, &contacts, now_ms)
+        .await
+        .map_err(ContactError::from)?;
     transaction
         .touch_contact_list(tenant_id, list_id, now_ms)
         .await
