@@ -59,7 +59,7 @@ pub use analytics::{
 };
 pub use api_keys::{ApiKey, CreatedApiKey};
 pub use audit::{Actor, AuditEntry, AuditFilter, AuditPage};
-pub use contacts::{ContactListRow, ContactPage, ContactRow, ContactValues};
+pub use contacts::{ContactListRow, ContactPage, ContactRow, ContactValues, CONTACTS_PER_INSERT};
 pub(crate) use conversations::direction_name;
 pub use conversations::{
     Call, CallEnd, CallEvent, CallFilter, CallOutcome, CallPage, CallWithEvents, CarrierReport,
