@@ -84,17 +84,13 @@ fn workbook(rows: usize) -> Result<Vec<u8>, XlsxError> {
                 200 + random.next(800),
                 random.digits(4)
             )),
-            // About 15% landlines.
-            110..=259 => {
-                let area = AREA_CODES[random.next(AREA_CODES.len() as u64) as usize];
-                let local_digits = if area.len() == 3 { 7 } else { 6 };
-                Phone::Text(format!(
-                    "{area}-{}{:0width$}",
-                    2 + random.next(8),
-                    random.digits(local_digits),
-                    width = local_digits as usize
-                ))
-            }
+            // About 15% landlines: an area code and a local number of eight digits.
+            110..=259 => Phone::Text(format!(
+                "{}-{}{:07}",
+                AREA_CODES[random.next(AREA_CODES.len() as u64) as usize],
+                2 + random.next(8),
+                random.digits(7)
+            )),
             // Mobiles: about 15% as text with spaces, the rest as numbers.
             _ => {
                 let prefix = MOBILE_PREFIXES[random.next(MOBILE_PREFIXES.len() as u64) as usize];

@@ -312,8 +312,15 @@ pub async fn import(
         .map_err(ContactError::from)?
         .ok_or(ContactError::NotFound)?;
     let zone = crate::conversation::local_time::time_zone(&tenant);
-    let (contacts, mut report) =
-        parse(format, bytes, phone::region_of(&tenant), zone).map_err(ImportError::File)?;
+    // Reading 100,000 rows takes a core for a second or two (the numbers' parsing most of it):
+    // off the async workers, so the server's other requests are not kept waiting.
+    let region = phone::region_of(&tenant).to_owned();
+    let file = bytes.to_vec();
+    let parsed = tokio::task::spawn_blocking(move || parse(format, &file, &region, zone)).await;
+    let (contacts, mut report) = match parsed {
+        Ok(parsed) => parsed.map_err(ImportError::File)?,
+        Err(failed) => std::panic::resume_unwind(failed.into_panic()),
+    };
     let mut existing: HashMap<String, ContactValues> = store
         .all_contacts(tenant_id, list_id)
         .await
