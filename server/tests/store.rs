@@ -4551,7 +4551,7 @@ async fn contacts_are_written_many_to_a_statement(db: TestDb) -> TestResult {
             name: format!("客户{n}"),
             fields,
             consent_source: "门店".into(),
-            consent_at: (n % 2 == 0).then_some(T0 + n as i64),
+            consent_at: n.is_multiple_of(2).then_some(T0 + n as i64),
         }
     };
     let count = CONTACTS_PER_INSERT * 2 + 7;

@@ -420,7 +420,7 @@ mod tests {
             {
                 sheet.write_string(0, column as u16, *name)?;
             }
-            sheet.write_number(1, 0, 13800138000_u64 as f64)?;
+            sheet.write_number(1, 0, 13_800_138_000_f64)?;
             sheet.write_datetime_with_format(1, 1, ExcelDateTime::from_ymd(1990, 3, 8)?, &date)?;
             sheet.write_number_with_format(1, 2, 45292, &date)?;
             let order = ExcelDateTime::from_ymd(2026, 11, 30)?.and_hms(23, 30, 0)?;
