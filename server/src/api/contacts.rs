@@ -148,7 +148,9 @@ async fn delete_list(
 /// read in the tenant's region (China when none is set). Bad rows are reported and left out;
 /// the good rows are written. Rows with a number the file or the list has already become one
 /// contact: later values win, custom fields are merged. CSV may be UTF-8, UTF-16 with a BOM or
-/// GBK. At most 16 MB and 100,000 rows.
+/// GBK. An XLSX cell formatted as a date is read as that date (`1990-03-08`), one with a time of
+/// day as an RFC 3339 time in the tenant's time zone (`2026-07-04T18:30:00+08:00`). At most
+/// 16 MB and 100,000 rows.
 #[utoipa::path(post, path = "/contact-lists/{id}/import", tag = "contacts",
     params(("id" = String, Path)),
     request_body(description = "The file",

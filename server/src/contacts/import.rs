@@ -4,7 +4,8 @@
 //! Numbers are read in the tenant's region ([`super::phone`]). A bad row is reported (row,
 //! column, why, in both languages) and left out; the good rows are written. Rows with the same
 //! number, in the file or in the list already, become one contact: later values win and custom
-//! fields are merged. One audit entry per import, with the counts.
+//! fields are merged. One audit entry per import, with the counts. XLSX date cells arrive as
+//! ISO dates, date-times in the tenant's zone ([`sheet::records`]).
 
 use std::collections::HashMap;
 
