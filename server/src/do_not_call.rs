@@ -292,7 +292,7 @@ pub fn parse(
     if bytes.len() > crate::contacts::import::MAX_FILE_BYTES {
         return Err(FileError::TooLarge { bytes: bytes.len() });
     }
-    let records = sheet::records(format, bytes, MAX_ROWS).map_err(|error| match error {
+    let records = sheet::records(format, bytes, MAX_ROWS, None).map_err(|error| match error {
         SheetError::TooManyRows { rows } => FileError::TooManyRows { rows },
         other => FileError::Sheet(other),
     })?;

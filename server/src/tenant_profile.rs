@@ -49,9 +49,15 @@ pub const NOTICE_MAX_CHARS: usize = 300;
 #[serde(deny_unknown_fields)]
 pub struct OutboundNotice {
     #[serde(rename = "zh-CN")]
-    #[schema(example = "您好，这是演示商城的智能客服来电，通话可能会被录音。", max_length = 300)]
+    #[schema(
+        example = "您好，这是演示商城的智能客服来电，通话可能会被录音。",
+        max_length = 300
+    )]
     pub zh: String,
-    #[schema(example = "Hello, this is Demo Shop's automated assistant; this call may be recorded.", max_length = 300)]
+    #[schema(
+        example = "Hello, this is Demo Shop's automated assistant; this call may be recorded.",
+        max_length = 300
+    )]
     pub en: String,
 }
 
@@ -266,6 +272,7 @@ mod tests {
             },
             time_zone: zone.into(),
             region: region.map(str::to_owned),
+            outbound_notice: None,
         }
     }
 
@@ -290,6 +297,35 @@ mod tests {
         assert_eq!(
             fields(&update("店\n名", "Shop", "Europe/Berlin", None)),
             ["/display_name/zh-CN"]
+        );
+    }
+
+    #[test]
+    fn a_notice_is_in_both_languages_or_none() {
+        let with_notice = |zh: &str, en: &str| ProfileUpdate {
+            outbound_notice: Some(OutboundNotice {
+                zh: zh.into(),
+                en: en.into(),
+            }),
+            ..update("店", "Shop", "Asia/Shanghai", None)
+        };
+        let fields = |u: &ProfileUpdate| check(u).into_iter().map(|w| w.field).collect::<Vec<_>>();
+        assert!(fields(&with_notice(
+            "本次通话由智能客服拨打。",
+            "This is an automated call."
+        ))
+        .is_empty());
+        assert!(
+            fields(&with_notice(" ", "")).is_empty(),
+            "both empty: no notice"
+        );
+        assert_eq!(
+            fields(&with_notice("本次通话由智能客服拨打。", "")),
+            ["/outbound_notice/en"]
+        );
+        assert_eq!(
+            fields(&with_notice(&"长".repeat(301), "ok")),
+            ["/outbound_notice/zh-CN"]
         );
     }
 }

@@ -18,6 +18,7 @@ use server::store::{
     RolledUp, Store, StoreError, Table, TenantSettings, User, COMMON_KEYS,
 };
 use server::store::{ChannelFields, CustomerLookupRow, WidgetLanguage};
+use server::store::{ContactValues, CONTACTS_PER_INSERT};
 use sqlx::Connection;
 
 /// Runs one write in a transaction of its own, committed when the write succeeds: the store
@@ -241,6 +242,7 @@ on_both_databases!(
     widget_rate_limits_hold_across_servers,
     servers_hear_each_others_changes,
     customer_lookups_belong_to_their_tenant,
+    contacts_are_written_many_to_a_statement,
 );
 
 const T0: i64 = 1_750_000_000_000;
@@ -4530,5 +4532,62 @@ async fn servers_hear_each_others_changes(db: TestDb) -> TestResult {
         .map_err(|_| "no notice")??;
     assert_eq!(heard.as_deref(), Some("hello"));
     drop((here_relay, there_relay));
+    Ok(())
+}
+
+/// More contacts than one statement writes, then again with some changed: every number is one
+/// contact, a written-again one keeps its id and creation and takes the new values, and another
+/// tenant's list is untouched.
+async fn contacts_are_written_many_to_a_statement(db: TestDb) -> TestResult {
+    let store = &db.store;
+    let (own, stranger) = two_tenants(store).await?;
+    let list = write!(store, |tx| tx.insert_contact_list(&own, "会员", T0))?;
+    let other = write!(store, |tx| tx.insert_contact_list(&stranger, "会员", T0))?;
+    let contact = |n: usize, level: &str| {
+        let mut fields = serde_json::Map::new();
+        fields.insert("level".into(), json!(level));
+        ContactValues {
+            phone: format!("+86138{n:08}"),
+            name: format!("客户{n}"),
+            fields,
+            consent_source: "门店".into(),
+            consent_at: n.is_multiple_of(2).then_some(T0 + n as i64),
+        }
+    };
+    let count = CONTACTS_PER_INSERT * 2 + 7;
+    let first: Vec<ContactValues> = (0..count).map(|n| contact(n, "silver")).collect();
+    write!(store, |tx| tx.put_contacts(&own, &list, &first, T0))?;
+    write!(store, |tx| tx.put_contacts(
+        &stranger,
+        &other,
+        &first[..3],
+        T0
+    ))?;
+    let before = store.all_contacts(&own, &list).await?;
+    assert_eq!(before.len(), count);
+    let again: Vec<ContactValues> = (count - 10..count + 5)
+        .map(|n| contact(n, "gold"))
+        .collect();
+    write!(store, |tx| tx.put_contacts(&own, &list, &again, T0 + 1))?;
+    let after = store.all_contacts(&own, &list).await?;
+    assert_eq!(after.len(), count + 5);
+    let by_phone = |rows: &[server::store::ContactRow], phone: &str| {
+        rows.iter().find(|row| row.phone == phone).cloned()
+    };
+    let changed = contact(count - 1, "gold");
+    let old = by_phone(&before, &changed.phone).expect("written first");
+    let new = by_phone(&after, &changed.phone).expect("written again");
+    assert_eq!(new.id, old.id);
+    assert_eq!((new.created_at, new.updated_at), (T0, T0 + 1));
+    assert_eq!(new.fields["level"], json!("gold"));
+    assert_eq!(new.consent_at, changed.consent_at);
+    let kept = by_phone(&after, &contact(0, "").phone).expect("kept");
+    assert_eq!(
+        (kept.fields["level"].clone(), kept.updated_at),
+        (json!("silver"), T0)
+    );
+    let ids: HashSet<&str> = after.iter().map(|row| row.id.as_str()).collect();
+    assert_eq!(ids.len(), after.len());
+    assert_eq!(store.all_contacts(&stranger, &other).await?.len(), 3);
     Ok(())
 }

@@ -509,6 +509,22 @@ async fn a_birthday_campaign_calls_todays_birthdays_and_lists_who_says_no(
     let clock = Clock::manual(shanghai((2026, 12, 8), 10, 0));
     let shop = shop(&mut app, "birthday-care.json", &clock).await;
     let key = shop.tenant.owner_key.clone();
+    // The shop requires every outbound call to say first that a robot is calling.
+    let notice = "您好，这是演示商城的智能客服来电，本次通话会被录音。";
+    let (status, body) = request(
+        &app,
+        Method::PUT,
+        &key,
+        "/tenant/profile",
+        Some(
+            &json!({ "display_name": { "zh-CN": "演示商城", "en": "Demo Shop" },
+                      "time_zone": "Asia/Shanghai", "region": "CN",
+                      "outbound_notice": { "zh-CN": notice,
+                                           "en": "This is Demo Shop's automated assistant." } }),
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
     // The lunar month and day 2026-12-08 falls on, as the server's calendar reads it.
     let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 8).expect("date");
     let lunar_today = (1..=12)
@@ -581,6 +597,11 @@ async fn a_birthday_campaign_calls_todays_birthdays_and_lists_who_says_no(
     assert_eq!(called.len(), 3, "{called:?}");
     for number in ["+8613800200001", "+8613800200002", "+8613800200004"] {
         assert!(called.contains(&number.to_owned()), "{number}: {called:?}");
+    }
+    for call in shop.twilio.outbound_calls().await {
+        let log = call.log.expect("finished");
+        let said = log.said();
+        assert_eq!(said.first().copied(), Some(notice), "{said:?}");
     }
     let results = contacts(&app, &key, &solar).await;
     let by_phone: BTreeMap<&str, &Value> = results

@@ -240,15 +240,27 @@ async fn csv_import_normalises_numbers_reports_bad_rows_and_merges_duplicates(
 
 async fn xlsx_import_reads_numeric_cells_and_us_numbers_in_a_us_shop(app: TestApp) -> TestApp {
     let shop = app.tenant("US Shop").await;
-    app.change_settings(&shop.id, |settings| settings.region = Some("US".into()))
-        .await;
+    app.change_settings(&shop.id, |settings| {
+        settings.region = Some("US".into());
+        settings.time_zone = Some("America/Los_Angeles".into());
+    })
+    .await;
     let key = &shop.owner_key;
     let list = new_list(&app, key, "Members").await;
     let mut workbook = rust_xlsxwriter::Workbook::new();
+    let date = rust_xlsxwriter::Format::new().set_num_format("m/d/yyyy");
+    let date_time = rust_xlsxwriter::Format::new().set_num_format("m/d/yyyy h:mm");
     let sheet = workbook.add_worksheet();
-    for (column, header) in ["Name", "Phone", "lunar_birthday", "orders"]
-        .iter()
-        .enumerate()
+    for (column, header) in [
+        "Name",
+        "Phone",
+        "lunar_birthday",
+        "orders",
+        "birthday",
+        "last_order",
+    ]
+    .iter()
+    .enumerate()
     {
         sheet
             .write_string(0, column as u16, *header)
@@ -258,6 +270,17 @@ async fn xlsx_import_reads_numeric_cells_and_us_numbers_in_a_us_shop(app: TestAp
     sheet.write_string(1, 1, "(415) 555-2671").expect("cell");
     sheet.write_string(1, 2, "腊月初八").expect("cell");
     sheet.write_number(1, 3, 7.0).expect("cell");
+    // Date cells: a birthday (Excel keeps 32940, a serial number of days) and a last order
+    // with its time of day, local to the shop.
+    sheet
+        .write_number_with_format(1, 4, 32_940, &date)
+        .expect("cell");
+    let order = rust_xlsxwriter::ExcelDateTime::from_ymd(2026, 7, 4)
+        .and_then(|day| day.and_hms(18, 30, 0))
+        .expect("date-time");
+    sheet
+        .write_datetime_with_format(1, 5, order, &date_time)
+        .expect("cell");
     sheet.write_string(2, 0, "Bo").expect("cell");
     // Typed as a number by Excel: read as its digits.
     sheet.write_number(2, 1, 4_155_550_100.0).expect("cell");
@@ -294,7 +317,12 @@ async fn xlsx_import_reads_numeric_cells_and_us_numbers_in_a_us_shop(app: TestAp
     assert_eq!(phones, vec!["+14155550100", "+14155552671"]);
     assert_eq!(
         page["contacts"][1]["fields"],
-        json!({ "lunar_birthday": "腊月初八", "orders": "7" })
+        json!({
+            "lunar_birthday": "腊月初八",
+            "orders": "7",
+            "birthday": "1990-03-08",
+            "last_order": "2026-07-04T18:30:00-07:00",
+        })
     );
     app
 }

@@ -152,6 +152,8 @@ function ProfileSection({ canEdit, onSaved }: { canEdit: boolean; onSaved: () =>
   const [en, setEn] = useState("");
   const [zone, setZone] = useState("Asia/Shanghai");
   const [region, setRegion] = useState("");
+  const [noticeZh, setNoticeZh] = useState("");
+  const [noticeEn, setNoticeEn] = useState("");
   const [loadError, setLoadError] = useState<unknown>(null);
   const { busy, done: saved, error, setError, run } = useSubmission();
 
@@ -161,6 +163,8 @@ function ProfileSection({ canEdit, onSaved }: { canEdit: boolean; onSaved: () =>
     setEn(loaded.display_name.en);
     setZone(loaded.time_zone);
     setRegion(loaded.region ?? "");
+    setNoticeZh(loaded.outbound_notice?.["zh-CN"] ?? "");
+    setNoticeEn(loaded.outbound_notice?.en ?? "");
   }, []);
 
   useEffect(() => {
@@ -183,7 +187,15 @@ function ProfileSection({ canEdit, onSaved }: { canEdit: boolean; onSaved: () =>
   const save = (event: React.FormEvent) => {
     event.preventDefault();
     void run(async () => {
-      show(await settingsApi.saveProfile({ display_name: { "zh-CN": zh, en }, time_zone: zone, region: region || null }));
+      const notice = noticeZh.trim() || noticeEn.trim() ? { "zh-CN": noticeZh, en: noticeEn } : null;
+      show(
+        await settingsApi.saveProfile({
+          display_name: { "zh-CN": zh, en },
+          time_zone: zone,
+          region: region || null,
+          outbound_notice: notice,
+        }),
+      );
       onSaved();
     });
   };
@@ -231,6 +243,34 @@ function ProfileSection({ canEdit, onSaved }: { canEdit: boolean; onSaved: () =>
           </select>
           <span className="muted small">{t("profile.regionHelp")}</span>
           <FieldMessage error={error} field="/region" />
+        </label>
+      </div>
+      <h3>{t("profile.notice")}</h3>
+      <p className="muted small">{t("profile.noticeHelp")}</p>
+      <div className="settings-row">
+        <label>
+          {t("profile.noticeZh")}
+          <textarea
+            value={noticeZh}
+            maxLength={300}
+            rows={2}
+            disabled={!canEdit}
+            onChange={(event) => setNoticeZh(event.target.value)}
+            data-testid="profile-notice-zh"
+          />
+          <FieldMessage error={error} field="/outbound_notice/zh-CN" />
+        </label>
+        <label>
+          {t("profile.noticeEn")}
+          <textarea
+            value={noticeEn}
+            maxLength={300}
+            rows={2}
+            disabled={!canEdit}
+            onChange={(event) => setNoticeEn(event.target.value)}
+            data-testid="profile-notice-en"
+          />
+          <FieldMessage error={error} field="/outbound_notice/en" />
         </label>
       </div>
       {canEdit && (

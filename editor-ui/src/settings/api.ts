@@ -13,12 +13,15 @@ export interface Profile {
   time_zone: string;
   region: string | null;
   regions: string[];
+  /** Said first on every outbound call, in the flow's language; null: nothing. */
+  outbound_notice: DisplayNames | null;
 }
 
 export interface ProfileUpdate {
   display_name: DisplayNames;
   time_zone: string;
   region: string | null;
+  outbound_notice: DisplayNames | null;
 }
 
 export type TtsProvider = "twilio" | "aura" | "espeak";

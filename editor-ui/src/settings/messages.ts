@@ -35,6 +35,10 @@ export const zh = {
   "profile.region": "国家或地区",
   "profile.regionHelp": "店铺和电话号码所在的国家或地区。",
   "profile.regionNone": "（未选择）",
+  "profile.notice": "外呼开场声明",
+  "profile.noticeHelp": "每一通外呼（包括外呼活动）接通后先说这句话，再开始流程，例如告知对方这是智能客服来电、通话会被录音。留空则不说。中英文都要填：流程用哪种语言就说哪一句。",
+  "profile.noticeZh": "声明（中文）",
+  "profile.noticeEn": "声明（英文）",
   "profile.utc": "UTC{offset}",
 
   "telephony.help": "电话机器人通过 Twilio 接打电话，用 Deepgram 识别语音。密钥保存后不会再显示，只能更换。",
@@ -152,6 +156,10 @@ export const en: Record<keyof typeof zh, string> = {
   "profile.region": "Country or region",
   "profile.regionHelp": "Where the shop and its phone numbers are.",
   "profile.regionNone": "(not chosen)",
+  "profile.notice": "Notice on outbound calls",
+  "profile.noticeHelp": "Every outbound call (campaigns' too) says this first once answered, before its flow: for example that an automated assistant is calling and the call is recorded. Leave empty for none. Write both: the call says the one in its flow's language.",
+  "profile.noticeZh": "Notice (Chinese)",
+  "profile.noticeEn": "Notice (English)",
   "profile.utc": "UTC{offset}",
 
   "telephony.help": "The phone robot makes and takes calls through Twilio and recognises speech with Deepgram. Saved secrets are never shown again; you can only replace them.",

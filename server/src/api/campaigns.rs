@@ -298,7 +298,9 @@ async fn campaign_contacts(
     }
     let status = query.status.as_deref();
     if let Some(status) = status.filter(|status| {
-        status.is_empty() || status.len() > 32 || !status.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+        status.is_empty()
+            || status.len() > 32
+            || !status.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
     }) {
         return Err(super::bad_parameter(
             "status",

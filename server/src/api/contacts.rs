@@ -7,12 +7,13 @@ use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::{file_error, invalid_fields, may, upload, PageQuery, RowErrorView};
 use crate::auth::{Permission, Principal};
-use crate::contacts::import::{self, FileError, ImportError, RowError};
+use crate::contacts::import::{self, ImportError};
 use crate::contacts::{self, Contact, ContactError, ContactList, ContactPage, ContactPatch};
 use crate::error::{ApiError, ApiResult, Json};
 use crate::language::Language;
@@ -34,68 +35,6 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub struct ListBody {
     #[schema(example = "会员", min_length = 1, max_length = 100)]
     pub name: String,
-}
-
-/// Which page of a listing, and what it must contain.
-#[derive(Debug, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct PageQuery {
-    /// Keeps entries whose number, name or note contains this text (case ignored).
-    pub search: Option<String>,
-    /// Entries to skip (default 0).
-    #[param(maximum = 1_000_000_000)]
-    pub offset: Option<u32>,
-    /// Entries at most (1–500, default 50).
-    pub limit: Option<u32>,
-}
-
-impl PageQuery {
-    pub(crate) fn search(&self) -> Option<&str> {
-        self.search
-            .as_deref()
-            .map(str::trim)
-            .filter(|search| !search.is_empty())
-    }
-
-    pub(crate) fn limit(&self) -> u32 {
-        self.limit.unwrap_or(50)
-    }
-
-    /// The offset, or the 400 naming it when it is past the largest the document declares: a
-    /// number that large is a mistake, not a page.
-    pub(crate) fn offset(&self, language: Language) -> ApiResult<u32> {
-        const MAX_OFFSET: u32 = 1_000_000_000;
-        match self.offset.unwrap_or(0) {
-            offset if offset > MAX_OFFSET => Err(super::bad_parameter(
-                "offset",
-                language,
-                format!("{offset} 超过了上限 {MAX_OFFSET}"),
-                format!("{offset} is over the limit of {MAX_OFFSET}"),
-            )),
-            offset => Ok(offset),
-        }
-    }
-}
-
-/// A row left out of an import.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct RowErrorView {
-    /// As a spreadsheet numbers it: the header is row 1.
-    pub row: usize,
-    /// The column's header as the file writes it.
-    pub column: String,
-    /// Why, in the asker's language.
-    pub message: String,
-}
-
-impl RowErrorView {
-    pub(crate) fn new(error: RowError, language: Language) -> Self {
-        RowErrorView {
-            row: error.row,
-            column: error.column,
-            message: error.message.get(language).to_owned(),
-        }
-    }
 }
 
 /// What an import did.
@@ -209,7 +148,9 @@ async fn delete_list(
 /// read in the tenant's region (China when none is set). Bad rows are reported and left out;
 /// the good rows are written. Rows with a number the file or the list has already become one
 /// contact: later values win, custom fields are merged. CSV may be UTF-8, UTF-16 with a BOM or
-/// GBK. At most 16 MB and 100,000 rows.
+/// GBK. An XLSX cell formatted as a date is read as that date (`1990-03-08`), one with a time of
+/// day as an RFC 3339 time in the tenant's time zone (`2026-07-04T18:30:00+08:00`). At most
+/// 16 MB and 100,000 rows.
 #[utoipa::path(post, path = "/contact-lists/{id}/import", tag = "contacts",
     params(("id" = String, Path)),
     request_body(description = "The file",
@@ -234,14 +175,7 @@ async fn import_file(
     let language = may(&principal, &headers, Permission::EditContacts)?;
     crate::quotas::storage::admit_growth(&state, &principal.tenant_id).await?;
     let format = super::file_format(&headers, language)?;
-    let bytes = body.map_err(|_| {
-        file_error(
-            FileError::TooLarge {
-                bytes: import::MAX_FILE_BYTES + 1,
-            },
-            language,
-        )
-    })?;
+    let bytes = upload(body, language)?;
     let report = import::import(
         &state.store,
         &principal.actor(),
@@ -261,11 +195,7 @@ async fn import_file(
         updated: report.updated,
         merged: report.merged,
         failed: report.failed,
-        errors: report
-            .errors
-            .into_iter()
-            .map(|error| RowErrorView::new(error, language))
-            .collect(),
+        errors: RowErrorView::list(report.errors, language),
     }))
 }
 
@@ -359,50 +289,13 @@ async fn delete_contact(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The asker's language, once their role is known to allow `permission` (else 403 in it).
-pub(crate) fn may(
-    principal: &Principal,
-    headers: &HeaderMap,
-    permission: Permission,
-) -> ApiResult<Language> {
-    let language = Language::from_headers(headers);
-    principal.require(permission).map_err(|error| {
-        let (zh, en) = match permission {
-            Permission::EditContacts => (
-                "你的角色不能修改联系人名单或免打扰名单；编辑者和所有者可以。",
-                "Your role may not change contact lists or the do-not-call list; editors and owners may.",
-            ),
-            _ => (
-                "你的角色不能查看联系人名单或免打扰名单。",
-                "Your role may not see contact lists or the do-not-call list.",
-            ),
-        };
-        error.reworded(zh, en)
-    })?;
-    Ok(language)
-}
-
-/// A file that cannot be imported at all.
-pub(crate) fn file_error(error: FileError, language: Language) -> ApiError {
-    let status = match error {
-        FileError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-        _ => StatusCode::UNPROCESSABLE_ENTITY,
-    };
-    ApiError::new(status, error.code(), error.message().get(language))
-}
-
 fn contact_error(error: ContactError, language: Language) -> ApiError {
     match error {
-        ContactError::Invalid(problems) => ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
+        ContactError::Invalid(problems) => invalid_fields(
             "invalid_contact",
             language.pick("联系人或名单有错误。", "The contact or list has errors."),
-        )
-        .with_errors(
-            problems
-                .iter()
-                .map(|problem| problem.render(language))
-                .collect(),
+            &problems,
+            language,
         ),
         ContactError::NotFound => ApiError::new(
             StatusCode::NOT_FOUND,

@@ -9,10 +9,8 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::contacts::{file_error, may, PageQuery, RowErrorView};
-use super::file_format;
+use super::{file_error, file_format, invalid_fields, may, upload, PageQuery, RowErrorView};
 use crate::auth::{Credential, Permission, Principal};
-use crate::contacts::import::{FileError, MAX_FILE_BYTES};
 use crate::do_not_call::{self, DoNotCallError, Entry, Page, Source};
 use crate::error::{ApiError, ApiResult, Json};
 use crate::language::Language;
@@ -153,14 +151,7 @@ async fn import_file(
 ) -> ApiResult<Json<DoNotCallImportResult>> {
     let language = may(&principal, &headers, Permission::EditContacts)?;
     let format = file_format(&headers, language)?;
-    let bytes = body.map_err(|_| {
-        file_error(
-            FileError::TooLarge {
-                bytes: MAX_FILE_BYTES + 1,
-            },
-            language,
-        )
-    })?;
+    let bytes = upload(body, language)?;
     let region = crate::contacts::region(&state.store, &principal.tenant_id).await?;
     let report = do_not_call::import(
         &state.store,
@@ -177,26 +168,17 @@ async fn import_file(
         added: report.added,
         already_listed: report.already_listed,
         failed: report.failed,
-        errors: report
-            .errors
-            .into_iter()
-            .map(|error| RowErrorView::new(error, language))
-            .collect(),
+        errors: RowErrorView::list(report.errors, language),
     }))
 }
 
 fn dnc_error(error: DoNotCallError, language: Language) -> ApiError {
     match error {
-        DoNotCallError::Invalid(problems) => ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
+        DoNotCallError::Invalid(problems) => invalid_fields(
             "invalid_do_not_call",
             language.pick("免打扰号码有错误。", "The do-not-call entry has errors."),
-        )
-        .with_errors(
-            problems
-                .iter()
-                .map(|problem| problem.render(language))
-                .collect(),
+            &problems,
+            language,
         ),
         DoNotCallError::NotFound => ApiError::new(
             StatusCode::NOT_FOUND,

@@ -28,7 +28,8 @@ use utoipa_axum::router::OpenApiRouter;
 
 use axum::http::StatusCode;
 
-use crate::error::{ApiError, ApiResult, FieldError, Problem};
+use crate::contacts::import::{FileError, RowError};
+use crate::error::{ApiError, ApiResult, FieldError, FieldProblem, Problem};
 use crate::language::Language;
 use crate::state::AppState;
 
@@ -206,6 +207,136 @@ pub(crate) fn file_format(
                 ),
             )
         })
+}
+
+/// Which page of a listing, and what it must contain.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Keeps entries whose number, name or note contains this text (case ignored).
+    pub search: Option<String>,
+    /// Entries to skip (default 0).
+    #[param(maximum = 1_000_000_000)]
+    pub offset: Option<u32>,
+    /// Entries at most (1–500, default 50).
+    pub limit: Option<u32>,
+}
+
+impl PageQuery {
+    pub(crate) fn search(&self) -> Option<&str> {
+        self.search
+            .as_deref()
+            .map(str::trim)
+            .filter(|search| !search.is_empty())
+    }
+
+    pub(crate) fn limit(&self) -> u32 {
+        self.limit.unwrap_or(50)
+    }
+
+    /// The offset, or the 400 naming it when it is past the largest the document declares: a
+    /// number that large is a mistake, not a page.
+    pub(crate) fn offset(&self, language: Language) -> ApiResult<u32> {
+        const MAX_OFFSET: u32 = 1_000_000_000;
+        match self.offset.unwrap_or(0) {
+            offset if offset > MAX_OFFSET => Err(bad_parameter(
+                "offset",
+                language,
+                format!("{offset} 超过了上限 {MAX_OFFSET}"),
+                format!("{offset} is over the limit of {MAX_OFFSET}"),
+            )),
+            offset => Ok(offset),
+        }
+    }
+}
+
+/// A row left out of an import.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct RowErrorView {
+    /// As a spreadsheet numbers it: the header is row 1.
+    pub row: usize,
+    /// The column's header as the file writes it.
+    pub column: String,
+    /// Why, in the asker's language.
+    pub message: String,
+}
+
+impl RowErrorView {
+    /// An import's rows left out, in the asker's language.
+    pub(crate) fn list(errors: Vec<RowError>, language: Language) -> Vec<Self> {
+        errors
+            .into_iter()
+            .map(|error| RowErrorView {
+                row: error.row,
+                column: error.column,
+                message: error.message.get(language).to_owned(),
+            })
+            .collect()
+    }
+}
+
+/// The asker's language, once their role is known to allow `permission` (else 403 in it).
+pub(crate) fn may(
+    principal: &crate::auth::Principal,
+    headers: &axum::http::HeaderMap,
+    permission: crate::auth::Permission,
+) -> ApiResult<Language> {
+    let language = Language::from_headers(headers);
+    principal.require(permission).map_err(|error| {
+        let (zh, en) = match permission {
+            crate::auth::Permission::EditContacts => (
+                "你的角色不能修改联系人名单或免打扰名单；编辑者和所有者可以。",
+                "Your role may not change contact lists or the do-not-call list; editors and owners may.",
+            ),
+            _ => (
+                "你的角色不能查看联系人名单或免打扰名单。",
+                "Your role may not see contact lists or the do-not-call list.",
+            ),
+        };
+        error.reworded(zh, en)
+    })?;
+    Ok(language)
+}
+
+/// The body of a contact or do-not-call upload, or `413 file_too_large` when it is over
+/// [`MAX_FILE_BYTES`](crate::contacts::import::MAX_FILE_BYTES) (the routes' body limit).
+pub(crate) fn upload(
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+    language: Language,
+) -> ApiResult<axum::body::Bytes> {
+    body.map_err(|_| {
+        file_error(
+            FileError::TooLarge {
+                bytes: crate::contacts::import::MAX_FILE_BYTES + 1,
+            },
+            language,
+        )
+    })
+}
+
+/// A file that cannot be imported at all.
+pub(crate) fn file_error(error: FileError, language: Language) -> ApiError {
+    let status = match error {
+        FileError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    ApiError::new(status, error.code(), error.message().get(language))
+}
+
+/// `422 code` naming each wrong field: how a domain's `Invalid(problems)` is answered.
+/// `detail` says what has errors, in the asker's language.
+pub(crate) fn invalid_fields(
+    code: &'static str,
+    detail: &str,
+    problems: &[FieldProblem],
+    language: Language,
+) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail).with_errors(
+        problems
+            .iter()
+            .map(|problem| problem.render(language))
+            .collect(),
+    )
 }
 
 /// A store error of a paged listing: a cursor it did not give out is the asker's `400`.

@@ -5,7 +5,7 @@
 //! occurrence by that date, so that a campaign calls a contact at most once per occurrence
 //! however often it asks.
 
-use chrono::{Datelike, NaiveDate};
+use chrono::{Datelike, NaiveDate, NaiveTime};
 use lunardate::LunarDate;
 
 use crate::language::Text;
@@ -103,9 +103,16 @@ fn same_day_of_year(date: NaiveDate, today: NaiveDate) -> bool {
     leap_day && common_year && (today.month(), today.day()) == (2, 28)
 }
 
-/// A date as contacts' spreadsheets hold one: `2024-03-05`, `2024/3/5`, `2024年3月5日`.
+/// A date as contacts' spreadsheets hold one: `2024-03-05`, `2024/3/5`, `2024年3月5日`; or a
+/// date with a time of day, as an Excel date-time cell is imported
+/// (`2024-03-05T09:30:00+08:00`, `2024-03-05 09:30`): its date as written, which is the
+/// tenant's local date when the import knew the tenant's zone.
 pub fn parse_date(value: &str) -> Option<NaiveDate> {
     let value = value.trim();
+    let value = match value.split_once(['T', ' ']) {
+        Some((date, time)) if is_time_of_day(time) => date,
+        _ => value,
+    };
     let parts: Vec<&str> = if let Some(rest) = value.strip_suffix('日') {
         let (year, rest) = rest.split_once('年')?;
         let (month, day) = rest.split_once('月')?;
@@ -132,6 +139,18 @@ pub fn parse_date(value: &str) -> Option<NaiveDate> {
         number(month)?,
         number(day)?,
     )
+}
+
+/// `09:30`, `09:30:00`, `09:30:00+08:00`, `09:30:00.5Z`: what may follow a date's `T`.
+fn is_time_of_day(text: &str) -> bool {
+    let clock = text
+        .get(..5)
+        .and_then(|hm| NaiveTime::parse_from_str(hm, "%H:%M").ok());
+    let rest = text.get(5..).unwrap_or("");
+    clock.is_some()
+        && rest
+            .bytes()
+            .all(|byte| byte.is_ascii_digit() || b":.+-Z".contains(&byte))
 }
 
 /// A lunar month and day.
@@ -257,9 +276,24 @@ mod tests {
             "三月五日",
             "2024-03-05-01",
             "+2024-03-05",
+            "2024-03-05T",
+            "2024-03-05Tnoon",
+            "2024-03-05 25:00",
+            "2024-03-05 三点",
         ] {
             assert_eq!(parse_date(wrong), None, "{wrong}");
         }
+    }
+
+    #[test]
+    fn a_date_with_a_time_of_day_is_its_date() {
+        // As an XLSX date-time cell is imported, with the tenant's zone and without one.
+        let expected = Some(date("2024-03-05"));
+        assert_eq!(parse_date("2024-03-05T23:30:00+08:00"), expected);
+        assert_eq!(parse_date("2024-03-05T09:30:00"), expected);
+        assert_eq!(parse_date("2024-03-05 09:30"), expected);
+        assert_eq!(parse_date("2024/3/5 09:30:15"), expected);
+        assert_eq!(parse_date("2024-03-05T09:30:00.250Z"), expected);
     }
 
     #[test]

@@ -4,11 +4,14 @@
 //!
 //! CSV may be UTF-8 (with or without a BOM), UTF-16 with a BOM, or GBK/GB 18030, which Excel
 //! writes for Chinese on Windows. Rows are numbered as a spreadsheet shows them: the header is
-//! row 1.
+//! row 1. An XLSX cell formatted as a date is read as the date it shows (`2024-01-01`), not as
+//! Excel's serial number for it (45292): see [`date_text`].
 
 use std::io::Cursor;
 
-use calamine::{Data, Reader, Xlsx};
+use calamine::{Data, ExcelDateTime, Reader, Xlsx};
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
+use chrono_tz::Tz;
 use encoding_rs::{GB18030, UTF_16BE, UTF_16LE};
 use flow_engine::knowledge_sheet::{self as faq_sheet, CsvError, HeaderError};
 pub use flow_engine::knowledge_sheet::{parse_enabled, Column, SheetRow};
@@ -95,24 +98,8 @@ impl SheetError {
 
     pub fn message(&self) -> Text {
         match self {
-            SheetError::TooLarge { bytes } => Text::new(
-                format!(
-                    "文件有 {:.1} MB，最大 {} MB；请拆分后分批导入。",
-                    *bytes as f64 / 1_048_576.0,
-                    MAX_FILE_BYTES / 1_048_576
-                ),
-                format!(
-                    "The file has {:.1} MB; at most {} MB are accepted. Split it and import the parts.",
-                    *bytes as f64 / 1_048_576.0,
-                    MAX_FILE_BYTES / 1_048_576
-                ),
-            ),
-            SheetError::TooManyRows { rows } => Text::new(
-                format!("文件有 {rows} 行数据，最多 {MAX_ROWS} 行；请拆分后分批导入。"),
-                format!(
-                    "The file has {rows} data rows; at most {MAX_ROWS} are accepted. Split it and import the parts."
-                ),
-            ),
+            SheetError::TooLarge { bytes } => too_large(*bytes, MAX_FILE_BYTES),
+            SheetError::TooManyRows { rows } => too_many_rows(*rows, MAX_ROWS),
             SheetError::Unreadable => Text::new(
                 "无法读取文件：它不是有效的 CSV 或 XLSX 文件。请在 Excel 或 WPS 中另存为 CSV（UTF-8）或 Excel 工作簿（.xlsx）后再导入。",
                 "The file cannot be read: it is not a valid CSV or XLSX file. Save it from Excel or WPS as CSV UTF-8 or as an Excel workbook (.xlsx) and import it again.",
@@ -143,12 +130,34 @@ impl SheetError {
     }
 }
 
+/// A file of `bytes` refused for being over `max_bytes`, the import's limit.
+pub fn too_large(bytes: usize, max_bytes: usize) -> Text {
+    let megabytes = bytes as f64 / 1_048_576.0;
+    let max = max_bytes / 1_048_576;
+    Text::new(
+        format!("文件有 {megabytes:.1} MB，最大 {max} MB；请拆分后分批导入。"),
+        format!(
+            "The file has {megabytes:.1} MB; at most {max} MB are accepted. Split it and import the parts."
+        ),
+    )
+}
+
+/// A file of `rows` data rows refused for being over `max_rows`, the import's limit.
+pub fn too_many_rows(rows: usize, max_rows: usize) -> Text {
+    Text::new(
+        format!("文件有 {rows} 行数据，最多 {max_rows} 行；请拆分后分批导入。"),
+        format!(
+            "The file has {rows} data rows; at most {max_rows} are accepted. Split it and import the parts."
+        ),
+    )
+}
+
 /// The data rows of a file, blank rows left out.
 pub fn read(format: Format, bytes: &[u8]) -> Result<Vec<SheetRow>, SheetError> {
     if bytes.len() > MAX_FILE_BYTES {
         return Err(SheetError::TooLarge { bytes: bytes.len() });
     }
-    let records = records(format, bytes, MAX_ROWS)?;
+    let records = records(format, bytes, MAX_ROWS, None)?;
     faq_sheet::rows(records).map_err(|error| match error {
         HeaderError::MissingColumns(columns) => SheetError::MissingColumns(columns),
         HeaderError::DuplicateColumn(name) => SheetError::DuplicateColumn(name),
@@ -157,11 +166,14 @@ pub fn read(format: Format, bytes: &[u8]) -> Result<Vec<SheetRow>, SheetError> {
 
 /// A file's rows as text cells with their row numbers as a spreadsheet shows them (the header
 /// is row 1), at most `max_rows` besides the header: what every import of a sheet reads, the
-/// contact lists' included. The caller checks the file's size against its own limit.
+/// contact lists' included. The caller checks the file's size against its own limit. Date
+/// cells are ISO dates; date-time cells are RFC 3339 times in `zone` when the caller knows the
+/// tenant's zone, else local times without an offset (see [`date_text`]).
 pub fn records(
     format: Format,
     bytes: &[u8],
     max_rows: usize,
+    zone: Option<Tz>,
 ) -> Result<Vec<(usize, Vec<String>)>, SheetError> {
     match format {
         Format::Csv => {
@@ -170,7 +182,7 @@ pub fn records(
                 CsvError::TooManyRows { rows } => SheetError::TooManyRows { rows },
             })
         }
-        Format::Xlsx => xlsx_rows(bytes, max_rows),
+        Format::Xlsx => xlsx_rows(bytes, max_rows, zone),
     }
 }
 
@@ -202,7 +214,11 @@ fn decode(bytes: &[u8]) -> Result<String, SheetError> {
 
 /// The first worksheet's rows with their row numbers; rows before the first used one are
 /// skipped, like blank rows.
-fn xlsx_rows(bytes: &[u8], max_rows: usize) -> Result<Vec<(usize, Vec<String>)>, SheetError> {
+fn xlsx_rows(
+    bytes: &[u8],
+    max_rows: usize,
+    zone: Option<Tz>,
+) -> Result<Vec<(usize, Vec<String>)>, SheetError> {
     let mut workbook: Xlsx<_> =
         calamine::open_workbook_from_rs(Cursor::new(bytes)).map_err(|_| SheetError::Unreadable)?;
     let range = match workbook.worksheet_range_at(0) {
@@ -223,18 +239,50 @@ fn xlsx_rows(bytes: &[u8], max_rows: usize) -> Result<Vec<(usize, Vec<String>)>,
         .map(|(index, cells)| {
             // Columns left of the first used one are blank: keep positions as the sheet has them.
             let mut row = vec![String::new(); first_column];
-            row.extend(cells.iter().map(cell_text));
+            row.extend(cells.iter().map(|cell| cell_text(cell, zone)));
             (first_row + index + 1, row)
         })
         .collect())
 }
 
-fn cell_text(cell: &Data) -> String {
+fn cell_text(cell: &Data, zone: Option<Tz>) -> String {
     match cell {
         Data::Float(number) if number.fract() == 0.0 && number.abs() < 1e15 => {
             format!("{}", *number as i64)
         }
+        Data::DateTime(moment) if moment.is_datetime() => {
+            date_text(moment, zone).unwrap_or_else(|| moment.to_string())
+        }
         other => other.to_string(),
+    }
+}
+
+/// A date-formatted cell as the text its reader means, since Excel stores only a serial number
+/// of days and its format says "date": a whole day is `2024-01-01`; a day with a time of day is
+/// `2024-01-01T09:30:00`, as an RFC 3339 time with the offset `zone` has then
+/// (`2024-01-01T09:30:00+08:00`) when the zone is known (a workbook holds local times and no
+/// zone); a time alone (a serial below one day) is `09:30:00`. A serial outside Excel's range
+/// (before 1900, after 9999) is `None`, left as its number.
+fn date_text(moment: &ExcelDateTime, zone: Option<Tz>) -> Option<String> {
+    let serial = moment.as_f64();
+    if !(0.0..2_958_466.0).contains(&serial) {
+        return None;
+    }
+    let (year, month, day, hour, minute, second, _) = moment.to_ymd_hms_milli();
+    let time = NaiveTime::from_hms_opt(hour.into(), minute.into(), second.into())?;
+    if serial < 1.0 {
+        return Some(time.format("%H:%M:%S").to_string());
+    }
+    // Excel's 1900-02-29, a day that never was (its leap-year bug), has no date to give.
+    let date = NaiveDate::from_ymd_opt(year.into(), month.into(), day.into())?;
+    if time == NaiveTime::MIN {
+        return Some(date.format("%Y-%m-%d").to_string());
+    }
+    let local = NaiveDateTime::new(date, time);
+    // A local time a clock change skips has no offset: it stays local.
+    match zone.and_then(|zone| zone.from_local_datetime(&local).earliest()) {
+        Some(moment) => Some(moment.format("%Y-%m-%dT%H:%M:%S%:z").to_string()),
+        None => Some(local.format("%Y-%m-%dT%H:%M:%S").to_string()),
     }
 }
 
@@ -406,6 +454,71 @@ mod tests {
             read(Format::Csv, many.as_bytes()),
             Err(SheetError::TooManyRows { rows: MAX_ROWS + 1 })
         );
+    }
+
+    /// A workbook as a shop's spreadsheet has it: a birthday formatted as a date (written as a
+    /// date, and as a bare serial number with a date format), a last order with its time of
+    /// day, a time alone, and numbers that are not dates.
+    fn workbook_with_dates() -> Vec<u8> {
+        use rust_xlsxwriter::{ExcelDateTime, Format as CellFormat, Workbook};
+        let mut workbook = Workbook::new();
+        let date = CellFormat::new().set_num_format("yyyy-mm-dd");
+        let chinese_date = CellFormat::new().set_num_format("yyyy\"年\"m\"月\"d\"日\"");
+        let date_time = CellFormat::new().set_num_format("yyyy-mm-dd hh:mm");
+        let clock = CellFormat::new().set_num_format("hh:mm");
+        let decimals = CellFormat::new().set_num_format("0.00");
+        let sheet = workbook.add_worksheet();
+        let written = (|| -> Result<(), rust_xlsxwriter::XlsxError> {
+            for (column, name) in [
+                "birthday",
+                "anniversary",
+                "last_order",
+                "call_at",
+                "points",
+                "price",
+            ]
+            .iter()
+            .enumerate()
+            {
+                sheet.write_string(0, column as u16, *name)?;
+            }
+            sheet.write_datetime_with_format(1, 0, ExcelDateTime::from_ymd(1990, 3, 8)?, &date)?;
+            // 2024-01-01 as Excel stores it, with a Chinese date format.
+            sheet.write_number_with_format(1, 1, 45292, &chinese_date)?;
+            let order = ExcelDateTime::from_ymd(2026, 11, 30)?.and_hms(21, 45, 0)?;
+            sheet.write_datetime_with_format(1, 2, order, &date_time)?;
+            sheet.write_datetime_with_format(1, 3, ExcelDateTime::from_hms(9, 30, 0)?, &clock)?;
+            sheet.write_number(1, 4, 45292)?;
+            sheet.write_number_with_format(1, 5, 45292.5, &decimals)?;
+            Ok(())
+        })();
+        written.expect("sheet written");
+        workbook.save_to_buffer().expect("workbook")
+    }
+
+    #[test]
+    fn date_cells_read_as_iso_dates_and_numbers_stay_numbers() {
+        let bytes = workbook_with_dates();
+        let rows = records(Format::Xlsx, &bytes, 10, None).expect("rows");
+        assert_eq!(
+            rows[1].1,
+            [
+                "1990-03-08",
+                "2024-01-01",
+                "2026-11-30T21:45:00",
+                "09:30:00",
+                "45292",
+                "45292.5"
+            ]
+        );
+        // In the tenant's zone the date-time gets its offset; dates stay days.
+        let rows =
+            records(Format::Xlsx, &bytes, 10, Some(chrono_tz::Asia::Shanghai)).expect("rows");
+        assert_eq!(rows[1].1[0], "1990-03-08");
+        assert_eq!(rows[1].1[2], "2026-11-30T21:45:00+08:00");
+        let rows =
+            records(Format::Xlsx, &bytes, 10, Some(chrono_tz::America::New_York)).expect("rows");
+        assert_eq!(rows[1].1[2], "2026-11-30T21:45:00-05:00");
     }
 
     #[test]

@@ -191,6 +191,39 @@ impl Store {
     }
 }
 
+/// Rows of one multi-row insert: 6 parameters a row plus 3 shared stay far below SQLite's
+/// 32,766 and PostgreSQL's 65,535, and a statement this size is as fast as larger ones.
+pub const CONTACTS_PER_INSERT: usize = 500;
+
+/// The insert of `rows` contacts: `$1` tenant, `$2` list, `$3` now, then six a row.
+fn put_contacts_sql(rows: usize) -> String {
+    let mut sql = String::from(
+        "INSERT INTO contacts (tenant_id, id, list_id, phone, name, fields, consent_source, \
+           consent_at, created_at, updated_at) VALUES ",
+    );
+    for row in 0..rows {
+        let first = 4 + row * 6;
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&format!(
+            "($1, ${}, $2, ${}, ${}, ${}, ${}, ${}, $3, $3)",
+            first,
+            first + 1,
+            first + 2,
+            first + 3,
+            first + 4,
+            first + 5
+        ));
+    }
+    sql.push_str(
+        " ON CONFLICT (list_id, phone) DO UPDATE SET name = excluded.name, \
+           fields = excluded.fields, consent_source = excluded.consent_source, \
+           consent_at = excluded.consent_at, updated_at = excluded.updated_at",
+    );
+    sql
+}
+
 impl Transaction<'_> {
     pub async fn insert_contact_list(
         &mut self,
@@ -254,36 +287,33 @@ impl Transaction<'_> {
         Ok((lists > 0).then_some(contacts))
     }
 
-    /// Writes the list's contact with this number: a new one, or the whole of the existing
-    /// one replaced (its id and creation kept). Answers the contact's id.
-    pub async fn put_contact(
+    /// Writes the list's contacts with these numbers: each a new one, or the whole of the
+    /// existing one replaced (its id and creation kept). In statements of
+    /// [`CONTACTS_PER_INSERT`] rows: an import of 100,000 rows is 200 statements instead of
+    /// 100,000 (on PostgreSQL each a network round trip). The numbers must differ (one
+    /// statement may not change a row twice).
+    pub async fn put_contacts(
         &mut self,
         tenant_id: &str,
         list_id: &str,
-        values: &ContactValues,
+        contacts: &[ContactValues],
         now_ms: i64,
-    ) -> Result<String> {
-        let id: String = sqlx::query_scalar(
-            "INSERT INTO contacts (tenant_id, id, list_id, phone, name, fields, consent_source, \
-               consent_at, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) \
-             ON CONFLICT (list_id, phone) DO UPDATE SET name = excluded.name, \
-               fields = excluded.fields, consent_source = excluded.consent_source, \
-               consent_at = excluded.consent_at, updated_at = excluded.updated_at \
-             RETURNING id",
-        )
-        .bind(tenant_id)
-        .bind(new_id("con"))
-        .bind(list_id)
-        .bind(&values.phone)
-        .bind(&values.name)
-        .bind(Value::Object(values.fields.clone()).to_string())
-        .bind(&values.consent_source)
-        .bind(values.consent_at)
-        .bind(now_ms)
-        .fetch_one(self.connection())
-        .await?;
-        Ok(id)
+    ) -> Result<()> {
+        for chunk in contacts.chunks(CONTACTS_PER_INSERT) {
+            let sql = put_contacts_sql(chunk.len());
+            let mut query = sqlx::query(&sql).bind(tenant_id).bind(list_id).bind(now_ms);
+            for values in chunk {
+                query = query
+                    .bind(new_id("con"))
+                    .bind(&values.phone)
+                    .bind(&values.name)
+                    .bind(Value::Object(values.fields.clone()).to_string())
+                    .bind(&values.consent_source)
+                    .bind(values.consent_at);
+            }
+            query.execute(self.connection()).await?;
+        }
+        Ok(())
     }
 
     /// Replaces a contact's values by its id (its number may change); false when the list has

@@ -63,7 +63,7 @@ pub use audit::{Actor, AuditEntry, AuditFilter, AuditPage};
 pub use campaigns::{
     AttemptRow, CampaignCounts, CampaignRow, JobRow, NewDial, NewJob, NotNow, RunningCampaign,
 };
-pub use contacts::{ContactListRow, ContactPage, ContactRow, ContactValues};
+pub use contacts::{ContactListRow, ContactPage, ContactRow, ContactValues, CONTACTS_PER_INSERT};
 pub(crate) use conversations::direction_name;
 pub use conversations::{
     Call, CallEnd, CallEvent, CallFilter, CallOutcome, CallPage, CallWithEvents, CarrierReport,
