@@ -287,15 +287,7 @@ async fn campaign_contacts(
             format!("{offset} is over the limit of 1000000000"),
         ));
     }
-    let limit = query.limit.unwrap_or(50);
-    if !(1..=500).contains(&limit) {
-        return Err(super::bad_parameter(
-            "limit",
-            language,
-            format!("{limit} 不在 1 到 500 之间"),
-            format!("{limit} is not between 1 and 500"),
-        ));
-    }
+    let limit = super::page_size("limit", i64::from(query.limit.unwrap_or(50)), 500, language)?;
     let status = query.status.as_deref();
     if let Some(status) = status.filter(|status| {
         status.is_empty()

@@ -219,7 +219,7 @@ async fn list_contacts(
         &id,
         query.search(),
         query.offset(language)?,
-        query.limit(),
+        query.limit(language)?,
     )
     .await
     .map_err(|error| contact_error(error, language))?;

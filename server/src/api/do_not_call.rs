@@ -68,7 +68,7 @@ async fn list_entries(
         &principal.tenant_id,
         query.search(),
         query.offset(language)?,
-        query.limit(),
+        query.limit(language)?,
     )
     .await?;
     let names = crate::accounts::actor_names(&state.store, &principal.tenant_id).await?;

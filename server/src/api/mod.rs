@@ -175,6 +175,11 @@ pub(crate) fn page_size_parameter(
             format!("\"{value}\" is not an integer"),
         )
     })?;
+    page_size(name, limit, max, language)
+}
+
+/// A page size that must lie between 1 and `max`, or the 400 naming it.
+pub(crate) fn page_size(name: &str, limit: i64, max: u32, language: Language) -> ApiResult<u32> {
     u32::try_from(limit)
         .ok()
         .filter(|limit| (1..=max).contains(limit))
@@ -219,6 +224,7 @@ pub struct PageQuery {
     #[param(maximum = 1_000_000_000)]
     pub offset: Option<u32>,
     /// Entries at most (1–500, default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
 }
 
@@ -230,8 +236,8 @@ impl PageQuery {
             .filter(|search| !search.is_empty())
     }
 
-    pub(crate) fn limit(&self) -> u32 {
-        self.limit.unwrap_or(50)
+    pub(crate) fn limit(&self, language: Language) -> ApiResult<u32> {
+        page_size("limit", i64::from(self.limit.unwrap_or(50)), 500, language)
     }
 
     /// The offset, or the 400 naming it when it is past the largest the document declares: a
