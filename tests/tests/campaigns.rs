@@ -622,6 +622,32 @@ async fn a_birthday_campaign_calls_todays_birthdays_and_lists_who_says_no(
     assert_eq!(calls.len(), 4);
     assert_eq!(calls.last().expect("a call").to, "+8613800200003");
     drop(time);
+    // The dashboard shows both campaigns with their figures, in Chinese.
+    let owner = app
+        .person(
+            &shop.tenant.id,
+            "owner@example.com",
+            "店主",
+            server::store::Role::Owner,
+        )
+        .await;
+    let response = app
+        .client
+        .get(app.url("/dashboard/campaigns"))
+        .header("cookie", format!("{}; callflow_lang=zh-CN", owner.cookie))
+        .send()
+        .await
+        .expect("dashboard");
+    assert_eq!(response.status(), 200);
+    let html = response.text().await.expect("html");
+    assert_eq!(
+        html.matches("data-testid=\"campaign\"").count(),
+        2,
+        "{html}"
+    );
+    for words in ["外呼活动", "进行中", "已拨打", "要求不再来电", "已完成"] {
+        assert!(html.contains(words), "{words} in {html}");
+    }
     app
 }
 

@@ -4,6 +4,7 @@
 //! show is shaped in `overview`, `calls`, `transcript`, `tables` and `results`.
 
 mod calls;
+mod campaigns;
 pub mod chart;
 mod console;
 mod csv;
@@ -46,6 +47,7 @@ pub fn router() -> Router<AppState> {
         .route("/dashboard/unheard/dismiss", post(teach::dismiss))
         .route("/dashboard/knowledge", get(tables::knowledge))
         .route("/dashboard/results", get(results::page))
+        .route("/dashboard/campaigns", get(campaigns::page))
         .route("/dashboard/language", get(switch_language))
         .route("/dashboard/style.css", get(style))
         .layer(axum::middleware::map_response(protect))

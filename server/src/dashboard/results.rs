@@ -58,7 +58,7 @@ fn kind_word(kind: Option<ResultKind>) -> &'static str {
     }
 }
 
-fn view(t: Words, summary: ResultSummary) -> ResultView {
+pub(super) fn view(t: Words, summary: ResultSummary) -> ResultView {
     let kind = ResultKind::parse(&summary.kind);
     let numeric = kind.is_some_and(ResultKind::is_numeric);
     let bars: Vec<Bar> = summary
