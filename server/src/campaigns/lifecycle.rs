@@ -76,8 +76,7 @@ const EDITABLE: &[&str] = &["draft", "paused"];
 
 impl Campaign {
     async fn of(store: &Store, tenant_id: &str, row: CampaignRow) -> Result<Campaign, StoreError> {
-        let settings: Settings = serde_json::from_value(row.settings.clone())
-            .map_err(|error| StoreError::corrupt("campaigns", "settings", error))?;
+        let settings = Settings::of(&row)?;
         let flow_title = store
             .get_flow(tenant_id, &row.flow_id)
             .await?
@@ -119,11 +118,16 @@ pub async fn list(store: &Store, tenant_id: &str) -> Result<Vec<Campaign>, Campa
 }
 
 pub async fn get(store: &Store, tenant_id: &str, id: &str) -> Result<Campaign, CampaignError> {
-    let row = store
+    let row = row(store, tenant_id, id).await?;
+    Ok(Campaign::of(store, tenant_id, row).await?)
+}
+
+/// The tenant's campaign as stored.
+async fn row(store: &Store, tenant_id: &str, id: &str) -> Result<CampaignRow, CampaignError> {
+    store
         .get_campaign(tenant_id, id)
         .await?
-        .ok_or(CampaignError::NotFound)?;
-    Ok(Campaign::of(store, tenant_id, row).await?)
+        .ok_or(CampaignError::NotFound)
 }
 
 /// Checks a definition against the tenant's flows and lists: the row to write, or every
@@ -253,10 +257,7 @@ pub async fn update(
     now_ms: i64,
 ) -> Result<Campaign, CampaignError> {
     let tenant_id = actor.tenant_id.as_str();
-    let before = store
-        .get_campaign(tenant_id, id)
-        .await?
-        .ok_or(CampaignError::NotFound)?;
+    let before = row(store, tenant_id, id).await?;
     let (name, version, settings, input) = checked(store, tenant_id, input).await?;
     let row = CampaignRow {
         name,
@@ -299,10 +300,7 @@ pub async fn delete(
     now_ms: i64,
 ) -> Result<(), CampaignError> {
     let tenant_id = actor.tenant_id.as_str();
-    let before = store
-        .get_campaign(tenant_id, id)
-        .await?
-        .ok_or(CampaignError::NotFound)?;
+    let before = row(store, tenant_id, id).await?;
     let mut transaction = store.transaction().await?;
     if !transaction.delete_draft_campaign(tenant_id, id).await? {
         return Err(CampaignError::WrongStatus {
@@ -333,10 +331,7 @@ pub async fn steer(
     now_ms: i64,
 ) -> Result<Campaign, CampaignError> {
     let tenant_id = actor.tenant_id.as_str();
-    let before = store
-        .get_campaign(tenant_id, id)
-        .await?
-        .ok_or(CampaignError::NotFound)?;
+    let before = row(store, tenant_id, id).await?;
     let Some((_, from, to)) = MOVES.iter().find(|(name, ..)| *name == action) else {
         return Err(CampaignError::NotFound);
     };
@@ -385,8 +380,7 @@ async fn queue_list(
     campaign: &CampaignRow,
     now_ms: i64,
 ) -> Result<u64, CampaignError> {
-    let settings: Settings = serde_json::from_value(campaign.settings.clone())
-        .map_err(|error| StoreError::corrupt("campaigns", "settings", error))?;
+    let settings = Settings::of(campaign)?;
     if settings.trigger.is_some() {
         return Ok(0);
     }

@@ -65,8 +65,7 @@ pub async fn run_once(state: &AppState) -> Result<Pass, StoreError> {
     state.store.release_expired_claims(now).await?;
     let mut calendars: HashMap<String, (Calendar, chrono_tz::Tz)> = HashMap::new();
     for running in campaigns {
-        let Ok(settings) = serde_json::from_value::<Settings>(running.campaign.settings.clone())
-        else {
+        let Ok(settings) = Settings::of(&running.campaign) else {
             tracing::error!(
                 campaign = running.campaign.id,
                 "a campaign's settings cannot be read"
@@ -439,7 +438,7 @@ async fn settle(state: &AppState, now: i64) -> Result<usize, StoreError> {
         else {
             continue;
         };
-        let settings: Settings = serde_json::from_value(campaign.settings).unwrap_or_default();
+        let settings = Settings::of(&campaign).unwrap_or_default();
         let outcome = call.call.outcome.map(|outcome| outcome.as_str());
         let result = classify(CallEnded {
             outcome,

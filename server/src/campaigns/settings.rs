@@ -303,6 +303,12 @@ fn weekday(iso: u8) -> Option<Weekday> {
 }
 
 impl Settings {
+    /// A stored campaign's settings.
+    pub fn of(row: &crate::store::CampaignRow) -> Result<Settings, crate::store::StoreError> {
+        serde_json::from_value(row.settings.clone())
+            .map_err(|error| crate::store::StoreError::corrupt("campaigns", "settings", error))
+    }
+
     /// The schedule to decide with, in `tenant_zone` unless the settings name another.
     pub fn schedule(&self, tenant_zone: &str) -> Schedule {
         let settings = &self.schedule;

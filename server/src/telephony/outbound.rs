@@ -139,15 +139,7 @@ pub async fn reconcile(
     call_id: &str,
     call_sid: &str,
 ) -> Result<bool, OutboundError> {
-    let secrets = state
-        .secrets
-        .get()
-        .map_err(|error| OutboundError::SecretKey(error.to_string()))?;
-    let account = settings::load(&state.store, secrets, tenant_id)
-        .await
-        .map_err(|error| OutboundError::Internal(error.to_string()))?
-        .twilio
-        .ok_or(OutboundError::NotConfigured)?;
+    let account = twilio_account(state, tenant_id).await?;
     let carrier = state
         .carrier
         .fetch_call(&account, call_sid)
@@ -287,15 +279,7 @@ pub async fn place(
             "the account has no such phone number to call from",
         )
     })?;
-    let secrets = state
-        .secrets
-        .get()
-        .map_err(|error| OutboundError::SecretKey(error.to_string()))?;
-    let account = settings::load(&state.store, secrets, tenant_id)
-        .await
-        .map_err(|error| OutboundError::Internal(error.to_string()))?
-        .twilio
-        .ok_or(OutboundError::NotConfigured)?;
+    let account = twilio_account(state, tenant_id).await?;
     let mut prepared = prepare(state, tenant_id, &call, from).await?;
     prepared.phone.notice = notice(state, tenant_id, &prepared.phone.language).await?;
     record(state, actor, &prepared, &call, &from.number, now_ms).await?;
@@ -340,6 +324,19 @@ pub async fn place(
         from: from.number.clone(),
         to: call.to,
     })
+}
+
+/// The tenant's Twilio account, its secret opened.
+async fn twilio_account(state: &AppState, tenant_id: &str) -> Result<Account, OutboundError> {
+    let secrets = state
+        .secrets
+        .get()
+        .map_err(|error| OutboundError::SecretKey(error.to_string()))?;
+    settings::load(&state.store, secrets, tenant_id)
+        .await
+        .map_err(|error| OutboundError::Internal(error.to_string()))?
+        .twilio
+        .ok_or(OutboundError::NotConfigured)
 }
 
 /// The shop's notice for outbound calls in the flow's language (Chinese for `zh…`, else
