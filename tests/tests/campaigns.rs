@@ -940,8 +940,8 @@ async fn decisions_per_second(mut app: TestApp) -> TestApp {
     let seconds = started.elapsed().as_secs_f64();
     let counts = progress(&app, &key, &id).await;
     println!(
-        "{}: {decided} decisions in {seconds:.1} s over {passes} passes: {:.0} decisions/s; {}",
-        format!("{:?}", app.store.backend()),
+        "{:?}: {decided} decisions in {seconds:.1} s over {passes} passes: {:.0} decisions/s; {}",
+        app.store.backend(),
         decided as f64 / seconds,
         counts
     );
@@ -1059,8 +1059,8 @@ async fn pacing(mut app: TestApp, rate: f64, runners: usize, seconds: u64) -> Te
         .count();
     let achieved = within as f64 / seconds as f64;
     println!(
-        "{}: {rate} calls/s set, {runners} runner(s): {within} calls in {seconds} s = {achieved:.3}/s, error {:+.2}%",
-        format!("{:?}", app.store.backend()),
+        "{:?}: {rate} calls/s set, {runners} runner(s): {within} calls in {seconds} s = {achieved:.3}/s, error {:+.2}%",
+        app.store.backend(),
         (achieved - rate) / rate * 100.0
     );
     assert!(placed.len() < members, "the list ran out");
