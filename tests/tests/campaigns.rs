@@ -1052,6 +1052,9 @@ async fn pacing(mut app: TestApp, rate: f64, runners: usize, seconds: u64) -> Te
         task.await.expect("runner");
     }
     ender.await.expect("ender");
+    // The next measurement's runner works every running campaign: this one ends here.
+    let (status, body) = steer(&app, &key, &id, "stop").await;
+    assert_eq!(status, 200, "{body}");
     let placed = carrier.placed.lock().expect("not poisoned").clone();
     let within = placed
         .iter()
