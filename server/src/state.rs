@@ -109,6 +109,15 @@ impl AppState {
             ..(*self.0).clone()
         }))
     }
+
+    /// The same state placing outbound calls through `carrier` (a stand-in that measures the
+    /// campaign runner without a carrier's latency, say).
+    pub fn with_carrier(&self, carrier: Arc<dyn Carrier>) -> AppState {
+        AppState(Arc::new(Shared {
+            carrier,
+            ..(*self.0).clone()
+        }))
+    }
 }
 
 impl std::ops::Deref for AppState {

@@ -3,7 +3,9 @@
 //! called within the calling hours across a national holiday, busy lines retried, voicemail
 //! hung up on, the do-not-call list honoured at the moment of dialing; a birthday campaign
 //! that calls today's birthdays and lists whoever says no; a server restarted mid-campaign and
-//! two servers sharing the queue, with nobody dialled twice and nobody left out.
+//! two servers sharing the queue, with nobody dialled twice and nobody left out. Ignored
+//! (`load::`): the runner's decisions per second with 100,000 contacts queued, and the calls
+//! per second it achieves against its pacing on the system clock, for BENCHMARKS.md.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -873,3 +875,274 @@ on_both_databases!(
     two_servers_share_the_queue_without_double_dials,
     campaigns_refuse_what_they_cannot_do,
 );
+
+// Load measurements of the campaign runner, for BENCHMARKS.md ("Campaigns"): ignored, as they
+// print figures and take minutes. The server under test keeps a clock frozen in the past, so
+// its own runner never finds these contacts due; the measured runner is a second state on the
+// same store, with its own clock and a carrier that accepts every call at once.
+
+/// Accepts every call at once, and notes when: the runner's own cost, without a carrier's.
+#[derive(Default)]
+struct InstantCarrier {
+    placed: std::sync::Mutex<Vec<std::time::Instant>>,
+}
+
+impl server::telephony::Carrier for InstantCarrier {
+    fn place_call<'a>(
+        &'a self,
+        _account: &'a twilio::Account,
+        _call: &'a server::telephony::outbound::CallRequest<'a>,
+    ) -> server::telephony::outbound::CarrierFuture<'a> {
+        let mut placed = self.placed.lock().expect("not poisoned");
+        placed.push(std::time::Instant::now());
+        let id = format!("CA{:032}", placed.len());
+        Box::pin(async move {
+            Ok(server::telephony::outbound::CarrierCall {
+                id,
+                status: "queued".into(),
+            })
+        })
+    }
+
+    fn fetch_call<'a>(
+        &'a self,
+        _account: &'a twilio::Account,
+        _call_id: &'a str,
+    ) -> server::telephony::outbound::CarrierStateFuture<'a> {
+        Box::pin(async {
+            Ok(server::telephony::outbound::CarrierCallState {
+                status: "completed".into(),
+                answered_by: None,
+                duration_s: Some(1),
+            })
+        })
+    }
+}
+
+const QUEUED: usize = 100_000;
+const WARM_UP: Duration = Duration::from_secs(5);
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// Decisions per second with 100,000 contacts queued, over a minute (or until every one is
+/// decided): at 21:30 in Shanghai (outside the
+/// default 09:00–20:00), every tenth number on the do-not-call list. Each decision reads the
+/// list and the number's recent dials and writes the job back, as one inside hours does
+/// before it dials.
+async fn decisions_per_second(mut app: TestApp) -> TestApp {
+    let frozen = Clock::manual(shanghai((2026, 12, 7), 21, 30));
+    let shop = shop(&mut app, "satisfaction-survey.json", &frozen).await;
+    let key = shop.tenant.owner_key.clone();
+    let list_id = list(&app, &key, &format!("phone,name\n{},会员\n", phone(0))).await;
+    let id = campaign(&app, &shop, &list_id, json!({})).await;
+    let (status, body) = steer(&app, &key, &id, "start").await;
+    assert_eq!(status, 200, "{body}");
+    let at = shanghai((2026, 12, 8), 21, 30);
+    let number = |index: usize| format!("+86139{index:08}");
+    let jobs: Vec<server::store::NewJob> = (0..QUEUED)
+        .map(|index| server::store::NewJob {
+            contact_id: format!("ctc_bench{index}"),
+            phone: number(index),
+            name: String::new(),
+            occurrence: String::new(),
+            due_at: at - 60_000,
+        })
+        .collect();
+    let queued = app
+        .store
+        .queue_jobs(&shop.tenant.id, &id, &jobs, at)
+        .await
+        .expect("queued");
+    assert_eq!(queued, QUEUED as u64);
+    let mut transaction = app.store.transaction().await.expect("transaction");
+    for index in (0..QUEUED).step_by(10) {
+        let entry = server::store::DoNotCallRow {
+            phone: number(index),
+            source: "api".into(),
+            call_id: None,
+            note: String::new(),
+            added_by: "system".into(),
+            created_at: at - DAY_MS,
+        };
+        transaction
+            .add_do_not_call(&shop.tenant.id, &entry)
+            .await
+            .expect("listed");
+    }
+    transaction.commit().await.expect("committed");
+    let state = app.state().with_clock(Clock::manual(at));
+    let started = std::time::Instant::now();
+    let (mut decided, mut passes) = (0, 0);
+    // Over a minute at most: the queue stays about 100,000 long meanwhile.
+    while started.elapsed() < Duration::from_secs(60) {
+        let pass = server::campaigns::runner::run_once(&state)
+            .await
+            .expect("a pass");
+        passes += 1;
+        decided += pass.decided;
+        assert_eq!(pass.dialed, 0);
+        if pass.decided == 0 {
+            break;
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let counts = progress(&app, &key, &id).await;
+    println!(
+        "{:?}: {decided} decisions in {seconds:.1} s over {passes} passes: {:.0} decisions/s; {}",
+        app.store.backend(),
+        decided as f64 / seconds,
+        counts
+    );
+    assert!(decided > 0);
+    app
+}
+
+/// Runs `runners` runners on the system clock, each looking every 50 ms as a server does,
+/// for `seconds` from 5 s after the first dial, ending each call as soon as it is dialled; prints the
+/// calls per second achieved against `rate`.
+async fn pacing(mut app: TestApp, rate: f64, runners: usize, seconds: u64) -> TestApp {
+    let now = server::store::now_ms();
+    let frozen = Clock::manual(now - 2 * DAY_MS);
+    let shop = shop(&mut app, "satisfaction-survey.json", &frozen).await;
+    let key = shop.tenant.owner_key.clone();
+    // The calls' records stay open (no carrier tells their end): the shop's limit of calls in
+    // progress must not be what stops the dialing.
+    app.change_settings(&shop.tenant.id, |settings| {
+        settings.quotas.concurrent_calls = Some(1_000_000);
+    })
+    .await;
+    let members = (rate * (seconds + WARM_UP.as_secs()) as f64 * 1.2) as usize + 50;
+    let mut csv = String::from("phone,name\n");
+    for index in 0..members {
+        csv.push_str(&format!("{},会员{index}\n", phone(index)));
+    }
+    let list_id = list(&app, &key, &csv).await;
+    // Every hour of every day from today on: the frozen server has them wait for today.
+    let today = SHANGHAI
+        .timestamp_millis_opt(now)
+        .single()
+        .expect("a time")
+        .date_naive()
+        .to_string();
+    let id = campaign(
+        &app,
+        &shop,
+        &list_id,
+        json!({
+            "schedule": { "start_date": today, "skip_holidays": false,
+                          "windows": [{ "start": "00:00", "end": "24:00" }] },
+            "pacing": { "max_concurrent": 100, "calls_per_second": rate,
+                        "carrier_calls_per_second": rate },
+        }),
+    )
+    .await;
+    let (status, body) = steer(&app, &key, &id, "start").await;
+    assert_eq!(status, 200, "{body}");
+    let carrier = std::sync::Arc::new(InstantCarrier::default());
+    let state = app
+        .state()
+        .with_clock(Clock::System)
+        .with_carrier(carrier.clone());
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut tasks = Vec::new();
+    for _ in 0..runners {
+        let (state, stop) = (state.clone(), stop.clone());
+        tasks.push(tokio::spawn(async move {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                server::campaigns::runner::run_once(&state)
+                    .await
+                    .expect("a pass");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }));
+    }
+    // Calls end as soon as they are dialled, so that the calls in progress never hold the
+    // campaign back.
+    let ender = {
+        let (store, stop) = (app.store.clone(), stop.clone());
+        tokio::spawn(async move {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let now = server::store::now_ms();
+                for (_, attempt) in store.open_attempts(1_000).await.expect("open") {
+                    if store
+                        .finish_attempt(&attempt.id, "completed", now)
+                        .await
+                        .expect("ended")
+                    {
+                        store
+                            .finish_job(
+                                &attempt.job_id,
+                                "completed",
+                                None,
+                                &Default::default(),
+                                now,
+                            )
+                            .await
+                            .expect("done");
+                    }
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        })
+    };
+    let first = loop {
+        if let Some(first) = carrier.placed.lock().expect("not poisoned").first() {
+            break *first;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    // The window starts after the first calls: the flow's first call compiles it, which holds
+    // up the carrier's first requests (not the dials), and they then come in a bunch.
+    let (first, window) = (first + WARM_UP, Duration::from_secs(seconds));
+    tokio::time::sleep_until((first + window + Duration::from_millis(500)).into()).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for task in tasks {
+        task.await.expect("runner");
+    }
+    ender.await.expect("ender");
+    // The next measurement's runner works every running campaign: this one ends here.
+    let (status, body) = steer(&app, &key, &id, "stop").await;
+    assert_eq!(status, 200, "{body}");
+    let placed = carrier.placed.lock().expect("not poisoned").clone();
+    let within = placed
+        .iter()
+        .filter(|at| **at >= first && **at < first + window)
+        .count();
+    let achieved = within as f64 / seconds as f64;
+    println!(
+        "{:?}: {rate} calls/s set, {runners} runner(s): {within} calls in {seconds} s = {achieved:.3}/s, error {:+.2}%",
+        app.store.backend(),
+        (achieved - rate) / rate * 100.0
+    );
+    assert!(placed.len() < members, "the list ran out");
+    app
+}
+
+async fn pacing_accuracy(app: TestApp) -> TestApp {
+    let app = pacing(app, 2.0, 1, 60).await;
+    let app = pacing(app, 5.0, 1, 60).await;
+    pacing(app, 50.0, 1, 60).await
+}
+
+async fn pacing_accuracy_two_runners(app: TestApp) -> TestApp {
+    let app = pacing(app, 2.0, 2, 60).await;
+    pacing(app, 5.0, 2, 60).await
+}
+
+mod load {
+    use callflow_tests::app::{with_app, Db};
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[ignore = "a measurement: prints decisions per second (BENCHMARKS.md)"]
+    async fn decisions_per_second() {
+        with_app(Db::Sqlite, super::decisions_per_second).await;
+        with_app(Db::Postgres, super::decisions_per_second).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[ignore = "a measurement: runs minutes on the system clock (BENCHMARKS.md)"]
+    async fn pacing_accuracy() {
+        with_app(Db::Sqlite, super::pacing_accuracy).await;
+        with_app(Db::Postgres, super::pacing_accuracy).await;
+        with_app(Db::Postgres, super::pacing_accuracy_two_runners).await;
+    }
+}

@@ -6,16 +6,16 @@
 /// The slot after a dial taken at `now_ms`, or `None` when the next slot has not come yet.
 ///
 /// The new slot counts from the old one, not from `now_ms`, so a dial that starts a little late
-/// (the next look of a server's loop, up to [`CATCH_UP_MS`]) does not slow the rate; but it
-/// never counts from a whole interval back, so that a campaign that was idle cannot make up
-/// for lost time with a burst.
+/// (the next look of a server's loop, up to [`CATCH_UP_MS`]) does not slow the rate, and at
+/// rates faster than the loop looks, one look dials every slot that has come. It never counts
+/// from further back than that, so a campaign that was idle makes up at most
+/// [`CATCH_UP_MS`] of calls (none at rates below ten a second).
 pub fn take_slot(next_slot_at: i64, now_ms: i64, calls_per_second: f64) -> Option<i64> {
     if next_slot_at > now_ms {
         return None;
     }
     let interval = interval_ms(calls_per_second);
-    let catch_up = (interval - 1).min(CATCH_UP_MS);
-    Some(next_slot_at.max(now_ms - catch_up) + interval)
+    Some(next_slot_at.max(now_ms - CATCH_UP_MS) + interval)
 }
 
 /// How late a dial may be taken without slowing the rate: the runner looks far more often.

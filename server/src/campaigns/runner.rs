@@ -29,7 +29,11 @@ use crate::telephony::outbound::{self, OutboundCall, OutboundError};
 /// How long a claim holds when its server does not dial (it stopped).
 const LEASE_MS: i64 = 30_000;
 /// Contacts claimed at a time per campaign.
-const CLAIM: u32 = 20;
+const CLAIM: u32 = 200;
+/// Claims per campaign in one pass at most, so that a long queue does not hold up the other
+/// campaigns and the settling of ended calls for long (a claim of contacts outside hours
+/// takes tens of milliseconds).
+const CLAIMS_PER_PASS: usize = 10;
 /// A dial with no call record this long after it was written never reached the carrier: the
 /// server placing it stopped first (placing takes milliseconds; the margin is for a server
 /// under load, and for a simulated clock that runs faster than the work).
@@ -46,6 +50,8 @@ const NOT_DIALED_RETRY_MS: i64 = 60_000;
 /// What one pass did, for tests and logs.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Pass {
+    /// Claimed contacts decided: dialled, put back to wait, or left.
+    pub decided: usize,
     pub dialed: usize,
     pub settled: usize,
     pub queued: u64,
@@ -100,10 +106,21 @@ pub async fn run_once(state: &AppState) -> Result<Pass, StoreError> {
         if settings.trigger.is_some() {
             pass.queued += work.queue_today().await?;
         }
-        pass.dialed += work.dial().await?;
+        let (decided, dialed) = work.dial().await?;
+        pass.decided += decided;
+        pass.dialed += dialed;
         work.complete_if_done().await?;
     }
     Ok(pass)
+}
+
+/// What one claim came to.
+#[derive(Debug, Default)]
+struct Claim {
+    decided: usize,
+    dialed: usize,
+    /// Pacing or the calls in progress stopped the dialing: the rest waits for a later pass.
+    held_back: bool,
 }
 
 /// One campaign's share of a pass.
@@ -180,42 +197,69 @@ impl Work<'_> {
         Ok(queued)
     }
 
-    /// Claims due contacts and dials those every rule allows, as pacing lets it.
-    async fn dial(&self) -> Result<usize, StoreError> {
+    /// Claims due contacts and dials those every rule allows, as pacing lets it: claim after
+    /// claim while they come back full, up to [`CLAIMS_PER_PASS`]. Answers how many were
+    /// decided and how many of them dialled.
+    async fn dial(&self) -> Result<(usize, usize), StoreError> {
+        let (mut decided, mut dialed) = (0, 0);
+        for _ in 0..CLAIMS_PER_PASS {
+            let jobs = self
+                .state
+                .store
+                .claim_jobs(self.campaign_id(), self.now, CLAIM, LEASE_MS)
+                .await?;
+            let full = jobs.len() == CLAIM as usize;
+            let claim = self.decide_claim(jobs).await?;
+            decided += claim.decided;
+            dialed += claim.dialed;
+            if !full || claim.held_back {
+                break;
+            }
+        }
+        Ok((decided, dialed))
+    }
+
+    /// Decides each contact of one claim, dialing as it goes. The list and the recent dials
+    /// are read for the whole claim in one query each, and the contacts that wait or are
+    /// left are written back in one transaction each at the end.
+    async fn decide_claim(&self, jobs: Vec<JobRow>) -> Result<Claim, StoreError> {
+        let mut claim = Claim::default();
+        if jobs.is_empty() {
+            return Ok(claim);
+        }
         let store = &self.state.store;
         let schedule = self.settings.schedule(self.tenant_zone.name());
-        let mut dialed = 0;
-        let jobs = store
-            .claim_jobs(self.campaign_id(), self.now, CLAIM, LEASE_MS)
+        let phones: Vec<&str> = jobs.iter().map(|job| job.phone.as_str()).collect();
+        let listed = store
+            .on_do_not_call_among(self.tenant_id(), &phones)
             .await?;
+        let since = self.now - i64::from(self.settings.cap.days) * DAY_MS;
+        let mut recent = store
+            .dials_to_numbers(self.tenant_id(), &phones, since)
+            .await?;
+        let (mut waits, mut leaves) = (Vec::new(), Vec::new());
         let mut jobs = jobs.into_iter();
         while let Some(job) = jobs.next() {
+            claim.decided += 1;
             let zone = schedule.zone_for(&job.phone).unwrap_or(self.tenant_zone);
-            let on_list = store
-                .is_on_do_not_call(self.tenant_id(), &job.phone)
-                .await?;
-            let since = self.now - i64::from(self.settings.cap.days) * DAY_MS;
-            let recent = store.dials_to(self.tenant_id(), &job.phone, since).await?;
             let decision = decide(&Situation {
                 now_ms: self.now,
                 schedule: &schedule,
                 calendar: self.calendar,
                 zone,
-                on_do_not_call: on_list,
-                recent_dials: &recent,
+                on_do_not_call: listed.contains(&job.phone),
+                recent_dials: recent.get(&job.phone).map_or(&[], Vec::as_slice),
                 cap: self.settings.cap,
             });
             match decision {
-                Decision::Wait { until, reason } => {
-                    store.requeue_job(&job.id, until, reason, self.now).await?;
-                }
-                Decision::Leave { status } => {
-                    store
-                        .finish_job(&job.id, status, None, &Map::new(), self.now)
-                        .await?;
-                }
+                Decision::Wait { until, reason } => waits.push((job.id, until, reason)),
+                Decision::Leave { status } => leaves.push((job.id, status)),
                 Decision::Dial => match self.begin(&job).await? {
-                    Ok(()) => dialed += 1,
+                    Ok(()) => {
+                        claim.dialed += 1;
+                        // The same number later in this claim counts this dial in its cap.
+                        recent.entry(job.phone).or_default().push(self.now);
+                    }
                     Err(not_now) => {
                         // The campaign is full or paced for now: this contact and the rest
                         // of the claim wait in the queue as they were.
@@ -224,19 +268,16 @@ impl Work<'_> {
                             NotNow::Paced(_) => "paced",
                             NotNow::NotRunning => "",
                         };
-                        store
-                            .requeue_job(&job.id, job.due_at, reason, self.now)
-                            .await?;
-                        for rest in jobs.by_ref() {
-                            store
-                                .requeue_job(&rest.id, rest.due_at, reason, self.now)
-                                .await?;
-                        }
+                        waits.push((job.id, job.due_at, reason));
+                        waits.extend(jobs.by_ref().map(|rest| (rest.id, rest.due_at, reason)));
+                        claim.held_back = true;
                     }
                 },
             }
         }
-        Ok(dialed)
+        store.requeue_jobs(&waits, self.now).await?;
+        store.leave_jobs(&leaves, self.now).await?;
+        Ok(claim)
     }
 
     /// Writes the dial and hands it to the carrier (in a task of its own, so that a slow

@@ -4,6 +4,8 @@
 //! the call id chosen first — before the carrier is asked, in the transaction that takes the
 //! campaign's pacing slot while it holds the campaign's row.
 
+use std::collections::{HashMap, HashSet};
+
 use serde_json::{Map, Value};
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -124,8 +126,33 @@ const CAMPAIGN_COLUMNS: &str = "id, name, flow_id, flow_version, list_id, settin
      planned_through, created_by, created_at, updated_at";
 const JOB_COLUMNS: &str = "id, campaign_id, contact_id, phone, name, occurrence, state, due_at, \
      attempts, final_status, outcome, results, note, updated_at";
+/// Back to the queue — unless its campaign was stopped meanwhile (a dial on its way as the
+/// shop stopped it), when the job ends `stopped`, as the stop ended the queued ones: decided in
+/// the statement, so that no stop can slip in between.
+const REQUEUE_JOB: &str = "UPDATE campaign_jobs SET \
+     state = CASE WHEN EXISTS (SELECT 1 FROM campaigns c WHERE c.id = campaign_jobs.campaign_id \
+         AND c.status = 'stopped') THEN 'done' ELSE 'queued' END, \
+     final_status = CASE WHEN EXISTS (SELECT 1 FROM campaigns c \
+         WHERE c.id = campaign_jobs.campaign_id AND c.status = 'stopped') THEN 'stopped' \
+         ELSE final_status END, \
+     due_at = $2, note = $3, lease_until = NULL, updated_at = $4 \
+     WHERE id = $1 AND state = 'dialing'";
+const FINISH_JOB: &str = "UPDATE campaign_jobs SET state = 'done', final_status = $2, \
+     outcome = $3, results = $4, note = '', lease_until = NULL, updated_at = $5 \
+     WHERE id = $1 AND state <> 'done'";
 const ATTEMPT_COLUMNS: &str = "id, campaign_id, job_id, phone, attempt, call_id, started_at, \
      ended_at, result, consent_source, consent_at";
+
+/// Numbers looked up in one statement at most (both databases take far more parameters).
+const IN_LIST: usize = 500;
+
+/// `$first, $first+1, …`: `count` numbered parameters.
+fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|index| format!("${index}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 /// The carrier every dial goes through today; its slot row is per tenant.
 const CARRIER: &str = "twilio";
@@ -348,16 +375,13 @@ impl Store {
 
     /// Puts a claimed job back in the queue until `due_at`, noting why it waits.
     pub async fn requeue_job(&self, id: &str, due_at: i64, note: &str, now_ms: i64) -> Result<()> {
-        sqlx::query(
-            "UPDATE campaign_jobs SET state = 'queued', due_at = $2, note = $3, \
-             lease_until = NULL, updated_at = $4 WHERE id = $1 AND state = 'dialing'",
-        )
-        .bind(id)
-        .bind(due_at)
-        .bind(note)
-        .bind(now_ms)
-        .execute(&mut *self.write_connection().await?)
-        .await?;
+        sqlx::query(REQUEUE_JOB)
+            .bind(id)
+            .bind(due_at)
+            .bind(note)
+            .bind(now_ms)
+            .execute(&mut *self.write_connection().await?)
+            .await?;
         Ok(())
     }
 
@@ -370,18 +394,61 @@ impl Store {
         results: &Map<String, Value>,
         now_ms: i64,
     ) -> Result<()> {
-        sqlx::query(
-            "UPDATE campaign_jobs SET state = 'done', final_status = $2, outcome = $3, \
-             results = $4, note = '', lease_until = NULL, updated_at = $5 \
-             WHERE id = $1 AND state <> 'done'",
-        )
-        .bind(id)
-        .bind(final_status)
-        .bind(outcome)
-        .bind(Value::Object(results.clone()).to_string())
-        .bind(now_ms)
-        .execute(&mut *self.write_connection().await?)
-        .await?;
+        sqlx::query(FINISH_JOB)
+            .bind(id)
+            .bind(final_status)
+            .bind(outcome)
+            .bind(Value::Object(results.clone()).to_string())
+            .bind(now_ms)
+            .execute(&mut *self.write_connection().await?)
+            .await?;
+        Ok(())
+    }
+
+    /// Puts claimed jobs back in the queue, each `(id, due_at, note)`, in one transaction: a
+    /// claim's waits cost one commit instead of one each.
+    pub async fn requeue_jobs(&self, jobs: &[(String, i64, &str)], now_ms: i64) -> Result<()> {
+        if jobs.is_empty() {
+            return Ok(());
+        }
+        // Rows are written in id order, as every batch of this table writes them, so that two
+        // servers' batches never wait on each other in a circle (PostgreSQL's deadlock).
+        let mut jobs: Vec<&(String, i64, &str)> = jobs.iter().collect();
+        jobs.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut transaction = self.begin_write().await?;
+        for (id, due_at, note) in jobs {
+            sqlx::query(REQUEUE_JOB)
+                .bind(id)
+                .bind(due_at)
+                .bind(*note)
+                .bind(now_ms)
+                .execute(&mut *transaction)
+                .await?;
+        }
+        transaction.commit().await?;
+        Ok(())
+    }
+
+    /// Ends claimed jobs that were never dialled, each `(id, final_status)`, in one
+    /// transaction.
+    pub async fn leave_jobs(&self, jobs: &[(String, &str)], now_ms: i64) -> Result<()> {
+        if jobs.is_empty() {
+            return Ok(());
+        }
+        let mut jobs: Vec<&(String, &str)> = jobs.iter().collect();
+        jobs.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut transaction = self.begin_write().await?;
+        for (id, final_status) in jobs {
+            sqlx::query(FINISH_JOB)
+                .bind(id)
+                .bind(*final_status)
+                .bind(None::<String>)
+                .bind("{}")
+                .bind(now_ms)
+                .execute(&mut *transaction)
+                .await?;
+        }
+        transaction.commit().await?;
         Ok(())
     }
 
@@ -398,18 +465,56 @@ impl Store {
         Ok(done.rows_affected())
     }
 
-    /// When the tenant's campaigns dialled `phone` since `since_ms`.
-    pub async fn dials_to(&self, tenant_id: &str, phone: &str, since_ms: i64) -> Result<Vec<i64>> {
-        Ok(sqlx::query_scalar(
-            "SELECT started_at FROM campaign_attempts \
-             WHERE tenant_id = $1 AND phone = $2 AND started_at > $3 \
-             AND (result IS NULL OR result <> 'not_dialed')",
-        )
-        .bind(tenant_id)
-        .bind(phone)
-        .bind(since_ms)
-        .fetch_all(&self.pool)
-        .await?)
+    /// When the tenant's campaigns dialled each of `phones` since `since_ms`, in one query
+    /// for a claim's numbers; a number not dialled is not in the map.
+    pub async fn dials_to_numbers(
+        &self,
+        tenant_id: &str,
+        phones: &[&str],
+        since_ms: i64,
+    ) -> Result<HashMap<String, Vec<i64>>> {
+        let mut dials: HashMap<String, Vec<i64>> = HashMap::new();
+        for chunk in phones.chunks(IN_LIST) {
+            let sql = format!(
+                "SELECT phone, started_at FROM campaign_attempts \
+                 WHERE tenant_id = $1 AND started_at > $2 \
+                 AND (result IS NULL OR result <> 'not_dialed') AND phone IN ({})",
+                placeholders(3, chunk.len())
+            );
+            let mut query = sqlx::query(&sql).bind(tenant_id).bind(since_ms);
+            for phone in chunk {
+                query = query.bind(*phone);
+            }
+            for row in query.fetch_all(&self.pool).await? {
+                dials
+                    .entry(row.try_get("phone")?)
+                    .or_default()
+                    .push(row.try_get("started_at")?);
+            }
+        }
+        Ok(dials)
+    }
+
+    /// Which of `phones` are on the tenant's do-not-call list, in one query for a claim's
+    /// numbers.
+    pub async fn on_do_not_call_among(
+        &self,
+        tenant_id: &str,
+        phones: &[&str],
+    ) -> Result<HashSet<String>> {
+        let mut listed = HashSet::new();
+        for chunk in phones.chunks(IN_LIST) {
+            let sql = format!(
+                "SELECT phone FROM do_not_call WHERE tenant_id = $1 AND phone IN ({})",
+                placeholders(2, chunk.len())
+            );
+            let mut query = sqlx::query_scalar::<_, String>(&sql).bind(tenant_id);
+            for phone in chunk {
+                query = query.bind(*phone);
+            }
+            listed.extend(query.fetch_all(&self.pool).await?);
+        }
+        Ok(listed)
     }
 
     /// Writes a dial, if the campaign is running, has room for one more call in progress and
