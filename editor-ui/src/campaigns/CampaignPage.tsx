@@ -178,6 +178,7 @@ export function CampaignPage({ campaignId, canEdit, isOwner }: { campaignId: str
           <div className="header-spacer" />
           <select
             value={status}
+            className="campaign-filter"
             aria-label={t("campaign.filterStatus")}
             onChange={(event) => {
               setStatus(event.target.value);
