@@ -191,11 +191,12 @@ async function fullRun(browser, server, step, { lang, viewport, n }) {
 
     await step(page, `${tag}-09-export`, async () => {
       const [csv] = await Promise.all([page.waitForEvent('download'), page.getByTestId('campaign-export-csv').click()]);
+      check(csv.suggestedFilename() === `${words.campaign(n)}.csv`, `the file is named after the campaign: ${csv.suggestedFilename()}`);
       const text = readFileSync(await csv.path(), 'utf8').replace(/^\uFEFF/, '');
       check(text.split('\n')[0].includes(words.csvHeader), `the file is headed in the page's language: ${text.split('\n')[0]}`);
       check(text.includes(`+86138001381${'0'}${n}`) || text.includes(`138001381${'0'}${n}`), `the file has the contacts: ${text}`);
       const [book] = await Promise.all([page.waitForEvent('download'), page.getByTestId('campaign-export-xlsx').click()]);
-      check(book.suggestedFilename().endsWith('.xlsx'), `an Excel file: ${book.suggestedFilename()}`);
+      check(book.suggestedFilename() === `${words.campaign(n)}.xlsx`, `an Excel file: ${book.suggestedFilename()}`);
     });
 
     await step(page, `${tag}-10-the-list-of-campaigns`, async () => {

@@ -108,7 +108,9 @@ export function CampaignPage({ campaignId, canEdit, isOwner }: { campaignId: str
     setError(null);
     try {
       const { blob, fileName } = await campaignsApi.exportFile(campaignId, format);
-      downloadBlob(blob, fileName ?? `${campaign?.name ?? campaignId}.${format}`);
+      // Named after the campaign, as its people know it; the server's name is its id.
+      const extension = fileName?.split(".").pop() ?? format;
+      downloadBlob(blob, campaign ? `${campaign.name.replace(/[\\/:*?"<>|]/g, "_")}.${extension}` : (fileName ?? `${campaignId}.${format}`));
     } catch (caught) {
       setError(caught);
     }
