@@ -70,11 +70,13 @@ export function CampaignPage({ campaignId, canEdit, isOwner }: { campaignId: str
   }, [campaignId, status, offset, tick]);
 
   const running = campaign?.status === "running";
+  // Calls still on after a pause or a stop finish on their own: followed until they have.
+  const live = running || (progress?.in_progress ?? 0) > 0 || (contacts?.contacts ?? []).some((contact) => contact.state === "dialing");
   useEffect(() => {
-    if (!running) return;
+    if (!live) return;
     const timer = setInterval(() => setTick((n) => n + 1), POLL_MS);
     return () => clearInterval(timer);
-  }, [running]);
+  }, [live]);
 
   const refresh = useCallback(() => setTick((n) => n + 1), []);
 
@@ -172,7 +174,7 @@ export function CampaignPage({ campaignId, canEdit, isOwner }: { campaignId: str
       {!canEdit && <div className="alert alert-info">{t("campaigns.readOnly")}</div>}
       <ErrorAlert error={error} onDismiss={() => setError(null)} />
 
-      {progress && <ProgressCard progress={progress} running={running} />}
+      {progress && <ProgressCard progress={progress} running={live} />}
 
       <section className="card campaign-section" data-testid="campaign-results">
         <div className="list-toolbar">
