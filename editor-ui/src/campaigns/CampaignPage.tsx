@@ -174,7 +174,8 @@ export function CampaignPage({ campaignId, canEdit, isOwner }: { campaignId: str
       {!canEdit && <div className="alert alert-info">{t("campaigns.readOnly")}</div>}
       <ErrorAlert error={error} onDismiss={() => setError(null)} />
 
-      {progress && <ProgressCard progress={progress} running={live} />}
+      {/* A draft has nothing to count yet. */}
+      {progress && campaign.status !== "draft" && <ProgressCard progress={progress} running={live} />}
 
       <section className="card campaign-section" data-testid="campaign-results">
         <div className="list-toolbar">
