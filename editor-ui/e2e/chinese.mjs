@@ -1,7 +1,7 @@
 // End-to-end sweep of the Chinese product as a new manager meets it: on a fresh install with its
 // two weeks of demo calls, every editor page (the flow list, a flow's editor, the knowledge
 // bases and one of them, the widget, privacy, the contact lists and one of them, the
-// do-not-call list, each settings tab, people, API keys, the audit log) and every dashboard page (overview, calls, a transcript, what callers said that no flow
+// do-not-call list, the campaigns, a running one and the campaign form, each settings tab, people, API keys, the audit log) and every dashboard page (overview, calls, a transcript, what callers said that no flow
 // understood, knowledge, results, the agents' console) is read in zh-CN at 1366×768, and no
 // Latin word of three letters or more may show but the product and technical names allowed
 // below and the shop's own data (read from the API: its English example flows, their callers'
@@ -181,6 +181,13 @@ export async function chineseSteps({ browser, step }) {
       '手机,姓名,birthday,last_order,同意来源,同意时间\n138 0013 8000,张伟,1990-03-08,SO-1,门店登记,2026-01-02\n');
     await call('POST', '/do-not-call', { phone: '137 0013 7000', note: '客户来电要求' });
     const { contacts } = await call('GET', `/contact-lists/${contactList.id}/contacts`);
+    // A survey campaign calling the list, started (with no phone account it waits, in words),
+    // and a draft to change.
+    const survey = flows.find((flow) => flow.name === 'satisfaction-survey');
+    if (survey.published_version == null) await call('POST', `/flows/${survey.id}/publish`, { note: '发布' });
+    const running = await call('POST', '/campaigns', { name: '双十一回访', flow_id: survey.id, list_id: contactList.id });
+    await call('POST', `/campaigns/${running.id}/start`);
+    const draftCampaign = await call('POST', '/campaigns', { name: '生日关怀', flow_id: survey.id, list_id: contactList.id });
     // The names people gave things; a `name` elsewhere (a flow's, an intent's) is a key.
     const keys = await call('GET', '/api-keys');
     const named = [bases, keys, await call('GET', '/widget-channels'), await call('GET', '/queues')];
@@ -225,6 +232,10 @@ export async function chineseSteps({ browser, step }) {
       ['contacts', '#/contacts', 'contact-list-row'],
       ['contact-list', `#/contacts/${encodeURIComponent(contactList.id)}`, 'contact-row'],
       ['do-not-call', '#/do-not-call', 'dnc-row'],
+      ['campaigns', '#/campaigns', 'campaign-row'],
+      ['campaign', `#/campaigns/${encodeURIComponent(running.id)}`, 'campaign-contact'],
+      ['campaign-new', '#/campaigns/new', 'campaign-form'],
+      ['campaign-edit', `#/campaigns/${encodeURIComponent(draftCampaign.id)}/edit`, 'campaign-form'],
       ...['profile', 'telephony', 'numbers', 'voice', 'usage'].map((tab) => [`settings-${tab}`, `#/settings/${tab}`, null]),
       ['people', '#/people', null],
       ['api-keys', '#/api-keys', null],

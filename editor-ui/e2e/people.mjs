@@ -129,7 +129,12 @@ export async function peopleSteps({ browser, server, step }) {
       await page.getByTestId('audit-actor').selectOption({ label: '李小红' });
       await page.getByTestId('audit-action').selectOption('invite.');
       await page.getByTestId('audit-apply').click();
-      await page.waitForFunction(() => /actor=user/.test(window.location.hash));
+      // Wait for the filtered page itself: the person's unfiltered entries are shown until it comes.
+      await page.waitForFunction(() => /actor=user/.test(window.location.hash) && /action=invite/.test(window.location.hash));
+      await page.waitForFunction(() => {
+        const rows = [...document.querySelectorAll('[data-testid="audit-row"]')];
+        return rows.length > 0 && rows.every((row) => row.dataset.action.startsWith('invite.'));
+      });
       await page.locator('[data-testid="audit-row"][data-action="invite.accept"]').waitFor();
       const count = await page.getByTestId('audit-row').count();
       check(count === 1, `one entry by the colleague about invites: ${count}`);

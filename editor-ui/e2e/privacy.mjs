@@ -99,7 +99,10 @@ export async function privacySteps({ browser, server, step }) {
   try {
     await step(english, 'privacy-06-en-keep-conversations', async () => {
       await english.getByTestId('lang-switch').click();
+      // The stored retention arrives after the page: choosing before it would be overwritten.
+      const stored = english.waitForResponse((response) => response.url().endsWith('/privacy/retention') && response.request().method() === 'GET');
       await english.getByTestId('nav-privacy').click();
+      await stored;
       check((await english.getByTestId('nav-privacy').textContent()) === 'Privacy', 'the nav entry says Privacy');
       await english.getByTestId('privacy-keep').check();
       await english.getByTestId('privacy-save').click();

@@ -13,7 +13,8 @@
 // be stopped guessing a password, and read the API docs under their content policy
 // (security.mjs), work on a big flow at 1366×768 and 1920×1080 (layout.mjs), and set the
 // retention and erase a caller's data (privacy.mjs), fill a contact list from a CSV, change a
-// contact and keep the do-not-call list (contacts.mjs), and meet flows, nodes and intents by their
+// contact and keep the do-not-call list (contacts.mjs), call a list with a survey campaign and
+// start, pause, resume and stop it (campaigns.mjs), and meet flows, nodes and intents by their
 // names, never their ids (names.mjs), and read every page of the Chinese editor and dashboard
 // without an English word (chinese.mjs).
 // Screenshots of every step (and of any failure) go to e2e/artifacts/.
@@ -33,6 +34,7 @@ import { securitySteps } from './security.mjs';
 import { layoutSteps } from './layout.mjs';
 import { privacySteps } from './privacy.mjs';
 import { contactsSteps } from './contacts.mjs';
+import { campaignsSteps } from './campaigns.mjs';
 import { settingsSteps } from './settings.mjs';
 import { languageSteps } from './language.mjs';
 import { namesSteps } from './names.mjs';
@@ -346,6 +348,7 @@ async function main() {
     await layoutSteps({ browser, server, step });
     await privacySteps({ browser, server, step });
     await contactsSteps({ browser, server, step });
+    await campaignsSteps({ browser, server, step });
     await chineseSteps({ browser, step });
 
     check(pageErrors.length === 0, `the page logged errors: ${pageErrors.map(String).join('; ')}`);

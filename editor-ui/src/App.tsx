@@ -17,7 +17,10 @@ import { PrivacyPage } from "./privacy/PrivacyPage";
 import { ContactListPage } from "./contacts/ContactListPage";
 import { ContactListsPage } from "./contacts/ContactListsPage";
 import { DoNotCallPage } from "./donotcall/DoNotCallPage";
-import { API_KEYS_HREF, auditHref, CONTACTS_HREF, DO_NOT_CALL_HREF, KNOWLEDGE_HREF, navigate, PEOPLE_HREF, PRIVACY_HREF, SETTINGS_HREF, useRoute, WIDGET_HREF } from "./router";
+import { CampaignForm } from "./campaigns/CampaignForm";
+import { CampaignPage } from "./campaigns/CampaignPage";
+import { CampaignsPage } from "./campaigns/CampaignsPage";
+import { API_KEYS_HREF, auditHref, CAMPAIGNS_HREF, CONTACTS_HREF, DO_NOT_CALL_HREF, KNOWLEDGE_HREF, navigate, PEOPLE_HREF, PRIVACY_HREF, SETTINGS_HREF, useRoute, WIDGET_HREF } from "./router";
 import { SettingsPage } from "./settings/SettingsPage";
 import { WidgetChannelsPage } from "./widget/WidgetChannelsPage";
 import { SIGNED_IN_AGAIN } from "./session";
@@ -85,6 +88,8 @@ export function App() {
       ? "knowledge"
       : route.name === "contacts" || route.name === "contactList"
         ? "contacts"
+        : route.name === "campaigns" || route.name === "campaignNew" || route.name === "campaign" || route.name === "campaignEdit"
+          ? "campaigns"
         : route.name === "widget" ||
             route.name === "doNotCall" ||
             route.name === "privacy" ||
@@ -152,6 +157,14 @@ export function App() {
     main = <ContactListsPage canEdit={canWrite(auth.me)} />;
   } else if (route.name === "contactList") {
     main = <ContactListPage key={route.listId} listId={route.listId} canEdit={canWrite(auth.me)} />;
+  } else if (route.name === "campaigns") {
+    main = <CampaignsPage canEdit={canWrite(auth.me)} />;
+  } else if (route.name === "campaignNew") {
+    main = <CampaignForm key="new" />;
+  } else if (route.name === "campaignEdit") {
+    main = <CampaignForm key={`edit-${route.campaignId}`} campaignId={route.campaignId} />;
+  } else if (route.name === "campaign") {
+    main = <CampaignPage key={route.campaignId} campaignId={route.campaignId} canEdit={canWrite(auth.me)} isOwner={auth.me.role === "owner"} />;
   } else if (route.name === "doNotCall") {
     main = <DoNotCallPage canEdit={canWrite(auth.me)} />;
   } else if (route.name === "privacy") {
@@ -196,6 +209,11 @@ export function App() {
             {seesContacts && (
               <a href={CONTACTS_HREF} className={section === "contacts" ? "active" : undefined} aria-current={section === "contacts" ? "page" : undefined} data-testid="nav-contacts">
                 {t("nav.contacts")}
+              </a>
+            )}
+            {seesContacts && (
+              <a href={CAMPAIGNS_HREF} className={section === "campaigns" ? "active" : undefined} aria-current={section === "campaigns" ? "page" : undefined} data-testid="nav-campaigns">
+                {t("nav.campaigns")}
               </a>
             )}
             {seesContacts && (

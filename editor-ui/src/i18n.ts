@@ -12,6 +12,7 @@ import * as nodeTexts from "./nodes/messages";
 import * as privacyTexts from "./privacy/messages";
 import * as contactsTexts from "./contacts/messages";
 import * as doNotCallTexts from "./donotcall/messages";
+import * as campaignTexts from "./campaigns/messages";
 import * as settingsTexts from "./settings/messages";
 import * as peopleTexts from "./people/messages";
 import * as widgetTexts from "./widget/messages";
@@ -521,6 +522,7 @@ const zh = {
   ...privacyTexts.zh,
   ...contactsTexts.zh,
   ...doNotCallTexts.zh,
+  ...campaignTexts.zh,
   ...settingsTexts.zh,
   ...peopleTexts.zh,
 };
@@ -1014,6 +1016,7 @@ const en: Record<MessageKey, string> = {
   ...privacyTexts.en,
   ...contactsTexts.en,
   ...doNotCallTexts.en,
+  ...campaignTexts.en,
   ...settingsTexts.en,
   ...peopleTexts.en,
 };

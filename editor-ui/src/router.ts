@@ -1,7 +1,9 @@
 // A small hash router: `#/` is the flow list, `#/flows/<id>` the editor of one flow,
 // `#/knowledge` the knowledge bases and `#/knowledge/<key>` one of them, `#/widget` the chat
 // widget's channels, `#/privacy` retention and personal-data requests, `#/contacts` the contact
-// lists and `#/contacts/<id>` one of them, `#/do-not-call` the do-not-call list,
+// lists and `#/contacts/<id>` one of them, `#/do-not-call` the do-not-call list, `#/campaigns`
+// the outbound campaigns, `#/campaigns/new` a new one, `#/campaigns/<id>` one and
+// `#/campaigns/<id>/edit` its settings,
 // `#/settings/<section>`
 // the shop's settings, `#/people`, `#/api-keys` and `#/audit?<filters>` the tenant's people, keys
 // and audit log, `#/invite/<token>` a one-time link's page (signed out). Hash routes need
@@ -21,6 +23,10 @@ export type Route =
   | { name: "contacts" }
   | { name: "contactList"; listId: string }
   | { name: "doNotCall" }
+  | { name: "campaigns" }
+  | { name: "campaignNew" }
+  | { name: "campaign"; campaignId: string }
+  | { name: "campaignEdit"; campaignId: string }
   | { name: "settings"; section: SettingsSection }
   | { name: "people" }
   | { name: "apiKeys" }
@@ -53,6 +59,11 @@ export function parseRoute(hash: string): Route {
   if (listId) return { name: "contactList", listId };
   if (/^#\/contacts\/?$/.test(hash)) return { name: "contacts" };
   if (/^#\/do-not-call\/?$/.test(hash)) return { name: "doNotCall" };
+  if (/^#\/campaigns\/new\/?$/.test(hash)) return { name: "campaignNew" };
+  const campaign = /^#\/campaigns\/([^/?#]+)(\/edit)?\/?$/.exec(hash);
+  const campaignId = campaign && decoded(campaign[1]);
+  if (campaignId) return campaign[2] ? { name: "campaignEdit", campaignId } : { name: "campaign", campaignId };
+  if (/^#\/campaigns\/?$/.test(hash)) return { name: "campaigns" };
   const settings = /^#\/settings(?:\/([a-z]+))?\/?$/.exec(hash);
   if (settings) {
     const section = SETTINGS_SECTIONS.find((known) => known === settings[1]) ?? "profile";
@@ -73,6 +84,16 @@ export const WIDGET_HREF = "#/widget";
 export const PRIVACY_HREF = "#/privacy";
 export const CONTACTS_HREF = "#/contacts";
 export const DO_NOT_CALL_HREF = "#/do-not-call";
+export const CAMPAIGNS_HREF = "#/campaigns";
+export const NEW_CAMPAIGN_HREF = "#/campaigns/new";
+
+export function campaignHref(campaignId: string): string {
+  return `${CAMPAIGNS_HREF}/${encodeURIComponent(campaignId)}`;
+}
+
+export function campaignEditHref(campaignId: string): string {
+  return `${campaignHref(campaignId)}/edit`;
+}
 
 export function contactListHref(listId: string): string {
   return `${CONTACTS_HREF}/${encodeURIComponent(listId)}`;

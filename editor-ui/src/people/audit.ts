@@ -5,7 +5,7 @@ import { textFor, type Translate } from "../i18n";
 import type { AuditEntry } from "./api";
 
 /** The areas the page's "kind" filter offers, as the prefixes of their actions. */
-export const AUDIT_AREAS = ["user.", "invite.", "api_key.", "flow.", "knowledge", "tenant.", "telephony.", "widget_channel.", "queue."];
+export const AUDIT_AREAS = ["user.", "invite.", "api_key.", "flow.", "knowledge", "tenant.", "telephony.", "widget_channel.", "queue.", "contact", "do_not_call.", "campaign."];
 
 /** The action in words (`user.set_role` → "changed a role"); an action this editor does not
  * know yet is named by its code inside a sentence of the user's language. */
