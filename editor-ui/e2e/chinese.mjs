@@ -259,6 +259,7 @@ export async function chineseSteps({ browser, step }) {
       ['dashboard-unheard', '/dashboard/unheard'],
       ['dashboard-knowledge', '/dashboard/knowledge'],
       ['dashboard-results', '/dashboard/results'],
+      ['dashboard-campaigns', '/dashboard/campaigns'],
       ['console', '/console'],
     ];
     for (const [name, path] of dashboardPages) {
