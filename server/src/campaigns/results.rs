@@ -406,6 +406,7 @@ mod tests {
             outcome: Some("resolved".into()),
             results: results.as_object().cloned().unwrap_or_default(),
             note: String::new(),
+            lease_until: None,
             updated_at: 0,
         }
     }

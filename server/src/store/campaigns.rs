@@ -53,6 +53,8 @@ pub struct JobRow {
     pub outcome: Option<String>,
     pub results: Map<String, Value>,
     pub note: String,
+    /// Until when this server's claim holds (none once dialled or queued again).
+    pub lease_until: Option<i64>,
     pub updated_at: i64,
 }
 
@@ -125,7 +127,7 @@ pub struct CampaignCounts {
 const CAMPAIGN_COLUMNS: &str = "id, name, flow_id, flow_version, list_id, settings, status, \
      planned_through, created_by, created_at, updated_at";
 const JOB_COLUMNS: &str = "id, campaign_id, contact_id, phone, name, occurrence, state, due_at, \
-     attempts, final_status, outcome, results, note, updated_at";
+     attempts, final_status, outcome, results, note, lease_until, updated_at";
 /// Back to the queue — unless its campaign was stopped meanwhile (a dial on its way as the
 /// shop stopped it), when the job ends `stopped`, as the stop ended the queued ones: decided in
 /// the statement, so that no stop can slip in between.
@@ -201,6 +203,7 @@ impl JobRow {
             outcome: row.try_get("outcome")?,
             results,
             note: row.try_get("note")?,
+            lease_until: row.try_get("lease_until")?,
             updated_at: row.try_get("updated_at")?,
         })
     }
@@ -355,21 +358,31 @@ impl Store {
         limit: u32,
         lease_ms: i64,
     ) -> Result<Vec<JobRow>> {
-        let lock = match self.backend {
-            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-            Backend::Sqlite => "",
+        let sql = match self.backend {
+            // The rows are picked once, in a CTE, so that the update touches only rows this
+            // statement locked: an `IN (…)` subquery may be run again for the update and meet
+            // rows another server's transaction holds, and wait on it while holding its own.
+            Backend::Postgres => format!(
+                "WITH picked AS (SELECT id AS picked_id FROM campaign_jobs \
+                     WHERE campaign_id = $1 AND state = 'queued' AND due_at <= $2 \
+                     ORDER BY due_at, id LIMIT {limit} FOR UPDATE SKIP LOCKED) \
+                 UPDATE campaign_jobs SET state = 'dialing', lease_until = $3, updated_at = $2 \
+                 FROM picked WHERE campaign_jobs.id = picked.picked_id RETURNING {JOB_COLUMNS}"
+            ),
+            // One writer at a time: nothing to skip.
+            Backend::Sqlite => format!(
+                "UPDATE campaign_jobs SET state = 'dialing', lease_until = $3, updated_at = $2 \
+                 WHERE id IN (SELECT id FROM campaign_jobs WHERE campaign_id = $1 \
+                     AND state = 'queued' AND due_at <= $2 ORDER BY due_at, id LIMIT {limit}) \
+                 RETURNING {JOB_COLUMNS}"
+            ),
         };
-        let rows = sqlx::query(&format!(
-            "UPDATE campaign_jobs SET state = 'dialing', lease_until = $3, updated_at = $2 \
-             WHERE id IN (SELECT id FROM campaign_jobs WHERE campaign_id = $1 \
-                 AND state = 'queued' AND due_at <= $2 ORDER BY due_at, id LIMIT {limit}{lock}) \
-             RETURNING {JOB_COLUMNS}"
-        ))
-        .bind(campaign_id)
-        .bind(now_ms)
-        .bind(now_ms + lease_ms)
-        .fetch_all(&mut *self.write_connection().await?)
-        .await?;
+        let rows = sqlx::query(&sql)
+            .bind(campaign_id)
+            .bind(now_ms)
+            .bind(now_ms + lease_ms)
+            .fetch_all(&mut *self.write_connection().await?)
+            .await?;
         rows.iter().map(JobRow::from_row).collect()
     }
 
@@ -455,13 +468,25 @@ impl Store {
     /// Jobs claimed by a server that stopped before dialing (their lease ran out, no dial in
     /// flight) go back to the queue; answers how many.
     pub async fn release_expired_claims(&self, now_ms: i64) -> Result<u64> {
-        let done = sqlx::query(
-            "UPDATE campaign_jobs SET state = 'queued', lease_until = NULL, updated_at = $1 \
-             WHERE state = 'dialing' AND lease_until IS NOT NULL AND lease_until < $1",
-        )
-        .bind(now_ms)
-        .execute(&mut *self.write_connection().await?)
-        .await?;
+        let sql = match self.backend {
+            // Rows another server is writing (its claim's waits, in a transaction) are left
+            // to it: waiting for them while holding others is how two servers deadlock.
+            Backend::Postgres => {
+                "WITH expired AS (SELECT id AS expired_id FROM campaign_jobs \
+                     WHERE state = 'dialing' AND lease_until IS NOT NULL AND lease_until < $1 \
+                     ORDER BY id FOR UPDATE SKIP LOCKED) \
+                 UPDATE campaign_jobs SET state = 'queued', lease_until = NULL, updated_at = $1 \
+                 FROM expired WHERE campaign_jobs.id = expired.expired_id"
+            }
+            Backend::Sqlite => {
+                "UPDATE campaign_jobs SET state = 'queued', lease_until = NULL, updated_at = $1 \
+                 WHERE state = 'dialing' AND lease_until IS NOT NULL AND lease_until < $1"
+            }
+        };
+        let done = sqlx::query(sql)
+            .bind(now_ms)
+            .execute(&mut *self.write_connection().await?)
+            .await?;
         Ok(done.rows_affected())
     }
 
@@ -623,12 +648,14 @@ impl Store {
         .await?;
         let claimed = sqlx::query(
             "UPDATE campaign_jobs SET attempts = $2, lease_until = NULL, note = '', \
-             updated_at = $3 WHERE id = $1 AND state = 'dialing' AND attempts = $4",
+             updated_at = $3 WHERE id = $1 AND state = 'dialing' AND attempts = $4 \
+             AND lease_until = $5",
         )
         .bind(&dial.job.id)
         .bind(attempt)
         .bind(dial.now_ms)
         .bind(dial.job.attempts)
+        .bind(dial.job.lease_until)
         .execute(&mut *transaction)
         .await?;
         if claimed.rows_affected() != 1 {
