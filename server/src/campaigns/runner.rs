@@ -425,13 +425,6 @@ async fn not_dialed(
     Ok(())
 }
 
-/// Whether a dial's call should have told its end by now: checked once every
-/// [`CHECK_WITH_CARRIER_MS`] of its age, at the first pass past each mark.
-fn stale(attempt: &AttemptRow, now: i64) -> bool {
-    let age = now - attempt.started_at;
-    age >= CHECK_WITH_CARRIER_MS && age % CHECK_WITH_CARRIER_MS < 1_000
-}
-
 /// Settles dials whose calls have ended; answers how many.
 async fn settle(state: &AppState, now: i64) -> Result<usize, StoreError> {
     let mut settled = 0;
@@ -446,7 +439,15 @@ async fn settle(state: &AppState, now: i64) -> Result<usize, StoreError> {
         if call.call.ended_at.is_none() {
             let carrier_id = call.call.call_sid.as_deref().unwrap_or("");
             let no_carrier_id = carrier_id.is_empty();
-            if !no_carrier_id && stale(&attempt, now) {
+            // Due a look once its call has had time to end, then again at each interval; the
+            // look is claimed in the database, so one server takes it.
+            if !no_carrier_id
+                && attempt.started_at + CHECK_WITH_CARRIER_MS <= now
+                && state
+                    .store
+                    .claim_attempt_check(&attempt.id, now, CHECK_WITH_CARRIER_MS)
+                    .await?
+            {
                 // Its status callback may have been lost (this server restarted as it came):
                 // the carrier says how it went; the next pass settles it.
                 if let Err(error) =

@@ -680,6 +680,21 @@ impl Store {
             .collect()
     }
 
+    /// Takes the next look with the carrier at a dial still open, when none was taken within
+    /// `every_ms`; false when one was (by this server or another).
+    pub async fn claim_attempt_check(&self, id: &str, now_ms: i64, every_ms: i64) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE campaign_attempts SET checked_at = $2 WHERE id = $1 AND result IS NULL \
+             AND (checked_at IS NULL OR checked_at <= $3)",
+        )
+        .bind(id)
+        .bind(now_ms)
+        .bind(now_ms - every_ms)
+        .execute(&mut *self.write_connection().await?)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
     /// Gives a dial its result; false when another server gave it one first.
     pub async fn finish_attempt(&self, id: &str, result: &str, now_ms: i64) -> Result<bool> {
         let done = sqlx::query(
