@@ -126,6 +126,9 @@ export async function peopleSteps({ browser, server, step }) {
 
     await step(page, 'people-09-filter-the-audit-log-by-person-and-kind', async () => {
       await page.getByTestId('audit-object').getByRole('link').click();
+      // The page takes the new address's filters into its form when the hash changes; choosing
+      // before that would be undone by it.
+      await page.getByTestId('audit-object').waitFor({ state: 'detached' });
       await page.getByTestId('audit-actor').selectOption({ label: '李小红' });
       await page.getByTestId('audit-action').selectOption('invite.');
       await page.getByTestId('audit-apply').click();
