@@ -18,18 +18,19 @@ export const CHROMIUM_ARGS = [
   '--disable-component-update',
 ];
 
-/** The `callflow` binary: `CALLFLOW_BIN`, else the debug build, else the release build. */
-export function binary() {
+/**
+ * A binary of the workspace (`callflow`, or a test tool such as `faketwilio`): `CALLFLOW_BIN`
+ * for `callflow`, else the debug build, else the release build.
+ */
+export function binary(name = 'callflow') {
   const candidates = [
-    process.env.CALLFLOW_BIN,
-    join(repo, 'target', 'debug', 'callflow'),
-    join(repo, 'target', 'release', 'callflow'),
+    name === 'callflow' ? process.env.CALLFLOW_BIN : undefined,
+    join(repo, 'target', 'debug', name),
+    join(repo, 'target', 'release', name),
   ].filter(Boolean);
   const found = candidates.find((path) => existsSync(path));
   if (!found) {
-    throw new Error(
-      `no callflow binary (tried ${candidates.join(', ')}); run \`cargo build -p server\` first`,
-    );
+    throw new Error(`no ${name} binary (tried ${candidates.join(', ')}); run \`cargo build --workspace --bins\` first`);
   }
   return found;
 }
@@ -38,14 +39,14 @@ export function binary() {
  * Starts `callflow serve` on 127.0.0.1 with a new SQLite data directory. Resolves with
  * { url, email, password, apiKey, stop() } once the first run has printed its credentials.
  * The demo tenant's two weeks of past calls are left out (the steps count their own calls)
- * unless `history` is set.
+ * unless `history` is set. `env` adds to the server's environment (e.g. where Twilio is).
  */
-export async function startServer({ history = false } = {}) {
+export async function startServer({ history = false, env = {} } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'callflow-e2e-'));
   const args = ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir];
   if (!history) args.push('--without-demo-history');
   const child = spawn(binary(), args, {
-    env: { ...process.env, DATABASE_URL: '', RUST_LOG: 'warn' },
+    env: { ...process.env, DATABASE_URL: '', RUST_LOG: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -242,4 +243,27 @@ export async function runAlone(name, steps, viewport = { width: 1400, height: 90
   console.log(`\n${results.length - failed} passed, ${failed} failed; screenshots in e2e/artifacts/`);
   if (logged.length) console.error(`the page logged errors: ${logged.map(String).join('; ')}`);
   process.exit(failed || logged.length ? 1 : 0);
+}
+
+/**
+ * Runs alone one module that starts its own server (`steps({ browser, step })`), as
+ * `node e2e/<module>.mjs` does, and exits non-zero when a step failed, or, under CI=true,
+ * when there is no browser.
+ */
+export async function runWithOwnServer(name, steps) {
+  rmSync(artifacts, { recursive: true, force: true });
+  const results = [];
+  const browser = await launchBrowser();
+  let failed = !browser && process.env.CI === 'true';
+  try {
+    if (browser) await steps({ browser, step: stepper(results) });
+  } catch (error) {
+    failed = true;
+    console.error(`${name} end-to-end steps failed: ${error.message ?? error}`);
+  } finally {
+    await browser?.close();
+  }
+  const bad = results.filter((result) => !result.ok).length;
+  console.log(`\n${results.length - bad} passed, ${bad} failed; screenshots in e2e/artifacts/`);
+  if (failed || bad > 0) process.exit(1);
 }

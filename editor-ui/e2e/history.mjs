@@ -5,7 +5,7 @@
 // Part of the suite in run.mjs; alone (from editor-ui/): node e2e/history.mjs
 
 import { fileURLToPath } from 'node:url';
-import { api, check, launchBrowser, startServer, stepper, watchedPage } from './harness.mjs';
+import { api, check, runWithOwnServer, startServer, watchedPage } from './harness.mjs';
 
 const cardValue = (page, id) => page.locator(`[data-testid="card-${id}"] .card-value`).innerText();
 
@@ -111,13 +111,5 @@ export async function historySteps({ browser, step }) {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const browser = await launchBrowser();
-  if (browser) {
-    const results = [];
-    try {
-      await historySteps({ browser, step: stepper(results) });
-    } finally {
-      await browser.close();
-    }
-  }
+  await runWithOwnServer('history', historySteps);
 }

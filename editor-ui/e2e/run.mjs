@@ -14,7 +14,8 @@
 // (security.mjs), work on a big flow at 1366×768 and 1920×1080 (layout.mjs), and set the
 // retention and erase a caller's data (privacy.mjs), fill a contact list from a CSV, change a
 // contact and keep the do-not-call list (contacts.mjs), call a list with a survey campaign and
-// start, pause, resume and stop it (campaigns.mjs), and meet flows, nodes and intents by their
+// start, pause, resume and stop it (campaigns.mjs), run a satisfaction survey that calls
+// members through the fake Twilio and read its report (survey.mjs), and meet flows, nodes and intents by their
 // names, never their ids (names.mjs), and read every page of the Chinese editor and dashboard
 // without an English word (chinese.mjs).
 // Screenshots of every step (and of any failure) go to e2e/artifacts/.
@@ -35,6 +36,7 @@ import { layoutSteps } from './layout.mjs';
 import { privacySteps } from './privacy.mjs';
 import { contactsSteps } from './contacts.mjs';
 import { campaignsSteps } from './campaigns.mjs';
+import { surveySteps } from './survey.mjs';
 import { settingsSteps } from './settings.mjs';
 import { languageSteps } from './language.mjs';
 import { namesSteps } from './names.mjs';
@@ -349,6 +351,7 @@ async function main() {
     await privacySteps({ browser, server, step });
     await contactsSteps({ browser, server, step });
     await campaignsSteps({ browser, server, step });
+    await surveySteps({ browser, step });
     await chineseSteps({ browser, step });
 
     check(pageErrors.length === 0, `the page logged errors: ${pageErrors.map(String).join('; ')}`);

@@ -11,7 +11,7 @@
 
 import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { check, launchBrowser, startServer, stepper, TIMEOUT, watchedPage } from './harness.mjs';
+import { check, runWithOwnServer, startServer, TIMEOUT, watchedPage } from './harness.mjs';
 
 const ACCOUNT_SID = 'AC5e77e2f0a3b14c7d9e1f20a4b6c8d0e2';
 const AUTH_TOKEN = 'e2e-auth-token-7c1d';
@@ -58,18 +58,8 @@ async function providers() {
 }
 
 /** The server, pointed at the stand-in for Twilio and Deepgram. */
-async function serverWith(providerUrl) {
-  const saved = { twilio: process.env.CALLFLOW_TWILIO_API_URL, deepgram: process.env.CALLFLOW_DEEPGRAM_URL };
-  process.env.CALLFLOW_TWILIO_API_URL = providerUrl;
-  process.env.CALLFLOW_DEEPGRAM_URL = providerUrl;
-  try {
-    return await startServer();
-  } finally {
-    for (const [name, value] of [['CALLFLOW_TWILIO_API_URL', saved.twilio], ['CALLFLOW_DEEPGRAM_URL', saved.deepgram]]) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-  }
+function serverWith(providerUrl) {
+  return startServer({ env: { CALLFLOW_TWILIO_API_URL: providerUrl, CALLFLOW_DEEPGRAM_URL: providerUrl } });
 }
 
 /** English words in the page's text, besides the names of things that have no Chinese name. */
@@ -290,19 +280,5 @@ export async function settingsSteps({ browser, step }) {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const results = [];
-  const step = stepper(results);
-  const browser = await launchBrowser();
-  let failed = false;
-  try {
-    if (browser) await settingsSteps({ browser, step });
-  } catch (error) {
-    failed = true;
-    console.error(`settings end-to-end steps failed: ${error.message ?? error}`);
-  } finally {
-    await browser?.close();
-  }
-  const bad = results.filter((result) => !result.ok).length;
-  console.log(`\n${results.length - bad} passed, ${bad} failed; screenshots in e2e/artifacts/`);
-  if (failed || bad > 0) process.exit(1);
+  await runWithOwnServer('settings', settingsSteps);
 }

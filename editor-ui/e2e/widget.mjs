@@ -11,7 +11,7 @@
 
 import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { api, check, launchBrowser, startServer, stepper, TIMEOUT, watchedPage } from './harness.mjs';
+import { api, check, runWithOwnServer, startServer, TIMEOUT, watchedPage } from './harness.mjs';
 
 /**
  * A shop's pages with the widget's script tag, on 127.0.0.1 and a port of its own: `/` in
@@ -224,14 +224,5 @@ export async function widgetSteps({ browser, step }) {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const browser = await launchBrowser();
-  if (browser) {
-    const results = [];
-    try {
-      await widgetSteps({ browser, step: stepper(results) });
-    } finally {
-      await browser.close();
-    }
-    if (results.some((result) => !result.ok)) process.exit(1);
-  }
+  await runWithOwnServer('widget', widgetSteps);
 }
