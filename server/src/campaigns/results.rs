@@ -116,7 +116,11 @@ pub async fn progress(
     now_ms: i64,
 ) -> Result<Progress, StoreError> {
     let counts = store
-        .campaign_counts(tenant_id, campaign_id, now_ms)
+        .campaign_counts(
+            tenant_id,
+            campaign_id,
+            now_ms - (RATE_MINUTES * 60_000.0) as i64,
+        )
         .await?;
     let result = |name: &str| {
         counts
@@ -134,9 +138,8 @@ pub async fn progress(
         .map(|(_, n)| *n)
         .sum();
     let remaining = counts.queued + counts.dialing;
-    let calls_per_minute = counts.recent_dials as f64 / 10.0;
-    let eta_ms = (calls_per_minute > 0.0 && remaining > 0)
-        .then(|| now_ms + (remaining as f64 / calls_per_minute * 60_000.0) as i64);
+    let calls_per_minute = dial_rate(counts.recent_dials, counts.first_recent_dial_ms, now_ms);
+    let eta_ms = eta(remaining, calls_per_minute, counts.last_due_ms, now_ms);
     Ok(Progress {
         contacts: counts.jobs,
         dialed,
@@ -153,6 +156,30 @@ pub async fn progress(
         calls_per_minute,
         eta_ms,
     })
+}
+
+/// The window the dial rate is measured over, in minutes.
+const RATE_MINUTES: f64 = 10.0;
+
+/// Dials a minute over the last ten minutes, or over the time since the first of them when
+/// the campaign began dialing more recently (at least a minute): five dials in the first
+/// minute are five a minute, not half a dial.
+fn dial_rate(recent_dials: i64, first_recent_ms: Option<i64>, now_ms: i64) -> f64 {
+    let Some(first) = first_recent_ms else {
+        return 0.0;
+    };
+    let minutes = ((now_ms - first) as f64 / 60_000.0).clamp(1.0, RATE_MINUTES);
+    recent_dials as f64 / minutes
+}
+
+/// When the remaining contacts should be done: at the current rate, and never before the
+/// latest retry waiting for its delay is due.
+fn eta(remaining: i64, per_minute: f64, last_due_ms: Option<i64>, now_ms: i64) -> Option<i64> {
+    if remaining <= 0 || per_minute <= 0.0 {
+        return None;
+    }
+    let at_rate = now_ms + (remaining as f64 / per_minute * 60_000.0) as i64;
+    Some(last_due_ms.map_or(at_rate, |due| at_rate.max(due)))
 }
 
 fn view(job: JobRow, attempts: Vec<AttemptRow>) -> ContactResult {
@@ -409,6 +436,34 @@ mod tests {
             lease_until: None,
             updated_at: 0,
         }
+    }
+
+    #[test]
+    fn the_dial_rate_is_over_the_time_since_dialing_began_within_ten_minutes() {
+        let now = 100 * 60_000;
+        // Five dials in the first twenty seconds: five a minute (a minute at least).
+        assert_eq!(dial_rate(5, Some(now - 20_000), now), 5.0);
+        // Twenty dials over the last four minutes: five a minute.
+        assert_eq!(dial_rate(20, Some(now - 4 * 60_000), now), 5.0);
+        // Over the whole window, the window.
+        assert_eq!(dial_rate(30, Some(now - 10 * 60_000), now), 3.0);
+        assert_eq!(dial_rate(0, None, now), 0.0);
+    }
+
+    #[test]
+    fn the_eta_waits_for_the_last_retry() {
+        let now = 1_000_000;
+        // Two left at two a minute: a minute from now.
+        assert_eq!(eta(2, 2.0, None, now), Some(now + 60_000));
+        // A retry due in two hours: not before it.
+        assert_eq!(
+            eta(2, 2.0, Some(now + 7_200_000), now),
+            Some(now + 7_200_000)
+        );
+        // A retry due already: the rate decides.
+        assert_eq!(eta(2, 2.0, Some(now - 1), now), Some(now + 60_000));
+        assert_eq!(eta(0, 2.0, None, now), None);
+        assert_eq!(eta(3, 0.0, Some(now), now), None);
     }
 
     #[test]

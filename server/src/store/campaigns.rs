@@ -120,8 +120,12 @@ pub struct CampaignCounts {
     pub finals: Vec<(String, i64)>,
     /// Dials by result (`in_progress` for those without one yet).
     pub results: Vec<(String, i64)>,
-    /// Dials made within the last ten minutes.
+    /// Dials made since the moment asked about.
     pub recent_dials: i64,
+    /// When the first of those was made.
+    pub first_recent_dial_ms: Option<i64>,
+    /// The latest moment a queued job is due (a retry waiting for its delay).
+    pub last_due_ms: Option<i64>,
 }
 
 const CAMPAIGN_COLUMNS: &str = "id, name, flow_id, flow_version, list_id, settings, status, \
@@ -781,12 +785,12 @@ impl Store {
         rows.iter().map(JobRow::from_row).collect()
     }
 
-    /// The campaign's jobs and dials, counted.
+    /// The campaign's jobs and dials, counted, with the dials made after `recent_since_ms`.
     pub async fn campaign_counts(
         &self,
         tenant_id: &str,
         campaign_id: &str,
-        now_ms: i64,
+        recent_since_ms: i64,
     ) -> Result<CampaignCounts> {
         let mut counts = CampaignCounts::default();
         let states = sqlx::query(
@@ -824,13 +828,24 @@ impl Store {
                 .results
                 .push((row.try_get("result")?, row.try_get("n")?));
         }
-        counts.recent_dials = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM campaign_attempts WHERE tenant_id = $1 AND campaign_id = $2 \
+        let recent = sqlx::query(
+            "SELECT COUNT(*) AS n, MIN(started_at) AS first FROM campaign_attempts \
+             WHERE tenant_id = $1 AND campaign_id = $2 \
              AND started_at > $3 AND (result IS NULL OR result <> 'not_dialed')",
         )
         .bind(tenant_id)
         .bind(campaign_id)
-        .bind(now_ms - 10 * 60_000)
+        .bind(recent_since_ms)
+        .fetch_one(&self.pool)
+        .await?;
+        counts.recent_dials = recent.try_get("n")?;
+        counts.first_recent_dial_ms = recent.try_get("first")?;
+        counts.last_due_ms = sqlx::query_scalar(
+            "SELECT MAX(due_at) FROM campaign_jobs WHERE tenant_id = $1 AND campaign_id = $2 \
+             AND state = 'queued'",
+        )
+        .bind(tenant_id)
+        .bind(campaign_id)
         .fetch_one(&self.pool)
         .await?;
         Ok(counts)
