@@ -4,6 +4,7 @@
 pub mod app;
 pub mod catalogue;
 pub mod fakes;
+pub mod phone_shop;
 
 use std::path::PathBuf;
 use std::process::Command;

@@ -10,18 +10,15 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
-use callflow_tests::app::{TestApp, TestTenant};
+use callflow_tests::app::TestApp;
 use callflow_tests::fakes::twilio::{Answer, Caller, FakeTwilio, Step};
 use callflow_tests::on_both_databases;
+use callflow_tests::phone_shop::PhoneShop as Shop;
 use chrono::TimeZone;
 use reqwest::Method;
 use serde_json::{json, Value};
 use server::clock::Clock;
-use server::flow_http::DEMO_SHOP_BASE;
 
-const ACCOUNT_SID: &str = "AC0123456789abcdef0123456789abcdef";
-const AUTH_TOKEN: &str = "f00dfeedf00dfeedf00dfeedf00dfeed";
-const SHOP_NUMBER: &str = "+8657188880000";
 const SHANGHAI: chrono_tz::Tz = chrono_tz::Asia::Shanghai;
 
 /// Simulated seconds per wall-clock tick of [`SimulatedTime`].
@@ -75,60 +72,24 @@ async fn request(
     app.api(method, key, path, body).await
 }
 
-struct Shop {
-    tenant: TestTenant,
-    flow_id: String,
-    twilio: FakeTwilio,
-}
-
 /// A shop with a Twilio account (the fake), a number, and `flow` published, on `clock`.
 async fn shop(app: &mut TestApp, flow: &str, clock: &Clock) -> Shop {
-    let twilio = FakeTwilio::start(ACCOUNT_SID, AUTH_TOKEN).await;
-    let api = twilio.api_base_url();
-    let clock = clock.clone();
-    app.reconfigure(|config| {
-        config.telephony.twilio_api_url = api;
-        config.clock = clock;
-    })
-    .await;
-    let tenant = app.tenant("Campaign Shop").await;
-    app.change_settings(&tenant.id, |settings| {
-        settings.display_name = [("zh-CN".to_owned(), "演示商城".to_owned())].into();
-        settings.api_base_url = Some(DEMO_SHOP_BASE.to_owned());
-    })
-    .await;
     let path = callflow_tests::root().join("flows").join(flow);
     let document: Value =
         serde_json::from_str(&std::fs::read_to_string(path).expect("example")).expect("JSON");
-    let name = document["name"].as_str().expect("name").to_owned();
-    let (created, _) = app.published_flow(&tenant.id, &name, &document).await;
-    let settings = json!({
-        "twilio": { "account_sid": ACCOUNT_SID, "auth_token": AUTH_TOKEN },
-        "speech": { "tts": { "provider": "twilio" } }
-    });
-    let (status, body) = request(
+    let clock = clock.clone();
+    let telephony = json!({ "speech": { "tts": { "provider": "twilio" } } });
+    Shop::open(
         app,
-        Method::PUT,
-        &tenant.owner_key,
-        "/telephony",
-        Some(&settings),
+        "Campaign Shop",
+        &document,
+        "webhook",
+        telephony,
+        |config| {
+            config.clock = clock;
+        },
     )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    let (status, body) = request(
-        app,
-        Method::PUT,
-        &tenant.owner_key,
-        &format!("/phone-numbers/{}", SHOP_NUMBER.replace('+', "%2B")),
-        Some(&json!({ "flow_id": created.id, "mode": "webhook" })),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    Shop {
-        tenant,
-        flow_id: created.id,
-        twilio,
-    }
+    .await
 }
 
 /// A contact list from CSV text.

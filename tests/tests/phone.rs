@@ -11,14 +11,11 @@ use callflow_tests::fakes::twilio::{
     sign, Answer, CallLog, Caller, EndReason, FakeTwilio, Heard, Step,
 };
 use callflow_tests::on_both_databases;
+use callflow_tests::phone_shop::{PhoneShop, ACCOUNT_SID, AUTH_TOKEN, SHOP_NUMBER};
 use reqwest::Method;
 use serde_json::{json, Value};
-use server::flow_http::DEMO_SHOP_BASE;
 use server::store::{ChatTurn, Role};
 
-const ACCOUNT_SID: &str = "AC0123456789abcdef0123456789abcdef";
-const AUTH_TOKEN: &str = "f00dfeedf00dfeedf00dfeedf00dfeed";
-const SHOP_NUMBER: &str = "+8657188880000";
 const CALLER: &str = "+8613900001111";
 
 // ---------------------------------------------------------------------------------------------
@@ -97,60 +94,40 @@ impl Phone {
 }
 
 async fn shop(app: &mut TestApp, flow: &str, mode: &str, deepgram: Option<&FakeDeepgram>) -> Phone {
-    let twilio = FakeTwilio::start(ACCOUNT_SID, AUTH_TOKEN).await;
-    let api = twilio.api_base_url();
-    let deepgram_url = deepgram.map(FakeDeepgram::base_url);
-    app.reconfigure(|config| {
-        config.telephony.twilio_api_url = api;
-        if let Some(url) = deepgram_url {
-            config.telephony.deepgram_url = url;
-        }
-    })
-    .await;
-    let tenant = app.tenant("Phone Shop").await;
-    app.change_settings(&tenant.id, |settings| {
-        settings.display_name = [("zh-CN".to_owned(), "演示商城".to_owned())].into();
-        settings.api_base_url = Some(DEMO_SHOP_BASE.to_owned());
-    })
-    .await;
-    let document = example(flow);
-    let name = document["name"].as_str().expect("name").to_owned();
-    let (created, _) = app.published_flow(&tenant.id, &name, &document).await;
     // Webhook mode speaks with Twilio's voices, media streams with espeak-ng.
     let tts = if mode == "webhook" {
         "twilio"
     } else {
         "espeak"
     };
-    let mut settings = json!({
-        "twilio": { "account_sid": ACCOUNT_SID, "auth_token": AUTH_TOKEN },
+    let mut telephony = json!({
         "speech": { "asr": { "provider": "deepgram", "fallback": "twilio" },
                     "tts": { "provider": tts } }
     });
     if let Some(deepgram) = deepgram {
-        settings["deepgram"] = json!({ "api_key": deepgram.api_key() });
+        telephony["deepgram"] = json!({ "api_key": deepgram.api_key() });
     }
-    let (status, body) = request(
+    let deepgram_url = deepgram.map(FakeDeepgram::base_url);
+    let PhoneShop {
+        tenant,
+        flow_id,
+        twilio,
+    } = PhoneShop::open(
         app,
-        Method::PUT,
-        &tenant.owner_key,
-        "/telephony",
-        Some(&settings),
+        "Phone Shop",
+        &example(flow),
+        mode,
+        telephony,
+        |config| {
+            if let Some(url) = deepgram_url {
+                config.telephony.deepgram_url = url;
+            }
+        },
     )
     .await;
-    assert_eq!(status, 200, "{body}");
-    let (status, body) = request(
-        app,
-        Method::PUT,
-        &tenant.owner_key,
-        &format!("/phone-numbers/{}", SHOP_NUMBER.replace('+', "%2B")),
-        Some(&json!({ "flow_id": created.id, "mode": mode })),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
     Phone {
         tenant,
-        flow_id: created.id,
+        flow_id,
         twilio,
     }
 }
