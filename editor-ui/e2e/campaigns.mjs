@@ -8,7 +8,7 @@
 
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { api, check, runAlone, shot, watchedPage } from './harness.mjs';
+import { api, check, runAlone, shot, signedInPage } from './harness.mjs';
 
 /** Full runs make and steer a campaign; the others read what the first ones made. */
 const RUNS = [
@@ -49,20 +49,6 @@ const WORDS = {
     csvHeader: 'Phone',
   },
 };
-
-async function signedInPage(browser, server, { lang, viewport }, login = server) {
-  const context = await browser.newContext({ viewport, locale: lang, acceptDownloads: true });
-  const { page, errors } = await watchedPage(context);
-  await page.goto(server.url);
-  await page.getByTestId('login-email').fill(login.email);
-  await page.getByTestId('login-password').fill(login.password);
-  await page.getByTestId('login-submit').click();
-  await page.getByTestId('flow-list').waitFor();
-  if (lang === 'en' && (await page.getByTestId('lang-switch').getAttribute('data-lang')) !== 'en') {
-    await page.getByTestId('lang-switch').click();
-  }
-  return { context, page, errors };
-}
 
 const csvFile = (name, text) => ({ name, mimeType: 'text/csv', buffer: Buffer.from(text, 'utf8') });
 
@@ -278,7 +264,7 @@ async function editorRun(browser, server, step) {
   const flow = (flows.flows ?? flows).find((f) => f.name === 'satisfaction-survey');
   const lists = await call('GET', '/contact-lists');
   const draft = await call('POST', '/campaigns', { name: '草稿活动', flow_id: flow.id, list_id: lists[0].id });
-  const { context, page, errors } = await signedInPage(browser, server, { lang: 'zh-CN', viewport: { width: 1366, height: 768 } }, { email, password });
+  const { context, page, errors } = await signedInPage(browser, server, { lang: 'zh-CN', viewport: { width: 1366, height: 768 }, login: { email, password } });
   try {
     await step(page, 'campaigns-zh-1366-14-an-editor-may-not-start', async () => {
       await page.goto(`${server.url}/#/campaigns/${encodeURIComponent(draft.id)}`);

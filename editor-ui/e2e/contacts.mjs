@@ -7,7 +7,7 @@
 // Part of the suite in run.mjs; alone (from editor-ui/): node e2e/contacts.mjs
 
 import { fileURLToPath } from 'node:url';
-import { api, check, runAlone, shot, TIMEOUT, watchedPage } from './harness.mjs';
+import { api, check, runAlone, shot, signedInPage, TIMEOUT, watchedPage } from './harness.mjs';
 
 const RUNS = [
   { lang: 'zh-CN', viewport: { width: 1366, height: 768 }, n: 1 },
@@ -59,20 +59,6 @@ const WORDS = {
     dncPhoneHeader: 'phone',
   },
 };
-
-async function signedInPage(browser, server, { lang, viewport }) {
-  const context = await browser.newContext({ viewport, locale: lang });
-  const { page, errors } = await watchedPage(context);
-  await page.goto(server.url);
-  await page.getByTestId('login-email').fill(server.email);
-  await page.getByTestId('login-password').fill(server.password);
-  await page.getByTestId('login-submit').click();
-  await page.getByTestId('flow-list').waitFor();
-  if (lang === 'en' && (await page.getByTestId('lang-switch').getAttribute('data-lang')) !== 'en') {
-    await page.getByTestId('lang-switch').click();
-  }
-  return { context, page, errors };
-}
 
 const csvFile = (name, text) => ({ name, mimeType: 'text/csv', buffer: Buffer.from(text, 'utf8') });
 

@@ -210,6 +210,25 @@ export async function watchedPage(context) {
 }
 
 /**
+ * A new browser context at `viewport`, signed in (as the demo owner, or as `login`), on the
+ * flow list, in `lang` (the language switch is used when the browser's locale does not
+ * decide it). Resolves with { context, page, errors }.
+ */
+export async function signedInPage(browser, server, { lang = 'zh-CN', viewport, login = server }) {
+  const context = await browser.newContext({ viewport, locale: lang, acceptDownloads: true });
+  const { page, errors } = await watchedPage(context);
+  await page.goto(server.url);
+  await page.getByTestId('login-email').fill(login.email);
+  await page.getByTestId('login-password').fill(login.password);
+  await page.getByTestId('login-submit').click();
+  await page.getByTestId('flow-list').waitFor();
+  if (lang === 'en' && (await page.getByTestId('lang-switch').getAttribute('data-lang')) !== 'en') {
+    await page.getByTestId('lang-switch').click();
+  }
+  return { context, page, errors };
+}
+
+/**
  * Runs one module's steps alone, as `node e2e/<module>.mjs` does: a fresh server, the demo
  * owner signed in on a Chinese page, `steps({ browser, page, server, step })`, and the tally.
  * Exits non-zero when a step failed or the page logged an error.

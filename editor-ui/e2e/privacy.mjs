@@ -5,7 +5,7 @@
 // Part of the suite in run.mjs; alone (from editor-ui/): node e2e/privacy.mjs
 
 import { fileURLToPath } from 'node:url';
-import { api, check, runAlone, watchedPage } from './harness.mjs';
+import { api, check, runAlone, signedInPage } from './harness.mjs';
 
 /** A chat with the demo's published flow from `from`, saying `words`, then leaving. */
 async function demoChat(call, from, words) {
@@ -15,17 +15,6 @@ async function demoChat(call, from, words) {
   const session = await call('POST', '/sessions', { flow_id: flow.id, from });
   await call('POST', `/sessions/${session.id}/events`, { type: 'text', text: words });
   await call('POST', `/sessions/${session.id}/events`, { type: 'hangup' });
-}
-
-async function signedInPage(browser, server, viewport) {
-  const context = await browser.newContext({ viewport, locale: 'zh-CN' });
-  const { page, errors } = await watchedPage(context);
-  await page.goto(server.url);
-  await page.getByTestId('login-email').fill(server.email);
-  await page.getByTestId('login-password').fill(server.password);
-  await page.getByTestId('login-submit').click();
-  await page.getByTestId('flow-list').waitFor();
-  return { context, page, errors };
 }
 
 /** No word of English in what a Chinese element says (numbers and the like aside). */
@@ -39,7 +28,7 @@ export async function privacySteps({ browser, server, step }) {
   await demoChat(call, '13712340987', '我的手机号是一三八零零一三八零零零，帮我查一下订单');
   await demoChat(call, '+14155550188', 'where is my parcel, this is Dana');
 
-  const zh = await signedInPage(browser, server, { width: 1366, height: 768 });
+  const zh = await signedInPage(browser, server, { viewport: { width: 1366, height: 768 } });
   const page = zh.page;
   try {
     await step(page, 'privacy-01-zh-keep-conversations-30-days', async () => {
@@ -94,7 +83,7 @@ export async function privacySteps({ browser, server, step }) {
     await zh.context.close();
   }
 
-  const en = await signedInPage(browser, server, { width: 1920, height: 1080 });
+  const en = await signedInPage(browser, server, { viewport: { width: 1920, height: 1080 } });
   const english = en.page;
   try {
     await step(english, 'privacy-06-en-keep-conversations', async () => {
