@@ -1,7 +1,8 @@
 // End-to-end steps of a satisfaction survey that really calls: a server whose Twilio account is
 // the fake Twilio (tests/src/bin/faketwilio.rs), which places each dial to the server's
 // webhooks and answers as the member would — a score on the keypad, then a reason spoken; a
-// busy line; no answer. One member is on the do-not-call list. The manager starts the campaign
+// busy line; no answer; an answering machine, on which the campaign leaves a message. One
+// member is on the do-not-call list. The manager starts the campaign
 // on its page and watches the calls come in, reads each member's score and reason and the
 // report (distribution, NPS, reasons), in Chinese at 1366×768 and in English at 1920×1080, and
 // finds the campaign on the analytics dashboard. The calls' first words are the shop's
@@ -10,7 +11,7 @@
 
 import { fileURLToPath } from 'node:url';
 import { fakeTwilio } from './faketwilio.mjs';
-import { api, check, runWithOwnServer, startServer, watchedPage } from './harness.mjs';
+import { api, check, runWithOwnServer, signedInPage, startServer } from './harness.mjs';
 
 const ACCOUNT_SID = 'AC5e1f0c0ffee5e1f0c0ffee5e1f0c0ff1';
 const AUTH_TOKEN = 'e2e-survey-auth-token-0123456789ab';
@@ -28,13 +29,16 @@ const MEMBERS = [
   { phone: '+8613800138004', name: '陈强', answer: { answer: 'busy' }, waits: 'busy' },
   { phone: '+8613800138005', name: '刘洋', answer: { answer: 'no_answer' }, waits: 'no_answer' },
   { phone: '+8613800138006', name: '周婷', answer: { answer: 'human', steps: [{ press: '10#' }] }, listed: true },
+  { phone: '+8613800138007', name: '孙伟', answer: { answer: 'machine' }, machine: true },
 ];
+/** What the campaign leaves on an answering machine. */
+const MESSAGE = '您好，这里是演示商城，想请您为最近的订单打个分，稍后再给您打过来。';
 // Promoters (9–10) less detractors (0–6), as a share of the scores: (2 − 1) / 3.
 const NPS = Math.round(((2 - 1) / 3) * 100);
 
 const WORDS = {
-  'zh-CN': { busy: '上次忙线，等待重拨', noAnswer: '上次无人接听，等待重拨', listed: '在免打扰名单上', completed: '已完成', running: '进行中', dashboard: '外呼活动' },
-  en: { busy: 'Busy last time', noAnswer: 'No answer last time', listed: 'On the do-not-call list', completed: 'Completed', running: 'Running', dashboard: 'Campaigns' },
+  'zh-CN': { busy: '上次忙线，等待重拨', noAnswer: '上次无人接听，等待重拨', voicemail: '上次是语音信箱，等待重拨', listed: '在免打扰名单上', completed: '已完成', running: '进行中', dashboard: '外呼活动' },
+  en: { busy: 'Busy last time', noAnswer: 'No answer last time', voicemail: 'Voicemail last time', listed: 'On the do-not-call list', completed: 'Completed', running: 'Running', dashboard: 'Campaigns' },
 };
 
 const localNumber = (phone) => `${phone.slice(3, 6)} ${phone.slice(6, 10)} ${phone.slice(10)}`;
@@ -70,23 +74,12 @@ async function setUp(server) {
     name: '双十一满意度调查',
     flow_id: survey.id,
     list_id: list.id,
-    settings: { schedule: { windows: [{ start: '00:00', end: '24:00' }], skip_holidays: false, stop_margin_minutes: 0 } },
+    settings: {
+      schedule: { windows: [{ start: '00:00', end: '24:00' }], skip_holidays: false, stop_margin_minutes: 0 },
+      machine: { action: 'leave_message', message: MESSAGE },
+    },
   });
   return campaign.id;
-}
-
-async function signedInPage(browser, server, { lang, viewport }) {
-  const context = await browser.newContext({ viewport, locale: lang });
-  const { page, errors } = await watchedPage(context);
-  await page.goto(server.url);
-  await page.getByTestId('login-email').fill(server.email);
-  await page.getByTestId('login-password').fill(server.password);
-  await page.getByTestId('login-submit').click();
-  await page.getByTestId('flow-list').waitFor();
-  if (lang === 'en' && (await page.getByTestId('lang-switch').getAttribute('data-lang')) !== 'en') {
-    await page.getByTestId('lang-switch').click();
-  }
-  return { context, page, errors };
 }
 
 /** The contact rows by member name: { status, cells }. */
@@ -114,6 +107,7 @@ async function reportChecks(page, lang) {
   check(byName['李娜'].cells.includes('包装破损'), `李娜's reason is read: ${JSON.stringify(byName['李娜'])}`);
   check(byName['陈强'].status.includes(words.busy), `the busy line waits to be called again, in words: ${byName['陈强'].status}`);
   check(byName['刘洋'].status.includes(words.noAnswer), `no answer waits too: ${byName['刘洋'].status}`);
+  check(byName['孙伟'].status.includes(words.voicemail), `so does the answering machine: ${byName['孙伟'].status}`);
   check(byName['周婷'].status === words.listed, `the listed member is never called, in words: ${byName['周婷'].status}`);
 }
 
@@ -141,11 +135,15 @@ export async function surveySteps({ browser, step }) {
       await step(page, 'survey-zh-02-the-calls-come-in', async () => {
         // The page polls: the three members who answer complete the survey on the phone.
         await page.locator('[data-testid="progress-completed"][data-value="3"]').waitFor({ timeout: 60_000 });
-        await page.locator('[data-testid="progress-dialed"][data-value="5"]').waitFor({ timeout: 30_000 });
+        await page.locator('[data-testid="progress-dialed"][data-value="6"]').waitFor({ timeout: 30_000 });
         await page.locator('[data-testid="progress-in-progress"][data-value="0"]').waitFor({ timeout: 30_000 });
         for (const member of MEMBERS.filter((m) => !m.listed)) {
           const ended = await fake.endedTo(member.phone);
           check(ended.from === SHOP_NUMBER, `called from the shop's number: ${ended.from}`);
+          if (member.machine) {
+            check(ended.answered_by?.startsWith('machine'), `a machine answered: ${ended.answered_by}`);
+            check(JSON.stringify(ended.heard) === JSON.stringify([NOTICE['zh-CN'], MESSAGE]), `the machine gets the notice and the message, nothing else: ${ended.heard.join(' | ')}`);
+          }
           if (member.score !== undefined) {
             check(ended.heard[0] === NOTICE['zh-CN'], `the notice is the first thing ${member.name} hears: ${ended.heard[0]}`);
             check(ended.heard.some((said) => said.includes('打几分')), `${member.name} is asked for a score: ${ended.heard.join(' | ')}`);
@@ -153,7 +151,7 @@ export async function surveySteps({ browser, step }) {
         }
         const listed = MEMBERS.filter((m) => m.listed).map((m) => m.phone);
         check(!fake.ended.some((ended) => listed.includes(ended.to)), `nobody on the do-not-call list is called: ${fake.ended.map((e) => e.to)}`);
-        check(fake.ended.length === 5, `five calls, one each: ${fake.ended.map((e) => e.to)}`);
+        check(fake.ended.length === 6, `six calls, one each: ${fake.ended.map((e) => e.to)}`);
         await page.getByTestId('campaign-progress').scrollIntoViewIfNeeded();
       });
 

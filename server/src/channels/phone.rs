@@ -379,7 +379,6 @@ fn ending(call: &Call, outcome: CallOutcome, now: i64) -> CallEnd {
     )
 }
 
-/// Notes what a turn left: the snapshot, and the transfer for the record.
 /// Puts the call's notice, if it has one still to say, before the turn's prompts: once, so
 /// that it opens the call whichever turn plays first.
 pub fn say_notice_first(call: &mut Call, plan: &mut Plan) {
@@ -396,6 +395,7 @@ pub fn say_notice_first(call: &mut Call, plan: &mut Plan) {
     }
 }
 
+/// Notes what a turn left: the snapshot, and the transfer for the record.
 pub fn absorb(call: &mut Call, plan: &Plan) {
     call.phone.snapshot = call.session.snapshot();
     if let Next::Transfer(transfer) = &plan.next {

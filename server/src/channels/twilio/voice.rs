@@ -844,11 +844,18 @@ async fn continue_call(
                 // Nobody to talk to: the flow does not run, and the call ends unreached.
                 let mut twiml = Twiml::new();
                 if let phone::OnMachine::LeaveMessage(message) = on_machine {
-                    let mut say = Say::new(message.clone()).language(call.phone.language.clone());
-                    if let Some(voice) = default_twilio_voice(&call.phone.language) {
-                        say = say.voice(voice);
+                    // The message is heard as a person would hear the flow: after the shop's
+                    // notice, in the shop's voice.
+                    let spoken = context(&call, &urls, telephony, &state.secrets, false);
+                    for text in call.phone.notice.iter().chain([message]) {
+                        let prompt = Prompt {
+                            text: text.clone(),
+                            voice: None,
+                            url: None,
+                            barge_in: false,
+                        };
+                        push_prompt(&mut twiml, say(&prompt, &spoken));
                     }
-                    twiml = twiml.with(say);
                 }
                 phone::end_unreached(state, step.tenant_id, &call, "machine").await?;
                 return Ok(twiml.with(Verb::Hangup).render());
