@@ -24,7 +24,7 @@ const NOTICE = {
 /** The members, what each does when called, and what the report must then say. */
 const MEMBERS = [
   { phone: '+8613800138001', name: '王芳', answer: { answer: 'human', steps: [{ press: '10#' }, { say: '送货很快' }] }, score: 10 },
-  { phone: '+8613800138002', name: '赵磊', answer: { answer: 'human', steps: [{ press: '9#' }, { say: '送货很快' }] }, score: 9 },
+  { phone: '+8613800138002', name: '赵磊', answer: { answer: 'human', steps: [{ press: '9#' }, { say: '快递送得很快' }] }, score: 9 },
   { phone: '+8613800138003', name: '李娜', answer: { answer: 'human', steps: [{ press: '3#' }, { say: '包装破损' }] }, score: 3 },
   { phone: '+8613800138004', name: '陈强', answer: { answer: 'busy' }, waits: 'busy' },
   { phone: '+8613800138005', name: '刘洋', answer: { answer: 'no_answer' }, waits: 'no_answer' },
@@ -100,8 +100,14 @@ async function reportChecks(page, lang) {
   check(nps.includes(String(NPS)), `the NPS of the three scores: ${nps}`);
   const distribution = await page.getByTestId('report-distribution').innerText();
   for (const score of [10, 9, 3]) check(new RegExp(`(^|\\n)${score}\\s`).test(distribution), `score ${score} is in the distribution: ${distribution}`);
-  const groups = (await page.getByTestId('report-groups').allInnerTexts()).join('\n');
-  check(groups.includes('送货很快') && groups.includes('包装破损'), `the reasons are grouped: ${groups}`);
+  // 送货很快 and 快递送得很快 are one reason put two ways.
+  const liked = page.locator('[data-testid="report-variable"][data-var="liked"] [data-testid="report-group"]');
+  check((await liked.count()) === 1, `what members liked is one group: ${await liked.allInnerTexts()}`);
+  const wordings = await liked.getByTestId('report-wordings').innerText();
+  check(wordings.includes('送货很快') && wordings.includes('快递送得很快'), `with both wordings: ${wordings}`);
+  check((await liked.locator('.campaign-bars-count').innerText()).trim() === '2', 'said by two');
+  const reasons = await page.locator('[data-testid="report-variable"][data-var="reason"]').getByTestId('report-groups').innerText();
+  check(reasons.includes('包装破损'), `the reason for a low score: ${reasons}`);
   const byName = await rows(page);
   check(byName['王芳'].status === words.completed && byName['王芳'].cells.includes('10'), `王芳's score is read: ${JSON.stringify(byName['王芳'])}`);
   check(byName['李娜'].cells.includes('包装破损'), `李娜's reason is read: ${JSON.stringify(byName['李娜'])}`);

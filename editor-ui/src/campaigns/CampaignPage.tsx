@@ -350,7 +350,7 @@ export function ReportCard({ report }: { report: Report }) {
 }
 
 function VariableCard({ variable }: { variable: VariableReport }) {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
   const most = Math.max(1, ...variable.distribution.map((value) => value.count), ...variable.groups.map((group) => group.count));
   const nps = variable.nps !== null ? npsGroups(variable.distribution) : null;
   return (
@@ -385,14 +385,20 @@ function VariableCard({ variable }: { variable: VariableReport }) {
       {variable.groups.length > 0 && (
         <>
           <h4 className="small">{t("campaign.reasons", { n: variable.count })}</h4>
-          <ul className="campaign-bars" data-testid="report-groups">
+          <p className="field-help">{t("campaign.reasonsHelp")}</p>
+          <ul className="campaign-bars campaign-reasons" data-testid="report-groups">
             {variable.groups.map((group) => (
-              <li key={group.text}>
+              <li key={group.text} data-testid="report-group">
                 <span className="campaign-bars-label campaign-reason">{group.text}</span>
                 <span className="campaign-bars-track">
                   <span className="campaign-bars-fill" style={{ width: `${(group.count / most) * 100}%` }} />
                 </span>
                 <span className="campaign-bars-count">{group.count}</span>
+                {group.wordings.length > 1 && (
+                  <span className="campaign-wordings muted small" data-testid="report-wordings">
+                    {t("campaign.wordings", { list: group.wordings.map((wording) => `${wording.text} (${wording.count})`).join(lang === "zh-CN" ? "、" : ", ") })}
+                  </span>
+                )}
               </li>
             ))}
           </ul>

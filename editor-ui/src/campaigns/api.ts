@@ -124,7 +124,8 @@ export interface VariableReport {
   other: number;
   mean: number | null;
   nps: number | null;
-  groups: { text: string; count: number }[];
+  /** Answers grouped by meaning: the most given wording, and every wording of the group. */
+  groups: { text: string; count: number; wordings: { text: string; count: number }[] }[];
 }
 
 export interface Report {

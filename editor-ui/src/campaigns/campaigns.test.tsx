@@ -333,7 +333,11 @@ describe("the progress and the report", () => {
     const report: Report = {
       results: [
         { var: "score", kind: "score", count: 4, distribution: [{ value: "2", count: 1 }, { value: "9", count: 1 }, { value: "10", count: 2 }], other: 0, mean: 7.75, nps: 25, groups: [] },
-        { var: "reason", kind: "text", count: 3, distribution: [], other: 3, mean: null, nps: null, groups: [{ text: "物流很快", count: 2 }, { text: "包装破损", count: 1 }] },
+        { var: "reason", kind: "text", count: 3, distribution: [], other: 3, mean: null, nps: null, groups: [
+            { text: "物流很快", count: 2, wordings: [{ text: "物流很快", count: 1 }, { text: "快递送得很快", count: 1 }] },
+            { text: "包装破损", count: 1, wordings: [{ text: "包装破损", count: 1 }] },
+          ],
+        },
       ],
     };
     show(<ReportCard report={report} />);
@@ -344,6 +348,10 @@ describe("the progress and the report", () => {
     expect(within(score).getByTestId("report-nps").textContent).toContain("贬损者 1 人");
     expect(within(score).getByTestId("report-distribution").querySelectorAll("li")).toHaveLength(3);
     expect(within(reason).getByTestId("report-groups").textContent).toContain("物流很快2");
+    // A group put more than one way lists its wordings; one put one way does not repeat it.
+    const wordings = within(reason).getAllByTestId("report-wordings");
+    expect(wordings).toHaveLength(1);
+    expect(wordings[0].textContent).toBe("说法：物流很快 (1)、快递送得很快 (1)");
   });
 });
 

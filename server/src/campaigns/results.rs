@@ -104,7 +104,17 @@ pub struct VariableReport {
 
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct ReasonGroup {
-    /// The answer as first given.
+    /// The group's most given wording.
+    pub text: String,
+    /// Answers in the group, in all its wordings.
+    pub count: i64,
+    /// Each way the group's answer was put, the most given first (case, spaces and
+    /// punctuation aside; each as first given).
+    pub wordings: Vec<ReasonWording>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct ReasonWording {
     pub text: String,
     pub count: i64,
 }
@@ -283,14 +293,7 @@ fn report_of(jobs: &[JobRow]) -> Report {
     let results = counted
         .into_iter()
         .map(|((var, kind), values)| {
-            let mut groups: Vec<ReasonGroup> = texts
-                .remove(&var)
-                .unwrap_or_default()
-                .into_values()
-                .map(|(text, count)| ReasonGroup { text, count })
-                .collect();
-            groups.sort_by(|a, b| b.count.cmp(&a.count).then(a.text.cmp(&b.text)));
-            groups.truncate(50);
+            let groups = reason_groups(texts.remove(&var).unwrap_or_default().into_values());
             VariableReport {
                 summary: summary(var, kind, values.into_iter().collect()),
                 groups,
@@ -300,7 +303,42 @@ fn report_of(jobs: &[JobRow]) -> Report {
     Report { results }
 }
 
-/// Answers that differ only in case, spaces and punctuation group together.
+/// The most wordings grouped by meaning; past them, answers each said so seldom that they
+/// could not change the groups shown, and grouping stays quick on a big campaign's report.
+const MAX_WORDINGS: usize = 5_000;
+/// Groups a report shows.
+const MAX_GROUPS: usize = 50;
+
+/// Reasons grouped by meaning (`nlu::grouping`, which also groups what callers said that a
+/// flow did not understand): 物流很快 and 快递送得很快 are one reason, given twice. Wordings
+/// come most given first, so that the most given leads its group.
+fn reason_groups(wordings: impl Iterator<Item = (String, i64)>) -> Vec<ReasonGroup> {
+    let mut wordings: Vec<(String, i64)> = wordings.collect();
+    wordings.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    wordings.truncate(MAX_WORDINGS);
+    let texts: Vec<&str> = wordings.iter().map(|(text, _)| text.as_str()).collect();
+    let grouped = flow_engine::nlu::grouping::group(&texts);
+    let mut groups: Vec<ReasonGroup> = Vec::new();
+    for (index, (text, count)) in grouped.into_iter().zip(wordings) {
+        if index == groups.len() {
+            groups.push(ReasonGroup {
+                text: text.clone(),
+                count: 0,
+                wordings: Vec::new(),
+            });
+        }
+        let Some(group) = groups.get_mut(index) else {
+            continue;
+        };
+        group.count += count;
+        group.wordings.push(ReasonWording { text, count });
+    }
+    groups.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.text.cmp(&b.text)));
+    groups.truncate(MAX_GROUPS);
+    groups
+}
+
+/// Answers that differ only in case, spaces and punctuation are one wording.
 fn grouping_key(text: &str) -> String {
     text.chars()
         .filter(|c| c.is_alphanumeric())
@@ -477,6 +515,9 @@ mod tests {
             score(9, "物流很快！"),
             score(6, "客服态度差"),
             score(10, " 物流 很快 "),
+            score(9, "快递送得很快"),
+            score(3, "包装破损了"),
+            score(2, "包装破了"),
         ];
         let report = report_of(&jobs);
         let score = report
@@ -484,26 +525,29 @@ mod tests {
             .iter()
             .find(|result| result.summary.var == "score")
             .expect("score");
-        assert_eq!(score.summary.count, 4);
-        // 3 promoters, 1 detractor of 4: +50.
-        assert_eq!(score.summary.nps, Some(50.0));
+        assert_eq!(score.summary.count, 7);
+        // 4 promoters, 3 detractors of 7.
+        assert_eq!(score.summary.nps, Some(100.0 / 7.0));
         let reason = report
             .results
             .iter()
             .find(|result| result.summary.var == "reason")
             .expect("reason");
-        assert_eq!(reason.summary.count, 4);
+        assert_eq!(reason.summary.count, 7);
+        let groups: Vec<(&str, i64, Vec<&str>)> = reason
+            .groups
+            .iter()
+            .map(|group| {
+                let wordings = group.wordings.iter().map(|w| w.text.as_str()).collect();
+                (group.text.as_str(), group.count, wordings)
+            })
+            .collect();
         assert_eq!(
-            reason.groups,
+            groups,
             vec![
-                ReasonGroup {
-                    text: "物流很快".into(),
-                    count: 3
-                },
-                ReasonGroup {
-                    text: "客服态度差".into(),
-                    count: 1
-                },
+                ("物流很快", 4, vec!["物流很快", "快递送得很快"]),
+                ("包装破了", 2, vec!["包装破了", "包装破损了"]),
+                ("客服态度差", 1, vec!["客服态度差"]),
             ]
         );
     }
