@@ -1,12 +1,12 @@
 // One contact list: its contacts page by page with a search, a contact's details (changed by
 // editors), deleting a contact, and importing a CSV or XLSX file into the list.
 
-import { useEffect, useState } from "react";
+import { useState } from "react";
 
 import { ConfirmDialog, Dialog } from "../components/Dialog";
 import { ErrorAlert } from "../components/ErrorAlert";
 import { useAction, useLoaded, useSubmission } from "../components/useLoaded";
-import { Pager } from "../components/Pager";
+import { Pager, useSearchedPages } from "../components/Pager";
 import { SheetImport } from "../components/SheetImport";
 import { formatTime, useI18n } from "../i18n";
 import { FieldProblems, fieldProblems, FormProblem } from "../components/problems";
@@ -16,14 +16,9 @@ import { contactPatch, draftOf, fieldColumns, repeatedFieldNames, type ContactDr
 import { formatPhone } from "./phone";
 import "./style.css";
 
-/** How long typing pauses before the search is sent. */
-const SEARCH_DELAY_MS = 300;
-
 export function ContactListPage({ listId, canEdit }: { listId: string; canEdit: boolean }) {
   const { t, lang } = useI18n();
-  const [search, setSearch] = useState("");
-  const [query, setQuery] = useState("");
-  const [offset, setOffset] = useState(0);
+  const { search, setSearch, query, offset, setOffset } = useSearchedPages();
   const facts = useLoaded(() => contactsApi.getList(listId), [listId]);
   const list = facts.value;
   const contactPage = useLoaded(
@@ -41,14 +36,6 @@ export function ContactListPage({ listId, canEdit }: { listId: string; canEdit: 
   const { busy, run } = useAction(setError);
   const [editing, setEditing] = useState<Contact | null>(null);
   const [deleting, setDeleting] = useState<Contact | null>(null);
-
-  useEffect(() => {
-    const timer = setTimeout(() => {
-      setQuery(search);
-      setOffset(0);
-    }, SEARCH_DELAY_MS);
-    return () => clearTimeout(timer);
-  }, [search]);
 
   /** After every change, the list's facts and the page are read again. */
   const changed = () => {

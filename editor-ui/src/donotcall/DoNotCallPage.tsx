@@ -2,12 +2,12 @@
 // one after a confirmation and import a sheet of numbers. Each entry says where it came from
 // and when and by whom it was added.
 
-import { useEffect, useState } from "react";
+import { useState } from "react";
 
 import { ConfirmDialog } from "../components/Dialog";
 import { ErrorAlert } from "../components/ErrorAlert";
 import { useAction, useLoaded, useSubmission } from "../components/useLoaded";
-import { Pager } from "../components/Pager";
+import { Pager, useSearchedPages } from "../components/Pager";
 import { SheetImport } from "../components/SheetImport";
 import { PAGE_SIZE } from "../contacts/api";
 import { formatPhone } from "../contacts/phone";
@@ -30,27 +30,15 @@ export function addedByName(t: Translate, entry: Pick<DoNotCallEntry, "added_by"
 /** A call's page on the dashboard. */
 const callHref = (callId: string) => `/dashboard/calls/${encodeURIComponent(callId)}`;
 
-const SEARCH_DELAY_MS = 300;
-
 export function DoNotCallPage({ canEdit }: { canEdit: boolean }) {
   const { t, lang } = useI18n();
-  const [search, setSearch] = useState("");
-  const [query, setQuery] = useState("");
-  const [offset, setOffset] = useState(0);
+  const { search, setSearch, query, offset, setOffset } = useSearchedPages();
   const { value: page, error, setError, refresh } = useLoaded(
     (signal) => doNotCallApi.list({ search: query, offset, limit: PAGE_SIZE }, signal),
     [query, offset],
   );
   const { busy, run } = useAction(setError);
   const [removing, setRemoving] = useState<DoNotCallEntry | null>(null);
-
-  useEffect(() => {
-    const timer = setTimeout(() => {
-      setQuery(search);
-      setOffset(0);
-    }, SEARCH_DELAY_MS);
-    return () => clearTimeout(timer);
-  }, [search]);
 
   /** After a number is added, imported or removed: the page shown is read again. */
   const changed = () => void refresh();
