@@ -223,6 +223,15 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * Whether a request failed only because its caller called it off (its `AbortSignal`): a page
+ * that went away, or a newer request that took its place. Nobody waits for that answer any
+ * more, so it is not an error to show.
+ */
+export function isAbortError(error: unknown): boolean {
+  return error instanceof DOMException && error.name === "AbortError";
+}
+
 const CSRF_KEY = "callflow.csrf";
 
 export function csrfToken(): string | null {
@@ -301,7 +310,7 @@ async function request(method: string, path: string, options: RequestOptions = {
   try {
     response = await fetch(path, { method, headers, credentials: "same-origin", body, signal: options.signal });
   } catch (error) {
-    if (error instanceof DOMException && error.name === "AbortError") throw error;
+    if (isAbortError(error)) throw error;
     throw new ApiError(0, { code: "network", detail: error instanceof Error ? error.message : String(error) });
   }
   if (!response.ok) {

@@ -1,4 +1,30 @@
+import { useEffect, useState } from "react";
+
 import { useI18n } from "../i18n";
+
+/** How long typing pauses before a search is sent. */
+const SEARCH_DELAY_MS = 300;
+
+/**
+ * Where a person is in a searched, offset-paged list: the search as typed, the search sent
+ * (once typing pauses, so that every key does not ask the server) and the offset, back at the
+ * first page whenever a new search is sent.
+ */
+export function useSearchedPages() {
+  const [search, setSearch] = useState("");
+  const [query, setQuery] = useState("");
+  const [offset, setOffset] = useState(0);
+
+  useEffect(() => {
+    const timer = setTimeout(() => {
+      setQuery(search);
+      setOffset(0);
+    }, SEARCH_DELAY_MS);
+    return () => clearTimeout(timer);
+  }, [search]);
+
+  return { search, setSearch, query, offset, setOffset };
+}
 
 interface PagerProps {
   /** Matching entries skipped before this page. */

@@ -9,6 +9,7 @@ import { ApiError } from "../api";
 import { SPREADSHEET_ACCEPT, spreadsheetType } from "../files";
 import { useI18n } from "../i18n";
 import { ErrorAlert } from "./ErrorAlert";
+import { useSubmission } from "./useLoaded";
 
 export interface SheetRowError {
   row: number;
@@ -45,9 +46,8 @@ export function SheetImport({ title, help, run, onImported, testId }: SheetImpor
   const [file, setFile] = useState<File | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const [dragOver, setDragOver] = useState(false);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run: runAction } = useSubmission();
   const [outcome, setOutcome] = useState<SheetOutcome | null>(null);
-  const [error, setError] = useState<unknown>(null);
 
   const pick = (picked: File | null) => {
     setOutcome(null);
@@ -63,18 +63,11 @@ export function SheetImport({ title, help, run, onImported, testId }: SheetImpor
       setProblem(file ? t("sheet.wrongType") : t("sheet.noFile"));
       return;
     }
-    setBusy(true);
-    setError(null);
     setOutcome(null);
-    try {
-      const done = await run(file, type);
-      setOutcome(done);
+    await runAction(async () => {
+      setOutcome(await run(file, type));
       onImported();
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   const onDrop = (event: DragEvent) => {

@@ -1,82 +1,54 @@
 // One contact list: its contacts page by page with a search, a contact's details (changed by
 // editors), deleting a contact, and importing a CSV or XLSX file into the list.
 
-import { useCallback, useEffect, useState } from "react";
+import { useState } from "react";
 
 import { ConfirmDialog, Dialog } from "../components/Dialog";
 import { ErrorAlert } from "../components/ErrorAlert";
-import { Pager } from "../components/Pager";
+import { useAction, useLoaded, useSubmission } from "../components/useLoaded";
+import { Pager, useSearchedPages } from "../components/Pager";
 import { SheetImport } from "../components/SheetImport";
 import { formatTime, useI18n } from "../i18n";
 import { FieldProblems, fieldProblems, FormProblem } from "../components/problems";
 import { CONTACTS_HREF } from "../router";
-import { contactsApi, PAGE_SIZE, type Contact, type ContactList, type ContactPage } from "./api";
+import { contactsApi, PAGE_SIZE, type Contact } from "./api";
 import { contactPatch, draftOf, fieldColumns, repeatedFieldNames, type ContactDraft } from "./edit";
 import { formatPhone } from "./phone";
 import "./style.css";
 
-/** How long typing pauses before the search is sent. */
-const SEARCH_DELAY_MS = 300;
-
 export function ContactListPage({ listId, canEdit }: { listId: string; canEdit: boolean }) {
   const { t, lang } = useI18n();
-  const [list, setList] = useState<ContactList | null>(null);
-  const [page, setPage] = useState<ContactPage | null>(null);
-  const [search, setSearch] = useState("");
-  const [query, setQuery] = useState("");
-  const [offset, setOffset] = useState(0);
-  const [error, setError] = useState<unknown>(null);
+  const { search, setSearch, query, offset, setOffset } = useSearchedPages();
+  const facts = useLoaded(() => contactsApi.getList(listId), [listId]);
+  const list = facts.value;
+  const contactPage = useLoaded(
+    (signal) => contactsApi.contacts(listId, { search: query, offset, limit: PAGE_SIZE }, signal),
+    [listId, query, offset],
+  );
+  const page = contactPage.value;
+  // The page shows one error, whichever load or action failed; an action's (or dismissing it)
+  // takes the place of a load's.
+  const error = contactPage.error ?? facts.error;
+  const setError = (next: unknown) => {
+    contactPage.setError(next);
+    facts.setError(null);
+  };
+  const { busy, run } = useAction(setError);
   const [editing, setEditing] = useState<Contact | null>(null);
   const [deleting, setDeleting] = useState<Contact | null>(null);
-  const [busy, setBusy] = useState(false);
-  /** Bumped after every change, so that the list's facts and the page are read again. */
-  const [changes, setChanges] = useState(0);
 
-  useEffect(() => {
-    const timer = setTimeout(() => {
-      setQuery(search);
-      setOffset(0);
-    }, SEARCH_DELAY_MS);
-    return () => clearTimeout(timer);
-  }, [search]);
+  /** After every change, the list's facts and the page are read again. */
+  const changed = () => {
+    void facts.refresh();
+    void contactPage.refresh();
+  };
 
-  useEffect(() => {
-    let live = true;
-    contactsApi.getList(listId).then(
-      (found) => live && setList(found),
-      (caught) => live && setError(caught),
-    );
-    return () => {
-      live = false;
-    };
-  }, [listId, changes]);
-
-  useEffect(() => {
-    const controller = new AbortController();
-    contactsApi.contacts(listId, { search: query, offset, limit: PAGE_SIZE }, controller.signal).then(
-      (found) => setPage(found),
-      (caught) => {
-        if (!(caught instanceof DOMException && caught.name === "AbortError")) setError(caught);
-      },
-    );
-    return () => controller.abort();
-  }, [listId, query, offset, changes]);
-
-  const changed = useCallback(() => setChanges((n) => n + 1), []);
-
-  const confirmDelete = async () => {
-    if (!deleting) return;
-    setBusy(true);
-    setError(null);
-    try {
-      await contactsApi.deleteContact(listId, deleting.id);
+  const confirmDelete = async (contact: Contact) => {
+    await run(async () => {
+      await contactsApi.deleteContact(listId, contact.id);
       changed();
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-      setDeleting(null);
-    }
+    });
+    setDeleting(null);
   };
 
   const contacts = page?.contacts ?? [];
@@ -227,7 +199,7 @@ export function ContactListPage({ listId, canEdit }: { listId: string; canEdit: 
           confirmLabel={t("contacts.deleteContactConfirm")}
           danger
           busy={busy}
-          onConfirm={() => void confirmDelete()}
+          onConfirm={() => void confirmDelete(deleting)}
           onCancel={() => setDeleting(null)}
           testId="contact-delete-dialog"
         />
@@ -239,9 +211,8 @@ export function ContactListPage({ listId, canEdit }: { listId: string; canEdit: 
 function ContactDialog({ listId, contact, canEdit, onClose, onSaved }: { listId: string; contact: Contact; canEdit: boolean; onClose: () => void; onSaved: () => void }) {
   const { t } = useI18n();
   const [draft, setDraft] = useState<ContactDraft>(() => draftOf(contact));
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useSubmission();
   const [unchanged, setUnchanged] = useState(false);
-  const [error, setError] = useState<unknown>(null);
   const repeated = repeatedFieldNames(draft);
 
   const update = (change: Partial<ContactDraft>) => {
@@ -259,16 +230,10 @@ function ContactDialog({ listId, contact, canEdit, onClose, onSaved }: { listId:
       setUnchanged(true);
       return;
     }
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       await contactsApi.updateContact(listId, contact.id, patch);
       onSaved();
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   const fieldsProblems = [...repeated.map((name) => t("contacts.fieldRepeated", { name })), ...fieldProblems(t, error, "fields")];

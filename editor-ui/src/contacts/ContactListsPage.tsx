@@ -1,9 +1,10 @@
 // The tenant's contact lists: list, create, rename, delete (with a confirm naming the list).
 
-import { useCallback, useEffect, useState } from "react";
+import { useState } from "react";
 
 import { ConfirmDialog, Dialog, FormButtons } from "../components/Dialog";
 import { ErrorAlert } from "../components/ErrorAlert";
+import { useAction, useLoaded, useSubmission } from "../components/useLoaded";
 import { formatTime, useI18n, type MessageKey } from "../i18n";
 import { FieldProblems, fieldProblems, FormProblem } from "../components/problems";
 import { contactListHref, navigate } from "../router";
@@ -21,41 +22,18 @@ export function listNameProblem(name: string): MessageKey | null {
 
 export function ContactListsPage({ canEdit }: { canEdit: boolean }) {
   const { t, lang } = useI18n();
-  const [lists, setLists] = useState<ContactList[] | null>(null);
-  const [error, setError] = useState<unknown>(null);
+  const { value: lists, error, setError, refresh } = useLoaded((signal) => contactsApi.lists(signal));
+  const { busy, run } = useAction(setError);
   const [creating, setCreating] = useState(false);
   const [renaming, setRenaming] = useState<ContactList | null>(null);
   const [deleting, setDeleting] = useState<ContactList | null>(null);
-  const [busy, setBusy] = useState(false);
 
-  const refresh = useCallback(async (signal?: AbortSignal) => {
-    try {
-      setLists(await contactsApi.lists(signal));
-    } catch (caught) {
-      if (caught instanceof DOMException && caught.name === "AbortError") return;
-      setError(caught);
-    }
-  }, []);
-
-  useEffect(() => {
-    const controller = new AbortController();
-    void refresh(controller.signal);
-    return () => controller.abort();
-  }, [refresh]);
-
-  const confirmDelete = async () => {
-    if (!deleting) return;
-    setBusy(true);
-    setError(null);
-    try {
-      await contactsApi.deleteList(deleting.id);
+  const confirmDelete = async (list: ContactList) => {
+    await run(async () => {
+      await contactsApi.deleteList(list.id);
       await refresh();
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-      setDeleting(null);
-    }
+    });
+    setDeleting(null);
   };
 
   return (
@@ -161,7 +139,7 @@ export function ContactListsPage({ canEdit }: { canEdit: boolean }) {
           confirmLabel={t("contacts.deleteConfirm")}
           danger
           busy={busy}
-          onConfirm={() => void confirmDelete()}
+          onConfirm={() => void confirmDelete(deleting)}
           onCancel={() => setDeleting(null)}
           testId="contact-list-delete-dialog"
         />
@@ -185,23 +163,14 @@ function ListNameDialog({ title, submitLabel, initial, save, onClose, onSaved, t
   const { t } = useI18n();
   const [name, setName] = useState(initial);
   const [tried, setTried] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run } = useSubmission();
   const local = listNameProblem(name);
 
   const submit = async (event: React.FormEvent) => {
     event.preventDefault();
     setTried(true);
     if (local) return;
-    setBusy(true);
-    setError(null);
-    try {
-      onSaved(await save(name));
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
+    await run(async () => onSaved(await save(name)));
   };
 
   const problems = [...(tried && local ? [t(local)] : []), ...fieldProblems(t, error, "name")];

@@ -2,17 +2,18 @@
 // one after a confirmation and import a sheet of numbers. Each entry says where it came from
 // and when and by whom it was added.
 
-import { useCallback, useEffect, useState } from "react";
+import { useState } from "react";
 
 import { ConfirmDialog } from "../components/Dialog";
 import { ErrorAlert } from "../components/ErrorAlert";
-import { Pager } from "../components/Pager";
+import { useAction, useLoaded, useSubmission } from "../components/useLoaded";
+import { Pager, useSearchedPages } from "../components/Pager";
 import { SheetImport } from "../components/SheetImport";
 import { PAGE_SIZE } from "../contacts/api";
 import { formatPhone } from "../contacts/phone";
 import { formatTime, textFor, useI18n, type Translate } from "../i18n";
 import { FieldProblems, fieldProblems, FormProblem } from "../components/problems";
-import { doNotCallApi, type DoNotCallEntry, type DoNotCallPage as Page } from "./api";
+import { doNotCallApi, type DoNotCallEntry } from "./api";
 import "../contacts/style.css";
 
 /** Where an entry came from, in words; never the raw code. */
@@ -29,53 +30,25 @@ export function addedByName(t: Translate, entry: Pick<DoNotCallEntry, "added_by"
 /** A call's page on the dashboard. */
 const callHref = (callId: string) => `/dashboard/calls/${encodeURIComponent(callId)}`;
 
-const SEARCH_DELAY_MS = 300;
-
 export function DoNotCallPage({ canEdit }: { canEdit: boolean }) {
   const { t, lang } = useI18n();
-  const [page, setPage] = useState<Page | null>(null);
-  const [search, setSearch] = useState("");
-  const [query, setQuery] = useState("");
-  const [offset, setOffset] = useState(0);
-  const [error, setError] = useState<unknown>(null);
+  const { search, setSearch, query, offset, setOffset } = useSearchedPages();
+  const { value: page, error, setError, refresh } = useLoaded(
+    (signal) => doNotCallApi.list({ search: query, offset, limit: PAGE_SIZE }, signal),
+    [query, offset],
+  );
+  const { busy, run } = useAction(setError);
   const [removing, setRemoving] = useState<DoNotCallEntry | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [changes, setChanges] = useState(0);
 
-  useEffect(() => {
-    const timer = setTimeout(() => {
-      setQuery(search);
-      setOffset(0);
-    }, SEARCH_DELAY_MS);
-    return () => clearTimeout(timer);
-  }, [search]);
+  /** After a number is added, imported or removed: the page shown is read again. */
+  const changed = () => void refresh();
 
-  useEffect(() => {
-    const controller = new AbortController();
-    doNotCallApi.list({ search: query, offset, limit: PAGE_SIZE }, controller.signal).then(
-      (found) => setPage(found),
-      (caught) => {
-        if (!(caught instanceof DOMException && caught.name === "AbortError")) setError(caught);
-      },
-    );
-    return () => controller.abort();
-  }, [query, offset, changes]);
-
-  const changed = useCallback(() => setChanges((n) => n + 1), []);
-
-  const confirmRemove = async () => {
-    if (!removing) return;
-    setBusy(true);
-    setError(null);
-    try {
-      await doNotCallApi.remove(removing.phone);
+  const confirmRemove = async (entry: DoNotCallEntry) => {
+    await run(async () => {
+      await doNotCallApi.remove(entry.phone);
       changed();
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-      setRemoving(null);
-    }
+    });
+    setRemoving(null);
   };
 
   const entries = page?.entries ?? [];
@@ -192,7 +165,7 @@ export function DoNotCallPage({ canEdit }: { canEdit: boolean }) {
           confirmLabel={t("dnc.removeConfirm")}
           danger
           busy={busy}
-          onConfirm={() => void confirmRemove()}
+          onConfirm={() => void confirmRemove(removing)}
           onCancel={() => setRemoving(null)}
           testId="dnc-remove-dialog"
         />
@@ -206,9 +179,8 @@ function AddNumber({ onAdded }: { onAdded: () => void }) {
   const [phone, setPhone] = useState("");
   const [note, setNote] = useState("");
   const [tried, setTried] = useState(false);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useSubmission();
   const [added, setAdded] = useState<string | null>(null);
-  const [error, setError] = useState<unknown>(null);
   const missing = !phone.trim();
 
   const submit = async (event: React.FormEvent) => {
@@ -216,20 +188,14 @@ function AddNumber({ onAdded }: { onAdded: () => void }) {
     setTried(true);
     setAdded(null);
     if (missing) return;
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       const entry = await doNotCallApi.add(phone, note);
       setAdded(formatPhone(entry.phone));
       setPhone("");
       setNote("");
       setTried(false);
       onAdded();
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   const phoneProblems = [...(tried && missing ? [t("dnc.phoneRequired")] : []), ...fieldProblems(t, error, "phone")];

@@ -2,8 +2,10 @@
 
 import { useEffect, useId, useState } from "react";
 
+import { isAbortError } from "../api";
 import { ConfirmDialog, Dialog, FormButtons } from "../components/Dialog";
 import { ErrorAlert } from "../components/ErrorAlert";
+import { useAction, useSubmission } from "../components/useLoaded";
 import { useI18n } from "../i18n";
 import { knowledgeApi, type EntryDraft, type KnowledgeEntry } from "./api";
 import { FieldProblems, fieldProblems, FormProblem } from "../components/problems";
@@ -32,7 +34,7 @@ export function EntriesPanel({ baseKey, canEdit, changes, onChanged }: Props) {
   const [categories, setCategories] = useState<string[]>([]);
   const [editing, setEditing] = useState<KnowledgeEntry | "new" | null>(null);
   const [deleting, setDeleting] = useState<KnowledgeEntry | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, run } = useAction(setError);
   const cursor = cursors[pageIndex] ?? null;
 
   useEffect(() => {
@@ -50,7 +52,7 @@ export function EntriesPanel({ baseKey, canEdit, changes, onChanged }: Props) {
             return seen.size === known.length ? known : [...seen].sort((a, b) => a.localeCompare(b));
           });
         } catch (caught) {
-          if (caught instanceof DOMException && caught.name === "AbortError") return;
+          if (isAbortError(caught)) return;
           setError(caught);
         }
       },
@@ -74,18 +76,12 @@ export function EntriesPanel({ baseKey, canEdit, changes, onChanged }: Props) {
     setPageIndex((n) => n + 1);
   };
 
-  const confirmDelete = async () => {
-    if (!deleting) return;
-    setBusy(true);
-    try {
-      await knowledgeApi.deleteEntry(baseKey, deleting.id);
+  const confirmDelete = async (entry: KnowledgeEntry) => {
+    await run(async () => {
+      await knowledgeApi.deleteEntry(baseKey, entry.id);
       onChanged();
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-      setDeleting(null);
-    }
+    });
+    setDeleting(null);
   };
 
   const filtering = search.trim() !== "" || category !== "";
@@ -226,7 +222,7 @@ export function EntriesPanel({ baseKey, canEdit, changes, onChanged }: Props) {
           confirmLabel={t("entry.deleteConfirm")}
           danger
           busy={busy}
-          onConfirm={() => void confirmDelete()}
+          onConfirm={() => void confirmDelete(deleting)}
           onCancel={() => setDeleting(null)}
           testId="delete-dialog"
         />
@@ -266,8 +262,7 @@ function EntryDialog({
   const [category, setCategory] = useState(entry?.category ?? "");
   const [enabled, setEnabled] = useState(entry?.enabled ?? true);
   const [tried, setTried] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run } = useSubmission();
 
   const missing = { question: !question.trim(), answer: !answer.trim() };
 
@@ -282,17 +277,11 @@ function EntryDialog({
       category: category.trim(),
       enabled,
     };
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       if (entry) await knowledgeApi.saveEntry(baseKey, entry.id, draft);
       else await knowledgeApi.createEntry(baseKey, draft);
       onSaved();
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   const problems = (field: (typeof ENTRY_FIELDS)[number]) => [

@@ -1,9 +1,10 @@
 // The tenant's knowledge bases: list, create, rename, delete.
 
-import { useCallback, useEffect, useState } from "react";
+import { useState } from "react";
 
 import { ConfirmDialog, Dialog, FormButtons } from "../components/Dialog";
 import { ErrorAlert } from "../components/ErrorAlert";
+import { useAction, useLoaded, useSubmission } from "../components/useLoaded";
 import { formatTime, useI18n } from "../i18n";
 import { knowledgeHref, navigate } from "../router";
 import { knowledgeApi, type KnowledgeBase } from "./api";
@@ -17,41 +18,18 @@ const NAME_MAX = 100;
 
 export function KnowledgeListPage({ canEdit }: { canEdit: boolean }) {
   const { t, lang } = useI18n();
-  const [bases, setBases] = useState<KnowledgeBase[] | null>(null);
-  const [error, setError] = useState<unknown>(null);
+  const { value: bases, error, setError, refresh } = useLoaded((signal) => knowledgeApi.list(signal));
+  const { busy, run } = useAction(setError);
   const [creating, setCreating] = useState(false);
   const [renaming, setRenaming] = useState<KnowledgeBase | null>(null);
   const [deleting, setDeleting] = useState<KnowledgeBase | null>(null);
-  const [busy, setBusy] = useState(false);
 
-  const refresh = useCallback(async (signal?: AbortSignal) => {
-    try {
-      setBases(await knowledgeApi.list(signal));
-    } catch (caught) {
-      if (caught instanceof DOMException && caught.name === "AbortError") return;
-      setError(caught);
-    }
-  }, []);
-
-  useEffect(() => {
-    const controller = new AbortController();
-    void refresh(controller.signal);
-    return () => controller.abort();
-  }, [refresh]);
-
-  const confirmDelete = async () => {
-    if (!deleting) return;
-    setBusy(true);
-    setError(null);
-    try {
-      await knowledgeApi.remove(deleting.key);
+  const confirmDelete = async (base: KnowledgeBase) => {
+    await run(async () => {
+      await knowledgeApi.remove(base.key);
       await refresh();
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-      setDeleting(null);
-    }
+    });
+    setDeleting(null);
   };
 
   return (
@@ -157,7 +135,7 @@ export function KnowledgeListPage({ canEdit }: { canEdit: boolean }) {
           confirmLabel={t("kb.deleteConfirm")}
           danger
           busy={busy}
-          onConfirm={() => void confirmDelete()}
+          onConfirm={() => void confirmDelete(deleting)}
           onCancel={() => setDeleting(null)}
           testId="delete-dialog"
         />
@@ -182,23 +160,14 @@ function CreateBaseDialog({ onClose, onCreated }: { onClose: () => void; onCreat
   const [name, setName] = useState("");
   const [language, setLanguage] = useState<string>(lang === "zh-CN" ? "zh-CN" : "en-US");
   const [tried, setTried] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, setError, run } = useSubmission();
   const local = checkNewBase({ key, name });
 
   const submit = async (event: React.FormEvent) => {
     event.preventDefault();
     setTried(true);
     if (local.key || local.name) return;
-    setBusy(true);
-    setError(null);
-    try {
-      onCreated(await knowledgeApi.create({ key: key.trim(), name: name.trim(), language }));
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
+    await run(async () => onCreated(await knowledgeApi.create({ key: key.trim(), name: name.trim(), language })));
   };
 
   const keyProblems = [...(tried && local.key ? [t(local.key)] : []), ...fieldProblems(t, error, "key")];
@@ -264,24 +233,17 @@ function RenameBaseDialog({ base, onClose, onRenamed }: { base: KnowledgeBase; o
   const { t } = useI18n();
   const [name, setName] = useState(base.name);
   const [tried, setTried] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run } = useSubmission();
   const local = checkNewBase({ key: base.key, name }).name;
 
   const submit = async (event: React.FormEvent) => {
     event.preventDefault();
     setTried(true);
     if (local) return;
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       await knowledgeApi.rename(base.key, name.trim());
       onRenamed();
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   const problems = [...(tried && local ? [t(local)] : []), ...fieldProblems(t, error, "name")];

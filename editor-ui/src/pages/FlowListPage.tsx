@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState, type DragEvent } from "react";
 
-import { api, type FlowSummary, type ImportResult, type Template } from "../api";
+import { api, isAbortError, type FlowSummary, type ImportResult, type Template } from "../api";
 import { ConfirmDialog, Dialog } from "../components/Dialog";
 import { ErrorAlert } from "../components/ErrorAlert";
 import { blankFlow } from "../flow/blank";
@@ -47,7 +47,7 @@ export function FlowListPage() {
       setFlows(list);
       setError(null);
     } catch (caught) {
-      if (caught instanceof DOMException && caught.name === "AbortError") return;
+      if (isAbortError(caught)) return;
       if (request !== latestRequest.current) return;
       setError(caught);
     }

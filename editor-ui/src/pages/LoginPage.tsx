@@ -2,6 +2,7 @@ import { useState, type FormEvent } from "react";
 
 import { api } from "../api";
 import { ErrorAlert } from "../components/ErrorAlert";
+import { useSubmission } from "../components/useLoaded";
 import { useI18n } from "../i18n";
 
 export type LoginNotice = "expired" | "sign-in-again";
@@ -19,21 +20,14 @@ export function LoginForm({ onSignedIn, notice, inDialog = false }: { onSignedIn
   const { t } = useI18n();
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run } = useSubmission();
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       await api.login(email.trim(), password);
       onSignedIn();
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (

@@ -1,10 +1,11 @@
 // The tenant's API keys, for its owners: making one (its secret shown once), the list without
 // secrets, and revoking one after a confirmation.
 
-import { useCallback, useEffect, useState, type FormEvent } from "react";
+import { useState, type FormEvent } from "react";
 
 import { ConfirmDialog } from "../components/Dialog";
 import { ErrorAlert } from "../components/ErrorAlert";
+import { useAction, useLoaded } from "../components/useLoaded";
 import { formatTime, useI18n } from "../i18n";
 import { peopleApi, ROLES, type ApiKey, type Role } from "./api";
 import { OnceSecret } from "./OnceSecret";
@@ -13,58 +14,30 @@ import "./style.css";
 
 export function ApiKeysPage() {
   const { t, lang } = useI18n();
-  const [keys, setKeys] = useState<ApiKey[] | null>(null);
-  const [error, setError] = useState<unknown>(null);
+  const { value: keys, setValue: setKeys, error, setError, refresh } = useLoaded((signal) => peopleApi.listKeys(signal));
+  const { busy, run } = useAction(setError);
   const [name, setName] = useState("");
   const [role, setRole] = useState<Role>("editor");
-  const [busy, setBusy] = useState(false);
   const [created, setCreated] = useState<{ key: ApiKey; token: string } | null>(null);
   const [revoking, setRevoking] = useState<ApiKey | null>(null);
-
-  const refresh = useCallback(async (signal?: AbortSignal) => {
-    try {
-      setKeys(await peopleApi.listKeys(signal));
-    } catch (caught) {
-      if (caught instanceof DOMException && caught.name === "AbortError") return;
-      setError(caught);
-    }
-  }, []);
-
-  useEffect(() => {
-    const controller = new AbortController();
-    void refresh(controller.signal);
-    return () => controller.abort();
-  }, [refresh]);
 
   const create = async (event: FormEvent) => {
     event.preventDefault();
     if (!name.trim()) return;
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       const made = await peopleApi.createKey(name.trim(), role);
       setCreated(made);
       setKeys((current) => [made.key, ...(current ?? [])]);
       setName("");
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   const revoke = async (key: ApiKey) => {
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       await peopleApi.revokeKey(key.id);
       await refresh();
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-      setRevoking(null);
-    }
+    });
+    setRevoking(null);
   };
 
   return (

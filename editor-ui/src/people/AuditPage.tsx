@@ -4,6 +4,7 @@
 
 import { useCallback, useEffect, useState, type FormEvent } from "react";
 
+import { isAbortError } from "../api";
 import { ErrorAlert } from "../components/ErrorAlert";
 import { formatTime, useI18n } from "../i18n";
 import { auditHref, navigate } from "../router";
@@ -32,7 +33,7 @@ export function AuditPage({ filter }: { filter: AuditFilter }) {
         setKeys(foundKeys);
       })
       .catch((caught) => {
-        if (!(caught instanceof DOMException && caught.name === "AbortError")) setError(caught);
+        if (!isAbortError(caught)) setError(caught);
       });
     return () => controller.abort();
   }, []);
@@ -46,7 +47,7 @@ export function AuditPage({ filter }: { filter: AuditFilter }) {
         setEntries((current) => (after ? [...(current ?? []), ...page.entries] : page.entries));
         setCursor(page.next_cursor ?? null);
       } catch (caught) {
-        if (caught instanceof DOMException && caught.name === "AbortError") return;
+        if (isAbortError(caught)) return;
         setError(caught);
       } finally {
         setBusy(false);

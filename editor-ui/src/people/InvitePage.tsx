@@ -5,6 +5,7 @@
 import { useEffect, useState, type FormEvent } from "react";
 
 import { ErrorAlert } from "../components/ErrorAlert";
+import { useSubmission } from "../components/useLoaded";
 import { useI18n } from "../i18n";
 import { peopleApi, type LinkInfo } from "./api";
 import { roleKey } from "./PeoplePage";
@@ -20,8 +21,7 @@ export function InvitePage({ token, onSignedIn }: { token: string; onSignedIn: (
   const [password, setPassword] = useState("");
   const [again, setAgain] = useState("");
   const [problem, setProblem] = useState<string | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useSubmission();
 
   useEffect(() => {
     peopleApi
@@ -39,16 +39,11 @@ export function InvitePage({ token, onSignedIn }: { token: string; onSignedIn: (
     if ([...password].length < MIN_PASSWORD_CHARS) return setProblem(t("invite.tooShort"));
     if (password !== again) return setProblem(t("invite.mismatch"));
     setProblem(null);
-    setBusy(true);
-    try {
+    await run(async () => {
       await peopleApi.accept(token, password, link?.kind === "invite" ? name.trim() : undefined);
       window.location.hash = "#/";
       onSignedIn();
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   if (loadError) {

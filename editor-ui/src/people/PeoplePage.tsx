@@ -3,10 +3,11 @@
 // password-reset links, signing someone out everywhere, and each person's history in the audit
 // log. Anyone else sees only themselves.
 
-import { useCallback, useEffect, useState, type FormEvent } from "react";
+import { useState, type FormEvent } from "react";
 
 import { ConfirmDialog, Dialog, FormButtons } from "../components/Dialog";
 import { ErrorAlert } from "../components/ErrorAlert";
+import { useAction, useLoaded, useSubmission } from "../components/useLoaded";
 import { formatTime, useI18n, type MessageKey } from "../i18n";
 import { auditHref } from "../router";
 import { linkUrl, peopleApi, ROLES, type CreatedLink, type Invite, type Person, type Role } from "./api";
@@ -27,47 +28,24 @@ type Pending =
 
 export function PeoplePage({ isOwner, onSignedOut }: { isOwner: boolean; onSignedOut: () => void }) {
   const { t, lang } = useI18n();
-  const [people, setPeople] = useState<Person[] | null>(null);
-  const [invites, setInvites] = useState<Invite[]>([]);
-  const [error, setError] = useState<unknown>(null);
+  const { value: team, setValue: setTeam, error, setError } = useLoaded((signal) => peopleApi.list(signal));
+  const people = team?.users ?? null;
+  const invites = team?.invites ?? [];
+  const { busy, run: runAction } = useAction(setError);
   const [notice, setNotice] = useState<string | null>(null);
   const [inviting, setInviting] = useState(false);
   const [link, setLink] = useState<CreatedLink | null>(null);
   const [pending, setPending] = useState<Pending | null>(null);
-  const [busy, setBusy] = useState(false);
 
-  const refresh = useCallback(async (signal?: AbortSignal) => {
-    try {
-      const found = await peopleApi.list(signal);
-      setPeople(found.users);
-      setInvites(found.invites);
-    } catch (caught) {
-      if (caught instanceof DOMException && caught.name === "AbortError") return;
-      setError(caught);
-    }
-  }, []);
-
-  useEffect(() => {
-    const controller = new AbortController();
-    void refresh(controller.signal);
-    return () => controller.abort();
-  }, [refresh]);
-
-  const replace = (changed: Person) => setPeople((current) => current?.map((p) => (p.id === changed.id ? changed : p)) ?? null);
+  const replace = (changed: Person) =>
+    setTeam((current) => current && { ...current, users: current.users.map((p) => (p.id === changed.id ? changed : p)) });
   const nameOf = (person: Person) => person.display_name || person.email;
 
+  /** An owner's action: the last one's notice goes, and the confirmation it asked for closes. */
   const run = async (action: () => Promise<void>) => {
-    setBusy(true);
-    setError(null);
     setNotice(null);
-    try {
-      await action();
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-      setPending(null);
-    }
+    await runAction(action);
+    setPending(null);
   };
 
   const changeRole = (person: Person, role: Role, confirmOwn = false) =>
@@ -89,7 +67,7 @@ export function PeoplePage({ isOwner, onSignedOut }: { isOwner: boolean; onSigne
       const invite = pending.invite;
       void run(async () => {
         await peopleApi.withdraw(invite.id);
-        setInvites((current) => current.filter((i) => i.id !== invite.id));
+        setTeam((current) => current && { ...current, invites: current.invites.filter((i) => i.id !== invite.id) });
       });
     } else {
       void run(async () => {
@@ -262,7 +240,7 @@ export function PeoplePage({ isOwner, onSignedOut }: { isOwner: boolean; onSigne
           onCreated={(created) => {
             setInviting(false);
             setLink(created);
-            setInvites((current) => [created.invite, ...current]);
+            setTeam((current) => current && { ...current, invites: [created.invite, ...current.invites] });
           }}
         />
       )}
@@ -298,20 +276,11 @@ function InviteDialog({ onClose, onCreated }: { onClose: () => void; onCreated: 
   const [email, setEmail] = useState("");
   const [name, setName] = useState("");
   const [role, setRole] = useState<Role>("editor");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, run } = useSubmission();
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      onCreated(await peopleApi.invite(email.trim(), name.trim(), role));
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
+    await run(async () => onCreated(await peopleApi.invite(email.trim(), name.trim(), role)));
   };
 
   return (

@@ -6,6 +6,7 @@ import { useEffect, useState } from "react";
 
 import { ConfirmDialog } from "../components/Dialog";
 import { ErrorAlert } from "../components/ErrorAlert";
+import { useSubmission } from "../components/useLoaded";
 import { downloadJson } from "../files";
 import { formatTime, useI18n } from "../i18n";
 import { privacyApi, retentionDays, type Erased, type Found, type SubjectKind } from "./api";
@@ -38,8 +39,7 @@ function RetentionCard() {
   const [days, setDays] = useState("");
   const [loaded, setLoaded] = useState(false);
   const [saved, setSaved] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, setError, run } = useSubmission();
 
   useEffect(() => {
     let live = true;
@@ -63,18 +63,12 @@ function RetentionCard() {
   const save = async (event: React.FormEvent) => {
     event.preventDefault();
     if (invalid) return;
-    setBusy(true);
     setSaved(false);
-    setError(null);
-    try {
+    await run(async () => {
       const current = await privacyApi.setRetention(chosen);
       setDays(current === null ? "" : String(current));
       setSaved(true);
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
@@ -127,20 +121,7 @@ function SubjectCard() {
   const [found, setFound] = useState<Found | null>(null);
   const [erased, setErased] = useState<Erased | null>(null);
   const [confirming, setConfirming] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-
-  const run = async (work: () => Promise<void>) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await work();
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { busy, error, setError, run } = useSubmission();
 
   const find = (event: React.FormEvent) => {
     event.preventDefault();

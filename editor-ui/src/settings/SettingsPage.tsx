@@ -5,9 +5,10 @@
 
 import { useCallback, useEffect, useMemo, useState } from "react";
 
-import { api, ApiError, type FlowSummary, type Me } from "../api";
+import { api, ApiError, isAbortError, type FlowSummary, type Me } from "../api";
 import { ConfirmDialog } from "../components/Dialog";
 import { ErrorAlert } from "../components/ErrorAlert";
+import { useLoaded, useSubmission } from "../components/useLoaded";
 import { flowsForPicking, flowTitle, flowTitleById } from "../flow/names";
 import { useI18n, type MessageKey } from "../i18n";
 import { navigate, SETTINGS_SECTIONS, settingsHref, type SettingsSection } from "../router";
@@ -93,27 +94,6 @@ function headlineOnly(error: unknown): unknown {
   return error;
 }
 
-/** A form's submission: busy while it runs, its error, and whether the last one went through. */
-function useSubmission() {
-  const [busy, setBusy] = useState(false);
-  const [done, setDone] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const run = useCallback(async (action: () => Promise<void>) => {
-    setBusy(true);
-    setDone(false);
-    setError(null);
-    try {
-      await action();
-      setDone(true);
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
-  }, []);
-  return { busy, done, error, setError, run };
-}
-
 function SaveState({ busy, saved }: { busy: boolean; saved: boolean }) {
   const { t } = useI18n();
   if (busy) return <span className="muted">{t("settings.saving")}</span>;
@@ -170,7 +150,7 @@ function ProfileSection({ canEdit, onSaved }: { canEdit: boolean; onSaved: () =>
   useEffect(() => {
     const controller = new AbortController();
     settingsApi.profile(controller.signal).then(show, (caught: unknown) => {
-      if (!(caught instanceof DOMException && caught.name === "AbortError")) setLoadError(caught);
+      if (!isAbortError(caught)) setLoadError(caught);
     });
     return () => controller.abort();
   }, [show]);
@@ -288,16 +268,7 @@ function ProfileSection({ canEdit, onSaved }: { canEdit: boolean; onSaved: () =>
 /** The telephony account and the speech choices: one saved document, shown in two sections. */
 function TelephonySections({ section }: { section: "telephony" | "voice" }) {
   const { t } = useI18n();
-  const [view, setView] = useState<TelephonyView | null>(null);
-  const [error, setError] = useState<unknown>(null);
-
-  useEffect(() => {
-    const controller = new AbortController();
-    settingsApi.telephony(controller.signal).then(setView, (caught: unknown) => {
-      if (!(caught instanceof DOMException && caught.name === "AbortError")) setError(caught);
-    });
-    return () => controller.abort();
-  }, []);
+  const { value: view, setValue: setView, error } = useLoaded((signal) => settingsApi.telephony(signal));
 
   if (!view) return error ? <ErrorAlert error={error} /> : <p className="muted">{t("common.loading")}</p>;
   return section === "telephony" ? <AccountSection view={view} onSaved={setView} /> : <VoiceSection view={view} onSaved={setView} />;
@@ -636,27 +607,13 @@ function VoiceSection({ view, onSaved }: { view: TelephonyView; onSaved: (view: 
 
 function NumbersSection({ canEdit }: { canEdit: boolean }) {
   const { t } = useI18n();
-  const [numbers, setNumbers] = useState<PhoneNumber[] | null>(null);
-  const [flows, setFlows] = useState<FlowSummary[]>([]);
-  const [error, setError] = useState<unknown>(null);
-
-  useEffect(() => {
-    const controller = new AbortController();
-    Promise.all([settingsApi.numbers(controller.signal), api.listFlows("", controller.signal)]).then(
-      ([found, flowList]) => {
-        setNumbers(found);
-        setFlows(flowList);
-      },
-      (caught: unknown) => {
-        if (!(caught instanceof DOMException && caught.name === "AbortError")) setError(caught);
-      },
-    );
-    return () => controller.abort();
-  }, []);
+  const { value, setValue, error } = useLoaded((signal) => Promise.all([settingsApi.numbers(signal), api.listFlows("", signal)]));
+  const [numbers, flows] = value ?? [null, []];
+  const setNumbers = (change: (current: PhoneNumber[]) => PhoneNumber[]) => setValue((current) => current && [change(current[0]), current[1]]);
 
   const put = (saved: PhoneNumber) =>
     setNumbers((current) => {
-      const others = (current ?? []).filter((number) => number.number !== saved.number);
+      const others = current.filter((number) => number.number !== saved.number);
       return [...others, saved].sort((a, b) => a.number.localeCompare(b.number));
     });
 
@@ -677,7 +634,7 @@ function NumbersSection({ canEdit }: { canEdit: boolean }) {
             flows={flows}
             canEdit={canEdit}
             onChanged={put}
-            onReleased={() => setNumbers((current) => current?.filter((item) => item.number !== number.number) ?? null)}
+            onReleased={() => setNumbers((current) => current.filter((item) => item.number !== number.number))}
           />
         ))
       )}

@@ -1,11 +1,10 @@
 // The shop's usage against its quotas (owners only): calls and chats open now, turns this
 // second, API requests this minute, storage as last measured, each beside its limit.
 
-import { useCallback, useEffect, useState } from "react";
-
 import { ErrorAlert } from "../components/ErrorAlert";
+import { useLoaded } from "../components/useLoaded";
 import { useI18n, type MessageKey } from "../i18n";
-import { settingsApi, type QuotaName, type QuotaUse } from "./api";
+import { settingsApi, type QuotaName } from "./api";
 
 const NAMES: Record<QuotaName, MessageKey> = {
   concurrent_calls: "usage.concurrent_calls",
@@ -17,26 +16,12 @@ const NAMES: Record<QuotaName, MessageKey> = {
 
 export function UsageSection() {
   const { t, lang } = useI18n();
-  const [quotas, setQuotas] = useState<QuotaUse[] | null>(null);
-  const [error, setError] = useState<unknown>(null);
+  const { value: quotas, error, setError, refresh } = useLoaded((signal) => settingsApi.usage(signal));
 
-  const load = useCallback((signal?: AbortSignal) => {
-    settingsApi.usage(signal).then(
-      (found) => {
-        setQuotas(found);
-        setError(null);
-      },
-      (caught: unknown) => {
-        if (!(caught instanceof DOMException && caught.name === "AbortError")) setError(caught);
-      },
-    );
-  }, []);
-
-  useEffect(() => {
-    const controller = new AbortController();
-    load(controller.signal);
-    return () => controller.abort();
-  }, [load]);
+  /** Reads the numbers again; once they are here, a failed reading's message no longer holds. */
+  const reread = async () => {
+    if (await refresh()) setError(null);
+  };
 
   const number = (value: number) => value.toLocaleString(lang);
   if (quotas === null) return error ? <ErrorAlert error={error} /> : <p className="muted">{t("common.loading")}</p>;
@@ -73,7 +58,7 @@ export function UsageSection() {
           })}
         </tbody>
       </table>
-      <button type="button" onClick={() => load()} data-testid="usage-refresh">
+      <button type="button" onClick={() => void reread()} data-testid="usage-refresh">
         {t("usage.refresh")}
       </button>
     </div>

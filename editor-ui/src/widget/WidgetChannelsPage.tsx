@@ -2,11 +2,12 @@
 // it, copies the snippet for the shop's pages, sees how to sign in the shop's customers (the
 // identity secret, shown once), switches it off, makes a new key or secret, or deletes it.
 
-import { useCallback, useEffect, useState } from "react";
+import { useState } from "react";
 
 import { api, type FlowSummary } from "../api";
 import { ConfirmDialog } from "../components/Dialog";
 import { ErrorAlert } from "../components/ErrorAlert";
+import { useAction, useLoaded } from "../components/useLoaded";
 import { flowsForPicking, flowTitle, flowTitleById } from "../flow/names";
 import { useI18n } from "../i18n";
 import { originLines, widgetApi, type ChannelSettings, type WidgetChannel } from "./api";
@@ -14,29 +15,11 @@ import "./style.css";
 
 export function WidgetChannelsPage({ canEdit }: { canEdit: boolean }) {
   const { t } = useI18n();
-  const [channels, setChannels] = useState<WidgetChannel[] | null>(null);
-  const [flows, setFlows] = useState<FlowSummary[]>([]);
-  const [error, setError] = useState<unknown>(null);
+  const { value, setValue, error, setError } = useLoaded((signal) => Promise.all([widgetApi.list(signal), api.listFlows("", signal)]));
+  const [channels, flows] = value ?? [null, []];
+  const setChannels = (change: (current: WidgetChannel[]) => WidgetChannel[]) => setValue((current) => current && [change(current[0]), current[1]]);
 
-  const refresh = useCallback(async (signal?: AbortSignal) => {
-    try {
-      const [found, flowList] = await Promise.all([widgetApi.list(signal), api.listFlows("", signal)]);
-      setChannels(found);
-      setFlows(flowList);
-    } catch (caught) {
-      if (caught instanceof DOMException && caught.name === "AbortError") return;
-      setError(caught);
-    }
-  }, []);
-
-  useEffect(() => {
-    const controller = new AbortController();
-    void refresh(controller.signal);
-    return () => controller.abort();
-  }, [refresh]);
-
-  const replace = (changed: WidgetChannel) =>
-    setChannels((current) => current?.map((channel) => (channel.id === changed.id ? changed : channel)) ?? null);
+  const replace = (changed: WidgetChannel) => setChannels((current) => current.map((channel) => (channel.id === changed.id ? changed : channel)));
 
   return (
     <div className="list-page" data-testid="widget-page">
@@ -48,7 +31,7 @@ export function WidgetChannelsPage({ canEdit }: { canEdit: boolean }) {
       {canEdit && (
         <CreateChannel
           flows={flows}
-          onCreated={(channel) => setChannels((current) => [...(current ?? []), channel])}
+          onCreated={(channel) => setChannels((current) => [...current, channel])}
           onError={setError}
         />
       )}
@@ -66,7 +49,7 @@ export function WidgetChannelsPage({ canEdit }: { canEdit: boolean }) {
             flowName={flowTitleById(flows, channel.flow_id) ?? t("widget.missingFlow")}
             canEdit={canEdit}
             onChanged={replace}
-            onDeleted={() => setChannels((current) => current?.filter((c) => c.id !== channel.id) ?? null)}
+            onDeleted={() => setChannels((current) => current.filter((c) => c.id !== channel.id))}
             onError={setError}
           />
         ))
@@ -92,24 +75,18 @@ function CreateChannel({
   const [flowId, setFlowId] = useState("");
   const [name, setName] = useState("");
   const [origins, setOrigins] = useState("");
-  const [busy, setBusy] = useState(false);
+  const { busy, run } = useAction(onError);
   const chosen = flowId || published[0]?.id || "";
 
   const create = async (event: React.FormEvent) => {
     event.preventDefault();
     if (!chosen || !name.trim()) return;
-    setBusy(true);
-    onError(null);
-    try {
+    await run(async () => {
       const settings: ChannelSettings = { name: name.trim(), allowed_origins: originLines(origins), enabled: true, language: lang };
       onCreated(await widgetApi.create(chosen, settings));
       setName("");
       setOrigins("");
-    } catch (caught) {
-      onError(caught);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   if (published.length === 0) return <p className="muted">{t("widget.noFlows")}</p>;
@@ -170,7 +147,7 @@ function ChannelCard({
   const [origins, setOrigins] = useState(channel.allowed_origins.join("\n"));
   const [enabled, setEnabled] = useState(channel.enabled);
   const [language, setLanguage] = useState(channel.language);
-  const [busy, setBusy] = useState(false);
+  const { busy, run: runAction } = useAction(onError);
   const [saved, setSaved] = useState(false);
   const [copied, setCopied] = useState(false);
   const [confirm, setConfirm] = useState<"rotate" | "identity" | "delete" | null>(null);
@@ -181,17 +158,10 @@ function ChannelCard({
     delete: t("widget.deleteConfirm", { name: channel.name }),
   };
 
-  const run = async (action: () => Promise<void>) => {
-    setBusy(true);
+  /** Any action on the channel: "saved" stays only until the next one starts. */
+  const run = (work: () => Promise<void>) => {
     setSaved(false);
-    onError(null);
-    try {
-      await action();
-    } catch (caught) {
-      onError(caught);
-    } finally {
-      setBusy(false);
-    }
+    return runAction(work);
   };
 
   const save = (event: React.FormEvent) => {
