@@ -165,6 +165,14 @@ impl Drafts {
             None => key.to_owned(),
         }
     }
+
+    /// What the result `var` is called in the flow's draft (see [`DeclaredResults::label`]).
+    pub fn result(&self, flow_id: &str, var: &str) -> String {
+        match self.flows.get(flow_id) {
+            Some(flow) => DeclaredResults::of(&flow.draft).label(var),
+            None => var.to_owned(),
+        }
+    }
 }
 
 /// What the intent keyed `key` is called in a flow document: the label of its global intent or
