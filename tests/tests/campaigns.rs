@@ -562,7 +562,7 @@ async fn a_thousand_members_are_called_within_hours_across_a_holiday(mut app: Te
     let html = response.text().await.expect("html");
     for label in ["满意度评分", "满意的地方", "不满意的原因"] {
         assert!(
-            html.contains(&format!("data-testid=\"result-label\">{label} ")),
+            html.contains(&format!("data-testid=\"result-label\">{label}</span>")),
             "{label} in {html}"
         );
     }

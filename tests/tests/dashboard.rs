@@ -781,7 +781,7 @@ async fn results_page_charts_each_result_in_both_languages(app: TestApp) -> Test
     );
     // Each result is headed by its label in the flow, not by its variable.
     assert!(
-        score_section.contains("data-testid=\"result-label\">满意度评分 "),
+        score_section.contains("data-testid=\"result-label\">满意度评分</span>"),
         "{score_section}"
     );
     // Not a word of English on the Chinese page but the brand, the language switch and the
