@@ -125,6 +125,10 @@ pub struct FlowSettings {
 pub struct ResultVar {
     /// The variable's name.
     pub var: String,
+    /// The result's display name (e.g. 满意度评分), shown wherever results are shown: campaign
+    /// reports and exports, analytics. `var` is shown when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
     /// What kind of value it holds, which decides how analytics counts it.
     pub kind: ResultKind,
 }
@@ -408,6 +412,14 @@ pub fn escape_pointer(segment: &str) -> String {
 /// Undoes [`escape_pointer`].
 pub(crate) fn unescape_pointer(segment: &str) -> String {
     segment.replace("~1", "/").replace("~0", "~")
+}
+
+impl ResultVar {
+    /// What people are shown: the label when it has one, else the variable's name (then the
+    /// flow author's own word).
+    pub fn display_name(&self) -> &str {
+        shown(self.label.as_deref()).unwrap_or(&self.var)
+    }
 }
 
 impl Intent {

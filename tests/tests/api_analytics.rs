@@ -2,6 +2,8 @@
 //! sessions API, counted by the roll-up, read back as the overview, the node funnel, the
 //! phrasings nobody understood and the knowledge answers; bad filters and other tenants.
 
+use std::collections::BTreeMap;
+
 use callflow_tests::app::TestApp;
 use callflow_tests::on_both_databases;
 use reqwest::Method;
@@ -452,6 +454,14 @@ async fn results_of_calls_are_counted_per_value(app: TestApp) -> TestApp {
     let score = var("score");
     assert_eq!(score["kind"], "score");
     assert_eq!(score["count"], scores.len());
+    // Each result comes with the name the flow gives it.
+    for (name, label) in [
+        ("score", "满意度评分"),
+        ("liked", "满意的地方"),
+        ("reason", "不满意的原因"),
+    ] {
+        assert_eq!(var(name)["label"], label, "{results}");
+    }
     let given: Vec<i64> = scores.iter().map(|(_, _, n)| *n).collect();
     let mut sorted = given.clone();
     sorted.sort_unstable();
@@ -529,6 +539,77 @@ async fn results_of_calls_are_counted_per_value(app: TestApp) -> TestApp {
         assert_eq!(problem["code"], "invalid_parameter", "{problem}");
         assert_eq!(problem["errors"][0]["field"], field, "{problem}");
     }
+
+    // A second version renames the score and leaves the reason unnamed. Each result is named
+    // by the newest version whose calls counted it: the score and what callers liked by the
+    // second, whose call gave them; the reason, which only the first version's calls gave, by
+    // the first. A filter on the first version names all by it.
+    let mut renamed = example("satisfaction-survey.json");
+    renamed["settings"]["results"][0]["label"] = json!("打分");
+    renamed["settings"]["results"][2]
+        .as_object_mut()
+        .expect("the reason")
+        .remove("label");
+    let mut transaction = app.store.transaction().await.expect("transaction");
+    let now = server::store::now_ms();
+    let draft = server::store::NewFlow {
+        name: "满意度回访",
+        draft: &renamed,
+    };
+    transaction
+        .update_draft(&tenant.id, &flow_id, 1, &draft, now)
+        .await
+        .expect("draft")
+        .expect("the flow");
+    transaction
+        .publish_flow(&tenant.id, &flow_id, 2, "v2", "test", now)
+        .await
+        .expect("publish")
+        .expect("published");
+    transaction.commit().await.expect("commit");
+    let call = start(&app, key, json!({ "flow_id": flow_id })).await;
+    send(&app, key, &call, text("九分")).await;
+    let last = send(&app, key, &call, text("包装很好")).await;
+    assert_eq!(last["ended"], true, "{last}");
+    roll_up(&app).await;
+    let named = |report: &Value| -> BTreeMap<String, String> {
+        report["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .map(|r| {
+                let text = |field: &str| r[field].as_str().expect("text").to_owned();
+                (text("var"), text("label"))
+            })
+            .collect()
+    };
+    let expected = |pairs: [(&str, &str); 3]| -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(var, label)| (var.to_string(), label.to_string()))
+            .collect()
+    };
+    let (_, both) = get(&app, key, "/analytics/results").await;
+    assert_eq!(
+        named(&both),
+        expected([
+            ("score", "打分"),
+            ("liked", "满意的地方"),
+            ("reason", "不满意的原因")
+        ]),
+        "{both}"
+    );
+    let first_only = format!("/analytics/results?flow_id={flow_id}&version=1");
+    let (_, first) = get(&app, key, &first_only).await;
+    assert_eq!(
+        named(&first),
+        expected([
+            ("score", "满意度评分"),
+            ("liked", "满意的地方"),
+            ("reason", "不满意的原因")
+        ]),
+        "{first}"
+    );
 
     // Another tenant sees none of them.
     let stranger = app.tenant("Other Survey Shop").await;

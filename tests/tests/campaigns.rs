@@ -432,6 +432,25 @@ async fn a_thousand_members_are_called_within_hours_across_a_holiday(mut app: Te
     )
     .await;
     assert_eq!(status, 200, "{report}");
+    // Each result by the name the flow gives it, in the flow's order.
+    let named: Vec<(&str, &str)> = report["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|result| {
+            let var = result["var"].as_str().expect("var");
+            (var, result["label"].as_str().expect("a label"))
+        })
+        .collect();
+    assert_eq!(
+        named,
+        [
+            ("score", "满意度评分"),
+            ("liked", "满意的地方"),
+            ("reason", "不满意的原因")
+        ],
+        "{report}"
+    );
     let score = report["results"]
         .as_array()
         .expect("results")
@@ -458,11 +477,56 @@ async fn a_thousand_members_are_called_within_hours_across_a_holiday(mut app: Te
     assert_eq!(response.status(), 200);
     let text = response.text().await.expect("csv");
     let mut lines = text.trim_start_matches('\u{feff}').lines();
-    assert!(lines
-        .next()
-        .expect("header")
-        .starts_with("电话,姓名,日期,状态"));
+    assert_eq!(
+        lines.next().expect("header"),
+        "电话,姓名,日期,状态,拨打次数,通话结果,同意来源,同意时间,满意度评分,满意的地方,不满意的原因",
+        "results are headed by their labels, never their variables"
+    );
     assert_eq!(lines.count(), MEMBERS);
+    // The contacts table's result columns, named the same.
+    let (status, page) = request(
+        &app,
+        Method::GET,
+        &key,
+        &format!("/campaigns/{id}/contacts?limit=100"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(
+        page["columns"],
+        json!([
+            { "var": "score", "label": "满意度评分" },
+            { "var": "liked", "label": "满意的地方" },
+            { "var": "reason", "label": "不满意的原因" }
+        ]),
+        "{}",
+        page["columns"]
+    );
+    // The dashboard's campaigns page heads the report's results the same way.
+    let owner = app
+        .person(
+            &shop.tenant.id,
+            "owner@example.com",
+            "店主",
+            server::store::Role::Owner,
+        )
+        .await;
+    let response = app
+        .client
+        .get(app.url("/dashboard/campaigns"))
+        .header("cookie", format!("{}; callflow_lang=zh-CN", owner.cookie))
+        .send()
+        .await
+        .expect("dashboard");
+    assert_eq!(response.status(), 200);
+    let html = response.text().await.expect("html");
+    for label in ["满意度评分", "满意的地方", "不满意的原因"] {
+        assert!(
+            html.contains(&format!("data-testid=\"result-label\">{label}</span>")),
+            "{label} in {html}"
+        );
+    }
     app
 }
 

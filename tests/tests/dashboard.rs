@@ -779,9 +779,14 @@ async fn results_page_charts_each_result_in_both_languages(app: TestApp) -> Test
         score_section.contains(&format!("{nps:.0}")),
         "{score_section}"
     );
-    // Not a word of English on the Chinese page but the brand, the language switch, the CSV
-    // link and the variables' own names.
-    let allowed = ["Callflow", "English", "CSV", "score", "liked", "reason"];
+    // Each result is headed by its label in the flow, not by its variable.
+    assert!(
+        score_section.contains("data-testid=\"result-label\">满意度评分</span>"),
+        "{score_section}"
+    );
+    // Not a word of English on the Chinese page but the brand, the language switch and the
+    // CSV link: the variables (score, reason) show by their labels.
+    let allowed = ["Callflow", "English", "CSV"];
     for word in visible_text(&html)
         .split(|c: char| !c.is_ascii_alphabetic())
         .filter(|w| w.len() > 1)
@@ -816,7 +821,10 @@ async fn results_page_charts_each_result_in_both_languages(app: TestApp) -> Test
         "{csv}"
     );
     for (_, n) in scores {
-        assert!(csv.contains(&format!("score,评分,{n},1")), "{n} in {csv}");
+        assert!(
+            csv.contains(&format!("满意度评分,评分,{n},1")),
+            "{n} in {csv}"
+        );
     }
 
     // Every page links to it, and the overview shows the outbound figures.

@@ -121,7 +121,7 @@ export function CampaignPage({ campaignId, canEdit, isOwner }: { campaignId: str
   if (!campaign) return error ? <ErrorAlert error={error} /> : <p className="muted">{t("common.loading")}</p>;
 
   const actions = allowedActions(campaign.status);
-  const resultVars = [...new Set((contacts?.contacts ?? []).flatMap((contact) => Object.keys(contact.results)))];
+  const resultColumns = contacts?.columns ?? [];
   return (
     <div className="list-page campaign-page" data-testid="campaign-page" data-status={campaign.status}>
       <div className="list-toolbar">
@@ -216,9 +216,9 @@ export function CampaignPage({ campaignId, canEdit, isOwner }: { campaignId: str
                   <th scope="col">{t("campaign.contactStatus")}</th>
                   <th scope="col">{t("campaign.attempts")}</th>
                   <th scope="col">{t("campaign.outcome")}</th>
-                  {resultVars.map((name) => (
-                    <th scope="col" key={name}>
-                      {name}
+                  {resultColumns.map((column) => (
+                    <th scope="col" key={column.var} data-var={column.var}>
+                      {column.label}
                     </th>
                   ))}
                 </tr>
@@ -236,8 +236,8 @@ export function CampaignPage({ campaignId, canEdit, isOwner }: { campaignId: str
                       ))}
                     </td>
                     <td>{contactOutcomeName(t, contact.outcome)}</td>
-                    {resultVars.map((name) => (
-                      <td key={name}>{valueText(contact.results[name])}</td>
+                    {resultColumns.map((column) => (
+                      <td key={column.var}>{valueText(contact.results[column.var])}</td>
                     ))}
                   </tr>
                 ))}
@@ -355,7 +355,7 @@ function VariableCard({ variable }: { variable: VariableReport }) {
   const nps = variable.nps !== null ? npsGroups(variable.distribution) : null;
   return (
     <div className="campaign-variable" data-testid="report-variable" data-var={variable.var} data-kind={variable.kind}>
-      <h3>{variable.var}</h3>
+      <h3>{variable.label || variable.var}</h3>
       <p className="muted small">
         {t("campaign.answers", { n: variable.count })}
         {variable.mean !== null && <> · {t("campaign.mean", { mean: variable.mean.toFixed(1) })}</>}

@@ -111,13 +111,24 @@ export interface ContactResult {
   updated_at: number;
 }
 
+/** A result column of the contacts table: the variable `results` are keyed by, and its heading. */
+export interface ResultColumn {
+  var: string;
+  /** The result's label in the campaign's flow version, else the variable's name. */
+  label: string;
+}
+
 export interface ContactResultPage {
   contacts: ContactResult[];
   total: number;
+  /** The results the page's contacts have, in the order the flow marks them. */
+  columns: ResultColumn[];
 }
 
 export interface VariableReport {
   var: string;
+  /** What the flow calls the result: its label, else the variable's name. */
+  label: string | null;
   kind: "score" | "number" | "choice" | "text" | string;
   count: number;
   distribution: { value: string; count: number }[];

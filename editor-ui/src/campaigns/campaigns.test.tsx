@@ -191,7 +191,7 @@ describe("campaigns API client", () => {
   });
 
   it("asks for a page of contacts' results by status", async () => {
-    const calls = stubFetch(() => json(200, { contacts: [], total: 0 }));
+    const calls = stubFetch(() => json(200, { contacts: [], total: 0, columns: [] }));
     await campaignsApi.contacts("cmp_1", { status: "no_answer", offset: 50, limit: 50 });
     expect(calls[0].url).toBe("/api/v1/campaigns/cmp_1/contacts?status=no_answer&offset=50&limit=50");
     expect(resultQuery({})).toBe("");
@@ -270,7 +270,7 @@ describe("a campaign's page", () => {
       "GET /api/v1/campaigns/cmp_1": () => json(200, { ...campaign, status: "paused" }),
       "GET /api/v1/campaigns/cmp_1/progress": () => json(200, progress),
       "GET /api/v1/campaigns/cmp_1/report": () => json(200, { results: [] }),
-      "GET /api/v1/campaigns/cmp_1/contacts": () => json(200, { contacts: [], total: 0 }),
+      "GET /api/v1/campaigns/cmp_1/contacts": () => json(200, { contacts: [], total: 0, columns: [] }),
     });
     show(<CampaignPage campaignId="cmp_1" canEdit isOwner={false} />);
     const resume = await screen.findByTestId("campaign-resume");
@@ -281,7 +281,7 @@ describe("a campaign's page", () => {
     expect(screen.getByTestId("campaign-stop-dialog").textContent).toContain("“生日关怀”停止后不能再继续");
   });
 
-  it("shows a contact's calls, outcome and results in words", async () => {
+  it("shows a contact's calls, outcome and results in words, each result headed by its name", async () => {
     serve({
       "GET /api/v1/campaigns/cmp_1": () => json(200, { ...campaign, status: "completed", kind: "list" }),
       "GET /api/v1/campaigns/cmp_1/progress": () => json(200, progress),
@@ -289,6 +289,10 @@ describe("a campaign's page", () => {
       "GET /api/v1/campaigns/cmp_1/contacts": () =>
         json(200, {
           total: 1,
+          columns: [
+            { var: "score", label: "满意度评分" },
+            { var: "reason", label: "不满意的原因" },
+          ],
           contacts: [
             {
               contact_id: "ctc_1",
@@ -316,6 +320,8 @@ describe("a campaign's page", () => {
     expect(within(row).getByTestId("campaign-contact-attempts").textContent).toMatch(/#1 .*: No answer#2 .*: Answered/);
     expect(row.textContent).toContain("Resolved");
     expect(row.textContent).toContain("物流很快");
+    const headings = [...screen.getByTestId("campaign-contacts").querySelectorAll("th[data-var]")].map((th) => th.textContent);
+    expect(headings).toEqual(["满意度评分", "不满意的原因"]);
     expect(screen.queryByTestId("campaign-start")).toBeNull();
   });
 });
@@ -329,11 +335,11 @@ describe("the progress and the report", () => {
     expect(screen.getByTestId("progress-eta").textContent).toContain("no estimate");
   });
 
-  it("chart scores with their mean and NPS explained, and group reasons", () => {
+  it("chart scores with their mean and NPS explained, and group reasons, each by its label", () => {
     const report: Report = {
       results: [
-        { var: "score", kind: "score", count: 4, distribution: [{ value: "2", count: 1 }, { value: "9", count: 1 }, { value: "10", count: 2 }], other: 0, mean: 7.75, nps: 25, groups: [] },
-        { var: "reason", kind: "text", count: 3, distribution: [], other: 3, mean: null, nps: null, groups: [
+        { var: "score", label: "满意度评分", kind: "score", count: 4, distribution: [{ value: "2", count: 1 }, { value: "9", count: 1 }, { value: "10", count: 2 }], other: 0, mean: 7.75, nps: 25, groups: [] },
+        { var: "reason", label: null, kind: "text", count: 3, distribution: [], other: 3, mean: null, nps: null, groups: [
             { text: "物流很快", count: 2, wordings: [{ text: "物流很快", count: 1 }, { text: "快递送得很快", count: 1 }] },
             { text: "包装破损", count: 1, wordings: [{ text: "包装破损", count: 1 }] },
           ],
@@ -342,6 +348,9 @@ describe("the progress and the report", () => {
     };
     show(<ReportCard report={report} />);
     const [score, reason] = screen.getAllByTestId("report-variable");
+    // Headed by the flow's name for the result; the variable only where it has none.
+    expect(within(score).getByRole("heading", { level: 3 }).textContent).toBe("满意度评分");
+    expect(within(reason).getByRole("heading", { level: 3 }).textContent).toBe("reason");
     expect(score.textContent).toContain("平均 7.8");
     expect(within(score).getByTestId("report-nps").textContent).toContain("净推荐值（NPS）25");
     expect(within(score).getByTestId("report-nps").textContent).toContain("推荐者 3 人");

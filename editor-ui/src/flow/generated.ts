@@ -921,6 +921,11 @@ export interface ResultVar {
    */
   var: string;
   /**
+   * The result's display name (e.g. 满意度评分), shown wherever results are shown: campaign
+   * reports and exports, analytics. `var` is shown when absent.
+   */
+  label?: string | null;
+  /**
    * What kind of value it holds, which decides how analytics counts it.
    */
   kind: ResultKind;

@@ -327,6 +327,14 @@ fn results(c: &mut Checker<'_>, subject: &Subject<'_>) {
     let doc = subject.doc;
     let mut seen: HashSet<&str> = HashSet::new();
     for (i, result) in doc.settings.results.iter().enumerate() {
+        if let Some(label) = &result.label {
+            c.name_text(
+                None,
+                format!("/settings/results/{i}/label"),
+                label,
+                "term.label",
+            );
+        }
         let field = format!("/settings/results/{i}/var");
         c.variable(None, field.clone(), &result.var);
         if !seen.insert(result.var.as_str()) {

@@ -235,6 +235,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::model::ResultVar;
     use crate::testing::{
         ask, clean, end, find, flow, one, only, realistic_flow, sandbox, say, summary, validate,
         with,
@@ -421,6 +422,15 @@ mod tests {
             "too_large",
             "/nodes/0/label",
         );
+        let mut labelled = flow(json!([ask("q"), end("done")]));
+        labelled["settings"] = json!({ "results": [
+            { "var": "answer", "kind": "text", "label": "l".repeat(MAX_NAME_CHARS + 1) }
+        ] });
+        only(
+            &validate(&labelled),
+            "too_large",
+            "/settings/results/0/label",
+        );
 
         let mut nodes: Vec<Value> = (0..MAX_NODES)
             .map(|i| say(&format!("n{i}"), &format!("n{}", i + 1)))
@@ -472,11 +482,11 @@ mod tests {
         let value = json!({
             "schema": 1, "name": "survey", "language": "zh-CN", "start": "q",
             "settings": { "results": [
-                { "var": "score", "kind": "score" },
+                { "var": "score", "label": "满意度评分", "kind": "score" },
                 { "var": "score", "kind": "number" },
                 { "var": "ghost", "kind": "text" },
                 { "var": "nps", "kind": "number" },
-                { "var": "picked", "kind": "choice" },
+                { "var": "picked", "label": " ", "kind": "choice" },
                 { "var": "npsx2", "kind": "number" }
             ] },
             "nodes": [
@@ -519,7 +529,24 @@ mod tests {
         );
         assert!(validated.diagnostics[1].message.contains("ghost"));
         // Warnings do not stop the flow from being used.
-        assert!(validated.document.is_some());
+        let document = validated.document.expect("the document is returned");
+        // People see a result's label; one without (or with a blank one) goes by its variable.
+        let shown: Vec<&str> = document
+            .settings
+            .results
+            .iter()
+            .map(ResultVar::display_name)
+            .collect();
+        assert_eq!(
+            shown,
+            ["满意度评分", "score", "ghost", "nps", "picked", "npsx2"]
+        );
+        // A result without a label is written without one, as old flows have it.
+        let written = serde_json::to_value(&document).expect("serializes");
+        assert_eq!(
+            written["settings"]["results"][1],
+            json!({ "var": "score", "kind": "number" })
+        );
     }
 
     #[test]

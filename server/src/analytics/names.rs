@@ -1,16 +1,19 @@
-//! The names beside the keys of the reports the JSON API returns: flows by title, nodes and
-//! intents by label, knowledge entries by question (see [`crate::flows::names`]), in the
-//! request's language where a node goes by its kind's name. The figures are counted by key, so
-//! that renaming a node does not split them; they are named when read.
+//! The names beside the keys of the reports the JSON API (and for results, the dashboard)
+//! returns: flows by title, nodes, intents and results by label, knowledge entries by question
+//! (see [`crate::flows::names`]), in the request's language where a node goes by its kind's
+//! name. The figures are counted by key, so that renaming a node does not split them; they are
+//! named when read.
 
-use std::collections::BTreeSet;
+use std::cmp::Reverse;
+use std::collections::{BTreeSet, HashMap};
 
 use super::report::{EntryHelpfulness, Funnel, Overview, UnheardGroup};
+use super::results::ResultSummary;
 use crate::dashboard::words::Words;
-use crate::flows::names::{self, Drafts, Knowledge, Versions};
+use crate::flows::names::{self, DeclaredResults, Drafts, Knowledge, Versions};
 use crate::language::Language;
 use crate::state::AppState;
-use crate::store::{AnalyticsFilter, StoreError};
+use crate::store::{AnalyticsFilter, Part, StoreError, Table};
 
 /// The tenant's flows' ids.
 async fn flow_ids(state: &AppState, tenant_id: &str) -> Result<BTreeSet<String>, StoreError> {
@@ -105,6 +108,58 @@ pub async fn knowledge(
     for entry in entries {
         entry.knowledge_base_name = Some(knowledge.base(&entry.knowledge_base));
         entry.question = Some(knowledge.entry(&entry.entry));
+    }
+    Ok(())
+}
+
+/// Names the results: each as the newest of the flow versions whose calls were counted that
+/// marks the variable calls it (published versions from the newest, across flows by number;
+/// the draft, which only Try it runs, last), else by the variable's name. Each version is read
+/// once, and only until every result is named.
+pub async fn results(
+    state: &AppState,
+    filter: &AnalyticsFilter,
+    results: &mut [ResultSummary],
+) -> Result<(), StoreError> {
+    if results.is_empty() {
+        return Ok(());
+    }
+    let counted = state
+        .store
+        .analytics_sums(Table::Results, filter, &["var", "flow_id", "version"])
+        .await?;
+    // Each variable's runs as (flow, version): `None` for the draft.
+    let mut runs: HashMap<String, Vec<(String, Option<i64>)>> = HashMap::new();
+    for (key, counts) in counted {
+        let [Part::Text(var), Part::Text(flow_id), Part::Int(version)] = key.as_slice() else {
+            continue;
+        };
+        if counts.sums.first().copied().unwrap_or(0) > 0 {
+            let version = Some(*version).filter(|version| *version > 0);
+            runs.entry(var.to_string())
+                .or_default()
+                .push((flow_id.to_string(), version));
+        }
+    }
+    let mut declared: HashMap<(String, Option<i64>), DeclaredResults> = HashMap::new();
+    for result in results {
+        let mut candidates = runs.get(&result.var).cloned().unwrap_or_default();
+        candidates.sort_by_key(|(flow_id, version)| {
+            (version.is_none(), Reverse(*version), flow_id.clone())
+        });
+        let mut label = None;
+        for run in candidates {
+            if !declared.contains_key(&run) {
+                let versions =
+                    Versions::of(state, &filter.tenant_id, BTreeSet::from([run.clone()])).await?;
+                declared.insert(run.clone(), versions.results(&run.0, run.1));
+            }
+            if let Some(marked) = declared.get(&run).and_then(|d| d.get(&result.var)) {
+                label = Some(marked.display_name().to_owned());
+                break;
+            }
+        }
+        result.label = Some(label.unwrap_or_else(|| result.var.clone()));
     }
     Ok(())
 }

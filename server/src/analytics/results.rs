@@ -25,6 +25,9 @@ pub struct ValueCount {
 pub struct ResultSummary {
     /// The variable's name.
     pub var: String,
+    /// What the flow calls the result: its label, else the variable's name. Over calls of
+    /// several versions, the newest that marks the variable names it.
+    pub label: Option<String>,
     /// `score`, `number`, `choice` or `text`.
     pub kind: String,
     /// Calls that ended with a value.
@@ -116,6 +119,7 @@ pub(crate) fn summary(var: String, kind: String, values: Vec<(String, i64)>) -> 
     let count = other + distribution.iter().map(|v| v.count).sum::<i64>();
     ResultSummary {
         var,
+        label: None,
         kind,
         count,
         distribution,

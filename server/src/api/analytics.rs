@@ -239,7 +239,7 @@ async fn knowledge(
 }
 
 /// The results of calls: per variable the flows mark as a result (`settings.results`), its
-/// kind, how many calls ended with a value, how often each value was given, the mean of
+/// label, its kind, how many calls ended with a value, how often each value was given, the mean of
 /// scores and numbers, and the Net Promoter Score of scores (0 to 10).
 #[utoipa::path(get, path = "/analytics/results", tag = "analytics", params(ReportQuery),
     responses((status = 200, body = ResultsReport),
@@ -252,8 +252,10 @@ async fn results(
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> ApiResult<Json<ResultsReport>> {
     let (filter, _, _) = read_filter(&state, &principal, &headers, query, &[]).await?;
+    let mut results = result_report::results(&state.store, &filter).await?;
+    names::results(&state, &filter, &mut results).await?;
     Ok(Json(ResultsReport {
-        results: result_report::results(&state.store, &filter).await?,
+        results,
         from: filter.from_day,
         to: filter.to_day,
     }))

@@ -1,7 +1,8 @@
 //! What a campaign has come to: its progress as it runs (dialled, answered, completed, opted
 //! out, remaining, and when it should be done), each contact's attempts and results, the survey
 //! report over the variables its flow marks as results (score distribution, NPS, reasons
-//! grouped), and all of it as a CSV or Excel file.
+//! grouped), and all of it as a CSV or Excel file. Results are shown by what the campaign's
+//! flow version calls them (their labels), never by their variables alone.
 
 use std::collections::BTreeMap;
 
@@ -11,6 +12,7 @@ use utoipa::ToSchema;
 
 use crate::analytics::results::{summary, ResultSummary};
 use crate::analytics::tally::result_value;
+use crate::flows::names::DeclaredResults;
 use crate::knowledge::sheet::{self, Format};
 use crate::language::Language;
 use crate::store::{AttemptRow, JobRow, Store, StoreError};
@@ -85,6 +87,49 @@ pub struct AttemptView {
 pub struct ContactResultPage {
     pub contacts: Vec<ContactResult>,
     pub total: i64,
+    /// The results the page's contacts have, in the order the flow marks them: the table's
+    /// result columns, each with its heading.
+    pub columns: Vec<ResultColumn>,
+}
+
+/// A result column: the variable contacts' `results` hold it by, and what people are shown.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct ResultColumn {
+    pub var: String,
+    /// The result's label in the campaign's flow version, else the variable's name.
+    pub label: String,
+}
+
+/// The columns of these variables, in the flow's order.
+fn columns(
+    declared: &DeclaredResults,
+    vars: impl IntoIterator<Item = String>,
+) -> Vec<ResultColumn> {
+    declared
+        .order(vars)
+        .into_iter()
+        .map(|var| ResultColumn {
+            label: declared.label(&var),
+            var,
+        })
+        .collect()
+}
+
+/// The results the campaign's flow version marks; none for a campaign or version gone.
+async fn declared(
+    store: &Store,
+    tenant_id: &str,
+    campaign_id: &str,
+) -> Result<DeclaredResults, StoreError> {
+    let Some(campaign) = store.get_campaign(tenant_id, campaign_id).await? else {
+        return Ok(DeclaredResults::default());
+    };
+    let version = store
+        .get_flow_version(tenant_id, &campaign.flow_id, campaign.flow_version)
+        .await?;
+    Ok(version.map_or_else(DeclaredResults::default, |version| {
+        DeclaredResults::of(&version.document)
+    }))
 }
 
 /// The survey report: each result variable over the campaign's contacts.
@@ -245,7 +290,15 @@ pub async fn contacts(
         let attempts = store.job_attempts(&job.id).await?;
         contacts.push(view(job, attempts));
     }
-    Ok(ContactResultPage { contacts, total })
+    let declared = declared(store, tenant_id, campaign_id).await?;
+    let vars = contacts
+        .iter()
+        .flat_map(|contact| contact.results.keys().cloned());
+    Ok(ContactResultPage {
+        columns: columns(&declared, vars),
+        contacts,
+        total,
+    })
 }
 
 pub async fn report(
@@ -254,11 +307,13 @@ pub async fn report(
     campaign_id: &str,
 ) -> Result<Report, StoreError> {
     let jobs = store.all_campaign_jobs(tenant_id, campaign_id).await?;
-    Ok(report_of(&jobs))
+    let declared = declared(store, tenant_id, campaign_id).await?;
+    Ok(report_of(&jobs, &declared))
 }
 
-/// The report over jobs' stored results.
-fn report_of(jobs: &[JobRow]) -> Report {
+/// The report over jobs' stored results, each result named and in the order the flow marks
+/// them.
+fn report_of(jobs: &[JobRow], declared: &DeclaredResults) -> Report {
     // (var, kind) → value → count; texts also by their grouping key.
     let mut counted: BTreeMap<(String, String), BTreeMap<String, i64>> = BTreeMap::new();
     let mut texts: BTreeMap<String, BTreeMap<String, (String, i64)>> = BTreeMap::new();
@@ -290,16 +345,19 @@ fn report_of(jobs: &[JobRow]) -> Report {
             }
         }
     }
-    let results = counted
+    let mut results: Vec<VariableReport> = counted
         .into_iter()
         .map(|((var, kind), values)| {
             let groups = reason_groups(texts.remove(&var).unwrap_or_default().into_values());
-            VariableReport {
-                summary: summary(var, kind, values.into_iter().collect()),
-                groups,
-            }
+            let label = declared.label(&var);
+            let mut summary = summary(var, kind, values.into_iter().collect());
+            summary.label = Some(label);
+            VariableReport { summary, groups }
         })
         .collect();
+    let order = declared.order(results.iter().map(|result| result.summary.var.clone()));
+    // Stable: a variable counted under two kinds keeps them in the kinds' order.
+    results.sort_by_key(|result| order.iter().position(|var| *var == result.summary.var));
     Report { results }
 }
 
@@ -355,12 +413,11 @@ pub async fn export(
     language: Language,
 ) -> Result<Vec<u8>, StoreError> {
     let jobs = store.all_campaign_jobs(tenant_id, campaign_id).await?;
-    let mut variables: Vec<String> = jobs
-        .iter()
-        .flat_map(|job| job.results.keys().cloned())
-        .collect();
-    variables.sort();
-    variables.dedup();
+    let declared = declared(store, tenant_id, campaign_id).await?;
+    let variables = columns(
+        &declared,
+        jobs.iter().flat_map(|job| job.results.keys().cloned()),
+    );
     let words = |zh: &'static str, en: &'static str| language.pick(zh, en);
     let mut header = vec![
         words("电话", "Phone"),
@@ -372,7 +429,7 @@ pub async fn export(
         words("同意来源", "Consent source"),
         words("同意时间", "Consent time"),
     ];
-    header.extend(variables.iter().map(String::as_str));
+    header.extend(variables.iter().map(|column| column.label.as_str()));
     let mut rows = Vec::with_capacity(jobs.len());
     for job in &jobs {
         let attempts = store.job_attempts(&job.id).await?;
@@ -405,11 +462,15 @@ pub async fn export(
                 .unwrap_or_default(),
         ];
         let stored = values(&job.results);
-        row.extend(variables.iter().map(|var| match stored.get(var) {
-            Some(Value::String(text)) => text.clone(),
-            Some(Value::Null) | None => String::new(),
-            Some(other) => other.to_string(),
-        }));
+        row.extend(
+            variables
+                .iter()
+                .map(|column| match stored.get(&column.var) {
+                    Some(Value::String(text)) => text.clone(),
+                    Some(Value::Null) | None => String::new(),
+                    Some(other) => other.to_string(),
+                }),
+        );
         rows.push(row);
     }
     let widths = [16.0, 14.0, 12.0, 14.0, 10.0, 12.0, 16.0, 24.0];
@@ -519,7 +580,22 @@ mod tests {
             score(3, "包装破损了"),
             score(2, "包装破了"),
         ];
-        let report = report_of(&jobs);
+        // The flow names its score; the reason it leaves unnamed.
+        let declared = DeclaredResults::of(&json!({ "settings": { "results": [
+            { "var": "score", "label": "满意度评分", "kind": "score" },
+            { "var": "reason", "kind": "text" }
+        ] } }));
+        let report = report_of(&jobs, &declared);
+        let shown: Vec<(&str, Option<&str>)> = report
+            .results
+            .iter()
+            .map(|result| (result.summary.var.as_str(), result.summary.label.as_deref()))
+            .collect();
+        assert_eq!(
+            shown,
+            [("score", Some("满意度评分")), ("reason", Some("reason"))],
+            "named, in the order the flow marks them"
+        );
         let score = report
             .results
             .iter()

@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{Days, NaiveDate};
 
-use super::transcript::{self, Line};
+use super::transcript::{self, Line, Naming};
 use super::words::Words;
 use super::{csv, duration, encode, internal, message, pairs, Form, Nav, Viewer};
 use crate::conversation::local_time;
@@ -317,6 +317,7 @@ pub async fn transcript(
     };
     let node_name = |node: &str| drafts.label(t, flow_id, node);
     let intent_name = |key: &str| drafts.intent(flow_id, key);
+    let result_name = |var: &str| drafts.result(flow_id, var);
     let queues = match crate::queues::list(&state.store, &viewer.principal.tenant_id).await {
         Ok(queues) => queues,
         Err(error) => return internal(t, &error),
@@ -329,10 +330,13 @@ pub async fn transcript(
             t,
             found.call.started_at,
             &found.events,
-            &knowledge,
-            &node_name,
-            &intent_name,
-            &queue_name,
+            &Naming {
+                knowledge: &knowledge,
+                node: &node_name,
+                intent: &intent_name,
+                queue: &queue_name,
+                result: &result_name,
+            },
         ),
         call: row(t, viewer.zone(), &found.call, &flows),
     }

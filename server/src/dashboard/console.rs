@@ -23,7 +23,7 @@ use serde_json::{Map, Value};
 use super::calls::{row, CallRow};
 use super::queue_settings;
 use super::teach::{csrf_token, Posted};
-use super::transcript::{self, Line};
+use super::transcript::{self, Line, Naming};
 use super::words::Words;
 use super::{duration, encode, internal, message, percent, Choice, Nav, Viewer};
 use crate::auth::{Credential, Permission};
@@ -646,6 +646,7 @@ async fn render_lines(
         .map_err(|error| internal(t, &error))?;
     let node_name = |node: &str| drafts.label(t, flow_id, node);
     let intent_name = |key: &str| drafts.intent(flow_id, key);
+    let result_name = |var: &str| drafts.result(flow_id, var);
     let queues = queues::list(&state.store, tenant_id)
         .await
         .map_err(|error| internal(t, &error))?;
@@ -654,10 +655,13 @@ async fn render_lines(
         t,
         started_at,
         events,
-        &knowledge,
-        &node_name,
-        &intent_name,
-        &queue_name,
+        &Naming {
+            knowledge: &knowledge,
+            node: &node_name,
+            intent: &intent_name,
+            queue: &queue_name,
+            result: &result_name,
+        },
     ))
 }
 

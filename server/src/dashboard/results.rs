@@ -12,6 +12,7 @@ use super::chart::{self, Bar};
 use super::tables::{csv_href, read};
 use super::words::Words;
 use super::{csv, internal, Form, Nav, Viewer};
+use crate::analytics::names;
 use crate::analytics::results::{self, ResultSummary};
 use crate::state::AppState;
 
@@ -21,6 +22,8 @@ const MAX_BARS: usize = 24;
 
 pub struct ResultView {
     pub var: String,
+    /// What the flow calls the result (its label, else the variable's name): the heading.
+    pub label: String,
     /// The kind's word.
     pub kind: &'static str,
     pub count: i64,
@@ -92,6 +95,7 @@ pub(super) fn view(t: Words, summary: ResultSummary) -> ResultView {
             .collect(),
         other: summary.other,
         chart,
+        label: summary.label.unwrap_or_else(|| summary.var.clone()),
         var: summary.var,
     }
 }
@@ -114,10 +118,13 @@ pub async fn page(
         Ok(request) => request,
         Err(response) => return response,
     };
-    let summaries = match results::results(&state.store, &request.filter).await {
+    let mut summaries = match results::results(&state.store, &request.filter).await {
         Ok(summaries) => summaries,
         Err(error) => return internal(t, &error),
     };
+    if let Err(error) = names::results(&state, &request.filter, &mut summaries).await {
+        return internal(t, &error);
+    }
     let mut views: Vec<ResultView> = summaries.into_iter().map(|s| view(t, s)).collect();
     // Figures first; free answers, which are only counted, after them.
     views.sort_by_key(|view| view.is_text);
@@ -128,7 +135,7 @@ pub async fn page(
         for r in &views {
             for (value, count) in &r.values {
                 lines.push(vec![
-                    r.var.clone(),
+                    r.label.clone(),
                     r.kind.to_owned(),
                     value.clone(),
                     count.to_string(),
@@ -136,7 +143,7 @@ pub async fn page(
             }
             if r.other > 0 {
                 lines.push(vec![
-                    r.var.clone(),
+                    r.label.clone(),
                     r.kind.to_owned(),
                     t.w("result_other").to_owned(),
                     r.other.to_string(),

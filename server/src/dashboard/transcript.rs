@@ -129,19 +129,30 @@ pub fn route_reason(t: Words, transfer: &Value) -> Option<String> {
     ))
 }
 
-/// The transcript of events that started at `started_at` (epoch milliseconds).
-/// Knowledge entries show by their questions (`knowledge`), nodes and agent queues by their
-/// names (`node_name` of a node's id, `intent_name` of an intent's key, `queue_name` of a
-/// queue's key).
-pub fn lines(
-    t: Words,
-    started_at: i64,
-    events: &[CallEvent],
-    knowledge: &Knowledge,
-    node_name: &dyn Fn(&str) -> String,
-    intent_name: &dyn Fn(&str) -> String,
-    queue_name: &dyn Fn(&str) -> String,
-) -> Vec<Line> {
+/// How a transcript names what events record by key.
+pub struct Naming<'a> {
+    /// Knowledge entries by their questions.
+    pub knowledge: &'a Knowledge,
+    /// A node's name, from its id.
+    pub node: &'a dyn Fn(&str) -> String,
+    /// An intent's name, from its key.
+    pub intent: &'a dyn Fn(&str) -> String,
+    /// An agent queue's name, from its key.
+    pub queue: &'a dyn Fn(&str) -> String,
+    /// A result's name (its label), from its variable.
+    pub result: &'a dyn Fn(&str) -> String,
+}
+
+/// The transcript of events that started at `started_at` (epoch milliseconds), with what
+/// they record by key shown by its name (`naming`).
+pub fn lines(t: Words, started_at: i64, events: &[CallEvent], naming: &Naming<'_>) -> Vec<Line> {
+    let Naming {
+        knowledge,
+        node: node_name,
+        intent: intent_name,
+        queue: queue_name,
+        result: result_name,
+    } = naming;
     let colon = t.pick("：", ": ");
     let mut lines = Vec::new();
     for (index, event) in events.iter().enumerate() {
@@ -388,7 +399,7 @@ pub fn lines(
                 format!(
                     "{}{colon}{} = {}",
                     t.w("result_recorded"),
-                    text_of(data, "var"),
+                    result_name(&text_of(data, "var")),
                     text_of(data, "value")
                 ),
             ),
@@ -512,10 +523,13 @@ mod tests {
                 Words::new(language),
                 1_000,
                 &events,
-                &none,
-                &|n: &str| n.to_owned(),
-                &|i: &str| i.to_owned(),
-                &|q: &str| q.to_owned(),
+                &Naming {
+                    knowledge: &none,
+                    node: &|n: &str| n.to_owned(),
+                    intent: &|i: &str| i.to_owned(),
+                    queue: &|q: &str| q.to_owned(),
+                    result: &|r: &str| r.to_owned(),
+                },
             )
             .into_iter()
             .map(|line| (line.who, line.text))
@@ -578,10 +592,13 @@ mod tests {
                 Words::new(language),
                 1_000,
                 &events,
-                &Knowledge::default(),
-                &names,
-                &|i: &str| i.to_owned(),
-                &|q: &str| q.to_owned(),
+                &Naming {
+                    knowledge: &Knowledge::default(),
+                    node: &names,
+                    intent: &|i: &str| i.to_owned(),
+                    queue: &|q: &str| q.to_owned(),
+                    result: &|r: &str| r.to_owned(),
+                },
             )
             .into_iter()
             .map(|line| (line.who, line.text))
@@ -622,6 +639,36 @@ mod tests {
                 ),
             ]
         );
+    }
+
+    /// A recorded result reads by what the flow calls it, not by its variable.
+    #[test]
+    fn a_result_reads_by_its_label() {
+        let events = [event(
+            1,
+            2_000,
+            "result",
+            json!({"var": "score", "kind": "score", "value": 9}),
+        )];
+        let labels = |var: &str| match var {
+            "score" => "满意度评分".to_owned(),
+            other => other.to_owned(),
+        };
+        let same = |key: &str| key.to_owned();
+        let naming = Naming {
+            knowledge: &Knowledge::default(),
+            node: &same,
+            intent: &same,
+            queue: &same,
+            result: &labels,
+        };
+        let read = |language| {
+            lines(Words::new(language), 1_000, &events, &naming)[0]
+                .text
+                .clone()
+        };
+        assert_eq!(read(Language::Chinese), "记录结果：满意度评分 = 9");
+        assert_eq!(read(Language::English), "Result: 满意度评分 = 9");
     }
 
     #[test]
@@ -667,16 +714,19 @@ mod tests {
             Words::new(Language::Chinese),
             1_000,
             &events,
-            &none,
-            &names,
-            &|i: &str| {
-                if i == "track_order" {
-                    "查快递".to_owned()
-                } else {
-                    i.to_owned()
-                }
+            &Naming {
+                knowledge: &none,
+                node: &names,
+                intent: &|i: &str| {
+                    if i == "track_order" {
+                        "查快递".to_owned()
+                    } else {
+                        i.to_owned()
+                    }
+                },
+                queue: &|q: &str| q.to_owned(),
+                result: &|r: &str| r.to_owned(),
             },
-            &|q: &str| q.to_owned(),
         );
         assert_eq!(lines.len(), 4);
         assert_eq!((lines[0].who, lines[0].at.as_str()), ("bot", "0.0"));
@@ -695,16 +745,19 @@ mod tests {
             Words::new(Language::English),
             1_000,
             &events,
-            &none,
-            &names,
-            &|i: &str| {
-                if i == "track_order" {
-                    "查快递".to_owned()
-                } else {
-                    i.to_owned()
-                }
+            &Naming {
+                knowledge: &none,
+                node: &names,
+                intent: &|i: &str| {
+                    if i == "track_order" {
+                        "查快递".to_owned()
+                    } else {
+                        i.to_owned()
+                    }
+                },
+                queue: &|q: &str| q.to_owned(),
+                result: &|r: &str| r.to_owned(),
             },
-            &|q: &str| q.to_owned(),
         );
         assert_eq!(english[3].text, "Call ended: Handed off");
     }
@@ -731,10 +784,13 @@ mod tests {
                 Words::new(language),
                 0,
                 &events,
-                &Knowledge::default(),
-                &|n: &str| n.to_owned(),
-                &|i: &str| i.to_owned(),
-                &|q: &str| q.to_owned(),
+                &Naming {
+                    knowledge: &Knowledge::default(),
+                    node: &|n: &str| n.to_owned(),
+                    intent: &|i: &str| i.to_owned(),
+                    queue: &|q: &str| q.to_owned(),
+                    result: &|r: &str| r.to_owned(),
+                },
             )
             .into_iter()
             .map(|line| line.text)
@@ -792,16 +848,19 @@ mod tests {
             Words::new(Language::Chinese),
             0,
             &events,
-            &none,
-            &names,
-            &|i: &str| {
-                if i == "track_order" {
-                    "查快递".to_owned()
-                } else {
-                    i.to_owned()
-                }
+            &Naming {
+                knowledge: &none,
+                node: &names,
+                intent: &|i: &str| {
+                    if i == "track_order" {
+                        "查快递".to_owned()
+                    } else {
+                        i.to_owned()
+                    }
+                },
+                queue: &|q: &str| q.to_owned(),
+                result: &|r: &str| r.to_owned(),
             },
-            &|q: &str| q.to_owned(),
         );
         let badges: Vec<Option<(&str, &str)>> = zh
             .iter()
@@ -824,16 +883,19 @@ mod tests {
             Words::new(Language::English),
             0,
             &events,
-            &none,
-            &names,
-            &|i: &str| {
-                if i == "track_order" {
-                    "查快递".to_owned()
-                } else {
-                    i.to_owned()
-                }
+            &Naming {
+                knowledge: &none,
+                node: &names,
+                intent: &|i: &str| {
+                    if i == "track_order" {
+                        "查快递".to_owned()
+                    } else {
+                        i.to_owned()
+                    }
+                },
+                queue: &|q: &str| q.to_owned(),
+                result: &|r: &str| r.to_owned(),
             },
-            &|q: &str| q.to_owned(),
         );
         assert_eq!(
             en[2].emotion.as_ref().map(|e| e.text.as_str()),
@@ -878,10 +940,13 @@ mod tests {
             Words::new(Language::Chinese),
             0,
             &events,
-            &Knowledge::default(),
-            &same,
-            &same,
-            &same,
+            &Naming {
+                knowledge: &Knowledge::default(),
+                node: &same,
+                intent: &same,
+                queue: &same,
+                result: &|r: &str| r.to_owned(),
+            },
         );
         let heard: Vec<(&str, Vec<String>)> = lines
             .iter()
@@ -929,10 +994,13 @@ mod tests {
             Words::new(Language::Chinese),
             0,
             &events,
-            &none,
-            &|n: &str| n.to_owned(),
-            &|i: &str| i.to_owned(),
-            &queue,
+            &Naming {
+                knowledge: &none,
+                node: &|n: &str| n.to_owned(),
+                intent: &|i: &str| i.to_owned(),
+                queue: &queue,
+                result: &|r: &str| r.to_owned(),
+            },
         );
         assert_eq!(zh[0].text, "转人工：队列 投诉");
         assert_eq!(
@@ -943,10 +1011,13 @@ mod tests {
             Words::new(Language::English),
             0,
             &events,
-            &none,
-            &|n: &str| n.to_owned(),
-            &|i: &str| i.to_owned(),
-            &queue,
+            &Naming {
+                knowledge: &none,
+                node: &|n: &str| n.to_owned(),
+                intent: &|i: &str| i.to_owned(),
+                queue: &queue,
+                result: &|r: &str| r.to_owned(),
+            },
         );
         assert_eq!(
             en[0].details,

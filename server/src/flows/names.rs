@@ -1,11 +1,14 @@
-//! Names for what calls record by id: flows, their nodes, knowledge bases and their entries. Users see
-//! names; an id shows only where its object is gone. The dashboard's pages, the JSON APIs and the
-//! command line all name things through here, so that they call a node the same.
+//! Names for what calls record by id: flows, their nodes, knowledge bases and their entries,
+//! the results flows mark. Users see names; an id shows only where its object is gone. The
+//! dashboard's pages, the JSON APIs and the command line all name things through here, so that
+//! they call a node the same.
 
 use std::collections::{BTreeSet, HashMap};
 
 use crate::dashboard::words::Words;
 use crate::state::AppState;
+use flow_engine::model::ResultVar;
+use serde::Deserialize;
 use serde_json::Value;
 
 use crate::store::{Flow, StoreError};
@@ -162,6 +165,14 @@ impl Drafts {
             None => key.to_owned(),
         }
     }
+
+    /// What the result `var` is called in the flow's draft (see [`DeclaredResults::label`]).
+    pub fn result(&self, flow_id: &str, var: &str) -> String {
+        match self.flows.get(flow_id) {
+            Some(flow) => DeclaredResults::of(&flow.draft).label(var),
+            None => var.to_owned(),
+        }
+    }
 }
 
 /// What the intent keyed `key` is called in a flow document: the label of its global intent or
@@ -182,6 +193,53 @@ pub fn intent_label(document: &Value, key: &str) -> String {
         .map(str::trim)
         .filter(|label| !label.is_empty())
         .map_or_else(|| key.to_owned(), str::to_owned)
+}
+
+/// The results a flow document marks (`settings.results`) and what the manager calls them:
+/// figures and files count results by variable, and show them by these names.
+#[derive(Clone, Debug, Default)]
+pub struct DeclaredResults {
+    results: Vec<ResultVar>,
+}
+
+impl DeclaredResults {
+    /// The results of a flow document as stored; one that cannot be read is left out (a
+    /// draft may hold anything, a published version always reads).
+    pub fn of(document: &Value) -> DeclaredResults {
+        let results = document
+            .get("settings")
+            .and_then(|settings| settings.get("results"))
+            .and_then(Value::as_array)
+            .map_or(&[][..], Vec::as_slice)
+            .iter()
+            .filter_map(|result| ResultVar::deserialize(result).ok())
+            .collect();
+        DeclaredResults { results }
+    }
+
+    /// The result the flow marks with this variable, if it marks it.
+    pub fn get(&self, var: &str) -> Option<&ResultVar> {
+        self.results.iter().find(|result| result.var == var)
+    }
+
+    /// What the result `var` is called: its label, else the variable's name.
+    pub fn label(&self, var: &str) -> String {
+        self.get(var)
+            .map_or(var, ResultVar::display_name)
+            .to_owned()
+    }
+
+    /// The variables in the order the flow marks them, then the ones it does not (results of
+    /// an earlier version), by name; each once.
+    pub fn order(&self, vars: impl IntoIterator<Item = String>) -> Vec<String> {
+        let mut vars: Vec<String> = vars.into_iter().collect();
+        vars.sort_by_key(|var| {
+            let declared = self.results.iter().position(|result| &result.var == var);
+            (declared.unwrap_or(usize::MAX), var.clone())
+        });
+        vars.dedup();
+        vars
+    }
 }
 
 /// An agent queue's name in the visitor's language; a queue deleted since goes by its key.
@@ -280,5 +338,51 @@ impl Versions {
             .and_then(Value::as_array)
             .map_or(&[][..], Vec::as_slice);
         node_label(t, nodes, node)
+    }
+
+    /// The results that version of the flow marks (none when it is gone with its draft).
+    pub fn results(&self, flow_id: &str, version: Option<i64>) -> DeclaredResults {
+        self.documents
+            .get(&(flow_id.to_owned(), version))
+            .map(DeclaredResults::of)
+            .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn results_go_by_their_labels_in_the_order_the_flow_marks_them() {
+        let document = json!({ "settings": { "results": [
+            { "var": "score", "label": "满意度评分", "kind": "score" },
+            { "var": "reason", "label": "  ", "kind": "text" },
+            { "var": "broken", "kind": "colour" },
+            { "var": "liked", "label": "满意的地方", "kind": "text" }
+        ] } });
+        let declared = DeclaredResults::of(&document);
+        assert_eq!(declared.label("score"), "满意度评分");
+        assert_eq!(declared.label("reason"), "reason", "a blank label is none");
+        assert_eq!(
+            declared.label("gone"),
+            "gone",
+            "a result the flow no longer marks"
+        );
+        assert!(
+            declared.get("broken").is_none(),
+            "an unreadable result is left out"
+        );
+        let vars = ["zeta", "liked", "score", "alpha", "liked"].map(str::to_owned);
+        assert_eq!(
+            declared.order(vars),
+            ["score", "liked", "alpha", "zeta"],
+            "marked ones first, as marked; others by name; each once"
+        );
+        assert!(DeclaredResults::of(&json!({ "nodes": [] }))
+            .get("score")
+            .is_none());
     }
 }

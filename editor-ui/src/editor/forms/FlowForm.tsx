@@ -141,6 +141,7 @@ export function FlowForm({ doc, onChange }: { doc: FlowDocument; onChange: DocCh
           {results.map((result, index) => (
             <fieldset key={index} className="card" data-testid="flow-result">
               <legend>
+                {result.label ? <>{result.label} </> : null}
                 <code>vars.{result.var || "…"}</code>
               </legend>
               <TextInput
@@ -149,6 +150,16 @@ export function FlowForm({ doc, onChange }: { doc: FlowDocument; onChange: DocCh
                 path={`/settings/results/${index}/var`}
                 testId="flow-result-var"
                 onChange={(name) => setResults(results.map((r, i) => (i === index ? { ...r, var: name } : r)), `results/${index}/var`)}
+              />
+              {/* What reports and exports call the result; left out when empty, so the variable's name shows. */}
+              <TextInput
+                label={t("flow.resultLabel")}
+                help={t("flow.resultLabelHelp")}
+                value={result.label ?? ""}
+                placeholder={result.var}
+                path={`/settings/results/${index}/label`}
+                testId="flow-result-label"
+                onChange={(label) => setResults(results.map((r, i) => (i === index ? withOptional(r, "label", label) : r)), `results/${index}/label`)}
               />
               <SelectInput
                 label={t("flow.resultKind")}

@@ -228,11 +228,17 @@ describe("node header and flow form", () => {
     expect([...names.values()]).toEqual(["Agent 1", "Agent 2", "End call"]);
   });
 
-  it("marks a variable as a result, changes its kind and removes it", async () => {
+  it("marks a variable as a result, changes its kind, names it and removes it", async () => {
     const { latest } = setup([]);
     await userEvent.click(screen.getByTestId("flow-add-result"));
     expect(latest().settings?.results).toEqual([{ var: "order_id", kind: "score" }]);
     await userEvent.selectOptions(screen.getByTestId("flow-result-kind"), "choice");
+    expect(latest().settings?.results).toEqual([{ var: "order_id", kind: "choice" }]);
+    // The name reports show; emptied, it is left out and the variable's name shows again.
+    await userEvent.type(screen.getByTestId("flow-result-label"), "订单号");
+    expect(latest().settings?.results).toEqual([{ var: "order_id", label: "订单号", kind: "choice" }]);
+    expect(within(screen.getByTestId("flow-result")).getByText("订单号")).toBeTruthy();
+    await userEvent.clear(screen.getByTestId("flow-result-label"));
     expect(latest().settings?.results).toEqual([{ var: "order_id", kind: "choice" }]);
     const result = screen.getByTestId("flow-result");
     await userEvent.click(within(result).getByText("Remove result"));
