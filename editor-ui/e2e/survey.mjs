@@ -164,6 +164,11 @@ export async function surveySteps({ browser, step }) {
       await step(page, 'survey-zh-03-scores-reasons-and-the-report', async () => {
         await page.getByTestId('report-nps').waitFor();
         await reportChecks(page, 'zh-CN');
+        // Results are named as the flow names them (满意度评分), never by their variables.
+        const headings = await page.getByTestId('report-variable').locator('h3').allInnerTexts();
+        check(headings.join() === '满意度评分,满意的地方,不满意的原因', `the report's results by their labels, in the flow's order: ${headings}`);
+        const english = (await page.locator('main').innerText()).replace(/NPS|CSV|Excel|XLSX/g, ' ').match(/[A-Za-z]{3,}/g);
+        check(!english, `no English on the Chinese campaign page: ${english}`);
         await page.getByTestId('campaign-report').scrollIntoViewIfNeeded();
       });
 
