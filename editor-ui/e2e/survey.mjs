@@ -179,6 +179,11 @@ export async function surveySteps({ browser, step }) {
         check((await panel.getByTestId('campaign-completed').textContent()).trim() === '3', 'three completed');
         const nps = await panel.getByTestId('campaign-nps').innerText();
         check(nps.includes(String(NPS)), `the NPS on the dashboard: ${nps}`);
+        // The reasons as the campaign page groups them: one line put two ways.
+        const liked = panel.locator('[data-testid="result"][data-var="liked"] [data-testid="campaign-reason"]');
+        check((await liked.count()) === 1, `one group of what members liked: ${await liked.allInnerTexts()}`);
+        const row = await liked.innerText();
+        check(row.includes('送货很快') && row.includes('快递送得很快') && /\s2\s/.test(row), `the group, its count and wordings: ${row}`);
       });
       check(zh.errors.length === 0, `the page logged errors: ${zh.errors.map(String).join('; ')}`);
     } finally {

@@ -13,7 +13,7 @@ use super::words::Words;
 use super::{internal, message, Nav, Viewer};
 use crate::auth::Permission;
 use crate::campaigns::lifecycle;
-use crate::campaigns::results as campaign_results;
+use crate::campaigns::results::{self as campaign_results, ReasonGroup};
 use crate::state::AppState;
 
 pub struct CampaignView {
@@ -30,7 +30,42 @@ pub struct CampaignView {
     pub remaining: i64,
     /// Final statuses in words, with their counts.
     pub finals: Vec<(&'static str, i64)>,
-    pub results: Vec<ResultView>,
+    pub results: Vec<CampaignResult>,
+}
+
+/// A result as the results page draws it, with a text result's answers grouped by meaning.
+pub struct CampaignResult {
+    pub view: ResultView,
+    pub groups: Vec<ReasonRow>,
+}
+
+/// A group of answers: its leading wording, how many gave it, and its wordings when more than
+/// one.
+pub struct ReasonRow {
+    pub text: String,
+    pub count: i64,
+    pub wordings: String,
+}
+
+impl ReasonRow {
+    fn of(group: ReasonGroup, t: Words) -> ReasonRow {
+        let wordings = if group.wordings.len() > 1 {
+            let separator = t.language.pick("、", ", ");
+            group
+                .wordings
+                .iter()
+                .map(|wording| format!("{} ({})", wording.text, wording.count))
+                .collect::<Vec<_>>()
+                .join(separator)
+        } else {
+            String::new()
+        };
+        ReasonRow {
+            text: group.text,
+            count: group.count,
+            wordings,
+        }
+    }
 }
 
 #[derive(Template, WebTemplate)]
@@ -73,12 +108,19 @@ pub async fn page(State(state): State<AppState>, viewer: Viewer) -> Response {
             Ok(report) => report,
             Err(error) => return internal(t, &error),
         };
-        let mut results: Vec<ResultView> = report
+        let mut results: Vec<CampaignResult> = report
             .results
             .into_iter()
-            .map(|result| view(t, result.summary))
+            .map(|result| CampaignResult {
+                view: view(t, result.summary),
+                groups: result
+                    .groups
+                    .into_iter()
+                    .map(|group| ReasonRow::of(group, t))
+                    .collect(),
+            })
             .collect();
-        results.sort_by_key(|view| view.is_text);
+        results.sort_by_key(|result| result.view.is_text);
         views.push(CampaignView {
             status: status_word(&campaign.status),
             finals: progress

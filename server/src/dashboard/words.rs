@@ -493,6 +493,13 @@ const DICTIONARY: &[(&str, &str, &str)] = &[
     ("campaign_opted_out", "拒绝再来电", "Opted out"),
     ("campaign_remaining", "待拨打", "Remaining"),
     ("campaign_final", "结果", "Result"),
+    (
+        "campaign_reasons",
+        "回答归类（意思相同的归为一类）",
+        "Answers grouped (those that mean the same are one group)",
+    ),
+    ("campaign_reason", "回答", "Answer"),
+    ("campaign_wordings", "说法", "Put as"),
     ("result_kind", "类型", "Kind"),
     ("result_score", "评分", "Score"),
     ("result_number", "数值", "Number"),
