@@ -489,6 +489,28 @@ mod tests {
     use crate::language::Language;
     use serde_json::json;
 
+    /// Names as a test flow gives them: its nodes by `node`, `track_order` as 查快递, queues
+    /// and results by their keys.
+    fn naming<'a>(knowledge: &'a Knowledge, node: &'a dyn Fn(&str) -> String) -> Naming<'a> {
+        fn intent(key: &str) -> String {
+            if key == "track_order" {
+                "查快递".to_owned()
+            } else {
+                key.to_owned()
+            }
+        }
+        fn same(key: &str) -> String {
+            key.to_owned()
+        }
+        Naming {
+            knowledge,
+            node,
+            intent: &intent,
+            queue: &same,
+            result: &same,
+        }
+    }
+
     fn event(seq: i64, at: i64, kind: &str, data: Value) -> CallEvent {
         CallEvent {
             seq,
@@ -714,19 +736,7 @@ mod tests {
             Words::new(Language::Chinese),
             1_000,
             &events,
-            &Naming {
-                knowledge: &none,
-                node: &names,
-                intent: &|i: &str| {
-                    if i == "track_order" {
-                        "查快递".to_owned()
-                    } else {
-                        i.to_owned()
-                    }
-                },
-                queue: &|q: &str| q.to_owned(),
-                result: &|r: &str| r.to_owned(),
-            },
+            &naming(&none, &names),
         );
         assert_eq!(lines.len(), 4);
         assert_eq!((lines[0].who, lines[0].at.as_str()), ("bot", "0.0"));
@@ -745,19 +755,7 @@ mod tests {
             Words::new(Language::English),
             1_000,
             &events,
-            &Naming {
-                knowledge: &none,
-                node: &names,
-                intent: &|i: &str| {
-                    if i == "track_order" {
-                        "查快递".to_owned()
-                    } else {
-                        i.to_owned()
-                    }
-                },
-                queue: &|q: &str| q.to_owned(),
-                result: &|r: &str| r.to_owned(),
-            },
+            &naming(&none, &names),
         );
         assert_eq!(english[3].text, "Call ended: Handed off");
     }
@@ -848,19 +846,7 @@ mod tests {
             Words::new(Language::Chinese),
             0,
             &events,
-            &Naming {
-                knowledge: &none,
-                node: &names,
-                intent: &|i: &str| {
-                    if i == "track_order" {
-                        "查快递".to_owned()
-                    } else {
-                        i.to_owned()
-                    }
-                },
-                queue: &|q: &str| q.to_owned(),
-                result: &|r: &str| r.to_owned(),
-            },
+            &naming(&none, &names),
         );
         let badges: Vec<Option<(&str, &str)>> = zh
             .iter()
@@ -883,19 +869,7 @@ mod tests {
             Words::new(Language::English),
             0,
             &events,
-            &Naming {
-                knowledge: &none,
-                node: &names,
-                intent: &|i: &str| {
-                    if i == "track_order" {
-                        "查快递".to_owned()
-                    } else {
-                        i.to_owned()
-                    }
-                },
-                queue: &|q: &str| q.to_owned(),
-                result: &|r: &str| r.to_owned(),
-            },
+            &naming(&none, &names),
         );
         assert_eq!(
             en[2].emotion.as_ref().map(|e| e.text.as_str()),
