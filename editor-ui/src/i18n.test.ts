@@ -26,6 +26,24 @@ describe("dictionaries", () => {
     expect(translate("en", "node.ask.name")).toBe("Ask a question");
   });
 
+  it("make English counts agree with their nouns", () => {
+    expect(translate("en", "campaign.detractors", { n: 1 })).toBe("1 detractor");
+    expect(translate("en", "campaign.detractors", { n: 2 })).toBe("2 detractors");
+    expect(translate("en", "campaign.detractors", { n: 0 })).toBe("0 detractors");
+    expect(translate("en", "node.issues", { errors: 1, warnings: 3 })).toBe("1 error, 3 warnings");
+    expect(translate("en", "publish.blocked", { n: 1 })).toBe("The flow has 1 error; fix it before publishing (see “Problems” below).");
+    expect(translate("zh-CN", "campaign.detractors", { n: 1 })).toBe("贬损者 1 人");
+  });
+
+  it("leave no plural form unresolved and none in Chinese", () => {
+    const plural = /\{(\w+)\|[^|{}]*\|[^|{}]*\}/g;
+    for (const key of keys) {
+      expect(dictionaries["zh-CN"][key], key).not.toMatch(plural);
+      // A plural form counts a placeholder the text has.
+      for (const [, name] of dictionaries.en[key].matchAll(plural)) expect(placeholders(dictionaries.en[key]), key).toContain(name);
+    }
+  });
+
   it("fill in parameters", () => {
     expect(translate("en", "list.version", { n: 3 })).toBe("Version 3");
   });

@@ -561,7 +561,7 @@ const en: Record<MessageKey, string> = {
   "sheet.row": "Row",
   "sheet.column": "Column",
   "sheet.message": "Why",
-  "sheet.moreFailed": "{n} more rows failed and are not listed.",
+  "sheet.moreFailed": "{n} more {n|row|rows} failed and {n|is|are} not listed.",
   "common.moveUpItem": "Move {item} up",
   "common.moveDownItem": "Move {item} down",
 
@@ -586,7 +586,7 @@ const en: Record<MessageKey, string> = {
   "list.dropHint": "You can also drop one or more flow JSON files here to import them.",
   "list.dropNow": "Release to import these files",
   "list.importResults": "Import results",
-  "list.importCounts": "{errors} errors, {warnings} warnings",
+  "list.importCounts": "{errors} {errors|error|errors}, {warnings} {warnings|warning|warnings}",
   "list.open": "Open",
   "list.empty": "No flows yet. Click “New flow” to start from scratch or from an example.",
   "list.noMatch": "No flow has a matching name.",
@@ -638,7 +638,7 @@ const en: Record<MessageKey, string> = {
   "editor.tab.properties": "Properties",
   "editor.tab.versions": "Versions",
   "editor.tab.tryit": "Try it",
-  "editor.copied": "Copied {n} node(s); press Ctrl+V to paste",
+  "editor.copied": "Copied {n} {n|node|nodes}; press Ctrl+V to paste",
   "editor.saveBeforePublish": "The draft has not been saved yet; publish again in a moment.",
   "editor.saveBeforeRestore": "The draft has not been saved yet; restore again in a moment.",
   "editor.viewerOnly": "Your role ({role}) can view flows but not change them.",
@@ -655,7 +655,7 @@ const en: Record<MessageKey, string> = {
   "node.flowEntry": "Call starts",
   "node.flowEntryHelp": "Start and global intents",
   "node.noId": "(no id)",
-  "node.issues": "{errors} errors, {warnings} warnings",
+  "node.issues": "{errors} {errors|error|errors}, {warnings} {warnings|warning|warnings}",
 
   "port.in": "In",
   "port.next": "Next",
@@ -832,14 +832,14 @@ const en: Record<MessageKey, string> = {
   "publish.notePlaceholder": "e.g. Added the return shipping answer",
   "publish.confirm": "Publish",
   "publish.publishing": "Publishing…",
-  "publish.blocked": "The flow has {n} error(s); fix them before publishing (see “Problems” below).",
+  "publish.blocked": "The flow has {n} {n|error|errors}; fix {n|it|them} before publishing (see “Problems” below).",
   "publish.done": "Published version {n}",
-  "publish.first": "This is the first version: all {n} nodes go live.",
+  "publish.first": "This is the first version: {n|its|all} {n} {n|node goes|nodes go} live.",
   "publish.noChanges": "The draft is the same as live version {n}; publishing makes an identical new version.",
   "publish.changes": "Compared with live version {n}, publishing will:",
-  "publish.added": "add {n} node(s)",
-  "publish.removed": "remove {n} node(s)",
-  "publish.changedNodes": "change {n} node(s)",
+  "publish.added": "add {n} {n|node|nodes}",
+  "publish.removed": "remove {n} {n|node|nodes}",
+  "publish.changedNodes": "change {n} {n|node|nodes}",
   "publish.fields": "change the flow's settings",
   "publish.group": "{title}: {items}",
   "publish.separator": ", ",
@@ -1030,10 +1030,20 @@ export const dictionaries: Record<Lang, Record<MessageKey, string>> = { "zh-CN":
 export type Params = Record<string, string | number>;
 export type Translate = (key: MessageKey, params?: Params) => string;
 
+const englishPlurals = new Intl.PluralRules("en");
+
+/**
+ * A text with its parameters put in. English counts agree with their noun: `{n|row|rows}` is
+ * the first word when `n` is one, else the second (Chinese needs no such form).
+ */
 export function translate(lang: Lang, key: MessageKey, params?: Params): string {
   const text = dictionaries[lang][key] ?? dictionaries["zh-CN"][key] ?? key;
   if (!params) return text;
-  return text.replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
+  return text
+    .replace(/\{(\w+)\|([^|{}]*)\|([^|{}]*)\}/g, (whole, name: string, one: string, other: string) =>
+      name in params ? (englishPlurals.select(Number(params[name])) === "one" ? one : other) : whole,
+    )
+    .replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
 }
 
 export function hasKey(key: string): key is MessageKey {

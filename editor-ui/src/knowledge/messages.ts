@@ -187,7 +187,7 @@ export const en: Record<keyof typeof zh, string> = {
   "kb.name": "Name",
   "kb.language": "Language",
   "kb.entries": "Entries",
-  "kb.entryCount": "{n} entries",
+  "kb.entryCount": "{n} {n|entry|entries}",
   "kb.enabledCount": "{n} enabled",
   "kb.revision": "Revision",
   "kb.revisionN": "Revision {n}",
@@ -213,7 +213,7 @@ export const en: Record<keyof typeof zh, string> = {
   "kb.renameTitle": "Rename knowledge base",
   "kb.renameSubmit": "Save",
   "kb.deleteTitle": "Delete this knowledge base?",
-  "kb.deleteMessage": "Delete “{name}” and all of its {n} entries? This cannot be undone.",
+  "kb.deleteMessage": "Delete “{name}” and {n|its|all of its} {n} {n|entry|entries}? This cannot be undone.",
   "kb.deleteConfirm": "Delete",
 
   "kb.back": "All knowledge bases",

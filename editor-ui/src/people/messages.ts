@@ -223,7 +223,7 @@ export const en: Record<keyof typeof zh, string> = {
   "people.disableConfirm": "Disable {name}? They are signed out everywhere at once, and the API keys they made stop working. You can enable them again later.",
   "people.resetLink": "Password reset link",
   "people.signOutUser": "Sign them out everywhere",
-  "people.signedOutUser": "Ended {count} sign-ins of {name}.",
+  "people.signedOutUser": "Ended {count} {count|sign-in|sign-ins} of {name}.",
   "people.history": "History",
   "people.roleChanged": "{name} is now {role}.",
   "people.ownConfirm": "This changes your own account, and you may lose the right to manage people. Go on?",
