@@ -92,6 +92,27 @@ async fn shop(app: &mut TestApp, flow: &str, clock: &Clock) -> Shop {
     .await
 }
 
+/// The dashboard's campaigns page as the shop's owner reads it in Chinese.
+async fn campaigns_dashboard_in_chinese(app: &TestApp, shop: &Shop) -> String {
+    let owner = app
+        .person(
+            &shop.tenant.id,
+            "owner@example.com",
+            "店主",
+            server::store::Role::Owner,
+        )
+        .await;
+    let response = app
+        .client
+        .get(app.url("/dashboard/campaigns"))
+        .header("cookie", format!("{}; callflow_lang=zh-CN", owner.cookie))
+        .send()
+        .await
+        .expect("dashboard");
+    assert_eq!(response.status(), 200);
+    response.text().await.expect("html")
+}
+
 /// A contact list from CSV text.
 async fn list(app: &TestApp, key: &str, csv: &str) -> String {
     let (status, body) = request(
@@ -504,23 +525,7 @@ async fn a_thousand_members_are_called_within_hours_across_a_holiday(mut app: Te
         page["columns"]
     );
     // The dashboard's campaigns page heads the report's results the same way.
-    let owner = app
-        .person(
-            &shop.tenant.id,
-            "owner@example.com",
-            "店主",
-            server::store::Role::Owner,
-        )
-        .await;
-    let response = app
-        .client
-        .get(app.url("/dashboard/campaigns"))
-        .header("cookie", format!("{}; callflow_lang=zh-CN", owner.cookie))
-        .send()
-        .await
-        .expect("dashboard");
-    assert_eq!(response.status(), 200);
-    let html = response.text().await.expect("html");
+    let html = campaigns_dashboard_in_chinese(&app, &shop).await;
     for label in ["满意度评分", "满意的地方", "不满意的原因"] {
         assert!(
             html.contains(&format!("data-testid=\"result-label\">{label}</span>")),
@@ -650,23 +655,7 @@ async fn a_birthday_campaign_calls_todays_birthdays_and_lists_who_says_no(
     assert_eq!(calls.last().expect("a call").to, "+8613800200003");
     drop(time);
     // The dashboard shows both campaigns with their figures, in Chinese.
-    let owner = app
-        .person(
-            &shop.tenant.id,
-            "owner@example.com",
-            "店主",
-            server::store::Role::Owner,
-        )
-        .await;
-    let response = app
-        .client
-        .get(app.url("/dashboard/campaigns"))
-        .header("cookie", format!("{}; callflow_lang=zh-CN", owner.cookie))
-        .send()
-        .await
-        .expect("dashboard");
-    assert_eq!(response.status(), 200);
-    let html = response.text().await.expect("html");
+    let html = campaigns_dashboard_in_chinese(&app, &shop).await;
     assert_eq!(
         html.matches("data-testid=\"campaign\"").count(),
         2,
